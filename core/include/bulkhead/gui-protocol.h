@@ -1,0 +1,303 @@
+/* gui-protocol.h — the Bulkhead GUI protocol between a qube's gui-agent and
+ * dom0's guid: the single source in code for docs/gui-protocol.md.
+ *
+ * Owns: wire layout (packed, fixed-width, little-endian host order as both
+ * ends run on one machine), message type numbers, and the hard limits.
+ * Must never: contain logic, depend on anything but libc and libdrm's fourcc
+ * header, or change a struct without bumping BH_GUI_PROTOCOL_VERSION.
+ *
+ * Every message is a bh_gui_hdr followed by exactly hdr.untrusted_len bytes
+ * of body. Bodies are fixed-size unless the table in docs/gui-protocol.md
+ * says "bounded". Everything the agent sends is hostile: see core/proto for
+ * the validating decoder, the only code allowed to read these structs off
+ * the wire. */
+#ifndef BULKHEAD_GUI_PROTOCOL_H
+#define BULKHEAD_GUI_PROTOCOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* major << 16 | minor. A peer with another major is refused; a newer minor
+ * may only add message types that the older side can ignore safely. */
+#define BH_GUI_PROTOCOL_MAJOR 1u
+#define BH_GUI_PROTOCOL_MINOR 0u
+#define BH_GUI_PROTOCOL_VERSION ((BH_GUI_PROTOCOL_MAJOR << 16) | BH_GUI_PROTOCOL_MINOR)
+
+/* vchan port for the GUI connection (the agent is the server, as in Qubes). */
+#define BH_GUI_VCHAN_PORT 6000
+
+/* ---- Limits (the decoder enforces each one) ---------------------------- */
+
+/* 8K UHD: covers one 3840x2160 window with room for a large multi-monitor
+ * span, and keeps one buffer at most ~127 MiB. */
+#define BH_MAX_WINDOW_WIDTH 7680u
+#define BH_MAX_WINDOW_HEIGHT 4320u
+#define BH_BYTES_PER_PIXEL 4u
+#define BH_MAX_STRIDE (BH_MAX_WINDOW_WIDTH * BH_BYTES_PER_PIXEL)
+#define BH_MAX_BUFFER_BYTES ((uint64_t)BH_MAX_STRIDE * BH_MAX_WINDOW_HEIGHT)
+/* Windows (toplevels + popups) one qube may have at once. */
+#define BH_MAX_WINDOWS 256u
+/* Window ids are chosen by the agent in 1..BH_MAX_WINDOW_ID; 0 = the connection. */
+#define BH_MAX_WINDOW_ID 0x00ffffffu
+#define BH_MAX_TITLE_BYTES 256u
+#define BH_MAX_APP_ID_BYTES 128u
+#define BH_MAX_DAMAGE_RECTS 64u
+/* Clipboard: the protocol's hard cap; the user-configurable limit (default
+ * 64 000) is applied by bulkheadd below this. */
+#define BH_MAX_CLIPBOARD_BYTES 256000u
+#define BH_DEFAULT_CLIPBOARD_BYTES 64000u
+#define BH_KEYMAP_FIELD_BYTES 64u
+#define BH_KEYMAP_OPTIONS_BYTES 256u
+/* Xen mode: one grant reference per 4 KiB page of the largest buffer. */
+#define BH_PAGE_SIZE 4096u
+#define BH_MAX_GRANT_REFS ((uint32_t)((BH_MAX_BUFFER_BYTES + BH_PAGE_SIZE - 1) / BH_PAGE_SIZE))
+/* The largest body of any message: a BUFFER with every grant reference. */
+#define BH_MAX_BODY_BYTES (sizeof(struct bh_gui_buffer) + BH_MAX_GRANT_REFS * sizeof(uint32_t))
+/* Popups may sit this far outside their parent (menus near a screen edge). */
+#define BH_MAX_POPUP_OFFSET 16384
+
+/* ---- Message types ------------------------------------------------------ */
+
+enum bh_gui_msg_type {
+    /* Both directions, window 0. First message on a connection, each way. */
+    BH_GUI_HELLO = 0x0001,
+    /* Both directions, window 0. Bounded body: UTF-8 text. */
+    BH_GUI_CLIPBOARD_DATA = 0x0002,
+
+    /* Agent -> dom0 */
+    BH_GUI_CREATE = 0x0100,
+    BH_GUI_DESTROY = 0x0101,
+    BH_GUI_MAP = 0x0102,
+    BH_GUI_UNMAP = 0x0103,
+    BH_GUI_CONFIGURE = 0x0104,
+    BH_GUI_TITLE = 0x0105,   /* bounded: UTF-8, not NUL-terminated */
+    BH_GUI_APP_ID = 0x0106,  /* bounded: UTF-8, not NUL-terminated */
+    BH_GUI_HINTS = 0x0107,
+    BH_GUI_FLAGS = 0x0108,
+    BH_GUI_BUFFER = 0x0109,  /* socket: fixed body + one fd; xen: + grant refs */
+    BH_GUI_DAMAGE = 0x010a,  /* bounded: header + n rectangles */
+    BH_GUI_CURSOR = 0x010b,
+
+    /* dom0 -> agent */
+    BH_GUI_SCREEN = 0x0200,
+    BH_GUI_KEYMAP = 0x0201,
+    BH_GUI_KEY = 0x0202,
+    BH_GUI_BUTTON = 0x0203,
+    BH_GUI_MOTION = 0x0204,
+    BH_GUI_AXIS = 0x0205,
+    BH_GUI_ENTER = 0x0206,
+    BH_GUI_LEAVE = 0x0207,
+    BH_GUI_FOCUS = 0x0208,
+    BH_GUI_CONFIGURE_REQ = 0x0209,
+    BH_GUI_CLOSE = 0x020a,
+    BH_GUI_CLIPBOARD_REQ = 0x020b,
+    BH_GUI_BUFFER_RELEASE = 0x020c,
+};
+
+/* ---- Wire structs --------------------------------------------------------- */
+
+#define BH_PACKED __attribute__((packed))
+
+struct bh_gui_hdr {
+    uint32_t type;          /* enum bh_gui_msg_type */
+    uint32_t window;        /* 0 for connection-wide messages */
+    uint32_t untrusted_len; /* body bytes that follow */
+} BH_PACKED;
+
+struct bh_gui_hello {
+    uint32_t version; /* BH_GUI_PROTOCOL_VERSION of the sender */
+} BH_PACKED;
+
+/* CREATE: a new window, not yet shown. parent != 0 only for popups and
+ * transient dialogs, and must name an existing window. */
+enum bh_gui_create_flags {
+    BH_GUI_CREATE_POPUP = 1u << 0, /* menu/tooltip: placed relative to parent */
+};
+struct bh_gui_create {
+    uint32_t width, height; /* 1..BH_MAX_WINDOW_* */
+    uint32_t parent;        /* 0 or an existing window id */
+    uint32_t flags;         /* bh_gui_create_flags */
+} BH_PACKED;
+
+/* MAP: show the window. Popups are placed at (x, y) relative to the
+ * parent's content origin; toplevels ignore x/y (dom0 places them). */
+struct bh_gui_map {
+    uint32_t transient_for; /* 0 or an existing window id */
+    int32_t x, y;           /* |x|,|y| <= BH_MAX_POPUP_OFFSET */
+} BH_PACKED;
+
+/* CONFIGURE (agent -> dom0): the window's content size changed. */
+struct bh_gui_configure {
+    int32_t x, y;           /* popups: offset from parent, as in MAP */
+    uint32_t width, height; /* 1..BH_MAX_WINDOW_* */
+} BH_PACKED;
+
+enum bh_gui_hint_flags {
+    BH_GUI_HINT_MIN_SIZE = 1u << 0,
+    BH_GUI_HINT_MAX_SIZE = 1u << 1,
+};
+struct bh_gui_hints {
+    uint32_t flags; /* bh_gui_hint_flags */
+    uint32_t min_width, min_height;
+    uint32_t max_width, max_height; /* 0 = unbounded when the flag is set */
+} BH_PACKED;
+
+enum bh_gui_window_flags {
+    BH_GUI_FLAG_FULLSCREEN = 1u << 0, /* a request: dom0 decides (policy) */
+    BH_GUI_FLAG_URGENT = 1u << 1,     /* marks the window, never takes focus */
+    BH_GUI_FLAG_MAXIMIZED = 1u << 2,  /* a request */
+};
+#define BH_GUI_FLAGS_ALL (BH_GUI_FLAG_FULLSCREEN | BH_GUI_FLAG_URGENT | BH_GUI_FLAG_MAXIMIZED)
+struct bh_gui_flags {
+    uint32_t set;   /* flags to turn on */
+    uint32_t unset; /* flags to turn off; set & unset must be 0 */
+} BH_PACKED;
+
+/* BUFFER: the window's pixels live in a new shared buffer from now on.
+ * Socket transport: exactly one fd rides with this message (SCM_RIGHTS), a
+ * memfd sealed with F_SEAL_SHRINK|F_SEAL_GROW of size stride*height.
+ * Xen transport: n_refs grant references follow the struct. */
+enum bh_gui_buffer_kind {
+    BH_GUI_BUFFER_MEMFD = 1,
+    BH_GUI_BUFFER_GRANT = 2,
+};
+struct bh_gui_buffer {
+    uint32_t width, height; /* 1..BH_MAX_WINDOW_* */
+    uint32_t stride;        /* >= width*4, multiple of 4, <= BH_MAX_STRIDE */
+    uint32_t format;        /* DRM_FORMAT_ARGB8888 or DRM_FORMAT_XRGB8888 */
+    uint32_t kind;          /* bh_gui_buffer_kind */
+    uint32_t n_refs;        /* GRANT: ceil(stride*height/4096); MEMFD: 0 */
+    /* uint32_t refs[n_refs] follow for BH_GUI_BUFFER_GRANT */
+} BH_PACKED;
+
+struct bh_gui_rect {
+    int32_t x, y;
+    uint32_t width, height;
+} BH_PACKED;
+
+/* DAMAGE: these rectangles of the current buffer hold a new frame. The
+ * serial comes back in BUFFER_RELEASE once dom0 has copied them out. */
+struct bh_gui_damage {
+    uint32_t serial;
+    uint32_t n_rects; /* 1..BH_MAX_DAMAGE_RECTS; rects follow */
+    /* struct bh_gui_rect rects[n_rects] */
+} BH_PACKED;
+
+/* Cursors are named shapes only: a guest never supplies cursor pixels. */
+enum bh_gui_cursor_shape {
+    BH_GUI_CURSOR_DEFAULT = 0,
+    BH_GUI_CURSOR_TEXT,
+    BH_GUI_CURSOR_POINTER,
+    BH_GUI_CURSOR_MOVE,
+    BH_GUI_CURSOR_WAIT,
+    BH_GUI_CURSOR_CROSSHAIR,
+    BH_GUI_CURSOR_RESIZE_N,
+    BH_GUI_CURSOR_RESIZE_S,
+    BH_GUI_CURSOR_RESIZE_E,
+    BH_GUI_CURSOR_RESIZE_W,
+    BH_GUI_CURSOR_RESIZE_NE,
+    BH_GUI_CURSOR_RESIZE_NW,
+    BH_GUI_CURSOR_RESIZE_SE,
+    BH_GUI_CURSOR_RESIZE_SW,
+    BH_GUI_CURSOR_NONE,
+    BH_GUI_CURSOR_COUNT
+};
+struct bh_gui_cursor {
+    uint32_t shape; /* < BH_GUI_CURSOR_COUNT */
+} BH_PACKED;
+
+/* SCREEN (dom0 -> agent, window 0): the size of dom0's screen, used for
+ * wl_output and to bound window sizes. */
+struct bh_gui_screen {
+    uint32_t width, height;
+    uint32_t width_mm, height_mm;
+} BH_PACKED;
+
+/* KEYMAP (dom0 -> agent, window 0): RMLVO names, each NUL-terminated within
+ * its field. The agent compiles the keymap itself with libxkbcommon. */
+struct bh_gui_keymap {
+    char rules[BH_KEYMAP_FIELD_BYTES];
+    char model[BH_KEYMAP_FIELD_BYTES];
+    char layout[BH_KEYMAP_FIELD_BYTES];
+    char variant[BH_KEYMAP_FIELD_BYTES];
+    char options[BH_KEYMAP_OPTIONS_BYTES];
+} BH_PACKED;
+
+/* KEY: an xkb keycode (evdev + 8) and dom0's view of the modifier state. */
+struct bh_gui_key {
+    uint32_t keycode; /* 8..255 */
+    uint32_t pressed; /* 0 or 1 */
+    uint32_t mods_depressed, mods_latched, mods_locked, group;
+} BH_PACKED;
+
+/* BUTTON: evdev button code (BTN_LEFT = 0x110 ...) at a window position. */
+struct bh_gui_button {
+    uint32_t button;
+    uint32_t pressed;
+    int32_t x, y;
+} BH_PACKED;
+
+struct bh_gui_motion {
+    int32_t x, y; /* window-relative, content coordinates */
+} BH_PACKED;
+
+enum bh_gui_axis_kind {
+    BH_GUI_AXIS_VERTICAL = 0,
+    BH_GUI_AXIS_HORIZONTAL = 1,
+};
+struct bh_gui_axis {
+    uint32_t axis;     /* bh_gui_axis_kind */
+    int32_t value;     /* wl_fixed_t (24.8), positive = down/right */
+    int32_t discrete;  /* wheel clicks, 0 for smooth scrolling */
+} BH_PACKED;
+
+struct bh_gui_enter {
+    int32_t x, y;
+} BH_PACKED;
+
+struct bh_gui_focus {
+    uint32_t focused; /* 0 or 1 */
+} BH_PACKED;
+
+enum bh_gui_configure_states {
+    BH_GUI_STATE_MAXIMIZED = 1u << 0,
+    BH_GUI_STATE_FULLSCREEN = 1u << 1,
+    BH_GUI_STATE_ACTIVATED = 1u << 2,
+    BH_GUI_STATE_RESIZING = 1u << 3,
+};
+/* CONFIGURE_REQ (dom0 -> agent): dom0 asks for this content size. */
+struct bh_gui_configure_req {
+    uint32_t width, height;
+    uint32_t states; /* bh_gui_configure_states */
+} BH_PACKED;
+
+/* BUFFER_RELEASE (dom0 -> agent): damage up to and including this serial
+ * has been copied out and presented; the agent may fire frame callbacks. */
+struct bh_gui_buffer_release {
+    uint32_t serial;
+} BH_PACKED;
+
+_Static_assert(sizeof(struct bh_gui_hdr) == 12, "wire: hdr");
+_Static_assert(sizeof(struct bh_gui_hello) == 4, "wire: hello");
+_Static_assert(sizeof(struct bh_gui_create) == 16, "wire: create");
+_Static_assert(sizeof(struct bh_gui_map) == 12, "wire: map");
+_Static_assert(sizeof(struct bh_gui_configure) == 16, "wire: configure");
+_Static_assert(sizeof(struct bh_gui_hints) == 20, "wire: hints");
+_Static_assert(sizeof(struct bh_gui_flags) == 8, "wire: flags");
+_Static_assert(sizeof(struct bh_gui_buffer) == 24, "wire: buffer");
+_Static_assert(sizeof(struct bh_gui_rect) == 16, "wire: rect");
+_Static_assert(sizeof(struct bh_gui_damage) == 8, "wire: damage");
+_Static_assert(sizeof(struct bh_gui_cursor) == 4, "wire: cursor");
+_Static_assert(sizeof(struct bh_gui_screen) == 16, "wire: screen");
+_Static_assert(sizeof(struct bh_gui_keymap) == 4 * 64 + 256, "wire: keymap");
+_Static_assert(sizeof(struct bh_gui_key) == 24, "wire: key");
+_Static_assert(sizeof(struct bh_gui_button) == 16, "wire: button");
+_Static_assert(sizeof(struct bh_gui_motion) == 8, "wire: motion");
+_Static_assert(sizeof(struct bh_gui_axis) == 12, "wire: axis");
+_Static_assert(sizeof(struct bh_gui_enter) == 8, "wire: enter");
+_Static_assert(sizeof(struct bh_gui_focus) == 4, "wire: focus");
+_Static_assert(sizeof(struct bh_gui_configure_req) == 12, "wire: configure_req");
+_Static_assert(sizeof(struct bh_gui_buffer_release) == 4, "wire: buffer_release");
+_Static_assert(BH_MAX_BUFFER_BYTES < UINT32_MAX, "buffer sizes fit in u32 arithmetic done in u64");
+
+#endif /* BULKHEAD_GUI_PROTOCOL_H */

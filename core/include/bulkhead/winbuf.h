@@ -1,0 +1,50 @@
+/* winbuf.h — shared window buffers: the guest exports one per window, dom0
+ * imports it read-only. Pixels never travel through the vchan byte stream.
+ *
+ * Socket transport: a memfd of exactly stride*height bytes, sealed with
+ * F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL, sent with BH_GUI_BUFFER. The
+ * importer refuses an fd that is not a memfd with those seals or whose size
+ * is not the expected one, so a guest can scribble on the pixels but can never
+ * make dom0 fault by truncating the mapping.
+ * Xen transport: grant references (xengntshr in the guest, xengnttab in dom0),
+ * their count bounded by BH_MAX_GRANT_REFS.
+ *
+ * Owns: allocation, sealing/granting, mapping and unmapping.
+ * Must never: trust a size from the peer without the caller having bounded it
+ * (see core/proto), or map anything writable on the import side. */
+#ifndef BULKHEAD_WINBUF_H
+#define BULKHEAD_WINBUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct bh_winbuf {
+    int kind;      /* enum bh_gui_buffer_kind */
+    int fd;        /* memfd: owned; -1 when none */
+    void *map;     /* export: read-write; import: read-only */
+    size_t size;   /* bytes mapped */
+    uint32_t n_refs;
+    uint32_t *refs; /* xen: grant refs (export: owned) */
+    void *priv;     /* transport-private handle (xengntshr/xengnttab) */
+};
+
+/* Guest side: a new buffer of `size` bytes (memfd, sealed) mapped read-write.
+ * 0 ok, -1 with errno. */
+int bh_winbuf_export_memfd(struct bh_winbuf *b, size_t size);
+
+/* Dom0 side: take ownership of `fd` and map it read-only if it is a memfd with
+ * the seals above and exactly `expected_size` bytes. On failure the fd is
+ * closed, b is left empty, -1 is returned and *reason (if non-NULL) says why. */
+int bh_winbuf_import_memfd(struct bh_winbuf *b, int fd, size_t expected_size, const char **reason);
+
+#if BH_HAVE_XEN
+/* Xen: grant `size` bytes to `domain` (guest) / map them from `domain` (dom0). */
+int bh_winbuf_export_grant(struct bh_winbuf *b, int domain, size_t size);
+int bh_winbuf_import_grant(struct bh_winbuf *b, int domain, const uint32_t *refs, uint32_t n_refs,
+                           size_t expected_size, const char **reason);
+#endif
+
+/* Unmaps and closes; leaves b empty (fd -1, map NULL). NULL-safe, idempotent. */
+void bh_winbuf_release(struct bh_winbuf *b);
+
+#endif /* BULKHEAD_WINBUF_H */
