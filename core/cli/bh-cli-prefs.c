@@ -10,33 +10,21 @@
 
 #include "bh-cli.h"
 
-static gint
-bh_prefs_compare_names(gconstpointer a, gconstpointer b)
-{
-  return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* name  D  value — "D" marks a default, "-" a value set explicitly. */
+/* name  D  value — "D" marks a default, "-" a value set explicitly. The
+ * daemon sends them in the model's table order, which is kept. */
 static void
 bh_prefs_print_all(GVariant *properties)
 {
-  g_autoptr(GPtrArray) names = g_ptr_array_new();
   int width = 0;
   GVariantIter iter;
-  const char *name;
+  const char *name, *value;
+  gboolean is_default;
   g_variant_iter_init(&iter, properties);
-  while (g_variant_iter_next(&iter, "{&s@(sb)}", &name, NULL)) {
-    g_ptr_array_add(names, (gpointer)name);
+  while (g_variant_iter_loop(&iter, "{&s(&sb)}", &name, &value, &is_default))
     width = MAX(width, (int)strlen(name));
-  }
-  g_ptr_array_sort(names, bh_prefs_compare_names);
-  for (guint i = 0; i < names->len; i++) {
-    const char *value = NULL;
-    gboolean is_default = FALSE;
-    g_variant_lookup(properties, names->pdata[i], "(&sb)", &value, &is_default);
-    printf("%-*s  %s  %s\n", width, (const char *)names->pdata[i], is_default ? "D" : "-",
-           value);
-  }
+  g_variant_iter_init(&iter, properties);
+  while (g_variant_iter_loop(&iter, "{&s(&sb)}", &name, &value, &is_default))
+    printf("%-*s  %s  %s\n", width, name, is_default ? "D" : "-", value);
 }
 
 static int
@@ -52,10 +40,10 @@ bh_prefs_help_properties(BhCli *cli, BhDbusAdmin1 *admin, gboolean global)
   GVariantIter iter;
   const char *name, *type, *help;
   g_variant_iter_init(&iter, list);
-  while (g_variant_iter_next(&iter, "(&s&s&s)", &name, &type, &help))
+  while (g_variant_iter_loop(&iter, "(&s&s&s)", &name, &type, &help))
     width = MAX(width, (int)strlen(name));
   g_variant_iter_init(&iter, list);
-  while (g_variant_iter_next(&iter, "(&s&s&s)", &name, &type, &help))
+  while (g_variant_iter_loop(&iter, "(&s&s&s)", &name, &type, &help))
     printf("%-*s  (%s) %s\n", width, name, type, help);
   return BH_CLI_OK;
 }

@@ -93,20 +93,32 @@ bh_cli_run(BhCli *cli, int argc, char **argv)
                                    "\nExamples:\n"
                                    "  qvm-run work firefox\n"
                                    "  qvm-run -p work 'cat /etc/os-release'\n"
-                                   "  qvm-run --dispvm=default-dvm -p 'uname -a'\n");
+                                   "  qvm-run --dispvm=default-dvm -p 'uname -a'\n"
+                                   "  qvm-run --dispvm xterm        (the default disposable "
+                                   "template)\n");
+  /* Like Qubes, "--dispvm WORD" takes WORD as the template; but when WORD is
+   * the only argument left it can only be the command. Only the spelled-out
+   * form without '=' is ambiguous, so note whether it was used. */
+  gboolean dispvm_separate = FALSE;
+  for (int i = 1; i < argc && !g_str_equal(argv[i], "--"); i++)
+    dispvm_separate |= g_str_equal(argv[i], "--dispvm");
   if (!bh_cli_parse(cli, context, &argc, &argv, &rc)) {
     g_free(run.dispvm_template);
     return rc;
   }
   g_autofree char *dispvm_template = run.dispvm_template;
+  g_autofree char *lone_command = NULL;
+  if (run.dispvm && dispvm_separate && dispvm_template && argc == 1)
+    lone_command = g_steal_pointer(&dispvm_template);
 
   int first = run.dispvm ? 1 : 2;
-  if (argc <= first) {
+  if (argc <= first && lone_command == NULL) {
     return bh_cli_usage(cli, run.dispvm ? "the COMMAND is missing"
                              : argc < 2 ? "the QUBE and COMMAND are missing"
                                         : "the COMMAND is missing");
   }
-  g_autofree char *commandline = g_strjoinv(" ", argv + first);
+  g_autofree char *commandline =
+      lone_command ? g_steal_pointer(&lone_command) : g_strjoinv(" ", argv + first);
   autostart = !no_autostart;
 
   g_autoptr(GError) error = NULL;

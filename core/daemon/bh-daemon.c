@@ -217,11 +217,26 @@ bh_daemon_require_backend(BhDaemon *self, GError **error)
 {
   if (self->backend)
     return TRUE;
-  g_autofree char *choices = bh_backend_describe_choices();
-  g_set_error(error, BH_DBUS_ERROR, BH_DBUS_ERROR_NO_BACKEND,
-              "no backend is running qubes (bulkheadd --backend=none); restart bulkheadd with "
-              "--backend=NAME to start qubes (backends: %s)",
-              choices);
+  g_autoptr(GString) built = g_string_new(NULL);
+  g_autoptr(GString) missing = g_string_new(NULL);
+  gsize n = 0;
+  const BhBackendInfo *infos = bh_backend_list(&n);
+  for (gsize i = 0; i < n; i++) {
+    if (g_str_equal(infos[i].name, "none"))
+      continue;
+    if (infos[i].create)
+      g_string_append_printf(built, "%s--backend=%s", built->len ? " or " : "", infos[i].name);
+    else
+      g_string_append_printf(missing, "%s%s", missing->len ? ", " : "", infos[i].name);
+  }
+  g_autoptr(GString) message = g_string_new("no backend: bulkheadd runs with --backend=none, so "
+                                            "qubes cannot start or run commands; ");
+  if (built->len)
+    g_string_append_printf(message, "restart bulkheadd with %s", built->str);
+  if (missing->len)
+    g_string_append_printf(message, "%sbackends not built into this bulkheadd yet: %s",
+                           built->len ? "; " : "", missing->str);
+  g_set_error_literal(error, BH_DBUS_ERROR, BH_DBUS_ERROR_NO_BACKEND, message->str);
   return FALSE;
 }
 
