@@ -181,6 +181,19 @@ GPtrArray *bh_model_sorted(const BhModel *m)
     return all;
 }
 
+/* "an AppVM", "a TemplateVM": for messages. */
+static const char *a_class(BhQubeClass klass)
+{
+    static const char *const with_article[BH_CLASS_COUNT] = {
+        [BH_CLASS_ADMIN_VM] = "an AdminVM",
+        [BH_CLASS_TEMPLATE_VM] = "a TemplateVM",
+        [BH_CLASS_APP_VM] = "an AppVM",
+        [BH_CLASS_DISP_VM] = "a DispVM",
+        [BH_CLASS_STANDALONE_VM] = "a StandaloneVM",
+    };
+    return (guint)klass < BH_CLASS_COUNT ? with_article[klass] : "a qube of unknown class";
+}
+
 static const char *qube_name(const BhModel *m, int qid)
 {
     const BhMQube *q = bh_model_find_qid(m, qid);
@@ -346,8 +359,8 @@ gboolean bh_model_lookup_prop(const BhMQube *q, const char *prop, int *idx, GErr
     }
     if (!bh_prop_applies(pdef(i), q->klass)) {
         g_set_error(error, BH_QUBES_ERROR, BH_QUBES_ERROR_NO_SUCH_PROPERTY,
-                    "%s is a %s, which has no property '%s'; qvm-prefs %s lists its properties", q->name,
-                    bh_class_name(q->klass), shown, q->name);
+                    "%s is %s, which has no property '%s'; qvm-prefs %s lists its properties", q->name,
+                    a_class(q->klass), shown, q->name);
         return FALSE;
     }
     *idx = i;
@@ -397,16 +410,21 @@ gboolean bh_model_reset_prop(BhModel *m, BhMQube *q, int idx, GError **error)
     const BhPropDef *def = pdef(idx);
     BhEff d;
 
-    if (def->flags & (BH_PROPF_READ_ONLY | BH_PROPF_RENAME)) {
+    if (def->flags & BH_PROPF_RENAME) {
         g_set_error(error, BH_QUBES_ERROR, BH_QUBES_ERROR_READ_ONLY,
-                    "%s of %s has no default to go back to (%s)", def->name, q->name, def->default_help);
+                    "a qube's name has no default; to rename %s, set its name", q->name);
+        return FALSE;
+    }
+    if (def->flags & BH_PROPF_READ_ONLY) {
+        g_set_error(error, BH_QUBES_ERROR, BH_QUBES_ERROR_READ_ONLY, "%s of %s is read-only (%s)", def->name,
+                    q->name, def->default_help);
         return FALSE;
     }
     default_of(m, q, idx, 0, &d);
     if (!d.has_default) {
         g_set_error(error, BH_QUBES_ERROR, BH_QUBES_ERROR_INVALID_VALUE,
-                    "%s of %s has no default (%s); set a value instead: qvm-prefs %s %s <value>", def->name,
-                    q->name, def->default_help, q->name, def->name);
+                    "%s of %s has no default; set a value instead: qvm-prefs %s %s <value>", def->name,
+                    q->name, q->name, def->name);
         return FALSE;
     }
     bh_mval_clear(&q->props[idx]);
@@ -539,7 +557,7 @@ BhMQube *bh_model_create(BhModel *m, BhQubeClass klass, const char *name, const 
         return NULL;
     if (!has_template && template_name != NULL) {
         g_set_error(error, BH_QUBES_ERROR, BH_QUBES_ERROR_INVALID_VALUE,
-                    "a %s has no template; leave the template out", bh_class_name(klass));
+                    "%s has no template; leave the template out", a_class(klass));
         return NULL;
     }
     if (has_template && template_name == NULL) {
@@ -790,15 +808,23 @@ static gboolean check_capability_users(const BhModel *m, const BhMQube *n, int c
 static gboolean check_capability(const BhModel *m, int ref, int cap, const char *role, GError **error)
 {
     gboolean net = cap == BH_P_PROVIDES_NETWORK;
+    int code = net ? BH_QUBES_ERROR_NOT_NETWORK_PROVIDER : BH_QUBES_ERROR_NOT_DISPVM_TEMPLATE;
+    const char *lacks = net ? "does not provide network" : "is not a disposable template";
     const BhMQube *t = bh_model_find_qid(m, ref);
 
     if (ref == BH_QID_NONE || (t != NULL && bh_model_bool(m, t, cap)))
         return TRUE;
+    if (t == NULL || !bh_prop_applies(pdef(cap), t->klass)) {
+        g_set_error(error, BH_QUBES_ERROR, code,
+                    "%s is %s, which cannot %s, so it cannot be %s; choose another qube", qube_name(m, ref),
+                    t ? a_class(t->klass) : "gone", net ? "provide network" : "be a disposable template",
+                    role);
+        return FALSE;
+    }
     g_set_error(
-        error, BH_QUBES_ERROR, net ? BH_QUBES_ERROR_NOT_NETWORK_PROVIDER : BH_QUBES_ERROR_NOT_DISPVM_TEMPLATE,
+        error, BH_QUBES_ERROR, code,
         "%s %s, so it cannot be %s; turn on its %s first (qvm-prefs %s %s True) or choose another qube",
-        qube_name(m, ref), net ? "does not provide network" : "is not a disposable template", role,
-        pdef(cap)->name, qube_name(m, ref), pdef(cap)->name);
+        t->name, lacks, role, pdef(cap)->name, t->name, pdef(cap)->name);
     return FALSE;
 }
 
@@ -812,9 +838,9 @@ static gboolean check_globals(const BhModel *m, GError **error)
     t = bh_model_find_qid(m, e.ref);
     if (t != NULL && t->klass != BH_CLASS_TEMPLATE_VM) {
         g_set_error(error, BH_QUBES_ERROR, BH_QUBES_ERROR_NOT_A_TEMPLATE,
-                    "the global default_template must be a TemplateVM; %s is a %s. Choose a TemplateVM "
+                    "the global default_template must be a TemplateVM; %s is %s. Choose a TemplateVM "
                     "(qvm-ls shows each qube's class)",
-                    t->name, bh_class_name(t->klass));
+                    t->name, a_class(t->klass));
         return FALSE;
     }
     bh_model_global_effective(m, BH_G_DEFAULT_NETVM, &e);
@@ -854,9 +880,9 @@ static gboolean check_qube(const BhModel *m, const BhMQube *q, GError **error)
         }
         if (q->klass == BH_CLASS_APP_VM && t->klass != BH_CLASS_TEMPLATE_VM) {
             g_set_error(error, BH_QUBES_ERROR, BH_QUBES_ERROR_NOT_A_TEMPLATE,
-                        "the template of %s must be a TemplateVM; %s is a %s. Choose a TemplateVM "
+                        "the template of %s must be a TemplateVM; %s is %s. Choose a TemplateVM "
                         "(qvm-ls shows each qube's class)",
-                        q->name, t->name, bh_class_name(t->klass));
+                        q->name, t->name, a_class(t->klass));
             return FALSE;
         }
         if (q->klass == BH_CLASS_DISP_VM) {
@@ -880,7 +906,7 @@ static gboolean check_qube(const BhModel *m, const BhMQube *q, GError **error)
 static void report_loop(const BhModel *m, GPtrArray *cycle, int subject_qid, GError **error)
 {
     g_autoptr(GString) path = g_string_new(NULL);
-    g_autoptr(GString) defaults = g_string_new(NULL);
+    g_autoptr(GString) why = g_string_new(NULL);
     guint start = 0, i;
 
     for (i = 0; i < cycle->len; i++) {
@@ -890,16 +916,19 @@ static void report_loop(const BhModel *m, GPtrArray *cycle, int subject_qid, GEr
     for (i = 0; i <= cycle->len; i++) {
         const BhMQube *q = cycle->pdata[(start + i) % cycle->len];
         BhEff e;
-        g_string_append_printf(path, "%s%s", i ? " → " : "", q->name);
-        if (i < cycle->len && bh_model_effective(m, q, BH_P_NETVM, &e) && e.is_default)
-            g_string_append_printf(defaults, "%s%s", defaults->len ? ", " : "", q->name);
+        g_string_append_printf(path, "%s%s", i ? " -> " : "", q->name);
+        if (i == cycle->len || !bh_model_effective(m, q, BH_P_NETVM, &e) || !e.is_default)
+            continue;
+        g_string_append_printf(why, "%s%s %s", why->len ? "; " : " (", q->name,
+                               q->klass == BH_CLASS_DISP_VM ? "follows its template's netvm"
+                                                            : "uses the global default_netvm");
     }
+    if (why->len)
+        g_string_append_c(why, ')');
     g_set_error(error, BH_QUBES_ERROR, BH_QUBES_ERROR_NETWORK_LOOP,
-                "netvm loop: %s%s%s%s; a qube cannot reach the network through itself. Choose a netvm "
-                "outside the loop, or none (qvm-prefs %s netvm <qube>)",
-                path->str,
-                defaults->len ? " (by default, through the global default_netvm or template: " : "",
-                defaults->str, defaults->len ? ")" : "", ((BhMQube *)cycle->pdata[start])->name);
+                "netvm loop: %s%s; a qube cannot reach the network through itself. Choose a netvm outside "
+                "the loop, or none (qvm-prefs %s netvm <qube>)",
+                path->str, why->str, ((BhMQube *)cycle->pdata[start])->name);
 }
 
 /* The netvm graph has at most one edge out of each qube: walk each chain

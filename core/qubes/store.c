@@ -693,6 +693,26 @@ fail:
     return FALSE;
 }
 
+/* SQLite may answer BUSY at once, without its busy handler, when two
+ * processes switch a new file to WAL together: retry until the deadline. */
+static gboolean switch_to_wal(BhStore *s, GError **error)
+{
+    gint64 deadline = g_get_monotonic_time() + (gint64)BH_STORE_BUSY_MS * 1000;
+
+    for (;;) {
+        GError *local = NULL;
+        if (pragma_text(s, "PRAGMA journal_mode = WAL", "wal", &local))
+            return TRUE;
+        if (!g_error_matches(local, BH_QUBES_ERROR, BH_QUBES_ERROR_BUSY) ||
+            g_get_monotonic_time() > deadline) {
+            g_propagate_error(error, local);
+            return FALSE;
+        }
+        g_error_free(local);
+        g_usleep(10 * 1000);
+    }
+}
+
 static void finalize_stmt(gpointer st)
 {
     sqlite3_finalize(st);
@@ -726,7 +746,7 @@ BhStore *bh_store_open(const char *path, GError **error)
      * code (triggers, views) that a third party could have planted. */
     sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
     sqlite3_db_config(s->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
-    if (!pragma_text(s, "PRAGMA journal_mode = WAL", "wal", error) ||
+    if (!switch_to_wal(s, error) ||
         !exec(s, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", "configuring", error) ||
         !pragma_text(s, "PRAGMA quick_check", "ok", error) || !prepare_schema(s, error))
         goto fail;

@@ -172,7 +172,8 @@ static gboolean pump(int fd, GString *buf, gint64 deadline_us)
 
 static void test_sigkill(void)
 {
-    g_autofree char *path = bh_test_store_path("crash.db");
+    g_autoptr(BhTestDir) tmp = bh_test_dir_new();
+    g_autofree char *path = bh_test_dir_file(tmp, "crash.db");
     g_autofree char *helper = g_strdup(g_getenv("BH_STORE_HELPER"));
     int last = BH_STEP_FIRST - 1; /* the last step the store holds */
     int reported_total = 0, extra_total = 0;
@@ -247,7 +248,8 @@ static void test_sigkill(void)
 
 static void test_concurrent_writers(void)
 {
-    g_autofree char *path = bh_test_store_path("concurrent.db");
+    g_autoptr(BhTestDir) tmp = bh_test_dir_new();
+    g_autofree char *path = bh_test_dir_file(tmp, "concurrent.db");
     g_autofree char *helper = g_strdup(g_getenv("BH_STORE_HELPER"));
     char *argv_a[] = {helper, "create", path, "a", "25", NULL};
     char *argv_b[] = {helper, "create", path, "b", "25", NULL};
@@ -286,7 +288,7 @@ static void test_concurrent_writers(void)
 
 int main(int argc, char **argv)
 {
-    g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+    g_test_init(&argc, &argv, NULL);
     g_test_add_func("/crash/sigkill", test_sigkill);
     g_test_add_func("/crash/concurrent-writers", test_concurrent_writers);
     return g_test_run();

@@ -9,11 +9,11 @@
 #include <sqlite3.h>
 #include <string.h>
 
-static char *fixture_copy(void)
+static char *fixture_copy(const BhTestDir *tmp)
 {
     g_autofree char *src = g_build_filename(g_getenv("BH_TEST_DATA"), "store-v1.sqlite", NULL);
     g_autofree char *contents = NULL;
-    char *dst = bh_test_store_path("migrated.db");
+    char *dst = bh_test_dir_file(tmp, "store/migrated.db");
     g_autofree char *dir = g_path_get_dirname(dst);
     gsize len;
 
@@ -67,7 +67,8 @@ static char *schema_at(int version)
 
 static void test_fixture_is_v1(void)
 {
-    g_autofree char *path = fixture_copy();
+    g_autoptr(BhTestDir) tmp = bh_test_dir_new();
+    g_autofree char *path = fixture_copy(tmp);
     g_autofree char *expect = schema_at(1);
     g_autofree char *schema = NULL;
     sqlite3 *db = NULL;
@@ -109,12 +110,13 @@ static void test_migrate(void)
         {8, "default-dvm", BH_CLASS_APP_VM, "red"}, {10, "fedora-40", BH_CLASS_TEMPLATE_VM, "gray"},
         {11, "my-app", BH_CLASS_APP_VM, "purple"},  {12, "legacy", BH_CLASS_STANDALONE_VM, "orange"},
     };
-    g_autofree char *path = fixture_copy();
+    g_autoptr(BhTestDir) tmp = bh_test_dir_new();
+    g_autofree char *path = fixture_copy(tmp);
     g_autoptr(GHashTable) uuids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) qubes = NULL;
     g_autoptr(BhStore) s = NULL;
-    g_autofree char *fresh_path = bh_test_store_path("fresh.db");
+    g_autofree char *fresh_path = bh_test_dir_file(tmp, "fresh.db");
     g_autofree char *migrated_dump = NULL, *integrity = NULL;
     g_autofree char *schema_m = NULL, *schema_f = NULL, *before = NULL, *after = NULL;
     g_auto(GStrv) tags = NULL;
@@ -197,7 +199,8 @@ static void test_migrate(void)
 /* A failing migration leaves the file at its old version, untouched. */
 static void test_failed_migration_rolls_back(void)
 {
-    g_autofree char *path = fixture_copy();
+    g_autoptr(BhTestDir) tmp = bh_test_dir_new();
+    g_autofree char *path = fixture_copy(tmp);
     g_autofree char *before = NULL, *after = NULL;
 
     /* Make step 1 → 2 fail: it creates a table "tags". */
@@ -211,7 +214,7 @@ static void test_failed_migration_rolls_back(void)
 
 int main(int argc, char **argv)
 {
-    g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+    g_test_init(&argc, &argv, NULL);
     g_test_add_func("/migrate/fixture-is-v1", test_fixture_is_v1);
     g_test_add_func("/migrate/v1-to-current", test_migrate);
     g_test_add_func("/migrate/failure-rolls-back", test_failed_migration_rolls_back);

@@ -11,13 +11,15 @@
 #include <sys/stat.h>
 
 typedef struct {
+    BhTestDir *dir;
     char *path;
     BhStore *store;
 } Fixture;
 
 static void fixture_setup(Fixture *f, gconstpointer data)
 {
-    f->path = bh_test_store_path("qubes.db");
+    f->dir = bh_test_dir_new();
+    f->path = bh_test_dir_file(f->dir, "bulkhead/qubes.db");
     f->store = bh_test_open(f->path);
 }
 
@@ -25,6 +27,7 @@ static void fixture_teardown(Fixture *f, gconstpointer data)
 {
     bh_store_close(f->store);
     g_free(f->path);
+    bh_test_dir_free(f->dir);
 }
 
 #define TEST(path, fn) g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
@@ -227,7 +230,8 @@ static void test_default_path(void)
 
 static void test_open_null_path(void)
 {
-    g_autofree char *data = g_build_filename(g_get_user_data_dir(), "xdg", NULL);
+    g_autoptr(BhTestDir) tmp = bh_test_dir_new();
+    g_autofree char *data = bh_test_dir_file(tmp, "xdg");
     g_autofree char *expect = g_build_filename(data, "bulkhead", "qubes.db", NULL);
     g_autoptr(BhStore) s = NULL;
 
@@ -486,7 +490,8 @@ static void test_templates(Fixture *f, gconstpointer data)
 
     /* Invalid: a template that is not a TemplateVM. */
     bh_assert_fails_msg(bh_store_set_property(f->store, "work", "template", "personal", BH_ERR),
-                        BH_QUBES_ERROR_NOT_A_TEMPLATE, "must be a TemplateVM");
+                        BH_QUBES_ERROR_NOT_A_TEMPLATE,
+                        "the template of work must be a TemplateVM; personal is an AppVM");
     bh_assert_fails(bh_store_set_property(f->store, "work", "template", "dom0", BH_ERR),
                     BH_QUBES_ERROR_NOT_A_TEMPLATE);
     bh_assert_fails(bh_store_set_property(f->store, "work", "template", "solo", BH_ERR),
@@ -544,8 +549,9 @@ static void test_netvm_rules(Fixture *f, gconstpointer data)
     /* Invalid: a netvm that provides no network. */
     bh_assert_fails_msg(bh_store_set_property(f->store, "work", "netvm", "personal", BH_ERR),
                         BH_QUBES_ERROR_NOT_NETWORK_PROVIDER, "personal does not provide network");
-    bh_assert_fails(bh_store_set_property(f->store, "work", "netvm", "dom0", BH_ERR),
-                    BH_QUBES_ERROR_NOT_NETWORK_PROVIDER);
+    bh_assert_fails_msg(
+        bh_store_set_property(f->store, "work", "netvm", "dom0", BH_ERR), BH_QUBES_ERROR_NOT_NETWORK_PROVIDER,
+        "dom0 is an AdminVM, which cannot provide network, so it cannot be the netvm of work");
     bh_assert_fails(bh_store_set_property(f->store, "work", "netvm", tmpl, BH_ERR),
                     BH_QUBES_ERROR_NOT_NETWORK_PROVIDER);
     bh_assert_fails_msg(bh_store_set_global(f->store, "default_netvm", "work", BH_ERR),
@@ -607,10 +613,10 @@ static void test_loops(Fixture *f, gconstpointer data)
 
     /* Length 1. */
     bh_assert_fails_msg(bh_store_set_property(f->store, "sys-firewall", "netvm", "sys-firewall", BH_ERR),
-                        BH_QUBES_ERROR_NETWORK_LOOP, "sys-firewall → sys-firewall");
+                        BH_QUBES_ERROR_NETWORK_LOOP, "sys-firewall -> sys-firewall");
     /* Length 2. */
     bh_assert_fails_msg(bh_store_set_property(f->store, "sys-net", "netvm", "sys-firewall", BH_ERR),
-                        BH_QUBES_ERROR_NETWORK_LOOP, "sys-net → sys-firewall → sys-net");
+                        BH_QUBES_ERROR_NETWORK_LOOP, "sys-net -> sys-firewall -> sys-net");
     /* Length 5: net1 ← net2 ← … ← net5, then net1's netvm = net5. */
     for (i = 1; i <= 5; i++) {
         g_snprintf(name, sizeof name, "net%d", i);
@@ -621,23 +627,34 @@ static void test_loops(Fixture *f, gconstpointer data)
     assert_prop(f->store, "net5", "netvm", "net4", FALSE);
     dump = bh_test_dump(f->path);
     bh_assert_fails_msg(bh_store_set_property(f->store, "net1", "netvm", "net5", BH_ERR),
-                        BH_QUBES_ERROR_NETWORK_LOOP, "net1 → net5 → net4 → net3 → net2 → net1");
+                        BH_QUBES_ERROR_NETWORK_LOOP, "net1 -> net5 -> net4 -> net3 -> net2 -> net1");
     dump2 = bh_test_dump(f->path);
     g_assert_cmpstr(dump, ==, dump2);
     /* Through default_netvm. Length 1: the default netvm uses the default. */
-    bh_assert_fails_msg(bh_store_reset_property(f->store, "sys-firewall", "netvm", BH_ERR),
-                        BH_QUBES_ERROR_NETWORK_LOOP, "default_netvm");
+    bh_assert_fails_msg(
+        bh_store_reset_property(f->store, "sys-firewall", "netvm", BH_ERR), BH_QUBES_ERROR_NETWORK_LOOP,
+        "netvm loop: sys-firewall -> sys-firewall (sys-firewall uses the global default_netvm)");
     /* Length 1 from the other side: net1 uses the default, then becomes it. */
     g_assert_true(bh_store_reset_property(f->store, "net1", "netvm", NULL));
     assert_prop(f->store, "net1", "netvm", "sys-firewall", TRUE);
     bh_assert_fails_msg(bh_store_set_global(f->store, "default_netvm", "net1", BH_ERR),
-                        BH_QUBES_ERROR_NETWORK_LOOP, "net1 → net1");
+                        BH_QUBES_ERROR_NETWORK_LOOP, "net1 -> net1");
     /* Length 2: sys-net on the default (sys-firewall), which uses sys-net. */
     bh_assert_fails_msg(bh_store_reset_property(f->store, "sys-net", "netvm", BH_ERR),
-                        BH_QUBES_ERROR_NETWORK_LOOP, "sys-net → sys-firewall → sys-net");
+                        BH_QUBES_ERROR_NETWORK_LOOP, "sys-net -> sys-firewall -> sys-net");
     /* Length 5 through the default: default_netvm = net5 while net1 uses the default. */
     bh_assert_fails_msg(bh_store_set_global(f->store, "default_netvm", "net5", BH_ERR),
-                        BH_QUBES_ERROR_NETWORK_LOOP, "net5 → net4 → net3 → net2 → net1 → net5");
+                        BH_QUBES_ERROR_NETWORK_LOOP, "net5 -> net4 -> net3 -> net2 -> net1 -> net5");
+    /* Through a disposable's template: a named disposable providing network,
+     * whose netvm follows its template's, becomes that template's netvm. */
+    create_ok(f->store, BH_CLASS_APP_VM, "dvm-net", "red", NULL,
+              (const char *const[]){"template_for_dispvms", "True", "netvm", "sys-net", NULL});
+    create_ok(f->store, BH_CLASS_DISP_VM, "netdisp", NULL, "dvm-net",
+              (const char *const[]){"provides_network", "True", NULL});
+    assert_prop(f->store, "netdisp", "netvm", "sys-net", TRUE);
+    bh_assert_fails_msg(bh_store_set_property(f->store, "dvm-net", "netvm", "netdisp", BH_ERR),
+                        BH_QUBES_ERROR_NETWORK_LOOP,
+                        "netdisp -> netdisp (netdisp follows its template's netvm)");
     /* A chain is fine once it ends. */
     set_ok(f->store, "net1", "netvm", "sys-net");
     global_ok(f->store, "default_netvm", "net5");
@@ -777,8 +794,17 @@ static void test_disposables(Fixture *f, gconstpointer data)
                     BH_QUBES_ERROR_NOT_DISPVM_TEMPLATE);
     bh_assert_fails(bh_store_create_qube(f->store, BH_CLASS_DISP_VM, "d1", NULL, "work", NULL, BH_ERR) >= 0,
                     BH_QUBES_ERROR_NOT_DISPVM_TEMPLATE);
-    bh_assert_fails(bh_store_set_property(f->store, "work", "default_dispvm", "personal", BH_ERR),
-                    BH_QUBES_ERROR_NOT_DISPVM_TEMPLATE);
+    bh_assert_fails_msg(
+        bh_store_set_property(f->store, "work", "default_dispvm", "personal", BH_ERR),
+        BH_QUBES_ERROR_NOT_DISPVM_TEMPLATE,
+        "personal is not a disposable template, so it cannot be the default_dispvm of work; turn "
+        "on its template_for_dispvms first (qvm-prefs personal template_for_dispvms True)");
+    {
+        g_autofree char *tmpl = default_template(f->store);
+        bh_assert_fails_msg(bh_store_set_property(f->store, "work", "default_dispvm", tmpl, BH_ERR),
+                            BH_QUBES_ERROR_NOT_DISPVM_TEMPLATE,
+                            "is a TemplateVM, which cannot be a disposable template");
+    }
     bh_assert_fails(bh_store_set_global(f->store, "default_dispvm", "work", BH_ERR),
                     BH_QUBES_ERROR_NOT_DISPVM_TEMPLATE);
     /* A named disposable with its own label; the name "dispN" taken by a user. */
@@ -961,7 +987,8 @@ static void test_two_handles(Fixture *f, gconstpointer data)
 
 static void test_bad_files(void)
 {
-    g_autofree char *dir = g_build_filename(g_get_user_data_dir(), "bad", NULL);
+    g_autoptr(BhTestDir) tmp = bh_test_dir_new();
+    g_autofree char *dir = bh_test_dir_file(tmp, "bad");
     g_autofree char *garbage = g_build_filename(dir, "garbage.db", NULL);
     g_autofree char *foreign = g_build_filename(dir, "foreign.db", NULL);
     g_autofree char *newer = g_build_filename(dir, "newer.db", NULL);
@@ -991,7 +1018,7 @@ static void test_bad_files(void)
 
 int main(int argc, char **argv)
 {
-    g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+    g_test_init(&argc, &argv, NULL);
     TEST("/store/first-run", test_first_run);
     TEST("/store/reopen", test_reopen);
     g_test_add_func("/store/default-path", test_default_path);

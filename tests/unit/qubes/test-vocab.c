@@ -296,6 +296,27 @@ static void test_errors_and_quote(void)
     g_assert_cmpstr(q3, ==, "(null)");
 }
 
+/* docs/model.md documents every property and global in a table row. */
+static void test_docs_list_every_property(void)
+{
+    g_autofree char *path = g_build_filename(g_getenv("BH_SOURCE_ROOT"), "docs", "model.md", NULL);
+    g_autofree char *doc = NULL;
+    const BhPropDef *tables[2];
+    gsize counts[2], t, i;
+
+    g_assert_true(g_file_get_contents(path, &doc, NULL, NULL));
+    tables[0] = bh_props(&counts[0]);
+    tables[1] = bh_globals(&counts[1]);
+    for (t = 0; t < 2; t++) {
+        for (i = 0; i < counts[t]; i++) {
+            g_autofree char *row = g_strdup_printf("\n| `%s` |", tables[t][i].name);
+            if (strstr(doc, row) == NULL)
+                g_test_message("docs/model.md lacks a row for %s", tables[t][i].name);
+            g_assert_nonnull(strstr(doc, row));
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -306,5 +327,6 @@ int main(int argc, char **argv)
     g_test_add_func("/qubes/property-table", test_table);
     g_test_add_func("/qubes/normalize", test_normalize);
     g_test_add_func("/qubes/errors-and-quote", test_errors_and_quote);
+    g_test_add_func("/qubes/docs", test_docs_list_every_property);
     return g_test_run();
 }

@@ -1,12 +1,51 @@
 /* testlib.c — see testlib.h. */
 #include "testlib.h"
 
+#include <glib/gstdio.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <string.h>
 
-char *bh_test_store_path(const char *name)
+BhTestDir *bh_test_dir_new(void)
 {
-    return g_build_filename(g_get_user_data_dir(), "stores", name, NULL);
+    g_autoptr(GError) error = NULL;
+    BhTestDir *dir = g_new0(BhTestDir, 1);
+
+    dir->path = g_dir_make_tmp("bh-qubes-test-XXXXXX", &error);
+    g_assert_no_error(error);
+    return dir;
+}
+
+char *bh_test_dir_file(const BhTestDir *dir, const char *name)
+{
+    return g_build_filename(dir->path, name, NULL);
+}
+
+static void remove_tree(const char *path)
+{
+    GStatBuf st;
+    GDir *dir;
+    const char *name;
+
+    if (g_lstat(path, &st) != 0)
+        return;
+    if (S_ISDIR(st.st_mode) && (dir = g_dir_open(path, 0, NULL)) != NULL) {
+        while ((name = g_dir_read_name(dir)) != NULL) {
+            g_autofree char *child = g_build_filename(path, name, NULL);
+            remove_tree(child);
+        }
+        g_dir_close(dir);
+    }
+    g_remove(path);
+}
+
+void bh_test_dir_free(BhTestDir *dir)
+{
+    if (dir == NULL)
+        return;
+    remove_tree(dir->path);
+    g_free(dir->path);
+    g_free(dir);
 }
 
 BhStore *bh_test_open(const char *path)
