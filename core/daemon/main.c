@@ -19,6 +19,7 @@ typedef struct {
   GMainLoop *loop;
   BhDaemon *daemon;
   const char *state_dir;
+  gboolean autostarted;
   int exit_code;
 } BhMain;
 
@@ -40,6 +41,12 @@ bh_main_name_acquired(GDBusConnection *connection, const char *name, gpointer us
   BhMain *m = user_data;
   g_message("ready: %s on the session bus, state directory %s, backend %s", name, m->state_dir,
             bh_daemon_get_backend_name(m->daemon));
+  /* Only once we are the one daemon on this bus: a refused second daemon
+   * must not start anything. */
+  if (!m->autostarted) {
+    m->autostarted = TRUE;
+    bh_daemon_autostart(m->daemon);
+  }
 }
 
 static void

@@ -27,7 +27,38 @@ typedef struct {
   GHashTable *states; /* name -> GINT_TO_POINTER(BhPowerState) */
   GString *log;       /* "start:work;" ... in call order */
   char *fail_start;   /* qubes whose name starts so fail to start */
+  struct {            /* copy of what the last start was told */
+    char *name, *klass, *template_name, *root_template, *netvm, *root_path;
+    gboolean root_readonly, disposable;
+    guint memory_mib;
+  } last;
 } TestBackend;
+
+static void
+tb_forget_last(TestBackend *tb)
+{
+  g_free(tb->last.name);
+  g_free(tb->last.klass);
+  g_free(tb->last.template_name);
+  g_free(tb->last.root_template);
+  g_free(tb->last.netvm);
+  g_free(tb->last.root_path);
+}
+
+static void
+tb_remember(TestBackend *tb, const BhBackendQube *q)
+{
+  tb_forget_last(tb);
+  tb->last.name = g_strdup(q->name);
+  tb->last.klass = g_strdup(q->klass);
+  tb->last.template_name = g_strdup(q->template_name);
+  tb->last.root_template = g_strdup(q->root_template);
+  tb->last.netvm = g_strdup(q->netvm);
+  tb->last.root_path = g_strdup(q->root_path);
+  tb->last.root_readonly = q->root_readonly;
+  tb->last.disposable = q->disposable;
+  tb->last.memory_mib = q->memory_mib;
+}
 
 static void
 tb_set(TestBackend *tb, const char *name, BhPowerState state)
@@ -116,6 +147,7 @@ tb_start(BhBackend *backend, const BhBackendQube *qube, GCancellable *cancellabl
   if (qube->netvm)
     g_assert_cmpint(tb_get_state(backend, qube->netvm), ==, BH_POWER_RUNNING);
   g_string_append_printf(tb->log, "start:%s;", qube->name);
+  tb_remember(tb, qube);
   tb_set(tb, qube->name, BH_POWER_TRANSIENT);
   g_idle_add(tb_start_idle, op);
 }
@@ -216,6 +248,7 @@ tb_free(BhBackend *backend)
   g_hash_table_unref(tb->states);
   g_string_free(tb->log, TRUE);
   g_free(tb->fail_start);
+  tb_forget_last(tb);
   bh_backend_clear(backend);
   g_free(tb);
 }
@@ -696,6 +729,47 @@ test_property_signals(Fixture *f, gconstpointer data)
 }
 
 static void
+test_autostart(Fixture *f, gconstpointer data)
+{
+  /* First run marks sys-net and sys-firewall autostart; add one more. */
+  call_ok(f, "SetProperty", g_variant_new("(sss)", "vault", "autostart", "True"));
+  g_assert_cmpuint(bh_daemon_autostart(f->daemon), ==, 3);
+  wait_for_state(f, "sys-net", "Running");
+  wait_for_state(f, "sys-firewall", "Running");
+  wait_for_state(f, "vault", "Running");
+  assert_state(f, "work", "Halted");
+  /* sys-firewall needs sys-net: started once, before it. */
+  g_assert_nonnull(strstr(f->tb->log->str, "start:sys-net;"));
+  g_assert_null(strstr(strstr(f->tb->log->str, "start:sys-net;") + 1, "start:sys-net;"));
+  g_assert_cmpint(strstr(f->tb->log->str, "start:sys-net;") - f->tb->log->str, <,
+                  strstr(f->tb->log->str, "start:sys-firewall;") - f->tb->log->str);
+}
+
+static void
+test_backend_qube(Fixture *f, gconstpointer data)
+{
+  call_ok(f, "SetProperty", g_variant_new("(sss)", "work", "memory", "1500"));
+  call_ok(f, "Start", g_variant_new("(s)", "work"));
+  g_autofree char *tpl = g_strdup(f->tb->last.root_template);
+  g_assert_cmpstr(f->tb->last.name, ==, "work");
+  g_assert_cmpstr(f->tb->last.klass, ==, "AppVM");
+  g_assert_cmpstr(f->tb->last.netvm, ==, "sys-firewall");
+  g_assert_cmpuint(f->tb->last.memory_mib, ==, 1500);
+  g_assert_nonnull(tpl);
+  /* The first-run template is the host's root, read-only. */
+  g_assert_cmpstr(f->tb->last.root_path, ==, "/");
+  g_assert_true(f->tb->last.root_readonly);
+  g_assert_false(f->tb->last.disposable);
+
+  g_autoptr(GVariant) reply = call(f, "CreateDisposable", g_variant_new("(s)", ""), NULL);
+  g_assert_nonnull(reply);
+  g_assert_true(f->tb->last.disposable);
+  g_assert_cmpstr(f->tb->last.klass, ==, "DispVM");
+  g_assert_cmpstr(f->tb->last.template_name, ==, "default-dvm");
+  g_assert_cmpstr(f->tb->last.root_template, ==, tpl);
+}
+
+static void
 test_lock(Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
@@ -723,6 +797,8 @@ main(int argc, char **argv)
   ADD("/daemon/run-fds", test_run_fds);
   ADD("/daemon/crash-report", test_crash_report);
   ADD("/daemon/property-signals", test_property_signals);
+  ADD("/daemon/autostart", test_autostart);
+  ADD("/daemon/backend-qube", test_backend_qube);
   ADD("/daemon/lock", test_lock);
 #undef ADD
   return g_test_run();
