@@ -13,6 +13,7 @@
 #include <gio/gio.h>
 #include <gio/gunixfdlist.h>
 #include <glib/gstdio.h>
+#include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -769,6 +770,129 @@ test_backend_qube(Fixture *f, gconstpointer data)
   g_assert_cmpstr(f->tb->last.root_template, ==, tpl);
 }
 
+typedef struct {
+  gboolean done;
+  char *out;
+  char *err;
+  GError *error;
+} CliResult;
+
+static void
+cli_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  CliResult *r = user_data;
+  g_subprocess_communicate_utf8_finish(G_SUBPROCESS(source), result, &r->out, &r->err,
+                                       &r->error);
+  r->done = TRUE;
+}
+
+/* Runs a CLI command from the build tree while this process's main loop
+ * (the daemon's) keeps serving it; returns its exit status. *out and *err
+ * (freed first) receive its output. */
+static int
+run_cli(const char *stdin_text, char **out, char **err, const char *command, ...)
+{
+  const char *build_root = g_getenv("BH_BUILD_ROOT");
+  g_assert_nonnull(build_root);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+  g_ptr_array_add(argv, g_build_filename(build_root, "core", "cli", command, NULL));
+  va_list ap;
+  va_start(ap, command);
+  for (const char *arg; (arg = va_arg(ap, const char *));)
+    g_ptr_array_add(argv, g_strdup(arg));
+  va_end(ap);
+  g_ptr_array_add(argv, NULL);
+
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) process = g_subprocess_newv(
+      (const char *const *)argv->pdata,
+      G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+          G_SUBPROCESS_FLAGS_STDERR_PIPE,
+      &error);
+  g_assert_no_error(error);
+  CliResult r = {0};
+  g_subprocess_communicate_utf8_async(process, stdin_text, NULL, cli_done, &r);
+  while (!r.done)
+    g_main_context_iteration(NULL, TRUE);
+  g_assert_no_error(r.error);
+  /* Output is complete; the exit status may still be on its way. */
+  while (!g_subprocess_get_if_exited(process) && !g_subprocess_get_if_signaled(process))
+    g_main_context_iteration(NULL, TRUE);
+  g_free(*out);
+  g_free(*err);
+  *out = r.out;
+  *err = r.err;
+  return g_subprocess_get_if_exited(process) ? g_subprocess_get_exit_status(process) : -1;
+}
+
+static void
+name_acquired(GDBusConnection *connection, const char *name, gpointer user_data)
+{
+  *(gboolean *)user_data = TRUE;
+}
+
+/* The CLI's power commands and qvm-run's descriptor passing, end to end:
+ * the real binaries against the daemon, which owns the well-known name here. */
+static void
+test_cli_power(Fixture *f, gconstpointer data)
+{
+  gboolean owned = FALSE;
+  guint owner = g_bus_own_name_on_connection(f->server, BH_DBUS_NAME, G_BUS_NAME_OWNER_FLAGS_NONE,
+                                             name_acquired, NULL, &owned, NULL);
+  while (!owned)
+    g_main_context_iteration(NULL, TRUE);
+
+  g_autofree char *out = NULL, *err = NULL;
+  g_assert_cmpint(run_cli(NULL, &out, &err, "qvm-start", "vault", NULL), ==, 0);
+  assert_state(f, "vault", "Running");
+  g_assert_cmpint(run_cli(NULL, &out, &err, "qvm-ls", "--running", "--raw-data", NULL), ==, 0);
+  /* The template is named after the host OS: match around it. */
+  g_assert_true(g_str_has_prefix(out, "dom0|Running|AdminVM|black|-|-\nvault|Running|AppVM|black|"));
+  g_assert_true(g_str_has_suffix(out, "|-\n"));
+  g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
+  g_assert_cmpuint(g_strv_length(lines), ==, 3); /* two lines and the empty tail */
+
+  /* -p: our pipe is the command's stdout, its status is qvm-run's. */
+  g_assert_cmpint(run_cli(NULL, &out, &err, "qvm-run", "-p", "-u", "root", "vault", "echo", "hi",
+                          NULL),
+                  ==, 7);
+  g_assert_cmpstr(out, ==, "vault ran 'echo hi' as root\n");
+  /* Without -p: started, status 0, nothing printed. */
+  g_assert_cmpint(run_cli(NULL, &out, &err, "qvm-run", "vault", "true", NULL), ==, 0);
+  g_assert_cmpstr(out, ==, "");
+
+  g_assert_cmpint(run_cli(NULL, &out, &err, "qvm-pause", "vault", NULL), ==, 0);
+  assert_state(f, "vault", "Paused");
+  g_assert_cmpint(run_cli(NULL, &out, &err, "qvm-remove", "-f", "vault", NULL), ==, 1);
+  g_assert_true(g_str_has_prefix(err, "qvm-remove: error: cannot remove vault while it is Paused"));
+  g_assert_cmpint(run_cli(NULL, &out, &err, "qvm-unpause", "vault", NULL), ==, 0);
+  g_assert_cmpint(run_cli(NULL, &out, &err, "qvm-shutdown", "--wait", "vault", NULL), ==, 0);
+  assert_state(f, "vault", "Halted");
+
+  /* A disposable lives for its command, then is gone. */
+  g_autofree char *before = qube_names(f);
+  g_assert_cmpint(run_cli(NULL, &out, &err, "qvm-run", "--dispvm", "-p", "uname", NULL), ==, 7);
+  g_assert_true(g_str_has_prefix(out, "disp"));
+  g_assert_nonnull(strstr(out, " ran 'uname' as user\n"));
+  gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+  for (;;) {
+    g_autofree char *now = qube_names(f);
+    if (g_str_equal(now, before) || g_get_monotonic_time() > deadline) {
+      g_assert_cmpstr(now, ==, before);
+      break;
+    }
+    g_main_context_iteration(NULL, FALSE);
+  }
+
+  g_assert_cmpint(run_cli(NULL, &out, &err, "qvm-start", "vault", "nosuch", NULL), ==, 1);
+  g_assert_cmpstr(err, ==, "qvm-start: error: there is no qube named 'nosuch'; qvm-ls lists the qubes\n");
+  assert_state(f, "vault", "Running");
+  g_assert_cmpint(run_cli(NULL, &out, &err, "qvm-shutdown", "--all", "--wait", NULL), ==, 0);
+  assert_state(f, "vault", "Halted");
+  assert_state(f, "dom0", "Running");
+  g_bus_unown_name(owner);
+}
+
 static void
 test_lock(Fixture *f, gconstpointer data)
 {
@@ -799,6 +923,7 @@ main(int argc, char **argv)
   ADD("/daemon/property-signals", test_property_signals);
   ADD("/daemon/autostart", test_autostart);
   ADD("/daemon/backend-qube", test_backend_qube);
+  ADD("/daemon/cli-power", test_cli_power);
   ADD("/daemon/lock", test_lock);
 #undef ADD
   return g_test_run();
