@@ -582,9 +582,9 @@ size_t bh_vchan_socket_buffer_space(const struct bh_vchan *v)
         outq >= sndbuf)
         return 0;
     /* SO_SNDBUF and SIOCOUTQ count the kernel's bookkeeping too. Half of
-     * the free budget always goes through one write: every packet costs at
-     * most as much again as its payload (docs/vchan.md), and it also makes
-     * the largest value equal to the write_min asked for. */
+     * the free budget always goes through one write: the kernel cuts it into
+     * packets of at least 2 KiB, each costing less than twice its payload
+     * (docs/vchan.md); it also makes the largest value equal to write_min. */
     return (size_t)(sndbuf - outq) / 2;
 }
 
