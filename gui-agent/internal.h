@@ -314,6 +314,7 @@ struct bh_seat {
     struct bh_surface *ptr_focus;
     struct wl_listener ptr_focus_destroy;
     struct bh_window *ptr_window; /* window under dom0's pointer */
+    int32_t ptr_x, ptr_y;         /* last position sent, surface-local */
     uint32_t buttons_down;        /* bitmask of BTN_LEFT.. */
     uint32_t last_serial;         /* last input serial sent (grabs, selection) */
 };

@@ -430,9 +430,12 @@ static struct bh_surface *pointer_move(struct bh_agent *a, struct bh_window *w, 
     seat->ptr_window = w;
     if (target != seat->ptr_focus) {
         set_ptr_focus(a, target, sx, sy);
+        seat->ptr_x = sx;
+        seat->ptr_y = sy;
         return target;
     }
-    if (motion && target) {
+    /* Repeated positions (a button at the current place) are no motion. */
+    if (motion && target && (sx != seat->ptr_x || sy != seat->ptr_y)) {
         struct wl_client *c = client_of(target);
         uint32_t time = bh_now_ms();
         struct wl_resource *r;
@@ -443,6 +446,8 @@ static struct bh_surface *pointer_move(struct bh_agent *a, struct bh_window *w, 
             wl_pointer_send_motion(r, time, wl_fixed_from_int(sx), wl_fixed_from_int(sy));
             pointer_frame(r);
         }
+        seat->ptr_x = sx;
+        seat->ptr_y = sy;
     }
     return target;
 }

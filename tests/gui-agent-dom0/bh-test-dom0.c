@@ -341,6 +341,11 @@ unsigned bh_tdom0_count_windows(struct bh_tdom0 *d)
     return n;
 }
 
+bool bh_tdom0_no_windows(struct bh_tdom0 *d, void *ctx)
+{
+    return bh_tdom0_count_windows(d) == 0;
+}
+
 uint32_t bh_tdom0_pixel(const struct bh_tdom0_win *w, uint32_t x, uint32_t y)
 {
     uint32_t p;

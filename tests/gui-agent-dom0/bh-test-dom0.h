@@ -86,6 +86,8 @@ struct bh_tdom0_win *bh_tdom0_find(struct bh_tdom0 *d, uint32_t id);
  * (NULL: any), with a buffer and at least one DAMAGE. */
 struct bh_tdom0_win *bh_tdom0_find_shown(struct bh_tdom0 *d, const char *needle);
 unsigned bh_tdom0_count_windows(struct bh_tdom0 *d);
+/* A bh_tdom0_pred: dom0 knows no window. */
+bool bh_tdom0_no_windows(struct bh_tdom0 *d, void *ctx);
 
 bool bh_tdom0_send(struct bh_tdom0 *d, uint32_t type, uint32_t window, const void *body, size_t len);
 void bh_tdom0_release(struct bh_tdom0 *d, struct bh_tdom0_win *w);

@@ -62,11 +62,6 @@ static bool clip_answered(struct bh_tdom0 *d, void *ctx)
     return d->n_clipboard > c->n;
 }
 
-static bool no_windows(struct bh_tdom0 *d, void *ctx)
-{
-    return bh_tdom0_count_windows(d) == 0;
-}
-
 static void wait_file(struct bh_tagent *t, const char *path, const char *want, const char *what)
 {
     struct file_wait f = {path, want};
@@ -152,7 +147,7 @@ static void test_foot(void)
 
     /* 6. The shell exits, foot exits, the window goes. */
     g_assert_true(bh_tdom0_type(t.dom0, id, "exit\n"));
-    if (!bh_tagent_wait(&t, no_windows, NULL))
+    if (!bh_tagent_wait(&t, bh_tdom0_no_windows, NULL))
         g_error("foot's window was not destroyed");
     int st = bh_tproc_wait(foot, bh_tagent_timeout_ms(10000));
     g_assert_true(WIFEXITED(st));

@@ -32,11 +32,6 @@ static bool resized(struct bh_tdom0 *d, void *ctx)
            s->w->buf_h == s->height && s->w->n_damage > s->n_damage;
 }
 
-static bool no_windows(struct bh_tdom0 *d, void *ctx)
-{
-    return bh_tdom0_count_windows(d) == 0;
-}
-
 /* Share of pixels that are not fully transparent: GTK painted the window. */
 static double painted(const struct bh_tdom0_win *w)
 {
@@ -83,7 +78,7 @@ static void test_gtk(void)
     g_assert_cmpfloat(painted(w), >, 0.95);
 
     g_assert_true(bh_tdom0_send(t.dom0, BH_GUI_CLOSE, w->id, NULL, 0));
-    if (!bh_tagent_wait(&t, no_windows, NULL))
+    if (!bh_tagent_wait(&t, bh_tdom0_no_windows, NULL))
         g_error("the GTK window was not destroyed after CLOSE");
     int st = bh_tproc_wait(pid, bh_tagent_timeout_ms(10000));
     t.children[0] = -1;

@@ -36,11 +36,6 @@ static bool more_damage(struct bh_tdom0 *d, void *ctx)
     return dw->w->n_damage >= dw->n;
 }
 
-static bool no_windows(struct bh_tdom0 *d, void *ctx)
-{
-    return bh_tdom0_count_windows(d) == 0;
-}
-
 static struct bh_tdom0_win *start_shm(struct bh_tagent *t)
 {
     bh_tagent_client(t, shm_argv, NULL);
@@ -66,8 +61,7 @@ static void test_protocol_errors(void)
     struct bh_tagent t;
     bh_tagent_start(&t, true);
     struct bh_tdom0_win *w = start_shm(&t);
-    g_autofree char *bad =
-        bh_tagent_build_path("BH_TEST_BADCLIENT", "tests/gui-agent-dom0/bh-test-badclient");
+    g_autofree char *bad = bh_tagent_build_path("BH_TEST_WLCLIENT", "tests/gui-agent-dom0/bh-test-wlclient");
 
     for (size_t i = 0; i < G_N_ELEMENTS(modes); i++) {
         const char *argv[] = {bad, modes[i], NULL};
@@ -104,7 +98,7 @@ static void test_killed_mid_frame(void)
         kill(t.children[t.n_children - 1], SIGKILL);
         bh_tproc_wait(t.children[t.n_children - 1], 5000);
         t.children[t.n_children - 1] = -1;
-        if (!bh_tagent_wait(&t, no_windows, NULL))
+        if (!bh_tagent_wait(&t, bh_tdom0_no_windows, NULL))
             g_error("round %d: the killed client's window was not destroyed", round);
         g_assert_true(bh_tproc_alive(t.agent));
     }
@@ -169,8 +163,7 @@ static void test_window_limit(void)
 {
     struct bh_tagent t;
     bh_tagent_start(&t, true);
-    g_autofree char *bad =
-        bh_tagent_build_path("BH_TEST_BADCLIENT", "tests/gui-agent-dom0/bh-test-badclient");
+    g_autofree char *bad = bh_tagent_build_path("BH_TEST_WLCLIENT", "tests/gui-agent-dom0/bh-test-wlclient");
     const char *argv[] = {bad, "many-windows", NULL};
     bh_tagent_client(&t, argv, NULL);
     struct log_wait l = {t.child_logs[0], "mapped 260"};
@@ -187,7 +180,7 @@ static void test_window_limit(void)
 
     bh_tproc_stop(t.children[0], 3000);
     t.children[0] = -1;
-    if (!bh_tagent_wait(&t, no_windows, NULL))
+    if (!bh_tagent_wait(&t, bh_tdom0_no_windows, NULL))
         g_error("%u windows left after the client died", bh_tdom0_count_windows(t.dom0));
     g_assert_false(t.dom0->violation);
     int st = bh_tagent_stop(&t);
@@ -203,8 +196,7 @@ static void test_dom0_not_reading(void)
 {
     struct bh_tagent t;
     bh_tagent_start(&t, true);
-    g_autofree char *bad =
-        bh_tagent_build_path("BH_TEST_BADCLIENT", "tests/gui-agent-dom0/bh-test-badclient");
+    g_autofree char *bad = bh_tagent_build_path("BH_TEST_WLCLIENT", "tests/gui-agent-dom0/bh-test-wlclient");
     const char *argv[] = {bad, "title-spam", NULL};
     bh_tagent_client(&t, argv, NULL);
 
