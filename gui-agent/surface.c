@@ -231,17 +231,6 @@ struct bh_window *bh_surface_window(struct bh_surface *s)
     return x->window;
 }
 
-static bool surface_is_mapped_in_tree(struct bh_surface *s)
-{
-    struct bh_subsurface *sub;
-    while ((sub = as_subsurface(s))) {
-        if (!sub->parent || s->width <= 0)
-            return false;
-        s = sub->parent;
-    }
-    return s->width > 0;
-}
-
 static struct bh_surface *surface_at_rec(struct bh_surface *s, int32_t x, int32_t y, int32_t *sx, int32_t *sy)
 {
     struct bh_stack_node *n;
@@ -467,8 +456,10 @@ static void surface_commit(struct wl_client *client, struct wl_resource *resourc
         bh_xdg_surface_commit(s->role_data);
         return;
     }
+    /* Anything in a shown window's tree (even a subsurface that just
+     * unmapped itself) recomposes that window. */
     struct bh_window *w = bh_surface_window(s);
-    if (w && surface_is_mapped_in_tree(s)) {
+    if (w) {
         bh_window_commit(w);
         return;
     }

@@ -389,6 +389,13 @@ void bh_xdg_surface_commit(struct bh_xdg_surface *x)
         return;
     }
     bool hints = x->kind == BH_XDG_TOPLEVEL && hints_changed(x);
+    if (hints && ((x->toplevel.max_w > 0 && x->toplevel.min_w > x->toplevel.max_w) ||
+                  (x->toplevel.max_h > 0 && x->toplevel.min_h > x->toplevel.max_h))) {
+        wl_resource_post_error(x->role_resource, XDG_TOPLEVEL_ERROR_INVALID_SIZE,
+                               "minimum size %dx%d above maximum size %dx%d", x->toplevel.min_w,
+                               x->toplevel.min_h, x->toplevel.max_w, x->toplevel.max_h);
+        return;
+    }
     if (!x->initial_commit) {
         if (has_buffer) {
             wl_resource_post_error(x->resource, XDG_SURFACE_ERROR_UNCONFIGURED_BUFFER,

@@ -4,7 +4,7 @@
  * "scene" maps a toplevel made of subsurfaces (above, below, translucent)
  * with known colours, reports pointer and keyboard events on stdout by
  * surface name, and on keys opens a grabbing popup ('p'), moves a
- * subsurface ('m') or quits ('q').
+ * subsurface ('m'), unmaps one ('h') or quits ('q').
  * The other modes misbehave on purpose: those that break a protocol rule
  * exit 0 only if the compositor answered with the expected protocol error
  * (interface and code printed); many-windows and title-spam exit 0 when
@@ -327,6 +327,10 @@ static void kb_key(void *data, struct wl_keyboard *k, uint32_t serial, uint32_t 
     } else if (key == 50) { /* m: move A; takes effect with the parent's commit */
         wl_subsurface_set_position(sc->ss[0], 60, 10);
         wl_surface_commit(sc->top.surface);
+    } else if (key == 35) { /* h: B, desynchronized, unmaps itself */
+        wl_subsurface_set_desync(sc->ss[1]);
+        wl_surface_attach(sc->sub[1], NULL, 0, 0);
+        wl_surface_commit(sc->sub[1]);
     } else if (key == 16) { /* q */
         sc->quit = true;
     }
@@ -445,6 +449,13 @@ int main(int argc, char **argv)
         xdg_positioner_set_size(p, 10, 10); /* no anchor rectangle */
         xdg_surface_get_popup(x, t.xdg, p);
         return expect_error(&a, &xdg_wm_base_interface, XDG_WM_BASE_ERROR_INVALID_POSITIONER);
+    }
+    if (strcmp(mode, "min-above-max") == 0) {
+        struct toplevel t = toplevel_new(&a, "hints");
+        xdg_toplevel_set_min_size(t.top, 500, 500);
+        xdg_toplevel_set_max_size(t.top, 300, 300);
+        wl_surface_commit(t.surface);
+        return expect_error(&a, &xdg_toplevel_interface, XDG_TOPLEVEL_ERROR_INVALID_SIZE);
     }
     if (strcmp(mode, "subsurface-loop") == 0) {
         struct wl_surface *p = wl_compositor_create_surface(a.compositor);

@@ -186,6 +186,10 @@ static void test_scene(void)
     expect_pixel(&s, w, 65, 15, 0xff00ff00);
     expect_pixel(&s, w, 15, 15, 0xffff0000);
 
+    /* A desynchronized subsurface unmapping itself disappears at once. */
+    g_assert_true(bh_tdom0_type(s.t.dom0, s.id, "h"));
+    expect_pixel(&s, w, 60, 60, 0xffff0000);
+
     g_assert_true(bh_tdom0_type(s.t.dom0, s.id, "q"));
     expect_line(&s, "bye");
     if (!bh_tagent_wait(&s.t, bh_tdom0_no_windows, NULL))
