@@ -163,6 +163,11 @@ void bh_tagent_connect(struct bh_tagent *t)
 
 void bh_tagent_start(struct bh_tagent *t, bool connect)
 {
+    bh_tagent_start_with(t, connect, NULL);
+}
+
+void bh_tagent_start_with(struct bh_tagent *t, bool connect, const char *const *extra)
+{
     memset(t, 0, sizeof(*t));
     snprintf(t->dir, sizeof(t->dir), "%s/bh-agent-test-XXXXXX", g_get_tmp_dir());
     if (!mkdtemp(t->dir))
@@ -182,7 +187,9 @@ void bh_tagent_start(struct bh_tagent *t, bool connect)
     char domid[32];
     snprintf(domid, sizeof(domid), "BH_VCHAN_DOMID=%d", BH_TAGENT_DOMID);
     char *env[] = {domid, NULL};
-    const char *argv[] = {agent, "--wayland-socket", "wl-test", "--verbose", NULL};
+    const char *argv[16] = {agent, "--wayland-socket", "wl-test", "--verbose"};
+    for (size_t i = 0, n = 4; extra && extra[i] && n < G_N_ELEMENTS(argv) - 1; i++)
+        argv[n++] = extra[i];
     t->agent = spawn(argv, (const char *const *)env, t->agent_log);
     if (t->agent < 0)
         g_error("cannot start %s", agent);

@@ -33,6 +33,8 @@ struct bh_tagent {
 /* Make the directory and start the agent ("wl-test" socket); then connect the
  * dom0 side unless `connect` is false. Aborts the test on failure. */
 void bh_tagent_start(struct bh_tagent *t, bool connect);
+/* The same with extra agent arguments (NULL-terminated). */
+void bh_tagent_start_with(struct bh_tagent *t, bool connect, const char *const *extra);
 /* Connect (again) as dom0; the previous dom0 must be gone. */
 void bh_tagent_connect(struct bh_tagent *t);
 /* Start a client with the agent's WAYLAND_DISPLAY; env adds NAME=VALUE pairs

@@ -4,7 +4,8 @@
  * "scene" maps a toplevel made of subsurfaces (above, below, translucent)
  * with known colours, reports pointer and keyboard events on stdout by
  * surface name, and on keys opens a grabbing popup ('p'), moves a
- * subsurface ('m'), unmaps one ('h') or quits ('q').
+ * subsurface ('m'), unmaps one ('h'), opens a transient dialog ('d') or
+ * quits ('q').
  * The other modes misbehave on purpose: those that break a protocol rule
  * exit 0 only if the compositor answered with the expected protocol error
  * (interface and code printed); many-windows and title-spam exit 0 when
@@ -158,6 +159,8 @@ struct scene {
     struct wl_pointer *pointer;
     struct wl_keyboard *keyboard;
     struct wl_surface *ptr_focus;
+    struct toplevel dialog;
+    bool dialog_mapped;
     uint32_t last_serial;
     bool quit;
 };
@@ -295,6 +298,35 @@ static void open_popup(struct scene *sc)
     wl_surface_commit(sc->popup_surface);
 }
 
+static void dialog_configure(void *data, struct xdg_surface *x, uint32_t serial)
+{
+    struct scene *sc = data;
+    xdg_surface_ack_configure(x, serial);
+    if (sc->dialog_mapped)
+        return;
+    sc->dialog_mapped = true;
+    wl_surface_attach(sc->dialog.surface, make_buffer(sc->a, 60, 40, 0xff0000ff), 0, 0);
+    wl_surface_damage_buffer(sc->dialog.surface, 0, 0, 60, 40);
+    wl_surface_commit(sc->dialog.surface);
+}
+
+static const struct xdg_surface_listener dialog_listener = {dialog_configure};
+
+/* A transient dialog: a toplevel whose parent is the scene. */
+static void open_dialog(struct scene *sc)
+{
+    struct app *a = sc->a;
+    if (sc->dialog.surface)
+        return;
+    sc->dialog.surface = wl_compositor_create_surface(a->compositor);
+    sc->dialog.xdg = xdg_wm_base_get_xdg_surface(a->wm_base, sc->dialog.surface);
+    xdg_surface_add_listener(sc->dialog.xdg, &dialog_listener, sc);
+    sc->dialog.top = xdg_surface_get_toplevel(sc->dialog.xdg);
+    xdg_toplevel_set_title(sc->dialog.top, "scene dialog");
+    xdg_toplevel_set_parent(sc->dialog.top, sc->top.top);
+    wl_surface_commit(sc->dialog.surface);
+}
+
 static void kb_keymap(void *data, struct wl_keyboard *k, uint32_t format, int32_t fd, uint32_t size)
 {
     say("keymap %u bytes", size);
@@ -331,6 +363,8 @@ static void kb_key(void *data, struct wl_keyboard *k, uint32_t serial, uint32_t 
         wl_subsurface_set_desync(sc->ss[1]);
         wl_surface_attach(sc->sub[1], NULL, 0, 0);
         wl_surface_commit(sc->sub[1]);
+    } else if (key == 32) { /* d: a transient dialog */
+        open_dialog(sc);
     } else if (key == 16) { /* q */
         sc->quit = true;
     }

@@ -228,6 +228,24 @@ static void test_dom0_not_reading(void)
     g_assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
+/* --exec starts a client that finds the agent through WAYLAND_DISPLAY. */
+static void test_exec(void)
+{
+    struct bh_tagent t;
+    const char *extra[] = {"--exec", "weston-simple-shm", NULL};
+    bh_tagent_start_with(&t, true, extra);
+    if (!bh_tagent_wait(&t, shm_shown, NULL)) {
+        bh_tagent_dump(t.agent_log);
+        g_error("no window from --exec: %s", t.dom0->error);
+    }
+    assert_frames_flow(&t, bh_tdom0_find_shown(t.dom0, "simple-shm"));
+    g_assert_false(t.dom0->violation);
+    /* The exec'd client is the agent's child: stopping the agent's process
+     * group takes it down too. */
+    int st = bh_tagent_stop(&t);
+    g_assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -236,5 +254,6 @@ int main(int argc, char **argv)
     g_test_add_func("/gui-agent/robust/dom0-reconnect", test_dom0_reconnect);
     g_test_add_func("/gui-agent/robust/window-limit", test_window_limit);
     g_test_add_func("/gui-agent/robust/dom0-not-reading", test_dom0_not_reading);
+    g_test_add_func("/gui-agent/robust/exec", test_exec);
     return g_test_run();
 }

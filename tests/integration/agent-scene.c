@@ -7,7 +7,8 @@
  * commit; pointer events from dom0 reach the surface under the pointer with
  * surface-local coordinates; keyboard focus follows FOCUS and moves to a
  * grabbing popup; the popup becomes a protocol window placed by its
- * positioner relative to its parent, and a click outside it dismisses it. */
+ * positioner relative to its parent, and a click outside it dismisses it;
+ * a dialog with set_parent is created and mapped transient for it. */
 #include <glib.h>
 #include <stdio.h>
 #include <string.h>
@@ -108,6 +109,11 @@ static void click(struct scene *s, uint32_t window, int32_t x, int32_t y, bool p
     g_assert_true(bh_tdom0_send(s->t.dom0, BH_GUI_BUTTON, window, &b, sizeof(b)));
 }
 
+static bool dialog_shown(struct bh_tdom0 *d, void *ctx)
+{
+    return bh_tdom0_find_shown(d, "scene dialog") != NULL;
+}
+
 static void test_scene(void)
 {
     struct scene s;
@@ -189,6 +195,16 @@ static void test_scene(void)
     /* A desynchronized subsurface unmapping itself disappears at once. */
     g_assert_true(bh_tdom0_type(s.t.dom0, s.id, "h"));
     expect_pixel(&s, w, 60, 60, 0xffff0000);
+
+    /* A dialog is created and mapped transient for its parent. */
+    g_assert_true(bh_tdom0_type(s.t.dom0, s.id, "d"));
+    if (!bh_tagent_wait(&s.t, dialog_shown, NULL))
+        g_error("no dialog window");
+    struct bh_tdom0_win *dlg = bh_tdom0_find_shown(s.t.dom0, "scene dialog");
+    g_assert_cmpuint(dlg->parent, ==, s.id);
+    g_assert_cmpuint(dlg->transient_for, ==, s.id);
+    g_assert_cmpuint(dlg->width, ==, 60);
+    expect_pixel(&s, dlg, 30, 20, 0xff0000ff);
 
     g_assert_true(bh_tdom0_type(s.t.dom0, s.id, "q"));
     expect_line(&s, "bye");
