@@ -13,6 +13,7 @@ BH_PACKAGES=(
   bubblewrap iproute2 nftables dbus dbus-x11
   weston foot gtk-4-examples
   xvfb xauth xdotool imagemagick python3
+  waypipe
 )
 
 bh_log() { printf '%s: %s\n' "${BH_PROG:-bulkhead}" "$*" >&2; }
