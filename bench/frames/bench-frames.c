@@ -162,6 +162,7 @@ static void json_result(GString *s, const struct cell *cl, int rep)
     json_field(s, "frames", r->frames);
     json_field(s, "fps", r->fps);
     json_field(s, "cpu_ns_per_frame", r->cpu_ns);
+    json_field(s, "cpu_all_ns_per_frame", r->cpu_all_ns);
     json_field(s, "cpu_cores", r->cpu_cores);
     g_string_append(s, ", \"components\": [");
     for (unsigned i = 0; i < r->n_comp; i++) {
@@ -184,13 +185,13 @@ static void json_result(GString *s, const struct cell *cl, int rep)
 /* Medians over the successful repetitions of one cell. */
 struct summary {
     unsigned n_ok;
-    double fps, cpu_ns, cpu_cores, p50, p99, load;
+    double fps, cpu_ns, cpu_all_ns, cpu_cores, p50, p99, load;
     double comp[BENCH_MAX_COMP];
 };
 
 static void summarise(const struct cell *cl, int reps, struct summary *m)
 {
-    double v[8][64];
+    double v[9][64];
     unsigned n = 0;
     memset(m, 0, sizeof(*m));
     for (int i = 0; i < reps && n < 64; i++) {
@@ -203,12 +204,14 @@ static void summarise(const struct cell *cl, int reps, struct summary *m)
         v[3][n] = r->lat_n ? r->lat_p50_ms : NAN;
         v[4][n] = r->lat_n ? r->lat_p99_ms : NAN;
         v[5][n] = r->load_before;
+        v[7][n] = r->cpu_all_ns;
         n++;
     }
     m->n_ok = n;
     m->fps = bench_median(v[0], n);
     m->cpu_ns = bench_median(v[1], n);
     m->cpu_cores = bench_median(v[2], n);
+    m->cpu_all_ns = bench_median(v[7], n);
     /* NaNs (no latency on this path) sort anywhere: keep only numbers. */
     unsigned k = 0;
     for (unsigned i = 0; i < n; i++)
@@ -236,23 +239,29 @@ static const struct cell *find_cell(const struct cell *cells, size_t n, enum ben
     return NULL;
 }
 
+static double run_cpu(const struct bench_result *r, bool all)
+{
+    return !r->ok ? NAN : all ? r->cpu_all_ns : r->cpu_ns;
+}
+
 /* Median over repetitions of num[rep].cpu / den[rep].cpu, pairing runs of
- * the same repetition only. */
-static double paired_ratio(const struct cell *num, const struct cell *num2, const struct cell *den, int reps)
+ * the same repetition only; `all`: every process, display server included. */
+static double paired_ratio(const struct cell *num, const struct cell *num2, const struct cell *den, int reps,
+                           bool all)
 {
     double v[64];
     unsigned n = 0;
     if (!num || !den)
         return NAN;
     for (int i = 0; i < reps && n < 64; i++) {
-        const struct bench_result *a = &num->runs[i], *b = &den->runs[i];
-        double cpu = a->ok ? a->cpu_ns : NAN;
+        double cpu = run_cpu(&num->runs[i], all), other = num2 ? run_cpu(&num2->runs[i], all) : NAN;
+        double den_cpu = run_cpu(&den->runs[i], all);
         /* num2: the other waypipe variant; the peer is the better of the two. */
-        if (num2 && num2->runs[i].ok && (!isfinite(cpu) || num2->runs[i].cpu_ns < cpu))
-            cpu = num2->runs[i].cpu_ns;
-        if (!isfinite(cpu) || !b->ok || b->cpu_ns <= 0)
+        if (isfinite(other) && (!isfinite(cpu) || other < cpu))
+            cpu = other;
+        if (!isfinite(cpu) || !(den_cpu > 0))
             continue;
-        v[n++] = cpu / b->cpu_ns;
+        v[n++] = cpu / den_cpu;
     }
     return bench_median(v, n);
 }
@@ -278,8 +287,8 @@ static void fmt_num(char *buf, size_t len, int digits, const char *unit, double 
 
 static void print_tables(const struct plan *p, const struct cell *cells, size_t n_cells, GString *json)
 {
-    printf("\n| path | size | damage | frames/s | CPU/frame (counted) | components | CPU cores | "
-           "latency p50 | p99 | runs ok |\n|---|---|---|---|---|---|---|---|---|---|\n");
+    printf("\n| path | size | damage | frames/s | CPU/frame (counted) | with display server | components | "
+           "CPU cores (counted) | latency p50 | p99 | runs ok |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
     g_string_append(json, "  \"medians\": [\n");
     for (size_t i = 0; i < n_cells; i++) {
         const struct cell *cl = &cells[i];
@@ -289,10 +298,11 @@ static void print_tables(const struct plan *p, const struct cell *cells, size_t 
         for (int r = 0; r < p->reps && !any; r++)
             if (cl->runs[r].ok)
                 any = &cl->runs[r];
-        char fps[32], cpu[32], cores[32], p50[32], p99[32];
+        char fps[32], cpu[32], cpu_all[32], cores[32], p50[32], p99[32];
         GString *comps = g_string_new(NULL);
         fmt_num(fps, sizeof(fps), 1, "", m.fps);
         fmt_ms(cpu, sizeof(cpu), m.cpu_ns);
+        fmt_ms(cpu_all, sizeof(cpu_all), m.cpu_all_ns);
         fmt_num(cores, sizeof(cores), 2, "", m.cpu_cores);
         fmt_num(p50, sizeof(p50), 2, " ms", m.p50);
         fmt_num(p99, sizeof(p99), 2, " ms", m.p99);
@@ -301,9 +311,9 @@ static void print_tables(const struct plan *p, const struct cell *cells, size_t 
             fmt_ms(b, sizeof(b), m.comp[c]);
             g_string_append_printf(comps, "%s%s %s", c ? ", " : "", any->comp_name[c], b);
         }
-        printf("| %s | %dx%d | %g %% | %s | %s | %s | %s | %s | %s | %u/%d |\n", bench_path_name(cl->c.path),
-               cl->c.width, cl->c.height, cl->c.damage * 100, fps, cpu, comps->str, cores, p50, p99, m.n_ok,
-               p->reps);
+        printf("| %s | %dx%d | %g %% | %s | %s | %s | %s | %s | %s | %s | %u/%d |\n", bench_path_name(cl->c.path),
+               cl->c.width, cl->c.height, cl->c.damage * 100, fps, cpu, cpu_all, comps->str, cores, p50, p99,
+               m.n_ok, p->reps);
         g_string_free(comps, TRUE);
 
         g_string_append(json, "    {\"path\": ");
@@ -314,6 +324,7 @@ static void print_tables(const struct plan *p, const struct cell *cells, size_t 
         json_field(json, "runs_ok", m.n_ok);
         json_field(json, "fps", m.fps);
         json_field(json, "cpu_ns_per_frame", m.cpu_ns);
+        json_field(json, "cpu_all_ns_per_frame", m.cpu_all_ns);
         json_field(json, "cpu_cores", m.cpu_cores);
         g_string_append(json, ", \"components\": {");
         for (unsigned c = 0; any && c < any->n_comp; c++) {
@@ -331,39 +342,45 @@ static void print_tables(const struct plan *p, const struct cell *cells, size_t 
     g_string_append(json, "  ],\n");
 
     /* Ratios: Bulkhead's frames per CPU-second against the peer's (the
-     * better waypipe of the two) = peer CPU/frame ÷ ours; and our CPU per
-     * frame against the floor's. */
-    printf("\n| size | damage | path | × waypipe frames per CPU-second | × memcpy floor CPU |\n"
-           "|---|---|---|---|---|\n");
+     * better waypipe of the two) = peer CPU/frame ÷ ours, counted processes
+     * and every process (display server included); and our CPU per frame
+     * against the floor's. */
+    printf("\n| size | damage | path | × waypipe frames per CPU-second | the same with display servers | "
+           "× memcpy floor CPU |\n|---|---|---|---|---|---|\n");
     g_string_append(json, "  \"ratios\": [\n");
     bool first = true;
-    for (int s = 0; s < p->n_sizes; s++) {
-        int w = p->sizes[s][0], h = p->sizes[s][1];
-        for (int d = 0; d < p->n_damages; d++) {
-            double dmg = p->damages[d];
-            const struct cell *ours = find_cell(cells, n_cells, PATH_AGENT, w, h, dmg);
-            if (!ours)
-                continue;
-            const struct cell *wp = find_cell(cells, n_cells, PATH_WAYPIPE, w, h, dmg);
-            const struct cell *wpn = find_cell(cells, n_cells, PATH_WAYPIPE_NONE, w, h, dmg);
-            const struct cell *floor = find_cell(cells, n_cells, PATH_FLOOR, w, h, dmg);
-            double vs_peer = paired_ratio(wp ? wp : wpn, wp ? wpn : NULL, ours, p->reps);
-            double vs_floor = paired_ratio(ours, NULL, floor, p->reps);
-            char a[32], b[32];
-            fmt_num(a, sizeof(a), 2, "", vs_peer);
-            fmt_num(b, sizeof(b), 1, "", vs_floor);
-            printf("| %dx%d | %g %% | %s | %s | %s |\n", w, h, dmg * 100, bench_path_name(ours->c.path), a, b);
-            g_string_append_printf(json, "%s    {\"path\": ", first ? "" : ",\n");
-            json_str(json, bench_path_name(ours->c.path));
-            json_field(json, "width", w);
-            json_field(json, "height", h);
-            json_field(json, "damage", dmg);
-            json_field(json, "frames_per_cpu_s_vs_waypipe", vs_peer);
-            json_field(json, "cpu_vs_memcpy_floor", vs_floor);
-            g_string_append(json, "}");
-            first = false;
+    for (int k = PATH_AGENT; k <= PATH_GUID; k++)
+        for (int s = 0; s < p->n_sizes; s++) {
+            int w = p->sizes[s][0], h = p->sizes[s][1];
+            for (int d = 0; d < p->n_damages; d++) {
+                double dmg = p->damages[d];
+                const struct cell *ours = find_cell(cells, n_cells, (enum bench_path)k, w, h, dmg);
+                if (!ours)
+                    continue;
+                const struct cell *wp = find_cell(cells, n_cells, PATH_WAYPIPE, w, h, dmg);
+                const struct cell *wpn = find_cell(cells, n_cells, PATH_WAYPIPE_NONE, w, h, dmg);
+                const struct cell *floor = find_cell(cells, n_cells, PATH_FLOOR, w, h, dmg);
+                double vs_peer = paired_ratio(wp ? wp : wpn, wp ? wpn : NULL, ours, p->reps, false);
+                double vs_peer_all = paired_ratio(wp ? wp : wpn, wp ? wpn : NULL, ours, p->reps, true);
+                double vs_floor = paired_ratio(ours, NULL, floor, p->reps, false);
+                char a[32], b[32], c[32];
+                fmt_num(a, sizeof(a), 2, "", vs_peer);
+                fmt_num(b, sizeof(b), 2, "", vs_peer_all);
+                fmt_num(c, sizeof(c), 1, "", vs_floor);
+                printf("| %dx%d | %g %% | %s | %s | %s | %s |\n", w, h, dmg * 100, bench_path_name(ours->c.path), a,
+                       b, c);
+                g_string_append_printf(json, "%s    {\"path\": ", first ? "" : ",\n");
+                json_str(json, bench_path_name(ours->c.path));
+                json_field(json, "width", w);
+                json_field(json, "height", h);
+                json_field(json, "damage", dmg);
+                json_field(json, "frames_per_cpu_s_vs_waypipe", vs_peer);
+                json_field(json, "frames_per_cpu_s_vs_waypipe_all", vs_peer_all);
+                json_field(json, "cpu_vs_memcpy_floor", vs_floor);
+                g_string_append(json, "}");
+                first = false;
+            }
         }
-    }
     g_string_append(json, "\n  ]\n");
 }
 
@@ -396,7 +413,7 @@ int main(int argc, char **argv)
     struct bench_opts o = {.seconds = 4, .warmup = 1.5};
     g_autofree char *sizes = g_strdup("1920x1080,3840x2160");
     g_autofree char *damages = g_strdup("1,0.25,0.05");
-    g_autofree char *paths = g_strdup("floor,agent,waypipe,waypipe-none");
+    g_autofree char *paths = NULL;
     gboolean smoke = FALSE;
     GOptionEntry entries[] = {
         {"reps", 0, 0, G_OPTION_ARG_INT, &plan.reps, "Repetitions (default 3)", "N"},
@@ -404,10 +421,11 @@ int main(int argc, char **argv)
         {"warmup", 0, 0, G_OPTION_ARG_DOUBLE, &o.warmup, "Time before the window (default 1.5)", "S"},
         {"sizes", 0, 0, G_OPTION_ARG_STRING, &sizes, "Window sizes", "WxH,..."},
         {"damage", 0, 0, G_OPTION_ARG_STRING, &damages, "Damage fractions", "F,..."},
-        {"paths", 0, 0, G_OPTION_ARG_STRING, &paths, "floor,agent,waypipe,waypipe-none", "P,..."},
+        {"paths", 0, 0, G_OPTION_ARG_STRING, &paths, "floor,agent,guid,waypipe,waypipe-none (all)", "P,..."},
         {"out", 0, 0, G_OPTION_ARG_FILENAME, &o.out_dir, "Output directory (default bench/out)", "DIR"},
         {"client", 0, 0, G_OPTION_ARG_FILENAME, &o.client, "bh-bench-client", "PATH"},
         {"agent", 0, 0, G_OPTION_ARG_FILENAME, &o.agent, "bulkhead-gui-agent", "PATH"},
+        {"guid", 0, 0, G_OPTION_ARG_FILENAME, &o.guid, "bulkhead-guid", "PATH"},
         {"smoke", 0, 0, G_OPTION_ARG_NONE, &smoke, "One quick small case per path; fail on no frames", NULL},
         {"verbose", 'v', 0, G_OPTION_ARG_NONE, &o.verbose, "Show the processes' logs", NULL},
         {NULL},
@@ -419,6 +437,15 @@ int main(int argc, char **argv)
         g_printerr("bench-frames: %s\n", error->message);
         return 2;
     }
+    if (!o.client)
+        o.client = g_build_filename(BH_BUILD_ROOT, "bench", "bh-bench-client", NULL);
+    if (!o.agent)
+        o.agent = g_build_filename(BH_BUILD_ROOT, "gui-agent", "bulkhead-gui-agent", NULL);
+    if (!o.guid)
+        o.guid = g_build_filename(BH_BUILD_ROOT, "guid", "bulkhead-guid", NULL);
+    bool have_guid = access(o.guid, X_OK) == 0;
+    if (!paths)
+        paths = g_strdup(have_guid ? "floor,agent,guid,waypipe,waypipe-none" : "floor,agent,waypipe,waypipe-none");
     if (smoke) {
         plan.reps = 1;
         o.seconds = 1;
@@ -428,17 +455,13 @@ int main(int argc, char **argv)
         g_free(damages);
         damages = g_strdup("0.25");
         g_free(paths);
-        paths = g_strdup("floor,agent,waypipe");
+        paths = g_strdup(have_guid ? "floor,agent,guid,waypipe" : "floor,agent,waypipe");
     }
     if (plan.reps < 1 || plan.reps > 64 || !(o.seconds > 0) || !(o.warmup >= 0) || !parse_sizes(sizes, &plan) ||
         !parse_damages(damages, &plan) || !parse_paths(paths, &plan)) {
         g_printerr("bench-frames: bad option (see --help)\n");
         return 2;
     }
-    if (!o.client)
-        o.client = g_build_filename(BH_BUILD_ROOT, "bench", "bh-bench-client", NULL);
-    if (!o.agent)
-        o.agent = g_build_filename(BH_BUILD_ROOT, "gui-agent", "bulkhead-gui-agent", NULL);
     if (!o.out_dir)
         o.out_dir = g_build_filename(smoke ? BH_BUILD_ROOT : BH_SOURCE_ROOT, "bench", "out", NULL);
     if (g_mkdir_with_parents(o.out_dir, 0755) < 0) {
@@ -552,6 +575,7 @@ int main(int argc, char **argv)
     g_free(cells);
     g_free(o.client);
     g_free(o.agent);
+    g_free(o.guid);
     g_free(o.out_dir);
     return failures ? 1 : 0;
 }

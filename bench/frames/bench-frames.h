@@ -15,6 +15,7 @@
 enum bench_path {
     PATH_FLOOR,        /* memcpy of the damaged bytes, in this process */
     PATH_AGENT,        /* gui-agent → vchan → the bench's own dom0 (no guid) */
+    PATH_GUID,         /* gui-agent → vchan → bulkhead-guid on Xvfb */
     PATH_WAYPIPE,      /* waypipe server → client (default lz4) → headless weston */
     PATH_WAYPIPE_NONE, /* the same with -c none */
     PATH_COUNT
@@ -42,6 +43,7 @@ struct bench_result {
     bool comp_counted[BENCH_MAX_COMP]; /* part of the path's total */
     double comp_pss_mib[BENCH_MAX_COMP];
     double cpu_ns;           /* counted components, per frame */
+    double cpu_all_ns;       /* every component (with the display server) */
     double cpu_cores;        /* counted components, CPU-seconds per second */
     unsigned lat_n;          /* frames with a commit-to-present latency */
     double lat_p50_ms, lat_p99_ms;
@@ -50,7 +52,7 @@ struct bench_result {
 
 struct bench_opts {
     double seconds, warmup;
-    char *client, *agent, *out_dir;
+    char *client, *agent, *guid, *out_dir;
     gboolean verbose;
 };
 

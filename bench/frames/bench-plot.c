@@ -27,7 +27,8 @@ static void path_colour(cairo_t *cr, enum bench_path p)
 {
     static const double rgb[PATH_COUNT][3] = {
         {0.45, 0.45, 0.45}, /* floor */
-        {0.20, 0.40, 0.80}, /* agent */
+        {0.45, 0.65, 0.95}, /* agent */
+        {0.10, 0.25, 0.65}, /* guid */
         {0.95, 0.50, 0.10}, /* waypipe */
         {0.80, 0.15, 0.15}, /* waypipe-none */
     };
@@ -191,7 +192,7 @@ gboolean bench_plot(const char *png, const struct bench_point *pts, size_t n, co
     cairo_paint(cr);
     cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
     cairo_set_source_rgb(cr, 0, 0, 0);
-    text(cr, W / 2.0, 30, 20, "bench/frames: Bulkhead gui-agent vs waypipe → weston (headless), memcpy floor", 0.5);
+    text(cr, W / 2.0, 30, 20, "bench/frames: Bulkhead (gui-agent alone, with guid on Xvfb) vs waypipe → weston (headless); memcpy floor", 0.5);
     text(cr, W / 2.0, 52, 13, subtitle, 0.5);
     frame(cr, &fa, "frames per second presented (log)", damages, nd);
     frame(cr, &ca, "CPU per frame, ms, all counted processes (log)", damages, nd);
@@ -213,7 +214,7 @@ gboolean bench_plot(const char *png, const struct bench_point *pts, size_t n, co
         cairo_stroke(cr);
         cairo_set_source_rgb(cr, 0, 0, 0);
         text(cr, lx + 36, ly + 5, 13, bench_path_name((enum bench_path)p), 0);
-        lx += 170;
+        lx += 150;
     }
     cairo_set_source_rgb(cr, 0, 0, 0);
     cairo_set_line_width(cr, 2);
