@@ -1,0 +1,74 @@
+/* bh-display.h — helpers for display tests: screenshots of the X server the
+ * test runs on (see with-xvfb.sh), pixel checks, and finding windows.
+ *
+ * Owns: its own Xlib connection (separate from GTK's, like any screenshot
+ * tool). Must never: open a display other than $DISPLAY. */
+#ifndef BH_DISPLAY_H
+#define BH_DISPLAY_H
+
+#include <X11/Xlib.h>
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+    int x, y, width, height;
+} BhRect;
+
+typedef struct {
+    int width, height;
+    guint32 *px; /* 0x00RRGGBB, row-major */
+} BhShot;
+
+Display *bh_display_open(void);
+
+/* The whole root window, as the user would see it. */
+BhShot *bh_shot_take(Display *dpy);
+void bh_shot_free(BhShot *shot);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhShot, bh_shot_free)
+guint32 bh_shot_px(const BhShot *shot, int x, int y);
+/* Saves to $BH_BUILD_ROOT/tests/display/shots/<name>.png (for a human to
+ * look at) and returns the path. */
+char *bh_shot_save(const BhShot *shot, const char *name);
+
+/* Bounding box of the pixels of exactly `rgb` inside `area`; FALSE if none. */
+gboolean bh_shot_find_colour(const BhShot *shot, const BhRect *area, guint32 rgb, BhRect *out);
+/* Pixels of the ring of `width` around `inner` (outside it) that are not
+ * exactly `rgb`; the first offender goes to bad_x, bad_y and bad_rgb. */
+guint bh_shot_ring_mismatches(const BhShot *shot, const BhRect *inner, int width, guint32 rgb,
+                              int *bad_x, int *bad_y, guint32 *bad_rgb);
+/* Pixels inside `area` that differ between two shots. */
+guint bh_shot_diff(const BhShot *a, const BhShot *b, const BhRect *area);
+
+/* A viewable top-level whose _NET_WM_NAME (or WM_NAME) starts with
+ * `prefix`; 0 if none. *title gets the full name. */
+Window bh_x_find_window(Display *dpy, const char *prefix, char **title);
+/* Every viewable top-level whose name starts with `prefix`. */
+guint bh_x_count_windows(Display *dpy, const char *prefix);
+gboolean bh_x_window_rect(Display *dpy, Window w, BhRect *out);
+
+/* Run the default main context until cond(data) is TRUE or `timeout_ms`
+ * passes; TRUE if it became TRUE. Generous timeouts: the machine is shared. */
+gboolean bh_wait_until(gboolean (*cond)(gpointer), gpointer data, guint timeout_ms);
+
+
+
+
+
+/* The test image guests draw: a 1-px outline (magenta for toplevels, cyan for
+ * popups), so a test can find the content in a screenshot, around a gradient
+ * that depends on `seed` and never contains either (its blue stays below
+ * 0x80). Returns 0x00RRGGBB. Seeds >= BH_PATTERN_POPUP draw the cyan outline. */
+#define BH_PATTERN_OUTLINE 0xff00ffu
+#define BH_PATTERN_OUTLINE_POPUP 0x00ffffu
+#define BH_PATTERN_POPUP 1000u
+guint32 bh_pattern_rgb(int x, int y, int width, int height, guint seed);
+/* Fills an XRGB8888 or ARGB8888 buffer (alpha 0xff) with the pattern. */
+void bh_pattern_fill(guint8 *buf, int width, int height, int stride, guint seed);
+/* Pixels of the content rectangle in `shot` (its top-left at `at`) that are
+ * not the pattern. */
+guint bh_pattern_mismatches(const BhShot *shot, int at_x, int at_y, int width, int height,
+                            guint seed);
+G_END_DECLS
+
+#endif /* BH_DISPLAY_H */
