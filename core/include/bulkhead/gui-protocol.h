@@ -17,8 +17,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* major << 16 | minor. A peer with another major is refused; a newer minor
- * may only add message types that the older side can ignore safely. */
+/* major << 16 | minor. A peer with another major is refused (HELLO). A
+ * minor bump may only add message types; after HELLO each side sends only
+ * the types known to min(its minor, the peer's minor), so a receiver can
+ * treat every type it does not know as a violation. */
 #define BH_GUI_PROTOCOL_MAJOR 1u
 #define BH_GUI_PROTOCOL_MINOR 0u
 #define BH_GUI_PROTOCOL_VERSION ((BH_GUI_PROTOCOL_MAJOR << 16) | BH_GUI_PROTOCOL_MINOR)
@@ -51,10 +53,25 @@
 /* Xen mode: one grant reference per 4 KiB page of the largest buffer. */
 #define BH_PAGE_SIZE 4096u
 #define BH_MAX_GRANT_REFS ((uint32_t)((BH_MAX_BUFFER_BYTES + BH_PAGE_SIZE - 1) / BH_PAGE_SIZE))
-/* The largest body of any message: a BUFFER with every grant reference. */
-#define BH_MAX_BODY_BYTES (sizeof(struct bh_gui_buffer) + BH_MAX_GRANT_REFS * sizeof(uint32_t))
+/* The largest body of each bounded message, and of any message: a full
+ * clipboard (256 000) is larger than a BUFFER with every grant reference
+ * (24 + 4 * 32 400). Receivers size their input buffer with BH_MAX_MSG_BYTES. */
+#define BH_MAX_BUFFER_BODY_BYTES (sizeof(struct bh_gui_buffer) + BH_MAX_GRANT_REFS * sizeof(uint32_t))
+#define BH_MAX_DAMAGE_BODY_BYTES (sizeof(struct bh_gui_damage) + BH_MAX_DAMAGE_RECTS * sizeof(struct bh_gui_rect))
+#define BH_MAX_BODY_BYTES                                                                                   \
+    (BH_MAX_CLIPBOARD_BYTES > BH_MAX_BUFFER_BODY_BYTES ? (size_t)BH_MAX_CLIPBOARD_BYTES                    \
+                                                       : BH_MAX_BUFFER_BODY_BYTES)
+#define BH_MAX_MSG_BYTES (sizeof(struct bh_gui_hdr) + BH_MAX_BODY_BYTES)
 /* Popups may sit this far outside their parent (menus near a screen edge). */
 #define BH_MAX_POPUP_OFFSET 16384
+/* Pointer positions (BUTTON, MOTION, ENTER) are window-relative and may lie
+ * outside the window during a grab, but never further than this. AXIS values
+ * (24.8 fixed point) are bounded by the same number of pixels. */
+#define BH_MAX_INPUT_COORD 32767
+/* xkb layouts (groups) a keymap may have: KEY.group is below this. */
+#define BH_MAX_XKB_GROUPS 4u
+/* SCREEN physical size: 0 (unknown) up to 100 m. */
+#define BH_MAX_SCREEN_MM 100000u
 
 /* ---- Message types ------------------------------------------------------ */
 
@@ -108,21 +125,28 @@ struct bh_gui_hello {
     uint32_t version; /* BH_GUI_PROTOCOL_VERSION of the sender */
 } BH_PACKED;
 
-/* CREATE: a new window, not yet shown. parent != 0 only for popups and
- * transient dialogs, and must name an existing window. */
+/* CREATE: a new window, not yet shown, with an id not in use. A popup names
+ * its parent (any existing window: popups nest) and dies with it. Any other
+ * window may name an existing non-popup window as parent (transient dialog)
+ * or 0; when its parent is destroyed it takes the parent's parent. */
 enum bh_gui_create_flags {
     BH_GUI_CREATE_POPUP = 1u << 0, /* menu/tooltip: placed relative to parent */
 };
+#define BH_GUI_CREATE_FLAGS_ALL BH_GUI_CREATE_POPUP
 struct bh_gui_create {
     uint32_t width, height; /* 1..BH_MAX_WINDOW_* */
-    uint32_t parent;        /* 0 or an existing window id */
+    uint32_t parent;        /* see above */
     uint32_t flags;         /* bh_gui_create_flags */
 } BH_PACKED;
 
 /* MAP: show the window. Popups are placed at (x, y) relative to the
- * parent's content origin; toplevels ignore x/y (dom0 places them). */
+ * parent's content origin; toplevels ignore x/y (dom0 places them).
+ * transient_for: popups: 0 or their CREATE parent (a popup never changes
+ * parent); other windows: 0 (no parent) or an existing non-popup window that
+ * is not the window itself nor one of its descendants; it replaces the
+ * parent given at CREATE. */
 struct bh_gui_map {
-    uint32_t transient_for; /* 0 or an existing window id */
+    uint32_t transient_for; /* see above */
     int32_t x, y;           /* |x|,|y| <= BH_MAX_POPUP_OFFSET */
 } BH_PACKED;
 
@@ -136,6 +160,7 @@ enum bh_gui_hint_flags {
     BH_GUI_HINT_MIN_SIZE = 1u << 0,
     BH_GUI_HINT_MAX_SIZE = 1u << 1,
 };
+#define BH_GUI_HINTS_ALL (BH_GUI_HINT_MIN_SIZE | BH_GUI_HINT_MAX_SIZE)
 struct bh_gui_hints {
     uint32_t flags; /* bh_gui_hint_flags */
     uint32_t min_width, min_height;
@@ -176,7 +201,9 @@ struct bh_gui_rect {
 } BH_PACKED;
 
 /* DAMAGE: these rectangles of the current buffer hold a new frame. The
- * serial comes back in BUFFER_RELEASE once dom0 has copied them out. */
+ * serial comes back in BUFFER_RELEASE once dom0 has copied them out. Every
+ * rectangle is non-empty and lies entirely inside the current buffer (the
+ * agent clips client damage before sending; dom0 rejects, never clips). */
 struct bh_gui_damage {
     uint32_t serial;
     uint32_t n_rects; /* 1..BH_MAX_DAMAGE_RECTS; rects follow */
@@ -227,10 +254,14 @@ struct bh_gui_keymap {
 struct bh_gui_key {
     uint32_t keycode; /* 8..255 */
     uint32_t pressed; /* 0 or 1 */
-    uint32_t mods_depressed, mods_latched, mods_locked, group;
+    uint32_t mods_depressed, mods_latched, mods_locked;
+    uint32_t group; /* < BH_MAX_XKB_GROUPS */
 } BH_PACKED;
 
-/* BUTTON: evdev button code (BTN_LEFT = 0x110 ...) at a window position. */
+/* BUTTON: evdev button code at a window position. Only the mouse range
+ * BTN_LEFT (0x110) .. BTN_TASK (0x117) is accepted. */
+#define BH_GUI_BUTTON_MIN 0x110u
+#define BH_GUI_BUTTON_MAX 0x117u
 struct bh_gui_button {
     uint32_t button;
     uint32_t pressed;
@@ -265,6 +296,8 @@ enum bh_gui_configure_states {
     BH_GUI_STATE_ACTIVATED = 1u << 2,
     BH_GUI_STATE_RESIZING = 1u << 3,
 };
+#define BH_GUI_STATES_ALL                                                                                   \
+    (BH_GUI_STATE_MAXIMIZED | BH_GUI_STATE_FULLSCREEN | BH_GUI_STATE_ACTIVATED | BH_GUI_STATE_RESIZING)
 /* CONFIGURE_REQ (dom0 -> agent): dom0 asks for this content size. */
 struct bh_gui_configure_req {
     uint32_t width, height;
@@ -299,5 +332,7 @@ _Static_assert(sizeof(struct bh_gui_focus) == 4, "wire: focus");
 _Static_assert(sizeof(struct bh_gui_configure_req) == 12, "wire: configure_req");
 _Static_assert(sizeof(struct bh_gui_buffer_release) == 4, "wire: buffer_release");
 _Static_assert(BH_MAX_BUFFER_BYTES < UINT32_MAX, "buffer sizes fit in u32 arithmetic done in u64");
+_Static_assert(BH_MAX_BODY_BYTES < UINT32_MAX / 2, "a whole message length fits in u32");
+_Static_assert(BH_MAX_APP_ID_BYTES <= BH_MAX_TITLE_BYTES, "APP_ID decodes into the title buffer");
 
 #endif /* BULKHEAD_GUI_PROTOCOL_H */

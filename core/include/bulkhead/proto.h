@@ -16,8 +16,8 @@
  * Nothing here allocates; nothing reads past the length it was given; any
  * error carries a reason for the log and means "drop this peer".
  *
- * Owns: the message semantics. Must never: depend on anything but libc, GTK,
- * vchan or state outside the caller's table. */
+ * Owns: the message semantics. Must never: depend on anything but libc (no
+ * GLib, GTK or vchan), keep state outside the caller's table, or allocate. */
 #ifndef BULKHEAD_PROTO_H
 #define BULKHEAD_PROTO_H
 
@@ -44,6 +44,7 @@ enum bh_gui_err {
     BH_GUI_E_LIMIT,        /* a BH_MAX_* limit would be exceeded */
     BH_GUI_E_TEXT,         /* invalid UTF-8 or nothing left after sanitising */
     BH_GUI_E_STATE,        /* valid message at the wrong time (e.g. before HELLO) */
+    BH_GUI_E_VERSION,      /* HELLO from a peer with another major version */
 };
 
 struct bh_gui_error {
@@ -62,7 +63,8 @@ struct bh_gui_window_entry {
     uint32_t buf_width, buf_height, buf_stride;
 };
 struct bh_gui_windows {
-    bool hello_done;   /* peer's HELLO accepted */
+    bool hello_done;       /* peer's HELLO accepted */
+    uint32_t peer_version; /* from the peer's HELLO */
     uint32_t count;
     struct bh_gui_window_entry slots[BH_MAX_WINDOWS];
 };
@@ -88,7 +90,7 @@ struct bh_gui_msg {
         struct {
             uint32_t serial;
             uint32_t n_rects;
-            struct bh_gui_rect rects[BH_MAX_DAMAGE_RECTS]; /* clipped, non-empty */
+            struct bh_gui_rect rects[BH_MAX_DAMAGE_RECTS]; /* inside the buffer, non-empty */
         } damage;
         struct {
             size_t len;                        /* bytes before the NUL */
@@ -113,6 +115,12 @@ struct bh_gui_msg {
 
 void bh_gui_windows_init(struct bh_gui_windows *w);
 const struct bh_gui_window_entry *bh_gui_windows_find(const struct bh_gui_windows *w, uint32_t id);
+/* The ids a DESTROY of `id` removes from the table, in teardown order (every
+ * popup before its parent, `id` itself last); call it before
+ * bh_gui_windows_apply() to tear down what the caller built for them.
+ * Returns how many ids there are (at most BH_MAX_WINDOWS; 0 if id is unknown),
+ * writing at most cap of them. */
+size_t bh_gui_windows_destroy_set(const struct bh_gui_windows *w, uint32_t id, uint32_t *ids, size_t cap);
 
 /* Layer 1. `hdr` holds at least sizeof(struct bh_gui_hdr) bytes. On success
  * stores the body length (already bounded for the type) and returns BH_GUI_OK. */
@@ -140,5 +148,19 @@ size_t bh_gui_encode2(uint8_t *out, size_t cap, uint32_t type, uint32_t window,
                       const void *body, size_t body_len, const void *tail, size_t tail_len);
 
 const char *bh_gui_type_name(uint32_t type);
+const char *bh_gui_err_name(enum bh_gui_err code);
+
+/* Text helpers, shared so the agent can send exactly what dom0 accepts.
+ * bh_gui_utf8_check: the offset of the first byte that is not part of valid
+ * UTF-8 (RFC 3629: no overlongs, surrogates or code points past U+10FFFF),
+ * or len when all of s[0..len) is valid.
+ * bh_gui_text_sanitize: copies valid UTF-8 from in[0..len) to out, dropping
+ * the characters a window title must not carry (controls, bidi overrides,
+ * invisible format characters; list in docs/gui-protocol.md), and
+ * NUL-terminates it. Needs cap > len. Returns the bytes written (without the
+ * NUL), or -1 if the input is not valid UTF-8 or cap is too small. */
+size_t bh_gui_utf8_check(const uint8_t *s, size_t len);
+long bh_gui_text_sanitize(const uint8_t *in, size_t len, char *out, size_t cap);
+bool bh_gui_text_char_dropped(uint32_t cp);
 
 #endif /* BULKHEAD_PROTO_H */
