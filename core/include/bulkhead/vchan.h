@@ -14,8 +14,13 @@
  * for a (server, client, port) triple lives in the directory of the non-dom0
  * side, so a sandbox can be given its own directory and nothing else:
  *   <dir>/<guest-domid>/<server>-<client>-<port>.sock
+ * (When both ends are guests, the server's directory is used.) Both
+ * directories must be owned by the caller and closed to group and other
+ * (mode 0700); they are created so when missing (see docs/vchan.md).
  * Transport selection: BH_VCHAN_TRANSPORT=socket|xen (default socket unless
- * running as a Xen domain with the xen transport built in). */
+ * running as a Xen domain with the xen transport built in).
+ *
+ * A connection is used from one thread at a time. It never raises SIGPIPE. */
 #ifndef BULKHEAD_VCHAN_H
 #define BULKHEAD_VCHAN_H
 
@@ -30,18 +35,32 @@ enum bh_vchan_transport {
     BH_VCHAN_XEN = 2,
 };
 
-/* The transport this process uses (environment + build). */
+/* The transport this process uses (environment + build); 0 when
+ * BH_VCHAN_TRANSPORT names no transport built in (init then fails EINVAL). */
 enum bh_vchan_transport bh_vchan_default_transport(void);
+
+/* Descriptors received but not yet taken (socket transport). More is a
+ * violation: the connection fails with EPROTO and the fds are closed. */
+#define BH_VCHAN_MAX_QUEUED_FDS 64
 
 /* Server side: listen for one client from `domain` on `port`. Returns at once;
  * the connection is open once a client has connected (see bh_vchan_wait and
- * bh_vchan_is_open). read_min/write_min size the buffers (ring or socket).
- * A second client is refused. NULL on error with errno set. */
+ * bh_vchan_is_open). read_min/write_min size the buffers (ring or socket;
+ * 0 = the transport's default). Socket mode: write_min becomes SO_SNDBUF,
+ * the bound on bytes in flight towards the client; the client's direction
+ * keeps the kernel default (docs/vchan.md). A second client is refused.
+ * NULL on error with errno set. */
 struct bh_vchan *bh_vchan_server_init(int domain, int port, size_t read_min, size_t write_min);
 
 /* Client side: connect to the server in `domain` on `port`. NULL with errno
- * set when there is no server (yet). */
+ * set when there is no server (yet): ENOENT, ECONNREFUSED or EAGAIN mean
+ * "retry later"; anything else is a configuration error. */
 struct bh_vchan *bh_vchan_client_init(int domain, int port);
+
+/* Socket transport: create (mode 0700) and check <dir>/<domain>, and write
+ * its path to out. The sandbox backend binds this directory into the qube
+ * (as <the qube's BH_VCHAN_DIR>/<domain>) and nothing else. 0 ok, -1 errno. */
+int bh_vchan_socket_guest_dir(int domain, char *out, size_t out_size);
 
 /* Exact transfers: block until all `size` bytes moved. Return size, or -1 on
  * error/disconnect (errno set; EPIPE for a closed peer). */
@@ -54,16 +73,27 @@ ssize_t bh_vchan_write(struct bh_vchan *v, const void *data, size_t size);
 ssize_t bh_vchan_read(struct bh_vchan *v, void *data, size_t size);
 
 /* File descriptors (socket transport only; -1 with errno=ENOTSUP on xen).
- * send_fd sends `size` bytes (exactly, blocking) with `fd` attached to the
- * first byte. recv_fd receives exactly `size` bytes and stores an fd that
- * arrived with them in *fd (or -1); extra fds are closed, never leaked. */
+ * send_fd sends `size` (>= 1) bytes (exactly, blocking) with `fd` attached to
+ * the first byte; the caller keeps its own `fd`.
+ * Every receive call (recv, read, recv_fd) queues the descriptors that arrive
+ * with the bytes it reads, in order, at most one per sendmsg of the peer: the
+ * extras a hostile peer attaches are closed, never leaked. recv_fd receives
+ * exactly `size` bytes, then hands over the oldest queued fd in *fd (or -1
+ * when none is queued). Stream readers take it with bh_vchan_take_fd. The
+ * caller owns a returned fd (close-on-exec); close() frees what is queued. */
 ssize_t bh_vchan_send_fd(struct bh_vchan *v, const void *data, size_t size, int fd);
 ssize_t bh_vchan_recv_fd(struct bh_vchan *v, void *data, size_t size, int *fd);
+/* The oldest queued fd, or -1 (errno ENOENT: none; ENOTSUP: xen). */
+int bh_vchan_take_fd(struct bh_vchan *v);
 
 /* Server: accept a pending client / client: nothing. Then consume event
- * notifications. Call when fd_for_select is readable. 0 ok, -1 on error. */
+ * notifications. Call when fd_for_select is readable; blocks otherwise until
+ * there is an event (socket: data or a client arrives or the peer hangs up;
+ * xen: also when the peer frees ring space). 0 ok, -1 on error or when the
+ * peer is gone and nothing is left to read (errno EPIPE). */
 int bh_vchan_wait(struct bh_vchan *v);
-/* An fd that becomes readable when bh_vchan_wait has something to do. */
+/* An fd that becomes readable when bh_vchan_wait has something to do. It
+ * changes once when a server accepts its client: fetch it again after wait. */
 int bh_vchan_fd_for_select(const struct bh_vchan *v);
 
 enum bh_vchan_state {
@@ -72,9 +102,11 @@ enum bh_vchan_state {
     BH_VCHAN_WAITING = 2, /* server, no client yet */
 };
 enum bh_vchan_state bh_vchan_is_open(const struct bh_vchan *v);
-/* Bytes readable now without blocking. */
+/* Bytes readable now without blocking. Bytes the peer sent before it
+ * closed stay readable after is_open says DISCONNECTED. */
 size_t bh_vchan_data_ready(const struct bh_vchan *v);
-/* Bytes writable now without blocking. */
+/* Bytes one write of this size takes whole now without blocking (socket:
+ * a lower bound, see docs/vchan.md; many small writes fit fewer bytes). */
 size_t bh_vchan_buffer_space(const struct bh_vchan *v);
 
 enum bh_vchan_transport bh_vchan_transport(const struct bh_vchan *v);

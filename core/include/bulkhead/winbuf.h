@@ -18,18 +18,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A zeroed struct (kind 0) is empty: release ignores it. */
 struct bh_winbuf {
-    int kind;      /* enum bh_gui_buffer_kind */
-    int fd;        /* memfd: owned; -1 when none */
-    void *map;     /* export: read-write; import: read-only */
-    size_t size;   /* bytes mapped */
+    int kind;    /* enum bh_gui_buffer_kind; 0 = empty */
+    int fd;      /* memfd: owned; -1 when none */
+    void *map;   /* export: read-write; import: read-only */
+    size_t size; /* bytes mapped */
     uint32_t n_refs;
-    uint32_t *refs; /* xen: grant refs (export: owned) */
+    uint32_t *refs; /* xen: grant refs (owned copy on both sides) */
     void *priv;     /* transport-private handle (xengntshr/xengnttab) */
 };
 
-/* Guest side: a new buffer of `size` bytes (memfd, sealed) mapped read-write.
- * 0 ok, -1 with errno. */
+/* Guest side: a new buffer of `size` bytes (1..BH_MAX_BUFFER_BYTES; memfd,
+ * sealed) mapped read-write. 0 ok, -1 with errno; b is left empty on error. */
 int bh_winbuf_export_memfd(struct bh_winbuf *b, size_t size);
 
 /* Dom0 side: take ownership of `fd` and map it read-only if it is a memfd with
@@ -37,12 +38,13 @@ int bh_winbuf_export_memfd(struct bh_winbuf *b, size_t size);
  * closed, b is left empty, -1 is returned and *reason (if non-NULL) says why. */
 int bh_winbuf_import_memfd(struct bh_winbuf *b, int fd, size_t expected_size, const char **reason);
 
-#if BH_HAVE_XEN
-/* Xen: grant `size` bytes to `domain` (guest) / map them from `domain` (dom0). */
+/* Xen: grant `size` bytes read-only to `domain` (guest; b->refs/n_refs are
+ * what BH_GUI_BUFFER carries) / map them read-only from `domain` (dom0;
+ * n_refs must be ceil(expected_size / BH_PAGE_SIZE) <= BH_MAX_GRANT_REFS).
+ * Always declared; a build without Xen fails them with errno ENOTSUP. */
 int bh_winbuf_export_grant(struct bh_winbuf *b, int domain, size_t size);
 int bh_winbuf_import_grant(struct bh_winbuf *b, int domain, const uint32_t *refs, uint32_t n_refs,
                            size_t expected_size, const char **reason);
-#endif
 
 /* Unmaps and closes; leaves b empty (fd -1, map NULL). NULL-safe, idempotent. */
 void bh_winbuf_release(struct bh_winbuf *b);
