@@ -88,7 +88,8 @@ static gboolean on_scroll(GtkEventControllerScroll *c, double dx, double dy, BhG
         gtk_event_controller_scroll_get_unit(GTK_EVENT_CONTROLLER_SCROLL(c)) == GDK_SCROLL_UNIT_WHEEL;
     /* wl_fixed_t (24.8); a wheel click scrolls 10 surface pixels, as weston does. */
     double scale = wheel ? 10.0 * 256.0 : 256.0;
-    const double lim = (double)(G_MAXINT32 / 2);
+    /* The agent refuses scrolls beyond BH_MAX_INPUT_COORD pixels. */
+    const double lim = (double)BH_MAX_INPUT_COORD * 256.0;
     if (dy != 0)
         g_signal_emit(self, signals[SIG_AXIS], 0, 0u, (gint)CLAMP(dy * scale, -lim, lim),
                       wheel ? (gint)CLAMP(round(dy), -1000, 1000) : 0);
@@ -111,22 +112,27 @@ static void bh_guest_view_measure(GtkWidget *widget, GtkOrientation orientation,
     *natural = MAX(*minimum, 2 * BH_GUID_FRAME_PX + (int)MIN(MAX(buf, 1), cap));
 }
 
+static void popup_anchor(GtkWidget *popup);
+
 static void bh_guest_view_size_allocate(GtkWidget *widget, int width, int height, int baseline)
 {
     BhGuestView *self = BH_GUEST_VIEW(widget);
     guint32 cw = (guint32)MAX(width - 2 * BH_GUID_FRAME_PX, 1);
     guint32 ch = (guint32)MAX(height - 2 * BH_GUID_FRAME_PX, 1);
 
+    gboolean changed = cw != self->alloc_w || ch != self->alloc_h;
+    self->alloc_w = cw;
+    self->alloc_h = ch;
+    /* Popups are anchored against this allocation: place them again. */
     for (GtkWidget *child = gtk_widget_get_first_child(widget); child != NULL;
-         child = gtk_widget_get_next_sibling(child))
-        if (GTK_IS_POPOVER(child))
+         child = gtk_widget_get_next_sibling(child)) {
+        if (GTK_IS_POPOVER(child)) {
+            popup_anchor(child);
             gtk_popover_present(GTK_POPOVER(child));
-
-    if (cw != self->alloc_w || ch != self->alloc_h) {
-        self->alloc_w = cw;
-        self->alloc_h = ch;
-        g_signal_emit(self, signals[SIG_CONTENT_RESIZED], 0, cw, ch);
+        }
     }
+    if (changed)
+        g_signal_emit(self, signals[SIG_CONTENT_RESIZED], 0, cw, ch);
 }
 
 static void bh_guest_view_snapshot(GtkWidget *widget, GtkSnapshot *snapshot)
@@ -304,15 +310,35 @@ GtkWidget *bh_guest_popup_new(BhGuestView *parent, GtkWidget *child)
     return popover;
 }
 
-void bh_guest_popup_move(GtkWidget *popup, gint x, gint y)
+/* Where the guest wants the popup, kept on the popover. */
+typedef struct {
+    gint x, y;
+} PopupOffset;
+
+static void popup_anchor(GtkWidget *popup)
 {
     BhGuestView *parent = BH_GUEST_VIEW(gtk_widget_get_parent(popup));
+    PopupOffset *off = g_object_get_data(G_OBJECT(popup), "bh-popup-offset");
+    if (off == NULL || parent->alloc_w == 0)
+        return; /* placed at the parent's first allocation */
     /* Both surfaces have a frame of the same width, so the popup's top-left
      * corner goes to the parent's (x, y) in view coordinates; the 1-px-high
      * anchor sits one row above so "below the anchor" is exactly y. GDK
      * needs the anchor on a monitor: keep it inside the parent. */
-    gint vw = MAX((gint)parent->alloc_w + 2 * BH_GUID_FRAME_PX, 1);
-    gint vh = MAX((gint)parent->alloc_h + 2 * BH_GUID_FRAME_PX, 2);
-    GdkRectangle anchor = {CLAMP(x, 0, vw - 1), CLAMP(y - 1, 0, vh - 2), 1, 1};
-    gtk_popover_set_pointing_to(GTK_POPOVER(popup), &anchor);
+    gint vw = (gint)parent->alloc_w + 2 * BH_GUID_FRAME_PX;
+    gint vh = (gint)parent->alloc_h + 2 * BH_GUID_FRAME_PX;
+    GdkRectangle anchor = {CLAMP(off->x, 0, vw - 1), CLAMP(off->y - 1, 0, vh - 2), 1, 1};
+    GdkRectangle now;
+    if (!gtk_popover_get_pointing_to(GTK_POPOVER(popup), &now) || now.x != anchor.x ||
+        now.y != anchor.y)
+        gtk_popover_set_pointing_to(GTK_POPOVER(popup), &anchor);
+}
+
+void bh_guest_popup_move(GtkWidget *popup, gint x, gint y)
+{
+    PopupOffset *off = g_new(PopupOffset, 1);
+    off->x = x;
+    off->y = y;
+    g_object_set_data_full(G_OBJECT(popup), "bh-popup-offset", off, g_free);
+    popup_anchor(popup);
 }

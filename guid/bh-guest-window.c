@@ -12,6 +12,7 @@ struct _BhGuestWindow {
 
     GtkWidget *header;
     GtkWidget *label_icon;
+    GtkWidget *qube_label;
     GtkWidget *title_label;
     GtkWidget *urgent_marker;
 
@@ -84,6 +85,7 @@ static void bh_guest_window_class_init(BhGuestWindowClass *klass)
                                                 "/org/bulkhead/guid/bh-guest-window.ui");
     gtk_widget_class_bind_template_child(widget_class, BhGuestWindow, header);
     gtk_widget_class_bind_template_child(widget_class, BhGuestWindow, label_icon);
+    gtk_widget_class_bind_template_child(widget_class, BhGuestWindow, qube_label);
     gtk_widget_class_bind_template_child(widget_class, BhGuestWindow, title_label);
     gtk_widget_class_bind_template_child(widget_class, BhGuestWindow, urgent_marker);
 
@@ -108,12 +110,14 @@ static void bh_guest_window_init(BhGuestWindow *self)
     gtk_widget_add_controller(GTK_WIDGET(self), keys);
 }
 
-BhGuestWindow *bh_guest_window_new(const char *qube, const BhGuidLabel *label, GtkWidget *view)
+BhGuestWindow *bh_guest_window_new(const char *qube, const BhLabel *label, GtkWidget *view)
 {
     BhGuestWindow *self = g_object_new(BH_TYPE_GUEST_WINDOW, NULL);
     g_autofree char *icon = bh_guid_label_icon_name(label);
 
     self->qube = g_strdup(qube);
+    g_autofree char *prefix = g_strdup_printf("[%s]", qube);
+    gtk_label_set_text(GTK_LABEL(self->qube_label), prefix);
     gtk_image_set_from_icon_name(GTK_IMAGE(self->label_icon), icon);
     gtk_window_set_icon_name(GTK_WINDOW(self), icon);
     gtk_window_set_child(GTK_WINDOW(self), view);
@@ -130,7 +134,10 @@ void bh_guest_window_set_guest_title(BhGuestWindow *self, const char *title)
      * bidi-override characters, so the guest cannot push "[qube]" off. */
     self->full_title = title[0] != '\0' ? g_strdup_printf("[%s] %s", self->qube, title)
                                         : g_strdup_printf("[%s]", self->qube);
-    gtk_label_set_text(GTK_LABEL(self->title_label), self->full_title);
+    /* The bar shows the prefix in its own label (never cut); the title
+     * label gets the guest's part only. */
+    gtk_label_set_text(GTK_LABEL(self->title_label), title);
+    gtk_widget_set_visible(self->title_label, title[0] != '\0');
     gtk_window_set_title(GTK_WINDOW(self), self->full_title);
 }
 

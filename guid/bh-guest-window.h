@@ -19,7 +19,7 @@ G_BEGIN_DECLS
 #define BH_TYPE_GUEST_WINDOW (bh_guest_window_get_type())
 G_DECLARE_FINAL_TYPE(BhGuestWindow, bh_guest_window, BH, GUEST_WINDOW, GtkWindow)
 
-BhGuestWindow *bh_guest_window_new(const char *qube, const BhGuidLabel *label, GtkWidget *view);
+BhGuestWindow *bh_guest_window_new(const char *qube, const BhLabel *label, GtkWidget *view);
 
 /* `title` is the decoder's sanitised UTF-8 (no control or bidi characters). */
 void bh_guest_window_set_guest_title(BhGuestWindow *self, const char *title);

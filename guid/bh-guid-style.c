@@ -6,7 +6,7 @@
 /* Above GTK_STYLE_PROVIDER_PRIORITY_USER (~/.config/gtk-4.0/gtk.css). */
 #define BH_GUID_STYLE_PRIORITY (GTK_STYLE_PROVIDER_PRIORITY_USER + 10)
 
-void bh_guid_style_install(GdkDisplay *display, const BhGuidLabel *label)
+void bh_guid_style_install(GdkDisplay *display, const BhLabel *label)
 {
     /* Referencing the resource keeps it linked in from the static library. */
     g_resources_register(bh_guid_get_resource());
@@ -26,7 +26,7 @@ void bh_guid_style_install(GdkDisplay *display, const BhGuidLabel *label)
                                                BH_GUID_STYLE_PRIORITY);
 }
 
-void bh_guid_style_label_rgba(const BhGuidLabel *label, GdkRGBA *out)
+void bh_guid_style_label_rgba(const BhLabel *label, GdkRGBA *out)
 {
     out->red = ((label->rgb >> 16) & 0xff) / 255.0f;
     out->green = ((label->rgb >> 8) & 0xff) / 255.0f;

@@ -13,10 +13,10 @@
 
 G_BEGIN_DECLS
 
-void bh_guid_style_install(GdkDisplay *display, const BhGuidLabel *label);
+void bh_guid_style_install(GdkDisplay *display, const BhLabel *label);
 
 /* The label colour as a GdkRGBA (for the frame BhGuestView draws). */
-void bh_guid_style_label_rgba(const BhGuidLabel *label, GdkRGBA *out);
+void bh_guid_style_label_rgba(const BhLabel *label, GdkRGBA *out);
 
 G_END_DECLS
 

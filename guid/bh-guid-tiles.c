@@ -1,5 +1,5 @@
 /* bh-guid-tiles.c — tile grid of a guest image (see bh-guid-tiles.h).
- * Must never: alias the shared buffer from a texture. */
+ * Must never: alias the shared buffer from a tile. */
 #include "bh-guid-tiles.h"
 
 #include <string.h>
@@ -11,9 +11,9 @@ void bh_guid_tiles_init(BhGuidTiles *t)
 
 void bh_guid_tiles_clear(BhGuidTiles *t)
 {
-    for (guint i = 0; t->tex != NULL && i < t->cols * t->rows; i++)
-        g_clear_object(&t->tex[i]);
-    g_clear_pointer(&t->tex, g_free);
+    for (guint i = 0; t->node != NULL && i < t->cols * t->rows; i++)
+        g_clear_pointer(&t->node[i], gsk_render_node_unref);
+    g_clear_pointer(&t->node, g_free);
     t->width = t->height = t->cols = t->rows = 0;
 }
 
@@ -27,14 +27,14 @@ void bh_guid_tiles_resize(BhGuidTiles *t, guint32 width, guint32 height)
 {
     guint32 cols = (width + BH_GUID_TILE_SIZE - 1) / BH_GUID_TILE_SIZE;
     guint32 rows = (height + BH_GUID_TILE_SIZE - 1) / BH_GUID_TILE_SIZE;
-    GdkTexture **tex = g_new0(GdkTexture *, (gsize)cols * rows);
+    GskRenderNode **node = g_new0(GskRenderNode *, (gsize)cols * rows);
 
     for (guint32 r = 0; r < MIN(rows, t->rows); r++) {
         for (guint32 c = 0; c < MIN(cols, t->cols); c++) {
             gboolean same = tile_extent(c, width) == tile_extent(c, t->width) &&
                             tile_extent(r, height) == tile_extent(r, t->height);
             if (same)
-                tex[r * cols + c] = g_steal_pointer(&t->tex[r * t->cols + c]);
+                node[r * cols + c] = g_steal_pointer(&t->node[r * t->cols + c]);
         }
     }
     BhGuidTileStats stats = t->stats;
@@ -44,31 +44,50 @@ void bh_guid_tiles_resize(BhGuidTiles *t, guint32 width, guint32 height)
     t->height = height;
     t->cols = cols;
     t->rows = rows;
-    t->tex = tex;
+    t->node = node;
 }
 
 /* Rows of one tile, copied out of the guest buffer with alpha forced to 0xff:
  * premultiplied ARGB over black is the colour bytes themselves, so the guest
- * cannot make its window see-through, and XRGB's undefined X byte is fixed. */
-static GdkTexture *copy_tile(const guint8 *map, gsize map_size, guint32 stride, guint32 x0,
-                             guint32 y0, guint32 w, guint32 h, guint64 *copied)
+ * cannot make its window see-through, and XRGB's undefined X byte is fixed.
+ * DRM ARGB8888 is cairo's ARGB32 on little-endian machines. */
+static GskRenderNode *copy_tile(const guint8 *map, gsize map_size, guint32 stride, guint32 x0,
+                                guint32 y0, guint32 w, guint32 h, guint64 *copied)
 {
-    gsize tile_stride = (gsize)w * 4;
-    guint8 *pix = g_malloc0(tile_stride * h);
+    cairo_surface_t *pix = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, (int)w, (int)h);
+    guint8 *data = cairo_image_surface_get_data(pix);
+    gsize row = (gsize)w * 4, pix_stride = (gsize)cairo_image_surface_get_stride(pix);
 
+    if (data == NULL) { /* out of memory: leave the tile black */
+        cairo_surface_destroy(pix);
+        return NULL;
+    }
     for (guint32 y = 0; y < h; y++) {
         guint64 off = (guint64)(y0 + y) * stride + (guint64)x0 * 4;
-        if (off + tile_stride > map_size)
-            break; /* the caller checked sizes; this keeps a bad one harmless */
-        guint32 *dst = (guint32 *)(pix + y * tile_stride);
-        memcpy(dst, map + off, tile_stride);
+        guint32 *dst = (guint32 *)(data + y * pix_stride);
+        if (off + row > map_size) {
+            /* The caller checked sizes; this keeps a bad one harmless. */
+            memset(dst, 0, row);
+            for (guint32 x = 0; x < w; x++)
+                dst[x] = 0xff000000u;
+            continue;
+        }
+        memcpy(dst, map + off, row);
         for (guint32 x = 0; x < w; x++)
             dst[x] |= 0xff000000u;
-        *copied += tile_stride;
+        *copied += row;
     }
-    g_autoptr(GBytes) bytes = g_bytes_new_take(pix, tile_stride * h);
-    return gdk_memory_texture_new((int)w, (int)h, GDK_MEMORY_B8G8R8A8_PREMULTIPLIED, bytes,
-                                  tile_stride);
+    cairo_surface_mark_dirty(pix);
+
+    graphene_rect_t bounds = GRAPHENE_RECT_INIT(x0, y0, w, h);
+    GskRenderNode *node = gsk_cairo_node_new(&bounds);
+    cairo_t *cr = gsk_cairo_node_get_draw_context(node);
+    cairo_set_operator(cr, CAIRO_OPERATOR_SOURCE);
+    cairo_set_source_surface(cr, pix, x0, y0);
+    cairo_paint(cr);
+    cairo_destroy(cr);
+    cairo_surface_destroy(pix);
+    return node;
 }
 
 guint bh_guid_tiles_update(BhGuidTiles *t, const guint8 *map, gsize map_size, guint32 stride,
@@ -96,11 +115,11 @@ guint bh_guid_tiles_update(BhGuidTiles *t, const guint8 *map, gsize map_size, gu
         for (guint32 c = 0; c < t->cols; c++) {
             if (!touched[r * t->cols + c])
                 continue;
-            GdkTexture *tex = copy_tile(map, map_size, stride, c * BH_GUID_TILE_SIZE,
-                                        r * BH_GUID_TILE_SIZE, tile_extent(c, t->width),
-                                        tile_extent(r, t->height), &t->stats.bytes_copied);
-            g_set_object(&t->tex[r * t->cols + c], tex);
-            g_object_unref(tex);
+            GskRenderNode *node = copy_tile(map, map_size, stride, c * BH_GUID_TILE_SIZE,
+                                            r * BH_GUID_TILE_SIZE, tile_extent(c, t->width),
+                                            tile_extent(r, t->height), &t->stats.bytes_copied);
+            g_clear_pointer(&t->node[r * t->cols + c], gsk_render_node_unref);
+            t->node[r * t->cols + c] = node;
             replaced++;
         }
     }
@@ -124,9 +143,11 @@ void bh_guid_tiles_snapshot(const BhGuidTiles *t, GtkSnapshot *snapshot, guint32
                 break;
             graphene_rect_t area = GRAPHENE_RECT_INIT(x, y, tile_extent(c, t->width),
                                                       tile_extent(r, t->height));
-            GdkTexture *tex = t->tex[r * t->cols + c];
-            if (tex != NULL)
-                gtk_snapshot_append_texture(snapshot, tex, &area);
+            GskRenderNode *node = t->node[r * t->cols + c];
+            /* The same node every frame until the tile changes: the diff
+             * sees it unchanged, the renderer skips it outside the damage. */
+            if (node != NULL)
+                gtk_snapshot_append_node(snapshot, node);
             else
                 gtk_snapshot_append_color(snapshot, &black, &area);
         }

@@ -5,7 +5,10 @@
 #include <X11/Xatom.h>
 #include <X11/Xutil.h>
 #include <cairo.h>
+#include <gio/gio.h>
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 Display *bh_display_open(void)
 {
@@ -213,6 +216,48 @@ gboolean bh_x_window_rect(Display *dpy, Window w, BhRect *out)
     return TRUE;
 }
 
+void bh_x_close_window(Display *dpy, Window w)
+{
+    /* What a window manager does for the close button: WM_DELETE_WINDOW. */
+    XEvent ev = {0};
+    ev.xclient.type = ClientMessage;
+    ev.xclient.window = w;
+    ev.xclient.message_type = XInternAtom(dpy, "WM_PROTOCOLS", False);
+    ev.xclient.format = 32;
+    ev.xclient.data.l[0] = (long)XInternAtom(dpy, "WM_DELETE_WINDOW", False);
+    ev.xclient.data.l[1] = CurrentTime;
+    XSendEvent(dpy, w, False, NoEventMask, &ev);
+    XFlush(dpy);
+}
+
+gboolean bh_x_has_state(Display *dpy, Window w, const char *state)
+{
+    Atom prop = XInternAtom(dpy, "_NET_WM_STATE", False), want = XInternAtom(dpy, state, False);
+    Atom type;
+    int format;
+    unsigned long n = 0, after;
+    unsigned char *data = NULL;
+    gboolean found = FALSE;
+    if (XGetWindowProperty(dpy, w, prop, 0, 64, False, XA_ATOM, &type, &format, &n, &after,
+                           &data) == Success &&
+        data != NULL) {
+        for (unsigned long i = 0; i < n; i++)
+            found |= ((Atom *)data)[i] == want;
+    }
+    if (data != NULL)
+        XFree(data);
+    return found;
+}
+
+gboolean bh_x_is_urgent(Display *dpy, Window w)
+{
+    XWMHints *h = XGetWMHints(dpy, w);
+    gboolean urgent = h != NULL && (h->flags & XUrgencyHint);
+    if (h != NULL)
+        XFree(h);
+    return urgent;
+}
+
 static gboolean on_timeout(gpointer data)
 {
     *(gboolean *)data = TRUE;
@@ -275,4 +320,226 @@ guint bh_pattern_mismatches(const BhShot *shot, int at_x, int at_y, int width, i
                 bad++;
         }
     return bad;
+}
+
+typedef struct {
+    Display *dpy;
+    int w, h;
+    guint seed;
+    gboolean whole;
+    BhRect *found;
+} WaitPattern;
+
+static gboolean pattern_shown(gpointer data)
+{
+    WaitPattern *wp = data;
+    g_autoptr(BhShot) shot = bh_shot_take(wp->dpy);
+    BhRect all = {0, 0, shot->width, shot->height};
+    guint32 outline = bh_pattern_rgb(0, 0, wp->w, wp->h, wp->seed);
+    return bh_shot_find_colour(shot, &all, outline, wp->found) && wp->found->width == wp->w &&
+           wp->found->height == wp->h &&
+           (!wp->whole || bh_pattern_mismatches(shot, wp->found->x, wp->found->y, wp->w, wp->h, wp->seed) == 0);
+}
+
+gboolean bh_wait_pattern(Display *dpy, int width, int height, guint seed, gboolean whole,
+                         BhRect *found, guint timeout_ms)
+{
+    WaitPattern wp = {dpy, width, height, seed, whole, found};
+    return bh_wait_until(pattern_shown, &wp, timeout_ms);
+}
+
+guint bh_frame_mismatches(const BhShot *shot, const BhRect *content, int width, guint32 rgb)
+{
+    int bx = 0, by = 0;
+    guint32 brgb = 0;
+    guint bad = bh_shot_ring_mismatches(shot, content, width, rgb, &bx, &by, &brgb);
+    if (bad != 0)
+        g_printerr("# %u frame pixels are not #%06x, first at (%d,%d) = #%06x\n", bad, rgb, bx,
+                   by, brgb);
+    return bad;
+}
+
+/* ---- processes ------------------------------------------------------------- */
+
+void bh_programs_parse(BhPrograms *p, int argc, char **argv)
+{
+    memset(p, 0, sizeof *p);
+    for (int i = 1; i + 1 < argc; i++) {
+        if (g_str_equal(argv[i], "--guid"))
+            p->guid = argv[i + 1];
+        else if (g_str_equal(argv[i], "--agent"))
+            p->agent = argv[i + 1];
+        else if (g_str_equal(argv[i], "--gui-agent"))
+            p->gui_agent = argv[i + 1];
+    }
+    if (p->guid == NULL || p->agent == NULL)
+        g_error("usage: %s --guid PATH --agent PATH (meson passes them)", argv[0]);
+}
+
+static void on_proc_exit(GObject *source, GAsyncResult *res, gpointer data)
+{
+    BhProc *p = data;
+    g_subprocess_wait_finish(G_SUBPROCESS(source), res, NULL);
+    if (g_subprocess_get_if_exited(p->proc))
+        p->status = g_subprocess_get_exit_status(p->proc);
+    else if (g_subprocess_get_if_signaled(p->proc))
+        p->status = 128 + g_subprocess_get_term_sig(p->proc);
+    p->exited = TRUE;
+}
+
+BhProc *bh_proc_spawn(const char *name, const char *const *argv, const char *const *env)
+{
+    guint32 serial = g_random_int(); /* unique file names within this test */
+    const char *dir = g_getenv("XDG_RUNTIME_DIR");
+    g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+    g_autoptr(GError) error = NULL;
+    BhProc *p = g_new0(BhProc, 1);
+
+    p->name = g_strdup(name);
+    p->out_path = g_strdup_printf("%s/%s-%08x.out", dir != NULL ? dir : "/tmp", name, serial);
+    p->err_path = g_strdup_printf("%s/%s-%08x.err", dir != NULL ? dir : "/tmp", name, serial);
+    g_subprocess_launcher_set_stdout_file_path(l, p->out_path);
+    g_subprocess_launcher_set_stderr_file_path(l, p->err_path);
+    for (gsize i = 0; env != NULL && env[i] != NULL; i++) {
+        g_auto(GStrv) kv = g_strsplit(env[i], "=", 2);
+        g_subprocess_launcher_setenv(l, kv[0], kv[1] != NULL ? kv[1] : "", TRUE);
+    }
+    p->proc = g_subprocess_launcher_spawnv(l, argv, &error);
+    if (p->proc == NULL)
+        g_error("cannot start %s: %s", argv[0], error->message);
+    g_subprocess_wait_async(p->proc, NULL, on_proc_exit, p);
+    return p;
+}
+
+static gboolean proc_exited(gpointer data)
+{
+    return ((BhProc *)data)->exited;
+}
+
+gboolean bh_proc_wait(BhProc *p, guint timeout_ms)
+{
+    return bh_wait_until(proc_exited, p, timeout_ms);
+}
+
+static char *slurp(const char *path)
+{
+    char *text = NULL;
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return g_strdup("");
+    return text;
+}
+
+char *bh_proc_stdout(BhProc *p)
+{
+    return slurp(p->out_path);
+}
+
+char *bh_proc_stderr(BhProc *p)
+{
+    return slurp(p->err_path);
+}
+
+typedef struct {
+    BhProc *p;
+    gboolean err;
+    const char *text;
+} WaitOut;
+
+static gboolean output_has(gpointer data)
+{
+    WaitOut *w = data;
+    g_autofree char *all = slurp(w->err ? w->p->err_path : w->p->out_path);
+    return strstr(all, w->text) != NULL;
+}
+
+gboolean bh_proc_wait_output(BhProc *p, gboolean stderr_, const char *text, guint timeout_ms)
+{
+    WaitOut w = {p, stderr_, text};
+    return bh_wait_until(output_has, &w, timeout_ms);
+}
+
+double bh_proc_cpu_seconds(BhProc *p)
+{
+    const char *id = g_subprocess_get_identifier(p->proc);
+    if (id == NULL)
+        return 0;
+    g_autofree char *path = g_strdup_printf("/proc/%s/stat", id);
+    g_autofree char *stat = slurp(path);
+    /* Fields after the ")" of the command name: utime and stime are 14 and 15. */
+    const char *rest = strrchr(stat, ')');
+    if (rest == NULL)
+        return 0;
+    g_auto(GStrv) f = g_strsplit(rest + 2, " ", 0);
+    if (g_strv_length(f) < 13)
+        return 0;
+    double ticks = (double)g_ascii_strtoull(f[11], NULL, 10) + g_ascii_strtoull(f[12], NULL, 10);
+    return ticks / (double)sysconf(_SC_CLK_TCK);
+}
+
+void bh_proc_stop(BhProc *p)
+{
+    if (p == NULL)
+        return;
+    if (!p->exited) {
+        g_subprocess_send_signal(p->proc, SIGTERM);
+        if (!bh_proc_wait(p, 5000)) {
+            g_subprocess_force_exit(p->proc);
+            bh_proc_wait(p, 5000);
+        }
+    }
+    g_object_unref(p->proc);
+    g_free(p->name);
+    g_free(p->out_path);
+    g_free(p->err_path);
+    g_free(p);
+}
+
+BhProc *bh_start_agent(const BhPrograms *p, int domid, const char *scenario,
+                       const char *const *extra)
+{
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    g_ptr_array_add(argv, p->agent);
+    g_ptr_array_add(argv, (gpointer) "--scenario");
+    g_ptr_array_add(argv, (gpointer)scenario);
+    for (gsize i = 0; extra != NULL && extra[i] != NULL; i++)
+        g_ptr_array_add(argv, (gpointer)extra[i]);
+    g_ptr_array_add(argv, NULL);
+    g_autofree char *dom = g_strdup_printf("BH_VCHAN_DOMID=%d", domid);
+    const char *env[] = {dom, NULL};
+    g_autofree char *name = g_strdup_printf("agent-%d-%s", domid, scenario);
+    BhProc *proc = bh_proc_spawn(name, (const char *const *)argv->pdata, env);
+    if (!bh_proc_wait_output(proc, FALSE, "LISTENING", 30000)) {
+        g_autofree char *err = bh_proc_stderr(proc);
+        g_error("agent %s did not start listening: %s", scenario, err);
+    }
+    return proc;
+}
+
+BhProc *bh_start_guid(const BhPrograms *p, const char *qube, const char *label, int domid,
+                      const char *const *extra)
+{
+    g_autofree char *dom = g_strdup_printf("%d", domid);
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    const char *base[] = {p->guid, "--qube", qube, "--label", label, "--domid", dom};
+    for (gsize i = 0; i < G_N_ELEMENTS(base); i++)
+        g_ptr_array_add(argv, (gpointer)base[i]);
+    for (gsize i = 0; extra != NULL && extra[i] != NULL; i++)
+        g_ptr_array_add(argv, (gpointer)extra[i]);
+    g_ptr_array_add(argv, NULL);
+    g_autofree char *name = g_strdup_printf("guid-%s", qube);
+    /* guid's own messages are what the tests read; debug adds the combo lines. */
+    const char *env[] = {"G_MESSAGES_DEBUG=bh-guid", NULL};
+    return bh_proc_spawn(name, (const char *const *)argv->pdata, env);
+}
+
+gboolean bh_run(const char *const *argv)
+{
+    g_autoptr(GError) error = NULL;
+    int status = 0;
+    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+                      &status, &error)) {
+        g_printerr("# %s: %s\n", argv[0], error->message);
+        return FALSE;
+    }
+    return g_spawn_check_wait_status(status, NULL);
 }

@@ -7,6 +7,7 @@
 #define BH_DISPLAY_H
 
 #include <X11/Xlib.h>
+#include <gio/gio.h>
 #include <glib.h>
 
 G_BEGIN_DECLS
@@ -46,6 +47,12 @@ Window bh_x_find_window(Display *dpy, const char *prefix, char **title);
 /* Every viewable top-level whose name starts with `prefix`. */
 guint bh_x_count_windows(Display *dpy, const char *prefix);
 gboolean bh_x_window_rect(Display *dpy, Window w, BhRect *out);
+/* Ask the window to close, as a window manager's close button does. */
+void bh_x_close_window(Display *dpy, Window w);
+/* Whether _NET_WM_STATE holds `state` (e.g. "_NET_WM_STATE_FULLSCREEN"). */
+gboolean bh_x_has_state(Display *dpy, Window w, const char *state);
+/* Whether WM_HINTS carries the urgency flag. */
+gboolean bh_x_is_urgent(Display *dpy, Window w);
 
 /* Run the default main context until cond(data) is TRUE or `timeout_ms`
  * passes; TRUE if it became TRUE. Generous timeouts: the machine is shared. */
@@ -69,6 +76,60 @@ void bh_pattern_fill(guint8 *buf, int width, int height, int stride, guint seed)
  * not the pattern. */
 guint bh_pattern_mismatches(const BhShot *shot, int at_x, int at_y, int width, int height,
                             guint seed);
+/* Wait until a width x height test image of `seed` is on screen: its
+ * outline, and with `whole` every pixel exactly; *found gets its rectangle. */
+gboolean bh_wait_pattern(Display *dpy, int width, int height, guint seed, gboolean whole,
+                         BhRect *found, guint timeout_ms);
+/* Frame pixels around `content` (`width` wide) that are not `rgb`; logs the
+ * first offender. */
+guint bh_frame_mismatches(const BhShot *shot, const BhRect *content, int width, guint32 rgb);
+
+/* ---- Processes: guid and agents, really started ---------------------------- */
+
+/* Paths of the programs under test, from the test's command line
+ * (--guid PATH --agent PATH [--gui-agent PATH]), set by meson; the first two
+ * are required. */
+typedef struct {
+    char *guid;
+    char *agent;
+    char *gui_agent;
+} BhPrograms;
+void bh_programs_parse(BhPrograms *p, int argc, char **argv);
+
+typedef struct {
+    GSubprocess *proc;
+    char *name;
+    char *out_path, *err_path;
+    gboolean exited;
+    int status; /* exit status, or 128 + signal */
+} BhProc;
+
+/* argv NULL-terminated; env: extra NAME=VALUE strings (NULL-terminated or
+ * NULL). Output goes to files in $XDG_RUNTIME_DIR (set by with-xvfb.sh). */
+BhProc *bh_proc_spawn(const char *name, const char *const *argv, const char *const *env);
+/* Wait for exit (running the main context); FALSE on timeout. */
+gboolean bh_proc_wait(BhProc *p, guint timeout_ms);
+/* Wait until its stdout (or stderr) contains `text`. */
+gboolean bh_proc_wait_output(BhProc *p, gboolean stderr_, const char *text, guint timeout_ms);
+char *bh_proc_stdout(BhProc *p);
+char *bh_proc_stderr(BhProc *p);
+/* User+system CPU time so far, in seconds (from /proc). */
+double bh_proc_cpu_seconds(BhProc *p);
+/* SIGTERM (then SIGKILL after 5 s), reap, free. NULL-safe. */
+void bh_proc_stop(BhProc *p);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhProc, bh_proc_stop)
+
+/* The fake agent (bh-fake-agent) of domain `domid` with a scenario and extra
+ * arguments (NULL-terminated or NULL); waits until it listens. */
+BhProc *bh_start_agent(const BhPrograms *p, int domid, const char *scenario,
+                       const char *const *extra);
+/* bulkhead-guid for qube `qube`; extra arguments NULL-terminated or NULL. */
+BhProc *bh_start_guid(const BhPrograms *p, const char *qube, const char *label, int domid,
+                      const char *const *extra);
+
+/* Run a command (xdotool ...) to completion; TRUE if it exited 0. */
+gboolean bh_run(const char *const *argv);
+
 G_END_DECLS
 
 #endif /* BH_DISPLAY_H */

@@ -17,7 +17,7 @@
 #include "bh-guid-style.h"
 
 typedef struct {
-    const BhGuidLabel *label;
+    const BhLabel *label;
     Display *dpy;
 } Env;
 static Env env; /* set once in main; the tests only read it */
@@ -41,40 +41,15 @@ static void image_damage(BhGuestView *view, const Image *im, int x, int y, int w
     bh_guest_view_damage(view, im->buf, (gsize)im->stride * im->h, (guint32)im->stride, &r, 1);
 }
 
-typedef struct {
-    int w, h;
-    BhRect found;
-    guint seed;
-    gboolean exact; /* wait for the full pattern, not just the outline */
-} WaitContent;
-
-static gboolean content_shown(gpointer data)
-{
-    WaitContent *wc = data;
-    g_autoptr(BhShot) shot = bh_shot_take(env.dpy);
-    BhRect all = {0, 0, shot->width, shot->height};
-    if (!bh_shot_find_colour(shot, &all, BH_PATTERN_OUTLINE, &wc->found))
-        return FALSE;
-    if (wc->found.width != wc->w || wc->found.height != wc->h)
-        return FALSE;
-    return !wc->exact ||
-           bh_pattern_mismatches(shot, wc->found.x, wc->found.y, wc->w, wc->h, wc->seed) == 0;
-}
-
 static void assert_frame(const BhShot *shot, const BhRect *content, const char *what)
 {
-    int bx = 0, by = 0;
-    guint32 brgb = 0;
-    guint bad = bh_shot_ring_mismatches(shot, content, BH_GUID_FRAME_PX, env.label->rgb, &bx, &by,
-                                        &brgb);
-    if (bad != 0)
-        g_error("%s: %u frame pixels are not #%06x, first at (%d,%d) = #%06x", what, bad,
-                env.label->rgb, bx, by, brgb);
+    if (bh_frame_mismatches(shot, content, BH_GUID_FRAME_PX, env.label->rgb) != 0)
+        g_error("%s: the frame is not all #%06x", what, env.label->rgb);
 }
 
 /* A window showing a w x h pattern, waited for until it is on screen. */
 static BhGuestWindow *show_window(const char *title, int w, int h, guint seed,
-                                  BhGuestView **view_out, Image *im, WaitContent *wc)
+                                  BhGuestView **view_out, Image *im, BhRect *found)
 {
     GdkRGBA frame;
     bh_guid_style_label_rgba(env.label, &frame);
@@ -87,8 +62,7 @@ static BhGuestWindow *show_window(const char *title, int w, int h, guint seed,
     bh_guest_view_set_buffer_size(*view_out, (guint32)w, (guint32)h);
     image_damage(*view_out, im, 0, 0, w, h);
     gtk_window_present(GTK_WINDOW(win));
-    *wc = (WaitContent){w, h, {0}, seed, TRUE};
-    g_assert_true(bh_wait_until(content_shown, wc, 20000));
+    g_assert_true(bh_wait_pattern(env.dpy, w, h, seed, TRUE, found, 20000));
     return win;
 }
 
@@ -96,16 +70,16 @@ static void test_frame_title_content(void)
 {
     BhGuestView *view;
     Image im;
-    WaitContent wc;
-    BhGuestWindow *win = show_window("pattern viewer", 320, 200, 1, &view, &im, &wc);
+    BhRect found;
+    BhGuestWindow *win = show_window("pattern viewer", 320, 200, 1, &view, &im, &found);
 
     g_autoptr(BhShot) shot = bh_shot_take(env.dpy);
     g_autofree char *name = g_strdup_printf("guest-window-%s", env.label->name);
     g_free(bh_shot_save(shot, name));
 
     /* Content: pixel-exact, and where the window puts it. */
-    g_assert_cmpuint(bh_pattern_mismatches(shot, wc.found.x, wc.found.y, 320, 200, 1), ==, 0);
-    assert_frame(shot, &wc.found, "toplevel");
+    g_assert_cmpuint(bh_pattern_mismatches(shot, found.x, found.y, 320, 200, 1), ==, 0);
+    assert_frame(shot, &found, "toplevel");
 
     /* Title: what the window manager and taskbars see. */
     g_autofree char *title = NULL;
@@ -117,9 +91,9 @@ static void test_frame_title_content(void)
      * colour (black on yellow, white on red/gray/black ...). */
     BhRect xr;
     g_assert_true(bh_x_window_rect(env.dpy, xw, &xr));
-    BhRect bar = {xr.x, xr.y, xr.width, wc.found.y - BH_GUID_FRAME_PX - xr.y};
+    BhRect bar = {xr.x, xr.y, xr.width, found.y - BH_GUID_FRAME_PX - xr.y};
     g_assert_cmpint(bar.height, >=, 20);
-    guint32 text = bh_guid_label_text_rgb(env.label);
+    guint32 text = bh_label_text_rgb(env.label);
     guint label_px = 0, text_px = 0;
     for (int y = bar.y; y < bar.y + bar.height; y++)
         for (int x = bar.x; x < bar.x + bar.width; x++) {
@@ -144,16 +118,16 @@ static void test_frame_title_content(void)
         g_main_context_iteration(NULL, FALSE);
         g_usleep(10000);
         g_autoptr(BhShot) s2 = bh_shot_take(env.dpy);
-        BhRect r = {wc.found.x + 100, wc.found.y + 50, 60, 40};
+        BhRect r = {found.x + 100, found.y + 50, 60, 40};
         changed = bh_shot_diff(shot, s2, &r) > 0;
         if (changed) {
-            BhRect all = {wc.found.x, wc.found.y, 320, 200};
+            BhRect all = {found.x, found.y, 320, 200};
             g_assert_cmpuint(bh_shot_diff(shot, s2, &all), ==, bh_shot_diff(shot, s2, &r));
             for (int y = 0; y < 40; y++)
                 for (int x = 0; x < 60; x++)
                     g_assert_cmphex(bh_shot_px(s2, r.x + x, r.y + y), ==,
                                     bh_pattern_rgb(100 + x, 50 + y, 320, 200, 7));
-            assert_frame(s2, &wc.found, "toplevel after damage");
+            assert_frame(s2, &found, "toplevel after damage");
         }
     }
     g_assert_true(changed);
@@ -167,8 +141,8 @@ static void test_popup(void)
 {
     BhGuestView *view;
     Image im;
-    WaitContent wc;
-    BhGuestWindow *win = show_window("menu owner", 300, 200, 2, &view, &im, &wc);
+    BhRect found;
+    BhGuestWindow *win = show_window("menu owner", 300, 200, 2, &view, &im, &found);
 
     /* Put the window against the right edge of the screen (there is no
      * window manager: move it as one would), then ask for a menu 2000 px to
@@ -179,8 +153,8 @@ static void test_popup(void)
     g_assert_true(bh_x_window_rect(env.dpy, xw, &xr));
     XMoveWindow(env.dpy, xw, 1280 - xr.width, 300);
     XSync(env.dpy, False);
-    g_assert_true(bh_wait_until(content_shown, &wc, 20000));
-    g_assert_cmpint(wc.found.x, >, 1280 - xr.width);
+    g_assert_true(bh_wait_pattern(env.dpy, 300, 200, 2, TRUE, &found, 20000));
+    g_assert_cmpint(found.x, >, 1280 - xr.width);
 
     GdkRGBA frame;
     bh_guid_style_label_rgba(env.label, &frame);
@@ -192,27 +166,16 @@ static void test_popup(void)
     bh_guest_popup_move(popover, 2000, 40);
     gtk_popover_popup(GTK_POPOVER(popover));
 
-    /* The popup's own outline (a 150x90 magenta box) must appear, whole. */
-    WaitContent pc = {150, 90, {0}, BH_PATTERN_POPUP + 3, TRUE};
-    BhShot *last = NULL;
-    gboolean seen = FALSE;
-    for (int i = 0; i < 400 && !seen; i++) {
-        g_main_context_iteration(NULL, FALSE);
-        g_usleep(10000);
-        bh_shot_free(last);
-        last = bh_shot_take(env.dpy);
-        BhRect all = {0, 0, last->width, last->height};
-        seen = bh_shot_find_colour(last, &all, BH_PATTERN_OUTLINE_POPUP, &pc.found) &&
-               pc.found.width == 150 && pc.found.height == 90 &&
-               bh_pattern_mismatches(last, pc.found.x, pc.found.y, 150, 90, pc.seed) == 0;
-    }
+    /* The popup's own outline (a 150x90 cyan box) must appear, whole. */
+    BhRect pfound;
+    gboolean seen = bh_wait_pattern(env.dpy, 150, 90, BH_PATTERN_POPUP + 3, TRUE, &pfound, 20000);
+    g_autoptr(BhShot) last = bh_shot_take(env.dpy);
     g_autofree char *name = g_strdup_printf("guest-popup-%s", env.label->name);
     g_free(bh_shot_save(last, name));
     g_assert_true(seen);
-    g_test_message("popup content at %d,%d", pc.found.x, pc.found.y);
-    g_assert_cmpint(pc.found.x + pc.found.width + BH_GUID_FRAME_PX, <=, last->width);
-    assert_frame(last, &pc.found, "popup");
-    bh_shot_free(last);
+    g_test_message("popup content at %d,%d", pfound.x, pfound.y);
+    g_assert_cmpint(pfound.x + pfound.width + BH_GUID_FRAME_PX, <=, last->width);
+    assert_frame(last, &pfound, "popup");
 
     gtk_widget_unparent(popover);
     gtk_window_destroy(GTK_WINDOW(win));
@@ -228,7 +191,7 @@ int main(int argc, char **argv)
         if (g_str_equal(argv[i], "--label"))
             label = argv[i + 1];
     gtk_init();
-    env.label = bh_guid_label_lookup(label);
+    env.label = bh_label_lookup(label);
     g_assert_nonnull(env.label);
     env.dpy = bh_display_open();
     bh_guid_style_install(gdk_display_get_default(), env.label);

@@ -2,6 +2,7 @@
  * translation and the Ctrl+Shift+C/V rule, and the tile image's cost model.
  *
  * Proves: text on the bar is black on light labels and white on dark ones;
+ * the command line refuses what bulkheadd should never pass, saying why;
  * Ctrl+Shift+C/V (and only those) are kept from the guest, with their
  * releases; auto-repeat is filtered; a damage of ~5 % of a 1280x1024 window
  * copies ~10 % of the bytes of a full frame (tiles, not the whole image);
@@ -10,6 +11,7 @@
 #include <gtk/gtk.h>
 #include <string.h>
 
+#include "bh-guid-args.h"
 #include "bh-guid-input.h"
 #include "bh-guid-label.h"
 #include "bh-guid-tiles.h"
@@ -26,17 +28,69 @@ static void test_label_colours(void)
         {"purple", 0x75507b, 0xffffff}, {"black", 0x000000, 0xffffff},
     };
     for (gsize i = 0; i < G_N_ELEMENTS(want); i++) {
-        const BhGuidLabel *l = bh_guid_label_lookup(want[i].name);
+        const BhLabel *l = bh_label_lookup(want[i].name);
         g_assert_nonnull(l);
         g_assert_cmphex(l->rgb, ==, want[i].rgb);
-        g_assert_cmphex(bh_guid_label_text_rgb(l), ==, want[i].text);
+        g_assert_cmphex(bh_label_text_rgb(l), ==, want[i].text);
         g_autofree char *css = bh_guid_label_css(l);
         g_autofree char *hex = g_strdup_printf("#%06x", want[i].rgb);
         g_assert_nonnull(strstr(css, hex));
     }
-    g_assert_null(bh_guid_label_lookup("pink"));
-    g_assert_null(bh_guid_label_lookup(""));
-    g_assert_null(bh_guid_label_lookup(NULL));
+    g_assert_null(bh_label_lookup("pink"));
+    g_assert_null(bh_label_lookup(""));
+    g_assert_null(bh_label_lookup(NULL));
+}
+
+/* Parse a command line given as one string; returns the error or NULL. */
+static char *parse(const char *cmdline, BhGuidArgs *args)
+{
+    g_auto(GStrv) argv = NULL;
+    int argc = 0;
+    g_autoptr(GError) error = NULL;
+    g_assert_true(g_shell_parse_argv(cmdline, &argc, &argv, NULL));
+    memset(args, 0, sizeof *args);
+    if (bh_guid_args_parse(args, &argc, &argv, &error))
+        return NULL;
+    return g_strdup(error->message);
+}
+
+static void test_args(void)
+{
+    BhGuidArgs a;
+    g_assert_null(parse("guid --qube work --label blue --domid 3", &a));
+    g_assert_cmpstr(a.qube, ==, "work");
+    g_assert_cmpstr(a.label->name, ==, "blue");
+    g_assert_cmpint(a.domid, ==, 3);
+    g_assert_false(a.allow_fullscreen);
+    g_assert_cmpuint(a.connect_timeout_ms, ==, 60000);
+    bh_guid_args_clear(&a);
+    g_assert_null(parse("guid --qube v --label black --domid 9 --allow-fullscreen "
+                        "--connect-timeout 2",
+                        &a));
+    g_assert_true(a.allow_fullscreen);
+    g_assert_cmpuint(a.connect_timeout_ms, ==, 2000);
+    bh_guid_args_clear(&a);
+
+    /* Each refusal says what to fix. */
+    struct {
+        const char *cmdline, *says;
+    } bad[] = {
+        {"guid --label red --domid 2", "--qube NAME is required"},
+        {"guid --qube dom0 --label red --domid 2", "--qube"},
+        {"guid --qube 'a b' --label red --domid 2", "--qube"},
+        {"guid --qube work --label pink --domid 2", "one of: red, orange, yellow"},
+        {"guid --qube work --domid 2", "not a label colour"},
+        {"guid --qube work --label red", "--domid"},
+        {"guid --qube work --label red --domid 0", "0 is dom0"},
+        {"guid --qube work --label red --domid 2 --connect-timeout -1", "--connect-timeout"},
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autofree char *msg = parse(bad[i].cmdline, &a);
+        g_assert_nonnull(msg);
+        if (strstr(msg, bad[i].says) == NULL)
+            g_error("'%s' said '%s', not '%s'", bad[i].cmdline, msg, bad[i].says);
+        bh_guid_args_clear(&a);
+    }
 }
 
 static void test_combo(void)
@@ -114,15 +168,21 @@ static Buf buf_new(guint32 w, guint32 h)
     return b;
 }
 
+/* Draw the tile holding (x, y) the way the cairo renderer does and read the
+ * pixel back: native-endian 0xAARRGGBB. */
 static guint32 tile_pixel(BhGuidTiles *t, guint32 x, guint32 y)
 {
-    GdkTexture *tex = t->tex[(y / BH_GUID_TILE_SIZE) * t->cols + x / BH_GUID_TILE_SIZE];
-    g_assert_nonnull(tex);
-    int tw = gdk_texture_get_width(tex), th = gdk_texture_get_height(tex);
-    g_autofree guint8 *px = g_malloc((gsize)tw * th * 4);
-    gdk_texture_download(tex, px, (gsize)tw * 4); /* cairo ARGB32: native-endian 0xAARRGGBB */
+    GskRenderNode *node = t->node[(y / BH_GUID_TILE_SIZE) * t->cols + x / BH_GUID_TILE_SIZE];
+    g_assert_nonnull(node);
+    cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1, 1);
+    cairo_t *cr = cairo_create(s);
+    cairo_translate(cr, -(double)x, -(double)y);
+    gsk_render_node_draw(node, cr);
+    cairo_destroy(cr);
+    cairo_surface_flush(s);
     guint32 v;
-    memcpy(&v, px + ((gsize)(y % BH_GUID_TILE_SIZE) * tw + x % BH_GUID_TILE_SIZE) * 4, 4);
+    memcpy(&v, cairo_image_surface_get_data(s), 4);
+    cairo_surface_destroy(s);
     return v;
 }
 
@@ -194,10 +254,10 @@ static void test_tiles_hostile(void)
 
     /* Resize keeps tiles whose rectangle did not change, drops the rest. */
     bh_guid_tiles_update(&t, b.map, b.size, b.stride, &all, 1);
-    GdkTexture *kept = t.tex[0];
+    GskRenderNode *kept = t.node[0];
     bh_guid_tiles_resize(&t, 280, 200);
-    g_assert_true(t.tex[0] == kept);
-    g_assert_null(t.tex[2]); /* the last column is narrower now */
+    g_assert_true(t.node[0] == kept);
+    g_assert_null(t.node[2]); /* the last column is narrower now */
     bh_guid_tiles_resize(&t, 0, 0);
     g_assert_cmpuint(bh_guid_tiles_update(&t, b.map, b.size, b.stride, &all, 1), ==, 0);
 
@@ -208,7 +268,10 @@ static void test_tiles_hostile(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    /* Render node types register lazily (gtk_init does it); no display here. */
+    g_type_ensure(GSK_TYPE_CAIRO_NODE);
     g_test_add_func("/guid/label/colours", test_label_colours);
+    g_test_add_func("/guid/args", test_args);
     g_test_add_func("/guid/input/combo", test_combo);
     g_test_add_func("/guid/input/keys-filter", test_keys_filter);
     g_test_add_func("/guid/input/mapping", test_input_mapping);
