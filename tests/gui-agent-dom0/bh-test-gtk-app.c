@@ -1,0 +1,29 @@
+/* bh-test-gtk-app.c — the smallest real GTK 4 application, for agent tests:
+ * one window titled "bulkhead gtk test" with a label, 320x240 by default.
+ * It exits 0 when its window is closed (xdg_toplevel.close from the agent),
+ * printing the last size GTK allocated so the test can compare. */
+#include <gtk/gtk.h>
+#include <stdio.h>
+
+static gboolean on_close(GtkWindow *win, gpointer loop)
+{
+    printf("closed at %dx%d\n", gtk_widget_get_width(GTK_WIDGET(win)),
+           gtk_widget_get_height(GTK_WIDGET(win)));
+    fflush(stdout);
+    g_main_loop_quit(loop);
+    return FALSE;
+}
+
+int main(void)
+{
+    gtk_init();
+    g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+    GtkWidget *win = gtk_window_new();
+    gtk_window_set_title(GTK_WINDOW(win), "bulkhead gtk test");
+    gtk_window_set_default_size(GTK_WINDOW(win), 320, 240);
+    gtk_window_set_child(GTK_WINDOW(win), gtk_label_new("Hello from inside a qube"));
+    g_signal_connect(win, "close-request", G_CALLBACK(on_close), loop);
+    gtk_window_present(GTK_WINDOW(win));
+    g_main_loop_run(loop);
+    return 0;
+}
