@@ -77,8 +77,8 @@ BhGuidKeyVerdict bh_guid_keys_press(BhGuidKeys *k, guint keycode, gboolean swall
 {
     if (keycode < 8 || keycode > 255)
         return BH_GUID_KEY_DROP;
-    if (bit_get(k->down, keycode))
-        return BH_GUID_KEY_DROP; /* auto-repeat: the guest repeats by itself */
+    if (bit_get(k->down, keycode)) /* auto-repeat: as the first press went */
+        return bit_get(k->swallowed, keycode) ? BH_GUID_KEY_DROP : BH_GUID_KEY_FORWARD;
     bit_put(k->down, keycode, TRUE);
     bit_put(k->swallowed, keycode, swallow);
     return swallow ? BH_GUID_KEY_DROP : BH_GUID_KEY_FORWARD;

@@ -1,8 +1,8 @@
 /* bh-guid-input.h — pure translations from GDK input to GUI-protocol input,
  * and the rule for which key combinations guid keeps for itself.
  *
- * Owns: button numbering, modifier bits, the Ctrl+Shift+C/V rule, the
- * "one press per key" filter.
+ * Owns: button numbering, modifier bits, the Ctrl+Shift+C/V rule, which
+ * presses and releases reach the guest.
  * Must never: send anything (callers do), or depend on the display. */
 #ifndef BH_GUID_INPUT_H
 #define BH_GUID_INPUT_H
@@ -29,9 +29,10 @@ typedef enum {
  * Ctrl+Shift+C also works on a Cyrillic layout). */
 BhGuidCombo bh_guid_input_combo(guint keyval, guint base_keyval, GdkModifierType state);
 
-/* Keys held down, by xkb keycode (8..255). Filters X's auto-repeat presses
- * (the guest repeats keys itself) and remembers keys guid swallowed so their
- * release is swallowed too. */
+/* Keys held down, by xkb keycode (8..255). Remembers keys guid swallowed so
+ * their release (and auto-repeat) is swallowed too. Auto-repeat of other keys
+ * is forwarded: key repeat is dom0's (the agent tells clients rate 0 and
+ * turns a press of a held key into release + press). */
 typedef struct {
     guint8 down[256 / 8];
     guint8 swallowed[256 / 8];

@@ -48,6 +48,10 @@ struct _BhGuidWin {
     GtkWidget *popover;    /* popups, from their first MAP; owned ref */
     struct bh_winbuf buf;
     guint32 buf_stride;
+    /* A new buffer is shown from its first DAMAGE on (until then the old
+     * image stays: no black flash on resize). */
+    struct bh_winbuf next;
+    guint32 next_stride, next_w, next_h;
     guint32 guest_w, guest_h; /* the content size the guest last announced */
     guint32 req_w, req_h, req_states; /* the last CONFIGURE_REQ sent */
     guint32 flags;                    /* enum bh_gui_window_flags in force */
@@ -381,6 +385,7 @@ static void win_free(gpointer data)
     }
     g_clear_object(&w->view);
     bh_winbuf_release(&w->buf);
+    bh_winbuf_release(&w->next);
     g_free(w);
 }
 
@@ -484,11 +489,25 @@ static gboolean handle_buffer(BhGuidSession *self, BhGuidWin *w, const struct bh
             return FALSE;
         }
     }
-    bh_winbuf_release(&w->buf);
-    w->buf = nb;
-    w->buf_stride = info->stride;
-    bh_guest_view_set_buffer_size(w->view, info->width, info->height);
+    bh_winbuf_release(&w->next); /* replaced before it was ever drawn */
+    w->next = nb;
+    w->next_stride = info->stride;
+    w->next_w = info->width;
+    w->next_h = info->height;
     return TRUE;
+}
+
+/* The first DAMAGE on a new buffer: from now on it is the window's image. */
+static void win_switch_buffer(BhGuidWin *w)
+{
+    if (w->next.map == NULL)
+        return;
+    bh_winbuf_release(&w->buf);
+    w->buf = w->next;
+    w->buf_stride = w->next_stride;
+    memset(&w->next, 0, sizeof w->next);
+    w->next.fd = -1;
+    bh_guest_view_set_buffer_size(w->view, w->next_w, w->next_h);
 }
 
 static void handle_flags(BhGuidSession *self, BhGuidWin *w, const struct bh_gui_flags *f)
@@ -619,6 +638,7 @@ static void handle_message(BhGuidSession *self, const struct bh_gui_msg *m, int 
         }
         break;
     case BH_GUI_DAMAGE:
+        win_switch_buffer(w);
         bh_guest_view_damage(w->view, w->buf.map, w->buf.size, w->buf_stride, m->u.damage.rects,
                              m->u.damage.n_rects);
         win_queue_release(w, m->u.damage.serial);
@@ -657,6 +677,16 @@ static void process_message(BhGuidSession *self)
     if (used <= 0) {
         if (fd >= 0)
             close(fd);
+        if (err.code == BH_GUI_E_VERSION) {
+            /* Not an attack: an older or newer template. Our HELLO went out
+             * first, so the agent logs the mismatch too. */
+            g_autofree char *why = g_strdup_printf(
+                "gui-agent and guid cannot talk (%s); update the qube's template or dom0 so "
+                "the protocol's major versions match",
+                err.reason);
+            bh_guid_session_stop(self, BH_GUID_EXIT_FAILURE, why);
+            return;
+        }
         drop_agent(self, "%s: %s", bh_gui_err_name(err.code), err.reason);
         return;
     }

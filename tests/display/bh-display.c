@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 Display *bh_display_open(void)
@@ -199,6 +200,23 @@ Window bh_x_find_window(Display *dpy, const char *prefix, char **title)
     return w;
 }
 
+Window bh_x_wait_window(Display *dpy, const char *prefix, guint timeout_ms)
+{
+    gint64 end = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    for (;;) {
+        Window w = bh_x_find_window(dpy, prefix, NULL);
+        if (w != 0)
+            return w;
+        if (g_get_monotonic_time() > end) {
+            g_autofree char *any = NULL;
+            bh_x_find_window(dpy, "", &any);
+            g_error("no window titled '%s...' (one window is '%s')", prefix,
+                    any != NULL ? any : "(none)");
+        }
+        g_usleep(50000);
+    }
+}
+
 guint bh_x_count_windows(Display *dpy, const char *prefix)
 {
     return scan_windows(dpy, prefix, NULL, NULL);
@@ -371,6 +389,8 @@ void bh_programs_parse(BhPrograms *p, int argc, char **argv)
             p->agent = argv[i + 1];
         else if (g_str_equal(argv[i], "--gui-agent"))
             p->gui_agent = argv[i + 1];
+        else if (g_str_equal(argv[i], "--wlclient"))
+            p->wlclient = argv[i + 1];
     }
     if (p->guid == NULL || p->agent == NULL)
         g_error("usage: %s --guid PATH --agent PATH (meson passes them)", argv[0]);
@@ -387,6 +407,12 @@ static void on_proc_exit(GObject *source, GAsyncResult *res, gpointer data)
     p->exited = TRUE;
 }
 
+/* A failing test aborts without cleaning up: its children must not outlive it. */
+static void die_with_parent(gpointer data)
+{
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+}
+
 BhProc *bh_proc_spawn(const char *name, const char *const *argv, const char *const *env)
 {
     guint32 serial = g_random_int(); /* unique file names within this test */
@@ -400,6 +426,7 @@ BhProc *bh_proc_spawn(const char *name, const char *const *argv, const char *con
     p->err_path = g_strdup_printf("%s/%s-%08x.err", dir != NULL ? dir : "/tmp", name, serial);
     g_subprocess_launcher_set_stdout_file_path(l, p->out_path);
     g_subprocess_launcher_set_stderr_file_path(l, p->err_path);
+    g_subprocess_launcher_set_child_setup(l, die_with_parent, NULL, NULL);
     for (gsize i = 0; env != NULL && env[i] != NULL; i++) {
         g_auto(GStrv) kv = g_strsplit(env[i], "=", 2);
         g_subprocess_launcher_setenv(l, kv[0], kv[1] != NULL ? kv[1] : "", TRUE);
@@ -530,6 +557,64 @@ BhProc *bh_start_guid(const BhPrograms *p, const char *qube, const char *label, 
     /* guid's own messages are what the tests read; debug adds the combo lines. */
     const char *env[] = {"G_MESSAGES_DEBUG=bh-guid", NULL};
     return bh_proc_spawn(name, (const char *const *)argv->pdata, env);
+}
+
+BhProc *bh_start_gui_agent(const BhPrograms *p, int domid, const char *const *clients)
+{
+    g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+    g_autofree char *socket = g_strdup_printf("wayland-bh-%d", domid);
+    g_ptr_array_add(argv, g_strdup(p->gui_agent));
+    g_ptr_array_add(argv, g_strdup("--wayland-socket"));
+    g_ptr_array_add(argv, g_strdup(socket));
+    for (gsize i = 0; clients != NULL && clients[i] != NULL; i++) {
+        g_ptr_array_add(argv, g_strdup("--exec"));
+        g_ptr_array_add(argv, g_strdup(clients[i]));
+    }
+    g_ptr_array_add(argv, NULL);
+    g_autofree char *dom = g_strdup_printf("BH_VCHAN_DOMID=%d", domid);
+    const char *env[] = {dom, NULL};
+    g_autofree char *name = g_strdup_printf("gui-agent-%d", domid);
+    BhProc *proc = bh_proc_spawn(name, (const char *const *)argv->pdata, env);
+    if (!bh_proc_wait_output(proc, TRUE, "serving Wayland", 30000)) {
+        g_autofree char *err = bh_proc_stderr(proc);
+        g_error("gui-agent did not start: %s", err);
+    }
+    return proc;
+}
+
+gboolean bh_shot_find_framed(const BhShot *shot, const BhRect *area, int width, int height,
+                             int frame, guint32 rgb, BhRect *found)
+{
+    guint n = 0;
+    int bx, by;
+    guint32 brgb;
+    for (int y = area->y + frame; y + height + frame <= area->y + area->height; y++) {
+        for (int x = area->x + frame; x + width + frame <= area->x + area->width; x++) {
+            /* Cheap rejection first: the four corners of the ring. */
+            if (x - frame < 0 || y - frame < 0 || x + width + frame > shot->width ||
+                y + height + frame > shot->height)
+                continue;
+            if (bh_shot_px(shot, x - 1, y - 1) != rgb ||
+                bh_shot_px(shot, x + width, y + height) != rgb ||
+                bh_shot_px(shot, x - 1, y + height) != rgb ||
+                bh_shot_px(shot, x + width, y - 1) != rgb)
+                continue;
+            BhRect r = {x, y, width, height};
+            /* A frame around something else: no pixel of the content's own
+             * edge is frame colour (else any frame-coloured area, a title bar
+             * with a few words on it, would match too). */
+            BhRect edge = {x + 1, y + 1, width - 2, height - 2};
+            guint edge_px = 2u * (guint)(width + height) - 4u;
+            if (width > 2 && height > 2 &&
+                bh_shot_ring_mismatches(shot, &edge, 1, rgb, &bx, &by, &brgb) != edge_px)
+                continue;
+            if (bh_shot_ring_mismatches(shot, &r, frame, rgb, &bx, &by, &brgb) == 0) {
+                if (n++ == 0)
+                    *found = r;
+            }
+        }
+    }
+    return n == 1;
 }
 
 gboolean bh_run(const char *const *argv)

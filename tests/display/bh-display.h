@@ -44,6 +44,9 @@ guint bh_shot_diff(const BhShot *a, const BhShot *b, const BhRect *area);
 /* A viewable top-level whose _NET_WM_NAME (or WM_NAME) starts with
  * `prefix`; 0 if none. *title gets the full name. */
 Window bh_x_find_window(Display *dpy, const char *prefix, char **title);
+/* Wait for such a window (titles and pixels arrive separately); g_error
+ * naming what is there instead when none comes within timeout_ms. */
+Window bh_x_wait_window(Display *dpy, const char *prefix, guint timeout_ms);
 /* Every viewable top-level whose name starts with `prefix`. */
 guint bh_x_count_windows(Display *dpy, const char *prefix);
 gboolean bh_x_window_rect(Display *dpy, Window w, BhRect *out);
@@ -87,12 +90,13 @@ guint bh_frame_mismatches(const BhShot *shot, const BhRect *content, int width, 
 /* ---- Processes: guid and agents, really started ---------------------------- */
 
 /* Paths of the programs under test, from the test's command line
- * (--guid PATH --agent PATH [--gui-agent PATH]), set by meson; the first two
- * are required. */
+ * (--guid PATH --agent PATH [--gui-agent PATH --wlclient PATH]), set by
+ * meson; the first two are required. */
 typedef struct {
     char *guid;
     char *agent;
     char *gui_agent;
+    char *wlclient; /* tests/gui-agent-dom0/bh-test-wlclient */
 } BhPrograms;
 void bh_programs_parse(BhPrograms *p, int argc, char **argv);
 
@@ -126,6 +130,18 @@ BhProc *bh_start_agent(const BhPrograms *p, int domid, const char *scenario,
 /* bulkhead-guid for qube `qube`; extra arguments NULL-terminated or NULL. */
 BhProc *bh_start_guid(const BhPrograms *p, const char *qube, const char *label, int domid,
                       const char *const *extra);
+
+/* The real bulkhead-gui-agent of domain `domid` (Wayland socket
+ * wayland-bh-<domid>), starting each of `clients` (shell commands,
+ * NULL-terminated or NULL) once it serves; waits until it does. */
+BhProc *bh_start_gui_agent(const BhPrograms *p, int domid, const char *const *clients);
+
+/* The one place in `area` where a width x height rectangle has a `frame`-px
+ * ring of exactly `rgb` around it and no `rgb` pixel on its own edge (guid's
+ * frame around a real client's content); FALSE if there is none or more
+ * than one. */
+gboolean bh_shot_find_framed(const BhShot *shot, const BhRect *area, int width, int height,
+                             int frame, guint32 rgb, BhRect *found);
 
 /* Run a command (xdotool ...) to completion; TRUE if it exited 0. */
 gboolean bh_run(const char *const *argv);

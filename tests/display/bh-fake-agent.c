@@ -543,6 +543,10 @@ int main(int argc, char **argv)
         send_msg(a, BH_GUI_FLAGS, 1, &f, sizeof f);
         printf("URGENT sent\n");
         serve(a, NULL);
+    } else if (g_str_equal(s, "wrong-version")) {
+        struct bh_gui_hello h = {(BH_GUI_PROTOCOL_MAJOR + 1) << 16};
+        send_msg(a, BH_GUI_HELLO, 0, &h, sizeof h);
+        serve(a, NULL);
     } else if (g_str_equal(s, "disconnect")) {
         send_hello(a);
         show_window(a, 1, title);

@@ -10,7 +10,8 @@
  * window asks the agent, which decides; a resize becomes CONFIGURE_REQ;
  * popups sit at their offset with the frame; fullscreen becomes maximise
  * unless allowed; urgency marks the window and takes no focus; an agent that
- * goes away closes the windows and guid exits 0. */
+ * goes away closes the windows and guid exits 0; an agent of another protocol
+ * version or no agent at all makes guid say what to do and exit 1. */
 #include <X11/Xlib.h>
 #include <gio/gio.h>
 #include <string.h>
@@ -54,16 +55,7 @@ static void pair_start(Pair *p, const char *qube, const char *label, const char 
         g_error("%s: the %dx%d test image never appeared; guid said:\n%s", qube, w, h, log);
     }
     g_autofree char *prefix = g_strdup_printf("[%s]", qube);
-    for (int i = 0; i < 100 && p->xw == 0; i++) {
-        p->xw = bh_x_find_window(env.dpy, prefix, NULL);
-        if (p->xw == 0)
-            g_usleep(50000); /* title and pixels arrive separately */
-    }
-    if (p->xw == 0) {
-        g_autofree char *any = NULL;
-        bh_x_find_window(env.dpy, "", &any);
-        g_error("no window titled %s (one window is '%s')", prefix, any ? any : "(none)");
-    }
+    p->xw = bh_x_wait_window(env.dpy, prefix, 30000);
 }
 
 /* Stop the agent: guid must close the windows and exit 0. */
@@ -258,6 +250,19 @@ static void test_disconnect(void)
     g_assert_nonnull(strstr(log, "guid[leaver]: agent disconnected"));
 }
 
+static void test_version_mismatch(void)
+{
+    /* Not an attack: guid says what to update and exits 1, not 2. */
+    int domid = next_domid();
+    g_autoptr(BhProc) agent = bh_start_agent(&env.prog, domid, "wrong-version", NULL);
+    g_autoptr(BhProc) guid = bh_start_guid(&env.prog, "old", "gray", domid, NULL);
+    g_assert_true(bh_proc_wait(guid, 30000));
+    g_assert_cmpint(guid->status, ==, 1);
+    g_autofree char *log = bh_proc_stderr(guid);
+    g_assert_nonnull(strstr(log, "peer speaks protocol 2.0, this side 1.0"));
+    g_assert_nonnull(strstr(log, "update the qube's template or dom0"));
+}
+
 static void test_no_agent(void)
 {
     /* Nobody listens: guid says so and exits 1 after its timeout. */
@@ -282,6 +287,7 @@ int main(int argc, char **argv)
     g_test_add_func("/guid/process/fullscreen", test_fullscreen);
     g_test_add_func("/guid/process/urgent-no-focus", test_urgent_no_focus);
     g_test_add_func("/guid/process/disconnect", test_disconnect);
+    g_test_add_func("/guid/process/version-mismatch", test_version_mismatch);
     g_test_add_func("/guid/process/no-agent", test_no_agent);
     int rc = g_test_run();
     XCloseDisplay(env.dpy);

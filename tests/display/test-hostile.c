@@ -57,12 +57,7 @@ static void start_calm(void)
     env.calm_guid = bh_start_guid(&env.prog, "calm", "green", domid, NULL);
     g_assert_true(bh_wait_pattern(env.dpy, 200, 150, 1, FALSE, &env.calm, 30000));
     /* Away from where new windows appear (0,0; there is no window manager). */
-    Window w = 0;
-    for (int i = 0; i < 100 && w == 0; i++) {
-        w = bh_x_find_window(env.dpy, "[calm]", NULL);
-        g_usleep(w == 0 ? 50000 : 0);
-    }
-    g_assert_cmpuint(w, !=, 0);
+    Window w = bh_x_wait_window(env.dpy, "[calm]", 30000);
     XMoveWindow(env.dpy, w, 1000, 780);
     XSync(env.dpy, False);
     /* Any frame of the animation: find the outline again where it moved. */
@@ -121,18 +116,6 @@ static void finish_hostile(BhProc *agent, BhProc *guid)
     bh_proc_stop(guid);
 }
 
-static Window wait_window(const char *prefix, char **title)
-{
-    Window w = 0;
-    for (int i = 0; i < 400 && w == 0; i++) {
-        w = bh_x_find_window(env.dpy, prefix, title);
-        if (w == 0)
-            g_usleep(50000);
-    }
-    g_assert_cmpuint(w, !=, 0);
-    return w;
-}
-
 static void test_huge_window(void)
 {
     BhProc *guid;
@@ -149,7 +132,7 @@ static void test_huge_window(void)
                 content.width > 1000 && content.height > 800;
     }
     g_assert_true(shown);
-    Window w = wait_window("[hostile] huge", NULL);
+    Window w = bh_x_wait_window(env.dpy, "[hostile] huge", 30000);
     BhRect xr;
     g_assert_true(bh_x_window_rect(env.dpy, w, &xr));
     g_test_message("huge window: %dx%d at %d,%d", xr.width, xr.height, xr.x, xr.y);
@@ -200,7 +183,7 @@ static void test_scribble(void)
     BhProc *guid;
     BhProc *agent = start_hostile("scribble", &guid);
     g_assert_true(bh_proc_wait_output(agent, FALSE, "SHRINK refused", 30000));
-    wait_window("[hostile] scribbler", NULL);
+    bh_x_wait_window(env.dpy, "[hostile] scribbler", 30000);
     assert_calm_drawing("scribble");
     finish_hostile(agent, guid);
 }
@@ -209,12 +192,12 @@ static void test_flood(void)
 {
     BhProc *guid;
     BhProc *agent = start_hostile("flood", &guid);
-    wait_window("[hostile] flood", NULL);
+    bh_x_wait_window(env.dpy, "[hostile] flood", 30000);
     /* While the flood runs, the other qube keeps drawing. */
     assert_calm_drawing("during the flood");
     g_assert_true(bh_proc_wait_output(agent, FALSE, "FLOOD sent", 120000));
     /* And the flooded guid has caught up and still obeys: the last title. */
-    wait_window("[hostile] flood over", NULL);
+    bh_x_wait_window(env.dpy, "[hostile] flood over", 60000);
     finish_hostile(agent, guid);
     assert_calm_drawing("after the flood");
 }
