@@ -45,10 +45,13 @@ static void test_label_colours(void)
 /* Parse a command line given as one string; returns the error or NULL. */
 static char *parse(const char *cmdline, BhGuidArgs *args)
 {
-    g_auto(GStrv) argv = NULL;
+    g_auto(GStrv) strings = NULL;
     int argc = 0;
     g_autoptr(GError) error = NULL;
-    g_assert_true(g_shell_parse_argv(cmdline, &argc, &argv, NULL));
+    g_assert_true(g_shell_parse_argv(cmdline, &argc, &strings, NULL));
+    /* Option parsing removes what it consumed from the vector: parse a
+     * shallow copy so every string is still freed. */
+    g_autofree char **argv = g_memdup2(strings, sizeof(char *) * (gsize)(argc + 1));
     memset(args, 0, sizeof *args);
     if (bh_guid_args_parse(args, &argc, &argv, &error))
         return NULL;
