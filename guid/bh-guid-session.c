@@ -219,12 +219,19 @@ static void on_content_resized(BhGuestView *view, guint cw, guint ch, BhGuidWin 
          * content: measure it rather than guess the theme. */
         int dw = 0, dh = 0;
         gtk_window_get_default_size(GTK_WINDOW(w->window), &dw, &dh);
-        if (dw > (int)cw && dh > (int)ch) {
+        gboolean measured = dw > (int)cw && dh > (int)ch;
+        if (measured && (dw - (int)cw != self->overhead_w || dh - (int)ch != self->overhead_h)) {
             self->overhead_w = dw - (int)cw;
             self->overhead_h = dh - (int)ch;
             guint32 sw = self->screen_w, sh = self->screen_h;
             self->cap_w = sw > (guint32)self->overhead_w ? sw - (guint32)self->overhead_w : 1;
             self->cap_h = sh > (guint32)self->overhead_h ? sh - (guint32)self->overhead_h : 1;
+            /* The guess was off (another theme, a compositor): size the
+             * window right rather than ask the guest to fit the guess. */
+            if (cw != MIN(w->guest_w, self->cap_w) || ch != MIN(w->guest_h, self->cap_h)) {
+                win_resize_to_guest(w);
+                return;
+            }
         }
     }
     win_request_size(w, FALSE);
