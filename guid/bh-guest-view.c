@@ -249,12 +249,6 @@ void bh_guest_view_set_buffer_size(BhGuestView *self, guint32 width, guint32 hei
     gtk_widget_queue_resize(GTK_WIDGET(self));
 }
 
-void bh_guest_view_get_buffer_size(BhGuestView *self, guint32 *width, guint32 *height)
-{
-    *width = self->buf_w;
-    *height = self->buf_h;
-}
-
 guint bh_guest_view_damage(BhGuestView *self, const guint8 *map, gsize map_size, guint32 stride,
                            const struct bh_gui_rect *rects, guint32 n_rects)
 {

@@ -28,7 +28,6 @@ GtkWidget *bh_guest_view_new(const GdkRGBA *frame, guint32 max_w, guint32 max_h)
 
 /* A new buffer size (content size from now on). Pixels arrive by damage. */
 void bh_guest_view_set_buffer_size(BhGuestView *self, guint32 width, guint32 height);
-void bh_guest_view_get_buffer_size(BhGuestView *self, guint32 *width, guint32 *height);
 
 /* Copy the damaged rectangles out of the mapped buffer (see
  * bh_guid_tiles_update) and queue a redraw. Returns tiles replaced. */

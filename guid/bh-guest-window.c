@@ -17,7 +17,6 @@ struct _BhGuestWindow {
     GtkWidget *urgent_marker;
 
     char *qube;
-    char *full_title;
     gboolean urgent;
     BhGuidKeys keys;
 };
@@ -70,7 +69,6 @@ static void bh_guest_window_finalize(GObject *object)
 {
     BhGuestWindow *self = BH_GUEST_WINDOW(object);
     g_free(self->qube);
-    g_free(self->full_title);
     G_OBJECT_CLASS(bh_guest_window_parent_class)->finalize(object);
 }
 
@@ -128,22 +126,16 @@ BhGuestWindow *bh_guest_window_new(const char *qube, const BhLabel *label, GtkWi
 void bh_guest_window_set_guest_title(BhGuestWindow *self, const char *title)
 {
     g_return_if_fail(BH_IS_GUEST_WINDOW(self));
-    g_free(self->full_title);
     /* The prefix is always first and the guest's text is plain text: no
      * markup, no mnemonic, and the decoder already removed control and
      * bidi-override characters, so the guest cannot push "[qube]" off. */
-    self->full_title = title[0] != '\0' ? g_strdup_printf("[%s] %s", self->qube, title)
-                                        : g_strdup_printf("[%s]", self->qube);
+    g_autofree char *full = title[0] != '\0' ? g_strdup_printf("[%s] %s", self->qube, title)
+                                             : g_strdup_printf("[%s]", self->qube);
     /* The bar shows the prefix in its own label (never cut); the title
      * label gets the guest's part only. */
     gtk_label_set_text(GTK_LABEL(self->title_label), title);
     gtk_widget_set_visible(self->title_label, title[0] != '\0');
-    gtk_window_set_title(GTK_WINDOW(self), self->full_title);
-}
-
-const char *bh_guest_window_get_full_title(BhGuestWindow *self)
-{
-    return self->full_title;
+    gtk_window_set_title(GTK_WINDOW(self), full);
 }
 
 void bh_guest_window_set_urgent(BhGuestWindow *self, gboolean urgent)

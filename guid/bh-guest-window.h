@@ -23,8 +23,6 @@ BhGuestWindow *bh_guest_window_new(const char *qube, const BhLabel *label, GtkWi
 
 /* `title` is the decoder's sanitised UTF-8 (no control or bidi characters). */
 void bh_guest_window_set_guest_title(BhGuestWindow *self, const char *title);
-/* The full dom0 title, "[qube] guest title". */
-const char *bh_guest_window_get_full_title(BhGuestWindow *self);
 /* Marks the window (bar marker + X urgency hint); never takes focus. */
 void bh_guest_window_set_urgent(BhGuestWindow *self, gboolean urgent);
 gboolean bh_guest_window_get_urgent(BhGuestWindow *self);

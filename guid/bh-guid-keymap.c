@@ -20,7 +20,7 @@ static const char *env_or(const char *name, const char *fallback)
     return v != NULL && v[0] != '\0' ? v : fallback;
 }
 
-void bh_guid_keymap_from_env(struct bh_gui_keymap *out)
+static void keymap_from_env(struct bh_gui_keymap *out)
 {
     put(out->rules, sizeof out->rules, env_or("XKB_DEFAULT_RULES", "evdev"));
     put(out->model, sizeof out->model, env_or("XKB_DEFAULT_MODEL", "pc105"));
@@ -31,7 +31,7 @@ void bh_guid_keymap_from_env(struct bh_gui_keymap *out)
 
 void bh_guid_keymap_from_display(GdkDisplay *display, struct bh_gui_keymap *out)
 {
-    bh_guid_keymap_from_env(out);
+    keymap_from_env(out);
 #ifdef GDK_WINDOWING_X11
     if (!GDK_IS_X11_DISPLAY(display))
         return;

@@ -16,8 +16,6 @@
 G_BEGIN_DECLS
 
 void bh_guid_keymap_from_display(GdkDisplay *display, struct bh_gui_keymap *out);
-/* Fill from the environment and defaults only (also the fallback above). */
-void bh_guid_keymap_from_env(struct bh_gui_keymap *out);
 
 /* The first monitor's size (the agent's wl_output); 1280x1024 if none. */
 void bh_guid_screen_from_display(GdkDisplay *display, struct bh_gui_screen *out);
