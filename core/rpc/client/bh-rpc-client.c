@@ -492,12 +492,14 @@ static void on_hello(BhRpcClient *c, const struct bh_rpc_msg *m)
 static void on_pong(BhRpcClient *c, const struct bh_rpc_msg *m)
 {
     guint64 cookie = m->u.ping.cookie;
+    gpointer key = NULL;
     GTask *task = NULL;
 
-    if (!g_hash_table_steal_extended(c->pings, &cookie, NULL, (gpointer *)&task)) {
+    if (!g_hash_table_steal_extended(c->pings, &cookie, &key, (gpointer *)&task)) {
         violation(c, "PONG with a cookie dom0 never sent");
         return;
     }
+    g_free(key);
     g_task_return_boolean(task, TRUE);
     g_object_unref(task);
 }
@@ -676,7 +678,8 @@ static void conn_end(BhRpcClient *c, GError *why)
         calls = g_list_prepend(calls, l->data);
     g_queue_clear(&c->waiting);
     pings = g_hash_table_get_values(c->pings);
-    g_hash_table_steal_all(c->pings);
+    /* Frees the keys; the tasks are ours now. */
+    g_hash_table_remove_all(c->pings);
     for (GList *l = calls; l; l = l->next) {
         Call *call = l->data;
         call->id = 0; /* already out of the table */

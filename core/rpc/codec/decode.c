@@ -300,6 +300,8 @@ static long dec_exit(struct dec *d)
     n = bh_gui_text_sanitize(msg, msg_len, d->out->u.exit.message, sizeof d->out->u.exit.message);
     if (n < 0)
         return fail(d, BH_RPC_E_TEXT, "message: cannot be sanitised");
+    if (n == 0 && msg_len > 0)
+        return fail(d, BH_RPC_E_TEXT, "message: nothing left after removing control and formatting characters");
     d->out->u.exit.kind = untrusted_exit.kind;
     d->out->u.exit.value = untrusted_exit.value;
     d->out->u.exit.len = (size_t)n;

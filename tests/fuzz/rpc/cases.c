@@ -625,6 +625,15 @@ static void i_exit_message_nul(struct bh_rpc_case_buf *b)
     exit_raw(b, 1, BH_RPC_EXIT_FAILED, 1, "a\0b", 3);
 }
 
+/* Found by the fuzzer: a reason made only of characters the sanitiser drops
+ * would reach the user as an empty string. */
+static void i_exit_message_all_controls(struct bh_rpc_case_buf *b)
+{
+    hellos(b);
+    exec(b, 1, BH_RPC_EXEC_WAIT, "", "x");
+    exit_raw(b, 1, BH_RPC_EXIT_FAILED, 2, "\x10\x10\x1b\xe2\x80\xae", 6);
+}
+
 static void i_started_with_wait(struct bh_rpc_case_buf *b)
 {
     hellos(b);
@@ -717,6 +726,7 @@ const struct bh_rpc_case bh_rpc_cases[] = {
     {"exit_message_on_exited", i_exit_message_on_exited, BH_RPC_E_LENGTH, "takes none"},
     {"exit_message_utf8", i_exit_message_utf8, BH_RPC_E_TEXT, "message: invalid UTF-8 at byte 4"},
     {"exit_message_nul", i_exit_message_nul, BH_RPC_E_TEXT, "NUL byte at 1"},
+    {"exit_message_all_controls", i_exit_message_all_controls, BH_RPC_E_TEXT, "nothing left"},
     {"started_with_wait", i_started_with_wait, BH_RPC_E_STATE, "STARTED for a request with WAIT"},
     {"exited_without_wait", i_exited_without_wait, BH_RPC_E_STATE, "without WAIT"},
     {"signal_number", i_signal_number, BH_RPC_E_VALUE, "signal 11"},

@@ -253,6 +253,44 @@ static void test_ping(Fixture *x, gconstpointer data)
     g_assert_cmpint(p.n, ==, 3);
 }
 
+/* Figures for docs/rpc.md; only with -m perf (not in the normal suite):
+ *   build/tests/unit/rpc/test-rpc-exec -m perf -p /rpc/exec/perf */
+static void test_perf(Fixture *x, gconstpointer data)
+{
+    const gsize len = 64u << 20;
+    g_autofree guint8 *buf = NULL;
+    g_autoptr(GError) err = NULL;
+    gint64 t0;
+    double secs;
+    int in, o, status = -1;
+    const int calls = 200;
+
+    if (!g_test_perf()) {
+        g_test_skip("run with -m perf");
+        return;
+    }
+    buf = g_malloc0(len);
+    in = bh_rpc_memfd(buf, len);
+    o = bh_rpc_memfd(NULL, 0);
+    t0 = g_get_monotonic_time();
+    g_assert_true(bh_rpc_exec_sync(x->client, NULL, "cat", in, o, -1, TRUE, &status, &err));
+    secs = (double)(g_get_monotonic_time() - t0) / 1e6;
+    g_assert_no_error(err);
+    g_assert_cmpint(lseek(o, 0, SEEK_END), ==, (off_t)len);
+    g_test_message("cat of 64 MiB (stdin in, stdout back): %.2f s, %.1f MiB/s each way", secs, 64.0 / secs);
+    close(in);
+    close(o);
+
+    t0 = g_get_monotonic_time();
+    for (int i = 0; i < calls; i++) {
+        g_assert_true(bh_rpc_exec_sync(x->client, NULL, "true", -1, -1, -1, TRUE, &status, &err));
+        g_assert_no_error(err);
+    }
+    secs = (double)(g_get_monotonic_time() - t0) / 1e6;
+    g_test_message("%d sequential 'true' calls (fork + exec sh + reap + EXIT): %.2f ms each", calls,
+                   secs * 1000.0 / calls);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -267,5 +305,6 @@ int main(int argc, char **argv)
     ADD("concurrent-over-limit", test_concurrent_over_limit);
     ADD("no-wait", test_no_wait);
     ADD("ping", test_ping);
+    ADD("perf", test_perf);
     return g_test_run();
 }
