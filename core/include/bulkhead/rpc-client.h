@@ -84,6 +84,11 @@ gboolean bh_rpc_client_ping_finish(BhRpcClient *client, GAsyncResult *result, GE
 
 gboolean bh_rpc_client_is_connected(BhRpcClient *client);
 const char *bh_rpc_client_get_qube_name(BhRpcClient *client);
+/* The bulkhead-agent binary a backend starts inside a qube: $BH_AGENT_PATH
+ * if set, else the one in this build tree if it exists (development), else
+ * the installed BH_LIBEXECDIR/bulkhead-agent. */
+const char *bh_rpc_agent_path(void);
+
 /* Ends the connection: pending calls fail with BH_RPC_ERROR_DISCONNECTED.
  * The agent sends SIGHUP to the programs still running for us. */
 void bh_rpc_client_close(BhRpcClient *client);

@@ -1037,6 +1037,18 @@ const char *bh_rpc_client_get_qube_name(BhRpcClient *client)
     return client->qube;
 }
 
+const char *bh_rpc_agent_path(void)
+{
+    static const char built[] = BH_BUILD_ROOT "/core/rpc/bulkhead-agent";
+    const char *env = g_getenv("BH_AGENT_PATH");
+
+    if (env && *env)
+        return env;
+    if (g_file_test(built, G_FILE_TEST_IS_EXECUTABLE))
+        return built;
+    return BH_LIBEXECDIR "/bulkhead-agent";
+}
+
 void bh_rpc_client_close(BhRpcClient *client)
 {
     g_return_if_fail(BH_IS_RPC_CLIENT(client));
