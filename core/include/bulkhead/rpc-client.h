@@ -52,8 +52,8 @@ G_DECLARE_FINAL_TYPE(BhRpcClient, bh_rpc_client, BH, RPC_CLIENT, GObject)
  * backends use this as "agent ready". `qube_name` appears in logs and
  * errors. The client belongs to the calling thread's default main context.
  * Signal "disconnected" (GError *why) fires once when the connection ends. */
-void bh_rpc_client_connect_async(int domid, const char *qube_name, guint timeout_ms, GCancellable *cancellable,
-                                 GAsyncReadyCallback callback, gpointer user_data);
+void bh_rpc_client_connect_async(int domid, const char *qube_name, guint timeout_ms,
+                                 GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
 BhRpcClient *bh_rpc_client_connect_finish(GAsyncResult *result, GError **error);
 
 /* Runs `/bin/sh -c cmdline` in the qube as `user` (NULL or "" = the agent's
@@ -75,7 +75,8 @@ BhRpcClient *bh_rpc_client_connect_finish(GAsyncResult *result, GError **error);
 void bh_rpc_client_exec_async(BhRpcClient *client, const char *user, const char *cmdline, int stdin_fd,
                               int stdout_fd, int stderr_fd, gboolean wait, GCancellable *cancellable,
                               GAsyncReadyCallback callback, gpointer user_data);
-gboolean bh_rpc_client_exec_finish(BhRpcClient *client, GAsyncResult *result, int *wait_status, GError **error);
+gboolean bh_rpc_client_exec_finish(BhRpcClient *client, GAsyncResult *result, int *wait_status,
+                                   GError **error);
 
 /* A round trip to the agent (liveness). */
 void bh_rpc_client_ping_async(BhRpcClient *client, GCancellable *cancellable, GAsyncReadyCallback callback,

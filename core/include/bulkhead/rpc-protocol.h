@@ -24,8 +24,8 @@
 /* major << 16 | minor. A peer with another major is refused at HELLO. A
  * minor bump may only add message types; after HELLO each side sends only
  * the types of min(its minor, the peer's minor). */
-#define BH_RPC_PROTOCOL_MAJOR 1u
-#define BH_RPC_PROTOCOL_MINOR 0u
+#define BH_RPC_PROTOCOL_MAJOR   1u
+#define BH_RPC_PROTOCOL_MINOR   0u
 #define BH_RPC_PROTOCOL_VERSION ((BH_RPC_PROTOCOL_MAJOR << 16) | BH_RPC_PROTOCOL_MINOR)
 
 /* vchan port of the RPC connection (as qrexec's 512). */
@@ -46,7 +46,7 @@
  * it consumes, never beyond the window. */
 #define BH_RPC_WINDOW (128u * 1024u)
 /* EXEC: user name and command line. */
-#define BH_RPC_MAX_USER_BYTES 32u
+#define BH_RPC_MAX_USER_BYTES    32u
 #define BH_RPC_MAX_CMDLINE_BYTES 32768u
 /* EXIT of a failed call: why, for the user (UTF-8). */
 #define BH_RPC_MAX_MESSAGE_BYTES 512u
@@ -168,9 +168,9 @@ _Static_assert(sizeof(struct bh_rpc_exit) == 8, "exit is 8 bytes");
 
 /* The largest body of any 1.0 message, and of a whole message: receivers
  * size their input buffer with BH_RPC_MAX_MSG_BYTES. */
-#define BH_RPC_MAX_EXEC_BODY_BYTES \
+#define BH_RPC_MAX_EXEC_BODY_BYTES                                                                           \
     (sizeof(struct bh_rpc_exec) + BH_RPC_MAX_USER_BYTES + BH_RPC_MAX_CMDLINE_BYTES)
-#define BH_RPC_MAX_BODY_BYTES \
+#define BH_RPC_MAX_BODY_BYTES                                                                                \
     (BH_RPC_MAX_EXEC_BODY_BYTES > BH_RPC_MAX_CHUNK ? BH_RPC_MAX_EXEC_BODY_BYTES : (size_t)BH_RPC_MAX_CHUNK)
 #define BH_RPC_MAX_MSG_BYTES (sizeof(struct bh_rpc_hdr) + BH_RPC_MAX_BODY_BYTES)
 

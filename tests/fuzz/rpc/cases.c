@@ -41,7 +41,8 @@ static void check(size_t w, uint32_t type, uint32_t request)
     }
 }
 
-static void msg(struct bh_rpc_case_buf *b, uint8_t d, uint32_t type, uint32_t request, const void *body, size_t n)
+static void msg(struct bh_rpc_case_buf *b, uint8_t d, uint32_t type, uint32_t request, const void *body,
+                size_t n)
 {
     size_t w;
 
@@ -548,8 +549,8 @@ static void i_credit_wrong_stream(struct bh_rpc_case_buf *b)
 {
     hellos(b);
     exec(b, 1, IO, "", "cat");
-    raw(b, AG, BH_RPC_CREDIT, 1, sizeof(struct bh_rpc_credit), &(struct bh_rpc_credit){BH_RPC_STREAM_STDOUT, 1},
-        sizeof(struct bh_rpc_credit));
+    raw(b, AG, BH_RPC_CREDIT, 1, sizeof(struct bh_rpc_credit),
+        &(struct bh_rpc_credit){BH_RPC_STREAM_STDOUT, 1}, sizeof(struct bh_rpc_credit));
 }
 
 static void i_credit_zero(struct bh_rpc_case_buf *b)
@@ -557,8 +558,8 @@ static void i_credit_zero(struct bh_rpc_case_buf *b)
     hellos(b);
     exec(b, 1, IO, "", "cat");
     fill(b, BH_RPC_STDOUT, 1, 10);
-    raw(b, D0, BH_RPC_CREDIT, 1, sizeof(struct bh_rpc_credit), &(struct bh_rpc_credit){BH_RPC_STREAM_STDOUT, 0},
-        sizeof(struct bh_rpc_credit));
+    raw(b, D0, BH_RPC_CREDIT, 1, sizeof(struct bh_rpc_credit),
+        &(struct bh_rpc_credit){BH_RPC_STREAM_STDOUT, 0}, sizeof(struct bh_rpc_credit));
 }
 
 static void i_credit_no_io(struct bh_rpc_case_buf *b)
@@ -708,7 +709,8 @@ const struct bh_rpc_case bh_rpc_cases[] = {
     {"exec_length_mismatch", i_exec_length_mismatch, BH_RPC_E_LENGTH, "need 14"},
     {"exec_flags", i_exec_flags, BH_RPC_E_VALUE, "unknown bits"},
     {"pass_io_no_wait", i_pass_io_no_wait, BH_RPC_E_VALUE, "PASS_IO needs WAIT"},
-    {"stdout_beyond_credit", i_stdout_beyond_credit, BH_RPC_E_CREDIT, "1 bytes of stdout, but only 0 of credit"},
+    {"stdout_beyond_credit", i_stdout_beyond_credit, BH_RPC_E_CREDIT,
+     "1 bytes of stdout, but only 0 of credit"},
     {"stderr_beyond_credit", i_stderr_beyond_credit, BH_RPC_E_CREDIT, "16 bytes of stderr, but only 15"},
     {"stdin_beyond_credit", i_stdin_beyond_credit, BH_RPC_E_CREDIT, "of stdin"},
     {"stdout_after_eof", i_stdout_after_eof, BH_RPC_E_STATE, "after its end of stream"},

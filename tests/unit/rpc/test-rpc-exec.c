@@ -135,14 +135,16 @@ static void test_stdin_5mib(Fixture *x, gconstpointer data)
 static void test_big_output(Fixture *x, gconstpointer data)
 {
     g_autofree char *out = NULL, *err = NULL;
-    int status = run(x, "i=0; while [ $i -lt 3000 ]; do echo line-$i; echo err-$i >&2; i=$((i+1)); done; "
-                        "head -c 1000000 /dev/zero | tr '\\0' x",
+    int status = run(x,
+                     "i=0; while [ $i -lt 3000 ]; do echo line-$i; echo err-$i >&2; i=$((i+1)); done; "
+                     "head -c 1000000 /dev/zero | tr '\\0' x",
                      NULL, &out, &err);
 
     g_assert_cmpint(status, ==, 0);
     g_assert_true(g_str_has_prefix(out, "line-0\nline-1\n"));
     g_assert_true(strstr(out, "line-2999\n") != NULL);
-    g_assert_cmpuint(strlen(out), ==, strlen(strstr(out, "line-2999\n")) + (gsize)(strstr(out, "line-2999\n") - out));
+    g_assert_cmpuint(strlen(out), ==,
+                     strlen(strstr(out, "line-2999\n")) + (gsize)(strstr(out, "line-2999\n") - out));
     g_assert_cmpuint(strlen(strstr(out, "line-2999\n")), ==, strlen("line-2999\n") + 1000000);
     g_assert_true(g_str_has_suffix(err, "err-2999\n"));
 }
@@ -160,8 +162,8 @@ static void test_stdin_program_stops_reading(Fixture *x, gconstpointer data)
     memset(buf, 'z', len);
     in = bh_rpc_memfd(buf, len);
     o = bh_rpc_memfd(NULL, 0);
-    g_assert_true(bh_rpc_exec_sync(x->client, NULL, "head -c 10; exec 0<&-; sleep 0.2", in, o, -1, TRUE, &status,
-                                   &err));
+    g_assert_true(bh_rpc_exec_sync(x->client, NULL, "head -c 10; exec 0<&-; sleep 0.2", in, o, -1, TRUE,
+                                   &status, &err));
     g_assert_no_error(err);
     g_assert_cmpint(status, ==, 0);
     got = bh_rpc_memfd_string(o);

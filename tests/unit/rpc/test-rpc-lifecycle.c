@@ -63,7 +63,8 @@ static void test_agent_killed_mid_call(Fixture *f, gconstpointer data)
     c = bh_rpc_connect_sync(f->domid, BH_TEST_DEADLINE_MS, &err);
     g_assert_no_error(err);
     g_signal_connect(c, "disconnected", G_CALLBACK(on_disconnected), &why);
-    bh_rpc_client_exec_async(c, NULL, "echo running $$; exec sleep 600", -1, out, -1, TRUE, NULL, on_exec, &r);
+    bh_rpc_client_exec_async(c, NULL, "echo running $$; exec sleep 600", -1, out, -1, TRUE, NULL, on_exec,
+                             &r);
     wait_for_output(out, "running ");
     bh_rpc_stop_agent(f, SIGKILL);
     bh_rpc_spin_until(&r.done, "the call after the agent died");
@@ -113,9 +114,9 @@ static void test_reconnect(Fixture *f, gconstpointer data)
 {
     g_autoptr(GError) err = NULL;
     g_autofree char *flag = g_build_filename(f->tmp, "hup", NULL);
-    g_autofree char *cmd =
-        g_strdup_printf("trap 'touch %s; exit 0' HUP; echo armed; exec 2>/dev/null; "
-                        "while :; do sleep 0.05; done", flag);
+    g_autofree char *cmd = g_strdup_printf("trap 'touch %s; exit 0' HUP; echo armed; exec 2>/dev/null; "
+                                           "while :; do sleep 0.05; done",
+                                           flag);
     int out = bh_rpc_memfd(NULL, 0);
     Result r = {0};
 
@@ -448,7 +449,8 @@ static void test_agent_path(Fixture *f, gconstpointer data)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-#define ADD(name, fn) g_test_add("/rpc/life/" name, Fixture, NULL, bh_rpc_fixture_setup, fn, bh_rpc_fixture_teardown)
+#define ADD(name, fn)                                                                                        \
+    g_test_add("/rpc/life/" name, Fixture, NULL, bh_rpc_fixture_setup, fn, bh_rpc_fixture_teardown)
     ADD("agent-killed-mid-call", test_agent_killed_mid_call);
     ADD("reconnect", test_reconnect);
     ADD("connect-timeout", test_connect_timeout);
