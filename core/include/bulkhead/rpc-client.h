@@ -9,7 +9,7 @@
  * Must never: trust the agent (everything it sends goes through the
  * decoder; a violation drops the connection with a logged reason naming the
  * qube), block the main loop, or buffer more than the protocol's window per
- * stream (12 MiB per qube at most).
+ * stream (32 calls x stdout+stderr x 128 KiB = 8 MiB per qube at most).
  *
  * Typical use (bulkheadd, qvm-run):
  *   bh_rpc_client_connect_async(domid, "work", 10000, NULL, on_ready, d);

@@ -34,7 +34,8 @@
 /* ---- Limits (the decoder enforces each one) ---------------------------- */
 
 /* Calls in flight on one connection. Bounds the agent's children and pipes
- * and dom0's buffers: 32 x 3 streams x BH_RPC_WINDOW = 12 MiB at most. */
+ * and both ends' buffers: 32 x 3 streams x BH_RPC_WINDOW = 12 MiB at most
+ * (dom0 holds the 8 MiB of stdout/stderr, the agent the 4 MiB of stdin). */
 #define BH_RPC_MAX_REQUESTS 32u
 /* Request ids are chosen by dom0 in 1..BH_RPC_MAX_REQUEST_ID; 0 = the
  * connection (HELLO, PING, PONG). */
