@@ -41,7 +41,8 @@ static void check(size_t w, uint32_t type, uint32_t request)
     }
 }
 
-static void msg(struct bh_rpc_case_buf *b, uint8_t d, uint32_t type, uint32_t request, const void *body, size_t n)
+static void msg(struct bh_rpc_case_buf *b, uint8_t d, uint32_t type, uint32_t request, const void *body,
+                size_t n)
 {
     size_t w;
 
@@ -548,8 +549,8 @@ static void i_credit_wrong_stream(struct bh_rpc_case_buf *b)
 {
     hellos(b);
     exec(b, 1, IO, "", "cat");
-    raw(b, AG, BH_RPC_CREDIT, 1, sizeof(struct bh_rpc_credit), &(struct bh_rpc_credit){BH_RPC_STREAM_STDOUT, 1},
-        sizeof(struct bh_rpc_credit));
+    raw(b, AG, BH_RPC_CREDIT, 1, sizeof(struct bh_rpc_credit),
+        &(struct bh_rpc_credit){BH_RPC_STREAM_STDOUT, 1}, sizeof(struct bh_rpc_credit));
 }
 
 static void i_credit_zero(struct bh_rpc_case_buf *b)
@@ -557,8 +558,8 @@ static void i_credit_zero(struct bh_rpc_case_buf *b)
     hellos(b);
     exec(b, 1, IO, "", "cat");
     fill(b, BH_RPC_STDOUT, 1, 10);
-    raw(b, D0, BH_RPC_CREDIT, 1, sizeof(struct bh_rpc_credit), &(struct bh_rpc_credit){BH_RPC_STREAM_STDOUT, 0},
-        sizeof(struct bh_rpc_credit));
+    raw(b, D0, BH_RPC_CREDIT, 1, sizeof(struct bh_rpc_credit),
+        &(struct bh_rpc_credit){BH_RPC_STREAM_STDOUT, 0}, sizeof(struct bh_rpc_credit));
 }
 
 static void i_credit_no_io(struct bh_rpc_case_buf *b)
@@ -623,6 +624,15 @@ static void i_exit_message_nul(struct bh_rpc_case_buf *b)
     hellos(b);
     exec(b, 1, BH_RPC_EXEC_WAIT, "", "x");
     exit_raw(b, 1, BH_RPC_EXIT_FAILED, 1, "a\0b", 3);
+}
+
+/* Found by the fuzzer: a reason made only of characters the sanitiser drops
+ * would reach the user as an empty string. */
+static void i_exit_message_all_controls(struct bh_rpc_case_buf *b)
+{
+    hellos(b);
+    exec(b, 1, BH_RPC_EXEC_WAIT, "", "x");
+    exit_raw(b, 1, BH_RPC_EXIT_FAILED, 2, "\x10\x10\x1b\xe2\x80\xae", 6);
 }
 
 static void i_started_with_wait(struct bh_rpc_case_buf *b)
@@ -699,7 +709,8 @@ const struct bh_rpc_case bh_rpc_cases[] = {
     {"exec_length_mismatch", i_exec_length_mismatch, BH_RPC_E_LENGTH, "need 14"},
     {"exec_flags", i_exec_flags, BH_RPC_E_VALUE, "unknown bits"},
     {"pass_io_no_wait", i_pass_io_no_wait, BH_RPC_E_VALUE, "PASS_IO needs WAIT"},
-    {"stdout_beyond_credit", i_stdout_beyond_credit, BH_RPC_E_CREDIT, "1 bytes of stdout, but only 0 of credit"},
+    {"stdout_beyond_credit", i_stdout_beyond_credit, BH_RPC_E_CREDIT,
+     "1 bytes of stdout, but only 0 of credit"},
     {"stderr_beyond_credit", i_stderr_beyond_credit, BH_RPC_E_CREDIT, "16 bytes of stderr, but only 15"},
     {"stdin_beyond_credit", i_stdin_beyond_credit, BH_RPC_E_CREDIT, "of stdin"},
     {"stdout_after_eof", i_stdout_after_eof, BH_RPC_E_STATE, "after its end of stream"},
@@ -717,6 +728,7 @@ const struct bh_rpc_case bh_rpc_cases[] = {
     {"exit_message_on_exited", i_exit_message_on_exited, BH_RPC_E_LENGTH, "takes none"},
     {"exit_message_utf8", i_exit_message_utf8, BH_RPC_E_TEXT, "message: invalid UTF-8 at byte 4"},
     {"exit_message_nul", i_exit_message_nul, BH_RPC_E_TEXT, "NUL byte at 1"},
+    {"exit_message_all_controls", i_exit_message_all_controls, BH_RPC_E_TEXT, "nothing left"},
     {"started_with_wait", i_started_with_wait, BH_RPC_E_STATE, "STARTED for a request with WAIT"},
     {"exited_without_wait", i_exited_without_wait, BH_RPC_E_STATE, "without WAIT"},
     {"signal_number", i_signal_number, BH_RPC_E_VALUE, "signal 11"},

@@ -60,8 +60,8 @@ static void check_table(const struct bh_rpc_state *s)
         broken("table count %u but %u live requests", s->count, live);
 }
 
-static void check_msg(const struct bh_rpc_state *s, const uint8_t *msg, size_t len, const struct bh_rpc_msg *m,
-                      enum bh_rpc_dir dir)
+static void check_msg(const struct bh_rpc_state *s, const uint8_t *msg, size_t len,
+                      const struct bh_rpc_msg *m, enum bh_rpc_dir dir)
 {
     uint8_t *again = malloc(len);
     struct bh_rpc_msg m2;
@@ -82,8 +82,8 @@ static void check_msg(const struct bh_rpc_state *s, const uint8_t *msg, size_t l
         broken("EXIT: encoder refuses the sanitised message");
     free(again);
 
-    if (bh_rpc_decode(msg, len, dir, s, &m2, &e2) != (long)len || m2.type != m->type || m2.request != m->request ||
-        m2.stale != m->stale)
+    if (bh_rpc_decode(msg, len, dir, s, &m2, &e2) != (long)len || m2.type != m->type ||
+        m2.request != m->request || m2.stale != m->stale)
         broken("%s: decoding twice differs", bh_rpc_type_name(m->type));
 
     switch (m->type) {
@@ -91,7 +91,8 @@ static void check_msg(const struct bh_rpc_state *s, const uint8_t *msg, size_t l
         if (!bh_rpc_user_name_ok(m->u.exec.user, strlen(m->u.exec.user)))
             broken("EXEC accepted with user '%s'", m->u.exec.user);
         if (m->u.exec.cmdline_len == 0 || m->u.exec.cmdline_len > BH_RPC_MAX_CMDLINE_BYTES ||
-            bh_gui_utf8_check((const uint8_t *)m->u.exec.cmdline, m->u.exec.cmdline_len) != m->u.exec.cmdline_len ||
+            bh_gui_utf8_check((const uint8_t *)m->u.exec.cmdline, m->u.exec.cmdline_len) !=
+                m->u.exec.cmdline_len ||
             memchr(m->u.exec.cmdline, 0, m->u.exec.cmdline_len))
             broken("EXEC accepted with a bad command line");
         break;

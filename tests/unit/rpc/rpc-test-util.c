@@ -62,8 +62,9 @@ void bh_rpc_start_agent(BhRpcFixture *f, const char *const *extra_args, gboolean
         g_ptr_array_add(argv, (gpointer)*a);
     g_ptr_array_add(argv, NULL);
     envp = g_environ_setenv(envp, "BH_VCHAN_DOMID", domid, TRUE);
-    g_spawn_async(NULL, (char **)argv->pdata, envp, G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_LEAVE_DESCRIPTORS_OPEN,
-                  agent_setup, drop_setuid ? GINT_TO_POINTER(1) : NULL, &f->agent, &err);
+    g_spawn_async(NULL, (char **)argv->pdata, envp,
+                  G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_LEAVE_DESCRIPTORS_OPEN, agent_setup,
+                  drop_setuid ? GINT_TO_POINTER(1) : NULL, &f->agent, &err);
     g_assert_no_error(err);
 }
 

@@ -36,13 +36,15 @@ static void test_cases(void)
         bh_fuzz_rpc_run(b->data, b->len, &res);
         if (c->code == BH_RPC_OK) {
             if (res.end != BH_FUZZ_RPC_CLEAN)
-                g_error("valid case %s: rejected: %s (%s)", c->name, res.err.reason, bh_rpc_err_name(res.err.code));
+                g_error("valid case %s: rejected: %s (%s)", c->name, res.err.reason,
+                        bh_rpc_err_name(res.err.code));
             g_assert_cmpuint(res.accepted, >, 0);
             valid++;
             continue;
         }
         if (res.end != BH_FUZZ_RPC_VIOLATION)
-            g_error("hostile case %s: not rejected (end %d after %u messages)", c->name, (int)res.end, res.accepted);
+            g_error("hostile case %s: not rejected (end %d after %u messages)", c->name, (int)res.end,
+                    res.accepted);
         if (res.err.code != c->code || !strstr(res.err.reason, c->reason))
             g_error("hostile case %s: rejected as %s '%s', expected %s containing '%s'", c->name,
                     bh_rpc_err_name(res.err.code), res.err.reason, bh_rpc_err_name(c->code), c->reason);
@@ -96,8 +98,8 @@ static long roundtrip(struct conn *c, const struct bh_rpc_msg *m, enum bh_rpc_di
     for (size_t k = 0; k < n; k++) {
         struct bh_rpc_msg tmp;
         struct bh_rpc_error e;
-        g_assert_cmpint(bh_rpc_decode(c->buf, k, dir, dir == BH_RPC_FROM_AGENT ? &c->dom0 : &c->agent, &tmp, &e),
-                        ==, 0);
+        g_assert_cmpint(
+            bh_rpc_decode(c->buf, k, dir, dir == BH_RPC_FROM_AGENT ? &c->dom0 : &c->agent, &tmp, &e), ==, 0);
         g_assert_cmpint(e.code, ==, BH_RPC_E_SHORT);
     }
     return r;
@@ -137,8 +139,8 @@ static void test_roundtrip(void)
     m.u.credit.stream = BH_RPC_STREAM_STDIN;
     m.u.credit.bytes = 1;
     /* The window is full: one byte of credit is already too much. */
-    g_assert_cmpint(bh_rpc_decode(c->buf, bh_rpc_encode_msg(c->buf, sizeof c->buf, &m), BH_RPC_FROM_AGENT, &c->dom0,
-                                  &c->m, &c->e),
+    g_assert_cmpint(bh_rpc_decode(c->buf, bh_rpc_encode_msg(c->buf, sizeof c->buf, &m), BH_RPC_FROM_AGENT,
+                                  &c->dom0, &c->m, &c->e),
                     ==, -1);
     g_assert_cmpint(c->e.code, ==, BH_RPC_E_CREDIT);
 
@@ -170,9 +172,9 @@ static void test_exit_message_sanitised(void)
     memcpy(c->buf, &h, sizeof h);
     memcpy(c->buf + sizeof h, &e, sizeof e);
     memcpy(c->buf + sizeof h + sizeof e, text, strlen(text));
-    g_assert_cmpint(bh_rpc_decode(c->buf, sizeof h + sizeof e + strlen(text), BH_RPC_FROM_AGENT, &c->dom0, &c->m,
-                                  &c->e),
-                    >, 0);
+    g_assert_cmpint(
+        bh_rpc_decode(c->buf, sizeof h + sizeof e + strlen(text), BH_RPC_FROM_AGENT, &c->dom0, &c->m, &c->e),
+        >, 0);
     g_assert_null(strchr(c->m.u.exit.message, 0x1b));
     g_assert_null(strstr(c->m.u.exit.message, "\xe2\x80\xae"));
     g_assert_null(strchr(c->m.u.exit.message, '\n'));
@@ -287,13 +289,15 @@ static void test_corpus_in_sync(void)
         if (!g_file_get_contents(path, &got, &len, NULL))
             g_error("%s is missing: run test-rpc-codec --write-corpus %s", path, BH_RPC_CORPUS_DIR);
         if (len != b->len || memcmp(got, b->data, len) != 0)
-            g_error("%s differs from its case: run test-rpc-codec --write-corpus %s", path, BH_RPC_CORPUS_DIR);
+            g_error("%s differs from its case: run test-rpc-codec --write-corpus %s", path,
+                    BH_RPC_CORPUS_DIR);
         g_hash_table_add(names, name);
     }
     /* A valid-/invalid- file without a case would claim an outcome nobody
      * asserts. (Other names, e.g. inputs saved from fuzzing, are replayed.) */
     while ((n = g_dir_read_name(d))) {
-        if ((g_str_has_prefix(n, "valid-") || g_str_has_prefix(n, "invalid-")) && !g_hash_table_contains(names, n))
+        if ((g_str_has_prefix(n, "valid-") || g_str_has_prefix(n, "invalid-")) &&
+            !g_hash_table_contains(names, n))
             g_error("%s/%s has no case in cases.c", BH_RPC_CORPUS_DIR, n);
     }
     g_free(b);

@@ -290,7 +290,7 @@ static void test_exit_early(Fixture *x, gconstpointer data)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-#define ADD(name, evil, fn) \
+#define ADD(name, evil, fn)                                                                                  \
     g_test_add("/rpc/hostile/" name, Fixture, GINT_TO_POINTER(evil), setup, fn, teardown)
     ADD("version", EVIL_VERSION, test_version);
     ADD("silent", EVIL_SILENT, test_silent);

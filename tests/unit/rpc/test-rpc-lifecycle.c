@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "bulkhead/rpc-protocol.h"
+#include "bulkhead/vchan.h"
 #include "rpc-test-util.h"
 
 typedef BhRpcFixture Fixture;
@@ -62,7 +63,8 @@ static void test_agent_killed_mid_call(Fixture *f, gconstpointer data)
     c = bh_rpc_connect_sync(f->domid, BH_TEST_DEADLINE_MS, &err);
     g_assert_no_error(err);
     g_signal_connect(c, "disconnected", G_CALLBACK(on_disconnected), &why);
-    bh_rpc_client_exec_async(c, NULL, "echo running $$; exec sleep 600", -1, out, -1, TRUE, NULL, on_exec, &r);
+    bh_rpc_client_exec_async(c, NULL, "echo running $$; exec sleep 600", -1, out, -1, TRUE, NULL, on_exec,
+                             &r);
     wait_for_output(out, "running ");
     bh_rpc_stop_agent(f, SIGKILL);
     bh_rpc_spin_until(&r.done, "the call after the agent died");
@@ -112,9 +114,9 @@ static void test_reconnect(Fixture *f, gconstpointer data)
 {
     g_autoptr(GError) err = NULL;
     g_autofree char *flag = g_build_filename(f->tmp, "hup", NULL);
-    g_autofree char *cmd =
-        g_strdup_printf("trap 'touch %s; exit 0' HUP; echo armed; exec 2>/dev/null; "
-                        "while :; do sleep 0.05; done", flag);
+    g_autofree char *cmd = g_strdup_printf("trap 'touch %s; exit 0' HUP; echo armed; exec 2>/dev/null; "
+                                           "while :; do sleep 0.05; done",
+                                           flag);
     int out = bh_rpc_memfd(NULL, 0);
     Result r = {0};
 
@@ -329,6 +331,58 @@ static void test_invalid_arguments(Fixture *f, gconstpointer data)
     g_assert_cmpint(status, ==, 0);
 }
 
+/* Defence in depth: dom0 is trusted, but a malformed message from it still
+ * only ends that connection; the agent listens again and serves the next. */
+static void test_agent_drops_bad_dom0(Fixture *f, gconstpointer data)
+{
+    static const struct {
+        const char *what;
+        struct bh_rpc_hdr hdr;
+        const char *body;
+    } bad[] = {
+        {"oversized EXEC", {BH_RPC_EXEC, 1, 0x7fffffff}, ""},
+        {"agent-only type", {BH_RPC_STDOUT, 1, 1}, "x"},
+        {"reserved type", {BH_RPC_CLIPBOARD_SET, 1, 2}, "hi"},
+    };
+    g_autoptr(GError) err = NULL;
+
+    bh_rpc_start_agent(f, NULL, FALSE);
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        struct bh_rpc_hello hello = {BH_RPC_PROTOCOL_VERSION};
+        struct bh_rpc_hdr hh = {BH_RPC_HELLO, 0, sizeof hello};
+        struct bh_vchan *v = NULL;
+        guint8 sink[256];
+
+        for (int tries = 0; !v && tries < 6000; tries++) {
+            v = bh_vchan_client_init(f->domid, BH_RPC_VCHAN_PORT);
+            if (!v)
+                g_usleep(10000);
+        }
+        g_assert_nonnull(v);
+        g_assert_cmpint(bh_vchan_send(v, &hh, sizeof hh), ==, sizeof hh);
+        g_assert_cmpint(bh_vchan_send(v, &hello, sizeof hello), ==, sizeof hello);
+        g_assert_cmpint(bh_vchan_send(v, &bad[i].hdr, sizeof bad[i].hdr), ==, sizeof bad[i].hdr);
+        if (bad[i].body[0])
+            bh_vchan_send(v, bad[i].body, strlen(bad[i].body));
+        /* The agent's HELLO, then end of stream: it hung up on us. */
+        for (;;) {
+            ssize_t n;
+            if (bh_vchan_wait(v) < 0)
+                break;
+            n = bh_vchan_read(v, sink, sizeof sink);
+            if (n < 0)
+                break;
+        }
+        g_test_message("agent hung up after %s", bad[i].what);
+        bh_vchan_close(v);
+    }
+    {
+        g_autoptr(BhRpcClient) c = bh_rpc_connect_sync(f->domid, BH_TEST_DEADLINE_MS, &err);
+        g_assert_no_error(err);
+        expect_echo(c, "served-after-bad-dom0");
+    }
+}
+
 static unsigned count_dir(const char *path)
 {
     g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
@@ -382,10 +436,21 @@ static void test_agent_cleans_up(Fixture *f, gconstpointer data)
     }
 }
 
+static void test_agent_path(Fixture *f, gconstpointer data)
+{
+    g_unsetenv("BH_AGENT_PATH");
+    /* The tests run from the build tree: the agent they start is that one. */
+    g_assert_cmpstr(bh_rpc_agent_path(), ==, BH_RPC_AGENT);
+    g_setenv("BH_AGENT_PATH", "/opt/elsewhere/bulkhead-agent", TRUE);
+    g_assert_cmpstr(bh_rpc_agent_path(), ==, "/opt/elsewhere/bulkhead-agent");
+    g_unsetenv("BH_AGENT_PATH");
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-#define ADD(name, fn) g_test_add("/rpc/life/" name, Fixture, NULL, bh_rpc_fixture_setup, fn, bh_rpc_fixture_teardown)
+#define ADD(name, fn)                                                                                        \
+    g_test_add("/rpc/life/" name, Fixture, NULL, bh_rpc_fixture_setup, fn, bh_rpc_fixture_teardown)
     ADD("agent-killed-mid-call", test_agent_killed_mid_call);
     ADD("reconnect", test_reconnect);
     ADD("connect-timeout", test_connect_timeout);
@@ -394,6 +459,8 @@ int main(int argc, char **argv)
     ADD("user-switch-refused", test_user_switch_refused);
     ADD("invalid-arguments", test_invalid_arguments);
     ADD("agent-cleans-up", test_agent_cleans_up);
+    ADD("agent-drops-bad-dom0", test_agent_drops_bad_dom0);
+    ADD("agent-path", test_agent_path);
     ADD("connect-waits-for-agent", test_connect_waits_for_agent);
     return g_test_run();
 }
