@@ -78,6 +78,7 @@ main(int argc, char **argv)
 {
   g_autofree char *state_dir = NULL;
   g_autofree char *backend = NULL;
+  gboolean no_guid = FALSE;
   gboolean verbose = FALSE, version = FALSE;
   g_autoptr(GError) error = NULL;
   g_autofree char *choices = bh_backend_describe_choices();
@@ -89,6 +90,8 @@ main(int argc, char **argv)
      "$XDG_DATA_HOME/bulkhead)",
      "DIR"},
     {"backend", 0, 0, G_OPTION_ARG_STRING, &backend, backend_help, "NAME"},
+    {"no-guid", 0, 0, G_OPTION_ARG_NONE, &no_guid,
+     "Do not show the windows of running qubes (no bulkhead-guid)", NULL},
     {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log every change and state transition",
      NULL},
     {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
@@ -116,11 +119,12 @@ main(int argc, char **argv)
     return 0;
   }
   if (verbose)
-    g_setenv("G_MESSAGES_DEBUG", "bulkheadd bh-daemon bh-backend", FALSE);
+    g_setenv("G_MESSAGES_DEBUG", "bulkheadd bh-daemon bh-backend bh-guid", FALSE);
   if (state_dir == NULL)
     state_dir = bh_daemon_default_state_dir();
 
-  BhDaemonConfig config = {.state_dir = state_dir, .backend = backend ? backend : "none"};
+  BhDaemonConfig config = {
+      .state_dir = state_dir, .backend = backend ? backend : "none", .no_guid = no_guid};
   g_autoptr(BhDaemon) daemon = bh_daemon_new(&config, &error);
   if (daemon == NULL) {
     fprintf(stderr, "bulkheadd: error: %s\n", error->message);
