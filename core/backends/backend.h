@@ -64,6 +64,8 @@ typedef struct {
   guint memory_mib;
   guint maxmem_mib;
   guint vcpus;
+  const char *virt_mode;      /* xen: "pvh", "pv" or "hvm"; NULL: pvh */
+  const char *kernel;         /* xen: kernel version; NULL or "": the backend's default */
 } BhBackendQube;
 
 /* A command to run in a running qube. */

@@ -249,6 +249,8 @@ typedef struct {
   BhQubeInfo *info;
   char *netvm;
   char *root_template;
+  char *virt_mode;
+  char *kernel;
 } BhBackendQubeHolder;
 
 static void
@@ -257,6 +259,8 @@ bh_backend_qube_holder_free(BhBackendQubeHolder *holder)
   g_clear_pointer(&holder->info, bh_qube_info_free);
   g_free(holder->netvm);
   g_free(holder->root_template);
+  g_free(holder->virt_mode);
+  g_free(holder->kernel);
   g_free(holder);
 }
 
@@ -313,6 +317,10 @@ bh_daemon_describe_qube(BhDaemon *self, const char *name, GError **error)
   h->qube.memory_mib = bh_daemon_get_uint(self, name, "memory", 400);
   h->qube.maxmem_mib = bh_daemon_get_uint(self, name, "maxmem", 4000);
   h->qube.vcpus = bh_daemon_get_uint(self, name, "vcpus", 2);
+  h->virt_mode = bh_daemon_get_string(self, name, "virt_mode");
+  h->kernel = bh_daemon_get_string(self, name, "kernel");
+  h->qube.virt_mode = *h->virt_mode ? h->virt_mode : NULL;
+  h->qube.kernel = *h->kernel ? h->kernel : NULL;
   return g_steal_pointer(&h);
 }
 

@@ -14,6 +14,7 @@
 #include "bh-daemon.h"
 #include "bh-dbus-error.h"
 #include "config.h"
+#include "xen.h"
 
 typedef struct {
   GMainLoop *loop;
@@ -74,7 +75,7 @@ main(int argc, char **argv)
   gboolean verbose = FALSE, version = FALSE;
   g_autoptr(GError) error = NULL;
   g_autofree char *choices = bh_backend_describe_choices();
-  g_autofree char *backend_help = g_strdup_printf("Backend that runs qubes: %s (default: none)",
+  g_autofree char *backend_help = g_strdup_printf("Backend that runs qubes: %s (default: xen in dom0 on Xen, else none)",
                                                   choices);
   const GOptionEntry entries[] = {
     {"state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir,
@@ -113,7 +114,10 @@ main(int argc, char **argv)
   if (state_dir == NULL)
     state_dir = bh_daemon_default_state_dir();
 
-  BhDaemonConfig config = {.state_dir = state_dir, .backend = backend ? backend : "none"};
+  /* In dom0 on Xen the hypervisor is the point; elsewhere nothing is assumed. */
+  if (backend == NULL)
+    backend = g_strdup(bh_xen_running_in_dom0(NULL) ? "xen" : "none");
+  BhDaemonConfig config = {.state_dir = state_dir, .backend = backend};
   g_autoptr(BhDaemon) daemon = bh_daemon_new(&config, &error);
   if (daemon == NULL) {
     fprintf(stderr, "bulkheadd: error: %s\n", error->message);
