@@ -46,6 +46,8 @@ typedef struct {
   libxl_domain_config *config; /* kept until create completes */
   GList *shutdowns;       /* GTask: complete at death */
   guint force_timer;      /* shutdown timeout */
+  guint destroying;       /* our libxl_domain_destroy calls still running */
+  gboolean dead;          /* libxl reported its death */
 } BhXenDomain;
 
 struct BhXenBackend {
@@ -55,6 +57,7 @@ struct BhXenBackend {
   BhXenLoop *loop;
   char *kernels_dir;
   GHashTable *domains; /* name -> BhXenDomain */
+  guint pending;       /* asynchronous libxl operations not yet done */
 };
 
 /* ---- logging --------------------------------------------------------------- */
@@ -236,6 +239,7 @@ static BhXenRef *
 bh_xen_ref_new(BhXenBackend *xen, const char *name, GSourceFunc then)
 {
   BhXenRef *ref = g_new0(BhXenRef, 1);
+  xen->pending++;
   ref->xen = xen;
   ref->name = g_strdup(name);
   ref->then = then;
@@ -246,6 +250,7 @@ static void
 bh_xen_ref_free(gpointer data)
 {
   BhXenRef *ref = data;
+  ref->xen->pending--;
   g_free(ref->name);
   g_free(ref);
 }
@@ -256,8 +261,9 @@ bh_xen_ref_domain(BhXenRef *ref)
   return g_hash_table_lookup(ref->xen->domains, ref->name);
 }
 
-/* libxl destroyed (or failed to destroy) a domain we asked it to. The death
- * event usually comes first; this covers a domain we were not watching. */
+/* libxl destroyed (or failed to destroy) a domain we asked it to. Its death
+ * event comes first, while libxl still tears down the devices (hotplug
+ * scripts release the images); only now may the qube start again. */
 static gboolean
 bh_xen_destroyed_idle(gpointer data)
 {
@@ -265,7 +271,10 @@ bh_xen_destroyed_idle(gpointer data)
   BhXenDomain *dom = bh_xen_ref_domain(ref);
   if (ref->rc)
     g_message("[%s] libxl could not destroy the domain (libxl error %d)", ref->name, ref->rc);
-  else if (dom && dom->death == NULL)
+  if (dom == NULL)
+    return G_SOURCE_REMOVE;
+  dom->destroying--;
+  if (dom->destroying == 0 && (dom->dead || ref->rc == 0))
     bh_xen_domain_gone(dom);
   return G_SOURCE_REMOVE;
 }
@@ -291,6 +300,8 @@ bh_xen_destroy(BhXenDomain *dom)
   int rc = libxl_domain_destroy(dom->xen->ctx, dom->domid, &how);
   if (rc)
     bh_xen_ref_free(how.u.for_callback);
+  else
+    dom->destroying++;
   return rc;
 }
 
@@ -337,7 +348,10 @@ bh_xen_event_idle(gpointer data)
     if (rc)
       g_message("[%s] cannot destroy the shut-down domain (libxl error %d)", dom->name, rc);
   } else if (work->type == LIBXL_EVENT_TYPE_DOMAIN_DEATH) {
-    bh_xen_domain_gone(dom);
+    /* Destroyed by someone else (xl destroy): nothing more will come. */
+    dom->dead = TRUE;
+    if (dom->destroying == 0)
+      bh_xen_domain_gone(dom);
   }
   return G_SOURCE_REMOVE;
 }
@@ -405,8 +419,12 @@ bh_xen_start_idle(gpointer data)
 {
   BhXenRef *ref = data;
   BhXenDomain *dom = bh_xen_ref_domain(ref);
-  if (dom == NULL || dom->start == NULL)
+  if (dom == NULL || dom->start == NULL) {
+    /* Abandoned (bulkheadd is stopping): no domain may outlive that. */
+    if (dom && ref->rc == 0)
+      libxl_domain_destroy(ref->xen->ctx, dom->domid, NULL);
     return G_SOURCE_REMOVE;
+  }
   g_autoptr(GTask) task = g_steal_pointer(&dom->start);
   g_autoptr(GError) error = NULL;
   int rc = ref->rc;
@@ -668,6 +686,8 @@ bh_xen_free(BhBackend *backend)
   GHashTableIter iter;
   gpointer value;
 
+  /* The daemon is going away: it hears of nothing from here on. */
+  bh_backend_set_state_func(backend, NULL, NULL);
   g_hash_table_iter_init(&iter, xen->domains);
   while (g_hash_table_iter_next(&iter, NULL, &value)) {
     BhXenDomain *dom = value;
@@ -681,11 +701,18 @@ bh_xen_free(BhBackend *backend)
       g_object_unref(l->data);
     }
     g_clear_pointer(&dom->shutdowns, g_list_free);
-    if (dom->domid != BH_XEN_NO_DOMID) {
+    if (dom->domid != BH_XEN_NO_DOMID && !dom->dead) {
       g_info("[%s] destroying domain %u", dom->name, dom->domid);
       libxl_domain_destroy(xen->ctx, dom->domid, NULL);
     }
   }
+  /* libxl must not be freed under its own running operations (a create, or
+   * the device teardown after a destroy, which runs hotplug scripts). */
+  gint64 end = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+  while (xen->pending > 0 && g_get_monotonic_time() < end)
+    g_main_context_iteration(NULL, TRUE);
+  if (xen->pending > 0)
+    g_message("%u libxl operations still running at exit", xen->pending);
   g_hash_table_destroy(xen->domains);
   libxl_ctx_free(xen->ctx);
   bh_xen_loop_free(xen->loop);
