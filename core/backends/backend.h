@@ -61,11 +61,15 @@ typedef struct {
   const char *netvm;          /* the qube providing its network; already running at start */
   gboolean provides_network;
   gboolean disposable;        /* private data is a throw-away copy of template_name's */
+  /* The root filesystem tree (sandbox): root_path of root_template, or of the
+   * qube itself when it has its own root; "" means one the backend keeps. */
+  const char *root_path;
+  gboolean root_readonly;     /* even for the qube owning the root */
   guint memory_mib;
   guint maxmem_mib;
   guint vcpus;
-  const char *virt_mode;      /* xen: "pvh", "pv" or "hvm"; NULL: pvh */
-  const char *kernel;         /* xen: kernel version; NULL or "": the backend's default */
+  const char *kernel;         /* xen: kernel version, "" for the default */
+  const char *virt_mode;      /* xen: "pvh", "hvm" or "pv" */
 } BhBackendQube;
 
 /* A command to run in a running qube. */

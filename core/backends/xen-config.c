@@ -46,7 +46,7 @@ bh_xen_fail(GError **error, const char *format, ...)
 static gboolean
 bh_xen_virt_mode(const BhBackendQube *qube, libxl_domain_type *out, GError **error)
 {
-  const char *mode = qube->virt_mode ? qube->virt_mode : "pvh";
+  const char *mode = qube->virt_mode && *qube->virt_mode ? qube->virt_mode : "pvh";
   if (g_str_equal(mode, "pvh"))
     *out = LIBXL_DOMAIN_TYPE_PVH;
   else if (g_str_equal(mode, "pv"))

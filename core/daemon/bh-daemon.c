@@ -249,8 +249,9 @@ typedef struct {
   BhQubeInfo *info;
   char *netvm;
   char *root_template;
-  char *virt_mode;
+  char *root_path;
   char *kernel;
+  char *virt_mode;
 } BhBackendQubeHolder;
 
 static void
@@ -259,8 +260,9 @@ bh_backend_qube_holder_free(BhBackendQubeHolder *holder)
   g_clear_pointer(&holder->info, bh_qube_info_free);
   g_free(holder->netvm);
   g_free(holder->root_template);
-  g_free(holder->virt_mode);
+  g_free(holder->root_path);
   g_free(holder->kernel);
+  g_free(holder->virt_mode);
   g_free(holder);
 }
 
@@ -305,6 +307,12 @@ bh_daemon_describe_qube(BhDaemon *self, const char *name, GError **error)
     else if (tpl && tpl->template_name)
       h->root_template = g_strdup(tpl->template_name);
   }
+  /* The root belongs to the TemplateVM it runs on, or to the qube itself. */
+  const char *root_owner = h->root_template ? h->root_template : name;
+  g_autofree char *readonly = bh_daemon_get_string(self, root_owner, "root_readonly");
+  h->root_path = bh_daemon_get_string(self, root_owner, "root_path");
+  h->kernel = bh_daemon_get_string(self, name, "kernel");
+  h->virt_mode = bh_daemon_get_string(self, name, "virt_mode");
   h->qube.name = info->name;
   h->qube.qid = (guint32)info->qid;
   h->qube.klass = bh_class_name(info->klass);
@@ -314,13 +322,13 @@ bh_daemon_describe_qube(BhDaemon *self, const char *name, GError **error)
   h->qube.netvm = *h->netvm ? h->netvm : NULL;
   h->qube.provides_network = info->provides_network;
   h->qube.disposable = info->klass == BH_CLASS_DISP_VM;
+  h->qube.root_path = h->root_path;
+  h->qube.root_readonly = g_str_equal(readonly, "True");
+  h->qube.kernel = h->kernel;
+  h->qube.virt_mode = h->virt_mode;
   h->qube.memory_mib = bh_daemon_get_uint(self, name, "memory", 400);
   h->qube.maxmem_mib = bh_daemon_get_uint(self, name, "maxmem", 4000);
   h->qube.vcpus = bh_daemon_get_uint(self, name, "vcpus", 2);
-  h->virt_mode = bh_daemon_get_string(self, name, "virt_mode");
-  h->kernel = bh_daemon_get_string(self, name, "kernel");
-  h->qube.virt_mode = *h->virt_mode ? h->virt_mode : NULL;
-  h->qube.kernel = *h->kernel ? h->kernel : NULL;
   return g_steal_pointer(&h);
 }
 
@@ -440,6 +448,37 @@ bh_daemon_start_async(BhDaemon *self, const char *name, GAsyncReadyCallback call
     bh_daemon_start_async(self, netvm, bh_daemon_netvm_started, bh_name_context_new(self, name));
   else
     bh_daemon_start_backend(self, name);
+}
+
+static void
+bh_daemon_autostarted(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autofree char *name = user_data;
+  g_autoptr(GError) error = NULL;
+  if (bh_daemon_start_finish(BH_DAEMON(source), result, &error))
+    g_info("[%s] autostarted", name);
+  else
+    g_warning("[%s] autostart failed: %s", name, error->message);
+}
+
+guint
+bh_daemon_autostart(BhDaemon *self)
+{
+  g_autoptr(GPtrArray) qubes = bh_store_list_qubes(self->store, NULL);
+  guint started = 0;
+  for (guint i = 0; qubes && i < qubes->len; i++) {
+    BhQubeInfo *info = qubes->pdata[i];
+    g_autofree char *autostart = bh_daemon_get_string(self, info->name, "autostart");
+    if (!g_str_equal(autostart, "True"))
+      continue;
+    if (self->backend == NULL) {
+      g_message("[%s] not autostarted: no backend (--backend=none)", info->name);
+      continue;
+    }
+    bh_daemon_start_async(self, info->name, bh_daemon_autostarted, g_strdup(info->name));
+    started++;
+  }
+  return started;
 }
 
 /* ---- D-Bus: reading ------------------------------------------------------ */

@@ -38,6 +38,11 @@ BhDaemon *bh_daemon_new(const BhDaemonConfig *config, GError **error);
 gboolean bh_daemon_export(BhDaemon *self, GDBusConnection *connection, GError **error);
 void bh_daemon_unexport(BhDaemon *self);
 
+/* Starts every qube whose autostart property is True (their netvms first);
+ * returns how many starts began. Without a backend it starts none and says
+ * so in the log. */
+guint bh_daemon_autostart(BhDaemon *self);
+
 const char *bh_daemon_get_backend_name(BhDaemon *self);
 BhPowerState bh_daemon_get_power_state(BhDaemon *self, const char *qube);
 

@@ -20,6 +20,7 @@ typedef struct {
   GMainLoop *loop;
   BhDaemon *daemon;
   const char *state_dir;
+  gboolean autostarted;
   int exit_code;
 } BhMain;
 
@@ -41,6 +42,12 @@ bh_main_name_acquired(GDBusConnection *connection, const char *name, gpointer us
   BhMain *m = user_data;
   g_message("ready: %s on the session bus, state directory %s, backend %s", name, m->state_dir,
             bh_daemon_get_backend_name(m->daemon));
+  /* Only once we are the one daemon on this bus: a refused second daemon
+   * must not start anything. */
+  if (!m->autostarted) {
+    m->autostarted = TRUE;
+    bh_daemon_autostart(m->daemon);
+  }
 }
 
 static void
@@ -75,8 +82,8 @@ main(int argc, char **argv)
   gboolean verbose = FALSE, version = FALSE;
   g_autoptr(GError) error = NULL;
   g_autofree char *choices = bh_backend_describe_choices();
-  g_autofree char *backend_help = g_strdup_printf("Backend that runs qubes: %s (default: xen in dom0 on Xen, else none)",
-                                                  choices);
+  g_autofree char *backend_help = g_strdup_printf(
+    "Backend that runs qubes: %s (default: xen in dom0 on Xen, else none)", choices);
   const GOptionEntry entries[] = {
     {"state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir,
      "Keep the store (qubes.db), the lock and qube data in DIR (default: "
@@ -110,7 +117,7 @@ main(int argc, char **argv)
     return 0;
   }
   if (verbose)
-    g_setenv("G_MESSAGES_DEBUG", "bulkheadd bh-daemon bh-backend", FALSE);
+    g_setenv("G_MESSAGES_DEBUG", "bulkheadd bh-daemon bh-backend bh-xen", FALSE);
   if (state_dir == NULL)
     state_dir = bh_daemon_default_state_dir();
 
