@@ -1,7 +1,7 @@
 #!/bin/busybox sh
 # domu-init.sh — /init of the QEMU test's domU: loads the Xen front-end
 # drivers, notes what it sees of its disks, runs bh-xen-guest-client, then
-# idles until dom0 asks it to power off (the kernel runs /sbin/poweroff).
+# bulkhead-gui-agent with weston-simple-shm, and idles until dom0 asks it to power off (the kernel runs /sbin/poweroff).
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin
 mount -t proc proc /proc
@@ -23,4 +23,11 @@ done
 echo "domu-init: disks$facts"
 BH_VCHAN_TRANSPORT=xen /bin/bh-xen-guest-client "$facts"
 echo "domu-init: client exited with $?"
+# Then, when the image has it (BH_XEN_QEMU_AGENT=1), the real gui-agent with
+# a real Wayland client (wl_shm).
+if [ -x /usr/bin/bulkhead-gui-agent ]; then
+  mkdir -p /run/user && chmod 700 /run/user
+  XDG_RUNTIME_DIR=/run/user BH_VCHAN_TRANSPORT=xen \
+    /usr/bin/bulkhead-gui-agent --exec /usr/bin/weston-simple-shm &
+fi
 while :; do sleep 3600; done

@@ -15,6 +15,7 @@
  * Usage: bh-xen-dom0-test STATE_DIR GOLDEN_DIR
  */
 #include <libxl.h>
+#include <poll.h>
 #include <libxl_utils.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -211,6 +212,115 @@ gui_test(T *t, uint32_t domid)
   bh_vchan_close(v);
 }
 
+/* Waits until a message header is readable, at most until deadline. */
+static gboolean
+readable_by(struct bh_vchan *v, gint64 deadline)
+{
+  while (bh_vchan_data_ready(v) < sizeof(struct bh_gui_hdr)) {
+    gint64 left = (deadline - g_get_monotonic_time()) / 1000;
+    struct pollfd p = {.fd = bh_vchan_fd_for_select(v), .events = POLLIN};
+    if (left <= 0 || bh_vchan_is_open(v) == BH_VCHAN_DISCONNECTED)
+      return FALSE;
+    if (poll(&p, 1, (int)MIN(left, 1000)) > 0 && bh_vchan_wait(v) < 0)
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* The real bulkhead-gui-agent with weston-simple-shm, once the stand-in has
+ * hung up: its pixels are the client's, so dom0 checks what it can know —
+ * a window, a grant buffer it can map, damage it can copy out frame after
+ * frame, and that the frames are neither blank nor all the same. */
+static void
+agent_test(T *t, uint32_t domid)
+{
+  static uint8_t rx[BH_MAX_MSG_BYTES];
+  struct bh_vchan *v = NULL;
+  struct bh_gui_windows w;
+  struct bh_gui_msg m;
+  struct bh_winbuf buf = {0};
+  uint32_t stride = 0, width = 0, height = 0, damages = 0, buffers = 0;
+  guint64 first_sum = 0;
+  gboolean varied = FALSE, changed = FALSE, broken = FALSE;
+  gint64 t0 = g_get_monotonic_time();
+
+  bh_gui_windows_init(&w);
+  while (!(v = bh_vchan_client_init((int)domid, BH_GUI_VCHAN_PORT)) &&
+         g_get_monotonic_time() - t0 < 90 * G_USEC_PER_SEC) {
+    g_main_context_iteration(NULL, FALSE);
+    g_usleep(100000);
+  }
+  check(t, v != NULL, "dom0 connects to bulkhead-gui-agent in the domU after %.1f s",
+        (g_get_monotonic_time() - t0) / 1e6);
+  if (!v)
+    return;
+  struct bh_gui_hello h = {.version = BH_GUI_PROTOCOL_VERSION};
+  struct bh_gui_screen screen = {.width = 1920, .height = 1080};
+  struct bh_gui_keymap keymap = {.rules = "evdev", .model = "pc105", .layout = "us"};
+  gint64 deadline = t0 + 150 * G_USEC_PER_SEC;
+  gboolean ok = readable_by(v, deadline) &&
+                bh_test_recv(v, BH_GUI_FROM_AGENT, &w, &m, rx) == 0 && m.type == BH_GUI_HELLO &&
+                bh_test_send(v, BH_GUI_HELLO, 0, &h, sizeof h, NULL, 0) == 0 &&
+                bh_test_send(v, BH_GUI_SCREEN, 0, &screen, sizeof screen, NULL, 0) == 0 &&
+                bh_test_send(v, BH_GUI_KEYMAP, 0, &keymap, sizeof keymap, NULL, 0) == 0;
+  check(t, ok, "handshake with the real agent");
+  while (ok && damages < 5) {
+    if (!readable_by(v, deadline))
+      break;
+    if (bh_test_recv(v, BH_GUI_FROM_AGENT, &w, &m, rx) < 0) {
+      broken = TRUE;
+      break;
+    }
+    if (m.type == BH_GUI_TITLE || m.type == BH_GUI_APP_ID)
+      printf("# agent %s: %s\n", bh_gui_type_name(m.type), m.u.title.text);
+    if (m.type == BH_GUI_BUFFER) {
+      const char *reason = "";
+      uint32_t n = m.u.buffer.info.n_refs;
+      g_autofree uint32_t *refs = g_new(uint32_t, n);
+      memcpy(refs, m.u.buffer.refs, (size_t)n * sizeof *refs);
+      bh_winbuf_release(&buf);
+      stride = m.u.buffer.info.stride;
+      width = m.u.buffer.info.width;
+      height = m.u.buffer.info.height;
+      if (m.u.buffer.info.kind != BH_GUI_BUFFER_GRANT ||
+          bh_winbuf_import_grant(&buf, (int)domid, refs, n, (size_t)stride * height, &reason) < 0) {
+        printf("# cannot map the agent's buffer: %s\n", reason);
+        broken = TRUE;
+        break;
+      }
+      buffers++;
+    } else if (m.type == BH_GUI_DAMAGE && buf.map) {
+      guint64 sum = 0;
+      uint32_t first = 0;
+      gboolean uniform = TRUE;
+      for (uint32_t y = 0; y < height; y++)
+        for (uint32_t x = 0; x < width; x++) {
+          uint32_t px;
+          memcpy(&px, (const uint8_t *)buf.map + (size_t)y * stride + x * 4u, 4);
+          if (x == 0 && y == 0)
+            first = px;
+          uniform = uniform && px == first;
+          sum = sum * 31 + px;
+        }
+      varied = varied || !uniform;
+      if (damages == 0)
+        first_sum = sum;
+      else if (sum != first_sum)
+        changed = TRUE;
+      damages++;
+      struct bh_gui_buffer_release rel = {.serial = m.u.damage.serial};
+      bh_test_send(v, BH_GUI_BUFFER_RELEASE, m.window, &rel, sizeof rel, NULL, 0);
+    }
+  }
+  printf("# agent: %u buffers, %u damages of a %ux%u window in %.1f s\n", buffers, damages, width,
+         height, (g_get_monotonic_time() - t0) / 1e6);
+  check(t, !broken && buffers >= 1, "weston-simple-shm's window arrives as a grant buffer dom0 maps");
+  check(t, damages >= 2 && varied, "its frames arrive (%u damages) and are not blank", damages);
+  check(t, changed, "the animation shows: the pixels dom0 reads change between frames");
+  bh_winbuf_release(&buf);
+  bh_vchan_close(v);
+}
+
 /* ---- golden configurations with a real libxl context ----------------------------- */
 
 static void
@@ -318,6 +428,8 @@ main(int argc, char **argv)
     xs_close(xs);
 
   gui_test(&t, domid);
+  if (g_file_test("/test/agent", G_FILE_TEST_EXISTS))
+    agent_test(&t, domid);
 
   /* Pause and unpause. */
   g_clear_error(&error);
