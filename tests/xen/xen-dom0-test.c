@@ -123,6 +123,34 @@ pixels_ok(const struct bh_winbuf *b, uint32_t stride, struct bh_gui_rect r, uint
   return TRUE;
 }
 
+/* Connects to the GUI server in domid (its server appears once the guest
+ * has booted), retrying for up to timeout_s. */
+static struct bh_vchan *
+gui_connect(uint32_t domid, int timeout_s, double *waited)
+{
+  struct bh_vchan *v = NULL;
+  gint64 t0 = g_get_monotonic_time();
+  while (!(v = bh_vchan_client_init((int)domid, BH_GUI_VCHAN_PORT)) &&
+         g_get_monotonic_time() - t0 < (gint64)timeout_s * G_USEC_PER_SEC) {
+    g_main_context_iteration(NULL, FALSE);
+    g_usleep(100000);
+  }
+  *waited = (g_get_monotonic_time() - t0) / 1e6;
+  return v;
+}
+
+/* dom0's half of the handshake, after the agent's HELLO. */
+static gboolean
+gui_answer_hello(struct bh_vchan *v)
+{
+  struct bh_gui_hello h = {.version = BH_GUI_PROTOCOL_VERSION};
+  struct bh_gui_screen screen = {.width = 1920, .height = 1080};
+  struct bh_gui_keymap keymap = {.rules = "evdev", .model = "pc105", .layout = "us"};
+  return bh_test_send(v, BH_GUI_HELLO, 0, &h, sizeof h, NULL, 0) == 0 &&
+         bh_test_send(v, BH_GUI_SCREEN, 0, &screen, sizeof screen, NULL, 0) == 0 &&
+         bh_test_send(v, BH_GUI_KEYMAP, 0, &keymap, sizeof keymap, NULL, 0) == 0;
+}
+
 static void
 gui_test(T *t, uint32_t domid)
 {
@@ -133,29 +161,19 @@ gui_test(T *t, uint32_t domid)
   struct bh_winbuf buf = {0};
   uint32_t stride = 0, frames = 0;
   char why[160] = "";
-  gint64 t0 = g_get_monotonic_time();
+  double waited = 0;
 
   bh_gui_windows_init(&w);
-  /* The guest's server appears once its kernel has booted. */
-  while (!(v = bh_vchan_client_init((int)domid, BH_GUI_VCHAN_PORT)) &&
-         g_get_monotonic_time() - t0 < 120 * G_USEC_PER_SEC) {
-    g_main_context_iteration(NULL, FALSE);
-    g_usleep(100000);
-  }
+  v = gui_connect(domid, 120, &waited);
   check(t, v != NULL, "dom0 connects to the guest's GUI vchan (libxenvchan, port %d) after %.1f s",
-        BH_GUI_VCHAN_PORT, (g_get_monotonic_time() - t0) / 1e6);
+        BH_GUI_VCHAN_PORT, waited);
   if (!v)
     return;
   check(t, bh_vchan_transport(v) == BH_VCHAN_XEN, "the connection uses the xen transport");
 
   gboolean hello = bh_test_recv(v, BH_GUI_FROM_AGENT, &w, &m, rx) == 0 && m.type == BH_GUI_HELLO;
   check(t, hello, "the guest's HELLO decodes");
-  struct bh_gui_hello h = {.version = BH_GUI_PROTOCOL_VERSION};
-  struct bh_gui_screen screen = {.width = 1920, .height = 1080};
-  struct bh_gui_keymap keymap = {.rules = "evdev", .model = "pc105", .layout = "us"};
-  gboolean sent = bh_test_send(v, BH_GUI_HELLO, 0, &h, sizeof h, NULL, 0) == 0 &&
-                  bh_test_send(v, BH_GUI_SCREEN, 0, &screen, sizeof screen, NULL, 0) == 0 &&
-                  bh_test_send(v, BH_GUI_KEYMAP, 0, &keymap, sizeof keymap, NULL, 0) == 0;
+  gboolean sent = gui_answer_hello(v);
   check(t, sent, "dom0 answers HELLO, SCREEN, KEYMAP");
 
   gint64 t1 = g_get_monotonic_time();
@@ -244,25 +262,16 @@ agent_test(T *t, uint32_t domid)
   gboolean varied = FALSE, changed = FALSE, broken = FALSE;
   gint64 t0 = g_get_monotonic_time();
 
+  double waited = 0;
   bh_gui_windows_init(&w);
-  while (!(v = bh_vchan_client_init((int)domid, BH_GUI_VCHAN_PORT)) &&
-         g_get_monotonic_time() - t0 < 90 * G_USEC_PER_SEC) {
-    g_main_context_iteration(NULL, FALSE);
-    g_usleep(100000);
-  }
-  check(t, v != NULL, "dom0 connects to bulkhead-gui-agent in the domU after %.1f s",
-        (g_get_monotonic_time() - t0) / 1e6);
+  v = gui_connect(domid, 90, &waited);
+  check(t, v != NULL, "dom0 connects to bulkhead-gui-agent in the domU after %.1f s", waited);
   if (!v)
     return;
-  struct bh_gui_hello h = {.version = BH_GUI_PROTOCOL_VERSION};
-  struct bh_gui_screen screen = {.width = 1920, .height = 1080};
-  struct bh_gui_keymap keymap = {.rules = "evdev", .model = "pc105", .layout = "us"};
   gint64 deadline = t0 + 150 * G_USEC_PER_SEC;
   gboolean ok = readable_by(v, deadline) &&
                 bh_test_recv(v, BH_GUI_FROM_AGENT, &w, &m, rx) == 0 && m.type == BH_GUI_HELLO &&
-                bh_test_send(v, BH_GUI_HELLO, 0, &h, sizeof h, NULL, 0) == 0 &&
-                bh_test_send(v, BH_GUI_SCREEN, 0, &screen, sizeof screen, NULL, 0) == 0 &&
-                bh_test_send(v, BH_GUI_KEYMAP, 0, &keymap, sizeof keymap, NULL, 0) == 0;
+                gui_answer_hello(v);
   check(t, ok, "handshake with the real agent");
   while (ok && damages < 5) {
     if (!readable_by(v, deadline))
