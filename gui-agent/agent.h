@@ -22,7 +22,8 @@ struct bh_agent_options {
     bool verbose;
 };
 
-/* NULL on failure, with the reason logged. */
+/* NULL on failure, with the reason logged. The host process must ignore
+ * SIGPIPE (main.c does): clipboard pipes to clients may close at any time. */
 struct bh_agent *bh_agent_new(const struct bh_agent_options *opts);
 void bh_agent_free(struct bh_agent *a);
 /* Serve until bh_agent_terminate (or SIGTERM/SIGINT in bulkhead-gui-agent). */

@@ -434,12 +434,23 @@ static int read_timeout_cb(void *data)
     return 0;
 }
 
+static const char *pick_text_mime(const struct bh_data_source *src)
+{
+    for (size_t i = 0; i < sizeof(text_mimes) / sizeof(text_mimes[0]); i++)
+        for (unsigned k = 0; k < src->n_mimes; k++)
+            if (strcmp(src->mimes[k], text_mimes[i]) == 0)
+                return text_mimes[i];
+    return NULL;
+}
+
 void bh_data_clipboard_request(struct bh_agent *a)
 {
     struct bh_data *d = &a->data;
     struct bh_data_source *src = d->selection;
+    struct bh_clip_read *r = NULL;
     const char *mime = NULL;
     int fds[2] = {-1, -1};
+    int rc = -1;
 
     if (d->reading)
         return; /* the answer to the pending request serves this one too */
@@ -447,40 +458,38 @@ void bh_data_clipboard_request(struct bh_agent *a)
         bh_link_send(a->link, BH_GUI_CLIPBOARD_DATA, 0, src->blob->data, src->blob->len);
         return;
     }
-    for (size_t i = 0; src && !mime && i < sizeof(text_mimes) / sizeof(text_mimes[0]); i++)
-        for (unsigned k = 0; k < src->n_mimes; k++)
-            if (strcmp(src->mimes[k], text_mimes[i]) == 0) {
-                mime = text_mimes[i];
-                break;
-            }
-    if (!mime || pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0) {
-        bh_link_send(a->link, BH_GUI_CLIPBOARD_DATA, 0, "", 0);
-        return;
+    if (!src || !(mime = pick_text_mime(src)))
+        goto out; /* no text on the clipboard: an empty answer */
+    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0 || !(r = calloc(1, sizeof(*r)))) {
+        BH_WARN(a, MOD, "cannot read the selection: %s", strerror(errno));
+        goto out;
     }
-    struct bh_clip_read *r = malloc(sizeof(*r));
-    if (r) {
-        r->agent = a;
-        r->fd = fds[0];
-        r->len = 0;
-        r->truncated = false;
-        r->src = wl_event_loop_add_fd(a->loop, fds[0], WL_EVENT_READABLE, read_cb, a);
-        r->timer = wl_event_loop_add_timer(a->loop, read_timeout_cb, a);
-    }
-    if (!r || !r->src || !r->timer) {
-        if (r && r->src)
-            wl_event_source_remove(r->src);
-        if (r && r->timer)
-            wl_event_source_remove(r->timer);
-        free(r);
-        close(fds[0]);
-        close(fds[1]);
-        bh_link_send(a->link, BH_GUI_CLIPBOARD_DATA, 0, "", 0);
-        return;
-    }
+    r->agent = a;
+    r->fd = fds[0];
+    r->src = wl_event_loop_add_fd(a->loop, fds[0], WL_EVENT_READABLE, read_cb, a);
+    r->timer = wl_event_loop_add_timer(a->loop, read_timeout_cb, a);
+    if (!r->src || !r->timer)
+        goto out;
     wl_event_source_timer_update(r->timer, READ_TIMEOUT_MS);
     d->reading = r;
+    r = NULL;
+    fds[0] = -1;
     wl_data_source_send_send(src->resource, mime, fds[1]);
-    close(fds[1]);
+    rc = 0;
+out:
+    if (r) {
+        if (r->src)
+            wl_event_source_remove(r->src);
+        if (r->timer)
+            wl_event_source_remove(r->timer);
+        free(r);
+    }
+    if (fds[0] >= 0)
+        close(fds[0]);
+    if (fds[1] >= 0)
+        close(fds[1]);
+    if (rc < 0)
+        bh_link_send(a->link, BH_GUI_CLIPBOARD_DATA, 0, "", 0);
 }
 
 void bh_data_clipboard_set(struct bh_agent *a, const uint8_t *data, size_t len)

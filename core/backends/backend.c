@@ -7,6 +7,7 @@
 #define G_LOG_DOMAIN "bh-backend"
 
 #include "backend.h"
+#include "xen.h"
 
 G_DEFINE_QUARK(bh-backend-error-quark, bh_backend_error)
 
@@ -41,7 +42,7 @@ bh_power_state_from_name(const char *name, BhPowerState *out)
 static const BhBackendInfo bh_backends[] = {
   {"none", "none: qubes cannot be started", NULL},
   {"sandbox", "Linux namespaces (bubblewrap) on the host's kernel", NULL},
-  {"xen", "Xen hypervisor domains (libxl)", NULL},
+  {"xen", "Xen hypervisor domains (libxl)", BH_XEN_BACKEND_NEW},
 };
 
 const BhBackendInfo *

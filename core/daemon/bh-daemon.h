@@ -25,6 +25,8 @@ typedef struct {
   /* Instead of opening backend by name: an instance the daemon takes over
    * (tests use this to drive the daemon's state handling). */
   BhBackend *backend_instance;
+  /* Do not start bulkhead-guid for running qubes (their windows stay unseen). */
+  gboolean no_guid;
 } BhDaemonConfig;
 
 /* $XDG_DATA_HOME/bulkhead. */

@@ -346,6 +346,29 @@ bool bh_tdom0_no_windows(struct bh_tdom0 *d, void *ctx)
     return bh_tdom0_count_windows(d) == 0;
 }
 
+struct bh_tdom0_win *bh_tdom0_find_popup(struct bh_tdom0 *d)
+{
+    for (size_t i = 0; i < BH_MAX_WINDOWS; i++) {
+        struct bh_tdom0_win *w = &d->wins[i];
+        if (w->id && (w->flags & BH_GUI_CREATE_POPUP) && w->mapped && w->has_buf && w->n_damage)
+            return w;
+    }
+    return NULL;
+}
+
+bool bh_tdom0_has_popup(struct bh_tdom0 *d, void *ctx)
+{
+    return bh_tdom0_find_popup(d) != NULL;
+}
+
+bool bh_tdom0_no_popup(struct bh_tdom0 *d, void *ctx)
+{
+    for (size_t i = 0; i < BH_MAX_WINDOWS; i++)
+        if (d->wins[i].id && (d->wins[i].flags & BH_GUI_CREATE_POPUP))
+            return false;
+    return true;
+}
+
 uint32_t bh_tdom0_pixel(const struct bh_tdom0_win *w, uint32_t x, uint32_t y)
 {
     uint32_t p;

@@ -86,8 +86,12 @@ struct bh_tdom0_win *bh_tdom0_find(struct bh_tdom0 *d, uint32_t id);
  * (NULL: any), with a buffer and at least one DAMAGE. */
 struct bh_tdom0_win *bh_tdom0_find_shown(struct bh_tdom0 *d, const char *needle);
 unsigned bh_tdom0_count_windows(struct bh_tdom0 *d);
-/* A bh_tdom0_pred: dom0 knows no window. */
+/* A mapped popup with a buffer and a DAMAGE, or NULL. */
+struct bh_tdom0_win *bh_tdom0_find_popup(struct bh_tdom0 *d);
+/* bh_tdom0_preds: dom0 knows no window / a shown popup / no popup. */
 bool bh_tdom0_no_windows(struct bh_tdom0 *d, void *ctx);
+bool bh_tdom0_has_popup(struct bh_tdom0 *d, void *ctx);
+bool bh_tdom0_no_popup(struct bh_tdom0 *d, void *ctx);
 
 bool bh_tdom0_send(struct bh_tdom0 *d, uint32_t type, uint32_t window, const void *body, size_t len);
 void bh_tdom0_release(struct bh_tdom0 *d, struct bh_tdom0_win *w);

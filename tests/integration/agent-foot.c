@@ -105,7 +105,13 @@ static void test_foot(void)
         g_error("title is '%s', want '/usr/share'", w->title);
     g_assert_true(bh_tdom0_type(t.dom0, id, "cd /\n"));
 
-    /* 3. dom0 -> foot: CLIPBOARD_DATA, then foot's paste into cat. */
+    /* 3. Nothing copied yet: CLIPBOARD_REQ is answered, empty. */
+    struct clip_wait c0 = {t.dom0->n_clipboard};
+    g_assert_true(bh_tdom0_send(t.dom0, BH_GUI_CLIPBOARD_REQ, 0, NULL, 0));
+    g_assert_true(bh_tagent_wait(&t, clip_answered, &c0));
+    g_assert_cmpuint(t.dom0->clipboard_len, ==, 0);
+
+    /* 4. dom0 -> foot: CLIPBOARD_DATA, then foot's paste into cat. */
     const char *clip = "pasted from dom0: \xc3\xa4\xc3\xb6\xe2\x9c\x93";
     g_assert_true(bh_tdom0_send(t.dom0, BH_GUI_CLIPBOARD_DATA, 0, clip, strlen(clip)));
     g_autofree char *pasted = g_build_filename(t.dir, "pasted.txt", NULL);
@@ -118,7 +124,7 @@ static void test_foot(void)
     g_autofree char *want = g_strdup_printf("%s\n", clip);
     wait_file(&t, pasted, want, "paste");
 
-    /* 4. foot -> dom0: foot sets the clipboard (OSC 52), dom0 asks for it. */
+    /* 5. foot -> dom0: foot sets the clipboard (OSC 52), dom0 asks for it. */
     g_assert_true(
         bh_tdom0_type(t.dom0, id, "printf '\\033]52;c;%s\\007' $(printf copied-in-foot | base64)\n"));
     bool got = false;
@@ -133,7 +139,7 @@ static void test_foot(void)
     if (!got)
         g_error("CLIPBOARD_REQ answered '%s', want 'copied-in-foot'", t.dom0->clipboard);
 
-    /* 5. Idle: foot shows a prompt and nothing moves. */
+    /* 6. Idle: foot shows a prompt and nothing moves. */
     for (int i = 0; i < 10; i++)
         bh_tdom0_pump(t.dom0, 100);
     long hz = sysconf(_SC_CLK_TCK);
@@ -145,7 +151,7 @@ static void test_foot(void)
     /* Generous: 5 % of one core, for a loaded 2-core test machine. */
     g_assert_cmpint(a1 - a0, <=, hz / 10);
 
-    /* 6. The shell exits, foot exits, the window goes. */
+    /* 7. The shell exits, foot exits, the window goes. */
     g_assert_true(bh_tdom0_type(t.dom0, id, "exit\n"));
     if (!bh_tagent_wait(&t, bh_tdom0_no_windows, NULL))
         g_error("foot's window was not destroyed");

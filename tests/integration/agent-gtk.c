@@ -1,7 +1,8 @@
 /* agent-gtk.c — bulkhead-gui-agent with a real GTK 4 program (wl_shm through
  * GSK's cairo renderer), driven by a test-only dom0.
  *
- * Proves: the window opens with its title and real pixels; a CONFIGURE_REQ
+ * Proves: the window opens with its title and real pixels; a click opens a
+ * GTK popover as a popup window of it, which Escape closes; a CONFIGURE_REQ
  * from dom0 becomes an xdg configure that GTK follows (CONFIGURE, a new
  * BUFFER of the requested size, DAMAGE); CLOSE becomes xdg_toplevel.close,
  * GTK exits 0 and the window is destroyed. */
@@ -65,6 +66,30 @@ static void test_gtk(void)
     for (int i = 0; i < 5; i++)
         bh_tdom0_pump(t.dom0, 100);
     g_assert_cmpfloat(painted(w), >, 0.95);
+
+    /* A click in the middle opens the menu button's popover: a popup
+     * window of the GTK window, painted; Escape closes it. */
+    struct bh_gui_motion m = {160, 140};
+    struct bh_gui_button b = {0x110, 1, 160, 140};
+    g_assert_true(bh_tdom0_send(t.dom0, BH_GUI_ENTER, w->id, &m, sizeof(m)));
+    g_assert_true(bh_tdom0_send(t.dom0, BH_GUI_BUTTON, w->id, &b, sizeof(b)));
+    b.pressed = 0;
+    g_assert_true(bh_tdom0_send(t.dom0, BH_GUI_BUTTON, w->id, &b, sizeof(b)));
+    if (!bh_tagent_wait(&t, bh_tdom0_has_popup, NULL)) {
+        bh_tagent_dump(t.agent_log);
+        g_error("no popover popup");
+    }
+    struct bh_tdom0_win *p = bh_tdom0_find_popup(t.dom0);
+    g_test_message("popover: window %u, %ux%u at %d,%d of window %u", p->id, p->width, p->height, p->x, p->y,
+                   p->parent);
+    g_assert_cmpuint(p->parent, ==, w->id);
+    for (int i = 0; i < 5; i++)
+        bh_tdom0_pump(t.dom0, 100);
+    g_assert_cmpfloat(painted(p), >, 0.3);
+    bh_tdom0_key(t.dom0, w->id, 1 /* KEY_ESC */, true, 0);
+    bh_tdom0_key(t.dom0, w->id, 1, false, 0);
+    if (!bh_tagent_wait(&t, bh_tdom0_no_popup, NULL))
+        g_error("Escape did not close the popover");
 
     struct bh_gui_configure_req req = {500, 400, BH_GUI_STATE_ACTIVATED};
     struct size_wait s = {w, 500, 400, w->n_damage};

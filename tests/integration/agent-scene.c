@@ -75,28 +75,6 @@ static void expect_pixel(struct scene *s, struct bh_tdom0_win *w, uint32_t x, ui
         g_error("window %u pixel (%u,%u) is %08x, want %08x", w->id, x, y, bh_tdom0_pixel(w, x, y), want);
 }
 
-static struct bh_tdom0_win *find_popup(struct bh_tdom0 *d)
-{
-    for (size_t i = 0; i < BH_MAX_WINDOWS; i++)
-        if (d->wins[i].id && (d->wins[i].flags & BH_GUI_CREATE_POPUP) && d->wins[i].mapped &&
-            d->wins[i].n_damage)
-            return &d->wins[i];
-    return NULL;
-}
-
-static bool popup_shown(struct bh_tdom0 *d, void *ctx)
-{
-    return find_popup(d) != NULL;
-}
-
-static bool popup_gone(struct bh_tdom0 *d, void *ctx)
-{
-    for (size_t i = 0; i < BH_MAX_WINDOWS; i++)
-        if (d->wins[i].id && (d->wins[i].flags & BH_GUI_CREATE_POPUP))
-            return false;
-    return true;
-}
-
 static void send_pointer(struct scene *s, uint32_t type, uint32_t window, int32_t x, int32_t y)
 {
     struct bh_gui_motion m = {x, y};
@@ -168,9 +146,9 @@ static void test_scene(void)
     expect_line(&s, "repeat 0 0");
     g_assert_true(bh_tdom0_type(s.t.dom0, s.id, "p"));
     expect_line(&s, "key 25 1");
-    if (!bh_tagent_wait(&s.t, popup_shown, NULL))
+    if (!bh_tagent_wait(&s.t, bh_tdom0_has_popup, NULL))
         g_error("no popup window");
-    struct bh_tdom0_win *p = find_popup(s.t.dom0);
+    struct bh_tdom0_win *p = bh_tdom0_find_popup(s.t.dom0);
     g_assert_cmpuint(p->parent, ==, s.id);
     g_assert_cmpint(p->x, ==, 30);
     g_assert_cmpint(p->y, ==, 30);
@@ -184,7 +162,7 @@ static void test_scene(void)
     click(&s, s.id, 5, 5, true);
     click(&s, s.id, 5, 5, false);
     expect_line(&s, "popup-done");
-    if (!bh_tagent_wait(&s.t, popup_gone, NULL))
+    if (!bh_tagent_wait(&s.t, bh_tdom0_no_popup, NULL))
         g_error("the popup window was not destroyed");
 
     /* Moving a subsurface takes effect with the parent's commit. */

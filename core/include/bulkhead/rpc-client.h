@@ -9,7 +9,7 @@
  * Must never: trust the agent (everything it sends goes through the
  * decoder; a violation drops the connection with a logged reason naming the
  * qube), block the main loop, or buffer more than the protocol's window per
- * stream (12 MiB per qube at most).
+ * stream (32 calls x stdout+stderr x 128 KiB = 8 MiB per qube at most).
  *
  * Typical use (bulkheadd, qvm-run):
  *   bh_rpc_client_connect_async(domid, "work", 10000, NULL, on_ready, d);
@@ -52,8 +52,8 @@ G_DECLARE_FINAL_TYPE(BhRpcClient, bh_rpc_client, BH, RPC_CLIENT, GObject)
  * backends use this as "agent ready". `qube_name` appears in logs and
  * errors. The client belongs to the calling thread's default main context.
  * Signal "disconnected" (GError *why) fires once when the connection ends. */
-void bh_rpc_client_connect_async(int domid, const char *qube_name, guint timeout_ms, GCancellable *cancellable,
-                                 GAsyncReadyCallback callback, gpointer user_data);
+void bh_rpc_client_connect_async(int domid, const char *qube_name, guint timeout_ms,
+                                 GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
 BhRpcClient *bh_rpc_client_connect_finish(GAsyncResult *result, GError **error);
 
 /* Runs `/bin/sh -c cmdline` in the qube as `user` (NULL or "" = the agent's
@@ -75,7 +75,8 @@ BhRpcClient *bh_rpc_client_connect_finish(GAsyncResult *result, GError **error);
 void bh_rpc_client_exec_async(BhRpcClient *client, const char *user, const char *cmdline, int stdin_fd,
                               int stdout_fd, int stderr_fd, gboolean wait, GCancellable *cancellable,
                               GAsyncReadyCallback callback, gpointer user_data);
-gboolean bh_rpc_client_exec_finish(BhRpcClient *client, GAsyncResult *result, int *wait_status, GError **error);
+gboolean bh_rpc_client_exec_finish(BhRpcClient *client, GAsyncResult *result, int *wait_status,
+                                   GError **error);
 
 /* A round trip to the agent (liveness). */
 void bh_rpc_client_ping_async(BhRpcClient *client, GCancellable *cancellable, GAsyncReadyCallback callback,
@@ -84,6 +85,11 @@ gboolean bh_rpc_client_ping_finish(BhRpcClient *client, GAsyncResult *result, GE
 
 gboolean bh_rpc_client_is_connected(BhRpcClient *client);
 const char *bh_rpc_client_get_qube_name(BhRpcClient *client);
+/* The bulkhead-agent binary a backend starts inside a qube: $BH_AGENT_PATH
+ * if set, else the one in this build tree if it exists (development), else
+ * the installed BH_LIBEXECDIR/bulkhead-agent. */
+const char *bh_rpc_agent_path(void);
+
 /* Ends the connection: pending calls fail with BH_RPC_ERROR_DISCONNECTED.
  * The agent sends SIGHUP to the programs still running for us. */
 void bh_rpc_client_close(BhRpcClient *client);

@@ -24,8 +24,8 @@
 /* major << 16 | minor. A peer with another major is refused at HELLO. A
  * minor bump may only add message types; after HELLO each side sends only
  * the types of min(its minor, the peer's minor). */
-#define BH_RPC_PROTOCOL_MAJOR 1u
-#define BH_RPC_PROTOCOL_MINOR 0u
+#define BH_RPC_PROTOCOL_MAJOR   1u
+#define BH_RPC_PROTOCOL_MINOR   0u
 #define BH_RPC_PROTOCOL_VERSION ((BH_RPC_PROTOCOL_MAJOR << 16) | BH_RPC_PROTOCOL_MINOR)
 
 /* vchan port of the RPC connection (as qrexec's 512). */
@@ -34,7 +34,8 @@
 /* ---- Limits (the decoder enforces each one) ---------------------------- */
 
 /* Calls in flight on one connection. Bounds the agent's children and pipes
- * and dom0's buffers: 32 x 3 streams x BH_RPC_WINDOW = 12 MiB at most. */
+ * and both ends' buffers: 32 x 3 streams x BH_RPC_WINDOW = 12 MiB at most
+ * (dom0 holds the 8 MiB of stdout/stderr, the agent the 4 MiB of stdin). */
 #define BH_RPC_MAX_REQUESTS 32u
 /* Request ids are chosen by dom0 in 1..BH_RPC_MAX_REQUEST_ID; 0 = the
  * connection (HELLO, PING, PONG). */
@@ -46,7 +47,7 @@
  * it consumes, never beyond the window. */
 #define BH_RPC_WINDOW (128u * 1024u)
 /* EXEC: user name and command line. */
-#define BH_RPC_MAX_USER_BYTES 32u
+#define BH_RPC_MAX_USER_BYTES    32u
 #define BH_RPC_MAX_CMDLINE_BYTES 32768u
 /* EXIT of a failed call: why, for the user (UTF-8). */
 #define BH_RPC_MAX_MESSAGE_BYTES 512u
@@ -168,9 +169,9 @@ _Static_assert(sizeof(struct bh_rpc_exit) == 8, "exit is 8 bytes");
 
 /* The largest body of any 1.0 message, and of a whole message: receivers
  * size their input buffer with BH_RPC_MAX_MSG_BYTES. */
-#define BH_RPC_MAX_EXEC_BODY_BYTES \
+#define BH_RPC_MAX_EXEC_BODY_BYTES                                                                           \
     (sizeof(struct bh_rpc_exec) + BH_RPC_MAX_USER_BYTES + BH_RPC_MAX_CMDLINE_BYTES)
-#define BH_RPC_MAX_BODY_BYTES \
+#define BH_RPC_MAX_BODY_BYTES                                                                                \
     (BH_RPC_MAX_EXEC_BODY_BYTES > BH_RPC_MAX_CHUNK ? BH_RPC_MAX_EXEC_BODY_BYTES : (size_t)BH_RPC_MAX_CHUNK)
 #define BH_RPC_MAX_MSG_BYTES (sizeof(struct bh_rpc_hdr) + BH_RPC_MAX_BODY_BYTES)
 

@@ -202,8 +202,9 @@ static int handle_exec(struct agent *a, const struct bh_rpc_msg *m)
     }
     free(cmdline);
     if (a->cfg->verbose || e)
-        bh_agent_log("request %u: run as '%s'%s%s: %s", m->request, m->u.exec.user[0] ? m->u.exec.user : a->self_name,
-                     pass_io ? " with stdio" : "", wait ? "" : " (no wait)", e ? why : "started");
+        bh_agent_log("request %u: run as '%s'%s%s: %s", m->request,
+                     m->u.exec.user[0] ? m->u.exec.user : a->self_name, pass_io ? " with stdio" : "",
+                     wait ? "" : " (no wait)", e ? why : "started");
     if (e) {
         /* EXIT FAILED: the streams end with the request, unopened. */
         req_free(r);

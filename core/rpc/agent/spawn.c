@@ -92,7 +92,8 @@ static int resolve_user(const char *self_name, const char *user, struct target *
 }
 
 /* Child side: never returns. */
-__attribute__((noreturn)) static void child(const struct target *t, const char *cmdline, int fds[3], int status_fd)
+__attribute__((noreturn)) static void child(const struct target *t, const char *cmdline, int fds[3],
+                                            int status_fd)
 {
     struct child_failure f = {0, STAGE_STDIO};
     sigset_t none;

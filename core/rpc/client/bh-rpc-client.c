@@ -28,10 +28,10 @@
 /* Stop reading the caller's stdin while this much waits for the agent. */
 #define OUT_HIGH (4u * BH_RPC_MAX_CHUNK)
 /* Return output credit in batches, not per write. */
-#define CREDIT_BATCH (BH_RPC_WINDOW / 4u)
+#define CREDIT_BATCH     (BH_RPC_WINDOW / 4u)
 #define CONNECT_RETRY_MS 20
 
-G_DEFINE_QUARK(bh-rpc-error-quark, bh_rpc_error)
+G_DEFINE_QUARK(bh - rpc - error - quark, bh_rpc_error)
 
 typedef struct Call Call;
 
@@ -82,7 +82,7 @@ struct Call {
     guint32 flags;
     char *user;
     char *cmdline;
-    int fd[BH_RPC_N_STREAMS];     /* stdin source, stdout and stderr sinks */
+    int fd[BH_RPC_N_STREAMS]; /* stdin source, stdout and stderr sinks */
     GSource *src[BH_RPC_N_STREAMS];
     GByteArray *pend[BH_RPC_N_STREAMS]; /* output waiting for its sink */
     guint32 consumed[BH_RPC_N_STREAMS]; /* written or dropped, not yet credited */
@@ -164,7 +164,8 @@ static gboolean send_msg(BhRpcClient *c, const struct bh_rpc_msg *m)
     n = bh_rpc_encode_msg(c->out->data + at, BH_RPC_MAX_MSG_BYTES, m);
     g_byte_array_set_size(c->out, at + n);
     if (n == 0) {
-        g_critical("qube '%s': could not encode %s request %u", c->qube, bh_rpc_type_name(m->type), m->request);
+        g_critical("qube '%s': could not encode %s request %u", c->qube, bh_rpc_type_name(m->type),
+                   m->request);
         return FALSE;
     }
     bh_rpc_state_apply(&c->st, m, FALSE);
@@ -189,7 +190,8 @@ static void send_credit(Call *call, int stream, gboolean force)
 {
     struct bh_rpc_msg m = {.type = BH_RPC_CREDIT, .request = call->id};
 
-    if (call->consumed[stream] == 0 || call->out_ended[stream] || (!force && call->consumed[stream] < CREDIT_BATCH))
+    if (call->consumed[stream] == 0 || call->out_ended[stream] ||
+        (!force && call->consumed[stream] < CREDIT_BATCH))
         return;
     m.u.credit.stream = (guint32)stream;
     m.u.credit.bytes = call->consumed[stream];
@@ -465,8 +467,8 @@ static void on_exit_msg(BhRpcClient *c, const struct bh_rpc_msg *m)
         call->wait_status = 0;
         break;
     default:
-        call->failure = g_error_new(BH_RPC_ERROR, BH_RPC_ERROR_EXEC_FAILED, "qube '%s': %s", c->qube,
-                                    m->u.exit.message);
+        call->failure =
+            g_error_new(BH_RPC_ERROR, BH_RPC_ERROR_EXEC_FAILED, "qube '%s': %s", c->qube, m->u.exit.message);
         break;
     }
     /* The request is over on the agent: its stdin is no longer wanted. */
@@ -492,12 +494,14 @@ static void on_hello(BhRpcClient *c, const struct bh_rpc_msg *m)
 static void on_pong(BhRpcClient *c, const struct bh_rpc_msg *m)
 {
     guint64 cookie = m->u.ping.cookie;
+    gpointer key = NULL;
     GTask *task = NULL;
 
-    if (!g_hash_table_steal_extended(c->pings, &cookie, NULL, (gpointer *)&task)) {
+    if (!g_hash_table_steal_extended(c->pings, &cookie, &key, (gpointer *)&task)) {
         violation(c, "PONG with a cookie dom0 never sent");
         return;
     }
+    g_free(key);
     g_task_return_boolean(task, TRUE);
     g_object_unref(task);
 }
@@ -676,7 +680,8 @@ static void conn_end(BhRpcClient *c, GError *why)
         calls = g_list_prepend(calls, l->data);
     g_queue_clear(&c->waiting);
     pings = g_hash_table_get_values(c->pings);
-    g_hash_table_steal_all(c->pings);
+    /* Frees the keys; the tasks are ours now. */
+    g_hash_table_remove_all(c->pings);
     for (GList *l = calls; l; l = l->next) {
         Call *call = l->data;
         call->id = 0; /* already out of the table */
@@ -786,8 +791,8 @@ static void bh_rpc_client_class_init(BhRpcClientClass *klass)
 
     oc->dispose = bh_rpc_client_dispose;
     oc->finalize = bh_rpc_client_finalize;
-    signals[SIGNAL_DISCONNECTED] = g_signal_new("disconnected", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
-                                                NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
+    signals[SIGNAL_DISCONNECTED] = g_signal_new("disconnected", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST,
+                                                0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
 }
 
 static void bh_rpc_client_init(BhRpcClient *c)
@@ -802,8 +807,8 @@ static void bh_rpc_client_init(BhRpcClient *c)
 
 /* ---- Public API ------------------------------------------------------------- */
 
-void bh_rpc_client_connect_async(int domid, const char *qube_name, guint timeout_ms, GCancellable *cancellable,
-                                 GAsyncReadyCallback callback, gpointer user_data)
+void bh_rpc_client_connect_async(int domid, const char *qube_name, guint timeout_ms,
+                                 GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
     g_autoptr(BhRpcClient) c = g_object_new(BH_TYPE_RPC_CLIENT, NULL);
     GTask *task = g_task_new(NULL, cancellable, callback, user_data);
@@ -899,8 +904,8 @@ static void on_cancelled(GCancellable *cancellable, gpointer data)
     g_source_unref(idle);
 }
 
-static gboolean validate_exec(const char *user, const char *cmdline, int stdin_fd, int stdout_fd, int stderr_fd,
-                              gboolean wait, GError **error)
+static gboolean validate_exec(const char *user, const char *cmdline, int stdin_fd, int stdout_fd,
+                              int stderr_fd, gboolean wait, GError **error)
 {
     gsize len = cmdline ? strlen(cmdline) : 0;
 
@@ -912,7 +917,8 @@ static gboolean validate_exec(const char *user, const char *cmdline, int stdin_f
     }
     if (len == 0 || len > BH_RPC_MAX_CMDLINE_BYTES || !g_utf8_validate(cmdline, (gssize)len, NULL)) {
         g_set_error(error, BH_RPC_ERROR, BH_RPC_ERROR_INVALID,
-                    "the command line must be 1..%u bytes of UTF-8 (it has %zu)", BH_RPC_MAX_CMDLINE_BYTES, len);
+                    "the command line must be 1..%u bytes of UTF-8 (it has %zu)", BH_RPC_MAX_CMDLINE_BYTES,
+                    len);
         return FALSE;
     }
     if (!wait && (stdin_fd >= 0 || stdout_fd >= 0 || stderr_fd >= 0)) {
@@ -979,7 +985,8 @@ void bh_rpc_client_exec_async(BhRpcClient *client, const char *user, const char 
     update_watches(client);
 }
 
-gboolean bh_rpc_client_exec_finish(BhRpcClient *client, GAsyncResult *result, int *wait_status, GError **error)
+gboolean bh_rpc_client_exec_finish(BhRpcClient *client, GAsyncResult *result, int *wait_status,
+                                   GError **error)
 {
     gssize status;
 
@@ -1003,7 +1010,8 @@ void bh_rpc_client_ping_async(BhRpcClient *client, GCancellable *cancellable, GA
     task = g_task_new(client, cancellable, callback, user_data);
     g_task_set_source_tag(task, bh_rpc_client_ping_async);
     if (client->closed || !client->ready) {
-        g_task_return_error(task, conn_error(client, BH_RPC_ERROR_DISCONNECTED, "not connected to the agent"));
+        g_task_return_error(task,
+                            conn_error(client, BH_RPC_ERROR_DISCONNECTED, "not connected to the agent"));
         g_object_unref(task);
         return;
     }
@@ -1032,6 +1040,18 @@ const char *bh_rpc_client_get_qube_name(BhRpcClient *client)
 {
     g_return_val_if_fail(BH_IS_RPC_CLIENT(client), NULL);
     return client->qube;
+}
+
+const char *bh_rpc_agent_path(void)
+{
+    static const char built[] = BH_BUILD_ROOT "/core/rpc/bulkhead-agent";
+    const char *env = g_getenv("BH_AGENT_PATH");
+
+    if (env && *env)
+        return env;
+    if (g_file_test(built, G_FILE_TEST_IS_EXECUTABLE))
+        return built;
+    return BH_LIBEXECDIR "/bulkhead-agent";
 }
 
 void bh_rpc_client_close(BhRpcClient *client)

@@ -28,8 +28,8 @@ struct dec {
     struct bh_rpc_error *err;
 };
 
-__attribute__((format(printf, 3, 4))) static enum bh_rpc_err set_err(struct bh_rpc_error *err,
-                                                                     enum bh_rpc_err code, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static enum bh_rpc_err
+set_err(struct bh_rpc_error *err, enum bh_rpc_err code, const char *fmt, ...)
 {
     va_list ap;
 
@@ -43,7 +43,8 @@ __attribute__((format(printf, 3, 4))) static enum bh_rpc_err set_err(struct bh_r
 }
 
 /* Reasons start with "TYPE request N: " so a log line names the message. */
-__attribute__((format(printf, 3, 4))) static long fail(struct dec *d, enum bh_rpc_err code, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static long fail(struct dec *d, enum bh_rpc_err code, const char *fmt,
+                                                       ...)
 {
     char detail[sizeof d->err->reason];
     va_list ap;
@@ -92,8 +93,8 @@ enum bh_rpc_err bh_rpc_frame_check(const uint8_t *hdr, enum bh_rpc_dir dir, uint
                        untrusted_hdr.request, BH_RPC_MAX_REQUEST_ID);
     if (untrusted_hdr.untrusted_len < ti->min_len || untrusted_hdr.untrusted_len > ti->max_len) {
         if (ti->min_len == ti->max_len)
-            return set_err(err, BH_RPC_E_LENGTH, "%s request %u: body length %u, must be exactly %u", ti->name,
-                           untrusted_hdr.request, untrusted_hdr.untrusted_len, ti->min_len);
+            return set_err(err, BH_RPC_E_LENGTH, "%s request %u: body length %u, must be exactly %u",
+                           ti->name, untrusted_hdr.request, untrusted_hdr.untrusted_len, ti->min_len);
         return set_err(err, BH_RPC_E_LENGTH, "%s request %u: body length %u, must be %u..%u", ti->name,
                        untrusted_hdr.request, untrusted_hdr.untrusted_len, ti->min_len, ti->max_len);
     }
@@ -175,8 +176,8 @@ static long dec_exec(struct dec *d)
                     BH_RPC_MAX_CMDLINE_BYTES);
     /* Both lengths are bounded above, so the sum cannot wrap. */
     if ((uint64_t)sizeof untrusted_exec + untrusted_exec.user_len + untrusted_exec.cmdline_len != d->body_len)
-        return fail(d, BH_RPC_E_LENGTH, "body length %u, but user (%u) and command line (%u) need %zu", d->body_len,
-                    untrusted_exec.user_len, untrusted_exec.cmdline_len,
+        return fail(d, BH_RPC_E_LENGTH, "body length %u, but user (%u) and command line (%u) need %zu",
+                    d->body_len, untrusted_exec.user_len, untrusted_exec.cmdline_len,
                     sizeof untrusted_exec + untrusted_exec.user_len + untrusted_exec.cmdline_len);
     user = d->body + sizeof untrusted_exec;
     cmdline = user + untrusted_exec.user_len;
@@ -211,8 +212,8 @@ static long dec_data(struct dec *d)
     if (!(d->req->open & (1u << stream)))
         return fail(d, BH_RPC_E_STATE, "%s data after its end of stream", stream_name(stream));
     if (d->body_len > d->req->credit[stream])
-        return fail(d, BH_RPC_E_CREDIT, "%u bytes of %s, but only %u of credit", d->body_len, stream_name(stream),
-                    d->req->credit[stream]);
+        return fail(d, BH_RPC_E_CREDIT, "%u bytes of %s, but only %u of credit", d->body_len,
+                    stream_name(stream), d->req->credit[stream]);
     return 0;
 }
 
@@ -222,8 +223,10 @@ static long dec_signal(struct dec *d)
 
     memcpy(&untrusted_sig, d->body, sizeof untrusted_sig);
     /* Linux numbers: SIGHUP 1, SIGINT 2, SIGKILL 9, SIGTERM 15. */
-    if (untrusted_sig.signo != 1 && untrusted_sig.signo != 2 && untrusted_sig.signo != 9 && untrusted_sig.signo != 15)
-        return fail(d, BH_RPC_E_VALUE, "signal %u: only HUP, INT, KILL and TERM may be sent", untrusted_sig.signo);
+    if (untrusted_sig.signo != 1 && untrusted_sig.signo != 2 && untrusted_sig.signo != 9 &&
+        untrusted_sig.signo != 15)
+        return fail(d, BH_RPC_E_VALUE, "signal %u: only HUP, INT, KILL and TERM may be sent",
+                    untrusted_sig.signo);
     d->out->u.signal = untrusted_sig;
     return lookup(d);
 }
@@ -240,7 +243,8 @@ static long dec_credit(struct dec *d)
         return fail(d, BH_RPC_E_VALUE, "stream %u: %s may only return credit for %s", untrusted_credit.stream,
                     dir_name(d->dir), d->dir == BH_RPC_FROM_AGENT ? "stdin" : "stdout and stderr");
     if (untrusted_credit.bytes == 0 || untrusted_credit.bytes > BH_RPC_WINDOW)
-        return fail(d, BH_RPC_E_VALUE, "%u bytes of credit: must be 1..%u", untrusted_credit.bytes, BH_RPC_WINDOW);
+        return fail(d, BH_RPC_E_VALUE, "%u bytes of credit: must be 1..%u", untrusted_credit.bytes,
+                    BH_RPC_WINDOW);
     d->out->u.credit = untrusted_credit;
     if (lookup(d) < 0)
         return -1;
@@ -274,7 +278,8 @@ static long dec_exit(struct dec *d)
             return fail(d, BH_RPC_E_STATE, "exit status for a request without WAIT");
         if (untrusted_exit.kind == BH_RPC_EXIT_EXITED && untrusted_exit.value > 255)
             return fail(d, BH_RPC_E_VALUE, "exit code %u: must be 0..255", untrusted_exit.value);
-        if (untrusted_exit.kind == BH_RPC_EXIT_SIGNALED && (untrusted_exit.value == 0 || untrusted_exit.value > 64))
+        if (untrusted_exit.kind == BH_RPC_EXIT_SIGNALED &&
+            (untrusted_exit.value == 0 || untrusted_exit.value > 64))
             return fail(d, BH_RPC_E_VALUE, "signal %u: must be 1..64", untrusted_exit.value);
         if (d->req->open & ((1u << BH_RPC_STREAM_STDOUT) | (1u << BH_RPC_STREAM_STDERR)))
             return fail(d, BH_RPC_E_STATE, "exit status before end of stream on stdout and stderr");
@@ -300,6 +305,9 @@ static long dec_exit(struct dec *d)
     n = bh_gui_text_sanitize(msg, msg_len, d->out->u.exit.message, sizeof d->out->u.exit.message);
     if (n < 0)
         return fail(d, BH_RPC_E_TEXT, "message: cannot be sanitised");
+    if (n == 0 && msg_len > 0)
+        return fail(d, BH_RPC_E_TEXT,
+                    "message: nothing left after removing control and formatting characters");
     d->out->u.exit.kind = untrusted_exit.kind;
     d->out->u.exit.value = untrusted_exit.value;
     d->out->u.exit.len = (size_t)n;

@@ -13,14 +13,15 @@
 #define HDR_LEN sizeof(struct bh_rpc_hdr)
 
 /* Header + up to three body parts, after the type's length bounds. */
-static size_t encode_parts(uint8_t *out, size_t cap, uint32_t type, uint32_t request, const void *a, size_t a_len,
-                           const void *b, size_t b_len, const void *c, size_t c_len)
+static size_t encode_parts(uint8_t *out, size_t cap, uint32_t type, uint32_t request, const void *a,
+                           size_t a_len, const void *b, size_t b_len, const void *c, size_t c_len)
 {
     const struct bh_rpc_type_info *ti = bh_rpc_type_info(type);
     struct bh_rpc_hdr hdr;
     size_t body_len;
 
-    if (!ti || a_len > BH_RPC_MAX_BODY_BYTES || b_len > BH_RPC_MAX_BODY_BYTES || c_len > BH_RPC_MAX_BODY_BYTES)
+    if (!ti || a_len > BH_RPC_MAX_BODY_BYTES || b_len > BH_RPC_MAX_BODY_BYTES ||
+        c_len > BH_RPC_MAX_BODY_BYTES)
         return 0;
     body_len = a_len + b_len + c_len;
     if (body_len < ti->min_len || body_len > ti->max_len || cap < HDR_LEN || cap - HDR_LEN < body_len)
@@ -38,7 +39,8 @@ static size_t encode_parts(uint8_t *out, size_t cap, uint32_t type, uint32_t req
     return HDR_LEN + body_len;
 }
 
-size_t bh_rpc_encode(uint8_t *out, size_t cap, uint32_t type, uint32_t request, const void *body, size_t body_len)
+size_t bh_rpc_encode(uint8_t *out, size_t cap, uint32_t type, uint32_t request, const void *body,
+                     size_t body_len)
 {
     /* The two-part bodies have their own encoders, which check the parts. */
     if (type == BH_RPC_EXEC || type == BH_RPC_EXIT)
@@ -57,7 +59,8 @@ size_t bh_rpc_encode_exec(uint8_t *out, size_t cap, uint32_t request, uint32_t f
         bh_gui_utf8_check((const uint8_t *)cmdline, cmdline_len) != cmdline_len ||
         memchr(cmdline, 0, cmdline_len))
         return 0;
-    e = (struct bh_rpc_exec){.flags = flags, .user_len = (uint32_t)user_len, .cmdline_len = (uint32_t)cmdline_len};
+    e = (struct bh_rpc_exec){
+        .flags = flags, .user_len = (uint32_t)user_len, .cmdline_len = (uint32_t)cmdline_len};
     return encode_parts(out, cap, BH_RPC_EXEC, request, &e, sizeof e, user, user_len, cmdline, cmdline_len);
 }
 
@@ -87,7 +90,8 @@ size_t bh_rpc_encode_credit(uint8_t *out, size_t cap, uint32_t request, uint32_t
     return bh_rpc_encode(out, cap, BH_RPC_CREDIT, request, &c, sizeof c);
 }
 
-size_t bh_rpc_encode_data(uint8_t *out, size_t cap, uint32_t type, uint32_t request, const void *data, size_t len)
+size_t bh_rpc_encode_data(uint8_t *out, size_t cap, uint32_t type, uint32_t request, const void *data,
+                          size_t len)
 {
     if (bh_rpc_type_stream(type) < 0)
         return 0;

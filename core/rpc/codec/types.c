@@ -8,7 +8,7 @@
 
 #include "rpc-internal.h"
 
-#define BOTH (BH_RPC_FROM_AGENT | BH_RPC_FROM_DOM0)
+#define BOTH       (BH_RPC_FROM_AGENT | BH_RPC_FROM_DOM0)
 #define HDR_MIN(s) ((uint32_t)sizeof(s))
 
 static const struct bh_rpc_type_info types[] = {
@@ -178,7 +178,8 @@ void bh_rpc_state_apply(struct bh_rpc_state *s, const struct bh_rpc_msg *m, bool
     }
     switch (m->type) {
     case BH_RPC_CREDIT:
-        if (m->u.credit.stream < BH_RPC_N_STREAMS && m->u.credit.bytes <= BH_RPC_WINDOW - e->credit[m->u.credit.stream])
+        if (m->u.credit.stream < BH_RPC_N_STREAMS &&
+            m->u.credit.bytes <= BH_RPC_WINDOW - e->credit[m->u.credit.stream])
             e->credit[m->u.credit.stream] += m->u.credit.bytes;
         break;
     case BH_RPC_EXIT:

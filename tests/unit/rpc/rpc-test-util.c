@@ -39,10 +39,15 @@ void bh_rpc_fixture_teardown(BhRpcFixture *f, gconstpointer data)
     g_free(f->tmp);
 }
 
-static void drop_caps(gpointer data)
+/* In the agent, before exec: it dies with the test, even a test that
+ * aborts, so that meson never waits on its inherited stdout. */
+static void agent_setup(gpointer data)
 {
-    prctl(PR_CAPBSET_DROP, CAP_SETUID, 0, 0, 0);
-    prctl(PR_CAPBSET_DROP, CAP_SETGID, 0, 0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (data) {
+        prctl(PR_CAPBSET_DROP, CAP_SETUID, 0, 0, 0);
+        prctl(PR_CAPBSET_DROP, CAP_SETGID, 0, 0, 0);
+    }
 }
 
 void bh_rpc_start_agent(BhRpcFixture *f, const char *const *extra_args, gboolean drop_setuid)
@@ -57,8 +62,9 @@ void bh_rpc_start_agent(BhRpcFixture *f, const char *const *extra_args, gboolean
         g_ptr_array_add(argv, (gpointer)*a);
     g_ptr_array_add(argv, NULL);
     envp = g_environ_setenv(envp, "BH_VCHAN_DOMID", domid, TRUE);
-    g_spawn_async(NULL, (char **)argv->pdata, envp, G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_LEAVE_DESCRIPTORS_OPEN,
-                  drop_setuid ? drop_caps : NULL, NULL, &f->agent, &err);
+    g_spawn_async(NULL, (char **)argv->pdata, envp,
+                  G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_LEAVE_DESCRIPTORS_OPEN, agent_setup,
+                  drop_setuid ? GINT_TO_POINTER(1) : NULL, &f->agent, &err);
     g_assert_no_error(err);
 }
 

@@ -3,6 +3,7 @@
  * the real client library in this process. Output is captured in memfds,
  * so nothing here depends on timing. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -21,6 +22,7 @@ static void setup(Fixture *x, gconstpointer data)
     g_autoptr(GError) err = NULL;
 
     bh_rpc_fixture_setup(&x->f, data);
+    g_setenv("BH_RPC_TEST_MARK", "inherited-from-the-agent", TRUE);
     bh_rpc_start_agent(&x->f, NULL, FALSE);
     x->client = bh_rpc_connect_sync(x->f.domid, BH_TEST_DEADLINE_MS, &err);
     g_assert_no_error(err);
@@ -133,16 +135,115 @@ static void test_stdin_5mib(Fixture *x, gconstpointer data)
 static void test_big_output(Fixture *x, gconstpointer data)
 {
     g_autofree char *out = NULL, *err = NULL;
-    int status = run(x, "i=0; while [ $i -lt 3000 ]; do echo line-$i; echo err-$i >&2; i=$((i+1)); done; "
-                        "head -c 1000000 /dev/zero | tr '\\0' x",
+    int status = run(x,
+                     "i=0; while [ $i -lt 3000 ]; do echo line-$i; echo err-$i >&2; i=$((i+1)); done; "
+                     "head -c 1000000 /dev/zero | tr '\\0' x",
                      NULL, &out, &err);
 
     g_assert_cmpint(status, ==, 0);
     g_assert_true(g_str_has_prefix(out, "line-0\nline-1\n"));
     g_assert_true(strstr(out, "line-2999\n") != NULL);
-    g_assert_cmpuint(strlen(out), ==, strlen(strstr(out, "line-2999\n")) + (gsize)(strstr(out, "line-2999\n") - out));
+    g_assert_cmpuint(strlen(out), ==,
+                     strlen(strstr(out, "line-2999\n")) + (gsize)(strstr(out, "line-2999\n") - out));
     g_assert_cmpuint(strlen(strstr(out, "line-2999\n")), ==, strlen("line-2999\n") + 1000000);
     g_assert_true(g_str_has_suffix(err, "err-2999\n"));
+}
+
+/* The program stops reading stdin long before dom0 stops sending: the agent
+ * drops the rest and keeps returning credit, so the call still ends. */
+static void test_stdin_program_stops_reading(Fixture *x, gconstpointer data)
+{
+    const gsize len = 4u << 20;
+    g_autofree guint8 *buf = g_malloc(len);
+    g_autoptr(GError) err = NULL;
+    g_autofree char *got = NULL;
+    int in, o, status = -1;
+
+    memset(buf, 'z', len);
+    in = bh_rpc_memfd(buf, len);
+    o = bh_rpc_memfd(NULL, 0);
+    g_assert_true(bh_rpc_exec_sync(x->client, NULL, "head -c 10; exec 0<&-; sleep 0.2", in, o, -1, TRUE,
+                                   &status, &err));
+    g_assert_no_error(err);
+    g_assert_cmpint(status, ==, 0);
+    got = bh_rpc_memfd_string(o);
+    g_assert_cmpstr(got, ==, "zzzzzzzzzz");
+    close(in);
+    close(o);
+}
+
+typedef struct {
+    int fd;
+    GByteArray *got;
+} Reader;
+
+/* Reads slowly, in small pieces, so the client sees a full pipe. */
+static gpointer slow_reader(gpointer data)
+{
+    Reader *r = data;
+    guint8 buf[1000];
+    ssize_t n;
+
+    while ((n = read(r->fd, buf, sizeof buf)) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        g_assert_cmpint(n, >, 0);
+        g_byte_array_append(r->got, buf, (guint)n);
+        if (r->got->len % 50000 < 1000)
+            g_usleep(1000);
+    }
+    return NULL;
+}
+
+/* stdout into a real pipe that fills up: output waits in the client (within
+ * the window) and arrives complete and in order. */
+static void test_pipe_sink(Fixture *x, gconstpointer data)
+{
+    g_autoptr(GError) err = NULL;
+    Reader r = {.got = g_byte_array_new()};
+    GThread *t;
+    int p[2], status = -1;
+
+    g_assert_cmpint(pipe2(p, O_CLOEXEC), ==, 0);
+    r.fd = p[0];
+    t = g_thread_new("slow-reader", slow_reader, &r);
+    g_assert_true(bh_rpc_exec_sync(x->client, NULL, "seq 1 200000", -1, p[1], -1, TRUE, &status, &err));
+    g_assert_no_error(err);
+    g_assert_cmpint(status, ==, 0);
+    close(p[1]); /* the client's copy is closed: the reader sees EOF */
+    g_thread_join(t);
+    close(p[0]);
+    g_assert_cmpuint(r.got->len, ==, 1288895); /* bytes of `seq 1 200000` */
+    g_assert_true(memcmp(r.got->data, "1\n2\n3\n", 6) == 0);
+    g_assert_true(memcmp(r.got->data + r.got->len - 7, "200000\n", 7) == 0);
+    g_byte_array_unref(r.got);
+}
+
+/* Started programs inherit the agent's environment (WAYLAND_DISPLAY and
+ * the like come from the sandbox that way). */
+static void test_environment(Fixture *x, gconstpointer data)
+{
+    g_autofree char *out = NULL;
+
+    g_assert_cmpint(run(x, "echo \"$BH_RPC_TEST_MARK\"", NULL, &out, NULL), ==, 0);
+    g_assert_cmpstr(out, ==, "inherited-from-the-agent\n");
+}
+
+/* Only stderr wanted: stdout is streamed but dropped, stdin is empty. */
+static void test_only_stderr(Fixture *x, gconstpointer data)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree char *got = NULL;
+    int e = bh_rpc_memfd(NULL, 0);
+    int status = -1;
+
+    g_assert_true(bh_rpc_exec_sync(x->client, NULL, "seq 1 100000; cat; echo only-this >&2", -1, -1, e, TRUE,
+                                   &status, &err));
+    g_assert_no_error(err);
+    g_assert_cmpint(status, ==, 0);
+    got = bh_rpc_memfd_string(e);
+    g_assert_cmpstr(got, ==, "only-this\n");
+    close(e);
 }
 
 typedef struct {
@@ -253,6 +354,44 @@ static void test_ping(Fixture *x, gconstpointer data)
     g_assert_cmpint(p.n, ==, 3);
 }
 
+/* Figures for docs/rpc.md; only with -m perf (not in the normal suite):
+ *   build/tests/unit/rpc/test-rpc-exec -m perf -p /rpc/exec/perf */
+static void test_perf(Fixture *x, gconstpointer data)
+{
+    const gsize len = 64u << 20;
+    g_autofree guint8 *buf = NULL;
+    g_autoptr(GError) err = NULL;
+    gint64 t0;
+    double secs;
+    int in, o, status = -1;
+    const int calls = 200;
+
+    if (!g_test_perf()) {
+        g_test_skip("run with -m perf");
+        return;
+    }
+    buf = g_malloc0(len);
+    in = bh_rpc_memfd(buf, len);
+    o = bh_rpc_memfd(NULL, 0);
+    t0 = g_get_monotonic_time();
+    g_assert_true(bh_rpc_exec_sync(x->client, NULL, "cat", in, o, -1, TRUE, &status, &err));
+    secs = (double)(g_get_monotonic_time() - t0) / 1e6;
+    g_assert_no_error(err);
+    g_assert_cmpint(lseek(o, 0, SEEK_END), ==, (off_t)len);
+    g_test_message("cat of 64 MiB (stdin in, stdout back): %.2f s, %.1f MiB/s each way", secs, 64.0 / secs);
+    close(in);
+    close(o);
+
+    t0 = g_get_monotonic_time();
+    for (int i = 0; i < calls; i++) {
+        g_assert_true(bh_rpc_exec_sync(x->client, NULL, "true", -1, -1, -1, TRUE, &status, &err));
+        g_assert_no_error(err);
+    }
+    secs = (double)(g_get_monotonic_time() - t0) / 1e6;
+    g_test_message("%d sequential 'true' calls (fork + exec sh + reap + EXIT): %.2f ms each", calls,
+                   secs * 1000.0 / calls);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -263,9 +402,14 @@ int main(int argc, char **argv)
     ADD("stdin-small", test_stdin_small);
     ADD("stdin-5mib-cat", test_stdin_5mib);
     ADD("big-output", test_big_output);
+    ADD("stdin-program-stops-reading", test_stdin_program_stops_reading);
+    ADD("pipe-sink", test_pipe_sink);
+    ADD("environment", test_environment);
+    ADD("only-stderr", test_only_stderr);
     ADD("concurrent-20", test_concurrent_20);
     ADD("concurrent-over-limit", test_concurrent_over_limit);
     ADD("no-wait", test_no_wait);
     ADD("ping", test_ping);
+    ADD("perf", test_perf);
     return g_test_run();
 }
