@@ -14,7 +14,9 @@
 
 #include <errno.h>
 #include <glib-unix.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bh-guest-view.h"
@@ -59,6 +61,11 @@ struct _BhGuidWin {
     guint32 release_serial;
     gboolean release_pending;
     guint release_tick;
+    /* BH_GUID_TRACE_FRAMES: the last DAMAGE not yet painted. */
+    gboolean trace_pending;
+    guint32 trace_serial, trace_px[2];
+    GdkFrameClock *trace_clock; /* the view's, unowned; the handler goes with the window */
+    gulong trace_handler;
 };
 
 struct _BhGuidSession {
@@ -89,6 +96,7 @@ struct _BhGuidSession {
     guint32 screen_w, screen_h;
     gint overhead_w, overhead_h;    /* window size minus content size */
     BhGuidTileStats retired;        /* stats of windows already gone */
+    FILE *trace;                    /* BH_GUID_TRACE_FRAMES, or NULL */
 };
 
 G_DEFINE_FINAL_TYPE(BhGuidSession, bh_guid_session, G_TYPE_OBJECT)
@@ -379,6 +387,8 @@ static void win_free(gpointer data)
     win_accumulate_stats(&w->session->retired, bh_guest_view_get_stats(w->view));
     if (w->release_tick != 0)
         gtk_widget_remove_tick_callback(GTK_WIDGET(w->view), w->release_tick);
+    if (w->trace_handler != 0)
+        g_signal_handler_disconnect(w->trace_clock, w->trace_handler);
     g_signal_handlers_disconnect_by_data(w->view, w);
     if (w->popover != NULL) {
         if (gtk_widget_get_parent(w->popover) != NULL)
@@ -461,6 +471,46 @@ static void win_queue_release(BhGuidWin *w, guint32 serial)
     } else {
         struct bh_gui_buffer_release r = {serial};
         send_msg(w->session, BH_GUI_BUFFER_RELEASE, w->id, &r, sizeof r);
+    }
+}
+
+/* ---- Frame trace (bench/frames) ------------------------------------------------ */
+
+/* After GTK painted a frame: the window's last DAMAGE is on screen. */
+static void on_trace_after_paint(GdkFrameClock *clock, gpointer data)
+{
+    BhGuidWin *w = data;
+    struct timespec ts;
+    if (!w->trace_pending)
+        return;
+    w->trace_pending = FALSE;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    fprintf(w->session->trace, "%u %u %08x %08x %lld\n", w->id, w->trace_serial, w->trace_px[0],
+            w->trace_px[1], (long long)ts.tv_sec * 1000000000ll + ts.tv_nsec);
+}
+
+/* Notes the first two pixels of the first damaged rectangle (the bench
+ * client writes its frame number there), to be logged when painted. A
+ * DAMAGE replaced before it was painted is never logged: it was never
+ * shown. */
+static void win_trace_damage(BhGuidWin *w, guint32 serial, const struct bh_gui_rect *rects,
+                             guint32 n)
+{
+    GdkFrameClock *clock = gtk_widget_get_frame_clock(GTK_WIDGET(w->view));
+    if (n == 0 || clock == NULL || w->buf.map == NULL)
+        return;
+    guint64 off = (guint64)rects[0].y * w->buf_stride + (guint64)rects[0].x * 4;
+    if (off + 8 > w->buf.size)
+        return;
+    memcpy(w->trace_px, (const guint8 *)w->buf.map + off, 8);
+    w->trace_serial = serial;
+    w->trace_pending = TRUE;
+    if (clock != w->trace_clock) {
+        if (w->trace_handler != 0)
+            g_signal_handler_disconnect(w->trace_clock, w->trace_handler);
+        w->trace_clock = clock;
+        w->trace_handler = g_signal_connect(clock, "after-paint",
+                                            G_CALLBACK(on_trace_after_paint), w);
     }
 }
 
@@ -648,6 +698,8 @@ static void handle_message(BhGuidSession *self, const struct bh_gui_msg *m, int 
         win_switch_buffer(w);
         bh_guest_view_damage(w->view, w->buf.map, w->buf.size, w->buf_stride, m->u.damage.rects,
                              m->u.damage.n_rects);
+        if (self->trace != NULL)
+            win_trace_damage(w, m->u.damage.serial, m->u.damage.rects, m->u.damage.n_rects);
         win_queue_release(w, m->u.damage.serial);
         break;
     case BH_GUI_CURSOR:
@@ -923,6 +975,8 @@ static void bh_guid_session_finalize(GObject *object)
     g_byte_array_unref(self->outq);
     g_free(self->rx);
     g_free(self->qube);
+    if (self->trace != NULL)
+        fclose(self->trace);
     G_OBJECT_CLASS(bh_guid_session_parent_class)->finalize(object);
 }
 
@@ -960,5 +1014,15 @@ BhGuidSession *bh_guid_session_new(const char *qube, const BhLabel *label,
     self->label = label;
     self->allow_fullscreen = allow_fullscreen;
     bh_guid_style_label_rgba(label, &self->frame);
+    /* A benchmark's timing log (bench/frames), never on otherwise: one line
+     * per painted frame, written out when guid exits. */
+    const char *trace = g_getenv("BH_GUID_TRACE_FRAMES");
+    if (trace != NULL && *trace != '\0') {
+        self->trace = fopen(trace, "we");
+        if (self->trace == NULL)
+            g_warning("guid[%s]: BH_GUID_TRACE_FRAMES=%s: %s", qube, trace, g_strerror(errno));
+        else
+            setvbuf(self->trace, NULL, _IOFBF, 1 << 16);
+    }
     return self;
 }
