@@ -1,0 +1,44 @@
+/* bh-daemon.h — BhDaemon: the state of bulkheadd and its D-Bus face.
+ *
+ * Owns the one writable store handle, the state-directory lock, the backend
+ * instance, the in-memory power state of every qube and the exported
+ * org.bulkhead.Admin1 object. Every mutation is one store transaction and is
+ * acknowledged (replied to, signalled) only after it committed. It must never
+ * let a qube's power state reach the store, nor run a power operation without
+ * a backend: those fail with org.bulkhead.Error.NoBackend.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "backend.h"
+#include "bulkhead/store.h"
+
+G_BEGIN_DECLS
+
+#define BH_TYPE_DAEMON (bh_daemon_get_type())
+G_DECLARE_FINAL_TYPE(BhDaemon, bh_daemon, BH, DAEMON, GObject)
+
+typedef struct {
+  const char *state_dir;  /* required: lock, store (qubes.db) and volumes live here */
+  const char *backend;    /* "none" (NULL), "sandbox" or "xen" */
+  /* Instead of opening backend by name: an instance the daemon takes over
+   * (tests use this to drive the daemon's state handling). */
+  BhBackend *backend_instance;
+} BhDaemonConfig;
+
+/* $XDG_DATA_HOME/bulkhead. */
+char *bh_daemon_default_state_dir(void);
+
+/* Locks the state directory (failing if another bulkheadd holds it), opens
+ * the store and the backend. */
+BhDaemon *bh_daemon_new(const BhDaemonConfig *config, GError **error);
+
+/* Exports org.bulkhead.Admin1 at /org/bulkhead/Admin1 on the connection. */
+gboolean bh_daemon_export(BhDaemon *self, GDBusConnection *connection, GError **error);
+void bh_daemon_unexport(BhDaemon *self);
+
+const char *bh_daemon_get_backend_name(BhDaemon *self);
+BhPowerState bh_daemon_get_power_state(BhDaemon *self, const char *qube);
+
+G_END_DECLS

@@ -1,0 +1,142 @@
+# daemon-lib.sh — sourced by the daemon-* and cli-* integration tests.
+#
+# Owns the test harness: a private session bus (the script re-executes itself
+# under dbus-run-session), a temporary state directory and XDG dirs so nothing
+# touches the user's data, starting/stopping/killing bulkheadd, and TAP output.
+# Every process it starts is stopped on exit, even when a test fails.
+# It must never start a daemon on the caller's own session bus.
+
+set -u
+
+if [ -z "${BH_TEST_PRIVATE_BUS:-}" ]; then
+  export BH_TEST_PRIVATE_BUS=1
+  exec dbus-run-session -- bash "$0" "$@"
+fi
+
+: "${BH_BUILD_ROOT:?run through meson test, or set BH_BUILD_ROOT to the build directory}"
+BULKHEADD="$BH_BUILD_ROOT/core/daemon/bulkheadd"
+export PATH="$BH_BUILD_ROOT/core/cli:$PATH"
+
+bh_tmp=$(mktemp -d "${TMPDIR:-/tmp}/bh-test.XXXXXX")
+export HOME="$bh_tmp/home" XDG_DATA_HOME="$bh_tmp/data" XDG_CONFIG_HOME="$bh_tmp/config"
+export XDG_RUNTIME_DIR="$bh_tmp/run"
+mkdir -p "$HOME" "$XDG_DATA_HOME" "$XDG_CONFIG_HOME" "$XDG_RUNTIME_DIR"
+chmod 700 "$XDG_RUNTIME_DIR"
+bh_state="$bh_tmp/state"
+bh_log="$bh_tmp/daemon.log"
+bh_daemon_pid=""
+bh_bg_pids=()
+bh_n=0
+bh_failed=0
+
+bh_diag() { sed 's/^/# /'; }
+
+bh_ok() { bh_n=$((bh_n + 1)); echo "ok $bh_n - $*"; }
+bh_not_ok() { bh_n=$((bh_n + 1)); bh_failed=$((bh_failed + 1)); echo "not ok $bh_n - $*"; }
+bh_result() { # DESC STATUS(0 = pass)
+  if [ "$2" -eq 0 ]; then bh_ok "$1"; else bh_not_ok "$1"; fi
+}
+
+bh_cleanup() {
+  local p
+  for p in "${bh_bg_pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+  if [ -n "$bh_daemon_pid" ] && kill -0 "$bh_daemon_pid" 2>/dev/null; then
+    kill -TERM "$bh_daemon_pid" 2>/dev/null
+    for _ in $(seq 50); do kill -0 "$bh_daemon_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$bh_daemon_pid" 2>/dev/null
+  fi
+  if [ "$bh_failed" -gt 0 ] && [ -s "$bh_log" ]; then
+    echo "# daemon log (last 40 lines):"
+    tail -n 40 "$bh_log" | bh_diag
+  fi
+  rm -rf "$bh_tmp"
+}
+trap bh_cleanup EXIT
+
+bh_name_owned() {
+  gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
+    --method org.freedesktop.DBus.NameHasOwner org.bulkhead.Admin1 2>/dev/null | grep -q true
+}
+
+# bh_start_daemon [bulkheadd options…]: start on $bh_state, wait for the name.
+bh_start_daemon() {
+  "$BULKHEADD" --state-dir "$bh_state" --verbose "$@" >>"$bh_log" 2>&1 &
+  bh_daemon_pid=$!
+  local i
+  for i in $(seq 300); do
+    if ! kill -0 "$bh_daemon_pid" 2>/dev/null; then
+      echo "# bulkheadd exited during start-up:"; tail -n 20 "$bh_log" | bh_diag
+      bh_daemon_pid=""; return 1
+    fi
+    bh_name_owned && return 0
+    sleep 0.1
+  done
+  echo "# bulkheadd did not own org.bulkhead.Admin1 within 30 s"
+  return 1
+}
+
+bh_stop_daemon() {
+  [ -n "$bh_daemon_pid" ] || return 0
+  kill -TERM "$bh_daemon_pid" 2>/dev/null
+  wait "$bh_daemon_pid" 2>/dev/null
+  local rc=$?
+  bh_daemon_pid=""
+  # Give the bus a moment to drop the name before anyone asks for it again.
+  for _ in $(seq 100); do bh_name_owned || break; sleep 0.05; done
+  return $rc
+}
+
+bh_kill_daemon() { # SIGKILL: no clean-up of any kind
+  [ -n "$bh_daemon_pid" ] || return 0
+  kill -KILL "$bh_daemon_pid" 2>/dev/null
+  wait "$bh_daemon_pid" 2>/dev/null
+  bh_daemon_pid=""
+  for _ in $(seq 100); do bh_name_owned || break; sleep 0.05; done
+}
+
+# bh_run CMD…: run, keeping status in $bh_rc, stdout in $bh_out, stderr in $bh_err.
+bh_run() {
+  local o="$bh_tmp/out.$$" e="$bh_tmp/err.$$"
+  "$@" >"$o" 2>"$e" </dev/null
+  bh_rc=$?
+  bh_out=$(cat "$o"); bh_err=$(cat "$e")
+  rm -f "$o" "$e"
+}
+
+# bh_expect DESC CMD…: must succeed.
+bh_expect() {
+  local desc=$1; shift
+  bh_run "$@"
+  if [ "$bh_rc" -eq 0 ]; then bh_ok "$desc"; return 0; fi
+  bh_not_ok "$desc"
+  { echo "command: $*"; echo "exit status $bh_rc"; echo "$bh_err"; } | bh_diag
+  return 1
+}
+
+# bh_expect_fail DESC STATUS STDERR-REGEX CMD…: must exit with STATUS and
+# print an error matching the regex (grep -E) on stderr.
+bh_expect_fail() {
+  local desc=$1 status=$2 pattern=$3; shift 3
+  bh_run "$@"
+  if [ "$bh_rc" -eq "$status" ] && printf '%s\n' "$bh_err" | grep -Eq -- "$pattern"; then
+    bh_ok "$desc"; return 0
+  fi
+  bh_not_ok "$desc"
+  { echo "command: $*"; echo "exit status $bh_rc (wanted $status)";
+    echo "stderr (wanted /$pattern/):"; echo "$bh_err"; } | bh_diag
+  return 1
+}
+
+# bh_same DESC EXPECTED ACTUAL
+bh_same() {
+  if [ "$2" = "$3" ]; then bh_ok "$1"; return 0; fi
+  bh_not_ok "$1"
+  { echo "expected:"; echo "$2"; echo "actual:"; echo "$3"; } | bh_diag
+  return 1
+}
+
+bh_done() {
+  echo "1..$bh_n"
+  [ "$bh_failed" -eq 0 ]
+  exit $?
+}
