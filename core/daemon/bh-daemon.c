@@ -4,7 +4,8 @@
  * there, so store transactions are naturally serialised and the in-memory
  * power states need no lock. A reply is sent only after the store call
  * returned (the store commits and syncs before returning), which is what
- * "acknowledged" means to clients.
+ * "acknowledged" means to clients. Signals describing a change are emitted
+ * before the reply, so a client sees them by the time its call returns.
  */
 #define G_LOG_DOMAIN "bh-daemon"
 
@@ -327,7 +328,7 @@ bh_daemon_start_finish(BhDaemon *self, GAsyncResult *result, GError **error)
 static void
 bh_daemon_start_failed(BhDaemon *self, const char *name, const GError *error)
 {
-  g_warning("[%s] start failed: %s", name, error->message);
+  g_message("[%s] start failed: %s", name, error->message);
   BhQubeRuntime *rt = bh_daemon_runtime(self, name);
   if (rt->state == BH_POWER_TRANSIENT)
     bh_daemon_set_state(self, name, BH_POWER_HALTED, error->message);
@@ -631,7 +632,6 @@ bh_daemon_handle_set_property(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *inv
   const char *now_named = rename ? value : qube;
   g_autofree char *effective = bh_daemon_get_string(self, now_named, prop);
   g_info("[%s] %s = %s", qube, prop, effective);
-  bh_dbus_admin1_complete_set_property(skeleton, invocation);
   bh_dbus_admin1_emit_property_changed(skeleton, qube, prop, effective);
   if (rename) {
     g_autofree char *old_key = NULL;
@@ -641,6 +641,7 @@ bh_daemon_handle_set_property(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *inv
     bh_dbus_admin1_emit_qube_removed(skeleton, qube);
     bh_dbus_admin1_emit_qube_added(skeleton, value);
   }
+  bh_dbus_admin1_complete_set_property(skeleton, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -653,8 +654,8 @@ bh_daemon_handle_reset_property(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *i
     return bh_daemon_return_error(invocation, error);
   g_autofree char *effective = bh_daemon_get_string(self, qube, prop);
   g_info("[%s] %s reset to %s", qube, prop, effective);
-  bh_dbus_admin1_complete_reset_property(skeleton, invocation);
   bh_dbus_admin1_emit_property_changed(skeleton, qube, prop, effective);
+  bh_dbus_admin1_complete_reset_property(skeleton, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -675,8 +676,8 @@ bh_daemon_handle_set_global(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invoc
   g_autoptr(GError) error = NULL;
   if (!bh_store_set_global(self->store, prop, value, &error))
     return bh_daemon_return_error(invocation, error);
-  bh_dbus_admin1_complete_set_global(skeleton, invocation);
   bh_daemon_global_changed(self, prop);
+  bh_dbus_admin1_complete_set_global(skeleton, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -687,8 +688,8 @@ bh_daemon_handle_reset_global(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *inv
   g_autoptr(GError) error = NULL;
   if (!bh_store_reset_global(self->store, prop, &error))
     return bh_daemon_return_error(invocation, error);
-  bh_dbus_admin1_complete_reset_global(skeleton, invocation);
   bh_daemon_global_changed(self, prop);
+  bh_dbus_admin1_complete_reset_global(skeleton, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -745,8 +746,8 @@ bh_daemon_handle_create(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocatio
   if (qid < 0 || !bh_daemon_add_volumes(self, name, NULL, &error))
     return bh_daemon_return_error(invocation, error);
   g_info("[%s] created (%s, qid %d)", name, bh_class_name(klass), qid);
-  bh_dbus_admin1_complete_create(skeleton, invocation);
   bh_dbus_admin1_emit_qube_added(skeleton, name);
+  bh_dbus_admin1_complete_create(skeleton, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -763,8 +764,8 @@ bh_daemon_handle_clone(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation
   if (qid < 0 || !bh_daemon_add_volumes(self, name, source, &error))
     return bh_daemon_return_error(invocation, error);
   g_info("[%s] cloned from %s (qid %d)", name, source, qid);
-  bh_dbus_admin1_complete_clone(skeleton, invocation);
   bh_dbus_admin1_emit_qube_added(skeleton, name);
+  bh_dbus_admin1_complete_clone(skeleton, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -787,8 +788,8 @@ bh_daemon_handle_remove(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocatio
   }
   g_hash_table_remove(self->runtime, name);
   g_info("[%s] removed", name);
-  bh_dbus_admin1_complete_remove(skeleton, invocation);
   bh_dbus_admin1_emit_qube_removed(skeleton, name);
+  bh_dbus_admin1_complete_remove(skeleton, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -870,9 +871,11 @@ bh_daemon_shutdown_done(GObject *source, GAsyncResult *result, gpointer user_dat
   BhCallContext *ctx = user_data;
   g_autoptr(GError) error = NULL;
   if (!bh_backend_shutdown_finish(ctx->self->backend, result, &error)) {
-    g_warning("[%s] shutdown failed: %s", ctx->name, error->message);
+    /* Nobody hears of it when the caller did not wait: warn then. */
     if (ctx->invocation)
       bh_daemon_return_error(ctx->invocation, error);
+    else
+      g_warning("[%s] shutdown failed: %s", ctx->name, error->message);
   } else {
     /* The backend may report Halted only through this completion. */
     bh_daemon_set_state(ctx->self, ctx->name, BH_POWER_HALTED, NULL);

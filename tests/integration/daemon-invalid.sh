@@ -36,13 +36,13 @@ rej "unknown qube (clone)" "there is no qube named 'nosuch'" qvm-clone nosuch x
 rej "unknown qube (qvm-ls)" "no such qube: 'nosuch'" qvm-ls nosuch
 rej "bad label" "'pink' is not a label" qvm-create -l pink newq
 rej "bad label (prefs)" "'pink' is not a label" qvm-prefs work label pink
-rej "template that is not a TemplateVM (create)" "the template of newq must be a TemplateVM; work is a AppVM" \
+rej "template that is not a TemplateVM (create)" "the template of newq must be a TemplateVM; work is an? AppVM" \
   qvm-create -l red -t work newq
-rej "template that is not a TemplateVM (prefs)" "the template of work must be a TemplateVM; sys-net is a AppVM" \
+rej "template that is not a TemplateVM (prefs)" "the template of work must be a TemplateVM; sys-net is an? AppVM" \
   qvm-prefs work template sys-net
 rej "global default_template not a TemplateVM" "the global default_template must be a TemplateVM" \
   qubes-prefs default_template work
-rej "netvm loop" "netvm loop: sys-net → sys-firewall → sys-net" qvm-prefs sys-net netvm sys-firewall
+rej "netvm loop" "netvm loop: sys-net (→|->) sys-firewall (→|->) sys-net" qvm-prefs sys-net netvm sys-firewall
 rej "netvm that provides no network" "vault does not provide network" qvm-prefs work netvm vault
 rej "removing a qube in use (netvm)" "cannot remove 'sys-net': it is the netvm of sys-firewall" qvm-remove -f sys-net
 rej "removing a qube in use (template)" "cannot remove '$tpl': it is the template of" qvm-remove -f "$tpl"
