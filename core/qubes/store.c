@@ -643,6 +643,17 @@ static gboolean populate(BhStore *s, GError **error)
     return write_diff(s, empty, m, error);
 }
 
+static gboolean check_not_newer(BhStore *s, gint64 version, GError **error)
+{
+    if (version <= BH_STORE_SCHEMA_VERSION)
+        return TRUE;
+    g_set_error(error, BH_QUBES_ERROR, BH_QUBES_ERROR_TOO_NEW,
+                "the store %s was written by a newer Bulkhead (schema version %" G_GINT64_FORMAT
+                ", this one knows up to %d); run the newer Bulkhead, or point this one at another store",
+                s->path, version, BH_STORE_SCHEMA_VERSION);
+    return FALSE;
+}
+
 /* Under the write lock, so that two processes opening a new or old store
  * do not both create or migrate it. */
 static gboolean prepare_schema(BhStore *s, GError **error)
@@ -654,14 +665,8 @@ static gboolean prepare_schema(BhStore *s, GError **error)
     if (!pragma_int(s, "PRAGMA user_version", &version, error) ||
         !pragma_int(s, "SELECT count(*) FROM sqlite_master", &tables, error))
         goto fail;
-    if (version > BH_STORE_SCHEMA_VERSION) {
-        g_set_error(error, BH_QUBES_ERROR, BH_QUBES_ERROR_TOO_NEW,
-                    "the store %s was written by a newer Bulkhead (schema version %" G_GINT64_FORMAT
-                    ", this one knows up to %d); run the newer Bulkhead, or point this one at another "
-                    "store",
-                    s->path, version, BH_STORE_SCHEMA_VERSION);
+    if (!check_not_newer(s, version, error))
         goto fail;
-    }
     if (version == 0 && tables > 0) {
         g_set_error(error, BH_QUBES_ERROR, BH_QUBES_ERROR_STORE,
                     "%s is an SQLite file but not a Bulkhead store (it has tables and no schema version); "
@@ -722,6 +727,7 @@ BhStore *bh_store_open(const char *path, GError **error)
 {
     g_autofree char *dir = NULL;
     BhStore *s = g_new0(BhStore, 1);
+    gint64 version;
     int rc;
 
     s->path = path != NULL ? g_strdup(path) : bh_store_default_path();
@@ -746,7 +752,9 @@ BhStore *bh_store_open(const char *path, GError **error)
      * code (triggers, views) that a third party could have planted. */
     sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
     sqlite3_db_config(s->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
-    if (!switch_to_wal(s, error) ||
+    /* A newer Bulkhead's store is refused before anything touches it. */
+    if (!pragma_int(s, "PRAGMA user_version", &version, error) || !check_not_newer(s, version, error) ||
+        !switch_to_wal(s, error) ||
         !exec(s, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", "configuring", error) ||
         !pragma_text(s, "PRAGMA quick_check", "ok", error) || !prepare_schema(s, error))
         goto fail;

@@ -9,8 +9,12 @@
  * a second client, use a directory another user can reach, or keep a
  * descriptor the peer attached beyond the one per message it may send.
  *
- * Every socket is non-blocking; the exact calls (send/recv) poll() when the
- * kernel says EAGAIN. Linux sizing facts this relies on (docs/vchan.md):
+ * Blocking: the listening socket is non-blocking and accepted only after
+ * poll(); the connection's descriptor is blocking, and every stream call
+ * (read/write) passes MSG_DONTWAIT, so those never block, while the exact
+ * calls (send/recv) let the kernel wait (MSG_WAITALL on receive) instead of
+ * paying EAGAIN + poll + retry: that keeps 4 KiB messages as cheap as on a
+ * bare socket (bench/README.md). Linux sizing facts this relies on (docs/vchan.md):
  * for AF_UNIX stream sockets only the sender's SO_SNDBUF bounds the bytes in
  * flight (the receiver's SO_RCVBUF is not consulted); the kernel doubles the
  * value set (minimum 4608) to cover its per-packet bookkeeping (~770 bytes
@@ -233,7 +237,7 @@ int bh_vchan_socket_client_init(struct bh_vchan *v)
 {
     int rc = -1;
     int fd = -1;
-    int me;
+    int me, flags;
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
 
     if (own_domid(&me) < 0)
@@ -244,8 +248,11 @@ int bh_vchan_socket_client_init(struct bh_vchan *v)
     if (fd < 0)
         goto out;
     /* Non-blocking connect on AF_UNIX completes at once or fails; EAGAIN
-     * means the server's backlog is full. */
+     * means the server's backlog is full. Then blocking, as on the server. */
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+        goto out;
+    flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
         goto out;
     v->fd = fd;
     fd = -1;
@@ -293,7 +300,7 @@ static int accept_client(struct bh_vchan *v)
         errno = EPIPE;
         return -1;
     }
-    c = accept4(v->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    c = accept4(v->listen_fd, NULL, NULL, SOCK_CLOEXEC);
     if (c < 0) {
         /* ECONNABORTED: that client gave up; keep waiting for another. */
         if (would_block(errno) || errno == EINTR || errno == ECONNABORTED)
@@ -315,36 +322,22 @@ static int accept_client(struct bh_vchan *v)
     return 1;
 }
 
-/* Block until `events` are ready on the connection (accepting the client
- * first on a server). Readiness includes hang-up and error; the next
- * transfer reports those. */
-static int wait_for(struct bh_vchan *v, short events)
+/* Server: block until the client is there and accepted. */
+static int wait_client(struct bh_vchan *v)
 {
-    for (;;) {
-        struct pollfd p;
-        int r;
+    while (v->fd < 0) {
+        struct pollfd p = {.fd = v->listen_fd, .events = POLLIN};
 
-        if (v->fd < 0) {
-            p = (struct pollfd){.fd = v->listen_fd, .events = POLLIN};
-            if (v->listen_fd < 0) {
-                errno = EPIPE;
-                return -1;
-            }
-            if (poll(&p, 1, -1) < 0 && errno != EINTR)
-                return -1;
-            r = accept_client(v);
-            if (r < 0)
-                return -1;
-            continue;
-        }
-        p = (struct pollfd){.fd = v->fd, .events = events};
-        if (poll(&p, 1, -1) < 0) {
-            if (errno == EINTR)
-                continue;
+        if (v->listen_fd < 0) {
+            errno = EPIPE;
             return -1;
         }
-        return 0;
+        if (poll(&p, 1, -1) < 0 && errno != EINTR)
+            return -1;
+        if (accept_client(v) < 0)
+            return -1;
     }
+    return 0;
 }
 
 static void fill_fd_cmsg(struct msghdr *m, void *buf, size_t len, int fd)
@@ -361,9 +354,9 @@ static void fill_fd_cmsg(struct msghdr *m, void *buf, size_t len, int fd)
     memcpy(CMSG_DATA(c), &fd, sizeof fd);
 }
 
-/* One non-blocking sendmsg: bytes sent, 0 when it would block, -1 on error
- * (EPIPE once the peer is gone). */
-static ssize_t send_some(struct bh_vchan *v, const void *data, size_t size, int fd)
+/* One sendmsg: bytes sent, 0 when it would block (stream calls only), -1 on
+ * error (EPIPE once the peer is gone). */
+static ssize_t send_some(struct bh_vchan *v, const void *data, size_t size, int fd, bool block)
 {
     union {
         char buf[CMSG_SPACE(sizeof(int))];
@@ -375,7 +368,7 @@ static ssize_t send_some(struct bh_vchan *v, const void *data, size_t size, int 
     if (fd >= 0)
         fill_fd_cmsg(&m, cbuf.buf, sizeof cbuf.buf, fd);
     for (;;) {
-        ssize_t n = sendmsg(v->fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t n = sendmsg(v->fd, &m, MSG_NOSIGNAL | (block ? 0 : MSG_DONTWAIT));
         if (n >= 0)
             return n;
         if (errno == EINTR)
@@ -430,9 +423,10 @@ static int collect_fds(struct bh_vchan *v, struct msghdr *m)
     return rc;
 }
 
-/* One non-blocking recvmsg: bytes read, 0 when nothing is there, -1 on error
- * (EPIPE at end of stream). */
-static ssize_t recv_some(struct bh_vchan *v, void *data, size_t size)
+/* One recvmsg: bytes read, 0 when nothing is there (stream calls only), -1
+ * on error (EPIPE at end of stream). A blocking one still returns early at
+ * a message that carries descriptors, or on a signal. */
+static ssize_t recv_some(struct bh_vchan *v, void *data, size_t size, bool block)
 {
     union {
         char buf[CMSG_SPACE(sizeof(int) * BH_SCM_MAX_FD)];
@@ -449,7 +443,7 @@ static ssize_t recv_some(struct bh_vchan *v, void *data, size_t size)
             .msg_control = cbuf.buf,
             .msg_controllen = sizeof cbuf.buf,
         };
-        ssize_t n = recvmsg(v->fd, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        ssize_t n = recvmsg(v->fd, &m, MSG_CMSG_CLOEXEC | (block ? MSG_WAITALL : MSG_DONTWAIT));
 
         if (n < 0) {
             if (errno == EINTR)
@@ -473,23 +467,20 @@ static ssize_t recv_some(struct bh_vchan *v, void *data, size_t size)
     }
 }
 
-/* Exact transfers: non-blocking steps, poll() in between. A descriptor
- * rides on the first step that moves bytes. */
+/* Exact transfers: blocking steps until everything moved. A descriptor
+ * rides on the first step. */
 static ssize_t socket_exact(struct bh_vchan *v, char *buf, size_t size, int fd, bool sending)
 {
     size_t done = 0;
 
     while (done < size) {
-        ssize_t n = 0;
+        ssize_t n;
 
-        if (accept_client(v) < 0)
+        if (wait_client(v) < 0)
             return -1;
-        if (v->fd >= 0)
-            n = sending ? send_some(v, buf + done, size - done, done == 0 ? fd : -1)
-                        : recv_some(v, buf + done, size - done);
+        n = sending ? send_some(v, buf + done, size - done, done == 0 ? fd : -1, true)
+                    : recv_some(v, buf + done, size - done, true);
         if (n < 0)
-            return -1;
-        if (n == 0 && wait_for(v, sending ? POLLOUT : POLLIN) < 0)
             return -1;
         done += (size_t)n;
     }
@@ -515,7 +506,7 @@ ssize_t bh_vchan_socket_write(struct bh_vchan *v, const void *data, size_t size)
         return r;
     if (size == 0)
         return 0;
-    return send_some(v, data, size, -1);
+    return send_some(v, data, size, -1, false);
 }
 
 ssize_t bh_vchan_socket_read(struct bh_vchan *v, void *data, size_t size)
@@ -524,7 +515,7 @@ ssize_t bh_vchan_socket_read(struct bh_vchan *v, void *data, size_t size)
 
     if (r <= 0)
         return r;
-    return recv_some(v, data, size);
+    return recv_some(v, data, size, false);
 }
 
 int bh_vchan_socket_wait(struct bh_vchan *v)
@@ -532,9 +523,7 @@ int bh_vchan_socket_wait(struct bh_vchan *v)
     struct pollfd p;
 
     if (v->fd < 0) {
-        /* wait_for accepts the client, then returns at once: a fresh
-         * connection is always writable. */
-        return wait_for(v, POLLOUT);
+        return wait_client(v);
     }
     if (v->peer_gone && bh_vchan_socket_data_ready(v) == 0) {
         errno = EPIPE;
@@ -593,9 +582,9 @@ size_t bh_vchan_socket_buffer_space(const struct bh_vchan *v)
         outq >= sndbuf)
         return 0;
     /* SO_SNDBUF and SIOCOUTQ count the kernel's bookkeeping too. Half of
-     * the free budget always goes through one write: every packet costs at
-     * most as much again as its payload (docs/vchan.md), and it also makes
-     * the largest value equal to the write_min asked for. */
+     * the free budget always goes through one write: the kernel cuts it into
+     * packets of at least 2 KiB, each costing less than twice its payload
+     * (docs/vchan.md); it also makes the largest value equal to write_min. */
     return (size_t)(sndbuf - outq) / 2;
 }
 

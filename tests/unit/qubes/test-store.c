@@ -992,6 +992,7 @@ static void test_bad_files(void)
     g_autofree char *garbage = g_build_filename(dir, "garbage.db", NULL);
     g_autofree char *foreign = g_build_filename(dir, "foreign.db", NULL);
     g_autofree char *newer = g_build_filename(dir, "newer.db", NULL);
+    g_autofree char *wal = g_strconcat(newer, "-wal", NULL);
     g_autofree char *under_file = g_build_filename(garbage, "sub", "x.db", NULL);
     g_autofree char *before = NULL, *after = NULL;
     g_autoptr(BhStore) s = NULL;
@@ -1007,13 +1008,22 @@ static void test_bad_files(void)
     bh_test_sql(foreign, "CREATE TABLE notes (x TEXT)"); /* raw_open needs the file */
     bh_assert_fails_msg(bh_store_open(foreign, BH_ERR) != NULL, BH_QUBES_ERROR_STORE, "not a Bulkhead store");
 
+    /* A newer store in rollback-journal mode stays in it: untouched. */
     s = bh_test_open(newer);
     bh_store_close(g_steal_pointer(&s));
-    bh_test_sql(newer, "PRAGMA user_version = 99");
+    bh_test_sql(newer, "PRAGMA journal_mode = DELETE; PRAGMA user_version = 99");
     before = bh_test_dump(newer);
     bh_assert_fails_msg(bh_store_open(newer, BH_ERR) != NULL, BH_QUBES_ERROR_TOO_NEW, "newer Bulkhead");
     after = bh_test_dump(newer);
     g_assert_cmpstr(before, ==, after);
+    g_assert_false(g_file_test(wal, G_FILE_TEST_EXISTS));
+    {
+        g_autofree char *header = NULL;
+        gsize len;
+        g_assert_true(g_file_get_contents(newer, &header, &len, NULL));
+        g_assert_cmpuint(len, >, 20);
+        g_assert_cmpint(header[18], ==, 1); /* file format 1: rollback journal, not WAL (2) */
+    }
 }
 
 int main(int argc, char **argv)

@@ -355,6 +355,9 @@ static void test_nonblocking(BhVchanFixture *f, const void *data)
     ssize_t n;
 
     g_assert_nonnull(srv);
+    /* A stream call that blocks is a failure, not a hang until the test
+     * runner's timeout: SIGALRM ends the test. */
+    alarm(30);
     /* Before any client: nothing to read, nowhere to write, no blocking. */
     g_assert_cmpint(bh_vchan_read(srv, buf, sizeof buf), ==, 0);
     g_assert_cmpint(bh_vchan_write(srv, "x", 1), ==, 0);
@@ -391,6 +394,7 @@ static void test_nonblocking(BhVchanFixture *f, const void *data)
     g_assert_cmpint(bh_vchan_read(NULL, buf, 1), ==, -1);
     g_assert_cmpint(errno, ==, EINVAL);
 
+    alarm(0);
     bh_vchan_close(cli);
     bh_vchan_close(srv);
 }
@@ -404,6 +408,7 @@ static void check_space_promise(int port, size_t ring, uint64_t rng)
     size_t max_seen = 0;
 
     make_pair(port, ring, ring, &srv, &cli);
+    alarm(60); /* a stream call that blocks fails the test */
     for (int i = 0; i < 3000; i++) {
         size_t space;
         switch (bh_test_rand(&rng) % 4) {
@@ -428,6 +433,7 @@ static void check_space_promise(int port, size_t ring, uint64_t rng)
     if (ring)
         g_assert_cmpuint(max_seen, <=, ring);
     g_assert_cmpuint(max_seen, >, 0);
+    alarm(0);
     g_test_message("ring %zu: buffer_space reached %zu", ring, max_seen);
     bh_vchan_close(cli);
     bh_vchan_close(srv);
@@ -541,6 +547,18 @@ static void test_fd_pass(BhVchanFixture *f, const void *data)
     g_assert_cmpint(bh_vchan_recv(srv, buf, 3), ==, 3);
     g_assert_cmpint(bh_vchan_recv_fd(srv, buf, 5, &got), ==, 5);
     assert_fd_content(got, "second");
+    close(got);
+
+    /* An exact receive across three messages, the middle one carrying an
+     * fd: the kernel stops early at it, recv_fd carries on to the end. */
+    mfd = make_memfd("middle");
+    g_assert_cmpint(bh_vchan_send(cli, "aaaa", 4), ==, 4);
+    g_assert_cmpint(bh_vchan_send_fd(cli, "bbbb", 4, mfd), ==, 4);
+    g_assert_cmpint(bh_vchan_send(cli, "cccc", 4), ==, 4);
+    close(mfd);
+    g_assert_cmpint(bh_vchan_recv_fd(srv, buf, 12, &got), ==, 12);
+    g_assert_cmpmem(buf, 12, "aaaabbbbcccc", 12);
+    assert_fd_content(got, "middle");
     close(got);
 
     /* Stream readers take fds explicitly, in order. */
