@@ -83,6 +83,10 @@ typedef struct BhBackend BhBackend;
 typedef void (*BhBackendStateFunc)(BhBackend *backend, const char *qube, BhPowerState state,
                                    const char *reason, gpointer user_data);
 
+/* Called once per run of a qube when its GUI agent is ready for a guid to
+ * connect (sandbox: the agent's GUI vchan server is listening). */
+typedef void (*BhBackendGuiReadyFunc)(BhBackend *backend, const char *qube, gpointer user_data);
+
 typedef struct {
   /* Volumes. create: a new qube's private storage (idempotent: start also
    * creates what is missing). clone: copy src's volumes for dst. remove:
@@ -132,6 +136,8 @@ struct BhBackend {
   char *state_dir;           /* where volumes live: <state_dir>/qubes/<name>/ */
   BhBackendStateFunc state_changed;
   gpointer state_changed_data;
+  BhBackendGuiReadyFunc gui_ready;
+  gpointer gui_ready_data;
 };
 
 /* What the daemon passes to a backend constructor. */
@@ -172,6 +178,10 @@ void bh_backend_set_state_func(BhBackend *backend, BhBackendStateFunc func, gpoi
 /* For backends: report a transition to the daemon. */
 void bh_backend_notify_state(BhBackend *backend, const char *qube, BhPowerState state,
                              const char *reason);
+void bh_backend_set_gui_ready_func(BhBackend *backend, BhBackendGuiReadyFunc func,
+                                   gpointer user_data);
+/* For backends: a running qube's GUI agent is ready. */
+void bh_backend_notify_gui_ready(BhBackend *backend, const char *qube);
 
 /* The daemon's entry points: each checks that the backend implements the
  * operation (BH_BACKEND_ERROR_NOT_SUPPORTED otherwise) and logs with the
