@@ -241,3 +241,36 @@ const char *bh_harness_reason(BhHarness *h, const char *qube, BhPowerState state
     }
     return NULL;
 }
+
+char *bh_harness_private_path(BhHarness *h, const char *qube, const char *name)
+{
+    return g_build_filename(h->state, "qubes", qube, "private", name, NULL);
+}
+
+void bh_harness_put(BhHarness *h, const char *qube, const char *name, const char *content)
+{
+    g_autofree char *path = bh_harness_private_path(h, qube, name);
+    g_autoptr(GError) error = NULL;
+    g_assert_true(g_file_set_contents(path, content, -1, &error));
+    g_assert_no_error(error);
+}
+
+static const char bh_probe_py[] =
+    "import errno, socket, sys\n"
+    "kind = sys.argv[1]\n"
+    "try:\n"
+    "    if kind == 'tcp':\n"
+    "        t = float(sys.argv[4]) if len(sys.argv) > 4 else 2.0\n"
+    "        s = socket.create_connection((sys.argv[2], int(sys.argv[3])), timeout=t)\n"
+    "    else:\n"
+    "        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+    "        s.settimeout(2)\n"
+    "        s.connect(('\\0' if kind == 'abstract' else '') + sys.argv[2])\n"
+    "    print('connected')\n"
+    "except OSError as e:\n"
+    "    print(errno.errorcode.get(e.errno, 'timeout') if e.errno else 'timeout')\n";
+
+void bh_harness_put_probe(BhHarness *h, const char *qube)
+{
+    bh_harness_put(h, qube, "probe.py", bh_probe_py);
+}

@@ -56,5 +56,13 @@ gboolean bh_harness_wait_state(BhHarness *h, const char *qube, BhPowerState stat
 BhPowerState bh_harness_state(BhHarness *h, const char *qube);
 /* The reason given with the last transition of qube into state, or NULL. */
 const char *bh_harness_reason(BhHarness *h, const char *qube, BhPowerState state);
+/* Writes a file into a qube's home from the host (its private volume). */
+void bh_harness_put(BhHarness *h, const char *qube, const char *name, const char *content);
+/* The path of a file in a qube's home on the host. */
+char *bh_harness_private_path(BhHarness *h, const char *qube, const char *name);
+/* Puts probe.py in the qube's home: `python3 probe.py unix PATH`,
+ * `abstract NAME`, `tcp HOST PORT [TIMEOUT]` print "connected" or the errno
+ * name (ENOENT, ECONNREFUSED, ENETUNREACH, ...) or "timeout". */
+void bh_harness_put_probe(BhHarness *h, const char *qube);
 /* Iterates the main context for ms milliseconds. */
 void bh_harness_spin(guint ms);
