@@ -1,26 +1,65 @@
 #!/usr/bin/env bash
-# Starts the product from a build directory (called by ./run).
+# Starts the product from a build directory (called by ./run): a display if
+# there is none, a session bus if there is none, bulkheadd on the sandbox
+# backend (it starts the autostart qubes and a guid per running qube), then a
+# terminal in `work`. Ctrl+C stops everything it started.
 set -uo pipefail
-builddir=$1
-BH_PROG=run
+builddir=$(cd "$1" && pwd)
 bh_log() { printf 'run: %s\n' "$*" >&2; }
+
+daemon="$builddir/core/daemon/bulkheadd"
+cli="$builddir/core/cli"
+if [ ! -x "$daemon" ]; then
+  bh_log "bulkheadd is not built in $builddir"
+  exit 1
+fi
+
+# A session bus for the daemon and its clients: the user's, or our own.
+if [ -z "${DBUS_SESSION_BUS_ADDRESS:-}" ]; then
+  bh_log "no D-Bus session bus: starting a private one for this run"
+  exec dbus-run-session -- "$0" "$@"
+fi
+
+pids=()
+cleanup() {
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill "${pids[i]}" 2>/dev/null; done
+  wait 2>/dev/null
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 # A display for the dom0 side: the user's, or GTK's Broadway backend.
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
   port=${BH_BROADWAY_PORT:-8085}
+  display_n=$((port - 8080))
   bh_log "no display found (neither DISPLAY nor WAYLAND_DISPLAY is set)."
   bh_log "starting GTK's Broadway backend: open http://127.0.0.1:$port/ in a browser on this machine."
-  bh_log "(or run inside a desktop session, or: Xvfb :1 & DISPLAY=:1 ./run)"
-  display_n=$((port - 8080))
+  bh_log "(or run ./run inside a desktop session, or: Xvfb :1 & DISPLAY=:1 ./run)"
   gtk4-broadwayd ":$display_n" >/dev/null 2>&1 &
-  broadway_pid=$!
-  trap 'kill $broadway_pid 2>/dev/null' EXIT
+  pids+=($!)
   export GDK_BACKEND=broadway BROADWAY_DISPLAY=":$display_n"
 fi
 
-daemon="$builddir/core/daemon/bulkheadd"
-if [ ! -x "$daemon" ]; then
-  bh_log "bulkheadd is not built yet: this tree has the foundation only (see README, 'What is not done yet')."
-  exit 0
+backend=${BH_BACKEND:-sandbox}
+state_dir=${BH_STATE_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/bulkhead}
+"$daemon" --backend "$backend" --state-dir "$state_dir" &
+daemon_pid=$!
+pids+=($daemon_pid)
+
+export PATH="$cli:$PATH"
+for _ in $(seq 100); do
+  qvm-ls >/dev/null 2>&1 && break
+  kill -0 "$daemon_pid" 2>/dev/null || { bh_log "bulkheadd exited; see the messages above"; exit 1; }
+  sleep 0.1
+done
+
+bh_log "bulkheadd runs with the $backend backend; state in $state_dir"
+qvm-ls
+if qvm-run work foot; then
+  bh_log "a terminal in 'work' (blue frame) is starting. Try: qvm-run --dispvm default-dvm foot"
+else
+  bh_log "could not start a terminal in 'work' (see above); the daemon keeps running"
 fi
-exec "$daemon"
+bh_log "commands: PATH=$cli:\$PATH qvm-ls | qvm-run QUBE CMD | qvm-shutdown --all"
+bh_log "Ctrl+C stops bulkheadd and every qube"
+wait "$daemon_pid"

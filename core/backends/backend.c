@@ -8,6 +8,7 @@
 
 #include "backend.h"
 #include "sandbox.h"
+#include "xen.h"
 
 G_DEFINE_QUARK(bh-backend-error-quark, bh_backend_error)
 
@@ -38,11 +39,11 @@ bh_power_state_from_name(const char *name, BhPowerState *out)
   return FALSE;
 }
 
-/* The xen issue replaces its NULL constructor. */
+/* Backends this build knows; a NULL constructor: not built. */
 static const BhBackendInfo bh_backends[] = {
   {"none", "none: qubes cannot be started", NULL},
   {"sandbox", "Linux namespaces (bubblewrap) on the host's kernel", bh_sandbox_backend_new},
-  {"xen", "Xen hypervisor domains (libxl)", NULL},
+  {"xen", "Xen hypervisor domains (libxl)", BH_XEN_BACKEND_NEW},
 };
 
 const BhBackendInfo *
@@ -107,8 +108,6 @@ bh_backend_init(BhBackend *backend, const BhBackendOps *ops, const char *name,
   backend->state_dir = g_strdup(config->state_dir);
   backend->state_changed = NULL;
   backend->state_changed_data = NULL;
-  backend->gui_ready = NULL;
-  backend->gui_ready_data = NULL;
 }
 
 void
@@ -132,21 +131,6 @@ bh_backend_notify_state(BhBackend *backend, const char *qube, BhPowerState state
           reason ? reason : "");
   if (backend->state_changed)
     backend->state_changed(backend, qube, state, reason, backend->state_changed_data);
-}
-
-void
-bh_backend_set_gui_ready_func(BhBackend *backend, BhBackendGuiReadyFunc func, gpointer user_data)
-{
-  backend->gui_ready = func;
-  backend->gui_ready_data = user_data;
-}
-
-void
-bh_backend_notify_gui_ready(BhBackend *backend, const char *qube)
-{
-  g_debug("[%s] GUI agent ready", qube);
-  if (backend->gui_ready)
-    backend->gui_ready(backend, qube, backend->gui_ready_data);
 }
 
 static gboolean

@@ -61,9 +61,15 @@ typedef struct {
   const char *netvm;          /* the qube providing its network; already running at start */
   gboolean provides_network;
   gboolean disposable;        /* private data is a throw-away copy of template_name's */
+  /* The root filesystem tree (sandbox): root_path of root_template, or of the
+   * qube itself when it has its own root; "" means one the backend keeps. */
+  const char *root_path;
+  gboolean root_readonly;     /* even for the qube owning the root */
   guint memory_mib;
   guint maxmem_mib;
   guint vcpus;
+  const char *kernel;         /* xen: kernel version, "" for the default */
+  const char *virt_mode;      /* xen: "pvh", "hvm" or "pv" */
 } BhBackendQube;
 
 /* A command to run in a running qube. */
@@ -82,10 +88,6 @@ typedef struct BhBackend BhBackend;
  * for (a qube that powers itself off or crashes). reason may be NULL. */
 typedef void (*BhBackendStateFunc)(BhBackend *backend, const char *qube, BhPowerState state,
                                    const char *reason, gpointer user_data);
-
-/* Called once per run of a qube when its GUI agent is ready for a guid to
- * connect (sandbox: the agent's GUI vchan server is listening). */
-typedef void (*BhBackendGuiReadyFunc)(BhBackend *backend, const char *qube, gpointer user_data);
 
 typedef struct {
   /* Volumes. create: a new qube's private storage (idempotent: start also
@@ -136,8 +138,6 @@ struct BhBackend {
   char *state_dir;           /* where volumes live: <state_dir>/qubes/<name>/ */
   BhBackendStateFunc state_changed;
   gpointer state_changed_data;
-  BhBackendGuiReadyFunc gui_ready;
-  gpointer gui_ready_data;
 };
 
 /* What the daemon passes to a backend constructor. */
@@ -178,10 +178,6 @@ void bh_backend_set_state_func(BhBackend *backend, BhBackendStateFunc func, gpoi
 /* For backends: report a transition to the daemon. */
 void bh_backend_notify_state(BhBackend *backend, const char *qube, BhPowerState state,
                              const char *reason);
-void bh_backend_set_gui_ready_func(BhBackend *backend, BhBackendGuiReadyFunc func,
-                                   gpointer user_data);
-/* For backends: a running qube's GUI agent is ready. */
-void bh_backend_notify_gui_ready(BhBackend *backend, const char *qube);
 
 /* The daemon's entry points: each checks that the backend implements the
  * operation (BH_BACKEND_ERROR_NOT_SUPPORTED otherwise) and logs with the

@@ -28,6 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <bulkhead/rpc-client.h>
 #include <bulkhead/vchan.h>
 
 #include "sandbox-cgroup.h"
@@ -39,8 +40,8 @@
 #define BH_SANDBOX_START_TIMEOUT_S 60
 /* Lines of a qube's console kept for error messages. */
 #define BH_SANDBOX_LOG_LINES 6
-/* The GUI agent's vchan port (gui-protocol.h has it for the GUI parts). */
-#define BH_SANDBOX_GUI_PORT 6000
+/* How long the RPC agent may take to answer once the init is up. */
+#define BH_SANDBOX_AGENT_TIMEOUT_MS 30000
 
 typedef struct BhSandbox BhSandbox;
 
@@ -69,8 +70,7 @@ typedef struct {
     guint timer; /* start timeout, then the forced-shutdown timer */
     gboolean stop_requested;
     gboolean signal_paused;
-    gboolean gui_ready;
-    GFileMonitor *vchan_monitor;
+    BhRpcClient *rpc; /* the qube's bulkhead-agent, once it answered */
     GCancellable *cancellable;
     GQueue log; /* last console lines (char*) */
 } BhSandboxQube;
@@ -82,6 +82,7 @@ struct BhSandbox {
     gboolean verbose;
     BhSandboxCgroups *cgroups;
     GPtrArray *programs;
+    gboolean has_agent; /* bulkhead-agent is among the programs */
     GPtrArray *root_links;
     char *bwrap;
     GHashTable *qubes; /* name -> BhSandboxQube* (running or starting) */
@@ -112,7 +113,7 @@ static void bh_qube_unref(BhSandboxQube *q)
     if (q->info_text)
         g_string_free(q->info_text, TRUE);
     g_clear_object(&q->cancellable);
-    g_clear_object(&q->vchan_monitor);
+    g_clear_object(&q->rpc);
     if (q->shutdown_tasks)
         g_ptr_array_unref(q->shutdown_tasks);
     g_queue_clear_full(&q->log, g_free);
@@ -355,24 +356,6 @@ static gboolean bh_sandbox_start_timeout(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-static void bh_sandbox_check_gui(BhSandboxQube *q)
-{
-    if (q->gui_ready || q->state != BH_POWER_RUNNING || q->sb == NULL)
-        return;
-    g_autofree char *sock = g_strdup_printf("%s/%u-0-%d.sock", q->vchan_dir, q->qid, BH_SANDBOX_GUI_PORT);
-    if (!g_file_test(sock, G_FILE_TEST_EXISTS))
-        return;
-    q->gui_ready = TRUE;
-    bh_backend_notify_gui_ready(&q->sb->parent, q->name);
-}
-
-static void bh_sandbox_vchan_changed(GFileMonitor *monitor, GFile *file, GFile *other, GFileMonitorEvent event,
-                                     gpointer data)
-{
-    if (event == G_FILE_MONITOR_EVENT_CREATED || event == G_FILE_MONITOR_EVENT_CHANGES_DONE_HINT)
-        bh_sandbox_check_gui(data);
-}
-
 static void bh_sandbox_became_ready(BhSandboxQube *q)
 {
     if (q->timer) {
@@ -385,11 +368,50 @@ static void bh_sandbox_became_ready(BhSandboxQube *q)
         g_task_return_boolean(task, TRUE);
         g_object_unref(task);
     }
-    g_autoptr(GFile) dir = g_file_new_for_path(q->vchan_dir);
-    q->vchan_monitor = g_file_monitor_directory(dir, G_FILE_MONITOR_NONE, NULL, NULL);
-    if (q->vchan_monitor)
-        g_signal_connect(q->vchan_monitor, "changed", G_CALLBACK(bh_sandbox_vchan_changed), q);
-    bh_sandbox_check_gui(q);
+}
+
+static void bh_sandbox_agent_gone(BhRpcClient *client, GError *why, gpointer data)
+{
+    BhSandboxQube *q = data;
+    /* A stopping qube takes its agent along; anything else is worth a line. */
+    if (q->state == BH_POWER_RUNNING && !q->stop_requested)
+        g_message("[%s] lost its RPC agent (%s); commands now enter the sandbox directly", q->name,
+                  why ? why->message : "disconnected");
+}
+
+static void bh_sandbox_agent_connected(GObject *source, GAsyncResult *result, gpointer data)
+{
+    g_autoptr(BhSandboxQube) q = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(BhRpcClient) client = bh_rpc_client_connect_finish(result, &error);
+    if (q->start_task == NULL || q->sb == NULL) {
+        if (client)
+            bh_rpc_client_close(client);
+        return;
+    }
+    if (client == NULL) {
+        g_autofree char *log = bh_qube_last_log(q);
+        bh_sandbox_start_fail(q, g_error_new(BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED,
+                                             "%s started but its agent did not answer: %s%s%s", q->name,
+                                             error->message, *log ? "; " : "", log));
+        bh_sandbox_force_stop(q);
+        return;
+    }
+    q->rpc = g_steal_pointer(&client);
+    g_signal_connect(q->rpc, "disconnected", G_CALLBACK(bh_sandbox_agent_gone), q);
+    bh_sandbox_became_ready(q);
+}
+
+/* The init is up: with an RPC agent in this build, "ready" means the agent
+ * answered; otherwise the init's word is all there is. */
+static void bh_sandbox_init_ready(BhSandboxQube *q)
+{
+    if (!q->sb->has_agent) {
+        bh_sandbox_became_ready(q);
+        return;
+    }
+    bh_rpc_client_connect_async((int)q->qid, q->name, BH_SANDBOX_AGENT_TIMEOUT_MS, q->cancellable,
+                                bh_sandbox_agent_connected, bh_qube_ref(q));
 }
 
 static void bh_sandbox_ready_read(GObject *source, GAsyncResult *result, gpointer data)
@@ -400,8 +422,8 @@ static void bh_sandbox_ready_read(GObject *source, GAsyncResult *result, gpointe
     gsize n = 0;
     const char *text = bytes ? g_bytes_get_data(bytes, &n) : NULL;
     /* EOF without a word: the exit handler reports why. */
-    if (text && n >= 5 && memcmp(text, "ready", 5) == 0 && q->state == BH_POWER_TRANSIENT && q->sb)
-        bh_sandbox_became_ready(q);
+    if (text && n >= 5 && memcmp(text, "ready", 5) == 0 && q->start_task && q->sb)
+        bh_sandbox_init_ready(q);
 }
 
 /* Lets bubblewrap's child exec the init. */
@@ -572,9 +594,9 @@ static void bh_sandbox_cleanup(BhSandboxQube *q)
         q->timer = 0;
     }
     g_cancellable_cancel(q->cancellable);
-    if (q->vchan_monitor) {
-        g_signal_handlers_disconnect_by_data(q->vchan_monitor, q);
-        g_file_monitor_cancel(q->vchan_monitor);
+    if (q->rpc) {
+        g_signal_handlers_disconnect_by_data(q->rpc, q);
+        bh_rpc_client_close(q->rpc);
     }
     g_clear_pointer(&q->cgroup, bh_sandbox_cgroup_free);
     /* Sockets a qube left behind must not greet its next run. */
@@ -992,15 +1014,28 @@ static int bh_sandbox_open_or_null(int fd)
     return fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : open("/dev/null", O_RDWR | O_CLOEXEC);
 }
 
+static void bh_sandbox_rpc_done(GObject *source, GAsyncResult *result, gpointer data)
+{
+    g_autoptr(GTask) task = data;
+    GError *error = NULL;
+    int wait_status = 0;
+    if (!bh_rpc_client_exec_finish(BH_RPC_CLIENT(source), result, &wait_status, &error)) {
+        g_task_return_error(task, error);
+        return;
+    }
+    /* The same convention as a shell's $?: 128+n for a signal. */
+    g_task_return_int(task, WIFSIGNALED(wait_status) ? 128 + WTERMSIG(wait_status) : WEXITSTATUS(wait_status));
+}
+
+static void bh_sandbox_run_enter(BhSandbox *sb, BhSandboxQube *q, const BhBackendRun *run, GCancellable *cancellable,
+                                 GTask *task);
+
 static void bh_sandbox_run(BhBackend *backend, const char *name, const BhBackendRun *run,
                            GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
     BhSandbox *sb = (BhSandbox *)backend;
     g_autoptr(GTask) task = g_task_new(NULL, cancellable, callback, user_data);
     g_autoptr(GError) error = NULL;
-    g_autoptr(GSubprocessLauncher) launcher = NULL;
-    static const char *const ns_names[] = {"cgroup", "ipc", "uts", "net", "pid", "mnt"};
-    int child_fd = 10;
     g_task_set_source_tag(task, bh_sandbox_run);
 
     BhSandboxQube *q = bh_sandbox_require(sb, name, BH_POWER_RUNNING, "run a command in", &error);
@@ -1008,6 +1043,29 @@ static void bh_sandbox_run(BhBackend *backend, const char *name, const BhBackend
         g_task_return_error(task, g_steal_pointer(&error));
         return;
     }
+    if (q->rpc && bh_rpc_client_is_connected(q->rpc)) {
+        gboolean wait = run->wait;
+        /* Without waiting the agent takes no streams: output is dropped. */
+        bh_rpc_client_exec_async(q->rpc, run->user, run->commandline, wait ? run->stdin_fd : -1,
+                                 wait ? run->stdout_fd : -1, wait ? run->stderr_fd : -1, wait, cancellable,
+                                 bh_sandbox_rpc_done, g_steal_pointer(&task));
+        return;
+    }
+    bh_sandbox_run_enter(sb, q, run, cancellable, g_steal_pointer(&task));
+}
+
+/* Without an agent (none in this build, or it died): join the qube's
+ * namespaces and cgroups from here and become its user. */
+static void bh_sandbox_run_enter(BhSandbox *sb, BhSandboxQube *q, const BhBackendRun *run, GCancellable *cancellable,
+                                 GTask *task_in)
+{
+    g_autoptr(GTask) task = task_in;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GSubprocessLauncher) launcher = NULL;
+    static const char *const ns_names[] = {"cgroup", "ipc", "uts", "net", "pid", "mnt"};
+    const char *name = q->name;
+    int child_fd = 10;
+
     if (run->user && *run->user && !g_str_equal(run->user, BH_SANDBOX_USER_NAME)) {
         g_task_return_new_error(task, BH_BACKEND_ERROR, BH_BACKEND_ERROR_NOT_SUPPORTED,
                                 "a sandbox qube has one user, '%s'; cannot run as '%s'", BH_SANDBOX_USER_NAME,
@@ -1087,7 +1145,6 @@ static void bh_sandbox_free(BhBackend *backend)
     BhSandbox *sb = (BhSandbox *)backend;
     /* The daemon is going away: no more reports to it. */
     backend->state_changed = NULL;
-    backend->gui_ready = NULL;
     GHashTableIter iter;
     gpointer value;
     g_hash_table_iter_init(&iter, sb->qubes);
@@ -1114,6 +1171,29 @@ static void bh_sandbox_free(BhBackend *backend)
     g_free(sb->stage_base);
     bh_backend_clear(backend);
     g_free(sb);
+}
+
+/* The RPC agent is the one the RPC client names (BH_AGENT_PATH, this build's,
+ * or the installed one), so both ends always come from the same place. */
+static void bh_sandbox_use_agent(BhSandbox *sb)
+{
+    const char *agent = bh_rpc_agent_path();
+    for (guint i = 0; i < sb->programs->len; i++) {
+        g_autofree char *base = g_path_get_basename(sb->programs->pdata[i]);
+        if (g_str_equal(base, "bulkhead-agent"))
+            g_ptr_array_remove_index(sb->programs, i--);
+    }
+    if (agent && g_file_test(agent, G_FILE_TEST_IS_EXECUTABLE)) {
+        g_autofree char *base = g_path_get_basename(agent);
+        if (g_str_equal(base, "bulkhead-agent")) {
+            g_ptr_array_add(sb->programs, g_strdup(agent));
+            sb->has_agent = TRUE;
+        }
+    }
+    if (!sb->has_agent)
+        g_message("no bulkhead-agent (looked for %s): qubes are ready when their init is, and commands "
+                  "enter the sandbox directly",
+                  agent ? agent : "(none)");
 }
 
 /* bubblewrap runs as the qube's host uid and resolves every bind source by
@@ -1185,6 +1265,7 @@ BhBackend *bh_sandbox_backend_new(const BhBackendConfig *config, GError **error)
     sb->verbose = config->verbose;
     sb->bwrap = g_steal_pointer(&bwrap);
     sb->programs = g_steal_pointer(&programs);
+    bh_sandbox_use_agent(sb);
     sb->root_links = bh_sandbox_root_links("/");
     sb->qubes = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)bh_qube_unref);
     sb->cgroups = bh_sandbox_cgroups_new(NULL);

@@ -157,8 +157,8 @@ bh_cli_shutdown(BhCli *cli, int argc, char **argv)
 static gboolean
 bh_remove_confirm(GPtrArray *names)
 {
-  fprintf(stderr, "This will completely remove the qube%s and all its data:\n",
-          names->len > 1 ? "s" : "");
+  fprintf(stderr, "This will completely remove %s:\n",
+          names->len > 1 ? "these qubes and all their data" : "this qube and all its data");
   for (guint i = 0; i < names->len; i++)
     fprintf(stderr, "  %s\n", (const char *)names->pdata[i]);
   fprintf(stderr, "Are you sure? [y/N] ");

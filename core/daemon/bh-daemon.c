@@ -17,6 +17,7 @@
 #include "bh-daemon-error.h"
 #include "bh-dbus-admin1.h"
 #include "bh-dbus-error.h"
+#include "bh-guid-set.h"
 #include "bh-state-lock.h"
 
 /* Shutdown timeouts beyond this are treated as a mistake, not a wish. */
@@ -26,6 +27,7 @@ typedef struct {
   BhPowerState state;
   GPtrArray *start_waiters; /* GTask*: completed when a start finishes */
   GPtrArray *halt_waiters;  /* GDBusMethodInvocation*: Shutdown(wait) callers */
+  char *gui_error;          /* why its guid ended badly since it started; NULL if none */
 } BhQubeRuntime;
 
 struct _BhDaemon {
@@ -39,6 +41,7 @@ struct _BhDaemon {
   const char *backend_isolation;
   BhDbusAdmin1 *skeleton;
   GHashTable *runtime; /* qube name -> BhQubeRuntime* */
+  BhGuidSet *guids;    /* NULL: --no-guid */
 };
 
 G_DEFINE_TYPE(BhDaemon, bh_daemon, G_TYPE_OBJECT)
@@ -65,6 +68,7 @@ bh_qube_runtime_free(gpointer data)
                                           BH_DBUS_ERROR_FAILED, "bulkheadd is shutting down");
   g_clear_pointer(&rt->start_waiters, g_ptr_array_unref);
   g_clear_pointer(&rt->halt_waiters, g_ptr_array_unref);
+  g_free(rt->gui_error);
   g_free(rt);
 }
 
@@ -181,6 +185,58 @@ bh_daemon_wants_cleanup(BhDaemon *self, const char *name)
   return g_str_equal(auto_cleanup, "True");
 }
 
+static char *bh_daemon_get_string(BhDaemon *self, const char *qube, const char *prop);
+
+/* ---- guid: one window process per running qube ----------------------------- */
+
+static void
+bh_daemon_mark_gui_error(BhDaemon *self, const char *name, const char *reason)
+{
+  BhQubeRuntime *rt = bh_daemon_runtime(self, name);
+  g_free(rt->gui_error);
+  rt->gui_error = g_strdup(reason);
+  bh_dbus_admin1_emit_gui_failed(self->skeleton, name, reason);
+}
+
+/* A guid that ends on its own while its qube runs: exit 0 means the agent
+ * went away (the qube is probably stopping); anything else is something the
+ * user must hear about, above all status 2 — the qube's agent broke the
+ * protocol, which is what a compromised qube looks like from dom0. */
+static void
+bh_daemon_guid_ended(const char *qube, int status, const char *reason, gpointer user_data)
+{
+  BhDaemon *self = user_data;
+  if (status == 0)
+    return;
+  g_autofree char *why = status == 2
+      ? g_strdup_printf("its GUI agent broke the protocol and its windows were closed: %s", reason)
+      : g_strdup_printf("its window manager (guid) ended with status %d: %s", status, reason);
+  bh_daemon_mark_gui_error(self, qube, why);
+}
+
+static void
+bh_daemon_start_guid(BhDaemon *self, const char *name)
+{
+  BhQubeRuntime *rt = bh_daemon_runtime(self, name);
+  g_clear_pointer(&rt->gui_error, g_free);
+  if (self->guids == NULL || g_str_equal(name, "dom0"))
+    return;
+  if (!bh_guid_display_available()) {
+    g_info("[%s] no display (DISPLAY, WAYLAND_DISPLAY): its windows are not shown", name);
+    return;
+  }
+  g_autoptr(BhQubeInfo) info = bh_store_get_qube(self->store, name, NULL);
+  if (info == NULL)
+    return;
+  g_autofree char *fullscreen = bh_daemon_get_string(self, name, "allow_fullscreen");
+  g_autoptr(GError) error = NULL;
+  if (!bh_guid_set_start(self->guids, name, info->label ? info->label->name : "black",
+                         (guint)info->qid, g_str_equal(fullscreen, "True"), &error)) {
+    g_warning("[%s] %s", name, error->message);
+    bh_daemon_mark_gui_error(self, name, error->message);
+  }
+}
+
 static void
 bh_daemon_set_state(BhDaemon *self, const char *name, BhPowerState state, const char *reason)
 {
@@ -192,6 +248,12 @@ bh_daemon_set_state(BhDaemon *self, const char *name, BhPowerState state, const 
   g_info("[%s] %s -> %s%s%s", name, bh_power_state_name(old), bh_power_state_name(state),
          reason ? ": " : "", reason ? reason : "");
   bh_dbus_admin1_emit_state_changed(self->skeleton, name, bh_power_state_name(state));
+
+  /* Unpausing keeps the guid it had; any other way into Running is a boot. */
+  if (state == BH_POWER_RUNNING && old != BH_POWER_PAUSED)
+    bh_daemon_start_guid(self, name);
+  else if (state != BH_POWER_RUNNING && state != BH_POWER_PAUSED && self->guids)
+    bh_guid_set_stop(self->guids, name);
 
   if (bh_power_is_down(state)) {
     g_autoptr(GPtrArray) waiters = g_steal_pointer(&rt->halt_waiters);
@@ -249,6 +311,9 @@ typedef struct {
   BhQubeInfo *info;
   char *netvm;
   char *root_template;
+  char *root_path;
+  char *kernel;
+  char *virt_mode;
 } BhBackendQubeHolder;
 
 static void
@@ -257,6 +322,9 @@ bh_backend_qube_holder_free(BhBackendQubeHolder *holder)
   g_clear_pointer(&holder->info, bh_qube_info_free);
   g_free(holder->netvm);
   g_free(holder->root_template);
+  g_free(holder->root_path);
+  g_free(holder->kernel);
+  g_free(holder->virt_mode);
   g_free(holder);
 }
 
@@ -301,6 +369,12 @@ bh_daemon_describe_qube(BhDaemon *self, const char *name, GError **error)
     else if (tpl && tpl->template_name)
       h->root_template = g_strdup(tpl->template_name);
   }
+  /* The root belongs to the TemplateVM it runs on, or to the qube itself. */
+  const char *root_owner = h->root_template ? h->root_template : name;
+  g_autofree char *readonly = bh_daemon_get_string(self, root_owner, "root_readonly");
+  h->root_path = bh_daemon_get_string(self, root_owner, "root_path");
+  h->kernel = bh_daemon_get_string(self, name, "kernel");
+  h->virt_mode = bh_daemon_get_string(self, name, "virt_mode");
   h->qube.name = info->name;
   h->qube.qid = (guint32)info->qid;
   h->qube.klass = bh_class_name(info->klass);
@@ -310,6 +384,10 @@ bh_daemon_describe_qube(BhDaemon *self, const char *name, GError **error)
   h->qube.netvm = *h->netvm ? h->netvm : NULL;
   h->qube.provides_network = info->provides_network;
   h->qube.disposable = info->klass == BH_CLASS_DISP_VM;
+  h->qube.root_path = h->root_path;
+  h->qube.root_readonly = g_str_equal(readonly, "True");
+  h->qube.kernel = h->kernel;
+  h->qube.virt_mode = h->virt_mode;
   h->qube.memory_mib = bh_daemon_get_uint(self, name, "memory", 400);
   h->qube.maxmem_mib = bh_daemon_get_uint(self, name, "maxmem", 4000);
   h->qube.vcpus = bh_daemon_get_uint(self, name, "vcpus", 2);
@@ -434,6 +512,37 @@ bh_daemon_start_async(BhDaemon *self, const char *name, GAsyncReadyCallback call
     bh_daemon_start_backend(self, name);
 }
 
+static void
+bh_daemon_autostarted(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autofree char *name = user_data;
+  g_autoptr(GError) error = NULL;
+  if (bh_daemon_start_finish(BH_DAEMON(source), result, &error))
+    g_info("[%s] autostarted", name);
+  else
+    g_warning("[%s] autostart failed: %s", name, error->message);
+}
+
+guint
+bh_daemon_autostart(BhDaemon *self)
+{
+  g_autoptr(GPtrArray) qubes = bh_store_list_qubes(self->store, NULL);
+  guint started = 0;
+  for (guint i = 0; qubes && i < qubes->len; i++) {
+    BhQubeInfo *info = qubes->pdata[i];
+    g_autofree char *autostart = bh_daemon_get_string(self, info->name, "autostart");
+    if (!g_str_equal(autostart, "True"))
+      continue;
+    if (self->backend == NULL) {
+      g_message("[%s] not autostarted: no backend (--backend=none)", info->name);
+      continue;
+    }
+    bh_daemon_start_async(self, info->name, bh_daemon_autostarted, g_strdup(info->name));
+    started++;
+  }
+  return started;
+}
+
 /* ---- D-Bus: reading ------------------------------------------------------ */
 
 static GVariant *
@@ -453,6 +562,8 @@ bh_daemon_qube_dict(BhDaemon *self, const BhQubeInfo *info)
   g_variant_dict_insert(&dict, "netvm", "s", netvm);
   g_variant_dict_insert(&dict, "provides_network", "b", info->provides_network);
   g_variant_dict_insert(&dict, "template_for_dispvms", "b", info->template_for_dispvms);
+  const char *gui_error = bh_daemon_runtime(self, info->name)->gui_error;
+  g_variant_dict_insert(&dict, "gui_error", "s", gui_error ? gui_error : "");
   const char *const empty[] = {NULL};
   g_variant_dict_insert_value(
       &dict, "tags",
@@ -1190,7 +1301,8 @@ bh_daemon_finalize(GObject *object)
 {
   BhDaemon *self = BH_DAEMON(object);
   bh_daemon_unexport(self);
-  /* Reverse order of bh_daemon_new: backend (stops qubes), store, lock. */
+  /* Reverse order of bh_daemon_new: guids, backend (stops qubes), store, lock. */
+  g_clear_pointer(&self->guids, bh_guid_set_free);
   g_clear_pointer(&self->runtime, g_hash_table_unref);
   g_clear_pointer(&self->backend, bh_backend_free);
   g_clear_pointer(&self->store, bh_store_close);
@@ -1291,6 +1403,8 @@ bh_daemon_new(const BhDaemonConfig *config, GError **error)
     }
     bh_backend_set_state_func(self->backend, bh_daemon_backend_state_changed, self);
   }
+  if (!config->no_guid)
+    self->guids = bh_guid_set_new(bh_daemon_guid_ended, self);
   bh_dbus_admin1_set_backend(self->skeleton, self->backend_name);
   bh_dbus_admin1_set_backend_description(self->skeleton, self->backend_isolation);
   return g_steal_pointer(&self);

@@ -25,6 +25,8 @@ typedef struct {
   /* Instead of opening backend by name: an instance the daemon takes over
    * (tests use this to drive the daemon's state handling). */
   BhBackend *backend_instance;
+  /* Do not start bulkhead-guid for running qubes (their windows stay unseen). */
+  gboolean no_guid;
 } BhDaemonConfig;
 
 /* $XDG_DATA_HOME/bulkhead. */
@@ -37,6 +39,11 @@ BhDaemon *bh_daemon_new(const BhDaemonConfig *config, GError **error);
 /* Exports org.bulkhead.Admin1 at /org/bulkhead/Admin1 on the connection. */
 gboolean bh_daemon_export(BhDaemon *self, GDBusConnection *connection, GError **error);
 void bh_daemon_unexport(BhDaemon *self);
+
+/* Starts every qube whose autostart property is True (their netvms first);
+ * returns how many starts began. Without a backend it starts none and says
+ * so in the log. */
+guint bh_daemon_autostart(BhDaemon *self);
 
 const char *bh_daemon_get_backend_name(BhDaemon *self);
 BhPowerState bh_daemon_get_power_state(BhDaemon *self, const char *qube);

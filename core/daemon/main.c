@@ -14,11 +14,13 @@
 #include "bh-daemon.h"
 #include "bh-dbus-error.h"
 #include "config.h"
+#include "xen.h"
 
 typedef struct {
   GMainLoop *loop;
   BhDaemon *daemon;
   const char *state_dir;
+  gboolean autostarted;
   int exit_code;
 } BhMain;
 
@@ -40,6 +42,12 @@ bh_main_name_acquired(GDBusConnection *connection, const char *name, gpointer us
   BhMain *m = user_data;
   g_message("ready: %s on the session bus, state directory %s, backend %s", name, m->state_dir,
             bh_daemon_get_backend_name(m->daemon));
+  /* Only once we are the one daemon on this bus: a refused second daemon
+   * must not start anything. */
+  if (!m->autostarted) {
+    m->autostarted = TRUE;
+    bh_daemon_autostart(m->daemon);
+  }
 }
 
 static void
@@ -71,17 +79,20 @@ main(int argc, char **argv)
 {
   g_autofree char *state_dir = NULL;
   g_autofree char *backend = NULL;
+  gboolean no_guid = FALSE;
   gboolean verbose = FALSE, version = FALSE;
   g_autoptr(GError) error = NULL;
   g_autofree char *choices = bh_backend_describe_choices();
-  g_autofree char *backend_help = g_strdup_printf("Backend that runs qubes: %s (default: none)",
-                                                  choices);
+  g_autofree char *backend_help = g_strdup_printf(
+    "Backend that runs qubes: %s (default: xen in dom0 on Xen, else none)", choices);
   const GOptionEntry entries[] = {
     {"state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir,
      "Keep the store (qubes.db), the lock and qube data in DIR (default: "
      "$XDG_DATA_HOME/bulkhead)",
      "DIR"},
     {"backend", 0, 0, G_OPTION_ARG_STRING, &backend, backend_help, "NAME"},
+    {"no-guid", 0, 0, G_OPTION_ARG_NONE, &no_guid,
+     "Do not show the windows of running qubes (no bulkhead-guid)", NULL},
     {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log every change and state transition",
      NULL},
     {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
@@ -109,11 +120,14 @@ main(int argc, char **argv)
     return 0;
   }
   if (verbose)
-    g_setenv("G_MESSAGES_DEBUG", "bulkheadd bh-daemon bh-backend", FALSE);
+    g_setenv("G_MESSAGES_DEBUG", "bulkheadd bh-daemon bh-backend bh-guid bh-xen", FALSE);
   if (state_dir == NULL)
     state_dir = bh_daemon_default_state_dir();
 
-  BhDaemonConfig config = {.state_dir = state_dir, .backend = backend ? backend : "none"};
+  /* In dom0 on Xen the hypervisor is the point; elsewhere nothing is assumed. */
+  if (backend == NULL)
+    backend = g_strdup(bh_xen_running_in_dom0(NULL) ? "xen" : "none");
+  BhDaemonConfig config = {.state_dir = state_dir, .backend = backend, .no_guid = no_guid};
   g_autoptr(BhDaemon) daemon = bh_daemon_new(&config, &error);
   if (daemon == NULL) {
     fprintf(stderr, "bulkheadd: error: %s\n", error->message);

@@ -36,7 +36,7 @@ printf '%s\n' "$bh_out" | grep -q "('red', '#cc0000')"; bh_result "ListLabels gi
 
 before=$(qvm-ls --raw-data)
 # The message names the backend options, built or not.
-no_backend="no backend: bulkheadd runs with --backend=none, so qubes cannot start or run commands; .*sandbox.*xen"
+no_backend="no backend: bulkheadd runs with --backend=none, so qubes cannot start or run commands; .*(sandbox.*xen|xen.*sandbox)"
 bh_expect_fail "qvm-start" 1 "^qvm-start: error: $no_backend" qvm-start work
 bh_expect_fail "qvm-shutdown" 1 "^qvm-shutdown: error: $no_backend" qvm-shutdown --wait work
 bh_expect_fail "qvm-kill" 1 "^qvm-kill: error: $no_backend" qvm-kill work

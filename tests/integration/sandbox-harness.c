@@ -19,12 +19,6 @@ static void bh_harness_state_cb(BhBackend *backend, const char *qube, BhPowerSta
         g_test_message("state: %s", (char *)h->transitions->pdata[h->transitions->len - 1]);
 }
 
-static void bh_harness_gui_cb(BhBackend *backend, const char *qube, gpointer data)
-{
-    BhHarness *h = data;
-    g_ptr_array_add(h->gui_ready, g_strdup(qube));
-}
-
 static BhBackend *bh_harness_open(BhHarness *h)
 {
     g_autoptr(GError) error = NULL;
@@ -33,7 +27,6 @@ static BhBackend *bh_harness_open(BhHarness *h)
     g_assert_true(bh_backend_open("sandbox", &config, &backend, &error));
     g_assert_no_error(error);
     bh_backend_set_state_func(backend, bh_harness_state_cb, h);
-    bh_backend_set_gui_ready_func(backend, bh_harness_gui_cb, h);
     return backend;
 }
 
@@ -60,7 +53,6 @@ gboolean bh_harness_setup(BhHarness *h)
     g_setenv("HOME", h->home, TRUE);
     h->states = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     h->transitions = g_ptr_array_new_with_free_func(g_free);
-    h->gui_ready = g_ptr_array_new_with_free_func(g_free);
     h->backend = bh_harness_open(h);
     return TRUE;
 }
@@ -81,7 +73,6 @@ void bh_harness_teardown(BhHarness *h)
     bh_harness_rm(h->tmp);
     g_hash_table_unref(h->states);
     g_ptr_array_unref(h->transitions);
-    g_ptr_array_unref(h->gui_ready);
     g_free(h->tmp);
     g_free(h->state);
     g_free(h->runtime);

@@ -20,7 +20,6 @@ typedef struct {
     BhBackend *backend;
     GHashTable *states;     /* qube -> last BhPowerState reported */
     GPtrArray *transitions; /* "qube State[: reason]" */
-    GPtrArray *gui_ready;   /* qubes whose GUI agent was reported ready */
 } BhHarness;
 
 /* A qube as the daemon would describe it. */

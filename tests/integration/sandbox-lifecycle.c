@@ -191,29 +191,70 @@ static void pause_with(gconstpointer data)
     bh_harness_teardown(&h);
 }
 
-static void test_gui_ready(void)
+static void test_guest_services(void)
 {
     BhHarness h;
+    g_autofree char *out = NULL;
     if (!bh_harness_setup(&h))
         return;
     start_work(&h);
-    if (!g_find_program_in_path("python3")) {
-        g_test_skip("python3 is needed to stand in for the GUI agent");
-        bh_harness_teardown(&h);
-        return;
-    }
-    g_assert_cmpuint(h.gui_ready->len, ==, 0);
-    /* Whatever listens on the GUI port inside the qube is its GUI agent. */
+    /* The init started this build's agents; commands came through the RPC
+     * agent (their parent), and the GUI agent serves its vchan port for
+     * guid in the qube's own directory. */
     g_assert_cmpint(bh_harness_run(&h, "work",
-                                   "python3 -c 'import socket,os; s=socket.socket(socket.AF_UNIX); "
-                                   "s.bind(os.environ[\"BH_VCHAN_DIR\"]+\"/3/3-0-6000.sock\"); s.listen(1)'",
-                                   NULL),
+                                   "for p in /proc/[0-9]*; do cat $p/comm; done 2>/dev/null | "
+                                   "grep -E '^bulkhead-(agent|gui-ag)$' | sort; "
+                                   "cat /proc/$PPID/comm",
+                                   &out),
                     ==, 0);
-    gint64 end = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
-    while (h.gui_ready->len == 0 && g_get_monotonic_time() < end)
+    g_assert_cmpstr(out, ==, "bulkhead-agent\nbulkhead-gui-ag\nbulkhead-agent\n");
+    g_autofree char *gui = g_build_filename(h.runtime, "bulkhead", "vchan", "3", "3-0-6000.sock", NULL);
+    gint64 end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    while (!g_file_test(gui, G_FILE_TEST_EXISTS) && g_get_monotonic_time() < end)
         bh_harness_spin(20);
-    g_assert_cmpuint(h.gui_ready->len, ==, 1);
-    g_assert_cmpstr(h.gui_ready->pdata[0], ==, "work");
+    g_assert_true(g_file_test(gui, G_FILE_TEST_EXISTS));
+    bh_harness_teardown(&h);
+}
+
+/* Without an RPC agent the backend enters the qube itself: same user, same
+ * namespaces, same cgroup. */
+static void test_without_agent(void)
+{
+    BhHarness h;
+    g_autofree char *out = NULL;
+    g_setenv("BH_AGENT_PATH", "/nonexistent/bulkhead-agent", TRUE);
+    gboolean ok = bh_harness_setup(&h);
+    g_unsetenv("BH_AGENT_PATH");
+    if (!ok)
+        return;
+    start_work(&h);
+    g_assert_cmpint(bh_harness_run(&h, "work",
+                                   "id -u; hostname; ls /run/bulkhead/bin | grep -c '^bulkhead-agent$'; "
+                                   "grep NoNewPrivs /proc/self/status; ls /proc | grep -c '^[0-9]' | "
+                                   "awk '{print ($1 < 10)}'",
+                                   &out),
+                    ==, 0);
+    g_assert_cmpstr(out, ==, "1000\nwork\n0\nNoNewPrivs:\t1\n1\n");
+    /* What it starts lands in the qube's cgroup (so Pause and Kill reach it). */
+    const char *freezer = bh_sandbox_cgroup_dir(h.backend, "work", "freezer");
+    if (freezer) {
+        g_autofree char *procs_path = g_build_filename(freezer, "cgroup.procs", NULL);
+        g_autofree char *procs = NULL;
+        gboolean found = FALSE;
+        g_assert_cmpint(bh_harness_run(&h, "work", "nohup sleep 77 >/dev/null 2>&1 &", NULL), ==, 0);
+        bh_harness_spin(100);
+        g_assert_true(g_file_get_contents(procs_path, &procs, NULL, NULL));
+        g_auto(GStrv) pids = g_strsplit(procs, "\n", -1);
+        for (char **p = pids; *p && !found; p++) {
+            g_autofree char *cmdline_path = g_strdup_printf("/proc/%s/cmdline", *p);
+            g_autofree char *cmdline = NULL;
+            gsize len = 0;
+            found = **p && g_file_get_contents(cmdline_path, &cmdline, &len, NULL) && len == 9 &&
+                    memcmp(cmdline, "sleep\0" "77\0", 9) == 0;
+        }
+        g_assert_true(found);
+    }
+    g_assert_cmpint(bh_harness_run(&h, "work", "exit 3", NULL), ==, 3);
     bh_harness_teardown(&h);
 }
 
@@ -288,7 +329,8 @@ int main(int argc, char **argv)
     g_test_add_data_func("/sandbox/lifecycle/pause/cgroup-v1", "v1", pause_with);
     g_test_add_data_func("/sandbox/lifecycle/pause/cgroup-v2", "v2", pause_with);
     g_test_add_data_func("/sandbox/lifecycle/pause/signals", "none", pause_with);
-    g_test_add_func("/sandbox/lifecycle/gui-ready", test_gui_ready);
+    g_test_add_func("/sandbox/lifecycle/guest-services", test_guest_services);
     g_test_add_func("/sandbox/lifecycle/limits", test_limits);
+    g_test_add_func("/sandbox/lifecycle/without-agent", test_without_agent);
     return g_test_run();
 }

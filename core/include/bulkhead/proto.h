@@ -130,7 +130,11 @@ enum bh_gui_err bh_gui_frame_check(const uint8_t *hdr, enum bh_gui_dir dir, uint
 /* Layers 1-3 on one message at the start of buf[0..len). Returns the number
  * of bytes the message occupies (> 0) and fills *out; 0 when more bytes are
  * needed (err->code = BH_GUI_E_SHORT, nothing else changed); -1 on a
- * violation (err filled). `windows` is read, never written. */
+ * violation (err filled). `windows` (not NULL) is read, never written: for
+ * BH_GUI_FROM_AGENT it is guid's table of the agent's windows; for
+ * BH_GUI_FROM_DOM0 only its handshake state is used, since input for a
+ * window the agent just destroyed is a race the agent ignores, not an error.
+ * err may be NULL. */
 long bh_gui_decode(const uint8_t *buf, size_t len, enum bh_gui_dir dir,
                    const struct bh_gui_windows *windows, struct bh_gui_msg *out,
                    struct bh_gui_error *err);
@@ -158,7 +162,8 @@ const char *bh_gui_err_name(enum bh_gui_err code);
  * the characters a window title must not carry (controls, bidi overrides,
  * invisible format characters; list in docs/gui-protocol.md), and
  * NUL-terminates it. Needs cap > len. Returns the bytes written (without the
- * NUL), or -1 if the input is not valid UTF-8 or cap is too small. */
+ * NUL), or -1 if the input is not valid UTF-8 or cap is too small. out may
+ * be in itself (sanitising in place). */
 size_t bh_gui_utf8_check(const uint8_t *s, size_t len);
 long bh_gui_text_sanitize(const uint8_t *in, size_t len, char *out, size_t cap);
 bool bh_gui_text_char_dropped(uint32_t cp);

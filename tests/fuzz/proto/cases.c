@@ -105,6 +105,20 @@ static void window1(struct bh_case_buf *b)
     buffer(b, 1, 64, 48);
 }
 
+/* window1(), then one message from the agent for window 1. */
+static void agent_one(struct bh_case_buf *b, uint32_t type, const void *body, size_t n)
+{
+    window1(b);
+    msg(b, AG, type, 1, body, n);
+}
+
+/* HELLO from dom0, then one message from dom0 for window 1. */
+static void dom0_one(struct bh_case_buf *b, uint32_t type, const void *body, size_t n)
+{
+    hello_d(b);
+    msg(b, D0, type, 1, body, n);
+}
+
 static void text(struct bh_case_buf *b, uint32_t type, uint32_t id, const char *s)
 {
     raw(b, AG, type, id, (uint32_t)strlen(s), s, strlen(s));
@@ -140,8 +154,7 @@ static void keymap(struct bh_case_buf *b, const char *layout, const char *option
 static void key(struct bh_case_buf *b, uint32_t keycode, uint32_t pressed, uint32_t group)
 {
     struct bh_gui_key k = {keycode, pressed, 0x1, 0, 0x2, group};
-    hello_d(b);
-    msg(b, D0, BH_GUI_KEY, 1, &k, sizeof k);
+    dom0_one(b, BH_GUI_KEY, &k, sizeof k);
 }
 
 /* ---- Conversations that must decode -------------------------------------- */
@@ -484,6 +497,20 @@ static void i_map_cycle(struct bh_case_buf *b)
     map(b, 1, 2, 0, 0);
 }
 
+static void i_map_transient_popup(struct bh_case_buf *b)
+{
+    window1(b);
+    create(b, 2, 10, 10, 1, BH_GUI_CREATE_POPUP);
+    create(b, 3, 10, 10, 0, 0);
+    map(b, 3, 2, 0, 0);
+}
+
+static void i_map_transient_missing(struct bh_case_buf *b)
+{
+    window1(b);
+    map(b, 1, 9, 0, 0);
+}
+
 static void i_map_self(struct bh_case_buf *b)
 {
     window1(b);
@@ -536,50 +563,49 @@ static void i_create_huge(struct bh_case_buf *b)
 static void i_configure_huge(struct bh_case_buf *b)
 {
     struct bh_gui_configure c = {0, 0, BH_MAX_WINDOW_WIDTH + 1, 10};
-    window1(b);
-    msg(b, AG, BH_GUI_CONFIGURE, 1, &c, sizeof c);
+    agent_one(b, BH_GUI_CONFIGURE, &c, sizeof c);
 }
 
 static void i_hints_min_over_max(struct bh_case_buf *b)
 {
     struct bh_gui_hints h = {BH_GUI_HINT_MIN_SIZE | BH_GUI_HINT_MAX_SIZE, 500, 10, 400, 0};
-    window1(b);
-    msg(b, AG, BH_GUI_HINTS, 1, &h, sizeof h);
+    agent_one(b, BH_GUI_HINTS, &h, sizeof h);
 }
 
 static void i_hints_huge(struct bh_case_buf *b)
 {
     struct bh_gui_hints h = {BH_GUI_HINT_MAX_SIZE, 0, 0, 10, 0x80000000u};
-    window1(b);
-    msg(b, AG, BH_GUI_HINTS, 1, &h, sizeof h);
+    agent_one(b, BH_GUI_HINTS, &h, sizeof h);
+}
+
+static void i_hints_min_huge(struct bh_case_buf *b)
+{
+    struct bh_gui_hints h = {BH_GUI_HINT_MIN_SIZE, BH_MAX_WINDOW_WIDTH + 1, 1, 0, 0};
+    agent_one(b, BH_GUI_HINTS, &h, sizeof h);
 }
 
 static void i_hints_flags(struct bh_case_buf *b)
 {
     struct bh_gui_hints h = {0x4, 0, 0, 0, 0};
-    window1(b);
-    msg(b, AG, BH_GUI_HINTS, 1, &h, sizeof h);
+    agent_one(b, BH_GUI_HINTS, &h, sizeof h);
 }
 
 static void i_flags_overlap(struct bh_case_buf *b)
 {
     struct bh_gui_flags f = {BH_GUI_FLAG_URGENT, BH_GUI_FLAG_URGENT};
-    window1(b);
-    msg(b, AG, BH_GUI_FLAGS, 1, &f, sizeof f);
+    agent_one(b, BH_GUI_FLAGS, &f, sizeof f);
 }
 
 static void i_flags_unknown(struct bh_case_buf *b)
 {
     struct bh_gui_flags f = {0x100, 0};
-    window1(b);
-    msg(b, AG, BH_GUI_FLAGS, 1, &f, sizeof f);
+    agent_one(b, BH_GUI_FLAGS, &f, sizeof f);
 }
 
 static void i_cursor(struct bh_case_buf *b)
 {
     struct bh_gui_cursor c = {BH_GUI_CURSOR_COUNT};
-    window1(b);
-    msg(b, AG, BH_GUI_CURSOR, 1, &c, sizeof c);
+    agent_one(b, BH_GUI_CURSOR, &c, sizeof c);
 }
 
 /* ---- BUFFER --------------------------------------------------------------- */
@@ -875,50 +901,55 @@ static void i_key_group(struct bh_case_buf *b)
 static void i_button(struct bh_case_buf *b)
 {
     struct bh_gui_button btn = {0x118, 1, 0, 0};
-    hello_d(b);
-    msg(b, D0, BH_GUI_BUTTON, 1, &btn, sizeof btn);
+    dom0_one(b, BH_GUI_BUTTON, &btn, sizeof btn);
 }
 
 static void i_motion(struct bh_case_buf *b)
 {
     struct bh_gui_motion m = {0, INT32_MIN};
-    hello_d(b);
-    msg(b, D0, BH_GUI_MOTION, 1, &m, sizeof m);
+    dom0_one(b, BH_GUI_MOTION, &m, sizeof m);
 }
 
 static void i_axis(struct bh_case_buf *b)
 {
     struct bh_gui_axis a = {2, 256, 1};
-    hello_d(b);
-    msg(b, D0, BH_GUI_AXIS, 1, &a, sizeof a);
+    dom0_one(b, BH_GUI_AXIS, &a, sizeof a);
 }
 
 static void i_axis_value(struct bh_case_buf *b)
 {
     struct bh_gui_axis a = {0, INT32_MIN, 0};
-    hello_d(b);
-    msg(b, D0, BH_GUI_AXIS, 1, &a, sizeof a);
+    dom0_one(b, BH_GUI_AXIS, &a, sizeof a);
+}
+
+static void i_axis_discrete(struct bh_case_buf *b)
+{
+    struct bh_gui_axis a = {1, 0, 40000};
+    dom0_one(b, BH_GUI_AXIS, &a, sizeof a);
+}
+
+static void i_enter(struct bh_case_buf *b)
+{
+    struct bh_gui_enter e = {40000, 0};
+    dom0_one(b, BH_GUI_ENTER, &e, sizeof e);
 }
 
 static void i_focus(struct bh_case_buf *b)
 {
     struct bh_gui_focus f = {2};
-    hello_d(b);
-    msg(b, D0, BH_GUI_FOCUS, 1, &f, sizeof f);
+    dom0_one(b, BH_GUI_FOCUS, &f, sizeof f);
 }
 
 static void i_configure_req_zero(struct bh_case_buf *b)
 {
     struct bh_gui_configure_req r = {0, 600, 0};
-    hello_d(b);
-    msg(b, D0, BH_GUI_CONFIGURE_REQ, 1, &r, sizeof r);
+    dom0_one(b, BH_GUI_CONFIGURE_REQ, &r, sizeof r);
 }
 
 static void i_configure_req_states(struct bh_case_buf *b)
 {
     struct bh_gui_configure_req r = {800, 600, 0x10};
-    hello_d(b);
-    msg(b, D0, BH_GUI_CONFIGURE_REQ, 1, &r, sizeof r);
+    dom0_one(b, BH_GUI_CONFIGURE_REQ, &r, sizeof r);
 }
 
 static void i_screen_huge(struct bh_case_buf *b)
@@ -946,7 +977,33 @@ static void i_dom0_before_hello(struct bh_case_buf *b)
     msg(b, D0, BH_GUI_CLOSE, 1, NULL, 0);
 }
 
+/* ---- Inputs that end inside a message --------------------------------------- */
+
+static void s_header(struct bh_case_buf *b)
+{
+    struct bh_gui_hdr h = {BH_GUI_CREATE, 1, sizeof(struct bh_gui_create)};
+    uint8_t dir = AG;
+    hello_a(b);
+    put(b, &dir, 1);
+    put(b, &h, sizeof h - 1);
+}
+
+static void s_body(struct bh_case_buf *b)
+{
+    struct bh_gui_hdr h = {BH_GUI_CLIPBOARD_DATA, 0, 1000};
+    hello_a(b);
+    raw(b, AG, h.type, h.window, h.untrusted_len, "partial", 7);
+}
+
+static void s_dir_byte_only(struct bh_case_buf *b)
+{
+    uint8_t dir = D0;
+    hello_d(b);
+    put(b, &dir, 1);
+}
+
 #define OK(n) {#n, v_##n, BH_GUI_OK, NULL}
+#define SHORT(n) {#n, s_##n, BH_GUI_E_SHORT, NULL}
 #define BAD(n, code, reason) {#n, i_##n, BH_GUI_E_##code, reason}
 
 const struct bh_proto_case bh_proto_cases[] = {
@@ -966,6 +1023,10 @@ const struct bh_proto_case bh_proto_cases[] = {
     OK(input),
     OK(max_windows),
     OK(interleaved),
+
+    SHORT(header),
+    SHORT(body),
+    SHORT(dir_byte_only),
 
     BAD(before_hello, STATE, "before HELLO"),
     BAD(dom0_before_hello, STATE, "before HELLO"),
@@ -994,6 +1055,8 @@ const struct bh_proto_case bh_proto_cases[] = {
     BAD(create_flags, VALUE, "flags 0x80"),
     BAD(map_cycle, WINDOW, "cycle"),
     BAD(map_self, WINDOW, "cycle"),
+    BAD(map_transient_missing, WINDOW, "transient_for 9 does not exist"),
+    BAD(map_transient_popup, WINDOW, "transient_for 2 is a popup"),
     BAD(map_popup_other_parent, WINDOW, "popup of 1 mapped transient for 2"),
     BAD(popup_parent_unmapped, STATE, "parent 1 is not"),
     BAD(map_offset, VALUE, "position (16385,0)"),
@@ -1005,6 +1068,7 @@ const struct bh_proto_case bh_proto_cases[] = {
     BAD(hints_min_over_max, VALUE, "min size 500x10 exceeds max size 400x0"),
     BAD(hints_huge, LIMIT, "max size 10x2147483648"),
     BAD(hints_flags, VALUE, "flags 0x4"),
+    BAD(hints_min_huge, LIMIT, "min size 7681x1: larger"),
     BAD(flags_overlap, VALUE, "overlap"),
     BAD(flags_unknown, VALUE, "set 0x100"),
     BAD(cursor, VALUE, "shape 15"),
@@ -1059,6 +1123,8 @@ const struct bh_proto_case bh_proto_cases[] = {
     BAD(motion, VALUE, "position (0,-2147483648)"),
     BAD(axis, VALUE, "axis 2"),
     BAD(axis_value, VALUE, "value -2147483648"),
+    BAD(axis_discrete, VALUE, "discrete 40000"),
+    BAD(enter, VALUE, "ENTER window 1: position (40000,0)"),
     BAD(focus, VALUE, "focused 2"),
     BAD(configure_req_zero, VALUE, "size width 0 height 600: zero"),
     BAD(configure_req_states, VALUE, "states 0x10"),

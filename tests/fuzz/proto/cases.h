@@ -21,9 +21,10 @@ struct bh_case_buf {
 };
 
 struct bh_proto_case {
-    const char *name; /* corpus file: "valid-NAME" or "invalid-NAME" */
+    const char *name; /* corpus file: "valid-NAME", "short-NAME" or "invalid-NAME" */
     void (*build)(struct bh_case_buf *b);
-    enum bh_gui_err code; /* BH_GUI_OK: the whole input decodes */
+    enum bh_gui_err code; /* BH_GUI_OK: the whole input decodes; BH_GUI_E_SHORT:
+                           * it decodes up to a message cut short */
     const char *reason;   /* for rejections: a substring of the reason */
 };
 

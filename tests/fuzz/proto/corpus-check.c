@@ -1,5 +1,6 @@
 /* corpus-check.c — holds the seed corpus to its file names: every
  * "valid-*" file must decode completely with no violation, every
+ * "short-*" file must decode up to a message it cuts short, and every
  * "invalid-*" file must be rejected. Other names (inputs the fuzzer found)
  * are only replayed. Without this a corpus of valid inputs that the decoder
  * wrongly rejected would replay "fine".
@@ -21,7 +22,9 @@ static int check(const char *dir, const char *name, unsigned *n)
     size_t len = 0;
     struct bh_fuzz_result res;
     int rc = -1;
-    bool want_valid = strncmp(name, "valid-", 6) == 0;
+    enum bh_fuzz_end want = strncmp(name, "valid-", 6) == 0   ? BH_FUZZ_END_CLEAN
+                            : strncmp(name, "short-", 6) == 0 ? BH_FUZZ_END_SHORT
+                                                              : BH_FUZZ_END_VIOLATION;
 
     snprintf(path, sizeof path, "%s/%s", dir, name);
     buf = malloc(CHECK_MAX_INPUT);
@@ -30,10 +33,8 @@ static int check(const char *dir, const char *name, unsigned *n)
         goto out;
     len = fread(buf, 1, CHECK_MAX_INPUT, f);
     bh_fuzz_proto_run(buf, len, &res);
-    if (want_valid)
-        rc = res.end == BH_FUZZ_END_CLEAN && res.accepted > 0 ? 0 : -1;
-    else
-        rc = res.end == BH_FUZZ_END_VIOLATION ? 0 : -1;
+    /* valid and short inputs start with at least a HELLO that must pass */
+    rc = res.end == want && (want == BH_FUZZ_END_VIOLATION || res.accepted > 0) ? 0 : -1;
 out:
     printf("%s %u - %s", rc == 0 ? "ok" : "not ok", ++*n, name);
     if (res.end == BH_FUZZ_END_VIOLATION)
@@ -61,7 +62,8 @@ int main(int argc, char **argv)
     while ((e = readdir(d))) {
         bool v = strncmp(e->d_name, "valid-", 6) == 0;
         bool iv = strncmp(e->d_name, "invalid-", 8) == 0;
-        if (!v && !iv)
+        bool sh = strncmp(e->d_name, "short-", 6) == 0;
+        if (!v && !iv && !sh)
             continue;
         valid += v;
         invalid += iv;

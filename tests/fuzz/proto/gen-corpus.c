@@ -1,5 +1,5 @@
 /* gen-corpus.c — writes the seed corpus: one file per entry of cases.c,
- * named valid-NAME or invalid-NAME. Run it after changing cases.c and
+ * named valid-NAME, short-NAME or invalid-NAME. Run it after changing cases.c and
  * commit the result:
  *   meson compile -C build proto-gen-corpus
  *   build/tests/fuzz/proto/proto-gen-corpus tests/fuzz/proto/corpus
@@ -28,7 +28,8 @@ int main(int argc, char **argv)
 
         b->len = 0;
         c->build(b);
-        snprintf(path, sizeof path, "%s/%s-%s", argv[1], c->code == BH_GUI_OK ? "valid" : "invalid", c->name);
+        snprintf(path, sizeof path, "%s/%s-%s", argv[1],
+                 c->code == BH_GUI_OK ? "valid" : c->code == BH_GUI_E_SHORT ? "short" : "invalid", c->name);
         f = fopen(path, "wb");
         if (!f || fwrite(b->data, 1, b->len, f) != b->len) {
             fprintf(stderr, "%s: cannot write (does the directory exist?)\n", path);

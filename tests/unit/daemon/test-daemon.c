@@ -13,6 +13,7 @@
 #include <gio/gio.h>
 #include <gio/gunixfdlist.h>
 #include <glib/gstdio.h>
+#include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -27,7 +28,38 @@ typedef struct {
   GHashTable *states; /* name -> GINT_TO_POINTER(BhPowerState) */
   GString *log;       /* "start:work;" ... in call order */
   char *fail_start;   /* qubes whose name starts so fail to start */
+  struct {            /* copy of what the last start was told */
+    char *name, *klass, *template_name, *root_template, *netvm, *root_path;
+    gboolean root_readonly, disposable;
+    guint memory_mib;
+  } last;
 } TestBackend;
+
+static void
+tb_forget_last(TestBackend *tb)
+{
+  g_free(tb->last.name);
+  g_free(tb->last.klass);
+  g_free(tb->last.template_name);
+  g_free(tb->last.root_template);
+  g_free(tb->last.netvm);
+  g_free(tb->last.root_path);
+}
+
+static void
+tb_remember(TestBackend *tb, const BhBackendQube *q)
+{
+  tb_forget_last(tb);
+  tb->last.name = g_strdup(q->name);
+  tb->last.klass = g_strdup(q->klass);
+  tb->last.template_name = g_strdup(q->template_name);
+  tb->last.root_template = g_strdup(q->root_template);
+  tb->last.netvm = g_strdup(q->netvm);
+  tb->last.root_path = g_strdup(q->root_path);
+  tb->last.root_readonly = q->root_readonly;
+  tb->last.disposable = q->disposable;
+  tb->last.memory_mib = q->memory_mib;
+}
 
 static void
 tb_set(TestBackend *tb, const char *name, BhPowerState state)
@@ -116,6 +148,7 @@ tb_start(BhBackend *backend, const BhBackendQube *qube, GCancellable *cancellabl
   if (qube->netvm)
     g_assert_cmpint(tb_get_state(backend, qube->netvm), ==, BH_POWER_RUNNING);
   g_string_append_printf(tb->log, "start:%s;", qube->name);
+  tb_remember(tb, qube);
   tb_set(tb, qube->name, BH_POWER_TRANSIENT);
   g_idle_add(tb_start_idle, op);
 }
@@ -216,6 +249,7 @@ tb_free(BhBackend *backend)
   g_hash_table_unref(tb->states);
   g_string_free(tb->log, TRUE);
   g_free(tb->fail_start);
+  tb_forget_last(tb);
   bh_backend_clear(backend);
   g_free(tb);
 }
@@ -696,6 +730,170 @@ test_property_signals(Fixture *f, gconstpointer data)
 }
 
 static void
+test_autostart(Fixture *f, gconstpointer data)
+{
+  /* First run marks sys-net and sys-firewall autostart; add one more. */
+  call_ok(f, "SetProperty", g_variant_new("(sss)", "vault", "autostart", "True"));
+  g_assert_cmpuint(bh_daemon_autostart(f->daemon), ==, 3);
+  wait_for_state(f, "sys-net", "Running");
+  wait_for_state(f, "sys-firewall", "Running");
+  wait_for_state(f, "vault", "Running");
+  assert_state(f, "work", "Halted");
+  /* sys-firewall needs sys-net: started once, before it. */
+  g_assert_nonnull(strstr(f->tb->log->str, "start:sys-net;"));
+  g_assert_null(strstr(strstr(f->tb->log->str, "start:sys-net;") + 1, "start:sys-net;"));
+  g_assert_cmpint(strstr(f->tb->log->str, "start:sys-net;") - f->tb->log->str, <,
+                  strstr(f->tb->log->str, "start:sys-firewall;") - f->tb->log->str);
+}
+
+static void
+test_backend_qube(Fixture *f, gconstpointer data)
+{
+  call_ok(f, "SetProperty", g_variant_new("(sss)", "work", "memory", "1500"));
+  call_ok(f, "Start", g_variant_new("(s)", "work"));
+  g_autofree char *tpl = g_strdup(f->tb->last.root_template);
+  g_assert_cmpstr(f->tb->last.name, ==, "work");
+  g_assert_cmpstr(f->tb->last.klass, ==, "AppVM");
+  g_assert_cmpstr(f->tb->last.netvm, ==, "sys-firewall");
+  g_assert_cmpuint(f->tb->last.memory_mib, ==, 1500);
+  g_assert_nonnull(tpl);
+  /* The first-run template is the host's root, read-only. */
+  g_assert_cmpstr(f->tb->last.root_path, ==, "/");
+  g_assert_true(f->tb->last.root_readonly);
+  g_assert_false(f->tb->last.disposable);
+
+  g_autoptr(GVariant) reply = call(f, "CreateDisposable", g_variant_new("(s)", ""), NULL);
+  g_assert_nonnull(reply);
+  g_assert_true(f->tb->last.disposable);
+  g_assert_cmpstr(f->tb->last.klass, ==, "DispVM");
+  g_assert_cmpstr(f->tb->last.template_name, ==, "default-dvm");
+  g_assert_cmpstr(f->tb->last.root_template, ==, tpl);
+}
+
+typedef struct {
+  gboolean done;
+  char *out;
+  char *err;
+  GError *error;
+} CliResult;
+
+static void
+cli_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  CliResult *r = user_data;
+  g_subprocess_communicate_utf8_finish(G_SUBPROCESS(source), result, &r->out, &r->err,
+                                       &r->error);
+  r->done = TRUE;
+}
+
+/* Runs a CLI command from the build tree while this process's main loop
+ * (the daemon's) keeps serving it; returns its exit status. *out and *err
+ * (freed first) receive its output. */
+static int
+run_cli(const char *stdin_text, char **out, char **err, const char *command, ...)
+{
+  const char *build_root = g_getenv("BH_BUILD_ROOT");
+  g_assert_nonnull(build_root);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+  g_ptr_array_add(argv, g_build_filename(build_root, "core", "cli", command, NULL));
+  va_list ap;
+  va_start(ap, command);
+  for (const char *arg; (arg = va_arg(ap, const char *));)
+    g_ptr_array_add(argv, g_strdup(arg));
+  va_end(ap);
+  g_ptr_array_add(argv, NULL);
+
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) process = g_subprocess_newv(
+      (const char *const *)argv->pdata,
+      G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+          G_SUBPROCESS_FLAGS_STDERR_PIPE,
+      &error);
+  g_assert_no_error(error);
+  CliResult r = {0};
+  g_subprocess_communicate_utf8_async(process, stdin_text, NULL, cli_done, &r);
+  while (!r.done)
+    g_main_context_iteration(NULL, TRUE);
+  g_assert_no_error(r.error);
+  /* Output is complete; the exit status may still be on its way. */
+  while (!g_subprocess_get_if_exited(process) && !g_subprocess_get_if_signaled(process))
+    g_main_context_iteration(NULL, TRUE);
+  g_free(*out);
+  g_free(*err);
+  *out = r.out;
+  *err = r.err;
+  return g_subprocess_get_if_exited(process) ? g_subprocess_get_exit_status(process) : -1;
+}
+
+static void
+name_acquired(GDBusConnection *connection, const char *name, gpointer user_data)
+{
+  *(gboolean *)user_data = TRUE;
+}
+
+/* The CLI's power commands and qvm-run's descriptor passing, end to end:
+ * the real binaries against the daemon, which owns the well-known name here. */
+static void
+test_cli_power(Fixture *f, gconstpointer data)
+{
+  gboolean owned = FALSE;
+  guint owner = g_bus_own_name_on_connection(f->server, BH_DBUS_NAME, G_BUS_NAME_OWNER_FLAGS_NONE,
+                                             name_acquired, NULL, &owned, NULL);
+  while (!owned)
+    g_main_context_iteration(NULL, TRUE);
+
+  g_autofree char *out = NULL, *err = NULL;
+  g_assert_cmpint(run_cli(NULL, &out, &err, "qvm-start", "vault", NULL), ==, 0);
+  assert_state(f, "vault", "Running");
+  g_assert_cmpint(run_cli(NULL, &out, &err, "qvm-ls", "--running", "--raw-data", NULL), ==, 0);
+  /* The template is named after the host OS: match around it. */
+  g_assert_true(g_str_has_prefix(out, "dom0|Running|AdminVM|black|-|-\nvault|Running|AppVM|black|"));
+  g_assert_true(g_str_has_suffix(out, "|-\n"));
+  g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
+  g_assert_cmpuint(g_strv_length(lines), ==, 3); /* two lines and the empty tail */
+
+  /* -p: our pipe is the command's stdout, its status is qvm-run's. */
+  g_assert_cmpint(run_cli(NULL, &out, &err, "qvm-run", "-p", "-u", "root", "vault", "echo", "hi",
+                          NULL),
+                  ==, 7);
+  g_assert_cmpstr(out, ==, "vault ran 'echo hi' as root\n");
+  /* Without -p: started, status 0, nothing printed. */
+  g_assert_cmpint(run_cli(NULL, &out, &err, "qvm-run", "vault", "true", NULL), ==, 0);
+  g_assert_cmpstr(out, ==, "");
+
+  g_assert_cmpint(run_cli(NULL, &out, &err, "qvm-pause", "vault", NULL), ==, 0);
+  assert_state(f, "vault", "Paused");
+  g_assert_cmpint(run_cli(NULL, &out, &err, "qvm-remove", "-f", "vault", NULL), ==, 1);
+  g_assert_true(g_str_has_prefix(err, "qvm-remove: error: cannot remove vault while it is Paused"));
+  g_assert_cmpint(run_cli(NULL, &out, &err, "qvm-unpause", "vault", NULL), ==, 0);
+  g_assert_cmpint(run_cli(NULL, &out, &err, "qvm-shutdown", "--wait", "vault", NULL), ==, 0);
+  assert_state(f, "vault", "Halted");
+
+  /* A disposable lives for its command, then is gone. */
+  g_autofree char *before = qube_names(f);
+  g_assert_cmpint(run_cli(NULL, &out, &err, "qvm-run", "--dispvm", "-p", "uname", NULL), ==, 7);
+  g_assert_true(g_str_has_prefix(out, "disp"));
+  g_assert_nonnull(strstr(out, " ran 'uname' as user\n"));
+  gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+  for (;;) {
+    g_autofree char *now = qube_names(f);
+    if (g_str_equal(now, before) || g_get_monotonic_time() > deadline) {
+      g_assert_cmpstr(now, ==, before);
+      break;
+    }
+    g_main_context_iteration(NULL, FALSE);
+  }
+
+  g_assert_cmpint(run_cli(NULL, &out, &err, "qvm-start", "vault", "nosuch", NULL), ==, 1);
+  g_assert_cmpstr(err, ==, "qvm-start: error: there is no qube named 'nosuch'; qvm-ls lists the qubes\n");
+  assert_state(f, "vault", "Running");
+  g_assert_cmpint(run_cli(NULL, &out, &err, "qvm-shutdown", "--all", "--wait", NULL), ==, 0);
+  assert_state(f, "vault", "Halted");
+  assert_state(f, "dom0", "Running");
+  g_bus_unown_name(owner);
+}
+
+static void
 test_lock(Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
@@ -723,6 +921,9 @@ main(int argc, char **argv)
   ADD("/daemon/run-fds", test_run_fds);
   ADD("/daemon/crash-report", test_crash_report);
   ADD("/daemon/property-signals", test_property_signals);
+  ADD("/daemon/autostart", test_autostart);
+  ADD("/daemon/backend-qube", test_backend_qube);
+  ADD("/daemon/cli-power", test_cli_power);
   ADD("/daemon/lock", test_lock);
 #undef ADD
   return g_test_run();

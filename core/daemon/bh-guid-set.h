@@ -1,0 +1,43 @@
+/* bh-guid-set.h — the bulkhead-guid processes bulkheadd runs, one per
+ * running qube with a GUI.
+ *
+ * Owns: spawning guid with the qube's name, label and domain id, relaying its
+ * log lines (tagged with the qube), and reporting how it ended. guid exits 2
+ * when the qube's agent broke the protocol (its last log line says why), 1
+ * when it could not start, 0 when the agent went away or it was told to stop.
+ * Must never: decide anything about the qube's power state — a guid that
+ * ends is reported, the qube keeps running; that is the daemon's call.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef struct _BhGuidSet BhGuidSet;
+
+/* Called on the main context when a guid ended on its own (not after
+ * bh_guid_set_stop). status is its exit status (or 128+signal); reason is its
+ * last log line, or a description of the signal. */
+typedef void (*BhGuidEndedFunc)(const char *qube, int status, const char *reason,
+                                gpointer user_data);
+
+BhGuidSet *bh_guid_set_new(BhGuidEndedFunc ended, gpointer user_data);
+/* Stops every guid (SIGTERM) and frees the set. NULL-safe. */
+void bh_guid_set_free(BhGuidSet *set);
+
+/* The guid binary: $BH_GUID_PATH, else the one beside this build's daemon,
+ * else the installed one. */
+const char *bh_guid_path(void);
+
+/* TRUE when a display is there to draw on (X11, Wayland or Broadway). */
+gboolean bh_guid_display_available(void);
+
+/* Starts guid for a qube (a running one is stopped first). */
+gboolean bh_guid_set_start(BhGuidSet *set, const char *qube, const char *label, guint qid,
+                           gboolean allow_fullscreen, GError **error);
+/* Stops the qube's guid, if any, without reporting its end. */
+void bh_guid_set_stop(BhGuidSet *set, const char *qube);
+gboolean bh_guid_set_is_running(BhGuidSet *set, const char *qube);
+
+G_END_DECLS

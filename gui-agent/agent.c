@@ -1,0 +1,178 @@
+/* agent.c — creates and tears down the compositor: the wl_display, its
+ * socket, wl_shm and every global, and the dom0 link.
+ *
+ * Owns: struct bh_agent's lifetime and the order of set-up and teardown
+ * (clients first, then the globals' state, then the display).
+ * Must never: keep state outside struct bh_agent, or exit the process on a
+ * client's behalf. */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <wayland-server-protocol.h>
+
+#include "bulkhead/vchan.h"
+
+#define MOD "agent"
+
+uint32_t bh_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
+}
+
+void bh_agent_log(const struct bh_agent *a, enum bh_log_level lvl, const char *module, const char *fmt, ...)
+{
+    static const char *const names[] = {"error", "warning", "info", "debug"};
+    if (lvl == BH_LOG_DEBUG && !(a && a->opts.verbose))
+        return;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    /* One write per line so lines from several processes do not interleave. */
+    fprintf(stderr, "bulkhead-gui-agent[%s] %s: %s\n", module, names[lvl], msg);
+}
+
+struct wl_resource *bh_resource_new(struct wl_client *client, const struct wl_interface *iface, int version,
+                                    uint32_t id, const void *impl, void *data,
+                                    wl_resource_destroy_func_t destroy)
+{
+    struct wl_resource *r = wl_resource_create(client, iface, version, id);
+    if (!r) {
+        wl_client_post_no_memory(client);
+        return NULL;
+    }
+    wl_resource_set_implementation(r, impl, data, destroy);
+    return r;
+}
+
+void bh_resource_unlink(struct wl_resource *resource)
+{
+    wl_list_remove(wl_resource_get_link(resource));
+}
+
+void bh_request_destroy(struct wl_client *client, struct wl_resource *resource)
+{
+    wl_resource_destroy(resource);
+}
+
+struct bh_agent *bh_agent_new(const struct bh_agent_options *opts)
+{
+    struct bh_agent *a = calloc(1, sizeof(*a));
+    if (!a) {
+        bh_agent_log(NULL, BH_LOG_ERROR, MOD, "out of memory");
+        return NULL;
+    }
+    a->opts = *opts;
+    /* Buffers must be of the kind the transport can carry: fds over the
+     * socket vchan, grant references over Xen. */
+    a->xen_buffers = !opts->no_vchan && bh_vchan_default_transport() == BH_VCHAN_XEN;
+    const char *name = opts->socket_name ? opts->socket_name : "wayland-0";
+    if (strlen(name) >= sizeof(a->socket_name)) {
+        BH_ERR(a, MOD, "socket name '%s' is too long", name);
+        free(a);
+        return NULL;
+    }
+    snprintf(a->socket_name, sizeof(a->socket_name), "%s", name);
+    a->opts.socket_name = a->socket_name;
+    wl_list_init(&a->surfaces);
+    wl_list_init(&a->windows);
+    wl_list_init(&a->deferred_frames);
+    wl_list_init(&a->grabs);
+    a->next_window_id = 1;
+
+    a->display = wl_display_create();
+    if (!a->display) {
+        BH_ERR(a, MOD, "cannot create a Wayland display");
+        free(a);
+        return NULL;
+    }
+    a->loop = wl_display_get_event_loop(a->display);
+    /* Every module initialises its lists before anything can fail, so the
+     * teardown below is valid from here on. */
+    bh_compositor_init(a);
+    bh_xdg_init(a);
+    bh_output_init(a);
+    bh_data_init(a);
+    if (!bh_seat_init(a))
+        goto fail;
+    /* ARGB8888 and XRGB8888, the two formats the GUI protocol carries. */
+    if (wl_display_init_shm(a->display) < 0) {
+        BH_ERR(a, MOD, "cannot set up wl_shm");
+        goto fail;
+    }
+    if (!a->compositor_global || !a->subcompositor_global || !a->wm_base_global || !a->deferred_timer ||
+        !a->output.global || !a->data.global) {
+        BH_ERR(a, MOD, "cannot create the Wayland globals");
+        goto fail;
+    }
+    if (wl_display_add_socket(a->display, a->socket_name) < 0) {
+        const char *dir = getenv("XDG_RUNTIME_DIR");
+        BH_ERR(a, MOD, "cannot listen on %s/%s: is XDG_RUNTIME_DIR set and the name free?",
+               dir ? dir : "(unset)", a->socket_name);
+        goto fail;
+    }
+    if (!opts->no_vchan) {
+        a->link = bh_link_new(a, opts->gui_domain);
+        if (!a->link)
+            goto fail;
+    }
+    BH_INFO(a, MOD, "serving Wayland on %s", a->socket_name);
+    return a;
+fail:
+    bh_agent_free(a);
+    return NULL;
+}
+
+void bh_agent_free(struct bh_agent *a)
+{
+    if (!a)
+        return;
+    if (a->link) {
+        bh_link_free(a->link);
+        a->link = NULL;
+    }
+    /* Clients go first: their resources' destructors unmap windows and
+     * release everything that points into the agent's state. */
+    wl_display_destroy_clients(a->display);
+    bh_data_fini(a);
+    bh_seat_fini(a);
+    if (a->deferred_timer)
+        wl_event_source_remove(a->deferred_timer);
+    wl_display_destroy(a->display);
+    free(a);
+}
+
+void bh_agent_run(struct bh_agent *a)
+{
+    wl_display_run(a->display);
+}
+
+void bh_agent_terminate(struct bh_agent *a)
+{
+    wl_display_terminate(a->display);
+}
+
+int bh_agent_dispatch(struct bh_agent *a, int timeout_ms)
+{
+    wl_display_flush_clients(a->display);
+    int n = wl_event_loop_dispatch(a->loop, timeout_ms);
+    wl_display_flush_clients(a->display);
+    return n;
+}
+
+const char *bh_agent_socket_name(const struct bh_agent *a)
+{
+    return a->socket_name;
+}
+
+struct wl_display *bh_agent_display(struct bh_agent *a)
+{
+    return a->display;
+}

@@ -1,0 +1,560 @@
+/* window.c — protocol windows: what dom0 sees of each mapped toplevel and
+ * popup. One shared buffer per window (a sealed memfd from core/vchan's
+ * winbuf), into which only damaged rectangles are composed from the surface
+ * tree; DAMAGE announces them; frame callbacks wait for dom0's
+ * BUFFER_RELEASE so a client never draws faster than dom0 presents.
+ *
+ * Owns: window ids (1..BH_MAX_WINDOW_ID, at most BH_MAX_WINDOWS with an id),
+ * window buffers, composition, pacing, and the order of messages per window
+ * (CREATE, TITLE, APP_ID, HINTS, FLAGS, BUFFER, DAMAGE, MAP ... DESTROY).
+ * Must never: block on dom0 (link.c queues), write outside a window buffer
+ * (every rectangle is clipped to it and to the client buffer), or send a
+ * rectangle outside the current buffer. */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <drm_fourcc.h>
+#include <wayland-server-protocol.h>
+
+#include "xdg-shell-server-protocol.h"
+
+#define MOD "window"
+
+static struct bh_link *link_of(struct bh_window *w)
+{
+    return w->agent->link;
+}
+
+struct bh_window *bh_window_find(struct bh_agent *a, uint32_t id)
+{
+    struct bh_window *w;
+    if (id == 0)
+        return NULL;
+    wl_list_for_each(w, &a->windows, link) if (w->id == id) return w;
+    return NULL;
+}
+
+static uint32_t alloc_id(struct bh_agent *a)
+{
+    if (a->n_windows >= BH_MAX_WINDOWS)
+        return 0;
+    /* Fewer than BH_MAX_WINDOWS ids are taken, so this ends quickly. */
+    for (;;) {
+        uint32_t id = a->next_window_id++;
+        if (a->next_window_id > BH_MAX_WINDOW_ID)
+            a->next_window_id = 1;
+        if (!bh_window_find(a, id))
+            return id;
+    }
+}
+
+/* The window is the xdg window geometry (or the root surface), clamped to
+ * what the protocol allows. */
+static void content_size(struct bh_window *w, uint32_t *width, uint32_t *height)
+{
+    struct bh_xdg_surface *x = w->xdg;
+    int64_t cw = x->has_geometry ? (int64_t)x->geometry.x2 - x->geometry.x1 : x->surface->width;
+    int64_t ch = x->has_geometry ? (int64_t)x->geometry.y2 - x->geometry.y1 : x->surface->height;
+    if (cw < 1)
+        cw = 1;
+    if (ch < 1)
+        ch = 1;
+    *width = cw > BH_MAX_WINDOW_WIDTH ? BH_MAX_WINDOW_WIDTH : (uint32_t)cw;
+    *height = ch > BH_MAX_WINDOW_HEIGHT ? BH_MAX_WINDOW_HEIGHT : (uint32_t)ch;
+}
+
+static bool resize_buffer(struct bh_window *w, uint32_t width, uint32_t height)
+{
+    struct bh_winbuf nb;
+    memset(&nb, 0, sizeof(nb));
+    nb.fd = -1;
+    uint32_t stride = width * BH_BYTES_PER_PIXEL;
+    int rc = w->agent->xen_buffers
+                 ? bh_winbuf_export_grant(&nb, w->agent->opts.gui_domain, (size_t)stride * height)
+                 : bh_winbuf_export_memfd(&nb, (size_t)stride * height);
+    if (rc < 0) {
+        BH_ERR(w->agent, MOD, "window %u: cannot allocate a %ux%u buffer: %s", w->id, width, height,
+               strerror(errno));
+        return false;
+    }
+    if (w->buf_ok)
+        bh_winbuf_release(&w->buf);
+    w->buf = nb;
+    w->buf_ok = true;
+    w->width = width;
+    w->height = height;
+    w->stride = stride;
+    w->buffer_pending = true;
+    w->config_pending = true;
+    bh_rects_clear(&w->send_damage);
+    bh_window_damage_all(w);
+    return true;
+}
+
+void bh_window_damage_all(struct bh_window *w)
+{
+    bh_rects_clear(&w->damage);
+    bh_rects_add(&w->damage, bh_box_make(0, 0, (int32_t)w->width, (int32_t)w->height));
+}
+
+/* ---- composition ------------------------------------------------------------ */
+
+static inline uint32_t over(uint32_t src, uint32_t dst)
+{
+    uint32_t a = src >> 24;
+    if (a == 0xff)
+        return src;
+    if (a == 0)
+        return dst;
+    uint32_t inv = 255 - a, out = 0;
+    /* Premultiplied "over", channel by channel, rounded. */
+    for (int shift = 0; shift < 32; shift += 8) {
+        uint32_t s = (src >> shift) & 0xff, d = (dst >> shift) & 0xff;
+        uint32_t v = s + (d * inv + 127) / 255;
+        out |= (v > 255 ? 255 : v) << shift;
+    }
+    return out;
+}
+
+static void draw_surface(struct bh_window *w, struct bh_surface *s, int32_t ox, int32_t oy,
+                         const struct bh_box *rect, bool first)
+{
+    if (!s->buffer || s->width <= 0)
+        return;
+    struct wl_shm_buffer *shm = wl_shm_buffer_get(s->buffer);
+    if (!shm)
+        return;
+    struct bh_box sb = bh_box_make(ox, oy, s->width, s->height);
+    struct bh_box box = bh_box_intersect(rect, &sb);
+    if (bh_box_empty(&box))
+        return;
+
+    int32_t bw = wl_shm_buffer_get_width(shm), bh = wl_shm_buffer_get_height(shm);
+    int32_t sstride = wl_shm_buffer_get_stride(shm);
+    bool opaque = wl_shm_buffer_get_format(shm) == WL_SHM_FORMAT_XRGB8888;
+    int32_t scale = s->scale;
+    /* The surface size derives from this buffer's size, so reads stay
+     * inside it; the checks below keep that true even if that ever changes.
+     * begin/end_access turn a client truncating its pool into zeros, not SIGBUS. */
+    wl_shm_buffer_begin_access(shm);
+    const uint8_t *src = wl_shm_buffer_get_data(shm);
+    uint8_t *dst = w->buf.map;
+    for (int32_t y = box.y1; y < box.y2; y++) {
+        int32_t sy = (y - oy) * scale;
+        if (sy >= bh)
+            break;
+        uint32_t *d = (uint32_t *)(dst + (size_t)y * w->stride) + box.x1;
+        const uint32_t *srow = (const uint32_t *)(src + (size_t)sy * (size_t)sstride);
+        int32_t sx0 = (box.x1 - ox) * scale;
+        int32_t n = box.x2 - box.x1;
+        if (sx0 >= bw)
+            continue;
+        if ((int64_t)(n - 1) * scale + sx0 >= bw)
+            n = (bw - sx0 + scale - 1) / scale;
+        if (first && scale == 1 && !opaque) {
+            memcpy(d, srow + sx0, (size_t)n * 4);
+            continue;
+        }
+        for (int32_t i = 0; i < n; i++) {
+            uint32_t p = srow[sx0 + i * scale];
+            if (opaque)
+                d[i] = p | 0xff000000u;
+            else
+                d[i] = first ? p : over(p, d[i]);
+        }
+    }
+    wl_shm_buffer_end_access(shm);
+}
+
+static void draw_tree(struct bh_window *w, struct bh_surface *s, int32_t ox, int32_t oy,
+                      const struct bh_box *rect, bool *first)
+{
+    struct bh_stack_node *n;
+    if (s->width <= 0)
+        return;
+    wl_list_for_each(n, &s->stack, cur)
+    {
+        if (n == &s->self) {
+            draw_surface(w, s, ox, oy, rect, *first);
+            *first = false;
+            continue;
+        }
+        struct bh_subsurface *sub = n->surface->role_data;
+        draw_tree(w, n->surface, ox + sub->x, oy + sub->y, rect, first);
+    }
+}
+
+void bh_window_compose(struct bh_window *w, const struct bh_box *rect)
+{
+    struct bh_box all = bh_box_make(0, 0, (int32_t)w->width, (int32_t)w->height);
+    struct bh_box r = bh_box_intersect(rect, &all);
+    if (bh_box_empty(&r) || !w->buf_ok)
+        return;
+    struct bh_surface *root = w->xdg->surface;
+    int32_t gx, gy;
+    bh_xdg_content_origin(w->xdg, &gx, &gy);
+
+    /* Start transparent unless the root surface alone covers the rectangle
+     * with nothing stacked on or under it (the common case: a plain copy). */
+    struct bh_box rootbox = bh_box_make(-gx, -gy, root->width, root->height);
+    struct bh_box covered = bh_box_intersect(&r, &rootbox);
+    bool alone = root->stack.next == &root->self.cur && root->stack.prev == &root->self.cur;
+    bool first =
+        alone && covered.x1 == r.x1 && covered.y1 == r.y1 && covered.x2 == r.x2 && covered.y2 == r.y2;
+    if (!first) {
+        for (int32_t y = r.y1; y < r.y2; y++)
+            memset((uint8_t *)w->buf.map + (size_t)y * w->stride + (size_t)r.x1 * 4, 0,
+                   (size_t)(r.x2 - r.x1) * 4);
+        first = true;
+    }
+    draw_tree(w, root, -gx, -gy, &r, &first);
+}
+
+/* ---- messages ------------------------------------------------------------------ */
+
+static uint32_t parent_id(struct bh_window *w)
+{
+    return w->parent && w->parent->announced ? w->parent->id : 0;
+}
+
+/* Text is stored sanitised (xdg.c), so what is sent is what dom0 accepts;
+ * an empty text clears dom0's copy. */
+void bh_window_send_title(struct bh_window *w)
+{
+    if (w->announced && w->xdg->kind == BH_XDG_TOPLEVEL)
+        bh_link_send(link_of(w), BH_GUI_TITLE, w->id, w->xdg->toplevel.title, strlen(w->xdg->toplevel.title));
+}
+
+void bh_window_send_app_id(struct bh_window *w)
+{
+    if (w->announced && w->xdg->kind == BH_XDG_TOPLEVEL)
+        bh_link_send(link_of(w), BH_GUI_APP_ID, w->id, w->xdg->toplevel.app_id,
+                     strlen(w->xdg->toplevel.app_id));
+}
+
+static uint32_t clamp_hint(int32_t v, uint32_t max)
+{
+    return v <= 0 ? 0 : (uint32_t)v > max ? max : (uint32_t)v;
+}
+
+static struct bh_gui_hints current_hints(struct bh_window *w)
+{
+    struct bh_gui_hints h;
+    memset(&h, 0, sizeof(h));
+    if (w->xdg->kind != BH_XDG_TOPLEVEL)
+        return h;
+    const struct bh_xdg_surface *x = w->xdg;
+    if (x->toplevel.min_w > 0 || x->toplevel.min_h > 0) {
+        h.flags |= BH_GUI_HINT_MIN_SIZE;
+        h.min_width = clamp_hint(x->toplevel.min_w, BH_MAX_WINDOW_WIDTH);
+        h.min_height = clamp_hint(x->toplevel.min_h, BH_MAX_WINDOW_HEIGHT);
+    }
+    if (x->toplevel.max_w > 0 || x->toplevel.max_h > 0) {
+        h.flags |= BH_GUI_HINT_MAX_SIZE;
+        h.max_width = clamp_hint(x->toplevel.max_w, BH_MAX_WINDOW_WIDTH);
+        h.max_height = clamp_hint(x->toplevel.max_h, BH_MAX_WINDOW_HEIGHT);
+    }
+    return h;
+}
+
+void bh_window_send_hints(struct bh_window *w)
+{
+    struct bh_gui_hints h = current_hints(w);
+    if (!w->announced || memcmp(&h, &w->sent_hints, sizeof(h)) == 0)
+        return;
+    if (bh_link_send(link_of(w), BH_GUI_HINTS, w->id, &h, sizeof(h)))
+        w->sent_hints = h;
+}
+
+void bh_window_send_flags(struct bh_window *w)
+{
+    uint32_t want = w->xdg->kind == BH_XDG_TOPLEVEL ? w->xdg->toplevel.flags : 0;
+    if (!w->announced || want == w->sent_flags)
+        return;
+    struct bh_gui_flags f = {want & ~w->sent_flags, w->sent_flags & ~want};
+    if (bh_link_send(link_of(w), BH_GUI_FLAGS, w->id, &f, sizeof(f)))
+        w->sent_flags = want;
+}
+
+void bh_window_send_cursor(struct bh_window *w, uint32_t shape)
+{
+    struct bh_gui_cursor c = {shape};
+    if (w->announced)
+        bh_link_send(link_of(w), BH_GUI_CURSOR, w->id, &c, sizeof(c));
+}
+
+static bool send_buffer(struct bh_window *w)
+{
+    struct bh_gui_buffer b = {
+        .width = w->width,
+        .height = w->height,
+        .stride = w->stride,
+        .format = DRM_FORMAT_ARGB8888,
+        .kind = BH_GUI_BUFFER_MEMFD,
+        .n_refs = 0,
+    };
+    bool ok;
+    if (w->agent->xen_buffers) {
+        /* Xen: the grant references travel in the message instead of an fd. */
+        b.kind = BH_GUI_BUFFER_GRANT;
+        b.n_refs = w->buf.n_refs;
+        ok = bh_link_send2(link_of(w), BH_GUI_BUFFER, w->id, &b, sizeof(b), w->buf.refs,
+                           (size_t)w->buf.n_refs * sizeof(uint32_t));
+    } else {
+        ok = bh_link_send_fd(link_of(w), BH_GUI_BUFFER, w->id, &b, sizeof(b), w->buf.fd);
+    }
+    if (!ok)
+        return false;
+    w->buffer_pending = false;
+    return true;
+}
+
+static void send_configure_msg(struct bh_window *w)
+{
+    struct bh_gui_configure c = {w->x, w->y, w->width, w->height};
+    if (bh_link_send(link_of(w), BH_GUI_CONFIGURE, w->id, &c, sizeof(c)))
+        w->config_pending = false;
+}
+
+static void send_damage(struct bh_window *w)
+{
+    struct bh_gui_rect rects[BH_RECTS_MAX];
+    struct bh_box all = bh_box_make(0, 0, (int32_t)w->width, (int32_t)w->height);
+    bh_rects_clip(&w->send_damage, &all);
+    uint32_t n = w->send_damage.n;
+    if (n == 0)
+        return;
+    for (uint32_t i = 0; i < n; i++) {
+        const struct bh_box *b = &w->send_damage.r[i];
+        rects[i] = (struct bh_gui_rect){b->x1, b->y1, (uint32_t)(b->x2 - b->x1), (uint32_t)(b->y2 - b->y1)};
+    }
+    struct bh_gui_damage d = {w->serial + 1, n};
+    if (!bh_link_send2(link_of(w), BH_GUI_DAMAGE, w->id, &d, sizeof(d), rects, n * sizeof(rects[0])))
+        return;
+    w->serial++;
+    w->in_flight = true;
+    bh_rects_clear(&w->send_damage);
+    wl_list_insert_list(w->in_flight_frames.prev, &w->waiting);
+    wl_list_init(&w->waiting);
+}
+
+static void announce(struct bh_window *w, unsigned depth)
+{
+    struct bh_link *l = link_of(w);
+    if (w->announced || w->id == 0 || !w->buf_ok || !l || !bh_link_ready(l))
+        return;
+    /* Parents first; a cycle is impossible (set_parent refuses loops) but
+     * the depth bound keeps this obviously finite. */
+    if (w->parent && !w->parent->announced && depth < BH_MAX_WINDOWS)
+        announce(w->parent, depth + 1);
+    if (w->popup && !parent_id(w))
+        return;
+
+    struct bh_gui_create c = {w->width, w->height, parent_id(w), w->popup ? BH_GUI_CREATE_POPUP : 0};
+    if (!bh_link_send(l, BH_GUI_CREATE, w->id, &c, sizeof(c)))
+        return;
+    w->announced = true;
+    w->sent_flags = 0;
+    memset(&w->sent_hints, 0, sizeof(w->sent_hints));
+    if (w->xdg->kind == BH_XDG_TOPLEVEL && w->xdg->toplevel.title[0])
+        bh_window_send_title(w);
+    if (w->xdg->kind == BH_XDG_TOPLEVEL && w->xdg->toplevel.app_id[0])
+        bh_window_send_app_id(w);
+    bh_window_send_hints(w);
+    bh_window_send_flags(w);
+    w->config_pending = false;
+    if (!send_buffer(w))
+        return;
+    /* dom0 has never seen these pixels: the whole window is new. */
+    bh_rects_clear(&w->send_damage);
+    bh_rects_add(&w->send_damage, bh_box_make(0, 0, (int32_t)w->width, (int32_t)w->height));
+    w->in_flight = false;
+    send_damage(w);
+    struct bh_gui_map m = {parent_id(w), w->x, w->y};
+    bh_link_send(l, BH_GUI_MAP, w->id, &m, sizeof(m));
+    BH_DBG(w->agent, MOD, "window %u announced (%ux%u%s)", w->id, w->width, w->height,
+           w->popup ? ", popup" : "");
+}
+
+static void collect_damage(struct bh_window *w, struct bh_surface *s, int32_t ox, int32_t oy)
+{
+    struct bh_stack_node *n;
+    bh_rects_translate(&s->damage, ox, oy);
+    bh_rects_add_all(&w->damage, &s->damage);
+    bh_rects_clear(&s->damage);
+    wl_list_for_each(n, &s->stack, cur)
+    {
+        if (n == &s->self)
+            continue;
+        struct bh_subsurface *sub = n->surface->role_data;
+        collect_damage(w, n->surface, ox + sub->x, oy + sub->y);
+    }
+}
+
+/* Bring the shared buffer up to date: size, position, damaged pixels. Only
+ * called while no DAMAGE is in flight: dom0 may be reading it otherwise. */
+static void compose_pending(struct bh_window *w)
+{
+    struct bh_xdg_surface *x = w->xdg;
+    uint32_t width, height;
+    int32_t gx, gy;
+
+    content_size(w, &width, &height);
+    if (!w->buf_ok || width != w->width || height != w->height) {
+        if (!resize_buffer(w, width, height) && !w->buf_ok)
+            return;
+    }
+    bh_xdg_content_origin(x, &gx, &gy);
+    if (gx != w->origin_x || gy != w->origin_y) {
+        /* The content moved inside the surface: everything shifts. */
+        w->origin_x = gx;
+        w->origin_y = gy;
+        bh_window_damage_all(w);
+    }
+    if (w->popup && (w->x != x->popup.x || w->y != x->popup.y)) {
+        w->x = x->popup.x;
+        w->y = x->popup.y;
+        w->config_pending = true;
+    }
+    struct bh_box all = bh_box_make(0, 0, (int32_t)w->width, (int32_t)w->height);
+    bh_rects_clip(&w->damage, &all);
+    for (uint32_t i = 0; i < w->damage.n; i++) {
+        bh_window_compose(w, &w->damage.r[i]);
+        bh_rects_add(&w->send_damage, w->damage.r[i]);
+    }
+    bh_rects_clear(&w->damage);
+}
+
+/* Push what is pending to dom0, within the pacing rule: one DAMAGE in
+ * flight; until its release, commits only collect damage and callbacks. */
+static void flush(struct bh_window *w)
+{
+    struct bh_link *l = link_of(w);
+    if (w->in_flight)
+        return;
+    compose_pending(w);
+    if (w->id == 0 || !l || !bh_link_ready(l))
+        return; /* callbacks held until dom0 is there to show it */
+    if (!w->announced) {
+        announce(w, 0);
+        return;
+    }
+    if (w->config_pending)
+        send_configure_msg(w);
+    if (w->buffer_pending && !send_buffer(w))
+        return;
+    if (!bh_rects_empty(&w->send_damage)) {
+        send_damage(w);
+        return;
+    }
+    /* Callbacks without new pixels: nothing for dom0 to present, so the
+     * slow timer answers them. */
+    bh_agent_defer_frames(w->agent, &w->waiting);
+}
+
+void bh_window_commit(struct bh_window *w)
+{
+    struct bh_xdg_surface *x = w->xdg;
+    collect_damage(w, x->surface, -w->origin_x, -w->origin_y);
+    bh_surface_take_frames(x->surface, &w->waiting);
+    flush(w);
+}
+
+void bh_window_release(struct bh_window *w, uint32_t serial)
+{
+    /* Serials wrap; "at least the one in flight" in modular order. */
+    if (!w->in_flight || (int32_t)(serial - w->serial) < 0)
+        return;
+    w->in_flight = false;
+    bh_frames_done(&w->in_flight_frames, bh_now_ms());
+    flush(w);
+}
+
+/* ---- lifecycle ---------------------------------------------------------------------- */
+
+struct bh_window *bh_window_create(struct bh_agent *a, struct bh_xdg_surface *x)
+{
+    struct bh_window *w = calloc(1, sizeof(*w));
+    if (!w) {
+        BH_ERR(a, MOD, "out of memory for a window");
+        return NULL;
+    }
+    w->agent = a;
+    w->xdg = x;
+    w->buf.fd = -1;
+    wl_list_init(&w->waiting);
+    wl_list_init(&w->in_flight_frames);
+    w->popup = x->kind == BH_XDG_POPUP;
+    if (w->popup) {
+        w->parent = x->popup.parent->window;
+        w->x = x->popup.x;
+        w->y = x->popup.y;
+    } else if (x->toplevel.parent) {
+        w->parent = x->toplevel.parent->window;
+    }
+    w->id = alloc_id(a);
+    if (w->id == 0)
+        BH_WARN(a, MOD, "more than %u windows: a new %s is not shown", BH_MAX_WINDOWS,
+                w->popup ? "popup" : "toplevel");
+    else
+        a->n_windows++;
+    /* Appended: parents precede their children in the list. */
+    wl_list_insert(a->windows.prev, &w->link);
+    bh_window_commit(w);
+    return w;
+}
+
+void bh_window_destroy(struct bh_window *w)
+{
+    struct bh_agent *a = w->agent;
+    struct bh_window *c;
+
+    /* Popups go with their parent; transient windows take the grandparent,
+     * as dom0's table does. Restart after each dismissal: it edits the list. */
+again:
+    wl_list_for_each(c, &a->windows, link)
+    {
+        if (c->parent != w)
+            continue;
+        if (c->popup) {
+            bh_xdg_popup_dismiss(c->xdg);
+            goto again;
+        }
+        c->parent = w->parent;
+    }
+
+    if (w->announced)
+        bh_link_send(link_of(w), BH_GUI_DESTROY, w->id, NULL, 0);
+    bh_seat_window_gone(a, w);
+    bh_agent_defer_frames(a, &w->in_flight_frames);
+    bh_agent_defer_frames(a, &w->waiting);
+    if (w->buf_ok)
+        bh_winbuf_release(&w->buf);
+    if (w->id)
+        a->n_windows--;
+    wl_list_remove(&w->link);
+    free(w);
+}
+
+void bh_windows_link_lost(struct bh_agent *a)
+{
+    struct bh_window *w;
+    wl_list_for_each(w, &a->windows, link)
+    {
+        w->announced = false;
+        w->in_flight = false;
+        /* Held until the next dom0 has shown a frame. */
+        wl_list_insert_list(&w->waiting, &w->in_flight_frames);
+        wl_list_init(&w->in_flight_frames);
+    }
+}
+
+void bh_windows_announce_all(struct bh_agent *a)
+{
+    struct bh_window *w;
+    /* flush composes what changed while dom0 was away, then announces. */
+    wl_list_for_each(w, &a->windows, link) flush(w);
+}

@@ -1,0 +1,57 @@
+/* bh-guest-view.h — BhGuestView: the widget that shows one guest surface
+ * (a toplevel's content or a popup) inside guid's frame, and turns pointer
+ * input on it into guest coordinates.
+ *
+ * Owns: the frame (BH_GUID_FRAME_PX on every side, in the label colour, drawn
+ * here and never by the theme, so no CSS can thin it), the tile image, the
+ * cursor shape, and popovers parented to it (guest popups of this surface).
+ * Must never: draw guest pixels outside the frame's inner rectangle, or size
+ * itself beyond the cap it was given (the screen). */
+#ifndef BH_GUEST_VIEW_H
+#define BH_GUEST_VIEW_H
+
+#include <gtk/gtk.h>
+
+#include "bh-guid-tiles.h"
+
+G_BEGIN_DECLS
+
+/* Frame width in pixels around every guest surface. */
+#define BH_GUID_FRAME_PX 4
+
+#define BH_TYPE_GUEST_VIEW (bh_guest_view_get_type())
+G_DECLARE_FINAL_TYPE(BhGuestView, bh_guest_view, BH, GUEST_VIEW, GtkWidget)
+
+/* frame: the label colour. max_w/max_h: the largest content size shown
+ * (the screen); larger buffers are clipped, never scaled. */
+GtkWidget *bh_guest_view_new(const GdkRGBA *frame, guint32 max_w, guint32 max_h);
+
+/* A new buffer size (content size from now on). Pixels arrive by damage. */
+void bh_guest_view_set_buffer_size(BhGuestView *self, guint32 width, guint32 height);
+
+/* Copy the damaged rectangles out of the mapped buffer (see
+ * bh_guid_tiles_update) and queue a redraw. Returns tiles replaced. */
+guint bh_guest_view_damage(BhGuestView *self, const guint8 *map, gsize map_size, guint32 stride,
+                           const struct bh_gui_rect *rects, guint32 n_rects);
+
+/* Guest minimum size hint (0 = none), clamped to the cap. */
+void bh_guest_view_set_min_content_size(BhGuestView *self, guint32 width, guint32 height);
+/* The content rectangle the view has now (allocation minus frame). */
+void bh_guest_view_get_content_size(BhGuestView *self, guint32 *width, guint32 *height);
+
+/* enum bh_gui_cursor_shape, already validated. */
+void bh_guest_view_set_cursor_shape(BhGuestView *self, guint32 shape);
+
+const BhGuidTileStats *bh_guest_view_get_stats(BhGuestView *self);
+
+/* A guest popup (menu, tooltip) of the surface `parent` shows: a frameless,
+ * arrowless GtkPopover holding `child` (another BhGuestView). GTK keeps it on
+ * the screen (it slides or flips at the edges). */
+GtkWidget *bh_guest_popup_new(BhGuestView *parent, GtkWidget *child);
+/* Place the popup's content at (x, y) of the parent's content, as the guest
+ * asked; the anchor is clamped to the parent so it is always on a monitor. */
+void bh_guest_popup_move(GtkWidget *popup, gint x, gint y);
+
+G_END_DECLS
+
+#endif /* BH_GUEST_VIEW_H */

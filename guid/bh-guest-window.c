@@ -1,0 +1,164 @@
+/* bh-guest-window.c — title bar, prefix and keyboard of a guest toplevel
+ * (see bh-guest-window.h). Must never: forward Ctrl+Shift+C/V. */
+#include "bh-guest-window.h"
+
+#include "bh-guid-input.h"
+#ifdef GDK_WINDOWING_X11
+#include <gdk/x11/gdkx.h>
+#endif
+
+struct _BhGuestWindow {
+    GtkWindow parent_instance;
+
+    GtkWidget *header;
+    GtkWidget *label_icon;
+    GtkWidget *qube_label;
+    GtkWidget *title_label;
+    GtkWidget *urgent_marker;
+
+    char *qube;
+    gboolean urgent;
+    BhGuidKeys keys;
+};
+
+G_DEFINE_FINAL_TYPE(BhGuestWindow, bh_guest_window, GTK_TYPE_WINDOW)
+
+enum {
+    SIG_KEY,
+    SIG_COMBO,
+    N_SIGNALS
+};
+static guint signals[N_SIGNALS];
+
+static void emit_key(BhGuestWindow *self, GtkEventController *c, guint keycode, gboolean pressed,
+                     GdkModifierType state)
+{
+    GdkEvent *event = gtk_event_controller_get_current_event(c);
+    guint group = event != NULL ? gdk_key_event_get_layout(event) : 0;
+    guint32 depressed, locked;
+    bh_guid_input_xkb_mods(state, &depressed, &locked);
+    g_signal_emit(self, signals[SIG_KEY], 0, keycode, pressed, depressed, locked, group);
+}
+
+static gboolean on_key_pressed(GtkEventControllerKey *c, guint keyval, guint keycode,
+                               GdkModifierType state, BhGuestWindow *self)
+{
+    guint base = 0;
+    GdkDisplay *display = gtk_widget_get_display(GTK_WIDGET(self));
+    if (!gdk_display_translate_key(display, keycode, state, 0, &base, NULL, NULL, NULL))
+        base = 0;
+    BhGuidCombo combo = bh_guid_input_combo(keyval, base, state);
+
+    if (bh_guid_keys_press(&self->keys, keycode, combo != BH_GUID_COMBO_NONE) ==
+        BH_GUID_KEY_FORWARD)
+        emit_key(self, GTK_EVENT_CONTROLLER(c), keycode, TRUE, state);
+    else if (combo != BH_GUID_COMBO_NONE)
+        g_signal_emit(self, signals[SIG_COMBO], 0, (guint)combo);
+    /* Every key is the guest's or guid's: none reaches GTK's own bindings. */
+    return TRUE;
+}
+
+static void on_key_released(GtkEventControllerKey *c, guint keyval, guint keycode,
+                            GdkModifierType state, BhGuestWindow *self)
+{
+    if (bh_guid_keys_release(&self->keys, keycode) == BH_GUID_KEY_FORWARD)
+        emit_key(self, GTK_EVENT_CONTROLLER(c), keycode, FALSE, state);
+}
+
+static void bh_guest_window_finalize(GObject *object)
+{
+    BhGuestWindow *self = BH_GUEST_WINDOW(object);
+    g_free(self->qube);
+    G_OBJECT_CLASS(bh_guest_window_parent_class)->finalize(object);
+}
+
+static void bh_guest_window_class_init(BhGuestWindowClass *klass)
+{
+    GObjectClass *object_class = G_OBJECT_CLASS(klass);
+    GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
+
+    object_class->finalize = bh_guest_window_finalize;
+
+    gtk_widget_class_set_template_from_resource(widget_class,
+                                                "/org/bulkhead/guid/bh-guest-window.ui");
+    gtk_widget_class_bind_template_child(widget_class, BhGuestWindow, header);
+    gtk_widget_class_bind_template_child(widget_class, BhGuestWindow, label_icon);
+    gtk_widget_class_bind_template_child(widget_class, BhGuestWindow, qube_label);
+    gtk_widget_class_bind_template_child(widget_class, BhGuestWindow, title_label);
+    gtk_widget_class_bind_template_child(widget_class, BhGuestWindow, urgent_marker);
+
+    /* (xkb keycode, pressed, mods_depressed, mods_locked, group) */
+    signals[SIG_KEY] = g_signal_new("guest-key", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
+                                    NULL, NULL, NULL, G_TYPE_NONE, 5, G_TYPE_UINT, G_TYPE_BOOLEAN,
+                                    G_TYPE_UINT, G_TYPE_UINT, G_TYPE_UINT);
+    /* (BhGuidCombo): a key combination guid kept for itself */
+    signals[SIG_COMBO] = g_signal_new("combo", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
+                                      NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
+}
+
+static void bh_guest_window_init(BhGuestWindow *self)
+{
+    gtk_widget_init_template(GTK_WIDGET(self));
+    gtk_widget_add_css_class(GTK_WIDGET(self), "bh-guest");
+
+    GtkEventController *keys = gtk_event_controller_key_new();
+    gtk_event_controller_set_propagation_phase(keys, GTK_PHASE_CAPTURE);
+    g_signal_connect(keys, "key-pressed", G_CALLBACK(on_key_pressed), self);
+    g_signal_connect(keys, "key-released", G_CALLBACK(on_key_released), self);
+    gtk_widget_add_controller(GTK_WIDGET(self), keys);
+}
+
+BhGuestWindow *bh_guest_window_new(const char *qube, const BhLabel *label, GtkWidget *view)
+{
+    BhGuestWindow *self = g_object_new(BH_TYPE_GUEST_WINDOW, NULL);
+    g_autofree char *icon = bh_guid_label_icon_name(label);
+
+    self->qube = g_strdup(qube);
+    g_autofree char *prefix = g_strdup_printf("[%s]", qube);
+    gtk_label_set_text(GTK_LABEL(self->qube_label), prefix);
+    gtk_image_set_from_icon_name(GTK_IMAGE(self->label_icon), icon);
+    gtk_window_set_icon_name(GTK_WINDOW(self), icon);
+    gtk_window_set_child(GTK_WINDOW(self), view);
+    bh_guest_window_set_guest_title(self, "");
+    return self;
+}
+
+void bh_guest_window_set_guest_title(BhGuestWindow *self, const char *title)
+{
+    g_return_if_fail(BH_IS_GUEST_WINDOW(self));
+    /* The prefix is always first and the guest's text is plain text: no
+     * markup, no mnemonic, and the decoder already removed control and
+     * bidi-override characters, so the guest cannot push "[qube]" off. */
+    g_autofree char *full = title[0] != '\0' ? g_strdup_printf("[%s] %s", self->qube, title)
+                                             : g_strdup_printf("[%s]", self->qube);
+    /* The bar shows the prefix in its own label (never cut); the title
+     * label gets the guest's part only. */
+    gtk_label_set_text(GTK_LABEL(self->title_label), title);
+    gtk_widget_set_visible(self->title_label, title[0] != '\0');
+    gtk_window_set_title(GTK_WINDOW(self), full);
+}
+
+void bh_guest_window_set_urgent(BhGuestWindow *self, gboolean urgent)
+{
+    self->urgent = urgent;
+    gtk_widget_set_visible(self->urgent_marker, urgent);
+    if (urgent)
+        gtk_widget_add_css_class(GTK_WIDGET(self), "bh-urgent-window");
+    else
+        gtk_widget_remove_css_class(GTK_WIDGET(self), "bh-urgent-window");
+#ifdef GDK_WINDOWING_X11
+    GdkSurface *surface = gtk_native_get_surface(GTK_NATIVE(self));
+    if (surface != NULL && GDK_IS_X11_SURFACE(surface))
+        gdk_x11_surface_set_urgency_hint(surface, urgent);
+#endif
+}
+
+gboolean bh_guest_window_get_urgent(BhGuestWindow *self)
+{
+    return self->urgent;
+}
+
+void bh_guest_window_reset_keys(BhGuestWindow *self)
+{
+    bh_guid_keys_reset(&self->keys);
+}

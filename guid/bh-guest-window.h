@@ -1,0 +1,35 @@
+/* bh-guest-window.h — BhGuestWindow: the dom0 window of one guest toplevel:
+ * guid's own title bar in the label colour with the label icon and the title
+ * "[qube] guest title", and a BhGuestView as its only child. Keyboard input on
+ * the window is turned into guest key events here.
+ *
+ * Owns: the title bar, the "[qube] " prefix, the urgency marking, the
+ * Ctrl+Shift+C/V interception and the key-repeat filter.
+ * Must never: let the guest set the prefix or the bar's colours, or present
+ * (raise/focus) itself because the guest asked. */
+#ifndef BH_GUEST_WINDOW_H
+#define BH_GUEST_WINDOW_H
+
+#include <gtk/gtk.h>
+
+#include "bh-guid-label.h"
+
+G_BEGIN_DECLS
+
+#define BH_TYPE_GUEST_WINDOW (bh_guest_window_get_type())
+G_DECLARE_FINAL_TYPE(BhGuestWindow, bh_guest_window, BH, GUEST_WINDOW, GtkWindow)
+
+BhGuestWindow *bh_guest_window_new(const char *qube, const BhLabel *label, GtkWidget *view);
+
+/* `title` is the decoder's sanitised UTF-8 (no control or bidi characters). */
+void bh_guest_window_set_guest_title(BhGuestWindow *self, const char *title);
+/* Marks the window (bar marker + X urgency hint); never takes focus. */
+void bh_guest_window_set_urgent(BhGuestWindow *self, gboolean urgent);
+gboolean bh_guest_window_get_urgent(BhGuestWindow *self);
+
+/* Forget keys held down (focus moved away). */
+void bh_guest_window_reset_keys(BhGuestWindow *self);
+
+G_END_DECLS
+
+#endif /* BH_GUEST_WINDOW_H */

@@ -1,0 +1,25 @@
+/* bh-guid-keymap.h — the keyboard layout and screen size guid announces to
+ * the agent at connect (KEYMAP, SCREEN).
+ *
+ * Owns: where RMLVO names come from: the X server's _XKB_RULES_NAMES root
+ * property (the layout X keycodes are in), else XKB_DEFAULT_* from the
+ * environment, else evdev/pc105/us.
+ * Must never: send a name that does not fit its field (it is cut at the
+ * field size, always NUL-terminated). */
+#ifndef BH_GUID_KEYMAP_H
+#define BH_GUID_KEYMAP_H
+
+#include <gtk/gtk.h>
+
+#include "bulkhead/gui-protocol.h"
+
+G_BEGIN_DECLS
+
+void bh_guid_keymap_from_display(GdkDisplay *display, struct bh_gui_keymap *out);
+
+/* The first monitor's size (the agent's wl_output); 1280x1024 if none. */
+void bh_guid_screen_from_display(GdkDisplay *display, struct bh_gui_screen *out);
+
+G_END_DECLS
+
+#endif /* BH_GUID_KEYMAP_H */

@@ -1,0 +1,964 @@
+/* bh-guid-session.c — one qube's GUI connection on the dom0 side (see
+ * bh-guid-session.h).
+ *
+ * Reading is strict and never blocks: a message is read exactly (header,
+ * then the body length the header announced and the framing layer bounded),
+ * so a descriptor that arrives can only belong to the message just read; a
+ * BUFFER must bring exactly one, every other message none. Decoding is
+ * core/proto's; this file only acts on accepted messages. Every violation
+ * goes through drop_agent(), which logs, closes all windows and ends the
+ * session. */
+#define G_LOG_DOMAIN "bh-guid"
+
+#include "bh-guid-session.h"
+
+#include <errno.h>
+#include <glib-unix.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bh-guest-view.h"
+#include "bh-guest-window.h"
+#include "bh-guid-input.h"
+#include "bh-guid-keymap.h"
+#include "bh-guid-style.h"
+#include "bulkhead/proto.h"
+#include "bulkhead/vchan.h"
+#include "bulkhead/winbuf.h"
+#ifdef GDK_WINDOWING_X11
+#include <gdk/x11/gdkx.h>
+#endif
+
+#define HDR_LEN ((gsize)sizeof(struct bh_gui_hdr))
+/* Messages handled per wake-up before GTK gets to draw and take input. */
+#define READ_BUDGET 256
+/* Before the first toplevel is measured: title bar (~40 px) and GTK's solid
+ * CSD edge (2 x 3 px) around the view. Replaced by the measured value. */
+#define GUESS_OVERHEAD_W (2 * BH_GUID_FRAME_PX + 6)
+#define GUESS_OVERHEAD_H (2 * BH_GUID_FRAME_PX + 6 + 40)
+
+typedef struct _BhGuidWin BhGuidWin;
+
+struct _BhGuidWin {
+    BhGuidSession *session; /* unowned: the session owns this */
+    guint32 id;
+    gboolean popup;
+    BhGuestView *view;     /* owned ref */
+    BhGuestWindow *window; /* toplevels; destroyed with gtk_window_destroy */
+    GtkWidget *popover;    /* popups, from their first MAP; owned ref */
+    struct bh_winbuf buf;
+    guint32 buf_stride;
+    /* A new buffer is shown from its first DAMAGE on (until then the old
+     * image stays: no black flash on resize). */
+    struct bh_winbuf next;
+    guint32 next_stride, next_w, next_h;
+    guint32 guest_w, guest_h; /* the content size the guest last announced */
+    guint32 req_w, req_h, req_states; /* the last CONFIGURE_REQ sent */
+    guint32 flags;                    /* enum bh_gui_window_flags in force */
+    gboolean maximized_for_fullscreen;
+    guint32 release_serial;
+    gboolean release_pending;
+    guint release_tick;
+};
+
+struct _BhGuidSession {
+    GObject parent_instance;
+
+    char *qube;
+    const BhLabel *label;
+    GdkRGBA frame;
+    gboolean allow_fullscreen;
+    int domid;
+
+    struct bh_vchan *vchan;
+    guint io_source;
+    guint out_source;
+    guint more_source; /* reading resumes here when the budget ran out */
+    gboolean finished;
+    BhGuidExit exit_status;
+
+    struct bh_gui_windows table;
+    GHashTable *wins; /* guint32 id -> BhGuidWin* (owned) */
+
+    guint8 *rx;      /* BH_MAX_MSG_BYTES */
+    gsize rx_have;   /* bytes of the current message read so far */
+    gsize rx_need;   /* HDR_LEN, then HDR_LEN + body */
+    GByteArray *outq;
+
+    guint32 cap_w, cap_h;           /* largest content shown (screen minus decoration) */
+    guint32 screen_w, screen_h;
+    gint overhead_w, overhead_h;    /* window size minus content size */
+    BhGuidTileStats retired;        /* stats of windows already gone */
+};
+
+G_DEFINE_FINAL_TYPE(BhGuidSession, bh_guid_session, G_TYPE_OBJECT)
+
+enum {
+    SIG_FINISHED,
+    N_SIGNALS
+};
+static guint signals[N_SIGNALS];
+
+#define LOG(self, fmt, ...) g_message("guid[%s]: " fmt, (self)->qube, ##__VA_ARGS__)
+#define DEBUG(self, fmt, ...) g_debug("guid[%s]: " fmt, (self)->qube, ##__VA_ARGS__)
+
+static void drop_agent(BhGuidSession *self, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void flush_out(BhGuidSession *self);
+
+/* ---- Sending ---------------------------------------------------------------- */
+
+static gboolean on_writable(gint fd, GIOCondition cond, gpointer data)
+{
+    BhGuidSession *self = data;
+    flush_out(self);
+    if (self->finished || self->outq->len == 0) {
+        self->out_source = 0;
+        return G_SOURCE_REMOVE;
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static void flush_out(BhGuidSession *self)
+{
+    while (!self->finished && self->outq->len > 0) {
+        ssize_t n = bh_vchan_write(self->vchan, self->outq->data, self->outq->len);
+        if (n < 0) {
+            /* The reader will see the disconnect and end the session. */
+            g_byte_array_set_size(self->outq, 0);
+            return;
+        }
+        if (n == 0)
+            break;
+        g_byte_array_remove_range(self->outq, 0, (guint)n);
+    }
+    /* Socket: wait for room. Xen: the event channel wakes the reader, which
+     * flushes too. */
+    if (self->outq->len > 0 && self->out_source == 0 &&
+        bh_vchan_transport(self->vchan) == BH_VCHAN_SOCKET)
+        self->out_source = g_unix_fd_add(bh_vchan_fd_for_select(self->vchan), G_IO_OUT,
+                                         on_writable, self);
+}
+
+static void send_msg(BhGuidSession *self, guint32 type, guint32 window, const void *body,
+                     gsize body_len)
+{
+    guint8 buf[HDR_LEN + sizeof(struct bh_gui_keymap)];
+    if (self->finished || self->vchan == NULL)
+        return;
+    gsize n = bh_gui_encode(buf, sizeof buf, type, window, body, body_len);
+    g_assert(n > 0); /* our own messages: a failure is a bug here */
+    if (self->outq->len + n > BH_GUID_MAX_OUTQ) {
+        drop_agent(self, "agent stopped reading: %u bytes of input queued", self->outq->len);
+        return;
+    }
+    g_byte_array_append(self->outq, buf, (guint)n);
+    flush_out(self);
+}
+
+/* ---- Windows ----------------------------------------------------------------- */
+
+static BhGuidWin *win_lookup(BhGuidSession *self, guint32 id)
+{
+    return g_hash_table_lookup(self->wins, GUINT_TO_POINTER(id));
+}
+
+static guint32 win_states(BhGuidWin *w)
+{
+    guint32 states = 0;
+    if (w->window == NULL)
+        return 0;
+    GtkWindow *gw = GTK_WINDOW(w->window);
+    if (gtk_window_is_maximized(gw))
+        states |= BH_GUI_STATE_MAXIMIZED;
+    if (gtk_window_is_fullscreen(gw))
+        states |= BH_GUI_STATE_FULLSCREEN;
+    if (gtk_window_is_active(gw))
+        states |= BH_GUI_STATE_ACTIVATED;
+    return states;
+}
+
+/* Ask the guest for the content size the window has now, unless it already
+ * has that size or was already asked. */
+static void win_request_size(BhGuidWin *w, gboolean force)
+{
+    guint32 cw, ch;
+    bh_guest_view_get_content_size(w->view, &cw, &ch);
+    if (cw == 0 || ch == 0 || w->popup)
+        return;
+    guint32 states = win_states(w);
+    gboolean same_as_guest = cw == w->guest_w && ch == w->guest_h;
+    gboolean same_as_asked = cw == w->req_w && ch == w->req_h && states == w->req_states;
+    if (same_as_asked || (same_as_guest && !force))
+        return;
+    struct bh_gui_configure_req req = {cw, ch, states};
+    w->req_w = cw;
+    w->req_h = ch;
+    w->req_states = states;
+    send_msg(w->session, BH_GUI_CONFIGURE_REQ, w->id, &req, sizeof req);
+}
+
+/* Give a toplevel the size its content should have, within the screen. */
+static void win_resize_to_guest(BhGuidWin *w)
+{
+    BhGuidSession *self = w->session;
+    if (w->window == NULL || gtk_window_is_maximized(GTK_WINDOW(w->window)) ||
+        gtk_window_is_fullscreen(GTK_WINDOW(w->window)))
+        return;
+    guint32 cw = MIN(w->guest_w, self->cap_w), ch = MIN(w->guest_h, self->cap_h);
+    gtk_window_set_default_size(GTK_WINDOW(w->window), (int)cw + self->overhead_w,
+                                (int)ch + self->overhead_h);
+}
+
+static void on_content_resized(BhGuestView *view, guint cw, guint ch, BhGuidWin *w)
+{
+    BhGuidSession *self = w->session;
+    if (w->window != NULL && !gtk_window_is_maximized(GTK_WINDOW(w->window)) &&
+        !gtk_window_is_fullscreen(GTK_WINDOW(w->window))) {
+        /* GTK keeps the default size equal to the window's size (without
+         * shadows), so the difference is exactly the decoration around the
+         * content: measure it rather than guess the theme. */
+        int dw = 0, dh = 0;
+        gtk_window_get_default_size(GTK_WINDOW(w->window), &dw, &dh);
+        gboolean measured = dw > (int)cw && dh > (int)ch;
+        if (measured && (dw - (int)cw != self->overhead_w || dh - (int)ch != self->overhead_h)) {
+            self->overhead_w = dw - (int)cw;
+            self->overhead_h = dh - (int)ch;
+            guint32 sw = self->screen_w, sh = self->screen_h;
+            self->cap_w = sw > (guint32)self->overhead_w ? sw - (guint32)self->overhead_w : 1;
+            self->cap_h = sh > (guint32)self->overhead_h ? sh - (guint32)self->overhead_h : 1;
+            /* The guess was off (another theme, a compositor): size the
+             * window right rather than ask the guest to fit the guess. */
+            if (cw != MIN(w->guest_w, self->cap_w) || ch != MIN(w->guest_h, self->cap_h)) {
+                win_resize_to_guest(w);
+                return;
+            }
+        }
+    }
+    win_request_size(w, FALSE);
+}
+
+static void on_motion(BhGuestView *view, gint x, gint y, BhGuidWin *w)
+{
+    struct bh_gui_motion m = {x, y};
+    send_msg(w->session, BH_GUI_MOTION, w->id, &m, sizeof m);
+}
+
+static void on_crossing(BhGuestView *view, gboolean entered, gint x, gint y, BhGuidWin *w)
+{
+    if (entered) {
+        struct bh_gui_enter e = {x, y};
+        send_msg(w->session, BH_GUI_ENTER, w->id, &e, sizeof e);
+    } else {
+        send_msg(w->session, BH_GUI_LEAVE, w->id, NULL, 0);
+    }
+}
+
+static void on_button(BhGuestView *view, guint button, gboolean pressed, gint x, gint y,
+                      BhGuidWin *w)
+{
+    struct bh_gui_button b = {button, pressed ? 1u : 0u, x, y};
+    send_msg(w->session, BH_GUI_BUTTON, w->id, &b, sizeof b);
+}
+
+static void on_axis(BhGuestView *view, guint axis, gint value, gint discrete, BhGuidWin *w)
+{
+    struct bh_gui_axis a = {axis, value, discrete};
+    send_msg(w->session, BH_GUI_AXIS, w->id, &a, sizeof a);
+}
+
+static void on_key(BhGuestWindow *window, guint keycode, gboolean pressed, guint depressed,
+                   guint locked, guint group, BhGuidWin *w)
+{
+    struct bh_gui_key k = {keycode, pressed ? 1u : 0u, depressed, 0, locked,
+                           MIN(group, BH_MAX_XKB_GROUPS - 1)};
+    send_msg(w->session, BH_GUI_KEY, w->id, &k, sizeof k);
+}
+
+static void on_combo(BhGuestWindow *window, guint combo, BhGuidWin *w)
+{
+    /* The global clipboard (a later issue) acts here; until then the keys
+     * are only kept from the guest. */
+    DEBUG(w->session, "window %u: %s kept from the guest", w->id,
+          combo == BH_GUID_COMBO_COPY ? "Ctrl+Shift+C" : "Ctrl+Shift+V");
+}
+
+static gboolean on_close_request(GtkWindow *window, BhGuidWin *w)
+{
+    /* The guest decides (it may ask to save); the window stays until the
+     * agent destroys it. */
+    send_msg(w->session, BH_GUI_CLOSE, w->id, NULL, 0);
+    return TRUE;
+}
+
+static void on_active_changed(GObject *object, GParamSpec *pspec, BhGuidWin *w)
+{
+    gboolean active = gtk_window_is_active(GTK_WINDOW(w->window));
+    struct bh_gui_focus f = {active ? 1u : 0u};
+    if (!active)
+        bh_guest_window_reset_keys(w->window);
+    send_msg(w->session, BH_GUI_FOCUS, w->id, &f, sizeof f);
+    win_request_size(w, TRUE);
+}
+
+static void on_state_changed(GObject *object, GParamSpec *pspec, BhGuidWin *w)
+{
+    win_request_size(w, TRUE);
+}
+
+static gboolean session_has_active_window(BhGuidSession *self)
+{
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, self->wins);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        BhGuidWin *w = value;
+        if (w->window != NULL && gtk_window_is_active(GTK_WINDOW(w->window)))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static void on_realize(GtkWidget *widget, BhGuidWin *w)
+{
+#ifdef GDK_WINDOWING_X11
+    GdkSurface *surface = gtk_native_get_surface(GTK_NATIVE(widget));
+    /* A window the guest maps while the user works elsewhere must not take
+     * the keyboard: user time 0 tells the window manager not to focus it.
+     * While one of this qube's windows has focus (the user is working in
+     * it, e.g. opening a dialog), the window manager decides as usual. */
+    if (GDK_IS_X11_SURFACE(surface) && !session_has_active_window(w->session))
+        gdk_x11_surface_set_user_time(surface, 0);
+    if (GDK_IS_X11_SURFACE(surface) && bh_guest_window_get_urgent(w->window))
+        gdk_x11_surface_set_urgency_hint(surface, TRUE);
+#endif
+}
+
+static BhGuidWin *win_new(BhGuidSession *self, guint32 id, const struct bh_gui_create *c)
+{
+    BhGuidWin *w = g_new0(BhGuidWin, 1);
+    w->session = self;
+    w->id = id;
+    w->popup = (c->flags & BH_GUI_CREATE_POPUP) != 0;
+    w->guest_w = c->width;
+    w->guest_h = c->height;
+    w->view = BH_GUEST_VIEW(g_object_ref_sink(bh_guest_view_new(&self->frame, self->cap_w,
+                                                                self->cap_h)));
+    g_signal_connect(w->view, "pointer-motion", G_CALLBACK(on_motion), w);
+    g_signal_connect(w->view, "pointer-crossing", G_CALLBACK(on_crossing), w);
+    g_signal_connect(w->view, "pointer-button", G_CALLBACK(on_button), w);
+    g_signal_connect(w->view, "pointer-axis", G_CALLBACK(on_axis), w);
+    g_signal_connect(w->view, "content-resized", G_CALLBACK(on_content_resized), w);
+
+    if (!w->popup) {
+        w->window = bh_guest_window_new(self->qube, self->label, GTK_WIDGET(w->view));
+        g_signal_connect(w->window, "guest-key", G_CALLBACK(on_key), w);
+        g_signal_connect(w->window, "combo", G_CALLBACK(on_combo), w);
+        g_signal_connect(w->window, "close-request", G_CALLBACK(on_close_request), w);
+        g_signal_connect(w->window, "notify::is-active", G_CALLBACK(on_active_changed), w);
+        g_signal_connect(w->window, "notify::maximized", G_CALLBACK(on_state_changed), w);
+        g_signal_connect(w->window, "notify::fullscreened", G_CALLBACK(on_state_changed), w);
+        g_signal_connect(w->window, "realize", G_CALLBACK(on_realize), w);
+        win_resize_to_guest(w);
+    }
+    return w;
+}
+
+static void win_accumulate_stats(BhGuidTileStats *into, const BhGuidTileStats *s)
+{
+    into->updates += s->updates;
+    into->rects += s->rects;
+    into->tiles_replaced += s->tiles_replaced;
+    into->bytes_copied += s->bytes_copied;
+}
+
+/* Tear down what guid built for one window. Popups first: callers follow
+ * bh_gui_windows_destroy_set()'s order. */
+static void win_free(gpointer data)
+{
+    BhGuidWin *w = data;
+    win_accumulate_stats(&w->session->retired, bh_guest_view_get_stats(w->view));
+    if (w->release_tick != 0)
+        gtk_widget_remove_tick_callback(GTK_WIDGET(w->view), w->release_tick);
+    g_signal_handlers_disconnect_by_data(w->view, w);
+    if (w->popover != NULL) {
+        if (gtk_widget_get_parent(w->popover) != NULL)
+            gtk_widget_unparent(w->popover);
+        g_clear_object(&w->popover);
+    }
+    if (w->window != NULL) {
+        g_signal_handlers_disconnect_by_data(w->window, w);
+        gtk_window_destroy(GTK_WINDOW(w->window));
+        w->window = NULL;
+    }
+    g_clear_object(&w->view);
+    bh_winbuf_release(&w->buf);
+    bh_winbuf_release(&w->next);
+    g_free(w);
+}
+
+/* Transient-for follows the table (which re-parents dialogs of a destroyed
+ * window); GTK windows only ever point at GTK windows guid made. */
+static void sync_transients(BhGuidSession *self)
+{
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, self->wins);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        BhGuidWin *w = value;
+        if (w->window == NULL)
+            continue;
+        const struct bh_gui_window_entry *e = bh_gui_windows_find(&self->table, w->id);
+        BhGuidWin *parent = e != NULL && e->parent != 0 ? win_lookup(self, e->parent) : NULL;
+        GtkWindow *want = parent != NULL && parent->window != NULL ? GTK_WINDOW(parent->window)
+                                                                   : NULL;
+        if (gtk_window_get_transient_for(GTK_WINDOW(w->window)) != want)
+            gtk_window_set_transient_for(GTK_WINDOW(w->window), want);
+    }
+}
+
+static void close_all_windows(BhGuidSession *self)
+{
+    /* Every popup hangs under a non-popup window: tear each of those down
+     * with its popups, children first. */
+    guint32 ids[BH_MAX_WINDOWS];
+    for (gsize s = 0; s < BH_MAX_WINDOWS; s++) {
+        const struct bh_gui_window_entry *e = &self->table.slots[s];
+        if (e->id == 0 || (e->flags & BH_GUI_CREATE_POPUP))
+            continue;
+        gsize n = bh_gui_windows_destroy_set(&self->table, e->id, ids, G_N_ELEMENTS(ids));
+        for (gsize i = 0; i < n; i++)
+            g_hash_table_remove(self->wins, GUINT_TO_POINTER(ids[i]));
+    }
+    /* Anything left (none if the table and the map agree). */
+    g_hash_table_remove_all(self->wins);
+    bh_gui_windows_init(&self->table);
+}
+
+/* ---- Acting on accepted messages ------------------------------------------------ */
+
+static gboolean on_release_tick(GtkWidget *widget, GdkFrameClock *clock, gpointer data)
+{
+    BhGuidWin *w = data;
+    struct bh_gui_buffer_release r = {w->release_serial};
+    w->release_pending = FALSE;
+    w->release_tick = 0;
+    send_msg(w->session, BH_GUI_BUFFER_RELEASE, w->id, &r, sizeof r);
+    return G_SOURCE_REMOVE;
+}
+
+/* The damage is already copied out; hand the buffer back at the next frame
+ * (one release per frame paces the guest to the display), or at once when
+ * the window is not on screen. */
+static void win_queue_release(BhGuidWin *w, guint32 serial)
+{
+    w->release_serial = serial;
+    if (w->release_pending)
+        return;
+    if (gtk_widget_get_mapped(GTK_WIDGET(w->view))) {
+        w->release_pending = TRUE;
+        w->release_tick = gtk_widget_add_tick_callback(GTK_WIDGET(w->view), on_release_tick, w,
+                                                       NULL);
+    } else {
+        struct bh_gui_buffer_release r = {serial};
+        send_msg(w->session, BH_GUI_BUFFER_RELEASE, w->id, &r, sizeof r);
+    }
+}
+
+static gboolean handle_buffer(BhGuidSession *self, BhGuidWin *w, const struct bh_gui_msg *m,
+                              int fd)
+{
+    const struct bh_gui_buffer *info = &m->u.buffer.info;
+    struct bh_winbuf nb = {0};
+    const char *reason = NULL;
+    gsize size = (gsize)info->stride * info->height; /* bounded by the decoder */
+    nb.fd = -1;
+
+    if (info->kind == BH_GUI_BUFFER_MEMFD) {
+        if (bh_vchan_transport(self->vchan) != BH_VCHAN_SOCKET) {
+            drop_agent(self, "window %u: memfd buffer on a Xen connection", w->id);
+            return FALSE;
+        }
+        if (fd < 0) {
+            drop_agent(self, "window %u: BUFFER without its memfd", w->id);
+            return FALSE;
+        }
+        if (bh_winbuf_import_memfd(&nb, fd, size, &reason) < 0) {
+            drop_agent(self, "window %u: buffer refused: %s", w->id, reason ? reason : "?");
+            return FALSE;
+        }
+    } else {
+        g_autofree guint32 *refs = g_new(guint32, MAX(info->n_refs, 1));
+        memcpy(refs, m->u.buffer.refs, (gsize)info->n_refs * sizeof(guint32));
+        if (bh_vchan_transport(self->vchan) != BH_VCHAN_XEN ||
+            bh_winbuf_import_grant(&nb, self->domid, refs, info->n_refs, size, &reason) < 0) {
+            drop_agent(self, "window %u: grant buffer refused: %s", w->id,
+                       reason ? reason : "not a Xen connection");
+            return FALSE;
+        }
+    }
+    bh_winbuf_release(&w->next); /* replaced before it was ever drawn */
+    w->next = nb;
+    w->next_stride = info->stride;
+    w->next_w = info->width;
+    w->next_h = info->height;
+    return TRUE;
+}
+
+/* The first DAMAGE on a new buffer: from now on it is the window's image. */
+static void win_switch_buffer(BhGuidWin *w)
+{
+    if (w->next.map == NULL)
+        return;
+    bh_winbuf_release(&w->buf);
+    w->buf = w->next;
+    w->buf_stride = w->next_stride;
+    memset(&w->next, 0, sizeof w->next);
+    w->next.fd = -1;
+    bh_guest_view_set_buffer_size(w->view, w->next_w, w->next_h);
+}
+
+static void handle_flags(BhGuidSession *self, BhGuidWin *w, const struct bh_gui_flags *f)
+{
+    guint32 old = w->flags, now = (old | f->set) & ~f->unset;
+    w->flags = now;
+    if (w->window == NULL)
+        return; /* popups have no window state */
+    GtkWindow *gw = GTK_WINDOW(w->window);
+    guint32 changed = old ^ now;
+
+    if (changed & BH_GUI_FLAG_FULLSCREEN) {
+        gboolean on = (now & BH_GUI_FLAG_FULLSCREEN) != 0;
+        if (self->allow_fullscreen) {
+            if (on)
+                gtk_window_fullscreen(gw);
+            else
+                gtk_window_unfullscreen(gw);
+        } else if (on) {
+            /* Not allowed for this qube: a full-screen window could draw a
+             * fake desktop without guid's frame. Maximise instead. */
+            LOG(self, "window %u: fullscreen request shown maximised (not allowed for this qube)",
+                w->id);
+            w->maximized_for_fullscreen = TRUE;
+            gtk_window_maximize(gw);
+        } else if (w->maximized_for_fullscreen) {
+            w->maximized_for_fullscreen = FALSE;
+            if (!(now & BH_GUI_FLAG_MAXIMIZED))
+                gtk_window_unmaximize(gw);
+        }
+    }
+    if (changed & BH_GUI_FLAG_MAXIMIZED) {
+        if (now & BH_GUI_FLAG_MAXIMIZED)
+            gtk_window_maximize(gw);
+        else if (!w->maximized_for_fullscreen)
+            gtk_window_unmaximize(gw);
+    }
+    /* Marks the window only: never present() or focus on the guest's word. */
+    if (changed & BH_GUI_FLAG_URGENT)
+        bh_guest_window_set_urgent(w->window, (now & BH_GUI_FLAG_URGENT) != 0);
+}
+
+static void handle_map(BhGuidSession *self, BhGuidWin *w, const struct bh_gui_map *map)
+{
+    if (w->window != NULL) {
+        gtk_widget_set_visible(GTK_WIDGET(w->window), TRUE);
+        return;
+    }
+    const struct bh_gui_window_entry *e = bh_gui_windows_find(&self->table, w->id);
+    BhGuidWin *parent = e != NULL ? win_lookup(self, e->parent) : NULL;
+    if (parent == NULL)
+        return; /* the decoder guarantees a mapped parent */
+    if (w->popover == NULL)
+        w->popover = g_object_ref(bh_guest_popup_new(parent->view, GTK_WIDGET(w->view)));
+    bh_guest_popup_move(w->popover, map->x, map->y);
+    gtk_popover_popup(GTK_POPOVER(w->popover));
+}
+
+static void handle_message(BhGuidSession *self, const struct bh_gui_msg *m, int fd)
+{
+    BhGuidWin *w = m->window != 0 ? win_lookup(self, m->window) : NULL;
+
+    /* The decoder checked the id against the table; the map follows the
+     * table, so a miss here is a bug in guid, not in the agent. */
+    if (m->window != 0 && m->type != BH_GUI_CREATE && w == NULL) {
+        if (fd >= 0)
+            close(fd);
+        drop_agent(self, "internal: no window %u for %s", m->window, bh_gui_type_name(m->type));
+        return;
+    }
+
+    switch (m->type) {
+    case BH_GUI_HELLO:
+        DEBUG(self, "agent speaks protocol %u.%u", m->u.hello.version >> 16,
+              m->u.hello.version & 0xffff);
+        break;
+    case BH_GUI_CREATE:
+        g_hash_table_insert(self->wins, GUINT_TO_POINTER(m->window),
+                            win_new(self, m->window, &m->u.create));
+        break;
+    case BH_GUI_DESTROY: {
+        guint32 ids[BH_MAX_WINDOWS];
+        gsize n = bh_gui_windows_destroy_set(&self->table, m->window, ids, G_N_ELEMENTS(ids));
+        for (gsize i = 0; i < n; i++)
+            g_hash_table_remove(self->wins, GUINT_TO_POINTER(ids[i]));
+        break;
+    }
+    case BH_GUI_MAP:
+        /* The table's parent must be current for popups and transients. */
+        bh_gui_windows_apply(&self->table, m);
+        sync_transients(self);
+        handle_map(self, w, &m->u.map);
+        return;
+    case BH_GUI_UNMAP:
+        if (w->window != NULL)
+            gtk_widget_set_visible(GTK_WIDGET(w->window), FALSE);
+        else if (w->popover != NULL)
+            gtk_popover_popdown(GTK_POPOVER(w->popover));
+        break;
+    case BH_GUI_CONFIGURE:
+        w->guest_w = m->u.configure.width;
+        w->guest_h = m->u.configure.height;
+        if (w->popover != NULL)
+            bh_guest_popup_move(w->popover, m->u.configure.x, m->u.configure.y);
+        win_resize_to_guest(w);
+        break;
+    case BH_GUI_TITLE:
+        if (w->window != NULL)
+            bh_guest_window_set_guest_title(w->window, m->u.title.text);
+        break;
+    case BH_GUI_APP_ID:
+        DEBUG(self, "window %u: app id '%s'", w->id, m->u.title.text);
+        break;
+    case BH_GUI_HINTS:
+        bh_guest_view_set_min_content_size(w->view, m->u.hints.min_width, m->u.hints.min_height);
+        break;
+    case BH_GUI_FLAGS:
+        handle_flags(self, w, &m->u.flags);
+        break;
+    case BH_GUI_BUFFER:
+        if (!handle_buffer(self, w, m, fd))
+            return;
+        if (!w->popup && (w->guest_w != m->u.buffer.info.width ||
+                          w->guest_h != m->u.buffer.info.height)) {
+            w->guest_w = m->u.buffer.info.width;
+            w->guest_h = m->u.buffer.info.height;
+            win_resize_to_guest(w);
+        }
+        break;
+    case BH_GUI_DAMAGE:
+        win_switch_buffer(w);
+        bh_guest_view_damage(w->view, w->buf.map, w->buf.size, w->buf_stride, m->u.damage.rects,
+                             m->u.damage.n_rects);
+        win_queue_release(w, m->u.damage.serial);
+        break;
+    case BH_GUI_CURSOR:
+        bh_guest_view_set_cursor_shape(w->view, m->u.cursor.shape);
+        break;
+    case BH_GUI_CLIPBOARD_DATA:
+        /* guid never asked (the global clipboard is a later issue). */
+        DEBUG(self, "unrequested clipboard data (%zu bytes) ignored", m->u.clipboard.len);
+        break;
+    default:
+        drop_agent(self, "internal: no handler for %s", bh_gui_type_name(m->type));
+        return;
+    }
+    bh_gui_windows_apply(&self->table, m);
+    if (m->type == BH_GUI_DESTROY)
+        sync_transients(self);
+}
+
+/* ---- Reading ------------------------------------------------------------------ */
+
+/* One complete message is in rx[0..rx_need). */
+static void process_message(BhGuidSession *self)
+{
+    struct bh_gui_msg m;
+    struct bh_gui_error err = {0};
+    int fd = -1;
+
+    /* Only the bytes of this message were read, so a descriptor that came
+     * with them is this message's. */
+    if (bh_vchan_transport(self->vchan) == BH_VCHAN_SOCKET)
+        fd = bh_vchan_take_fd(self->vchan);
+
+    long used = bh_gui_decode(self->rx, self->rx_need, BH_GUI_FROM_AGENT, &self->table, &m, &err);
+    if (used <= 0) {
+        if (fd >= 0)
+            close(fd);
+        if (err.code == BH_GUI_E_VERSION) {
+            /* Not an attack: an older or newer template. Our HELLO went out
+             * first, so the agent logs the mismatch too. */
+            g_autofree char *why = g_strdup_printf(
+                "gui-agent and guid cannot talk (%s); update the qube's template or dom0 so "
+                "the protocol's major versions match",
+                err.reason);
+            bh_guid_session_stop(self, BH_GUID_EXIT_FAILURE, why);
+            return;
+        }
+        drop_agent(self, "%s: %s", bh_gui_err_name(err.code), err.reason);
+        return;
+    }
+    gboolean wants_fd = m.type == BH_GUI_BUFFER && m.u.buffer.info.kind == BH_GUI_BUFFER_MEMFD;
+    if (fd >= 0 && !wants_fd) {
+        close(fd);
+        drop_agent(self, "a file descriptor came with %s", bh_gui_type_name(m.type));
+        return;
+    }
+    handle_message(self, &m, fd); /* takes fd (import closes it on failure) */
+}
+
+static void read_messages(BhGuidSession *self)
+{
+    for (int budget = READ_BUDGET; budget > 0 && !self->finished;) {
+        ssize_t n = bh_vchan_read(self->vchan, self->rx + self->rx_have,
+                                  self->rx_need - self->rx_have);
+        if (n < 0) {
+            if (errno == EPIPE || errno == ECONNRESET || bh_vchan_is_open(self->vchan) ==
+                                                             BH_VCHAN_DISCONNECTED)
+                bh_guid_session_stop(self, BH_GUID_EXIT_DISCONNECTED, "agent disconnected");
+            else
+                drop_agent(self, "connection failed: %s", g_strerror(errno));
+            return;
+        }
+        if (n == 0)
+            return; /* nothing more now */
+        self->rx_have += (gsize)n;
+        if (self->rx_have < self->rx_need)
+            continue;
+
+        if (self->rx_need == HDR_LEN) {
+            /* Framing before any body byte is read: the length is bounded
+             * per type here, so rx (BH_MAX_MSG_BYTES) always fits it. */
+            guint32 body_len = 0;
+            struct bh_gui_error err = {0};
+            if (bh_gui_frame_check(self->rx, BH_GUI_FROM_AGENT, &body_len, &err) != BH_GUI_OK) {
+                drop_agent(self, "%s: %s", bh_gui_err_name(err.code), err.reason);
+                return;
+            }
+            g_assert(HDR_LEN + body_len <= BH_MAX_MSG_BYTES);
+            self->rx_need = HDR_LEN + body_len;
+            if (body_len > 0)
+                continue;
+        }
+        process_message(self);
+        self->rx_have = 0;
+        self->rx_need = HDR_LEN;
+        budget--;
+    }
+}
+
+static gboolean on_more(gpointer data);
+
+/* The budget ran out with bytes left: a Xen ring does not signal again for
+ * bytes already there, so resume from an idle rather than wait for an event. */
+static void schedule_more(BhGuidSession *self)
+{
+    if (!self->finished && self->more_source == 0 && bh_vchan_data_ready(self->vchan) > 0)
+        self->more_source = g_idle_add_full(G_PRIORITY_DEFAULT_IDLE, on_more, self, NULL);
+}
+
+static gboolean on_more(gpointer data)
+{
+    BhGuidSession *self = data;
+    self->more_source = 0;
+    g_object_ref(self);
+    read_messages(self);
+    schedule_more(self);
+    g_object_unref(self);
+    return G_SOURCE_REMOVE;
+}
+
+static gboolean on_readable(gint fd, GIOCondition cond, gpointer data)
+{
+    BhGuidSession *self = data;
+    g_object_ref(self);
+    if (bh_vchan_wait(self->vchan) < 0) {
+        if (errno == EPIPE)
+            bh_guid_session_stop(self, BH_GUID_EXIT_DISCONNECTED, "agent disconnected");
+        else
+            drop_agent(self, "connection failed: %s", g_strerror(errno));
+    } else {
+        flush_out(self);
+        read_messages(self);
+        schedule_more(self);
+    }
+    gboolean keep = !self->finished;
+    if (!keep)
+        self->io_source = 0;
+    g_object_unref(self);
+    return keep ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+/* ---- Life cycle -------------------------------------------------------------- */
+
+static void drop_agent(BhGuidSession *self, const char *fmt, ...)
+{
+    if (self->finished)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *reason = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_autofree char *full = g_strdup_printf("agent violated the protocol: %s", reason);
+    bh_guid_session_stop(self, BH_GUID_EXIT_VIOLATION, full);
+}
+
+void bh_guid_session_stop(BhGuidSession *self, BhGuidExit status, const char *reason)
+{
+    if (self->finished)
+        return;
+    self->finished = TRUE;
+    self->exit_status = status;
+    LOG(self, "%s; closing its windows", reason);
+
+    close_all_windows(self);
+    if (self->io_source != 0)
+        g_source_remove(self->io_source);
+    if (self->out_source != 0)
+        g_source_remove(self->out_source);
+    if (self->more_source != 0)
+        g_source_remove(self->more_source);
+    self->io_source = self->out_source = self->more_source = 0;
+    g_clear_pointer(&self->vchan, bh_vchan_close);
+
+    BhGuidTileStats s;
+    bh_guid_session_get_stats(self, &s);
+    LOG(self, "damage: %" G_GUINT64_FORMAT " updates, %" G_GUINT64_FORMAT " rectangles, %"
+        G_GUINT64_FORMAT " tiles replaced, %" G_GUINT64_FORMAT " bytes copied",
+        s.updates, s.rects, s.tiles_replaced, s.bytes_copied);
+    g_signal_emit(self, signals[SIG_FINISHED], 0, (int)status);
+}
+
+gboolean bh_guid_session_connect(BhGuidSession *self, int domid, guint timeout_ms,
+                                 GError **error)
+{
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    g_return_val_if_fail(self->vchan == NULL, FALSE);
+    self->domid = domid;
+    for (;;) {
+        self->vchan = bh_vchan_client_init(domid, BH_GUI_VCHAN_PORT);
+        if (self->vchan != NULL)
+            return TRUE;
+        int e = errno;
+        gboolean retry = e == ENOENT || e == ECONNREFUSED || e == EAGAIN;
+        if (!retry || g_get_monotonic_time() >= deadline) {
+            g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e),
+                        "no GUI agent of qube '%s' (domain %d) on port %d: %s%s", self->qube,
+                        domid, BH_GUI_VCHAN_PORT, g_strerror(e),
+                        retry ? " (is the qube running with its gui-agent?)" : "");
+            return FALSE;
+        }
+        g_usleep(100 * 1000);
+    }
+}
+
+gboolean bh_guid_session_start(BhGuidSession *self, GError **error)
+{
+    g_return_val_if_fail(self->vchan != NULL, FALSE);
+    GdkDisplay *display = gdk_display_get_default();
+    struct bh_gui_screen screen;
+    struct bh_gui_keymap keymap;
+
+    bh_guid_screen_from_display(display, &screen);
+    bh_guid_keymap_from_display(display, &keymap);
+    self->screen_w = screen.width;
+    self->screen_h = screen.height;
+    self->cap_w = screen.width > GUESS_OVERHEAD_W ? screen.width - GUESS_OVERHEAD_W : 1;
+    self->cap_h = screen.height > GUESS_OVERHEAD_H ? screen.height - GUESS_OVERHEAD_H : 1;
+
+    struct bh_gui_hello hello = {BH_GUI_PROTOCOL_VERSION};
+    send_msg(self, BH_GUI_HELLO, 0, &hello, sizeof hello);
+    send_msg(self, BH_GUI_SCREEN, 0, &screen, sizeof screen);
+    send_msg(self, BH_GUI_KEYMAP, 0, &keymap, sizeof keymap);
+    if (self->finished) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE, "the agent of '%s' went away",
+                    self->qube);
+        return FALSE;
+    }
+    LOG(self, "connected to domain %d; screen %ux%u, keymap %s/%s/%s/%s/%s", self->domid,
+        screen.width, screen.height, keymap.rules, keymap.model, keymap.layout, keymap.variant,
+        keymap.options);
+
+    /* Below GTK's redraw and input: a flooding agent slows only its own
+     * windows' updates, never the drawing of what guid already has. */
+    self->io_source = g_unix_fd_add_full(G_PRIORITY_DEFAULT_IDLE,
+                                         bh_vchan_fd_for_select(self->vchan),
+                                         G_IO_IN | G_IO_HUP | G_IO_ERR, on_readable, self, NULL);
+    return TRUE;
+}
+
+gboolean bh_guid_session_is_finished(BhGuidSession *self)
+{
+    return self->finished;
+}
+
+BhGuidExit bh_guid_session_get_exit_status(BhGuidSession *self)
+{
+    return self->exit_status;
+}
+
+void bh_guid_session_get_stats(BhGuidSession *self, BhGuidTileStats *out)
+{
+    *out = self->retired;
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, self->wins);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        win_accumulate_stats(out, bh_guest_view_get_stats(((BhGuidWin *)value)->view));
+}
+
+static void bh_guid_session_dispose(GObject *object)
+{
+    BhGuidSession *self = BH_GUID_SESSION(object);
+    if (!self->finished && self->vchan != NULL)
+        bh_guid_session_stop(self, BH_GUID_EXIT_DISCONNECTED, "guid is stopping");
+    g_hash_table_remove_all(self->wins);
+    g_clear_pointer(&self->vchan, bh_vchan_close);
+    G_OBJECT_CLASS(bh_guid_session_parent_class)->dispose(object);
+}
+
+static void bh_guid_session_finalize(GObject *object)
+{
+    BhGuidSession *self = BH_GUID_SESSION(object);
+    g_hash_table_unref(self->wins);
+    g_byte_array_unref(self->outq);
+    g_free(self->rx);
+    g_free(self->qube);
+    G_OBJECT_CLASS(bh_guid_session_parent_class)->finalize(object);
+}
+
+static void bh_guid_session_class_init(BhGuidSessionClass *klass)
+{
+    GObjectClass *object_class = G_OBJECT_CLASS(klass);
+    object_class->dispose = bh_guid_session_dispose;
+    object_class->finalize = bh_guid_session_finalize;
+
+    /* (BhGuidExit status) */
+    signals[SIG_FINISHED] = g_signal_new("finished", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST,
+                                         0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT);
+}
+
+static void bh_guid_session_init(BhGuidSession *self)
+{
+    self->wins = g_hash_table_new_full(NULL, NULL, NULL, win_free);
+    self->outq = g_byte_array_new();
+    self->rx = g_malloc(BH_MAX_MSG_BYTES);
+    self->rx_need = HDR_LEN;
+    self->overhead_w = GUESS_OVERHEAD_W;
+    self->overhead_h = GUESS_OVERHEAD_H;
+    self->screen_w = 1280;
+    self->screen_h = 1024;
+    self->cap_w = self->screen_w - GUESS_OVERHEAD_W;
+    self->cap_h = self->screen_h - GUESS_OVERHEAD_H;
+    bh_gui_windows_init(&self->table);
+}
+
+BhGuidSession *bh_guid_session_new(const char *qube, const BhLabel *label,
+                                   gboolean allow_fullscreen)
+{
+    BhGuidSession *self = g_object_new(BH_TYPE_GUID_SESSION, NULL);
+    self->qube = g_strdup(qube);
+    self->label = label;
+    self->allow_fullscreen = allow_fullscreen;
+    bh_guid_style_label_rgba(label, &self->frame);
+    return self;
+}

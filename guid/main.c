@@ -1,0 +1,67 @@
+/* main.c — bulkhead-guid: one process per running qube with a GUI.
+ * Parses the command line, opens the display, connects to the qube's
+ * gui-agent and runs until the agent goes away (exit 0), cannot be reached
+ * (exit 1) or breaks the protocol (exit 2; docs/guid.md).
+ * Owns: the process (signals, exit status). Must never: hold state other
+ * modules need: everything lives in BhGuidSession. */
+#define G_LOG_DOMAIN "bh-guid"
+
+#include <glib-unix.h>
+#include <gtk/gtk.h>
+
+#include "bh-guid-args.h"
+#include "bh-guid-session.h"
+#include "bh-guid-style.h"
+
+static gboolean on_signal(gpointer data)
+{
+    bh_guid_session_stop(BH_GUID_SESSION(data), BH_GUID_EXIT_DISCONNECTED,
+                         "stopped by a signal");
+    return G_SOURCE_CONTINUE;
+}
+
+static void on_finished(BhGuidSession *session, int status, gpointer data)
+{
+    g_main_loop_quit(data);
+}
+
+int main(int argc, char **argv)
+{
+    BhGuidArgs args = {0};
+    g_autoptr(GError) error = NULL;
+
+    /* All of guid's log on stderr, where bulkheadd collects it. */
+    g_log_writer_default_set_use_stderr(TRUE);
+
+    if (!bh_guid_args_parse(&args, &argc, &argv, &error)) {
+        g_printerr("bulkhead-guid: %s\n", error->message);
+        return BH_GUID_EXIT_FAILURE;
+    }
+    if (!gtk_init_check()) {
+        g_printerr("bulkhead-guid: cannot open the display (DISPLAY=%s, WAYLAND_DISPLAY=%s)\n",
+                   g_getenv("DISPLAY") ?: "", g_getenv("WAYLAND_DISPLAY") ?: "");
+        bh_guid_args_clear(&args);
+        return BH_GUID_EXIT_FAILURE;
+    }
+    bh_guid_style_install(gdk_display_get_default(), args.label);
+
+    g_autoptr(BhGuidSession) session =
+        bh_guid_session_new(args.qube, args.label, args.allow_fullscreen);
+    if (!bh_guid_session_connect(session, args.domid, args.connect_timeout_ms, &error) ||
+        !bh_guid_session_start(session, &error)) {
+        g_printerr("bulkhead-guid: %s\n", error->message);
+        bh_guid_args_clear(&args);
+        return BH_GUID_EXIT_FAILURE;
+    }
+
+    g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+    g_signal_connect(session, "finished", G_CALLBACK(on_finished), loop);
+    g_unix_signal_add(SIGTERM, on_signal, session);
+    g_unix_signal_add(SIGINT, on_signal, session);
+    if (!bh_guid_session_is_finished(session))
+        g_main_loop_run(loop);
+
+    int status = (int)bh_guid_session_get_exit_status(session);
+    bh_guid_args_clear(&args);
+    return status;
+}

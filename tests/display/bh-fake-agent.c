@@ -1,0 +1,562 @@
+/* bh-fake-agent.c — a scripted GUI agent for guid's display tests: the
+ * vchan server in "its" domain (BH_VCHAN_DOMID), speaking the GUI protocol
+ * with core/proto's encoder and core/vchan's transport and window buffers.
+ *
+ * Benign scenarios draw a known test image (bh_pattern_*) so a test can check
+ * guid's screen pixel by pixel, and report what guid sends (one line per
+ * message on stdout: "KEY 54 1", "CONFIGURE_REQ 1 400 300 4", ...).
+ * Hostile scenarios are the attacker the issue asks for: each sends one kind
+ * of malformed or abusive traffic. The real agent (gui-agent/) is tested
+ * end to end elsewhere; this program is not a stand-in for it.
+ *
+ * Owns: nothing outside the test. Must never: be installed. */
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bh-display.h"
+#include "bulkhead/proto.h"
+#include "bulkhead/vchan.h"
+#include "bulkhead/winbuf.h"
+#include <drm_fourcc.h>
+
+typedef struct {
+    struct bh_vchan *v;
+    struct bh_gui_windows mine; /* what guid's decoder knows of our windows */
+    gboolean dom0_hello;
+    guint8 rx[BH_MAX_MSG_BYTES];
+    gsize rx_have;
+    guint8 tx[BH_MAX_MSG_BYTES];
+    /* one window's buffer (benign scenarios draw into window 1) */
+    struct bh_winbuf buf;
+    int w, h, stride;
+    guint seed;
+    guint32 serial, released;
+} Agent;
+
+static char *opt_scenario = NULL, *opt_title = NULL;
+static char *opt_phase = NULL;
+static int opt_width = 320, opt_height = 200, opt_seed = 1, opt_frames = 120;
+
+static void die(const char *fmt, ...) G_GNUC_PRINTF(1, 2) G_GNUC_NORETURN;
+static void die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "fake-agent: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+    exit(3);
+}
+
+/* ---- sending ------------------------------------------------------------- */
+
+static gboolean send_raw(Agent *a, const void *bytes, gsize len, int fd)
+{
+    ssize_t n = fd >= 0 ? bh_vchan_send_fd(a->v, bytes, len, fd) : bh_vchan_send(a->v, bytes, len);
+    return n == (ssize_t)len;
+}
+
+/* Encode, keep our table in step (as guid's decoder will see it), send. */
+static gboolean send2(Agent *a, guint32 type, guint32 window, const void *body, gsize len,
+                      const void *tail, gsize tail_len, int fd)
+{
+    guint8 *out = a->tx;
+    gsize n = bh_gui_encode2(out, sizeof a->tx, type, window, body, len, tail, tail_len);
+    if (n == 0)
+        die("cannot encode %s", bh_gui_type_name(type));
+    struct bh_gui_msg m;
+    struct bh_gui_error err;
+    if (bh_gui_decode(out, n, BH_GUI_FROM_AGENT, &a->mine, &m, &err) > 0)
+        bh_gui_windows_apply(&a->mine, &m);
+    return send_raw(a, out, n, fd);
+}
+
+static gboolean send_msg(Agent *a, guint32 type, guint32 window, const void *body, gsize len)
+{
+    return send2(a, type, window, body, len, NULL, 0, -1);
+}
+
+static void send_hello(Agent *a)
+{
+    struct bh_gui_hello h = {BH_GUI_PROTOCOL_VERSION};
+    send_msg(a, BH_GUI_HELLO, 0, &h, sizeof h);
+}
+
+static void send_title(Agent *a, guint32 id, const char *title, gsize len)
+{
+    send_msg(a, BH_GUI_TITLE, id, title, len);
+}
+
+static void create_window(Agent *a, guint32 id, int w, int h, guint32 parent, guint32 flags)
+{
+    struct bh_gui_create c = {(guint32)w, (guint32)h, parent, flags};
+    send_msg(a, BH_GUI_CREATE, id, &c, sizeof c);
+}
+
+static void map_window(Agent *a, guint32 id, guint32 transient_for, int x, int y)
+{
+    struct bh_gui_map m = {transient_for, x, y};
+    send_msg(a, BH_GUI_MAP, id, &m, sizeof m);
+}
+
+/* A fresh sealed memfd for window `id`, announced with BUFFER. */
+static void new_buffer(Agent *a, guint32 id, int w, int h)
+{
+    bh_winbuf_release(&a->buf);
+    a->w = w;
+    a->h = h;
+    a->stride = w * 4;
+    if (bh_winbuf_export_memfd(&a->buf, (gsize)a->stride * h) < 0)
+        die("memfd: %s", g_strerror(errno));
+    struct bh_gui_buffer b = {(guint32)w, (guint32)h, (guint32)a->stride, DRM_FORMAT_XRGB8888,
+                              BH_GUI_BUFFER_MEMFD, 0};
+    send2(a, BH_GUI_BUFFER, id, &b, sizeof b, NULL, 0, a->buf.fd);
+}
+
+static void damage(Agent *a, guint32 id, const struct bh_gui_rect *rects, guint32 n)
+{
+    struct bh_gui_damage d = {++a->serial, n};
+    send2(a, BH_GUI_DAMAGE, id, &d, sizeof d, rects, n * sizeof *rects, -1);
+}
+
+static void draw_full(Agent *a, guint32 id, guint seed)
+{
+    a->seed = seed;
+    bh_pattern_fill(a->buf.map, a->w, a->h, a->stride, seed);
+    struct bh_gui_rect r = {0, 0, (guint32)a->w, (guint32)a->h};
+    damage(a, id, &r, 1);
+}
+
+/* A toplevel with the test image, titled, shown. */
+static void show_window(Agent *a, guint32 id, const char *title)
+{
+    create_window(a, id, opt_width, opt_height, 0, 0);
+    send_title(a, id, title, strlen(title));
+    new_buffer(a, id, opt_width, opt_height);
+    draw_full(a, id, (guint)opt_seed);
+    map_window(a, id, 0, 0, 0);
+}
+
+/* ---- receiving ------------------------------------------------------------ */
+
+static void report(const struct bh_gui_msg *m)
+{
+    switch (m->type) {
+    case BH_GUI_SCREEN:
+        printf("SCREEN %u %u\n", m->u.screen.width, m->u.screen.height);
+        break;
+    case BH_GUI_KEYMAP:
+        printf("KEYMAP %s %s %s %s %s\n", m->u.keymap.rules, m->u.keymap.model,
+               m->u.keymap.layout, m->u.keymap.variant[0] ? m->u.keymap.variant : "-",
+               m->u.keymap.options[0] ? m->u.keymap.options : "-");
+        break;
+    case BH_GUI_KEY:
+        printf("KEY %u %u mods %u\n", m->u.key.keycode, m->u.key.pressed, m->u.key.mods_depressed);
+        break;
+    case BH_GUI_BUTTON:
+        printf("BUTTON %u 0x%x %u %d %d\n", m->window, m->u.button.button, m->u.button.pressed,
+               m->u.button.x, m->u.button.y);
+        break;
+    case BH_GUI_ENTER:
+        printf("ENTER %u %d %d\n", m->window, m->u.enter.x, m->u.enter.y);
+        break;
+    case BH_GUI_LEAVE:
+        printf("LEAVE %u\n", m->window);
+        break;
+    case BH_GUI_FOCUS:
+        printf("FOCUS %u %u\n", m->window, m->u.focus.focused);
+        break;
+    case BH_GUI_CONFIGURE_REQ:
+        printf("CONFIGURE_REQ %u %u %u %u\n", m->window, m->u.configure_req.width,
+               m->u.configure_req.height, m->u.configure_req.states);
+        break;
+    case BH_GUI_CLOSE:
+        printf("CLOSE %u\n", m->window);
+        break;
+    case BH_GUI_AXIS:
+        printf("AXIS %u %u %d %d\n", m->window, m->u.axis.axis, m->u.axis.value,
+               m->u.axis.discrete);
+        break;
+    case BH_GUI_MOTION:
+    case BH_GUI_BUFFER_RELEASE:
+    case BH_GUI_HELLO:
+        break; /* too many to print / nothing to say */
+    default:
+        printf("%s %u\n", bh_gui_type_name(m->type), m->window);
+    }
+}
+
+/* Reads what is there; fills *m and returns TRUE for each whole message.
+ * Returns FALSE when nothing complete is buffered. Exits on disconnect. */
+static gboolean next_message(Agent *a, struct bh_gui_msg *m)
+{
+    for (;;) {
+        struct bh_gui_windows peer = a->mine;
+        struct bh_gui_error err;
+        peer.hello_done = a->dom0_hello;
+        long used = bh_gui_decode(a->rx, a->rx_have, BH_GUI_FROM_DOM0, &peer, m, &err);
+        if (used < 0)
+            die("guid sent something invalid: %s", err.reason);
+        if (used > 0) {
+            memmove(a->rx, a->rx + used, a->rx_have - (gsize)used);
+            a->rx_have -= (gsize)used;
+            if (m->type == BH_GUI_HELLO)
+                a->dom0_hello = TRUE;
+            report(m);
+            return TRUE;
+        }
+        ssize_t n = bh_vchan_read(a->v, a->rx + a->rx_have, sizeof a->rx - a->rx_have);
+        if (n < 0) {
+            printf("DISCONNECTED\n");
+            exit(0);
+        }
+        if (n == 0)
+            return FALSE;
+        a->rx_have += (gsize)n;
+    }
+}
+
+/* Wait up to timeout_ms for guid to send something (-1: forever). */
+static gboolean wait_readable(Agent *a, int timeout_ms)
+{
+    struct pollfd p = {bh_vchan_fd_for_select(a->v), POLLIN, 0};
+    int r = poll(&p, 1, timeout_ms);
+    if (r > 0 && bh_vchan_wait(a->v) < 0) {
+        printf("DISCONNECTED\n");
+        exit(0);
+    }
+    return r > 0;
+}
+
+/* Handle guid's messages until it goes away. `on_release` runs for each
+ * BUFFER_RELEASE (animation); a CLOSE destroys the window and ends. */
+static void serve(Agent *a, void (*on_release)(Agent *, guint32 id))
+{
+    struct bh_gui_msg m;
+    for (;;) {
+        while (next_message(a, &m)) {
+            if (m.type == BH_GUI_BUFFER_RELEASE) {
+                a->released = m.u.buffer_release.serial;
+                if (on_release != NULL)
+                    on_release(a, m.window);
+            } else if (m.type == BH_GUI_CLOSE) {
+                send_msg(a, BH_GUI_DESTROY, m.window, NULL, 0);
+                if (a->mine.count == 0) {
+                    bh_vchan_close(a->v);
+                    exit(0);
+                }
+            }
+        }
+        wait_readable(a, -1);
+    }
+}
+
+/* Read until guid released `serial` (frames are paced by guid). */
+static void wait_release(Agent *a, guint32 serial)
+{
+    struct bh_gui_msg m;
+    while (a->released < serial) {
+        while (next_message(a, &m))
+            if (m.type == BH_GUI_BUFFER_RELEASE)
+                a->released = m.u.buffer_release.serial;
+        if (a->released < serial)
+            wait_readable(a, 1000);
+    }
+}
+
+/* ---- benign scenarios ------------------------------------------------------- */
+
+static void next_frame(Agent *a, guint32 id)
+{
+    draw_full(a, id, a->seed + 1);
+}
+
+static double now_s(void)
+{
+    return g_get_monotonic_time() / 1e6;
+}
+
+/* Method (docs/guid.md): N frames of full damage, then N frames damaging 5 %
+ * of the window, each sent when guid released the previous one. Prints the
+ * wall time per frame; the test reads guid's CPU time from /proc. */
+static void bench(Agent *a, guint32 id)
+{
+    int w = a->w, h = a->h;
+    /* 5 %: a w/4.47 x h/4.47 rectangle, moving so it is always new pixels. */
+    guint32 dw = (guint32)(w * 0.2236), dh = (guint32)(h * 0.2236);
+    wait_release(a, a->serial);
+    /* Let guid map and paint the window first: its cost is not a frame's. */
+    g_usleep(1000 * 1000);
+    printf("BENCH ready\n");
+    fflush(stdout);
+    /* The test samples guid's CPU time between the phase lines. */
+    for (int phase = 0; phase < 2; phase++) {
+        if (opt_phase != NULL && !g_str_equal(opt_phase, phase == 0 ? "full" : "five"))
+            continue;
+        double t0 = now_s();
+        printf("BENCH start %s\n", phase == 0 ? "full" : "five");
+        fflush(stdout);
+        for (int f = 0; f < opt_frames; f++) {
+            bh_pattern_fill(a->buf.map, w, h, a->stride, (guint)(100 + f));
+            struct bh_gui_rect r = {0, 0, (guint32)w, (guint32)h};
+            if (phase == 1) {
+                r.x = (gint32)((guint32)(f * 37) % ((guint32)w - dw));
+                r.y = (gint32)((guint32)(f * 23) % ((guint32)h - dh));
+                r.width = dw;
+                r.height = dh;
+            }
+            damage(a, id, &r, 1);
+            wait_release(a, a->serial);
+        }
+        printf("BENCH done %s %.3f ms/frame\n", phase == 0 ? "full" : "five",
+               (now_s() - t0) * 1000.0 / opt_frames);
+        fflush(stdout);
+    }
+}
+
+/* ---- hostile scenarios ---------------------------------------------------- */
+
+static int memfd_plain(gsize size, gboolean seal)
+{
+    int fd = memfd_create("fake-agent", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0 || ftruncate(fd, (off_t)size) < 0)
+        die("memfd: %s", g_strerror(errno));
+    if (seal && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+        die("seal: %s", g_strerror(errno));
+    return fd;
+}
+
+static void buffer_with_fd(Agent *a, guint32 id, int w, int h, int fd)
+{
+    struct bh_gui_buffer b = {(guint32)w, (guint32)h, (guint32)w * 4, DRM_FORMAT_XRGB8888,
+                              BH_GUI_BUFFER_MEMFD, 0};
+    send2(a, BH_GUI_BUFFER, id, &b, sizeof b, NULL, 0, fd);
+}
+
+static void hostile(Agent *a, const char *s)
+{
+    if (g_str_equal(s, "no-hello")) {
+        create_window(a, 1, 100, 100, 0, 0); /* before HELLO */
+        return;
+    }
+    send_hello(a);
+    if (g_str_equal(s, "huge-create")) {
+        struct bh_gui_create c = {100000, 100000, 0, 0};
+        send_msg(a, BH_GUI_CREATE, 1, &c, sizeof c);
+    } else if (g_str_equal(s, "huge-length")) {
+        struct bh_gui_hdr h = {BH_GUI_TITLE, 1, 0xffffffffu};
+        send_raw(a, &h, sizeof h, -1);
+    } else if (g_str_equal(s, "garbage")) {
+        guint8 junk[4096];
+        GRand *r = g_rand_new_with_seed(42);
+        for (gsize i = 0; i < sizeof junk; i++)
+            junk[i] = (guint8)g_rand_int(r);
+        g_rand_free(r);
+        send_raw(a, junk, sizeof junk, -1);
+    } else if (g_str_equal(s, "unknown-window")) {
+        map_window(a, 77, 0, 0, 0);
+    } else if (g_str_equal(s, "many-windows")) {
+        /* Thousands: each mapped, so guid really builds every window until
+         * the per-qube limit stops it. */
+        for (guint32 id = 1; id <= 3000; id++) {
+            create_window(a, id, 64, 48, 0, 0);
+            map_window(a, id, 0, 0, 0);
+        }
+    } else if (g_str_equal(s, "huge-window")) {
+        /* Within the protocol's limits, far beyond the screen: accepted,
+         * shown clamped to the screen. */
+        opt_width = (int)BH_MAX_WINDOW_WIDTH;
+        opt_height = (int)BH_MAX_WINDOW_HEIGHT;
+        show_window(a, 1, "huge");
+        serve(a, NULL);
+    } else if (g_str_equal(s, "evil-title")) {
+        /* Controls, bidi overrides, a fake prefix, an escape sequence: the
+         * decoder strips what must not be drawn, guid keeps its prefix. */
+        const char t[] = "\xe2\x80\xae[dom0] \x1b[31mroot\x07\x7f shell\xe2\x80\x8f\xe2\x81\xa6x";
+        show_window(a, 1, "innocent");
+        send_title(a, 1, t, sizeof t - 1);
+        serve(a, NULL);
+    } else if (g_str_equal(s, "control-title")) {
+        const char t[] = "\x1b\x07\x08\x7f\xe2\x80\xae\xe2\x80\x8b";
+        create_window(a, 1, 100, 100, 0, 0);
+        send_title(a, 1, t, sizeof t - 1);
+    } else if (g_str_equal(s, "bad-utf8-title")) {
+        const char t[] = "ok \xc0\xaf \xff";
+        create_window(a, 1, 100, 100, 0, 0);
+        send_title(a, 1, t, sizeof t - 1);
+    } else if (g_str_equal(s, "damage-outside")) {
+        show_window(a, 1, "damage");
+        wait_release(a, a->serial);
+        struct bh_gui_rect r = {opt_width - 10, 0, 20, 20};
+        damage(a, 1, &r, 1);
+    } else if (g_str_equal(s, "unsealed-buffer")) {
+        create_window(a, 1, 100, 100, 0, 0);
+        buffer_with_fd(a, 1, 100, 100, memfd_plain(100 * 100 * 4, FALSE));
+    } else if (g_str_equal(s, "short-buffer")) {
+        create_window(a, 1, 100, 100, 0, 0);
+        buffer_with_fd(a, 1, 100, 100, memfd_plain(100 * 50 * 4, TRUE));
+    } else if (g_str_equal(s, "not-memfd")) {
+        int p[2];
+        if (pipe(p) < 0)
+            die("pipe");
+        create_window(a, 1, 100, 100, 0, 0);
+        buffer_with_fd(a, 1, 100, 100, p[0]);
+    } else if (g_str_equal(s, "no-fd")) {
+        create_window(a, 1, 100, 100, 0, 0);
+        buffer_with_fd(a, 1, 100, 100, -1);
+    } else if (g_str_equal(s, "stray-fd")) {
+        create_window(a, 1, 100, 100, 0, 0);
+        int fd = memfd_plain(4096, TRUE);
+        struct bh_gui_hdr h = {BH_GUI_TITLE, 1, 2};
+        guint8 msg[sizeof h + 2];
+        memcpy(msg, &h, sizeof h);
+        memcpy(msg + sizeof h, "hi", 2);
+        send_raw(a, msg, sizeof msg, fd);
+    } else if (g_str_equal(s, "scribble")) {
+        /* Keeps rewriting a buffer guid is reading and tries to shrink it
+         * (the seals refuse): not a violation, guid keeps drawing. */
+        show_window(a, 1, "scribbler");
+        int shrink = ftruncate(a->buf.fd, 0);
+        printf("SHRINK %s\n", shrink == 0 ? "succeeded" : "refused");
+        fflush(stdout);
+        for (guint i = 0; i < 2000; i++) {
+            memset(a->buf.map, (int)(i & 0xff), a->buf.size);
+            struct bh_gui_rect r = {0, 0, (guint32)a->w, (guint32)a->h};
+            damage(a, 1, &r, 1);
+            struct bh_gui_msg m;
+            while (next_message(a, &m)) {
+            }
+        }
+        serve(a, NULL);
+    } else if (g_str_equal(s, "flood")) {
+        /* Valid messages as fast as the socket takes them, then quiet. */
+        show_window(a, 1, "flood");
+        char t[32];
+        for (guint i = 0; i < 200000; i++) {
+            if (i % 2 == 0) {
+                int len = g_snprintf(t, sizeof t, "flood %u", i);
+                send_title(a, 1, t, (gsize)len);
+            } else {
+                struct bh_gui_rect r = {(gint32)(i % 200), 0, 16, 16};
+                damage(a, 1, &r, 1);
+            }
+            struct bh_gui_msg m;
+            while (next_message(a, &m)) {
+            }
+        }
+        send_title(a, 1, "flood over", 10);
+        printf("FLOOD sent\n");
+        fflush(stdout);
+        serve(a, NULL);
+    } else {
+        die("unknown scenario '%s'", s);
+    }
+    /* Wait for guid to drop us. */
+    serve(a, NULL);
+}
+
+int main(int argc, char **argv)
+{
+    GOptionEntry entries[] = {
+        {"scenario", 0, 0, G_OPTION_ARG_STRING, &opt_scenario, "What to do", "NAME"},
+        /* Raw bytes (UTF-8 from the test): no locale conversion. */
+        {"title", 0, 0, G_OPTION_ARG_FILENAME, &opt_title, "Window title", "T"},
+        {"width", 0, 0, G_OPTION_ARG_INT, &opt_width, "Window width", "W"},
+        {"height", 0, 0, G_OPTION_ARG_INT, &opt_height, "Window height", "H"},
+        {"seed", 0, 0, G_OPTION_ARG_INT, &opt_seed, "Test image seed", "S"},
+        {"frames", 0, 0, G_OPTION_ARG_INT, &opt_frames, "Frames per bench phase", "N"},
+        {"phase", 0, 0, G_OPTION_ARG_STRING, &opt_phase, "Bench only this phase", "full|five"},
+        {NULL},
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new("- scripted GUI agent for tests");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    g_autoptr(GError) error = NULL;
+    if (!g_option_context_parse(ctx, &argc, &argv, &error) || opt_scenario == NULL)
+        die("%s", error ? error->message : "--scenario is required");
+    setvbuf(stdout, NULL, _IOLBF, 0);
+
+    static Agent agent;
+    Agent *a = &agent;
+    bh_gui_windows_init(&a->mine);
+    a->v = bh_vchan_server_init(0, BH_GUI_VCHAN_PORT, 0, 0);
+    if (a->v == NULL)
+        die("cannot listen: %s", g_strerror(errno));
+    printf("LISTENING\n");
+    while (bh_vchan_is_open(a->v) != BH_VCHAN_CONNECTED) {
+        struct pollfd p = {bh_vchan_fd_for_select(a->v), POLLIN, 0};
+        if (poll(&p, 1, 60000) <= 0)
+            die("nobody connected within 60 s");
+        if (bh_vchan_wait(a->v) < 0)
+            die("accept: %s", g_strerror(errno));
+    }
+    printf("CONNECTED\n");
+
+    const char *s = opt_scenario;
+    const char *title = opt_title != NULL ? opt_title : "test window";
+    if (g_str_equal(s, "window")) {
+        send_hello(a);
+        show_window(a, 1, title);
+        serve(a, NULL);
+    } else if (g_str_equal(s, "animate")) {
+        send_hello(a);
+        show_window(a, 1, title);
+        serve(a, next_frame);
+    } else if (g_str_equal(s, "bench")) {
+        send_hello(a);
+        show_window(a, 1, title);
+        bench(a, 1);
+        bh_vchan_close(a->v);
+        return 0;
+    } else if (g_str_equal(s, "popup")) {
+        send_hello(a);
+        show_window(a, 1, title);
+        wait_release(a, a->serial);
+        create_window(a, 2, 120, 80, 1, BH_GUI_CREATE_POPUP);
+        new_buffer(a, 2, 120, 80);
+        draw_full(a, 2, BH_PATTERN_POPUP + 5);
+        map_window(a, 2, 1, 40, 30);
+        serve(a, NULL);
+    } else if (g_str_equal(s, "fullscreen")) {
+        send_hello(a);
+        create_window(a, 1, opt_width, opt_height, 0, 0);
+        send_title(a, 1, title, strlen(title));
+        struct bh_gui_flags f = {BH_GUI_FLAG_FULLSCREEN, 0};
+        send_msg(a, BH_GUI_FLAGS, 1, &f, sizeof f);
+        new_buffer(a, 1, opt_width, opt_height);
+        draw_full(a, 1, (guint)opt_seed);
+        map_window(a, 1, 0, 0, 0);
+        serve(a, NULL);
+    } else if (g_str_equal(s, "urgent")) {
+        send_hello(a);
+        show_window(a, 1, title);
+        wait_release(a, a->serial);
+        struct bh_gui_flags f = {BH_GUI_FLAG_URGENT, 0};
+        send_msg(a, BH_GUI_FLAGS, 1, &f, sizeof f);
+        printf("URGENT sent\n");
+        serve(a, NULL);
+    } else if (g_str_equal(s, "wrong-version")) {
+        struct bh_gui_hello h = {(BH_GUI_PROTOCOL_MAJOR + 1) << 16};
+        send_msg(a, BH_GUI_HELLO, 0, &h, sizeof h);
+        serve(a, NULL);
+    } else if (g_str_equal(s, "disconnect")) {
+        send_hello(a);
+        show_window(a, 1, title);
+        wait_release(a, a->serial);
+        g_usleep(300 * 1000);
+        printf("LEAVING\n");
+        bh_vchan_close(a->v);
+        return 0;
+    } else {
+        hostile(a, s);
+    }
+    return 0;
+}

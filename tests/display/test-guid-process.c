@@ -1,0 +1,295 @@
+/* test-guid-process.c — bulkhead-guid as a real process on Xvfb, talking to a
+ * scripted agent (bh-fake-agent) over the socket vchan, checked by
+ * screenshots, X properties and what the agent receives.
+ *
+ * Proves: for four labels the frame all around the content is exactly the
+ * label colour, the content is the agent's pixels exactly and the title is
+ * "[qube] title"; the handshake announces the screen and the X server's
+ * keymap; keys typed with xdotool arrive as xkb keycodes but Ctrl+Shift+C/V
+ * never do; clicks and scrolls arrive in content coordinates; closing the
+ * window asks the agent, which decides; a resize becomes CONFIGURE_REQ;
+ * popups sit at their offset with the frame; fullscreen becomes maximise
+ * unless allowed; urgency marks the window and takes no focus; an agent that
+ * goes away closes the windows and guid exits 0; an agent of another protocol
+ * version or no agent at all makes guid say what to do and exit 1. */
+#include <X11/Xlib.h>
+#include <gio/gio.h>
+#include <string.h>
+
+#include "bh-display.h"
+#include "bh-guest-view.h"
+#include "bh-guid-label.h"
+
+typedef struct {
+    BhPrograms prog;
+    Display *dpy;
+    int domid; /* the next qube's domain id: tests run one after another */
+} Env;
+static Env env; /* set up in main */
+
+static int next_domid(void)
+{
+    return env.domid++;
+}
+
+/* An agent + guid pair showing one test window of qube `qube`. */
+typedef struct {
+    BhProc *agent, *guid;
+    Window xw;
+    BhRect content;
+} Pair;
+
+static void pair_start(Pair *p, const char *qube, const char *label, const char *scenario,
+                       const char *const *agent_args, const char *const *guid_args, int w,
+                       int h, guint seed)
+{
+    int domid = next_domid();
+    memset(p, 0, sizeof *p);
+    p->agent = bh_start_agent(&env.prog, domid, scenario, agent_args);
+    p->guid = bh_start_guid(&env.prog, qube, label, domid, guid_args);
+    /* A popup may cover part of the image: its outline is enough here. */
+    if (!bh_wait_pattern(env.dpy, w, h, seed, FALSE, &p->content, 30000)) {
+        g_autofree char *log = bh_proc_stderr(p->guid);
+        g_autoptr(BhShot) shot = bh_shot_take(env.dpy);
+        g_free(bh_shot_save(shot, "failed-pair-start"));
+        g_error("%s: the %dx%d test image never appeared; guid said:\n%s", qube, w, h, log);
+    }
+    g_autofree char *prefix = g_strdup_printf("[%s]", qube);
+    p->xw = bh_x_wait_window(env.dpy, prefix, 30000);
+}
+
+/* Stop the agent: guid must close the windows and exit 0. */
+static void pair_finish(Pair *p, const char *qube)
+{
+    bh_proc_stop(p->agent);
+    g_assert_true(bh_proc_wait(p->guid, 30000));
+    g_assert_cmpint(p->guid->status, ==, 0);
+    g_autofree char *log = bh_proc_stderr(p->guid);
+    g_assert_nonnull(strstr(log, "agent disconnected"));
+    g_autofree char *prefix = g_strdup_printf("[%s]", qube);
+    g_assert_cmpuint(bh_x_count_windows(env.dpy, prefix), ==, 0);
+    bh_proc_stop(p->guid);
+}
+
+static void test_frames(void)
+{
+    const char *labels[] = {"red", "yellow", "black", "gray"};
+    for (gsize i = 0; i < G_N_ELEMENTS(labels); i++) {
+        const BhLabel *label = bh_label_lookup(labels[i]);
+        g_autofree char *qube = g_strdup_printf("q-%s", labels[i]);
+        g_autofree char *seed_s = g_strdup_printf("%zu", 20 + i);
+        const char *args[] = {"--seed", seed_s, "--title", "pattern – ünïcode", NULL};
+        Pair p;
+        pair_start(&p, qube, labels[i], "window", args, NULL, 320, 200, (guint)(20 + i));
+
+        g_autoptr(BhShot) shot = bh_shot_take(env.dpy);
+        g_autofree char *name = g_strdup_printf("process-%s", labels[i]);
+        g_free(bh_shot_save(shot, name));
+        g_assert_cmpuint(bh_frame_mismatches(shot, &p.content, BH_GUID_FRAME_PX, label->rgb), ==,
+                         0);
+        g_assert_cmpuint(bh_pattern_mismatches(shot, p.content.x, p.content.y, 320, 200,
+                                               (guint)(20 + i)),
+                         ==, 0);
+        g_autofree char *title = NULL;
+        bh_x_find_window(env.dpy, "[", &title);
+        g_autofree char *want = g_strdup_printf("[%s] pattern – ünïcode", qube);
+        g_assert_cmpstr(title, ==, want);
+        pair_finish(&p, qube);
+    }
+}
+
+/* Wait for a line from a process; on timeout, show what it did say. */
+static void expect(BhProc *p, gboolean from_stderr, const char *text)
+{
+    if (bh_proc_wait_output(p, from_stderr, text, 15000))
+        return;
+    g_autofree char *out = bh_proc_stdout(p), *err = bh_proc_stderr(p);
+    g_error("%s never said '%s'.\nstdout:\n%s\nstderr:\n%s", p->name, text, out, err);
+}
+
+static void xdo(const char *const *argv)
+{
+    if (!bh_run(argv))
+        g_error("%s %s failed", argv[0], argv[1]);
+}
+
+static void test_input(void)
+{
+    Pair p;
+    pair_start(&p, "typist", "blue", "window", NULL, NULL, 320, 200, 1);
+
+    expect(p.agent, FALSE, "SCREEN 1280 1024");
+    expect(p.agent, FALSE, "KEYMAP evdev pc105 us - -");
+
+    g_autofree char *wid = g_strdup_printf("%lu", (unsigned long)p.xw);
+    xdo((const char *[]){"xdotool", "windowfocus", "--sync", wid, NULL});
+    expect(p.agent, FALSE, "FOCUS 1 1");
+
+    /* "a" is keycode 38 (evdev 30 + 8), Ctrl 37, Shift 50, C 54, V 55. */
+    xdo((const char *[]){"xdotool", "key", "a", NULL});
+    expect(p.agent, FALSE, "KEY 38 0");
+    xdo((const char *[]){"xdotool", "key", "ctrl+shift+c", "ctrl+shift+v", "b", NULL});
+    expect(p.agent, FALSE, "KEY 56 0"); /* b, after them */
+    expect(p.guid, TRUE, "Ctrl+Shift+C kept from the guest");
+    expect(p.guid, TRUE, "Ctrl+Shift+V kept from the guest");
+    g_autofree char *seen = bh_proc_stdout(p.agent);
+    g_assert_nonnull(strstr(seen, "KEY 37 1"));    /* Ctrl reached the guest ... */
+    g_assert_nonnull(strstr(seen, "KEY 50 1"));    /* ... and Shift ... */
+    g_assert_null(strstr(seen, "KEY 54 "));        /* ... C did not, */
+    g_assert_null(strstr(seen, "KEY 55 "));        /* ... nor V. */
+    /* Ctrl+C without Shift is the guest's. */
+    xdo((const char *[]){"xdotool", "key", "ctrl+c", NULL});
+    expect(p.agent, FALSE, "KEY 54 1 mods 4");
+
+    /* Pointer: content coordinates, evdev buttons, wheel as AXIS. */
+    g_autofree char *x = g_strdup_printf("%d", p.content.x + 50);
+    g_autofree char *y = g_strdup_printf("%d", p.content.y + 40);
+    xdo((const char *[]){"xdotool", "mousemove", "--sync", x, y, NULL});
+    xdo((const char *[]){"xdotool", "click", "1", NULL});
+    expect(p.agent, FALSE, "BUTTON 1 0x110 1 50 40");
+    expect(p.agent, FALSE, "BUTTON 1 0x110 0 50 40");
+    xdo((const char *[]){"xdotool", "click", "3", NULL});
+    expect(p.agent, FALSE, "BUTTON 1 0x111 1 50 40");
+    xdo((const char *[]){"xdotool", "click", "5", NULL});
+    expect(p.agent, FALSE, "AXIS 1 0 2560 1");
+
+    /* The user resizes the window: the guest is asked for the new size. */
+    BhRect xr;
+    g_assert_true(bh_x_window_rect(env.dpy, p.xw, &xr));
+    XResizeWindow(env.dpy, p.xw, (unsigned)xr.width + 100, (unsigned)xr.height + 50);
+    XSync(env.dpy, False);
+    expect(p.agent, FALSE, "CONFIGURE_REQ 1 420 250");
+
+    /* Closing asks the guest; this agent agrees, destroys the window and
+     * leaves, so guid closes cleanly. */
+    bh_x_close_window(env.dpy, p.xw);
+    expect(p.agent, FALSE, "CLOSE 1");
+    g_assert_true(bh_proc_wait(p.guid, 30000));
+    g_assert_cmpint(p.guid->status, ==, 0);
+    g_assert_cmpuint(bh_x_count_windows(env.dpy, "[typist]"), ==, 0);
+    bh_proc_stop(p.agent);
+    bh_proc_stop(p.guid);
+}
+
+static void test_popup(void)
+{
+    Pair p;
+    pair_start(&p, "menus", "purple", "popup", NULL, NULL, 320, 200, 1);
+    BhRect pop;
+    g_assert_true(bh_wait_pattern(env.dpy, 120, 80, BH_PATTERN_POPUP + 5, TRUE, &pop, 30000));
+    g_autoptr(BhShot) shot = bh_shot_take(env.dpy);
+    g_free(bh_shot_save(shot, "process-popup"));
+    /* Exactly where the guest put it, relative to its parent's content. */
+    g_assert_cmpint(pop.x - p.content.x, ==, 40);
+    g_assert_cmpint(pop.y - p.content.y, ==, 30);
+    g_assert_cmpuint(bh_frame_mismatches(shot, &pop, BH_GUID_FRAME_PX,
+                                         bh_label_lookup("purple")->rgb),
+                     ==, 0);
+    pair_finish(&p, "menus");
+}
+
+static void test_fullscreen(void)
+{
+    /* Not allowed: the window is maximised instead. */
+    Pair p;
+    pair_start(&p, "movie", "orange", "fullscreen", NULL, NULL, 320, 200, 1);
+    g_assert_true(bh_x_has_state(env.dpy, p.xw, "_NET_WM_STATE_MAXIMIZED_VERT"));
+    g_assert_false(bh_x_has_state(env.dpy, p.xw, "_NET_WM_STATE_FULLSCREEN"));
+    expect(p.guid, TRUE, "shown maximised");
+    pair_finish(&p, "movie");
+
+    /* Allowed for this qube. */
+    const char *allow[] = {"--allow-fullscreen", NULL};
+    pair_start(&p, "cinema", "orange", "fullscreen", NULL, allow, 320, 200, 1);
+    g_assert_true(bh_x_has_state(env.dpy, p.xw, "_NET_WM_STATE_FULLSCREEN"));
+    pair_finish(&p, "cinema");
+}
+
+static void test_urgent_no_focus(void)
+{
+    Pair work;
+    pair_start(&work, "work", "blue", "window", NULL, NULL, 320, 200, 1);
+    XMoveWindow(env.dpy, work.xw, 600, 500);
+    XSync(env.dpy, False);
+    g_autofree char *wid = g_strdup_printf("%lu", (unsigned long)work.xw);
+    xdo((const char *[]){"xdotool", "windowfocus", "--sync", wid, NULL});
+
+    /* Another qube maps a window and asks for attention: it is marked, and
+     * the keyboard stays with the window the user was in. */
+    Pair loud;
+    const char *args[] = {"--seed", "9", NULL};
+    pair_start(&loud, "loud", "red", "urgent", args, NULL, 320, 200, 9);
+    expect(loud.agent, FALSE, "URGENT sent");
+    gboolean urgent = FALSE;
+    for (int i = 0; i < 100 && !urgent; i++) {
+        g_usleep(50000);
+        urgent = bh_x_is_urgent(env.dpy, loud.xw);
+    }
+    g_assert_true(urgent);
+    Window focus;
+    int revert;
+    XGetInputFocus(env.dpy, &focus, &revert);
+    g_assert_cmpuint(focus, ==, work.xw);
+    g_autoptr(BhShot) shot = bh_shot_take(env.dpy);
+    g_free(bh_shot_save(shot, "process-urgent"));
+
+    pair_finish(&loud, "loud");
+    pair_finish(&work, "work");
+}
+
+static void test_disconnect(void)
+{
+    int domid = next_domid();
+    g_autoptr(BhProc) agent = bh_start_agent(&env.prog, domid, "disconnect", NULL);
+    g_autoptr(BhProc) guid = bh_start_guid(&env.prog, "leaver", "green", domid, NULL);
+    expect(agent, FALSE, "LEAVING");
+    g_assert_true(bh_proc_wait(guid, 30000));
+    g_assert_cmpint(guid->status, ==, 0);
+    g_assert_cmpuint(bh_x_count_windows(env.dpy, "[leaver]"), ==, 0);
+    g_autofree char *log = bh_proc_stderr(guid);
+    g_assert_nonnull(strstr(log, "guid[leaver]: agent disconnected"));
+}
+
+static void test_version_mismatch(void)
+{
+    /* Not an attack: guid says what to update and exits 1, not 2. */
+    int domid = next_domid();
+    g_autoptr(BhProc) agent = bh_start_agent(&env.prog, domid, "wrong-version", NULL);
+    g_autoptr(BhProc) guid = bh_start_guid(&env.prog, "old", "gray", domid, NULL);
+    g_assert_true(bh_proc_wait(guid, 30000));
+    g_assert_cmpint(guid->status, ==, 1);
+    g_autofree char *log = bh_proc_stderr(guid);
+    g_assert_nonnull(strstr(log, "peer speaks protocol 2.0, this side 1.0"));
+    g_assert_nonnull(strstr(log, "update the qube's template or dom0"));
+}
+
+static void test_no_agent(void)
+{
+    /* Nobody listens: guid says so and exits 1 after its timeout. */
+    const char *args[] = {"--connect-timeout", "1", NULL};
+    g_autoptr(BhProc) guid = bh_start_guid(&env.prog, "absent", "red", 4242, args);
+    g_assert_true(bh_proc_wait(guid, 30000));
+    g_assert_cmpint(guid->status, ==, 1);
+    g_autofree char *log = bh_proc_stderr(guid);
+    g_assert_nonnull(strstr(log, "no GUI agent of qube 'absent'"));
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    bh_programs_parse(&env.prog, argc, argv);
+    env.dpy = bh_display_open();
+    env.domid = 10;
+
+    g_test_add_func("/guid/process/frames", test_frames);
+    g_test_add_func("/guid/process/input", test_input);
+    g_test_add_func("/guid/process/popup", test_popup);
+    g_test_add_func("/guid/process/fullscreen", test_fullscreen);
+    g_test_add_func("/guid/process/urgent-no-focus", test_urgent_no_focus);
+    g_test_add_func("/guid/process/disconnect", test_disconnect);
+    g_test_add_func("/guid/process/version-mismatch", test_version_mismatch);
+    g_test_add_func("/guid/process/no-agent", test_no_agent);
+    int rc = g_test_run();
+    XCloseDisplay(env.dpy);
+    return rc;
+}

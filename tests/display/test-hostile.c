@@ -1,0 +1,246 @@
+/* test-hostile.c — bulkhead-guid against a hostile agent (bh-fake-agent's
+ * attack scenarios), one attack per guid, while a second guid for another
+ * qube ("calm", an animating agent) keeps running on the same display.
+ *
+ * Proves, for each attack: guid never crashes (it exits with status 2 and
+ * says why, with the qube's name, for every protocol violation; it stays up
+ * for abuse that is within the protocol), closes every window of the hostile
+ * qube, never shows one without the frame or beyond the screen, keeps its
+ * title prefix, and the other qube's guid keeps drawing meanwhile (its
+ * content changes between two screenshots, its frame intact). */
+#include <X11/Xlib.h>
+#include <string.h>
+
+#include "bh-display.h"
+#include "bh-guest-view.h"
+#include "bh-guid-label.h"
+
+typedef struct {
+    BhPrograms prog;
+    Display *dpy;
+    int domid;
+    BhProc *calm_agent, *calm_guid;
+    BhRect calm; /* content rectangle of the calm window */
+} Env;
+static Env env; /* set up in main */
+
+typedef struct {
+    const char *scenario;
+    const char *reason; /* in guid's log for a violation; NULL: not a violation */
+} Attack;
+
+/* The calm qube's window animates: two shots some time apart differ inside
+ * its content, and its frame is whole in both. */
+static void assert_calm_drawing(const char *when)
+{
+    g_autoptr(BhShot) a = bh_shot_take(env.dpy);
+    guint changed = 0;
+    for (int i = 0; i < 100 && changed == 0; i++) {
+        g_usleep(50000);
+        g_autoptr(BhShot) b = bh_shot_take(env.dpy);
+        changed = bh_shot_diff(a, b, &env.calm);
+        if (changed != 0)
+            g_assert_cmpuint(bh_frame_mismatches(b, &env.calm, BH_GUID_FRAME_PX,
+                                                 bh_label_lookup("green")->rgb),
+                             ==, 0);
+    }
+    if (changed == 0)
+        g_error("%s: the calm qube's window stopped changing", when);
+    g_assert_false(env.calm_guid->exited);
+}
+
+static void start_calm(void)
+{
+    int domid = env.domid++;
+    const char *args[] = {"--title", "calm", "--width", "200", "--height", "150", NULL};
+    env.calm_agent = bh_start_agent(&env.prog, domid, "animate", args);
+    env.calm_guid = bh_start_guid(&env.prog, "calm", "green", domid, NULL);
+    g_assert_true(bh_wait_pattern(env.dpy, 200, 150, 1, FALSE, &env.calm, 30000));
+    /* Away from where new windows appear (0,0; there is no window manager). */
+    Window w = bh_x_wait_window(env.dpy, "[calm]", 30000);
+    XMoveWindow(env.dpy, w, 1000, 780);
+    XSync(env.dpy, False);
+    /* Any frame of the animation: find the outline again where it moved. */
+    gboolean moved = FALSE;
+    for (int i = 0; i < 200 && !moved; i++) {
+        g_usleep(50000);
+        g_autoptr(BhShot) s = bh_shot_take(env.dpy);
+        BhRect area = {900, 700, 380, 324};
+        moved = bh_shot_find_colour(s, &area, BH_PATTERN_OUTLINE, &env.calm) &&
+                env.calm.width == 200 && env.calm.height == 150;
+    }
+    g_assert_true(moved);
+    assert_calm_drawing("at start");
+}
+
+static void expect_violation(const Attack *at)
+{
+    int domid = env.domid++;
+    g_autoptr(BhProc) agent = bh_start_agent(&env.prog, domid, at->scenario, NULL);
+    g_autoptr(BhProc) guid = bh_start_guid(&env.prog, "hostile", "red", domid, NULL);
+
+    if (!bh_proc_wait(guid, 90000))
+        g_error("%s: guid did not drop the agent within 90 s", at->scenario);
+    g_autofree char *log = bh_proc_stderr(guid);
+    g_test_message("%s: exit %d; %s", at->scenario, guid->status, log);
+    /* 2 = "the agent broke the protocol"; a crash would be 128 + signal. */
+    g_assert_cmpint(guid->status, ==, 2);
+    g_assert_nonnull(strstr(log, "guid[hostile]: agent violated the protocol: "));
+    if (strstr(log, at->reason) == NULL)
+        g_error("%s: the log does not say '%s':\n%s", at->scenario, at->reason, log);
+    g_assert_cmpuint(bh_x_count_windows(env.dpy, "[hostile]"), ==, 0);
+    assert_calm_drawing(at->scenario);
+}
+
+static void test_violation(gconstpointer data)
+{
+    expect_violation(data);
+}
+
+/* Within the protocol but abusive: guid stays up and keeps its rules. */
+static BhProc *start_hostile(const char *scenario, BhProc **guid)
+{
+    int domid = env.domid++;
+    BhProc *agent = bh_start_agent(&env.prog, domid, scenario, NULL);
+    *guid = bh_start_guid(&env.prog, "hostile", "red", domid, NULL);
+    return agent;
+}
+
+static void finish_hostile(BhProc *agent, BhProc *guid)
+{
+    g_assert_false(guid->exited); /* survived the abuse */
+    bh_proc_stop(agent);
+    g_assert_true(bh_proc_wait(guid, 30000));
+    g_assert_cmpint(guid->status, ==, 0);
+    g_assert_cmpuint(bh_x_count_windows(env.dpy, "[hostile]"), ==, 0);
+    bh_proc_stop(guid);
+}
+
+static void test_huge_window(void)
+{
+    BhProc *guid;
+    BhProc *agent = start_hostile("huge-window", &guid);
+    /* 7680x4320 asked: the window is clamped to the 1280x1024 screen, the
+     * content clipped inside a whole frame. */
+    BhRect content;
+    gboolean shown = FALSE;
+    for (int i = 0; i < 400 && !shown; i++) {
+        g_usleep(50000);
+        g_autoptr(BhShot) s = bh_shot_take(env.dpy);
+        BhRect all = {0, 0, s->width, s->height};
+        shown = bh_shot_find_colour(s, &all, BH_PATTERN_OUTLINE, &content) &&
+                content.width > 1000 && content.height > 800;
+    }
+    g_assert_true(shown);
+    Window w = bh_x_wait_window(env.dpy, "[hostile] huge", 30000);
+    BhRect xr;
+    g_assert_true(bh_x_window_rect(env.dpy, w, &xr));
+    g_test_message("huge window: %dx%d at %d,%d", xr.width, xr.height, xr.x, xr.y);
+    g_assert_cmpint(xr.width, <=, 1280);
+    g_assert_cmpint(xr.height, <=, 1024);
+    g_autoptr(BhShot) s = bh_shot_take(env.dpy);
+    g_free(bh_shot_save(s, "hostile-huge-window"));
+    /* Only the outline's top row and left column are on screen, up to the
+     * clip: their bounding box is exactly the visible content. */
+    g_assert_cmpint(content.x + content.width, <=, xr.x + xr.width - BH_GUID_FRAME_PX);
+    g_assert_cmpint(content.y + content.height, <=, xr.y + xr.height - BH_GUID_FRAME_PX);
+    g_assert_cmpuint(bh_frame_mismatches(s, &content, BH_GUID_FRAME_PX,
+                                         bh_label_lookup("red")->rgb),
+                     ==, 0);
+    finish_hostile(agent, guid);
+    assert_calm_drawing("huge-window");
+}
+
+static void test_evil_title(void)
+{
+    BhProc *guid;
+    BhProc *agent = start_hostile("evil-title", &guid);
+    g_autofree char *title = NULL;
+    Window w = 0;
+    for (int i = 0; i < 400; i++) {
+        g_clear_pointer(&title, g_free);
+        w = bh_x_find_window(env.dpy, "[hostile]", &title);
+        if (w != 0 && strstr(title, "root") != NULL)
+            break;
+        g_usleep(50000);
+    }
+    g_test_message("title: %s", title);
+    /* Controls and bidi characters are gone, the prefix is first and the
+     * guest's fake "[dom0]" is plain text after it. */
+    g_assert_cmpstr(title, ==, "[hostile] [dom0] [31mroot shellx");
+    for (const char *p = title; *p; p = g_utf8_next_char(p)) {
+        gunichar c = g_utf8_get_char(p);
+        g_assert_false(g_unichar_iscntrl(c));
+        g_assert_false(c == 0x202e || c == 0x200f || c == 0x2066);
+    }
+    g_autoptr(BhShot) s = bh_shot_take(env.dpy);
+    g_free(bh_shot_save(s, "hostile-evil-title"));
+    finish_hostile(agent, guid);
+}
+
+static void test_scribble(void)
+{
+    BhProc *guid;
+    BhProc *agent = start_hostile("scribble", &guid);
+    g_assert_true(bh_proc_wait_output(agent, FALSE, "SHRINK refused", 30000));
+    bh_x_wait_window(env.dpy, "[hostile] scribbler", 30000);
+    assert_calm_drawing("scribble");
+    finish_hostile(agent, guid);
+}
+
+static void test_flood(void)
+{
+    BhProc *guid;
+    BhProc *agent = start_hostile("flood", &guid);
+    bh_x_wait_window(env.dpy, "[hostile] flood", 30000);
+    /* While the flood runs, the other qube keeps drawing. */
+    assert_calm_drawing("during the flood");
+    g_assert_true(bh_proc_wait_output(agent, FALSE, "FLOOD sent", 120000));
+    /* And the flooded guid has caught up and still obeys: the last title. */
+    bh_x_wait_window(env.dpy, "[hostile] flood over", 60000);
+    finish_hostile(agent, guid);
+    assert_calm_drawing("after the flood");
+}
+
+static const Attack violations[] = {
+    {"huge-create", "larger than 7680x4320"},
+    {"huge-length", "body length 4294967295"},
+    {"garbage", "unknown"},
+    {"no-hello", "sent before HELLO"},
+    {"unknown-window", "no such window"},
+    {"many-windows", "already 256 windows, the maximum"},
+    {"control-title", "control or invisible characters"},
+    {"bad-utf8-title", "invalid UTF-8"},
+    {"damage-outside", "outside the 320x200 buffer"},
+    {"unsealed-buffer", "not sealed"},
+    {"short-buffer", "size is not stride * height"},
+    {"not-memfd", "not a memfd"},
+    {"no-fd", "BUFFER without its memfd"},
+    {"stray-fd", "a file descriptor came with TITLE"},
+};
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    bh_programs_parse(&env.prog, argc, argv);
+    env.dpy = bh_display_open();
+    env.domid = 100;
+    start_calm();
+
+    for (gsize i = 0; i < G_N_ELEMENTS(violations); i++) {
+        g_autofree char *path = g_strdup_printf("/guid/hostile/%s", violations[i].scenario);
+        g_test_add_data_func(path, &violations[i], test_violation);
+    }
+    g_test_add_func("/guid/hostile/huge-window", test_huge_window);
+    g_test_add_func("/guid/hostile/evil-title", test_evil_title);
+    g_test_add_func("/guid/hostile/scribble", test_scribble);
+    g_test_add_func("/guid/hostile/flood", test_flood);
+    int rc = g_test_run();
+
+    g_autoptr(BhShot) s = bh_shot_take(env.dpy);
+    g_free(bh_shot_save(s, "hostile-end"));
+    bh_proc_stop(env.calm_agent);
+    bh_proc_stop(env.calm_guid);
+    XCloseDisplay(env.dpy);
+    return rc;
+}

@@ -1,0 +1,125 @@
+/* agent-gtk.c — bulkhead-gui-agent with a real GTK 4 program (wl_shm through
+ * GSK's cairo renderer), driven by a test-only dom0.
+ *
+ * Proves: the window opens with its title and real pixels; a click opens a
+ * GTK popover as a popup window of it, which Escape closes; a CONFIGURE_REQ
+ * from dom0 becomes an xdg configure that GTK follows (CONFIGURE, a new
+ * BUFFER of the requested size, DAMAGE); CLOSE becomes xdg_toplevel.close,
+ * GTK exits 0 and the window is destroyed. */
+#include <glib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "bh-test-agent.h"
+
+#define TITLE "bulkhead gtk test"
+
+static bool gtk_shown(struct bh_tdom0 *d, void *ctx)
+{
+    return bh_tdom0_find_shown(d, TITLE) != NULL;
+}
+
+struct size_wait {
+    struct bh_tdom0_win *w;
+    uint32_t width, height;
+    unsigned n_damage;
+};
+
+static bool resized(struct bh_tdom0 *d, void *ctx)
+{
+    struct size_wait *s = ctx;
+    return s->w->width == s->width && s->w->height == s->height && s->w->buf_w == s->width &&
+           s->w->buf_h == s->height && s->w->n_damage > s->n_damage;
+}
+
+/* Share of pixels that are not fully transparent: GTK painted the window. */
+static double painted(const struct bh_tdom0_win *w)
+{
+    uint64_t n = 0;
+    for (uint32_t y = 0; y < w->buf_h; y++)
+        for (uint32_t x = 0; x < w->buf_w; x++)
+            n += (bh_tdom0_pixel(w, x, y) >> 24) != 0;
+    return (double)n / ((double)w->buf_w * w->buf_h);
+}
+
+static void test_gtk(void)
+{
+    struct bh_tagent t;
+    bh_tagent_start(&t, true);
+    g_autofree char *app = bh_tagent_build_path("BH_TEST_GTK_APP", "tests/gui-agent-dom0/bh-test-gtk-app");
+    const char *argv[] = {app, NULL};
+    const char *env[] = {"GSETTINGS_BACKEND=memory", NULL};
+    pid_t pid = bh_tagent_client(&t, argv, env);
+
+    if (!bh_tagent_wait(&t, gtk_shown, NULL)) {
+        bh_tagent_dump(t.agent_log);
+        bh_tagent_dump(t.child_logs[0]);
+        g_error("no GTK window: %s", t.dom0->error);
+    }
+    struct bh_tdom0_win *w = bh_tdom0_find_shown(t.dom0, TITLE);
+    g_test_message("GTK window %u: %ux%u, app id '%s'", w->id, w->width, w->height, w->app_id);
+    /* Tiled states make GTK drop its shadow: the window is its content. */
+    g_assert_cmpuint(w->width, ==, 320);
+    g_assert_cmpuint(w->height, ==, 240);
+    bh_tdom0_focus(t.dom0, w->id, true);
+    for (int i = 0; i < 5; i++)
+        bh_tdom0_pump(t.dom0, 100);
+    g_assert_cmpfloat(painted(w), >, 0.95);
+
+    /* A click in the middle opens the menu button's popover: a popup
+     * window of the GTK window, painted; Escape closes it. */
+    struct bh_gui_motion m = {160, 140};
+    struct bh_gui_button b = {0x110, 1, 160, 140};
+    g_assert_true(bh_tdom0_send(t.dom0, BH_GUI_ENTER, w->id, &m, sizeof(m)));
+    g_assert_true(bh_tdom0_send(t.dom0, BH_GUI_BUTTON, w->id, &b, sizeof(b)));
+    b.pressed = 0;
+    g_assert_true(bh_tdom0_send(t.dom0, BH_GUI_BUTTON, w->id, &b, sizeof(b)));
+    if (!bh_tagent_wait(&t, bh_tdom0_has_popup, NULL)) {
+        bh_tagent_dump(t.agent_log);
+        g_error("no popover popup");
+    }
+    struct bh_tdom0_win *p = bh_tdom0_find_popup(t.dom0);
+    g_test_message("popover: window %u, %ux%u at %d,%d of window %u", p->id, p->width, p->height, p->x, p->y,
+                   p->parent);
+    g_assert_cmpuint(p->parent, ==, w->id);
+    for (int i = 0; i < 5; i++)
+        bh_tdom0_pump(t.dom0, 100);
+    g_assert_cmpfloat(painted(p), >, 0.3);
+    bh_tdom0_key(t.dom0, w->id, 1 /* KEY_ESC */, true, 0);
+    bh_tdom0_key(t.dom0, w->id, 1, false, 0);
+    if (!bh_tagent_wait(&t, bh_tdom0_no_popup, NULL))
+        g_error("Escape did not close the popover");
+
+    struct bh_gui_configure_req req = {500, 400, BH_GUI_STATE_ACTIVATED};
+    struct size_wait s = {w, 500, 400, w->n_damage};
+    g_assert_true(bh_tdom0_send(t.dom0, BH_GUI_CONFIGURE_REQ, w->id, &req, sizeof(req)));
+    if (!bh_tagent_wait(&t, resized, &s)) {
+        bh_tagent_dump(t.agent_log);
+        g_error("GTK window is %ux%u (buffer %ux%u), want 500x400", w->width, w->height, w->buf_w, w->buf_h);
+    }
+    for (int i = 0; i < 5; i++)
+        bh_tdom0_pump(t.dom0, 100);
+    g_assert_cmpfloat(painted(w), >, 0.95);
+
+    g_assert_true(bh_tdom0_send(t.dom0, BH_GUI_CLOSE, w->id, NULL, 0));
+    if (!bh_tagent_wait(&t, bh_tdom0_no_windows, NULL))
+        g_error("the GTK window was not destroyed after CLOSE");
+    int st = bh_tproc_wait(pid, bh_tagent_timeout_ms(10000));
+    t.children[0] = -1;
+    g_assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    g_autofree char *out = NULL;
+    g_assert_true(g_file_get_contents(t.child_logs[0], &out, NULL, NULL));
+    g_assert_nonnull(strstr(out, "closed at 500x400"));
+
+    g_assert_false(t.dom0->violation);
+    st = bh_tagent_stop(&t);
+    g_assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/gui-agent/gtk/open-resize-close", test_gtk);
+    return g_test_run();
+}

@@ -1,0 +1,205 @@
+/* agent-scene.c — bulkhead-gui-agent with a client built from subsurfaces
+ * and a grabbing popup (tests/gui-agent-dom0/bh-test-wlclient.c "scene"),
+ * driven by a test-only dom0.
+ *
+ * Proves: subsurfaces are composed into their window in stacking order
+ * (above, below, premultiplied translucency) and move with their parent's
+ * commit; pointer events from dom0 reach the surface under the pointer with
+ * surface-local coordinates; keyboard focus follows FOCUS and moves to a
+ * grabbing popup; the popup becomes a protocol window placed by its
+ * positioner relative to its parent, and a click outside it dismisses it;
+ * a dialog with set_parent is created and mapped transient for it. */
+#include <glib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "bh-test-agent.h"
+
+#define BTN_LEFT 0x110
+
+struct scene {
+    struct bh_tagent t;
+    const char *log;
+    uint32_t id;
+};
+
+static bool scene_shown(struct bh_tdom0 *d, void *ctx)
+{
+    return bh_tdom0_find_shown(d, "scene") != NULL;
+}
+
+struct line_wait {
+    const char *log, *line;
+};
+
+/* The client's output has this exact line. */
+static bool has_line(struct bh_tdom0 *d, void *ctx)
+{
+    struct line_wait *l = ctx;
+    g_autofree char *text = NULL;
+    if (!g_file_get_contents(l->log, &text, NULL, NULL))
+        return false;
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    for (size_t i = 0; lines[i]; i++)
+        if (strcmp(lines[i], l->line) == 0)
+            return true;
+    return false;
+}
+
+static void expect_line(struct scene *s, const char *line)
+{
+    struct line_wait l = {s->log, line};
+    if (!bh_tagent_wait(&s->t, has_line, &l)) {
+        bh_tagent_dump(s->log);
+        bh_tagent_dump(s->t.agent_log);
+        g_error("the client never printed '%s'", line);
+    }
+}
+
+struct pixel_wait {
+    struct bh_tdom0_win *w;
+    uint32_t x, y, want;
+};
+
+static bool pixel_is(struct bh_tdom0 *d, void *ctx)
+{
+    struct pixel_wait *p = ctx;
+    return bh_tdom0_pixel(p->w, p->x, p->y) == p->want;
+}
+
+static void expect_pixel(struct scene *s, struct bh_tdom0_win *w, uint32_t x, uint32_t y, uint32_t want)
+{
+    struct pixel_wait p = {w, x, y, want};
+    if (!bh_tagent_wait(&s->t, pixel_is, &p))
+        g_error("window %u pixel (%u,%u) is %08x, want %08x", w->id, x, y, bh_tdom0_pixel(w, x, y), want);
+}
+
+static void send_pointer(struct scene *s, uint32_t type, uint32_t window, int32_t x, int32_t y)
+{
+    struct bh_gui_motion m = {x, y};
+    g_assert_true(bh_tdom0_send(s->t.dom0, type, window, &m, sizeof(m)));
+}
+
+static void click(struct scene *s, uint32_t window, int32_t x, int32_t y, bool pressed)
+{
+    struct bh_gui_button b = {BTN_LEFT, pressed ? 1u : 0u, x, y};
+    g_assert_true(bh_tdom0_send(s->t.dom0, BH_GUI_BUTTON, window, &b, sizeof(b)));
+}
+
+static bool dialog_shown(struct bh_tdom0 *d, void *ctx)
+{
+    return bh_tdom0_find_shown(d, "scene dialog") != NULL;
+}
+
+static void test_scene(void)
+{
+    struct scene s;
+    bh_tagent_start(&s.t, true);
+    g_autofree char *client =
+        bh_tagent_build_path("BH_TEST_WLCLIENT", "tests/gui-agent-dom0/bh-test-wlclient");
+    const char *argv[] = {client, "scene", NULL};
+    pid_t pid = bh_tagent_client(&s.t, argv, NULL);
+    s.log = s.t.child_logs[0];
+    if (!bh_tagent_wait(&s.t, scene_shown, NULL)) {
+        bh_tagent_dump(s.log);
+        bh_tagent_dump(s.t.agent_log);
+        g_error("no scene window: %s", s.t.dom0->error);
+    }
+    struct bh_tdom0_win *w = bh_tdom0_find_shown(s.t.dom0, "scene");
+    s.id = w->id;
+    g_assert_cmpstr(w->app_id, ==, "org.bulkhead.test.scene");
+    g_assert_cmpuint(w->width, ==, 100);
+    g_assert_cmpuint(w->height, ==, 100);
+
+    /* Composition: parent red, A green above, B half blue over red, C under
+     * the parent (invisible). */
+    expect_pixel(&s, w, 0, 0, 0xffff0000);
+    expect_pixel(&s, w, 5, 5, 0xffff0000);
+    expect_pixel(&s, w, 15, 15, 0xff00ff00);
+    expect_pixel(&s, w, 29, 29, 0xff00ff00);
+    expect_pixel(&s, w, 30, 30, 0xffff0000);
+    expect_pixel(&s, w, 60, 60, 0xff7f0080);
+    expect_pixel(&s, w, 90, 90, 0xffff0000);
+
+    /* Pointer: the surface under it, in its own coordinates. */
+    send_pointer(&s, BH_GUI_ENTER, s.id, 15, 15);
+    expect_line(&s, "enter A 5 5");
+    send_pointer(&s, BH_GUI_MOTION, s.id, 90, 90);
+    expect_line(&s, "leave A");
+    expect_line(&s, "enter parent 90 90");
+    click(&s, s.id, 60, 60, true);
+    click(&s, s.id, 60, 60, false);
+    expect_line(&s, "enter B 10 10");
+    expect_line(&s, "button B 272 1");
+    expect_line(&s, "button B 272 0");
+    struct bh_gui_axis ax = {BH_GUI_AXIS_VERTICAL, 10 * 256, 1};
+    g_assert_true(bh_tdom0_send(s.t.dom0, BH_GUI_AXIS, s.id, &ax, sizeof(ax)));
+    expect_line(&s, "discrete 0 1");
+    expect_line(&s, "axis 0 10");
+
+    /* Keyboard: FOCUS gives the toplevel the keys; 'p' opens a popup that
+     * grabs them. Anchor (10,10 20x20) bottom-right, gravity bottom-right:
+     * the popup sits at (30,30) of its parent. */
+    bh_tdom0_focus(s.t.dom0, s.id, true);
+    expect_line(&s, "kbd-enter parent");
+    expect_line(&s, "repeat 0 0");
+    g_assert_true(bh_tdom0_type(s.t.dom0, s.id, "p"));
+    expect_line(&s, "key 25 1");
+    if (!bh_tagent_wait(&s.t, bh_tdom0_has_popup, NULL))
+        g_error("no popup window");
+    struct bh_tdom0_win *p = bh_tdom0_find_popup(s.t.dom0);
+    g_assert_cmpuint(p->parent, ==, s.id);
+    g_assert_cmpint(p->x, ==, 30);
+    g_assert_cmpint(p->y, ==, 30);
+    g_assert_cmpuint(p->width, ==, 40);
+    g_assert_cmpuint(p->height, ==, 30);
+    expect_pixel(&s, p, 20, 15, 0xffffff00);
+    expect_line(&s, "popup-configure 30 30 40 30");
+    expect_line(&s, "kbd-enter popup");
+
+    /* A click on the parent, outside the popup, dismisses it. */
+    click(&s, s.id, 5, 5, true);
+    click(&s, s.id, 5, 5, false);
+    expect_line(&s, "popup-done");
+    if (!bh_tagent_wait(&s.t, bh_tdom0_no_popup, NULL))
+        g_error("the popup window was not destroyed");
+
+    /* Moving a subsurface takes effect with the parent's commit. */
+    g_assert_true(bh_tdom0_type(s.t.dom0, s.id, "m"));
+    expect_pixel(&s, w, 65, 15, 0xff00ff00);
+    expect_pixel(&s, w, 15, 15, 0xffff0000);
+
+    /* A desynchronized subsurface unmapping itself disappears at once. */
+    g_assert_true(bh_tdom0_type(s.t.dom0, s.id, "h"));
+    expect_pixel(&s, w, 60, 60, 0xffff0000);
+
+    /* A dialog is created and mapped transient for its parent. */
+    g_assert_true(bh_tdom0_type(s.t.dom0, s.id, "d"));
+    if (!bh_tagent_wait(&s.t, dialog_shown, NULL))
+        g_error("no dialog window");
+    struct bh_tdom0_win *dlg = bh_tdom0_find_shown(s.t.dom0, "scene dialog");
+    g_assert_cmpuint(dlg->parent, ==, s.id);
+    g_assert_cmpuint(dlg->transient_for, ==, s.id);
+    g_assert_cmpuint(dlg->width, ==, 60);
+    expect_pixel(&s, dlg, 30, 20, 0xff0000ff);
+
+    g_assert_true(bh_tdom0_type(s.t.dom0, s.id, "q"));
+    expect_line(&s, "bye");
+    if (!bh_tagent_wait(&s.t, bh_tdom0_no_windows, NULL))
+        g_error("the window was not destroyed");
+    int st = bh_tproc_wait(pid, bh_tagent_timeout_ms(10000));
+    s.t.children[0] = -1;
+    g_assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+
+    g_assert_false(s.t.dom0->violation);
+    st = bh_tagent_stop(&s.t);
+    g_assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/gui-agent/scene/subsurfaces-input-popup", test_scene);
+    return g_test_run();
+}

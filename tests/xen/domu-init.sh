@@ -1,0 +1,33 @@
+#!/bin/busybox sh
+# domu-init.sh — /init of the QEMU test's domU: loads the Xen front-end
+# drivers, notes what it sees of its disks, runs bh-xen-guest-client, then
+# bulkhead-gui-agent with weston-simple-shm, and idles until dom0 asks it to power off (the kernel runs /sbin/poweroff).
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+for m in xen-evtchn xen-gntdev xen-gntalloc xen-blkfront; do
+  insmod /lib/modules/$m.ko || echo "domu-init: cannot load $m"
+done
+rm -f /sbin/poweroff
+printf '#!/bin/sh\nexec /bin/busybox poweroff -f\n' > /sbin/poweroff
+chmod +x /sbin/poweroff
+
+facts=""
+for d in xvda xvdb xvdc; do
+  i=0
+  while [ ! -e /sys/block/$d/ro ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+  facts="$facts $d:ro=$(cat /sys/block/$d/ro 2>/dev/null)"
+done
+echo "domu-init: disks$facts"
+BH_VCHAN_TRANSPORT=xen /bin/bh-xen-guest-client "$facts"
+echo "domu-init: client exited with $?"
+# Then, when the image has it (BH_XEN_QEMU_AGENT=1), the real gui-agent with
+# a real Wayland client (wl_shm).
+if [ -x /usr/bin/bulkhead-gui-agent ]; then
+  mkdir -p /run/user && chmod 700 /run/user
+  XDG_RUNTIME_DIR=/run/user BH_VCHAN_TRANSPORT=xen \
+    /usr/bin/bulkhead-gui-agent --exec /usr/bin/weston-simple-shm &
+fi
+while :; do sleep 3600; done

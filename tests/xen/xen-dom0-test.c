@@ -1,0 +1,492 @@
+/* xen-dom0-test.c — runs in dom0 of the QEMU test (tests/xen/run-xen-qemu.sh)
+ * and prints TAP on the console: the xen backend against a real Xen.
+ *
+ * It opens the backend through the registry as bulkheadd does, checks
+ * errors libxl gives (netvm not running), starts a PV qube whose domU runs
+ * bh-xen-guest-client, reads the qube's metadata from xenstore, connects to
+ * the guest's GUI vchan over libxenvchan, decodes everything with
+ * bh_gui_decode, maps the window buffer from the guest's grant references
+ * with bh_winbuf_import_grant and checks every damaged pixel of two frames;
+ * then pause/unpause, a clean shutdown (the guest powers itself off), a
+ * second start and a kill, each seen through libxl's death events; and that
+ * the golden configurations of tests/data/xen are valid libxl input (libxl
+ * reads them back with a real context).
+ *
+ * Usage: bh-xen-dom0-test STATE_DIR GOLDEN_DIR
+ */
+#include <libxl.h>
+#include <poll.h>
+#include <libxl_utils.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xenstore.h>
+
+#include "backend.h"
+#include "bulkhead/winbuf.h"
+#include "xen-test-pattern.h"
+#include "xen-test-wire.h"
+#include "xen.h"
+
+typedef struct {
+  int n, failed;
+  GString *states; /* "Transient Running ..." of the current qube */
+  gboolean done;
+  gboolean ok;
+  GError *error;
+  BhBackend *backend;
+} T;
+
+static void
+check(T *t, gboolean ok, const char *what, ...) G_GNUC_PRINTF(3, 4);
+
+static void
+check(T *t, gboolean ok, const char *what, ...)
+{
+  va_list args;
+  va_start(args, what);
+  g_autofree char *text = g_strdup_vprintf(what, args);
+  va_end(args);
+  t->n++;
+  if (!ok)
+    t->failed++;
+  printf("%sok %d - %s\n", ok ? "" : "not ", t->n, text);
+  fflush(stdout);
+}
+
+static void
+state_changed(BhBackend *backend, const char *qube, BhPowerState state, const char *reason,
+              gpointer user_data)
+{
+  T *t = user_data;
+  g_string_append_printf(t->states, "%s%s", t->states->len ? " " : "", bh_power_state_name(state));
+  printf("# [%s] %s%s%s\n", qube, bh_power_state_name(state), reason ? ": " : "",
+         reason ? reason : "");
+  fflush(stdout);
+}
+
+static void
+wait_for(gboolean *flag, int timeout_s)
+{
+  gint64 end = g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC;
+  while (!*flag && g_get_monotonic_time() < end)
+    if (!g_main_context_iteration(NULL, FALSE))
+      g_usleep(20000);
+}
+
+static void
+started(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  T *t = user_data;
+  t->ok = bh_backend_start_finish(t->backend, result, &t->error);
+  t->done = TRUE;
+}
+
+static void
+stopped(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  T *t = user_data;
+  t->ok = bh_backend_shutdown_finish(t->backend, result, &t->error);
+  t->done = TRUE;
+}
+
+static gboolean
+start_qube(T *t, BhBackend *backend, const BhBackendQube *q, int timeout_s)
+{
+  t->done = FALSE;
+  g_clear_error(&t->error);
+  g_string_truncate(t->states, 0);
+  bh_backend_start(backend, q, NULL, started, t);
+  wait_for(&t->done, timeout_s);
+  return t->done && t->ok;
+}
+
+/* ---- the GUI over vchan and grants --------------------------------------- */
+
+static gboolean
+pixels_ok(const struct bh_winbuf *b, uint32_t stride, struct bh_gui_rect r, uint32_t frame,
+          const struct bh_gui_rect *except, uint32_t except_frame, char *why, size_t why_len)
+{
+  for (uint32_t y = (uint32_t)r.y; y < (uint32_t)r.y + r.height; y++)
+    for (uint32_t x = (uint32_t)r.x; x < (uint32_t)r.x + r.width; x++) {
+      uint32_t want = bh_test_pixel(x, y, frame);
+      if (except && x >= (uint32_t)except->x && x < (uint32_t)except->x + except->width &&
+          y >= (uint32_t)except->y && y < (uint32_t)except->y + except->height)
+        want = bh_test_pixel(x, y, except_frame);
+      uint32_t got;
+      memcpy(&got, (const uint8_t *)b->map + (size_t)y * stride + x * 4u, 4);
+      if (got != want) {
+        snprintf(why, why_len, "pixel (%u,%u) is %08x, want %08x", x, y, got, want);
+        return FALSE;
+      }
+    }
+  return TRUE;
+}
+
+/* Connects to the GUI server in domid (its server appears once the guest
+ * has booted), retrying for up to timeout_s. */
+static struct bh_vchan *
+gui_connect(uint32_t domid, int timeout_s, double *waited)
+{
+  struct bh_vchan *v = NULL;
+  gint64 t0 = g_get_monotonic_time();
+  while (!(v = bh_vchan_client_init((int)domid, BH_GUI_VCHAN_PORT)) &&
+         g_get_monotonic_time() - t0 < (gint64)timeout_s * G_USEC_PER_SEC) {
+    g_main_context_iteration(NULL, FALSE);
+    g_usleep(100000);
+  }
+  *waited = (g_get_monotonic_time() - t0) / 1e6;
+  return v;
+}
+
+/* dom0's half of the handshake, after the agent's HELLO. */
+static gboolean
+gui_answer_hello(struct bh_vchan *v)
+{
+  struct bh_gui_hello h = {.version = BH_GUI_PROTOCOL_VERSION};
+  struct bh_gui_screen screen = {.width = 1920, .height = 1080};
+  struct bh_gui_keymap keymap = {.rules = "evdev", .model = "pc105", .layout = "us"};
+  return bh_test_send(v, BH_GUI_HELLO, 0, &h, sizeof h, NULL, 0) == 0 &&
+         bh_test_send(v, BH_GUI_SCREEN, 0, &screen, sizeof screen, NULL, 0) == 0 &&
+         bh_test_send(v, BH_GUI_KEYMAP, 0, &keymap, sizeof keymap, NULL, 0) == 0;
+}
+
+static void
+gui_test(T *t, uint32_t domid)
+{
+  static uint8_t rx[BH_MAX_MSG_BYTES];
+  struct bh_vchan *v = NULL;
+  struct bh_gui_windows w;
+  struct bh_gui_msg m;
+  struct bh_winbuf buf = {0};
+  uint32_t stride = 0, frames = 0;
+  char why[160] = "";
+  double waited = 0;
+
+  bh_gui_windows_init(&w);
+  v = gui_connect(domid, 120, &waited);
+  check(t, v != NULL, "dom0 connects to the guest's GUI vchan (libxenvchan, port %d) after %.1f s",
+        BH_GUI_VCHAN_PORT, waited);
+  if (!v)
+    return;
+  check(t, bh_vchan_transport(v) == BH_VCHAN_XEN, "the connection uses the xen transport");
+
+  gboolean hello = bh_test_recv(v, BH_GUI_FROM_AGENT, &w, &m, rx) == 0 && m.type == BH_GUI_HELLO;
+  check(t, hello, "the guest's HELLO decodes");
+  gboolean sent = gui_answer_hello(v);
+  check(t, sent, "dom0 answers HELLO, SCREEN, KEYMAP");
+
+  gint64 t1 = g_get_monotonic_time();
+  while (hello && sent && frames < 2) {
+    if (bh_test_recv(v, BH_GUI_FROM_AGENT, &w, &m, rx) < 0) {
+      check(t, FALSE, "the guest's messages decode");
+      break;
+    }
+    switch (m.type) {
+    case BH_GUI_TITLE:
+      printf("# title: %s\n", m.u.title.text);
+      check(t, strstr(m.u.title.text, "name=work ") != NULL,
+            "the guest read its qube name from xenstore (bulkhead/name)");
+      check(t, strstr(m.u.title.text, "xvda:ro=1") && strstr(m.u.title.text, "xvdb:ro=0") &&
+                 strstr(m.u.title.text, "xvdc:ro=0"),
+            "the guest sees xvda read-only (template root), xvdb and xvdc writable");
+      break;
+    case BH_GUI_BUFFER: {
+      const char *reason = "";
+      uint32_t n = m.u.buffer.info.n_refs;
+      g_autofree uint32_t *refs = g_new(uint32_t, n);
+      memcpy(refs, m.u.buffer.refs, (size_t)n * sizeof *refs);
+      stride = m.u.buffer.info.stride;
+      int rc = bh_winbuf_import_grant(&buf, (int)domid, refs, n,
+                                      (size_t)stride * m.u.buffer.info.height, &reason);
+      check(t, rc == 0, "dom0 maps the window buffer from %u grant references read-only%s%s", n,
+            rc ? ": " : "", rc ? reason : "");
+      break;
+    }
+    case BH_GUI_DAMAGE: {
+      frames++;
+      struct bh_gui_rect full = {0, 0, BH_TEST_WIDTH, BH_TEST_HEIGHT};
+      struct bh_gui_rect r2 = BH_TEST_RECT2;
+      gboolean ok = buf.map != NULL;
+      if (ok && frames == 1)
+        ok = pixels_ok(&buf, stride, full, 1, NULL, 0, why, sizeof why);
+      else if (ok)
+        ok = m.u.damage.n_rects == 1 && m.u.damage.rects[0].x == r2.x &&
+             pixels_ok(&buf, stride, full, 1, &r2, 2, why, sizeof why);
+      check(t, ok, "frame %u: every pixel arrived through the grant pages%s%s", frames,
+            ok ? "" : ": ", ok ? "" : why);
+      struct bh_gui_buffer_release rel = {.serial = m.u.damage.serial};
+      bh_test_send(v, BH_GUI_BUFFER_RELEASE, m.window, &rel, sizeof rel, NULL, 0);
+      break;
+    }
+    default:
+      printf("# %s for window %u\n", bh_gui_type_name(m.type), m.window);
+    }
+  }
+  printf("# gui: %d frames in %.2f s after the handshake\n", frames,
+         (g_get_monotonic_time() - t1) / 1e6);
+  check(t, frames == 2, "both frames arrived");
+  bh_winbuf_release(&buf);
+  bh_vchan_close(v);
+}
+
+/* Waits until a message header is readable, at most until deadline. */
+static gboolean
+readable_by(struct bh_vchan *v, gint64 deadline)
+{
+  while (bh_vchan_data_ready(v) < sizeof(struct bh_gui_hdr)) {
+    gint64 left = (deadline - g_get_monotonic_time()) / 1000;
+    struct pollfd p = {.fd = bh_vchan_fd_for_select(v), .events = POLLIN};
+    if (left <= 0 || bh_vchan_is_open(v) == BH_VCHAN_DISCONNECTED)
+      return FALSE;
+    if (poll(&p, 1, (int)MIN(left, 1000)) > 0 && bh_vchan_wait(v) < 0)
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* The real bulkhead-gui-agent with weston-simple-shm, once the stand-in has
+ * hung up: its pixels are the client's, so dom0 checks what it can know —
+ * a window, a grant buffer it can map, damage it can copy out frame after
+ * frame, and that the frames are neither blank nor all the same. */
+static void
+agent_test(T *t, uint32_t domid)
+{
+  static uint8_t rx[BH_MAX_MSG_BYTES];
+  struct bh_vchan *v = NULL;
+  struct bh_gui_windows w;
+  struct bh_gui_msg m;
+  struct bh_winbuf buf = {0};
+  uint32_t stride = 0, width = 0, height = 0, damages = 0, buffers = 0;
+  guint64 first_sum = 0;
+  gboolean varied = FALSE, changed = FALSE, broken = FALSE;
+  gint64 t0 = g_get_monotonic_time();
+
+  double waited = 0;
+  bh_gui_windows_init(&w);
+  v = gui_connect(domid, 90, &waited);
+  check(t, v != NULL, "dom0 connects to bulkhead-gui-agent in the domU after %.1f s", waited);
+  if (!v)
+    return;
+  gint64 deadline = t0 + 150 * G_USEC_PER_SEC;
+  gboolean ok = readable_by(v, deadline) &&
+                bh_test_recv(v, BH_GUI_FROM_AGENT, &w, &m, rx) == 0 && m.type == BH_GUI_HELLO &&
+                gui_answer_hello(v);
+  check(t, ok, "handshake with the real agent");
+  while (ok && damages < 5) {
+    if (!readable_by(v, deadline))
+      break;
+    if (bh_test_recv(v, BH_GUI_FROM_AGENT, &w, &m, rx) < 0) {
+      broken = TRUE;
+      break;
+    }
+    if (m.type == BH_GUI_TITLE || m.type == BH_GUI_APP_ID)
+      printf("# agent %s: %s\n", bh_gui_type_name(m.type), m.u.title.text);
+    if (m.type == BH_GUI_BUFFER) {
+      const char *reason = "";
+      uint32_t n = m.u.buffer.info.n_refs;
+      g_autofree uint32_t *refs = g_new(uint32_t, n);
+      memcpy(refs, m.u.buffer.refs, (size_t)n * sizeof *refs);
+      bh_winbuf_release(&buf);
+      stride = m.u.buffer.info.stride;
+      width = m.u.buffer.info.width;
+      height = m.u.buffer.info.height;
+      if (m.u.buffer.info.kind != BH_GUI_BUFFER_GRANT ||
+          bh_winbuf_import_grant(&buf, (int)domid, refs, n, (size_t)stride * height, &reason) < 0) {
+        printf("# cannot map the agent's buffer: %s\n", reason);
+        broken = TRUE;
+        break;
+      }
+      buffers++;
+    } else if (m.type == BH_GUI_DAMAGE && buf.map) {
+      guint64 sum = 0;
+      uint32_t first = 0;
+      gboolean uniform = TRUE;
+      for (uint32_t y = 0; y < height; y++)
+        for (uint32_t x = 0; x < width; x++) {
+          uint32_t px;
+          memcpy(&px, (const uint8_t *)buf.map + (size_t)y * stride + x * 4u, 4);
+          if (x == 0 && y == 0)
+            first = px;
+          uniform = uniform && px == first;
+          sum = sum * 31 + px;
+        }
+      varied = varied || !uniform;
+      if (damages == 0)
+        first_sum = sum;
+      else if (sum != first_sum)
+        changed = TRUE;
+      damages++;
+      struct bh_gui_buffer_release rel = {.serial = m.u.damage.serial};
+      bh_test_send(v, BH_GUI_BUFFER_RELEASE, m.window, &rel, sizeof rel, NULL, 0);
+    }
+  }
+  printf("# agent: %u buffers, %u damages of a %ux%u window in %.1f s\n", buffers, damages, width,
+         height, (g_get_monotonic_time() - t0) / 1e6);
+  check(t, !broken && buffers >= 1, "weston-simple-shm's window arrives as a grant buffer dom0 maps");
+  check(t, damages >= 2 && varied, "its frames arrive (%u damages) and are not blank", damages);
+  check(t, changed, "the animation shows: the pixels dom0 reads change between frames");
+  bh_winbuf_release(&buf);
+  bh_vchan_close(v);
+}
+
+/* ---- golden configurations with a real libxl context ----------------------------- */
+
+static void
+golden_test(T *t, libxl_ctx *ctx, const char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+  const char *name;
+  int files = 0, good = 0;
+  while (d && (name = g_dir_read_name(d))) {
+    g_autofree char *path = g_build_filename(dir, name, NULL);
+    g_autofree char *json = NULL;
+    if (!g_str_has_suffix(name, ".json") || !g_file_get_contents(path, &json, NULL, NULL))
+      continue;
+    files++;
+    libxl_domain_config c;
+    libxl_domain_config_init(&c);
+    if (libxl_domain_config_from_json(ctx, &c, json) == 0) {
+      char *again = libxl_domain_config_to_json(ctx, &c);
+      if (again && g_str_equal(again, json))
+        good++;
+      else
+        printf("# %s: libxl reads it back differently\n", name);
+      free(again);
+    } else {
+      printf("# %s: libxl cannot parse it\n", name);
+    }
+    libxl_domain_config_dispose(&c);
+  }
+  check(t, files > 0 && good == files,
+        "libxl (real context) parses all %d golden configurations back to the same JSON", files);
+}
+
+int
+main(int argc, char **argv)
+{
+  T t = {.states = g_string_new(NULL)};
+  g_autoptr(GError) error = NULL;
+  libxl_ctx *ctx = NULL;
+  g_autofree char *path = NULL;
+  gint64 t0 = g_get_monotonic_time();
+
+  if (argc != 3) {
+    fprintf(stderr, "usage: %s STATE_DIR GOLDEN_DIR\n", argv[0]);
+    return 2;
+  }
+  check(&t, bh_xen_running_in_dom0(NULL), "this is dom0 on Xen (/proc/xen/capabilities)");
+  xentoollog_logger *lg = (xentoollog_logger *)xtl_createlogger_stdiostream(stderr, XTL_ERROR, 0);
+  check(&t, libxl_ctx_alloc(&ctx, LIBXL_VERSION, 0, lg) == 0, "a libxl context opens");
+  if (ctx)
+    golden_test(&t, ctx, argv[2]);
+
+  BhBackendConfig config = {.state_dir = argv[1], .runtime_dir = "/run", .verbose = TRUE};
+  BhBackend *backend = NULL;
+  gboolean opened = bh_backend_open("xen", &config, &backend, &error);
+  check(&t, opened, "the registry opens the xen backend%s%s", error ? ": " : "",
+        error ? error->message : "");
+  if (!opened)
+    goto out;
+  bh_backend_set_state_func(backend, state_changed, &t);
+  t.backend = backend;
+
+  BhBackendQube q = {
+    .name = "work", .qid = 3, .klass = "AppVM", .label = "blue",
+    .template_name = "debian-12", .root_template = "debian-12",
+    .memory_mib = 160, .maxmem_mib = 200, .vcpus = 1, .virt_mode = "pv",
+  };
+  g_assert_true(bh_backend_create_volumes(backend, &q, NULL));
+
+  /* Errors from the real toolstack's view. */
+  BhBackendQube bad = q;
+  bad.netvm = "sys-nope";
+  gboolean s = start_qube(&t, backend, &bad, 30);
+  check(&t, !s && t.error && strstr(t.error->message, "netvm sys-nope is not running"),
+        "a qube whose netvm is not running is refused: %s",
+        t.error ? t.error->message : "(no error)");
+  bad = q;
+  bad.memory_mib = 8;
+  s = start_qube(&t, backend, &bad, 30);
+  check(&t, !s && t.error && strstr(t.error->message, "memory is 8 MiB"), "bad memory is refused");
+
+  gint64 ts = g_get_monotonic_time();
+  s = start_qube(&t, backend, &q, 120);
+  check(&t, s, "qube work starts as a PV domain in %.1f s%s%s", (g_get_monotonic_time() - ts) / 1e6,
+        t.error ? ": " : "", t.error ? t.error->message : "");
+  check(&t, g_str_equal(t.states->str, "Transient Running"), "states: Transient, Running (%s)",
+        t.states->str);
+  uint32_t domid = 0;
+  gboolean known = ctx && libxl_name_to_domid(ctx, "work", &domid) == 0;
+  check(&t, known, "libxl knows domain work (domid %u)", domid);
+  if (!s)
+    goto out;
+
+  struct xs_handle *xs = xs_open(0);
+  path = g_strdup_printf("/local/domain/%u/bulkhead/name", domid);
+  unsigned len = 0;
+  char *v = xs ? xs_read(xs, XBT_NULL, path, &len) : NULL;
+  check(&t, v && g_str_equal(v, "work"), "xenstore %s = work", path);
+  free(v);
+  g_clear_pointer(&path, g_free);
+  path = g_strdup_printf("/local/domain/%u/bulkhead/vchan/gui", domid);
+  v = xs ? xs_read(xs, XBT_NULL, path, &len) : NULL;
+  check(&t, v && g_str_equal(v, "6000"), "xenstore %s = 6000", path);
+  free(v);
+  if (xs)
+    xs_close(xs);
+
+  gui_test(&t, domid);
+  if (g_file_test("/test/agent", G_FILE_TEST_EXISTS))
+    agent_test(&t, domid);
+
+  /* Pause and unpause. */
+  g_clear_error(&error);
+  libxl_dominfo info;
+  libxl_dominfo_init(&info);
+  gboolean p = bh_backend_pause(backend, "work", &error);
+  gboolean paused = p && libxl_domain_info(ctx, &info, domid) == 0 && info.paused;
+  check(&t, paused && bh_backend_get_state(backend, "work") == BH_POWER_PAUSED,
+        "pause: libxl says paused, the backend says Paused");
+  libxl_dominfo_dispose(&info);
+  libxl_dominfo_init(&info);
+  gboolean u = bh_backend_unpause(backend, "work", &error);
+  check(&t, u && libxl_domain_info(ctx, &info, domid) == 0 && !info.paused &&
+                bh_backend_get_state(backend, "work") == BH_POWER_RUNNING,
+        "unpause: running again");
+  libxl_dominfo_dispose(&info);
+  check(&t, !bh_backend_unpause(backend, "work", NULL), "unpause of a running qube is refused");
+
+  /* A clean shutdown: the guest's kernel powers off when asked. */
+  g_string_truncate(t.states, 0);
+  t.done = FALSE;
+  ts = g_get_monotonic_time();
+  bh_backend_shutdown(backend, "work", 60, NULL, stopped, &t);
+  wait_for(&t.done, 90);
+  check(&t, t.done && t.ok && g_str_equal(t.states->str, "Halting Halted"),
+        "clean shutdown in %.1f s: Halting, Halted, never forced (%s)",
+        (g_get_monotonic_time() - ts) / 1e6, t.states->str);
+  check(&t, libxl_name_to_domid(ctx, "work", &domid) != 0, "the domain is gone");
+
+  /* Start again and kill. */
+  s = start_qube(&t, backend, &q, 120);
+  check(&t, s, "qube work starts again");
+  g_string_truncate(t.states, 0);
+  gboolean k = bh_backend_kill(backend, "work", &error);
+  gboolean halted = FALSE;
+  gint64 end = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+  while (k && !(halted = g_str_has_suffix(t.states->str, "Halted")) && g_get_monotonic_time() < end)
+    g_main_context_iteration(NULL, TRUE);
+  check(&t, k && halted, "kill: Dying, then Halted from libxl's death event (%s)", t.states->str);
+  check(&t, bh_backend_get_state(backend, "work") == BH_POWER_HALTED, "get_state: Halted");
+  check(&t, bh_backend_remove_volumes(backend, "work", NULL), "its volumes can be removed");
+
+out:
+  bh_backend_free(backend);
+  if (ctx)
+    libxl_ctx_free(ctx);
+  printf("1..%d\n# dom0 test: %d of %d failed, %.1f s\n", t.n, t.failed, t.n,
+         (g_get_monotonic_time() - t0) / 1e6);
+  fflush(stdout);
+  return t.failed ? 1 : 0;
+}
