@@ -48,10 +48,29 @@ static char *bh_path(const char *a, const char *b)
     return g_build_filename(a, b, NULL);
 }
 
+/* Whether the base tree provides this layer itself (a root_path tree does;
+ * of the host's own root only /usr is ever used: its /etc, /var and /opt
+ * hold the host's secrets and data, so the template keeps its own). */
+static gboolean bh_base_has(const BhSandboxPlan *plan, BhSandboxLayer l)
+{
+    if (l == BH_LAYER_USR)
+        return TRUE;
+    if (g_str_equal(plan->base_root, "/"))
+        return FALSE;
+    g_autofree char *dir = g_build_filename(plan->base_root, bh_layer_names[l], NULL);
+    return g_file_test(dir, G_FILE_TEST_IS_DIR);
+}
+
+gboolean bh_sandbox_layout_writes_kept(const BhSandboxPlan *plan)
+{
+    return plan->own_root && !plan->root_readonly;
+}
+
 BhSandboxSetup *bh_sandbox_layout_setup(const BhSandboxPlan *plan)
 {
     BhSandboxSetup *s = bh_sandbox_setup_new(plan->privileged, plan->host_uid, plan->host_gid);
     const char *S = plan->stage_dir;
+    gboolean kept = bh_sandbox_layout_writes_kept(plan);
     g_autofree char *work_dir = g_strconcat(plan->root_dir, "-work", NULL);
     g_autofree char *upper = bh_path(S, "upper");
     g_autofree char *work = bh_path(S, "work");
@@ -61,46 +80,53 @@ BhSandboxSetup *bh_sandbox_layout_setup(const BhSandboxPlan *plan)
         bh_sandbox_setup_set_idmap_fd(s, BH_SANDBOX_FD_IDMAP);
     bh_sandbox_setup_tmpfs(s, S, "mode=0755");
     bh_sandbox_setup_mkdir(s, lower, 0755);
-    if (!plan->own_root) {
+    if (!kept) {
         bh_sandbox_setup_mkdir(s, upper, 0755);
         bh_sandbox_setup_mkdir(s, work, 0700);
     }
     for (int l = 0; l < BH_LAYER_N; l++) {
         const char *name = bh_layer_names[l];
         g_autofree char *target = bh_path(S, name);
-        g_autofree char *layer = bh_path(plan->root_dir, name);
+        g_autofree char *own = bh_path(plan->root_dir, name);
         g_autofree char *low = bh_path(lower, name);
+        gboolean from_base = bh_base_has(plan, (BhSandboxLayer)l);
+        /* An own layer is an overlay upper (files of the template's uid) when
+         * it sits over the base; else a whole tree owned by root on disk. */
+        gboolean own_is_upper = from_base;
         bh_sandbox_setup_mkdir(s, target, 0755);
 
-        if (l == BH_LAYER_USR) {
-            /* The host's /usr is always the bottom layer. */
+        g_autofree char *base_layer = from_base ? bh_path(plan->base_root, name) : NULL;
+        if (from_base) {
             bh_sandbox_setup_mkdir(s, low, 0755);
-            bh_sandbox_setup_idmap(s, plan->host_usr, low);
-            if (plan->own_root) {
-                g_autofree char *w = bh_path(work_dir, name);
-                bh_sandbox_setup_chown(s, layer);
-                bh_sandbox_setup_overlay(s, target, low, layer, w);
-            } else {
-                g_autofree char *lowers = g_strconcat(layer, ":", low, NULL);
-                g_autofree char *up = bh_path(upper, name);
-                g_autofree char *w = bh_path(work, name);
-                bh_sandbox_setup_mkdir(s, up, 0755);
-                bh_sandbox_setup_chown(s, up);
-                bh_sandbox_setup_mkdir(s, w, 0700);
-                bh_sandbox_setup_overlay(s, target, lowers, up, w);
-            }
-        } else if (plan->own_root) {
-            bh_sandbox_setup_idmap(s, layer, target);
-        } else {
-            g_autofree char *up = bh_path(upper, name);
-            g_autofree char *w = bh_path(work, name);
-            bh_sandbox_setup_mkdir(s, low, 0755);
-            bh_sandbox_setup_idmap(s, layer, low);
-            bh_sandbox_setup_mkdir(s, up, 0755);
-            bh_sandbox_setup_chown(s, up);
-            bh_sandbox_setup_mkdir(s, w, 0700);
-            bh_sandbox_setup_overlay(s, target, low, up, w);
+            bh_sandbox_setup_idmap(s, base_layer, low);
         }
+        if (kept) {
+            /* The template itself: its layer is where writes land and stay. */
+            if (own_is_upper) {
+                g_autofree char *w = bh_path(work_dir, name);
+                bh_sandbox_setup_chown(s, own);
+                bh_sandbox_setup_overlay(s, target, low, own, w);
+            } else {
+                bh_sandbox_setup_idmap(s, own, target);
+            }
+            continue;
+        }
+        /* An AppVM (or a read-only template): the template's layer and the
+         * base below, writes into a tmpfs that dies with the qube. */
+        g_autofree char *up = bh_path(upper, name);
+        g_autofree char *w = bh_path(work, name);
+        g_autofree char *lowers = NULL;
+        if (own_is_upper) {
+            lowers = g_strconcat(own, ":", low, NULL);
+        } else {
+            bh_sandbox_setup_mkdir(s, low, 0755);
+            bh_sandbox_setup_idmap(s, own, low);
+            lowers = g_strdup(low);
+        }
+        bh_sandbox_setup_mkdir(s, up, 0755);
+        bh_sandbox_setup_chown(s, up);
+        bh_sandbox_setup_mkdir(s, w, 0700);
+        bh_sandbox_setup_overlay(s, target, lowers, up, w);
     }
 
     g_autofree char *home = bh_path(S, "home");
@@ -179,7 +205,11 @@ GPtrArray *bh_sandbox_layout_bwrap_argv(const BhSandboxPlan *plan)
                 plan->name, "--info-fd", info, "--block-fd", block, NULL);
     for (int l = 0; l < BH_LAYER_N; l++) {
         g_autofree char *dest = g_strconcat("/", bh_layer_names[l], NULL);
-        bh_argv_add_staged(argv, "--bind", plan->stage_dir, bh_layer_names[l], dest);
+        /* root_readonly: the template's own root is not writable at all,
+         * except /var, which programs need for scratch (and which is still
+         * discarded). */
+        gboolean ro = plan->own_root && plan->root_readonly && l != BH_LAYER_VAR;
+        bh_argv_add_staged(argv, ro ? "--ro-bind" : "--bind", plan->stage_dir, bh_layer_names[l], dest);
     }
     for (guint i = 0; i < plan->root_links->len; i++) {
         g_auto(GStrv) kv = g_strsplit(plan->root_links->pdata[i], "=", 2);
@@ -398,8 +428,10 @@ static gboolean bh_mkdir_mode(const char *path, mode_t mode, GError **error)
     return TRUE;
 }
 
-static gboolean bh_create_root(const char *qube_dir, const char *host_etc, GError **error)
+static gboolean bh_create_root(const char *qube_dir, const char *base_root, GError **error)
 {
+    gboolean host = g_str_equal(base_root, "/");
+    g_autofree char *host_etc = bh_path(base_root, "etc");
     g_autofree char *root = bh_path(qube_dir, "root");
     g_autofree char *work = bh_path(qube_dir, "root-work");
     g_autofree char *usr = bh_path(root, "usr");
@@ -412,6 +444,19 @@ static gboolean bh_create_root(const char *qube_dir, const char *host_etc, GErro
         !bh_mkdir_mode(usr, 0755, error) || !bh_mkdir_mode(work_usr, 0700, error) ||
         !bh_mkdir_mode(opt, 0755, error))
         return FALSE;
+    if (!host) {
+        /* A root_path tree brings its own /etc, /var, /opt: the template's
+         * layers start empty above them. */
+        static const char *const layers[] = {"etc", "var"};
+        for (gsize i = 0; i < G_N_ELEMENTS(layers); i++) {
+            g_autofree char *d = bh_path(root, layers[i]);
+            g_autofree char *w = bh_path(work, layers[i]);
+            if (!bh_mkdir_mode(d, 0755, error) || !bh_mkdir_mode(w, 0700, error))
+                return FALSE;
+        }
+        g_autofree char *w = bh_path(work, "opt");
+        return bh_mkdir_mode(w, 0700, error);
+    }
     if (!g_file_test(etc, G_FILE_TEST_IS_DIR)) {
         /* Build it aside and rename: a half-copied /etc is never used. */
         g_autofree char *tmp = bh_path(root, ".etc.new");
@@ -434,7 +479,7 @@ static gboolean bh_create_root(const char *qube_dir, const char *host_etc, GErro
 }
 
 gboolean bh_sandbox_volumes_create(const char *qube_dir, gboolean own_root, const char *disp_source_dir,
-                                   const char *host_etc, GError **error)
+                                   const char *base_root, GError **error)
 {
     g_autofree char *private_dir = bh_path(qube_dir, "private");
     if (g_mkdir_with_parents(qube_dir, 0700) < 0)
@@ -451,7 +496,7 @@ gboolean bh_sandbox_volumes_create(const char *qube_dir, gboolean own_root, cons
             return FALSE;
         }
     }
-    if (own_root && !bh_create_root(qube_dir, host_etc, error))
+    if (own_root && !bh_create_root(qube_dir, base_root, error))
         return FALSE;
     return TRUE;
 }

@@ -62,17 +62,21 @@ typedef struct {
     gid_t host_gid;
     const char *qube_dir;     /* <state>/qubes/<name> */
     const char *root_dir;     /* the layers the qube runs on: its template's, or its own */
-    gboolean own_root;        /* TemplateVM/StandaloneVM: root_dir is writable and kept */
+    gboolean own_root;        /* TemplateVM/StandaloneVM: root_dir is its own */
+    gboolean root_readonly;   /* with own_root: nothing it writes to its root is kept */
+    const char *base_root;    /* the tree below the layers: "/" (the host: only its /usr
+                                 is used) or a root_path tree */
     const char *stage_dir;    /* an empty host directory to mount the staging tmpfs on; its
                                  path must be traversable by host_uid */
     const char *vchan_dir;    /* the qube's vchan directory on the host */
-    const char *host_usr;     /* "/usr" unless a test says otherwise */
     GPtrArray *programs;      /* absolute host paths of guest programs (basename = name inside) */
     GPtrArray *root_links;    /* "name=target" pairs: top-level symlinks like bin=usr/bin */
     gboolean disposable;
     const char *bwrap;        /* the bubblewrap binary */
 } BhSandboxPlan;
 
+/* TRUE when what the qube writes to its root is kept (a writable template). */
+gboolean bh_sandbox_layout_writes_kept(const BhSandboxPlan *plan);
 /* The set-up steps and bubblewrap arguments for a plan. */
 BhSandboxSetup *bh_sandbox_layout_setup(const BhSandboxPlan *plan);
 GPtrArray *bh_sandbox_layout_bwrap_argv(const BhSandboxPlan *plan);
@@ -83,10 +87,11 @@ GPtrArray *bh_sandbox_layout_env(const char *name, guint32 qid);
 
 /* <state>/qubes/<name>: private/ always, root layers when own_root. A
  * disposable copies disp_source's private/ (a missing one gives an empty
- * home). Existing parts are kept. host_etc is the /etc to take a template's
- * first /etc from ("/etc" unless a test says otherwise). */
+ * home). Existing parts are kept. base_root is the tree the root layers sit
+ * on: for the host's "/", the template's /etc starts as a copy of what every
+ * host user may read of the host's /etc; a root_path tree keeps its own. */
 gboolean bh_sandbox_volumes_create(const char *qube_dir, gboolean own_root, const char *disp_source_dir,
-                                   const char *host_etc, GError **error);
+                                   const char *base_root, GError **error);
 /* Copies everything of source_dir to qube_dir (which must not exist); files
  * of the source's host uid in its usr layer become the new qube's. */
 gboolean bh_sandbox_volumes_clone(const char *source_dir, const char *qube_dir, uid_t source_uid,

@@ -83,7 +83,6 @@ struct BhSandbox {
     BhSandboxCgroups *cgroups;
     GPtrArray *programs;
     gboolean has_agent; /* bulkhead-agent is among the programs */
-    GPtrArray *root_links;
     char *bwrap;
     GHashTable *qubes; /* name -> BhSandboxQube* (running or starting) */
 };
@@ -177,6 +176,34 @@ static gboolean bh_sandbox_own_root(const BhBackendQube *qube)
     return qube->root_template == NULL;
 }
 
+/* The tree below a qube's root layers: its root_path, or the host's "/"
+ * (of which only /usr is used) when none is set. */
+static const char *bh_sandbox_base_root(const BhBackendQube *qube)
+{
+    return qube->root_path && *qube->root_path ? qube->root_path : "/";
+}
+
+/* A root_path tree must be a directory with /usr, whose /bin, /lib... are
+ * links into it (merged /usr): only /usr, /etc, /var and /opt are taken. */
+static gboolean bh_sandbox_check_base(const char *base, GError **error)
+{
+    g_autofree char *usr = g_build_filename(base, "usr", NULL);
+    g_autofree char *bin = g_build_filename(base, "bin", NULL);
+    if (base[0] != '/' || !g_file_test(usr, G_FILE_TEST_IS_DIR)) {
+        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED,
+                    "root_path %s is not a root filesystem tree (it has no usr directory)", base);
+        return FALSE;
+    }
+    if (g_file_test(bin, G_FILE_TEST_IS_DIR) && !g_file_test(bin, G_FILE_TEST_IS_SYMLINK)) {
+        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED,
+                    "root_path %s has a real /bin directory; the sandbox backend needs a merged-/usr tree "
+                    "(/bin, /lib, /sbin as links into usr/)",
+                    base);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 /* ---- volumes ------------------------------------------------------------------ */
 
 static gboolean bh_sandbox_create_volumes(BhBackend *backend, const BhBackendQube *qube, GError **error)
@@ -188,7 +215,8 @@ static gboolean bh_sandbox_create_volumes(BhBackend *backend, const BhBackendQub
     g_autofree char *source = qube->disposable && qube->template_name
                                   ? bh_sandbox_qube_dir(sb, qube->template_name)
                                   : NULL;
-    if (!bh_sandbox_volumes_create(dir, bh_sandbox_own_root(qube), source, "/etc", error)) {
+    if (!bh_sandbox_check_base(bh_sandbox_base_root(qube), error) ||
+        !bh_sandbox_volumes_create(dir, bh_sandbox_own_root(qube), source, bh_sandbox_base_root(qube), error)) {
         g_prefix_error(error, "cannot create the volumes of %s: ", qube->name);
         return FALSE;
     }
@@ -673,6 +701,7 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
     g_autofree char *root_owner = qube->root_template ? bh_sandbox_qube_dir(sb, qube->root_template)
                                                       : g_strdup(qube_dir);
     g_autofree char *root_dir = g_build_filename(root_owner, "root", NULL);
+    g_autoptr(GPtrArray) root_links = bh_sandbox_root_links(bh_sandbox_base_root(qube));
     int info[2] = {-1, -1}, block[2] = {-1, -1}, ready[2] = {-1, -1};
     int idmap = -1;
     GSubprocess *proc = NULL;
@@ -701,11 +730,12 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
         .qube_dir = qube_dir,
         .root_dir = root_dir,
         .own_root = bh_sandbox_own_root(qube),
+        .root_readonly = qube->root_readonly,
+        .base_root = bh_sandbox_base_root(qube),
         .stage_dir = q->stage_dir,
         .vchan_dir = q->vchan_dir,
-        .host_usr = "/usr",
         .programs = sb->programs,
-        .root_links = sb->root_links,
+        .root_links = root_links,
         .disposable = q->disposable,
         .bwrap = sb->bwrap,
     };
@@ -1165,7 +1195,6 @@ static void bh_sandbox_free(BhBackend *backend)
     g_hash_table_unref(sb->qubes);
     bh_sandbox_cgroups_free(sb->cgroups);
     g_clear_pointer(&sb->programs, g_ptr_array_unref);
-    g_clear_pointer(&sb->root_links, g_ptr_array_unref);
     g_free(sb->bwrap);
     rmdir(sb->stage_base);
     g_free(sb->stage_base);
@@ -1266,7 +1295,6 @@ BhBackend *bh_sandbox_backend_new(const BhBackendConfig *config, GError **error)
     sb->bwrap = g_steal_pointer(&bwrap);
     sb->programs = g_steal_pointer(&programs);
     bh_sandbox_use_agent(sb);
-    sb->root_links = bh_sandbox_root_links("/");
     sb->qubes = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)bh_qube_unref);
     sb->cgroups = bh_sandbox_cgroups_new(NULL);
 

@@ -107,6 +107,8 @@ BhBackendQube bh_harness_qube(const BhTestQube *q)
         .netvm = q->netvm,
         .provides_network = q->provides_network,
         .disposable = q->disposable,
+        .root_path = q->root_path ? q->root_path : "",
+        .root_readonly = q->root_readonly,
         .memory_mib = q->memory_mib ? q->memory_mib : 400,
         .maxmem_mib = q->maxmem_mib ? q->maxmem_mib : 4000,
         .vcpus = 2,

@@ -32,6 +32,8 @@ typedef struct {
     const char *netvm;
     gboolean provides_network;
     gboolean disposable;
+    const char *root_path;
+    gboolean root_readonly;
     guint memory_mib;
     guint maxmem_mib;
 } BhTestQube;

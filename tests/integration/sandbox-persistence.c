@@ -106,6 +106,86 @@ static void test_template_software(void)
     bh_harness_teardown(&h);
 }
 
+/* root_readonly: the template's own root cannot be written at all (only
+ * /var takes scratch writes, discarded). */
+static void test_readonly_template(void)
+{
+    BhHarness h;
+    g_autoptr(GError) error = NULL;
+    if (!bh_harness_setup(&h))
+        return;
+    BhTestQube ro = tpl;
+    ro.root_readonly = TRUE;
+    g_assert_true(bh_harness_create(&h, &ro, &error));
+    g_assert_true(bh_harness_start(&h, &ro, &error));
+    g_assert_no_error(error);
+    g_autofree char *out = run_out(&h, "tpl",
+                                   "touch /usr/local/bin/x 2>&1; touch /etc/x 2>&1; touch /opt/x 2>&1; "
+                                   "touch /var/tmp/x && echo var-ok");
+    g_assert_cmpstr(out, ==,
+                    "touch: cannot touch '/usr/local/bin/x': Read-only file system\n"
+                    "touch: cannot touch '/etc/x': Read-only file system\n"
+                    "touch: cannot touch '/opt/x': Read-only file system\nvar-ok");
+    restart(&h, &ro);
+    g_autofree char *after = run_out(&h, "tpl", "ls /var/tmp/x 2>/dev/null | wc -l");
+    g_assert_cmpstr(after, ==, "0");
+    bh_harness_teardown(&h);
+}
+
+/* root_path: a root filesystem tree of its own below the template's layers
+ * (here a small one whose /usr is the host's, with an /etc of its own). */
+static void test_root_path_tree(void)
+{
+    BhHarness h;
+    g_autoptr(GError) error = NULL;
+    if (!bh_harness_setup(&h))
+        return;
+    g_autofree char *tree = g_build_filename(h.tmp, "tree", NULL);
+    g_autofree char *etc = g_build_filename(tree, "etc", NULL);
+    g_autofree char *usr = g_build_filename(tree, "usr", NULL);
+    g_autofree char *bin = g_build_filename(tree, "bin", NULL);
+    g_autofree char *conf = g_build_filename(etc, "tree.conf", NULL);
+    g_assert_cmpint(g_mkdir_with_parents(etc, 0755), ==, 0);
+    g_assert_cmpint(symlink("/usr", usr), ==, 0);
+    g_assert_cmpint(symlink("usr/bin", bin), ==, 0);
+    static const char *const links[] = {"lib", "lib64", "sbin"};
+    for (gsize i = 0; i < G_N_ELEMENTS(links); i++) {
+        g_autofree char *link = g_build_filename(tree, links[i], NULL);
+        g_autofree char *target = g_strconcat("usr/", links[i], NULL);
+        g_assert_cmpint(symlink(target, link), ==, 0);
+    }
+    g_assert_true(g_file_set_contents(conf, "from the tree\n", -1, NULL));
+
+    BhTestQube t = tpl;
+    t.root_path = tree;
+    g_assert_true(bh_harness_create(&h, &t, &error));
+    g_assert_no_error(error);
+    g_assert_true(bh_harness_start(&h, &t, &error));
+    g_assert_no_error(error);
+    g_assert_cmpint(bh_harness_run(&h, "tpl", "cat /etc/tree.conf && echo added > /etc/added.conf", NULL), ==, 0);
+    g_assert_true(bh_harness_shutdown(&h, "tpl", 5, &error));
+    /* The tree itself is untouched: the template's writes are its layer's. */
+    g_autofree char *added = g_build_filename(etc, "added.conf", NULL);
+    g_assert_false(g_file_test(added, G_FILE_TEST_EXISTS));
+
+    BhTestQube app = work;
+    app.root_path = tree;
+    g_assert_true(bh_harness_start(&h, &app, &error));
+    g_assert_no_error(error);
+    g_autofree char *out = run_out(&h, "work", "cat /etc/tree.conf /etc/added.conf");
+    g_assert_cmpstr(out, ==, "from the tree\nadded");
+
+    /* A tree that is not one is refused with a reason. */
+    BhTestQube bad = tpl;
+    bad.name = "bad";
+    bad.qid = 9;
+    bad.root_path = etc;
+    g_assert_false(bh_harness_create(&h, &bad, &error));
+    g_assert_nonnull(error);
+    g_assert_nonnull(strstr(error->message, "not a root filesystem tree"));
+    bh_harness_teardown(&h);
+}
+
 /* Every file under dir whose content contains marker. */
 static void find_marker(const char *dir, const char *marker, GPtrArray *found)
 {
@@ -177,5 +257,7 @@ int main(int argc, char **argv)
     g_test_add_func("/sandbox/persistence/appvm-home-kept-root-discarded", test_appvm);
     g_test_add_func("/sandbox/persistence/template-software-reaches-appvms", test_template_software);
     g_test_add_func("/sandbox/persistence/disposable-leaves-nothing", test_disposable);
+    g_test_add_func("/sandbox/persistence/read-only-template", test_readonly_template);
+    g_test_add_func("/sandbox/persistence/root-path-tree", test_root_path_tree);
     return g_test_run();
 }
