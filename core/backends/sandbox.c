@@ -708,10 +708,12 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
     g_autoptr(GArray) cg_fds = NULL;
     g_autoptr(GSubprocessLauncher) launcher = NULL;
 
-    if (!g_file_test(root_dir, G_FILE_TEST_IS_DIR)) {
-        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED,
-                    "the root of %s (%s) is missing; was its template %s created with this backend?", q->name,
-                    root_dir, qube->root_template ? qube->root_template : q->name);
+    /* Qubes the store made without us (the first-run set) get their
+     * template's layers on first use, as their own volumes. */
+    if (!g_file_test(root_dir, G_FILE_TEST_IS_DIR) &&
+        !bh_sandbox_volumes_create(root_owner, TRUE, NULL, bh_sandbox_base_root(qube), error)) {
+        g_prefix_error(error, "cannot create the root layers of %s for %s: ",
+                       qube->root_template ? qube->root_template : q->name, q->name);
         return NULL;
     }
     q->stage_dir = g_build_filename(sb->stage_base, q->name, NULL);
