@@ -1,0 +1,119 @@
+/* sandbox-layout.h — where a sandbox qube's data lives and how its root is
+ * assembled.
+ *
+ * Owns the on-disk volumes (<state_dir>/qubes/<name>/: private/, and for a
+ * TemplateVM or StandaloneVM its root layers root/{usr,etc,var,opt} and
+ * root-work/), the guest programs this build offers inside every qube, and
+ * the translation of one qube into a BhSandboxSetup (layers, staging) plus a
+ * bubblewrap command line. Pure data in, data out: it starts nothing.
+ *
+ * It must never put anything of the host into a qube beyond /usr (read-only
+ * below the qube's own writable layer), the guest programs, the qube's own
+ * private directory and its own vchan directory.
+ */
+#pragma once
+
+#include <glib.h>
+#include <sys/types.h>
+
+#include "sandbox-spawn.h"
+
+G_BEGIN_DECLS
+
+/* Host uids of qubes when the daemon is root: base + qid (qid < 4096). */
+#define BH_SANDBOX_UID_BASE 0x300000u
+/* The user inside every qube. */
+#define BH_SANDBOX_USER_UID 1000u
+#define BH_SANDBOX_USER_NAME "user"
+#define BH_SANDBOX_HOME "/home/user"
+/* Where the guest programs and the vchan directory appear inside. */
+#define BH_SANDBOX_GUEST_BIN "/run/bulkhead/bin"
+#define BH_SANDBOX_GUEST_VCHAN "/run/bulkhead/vchan"
+#define BH_SANDBOX_GUEST_RUNTIME "/run/user/1000"
+#define BH_SANDBOX_GUEST_PATH BH_SANDBOX_GUEST_BIN ":/usr/local/bin:/usr/bin:/bin"
+#define BH_SANDBOX_INIT "bulkhead-sandbox-init"
+
+/* Descriptor numbers in the bubblewrap process. */
+enum {
+    BH_SANDBOX_FD_INFO = 3,  /* bwrap --info-fd: JSON with child-pid */
+    BH_SANDBOX_FD_BLOCK = 4, /* bwrap --block-fd: released once the network is set up */
+    BH_SANDBOX_FD_READY = 5, /* inherited by the init: "ready\n" */
+    BH_SANDBOX_FD_IDMAP = 6, /* user namespace describing the qube's idmapping */
+    BH_SANDBOX_FD_CGROUP = 7, /* 7..9: cgroup.procs to join */
+};
+
+/* The layers of a qube's root (besides /usr, which is always a layer). */
+typedef enum {
+    BH_LAYER_USR,
+    BH_LAYER_ETC,
+    BH_LAYER_VAR,
+    BH_LAYER_OPT,
+    BH_LAYER_N,
+} BhSandboxLayer;
+
+const char *bh_sandbox_layer_name(BhSandboxLayer layer);
+
+/* What one start needs to know, resolved by the backend. */
+typedef struct {
+    const char *name;
+    guint32 qid;
+    gboolean privileged;
+    uid_t host_uid;      /* the qube's host uid (privileged) or the daemon's */
+    gid_t host_gid;
+    const char *qube_dir;     /* <state>/qubes/<name> */
+    const char *root_dir;     /* the layers the qube runs on: its template's, or its own */
+    gboolean own_root;        /* TemplateVM/StandaloneVM: root_dir is its own */
+    gboolean root_readonly;   /* with own_root: nothing it writes to its root is kept */
+    const char *base_root;    /* the tree below the layers: "/" (the host: only its /usr
+                                 is used) or a root_path tree */
+    const char *stage_dir;    /* an empty host directory to mount the staging tmpfs on; its
+                                 path must be traversable by host_uid */
+    const char *vchan_dir;    /* the qube's vchan directory on the host */
+    GPtrArray *programs;      /* absolute host paths of guest programs (basename = name inside) */
+    GPtrArray *root_links;    /* "name=target" pairs: top-level symlinks like bin=usr/bin */
+    gboolean disposable;
+    const char *bwrap;        /* the bubblewrap binary */
+} BhSandboxPlan;
+
+/* TRUE when what the qube writes to its root is kept (a writable template). */
+gboolean bh_sandbox_layout_writes_kept(const BhSandboxPlan *plan);
+/* The set-up steps and bubblewrap arguments for a plan. */
+BhSandboxSetup *bh_sandbox_layout_setup(const BhSandboxPlan *plan);
+GPtrArray *bh_sandbox_layout_bwrap_argv(const BhSandboxPlan *plan);
+/* The environment of everything started in a qube (init, run). */
+GPtrArray *bh_sandbox_layout_env(const char *name, guint32 qid);
+
+/* ---- volumes ----------------------------------------------------------------- */
+
+/* <state>/qubes/<name>: private/ always, root layers when own_root. A
+ * disposable copies disp_source's private/ (a missing one gives an empty
+ * home). Existing parts are kept. base_root is the tree the root layers sit
+ * on: for the host's "/", the template's /etc starts as a copy of what every
+ * host user may read of the host's /etc; a root_path tree keeps its own. */
+gboolean bh_sandbox_volumes_create(const char *qube_dir, gboolean own_root, const char *disp_source_dir,
+                                   const char *base_root, GError **error);
+/* Copies everything of source_dir to qube_dir (which must not exist); files
+ * of the source's host uid in its usr layer become the new qube's. */
+gboolean bh_sandbox_volumes_clone(const char *source_dir, const char *qube_dir, uid_t source_uid,
+                                  uid_t dest_uid, GError **error);
+gboolean bh_sandbox_volumes_remove(const char *qube_dir, GError **error);
+
+/* Copies a tree: regular files, directories and symbolic links only; with
+ * world_readable_only, what others could not read on the host stays out
+ * (an /etc without shadow, private keys and the like). */
+gboolean bh_sandbox_copy_tree(const char *source, const char *dest, gboolean world_readable_only, GError **error);
+
+/* ---- guest programs ------------------------------------------------------------ */
+
+/* The guest programs of this build or installation: with the daemon running
+ * from the build tree, found there; else in the installation's directories.
+ * BH_SANDBOX_GUEST_DIRS (colon-separated) replaces the search. Missing
+ * optional programs are skipped; the init is required. */
+GPtrArray *bh_sandbox_find_guest_programs(GError **error);
+/* The names looked for, NULL-terminated. */
+const char *const *bh_sandbox_guest_program_names(void);
+
+/* "bin=usr/bin" for each top-level symlink of / pointing into usr/. */
+GPtrArray *bh_sandbox_root_links(const char *root);
+
+G_END_DECLS

@@ -1,0 +1,419 @@
+/* sandbox-spawn.c — the child side of starting and entering qubes; see
+ * sandbox-spawn.h.
+ *
+ * Everything named *_child runs after fork in a copy of a multi-threaded
+ * daemon: only system calls and plain memory reads, no malloc, no stdio, no
+ * GLib. The parent builds every string beforehand.
+ */
+#define G_LOG_DOMAIN "bh-sandbox"
+
+#include "sandbox-spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/mount.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+typedef enum {
+    BH_STEP_TMPFS,
+    BH_STEP_MKDIR,
+    BH_STEP_CHOWN,
+    BH_STEP_TOUCH,
+    BH_STEP_IDMAP,
+    BH_STEP_BIND_RO,
+    BH_STEP_OVERLAY,
+} BhStepType;
+
+typedef struct {
+    BhStepType type;
+    char *a;     /* target / path */
+    char *b;     /* source / mount data */
+    unsigned mode;
+    int fd;
+} BhStep;
+
+struct BhSandboxSetup {
+    gboolean privileged;
+    uid_t uid;
+    gid_t gid;
+    int idmap_fd;
+    int cgroup_fds[8];
+    int n_cgroup_fds;
+    GArray *steps; /* BhStep */
+    /* Non-privileged user namespace maps, built by the parent. */
+    char uid_map[64];
+    char gid_map[64];
+};
+
+/* ---- async-signal-safe helpers ---------------------------------------------- */
+
+static void bh_child_write_str(const char *s)
+{
+    (void)!write(STDERR_FILENO, s, strlen(s));
+}
+
+static void bh_child_die(const char *what, const char *arg, int err)
+{
+    char num[16];
+    int i = sizeof num - 1;
+    unsigned v = (unsigned)err;
+    num[i] = '\0';
+    do {
+        num[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v && i > 0);
+    bh_child_write_str("bulkhead sandbox set-up: ");
+    bh_child_write_str(what);
+    if (arg) {
+        bh_child_write_str(" ");
+        bh_child_write_str(arg);
+    }
+    bh_child_write_str(": ");
+    /* strerrordesc_np is a table lookup: no locale, no allocation. */
+    const char *desc = strerrordesc_np(err);
+    bh_child_write_str(desc ? desc : "error");
+    bh_child_write_str(" (errno ");
+    bh_child_write_str(num + i);
+    bh_child_write_str(")\n");
+    _exit(BH_SANDBOX_SETUP_FAILED);
+}
+
+static void bh_child_reset_signals(void)
+{
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGPIPE, SIG_DFL);
+}
+
+static void bh_child_join_cgroups(const int *fds, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (write(fds[i], "0", 1) != 1)
+            bh_child_die("cannot join the qube's control group", NULL, errno);
+        close(fds[i]);
+    }
+}
+
+static void bh_child_write_file(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, text, strlen(text)) < 0)
+        bh_child_die("cannot write", path, errno);
+    close(fd);
+}
+
+static void bh_child_idmap(const char *source, const char *target, int userns)
+{
+    int fd = (int)syscall(SYS_open_tree, AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+    if (fd < 0)
+        bh_child_die("cannot clone the mount of", source, errno);
+    struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+                              .userns_fd = (unsigned)userns};
+    if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+        bh_child_die("cannot map the owner of", source, errno);
+    if (syscall(SYS_move_mount, fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+        bh_child_die("cannot mount", target, errno);
+    close(fd);
+}
+
+static void bh_child_step(const BhSandboxSetup *s, const BhStep *st)
+{
+    switch (st->type) {
+    case BH_STEP_TMPFS:
+        if (mount("tmpfs", st->a, "tmpfs", MS_NOSUID | MS_NODEV, st->b) < 0)
+            bh_child_die("cannot mount a tmpfs on", st->a, errno);
+        break;
+    case BH_STEP_MKDIR:
+        if (mkdir(st->a, st->mode) < 0 && errno != EEXIST)
+            bh_child_die("cannot create", st->a, errno);
+        break;
+    case BH_STEP_CHOWN:
+        if (s->privileged && chown(st->a, s->uid, s->gid) < 0)
+            bh_child_die("cannot give the qube", st->a, errno);
+        break;
+    case BH_STEP_TOUCH: {
+        int fd = open(st->a, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0)
+            bh_child_die("cannot create", st->a, errno);
+        close(fd);
+        break;
+    }
+    case BH_STEP_IDMAP:
+        if (s->privileged && s->idmap_fd >= 0) {
+            bh_child_idmap(st->b, st->a, s->idmap_fd);
+        } else if (mount(st->b, st->a, NULL, MS_BIND | MS_REC, NULL) < 0) {
+            bh_child_die("cannot bind", st->b, errno);
+        }
+        break;
+    case BH_STEP_BIND_RO:
+        if (mount(st->b, st->a, NULL, MS_BIND, NULL) < 0)
+            bh_child_die("cannot bind", st->b, errno);
+        if (mount(NULL, st->a, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
+            bh_child_die("cannot make read-only", st->a, errno);
+        break;
+    case BH_STEP_OVERLAY:
+        if (mount("overlay", st->a, "overlay", MS_NOSUID | MS_NODEV, st->b) < 0)
+            bh_child_die("cannot mount the overlay on", st->a, errno);
+        break;
+    }
+}
+
+void bh_sandbox_setup_child(gpointer user_data)
+{
+    const BhSandboxSetup *s = user_data;
+
+    bh_child_reset_signals();
+    /* First: from here on everything this qube runs is accounted to it. */
+    bh_child_join_cgroups(s->cgroup_fds, s->n_cgroup_fds);
+
+    if (s->privileged) {
+        if (unshare(CLONE_NEWNS) < 0)
+            bh_child_die("cannot make a mount namespace", NULL, errno);
+    } else {
+        if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
+            bh_child_die("cannot make a user and mount namespace", NULL, errno);
+        bh_child_write_file("/proc/self/setgroups", "deny");
+        bh_child_write_file("/proc/self/uid_map", s->uid_map);
+        bh_child_write_file("/proc/self/gid_map", s->gid_map);
+    }
+    /* Nothing we mount may leak back to the host, and the mounts die with
+     * the last process of this namespace. */
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        bh_child_die("cannot make the mounts private", NULL, errno);
+
+    for (guint i = 0; i < s->steps->len; i++)
+        bh_child_step(s, &g_array_index(s->steps, BhStep, i));
+
+    if (s->idmap_fd >= 0)
+        close(s->idmap_fd);
+    if (s->privileged) {
+        if (setgroups(0, NULL) < 0 || setresgid(s->gid, s->gid, s->gid) < 0 ||
+            setresuid(s->uid, s->uid, s->uid) < 0)
+            bh_child_die("cannot become the qube's user", NULL, errno);
+    }
+}
+
+/* ---- building the set-up --------------------------------------------------- */
+
+static void bh_step_clear(gpointer data)
+{
+    BhStep *st = data;
+    g_free(st->a);
+    g_free(st->b);
+}
+
+BhSandboxSetup *bh_sandbox_setup_new(gboolean privileged, uid_t host_uid, gid_t host_gid)
+{
+    BhSandboxSetup *s = g_new0(BhSandboxSetup, 1);
+    s->privileged = privileged;
+    s->uid = host_uid;
+    s->gid = host_gid;
+    s->idmap_fd = -1;
+    s->steps = g_array_new(FALSE, TRUE, sizeof(BhStep));
+    g_array_set_clear_func(s->steps, bh_step_clear);
+    g_snprintf(s->uid_map, sizeof s->uid_map, "0 %u 1\n", (unsigned)host_uid);
+    g_snprintf(s->gid_map, sizeof s->gid_map, "0 %u 1\n", (unsigned)host_gid);
+    return s;
+}
+
+void bh_sandbox_setup_free(BhSandboxSetup *s)
+{
+    if (s == NULL)
+        return;
+    g_array_unref(s->steps);
+    g_free(s);
+}
+
+void bh_sandbox_setup_set_idmap_fd(BhSandboxSetup *s, int child_fd)
+{
+    s->idmap_fd = child_fd;
+}
+
+void bh_sandbox_setup_add_cgroup_fd(BhSandboxSetup *s, int child_fd)
+{
+    g_return_if_fail(s->n_cgroup_fds < (int)G_N_ELEMENTS(s->cgroup_fds));
+    s->cgroup_fds[s->n_cgroup_fds++] = child_fd;
+}
+
+static void bh_setup_add(BhSandboxSetup *s, BhStepType type, const char *a, const char *b, unsigned mode,
+                         int fd)
+{
+    BhStep st = {.type = type, .a = g_strdup(a), .b = g_strdup(b), .mode = mode, .fd = fd};
+    g_array_append_val(s->steps, st);
+}
+
+void bh_sandbox_setup_tmpfs(BhSandboxSetup *s, const char *target, const char *options)
+{
+    bh_setup_add(s, BH_STEP_TMPFS, target, options, 0, -1);
+}
+
+void bh_sandbox_setup_mkdir(BhSandboxSetup *s, const char *path, unsigned mode)
+{
+    bh_setup_add(s, BH_STEP_MKDIR, path, NULL, mode, -1);
+}
+
+void bh_sandbox_setup_chown(BhSandboxSetup *s, const char *path)
+{
+    bh_setup_add(s, BH_STEP_CHOWN, path, NULL, 0, -1);
+}
+
+void bh_sandbox_setup_touch(BhSandboxSetup *s, const char *path)
+{
+    bh_setup_add(s, BH_STEP_TOUCH, path, NULL, 0, -1);
+}
+
+void bh_sandbox_setup_idmap(BhSandboxSetup *s, const char *source, const char *target)
+{
+    bh_setup_add(s, BH_STEP_IDMAP, target, source, 0, -1);
+}
+
+void bh_sandbox_setup_bind_ro(BhSandboxSetup *s, const char *source, const char *target)
+{
+    bh_setup_add(s, BH_STEP_BIND_RO, target, source, 0, -1);
+}
+
+void bh_sandbox_setup_overlay(BhSandboxSetup *s, const char *target, const char *lowerdirs, const char *upper,
+                              const char *work)
+{
+    GString *data = g_string_new(NULL);
+    g_string_append_printf(data, "lowerdir=%s", lowerdirs);
+    if (upper)
+        g_string_append_printf(data, ",upperdir=%s,workdir=%s", upper, work);
+    /* Inside a user namespace the kernel refuses trusted.* xattrs. */
+    if (!s->privileged)
+        g_string_append(data, ",userxattr");
+    bh_setup_add(s, BH_STEP_OVERLAY, target, data->str, 0, -1);
+    g_string_free(data, TRUE);
+}
+
+char *bh_sandbox_setup_describe(const BhSandboxSetup *s)
+{
+    static const char *const names[] = {"tmpfs", "mkdir", "chown", "touch", "idmap", "bind-ro", "overlay"};
+    GString *out = g_string_new(NULL);
+    g_string_append_printf(out, "%s uid %u\n", s->privileged ? "privileged" : "user-namespace", (unsigned)s->uid);
+    for (guint i = 0; i < s->steps->len; i++) {
+        const BhStep *st = &g_array_index(s->steps, BhStep, i);
+        if (st->type == BH_STEP_IDMAP || st->type == BH_STEP_BIND_RO)
+            g_string_append_printf(out, "%s %s -> %s", names[st->type], st->b, st->a);
+        else if (st->b)
+            g_string_append_printf(out, "%s %s %s", names[st->type], st->a, st->b);
+        else
+            g_string_append_printf(out, "%s %s", names[st->type], st->a);
+        g_string_append_c(out, '\n');
+    }
+    return g_string_free(out, FALSE);
+}
+
+/* ---- entering a running qube ------------------------------------------------- */
+
+struct BhSandboxEnter {
+    gboolean privileged;
+    uid_t uid;
+    gid_t gid;
+    char *cwd;
+    char **argv;
+    char **envp;
+    int ns_fds[8];
+    int n_ns;
+    int user_ns_fd;
+    int cgroup_fds[8];
+    int n_cgroup_fds;
+};
+
+BhSandboxEnter *bh_sandbox_enter_new(gboolean privileged, uid_t uid, gid_t gid, const char *cwd,
+                                     const char *const *argv, const char *const *envp)
+{
+    BhSandboxEnter *e = g_new0(BhSandboxEnter, 1);
+    e->privileged = privileged;
+    e->uid = uid;
+    e->gid = gid;
+    e->cwd = g_strdup(cwd);
+    e->argv = g_strdupv((char **)argv);
+    e->envp = g_strdupv((char **)envp);
+    e->user_ns_fd = -1;
+    return e;
+}
+
+void bh_sandbox_enter_free(BhSandboxEnter *e)
+{
+    if (e == NULL)
+        return;
+    g_free(e->cwd);
+    g_strfreev(e->argv);
+    g_strfreev(e->envp);
+    g_free(e);
+}
+
+void bh_sandbox_enter_add_ns(BhSandboxEnter *e, int child_fd)
+{
+    g_return_if_fail(e->n_ns < (int)G_N_ELEMENTS(e->ns_fds));
+    e->ns_fds[e->n_ns++] = child_fd;
+}
+
+void bh_sandbox_enter_set_user_ns(BhSandboxEnter *e, int child_fd)
+{
+    e->user_ns_fd = child_fd;
+}
+
+void bh_sandbox_enter_add_cgroup_fd(BhSandboxEnter *e, int child_fd)
+{
+    g_return_if_fail(e->n_cgroup_fds < (int)G_N_ELEMENTS(e->cgroup_fds));
+    e->cgroup_fds[e->n_cgroup_fds++] = child_fd;
+}
+
+void bh_sandbox_enter_child(gpointer user_data)
+{
+    const BhSandboxEnter *e = user_data;
+
+    bh_child_reset_signals();
+    bh_child_join_cgroups(e->cgroup_fds, e->n_cgroup_fds);
+    /* Host groups (root's among them) must not come along. */
+    if (e->privileged && setgroups(0, NULL) < 0)
+        bh_child_die("cannot drop supplementary groups", NULL, errno);
+    /* Every other namespace is owned by the qube's user namespace or an
+     * ancestor of it: join them while we still hold our own privileges. */
+    for (int i = 0; i < e->n_ns; i++) {
+        if (setns(e->ns_fds[i], 0) < 0)
+            bh_child_die("cannot join a namespace of the qube", NULL, errno);
+        close(e->ns_fds[i]);
+    }
+    if (e->user_ns_fd >= 0) {
+        if (setns(e->user_ns_fd, CLONE_NEWUSER) < 0)
+            bh_child_die("cannot join the qube's user namespace", NULL, errno);
+        close(e->user_ns_fd);
+    }
+    if (setresgid(e->gid, e->gid, e->gid) < 0 || setresuid(e->uid, e->uid, e->uid) < 0)
+        bh_child_die("cannot become the qube's user", NULL, errno);
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        bh_child_die("cannot set no_new_privs", NULL, errno);
+    if (chdir(e->cwd) < 0 && chdir("/") < 0)
+        bh_child_die("cannot change directory to", e->cwd, errno);
+
+    /* Joining a pid namespace applies to children only. */
+    pid_t pid = fork();
+    if (pid < 0)
+        bh_child_die("cannot fork into the qube", NULL, errno);
+    if (pid == 0) {
+        execve(e->argv[0], e->argv, e->envp);
+        bh_child_die("cannot run", e->argv[0], errno);
+    }
+    /* The waiter keeps nothing: the spawner's error pipe must see EOF now,
+     * and the command's output must end when the command does. */
+    close_range(0, ~0U, 0);
+    int status;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR)
+            _exit(BH_SANDBOX_SETUP_FAILED);
+    }
+    _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}

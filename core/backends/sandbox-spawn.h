@@ -1,0 +1,77 @@
+/* sandbox-spawn.h — what runs between fork and exec for a sandbox qube.
+ *
+ * Owns the two child-side programs of the sandbox backend, written as plain
+ * data prepared by the parent and executed in the child with async-signal-safe
+ * system calls only (the daemon is multi-threaded):
+ *   - BhSandboxSetup: before bubblewrap starts, join the qube's cgroups, take
+ *     a private mount namespace, build the qube's root from layers (idmapped
+ *     binds, overlays, a staging tmpfs), hand the results to bubblewrap as
+ *     descriptors, and become the qube's own host uid.
+ *   - BhSandboxEnter: run a command in a running qube by joining its cgroups
+ *     and namespaces and becoming its user.
+ * A failing step writes one line to stderr and exits with status 125.
+ *
+ * It must never allocate, lock or log through GLib in the child, and never
+ * leave the child with more privilege than the qube's user.
+ */
+#pragma once
+
+#include <glib.h>
+#include <sys/types.h>
+
+G_BEGIN_DECLS
+
+/* Exit status of a child whose set-up failed (bubblewrap uses 1 and 128+n). */
+#define BH_SANDBOX_SETUP_FAILED 125
+
+typedef struct BhSandboxSetup BhSandboxSetup;
+
+/* privileged: the daemon is root: idmapped layers and a host uid per qube.
+ * Otherwise the child makes a user namespace mapping root to the daemon's
+ * own uid and uses plain binds (see docs/sandbox.md). */
+BhSandboxSetup *bh_sandbox_setup_new(gboolean privileged, uid_t host_uid, gid_t host_gid);
+void bh_sandbox_setup_free(BhSandboxSetup *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhSandboxSetup, bh_sandbox_setup_free)
+
+/* Descriptors as numbered in the child (the spawner maps them there). */
+void bh_sandbox_setup_set_idmap_fd(BhSandboxSetup *s, int child_fd);
+void bh_sandbox_setup_add_cgroup_fd(BhSandboxSetup *s, int child_fd);
+
+/* Steps, run in order. Paths are host paths as root sees them. */
+void bh_sandbox_setup_tmpfs(BhSandboxSetup *s, const char *target, const char *options);
+void bh_sandbox_setup_mkdir(BhSandboxSetup *s, const char *path, unsigned mode);
+/* Gives path to the qube's host uid (the top of a writable layer). */
+void bh_sandbox_setup_chown(BhSandboxSetup *s, const char *path);
+void bh_sandbox_setup_touch(BhSandboxSetup *s, const char *path);
+/* A bind whose files appear owned by the qube's user (plain bind when not
+ * privileged). */
+void bh_sandbox_setup_idmap(BhSandboxSetup *s, const char *source, const char *target);
+void bh_sandbox_setup_bind_ro(BhSandboxSetup *s, const char *source, const char *target);
+/* lowerdirs: colon-separated, top first; upper/work NULL for a read-only
+ * overlay. */
+void bh_sandbox_setup_overlay(BhSandboxSetup *s, const char *target, const char *lowerdirs,
+                              const char *upper, const char *work);
+
+/* GSpawnChildSetupFunc; user_data is the BhSandboxSetup. */
+void bh_sandbox_setup_child(gpointer user_data);
+
+/* A human-readable list of the steps, for --verbose logs and tests. */
+char *bh_sandbox_setup_describe(const BhSandboxSetup *s);
+
+typedef struct BhSandboxEnter BhSandboxEnter;
+
+/* Runs argv (absolute path) with envp in the qube whose namespaces the
+ * descriptors name, as uid/gid inside it, from cwd. privileged as above. */
+BhSandboxEnter *bh_sandbox_enter_new(gboolean privileged, uid_t uid, gid_t gid, const char *cwd,
+                                     const char *const *argv, const char *const *envp);
+void bh_sandbox_enter_free(BhSandboxEnter *e);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhSandboxEnter, bh_sandbox_enter_free)
+/* Namespaces are joined in the order added; the user namespace last. */
+void bh_sandbox_enter_add_ns(BhSandboxEnter *e, int child_fd);
+void bh_sandbox_enter_set_user_ns(BhSandboxEnter *e, int child_fd);
+void bh_sandbox_enter_add_cgroup_fd(BhSandboxEnter *e, int child_fd);
+/* GSpawnChildSetupFunc: never returns; the process becomes a waiter that
+ * exits with the command's status (128+n when a signal ended it). */
+void bh_sandbox_enter_child(gpointer user_data);
+
+G_END_DECLS

@@ -1,0 +1,1340 @@
+/* sandbox.c — the sandbox backend; see sandbox.h and docs/sandbox.md.
+ *
+ * Owns the running qubes of one daemon: one bubblewrap process per qube,
+ * started with the set-up of sandbox-spawn.c (cgroups joined, layers staged,
+ * host uid taken) and followed through three pipes: bubblewrap's --info-fd
+ * (the init's pid), --block-fd (held until the network is linked) and the
+ * init's ready pipe. A qube is Running once its init reports ready; its exit
+ * is Halted when asked for (or a clean exit), Crashed otherwise, with the
+ * signal or status as the reason.
+ *
+ * Everything runs on the daemon's main context except the network set-up,
+ * which runs `ip`/`nft` in a worker thread and reports back through its
+ * GTask. It must never decide policy or touch the store: the daemon says what
+ * to start; this file only makes it so.
+ */
+#define G_LOG_DOMAIN "bh-sandbox"
+
+#include "sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gunixinputstream.h>
+#include <gio/gunixoutputstream.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <bulkhead/rpc-client.h>
+#include <bulkhead/vchan.h>
+
+#include "sandbox-cgroup.h"
+#include "sandbox-layout.h"
+#include "sandbox-net.h"
+#include "sandbox-spawn.h"
+
+/* A qube whose init has not said "ready" by then is killed. */
+#define BH_SANDBOX_START_TIMEOUT_S 60
+/* Lines of a qube's console kept for error messages. */
+#define BH_SANDBOX_LOG_LINES 6
+/* How long the RPC agent may take to answer once the init is up. */
+#define BH_SANDBOX_AGENT_TIMEOUT_MS 30000
+
+typedef struct BhSandbox BhSandbox;
+
+typedef struct {
+    int refs;
+    BhSandbox *sb; /* NULL once the backend is gone */
+    char *name;
+    guint32 qid;
+    uid_t uid;
+    gid_t gid;
+    char *netvm;
+    gboolean provides_network;
+    gboolean disposable;
+    BhPowerState state;
+    GSubprocess *proc;
+    pid_t init_pid;
+    BhSandboxCgroup *cgroup;
+    char *vchan_dir;
+    char *stage_dir;
+    GOutputStream *block; /* releases bubblewrap's child */
+    GInputStream *ready;
+    GInputStream *info;
+    GString *info_text;
+    GTask *start_task;
+    GPtrArray *shutdown_tasks;
+    guint timer; /* start timeout, then the forced-shutdown timer */
+    gboolean stop_requested;
+    gboolean signal_paused;
+    BhRpcClient *rpc; /* the qube's bulkhead-agent, once it answered */
+    GCancellable *cancellable;
+    GQueue log; /* last console lines (char*) */
+} BhSandboxQube;
+
+struct BhSandbox {
+    BhBackend parent;
+    char *stage_base; /* where each qube's staging tmpfs is mounted (privately) */
+    gboolean privileged;
+    gboolean verbose;
+    BhSandboxCgroups *cgroups;
+    GPtrArray *programs;
+    gboolean has_agent; /* bulkhead-agent is among the programs */
+    char *bwrap;
+    GHashTable *qubes; /* name -> BhSandboxQube* (running or starting) */
+};
+
+static void bh_sandbox_finish_exit(BhSandboxQube *q, BhPowerState state, const char *reason);
+
+/* ---- qube records ------------------------------------------------------------ */
+
+static BhSandboxQube *bh_qube_ref(BhSandboxQube *q)
+{
+    q->refs++;
+    return q;
+}
+
+static void bh_qube_unref(BhSandboxQube *q)
+{
+    if (--q->refs > 0)
+        return;
+    g_free(q->name);
+    g_free(q->netvm);
+    g_free(q->vchan_dir);
+    g_free(q->stage_dir);
+    g_clear_object(&q->proc);
+    g_clear_object(&q->block);
+    g_clear_object(&q->ready);
+    g_clear_object(&q->info);
+    if (q->info_text)
+        g_string_free(q->info_text, TRUE);
+    g_clear_object(&q->cancellable);
+    g_clear_object(&q->rpc);
+    if (q->shutdown_tasks)
+        g_ptr_array_unref(q->shutdown_tasks);
+    g_queue_clear_full(&q->log, g_free);
+    g_free(q);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhSandboxQube, bh_qube_unref)
+
+static BhSandboxQube *bh_sandbox_lookup(BhSandbox *sb, const char *name)
+{
+    return g_hash_table_lookup(sb->qubes, name);
+}
+
+static void bh_sandbox_set_state(BhSandboxQube *q, BhPowerState state, const char *reason)
+{
+    if (q->state == state)
+        return;
+    q->state = state;
+    if (q->sb)
+        bh_backend_notify_state(&q->sb->parent, q->name, state, reason);
+}
+
+static char *bh_qube_last_log(BhSandboxQube *q)
+{
+    GString *s = g_string_new(NULL);
+    for (GList *l = q->log.head; l; l = l->next)
+        g_string_append_printf(s, "%s%s", s->len ? "; " : "", (char *)l->data);
+    return g_string_free(s, FALSE);
+}
+
+/* ---- paths and identity ------------------------------------------------------- */
+
+static gboolean bh_sandbox_valid_name(const char *name, GError **error)
+{
+    /* The model guarantees this; paths and cgroups depend on it, so check. */
+    gboolean ok = name && g_ascii_isalpha(name[0]) && strlen(name) <= 31;
+    for (const char *p = name; ok && *p; p++)
+        ok = g_ascii_isalnum(*p) || *p == '_' || *p == '.' || *p == '-';
+    if (!ok)
+        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED, "'%s' is not a qube name", name ? name : "");
+    return ok;
+}
+
+static char *bh_sandbox_qube_dir(BhSandbox *sb, const char *name)
+{
+    return g_build_filename(sb->parent.state_dir, "qubes", name, NULL);
+}
+
+static uid_t bh_sandbox_host_uid(BhSandbox *sb, guint32 qid)
+{
+    return sb->privileged ? BH_SANDBOX_UID_BASE + qid : getuid();
+}
+
+static gid_t bh_sandbox_host_gid(BhSandbox *sb, guint32 qid)
+{
+    return sb->privileged ? BH_SANDBOX_UID_BASE + qid : getgid();
+}
+
+static gboolean bh_sandbox_own_root(const BhBackendQube *qube)
+{
+    return qube->root_template == NULL;
+}
+
+/* The tree below a qube's root layers: its root_path, or the host's "/"
+ * (of which only /usr is used) when none is set. */
+static const char *bh_sandbox_base_root(const BhBackendQube *qube)
+{
+    return qube->root_path && *qube->root_path ? qube->root_path : "/";
+}
+
+/* A root_path tree must be a directory with /usr, whose /bin, /lib... are
+ * links into it (merged /usr): only /usr, /etc, /var and /opt are taken. */
+static gboolean bh_sandbox_check_base(const char *base, GError **error)
+{
+    g_autofree char *usr = g_build_filename(base, "usr", NULL);
+    g_autofree char *bin = g_build_filename(base, "bin", NULL);
+    if (base[0] != '/' || !g_file_test(usr, G_FILE_TEST_IS_DIR)) {
+        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED,
+                    "root_path %s is not a root filesystem tree (it has no usr directory)", base);
+        return FALSE;
+    }
+    if (g_file_test(bin, G_FILE_TEST_IS_DIR) && !g_file_test(bin, G_FILE_TEST_IS_SYMLINK)) {
+        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED,
+                    "root_path %s has a real /bin directory; the sandbox backend needs a merged-/usr tree "
+                    "(/bin, /lib, /sbin as links into usr/)",
+                    base);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* ---- volumes ------------------------------------------------------------------ */
+
+static gboolean bh_sandbox_create_volumes(BhBackend *backend, const BhBackendQube *qube, GError **error)
+{
+    BhSandbox *sb = (BhSandbox *)backend;
+    if (!bh_sandbox_valid_name(qube->name, error))
+        return FALSE;
+    g_autofree char *dir = bh_sandbox_qube_dir(sb, qube->name);
+    g_autofree char *source = qube->disposable && qube->template_name
+                                  ? bh_sandbox_qube_dir(sb, qube->template_name)
+                                  : NULL;
+    if (!bh_sandbox_check_base(bh_sandbox_base_root(qube), error) ||
+        !bh_sandbox_volumes_create(dir, bh_sandbox_own_root(qube), source, bh_sandbox_base_root(qube), error)) {
+        g_prefix_error(error, "cannot create the volumes of %s: ", qube->name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* The source's host uid is only needed to re-own its template layer; its qid
+ * is not passed, so it is read from the layer's top directory. */
+static uid_t bh_sandbox_layer_owner(const char *qube_dir)
+{
+    g_autofree char *usr = g_build_filename(qube_dir, "root", "usr", NULL);
+    struct stat st;
+    return stat(usr, &st) == 0 ? st.st_uid : (uid_t)-1;
+}
+
+static gboolean bh_sandbox_clone_volumes(BhBackend *backend, const char *source, const BhBackendQube *qube,
+                                         GError **error)
+{
+    BhSandbox *sb = (BhSandbox *)backend;
+    if (!bh_sandbox_valid_name(qube->name, error) || !bh_sandbox_valid_name(source, error))
+        return FALSE;
+    g_autofree char *src = bh_sandbox_qube_dir(sb, source);
+    g_autofree char *dst = bh_sandbox_qube_dir(sb, qube->name);
+    if (!bh_sandbox_volumes_clone(src, dst, bh_sandbox_layer_owner(src), bh_sandbox_host_uid(sb, qube->qid),
+                                  error)) {
+        g_prefix_error(error, "cannot clone the volumes of %s for %s: ", source, qube->name);
+        return FALSE;
+    }
+    /* A clone of an AppVM as a template (or the reverse) gets what it lacks. */
+    return bh_sandbox_create_volumes(backend, qube, error);
+}
+
+static gboolean bh_sandbox_remove_volumes(BhBackend *backend, const char *name, GError **error)
+{
+    BhSandbox *sb = (BhSandbox *)backend;
+    if (!bh_sandbox_valid_name(name, error))
+        return FALSE;
+    if (bh_sandbox_lookup(sb, name)) {
+        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_WRONG_STATE,
+                    "cannot remove the volumes of %s while it runs", name);
+        return FALSE;
+    }
+    g_autofree char *dir = bh_sandbox_qube_dir(sb, name);
+    return bh_sandbox_volumes_remove(dir, error);
+}
+
+/* ---- starting ------------------------------------------------------------------- */
+
+/* A user namespace whose only mapping is root -> the qube's host uid: it
+ * describes the idmapping of the qube's layers (mount_setattr needs one).
+ * The helper child only unshares and waits: async-signal-safe. */
+static int bh_sandbox_idmap_userns(uid_t uid, gid_t gid, GError **error)
+{
+    int sync_pipe[2] = {-1, -1};
+    int ns = -1;
+    pid_t pid = -1;
+    char c = 0;
+    g_autofree char *ns_path = NULL;
+
+    if (pipe2(sync_pipe, O_CLOEXEC) < 0)
+        goto fail;
+    pid = fork();
+    if (pid < 0)
+        goto fail;
+    if (pid == 0) {
+        char r = unshare(CLONE_NEWUSER) == 0 ? 'u' : 'x';
+        (void)!write(sync_pipe[1], &r, 1);
+        for (;;)
+            pause();
+    }
+    if (read(sync_pipe[0], &c, 1) != 1 || c != 'u') {
+        errno = c == 'x' ? EPERM : EIO;
+        goto fail;
+    }
+    for (int i = 0; i < 2; i++) {
+        g_autofree char *path = g_strdup_printf("/proc/%d/%s", (int)pid, i == 0 ? "uid_map" : "gid_map");
+        g_autofree char *map = g_strdup_printf("0 %u 1\n", i == 0 ? (unsigned)uid : (unsigned)gid);
+        if (!g_file_set_contents_full(path, map, -1, G_FILE_SET_CONTENTS_NONE, 0, NULL)) {
+            errno = EPERM;
+            goto fail;
+        }
+    }
+    ns_path = g_strdup_printf("/proc/%d/ns/user", (int)pid);
+    ns = open(ns_path, O_RDONLY | O_CLOEXEC);
+    if (ns < 0)
+        goto fail;
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    close(sync_pipe[0]);
+    close(sync_pipe[1]);
+    return ns;
+
+fail: {
+    int e = errno;
+    if (pid > 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+    }
+    if (sync_pipe[0] >= 0) {
+        close(sync_pipe[0]);
+        close(sync_pipe[1]);
+    }
+    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e),
+                "cannot make the user namespace for idmapped layers: %s", g_strerror(e));
+    return -1;
+}
+}
+
+static void bh_sandbox_start_fail(BhSandboxQube *q, GError *error)
+{
+    GTask *task = g_steal_pointer(&q->start_task);
+    if (task) {
+        g_task_return_error(task, error);
+        g_object_unref(task);
+    } else {
+        g_error_free(error);
+    }
+}
+
+/* Last resort when killing the init did not end bubblewrap: everything in
+ * the qube's cgroups (bubblewrap included), then bubblewrap itself. */
+static gboolean bh_sandbox_kill_harder(gpointer data)
+{
+    BhSandboxQube *q = data;
+    q->timer = 0;
+    g_message("[%s] still there after SIGKILL to its init; killing its control group", q->name);
+    if (q->cgroup)
+        bh_sandbox_cgroup_kill(q->cgroup);
+    if (q->proc)
+        g_subprocess_force_exit(q->proc);
+    return G_SOURCE_REMOVE;
+}
+
+/* Killing pid 1 of the namespace ends every process in it; bubblewrap then
+ * reaps it and exits, so nothing is left as a zombie elsewhere. */
+static void bh_sandbox_force_stop(BhSandboxQube *q)
+{
+    q->stop_requested = TRUE;
+    if (q->init_pid <= 0) {
+        if (q->proc)
+            g_subprocess_force_exit(q->proc);
+        return;
+    }
+    kill(q->init_pid, SIGKILL);
+    /* A task frozen by the v1 freezer only dies once thawed. */
+    if (q->state == BH_POWER_PAUSED && q->cgroup)
+        bh_sandbox_cgroup_freeze(q->cgroup, FALSE, NULL);
+    if (q->timer)
+        g_source_remove(q->timer);
+    q->timer = g_timeout_add_seconds(5, bh_sandbox_kill_harder, q);
+}
+
+static gboolean bh_sandbox_start_timeout(gpointer data)
+{
+    BhSandboxQube *q = data;
+    q->timer = 0;
+    if (q->start_task) {
+        g_autofree char *log = bh_qube_last_log(q);
+        g_message("[%s] not ready after %d s; killing it", q->name, BH_SANDBOX_START_TIMEOUT_S);
+        bh_sandbox_start_fail(q, g_error_new(BH_BACKEND_ERROR, BH_BACKEND_ERROR_TIMEOUT,
+                                             "%s did not start within %d s%s%s", q->name,
+                                             BH_SANDBOX_START_TIMEOUT_S, *log ? ": " : "", log));
+        bh_sandbox_force_stop(q);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+static void bh_sandbox_became_ready(BhSandboxQube *q)
+{
+    if (q->timer) {
+        g_source_remove(q->timer);
+        q->timer = 0;
+    }
+    bh_sandbox_set_state(q, BH_POWER_RUNNING, NULL);
+    GTask *task = g_steal_pointer(&q->start_task);
+    if (task) {
+        g_task_return_boolean(task, TRUE);
+        g_object_unref(task);
+    }
+}
+
+static void bh_sandbox_agent_gone(BhRpcClient *client, GError *why, gpointer data)
+{
+    BhSandboxQube *q = data;
+    /* A stopping qube takes its agent along; anything else is worth a line. */
+    if (q->state == BH_POWER_RUNNING && !q->stop_requested)
+        g_message("[%s] lost its RPC agent (%s); commands now enter the sandbox directly", q->name,
+                  why ? why->message : "disconnected");
+}
+
+static void bh_sandbox_agent_connected(GObject *source, GAsyncResult *result, gpointer data)
+{
+    g_autoptr(BhSandboxQube) q = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(BhRpcClient) client = bh_rpc_client_connect_finish(result, &error);
+    if (q->start_task == NULL || q->sb == NULL) {
+        if (client)
+            bh_rpc_client_close(client);
+        return;
+    }
+    if (client == NULL) {
+        g_autofree char *log = bh_qube_last_log(q);
+        bh_sandbox_start_fail(q, g_error_new(BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED,
+                                             "%s started but its agent did not answer: %s%s%s", q->name,
+                                             error->message, *log ? "; " : "", log));
+        bh_sandbox_force_stop(q);
+        return;
+    }
+    q->rpc = g_steal_pointer(&client);
+    g_signal_connect(q->rpc, "disconnected", G_CALLBACK(bh_sandbox_agent_gone), q);
+    bh_sandbox_became_ready(q);
+}
+
+/* The init is up: with an RPC agent in this build, "ready" means the agent
+ * answered; otherwise the init's word is all there is. */
+static void bh_sandbox_init_ready(BhSandboxQube *q)
+{
+    if (!q->sb->has_agent) {
+        bh_sandbox_became_ready(q);
+        return;
+    }
+    bh_rpc_client_connect_async((int)q->qid, q->name, BH_SANDBOX_AGENT_TIMEOUT_MS, q->cancellable,
+                                bh_sandbox_agent_connected, bh_qube_ref(q));
+}
+
+static void bh_sandbox_ready_read(GObject *source, GAsyncResult *result, gpointer data)
+{
+    g_autoptr(BhSandboxQube) q = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GBytes) bytes = g_input_stream_read_bytes_finish(G_INPUT_STREAM(source), result, &error);
+    gsize n = 0;
+    const char *text = bytes ? g_bytes_get_data(bytes, &n) : NULL;
+    /* EOF without a word: the exit handler reports why. */
+    if (text && n >= 5 && memcmp(text, "ready", 5) == 0 && q->start_task && q->sb)
+        bh_sandbox_init_ready(q);
+}
+
+/* Lets bubblewrap's child exec the init. */
+static void bh_sandbox_release(BhSandboxQube *q)
+{
+    if (q->block == NULL)
+        return;
+    g_output_stream_write_all(q->block, "x", 1, NULL, NULL, NULL);
+    g_output_stream_close(q->block, NULL, NULL);
+    g_clear_object(&q->block);
+    g_input_stream_read_bytes_async(q->ready, 64, G_PRIORITY_DEFAULT, q->cancellable, bh_sandbox_ready_read,
+                                    bh_qube_ref(q));
+}
+
+typedef struct {
+    pid_t pid;
+    guint32 qid;
+    pid_t netvm_pid;
+    guint32 netvm_qid;
+    gboolean link;
+    gboolean provide;
+} BhNetJob;
+
+static void bh_sandbox_net_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+    BhNetJob *job = data;
+    GError *error = NULL;
+    if (job->provide && !bh_sandbox_net_provide(job->pid, &error)) {
+        g_task_return_error(task, error);
+        return;
+    }
+    if (job->link && !bh_sandbox_net_link(job->netvm_pid, job->netvm_qid, job->pid, job->qid, &error)) {
+        g_task_return_error(task, error);
+        return;
+    }
+    g_task_return_boolean(task, TRUE);
+}
+
+static void bh_sandbox_net_done(GObject *source, GAsyncResult *result, gpointer data)
+{
+    g_autoptr(BhSandboxQube) q = data;
+    g_autoptr(GError) error = NULL;
+    if (!g_task_propagate_boolean(G_TASK(result), &error)) {
+        if (q->start_task) {
+            g_prefix_error(&error, "cannot set up the network of %s: ", q->name);
+            bh_sandbox_start_fail(q, g_steal_pointer(&error));
+            bh_sandbox_force_stop(q);
+        }
+        return;
+    }
+    if (q->start_task)
+        bh_sandbox_release(q);
+}
+
+/* The init's pid is known: link the network (if any), then release. */
+static void bh_sandbox_have_pid(BhSandboxQube *q)
+{
+    BhSandbox *sb = q->sb;
+    BhSandboxQube *netvm = q->netvm && sb ? bh_sandbox_lookup(sb, q->netvm) : NULL;
+    gboolean link = q->netvm != NULL;
+
+    if (link && (netvm == NULL || netvm->init_pid <= 0)) {
+        bh_sandbox_start_fail(q, g_error_new(BH_BACKEND_ERROR, BH_BACKEND_ERROR_WRONG_STATE,
+                                             "cannot start %s: its netvm %s is not running", q->name, q->netvm));
+        bh_sandbox_force_stop(q);
+        return;
+    }
+    if (!link && !q->provides_network) {
+        bh_sandbox_release(q);
+        return;
+    }
+    if (!sb->privileged) {
+        g_message("[%s] networking needs bulkheadd to run as root; the qube starts without it", q->name);
+        bh_sandbox_release(q);
+        return;
+    }
+    BhNetJob *job = g_new0(BhNetJob, 1);
+    job->pid = q->init_pid;
+    job->qid = q->qid;
+    job->link = link;
+    job->provide = q->provides_network;
+    if (netvm) {
+        job->netvm_pid = netvm->init_pid;
+        job->netvm_qid = netvm->qid;
+    }
+    g_autoptr(GTask) task = g_task_new(NULL, q->cancellable, bh_sandbox_net_done, bh_qube_ref(q));
+    g_task_set_task_data(task, job, g_free);
+    g_task_run_in_thread(task, bh_sandbox_net_thread);
+}
+
+static void bh_sandbox_info_read(GObject *source, GAsyncResult *result, gpointer data)
+{
+    g_autoptr(BhSandboxQube) q = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GBytes) bytes = g_input_stream_read_bytes_finish(G_INPUT_STREAM(source), result, &error);
+    if (bytes == NULL || q->sb == NULL)
+        return;
+    gsize n = 0;
+    const char *chunk = g_bytes_get_data(bytes, &n);
+    if (n > 0 && q->info_text->len < 4096) {
+        g_string_append_len(q->info_text, chunk, (gssize)n);
+        g_input_stream_read_bytes_async(q->info, 1024, G_PRIORITY_DEFAULT, q->cancellable,
+                                        bh_sandbox_info_read, bh_qube_ref(q));
+        return;
+    }
+    /* EOF: bubblewrap wrote {"child-pid": N, ...} and closed it. */
+    const char *key = strstr(q->info_text->str, "\"child-pid\"");
+    const char *colon = key ? strchr(key, ':') : NULL;
+    guint64 pid = 0;
+    if (colon) {
+        colon++;
+        while (*colon == ' ')
+            colon++;
+        pid = g_ascii_strtoull(colon, NULL, 10);
+    }
+    if (pid == 0 || pid > G_MAXINT)
+        return; /* bubblewrap failed before: the exit handler reports it */
+    q->init_pid = (pid_t)pid;
+    if (q->start_task)
+        bh_sandbox_have_pid(q);
+}
+
+static void bh_sandbox_log_read(GObject *source, GAsyncResult *result, gpointer data)
+{
+    g_autoptr(BhSandboxQube) q = data;
+    g_autofree char *line = g_data_input_stream_read_line_finish_utf8(G_DATA_INPUT_STREAM(source), result, NULL,
+                                                                     NULL);
+    if (line == NULL)
+        return;
+    /* A qube writes what it likes here: log it bounded and as text. */
+    if (strlen(line) > 400)
+        line[400] = '\0';
+    for (char *p = line; *p; p++)
+        if ((unsigned char)*p < 0x20)
+            *p = ' ';
+    g_message("[%s] %s", q->name, line);
+    g_queue_push_tail(&q->log, g_strdup(line));
+    while (q->log.length > BH_SANDBOX_LOG_LINES)
+        g_free(g_queue_pop_head(&q->log));
+    g_data_input_stream_read_line_async(G_DATA_INPUT_STREAM(source), G_PRIORITY_DEFAULT, q->cancellable,
+                                        bh_sandbox_log_read, bh_qube_ref(q));
+}
+
+static char *bh_sandbox_exit_reason(GSubprocess *proc, gboolean *clean)
+{
+    *clean = FALSE;
+    if (g_subprocess_get_if_signaled(proc)) {
+        int sig = g_subprocess_get_term_sig(proc);
+        return g_strdup_printf("bubblewrap was killed by signal %d (%s)", sig, g_strsignal(sig));
+    }
+    int status = g_subprocess_get_exit_status(proc);
+    if (status == 0) {
+        *clean = TRUE;
+        return g_strdup("the qube's init exited");
+    }
+    /* bubblewrap reports a child killed by signal n as 128 + n. */
+    if (status > 128 && status < 128 + 65)
+        return g_strdup_printf("killed by signal %d (%s)", status - 128, g_strsignal(status - 128));
+    if (status == BH_SANDBOX_SETUP_FAILED)
+        return g_strdup("the sandbox could not be set up");
+    return g_strdup_printf("exited with status %d", status);
+}
+
+static void bh_sandbox_cleanup(BhSandboxQube *q)
+{
+    if (q->timer) {
+        g_source_remove(q->timer);
+        q->timer = 0;
+    }
+    g_cancellable_cancel(q->cancellable);
+    if (q->rpc) {
+        g_signal_handlers_disconnect_by_data(q->rpc, q);
+        bh_rpc_client_close(q->rpc);
+    }
+    g_clear_pointer(&q->cgroup, bh_sandbox_cgroup_free);
+    /* Sockets a qube left behind must not greet its next run. */
+    if (q->vchan_dir) {
+        g_autoptr(GDir) dir = g_dir_open(q->vchan_dir, 0, NULL);
+        const char *name;
+        while (dir && (name = g_dir_read_name(dir))) {
+            g_autofree char *path = g_build_filename(q->vchan_dir, name, NULL);
+            unlink(path);
+        }
+    }
+    if (q->stage_dir)
+        rmdir(q->stage_dir);
+}
+
+static void bh_sandbox_exited(GObject *source, GAsyncResult *result, gpointer data)
+{
+    g_autoptr(BhSandboxQube) q = data;
+    gboolean clean = FALSE;
+    g_subprocess_wait_finish(G_SUBPROCESS(source), result, NULL);
+    g_autofree char *reason = bh_sandbox_exit_reason(q->proc, &clean);
+    g_autofree char *log = bh_qube_last_log(q);
+    BhPowerState state;
+
+    if (q->start_task) {
+        bh_sandbox_start_fail(q, g_error_new(BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED, "%s did not start: %s%s%s",
+                                             q->name, reason, *log ? ": " : "", log));
+        state = BH_POWER_HALTED;
+    } else if (q->stop_requested || clean) {
+        state = BH_POWER_HALTED;
+    } else {
+        state = BH_POWER_CRASHED;
+    }
+    if (q->sb)
+        g_hash_table_remove(q->sb->qubes, q->name);
+    bh_sandbox_cleanup(q);
+    if (state == BH_POWER_CRASHED)
+        g_message("[%s] crashed: %s", q->name, reason);
+    /* A clean or requested stop needs no reason; a crash or failed start does. */
+    gboolean explain = state == BH_POWER_CRASHED || (!q->stop_requested && !clean);
+    bh_sandbox_finish_exit(q, state, explain ? reason : NULL);
+}
+
+static void bh_sandbox_finish_exit(BhSandboxQube *q, BhPowerState state, const char *reason)
+{
+    bh_sandbox_set_state(q, state, reason);
+    g_autoptr(GPtrArray) tasks = g_steal_pointer(&q->shutdown_tasks);
+    q->shutdown_tasks = g_ptr_array_new();
+    for (guint i = 0; tasks && i < tasks->len; i++) {
+        GTask *task = tasks->pdata[i];
+        g_task_return_boolean(task, TRUE);
+        g_object_unref(task);
+    }
+}
+
+static gboolean bh_sandbox_prepare_vchan(BhSandboxQube *q, GError **error)
+{
+    char dir[4096];
+    if (bh_vchan_socket_guest_dir((int)q->qid, dir, sizeof dir) < 0) {
+        int e = errno;
+        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED,
+                    "cannot prepare the vchan directory of %s (domain %u): %s; set XDG_RUNTIME_DIR or "
+                    "BH_VCHAN_DIR to a directory of this user",
+                    q->name, q->qid, g_strerror(e));
+        return FALSE;
+    }
+    q->vchan_dir = g_strdup(dir);
+    return TRUE;
+}
+
+static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBackendQube *qube, GError **error)
+{
+    g_autofree char *qube_dir = bh_sandbox_qube_dir(sb, q->name);
+    g_autofree char *root_owner = qube->root_template ? bh_sandbox_qube_dir(sb, qube->root_template)
+                                                      : g_strdup(qube_dir);
+    g_autofree char *root_dir = g_build_filename(root_owner, "root", NULL);
+    g_autoptr(GPtrArray) root_links = bh_sandbox_root_links(bh_sandbox_base_root(qube));
+    int info[2] = {-1, -1}, block[2] = {-1, -1}, ready[2] = {-1, -1};
+    int idmap = -1;
+    GSubprocess *proc = NULL;
+    g_autoptr(GArray) cg_fds = NULL;
+    g_autoptr(GSubprocessLauncher) launcher = NULL;
+
+    /* Qubes the store made without us (the first-run set) get their
+     * template's layers on first use, as their own volumes. */
+    if (!g_file_test(root_dir, G_FILE_TEST_IS_DIR) &&
+        !bh_sandbox_volumes_create(root_owner, TRUE, NULL, bh_sandbox_base_root(qube), error)) {
+        g_prefix_error(error, "cannot create the root layers of %s for %s: ",
+                       qube->root_template ? qube->root_template : q->name, q->name);
+        return NULL;
+    }
+    q->stage_dir = g_build_filename(sb->stage_base, q->name, NULL);
+    if (mkdir(q->stage_dir, 0700) < 0 && errno != EEXIST) {
+        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED, "cannot create %s: %s", q->stage_dir,
+                    g_strerror(errno));
+        return NULL;
+    }
+
+    BhSandboxPlan plan = {
+        .name = q->name,
+        .qid = q->qid,
+        .privileged = sb->privileged,
+        .host_uid = q->uid,
+        .host_gid = q->gid,
+        .qube_dir = qube_dir,
+        .root_dir = root_dir,
+        .own_root = bh_sandbox_own_root(qube),
+        .root_readonly = qube->root_readonly,
+        .base_root = bh_sandbox_base_root(qube),
+        .stage_dir = q->stage_dir,
+        .vchan_dir = q->vchan_dir,
+        .programs = sb->programs,
+        .root_links = root_links,
+        .disposable = q->disposable,
+        .bwrap = sb->bwrap,
+    };
+    g_autoptr(BhSandboxSetup) setup = bh_sandbox_layout_setup(&plan);
+    g_autoptr(GPtrArray) argv = bh_sandbox_layout_bwrap_argv(&plan);
+    g_ptr_array_add(argv, NULL);
+    if (sb->verbose) {
+        g_autofree char *steps = bh_sandbox_setup_describe(setup);
+        g_autofree char *cmd = g_strjoinv(" ", (char **)argv->pdata);
+        g_debug("[%s] set-up:\n%s%s", q->name, steps, cmd);
+    }
+
+    if (pipe2(info, O_CLOEXEC) < 0 || pipe2(block, O_CLOEXEC) < 0 || pipe2(ready, O_CLOEXEC) < 0) {
+        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED, "cannot make pipes: %s", g_strerror(errno));
+        goto out;
+    }
+    if (sb->privileged && (idmap = bh_sandbox_idmap_userns(q->uid, q->gid, error)) < 0)
+        goto out;
+    if (q->cgroup && (cg_fds = bh_sandbox_cgroup_procs_fds(q->cgroup, error)) == NULL)
+        goto out;
+
+    launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+    g_subprocess_launcher_set_environ(launcher, (char *[]){"PATH=/usr/bin:/bin", NULL});
+    g_subprocess_launcher_take_fd(launcher, g_steal_fd(&info[1]), BH_SANDBOX_FD_INFO);
+    g_subprocess_launcher_take_fd(launcher, g_steal_fd(&block[0]), BH_SANDBOX_FD_BLOCK);
+    g_subprocess_launcher_take_fd(launcher, g_steal_fd(&ready[1]), BH_SANDBOX_FD_READY);
+    if (idmap >= 0)
+        g_subprocess_launcher_take_fd(launcher, g_steal_fd(&idmap), BH_SANDBOX_FD_IDMAP);
+    for (guint i = 0; cg_fds && i < cg_fds->len; i++) {
+        g_subprocess_launcher_take_fd(launcher, g_array_index(cg_fds, int, i), BH_SANDBOX_FD_CGROUP + (int)i);
+        bh_sandbox_setup_add_cgroup_fd(setup, BH_SANDBOX_FD_CGROUP + (int)i);
+    }
+    g_clear_pointer(&cg_fds, g_array_unref);
+    g_subprocess_launcher_set_child_setup(launcher, bh_sandbox_setup_child, setup, NULL);
+    proc = g_subprocess_launcher_spawnv(launcher, (const char *const *)argv->pdata, error);
+    if (proc == NULL)
+        goto out;
+
+    q->info = g_unix_input_stream_new(g_steal_fd(&info[0]), TRUE);
+    q->block = g_unix_output_stream_new(g_steal_fd(&block[1]), TRUE);
+    q->ready = g_unix_input_stream_new(g_steal_fd(&ready[0]), TRUE);
+out:
+    for (int i = 0; i < 2; i++) {
+        if (info[i] >= 0)
+            close(info[i]);
+        if (block[i] >= 0)
+            close(block[i]);
+        if (ready[i] >= 0)
+            close(ready[i]);
+    }
+    if (idmap >= 0)
+        close(idmap);
+    for (guint i = 0; cg_fds && i < cg_fds->len; i++)
+        close(g_array_index(cg_fds, int, i));
+    return proc;
+}
+
+static void bh_sandbox_start(BhBackend *backend, const BhBackendQube *qube, GCancellable *cancellable,
+                             GAsyncReadyCallback callback, gpointer user_data)
+{
+    BhSandbox *sb = (BhSandbox *)backend;
+    g_autoptr(GTask) task = g_task_new(NULL, cancellable, callback, user_data);
+    g_autoptr(GError) error = NULL;
+    g_task_set_source_tag(task, bh_sandbox_start);
+
+    if (!bh_sandbox_valid_name(qube->name, &error)) {
+        g_task_return_error(task, g_steal_pointer(&error));
+        return;
+    }
+    if (bh_sandbox_lookup(sb, qube->name)) {
+        g_task_return_new_error(task, BH_BACKEND_ERROR, BH_BACKEND_ERROR_WRONG_STATE, "%s is already running",
+                                qube->name);
+        return;
+    }
+    if (qube->qid == 0 || qube->qid > 0x7fef) {
+        g_task_return_new_error(task, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED,
+                                "%s has qid %u, which cannot be a vchan domain id", qube->name, qube->qid);
+        return;
+    }
+    g_autoptr(BhSandboxQube) q = g_new0(BhSandboxQube, 1);
+    q->refs = 1;
+    q->sb = sb;
+    q->name = g_strdup(qube->name);
+    q->qid = qube->qid;
+    q->uid = bh_sandbox_host_uid(sb, qube->qid);
+    q->gid = bh_sandbox_host_gid(sb, qube->qid);
+    q->netvm = g_strdup(qube->netvm);
+    q->provides_network = qube->provides_network;
+    q->disposable = qube->disposable;
+    q->state = BH_POWER_HALTED;
+    q->cancellable = g_cancellable_new();
+    q->info_text = g_string_new(NULL);
+    q->shutdown_tasks = g_ptr_array_new();
+
+    guint mem = MAX(qube->memory_mib, qube->maxmem_mib);
+    BhCgroupLimits limits = {
+        .memory_max = (guint64)mem << 20,
+        .memory_soft = (guint64)qube->memory_mib << 20,
+        .pids_max = CLAMP((guint64)qube->memory_mib * 4, 256, 65536),
+    };
+    if (!bh_sandbox_create_volumes(backend, qube, &error) || !bh_sandbox_prepare_vchan(q, &error) ||
+        (q->cgroup = bh_sandbox_cgroup_new(sb->cgroups, q->name, &limits, &error)) == NULL ||
+        (q->proc = bh_sandbox_spawn(sb, q, qube, &error)) == NULL) {
+        bh_sandbox_cleanup(q);
+        g_task_return_error(task, g_steal_pointer(&error));
+        return;
+    }
+    q->start_task = g_steal_pointer(&task);
+    g_hash_table_insert(sb->qubes, q->name, bh_qube_ref(q));
+    bh_sandbox_set_state(q, BH_POWER_TRANSIENT, NULL);
+
+    g_autoptr(GDataInputStream) log = g_data_input_stream_new(g_subprocess_get_stdout_pipe(q->proc));
+    g_data_input_stream_read_line_async(log, G_PRIORITY_DEFAULT, q->cancellable, bh_sandbox_log_read,
+                                        bh_qube_ref(q));
+    g_input_stream_read_bytes_async(q->info, 1024, G_PRIORITY_DEFAULT, q->cancellable, bh_sandbox_info_read,
+                                    bh_qube_ref(q));
+    g_subprocess_wait_async(q->proc, NULL, bh_sandbox_exited, bh_qube_ref(q));
+    q->timer = g_timeout_add_seconds(BH_SANDBOX_START_TIMEOUT_S, bh_sandbox_start_timeout, q);
+}
+
+static gboolean bh_sandbox_start_finish(BhBackend *backend, GAsyncResult *result, GError **error)
+{
+    return g_task_propagate_boolean(G_TASK(result), error);
+}
+
+/* ---- pause ----------------------------------------------------------------------- */
+
+/* Without a cgroup freezer: stop every process of the qube's pid namespace,
+ * found by comparing namespace inodes. Repeated until a pass finds nothing
+ * new, since a process may fork while we walk. The qube's own processes can
+ * send SIGCONT to each other, so this pause is advisory (docs/sandbox.md). */
+static void bh_sandbox_signal_all(BhSandboxQube *q, int sig)
+{
+    g_autofree char *ns_path = g_strdup_printf("/proc/%d/ns/pid", (int)q->init_pid);
+    struct stat ns;
+    if (q->init_pid <= 0 || stat(ns_path, &ns) < 0)
+        return;
+    g_autoptr(GHashTable) done = g_hash_table_new(g_direct_hash, g_direct_equal);
+    for (int pass = 0; pass < 10; pass++) {
+        gboolean more = FALSE;
+        g_autoptr(GDir) proc = g_dir_open("/proc", 0, NULL);
+        const char *name;
+        while (proc && (name = g_dir_read_name(proc))) {
+            guint64 pid;
+            struct stat st;
+            if (!g_ascii_string_to_unsigned(name, 10, 1, G_MAXINT, &pid, NULL) ||
+                g_hash_table_contains(done, GINT_TO_POINTER((int)pid)))
+                continue;
+            g_autofree char *path = g_strdup_printf("/proc/%s/ns/pid", name);
+            if (stat(path, &st) < 0 || st.st_ino != ns.st_ino || st.st_dev != ns.st_dev)
+                continue;
+            kill((pid_t)pid, sig);
+            g_hash_table_add(done, GINT_TO_POINTER((int)pid));
+            more = TRUE;
+        }
+        if (!more)
+            break;
+    }
+}
+
+static BhSandboxQube *bh_sandbox_require(BhSandbox *sb, const char *name, BhPowerState want, const char *what,
+                                         GError **error)
+{
+    BhSandboxQube *q = bh_sandbox_lookup(sb, name);
+    if (q == NULL || q->state != want) {
+        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_WRONG_STATE, "cannot %s %s: it is %s", what, name,
+                    bh_power_state_name(q ? q->state : BH_POWER_HALTED));
+        return NULL;
+    }
+    return q;
+}
+
+static gboolean bh_sandbox_freeze(BhSandboxQube *q, gboolean frozen, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    if (q->cgroup && bh_sandbox_cgroup_freeze(q->cgroup, frozen, &local))
+        return TRUE;
+    if (local && !g_error_matches(local, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED)) {
+        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED, "cannot %s %s: %s",
+                    frozen ? "pause" : "resume", q->name, local->message);
+        return FALSE;
+    }
+    bh_sandbox_signal_all(q, frozen ? SIGSTOP : SIGCONT);
+    q->signal_paused = frozen;
+    return TRUE;
+}
+
+static gboolean bh_sandbox_pause(BhBackend *backend, const char *name, GError **error)
+{
+    BhSandboxQube *q = bh_sandbox_require((BhSandbox *)backend, name, BH_POWER_RUNNING, "pause", error);
+    if (q == NULL || !bh_sandbox_freeze(q, TRUE, error))
+        return FALSE;
+    bh_sandbox_set_state(q, BH_POWER_PAUSED, NULL);
+    return TRUE;
+}
+
+static gboolean bh_sandbox_unpause(BhBackend *backend, const char *name, GError **error)
+{
+    BhSandboxQube *q = bh_sandbox_require((BhSandbox *)backend, name, BH_POWER_PAUSED, "resume", error);
+    if (q == NULL || !bh_sandbox_freeze(q, FALSE, error))
+        return FALSE;
+    bh_sandbox_set_state(q, BH_POWER_RUNNING, NULL);
+    return TRUE;
+}
+
+/* ---- stopping ----------------------------------------------------------------------- */
+
+static gboolean bh_sandbox_shutdown_timeout(gpointer data)
+{
+    BhSandboxQube *q = data;
+    q->timer = 0;
+    g_message("[%s] did not shut down in time; killing it", q->name);
+    bh_sandbox_force_stop(q);
+    return G_SOURCE_REMOVE;
+}
+
+static void bh_sandbox_shutdown(BhBackend *backend, const char *name, guint timeout_s, GCancellable *cancellable,
+                                GAsyncReadyCallback callback, gpointer user_data)
+{
+    BhSandbox *sb = (BhSandbox *)backend;
+    g_autoptr(GTask) task = g_task_new(NULL, cancellable, callback, user_data);
+    g_task_set_source_tag(task, bh_sandbox_shutdown);
+    BhSandboxQube *q = bh_sandbox_lookup(sb, name);
+
+    if (q == NULL) {
+        g_task_return_boolean(task, TRUE);
+        return;
+    }
+    g_ptr_array_add(q->shutdown_tasks, g_steal_pointer(&task));
+    if (q->stop_requested)
+        return;
+    if (q->state == BH_POWER_PAUSED) {
+        g_autoptr(GError) error = NULL;
+        if (!bh_sandbox_freeze(q, FALSE, &error))
+            g_message("[%s] %s; killing it instead", name, error->message);
+    }
+    q->stop_requested = TRUE;
+    if (q->start_task) {
+        bh_sandbox_start_fail(q, g_error_new(BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED,
+                                             "%s was shut down while starting", name));
+    }
+    bh_sandbox_set_state(q, BH_POWER_HALTING, NULL);
+    if (q->timer)
+        g_source_remove(q->timer);
+    if (q->init_pid > 0 && q->block == NULL) {
+        kill(q->init_pid, SIGTERM);
+        q->timer = g_timeout_add((guint)MIN(MAX(timeout_s, 1), 3600) * 1000, bh_sandbox_shutdown_timeout, q);
+    } else {
+        /* Not yet running anything of its own: nothing to ask. */
+        q->timer = 0;
+        bh_sandbox_force_stop(q);
+    }
+}
+
+static gboolean bh_sandbox_shutdown_finish(BhBackend *backend, GAsyncResult *result, GError **error)
+{
+    return g_task_propagate_boolean(G_TASK(result), error);
+}
+
+static gboolean bh_sandbox_kill(BhBackend *backend, const char *name, GError **error)
+{
+    BhSandboxQube *q = bh_sandbox_lookup((BhSandbox *)backend, name);
+    if (q == NULL) {
+        bh_backend_notify_state(backend, name, BH_POWER_HALTED, NULL);
+        return TRUE;
+    }
+    if (q->start_task)
+        bh_sandbox_start_fail(q, g_error_new(BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED, "%s was killed while starting",
+                                             name));
+    bh_sandbox_set_state(q, BH_POWER_DYING, NULL);
+    bh_sandbox_force_stop(q);
+    return TRUE;
+}
+
+static BhPowerState bh_sandbox_get_state(BhBackend *backend, const char *name)
+{
+    BhSandboxQube *q = bh_sandbox_lookup((BhSandbox *)backend, name);
+    return q ? q->state : BH_POWER_HALTED;
+}
+
+/* ---- running commands ------------------------------------------------------------------ */
+
+typedef struct {
+    gboolean wait;
+} BhRunData;
+
+static void bh_sandbox_run_exited(GObject *source, GAsyncResult *result, gpointer data)
+{
+    g_autoptr(GTask) task = data;
+    g_autoptr(GError) error = NULL;
+    GSubprocess *proc = G_SUBPROCESS(source);
+    if (!g_subprocess_wait_finish(proc, result, &error)) {
+        if (task)
+            g_task_return_error(task, g_steal_pointer(&error));
+        return;
+    }
+    if (task == NULL)
+        return;
+    int status = g_subprocess_get_if_exited(proc) ? g_subprocess_get_exit_status(proc)
+                                                  : 128 + g_subprocess_get_term_sig(proc);
+    g_task_return_int(task, status);
+}
+
+static int bh_sandbox_open_or_null(int fd)
+{
+    return fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : open("/dev/null", O_RDWR | O_CLOEXEC);
+}
+
+static void bh_sandbox_rpc_done(GObject *source, GAsyncResult *result, gpointer data)
+{
+    g_autoptr(GTask) task = data;
+    GError *error = NULL;
+    int wait_status = 0;
+    if (!bh_rpc_client_exec_finish(BH_RPC_CLIENT(source), result, &wait_status, &error)) {
+        g_task_return_error(task, error);
+        return;
+    }
+    /* The same convention as a shell's $?: 128+n for a signal. */
+    g_task_return_int(task, WIFSIGNALED(wait_status) ? 128 + WTERMSIG(wait_status) : WEXITSTATUS(wait_status));
+}
+
+static void bh_sandbox_run_enter(BhSandbox *sb, BhSandboxQube *q, const BhBackendRun *run, GCancellable *cancellable,
+                                 GTask *task);
+
+static void bh_sandbox_run(BhBackend *backend, const char *name, const BhBackendRun *run,
+                           GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+    BhSandbox *sb = (BhSandbox *)backend;
+    g_autoptr(GTask) task = g_task_new(NULL, cancellable, callback, user_data);
+    g_autoptr(GError) error = NULL;
+    g_task_set_source_tag(task, bh_sandbox_run);
+
+    BhSandboxQube *q = bh_sandbox_require(sb, name, BH_POWER_RUNNING, "run a command in", &error);
+    if (q == NULL) {
+        g_task_return_error(task, g_steal_pointer(&error));
+        return;
+    }
+    if (q->rpc && bh_rpc_client_is_connected(q->rpc)) {
+        gboolean wait = run->wait;
+        /* Without waiting the agent takes no streams: output is dropped. */
+        bh_rpc_client_exec_async(q->rpc, run->user, run->commandline, wait ? run->stdin_fd : -1,
+                                 wait ? run->stdout_fd : -1, wait ? run->stderr_fd : -1, wait, cancellable,
+                                 bh_sandbox_rpc_done, g_steal_pointer(&task));
+        return;
+    }
+    bh_sandbox_run_enter(sb, q, run, cancellable, g_steal_pointer(&task));
+}
+
+/* Without an agent (none in this build, or it died): join the qube's
+ * namespaces and cgroups from here and become its user. */
+static void bh_sandbox_run_enter(BhSandbox *sb, BhSandboxQube *q, const BhBackendRun *run, GCancellable *cancellable,
+                                 GTask *task_in)
+{
+    g_autoptr(GTask) task = task_in;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GSubprocessLauncher) launcher = NULL;
+    static const char *const ns_names[] = {"cgroup", "ipc", "uts", "net", "pid", "mnt"};
+    const char *name = q->name;
+    int child_fd = 10;
+
+    if (run->user && *run->user && !g_str_equal(run->user, BH_SANDBOX_USER_NAME)) {
+        g_task_return_new_error(task, BH_BACKEND_ERROR, BH_BACKEND_ERROR_NOT_SUPPORTED,
+                                "a sandbox qube has one user, '%s'; cannot run as '%s'", BH_SANDBOX_USER_NAME,
+                                run->user);
+        return;
+    }
+    const char *const argv[] = {"/bin/sh", "-c", run->commandline, NULL};
+    g_autoptr(GPtrArray) env = bh_sandbox_layout_env(q->name, q->qid);
+    g_ptr_array_add(env, NULL);
+    g_autoptr(BhSandboxEnter) enter = bh_sandbox_enter_new(
+        sb->privileged, BH_SANDBOX_USER_UID, BH_SANDBOX_USER_UID, BH_SANDBOX_HOME, argv,
+        (const char *const *)env->pdata);
+
+    launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+    /* Open the namespaces now: the child must join this run of the qube. */
+    for (gsize i = 0; i <= G_N_ELEMENTS(ns_names); i++) {
+        const char *ns = i < G_N_ELEMENTS(ns_names) ? ns_names[i] : "user";
+        g_autofree char *path = g_strdup_printf("/proc/%d/ns/%s", (int)q->init_pid, ns);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            g_task_return_new_error(task, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED,
+                                    "cannot open the %s namespace of %s: %s", ns, name, g_strerror(errno));
+            return;
+        }
+        g_subprocess_launcher_take_fd(launcher, fd, child_fd);
+        if (i < G_N_ELEMENTS(ns_names))
+            bh_sandbox_enter_add_ns(enter, child_fd);
+        else
+            bh_sandbox_enter_set_user_ns(enter, child_fd);
+        child_fd++;
+    }
+    g_autoptr(GArray) cg_fds = q->cgroup ? bh_sandbox_cgroup_procs_fds(q->cgroup, &error) : NULL;
+    if (q->cgroup && cg_fds == NULL) {
+        g_task_return_error(task, g_steal_pointer(&error));
+        return;
+    }
+    for (guint i = 0; cg_fds && i < cg_fds->len; i++) {
+        g_subprocess_launcher_take_fd(launcher, g_array_index(cg_fds, int, i), child_fd);
+        bh_sandbox_enter_add_cgroup_fd(enter, child_fd++);
+    }
+    g_subprocess_launcher_take_stdin_fd(launcher, bh_sandbox_open_or_null(run->stdin_fd));
+    g_subprocess_launcher_take_stdout_fd(launcher, bh_sandbox_open_or_null(run->stdout_fd));
+    g_subprocess_launcher_take_stderr_fd(launcher, bh_sandbox_open_or_null(run->stderr_fd));
+    g_subprocess_launcher_set_child_setup(launcher, bh_sandbox_enter_child, enter, NULL);
+    /* The child set-up never returns (it execs the command itself inside
+     * the qube), so this program is never run: it only satisfies the API. */
+    const char *const never_run[] = {"/bin/true", NULL};
+    g_autoptr(GSubprocess) proc = g_subprocess_launcher_spawnv(launcher, never_run, &error);
+    if (proc == NULL) {
+        g_task_return_error(task, g_steal_pointer(&error));
+        return;
+    }
+    if (run->wait) {
+        g_subprocess_wait_async(proc, cancellable, bh_sandbox_run_exited, g_steal_pointer(&task));
+    } else {
+        g_subprocess_wait_async(proc, NULL, bh_sandbox_run_exited, NULL);
+        g_task_return_int(task, 0);
+    }
+}
+
+static gboolean bh_sandbox_run_finish(BhBackend *backend, GAsyncResult *result, int *exit_status, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    gssize status = g_task_propagate_int(G_TASK(result), &local);
+    if (local) {
+        g_propagate_error(error, g_steal_pointer(&local));
+        return FALSE;
+    }
+    *exit_status = (int)status;
+    return TRUE;
+}
+
+/* ---- the backend -------------------------------------------------------------------------- */
+
+static void bh_sandbox_free(BhBackend *backend)
+{
+    BhSandbox *sb = (BhSandbox *)backend;
+    /* The daemon is going away: no more reports to it. */
+    backend->state_changed = NULL;
+    GHashTableIter iter;
+    gpointer value;
+    g_hash_table_iter_init(&iter, sb->qubes);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        BhSandboxQube *q = value;
+        bh_sandbox_force_stop(q);
+        if (q->proc)
+            g_subprocess_wait(q->proc, NULL, NULL);
+        q->sb = NULL;
+        bh_sandbox_cleanup(q);
+        GTask *task = g_steal_pointer(&q->start_task);
+        if (task) {
+            g_task_return_new_error(task, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED, "bulkheadd is stopping");
+            g_object_unref(task);
+        }
+        bh_sandbox_finish_exit(q, BH_POWER_HALTED, NULL);
+    }
+    g_hash_table_unref(sb->qubes);
+    bh_sandbox_cgroups_free(sb->cgroups);
+    g_clear_pointer(&sb->programs, g_ptr_array_unref);
+    g_free(sb->bwrap);
+    rmdir(sb->stage_base);
+    g_free(sb->stage_base);
+    bh_backend_clear(backend);
+    g_free(sb);
+}
+
+/* The RPC agent is the one the RPC client names (BH_AGENT_PATH, this build's,
+ * or the installed one), so both ends always come from the same place. */
+static void bh_sandbox_use_agent(BhSandbox *sb)
+{
+    const char *agent = bh_rpc_agent_path();
+    for (guint i = 0; i < sb->programs->len; i++) {
+        g_autofree char *base = g_path_get_basename(sb->programs->pdata[i]);
+        if (g_str_equal(base, "bulkhead-agent"))
+            g_ptr_array_remove_index(sb->programs, i--);
+    }
+    if (agent && g_file_test(agent, G_FILE_TEST_IS_EXECUTABLE)) {
+        g_autofree char *base = g_path_get_basename(agent);
+        if (g_str_equal(base, "bulkhead-agent")) {
+            g_ptr_array_add(sb->programs, g_strdup(agent));
+            sb->has_agent = TRUE;
+        }
+    }
+    if (!sb->has_agent)
+        g_message("no bulkhead-agent (looked for %s): qubes are ready when their init is, and commands "
+                  "enter the sandbox directly",
+                  agent ? agent : "(none)");
+}
+
+/* bubblewrap runs as the qube's host uid and resolves every bind source by
+ * path, so the staging mounts must sit below directories that uid may
+ * traverse. As root: /run/bulkhead-sandbox/<pid> (mode 0711, not listable);
+ * the mounts themselves exist only in each qube's private mount namespace,
+ * so the host sees empty directories there. Otherwise the daemon's own
+ * runtime directory, which is the qubes' uid as well. */
+static char *bh_sandbox_stage_base(const char *runtime_dir, gboolean privileged, GError **error)
+{
+    g_autofree char *top = privileged ? g_strdup("/run/bulkhead-sandbox") : g_build_filename(runtime_dir, "sandbox", NULL);
+    g_autofree char *pid = g_strdup_printf("%d", (int)getpid());
+    g_autofree char *base = g_build_filename(top, pid, NULL);
+    mode_t mode = privileged ? 0711 : 0700;
+    if ((mkdir(top, mode) < 0 && errno != EEXIST) || chmod(top, mode) < 0 || (mkdir(base, mode) < 0 && errno != EEXIST) ||
+        chmod(base, mode) < 0) {
+        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_UNAVAILABLE, "cannot create %s: %s", base,
+                    g_strerror(errno));
+        return NULL;
+    }
+    return g_steal_pointer(&base);
+}
+
+static const BhBackendOps bh_sandbox_ops = {
+    .create_volumes = bh_sandbox_create_volumes,
+    .clone_volumes = bh_sandbox_clone_volumes,
+    .remove_volumes = bh_sandbox_remove_volumes,
+    .start = bh_sandbox_start,
+    .start_finish = bh_sandbox_start_finish,
+    .shutdown = bh_sandbox_shutdown,
+    .shutdown_finish = bh_sandbox_shutdown_finish,
+    .kill = bh_sandbox_kill,
+    .pause = bh_sandbox_pause,
+    .unpause = bh_sandbox_unpause,
+    .get_state = bh_sandbox_get_state,
+    .run = bh_sandbox_run,
+    .run_finish = bh_sandbox_run_finish,
+    .free = bh_sandbox_free,
+};
+
+BhBackend *bh_sandbox_backend_new(const BhBackendConfig *config, GError **error)
+{
+    g_autofree char *bwrap = g_find_program_in_path("bwrap");
+    if (bwrap == NULL) {
+        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_UNAVAILABLE,
+                    "the sandbox backend needs bubblewrap: apt-get install bubblewrap");
+        return NULL;
+    }
+    if (config->state_dir == NULL || config->runtime_dir == NULL || strpbrk(config->state_dir, ":,") ||
+        strpbrk(config->runtime_dir, ":,")) {
+        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_UNAVAILABLE,
+                    "the sandbox backend needs a state and a runtime directory without ':' or ',' (overlay "
+                    "mounts cannot name such paths)");
+        return NULL;
+    }
+    g_autoptr(GPtrArray) programs = bh_sandbox_find_guest_programs(error);
+    if (programs == NULL)
+        return NULL;
+
+    gboolean privileged = geteuid() == 0;
+    g_autofree char *stage_base = bh_sandbox_stage_base(config->runtime_dir, privileged, error);
+    if (stage_base == NULL)
+        return NULL;
+
+    BhSandbox *sb = g_new0(BhSandbox, 1);
+    bh_backend_init(&sb->parent, &bh_sandbox_ops, "sandbox", config);
+    sb->stage_base = g_steal_pointer(&stage_base);
+    sb->privileged = privileged;
+    sb->verbose = config->verbose;
+    sb->bwrap = g_steal_pointer(&bwrap);
+    sb->programs = g_steal_pointer(&programs);
+    bh_sandbox_use_agent(sb);
+    sb->qubes = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)bh_qube_unref);
+    sb->cgroups = bh_sandbox_cgroups_new(NULL);
+
+    g_autofree char *what = bh_sandbox_describe(&sb->parent);
+    g_info("sandbox backend: %s", what);
+    for (guint i = 0; i < sb->programs->len; i++)
+        g_debug("guest program: %s", (char *)sb->programs->pdata[i]);
+    return &sb->parent;
+}
+
+pid_t bh_sandbox_init_pid(BhBackend *backend, const char *qube)
+{
+    BhSandboxQube *q = bh_sandbox_lookup((BhSandbox *)backend, qube);
+    return q ? q->init_pid : 0;
+}
+
+guint64 bh_sandbox_memory(BhBackend *backend, const char *qube)
+{
+    BhSandboxQube *q = bh_sandbox_lookup((BhSandbox *)backend, qube);
+    return q && q->cgroup ? bh_sandbox_cgroup_memory(q->cgroup) : 0;
+}
+
+const char *bh_sandbox_cgroup_dir(BhBackend *backend, const char *qube, const char *controller)
+{
+    BhSandboxQube *q = bh_sandbox_lookup((BhSandbox *)backend, qube);
+    static const char *const names[BH_CG_N] = {"freezer", "memory", "pids"};
+    for (int c = 0; q && q->cgroup && c < BH_CG_N; c++)
+        if (g_str_equal(controller, names[c]))
+            return bh_sandbox_cgroup_path(q->cgroup, (BhCgroupController)c);
+    return NULL;
+}
+
+char *bh_sandbox_describe(BhBackend *backend)
+{
+    BhSandbox *sb = (BhSandbox *)backend;
+    g_autofree char *cg = bh_sandbox_cgroups_describe(sb->cgroups);
+    return g_strdup_printf("%s; %s",
+                           sb->privileged ? "privileged (idmapped layers, one host uid per qube)"
+                                          : "unprivileged (one user namespace, the daemon's uid for every qube)",
+                           cg);
+}
