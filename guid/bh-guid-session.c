@@ -327,8 +327,14 @@ static gboolean session_has_active_window(BhGuidSession *self)
     return FALSE;
 }
 
+static gboolean win_watch_paint(BhGuidWin *w);
+
 static void on_realize(GtkWidget *widget, BhGuidWin *w)
 {
+    /* A DAMAGE traced before there was a frame clock (the first one comes
+     * before MAP) is logged when the first frame is painted. */
+    if (w->trace_pending)
+        win_watch_paint(w);
 #ifdef GDK_WINDOWING_X11
     GdkSurface *surface = gtk_native_get_surface(GTK_NATIVE(widget));
     /* A window the guest maps while the user works elsewhere must not take
@@ -525,8 +531,9 @@ static void win_queue_release(BhGuidWin *w, guint32 serial)
 static void win_trace_damage(BhGuidWin *w, guint32 serial, const struct bh_gui_rect *rects,
                              guint32 n)
 {
-    if (n == 0 || w->buf.map == NULL || !win_watch_paint(w))
+    if (n == 0 || w->buf.map == NULL)
         return;
+    win_watch_paint(w); /* no clock yet: on_realize asks */
     guint64 off = (guint64)rects[0].y * w->buf_stride + (guint64)rects[0].x * 4;
     if (off + 8 > w->buf.size)
         return;
@@ -1035,13 +1042,21 @@ BhGuidSession *bh_guid_session_new(const char *qube, const BhLabel *label,
     self->label = label;
     self->allow_fullscreen = allow_fullscreen;
     bh_guid_style_label_rgba(label, &self->frame);
-    /* A benchmark's timing log (bench/frames), never on otherwise: one line
-     * per painted frame, written out when guid exits. */
+    /* A benchmark's timing log (bench/), never on otherwise: one line per
+     * painted frame, written out when guid exits. A directory gets one file
+     * per guid, QUBE-PID.frames (bulkheadd starts many). */
     const char *trace = g_getenv("BH_GUID_TRACE_FRAMES");
     if (trace != NULL && *trace != '\0') {
-        self->trace = fopen(trace, "we");
+        g_autofree char *path = NULL;
+        if (g_file_test(trace, G_FILE_TEST_IS_DIR)) {
+            g_autofree char *name = g_strdup_printf("%s-%d.frames", qube, (int)getpid());
+            path = g_build_filename(trace, name, NULL);
+        } else {
+            path = g_strdup(trace);
+        }
+        self->trace = fopen(path, "we");
         if (self->trace == NULL)
-            g_warning("guid[%s]: BH_GUID_TRACE_FRAMES=%s: %s", qube, trace, g_strerror(errno));
+            g_warning("guid[%s]: BH_GUID_TRACE_FRAMES: %s: %s", qube, path, g_strerror(errno));
         else
             setvbuf(self->trace, NULL, _IOFBF, 1 << 16);
     }
