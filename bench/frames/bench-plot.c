@@ -200,7 +200,9 @@ gboolean bench_plot(const char *png, const struct bench_point *pts, size_t n, co
     series(cr, &ca, pts, n, false);
 
     /* Legend: colours for paths, dashes for sizes. */
-    double lx = 90, ly = H - 40;
+    static const char *const label[PATH_COUNT] = {"memcpy floor", "gui-agent alone", "agent + guid (Xvfb)",
+                                                  "waypipe + weston", "waypipe -c none + weston"};
+    double lx = 80, ly = H - 40;
     for (int p = 0; p < PATH_COUNT; p++) {
         bool used = false;
         for (size_t i = 0; i < n; i++)
@@ -213,8 +215,10 @@ gboolean bench_plot(const char *png, const struct bench_point *pts, size_t n, co
         cairo_line_to(cr, lx + 30, ly);
         cairo_stroke(cr);
         cairo_set_source_rgb(cr, 0, 0, 0);
-        text(cr, lx + 36, ly + 5, 13, bench_path_name((enum bench_path)p), 0);
-        lx += 150;
+        text(cr, lx + 36, ly + 5, 13, label[p], 0);
+        cairo_text_extents_t e;
+        cairo_text_extents(cr, label[p], &e);
+        lx += 36 + e.x_advance + 24;
     }
     cairo_set_source_rgb(cr, 0, 0, 0);
     cairo_set_line_width(cr, 2);

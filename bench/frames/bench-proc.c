@@ -217,3 +217,27 @@ double bench_loadavg(void)
     double l;
     return getloadavg(&l, 1) == 1 ? l : -1;
 }
+
+pid_t bench_xvfb_start(int width, int height, const char *log, int *display, GError **error)
+{
+    g_autofree char *screen = g_strdup_printf("%dx%dx24", width, height);
+    for (int n = 90; n < 190; n++) {
+        g_autofree char *sock = g_strdup_printf("/tmp/.X11-unix/X%d", n);
+        g_autofree char *lock = g_strdup_printf("/tmp/.X%d-lock", n);
+        if (access(sock, F_OK) == 0 || access(lock, F_OK) == 0)
+            continue;
+        g_autofree char *name = g_strdup_printf(":%d", n);
+        const char *argv[] = {"Xvfb", name, "-screen", "0", screen, "-nolisten", "tcp", "-noreset", NULL};
+        pid_t pid = bench_proc_spawn(argv, NULL, log, error);
+        if (pid < 0)
+            return -1;
+        if (bench_wait_path(sock, pid, 20000)) {
+            *display = n;
+            return pid;
+        }
+        /* Lost a race for that display (or too slow): try the next. */
+        bench_proc_stop(pid, 1000);
+    }
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_EXIST, "no free X display for Xvfb in :90..:189");
+    return -1;
+}

@@ -41,6 +41,9 @@ int64_t bench_group_pss(pid_t pgid, const char *exclude);
 /* Poll every 10 ms until path exists; FALSE on timeout or if `pid` (when
  * > 0) died first. */
 gboolean bench_wait_path(const char *path, pid_t pid, int timeout_ms);
+/* A private Xvfb of width x height on the first free display from :90
+ * (its number in *display), output to log. -1 with *error on failure. */
+pid_t bench_xvfb_start(int width, int height, const char *log, int *display, GError **error);
 uint64_t bench_now_ns(void);
 /* The 1-minute load average, or -1. */
 double bench_loadavg(void);

@@ -520,32 +520,25 @@ static void run_agent(struct run *run)
 
 /* ---- gui-agent and bulkhead-guid on Xvfb --------------------------------------- */
 
-/* A private Xvfb on the first free display from :90, large enough for the
- * window and guid's frame and title bar. */
 static pid_t start_xvfb(struct run *run, int *display)
 {
     const struct bench_case *c = run->c;
-    g_autofree char *screen = g_strdup_printf("%dx%dx24", c->width + 64, c->height + 128);
-    for (int n = 90; n < 190; n++) {
-        g_autofree char *sock = g_strdup_printf("/tmp/.X11-unix/X%d", n);
-        g_autofree char *lock = g_strdup_printf("/tmp/.X%d-lock", n);
-        if (access(sock, F_OK) == 0 || access(lock, F_OK) == 0)
-            continue;
-        g_autofree char *name = g_strdup_printf(":%d", n);
-        const char *argv[] = {"Xvfb", name, "-screen", "0", screen, "-nolisten", "tcp", "-noreset", NULL};
-        pid_t pid = start(run, argv, NULL);
-        if (pid < 0)
-            return -1;
-        if (bench_wait_path(sock, pid, START_TIMEOUT)) {
-            *display = n;
-            return pid;
-        }
-        /* Lost a race for that display: try the next. */
-        bench_proc_stop(pid, 1000);
-        forget(run, pid);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *log = g_build_filename(run->dir, "xvfb.log", NULL);
+    /* Room for the window with guid's frame and title bar. */
+    pid_t pid = bench_xvfb_start(c->width + 64, c->height + 128, log, display, &error);
+    if (pid < 0) {
+        fail(run, "%s", error->message);
+        return -1;
     }
-    fail(run, "no free X display for Xvfb");
-    return -1;
+    if (run->n_procs >= MAX_PROCS) {
+        bench_proc_stop(pid, 1000);
+        fail(run, "too many processes");
+        return -1;
+    }
+    snprintf(run->logs[run->n_procs], sizeof(run->logs[0]), "%s", log);
+    run->procs[run->n_procs++] = pid;
+    return pid;
 }
 
 /* guid's trace: "WINDOW SERIAL PIXEL0 PIXEL1 PAINTED_NS" per painted frame. */
