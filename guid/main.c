@@ -37,6 +37,17 @@ int main(int argc, char **argv)
         g_printerr("bulkhead-guid: %s\n", error->message);
         return BH_GUID_EXIT_FAILURE;
     }
+    /* No OpenGL unless asked for (BH_GUID_GL=1): GTK's GL set-up loads the
+     * Mesa driver (with LLVM for software GL) into every guid, one per
+     * running qube: measured 37 MiB PSS per idle guid with it, 11 MiB
+     * without (bench/RESULTS.md). guid then draws with GTK's cairo renderer,
+     * the path bench/frames measures. */
+    if (g_strcmp0(g_getenv("BH_GUID_GL"), "1") != 0) {
+        const char *debug = g_getenv("GDK_DEBUG");
+        g_autofree char *flags = debug != NULL && *debug != '\0' ? g_strconcat(debug, ",gl-disable", NULL)
+                                                                  : g_strdup("gl-disable");
+        g_setenv("GDK_DEBUG", flags, TRUE);
+    }
     if (!gtk_init_check()) {
         g_printerr("bulkhead-guid: cannot open the display (DISPLAY=%s, WAYLAND_DISPLAY=%s)\n",
                    g_getenv("DISPLAY") ?: "", g_getenv("WAYLAND_DISPLAY") ?: "");
