@@ -94,20 +94,6 @@ static bool parse_paths(const char *s, struct plan *p)
 
 /* ---- machine ---------------------------------------------------------------- */
 
-static char *cpu_model(void)
-{
-    g_autofree char *text = NULL;
-    if (!g_file_get_contents("/proc/cpuinfo", &text, NULL, NULL))
-        return g_strdup("?");
-    const char *p = strstr(text, "model name");
-    if (!p || !(p = strchr(p, ':')))
-        return g_strdup("?");
-    p++;
-    while (*p == ' ' || *p == '\t')
-        p++;
-    return g_strndup(p, strcspn(p, "\n"));
-}
-
 static double mem_total_gib(void)
 {
     g_autofree char *text = NULL;
@@ -141,44 +127,37 @@ static void json_str(GString *s, const char *v)
     g_string_append_c(s, '"');
 }
 
-/* `, "key": v`: every field but an object's first. */
-static void json_field(GString *s, const char *key, double v)
-{
-    g_string_append_printf(s, ", \"%s\": ", key);
-    json_num(s, v);
-}
-
 static void json_result(GString *s, const struct cell *cl, int rep)
 {
     const struct bench_result *r = &cl->runs[rep];
     g_string_append_printf(s, "    {\"rep\": %d, \"path\": ", rep);
     json_str(s, bench_path_name(cl->c.path));
-    json_field(s, "width", cl->c.width);
-    json_field(s, "height", cl->c.height);
-    json_field(s, "damage", cl->c.damage);
+    bench_json_field(s, "width", cl->c.width);
+    bench_json_field(s, "height", cl->c.height);
+    bench_json_field(s, "damage", cl->c.damage);
     g_string_append_printf(s, ", \"ok\": %s, \"error\": ", r->ok ? "true" : "false");
     json_str(s, r->error);
-    json_field(s, "seconds", r->seconds);
-    json_field(s, "frames", r->frames);
-    json_field(s, "fps", r->fps);
-    json_field(s, "cpu_ns_per_frame", r->cpu_ns);
-    json_field(s, "cpu_all_ns_per_frame", r->cpu_all_ns);
-    json_field(s, "cpu_cores", r->cpu_cores);
+    bench_json_field(s, "seconds", r->seconds);
+    bench_json_field(s, "frames", r->frames);
+    bench_json_field(s, "fps", r->fps);
+    bench_json_field(s, "cpu_ns_per_frame", r->cpu_ns);
+    bench_json_field(s, "cpu_all_ns_per_frame", r->cpu_all_ns);
+    bench_json_field(s, "cpu_cores", r->cpu_cores);
     g_string_append(s, ", \"components\": [");
     for (unsigned i = 0; i < r->n_comp; i++) {
         g_string_append(s, i ? ", {\"name\": " : "{\"name\": ");
         json_str(s, r->comp_name[i]);
-        json_field(s, "cpu_ns_per_frame", r->comp_cpu_ns[i]);
+        bench_json_field(s, "cpu_ns_per_frame", r->comp_cpu_ns[i]);
         g_string_append_printf(s, ", \"counted\": %s", r->comp_counted[i] ? "true" : "false");
-        json_field(s, "pss_mib", r->comp_pss_mib[i]);
+        bench_json_field(s, "pss_mib", r->comp_pss_mib[i]);
         g_string_append(s, "}");
     }
     g_string_append_printf(s, "], \"latency_ms\": {\"n\": %u", r->lat_n);
-    json_field(s, "p50", r->lat_p50_ms);
-    json_field(s, "p99", r->lat_p99_ms);
+    bench_json_field(s, "p50", r->lat_p50_ms);
+    bench_json_field(s, "p99", r->lat_p99_ms);
     g_string_append(s, "}");
-    json_field(s, "load_before", r->load_before);
-    json_field(s, "load_after", r->load_after);
+    bench_json_field(s, "load_before", r->load_before);
+    bench_json_field(s, "load_after", r->load_after);
     g_string_append(s, "}");
 }
 
@@ -318,14 +297,14 @@ static void print_tables(const struct plan *p, const struct cell *cells, size_t 
 
         g_string_append(json, "    {\"path\": ");
         json_str(json, bench_path_name(cl->c.path));
-        json_field(json, "width", cl->c.width);
-        json_field(json, "height", cl->c.height);
-        json_field(json, "damage", cl->c.damage);
-        json_field(json, "runs_ok", m.n_ok);
-        json_field(json, "fps", m.fps);
-        json_field(json, "cpu_ns_per_frame", m.cpu_ns);
-        json_field(json, "cpu_all_ns_per_frame", m.cpu_all_ns);
-        json_field(json, "cpu_cores", m.cpu_cores);
+        bench_json_field(json, "width", cl->c.width);
+        bench_json_field(json, "height", cl->c.height);
+        bench_json_field(json, "damage", cl->c.damage);
+        bench_json_field(json, "runs_ok", m.n_ok);
+        bench_json_field(json, "fps", m.fps);
+        bench_json_field(json, "cpu_ns_per_frame", m.cpu_ns);
+        bench_json_field(json, "cpu_all_ns_per_frame", m.cpu_all_ns);
+        bench_json_field(json, "cpu_cores", m.cpu_cores);
         g_string_append(json, ", \"components\": {");
         for (unsigned c = 0; any && c < any->n_comp; c++) {
             g_string_append(json, c ? ", " : "");
@@ -334,9 +313,9 @@ static void print_tables(const struct plan *p, const struct cell *cells, size_t 
             json_num(json, m.comp[c]);
         }
         g_string_append(json, "}");
-        json_field(json, "latency_p50_ms", m.p50);
-        json_field(json, "latency_p99_ms", m.p99);
-        json_field(json, "load", m.load);
+        bench_json_field(json, "latency_p50_ms", m.p50);
+        bench_json_field(json, "latency_p99_ms", m.p99);
+        bench_json_field(json, "load", m.load);
         g_string_append_printf(json, "}%s\n", i + 1 < n_cells ? "," : "");
     }
     g_string_append(json, "  ],\n");
@@ -371,12 +350,12 @@ static void print_tables(const struct plan *p, const struct cell *cells, size_t 
                        b, c);
                 g_string_append_printf(json, "%s    {\"path\": ", first ? "" : ",\n");
                 json_str(json, bench_path_name(ours->c.path));
-                json_field(json, "width", w);
-                json_field(json, "height", h);
-                json_field(json, "damage", dmg);
-                json_field(json, "frames_per_cpu_s_vs_waypipe", vs_peer);
-                json_field(json, "frames_per_cpu_s_vs_waypipe_all", vs_peer_all);
-                json_field(json, "cpu_vs_memcpy_floor", vs_floor);
+                bench_json_field(json, "width", w);
+                bench_json_field(json, "height", h);
+                bench_json_field(json, "damage", dmg);
+                bench_json_field(json, "frames_per_cpu_s_vs_waypipe", vs_peer);
+                bench_json_field(json, "frames_per_cpu_s_vs_waypipe_all", vs_peer_all);
+                bench_json_field(json, "cpu_vs_memcpy_floor", vs_floor);
                 g_string_append(json, "}");
                 first = false;
             }
@@ -487,7 +466,7 @@ int main(int argc, char **argv)
 
     struct utsname un;
     uname(&un);
-    g_autofree char *model = cpu_model();
+    g_autofree char *model = bench_cpu_model();
     double load_start = bench_loadavg();
     g_autoptr(GDateTime) started = g_date_time_new_now_local();
     g_autofree char *date = g_date_time_format_iso8601(started);
@@ -529,12 +508,12 @@ int main(int argc, char **argv)
     g_string_append(json, ", \"kernel\": ");
     g_autofree char *kernel = g_strdup_printf("%s %s %s", un.sysname, un.release, un.machine);
     json_str(json, kernel);
-    json_field(json, "mem_gib", mem_total_gib());
-    json_field(json, "load_start", load_start);
-    json_field(json, "load_end", load_end);
+    bench_json_field(json, "mem_gib", mem_total_gib());
+    bench_json_field(json, "load_start", load_start);
+    bench_json_field(json, "load_end", load_end);
     g_string_append_printf(json, "},\n  \"options\": {\"reps\": %d", plan.reps);
-    json_field(json, "seconds", o.seconds);
-    json_field(json, "warmup", o.warmup);
+    bench_json_field(json, "seconds", o.seconds);
+    bench_json_field(json, "warmup", o.warmup);
     g_string_append(json, "},\n  \"runs\": [\n");
     bool first = true;
     for (int rep = 0; rep < plan.reps; rep++)

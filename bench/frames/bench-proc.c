@@ -2,6 +2,7 @@
 #include "bench-proc.h"
 
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -240,4 +241,23 @@ pid_t bench_xvfb_start(int width, int height, const char *log, int *display, GEr
     }
     g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_EXIST, "no free X display for Xvfb in :90..:189");
     return -1;
+}
+
+void bench_json_field(GString *s, const char *key, double v)
+{
+    if (isfinite(v))
+        g_string_append_printf(s, ", \"%s\": %.10g", key, v);
+    else
+        g_string_append_printf(s, ", \"%s\": null", key);
+}
+
+char *bench_cpu_model(void)
+{
+    g_autofree char *text = NULL;
+    const char *p;
+    if (!g_file_get_contents("/proc/cpuinfo", &text, NULL, NULL) || !(p = strstr(text, "model name")) ||
+        !(p = strchr(p, ':')))
+        return g_strdup("?");
+    p += 1 + strspn(p + 1, " \t");
+    return g_strndup(p, strcspn(p, "\n"));
 }

@@ -2,6 +2,8 @@
  * process group, killed with the bench (PR_SET_PDEATHSIG), output in a log
  * file, and their CPU time read from /proc.
  *
+ * Also the small things both benches share: JSON numbers, the CPU model.
+ *
  * Owns: the children it starts. Must never: signal a process it did not
  * start, or leave one running after bench_proc_stop. */
 #ifndef BH_BENCH_PROC_H
@@ -47,5 +49,10 @@ pid_t bench_xvfb_start(int width, int height, const char *log, int *display, GEr
 uint64_t bench_now_ns(void);
 /* The 1-minute load average, or -1. */
 double bench_loadavg(void);
+
+/* Appends `, "key": v` (null when v is not finite). */
+void bench_json_field(GString *s, const char *key, double v);
+/* The first "model name" of /proc/cpuinfo (g_free), "?" if none. */
+char *bench_cpu_model(void);
 
 #endif /* BH_BENCH_PROC_H */
