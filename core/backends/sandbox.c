@@ -1238,6 +1238,24 @@ static char *bh_sandbox_stage_base(const char *runtime_dir, gboolean privileged,
     g_autofree char *top = privileged ? g_strdup("/run/bulkhead-sandbox") : g_build_filename(runtime_dir, "sandbox", NULL);
     g_autofree char *pid = g_strdup_printf("%d", (int)getpid());
     g_autofree char *base = g_build_filename(top, pid, NULL);
+    /* Staging points of daemons that died: their mounts died with their
+     * qubes' namespaces, so only empty directories are left. */
+    g_autoptr(GDir) dir = g_dir_open(top, 0, NULL);
+    const char *name;
+    while (dir && (name = g_dir_read_name(dir))) {
+        guint64 other;
+        if (!g_ascii_string_to_unsigned(name, 10, 1, G_MAXINT, &other, NULL) || kill((pid_t)other, 0) == 0 ||
+            errno == EPERM)
+            continue;
+        g_autofree char *stale = g_build_filename(top, name, NULL);
+        g_autoptr(GDir) sub = g_dir_open(stale, 0, NULL);
+        const char *q;
+        while (sub && (q = g_dir_read_name(sub))) {
+            g_autofree char *path = g_build_filename(stale, q, NULL);
+            rmdir(path);
+        }
+        rmdir(stale);
+    }
     mode_t mode = privileged ? 0711 : 0700;
     if ((mkdir(top, mode) < 0 && errno != EEXIST) || chmod(top, mode) < 0 || (mkdir(base, mode) < 0 && errno != EEXIST) ||
         chmod(base, mode) < 0) {
