@@ -31,9 +31,17 @@ static void summary(const char *what, double *v, int n)
 
 static double bwrap_true_ms(void)
 {
-    const char *argv[] = {"bwrap", "--unshare-all", "--unshare-user", "--die-with-parent", "--ro-bind", "/usr",
-                          "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink",
-                          "usr/lib64", "/lib64", "--proc", "/proc", "--dev", "/dev", "/usr/bin/true", NULL};
+    const char *argv[] = {"bwrap",          "--unshare-all",
+                          "--unshare-user", "--die-with-parent",
+                          "--ro-bind",      "/usr",
+                          "/usr",           "--symlink",
+                          "usr/bin",        "/bin",
+                          "--symlink",      "usr/lib",
+                          "/lib",           "--symlink",
+                          "usr/lib64",      "/lib64",
+                          "--proc",         "/proc",
+                          "--dev",          "/dev",
+                          "/usr/bin/true",  NULL};
     gint64 t0 = g_get_monotonic_time();
     int status = 0;
     g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, &status, NULL);
@@ -80,8 +88,8 @@ int main(int argc, char **argv)
         gint64 t0 = g_get_monotonic_time();
         /* It reports the disposable's end (our qvm-kill) as an error: quiet. */
         if (!g_spawn_async(NULL, (char **)run, NULL,
-                           G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
-                           &pid, &error))
+                           G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                           NULL, &pid, &error))
             g_error("qvm-run: %s", error->message);
         g_autofree char *title = NULL;
         Window w = 0;

@@ -21,10 +21,31 @@
 #include "sandbox-harness.h"
 #include "sandbox.h"
 
-static const char *const bwrap_base[] = {
-    "bwrap", "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--as-pid-1",
-    "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib",
-    "--symlink", "usr/lib64", "/lib64", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", NULL};
+static const char *const bwrap_base[] = {"bwrap",
+                                         "--unshare-all",
+                                         "--unshare-user",
+                                         "--disable-userns",
+                                         "--die-with-parent",
+                                         "--as-pid-1",
+                                         "--ro-bind",
+                                         "/usr",
+                                         "/usr",
+                                         "--symlink",
+                                         "usr/bin",
+                                         "/bin",
+                                         "--symlink",
+                                         "usr/lib",
+                                         "/lib",
+                                         "--symlink",
+                                         "usr/lib64",
+                                         "/lib64",
+                                         "--proc",
+                                         "/proc",
+                                         "--dev",
+                                         "/dev",
+                                         "--tmpfs",
+                                         "/tmp",
+                                         NULL};
 
 static GPid spawn_bwrap(const char *const *cmd)
 {
@@ -36,8 +57,8 @@ static GPid spawn_bwrap(const char *const *cmd)
     g_ptr_array_add(argv, NULL);
     GPid pid = 0;
     g_autoptr(GError) error = NULL;
-    if (!g_spawn_async(NULL, (char **)argv->pdata, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD, NULL,
-                       NULL, &pid, &error))
+    if (!g_spawn_async(NULL, (char **)argv->pdata, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD,
+                       NULL, NULL, &pid, &error))
         g_error("cannot run bwrap: %s", error->message);
     return pid;
 }
@@ -167,7 +188,8 @@ int main(int argc, char **argv)
     for (int i = 0; i < n_qubes; i++) {
         char *name = g_strdup_printf("q%d", i);
         g_ptr_array_add(names, name);
-        BhTestQube q = {.name = name, .qid = (guint32)(10 + i), .template_name = "tpl", .root_template = "tpl"};
+        BhTestQube q = {
+            .name = name, .qid = (guint32)(10 + i), .template_name = "tpl", .root_template = "tpl"};
         if (!bh_harness_start(&h, &q, &error))
             g_error("start %s: %s", name, error->message);
     }

@@ -56,8 +56,9 @@ static void test_appvm(void)
     restart(&h, &work);
     g_autofree char *home = run_out(&h, "work", "cat ~/keep.txt ~/dir/f");
     g_assert_cmpstr(home, ==, "kept\ndeep");
-    g_autofree char *root = run_out(&h, "work", "ls /etc/bh-lost /usr/local/bin/bh-lost /var/tmp/bh-lost "
-                                                "/opt/bh-lost 2>/dev/null | wc -l");
+    g_autofree char *root = run_out(&h, "work",
+                                    "ls /etc/bh-lost /usr/local/bin/bh-lost /var/tmp/bh-lost "
+                                    "/opt/bh-lost 2>/dev/null | wc -l");
     g_assert_cmpstr(root, ==, "0");
 
     /* A daemon restart (a new backend on the same state) keeps the home. */
@@ -84,22 +85,24 @@ static void test_template_software(void)
     /* "Install" in the template: a program, its data, its configuration. */
     g_assert_true(bh_harness_start(&h, &tpl, &error));
     g_assert_no_error(error);
-    g_assert_cmpint(bh_harness_run(&h, "tpl",
-                                   "printf '#!/bin/sh\\necho tool works\\n' > /usr/local/bin/bh-tool && "
-                                   "chmod 755 /usr/local/bin/bh-tool && mkdir -p /opt/bh && echo data > /opt/bh/data && "
-                                   "echo setting=1 > /etc/bh-tool.conf && rm /etc/motd",
-                                   NULL),
-                    ==, 0);
+    g_assert_cmpint(
+        bh_harness_run(&h, "tpl",
+                       "printf '#!/bin/sh\\necho tool works\\n' > /usr/local/bin/bh-tool && "
+                       "chmod 755 /usr/local/bin/bh-tool && mkdir -p /opt/bh && echo data > /opt/bh/data && "
+                       "echo setting=1 > /etc/bh-tool.conf && rm /etc/motd",
+                       NULL),
+        ==, 0);
     /* The template keeps it across its own restart. */
     restart(&h, &tpl);
-    g_autofree char *in_tpl = run_out(&h, "tpl", "bh-tool; cat /etc/bh-tool.conf; test -e /etc/motd || echo gone");
+    g_autofree char *in_tpl =
+        run_out(&h, "tpl", "bh-tool; cat /etc/bh-tool.conf; test -e /etc/motd || echo gone");
     g_assert_cmpstr(in_tpl, ==, "tool works\nsetting=1\ngone");
     g_assert_true(bh_harness_shutdown(&h, "tpl", 5, &error));
 
     /* The AppVM sees it once restarted; the host never does. */
     restart(&h, &work);
-    g_autofree char *in_work = run_out(&h, "work",
-                                       "bh-tool; cat /opt/bh/data /etc/bh-tool.conf; test -e /etc/motd || echo gone");
+    g_autofree char *in_work =
+        run_out(&h, "work", "bh-tool; cat /opt/bh/data /etc/bh-tool.conf; test -e /etc/motd || echo gone");
     g_assert_cmpstr(in_work, ==, "tool works\ndata\nsetting=1\ngone");
     g_assert_false(g_file_test("/usr/local/bin/bh-tool", G_FILE_TEST_EXISTS));
     g_assert_false(g_file_test("/opt/bh/data", G_FILE_TEST_EXISTS));
@@ -162,7 +165,8 @@ static void test_root_path_tree(void)
     g_assert_no_error(error);
     g_assert_true(bh_harness_start(&h, &t, &error));
     g_assert_no_error(error);
-    g_assert_cmpint(bh_harness_run(&h, "tpl", "cat /etc/tree.conf && echo added > /etc/added.conf", NULL), ==, 0);
+    g_assert_cmpint(bh_harness_run(&h, "tpl", "cat /etc/tree.conf && echo added > /etc/added.conf", NULL), ==,
+                    0);
     g_assert_true(bh_harness_shutdown(&h, "tpl", 5, &error));
     /* The tree itself is untouched: the template's writes are its layer's. */
     g_autofree char *added = g_build_filename(etc, "added.conf", NULL);

@@ -144,7 +144,8 @@ static void test_cgroup_v2_freezer_only(Tmp *t, gconstpointer data)
     BhCgroupProbe probe = {.mountinfo = mountinfo, .self_cgroup = "0::/\n", .tag = "t3"};
     BhSandboxCgroups *cgs = bh_sandbox_cgroups_new(&probe);
     g_autofree char *what = bh_sandbox_cgroups_describe(cgs);
-    g_assert_cmpstr(what, ==, "freezer: cgroup v2, memory: not limited (no cgroup), pids: not limited (no cgroup)");
+    g_assert_cmpstr(what, ==,
+                    "freezer: cgroup v2, memory: not limited (no cgroup), pids: not limited (no cgroup)");
     bh_sandbox_cgroups_free(cgs);
 }
 
@@ -153,9 +154,10 @@ static void test_cgroup_none(Tmp *t, gconstpointer data)
     BhCgroupProbe probe = {.mountinfo = "", .self_cgroup = "", .tag = "t4"};
     BhSandboxCgroups *cgs = bh_sandbox_cgroups_new(&probe);
     g_autofree char *what = bh_sandbox_cgroups_describe(cgs);
-    g_assert_cmpstr(what, ==,
-                    "freezer: SIGSTOP/SIGCONT (no cgroup freezer), memory: not limited (no cgroup), pids: not "
-                    "limited (no cgroup)");
+    g_assert_cmpstr(
+        what, ==,
+        "freezer: SIGSTOP/SIGCONT (no cgroup freezer), memory: not limited (no cgroup), pids: not "
+        "limited (no cgroup)");
     /* A qube still gets a (hierarchy-less) group: nothing to join or freeze. */
     g_autoptr(GError) error = NULL;
     BhCgroupLimits limits = {0};
@@ -189,7 +191,8 @@ static void test_cgroup_forced(Tmp *t, gconstpointer data)
         {"bogus", "freezer: cgroup v1, memory: cgroup v1, pids: cgroup v1"},
     };
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
-        BhCgroupProbe probe = {.mountinfo = mountinfo, .self_cgroup = hybrid_self, .force = cases[i].force, .tag = "t5"};
+        BhCgroupProbe probe = {
+            .mountinfo = mountinfo, .self_cgroup = hybrid_self, .force = cases[i].force, .tag = "t5"};
         BhSandboxCgroups *cgs = bh_sandbox_cgroups_new(&probe);
         g_autofree char *what = bh_sandbox_cgroups_describe(cgs);
         g_assert_cmpstr(what, ==, cases[i].expect);
@@ -260,11 +263,13 @@ static void test_plan_appvm(void)
      * the staging tmpfs. */
     g_assert_nonnull(strstr(steps, "tmpfs /run/bulkhead-sandbox/1/work mode=0755\n"));
     g_assert_nonnull(strstr(steps, "idmap /usr -> /run/bulkhead-sandbox/1/work/lower/usr\n"));
-    g_assert_nonnull(strstr(steps, "overlay /run/bulkhead-sandbox/1/work/usr lowerdir=/state/qubes/tpl/root/usr:"
-                                   "/run/bulkhead-sandbox/1/work/lower/usr,upperdir=/run/bulkhead-sandbox/1/work/"
-                                   "upper/usr,workdir=/run/bulkhead-sandbox/1/work/work/usr\n"));
+    g_assert_nonnull(strstr(steps,
+                            "overlay /run/bulkhead-sandbox/1/work/usr lowerdir=/state/qubes/tpl/root/usr:"
+                            "/run/bulkhead-sandbox/1/work/lower/usr,upperdir=/run/bulkhead-sandbox/1/work/"
+                            "upper/usr,workdir=/run/bulkhead-sandbox/1/work/work/usr\n"));
     /* /etc from the template's own layer, never the host's. */
-    g_assert_nonnull(strstr(steps, "idmap /state/qubes/tpl/root/etc -> /run/bulkhead-sandbox/1/work/lower/etc\n"));
+    g_assert_nonnull(
+        strstr(steps, "idmap /state/qubes/tpl/root/etc -> /run/bulkhead-sandbox/1/work/lower/etc\n"));
     g_assert_null(strstr(steps, "idmap /etc "));
     g_assert_nonnull(strstr(steps, "idmap /state/qubes/work/private -> /run/bulkhead-sandbox/1/work/home\n"));
     g_assert_nonnull(strstr(steps, "idmap /rt/bulkhead/vchan/3 -> /run/bulkhead-sandbox/1/work/vchan\n"));
@@ -287,8 +292,9 @@ static void test_plan_appvm(void)
         g_assert_cmpstr(a, !=, "--bind-try");
         g_assert_false(g_str_has_prefix(a, "DISPLAY") || g_str_has_prefix(a, "DBUS_SESSION"));
     }
-    static const char *const required[] = {"--unshare-all", "--unshare-user", "--disable-userns",
-                                           "--die-with-parent", "--as-pid-1", "--new-session", "--clearenv"};
+    static const char *const required[] = {"--unshare-all",     "--unshare-user", "--disable-userns",
+                                           "--die-with-parent", "--as-pid-1",     "--new-session",
+                                           "--clearenv"};
     for (gsize i = 0; i < G_N_ELEMENTS(required); i++) {
         gboolean seen = FALSE;
         for (guint j = 0; j < argv->len; j++)
@@ -308,8 +314,9 @@ static void test_plan_template(void)
     g_autofree char *steps = bh_sandbox_setup_describe(setup);
     /* Its writes land in its own kept layers. */
     g_assert_nonnull(strstr(steps, "chown /state/qubes/tpl/root/usr\n"));
-    g_assert_nonnull(strstr(steps, "lowerdir=/run/bulkhead-sandbox/1/work/lower/usr,upperdir=/state/qubes/tpl/root/"
-                                   "usr,workdir=/state/qubes/tpl/root-work/usr\n"));
+    g_assert_nonnull(strstr(steps,
+                            "lowerdir=/run/bulkhead-sandbox/1/work/lower/usr,upperdir=/state/qubes/tpl/root/"
+                            "usr,workdir=/state/qubes/tpl/root-work/usr\n"));
     g_assert_nonnull(strstr(steps, "idmap /state/qubes/tpl/root/etc -> /run/bulkhead-sandbox/1/work/etc\n"));
     g_assert_null(strstr(steps, "upper/"));
     g_autoptr(GPtrArray) argv = bh_sandbox_layout_bwrap_argv(&plan);
@@ -339,7 +346,8 @@ static void test_plan_root_path(Tmp *t, gconstpointer data)
     g_autofree char *idmap_etc = g_strdup_printf("idmap %s -> /run/bulkhead-sandbox/1/work/lower/etc\n", etc);
     g_assert_nonnull(strstr(steps, idmap_usr));
     g_assert_nonnull(strstr(steps, idmap_etc));
-    g_assert_nonnull(strstr(steps, "upperdir=/state/qubes/tpl/root/etc,workdir=/state/qubes/tpl/root-work/etc\n"));
+    g_assert_nonnull(
+        strstr(steps, "upperdir=/state/qubes/tpl/root/etc,workdir=/state/qubes/tpl/root-work/etc\n"));
     g_assert_nonnull(strstr(steps, "idmap /state/qubes/tpl/root/opt -> /run/bulkhead-sandbox/1/work/opt\n"));
 }
 
@@ -429,8 +437,11 @@ static void test_volumes(Tmp *t, gconstpointer data)
 static void test_root_links(Tmp *t, gconstpointer data)
 {
     g_autofree char *home = mk(t->tmp, "home");
-    const char *const links[][2] = {{"bin", "usr/bin"}, {"lib64", "/usr/lib64"}, {"evil", "../etc"},
-                                    {"sneaky", "usr/../../etc"}, {"tmp", "var/tmp"}};
+    const char *const links[][2] = {{"bin", "usr/bin"},
+                                    {"lib64", "/usr/lib64"},
+                                    {"evil", "../etc"},
+                                    {"sneaky", "usr/../../etc"},
+                                    {"tmp", "var/tmp"}};
     for (gsize i = 0; i < G_N_ELEMENTS(links); i++) {
         g_autofree char *l = g_build_filename(t->tmp, links[i][0], NULL);
         g_assert_cmpint(symlink(links[i][1], l), ==, 0);
