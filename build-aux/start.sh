@@ -14,6 +14,25 @@ if [ ! -x "$daemon" ]; then
   exit 1
 fi
 
+# Per-boot sockets (vchan, Wayland inside qubes) live under XDG_RUNTIME_DIR;
+# a root shell or a bare ssh session may have none.
+if [ -z "${XDG_RUNTIME_DIR:-}" ]; then
+  uid=$(id -u)
+  if [ -d "/run/user/$uid" ] && [ -O "/run/user/$uid" ]; then
+    XDG_RUNTIME_DIR=/run/user/$uid
+  else
+    XDG_RUNTIME_DIR=${TMPDIR:-/tmp}/bulkhead-runtime-$uid
+    mkdir -p -m 0700 "$XDG_RUNTIME_DIR"
+    if [ ! -O "$XDG_RUNTIME_DIR" ]; then
+      bh_log "$XDG_RUNTIME_DIR belongs to someone else; set XDG_RUNTIME_DIR to a directory of yours"
+      exit 1
+    fi
+    chmod 0700 "$XDG_RUNTIME_DIR"
+  fi
+  export XDG_RUNTIME_DIR
+  bh_log "XDG_RUNTIME_DIR was not set; using $XDG_RUNTIME_DIR"
+fi
+
 # A session bus for the daemon and its clients: the user's, or our own.
 if [ -z "${DBUS_SESSION_BUS_ADDRESS:-}" ]; then
   bh_log "no D-Bus session bus: starting a private one for this run"
