@@ -59,17 +59,6 @@ if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
   export GDK_BACKEND=broadway BROADWAY_DISPLAY=":$display_n"
 fi
 
-# The qubes' vchan sockets live in the runtime directory (root's sessions
-# often have none).
-if [ -z "${XDG_RUNTIME_DIR:-}" ]; then
-  XDG_RUNTIME_DIR=/run/user/$(id -u)
-  if ! mkdir -p "$XDG_RUNTIME_DIR" 2>/dev/null || ! chmod 700 "$XDG_RUNTIME_DIR" 2>/dev/null; then
-    XDG_RUNTIME_DIR=$(mktemp -d "${TMPDIR:-/tmp}/bulkhead-runtime.XXXXXX")
-  fi
-  export XDG_RUNTIME_DIR
-  bh_log "no XDG_RUNTIME_DIR: using $XDG_RUNTIME_DIR"
-fi
-
 backend=${BH_BACKEND:-sandbox}
 state_dir=${BH_STATE_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/bulkhead}
 "$daemon" --backend "$backend" --state-dir "$state_dir" &
