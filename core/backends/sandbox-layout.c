@@ -548,8 +548,9 @@ gboolean bh_sandbox_volumes_clone(const char *source_dir, const char *qube_dir, 
             !bh_mkdir_mode(work_usr, 0700, error))
             return FALSE;
     }
-    if (source_uid != dest_uid && g_file_test(usr, G_FILE_TEST_IS_DIR) &&
-        !bh_reown_tree(usr, source_uid, dest_uid, error))
+    /* Root-owned entries (whiteouts, a layer never used) stay root's. */
+    if (source_uid != dest_uid && source_uid != 0 && source_uid != (uid_t)-1 &&
+        g_file_test(usr, G_FILE_TEST_IS_DIR) && !bh_reown_tree(usr, source_uid, dest_uid, error))
         return FALSE;
     if (rename(tmp, qube_dir) < 0)
         return bh_fail_errno(error, errno, "cannot create", qube_dir);
