@@ -1110,6 +1110,15 @@ static void bh_sandbox_run_enter(BhSandbox *sb, BhSandboxQube *q, const BhBacken
                                 run->user);
         return;
     }
+    /* Joining the mount and pid namespaces takes privileges of our own user
+     * namespace, which only root has. */
+    if (!sb->privileged) {
+        g_task_return_new_error(task, BH_BACKEND_ERROR, BH_BACKEND_ERROR_NOT_SUPPORTED,
+                                "%s has no RPC agent, and without one a command can only be run in a sandbox "
+                                "qube when bulkheadd runs as root",
+                                name);
+        return;
+    }
     const char *const argv[] = {"/bin/sh", "-c", run->commandline, NULL};
     g_autoptr(GPtrArray) env = bh_sandbox_layout_env(q->name, q->qid);
     g_ptr_array_add(env, NULL);

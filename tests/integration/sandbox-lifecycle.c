@@ -230,6 +230,10 @@ static void test_without_agent(void)
 {
     BhHarness h;
     g_autofree char *out = NULL;
+    if (geteuid() != 0) {
+        g_test_skip("entering a qube without its agent needs root");
+        return;
+    }
     g_setenv("BH_AGENT_PATH", "/nonexistent/bulkhead-agent", TRUE);
     gboolean ok = bh_harness_setup(&h);
     g_unsetenv("BH_AGENT_PATH");
