@@ -14,6 +14,7 @@ BH_PACKAGES=(
   weston foot gtk-4-examples
   xvfb xauth xdotool imagemagick python3
   qemu-system-x86 xen-hypervisor-4.17-amd64 xen-utils-4.17 linux-image-amd64 busybox-static cpio
+  waypipe
 )
 
 bh_log() { printf '%s: %s\n' "${BH_PROG:-bulkhead}" "$*" >&2; }

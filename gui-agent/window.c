@@ -119,6 +119,25 @@ static inline uint32_t over(uint32_t src, uint32_t dst)
     return out;
 }
 
+/* The common row, XRGB at scale 1: four pixels per step (GCC at -O2 does
+ * not vectorise the plain loop, and the general loop in draw_surface, with
+ * its stride multiply and branches, ran at a quarter of memcpy's speed:
+ * bench/RESULTS.md). */
+typedef uint32_t bh_px4 __attribute__((vector_size(16)));
+
+static void copy_opaque(uint32_t *d, const uint32_t *s, int32_t n)
+{
+    int32_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        bh_px4 v;
+        memcpy(&v, s + i, sizeof(v));
+        v |= 0xff000000u;
+        memcpy(d + i, &v, sizeof(v));
+    }
+    for (; i < n; i++)
+        d[i] = s[i] | 0xff000000u;
+}
+
 static void draw_surface(struct bh_window *w, struct bh_surface *s, int32_t ox, int32_t oy,
                          const struct bh_box *rect, bool first)
 {
@@ -156,6 +175,10 @@ static void draw_surface(struct bh_window *w, struct bh_surface *s, int32_t ox, 
             n = (bw - sx0 + scale - 1) / scale;
         if (first && scale == 1 && !opaque) {
             memcpy(d, srow + sx0, (size_t)n * 4);
+            continue;
+        }
+        if (scale == 1 && opaque) {
+            copy_opaque(d, srow + sx0, n);
             continue;
         }
         for (int32_t i = 0; i < n; i++) {

@@ -14,7 +14,9 @@
 
 #include <errno.h>
 #include <glib-unix.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bh-guest-view.h"
@@ -58,7 +60,13 @@ struct _BhGuidWin {
     gboolean maximized_for_fullscreen;
     guint32 release_serial;
     gboolean release_pending;
-    guint release_tick;
+    /* The view's frame clock (a weak pointer: it goes with the GdkSurface)
+     * and our after-paint handler on it. */
+    GdkFrameClock *clock;
+    gulong after_paint;
+    /* BH_GUID_TRACE_FRAMES: the last DAMAGE not yet painted. */
+    gboolean trace_pending;
+    guint32 trace_serial, trace_px[2];
 };
 
 struct _BhGuidSession {
@@ -89,6 +97,7 @@ struct _BhGuidSession {
     guint32 screen_w, screen_h;
     gint overhead_w, overhead_h;    /* window size minus content size */
     BhGuidTileStats retired;        /* stats of windows already gone */
+    FILE *trace;                    /* BH_GUID_TRACE_FRAMES, or NULL */
 };
 
 G_DEFINE_FINAL_TYPE(BhGuidSession, bh_guid_session, G_TYPE_OBJECT)
@@ -371,14 +380,15 @@ static void win_accumulate_stats(BhGuidTileStats *into, const BhGuidTileStats *s
     into->bytes_copied += s->bytes_copied;
 }
 
+static void win_unwatch_paint(BhGuidWin *w);
+
 /* Tear down what guid built for one window. Popups first: callers follow
  * bh_gui_windows_destroy_set()'s order. */
 static void win_free(gpointer data)
 {
     BhGuidWin *w = data;
     win_accumulate_stats(&w->session->retired, bh_guest_view_get_stats(w->view));
-    if (w->release_tick != 0)
-        gtk_widget_remove_tick_callback(GTK_WIDGET(w->view), w->release_tick);
+    win_unwatch_paint(w);
     g_signal_handlers_disconnect_by_data(w->view, w);
     if (w->popover != NULL) {
         if (gtk_widget_get_parent(w->popover) != NULL)
@@ -436,32 +446,93 @@ static void close_all_windows(BhGuidSession *self)
 
 /* ---- Acting on accepted messages ------------------------------------------------ */
 
-static gboolean on_release_tick(GtkWidget *widget, GdkFrameClock *clock, gpointer data)
+/* Writes the trace line of the frame just painted (BH_GUID_TRACE_FRAMES). */
+static void win_trace_painted(BhGuidWin *w)
 {
-    BhGuidWin *w = data;
-    struct bh_gui_buffer_release r = {w->release_serial};
-    w->release_pending = FALSE;
-    w->release_tick = 0;
-    send_msg(w->session, BH_GUI_BUFFER_RELEASE, w->id, &r, sizeof r);
-    return G_SOURCE_REMOVE;
+    struct timespec ts;
+    w->trace_pending = FALSE;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    fprintf(w->session->trace, "%u %u %08x %08x %lld\n", w->id, w->trace_serial, w->trace_px[0],
+            w->trace_px[1], (long long)ts.tv_sec * 1000000000ll + ts.tv_nsec);
 }
 
-/* The damage is already copied out; hand the buffer back at the next frame
- * (one release per frame paces the guest to the display), or at once when
- * the window is not on screen. */
+/* GTK has painted a frame, with what the window's last DAMAGE brought: hand
+ * the buffer back now. Released here rather than at the frame's start, the
+ * guest draws its next frame while this one is on screen and its DAMAGE
+ * arrives before the next frame instead of just after it (bench/frames:
+ * commit-to-paint latency at 1080p down by the paint time; RESULTS.md). One
+ * release per painted frame still paces the guest to the display. */
+static void on_after_paint(GdkFrameClock *clock, gpointer data)
+{
+    BhGuidWin *w = data;
+    if (w->trace_pending)
+        win_trace_painted(w);
+    if (w->release_pending) {
+        struct bh_gui_buffer_release r = {w->release_serial};
+        w->release_pending = FALSE;
+        send_msg(w->session, BH_GUI_BUFFER_RELEASE, w->id, &r, sizeof r);
+    }
+}
+
+static void win_unwatch_paint(BhGuidWin *w)
+{
+    if (w->clock == NULL)
+        return;
+    g_signal_handler_disconnect(w->clock, w->after_paint);
+    g_object_remove_weak_pointer(G_OBJECT(w->clock), (gpointer *)&w->clock);
+    w->clock = NULL;
+    w->after_paint = 0;
+}
+
+/* Asks for a frame of the view's clock and to hear of its end; FALSE when
+ * the view has no clock (not realized). */
+static gboolean win_watch_paint(BhGuidWin *w)
+{
+    GdkFrameClock *clock = gtk_widget_get_frame_clock(GTK_WIDGET(w->view));
+    if (clock == NULL)
+        return FALSE;
+    if (clock != w->clock) {
+        win_unwatch_paint(w);
+        w->clock = clock;
+        g_object_add_weak_pointer(G_OBJECT(clock), (gpointer *)&w->clock);
+        w->after_paint = g_signal_connect(clock, "after-paint", G_CALLBACK(on_after_paint), w);
+    }
+    gdk_frame_clock_request_phase(clock, GDK_FRAME_CLOCK_PHASE_AFTER_PAINT);
+    return TRUE;
+}
+
+/* The damage is already copied out; hand the buffer back once the frame that
+ * shows it is painted, or at once when the window is not on screen. */
 static void win_queue_release(BhGuidWin *w, guint32 serial)
 {
     w->release_serial = serial;
     if (w->release_pending)
         return;
-    if (gtk_widget_get_mapped(GTK_WIDGET(w->view))) {
+    if (gtk_widget_get_mapped(GTK_WIDGET(w->view)) && win_watch_paint(w)) {
         w->release_pending = TRUE;
-        w->release_tick = gtk_widget_add_tick_callback(GTK_WIDGET(w->view), on_release_tick, w,
-                                                       NULL);
     } else {
         struct bh_gui_buffer_release r = {serial};
         send_msg(w->session, BH_GUI_BUFFER_RELEASE, w->id, &r, sizeof r);
     }
+}
+
+/* ---- Frame trace (bench/frames) ------------------------------------------------ */
+
+/* Notes the first two pixels of the first damaged rectangle (the bench
+ * client writes its frame number there), to be logged when painted. A
+ * DAMAGE replaced before it was painted is never logged: it was never
+ * shown. */
+static void win_trace_damage(BhGuidWin *w, guint32 serial, const struct bh_gui_rect *rects,
+                             guint32 n)
+{
+    if (n == 0 || w->buf.map == NULL || !win_watch_paint(w))
+        return;
+    guint64 off = (guint64)rects[0].y * w->buf_stride + (guint64)rects[0].x * 4;
+    if (off + 8 > w->buf.size)
+        return;
+    memcpy(w->trace_px, (const guint8 *)w->buf.map + off, 8);
+    w->trace_serial = serial;
+    w->trace_pending = TRUE;
 }
 
 static gboolean handle_buffer(BhGuidSession *self, BhGuidWin *w, const struct bh_gui_msg *m,
@@ -648,6 +719,8 @@ static void handle_message(BhGuidSession *self, const struct bh_gui_msg *m, int 
         win_switch_buffer(w);
         bh_guest_view_damage(w->view, w->buf.map, w->buf.size, w->buf_stride, m->u.damage.rects,
                              m->u.damage.n_rects);
+        if (self->trace != NULL)
+            win_trace_damage(w, m->u.damage.serial, m->u.damage.rects, m->u.damage.n_rects);
         win_queue_release(w, m->u.damage.serial);
         break;
     case BH_GUI_CURSOR:
@@ -923,6 +996,8 @@ static void bh_guid_session_finalize(GObject *object)
     g_byte_array_unref(self->outq);
     g_free(self->rx);
     g_free(self->qube);
+    if (self->trace != NULL)
+        fclose(self->trace);
     G_OBJECT_CLASS(bh_guid_session_parent_class)->finalize(object);
 }
 
@@ -960,5 +1035,15 @@ BhGuidSession *bh_guid_session_new(const char *qube, const BhLabel *label,
     self->label = label;
     self->allow_fullscreen = allow_fullscreen;
     bh_guid_style_label_rgba(label, &self->frame);
+    /* A benchmark's timing log (bench/frames), never on otherwise: one line
+     * per painted frame, written out when guid exits. */
+    const char *trace = g_getenv("BH_GUID_TRACE_FRAMES");
+    if (trace != NULL && *trace != '\0') {
+        self->trace = fopen(trace, "we");
+        if (self->trace == NULL)
+            g_warning("guid[%s]: BH_GUID_TRACE_FRAMES=%s: %s", qube, trace, g_strerror(errno));
+        else
+            setvbuf(self->trace, NULL, _IOFBF, 1 << 16);
+    }
     return self;
 }

@@ -12,7 +12,7 @@
  * by node, uploading a tile once per change.
  *
  * Owns: the private copy of the guest's pixels (copied out of the shared
- * buffer at damage time, alpha forced opaque), tile geometry, copy counters.
+ * buffer at damage time, shown opaque: RGB24), tile geometry, copy counters.
  * Must never: keep a pointer into the shared buffer past bh_guid_tiles_update
  * (the guest may change it at any time), or read outside [map, map+size). */
 #ifndef BH_GUID_TILES_H
