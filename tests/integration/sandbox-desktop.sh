@@ -5,6 +5,7 @@
 #   qvm-run --dispvm default-dvm foot
 #                                -> "[dispN] foot" in a red frame; typing exit
 #                                   in it ends foot, and the disposable is gone
+#   work's init killed from outside -> Crashed, its window gone
 # Checked by window titles (xdotool) and frame pixels (ImageMagick). Prints TAP.
 # Reuses daemon-lib.sh for the private bus, temporary XDG dirs and cleanup.
 set -u
@@ -80,6 +81,24 @@ done
 bh_result "typing exit in it closes it and removes $disp (and $bh_state/qubes/$disp)" \
   $([ $gone -eq 0 ] && [ -n "$disp" ] && [ ! -e "$bh_state/qubes/$disp" ]; echo $?)
 wait "$disp_run" 2>/dev/null
+
+# A qube that dies unexpectedly: its init is killed from outside (found by
+# pid: the daemon's bubblewrap child for work, and that one's only child).
+init=""
+for p in $(pgrep -P "$bh_daemon_pid"); do
+  if tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q -- '--hostname work '; then
+    init=$(cat "/proc/$p/task/$p/children" 2>/dev/null | tr -d ' ')
+  fi
+done
+[ -n "$init" ] && kill -KILL "$init"
+state=""
+for _ in $(seq 100); do
+  state=$(qvm-ls 2>/dev/null | awk '$1 == "work" {print $2}')
+  [ "$state" = "Crashed" ] && ! xdotool search --name '^\[work\] ' >/dev/null 2>&1 && break
+  sleep 0.1
+done
+bh_result "work killed from outside (init $init) is Crashed and its window is gone (state $state)" \
+  $([ "$state" = "Crashed" ] && ! xdotool search --name '^\[work\] ' >/dev/null 2>&1; echo $?)
 if [ "$bh_failed" -gt 0 ]; then
   echo "# qvm-run logs:"; bh_diag <"$bh_tmp/run.log"; bh_diag <"$bh_tmp/disp.log"
 fi
