@@ -42,9 +42,9 @@ struct BhSandboxCgroup {
 /* ---- probing -------------------------------------------------------------- */
 
 typedef struct {
-    char *v2_mount;   /* mount point of cgroup2 */
-    char *v2_root;    /* root of that mount within the hierarchy */
-    char *v2_own;     /* our group in v2 ("0::/path") */
+    char *v2_mount; /* mount point of cgroup2 */
+    char *v2_root;  /* root of that mount within the hierarchy */
+    char *v2_own;   /* our group in v2 ("0::/path") */
     char *v1_mount[BH_CG_N];
     char *v1_root[BH_CG_N];
     char *v1_own[BH_CG_N];
@@ -156,8 +156,8 @@ static gboolean bh_cgroup_write(const char *dir, const char *file, const char *v
         int e = errno;
         if (fd >= 0)
             close(fd);
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot write '%s' to %s: %s", value,
-                    path, g_strerror(e));
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot write '%s' to %s: %s", value, path,
+                    g_strerror(e));
         return FALSE;
     }
     close(fd);
@@ -381,8 +381,8 @@ static gboolean bh_cgroup_set_limits(BhSandboxCgroup *cg, const BhCgroupLimits *
     return TRUE;
 }
 
-BhSandboxCgroup *bh_sandbox_cgroup_new(BhSandboxCgroups *cgs, const char *qube,
-                                       const BhCgroupLimits *limits, GError **error)
+BhSandboxCgroup *bh_sandbox_cgroup_new(BhSandboxCgroups *cgs, const char *qube, const BhCgroupLimits *limits,
+                                       GError **error)
 {
     BhSandboxCgroup *cg = g_new0(BhSandboxCgroup, 1);
     cg->cgs = cgs;
@@ -502,7 +502,8 @@ void bh_sandbox_cgroup_kill(BhSandboxCgroup *cg)
         return;
     const char *freezer = cg->path[BH_CG_FREEZER];
     gboolean v2 = freezer && cg->cgs->version[BH_CG_FREEZER] == BH_CGROUP_V2;
-    if (v2 && bh_cgroup_file_exists(freezer, "cgroup.kill") && bh_cgroup_write(freezer, "cgroup.kill", "1", NULL))
+    if (v2 && bh_cgroup_file_exists(freezer, "cgroup.kill") &&
+        bh_cgroup_write(freezer, "cgroup.kill", "1", NULL))
         return;
     for (int pass = 0; pass < BH_CGROUP_KILL_PASSES; pass++) {
         g_autoptr(GArray) pids = bh_sandbox_cgroup_pids(cg);

@@ -71,8 +71,8 @@ typedef struct {
 /* Creates the qube's groups (a leftover empty group of the same name is
  * replaced) and applies the limits. Fails when a limit cannot be written or
  * a leftover group still holds processes. */
-BhSandboxCgroup *bh_sandbox_cgroup_new(BhSandboxCgroups *cgs, const char *qube,
-                                       const BhCgroupLimits *limits, GError **error);
+BhSandboxCgroup *bh_sandbox_cgroup_new(BhSandboxCgroups *cgs, const char *qube, const BhCgroupLimits *limits,
+                                       GError **error);
 /* Kills what is left (see kill) and removes the groups. NULL-safe. */
 void bh_sandbox_cgroup_free(BhSandboxCgroup *cg);
 

@@ -38,7 +38,7 @@ extern char **environ;
 /* A disposable stops after this many consecutive empty scans (ticks of 250 ms):
  * long enough that a command handing over to another process is not cut off. */
 #define DISPOSABLE_EMPTY_TICKS 4
-#define TICK_NS 250000000L
+#define TICK_NS                250000000L
 
 struct service {
     char name[64];

@@ -367,7 +367,8 @@ static gboolean bh_copy_entry(const char *src, const char *dst, gboolean filter,
     return TRUE;
 }
 
-gboolean bh_sandbox_copy_tree(const char *source, const char *dest, gboolean world_readable_only, GError **error)
+gboolean bh_sandbox_copy_tree(const char *source, const char *dest, gboolean world_readable_only,
+                              GError **error)
 {
     return bh_copy_entry(source, dest, world_readable_only, TRUE, error);
 }
@@ -409,7 +410,8 @@ static gboolean bh_set_account(const char *etc, const char *file, const char *li
     GString *out = g_string_new(NULL);
     for (char **l = lines; *l; l++) {
         g_auto(GStrv) f = g_strsplit(*l, ":", 4);
-        if (**l == '\0' || (g_strv_length(f) >= 3 && (g_str_equal(f[2], "1000") || g_str_equal(f[0], "user"))))
+        if (**l == '\0' ||
+            (g_strv_length(f) >= 3 && (g_str_equal(f[2], "1000") || g_str_equal(f[0], "user"))))
             continue;
         g_string_append_printf(out, "%s\n", *l);
     }
@@ -461,7 +463,8 @@ static gboolean bh_create_root(const char *qube_dir, const char *base_root, GErr
         /* Build it aside and rename: a half-copied /etc is never used. */
         g_autofree char *tmp = bh_path(root, ".etc.new");
         if (!bh_remove_tree(tmp, error) || !bh_sandbox_copy_tree(host_etc, tmp, TRUE, error) ||
-            !bh_set_account(tmp, "passwd", "user:x:1000:1000:Qube user:" BH_SANDBOX_HOME ":/bin/bash", error) ||
+            !bh_set_account(tmp, "passwd", "user:x:1000:1000:Qube user:" BH_SANDBOX_HOME ":/bin/bash",
+                            error) ||
             !bh_set_account(tmp, "group", "user:x:1000:", error))
             return FALSE;
         if (rename(tmp, etc) < 0)
@@ -521,8 +524,8 @@ static gboolean bh_reown_tree(const char *path, uid_t from, uid_t to, GError **e
     return TRUE;
 }
 
-gboolean bh_sandbox_volumes_clone(const char *source_dir, const char *qube_dir, uid_t source_uid, uid_t dest_uid,
-                                  GError **error)
+gboolean bh_sandbox_volumes_clone(const char *source_dir, const char *qube_dir, uid_t source_uid,
+                                  uid_t dest_uid, GError **error)
 {
     g_autofree char *tmp = g_strconcat(qube_dir, ".clone", NULL);
     g_autofree char *usr = g_build_filename(tmp, "root", "usr", NULL);
@@ -545,8 +548,9 @@ gboolean bh_sandbox_volumes_clone(const char *source_dir, const char *qube_dir, 
             !bh_mkdir_mode(work_usr, 0700, error))
             return FALSE;
     }
-    if (source_uid != dest_uid && g_file_test(usr, G_FILE_TEST_IS_DIR) &&
-        !bh_reown_tree(usr, source_uid, dest_uid, error))
+    /* Root-owned entries (whiteouts, a layer never used) stay root's. */
+    if (source_uid != dest_uid && source_uid != 0 && source_uid != (uid_t)-1 &&
+        g_file_test(usr, G_FILE_TEST_IS_DIR) && !bh_reown_tree(usr, source_uid, dest_uid, error))
         return FALSE;
     if (rename(tmp, qube_dir) < 0)
         return bh_fail_errno(error, errno, "cannot create", qube_dir);
@@ -561,16 +565,8 @@ gboolean bh_sandbox_volumes_remove(const char *qube_dir, GError **error)
 /* ---- guest programs -------------------------------------------------------------- */
 
 static const char *const bh_guest_programs[] = {
-    BH_SANDBOX_INIT,
-    "bulkhead-agent",
-    "bulkhead-gui-agent",
-    "qvm-copy",
-    "qvm-move",
-    "qvm-copy-to-vm",
-    "qvm-move-to-vm",
-    "qvm-open-in-vm",
-    "qvm-open-in-dvm",
-    NULL,
+    BH_SANDBOX_INIT,  "bulkhead-agent", "bulkhead-gui-agent", "qvm-copy",        "qvm-move",
+    "qvm-copy-to-vm", "qvm-move-to-vm", "qvm-open-in-vm",     "qvm-open-in-dvm", NULL,
 };
 
 const char *const *bh_sandbox_guest_program_names(void)
@@ -592,8 +588,9 @@ static void bh_walk_build_tree(const char *dir, int depth, GHashTable *found)
                 g_hash_table_insert(found, g_strdup(name), g_steal_pointer(&path));
             continue;
         }
-        if (depth <= 0 || name[0] == '.' || g_str_has_suffix(name, ".p") || g_str_has_prefix(name, "meson-") ||
-            g_str_equal(name, "tests") || g_str_equal(name, "bench") || g_str_equal(name, "subprojects"))
+        if (depth <= 0 || name[0] == '.' || g_str_has_suffix(name, ".p") ||
+            g_str_has_prefix(name, "meson-") || g_str_equal(name, "tests") || g_str_equal(name, "bench") ||
+            g_str_equal(name, "subprojects"))
             continue;
         if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK))
             bh_walk_build_tree(path, depth - 1, found);
@@ -626,11 +623,14 @@ GPtrArray *bh_sandbox_find_guest_programs(GError **error)
     }
     if (!g_hash_table_contains(found, BH_SANDBOX_INIT)) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                    "%s is missing from this %s (looked in %s); rebuild or reinstall Bulkhead", BH_SANDBOX_INIT,
-                    dirs_env && *dirs_env ? "BH_SANDBOX_GUEST_DIRS" : bh_running_from_build_tree() ? "build tree"
-                                                                                                    : "installation",
-                    dirs_env && *dirs_env ? dirs_env : bh_running_from_build_tree() ? BH_BUILD_ROOT
-                                                                                   : BH_LIBEXECDIR " and " BH_SANDBOX_BINDIR);
+                    "%s is missing from this %s (looked in %s); rebuild or reinstall Bulkhead",
+                    BH_SANDBOX_INIT,
+                    dirs_env && *dirs_env          ? "BH_SANDBOX_GUEST_DIRS"
+                    : bh_running_from_build_tree() ? "build tree"
+                                                   : "installation",
+                    dirs_env && *dirs_env          ? dirs_env
+                    : bh_running_from_build_tree() ? BH_BUILD_ROOT
+                                                   : BH_LIBEXECDIR " and " BH_SANDBOX_BINDIR);
         return NULL;
     }
     GPtrArray *programs = g_ptr_array_new_with_free_func(g_free);

@@ -23,22 +23,22 @@ G_BEGIN_DECLS
 /* Host uids of qubes when the daemon is root: base + qid (qid < 4096). */
 #define BH_SANDBOX_UID_BASE 0x300000u
 /* The user inside every qube. */
-#define BH_SANDBOX_USER_UID 1000u
+#define BH_SANDBOX_USER_UID  1000u
 #define BH_SANDBOX_USER_NAME "user"
-#define BH_SANDBOX_HOME "/home/user"
+#define BH_SANDBOX_HOME      "/home/user"
 /* Where the guest programs and the vchan directory appear inside. */
-#define BH_SANDBOX_GUEST_BIN "/run/bulkhead/bin"
-#define BH_SANDBOX_GUEST_VCHAN "/run/bulkhead/vchan"
+#define BH_SANDBOX_GUEST_BIN     "/run/bulkhead/bin"
+#define BH_SANDBOX_GUEST_VCHAN   "/run/bulkhead/vchan"
 #define BH_SANDBOX_GUEST_RUNTIME "/run/user/1000"
-#define BH_SANDBOX_GUEST_PATH BH_SANDBOX_GUEST_BIN ":/usr/local/bin:/usr/bin:/bin"
-#define BH_SANDBOX_INIT "bulkhead-sandbox-init"
+#define BH_SANDBOX_GUEST_PATH    BH_SANDBOX_GUEST_BIN ":/usr/local/bin:/usr/bin:/bin"
+#define BH_SANDBOX_INIT          "bulkhead-sandbox-init"
 
 /* Descriptor numbers in the bubblewrap process. */
 enum {
-    BH_SANDBOX_FD_INFO = 3,  /* bwrap --info-fd: JSON with child-pid */
-    BH_SANDBOX_FD_BLOCK = 4, /* bwrap --block-fd: released once the network is set up */
-    BH_SANDBOX_FD_READY = 5, /* inherited by the init: "ready\n" */
-    BH_SANDBOX_FD_IDMAP = 6, /* user namespace describing the qube's idmapping */
+    BH_SANDBOX_FD_INFO = 3,   /* bwrap --info-fd: JSON with child-pid */
+    BH_SANDBOX_FD_BLOCK = 4,  /* bwrap --block-fd: released once the network is set up */
+    BH_SANDBOX_FD_READY = 5,  /* inherited by the init: "ready\n" */
+    BH_SANDBOX_FD_IDMAP = 6,  /* user namespace describing the qube's idmapping */
     BH_SANDBOX_FD_CGROUP = 7, /* 7..9: cgroup.procs to join */
 };
 
@@ -58,21 +58,21 @@ typedef struct {
     const char *name;
     guint32 qid;
     gboolean privileged;
-    uid_t host_uid;      /* the qube's host uid (privileged) or the daemon's */
+    uid_t host_uid; /* the qube's host uid (privileged) or the daemon's */
     gid_t host_gid;
-    const char *qube_dir;     /* <state>/qubes/<name> */
-    const char *root_dir;     /* the layers the qube runs on: its template's, or its own */
-    gboolean own_root;        /* TemplateVM/StandaloneVM: root_dir is its own */
-    gboolean root_readonly;   /* with own_root: nothing it writes to its root is kept */
-    const char *base_root;    /* the tree below the layers: "/" (the host: only its /usr
-                                 is used) or a root_path tree */
-    const char *stage_dir;    /* an empty host directory to mount the staging tmpfs on; its
-                                 path must be traversable by host_uid */
-    const char *vchan_dir;    /* the qube's vchan directory on the host */
-    GPtrArray *programs;      /* absolute host paths of guest programs (basename = name inside) */
-    GPtrArray *root_links;    /* "name=target" pairs: top-level symlinks like bin=usr/bin */
+    const char *qube_dir;   /* <state>/qubes/<name> */
+    const char *root_dir;   /* the layers the qube runs on: its template's, or its own */
+    gboolean own_root;      /* TemplateVM/StandaloneVM: root_dir is its own */
+    gboolean root_readonly; /* with own_root: nothing it writes to its root is kept */
+    const char *base_root;  /* the tree below the layers: "/" (the host: only its /usr
+                               is used) or a root_path tree */
+    const char *stage_dir;  /* an empty host directory to mount the staging tmpfs on; its
+                               path must be traversable by host_uid */
+    const char *vchan_dir;  /* the qube's vchan directory on the host */
+    GPtrArray *programs;    /* absolute host paths of guest programs (basename = name inside) */
+    GPtrArray *root_links;  /* "name=target" pairs: top-level symlinks like bin=usr/bin */
     gboolean disposable;
-    const char *bwrap;        /* the bubblewrap binary */
+    const char *bwrap; /* the bubblewrap binary */
 } BhSandboxPlan;
 
 /* TRUE when what the qube writes to its root is kept (a writable template). */
@@ -101,7 +101,8 @@ gboolean bh_sandbox_volumes_remove(const char *qube_dir, GError **error);
 /* Copies a tree: regular files, directories and symbolic links only; with
  * world_readable_only, what others could not read on the host stays out
  * (an /etc without shadow, private keys and the like). */
-gboolean bh_sandbox_copy_tree(const char *source, const char *dest, gboolean world_readable_only, GError **error);
+gboolean bh_sandbox_copy_tree(const char *source, const char *dest, gboolean world_readable_only,
+                              GError **error);
 
 /* ---- guest programs ------------------------------------------------------------ */
 

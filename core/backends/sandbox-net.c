@@ -48,10 +48,10 @@ static gboolean bh_net_run(pid_t pid, const char *const *argv, const char *input
         g_ptr_array_add(full, (gpointer)*a);
     g_ptr_array_add(full, NULL);
 
-    g_autoptr(GSubprocess) p = g_subprocess_newv((const char *const *)full->pdata,
-                                                 G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
-                                                     G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                                                 error);
+    g_autoptr(GSubprocess) p = g_subprocess_newv(
+        (const char *const *)full->pdata,
+        G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+        error);
     g_autofree char *err = NULL;
     if (p == NULL || !g_subprocess_communicate_utf8(p, input, NULL, NULL, &err, error))
         return FALSE;
@@ -75,12 +75,11 @@ gboolean bh_sandbox_net_link(pid_t netvm_pid, guint32 netvm_qid, pid_t pid, guin
     static const char *const ip_batch[] = {"ip", "-batch", "-", NULL};
     g_autofree char *addr = bh_sandbox_net_address(qid);
     g_autofree char *gw = bh_sandbox_net_gateway(netvm_qid);
-    g_autofree char *netvm_side =
-        g_strdup_printf("link add vif%u type veth peer name eth0 netns %d\n"
-                        "addr add %s/32 dev vif%u\n"
-                        "link set vif%u up\n"
-                        "route add %s/32 dev vif%u\n",
-                        qid, (int)pid, gw, qid, qid, addr, qid);
+    g_autofree char *netvm_side = g_strdup_printf("link add vif%u type veth peer name eth0 netns %d\n"
+                                                  "addr add %s/32 dev vif%u\n"
+                                                  "link set vif%u up\n"
+                                                  "route add %s/32 dev vif%u\n",
+                                                  qid, (int)pid, gw, qid, qid, addr, qid);
     g_autofree char *qube_side = g_strdup_printf("addr add %s/32 dev eth0\n"
                                                  "link set eth0 up\n"
                                                  "route add %s/32 dev eth0\n"

@@ -35,8 +35,8 @@ typedef enum {
 
 typedef struct {
     BhStepType type;
-    char *a;     /* target / path */
-    char *b;     /* source / mount data */
+    char *a; /* target / path */
+    char *b; /* source / mount data */
     unsigned mode;
     int fd;
 } BhStep;
@@ -114,7 +114,8 @@ static void bh_child_write_file(const char *path, const char *text)
 
 static void bh_child_idmap(const char *source, const char *target, int userns)
 {
-    int fd = (int)syscall(SYS_open_tree, AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+    int fd =
+        (int)syscall(SYS_open_tree, AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
     if (fd < 0)
         bh_child_die("cannot clone the mount of", source, errno);
     struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
@@ -300,7 +301,8 @@ char *bh_sandbox_setup_describe(const BhSandboxSetup *s)
 {
     static const char *const names[] = {"tmpfs", "mkdir", "chown", "touch", "idmap", "bind-ro", "overlay"};
     GString *out = g_string_new(NULL);
-    g_string_append_printf(out, "%s uid %u\n", s->privileged ? "privileged" : "user-namespace", (unsigned)s->uid);
+    g_string_append_printf(out, "%s uid %u\n", s->privileged ? "privileged" : "user-namespace",
+                           (unsigned)s->uid);
     for (guint i = 0; i < s->steps->len; i++) {
         const BhStep *st = &g_array_index(s->steps, BhStep, i);
         if (st->type == BH_STEP_IDMAP || st->type == BH_STEP_BIND_RO)

@@ -49,8 +49,8 @@ void bh_sandbox_setup_idmap(BhSandboxSetup *s, const char *source, const char *t
 void bh_sandbox_setup_bind_ro(BhSandboxSetup *s, const char *source, const char *target);
 /* lowerdirs: colon-separated, top first; upper/work NULL for a read-only
  * overlay. */
-void bh_sandbox_setup_overlay(BhSandboxSetup *s, const char *target, const char *lowerdirs,
-                              const char *upper, const char *work);
+void bh_sandbox_setup_overlay(BhSandboxSetup *s, const char *target, const char *lowerdirs, const char *upper,
+                              const char *work);
 
 /* GSpawnChildSetupFunc; user_data is the BhSandboxSetup. */
 void bh_sandbox_setup_child(gpointer user_data);

@@ -152,7 +152,8 @@ static gboolean bh_sandbox_valid_name(const char *name, GError **error)
     for (const char *p = name; ok && *p; p++)
         ok = g_ascii_isalnum(*p) || *p == '_' || *p == '.' || *p == '-';
     if (!ok)
-        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED, "'%s' is not a qube name", name ? name : "");
+        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED, "'%s' is not a qube name",
+                    name ? name : "");
     return ok;
 }
 
@@ -212,11 +213,11 @@ static gboolean bh_sandbox_create_volumes(BhBackend *backend, const BhBackendQub
     if (!bh_sandbox_valid_name(qube->name, error))
         return FALSE;
     g_autofree char *dir = bh_sandbox_qube_dir(sb, qube->name);
-    g_autofree char *source = qube->disposable && qube->template_name
-                                  ? bh_sandbox_qube_dir(sb, qube->template_name)
-                                  : NULL;
+    g_autofree char *source =
+        qube->disposable && qube->template_name ? bh_sandbox_qube_dir(sb, qube->template_name) : NULL;
     if (!bh_sandbox_check_base(bh_sandbox_base_root(qube), error) ||
-        !bh_sandbox_volumes_create(dir, bh_sandbox_own_root(qube), source, bh_sandbox_base_root(qube), error)) {
+        !bh_sandbox_volumes_create(dir, bh_sandbox_own_root(qube), source, bh_sandbox_base_root(qube),
+                                   error)) {
         g_prefix_error(error, "cannot create the volumes of %s: ", qube->name);
         return FALSE;
     }
@@ -309,7 +310,7 @@ static int bh_sandbox_idmap_userns(uid_t uid, gid_t gid, GError **error)
     close(sync_pipe[1]);
     return ns;
 
-fail: {
+fail : {
     int e = errno;
     if (pid > 0) {
         kill(pid, SIGKILL);
@@ -514,8 +515,9 @@ static void bh_sandbox_have_pid(BhSandboxQube *q)
     gboolean link = q->netvm != NULL;
 
     if (link && (netvm == NULL || netvm->init_pid <= 0)) {
-        bh_sandbox_start_fail(q, g_error_new(BH_BACKEND_ERROR, BH_BACKEND_ERROR_WRONG_STATE,
-                                             "cannot start %s: its netvm %s is not running", q->name, q->netvm));
+        bh_sandbox_start_fail(q,
+                              g_error_new(BH_BACKEND_ERROR, BH_BACKEND_ERROR_WRONG_STATE,
+                                          "cannot start %s: its netvm %s is not running", q->name, q->netvm));
         bh_sandbox_force_stop(q);
         return;
     }
@@ -577,8 +579,8 @@ static void bh_sandbox_info_read(GObject *source, GAsyncResult *result, gpointer
 static void bh_sandbox_log_read(GObject *source, GAsyncResult *result, gpointer data)
 {
     g_autoptr(BhSandboxQube) q = data;
-    g_autofree char *line = g_data_input_stream_read_line_finish_utf8(G_DATA_INPUT_STREAM(source), result, NULL,
-                                                                     NULL);
+    g_autofree char *line =
+        g_data_input_stream_read_line_finish_utf8(G_DATA_INPUT_STREAM(source), result, NULL, NULL);
     if (line == NULL)
         return;
     /* A qube writes what it likes here: log it bounded and as text. */
@@ -650,8 +652,9 @@ static void bh_sandbox_exited(GObject *source, GAsyncResult *result, gpointer da
     BhPowerState state;
 
     if (q->start_task) {
-        bh_sandbox_start_fail(q, g_error_new(BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED, "%s did not start: %s%s%s",
-                                             q->name, reason, *log ? ": " : "", log));
+        bh_sandbox_start_fail(q, g_error_new(BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED,
+                                             "%s did not start: %s%s%s", q->name, reason, *log ? ": " : "",
+                                             log));
         state = BH_POWER_HALTED;
     } else if (q->stop_requested || clean) {
         state = BH_POWER_HALTED;
@@ -695,11 +698,12 @@ static gboolean bh_sandbox_prepare_vchan(BhSandboxQube *q, GError **error)
     return TRUE;
 }
 
-static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBackendQube *qube, GError **error)
+static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBackendQube *qube,
+                                     GError **error)
 {
     g_autofree char *qube_dir = bh_sandbox_qube_dir(sb, q->name);
-    g_autofree char *root_owner = qube->root_template ? bh_sandbox_qube_dir(sb, qube->root_template)
-                                                      : g_strdup(qube_dir);
+    g_autofree char *root_owner =
+        qube->root_template ? bh_sandbox_qube_dir(sb, qube->root_template) : g_strdup(qube_dir);
     g_autofree char *root_dir = g_build_filename(root_owner, "root", NULL);
     g_autoptr(GPtrArray) root_links = bh_sandbox_root_links(bh_sandbox_base_root(qube));
     int info[2] = {-1, -1}, block[2] = {-1, -1}, ready[2] = {-1, -1};
@@ -751,7 +755,8 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
     }
 
     if (pipe2(info, O_CLOEXEC) < 0 || pipe2(block, O_CLOEXEC) < 0 || pipe2(ready, O_CLOEXEC) < 0) {
-        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED, "cannot make pipes: %s", g_strerror(errno));
+        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED, "cannot make pipes: %s",
+                    g_strerror(errno));
         goto out;
     }
     if (sb->privileged && (idmap = bh_sandbox_idmap_userns(q->uid, q->gid, error)) < 0)
@@ -903,8 +908,8 @@ static BhSandboxQube *bh_sandbox_require(BhSandbox *sb, const char *name, BhPowe
 {
     BhSandboxQube *q = bh_sandbox_lookup(sb, name);
     if (q == NULL || q->state != want) {
-        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_WRONG_STATE, "cannot %s %s: it is %s", what, name,
-                    bh_power_state_name(q ? q->state : BH_POWER_HALTED));
+        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_WRONG_STATE, "cannot %s %s: it is %s", what,
+                    name, bh_power_state_name(q ? q->state : BH_POWER_HALTED));
         return NULL;
     }
     return q;
@@ -954,8 +959,8 @@ static gboolean bh_sandbox_shutdown_timeout(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-static void bh_sandbox_shutdown(BhBackend *backend, const char *name, guint timeout_s, GCancellable *cancellable,
-                                GAsyncReadyCallback callback, gpointer user_data)
+static void bh_sandbox_shutdown(BhBackend *backend, const char *name, guint timeout_s,
+                                GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
     BhSandbox *sb = (BhSandbox *)backend;
     g_autoptr(GTask) task = g_task_new(NULL, cancellable, callback, user_data);
@@ -1005,8 +1010,8 @@ static gboolean bh_sandbox_kill(BhBackend *backend, const char *name, GError **e
         return TRUE;
     }
     if (q->start_task)
-        bh_sandbox_start_fail(q, g_error_new(BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED, "%s was killed while starting",
-                                             name));
+        bh_sandbox_start_fail(
+            q, g_error_new(BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED, "%s was killed while starting", name));
     bh_sandbox_set_state(q, BH_POWER_DYING, NULL);
     bh_sandbox_force_stop(q);
     return TRUE;
@@ -1056,11 +1061,12 @@ static void bh_sandbox_rpc_done(GObject *source, GAsyncResult *result, gpointer 
         return;
     }
     /* The same convention as a shell's $?: 128+n for a signal. */
-    g_task_return_int(task, WIFSIGNALED(wait_status) ? 128 + WTERMSIG(wait_status) : WEXITSTATUS(wait_status));
+    g_task_return_int(task,
+                      WIFSIGNALED(wait_status) ? 128 + WTERMSIG(wait_status) : WEXITSTATUS(wait_status));
 }
 
-static void bh_sandbox_run_enter(BhSandbox *sb, BhSandboxQube *q, const BhBackendRun *run, GCancellable *cancellable,
-                                 GTask *task);
+static void bh_sandbox_run_enter(BhSandbox *sb, BhSandboxQube *q, const BhBackendRun *run,
+                                 GCancellable *cancellable, GTask *task);
 
 static void bh_sandbox_run(BhBackend *backend, const char *name, const BhBackendRun *run,
                            GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
@@ -1088,8 +1094,8 @@ static void bh_sandbox_run(BhBackend *backend, const char *name, const BhBackend
 
 /* Without an agent (none in this build, or it died): join the qube's
  * namespaces and cgroups from here and become its user. */
-static void bh_sandbox_run_enter(BhSandbox *sb, BhSandboxQube *q, const BhBackendRun *run, GCancellable *cancellable,
-                                 GTask *task_in)
+static void bh_sandbox_run_enter(BhSandbox *sb, BhSandboxQube *q, const BhBackendRun *run,
+                                 GCancellable *cancellable, GTask *task_in)
 {
     g_autoptr(GTask) task = task_in;
     g_autoptr(GError) error = NULL;
@@ -1104,12 +1110,21 @@ static void bh_sandbox_run_enter(BhSandbox *sb, BhSandboxQube *q, const BhBacken
                                 run->user);
         return;
     }
+    /* Joining the mount and pid namespaces takes privileges of our own user
+     * namespace, which only root has. */
+    if (!sb->privileged) {
+        g_task_return_new_error(task, BH_BACKEND_ERROR, BH_BACKEND_ERROR_NOT_SUPPORTED,
+                                "%s has no RPC agent, and without one a command can only be run in a sandbox "
+                                "qube when bulkheadd runs as root",
+                                name);
+        return;
+    }
     const char *const argv[] = {"/bin/sh", "-c", run->commandline, NULL};
     g_autoptr(GPtrArray) env = bh_sandbox_layout_env(q->name, q->qid);
     g_ptr_array_add(env, NULL);
-    g_autoptr(BhSandboxEnter) enter = bh_sandbox_enter_new(
-        sb->privileged, BH_SANDBOX_USER_UID, BH_SANDBOX_USER_UID, BH_SANDBOX_HOME, argv,
-        (const char *const *)env->pdata);
+    g_autoptr(BhSandboxEnter) enter =
+        bh_sandbox_enter_new(sb->privileged, BH_SANDBOX_USER_UID, BH_SANDBOX_USER_UID, BH_SANDBOX_HOME, argv,
+                             (const char *const *)env->pdata);
 
     launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
     /* Open the namespaces now: the child must join this run of the qube. */
@@ -1158,7 +1173,8 @@ static void bh_sandbox_run_enter(BhSandbox *sb, BhSandboxQube *q, const BhBacken
     }
 }
 
-static gboolean bh_sandbox_run_finish(BhBackend *backend, GAsyncResult *result, int *exit_status, GError **error)
+static gboolean bh_sandbox_run_finish(BhBackend *backend, GAsyncResult *result, int *exit_status,
+                                      GError **error)
 {
     g_autoptr(GError) local = NULL;
     gssize status = g_task_propagate_int(G_TASK(result), &local);
@@ -1235,12 +1251,31 @@ static void bh_sandbox_use_agent(BhSandbox *sb)
  * runtime directory, which is the qubes' uid as well. */
 static char *bh_sandbox_stage_base(const char *runtime_dir, gboolean privileged, GError **error)
 {
-    g_autofree char *top = privileged ? g_strdup("/run/bulkhead-sandbox") : g_build_filename(runtime_dir, "sandbox", NULL);
+    g_autofree char *top =
+        privileged ? g_strdup("/run/bulkhead-sandbox") : g_build_filename(runtime_dir, "sandbox", NULL);
     g_autofree char *pid = g_strdup_printf("%d", (int)getpid());
     g_autofree char *base = g_build_filename(top, pid, NULL);
+    /* Staging points of daemons that died: their mounts died with their
+     * qubes' namespaces, so only empty directories are left. */
+    g_autoptr(GDir) dir = g_dir_open(top, 0, NULL);
+    const char *name;
+    while (dir && (name = g_dir_read_name(dir))) {
+        guint64 other;
+        if (!g_ascii_string_to_unsigned(name, 10, 1, G_MAXINT, &other, NULL) || kill((pid_t)other, 0) == 0 ||
+            errno == EPERM)
+            continue;
+        g_autofree char *stale = g_build_filename(top, name, NULL);
+        g_autoptr(GDir) sub = g_dir_open(stale, 0, NULL);
+        const char *q;
+        while (sub && (q = g_dir_read_name(sub))) {
+            g_autofree char *path = g_build_filename(stale, q, NULL);
+            rmdir(path);
+        }
+        rmdir(stale);
+    }
     mode_t mode = privileged ? 0711 : 0700;
-    if ((mkdir(top, mode) < 0 && errno != EEXIST) || chmod(top, mode) < 0 || (mkdir(base, mode) < 0 && errno != EEXIST) ||
-        chmod(base, mode) < 0) {
+    if ((mkdir(top, mode) < 0 && errno != EEXIST) || chmod(top, mode) < 0 ||
+        (mkdir(base, mode) < 0 && errno != EEXIST) || chmod(base, mode) < 0) {
         g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_UNAVAILABLE, "cannot create %s: %s", base,
                     g_strerror(errno));
         return NULL;
@@ -1334,7 +1369,8 @@ char *bh_sandbox_describe(BhBackend *backend)
     BhSandbox *sb = (BhSandbox *)backend;
     g_autofree char *cg = bh_sandbox_cgroups_describe(sb->cgroups);
     return g_strdup_printf("%s; %s",
-                           sb->privileged ? "privileged (idmapped layers, one host uid per qube)"
-                                          : "unprivileged (one user namespace, the daemon's uid for every qube)",
+                           sb->privileged
+                               ? "privileged (idmapped layers, one host uid per qube)"
+                               : "unprivileged (one user namespace, the daemon's uid for every qube)",
                            cg);
 }

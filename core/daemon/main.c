@@ -84,7 +84,7 @@ main(int argc, char **argv)
   g_autoptr(GError) error = NULL;
   g_autofree char *choices = bh_backend_describe_choices();
   g_autofree char *backend_help = g_strdup_printf(
-    "Backend that runs qubes: %s (default: xen in dom0 on Xen, else none)", choices);
+    "Backend that runs qubes: %s (default: xen in dom0 on Xen, else sandbox)", choices);
   const GOptionEntry entries[] = {
     {"state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir,
      "Keep the store (qubes.db), the lock and qube data in DIR (default: "
@@ -124,9 +124,10 @@ main(int argc, char **argv)
   if (state_dir == NULL)
     state_dir = bh_daemon_default_state_dir();
 
-  /* In dom0 on Xen the hypervisor is the point; elsewhere nothing is assumed. */
+  /* In dom0 on Xen the hypervisor is the point; anywhere else the sandbox
+   * backend is the embedded default (--backend none turns power off). */
   if (backend == NULL)
-    backend = g_strdup(bh_xen_running_in_dom0(NULL) ? "xen" : "none");
+    backend = g_strdup(bh_xen_running_in_dom0(NULL) ? "xen" : "sandbox");
   BhDaemonConfig config = {.state_dir = state_dir, .backend = backend, .no_guid = no_guid};
   g_autoptr(BhDaemon) daemon = bh_daemon_new(&config, &error);
   if (daemon == NULL) {

@@ -60,7 +60,9 @@ bh_name_owned() {
 
 # bh_start_daemon [bulkheadd options…]: start on $bh_state, wait for the name.
 bh_start_daemon() {
-  "$BULKHEADD" --state-dir "$bh_state" --verbose "$@" >>"$bh_log" 2>&1 &
+  # No backend unless the test asks for one (a later --backend wins): the
+  # daemon tests are about the daemon, not about starting sandboxes.
+  "$BULKHEADD" --state-dir "$bh_state" --verbose --backend none "$@" >>"$bh_log" 2>&1 &
   bh_daemon_pid=$!
   local i
   for i in $(seq 300); do

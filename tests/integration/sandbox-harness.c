@@ -192,8 +192,8 @@ int bh_harness_run(BhHarness *h, const char *qube, const char *cmd, char **outpu
     g_autofree char *text = NULL;
     g_file_get_contents(path, &text, NULL, NULL);
     if (g_test_verbose())
-        g_test_message("[%s] $ %s -> %d%s\n%s", qube, cmd, w.ok ? w.status : -1, w.error ? w.error->message : "",
-                       text ? text : "");
+        g_test_message("[%s] $ %s -> %d%s\n%s", qube, cmd, w.ok ? w.status : -1,
+                       w.error ? w.error->message : "", text ? text : "");
     if (output)
         *output = g_steal_pointer(&text);
     if (!w.ok) {

@@ -20,7 +20,8 @@ static const BhTestQube fw = {.name = "fw",
                               .root_template = "tpl",
                               .provides_network = TRUE,
                               .netvm = "net"};
-static const BhTestQube work = {.name = "work", .qid = 3, .template_name = "tpl", .root_template = "tpl", .netvm = "fw"};
+static const BhTestQube work = {
+    .name = "work", .qid = 3, .template_name = "tpl", .root_template = "tpl", .netvm = "fw"};
 static const BhTestQube other = {
     .name = "other", .qid = 4, .template_name = "tpl", .root_template = "tpl", .netvm = "fw"};
 static const BhTestQube vault = {.name = "vault", .qid = 5, .template_name = "tpl", .root_template = "tpl"};
@@ -35,14 +36,15 @@ static char *run_out(BhHarness *h, const char *qube, const char *cmd)
 /* A TCP listener on port 8080 inside the qube, answering "hello from QUBE". */
 static void listen_in(BhHarness *h, const char *qube)
 {
-    g_autofree char *cmd = g_strdup_printf(
-        "nohup python3 -c 'import socket\n"
-        "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
-        "s.bind((\"0.0.0.0\", 8080)); s.listen(8)\n"
-        "while True:\n"
-        "    c, _ = s.accept(); c.sendall(b\"hello from %s\"); c.close()' >/dev/null 2>&1 &\n"
-        "for i in $(seq 50); do python3 probe.py tcp 127.0.0.1 8080 | grep -q connected && break; sleep 0.1; done",
-        qube);
+    g_autofree char *cmd =
+        g_strdup_printf("nohup python3 -c 'import socket\n"
+                        "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+                        "s.bind((\"0.0.0.0\", 8080)); s.listen(8)\n"
+                        "while True:\n"
+                        "    c, _ = s.accept(); c.sendall(b\"hello from %s\"); c.close()' >/dev/null 2>&1 &\n"
+                        "for i in $(seq 50); do python3 probe.py tcp 127.0.0.1 8080 | grep -q connected && "
+                        "break; sleep 0.1; done",
+                        qube);
     bh_harness_put_probe(h, qube);
     g_assert_cmpint(bh_harness_run(h, qube, cmd, NULL), ==, 0);
 }
@@ -77,7 +79,8 @@ static void test_network(void)
     g_assert_cmpstr(addr, ==, "10.137.0.3/32");
     g_autofree char *route = run_out(&h, "work", "ip route show default");
     g_assert_cmpstr(route, ==, "default via 10.138.0.8 dev eth0");
-    g_autofree char *fw_links = run_out(&h, "fw", "ip -o link | awk -F': ' '{print $2}' | cut -d@ -f1 | sort");
+    g_autofree char *fw_links =
+        run_out(&h, "fw", "ip -o link | awk -F': ' '{print $2}' | cut -d@ -f1 | sort");
     g_assert_cmpstr(fw_links, ==, "eth0\nlo\nvif3\nvif4");
 
     listen_in(&h, "fw");
@@ -99,7 +102,8 @@ static void test_network(void)
     g_autofree char *far = probe(&h, "work", "192.0.2.1");
     g_test_message("work -> 192.0.2.1: %s", far);
     g_assert_cmpstr(far, !=, "connected");
-    g_autofree char *net_links = run_out(&h, "net", "ip -o link | awk -F': ' '{print $2}' | cut -d@ -f1 | sort");
+    g_autofree char *net_links =
+        run_out(&h, "net", "ip -o link | awk -F': ' '{print $2}' | cut -d@ -f1 | sort");
     g_assert_cmpstr(net_links, ==, "lo\nvif8");
 
     /* netvm none: lo only, nothing reachable. */

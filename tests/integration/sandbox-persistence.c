@@ -46,18 +46,20 @@ static void test_appvm(void)
     g_assert_true(bh_harness_create(&h, &tpl, &error));
     g_assert_true(bh_harness_start(&h, &work, &error));
     g_assert_no_error(error);
-    g_assert_cmpint(bh_harness_run(&h, "work",
-                                   "echo kept > ~/keep.txt && mkdir -p ~/dir && echo deep > ~/dir/f && "
-                                   "echo lost > /etc/bh-lost && echo lost > /usr/local/bin/bh-lost && "
-                                   "echo lost > /var/tmp/bh-lost && echo lost > /opt/bh-lost && "
-                                   "cat /etc/bh-lost /usr/local/bin/bh-lost",
-                                   NULL),
-                    ==, 0);
+    /* Without root (no idmapped layers) the host's /usr stays root's. */
+    g_autofree char *cmd =
+        g_strdup_printf("echo kept > ~/keep.txt && mkdir -p ~/dir && echo deep > ~/dir/f && "
+                        "echo lost > /etc/bh-lost && %s"
+                        "echo lost > /var/tmp/bh-lost && echo lost > /opt/bh-lost && "
+                        "cat /etc/bh-lost",
+                        geteuid() == 0 ? "echo lost > /usr/local/bin/bh-lost && " : "");
+    g_assert_cmpint(bh_harness_run(&h, "work", cmd, NULL), ==, 0);
     restart(&h, &work);
     g_autofree char *home = run_out(&h, "work", "cat ~/keep.txt ~/dir/f");
     g_assert_cmpstr(home, ==, "kept\ndeep");
-    g_autofree char *root = run_out(&h, "work", "ls /etc/bh-lost /usr/local/bin/bh-lost /var/tmp/bh-lost "
-                                                "/opt/bh-lost 2>/dev/null | wc -l");
+    g_autofree char *root = run_out(&h, "work",
+                                    "ls /etc/bh-lost /usr/local/bin/bh-lost /var/tmp/bh-lost "
+                                    "/opt/bh-lost 2>/dev/null | wc -l");
     g_assert_cmpstr(root, ==, "0");
 
     /* A daemon restart (a new backend on the same state) keeps the home. */
@@ -81,25 +83,30 @@ static void test_template_software(void)
     g_autofree char *before = run_out(&h, "work", "command -v bh-tool; ls /opt/bh 2>/dev/null | wc -l");
     g_assert_cmpstr(before, ==, "0");
 
-    /* "Install" in the template: a program, its data, its configuration. */
+    /* "Install" in the template: a program, its data, its configuration.
+     * (Without root there are no idmapped layers: the host's /usr stays
+     * root's, so the program goes to /opt.) */
+    const char *bin = geteuid() == 0 ? "/usr/local/bin" : "/opt/bh";
     g_assert_true(bh_harness_start(&h, &tpl, &error));
     g_assert_no_error(error);
-    g_assert_cmpint(bh_harness_run(&h, "tpl",
-                                   "printf '#!/bin/sh\\necho tool works\\n' > /usr/local/bin/bh-tool && "
-                                   "chmod 755 /usr/local/bin/bh-tool && mkdir -p /opt/bh && echo data > /opt/bh/data && "
-                                   "echo setting=1 > /etc/bh-tool.conf && rm /etc/motd",
-                                   NULL),
-                    ==, 0);
+    g_autofree char *install =
+        g_strdup_printf("mkdir -p /opt/bh && printf '#!/bin/sh\\necho tool works\\n' > "
+                        "%s/bh-tool && chmod 755 %s/bh-tool && echo data > /opt/bh/data && "
+                        "echo setting=1 > /etc/bh-tool.conf && rm /etc/motd",
+                        bin, bin);
+    g_assert_cmpint(bh_harness_run(&h, "tpl", install, NULL), ==, 0);
     /* The template keeps it across its own restart. */
     restart(&h, &tpl);
-    g_autofree char *in_tpl = run_out(&h, "tpl", "bh-tool; cat /etc/bh-tool.conf; test -e /etc/motd || echo gone");
+    g_autofree char *in_tpl = run_out(
+        &h, "tpl", "PATH=$PATH:/opt/bh bh-tool; cat /etc/bh-tool.conf; test -e /etc/motd || echo gone");
     g_assert_cmpstr(in_tpl, ==, "tool works\nsetting=1\ngone");
     g_assert_true(bh_harness_shutdown(&h, "tpl", 5, &error));
 
     /* The AppVM sees it once restarted; the host never does. */
     restart(&h, &work);
-    g_autofree char *in_work = run_out(&h, "work",
-                                       "bh-tool; cat /opt/bh/data /etc/bh-tool.conf; test -e /etc/motd || echo gone");
+    g_autofree char *in_work = run_out(
+        &h, "work",
+        "PATH=$PATH:/opt/bh bh-tool; cat /opt/bh/data /etc/bh-tool.conf; test -e /etc/motd || echo gone");
     g_assert_cmpstr(in_work, ==, "tool works\ndata\nsetting=1\ngone");
     g_assert_false(g_file_test("/usr/local/bin/bh-tool", G_FILE_TEST_EXISTS));
     g_assert_false(g_file_test("/opt/bh/data", G_FILE_TEST_EXISTS));
@@ -162,7 +169,8 @@ static void test_root_path_tree(void)
     g_assert_no_error(error);
     g_assert_true(bh_harness_start(&h, &t, &error));
     g_assert_no_error(error);
-    g_assert_cmpint(bh_harness_run(&h, "tpl", "cat /etc/tree.conf && echo added > /etc/added.conf", NULL), ==, 0);
+    g_assert_cmpint(bh_harness_run(&h, "tpl", "cat /etc/tree.conf && echo added > /etc/added.conf", NULL), ==,
+                    0);
     g_assert_true(bh_harness_shutdown(&h, "tpl", 5, &error));
     /* The tree itself is untouched: the template's writes are its layer's. */
     g_autofree char *added = g_build_filename(etc, "added.conf", NULL);

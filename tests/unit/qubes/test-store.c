@@ -712,13 +712,21 @@ static void test_remove(Fixture *f, gconstpointer data)
     /* Unused: gone, with its properties and tags. */
     g_assert_true(bh_store_add_tag(f->store, "untrusted", "t1", NULL));
     set_ok(f->store, "untrusted", "memory", "999");
+    g_free(dump);
+    dump = bh_test_dump(f->path);
+    /* The checks below would see them while the qube exists. */
+    g_assert_true(strstr(dump, "|999|") || strstr(dump, "|999\n"));
+    g_assert_true(strstr(dump, "|t1|") || strstr(dump, "|t1\n"));
     g_assert_true(bh_store_remove_qube(f->store, "untrusted", &error));
     g_assert_no_error(error);
     g_assert_false(qube_exists(f->store, "untrusted"));
     g_free(dump);
     dump = bh_test_dump(f->path);
-    g_assert_null(strstr(dump, "999"));
-    g_assert_null(strstr(dump, "t1"));
+    /* Whole fields only: "999" may well occur inside a random uuid. */
+    g_assert_null(strstr(dump, "|999|"));
+    g_assert_null(strstr(dump, "|999\n"));
+    g_assert_null(strstr(dump, "|t1|"));
+    g_assert_null(strstr(dump, "|t1\n"));
     /* After the globals move away, the netvm chain can go bottom-up. */
     global_ok(f->store, "clockvm", "none");
     g_assert_true(bh_store_reset_property(f->store, "work", "netvm", NULL));

@@ -1,0 +1,138 @@
+/* bench-dispvm.c — from `qvm-run --dispvm default-dvm foot` to foot's first
+ * frame on screen, through bulkheadd on the sandbox backend and guid.
+ *
+ *   bench-dispvm [--reps N]   (run by bench-dispvm.sh: daemon, bus, Xvfb)
+ *
+ * Each repetition: start the clock, spawn qvm-run; poll the X server every
+ * 2 ms for a top-level titled "[disp…"; once it is there, poll screenshots
+ * until the middle of the window shows foot's background (not the black of
+ * an undrawn window, not the frame): that is the first frame. Then qvm-kill
+ * the disposable (the daemon deletes it) and wait until it is gone. Beside
+ * it, in the same run, `bwrap … true` from spawn to exit.
+ * Method and results: bench/start/README.md.
+ */
+#include <gio/gio.h>
+#include <stdio.h>
+#include <sys/wait.h>
+
+#include "bh-display.h"
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void summary(const char *what, double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    printf("%-48s median %8.1f ms   min %8.1f   max %8.1f   (n=%d)\n", what, v[n / 2], v[0], v[n - 1], n);
+}
+
+static double bwrap_true_ms(void)
+{
+    const char *argv[] = {"bwrap",          "--unshare-all",
+                          "--unshare-user", "--die-with-parent",
+                          "--ro-bind",      "/usr",
+                          "/usr",           "--symlink",
+                          "usr/bin",        "/bin",
+                          "--symlink",      "usr/lib",
+                          "/lib",           "--symlink",
+                          "usr/lib64",      "/lib64",
+                          "--proc",         "/proc",
+                          "--dev",          "/dev",
+                          "/usr/bin/true",  NULL};
+    gint64 t0 = g_get_monotonic_time();
+    int status = 0;
+    g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, &status, NULL);
+    return (g_get_monotonic_time() - t0) / 1000.0;
+}
+
+/* Windows come and go while we look: an error about one that just went is
+ * expected, not fatal (Xlib's default handler would exit). */
+static int ignore_x_errors(Display *dpy, XErrorEvent *e)
+{
+    return 0;
+}
+
+static void run_cli(const char *const *argv)
+{
+    g_autoptr(GError) error = NULL;
+    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                      NULL, NULL, NULL, &error))
+        g_error("%s: %s", argv[0], error->message);
+}
+
+int main(int argc, char **argv)
+{
+    int reps = 7;
+    GOptionEntry entries[] = {
+        {"reps", 0, 0, G_OPTION_ARG_INT, &reps, "Disposables to time (default 7)", "N"},
+        {NULL},
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    g_autoptr(GError) error = NULL;
+    if (!g_option_context_parse(ctx, &argc, &argv, &error) || reps < 1) {
+        fprintf(stderr, "bench-dispvm: %s\n", error ? error->message : "bad --reps");
+        return 2;
+    }
+    Display *dpy = bh_display_open();
+    XSetErrorHandler(ignore_x_errors);
+    double *mapped = g_new(double, reps), *frame = g_new(double, reps), *plain = g_new(double, reps);
+
+    for (int i = 0; i < reps; i++) {
+        plain[i] = bwrap_true_ms();
+        const char *run[] = {"qvm-run", "--dispvm", "default-dvm", "foot", NULL};
+        GPid pid = 0;
+        gint64 t0 = g_get_monotonic_time();
+        /* It reports the disposable's end (our qvm-kill) as an error: quiet. */
+        if (!g_spawn_async(NULL, (char **)run, NULL,
+                           G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                           NULL, &pid, &error))
+            g_error("qvm-run: %s", error->message);
+        g_autofree char *title = NULL;
+        Window w = 0;
+        while (w == 0) {
+            if (g_get_monotonic_time() - t0 > 60 * G_USEC_PER_SEC)
+                g_error("no disposable window within 60 s");
+            g_usleep(2000);
+            g_clear_pointer(&title, g_free);
+            w = bh_x_find_window(dpy, "[disp", &title);
+        }
+        mapped[i] = (g_get_monotonic_time() - t0) / 1000.0;
+        for (;;) {
+            BhRect r;
+            if (g_get_monotonic_time() - t0 > 60 * G_USEC_PER_SEC)
+                g_error("no frame within 60 s");
+            if (bh_x_window_rect(dpy, w, &r)) {
+                g_autoptr(BhShot) shot = bh_shot_take(dpy);
+                guint32 px = bh_shot_px(shot, r.x + r.width / 2, r.y + r.height / 2);
+                /* Undrawn: black. The label's red is the frame, not content. */
+                if (px != 0x000000 && px != 0xcc0000) {
+                    frame[i] = (g_get_monotonic_time() - t0) / 1000.0;
+                    break;
+                }
+            }
+            g_usleep(2000);
+        }
+        /* "[disp12] foot" -> disp12: qvm-kill it; the daemon deletes it. */
+        g_autofree char *name = g_strndup(title + 1, strcspn(title + 1, "]"));
+        const char *kill_argv[] = {"qvm-kill", name, NULL};
+        run_cli(kill_argv);
+        int status;
+        waitpid(pid, &status, 0);
+        g_spawn_close_pid(pid);
+        while (bh_x_find_window(dpy, "[disp", NULL))
+            g_usleep(10000);
+        fprintf(stderr, "# %s: window %.1f ms, first frame %.1f ms\n", name, mapped[i], frame[i]);
+    }
+    summary("qvm-run --dispvm: window mapped", mapped, reps);
+    summary("qvm-run --dispvm: first frame on screen", frame, reps);
+    summary("plain bwrap ... true: spawn to exit", plain, reps);
+    g_free(mapped);
+    g_free(frame);
+    g_free(plain);
+    XCloseDisplay(dpy);
+    return 0;
+}
