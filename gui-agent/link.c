@@ -10,7 +10,15 @@
  * next dom0.
  * Must never: send a message dom0's decoder would reject (each one is
  * decoded here first, as dom0 will), block on dom0, or act on a message the
- * decoder did not accept. */
+ * decoder did not accept.
+ *
+ * Transport-neutral by construction (socket and xen alike): dom0 counts as
+ * connected right after our own bh_vchan_wait accepted it, every event is
+ * followed by reading until nothing is left (xen events are not repeated
+ * for bytes already in the ring), the buffer kind follows the transport
+ * (memfd + fd passing on sockets, grant references on xen), and freed ring
+ * space on xen arrives as a read event, so WRITABLE is watched on sockets
+ * only. */
 #include "internal.h"
 
 #include <errno.h>
@@ -45,7 +53,8 @@ struct bh_link {
     struct wl_event_source *retry;
     struct wl_event_source *reset_idle;
     char reset_reason[192];
-    bool broken; /* a reset is scheduled: send nothing more */
+    bool broken;    /* a reset is scheduled: send nothing more */
+    bool connected; /* dom0 accepted (by our own bh_vchan_wait), HELLO sent */
 
     struct bh_gui_windows tx; /* dom0's view of what we sent (HELLO, windows) */
     struct bh_gui_windows rx; /* what we accepted from dom0 (its HELLO) */
@@ -74,7 +83,7 @@ static void watch(struct bh_link *l)
     /* The xen event channel is always "writable": ring space is signalled
      * as a read event there, so WRITABLE is for sockets only. */
     uint32_t mask = WL_EVENT_READABLE;
-    if (!wl_list_empty(&l->out) && !l->xen && bh_vchan_is_open(l->v) == BH_VCHAN_CONNECTED)
+    if (!wl_list_empty(&l->out) && !l->xen && l->connected)
         mask |= WL_EVENT_WRITABLE;
     if (l->src && fd == l->src_fd) {
         if (mask != l->src_mask)
@@ -300,9 +309,33 @@ static void process_input(struct bh_link *l)
 static void on_connected(struct bh_link *l)
 {
     struct bh_gui_hello h = {BH_GUI_PROTOCOL_VERSION};
+    l->connected = true;
     BH_DBG(l->agent, MOD, "dom0 connected; sending HELLO");
+    /* Socket: the connection's fd replaces the listening one. */
     watch(l);
     send_any(l, BH_GUI_HELLO, 0, &h, sizeof(h), NULL, 0, -1, false);
+}
+
+/* Everything readable now, decoded and dispatched. Reading until nothing is
+ * left is what the xen transport needs: an event stands for all the bytes
+ * before it and none comes again for bytes already in the ring. */
+static bool read_all(struct bh_link *l)
+{
+    for (;;) {
+        if (l->in_len == sizeof(l->in)) {
+            schedule_reset(l, "bug: input buffer full without a complete message");
+            return true;
+        }
+        ssize_t n = bh_vchan_read(l->v, l->in + l->in_len, sizeof(l->in) - l->in_len);
+        if (n < 0)
+            return false;
+        if (n == 0)
+            return true;
+        l->in_len += (size_t)n;
+        process_input(l);
+        if (l->broken)
+            return true;
+    }
 }
 
 static int link_event(int fd, uint32_t mask, void *data)
@@ -310,38 +343,36 @@ static int link_event(int fd, uint32_t mask, void *data)
     struct bh_link *l = data;
     if (l->broken || !l->v)
         return 0;
-    if (bh_vchan_is_open(l->v) == BH_VCHAN_WAITING) {
-        if (bh_vchan_wait(l->v) < 0) {
-            schedule_reset(l, strerror(errno));
-            return 0;
-        }
-        if (bh_vchan_is_open(l->v) == BH_VCHAN_CONNECTED)
-            on_connected(l);
-        return 0;
-    }
-    if (mask & WL_EVENT_WRITABLE)
+    if (l->connected && (mask & WL_EVENT_WRITABLE))
         flush_out(l);
     if (!(mask & (WL_EVENT_READABLE | WL_EVENT_HANGUP | WL_EVENT_ERROR)))
         return 0;
-    /* Consumes the notification (xen) or notices a hang-up (socket). */
+    /* Accepts dom0 while waiting for it; consumes the event (xen) or
+     * notices a hang-up (socket). The state changes only here (vchan.h),
+     * so "connected" is decided right after this call, whatever the
+     * transport: on xen, dom0 has mapped the ring before its event came. */
     bool gone = bh_vchan_wait(l->v) < 0;
-    for (;;) {
-        if (l->in_len == sizeof(l->in)) {
-            schedule_reset(l, "bug: input buffer full without a complete message");
+    int wait_errno = gone ? errno : 0;
+    if (!l->connected) {
+        enum bh_vchan_state st = bh_vchan_is_open(l->v);
+        if (st == BH_VCHAN_WAITING && !gone) {
+            watch(l);
             return 0;
         }
-        ssize_t n = bh_vchan_read(l->v, l->in + l->in_len, sizeof(l->in) - l->in_len);
-        if (n < 0) {
-            gone = true;
-            break;
+        if (st != BH_VCHAN_CONNECTED) {
+            schedule_reset(l, gone ? strerror(wait_errno) : "dom0 left before the handshake");
+            return 0;
         }
-        if (n == 0)
-            break;
-        l->in_len += (size_t)n;
-        process_input(l);
+        on_connected(l);
         if (l->broken)
             return 0;
+        /* No return here: dom0 may have written already (guid sends its
+         * HELLO at once), and on xen no further event announces it. */
     }
+    if (!read_all(l))
+        gone = true;
+    if (l->broken)
+        return 0;
     if (gone || bh_vchan_is_open(l->v) == BH_VCHAN_DISCONNECTED) {
         schedule_reset(l, "dom0 disconnected");
         return 0;
@@ -364,6 +395,7 @@ static void drop_connection(struct bh_link *l)
     l->in_len = 0;
     bh_vchan_close(l->v);
     l->v = NULL;
+    l->connected = false;
     bh_gui_windows_init(&l->tx);
     bh_gui_windows_init(&l->rx);
 }
@@ -413,10 +445,9 @@ static void listen_again(struct bh_link *l)
     }
     l->xen = bh_vchan_transport(l->v) == BH_VCHAN_XEN;
     BH_DBG(l->agent, MOD, "waiting for dom0 on vchan port %d", BH_GUI_VCHAN_PORT);
+    /* A dom0 that is already there makes the fd readable: link_event
+     * accepts it. */
     watch(l);
-    /* A client may already be there. */
-    if (bh_vchan_is_open(l->v) == BH_VCHAN_CONNECTED)
-        on_connected(l);
 }
 
 struct bh_link *bh_link_new(struct bh_agent *a, int domain)

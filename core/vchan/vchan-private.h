@@ -48,6 +48,10 @@ struct bh_vchan {
     struct libxenvchan *xen;
     /* Server: the xenstore entries leading to the ring are still there. */
     bool xen_published;
+    /* Server: a client has been accepted (by wait or a transfer call), as
+     * the socket transport accepts: until then is_open says WAITING even if
+     * the client has already mapped the ring. */
+    bool xen_accepted;
 #endif
 };
 

@@ -4,13 +4,23 @@
  * readable by the client domain only, and the client maps that ring.
  *
  * Owns: ring set-up and tear-down, exact transfers built from libxenvchan's
- * stream calls, and withdrawing the xenstore entries once the one client
- * has connected (so no second client can find the ring).
+ * stream calls, accepting the one client the way the socket transport does
+ * (the server's state leaves WAITING only inside wait or a transfer call,
+ * never behind the caller's back), and withdrawing the xenstore entries at
+ * that moment (so no second client can find the ring).
  * Must never: use libxenvchan's blocking mode (the stream calls must not
- * block), or hand a ring size to libxenvchan above its 1 MiB limit.
+ * block), hand a ring size to libxenvchan above its 1 MiB limit, or report
+ * WAITING on a client (the liveness byte a client reads is the server's to
+ * write: any value but 0 is "open", as libxenvchan itself treats it).
  *
- * This file is compiled when the xen option finds the libraries; it cannot
- * run without a hypervisor, so no test here exercises it. */
+ * Events are edge-like, unlike a socket's readability: one notification
+ * stands for everything the peer did before it, and bytes already in the
+ * ring are not signalled again. Callers read until read returns 0 after
+ * each wait (vchan.h); a read that finds less than it asked for is what
+ * asks the peer to notify on its next write.
+ *
+ * Compiled when the xen option finds the libraries; exercised on a real
+ * Xen by the QEMU test (tests/xen, docs/xen.md). */
 #include "vchan-private.h"
 
 #include <errno.h>
@@ -66,15 +76,21 @@ static void xs_path_of(const struct bh_vchan *v, char *out, size_t n)
     snprintf(out, n, "data/vchan/%d/%d", v->peer_domain, v->port);
 }
 
-/* Server: once the client is there, remove the entries that lead to the
- * ring. libxenvchan_close removes them too; doing it early is what refuses
- * a second client. */
-static void withdraw_if_connected(struct bh_vchan *v)
+/* Server: accept the client once it has mapped the ring (libxenvchan's
+ * liveness byte is no longer the server's initial 2), and remove the
+ * entries that lead to the ring. libxenvchan_close removes them too; doing
+ * it here is what refuses a second client. Called from wait and the
+ * transfer calls only, so the state changes where the socket transport's
+ * does (its accept), and code written against one transport fits the other. */
+static void xen_accept(struct bh_vchan *v)
 {
     struct xs_handle *xs;
     char path[64];
 
-    if (!v->is_server || !v->xen_published || libxenvchan_is_open(v->xen) != 1)
+    if (!v->is_server || v->xen_accepted || libxenvchan_is_open(v->xen) == 2)
+        return;
+    v->xen_accepted = true;
+    if (!v->xen_published)
         return;
     v->xen_published = false;
     xs_path_of(v, path, sizeof path);
@@ -86,6 +102,12 @@ static void withdraw_if_connected(struct bh_vchan *v)
     if (!xs_rm(xs, XBT_NULL, path))
         bh_vchan_log(v, "cannot remove %s from xenstore: %s", path, strerror(errno));
     xs_close(xs);
+}
+
+/* The peer is gone and nothing it sent is left to read. */
+static bool xen_peer_gone(const struct bh_vchan *v)
+{
+    return libxenvchan_is_open(v->xen) == 0 && libxenvchan_data_ready(v->xen) == 0;
 }
 
 int bh_vchan_xen_server_init(struct bh_vchan *v)
@@ -146,6 +168,7 @@ static ssize_t xen_exact(struct bh_vchan *v, char *buf, size_t size, bool sendin
 {
     size_t done = 0;
 
+    xen_accept(v);
     while (done < size) {
         size_t left = (size_t)chunk_of(size - done);
         int n = sending ? libxenvchan_write(v->xen, buf + done, left)
@@ -153,11 +176,13 @@ static ssize_t xen_exact(struct bh_vchan *v, char *buf, size_t size, bool sendin
         if (n < 0)
             return xen_gone(v);
         /* Nothing moved: libxenvchan has asked the peer for a notification. */
-        if (n == 0 && libxenvchan_wait(v->xen) < 0)
-            return -1;
+        if (n == 0) {
+            if (libxenvchan_wait(v->xen) < 0)
+                return -1;
+            xen_accept(v);
+        }
         done += (size_t)n;
     }
-    withdraw_if_connected(v);
     return (ssize_t)size;
 }
 
@@ -176,12 +201,12 @@ ssize_t bh_vchan_xen_write(struct bh_vchan *v, const void *data, size_t size)
 {
     int n;
 
+    xen_accept(v);
     if (size == 0)
         return 0;
     n = libxenvchan_write(v->xen, data, (size_t)chunk_of(size));
     if (n < 0)
         return xen_gone(v);
-    withdraw_if_connected(v);
     return n;
 }
 
@@ -189,22 +214,27 @@ ssize_t bh_vchan_xen_read(struct bh_vchan *v, void *data, size_t size)
 {
     int n;
 
+    xen_accept(v);
     if (size == 0)
         return 0;
     n = libxenvchan_read(v->xen, data, (size_t)chunk_of(size));
     if (n < 0)
         return xen_gone(v);
-    withdraw_if_connected(v);
     return n;
 }
 
 int bh_vchan_xen_wait(struct bh_vchan *v)
 {
-    if (libxenvchan_is_open(v->xen) == 0 && libxenvchan_data_ready(v->xen) == 0)
+    /* A client that came and went before this call is accepted first, as a
+     * socket server accepts a connection that is already closed: the caller
+     * then sees DISCONNECTED, not a server waiting forever. */
+    xen_accept(v);
+    if (xen_peer_gone(v))
         return xen_gone(v);
+    /* Blocks until the event channel fires; the caller polls its fd first. */
     if (libxenvchan_wait(v->xen) < 0)
         return -1;
-    withdraw_if_connected(v);
+    xen_accept(v);
     return 0;
 }
 
@@ -215,15 +245,12 @@ int bh_vchan_xen_fd_for_select(const struct bh_vchan *v)
 
 enum bh_vchan_state bh_vchan_xen_is_open(const struct bh_vchan *v)
 {
-    /* libxenvchan: 0 closed, 1 connected, 2 server still waiting. */
-    switch (libxenvchan_is_open(v->xen)) {
-    case 1:
-        return BH_VCHAN_CONNECTED;
-    case 2:
+    /* libxenvchan: the peer's liveness byte, 0 closed, 1 open, 2 (server's
+     * initial value) no client yet; anything else is a peer's scribble that
+     * libxenvchan treats as open. */
+    if (v->is_server && !v->xen_accepted)
         return BH_VCHAN_WAITING;
-    default:
-        return BH_VCHAN_DISCONNECTED;
-    }
+    return libxenvchan_is_open(v->xen) == 0 ? BH_VCHAN_DISCONNECTED : BH_VCHAN_CONNECTED;
 }
 
 size_t bh_vchan_xen_data_ready(const struct bh_vchan *v)

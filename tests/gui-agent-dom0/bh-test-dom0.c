@@ -143,16 +143,32 @@ static void handle(struct bh_tdom0 *d, const struct bh_gui_msg *m)
         const struct bh_gui_buffer *b = &m->u.buffer.info;
         const char *reason = NULL;
         struct bh_winbuf nb;
-        int fd = bh_vchan_take_fd(d->v);
+        size_t size = (size_t)b->stride * b->height;
+        bool xen = bh_vchan_transport(d->v) == BH_VCHAN_XEN;
+        int fd = xen ? -1 : bh_vchan_take_fd(d->v);
+        int rc;
         memset(&nb, 0, sizeof(nb));
         nb.fd = -1;
-        if (b->kind != BH_GUI_BUFFER_MEMFD || fd < 0) {
+        /* As guid: the buffer kind must be the transport's. */
+        if (xen && b->kind == BH_GUI_BUFFER_GRANT) {
+            /* The refs are unaligned in the message: copy them out. */
+            uint32_t *refs = malloc(((size_t)b->n_refs + 1) * sizeof(*refs));
+            if (!refs) {
+                die(d, "out of memory", false);
+                return;
+            }
+            memcpy(refs, m->u.buffer.refs, (size_t)b->n_refs * sizeof(*refs));
+            rc = bh_winbuf_import_grant(&nb, d->domid, refs, b->n_refs, size, &reason);
+            free(refs);
+        } else if (!xen && b->kind == BH_GUI_BUFFER_MEMFD && fd >= 0) {
+            rc = bh_winbuf_import_memfd(&nb, fd, size, &reason);
+        } else {
             if (fd >= 0)
                 close(fd);
-            die(d, "BUFFER without a memfd", true);
+            die(d, xen ? "BUFFER without grant references on xen" : "BUFFER without a memfd", true);
             return;
         }
-        if (bh_winbuf_import_memfd(&nb, fd, (size_t)b->stride * b->height, &reason) < 0) {
+        if (rc < 0) {
             char why[200];
             snprintf(why, sizeof(why), "BUFFER import refused: %s", reason ? reason : "?");
             die(d, why, true);
@@ -226,9 +242,11 @@ bool bh_tdom0_pump(struct bh_tdom0 *d, int timeout_ms)
         die(d, "poll failed", false);
         return false;
     }
-    if (r <= 0)
+    /* An exact send that waited for ring space may have consumed the
+     * event for bytes that are already here (xen, vchan.h). */
+    if (r <= 0 && bh_vchan_data_ready(d->v) == 0)
         return true;
-    bool gone = bh_vchan_wait(d->v) < 0;
+    bool gone = r > 0 && bh_vchan_wait(d->v) < 0;
     for (;;) {
         ssize_t n = bh_vchan_read(d->v, d->in + d->in_len, sizeof(d->in) - d->in_len);
         if (n < 0) {
@@ -266,8 +284,21 @@ static bool has_hello(struct bh_tdom0 *d, void *ctx)
     return d->table.hello_done;
 }
 
-struct bh_tdom0 *bh_tdom0_connect(int domid, uint32_t screen_w, uint32_t screen_h, int timeout_ms,
-                                  char *errbuf, size_t errlen)
+static bool send_handshake(struct bh_tdom0 *d, uint32_t screen_w, uint32_t screen_h)
+{
+    struct bh_gui_hello h = {BH_GUI_PROTOCOL_VERSION};
+    struct bh_gui_screen s = {screen_w, screen_h, screen_w / 4, screen_h / 4};
+    struct bh_gui_keymap km;
+    memset(&km, 0, sizeof(km));
+    snprintf(km.rules, sizeof(km.rules), "evdev");
+    snprintf(km.model, sizeof(km.model), "pc105");
+    snprintf(km.layout, sizeof(km.layout), "us");
+    return bh_tdom0_send(d, BH_GUI_HELLO, 0, &h, sizeof(h)) && bh_tdom0_send(d, BH_GUI_SCREEN, 0, &s, sizeof(s)) &&
+           bh_tdom0_send(d, BH_GUI_KEYMAP, 0, &km, sizeof(km));
+}
+
+static struct bh_tdom0 *connect_dom0(int domid, uint32_t screen_w, uint32_t screen_h, int timeout_ms,
+                                     bool send_first, char *errbuf, size_t errlen)
 {
     struct bh_tdom0 *d = calloc(1, sizeof(*d));
     uint64_t end = now_ms() + (uint64_t)timeout_ms;
@@ -277,6 +308,7 @@ struct bh_tdom0 *bh_tdom0_connect(int domid, uint32_t screen_w, uint32_t screen_
     }
     bh_gui_windows_init(&d->table);
     d->auto_release = true;
+    d->domid = domid;
     while (!(d->v = bh_vchan_client_init(domid, BH_GUI_VCHAN_PORT))) {
         if (now_ms() >= end) {
             snprintf(errbuf, errlen, "no agent on domain %d: %s", domid, strerror(errno));
@@ -286,27 +318,43 @@ struct bh_tdom0 *bh_tdom0_connect(int domid, uint32_t screen_w, uint32_t screen_
         usleep(50 * 1000);
     }
     d->alive = true;
+    if (send_first) {
+        if (!send_handshake(d, screen_w, screen_h)) {
+            snprintf(errbuf, errlen, "handshake failed: %s", d->error);
+            bh_tdom0_free(d);
+            return NULL;
+        }
+        return d;
+    }
     uint64_t now = now_ms();
     if (!bh_tdom0_wait(d, has_hello, NULL, now < end ? (int)(end - now) : 1)) {
         snprintf(errbuf, errlen, "no HELLO from the agent: %s", d->alive ? "timeout" : d->error);
         bh_tdom0_free(d);
         return NULL;
     }
-    struct bh_gui_hello h = {BH_GUI_PROTOCOL_VERSION};
-    struct bh_gui_screen s = {screen_w, screen_h, screen_w / 4, screen_h / 4};
-    struct bh_gui_keymap km;
-    memset(&km, 0, sizeof(km));
-    snprintf(km.rules, sizeof(km.rules), "evdev");
-    snprintf(km.model, sizeof(km.model), "pc105");
-    snprintf(km.layout, sizeof(km.layout), "us");
-    if (!bh_tdom0_send(d, BH_GUI_HELLO, 0, &h, sizeof(h)) ||
-        !bh_tdom0_send(d, BH_GUI_SCREEN, 0, &s, sizeof(s)) ||
-        !bh_tdom0_send(d, BH_GUI_KEYMAP, 0, &km, sizeof(km))) {
+    if (!send_handshake(d, screen_w, screen_h)) {
         snprintf(errbuf, errlen, "handshake failed: %s", d->error);
         bh_tdom0_free(d);
         return NULL;
     }
     return d;
+}
+
+struct bh_tdom0 *bh_tdom0_connect(int domid, uint32_t screen_w, uint32_t screen_h, int timeout_ms,
+                                  char *errbuf, size_t errlen)
+{
+    return connect_dom0(domid, screen_w, screen_h, timeout_ms, false, errbuf, errlen);
+}
+
+struct bh_tdom0 *bh_tdom0_connect_first(int domid, uint32_t screen_w, uint32_t screen_h, int timeout_ms,
+                                        char *errbuf, size_t errlen)
+{
+    return connect_dom0(domid, screen_w, screen_h, timeout_ms, true, errbuf, errlen);
+}
+
+bool bh_tdom0_wait_hello(struct bh_tdom0 *d, int timeout_ms)
+{
+    return bh_tdom0_wait(d, has_hello, NULL, timeout_ms);
 }
 
 void bh_tdom0_free(struct bh_tdom0 *d)

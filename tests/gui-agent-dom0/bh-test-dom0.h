@@ -4,8 +4,9 @@
  * It connects as the vchan client, does the handshake (HELLO, SCREEN,
  * KEYMAP), decodes everything the agent sends with the real decoder
  * (BH_GUI_FROM_AGENT, with a real window table) and maps the real window
- * buffers with bh_winbuf_import_memfd, keeping per-window state tests can
- * inspect. A decoder violation is recorded and ends the connection, as guid
+ * buffers as guid does, by transport: bh_winbuf_import_memfd on sockets,
+ * bh_winbuf_import_grant on Xen (tests/xen runs it in a real dom0), keeping
+ * per-window state tests can inspect. A decoder violation is recorded and ends the connection, as guid
  * would; tests assert there was none.
  *
  * Owns: nothing outside tests. Must never: be linked into a product binary,
@@ -51,6 +52,7 @@ struct bh_tdom0_win {
 
 struct bh_tdom0 {
     struct bh_vchan *v;
+    int domid; /* the agent's domain (grant references name it) */
     bool alive;
     char error[256];   /* why the connection ended (violation, EOF) */
     bool violation;    /* the agent sent something the decoder rejected */
@@ -72,6 +74,12 @@ struct bh_tdom0 {
  * *error (static string or the decoder's reason copied into buf) on failure. */
 struct bh_tdom0 *bh_tdom0_connect(int domid, uint32_t screen_w, uint32_t screen_h, int timeout_ms,
                                   char *errbuf, size_t errlen);
+/* guid's order: connect and send HELLO, SCREEN and KEYMAP at once, without
+ * waiting for the agent's HELLO (then bh_tdom0_wait_hello). */
+struct bh_tdom0 *bh_tdom0_connect_first(int domid, uint32_t screen_w, uint32_t screen_h, int timeout_ms,
+                                        char *errbuf, size_t errlen);
+/* Pump until the agent's HELLO has arrived; false on timeout or death. */
+bool bh_tdom0_wait_hello(struct bh_tdom0 *d, int timeout_ms);
 void bh_tdom0_free(struct bh_tdom0 *d);
 
 /* Read and handle what arrives within timeout_ms (at least one poll).

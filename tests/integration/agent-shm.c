@@ -2,9 +2,9 @@
  * a test-only dom0 through the real decoder and the real window buffers.
  *
  * Proves: the window appears with its title; every frame's pixels in the
- * shared buffer are exactly what simple-shm draws (its pattern is a pure
- * function of the frame time, recovered from one pixel and then checked on
- * all 62 500); one DAMAGE arrives per frame with increasing serials and the
+ * shared buffer are exactly what simple-shm draws (bh-test-shm.h: its
+ * pattern is a pure function of the frame time, recovered from one pixel
+ * and then checked on all 62 500); one DAMAGE arrives per frame with increasing serials and the
  * client's damaged rectangle; frames are paced by BUFFER_RELEASE (holding the
  * release stops the client: no DAMAGE, no client CPU). */
 #include <glib.h>
@@ -18,9 +18,10 @@
 #include <drm_fourcc.h>
 
 #include "bh-test-agent.h"
+#include "bh-test-shm.h"
 
-#define SHM_SIZE 250
-#define PAD      20
+#define SHM_SIZE BH_TSHM_SIZE
+#define PAD      BH_TSHM_PAD
 
 static const char *const shm_argv[] = {"weston-simple-shm", NULL};
 
@@ -38,72 +39,6 @@ static bool next_damage(struct bh_tdom0 *d, void *ctx)
 {
     struct frame_wait *f = ctx;
     return f->w->n_damage > f->n_damage && f->w->unreleased;
-}
-
-/* The inverse of simple-shm's colour multiplier modulo 2^24 (it is odd). */
-static uint32_t inverse_mod24(uint32_t a)
-{
-    uint32_t x = 1;
-    for (int i = 0; i < 5; i++)
-        x *= 2 - a * x; /* Newton: doubles the correct low bits each step */
-    return x & 0xffffff;
-}
-
-/* simple-shm's pattern for frame time t (given as t/16; the other terms are
- * derived from it), as it writes it, then as we must show it (XRGB: alpha
- * forced opaque). */
-static uint32_t expected(int x, int y, uint32_t t16)
-{
-    const int halfh = PAD + (SHM_SIZE - PAD * 2) / 2, halfw = halfh;
-    int or = (halfw < halfh ? halfw : halfh) - 8, ir = or -32;
-    or *= or ;
-    ir *= ir;
-    if (x < PAD || y < PAD || x >= SHM_SIZE - PAD || y >= SHM_SIZE - PAD)
-        return 0xffffffffu; /* simple-shm paints its padding white */
-    int r2 = (x - halfw) * (x - halfw) + (y - halfh) * (y - halfh);
-    uint32_t v;
-    if (r2 < ir)
-        v = ((uint32_t)(r2 / 32) + t16 / 4) * 0x0080401u;
-    else if (r2 < or)
-        v = ((uint32_t)y + t16 / 2) * 0x0080401u;
-    else
-        v = ((uint32_t)x + t16) * 0x0080401u;
-    return (v & 0x00ffffffu) | 0xff000000u;
-}
-
-static bool frame_matches(const struct bh_tdom0_win *w, uint32_t t16)
-{
-    for (int y = 0; y < SHM_SIZE; y++)
-        for (int x = 0; x < SHM_SIZE; x++)
-            if (bh_tdom0_pixel(w, (uint32_t)x, (uint32_t)y) != expected(x, y, t16))
-                return false;
-    return true;
-}
-
-/* Recover the frame time from the top-left painted pixel (outer region:
- * v = (x + t/16) * 0x80401 mod 2^24) and check the whole buffer. t/16 is
- * known modulo 2^24 only; t < 2^32 leaves 16 candidates. */
-static bool check_frame(const struct bh_tdom0_win *w, uint32_t *t16_out)
-{
-    uint32_t v = bh_tdom0_pixel(w, PAD, PAD) & 0xffffff;
-    uint32_t n = (v * inverse_mod24(0x0080401u)) & 0xffffff;
-    uint32_t low = (n - PAD) & 0xffffff;
-    for (uint32_t k = 0; k < 16; k++) {
-        uint32_t t16 = low + (k << 24);
-        if (frame_matches(w, t16)) {
-            *t16_out = t16;
-            return true;
-        }
-    }
-    return false;
-}
-
-static void dump_mismatch(const struct bh_tdom0_win *w)
-{
-    for (int y = 0; y < SHM_SIZE; y += 50)
-        g_printerr("row %3d: %08x %08x %08x %08x\n", y, bh_tdom0_pixel(w, 0, (uint32_t)y),
-                   bh_tdom0_pixel(w, 30, (uint32_t)y), bh_tdom0_pixel(w, 125, (uint32_t)y),
-                   bh_tdom0_pixel(w, 220, (uint32_t)y));
 }
 
 static double mono_s(void)
@@ -140,8 +75,8 @@ static void test_shm_frames(void)
     double start = mono_s();
     for (unsigned i = 0; i < frames; i++) {
         uint32_t t16;
-        if (!check_frame(w, &t16)) {
-            dump_mismatch(w);
+        if (!bh_tshm_check_frame(w, &t16)) {
+            bh_tshm_dump(w);
             g_error("frame %u (serial %u): buffer does not hold simple-shm's pattern", i, w->last_serial);
         }
         checked++;
@@ -182,7 +117,7 @@ static void test_shm_frames(void)
     }
     elapsed = mono_s() - start;
     g_test_message("%u frames released at once: %.0f frames/s, 250x250", burst, burst / elapsed);
-    g_assert_true(check_frame(w, &prev_t16));
+    g_assert_true(bh_tshm_check_frame(w, &prev_t16));
 
     /* Pacing: while dom0 holds the release, nothing more is drawn. */
     unsigned held_at = w->n_damage;

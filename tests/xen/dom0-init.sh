@@ -47,7 +47,7 @@ rc=$?
 echo "BH-XEN-QEMU-END $rc"
 if [ $rc -ne 0 ]; then
   for f in /var/log/xen/console/*.log /var/log/xen/*.log; do
-    [ -f "$f" ] && { echo "---- $f"; tail -n 40 "$f"; }
+    [ -f "$f" ] && { echo "---- $f"; tail -n 80 "$f"; }
   done
   xl dmesg 2>/dev/null | tail -n 20
 fi

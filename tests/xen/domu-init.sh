@@ -23,11 +23,9 @@ done
 echo "domu-init: disks$facts"
 BH_VCHAN_TRANSPORT=xen /bin/bh-xen-guest-client "$facts"
 echo "domu-init: client exited with $?"
-# Then, when the image has it (BH_XEN_QEMU_AGENT=1), the real gui-agent with
-# a real Wayland client (wl_shm).
-if [ -x /usr/bin/bulkhead-gui-agent ]; then
-  mkdir -p /run/user && chmod 700 /run/user
-  XDG_RUNTIME_DIR=/run/user BH_VCHAN_TRANSPORT=xen \
-    /usr/bin/bulkhead-gui-agent --exec /usr/bin/weston-simple-shm &
-fi
+# Then the real gui-agent with a real Wayland client (wl_shm); --verbose
+# adds a line per connection and window, shown when the test fails.
+mkdir -p /run/user && chmod 700 /run/user
+XDG_RUNTIME_DIR=/run/user BH_VCHAN_TRANSPORT=xen \
+  /usr/bin/bulkhead-gui-agent --verbose --exec /usr/bin/weston-simple-shm &
 while :; do sleep 3600; done

@@ -7,8 +7,6 @@
 #
 # Skips (TAP "1..0 # SKIP") when the packages are missing, naming them.
 # BH_XEN_QEMU_KEEP=1 keeps the work directory (images, serial log).
-# BH_XEN_QEMU_AGENT=1 adds a phase with the real bulkhead-gui-agent and
-# weston-simple-shm in the domU (not passing yet, see docs/xen.md).
 set -uo pipefail
 
 dom0_test=$1
@@ -27,7 +25,7 @@ command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86_64)
 [ -x "$xenbin/xenstored" ] || missing+=("$xenbin/xenstored")
 busybox --list 2>/dev/null | grep -x insmod >/dev/null || missing+=("busybox with applets")
 command -v cpio >/dev/null || missing+=(cpio)
-[ -z "${BH_XEN_QEMU_AGENT:-}" ] || [ -x /usr/bin/weston-simple-shm ] || missing+=(weston-simple-shm)
+[ -x /usr/bin/weston-simple-shm ] || missing+=(weston-simple-shm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "1..0 # SKIP Xen under QEMU needs ${missing[*]}: apt-get install $packages"
   exit 0
@@ -71,14 +69,12 @@ pack() { # ROOT OUT
 domu=$work/domu
 base_root "$domu"
 add_prog "$domu" "$guest_client" /bin/bh-xen-guest-client
-# The real gui-agent + weston-simple-shm phase is opt-in: it does not pass
-# yet over the xen transport (docs/xen.md, "What remains").
-if [ -n "${BH_XEN_QEMU_AGENT:-}" ]; then
-  add_prog "$domu" "$gui_agent" /usr/bin/bulkhead-gui-agent
-  add_prog "$domu" /usr/bin/weston-simple-shm
-  mkdir -p "$domu/usr/share/X11"
-  cp -a /usr/share/X11/xkb "$domu/usr/share/X11/"
-fi
+# The real gui-agent with a real Wayland client (wl_shm), once the stand-in
+# is done; libxkbcommon compiles dom0's keymap from the xkb data.
+add_prog "$domu" "$gui_agent" /usr/bin/bulkhead-gui-agent
+add_prog "$domu" /usr/bin/weston-simple-shm
+mkdir -p "$domu/usr/share/X11"
+cp -a /usr/share/X11/xkb "$domu/usr/share/X11/"
 add_modules "$domu" xen-evtchn xen-gntdev xen-gntalloc xen-blkfront || exit 1
 install -m 0755 "$src/tests/xen/domu-init.sh" "$domu/init"
 pack "$domu" "$work/domu.cpio.gz"
@@ -106,7 +102,6 @@ cp /etc/xen/xl.conf "$dom0/etc/xen/"
 add_modules "$dom0" xen-privcmd xenfs xen-evtchn xen-gntdev xen-gntalloc xen-blkback loop || exit 1
 install -m 0755 "$src/tests/xen/dom0-init.sh" "$dom0/init"
 mkdir -p "$dom0/test/golden" "$dom0/test/vm-kernels/default"
-[ -n "${BH_XEN_QEMU_AGENT:-}" ] && touch "$dom0/test/agent"
 cp "$src"/tests/data/xen/*.json "$dom0/test/golden/"
 # The domU boots an uncompressed kernel: xl create is ~5x faster than with
 # the xz-compressed bzImage under emulation (NOTES.md).
@@ -126,14 +121,20 @@ echo "# images built in $(awk "BEGIN{printf \"%.1f\", $t_built - $t_start}") s (
 
 # ---- boot -------------------------------------------------------------------
 # smap=0: dom0 crashes at once under TCG without it (NOTES.md).
+# In the background, so that a test runner's SIGTERM (its timeout, Ctrl+C)
+# ends QEMU too (timeout passes it on) instead of leaving it on the cores.
 timeout 540 qemu-system-x86_64 -machine q35,accel=tcg -cpu max -smp 2 -m 2048 \
   -display none -no-reboot -serial "file:$work/serial.log" -monitor none \
   -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
   -kernel "$work/xen" \
   -append "console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M dom0_max_vcpus=2 smap=0 smep=0" \
   -initrd "$kernel console=hvc0 quiet loglevel=3,$work/dom0.cpio.gz" \
-  </dev/null >"$work/qemu.out" 2>&1
+  </dev/null >"$work/qemu.out" 2>&1 &
+qemu_pid=$!
+trap 'kill "$qemu_pid" 2>/dev/null; wait "$qemu_pid"; exit 1' TERM INT HUP
+wait "$qemu_pid"
 qemu_rc=$?
+trap - TERM INT HUP
 t_end=$(date +%s.%N)
 
 tr -d '\r' < "$work/serial.log" > "$work/serial.txt"

@@ -90,7 +90,13 @@ int bh_vchan_take_fd(struct bh_vchan *v);
  * notifications. Call when fd_for_select is readable; blocks otherwise until
  * there is an event (socket: data or a client arrives or the peer hangs up;
  * xen: also when the peer frees ring space). 0 ok, -1 on error or when the
- * peer is gone and nothing is left to read (errno EPIPE). */
+ * peer is gone and nothing is left to read (errno EPIPE).
+ * After every wait, read until read returns 0 (or data_ready is 0) before
+ * polling fd_for_select again: on xen one event stands for everything the
+ * peer did before it and is not repeated for bytes already there (a socket
+ * stays readable; code that drains works on both). The same holds after an
+ * exact send/recv, which may consume events while it waits (xen): check
+ * data_ready before polling. */
 int bh_vchan_wait(struct bh_vchan *v);
 /* An fd that becomes readable when bh_vchan_wait has something to do. It
  * changes once when a server accepts its client: fetch it again after wait. */
@@ -99,8 +105,13 @@ int bh_vchan_fd_for_select(const struct bh_vchan *v);
 enum bh_vchan_state {
     BH_VCHAN_DISCONNECTED = 0,
     BH_VCHAN_CONNECTED = 1,
-    BH_VCHAN_WAITING = 2, /* server, no client yet */
+    BH_VCHAN_WAITING = 2, /* server, no client accepted yet (never a client) */
 };
+/* A server's state leaves WAITING only inside bh_vchan_wait or a transfer
+ * call (when it accepts its client), on both transports; a client that
+ * came and went before that is accepted and then reported DISCONNECTED.
+ * Code that reacts to "dom0 connected" therefore does so right after its
+ * own wait, and then drains (above): the client may have written already. */
 enum bh_vchan_state bh_vchan_is_open(const struct bh_vchan *v);
 /* Bytes readable now without blocking. Bytes the peer sent before it
  * closed stay readable after is_open says DISCONNECTED. */
