@@ -5,6 +5,10 @@
 # status and ends QEMU through the isa-debug-exit port with it.
 /bin/busybox --install -s /bin
 export PATH=/usr/bin:/usr/sbin:/bin:/sbin:/usr/lib/xen-4.17/bin
+# Sanitizer builds: libxl, xenstore and libxenvchan keep allocations until
+# exit, which LeakSanitizer would turn into a failing status after every check
+# passed; our own code's leaks are checked by the unit tests. Inert otherwise.
+export ASAN_OPTIONS=detect_leaks=0
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev

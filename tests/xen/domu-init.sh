@@ -4,6 +4,10 @@
 # bulkhead-gui-agent with weston-simple-shm, and idles until dom0 asks it to power off (the kernel runs /sbin/poweroff).
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin
+# Sanitizer builds: libxl, xenstore and libxenvchan keep allocations until
+# exit, which LeakSanitizer would turn into a failing status after every check
+# passed; our own code's leaks are checked by the unit tests. Inert otherwise.
+export ASAN_OPTIONS=detect_leaks=0
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
