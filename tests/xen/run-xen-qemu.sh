@@ -123,25 +123,38 @@ echo "# images built in $(awk "BEGIN{printf \"%.1f\", $t_built - $t_start}") s (
 # smap=0: dom0 crashes at once under TCG without it (NOTES.md).
 # In the background, so that a test runner's SIGTERM (its timeout, Ctrl+C)
 # ends QEMU too (timeout passes it on) instead of leaving it on the cores.
-timeout 540 qemu-system-x86_64 -machine q35,accel=tcg -cpu max -smp 2 -m 2048 \
-  -display none -no-reboot -serial "file:$work/serial.log" -monitor none \
-  -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-  -kernel "$work/xen" \
-  -append "console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M dom0_max_vcpus=2 smap=0 smep=0" \
-  -initrd "$kernel console=hvc0 quiet loglevel=3,$work/dom0.cpio.gz" \
-  </dev/null >"$work/qemu.out" 2>&1 &
-qemu_pid=$!
-trap 'kill "$qemu_pid" 2>/dev/null; wait "$qemu_pid"; exit 1' TERM INT HUP
-wait "$qemu_pid"
-qemu_rc=$?
-trap - TERM INT HUP
-t_end=$(date +%s.%N)
+boot_once() {
+  : > "$work/serial.log"
+  t_boot=$(date +%s.%N)
+  timeout 500 qemu-system-x86_64 -machine q35,accel=tcg -cpu max -smp 2 -m 2048 \
+    -display none -no-reboot -serial "file:$work/serial.log" -monitor none \
+    -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+    -kernel "$work/xen" \
+    -append "console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M dom0_max_vcpus=2 smap=0 smep=0" \
+    -initrd "$kernel console=hvc0 quiet loglevel=3,$work/dom0.cpio.gz" \
+    </dev/null >"$work/qemu.out" 2>&1 &
+  qemu_pid=$!
+  trap 'kill "$qemu_pid" 2>/dev/null; wait "$qemu_pid"; exit 1' TERM INT HUP
+  wait "$qemu_pid"
+  qemu_rc=$?
+  trap - TERM INT HUP
+  t_end=$(date +%s.%N)
+  tr -d '\r' < "$work/serial.log" > "$work/serial.txt"
+}
 
-tr -d '\r' < "$work/serial.log" > "$work/serial.txt"
+boot_once
+# libxl gives each disk hotplug script 40 s; under emulation on a busy machine
+# (other jobs on the two cores) the block script can miss that, which says
+# nothing about our code. Such a run gets one more boot, and says so.
+if [ "$qemu_rc" -ne 1 ] && grep -q 'scripts/block add because of timeout' "$work/serial.txt"; then
+  echo "# libxl's block hotplug script timed out under emulation (machine busy): booting once more"
+  boot_once
+fi
+
 # dom0's TAP, between its markers.
 sed -n '/^BH-XEN-QEMU-BEGIN$/,/^BH-XEN-QEMU-END/p' "$work/serial.txt" \
   | grep -E '^(ok|not ok) [0-9]+|^1\.\.[0-9]+|^# ' > "$work/tap.txt"
-echo "# boot to exit: $(awk "BEGIN{printf \"%.1f\", $t_end - $t_built}") s, QEMU status $qemu_rc"
+echo "# boot to exit: $(awk "BEGIN{printf \"%.1f\", $t_end - $t_boot}") s, QEMU status $qemu_rc"
 if grep -q '^1\.\.' "$work/tap.txt"; then
   cat "$work/tap.txt"
 else
