@@ -463,10 +463,21 @@ static pid_t start_agent(struct run *run)
     return agent >= 0 && wait_socket(run, "wl-bench", agent) ? agent : -1;
 }
 
+/* Under ./test --sanitize: GTK and fontconfig keep allocations until exit
+ * (as the display tests say), and the bench client does not tear its Wayland
+ * objects down; leak checks stay on for the agent. "ASAN_OPTIONS=" when not
+ * sanitized. */
+static char *no_leak_checks(void)
+{
+    const char *asan = g_getenv("ASAN_OPTIONS");
+    return asan ? g_strdup_printf("ASAN_OPTIONS=%s:detect_leaks=0", asan) : g_strdup("ASAN_OPTIONS=");
+}
+
 static pid_t start_client(struct run *run)
 {
     g_autofree char *e_xdg = g_strdup_printf("XDG_RUNTIME_DIR=%s", run->dir);
-    const char *client_env[] = {e_xdg, "WAYLAND_DISPLAY=wl-bench", NULL};
+    g_autofree char *e_asan = no_leak_checks();
+    const char *client_env[] = {e_xdg, "WAYLAND_DISPLAY=wl-bench", e_asan, NULL};
     const char *argv[16];
     char bufs[4][32];
     client_argv(run, argv, bufs, 1.0);
@@ -587,14 +598,9 @@ static void run_guid(struct run *run)
     g_autofree char *e_disp = g_strdup_printf("DISPLAY=:%d", display);
     g_autofree char *e_trace = g_strdup_printf("BH_GUID_TRACE_FRAMES=%s", trace);
     g_autofree char *domid = g_strdup_printf("%d", AGENT_DOMID);
-    /* Sanitizer builds: GTK keeps allocations until exit (tests/display/
-     * with-xvfb.sh says why), so guid runs without leak checking there;
-     * every other ASan check stays on. Without ASan this is inert. */
-    const char *asan = g_getenv("ASAN_OPTIONS");
-    g_autofree char *e_asan = g_strdup_printf("ASAN_OPTIONS=%s%sdetect_leaks=0", asan ? asan : "",
-                                              asan && *asan ? ":" : "");
     /* As the display tests run it: X11, GTK's cairo renderer (Xvfb has no
      * GPU), no accessibility bus. */
+    g_autofree char *e_asan = no_leak_checks();
     const char *env[] = {e_xdg, e_vdir, e_disp, e_trace, e_asan, "BH_VCHAN_DOMID=0", "BH_VCHAN_TRANSPORT=socket",
                          "GDK_BACKEND=x11", "GSK_RENDERER=cairo", "GTK_A11Y=none", "NO_AT_BRIDGE=1",
                          "WAYLAND_DISPLAY=", NULL};
