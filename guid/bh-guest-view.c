@@ -1,10 +1,15 @@
 /* bh-guest-view.c — frame + tiles + pointer input of one guest surface
  * (see bh-guest-view.h). Must never: let the guest image reach the frame. */
+#define G_LOG_DOMAIN "bh-guid"
+
 #include "bh-guest-view.h"
 
 #include <math.h>
 
 #include "bh-guid-input.h"
+#ifdef GDK_WINDOWING_X11
+#include <gdk/x11/gdkx.h>
+#endif
 
 struct _BhGuestView {
     GtkWidget parent_instance;
@@ -15,6 +20,24 @@ struct _BhGuestView {
     guint32 min_w, min_h;   /* guest hint, capped */
     guint32 alloc_w, alloc_h; /* content size last allocated, 0 before */
     BhGuidTiles tiles;
+
+    /* Direct presentation (bh-guid-xshm.h). The presenter, the segment and
+     * the mapping are the session's; it sets them with the buffer and clears
+     * them before it lets the buffer go. */
+    BhGuidXshm *xshm;
+    BhGuidShmSeg *seg;
+    const guint8 *src;
+    gsize src_size;
+    guint32 src_stride, src_h;
+    guint32 xid;      /* the X window last checked, and its depth if it takes our pixels */
+    guint8 xid_depth;
+    /* What GTK drew on our surface since its last after-paint (surface
+     * coordinates; the "render" emission hook fills it), put over again
+     * from the buffer once GTK is done: GTK draws the view from its tiles,
+     * which are only brought up to date when it snapshots the view. */
+    cairo_region_t *gtk_drew;
+    GdkFrameClock *clock; /* weak */
+    gulong after_paint;
 };
 
 G_DEFINE_FINAL_TYPE(BhGuestView, bh_guest_view, GTK_TYPE_WIDGET)
@@ -151,6 +174,8 @@ static void bh_guest_view_snapshot(GtkWidget *widget, GtkSnapshot *snapshot)
     if (cw <= 0 || ch <= 0)
         return;
 
+    /* Frames put straight to X only marked their tiles. */
+    bh_guid_tiles_flush(&self->tiles, self->src, self->src_size, self->src_stride);
     graphene_rect_t inner = GRAPHENE_RECT_INIT(f, f, cw, ch);
     gtk_snapshot_push_clip(snapshot, &inner);
     gtk_snapshot_save(snapshot);
@@ -158,6 +183,156 @@ static void bh_guest_view_snapshot(GtkWidget *widget, GtkSnapshot *snapshot)
     bh_guid_tiles_snapshot(&self->tiles, snapshot, (guint32)cw, (guint32)ch);
     gtk_snapshot_restore(snapshot);
     gtk_snapshot_pop(snapshot);
+}
+
+/* ---- Direct presentation ----------------------------------------------------------- */
+
+/* Where the content is in the view's X window, if it can go there directly:
+ * a mapped view on an X11 surface at scale 1 that takes our pixels. */
+static gboolean view_target(BhGuestView *self, BhGuidXshmTarget *t)
+{
+#ifdef GDK_WINDOWING_X11
+    GtkWidget *widget = GTK_WIDGET(self);
+    if (self->xshm == NULL || self->seg == NULL || self->src == NULL ||
+        !gtk_widget_get_mapped(widget))
+        return FALSE;
+    GtkNative *native = gtk_widget_get_native(widget);
+    GdkSurface *surface = native != NULL ? gtk_native_get_surface(native) : NULL;
+    if (surface == NULL || !GDK_IS_X11_SURFACE(surface) ||
+        gdk_surface_get_scale_factor(surface) != 1)
+        return FALSE;
+    guint32 xid = (guint32)gdk_x11_surface_get_xid(surface);
+    if (xid != self->xid) {
+        self->xid = xid;
+        self->xid_depth = xid != 0 ? bh_guid_xshm_window_depth(self->xshm, xid) : 0;
+        g_debug("guest view: X window 0x%x %s", xid,
+                self->xid_depth != 0 ? "takes frames directly" : "is not XRGB: GTK draws");
+    }
+    if (self->xid_depth == 0)
+        return FALSE;
+    graphene_point_t p;
+    const graphene_point_t corner = GRAPHENE_POINT_INIT(BH_GUID_FRAME_PX, BH_GUID_FRAME_PX);
+    if (!gtk_widget_compute_point(widget, GTK_WIDGET(native), &corner, &p))
+        return FALSE;
+    double sx = 0, sy = 0;
+    gtk_native_get_surface_transform(native, &sx, &sy);
+    /* The same rectangle the snapshot clips the guest image to. */
+    int cw = MIN((int)self->tiles.width, gtk_widget_get_width(widget) - 2 * BH_GUID_FRAME_PX);
+    int ch = MIN((int)self->tiles.height, gtk_widget_get_height(widget) - 2 * BH_GUID_FRAME_PX);
+    if (cw <= 0 || ch <= 0)
+        return FALSE;
+    t->xid = xid;
+    t->depth = self->xid_depth;
+    t->ox = (gint)lround(p.x + sx);
+    t->oy = (gint)lround(p.y + sy);
+    t->w = (guint32)cw;
+    t->h = (guint32)ch;
+    return TRUE;
+#else
+    return FALSE;
+#endif
+}
+
+static gboolean view_put(BhGuestView *self, const BhGuidXshmTarget *t,
+                         const struct bh_gui_rect *rects, guint32 n_rects, gboolean frame)
+{
+    gint64 px = bh_guid_xshm_put(self->xshm, self->seg, self->src, self->src_size,
+                                 self->src_stride, self->src_h, t, rects, n_rects);
+    if (px < 0) {
+        /* The window went away under us, or the server changed its mind:
+         * GTK draws this window from now on. */
+        g_debug("guest view: X window 0x%x refused a put; drawing through GTK", t->xid);
+        self->xid_depth = 0;
+        return FALSE;
+    }
+    if (frame) {
+        self->tiles.stats.puts++;
+        self->tiles.stats.px_put += (guint64)px;
+    } else {
+        self->tiles.stats.reputs++;
+    }
+    return TRUE;
+}
+
+/* GTK has drawn over (part of) our content from its tiles: put the buffer
+ * back over what it drew, after it, in the same request stream. */
+static void on_after_paint(GdkFrameClock *clock, BhGuestView *self)
+{
+    cairo_region_t *drew = g_steal_pointer(&self->gtk_drew);
+    BhGuidXshmTarget t;
+    if (drew == NULL)
+        return;
+    if (view_target(self, &t)) {
+        cairo_rectangle_int_t content = {t.ox, t.oy, (int)t.w, (int)t.h};
+        cairo_region_intersect_rectangle(drew, &content);
+        int n = cairo_region_num_rectangles(drew);
+        gboolean whole = n > (int)BH_MAX_DAMAGE_RECTS; /* then its bounding box */
+        struct bh_gui_rect rects[BH_MAX_DAMAGE_RECTS];
+        n = whole ? 1 : n;
+        for (int i = 0; i < n; i++) {
+            cairo_rectangle_int_t r;
+            if (whole)
+                cairo_region_get_extents(drew, &r);
+            else
+                cairo_region_get_rectangle(drew, i, &r);
+            rects[i] = (struct bh_gui_rect){r.x - t.ox, r.y - t.oy, (guint32)r.width,
+                                            (guint32)r.height};
+        }
+        if (n > 0)
+            view_put(self, &t, rects, (guint32)n, FALSE);
+    }
+    cairo_region_destroy(drew);
+}
+
+/* Runs before GTK's own "render" handler on every surface (an emission
+ * hook: GTK's handler stops the emission, so no handler of ours would run). */
+static gboolean on_render_emission(GSignalInvocationHint *hint, guint n_params,
+                                   const GValue *params, gpointer data)
+{
+    GObject *surface = g_value_get_object(&params[0]);
+    const cairo_region_t *region = n_params > 1 ? g_value_get_boxed(&params[1]) : NULL;
+    BhGuestView *self = surface != NULL ? g_object_get_data(surface, "bh-guest-view") : NULL;
+    if (self == NULL || self->seg == NULL || region == NULL)
+        return TRUE;
+    if (self->gtk_drew == NULL)
+        self->gtk_drew = cairo_region_copy(region);
+    else
+        cairo_region_union(self->gtk_drew, region);
+    return TRUE; /* stay installed */
+}
+
+static void view_unwatch(BhGuestView *self)
+{
+    if (self->clock != NULL) {
+        g_signal_handler_disconnect(self->clock, self->after_paint);
+        g_object_remove_weak_pointer(G_OBJECT(self->clock), (gpointer *)&self->clock);
+        self->clock = NULL;
+        self->after_paint = 0;
+    }
+    g_clear_pointer(&self->gtk_drew, cairo_region_destroy);
+}
+
+static void bh_guest_view_realize(GtkWidget *widget)
+{
+    BhGuestView *self = BH_GUEST_VIEW(widget);
+    GTK_WIDGET_CLASS(bh_guest_view_parent_class)->realize(widget);
+    GdkSurface *surface = gtk_native_get_surface(gtk_widget_get_native(widget));
+    /* One guest view per surface: a toplevel's content, or a popup's. */
+    g_object_set_data(G_OBJECT(surface), "bh-guest-view", self);
+    self->clock = gdk_surface_get_frame_clock(surface);
+    g_object_add_weak_pointer(G_OBJECT(self->clock), (gpointer *)&self->clock);
+    self->after_paint = g_signal_connect(self->clock, "after-paint", G_CALLBACK(on_after_paint), self);
+}
+
+static void bh_guest_view_unrealize(GtkWidget *widget)
+{
+    BhGuestView *self = BH_GUEST_VIEW(widget);
+    GdkSurface *surface = gtk_native_get_surface(gtk_widget_get_native(widget));
+    if (surface != NULL && g_object_get_data(G_OBJECT(surface), "bh-guest-view") == self)
+        g_object_set_data(G_OBJECT(surface), "bh-guest-view", NULL);
+    view_unwatch(self);
+    self->xid = 0;
+    GTK_WIDGET_CLASS(bh_guest_view_parent_class)->unrealize(widget);
 }
 
 static void bh_guest_view_dispose(GObject *object)
@@ -171,6 +346,7 @@ static void bh_guest_view_dispose(GObject *object)
 static void bh_guest_view_finalize(GObject *object)
 {
     BhGuestView *self = BH_GUEST_VIEW(object);
+    view_unwatch(self);
     bh_guid_tiles_clear(&self->tiles);
     G_OBJECT_CLASS(bh_guest_view_parent_class)->finalize(object);
 }
@@ -185,6 +361,11 @@ static void bh_guest_view_class_init(BhGuestViewClass *klass)
     widget_class->measure = bh_guest_view_measure;
     widget_class->size_allocate = bh_guest_view_size_allocate;
     widget_class->snapshot = bh_guest_view_snapshot;
+    widget_class->realize = bh_guest_view_realize;
+    widget_class->unrealize = bh_guest_view_unrealize;
+    /* For the life of the process, like the class itself. */
+    g_signal_add_emission_hook(g_signal_lookup("render", GDK_TYPE_SURFACE), 0,
+                               on_render_emission, NULL, NULL);
     gtk_widget_class_set_css_name(widget_class, "bh-guest-view");
 
     /* (x, y) in content coordinates */
@@ -249,14 +430,37 @@ void bh_guest_view_set_buffer_size(BhGuestView *self, guint32 width, guint32 hei
     gtk_widget_queue_resize(GTK_WIDGET(self));
 }
 
-guint bh_guest_view_damage(BhGuestView *self, const guint8 *map, gsize map_size, guint32 stride,
-                           const struct bh_gui_rect *rects, guint32 n_rects)
+void bh_guest_view_set_source(BhGuestView *self, BhGuidXshm *xshm, BhGuidShmSeg *seg,
+                              const guint8 *map, gsize map_size, guint32 stride, guint32 height)
 {
-    g_return_val_if_fail(BH_IS_GUEST_VIEW(self), 0);
-    guint n = bh_guid_tiles_update(&self->tiles, map, map_size, stride, rects, n_rects);
-    if (n > 0)
+    g_return_if_fail(BH_IS_GUEST_VIEW(self));
+    if (map == NULL && self->src != NULL)
+        /* The tiles may still hold marks for the old buffer: they will never
+         * be copied now, and GTK shows what they had. */
+        bh_guid_tiles_flush(&self->tiles, self->src, self->src_size, self->src_stride);
+    self->xshm = map != NULL ? xshm : NULL;
+    self->seg = map != NULL ? seg : NULL;
+    self->src = map;
+    self->src_size = map != NULL ? map_size : 0;
+    self->src_stride = stride;
+    self->src_h = height;
+}
+
+gboolean bh_guest_view_damage(BhGuestView *self, const guint8 *map, gsize map_size,
+                              guint32 stride, const struct bh_gui_rect *rects, guint32 n_rects)
+{
+    g_return_val_if_fail(BH_IS_GUEST_VIEW(self), FALSE);
+    BhGuidXshmTarget t;
+    if (map != NULL && map == self->src && view_target(self, &t)) {
+        /* The tiles are only needed when GTK next draws the view. */
+        bh_guid_tiles_mark(&self->tiles, rects, n_rects);
+        if (view_put(self, &t, rects, n_rects, TRUE))
+            return TRUE;
+        n_rects = 0; /* marked already: the update below copies them */
+    }
+    if (bh_guid_tiles_update(&self->tiles, map, map_size, stride, rects, n_rects) > 0)
         gtk_widget_queue_draw(GTK_WIDGET(self));
-    return n;
+    return FALSE;
 }
 
 void bh_guest_view_set_min_content_size(BhGuestView *self, guint32 width, guint32 height)

@@ -13,6 +13,7 @@
 #include <gtk/gtk.h>
 
 #include "bh-guid-tiles.h"
+#include "bh-guid-xshm.h"
 
 G_BEGIN_DECLS
 
@@ -29,10 +30,19 @@ GtkWidget *bh_guest_view_new(const GdkRGBA *frame, guint32 max_w, guint32 max_h)
 /* A new buffer size (content size from now on). Pixels arrive by damage. */
 void bh_guest_view_set_buffer_size(BhGuestView *self, guint32 width, guint32 height);
 
-/* Copy the damaged rectangles out of the mapped buffer (see
- * bh_guid_tiles_update) and queue a redraw. Returns tiles replaced. */
-guint bh_guest_view_damage(BhGuestView *self, const guint8 *map, gsize map_size, guint32 stride,
-                           const struct bh_gui_rect *rects, guint32 n_rects);
+/* The buffer the view shows from now on, and its X segment (NULL when it
+ * has none: GTK draws). map NULL: none; the caller must say so before it
+ * unmaps the buffer. Everything stays the caller's. */
+void bh_guest_view_set_source(BhGuestView *self, BhGuidXshm *xshm, BhGuidShmSeg *seg,
+                              const guint8 *map, gsize map_size, guint32 stride, guint32 height);
+
+/* Show the damaged rectangles of the mapped buffer: straight to X when the
+ * buffer is the view's source with a segment and the view is on an X11
+ * window that takes it (returns TRUE: on screen now, the buffer may go
+ * back), otherwise copied into tiles with a redraw queued (FALSE: on screen
+ * after GTK's next paint). */
+gboolean bh_guest_view_damage(BhGuestView *self, const guint8 *map, gsize map_size,
+                              guint32 stride, const struct bh_gui_rect *rects, guint32 n_rects);
 
 /* Guest minimum size hint (0 = none), clamped to the cap. */
 void bh_guest_view_set_min_content_size(BhGuestView *self, guint32 width, guint32 height);

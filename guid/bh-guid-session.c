@@ -24,6 +24,7 @@
 #include "bh-guid-input.h"
 #include "bh-guid-keymap.h"
 #include "bh-guid-style.h"
+#include "bh-guid-xshm.h"
 #include "bulkhead/proto.h"
 #include "bulkhead/vchan.h"
 #include "bulkhead/winbuf.h"
@@ -49,7 +50,8 @@ struct _BhGuidWin {
     BhGuestWindow *window; /* toplevels; destroyed with gtk_window_destroy */
     GtkWidget *popover;    /* popups, from their first MAP; owned ref */
     struct bh_winbuf buf;
-    guint32 buf_stride;
+    guint32 buf_stride, buf_h;
+    BhGuidShmSeg *seg; /* buf as an X segment, or NULL (GTK draws) */
     /* A new buffer is shown from its first DAMAGE on (until then the old
      * image stays: no black flash on resize). */
     struct bh_winbuf next;
@@ -64,6 +66,14 @@ struct _BhGuidWin {
      * and our after-paint handler on it. */
     GdkFrameClock *clock;
     gulong after_paint;
+    /* Frames put straight to X are paced by their release (win_pace):
+     * when the next one should be on screen, when the last release went
+     * out, and the last few release-to-DAMAGE times. */
+    gint64 next_present_us;
+    gint64 release_sent_us;
+    gint64 answer_us[8];
+    guint answer_i;
+    guint release_timer;
     /* BH_GUID_TRACE_FRAMES: the last DAMAGE not yet painted. */
     gboolean trace_pending;
     guint32 trace_serial, trace_px[2];
@@ -98,6 +108,9 @@ struct _BhGuidSession {
     gint overhead_w, overhead_h;    /* window size minus content size */
     BhGuidTileStats retired;        /* stats of windows already gone */
     FILE *trace;                    /* BH_GUID_TRACE_FRAMES, or NULL */
+    BhGuidXshmMode xshm_mode;       /* BH_GUID_XSHM */
+    BhGuidXshm *xshm;               /* direct presentation, or NULL */
+    gint64 frame_us;                /* the display's refresh interval */
 };
 
 G_DEFINE_FINAL_TYPE(BhGuidSession, bh_guid_session, G_TYPE_OBJECT)
@@ -384,6 +397,9 @@ static void win_accumulate_stats(BhGuidTileStats *into, const BhGuidTileStats *s
     into->rects += s->rects;
     into->tiles_replaced += s->tiles_replaced;
     into->bytes_copied += s->bytes_copied;
+    into->puts += s->puts;
+    into->px_put += s->px_put;
+    into->reputs += s->reputs;
 }
 
 static void win_unwatch_paint(BhGuidWin *w);
@@ -406,7 +422,10 @@ static void win_free(gpointer data)
         gtk_window_destroy(GTK_WINDOW(w->window));
         w->window = NULL;
     }
+    g_clear_handle_id(&w->release_timer, g_source_remove);
+    bh_guest_view_set_source(w->view, NULL, NULL, NULL, 0, 0, 0);
     g_clear_object(&w->view);
+    g_clear_pointer(&w->seg, bh_guid_xshm_seg_free);
     bh_winbuf_release(&w->buf);
     bh_winbuf_release(&w->next);
     g_free(w);
@@ -452,6 +471,8 @@ static void close_all_windows(BhGuidSession *self)
 
 /* ---- Acting on accepted messages ------------------------------------------------ */
 
+static void win_send_release(BhGuidWin *w);
+
 /* Writes the trace line of the frame just painted (BH_GUID_TRACE_FRAMES). */
 static void win_trace_painted(BhGuidWin *w)
 {
@@ -473,11 +494,8 @@ static void on_after_paint(GdkFrameClock *clock, gpointer data)
     BhGuidWin *w = data;
     if (w->trace_pending)
         win_trace_painted(w);
-    if (w->release_pending) {
-        struct bh_gui_buffer_release r = {w->release_serial};
-        w->release_pending = FALSE;
-        send_msg(w->session, BH_GUI_BUFFER_RELEASE, w->id, &r, sizeof r);
-    }
+    if (w->release_pending && w->release_timer == 0)
+        win_send_release(w);
 }
 
 static void win_unwatch_paint(BhGuidWin *w)
@@ -514,12 +532,67 @@ static void win_queue_release(BhGuidWin *w, guint32 serial)
     w->release_serial = serial;
     if (w->release_pending)
         return;
-    if (gtk_widget_get_mapped(GTK_WIDGET(w->view)) && win_watch_paint(w)) {
+    if (gtk_widget_get_mapped(GTK_WIDGET(w->view)) && win_watch_paint(w))
         w->release_pending = TRUE;
-    } else {
-        struct bh_gui_buffer_release r = {serial};
-        send_msg(w->session, BH_GUI_BUFFER_RELEASE, w->id, &r, sizeof r);
+    else
+        win_send_release(w);
+}
+
+/* ---- Pacing of frames put straight to X -------------------------------------------- */
+
+static void win_send_release(BhGuidWin *w)
+{
+    struct bh_gui_buffer_release r = {w->release_serial};
+    w->release_pending = FALSE;
+    w->release_sent_us = g_get_monotonic_time();
+    send_msg(w->session, BH_GUI_BUFFER_RELEASE, w->id, &r, sizeof r);
+}
+
+static gboolean on_release_timer(gpointer data)
+{
+    BhGuidWin *w = data;
+    w->release_timer = 0;
+    if (w->release_pending)
+        win_send_release(w);
+    return G_SOURCE_REMOVE;
+}
+
+/* A frame is on screen the moment its DAMAGE is handled, so nothing waits
+ * for a frame clock; the display's rate is kept by when the buffer goes back
+ * instead. The release (the guest's frame callback) goes out so that the
+ * next frame arrives just before it is due one refresh interval after this
+ * one: "due" minus the longest of the last release-to-DAMAGE times, plus a
+ * margin. A guest that takes longer than a refresh (or is idle: typing in a
+ * terminal) gets its release at once, so pacing never adds latency to an
+ * occasional update; a video gets 60 frames/s, each shown within a few
+ * milliseconds of its commit instead of waiting up to a whole refresh. */
+#define PACE_MARGIN_US 2000
+static void win_pace_release(BhGuidWin *w, guint32 serial, gint64 arrived)
+{
+    gint64 now = g_get_monotonic_time(), frame = w->session->frame_us;
+    if (w->release_sent_us != 0) {
+        w->answer_us[w->answer_i++ % G_N_ELEMENTS(w->answer_us)] = arrived - w->release_sent_us;
+        w->release_sent_us = 0;
     }
+    /* On time: keep the grid; late or early by half a refresh: start a new one. */
+    gint64 due = w->next_present_us;
+    if (due == 0 || now > due + frame / 2 || now < due - frame / 2)
+        due = now;
+    w->next_present_us = due + frame;
+
+    gint64 lead = 0;
+    for (guint i = 0; i < G_N_ELEMENTS(w->answer_us); i++)
+        lead = MAX(lead, w->answer_us[i]);
+    gint64 at = w->next_present_us - lead - PACE_MARGIN_US;
+
+    w->release_serial = serial;
+    w->release_pending = TRUE;
+    g_clear_handle_id(&w->release_timer, g_source_remove);
+    if (at <= now + 500)
+        win_send_release(w);
+    else
+        w->release_timer = g_timeout_add_full(G_PRIORITY_HIGH, (guint)((at - now + 999) / 1000),
+                                              on_release_timer, w, NULL);
 }
 
 /* ---- Frame trace (bench/frames) ------------------------------------------------ */
@@ -533,7 +606,6 @@ static void win_trace_damage(BhGuidWin *w, guint32 serial, const struct bh_gui_r
 {
     if (n == 0 || w->buf.map == NULL)
         return;
-    win_watch_paint(w); /* no clock yet: on_realize asks */
     guint64 off = (guint64)rects[0].y * w->buf_stride + (guint64)rects[0].x * 4;
     if (off + 8 > w->buf.size)
         return;
@@ -587,12 +659,26 @@ static void win_switch_buffer(BhGuidWin *w)
 {
     if (w->next.map == NULL)
         return;
+    BhGuidSession *self = w->session;
+    bh_guest_view_set_source(w->view, NULL, NULL, NULL, 0, 0, 0);
+    g_clear_pointer(&w->seg, bh_guid_xshm_seg_free);
     bh_winbuf_release(&w->buf);
     w->buf = w->next;
     w->buf_stride = w->next_stride;
+    w->buf_h = w->next_h;
     memset(&w->next, 0, sizeof w->next);
     w->next.fd = -1;
     bh_guest_view_set_buffer_size(w->view, w->next_w, w->next_h);
+    /* Once per buffer (a resize), not per frame: the X server maps the
+     * guest's memfd read-only, or guid stages a grant mapping. */
+    if (self->xshm != NULL) {
+        w->seg = bh_guid_xshm_seg_new(self->xshm, w->buf.kind == BH_GUI_BUFFER_MEMFD ? w->buf.fd : -1,
+                                      w->buf.size);
+        if (w->seg == NULL)
+            DEBUG(self, "window %u: no X segment for its buffer; GTK draws it", w->id);
+    }
+    bh_guest_view_set_source(w->view, self->xshm, w->seg, w->buf.map, w->buf.size, w->buf_stride,
+                             w->buf_h);
 }
 
 static void handle_flags(BhGuidSession *self, BhGuidWin *w, const struct bh_gui_flags *f)
@@ -722,14 +808,23 @@ static void handle_message(BhGuidSession *self, const struct bh_gui_msg *m, int 
             win_resize_to_guest(w);
         }
         break;
-    case BH_GUI_DAMAGE:
+    case BH_GUI_DAMAGE: {
+        gint64 arrived = g_get_monotonic_time();
         win_switch_buffer(w);
-        bh_guest_view_damage(w->view, w->buf.map, w->buf.size, w->buf_stride, m->u.damage.rects,
-                             m->u.damage.n_rects);
         if (self->trace != NULL)
             win_trace_damage(w, m->u.damage.serial, m->u.damage.rects, m->u.damage.n_rects);
-        win_queue_release(w, m->u.damage.serial);
+        if (bh_guest_view_damage(w->view, w->buf.map, w->buf.size, w->buf_stride,
+                                 m->u.damage.rects, m->u.damage.n_rects)) {
+            if (w->trace_pending)
+                win_trace_painted(w);
+            win_pace_release(w, m->u.damage.serial, arrived);
+        } else {
+            if (w->trace_pending)
+                win_watch_paint(w); /* no clock yet: on_realize asks */
+            win_queue_release(w, m->u.damage.serial);
+        }
         break;
+    }
     case BH_GUI_CURSOR:
         bh_guest_view_set_cursor_shape(w->view, m->u.cursor.shape);
         break;
@@ -903,8 +998,10 @@ void bh_guid_session_stop(BhGuidSession *self, BhGuidExit status, const char *re
     BhGuidTileStats s;
     bh_guid_session_get_stats(self, &s);
     LOG(self, "damage: %" G_GUINT64_FORMAT " updates, %" G_GUINT64_FORMAT " rectangles, %"
-        G_GUINT64_FORMAT " tiles replaced, %" G_GUINT64_FORMAT " bytes copied",
-        s.updates, s.rects, s.tiles_replaced, s.bytes_copied);
+        G_GUINT64_FORMAT " tiles replaced, %" G_GUINT64_FORMAT " bytes copied; %" G_GUINT64_FORMAT
+        " put straight to X, %" G_GUINT64_FORMAT " pixels, %" G_GUINT64_FORMAT
+        " put again over GTK's paints",
+        s.updates, s.rects, s.tiles_replaced, s.bytes_copied, s.puts, s.px_put, s.reputs);
     g_signal_emit(self, signals[SIG_FINISHED], 0, (int)status);
 }
 
@@ -954,6 +1051,19 @@ gboolean bh_guid_session_start(BhGuidSession *self, GError **error)
                     self->qube);
         return FALSE;
     }
+    const char *why = NULL;
+    self->xshm = bh_guid_xshm_new(display, self->xshm_mode, &why);
+    self->frame_us = 1000000 / 60;
+    GListModel *monitors = gdk_display_get_monitors(display);
+    g_autoptr(GdkMonitor) monitor = g_list_model_get_item(monitors, 0);
+    int mhz = monitor != NULL ? gdk_monitor_get_refresh_rate(monitor) : 0;
+    if (mhz >= 20000 && mhz <= 500000)
+        self->frame_us = 1000000000ll / mhz;
+    if (self->xshm != NULL)
+        LOG(self, "frames go straight to the X server (MIT-SHM), paced at %.1f Hz",
+            1e6 / (double)self->frame_us);
+    else
+        LOG(self, "frames go through GTK: %s", why);
     LOG(self, "connected to domain %d; screen %ux%u, keymap %s/%s/%s/%s/%s", self->domid,
         screen.width, screen.height, keymap.rules, keymap.model, keymap.layout, keymap.variant,
         keymap.options);
@@ -992,6 +1102,7 @@ static void bh_guid_session_dispose(GObject *object)
     if (!self->finished && self->vchan != NULL)
         bh_guid_session_stop(self, BH_GUID_EXIT_DISCONNECTED, "guid is stopping");
     g_hash_table_remove_all(self->wins);
+    g_clear_pointer(&self->xshm, bh_guid_xshm_free);
     g_clear_pointer(&self->vchan, bh_vchan_close);
     G_OBJECT_CLASS(bh_guid_session_parent_class)->dispose(object);
 }
@@ -1041,6 +1152,8 @@ BhGuidSession *bh_guid_session_new(const char *qube, const BhLabel *label,
     self->qube = g_strdup(qube);
     self->label = label;
     self->allow_fullscreen = allow_fullscreen;
+    self->xshm_mode = bh_guid_xshm_mode_from_env();
+    self->frame_us = 1000000 / 60;
     bh_guid_style_label_rgba(label, &self->frame);
     /* A benchmark's timing log (bench/), never on otherwise: one line per
      * painted frame, written out when guid exits. A directory gets one file

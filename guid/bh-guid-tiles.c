@@ -14,7 +14,8 @@ void bh_guid_tiles_clear(BhGuidTiles *t)
     for (guint i = 0; t->node != NULL && i < t->cols * t->rows; i++)
         g_clear_pointer(&t->node[i], gsk_render_node_unref);
     g_clear_pointer(&t->node, g_free);
-    t->width = t->height = t->cols = t->rows = 0;
+    g_clear_pointer(&t->dirty, g_free);
+    t->width = t->height = t->cols = t->rows = t->n_dirty = 0;
 }
 
 static guint32 tile_extent(guint32 index, guint32 total)
@@ -28,13 +29,18 @@ void bh_guid_tiles_resize(BhGuidTiles *t, guint32 width, guint32 height)
     guint32 cols = (width + BH_GUID_TILE_SIZE - 1) / BH_GUID_TILE_SIZE;
     guint32 rows = (height + BH_GUID_TILE_SIZE - 1) / BH_GUID_TILE_SIZE;
     GskRenderNode **node = g_new0(GskRenderNode *, (gsize)cols * rows);
+    guint8 *dirty = g_new0(guint8, MAX((gsize)cols * rows, 1));
+    guint32 n_dirty = 0;
 
     for (guint32 r = 0; r < MIN(rows, t->rows); r++) {
         for (guint32 c = 0; c < MIN(cols, t->cols); c++) {
             gboolean same = tile_extent(c, width) == tile_extent(c, t->width) &&
                             tile_extent(r, height) == tile_extent(r, t->height);
-            if (same)
+            if (same) {
                 node[r * cols + c] = g_steal_pointer(&t->node[r * t->cols + c]);
+                dirty[r * cols + c] = t->dirty[r * t->cols + c];
+                n_dirty += dirty[r * cols + c];
+            }
         }
     }
     BhGuidTileStats stats = t->stats;
@@ -45,6 +51,8 @@ void bh_guid_tiles_resize(BhGuidTiles *t, guint32 width, guint32 height)
     t->cols = cols;
     t->rows = rows;
     t->node = node;
+    t->dirty = dirty;
+    t->n_dirty = n_dirty;
 }
 
 /* A tile's pixels reach the cairo node's recording surface as a raster-source
@@ -138,14 +146,11 @@ static GskRenderNode *copy_tile(const guint8 *map, gsize map_size, guint32 strid
     return node;
 }
 
-guint bh_guid_tiles_update(BhGuidTiles *t, const guint8 *map, gsize map_size, guint32 stride,
-                           const struct bh_gui_rect *rects, guint32 n_rects)
+void bh_guid_tiles_mark(BhGuidTiles *t, const struct bh_gui_rect *rects, guint32 n_rects)
 {
-    if (t->cols == 0 || t->rows == 0 || map == NULL)
-        return 0;
-
-    /* Mark first, copy once: overlapping rectangles must not copy a tile twice. */
-    g_autofree guint8 *touched = g_malloc0((gsize)t->cols * t->rows);
+    if (t->cols == 0 || t->rows == 0)
+        return;
+    /* Marked once, copied once: overlapping rectangles never copy a tile twice. */
     for (guint32 i = 0; i < n_rects; i++) {
         gint64 x0 = MAX(rects[i].x, 0), y0 = MAX(rects[i].y, 0);
         gint64 x1 = MIN((gint64)rects[i].x + rects[i].width, (gint64)t->width);
@@ -153,16 +158,27 @@ guint bh_guid_tiles_update(BhGuidTiles *t, const guint8 *map, gsize map_size, gu
         if (x1 <= x0 || y1 <= y0)
             continue;
         t->stats.rects++;
-        for (gint64 r = y0 / BH_GUID_TILE_SIZE; r <= (y1 - 1) / BH_GUID_TILE_SIZE; r++)
-            for (gint64 c = x0 / BH_GUID_TILE_SIZE; c <= (x1 - 1) / BH_GUID_TILE_SIZE; c++)
-                touched[r * t->cols + c] = 1;
+        for (gint64 r = y0 / BH_GUID_TILE_SIZE; r <= (y1 - 1) / BH_GUID_TILE_SIZE; r++) {
+            for (gint64 c = x0 / BH_GUID_TILE_SIZE; c <= (x1 - 1) / BH_GUID_TILE_SIZE; c++) {
+                guint8 *d = &t->dirty[r * t->cols + c];
+                t->n_dirty += !*d;
+                *d = 1;
+            }
+        }
     }
+    t->stats.updates++;
+}
 
+guint bh_guid_tiles_flush(BhGuidTiles *t, const guint8 *map, gsize map_size, guint32 stride)
+{
+    if (t->n_dirty == 0 || map == NULL)
+        return 0;
     guint replaced = 0;
     for (guint32 r = 0; r < t->rows; r++) {
         for (guint32 c = 0; c < t->cols; c++) {
-            if (!touched[r * t->cols + c])
+            if (!t->dirty[r * t->cols + c])
                 continue;
+            t->dirty[r * t->cols + c] = 0;
             GskRenderNode *node = copy_tile(map, map_size, stride, c * BH_GUID_TILE_SIZE,
                                             r * BH_GUID_TILE_SIZE, tile_extent(c, t->width),
                                             tile_extent(r, t->height), &t->stats.bytes_copied);
@@ -171,9 +187,18 @@ guint bh_guid_tiles_update(BhGuidTiles *t, const guint8 *map, gsize map_size, gu
             replaced++;
         }
     }
-    t->stats.updates++;
+    t->n_dirty = 0;
     t->stats.tiles_replaced += replaced;
     return replaced;
+}
+
+guint bh_guid_tiles_update(BhGuidTiles *t, const guint8 *map, gsize map_size, guint32 stride,
+                           const struct bh_gui_rect *rects, guint32 n_rects)
+{
+    if (map == NULL)
+        return 0;
+    bh_guid_tiles_mark(t, rects, n_rects);
+    return bh_guid_tiles_flush(t, map, map_size, stride);
 }
 
 void bh_guid_tiles_snapshot(const BhGuidTiles *t, GtkSnapshot *snapshot, guint32 clip_w,

@@ -33,12 +33,17 @@ typedef struct {
     guint64 rects;          /* damage rectangles after clipping */
     guint64 tiles_replaced; /* new textures made */
     guint64 bytes_copied;   /* bytes read out of the shared buffer */
+    guint64 puts;           /* DAMAGE messages put straight to X (bh-guid-xshm.h) */
+    guint64 px_put;         /* their pixels */
+    guint64 reputs;         /* content put again over what GTK drew */
 } BhGuidTileStats;
 
 typedef struct {
     guint32 width, height; /* image size (the guest buffer, clipped to the cap) */
     guint32 cols, rows;
     GskRenderNode **node; /* cols*rows; NULL = never drawn (painted black) */
+    guint8 *dirty;        /* cols*rows; damaged since the tile was last copied */
+    guint32 n_dirty;
     BhGuidTileStats stats;
 } BhGuidTiles;
 
@@ -48,10 +53,17 @@ void bh_guid_tiles_init(BhGuidTiles *t);
 void bh_guid_tiles_resize(BhGuidTiles *t, guint32 width, guint32 height);
 void bh_guid_tiles_clear(BhGuidTiles *t);
 
-/* Copy the damaged rectangles out of a mapped guest buffer of `map_size`
- * bytes with `stride` bytes per row (rows beyond the map or the tile image
- * are ignored, never read). Every touched tile becomes a new texture. Returns
- * the number of tiles replaced. */
+/* Note damaged rectangles without copying (the pixels went to the screen
+ * another way and the tiles are only needed when GTK draws the view). */
+void bh_guid_tiles_mark(BhGuidTiles *t, const struct bh_gui_rect *rects, guint32 n_rects);
+
+/* Copy every tile marked since its last copy out of a mapped guest buffer of
+ * `map_size` bytes with `stride` bytes per row (rows beyond the map or the
+ * tile image are ignored, never read); each becomes a new node. Returns the
+ * number of tiles replaced. */
+guint bh_guid_tiles_flush(BhGuidTiles *t, const guint8 *map, gsize map_size, guint32 stride);
+
+/* Mark, then flush. */
 guint bh_guid_tiles_update(BhGuidTiles *t, const guint8 *map, gsize map_size, guint32 stride,
                            const struct bh_gui_rect *rects, guint32 n_rects);
 
