@@ -535,6 +535,18 @@ int main(int argc, char **argv)
         draw_full(a, 1, (guint)opt_seed);
         map_window(a, 1, 0, 0, 0);
         serve(a, NULL);
+    } else if (g_str_equal(s, "second-frame")) {
+        /* The test image, then (once guid has shown it) the next seed over it:
+         * a frame that arrives while the window is on screen. */
+        send_hello(a);
+        show_window(a, 1, title);
+        wait_release(a, a->serial);
+        g_usleep(500 * 1000);
+        draw_full(a, 1, (guint)opt_seed + 1);
+        wait_release(a, a->serial);
+        printf("SECOND shown\n");
+        fflush(stdout);
+        serve(a, NULL);
     } else if (g_str_equal(s, "urgent")) {
         send_hello(a);
         show_window(a, 1, title);

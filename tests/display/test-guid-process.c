@@ -58,7 +58,16 @@ static void pair_start(Pair *p, const char *qube, const char *label, const char 
     p->xw = bh_x_wait_window(env.dpy, prefix, 30000);
 }
 
-/* Stop the agent: guid must close the windows and exit 0. */
+/* Stop the agent: guid must close the windows and exit 0 (its log stays). */
+static void pair_finish_keep(Pair *p, const char *qube)
+{
+    bh_proc_stop(p->agent);
+    g_assert_true(bh_proc_wait(p->guid, 30000));
+    g_assert_cmpint(p->guid->status, ==, 0);
+    g_autofree char *prefix = g_strdup_printf("[%s]", qube);
+    g_assert_cmpuint(bh_x_count_windows(env.dpy, prefix), ==, 0);
+}
+
 static void pair_finish(Pair *p, const char *qube)
 {
     bh_proc_stop(p->agent);
@@ -96,6 +105,83 @@ static void test_frames(void)
         g_assert_cmpstr(title, ==, want);
         pair_finish(&p, qube);
     }
+}
+
+static void expect(BhProc *p, gboolean from_stderr, const char *text);
+
+/* The pattern of `seed` exactly on screen within the timeout. */
+typedef struct {
+    const BhRect *content;
+    guint seed;
+} ShownAt;
+
+static gboolean pattern_shown(gpointer data)
+{
+    const ShownAt *s = data;
+    g_autoptr(BhShot) shot = bh_shot_take(env.dpy);
+    return bh_pattern_mismatches(shot, s->content->x, s->content->y, s->content->width,
+                                 s->content->height, s->seed) == 0;
+}
+
+static gboolean wait_shown(const BhRect *content, guint seed)
+{
+    ShownAt s = {content, seed};
+    return bh_wait_until(pattern_shown, &s, 15000);
+}
+
+/* guid's three ways to the screen (docs/guid.md): straight to X from the
+ * guest's memfd (default), through a staging copy (what Xen's grant buffers
+ * take), and through GTK's tiles. Each must show a frame that arrives while
+ * the window is on screen pixel-exact, and keep showing it after GTK draws
+ * the whole window again (an Expose): GTK draws the view from tiles it
+ * refreshed only when it last snapshotted, so straight to X the newest
+ * frame must be put back over them. */
+static void test_paths(void)
+{
+    static const struct {
+        const char *mode, *log;
+        gboolean direct;
+    } paths[] = {
+        {"auto", "frames go straight to the X server", TRUE},
+        {"copy", "frames go straight to the X server", TRUE},
+        {"off", "frames go through GTK", FALSE},
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(paths); i++) {
+        g_setenv("BH_GUID_XSHM", paths[i].mode, TRUE);
+        g_autofree char *qube = g_strdup_printf("path-%s", paths[i].mode);
+        const char *args[] = {"--seed", "40", "--width", "300", "--height", "180", NULL};
+        Pair p;
+        pair_start(&p, qube, "orange", "second-frame", args, NULL, 300, 180, 40);
+        expect(p.agent, FALSE, "SECOND shown");
+        if (!wait_shown(&p.content, 41))
+            g_error("%s: the second frame never showed exactly", paths[i].mode);
+
+        /* Expose the whole window: GTK repaints it from its render nodes. */
+        XClearArea(env.dpy, p.xw, 0, 0, 0, 0, True);
+        XSync(env.dpy, False);
+        g_usleep(300 * 1000);
+        g_autoptr(BhShot) shot = bh_shot_take(env.dpy);
+        g_autofree char *name = g_strdup_printf("process-path-%s", paths[i].mode);
+        g_free(bh_shot_save(shot, name));
+        g_assert_cmpuint(bh_pattern_mismatches(shot, p.content.x, p.content.y, 300, 180, 41), ==,
+                         0);
+        g_assert_cmpuint(bh_frame_mismatches(shot, &p.content, BH_GUID_FRAME_PX,
+                                             bh_label_lookup("orange")->rgb),
+                         ==, 0);
+
+        pair_finish_keep(&p, qube);
+        g_autofree char *log = bh_proc_stderr(p.guid);
+        g_assert_nonnull(strstr(log, paths[i].log));
+        const char *d = strstr(log, "bytes copied; ");
+        g_assert_nonnull(d);
+        guint64 puts = g_ascii_strtoull(d + strlen("bytes copied; "), NULL, 10);
+        if (paths[i].direct)
+            g_assert_cmpuint(puts, >=, 1); /* the second frame at least */
+        else
+            g_assert_cmpuint(puts, ==, 0);
+        bh_proc_stop(p.guid);
+    }
+    g_unsetenv("BH_GUID_XSHM");
 }
 
 /* Wait for a line from a process; on timeout, show what it did say. */
@@ -282,6 +368,7 @@ int main(int argc, char **argv)
     env.domid = 10;
 
     g_test_add_func("/guid/process/frames", test_frames);
+    g_test_add_func("/guid/process/paths", test_paths);
     g_test_add_func("/guid/process/input", test_input);
     g_test_add_func("/guid/process/popup", test_popup);
     g_test_add_func("/guid/process/fullscreen", test_fullscreen);
