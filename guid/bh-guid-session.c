@@ -574,10 +574,12 @@ static void win_pace_release(BhGuidWin *w, guint32 serial, gint64 arrived)
         w->answer_us[w->answer_i++ % G_N_ELEMENTS(w->answer_us)] = arrived - w->release_sent_us;
         w->release_sent_us = 0;
     }
-    /* On time: keep the grid; late or early by half a refresh: start a new one. */
+    /* On time: keep the grid; late or early by half a refresh: start a new
+     * one. Judged by when the frame arrived, not when the X server was done
+     * with it: a 4K frame takes the server most of a refresh to copy. */
     gint64 due = w->next_present_us;
-    if (due == 0 || now > due + frame / 2 || now < due - frame / 2)
-        due = now;
+    if (due == 0 || arrived > due + frame / 2 || arrived < due - frame / 2)
+        due = arrived;
     w->next_present_us = due + frame;
 
     gint64 lead = 0;

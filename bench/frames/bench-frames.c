@@ -330,7 +330,7 @@ static void print_tables(const struct plan *p, const struct cell *cells, size_t 
            "× memcpy floor CPU |\n|---|---|---|---|---|---|\n");
     g_string_append(json, "  \"ratios\": [\n");
     bool first = true;
-    for (int k = PATH_AGENT; k <= PATH_GUID; k++)
+    for (int k = PATH_AGENT; k <= PATH_GUID_GTK; k++)
         for (int s = 0; s < p->n_sizes; s++) {
             int w = p->sizes[s][0], h = p->sizes[s][1];
             for (int d = 0; d < p->n_damages; d++) {
@@ -402,7 +402,7 @@ int main(int argc, char **argv)
         {"warmup", 0, 0, G_OPTION_ARG_DOUBLE, &o.warmup, "Time before the window (default 1.5)", "S"},
         {"sizes", 0, 0, G_OPTION_ARG_STRING, &sizes, "Window sizes", "WxH,..."},
         {"damage", 0, 0, G_OPTION_ARG_STRING, &damages, "Damage fractions", "F,..."},
-        {"paths", 0, 0, G_OPTION_ARG_STRING, &paths, "floor,agent,guid,waypipe,waypipe-none (all)", "P,..."},
+        {"paths", 0, 0, G_OPTION_ARG_STRING, &paths, "floor,agent,guid,guid-gtk,waypipe,waypipe-none (all)", "P,..."},
         {"out", 0, 0, G_OPTION_ARG_FILENAME, &o.out_dir, "Output directory (default bench/out)", "DIR"},
         {"client", 0, 0, G_OPTION_ARG_FILENAME, &o.client, "bh-bench-client", "PATH"},
         {"agent", 0, 0, G_OPTION_ARG_FILENAME, &o.agent, "bulkhead-gui-agent", "PATH"},
@@ -426,7 +426,7 @@ int main(int argc, char **argv)
         o.guid = g_build_filename(BH_BUILD_ROOT, "guid", "bulkhead-guid", NULL);
     bool have_guid = access(o.guid, X_OK) == 0;
     if (!paths)
-        paths = g_strdup(have_guid ? "floor,agent,guid,waypipe,waypipe-none" : "floor,agent,waypipe,waypipe-none");
+        paths = g_strdup(have_guid ? "floor,agent,guid,guid-gtk,waypipe,waypipe-none" : "floor,agent,waypipe,waypipe-none");
     if (smoke) {
         plan.reps = 1;
         o.seconds = 1;

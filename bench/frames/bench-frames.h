@@ -15,7 +15,8 @@
 enum bench_path {
     PATH_FLOOR,        /* memcpy of the damaged bytes, in this process */
     PATH_AGENT,        /* gui-agent → vchan → the bench's own dom0 (no guid) */
-    PATH_GUID,         /* gui-agent → vchan → bulkhead-guid on Xvfb */
+    PATH_GUID,         /* gui-agent → vchan → bulkhead-guid on Xvfb (frames straight to X) */
+    PATH_GUID_GTK,     /* the same with BH_GUID_XSHM=off: frames drawn through GTK */
     PATH_WAYPIPE,      /* waypipe server → client (default lz4) → headless weston */
     PATH_WAYPIPE_NONE, /* the same with -c none */
     PATH_COUNT

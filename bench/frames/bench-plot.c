@@ -29,6 +29,7 @@ static void path_colour(cairo_t *cr, enum bench_path p)
         {0.45, 0.45, 0.45}, /* floor */
         {0.45, 0.65, 0.95}, /* agent */
         {0.10, 0.25, 0.65}, /* guid */
+        {0.55, 0.30, 0.75}, /* guid-gtk */
         {0.95, 0.50, 0.10}, /* waypipe */
         {0.80, 0.15, 0.15}, /* waypipe-none */
     };
@@ -201,6 +202,7 @@ gboolean bench_plot(const char *png, const struct bench_point *pts, size_t n, co
 
     /* Legend: colours for paths, dashes for sizes. */
     static const char *const label[PATH_COUNT] = {"memcpy floor", "gui-agent alone", "agent + guid (Xvfb)",
+                                                  "agent + guid via GTK",
                                                   "waypipe + weston", "waypipe -c none + weston"};
     double lx = 80, ly = H - 40;
     for (int p = 0; p < PATH_COUNT; p++) {

@@ -42,7 +42,7 @@
 
 const char *bench_path_name(enum bench_path p)
 {
-    static const char *const names[PATH_COUNT] = {"floor", "agent", "guid", "waypipe", "waypipe-none"};
+    static const char *const names[PATH_COUNT] = {"floor", "agent", "guid", "guid-gtk", "waypipe", "waypipe-none"};
     return (unsigned)p < PATH_COUNT ? names[p] : "?";
 }
 
@@ -576,7 +576,7 @@ static bool read_guid_trace(struct run *run, const char *path)
     return true;
 }
 
-static void run_guid(struct run *run)
+static void run_guid(struct run *run, bool through_gtk)
 {
     struct bench_result *r = run->r;
     int display = -1;
@@ -601,7 +601,8 @@ static void run_guid(struct run *run)
     /* As the display tests run it: X11, GTK's cairo renderer (Xvfb has no
      * GPU), no accessibility bus. */
     g_autofree char *e_asan = no_leak_checks();
-    const char *env[] = {e_xdg, e_vdir, e_disp, e_trace, e_asan, "BH_VCHAN_DOMID=0", "BH_VCHAN_TRANSPORT=socket",
+    const char *env[] = {e_xdg, e_vdir, e_disp, e_trace, e_asan, through_gtk ? "BH_GUID_XSHM=off" : "BH_GUID_XSHM=auto",
+                         "BH_VCHAN_DOMID=0", "BH_VCHAN_TRANSPORT=socket",
                          "GDK_BACKEND=x11", "GSK_RENDERER=cairo", "GTK_A11Y=none", "NO_AT_BRIDGE=1",
                          "WAYLAND_DISPLAY=", NULL};
     const char *argv[] = {run->o->guid, "--qube", "bench", "--label", "blue", "--domid", domid,
@@ -720,7 +721,8 @@ void bench_run_case(const struct bench_opts *o, const struct bench_case *c, stru
         run_agent(&run);
         break;
     case PATH_GUID:
-        run_guid(&run);
+    case PATH_GUID_GTK:
+        run_guid(&run, c->path == PATH_GUID_GTK);
         break;
     case PATH_WAYPIPE:
     case PATH_WAYPIPE_NONE:
