@@ -436,7 +436,7 @@ int main(int argc, char **argv)
         g_free(damages);
         damages = g_strdup("0.25");
         g_free(paths);
-        paths = g_strdup(have_guid ? "floor,agent,guid,waypipe" : "floor,agent,waypipe");
+        paths = g_strdup(have_guid ? "floor,agent,guid,guid-gtk,waypipe" : "floor,agent,waypipe");
     }
     if (plan.reps < 1 || plan.reps > 64 || !(o.seconds > 0) || !(o.warmup >= 0) || !parse_sizes(sizes, &plan) ||
         !parse_damages(damages, &plan) || !parse_paths(paths, &plan)) {
