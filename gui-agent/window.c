@@ -492,7 +492,7 @@ void bh_window_release(struct bh_window *w, uint32_t serial)
     if (!w->in_flight || (int32_t)(serial - w->serial) < 0)
         return;
     w->in_flight = false;
-    bh_frames_done(&w->in_flight_frames, bh_now_ms());
+    bh_frames_done(w->agent, &w->in_flight_frames, bh_now_ms());
     flush(w);
 }
 
@@ -565,6 +565,8 @@ again:
 void bh_windows_link_lost(struct bh_agent *a)
 {
     struct bh_window *w;
+    /* Frame callbacks now wait for the next dom0: releases must not. */
+    bh_agent_send_held_releases(a);
     wl_list_for_each(w, &a->windows, link)
     {
         w->announced = false;
