@@ -3,8 +3,10 @@
  * and frame callbacks.
  *
  * Owns: every bh_surface and bh_subsurface, the current wl_buffer of each
- * surface (held until replaced, then released), committed damage and frame
- * callbacks until a window (window.c) or the deferred timer takes them.
+ * surface (held until replaced, then released: at once, or with the next
+ * frame callbacks when the replacing commit asked for one in a shown
+ * window), committed damage and frame callbacks until a window (window.c)
+ * or the deferred timer takes them.
  * Must never: read pixels (window.c composes), talk to dom0, or trust a
  * client value: sizes are capped (BH_MAX_WINDOW_*), regions bounded, roles
  * and tree cycles checked, violations become protocol errors. */
