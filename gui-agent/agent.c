@@ -84,6 +84,7 @@ struct bh_agent *bh_agent_new(const struct bh_agent_options *opts)
     wl_list_init(&a->surfaces);
     wl_list_init(&a->windows);
     wl_list_init(&a->deferred_frames);
+    wl_list_init(&a->held_releases);
     wl_list_init(&a->grabs);
     a->next_window_id = 1;
 

@@ -130,6 +130,13 @@ struct bh_surface {
     struct wl_list stack;         /* bh_stack_node.cur, bottom to top */
     struct wl_list pending_stack; /* bh_stack_node.pending */
 
+    /* The buffer this surface last replaced, when its wl_buffer.release is
+     * held back to go out with the next frame callbacks (one wakeup of the
+     * client per frame instead of two; docs/gui-agent.md, "Per-frame cost"). */
+    struct wl_resource *held;
+    struct wl_listener held_destroy;
+    struct wl_list held_link; /* agent->held_releases while held */
+
     struct wl_signal destroy_signal;
     bool entered_output; /* wl_surface.enter sent */
 };
@@ -151,7 +158,12 @@ struct bh_window *bh_surface_window(struct bh_surface *s);
 struct bh_surface *bh_surface_at(struct bh_surface *root, int32_t x, int32_t y, int32_t *sx, int32_t *sy);
 /* Hand committed frame callbacks of the whole tree to `list`. */
 void bh_surface_take_frames(struct bh_surface *root, struct wl_list *list);
-void bh_frames_done(struct wl_list *frames, uint32_t time);
+/* Fire frame callbacks; every held wl_buffer.release goes out first, so a
+ * client woken for a frame finds its free buffers released. */
+void bh_frames_done(struct bh_agent *a, struct wl_list *frames, uint32_t time);
+/* Send every held wl_buffer.release now (dom0 went away: no frame
+ * callbacks will come to carry them). */
+void bh_agent_send_held_releases(struct bh_agent *a);
 /* Callbacks of surfaces not shown in any window (cursor, unmapped): fired by
  * a low-rate timer so nothing spins, nothing waits forever. */
 void bh_agent_defer_frames(struct bh_agent *a, struct wl_list *frames);
@@ -407,6 +419,7 @@ struct bh_agent {
     struct wl_list deferred_frames;
     struct wl_event_source *deferred_timer;
     bool deferred_armed;
+    struct wl_list held_releases; /* bh_surface.held_link */
 
     struct bh_seat seat;
     struct bh_output output;

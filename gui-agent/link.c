@@ -326,7 +326,8 @@ static bool read_all(struct bh_link *l)
             schedule_reset(l, "bug: input buffer full without a complete message");
             return true;
         }
-        ssize_t n = bh_vchan_read(l->v, l->in + l->in_len, sizeof(l->in) - l->in_len);
+        size_t room = sizeof(l->in) - l->in_len;
+        ssize_t n = bh_vchan_read(l->v, l->in + l->in_len, room);
         if (n < 0)
             return false;
         if (n == 0)
@@ -334,6 +335,11 @@ static bool read_all(struct bh_link *l)
         l->in_len += (size_t)n;
         process_input(l);
         if (l->broken)
+            return true;
+        /* A socket that gave less than asked for is drained, and its fd
+         * stays readable (level-triggered) for anything that arrives
+         * later: asking again would only return EAGAIN, once per frame. */
+        if (!l->xen && (size_t)n < room)
             return true;
     }
 }

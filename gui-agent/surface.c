@@ -3,8 +3,10 @@
  * and frame callbacks.
  *
  * Owns: every bh_surface and bh_subsurface, the current wl_buffer of each
- * surface (held until replaced, then released), committed damage and frame
- * callbacks until a window (window.c) or the deferred timer takes them.
+ * surface (held until replaced, then released: at once, or with the next
+ * frame callbacks when the replacing commit asked for one in a shown
+ * window), committed damage and frame callbacks until a window (window.c)
+ * or the deferred timer takes them.
  * Must never: read pixels (window.c composes), talk to dom0, or trust a
  * client value: sizes are capped (BH_MAX_WINDOW_*), regions bounded, roles
  * and tree cycles checked, violations become protocol errors. */
@@ -50,9 +52,10 @@ void bh_signal_emit_safe(struct wl_signal *signal, void *data)
 
 /* ---- frame callbacks -------------------------------------------------------- */
 
-void bh_frames_done(struct wl_list *frames, uint32_t time)
+void bh_frames_done(struct bh_agent *a, struct wl_list *frames, uint32_t time)
 {
     struct wl_resource *r, *tmp;
+    bh_agent_send_held_releases(a);
     wl_resource_for_each_safe(r, tmp, frames)
     {
         wl_callback_send_done(r, time);
@@ -69,7 +72,7 @@ static void frames_destroy(struct wl_list *frames)
 static void deferred_fire(struct bh_agent *a)
 {
     a->deferred_armed = false;
-    bh_frames_done(&a->deferred_frames, bh_now_ms());
+    bh_frames_done(a, &a->deferred_frames, bh_now_ms());
 }
 
 static int deferred_timer_cb(void *data)
@@ -164,6 +167,49 @@ static void state_merge(struct bh_surface_state *dst, struct bh_surface_state *s
     state_reset(src);
 }
 
+/* ---- held releases ---------------------------------------------------------------- */
+
+/* Forget the held buffer without releasing it. */
+static void held_clear(struct bh_surface *s)
+{
+    s->held = NULL;
+    wl_list_remove(&s->held_destroy.link);
+    wl_list_init(&s->held_destroy.link);
+    wl_list_remove(&s->held_link);
+    wl_list_init(&s->held_link);
+}
+
+static void held_send(struct bh_surface *s)
+{
+    struct wl_resource *buffer = s->held;
+    if (!buffer)
+        return;
+    held_clear(s);
+    wl_buffer_send_release(buffer);
+}
+
+static void held_buffer_destroyed(struct wl_listener *l, void *data)
+{
+    struct bh_surface *s = wl_container_of(l, s, held_destroy);
+    held_clear(s);
+}
+
+static void held_set(struct bh_surface *s, struct wl_resource *buffer)
+{
+    held_send(s); /* at most one per surface */
+    s->held = buffer;
+    wl_resource_add_destroy_listener(buffer, &s->held_destroy);
+    wl_list_insert(s->agent->held_releases.prev, &s->held_link);
+}
+
+void bh_agent_send_held_releases(struct bh_agent *a)
+{
+    while (!wl_list_empty(&a->held_releases)) {
+        struct bh_surface *s = wl_container_of(a->held_releases.next, s, held_link);
+        held_send(s);
+    }
+}
+
 /* ---- current buffer ------------------------------------------------------------ */
 
 static void current_buffer_destroyed(struct wl_listener *l, void *data)
@@ -175,12 +221,22 @@ static void current_buffer_destroyed(struct wl_listener *l, void *data)
     wl_list_init(&s->buffer_destroy.link);
 }
 
-static void current_set_buffer(struct bh_surface *s, struct wl_resource *buffer)
+/* `hold`: the replaced buffer's release may wait for the next frame
+ * callbacks (see surface_apply). */
+static void current_set_buffer(struct bh_surface *s, struct wl_resource *buffer, bool hold)
 {
     if (s->buffer == buffer)
         return;
-    if (s->buffer)
-        wl_buffer_send_release(s->buffer);
+    /* Attached again before its release went out: in use again, so no
+     * release is due for it. */
+    if (buffer && s->held == buffer)
+        held_clear(s);
+    if (s->buffer) {
+        if (hold && buffer)
+            held_set(s, s->buffer);
+        else
+            wl_buffer_send_release(s->buffer);
+    }
     wl_list_remove(&s->buffer_destroy.link);
     wl_list_init(&s->buffer_destroy.link);
     s->buffer = buffer;
@@ -338,7 +394,13 @@ static bool surface_apply(struct bh_surface *s, struct bh_surface_state *st)
         } else {
             s->buf_width = s->buf_height = 0;
         }
-        current_set_buffer(s, buffer);
+        /* A client that asked for a frame callback with this commit waits
+         * for it before drawing again, and a shown window answers it when
+         * dom0 has presented: the old buffer's release can ride with that
+         * callback instead of waking the client on its own now. Anywhere
+         * else (no dom0, not shown, no callback) it goes out at once. */
+        struct bh_window *w = wl_list_empty(&st->frames) ? NULL : bh_surface_window(s);
+        current_set_buffer(s, buffer, w && w->announced);
     }
     if (s->buf_width > 0) {
         s->width = s->buf_width / s->scale;
@@ -584,7 +646,8 @@ static void surface_resource_destroy(struct wl_resource *resource)
         sub->surface = NULL;
     }
 
-    current_set_buffer(s, NULL);
+    current_set_buffer(s, NULL, false);
+    held_send(s);
     state_fini(&s->pending);
     state_fini(&s->cached);
     frames_destroy(&s->frames);
@@ -619,6 +682,9 @@ static void compositor_create_surface(struct wl_client *client, struct wl_resour
     bh_region_init(&s->input, true);
     wl_list_init(&s->buffer_destroy.link);
     s->buffer_destroy.notify = current_buffer_destroyed;
+    wl_list_init(&s->held_destroy.link);
+    wl_list_init(&s->held_link);
+    s->held_destroy.notify = held_buffer_destroyed;
     wl_list_init(&s->frames);
     wl_list_init(&s->stack);
     wl_list_init(&s->pending_stack);

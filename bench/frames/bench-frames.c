@@ -4,7 +4,8 @@
  * damaged bytes as the floor. Method and figures: bench/RESULTS.md.
  *
  *   bench-frames [--reps N] [--seconds S] [--warmup S] [--sizes WxH,...]
- *                [--damage F,...] [--paths P,...] [--out DIR] [--smoke]
+ *                [--damage F,...] [--paths P,...] [--agent-hz HZ] [--out DIR]
+ *                [--smoke]
  *
  * Cases take turns within each repetition (every path of a size and damage
  * fraction, one after the other), so load from elsewhere hits them alike; the
@@ -403,6 +404,8 @@ int main(int argc, char **argv)
         {"sizes", 0, 0, G_OPTION_ARG_STRING, &sizes, "Window sizes", "WxH,..."},
         {"damage", 0, 0, G_OPTION_ARG_STRING, &damages, "Damage fractions", "F,..."},
         {"paths", 0, 0, G_OPTION_ARG_STRING, &paths, "floor,agent,guid,guid-gtk,waypipe,waypipe-none (all)", "P,..."},
+        {"agent-hz", 0, 0, G_OPTION_ARG_DOUBLE, &o.agent_hz,
+         "Agent path: dom0 releases at most HZ times a second, on a fixed grid (default 0: at once)", "HZ"},
         {"out", 0, 0, G_OPTION_ARG_FILENAME, &o.out_dir, "Output directory (default bench/out)", "DIR"},
         {"client", 0, 0, G_OPTION_ARG_FILENAME, &o.client, "bh-bench-client", "PATH"},
         {"agent", 0, 0, G_OPTION_ARG_FILENAME, &o.agent, "bulkhead-gui-agent", "PATH"},
@@ -438,8 +441,8 @@ int main(int argc, char **argv)
         g_free(paths);
         paths = g_strdup(have_guid ? "floor,agent,guid,guid-gtk,waypipe" : "floor,agent,waypipe");
     }
-    if (plan.reps < 1 || plan.reps > 64 || !(o.seconds > 0) || !(o.warmup >= 0) || !parse_sizes(sizes, &plan) ||
-        !parse_damages(damages, &plan) || !parse_paths(paths, &plan)) {
+    if (plan.reps < 1 || plan.reps > 64 || !(o.seconds > 0) || !(o.warmup >= 0) ||
+        !(o.agent_hz >= 0 && o.agent_hz <= 1000) || !parse_sizes(sizes, &plan) || !parse_damages(damages, &plan) || !parse_paths(paths, &plan)) {
         g_printerr("bench-frames: bad option (see --help)\n");
         return 2;
     }
@@ -516,6 +519,7 @@ int main(int argc, char **argv)
     g_string_append_printf(json, "},\n  \"options\": {\"reps\": %d", plan.reps);
     bench_json_field(json, "seconds", o.seconds);
     bench_json_field(json, "warmup", o.warmup);
+    bench_json_field(json, "agent_hz", o.agent_hz);
     g_string_append(json, "},\n  \"runs\": [\n");
     bool first = true;
     for (int rep = 0; rep < plan.reps; rep++)
@@ -530,6 +534,8 @@ int main(int argc, char **argv)
            "of %.1f s.\n",
            sysconf(_SC_NPROCESSORS_ONLN), model, kernel, mem_total_gib(), load_start, load_end, plan.reps,
            o.seconds);
+    if (o.agent_hz > 0)
+        printf("The agent path's dom0 released frames at most %.1f times a second.\n", o.agent_hz);
     print_tables(&plan, cells, n_cells, json);
     g_string_append(json, "}\n");
 

@@ -53,6 +53,9 @@ struct bench_result {
 
 struct bench_opts {
     double seconds, warmup;
+    /* The agent path's dom0 releases at most this often (a display's
+     * refresh rate); 0 = at once (the agent as fast as it goes). */
+    double agent_hz;
     char *client, *agent, *guid, *out_dir;
     gboolean verbose;
 };

@@ -63,6 +63,7 @@ struct run {
     unsigned n_procs;
     pid_t client;
     struct bh_tdom0 *dom0; /* PATH_AGENT */
+    uint64_t next_release; /* PATH_AGENT with --agent-hz: the next tick, ns */
     GArray *presents; /* struct present, from the presenting side */
     struct bh_bench_rect rect;
 };
@@ -427,6 +428,24 @@ static void run_floor(struct run *run)
 
 /* ---- gui-agent with the bench as dom0 ------------------------------------------ */
 
+/* With --agent-hz, releases are paced like a display: at most one per tick
+ * of a fixed grid, so the agent sleeps between frames as it does under guid.
+ * Returns the pump's timeout: no longer than until the next tick. */
+static int agent_pace(struct run *run, int timeout_ms)
+{
+    if (!(run->o->agent_hz > 0))
+        return timeout_ms;
+    uint64_t now = bench_now_ns();
+    if (!run->next_release)
+        run->next_release = now;
+    if (run->next_release <= now) {
+        struct bh_tdom0_win *w = bh_tdom0_find_shown(run->dom0, "bh-bench");
+        return w && w->unreleased ? 0 : timeout_ms;
+    }
+    int ms = (int)((run->next_release - now + 999999u) / 1000000u);
+    return ms < timeout_ms ? ms : timeout_ms;
+}
+
 static void agent_pump(struct run *run, int timeout_ms)
 {
     struct bh_tdom0 *d = run->dom0;
@@ -434,10 +453,17 @@ static void agent_pump(struct run *run, int timeout_ms)
         g_usleep((gulong)timeout_ms * 1000);
         return;
     }
-    bh_tdom0_pump(d, timeout_ms);
+    bh_tdom0_pump(d, agent_pace(run, timeout_ms));
     struct bh_tdom0_win *w = bh_tdom0_find_shown(d, "bh-bench");
     if (!w || !w->unreleased)
         return;
+    if (run->o->agent_hz > 0) {
+        uint64_t now = bench_now_ns();
+        if (now < run->next_release)
+            return;
+        while (run->next_release <= now)
+            run->next_release += (uint64_t)(1e9 / run->o->agent_hz);
+    }
     /* The agent does not touch the buffer until it is released, so these
      * pixels are the frame it announced. "Presented" here means: dom0 has
      * the frame's pixels. */

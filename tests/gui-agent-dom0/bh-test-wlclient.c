@@ -9,7 +9,10 @@
  * The other modes misbehave on purpose: those that break a protocol rule
  * exit 0 only if the compositor answered with the expected protocol error
  * (interface and code printed); many-windows and title-spam exit 0 when
- * they got through.
+ * they got through. "release-pacing" draws 30 frames with two buffers and
+ * a frame callback each, and exits 0 only if no wl_buffer.release arrived
+ * without a frame callback in the same read (they are held for it), and a
+ * commit without a frame callback got its release at once.
  *
  * Owns: nothing outside tests. */
 #include <errno.h>
@@ -429,6 +432,88 @@ static int run_scene(struct app *a)
     return sc.quit ? 0 : 1;
 }
 
+/* ---- release-pacing ---------------------------------------------------------- */
+
+struct pacing {
+    struct wl_buffer *buf[2];
+    bool busy[2];
+    bool release_seen, done_seen;
+};
+
+static void pacing_release(void *data, struct wl_buffer *b)
+{
+    struct pacing *p = data;
+    for (int i = 0; i < 2; i++)
+        if (p->buf[i] == b)
+            p->busy[i] = false;
+    p->release_seen = true;
+}
+
+static const struct wl_buffer_listener pacing_buffer_listener = {pacing_release};
+
+static void pacing_done(void *data, struct wl_callback *cb, uint32_t time)
+{
+    struct pacing *p = data;
+    p->done_seen = true;
+    wl_callback_destroy(cb);
+}
+
+static const struct wl_callback_listener pacing_frame_listener = {pacing_done};
+
+/* Draw into the free buffer (false if none is), with a frame callback or not. */
+static bool pacing_commit(struct pacing *p, struct toplevel *t, int frame, bool with_callback)
+{
+    int i = !p->busy[0] ? 0 : !p->busy[1] ? 1 : -1;
+    if (i < 0) {
+        printf("no free buffer at frame %d\n", frame);
+        return false;
+    }
+    wl_surface_attach(t->surface, p->buf[i], 0, 0);
+    wl_surface_damage_buffer(t->surface, 0, 0, 64, 64);
+    if (with_callback)
+        wl_callback_add_listener(wl_surface_frame(t->surface), &pacing_frame_listener, p);
+    wl_surface_commit(t->surface);
+    p->busy[i] = true;
+    return true;
+}
+
+static int release_pacing(struct app *a)
+{
+    struct pacing p = {0};
+    struct toplevel t = toplevel_new(a, "release-pacing");
+    a->configured = false;
+    wl_surface_commit(t.surface);
+    while (!a->configured && wl_display_dispatch(a->display) >= 0)
+        ;
+    xdg_surface_ack_configure(t.xdg, a->last_configure);
+    for (int i = 0; i < 2; i++) {
+        p.buf[i] = make_buffer(a, 64, 64, 0xff000000u | (uint32_t)(0x40 * (i + 1)));
+        wl_buffer_add_listener(p.buf[i], &pacing_buffer_listener, &p);
+    }
+    int lonely = 0, frames = 0;
+    for (; frames < 30; frames++) {
+        if (!pacing_commit(&p, &t, frames, true))
+            return 1;
+        p.done_seen = false;
+        while (!p.done_seen) {
+            /* One read per dispatch here: what the compositor flushed
+             * together is seen together. */
+            p.release_seen = false;
+            if (wl_display_dispatch(a->display) < 0)
+                return 1;
+            if (p.release_seen && !p.done_seen)
+                lonely++;
+        }
+    }
+    /* No frame callback: nothing to carry the release, so it is not held. */
+    if (!pacing_commit(&p, &t, frames, false) || wl_display_roundtrip(a->display) < 0)
+        return 1;
+    bool at_once = !p.busy[0] || !p.busy[1];
+    printf("frames %d, releases without a frame callback %d, released at once without one: %s\n", frames,
+           lonely, at_once ? "yes" : "no");
+    return lonely == 0 && at_once ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     struct app a = {0};
@@ -509,6 +594,8 @@ int main(int argc, char **argv)
         }
         return expect_error(&a, &wl_display_interface, WL_DISPLAY_ERROR_IMPLEMENTATION);
     }
+    if (strcmp(mode, "release-pacing") == 0)
+        return release_pacing(&a);
     if (strcmp(mode, "many-windows") == 0) {
         /* More toplevels than BH_MAX_WINDOWS: the extra ones are not shown. */
         for (int i = 0; i < 260; i++) {

@@ -8,7 +8,9 @@
  * frames) and every window is announced again to the next dom0; more than
  * BH_MAX_WINDOWS windows are not forwarded (and dom0 never sees a violation);
  * a dom0 that stops reading is dropped once the bounded queue is full, never
- * waited for. */
+ * waited for; a replaced buffer's release waits for the frame callback the
+ * client asked for and goes out with it (never alone, never held without
+ * one). */
 #include <glib.h>
 #include <signal.h>
 #include <stdio.h>
@@ -228,6 +230,32 @@ static void test_dom0_not_reading(void)
     g_assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
+/* A replaced buffer's release rides with the frame callback the client
+ * waits for (one wakeup per frame, not two), and is never held for a commit
+ * without one. dom0 releases at once here, so frames flow. */
+static void test_release_pacing(void)
+{
+    struct bh_tagent t;
+    bh_tagent_start(&t, true);
+    g_autofree char *client = bh_tagent_build_path("BH_TEST_WLCLIENT", "tests/gui-agent-dom0/bh-test-wlclient");
+    const char *argv[] = {client, "release-pacing", NULL};
+    pid_t pid = bh_tagent_client(&t, argv, NULL);
+    int st = -1;
+    for (int k = 0; k < 600 && (st = bh_tproc_wait(pid, 1)) == -1; k++)
+        bh_tdom0_pump(t.dom0, 50);
+    t.children[0] = -1;
+    g_autofree char *out = NULL;
+    g_file_get_contents(t.child_logs[0], &out, NULL, NULL);
+    g_test_message("release-pacing: %s", out ? g_strstrip(out) : "(no output)");
+    if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+        bh_tagent_dump(t.agent_log);
+        g_error("release-pacing failed (status %d)", st);
+    }
+    g_assert_false(t.dom0->violation);
+    st = bh_tagent_stop(&t);
+    g_assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 /* --exec starts a client that finds the agent through WAYLAND_DISPLAY. */
 static void test_exec(void)
 {
@@ -254,6 +282,7 @@ int main(int argc, char **argv)
     g_test_add_func("/gui-agent/robust/dom0-reconnect", test_dom0_reconnect);
     g_test_add_func("/gui-agent/robust/window-limit", test_window_limit);
     g_test_add_func("/gui-agent/robust/dom0-not-reading", test_dom0_not_reading);
+    g_test_add_func("/gui-agent/robust/release-pacing", test_release_pacing);
     g_test_add_func("/gui-agent/robust/exec", test_exec);
     return g_test_run();
 }
