@@ -36,6 +36,9 @@ struct _BhGuestView {
      * from the buffer once GTK is done: GTK draws the view from its tiles,
      * which are only brought up to date when it snapshots the view. */
     cairo_region_t *gtk_drew;
+    /* Damage that came before the previous frame was released (content
+     * coordinates): put when the pacing releases, not on arrival. */
+    cairo_region_t *unput;
     GdkFrameClock *clock; /* weak */
     gulong after_paint;
 };
@@ -254,6 +257,24 @@ static gboolean view_put(BhGuestView *self, const BhGuidXshmTarget *t,
     return TRUE;
 }
 
+/* Up to BH_MAX_DAMAGE_RECTS rectangles of a region, else its bounding box. */
+static guint32 region_rects(const cairo_region_t *region, gint dx, gint dy,
+                            struct bh_gui_rect rects[BH_MAX_DAMAGE_RECTS])
+{
+    int n = cairo_region_num_rectangles(region);
+    gboolean whole = n > (int)BH_MAX_DAMAGE_RECTS;
+    n = whole ? 1 : n;
+    for (int i = 0; i < n; i++) {
+        cairo_rectangle_int_t r;
+        if (whole)
+            cairo_region_get_extents(region, &r);
+        else
+            cairo_region_get_rectangle(region, i, &r);
+        rects[i] = (struct bh_gui_rect){r.x - dx, r.y - dy, (guint32)r.width, (guint32)r.height};
+    }
+    return (guint32)n;
+}
+
 /* GTK has drawn over (part of) our content from its tiles: put the buffer
  * back over what it drew, after it, in the same request stream. */
 static void on_after_paint(GdkFrameClock *clock, BhGuestView *self)
@@ -265,21 +286,10 @@ static void on_after_paint(GdkFrameClock *clock, BhGuestView *self)
     if (view_target(self, &t)) {
         cairo_rectangle_int_t content = {t.ox, t.oy, (int)t.w, (int)t.h};
         cairo_region_intersect_rectangle(drew, &content);
-        int n = cairo_region_num_rectangles(drew);
-        gboolean whole = n > (int)BH_MAX_DAMAGE_RECTS; /* then its bounding box */
         struct bh_gui_rect rects[BH_MAX_DAMAGE_RECTS];
-        n = whole ? 1 : n;
-        for (int i = 0; i < n; i++) {
-            cairo_rectangle_int_t r;
-            if (whole)
-                cairo_region_get_extents(drew, &r);
-            else
-                cairo_region_get_rectangle(drew, i, &r);
-            rects[i] = (struct bh_gui_rect){r.x - t.ox, r.y - t.oy, (guint32)r.width,
-                                            (guint32)r.height};
-        }
+        guint32 n = region_rects(drew, t.ox, t.oy, rects);
         if (n > 0)
-            view_put(self, &t, rects, (guint32)n, FALSE);
+            view_put(self, &t, rects, n, FALSE);
     }
     cairo_region_destroy(drew);
 }
@@ -311,6 +321,7 @@ static void view_unwatch(BhGuestView *self)
     }
     g_clear_pointer(&self->gtk_drew, cairo_region_destroy);
 }
+
 
 static void bh_guest_view_realize(GtkWidget *widget)
 {
@@ -347,6 +358,7 @@ static void bh_guest_view_finalize(GObject *object)
 {
     BhGuestView *self = BH_GUEST_VIEW(object);
     view_unwatch(self);
+    g_clear_pointer(&self->unput, cairo_region_destroy);
     bh_guid_tiles_clear(&self->tiles);
     G_OBJECT_CLASS(bh_guest_view_parent_class)->finalize(object);
 }
@@ -444,6 +456,46 @@ void bh_guest_view_set_source(BhGuestView *self, BhGuidXshm *xshm, BhGuidShmSeg 
     self->src_size = map != NULL ? map_size : 0;
     self->src_stride = stride;
     self->src_h = height;
+}
+
+void bh_guest_view_damage_later(BhGuestView *self, const struct bh_gui_rect *rects,
+                                guint32 n_rects)
+{
+    g_return_if_fail(BH_IS_GUEST_VIEW(self));
+    bh_guid_tiles_mark(&self->tiles, rects, n_rects);
+    if (self->unput == NULL)
+        self->unput = cairo_region_create();
+    for (guint32 i = 0; i < n_rects; i++) {
+        cairo_rectangle_int_t r = {rects[i].x, rects[i].y,
+                                   (int)MIN(rects[i].width, (guint32)G_MAXINT16),
+                                   (int)MIN(rects[i].height, (guint32)G_MAXINT16)};
+        cairo_region_union_rectangle(self->unput, &r);
+    }
+    /* However the guest floods, the region stays small. */
+    if (cairo_region_num_rectangles(self->unput) > (int)BH_MAX_DAMAGE_RECTS) {
+        cairo_rectangle_int_t box;
+        cairo_region_get_extents(self->unput, &box);
+        cairo_region_destroy(self->unput);
+        self->unput = cairo_region_create_rectangle(&box);
+    }
+}
+
+gboolean bh_guest_view_put_later(BhGuestView *self)
+{
+    g_return_val_if_fail(BH_IS_GUEST_VIEW(self), FALSE);
+    cairo_region_t *unput = g_steal_pointer(&self->unput);
+    if (unput == NULL)
+        return FALSE;
+    struct bh_gui_rect rects[BH_MAX_DAMAGE_RECTS];
+    guint32 n = region_rects(unput, 0, 0, rects);
+    cairo_region_destroy(unput);
+    BhGuidXshmTarget t;
+    if (n > 0 && view_target(self, &t) && view_put(self, &t, rects, n, TRUE))
+        return TRUE;
+    /* No longer on X: the marked tiles go through GTK. */
+    if (bh_guid_tiles_flush(&self->tiles, self->src, self->src_size, self->src_stride) > 0)
+        gtk_widget_queue_draw(GTK_WIDGET(self));
+    return FALSE;
 }
 
 gboolean bh_guest_view_damage(BhGuestView *self, const guint8 *map, gsize map_size,

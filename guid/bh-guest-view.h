@@ -44,6 +44,15 @@ void bh_guest_view_set_source(BhGuestView *self, BhGuidXshm *xshm, BhGuidShmSeg 
 gboolean bh_guest_view_damage(BhGuestView *self, const guint8 *map, gsize map_size,
                               guint32 stride, const struct bh_gui_rect *rects, guint32 n_rects);
 
+/* Damage that arrived before the previous frame was released: marked, and
+ * put by bh_guest_view_put_later (at most one put per release, whatever a
+ * flooding guest sends; the X server is shared by every qube). */
+void bh_guest_view_damage_later(BhGuestView *self, const struct bh_gui_rect *rects,
+                                guint32 n_rects);
+/* Put what bh_guest_view_damage_later collected; TRUE if it went straight to
+ * X (on screen now), FALSE if nothing was pending or GTK draws it. */
+gboolean bh_guest_view_put_later(BhGuestView *self);
+
 /* Guest minimum size hint (0 = none), clamped to the cap. */
 void bh_guest_view_set_min_content_size(BhGuestView *self, guint32 width, guint32 height);
 /* The content rectangle the view has now (allocation minus frame). */
