@@ -1080,9 +1080,19 @@ gboolean bh_guid_session_start(BhGuidSession *self, GError **error)
 
     /* Below GTK's redraw and input: a flooding agent slows only its own
      * windows' updates, never the drawing of what guid already has. */
-    self->io_source = g_unix_fd_add_full(G_PRIORITY_DEFAULT_IDLE,
-                                         bh_vchan_fd_for_select(self->vchan),
-                                         G_IO_IN | G_IO_HUP | G_IO_ERR, on_readable, self, NULL);
+    GSource *src = g_unix_fd_source_new(bh_vchan_fd_for_select(self->vchan),
+                                        G_IO_IN | G_IO_HUP | G_IO_ERR);
+    g_source_set_priority(src, G_PRIORITY_DEFAULT_IDLE);
+    /* GLib takes a non-recursive source's fd out of the poll set while it
+     * runs and puts it back after, waking its own loop both times: one
+     * more main-loop turn for every frame (4 of guid's ~20 system calls per
+     * frame; its CPU per frame moved within the noise, A/B in
+     * bench/RESULTS.md). on_readable never runs a nested loop, so it need
+     * not be blocked. */
+    g_source_set_can_recurse(src, TRUE);
+    g_source_set_callback(src, G_SOURCE_FUNC(on_readable), self, NULL);
+    self->io_source = g_source_attach(src, NULL);
+    g_source_unref(src);
     return TRUE;
 }
 
