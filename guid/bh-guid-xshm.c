@@ -248,7 +248,7 @@ gint64 bh_guid_xshm_put(BhGuidXshm *x, BhGuidShmSeg *seg, const guint8 *map, gsi
         if (x1 <= x0 || y1 <= y0)
             continue;
         gint64 dx = t->ox + x0, dy = t->oy + y0;
-        if (dx > G_MAXINT16 || dy > G_MAXINT16)
+        if (dx > G_MAXINT16 || dy > G_MAXINT16 || dx < G_MININT16 || dy < G_MININT16)
             continue; /* beyond what X can address: not on any screen */
         if (seg->stage != NULL) {
             gsize row = (gsize)(x1 - x0) * 4;
