@@ -51,6 +51,7 @@ enum {
     SIG_BUTTON,
     SIG_AXIS,
     SIG_CONTENT_RESIZED,
+    SIG_PAINTED,
     N_SIGNALS
 };
 static guint signals[N_SIGNALS];
@@ -275,15 +276,14 @@ static guint32 region_rects(const cairo_region_t *region, gint dx, gint dy,
     return (guint32)n;
 }
 
-/* GTK has drawn over (part of) our content from its tiles: put the buffer
- * back over what it drew, after it, in the same request stream. */
+/* The end of a frame of our surface's clock. If GTK drew over (part of) our
+ * content from its tiles, put the buffer back over what it drew, after it,
+ * in the same request stream; then tell the session ("painted"). */
 static void on_after_paint(GdkFrameClock *clock, BhGuestView *self)
 {
     cairo_region_t *drew = g_steal_pointer(&self->gtk_drew);
     BhGuidXshmTarget t;
-    if (drew == NULL)
-        return;
-    if (view_target(self, &t)) {
+    if (drew != NULL && view_target(self, &t)) {
         cairo_rectangle_int_t content = {t.ox, t.oy, (int)t.w, (int)t.h};
         cairo_region_intersect_rectangle(drew, &content);
         struct bh_gui_rect rects[BH_MAX_DAMAGE_RECTS];
@@ -291,7 +291,8 @@ static void on_after_paint(GdkFrameClock *clock, BhGuestView *self)
         if (n > 0)
             view_put(self, &t, rects, n, FALSE);
     }
-    cairo_region_destroy(drew);
+    g_clear_pointer(&drew, cairo_region_destroy);
+    g_signal_emit(self, signals[SIG_PAINTED], 0);
 }
 
 /* Runs before GTK's own "render" handler on every surface (an emission
@@ -397,6 +398,10 @@ static void bh_guest_view_class_init(BhGuestViewClass *klass)
                                      0, NULL, NULL, NULL, G_TYPE_NONE, 3, G_TYPE_UINT, G_TYPE_INT,
                                      G_TYPE_INT);
     /* (width, height) of the content rectangle after an allocation change */
+    /* The frame that shows what the view had is painted (after-paint of its
+     * surface's clock; ask with bh_guest_view_request_paint). */
+    signals[SIG_PAINTED] = g_signal_new("painted", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
+                                        NULL, NULL, NULL, G_TYPE_NONE, 0);
     signals[SIG_CONTENT_RESIZED] = g_signal_new("content-resized", G_TYPE_FROM_CLASS(klass),
                                                 G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                                 G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_UINT);
@@ -440,6 +445,17 @@ void bh_guest_view_set_buffer_size(BhGuestView *self, guint32 width, guint32 hei
     /* Only what can ever be on screen is kept: a huge buffer costs no more. */
     bh_guid_tiles_resize(&self->tiles, MIN(width, self->max_w), MIN(height, self->max_h));
     gtk_widget_queue_resize(GTK_WIDGET(self));
+}
+
+gboolean bh_guest_view_request_paint(BhGuestView *self)
+{
+    g_return_val_if_fail(BH_IS_GUEST_VIEW(self), FALSE);
+    /* Realized means realize() above has connected to this clock. */
+    GdkFrameClock *clock = gtk_widget_get_frame_clock(GTK_WIDGET(self));
+    if (clock == NULL)
+        return FALSE;
+    gdk_frame_clock_request_phase(clock, GDK_FRAME_CLOCK_PHASE_AFTER_PAINT);
+    return TRUE;
 }
 
 void bh_guest_view_set_source(BhGuestView *self, BhGuidXshm *xshm, BhGuidShmSeg *seg,

@@ -53,6 +53,10 @@ void bh_guest_view_damage_later(BhGuestView *self, const struct bh_gui_rect *rec
  * X (on screen now), FALSE if nothing was pending or GTK draws it. */
 gboolean bh_guest_view_put_later(BhGuestView *self);
 
+/* Ask for a frame of the view's surface and its "painted" signal at the
+ * end of it; FALSE when the view is not realized (no frame clock yet). */
+gboolean bh_guest_view_request_paint(BhGuestView *self);
+
 /* Guest minimum size hint (0 = none), clamped to the cap. */
 void bh_guest_view_set_min_content_size(BhGuestView *self, guint32 width, guint32 height);
 /* The content rectangle the view has now (allocation minus frame). */

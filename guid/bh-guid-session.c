@@ -62,10 +62,6 @@ struct _BhGuidWin {
     gboolean maximized_for_fullscreen;
     guint32 release_serial;
     gboolean release_pending;
-    /* The view's frame clock (a weak pointer: it goes with the GdkSurface)
-     * and our after-paint handler on it. */
-    GdkFrameClock *clock;
-    gulong after_paint;
     /* Frames put straight to X are paced by their release (win_pace):
      * when the next one should be on screen, when the last release went
      * out, and the last few release-to-DAMAGE times. */
@@ -340,14 +336,14 @@ static gboolean session_has_active_window(BhGuidSession *self)
     return FALSE;
 }
 
-static gboolean win_watch_paint(BhGuidWin *w);
+static void on_view_painted(BhGuestView *view, BhGuidWin *w);
 
 static void on_realize(GtkWidget *widget, BhGuidWin *w)
 {
     /* A DAMAGE traced before there was a frame clock (the first one comes
      * before MAP) is logged when the first frame is painted. */
     if (w->trace_pending)
-        win_watch_paint(w);
+        bh_guest_view_request_paint(w->view);
 #ifdef GDK_WINDOWING_X11
     GdkSurface *surface = gtk_native_get_surface(GTK_NATIVE(widget));
     /* A window the guest maps while the user works elsewhere must not take
@@ -376,6 +372,7 @@ static BhGuidWin *win_new(BhGuidSession *self, guint32 id, const struct bh_gui_c
     g_signal_connect(w->view, "pointer-button", G_CALLBACK(on_button), w);
     g_signal_connect(w->view, "pointer-axis", G_CALLBACK(on_axis), w);
     g_signal_connect(w->view, "content-resized", G_CALLBACK(on_content_resized), w);
+    g_signal_connect(w->view, "painted", G_CALLBACK(on_view_painted), w);
 
     if (!w->popup) {
         w->window = bh_guest_window_new(self->qube, self->label, GTK_WIDGET(w->view));
@@ -402,15 +399,12 @@ static void win_accumulate_stats(BhGuidTileStats *into, const BhGuidTileStats *s
     into->reputs += s->reputs;
 }
 
-static void win_unwatch_paint(BhGuidWin *w);
-
 /* Tear down what guid built for one window. Popups first: callers follow
  * bh_gui_windows_destroy_set()'s order. */
 static void win_free(gpointer data)
 {
     BhGuidWin *w = data;
     win_accumulate_stats(&w->session->retired, bh_guest_view_get_stats(w->view));
-    win_unwatch_paint(w);
     g_signal_handlers_disconnect_by_data(w->view, w);
     if (w->popover != NULL) {
         if (gtk_widget_get_parent(w->popover) != NULL)
@@ -489,40 +483,12 @@ static void win_trace_painted(BhGuidWin *w)
  * arrives before the next frame instead of just after it (bench/frames:
  * commit-to-paint latency at 1080p down by the paint time; RESULTS.md). One
  * release per painted frame still paces the guest to the display. */
-static void on_after_paint(GdkFrameClock *clock, gpointer data)
+static void on_view_painted(BhGuestView *view, BhGuidWin *w)
 {
-    BhGuidWin *w = data;
     if (w->trace_pending)
         win_trace_painted(w);
     if (w->release_pending && w->release_timer == 0)
         win_send_release(w);
-}
-
-static void win_unwatch_paint(BhGuidWin *w)
-{
-    if (w->clock == NULL)
-        return;
-    g_signal_handler_disconnect(w->clock, w->after_paint);
-    g_object_remove_weak_pointer(G_OBJECT(w->clock), (gpointer *)&w->clock);
-    w->clock = NULL;
-    w->after_paint = 0;
-}
-
-/* Asks for a frame of the view's clock and to hear of its end; FALSE when
- * the view has no clock (not realized). */
-static gboolean win_watch_paint(BhGuidWin *w)
-{
-    GdkFrameClock *clock = gtk_widget_get_frame_clock(GTK_WIDGET(w->view));
-    if (clock == NULL)
-        return FALSE;
-    if (clock != w->clock) {
-        win_unwatch_paint(w);
-        w->clock = clock;
-        g_object_add_weak_pointer(G_OBJECT(clock), (gpointer *)&w->clock);
-        w->after_paint = g_signal_connect(clock, "after-paint", G_CALLBACK(on_after_paint), w);
-    }
-    gdk_frame_clock_request_phase(clock, GDK_FRAME_CLOCK_PHASE_AFTER_PAINT);
-    return TRUE;
 }
 
 /* The damage is already copied out; hand the buffer back once the frame that
@@ -532,7 +498,7 @@ static void win_queue_release(BhGuidWin *w, guint32 serial)
     w->release_serial = serial;
     if (w->release_pending)
         return;
-    if (gtk_widget_get_mapped(GTK_WIDGET(w->view)) && win_watch_paint(w))
+    if (gtk_widget_get_mapped(GTK_WIDGET(w->view)) && bh_guest_view_request_paint(w->view))
         w->release_pending = TRUE;
     else
         win_send_release(w);
@@ -830,7 +796,7 @@ static void handle_message(BhGuidSession *self, const struct bh_gui_msg *m, int 
             win_pace_release(w, m->u.damage.serial, arrived);
         } else {
             if (w->trace_pending)
-                win_watch_paint(w); /* no clock yet: on_realize asks */
+                bh_guest_view_request_paint(w->view); /* no clock yet: on_realize asks */
             win_queue_release(w, m->u.damage.serial);
         }
         break;
@@ -1063,7 +1029,6 @@ gboolean bh_guid_session_start(BhGuidSession *self, GError **error)
     }
     const char *why = NULL;
     self->xshm = bh_guid_xshm_new(display, self->xshm_mode, &why);
-    self->frame_us = 1000000 / 60;
     GListModel *monitors = gdk_display_get_monitors(display);
     g_autoptr(GdkMonitor) monitor = g_list_model_get_item(monitors, 0);
     int mhz = monitor != NULL ? gdk_monitor_get_refresh_rate(monitor) : 0;
