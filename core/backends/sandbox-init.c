@@ -20,6 +20,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <spawn.h>
@@ -243,6 +244,10 @@ int main(int argc, char **argv)
     sigprocmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* A spare read end of our own console, held for a bulkheadd that
+     * restarts (BH_SANDBOX_FD_CONSOLE in sandbox-adopt.h): kept here, never
+     * handed to what we start. */
+    fcntl(11, F_SETFD, FD_CLOEXEC);
     start_services(&in);
     report_ready();
 

@@ -40,6 +40,11 @@ BhDaemon *bh_daemon_new(const BhDaemonConfig *config, GError **error);
 gboolean bh_daemon_export(BhDaemon *self, GDBusConnection *connection, GError **error);
 void bh_daemon_unexport(BhDaemon *self);
 
+/* Once the daemon is the one on its bus (before autostart): takes over the
+ * qubes an earlier bulkheadd of this state directory left running (see the
+ * backend's adopt) and starts their guids; returns how many run. */
+guint bh_daemon_adopt(BhDaemon *self);
+
 /* Starts every qube whose autostart property is True (their netvms first);
  * returns how many starts began. Without a backend it starts none and says
  * so in the log. */

@@ -43,9 +43,12 @@ bh_main_name_acquired(GDBusConnection *connection, const char *name, gpointer us
   g_message("ready: %s on the session bus, state directory %s, backend %s", name, m->state_dir,
             bh_daemon_get_backend_name(m->daemon));
   /* Only once we are the one daemon on this bus: a refused second daemon
-   * must not start anything. */
+   * must not start or adopt anything. */
   if (!m->autostarted) {
     m->autostarted = TRUE;
+    /* Qubes left running by a daemon that crashed come first: autostart
+     * then finds them running. */
+    bh_daemon_adopt(m->daemon);
     bh_daemon_autostart(m->daemon);
   }
 }

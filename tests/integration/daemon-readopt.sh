@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# daemon-readopt.sh — a crash of bulkheadd must not cost the user their
+# running qubes (issue 23, "Also"). On the sandbox backend, with real qubes:
+#   work runs with unsaved state (a draft in its /tmp, an editor process) and,
+#   when Xvfb, xdotool and foot are there, a foot window shown by its guid;
+#   untrusted runs too, but its record is made unverifiable (a wrong start
+#   time for its init): an orphan that cannot be proven ours;
+#   personal is halted, and a stale record claims it runs as a process the
+#   test started (unrelated to any qube).
+# bulkheadd is killed with SIGKILL, and a new one started. Expected: work is
+# Running with its draft and the same editor process, qvm-run works (its
+# agent reconnected), a new guid shows its window again; the log says what
+# was re-adopted and what was cleaned up; untrusted's sandbox is killed and
+# its control group removed; the unrelated process is alive and personal
+# Halted. A second bulkheadd on the same state directory is refused and
+# changes nothing. A normal stop (SIGTERM) still stops every qube.
+# Prints TAP; reuses daemon-lib.sh (private bus, temporary dirs, clean-up).
+set -u
+. "$(dirname "$0")/daemon-lib.sh"
+
+if ! command -v bwrap >/dev/null; then
+  echo "1..0 # SKIP bubblewrap is not installed"
+  exit 0
+fi
+
+display=0
+if command -v Xvfb >/dev/null && command -v xdotool >/dev/null && command -v foot >/dev/null; then
+  display=1
+  export GDK_BACKEND=x11 GSK_RENDERER=cairo GTK_A11Y=none NO_AT_BRIDGE=1
+  unset WAYLAND_DISPLAY
+  Xvfb -displayfd 3 -screen 0 1280x1024x24 -nolisten tcp -noreset 3>"$bh_tmp/display" \
+    >"$bh_tmp/xvfb.log" 2>&1 &
+  bh_bg_pids+=($!)
+  for _ in $(seq 300); do [ -s "$bh_tmp/display" ] && break; sleep 0.1; done
+  export DISPLAY=":$(tr -d '\n' <"$bh_tmp/display")"
+else
+  echo "# Xvfb, xdotool or foot missing: the guid part is not checked"
+fi
+
+find_window() { # TITLE-REGEX [TRIES]: the id of a window whose title matches
+  local i id
+  for i in $(seq "${2:-150}"); do
+    id=$(xdotool search --name "$1" 2>/dev/null | head -n1)
+    [ -n "$id" ] && { echo "$id"; return 0; }
+    sleep 0.2
+  done
+  return 1
+}
+state_of() { qvm-ls --raw-data "$1" 2>/dev/null | cut -d'|' -f2; }
+field() { sed -n "s/^$2=//p" "$bh_state/sandbox-running/$1" 2>/dev/null; }
+alive() { kill -0 "$1" 2>/dev/null; }
+in_log() { grep -c -- "$1" "$bh_log"; }
+
+bh_start_daemon --backend sandbox
+bh_result "bulkheadd runs with the sandbox backend" $?
+# No netvm: two qubes are enough here, and fewer sandboxes keep it quick.
+qvm-prefs work netvm '' && qvm-prefs untrusted netvm ''
+bh_expect "work starts" qvm-start work
+bh_expect "untrusted starts" qvm-start untrusted
+
+# Unsaved state: a draft in work's /tmp (a tmpfs: gone if the qube dies) and
+# an editor process holding it.
+bh_expect "a draft is written into work's /tmp" qvm-run -p work 'echo "my unsaved draft" >/tmp/draft.txt'
+qvm-run work 'echo $$ >/tmp/editor.pid; exec sleep 100123'
+for _ in $(seq 50); do
+  bh_run qvm-run -p work 'cat /tmp/editor.pid'
+  [ -n "$bh_out" ] && break
+  sleep 0.1
+done
+editor=$bh_out
+bh_run qvm-run -p work "tr '\\0' ' ' </proc/$editor/cmdline"
+bh_same "an editor process runs in work (pid $editor inside)" "sleep 100123 " "$bh_out"
+
+if [ $display -eq 1 ]; then
+  qvm-run work foot >"$bh_tmp/foot.log" 2>&1
+  win=$(find_window '^\[work\] ')
+  bh_result "work's foot window is shown (got: $(xdotool getwindowname "$win" 2>/dev/null))" \
+    $([ -n "$win" ]; echo $?)
+  old_guid=$(pgrep -f -- "bulkhead-guid --qube work " | head -n1)
+fi
+
+work_init=$(field work init_pid)
+work_bwrap=$(field work bwrap_pid)
+untrusted_init=$(field untrusted init_pid)
+untrusted_tag=$(field untrusted tag)
+bh_result "work and untrusted left records to be adopted by (inits $work_init, $untrusted_init)" \
+  $([ -n "$work_init" ] && [ -n "$untrusted_init" ]; echo $?)
+
+# untrusted's record no longer proves anything: its init's start time is off.
+sed -i 's/^init_start=.*/init_start=1/' "$bh_state/sandbox-running/untrusted"
+# personal is halted; a stale record says it runs as an unrelated process,
+# with that process's real start time, so only the identity checks refuse it.
+sleep 100456 &
+unrelated=$!
+bh_bg_pids+=($unrelated)
+start=$(awk '{ sub(/.*\) /, ""); print $20 }' "/proc/$unrelated/stat")
+qid=$(qvm-prefs personal qid)
+cat >"$bh_state/sandbox-running/personal" <<EOF
+[sandbox]
+name=personal
+qid=$qid
+uid=$((0x300000 + qid))
+tag=$untrusted_tag
+bwrap_pid=$unrelated
+bwrap_start=$start
+init_pid=$unrelated
+init_start=$start
+stage_dir=/run/bulkhead-sandbox/$untrusted_tag/personal
+vchan_dir=$XDG_RUNTIME_DIR/bulkhead/vchan/$qid
+netvm=
+provides_network=false
+disposable=false
+boot_id=$(cat /proc/sys/kernel/random/boot_id)
+console_ino=0
+EOF
+
+lines_before=$(wc -l <"$bh_log")
+bh_kill_daemon
+sleep 0.5
+bh_result "work's sandbox outlives bulkheadd's SIGKILL (init $work_init, bubblewrap $work_bwrap)" \
+  $(alive "$work_init" && alive "$work_bwrap"; echo $?)
+bh_result "control: untrusted's sandbox is still there before the restart (init $untrusted_init)" \
+  $(alive "$untrusted_init"; echo $?)
+if [ $display -eq 1 ]; then
+  for _ in $(seq 50); do alive "$old_guid" || break; sleep 0.1; done
+  bh_result "work's guid (pid $old_guid) ended with the daemon that started it" $(alive "$old_guid"; [ $? -ne 0 ]; echo $?)
+fi
+
+bh_start_daemon --backend sandbox
+bh_result "bulkheadd restarts" $?
+for _ in $(seq 100); do [ "$(state_of work)" = Running ] && break; sleep 0.1; done
+bh_same "qvm-ls shows work Running after the restart" "Running" "$(state_of work)"
+bh_run qvm-run -p work 'cat /tmp/draft.txt'
+bh_same "the draft in work's /tmp survived, and qvm-run works (agent reconnected)" "my unsaved draft" "$bh_out"
+bh_run qvm-run -p work "tr '\\0' ' ' </proc/$editor/cmdline"
+bh_same "the editor process is the same one (pid $editor inside)" "sleep 100123 " "$bh_out"
+bh_same "work's init is the same process" "$work_init" "$(field work init_pid)"
+new_log=$(tail -n +"$((lines_before + 1))" "$bh_log")
+printf '%s\n' "$new_log" | grep -q "\[work\] re-adopted its running sandbox (bubblewrap pid $work_bwrap, init pid $work_init"
+bh_result "the log says work was re-adopted" $?
+printf '%s\n' "$new_log" | grep -q "\[work\] adopted: its RPC agent answered again"
+bh_result "the log says work's agent answered again" $?
+# work and the netvms that autostarted with the first daemon (sys-net,
+# sys-firewall) are re-adopted; untrusted is the one orphan.
+summary=$(printf '%s\n' "$new_log" | grep -o "after a restart: .*")
+bh_same "the log sums it up" "after a restart: 3 qubes re-adopted, 1 orphaned sandbox cleaned up" "$summary"
+
+# The orphan that could not be proven ours: killed, its group removed.
+for _ in $(seq 50); do alive "$untrusted_init" || break; sleep 0.1; done
+bh_result "untrusted's unverifiable sandbox was killed (init $untrusted_init gone)" \
+  $(alive "$untrusted_init"; [ $? -ne 0 ]; echo $?)
+printf '%s\n' "$new_log" | grep -q "\[untrusted\] not adopted: pid $untrusted_init is not its init any more.*killed what was left in its control group"
+bh_result "the log says why untrusted was not adopted and that it was cleaned up" $?
+bh_same "untrusted is Halted" "Halted" "$(state_of untrusted)"
+left=$(find /sys/fs/cgroup -maxdepth 6 -type d -path "*bulkhead-$untrusted_tag/untrusted" 2>/dev/null | head -n1)
+bh_same "untrusted's control group is gone" "" "$left"
+
+# The stale record: refused, and the process it named left alone.
+bh_result "the unrelated process a stale record named is not killed (pid $unrelated)" \
+  $(alive "$unrelated"; echo $?)
+printf '%s\n' "$new_log" | grep -q "\[personal\] not adopted: pid $unrelated runs .*, not "
+bh_result "the log says personal's record names something that is not bubblewrap" $?
+bh_same "personal stays Halted" "Halted" "$(state_of personal)"
+bh_result "the stale record is gone" $([ ! -e "$bh_state/sandbox-running/personal" ]; echo $?)
+
+if [ $display -eq 1 ]; then
+  win=$(find_window '^\[work\] ' 150)
+  new_guid=$(pgrep -f -- "bulkhead-guid --qube work " | head -n1)
+  bh_result "a new guid (pid $new_guid) shows work's foot window again: $(xdotool getwindowname "$win" 2>/dev/null)" \
+    $([ -n "$win" ] && [ -n "$new_guid" ] && [ "$new_guid" != "$old_guid" ]; echo $?)
+  import -window root "${BH_SHOT_DIR:-$bh_tmp}/readopt-after-restart.png" 2>/dev/null
+fi
+
+# Two daemons at once on one state directory: the second is refused before it
+# adopts (or kills) anything.
+"$BULKHEADD" --state-dir "$bh_state" --backend sandbox >"$bh_tmp/second.log" 2>&1
+rc=$?
+bh_result "a second bulkheadd on the same state directory is refused (status $rc)" $([ $rc -ne 0 ]; echo $?)
+bh_result "... and work still runs, same init" $(alive "$work_init" && [ "$(state_of work)" = Running ]; echo $?)
+bh_expect "... and qvm-run work still works" qvm-run -p work true
+
+# A normal stop is a stop: every qube goes down, nothing is left to adopt.
+bh_stop_daemon
+bh_result "SIGTERM: bulkheadd stops" $?
+for _ in $(seq 50); do alive "$work_init" || break; sleep 0.1; done
+bh_result "a normal stop shut work down" $(alive "$work_init"; [ $? -ne 0 ]; echo $?)
+bh_same "no record is left behind" "" "$(ls "$bh_state/sandbox-running" 2>/dev/null)"
+bh_start_daemon --backend sandbox
+bh_same "the next start finds work Halted" "Halted" "$(state_of work)"
+bh_stop_daemon
+
+bh_done
