@@ -258,15 +258,22 @@ static gboolean bh_ns_differs(pid_t pid, const char *ns)
     return stat(path, &a) == 0 && stat(self, &b) == 0 && (a.st_ino != b.st_ino || a.st_dev != b.st_dev);
 }
 
-/* The staging tmpfs is mounted at stage_dir in bubblewrap's own mount
- * namespace (the private one the set-up child made). */
-static gboolean bh_stage_mounted(pid_t bwrap, const char *stage_dir)
+/* The qube's /usr is an overlay whose layers were staged in stage_dir: its
+ * mount options name it. (The mount options are fixed when mounted, and the
+ * qube cannot mount; whereas the staging directory on the host may have been
+ * removed meanwhile by an older daemon's sweep, which detaches the staging
+ * tmpfs in bubblewrap's namespace but not the qube's overlays.) */
+static gboolean bh_stage_in_use(pid_t init, const char *stage_dir)
 {
-    g_autofree char *mountinfo = bh_proc_read(bwrap, "mountinfo");
+    g_autofree char *mountinfo = bh_proc_read(init, "mountinfo");
+    g_autofree char *eq = g_strconcat("=", stage_dir, "/", NULL);
+    g_autofree char *colon = g_strconcat(":", stage_dir, "/", NULL);
     g_auto(GStrv) lines = g_strsplit(mountinfo ? mountinfo : "", "\n", -1);
     for (char **l = lines; *l; l++) {
         g_auto(GStrv) f = g_strsplit(*l, " ", 6);
-        if (g_strv_length(f) >= 5 && g_str_equal(f[4], stage_dir))
+        const char *options = strstr(*l, " - overlay ");
+        if (g_strv_length(f) >= 5 && g_str_equal(f[4], "/usr") && options &&
+            (strstr(options, eq) || strstr(options, colon)))
             return TRUE;
     }
     return FALSE;
@@ -332,11 +339,6 @@ gboolean bh_sandbox_record_verify(const BhSandboxRecord *r, const BhSandboxExpec
                     (unsigned)r->uid);
         goto out;
     }
-    if (!bh_stage_mounted(r->bwrap_pid, r->stage_dir)) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                    "its bubblewrap (pid %d) has no staging mount at %s", (int)r->bwrap_pid, r->stage_dir);
-        goto out;
-    }
     if ((p.init_pidfd = bh_proc_prove(r->init_pid, r->init_start, "init", error)) < 0)
         goto out;
     if (!bh_proc_status(r->init_pid, "PPid", &ppid) || ppid != (guint64)r->bwrap_pid ||
@@ -345,6 +347,11 @@ gboolean bh_sandbox_record_verify(const BhSandboxRecord *r, const BhSandboxExpec
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                     "pid %d is not bubblewrap's sandboxed init (parent %d, uid %u)", (int)r->init_pid,
                     (int)ppid, (unsigned)uid);
+        goto out;
+    }
+    if (!bh_stage_in_use(r->init_pid, r->stage_dir)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                    "its init (pid %d) does not run on layers staged in %s", (int)r->init_pid, r->stage_dir);
         goto out;
     }
     if (expect->cgroups &&

@@ -554,6 +554,10 @@ bh_daemon_adopt(BhDaemon *self)
     BhBackendQubeHolder *h = holders->pdata[i];
     BhPowerState state = bh_daemon_runtime(self, h->qube.name)->state;
     running += state == BH_POWER_RUNNING || state == BH_POWER_PAUSED;
+    /* Running started its guid; a paused one gets it now (it connects once
+     * the qube is resumed), as unpausing keeps the guid it has. */
+    if (state == BH_POWER_PAUSED)
+      bh_daemon_start_guid(self, h->qube.name);
   }
   return running;
 }

@@ -6,7 +6,10 @@
 #   untrusted runs too, but its record is made unverifiable (a wrong start
 #   time for its init): an orphan that cannot be proven ours;
 #   personal is halted, and a stale record claims it runs as a process the
-#   test started (unrelated to any qube).
+#   test started (unrelated to any qube);
+#   ghost runs, and is deleted from the store while no daemon runs (a store
+#   restored from a backup): proven, but no longer a qube bulkheadd knows;
+#   work is paused when the daemon dies.
 # bulkheadd is killed with SIGKILL, and a new one started. Expected: work is
 # Running with its draft and the same editor process, qvm-run works (its
 # agent reconnected), a new guid shows its window again; the log says what
@@ -57,6 +60,8 @@ bh_result "bulkheadd runs with the sandbox backend" $?
 qvm-prefs work netvm '' && qvm-prefs untrusted netvm ''
 bh_expect "work starts" qvm-start work
 bh_expect "untrusted starts" qvm-start untrusted
+bh_expect "ghost is created" qvm-create -l gray --prop netvm= ghost
+bh_expect "ghost starts" qvm-start ghost
 
 # Unsaved state: a draft in work's /tmp (a tmpfs: gone if the qube dies) and
 # an editor process holding it.
@@ -82,6 +87,7 @@ fi
 work_init=$(field work init_pid)
 work_bwrap=$(field work bwrap_pid)
 untrusted_init=$(field untrusted init_pid)
+ghost_init=$(field ghost init_pid)
 untrusted_tag=$(field untrusted tag)
 bh_result "work and untrusted left records to be adopted by (inits $work_init, $untrusted_init)" \
   $([ -n "$work_init" ] && [ -n "$untrusted_init" ]; echo $?)
@@ -114,8 +120,10 @@ boot_id=$(cat /proc/sys/kernel/random/boot_id)
 console_ino=0
 EOF
 
+bh_expect "work is paused" qvm-pause work
 lines_before=$(wc -l <"$bh_log")
 bh_kill_daemon
+sqlite3 "$bh_state/qubes.db" "PRAGMA foreign_keys=ON; DELETE FROM qubes WHERE name='ghost'"
 sleep 0.5
 bh_result "work's sandbox outlives bulkheadd's SIGKILL (init $work_init, bubblewrap $work_bwrap)" \
   $(alive "$work_init" && alive "$work_bwrap"; echo $?)
@@ -128,8 +136,9 @@ fi
 
 bh_start_daemon --backend sandbox
 bh_result "bulkheadd restarts" $?
-for _ in $(seq 100); do [ "$(state_of work)" = Running ] && break; sleep 0.1; done
-bh_same "qvm-ls shows work Running after the restart" "Running" "$(state_of work)"
+bh_same "qvm-ls shows work Paused after the restart, as it was" "Paused" "$(state_of work)"
+bh_expect "work resumes" qvm-unpause work
+bh_same "qvm-ls shows work Running" "Running" "$(state_of work)"
 bh_run qvm-run -p work 'cat /tmp/draft.txt'
 bh_same "the draft in work's /tmp survived, and qvm-run works (agent reconnected)" "my unsaved draft" "$bh_out"
 bh_run qvm-run -p work "tr '\\0' ' ' </proc/$editor/cmdline"
@@ -143,7 +152,14 @@ bh_result "the log says work's agent answered again" $?
 # work and the netvms that autostarted with the first daemon (sys-net,
 # sys-firewall) are re-adopted; untrusted is the one orphan.
 summary=$(printf '%s\n' "$new_log" | grep -o "after a restart: .*")
-bh_same "the log sums it up" "after a restart: 3 qubes re-adopted, 1 orphaned sandbox cleaned up" "$summary"
+bh_same "the log sums it up" "after a restart: 3 qubes re-adopted, 2 orphaned sandboxes cleaned up" "$summary"
+
+# Proven, but the store no longer has it: killed, not adopted.
+for _ in $(seq 50); do alive "$ghost_init" || break; sleep 0.1; done
+bh_result "control: ghost's sandbox was there (init $ghost_init) and is killed now" \
+  $([ -n "$ghost_init" ] && ! alive "$ghost_init"; echo $?)
+printf '%s\n' "$new_log" | grep -q "\[ghost\] its sandbox still runs, but bulkheadd no longer knows that qube; killing it"
+bh_result "the log says ghost was killed as unknown" $?
 
 # The orphan that could not be proven ours: killed, its group removed.
 for _ in $(seq 50); do alive "$untrusted_init" || break; sleep 0.1; done
