@@ -107,6 +107,7 @@ const char *bh_sandbox_cgroup_path(BhSandboxCgroup *cg, BhCgroupController ctrl)
 BhSandboxCgroup *bh_sandbox_cgroup_adopt(BhSandboxCgroups *cgs, const char *tag, const char *qube,
                                          pid_t member, GError **error);
 gboolean bh_sandbox_cgroup_frozen(BhSandboxCgroup *cg);
+/* Whether the qube's group (qube NULL: the subtree) exists in a hierarchy. */
 gboolean bh_sandbox_cgroups_has_group(BhSandboxCgroups *cgs, const char *tag, const char *qube);
 /* Kills everything in the qube groups under bulkhead-<tag> whose names are
  * not in keep (may be NULL; only: that one group, if not NULL), removes them

@@ -39,6 +39,8 @@
 #include "sandbox-net.h"
 #include "sandbox-spawn.h"
 
+/* In each daemon's staging directory: the daemon's state directory. */
+#define BH_SANDBOX_STATE_MARKER ".state"
 /* A qube whose init has not said "ready" by then is killed. */
 #define BH_SANDBOX_START_TIMEOUT_S 60
 /* Lines of a qube's console kept for error messages. */
@@ -1470,20 +1472,40 @@ static void bh_sandbox_take_over(BhSandbox *sb, BhSandboxRecord *r, BhSandboxPro
     }
 }
 
+/* Daemons that are gone and whose state directory is gone too (a crashed
+ * test's, a removed installation's): nobody can adopt their qubes any more,
+ * so they are killed here. Those of a state directory that still exists are
+ * left to its own daemon; this one's were decided by the records. */
+static guint bh_sandbox_sweep_unowned(BhSandbox *sb, const char *stale, const char *tag)
+{
+    g_autofree char *marker = g_build_filename(stale, BH_SANDBOX_STATE_MARKER, NULL);
+    g_autofree char *other_state = NULL;
+    if (g_file_get_contents(marker, &other_state, NULL, NULL) &&
+        (g_str_equal(other_state, sb->parent.state_dir) || g_file_test(other_state, G_FILE_TEST_IS_DIR)))
+        return 0;
+    g_autoptr(GPtrArray) killed = bh_sandbox_cgroups_sweep(sb->cgroups, tag, NULL, NULL);
+    for (guint i = 0; i < killed->len; i++)
+        g_message("[%s] a sandbox left by bulkheadd %s of %s, which is gone, was killed and cleaned up",
+                  (char *)killed->pdata[i], tag, other_state ? other_state : "an unknown state directory");
+    return killed->len;
+}
+
 /* Staging directories of daemons that are gone: a qube that still runs
  * (adopted here, or of another state directory's daemon, whose group is
  * still there) keeps its own; the rest are empty directories (the mounts
  * died with the qubes' namespaces). */
-static void bh_sandbox_sweep_stages(BhSandbox *sb)
+static guint bh_sandbox_sweep_stages(BhSandbox *sb)
 {
     g_autoptr(GDir) dir = g_dir_open(sb->stage_top, 0, NULL);
     const char *name;
+    guint cleaned = 0;
     while (dir && (name = g_dir_read_name(dir))) {
         guint64 other;
         if (!g_ascii_string_to_unsigned(name, 10, 1, G_MAXINT, &other, NULL) || (pid_t)other == getpid() ||
             kill((pid_t)other, 0) == 0 || errno == EPERM)
             continue;
         g_autofree char *stale = g_build_filename(sb->stage_top, name, NULL);
+        cleaned += bh_sandbox_sweep_unowned(sb, stale, name);
         g_autoptr(GDir) sub = g_dir_open(stale, 0, NULL);
         const char *qn;
         while (sub && (qn = g_dir_read_name(sub))) {
@@ -1492,10 +1514,13 @@ static void bh_sandbox_sweep_stages(BhSandbox *sb)
             if ((q && q->stage_dir && g_str_equal(q->stage_dir, path)) ||
                 bh_sandbox_cgroups_has_group(sb->cgroups, name, qn))
                 continue;
+            if (g_str_equal(qn, BH_SANDBOX_STATE_MARKER) && !bh_sandbox_cgroups_has_group(sb->cgroups, name, NULL))
+                unlink(path);
             rmdir(path);
         }
         rmdir(stale);
     }
+    return cleaned;
 }
 
 static void bh_sandbox_adopt(BhBackend *backend, const BhBackendQube *qubes, gsize n_qubes)
@@ -1588,7 +1613,7 @@ static void bh_sandbox_adopt(BhBackend *backend, const BhBackendQube *qubes, gsi
     g_autoptr(GError) error = NULL;
     if (!bh_sandbox_owners_save(sb->record_dir, still, &error))
         g_message("cannot write the list of daemons whose qubes may still run: %s", error->message);
-    bh_sandbox_sweep_stages(sb);
+    cleaned += bh_sandbox_sweep_stages(sb);
     if (adopted || cleaned)
         g_message("after a restart: %u qube%s re-adopted, %u orphaned sandbox%s cleaned up", adopted,
                   adopted == 1 ? "" : "s", cleaned, cleaned == 1 ? "" : "es");
@@ -1630,6 +1655,8 @@ static void bh_sandbox_free(BhBackend *backend)
     bh_sandbox_cgroups_free(sb->cgroups);
     g_clear_pointer(&sb->programs, g_ptr_array_unref);
     g_free(sb->bwrap);
+    g_autofree char *marker = g_build_filename(sb->stage_base, BH_SANDBOX_STATE_MARKER, NULL);
+    unlink(marker);
     rmdir(sb->stage_base);
     g_free(sb->stage_base);
     g_free(sb->stage_top);
@@ -1732,6 +1759,11 @@ BhBackend *bh_sandbox_backend_new(const BhBackendConfig *config, GError **error)
     bh_backend_init(&sb->parent, &bh_sandbox_ops, "sandbox", config);
     sb->stage_base = g_steal_pointer(&stage_base);
     sb->stage_top = g_path_get_dirname(sb->stage_base);
+    /* Whose qubes these are, for the daemons that start after us (root's
+     * alone: the directory is traversable, not listable, by the qubes). */
+    g_autofree char *marker = g_build_filename(sb->stage_base, BH_SANDBOX_STATE_MARKER, NULL);
+    if (!g_file_set_contents_full(marker, sb->parent.state_dir, -1, G_FILE_SET_CONTENTS_NONE, 0600, NULL))
+        g_message("cannot write %s: a crash of ours may leave qubes a later daemon cannot judge", marker);
     sb->tag = g_strdup_printf("%d", (int)getpid());
     g_autoptr(GError) record_error = NULL;
     sb->record_dir = bh_sandbox_record_dir(sb->parent.state_dir, &record_error);

@@ -51,7 +51,9 @@ find_window() { # TITLE-REGEX [TRIES]: the id of a window whose title matches
 }
 state_of() { qvm-ls --raw-data "$1" 2>/dev/null | cut -d'|' -f2; }
 field() { sed -n "s/^$2=//p" "$bh_state/sandbox-running/$1" 2>/dev/null; }
-alive() { kill -0 "$1" 2>/dev/null; }
+# Running, not a zombie: a killed sandbox process whose parent died first
+# waits for whoever inherited it to reap it.
+alive() { [ -n "$1" ] && [ -e "/proc/$1/stat" ] && ! sed 's/.*) //' "/proc/$1/stat" | grep -q '^[ZX]'; }
 in_log() { grep -c -- "$1" "$bh_log"; }
 
 bh_start_daemon --backend sandbox
@@ -194,6 +196,38 @@ rc=$?
 bh_result "a second bulkheadd on the same state directory is refused (status $rc)" $([ $rc -ne 0 ]; echo $?)
 bh_result "... and work still runs, same init" $(alive "$work_init" && [ "$(state_of work)" = Running ]; echo $?)
 bh_expect "... and qvm-run work still works" qvm-run -p work true
+
+# Another state directory's daemon crashes with vault running: its qubes are
+# not ours to judge while that directory exists (its own daemon may come back
+# and adopt them), and nobody's once it is gone: then they are killed.
+state_b="$bh_tmp/state-b"
+mkdir -p "$bh_tmp/run-b" && chmod 700 "$bh_tmp/run-b"
+XDG_RUNTIME_DIR="$bh_tmp/run-b" dbus-run-session -- bash -c '
+  "$1" --state-dir "$2" --backend sandbox --no-guid >>"$3" 2>&1 &
+  d=$!
+  for _ in $(seq 300); do
+    gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
+      --method org.freedesktop.DBus.NameHasOwner org.bulkhead.Admin1 2>/dev/null | grep -q true && break
+    sleep 0.1
+  done
+  qvm-prefs vault netvm "" && qvm-start vault
+  kill -KILL $d' _ "$BULKHEADD" "$state_b" "$bh_tmp/b.log" 2>/dev/null
+b_init=$(sed -n 's/^init_pid=//p' "$state_b/sandbox-running/vault" 2>/dev/null)
+bh_result "control: vault of another state directory runs after its daemon's SIGKILL (init $b_init)" \
+  $([ -n "$b_init" ] && alive "$b_init"; echo $?)
+bh_stop_daemon >/dev/null; bh_start_daemon --backend sandbox
+bh_result "... and is left alone by this state directory's daemon while its directory exists" \
+  $(alive "$b_init"; echo $?)
+bh_stop_daemon >/dev/null
+rm -rf "$state_b"
+lines_before=$(wc -l <"$bh_log")
+bh_start_daemon --backend sandbox
+for _ in $(seq 50); do alive "$b_init" || break; sleep 0.1; done
+bh_result "... and killed once that directory is gone" $(alive "$b_init"; [ $? -ne 0 ]; echo $?)
+tail -n +"$((lines_before + 1))" "$bh_log" | grep -q "\[vault\] a sandbox left by bulkheadd [0-9]* of $state_b, which is gone, was killed and cleaned up"
+bh_result "the log says so" $?
+bh_expect "work starts again" qvm-start work
+work_init=$(field work init_pid)
 
 # A normal stop is a stop: every qube goes down, nothing is left to adopt.
 bh_stop_daemon
