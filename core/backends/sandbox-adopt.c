@@ -23,7 +23,7 @@
 /* A record is a few hundred bytes; anything larger is not one of ours. */
 #define BH_RECORD_MAX 16384
 
-static gboolean bh_record_name_ok(const char *name)
+gboolean bh_sandbox_name_ok(const char *name)
 {
     gboolean ok = name && g_ascii_isalpha(name[0]) && strlen(name) <= 31;
     for (const char *p = name; ok && *p; p++)
@@ -126,9 +126,9 @@ BhSandboxRecord *bh_sandbox_record_load(const char *dir, const char *name, GErro
     if (!*r->netvm)
         g_clear_pointer(&r->netvm, g_free);
     guint64 tag;
-    if (!g_str_equal(r->name, name) || !bh_record_name_ok(r->name) || r->bwrap_pid < 2 || r->init_pid < 2 ||
+    if (!g_str_equal(r->name, name) || !bh_sandbox_name_ok(r->name) || r->bwrap_pid < 2 || r->init_pid < 2 ||
         !g_ascii_string_to_unsigned(r->tag, 10, 1, G_MAXINT, &tag, NULL) ||
-        (r->netvm && !bh_record_name_ok(r->netvm)) || r->stage_dir[0] != '/' || r->vchan_dir[0] != '/') {
+        (r->netvm && !bh_sandbox_name_ok(r->netvm)) || r->stage_dir[0] != '/' || r->vchan_dir[0] != '/') {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s is not a valid sandbox record", path);
         return NULL;
     }
@@ -148,7 +148,7 @@ GPtrArray *bh_sandbox_record_list(const char *dir)
     g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
     const char *name;
     while (d && (name = g_dir_read_name(d)))
-        if (bh_record_name_ok(name))
+        if (bh_sandbox_name_ok(name))
             g_ptr_array_add(names, g_strdup(name));
         else if (name[0] != '.')
             g_message("ignoring %s/%s: not a qube's record", dir, name);

@@ -47,6 +47,9 @@ typedef struct {
     guint64 console_ino; /* the console pipe's inode */
 } BhSandboxRecord;
 
+/* A qube name as the model allows it (paths and cgroups are built from it). */
+gboolean bh_sandbox_name_ok(const char *name);
+
 void bh_sandbox_record_free(BhSandboxRecord *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhSandboxRecord, bh_sandbox_record_free)
 

@@ -382,40 +382,54 @@ static gboolean bh_cgroup_set_limits(BhSandboxCgroup *cg, const BhCgroupLimits *
     return TRUE;
 }
 
-BhSandboxCgroup *bh_sandbox_cgroup_new(BhSandboxCgroups *cgs, const char *qube, const BhCgroupLimits *limits,
-                                       GError **error)
+/* The qube's groups in the hierarchies this backend uses, by name only
+ * (nothing is created): under our own subtree, or (tag) under the subtree
+ * bulkhead-<tag> of an earlier daemon beside it. Only names decide the
+ * paths, so nothing outside such subtrees can be named. */
+static BhSandboxCgroup *bh_cgroup_alloc(BhSandboxCgroups *cgs, const char *qube, const char *tag)
 {
     BhSandboxCgroup *cg = g_new0(BhSandboxCgroup, 1);
+    g_autofree char *leaf = tag ? g_strdup_printf("bulkhead-%s", tag) : NULL;
     cg->cgs = cgs;
     cg->qube = g_strdup(qube);
     cg->dirs = g_ptr_array_new_with_free_func(g_free);
-
     for (int c = 0; c < BH_CG_N; c++) {
         if (cgs->base[c] == NULL)
             continue;
-        cg->path[c] = g_build_filename(cgs->base[c], qube, NULL);
+        g_autofree char *own_dir = g_path_get_dirname(cgs->base[c]);
+        cg->path[c] =
+            tag ? g_build_filename(own_dir, leaf, qube, NULL) : g_build_filename(cgs->base[c], qube, NULL);
         gboolean seen = FALSE;
         for (guint i = 0; i < cg->dirs->len; i++)
             seen |= g_str_equal(cg->dirs->pdata[i], cg->path[c]);
-        if (seen)
-            continue;
-        g_ptr_array_add(cg->dirs, g_strdup(cg->path[c]));
+        if (!seen)
+            g_ptr_array_add(cg->dirs, g_strdup(cg->path[c]));
+    }
+    return cg;
+}
+
+BhSandboxCgroup *bh_sandbox_cgroup_new(BhSandboxCgroups *cgs, const char *qube, const BhCgroupLimits *limits,
+                                       GError **error)
+{
+    BhSandboxCgroup *cg = bh_cgroup_alloc(cgs, qube, NULL);
+
+    for (guint i = 0; i < cg->dirs->len; i++) {
+        const char *dir = cg->dirs->pdata[i];
         /* A group left by a qube of a daemon that died: reuse it only empty. */
-        if (g_file_test(cg->path[c], G_FILE_TEST_IS_DIR) && rmdir(cg->path[c]) < 0 &&
-            bh_cgroup_dir_has_procs(cg->path[c])) {
+        if (g_file_test(dir, G_FILE_TEST_IS_DIR) && rmdir(dir) < 0 && bh_cgroup_dir_has_procs(dir)) {
             g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY,
                         "the control group %s still holds processes of an earlier run of %s; kill "
                         "them (cat %s/cgroup.procs)",
-                        cg->path[c], qube, cg->path[c]);
-            g_ptr_array_set_size(cg->dirs, cg->dirs->len - 1);
+                        dir, qube, dir);
+            g_ptr_array_set_size(cg->dirs, i); /* only what we made is removed */
             bh_sandbox_cgroup_free(cg);
             return NULL;
         }
-        if (mkdir(cg->path[c], 0755) < 0 && errno != EEXIST) {
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
             int e = errno;
             g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot create the control group %s: %s",
-                        cg->path[c], g_strerror(e));
-            g_ptr_array_set_size(cg->dirs, cg->dirs->len - 1);
+                        dir, g_strerror(e));
+            g_ptr_array_set_size(cg->dirs, i);
             bh_sandbox_cgroup_free(cg);
             return NULL;
         }
@@ -559,30 +573,6 @@ void bh_sandbox_cgroup_free(BhSandboxCgroup *cg)
 
 /* ---- groups left by an earlier daemon ----------------------------------------- */
 
-/* The groups of a qube under bulkhead-<tag> in the hierarchies this backend
- * uses, as they are (nothing created). Only the names decide the paths, so
- * nothing outside our own subtrees can be named. */
-static BhSandboxCgroup *bh_cgroup_at(BhSandboxCgroups *cgs, const char *tag, const char *qube)
-{
-    BhSandboxCgroup *cg = g_new0(BhSandboxCgroup, 1);
-    g_autofree char *leaf = g_strdup_printf("bulkhead-%s", tag);
-    cg->cgs = cgs;
-    cg->qube = g_strdup(qube);
-    cg->dirs = g_ptr_array_new_with_free_func(g_free);
-    for (int c = 0; c < BH_CG_N; c++) {
-        if (cgs->base[c] == NULL)
-            continue;
-        g_autofree char *own_dir = g_path_get_dirname(cgs->base[c]);
-        cg->path[c] = g_build_filename(own_dir, leaf, qube, NULL);
-        gboolean seen = FALSE;
-        for (guint i = 0; i < cg->dirs->len; i++)
-            seen |= g_str_equal(cg->dirs->pdata[i], cg->path[c]);
-        if (!seen)
-            g_ptr_array_add(cg->dirs, g_strdup(cg->path[c]));
-    }
-    return cg;
-}
-
 static gboolean bh_cgroup_holds(const char *dir, pid_t pid)
 {
     g_autofree char *text = bh_cgroup_read(dir, "cgroup.procs");
@@ -598,7 +588,7 @@ static gboolean bh_cgroup_holds(const char *dir, pid_t pid)
 BhSandboxCgroup *bh_sandbox_cgroup_adopt(BhSandboxCgroups *cgs, const char *tag, const char *qube,
                                          pid_t member, GError **error)
 {
-    BhSandboxCgroup *cg = bh_cgroup_at(cgs, tag, qube);
+    BhSandboxCgroup *cg = bh_cgroup_alloc(cgs, qube, tag);
     for (guint i = 0; i < cg->dirs->len; i++) {
         const char *dir = cg->dirs->pdata[i];
         if (!bh_cgroup_holds(dir, member)) {
@@ -620,7 +610,7 @@ gboolean bh_sandbox_cgroup_frozen(BhSandboxCgroup *cg)
 
 gboolean bh_sandbox_cgroups_has_group(BhSandboxCgroups *cgs, const char *tag, const char *qube)
 {
-    BhSandboxCgroup *cg = bh_cgroup_at(cgs, tag, qube);
+    BhSandboxCgroup *cg = bh_cgroup_alloc(cgs, qube, tag);
     gboolean found = FALSE;
     for (guint i = 0; i < cg->dirs->len; i++)
         found |= g_file_test(cg->dirs->pdata[i], G_FILE_TEST_IS_DIR);
@@ -655,7 +645,7 @@ GPtrArray *bh_sandbox_cgroups_sweep(BhSandboxCgroups *cgs, const char *tag, GHas
     gpointer key;
     g_hash_table_iter_init(&it, names);
     while (g_hash_table_iter_next(&it, &key, NULL)) {
-        BhSandboxCgroup *cg = bh_cgroup_at(cgs, tag, key);
+        BhSandboxCgroup *cg = bh_cgroup_alloc(cgs, key, tag);
         /* Directories that do not exist in some hierarchy are not listed. */
         for (guint i = 0; i < cg->dirs->len; i++)
             if (!g_file_test(cg->dirs->pdata[i], G_FILE_TEST_IS_DIR))

@@ -189,9 +189,7 @@ static char *bh_qube_last_log(BhSandboxQube *q)
 static gboolean bh_sandbox_valid_name(const char *name, GError **error)
 {
     /* The model guarantees this; paths and cgroups depend on it, so check. */
-    gboolean ok = name && g_ascii_isalpha(name[0]) && strlen(name) <= 31;
-    for (const char *p = name; ok && *p; p++)
-        ok = g_ascii_isalnum(*p) || *p == '_' || *p == '.' || *p == '-';
+    gboolean ok = bh_sandbox_name_ok(name);
     if (!ok)
         g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED, "'%s' is not a qube name",
                     name ? name : "");

@@ -29,13 +29,7 @@ fi
 display=0
 if command -v Xvfb >/dev/null && command -v xdotool >/dev/null && command -v foot >/dev/null; then
   display=1
-  export GDK_BACKEND=x11 GSK_RENDERER=cairo GTK_A11Y=none NO_AT_BRIDGE=1
-  unset WAYLAND_DISPLAY
-  Xvfb -displayfd 3 -screen 0 1280x1024x24 -nolisten tcp -noreset 3>"$bh_tmp/display" \
-    >"$bh_tmp/xvfb.log" 2>&1 &
-  bh_bg_pids+=($!)
-  for _ in $(seq 300); do [ -s "$bh_tmp/display" ] && break; sleep 0.1; done
-  export DISPLAY=":$(tr -d '\n' <"$bh_tmp/display")"
+  bh_start_xvfb
 else
   echo "# Xvfb, xdotool or foot missing: the guid part is not checked"
 fi
