@@ -179,17 +179,28 @@ static char *bh_proc_read(pid_t pid, const char *file)
     return g_file_get_contents(path, &text, NULL, NULL) ? text : NULL;
 }
 
-gboolean bh_proc_start_time(pid_t pid, guint64 *start)
+/* Fields 3… of /proc/<pid>/stat. The command name may hold anything, ')'
+ * included: they start after the last one. */
+static GStrv bh_proc_stat_fields(pid_t pid)
 {
     g_autofree char *stat = bh_proc_read(pid, "stat");
-    /* The command name may hold anything, ')' included: fields start after
-     * the last one. Field 3 (state) comes first; starttime is field 22. */
     const char *p = stat ? strrchr(stat, ')') : NULL;
-    if (p == NULL)
-        return FALSE;
-    g_auto(GStrv) fields = g_strsplit(p + 2, " ", 0);
-    return g_strv_length(fields) > 19 &&
+    return p && p[1] == ' ' ? g_strsplit(p + 2, " ", 0) : NULL;
+}
+
+gboolean bh_proc_start_time(pid_t pid, guint64 *start)
+{
+    /* Field 3 (state) comes first; starttime is field 22. */
+    g_auto(GStrv) fields = bh_proc_stat_fields(pid);
+    return fields && g_strv_length(fields) > 19 &&
            g_ascii_string_to_unsigned(fields[19], 10, 0, G_MAXUINT64, start, NULL);
+}
+
+gboolean bh_proc_running(pid_t pid)
+{
+    /* A zombie is a process that is gone, only not yet reaped. */
+    g_auto(GStrv) fields = bh_proc_stat_fields(pid);
+    return fields && fields[0] && !g_str_equal(fields[0], "Z") && !g_str_equal(fields[0], "X");
 }
 
 /* "PPid", "Uid" (the real uid: the first number). */
@@ -427,7 +438,7 @@ gboolean bh_sandbox_owner_alive(const char *tag_line)
     if (g_strv_length(f) != 2 || !g_ascii_string_to_unsigned(f[0], 10, 1, G_MAXINT, &pid, NULL) ||
         !g_ascii_string_to_unsigned(f[1], 10, 0, G_MAXUINT64, &start, NULL))
         return FALSE;
-    return bh_proc_start_time((pid_t)pid, &now) && now == start;
+    return bh_proc_running((pid_t)pid) && bh_proc_start_time((pid_t)pid, &now) && now == start;
 }
 
 char *bh_sandbox_owner_self(void)

@@ -103,5 +103,7 @@ int bh_pidfd_open(pid_t pid);
 gboolean bh_pidfd_signal(int pidfd, int sig);
 int bh_pidfd_getfd(int pidfd, int target_fd);
 gboolean bh_proc_start_time(pid_t pid, guint64 *start);
+/* The process exists and is not a zombie. */
+gboolean bh_proc_running(pid_t pid);
 
 G_END_DECLS

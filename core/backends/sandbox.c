@@ -1470,21 +1470,28 @@ static void bh_sandbox_take_over(BhSandbox *sb, BhSandboxRecord *r, BhSandboxPro
     }
 }
 
-/* Daemons that are gone and whose state directory is gone too (a crashed
- * test's, a removed installation's): nobody can adopt their qubes any more,
- * so they are killed here. Those of a state directory that still exists are
- * left to its own daemon; this one's were decided by the records. */
-static guint bh_sandbox_sweep_unowned(BhSandbox *sb, const char *stale, const char *tag)
+/* What a daemon that is gone left, judged by the state directory it wrote
+ * into its staging directory: ours (kept: the qubes adopted from it) — the
+ * rest is an orphan of ours, listed or not; another one that exists — left
+ * to its own daemon, which may come back and adopt it; one that is gone (a
+ * crashed test's, a removed installation's) or unknown — nobody can adopt
+ * its qubes any more, so they are killed. */
+static guint bh_sandbox_sweep_unowned(BhSandbox *sb, const char *stale, const char *tag, GHashTable *kept)
 {
     g_autofree char *marker = g_build_filename(stale, BH_SANDBOX_STATE_MARKER, NULL);
     g_autofree char *other_state = NULL;
-    if (g_file_get_contents(marker, &other_state, NULL, NULL) &&
-        (g_str_equal(other_state, sb->parent.state_dir) || g_file_test(other_state, G_FILE_TEST_IS_DIR)))
+    gboolean known = g_file_get_contents(marker, &other_state, NULL, NULL);
+    gboolean ours = known && g_str_equal(other_state, sb->parent.state_dir);
+    if (known && !ours && g_file_test(other_state, G_FILE_TEST_IS_DIR))
         return 0;
-    g_autoptr(GPtrArray) killed = bh_sandbox_cgroups_sweep(sb->cgroups, tag, NULL, NULL);
+    g_autoptr(GPtrArray) killed =
+        bh_sandbox_cgroups_sweep(sb->cgroups, tag, ours ? g_hash_table_lookup(kept, tag) : NULL, NULL);
     for (guint i = 0; i < killed->len; i++)
-        g_message("[%s] a sandbox left by bulkheadd %s of %s, which is gone, was killed and cleaned up",
-                  (char *)killed->pdata[i], tag, other_state ? other_state : "an unknown state directory");
+        g_message("[%s] a sandbox left by bulkheadd %s of %s could not be adopted: killed and cleaned up",
+                  (char *)killed->pdata[i], tag,
+                  ours    ? "this state directory"
+                  : known ? "a state directory that is gone"
+                          : "an unknown state directory");
     return killed->len;
 }
 
@@ -1492,7 +1499,7 @@ static guint bh_sandbox_sweep_unowned(BhSandbox *sb, const char *stale, const ch
  * (adopted here, or of another state directory's daemon, whose group is
  * still there) keeps its own; the rest are empty directories (the mounts
  * died with the qubes' namespaces). */
-static guint bh_sandbox_sweep_stages(BhSandbox *sb)
+static guint bh_sandbox_sweep_stages(BhSandbox *sb, GHashTable *kept)
 {
     g_autoptr(GDir) dir = g_dir_open(sb->stage_top, 0, NULL);
     const char *name;
@@ -1500,10 +1507,10 @@ static guint bh_sandbox_sweep_stages(BhSandbox *sb)
     while (dir && (name = g_dir_read_name(dir))) {
         guint64 other;
         if (!g_ascii_string_to_unsigned(name, 10, 1, G_MAXINT, &other, NULL) || (pid_t)other == getpid() ||
-            kill((pid_t)other, 0) == 0 || errno == EPERM)
+            bh_proc_running((pid_t)other))
             continue;
         g_autofree char *stale = g_build_filename(sb->stage_top, name, NULL);
-        cleaned += bh_sandbox_sweep_unowned(sb, stale, name);
+        cleaned += bh_sandbox_sweep_unowned(sb, stale, name, kept);
         g_autoptr(GDir) sub = g_dir_open(stale, 0, NULL);
         const char *qn;
         while (sub && (qn = g_dir_read_name(sub))) {
@@ -1611,7 +1618,7 @@ static void bh_sandbox_adopt(BhBackend *backend, const BhBackendQube *qubes, gsi
     g_autoptr(GError) error = NULL;
     if (!bh_sandbox_owners_save(sb->record_dir, still, &error))
         g_message("cannot write the list of daemons whose qubes may still run: %s", error->message);
-    cleaned += bh_sandbox_sweep_stages(sb);
+    cleaned += bh_sandbox_sweep_stages(sb, kept);
     if (adopted || cleaned)
         g_message("after a restart: %u qube%s re-adopted, %u orphaned sandbox%s cleaned up", adopted,
                   adopted == 1 ? "" : "s", cleaned, cleaned == 1 ? "" : "es");

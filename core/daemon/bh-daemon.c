@@ -1335,6 +1335,15 @@ bh_daemon_default_state_dir(void)
   return g_build_filename(g_get_user_data_dir(), "bulkhead", NULL);
 }
 
+void bh_daemon_stop(BhDaemon *self)
+{
+    /* Work in flight (a start's GTask) holds references to the object, so
+     * finalize may never come; the qubes must stop all the same, now that a
+     * crashed daemon's sandboxes outlive it (docs/sandbox.md). */
+    g_clear_pointer(&self->guids, bh_guid_set_free);
+    g_clear_pointer(&self->backend, bh_backend_free);
+}
+
 static void
 bh_daemon_finalize(GObject *object)
 {

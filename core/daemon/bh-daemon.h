@@ -50,6 +50,11 @@ guint bh_daemon_adopt(BhDaemon *self);
  * so in the log. */
 guint bh_daemon_autostart(BhDaemon *self);
 
+/* A normal stop: every guid and every running qube are stopped (the backend
+ * is freed), even while calls in flight still hold the object. The object
+ * then only awaits its last unref. */
+void bh_daemon_stop(BhDaemon *self);
+
 const char *bh_daemon_get_backend_name(BhDaemon *self);
 BhPowerState bh_daemon_get_power_state(BhDaemon *self, const char *qube);
 

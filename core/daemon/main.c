@@ -151,6 +151,7 @@ main(int argc, char **argv)
   g_source_remove(sigint);
   g_bus_unown_name(owner);
   bh_daemon_unexport(daemon);
+  bh_daemon_stop(daemon);
   g_main_loop_unref(m.loop);
   return m.exit_code;
 }

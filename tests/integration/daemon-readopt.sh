@@ -9,6 +9,8 @@
 #   test started (unrelated to any qube);
 #   ghost runs, and is deleted from the store while no daemon runs (a store
 #   restored from a backup): proven, but no longer a qube bulkheadd knows;
+#   vault runs but has no record (as a qube still starting when the daemon
+#   died would): an orphan of this state directory that nothing proves;
 #   work is paused when the daemon dies.
 # bulkheadd is killed with SIGKILL, and a new one started. Expected: work is
 # Running with its draft and the same editor process, qvm-run works (its
@@ -58,6 +60,7 @@ bh_expect "work starts" qvm-start work
 bh_expect "untrusted starts" qvm-start untrusted
 bh_expect "ghost is created" qvm-create -l gray --prop netvm= ghost
 bh_expect "ghost starts" qvm-start ghost
+bh_expect "vault starts" sh -c "qvm-prefs vault netvm '' && qvm-start vault"
 
 # Unsaved state: a draft in work's /tmp (a tmpfs: gone if the qube dies) and
 # an editor process holding it.
@@ -84,6 +87,8 @@ work_init=$(field work init_pid)
 work_bwrap=$(field work bwrap_pid)
 untrusted_init=$(field untrusted init_pid)
 ghost_init=$(field ghost init_pid)
+vault_init=$(field vault init_pid)
+rm -f "$bh_state/sandbox-running/vault"
 untrusted_tag=$(field untrusted tag)
 bh_result "work and untrusted left records to be adopted by (inits $work_init, $untrusted_init)" \
   $([ -n "$work_init" ] && [ -n "$untrusted_init" ]; echo $?)
@@ -148,7 +153,14 @@ bh_result "the log says work's agent answered again" $?
 # work and the netvms that autostarted with the first daemon (sys-net,
 # sys-firewall) are re-adopted; untrusted is the one orphan.
 summary=$(printf '%s\n' "$new_log" | grep -o "after a restart: .*")
-bh_same "the log sums it up" "after a restart: 3 qubes re-adopted, 2 orphaned sandboxes cleaned up" "$summary"
+bh_same "the log sums it up" "after a restart: 3 qubes re-adopted, 3 orphaned sandboxes cleaned up" "$summary"
+
+# No record, but in this state directory's dead daemon's groups: killed.
+for _ in $(seq 50); do alive "$vault_init" || break; sleep 0.1; done
+bh_result "control: vault ran without a record (init $vault_init); it is killed now" \
+  $([ -n "$vault_init" ] && ! alive "$vault_init"; echo $?)
+printf '%s\n' "$new_log" | grep -q "\[vault\] a sandbox left by bulkheadd [0-9]* could not be adopted: killed and cleaned up"
+bh_result "the log says vault was an orphan and was cleaned up" $?
 
 # Proven, but the store no longer has it: killed, not adopted.
 for _ in $(seq 50); do alive "$ghost_init" || break; sleep 0.1; done
@@ -205,7 +217,7 @@ XDG_RUNTIME_DIR="$bh_tmp/run-b" dbus-run-session -- bash -c '
     sleep 0.1
   done
   qvm-prefs vault netvm "" && qvm-start vault
-  kill -KILL $d' _ "$BULKHEADD" "$state_b" "$bh_tmp/b.log" 2>/dev/null
+  kill -KILL $d; wait $d' _ "$BULKHEADD" "$state_b" "$bh_tmp/b.log" 2>/dev/null
 b_init=$(sed -n 's/^init_pid=//p' "$state_b/sandbox-running/vault" 2>/dev/null)
 bh_result "control: vault of another state directory runs after its daemon's SIGKILL (init $b_init)" \
   $([ -n "$b_init" ] && alive "$b_init"; echo $?)
@@ -218,7 +230,7 @@ lines_before=$(wc -l <"$bh_log")
 bh_start_daemon --backend sandbox
 for _ in $(seq 50); do alive "$b_init" || break; sleep 0.1; done
 bh_result "... and killed once that directory is gone" $(alive "$b_init"; [ $? -ne 0 ]; echo $?)
-tail -n +"$((lines_before + 1))" "$bh_log" | grep -q "\[vault\] a sandbox left by bulkheadd [0-9]* of $state_b, which is gone, was killed and cleaned up"
+tail -n +"$((lines_before + 1))" "$bh_log" | grep -q "\[vault\] a sandbox left by bulkheadd [0-9]* of a state directory that is gone could not be adopted: killed and cleaned up"
 bh_result "the log says so" $?
 bh_expect "work starts again" qvm-start work
 work_init=$(field work init_pid)
@@ -231,6 +243,12 @@ bh_result "a normal stop shut work down" $(alive "$work_init"; [ $? -ne 0 ]; ech
 bh_same "no record is left behind" "" "$(ls "$bh_state/sandbox-running" 2>/dev/null)"
 bh_start_daemon --backend sandbox
 bh_same "the next start finds work Halted" "Halted" "$(state_of work)"
+# Stopped while its autostart of the netvms is still under way (calls in
+# flight hold the daemon object): still nothing may be left running.
+groups() { find /sys/fs/cgroup -maxdepth 8 -type d -name "bulkhead-$1" 2>/dev/null | wc -l; }
+pid=$bh_daemon_pid
+bh_result "control: bulkheadd $pid has its control groups ($(groups "$pid"))" $([ "$(groups "$pid")" -gt 0 ]; echo $?)
 bh_stop_daemon
+bh_same "a stop during autostart leaves no control group of it behind (no qube runs)" 0 "$(groups "$pid")"
 
 bh_done

@@ -176,7 +176,13 @@ static void test_start_time(void)
     }
     g_assert_true(bh_proc_start_time(pid, &after));
     g_assert_cmpuint(after, ==, before);
-    reap(pid, release);
+    g_assert_true(bh_proc_running(pid));
+    /* Ended but not reaped: a zombie does not run. */
+    close(release);
+    for (int i = 0; i < 400 && bh_proc_running(pid); i++)
+        g_usleep(5000);
+    g_assert_false(bh_proc_running(pid));
+    waitpid(pid, NULL, 0);
     g_assert_false(bh_proc_start_time(pid, &after));
 }
 
