@@ -195,6 +195,13 @@ if [ $display -eq 1 ]; then
   import -window root "${BH_SHOT_DIR:-$bh_tmp}/readopt-after-restart.png" 2>/dev/null
 fi
 
+# An adopted qube is driven like any other: a clean shutdown.
+fw_init=$(field sys-firewall init_pid)
+bh_expect "an adopted qube (sys-firewall) shuts down cleanly" qvm-shutdown --wait sys-firewall
+bh_same "... is Halted" "Halted" "$(state_of sys-firewall)"
+bh_result "... its init $fw_init is gone and so is its record" \
+  $([ -n "$fw_init" ] && ! alive "$fw_init" && [ ! -e "$bh_state/sandbox-running/sys-firewall" ]; echo $?)
+
 # Two daemons at once on one state directory: the second is refused before it
 # adopts (or kills) anything.
 "$BULKHEADD" --state-dir "$bh_state" --backend sandbox >"$bh_tmp/second.log" 2>&1
@@ -221,7 +228,10 @@ XDG_RUNTIME_DIR="$bh_tmp/run-b" dbus-run-session -- bash -c '
 b_init=$(sed -n 's/^init_pid=//p' "$state_b/sandbox-running/vault" 2>/dev/null)
 bh_result "control: vault of another state directory runs after its daemon's SIGKILL (init $b_init)" \
   $([ -n "$b_init" ] && alive "$b_init"; echo $?)
-bh_stop_daemon >/dev/null; bh_start_daemon --backend sandbox
+bh_stop_daemon >/dev/null
+for _ in $(seq 50); do alive "$work_init" || break; sleep 0.1; done
+bh_result "a normal stop also stops an adopted qube (work, init $work_init)" $(alive "$work_init"; [ $? -ne 0 ]; echo $?)
+bh_start_daemon --backend sandbox
 bh_result "... and is left alone by this state directory's daemon while its directory exists" \
   $(alive "$b_init"; echo $?)
 bh_stop_daemon >/dev/null
