@@ -727,6 +727,7 @@ static void bh_sandbox_cleanup(BhSandboxQube *q)
         g_autofree char *parent = g_path_get_dirname(q->stage_dir);
         rmdir(parent);
     }
+    q->reconnecting = FALSE;
     bh_sandbox_fail_held_runs(q, "it stopped");
 }
 
@@ -855,9 +856,9 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
 
     launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
     g_subprocess_launcher_set_environ(launcher, (char *[]){"PATH=/usr/bin:/bin", NULL});
-    /* The console (stdout and stderr); bubblewrap keeps a spare read end so
-     * that the qube's writers never meet EPIPE when we die, and our successor
-     * can take the pipe back (sandbox-adopt.h). */
+    /* The console (stdout and stderr); the init keeps a spare read end
+     * (bubblewrap hands it on) so that the qube's writers never meet EPIPE
+     * when we die, and our successor can take the pipe back (sandbox-adopt.h). */
     g_subprocess_launcher_take_stderr_fd(launcher, fcntl(console[1], F_DUPFD_CLOEXEC, 3));
     g_subprocess_launcher_take_stdout_fd(launcher, g_steal_fd(&console[1]));
     g_subprocess_launcher_take_fd(launcher, fcntl(console[0], F_DUPFD_CLOEXEC, 3), BH_SANDBOX_FD_CONSOLE);

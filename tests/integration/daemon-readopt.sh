@@ -121,6 +121,12 @@ boot_id=$(cat /proc/sys/kernel/random/boot_id)
 console_ino=0
 EOF
 
+# work's RPC agent is stopped from the host: after the restart it cannot
+# answer until it is continued, so a command asked for meanwhile must wait
+# for it (and not take another way in).
+agent=$(pgrep -P "$work_init" -f bulkhead-agent | head -n1)
+bh_result "control: work's RPC agent runs (pid $agent)" $([ -n "$agent" ]; echo $?)
+kill -STOP "$agent"
 bh_expect "work is paused" qvm-pause work
 lines_before=$(wc -l <"$bh_log")
 bh_kill_daemon
@@ -140,8 +146,14 @@ bh_result "bulkheadd restarts" $?
 bh_same "qvm-ls shows work Paused after the restart, as it was" "Paused" "$(state_of work)"
 bh_expect "work resumes" qvm-unpause work
 bh_same "qvm-ls shows work Running" "Running" "$(state_of work)"
-bh_run qvm-run -p work 'cat /tmp/draft.txt'
-bh_same "the draft in work's /tmp survived, and qvm-run works (agent reconnected)" "my unsaved draft" "$bh_out"
+qvm-run -p work 'cat /tmp/draft.txt' >"$bh_tmp/held.out" 2>&1 &
+held=$!
+sleep 1
+bh_result "qvm-run while work's agent cannot answer yet waits for it" $(kill -0 "$held" 2>/dev/null; echo $?)
+kill -CONT "$agent"
+wait "$held"
+bh_result "... and runs through it once it answers again (status $?)" $?
+bh_same "the draft in work's /tmp survived" "my unsaved draft" "$(cat "$bh_tmp/held.out")"
 bh_run qvm-run -p work "tr '\\0' ' ' </proc/$editor/cmdline"
 bh_same "the editor process is the same one (pid $editor inside)" "sleep 100123 " "$bh_out"
 bh_same "work's init is the same process" "$work_init" "$(field work init_pid)"
