@@ -144,11 +144,15 @@ main(int argc, char **argv)
                                bh_main_name_acquired, bh_main_name_lost, &m, NULL);
   guint sigterm = g_unix_signal_add(SIGTERM, bh_main_quit_on_signal, &m);
   guint sigint = g_unix_signal_add(SIGINT, bh_main_quit_on_signal, &m);
+  /* The terminal ./run started us from went away: the session ended, which
+   * is a stop (qubes outlive only a crash, to be adopted). */
+  guint sighup = g_unix_signal_add(SIGHUP, bh_main_quit_on_signal, &m);
 
   g_main_loop_run(m.loop);
 
   g_source_remove(sigterm);
   g_source_remove(sigint);
+  g_source_remove(sighup);
   g_bus_unown_name(owner);
   bh_daemon_unexport(daemon);
   bh_daemon_stop(daemon);

@@ -270,7 +270,12 @@ bh_same "the next start finds work Halted" "Halted" "$(state_of work)"
 groups() { find /sys/fs/cgroup -maxdepth 8 -type d -name "bulkhead-$1" 2>/dev/null | wc -l; }
 pid=$bh_daemon_pid
 bh_result "control: bulkheadd $pid has its control groups ($(groups "$pid"))" $([ "$(groups "$pid")" -gt 0 ]; echo $?)
-bh_stop_daemon
+# ... by SIGHUP, as when the terminal ./run started it from closes.
+kill -HUP "$pid"
+wait "$pid"
+rc=$?
+bh_daemon_pid=""
+bh_same "SIGHUP (its terminal closed) is a clean stop" 0 "$rc"
 bh_same "a stop during autostart leaves no control group of it behind (no qube runs)" 0 "$(groups "$pid")"
 
 bh_done
