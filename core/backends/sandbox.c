@@ -1,6 +1,8 @@
 /* sandbox.c — the sandbox backend; see sandbox.h and docs/sandbox.md.
  *
- * Owns the running qubes of one daemon: one bubblewrap process per qube,
+ * Owns the running qubes of one daemon (those it started and those it
+ * adopted from an earlier daemon that crashed: sandbox-adopt.h, "When
+ * bulkheadd restarts" in docs/sandbox.md): one bubblewrap process per qube,
  * started with the set-up of sandbox-spawn.c (cgroups joined, layers staged,
  * host uid taken) and followed through three pipes: bubblewrap's --info-fd
  * (the init's pid), --block-fd (held until the network is linked) and the
