@@ -222,6 +222,26 @@ bh_result "a second bulkheadd on the same state directory is refused (status $rc
 bh_result "... and work still runs, same init" $(alive "$work_init" && [ "$(state_of work)" = Running ]; echo $?)
 bh_expect "... and qvm-run work still works" qvm-run -p work true
 
+# Two daemons racing to start after a crash: one wins the state lock and
+# adopts; the other is refused before it looks at anything.
+bh_kill_daemon
+lines_before=$(wc -l <"$bh_log")
+"$BULKHEADD" --state-dir "$bh_state" --verbose --backend sandbox >>"$bh_log" 2>&1 &
+racer1=$!
+"$BULKHEADD" --state-dir "$bh_state" --verbose --backend sandbox >>"$bh_log" 2>&1 &
+racer2=$!
+for _ in $(seq 300); do bh_name_owned && break; sleep 0.1; done
+sleep 0.5
+if kill -0 "$racer1" 2>/dev/null; then bh_daemon_pid=$racer1; loser=$racer2; else bh_daemon_pid=$racer2; loser=$racer1; fi
+wait "$loser"
+rc=$?
+bh_result "of two daemons started at once, one runs and the other is refused (status $rc)" \
+  $(kill -0 "$bh_daemon_pid" 2>/dev/null && [ $rc -ne 0 ]; echo $?)
+adoptions=$(tail -n +"$((lines_before + 1))" "$bh_log" | grep -c "\[work\] re-adopted its running sandbox")
+bh_same "work is re-adopted once" 1 "$adoptions"
+bh_result "... and runs on, same init" $(alive "$work_init" && [ "$(state_of work)" = Running ]; echo $?)
+bh_expect "... and qvm-run work works" qvm-run -p work true
+
 # Another state directory's daemon crashes with vault running: its qubes are
 # not ours to judge while that directory exists (its own daemon may come back
 # and adopt them), and nobody's once it is gone: then they are killed.
