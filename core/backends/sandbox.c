@@ -32,6 +32,7 @@
 #include <bulkhead/vchan.h>
 
 #include "sandbox-cgroup.h"
+#include "sandbox-fsops.h"
 #include "sandbox-layout.h"
 #include "sandbox-net.h"
 #include "sandbox-spawn.h"
@@ -629,14 +630,16 @@ static void bh_sandbox_cleanup(BhSandboxQube *q)
         bh_rpc_client_close(q->rpc);
     }
     g_clear_pointer(&q->cgroup, bh_sandbox_cgroup_free);
-    /* Sockets a qube left behind must not greet its next run. */
+    /* Nothing a qube wrote into its vchan directory (sockets, files, whole
+     * trees, links to host paths) may greet its next run or outlive a
+     * disposable: swept without following anything. */
     if (q->vchan_dir) {
-        g_autoptr(GDir) dir = g_dir_open(q->vchan_dir, 0, NULL);
-        const char *name;
-        while (dir && (name = g_dir_read_name(dir))) {
-            g_autofree char *path = g_build_filename(q->vchan_dir, name, NULL);
-            unlink(path);
-        }
+        g_autoptr(GError) error = NULL;
+        int fd = bh_fs_open_dir_path(q->vchan_dir, &error);
+        if (fd < 0 || !bh_fs_empty_dir(fd, &error))
+            g_warning("[%s] cannot empty the vchan directory %s: %s", q->name, q->vchan_dir, error->message);
+        if (fd >= 0)
+            close(fd);
     }
     if (q->stage_dir)
         rmdir(q->stage_dir);
