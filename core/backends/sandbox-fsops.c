@@ -475,32 +475,30 @@ static gboolean bh_fs_finish(BhFsCopyRun *run, int src_fd, int dst_fd, const str
     return TRUE;
 }
 
-/* Copies at most size bytes (the size when it was opened): a file the qube
- * keeps growing during the copy cannot keep dom0 copying. */
-static gboolean bh_fs_copy_data(BhFsCopyRun *run, int in, int out, off_t size, GError **error)
+/* Copies [off, end) of in to the same offsets of out. */
+static gboolean bh_fs_copy_range(BhFsCopyRun *run, int in, int out, off_t off, off_t end, GError **error)
 {
     char buf[65536];
-    off_t left = size;
     gboolean plain = FALSE;
-    while (left > 0) {
+    while (off < end) {
         ssize_t r;
+        size_t want = (size_t)MIN(end - off, (off_t)1 << 30);
         if (!plain) {
-            r = copy_file_range(in, NULL, out, NULL, (size_t)MIN(left, (off_t)1 << 30), 0);
+            off_t in_off = off, out_off = off;
+            r = copy_file_range(in, &in_off, out, &out_off, want, 0);
             if (r < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP)) {
                 plain = TRUE;
                 continue;
             }
         } else {
-            r = read(in, buf, (size_t)MIN(left, (off_t)sizeof buf));
-            if (r > 0) {
-                for (ssize_t done = 0; done < r;) {
-                    ssize_t w = write(out, buf + done, (size_t)(r - done));
-                    if (w < 0 && errno == EINTR)
-                        continue;
-                    if (w < 0)
-                        return bh_fs_copy_fail(run, error, errno, "cannot write the copy of");
-                    done += w;
-                }
+            r = pread(in, buf, MIN(want, sizeof buf), off);
+            for (ssize_t done = 0; r > 0 && done < r;) {
+                ssize_t w = pwrite(out, buf + done, (size_t)(r - done), off + done);
+                if (w < 0 && errno == EINTR)
+                    continue;
+                if (w < 0)
+                    return bh_fs_copy_fail(run, error, errno, "cannot write the copy of");
+                done += w;
             }
         }
         if (r < 0 && errno == EINTR)
@@ -509,8 +507,38 @@ static gboolean bh_fs_copy_data(BhFsCopyRun *run, int in, int out, off_t size, G
             return bh_fs_copy_fail(run, error, errno, "cannot copy");
         if (r == 0)
             break; /* it shrank: what there is, is copied */
-        left -= r;
+        off += r;
     }
+    return TRUE;
+}
+
+/* Copies at most size bytes (the size when it was opened), so a file the
+ * qube keeps growing during the copy cannot keep dom0 copying; and only the
+ * parts with data, so a sparse file of a terabyte of holes costs the copy
+ * what it costs the qube, not a terabyte of dom0's disk. */
+static gboolean bh_fs_copy_data(BhFsCopyRun *run, int in, int out, off_t size, GError **error)
+{
+    off_t off = 0;
+    while (off < size) {
+        off_t data = lseek(in, off, SEEK_DATA);
+        if (data < 0 && errno == ENXIO)
+            break; /* only a hole is left */
+        if (data < 0) {
+            /* No SEEK_DATA here: everything is data. */
+            return bh_fs_copy_range(run, in, out, off, size, error) && ftruncate(out, size) == 0;
+        }
+        if (data >= size)
+            break;
+        off_t hole = lseek(in, data, SEEK_HOLE);
+        if (hole < 0 || hole > size)
+            hole = size;
+        if (!bh_fs_copy_range(run, in, out, data, hole, error))
+            return FALSE;
+        off = hole;
+    }
+    /* The holes at the end (and the size, if it shrank meanwhile: as it was). */
+    if (ftruncate(out, size) < 0)
+        return bh_fs_copy_fail(run, error, errno, "cannot write the copy of");
     return TRUE;
 }
 

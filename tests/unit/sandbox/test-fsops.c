@@ -320,6 +320,43 @@ static void test_copy_depth(Tmp *t, gconstpointer data)
     close(d);
 }
 
+/* A qube's sparse file (64 GiB of holes, a few bytes of data) costs its
+ * copy what it costs the qube. */
+static void test_copy_sparse(Tmp *t, gconstpointer data)
+{
+    g_autofree char *src = mk(t->tmp, "src");
+    g_autofree char *big = g_build_filename(src, "big", NULL);
+    int fd = open(big, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(ftruncate(fd, (off_t)64 << 30), ==, 0);
+    g_assert_cmpint(pwrite(fd, "data", 4, (off_t)1 << 30), ==, 4);
+    close(fd);
+    struct stat st;
+    g_assert_cmpint(stat(big, &st), ==, 0);
+    if (st.st_blocks * 512 > (1 << 20)) {
+        g_test_skip("this filesystem does not keep holes");
+        return;
+    }
+    g_autoptr(GError) error = NULL;
+    int s = open_dir(src), d = open_dir(t->tmp);
+    g_assert_true(bh_fs_copy_tree(s, d, "dst", &home_copy, &error));
+    g_assert_no_error(error);
+    close(s);
+    close(d);
+    g_autofree char *copy = g_build_filename(t->tmp, "dst", "big", NULL);
+    g_assert_cmpint(stat(copy, &st), ==, 0);
+    g_assert_cmpint(st.st_size, ==, (off_t)64 << 30);
+    g_test_message("64 GiB sparse file copied in %lld KiB", (long long)st.st_blocks / 2);
+    g_assert_cmpint(st.st_blocks * 512, <=, 1 << 20);
+    char buf[4] = {0};
+    fd = open(copy, O_RDONLY | O_CLOEXEC);
+    g_assert_cmpint(pread(fd, buf, 4, (off_t)1 << 30), ==, 4);
+    g_assert_cmpint(memcmp(buf, "data", 4), ==, 0);
+    g_assert_cmpint(pread(fd, buf, 4, 0), ==, 4);
+    g_assert_cmpint(memcmp(buf, "\0\0\0\0", 4), ==, 0);
+    close(fd);
+}
+
 typedef struct {
     int dir;
     gint stop;
@@ -389,6 +426,7 @@ int main(int argc, char **argv)
     g_test_add("/sandbox/fsops/mkdir-refuses-links", Tmp, NULL, tmp_setup, test_mkdir_links, tmp_teardown);
     g_test_add("/sandbox/fsops/open-beneath", Tmp, NULL, tmp_setup, test_open_beneath, tmp_teardown);
     g_test_add("/sandbox/fsops/remove-never-follows", Tmp, NULL, tmp_setup, test_remove, tmp_teardown);
+    g_test_add("/sandbox/fsops/copy-keeps-holes", Tmp, NULL, tmp_setup, test_copy_sparse, tmp_teardown);
     g_test_add("/sandbox/fsops/copy-depth-bounded", Tmp, NULL, tmp_setup, test_copy_depth, tmp_teardown);
     g_test_add("/sandbox/fsops/copy-race-with-swapped-links", Tmp, NULL, tmp_setup, test_copy_race,
                tmp_teardown);
