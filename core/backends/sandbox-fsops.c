@@ -544,13 +544,35 @@ static gboolean bh_fs_copy_data(BhFsCopyRun *run, int in, int out, off_t size, G
 
 static gboolean bh_fs_copy_dir(BhFsCopyRun *run, int src_fd, int dst_fd, int depth, GError **error);
 
+/* Opens an entry the listing saw, without following it (O_RDONLY | flags),
+ * and reads what it really is into *st. -1 either way when it fails: with
+ * *skipped when a live source changed it after the look (a directory swapped
+ * for a link is then skipped, never followed), else with error set. */
+static int bh_fs_open_entry(BhFsCopyRun *run, int dir, const char *name, int flags, struct stat *st,
+                            gboolean *skipped, GError **error)
+{
+    int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | flags);
+    *skipped = FALSE;
+    if (fd < 0 && bh_fs_vanished(run, errno)) {
+        bh_fs_skip(run, "changed during the copy");
+        *skipped = TRUE;
+        return -1;
+    }
+    if (fd < 0 || fstat(fd, st) < 0) {
+        bh_fs_copy_fail(run, error, errno, "cannot read");
+        bh_fs_close(&fd);
+        return -1;
+    }
+    return fd;
+}
+
 static gboolean bh_fs_copy_entry(BhFsCopyRun *run, int src_dir, int dst_dir, const char *name, int depth,
                                  GError **error)
 {
     struct stat st;
     BhFsCopyFlags flags = run->opt->flags;
     int in = -1, out = -1;
-    gboolean ok = FALSE;
+    gboolean ok = FALSE, skipped = FALSE;
 
     if (fstatat(src_dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
         if (bh_fs_vanished(run, errno)) {
@@ -599,16 +621,8 @@ static gboolean bh_fs_copy_entry(BhFsCopyRun *run, int src_dir, int dst_dir, con
             return bh_fs_copy_fail(
                 run, error, ELOOP,
                 "directories nested too deep (over " G_STRINGIFY(BH_FS_COPY_MAX_DEPTH) " levels) at");
-        in = openat(src_dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
-        if (in < 0 && bh_fs_vanished(run, errno)) {
-            /* Swapped for a link (or removed) after the look: not followed. */
-            bh_fs_skip(run, "changed during the copy");
-            return TRUE;
-        }
-        if (in < 0 || fstat(in, &st) < 0) {
-            bh_fs_copy_fail(run, error, errno, "cannot read");
-            goto out;
-        }
+        if ((in = bh_fs_open_entry(run, src_dir, name, O_DIRECTORY, &st, &skipped, error)) < 0)
+            return skipped;
         if (mkdirat(dst_dir, name, 0700) < 0 ||
             (out = openat(dst_dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
             bh_fs_copy_fail(run, error, errno, "cannot create");
@@ -619,15 +633,8 @@ static gboolean bh_fs_copy_entry(BhFsCopyRun *run, int src_dir, int dst_dir, con
     }
 
     if (S_ISREG(st.st_mode)) {
-        in = openat(src_dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-        if (in < 0 && bh_fs_vanished(run, errno)) {
-            bh_fs_skip(run, "changed during the copy");
-            return TRUE;
-        }
-        if (in < 0 || fstat(in, &st) < 0) {
-            bh_fs_copy_fail(run, error, errno, "cannot read");
-            goto out;
-        }
+        if ((in = bh_fs_open_entry(run, src_dir, name, O_NONBLOCK, &st, &skipped, error)) < 0)
+            return skipped;
         if (!S_ISREG(st.st_mode)) {
             /* Swapped for a fifo or device after the look: never read. */
             if (flags & BH_FS_COPY_LIVE) {

@@ -103,6 +103,17 @@ static const BhFsCopy home_copy = {
     .what = "a test home",
 };
 
+/* Copies src to <tmp>/dst as a disposable's home is copied. */
+static void copy_to_dst(Tmp *t, const char *src)
+{
+    g_autoptr(GError) error = NULL;
+    int s = open_dir(src), d = open_dir(t->tmp);
+    g_assert_true(bh_fs_copy_tree(s, d, "dst", &home_copy, &error));
+    g_assert_no_error(error);
+    close(s);
+    close(d);
+}
+
 static void test_copy_links(Tmp *t, gconstpointer data)
 {
     g_autofree char *src = mk(t->tmp, "src");
@@ -118,12 +129,7 @@ static void test_copy_links(Tmp *t, gconstpointer data)
     g_assert_true(g_file_get_contents(via, &text, NULL, NULL));
     g_assert_cmpstr(text, ==, t->marker);
 
-    g_autoptr(GError) error = NULL;
-    int s = open_dir(src), d = open_dir(t->tmp);
-    g_assert_true(bh_fs_copy_tree(s, d, "dst", &home_copy, &error));
-    g_assert_no_error(error);
-    close(s);
-    close(d);
+    copy_to_dst(t, src);
     g_autofree char *dst = g_build_filename(t->tmp, "dst", NULL);
     g_autofree char *d_note = g_build_filename(dst, "docs", "note", NULL);
     g_autofree char *d_cfg = g_build_filename(dst, "cfg", NULL);
@@ -160,12 +166,7 @@ static void test_copy_setid(Tmp *t, gconstpointer data)
     g_assert_cmpint(stat(suid, &st), ==, 0);
     g_assert_cmpuint(st.st_mode & 07777, ==, 04755); /* control: the source is set-uid */
 
-    g_autoptr(GError) error = NULL;
-    int s = open_dir(src), d = open_dir(t->tmp);
-    g_assert_true(bh_fs_copy_tree(s, d, "dst", &home_copy, &error));
-    g_assert_no_error(error);
-    close(s);
-    close(d);
+    copy_to_dst(t, src);
     const struct {
         const char *name;
         mode_t mode;
@@ -337,12 +338,7 @@ static void test_copy_sparse(Tmp *t, gconstpointer data)
         g_test_skip("this filesystem does not keep holes");
         return;
     }
-    g_autoptr(GError) error = NULL;
-    int s = open_dir(src), d = open_dir(t->tmp);
-    g_assert_true(bh_fs_copy_tree(s, d, "dst", &home_copy, &error));
-    g_assert_no_error(error);
-    close(s);
-    close(d);
+    copy_to_dst(t, src);
     g_autofree char *copy = g_build_filename(t->tmp, "dst", "big", NULL);
     g_assert_cmpint(stat(copy, &st), ==, 0);
     g_assert_cmpint(st.st_size, ==, (off_t)64 << 30);
