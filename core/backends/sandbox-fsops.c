@@ -716,6 +716,8 @@ static gboolean bh_fs_copy_dir(BhFsCopyRun *run, int src_fd, int dst_fd, int dep
     for (guint i = 0; i < names->len; i++) {
         const char *name = names->pdata[i];
         gsize len = run->rel->len;
+        if (depth == 0 && run->opt->exclude_top && g_strv_contains(run->opt->exclude_top, name))
+            continue;
         if (len)
             g_string_append_c(run->rel, '/');
         g_string_append(run->rel, name);

@@ -75,6 +75,9 @@ typedef struct {
     uid_t reown_to;
     /* Names the tree in messages, e.g. "the home of dvm". */
     const char *what;
+    /* Names at the top of the source that are not copied (NULL-terminated,
+     * or NULL). */
+    const char *const *exclude_top;
 } BhFsCopy;
 
 /* Copies everything of the directory src_fd to a new directory dst_name in

@@ -477,11 +477,15 @@ gboolean bh_sandbox_volumes_clone(const char *source_dir, const char *qube_dir, 
      * not idmapped) belong to the clone; root-owned entries (whiteouts, a
      * layer never used) stay root's. */
     gboolean reown = source_uid != dest_uid && source_uid != 0 && source_uid != (uid_t)-1;
+    /* The overlay work directory is scratch space of the source's mounts
+     * (with directories the kernel made 0000): the clone gets a fresh one. */
+    static const char *const scratch[] = {"root-work", NULL};
     BhFsCopy copy = {
         .flags = BH_FS_COPY_OWNERS | BH_FS_COPY_XATTRS | BH_FS_COPY_WHITEOUTS,
         .reown_from = reown ? source_uid : (uid_t)-1,
         .reown_to = reown ? dest_uid : (uid_t)-1,
         .what = source_dir,
+        .exclude_top = scratch,
     };
 
     if ((src = bh_fs_open_dir_path(source_dir, NULL)) < 0) {
@@ -498,13 +502,10 @@ gboolean bh_sandbox_volumes_clone(const char *source_dir, const char *qube_dir, 
     if (!bh_fs_remove_at(parent, tmp, error) || !bh_fs_copy_tree(src, parent, tmp, &copy, error) ||
         (clone = bh_fs_open_beneath(parent, tmp, error)) < 0)
         goto out;
-    /* The overlay work directory is scratch space of the source's mounts. */
-    if (fstatat(clone, "root-work", &st, AT_SYMLINK_NOFOLLOW) == 0) {
-        if (!bh_fs_remove_at(clone, "root-work", error) ||
-            (work = bh_fs_mkdir_at(clone, "root-work", 0700, TRUE, error)) < 0 ||
-            !bh_make_dir(work, "usr", 0700, TRUE, error))
-            goto out;
-    }
+    if (fstatat(src, "root-work", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        ((work = bh_fs_mkdir_at(clone, "root-work", 0700, TRUE, error)) < 0 ||
+         !bh_make_dir(work, "usr", 0700, TRUE, error)))
+        goto out;
     if (renameat2(parent, tmp, parent, name, RENAME_NOREPLACE) < 0) {
         bh_fail_errno(error, errno, "cannot create", qube_dir);
         goto out;
