@@ -698,6 +698,20 @@ static gboolean bh_sandbox_prepare_vchan(BhSandboxQube *q, GError **error)
         return FALSE;
     }
     q->vchan_dir = g_strdup(dir);
+    /* Normally swept when the qube last stopped; what a daemon that died
+     * left there (or an earlier qube of this qid) must not greet this one.
+     * Only the qube's own agents serve there, so nothing of dom0's is lost. */
+    g_autoptr(GError) local = NULL;
+    int fd = bh_fs_open_dir_path(dir, &local);
+    gboolean ok = fd >= 0 && bh_fs_empty_dir(fd, &local);
+    if (fd >= 0)
+        close(fd);
+    if (!ok) {
+        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED,
+                    "cannot empty the vchan directory %s of %s: %s; remove what is in it", dir, q->name,
+                    local->message);
+        return FALSE;
+    }
     return TRUE;
 }
 

@@ -280,8 +280,17 @@ static void test_remove_and_vchan(void)
     host_target_init(&h, &t);
     g_assert_true(bh_harness_create(&h, &tpl, &error));
     g_assert_true(bh_harness_create(&h, &work, &error));
+    /* What a daemon that died left in the vchan directory (or an earlier
+     * qube of this qid): gone before the qube starts. */
+    g_autofree char *vchan = g_strdup_printf("%s/bulkhead/vchan/%u", h.runtime, work.qid);
+    g_autofree char *stale = g_build_filename(vchan, "stale", "deep", NULL);
+    g_assert_cmpint(g_mkdir_with_parents(stale, 0700), ==, 0);
+    g_autofree char *stale_file = g_build_filename(stale, "f", NULL);
+    g_assert_true(g_file_set_contents(stale_file, marker, -1, NULL));
     g_assert_true(bh_harness_start(&h, &work, &error));
     g_assert_no_error(error);
+    g_autofree char *seen = run_out(&h, "work", "ls -A $BH_VCHAN_DIR/$BH_VCHAN_DOMID");
+    g_assert_null(strstr(seen, "stale"));
     g_autofree char *cmd = g_strdup_printf(
         "ln -s %s ~/host && mkdir -p ~/a/b && ln -s %s ~/a/b/link && ln -s %s ~/a/f && "
         "v=$BH_VCHAN_DIR/$BH_VCHAN_DOMID && mkdir -p $v/x/y && echo %s > $v/x/y/f && echo %s > $v/file && "
@@ -291,7 +300,6 @@ static void test_remove_and_vchan(void)
     g_assert_cmpstr(out, ==, "ok");
     /* Control: the host sees what the qube wrote into its vchan directory,
      * and its home's link leads to the host directory by path. */
-    g_autofree char *vchan = g_strdup_printf("%s/bulkhead/vchan/%u", h.runtime, work.qid);
     g_autofree char *deep = g_build_filename(vchan, "x", "y", "f", NULL);
     g_assert_true(g_file_test(deep, G_FILE_TEST_IS_REGULAR));
     g_autofree char *host_link = qube_path(&h, "work", "private/host");

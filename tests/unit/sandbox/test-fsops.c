@@ -304,7 +304,7 @@ static void test_copy_depth(Tmp *t, gconstpointer data)
     g_autofree char *ok = mk(t->tmp, "ok");
     g_autofree char *deep = mk(t->tmp, "deep");
     make_deep(ok, BH_FS_COPY_MAX_DEPTH - 1);
-    make_deep(deep, 5000);
+    make_deep(deep, 1000);
     g_autoptr(GError) error = NULL;
     int d = open_dir(t->tmp);
     int s = open_dir(ok);
