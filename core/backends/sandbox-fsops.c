@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <gio/gio.h>
 #include <limits.h>
+#include <linux/limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
@@ -367,6 +368,8 @@ typedef struct {
     gboolean owners; /* keep (or map) owners: root and asked for */
     GString *rel;    /* the entry's path below the top, for messages */
     guint skipped;
+    char *xnames; /* XATTR_LIST_MAX, once a copy meets its first xattr */
+    char *xvalue; /* XATTR_SIZE_MAX */
 } BhFsCopyRun;
 
 static const char *bh_fs_what(const BhFsCopyRun *run)
@@ -408,25 +411,32 @@ static gboolean bh_fs_xattr_copied(const char *name)
 
 /* From src_fd to dst_fd when both are open descriptors of the entries; else
  * (links, whiteouts) through /proc/self/fd/<dir>/<name>, whose last component
- * the l* calls do not follow. Unsupported or oversized xattrs are skipped. */
-static void bh_fs_copy_xattrs(int src_fd, int src_dir, int dst_fd, int dst_dir, const char *name)
+ * the l* calls do not follow. The buffers hold the kernel's maxima (a list
+ * and a value of 64 KiB), so many xattrs of the qube's own cannot crowd out
+ * the overlay's markers. Unsupported xattrs are skipped. */
+static void bh_fs_copy_xattrs(BhFsCopyRun *run, int src_fd, int src_dir, int dst_fd, int dst_dir,
+                              const char *name)
 {
-    char names[8192], value[8192];
     char src_path[PATH_MAX], dst_path[PATH_MAX];
     ssize_t n;
+    if (run->xnames == NULL) {
+        run->xnames = g_malloc(XATTR_LIST_MAX);
+        run->xvalue = g_malloc(XATTR_SIZE_MAX);
+    }
+    char *names = run->xnames, *value = run->xvalue;
     if (src_fd >= 0) {
-        n = flistxattr(src_fd, names, sizeof names);
+        n = flistxattr(src_fd, names, XATTR_LIST_MAX);
     } else {
         snprintf(src_path, sizeof src_path, "/proc/self/fd/%d/%s", src_dir, name);
         snprintf(dst_path, sizeof dst_path, "/proc/self/fd/%d/%s", dst_dir, name);
-        n = llistxattr(src_path, names, sizeof names);
+        n = llistxattr(src_path, names, XATTR_LIST_MAX);
     }
     for (ssize_t off = 0; n > 0 && off < n; off += (ssize_t)strnlen(names + off, (size_t)(n - off)) + 1) {
         const char *x = names + off;
         if (!bh_fs_xattr_copied(x))
             continue;
-        ssize_t len = src_fd >= 0 ? fgetxattr(src_fd, x, value, sizeof value)
-                                  : lgetxattr(src_path, x, value, sizeof value);
+        ssize_t len = src_fd >= 0 ? fgetxattr(src_fd, x, value, XATTR_SIZE_MAX)
+                                  : lgetxattr(src_path, x, value, XATTR_SIZE_MAX);
         if (len < 0)
             continue;
         if (dst_fd >= 0)
@@ -471,7 +481,7 @@ static gboolean bh_fs_finish(BhFsCopyRun *run, int src_fd, int dst_fd, const str
     if (fchmod(dst_fd, bh_fs_copy_mode(run, st)) < 0)
         return bh_fs_copy_fail(run, error, errno, "cannot set the mode of");
     if (run->opt->flags & BH_FS_COPY_XATTRS)
-        bh_fs_copy_xattrs(src_fd, -1, dst_fd, -1, NULL);
+        bh_fs_copy_xattrs(run, src_fd, -1, dst_fd, -1, NULL);
     return TRUE;
 }
 
@@ -612,7 +622,7 @@ static gboolean bh_fs_copy_entry(BhFsCopyRun *run, int src_dir, int dst_dir, con
                 return bh_fs_copy_fail(run, error, errno, "cannot set the owner of");
         }
         if (flags & BH_FS_COPY_XATTRS)
-            bh_fs_copy_xattrs(-1, src_dir, -1, dst_dir, name);
+            bh_fs_copy_xattrs(run, -1, src_dir, -1, dst_dir, name);
         return TRUE;
     }
 
@@ -664,7 +674,7 @@ static gboolean bh_fs_copy_entry(BhFsCopyRun *run, int src_dir, int dst_dir, con
             bh_fs_chmod_at(dst_dir, name, st.st_mode & 0777) < 0)
             return bh_fs_copy_fail(run, error, errno, "cannot create the whiteout");
         if (flags & BH_FS_COPY_XATTRS)
-            bh_fs_copy_xattrs(-1, src_dir, -1, dst_dir, name);
+            bh_fs_copy_xattrs(run, -1, src_dir, -1, dst_dir, name);
         return TRUE;
     }
     /* Sockets, fifos, devices: nothing a volume needs. */
@@ -757,6 +767,8 @@ gboolean bh_fs_copy_tree(int src_fd, int dst_dirfd, const char *dst_name, const 
         g_message("copying %s: %u entries changed during the copy and were skipped", bh_fs_what(&run),
                   run.skipped);
     bh_fs_close(&out);
+    g_free(run.xnames);
+    g_free(run.xvalue);
     return ok;
 }
 
