@@ -20,6 +20,7 @@
 #include <limits.h>
 #include <linux/limits.h>
 #include <linux/openat2.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -368,8 +369,10 @@ typedef struct {
     gboolean owners; /* keep (or map) owners: root and asked for */
     GString *rel;    /* the entry's path below the top, for messages */
     guint skipped;
-    char *xnames; /* XATTR_LIST_MAX, once a copy meets its first xattr */
-    char *xvalue; /* XATTR_SIZE_MAX */
+    char *xnames;       /* XATTR_LIST_MAX, once a copy meets its first xattr */
+    char *xvalue;       /* XATTR_SIZE_MAX */
+    int dst_top;        /* the copy's top: dom0's own, new tree */
+    GHashTable *linked; /* "dev:ino" of a source file with more links -> its copy's rel path */
 } BhFsCopyRun;
 
 static const char *bh_fs_what(const BhFsCopyRun *run)
@@ -655,12 +658,27 @@ static gboolean bh_fs_copy_entry(BhFsCopyRun *run, int src_dir, int dst_dir, con
             }
             goto out;
         }
+        /* Hard links stay links: a file linked a thousand times in a qube's
+         * home costs its copy one file, not a thousand. The first copy is
+         * named by its path in the new tree, which is dom0's own. */
+        g_autofree char *key =
+            st.st_nlink > 1 ? g_strdup_printf("%ju:%ju", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino) : NULL;
+        const char *first = key ? g_hash_table_lookup(run->linked, key) : NULL;
+        if (first) {
+            if (linkat(run->dst_top, first, dst_dir, name, 0) < 0)
+                bh_fs_copy_fail(run, error, errno, "cannot link");
+            else
+                ok = TRUE;
+            goto out;
+        }
         out = openat(dst_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (out < 0) {
             bh_fs_copy_fail(run, error, errno, "cannot create");
             goto out;
         }
         ok = bh_fs_copy_data(run, in, out, st.st_size, error) && bh_fs_finish(run, in, out, &st, error);
+        if (ok && key)
+            g_hash_table_insert(run->linked, g_steal_pointer(&key), g_strdup(run->rel->str));
         goto out;
     }
 
@@ -743,10 +761,13 @@ gboolean bh_fs_copy_tree(int src_fd, int dst_dirfd, const char *dst_name, const 
                          GError **error)
 {
     g_autoptr(GString) rel = g_string_new(NULL);
+    g_autoptr(GHashTable) linked = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     BhFsCopyRun run = {
         .opt = copy,
         .owners = (copy->flags & BH_FS_COPY_OWNERS) && geteuid() == 0,
         .rel = rel,
+        .dst_top = -1,
+        .linked = linked,
     };
     struct stat st;
     int out = -1;
@@ -762,6 +783,7 @@ gboolean bh_fs_copy_tree(int src_fd, int dst_dirfd, const char *dst_name, const 
         bh_fs_fail(error, errno, "cannot create", NULL, dst_name);
         return FALSE;
     }
+    run.dst_top = out;
     ok = bh_fs_copy_dir(&run, src_fd, out, 0, error) && bh_fs_finish(&run, src_fd, out, &st, error);
     if (ok && run.skipped > 0)
         g_message("copying %s: %u entries changed during the copy and were skipped", bh_fs_what(&run),

@@ -348,7 +348,9 @@ static void test_setid(void)
     g_autofree char *out = run_out(&h, "dvm",
                                    "cp /bin/true ~/suid && chmod 4755 ~/suid && cp /bin/true ~/sgid && "
                                    "chmod 2755 ~/sgid && cp /bin/true ~/capped && mkdir ~/shared && "
-                                   "chmod 2775 ~/shared && stat -c %a ~/suid ~/sgid ~/shared");
+                                   "chmod 2775 ~/shared && head -c 4194304 /dev/zero > ~/big && "
+                                   "for i in $(seq 50); do ln ~/big ~/big$i; done && "
+                                   "stat -c %a ~/suid ~/sgid ~/shared");
     g_assert_cmpstr(out, ==, "4755\n2755\n2775");
     g_assert_true(bh_harness_shutdown(&h, "dvm", 5, &error));
     /* Control: on the host disk the qube's file is set-uid (and root's: the
@@ -381,6 +383,11 @@ static void test_setid(void)
         g_assert_cmpuint(mode_of(g), ==, 0755);
         g_assert_cmpuint(mode_of(sh), ==, 02775); /* group inheritance is no privilege */
         g_assert_cmpint(getxattr(c, "security.capability", NULL, 0), ==, -1);
+        /* 50 hard links to 4 MiB: one file in the copy, not 200 MiB. */
+        g_autofree char *big = qube_path(&h, copies[i], "private/big");
+        struct stat st;
+        g_assert_cmpint(stat(big, &st), ==, 0);
+        g_assert_cmpuint(st.st_nlink, ==, 51);
     }
     g_assert_true(bh_harness_start(&h, &d, &error));
     g_assert_no_error(error);

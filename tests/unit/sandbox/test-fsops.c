@@ -353,6 +353,29 @@ static void test_copy_sparse(Tmp *t, gconstpointer data)
     close(fd);
 }
 
+/* A file linked a hundred times in a qube's home is one file in its copy. */
+static void test_copy_hardlinks(Tmp *t, gconstpointer data)
+{
+    g_autofree char *src = mk(t->tmp, "src");
+    g_autofree char *sub = mk(src, "sub");
+    g_autofree char *big = g_build_filename(src, "big", NULL);
+    g_autofree char *chunk = g_malloc0(1 << 20);
+    g_assert_true(g_file_set_contents(big, chunk, 1 << 20, NULL));
+    for (int i = 0; i < 100; i++) {
+        g_autofree char *l = g_strdup_printf("%s/link%d", i % 2 ? src : sub, i);
+        g_assert_cmpint(link(big, l), ==, 0);
+    }
+    copy_to_dst(t, src);
+    struct stat a, b;
+    g_autofree char *d_big = g_build_filename(t->tmp, "dst", "big", NULL);
+    g_autofree char *d_link = g_build_filename(t->tmp, "dst", "sub", "link42", NULL);
+    g_assert_cmpint(stat(d_big, &a), ==, 0);
+    g_assert_cmpint(stat(d_link, &b), ==, 0);
+    g_assert_cmpuint(a.st_ino, ==, b.st_ino);
+    g_assert_cmpuint(a.st_nlink, ==, 101);
+    g_assert_cmpint(a.st_size, ==, 1 << 20);
+}
+
 typedef struct {
     int dir;
     gint stop;
@@ -422,6 +445,8 @@ int main(int argc, char **argv)
     g_test_add("/sandbox/fsops/mkdir-refuses-links", Tmp, NULL, tmp_setup, test_mkdir_links, tmp_teardown);
     g_test_add("/sandbox/fsops/open-beneath", Tmp, NULL, tmp_setup, test_open_beneath, tmp_teardown);
     g_test_add("/sandbox/fsops/remove-never-follows", Tmp, NULL, tmp_setup, test_remove, tmp_teardown);
+    g_test_add("/sandbox/fsops/copy-keeps-hard-links", Tmp, NULL, tmp_setup, test_copy_hardlinks,
+               tmp_teardown);
     g_test_add("/sandbox/fsops/copy-keeps-holes", Tmp, NULL, tmp_setup, test_copy_sparse, tmp_teardown);
     g_test_add("/sandbox/fsops/copy-depth-bounded", Tmp, NULL, tmp_setup, test_copy_depth, tmp_teardown);
     g_test_add("/sandbox/fsops/copy-race-with-swapped-links", Tmp, NULL, tmp_setup, test_copy_race,
