@@ -57,6 +57,11 @@ guint bh_policy_n_rules(const BhPolicy *policy)
     return policy->rules->len;
 }
 
+guint bh_policy_n_files(const BhPolicy *policy)
+{
+    return policy->files->len;
+}
+
 guint bh_policy_n_errors(const BhPolicy *policy)
 {
     return policy->n_errors;

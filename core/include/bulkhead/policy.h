@@ -90,6 +90,8 @@ BhPolicy *bh_policy_load_dirs(const char *const *dirs);
 char **bh_policy_default_dirs(void);
 
 guint bh_policy_n_rules(const BhPolicy *policy);
+/* Files parsed (a file that could not be read is only a problem). */
+guint bh_policy_n_files(const BhPolicy *policy);
 /* Problems found while loading; any problem makes every evaluation deny. */
 guint bh_policy_n_errors(const BhPolicy *policy);
 /* "path:line:column: what is wrong", i < MIN(n_errors, BH_POLICY_ERRORS_MAX). */
