@@ -49,8 +49,8 @@ static void bh_policy_store_class_init(BhPolicyStoreClass *klass)
 
     object_class->dispose = bh_policy_store_dispose;
     object_class->finalize = bh_policy_store_finalize;
-    bh_policy_store_signals[SIGNAL_CHANGED] = g_signal_new("changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST,
-                                                           0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+    bh_policy_store_signals[SIGNAL_CHANGED] = g_signal_new(
+        "changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void bh_policy_store_init(BhPolicyStore *self)
@@ -87,8 +87,8 @@ static gboolean bh_policy_store_settled(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-static void bh_policy_store_on_change(GFileMonitor *monitor, GFile *file, GFile *other, GFileMonitorEvent event,
-                                      gpointer data)
+static void bh_policy_store_on_change(GFileMonitor *monitor, GFile *file, GFile *other,
+                                      GFileMonitorEvent event, gpointer data)
 {
     BhPolicyStore *self = data;
 

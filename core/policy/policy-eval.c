@@ -51,8 +51,7 @@ gboolean bh_policy_system_add(BhPolicySystem *sys, const char *name, const char 
     BhQubeClass k;
 
     if (name == NULL || klass == NULL || !bh_qube_name_validate(name, NULL) ||
-        !bh_class_from_name(klass, &k) || k == BH_CLASS_ADMIN_VM ||
-        g_hash_table_contains(sys->qubes, name))
+        !bh_class_from_name(klass, &k) || k == BH_CLASS_ADMIN_VM || g_hash_table_contains(sys->qubes, name))
         return FALSE;
     BhPolicyQube *q = g_new0(BhPolicyQube, 1);
     q->name = g_strdup(name);
@@ -78,9 +77,9 @@ const BhPolicyQube *bh_policy_system_lookup(const BhPolicySystem *sys, const cha
 
 /* The request target after it has been checked against the facts. */
 typedef struct {
-    BhPolicyTokKind kind;   /* NAME, ADMINVM, DEFAULT, DISPVM or DISPVM_NAME */
-    const char *name;       /* NAME: the qube; DISPVM_NAME: the template */
-    const BhPolicyQube *q;  /* NAME, ADMINVM: its facts */
+    BhPolicyTokKind kind;  /* NAME, ADMINVM, DEFAULT, DISPVM or DISPVM_NAME */
+    const char *name;      /* NAME: the qube; DISPVM_NAME: the template */
+    const BhPolicyQube *q; /* NAME, ADMINVM: its facts */
 } BhPolicyReqTarget;
 
 static gboolean bh_policy_is_dom0(const BhPolicyQube *q)
@@ -143,7 +142,8 @@ static gboolean bh_policy_match_target(const BhPolicyTok *t, const BhPolicyReqTa
     case BH_TOK_TAG:
         return req->kind == BH_TOK_NAME && bh_policy_has_tag(req->q, t->value);
     case BH_TOK_TYPE:
-        return (req->kind == BH_TOK_NAME || req->kind == BH_TOK_ADMINVM) && strcmp(req->q->klass, t->value) == 0;
+        return (req->kind == BH_TOK_NAME || req->kind == BH_TOK_ADMINVM) &&
+               strcmp(req->q->klass, t->value) == 0;
     }
     return FALSE;
 }
@@ -197,8 +197,8 @@ static gboolean bh_policy_check_target(const BhPolicySystem *sys, const char *ta
     }
     if (name != target) {
         if (!q->template_for_dispvms) {
-            *reason = g_strdup_printf("the target '%s' names '%s', which is not a disposable template", target,
-                                      name);
+            *reason = g_strdup_printf("the target '%s' names '%s', which is not a disposable template",
+                                      target, name);
             return FALSE;
         }
         out->kind = BH_TOK_DISPVM_NAME;
@@ -243,8 +243,8 @@ static void bh_policy_evaluate_one(const BhPolicy *policy, const BhPolicySystem 
 
 /* The ask dialog's list: every qube (and new disposable) the same request
  * would be allowed or asked for, never the source or dom0. */
-static void bh_policy_ask_targets(const BhPolicy *policy, const BhPolicySystem *sys, const BhPolicyRequest *req,
-                                  BhPolicyDecision *out)
+static void bh_policy_ask_targets(const BhPolicy *policy, const BhPolicySystem *sys,
+                                  const BhPolicyRequest *req, BhPolicyDecision *out)
 {
     g_autoptr(GPtrArray) found = g_ptr_array_new();
     GHashTableIter it;

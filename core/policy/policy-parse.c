@@ -215,7 +215,8 @@ static gboolean bh_policy_parse_token(BhPolicyCtx *c, const BhPolicyField *f, Bh
         /* Exact spelling only: the file says what it means. */
         if (!bh_class_from_name(rest, &klass) || strcmp(bh_class_name(klass), rest) != 0) {
             bh_policy_errorf(c->p, c->path, c->line, f->column + 6,
-                             "'%s': unknown class (AdminVM, AppVM, DispVM, StandaloneVM or TemplateVM)", shown);
+                             "'%s': unknown class (AdminVM, AppVM, DispVM, StandaloneVM or TemplateVM)",
+                             shown);
             goto out;
         }
     } else if (f->len > 0 && f->s[0] == '@') {
@@ -301,7 +302,8 @@ static gboolean bh_policy_parse_option(BhPolicyCtx *c, const BhPolicyField *f, B
                              "default_target= cannot be dom0: an ask dialog never offers it");
             return FALSE;
         }
-        return bh_policy_parse_token(c, &value, BH_TOKEN_AS_OPTION, "default_target=", &r->opt_default_target);
+        return bh_policy_parse_token(c, &value, BH_TOKEN_AS_OPTION,
+                                     "default_target=", &r->opt_default_target);
     }
     if (bh_policy_field_is(&key, "notify")) {
         if (r->notify != -1) {
@@ -395,10 +397,11 @@ static void bh_policy_parse_line(BhPolicyCtx *c, const char *s, gsize len)
     g_autofree char *arg_shown = bh_policy_field_shown(arg);
     if (!bh_policy_field_is(svc, "*")) {
         if (svc->len > BH_POLICY_SERVICE_MAX || !bh_policy_name_chars(svc->s, svc->len, "._-")) {
-            bh_policy_errorf(c->p, c->path, c->line, svc->column,
-                             "invalid service name '%s' (letters, digits, '.', '_' and '-', at most %u bytes; "
-                             "or '*')",
-                             svc_shown, BH_POLICY_SERVICE_MAX);
+            bh_policy_errorf(
+                c->p, c->path, c->line, svc->column,
+                "invalid service name '%s' (letters, digits, '.', '_' and '-', at most %u bytes; "
+                "or '*')",
+                svc_shown, BH_POLICY_SERVICE_MAX);
             goto fail;
         }
         r.service = bh_policy_field_dup(svc);
@@ -413,7 +416,8 @@ static void bh_policy_parse_line(BhPolicyCtx *c, const char *s, gsize len)
         bh_policy_errorf(c->p, c->path, c->line, arg->column, "service '*' needs argument '*', not '%s'",
                          arg_shown);
         goto fail;
-    } else if (arg->len - 1 > BH_POLICY_ARGUMENT_MAX || !bh_policy_name_chars(arg->s + 1, arg->len - 1, "._+-")) {
+    } else if (arg->len - 1 > BH_POLICY_ARGUMENT_MAX ||
+               !bh_policy_name_chars(arg->s + 1, arg->len - 1, "._+-")) {
         bh_policy_errorf(c->p, c->path, c->line, arg->column,
                          "invalid argument '%s' (letters, digits, '.', '_', '+' and '-', at most %u bytes)",
                          arg_shown, BH_POLICY_ARGUMENT_MAX);
@@ -435,7 +439,8 @@ static void bh_policy_parse_line(BhPolicyCtx *c, const char *s, gsize len)
         r.action = BH_POLICY_ASK;
     } else {
         g_autofree char *shown = bh_policy_field_shown(act);
-        bh_policy_errorf(c->p, c->path, c->line, act->column, "unknown action '%s' (allow, deny or ask)", shown);
+        bh_policy_errorf(c->p, c->path, c->line, act->column, "unknown action '%s' (allow, deny or ask)",
+                         shown);
         goto fail;
     }
     for (guint i = 5; i < n; i++)

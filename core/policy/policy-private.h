@@ -6,14 +6,14 @@
 #include "bulkhead/policy.h"
 
 typedef enum {
-    BH_TOK_NAME = 1,   /* a literal qube name (dom0 is always BH_TOK_ADMINVM) */
-    BH_TOK_ADMINVM,    /* @adminvm, dom0 */
-    BH_TOK_ANYVM,      /* @anyvm: every qube but dom0 */
-    BH_TOK_DEFAULT,    /* @default: the caller named no target */
-    BH_TOK_DISPVM,     /* @dispvm */
-    BH_TOK_DISPVM_NAME,/* @dispvm:NAME */
-    BH_TOK_TAG,        /* @tag:T */
-    BH_TOK_TYPE,       /* @type:CLASS */
+    BH_TOK_NAME = 1,    /* a literal qube name (dom0 is always BH_TOK_ADMINVM) */
+    BH_TOK_ADMINVM,     /* @adminvm, dom0 */
+    BH_TOK_ANYVM,       /* @anyvm: every qube but dom0 */
+    BH_TOK_DEFAULT,     /* @default: the caller named no target */
+    BH_TOK_DISPVM,      /* @dispvm */
+    BH_TOK_DISPVM_NAME, /* @dispvm:NAME */
+    BH_TOK_TAG,         /* @tag:T */
+    BH_TOK_TYPE,        /* @type:CLASS */
 } BhPolicyTokKind;
 
 typedef struct {

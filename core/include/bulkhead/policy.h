@@ -70,8 +70,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhPolicy, bh_policy_unref)
  * decisions name; name is the file's base name, checked against
  * [0-9a-z_.-]+\.policy. Problems are recorded in the policy (never thrown):
  * see bh_policy_n_errors(). */
-void bh_policy_add_file(BhPolicy *policy, const char *path, const char *name, const char *data,
-                        gsize len);
+void bh_policy_add_file(BhPolicy *policy, const char *path, const char *name, const char *data, gsize len);
 
 /* Records a problem that is not inside a line (a file that cannot be read, too
  * many files): it is shown as "path:0:0: what". */

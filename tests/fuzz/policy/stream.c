@@ -79,8 +79,8 @@ void bh_fuzz_policy_run(const uint8_t *data, size_t size, struct bh_fuzz_policy_
 {
     static const char *const services[] = {"svc.A", "bulkhead.ClipboardPaste", "qubes.Filecopy", "x"};
     static const char *const sources[] = {"work", "personal", "disp1", "dom0", "tpl"};
-    static const char *const targets[] = {"personal", "work", "@default", "@dispvm", "@dispvm:dvm",
-                                          "dom0", "@adminvm", "disp1", "tpl", "ghost"};
+    static const char *const targets[] = {"personal", "work",     "@default", "@dispvm", "@dispvm:dvm",
+                                          "dom0",     "@adminvm", "disp1",    "tpl",     "ghost"};
     BhPolicySystem *sys = fuzz_system();
     BhPolicy *p = bh_policy_new();
 

@@ -40,8 +40,8 @@ static BhPolicy *parse(const char *text)
     return p;
 }
 
-static BhPolicyVerdict eval(const BhPolicy *p, const BhPolicySystem *sys, const char *service, const char *source,
-                            const char *target, BhPolicyDecision *d)
+static BhPolicyVerdict eval(const BhPolicy *p, const BhPolicySystem *sys, const char *service,
+                            const char *source, const char *target, BhPolicyDecision *d)
 {
     const char *plus = strchr(service, '+');
     g_autofree char *svc = plus ? g_strndup(service, (gsize)(plus - service)) : g_strdup(service);
@@ -274,7 +274,7 @@ static void test_ask(void)
     g_clear_pointer(&list, g_free);
     list = g_strjoinv(",", d.targets);
     g_assert_cmpstr(list, ==, "disp12,personal"); /* allow and ask rules both offer */
-    g_assert_null(d.default_target); /* @dispvm:default-dvm is not in the list */
+    g_assert_null(d.default_target);              /* @dispvm:default-dvm is not in the list */
     bh_policy_decision_clear(&d);
     /* default_target= that is not offered is not preselected. */
     g_assert_cmpint(eval(p, sys, "svc.C", "work", "@default", &d), ==, DENY); /* nothing to offer */
@@ -297,12 +297,14 @@ static void test_errors(void)
         const char *line, *error;
     } cases[] = {
         {"svc.A", "1:6: ARGUMENT is missing: a rule is SERVICE ARGUMENT SOURCE TARGET ACTION [key=value…]"},
-        {"svc.A * work", "1:13: TARGET is missing: a rule is SERVICE ARGUMENT SOURCE TARGET ACTION [key=value…]"},
+        {"svc.A * work",
+         "1:13: TARGET is missing: a rule is SERVICE ARGUMENT SOURCE TARGET ACTION [key=value…]"},
         {"svc.A * work personal",
          "1:22: ACTION is missing: a rule is SERVICE ARGUMENT SOURCE TARGET ACTION [key=value…]"},
         {"svc/A * work personal allow",
          "1:1: invalid service name 'svc/A' (letters, digits, '.', '_' and '-', at most 64 bytes; or '*')"},
-        {"svc.A arg work personal allow", "1:7: the argument 'arg' must be '*' or start with '+' (+ alone: no argument)"},
+        {"svc.A arg work personal allow",
+         "1:7: the argument 'arg' must be '*' or start with '+' (+ alone: no argument)"},
         {"* +x work personal allow", "1:3: service '*' needs argument '*', not '+x'"},
         {"svc.A +a/b work personal allow",
          "1:7: invalid argument '+a/b' (letters, digits, '.', '_', '+' and '-', at most 64 bytes)"},
@@ -314,23 +316,28 @@ static void test_errors(void)
         {"svc.A * @tag:a/b work allow", "1:14: '@tag:a/b': invalid tag: "},
         {"svc.A * @type:appvm work allow",
          "1:15: '@type:appvm': unknown class (AdminVM, AppVM, DispVM, StandaloneVM or TemplateVM)"},
-        {"svc.A * @dispvm: work allow", "1:17: '@dispvm:': after '@dispvm:' a disposable template's name is expected: "},
+        {"svc.A * @dispvm: work allow",
+         "1:17: '@dispvm:': after '@dispvm:' a disposable template's name is expected: "},
         {"svc.A * work personal permit", "1:23: unknown action 'permit' (allow, deny or ask)"},
         {"svc.A * work personal allow target",
          "1:29: 'target': options are written key=value (target, default_target, notify, autostart)"},
         {"svc.A * work personal allow colour=red",
          "1:29: unknown option 'colour' (target, default_target, notify or autostart)"},
         {"svc.A * work personal allow target=", "1:36: target= has no value"},
-        {"svc.A * work personal ask target=work", "1:27: target= only goes with allow (ask uses default_target=)"},
+        {"svc.A * work personal ask target=work",
+         "1:27: target= only goes with allow (ask uses default_target=)"},
         {"svc.A * work personal allow target=a target=b", "1:38: target= is given twice"},
-        {"svc.A * work personal allow target=@anyvm", "1:36: target= names one qube or disposable, not '@anyvm'"},
+        {"svc.A * work personal allow target=@anyvm",
+         "1:36: target= names one qube or disposable, not '@anyvm'"},
         {"svc.A * work personal allow target=@default",
          "1:36: '@default' can only be a target (the caller named none), not a target="},
-        {"svc.A * work personal allow target=@tag:x", "1:36: target= names one qube or disposable, not '@tag:x'"},
+        {"svc.A * work personal allow target=@tag:x",
+         "1:36: target= names one qube or disposable, not '@tag:x'"},
         {"svc.A * work personal allow default_target=x", "1:29: default_target= only goes with ask"},
         {"svc.A * work @default ask default_target=dom0",
          "1:42: default_target= cannot be dom0: an ask dialog never offers it"},
-        {"svc.A * work personal ask default_target=a default_target=b", "1:44: default_target= is given twice"},
+        {"svc.A * work personal ask default_target=a default_target=b",
+         "1:44: default_target= is given twice"},
         {"svc.A * work personal allow notify=maybe", "1:36: notify= wants yes or no, not 'maybe'"},
         {"svc.A * work personal allow notify=yes notify=no", "1:40: notify= is given twice"},
         {"svc.A * work personal deny autostart=yes", "1:28: autostart= only goes with allow or ask"},
@@ -338,11 +345,13 @@ static void test_errors(void)
         {"svc.A * work personal ask autostart=no autostart=no", "1:40: autostart= is given twice"},
         {"svc.A * work personal allow a=1 b=2 c=3 d=4 e=5",
          "1:45: too many fields: a rule is SERVICE ARGUMENT SOURCE TARGET ACTION and up to four options"},
-        {"!include /etc/other", "1:1: directives such as !include are not supported: put rules in their own file"},
+        {"!include /etc/other",
+         "1:1: directives such as !include are not supported: put rules in their own file"},
         {"svc.A * work personal allow\r",
          "1:28: carriage return at the end of the line (save the file with Unix line endings)"},
         {"svc.A * w\x01rk personal allow", "1:10: control character 0x01"},
-        {"svc.A * w\xc3\xa9rk personal allow", "1:10: byte 0xc3: policy files are ASCII (qube names and services are)"},
+        {"svc.A * w\xc3\xa9rk personal allow",
+         "1:10: byte 0xc3: policy files are ASCII (qube names and services are)"},
         {"svc.A * work personal allow # comment",
          "1:29: '#': options are written key=value (target, default_target, notify, autostart)"},
     };
@@ -405,8 +414,8 @@ static void test_limits(void)
         const char *name;
         gboolean ok;
     } names[] = {
-        {"50-test.policy", TRUE}, {"a.b_c-d.policy", TRUE}, {"Upper.policy", FALSE},
-        {"with space.policy", FALSE}, {".policy", FALSE}, {".hidden.policy", FALSE},
+        {"50-test.policy", TRUE},     {"a.b_c-d.policy", TRUE}, {"Upper.policy", FALSE},
+        {"with space.policy", FALSE}, {".policy", FALSE},       {".hidden.policy", FALSE},
     };
     for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
         g_autoptr(BhPolicy) n = bh_policy_new();
@@ -415,8 +424,9 @@ static void test_limits(void)
     }
     g_autoptr(BhPolicy) n = bh_policy_new();
     bh_policy_add_file(n, "/x/Upper.policy", "Upper.policy", "", 0);
-    g_assert_true(g_str_has_prefix(bh_policy_error(n, 0), "/x/Upper.policy:0:0: file name 'Upper.policy' is not "
-                                                          "allowed: lower-case letters, digits"));
+    g_assert_true(g_str_has_prefix(bh_policy_error(n, 0),
+                                   "/x/Upper.policy:0:0: file name 'Upper.policy' is not "
+                                   "allowed: lower-case letters, digits"));
 }
 
 /* ---- directories ---------------------------------------------------------- */
@@ -602,8 +612,8 @@ static gboolean on_timeout(gpointer data)
 
 /* Runs the main loop until the store's policy gives want for the request, or
  * limit_ms pass. Returns the milliseconds it took, or -1. */
-static gint64 wait_for(BhPolicyStore *store, const BhPolicySystem *sys, const char *source, BhPolicyVerdict want,
-                       guint limit_ms)
+static gint64 wait_for(BhPolicyStore *store, const BhPolicySystem *sys, const char *source,
+                       BhPolicyVerdict want, guint limit_ms)
 {
     gint64 start = g_get_monotonic_time();
     gboolean expired = FALSE;
