@@ -402,7 +402,7 @@ static void bh_policy_parse_line(BhPolicyCtx *c, const char *s, gsize len)
                 "invalid service name '%s' (letters, digits, '.', '_' and '-', at most %u bytes; "
                 "or '*')",
                 svc_shown, BH_POLICY_SERVICE_MAX);
-            goto fail;
+            goto out;
         }
         r.service = bh_policy_field_dup(svc);
     }
@@ -411,24 +411,24 @@ static void bh_policy_parse_line(BhPolicyCtx *c, const char *s, gsize len)
     } else if (arg->s[0] != '+') {
         bh_policy_errorf(c->p, c->path, c->line, arg->column,
                          "the argument '%s' must be '*' or start with '+' (+ alone: no argument)", arg_shown);
-        goto fail;
+        goto out;
     } else if (r.service == NULL) {
         bh_policy_errorf(c->p, c->path, c->line, arg->column, "service '*' needs argument '*', not '%s'",
                          arg_shown);
-        goto fail;
+        goto out;
     } else if (arg->len - 1 > BH_POLICY_ARGUMENT_MAX ||
                !bh_policy_name_chars(arg->s + 1, arg->len - 1, "._+-")) {
         bh_policy_errorf(c->p, c->path, c->line, arg->column,
                          "invalid argument '%s' (letters, digits, '.', '_', '+' and '-', at most %u bytes)",
                          arg_shown, BH_POLICY_ARGUMENT_MAX);
-        goto fail;
+        goto out;
     } else {
         r.argument = g_strndup(arg->s + 1, arg->len - 1);
     }
     if (!bh_policy_parse_token(c, &fields[2], BH_TOKEN_AS_SOURCE, "source", &r.source))
-        goto fail;
+        goto out;
     if (!bh_policy_parse_token(c, &fields[3], BH_TOKEN_AS_TARGET, "target", &r.target))
-        goto fail;
+        goto out;
 
     const BhPolicyField *act = &fields[4];
     if (bh_policy_field_is(act, "allow")) {
@@ -441,17 +441,18 @@ static void bh_policy_parse_line(BhPolicyCtx *c, const char *s, gsize len)
         g_autofree char *shown = bh_policy_field_shown(act);
         bh_policy_errorf(c->p, c->path, c->line, act->column, "unknown action '%s' (allow, deny or ask)",
                          shown);
-        goto fail;
+        goto out;
     }
     for (guint i = 5; i < n; i++)
         if (!bh_policy_parse_option(c, &fields[i], &r))
-            goto fail;
+            goto out;
 
     r.file = c->p->files->len - 1;
     r.line = c->line;
     g_array_append_val(c->p->rules, r);
-    return;
-fail:
+    /* The array owns the strings now. */
+    r = (BhPolicyRule){0};
+out:
     bh_policy_rule_clear(&r);
 }
 
