@@ -404,7 +404,7 @@ static void bh_sandbox_agent_gone(BhRpcClient *client, GError *why, gpointer dat
     BhSandboxQube *q = data;
     /* A stopping qube takes its agent along; anything else is worth a line. */
     if (q->state == BH_POWER_RUNNING && !q->stop_requested)
-        g_message("[%s] lost its RPC agent (%s); commands now enter the sandbox directly", q->name,
+        g_message("[%s] lost its RPC agent (%s); commands are refused until the qube restarts", q->name,
                   why ? why->message : "disconnected");
 }
 
@@ -1025,32 +1025,6 @@ static BhPowerState bh_sandbox_get_state(BhBackend *backend, const char *name)
 
 /* ---- running commands ------------------------------------------------------------------ */
 
-typedef struct {
-    gboolean wait;
-} BhRunData;
-
-static void bh_sandbox_run_exited(GObject *source, GAsyncResult *result, gpointer data)
-{
-    g_autoptr(GTask) task = data;
-    g_autoptr(GError) error = NULL;
-    GSubprocess *proc = G_SUBPROCESS(source);
-    if (!g_subprocess_wait_finish(proc, result, &error)) {
-        if (task)
-            g_task_return_error(task, g_steal_pointer(&error));
-        return;
-    }
-    if (task == NULL)
-        return;
-    int status = g_subprocess_get_if_exited(proc) ? g_subprocess_get_exit_status(proc)
-                                                  : 128 + g_subprocess_get_term_sig(proc);
-    g_task_return_int(task, status);
-}
-
-static int bh_sandbox_open_or_null(int fd)
-{
-    return fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : open("/dev/null", O_RDWR | O_CLOEXEC);
-}
-
 static void bh_sandbox_rpc_done(GObject *source, GAsyncResult *result, gpointer data)
 {
     g_autoptr(GTask) task = data;
@@ -1065,9 +1039,6 @@ static void bh_sandbox_rpc_done(GObject *source, GAsyncResult *result, gpointer 
                       WIFSIGNALED(wait_status) ? 128 + WTERMSIG(wait_status) : WEXITSTATUS(wait_status));
 }
 
-static void bh_sandbox_run_enter(BhSandbox *sb, BhSandboxQube *q, const BhBackendRun *run,
-                                 GCancellable *cancellable, GTask *task);
-
 static void bh_sandbox_run(BhBackend *backend, const char *name, const BhBackendRun *run,
                            GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
@@ -1081,96 +1052,33 @@ static void bh_sandbox_run(BhBackend *backend, const char *name, const BhBackend
         g_task_return_error(task, g_steal_pointer(&error));
         return;
     }
-    if (q->rpc && bh_rpc_client_is_connected(q->rpc)) {
-        gboolean wait = run->wait;
-        /* Without waiting the agent takes no streams: output is dropped. */
-        bh_rpc_client_exec_async(q->rpc, run->user, run->commandline, wait ? run->stdin_fd : -1,
-                                 wait ? run->stdout_fd : -1, wait ? run->stderr_fd : -1, wait, cancellable,
-                                 bh_sandbox_rpc_done, g_steal_pointer(&task));
-        return;
-    }
-    bh_sandbox_run_enter(sb, q, run, cancellable, g_steal_pointer(&task));
-}
-
-/* Without an agent (none in this build, or it died): join the qube's
- * namespaces and cgroups from here and become its user. */
-static void bh_sandbox_run_enter(BhSandbox *sb, BhSandboxQube *q, const BhBackendRun *run,
-                                 GCancellable *cancellable, GTask *task_in)
-{
-    g_autoptr(GTask) task = task_in;
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GSubprocessLauncher) launcher = NULL;
-    static const char *const ns_names[] = {"cgroup", "ipc", "uts", "net", "pid", "mnt"};
-    const char *name = q->name;
-    int child_fd = 10;
-
-    if (run->user && *run->user && !g_str_equal(run->user, BH_SANDBOX_USER_NAME)) {
-        g_task_return_new_error(task, BH_BACKEND_ERROR, BH_BACKEND_ERROR_NOT_SUPPORTED,
-                                "a sandbox qube has one user, '%s'; cannot run as '%s'", BH_SANDBOX_USER_NAME,
-                                run->user);
-        return;
-    }
-    /* Joining the mount and pid namespaces takes privileges of our own user
-     * namespace, which only root has. */
-    if (!sb->privileged) {
-        g_task_return_new_error(task, BH_BACKEND_ERROR, BH_BACKEND_ERROR_NOT_SUPPORTED,
-                                "%s has no RPC agent, and without one a command can only be run in a sandbox "
-                                "qube when bulkheadd runs as root",
-                                name);
-        return;
-    }
-    const char *const argv[] = {"/bin/sh", "-c", run->commandline, NULL};
-    g_autoptr(GPtrArray) env = bh_sandbox_layout_env(q->name, q->qid);
-    g_ptr_array_add(env, NULL);
-    g_autoptr(BhSandboxEnter) enter =
-        bh_sandbox_enter_new(sb->privileged, BH_SANDBOX_USER_UID, BH_SANDBOX_USER_UID, BH_SANDBOX_HOME, argv,
-                             (const char *const *)env->pdata);
-
-    launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
-    /* Open the namespaces now: the child must join this run of the qube. */
-    for (gsize i = 0; i <= G_N_ELEMENTS(ns_names); i++) {
-        const char *ns = i < G_N_ELEMENTS(ns_names) ? ns_names[i] : "user";
-        g_autofree char *path = g_strdup_printf("/proc/%d/ns/%s", (int)q->init_pid, ns);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-            g_task_return_new_error(task, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED,
-                                    "cannot open the %s namespace of %s: %s", ns, name, g_strerror(errno));
-            return;
-        }
-        g_subprocess_launcher_take_fd(launcher, fd, child_fd);
-        if (i < G_N_ELEMENTS(ns_names))
-            bh_sandbox_enter_add_ns(enter, child_fd);
+    /* Commands enter a qube only through its own agent, which starts them
+     * inside, in a new session, with pipes of its own: nothing of dom0 (our
+     * terminal, session, descriptors, keyring) is ever in the qube's hands.
+     * dom0 never enters a qube itself: a qube without an agent answering
+     * (none installed, or it exited or was killed inside the qube) is
+     * suspect, and taking a more trusting path for it is what its killer
+     * would want (docs/sandbox.md, "Running commands"). */
+    if (q->rpc == NULL || !bh_rpc_client_is_connected(q->rpc)) {
+        if (!sb->has_agent)
+            g_task_return_new_error(task, BH_BACKEND_ERROR, BH_BACKEND_ERROR_UNAVAILABLE,
+                                    "cannot run a command in %s: this installation has no bulkhead-agent to "
+                                    "start it inside the qube; install or build it and restart bulkheadd",
+                                    name);
         else
-            bh_sandbox_enter_set_user_ns(enter, child_fd);
-        child_fd++;
-    }
-    g_autoptr(GArray) cg_fds = q->cgroup ? bh_sandbox_cgroup_procs_fds(q->cgroup, &error) : NULL;
-    if (q->cgroup && cg_fds == NULL) {
-        g_task_return_error(task, g_steal_pointer(&error));
+            g_task_return_new_error(task, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED,
+                                    "cannot run a command in %s: its bulkhead-agent is gone (it exited or "
+                                    "was killed inside the qube), and bulkheadd does not enter a qube "
+                                    "without it; restart the qube (qvm-shutdown --wait %s, or qvm-kill %s, "
+                                    "then qvm-start %s)",
+                                    name, name, name, name);
         return;
     }
-    for (guint i = 0; cg_fds && i < cg_fds->len; i++) {
-        g_subprocess_launcher_take_fd(launcher, g_array_index(cg_fds, int, i), child_fd);
-        bh_sandbox_enter_add_cgroup_fd(enter, child_fd++);
-    }
-    g_subprocess_launcher_take_stdin_fd(launcher, bh_sandbox_open_or_null(run->stdin_fd));
-    g_subprocess_launcher_take_stdout_fd(launcher, bh_sandbox_open_or_null(run->stdout_fd));
-    g_subprocess_launcher_take_stderr_fd(launcher, bh_sandbox_open_or_null(run->stderr_fd));
-    g_subprocess_launcher_set_child_setup(launcher, bh_sandbox_enter_child, enter, NULL);
-    /* The child set-up never returns (it execs the command itself inside
-     * the qube), so this program is never run: it only satisfies the API. */
-    const char *const never_run[] = {"/bin/true", NULL};
-    g_autoptr(GSubprocess) proc = g_subprocess_launcher_spawnv(launcher, never_run, &error);
-    if (proc == NULL) {
-        g_task_return_error(task, g_steal_pointer(&error));
-        return;
-    }
-    if (run->wait) {
-        g_subprocess_wait_async(proc, cancellable, bh_sandbox_run_exited, g_steal_pointer(&task));
-    } else {
-        g_subprocess_wait_async(proc, NULL, bh_sandbox_run_exited, NULL);
-        g_task_return_int(task, 0);
-    }
+    gboolean wait = run->wait;
+    /* Without waiting the agent takes no streams: output is dropped. */
+    bh_rpc_client_exec_async(q->rpc, run->user, run->commandline, wait ? run->stdin_fd : -1,
+                             wait ? run->stdout_fd : -1, wait ? run->stderr_fd : -1, wait, cancellable,
+                             bh_sandbox_rpc_done, g_steal_pointer(&task));
 }
 
 static gboolean bh_sandbox_run_finish(BhBackend *backend, GAsyncResult *result, int *exit_status,
@@ -1238,8 +1146,8 @@ static void bh_sandbox_use_agent(BhSandbox *sb)
         }
     }
     if (!sb->has_agent)
-        g_message("no bulkhead-agent (looked for %s): qubes are ready when their init is, and commands "
-                  "enter the sandbox directly",
+        g_message("no bulkhead-agent (looked for %s): qubes are ready when their init is, and no command "
+                  "can be run in them",
                   agent ? agent : "(none)");
 }
 
