@@ -32,6 +32,7 @@
 #include <bulkhead/vchan.h>
 
 #include "sandbox-cgroup.h"
+#include "sandbox-console.h"
 #include "sandbox-layout.h"
 #include "sandbox-net.h"
 #include "sandbox-spawn.h"
@@ -73,6 +74,9 @@ typedef struct {
     BhRpcClient *rpc; /* the qube's bulkhead-agent, once it answered */
     GCancellable *cancellable;
     GQueue log; /* last console lines (char*) */
+    BhConsole *console;   /* bounds and rate-limits what the qube logs */
+    GInputStream *output; /* the console: bubblewrap's stdout and stderr */
+    guint console_timer;  /* reports dropped lines after a flood */
 } BhSandboxQube;
 
 struct BhSandbox {
@@ -116,6 +120,8 @@ static void bh_qube_unref(BhSandboxQube *q)
     if (q->shutdown_tasks)
         g_ptr_array_unref(q->shutdown_tasks);
     g_queue_clear_full(&q->log, g_free);
+    g_clear_pointer(&q->console, bh_console_free);
+    g_clear_object(&q->output);
     g_free(q);
 }
 
@@ -576,25 +582,49 @@ static void bh_sandbox_info_read(GObject *source, GAsyncResult *result, gpointer
         bh_sandbox_have_pid(q);
 }
 
-static void bh_sandbox_log_read(GObject *source, GAsyncResult *result, gpointer data)
+static void bh_sandbox_console_line(const char *line, guint64 dropped, gpointer data)
 {
-    g_autoptr(BhSandboxQube) q = data;
-    g_autofree char *line =
-        g_data_input_stream_read_line_finish_utf8(G_DATA_INPUT_STREAM(source), result, NULL, NULL);
-    if (line == NULL)
+    BhSandboxQube *q = data;
+    if (line == NULL) {
+        g_message("[%s] … dropped %" G_GUINT64_FORMAT " lines from qube %s (more than its console may log)",
+                  q->name, dropped, q->name);
         return;
-    /* A qube writes what it likes here: log it bounded and as text. */
-    if (strlen(line) > 400)
-        line[400] = '\0';
-    for (char *p = line; *p; p++)
-        if ((unsigned char)*p < 0x20)
-            *p = ' ';
+    }
     g_message("[%s] %s", q->name, line);
     g_queue_push_tail(&q->log, g_strdup(line));
     while (q->log.length > BH_SANDBOX_LOG_LINES)
         g_free(g_queue_pop_head(&q->log));
-    g_data_input_stream_read_line_async(G_DATA_INPUT_STREAM(source), G_PRIORITY_DEFAULT, q->cancellable,
-                                        bh_sandbox_log_read, bh_qube_ref(q));
+}
+
+static gboolean bh_sandbox_console_report(gpointer data)
+{
+    BhSandboxQube *q = data;
+    q->console_timer = 0;
+    bh_console_flush(q->console);
+    return G_SOURCE_REMOVE;
+}
+
+/* A qube writes what it likes here, as fast as it likes: the console bounds
+ * each line and how many reach the log (sandbox-console.h). */
+static void bh_sandbox_log_read(GObject *source, GAsyncResult *result, gpointer data)
+{
+    g_autoptr(BhSandboxQube) q = data;
+    g_autoptr(GBytes) bytes = g_input_stream_read_bytes_finish(G_INPUT_STREAM(source), result, NULL);
+    gsize n = 0;
+    const guint8 *chunk = bytes ? g_bytes_get_data(bytes, &n) : NULL;
+    if (n == 0) {
+        if (q->console_timer) {
+            g_source_remove(q->console_timer);
+            q->console_timer = 0;
+        }
+        bh_console_finish(q->console, g_get_monotonic_time());
+        return;
+    }
+    bh_console_feed(q->console, chunk, n, g_get_monotonic_time());
+    if (bh_console_has_dropped(q->console) && q->console_timer == 0)
+        q->console_timer = g_timeout_add_seconds(2, bh_sandbox_console_report, q);
+    g_input_stream_read_bytes_async(G_INPUT_STREAM(source), 4096, G_PRIORITY_DEFAULT, q->cancellable, bh_sandbox_log_read,
+                                    bh_qube_ref(q));
 }
 
 static char *bh_sandbox_exit_reason(GSubprocess *proc, gboolean *clean)
@@ -622,6 +652,10 @@ static void bh_sandbox_cleanup(BhSandboxQube *q)
     if (q->timer) {
         g_source_remove(q->timer);
         q->timer = 0;
+    }
+    if (q->console_timer) {
+        g_source_remove(q->console_timer);
+        q->console_timer = 0;
     }
     g_cancellable_cancel(q->cancellable);
     if (q->rpc) {
@@ -854,9 +888,10 @@ static void bh_sandbox_start(BhBackend *backend, const BhBackendQube *qube, GCan
     g_hash_table_insert(sb->qubes, q->name, bh_qube_ref(q));
     bh_sandbox_set_state(q, BH_POWER_TRANSIENT, NULL);
 
-    g_autoptr(GDataInputStream) log = g_data_input_stream_new(g_subprocess_get_stdout_pipe(q->proc));
-    g_data_input_stream_read_line_async(log, G_PRIORITY_DEFAULT, q->cancellable, bh_sandbox_log_read,
-                                        bh_qube_ref(q));
+    q->console = bh_console_new(bh_sandbox_console_line, q);
+    q->output = g_object_ref(g_subprocess_get_stdout_pipe(q->proc));
+    g_input_stream_read_bytes_async(q->output, 4096, G_PRIORITY_DEFAULT, q->cancellable, bh_sandbox_log_read,
+                                    bh_qube_ref(q));
     g_input_stream_read_bytes_async(q->info, 1024, G_PRIORITY_DEFAULT, q->cancellable, bh_sandbox_info_read,
                                     bh_qube_ref(q));
     g_subprocess_wait_async(q->proc, NULL, bh_sandbox_exited, bh_qube_ref(q));
