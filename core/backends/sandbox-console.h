@@ -19,10 +19,10 @@
 /* Bytes of a line that are shown; the rest of a longer line is skipped. */
 #define BH_CONSOLE_LINE_MAX 400
 /* What one qube may put in the log: a burst, then a steady rate. */
-#define BH_CONSOLE_BURST_LINES  200
-#define BH_CONSOLE_LINES_PER_S  10
-#define BH_CONSOLE_BURST_BYTES  (32 * 1024)
-#define BH_CONSOLE_BYTES_PER_S  2048
+#define BH_CONSOLE_BURST_LINES 200
+#define BH_CONSOLE_LINES_PER_S 10
+#define BH_CONSOLE_BURST_BYTES (32 * 1024)
+#define BH_CONSOLE_BYTES_PER_S 2048
 
 typedef struct BhConsole BhConsole;
 

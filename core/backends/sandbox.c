@@ -623,8 +623,8 @@ static void bh_sandbox_log_read(GObject *source, GAsyncResult *result, gpointer 
     bh_console_feed(q->console, chunk, n, g_get_monotonic_time());
     if (bh_console_has_dropped(q->console) && q->console_timer == 0)
         q->console_timer = g_timeout_add_seconds(2, bh_sandbox_console_report, q);
-    g_input_stream_read_bytes_async(G_INPUT_STREAM(source), 4096, G_PRIORITY_DEFAULT, q->cancellable, bh_sandbox_log_read,
-                                    bh_qube_ref(q));
+    g_input_stream_read_bytes_async(G_INPUT_STREAM(source), 4096, G_PRIORITY_DEFAULT, q->cancellable,
+                                    bh_sandbox_log_read, bh_qube_ref(q));
 }
 
 static char *bh_sandbox_exit_reason(GSubprocess *proc, gboolean *clean)

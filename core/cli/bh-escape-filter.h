@@ -25,7 +25,7 @@
 typedef struct {
     uint8_t held[4]; /* the start of a UTF-8 sequence, or a CR, not yet judged */
     uint8_t n_held;
-    uint8_t need;    /* length of the sequence held (0: a CR, or nothing) */
+    uint8_t need; /* length of the sequence held (0: a CR, or nothing) */
 } BhEscapeFilter;
 
 void bh_escape_filter_init(BhEscapeFilter *f);

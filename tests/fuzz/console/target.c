@@ -59,8 +59,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bh_console_finish(c, t);
     uint64_t lines = newlines + (size > 0 && data[size - 1] != '\n');
     uint64_t allowed = BH_CONSOLE_BURST_LINES + (uint64_t)(t / G_USEC_PER_SEC + 1) * BH_CONSOLE_LINES_PER_S;
-    if (n.shown > allowed || n.shown + bh_console_total_dropped(c) != lines || n.reported != bh_console_total_dropped(c) ||
-        dropped > bh_console_total_dropped(c))
+    if (n.shown > allowed || n.shown + bh_console_total_dropped(c) != lines ||
+        n.reported != bh_console_total_dropped(c) || dropped > bh_console_total_dropped(c))
         abort();
     bh_console_free(c);
     return 0;

@@ -41,7 +41,8 @@ static void check_safe(const uint8_t *p, size_t n)
     for (size_t i = 0; i < n;) {
         uint8_t c = p[i];
         if (c < 0x80) {
-            if (c == 0x7f || (c < 0x20 && c != '\t' && c != '\n' && !(c == '\r' && i + 1 < n && p[i + 1] == '\n')))
+            if (c == 0x7f ||
+                (c < 0x20 && c != '\t' && c != '\n' && !(c == '\r' && i + 1 < n && p[i + 1] == '\n')))
                 abort();
             i++;
             continue;

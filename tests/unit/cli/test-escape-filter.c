@@ -78,9 +78,18 @@ static const Case cases[] = {
     {"backspace, bell, NUL, DEL", "a\bb\007c\0d\177e", 9, "a_b_c_d_e"},
     {"UTF-8 text passes", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xe4\xb8\xad\n", 0,
      "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xe4\xb8\xad\n"},
-    {"raw C1 CSI byte", "\x9b" "31m", 0, "_31m"},
-    {"C1 CSI encoded in UTF-8", "\xc2\x9b" "2J", 0, "_2J"},
-    {"C1 OSC encoded in UTF-8", "\xc2\x9d" "0;x\xc2\x9c", 0, "_0;x_"},
+    {"raw C1 CSI byte",
+     "\x9b"
+     "31m",
+     0, "_31m"},
+    {"C1 CSI encoded in UTF-8",
+     "\xc2\x9b"
+     "2J",
+     0, "_2J"},
+    {"C1 OSC encoded in UTF-8",
+     "\xc2\x9d"
+     "0;x\xc2\x9c",
+     0, "_0;x_"},
     {"U+00A0 is not C1", "\xc2\xa0", 0, "\xc2\xa0"},
     {"overlong ESC", "\xc0\x9b[2J", 0, "__[2J"},
     {"overlong three-byte", "\xe0\x80\x9b", 0, "___"},
