@@ -4,7 +4,9 @@
  * started with the set-up of sandbox-spawn.c (cgroups joined, layers staged,
  * host uid taken) and followed through three pipes: bubblewrap's --info-fd
  * (the init's pid), --block-fd (held until the network is linked) and the
- * init's ready pipe. A qube is Running once its init reports ready; its exit
+ * init's ready pipe; its console goes to the log through sandbox-console.c.
+ * Commands reach a running qube only through its own agent: dom0 never
+ * enters a qube itself. A qube is Running once its init reports ready; its exit
  * is Halted when asked for (or a clean exit), Crashed otherwise, with the
  * signal or status as the reason.
  *
