@@ -59,6 +59,21 @@ bh_result "control: what it typed arrives as the terminal's input" \
 qvm-prefs work netvm '' >/dev/null 2>&1
 qvm-prefs personal netvm '' >/dev/null 2>&1
 bh_expect "qvm-start work personal" qvm-start work personal
+# What bulkheadd and bubblewrap kept of the terminal (fields 6 and 7 of
+# /proc/PID/stat: session, tty; the command name has no spaces here).
+stat_field() { awk -v n="$2" '{print $n}' "/proc/$1/stat" 2>/dev/null; }
+bh_result "control: bulkheadd's output and session are on the pty ($(readlink /proc/$bh_daemon_pid/fd/1), tty $(stat_field $bh_daemon_pid 7))" \
+  $(readlink "/proc/$bh_daemon_pid/fd/1" | grep -q '^/dev/pts/' && [ "$(stat_field $bh_daemon_pid 7)" != 0 ]; echo $?)
+bh_same "bulkheadd's stdin is /dev/null, not the terminal" "/dev/null" "$(readlink /proc/$bh_daemon_pid/fd/0)"
+bad=""
+n_bwrap=0
+for p in $(pgrep -P "$bh_daemon_pid" -x bwrap); do
+  n_bwrap=$((n_bwrap + 1))
+  [ "$(stat_field "$p" 7)" = 0 ] && [ "$(stat_field "$p" 6)" != "$(stat_field "$bh_daemon_pid" 6)" ] || bad="$bad $p"
+done
+bh_result "each bubblewrap ($n_bwrap) is in a new session without a terminal${bad:+ (not:$bad)}" \
+  $([ "$n_bwrap" -ge 2 ] && [ -z "$bad" ]; echo $?)
+
 # The probe, inside (the home is the qube's own).
 qvm-run -p work 'cat > /home/user/tty-probe.py' <"$here/tty-probe.py"
 qvm-run -p personal 'cat > /home/user/tty-probe.py' <"$here/tty-probe.py"
