@@ -6,7 +6,8 @@
  * connect, non-blocking transfers with poll(), receiving descriptors into
  * the connection's queue.
  * Must never: block in the stream calls (read/write), raise SIGPIPE, accept
- * a second client, use a directory another user can reach, or keep a
+ * a second client, use a directory another user can reach, connect through
+ * a link a guest put in its directory in place of a socket, or keep a
  * descriptor the peer attached beyond the one per message it may send.
  *
  * Blocking: the listening socket is non-blocking and accepted only after
@@ -233,16 +234,57 @@ out:
     return rc;
 }
 
+/* Replaces path (a socket's name) by /proc/self/fd/N of an O_PATH descriptor
+ * of it, opened without following a link; *pinned is that descriptor. A
+ * link, or anything but a socket, is refused with ECONNREFUSED, as a name
+ * with no server behind it. */
+static int pin_socket(char *path, size_t n, int *pinned)
+{
+    struct stat st;
+    int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+    if (fd < 0 && errno == ELOOP) {
+        bh_vchan_log(NULL, "%s is a symbolic link, not a socket; refusing it", path);
+        errno = ECONNREFUSED;
+    }
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st) < 0) {
+        bh_close_keep_errno(fd);
+        return -1;
+    }
+    if (!S_ISSOCK(st.st_mode)) {
+        bh_vchan_log(NULL, "%s is not a socket; refusing it", path);
+        close(fd);
+        errno = ECONNREFUSED;
+        return -1;
+    }
+    if ((size_t)snprintf(path, n, "/proc/self/fd/%d", fd) >= n) {
+        bh_close_keep_errno(fd);
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    *pinned = fd;
+    return 0;
+}
+
 int bh_vchan_socket_client_init(struct bh_vchan *v)
 {
     int rc = -1;
     int fd = -1;
+    int pinned = -1;
     int me, flags;
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
 
     if (own_domid(&me) < 0)
         goto out;
     if (socket_path(v, v->peer_domain, me, false, sa.sun_path, sizeof sa.sun_path) < 0)
+        goto out;
+    /* The socket's name sits in the guest's directory, where the guest may
+     * put a link to any socket of ours in its place: the name is opened
+     * without following it, checked to be a socket, and connected through
+     * that very inode. */
+    if (pin_socket(sa.sun_path, sizeof sa.sun_path, &pinned) < 0)
         goto out;
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
@@ -260,6 +302,7 @@ int bh_vchan_socket_client_init(struct bh_vchan *v)
 out:
     if (rc < 0)
         bh_close_keep_errno(fd);
+    bh_close_keep_errno(pinned);
     return rc;
 }
 

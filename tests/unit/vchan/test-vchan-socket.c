@@ -810,6 +810,58 @@ static void test_dir_perms(BhVchanFixture *f, const void *data)
     g_setenv("BH_VCHAN_TRANSPORT", "socket", TRUE);
 }
 
+/* A guest replaces a server's socket in its directory with a link to a
+ * socket of dom0's: the client must not follow it (control: by path, the
+ * link reaches that socket). A plain file in its place is refused too. */
+static void test_link_in_place(BhVchanFixture *f, const void *data)
+{
+    g_autofree char *guest = g_build_filename(f->dir, "5", NULL);
+    g_autofree char *path = sock_path(f, 5, 5, 0, PORT);
+    g_autofree char *host = g_build_filename(f->tmp, "host.sock", NULL);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    int host_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct bh_vchan *v;
+
+    g_assert_cmpint(g_mkdir_with_parents(guest, 0700), ==, 0);
+    g_assert_cmpint(chmod(f->dir, 0700), ==, 0);
+    g_assert_cmpint(snprintf(sa.sun_path, sizeof sa.sun_path, "%s", host), <, (int)sizeof sa.sun_path);
+    g_assert_cmpint(bind(host_fd, (struct sockaddr *)&sa, sizeof sa), ==, 0);
+    g_assert_cmpint(listen(host_fd, 4), ==, 0);
+    g_assert_cmpint(symlink(host, path), ==, 0);
+    /* Control: connecting by the name reaches dom0's socket. */
+    g_assert_cmpint(snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path), <, (int)sizeof sa.sun_path);
+    g_assert_cmpint(connect(probe, (struct sockaddr *)&sa, sizeof sa), ==, 0);
+    int accepted = accept4(host_fd, NULL, NULL, SOCK_CLOEXEC);
+    g_assert_cmpint(accepted, >=, 0);
+    close(accepted);
+    close(probe);
+
+    v = bh_vchan_client_init(5, PORT);
+    g_assert_null(v);
+    g_assert_cmpint(errno, ==, ECONNREFUSED);
+    g_assert_cmpint(accept4(host_fd, NULL, NULL, SOCK_CLOEXEC), ==, -1);
+    g_assert_cmpint(errno, ==, EAGAIN);
+
+    g_assert_cmpint(unlink(path), ==, 0);
+    g_assert_true(g_file_set_contents(path, "x", 1, NULL));
+    g_assert_null(bh_vchan_client_init(5, PORT));
+    g_assert_cmpint(errno, ==, ECONNREFUSED);
+    g_assert_cmpint(unlink(path), ==, 0);
+
+    /* The real server in that place is reached. */
+    g_setenv("BH_VCHAN_DOMID", "5", TRUE);
+    struct bh_vchan *srv = bh_vchan_server_init(0, PORT, 0, 0);
+    g_unsetenv("BH_VCHAN_DOMID");
+    g_assert_nonnull(srv);
+    v = bh_vchan_client_init(5, PORT);
+    g_assert_nonnull(v);
+    g_assert_cmpint(bh_vchan_wait(srv), ==, 0);
+    bh_vchan_close(v);
+    bh_vchan_close(srv);
+    close(host_fd);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -828,6 +880,7 @@ int main(int argc, char **argv)
     ADD("fd-pass", test_fd_pass);
     ADD("hostile-fds", test_hostile_fds);
     ADD("ctrunc", test_ctrunc);
+    ADD("link-in-place-of-a-socket", test_link_in_place);
     ADD("dir-perms", test_dir_perms);
 #undef ADD
     return g_test_run();
