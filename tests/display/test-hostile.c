@@ -10,6 +10,7 @@
  * content changes between two screenshots, its frame intact). */
 #include <X11/Xlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bh-display.h"
 #include "bh-guest-view.h"
@@ -221,6 +222,47 @@ static void test_flood(void)
     assert_calm_drawing("after the flood");
 }
 
+
+/* A link named like the agent's socket, planted in the qube's own vchan
+ * directory, to the X server's socket (the display under test): guid must
+ * not connect there (it would send its HELLO to the X server). Controls: the
+ * X socket exists and answers, and the real agent of that domain is shown
+ * once the link is gone. */
+static void test_planted_link(void)
+{
+    int domid = env.domid++;
+    const char *display = g_getenv("DISPLAY");
+    g_assert_nonnull(display);
+    g_autofree char *xsock = g_strdup_printf("/tmp/.X11-unix/X%s", display + 1);
+    g_assert_true(g_file_test(xsock, G_FILE_TEST_EXISTS)); /* the target is there */
+    g_autofree char *dir = g_strdup_printf("%s/bulkhead/vchan/%d", g_getenv("XDG_RUNTIME_DIR"),
+                                           domid);
+    g_autofree char *name = g_strdup_printf("%s/%d-0-6000.sock", dir, domid);
+    g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+    g_assert_cmpint(symlink(xsock, name), ==, 0);
+
+    g_autoptr(BhProc) guid = bh_start_guid(&env.prog, "hostile", "red", domid, NULL);
+    g_assert_true(bh_proc_wait(guid, 30000));
+    g_autofree char *log = bh_proc_stderr(guid);
+    g_test_message("planted link: exit %d; %s", guid->status, log);
+    g_assert_cmpint(guid->status, ==, 1);
+    g_assert_nonnull(strstr(log, "is a symbolic link, not a socket; refusing"));
+    g_assert_nonnull(strstr(log, "Too many levels of symbolic links"));
+    /* The X server is still fine (guid never spoke to it as an agent). */
+    Display *probe = XOpenDisplay(NULL);
+    g_assert_nonnull(probe);
+    XCloseDisplay(probe);
+
+    g_assert_cmpint(unlink(name), ==, 0);
+    const char *args[] = {"--title", "real", NULL};
+    g_autoptr(BhProc) agent = bh_start_agent(&env.prog, domid, "window", args);
+    g_autoptr(BhProc) guid2 = bh_start_guid(&env.prog, "hostile", "red", domid, NULL);
+    bh_x_wait_window(env.dpy, "[hostile] real", 30000);
+    finish_hostile(g_steal_pointer(&agent), guid2);
+    guid2 = NULL;
+    assert_calm_drawing("planted-link");
+}
+
 static const Attack violations[] = {
     {"huge-create", "larger than 7680x4320"},
     {"huge-length", "body length 4294967295"},
@@ -254,6 +296,7 @@ int main(int argc, char **argv)
     g_test_add_func("/guid/hostile/evil-title", test_evil_title);
     g_test_add_func("/guid/hostile/scribble", test_scribble);
     g_test_add_func("/guid/hostile/flood", test_flood);
+    g_test_add_func("/guid/hostile/planted-link", test_planted_link);
     int rc = g_test_run();
 
     g_autoptr(BhShot) s = bh_shot_take(env.dpy);
