@@ -579,7 +579,8 @@ static void win_trace_damage(BhGuidWin *w, guint32 serial, const struct bh_gui_r
     guint64 off = (guint64)rects[0].y * w->buf_stride + (guint64)rects[0].x * 4;
     if (off + 8 > w->buf.size)
         return;
-    memcpy(w->trace_px, (const guint8 *)w->buf.map + off, 8);
+    if (bh_winbuf_guard_copy(w->trace_px, (const guint8 *)w->buf.map + off, 8) < 0)
+        return;
     w->trace_serial = serial;
     w->trace_pending = TRUE;
 }
@@ -798,6 +799,13 @@ static void handle_message(BhGuidSession *self, const struct bh_gui_msg *m, int 
             if (w->trace_pending)
                 bh_guest_view_request_paint(w->view); /* no clock yet: on_realize asks */
             win_queue_release(w, m->u.damage.serial);
+        }
+        if (bh_guest_view_get_stats(w->view)->faults > 0) {
+            /* Imports cannot lose pages; a guest that made one do so anyway
+             * (bulkhead/winbuf.h, the SIGBUS guard) is not drawn again. */
+            drop_agent(self, "window %u: its buffer's memory faulted (SIGBUS) while guid read it",
+                       w->id);
+            return;
         }
         break;
     }

@@ -437,6 +437,43 @@ static void hostile(Agent *a, const char *s)
             }
         }
         serve(a, NULL);
+    } else if (g_str_equal(s, "hugetlb-buffer")) {
+        /* A huge-page memfd, sealed like a good one: the seals hold, but a
+         * punched-out huge page comes back only while free ones exist. */
+        const int w = 512, h = 1024; /* 2 MiB: one huge page */
+        int fd = memfd_create("fake-agent-huge", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB);
+        if (fd < 0)
+            die("no hugetlbfs memfd: %s", g_strerror(errno));
+        if (ftruncate(fd, (off_t)w * 4 * h) < 0 ||
+            fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+            die("hugetlb memfd: %s", g_strerror(errno));
+        printf("HUGETLB sealed 0x%x\n", (unsigned)fcntl(fd, F_GET_SEALS));
+        fflush(stdout);
+        create_window(a, 1, w, h, 0, 0);
+        buffer_with_fd(a, 1, w, h, fd);
+    } else if (g_str_equal(s, "punch-hole")) {
+        /* Shown, then every page punched out of the buffer guid and the X
+         * server have mapped (no seal forbids it: the guest must draw), and
+         * damaged again: both read a hole. */
+        show_window(a, 1, "punched");
+        wait_release(a, a->serial);
+        if (fallocate(a->buf.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, (off_t)a->buf.size) < 0)
+            die("punch: %s", g_strerror(errno));
+        printf("PUNCHED first byte now %u\n", ((guint8 *)a->buf.map)[0]);
+        struct bh_gui_rect r = {0, 0, (guint32)a->w, (guint32)a->h};
+        damage(a, 1, &r, 1);
+        wait_release(a, a->serial);
+        /* Again, after the window went through GTK too (a hidden and
+         * re-shown window is drawn from guid's own copy). */
+        if (fallocate(a->buf.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, (off_t)a->buf.size) < 0)
+            die("punch: %s", g_strerror(errno));
+        send_msg(a, BH_GUI_UNMAP, 1, NULL, 0);
+        map_window(a, 1, 0, 0, 0);
+        damage(a, 1, &r, 1);
+        wait_release(a, a->serial);
+        printf("PUNCH shown\n");
+        fflush(stdout);
+        serve(a, NULL);
     } else if (g_str_equal(s, "flood")) {
         /* Valid messages as fast as the socket takes them, then quiet. */
         show_window(a, 1, "flood");

@@ -263,6 +263,37 @@ static void test_planted_link(void)
     assert_calm_drawing("planted-link");
 }
 
+/* The guest punches every page out of a buffer that guid and the X server
+ * have mapped, and damages it: shmem gives both fresh zero pages (no
+ * SIGBUS), the window shows black inside its frame, and guid, the X server
+ * and the other qube carry on. */
+static void test_punch_hole(void)
+{
+    BhProc *guid;
+    BhProc *agent = start_hostile("punch-hole", &guid);
+    g_assert_true(bh_proc_wait_output(agent, FALSE, "PUNCH shown", 30000));
+    g_autofree char *out = bh_proc_stdout(agent);
+    g_assert_nonnull(strstr(out, "PUNCHED first byte now 0")); /* control: the pages went */
+    Window w = bh_x_wait_window(env.dpy, "[hostile] punched", 30000);
+    BhRect xr;
+    g_assert_true(bh_x_window_rect(env.dpy, w, &xr));
+    g_autoptr(BhShot) s = bh_shot_take(env.dpy);
+    g_free(bh_shot_save(s, "hostile-punch-hole"));
+    BhRect outline;
+    g_assert_false(bh_shot_find_colour(s, &xr, BH_PATTERN_OUTLINE, &outline)); /* no old pixels */
+    BhRect frame;
+    g_assert_true(bh_shot_find_colour(s, &xr, bh_label_lookup("red")->rgb, &frame));
+    BhRect black;
+    g_assert_true(bh_shot_find_colour(s, &xr, 0x000000, &black));
+    g_test_message("punched window %dx%d, black %dx%d at %d,%d", xr.width, xr.height, black.width,
+                   black.height, black.x, black.y);
+    g_assert_cmpint(black.width, >=, 320);
+    g_assert_cmpint(black.height, >=, 200);
+    XSync(env.dpy, False); /* the X server answers */
+    finish_hostile(agent, guid);
+    assert_calm_drawing("punch-hole");
+}
+
 static const Attack violations[] = {
     {"huge-create", "larger than 7680x4320"},
     {"huge-length", "body length 4294967295"},
@@ -278,6 +309,7 @@ static const Attack violations[] = {
     {"not-memfd", "not a memfd"},
     {"no-fd", "BUFFER without its memfd"},
     {"stray-fd", "a file descriptor came with TITLE"},
+    {"hugetlb-buffer", "on hugetlbfs (MFD_HUGETLB)"},
 };
 
 int main(int argc, char **argv)
@@ -297,6 +329,7 @@ int main(int argc, char **argv)
     g_test_add_func("/guid/hostile/scribble", test_scribble);
     g_test_add_func("/guid/hostile/flood", test_flood);
     g_test_add_func("/guid/hostile/planted-link", test_planted_link);
+    g_test_add_func("/guid/hostile/punch-hole", test_punch_hole);
     int rc = g_test_run();
 
     g_autoptr(BhShot) s = bh_shot_take(env.dpy);
