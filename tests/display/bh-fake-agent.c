@@ -508,6 +508,13 @@ static void hostile(Agent *a, const char *s)
             while (next_message(a, &m)) {
             }
         }
+        /* And a popup of the last window (which the budget keeps hidden). */
+        guint32 last = (guint32)opt_windows, pop = 100000;
+        create_window(a, pop, 100, 80, last, BH_GUI_CREATE_POPUP);
+        buffer_with_fd(a, pop, 100, 80, memfd_plain(100 * 4 * 80, TRUE));
+        struct bh_gui_rect pr = {0, 0, 100, 80};
+        damage(a, pop, &pr, 1);
+        map_window(a, pop, last, 10, 10);
         printf("HOG sent %d\n", opt_windows);
         fflush(stdout);
         serve(a, NULL);
