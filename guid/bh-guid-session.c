@@ -514,8 +514,6 @@ static void on_view_painted(BhGuestView *view, BhGuidWin *w)
         win_send_release(w);
 }
 
-/* The damage is already copied out; hand the buffer back once the frame that
- * shows it is painted, or at once when the window is not on screen. */
 static gboolean on_release_timer(gpointer data);
 
 /* Not on screen: nothing paints it, but a guest released at once redraws at
@@ -540,6 +538,8 @@ static void win_release_hidden(BhGuidWin *w)
                                           on_release_timer, w, NULL);
 }
 
+/* The damage is already copied out; hand the buffer back once the frame that
+ * shows it is painted, or (paced as above) when the window is not on screen. */
 static void win_queue_release(BhGuidWin *w, guint32 serial)
 {
     w->release_serial = serial;
