@@ -602,6 +602,13 @@ static void win_pace_release(BhGuidWin *w, guint32 serial, gint64 arrived)
     for (guint i = 0; i < G_N_ELEMENTS(w->answer_us); i++)
         lead = MAX(lead, w->answer_us[i]);
     gint64 at = w->next_present_us - lead - PACE_MARGIN_US;
+    /* About one release per refresh at most, whatever the lead: the lead counts
+     * guid's own delay in reading a DAMAGE already queued, so on a loaded
+     * machine a flooding guest's "answers" looked slow, every release went
+     * out at once and each queued DAMAGE became a put (guid-hostile /flood:
+     * 841 puts in 6.6 s, above two per refresh, on main under load). */
+    if (w->last_release_us != 0) /* less 1 ms: timers round up to ms, no drift below the rate */
+        at = MAX(at, w->last_release_us + frame - 1000);
 
     w->release_serial = serial;
     w->release_pending = TRUE;
