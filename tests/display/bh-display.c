@@ -485,12 +485,9 @@ gboolean bh_proc_wait_output(BhProc *p, gboolean stderr_, const char *text, guin
     return bh_wait_until(output_has, &w, timeout_ms);
 }
 
-double bh_proc_cpu_seconds(BhProc *p)
+double bh_pid_cpu_seconds(const char *pid)
 {
-    const char *id = g_subprocess_get_identifier(p->proc);
-    if (id == NULL)
-        return 0;
-    g_autofree char *path = g_strdup_printf("/proc/%s/stat", id);
+    g_autofree char *path = g_strdup_printf("/proc/%s/stat", pid);
     g_autofree char *stat = slurp(path);
     /* Fields after the ")" of the command name: utime and stime are 14 and 15. */
     const char *rest = strrchr(stat, ')');
@@ -501,6 +498,12 @@ double bh_proc_cpu_seconds(BhProc *p)
         return 0;
     double ticks = (double)g_ascii_strtoull(f[11], NULL, 10) + g_ascii_strtoull(f[12], NULL, 10);
     return ticks / (double)sysconf(_SC_CLK_TCK);
+}
+
+double bh_proc_cpu_seconds(BhProc *p)
+{
+    const char *id = g_subprocess_get_identifier(p->proc);
+    return id != NULL ? bh_pid_cpu_seconds(id) : 0;
 }
 
 void bh_proc_stop(BhProc *p)

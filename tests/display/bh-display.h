@@ -119,6 +119,8 @@ char *bh_proc_stdout(BhProc *p);
 char *bh_proc_stderr(BhProc *p);
 /* User+system CPU time so far, in seconds (from /proc). */
 double bh_proc_cpu_seconds(BhProc *p);
+/* The same for any process id (one the test did not start: the X server). */
+double bh_pid_cpu_seconds(const char *pid);
 /* SIGTERM (then SIGKILL after 5 s), reap, free. NULL-safe. */
 void bh_proc_stop(BhProc *p);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhProc, bh_proc_stop)

@@ -44,6 +44,7 @@ typedef struct {
 static char *opt_scenario = NULL, *opt_title = NULL;
 static char *opt_phase = NULL;
 static int opt_width = 320, opt_height = 200, opt_seed = 1, opt_frames = 120;
+static int opt_windows = 64, opt_seconds = 10;
 
 static void die(const char *fmt, ...) G_GNUC_PRINTF(1, 2) G_GNUC_NORETURN;
 static void die(const char *fmt, ...)
@@ -280,6 +281,22 @@ static void next_frame(Agent *a, guint32 id)
     draw_full(a, id, a->seed + 1);
 }
 
+/* animate-count: the same, and once a second "FRAMES <shown so far>" (a
+ * calm qube whose frame rate a test reads while another qube floods). */
+static void next_frame_counted(Agent *a, guint32 id)
+{
+    static guint64 frames;
+    static gint64 last;
+    gint64 now = g_get_monotonic_time();
+    frames++;
+    if (now - last >= G_USEC_PER_SEC) {
+        last = now;
+        printf("FRAMES %" G_GUINT64_FORMAT " %" G_GINT64_FORMAT "\n", frames, now);
+        fflush(stdout);
+    }
+    next_frame(a, id);
+}
+
 static double now_s(void)
 {
     return g_get_monotonic_time() / 1e6;
@@ -437,6 +454,107 @@ static void hostile(Agent *a, const char *s)
             }
         }
         serve(a, NULL);
+    } else if (g_str_equal(s, "hugetlb-buffer")) {
+        /* A huge-page memfd, sealed like a good one: the seals hold, but a
+         * punched-out huge page comes back only while free ones exist. */
+        const int w = 512, h = 1024; /* 2 MiB: one huge page */
+        int fd = memfd_create("fake-agent-huge", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB);
+        if (fd < 0)
+            die("no hugetlbfs memfd: %s", g_strerror(errno));
+        if (ftruncate(fd, (off_t)w * 4 * h) < 0 ||
+            fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+            die("hugetlb memfd: %s", g_strerror(errno));
+        printf("HUGETLB sealed 0x%x\n", (unsigned)fcntl(fd, F_GET_SEALS));
+        fflush(stdout);
+        create_window(a, 1, w, h, 0, 0);
+        buffer_with_fd(a, 1, w, h, fd);
+    } else if (g_str_equal(s, "punch-hole")) {
+        /* Shown, then every page punched out of the buffer guid and the X
+         * server have mapped (no seal forbids it: the guest must draw), and
+         * damaged again: both read a hole. */
+        show_window(a, 1, "punched");
+        wait_release(a, a->serial);
+        if (fallocate(a->buf.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, (off_t)a->buf.size) < 0)
+            die("punch: %s", g_strerror(errno));
+        printf("PUNCHED first byte now %u\n", ((guint8 *)a->buf.map)[0]);
+        struct bh_gui_rect r = {0, 0, (guint32)a->w, (guint32)a->h};
+        damage(a, 1, &r, 1);
+        wait_release(a, a->serial);
+        /* Again, after the window went through GTK too (a hidden and
+         * re-shown window is drawn from guid's own copy). */
+        if (fallocate(a->buf.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, (off_t)a->buf.size) < 0)
+            die("punch: %s", g_strerror(errno));
+        send_msg(a, BH_GUI_UNMAP, 1, NULL, 0);
+        map_window(a, 1, 0, 0, 0);
+        damage(a, 1, &r, 1);
+        wait_release(a, a->serial);
+        printf("PUNCH shown\n");
+        fflush(stdout);
+        serve(a, NULL);
+    } else if (g_str_equal(s, "memory-hog")) {
+        /* Issue 13: many windows of the largest size, each with a buffer the
+         * guest never writes (no memory on its side), damaged once and
+         * shown: whatever dom0 allocates for them is dom0's alone. */
+        guint32 w = (guint32)opt_width, h = (guint32)opt_height;
+        for (guint32 id = 1; id <= (guint32)opt_windows; id++) {
+            int fd = memfd_plain((gsize)w * 4 * h, TRUE);
+            create_window(a, id, (int)w, (int)h, 0, 0);
+            buffer_with_fd(a, id, (int)w, (int)h, fd);
+            close(fd); /* guid has its own (or refused it) */
+            struct bh_gui_rect r = {0, 0, w, h};
+            damage(a, id, &r, 1);
+            map_window(a, id, 0, 0, 0);
+            struct bh_gui_msg m;
+            while (next_message(a, &m)) {
+            }
+        }
+        /* And a popup of the last window (which the budget keeps hidden). */
+        guint32 last = (guint32)opt_windows, pop = 100000;
+        create_window(a, pop, 100, 80, last, BH_GUI_CREATE_POPUP);
+        buffer_with_fd(a, pop, 100, 80, memfd_plain(100 * 4 * 80, TRUE));
+        struct bh_gui_rect pr = {0, 0, 100, 80};
+        damage(a, pop, &pr, 1);
+        map_window(a, pop, last, 10, 10);
+        printf("HOG sent %d\n", opt_windows);
+        fflush(stdout);
+        serve(a, NULL);
+    } else if (g_str_equal(s, "flood-windows")) {
+        /* Issue 13: many windows, each damaged whole again the moment guid
+         * releases it, for --seconds; then quiet. Counts what guid showed. */
+        int n = CLAMP(opt_windows, 1, 255);
+        struct bh_winbuf *bufs = g_new0(struct bh_winbuf, n + 1);
+        guint32 w = (guint32)opt_width, h = (guint32)opt_height;
+        struct bh_gui_rect r = {0, 0, w, h};
+        for (int id = 1; id <= n; id++) {
+            if (bh_winbuf_export_memfd(&bufs[id], (gsize)w * 4 * h) < 0)
+                die("memfd: %s", g_strerror(errno));
+            bh_pattern_fill(bufs[id].map, (int)w, (int)h, (int)w * 4, (guint)id);
+            create_window(a, (guint32)id, (int)w, (int)h, 0, 0);
+            send_title(a, (guint32)id, "flooder", 7);
+            struct bh_gui_buffer b = {w, h, w * 4, DRM_FORMAT_XRGB8888, BH_GUI_BUFFER_MEMFD, 0};
+            send2(a, BH_GUI_BUFFER, (guint32)id, &b, sizeof b, NULL, 0, bufs[id].fd);
+            damage(a, (guint32)id, &r, 1);
+            map_window(a, (guint32)id, 0, (id % 8) * 40, (id / 8) * 40);
+        }
+        printf("FLOODW started\n");
+        fflush(stdout);
+        gint64 t0 = g_get_monotonic_time(), end = t0 + (gint64)opt_seconds * G_USEC_PER_SEC;
+        guint64 shown = 0;
+        struct bh_gui_msg m;
+        while (g_get_monotonic_time() < end) {
+            while (next_message(a, &m)) {
+                if (m.type == BH_GUI_BUFFER_RELEASE && g_get_monotonic_time() < end) {
+                    shown++;
+                    damage(a, m.window, &r, 1);
+                }
+            }
+            wait_readable(a, 100);
+        }
+        double secs = (double)(g_get_monotonic_time() - t0) / 1e6;
+        printf("FLOODW done %" G_GUINT64_FORMAT " frames %.0f px/s in %.1f s\n", shown,
+               (double)shown * w * h / secs, secs);
+        fflush(stdout);
+        serve(a, NULL);
     } else if (g_str_equal(s, "flood")) {
         /* Valid messages as fast as the socket takes them, then quiet. */
         show_window(a, 1, "flood");
@@ -475,6 +593,8 @@ int main(int argc, char **argv)
         {"seed", 0, 0, G_OPTION_ARG_INT, &opt_seed, "Test image seed", "S"},
         {"frames", 0, 0, G_OPTION_ARG_INT, &opt_frames, "Frames per bench phase", "N"},
         {"phase", 0, 0, G_OPTION_ARG_STRING, &opt_phase, "Bench only this phase", "full|five"},
+        {"windows", 0, 0, G_OPTION_ARG_INT, &opt_windows, "Windows (memory-hog, flood-windows)", "N"},
+        {"seconds", 0, 0, G_OPTION_ARG_INT, &opt_seconds, "How long (flood-windows)", "S"},
         {NULL},
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("- scripted GUI agent for tests");
@@ -510,6 +630,10 @@ int main(int argc, char **argv)
         send_hello(a);
         show_window(a, 1, title);
         serve(a, next_frame);
+    } else if (g_str_equal(s, "animate-count")) {
+        send_hello(a);
+        show_window(a, 1, title);
+        serve(a, next_frame_counted);
     } else if (g_str_equal(s, "bench")) {
         send_hello(a);
         show_window(a, 1, title);

@@ -205,6 +205,13 @@ if [ $display -eq 1 ]; then
   bh_result "a new guid (pid $new_guid) shows work's foot window again: $(xdotool getwindowname "$win" 2>/dev/null)" \
     $([ -n "$win" ] && [ -n "$new_guid" ] && [ "$new_guid" != "$old_guid" ]; echo $?)
   import -window root "${BH_SHOT_DIR:-$bh_tmp}/readopt-after-restart.png" 2>/dev/null
+  # The console came back: what work's GUI agent wrote while no daemon read
+  # it (the old guid gone) waited in the pipe, then the new guid's arrival.
+  new_log=$(tail -n +"$((lines_before + 1))" "$bh_log")
+  printf '%s\n' "$new_log" | grep -q "\[work\] bulkhead-gui-agent\[link\] info: dropping the dom0 connection: dom0 disconnected"
+  bh_result "work's console is read again: a line written while no daemon ran is logged" $?
+  printf '%s\n' "$new_log" | grep -q "\[work\] bulkhead-gui-agent\[link\] info: dom0 connected"
+  bh_result "... and the GUI agent's greeting of the new guid" $?
 fi
 
 # An adopted qube is driven like any other: a clean shutdown.

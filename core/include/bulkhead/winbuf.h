@@ -33,7 +33,8 @@ struct bh_winbuf {
  * sealed) mapped read-write. 0 ok, -1 with errno; b is left empty on error. */
 int bh_winbuf_export_memfd(struct bh_winbuf *b, size_t size);
 
-/* Dom0 side: take ownership of `fd` and map it read-only if it is a memfd with
+/* Dom0 side: take ownership of `fd` and map it read-only if it is a memfd on
+ * shmem (never hugetlbfs: a punched-out huge page may not come back) with
  * the seals above and exactly `expected_size` bytes. On failure the fd is
  * closed, b is left empty, -1 is returned and *reason (if non-NULL) says why. */
 int bh_winbuf_import_memfd(struct bh_winbuf *b, int fd, size_t expected_size, const char **reason);
@@ -48,5 +49,23 @@ int bh_winbuf_import_grant(struct bh_winbuf *b, int domain, const uint32_t *refs
 
 /* Unmaps and closes; leaves b empty (fd -1, map NULL). NULL-safe, idempotent. */
 void bh_winbuf_release(struct bh_winbuf *b);
+
+/* The last line of defence for reads of guest memory (winbuf-guard.c).
+ * Checked imports cannot lose pages, but dom0 must survive whatever the
+ * guest does to its memory afterwards, so every copy out of a buffer runs
+ * under a SIGBUS guard: a fault inside the guarded range ends the copy
+ * (-1, errno EFAULT) instead of the process; any other SIGBUS still kills
+ * as before (the previous disposition is kept and used).
+ * install: once per process (idempotent; the first guarded read installs
+ * it too, a program's main calls it to fail early): 0 or -1 with errno. */
+int bh_winbuf_guard_install(void);
+/* Runs fn(data), whose reads of [map, map + size) may fault: 0 when it ran
+ * to the end, -1 (errno EFAULT) when a SIGBUS in that range cut it short,
+ * or (errno ENOSYS) when the guard cannot be installed and fn did not run.
+ * fn must not allocate or take locks (it may be cut short anywhere). */
+int bh_winbuf_guard_run(const void *map, size_t size, void (*fn)(void *data), void *data);
+/* A guarded memcpy from guest memory: 0, or -1 (EFAULT/ENOSYS as above;
+ * dst is then partly written). */
+int bh_winbuf_guard_copy(void *dst, const void *src, size_t n);
 
 #endif /* BULKHEAD_WINBUF_H */
