@@ -12,6 +12,7 @@
 #include "bh-guid-args.h"
 #include "bh-guid-session.h"
 #include "bh-guid-style.h"
+#include "bh-guid-xguard.h"
 
 static gboolean on_signal(gpointer data)
 {
@@ -55,6 +56,7 @@ int main(int argc, char **argv)
         return BH_GUID_EXIT_FAILURE;
     }
     bh_guid_style_install(gdk_display_get_default(), args.label);
+    bh_guid_xguard_install(gdk_display_get_default());
 
     g_autoptr(BhGuidSession) session =
         bh_guid_session_new(args.qube, args.label, args.allow_fullscreen);
