@@ -97,6 +97,7 @@ typedef struct {
     char *agent;
     char *gui_agent;
     char *wlclient; /* tests/gui-agent-dom0/bh-test-wlclient */
+    char *wm;       /* --wm: "openbox", or NULL/"none" (bh_start_wm) */
 } BhPrograms;
 void bh_programs_parse(BhPrograms *p, int argc, char **argv);
 
@@ -145,6 +146,20 @@ gboolean bh_shot_find_framed(const BhShot *shot, const BhRect *area, int width, 
 
 /* Run a command (xdotool ...) to completion; TRUE if it exited 0. */
 gboolean bh_run(const char *const *argv);
+
+/* ---- Window managers and focus ------------------------------------------------ */
+
+/* Starts the window manager `wm` ("openbox"; "none" or NULL: none, returns
+ * NULL) and waits until it manages the screen. */
+BhProc *bh_start_wm(Display *dpy, const char *wm);
+/* What `xdotool getwindowfocus` says (0 if it fails). */
+Window bh_x_focus(void);
+/* Whether the keyboard focus is in `client` (itself, a child of it such as
+ * GDK's focus proxy, or the window manager frame around it). */
+gboolean bh_x_focus_in(Display *dpy, Window client);
+/* The user activates `w`: `xdotool windowactivate` with a window manager,
+ * windowraise + windowfocus without. */
+void bh_x_activate(Display *dpy, Window w, gboolean wm);
 
 G_END_DECLS
 
