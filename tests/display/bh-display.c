@@ -170,7 +170,7 @@ static char *window_name(Display *dpy, Window w)
 /* Top-levels are children of the root, or, under a window manager, children
  * of its frames (depth 2). */
 static guint scan_windows_in(Display *dpy, Window in, int depth, const char *prefix,
-                             Window *found, char **title, guint count)
+                             gboolean exact, Window *found, char **title, guint count)
 {
     Window root_ret, parent, *children = NULL;
     unsigned int n = 0;
@@ -183,10 +183,11 @@ static guint scan_windows_in(Display *dpy, Window in, int depth, const char *pre
         g_autofree char *name = window_name(dpy, children[i]);
         if (name == NULL) {
             if (depth < 2)
-                count = scan_windows_in(dpy, children[i], depth + 1, prefix, found, title, count);
+                count = scan_windows_in(dpy, children[i], depth + 1, prefix, exact, found, title,
+                                        count);
             continue;
         }
-        if (!g_str_has_prefix(name, prefix))
+        if (exact ? !g_str_equal(name, prefix) : !g_str_has_prefix(name, prefix))
             continue;
         if (count++ == 0) {
             if (found != NULL)
@@ -202,7 +203,14 @@ static guint scan_windows_in(Display *dpy, Window in, int depth, const char *pre
 
 static guint scan_windows(Display *dpy, const char *prefix, Window *found, char **title)
 {
-    return scan_windows_in(dpy, DefaultRootWindow(dpy), 1, prefix, found, title, 0);
+    return scan_windows_in(dpy, DefaultRootWindow(dpy), 1, prefix, FALSE, found, title, 0);
+}
+
+Window bh_x_find_window_exact(Display *dpy, const char *title)
+{
+    Window w = 0;
+    scan_windows_in(dpy, DefaultRootWindow(dpy), 1, title, TRUE, &w, NULL, 0);
+    return w;
 }
 
 Window bh_x_find_window(Display *dpy, const char *prefix, char **title)

@@ -47,6 +47,8 @@ Window bh_x_find_window(Display *dpy, const char *prefix, char **title);
 /* Wait for such a window (titles and pixels arrive separately); g_error
  * naming what is there instead when none comes within timeout_ms. */
 Window bh_x_wait_window(Display *dpy, const char *prefix, guint timeout_ms);
+/* A viewable top-level named exactly `title`; 0 if none. */
+Window bh_x_find_window_exact(Display *dpy, const char *title);
 /* Every viewable top-level whose name starts with `prefix`. */
 guint bh_x_count_windows(Display *dpy, const char *prefix);
 gboolean bh_x_window_rect(Display *dpy, Window w, BhRect *out);
