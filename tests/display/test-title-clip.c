@@ -42,6 +42,20 @@ static char *stacked_title(void)
     return g_string_free(s, FALSE);
 }
 
+/* Our own windows: GTK must run for the window manager's dance (reparent,
+ * configure) to finish. */
+static void wait_own_window(const char *prefix)
+{
+    for (int i = 0; i < 600; i++) {
+        while (g_main_context_iteration(NULL, FALSE)) {
+        }
+        if (bh_x_find_window(env.dpy, prefix, NULL) != 0)
+            return;
+        g_usleep(50 * 1000);
+    }
+    bh_x_wait_window(env.dpy, prefix, 1); /* fails, naming what is there */
+}
+
 static gboolean idle_frames(gpointer data)
 {
     return FALSE;
@@ -100,7 +114,7 @@ static void test_clip(void)
     bh_guest_window_set_guest_title(win, BARE);
     gtk_window_set_default_size(GTK_WINDOW(win), 500, 200);
     gtk_window_present(GTK_WINDOW(win));
-    bh_x_wait_window(env.dpy, "[work] ", 20000);
+    wait_own_window("[work] ");
     g_autoptr(BhShot) bare = settle_and_shoot();
 
     g_autofree char *stacked = stacked_title();
@@ -132,7 +146,7 @@ static void test_clip(void)
     gtk_widget_set_margin_end(lab, 60);
     gtk_window_set_child(GTK_WINDOW(plain), lab);
     gtk_window_present(GTK_WINDOW(plain));
-    bh_x_wait_window(env.dpy, "control", 20000);
+    wait_own_window("control");
     g_autoptr(BhShot) cbare = settle_and_shoot();
     gtk_label_set_text(GTK_LABEL(lab), stacked);
     g_autoptr(BhShot) cmarked = settle_and_shoot();
