@@ -199,8 +199,8 @@ static void bh_guest_view_snapshot(GtkWidget *widget, GtkSnapshot *snapshot)
         pango_layout_get_pixel_size(self->tag, NULL, &th);
         int band = h - self->bottom_px + f;
         gtk_snapshot_save(snapshot);
-        gtk_snapshot_translate(snapshot,
-                               &GRAPHENE_POINT_INIT(f, band + MAX(0, (self->bottom_px - f - th) / 2)));
+        gtk_snapshot_translate(
+            snapshot, &GRAPHENE_POINT_INIT(f, band + MAX(0, (self->bottom_px - f - th) / 2)));
         gtk_snapshot_append_layout(snapshot, self->tag, &self->owner_rgba);
         gtk_snapshot_restore(snapshot);
     }
@@ -484,7 +484,8 @@ void bh_guest_view_set_cap(BhGuestView *self, guint32 max_w, guint32 max_h)
     g_return_if_fail(BH_IS_GUEST_VIEW(self));
     self->max_w = MAX(max_w, 1);
     self->max_h = MAX(max_h, 1);
-    bh_guid_tiles_resize(&self->tiles, MIN(self->buf_w, self->max_w), MIN(self->buf_h, self->max_h));
+    bh_guid_tiles_resize(&self->tiles, MIN(self->buf_w, self->max_w),
+                         MIN(self->buf_h, self->max_h));
     gtk_widget_queue_resize(GTK_WIDGET(self));
 }
 
@@ -639,9 +640,9 @@ const BhGuidTileStats *bh_guest_view_get_stats(BhGuestView *self)
  * a window the user activated, nor on screen when its parent is minimised,
  * hidden or on another workspace (all of which take the focus away). */
 typedef struct {
-    gint x, y;          /* where the guest wants it, in the parent's content */
-    gboolean wanted;    /* mapped by the guest */
-    GtkWindow *root;    /* weak: the toplevel at the top of the chain */
+    gint x, y;           /* where the guest wants it, in the parent's content */
+    gboolean wanted;     /* mapped by the guest */
+    GtkWindow *root;     /* weak: the toplevel at the top of the chain */
     GdkSurface *surface; /* weak: root's surface, for its minimised state */
     gulong on_active, on_visible, on_realize, on_state;
 } Popup;
@@ -667,7 +668,8 @@ static void popup_watch_surface(GtkWidget *popover)
     p->on_state = 0;
     if (s != NULL) {
         g_object_add_weak_pointer(G_OBJECT(s), (gpointer *)&p->surface);
-        p->on_state = g_signal_connect(s, "notify::state", G_CALLBACK(popup_state_changed), popover);
+        p->on_state =
+            g_signal_connect(s, "notify::state", G_CALLBACK(popup_state_changed), popover);
     }
 }
 
@@ -741,10 +743,10 @@ GtkWidget *bh_guest_popup_new(BhGuestView *parent, GtkWidget *child, guint32 max
     if (root != NULL && GTK_IS_WINDOW(root)) {
         p->root = GTK_WINDOW(root);
         g_object_add_weak_pointer(G_OBJECT(p->root), (gpointer *)&p->root);
-        p->on_active = g_signal_connect_swapped(root, "notify::is-active",
-                                                G_CALLBACK(popup_update), popover);
-        p->on_visible = g_signal_connect_swapped(root, "notify::visible",
-                                                 G_CALLBACK(popup_update), popover);
+        p->on_active =
+            g_signal_connect_swapped(root, "notify::is-active", G_CALLBACK(popup_update), popover);
+        p->on_visible =
+            g_signal_connect_swapped(root, "notify::visible", G_CALLBACK(popup_update), popover);
         p->on_realize = g_signal_connect(root, "realize", G_CALLBACK(popup_root_realized), popover);
         popup_watch_surface(popover);
     }

@@ -166,8 +166,8 @@ bool bh_gui_text_char_blank(uint32_t c)
  * sequences need it and it is no larger than its digit. */
 static bool char_enclosing(uint32_t c)
 {
-    return c == 0x0488 || c == 0x0489 || c == 0x1abe || (c >= 0x20dd && c <= 0x20e0) ||
-           c == 0x20e2 || c == 0x20e4 || (c >= 0xa670 && c <= 0xa672);
+    return c == 0x0488 || c == 0x0489 || c == 0x1abe || (c >= 0x20dd && c <= 0x20e0) || c == 0x20e2 ||
+           c == 0x20e4 || (c >= 0xa670 && c <= 0xa672);
 }
 
 /* The script-independent combining blocks (diacritics and their supplements,
@@ -176,16 +176,15 @@ static bool char_enclosing(uint32_t c)
  * box whatever the marks. */
 static bool char_generic_mark(uint32_t c)
 {
-    return (c >= 0x0300 && c <= 0x036f) || (c >= 0x1ab0 && c <= 0x1aff) ||
-           (c >= 0x1dc0 && c <= 0x1dff) || (c >= 0x20d0 && c <= 0x20ff) ||
-           (c >= 0xfe20 && c <= 0xfe2f);
+    return (c >= 0x0300 && c <= 0x036f) || (c >= 0x1ab0 && c <= 0x1aff) || (c >= 0x1dc0 && c <= 0x1dff) ||
+           (c >= 0x20d0 && c <= 0x20ff) || (c >= 0xfe20 && c <= 0xfe2f);
 }
 
 size_t bh_gui_text_tidy(char *s, size_t len)
 {
     const uint8_t *in = (const uint8_t *)s;
     size_t off = 0, w = 0;
-    unsigned marks = 0;     /* generic marks in a row so far */
+    unsigned marks = 0; /* generic marks in a row so far */
     bool blank_pending = false;
     uint32_t cp;
 

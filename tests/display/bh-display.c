@@ -85,13 +85,17 @@ static void clip_area(const BhShot *shot, const BhRect *area, int *x0, int *y0, 
     *y1 = MIN(area->y + area->height, shot->height);
 }
 
-gboolean bh_shot_find_colour(const BhShot *shot, const BhRect *area, guint32 rgb, BhRect *out)
+/* Bounding box of the pixels of `shot` in `area` for which `other` is NULL
+ * and the pixel is `rgb`, or `other` differs from it. */
+static gboolean box_of(const BhShot *shot, const BhShot *other, const BhRect *area, guint32 rgb,
+                       BhRect *out)
 {
     int x0, y0, x1, y1, minx = G_MAXINT, miny = G_MAXINT, maxx = -1, maxy = -1;
     clip_area(shot, area, &x0, &y0, &x1, &y1);
     for (int y = y0; y < y1; y++)
         for (int x = x0; x < x1; x++)
-            if (shot->px[(gsize)y * shot->width + x] == rgb) {
+            if (other != NULL ? shot->px[(gsize)y * shot->width + x] != bh_shot_px(other, x, y)
+                              : shot->px[(gsize)y * shot->width + x] == rgb) {
                 minx = MIN(minx, x);
                 miny = MIN(miny, y);
                 maxx = MAX(maxx, x);
@@ -101,6 +105,17 @@ gboolean bh_shot_find_colour(const BhShot *shot, const BhRect *area, guint32 rgb
         return FALSE;
     *out = (BhRect){minx, miny, maxx - minx + 1, maxy - miny + 1};
     return TRUE;
+}
+
+gboolean bh_shot_find_colour(const BhShot *shot, const BhRect *area, guint32 rgb, BhRect *out)
+{
+    return box_of(shot, NULL, area, rgb, out);
+}
+
+gboolean bh_shot_diff_box(const BhShot *a, const BhShot *b, const BhRect *area, BhRect *out)
+{
+    g_return_val_if_fail(a->width == b->width && a->height == b->height, FALSE);
+    return box_of(a, b, area, 0, out);
 }
 
 guint bh_shot_ring_mismatches(const BhShot *shot, const BhRect *inner, int width, guint32 rgb,
@@ -169,8 +184,8 @@ static char *window_name(Display *dpy, Window w)
 
 /* Top-levels are children of the root, or, under a window manager, children
  * of its frames (depth 2). */
-static guint scan_windows_in(Display *dpy, Window in, int depth, const char *prefix,
-                             gboolean exact, Window *found, char **title, guint count)
+static guint scan_windows_in(Display *dpy, Window in, int depth, const char *prefix, gboolean exact,
+                             Window *found, char **title, guint count)
 {
     Window root_ret, parent, *children = NULL;
     unsigned int n = 0;

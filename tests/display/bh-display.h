@@ -38,6 +38,9 @@ gboolean bh_shot_find_colour(const BhShot *shot, const BhRect *area, guint32 rgb
  * exactly `rgb`; the first offender goes to bad_x, bad_y and bad_rgb. */
 guint bh_shot_ring_mismatches(const BhShot *shot, const BhRect *inner, int width, guint32 rgb,
                               int *bad_x, int *bad_y, guint32 *bad_rgb);
+/* Bounding box of the pixels inside `area` that differ between two shots of
+ * the same size; FALSE if none. */
+gboolean bh_shot_diff_box(const BhShot *a, const BhShot *b, const BhRect *area, BhRect *out);
 /* Pixels inside `area` that differ between two shots. */
 guint bh_shot_diff(const BhShot *a, const BhShot *b, const BhRect *area);
 

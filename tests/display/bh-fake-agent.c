@@ -340,8 +340,7 @@ static void keep_buffer(Agent *a)
 }
 
 /* A popup `id` of `parent`, w x h, the test image of `seed`, mapped at x, y. */
-static void show_popup(Agent *a, guint32 id, guint32 parent, int w, int h, guint seed, int x,
-                       int y)
+static void show_popup(Agent *a, guint32 id, guint32 parent, int w, int h, guint seed, int x, int y)
 {
     create_window(a, id, w, h, parent, BH_GUI_CREATE_POPUP);
     new_buffer(a, id, w, h);
@@ -368,8 +367,8 @@ static void fake_desktop(Agent *a)
 
 /* Issue 13 item 2: each time window 1 loses the keyboard, the next way of
  * showing it again (or showing another window) to get the keyboard back. */
-static const char *const trick_names[] = {"remap", "recreate", "big-popup", "fullscreen",
-                                          "urgent", NULL};
+static const char *const trick_names[] = {"remap",      "recreate", "big-popup",
+                                          "fullscreen", "urgent",   NULL};
 
 static void do_trick(Agent *a, guint i)
 {
@@ -552,9 +551,10 @@ static void hostile(Agent *a, const char *s)
     } else if (g_str_equal(s, "blank-title")) {
         /* em spaces and braille blanks push a fake "[work] Terminal" along
          * the bar; stacked and enclosing marks climb out of it */
-        show_window(a, 1, "\xe2\x80\x83\xe2\x80\x83ok\xe2\xa0\x80\xe2\xa0\x80\xe2\xa0\x80\xe2\xa0\x80"
-                          "\xe2\xa0\x80\xe2\xa0\x80\xe2\x80\x83\xe2\x80\x83[work] Terminal"
-                          "\xe2\x80\x83 Z\xcc\x81\xcc\x82\xcc\x83\xcc\x84\xcc\x85\xcc\x86\xe2\x83\x9d");
+        show_window(a, 1,
+                    "\xe2\x80\x83\xe2\x80\x83ok\xe2\xa0\x80\xe2\xa0\x80\xe2\xa0\x80\xe2\xa0\x80"
+                    "\xe2\xa0\x80\xe2\xa0\x80\xe2\x80\x83\xe2\x80\x83[work] Terminal"
+                    "\xe2\x80\x83 Z\xcc\x81\xcc\x82\xcc\x83\xcc\x84\xcc\x85\xcc\x86\xe2\x83\x9d");
         serve(a, NULL);
     } else if (g_str_equal(s, "scribble")) {
         /* Keeps rewriting a buffer guid is reading and tries to shrink it

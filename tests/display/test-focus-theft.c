@@ -97,8 +97,8 @@ static Window map_plain(const char *name, gboolean fresh_time)
     XWMHints hints = {.flags = InputHint, .input = True};
     XSetWMHints(env.dpy, w, &hints);
     unsigned long t = fresh_time ? server_time(w) : 0;
-    XChangeProperty(env.dpy, w, XInternAtom(env.dpy, "_NET_WM_USER_TIME", False), XA_CARDINAL,
-                    32, PropModeReplace, (unsigned char *)&t, 1);
+    XChangeProperty(env.dpy, w, XInternAtom(env.dpy, "_NET_WM_USER_TIME", False), XA_CARDINAL, 32,
+                    PropModeReplace, (unsigned char *)&t, 1);
     XMapWindow(env.dpy, w);
     XSync(env.dpy, False);
     return w;
@@ -122,8 +122,8 @@ static void test_control(void)
     Window quiet = map_plain("quiet window", FALSE);
     g_usleep(1500 * 1000);
     g_autofree char *f1 = focus_name();
-    g_test_message("control: after a map with user time 0 the focus is %s (user window 0x%lx)",
-                   f1, user);
+    g_test_message("control: after a map with user time 0 the focus is %s (user window 0x%lx)", f1,
+                   user);
     g_assert_true(bh_x_focus_in(env.dpy, user));
 
     /* Mapped with the time of the last input: openbox gives it the focus,
@@ -135,8 +135,7 @@ static void test_control(void)
         moved = bh_x_focus_in(env.dpy, loud);
     }
     g_autofree char *f2 = focus_name();
-    g_test_message("control: after a map with a fresh user time the focus is %s (0x%lx)", f2,
-                   loud);
+    g_test_message("control: after a map with a fresh user time the focus is %s (0x%lx)", f2, loud);
     g_assert_true(moved);
     XDestroyWindow(env.dpy, user);
     XDestroyWindow(env.dpy, quiet);
@@ -148,8 +147,7 @@ static void test_control(void)
 
 static void test_tricks(void)
 {
-    static const char *const tricks[] = {"remap", "recreate", "big-popup", "fullscreen",
-                                         "urgent"};
+    static const char *const tricks[] = {"remap", "recreate", "big-popup", "fullscreen", "urgent"};
     int calm_dom = env.domid++, bad_dom = env.domid++;
     const char *calm_args[] = {"--title", "calm", "--seed", "3", NULL};
     g_autoptr(BhProc) calm_agent = bh_start_agent(&env.prog, calm_dom, "window", calm_args);

@@ -98,8 +98,8 @@ static void test_windowclose(void)
     g_autoptr(BhProc) calm_guid = bh_start_guid(&env.prog, "calm", "green", calm_dom, NULL);
     Window calm = bh_x_wait_window(env.dpy, "[calm]", 30000);
     g_autofree char *cwid = g_strdup_printf("%lu", (unsigned long)calm);
-    g_assert_true(bh_run((const char *[]){"xdotool", "windowmove", "--sync", cwid, "800", "600",
-                                          NULL}));
+    g_assert_true(
+        bh_run((const char *[]){"xdotool", "windowmove", "--sync", cwid, "800", "600", NULL}));
 
     g_autoptr(BhProc) agent = bh_start_agent(&env.prog, bad_dom, "come-back", NULL);
     g_autoptr(BhProc) guid = bh_start_guid(&env.prog, "hostile", "red", bad_dom, NULL);
@@ -124,8 +124,8 @@ static void test_windowclose(void)
     g_assert_true(bh_wait_until(window_gone, &pg, 10000));
     if (bh_proc_wait(guid, 1500)) {
         g_autofree char *log = bh_proc_stderr(guid);
-        g_error("guid died when its popup's X window was destroyed (status %d):\n%s",
-                guid->status, log);
+        g_error("guid died when its popup's X window was destroyed (status %d):\n%s", guid->status,
+                log);
     }
 
     /* The toplevel. */

@@ -31,8 +31,8 @@ typedef struct {
 } Env;
 static Env env; /* set up in main */
 
-#define DIALOG_W 400
-#define DIALOG_H 200
+#define DIALOG_W    400
+#define DIALOG_H    200
 #define DIALOG_SEED (BH_PATTERN_POPUP + 2)
 /* Where popup images are looked for: all but the corner the fake desktop's
  * window is moved to (its own image is a popup's, with the same outline). */
@@ -111,8 +111,8 @@ static void save(const char *what)
 static void test_fake_desktop(void)
 {
     int calm_dom = env.domid++, bad_dom = env.domid++;
-    const char *calm_args[] = {"--title", "calm", "--seed", "3", "--width", "300", "--height",
-                               "200", NULL};
+    const char *calm_args[] = {"--title", "calm",     "--seed", "3", "--width",
+                               "300",     "--height", "200",    NULL};
     g_autoptr(BhProc) calm_agent = bh_start_agent(&env.prog, calm_dom, "window", calm_args);
     g_autoptr(BhProc) calm_guid = bh_start_guid(&env.prog, "calm", "green", calm_dom, NULL);
     Window calm = bh_x_wait_window(env.dpy, "[calm]", 30000);
@@ -139,8 +139,8 @@ static void test_fake_desktop(void)
         g_assert_true(bh_x_window_rect(env.dpy, big, &xr));
         BhRect bar = {xr.x, xr.y, xr.width, 30};
         guint n = text_pixels(s, &bar);
-        g_test_message("fake desktop: a %dx%d window at %d,%d, %u text pixels in its bar",
-                       xr.width, xr.height, xr.x, xr.y, n);
+        g_test_message("fake desktop: a %dx%d window at %d,%d, %u text pixels in its bar", xr.width,
+                       xr.height, xr.x, xr.y, n);
         g_assert_cmpint(xr.width, <=, 1280);
         g_assert_cmpint(xr.height, <=, 1024);
         g_assert_cmpuint(n, >=, 30);

@@ -73,24 +73,6 @@ static BhShot *settle_and_shoot(void)
     return bh_shot_take(env.dpy);
 }
 
-/* Bounding box of the pixels that differ between a and b in `area`. */
-static gboolean diff_box(const BhShot *a, const BhShot *b, const BhRect *area, BhRect *box)
-{
-    int x0 = G_MAXINT, y0 = G_MAXINT, x1 = -1, y1 = -1;
-    for (int y = MAX(area->y, 0); y < MIN(area->y + area->height, a->height); y++)
-        for (int x = MAX(area->x, 0); x < MIN(area->x + area->width, a->width); x++)
-            if (bh_shot_px(a, x, y) != bh_shot_px(b, x, y)) {
-                x0 = MIN(x0, x);
-                y0 = MIN(y0, y);
-                x1 = MAX(x1, x);
-                y1 = MAX(y1, y);
-            }
-    if (x1 < 0)
-        return FALSE;
-    *box = (BhRect){x0, y0, x1 - x0 + 1, y1 - y0 + 1};
-    return TRUE;
-}
-
 /* Screen rectangle of `bounds` (widget coordinates of `window`'s own widget). */
 static BhRect to_screen(GtkWidget *window, const graphene_rect_t *bounds)
 {
@@ -126,7 +108,7 @@ static void test_clip(void)
     g_assert_true(bh_guest_window_get_title_box(win, &tb));
     BhRect box = to_screen(GTK_WIDGET(win), &tb);
     BhRect all = {0, 0, bare->width, bare->height}, d;
-    g_assert_true(diff_box(bare, marked, &all, &d)); /* the marks are drawn */
+    g_assert_true(bh_shot_diff_box(bare, marked, &all, &d)); /* the marks are drawn */
     g_test_message("guid: title box %dx%d at %d,%d; changed pixels within %dx%d at %d,%d",
                    box.width, box.height, box.x, box.y, d.width, d.height, d.x, d.y);
     g_assert_cmpint(d.x, >=, box.x);
@@ -154,7 +136,7 @@ static void test_clip(void)
     graphene_rect_t lb;
     g_assert_true(gtk_widget_compute_bounds(lab, plain, &lb));
     BhRect lbox = to_screen(plain, &lb);
-    g_assert_true(diff_box(cbare, cmarked, &all, &d));
+    g_assert_true(bh_shot_diff_box(cbare, cmarked, &all, &d));
     g_test_message("control: label box %dx%d at %d,%d; changed pixels within %dx%d at %d,%d",
                    lbox.width, lbox.height, lbox.x, lbox.y, d.width, d.height, d.x, d.y);
     g_assert_cmpint(d.y, <, lbox.y - 10); /* the marks climb out of the box */
@@ -183,12 +165,13 @@ static void test_blank_runs(void)
 
 int main(int argc, char **argv)
 {
-    gtk_init();
     g_test_init(&argc, &argv, NULL);
     bh_programs_parse(&env.prog, argc, argv);
     env.dpy = bh_display_open();
-    bh_guid_style_install(gdk_display_get_default(), bh_label_lookup("blue"));
+    /* Before GTK opens the display: GDK learns the window manager there. */
     g_autoptr(BhProc) wm = bh_start_wm(env.dpy, env.prog.wm);
+    gtk_init();
+    bh_guid_style_install(gdk_display_get_default(), bh_label_lookup("blue"));
 
     g_test_add_func("/guid/title/clip", test_clip);
     g_test_add_func("/guid/title/blank-runs", test_blank_runs);

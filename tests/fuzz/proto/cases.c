@@ -281,9 +281,10 @@ static void v_title_blank_runs(struct bh_case_buf *b)
     window1(b);
     /* em spaces, braille blanks, ideographic and no-break spaces around a
      * fake prefix: one space between words, none at the ends */
-    text(b, BH_GUI_TITLE, 1,
-         "\xe2\x80\x83\xe2\xa0\x80 editor \xe2\x80\x83\xe2\x80\x83\xe2\xa0\x80\xe2\xa0\x80\xe3\x80\x80\xc2\xa0"
-         "[work] Terminal\xe2\xa0\x80");
+    text(
+        b, BH_GUI_TITLE, 1,
+        "\xe2\x80\x83\xe2\xa0\x80 editor \xe2\x80\x83\xe2\x80\x83\xe2\xa0\x80\xe2\xa0\x80\xe3\x80\x80\xc2\xa0"
+        "[work] Terminal\xe2\xa0\x80");
 }
 
 static void v_title_zalgo(struct bh_case_buf *b)
