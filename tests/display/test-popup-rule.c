@@ -11,8 +11,8 @@
  *   window (the control: the attack's target exists), with the red frame and
  *   a band under it where "[hostile]" is written in the bar's text colour;
  * - it goes away when the user activates another qube's window above, comes
- *   back when the user returns, and goes away when the toplevel is
- *   minimised (with a window manager);
+ *   back when the user returns, follows its window when the user moves it,
+ *   and goes away when the toplevel is minimised (with a window manager);
  * - on every screenshot, each hostile image found (the popup images' cyan
  *   outline) has the red frame and the qube's name in view. */
 #include <X11/Xlib.h>
@@ -66,6 +66,19 @@ static gboolean dialog_gone(gpointer data)
 static gboolean dialog_back(gpointer data)
 {
     return dialog_shown(data);
+}
+
+typedef struct {
+    BhRect *now;
+    int dx, dy;
+    BhRect before;
+} MovedBy;
+
+static gboolean dialog_moved(gpointer data)
+{
+    MovedBy *m = data;
+    return dialog_shown(m->now) && m->now->x == m->before.x + m->dx &&
+           m->now->y == m->before.y + m->dy;
 }
 
 static guint text_pixels(const BhShot *s, const BhRect *area)
@@ -178,6 +191,16 @@ static void test_fake_desktop(void)
         g_autoptr(BhShot) s = bh_shot_take(env.dpy);
         assert_popup_named(s, &dlg, "parent active again");
     }
+
+    /* Attached: the user drags the window, the popup goes with it. */
+    BhRect before = dlg;
+    move(tiny, 420, 160);
+    MovedBy m = {&dlg, 120, 60, before};
+    if (!bh_wait_until(dialog_moved, &m, 10000)) {
+        save("dialog-left-behind");
+        g_error("the popup did not follow its window (still at %d,%d)", dlg.x, dlg.y);
+    }
+    g_test_message("moved: the popup followed its window to %d,%d", dlg.x, dlg.y);
 
     /* 5. Minimised (only a window manager minimises). */
     if (env.wm) {
