@@ -12,7 +12,8 @@
  *   a band under it where "[hostile]" is written in the bar's text colour;
  * - it goes away when the user activates another qube's window above, comes
  *   back when the user returns, follows its window when the user moves it,
- *   and goes away when the toplevel is minimised (with a window manager);
+ *   and goes away on another workspace and when the toplevel is minimised
+ *   (with a window manager);
  * - on every screenshot, each hostile image found (the popup images' cyan
  *   outline) has the red frame and the qube's name in view. */
 #include <X11/Xlib.h>
@@ -202,8 +203,20 @@ static void test_fake_desktop(void)
     }
     g_test_message("moved: the popup followed its window to %d,%d", dlg.x, dlg.y);
 
-    /* 5. Minimised (only a window manager minimises). */
+    /* 5. Another workspace, then minimised (only a window manager has
+     * those). */
     if (env.wm) {
+        g_assert_true(bh_run((const char *[]){"xdotool", "set_desktop", "1", NULL}));
+        if (!bh_wait_until(dialog_gone, NULL, 10000)) {
+            save("dialog-other-desktop-stays");
+            g_error("the popup stayed on screen on another workspace");
+        }
+        save("dialog-other-desktop");
+        g_test_message("other workspace: the popup is gone");
+        g_assert_true(bh_run((const char *[]){"xdotool", "set_desktop", "0", NULL}));
+        bh_x_activate(env.dpy, tiny, env.wm);
+        g_assert_true(bh_wait_until(dialog_back, &dlg, 10000));
+
         g_autofree char *wid = g_strdup_printf("%lu", (unsigned long)tiny);
         g_assert_true(bh_run((const char *[]){"xdotool", "windowminimize", "--sync", wid, NULL}));
         if (!bh_wait_until(dialog_gone, NULL, 10000)) {
