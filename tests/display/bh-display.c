@@ -596,6 +596,17 @@ BhProc *bh_start_guid(const BhPrograms *p, const char *qube, const char *label, 
     return bh_proc_spawn(name, (const char *const *)argv->pdata, env);
 }
 
+void bh_agent_leaves(BhProc **agent, BhProc *guid)
+{
+    bh_proc_stop(g_steal_pointer(agent));
+    if (!bh_proc_wait(guid, 30000))
+        g_error("%s did not end within 30 s of its agent leaving", guid->name);
+    if (guid->status != 0) {
+        g_autofree char *log = bh_proc_stderr(guid);
+        g_error("%s ended with status %d when its agent left:\n%s", guid->name, guid->status, log);
+    }
+}
+
 BhProc *bh_start_gui_agent(const BhPrograms *p, int domid, const char *const *clients)
 {
     g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);

@@ -137,6 +137,10 @@ BhProc *bh_start_agent(const BhPrograms *p, int domid, const char *scenario,
 BhProc *bh_start_guid(const BhPrograms *p, const char *qube, const char *label, int domid,
                       const char *const *extra);
 
+/* Stops the agent (*agent becomes NULL): guid must close the qube's windows
+ * and exit 0 on its own (it is still the caller's to free). */
+void bh_agent_leaves(BhProc **agent, BhProc *guid);
+
 /* The real bulkhead-gui-agent of domain `domid` (Wayland socket
  * wayland-bh-<domid>), starting each of `clients` (shell commands,
  * NULL-terminated or NULL) once it serves; waits until it does. */

@@ -193,10 +193,7 @@ static void test_tricks(void)
     Window victim = bh_x_wait_window(env.dpy, "[hostile] victim", 30000);
     g_assert_true(bh_x_is_urgent(env.dpy, victim));
 
-    bh_proc_stop(bad_agent);
-    bad_agent = NULL;
-    g_assert_true(bh_proc_wait(bad_guid, 30000));
-    g_assert_cmpint(bad_guid->status, ==, 0);
+    bh_agent_leaves(&bad_agent, bad_guid);
 }
 
 int main(int argc, char **argv)

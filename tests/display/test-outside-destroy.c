@@ -154,10 +154,7 @@ static void test_windowclose(void)
     g_test_message("guid logged ignored errors on its dead windows: %s", ignored ? "yes" : "no");
     g_assert_false(calm_guid->exited);
 
-    bh_proc_stop(agent);
-    agent = NULL;
-    g_assert_true(bh_proc_wait(guid, 30000));
-    g_assert_cmpint(guid->status, ==, 0);
+    bh_agent_leaves(&agent, guid);
 }
 
 int main(int argc, char **argv)

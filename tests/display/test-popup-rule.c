@@ -227,10 +227,7 @@ static void test_fake_desktop(void)
         g_test_message("minimised: the popup is gone");
     }
     g_assert_false(guid->exited);
-    bh_proc_stop(agent);
-    agent = NULL;
-    g_assert_true(bh_proc_wait(guid, 30000));
-    g_assert_cmpint(guid->status, ==, 0);
+    bh_agent_leaves(&agent, guid);
 }
 
 int main(int argc, char **argv)
