@@ -265,7 +265,9 @@ static long dec_title(struct dec *d)
      * controls or invisible characters is an attempt to hide something. */
     if (n == 0 && d->body_len > 0)
         return fail(d, BH_GUI_E_TEXT, "all %u bytes are control or invisible characters", d->body_len);
-    d->out->u.title.len = (size_t)n;
+    /* What dom0 shows: blank runs cannot push text about, marks cannot
+     * stack out of the bar (a title of blanks only is simply empty). */
+    d->out->u.title.len = bh_gui_text_tidy(d->out->u.title.text, (size_t)n);
     return 0;
 }
 
