@@ -10,57 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <wayland-server-protocol.h>
 
 #include "bulkhead/vchan.h"
 
 #define MOD "agent"
-
-uint32_t bh_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
-}
-
-void bh_agent_log(const struct bh_agent *a, enum bh_log_level lvl, const char *module, const char *fmt, ...)
-{
-    static const char *const names[] = {"error", "warning", "info", "debug"};
-    if (lvl == BH_LOG_DEBUG && !(a && a->opts.verbose))
-        return;
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    /* One write per line so lines from several processes do not interleave. */
-    fprintf(stderr, "bulkhead-gui-agent[%s] %s: %s\n", module, names[lvl], msg);
-}
-
-struct wl_resource *bh_resource_new(struct wl_client *client, const struct wl_interface *iface, int version,
-                                    uint32_t id, const void *impl, void *data,
-                                    wl_resource_destroy_func_t destroy)
-{
-    struct wl_resource *r = wl_resource_create(client, iface, version, id);
-    if (!r) {
-        wl_client_post_no_memory(client);
-        return NULL;
-    }
-    wl_resource_set_implementation(r, impl, data, destroy);
-    return r;
-}
-
-void bh_resource_unlink(struct wl_resource *resource)
-{
-    wl_list_remove(wl_resource_get_link(resource));
-}
-
-void bh_request_destroy(struct wl_client *client, struct wl_resource *resource)
-{
-    wl_resource_destroy(resource);
-}
 
 struct bh_agent *bh_agent_new(const struct bh_agent_options *opts)
 {

@@ -32,7 +32,7 @@ struct bh_window;
 struct bh_xdg_surface;
 struct bh_link;
 
-/* ---- logging ------------------------------------------------------------ */
+/* ---- helpers every file uses (util.c) ----------------------------------- */
 
 enum bh_log_level { BH_LOG_ERROR, BH_LOG_WARN, BH_LOG_INFO, BH_LOG_DEBUG };
 

@@ -23,33 +23,6 @@ static const struct wl_surface_interface surface_impl;
 static const struct wl_region_interface region_impl;
 static const struct wl_subsurface_interface subsurface_impl;
 
-/* ---- signals --------------------------------------------------------------- */
-
-static void noop_notify(struct wl_listener *l, void *data)
-{
-}
-
-/* libwayland 1.21's wl_signal_emit survives a listener removing itself, not
- * one removing another (focus listeners do: a surface dying unmaps a window,
- * which moves keyboard focus). A cursor that walks the list after each call
- * makes any removal safe; listeners added meanwhile run after the end
- * marker, i.e. not in this emission. */
-void bh_signal_emit_safe(struct wl_signal *signal, void *data)
-{
-    struct wl_listener cursor = {.notify = noop_notify}, end = {.notify = noop_notify};
-    wl_list_insert(&signal->listener_list, &cursor.link);
-    wl_list_insert(signal->listener_list.prev, &end.link);
-    while (cursor.link.next != &end.link) {
-        struct wl_list *pos = cursor.link.next;
-        struct wl_listener *l = wl_container_of(pos, l, link);
-        wl_list_remove(&cursor.link);
-        wl_list_insert(pos, &cursor.link);
-        l->notify(l, data);
-    }
-    wl_list_remove(&cursor.link);
-    wl_list_remove(&end.link);
-}
-
 /* ---- frame callbacks -------------------------------------------------------- */
 
 void bh_frames_done(struct bh_agent *a, struct wl_list *frames, uint32_t time)
