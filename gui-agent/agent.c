@@ -52,6 +52,7 @@ struct bh_agent *bh_agent_new(const struct bh_agent_options *opts)
     a->loop = wl_display_get_event_loop(a->display);
     /* Every module initialises its lists before anything can fail, so the
      * teardown below is valid from here on. */
+    bh_frames_init(a);
     bh_compositor_init(a);
     bh_xdg_init(a);
     bh_output_init(a);

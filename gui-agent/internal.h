@@ -60,6 +60,35 @@ void bh_signal_emit_safe(struct wl_signal *signal, void *data);
 /* Milliseconds on CLOCK_MONOTONIC, the clock of every Wayland timestamp we send. */
 uint32_t bh_now_ms(void);
 
+/* ---- frame callbacks and held releases (frames.c) ------------------------ */
+
+/* A wl_buffer.release held back until the next frame callbacks go out. */
+struct bh_held_release {
+    struct wl_resource *buffer; /* NULL: nothing held */
+    struct wl_listener destroy;
+    struct wl_list link; /* agent->held_releases while held */
+};
+
+void bh_frames_init(struct bh_agent *a);
+/* Hand committed frame callbacks of the whole tree to `list`. */
+void bh_frames_take_tree(struct bh_surface *root, struct wl_list *list);
+/* Fire frame callbacks; every held wl_buffer.release goes out first, so a
+ * client woken for a frame finds its free buffers released. */
+void bh_frames_done(struct bh_agent *a, struct wl_list *frames, uint32_t time);
+/* Callbacks of surfaces not shown in any window (cursor, unmapped): fired by
+ * a low-rate timer so nothing spins, nothing waits forever. */
+void bh_agent_defer_frames(struct bh_agent *a, struct wl_list *frames);
+void bh_held_init(struct bh_held_release *h);
+/* Hold `buffer`'s release (sending the one held before, if any). */
+void bh_held_set(struct bh_agent *a, struct bh_held_release *h, struct wl_resource *buffer);
+/* Send the held release now / forget it without sending (the buffer is in
+ * use again or destroyed). */
+void bh_held_send(struct bh_held_release *h);
+void bh_held_forget(struct bh_held_release *h);
+/* Send every held wl_buffer.release now (dom0 went away: no frame
+ * callbacks will come to carry them). */
+void bh_agent_send_held_releases(struct bh_agent *a);
+
 /* ---- surfaces (surface.c) ------------------------------------------------ */
 
 enum bh_surface_role {
@@ -133,9 +162,7 @@ struct bh_surface {
     /* The buffer this surface last replaced, when its wl_buffer.release is
      * held back to go out with the next frame callbacks (one wakeup of the
      * client per frame instead of two; docs/gui-agent.md, "Per-frame cost"). */
-    struct wl_resource *held;
-    struct wl_listener held_destroy;
-    struct wl_list held_link; /* agent->held_releases while held */
+    struct bh_held_release held;
 
     struct wl_signal destroy_signal;
     bool entered_output; /* wl_surface.enter sent */
@@ -156,18 +183,6 @@ struct bh_window *bh_surface_window(struct bh_surface *s);
 /* Topmost mapped surface of the tree under root-relative (x, y) that accepts
  * input there; surface-local coordinates returned in *sx, *sy. */
 struct bh_surface *bh_surface_at(struct bh_surface *root, int32_t x, int32_t y, int32_t *sx, int32_t *sy);
-/* Hand committed frame callbacks of the whole tree to `list`. */
-void bh_surface_take_frames(struct bh_surface *root, struct wl_list *list);
-/* Fire frame callbacks; every held wl_buffer.release goes out first, so a
- * client woken for a frame finds its free buffers released. */
-void bh_frames_done(struct bh_agent *a, struct wl_list *frames, uint32_t time);
-/* Send every held wl_buffer.release now (dom0 went away: no frame
- * callbacks will come to carry them). */
-void bh_agent_send_held_releases(struct bh_agent *a);
-/* Callbacks of surfaces not shown in any window (cursor, unmapped): fired by
- * a low-rate timer so nothing spins, nothing waits forever. */
-void bh_agent_defer_frames(struct bh_agent *a, struct wl_list *frames);
-
 /* ---- xdg-shell (xdg.c) -------------------------------------------------- */
 
 struct bh_positioner {

@@ -6,7 +6,7 @@
  * surface (held until replaced, then released: at once, or with the next
  * frame callbacks when the replacing commit asked for one in a shown
  * window), committed damage and frame callbacks until a window (window.c)
- * or the deferred timer takes them.
+ * or the deferred timer (frames.c) takes them.
  * Must never: read pixels (window.c composes), talk to dom0, or trust a
  * client value: sizes are capped (BH_MAX_WINDOW_*), regions bounded, roles
  * and tree cycles checked, violations become protocol errors. */
@@ -23,49 +23,10 @@ static const struct wl_surface_interface surface_impl;
 static const struct wl_region_interface region_impl;
 static const struct wl_subsurface_interface subsurface_impl;
 
-/* ---- frame callbacks -------------------------------------------------------- */
-
-void bh_frames_done(struct bh_agent *a, struct wl_list *frames, uint32_t time)
-{
-    struct wl_resource *r, *tmp;
-    bh_agent_send_held_releases(a);
-    wl_resource_for_each_safe(r, tmp, frames)
-    {
-        wl_callback_send_done(r, time);
-        wl_resource_destroy(r); /* the destructor unlinks it */
-    }
-}
-
 static void frames_destroy(struct wl_list *frames)
 {
     struct wl_resource *r, *tmp;
     wl_resource_for_each_safe(r, tmp, frames) wl_resource_destroy(r);
-}
-
-static void deferred_fire(struct bh_agent *a)
-{
-    a->deferred_armed = false;
-    bh_frames_done(a, &a->deferred_frames, bh_now_ms());
-}
-
-static int deferred_timer_cb(void *data)
-{
-    deferred_fire(data);
-    return 0;
-}
-
-void bh_agent_defer_frames(struct bh_agent *a, struct wl_list *frames)
-{
-    if (wl_list_empty(frames))
-        return;
-    wl_list_insert_list(a->deferred_frames.prev, frames);
-    wl_list_init(frames);
-    if (!a->deferred_armed) {
-        /* ~60 Hz: a client that asks for frames while nothing is shown is
-         * neither starved nor allowed to spin. */
-        wl_event_source_timer_update(a->deferred_timer, 16);
-        a->deferred_armed = true;
-    }
 }
 
 /* ---- double-buffered state -------------------------------------------------- */
@@ -140,49 +101,6 @@ static void state_merge(struct bh_surface_state *dst, struct bh_surface_state *s
     state_reset(src);
 }
 
-/* ---- held releases ---------------------------------------------------------------- */
-
-/* Forget the held buffer without releasing it. */
-static void held_clear(struct bh_surface *s)
-{
-    s->held = NULL;
-    wl_list_remove(&s->held_destroy.link);
-    wl_list_init(&s->held_destroy.link);
-    wl_list_remove(&s->held_link);
-    wl_list_init(&s->held_link);
-}
-
-static void held_send(struct bh_surface *s)
-{
-    struct wl_resource *buffer = s->held;
-    if (!buffer)
-        return;
-    held_clear(s);
-    wl_buffer_send_release(buffer);
-}
-
-static void held_buffer_destroyed(struct wl_listener *l, void *data)
-{
-    struct bh_surface *s = wl_container_of(l, s, held_destroy);
-    held_clear(s);
-}
-
-static void held_set(struct bh_surface *s, struct wl_resource *buffer)
-{
-    held_send(s); /* at most one per surface */
-    s->held = buffer;
-    wl_resource_add_destroy_listener(buffer, &s->held_destroy);
-    wl_list_insert(s->agent->held_releases.prev, &s->held_link);
-}
-
-void bh_agent_send_held_releases(struct bh_agent *a)
-{
-    while (!wl_list_empty(&a->held_releases)) {
-        struct bh_surface *s = wl_container_of(a->held_releases.next, s, held_link);
-        held_send(s);
-    }
-}
-
 /* ---- current buffer ------------------------------------------------------------ */
 
 static void current_buffer_destroyed(struct wl_listener *l, void *data)
@@ -202,11 +120,11 @@ static void current_set_buffer(struct bh_surface *s, struct wl_resource *buffer,
         return;
     /* Attached again before its release went out: in use again, so no
      * release is due for it. */
-    if (buffer && s->held == buffer)
-        held_clear(s);
+    if (buffer && s->held.buffer == buffer)
+        bh_held_forget(&s->held);
     if (s->buffer) {
         if (hold && buffer)
-            held_set(s, s->buffer);
+            bh_held_set(s->agent, &s->held, s->buffer);
         else
             wl_buffer_send_release(s->buffer);
     }
@@ -287,14 +205,6 @@ static struct bh_surface *surface_at_rec(struct bh_surface *s, int32_t x, int32_
 struct bh_surface *bh_surface_at(struct bh_surface *root, int32_t x, int32_t y, int32_t *sx, int32_t *sy)
 {
     return surface_at_rec(root, x, y, sx, sy);
-}
-
-void bh_surface_take_frames(struct bh_surface *s, struct wl_list *list)
-{
-    struct bh_stack_node *n;
-    wl_list_insert_list(list->prev, &s->frames);
-    wl_list_init(&s->frames);
-    wl_list_for_each(n, &s->stack, cur) if (n != &s->self) bh_surface_take_frames(n->surface, list);
 }
 
 bool bh_surface_set_role(struct bh_surface *s, enum bh_surface_role role, void *data,
@@ -620,7 +530,7 @@ static void surface_resource_destroy(struct wl_resource *resource)
     }
 
     current_set_buffer(s, NULL, false);
-    held_send(s);
+    bh_held_send(&s->held);
     state_fini(&s->pending);
     state_fini(&s->cached);
     frames_destroy(&s->frames);
@@ -655,9 +565,7 @@ static void compositor_create_surface(struct wl_client *client, struct wl_resour
     bh_region_init(&s->input, true);
     wl_list_init(&s->buffer_destroy.link);
     s->buffer_destroy.notify = current_buffer_destroyed;
-    wl_list_init(&s->held_destroy.link);
-    wl_list_init(&s->held_link);
-    s->held_destroy.notify = held_buffer_destroyed;
+    bh_held_init(&s->held);
     wl_list_init(&s->frames);
     wl_list_init(&s->stack);
     wl_list_init(&s->pending_stack);
@@ -912,5 +820,4 @@ void bh_compositor_init(struct bh_agent *a)
     a->compositor_global = wl_global_create(a->display, &wl_compositor_interface, 4, a, compositor_bind);
     a->subcompositor_global =
         wl_global_create(a->display, &wl_subcompositor_interface, 1, a, subcompositor_bind);
-    a->deferred_timer = wl_event_loop_add_timer(a->loop, deferred_timer_cb, a);
 }

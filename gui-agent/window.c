@@ -503,7 +503,7 @@ void bh_window_commit(struct bh_window *w)
 {
     struct bh_xdg_surface *x = w->xdg;
     collect_damage(w, x->surface, -w->origin_x, -w->origin_y);
-    bh_surface_take_frames(x->surface, &w->waiting);
+    bh_frames_take_tree(x->surface, &w->waiting);
     flush(w);
 }
 

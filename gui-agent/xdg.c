@@ -431,7 +431,7 @@ void bh_xdg_surface_commit(struct bh_xdg_surface *x)
     }
     struct wl_list frames;
     wl_list_init(&frames);
-    bh_surface_take_frames(s, &frames);
+    bh_frames_take_tree(s, &frames);
     bh_agent_defer_frames(x->agent, &frames);
 }
 
