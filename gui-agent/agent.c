@@ -76,7 +76,7 @@ struct bh_agent *bh_agent_new(const struct bh_agent_options *opts)
         goto fail;
     }
     if (!opts->no_vchan) {
-        a->link = bh_link_new(a, opts->gui_domain);
+        a->link = bh_link_new(a, opts->gui_domain, &bh_dom0_events);
         if (!a->link)
             goto fail;
     }

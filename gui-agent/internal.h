@@ -403,7 +403,15 @@ void bh_data_clipboard_set(struct bh_agent *a, const uint8_t *data, size_t len);
 /* Outgoing queue bound: past this dom0 is not reading and is dropped. */
 #define BH_LINK_MAX_QUEUED (16u * 1024u * 1024u)
 
-struct bh_link *bh_link_new(struct bh_agent *a, int domain);
+/* What the link hands on: every message dom0 sent that the decoder
+ * accepted, and the loss of the connection (after which every window must
+ * be announced again). */
+struct bh_link_events {
+    void (*message)(struct bh_agent *a, const struct bh_gui_msg *m);
+    void (*lost)(struct bh_agent *a);
+};
+
+struct bh_link *bh_link_new(struct bh_agent *a, int domain, const struct bh_link_events *events);
 void bh_link_free(struct bh_link *l);
 /* The HELLO exchange is done: window messages may be sent. */
 bool bh_link_ready(const struct bh_link *l);
@@ -416,6 +424,11 @@ bool bh_link_send2(struct bh_link *l, uint32_t type, uint32_t window, const void
 bool bh_link_send_fd(struct bh_link *l, uint32_t type, uint32_t window, const void *body, size_t len, int fd);
 /* Drop the current dom0 connection (if any) and listen again. */
 void bh_link_reset(struct bh_link *l, const char *reason);
+
+/* ---- dom0's messages (dispatch.c) ---------------------------------------- */
+
+/* The link's events: dom0's messages to seat, windows, xdg, output, data. */
+extern const struct bh_link_events bh_dom0_events;
 
 /* ---- the agent (agent.c) ------------------------------------------------- */
 
