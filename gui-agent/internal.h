@@ -91,12 +91,18 @@ void bh_agent_send_held_releases(struct bh_agent *a);
 
 /* ---- surfaces (surface.c) ------------------------------------------------ */
 
-enum bh_surface_role {
-    BH_ROLE_NONE = 0,
-    BH_ROLE_XDG, /* xdg_surface; toplevel or popup in bh_xdg_surface */
-    BH_ROLE_SUBSURFACE,
-    BH_ROLE_CURSOR,
-    BH_ROLE_DND_ICON,
+/* A surface's role, as wlroots' wlr_surface_role: a table set by the code
+ * that gives the role (xdg, subsurface, cursor, drag icon), so surface.c
+ * learns what a surface is for without calling any role by name. A surface
+ * keeps its role for life; the role object (role_data) may go before it. */
+struct bh_surface_role {
+    const char *name;
+    /* The surface committed and its state is applied; called only while the
+     * role object exists. NULL: the window showing the surface's tree (if
+     * any) recomposes, else its frame callbacks go to the slow timer. */
+    void (*commit)(struct bh_surface *s);
+    /* For the root of a tree: the protocol window it is shown in, or NULL. */
+    struct bh_window *(*window)(struct bh_surface *root);
 };
 
 /* Double-buffered wl_surface state: `pending` collects requests, commit moves
@@ -139,8 +145,8 @@ struct bh_surface {
     struct bh_agent *agent;
     struct wl_resource *resource;
     struct wl_list link; /* agent->surfaces */
-    enum bh_surface_role role;
-    void *role_data; /* bh_xdg_surface / bh_subsurface */
+    const struct bh_surface_role *role; /* NULL: none yet */
+    void *role_data;                    /* bh_xdg_surface / bh_subsurface */
 
     struct bh_surface_state pending, cached;
 
@@ -172,7 +178,7 @@ void bh_compositor_init(struct bh_agent *a);
 struct bh_surface *bh_surface_from_resource(struct wl_resource *r);
 /* Give a role; posts `error_code` on `error_res` and returns false if the
  * surface already has another role. */
-bool bh_surface_set_role(struct bh_surface *s, enum bh_surface_role role, void *data,
+bool bh_surface_set_role(struct bh_surface *s, const struct bh_surface_role *role, void *data,
                          struct wl_resource *error_res, uint32_t error_code);
 /* The surface at the top of the subsurface tree. */
 struct bh_surface *bh_surface_root(struct bh_surface *s);
@@ -244,8 +250,6 @@ struct bh_xdg_surface {
 };
 
 void bh_xdg_init(struct bh_agent *a);
-/* The root surface committed (called by surface.c). */
-void bh_xdg_surface_commit(struct bh_xdg_surface *x);
 /* dom0 asked: resize (CONFIGURE_REQ), close (CLOSE), focus changed. */
 void bh_xdg_request_configure(struct bh_xdg_surface *x, int32_t w, int32_t h, uint32_t states);
 void bh_xdg_request_close(struct bh_xdg_surface *x);

@@ -24,6 +24,10 @@
 #define MOD          "seat"
 #define SEAT_VERSION 7
 
+/* A cursor surface is never shown (dom0 draws cursors, by name): no hooks,
+ * so its frame callbacks go to the slow timer. */
+static const struct bh_surface_role cursor_role = {.name = "wl_pointer cursor"};
+
 uint32_t bh_seat_next_serial(struct bh_agent *a)
 {
     a->seat.last_serial = wl_display_next_serial(a->display);
@@ -547,7 +551,7 @@ static void pointer_set_cursor(struct wl_client *client, struct wl_resource *res
     struct bh_seat *seat = &a->seat;
     if (surface_res) {
         struct bh_surface *s = bh_surface_from_resource(surface_res);
-        if (!bh_surface_set_role(s, BH_ROLE_CURSOR, NULL, resource, WL_POINTER_ERROR_ROLE))
+        if (!bh_surface_set_role(s, &cursor_role, NULL, resource, WL_POINTER_ERROR_ROLE))
             return;
     }
     /* Only the client under the pointer may change it. Cursor pixels never

@@ -7,8 +7,9 @@
  * frame callbacks when the replacing commit asked for one in a shown
  * window), committed damage and frame callbacks until a window (window.c)
  * or the deferred timer (frames.c) takes them.
- * Must never: read pixels (window.c composes), talk to dom0, or trust a
- * client value: sizes are capped (BH_MAX_WINDOW_*), regions bounded, roles
+ * Must never: read pixels (window.c composes), talk to dom0, call a role
+ * by name (a surface knows its role only through its bh_surface_role
+ * table: commit, window), or trust a client value: sizes are capped (BH_MAX_WINDOW_*), regions bounded, roles
  * and tree cycles checked, violations become protocol errors. */
 #include "internal.h"
 
@@ -22,6 +23,9 @@
 static const struct wl_surface_interface surface_impl;
 static const struct wl_region_interface region_impl;
 static const struct wl_subsurface_interface subsurface_impl;
+
+/* A subsurface's commit needs no hook: the tree's window recomposes. */
+static const struct bh_surface_role subsurface_role = {.name = "wl_subsurface"};
 
 static void frames_destroy(struct wl_list *frames)
 {
@@ -144,7 +148,7 @@ struct bh_surface *bh_surface_from_resource(struct wl_resource *r)
 
 static struct bh_subsurface *as_subsurface(struct bh_surface *s)
 {
-    return s && s->role == BH_ROLE_SUBSURFACE ? s->role_data : NULL;
+    return s && s->role == &subsurface_role ? s->role_data : NULL;
 }
 
 struct bh_surface *bh_surface_root(struct bh_surface *s)
@@ -172,10 +176,7 @@ void bh_surface_root_offset(struct bh_surface *s, int32_t *x, int32_t *y)
 struct bh_window *bh_surface_window(struct bh_surface *s)
 {
     struct bh_surface *root = bh_surface_root(s);
-    if (root->role != BH_ROLE_XDG || !root->role_data)
-        return NULL;
-    struct bh_xdg_surface *x = root->role_data;
-    return x->window;
+    return root->role && root->role->window ? root->role->window(root) : NULL;
 }
 
 static struct bh_surface *surface_at_rec(struct bh_surface *s, int32_t x, int32_t y, int32_t *sx, int32_t *sy)
@@ -207,11 +208,11 @@ struct bh_surface *bh_surface_at(struct bh_surface *root, int32_t x, int32_t y, 
     return surface_at_rec(root, x, y, sx, sy);
 }
 
-bool bh_surface_set_role(struct bh_surface *s, enum bh_surface_role role, void *data,
+bool bh_surface_set_role(struct bh_surface *s, const struct bh_surface_role *role, void *data,
                          struct wl_resource *error_res, uint32_t error_code)
 {
     /* A surface keeps its role for life (a cursor may be set again). */
-    if (s->role != BH_ROLE_NONE && s->role != role) {
+    if (s->role && s->role != role) {
         wl_resource_post_error(error_res, error_code, "wl_surface@%u already has another role",
                                wl_resource_get_id(s->resource));
         return false;
@@ -369,7 +370,7 @@ static bool surface_commit_state(struct bh_surface *s, struct bh_surface_state *
         return false;
     /* A subsurface appearing or vanishing changes what the window shows
      * outside its own damage. */
-    if (s->role == BH_ROLE_SUBSURFACE && (old_w > 0) != (s->width > 0)) {
+    if (s->role == &subsurface_role && (old_w > 0) != (s->width > 0)) {
         struct bh_window *w = bh_surface_window(s);
         if (w)
             bh_window_damage_all(w);
@@ -397,8 +398,8 @@ static void surface_commit(struct wl_client *client, struct wl_resource *resourc
         return;
     }
 
-    if (s->role == BH_ROLE_XDG && s->role_data) {
-        bh_xdg_surface_commit(s->role_data);
+    if (s->role && s->role->commit && s->role_data) {
+        s->role->commit(s);
         return;
     }
     /* Anything in a shown window's tree (even a subsurface that just
@@ -522,7 +523,7 @@ static void surface_resource_destroy(struct wl_resource *resource)
         if (n != &s->self)
             subsurface_make_inert(as_subsurface(n->surface));
     }
-    if (s->role == BH_ROLE_SUBSURFACE && s->role_data) {
+    if (s->role == &subsurface_role && s->role_data) {
         struct bh_subsurface *sub = s->role_data;
         w = sub->parent ? bh_surface_window(sub->parent) : NULL;
         subsurface_make_inert(sub);
@@ -765,7 +766,7 @@ static void subcompositor_get_subsurface(struct wl_client *client, struct wl_res
                                "a surface cannot be its own parent");
         return;
     }
-    if (s->role != BH_ROLE_NONE && !(s->role == BH_ROLE_SUBSURFACE && !s->role_data)) {
+    if (s->role && !(s->role == &subsurface_role && !s->role_data)) {
         wl_resource_post_error(resource, WL_SUBCOMPOSITOR_ERROR_BAD_SURFACE,
                                "wl_surface@%u already has a role", wl_resource_get_id(surface_res));
         return;
@@ -800,7 +801,7 @@ static void subcompositor_get_subsurface(struct wl_client *client, struct wl_res
     /* New subsurfaces go on top of the parent's pending stack. */
     wl_list_insert(parent->stack.prev, &sub->node.cur);
     wl_list_insert(parent->pending_stack.prev, &sub->node.pending);
-    s->role = BH_ROLE_SUBSURFACE;
+    s->role = &subsurface_role;
     s->role_data = sub;
     wl_resource_set_implementation(sub->resource, &subsurface_impl, sub, subsurface_resource_destroy);
 }

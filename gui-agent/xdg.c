@@ -374,7 +374,7 @@ static bool hints_changed(struct bh_xdg_surface *x)
     return changed;
 }
 
-void bh_xdg_surface_commit(struct bh_xdg_surface *x)
+static void xdg_surface_commit(struct bh_xdg_surface *x)
 {
     struct bh_surface *s = x->surface;
     bool has_buffer = s->width > 0;
@@ -434,6 +434,24 @@ void bh_xdg_surface_commit(struct bh_xdg_surface *x)
     bh_frames_take_tree(s, &frames);
     bh_agent_defer_frames(x->agent, &frames);
 }
+
+/* The surface role of an xdg_surface: its commits and its window. */
+static void role_commit(struct bh_surface *s)
+{
+    xdg_surface_commit(s->role_data);
+}
+
+static struct bh_window *role_window(struct bh_surface *root)
+{
+    struct bh_xdg_surface *x = root->role_data;
+    return x ? x->window : NULL;
+}
+
+static const struct bh_surface_role xdg_surface_role = {
+    .name = "xdg_surface",
+    .commit = role_commit,
+    .window = role_window,
+};
 
 /* ---- xdg_toplevel ----------------------------------------------------------------- */
 
@@ -881,7 +899,7 @@ static void wm_base_get_xdg_surface(struct wl_client *client, struct wl_resource
         wl_client_post_no_memory(client);
         return;
     }
-    if (!bh_surface_set_role(s, BH_ROLE_XDG, x, resource, XDG_WM_BASE_ERROR_ROLE)) {
+    if (!bh_surface_set_role(s, &xdg_surface_role, x, resource, XDG_WM_BASE_ERROR_ROLE)) {
         free(x);
         return;
     }
