@@ -41,6 +41,8 @@ struct bh_agent *bh_agent_new(const struct bh_agent_options *opts)
     wl_list_init(&a->deferred_frames);
     wl_list_init(&a->held_releases);
     wl_list_init(&a->grabs);
+    wl_signal_init(&a->events.window_gone);
+    wl_signal_init(&a->events.focus_changed);
     a->next_window_id = 1;
 
     a->display = wl_display_create();

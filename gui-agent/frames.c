@@ -91,7 +91,6 @@ void bh_held_send(struct bh_held_release *h)
     wl_buffer_send_release(buffer);
 }
 
-
 void bh_held_set(struct bh_agent *a, struct bh_held_release *h, struct wl_resource *buffer)
 {
     bh_held_send(h); /* at most one per surface */

@@ -8,9 +8,10 @@
  * window), committed damage and frame callbacks until a window (window.c)
  * or the deferred timer (frames.c) takes them.
  * Must never: read pixels (window.c composes), talk to dom0, call a role
- * by name (a surface knows its role only through its bh_surface_role
- * table: commit, window), or trust a client value: sizes are capped (BH_MAX_WINDOW_*), regions bounded, roles
- * and tree cycles checked, violations become protocol errors. */
+ * or window code by name (a surface knows its role, and through the root's
+ * role its window, only by its bh_surface_role table), or trust a client
+ * value: sizes are capped (BH_MAX_WINDOW_*), regions bounded, roles and
+ * tree cycles checked, violations become protocol errors. */
 #include "internal.h"
 
 #include <stdlib.h>
@@ -24,7 +25,7 @@ static const struct wl_surface_interface surface_impl;
 static const struct wl_region_interface region_impl;
 static const struct wl_subsurface_interface subsurface_impl;
 
-/* A subsurface's commit needs no hook: the tree's window recomposes. */
+/* A subsurface needs no hook: its tree's root says how it is shown. */
 static const struct bh_surface_role subsurface_role = {.name = "wl_subsurface"};
 
 static void frames_destroy(struct wl_list *frames)
@@ -173,10 +174,22 @@ void bh_surface_root_offset(struct bh_surface *s, int32_t *x, int32_t *y)
     *y = (int32_t)(oy > INT32_MAX ? INT32_MAX : oy < INT32_MIN ? INT32_MIN : oy);
 }
 
-struct bh_window *bh_surface_window(struct bh_surface *s)
+/* What the role at the root of a tree says about showing it; every hook
+ * may be absent (cursor, drag icon, no role: nothing shows the tree). */
+static bool tree_presented(struct bh_surface *root)
 {
-    struct bh_surface *root = bh_surface_root(s);
-    return root->role && root->role->window ? root->role->window(root) : NULL;
+    return root->role && root->role->presented && root->role->presented(root);
+}
+
+static void tree_damage_all(struct bh_surface *root)
+{
+    if (root->role && root->role->damage_all)
+        root->role->damage_all(root);
+}
+
+static bool tree_recompose(struct bh_surface *root)
+{
+    return root->role && root->role->recompose && root->role->recompose(root);
 }
 
 static struct bh_surface *surface_at_rec(struct bh_surface *s, int32_t x, int32_t y, int32_t *sx, int32_t *sy)
@@ -283,8 +296,8 @@ static bool surface_apply(struct bh_surface *s, struct bh_surface_state *st)
          * dom0 has presented: the old buffer's release can ride with that
          * callback instead of waking the client on its own now. Anywhere
          * else (no dom0, not shown, no callback) it goes out at once. */
-        struct bh_window *w = wl_list_empty(&st->frames) ? NULL : bh_surface_window(s);
-        current_set_buffer(s, buffer, w && w->announced);
+        bool presented = !wl_list_empty(&st->frames) && tree_presented(bh_surface_root(s));
+        current_set_buffer(s, buffer, presented);
     }
     if (s->buf_width > 0) {
         s->width = s->buf_width / s->scale;
@@ -353,11 +366,8 @@ static bool apply_children(struct bh_surface *s)
             changed = true;
         }
     }
-    if (changed) {
-        struct bh_window *w = bh_surface_window(s);
-        if (w)
-            bh_window_damage_all(w);
-    }
+    if (changed)
+        tree_damage_all(bh_surface_root(s));
     return true;
 }
 
@@ -370,11 +380,8 @@ static bool surface_commit_state(struct bh_surface *s, struct bh_surface_state *
         return false;
     /* A subsurface appearing or vanishing changes what the window shows
      * outside its own damage. */
-    if (s->role == &subsurface_role && (old_w > 0) != (s->width > 0)) {
-        struct bh_window *w = bh_surface_window(s);
-        if (w)
-            bh_window_damage_all(w);
-    }
+    if (s->role == &subsurface_role && (old_w > 0) != (s->width > 0))
+        tree_damage_all(bh_surface_root(s));
     return true;
 }
 
@@ -404,11 +411,8 @@ static void surface_commit(struct wl_client *client, struct wl_resource *resourc
     }
     /* Anything in a shown window's tree (even a subsurface that just
      * unmapped itself) recomposes that window. */
-    struct bh_window *w = bh_surface_window(s);
-    if (w) {
-        bh_window_commit(w);
+    if (tree_recompose(bh_surface_root(s)))
         return;
-    }
     /* Cursor, drag icon, a surface without role or an unmapped tree: nobody
      * shows it, its callbacks go to the slow timer. */
     bh_agent_defer_frames(s->agent, &s->frames);
@@ -511,7 +515,7 @@ static void subsurface_make_inert(struct bh_subsurface *sub);
 static void surface_resource_destroy(struct wl_resource *resource)
 {
     struct bh_surface *s = wl_resource_get_user_data(resource);
-    struct bh_window *w = NULL;
+    struct bh_surface *root = NULL; /* of the tree s leaves, to recompose */
 
     /* Listeners (xdg_surface, subsurface, seat focus) detach first. */
     bh_signal_emit_safe(&s->destroy_signal, s);
@@ -525,7 +529,7 @@ static void surface_resource_destroy(struct wl_resource *resource)
     }
     if (s->role == &subsurface_role && s->role_data) {
         struct bh_subsurface *sub = s->role_data;
-        w = sub->parent ? bh_surface_window(sub->parent) : NULL;
+        root = sub->parent ? bh_surface_root(sub->parent) : NULL;
         subsurface_make_inert(sub);
         sub->surface = NULL;
     }
@@ -538,9 +542,9 @@ static void surface_resource_destroy(struct wl_resource *resource)
     wl_list_remove(&s->link);
     free(s);
 
-    if (w) {
-        bh_window_damage_all(w);
-        bh_window_commit(w);
+    if (root) {
+        tree_damage_all(root);
+        tree_recompose(root);
     }
 }
 
@@ -724,9 +728,7 @@ static void subsurface_set_desync(struct wl_client *client, struct wl_resource *
         sub->has_cache = false;
         if (!surface_commit_state(sub->surface, &sub->surface->cached))
             return;
-        struct bh_window *w = bh_surface_window(sub->surface);
-        if (w)
-            bh_window_commit(w);
+        tree_recompose(bh_surface_root(sub->surface));
     }
 }
 
@@ -742,16 +744,16 @@ static const struct wl_subsurface_interface subsurface_impl = {
 static void subsurface_resource_destroy(struct wl_resource *resource)
 {
     struct bh_subsurface *sub = subsurface_from_resource(resource);
-    struct bh_window *w = NULL;
+    struct bh_surface *root = NULL; /* of the tree it leaves, to recompose */
     if (sub->surface) {
-        w = bh_surface_window(sub->surface);
+        root = bh_surface_root(sub->surface);
         sub->surface->role_data = NULL;
     }
     subsurface_make_inert(sub);
     free(sub);
-    if (w) {
-        bh_window_damage_all(w);
-        bh_window_commit(w);
+    if (root) {
+        tree_damage_all(root);
+        tree_recompose(root);
     }
 }
 

@@ -237,8 +237,8 @@ static void send_configure(void *data)
             zxdg_toplevel_decoration_v1_send_configure(x->toplevel.decoration,
                                                        ZXDG_TOPLEVEL_DECORATION_V1_MODE_SERVER_SIDE);
     } else if (x->kind == BH_XDG_POPUP) {
-        xdg_popup_send_configure(x->role_resource, x->popup.x, x->popup.y, x->popup.positioner.width,
-                                 x->popup.positioner.height);
+        xdg_popup_send_configure(x->role_resource, x->content.popup_x, x->content.popup_y,
+                                 x->popup.positioner.width, x->popup.positioner.height);
     }
 
     uint32_t serial = wl_display_next_serial(x->agent->display);
@@ -291,13 +291,21 @@ void bh_xdg_request_close(struct bh_xdg_surface *x)
         bh_xdg_popup_dismiss(x);
 }
 
-void bh_xdg_content_origin(const struct bh_xdg_surface *x, int32_t *gx, int32_t *gy)
-{
-    *gx = x->has_geometry ? x->geometry.x1 : 0;
-    *gy = x->has_geometry ? x->geometry.y1 : 0;
-}
-
 /* ---- map / unmap ------------------------------------------------------------------ */
+
+static void dismiss_popups_of(struct bh_agent *a, struct bh_window *w)
+{
+    struct bh_window *c;
+    /* Restart after each dismissal: it edits the list. */
+again:
+    wl_list_for_each(c, &a->windows, link)
+    {
+        if (c->parent == w && c->popup) {
+            bh_xdg_popup_dismiss(c->xdg);
+            goto again;
+        }
+    }
+}
 
 static void unmap(struct bh_xdg_surface *x)
 {
@@ -305,11 +313,13 @@ static void unmap(struct bh_xdg_surface *x)
     wl_list_init(&x->grab_link);
     if (x->window) {
         struct bh_window *w = x->window;
+        /* Popups go with their parent. */
+        dismiss_popups_of(x->agent, w);
         x->window = NULL;
         bh_window_destroy(w);
     }
     x->mapped = false;
-    bh_seat_refocus(x->agent);
+    bh_signal_emit_safe(&x->agent->events.focus_changed, x);
 }
 
 void bh_xdg_popup_dismiss(struct bh_xdg_surface *x)
@@ -354,23 +364,26 @@ static void map(struct bh_xdg_surface *x)
             return;
         }
     }
-    x->window = bh_window_create(x->agent, x);
+    struct bh_window *parent = x->kind == BH_XDG_POPUP ? x->popup.parent->window
+                               : x->toplevel.parent    ? x->toplevel.parent->window
+                                                       : NULL;
+    x->window = bh_window_create(x->agent, x, &x->content, x->surface, parent, x->kind == BH_XDG_POPUP);
     if (x->kind == BH_XDG_POPUP && x->popup.grab && x->window)
         wl_list_insert(x->agent->grabs.prev, &x->grab_link);
     bh_output_enter_surface(x->agent, x->surface);
     if (x->kind == BH_XDG_POPUP && x->popup.grab)
-        bh_seat_refocus(x->agent);
+        bh_signal_emit_safe(&x->agent->events.focus_changed, x);
 }
 
 static bool hints_changed(struct bh_xdg_surface *x)
 {
     bool changed =
-        x->toplevel.min_w != x->toplevel.pending_min_w || x->toplevel.min_h != x->toplevel.pending_min_h ||
-        x->toplevel.max_w != x->toplevel.pending_max_w || x->toplevel.max_h != x->toplevel.pending_max_h;
-    x->toplevel.min_w = x->toplevel.pending_min_w;
-    x->toplevel.min_h = x->toplevel.pending_min_h;
-    x->toplevel.max_w = x->toplevel.pending_max_w;
-    x->toplevel.max_h = x->toplevel.pending_max_h;
+        x->content.min_w != x->toplevel.pending_min_w || x->content.min_h != x->toplevel.pending_min_h ||
+        x->content.max_w != x->toplevel.pending_max_w || x->content.max_h != x->toplevel.pending_max_h;
+    x->content.min_w = x->toplevel.pending_min_w;
+    x->content.min_h = x->toplevel.pending_min_h;
+    x->content.max_w = x->toplevel.pending_max_w;
+    x->content.max_h = x->toplevel.pending_max_h;
     return changed;
 }
 
@@ -379,8 +392,8 @@ static void xdg_surface_commit(struct bh_xdg_surface *x)
     struct bh_surface *s = x->surface;
     bool has_buffer = s->width > 0;
 
-    x->has_geometry = x->pending_has_geometry;
-    x->geometry = x->pending_geometry;
+    x->content.has_geometry = x->pending_has_geometry;
+    x->content.geometry = x->pending_geometry;
 
     if (x->kind == BH_XDG_NONE) {
         if (has_buffer)
@@ -389,11 +402,11 @@ static void xdg_surface_commit(struct bh_xdg_surface *x)
         return;
     }
     bool hints = x->kind == BH_XDG_TOPLEVEL && hints_changed(x);
-    if (hints && ((x->toplevel.max_w > 0 && x->toplevel.min_w > x->toplevel.max_w) ||
-                  (x->toplevel.max_h > 0 && x->toplevel.min_h > x->toplevel.max_h))) {
+    if (hints && ((x->content.max_w > 0 && x->content.min_w > x->content.max_w) ||
+                  (x->content.max_h > 0 && x->content.min_h > x->content.max_h))) {
         wl_resource_post_error(x->role_resource, XDG_TOPLEVEL_ERROR_INVALID_SIZE,
-                               "minimum size %dx%d above maximum size %dx%d", x->toplevel.min_w,
-                               x->toplevel.min_h, x->toplevel.max_w, x->toplevel.max_h);
+                               "minimum size %dx%d above maximum size %dx%d", x->content.min_w,
+                               x->content.min_h, x->content.max_w, x->content.max_h);
         return;
     }
     if (!x->initial_commit) {
@@ -435,22 +448,46 @@ static void xdg_surface_commit(struct bh_xdg_surface *x)
     bh_agent_defer_frames(x->agent, &frames);
 }
 
-/* The surface role of an xdg_surface: its commits and its window. */
+/* The surface role of an xdg_surface: its own commits, and its window
+ * showing the tree it is the root of. */
 static void role_commit(struct bh_surface *s)
 {
     xdg_surface_commit(s->role_data);
 }
 
-static struct bh_window *role_window(struct bh_surface *root)
+static struct bh_window *root_window(struct bh_surface *root)
 {
     struct bh_xdg_surface *x = root->role_data;
     return x ? x->window : NULL;
 }
 
+static bool role_presented(struct bh_surface *root)
+{
+    struct bh_window *w = root_window(root);
+    return w && w->announced;
+}
+
+static void role_damage_all(struct bh_surface *root)
+{
+    struct bh_window *w = root_window(root);
+    if (w)
+        bh_window_damage_all(w);
+}
+
+static bool role_recompose(struct bh_surface *root)
+{
+    struct bh_window *w = root_window(root);
+    if (w)
+        bh_window_commit(w);
+    return w != NULL;
+}
+
 static const struct bh_surface_role xdg_surface_role = {
     .name = "xdg_surface",
     .commit = role_commit,
-    .window = role_window,
+    .presented = role_presented,
+    .damage_all = role_damage_all,
+    .recompose = role_recompose,
 };
 
 /* ---- xdg_toplevel ----------------------------------------------------------------- */
@@ -504,11 +541,11 @@ static void toplevel_set_title(struct wl_client *client, struct wl_resource *res
     struct bh_xdg_surface *x = xdg_from_resource(resource);
     if (!x)
         return;
-    char buf[sizeof(x->toplevel.title)];
+    char buf[sizeof(x->content.title)];
     store_text(x->agent, title, buf, BH_MAX_TITLE_BYTES);
-    if (strcmp(buf, x->toplevel.title) == 0)
+    if (strcmp(buf, x->content.title) == 0)
         return;
-    memcpy(x->toplevel.title, buf, sizeof(buf));
+    memcpy(x->content.title, buf, sizeof(buf));
     if (x->window)
         bh_window_send_title(x->window);
 }
@@ -518,11 +555,11 @@ static void toplevel_set_app_id(struct wl_client *client, struct wl_resource *re
     struct bh_xdg_surface *x = xdg_from_resource(resource);
     if (!x)
         return;
-    char buf[sizeof(x->toplevel.app_id)];
+    char buf[sizeof(x->content.app_id)];
     store_text(x->agent, app_id, buf, BH_MAX_APP_ID_BYTES);
-    if (strcmp(buf, x->toplevel.app_id) == 0)
+    if (strcmp(buf, x->content.app_id) == 0)
         return;
-    memcpy(x->toplevel.app_id, buf, sizeof(buf));
+    memcpy(x->content.app_id, buf, sizeof(buf));
     if (x->window)
         bh_window_send_app_id(x->window);
 }
@@ -585,10 +622,10 @@ static void set_flag(struct wl_resource *resource, uint32_t flag, bool on)
     struct bh_xdg_surface *x = xdg_from_resource(resource);
     if (!x)
         return;
-    uint32_t f = on ? x->toplevel.flags | flag : x->toplevel.flags & ~flag;
-    if (f == x->toplevel.flags)
+    uint32_t f = on ? x->content.flags | flag : x->content.flags & ~flag;
+    if (f == x->content.flags)
         return;
-    x->toplevel.flags = f;
+    x->content.flags = f;
     if (x->window)
         bh_window_send_flags(x->window);
     /* Until dom0 answers, the client keeps its current state. */
@@ -729,7 +766,7 @@ static void popup_reposition(struct wl_client *client, struct wl_resource *resou
         return;
     }
     x->popup.positioner = *p;
-    bh_positioner_place(p, &x->popup.x, &x->popup.y);
+    bh_positioner_place(p, &x->content.popup_x, &x->content.popup_y);
     xdg_popup_send_repositioned(resource, token);
     schedule_configure(x);
 }
@@ -787,7 +824,7 @@ static void xdg_get_popup(struct wl_client *client, struct wl_resource *resource
     if (parent)
         wl_signal_add(&parent->role_destroy, &x->popup.parent_destroy);
     x->popup.positioner = *p;
-    bh_positioner_place(p, &x->popup.x, &x->popup.y);
+    bh_positioner_place(p, &x->content.popup_x, &x->content.popup_y);
     wl_resource_set_implementation(r, &popup_impl, x, role_resource_destroy);
 }
 
