@@ -57,6 +57,7 @@ struct bh_agent *bh_agent_new(const struct bh_agent_options *opts)
     bh_frames_init(a);
     bh_compositor_init(a);
     bh_xdg_init(a);
+    bh_xdg_decoration_init(a);
     bh_output_init(a);
     bh_data_init(a);
     if (!bh_seat_init(a))

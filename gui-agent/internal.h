@@ -199,7 +199,7 @@ struct bh_surface *bh_surface_at(struct bh_surface *root, int32_t x, int32_t y, 
 /* The state a role (xdg toplevel or popup) shows through its protocol
  * window: kept current by the role, read by window.c when it sends, so
  * windows never look into the role's own state or call its code. Text is
- * stored bounded and sanitised (xdg.c); toplevel fields stay empty for a
+ * stored bounded and sanitised (xdg-toplevel.c); toplevel fields stay empty for a
  * popup. */
 struct bh_window_content {
     bool has_geometry;
@@ -211,7 +211,7 @@ struct bh_window_content {
     uint32_t flags;                     /* BH_GUI_FLAG_* the client asked for */
 };
 
-/* ---- xdg-shell (xdg.c) -------------------------------------------------- */
+/* ---- xdg-shell (xdg-*.c; their shared declarations are in xdg.h) ---------- */
 
 struct bh_positioner {
     int32_t width, height;
@@ -267,7 +267,10 @@ struct bh_xdg_surface {
     } popup;
 };
 
+/* The xdg_wm_base global (xdg-wm-base.c) and the decoration manager
+ * (xdg-decoration.c). */
 void bh_xdg_init(struct bh_agent *a);
+void bh_xdg_decoration_init(struct bh_agent *a);
 /* dom0 asked: resize (CONFIGURE_REQ), close (CLOSE), focus changed. */
 void bh_xdg_request_configure(struct bh_xdg_surface *x, int32_t w, int32_t h, uint32_t states);
 void bh_xdg_request_close(struct bh_xdg_surface *x);
@@ -276,7 +279,7 @@ void bh_xdg_set_activated(struct bh_xdg_surface *x, bool on);
  * `keep` (the window clicked); keep NULL dismisses all. */
 void bh_xdg_dismiss_grabs(struct bh_agent *a, struct bh_xdg_surface *keep);
 void bh_xdg_popup_dismiss(struct bh_xdg_surface *x);
-/* Position a popup: pure, unit-tested. Result relative to the parent's
+/* Position a popup (xdg-positioner.c): pure, unit-tested. Result relative to the parent's
  * window geometry. */
 void bh_positioner_place(const struct bh_positioner *p, int32_t *x, int32_t *y);
 

@@ -22,7 +22,6 @@
 #include <drm_fourcc.h>
 #include <wayland-server-protocol.h>
 
-
 #define MOD "window"
 
 static struct bh_link *link_of(struct bh_window *w)
@@ -272,7 +271,7 @@ static uint32_t parent_id(struct bh_window *w)
     return w->parent && w->parent->announced ? w->parent->id : 0;
 }
 
-/* Text is stored sanitised (xdg.c), so what is sent is what dom0 accepts;
+/* Text is stored sanitised (xdg-toplevel.c), so what is sent is what dom0 accepts;
  * an empty text clears dom0's copy. */
 void bh_window_send_title(struct bh_window *w)
 {
