@@ -1,4 +1,4 @@
-/* decode.c — the layered validating decoder of the GUI protocol: framing,
+/* gui-decode.c — the layered validating decoder of the GUI protocol: framing,
  * per-type length, field validation and window lookup, in that order.
  *
  * Owns: every rule a message must pass before guid or the agent acts on it

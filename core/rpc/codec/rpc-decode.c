@@ -1,4 +1,4 @@
-/* decode.c — the layered validating decoder of the RPC protocol: framing,
+/* rpc-decode.c — the layered validating decoder of the RPC protocol: framing,
  * per-type length, field validation and request lookup, in that order.
  *
  * Owns: every rule a message must pass before bulkheadd or the agent acts

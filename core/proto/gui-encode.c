@@ -1,4 +1,4 @@
-/* encode.c — writes GUI protocol messages.
+/* gui-encode.c — writes GUI protocol messages.
  *
  * Owns: the framing side of sending: a header whose type, window class and
  * body length the peer's bh_gui_frame_check() will accept.

@@ -1,4 +1,4 @@
-/* encode.c — the RPC protocol's encoders.
+/* rpc-encode.c — the RPC protocol's encoders.
  *
  * Owns: putting header and body together within the type's bounds.
  * Must never: write past cap, or produce a message whose framing the

@@ -1,4 +1,4 @@
-/* types.c — the per-type table of the RPC protocol and the request table
+/* rpc-types.c — the per-type table of the RPC protocol and the request table
  * both ends keep (bh_rpc_state).
  *
  * Owns: which direction may send which type, each type's body bounds, and

@@ -1,8 +1,8 @@
-/* types.c — the message table: for every type, who may send it, whether it
+/* gui-types.c — the message table: for every type, who may send it, whether it
  * names a window, and its exact or bounded body length. docs/gui-protocol.md
  * has the same table for humans.
  *
- * Must never: know anything about field contents (decode.c does that). */
+ * Must never: know anything about field contents (gui-decode.c does that). */
 #include "proto-internal.h"
 
 #define AGENT ((unsigned)BH_GUI_FROM_AGENT)
