@@ -19,7 +19,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bulkhead/gui-protocol.h"
 #include "bulkhead/winbuf.h"
 #include "util.h"
 #include "winbuf-private.h"
