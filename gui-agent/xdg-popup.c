@@ -58,15 +58,8 @@ void bh_xdg_popup_new(struct wl_client *client, struct wl_resource *resource, ui
     struct bh_xdg_surface *parent = parent_res ? bh_xdg_from_resource(parent_res) : NULL;
     struct bh_positioner *p = wl_resource_get_user_data(positioner);
 
-    if (!x->surface) {
-        wl_resource_post_error(resource, XDG_SURFACE_ERROR_DEFUNCT_ROLE_OBJECT, "its wl_surface is gone");
+    if (!bh_xdg_surface_may_take_role(x, resource))
         return;
-    }
-    if (x->kind != BH_XDG_NONE) {
-        wl_resource_post_error(resource, XDG_SURFACE_ERROR_ALREADY_CONSTRUCTED,
-                               "xdg_surface already has a role");
-        return;
-    }
     if (!p->has_size || !p->has_anchor_rect) {
         wl_resource_post_error(x->wm_base, XDG_WM_BASE_ERROR_INVALID_POSITIONER,
                                "positioner without size or anchor rectangle");

@@ -316,6 +316,20 @@ static const struct bh_surface_role xdg_surface_role = {
     .recompose = role_recompose,
 };
 
+bool bh_xdg_surface_may_take_role(struct bh_xdg_surface *x, struct wl_resource *resource)
+{
+    if (!x->surface) {
+        wl_resource_post_error(resource, XDG_SURFACE_ERROR_DEFUNCT_ROLE_OBJECT, "its wl_surface is gone");
+        return false;
+    }
+    if (x->kind != BH_XDG_NONE) {
+        wl_resource_post_error(resource, XDG_SURFACE_ERROR_ALREADY_CONSTRUCTED,
+                               "xdg_surface already has a role");
+        return false;
+    }
+    return true;
+}
+
 /* ---- the role object going ------------------------------------------------------- */
 
 /* The role object went away: the surface is unmapped and role-less again

@@ -196,15 +196,8 @@ static const struct xdg_toplevel_interface toplevel_impl = {
 void bh_xdg_toplevel_new(struct wl_client *client, struct wl_resource *resource, uint32_t id)
 {
     struct bh_xdg_surface *x = bh_xdg_from_resource(resource);
-    if (!x->surface) {
-        wl_resource_post_error(resource, XDG_SURFACE_ERROR_DEFUNCT_ROLE_OBJECT, "its wl_surface is gone");
+    if (!bh_xdg_surface_may_take_role(x, resource))
         return;
-    }
-    if (x->kind != BH_XDG_NONE) {
-        wl_resource_post_error(resource, XDG_SURFACE_ERROR_ALREADY_CONSTRUCTED,
-                               "xdg_surface already has a role");
-        return;
-    }
     struct wl_resource *r =
         wl_resource_create(client, &xdg_toplevel_interface, wl_resource_get_version(resource), id);
     if (!r) {

@@ -33,6 +33,9 @@ void bh_xdg_surface_ack_configure(struct wl_client *client, struct wl_resource *
 /* A configure goes out at the end of this dispatch (several changes, one
  * configure). */
 void bh_xdg_schedule_configure(struct bh_xdg_surface *x);
+/* get_toplevel, get_popup: x still has its wl_surface and no role yet;
+ * false with the protocol error posted on `resource` otherwise. */
+bool bh_xdg_surface_may_take_role(struct bh_xdg_surface *x, struct wl_resource *resource);
 /* Destructor of an xdg_toplevel or xdg_popup resource: unmaps, and leaves
  * the xdg_surface without a role object. */
 void bh_xdg_role_destroy(struct wl_resource *role_resource);
