@@ -102,8 +102,8 @@ struct bh_surface_role {
      * recompose below runs, and when nothing shows the tree its frame
      * callbacks go to the slow timer. */
     void (*commit)(struct bh_surface *s);
-    /* Hooks of a tree's root (NULL or false: nothing shows the tree). */
-    /* Frame callbacks will be answered when dom0 has presented. */
+    /* Hooks of a tree's root (NULL or false: nothing shows the tree).
+     * presented: frame callbacks will be answered when dom0 has presented. */
     bool (*presented)(struct bh_surface *root);
     /* The tree changed shape: everything is to be recomposed. */
     void (*damage_all)(struct bh_surface *root);
@@ -199,8 +199,8 @@ struct bh_surface *bh_surface_at(struct bh_surface *root, int32_t x, int32_t y, 
 /* The state a role (xdg toplevel or popup) shows through its protocol
  * window: kept current by the role, read by window.c when it sends, so
  * windows never look into the role's own state or call its code. Text is
- * stored bounded and sanitised (xdg-toplevel.c); toplevel fields stay empty for a
- * popup. */
+ * stored bounded and sanitised (xdg-toplevel.c); toplevel fields stay
+ * empty for a popup. */
 struct bh_window_content {
     bool has_geometry;
     struct bh_box geometry;   /* xdg window geometry, root-surface coordinates */
