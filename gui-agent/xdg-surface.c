@@ -115,8 +115,6 @@ void bh_xdg_request_close(struct bh_xdg_surface *x)
 
 /* ---- map / unmap ------------------------------------------------------------------ */
 
-/* ---- map / unmap ------------------------------------------------------------------ */
-
 static void dismiss_popups_of(struct bh_agent *a, struct bh_window *w)
 {
     struct bh_window *c;
@@ -316,6 +314,8 @@ static const struct bh_surface_role xdg_surface_role = {
     .recompose = role_recompose,
 };
 
+/* ---- the role object (xdg_toplevel or xdg_popup) ---------------------------------- */
+
 bool bh_xdg_surface_may_take_role(struct bh_xdg_surface *x, struct wl_resource *resource)
 {
     if (!x->surface) {
@@ -329,8 +329,6 @@ bool bh_xdg_surface_may_take_role(struct bh_xdg_surface *x, struct wl_resource *
     }
     return true;
 }
-
-/* ---- the role object going ------------------------------------------------------- */
 
 /* The role object went away: the surface is unmapped and role-less again
  * from the xdg_surface's point of view (it may not get a new role). */
