@@ -161,6 +161,6 @@ const char *bh_gui_err_name(enum bh_gui_err code);
 
 /* The text helpers (bh_gui_utf8_check, bh_gui_text_sanitize,
  * bh_gui_text_char_dropped), shared so the agent sends exactly what dom0
- * accepts, are core/wire's: bulkhead/wire.h. */
+ * accepts, are core/wire's: bulkhead/text.h, included through wire.h. */
 
 #endif /* BULKHEAD_PROTO_H */

@@ -13,8 +13,8 @@
  *
  * Owns: layer 1 of both decoders (bh_wire_frame), the framing of both
  * encoders (bh_wire_encode), "TYPE window N: ..." reasons, and what counts
- * as valid UTF-8 and as text (text.c also keeps the title sanitiser under
- * the names the GUI protocol gave it).
+ * as text (bh_wire_text_check; UTF-8 itself and the title sanitiser are
+ * text.c's, bulkhead/text.h).
  * Must never: depend on anything but libc, allocate, read outside the
  * bytes it was given, or know a message type of either protocol. */
 #ifndef BULKHEAD_WIRE_H
@@ -24,6 +24,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "bulkhead/text.h"
 
 /* Who sent the bytes: the same type number may be valid one way only. The
  * protocols' own direction enums take these values. */
@@ -135,7 +137,7 @@ struct bh_wire_part {
 size_t bh_wire_encode(const struct bh_wire_protocol *p, uint8_t *out, size_t cap, uint32_t type, uint32_t id,
                       const struct bh_wire_part *parts, size_t n_parts);
 
-/* ---- Text (text.c) ------------------------------------------------------ */
+/* ---- Text ---------------------------------------------------------------- */
 
 /* How s[0..len) fails to be text: UTF-8 without NUL, the form of everything
  * that ends up in a C string or on a screen. *at is the offset of the first
@@ -146,20 +148,5 @@ enum bh_wire_text {
     BH_WIRE_TEXT_NUL,
 };
 enum bh_wire_text bh_wire_text_check(const uint8_t *s, size_t len, size_t *at);
-
-/* bh_gui_utf8_check: the offset of the first byte that is not part of valid
- * UTF-8 (RFC 3629: no overlongs, surrogates or code points past U+10FFFF),
- * or len when all of s[0..len) is valid.
- * bh_gui_text_sanitize: copies valid UTF-8 from in[0..len) to out, dropping
- * the characters a window title must not carry (controls, bidi overrides,
- * invisible format characters; list in docs/gui-protocol.md), and
- * NUL-terminates it. Needs cap > len. Returns the bytes written (without the
- * NUL), or -1 if the input is not valid UTF-8 or cap is too small. out may
- * be in itself (sanitising in place). Both protocols use it for what dom0
- * shows: titles, app ids, the RPC's exit messages.
- * Their names are the GUI protocol's, where they were born. */
-size_t bh_gui_utf8_check(const uint8_t *s, size_t len);
-long bh_gui_text_sanitize(const uint8_t *in, size_t len, char *out, size_t cap);
-bool bh_gui_text_char_dropped(uint32_t cp);
 
 #endif /* BULKHEAD_WIRE_H */
