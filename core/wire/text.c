@@ -7,7 +7,7 @@
  * "repair" invalid input (invalid text is rejected, not guessed at). */
 #include <string.h>
 
-#include "bulkhead/proto.h"
+#include "bulkhead/text.h"
 
 /* Decodes one scalar value at s[0..len). Returns its length in bytes (1..4),
  * or 0 when the bytes there are not a complete, shortest-form encoding of a
