@@ -160,17 +160,7 @@ const char *bh_gui_type_name(uint32_t type);
 const char *bh_gui_err_name(enum bh_gui_err code);
 
 /* The text helpers (bh_gui_utf8_check, bh_gui_text_sanitize,
- * bh_gui_text_char_dropped), shared so the agent sends exactly what dom0
+ * bh_gui_text_char_dropped, bh_gui_text_tidy), shared so the agent sends exactly what dom0
  * accepts, are core/wire's: bulkhead/text.h, included through wire.h. */
-
-/* bh_gui_text_tidy: what a title shows, from sanitised text s[0..len), in
- * place: runs of blank-looking characters (bh_gui_text_char_blank) become one
- * space and leading/trailing ones go, enclosing marks go (except the keycap),
- * and at most BH_GUI_MAX_MARKS_IN_A_ROW generic combining marks stay on one
- * character. NUL-terminates at the returned length (<= len; s needs len + 1
- * bytes). */
-#define BH_GUI_MAX_MARKS_IN_A_ROW 3
-size_t bh_gui_text_tidy(char *s, size_t len);
-bool bh_gui_text_char_blank(uint32_t cp);
 
 #endif /* BULKHEAD_PROTO_H */

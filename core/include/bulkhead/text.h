@@ -25,4 +25,14 @@ size_t bh_gui_utf8_check(const uint8_t *s, size_t len);
 long bh_gui_text_sanitize(const uint8_t *in, size_t len, char *out, size_t cap);
 bool bh_gui_text_char_dropped(uint32_t cp);
 
+/* bh_gui_text_tidy: what a title shows, from sanitised text s[0..len), in
+ * place: runs of blank-looking characters (bh_gui_text_char_blank) become one
+ * space and leading/trailing ones go, enclosing marks go (except the keycap),
+ * and at most BH_GUI_MAX_MARKS_IN_A_ROW generic combining marks stay on one
+ * character. NUL-terminates at the returned length (<= len; s needs len + 1
+ * bytes). */
+#define BH_GUI_MAX_MARKS_IN_A_ROW 3
+size_t bh_gui_text_tidy(char *s, size_t len);
+bool bh_gui_text_char_blank(uint32_t cp);
+
 #endif /* BULKHEAD_TEXT_H */
