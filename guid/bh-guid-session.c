@@ -357,6 +357,7 @@ static gboolean session_has_active_window(BhGuidSession *self)
 }
 
 static void on_view_painted(BhGuestView *view, BhGuidWin *w);
+static void win_make_window(BhGuidSession *self, BhGuidWin *w);
 
 static void on_realize(GtkWidget *widget, BhGuidWin *w)
 {
@@ -364,17 +365,7 @@ static void on_realize(GtkWidget *widget, BhGuidWin *w)
      * before MAP) is logged when the first frame is painted. */
     if (w->trace_pending)
         bh_guest_view_request_paint(w->view);
-#ifdef GDK_WINDOWING_X11
-    GdkSurface *surface = gtk_native_get_surface(GTK_NATIVE(widget));
-    /* A window the guest maps while the user works elsewhere must not take
-     * the keyboard: user time 0 tells the window manager not to focus it.
-     * While one of this qube's windows has focus (the user is working in
-     * it, e.g. opening a dialog), the window manager decides as usual. */
-    if (GDK_IS_X11_SURFACE(surface) && !session_has_active_window(w->session))
-        gdk_x11_surface_set_user_time(surface, 0);
-    if (GDK_IS_X11_SURFACE(surface) && bh_guest_window_get_urgent(w->window))
-        gdk_x11_surface_set_urgency_hint(surface, TRUE);
-#endif
+    /* User time and urgency: bh_guest_window_show_guest, at every map. */
 }
 
 static BhGuidWin *win_new(BhGuidSession *self, guint32 id, const struct bh_gui_create *c)
@@ -393,19 +384,29 @@ static BhGuidWin *win_new(BhGuidSession *self, guint32 id, const struct bh_gui_c
     g_signal_connect(w->view, "pointer-axis", G_CALLBACK(on_axis), w);
     g_signal_connect(w->view, "content-resized", G_CALLBACK(on_content_resized), w);
     g_signal_connect(w->view, "painted", G_CALLBACK(on_view_painted), w);
+    GdkRGBA text;
+    guint32 rgb = bh_label_text_rgb(self->label);
+    text = (GdkRGBA){((rgb >> 16) & 0xff) / 255.0f, ((rgb >> 8) & 0xff) / 255.0f,
+                     (rgb & 0xff) / 255.0f, 1.0f};
+    bh_guest_view_set_owner(w->view, self->qube, &text);
 
-    if (!w->popup) {
-        w->window = bh_guest_window_new(self->qube, self->label, GTK_WIDGET(w->view));
-        g_signal_connect(w->window, "guest-key", G_CALLBACK(on_key), w);
-        g_signal_connect(w->window, "combo", G_CALLBACK(on_combo), w);
-        g_signal_connect(w->window, "close-request", G_CALLBACK(on_close_request), w);
-        g_signal_connect(w->window, "notify::is-active", G_CALLBACK(on_active_changed), w);
-        g_signal_connect(w->window, "notify::maximized", G_CALLBACK(on_state_changed), w);
-        g_signal_connect(w->window, "notify::fullscreened", G_CALLBACK(on_state_changed), w);
-        g_signal_connect(w->window, "realize", G_CALLBACK(on_realize), w);
-        win_resize_to_guest(w);
-    }
+    if (!w->popup)
+        win_make_window(self, w);
     return w;
+}
+
+/* The dom0 window of a toplevel (or of a popup too big to be one). */
+static void win_make_window(BhGuidSession *self, BhGuidWin *w)
+{
+    w->window = bh_guest_window_new(self->qube, self->label, GTK_WIDGET(w->view));
+    g_signal_connect(w->window, "guest-key", G_CALLBACK(on_key), w);
+    g_signal_connect(w->window, "combo", G_CALLBACK(on_combo), w);
+    g_signal_connect(w->window, "close-request", G_CALLBACK(on_close_request), w);
+    g_signal_connect(w->window, "notify::is-active", G_CALLBACK(on_active_changed), w);
+    g_signal_connect(w->window, "notify::maximized", G_CALLBACK(on_state_changed), w);
+    g_signal_connect(w->window, "notify::fullscreened", G_CALLBACK(on_state_changed), w);
+    g_signal_connect(w->window, "realize", G_CALLBACK(on_realize), w);
+    win_resize_to_guest(w);
 }
 
 static void win_accumulate_stats(BhGuidTileStats *into, const BhGuidTileStats *s)
@@ -461,6 +462,13 @@ static void sync_transients(BhGuidSession *self)
             continue;
         const struct bh_gui_window_entry *e = bh_gui_windows_find(&self->table, w->id);
         BhGuidWin *parent = e != NULL && e->parent != 0 ? win_lookup(self, e->parent) : NULL;
+        /* A popup shown as a window hangs under the window its chain of
+         * popups starts from (the table has no cycles). */
+        for (guint hops = 0; parent != NULL && parent->window == NULL && hops < BH_MAX_WINDOWS;
+             hops++) {
+            const struct bh_gui_window_entry *pe = bh_gui_windows_find(&self->table, parent->id);
+            parent = pe != NULL && pe->parent != 0 ? win_lookup(self, pe->parent) : NULL;
+        }
         GtkWindow *want = parent != NULL && parent->window != NULL ? GTK_WINDOW(parent->window)
                                                                    : NULL;
         if (gtk_window_get_transient_for(GTK_WINDOW(w->window)) != want)
@@ -775,7 +783,7 @@ static void win_hide(BhGuidWin *w)
     if (w->window != NULL)
         gtk_widget_set_visible(GTK_WIDGET(w->window), FALSE);
     else if (w->popover != NULL)
-        gtk_popover_popdown(GTK_POPOVER(w->popover));
+        bh_guest_popup_set_wanted(w->popover, FALSE); /* else it comes back when its root is active */
     win_charge(w, 0, w->px_buf, w->px_next);
 }
 
@@ -902,18 +910,33 @@ static void handle_flags(BhGuidSession *self, BhGuidWin *w, const struct bh_gui_
 
 static void handle_map(BhGuidSession *self, BhGuidWin *w, const struct bh_gui_map *map)
 {
+    if (w->window == NULL && w->popover == NULL &&
+        bh_guid_popup_as_window(self->screen_w, self->screen_h, w->guest_w, w->guest_h)) {
+        /* Too big for a popup (a fake desktop, a fake dialog of another
+         * qube): an ordinary window with the title bar, which the window
+         * manager stacks and focuses like any other. */
+        LOG(self, "window %u: a %ux%u popup is shown as a window (larger than a popup may be)",
+            w->id, w->guest_w, w->guest_h);
+        win_make_window(self, w);
+        sync_transients(self);
+    }
     if (w->window != NULL) {
-        gtk_widget_set_visible(GTK_WIDGET(w->window), TRUE);
+        /* The guest may map a window again and again; only while the user
+         * works in one of this qube's windows may the new one get focus. */
+        bh_guest_window_show_guest(w->window, session_has_active_window(self));
         return;
     }
     const struct bh_gui_window_entry *e = bh_gui_windows_find(&self->table, w->id);
     BhGuidWin *parent = e != NULL ? win_lookup(self, e->parent) : NULL;
     if (parent == NULL)
         return; /* the decoder guarantees a mapped parent */
-    if (w->popover == NULL)
-        w->popover = g_object_ref(bh_guest_popup_new(parent->view, GTK_WIDGET(w->view)));
+    if (w->popover == NULL) {
+        guint32 bw, bh;
+        bh_guid_popup_bound(self->screen_w, self->screen_h, &bw, &bh);
+        w->popover = g_object_ref(bh_guest_popup_new(parent->view, GTK_WIDGET(w->view), bw, bh));
+    }
     bh_guest_popup_move(w->popover, map->x, map->y);
-    gtk_popover_popup(GTK_POPOVER(w->popover));
+    bh_guest_popup_set_wanted(w->popover, TRUE);
 }
 
 static void handle_message(BhGuidSession *self, const struct bh_gui_msg *m, int fd)
@@ -979,8 +1002,8 @@ static void handle_message(BhGuidSession *self, const struct bh_gui_msg *m, int 
     case BH_GUI_BUFFER:
         if (!handle_buffer(self, w, m, fd))
             return;
-        if (!w->popup && (w->guest_w != m->u.buffer.info.width ||
-                          w->guest_h != m->u.buffer.info.height)) {
+        /* Popups too: their size decides, at MAP, how they are shown. */
+        if (w->guest_w != m->u.buffer.info.width || w->guest_h != m->u.buffer.info.height) {
             w->guest_w = m->u.buffer.info.width;
             w->guest_h = m->u.buffer.info.height;
             win_resize_to_guest(w);

@@ -14,6 +14,7 @@
 #include "bh-guid-session.h"
 #include "bh-guid-style.h"
 #include "bulkhead/winbuf.h"
+#include "bh-guid-xguard.h"
 
 static gboolean on_signal(gpointer data)
 {
@@ -63,6 +64,7 @@ int main(int argc, char **argv)
         return BH_GUID_EXIT_FAILURE;
     }
     bh_guid_style_install(gdk_display_get_default(), args.label);
+    bh_guid_xguard_install(gdk_display_get_default());
 
     g_autoptr(BhGuidSession) session =
         bh_guid_session_new(args.qube, args.label, args.allow_fullscreen);

@@ -21,7 +21,6 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-#include "bulkhead/gui-protocol.h"
 #include "bulkhead/winbuf.h"
 #include "util.h"
 #include "winbuf-private.h"

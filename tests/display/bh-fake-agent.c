@@ -342,6 +342,127 @@ static void bench(Agent *a, guint32 id)
 
 /* ---- hostile scenarios ---------------------------------------------------- */
 
+/* Several windows' buffers at once (the scenarios below keep each alive:
+ * a->buf is only the last one's). */
+static struct bh_winbuf extra_bufs[8];
+static guint n_extra_bufs;
+
+static void keep_buffer(Agent *a)
+{
+    if (n_extra_bufs < G_N_ELEMENTS(extra_bufs)) {
+        extra_bufs[n_extra_bufs++] = a->buf;
+        memset(&a->buf, 0, sizeof a->buf);
+        a->buf.fd = -1;
+    }
+}
+
+/* A popup `id` of `parent`, w x h, the test image of `seed`, mapped at x, y. */
+static void show_popup(Agent *a, guint32 id, guint32 parent, int w, int h, guint seed, int x, int y)
+{
+    create_window(a, id, w, h, parent, BH_GUI_CREATE_POPUP);
+    new_buffer(a, id, w, h);
+    draw_full(a, id, seed);
+    map_window(a, id, parent, x, y);
+    keep_buffer(a);
+}
+
+/* Issue 13 item 1: a small toplevel opens a popup the size of the screen (a
+ * fake desktop) and one the size of a dialog (a fake "[dom0]" prompt). */
+static void fake_desktop(Agent *a)
+{
+    /* hostile() sent HELLO */
+    opt_width = 220;
+    opt_height = 60;
+    show_window(a, 1, "tiny");
+    wait_release(a, a->serial);
+    keep_buffer(a);
+    show_popup(a, 2, 1, 1280, 800, BH_PATTERN_POPUP + 1, 0, 0);
+    show_popup(a, 3, 1, 400, 200, BH_PATTERN_POPUP + 2, 10, 70);
+    printf("POPUPS shown\n");
+    serve(a, NULL);
+}
+
+/* Issue 13 item 2: each time window 1 loses the keyboard, the next way of
+ * showing it again (or showing another window) to get the keyboard back. */
+static const char *const trick_names[] = {"remap",      "recreate", "big-popup",
+                                          "fullscreen", "urgent",   NULL};
+
+static void do_trick(Agent *a, guint i)
+{
+    const char *name = trick_names[i];
+    if (g_str_equal(name, "remap")) {
+        send_msg(a, BH_GUI_UNMAP, 1, NULL, 0);
+        g_usleep(200 * 1000);
+        map_window(a, 1, 0, 0, 0);
+    } else if (g_str_equal(name, "recreate")) {
+        send_msg(a, BH_GUI_DESTROY, 1, NULL, 0);
+        g_usleep(200 * 1000);
+        show_window(a, 1, "victim");
+    } else if (g_str_equal(name, "big-popup")) {
+        /* Too big for a popup: guid shows it as a window. */
+        show_popup(a, 2, 1, 900, 900, BH_PATTERN_POPUP + 1, 0, 0);
+    } else if (g_str_equal(name, "fullscreen")) {
+        send_msg(a, BH_GUI_DESTROY, 2, NULL, 0);
+        struct bh_gui_flags f = {BH_GUI_FLAG_FULLSCREEN, 0};
+        send_msg(a, BH_GUI_FLAGS, 1, &f, sizeof f);
+        send_msg(a, BH_GUI_UNMAP, 1, NULL, 0);
+        g_usleep(200 * 1000);
+        map_window(a, 1, 0, 0, 0);
+    } else if (g_str_equal(name, "urgent")) {
+        struct bh_gui_flags f = {BH_GUI_FLAG_URGENT, BH_GUI_FLAG_FULLSCREEN};
+        send_msg(a, BH_GUI_FLAGS, 1, &f, sizeof f);
+        send_msg(a, BH_GUI_UNMAP, 1, NULL, 0);
+        g_usleep(200 * 1000);
+        map_window(a, 1, 0, 0, 0);
+    }
+    printf("TRICK %s\n", name);
+}
+
+static void tricks(Agent *a)
+{
+    /* hostile() sent HELLO */
+    show_window(a, 1, "victim");
+    guint next = 0;
+    struct bh_gui_msg m;
+    for (;;) {
+        while (next_message(a, &m)) {
+            if (m.type == BH_GUI_BUFFER_RELEASE)
+                a->released = m.u.buffer_release.serial;
+            /* Window 1 lost the keyboard to another qube: take it back. */
+            if (m.type == BH_GUI_FOCUS && m.window == 1 && m.u.focus.focused == 0 &&
+                trick_names[next] != NULL) {
+                g_usleep(300 * 1000);
+                do_trick(a, next++);
+            }
+        }
+        wait_readable(a, -1);
+    }
+}
+
+/* Issue 13 item 9: the toplevel and a popup; when guid asks to close the
+ * toplevel (its X window was destroyed from outside), show it again. */
+static void come_back(Agent *a)
+{
+    /* hostile() sent HELLO */
+    show_window(a, 1, "survivor");
+    wait_release(a, a->serial);
+    keep_buffer(a);
+    show_popup(a, 2, 1, 120, 80, BH_PATTERN_POPUP + 4, 30, 30);
+    struct bh_gui_msg m;
+    for (;;) {
+        while (next_message(a, &m)) {
+            if (m.type == BH_GUI_CLOSE && m.window == 1) {
+                send_msg(a, BH_GUI_UNMAP, 1, NULL, 0);
+                map_window(a, 1, 0, 0, 0);
+                struct bh_gui_rect r = {0, 0, (guint32)opt_width, (guint32)opt_height};
+                damage(a, 1, &r, 1);
+                printf("MAPPED again\n");
+            }
+        }
+        wait_readable(a, -1);
+    }
+}
+
 static int memfd_plain(gsize size, gboolean seal)
 {
     int fd = memfd_create("fake-agent", MFD_CLOEXEC | MFD_ALLOW_SEALING);
@@ -438,6 +559,20 @@ static void hostile(Agent *a, const char *s)
         memcpy(msg, &h, sizeof h);
         memcpy(msg + sizeof h, "hi", 2);
         send_raw(a, msg, sizeof msg, fd);
+    } else if (g_str_equal(s, "fake-desktop")) {
+        fake_desktop(a);
+    } else if (g_str_equal(s, "tricks")) {
+        tricks(a);
+    } else if (g_str_equal(s, "come-back")) {
+        come_back(a);
+    } else if (g_str_equal(s, "blank-title")) {
+        /* em spaces and braille blanks push a fake "[work] Terminal" along
+         * the bar; stacked and enclosing marks climb out of it */
+        show_window(a, 1,
+                    "\xe2\x80\x83\xe2\x80\x83ok\xe2\xa0\x80\xe2\xa0\x80\xe2\xa0\x80\xe2\xa0\x80"
+                    "\xe2\xa0\x80\xe2\xa0\x80\xe2\x80\x83\xe2\x80\x83[work] Terminal"
+                    "\xe2\x80\x83 Z\xcc\x81\xcc\x82\xcc\x83\xcc\x84\xcc\x85\xcc\x86\xe2\x83\x9d");
+        serve(a, NULL);
     } else if (g_str_equal(s, "scribble")) {
         /* Keeps rewriting a buffer guid is reading and tries to shrink it
          * (the seals refuse): not a violation, guid keeps drawing. */

@@ -9,7 +9,8 @@
  * Xen transport: grant references (xengntshr in the guest, xengnttab in dom0),
  * their count bounded by BH_MAX_GRANT_REFS.
  *
- * Owns: allocation, sealing/granting, mapping and unmapping.
+ * Owns: allocation, sealing/granting, mapping and unmapping, and the limits
+ * of a window buffer (size, stride, grant references).
  * Must never: trust a size from the peer without the caller having bounded it
  * (see core/proto), or map anything writable on the import side. */
 #ifndef BULKHEAD_WINBUF_H
@@ -17,6 +18,25 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* ---- Limits (the buffer code's; the GUI protocol carries them) ---------- */
+
+/* 8K UHD: covers one 3840x2160 window with room for a large multi-monitor
+ * span, and keeps one buffer at most ~127 MiB. */
+#define BH_MAX_WINDOW_WIDTH  7680u
+#define BH_MAX_WINDOW_HEIGHT 4320u
+#define BH_BYTES_PER_PIXEL   4u
+#define BH_MAX_STRIDE        (BH_MAX_WINDOW_WIDTH * BH_BYTES_PER_PIXEL)
+#define BH_MAX_BUFFER_BYTES  ((uint64_t)BH_MAX_STRIDE * BH_MAX_WINDOW_HEIGHT)
+/* Xen mode: one grant reference per 4 KiB page of the largest buffer. */
+#define BH_PAGE_SIZE      4096u
+#define BH_MAX_GRANT_REFS ((uint32_t)((BH_MAX_BUFFER_BYTES + BH_PAGE_SIZE - 1) / BH_PAGE_SIZE))
+
+/* How a buffer is shared; BH_GUI_BUFFER carries the same numbers. */
+enum bh_gui_buffer_kind {
+    BH_GUI_BUFFER_MEMFD = 1,
+    BH_GUI_BUFFER_GRANT = 2,
+};
 
 /* A zeroed struct (kind 0) is empty: release ignores it. */
 struct bh_winbuf {
