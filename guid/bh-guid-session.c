@@ -22,6 +22,7 @@
 #include "bh-guest-view.h"
 #include "bh-guest-window.h"
 #include "bh-guid-budget.h"
+#include "bh-guid-clipboard.h"
 #include "bh-guid-input.h"
 #include "bh-guid-keymap.h"
 #include "bh-guid-style.h"
@@ -117,6 +118,7 @@ struct _BhGuidSession {
     gint overhead_w, overhead_h;    /* window size minus content size */
     BhGuidTileStats retired;        /* stats of windows already gone */
     FILE *trace;                    /* BH_GUID_TRACE_FRAMES, or NULL */
+    BhGuidClipboard *clip;          /* Ctrl+Shift+C/V */
     BhGuidXshmMode xshm_mode;       /* BH_GUID_XSHM */
     BhGuidXshm *xshm;               /* direct presentation, or NULL */
     gint64 frame_us;                /* the display's refresh interval */
@@ -180,10 +182,14 @@ static void flush_out(BhGuidSession *self)
 static void send_msg(BhGuidSession *self, guint32 type, guint32 window, const void *body,
                      gsize body_len)
 {
-    guint8 buf[HDR_LEN + sizeof(struct bh_gui_keymap)];
+    guint8 small[HDR_LEN + sizeof(struct bh_gui_keymap)];
     if (self->finished || self->vchan == NULL)
         return;
-    gsize n = bh_gui_encode(buf, sizeof buf, type, window, body, body_len);
+    /* Only the clipboard's text is larger than a keymap. */
+    g_autofree guint8 *big = body_len > sizeof(struct bh_gui_keymap) ? g_malloc(HDR_LEN + body_len) : NULL;
+    guint8 *buf = big != NULL ? big : small;
+    gsize n = bh_gui_encode(buf, big != NULL ? HDR_LEN + body_len : sizeof small, type, window, body,
+                            body_len);
     g_assert(n > 0); /* our own messages: a failure is a bug here */
     if (self->outq->len + n > BH_GUID_MAX_OUTQ) {
         drop_agent(self, "agent stopped reading: %u bytes of input queued", self->outq->len);
@@ -191,6 +197,11 @@ static void send_msg(BhGuidSession *self, guint32 type, guint32 window, const vo
     }
     g_byte_array_append(self->outq, buf, (guint)n);
     flush_out(self);
+}
+
+static void clip_send(guint32 type, const void *body, gsize len, gpointer data)
+{
+    send_msg(data, type, 0, body, len);
 }
 
 /* ---- Windows ----------------------------------------------------------------- */
@@ -314,10 +325,12 @@ static void on_key(BhGuestWindow *window, guint keycode, gboolean pressed, guint
 
 static void on_combo(BhGuestWindow *window, guint combo, BhGuidWin *w)
 {
-    /* The global clipboard (a later issue) acts here; until then the keys
-     * are only kept from the guest. */
     DEBUG(w->session, "window %u: %s kept from the guest", w->id,
           combo == BH_GUID_COMBO_COPY ? "Ctrl+Shift+C" : "Ctrl+Shift+V");
+    if (combo == BH_GUID_COMBO_COPY)
+        bh_guid_clipboard_copy(w->session->clip);
+    else
+        bh_guid_clipboard_paste(w->session->clip);
 }
 
 static gboolean on_close_request(GtkWindow *window, BhGuidWin *w)
@@ -1051,8 +1064,7 @@ static void handle_message(BhGuidSession *self, const struct bh_gui_msg *m, int 
         bh_guest_view_set_cursor_shape(w->view, m->u.cursor.shape);
         break;
     case BH_GUI_CLIPBOARD_DATA:
-        /* guid never asked (the global clipboard is a later issue). */
-        DEBUG(self, "unrequested clipboard data (%zu bytes) ignored", m->u.clipboard.len);
+        bh_guid_clipboard_agent_data(self->clip, m->u.clipboard.data, m->u.clipboard.len);
         break;
     default:
         drop_agent(self, "internal: no handler for %s", bh_gui_type_name(m->type));
@@ -1341,6 +1353,7 @@ static void bh_guid_session_dispose(GObject *object)
     if (!self->finished && self->vchan != NULL)
         bh_guid_session_stop(self, BH_GUID_EXIT_DISCONNECTED, "guid is stopping");
     g_hash_table_remove_all(self->wins);
+    g_clear_pointer(&self->clip, bh_guid_clipboard_free);
     g_clear_handle_id(&self->pace_timer, g_source_remove);
     g_clear_pointer(&self->xshm, bh_guid_xshm_free);
     g_clear_pointer(&self->vchan, bh_vchan_close);
@@ -1397,6 +1410,7 @@ BhGuidSession *bh_guid_session_new(const char *qube, const BhLabel *label,
     self->allow_fullscreen = allow_fullscreen;
     self->xshm_mode = bh_guid_xshm_mode_from_env();
     self->frame_us = 1000000 / 60;
+    self->clip = bh_guid_clipboard_new(qube, clip_send, self);
     bh_guid_style_label_rgba(label, &self->frame);
     /* A benchmark's timing log (bench/), never on otherwise: one line per
      * painted frame, written out when guid exits. A directory gets one file
