@@ -148,7 +148,7 @@ bh_clipboard_caller_is_guid(BhClipboard *clip, GDBusMethodInvocation *invocation
   if (reply == NULL || (pid_t)caller != guid) {
     g_set_error(error, BH_DBUS_ERROR, BH_DBUS_ERROR_PERMISSION,
                 "only the window manager (guid) of '%s' may copy or paste for it", qube);
-    g_warning("[%s] clipboard call from %s refused: it is not that qube's guid (%s)", qube,
+    g_message("[%s] clipboard call from %s refused: it is not that qube's guid (%s)", qube,
               g_dbus_method_invocation_get_sender(invocation),
               local ? local->message : "another process");
     return FALSE;
@@ -195,7 +195,7 @@ bh_clipboard_handle_copy(BhDbusClipboard1 *skeleton, GDBusMethodInvocation *invo
   if (bh_gui_utf8_check(bytes, size) != size || memchr(bytes, 0, size) != NULL) {
     g_set_error(&error, BH_DBUS_ERROR, BH_DBUS_ERROR_INVALID_VALUE,
                 "the clipboard of '%s' is not UTF-8 text without NUL bytes", qube);
-    g_warning("[%s] clipboard copy refused: not UTF-8 text without NUL bytes", qube);
+    g_message("[%s] clipboard copy refused: not UTF-8 text without NUL bytes", qube);
     return bh_clipboard_return_error(invocation, error);
   }
   if (size == 0) {
