@@ -156,6 +156,16 @@ wait_for noted "its 64001 bytes are over the limit of 64000 bytes"
 bh_result "64001 bytes are refused over the limit, with a notification suggesting qvm-copy" \
   $(empty && grep -q "qvm-copy" "$notes"; echo $?)
 
+# The limit is the user's: raised to the protocol's 256000, the same copy is taken.
+qubes-prefs clipboard_max_bytes 256000 >/dev/null 2>&1
+max=$(gdbus call --session --dest org.bulkhead.Admin1 --object-path /org/bulkhead/Admin1 \
+  --method org.freedesktop.DBus.Properties.Get org.bulkhead.Clipboard1 MaxBytes 2>&1)
+press "$src" ctrl+shift+c
+wait_for holds work 64001
+bh_result "with clipboard_max_bytes 256000 (MaxBytes: $max) the 64001 bytes are copied" $?
+bh_run gdbus call --session --dest org.bulkhead.Admin1 --object-path /org/bulkhead/Admin1 \
+  --method org.bulkhead.Clipboard1.Clear
+
 # The contents never reached dom0's disk or logs.
 leak=$(grep -rlF "00017 line" "$bh_state" "$bh_log" "$notes" --exclude-dir=private 2>/dev/null)
 bh_result "the text is in no file of bulkheadd's state, its log or a notification ($leak)" \
