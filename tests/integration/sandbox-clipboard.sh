@@ -38,16 +38,6 @@ for _ in $(seq 100); do grep -q READY "$bh_tmp/notify.out" && break; sleep 0.1; 
 bh_start_daemon --backend sandbox
 bh_result "bulkheadd runs with the sandbox backend" $?
 
-find_window() {
-  local i id
-  for i in $(seq 200); do
-    id=$(xdotool search --name "^$1" 2>/dev/null | head -n1)
-    [ -n "$id" ] && { echo "$id"; return 0; }
-    sleep 0.2
-  done
-  return 1
-}
-
 # press WINDOW KEY: focus the guid window, then the key as the user types it.
 press() {
   xdotool windowfocus --sync "$1" 2>/dev/null
@@ -76,8 +66,8 @@ for q in work personal; do
 done
 qvm-run work "$py /home/user/clip-app.py copy /home/user/clip" >"$bh_tmp/run-work.log" 2>&1
 qvm-run personal "$py /home/user/clip-app.py paste /home/user/clip" >"$bh_tmp/run-personal.log" 2>&1
-src=$(find_window '\[work\] clip-copy')
-dst=$(find_window '\[personal\] clip-paste')
+src=$(bh_find_window '^\[work\] clip-copy')
+dst=$(bh_find_window '^\[personal\] clip-paste')
 bh_result "a GTK 4 app in work and one in personal show their windows ($src, $dst)" \
   $([ -n "$src" ] && [ -n "$dst" ]; echo $?)
 sleep 1
