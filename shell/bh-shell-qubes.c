@@ -309,6 +309,16 @@ static GVariant *bh_run_options(gboolean wait)
     return g_variant_dict_end(&options);
 }
 
+/* Run call->commandline in call->qube; the reply goes to done with call. */
+static void bh_run_send(BhShellQubes *self, BhCall *call, gboolean wait, int timeout_ms,
+                        GCancellable *cancellable, GAsyncReadyCallback done)
+{
+    g_dbus_proxy_call_with_unix_fd_list(
+        G_DBUS_PROXY(self->admin), "Run",
+        g_variant_new("(ss&s@a{sv})", call->qube, call->commandline, "", bh_run_options(wait)),
+        G_DBUS_CALL_FLAGS_NO_AUTO_START, timeout_ms, NULL, cancellable, done, call);
+}
+
 static void on_run_done(GObject *source, GAsyncResult *result, gpointer data)
 {
     g_autoptr(BhCall) call = data;
@@ -326,11 +336,7 @@ void bh_shell_qubes_run(BhShellQubes *self, const char *qube, const char *comman
     g_signal_emit(self, bh_signals[SIGNAL_ACTION_STARTED], 0, qube, "Run");
     /* Run with autostart replies once the command started, which includes
      * starting the qube: Start's timeout. */
-    g_dbus_proxy_call_with_unix_fd_list(
-        G_DBUS_PROXY(self->admin), "Run",
-        g_variant_new("(ss&s@a{sv})", qube, commandline, "", bh_run_options(FALSE)),
-        G_DBUS_CALL_FLAGS_NO_AUTO_START, BH_SHELL_START_TIMEOUT_MS, NULL, self->cancellable, on_run_done,
-        call);
+    bh_run_send(self, call, FALSE, BH_SHELL_START_TIMEOUT_MS, self->cancellable, on_run_done);
 }
 
 static void on_disposable_killed(GObject *source, GAsyncResult *result, gpointer data)
@@ -370,10 +376,7 @@ static void on_disposable_created(GObject *source, GAsyncResult *result, gpointe
     }
     BhCall *run = bh_call_new(call->self, name, "Run", call->commandline);
     /* wait: the reply is the command's end, hours later perhaps. */
-    g_dbus_proxy_call_with_unix_fd_list(
-        G_DBUS_PROXY(call->self->admin), "Run",
-        g_variant_new("(ss&s@a{sv})", name, call->commandline, "", bh_run_options(TRUE)),
-        G_DBUS_CALL_FLAGS_NO_AUTO_START, G_MAXINT, NULL, NULL, on_disposable_command_ended, run);
+    bh_run_send(call->self, run, TRUE, G_MAXINT, NULL, on_disposable_command_ended);
 }
 
 void bh_shell_qubes_run_disposable(BhShellQubes *self, const char *template_name, const char *commandline)

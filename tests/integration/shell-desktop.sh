@@ -6,6 +6,8 @@
 #   it shows the running qubes in their label colours (pixels of a screenshot)
 #   clicking Start beside a halted qube (xdotool) makes it Running (qvm-ls)
 #   the menu key, "personal", Enter -> foot in personal, framed in yellow
+#   the menu key, "new disp", Enter -> foot in a new disposable, framed in red,
+#   gone when foot exits
 #   qvm-pause greys a chip; a qube killed from outside (qvm-kill) leaves the
 #   panel; one whose init dies shows crashed in red
 # Screenshots are kept in $BH_BUILD_ROOT/tests/display/shots/shell-*.png.
@@ -61,12 +63,17 @@ bh_result "the autostart qubes sys-net and sys-firewall run" $?
 shell_pid=$!
 bh_bg_pids+=($shell_pid)
 
-panel=""
-for _ in $(seq 150); do
-  panel=$(xdotool search --name '^Bulkhead panel$' 2>/dev/null | head -n1)
-  [ -n "$panel" ] && break
-  sleep 0.2
-done
+# The first window whose title matches the regex $1, waiting up to $2 tenths.
+find_window() {
+  local i id
+  for i in $(seq "$2"); do
+    id=$(xdotool search --name "$1" 2>/dev/null | head -n1)
+    [ -n "$id" ] && { echo "$id"; return 0; }
+    sleep 0.1
+  done
+  return 1
+}
+panel=$(find_window '^Bulkhead panel$' 300)
 bh_result "bulkhead-shell shows its panel" $([ -n "$panel" ]; echo $?)
 
 # ---- the dock and its strut ---------------------------------------------------
@@ -176,12 +183,7 @@ yellow_in_menu=$(count menu "$yellow" 400x300+0+34)
 bh_result "the menu opened by Super+Space filters to personal's entry (yellow bar: $yellow_in_menu px)" \
   $([ "$yellow_in_menu" -ge 30 ]; echo $?)
 xdotool key Return 2>/dev/null
-win=""
-for _ in $(seq 300); do
-  win=$(xdotool search --name '^\[personal\] ' 2>/dev/null | head -n1)
-  [ -n "$win" ] && break
-  sleep 0.2
-done
+win=$(find_window '^\[personal\] ' 600)
 bh_result "Enter launches foot in personal (window '$(xdotool getwindowname "$win" 2>/dev/null)')" \
   $([ -n "$win" ]; echo $?)
 sleep 1
@@ -193,6 +195,34 @@ bh_result "it is framed in personal's yellow ($frame) below the panel (y $Y)" \
   $([ "$frame" = "$yellow" ] && [ "$Y" -ge 32 ]; echo $?)
 wait_panel personal-running "$yellow" yes
 bh_result "the panel shows personal in yellow" $?
+
+# A disposable from the menu: "disp" leaves only default-dvm's "New disposable:
+# Terminal"; it opens [dispN] foot in red, and typing exit in it ends the
+# command, after which the shell kills the disposable and the daemon removes it.
+xdotool key super+space 2>/dev/null
+sleep 1
+xdotool type --delay 60 'new disp' 2>/dev/null
+sleep 0.3
+xdotool key Return 2>/dev/null
+dwin=$(find_window '^\[disp[0-9]*\] ' 900)
+title=$(xdotool getwindowname "$dwin" 2>/dev/null)
+disp=$(printf '%s' "$title" | sed -n 's/^\[\(disp[0-9]*\)\].*/\1/p')
+sleep 1
+eval "$(xdotool getwindowgeometry --shell "$dwin" 2>/dev/null)"
+shot disposable
+frame=$(convert "$shots/shell-disposable.png" -crop "1x1+$((X + 1))+$((Y + HEIGHT / 2))" -depth 8 txt:- \
+  2>/dev/null | grep -o '#[0-9A-Fa-f]\{6\}' | head -n1 | tr 'A-F' 'a-f')
+bh_result "'new disp' + Enter opens a disposable's foot ('$title') in red ($frame)" \
+  $([ -n "$disp" ] && [ "$frame" = "$red" ]; echo $?)
+xdotool windowfocus --sync "$dwin" 2>/dev/null
+xdotool type --delay 50 --window "$dwin" 'exit' 2>/dev/null
+xdotool key --window "$dwin" Return 2>/dev/null
+gone=1
+for _ in $(seq 150); do
+  if [ -n "$disp" ] && ! qvm-ls 2>/dev/null | grep -q "^$disp "; then gone=0; break; fi
+  sleep 0.2
+done
+bh_result "exit in it ends the command and $disp is removed" $gone
 
 # ---- live states ----------------------------------------------------------------
 qvm-pause personal >/dev/null 2>&1
