@@ -5,6 +5,7 @@
 
 #include "bh-shell-domains.h"
 #include "bh-shell-menu.h"
+#include "bh-shell-windows.h"
 
 #ifdef GDK_WINDOWING_X11
 #include <X11/Xatom.h>
@@ -16,6 +17,7 @@ struct _BhShellPanel {
     GtkApplicationWindow parent_instance;
     GtkWidget *menu_button;
     GtkWidget *domains_slot;
+    GtkWidget *windows_slot;
     GtkWidget *note;
     GtkWidget *clock;
     GtkWidget *menu;
@@ -145,6 +147,7 @@ static void bh_shell_panel_class_init(BhShellPanelClass *klass)
     gtk_widget_class_set_template_from_resource(widget_class, "/org/bulkhead/shell/bh-shell-panel.ui");
     gtk_widget_class_bind_template_child(widget_class, BhShellPanel, menu_button);
     gtk_widget_class_bind_template_child(widget_class, BhShellPanel, domains_slot);
+    gtk_widget_class_bind_template_child(widget_class, BhShellPanel, windows_slot);
     gtk_widget_class_bind_template_child(widget_class, BhShellPanel, note);
     gtk_widget_class_bind_template_child(widget_class, BhShellPanel, clock);
 }
@@ -177,6 +180,7 @@ BhShellPanel *bh_shell_panel_new(GtkApplication *app, BhShellQubes *qubes)
     find_area(self);
     gtk_window_set_default_size(GTK_WINDOW(self), self->area.width, BH_SHELL_PANEL_HEIGHT);
     gtk_box_append(GTK_BOX(self->domains_slot), bh_shell_domains_new(qubes));
+    gtk_box_append(GTK_BOX(self->windows_slot), bh_shell_windows_new(qubes));
     self->menu = bh_shell_menu_new(qubes);
     gtk_menu_button_set_popover(GTK_MENU_BUTTON(self->menu_button), self->menu);
     tick(self);

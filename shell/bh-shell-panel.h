@@ -1,5 +1,5 @@
 /* bh-shell-panel.h — the panel along the top of the screen: the menu
- * button, the domains widget, and a clock.
+ * button, the domains widget, the window list and a clock.
  *
  * Owns the panel window and how it sits on the screen: on X11 a dock
  * (_NET_WM_WINDOW_TYPE_DOCK) at the monitor's top edge that reserves its

@@ -8,6 +8,7 @@
 #   the menu key, "personal", Enter -> foot in personal, framed in yellow
 #   the menu key, "new disp", Enter -> foot in a new disposable, framed in red,
 #   gone when foot exits
+#   the window list: clicking personal's button activates its window
 #   qvm-pause greys a chip; a qube killed from outside (qvm-kill) leaves the
 #   panel; one whose init dies shows crashed in red
 # Screenshots are kept in $BH_BUILD_ROOT/tests/display/shots/shell-*.png.
@@ -152,6 +153,16 @@ elif mode == "verb":          # the right-most button on the row of colour C bel
     x = edge
     while x > x0 and px(x, y) == b"\xff\xff\xff": x -= 1                 # the button's border
     print(x - 12, y)
+elif mode == "last":          # the centre of the right-most square of colour C on the panel
+    c = bytes.fromhex(sys.argv[3][1:])
+    xs = sorted({x for y in range(0, 32) for x in range(W) if px(x, y) == c})
+    if not xs: sys.exit(1)
+    group = [xs[-1]]
+    for x in reversed(xs[:-1]):
+        if group[-1] - x > 3: break
+        group.append(x)
+    ys = [y for y in range(0, 32) if px(group[0], y) == c]
+    print((min(group) + max(group)) // 2, (min(ys) + max(ys)) // 2)
 PY
 click_at() { xdotool mousemove "$1" "$2" click 1 2>/dev/null; }
 
@@ -214,6 +225,24 @@ frame=$(convert "$shots/shell-disposable.png" -crop "1x1+$((X + 1))+$((Y + HEIGH
   2>/dev/null | grep -o '#[0-9A-Fa-f]\{6\}' | head -n1 | tr 'A-F' 'a-f')
 bh_result "'new disp' + Enter opens a disposable's foot ('$title') in red ($frame)" \
   $([ -n "$disp" ] && [ "$frame" = "$red" ]; echo $?)
+
+# The window list: personal's foot is under the disposable's (both placed at
+# the top); its button (the right-most yellow square on the panel: the chip
+# comes first) activates it. The control: it was not the active window.
+active() { xprop -root _NET_ACTIVE_WINDOW 2>/dev/null | grep -o '0x[0-9a-f]*' | head -n1; }
+before=$(active)
+read -r wx wy < <(python3 "$bh_tmp/find.py" "$shots/shell-disposable.png" last "$yellow")
+click_at "${wx:-0}" "${wy:-0}"
+now=""
+for _ in $(seq 30); do
+  now=$(active)
+  [ $((now)) -eq $((win)) ] && break
+  sleep 0.1
+done
+bh_result "clicking personal's button in the window list (at $wx,$wy) activates [personal] foot ($before -> $now)" \
+  $([ $((now)) -eq $((win)) ] && [ $((before)) -ne $((win)) ]; echo $?)
+shot raised
+
 xdotool windowfocus --sync "$dwin" 2>/dev/null
 xdotool type --delay 50 --window "$dwin" 'exit' 2>/dev/null
 xdotool key --window "$dwin" Return 2>/dev/null
@@ -227,7 +256,7 @@ bh_result "exit in it ends the command and $disp is removed" $gone
 # ---- live states ----------------------------------------------------------------
 qvm-pause personal >/dev/null 2>&1
 wait_panel personal-paused "$yellow" no
-bh_result "qvm-pause personal greys its chip (no pure yellow left)" $?
+bh_result "qvm-pause personal greys its chip and its window's button (no pure yellow left)" $?
 qvm-unpause personal >/dev/null 2>&1
 wait_panel personal-unpaused "$yellow" yes
 bh_result "qvm-unpause personal brings its colour back" $?

@@ -5,6 +5,7 @@
 #include "bh-shell-app.h"
 #include "bh-shell-menu.h"
 #include "bh-shell-qube.h"
+#include "bh-shell-windows.h"
 
 static GVariant *entry(const char *name, const char *klass, const char *state, const char *label,
                        const char *color, gboolean dvm, gboolean net)
@@ -131,6 +132,32 @@ static void test_menu_match(void)
     g_assert_false(bh_shell_menu_match("vault", "work", "Terminal"));
 }
 
+/* Only guid's exact "[qube]" or "[qube] title" names a qube; a guest's text
+ * that follows cannot move the boundary (qube names hold no ']'). */
+static void test_title_qube(void)
+{
+    static const struct {
+        const char *title, *qube;
+    } cases[] = {
+        {"[work] foot", "work"},
+        {"[work]", "work"},
+        {"[work] [vault] x", "work"},
+        {"[work] x] y", "work"},
+        {"[work]foot", NULL},
+        {"[] foot", NULL},
+        {"work foot", NULL},
+        {" [work] foot", NULL},
+        {"[work", NULL},
+        {"", NULL},
+        {NULL, NULL},
+        {"[aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa] x", NULL},
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *qube = bh_shell_windows_title_qube(cases[i].title);
+        g_assert_cmpstr(qube, ==, cases[i].qube);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -139,5 +166,6 @@ int main(int argc, char **argv)
     g_test_add_func("/shell/groups", test_groups);
     g_test_add_func("/shell/label-css", test_label_css);
     g_test_add_func("/shell/menu-match", test_menu_match);
+    g_test_add_func("/shell/title-qube", test_title_qube);
     return g_test_run();
 }
