@@ -171,9 +171,15 @@ static GPtrArray *read_windows(BhShellWindows *self, Display *dpy, guint *total)
         win->xid = xid;
         win->title = window_title(dpy, xid);
         if (window_is_guid(dpy, xid)) {
-            g_autofree char *qube = bh_shell_windows_title_qube(win->title);
-            if (qube != NULL && bh_shell_qubes_find(self->qubes, qube) != NULL)
-                win->qube = g_steal_pointer(&qube);
+            win->qube = bh_shell_windows_title_qube(win->title);
+            /* A guid window whose qube the shell cannot name (a disposable
+             * the list has not caught up with, a qube just removed) is left
+             * out rather than shown as dom0's: its title is a qube's text.
+             * The list is read again when the qubes change. */
+            if (win->qube == NULL || bh_shell_qubes_find(self->qubes, win->qube) == NULL) {
+                bh_win_free(win);
+                continue;
+            }
         }
         g_ptr_array_add(wins, win);
     }

@@ -8,8 +8,8 @@
  * belongs to a qube only when it is guid's (WM_CLASS "bulkhead-guid") and its
  * title starts with guid's "[qube]" prefix naming a qube the daemon knows;
  * the rest of such a title is the qube's text and is shown only on a button
- * carrying that qube's colour. Windows of dom0's own programs form the
- * "dom0" group. Must never: act on a window other than by the EWMH request
+ * carrying that qube's colour; a guid window that names no known qube is not
+ * shown. Windows of dom0's own programs form the "dom0" group. Must never: act on a window other than by the EWMH request
  * a pager makes, or use a qube's title text anywhere else. X11 only; on
  * another backend it stays empty. */
 #pragma once
