@@ -3,6 +3,8 @@
 
 #include "bh-shell-windows.h"
 
+#include "bh-shell-title.h"
+
 #include <string.h>
 
 #ifdef GDK_WINDOWING_X11
@@ -16,8 +18,6 @@
 #define BH_WINDOWS_MAX 48
 /* Titles are read up to this many bytes (guid caps them lower anyway). */
 #define BH_WINDOWS_TITLE_MAX 512
-/* The longest qube name the prefix may carry (the model's limit is lower). */
-#define BH_WINDOWS_QUBE_MAX 64
 
 struct _BhShellWindows {
     GtkBox parent_instance;
@@ -28,20 +28,6 @@ struct _BhShellWindows {
 };
 
 G_DEFINE_FINAL_TYPE(BhShellWindows, bh_shell_windows, GTK_TYPE_BOX)
-
-char *bh_shell_windows_title_qube(const char *title)
-{
-    const char *end;
-
-    if (title == NULL || title[0] != '[')
-        return NULL;
-    end = strchr(title + 1, ']');
-    /* guid writes "[qube]" or "[qube] title": nothing else may follow. */
-    if (end == NULL || end == title + 1 || end - title - 1 > BH_WINDOWS_QUBE_MAX ||
-        (end[1] != '\0' && end[1] != ' '))
-        return NULL;
-    return g_strndup(title + 1, end - title - 1);
-}
 
 #ifdef GDK_WINDOWING_X11
 
@@ -171,7 +157,7 @@ static GPtrArray *read_windows(BhShellWindows *self, Display *dpy, guint *total)
         win->xid = xid;
         win->title = window_title(dpy, xid);
         if (window_is_guid(dpy, xid)) {
-            win->qube = bh_shell_windows_title_qube(win->title);
+            win->qube = bh_shell_title_qube(win->title);
             /* A guid window whose qube the shell cannot name (a disposable
              * the list has not caught up with, a qube just removed) is left
              * out rather than shown as dom0's: its title is a qube's text.

@@ -5,7 +5,7 @@
 #include "bh-shell-app.h"
 #include "bh-shell-menu.h"
 #include "bh-shell-qube.h"
-#include "bh-shell-windows.h"
+#include "bh-shell-title.h"
 
 static GVariant *entry(const char *name, const char *klass, const char *state, const char *label,
                        const char *color, gboolean dvm, gboolean net)
@@ -153,7 +153,7 @@ static void test_title_qube(void)
         {"[aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa] x", NULL},
     };
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
-        g_autofree char *qube = bh_shell_windows_title_qube(cases[i].title);
+        g_autofree char *qube = bh_shell_title_qube(cases[i].title);
         g_assert_cmpstr(qube, ==, cases[i].qube);
     }
 }
