@@ -11,6 +11,7 @@
 #   the window list: clicking personal's button activates its window
 #   qvm-pause greys a chip; a qube killed from outside (qvm-kill) leaves the
 #   panel; one whose init dies shows crashed in red
+#   bulkheadd stopped and started again: the panel empties and fills again
 # Screenshots are kept in $BH_BUILD_ROOT/tests/display/shots/shell-*.png.
 # Prints TAP. Reuses daemon-lib.sh for the private bus, XDG dirs and clean-up.
 set -u
@@ -282,6 +283,16 @@ for _ in $(seq 50); do
   sleep 0.2
 done
 bh_result "personal's init killed ($init): Crashed, and the panel says so in red" $crashed
+
+# The daemon goes away and comes back: the shell follows the bus name and
+# reads the qubes again, without a restart of its own.
+bh_stop_daemon
+wait_panel daemon-gone "$green" no
+bh_result "the panel empties when bulkheadd stops" $?
+bh_start_daemon --backend sandbox
+wait_state sys-firewall Running
+wait_panel daemon-back "$green" yes
+bh_result "and shows sys-firewall again when bulkheadd is back" $?
 
 kill -0 "$shell_pid" 2>/dev/null
 bh_result "the shell is still running" $?
