@@ -7,8 +7,10 @@
 #define G_LOG_DOMAIN "bulkheadd"
 
 #include <glib-unix.h>
+#include <fcntl.h>
 #include <locale.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "backend.h"
 #include "bh-daemon.h"
@@ -43,9 +45,12 @@ bh_main_name_acquired(GDBusConnection *connection, const char *name, gpointer us
   g_message("ready: %s on the session bus, state directory %s, backend %s", name, m->state_dir,
             bh_daemon_get_backend_name(m->daemon));
   /* Only once we are the one daemon on this bus: a refused second daemon
-   * must not start anything. */
+   * must not start or adopt anything. */
   if (!m->autostarted) {
     m->autostarted = TRUE;
+    /* Qubes left running by a daemon that crashed come first: autostart
+     * then finds them running. */
+    bh_daemon_adopt(m->daemon);
     bh_daemon_autostart(m->daemon);
   }
 }
@@ -99,6 +104,16 @@ main(int argc, char **argv)
     {NULL},
   };
 
+  /* bulkheadd never reads its input, and whatever it starts must not get the
+   * terminal it was started from (./run's): stdin is /dev/null from here on.
+   * stdout/stderr stay, they are our log. */
+  int null_fd = open("/dev/null", O_RDONLY);
+  if (null_fd >= 0) {
+    dup2(null_fd, STDIN_FILENO);
+    if (null_fd != STDIN_FILENO)
+      close(null_fd);
+  }
+
   setlocale(LC_ALL, "");
   g_autoptr(GOptionContext) context = g_option_context_new(NULL);
   g_option_context_set_summary(context,
@@ -141,13 +156,18 @@ main(int argc, char **argv)
                                bh_main_name_acquired, bh_main_name_lost, &m, NULL);
   guint sigterm = g_unix_signal_add(SIGTERM, bh_main_quit_on_signal, &m);
   guint sigint = g_unix_signal_add(SIGINT, bh_main_quit_on_signal, &m);
+  /* The terminal ./run started us from went away: the session ended, which
+   * is a stop (qubes outlive only a crash, to be adopted). */
+  guint sighup = g_unix_signal_add(SIGHUP, bh_main_quit_on_signal, &m);
 
   g_main_loop_run(m.loop);
 
   g_source_remove(sigterm);
   g_source_remove(sigint);
+  g_source_remove(sighup);
   g_bus_unown_name(owner);
   bh_daemon_unexport(daemon);
+  bh_daemon_stop(daemon);
   g_main_loop_unref(m.loop);
   return m.exit_code;
 }

@@ -56,6 +56,9 @@ bh_expect_fail "qvm-clone one name" 2 "^qvm-clone: error: expected SOURCE and NA
 bh_expect_fail "qvm-run without COMMAND" 2 "^qvm-run: error: the COMMAND is missing" qvm-run work
 bh_expect_fail "qvm-run without anything" 2 "^qvm-run: error: the QUBE and COMMAND are missing" qvm-run
 bh_expect_fail "qvm-run --dispvm without COMMAND" 2 "^qvm-run: error: the COMMAND is missing" qvm-run --dispvm
+bh_expect_fail "qvm-run with both escape filter options" 2 \
+  "^qvm-run: error: --filter-escape-chars and --no-filter-escape-chars exclude each other" \
+  qvm-run --filter-escape-chars --no-filter-escape-chars work true
 bh_expect_fail "bulkhead run: subcommand prefix" 2 "^bulkhead run: error: the COMMAND is missing" bulkhead run work
 
 # No daemon on this private bus: a clear status-1 error, nothing else.

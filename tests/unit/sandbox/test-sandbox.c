@@ -290,11 +290,12 @@ static void test_plan_appvm(void)
             g_assert_true(g_str_has_prefix(argv->pdata[i + 1], S));
         g_assert_false(g_str_has_prefix(a, "--share"));
         g_assert_cmpstr(a, !=, "--bind-try");
+        /* A qube must outlive a daemon that crashes (it is adopted). */
+        g_assert_cmpstr(a, !=, "--die-with-parent");
         g_assert_false(g_str_has_prefix(a, "DISPLAY") || g_str_has_prefix(a, "DBUS_SESSION"));
     }
-    static const char *const required[] = {"--unshare-all",     "--unshare-user", "--disable-userns",
-                                           "--die-with-parent", "--as-pid-1",     "--new-session",
-                                           "--clearenv"};
+    static const char *const required[] = {"--unshare-all", "--unshare-user", "--disable-userns",
+                                           "--as-pid-1",    "--new-session",  "--clearenv"};
     for (gsize i = 0; i < G_N_ELEMENTS(required); i++) {
         gboolean seen = FALSE;
         for (guint j = 0; j < argv->len; j++)
