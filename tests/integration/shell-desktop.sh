@@ -4,7 +4,8 @@
 # private bus, and the shell. Checked from outside, as a user would:
 #   the panel is a dock at the top with a strut that openbox honours (xprop)
 #   it shows the running qubes in their label colours (pixels of a screenshot)
-#   clicking Start beside a halted qube (xdotool) makes it Running (qvm-ls)
+#   clicking Start beside a halted qube (xdotool) makes it Running (qvm-ls);
+#   one the daemon refuses to start turns red with the reason
 #   the menu key, "personal", Enter -> foot in personal, framed in yellow
 #   the menu key, "new disp", Enter -> foot in a new disposable, framed in red,
 #   gone when foot exits
@@ -183,6 +184,31 @@ bh_result "clicking Start beside work makes it Running in qvm-ls (state $(state_
 xdotool key Escape 2>/dev/null
 wait_panel work-running "$blue" yes
 bh_result "the panel shows work in blue" $?
+
+# A start that fails: a template whose root is no root filesystem (the daemon
+# refuses it with a reason). Its row turns red with the reason under the list;
+# the control: no such red before the click.
+purple='#75507b'
+qvm-create -C TemplateVM -l purple broken >/dev/null 2>&1 &&
+  qvm-prefs broken root_path /nonexistent-root >/dev/null 2>&1
+read -r qx qy < <(python3 "$bh_tmp/find.py" "$shots/shell-start.png" button 1)
+click_at "$qx" "$qy"
+sleep 1
+shot popover-broken
+red_before=$(count popover-broken '#ef2929' 600x500+0+34)
+read -r bx by < <(python3 "$bh_tmp/find.py" "$shots/shell-popover-broken.png" verb "$purple")
+click_at "${bx:-0}" "${by:-0}"
+red_after=0
+for _ in $(seq 50); do
+  shot broken-failed
+  red_after=$(count broken-failed '#ef2929' 600x500+0+34)
+  [ "$red_after" -ge 20 ] && break
+  sleep 0.2
+done
+bh_result "Start on a template with no root says failed in red ($red_before -> $red_after red px), still $(state_of broken)" \
+  $([ "$red_before" -eq 0 ] && [ "$red_after" -ge 20 ] && [ "$(state_of broken)" = Halted ]; echo $?)
+xdotool key Escape 2>/dev/null
+sleep 0.3
 
 # ---- the menu, by keyboard ------------------------------------------------------
 xdotool key super+space 2>/dev/null
