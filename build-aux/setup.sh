@@ -9,7 +9,7 @@ BH_PACKAGES=(
   meson ninja-build pkg-config gcc clang libclang-rt-14-dev
   libglib2.0-dev libglib2.0-bin libgtk-4-dev libgtk-4-bin libcairo2-dev libpango1.0-dev
   libxkbcommon-dev libdrm-dev libsqlite3-dev sqlite3
-  libwayland-dev wayland-protocols libxen-dev
+  libwayland-dev wayland-protocols libxen-dev libseccomp-dev
   bubblewrap iproute2 nftables dbus dbus-x11
   weston foot gtk-4-examples
   xvfb xauth xdotool imagemagick python3

@@ -138,6 +138,14 @@ BhSandboxSetup *bh_sandbox_layout_setup(const BhSandboxPlan *plan)
     bh_sandbox_setup_mkdir(s, vchan, 0700);
     bh_sandbox_setup_idmap(s, plan->vchan_dir, vchan);
 
+    /* The qube's own ptys, bounded: bubblewrap's --dev makes a devpts
+     * instance too, but without a limit, so one qube could take the pool
+     * every other qube's instance draws from (kernel.pty.max minus
+     * kernel.pty.reserve). */
+    g_autofree char *pts = bh_path(S, "pts");
+    bh_sandbox_setup_mkdir(s, pts, 0755);
+    bh_sandbox_setup_devpts(s, pts, BH_SANDBOX_PTY_MAX);
+
     g_autofree char *bin = bh_path(S, "bin");
     bh_sandbox_setup_mkdir(s, bin, 0755);
     for (guint i = 0; i < plan->programs->len; i++) {
@@ -203,6 +211,10 @@ GPtrArray *bh_sandbox_layout_bwrap_argv(const BhSandboxPlan *plan)
     bh_argv_add(argv, plan->bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
                 "--as-pid-1", "--new-session", "--cap-drop", "ALL", "--uid", uid, "--gid", uid, "--hostname",
                 plan->name, "--info-fd", info, "--block-fd", block, NULL);
+    if (plan->seccomp) {
+        g_autofree char *fd = g_strdup_printf("%d", BH_SANDBOX_FD_SECCOMP);
+        bh_argv_add(argv, "--seccomp", fd, NULL);
+    }
     for (int l = 0; l < BH_LAYER_N; l++) {
         g_autofree char *dest = g_strconcat("/", bh_layer_names[l], NULL);
         /* root_readonly: the template's own root is not writable at all,
@@ -219,6 +231,7 @@ GPtrArray *bh_sandbox_layout_bwrap_argv(const BhSandboxPlan *plan)
     bh_argv_add(argv, "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/dev/shm", "--perms", "1777", "--tmpfs",
                 "/tmp", "--tmpfs", "/run", "--perms", "0700", "--dir", BH_SANDBOX_GUEST_RUNTIME, "--dir",
                 "/run/bulkhead", "--perms", "0700", "--dir", BH_SANDBOX_GUEST_VCHAN, NULL);
+    bh_argv_add_staged(argv, "--dev-bind", plan->stage_dir, "pts", "/dev/pts");
     bh_argv_add_staged(argv, "--bind", plan->stage_dir, "vchan", vchan);
     bh_argv_add_staged(argv, "--ro-bind", plan->stage_dir, "bin", BH_SANDBOX_GUEST_BIN);
     bh_argv_add_staged(argv, "--bind", plan->stage_dir, "home", BH_SANDBOX_HOME);

@@ -12,7 +12,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/filter.h>
+#include <linux/keyctl.h>
 #include <linux/mount.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -31,6 +34,7 @@ typedef enum {
     BH_STEP_IDMAP,
     BH_STEP_BIND_RO,
     BH_STEP_OVERLAY,
+    BH_STEP_DEVPTS,
 } BhStepType;
 
 typedef struct {
@@ -104,6 +108,15 @@ static void bh_child_join_cgroups(const int *fds, int n)
     }
 }
 
+/* A new, empty session keyring owned by whoever calls it: nothing a qube runs
+ * may possess dom0's (or another qube's) keys through an inherited one. A
+ * kernel without keyrings has nothing to share. */
+static void bh_child_own_keyring(void)
+{
+    if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
+        bh_child_die("cannot make the qube's own session keyring", NULL, errno);
+}
+
 static void bh_child_write_file(const char *path, const char *text)
 {
     int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -166,6 +179,10 @@ static void bh_child_step(const BhSandboxSetup *s, const BhStep *st)
         if (mount("overlay", st->a, "overlay", MS_NOSUID | MS_NODEV, st->b) < 0)
             bh_child_die("cannot mount the overlay on", st->a, errno);
         break;
+    case BH_STEP_DEVPTS:
+        if (mount("devpts", st->a, "devpts", MS_NOSUID | MS_NOEXEC, st->b) < 0)
+            bh_child_die("cannot mount the qube's devpts on", st->a, errno);
+        break;
     }
 }
 
@@ -202,6 +219,8 @@ void bh_sandbox_setup_child(gpointer user_data)
             setresuid(s->uid, s->uid, s->uid) < 0)
             bh_child_die("cannot become the qube's user", NULL, errno);
     }
+    /* As the qube's uid, so the keyring is charged to and owned by it. */
+    bh_child_own_keyring();
 }
 
 /* ---- building the set-up --------------------------------------------------- */
@@ -283,6 +302,12 @@ void bh_sandbox_setup_bind_ro(BhSandboxSetup *s, const char *source, const char 
     bh_setup_add(s, BH_STEP_BIND_RO, target, source, 0, -1);
 }
 
+void bh_sandbox_setup_devpts(BhSandboxSetup *s, const char *target, unsigned max)
+{
+    g_autofree char *data = g_strdup_printf("newinstance,ptmxmode=0666,mode=0620,max=%u", max);
+    bh_setup_add(s, BH_STEP_DEVPTS, target, data, 0, -1);
+}
+
 void bh_sandbox_setup_overlay(BhSandboxSetup *s, const char *target, const char *lowerdirs, const char *upper,
                               const char *work)
 {
@@ -299,7 +324,7 @@ void bh_sandbox_setup_overlay(BhSandboxSetup *s, const char *target, const char 
 
 char *bh_sandbox_setup_describe(const BhSandboxSetup *s)
 {
-    static const char *const names[] = {"tmpfs", "mkdir", "chown", "touch", "idmap", "bind-ro", "overlay"};
+    static const char *const names[] = {"tmpfs", "mkdir", "chown", "touch", "idmap", "bind-ro", "overlay", "devpts"};
     GString *out = g_string_new(NULL);
     g_string_append_printf(out, "%s uid %u\n", s->privileged ? "privileged" : "user-namespace",
                            (unsigned)s->uid);
@@ -330,6 +355,8 @@ struct BhSandboxEnter {
     int user_ns_fd;
     int cgroup_fds[8];
     int n_cgroup_fds;
+    GBytes *seccomp;
+    struct sock_fprog filter;
 };
 
 BhSandboxEnter *bh_sandbox_enter_new(gboolean privileged, uid_t uid, gid_t gid, const char *cwd,
@@ -353,7 +380,17 @@ void bh_sandbox_enter_free(BhSandboxEnter *e)
     g_free(e->cwd);
     g_strfreev(e->argv);
     g_strfreev(e->envp);
+    g_clear_pointer(&e->seccomp, g_bytes_unref);
     g_free(e);
+}
+
+void bh_sandbox_enter_set_seccomp(BhSandboxEnter *e, GBytes *program)
+{
+    gsize len = 0;
+    g_clear_pointer(&e->seccomp, g_bytes_unref);
+    e->seccomp = g_bytes_ref(program);
+    e->filter.filter = (struct sock_filter *)g_bytes_get_data(program, &len);
+    e->filter.len = (unsigned short)(len / sizeof(struct sock_filter));
 }
 
 void bh_sandbox_enter_add_ns(BhSandboxEnter *e, int child_fd)
@@ -396,8 +433,13 @@ void bh_sandbox_enter_child(gpointer user_data)
     }
     if (setresgid(e->gid, e->gid, e->gid) < 0 || setresuid(e->uid, e->uid, e->uid) < 0)
         bh_child_die("cannot become the qube's user", NULL, errno);
+    bh_child_own_keyring();
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         bh_child_die("cannot set no_new_privs", NULL, errno);
+    /* The same filter bubblewrap loads for the init: a command entered
+     * from outside is no less confined than one the init started. */
+    if (e->seccomp && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &e->filter, 0, 0) < 0)
+        bh_child_die("cannot load the qube's seccomp filter", NULL, errno);
     if (chdir(e->cwd) < 0 && chdir("/") < 0)
         bh_child_die("cannot change directory to", e->cwd, errno);
 

@@ -8,7 +8,8 @@
  *     binds, overlays, a staging tmpfs), hand the results to bubblewrap as
  *     descriptors, and become the qube's own host uid.
  *   - BhSandboxEnter: run a command in a running qube by joining its cgroups
- *     and namespaces and becoming its user.
+ *     and namespaces, becoming its user and taking its seccomp filter.
+ * Both give the child a session keyring of its own.
  * A failing step writes one line to stderr and exits with status 125.
  *
  * It must never allocate, lock or log through GLib in the child, and never
@@ -47,6 +48,8 @@ void bh_sandbox_setup_touch(BhSandboxSetup *s, const char *path);
  * privileged). */
 void bh_sandbox_setup_idmap(BhSandboxSetup *s, const char *source, const char *target);
 void bh_sandbox_setup_bind_ro(BhSandboxSetup *s, const char *source, const char *target);
+/* A devpts instance of its own at target, with at most max ptys. */
+void bh_sandbox_setup_devpts(BhSandboxSetup *s, const char *target, unsigned max);
 /* lowerdirs: colon-separated, top first; upper/work NULL for a read-only
  * overlay. */
 void bh_sandbox_setup_overlay(BhSandboxSetup *s, const char *target, const char *lowerdirs, const char *upper,
@@ -70,6 +73,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhSandboxEnter, bh_sandbox_enter_free)
 void bh_sandbox_enter_add_ns(BhSandboxEnter *e, int child_fd);
 void bh_sandbox_enter_set_user_ns(BhSandboxEnter *e, int child_fd);
 void bh_sandbox_enter_add_cgroup_fd(BhSandboxEnter *e, int child_fd);
+/* The qube's seccomp filter (struct sock_filter array), loaded last. */
+void bh_sandbox_enter_set_seccomp(BhSandboxEnter *e, GBytes *program);
 /* GSpawnChildSetupFunc: never returns; the process becomes a waiter that
  * exits with the command's status (128+n when a signal ended it). */
 void bh_sandbox_enter_child(gpointer user_data);

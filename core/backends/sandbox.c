@@ -34,6 +34,7 @@
 #include "sandbox-cgroup.h"
 #include "sandbox-layout.h"
 #include "sandbox-net.h"
+#include "sandbox-seccomp.h"
 #include "sandbox-spawn.h"
 
 /* A qube whose init has not said "ready" by then is killed. */
@@ -84,6 +85,7 @@ struct BhSandbox {
     GPtrArray *programs;
     gboolean has_agent; /* bulkhead-agent is among the programs */
     char *bwrap;
+    GBytes *seccomp; /* the filter of every qube (sandbox-seccomp.h) */
     GHashTable *qubes; /* name -> BhSandboxQube* (running or starting) */
 };
 
@@ -707,7 +709,7 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
     g_autofree char *root_dir = g_build_filename(root_owner, "root", NULL);
     g_autoptr(GPtrArray) root_links = bh_sandbox_root_links(bh_sandbox_base_root(qube));
     int info[2] = {-1, -1}, block[2] = {-1, -1}, ready[2] = {-1, -1};
-    int idmap = -1;
+    int idmap = -1, filter = -1;
     GSubprocess *proc = NULL;
     g_autoptr(GArray) cg_fds = NULL;
     g_autoptr(GSubprocessLauncher) launcher = NULL;
@@ -743,6 +745,7 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
         .programs = sb->programs,
         .root_links = root_links,
         .disposable = q->disposable,
+        .seccomp = TRUE,
         .bwrap = sb->bwrap,
     };
     g_autoptr(BhSandboxSetup) setup = bh_sandbox_layout_setup(&plan);
@@ -761,6 +764,8 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
     }
     if (sb->privileged && (idmap = bh_sandbox_idmap_userns(q->uid, q->gid, error)) < 0)
         goto out;
+    if ((filter = bh_sandbox_seccomp_memfd(sb->seccomp, error)) < 0)
+        goto out;
     if (q->cgroup && (cg_fds = bh_sandbox_cgroup_procs_fds(q->cgroup, error)) == NULL)
         goto out;
 
@@ -771,6 +776,7 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
     g_subprocess_launcher_take_fd(launcher, g_steal_fd(&ready[1]), BH_SANDBOX_FD_READY);
     if (idmap >= 0)
         g_subprocess_launcher_take_fd(launcher, g_steal_fd(&idmap), BH_SANDBOX_FD_IDMAP);
+    g_subprocess_launcher_take_fd(launcher, g_steal_fd(&filter), BH_SANDBOX_FD_SECCOMP);
     for (guint i = 0; cg_fds && i < cg_fds->len; i++) {
         g_subprocess_launcher_take_fd(launcher, g_array_index(cg_fds, int, i), BH_SANDBOX_FD_CGROUP + (int)i);
         bh_sandbox_setup_add_cgroup_fd(setup, BH_SANDBOX_FD_CGROUP + (int)i);
@@ -795,6 +801,8 @@ out:
     }
     if (idmap >= 0)
         close(idmap);
+    if (filter >= 0)
+        close(filter);
     for (guint i = 0; cg_fds && i < cg_fds->len; i++)
         close(g_array_index(cg_fds, int, i));
     return proc;
@@ -1125,6 +1133,7 @@ static void bh_sandbox_run_enter(BhSandbox *sb, BhSandboxQube *q, const BhBacken
     g_autoptr(BhSandboxEnter) enter =
         bh_sandbox_enter_new(sb->privileged, BH_SANDBOX_USER_UID, BH_SANDBOX_USER_UID, BH_SANDBOX_HOME, argv,
                              (const char *const *)env->pdata);
+    bh_sandbox_enter_set_seccomp(enter, sb->seccomp);
 
     launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
     /* Open the namespaces now: the child must join this run of the qube. */
@@ -1214,6 +1223,7 @@ static void bh_sandbox_free(BhBackend *backend)
     bh_sandbox_cgroups_free(sb->cgroups);
     g_clear_pointer(&sb->programs, g_ptr_array_unref);
     g_free(sb->bwrap);
+    g_clear_pointer(&sb->seccomp, g_bytes_unref);
     rmdir(sb->stage_base);
     g_free(sb->stage_base);
     bh_backend_clear(backend);
@@ -1318,6 +1328,9 @@ BhBackend *bh_sandbox_backend_new(const BhBackendConfig *config, GError **error)
     g_autoptr(GPtrArray) programs = bh_sandbox_find_guest_programs(error);
     if (programs == NULL)
         return NULL;
+    g_autoptr(GBytes) seccomp = bh_sandbox_seccomp_program(error);
+    if (seccomp == NULL)
+        return NULL;
 
     gboolean privileged = geteuid() == 0;
     g_autofree char *stage_base = bh_sandbox_stage_base(config->runtime_dir, privileged, error);
@@ -1331,6 +1344,7 @@ BhBackend *bh_sandbox_backend_new(const BhBackendConfig *config, GError **error)
     sb->verbose = config->verbose;
     sb->bwrap = g_steal_pointer(&bwrap);
     sb->programs = g_steal_pointer(&programs);
+    sb->seccomp = g_steal_pointer(&seccomp);
     bh_sandbox_use_agent(sb);
     sb->qubes = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)bh_qube_unref);
     sb->cgroups = bh_sandbox_cgroups_new(NULL);

@@ -234,6 +234,7 @@ static BhSandboxPlan plan_for(GPtrArray *programs, GPtrArray *links, gboolean ow
         .vchan_dir = "/rt/bulkhead/vchan/3",
         .programs = programs,
         .root_links = links,
+        .seccomp = TRUE,
         .bwrap = "/usr/bin/bwrap",
     };
     return p;
@@ -276,9 +277,15 @@ static void test_plan_appvm(void)
     g_assert_nonnull(strstr(steps, "bind-ro /build/core/backends/bulkhead-sandbox-init -> "
                                    "/run/bulkhead-sandbox/1/work/bin/bulkhead-sandbox-init\n"));
 
+    /* The qube's own ptys, bounded, over bubblewrap's unbounded devpts. */
+    g_assert_nonnull(strstr(steps, "devpts /run/bulkhead-sandbox/1/work/pts "
+                                   "newinstance,ptmxmode=0666,mode=0620,max=64\n"));
+
     g_autoptr(GPtrArray) argv = bh_sandbox_layout_bwrap_argv(&plan);
     g_assert_true(argv_has(argv, "--bind", "/run/bulkhead-sandbox/1/work/usr", "/usr"));
     g_assert_true(argv_has(argv, "--bind", "/run/bulkhead-sandbox/1/work/vchan", "/run/bulkhead/vchan/3"));
+    g_assert_true(argv_has(argv, "--dev-bind", "/run/bulkhead-sandbox/1/work/pts", "/dev/pts"));
+    g_assert_true(argv_has(argv, "--seccomp", "10", NULL));
     g_assert_true(argv_has(argv, "--ro-bind", "/run/bulkhead-sandbox/1/work/bin", "/run/bulkhead/bin"));
     g_assert_true(argv_has(argv, "--symlink", "usr/bin", "/bin"));
     g_assert_true(argv_has(argv, "--setenv", "BH_VCHAN_DOMID", "3"));
