@@ -35,11 +35,11 @@ G_BEGIN_DECLS
 
 /* Descriptor numbers in the bubblewrap process. */
 enum {
-    BH_SANDBOX_FD_INFO = 3,   /* bwrap --info-fd: JSON with child-pid */
-    BH_SANDBOX_FD_BLOCK = 4,  /* bwrap --block-fd: released once the network is set up */
-    BH_SANDBOX_FD_READY = 5,  /* inherited by the init: "ready\n" */
-    BH_SANDBOX_FD_IDMAP = 6,  /* user namespace describing the qube's idmapping */
-    BH_SANDBOX_FD_CGROUP = 7, /* 7..9: cgroup.procs to join */
+    BH_SANDBOX_FD_INFO = 3,     /* bwrap --info-fd: JSON with child-pid */
+    BH_SANDBOX_FD_BLOCK = 4,    /* bwrap --block-fd: released once the network is set up */
+    BH_SANDBOX_FD_READY = 5,    /* inherited by the init: "ready\n" */
+    BH_SANDBOX_FD_IDMAP = 6,    /* user namespace describing the qube's idmapping */
+    BH_SANDBOX_FD_CGROUP = 7,   /* 7..9: cgroup.procs to join */
     BH_SANDBOX_FD_SECCOMP = 10, /* bwrap --seccomp: the filter (sandbox-seccomp.h) */
 };
 

@@ -89,7 +89,10 @@ static const guint64 bh_seccomp_ns_flags[] = {
 /* personality() bits that weaken the address space: no randomisation, a
  * mappable page 0, readable implying executable, the legacy layout. */
 static const guint64 bh_seccomp_personality_bits[] = {
-    ADDR_NO_RANDOMIZE, MMAP_PAGE_ZERO, READ_IMPLIES_EXEC, ADDR_COMPAT_LAYOUT,
+    ADDR_NO_RANDOMIZE,
+    MMAP_PAGE_ZERO,
+    READ_IMPLIES_EXEC,
+    ADDR_COMPAT_LAYOUT,
 };
 
 /* ioctl() requests that push input into, or reconfigure, a terminal the
@@ -100,8 +103,8 @@ static const guint64 bh_seccomp_ioctls[] = {TIOCSTI, TIOCLINUX};
 static gboolean bh_seccomp_fail(GError **error, int rc, const char *what, const char *name)
 {
     g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED,
-                "cannot build the sandbox's seccomp filter: %s%s%s: %s", what, name ? " " : "", name ? name : "",
-                g_strerror(-rc));
+                "cannot build the sandbox's seccomp filter: %s%s%s: %s", what, name ? " " : "",
+                name ? name : "", g_strerror(-rc));
     return FALSE;
 }
 

@@ -324,7 +324,8 @@ void bh_sandbox_setup_overlay(BhSandboxSetup *s, const char *target, const char 
 
 char *bh_sandbox_setup_describe(const BhSandboxSetup *s)
 {
-    static const char *const names[] = {"tmpfs", "mkdir", "chown", "touch", "idmap", "bind-ro", "overlay", "devpts"};
+    static const char *const names[] = {"tmpfs", "mkdir",   "chown",   "touch",
+                                        "idmap", "bind-ro", "overlay", "devpts"};
     GString *out = g_string_new(NULL);
     g_string_append_printf(out, "%s uid %u\n", s->privileged ? "privileged" : "user-namespace",
                            (unsigned)s->uid);

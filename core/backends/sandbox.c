@@ -85,7 +85,7 @@ struct BhSandbox {
     GPtrArray *programs;
     gboolean has_agent; /* bulkhead-agent is among the programs */
     char *bwrap;
-    GBytes *seccomp; /* the filter of every qube (sandbox-seccomp.h) */
+    GBytes *seccomp;   /* the filter of every qube (sandbox-seccomp.h) */
     GHashTable *qubes; /* name -> BhSandboxQube* (running or starting) */
 };
 

@@ -60,11 +60,11 @@ static void report(const char *name, long r, int err)
     fflush(stdout);
 }
 
-#define TRY(name, call)                                                                                       \
-    do {                                                                                                      \
-        errno = 0;                                                                                            \
-        long r_ = (long)(call);                                                                               \
-        report(name, r_, errno);                                                                              \
+#define TRY(name, call)                                                                                      \
+    do {                                                                                                     \
+        errno = 0;                                                                                           \
+        long r_ = (long)(call);                                                                              \
+        report(name, r_, errno);                                                                             \
     } while (0)
 
 /* Runs fn in a child; reports what fn returned (0 ok, else an errno) or the
@@ -303,6 +303,8 @@ int main(int argc, char **argv)
         return ptys(argc >= 3 ? atoi(argv[2]) : 100000, argc >= 4 && strcmp(argv[3], "hold") == 0);
     if (argc == 2 && strcmp(argv[1], "pty") == 0)
         return pty();
-    fprintf(stderr, "usage: confine-probe syscalls [--drop UID] | keys DESC | addkey DESC | ptys [MAX [hold]] | pty\n");
+    fprintf(
+        stderr,
+        "usage: confine-probe syscalls [--drop UID] | keys DESC | addkey DESC | ptys [MAX [hold]] | pty\n");
     return 2;
 }

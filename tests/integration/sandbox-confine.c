@@ -158,8 +158,8 @@ static char *run_host(const char *const *args)
     g_ptr_array_add(argv, NULL);
     char *out = NULL;
     int status = -1;
-    g_assert_true(
-        g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, NULL, &status, NULL));
+    g_assert_true(g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, NULL,
+                               &status, NULL));
     g_assert_true(g_spawn_check_wait_status(status, NULL));
     return out;
 }
@@ -280,7 +280,8 @@ static void test_keyring(Fixture *f, gconstpointer data)
      * list keys whose owner the qube's user namespace does not map (dom0's
      * root), so what tells the keyrings apart is the qube's own "_ses": there
      * only when the qube joined one as its own uid, and one per qube. */
-    g_autofree char *cmd = g_strdup_printf("./confine-probe keys %s; ./confine-probe keys bh-dom0-session", marker);
+    g_autofree char *cmd =
+        g_strdup_printf("./confine-probe keys %s; ./confine-probe keys bh-dom0-session", marker);
     g_autofree char *in_work = run_in(f, "work", cmd);
     g_autofree char *in_other = run_in(f, "other", cmd);
     g_assert_cmpstr(in_work, ==, "absent\nabsent\n");
@@ -326,7 +327,8 @@ static void test_ptys(Fixture *f, gconstpointer data)
 
     /* work takes every pty it can, and keeps them. */
     g_assert_cmpint(bh_harness_run(&f->h, "work",
-                                   "setsid ./confine-probe ptys 100000 hold >/tmp/ptys 2>&1 </dev/null &", NULL),
+                                   "setsid ./confine-probe ptys 100000 hold >/tmp/ptys 2>&1 </dev/null &",
+                                   NULL),
                     ==, 0);
     g_autofree char *line = NULL;
     g_assert_true(wait_for_line(f, "work", "/tmp/ptys", &line));
