@@ -10,7 +10,7 @@ BH_PACKAGES=(
   libglib2.0-dev libglib2.0-bin libgtk-4-dev libgtk-4-bin libcairo2-dev libpango1.0-dev
   libxkbcommon-dev libdrm-dev libsqlite3-dev sqlite3
   libwayland-dev wayland-protocols libxen-dev libseccomp-dev
-  bubblewrap iproute2 nftables dbus dbus-x11
+  bubblewrap iproute2 nftables dbus dbus-x11 e2fsprogs
   weston foot gtk-4-examples
   xvfb xauth xdotool imagemagick python3
   qemu-system-x86 xen-hypervisor-4.17-amd64 xen-utils-4.17 linux-image-amd64 busybox-static cpio

@@ -132,7 +132,16 @@ BhSandboxSetup *bh_sandbox_layout_setup(const BhSandboxPlan *plan)
     g_autofree char *home = bh_path(S, "home");
     g_autofree char *private_dir = bh_path(plan->qube_dir, "private");
     bh_sandbox_setup_mkdir(s, home, 0755);
-    bh_sandbox_setup_idmap(s, private_dir, home);
+    if (plan->private_image) {
+        /* The volume is mounted in this namespace only, its home/ idmapped. */
+        g_autofree char *pvol = bh_path(S, "pvol");
+        g_autofree char *pvol_home = bh_path(pvol, "home");
+        bh_sandbox_setup_mkdir(s, pvol, 0700);
+        bh_sandbox_setup_private(s, pvol, BH_SANDBOX_FD_PRIVATE);
+        bh_sandbox_setup_idmap(s, pvol_home, home);
+    } else {
+        bh_sandbox_setup_idmap(s, private_dir, home);
+    }
 
     g_autofree char *vchan = bh_path(S, "vchan");
     bh_sandbox_setup_mkdir(s, vchan, 0700);
@@ -271,6 +280,11 @@ static void bh_copy_xattrs(const char *src, const char *dst)
     }
 }
 
+static gboolean bh_all_zero(const char *buf, size_t len)
+{
+    return len > 0 && buf[0] == 0 && memcmp(buf, buf + 1, len - 1) == 0;
+}
+
 static gboolean bh_copy_file(const char *src, const char *dst, mode_t mode, GError **error)
 {
     int in = -1, out = -1;
@@ -297,6 +311,14 @@ static gboolean bh_copy_file(const char *src, const char *dst, mode_t mode, GErr
         }
         if (r == 0)
             break;
+        /* Holes stay holes (a private volume image is mostly holes). */
+        if (bh_all_zero(buf, (size_t)r)) {
+            if (lseek(out, r, SEEK_CUR) < 0) {
+                bh_fail_errno(error, errno, "cannot write", dst);
+                goto out;
+            }
+            continue;
+        }
         for (ssize_t done = 0; done < r;) {
             ssize_t w = write(out, buf + done, (size_t)(r - done));
             if (w < 0 && errno == EINTR)
@@ -307,6 +329,11 @@ static gboolean bh_copy_file(const char *src, const char *dst, mode_t mode, GErr
             }
             done += w;
         }
+    }
+    off_t end = lseek(out, 0, SEEK_CUR);
+    if (end < 0 || ftruncate(out, end) < 0) {
+        bh_fail_errno(error, errno, "cannot write", dst);
+        goto out;
     }
     if (fchmod(out, mode) < 0) {
         bh_fail_errno(error, errno, "cannot set the mode of", dst);
@@ -500,7 +527,9 @@ gboolean bh_sandbox_volumes_create(const char *qube_dir, gboolean own_root, cons
     g_autofree char *private_dir = bh_path(qube_dir, "private");
     if (g_mkdir_with_parents(qube_dir, 0700) < 0)
         return bh_fail_errno(error, errno, "cannot create", qube_dir);
-    if (!g_file_test(private_dir, G_FILE_TEST_IS_DIR)) {
+    g_autofree char *image = bh_path(qube_dir, "private.img");
+    /* A private volume image (sandbox-private.h) holds the home instead. */
+    if (!g_file_test(private_dir, G_FILE_TEST_IS_DIR) && !g_file_test(image, G_FILE_TEST_EXISTS)) {
         g_autofree char *source = disp_source_dir ? bh_path(disp_source_dir, "private") : NULL;
         if (source && g_file_test(source, G_FILE_TEST_IS_DIR)) {
             g_autofree char *tmp = bh_path(qube_dir, ".private.new");

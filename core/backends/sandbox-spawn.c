@@ -35,6 +35,7 @@ typedef enum {
     BH_STEP_BIND_RO,
     BH_STEP_OVERLAY,
     BH_STEP_DEVPTS,
+    BH_STEP_PRIVATE,
 } BhStepType;
 
 typedef struct {
@@ -140,6 +141,15 @@ static void bh_child_idmap(const char *source, const char *target, int userns)
     close(fd);
 }
 
+/* The private volume (sandbox-private.h): the loop device the parent
+ * attached (and grew), mounted here only. */
+static void bh_child_private(const BhStep *st)
+{
+    if (mount(st->b, st->a, "ext4", MS_NOSUID | MS_NODEV, NULL) < 0)
+        bh_child_die("cannot mount the private volume on", st->a, errno);
+    close(st->fd);
+}
+
 static void bh_child_step(const BhSandboxSetup *s, const BhStep *st)
 {
     switch (st->type) {
@@ -182,6 +192,9 @@ static void bh_child_step(const BhSandboxSetup *s, const BhStep *st)
     case BH_STEP_DEVPTS:
         if (mount("devpts", st->a, "devpts", MS_NOSUID | MS_NOEXEC, st->b) < 0)
             bh_child_die("cannot mount the qube's devpts on", st->a, errno);
+        break;
+    case BH_STEP_PRIVATE:
+        bh_child_private(st);
         break;
     }
 }
@@ -308,6 +321,12 @@ void bh_sandbox_setup_devpts(BhSandboxSetup *s, const char *target, unsigned max
     bh_setup_add(s, BH_STEP_DEVPTS, target, data, 0, -1);
 }
 
+void bh_sandbox_setup_private(BhSandboxSetup *s, const char *target, int child_fd)
+{
+    g_autofree char *source = g_strdup_printf("/proc/self/fd/%d", child_fd);
+    bh_setup_add(s, BH_STEP_PRIVATE, target, source, 0, child_fd);
+}
+
 void bh_sandbox_setup_overlay(BhSandboxSetup *s, const char *target, const char *lowerdirs, const char *upper,
                               const char *work)
 {
@@ -324,8 +343,8 @@ void bh_sandbox_setup_overlay(BhSandboxSetup *s, const char *target, const char 
 
 char *bh_sandbox_setup_describe(const BhSandboxSetup *s)
 {
-    static const char *const names[] = {"tmpfs", "mkdir",   "chown",   "touch",
-                                        "idmap", "bind-ro", "overlay", "devpts"};
+    static const char *const names[] = {"tmpfs",   "mkdir",   "chown",  "touch",  "idmap",
+                                        "bind-ro", "overlay", "devpts", "private"};
     GString *out = g_string_new(NULL);
     g_string_append_printf(out, "%s uid %u\n", s->privileged ? "privileged" : "user-namespace",
                            (unsigned)s->uid);

@@ -34,6 +34,7 @@
 #include "sandbox-cgroup.h"
 #include "sandbox-layout.h"
 #include "sandbox-net.h"
+#include "sandbox-private.h"
 #include "sandbox-seccomp.h"
 #include "sandbox-spawn.h"
 
@@ -209,6 +210,11 @@ static gboolean bh_sandbox_check_base(const char *base, GError **error)
 
 /* ---- volumes ------------------------------------------------------------------ */
 
+static guint bh_sandbox_private_mib(const BhBackendQube *qube)
+{
+    return qube->private_mib ? qube->private_mib : BH_SANDBOX_PRIVATE_MIB;
+}
+
 static gboolean bh_sandbox_create_volumes(BhBackend *backend, const BhBackendQube *qube, GError **error)
 {
     BhSandbox *sb = (BhSandbox *)backend;
@@ -221,6 +227,12 @@ static gboolean bh_sandbox_create_volumes(BhBackend *backend, const BhBackendQub
         !bh_sandbox_volumes_create(dir, bh_sandbox_own_root(qube), source, bh_sandbox_base_root(qube),
                                    error)) {
         g_prefix_error(error, "cannot create the volumes of %s: ", qube->name);
+        return FALSE;
+    }
+    /* A sized home needs loop devices, which only root may attach; a daemon
+     * without root keeps homes as directories (docs/sandbox.md). */
+    if (sb->privileged && !bh_sandbox_private_prepare(dir, source, bh_sandbox_private_mib(qube), error)) {
+        g_prefix_error(error, "cannot create the private volume of %s: ", qube->name);
         return FALSE;
     }
     return TRUE;
@@ -709,7 +721,7 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
     g_autofree char *root_dir = g_build_filename(root_owner, "root", NULL);
     g_autoptr(GPtrArray) root_links = bh_sandbox_root_links(bh_sandbox_base_root(qube));
     int info[2] = {-1, -1}, block[2] = {-1, -1}, ready[2] = {-1, -1};
-    int idmap = -1, filter = -1;
+    int idmap = -1, filter = -1, private_vol = -1;
     GSubprocess *proc = NULL;
     g_autoptr(GArray) cg_fds = NULL;
     g_autoptr(GSubprocessLauncher) launcher = NULL;
@@ -746,6 +758,7 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
         .root_links = root_links,
         .disposable = q->disposable,
         .seccomp = TRUE,
+        .private_image = sb->privileged,
         .bwrap = sb->bwrap,
     };
     g_autoptr(BhSandboxSetup) setup = bh_sandbox_layout_setup(&plan);
@@ -766,6 +779,9 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
         goto out;
     if ((filter = bh_sandbox_seccomp_memfd(sb->seccomp, error)) < 0)
         goto out;
+    if (plan.private_image &&
+        (private_vol = bh_sandbox_private_attach(qube_dir, q->name, bh_sandbox_private_mib(qube), error)) < 0)
+        goto out;
     if (q->cgroup && (cg_fds = bh_sandbox_cgroup_procs_fds(q->cgroup, error)) == NULL)
         goto out;
 
@@ -777,6 +793,8 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
     if (idmap >= 0)
         g_subprocess_launcher_take_fd(launcher, g_steal_fd(&idmap), BH_SANDBOX_FD_IDMAP);
     g_subprocess_launcher_take_fd(launcher, g_steal_fd(&filter), BH_SANDBOX_FD_SECCOMP);
+    if (private_vol >= 0)
+        g_subprocess_launcher_take_fd(launcher, g_steal_fd(&private_vol), BH_SANDBOX_FD_PRIVATE);
     for (guint i = 0; cg_fds && i < cg_fds->len; i++) {
         g_subprocess_launcher_take_fd(launcher, g_array_index(cg_fds, int, i), BH_SANDBOX_FD_CGROUP + (int)i);
         bh_sandbox_setup_add_cgroup_fd(setup, BH_SANDBOX_FD_CGROUP + (int)i);
@@ -803,6 +821,8 @@ out:
         close(idmap);
     if (filter >= 0)
         close(filter);
+    if (private_vol >= 0)
+        close(private_vol);
     for (guint i = 0; cg_fds && i < cg_fds->len; i++)
         close(g_array_index(cg_fds, int, i));
     return proc;

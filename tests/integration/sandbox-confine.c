@@ -111,9 +111,7 @@ static void put_probe(BhHarness *h, const char *qube)
     g_autofree char *data = NULL;
     gsize len = 0;
     g_assert_true(g_file_get_contents(probe_path(), &data, &len, NULL));
-    g_autofree char *dest = bh_harness_private_path(h, qube, "confine-probe");
-    g_assert_true(g_file_set_contents(dest, data, (gssize)len, NULL));
-    g_assert_cmpint(g_chmod(dest, 0755), ==, 0);
+    bh_harness_put_data(h, qube, "confine-probe", data, len, 0755);
 }
 
 static gboolean setup_qubes(Fixture *f, gboolean two)
