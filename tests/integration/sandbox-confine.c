@@ -236,6 +236,13 @@ static void test_seccomp_without_agent(Fixture *f, gconstpointer data)
     g_assert_cmpstr(status, ==, "Seccomp:\t2\n");
     g_autofree char *out = run_in(f, "work", "./confine-probe syscalls");
     check_syscalls("entered", out, root, user);
+    /* And a session keyring of its own, not the daemon's. */
+    g_autofree char *host_ses = run_host((const char *const[]){"keys", "_ses", NULL});
+    g_autofree char *ses = run_in(f, "work", "./confine-probe keys _ses");
+    g_test_message("entered command's session keyring: %s (host: %s)", ses, host_ses);
+    g_assert_cmpstr(ses, !=, "absent\n");
+    g_autofree char *ses_id = g_strstrip(g_strdup(ses));
+    g_assert_null(strstr(host_ses, ses_id));
 }
 
 static void test_keyring(Fixture *f, gconstpointer data)
@@ -289,7 +296,8 @@ static void test_keyring(Fixture *f, gconstpointer data)
     g_test_message("session keyrings: work %s other %s host %s", ses_work, ses_other, host_ses);
     g_assert_cmpstr(ses_work, !=, "absent\n");
     g_assert_cmpstr(ses_work, !=, ses_other);
-    g_assert_null(strstr(ses_work, g_strstrip(g_strdup(host_ses))));
+    g_autofree char *host_id = g_strstrip(g_strdup(host_ses));
+    g_assert_null(strstr(ses_work, host_id));
 
     /* A qube cannot plant a key for another to read (the covert channel). */
     g_autofree char *plant = run_in(f, "work", "./confine-probe addkey bh-planted-by-work");
