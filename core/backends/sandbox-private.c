@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/fs.h>
 #include <linux/loop.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
@@ -24,6 +23,7 @@
 
 #include "backend.h"
 #include "sandbox-layout.h"
+#include "volume-copy.h"
 
 static gboolean bh_private_fail(GError **error, int e, const char *what, const char *path)
 {
@@ -142,14 +142,8 @@ gboolean bh_sandbox_private_prepare(const char *qube_dir, const char *disp_sourc
     g_autofree char *source =
         disp_source_dir ? g_build_filename(disp_source_dir, BH_SANDBOX_PRIVATE_IMAGE, NULL) : NULL;
     if (source && g_file_test(source, G_FILE_TEST_EXISTS)) {
-        g_autofree char *tmp = g_build_filename(qube_dir, ".private.img.new", NULL);
-        if (!bh_sandbox_private_copy(source, tmp, error))
+        if (!bh_volume_copy_sparse(source, image, error))
             return FALSE;
-        if (rename(tmp, image) < 0) {
-            int e = errno;
-            unlink(tmp);
-            return bh_private_fail(error, e, "cannot create", image);
-        }
         bh_private_drop_empty(private_dir);
         return TRUE;
     }
@@ -275,63 +269,4 @@ out:
     if (ctl >= 0)
         close(ctl);
     return loop;
-}
-
-gboolean bh_sandbox_private_copy(const char *source, const char *dest, GError **error)
-{
-    int in = -1, out = -1;
-    gboolean ok = FALSE;
-    struct stat st;
-
-    in = open(source, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (in < 0 || fstat(in, &st) < 0 || !S_ISREG(st.st_mode)) {
-        bh_private_fail(error, in < 0 ? errno : EINVAL, "cannot read the private volume", source);
-        goto out;
-    }
-    out = open(dest, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (out < 0) {
-        bh_private_fail(error, errno, "cannot create", dest);
-        goto out;
-    }
-    /* A filesystem that shares blocks copies nothing at all. */
-    if (ioctl(out, FICLONE, in) == 0) {
-        ok = TRUE;
-        goto out;
-    }
-    /* Otherwise only the extents that hold data. */
-    for (off_t pos = 0; pos < st.st_size;) {
-        off_t data = lseek(in, pos, SEEK_DATA);
-        if (data < 0 && errno == ENXIO)
-            break;
-        off_t hole = data < 0 ? -1 : lseek(in, data, SEEK_HOLE);
-        if (data < 0 || hole < 0) {
-            bh_private_fail(error, errno, "cannot read", source);
-            goto out;
-        }
-        for (off_t at = data; at < hole;) {
-            loff_t from = at, to = at;
-            ssize_t n = copy_file_range(in, &from, out, &to, (size_t)(hole - at), 0);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0) {
-                bh_private_fail(error, n < 0 ? errno : EIO, "cannot copy to", dest);
-                goto out;
-            }
-            at += n;
-        }
-        pos = hole;
-    }
-    if (ftruncate(out, st.st_size) < 0 || fsync(out) < 0) {
-        bh_private_fail(error, errno, "cannot write", dest);
-        goto out;
-    }
-    ok = TRUE;
-out:
-    if (in >= 0)
-        close(in);
-    if (out >= 0)
-        close(out);
-    if (!ok)
-        unlink(dest);
-    return ok;
 }

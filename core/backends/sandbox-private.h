@@ -22,8 +22,8 @@ G_BEGIN_DECLS
 #define BH_SANDBOX_PRIVATE_IMAGE "private.img"
 
 /* Makes sure qube_dir has its image, the qube halted: a disposable's is a
- * copy of its disposable template's (disp_source_dir) when that one has an
- * image; otherwise the image is made from qube_dir/private/ (the old
+ * sparse copy of its disposable template's (disp_source_dir) when that one
+ * has an image; otherwise the image is made from qube_dir/private/ (the old
  * directory, or the empty one a new qube starts with), which is then gone. */
 gboolean bh_sandbox_private_prepare(const char *qube_dir, const char *disp_source_dir, guint size_mib,
                                     GError **error);
@@ -32,8 +32,5 @@ gboolean bh_sandbox_private_prepare(const char *qube_dir, const char *disp_sourc
  * device that goes away with its last user (LO_FLAGS_AUTOCLEAR). Returns the
  * loop device, open read-write, or -1. */
 int bh_sandbox_private_attach(const char *qube_dir, const char *qube, guint size_mib, GError **error);
-
-/* A sparse copy of a halted qube's image (holes stay holes). */
-gboolean bh_sandbox_private_copy(const char *source, const char *dest, GError **error);
 
 G_END_DECLS
