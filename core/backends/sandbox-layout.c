@@ -155,6 +155,13 @@ BhSandboxSetup *bh_sandbox_layout_setup(const BhSandboxPlan *plan)
     bh_sandbox_setup_mkdir(s, pts, 0755);
     bh_sandbox_setup_devpts(s, pts, BH_SANDBOX_PTY_MAX);
 
+    /* Without root every qube has the daemon's uid, and /proc/keys lists
+     * every key a uid owns: its keys' names would show in every qube. */
+    if (!plan->privileged) {
+        g_autofree char *empty = bh_path(S, "empty");
+        bh_sandbox_setup_touch(s, empty);
+    }
+
     g_autofree char *bin = bh_path(S, "bin");
     bh_sandbox_setup_mkdir(s, bin, 0755);
     for (guint i = 0; i < plan->programs->len; i++) {
@@ -241,6 +248,10 @@ GPtrArray *bh_sandbox_layout_bwrap_argv(const BhSandboxPlan *plan)
                 "/tmp", "--tmpfs", "/run", "--perms", "0700", "--dir", BH_SANDBOX_GUEST_RUNTIME, "--dir",
                 "/run/bulkhead", "--perms", "0700", "--dir", BH_SANDBOX_GUEST_VCHAN, NULL);
     bh_argv_add_staged(argv, "--dev-bind", plan->stage_dir, "pts", "/dev/pts");
+    if (!plan->privileged) {
+        bh_argv_add_staged(argv, "--ro-bind", plan->stage_dir, "empty", "/proc/keys");
+        bh_argv_add_staged(argv, "--ro-bind", plan->stage_dir, "empty", "/proc/key-users");
+    }
     bh_argv_add_staged(argv, "--bind", plan->stage_dir, "vchan", vchan);
     bh_argv_add_staged(argv, "--ro-bind", plan->stage_dir, "bin", BH_SANDBOX_GUEST_BIN);
     bh_argv_add_staged(argv, "--bind", plan->stage_dir, "home", BH_SANDBOX_HOME);
