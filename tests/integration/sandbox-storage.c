@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -218,11 +219,46 @@ static void test_migrate(void)
     bh_harness_teardown(&h);
 }
 
+/* A clone (and a disposable, through the same copy) gets the data, and the
+ * copy keeps the image's holes: a 2 GiB volume costs what is written. */
+static void test_clone(void)
+{
+    BhHarness h;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *marker = g_strdup_printf("bh-cloned-%08x", g_random_int());
+    if (!setup(&h))
+        return;
+    BhTestQube work = small_qube("work", 3, 0);
+    g_assert_true(bh_harness_start(&h, &work, &error));
+    g_assert_no_error(error);
+    g_autofree char *cmd = g_strdup_printf("echo %s > ~/mine", marker);
+    g_assert_cmpint(bh_harness_run(&h, "work", cmd, NULL), ==, 0);
+    g_assert_true(bh_harness_shutdown(&h, "work", 20, &error));
+
+    BhTestQube copy = small_qube("copy", 4, 0);
+    BhBackendQube b = bh_harness_qube(&copy);
+    g_assert_true(bh_backend_clone_volumes(h.backend, "work", &b, &error));
+    g_assert_no_error(error);
+    g_autofree char *image = g_build_filename(h.state, "qubes", "copy", "private.img", NULL);
+    struct stat st;
+    g_assert_cmpint(stat(image, &st), ==, 0);
+    g_test_message("clone's image: %lld MiB, %lld MiB on disk", (long long)(st.st_size >> 20),
+                   (long long)((st.st_blocks * 512) >> 20));
+    g_assert_cmpint(st.st_size, ==, (off_t)2048 << 20);
+    g_assert_cmpint(st.st_blocks * 512, <, (off_t)256 << 20);
+    g_assert_true(bh_harness_start(&h, &copy, &error));
+    g_assert_no_error(error);
+    g_autofree char *seen = run_out(&h, "copy", "cat ~/mine", NULL);
+    g_assert_cmpstr(seen, ==, marker);
+    bh_harness_teardown(&h);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/sandbox/storage/full", test_full);
     g_test_add_func("/sandbox/storage/resize", test_resize);
     g_test_add_func("/sandbox/storage/migrate", test_migrate);
+    g_test_add_func("/sandbox/storage/clone", test_clone);
     return g_test_run();
 }
