@@ -12,7 +12,8 @@
  *
  * Environment (set by the sandbox backend):
  *   BH_SANDBOX_READY_FD    a descriptor to write "ready\n" to once the
- *                          services were started (then closed)
+ *                          services were started (then closed; close-on-exec
+ *                          from the start, so nothing the qube runs gets it)
  *   BH_SANDBOX_DISPOSABLE  "1": stop once user processes came and went
  *   BH_SANDBOX_SERVICES    colon-separated program names to start (default
  *                          "bulkhead-gui-agent:bulkhead-agent"); a name not
@@ -20,6 +21,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <spawn.h>
@@ -134,18 +136,42 @@ static void start_services(struct init *in)
     }
 }
 
-static void report_ready(void)
+/* The ready pipe, or -1. Read before anything is started. */
+static int ready_fd(void)
 {
     const char *s = getenv("BH_SANDBOX_READY_FD");
     char *end;
     if (!s || !*s)
-        return;
+        return -1;
     long fd = strtol(s, &end, 10);
     if (*end || fd < 3 || fd > 1024)
-        return;
-    (void)!write((int)fd, "ready\n", 6);
-    close((int)fd);
+        return -1;
+    return (int)fd;
+}
+
+/* Nothing we were handed beyond stdin/stdout/stderr may reach what we start:
+ * the ready pipe leads to bulkheadd, and every command of the qube would
+ * otherwise inherit it through the agents (a command could write "ready" or
+ * keep the pipe open). Everything else from bubblewrap is closed for good. */
+static void keep_only_stdio(int ready)
+{
+    if (ready >= 0) {
+        if (ready > 3)
+            close_range(3, (unsigned)ready - 1, 0);
+        close_range((unsigned)ready + 1, ~0U, 0);
+        fcntl(ready, F_SETFD, FD_CLOEXEC);
+    } else {
+        close_range(3, ~0U, 0);
+    }
     unsetenv("BH_SANDBOX_READY_FD");
+}
+
+static void report_ready(int fd)
+{
+    if (fd < 0)
+        return;
+    (void)!write(fd, "ready\n", 6);
+    close(fd);
 }
 
 static void stop_everything(struct init *in, const char *why)
@@ -243,8 +269,10 @@ int main(int argc, char **argv)
     sigprocmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    int ready = ready_fd();
+    keep_only_stdio(ready);
     start_services(&in);
-    report_ready();
+    report_ready(ready);
 
     for (;;) {
         struct timespec tick = {0, TICK_NS};

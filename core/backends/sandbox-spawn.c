@@ -1,4 +1,4 @@
-/* sandbox-spawn.c — the child side of starting and entering qubes; see
+/* sandbox-spawn.c — the child side of starting qubes; see
  * sandbox-spawn.h.
  *
  * Everything named *_child runs after fork in a copy of a multi-threaded
@@ -12,18 +12,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <linux/filter.h>
 #include <linux/keyctl.h>
 #include <linux/mount.h>
-#include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 typedef enum {
@@ -204,6 +200,11 @@ void bh_sandbox_setup_child(gpointer user_data)
     const BhSandboxSetup *s = user_data;
 
     bh_child_reset_signals();
+    /* bubblewrap (which stays outside as the qube's host uid) and everything
+     * after it must not keep bulkheadd's session or controlling terminal
+     * (the one ./run was started from): a new session has none. */
+    if (setsid() < 0)
+        bh_child_die("cannot start a new session", NULL, errno);
     /* First: from here on everything this qube runs is accounted to it. */
     bh_child_join_cgroups(s->cgroup_fds, s->n_cgroup_fds);
 
@@ -359,125 +360,4 @@ char *bh_sandbox_setup_describe(const BhSandboxSetup *s)
         g_string_append_c(out, '\n');
     }
     return g_string_free(out, FALSE);
-}
-
-/* ---- entering a running qube ------------------------------------------------- */
-
-struct BhSandboxEnter {
-    gboolean privileged;
-    uid_t uid;
-    gid_t gid;
-    char *cwd;
-    char **argv;
-    char **envp;
-    int ns_fds[8];
-    int n_ns;
-    int user_ns_fd;
-    int cgroup_fds[8];
-    int n_cgroup_fds;
-    GBytes *seccomp;
-    struct sock_fprog filter;
-};
-
-BhSandboxEnter *bh_sandbox_enter_new(gboolean privileged, uid_t uid, gid_t gid, const char *cwd,
-                                     const char *const *argv, const char *const *envp)
-{
-    BhSandboxEnter *e = g_new0(BhSandboxEnter, 1);
-    e->privileged = privileged;
-    e->uid = uid;
-    e->gid = gid;
-    e->cwd = g_strdup(cwd);
-    e->argv = g_strdupv((char **)argv);
-    e->envp = g_strdupv((char **)envp);
-    e->user_ns_fd = -1;
-    return e;
-}
-
-void bh_sandbox_enter_free(BhSandboxEnter *e)
-{
-    if (e == NULL)
-        return;
-    g_free(e->cwd);
-    g_strfreev(e->argv);
-    g_strfreev(e->envp);
-    g_clear_pointer(&e->seccomp, g_bytes_unref);
-    g_free(e);
-}
-
-void bh_sandbox_enter_set_seccomp(BhSandboxEnter *e, GBytes *program)
-{
-    gsize len = 0;
-    g_clear_pointer(&e->seccomp, g_bytes_unref);
-    e->seccomp = g_bytes_ref(program);
-    e->filter.filter = (struct sock_filter *)g_bytes_get_data(program, &len);
-    e->filter.len = (unsigned short)(len / sizeof(struct sock_filter));
-}
-
-void bh_sandbox_enter_add_ns(BhSandboxEnter *e, int child_fd)
-{
-    g_return_if_fail(e->n_ns < (int)G_N_ELEMENTS(e->ns_fds));
-    e->ns_fds[e->n_ns++] = child_fd;
-}
-
-void bh_sandbox_enter_set_user_ns(BhSandboxEnter *e, int child_fd)
-{
-    e->user_ns_fd = child_fd;
-}
-
-void bh_sandbox_enter_add_cgroup_fd(BhSandboxEnter *e, int child_fd)
-{
-    g_return_if_fail(e->n_cgroup_fds < (int)G_N_ELEMENTS(e->cgroup_fds));
-    e->cgroup_fds[e->n_cgroup_fds++] = child_fd;
-}
-
-void bh_sandbox_enter_child(gpointer user_data)
-{
-    const BhSandboxEnter *e = user_data;
-
-    bh_child_reset_signals();
-    bh_child_join_cgroups(e->cgroup_fds, e->n_cgroup_fds);
-    /* Host groups (root's among them) must not come along. */
-    if (e->privileged && setgroups(0, NULL) < 0)
-        bh_child_die("cannot drop supplementary groups", NULL, errno);
-    /* Every other namespace is owned by the qube's user namespace or an
-     * ancestor of it: join them while we still hold our own privileges. */
-    for (int i = 0; i < e->n_ns; i++) {
-        if (setns(e->ns_fds[i], 0) < 0)
-            bh_child_die("cannot join a namespace of the qube", NULL, errno);
-        close(e->ns_fds[i]);
-    }
-    if (e->user_ns_fd >= 0) {
-        if (setns(e->user_ns_fd, CLONE_NEWUSER) < 0)
-            bh_child_die("cannot join the qube's user namespace", NULL, errno);
-        close(e->user_ns_fd);
-    }
-    if (setresgid(e->gid, e->gid, e->gid) < 0 || setresuid(e->uid, e->uid, e->uid) < 0)
-        bh_child_die("cannot become the qube's user", NULL, errno);
-    bh_child_own_keyring();
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-        bh_child_die("cannot set no_new_privs", NULL, errno);
-    /* The same filter bubblewrap loads for the init: a command entered
-     * from outside is no less confined than one the init started. */
-    if (e->seccomp && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &e->filter, 0, 0) < 0)
-        bh_child_die("cannot load the qube's seccomp filter", NULL, errno);
-    if (chdir(e->cwd) < 0 && chdir("/") < 0)
-        bh_child_die("cannot change directory to", e->cwd, errno);
-
-    /* Joining a pid namespace applies to children only. */
-    pid_t pid = fork();
-    if (pid < 0)
-        bh_child_die("cannot fork into the qube", NULL, errno);
-    if (pid == 0) {
-        execve(e->argv[0], e->argv, e->envp);
-        bh_child_die("cannot run", e->argv[0], errno);
-    }
-    /* The waiter keeps nothing: the spawner's error pipe must see EOF now,
-     * and the command's output must end when the command does. */
-    close_range(0, ~0U, 0);
-    int status;
-    while (waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR)
-            _exit(BH_SANDBOX_SETUP_FAILED);
-    }
-    _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 }

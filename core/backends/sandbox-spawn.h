@@ -1,15 +1,15 @@
 /* sandbox-spawn.h — what runs between fork and exec for a sandbox qube.
  *
- * Owns the two child-side programs of the sandbox backend, written as plain
+ * Owns the child-side program of the sandbox backend, written as plain
  * data prepared by the parent and executed in the child with async-signal-safe
  * system calls only (the daemon is multi-threaded):
  *   - BhSandboxSetup: before bubblewrap starts, join the qube's cgroups, take
  *     a private mount namespace, build the qube's root from layers (idmapped
  *     binds, overlays, a staging tmpfs), hand the results to bubblewrap as
  *     descriptors, and become the qube's own host uid.
- *   - BhSandboxEnter: run a command in a running qube by joining its cgroups
- *     and namespaces, becoming its user and taking its seccomp filter.
- * Both give the child a session keyring of its own.
+ * The child ends with a session keyring of its own.
+ * Nothing of dom0 ever enters a running qube from here: commands reach a qube
+ * only through its own agent (docs/sandbox.md, "Running commands").
  * A failing step writes one line to stderr and exits with status 125.
  *
  * It must never allocate, lock or log through GLib in the child, and never
@@ -62,23 +62,5 @@ void bh_sandbox_setup_child(gpointer user_data);
 
 /* A human-readable list of the steps, for --verbose logs and tests. */
 char *bh_sandbox_setup_describe(const BhSandboxSetup *s);
-
-typedef struct BhSandboxEnter BhSandboxEnter;
-
-/* Runs argv (absolute path) with envp in the qube whose namespaces the
- * descriptors name, as uid/gid inside it, from cwd. privileged as above. */
-BhSandboxEnter *bh_sandbox_enter_new(gboolean privileged, uid_t uid, gid_t gid, const char *cwd,
-                                     const char *const *argv, const char *const *envp);
-void bh_sandbox_enter_free(BhSandboxEnter *e);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhSandboxEnter, bh_sandbox_enter_free)
-/* Namespaces are joined in the order added; the user namespace last. */
-void bh_sandbox_enter_add_ns(BhSandboxEnter *e, int child_fd);
-void bh_sandbox_enter_set_user_ns(BhSandboxEnter *e, int child_fd);
-void bh_sandbox_enter_add_cgroup_fd(BhSandboxEnter *e, int child_fd);
-/* The qube's seccomp filter (struct sock_filter array), loaded last. */
-void bh_sandbox_enter_set_seccomp(BhSandboxEnter *e, GBytes *program);
-/* GSpawnChildSetupFunc: never returns; the process becomes a waiter that
- * exits with the command's status (128+n when a signal ended it). */
-void bh_sandbox_enter_child(gpointer user_data);
 
 G_END_DECLS

@@ -4,7 +4,9 @@
  * started with the set-up of sandbox-spawn.c (cgroups joined, layers staged,
  * host uid taken) and followed through three pipes: bubblewrap's --info-fd
  * (the init's pid), --block-fd (held until the network is linked) and the
- * init's ready pipe. A qube is Running once its init reports ready; its exit
+ * init's ready pipe; its console goes to the log through sandbox-console.c.
+ * Commands reach a running qube only through its own agent: dom0 never
+ * enters a qube itself. A qube is Running once its init reports ready; its exit
  * is Halted when asked for (or a clean exit), Crashed otherwise, with the
  * signal or status as the reason.
  *
@@ -32,6 +34,7 @@
 #include <bulkhead/vchan.h>
 
 #include "sandbox-cgroup.h"
+#include "sandbox-console.h"
 #include "sandbox-layout.h"
 #include "sandbox-net.h"
 #include "sandbox-private.h"
@@ -75,6 +78,9 @@ typedef struct {
     BhRpcClient *rpc; /* the qube's bulkhead-agent, once it answered */
     GCancellable *cancellable;
     GQueue log; /* last console lines (char*) */
+    BhConsole *console;   /* bounds and rate-limits what the qube logs */
+    GInputStream *output; /* the console: bubblewrap's stdout and stderr */
+    guint console_timer;  /* reports dropped lines after a flood */
 } BhSandboxQube;
 
 struct BhSandbox {
@@ -119,6 +125,8 @@ static void bh_qube_unref(BhSandboxQube *q)
     if (q->shutdown_tasks)
         g_ptr_array_unref(q->shutdown_tasks);
     g_queue_clear_full(&q->log, g_free);
+    g_clear_pointer(&q->console, bh_console_free);
+    g_clear_object(&q->output);
     g_free(q);
 }
 
@@ -418,7 +426,7 @@ static void bh_sandbox_agent_gone(BhRpcClient *client, GError *why, gpointer dat
     BhSandboxQube *q = data;
     /* A stopping qube takes its agent along; anything else is worth a line. */
     if (q->state == BH_POWER_RUNNING && !q->stop_requested)
-        g_message("[%s] lost its RPC agent (%s); commands now enter the sandbox directly", q->name,
+        g_message("[%s] lost its RPC agent (%s); commands are refused until the qube restarts", q->name,
                   why ? why->message : "disconnected");
 }
 
@@ -590,25 +598,49 @@ static void bh_sandbox_info_read(GObject *source, GAsyncResult *result, gpointer
         bh_sandbox_have_pid(q);
 }
 
-static void bh_sandbox_log_read(GObject *source, GAsyncResult *result, gpointer data)
+static void bh_sandbox_console_line(const char *line, guint64 dropped, gpointer data)
 {
-    g_autoptr(BhSandboxQube) q = data;
-    g_autofree char *line =
-        g_data_input_stream_read_line_finish_utf8(G_DATA_INPUT_STREAM(source), result, NULL, NULL);
-    if (line == NULL)
+    BhSandboxQube *q = data;
+    if (line == NULL) {
+        g_message("[%s] … dropped %" G_GUINT64_FORMAT " lines from qube %s (more than its console may log)",
+                  q->name, dropped, q->name);
         return;
-    /* A qube writes what it likes here: log it bounded and as text. */
-    if (strlen(line) > 400)
-        line[400] = '\0';
-    for (char *p = line; *p; p++)
-        if ((unsigned char)*p < 0x20)
-            *p = ' ';
+    }
     g_message("[%s] %s", q->name, line);
     g_queue_push_tail(&q->log, g_strdup(line));
     while (q->log.length > BH_SANDBOX_LOG_LINES)
         g_free(g_queue_pop_head(&q->log));
-    g_data_input_stream_read_line_async(G_DATA_INPUT_STREAM(source), G_PRIORITY_DEFAULT, q->cancellable,
-                                        bh_sandbox_log_read, bh_qube_ref(q));
+}
+
+static gboolean bh_sandbox_console_report(gpointer data)
+{
+    BhSandboxQube *q = data;
+    q->console_timer = 0;
+    bh_console_flush(q->console);
+    return G_SOURCE_REMOVE;
+}
+
+/* A qube writes what it likes here, as fast as it likes: the console bounds
+ * each line and how many reach the log (sandbox-console.h). */
+static void bh_sandbox_log_read(GObject *source, GAsyncResult *result, gpointer data)
+{
+    g_autoptr(BhSandboxQube) q = data;
+    g_autoptr(GBytes) bytes = g_input_stream_read_bytes_finish(G_INPUT_STREAM(source), result, NULL);
+    gsize n = 0;
+    const guint8 *chunk = bytes ? g_bytes_get_data(bytes, &n) : NULL;
+    if (n == 0) {
+        if (q->console_timer) {
+            g_source_remove(q->console_timer);
+            q->console_timer = 0;
+        }
+        bh_console_finish(q->console, g_get_monotonic_time());
+        return;
+    }
+    bh_console_feed(q->console, chunk, n, g_get_monotonic_time());
+    if (bh_console_has_dropped(q->console) && q->console_timer == 0)
+        q->console_timer = g_timeout_add_seconds(2, bh_sandbox_console_report, q);
+    g_input_stream_read_bytes_async(G_INPUT_STREAM(source), 4096, G_PRIORITY_DEFAULT, q->cancellable,
+                                    bh_sandbox_log_read, bh_qube_ref(q));
 }
 
 static char *bh_sandbox_exit_reason(GSubprocess *proc, gboolean *clean)
@@ -636,6 +668,10 @@ static void bh_sandbox_cleanup(BhSandboxQube *q)
     if (q->timer) {
         g_source_remove(q->timer);
         q->timer = 0;
+    }
+    if (q->console_timer) {
+        g_source_remove(q->console_timer);
+        q->console_timer = 0;
     }
     g_cancellable_cancel(q->cancellable);
     if (q->rpc) {
@@ -882,9 +918,10 @@ static void bh_sandbox_start(BhBackend *backend, const BhBackendQube *qube, GCan
     g_hash_table_insert(sb->qubes, q->name, bh_qube_ref(q));
     bh_sandbox_set_state(q, BH_POWER_TRANSIENT, NULL);
 
-    g_autoptr(GDataInputStream) log = g_data_input_stream_new(g_subprocess_get_stdout_pipe(q->proc));
-    g_data_input_stream_read_line_async(log, G_PRIORITY_DEFAULT, q->cancellable, bh_sandbox_log_read,
-                                        bh_qube_ref(q));
+    q->console = bh_console_new(bh_sandbox_console_line, q);
+    q->output = g_object_ref(g_subprocess_get_stdout_pipe(q->proc));
+    g_input_stream_read_bytes_async(q->output, 4096, G_PRIORITY_DEFAULT, q->cancellable, bh_sandbox_log_read,
+                                    bh_qube_ref(q));
     g_input_stream_read_bytes_async(q->info, 1024, G_PRIORITY_DEFAULT, q->cancellable, bh_sandbox_info_read,
                                     bh_qube_ref(q));
     g_subprocess_wait_async(q->proc, NULL, bh_sandbox_exited, bh_qube_ref(q));
@@ -1053,32 +1090,6 @@ static BhPowerState bh_sandbox_get_state(BhBackend *backend, const char *name)
 
 /* ---- running commands ------------------------------------------------------------------ */
 
-typedef struct {
-    gboolean wait;
-} BhRunData;
-
-static void bh_sandbox_run_exited(GObject *source, GAsyncResult *result, gpointer data)
-{
-    g_autoptr(GTask) task = data;
-    g_autoptr(GError) error = NULL;
-    GSubprocess *proc = G_SUBPROCESS(source);
-    if (!g_subprocess_wait_finish(proc, result, &error)) {
-        if (task)
-            g_task_return_error(task, g_steal_pointer(&error));
-        return;
-    }
-    if (task == NULL)
-        return;
-    int status = g_subprocess_get_if_exited(proc) ? g_subprocess_get_exit_status(proc)
-                                                  : 128 + g_subprocess_get_term_sig(proc);
-    g_task_return_int(task, status);
-}
-
-static int bh_sandbox_open_or_null(int fd)
-{
-    return fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : open("/dev/null", O_RDWR | O_CLOEXEC);
-}
-
 static void bh_sandbox_rpc_done(GObject *source, GAsyncResult *result, gpointer data)
 {
     g_autoptr(GTask) task = data;
@@ -1093,9 +1104,6 @@ static void bh_sandbox_rpc_done(GObject *source, GAsyncResult *result, gpointer 
                       WIFSIGNALED(wait_status) ? 128 + WTERMSIG(wait_status) : WEXITSTATUS(wait_status));
 }
 
-static void bh_sandbox_run_enter(BhSandbox *sb, BhSandboxQube *q, const BhBackendRun *run,
-                                 GCancellable *cancellable, GTask *task);
-
 static void bh_sandbox_run(BhBackend *backend, const char *name, const BhBackendRun *run,
                            GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
@@ -1109,97 +1117,33 @@ static void bh_sandbox_run(BhBackend *backend, const char *name, const BhBackend
         g_task_return_error(task, g_steal_pointer(&error));
         return;
     }
-    if (q->rpc && bh_rpc_client_is_connected(q->rpc)) {
-        gboolean wait = run->wait;
-        /* Without waiting the agent takes no streams: output is dropped. */
-        bh_rpc_client_exec_async(q->rpc, run->user, run->commandline, wait ? run->stdin_fd : -1,
-                                 wait ? run->stdout_fd : -1, wait ? run->stderr_fd : -1, wait, cancellable,
-                                 bh_sandbox_rpc_done, g_steal_pointer(&task));
-        return;
-    }
-    bh_sandbox_run_enter(sb, q, run, cancellable, g_steal_pointer(&task));
-}
-
-/* Without an agent (none in this build, or it died): join the qube's
- * namespaces and cgroups from here and become its user. */
-static void bh_sandbox_run_enter(BhSandbox *sb, BhSandboxQube *q, const BhBackendRun *run,
-                                 GCancellable *cancellable, GTask *task_in)
-{
-    g_autoptr(GTask) task = task_in;
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GSubprocessLauncher) launcher = NULL;
-    static const char *const ns_names[] = {"cgroup", "ipc", "uts", "net", "pid", "mnt"};
-    const char *name = q->name;
-    int child_fd = 10;
-
-    if (run->user && *run->user && !g_str_equal(run->user, BH_SANDBOX_USER_NAME)) {
-        g_task_return_new_error(task, BH_BACKEND_ERROR, BH_BACKEND_ERROR_NOT_SUPPORTED,
-                                "a sandbox qube has one user, '%s'; cannot run as '%s'", BH_SANDBOX_USER_NAME,
-                                run->user);
-        return;
-    }
-    /* Joining the mount and pid namespaces takes privileges of our own user
-     * namespace, which only root has. */
-    if (!sb->privileged) {
-        g_task_return_new_error(task, BH_BACKEND_ERROR, BH_BACKEND_ERROR_NOT_SUPPORTED,
-                                "%s has no RPC agent, and without one a command can only be run in a sandbox "
-                                "qube when bulkheadd runs as root",
-                                name);
-        return;
-    }
-    const char *const argv[] = {"/bin/sh", "-c", run->commandline, NULL};
-    g_autoptr(GPtrArray) env = bh_sandbox_layout_env(q->name, q->qid);
-    g_ptr_array_add(env, NULL);
-    g_autoptr(BhSandboxEnter) enter =
-        bh_sandbox_enter_new(sb->privileged, BH_SANDBOX_USER_UID, BH_SANDBOX_USER_UID, BH_SANDBOX_HOME, argv,
-                             (const char *const *)env->pdata);
-    bh_sandbox_enter_set_seccomp(enter, sb->seccomp);
-
-    launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
-    /* Open the namespaces now: the child must join this run of the qube. */
-    for (gsize i = 0; i <= G_N_ELEMENTS(ns_names); i++) {
-        const char *ns = i < G_N_ELEMENTS(ns_names) ? ns_names[i] : "user";
-        g_autofree char *path = g_strdup_printf("/proc/%d/ns/%s", (int)q->init_pid, ns);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-            g_task_return_new_error(task, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED,
-                                    "cannot open the %s namespace of %s: %s", ns, name, g_strerror(errno));
-            return;
-        }
-        g_subprocess_launcher_take_fd(launcher, fd, child_fd);
-        if (i < G_N_ELEMENTS(ns_names))
-            bh_sandbox_enter_add_ns(enter, child_fd);
+    /* Commands enter a qube only through its own agent, which starts them
+     * inside, in a new session, with pipes of its own: nothing of dom0 (our
+     * terminal, session, descriptors, keyring) is ever in the qube's hands.
+     * dom0 never enters a qube itself: a qube without an agent answering
+     * (none installed, or it exited or was killed inside the qube) is
+     * suspect, and taking a more trusting path for it is what its killer
+     * would want (docs/sandbox.md, "Running commands"). */
+    if (q->rpc == NULL || !bh_rpc_client_is_connected(q->rpc)) {
+        if (!sb->has_agent)
+            g_task_return_new_error(task, BH_BACKEND_ERROR, BH_BACKEND_ERROR_UNAVAILABLE,
+                                    "cannot run a command in %s: this installation has no bulkhead-agent to "
+                                    "start it inside the qube; install or build it and restart bulkheadd",
+                                    name);
         else
-            bh_sandbox_enter_set_user_ns(enter, child_fd);
-        child_fd++;
-    }
-    g_autoptr(GArray) cg_fds = q->cgroup ? bh_sandbox_cgroup_procs_fds(q->cgroup, &error) : NULL;
-    if (q->cgroup && cg_fds == NULL) {
-        g_task_return_error(task, g_steal_pointer(&error));
+            g_task_return_new_error(task, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED,
+                                    "cannot run a command in %s: its bulkhead-agent is gone (it exited or "
+                                    "was killed inside the qube), and bulkheadd does not enter a qube "
+                                    "without it; restart the qube (qvm-shutdown --wait %s, or qvm-kill %s, "
+                                    "then qvm-start %s)",
+                                    name, name, name, name);
         return;
     }
-    for (guint i = 0; cg_fds && i < cg_fds->len; i++) {
-        g_subprocess_launcher_take_fd(launcher, g_array_index(cg_fds, int, i), child_fd);
-        bh_sandbox_enter_add_cgroup_fd(enter, child_fd++);
-    }
-    g_subprocess_launcher_take_stdin_fd(launcher, bh_sandbox_open_or_null(run->stdin_fd));
-    g_subprocess_launcher_take_stdout_fd(launcher, bh_sandbox_open_or_null(run->stdout_fd));
-    g_subprocess_launcher_take_stderr_fd(launcher, bh_sandbox_open_or_null(run->stderr_fd));
-    g_subprocess_launcher_set_child_setup(launcher, bh_sandbox_enter_child, enter, NULL);
-    /* The child set-up never returns (it execs the command itself inside
-     * the qube), so this program is never run: it only satisfies the API. */
-    const char *const never_run[] = {"/bin/true", NULL};
-    g_autoptr(GSubprocess) proc = g_subprocess_launcher_spawnv(launcher, never_run, &error);
-    if (proc == NULL) {
-        g_task_return_error(task, g_steal_pointer(&error));
-        return;
-    }
-    if (run->wait) {
-        g_subprocess_wait_async(proc, cancellable, bh_sandbox_run_exited, g_steal_pointer(&task));
-    } else {
-        g_subprocess_wait_async(proc, NULL, bh_sandbox_run_exited, NULL);
-        g_task_return_int(task, 0);
-    }
+    gboolean wait = run->wait;
+    /* Without waiting the agent takes no streams: output is dropped. */
+    bh_rpc_client_exec_async(q->rpc, run->user, run->commandline, wait ? run->stdin_fd : -1,
+                             wait ? run->stdout_fd : -1, wait ? run->stderr_fd : -1, wait, cancellable,
+                             bh_sandbox_rpc_done, g_steal_pointer(&task));
 }
 
 static gboolean bh_sandbox_run_finish(BhBackend *backend, GAsyncResult *result, int *exit_status,
@@ -1268,8 +1212,8 @@ static void bh_sandbox_use_agent(BhSandbox *sb)
         }
     }
     if (!sb->has_agent)
-        g_message("no bulkhead-agent (looked for %s): qubes are ready when their init is, and commands "
-                  "enter the sandbox directly",
+        g_message("no bulkhead-agent (looked for %s): qubes are ready when their init is, and no command "
+                  "can be run in them",
                   agent ? agent : "(none)");
 }
 

@@ -20,6 +20,8 @@ static const BhCliCommand bh_cli_command_table[] = {
   {"qvm-remove", "remove", "remove qubes and their data", bh_cli_remove},
   {"qvm-clone", "clone", "copy a qube under a new name", bh_cli_clone},
   {"qvm-run", "run", "run a command in a qube", bh_cli_run},
+  /* No Qubes name: Qubes has no command for this. */
+  {NULL, "policy", "check the policy files, or evaluate one call", bh_cli_policy},
 };
 
 const BhCliCommand *
@@ -149,7 +151,7 @@ bh_cli_print_main_help(FILE *out)
           "Commands:\n");
   for (gsize i = 0; i < G_N_ELEMENTS(bh_cli_command_table); i++) {
     const BhCliCommand *c = &bh_cli_command_table[i];
-    fprintf(out, "  %-13s %-13s %s\n", c->subcommand, c->qvm_name, c->summary);
+    fprintf(out, "  %-13s %-13s %s\n", c->subcommand, c->qvm_name ? c->qvm_name : "-", c->summary);
   }
   fprintf(out,
           "\n"
@@ -162,7 +164,7 @@ bh_cli_find(const char *name)
 {
   for (gsize i = 0; i < G_N_ELEMENTS(bh_cli_command_table); i++) {
     const BhCliCommand *c = &bh_cli_command_table[i];
-    if (g_str_equal(name, c->qvm_name) || g_str_equal(name, c->subcommand))
+    if (g_strcmp0(name, c->qvm_name) == 0 || g_str_equal(name, c->subcommand))
       return c;
   }
   return NULL;
@@ -177,7 +179,8 @@ bh_cli_main(int argc, char **argv)
   int rc = BH_CLI_ERROR;
 
   if (command != NULL) {
-    prog = g_strdup(command->qvm_name);
+    prog = command->qvm_name ? g_strdup(command->qvm_name)
+                             : g_strdup_printf("bulkhead %s", command->subcommand);
   } else {
     if (argc < 2) {
       bh_cli_print_main_help(stderr);

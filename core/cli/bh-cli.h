@@ -28,7 +28,7 @@ typedef struct {
 typedef int (*BhCliCommandFunc)(BhCli *cli, int argc, char **argv);
 
 typedef struct {
-  const char *qvm_name;    /* "qvm-ls" */
+  const char *qvm_name;    /* "qvm-ls"; NULL: only `bulkhead <subcommand>` */
   const char *subcommand;  /* "ls" */
   const char *summary;
   BhCliCommandFunc run;
@@ -75,5 +75,6 @@ int bh_cli_unpause(BhCli *cli, int argc, char **argv);
 int bh_cli_remove(BhCli *cli, int argc, char **argv);
 int bh_cli_clone(BhCli *cli, int argc, char **argv);
 int bh_cli_run(BhCli *cli, int argc, char **argv);
+int bh_cli_policy(BhCli *cli, int argc, char **argv);
 
 G_END_DECLS

@@ -18,6 +18,7 @@
 #include "bh-dbus-admin1.h"
 #include "bh-dbus-error.h"
 #include "bh-guid-set.h"
+#include "bh-policy-store.h"
 #include "bh-state-lock.h"
 
 /* Shutdown timeouts beyond this are treated as a mistake, not a wish. */
@@ -42,6 +43,7 @@ struct _BhDaemon {
   BhDbusAdmin1 *skeleton;
   GHashTable *runtime; /* qube name -> BhQubeRuntime* */
   BhGuidSet *guids;    /* NULL: --no-guid */
+  BhPolicyStore *policy; /* loaded at start, reloaded on change; no service asks it yet */
 };
 
 G_DEFINE_TYPE(BhDaemon, bh_daemon, G_TYPE_OBJECT)
@@ -1303,6 +1305,7 @@ bh_daemon_finalize(GObject *object)
   BhDaemon *self = BH_DAEMON(object);
   bh_daemon_unexport(self);
   /* Reverse order of bh_daemon_new: guids, backend (stops qubes), store, lock. */
+  g_clear_object(&self->policy);
   g_clear_pointer(&self->guids, bh_guid_set_free);
   g_clear_pointer(&self->runtime, g_hash_table_unref);
   g_clear_pointer(&self->backend, bh_backend_free);
@@ -1406,6 +1409,8 @@ bh_daemon_new(const BhDaemonConfig *config, GError **error)
   }
   if (!config->no_guid)
     self->guids = bh_guid_set_new(bh_daemon_guid_ended, self);
+  /* Problems in the files are logged here; they deny, they do not stop us. */
+  self->policy = bh_policy_store_new(NULL);
   bh_dbus_admin1_set_backend(self->skeleton, self->backend_name);
   bh_dbus_admin1_set_backend_description(self->skeleton, self->backend_isolation);
   return g_steal_pointer(&self);

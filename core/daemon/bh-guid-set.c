@@ -227,8 +227,10 @@ bh_guid_set_start(BhGuidSet *set, const char *qube, const char *label, guint qid
   const char *argv[] = {bh_guid_path(),      "--qube",  qube, "--label", label, "--domid", domid,
                         "--connect-timeout", BH_GUID_CONNECT_TIMEOUT_S,
                         allow_fullscreen ? "--allow-fullscreen" : NULL, NULL};
+  /* stdin is /dev/null: guid reads a hostile qube's data and has no use for
+   * the terminal bulkheadd was started from. */
   g_autoptr(GSubprocessLauncher) launcher =
-      g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_INHERIT | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+      g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_autoptr(GSubprocess) proc = g_subprocess_launcher_spawnv(launcher, argv, error);
   if (proc == NULL) {
     g_prefix_error(error, "cannot start the window manager of '%s' (%s): ", qube, argv[0]);

@@ -7,8 +7,10 @@
 #define G_LOG_DOMAIN "bulkheadd"
 
 #include <glib-unix.h>
+#include <fcntl.h>
 #include <locale.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "backend.h"
 #include "bh-daemon.h"
@@ -98,6 +100,16 @@ main(int argc, char **argv)
     {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
     {NULL},
   };
+
+  /* bulkheadd never reads its input, and whatever it starts must not get the
+   * terminal it was started from (./run's): stdin is /dev/null from here on.
+   * stdout/stderr stay, they are our log. */
+  int null_fd = open("/dev/null", O_RDONLY);
+  if (null_fd >= 0) {
+    dup2(null_fd, STDIN_FILENO);
+    if (null_fd != STDIN_FILENO)
+      close(null_fd);
+  }
 
   setlocale(LC_ALL, "");
   g_autoptr(GOptionContext) context = g_option_context_new(NULL);

@@ -37,16 +37,22 @@ const char *bh_qubes_error_code_name(int code)
 
 char *bh_qubes_quote(const char *untrusted)
 {
-    enum { SHOWN_MAX = 64 };
+    if (untrusted == NULL)
+        return g_strdup("(null)");
+    return bh_qubes_quote_len(untrusted, strlen(untrusted), 64);
+}
+
+char *bh_qubes_quote_len(const char *untrusted, gsize len, gsize shown_max)
+{
     GString *out;
     gsize i;
 
     if (untrusted == NULL)
         return g_strdup("(null)");
     out = g_string_new(NULL);
-    for (i = 0; untrusted[i] != '\0'; i++) {
+    for (i = 0; i < len; i++) {
         guchar c = (guchar)untrusted[i];
-        if (i == SHOWN_MAX) {
+        if (i == shown_max) {
             g_string_append(out, "...");
             break;
         }

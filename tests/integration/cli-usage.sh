@@ -21,6 +21,17 @@ bh_run bulkhead prefs --help
 bh_same "bulkhead prefs --help names itself" "Usage:" "$(printf '%s\n' "$bh_out" | head -n 1)"
 printf '%s\n' "$bh_out" | grep -q "bulkhead prefs \[OPTION…\] QUBE" ; bh_result "bulkhead prefs usage line" $?
 
+# bulkhead policy has no Qubes name; its help and usage errors as the others'.
+bh_run bulkhead policy --help
+bh_same "bulkhead policy --help names itself" "Usage:" "$(printf '%s\n' "$bh_out" | head -n 1)"
+printf '%s\n' "$bh_out" | grep -q "bulkhead policy \[OPTION…\] check | eval SERVICE\[+ARG\] SOURCE TARGET"
+bh_result "bulkhead policy usage line" $?
+bh_run bulkhead --help
+printf '%s\n' "$bh_out" | grep -Eq "^  policy +- +check the policy files"
+bh_result "bulkhead --help lists policy" $?
+bh_expect_fail "bulkhead policy without a command" 2 "^bulkhead policy: error: say check or eval" bulkhead policy
+bh_expect_fail "bulkhead policy eval without TARGET" 2 "^bulkhead policy: error: eval wants" bulkhead policy eval s work
+
 bh_expect_fail "unknown subcommand" 2 "^bulkhead: error: unknown command 'frobnicate'" bulkhead frobnicate
 bh_expect_fail "no subcommand" 2 "Usage: bulkhead COMMAND" bulkhead
 bh_expect_fail "unknown option" 2 "^qvm-ls: error: Unknown option --bogus" qvm-ls --bogus
@@ -45,11 +56,16 @@ bh_expect_fail "qvm-clone one name" 2 "^qvm-clone: error: expected SOURCE and NA
 bh_expect_fail "qvm-run without COMMAND" 2 "^qvm-run: error: the COMMAND is missing" qvm-run work
 bh_expect_fail "qvm-run without anything" 2 "^qvm-run: error: the QUBE and COMMAND are missing" qvm-run
 bh_expect_fail "qvm-run --dispvm without COMMAND" 2 "^qvm-run: error: the COMMAND is missing" qvm-run --dispvm
+bh_expect_fail "qvm-run with both escape filter options" 2 \
+  "^qvm-run: error: --filter-escape-chars and --no-filter-escape-chars exclude each other" \
+  qvm-run --filter-escape-chars --no-filter-escape-chars work true
 bh_expect_fail "bulkhead run: subcommand prefix" 2 "^bulkhead run: error: the COMMAND is missing" bulkhead run work
 
 # No daemon on this private bus: a clear status-1 error, nothing else.
 bh_expect_fail "qvm-ls without a daemon" 1 "^qvm-ls: error: bulkheadd is not running" qvm-ls
 bh_expect_fail "qvm-prefs without a daemon" 1 "^qvm-prefs: error: bulkheadd is not running" qvm-prefs work
 bh_expect_fail "qvm-run without a daemon" 1 "^qvm-run: error: bulkheadd is not running" qvm-run work true
+bh_expect_fail "bulkhead policy eval without a daemon" 1 "^bulkhead policy: error: bulkheadd is not running" \
+  bulkhead policy eval s work personal
 
 bh_done

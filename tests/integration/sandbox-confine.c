@@ -2,9 +2,8 @@
  * dom0's resources, each tried from inside real qubes with confine-probe
  * (and, as a control, the same probe on the host, where the thing tried
  * exists and works):
- *   the seccomp filter: every listed system call refused inside (through the
- *   init's filter and through the no-agent entry path), 32-bit and x32 system
- *   calls kill the caller, ordinary calls still work;
+ *   the seccomp filter: every listed system call refused inside, 32-bit and
+ *   x32 system calls kill the caller, ordinary calls still work;
  *   kernel keyrings: dom0's session key is not visible inside, each qube has
  *   its own session keyring, a qube cannot plant a key;
  *   ptys: a qube that takes all it can gets at most BH_SANDBOX_PTY_MAX, and
@@ -226,34 +225,6 @@ static void test_seccomp(Fixture *f, gconstpointer data)
     check_syscalls("qube", out, root, user);
 }
 
-/* Without its RPC agent, the backend enters the qube itself: the command
- * must get the same filter and its own keyring. */
-static void test_seccomp_without_agent(Fixture *f, gconstpointer data)
-{
-    if (geteuid() != 0) {
-        g_test_skip("entering a qube without its agent needs root");
-        return;
-    }
-    g_setenv("BH_AGENT_PATH", "/nonexistent/bulkhead-agent", TRUE);
-    gboolean ok = setup_qubes(f, FALSE);
-    g_unsetenv("BH_AGENT_PATH");
-    if (!ok)
-        return;
-    g_autoptr(GHashTable) root = NULL, user = NULL;
-    host_controls(&root, &user);
-    g_autofree char *status = run_in(f, "work", "grep -E '^Seccomp:' /proc/self/status");
-    g_assert_cmpstr(status, ==, "Seccomp:\t2\n");
-    g_autofree char *out = run_in(f, "work", "./confine-probe syscalls");
-    check_syscalls("entered", out, root, user);
-    /* And a session keyring of its own, not the daemon's. */
-    g_autofree char *host_ses = run_host((const char *const[]){"keys", "_ses", NULL});
-    g_autofree char *ses = run_in(f, "work", "./confine-probe keys _ses");
-    g_test_message("entered command's session keyring: %s (host: %s)", ses, host_ses);
-    g_assert_cmpstr(ses, !=, "absent\n");
-    g_autofree char *ses_id = g_strstrip(g_strdup(ses));
-    g_assert_null(strstr(host_ses, ses_id));
-}
-
 static void test_keyring(Fixture *f, gconstpointer data)
 {
     g_autofree char *marker = g_strdup_printf("bh-key-%08x", g_random_int());
@@ -382,8 +353,6 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add("/sandbox/confine/seccomp", Fixture, NULL, NULL, test_seccomp, fixture_teardown);
-    g_test_add("/sandbox/confine/seccomp-without-agent", Fixture, NULL, NULL, test_seccomp_without_agent,
-               fixture_teardown);
     g_test_add("/sandbox/confine/keyring", Fixture, NULL, NULL, test_keyring, fixture_teardown);
     g_test_add("/sandbox/confine/ptys", Fixture, NULL, NULL, test_ptys, fixture_teardown);
     return g_test_run();

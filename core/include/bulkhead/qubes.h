@@ -49,6 +49,9 @@ const char *bh_qubes_error_code_name(int code);
  * logs: ASCII printables kept, everything else as \xNN, at most ~64 input
  * bytes then "...". Never NULL (NULL in gives "(null)"). Free with g_free. */
 char *bh_qubes_quote(const char *untrusted);
+/* The same for len bytes that may hold NULs (a qube's console line), showing
+ * at most shown_max of them. */
+char *bh_qubes_quote_len(const char *untrusted, gsize len, gsize shown_max);
 
 /* ---- classes ----------------------------------------------------------- */
 
