@@ -12,7 +12,7 @@ BH_PACKAGES=(
   libwayland-dev wayland-protocols libxen-dev libseccomp-dev
   bubblewrap iproute2 nftables dbus dbus-x11 e2fsprogs
   weston foot gtk-4-examples
-  xvfb xauth xdotool imagemagick python3
+  xvfb xauth xdotool imagemagick python3 openbox
   qemu-system-x86 xen-hypervisor-4.17-amd64 xen-utils-4.17 linux-image-amd64 busybox-static cpio
   waypipe
   libx11-xcb-dev libxcb-shm0-dev

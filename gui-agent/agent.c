@@ -10,57 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <wayland-server-protocol.h>
 
 #include "bulkhead/vchan.h"
 
 #define MOD "agent"
-
-uint32_t bh_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
-}
-
-void bh_agent_log(const struct bh_agent *a, enum bh_log_level lvl, const char *module, const char *fmt, ...)
-{
-    static const char *const names[] = {"error", "warning", "info", "debug"};
-    if (lvl == BH_LOG_DEBUG && !(a && a->opts.verbose))
-        return;
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    /* One write per line so lines from several processes do not interleave. */
-    fprintf(stderr, "bulkhead-gui-agent[%s] %s: %s\n", module, names[lvl], msg);
-}
-
-struct wl_resource *bh_resource_new(struct wl_client *client, const struct wl_interface *iface, int version,
-                                    uint32_t id, const void *impl, void *data,
-                                    wl_resource_destroy_func_t destroy)
-{
-    struct wl_resource *r = wl_resource_create(client, iface, version, id);
-    if (!r) {
-        wl_client_post_no_memory(client);
-        return NULL;
-    }
-    wl_resource_set_implementation(r, impl, data, destroy);
-    return r;
-}
-
-void bh_resource_unlink(struct wl_resource *resource)
-{
-    wl_list_remove(wl_resource_get_link(resource));
-}
-
-void bh_request_destroy(struct wl_client *client, struct wl_resource *resource)
-{
-    wl_resource_destroy(resource);
-}
 
 struct bh_agent *bh_agent_new(const struct bh_agent_options *opts)
 {
@@ -86,6 +41,8 @@ struct bh_agent *bh_agent_new(const struct bh_agent_options *opts)
     wl_list_init(&a->deferred_frames);
     wl_list_init(&a->held_releases);
     wl_list_init(&a->grabs);
+    wl_signal_init(&a->events.window_gone);
+    wl_signal_init(&a->events.focus_changed);
     a->next_window_id = 1;
 
     a->display = wl_display_create();
@@ -97,8 +54,10 @@ struct bh_agent *bh_agent_new(const struct bh_agent_options *opts)
     a->loop = wl_display_get_event_loop(a->display);
     /* Every module initialises its lists before anything can fail, so the
      * teardown below is valid from here on. */
+    bh_frames_init(a);
     bh_compositor_init(a);
     bh_xdg_init(a);
+    bh_xdg_decoration_init(a);
     bh_output_init(a);
     bh_data_init(a);
     if (!bh_seat_init(a))
@@ -120,7 +79,7 @@ struct bh_agent *bh_agent_new(const struct bh_agent_options *opts)
         goto fail;
     }
     if (!opts->no_vchan) {
-        a->link = bh_link_new(a, opts->gui_domain);
+        a->link = bh_link_new(a, opts->gui_domain, &bh_dom0_events);
         if (!a->link)
             goto fail;
     }

@@ -27,6 +27,10 @@
 /* A client that does not deliver its selection within this is skipped. */
 #define READ_TIMEOUT_MS 3000
 
+/* A drag icon is never shown (no drag leaves the qube): no hooks, so its
+ * frame callbacks go to the slow timer. */
+static const struct bh_surface_role dnd_icon_role = {.name = "drag icon"};
+
 /* dom0's text, shared by every pipe feeding it to a client. */
 struct bh_blob {
     unsigned refs;
@@ -307,7 +311,7 @@ static void device_start_drag(struct wl_client *client, struct wl_resource *reso
 {
     if (icon) {
         struct bh_surface *s = bh_surface_from_resource(icon);
-        if (!bh_surface_set_role(s, BH_ROLE_DND_ICON, NULL, resource, WL_DATA_DEVICE_ERROR_ROLE))
+        if (!bh_surface_set_role(s, &dnd_icon_role, NULL, resource, WL_DATA_DEVICE_ERROR_ROLE))
             return;
     }
     /* Drag and drop between windows is not part of the GUI protocol. */

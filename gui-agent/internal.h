@@ -32,7 +32,7 @@ struct bh_window;
 struct bh_xdg_surface;
 struct bh_link;
 
-/* ---- logging ------------------------------------------------------------ */
+/* ---- helpers every file uses (util.c) ----------------------------------- */
 
 enum bh_log_level { BH_LOG_ERROR, BH_LOG_WARN, BH_LOG_INFO, BH_LOG_DEBUG };
 
@@ -60,14 +60,56 @@ void bh_signal_emit_safe(struct wl_signal *signal, void *data);
 /* Milliseconds on CLOCK_MONOTONIC, the clock of every Wayland timestamp we send. */
 uint32_t bh_now_ms(void);
 
+/* ---- frame callbacks and held releases (frames.c) ------------------------ */
+
+/* A wl_buffer.release held back until the next frame callbacks go out. */
+struct bh_held_release {
+    struct wl_resource *buffer; /* NULL: nothing held */
+    struct wl_listener destroy;
+    struct wl_list link; /* agent->held_releases while held */
+};
+
+void bh_frames_init(struct bh_agent *a);
+/* Hand committed frame callbacks of the whole tree to `list`. */
+void bh_frames_take_tree(struct bh_surface *root, struct wl_list *list);
+/* Fire frame callbacks; every held wl_buffer.release goes out first, so a
+ * client woken for a frame finds its free buffers released. */
+void bh_frames_done(struct bh_agent *a, struct wl_list *frames, uint32_t time);
+/* Callbacks of surfaces not shown in any window (cursor, unmapped): fired by
+ * a low-rate timer so nothing spins, nothing waits forever. */
+void bh_agent_defer_frames(struct bh_agent *a, struct wl_list *frames);
+void bh_held_init(struct bh_held_release *h);
+/* Hold `buffer`'s release (sending the one held before, if any). */
+void bh_held_set(struct bh_agent *a, struct bh_held_release *h, struct wl_resource *buffer);
+/* Send the held release now / forget it without sending (the buffer is in
+ * use again or destroyed). */
+void bh_held_send(struct bh_held_release *h);
+void bh_held_forget(struct bh_held_release *h);
+/* Send every held wl_buffer.release now (dom0 went away: no frame
+ * callbacks will come to carry them). */
+void bh_agent_send_held_releases(struct bh_agent *a);
+
 /* ---- surfaces (surface.c) ------------------------------------------------ */
 
-enum bh_surface_role {
-    BH_ROLE_NONE = 0,
-    BH_ROLE_XDG, /* xdg_surface; toplevel or popup in bh_xdg_surface */
-    BH_ROLE_SUBSURFACE,
-    BH_ROLE_CURSOR,
-    BH_ROLE_DND_ICON,
+/* A surface's role, as wlroots' wlr_surface_role: a table set by the code
+ * that gives the role (xdg, subsurface, cursor, drag icon), so surface.c
+ * learns what a surface is for without calling any role by name. A surface
+ * keeps its role for life; the role object (role_data) may go before it. */
+struct bh_surface_role {
+    const char *name;
+    /* The surface committed and its state is applied; called only while the
+     * role object exists. NULL: as any surface of a tree, its root's
+     * recompose below runs, and when nothing shows the tree its frame
+     * callbacks go to the slow timer. */
+    void (*commit)(struct bh_surface *s);
+    /* Hooks of a tree's root (NULL or false: nothing shows the tree).
+     * presented: frame callbacks will be answered when dom0 has presented. */
+    bool (*presented)(struct bh_surface *root);
+    /* The tree changed shape: everything is to be recomposed. */
+    void (*damage_all)(struct bh_surface *root);
+    /* A surface of the tree committed: recompose and send; false when no
+     * window shows the tree. */
+    bool (*recompose)(struct bh_surface *root);
 };
 
 /* Double-buffered wl_surface state: `pending` collects requests, commit moves
@@ -109,9 +151,9 @@ struct bh_subsurface {
 struct bh_surface {
     struct bh_agent *agent;
     struct wl_resource *resource;
-    struct wl_list link; /* agent->surfaces */
-    enum bh_surface_role role;
-    void *role_data; /* bh_xdg_surface / bh_subsurface */
+    struct wl_list link;                /* agent->surfaces */
+    const struct bh_surface_role *role; /* NULL: none yet */
+    void *role_data;                    /* bh_xdg_surface / bh_subsurface */
 
     struct bh_surface_state pending, cached;
 
@@ -133,9 +175,7 @@ struct bh_surface {
     /* The buffer this surface last replaced, when its wl_buffer.release is
      * held back to go out with the next frame callbacks (one wakeup of the
      * client per frame instead of two; docs/gui-agent.md, "Per-frame cost"). */
-    struct wl_resource *held;
-    struct wl_listener held_destroy;
-    struct wl_list held_link; /* agent->held_releases while held */
+    struct bh_held_release held;
 
     struct wl_signal destroy_signal;
     bool entered_output; /* wl_surface.enter sent */
@@ -145,30 +185,33 @@ void bh_compositor_init(struct bh_agent *a);
 struct bh_surface *bh_surface_from_resource(struct wl_resource *r);
 /* Give a role; posts `error_code` on `error_res` and returns false if the
  * surface already has another role. */
-bool bh_surface_set_role(struct bh_surface *s, enum bh_surface_role role, void *data,
+bool bh_surface_set_role(struct bh_surface *s, const struct bh_surface_role *role, void *data,
                          struct wl_resource *error_res, uint32_t error_code);
 /* The surface at the top of the subsurface tree. */
 struct bh_surface *bh_surface_root(struct bh_surface *s);
 /* Offset of s relative to its root surface (sum of subsurface positions). */
 void bh_surface_root_offset(struct bh_surface *s, int32_t *x, int32_t *y);
-/* The protocol window this surface's tree is shown in, or NULL. */
-struct bh_window *bh_surface_window(struct bh_surface *s);
 /* Topmost mapped surface of the tree under root-relative (x, y) that accepts
  * input there; surface-local coordinates returned in *sx, *sy. */
 struct bh_surface *bh_surface_at(struct bh_surface *root, int32_t x, int32_t y, int32_t *sx, int32_t *sy);
-/* Hand committed frame callbacks of the whole tree to `list`. */
-void bh_surface_take_frames(struct bh_surface *root, struct wl_list *list);
-/* Fire frame callbacks; every held wl_buffer.release goes out first, so a
- * client woken for a frame finds its free buffers released. */
-void bh_frames_done(struct bh_agent *a, struct wl_list *frames, uint32_t time);
-/* Send every held wl_buffer.release now (dom0 went away: no frame
- * callbacks will come to carry them). */
-void bh_agent_send_held_releases(struct bh_agent *a);
-/* Callbacks of surfaces not shown in any window (cursor, unmapped): fired by
- * a low-rate timer so nothing spins, nothing waits forever. */
-void bh_agent_defer_frames(struct bh_agent *a, struct wl_list *frames);
+/* ---- what a window shows (filled by its role, read by window.c) --------- */
 
-/* ---- xdg-shell (xdg.c) -------------------------------------------------- */
+/* The state a role (xdg toplevel or popup) shows through its protocol
+ * window: kept current by the role, read by window.c when it sends, so
+ * windows never look into the role's own state or call its code. Text is
+ * stored bounded and sanitised (xdg-toplevel.c); toplevel fields stay
+ * empty for a popup. */
+struct bh_window_content {
+    bool has_geometry;
+    struct bh_box geometry;   /* xdg window geometry, root-surface coordinates */
+    int32_t popup_x, popup_y; /* popup offset from the parent's window geometry */
+    char title[BH_MAX_TITLE_BYTES + 1];
+    char app_id[BH_MAX_APP_ID_BYTES + 1];
+    int32_t min_w, min_h, max_w, max_h; /* size hints in effect (committed) */
+    uint32_t flags;                     /* BH_GUI_FLAG_* the client asked for */
+};
+
+/* ---- xdg-shell (xdg-*.c; their shared declarations are in xdg.h) ---------- */
 
 struct bh_positioner {
     int32_t width, height;
@@ -198,8 +241,9 @@ struct bh_xdg_surface {
     uint32_t n_sent;
     uint32_t acked_serial;
     struct wl_event_source *configure_idle;
-    bool has_geometry, pending_has_geometry;
-    struct bh_box geometry, pending_geometry; /* root-surface coordinates */
+    bool pending_has_geometry;
+    struct bh_box pending_geometry; /* root-surface coordinates */
+    struct bh_window_content content;
 
     struct bh_window *window;      /* while mapped and forwarded */
     bool mapped;                   /* mapped as far as the client knows, window or not */
@@ -207,13 +251,9 @@ struct bh_xdg_surface {
     struct wl_list grab_link;      /* agent->grabs while a grabbing popup is mapped */
 
     struct {
-        char title[BH_MAX_TITLE_BYTES + 1];
-        char app_id[BH_MAX_APP_ID_BYTES + 1];
         struct bh_xdg_surface *parent; /* transient-for (set_parent) */
         struct wl_listener parent_destroy;
-        int32_t min_w, min_h, max_w, max_h;
         int32_t pending_min_w, pending_min_h, pending_max_w, pending_max_h;
-        uint32_t flags;       /* BH_GUI_FLAG_* the client asked for */
         int32_t req_w, req_h; /* size to configure (0 = client decides) */
         uint32_t req_states;  /* BH_GUI_STATE_* from dom0 */
         struct wl_resource *decoration;
@@ -222,15 +262,15 @@ struct bh_xdg_surface {
         struct bh_xdg_surface *parent;
         struct wl_listener parent_destroy;
         struct bh_positioner positioner;
-        int32_t x, y; /* relative to the parent's window geometry */
         bool grab;
         bool dismissed;
     } popup;
 };
 
+/* The xdg_wm_base global (xdg-wm-base.c) and the decoration manager
+ * (xdg-decoration.c). */
 void bh_xdg_init(struct bh_agent *a);
-/* The root surface committed (called by surface.c). */
-void bh_xdg_surface_commit(struct bh_xdg_surface *x);
+void bh_xdg_decoration_init(struct bh_agent *a);
 /* dom0 asked: resize (CONFIGURE_REQ), close (CLOSE), focus changed. */
 void bh_xdg_request_configure(struct bh_xdg_surface *x, int32_t w, int32_t h, uint32_t states);
 void bh_xdg_request_close(struct bh_xdg_surface *x);
@@ -239,9 +279,7 @@ void bh_xdg_set_activated(struct bh_xdg_surface *x, bool on);
  * `keep` (the window clicked); keep NULL dismisses all. */
 void bh_xdg_dismiss_grabs(struct bh_agent *a, struct bh_xdg_surface *keep);
 void bh_xdg_popup_dismiss(struct bh_xdg_surface *x);
-/* Root-surface origin of the window content (the window geometry). */
-void bh_xdg_content_origin(const struct bh_xdg_surface *x, int32_t *gx, int32_t *gy);
-/* Position a popup: pure, unit-tested. Result relative to the parent's
+/* Position a popup (xdg-positioner.c): pure, unit-tested. Result relative to the parent's
  * window geometry. */
 void bh_positioner_place(const struct bh_positioner *p, int32_t *x, int32_t *y);
 
@@ -251,7 +289,11 @@ struct bh_window {
     struct bh_agent *agent;
     struct wl_list link; /* agent->windows, creation order (parents first) */
     uint32_t id;         /* 1..BH_MAX_WINDOW_ID, 0 = not forwarded (limit reached) */
+    /* The role that shows itself here: window.c never reads it (it reads
+     * `content`); dom0's requests and the seat reach the role through it. */
     struct bh_xdg_surface *xdg;
+    const struct bh_window_content *content;
+    struct bh_surface *root;  /* the surface tree shown; outlives the window */
     struct bh_window *parent; /* popup parent or transient-for */
     bool popup;
     int32_t x, y;               /* popup offset */
@@ -277,10 +319,14 @@ struct bh_window {
 };
 
 /* Map: allocate an id, a buffer; announce if dom0 is there. NULL on failure
- * (out of memory); a window over the BH_MAX_WINDOWS limit is kept with id 0. */
-struct bh_window *bh_window_create(struct bh_agent *a, struct bh_xdg_surface *x);
-/* Unmap: DESTROY to dom0 (children first), fire nothing: callbacks of a gone
- * window are handed to the deferred list. */
+ * (out of memory); a window over the BH_MAX_WINDOWS limit is kept with id 0.
+ * `content` and `root` must outlive the window. */
+struct bh_window *bh_window_create(struct bh_agent *a, struct bh_xdg_surface *owner,
+                                   const struct bh_window_content *content, struct bh_surface *root,
+                                   struct bh_window *parent, bool popup);
+/* Unmap: DESTROY to dom0 (its popups must be gone already; transient
+ * children move to its parent), emit agent->events.window_gone, fire
+ * nothing: callbacks of a gone window are handed to the deferred list. */
 void bh_window_destroy(struct bh_window *w);
 /* After a commit in the window's tree: recompute size, compose damage, send. */
 void bh_window_commit(struct bh_window *w);
@@ -299,6 +345,8 @@ void bh_windows_link_lost(struct bh_agent *a);
 /* Compose `rect` (window coordinates) from the surface tree into dst; pure
  * apart from reading client buffers; unit-tested through real shm. */
 void bh_window_compose(struct bh_window *w, const struct bh_box *rect);
+/* Root-surface origin of the window content (the window geometry). */
+void bh_window_content_origin(const struct bh_window *w, int32_t *gx, int32_t *gy);
 
 /* ---- seat (seat.c) ------------------------------------------------------- */
 
@@ -329,6 +377,9 @@ struct bh_seat {
     int32_t ptr_x, ptr_y;         /* last position sent, surface-local */
     uint32_t buttons_down;        /* bitmask of BTN_LEFT.. */
     uint32_t last_serial;         /* last input serial sent (grabs, selection) */
+
+    struct wl_listener window_gone;   /* agent->events.window_gone */
+    struct wl_listener focus_changed; /* agent->events.focus_changed */
 };
 
 bool bh_seat_init(struct bh_agent *a);
@@ -342,9 +393,8 @@ void bh_seat_leave(struct bh_agent *a, struct bh_window *w);
 void bh_seat_focus(struct bh_agent *a, struct bh_window *w, bool focused);
 /* Keyboard focus moves to s (NULL: nobody); selection offers follow. */
 void bh_seat_set_kb_focus(struct bh_agent *a, struct bh_surface *s);
-/* A window goes away: drop focus pointing into it. */
-void bh_seat_window_gone(struct bh_agent *a, struct bh_window *w);
-/* A grabbing popup mapped/unmapped: keyboard focus follows the topmost. */
+/* Keyboard focus goes to the focused window's tree, or to the topmost
+ * grabbing popup above it. */
 void bh_seat_refocus(struct bh_agent *a);
 uint32_t bh_seat_next_serial(struct bh_agent *a);
 
@@ -388,7 +438,15 @@ void bh_data_clipboard_set(struct bh_agent *a, const uint8_t *data, size_t len);
 /* Outgoing queue bound: past this dom0 is not reading and is dropped. */
 #define BH_LINK_MAX_QUEUED (16u * 1024u * 1024u)
 
-struct bh_link *bh_link_new(struct bh_agent *a, int domain);
+/* What the link hands on: every message dom0 sent that the decoder
+ * accepted, and the loss of the connection (after which every window must
+ * be announced again). */
+struct bh_link_events {
+    void (*message)(struct bh_agent *a, const struct bh_gui_msg *m);
+    void (*lost)(struct bh_agent *a);
+};
+
+struct bh_link *bh_link_new(struct bh_agent *a, int domain, const struct bh_link_events *events);
 void bh_link_free(struct bh_link *l);
 /* The HELLO exchange is done: window messages may be sent. */
 bool bh_link_ready(const struct bh_link *l);
@@ -401,6 +459,11 @@ bool bh_link_send2(struct bh_link *l, uint32_t type, uint32_t window, const void
 bool bh_link_send_fd(struct bh_link *l, uint32_t type, uint32_t window, const void *body, size_t len, int fd);
 /* Drop the current dom0 connection (if any) and listen again. */
 void bh_link_reset(struct bh_link *l, const char *reason);
+
+/* ---- dom0's messages (dispatch.c) ---------------------------------------- */
+
+/* The link's events: dom0's messages to seat, windows, xdg, output, data. */
+extern const struct bh_link_events bh_dom0_events;
 
 /* ---- the agent (agent.c) ------------------------------------------------- */
 
@@ -430,6 +493,12 @@ struct bh_agent {
     struct wl_list grabs; /* bh_xdg_surface.grab_link of mapped grabbing popups, oldest first */
 
     struct wl_listener client_created;
+
+    /* Told by lower floors to upper ones without calling them by name. */
+    struct {
+        struct wl_signal window_gone;   /* data: the bh_window about to go */
+        struct wl_signal focus_changed; /* a window or grabbing popup (un)mapped */
+    } events;
 };
 
 #endif /* BH_AGENT_INTERNAL_H */

@@ -1,16 +1,17 @@
 /* link.c — the agent's end of the GUI vchan: it serves BH_GUI_VCHAN_PORT to
- * dom0, queues outgoing messages without ever blocking, decodes dom0's
- * messages with core/proto and dispatches them to the seat, windows, xdg
- * surfaces, output and clipboard.
+ * dom0, queues outgoing messages without ever blocking and decodes dom0's
+ * messages with core/proto; what they mean is dispatch.c's (through the
+ * bh_link_events it was given).
  *
  * Owns: the vchan, the HELLO exchange, the outgoing queue (bounded by
  * BH_LINK_MAX_QUEUED: a dom0 that stops reading is dropped, not waited
  * for), the mirror of dom0's window table, and reconnection: when dom0
- * goes away the clients stay, and every window is announced again to the
- * next dom0.
+ * goes away the clients stay, and the events' `lost` lets every window be
+ * announced again to the next dom0.
  * Must never: send a message dom0's decoder would reject (each one is
- * decoded here first, as dom0 will), block on dom0, or act on a message the
- * decoder did not accept.
+ * decoded here first, as dom0 will), block on dom0, hand on a message the
+ * decoder did not accept, or call window, seat or xdg code by name (it is
+ * the bottom floor of the agent, under everything that sends).
  *
  * Transport-neutral by construction (socket and xen alike): dom0 counts as
  * connected right after our own bh_vchan_wait accepted it, every event is
@@ -44,6 +45,7 @@ struct bh_outmsg {
 
 struct bh_link {
     struct bh_agent *agent;
+    const struct bh_link_events *events;
     int domain;
     struct bh_vchan *v;
     bool xen;
@@ -215,74 +217,6 @@ bool bh_link_send_fd(struct bh_link *l, uint32_t type, uint32_t window, const vo
 
 /* ---- incoming ------------------------------------------------------------------- */
 
-static void dispatch(struct bh_link *l, const struct bh_gui_msg *m)
-{
-    struct bh_agent *a = l->agent;
-    struct bh_window *w = NULL;
-
-    if (m->window) {
-        /* Input for a window that is already gone is a normal race. */
-        w = bh_window_find(a, m->window);
-        if (!w || !w->xdg) {
-            BH_DBG(a, MOD, "%s for unknown window %u ignored", bh_gui_type_name(m->type), m->window);
-            return;
-        }
-    }
-    switch (m->type) {
-    case BH_GUI_HELLO:
-        BH_INFO(a, MOD, "dom0 connected (protocol %u.%u)", m->u.hello.version >> 16,
-                m->u.hello.version & 0xffff);
-        bh_windows_announce_all(a);
-        break;
-    case BH_GUI_SCREEN:
-        bh_output_set_screen(a, &m->u.screen);
-        break;
-    case BH_GUI_KEYMAP:
-        bh_seat_set_keymap(a, &m->u.keymap);
-        break;
-    case BH_GUI_KEY:
-        bh_seat_key(a, &m->u.key);
-        break;
-    case BH_GUI_BUTTON:
-        bh_seat_button(a, w, &m->u.button);
-        break;
-    case BH_GUI_MOTION:
-        bh_seat_motion(a, w, m->u.motion.x, m->u.motion.y);
-        break;
-    case BH_GUI_ENTER:
-        bh_seat_motion(a, w, m->u.enter.x, m->u.enter.y);
-        break;
-    case BH_GUI_LEAVE:
-        bh_seat_leave(a, w);
-        break;
-    case BH_GUI_AXIS:
-        bh_seat_axis(a, w, &m->u.axis);
-        break;
-    case BH_GUI_FOCUS:
-        bh_seat_focus(a, w, m->u.focus.focused != 0);
-        break;
-    case BH_GUI_CONFIGURE_REQ:
-        bh_xdg_request_configure(w->xdg, (int32_t)m->u.configure_req.width,
-                                 (int32_t)m->u.configure_req.height, m->u.configure_req.states);
-        break;
-    case BH_GUI_CLOSE:
-        bh_xdg_request_close(w->xdg);
-        break;
-    case BH_GUI_BUFFER_RELEASE:
-        bh_window_release(w, m->u.buffer_release.serial);
-        break;
-    case BH_GUI_CLIPBOARD_REQ:
-        bh_data_clipboard_request(a);
-        break;
-    case BH_GUI_CLIPBOARD_DATA:
-        bh_data_clipboard_set(a, m->u.clipboard.data, m->u.clipboard.len);
-        break;
-    default:
-        /* The decoder only lets dom0's types through. */
-        break;
-    }
-}
-
 static void process_input(struct bh_link *l)
 {
     struct bh_gui_error err;
@@ -299,7 +233,7 @@ static void process_input(struct bh_link *l)
             return;
         }
         bh_gui_windows_apply(&l->rx, &l->msg);
-        dispatch(l, &l->msg);
+        l->events->message(l->agent, &l->msg);
         off += (size_t)n;
     }
     memmove(l->in, l->in + off, l->in_len - off);
@@ -414,7 +348,7 @@ static void do_reset(void *data)
     drop_connection(l);
     l->broken = false;
     /* Windows stay; the next dom0 gets each of them announced afresh. */
-    bh_windows_link_lost(l->agent);
+    l->events->lost(l->agent);
     listen_again(l);
 }
 
@@ -456,7 +390,7 @@ static void listen_again(struct bh_link *l)
     watch(l);
 }
 
-struct bh_link *bh_link_new(struct bh_agent *a, int domain)
+struct bh_link *bh_link_new(struct bh_agent *a, int domain, const struct bh_link_events *events)
 {
     struct bh_link *l = calloc(1, sizeof(*l));
     if (!l) {
@@ -465,6 +399,7 @@ struct bh_link *bh_link_new(struct bh_agent *a, int domain)
     }
     l->agent = a;
     l->domain = domain;
+    l->events = events;
     l->src_fd = -1;
     wl_list_init(&l->out);
     bh_gui_windows_init(&l->tx);

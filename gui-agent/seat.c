@@ -24,6 +24,10 @@
 #define MOD          "seat"
 #define SEAT_VERSION 7
 
+/* A cursor surface is never shown (dom0 draws cursors, by name): no hooks,
+ * so its frame callbacks go to the slow timer. */
+static const struct bh_surface_role cursor_role = {.name = "wl_pointer cursor"};
+
 uint32_t bh_seat_next_serial(struct bh_agent *a)
 {
     a->seat.last_serial = wl_display_next_serial(a->display);
@@ -408,11 +412,11 @@ static struct bh_surface *pointer_move(struct bh_agent *a, struct bh_window *w, 
                                        bool motion)
 {
     struct bh_seat *seat = &a->seat;
-    if (!w->xdg || !w->xdg->surface)
+    if (!w->root)
         return NULL;
-    struct bh_surface *root = w->xdg->surface;
+    struct bh_surface *root = w->root;
     int32_t gx, gy, sx = 0, sy = 0;
-    bh_xdg_content_origin(w->xdg, &gx, &gy);
+    bh_window_content_origin(w, &gx, &gy);
     int64_t rx = (int64_t)x + gx, ry = (int64_t)y + gy;
 
     struct bh_surface *target;
@@ -521,9 +525,12 @@ void bh_seat_axis(struct bh_agent *a, struct bh_window *w, const struct bh_gui_a
     }
 }
 
-void bh_seat_window_gone(struct bh_agent *a, struct bh_window *w)
+/* A window goes away: drop focus pointing into it. */
+static void window_gone(struct wl_listener *l, void *data)
 {
-    struct bh_seat *seat = &a->seat;
+    struct bh_seat *seat = wl_container_of(l, seat, window_gone);
+    struct bh_agent *a = seat->agent;
+    struct bh_window *w = data;
     if (seat->ptr_window == w) {
         seat->ptr_window = NULL;
         seat->buttons_down = 0;
@@ -538,6 +545,14 @@ void bh_seat_window_gone(struct bh_agent *a, struct bh_window *w)
     }
 }
 
+/* A window or a grabbing popup mapped or unmapped: keyboard focus follows
+ * the topmost grab. */
+static void focus_changed(struct wl_listener *l, void *data)
+{
+    struct bh_seat *seat = wl_container_of(l, seat, focus_changed);
+    bh_seat_refocus(seat->agent);
+}
+
 /* ---- wl_pointer / wl_keyboard requests --------------------------------------------- */
 
 static void pointer_set_cursor(struct wl_client *client, struct wl_resource *resource, uint32_t serial,
@@ -547,7 +562,7 @@ static void pointer_set_cursor(struct wl_client *client, struct wl_resource *res
     struct bh_seat *seat = &a->seat;
     if (surface_res) {
         struct bh_surface *s = bh_surface_from_resource(surface_res);
-        if (!bh_surface_set_role(s, BH_ROLE_CURSOR, NULL, resource, WL_POINTER_ERROR_ROLE))
+        if (!bh_surface_set_role(s, &cursor_role, NULL, resource, WL_POINTER_ERROR_ROLE))
             return;
     }
     /* Only the client under the pointer may change it. Cursor pixels never
@@ -629,6 +644,10 @@ bool bh_seat_init(struct bh_agent *a)
     seat->kb_focus_destroy.notify = kb_focus_gone;
     wl_list_init(&seat->ptr_focus_destroy.link);
     seat->ptr_focus_destroy.notify = ptr_focus_gone;
+    seat->window_gone.notify = window_gone;
+    wl_signal_add(&a->events.window_gone, &seat->window_gone);
+    seat->focus_changed.notify = focus_changed;
+    wl_signal_add(&a->events.focus_changed, &seat->focus_changed);
 
     seat->xkb = xkb_context_new(XKB_CONTEXT_NO_FLAGS);
     if (!seat->xkb) {
@@ -652,6 +671,8 @@ bool bh_seat_init(struct bh_agent *a)
 void bh_seat_fini(struct bh_agent *a)
 {
     struct bh_seat *seat = &a->seat;
+    wl_list_remove(&seat->window_gone.link);
+    wl_list_remove(&seat->focus_changed.link);
     wl_list_remove(&seat->kb_focus_destroy.link);
     wl_list_init(&seat->kb_focus_destroy.link);
     wl_list_remove(&seat->ptr_focus_destroy.link);

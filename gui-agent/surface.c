@@ -6,10 +6,12 @@
  * surface (held until replaced, then released: at once, or with the next
  * frame callbacks when the replacing commit asked for one in a shown
  * window), committed damage and frame callbacks until a window (window.c)
- * or the deferred timer takes them.
- * Must never: read pixels (window.c composes), talk to dom0, or trust a
- * client value: sizes are capped (BH_MAX_WINDOW_*), regions bounded, roles
- * and tree cycles checked, violations become protocol errors. */
+ * or the deferred timer (frames.c) takes them.
+ * Must never: read pixels (window.c composes), talk to dom0, call a role
+ * or window code by name (a surface knows its role, and through the root's
+ * role its window, only by its bh_surface_role table), or trust a client
+ * value: sizes are capped (BH_MAX_WINDOW_*), regions bounded, roles and
+ * tree cycles checked, violations become protocol errors. */
 #include "internal.h"
 
 #include <stdlib.h>
@@ -23,76 +25,13 @@ static const struct wl_surface_interface surface_impl;
 static const struct wl_region_interface region_impl;
 static const struct wl_subsurface_interface subsurface_impl;
 
-/* ---- signals --------------------------------------------------------------- */
-
-static void noop_notify(struct wl_listener *l, void *data)
-{
-}
-
-/* libwayland 1.21's wl_signal_emit survives a listener removing itself, not
- * one removing another (focus listeners do: a surface dying unmaps a window,
- * which moves keyboard focus). A cursor that walks the list after each call
- * makes any removal safe; listeners added meanwhile run after the end
- * marker, i.e. not in this emission. */
-void bh_signal_emit_safe(struct wl_signal *signal, void *data)
-{
-    struct wl_listener cursor = {.notify = noop_notify}, end = {.notify = noop_notify};
-    wl_list_insert(&signal->listener_list, &cursor.link);
-    wl_list_insert(signal->listener_list.prev, &end.link);
-    while (cursor.link.next != &end.link) {
-        struct wl_list *pos = cursor.link.next;
-        struct wl_listener *l = wl_container_of(pos, l, link);
-        wl_list_remove(&cursor.link);
-        wl_list_insert(pos, &cursor.link);
-        l->notify(l, data);
-    }
-    wl_list_remove(&cursor.link);
-    wl_list_remove(&end.link);
-}
-
-/* ---- frame callbacks -------------------------------------------------------- */
-
-void bh_frames_done(struct bh_agent *a, struct wl_list *frames, uint32_t time)
-{
-    struct wl_resource *r, *tmp;
-    bh_agent_send_held_releases(a);
-    wl_resource_for_each_safe(r, tmp, frames)
-    {
-        wl_callback_send_done(r, time);
-        wl_resource_destroy(r); /* the destructor unlinks it */
-    }
-}
+/* A subsurface needs no hook: its tree's root says how it is shown. */
+static const struct bh_surface_role subsurface_role = {.name = "wl_subsurface"};
 
 static void frames_destroy(struct wl_list *frames)
 {
     struct wl_resource *r, *tmp;
     wl_resource_for_each_safe(r, tmp, frames) wl_resource_destroy(r);
-}
-
-static void deferred_fire(struct bh_agent *a)
-{
-    a->deferred_armed = false;
-    bh_frames_done(a, &a->deferred_frames, bh_now_ms());
-}
-
-static int deferred_timer_cb(void *data)
-{
-    deferred_fire(data);
-    return 0;
-}
-
-void bh_agent_defer_frames(struct bh_agent *a, struct wl_list *frames)
-{
-    if (wl_list_empty(frames))
-        return;
-    wl_list_insert_list(a->deferred_frames.prev, frames);
-    wl_list_init(frames);
-    if (!a->deferred_armed) {
-        /* ~60 Hz: a client that asks for frames while nothing is shown is
-         * neither starved nor allowed to spin. */
-        wl_event_source_timer_update(a->deferred_timer, 16);
-        a->deferred_armed = true;
-    }
 }
 
 /* ---- double-buffered state -------------------------------------------------- */
@@ -167,49 +106,6 @@ static void state_merge(struct bh_surface_state *dst, struct bh_surface_state *s
     state_reset(src);
 }
 
-/* ---- held releases ---------------------------------------------------------------- */
-
-/* Forget the held buffer without releasing it. */
-static void held_clear(struct bh_surface *s)
-{
-    s->held = NULL;
-    wl_list_remove(&s->held_destroy.link);
-    wl_list_init(&s->held_destroy.link);
-    wl_list_remove(&s->held_link);
-    wl_list_init(&s->held_link);
-}
-
-static void held_send(struct bh_surface *s)
-{
-    struct wl_resource *buffer = s->held;
-    if (!buffer)
-        return;
-    held_clear(s);
-    wl_buffer_send_release(buffer);
-}
-
-static void held_buffer_destroyed(struct wl_listener *l, void *data)
-{
-    struct bh_surface *s = wl_container_of(l, s, held_destroy);
-    held_clear(s);
-}
-
-static void held_set(struct bh_surface *s, struct wl_resource *buffer)
-{
-    held_send(s); /* at most one per surface */
-    s->held = buffer;
-    wl_resource_add_destroy_listener(buffer, &s->held_destroy);
-    wl_list_insert(s->agent->held_releases.prev, &s->held_link);
-}
-
-void bh_agent_send_held_releases(struct bh_agent *a)
-{
-    while (!wl_list_empty(&a->held_releases)) {
-        struct bh_surface *s = wl_container_of(a->held_releases.next, s, held_link);
-        held_send(s);
-    }
-}
-
 /* ---- current buffer ------------------------------------------------------------ */
 
 static void current_buffer_destroyed(struct wl_listener *l, void *data)
@@ -229,11 +125,11 @@ static void current_set_buffer(struct bh_surface *s, struct wl_resource *buffer,
         return;
     /* Attached again before its release went out: in use again, so no
      * release is due for it. */
-    if (buffer && s->held == buffer)
-        held_clear(s);
+    if (buffer && s->held.buffer == buffer)
+        bh_held_forget(&s->held);
     if (s->buffer) {
         if (hold && buffer)
-            held_set(s, s->buffer);
+            bh_held_set(s->agent, &s->held, s->buffer);
         else
             wl_buffer_send_release(s->buffer);
     }
@@ -253,7 +149,7 @@ struct bh_surface *bh_surface_from_resource(struct wl_resource *r)
 
 static struct bh_subsurface *as_subsurface(struct bh_surface *s)
 {
-    return s && s->role == BH_ROLE_SUBSURFACE ? s->role_data : NULL;
+    return s && s->role == &subsurface_role ? s->role_data : NULL;
 }
 
 struct bh_surface *bh_surface_root(struct bh_surface *s)
@@ -278,13 +174,22 @@ void bh_surface_root_offset(struct bh_surface *s, int32_t *x, int32_t *y)
     *y = (int32_t)(oy > INT32_MAX ? INT32_MAX : oy < INT32_MIN ? INT32_MIN : oy);
 }
 
-struct bh_window *bh_surface_window(struct bh_surface *s)
+/* What the role at the root of a tree says about showing it; every hook
+ * may be absent (cursor, drag icon, no role: nothing shows the tree). */
+static bool tree_presented(struct bh_surface *root)
 {
-    struct bh_surface *root = bh_surface_root(s);
-    if (root->role != BH_ROLE_XDG || !root->role_data)
-        return NULL;
-    struct bh_xdg_surface *x = root->role_data;
-    return x->window;
+    return root->role && root->role->presented && root->role->presented(root);
+}
+
+static void tree_damage_all(struct bh_surface *root)
+{
+    if (root->role && root->role->damage_all)
+        root->role->damage_all(root);
+}
+
+static bool tree_recompose(struct bh_surface *root)
+{
+    return root->role && root->role->recompose && root->role->recompose(root);
 }
 
 static struct bh_surface *surface_at_rec(struct bh_surface *s, int32_t x, int32_t y, int32_t *sx, int32_t *sy)
@@ -316,19 +221,11 @@ struct bh_surface *bh_surface_at(struct bh_surface *root, int32_t x, int32_t y, 
     return surface_at_rec(root, x, y, sx, sy);
 }
 
-void bh_surface_take_frames(struct bh_surface *s, struct wl_list *list)
-{
-    struct bh_stack_node *n;
-    wl_list_insert_list(list->prev, &s->frames);
-    wl_list_init(&s->frames);
-    wl_list_for_each(n, &s->stack, cur) if (n != &s->self) bh_surface_take_frames(n->surface, list);
-}
-
-bool bh_surface_set_role(struct bh_surface *s, enum bh_surface_role role, void *data,
+bool bh_surface_set_role(struct bh_surface *s, const struct bh_surface_role *role, void *data,
                          struct wl_resource *error_res, uint32_t error_code)
 {
     /* A surface keeps its role for life (a cursor may be set again). */
-    if (s->role != BH_ROLE_NONE && s->role != role) {
+    if (s->role && s->role != role) {
         wl_resource_post_error(error_res, error_code, "wl_surface@%u already has another role",
                                wl_resource_get_id(s->resource));
         return false;
@@ -399,8 +296,8 @@ static bool surface_apply(struct bh_surface *s, struct bh_surface_state *st)
          * dom0 has presented: the old buffer's release can ride with that
          * callback instead of waking the client on its own now. Anywhere
          * else (no dom0, not shown, no callback) it goes out at once. */
-        struct bh_window *w = wl_list_empty(&st->frames) ? NULL : bh_surface_window(s);
-        current_set_buffer(s, buffer, w && w->announced);
+        bool presented = !wl_list_empty(&st->frames) && tree_presented(bh_surface_root(s));
+        current_set_buffer(s, buffer, presented);
     }
     if (s->buf_width > 0) {
         s->width = s->buf_width / s->scale;
@@ -469,11 +366,8 @@ static bool apply_children(struct bh_surface *s)
             changed = true;
         }
     }
-    if (changed) {
-        struct bh_window *w = bh_surface_window(s);
-        if (w)
-            bh_window_damage_all(w);
-    }
+    if (changed)
+        tree_damage_all(bh_surface_root(s));
     return true;
 }
 
@@ -486,11 +380,8 @@ static bool surface_commit_state(struct bh_surface *s, struct bh_surface_state *
         return false;
     /* A subsurface appearing or vanishing changes what the window shows
      * outside its own damage. */
-    if (s->role == BH_ROLE_SUBSURFACE && (old_w > 0) != (s->width > 0)) {
-        struct bh_window *w = bh_surface_window(s);
-        if (w)
-            bh_window_damage_all(w);
-    }
+    if (s->role == &subsurface_role && (old_w > 0) != (s->width > 0))
+        tree_damage_all(bh_surface_root(s));
     return true;
 }
 
@@ -514,17 +405,14 @@ static void surface_commit(struct wl_client *client, struct wl_resource *resourc
         return;
     }
 
-    if (s->role == BH_ROLE_XDG && s->role_data) {
-        bh_xdg_surface_commit(s->role_data);
+    if (s->role && s->role->commit && s->role_data) {
+        s->role->commit(s);
         return;
     }
     /* Anything in a shown window's tree (even a subsurface that just
      * unmapped itself) recomposes that window. */
-    struct bh_window *w = bh_surface_window(s);
-    if (w) {
-        bh_window_commit(w);
+    if (tree_recompose(bh_surface_root(s)))
         return;
-    }
     /* Cursor, drag icon, a surface without role or an unmapped tree: nobody
      * shows it, its callbacks go to the slow timer. */
     bh_agent_defer_frames(s->agent, &s->frames);
@@ -627,7 +515,7 @@ static void subsurface_make_inert(struct bh_subsurface *sub);
 static void surface_resource_destroy(struct wl_resource *resource)
 {
     struct bh_surface *s = wl_resource_get_user_data(resource);
-    struct bh_window *w = NULL;
+    struct bh_surface *root = NULL; /* of the tree s leaves, to recompose */
 
     /* Listeners (xdg_surface, subsurface, seat focus) detach first. */
     bh_signal_emit_safe(&s->destroy_signal, s);
@@ -639,24 +527,24 @@ static void surface_resource_destroy(struct wl_resource *resource)
         if (n != &s->self)
             subsurface_make_inert(as_subsurface(n->surface));
     }
-    if (s->role == BH_ROLE_SUBSURFACE && s->role_data) {
+    if (s->role == &subsurface_role && s->role_data) {
         struct bh_subsurface *sub = s->role_data;
-        w = sub->parent ? bh_surface_window(sub->parent) : NULL;
+        root = sub->parent ? bh_surface_root(sub->parent) : NULL;
         subsurface_make_inert(sub);
         sub->surface = NULL;
     }
 
     current_set_buffer(s, NULL, false);
-    held_send(s);
+    bh_held_send(&s->held);
     state_fini(&s->pending);
     state_fini(&s->cached);
     frames_destroy(&s->frames);
     wl_list_remove(&s->link);
     free(s);
 
-    if (w) {
-        bh_window_damage_all(w);
-        bh_window_commit(w);
+    if (root) {
+        tree_damage_all(root);
+        tree_recompose(root);
     }
 }
 
@@ -682,9 +570,7 @@ static void compositor_create_surface(struct wl_client *client, struct wl_resour
     bh_region_init(&s->input, true);
     wl_list_init(&s->buffer_destroy.link);
     s->buffer_destroy.notify = current_buffer_destroyed;
-    wl_list_init(&s->held_destroy.link);
-    wl_list_init(&s->held_link);
-    s->held_destroy.notify = held_buffer_destroyed;
+    bh_held_init(&s->held);
     wl_list_init(&s->frames);
     wl_list_init(&s->stack);
     wl_list_init(&s->pending_stack);
@@ -842,9 +728,7 @@ static void subsurface_set_desync(struct wl_client *client, struct wl_resource *
         sub->has_cache = false;
         if (!surface_commit_state(sub->surface, &sub->surface->cached))
             return;
-        struct bh_window *w = bh_surface_window(sub->surface);
-        if (w)
-            bh_window_commit(w);
+        tree_recompose(bh_surface_root(sub->surface));
     }
 }
 
@@ -860,16 +744,16 @@ static const struct wl_subsurface_interface subsurface_impl = {
 static void subsurface_resource_destroy(struct wl_resource *resource)
 {
     struct bh_subsurface *sub = subsurface_from_resource(resource);
-    struct bh_window *w = NULL;
+    struct bh_surface *root = NULL; /* of the tree it leaves, to recompose */
     if (sub->surface) {
-        w = bh_surface_window(sub->surface);
+        root = bh_surface_root(sub->surface);
         sub->surface->role_data = NULL;
     }
     subsurface_make_inert(sub);
     free(sub);
-    if (w) {
-        bh_window_damage_all(w);
-        bh_window_commit(w);
+    if (root) {
+        tree_damage_all(root);
+        tree_recompose(root);
     }
 }
 
@@ -884,7 +768,7 @@ static void subcompositor_get_subsurface(struct wl_client *client, struct wl_res
                                "a surface cannot be its own parent");
         return;
     }
-    if (s->role != BH_ROLE_NONE && !(s->role == BH_ROLE_SUBSURFACE && !s->role_data)) {
+    if (s->role && !(s->role == &subsurface_role && !s->role_data)) {
         wl_resource_post_error(resource, WL_SUBCOMPOSITOR_ERROR_BAD_SURFACE,
                                "wl_surface@%u already has a role", wl_resource_get_id(surface_res));
         return;
@@ -919,7 +803,7 @@ static void subcompositor_get_subsurface(struct wl_client *client, struct wl_res
     /* New subsurfaces go on top of the parent's pending stack. */
     wl_list_insert(parent->stack.prev, &sub->node.cur);
     wl_list_insert(parent->pending_stack.prev, &sub->node.pending);
-    s->role = BH_ROLE_SUBSURFACE;
+    s->role = &subsurface_role;
     s->role_data = sub;
     wl_resource_set_implementation(sub->resource, &subsurface_impl, sub, subsurface_resource_destroy);
 }
@@ -939,5 +823,4 @@ void bh_compositor_init(struct bh_agent *a)
     a->compositor_global = wl_global_create(a->display, &wl_compositor_interface, 4, a, compositor_bind);
     a->subcompositor_global =
         wl_global_create(a->display, &wl_subcompositor_interface, 1, a, subcompositor_bind);
-    a->deferred_timer = wl_event_loop_add_timer(a->loop, deferred_timer_cb, a);
 }

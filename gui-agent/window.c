@@ -8,8 +8,11 @@
  * window buffers, composition, pacing, and the order of messages per window
  * (CREATE, TITLE, APP_ID, HINTS, FLAGS, BUFFER, DAMAGE, MAP ... DESTROY).
  * Must never: block on dom0 (link.c queues), write outside a window buffer
- * (every rectangle is clipped to it and to the client buffer), or send a
- * rectangle outside the current buffer. */
+ * (every rectangle is clipped to it and to the client buffer), send a
+ * rectangle outside the current buffer, or call role, seat or surface code:
+ * what a window shows comes as its role's bh_window_content and its root
+ * surface's tree; the seat hears of a window going through the agent's
+ * window_gone signal. */
 #include "internal.h"
 
 #include <errno.h>
@@ -18,8 +21,6 @@
 
 #include <drm_fourcc.h>
 #include <wayland-server-protocol.h>
-
-#include "xdg-shell-server-protocol.h"
 
 #define MOD "window"
 
@@ -55,9 +56,9 @@ static uint32_t alloc_id(struct bh_agent *a)
  * what the protocol allows. */
 static void content_size(struct bh_window *w, uint32_t *width, uint32_t *height)
 {
-    struct bh_xdg_surface *x = w->xdg;
-    int64_t cw = x->has_geometry ? (int64_t)x->geometry.x2 - x->geometry.x1 : x->surface->width;
-    int64_t ch = x->has_geometry ? (int64_t)x->geometry.y2 - x->geometry.y1 : x->surface->height;
+    const struct bh_window_content *c = w->content;
+    int64_t cw = c->has_geometry ? (int64_t)c->geometry.x2 - c->geometry.x1 : w->root->width;
+    int64_t ch = c->has_geometry ? (int64_t)c->geometry.y2 - c->geometry.y1 : w->root->height;
     if (cw < 1)
         cw = 1;
     if (ch < 1)
@@ -237,9 +238,9 @@ void bh_window_compose(struct bh_window *w, const struct bh_box *rect)
     struct bh_box r = bh_box_intersect(rect, &all);
     if (bh_box_empty(&r) || !w->buf_ok)
         return;
-    struct bh_surface *root = w->xdg->surface;
+    struct bh_surface *root = w->root;
     int32_t gx, gy;
-    bh_xdg_content_origin(w->xdg, &gx, &gy);
+    bh_window_content_origin(w, &gx, &gy);
 
     /* Start transparent unless the root surface alone covers the rectangle
      * with nothing stacked on or under it (the common case: a plain copy). */
@@ -257,6 +258,12 @@ void bh_window_compose(struct bh_window *w, const struct bh_box *rect)
     draw_tree(w, root, -gx, -gy, &r, &first);
 }
 
+void bh_window_content_origin(const struct bh_window *w, int32_t *gx, int32_t *gy)
+{
+    *gx = w->content->has_geometry ? w->content->geometry.x1 : 0;
+    *gy = w->content->has_geometry ? w->content->geometry.y1 : 0;
+}
+
 /* ---- messages ------------------------------------------------------------------ */
 
 static uint32_t parent_id(struct bh_window *w)
@@ -264,19 +271,18 @@ static uint32_t parent_id(struct bh_window *w)
     return w->parent && w->parent->announced ? w->parent->id : 0;
 }
 
-/* Text is stored sanitised (xdg.c), so what is sent is what dom0 accepts;
+/* Text is stored sanitised (xdg-toplevel.c), so what is sent is what dom0 accepts;
  * an empty text clears dom0's copy. */
 void bh_window_send_title(struct bh_window *w)
 {
-    if (w->announced && w->xdg->kind == BH_XDG_TOPLEVEL)
-        bh_link_send(link_of(w), BH_GUI_TITLE, w->id, w->xdg->toplevel.title, strlen(w->xdg->toplevel.title));
+    if (w->announced && !w->popup)
+        bh_link_send(link_of(w), BH_GUI_TITLE, w->id, w->content->title, strlen(w->content->title));
 }
 
 void bh_window_send_app_id(struct bh_window *w)
 {
-    if (w->announced && w->xdg->kind == BH_XDG_TOPLEVEL)
-        bh_link_send(link_of(w), BH_GUI_APP_ID, w->id, w->xdg->toplevel.app_id,
-                     strlen(w->xdg->toplevel.app_id));
+    if (w->announced && !w->popup)
+        bh_link_send(link_of(w), BH_GUI_APP_ID, w->id, w->content->app_id, strlen(w->content->app_id));
 }
 
 static uint32_t clamp_hint(int32_t v, uint32_t max)
@@ -288,18 +294,18 @@ static struct bh_gui_hints current_hints(struct bh_window *w)
 {
     struct bh_gui_hints h;
     memset(&h, 0, sizeof(h));
-    if (w->xdg->kind != BH_XDG_TOPLEVEL)
+    if (w->popup)
         return h;
-    const struct bh_xdg_surface *x = w->xdg;
-    if (x->toplevel.min_w > 0 || x->toplevel.min_h > 0) {
+    const struct bh_window_content *c = w->content;
+    if (c->min_w > 0 || c->min_h > 0) {
         h.flags |= BH_GUI_HINT_MIN_SIZE;
-        h.min_width = clamp_hint(x->toplevel.min_w, BH_MAX_WINDOW_WIDTH);
-        h.min_height = clamp_hint(x->toplevel.min_h, BH_MAX_WINDOW_HEIGHT);
+        h.min_width = clamp_hint(c->min_w, BH_MAX_WINDOW_WIDTH);
+        h.min_height = clamp_hint(c->min_h, BH_MAX_WINDOW_HEIGHT);
     }
-    if (x->toplevel.max_w > 0 || x->toplevel.max_h > 0) {
+    if (c->max_w > 0 || c->max_h > 0) {
         h.flags |= BH_GUI_HINT_MAX_SIZE;
-        h.max_width = clamp_hint(x->toplevel.max_w, BH_MAX_WINDOW_WIDTH);
-        h.max_height = clamp_hint(x->toplevel.max_h, BH_MAX_WINDOW_HEIGHT);
+        h.max_width = clamp_hint(c->max_w, BH_MAX_WINDOW_WIDTH);
+        h.max_height = clamp_hint(c->max_h, BH_MAX_WINDOW_HEIGHT);
     }
     return h;
 }
@@ -315,7 +321,7 @@ void bh_window_send_hints(struct bh_window *w)
 
 void bh_window_send_flags(struct bh_window *w)
 {
-    uint32_t want = w->xdg->kind == BH_XDG_TOPLEVEL ? w->xdg->toplevel.flags : 0;
+    uint32_t want = w->popup ? 0 : w->content->flags;
     if (!w->announced || want == w->sent_flags)
         return;
     struct bh_gui_flags f = {want & ~w->sent_flags, w->sent_flags & ~want};
@@ -403,9 +409,9 @@ static void announce(struct bh_window *w, unsigned depth)
     w->announced = true;
     w->sent_flags = 0;
     memset(&w->sent_hints, 0, sizeof(w->sent_hints));
-    if (w->xdg->kind == BH_XDG_TOPLEVEL && w->xdg->toplevel.title[0])
+    if (!w->popup && w->content->title[0])
         bh_window_send_title(w);
-    if (w->xdg->kind == BH_XDG_TOPLEVEL && w->xdg->toplevel.app_id[0])
+    if (!w->popup && w->content->app_id[0])
         bh_window_send_app_id(w);
     bh_window_send_hints(w);
     bh_window_send_flags(w);
@@ -442,7 +448,7 @@ static void collect_damage(struct bh_window *w, struct bh_surface *s, int32_t ox
  * called while no DAMAGE is in flight: dom0 may be reading it otherwise. */
 static void compose_pending(struct bh_window *w)
 {
-    struct bh_xdg_surface *x = w->xdg;
+    const struct bh_window_content *c = w->content;
     uint32_t width, height;
     int32_t gx, gy;
 
@@ -451,16 +457,16 @@ static void compose_pending(struct bh_window *w)
         if (!resize_buffer(w, width, height) && !w->buf_ok)
             return;
     }
-    bh_xdg_content_origin(x, &gx, &gy);
+    bh_window_content_origin(w, &gx, &gy);
     if (gx != w->origin_x || gy != w->origin_y) {
         /* The content moved inside the surface: everything shifts. */
         w->origin_x = gx;
         w->origin_y = gy;
         bh_window_damage_all(w);
     }
-    if (w->popup && (w->x != x->popup.x || w->y != x->popup.y)) {
-        w->x = x->popup.x;
-        w->y = x->popup.y;
+    if (w->popup && (w->x != c->popup_x || w->y != c->popup_y)) {
+        w->x = c->popup_x;
+        w->y = c->popup_y;
         w->config_pending = true;
     }
     struct bh_box all = bh_box_make(0, 0, (int32_t)w->width, (int32_t)w->height);
@@ -501,9 +507,8 @@ static void flush(struct bh_window *w)
 
 void bh_window_commit(struct bh_window *w)
 {
-    struct bh_xdg_surface *x = w->xdg;
-    collect_damage(w, x->surface, -w->origin_x, -w->origin_y);
-    bh_surface_take_frames(x->surface, &w->waiting);
+    collect_damage(w, w->root, -w->origin_x, -w->origin_y);
+    bh_frames_take_tree(w->root, &w->waiting);
     flush(w);
 }
 
@@ -519,7 +524,9 @@ void bh_window_release(struct bh_window *w, uint32_t serial)
 
 /* ---- lifecycle ---------------------------------------------------------------------- */
 
-struct bh_window *bh_window_create(struct bh_agent *a, struct bh_xdg_surface *x)
+struct bh_window *bh_window_create(struct bh_agent *a, struct bh_xdg_surface *owner,
+                                   const struct bh_window_content *content, struct bh_surface *root,
+                                   struct bh_window *parent, bool popup)
 {
     struct bh_window *w = calloc(1, sizeof(*w));
     if (!w) {
@@ -527,17 +534,17 @@ struct bh_window *bh_window_create(struct bh_agent *a, struct bh_xdg_surface *x)
         return NULL;
     }
     w->agent = a;
-    w->xdg = x;
+    w->xdg = owner;
+    w->content = content;
+    w->root = root;
     w->buf.fd = -1;
     wl_list_init(&w->waiting);
     wl_list_init(&w->in_flight_frames);
-    w->popup = x->kind == BH_XDG_POPUP;
-    if (w->popup) {
-        w->parent = x->popup.parent->window;
-        w->x = x->popup.x;
-        w->y = x->popup.y;
-    } else if (x->toplevel.parent) {
-        w->parent = x->toplevel.parent->window;
+    w->popup = popup;
+    w->parent = parent;
+    if (popup) {
+        w->x = content->popup_x;
+        w->y = content->popup_y;
     }
     w->id = alloc_id(a);
     if (w->id == 0)
@@ -556,23 +563,14 @@ void bh_window_destroy(struct bh_window *w)
     struct bh_agent *a = w->agent;
     struct bh_window *c;
 
-    /* Popups go with their parent; transient windows take the grandparent,
-     * as dom0's table does. Restart after each dismissal: it edits the list. */
-again:
-    wl_list_for_each(c, &a->windows, link)
-    {
-        if (c->parent != w)
-            continue;
-        if (c->popup) {
-            bh_xdg_popup_dismiss(c->xdg);
-            goto again;
-        }
-        c->parent = w->parent;
-    }
+    /* Transient windows take the grandparent, as dom0's table does (popups
+     * went with their parent before: their role dismissed them). */
+    wl_list_for_each(c, &a->windows, link) if (c->parent == w) c->parent = w->parent;
 
     if (w->announced)
         bh_link_send(link_of(w), BH_GUI_DESTROY, w->id, NULL, 0);
-    bh_seat_window_gone(a, w);
+    /* The seat drops focus pointing into it. */
+    bh_signal_emit_safe(&a->events.window_gone, w);
     bh_agent_defer_frames(a, &w->in_flight_frames);
     bh_agent_defer_frames(a, &w->waiting);
     if (w->buf_ok)

@@ -19,6 +19,13 @@ struct _BhGuestView {
     guint32 buf_w, buf_h;   /* the guest buffer */
     guint32 min_w, min_h;   /* guest hint, capped */
     guint32 alloc_w, alloc_h; /* content size last allocated, 0 before */
+    /* Who drew it: "[qube]" in the label's text colour. A popup shows it in
+     * a band under its content (bottom_px tall instead of the frame), so
+     * whatever the guest draws in a popup carries the qube's name. */
+    char *owner;
+    GdkRGBA owner_rgba;
+    int bottom_px;
+    PangoLayout *tag;
     BhGuidTiles tiles;
 
     /* Direct presentation (bh-guid-xshm.h). The presenter, the segment and
@@ -135,8 +142,16 @@ static void bh_guest_view_measure(GtkWidget *widget, GtkOrientation orientation,
     guint32 buf = horiz ? self->buf_w : self->buf_h;
     guint32 cap = horiz ? self->max_w : self->max_h;
     guint32 min = horiz ? self->min_w : self->min_h;
-    *minimum = 2 * BH_GUID_FRAME_PX + (int)MAX(MIN(min, cap), 1);
-    *natural = MAX(*minimum, 2 * BH_GUID_FRAME_PX + (int)MIN(MAX(buf, 1), cap));
+    int frames = horiz ? 2 * BH_GUID_FRAME_PX : BH_GUID_FRAME_PX + self->bottom_px;
+    *minimum = frames + (int)MAX(MIN(min, cap), 1);
+    *natural = MAX(*minimum, frames + (int)MIN(MAX(buf, 1), cap));
+    if (horiz && self->tag != NULL) {
+        /* The name is never cut: a narrow popup is widened with frame. */
+        int tw = 0;
+        pango_layout_get_pixel_size(self->tag, &tw, NULL);
+        *minimum = MAX(*minimum, tw + 2 * BH_GUID_FRAME_PX);
+        *natural = MAX(*natural, *minimum);
+    }
 }
 
 static void popup_anchor(GtkWidget *popup);
@@ -145,7 +160,7 @@ static void bh_guest_view_size_allocate(GtkWidget *widget, int width, int height
 {
     BhGuestView *self = BH_GUEST_VIEW(widget);
     guint32 cw = (guint32)MAX(width - 2 * BH_GUID_FRAME_PX, 1);
-    guint32 ch = (guint32)MAX(height - 2 * BH_GUID_FRAME_PX, 1);
+    guint32 ch = (guint32)MAX(height - BH_GUID_FRAME_PX - self->bottom_px, 1);
 
     gboolean changed = cw != self->alloc_w || ch != self->alloc_h;
     self->alloc_w = cw;
@@ -174,7 +189,21 @@ static void bh_guest_view_snapshot(GtkWidget *widget, GtkSnapshot *snapshot)
      * resize). The guest image is clipped to its rectangle inside the frame,
      * so nothing it sends can cover the frame. */
     gtk_snapshot_append_color(snapshot, &self->frame, &GRAPHENE_RECT_INIT(0, 0, w, h));
-    int cw = MIN((int)self->tiles.width, w - 2 * f), ch = MIN((int)self->tiles.height, h - 2 * f);
+    int cw = MIN((int)self->tiles.width, w - 2 * f);
+    int ch = MIN((int)self->tiles.height, h - f - self->bottom_px);
+    if (self->tag != NULL) {
+        /* Under the content's box (not under the guest's image, which may
+         * be smaller), with a frame's width of plain colour above it so the
+         * ring around the content stays exactly the label colour. */
+        int th = 0;
+        pango_layout_get_pixel_size(self->tag, NULL, &th);
+        int band = h - self->bottom_px + f;
+        gtk_snapshot_save(snapshot);
+        gtk_snapshot_translate(
+            snapshot, &GRAPHENE_POINT_INIT(f, band + MAX(0, (self->bottom_px - f - th) / 2)));
+        gtk_snapshot_append_layout(snapshot, self->tag, &self->owner_rgba);
+        gtk_snapshot_restore(snapshot);
+    }
     if (cw <= 0 || ch <= 0)
         return;
 
@@ -222,7 +251,8 @@ static gboolean view_target(BhGuestView *self, BhGuidXshmTarget *t)
     gtk_native_get_surface_transform(native, &sx, &sy);
     /* The same rectangle the snapshot clips the guest image to. */
     int cw = MIN((int)self->tiles.width, gtk_widget_get_width(widget) - 2 * BH_GUID_FRAME_PX);
-    int ch = MIN((int)self->tiles.height, gtk_widget_get_height(widget) - 2 * BH_GUID_FRAME_PX);
+    int ch = MIN((int)self->tiles.height,
+                 gtk_widget_get_height(widget) - BH_GUID_FRAME_PX - self->bottom_px);
     if (cw <= 0 || ch <= 0)
         return FALSE;
     t->xid = xid;
@@ -360,6 +390,8 @@ static void bh_guest_view_finalize(GObject *object)
     BhGuestView *self = BH_GUEST_VIEW(object);
     view_unwatch(self);
     g_clear_pointer(&self->unput, cairo_region_destroy);
+    g_clear_object(&self->tag);
+    g_free(self->owner);
     bh_guid_tiles_clear(&self->tiles);
     G_OBJECT_CLASS(bh_guest_view_parent_class)->finalize(object);
 }
@@ -425,6 +457,7 @@ static void bh_guest_view_init(BhGuestView *self)
     gtk_widget_add_controller(GTK_WIDGET(self), scroll);
 
     bh_guid_tiles_init(&self->tiles);
+    self->bottom_px = BH_GUID_FRAME_PX;
 }
 
 GtkWidget *bh_guest_view_new(const GdkRGBA *frame, guint32 max_w, guint32 max_h)
@@ -435,6 +468,43 @@ GtkWidget *bh_guest_view_new(const GdkRGBA *frame, guint32 max_w, guint32 max_h)
     self->max_w = MAX(max_w, 1);
     self->max_h = MAX(max_h, 1);
     return GTK_WIDGET(self);
+}
+
+void bh_guest_view_set_owner(BhGuestView *self, const char *qube, const GdkRGBA *text)
+{
+    g_return_if_fail(BH_IS_GUEST_VIEW(self));
+    g_free(self->owner);
+    self->owner = g_strdup(qube);
+    self->owner_rgba = *text;
+    self->owner_rgba.alpha = 1.0;
+}
+
+void bh_guest_view_set_cap(BhGuestView *self, guint32 max_w, guint32 max_h)
+{
+    g_return_if_fail(BH_IS_GUEST_VIEW(self));
+    self->max_w = MAX(max_w, 1);
+    self->max_h = MAX(max_h, 1);
+    bh_guid_tiles_resize(&self->tiles, MIN(self->buf_w, self->max_w),
+                         MIN(self->buf_h, self->max_h));
+    gtk_widget_queue_resize(GTK_WIDGET(self));
+}
+
+/* Turns the name band on (popups). */
+static void view_show_owner(BhGuestView *self)
+{
+    if (self->owner == NULL || self->tag != NULL)
+        return;
+    g_autofree char *text = g_strdup_printf("[%s]", self->owner);
+    self->tag = gtk_widget_create_pango_layout(GTK_WIDGET(self), text);
+    PangoAttrList *attrs = pango_attr_list_new();
+    pango_attr_list_insert(attrs, pango_attr_weight_new(PANGO_WEIGHT_BOLD));
+    pango_attr_list_insert(attrs, pango_attr_size_new(9 * PANGO_SCALE));
+    pango_layout_set_attributes(self->tag, attrs);
+    pango_attr_list_unref(attrs);
+    int th = 0;
+    pango_layout_get_pixel_size(self->tag, NULL, &th);
+    self->bottom_px = MAX(BH_GUID_POPUP_TAG_PX, th + 2 * BH_GUID_FRAME_PX);
+    gtk_widget_queue_resize(GTK_WIDGET(self));
 }
 
 void bh_guest_view_set_buffer_size(BhGuestView *self, guint32 width, guint32 height)
@@ -562,7 +632,93 @@ const BhGuidTileStats *bh_guest_view_get_stats(BhGuestView *self)
     return &self->tiles.stats;
 }
 
-GtkWidget *bh_guest_popup_new(BhGuestView *parent, GtkWidget *child)
+/* ---- Popups ------------------------------------------------------------------------ */
+
+/* What guid keeps on a guest popup (a GtkPopover). The guest says whether it
+ * wants it shown; guid shows it only while the toplevel it hangs under is on
+ * screen and is the window the user is working in: a popup never stays above
+ * a window the user activated, nor on screen when its parent is minimised,
+ * hidden or on another workspace (all of which take the focus away). */
+typedef struct {
+    gint x, y;           /* where the guest wants it, in the parent's content */
+    gboolean wanted;     /* mapped by the guest */
+    GtkWindow *root;     /* weak: the toplevel at the top of the chain */
+    GdkSurface *surface; /* weak: root's surface, for its minimised state */
+    gulong on_active, on_visible, on_realize, on_state;
+} Popup;
+
+static void popup_update(GtkWidget *popover);
+
+static void popup_state_changed(GObject *object, GParamSpec *pspec, gpointer popover)
+{
+    popup_update(popover);
+}
+
+static void popup_watch_surface(GtkWidget *popover)
+{
+    Popup *p = g_object_get_data(G_OBJECT(popover), "bh-popup");
+    GdkSurface *s = p->root != NULL ? gtk_native_get_surface(GTK_NATIVE(p->root)) : NULL;
+    if (s == p->surface)
+        return;
+    if (p->surface != NULL) {
+        g_signal_handler_disconnect(p->surface, p->on_state);
+        g_object_remove_weak_pointer(G_OBJECT(p->surface), (gpointer *)&p->surface);
+    }
+    p->surface = s;
+    p->on_state = 0;
+    if (s != NULL) {
+        g_object_add_weak_pointer(G_OBJECT(s), (gpointer *)&p->surface);
+        p->on_state =
+            g_signal_connect(s, "notify::state", G_CALLBACK(popup_state_changed), popover);
+    }
+}
+
+static void popup_root_realized(GtkWidget *root, gpointer popover)
+{
+    popup_watch_surface(popover);
+    popup_update(popover);
+}
+
+gboolean bh_guest_popup_may_show(GtkWindow *root)
+{
+    if (root == NULL || !gtk_widget_get_visible(GTK_WIDGET(root)) || !gtk_window_is_active(root))
+        return FALSE;
+    GdkSurface *s = gtk_native_get_surface(GTK_NATIVE(root));
+    if (s == NULL || !GDK_IS_TOPLEVEL(s))
+        return FALSE;
+    GdkToplevelState state = gdk_toplevel_get_state(GDK_TOPLEVEL(s));
+    return !(state & GDK_TOPLEVEL_STATE_MINIMIZED);
+}
+
+static void popup_update(GtkWidget *popover)
+{
+    Popup *p = g_object_get_data(G_OBJECT(popover), "bh-popup");
+    gboolean show = p->wanted && bh_guest_popup_may_show(p->root);
+    if (show == gtk_widget_get_visible(popover))
+        return;
+    if (show)
+        gtk_popover_popup(GTK_POPOVER(popover));
+    else
+        gtk_popover_popdown(GTK_POPOVER(popover));
+}
+
+static void popup_free(gpointer data)
+{
+    Popup *p = data;
+    if (p->surface != NULL) {
+        g_signal_handler_disconnect(p->surface, p->on_state);
+        g_object_remove_weak_pointer(G_OBJECT(p->surface), (gpointer *)&p->surface);
+    }
+    if (p->root != NULL) {
+        g_signal_handler_disconnect(p->root, p->on_active);
+        g_signal_handler_disconnect(p->root, p->on_visible);
+        g_signal_handler_disconnect(p->root, p->on_realize);
+        g_object_remove_weak_pointer(G_OBJECT(p->root), (gpointer *)&p->root);
+    }
+    g_free(p);
+}
+
+GtkWidget *bh_guest_popup_new(BhGuestView *parent, GtkWidget *child, guint32 max_w, guint32 max_h)
 {
     GtkWidget *popover = gtk_popover_new();
     gtk_widget_add_css_class(popover, "bh-guest-popup");
@@ -571,20 +727,44 @@ GtkWidget *bh_guest_popup_new(BhGuestView *parent, GtkWidget *child)
     gtk_popover_set_autohide(GTK_POPOVER(popover), FALSE);
     gtk_popover_set_position(GTK_POPOVER(popover), GTK_POS_BOTTOM);
     gtk_widget_set_halign(popover, GTK_ALIGN_START);
+    if (BH_IS_GUEST_VIEW(child)) {
+        /* Bounded (larger content is clipped, never scaled) and named. */
+        bh_guest_view_set_cap(BH_GUEST_VIEW(child), max_w, max_h);
+        if (BH_GUEST_VIEW(child)->owner == NULL && parent->owner != NULL)
+            bh_guest_view_set_owner(BH_GUEST_VIEW(child), parent->owner, &parent->owner_rgba);
+        view_show_owner(BH_GUEST_VIEW(child));
+    }
     gtk_popover_set_child(GTK_POPOVER(popover), child);
     gtk_widget_set_parent(popover, GTK_WIDGET(parent));
+
+    Popup *p = g_new0(Popup, 1);
+    g_object_set_data_full(G_OBJECT(popover), "bh-popup", p, popup_free);
+    GtkRoot *root = gtk_widget_get_root(GTK_WIDGET(parent));
+    if (root != NULL && GTK_IS_WINDOW(root)) {
+        p->root = GTK_WINDOW(root);
+        g_object_add_weak_pointer(G_OBJECT(p->root), (gpointer *)&p->root);
+        p->on_active =
+            g_signal_connect_swapped(root, "notify::is-active", G_CALLBACK(popup_update), popover);
+        p->on_visible =
+            g_signal_connect_swapped(root, "notify::visible", G_CALLBACK(popup_update), popover);
+        p->on_realize = g_signal_connect(root, "realize", G_CALLBACK(popup_root_realized), popover);
+        popup_watch_surface(popover);
+    }
     return popover;
 }
 
-/* Where the guest wants the popup, kept on the popover. */
-typedef struct {
-    gint x, y;
-} PopupOffset;
+void bh_guest_popup_set_wanted(GtkWidget *popup, gboolean wanted)
+{
+    Popup *p = g_object_get_data(G_OBJECT(popup), "bh-popup");
+    g_return_if_fail(p != NULL);
+    p->wanted = wanted;
+    popup_update(popup);
+}
 
 static void popup_anchor(GtkWidget *popup)
 {
     BhGuestView *parent = BH_GUEST_VIEW(gtk_widget_get_parent(popup));
-    PopupOffset *off = g_object_get_data(G_OBJECT(popup), "bh-popup-offset");
+    Popup *off = g_object_get_data(G_OBJECT(popup), "bh-popup");
     if (off == NULL || parent->alloc_w == 0)
         return; /* placed at the parent's first allocation */
     /* Both surfaces have a frame of the same width, so the popup's top-left
@@ -592,7 +772,7 @@ static void popup_anchor(GtkWidget *popup)
      * anchor sits one row above so "below the anchor" is exactly y. GDK
      * needs the anchor on a monitor: keep it inside the parent. */
     gint vw = (gint)parent->alloc_w + 2 * BH_GUID_FRAME_PX;
-    gint vh = (gint)parent->alloc_h + 2 * BH_GUID_FRAME_PX;
+    gint vh = (gint)parent->alloc_h + BH_GUID_FRAME_PX + parent->bottom_px;
     GdkRectangle anchor = {CLAMP(off->x, 0, vw - 1), CLAMP(off->y - 1, 0, vh - 2), 1, 1};
     GdkRectangle now;
     if (!gtk_popover_get_pointing_to(GTK_POPOVER(popup), &now) || now.x != anchor.x ||
@@ -602,9 +782,9 @@ static void popup_anchor(GtkWidget *popup)
 
 void bh_guest_popup_move(GtkWidget *popup, gint x, gint y)
 {
-    PopupOffset *off = g_new(PopupOffset, 1);
-    off->x = x;
-    off->y = y;
-    g_object_set_data_full(G_OBJECT(popup), "bh-popup-offset", off, g_free);
+    Popup *p = g_object_get_data(G_OBJECT(popup), "bh-popup");
+    g_return_if_fail(p != NULL);
+    p->x = x;
+    p->y = y;
     popup_anchor(popup);
 }

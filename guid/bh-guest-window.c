@@ -158,6 +158,34 @@ gboolean bh_guest_window_get_urgent(BhGuestWindow *self)
     return self->urgent;
 }
 
+void bh_guest_window_show_guest(BhGuestWindow *self, gboolean may_focus)
+{
+    g_return_if_fail(BH_IS_GUEST_WINDOW(self));
+    GtkWidget *widget = GTK_WIDGET(self);
+    /* Realized first so the user time is on the window before the map
+     * request: the window manager decides on focus when it sees the map. */
+    gtk_widget_realize(widget);
+#ifdef GDK_WINDOWING_X11
+    GdkSurface *surface = gtk_native_get_surface(GTK_NATIVE(self));
+    /* GDK keeps the time of the last input it saw in this window and, on a
+     * re-show, puts the display's latest input time there: to the window
+     * manager that is a window the user just asked for. 0 also clears what
+     * GDK kept, so its show leaves the property alone. */
+    if (!may_focus && surface != NULL && GDK_IS_X11_SURFACE(surface))
+        gdk_x11_surface_set_user_time(surface, 0);
+    if (surface != NULL && GDK_IS_X11_SURFACE(surface) && self->urgent)
+        gdk_x11_surface_set_urgency_hint(surface, TRUE);
+#endif
+    gtk_widget_set_visible(widget, TRUE);
+}
+
+gboolean bh_guest_window_get_title_box(BhGuestWindow *self, graphene_rect_t *out)
+{
+    if (!gtk_widget_get_visible(self->title_label))
+        return FALSE;
+    return gtk_widget_compute_bounds(self->title_label, GTK_WIDGET(self), out);
+}
+
 void bh_guest_window_reset_keys(BhGuestWindow *self)
 {
     bh_guid_keys_reset(&self->keys);

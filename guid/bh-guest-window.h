@@ -3,8 +3,9 @@
  * "[qube] guest title", and a BhGuestView as its only child. Keyboard input on
  * the window is turned into guest key events here.
  *
- * Owns: the title bar, the "[qube] " prefix, the urgency marking, the
- * Ctrl+Shift+C/V interception and the key-repeat filter.
+ * Owns: the title bar, the "[qube] " prefix, the clip of the guest's title,
+ * the urgency marking, the user time of each map (focus), the Ctrl+Shift+C/V
+ * interception and the key-repeat filter.
  * Must never: let the guest set the prefix or the bar's colours, or present
  * (raise/focus) itself because the guest asked. */
 #ifndef BH_GUEST_WINDOW_H
@@ -26,6 +27,16 @@ void bh_guest_window_set_guest_title(BhGuestWindow *self, const char *title);
 /* Marks the window (bar marker + X urgency hint); never takes focus. */
 void bh_guest_window_set_urgent(BhGuestWindow *self, gboolean urgent);
 gboolean bh_guest_window_get_urgent(BhGuestWindow *self);
+
+/* Show the window because the guest mapped it (first time or again). With
+ * may_focus FALSE it is shown with X user time 0 every time, so the window
+ * manager does not give it the keyboard however often the guest re-maps it
+ * (GDK would otherwise send the time of the user's last input in it). */
+void bh_guest_window_show_guest(BhGuestWindow *self, gboolean may_focus);
+
+/* Where the guest's title is drawn and clipped, in window coordinates
+ * (tests); FALSE before the window is laid out. */
+gboolean bh_guest_window_get_title_box(BhGuestWindow *self, graphene_rect_t *out);
 
 /* Forget keys held down (focus moved away). */
 void bh_guest_window_reset_keys(BhGuestWindow *self);

@@ -21,6 +21,7 @@
 
 #include "bh-guest-view.h"
 #include "bh-guest-window.h"
+#include "bh-guid-budget.h"
 #include "bh-guid-input.h"
 #include "bh-guid-keymap.h"
 #include "bh-guid-style.h"
@@ -51,6 +52,17 @@ struct _BhGuidWin {
     GtkWidget *popover;    /* popups, from their first MAP; owned ref */
     struct bh_winbuf buf;
     guint32 buf_stride, buf_h;
+    guint32 buf_w;
+    /* What this window counts against the qube's memory budget: its size
+     * while shown (the X server keeps a pixmap of each of guid's ARGB
+     * windows), its buffer and a pending next one; and whether a refusal
+     * was already logged (one line per window, however often it tries). */
+    guint64 px_window, px_buf, px_next;
+    gboolean refused_logged;
+    /* Waiting for the qube's X-time budget (session->paced): its DAMAGE is
+     * marked in the view and put, then released, when the budget allows. */
+    gboolean paced;
+    guint64 paced_px;
     BhGuidShmSeg *seg; /* buf as an X segment, or NULL (GTK draws) */
     /* A new buffer is shown from its first DAMAGE on (until then the old
      * image stays: no black flash on resize). */
@@ -67,6 +79,7 @@ struct _BhGuidWin {
      * out, and the last few release-to-DAMAGE times. */
     gint64 next_present_us;
     gint64 release_sent_us;
+    gint64 last_release_us; /* never reset: hidden windows' pacing */
     gint64 answer_us[8];
     guint answer_i;
     guint release_timer;
@@ -107,6 +120,12 @@ struct _BhGuidSession {
     BhGuidXshmMode xshm_mode;       /* BH_GUID_XSHM */
     BhGuidXshm *xshm;               /* direct presentation, or NULL */
     gint64 frame_us;                /* the display's refresh interval */
+    /* Per-qube bounds (bh-guid-budget.h): pixels held, pixels put. */
+    BhGuidBudget budget;
+    BhGuidPace pace;
+    GQueue paced; /* BhGuidWin* waiting for the pace budget, oldest first */
+    guint pace_timer;
+    guint64 refused_buffers, paced_frames;
 };
 
 G_DEFINE_FINAL_TYPE(BhGuidSession, bh_guid_session, G_TYPE_OBJECT)
@@ -122,6 +141,7 @@ static guint signals[N_SIGNALS];
 
 static void drop_agent(BhGuidSession *self, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 static void flush_out(BhGuidSession *self);
+static gboolean win_charge(BhGuidWin *w, guint64 px_window, guint64 px_buf, guint64 px_next);
 
 /* ---- Sending ---------------------------------------------------------------- */
 
@@ -337,6 +357,7 @@ static gboolean session_has_active_window(BhGuidSession *self)
 }
 
 static void on_view_painted(BhGuestView *view, BhGuidWin *w);
+static void win_make_window(BhGuidSession *self, BhGuidWin *w);
 
 static void on_realize(GtkWidget *widget, BhGuidWin *w)
 {
@@ -344,17 +365,7 @@ static void on_realize(GtkWidget *widget, BhGuidWin *w)
      * before MAP) is logged when the first frame is painted. */
     if (w->trace_pending)
         bh_guest_view_request_paint(w->view);
-#ifdef GDK_WINDOWING_X11
-    GdkSurface *surface = gtk_native_get_surface(GTK_NATIVE(widget));
-    /* A window the guest maps while the user works elsewhere must not take
-     * the keyboard: user time 0 tells the window manager not to focus it.
-     * While one of this qube's windows has focus (the user is working in
-     * it, e.g. opening a dialog), the window manager decides as usual. */
-    if (GDK_IS_X11_SURFACE(surface) && !session_has_active_window(w->session))
-        gdk_x11_surface_set_user_time(surface, 0);
-    if (GDK_IS_X11_SURFACE(surface) && bh_guest_window_get_urgent(w->window))
-        gdk_x11_surface_set_urgency_hint(surface, TRUE);
-#endif
+    /* User time and urgency: bh_guest_window_show_guest, at every map. */
 }
 
 static BhGuidWin *win_new(BhGuidSession *self, guint32 id, const struct bh_gui_create *c)
@@ -373,19 +384,29 @@ static BhGuidWin *win_new(BhGuidSession *self, guint32 id, const struct bh_gui_c
     g_signal_connect(w->view, "pointer-axis", G_CALLBACK(on_axis), w);
     g_signal_connect(w->view, "content-resized", G_CALLBACK(on_content_resized), w);
     g_signal_connect(w->view, "painted", G_CALLBACK(on_view_painted), w);
+    GdkRGBA text;
+    guint32 rgb = bh_label_text_rgb(self->label);
+    text = (GdkRGBA){((rgb >> 16) & 0xff) / 255.0f, ((rgb >> 8) & 0xff) / 255.0f,
+                     (rgb & 0xff) / 255.0f, 1.0f};
+    bh_guest_view_set_owner(w->view, self->qube, &text);
 
-    if (!w->popup) {
-        w->window = bh_guest_window_new(self->qube, self->label, GTK_WIDGET(w->view));
-        g_signal_connect(w->window, "guest-key", G_CALLBACK(on_key), w);
-        g_signal_connect(w->window, "combo", G_CALLBACK(on_combo), w);
-        g_signal_connect(w->window, "close-request", G_CALLBACK(on_close_request), w);
-        g_signal_connect(w->window, "notify::is-active", G_CALLBACK(on_active_changed), w);
-        g_signal_connect(w->window, "notify::maximized", G_CALLBACK(on_state_changed), w);
-        g_signal_connect(w->window, "notify::fullscreened", G_CALLBACK(on_state_changed), w);
-        g_signal_connect(w->window, "realize", G_CALLBACK(on_realize), w);
-        win_resize_to_guest(w);
-    }
+    if (!w->popup)
+        win_make_window(self, w);
     return w;
+}
+
+/* The dom0 window of a toplevel (or of a popup too big to be one). */
+static void win_make_window(BhGuidSession *self, BhGuidWin *w)
+{
+    w->window = bh_guest_window_new(self->qube, self->label, GTK_WIDGET(w->view));
+    g_signal_connect(w->window, "guest-key", G_CALLBACK(on_key), w);
+    g_signal_connect(w->window, "combo", G_CALLBACK(on_combo), w);
+    g_signal_connect(w->window, "close-request", G_CALLBACK(on_close_request), w);
+    g_signal_connect(w->window, "notify::is-active", G_CALLBACK(on_active_changed), w);
+    g_signal_connect(w->window, "notify::maximized", G_CALLBACK(on_state_changed), w);
+    g_signal_connect(w->window, "notify::fullscreened", G_CALLBACK(on_state_changed), w);
+    g_signal_connect(w->window, "realize", G_CALLBACK(on_realize), w);
+    win_resize_to_guest(w);
 }
 
 static void win_accumulate_stats(BhGuidTileStats *into, const BhGuidTileStats *s)
@@ -417,6 +438,9 @@ static void win_free(gpointer data)
         w->window = NULL;
     }
     g_clear_handle_id(&w->release_timer, g_source_remove);
+    win_charge(w, 0, 0, 0);
+    if (w->paced)
+        g_queue_remove(&w->session->paced, w);
     bh_guest_view_set_source(w->view, NULL, NULL, NULL, 0, 0, 0);
     g_clear_object(&w->view);
     g_clear_pointer(&w->seg, bh_guid_xshm_seg_free);
@@ -438,6 +462,13 @@ static void sync_transients(BhGuidSession *self)
             continue;
         const struct bh_gui_window_entry *e = bh_gui_windows_find(&self->table, w->id);
         BhGuidWin *parent = e != NULL && e->parent != 0 ? win_lookup(self, e->parent) : NULL;
+        /* A popup shown as a window hangs under the window its chain of
+         * popups starts from (the table has no cycles). */
+        for (guint hops = 0; parent != NULL && parent->window == NULL && hops < BH_MAX_WINDOWS;
+             hops++) {
+            const struct bh_gui_window_entry *pe = bh_gui_windows_find(&self->table, parent->id);
+            parent = pe != NULL && pe->parent != 0 ? win_lookup(self, pe->parent) : NULL;
+        }
         GtkWindow *want = parent != NULL && parent->window != NULL ? GTK_WINDOW(parent->window)
                                                                    : NULL;
         if (gtk_window_get_transient_for(GTK_WINDOW(w->window)) != want)
@@ -491,8 +522,32 @@ static void on_view_painted(BhGuestView *view, BhGuidWin *w)
         win_send_release(w);
 }
 
+static gboolean on_release_timer(gpointer data);
+
+/* Not on screen: nothing paints it, but a guest released at once redraws at
+ * once, and a qube with many hidden windows (say, those the memory budget
+ * keeps hidden) spins its guid and itself at full speed, on CPUs the X
+ * server needs too (guid-budget /pace measured it). So a hidden window gets
+ * at most one release per refresh, as a compositor holds the frame
+ * callbacks of hidden surfaces. */
+static void win_release_hidden(BhGuidWin *w)
+{
+    gint64 now = g_get_monotonic_time(), due = w->last_release_us + w->session->frame_us;
+    if (w->release_timer != 0) {
+        w->release_pending = TRUE;
+        return;
+    }
+    if (w->last_release_us == 0 || now >= due) {
+        win_send_release(w);
+        return;
+    }
+    w->release_pending = TRUE;
+    w->release_timer = g_timeout_add_full(G_PRIORITY_HIGH, (guint)((due - now + 999) / 1000),
+                                          on_release_timer, w, NULL);
+}
+
 /* The damage is already copied out; hand the buffer back once the frame that
- * shows it is painted, or at once when the window is not on screen. */
+ * shows it is painted, or (paced as above) when the window is not on screen. */
 static void win_queue_release(BhGuidWin *w, guint32 serial)
 {
     w->release_serial = serial;
@@ -501,7 +556,7 @@ static void win_queue_release(BhGuidWin *w, guint32 serial)
     if (gtk_widget_get_mapped(GTK_WIDGET(w->view)) && bh_guest_view_request_paint(w->view))
         w->release_pending = TRUE;
     else
-        win_send_release(w);
+        win_release_hidden(w);
 }
 
 /* ---- Pacing of frames put straight to X -------------------------------------------- */
@@ -511,6 +566,7 @@ static void win_send_release(BhGuidWin *w)
     struct bh_gui_buffer_release r = {w->release_serial};
     w->release_pending = FALSE;
     w->release_sent_us = g_get_monotonic_time();
+    w->last_release_us = w->release_sent_us;
     send_msg(w->session, BH_GUI_BUFFER_RELEASE, w->id, &r, sizeof r);
 }
 
@@ -554,6 +610,13 @@ static void win_pace_release(BhGuidWin *w, guint32 serial, gint64 arrived)
     for (guint i = 0; i < G_N_ELEMENTS(w->answer_us); i++)
         lead = MAX(lead, w->answer_us[i]);
     gint64 at = w->next_present_us - lead - PACE_MARGIN_US;
+    /* About one release per refresh at most, whatever the lead: the lead counts
+     * guid's own delay in reading a DAMAGE already queued, so on a loaded
+     * machine a flooding guest's "answers" looked slow, every release went
+     * out at once and each queued DAMAGE became a put (guid-hostile /flood:
+     * 841 puts in 6.6 s, above two per refresh, on main under load). */
+    if (w->last_release_us != 0) /* less 1 ms: timers round up to ms, no drift below the rate */
+        at = MAX(at, w->last_release_us + frame - 1000);
 
     w->release_serial = serial;
     w->release_pending = TRUE;
@@ -563,6 +626,60 @@ static void win_pace_release(BhGuidWin *w, guint32 serial, gint64 arrived)
     else
         w->release_timer = g_timeout_add_full(G_PRIORITY_HIGH, (guint)((at - now + 999) / 1000),
                                               on_release_timer, w, NULL);
+}
+
+/* ---- Per-qube X-time budget ------------------------------------------------------- */
+
+/* The X server is shared by every qube: whatever the number of windows, one
+ * qube's puts take at most BH_GUID_PACE_SCREENS screens of pixels per
+ * refresh (bh-guid-budget.h). A DAMAGE beyond it waits here, marked in its
+ * view, and is put (then released, which paces the guest) in arrival order
+ * as the budget refills. */
+static gboolean on_pace_timer(gpointer data);
+
+static void pace_schedule(BhGuidSession *self)
+{
+    BhGuidWin *head = g_queue_peek_head(&self->paced);
+    if (self->pace_timer != 0 || head == NULL || self->finished)
+        return;
+    gint64 wait = bh_guid_pace_wait_us(&self->pace, head->paced_px, g_get_monotonic_time());
+    self->pace_timer = g_timeout_add_full(G_PRIORITY_HIGH, (guint)MAX((wait + 999) / 1000, 1),
+                                          on_pace_timer, self, NULL);
+}
+
+static gboolean on_pace_timer(gpointer data)
+{
+    BhGuidSession *self = data;
+    self->pace_timer = 0;
+    gint64 now = g_get_monotonic_time();
+    BhGuidWin *w;
+    while ((w = g_queue_peek_head(&self->paced)) != NULL &&
+           bh_guid_pace_take(&self->pace, w->paced_px, now)) {
+        g_queue_pop_head(&self->paced);
+        w->paced = FALSE;
+        if (bh_guest_view_put_later(w->view)) {
+            if (w->trace_pending)
+                win_trace_painted(w);
+            win_send_release(w);
+        } else {
+            win_queue_release(w, w->release_serial); /* GTK draws it */
+        }
+    }
+    pace_schedule(self);
+    return G_SOURCE_REMOVE;
+}
+
+static void win_pace_wait(BhGuidWin *w, guint32 serial, guint64 px,
+                          const struct bh_gui_rect *rects, guint32 n_rects)
+{
+    BhGuidSession *self = w->session;
+    bh_guest_view_damage_later(w->view, rects, n_rects);
+    w->release_serial = serial;
+    w->paced = TRUE;
+    w->paced_px = px;
+    self->paced_frames++;
+    g_queue_push_tail(&self->paced, w);
+    pace_schedule(self);
 }
 
 /* ---- Frame trace (bench/frames) ------------------------------------------------ */
@@ -579,9 +696,103 @@ static void win_trace_damage(BhGuidWin *w, guint32 serial, const struct bh_gui_r
     guint64 off = (guint64)rects[0].y * w->buf_stride + (guint64)rects[0].x * 4;
     if (off + 8 > w->buf.size)
         return;
-    memcpy(w->trace_px, (const guint8 *)w->buf.map + off, 8);
+    if (bh_winbuf_guard_copy(w->trace_px, (const guint8 *)w->buf.map + off, 8) < 0)
+        return;
     w->trace_serial = serial;
     w->trace_pending = TRUE;
+}
+
+/* ---- Per-qube memory budget ------------------------------------------------------ */
+
+/* Charge the window (bh-guid-budget.h) what it would hold: TRUE and applied
+ * if the qube's total stays within its budget. */
+static gboolean win_charge(BhGuidWin *w, guint64 px_window, guint64 px_buf, guint64 px_next)
+{
+    BhGuidSession *self = w->session;
+    if (!bh_guid_budget_change(&self->budget, w->px_window + w->px_buf + w->px_next,
+                               px_window + px_buf + px_next))
+        return FALSE;
+    w->px_window = px_window;
+    w->px_buf = px_buf;
+    w->px_next = px_next;
+    return TRUE;
+}
+
+/* Over the budget is not a protocol violation (a qube may simply have many
+ * big windows): what does not fit is refused, the agent stays, and the
+ * log says so once per window; the exit line counts every refusal. */
+static void win_refused(BhGuidWin *w, const char *what, guint32 width, guint32 height)
+{
+    BhGuidSession *self = w->session;
+    self->refused_buffers++;
+    if (w->refused_logged)
+        return;
+    w->refused_logged = TRUE;
+    LOG(self,
+        "window %u: %ux%u %s refused: the qube's windows already hold %" G_GUINT64_FORMAT
+        " of the %" G_GUINT64_FORMAT " pixels (%u screens) dom0 keeps for one qube",
+        w->id, width, height, what, self->budget.used_px, self->budget.limit_px,
+        BH_GUID_BUDGET_SCREENS);
+}
+
+/* A new buffer: refused (fd closed, a pending next one dropped too, the
+ * window keeps showing what it had) when it does not fit. */
+static gboolean win_charge_buffer(BhGuidWin *w, const struct bh_gui_buffer *info, int fd)
+{
+    BhGuidSession *self = w->session;
+    if (win_charge(w, w->px_window, w->px_buf,
+                   bh_guid_budget_area(&self->budget, info->width, info->height)))
+        return TRUE;
+    if (fd >= 0)
+        close(fd);
+    win_refused(w, "buffer", info->width, info->height);
+    bh_winbuf_release(&w->next);
+    win_charge(w, w->px_window, w->px_buf, 0);
+    return FALSE;
+}
+
+/* The window is to be shown (MAP), or its size changed while shown: FALSE
+ * when its size does not fit; the caller then keeps (or puts) it hidden. */
+static gboolean win_charge_shown(BhGuidWin *w)
+{
+    BhGuidSession *self = w->session;
+    if (win_charge(w, bh_guid_budget_area(&self->budget, w->guest_w, w->guest_h), w->px_buf,
+                   w->px_next))
+        return TRUE;
+    win_refused(w, "window", w->guest_w, w->guest_h);
+    win_charge(w, 0, w->px_buf, w->px_next);
+    return FALSE;
+}
+
+/* A popup of a window the budget keeps hidden stays hidden too (GTK has no
+ * surface to hang it on). */
+static gboolean win_parent_shown(BhGuidSession *self, BhGuidWin *w)
+{
+    if (!w->popup)
+        return TRUE;
+    const struct bh_gui_window_entry *e = bh_gui_windows_find(&self->table, w->id);
+    BhGuidWin *parent = e != NULL ? win_lookup(self, e->parent) : NULL;
+    if (parent != NULL && parent->px_window != 0)
+        return TRUE;
+    win_charge(w, 0, w->px_buf, w->px_next);
+    return FALSE;
+}
+
+static void win_hide(BhGuidWin *w)
+{
+    if (w->window != NULL)
+        gtk_widget_set_visible(GTK_WIDGET(w->window), FALSE);
+    else if (w->popover != NULL)
+        bh_guest_popup_set_wanted(w->popover, FALSE); /* else it comes back when its root is active */
+    win_charge(w, 0, w->px_buf, w->px_next);
+}
+
+/* The guest size changed (CONFIGURE, BUFFER): a shown window that no
+ * longer fits is hidden. */
+static void win_charge_resized(BhGuidWin *w)
+{
+    if (w->px_window != 0 && !win_charge_shown(w))
+        win_hide(w);
 }
 
 static gboolean handle_buffer(BhGuidSession *self, BhGuidWin *w, const struct bh_gui_msg *m,
@@ -592,6 +803,9 @@ static gboolean handle_buffer(BhGuidSession *self, BhGuidWin *w, const struct bh
     const char *reason = NULL;
     gsize size = (gsize)info->stride * info->height; /* bounded by the decoder */
     nb.fd = -1;
+
+    if (!win_charge_buffer(w, info, fd))
+        return TRUE; /* refused, but within the protocol */
 
     if (info->kind == BH_GUI_BUFFER_MEMFD) {
         if (bh_vchan_transport(self->vchan) != BH_VCHAN_SOCKET) {
@@ -635,9 +849,12 @@ static void win_switch_buffer(BhGuidWin *w)
     bh_winbuf_release(&w->buf);
     w->buf = w->next;
     w->buf_stride = w->next_stride;
+    w->buf_w = w->next_w;
     w->buf_h = w->next_h;
     memset(&w->next, 0, sizeof w->next);
     w->next.fd = -1;
+    /* Only the new buffer is held now: a lower charge always fits. */
+    win_charge(w, w->px_window, w->px_next, 0);
     bh_guest_view_set_buffer_size(w->view, w->next_w, w->next_h);
     /* Once per buffer (a resize), not per frame: the X server maps the
      * guest's memfd read-only, or guid stages a grant mapping. */
@@ -693,18 +910,33 @@ static void handle_flags(BhGuidSession *self, BhGuidWin *w, const struct bh_gui_
 
 static void handle_map(BhGuidSession *self, BhGuidWin *w, const struct bh_gui_map *map)
 {
+    if (w->window == NULL && w->popover == NULL &&
+        bh_guid_popup_as_window(self->screen_w, self->screen_h, w->guest_w, w->guest_h)) {
+        /* Too big for a popup (a fake desktop, a fake dialog of another
+         * qube): an ordinary window with the title bar, which the window
+         * manager stacks and focuses like any other. */
+        LOG(self, "window %u: a %ux%u popup is shown as a window (larger than a popup may be)",
+            w->id, w->guest_w, w->guest_h);
+        win_make_window(self, w);
+        sync_transients(self);
+    }
     if (w->window != NULL) {
-        gtk_widget_set_visible(GTK_WIDGET(w->window), TRUE);
+        /* The guest may map a window again and again; only while the user
+         * works in one of this qube's windows may the new one get focus. */
+        bh_guest_window_show_guest(w->window, session_has_active_window(self));
         return;
     }
     const struct bh_gui_window_entry *e = bh_gui_windows_find(&self->table, w->id);
     BhGuidWin *parent = e != NULL ? win_lookup(self, e->parent) : NULL;
     if (parent == NULL)
         return; /* the decoder guarantees a mapped parent */
-    if (w->popover == NULL)
-        w->popover = g_object_ref(bh_guest_popup_new(parent->view, GTK_WIDGET(w->view)));
+    if (w->popover == NULL) {
+        guint32 bw, bh;
+        bh_guid_popup_bound(self->screen_w, self->screen_h, &bw, &bh);
+        w->popover = g_object_ref(bh_guest_popup_new(parent->view, GTK_WIDGET(w->view), bw, bh));
+    }
     bh_guest_popup_move(w->popover, map->x, map->y);
-    gtk_popover_popup(GTK_POPOVER(w->popover));
+    bh_guest_popup_set_wanted(w->popover, TRUE);
 }
 
 static void handle_message(BhGuidSession *self, const struct bh_gui_msg *m, int fd)
@@ -740,13 +972,11 @@ static void handle_message(BhGuidSession *self, const struct bh_gui_msg *m, int 
         /* The table's parent must be current for popups and transients. */
         bh_gui_windows_apply(&self->table, m);
         sync_transients(self);
-        handle_map(self, w, &m->u.map);
+        if (win_charge_shown(w) && win_parent_shown(self, w)) /* else it stays hidden */
+            handle_map(self, w, &m->u.map);
         return;
     case BH_GUI_UNMAP:
-        if (w->window != NULL)
-            gtk_widget_set_visible(GTK_WIDGET(w->window), FALSE);
-        else if (w->popover != NULL)
-            gtk_popover_popdown(GTK_POPOVER(w->popover));
+        win_hide(w);
         break;
     case BH_GUI_CONFIGURE:
         w->guest_w = m->u.configure.width;
@@ -754,6 +984,7 @@ static void handle_message(BhGuidSession *self, const struct bh_gui_msg *m, int 
         if (w->popover != NULL)
             bh_guest_popup_move(w->popover, m->u.configure.x, m->u.configure.y);
         win_resize_to_guest(w);
+        win_charge_resized(w);
         break;
     case BH_GUI_TITLE:
         if (w->window != NULL)
@@ -771,11 +1002,12 @@ static void handle_message(BhGuidSession *self, const struct bh_gui_msg *m, int 
     case BH_GUI_BUFFER:
         if (!handle_buffer(self, w, m, fd))
             return;
-        if (!w->popup && (w->guest_w != m->u.buffer.info.width ||
-                          w->guest_h != m->u.buffer.info.height)) {
+        /* Popups too: their size decides, at MAP, how they are shown. */
+        if (w->guest_w != m->u.buffer.info.width || w->guest_h != m->u.buffer.info.height) {
             w->guest_w = m->u.buffer.info.width;
             w->guest_h = m->u.buffer.info.height;
             win_resize_to_guest(w);
+            win_charge_resized(w);
         }
         break;
     case BH_GUI_DAMAGE: {
@@ -783,12 +1015,19 @@ static void handle_message(BhGuidSession *self, const struct bh_gui_msg *m, int 
         win_switch_buffer(w);
         if (self->trace != NULL)
             win_trace_damage(w, m->u.damage.serial, m->u.damage.rects, m->u.damage.n_rects);
-        if (w->release_timer != 0) {
+        guint64 px = bh_guid_damage_px(&self->budget, w->buf_w, w->buf_h, m->u.damage.rects,
+                                       m->u.damage.n_rects);
+        if (w->release_timer != 0 || w->paced) {
             /* A frame before we released the last one (a conforming agent
              * keeps one in flight): shown when the pacing releases, so a
              * flooding guest costs the shared X server one put per refresh. */
             bh_guest_view_damage_later(w->view, m->u.damage.rects, m->u.damage.n_rects);
             w->release_serial = m->u.damage.serial;
+            if (w->paced) /* folded: at most the shown buffer per put */
+                w->paced_px = MIN(w->paced_px + px,
+                                  bh_guid_budget_area(&self->budget, w->buf_w, w->buf_h));
+        } else if (!bh_guid_pace_take(&self->pace, px, arrived)) {
+            win_pace_wait(w, m->u.damage.serial, px, m->u.damage.rects, m->u.damage.n_rects);
         } else if (bh_guest_view_damage(w->view, w->buf.map, w->buf.size, w->buf_stride,
                                  m->u.damage.rects, m->u.damage.n_rects)) {
             if (w->trace_pending)
@@ -798,6 +1037,13 @@ static void handle_message(BhGuidSession *self, const struct bh_gui_msg *m, int 
             if (w->trace_pending)
                 bh_guest_view_request_paint(w->view); /* no clock yet: on_realize asks */
             win_queue_release(w, m->u.damage.serial);
+        }
+        if (bh_guest_view_get_stats(w->view)->faults > 0) {
+            /* Imports cannot lose pages; a guest that made one do so anyway
+             * (bulkhead/winbuf.h, the SIGBUS guard) is not drawn again. */
+            drop_agent(self, "window %u: its buffer's memory faulted (SIGBUS) while guid read it",
+                       w->id);
+            return;
         }
         break;
     }
@@ -969,7 +1215,11 @@ void bh_guid_session_stop(BhGuidSession *self, BhGuidExit status, const char *re
     if (self->more_source != 0)
         g_source_remove(self->more_source);
     self->io_source = self->out_source = self->more_source = 0;
+    g_clear_handle_id(&self->pace_timer, g_source_remove);
     g_clear_pointer(&self->vchan, bh_vchan_close);
+    LOG(self, "budgets: %" G_GUINT64_FORMAT " buffers or windows refused (memory), %" G_GUINT64_FORMAT
+        " frames waited for the qube's X time",
+        self->refused_buffers, self->paced_frames);
 
     BhGuidTileStats s;
     bh_guid_session_get_stats(self, &s);
@@ -1015,6 +1265,7 @@ gboolean bh_guid_session_start(BhGuidSession *self, GError **error)
     bh_guid_keymap_from_display(display, &keymap);
     self->screen_w = screen.width;
     self->screen_h = screen.height;
+    bh_guid_budget_init(&self->budget, screen.width, screen.height);
     self->cap_w = screen.width > GUESS_OVERHEAD_W ? screen.width - GUESS_OVERHEAD_W : 1;
     self->cap_h = screen.height > GUESS_OVERHEAD_H ? screen.height - GUESS_OVERHEAD_H : 1;
 
@@ -1034,6 +1285,9 @@ gboolean bh_guid_session_start(BhGuidSession *self, GError **error)
     int mhz = monitor != NULL ? gdk_monitor_get_refresh_rate(monitor) : 0;
     if (mhz >= 20000 && mhz <= 500000)
         self->frame_us = 1000000000ll / mhz;
+    bh_guid_pace_init(&self->pace, screen.width, screen.height, self->frame_us);
+    if (self->pace.off)
+        LOG(self, "BH_GUID_PACE=off: this qube's puts are not paced (measurements only)");
     if (self->xshm != NULL)
         LOG(self, "frames go straight to the X server (MIT-SHM), paced at %.1f Hz",
             1e6 / (double)self->frame_us);
@@ -1087,6 +1341,7 @@ static void bh_guid_session_dispose(GObject *object)
     if (!self->finished && self->vchan != NULL)
         bh_guid_session_stop(self, BH_GUID_EXIT_DISCONNECTED, "guid is stopping");
     g_hash_table_remove_all(self->wins);
+    g_clear_handle_id(&self->pace_timer, g_source_remove);
     g_clear_pointer(&self->xshm, bh_guid_xshm_free);
     g_clear_pointer(&self->vchan, bh_vchan_close);
     G_OBJECT_CLASS(bh_guid_session_parent_class)->dispose(object);
@@ -1127,6 +1382,9 @@ static void bh_guid_session_init(BhGuidSession *self)
     self->screen_h = 1024;
     self->cap_w = self->screen_w - GUESS_OVERHEAD_W;
     self->cap_h = self->screen_h - GUESS_OVERHEAD_H;
+    bh_guid_budget_init(&self->budget, self->screen_w, self->screen_h);
+    bh_guid_pace_init(&self->pace, self->screen_w, self->screen_h, 1000000 / 60);
+    g_queue_init(&self->paced);
     bh_gui_windows_init(&self->table);
 }
 

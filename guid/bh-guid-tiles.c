@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "bulkhead/winbuf.h"
+
 void bh_guid_tiles_init(BhGuidTiles *t)
 {
     memset(t, 0, sizeof(*t));
@@ -86,6 +88,34 @@ static void raster_finish(cairo_pattern_t *pattern, void *data)
 
 static const cairo_user_data_key_t tile_pixels_key;
 
+/* The rows of one tile, copied under the SIGBUS guard (bulkhead/winbuf.h):
+ * the only reads of guest memory here. */
+typedef struct {
+    guint8 *data;
+    int pix_stride;
+    const guint8 *map;
+    gsize map_size;
+    guint32 stride, x0, y0, h;
+    gsize row;
+    guint64 copied;
+} TileCopy;
+
+static void copy_rows(void *p)
+{
+    TileCopy *j = p;
+    for (guint32 y = 0; y < j->h; y++) {
+        guint64 off = (guint64)(j->y0 + y) * j->stride + (guint64)j->x0 * 4;
+        guint8 *dst = j->data + (gsize)y * (gsize)j->pix_stride;
+        if (off + j->row > j->map_size) {
+            /* The caller checked sizes; this keeps a bad one harmless. */
+            memset(dst, 0, j->row);
+            continue;
+        }
+        memcpy(dst, j->map + off, j->row);
+        j->copied += j->row;
+    }
+}
+
 /* Rows of one tile, copied out of the guest buffer into an RGB24 image: cairo
  * and pixman ignore its top byte, so the guest cannot make its window
  * see-through (premultiplied ARGB over black is the colour bytes themselves,
@@ -94,7 +124,8 @@ static const cairo_user_data_key_t tile_pixels_key;
  * The image is not zero-filled first (every byte is written), and being
  * opaque it is painted by pixman's copy path, not a per-pixel OVER. */
 static GskRenderNode *copy_tile(const guint8 *map, gsize map_size, guint32 stride, guint32 x0,
-                                guint32 y0, guint32 w, guint32 h, guint64 *copied)
+                                guint32 y0, guint32 w, guint32 h, guint64 *copied,
+                                guint64 *faults)
 {
     int pix_stride = cairo_format_stride_for_width(CAIRO_FORMAT_RGB24, (int)w);
     guint8 *data = g_try_malloc((gsize)pix_stride * h);
@@ -102,16 +133,15 @@ static GskRenderNode *copy_tile(const guint8 *map, gsize map_size, guint32 strid
 
     if (data == NULL) /* out of memory: leave the tile black */
         return NULL;
-    for (guint32 y = 0; y < h; y++) {
-        guint64 off = (guint64)(y0 + y) * stride + (guint64)x0 * 4;
-        guint8 *dst = data + (gsize)y * (gsize)pix_stride;
-        if (off + row > map_size) {
-            /* The caller checked sizes; this keeps a bad one harmless. */
-            memset(dst, 0, row);
-            continue;
-        }
-        memcpy(dst, map + off, row);
-        *copied += row;
+    TileCopy job = {data, pix_stride, map, map_size, stride, x0, y0, h, row, 0};
+    int guarded = bh_winbuf_guard_run(map, map_size, copy_rows, &job);
+    *copied += job.copied;
+    if (guarded < 0) {
+        /* The guest's memory faulted under us: the tile stays black and the
+         * session hears of it (stats.faults) and drops the agent. */
+        g_free(data);
+        *faults += 1;
+        return NULL;
     }
     cairo_surface_t *pix = cairo_image_surface_create_for_data(data, CAIRO_FORMAT_RGB24, (int)w,
                                                                (int)h, pix_stride);
@@ -181,7 +211,8 @@ guint bh_guid_tiles_flush(BhGuidTiles *t, const guint8 *map, gsize map_size, gui
             t->dirty[r * t->cols + c] = 0;
             GskRenderNode *node = copy_tile(map, map_size, stride, c * BH_GUID_TILE_SIZE,
                                             r * BH_GUID_TILE_SIZE, tile_extent(c, t->width),
-                                            tile_extent(r, t->height), &t->stats.bytes_copied);
+                                            tile_extent(r, t->height), &t->stats.bytes_copied,
+                                            &t->stats.faults);
             g_clear_pointer(&t->node[r * t->cols + c], gsk_render_node_unref);
             t->node[r * t->cols + c] = node;
             replaced++;

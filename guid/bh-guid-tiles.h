@@ -14,7 +14,8 @@
  * Owns: the private copy of the guest's pixels (copied out of the shared
  * buffer at damage time, shown opaque: RGB24), tile geometry, copy counters.
  * Must never: keep a pointer into the shared buffer past bh_guid_tiles_update
- * (the guest may change it at any time), or read outside [map, map+size). */
+ * (the guest may change it at any time), read outside [map, map+size), or
+ * read it except under the SIGBUS guard (bulkhead/winbuf.h). */
 #ifndef BH_GUID_TILES_H
 #define BH_GUID_TILES_H
 
@@ -36,6 +37,7 @@ typedef struct {
     guint64 puts;           /* DAMAGE messages put straight to X (bh-guid-xshm.h) */
     guint64 px_put;         /* their pixels */
     guint64 reputs;         /* content put again over what GTK drew */
+    guint64 faults;         /* copies cut short by a SIGBUS in the guest's memory */
 } BhGuidTileStats;
 
 typedef struct {

@@ -11,6 +11,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "bulkhead/winbuf.h"
+
 #ifdef GDK_WINDOWING_X11
 #include <X11/Xlib-xcb.h>
 #include <gdk/x11/gdkx.h>
@@ -226,6 +228,25 @@ guint8 bh_guid_xshm_window_depth(BhGuidXshm *x, guint32 xid)
     return depth;
 }
 
+/* Rows of one rectangle into the staging copy, under the SIGBUS guard
+ * (bulkhead/winbuf.h): a grant the guest takes back must not kill guid. */
+typedef struct {
+    guint8 *stage;
+    const guint8 *map;
+    guint32 stride;
+    gint64 x0, x1, y0, y1;
+} StageRows;
+
+static void stage_rows(void *data)
+{
+    const StageRows *j = data;
+    gsize row = (gsize)(j->x1 - j->x0) * 4;
+    for (gint64 y = j->y0; y < j->y1; y++) {
+        gsize off = (gsize)y * j->stride + (gsize)j->x0 * 4;
+        memcpy(j->stage + off, j->map + off, row);
+    }
+}
+
 gint64 bh_guid_xshm_put(BhGuidXshm *x, BhGuidShmSeg *seg, const guint8 *map, gsize size,
                         guint32 stride, guint32 buf_h, const BhGuidXshmTarget *t,
                         const struct bh_gui_rect *rects, guint32 n_rects)
@@ -251,10 +272,11 @@ gint64 bh_guid_xshm_put(BhGuidXshm *x, BhGuidShmSeg *seg, const guint8 *map, gsi
         if (dx > G_MAXINT16 || dy > G_MAXINT16 || dx < G_MININT16 || dy < G_MININT16)
             continue; /* beyond what X can address: not on any screen */
         if (seg->stage != NULL) {
-            gsize row = (gsize)(x1 - x0) * 4;
-            for (gint64 y = y0; y < y1; y++) {
-                gsize off = (gsize)y * stride + (gsize)x0 * 4;
-                memcpy(seg->stage + off, map + off, row);
+            StageRows job = {seg->stage, map, stride, x0, x1, y0, y1};
+            if (bh_winbuf_guard_run(map, size, stage_rows, &job) < 0) {
+                g_debug("xshm: the guest's memory faulted while staging");
+                refused = TRUE;
+                break;
             }
         }
         /* Checked: an error (the window destroyed under us) comes back here

@@ -6,12 +6,15 @@
  * modules need: everything lives in BhGuidSession. */
 #define G_LOG_DOMAIN "bh-guid"
 
+#include <errno.h>
 #include <glib-unix.h>
 #include <gtk/gtk.h>
 
 #include "bh-guid-args.h"
 #include "bh-guid-session.h"
 #include "bh-guid-style.h"
+#include "bulkhead/winbuf.h"
+#include "bh-guid-xguard.h"
 
 static gboolean on_signal(gpointer data)
 {
@@ -33,6 +36,12 @@ int main(int argc, char **argv)
     /* All of guid's log on stderr, where bulkheadd collects it. */
     g_log_writer_default_set_use_stderr(TRUE);
 
+    /* Before any guest memory is mapped: a SIGBUS while guid reads a
+     * qube's buffer costs that window, never the process. */
+    if (bh_winbuf_guard_install() < 0) {
+        g_printerr("bulkhead-guid: cannot install the SIGBUS guard: %s\n", g_strerror(errno));
+        return BH_GUID_EXIT_FAILURE;
+    }
     if (!bh_guid_args_parse(&args, &argc, &argv, &error)) {
         g_printerr("bulkhead-guid: %s\n", error->message);
         return BH_GUID_EXIT_FAILURE;
@@ -55,6 +64,7 @@ int main(int argc, char **argv)
         return BH_GUID_EXIT_FAILURE;
     }
     bh_guid_style_install(gdk_display_get_default(), args.label);
+    bh_guid_xguard_install(gdk_display_get_default());
 
     g_autoptr(BhGuidSession) session =
         bh_guid_session_new(args.qube, args.label, args.allow_fullscreen);

@@ -21,18 +21,16 @@
 
 #include "sandbox-layout.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gio/gio.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "sandbox-fsops.h"
 
 static const char *const bh_layer_names[BH_LAYER_N] = {"usr", "etc", "var", "opt"};
 
@@ -269,7 +267,13 @@ GPtrArray *bh_sandbox_layout_bwrap_argv(const BhSandboxPlan *plan)
     return argv;
 }
 
-/* ---- copying and removing trees ---------------------------------------------- */
+/* ---- volumes ------------------------------------------------------------------ */
+
+/* A qube shapes everything inside its directory (its home, its root layers),
+ * so nothing there is reached by path: every operation below goes through
+ * sandbox-fsops.c, relative to descriptors, never following a link. The only
+ * paths used are dom0's own: the state directory and a qube's directory in
+ * it (named after the validated qube name). */
 
 static gboolean bh_fail_errno(GError **error, int e, const char *what, const char *path)
 {
@@ -277,188 +281,58 @@ static gboolean bh_fail_errno(GError **error, int e, const char *what, const cha
     return FALSE;
 }
 
-/* Overlay whiteouts and opaque markers live in xattrs: a copied layer must
- * keep them. Unsupported xattrs are skipped. */
-static void bh_copy_xattrs(const char *src, const char *dst)
+static void bh_close_fd(int *fd)
 {
-    char names[4096];
-    ssize_t n = llistxattr(src, names, sizeof names);
-    for (ssize_t off = 0; n > 0 && off < n; off += (ssize_t)strlen(names + off) + 1) {
-        char value[4096];
-        ssize_t len = lgetxattr(src, names + off, value, sizeof value);
-        if (len >= 0)
-            lsetxattr(dst, names + off, value, (size_t)len, 0);
-    }
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
 }
 
-static gboolean bh_all_zero(const char *buf, size_t len)
+/* The parent directory of a dom0 path, opened (and made, with create), and
+ * the last component of the path in *base. */
+static int bh_open_parent(const char *path, gboolean create, char **base, GError **error)
 {
-    return len > 0 && buf[0] == 0 && memcmp(buf, buf + 1, len - 1) == 0;
-}
-
-static gboolean bh_copy_file(const char *src, const char *dst, mode_t mode, GError **error)
-{
-    int in = -1, out = -1;
-    gboolean ok = FALSE;
-    char buf[65536];
-
-    in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (in < 0) {
-        bh_fail_errno(error, errno, "cannot read", src);
-        goto out;
+    g_autofree char *dir = g_path_get_dirname(path);
+    if (create && g_mkdir_with_parents(dir, 0700) < 0) {
+        bh_fail_errno(error, errno, "cannot create", dir);
+        return -1;
     }
-    out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & 0777);
-    if (out < 0) {
-        bh_fail_errno(error, errno, "cannot create", dst);
-        goto out;
-    }
-    for (;;) {
-        ssize_t r = read(in, buf, sizeof buf);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            bh_fail_errno(error, errno, "cannot read", src);
-            goto out;
-        }
-        if (r == 0)
-            break;
-        /* Holes stay holes (a private volume image is mostly holes). */
-        if (bh_all_zero(buf, (size_t)r)) {
-            if (lseek(out, r, SEEK_CUR) < 0) {
-                bh_fail_errno(error, errno, "cannot write", dst);
-                goto out;
-            }
-            continue;
-        }
-        for (ssize_t done = 0; done < r;) {
-            ssize_t w = write(out, buf + done, (size_t)(r - done));
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w < 0) {
-                bh_fail_errno(error, errno, "cannot write", dst);
-                goto out;
-            }
-            done += w;
-        }
-    }
-    off_t end = lseek(out, 0, SEEK_CUR);
-    if (end < 0 || ftruncate(out, end) < 0) {
-        bh_fail_errno(error, errno, "cannot write", dst);
-        goto out;
-    }
-    if (fchmod(out, mode) < 0) {
-        bh_fail_errno(error, errno, "cannot set the mode of", dst);
-        goto out;
-    }
-    ok = TRUE;
-out:
-    if (in >= 0)
-        close(in);
-    if (out >= 0)
-        close(out);
-    return ok;
-}
-
-static gboolean bh_copy_entry(const char *src, const char *dst, gboolean filter, gboolean top, GError **error)
-{
-    struct stat st;
-    gboolean privileged = geteuid() == 0;
-
-    if (lstat(src, &st) < 0)
-        return bh_fail_errno(error, errno, "cannot read", src);
-    if (filter && !top) {
-        if (S_ISDIR(st.st_mode) && (st.st_mode & (S_IROTH | S_IXOTH)) != (S_IROTH | S_IXOTH))
-            return TRUE;
-        if (S_ISREG(st.st_mode) && !(st.st_mode & S_IROTH))
-            return TRUE;
-    }
-    /* Set-id bits never survive a filtered copy: they would mean nothing
-     * good inside a qube. */
-    mode_t mode = st.st_mode & (filter ? 0777 : 07777);
-
-    if (S_ISLNK(st.st_mode)) {
-        char target[4096];
-        ssize_t n = readlink(src, target, sizeof target - 1);
-        if (n < 0)
-            return bh_fail_errno(error, errno, "cannot read the link", src);
-        target[n] = '\0';
-        if (symlink(target, dst) < 0)
-            return bh_fail_errno(error, errno, "cannot create the link", dst);
-    } else if (S_ISDIR(st.st_mode)) {
-        if (mkdir(dst, 0700) < 0 && !(top && errno == EEXIST))
-            return bh_fail_errno(error, errno, "cannot create", dst);
-        g_autoptr(GDir) dir = g_dir_open(src, 0, NULL);
-        const char *name;
-        if (dir == NULL)
-            return bh_fail_errno(error, errno, "cannot list", src);
-        while ((name = g_dir_read_name(dir))) {
-            g_autofree char *s = bh_path(src, name);
-            g_autofree char *d = bh_path(dst, name);
-            if (!bh_copy_entry(s, d, filter, FALSE, error))
-                return FALSE;
-        }
-        if (chmod(dst, mode) < 0)
-            return bh_fail_errno(error, errno, "cannot set the mode of", dst);
-    } else if (S_ISREG(st.st_mode)) {
-        if (!bh_copy_file(src, dst, mode, error))
-            return FALSE;
-    } else if (!filter && privileged && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
-        /* An overlay whiteout: a deleted file of a template layer. */
-        if (mknod(dst, S_IFCHR | (mode & 0777), makedev(0, 0)) < 0)
-            return bh_fail_errno(error, errno, "cannot create the whiteout", dst);
-    } else {
-        return TRUE; /* sockets, fifos, devices: nothing a volume needs */
-    }
-    if (privileged && lchown(dst, st.st_uid, st.st_gid) < 0)
-        return bh_fail_errno(error, errno, "cannot set the owner of", dst);
-    if (privileged && !S_ISLNK(st.st_mode) && chmod(dst, mode) < 0)
-        return bh_fail_errno(error, errno, "cannot set the mode of", dst);
-    if (!filter)
-        bh_copy_xattrs(src, dst);
-    return TRUE;
+    *base = g_path_get_basename(path);
+    return bh_fs_open_dir_path(dir, error);
 }
 
 gboolean bh_sandbox_copy_tree(const char *source, const char *dest, gboolean world_readable_only,
                               GError **error)
 {
-    return bh_copy_entry(source, dest, world_readable_only, TRUE, error);
-}
-
-static gboolean bh_remove_tree(const char *path, GError **error)
-{
-    struct stat st;
-    if (lstat(path, &st) < 0)
-        return errno == ENOENT ? TRUE : bh_fail_errno(error, errno, "cannot remove", path);
-    if (S_ISDIR(st.st_mode)) {
-        /* Without root, a qube may have left directories we cannot enter. */
-        if (geteuid() != 0)
-            chmod(path, 0700);
-        g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-        const char *name;
-        while (dir && (name = g_dir_read_name(dir))) {
-            g_autofree char *child = bh_path(path, name);
-            if (!bh_remove_tree(child, error))
-                return FALSE;
-        }
-        if (rmdir(path) < 0)
-            return bh_fail_errno(error, errno, "cannot remove", path);
-        return TRUE;
-    }
-    if (unlink(path) < 0 && errno != ENOENT)
-        return bh_fail_errno(error, errno, "cannot remove", path);
-    return TRUE;
+    g_autofree char *base = NULL;
+    int src = -1, parent = -1;
+    gboolean ok = FALSE;
+    /* Set-id bits never survive (sandbox-fsops.c); a filtered copy (the
+     * host's /etc) has no xattrs or whiteouts that would mean anything. */
+    BhFsCopy copy = {
+        .flags = BH_FS_COPY_OWNERS |
+                 (world_readable_only ? BH_FS_COPY_WORLD_READABLE : BH_FS_COPY_XATTRS | BH_FS_COPY_WHITEOUTS),
+        .reown_from = (uid_t)-1,
+        .reown_to = (uid_t)-1,
+        .what = source,
+    };
+    if ((src = bh_fs_open_dir_path(source, error)) >= 0 &&
+        (parent = bh_open_parent(dest, FALSE, &base, error)) >= 0)
+        ok = bh_fs_copy_tree(src, parent, base, &copy, error);
+    bh_close_fd(&src);
+    bh_close_fd(&parent);
+    return ok;
 }
 
 /* The qube's user is uid/gid 1000 named "user": whatever the host calls
  * 1000 (or "user") is replaced, so shells and programs agree on who runs. */
-static gboolean bh_set_account(const char *etc, const char *file, const char *line, GError **error)
+static gboolean bh_set_account(int etc_fd, const char *file, const char *line, GError **error)
 {
-    g_autofree char *path = bh_path(etc, file);
     g_autofree char *text = NULL;
-    if (!g_file_get_contents(path, &text, NULL, NULL))
+    if (!bh_fs_read_at(etc_fd, file, 16 << 20, &text, NULL))
         text = g_strdup("");
     g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-    GString *out = g_string_new(NULL);
+    g_autoptr(GString) out = g_string_new(NULL);
     for (char **l = lines; *l; l++) {
         g_auto(GStrv) f = g_strsplit(*l, ":", 4);
         if (**l == '\0' ||
@@ -467,152 +341,231 @@ static gboolean bh_set_account(const char *etc, const char *file, const char *li
         g_string_append_printf(out, "%s\n", *l);
     }
     g_string_append_printf(out, "%s\n", line);
-    gboolean ok = g_file_set_contents_full(path, out->str, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0644, error);
-    g_string_free(out, TRUE);
+    return bh_fs_write_at(etc_fd, file, out->str, out->len, 0644, error);
+}
+
+/* The template's /etc on the host's "/": a filtered copy of the host's,
+ * built aside and renamed, so a half-copied /etc is never used. */
+static gboolean bh_create_etc(int root, const char *host_etc, GError **error)
+{
+    int src = -1, etc = -1;
+    gboolean ok = FALSE;
+    BhFsCopy copy = {
+        .flags = BH_FS_COPY_OWNERS | BH_FS_COPY_WORLD_READABLE,
+        .reown_from = (uid_t)-1,
+        .reown_to = (uid_t)-1,
+        .what = host_etc,
+    };
+    if (!bh_fs_remove_at(root, ".etc.new", error) || (src = bh_fs_open_dir_path(host_etc, error)) < 0 ||
+        !bh_fs_copy_tree(src, root, ".etc.new", &copy, error) ||
+        (etc = bh_fs_open_beneath(root, ".etc.new", error)) < 0 ||
+        !bh_set_account(etc, "passwd", "user:x:1000:1000:Qube user:" BH_SANDBOX_HOME ":/bin/bash", error) ||
+        !bh_set_account(etc, "group", "user:x:1000:", error))
+        goto out;
+    if (renameat(root, ".etc.new", root, "etc") < 0) {
+        bh_fail_errno(error, errno, "cannot create", "root/etc");
+        goto out;
+    }
+    ok = TRUE;
+out:
+    bh_close_fd(&src);
+    bh_close_fd(&etc);
     return ok;
 }
 
-static gboolean bh_mkdir_mode(const char *path, mode_t mode, GError **error)
+/* Makes name in dirfd with mode (set again each time with set_mode), and
+ * closes it again. */
+static gboolean bh_make_dir(int dirfd, const char *name, mode_t mode, gboolean set_mode, GError **error)
 {
-    if (mkdir(path, mode) < 0 && errno != EEXIST)
-        return bh_fail_errno(error, errno, "cannot create", path);
-    if (chmod(path, mode) < 0)
-        return bh_fail_errno(error, errno, "cannot set the mode of", path);
+    int fd = bh_fs_mkdir_at(dirfd, name, mode, set_mode, error);
+    if (fd < 0)
+        return FALSE;
+    close(fd);
     return TRUE;
 }
 
-static gboolean bh_create_root(const char *qube_dir, const char *base_root, GError **error)
+static gboolean bh_create_root(int qube, const char *name, const char *base_root, GError **error)
 {
     gboolean host = g_str_equal(base_root, "/");
-    g_autofree char *host_etc = bh_path(base_root, "etc");
-    g_autofree char *root = bh_path(qube_dir, "root");
-    g_autofree char *work = bh_path(qube_dir, "root-work");
-    g_autofree char *usr = bh_path(root, "usr");
-    g_autofree char *work_usr = bh_path(work, "usr");
-    g_autofree char *etc = bh_path(root, "etc");
-    g_autofree char *var = bh_path(root, "var");
-    g_autofree char *opt = bh_path(root, "opt");
+    g_autofree char *host_etc = g_build_filename(base_root, "etc", NULL);
+    int root = -1, work = -1, var = -1;
+    gboolean ok = FALSE;
+    struct stat st;
 
-    if (!bh_mkdir_mode(root, 0755, error) || !bh_mkdir_mode(work, 0700, error) ||
-        !bh_mkdir_mode(usr, 0755, error) || !bh_mkdir_mode(work_usr, 0700, error) ||
-        !bh_mkdir_mode(opt, 0755, error))
-        return FALSE;
+    /* The tops of the layers are dom0's (they are mount points inside):
+     * their modes are set each time. */
+    if ((root = bh_fs_mkdir_at(qube, "root", 0755, TRUE, error)) < 0 ||
+        (work = bh_fs_mkdir_at(qube, "root-work", 0700, TRUE, error)) < 0 ||
+        !bh_make_dir(root, "usr", 0755, TRUE, error) || !bh_make_dir(work, "usr", 0700, TRUE, error) ||
+        !bh_make_dir(root, "opt", 0755, TRUE, error))
+        goto out;
     if (!host) {
         /* A root_path tree brings its own /etc, /var, /opt: the template's
          * layers start empty above them. */
-        static const char *const layers[] = {"etc", "var"};
-        for (gsize i = 0; i < G_N_ELEMENTS(layers); i++) {
-            g_autofree char *d = bh_path(root, layers[i]);
-            g_autofree char *w = bh_path(work, layers[i]);
-            if (!bh_mkdir_mode(d, 0755, error) || !bh_mkdir_mode(w, 0700, error))
-                return FALSE;
-        }
-        g_autofree char *w = bh_path(work, "opt");
-        return bh_mkdir_mode(w, 0700, error);
+        ok = bh_make_dir(root, "etc", 0755, TRUE, error) && bh_make_dir(root, "var", 0755, TRUE, error) &&
+             bh_make_dir(work, "etc", 0700, TRUE, error) && bh_make_dir(work, "var", 0700, TRUE, error) &&
+             bh_make_dir(work, "opt", 0700, TRUE, error);
+        goto out;
     }
-    if (!g_file_test(etc, G_FILE_TEST_IS_DIR)) {
-        /* Build it aside and rename: a half-copied /etc is never used. */
-        g_autofree char *tmp = bh_path(root, ".etc.new");
-        if (!bh_remove_tree(tmp, error) || !bh_sandbox_copy_tree(host_etc, tmp, TRUE, error) ||
-            !bh_set_account(tmp, "passwd", "user:x:1000:1000:Qube user:" BH_SANDBOX_HOME ":/bin/bash",
-                            error) ||
-            !bh_set_account(tmp, "group", "user:x:1000:", error))
-            return FALSE;
-        if (rename(tmp, etc) < 0)
-            return bh_fail_errno(error, errno, "cannot create", etc);
-    }
-    if (!bh_mkdir_mode(var, 0755, error))
-        return FALSE;
+    if (fstatat(root, "etc", &st, AT_SYMLINK_NOFOLLOW) < 0 && !bh_create_etc(root, host_etc, error))
+        goto out;
+    if ((var = bh_fs_mkdir_at(root, "var", 0755, TRUE, error)) < 0)
+        goto out;
+    /* What is inside /var is the qube's: a missing directory is made, an
+     * existing one (or whatever the qube put there instead, a link to a host
+     * path included) is left exactly as it is. */
     static const char *const var_dirs[] = {"lib", "cache", "log", "spool", "local", "tmp"};
     for (gsize i = 0; i < G_N_ELEMENTS(var_dirs); i++) {
-        g_autofree char *d = bh_path(var, var_dirs[i]);
-        if (!bh_mkdir_mode(d, g_str_equal(var_dirs[i], "tmp") ? 01777 : 0755, error))
-            return FALSE;
+        g_autoptr(GError) local = NULL;
+        mode_t mode = g_str_equal(var_dirs[i], "tmp") ? 01777 : 0755;
+        int fd = bh_fs_mkdir_at(var, var_dirs[i], mode, FALSE, &local);
+        if (fd < 0 && !g_error_matches(local, G_IO_ERROR, G_IO_ERROR_NOT_DIRECTORY)) {
+            g_propagate_error(error, g_steal_pointer(&local));
+            goto out;
+        }
+        if (fd < 0)
+            g_message("[%s] /var/%s: %s", name, var_dirs[i], local->message);
+        bh_close_fd(&fd);
     }
-    return TRUE;
+    ok = TRUE;
+out:
+    bh_close_fd(&root);
+    bh_close_fd(&work);
+    bh_close_fd(&var);
+    return ok;
+}
+
+/* A disposable's home: a copy of its disposable template's, which may be
+ * running and changing it during the copy (see docs/sandbox.md). */
+static gboolean bh_copy_home(int qube, const char *source_dir, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    g_autofree char *source_name = g_path_get_basename(source_dir);
+    g_autofree char *what = g_strdup_printf("the home of %s", source_name);
+    int src_qube = -1, src = -1;
+    gboolean ok = FALSE;
+    BhFsCopy copy = {
+        .flags = BH_FS_COPY_OWNERS | BH_FS_COPY_XATTRS | BH_FS_COPY_LIVE,
+        .reown_from = (uid_t)-1,
+        .reown_to = (uid_t)-1,
+        .what = what,
+    };
+    if ((src_qube = bh_fs_open_dir_path(source_dir, &local)) < 0 ||
+        (src = bh_fs_open_beneath(src_qube, "private", &local)) < 0) {
+        /* A template without volumes gives an empty home. */
+        if (g_error_matches(local, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+            ok = bh_make_dir(qube, "private", 0700, TRUE, error);
+        else
+            g_propagate_error(error, g_steal_pointer(&local));
+        goto out;
+    }
+    if (!bh_fs_remove_at(qube, ".private.new", error) ||
+        !bh_fs_copy_tree(src, qube, ".private.new", &copy, error))
+        goto out;
+    if (renameat(qube, ".private.new", qube, "private") < 0) {
+        bh_fail_errno(error, errno, "cannot create", "private");
+        goto out;
+    }
+    ok = TRUE;
+out:
+    bh_close_fd(&src_qube);
+    bh_close_fd(&src);
+    return ok;
 }
 
 gboolean bh_sandbox_volumes_create(const char *qube_dir, gboolean own_root, const char *disp_source_dir,
                                    const char *base_root, GError **error)
 {
-    g_autofree char *private_dir = bh_path(qube_dir, "private");
-    if (g_mkdir_with_parents(qube_dir, 0700) < 0)
-        return bh_fail_errno(error, errno, "cannot create", qube_dir);
-    g_autofree char *image = bh_path(qube_dir, "private.img");
-    /* A private volume image (sandbox-private.h) holds the home instead. */
-    if (!g_file_test(private_dir, G_FILE_TEST_IS_DIR) && !g_file_test(image, G_FILE_TEST_EXISTS)) {
-        g_autofree char *source = disp_source_dir ? bh_path(disp_source_dir, "private") : NULL;
-        if (source && g_file_test(source, G_FILE_TEST_IS_DIR)) {
-            g_autofree char *tmp = bh_path(qube_dir, ".private.new");
-            if (!bh_remove_tree(tmp, error) || !bh_sandbox_copy_tree(source, tmp, FALSE, error))
-                return FALSE;
-            if (rename(tmp, private_dir) < 0)
-                return bh_fail_errno(error, errno, "cannot create", private_dir);
-        } else if (!bh_mkdir_mode(private_dir, 0700, error)) {
-            return FALSE;
-        }
-    }
-    if (own_root && !bh_create_root(qube_dir, base_root, error))
-        return FALSE;
-    return TRUE;
-}
-
-/* Files a template's qube uid created in its usr layer belong to the clone. */
-static gboolean bh_reown_tree(const char *path, uid_t from, uid_t to, GError **error)
-{
+    g_autofree char *name = NULL;
+    int parent = -1, qube = -1;
+    gboolean ok = FALSE;
     struct stat st;
-    if (lstat(path, &st) < 0)
-        return bh_fail_errno(error, errno, "cannot read", path);
-    if (st.st_uid == from && lchown(path, to, st.st_gid == from ? to : st.st_gid) < 0)
-        return bh_fail_errno(error, errno, "cannot set the owner of", path);
-    if (!S_ISDIR(st.st_mode))
-        return TRUE;
-    g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-    const char *name;
-    while (dir && (name = g_dir_read_name(dir))) {
-        g_autofree char *child = bh_path(path, name);
-        if (!bh_reown_tree(child, from, to, error))
-            return FALSE;
+
+    if ((parent = bh_open_parent(qube_dir, TRUE, &name, error)) < 0 ||
+        (qube = bh_fs_mkdir_at(parent, name, 0700, TRUE, error)) < 0)
+        goto out;
+    if (fstatat(qube, "private", &st, AT_SYMLINK_NOFOLLOW) < 0) {
+        if (disp_source_dir ? !bh_copy_home(qube, disp_source_dir, error)
+                            : !bh_make_dir(qube, "private", 0700, TRUE, error))
+            goto out;
     }
-    return TRUE;
+    if (own_root && !bh_create_root(qube, name, base_root, error))
+        goto out;
+    ok = TRUE;
+out:
+    bh_close_fd(&parent);
+    bh_close_fd(&qube);
+    return ok;
 }
 
 gboolean bh_sandbox_volumes_clone(const char *source_dir, const char *qube_dir, uid_t source_uid,
                                   uid_t dest_uid, GError **error)
 {
-    g_autofree char *tmp = g_strconcat(qube_dir, ".clone", NULL);
-    g_autofree char *usr = g_build_filename(tmp, "root", "usr", NULL);
-    g_autofree char *work = g_build_filename(tmp, "root-work", NULL);
+    g_autofree char *name = NULL;
+    g_autofree char *tmp = NULL;
+    int src = -1, parent = -1, clone = -1, work = -1;
+    gboolean ok = FALSE;
+    struct stat st;
+    /* Files a template's qube uid created in its usr layer (an overlay upper,
+     * not idmapped) belong to the clone; root-owned entries (whiteouts, a
+     * layer never used) stay root's. */
+    gboolean reown = source_uid != dest_uid && source_uid != 0 && source_uid != (uid_t)-1;
+    /* The overlay work directory is scratch space of the source's mounts
+     * (with directories the kernel made 0000): the clone gets a fresh one. */
+    static const char *const scratch[] = {"root-work", NULL};
+    BhFsCopy copy = {
+        .flags = BH_FS_COPY_OWNERS | BH_FS_COPY_XATTRS | BH_FS_COPY_WHITEOUTS,
+        .reown_from = reown ? source_uid : (uid_t)-1,
+        .reown_to = reown ? dest_uid : (uid_t)-1,
+        .what = source_dir,
+        .exclude_top = scratch,
+    };
 
-    if (!g_file_test(source_dir, G_FILE_TEST_IS_DIR)) {
+    if ((src = bh_fs_open_dir_path(source_dir, NULL)) < 0) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s has no volumes to clone", source_dir);
-        return FALSE;
+        goto out;
     }
-    if (g_file_test(qube_dir, G_FILE_TEST_EXISTS)) {
+    if ((parent = bh_open_parent(qube_dir, TRUE, &name, error)) < 0)
+        goto out;
+    if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS, "%s already exists; remove it first", qube_dir);
-        return FALSE;
+        goto out;
     }
-    if (!bh_remove_tree(tmp, error) || !bh_sandbox_copy_tree(source_dir, tmp, FALSE, error))
-        return FALSE;
-    /* The overlay work directory is scratch space of the source's mounts. */
-    if (g_file_test(work, G_FILE_TEST_IS_DIR)) {
-        g_autofree char *work_usr = bh_path(work, "usr");
-        if (!bh_remove_tree(work, error) || !bh_mkdir_mode(work, 0700, error) ||
-            !bh_mkdir_mode(work_usr, 0700, error))
-            return FALSE;
+    tmp = g_strconcat(name, ".clone", NULL);
+    if (!bh_fs_remove_at(parent, tmp, error) || !bh_fs_copy_tree(src, parent, tmp, &copy, error) ||
+        (clone = bh_fs_open_beneath(parent, tmp, error)) < 0)
+        goto out;
+    if (fstatat(src, "root-work", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        ((work = bh_fs_mkdir_at(clone, "root-work", 0700, TRUE, error)) < 0 ||
+         !bh_make_dir(work, "usr", 0700, TRUE, error)))
+        goto out;
+    if (renameat2(parent, tmp, parent, name, RENAME_NOREPLACE) < 0) {
+        bh_fail_errno(error, errno, "cannot create", qube_dir);
+        goto out;
     }
-    /* Root-owned entries (whiteouts, a layer never used) stay root's. */
-    if (source_uid != dest_uid && source_uid != 0 && source_uid != (uid_t)-1 &&
-        g_file_test(usr, G_FILE_TEST_IS_DIR) && !bh_reown_tree(usr, source_uid, dest_uid, error))
-        return FALSE;
-    if (rename(tmp, qube_dir) < 0)
-        return bh_fail_errno(error, errno, "cannot create", qube_dir);
-    return TRUE;
+    ok = TRUE;
+out:
+    bh_close_fd(&src);
+    bh_close_fd(&parent);
+    bh_close_fd(&clone);
+    bh_close_fd(&work);
+    return ok;
 }
 
 gboolean bh_sandbox_volumes_remove(const char *qube_dir, GError **error)
 {
-    return bh_remove_tree(qube_dir, error);
+    g_autofree char *name = NULL;
+    g_autoptr(GError) local = NULL;
+    int parent = bh_open_parent(qube_dir, FALSE, &name, &local);
+    if (parent < 0) {
+        if (g_error_matches(local, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+            return TRUE;
+        g_propagate_error(error, g_steal_pointer(&local));
+        return FALSE;
+    }
+    gboolean ok = bh_fs_remove_at(parent, name, error);
+    bh_close_fd(&parent);
+    return ok;
 }
 
 /* ---- guest programs -------------------------------------------------------------- */

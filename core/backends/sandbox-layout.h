@@ -99,18 +99,24 @@ GPtrArray *bh_sandbox_layout_env(const char *name, guint32 qid);
 
 /* <state>/qubes/<name>: private/ always, root layers when own_root. A
  * disposable copies disp_source's private/ (a missing one gives an empty
- * home). Existing parts are kept. base_root is the tree the root layers sit
+ * home; a running source is copied live, never following what it changes).
+ * Existing parts are kept, and whatever the qube made of the inside of its
+ * layers (a link in place of /var/tmp) is left as it is. Everything below
+ * qube_dir goes through sandbox-fsops.h. base_root is the tree the root layers sit
  * on: for the host's "/", the template's /etc starts as a copy of what every
  * host user may read of the host's /etc; a root_path tree keeps its own. */
 gboolean bh_sandbox_volumes_create(const char *qube_dir, gboolean own_root, const char *disp_source_dir,
                                    const char *base_root, GError **error);
-/* Copies everything of source_dir to qube_dir (which must not exist); files
- * of the source's host uid in its usr layer become the new qube's. */
+/* Copies everything of source_dir to qube_dir (which must not exist), but
+ * the overlay scratch root-work/ (made fresh); files of the source's host
+ * uid in its usr layer become the new qube's; set-id bits and security.*
+ * xattrs are not copied. */
 gboolean bh_sandbox_volumes_clone(const char *source_dir, const char *qube_dir, uid_t source_uid,
                                   uid_t dest_uid, GError **error);
 gboolean bh_sandbox_volumes_remove(const char *qube_dir, GError **error);
 
-/* Copies a tree: regular files, directories and symbolic links only; with
+/* Copies a tree to dest (which must not exist): regular files, directories
+ * and symbolic links (as links) only, without set-id bits; with
  * world_readable_only, what others could not read on the host stays out
  * (an /etc without shadow, private keys and the like). */
 gboolean bh_sandbox_copy_tree(const char *source, const char *dest, gboolean world_readable_only,

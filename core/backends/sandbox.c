@@ -35,6 +35,7 @@
 
 #include "sandbox-cgroup.h"
 #include "sandbox-console.h"
+#include "sandbox-fsops.h"
 #include "sandbox-layout.h"
 #include "sandbox-net.h"
 #include "sandbox-private.h"
@@ -679,14 +680,16 @@ static void bh_sandbox_cleanup(BhSandboxQube *q)
         bh_rpc_client_close(q->rpc);
     }
     g_clear_pointer(&q->cgroup, bh_sandbox_cgroup_free);
-    /* Sockets a qube left behind must not greet its next run. */
+    /* Nothing a qube wrote into its vchan directory (sockets, files, whole
+     * trees, links to host paths) may greet its next run or outlive a
+     * disposable: swept without following anything. */
     if (q->vchan_dir) {
-        g_autoptr(GDir) dir = g_dir_open(q->vchan_dir, 0, NULL);
-        const char *name;
-        while (dir && (name = g_dir_read_name(dir))) {
-            g_autofree char *path = g_build_filename(q->vchan_dir, name, NULL);
-            unlink(path);
-        }
+        g_autoptr(GError) error = NULL;
+        int fd = bh_fs_open_dir_path(q->vchan_dir, &error);
+        if (fd < 0 || !bh_fs_empty_dir(fd, &error))
+            g_warning("[%s] cannot empty the vchan directory %s: %s", q->name, q->vchan_dir, error->message);
+        if (fd >= 0)
+            close(fd);
     }
     if (q->stage_dir)
         rmdir(q->stage_dir);
@@ -745,6 +748,20 @@ static gboolean bh_sandbox_prepare_vchan(BhSandboxQube *q, GError **error)
         return FALSE;
     }
     q->vchan_dir = g_strdup(dir);
+    /* Normally swept when the qube last stopped; what a daemon that died
+     * left there (or an earlier qube of this qid) must not greet this one.
+     * Only the qube's own agents serve there, so nothing of dom0's is lost. */
+    g_autoptr(GError) local = NULL;
+    int fd = bh_fs_open_dir_path(dir, &local);
+    gboolean ok = fd >= 0 && bh_fs_empty_dir(fd, &local);
+    if (fd >= 0)
+        close(fd);
+    if (!ok) {
+        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED,
+                    "cannot empty the vchan directory %s of %s: %s; remove what is in it", dir, q->name,
+                    local->message);
+        return FALSE;
+    }
     return TRUE;
 }
 

@@ -35,9 +35,12 @@ struct bh_vchan {
     int listen_fd; /* server until its one client is accepted, else -1 */
     int fd;        /* the connection, -1 until accepted (server) */
     size_t read_min, write_min;
-    /* The server's socket while it is bound; dev/ino say whether the name
-     * still points at our socket, so close never unlinks a successor's. */
-    char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    /* The server's socket while it is bound: its directory (held open, so
+     * the unlink is never resolved through a path) and name in it; dev/ino
+     * say whether the name still points at our socket, so close never
+     * unlinks a successor's. */
+    int dir_fd;
+    char name[64];
     dev_t path_dev;
     ino_t path_ino;
     /* Received descriptors in arrival order (ring buffer). */

@@ -6,8 +6,14 @@
  * connect, non-blocking transfers with poll(), receiving descriptors into
  * the connection's queue.
  * Must never: block in the stream calls (read/write), raise SIGPIPE, accept
- * a second client, use a directory another user can reach, or keep a
- * descriptor the peer attached beyond the one per message it may send.
+ * a second client, use a directory another user can reach, keep a
+ * descriptor the peer attached beyond the one per message it may send, or
+ * resolve a name inside a guest's directory by path: the guest owns the
+ * entries there (dom0 connects to its agents), so a name is looked at
+ * without following links (fstatat AT_SYMLINK_NOFOLLOW), must be a socket
+ * of the directory's owner, and the inode checked is the one connected to
+ * (an O_PATH descriptor of it, reached as /proc/self/fd/N); binds and
+ * unlinks go through the directory's descriptor, never the path.
  *
  * Blocking: the listening socket is non-blocking and accepted only after
  * poll(); the connection's descriptor is blocking, and every stream call
@@ -70,8 +76,10 @@ static int own_domid(int *out)
 }
 
 /* The directory must be ours and closed to everyone else: whoever can enter
- * it can connect to (or replace) the sockets inside. */
-static int check_dir(const char *path, bool create)
+ * it can connect to (or replace) the sockets inside. With dir_fd, the
+ * checked directory's descriptor is handed back (O_DIRECTORY|O_NOFOLLOW, the
+ * one every later lookup inside it goes through). */
+static int check_dir(const char *path, bool create, int *dir_fd)
 {
     int rc = -1;
     int fd = -1;
@@ -104,9 +112,12 @@ static int check_dir(const char *path, bool create)
         errno = EPERM;
         goto out;
     }
+    if (dir_fd) {
+        *dir_fd = fd;
+        fd = -1;
+    }
     rc = 0;
 out:
-    /* Only the checks needed the descriptor; bind/connect use the path. */
     bh_close_keep_errno(fd);
     return rc;
 }
@@ -127,7 +138,7 @@ static int base_dir(char *out, size_t n, bool create)
             errno = ENAMETOOLONG;
             return -1;
         }
-        return check_dir(out, create);
+        return check_dir(out, create, NULL);
     }
     if (!xdg || xdg[0] != '/') {
         bh_vchan_log(NULL, "neither BH_VCHAN_DIR nor XDG_RUNTIME_DIR is set to an absolute "
@@ -147,10 +158,11 @@ static int base_dir(char *out, size_t n, bool create)
         errno = ENAMETOOLONG;
         return -1;
     }
-    return check_dir(out, create);
+    return check_dir(out, create, NULL);
 }
 
-static int guest_dir(int guest, bool create, char *out, size_t n)
+/* dir_fd NULL: only create and check. */
+static int guest_dir(int guest, bool create, char *out, size_t n, int *dir_fd)
 {
     char base[PATH_MAX];
 
@@ -160,7 +172,7 @@ static int guest_dir(int guest, bool create, char *out, size_t n)
         errno = ENAMETOOLONG;
         return -1;
     }
-    return check_dir(out, create);
+    return check_dir(out, create, dir_fd);
 }
 
 int bh_vchan_socket_guest_dir(int domain, char *out, size_t out_size)
@@ -169,22 +181,40 @@ int bh_vchan_socket_guest_dir(int domain, char *out, size_t out_size)
         errno = EINVAL;
         return -1;
     }
-    return guest_dir(domain, true, out, out_size);
+    return guest_dir(domain, true, out, out_size, NULL);
 }
 
 /* The socket of (server, client, port) lives in the guest's directory: the
- * server's unless the server is dom0. */
-static int socket_path(const struct bh_vchan *v, int server, int client, bool create, char *out, size_t n)
+ * server's unless the server is dom0. Opens that directory (*dir_fd) and
+ * names the socket in it (name); path is the full path, for log lines. */
+static int socket_dir(const struct bh_vchan *v, int server, int client, bool create, int *dir_fd, char *name,
+                      size_t name_size, char *path, size_t path_size)
 {
     char dir[PATH_MAX];
 
-    if (guest_dir(server != 0 ? server : client, create, dir, sizeof dir) < 0)
+    if (guest_dir(server != 0 ? server : client, create, dir, sizeof dir, dir_fd) < 0)
         return -1;
-    if ((size_t)snprintf(out, n, "%s/%d-%d-%d.sock", dir, server, client, v->port) >= n) {
-        bh_vchan_log(v,
-                     "socket path under %s is longer than a UNIX socket name may be; "
-                     "use a shorter BH_VCHAN_DIR",
-                     dir);
+    if ((size_t)snprintf(name, name_size, "%d-%d-%d.sock", server, client, v->port) >= name_size ||
+        (size_t)snprintf(path, path_size, "%s/%s", dir, name) >= path_size) {
+        bh_close_keep_errno(*dir_fd);
+        *dir_fd = -1;
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return 0;
+}
+
+/* A UNIX socket address that reaches `name` in the directory `dir_fd`
+ * (name NULL: the file `dir_fd` itself, an O_PATH descriptor) through the
+ * descriptor, never through a path the guest could change meanwhile; short
+ * whatever BH_VCHAN_DIR is. Needs /proc. */
+static int fd_address(struct sockaddr_un *sa, int dir_fd, const char *name)
+{
+    int n = name ? snprintf(sa->sun_path, sizeof sa->sun_path, "/proc/self/fd/%d/%s", dir_fd, name)
+                 : snprintf(sa->sun_path, sizeof sa->sun_path, "/proc/self/fd/%d", dir_fd);
+
+    sa->sun_family = AF_UNIX;
+    if (n < 0 || (size_t)n >= sizeof sa->sun_path) {
         errno = ENAMETOOLONG;
         return -1;
     }
@@ -195,28 +225,40 @@ int bh_vchan_socket_server_init(struct bh_vchan *v)
 {
     int rc = -1;
     int fd = -1;
+    int dir_fd = -1;
     int me;
     bool bound = false;
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    char name[sizeof v->name];
+    char path[PATH_MAX];
+    struct sockaddr_un sa;
     struct stat st;
 
     if (own_domid(&me) < 0)
         goto out;
-    if (socket_path(v, me, v->peer_domain, true, sa.sun_path, sizeof sa.sun_path) < 0)
+    if (socket_dir(v, me, v->peer_domain, true, &dir_fd, name, sizeof name, path, sizeof path) < 0)
+        goto out;
+    if (fd_address(&sa, dir_fd, name) < 0)
         goto out;
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         goto out;
     /* A socket left by a server that died; a live one is replaced, as a new
-     * libxenvchan server replaces its xenstore entries. */
-    if (unlink(sa.sun_path) < 0 && errno != ENOENT)
+     * libxenvchan server replaces its xenstore entries. unlinkat never
+     * follows a link: a link of that name is removed, not its target. */
+    if (unlinkat(dir_fd, name, 0) < 0 && errno != ENOENT) {
+        bh_vchan_log(v, "cannot remove the old %s: %s", path, strerror(errno));
         goto out;
-    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+    }
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+        bh_vchan_log(v, "cannot bind %s: %s", path, strerror(errno));
         goto out;
+    }
     bound = true;
-    if (lstat(sa.sun_path, &st) < 0 || listen(fd, 1) < 0)
+    if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || listen(fd, 1) < 0)
         goto out;
-    memcpy(v->path, sa.sun_path, sizeof v->path);
+    memcpy(v->name, name, sizeof v->name);
+    v->dir_fd = dir_fd;
+    dir_fd = -1;
     v->path_dev = st.st_dev;
     v->path_ino = st.st_ino;
     v->listen_fd = fd;
@@ -225,32 +267,80 @@ int bh_vchan_socket_server_init(struct bh_vchan *v)
 out:
     if (rc < 0 && bound) {
         int saved = errno;
-        unlink(sa.sun_path);
+        unlinkat(dir_fd, name, 0);
         errno = saved;
     }
     if (rc < 0)
         bh_close_keep_errno(fd);
+    bh_close_keep_errno(dir_fd);
     return rc;
+}
+
+/* The server's socket in dir_fd, as an O_PATH descriptor of that very
+ * inode: a UNIX socket of the directory's owner (the guest writes there as
+ * that user; anything else, e.g. a link to dom0's X server socket, was
+ * planted). -1 with errno ENOENT when there is none yet (callers retry). */
+static int open_server_socket(const struct bh_vchan *v, int dir_fd, const char *name, const char *path)
+{
+    int fd = -1;
+    struct stat dir_st, st;
+
+    if (fstat(dir_fd, &dir_st) < 0)
+        return -1;
+    fd = openat(dir_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st) < 0)
+        goto fail;
+    if (!S_ISSOCK(st.st_mode)) {
+        bh_vchan_log(v, "%s is %s, not a socket; refusing to connect to it", path,
+                     S_ISLNK(st.st_mode) ? "a symbolic link" : "another kind of file");
+        errno = S_ISLNK(st.st_mode) ? ELOOP : ENOTSOCK;
+        goto fail;
+    }
+    if (st.st_uid != dir_st.st_uid) {
+        bh_vchan_log(v, "%s belongs to uid %u, not to the directory's owner (uid %u); refusing it", path,
+                     (unsigned)st.st_uid, (unsigned)dir_st.st_uid);
+        errno = EPERM;
+        goto fail;
+    }
+    return fd;
+fail:
+    bh_close_keep_errno(fd);
+    return -1;
 }
 
 int bh_vchan_socket_client_init(struct bh_vchan *v)
 {
     int rc = -1;
     int fd = -1;
+    int dir_fd = -1;
+    int sock_fd = -1;
     int me, flags;
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    char name[sizeof v->name];
+    char path[PATH_MAX];
+    struct sockaddr_un sa;
 
     if (own_domid(&me) < 0)
         goto out;
-    if (socket_path(v, v->peer_domain, me, false, sa.sun_path, sizeof sa.sun_path) < 0)
+    if (socket_dir(v, v->peer_domain, me, false, &dir_fd, name, sizeof name, path, sizeof path) < 0)
+        goto out;
+    sock_fd = open_server_socket(v, dir_fd, name, path);
+    if (sock_fd < 0 || fd_address(&sa, sock_fd, NULL) < 0)
         goto out;
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         goto out;
     /* Non-blocking connect on AF_UNIX completes at once or fails; EAGAIN
-     * means the server's backlog is full. Then blocking, as on the server. */
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+     * means the server's backlog is full. Then blocking, as on the server.
+     * ENOENT here means /proc is missing (the socket itself is open). */
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+        if (errno == ENOENT) {
+            bh_vchan_log(v, "cannot reach %s through /proc/self/fd (is /proc mounted?)", path);
+            errno = ENOTSUP;
+        }
         goto out;
+    }
     flags = fcntl(fd, F_GETFL);
     if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
         goto out;
@@ -260,6 +350,8 @@ int bh_vchan_socket_client_init(struct bh_vchan *v)
 out:
     if (rc < 0)
         bh_close_keep_errno(fd);
+    bh_close_keep_errno(sock_fd);
+    bh_close_keep_errno(dir_fd);
     return rc;
 }
 
@@ -268,11 +360,14 @@ static void unlink_own_path(struct bh_vchan *v)
 {
     struct stat st;
 
-    if (!v->path[0])
+    if (v->dir_fd < 0)
         return;
-    if (lstat(v->path, &st) == 0 && st.st_dev == v->path_dev && st.st_ino == v->path_ino)
-        unlink(v->path);
-    v->path[0] = '\0';
+    if (fstatat(v->dir_fd, v->name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_dev == v->path_dev &&
+        st.st_ino == v->path_ino)
+        unlinkat(v->dir_fd, v->name, 0);
+    close(v->dir_fd);
+    v->dir_fd = -1;
+    v->name[0] = '\0';
 }
 
 static void size_buffers(struct bh_vchan *v, int fd)

@@ -87,6 +87,7 @@ static struct bh_vchan *vchan_open(int domain, int port, bool is_server, size_t 
     v->read_min = read_min;
     v->write_min = write_min;
     v->listen_fd = -1;
+    v->dir_fd = -1;
     v->fd = -1;
     if (t == BH_VCHAN_SOCKET)
         rc = is_server ? bh_vchan_socket_server_init(v) : bh_vchan_socket_client_init(v);

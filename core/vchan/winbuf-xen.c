@@ -21,7 +21,6 @@
 #include <unistd.h>
 #include <xengnttab.h>
 
-#include "bulkhead/gui-protocol.h"
 #include "bulkhead/winbuf.h"
 #include "winbuf-private.h"
 

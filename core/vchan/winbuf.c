@@ -4,7 +4,8 @@
  * Owns: creating and sealing the memfd, the importer's checks, mapping and
  * unmapping, and release of every kind of buffer (grant ones included).
  * Must never: map an import writable, or map one whose size the peer can
- * still change: a mapping past a shrunk file would fault (SIGBUS) in dom0.
+ * still change: a mapping past a shrunk file would fault (SIGBUS) in dom0;
+ * nor one whose pages the peer can make unavailable (hugetlbfs).
  *
  * The guest keeps write access to the pixels and may scribble on them while
  * dom0 reads: dom0 copies damaged rectangles out and treats them as opaque
@@ -17,14 +18,17 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
-#include "bulkhead/gui-protocol.h"
 #include "bulkhead/winbuf.h"
 #include "util.h"
 #include "winbuf-private.h"
 
 #define BH_WINBUF_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
+/* <linux/magic.h>; spelled out so the guest side builds with libc alone. */
+#define BH_TMPFS_MAGIC     0x01021994
+#define BH_HUGETLBFS_MAGIC 0x958458f6
 
 void bh_winbuf_clear(struct bh_winbuf *b)
 {
@@ -97,6 +101,7 @@ int bh_winbuf_import_memfd(struct bh_winbuf *b, int fd, size_t expected_size, co
     const char *why = NULL;
     void *map = MAP_FAILED;
     struct stat st;
+    struct statfs sfs;
 
     if (!b) {
         why = "no buffer to fill";
@@ -123,6 +128,23 @@ int bh_winbuf_import_memfd(struct bh_winbuf *b, int fd, size_t expected_size, co
     if ((seals & (F_SEAL_SHRINK | F_SEAL_GROW)) != (F_SEAL_SHRINK | F_SEAL_GROW)) {
         why = "the memfd is not sealed against shrinking and growing";
         errno = EPERM;
+        goto out;
+    }
+    /* Seals keep the size, not the pages. A hugetlbfs memfd (MFD_HUGETLB)
+     * takes seals too, but a page the guest punches out (fallocate
+     * PUNCH_HOLE needs no seal to be refused) comes back only if a free huge
+     * page exists: once the guest holds them all, every reader of the hole,
+     * guid or the X server, gets SIGBUS. On shmem (tmpfs) a hole reads back
+     * as a fresh zero page, so only plain memfds are taken. */
+    if (fstatfs(fd, &sfs) < 0) {
+        why = "cannot stat the memfd's file system";
+        goto out;
+    }
+    if ((unsigned long)sfs.f_type != BH_TMPFS_MAGIC) {
+        why = (unsigned long)sfs.f_type == BH_HUGETLBFS_MAGIC
+                  ? "the memfd is on hugetlbfs (MFD_HUGETLB): its pages can be taken away"
+                  : "the memfd is not on shmem (tmpfs)";
+        errno = EINVAL;
         goto out;
     }
     if (fstat(fd, &st) < 0) {

@@ -85,13 +85,17 @@ static void clip_area(const BhShot *shot, const BhRect *area, int *x0, int *y0, 
     *y1 = MIN(area->y + area->height, shot->height);
 }
 
-gboolean bh_shot_find_colour(const BhShot *shot, const BhRect *area, guint32 rgb, BhRect *out)
+/* Bounding box of the pixels of `shot` in `area` for which `other` is NULL
+ * and the pixel is `rgb`, or `other` differs from it. */
+static gboolean box_of(const BhShot *shot, const BhShot *other, const BhRect *area, guint32 rgb,
+                       BhRect *out)
 {
     int x0, y0, x1, y1, minx = G_MAXINT, miny = G_MAXINT, maxx = -1, maxy = -1;
     clip_area(shot, area, &x0, &y0, &x1, &y1);
     for (int y = y0; y < y1; y++)
         for (int x = x0; x < x1; x++)
-            if (shot->px[(gsize)y * shot->width + x] == rgb) {
+            if (other != NULL ? shot->px[(gsize)y * shot->width + x] != bh_shot_px(other, x, y)
+                              : shot->px[(gsize)y * shot->width + x] == rgb) {
                 minx = MIN(minx, x);
                 miny = MIN(miny, y);
                 maxx = MAX(maxx, x);
@@ -101,6 +105,17 @@ gboolean bh_shot_find_colour(const BhShot *shot, const BhRect *area, guint32 rgb
         return FALSE;
     *out = (BhRect){minx, miny, maxx - minx + 1, maxy - miny + 1};
     return TRUE;
+}
+
+gboolean bh_shot_find_colour(const BhShot *shot, const BhRect *area, guint32 rgb, BhRect *out)
+{
+    return box_of(shot, NULL, area, rgb, out);
+}
+
+gboolean bh_shot_diff_box(const BhShot *a, const BhShot *b, const BhRect *area, BhRect *out)
+{
+    g_return_val_if_fail(a->width == b->width && a->height == b->height, FALSE);
+    return box_of(a, b, area, 0, out);
 }
 
 guint bh_shot_ring_mismatches(const BhShot *shot, const BhRect *inner, int width, guint32 rgb,
@@ -167,19 +182,27 @@ static char *window_name(Display *dpy, Window w)
     return name;
 }
 
-static guint scan_windows(Display *dpy, const char *prefix, Window *found, char **title)
+/* Top-levels are children of the root, or, under a window manager, children
+ * of its frames (depth 2). */
+static guint scan_windows_in(Display *dpy, Window in, int depth, const char *prefix, gboolean exact,
+                             Window *found, char **title, guint count)
 {
     Window root_ret, parent, *children = NULL;
     unsigned int n = 0;
-    guint count = 0;
-    if (!XQueryTree(dpy, DefaultRootWindow(dpy), &root_ret, &parent, &children, &n))
-        return 0;
+    if (!XQueryTree(dpy, in, &root_ret, &parent, &children, &n))
+        return count;
     for (unsigned int i = 0; i < n; i++) {
         XWindowAttributes attr;
         if (!XGetWindowAttributes(dpy, children[i], &attr) || attr.map_state != IsViewable)
             continue;
         g_autofree char *name = window_name(dpy, children[i]);
-        if (name == NULL || !g_str_has_prefix(name, prefix))
+        if (name == NULL) {
+            if (depth < 2)
+                count = scan_windows_in(dpy, children[i], depth + 1, prefix, exact, found, title,
+                                        count);
+            continue;
+        }
+        if (exact ? !g_str_equal(name, prefix) : !g_str_has_prefix(name, prefix))
             continue;
         if (count++ == 0) {
             if (found != NULL)
@@ -191,6 +214,18 @@ static guint scan_windows(Display *dpy, const char *prefix, Window *found, char 
     if (children != NULL)
         XFree(children);
     return count;
+}
+
+static guint scan_windows(Display *dpy, const char *prefix, Window *found, char **title)
+{
+    return scan_windows_in(dpy, DefaultRootWindow(dpy), 1, prefix, FALSE, found, title, 0);
+}
+
+Window bh_x_find_window_exact(Display *dpy, const char *title)
+{
+    Window w = 0;
+    scan_windows_in(dpy, DefaultRootWindow(dpy), 1, title, TRUE, &w, NULL, 0);
+    return w;
 }
 
 Window bh_x_find_window(Display *dpy, const char *prefix, char **title)
@@ -391,6 +426,8 @@ void bh_programs_parse(BhPrograms *p, int argc, char **argv)
             p->gui_agent = argv[i + 1];
         else if (g_str_equal(argv[i], "--wlclient"))
             p->wlclient = argv[i + 1];
+        else if (g_str_equal(argv[i], "--wm"))
+            p->wm = argv[i + 1];
     }
     if (p->guid == NULL || p->agent == NULL)
         g_error("usage: %s --guid PATH --agent PATH (meson passes them)", argv[0]);
@@ -485,12 +522,9 @@ gboolean bh_proc_wait_output(BhProc *p, gboolean stderr_, const char *text, guin
     return bh_wait_until(output_has, &w, timeout_ms);
 }
 
-double bh_proc_cpu_seconds(BhProc *p)
+double bh_pid_cpu_seconds(const char *pid)
 {
-    const char *id = g_subprocess_get_identifier(p->proc);
-    if (id == NULL)
-        return 0;
-    g_autofree char *path = g_strdup_printf("/proc/%s/stat", id);
+    g_autofree char *path = g_strdup_printf("/proc/%s/stat", pid);
     g_autofree char *stat = slurp(path);
     /* Fields after the ")" of the command name: utime and stime are 14 and 15. */
     const char *rest = strrchr(stat, ')');
@@ -501,6 +535,12 @@ double bh_proc_cpu_seconds(BhProc *p)
         return 0;
     double ticks = (double)g_ascii_strtoull(f[11], NULL, 10) + g_ascii_strtoull(f[12], NULL, 10);
     return ticks / (double)sysconf(_SC_CLK_TCK);
+}
+
+double bh_proc_cpu_seconds(BhProc *p)
+{
+    const char *id = g_subprocess_get_identifier(p->proc);
+    return id != NULL ? bh_pid_cpu_seconds(id) : 0;
 }
 
 void bh_proc_stop(BhProc *p)
@@ -557,6 +597,17 @@ BhProc *bh_start_guid(const BhPrograms *p, const char *qube, const char *label, 
     /* guid's own messages are what the tests read; debug adds the combo lines. */
     const char *env[] = {"G_MESSAGES_DEBUG=bh-guid", NULL};
     return bh_proc_spawn(name, (const char *const *)argv->pdata, env);
+}
+
+void bh_agent_leaves(BhProc **agent, BhProc *guid)
+{
+    bh_proc_stop(g_steal_pointer(agent));
+    if (!bh_proc_wait(guid, 30000))
+        g_error("%s did not end within 30 s of its agent leaving", guid->name);
+    if (guid->status != 0) {
+        g_autofree char *log = bh_proc_stderr(guid);
+        g_error("%s ended with status %d when its agent left:\n%s", guid->name, guid->status, log);
+    }
 }
 
 BhProc *bh_start_gui_agent(const BhPrograms *p, int domid, const char *const *clients)
@@ -627,4 +678,101 @@ gboolean bh_run(const char *const *argv)
         return FALSE;
     }
     return g_spawn_check_wait_status(status, NULL);
+}
+
+/* ---- Window managers and focus ------------------------------------------------ */
+
+static gboolean wm_running(gpointer data)
+{
+    Display *dpy = data;
+    Atom check = XInternAtom(dpy, "_NET_SUPPORTING_WM_CHECK", False);
+    Atom type;
+    int format;
+    unsigned long n = 0, after;
+    unsigned char *prop = NULL;
+    gboolean ok = XGetWindowProperty(dpy, DefaultRootWindow(dpy), check, 0, 1, False, XA_WINDOW,
+                                     &type, &format, &n, &after, &prop) == Success &&
+                  n == 1;
+    if (prop != NULL)
+        XFree(prop);
+    return ok;
+}
+
+BhProc *bh_start_wm(Display *dpy, const char *wm)
+{
+    if (wm == NULL || g_str_equal(wm, "none"))
+        return NULL;
+    if (!g_str_equal(wm, "openbox"))
+        g_error("unknown window manager '%s' (none or openbox)", wm);
+    /* No session manager, no user configuration: Debian's defaults
+     * (click to focus, new windows focused unless they say otherwise). */
+    const char *argv[] = {"openbox", "--sm-disable", NULL};
+    g_autofree char *home = g_build_filename(g_getenv("XDG_RUNTIME_DIR"), "wm-home", NULL);
+    g_mkdir_with_parents(home, 0700);
+    g_autofree char *home_env = g_strdup_printf("HOME=%s", home);
+    g_autofree char *cfg_env = g_strdup_printf("XDG_CONFIG_HOME=%s", home);
+    const char *env[] = {home_env, cfg_env, NULL};
+    BhProc *p = bh_proc_spawn("openbox", argv, env);
+    if (!bh_wait_until(wm_running, dpy, 30000)) {
+        g_autofree char *err = bh_proc_stderr(p);
+        g_error("openbox did not start within 30 s: %s", err);
+    }
+    return p;
+}
+
+Window bh_x_focus(void)
+{
+    g_autofree char *out = NULL;
+    int status = 0;
+    const char *argv[] = {"xdotool", "getwindowfocus", NULL};
+    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+                      NULL, NULL, &out, NULL, &status, NULL) ||
+        !g_spawn_check_wait_status(status, NULL))
+        return 0;
+    return (Window)g_ascii_strtoull(out, NULL, 10);
+}
+
+/* The top-level (child of the root) that contains w: a window manager
+ * reparents clients into its frames, and X focus may sit on a child. */
+static Window toplevel_of(Display *dpy, Window w)
+{
+    Window root = 0, parent = 0, *kids = NULL;
+    unsigned int n = 0;
+    while (w != 0 && XQueryTree(dpy, w, &root, &parent, &kids, &n)) {
+        if (kids != NULL)
+            XFree(kids);
+        if (parent == root || parent == 0)
+            return w;
+        w = parent;
+    }
+    return 0;
+}
+
+gboolean bh_x_focus_in(Display *dpy, Window client)
+{
+    Window f = bh_x_focus();
+    if (f == 0)
+        return FALSE;
+    if (f == client)
+        return TRUE;
+    /* GDK's focus proxy is a child of the client: compare their frames. */
+    Window tf = toplevel_of(dpy, f), tc = toplevel_of(dpy, client);
+    return tf != 0 && tf == tc;
+}
+
+void bh_x_activate(Display *dpy, Window w, gboolean wm)
+{
+    g_autofree char *wid = g_strdup_printf("%lu", (unsigned long)w);
+    /* With a window manager, as a click on it would (the WM raises and
+     * focuses it); without one, raise and focus by hand. */
+    const char *with_wm[] = {"xdotool", "windowactivate", "--sync", wid, NULL};
+    const char *raise[] = {"xdotool", "windowraise", wid, NULL};
+    const char *focus[] = {"xdotool", "windowfocus", "--sync", wid, NULL};
+    if (wm) {
+        if (!bh_run(with_wm))
+            g_error("xdotool windowactivate %s failed", wid);
+    } else if (!bh_run(raise) || !bh_run(focus)) {
+        g_error("xdotool windowraise/windowfocus %s failed", wid);
+    }
+    XSync(dpy, False);
 }

@@ -38,6 +38,9 @@ gboolean bh_shot_find_colour(const BhShot *shot, const BhRect *area, guint32 rgb
  * exactly `rgb`; the first offender goes to bad_x, bad_y and bad_rgb. */
 guint bh_shot_ring_mismatches(const BhShot *shot, const BhRect *inner, int width, guint32 rgb,
                               int *bad_x, int *bad_y, guint32 *bad_rgb);
+/* Bounding box of the pixels inside `area` that differ between two shots of
+ * the same size; FALSE if none. */
+gboolean bh_shot_diff_box(const BhShot *a, const BhShot *b, const BhRect *area, BhRect *out);
 /* Pixels inside `area` that differ between two shots. */
 guint bh_shot_diff(const BhShot *a, const BhShot *b, const BhRect *area);
 
@@ -47,6 +50,8 @@ Window bh_x_find_window(Display *dpy, const char *prefix, char **title);
 /* Wait for such a window (titles and pixels arrive separately); g_error
  * naming what is there instead when none comes within timeout_ms. */
 Window bh_x_wait_window(Display *dpy, const char *prefix, guint timeout_ms);
+/* A viewable top-level named exactly `title`; 0 if none. */
+Window bh_x_find_window_exact(Display *dpy, const char *title);
 /* Every viewable top-level whose name starts with `prefix`. */
 guint bh_x_count_windows(Display *dpy, const char *prefix);
 gboolean bh_x_window_rect(Display *dpy, Window w, BhRect *out);
@@ -97,6 +102,7 @@ typedef struct {
     char *agent;
     char *gui_agent;
     char *wlclient; /* tests/gui-agent-dom0/bh-test-wlclient */
+    char *wm;       /* --wm: "openbox", or NULL/"none" (bh_start_wm) */
 } BhPrograms;
 void bh_programs_parse(BhPrograms *p, int argc, char **argv);
 
@@ -119,6 +125,8 @@ char *bh_proc_stdout(BhProc *p);
 char *bh_proc_stderr(BhProc *p);
 /* User+system CPU time so far, in seconds (from /proc). */
 double bh_proc_cpu_seconds(BhProc *p);
+/* The same for any process id (one the test did not start: the X server). */
+double bh_pid_cpu_seconds(const char *pid);
 /* SIGTERM (then SIGKILL after 5 s), reap, free. NULL-safe. */
 void bh_proc_stop(BhProc *p);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhProc, bh_proc_stop)
@@ -130,6 +138,10 @@ BhProc *bh_start_agent(const BhPrograms *p, int domid, const char *scenario,
 /* bulkhead-guid for qube `qube`; extra arguments NULL-terminated or NULL. */
 BhProc *bh_start_guid(const BhPrograms *p, const char *qube, const char *label, int domid,
                       const char *const *extra);
+
+/* Stops the agent (*agent becomes NULL): guid must close the qube's windows
+ * and exit 0 on its own (it is still the caller's to free). */
+void bh_agent_leaves(BhProc **agent, BhProc *guid);
 
 /* The real bulkhead-gui-agent of domain `domid` (Wayland socket
  * wayland-bh-<domid>), starting each of `clients` (shell commands,
@@ -145,6 +157,20 @@ gboolean bh_shot_find_framed(const BhShot *shot, const BhRect *area, int width, 
 
 /* Run a command (xdotool ...) to completion; TRUE if it exited 0. */
 gboolean bh_run(const char *const *argv);
+
+/* ---- Window managers and focus ------------------------------------------------ */
+
+/* Starts the window manager `wm` ("openbox"; "none" or NULL: none, returns
+ * NULL) and waits until it manages the screen. */
+BhProc *bh_start_wm(Display *dpy, const char *wm);
+/* What `xdotool getwindowfocus` says (0 if it fails). */
+Window bh_x_focus(void);
+/* Whether the keyboard focus is in `client` (itself, a child of it such as
+ * GDK's focus proxy, or the window manager frame around it). */
+gboolean bh_x_focus_in(Display *dpy, Window client);
+/* The user activates `w`: `xdotool windowactivate` with a window manager,
+ * windowraise + windowfocus without. */
+void bh_x_activate(Display *dpy, Window w, gboolean wm);
 
 G_END_DECLS
 

@@ -44,6 +44,7 @@ typedef struct {
 static char *opt_scenario = NULL, *opt_title = NULL;
 static char *opt_phase = NULL;
 static int opt_width = 320, opt_height = 200, opt_seed = 1, opt_frames = 120;
+static int opt_windows = 64, opt_seconds = 10;
 
 static void die(const char *fmt, ...) G_GNUC_PRINTF(1, 2) G_GNUC_NORETURN;
 static void die(const char *fmt, ...)
@@ -280,6 +281,22 @@ static void next_frame(Agent *a, guint32 id)
     draw_full(a, id, a->seed + 1);
 }
 
+/* animate-count: the same, and once a second "FRAMES <shown so far>" (a
+ * calm qube whose frame rate a test reads while another qube floods). */
+static void next_frame_counted(Agent *a, guint32 id)
+{
+    static guint64 frames;
+    static gint64 last;
+    gint64 now = g_get_monotonic_time();
+    frames++;
+    if (now - last >= G_USEC_PER_SEC) {
+        last = now;
+        printf("FRAMES %" G_GUINT64_FORMAT " %" G_GINT64_FORMAT "\n", frames, now);
+        fflush(stdout);
+    }
+    next_frame(a, id);
+}
+
 static double now_s(void)
 {
     return g_get_monotonic_time() / 1e6;
@@ -324,6 +341,127 @@ static void bench(Agent *a, guint32 id)
 }
 
 /* ---- hostile scenarios ---------------------------------------------------- */
+
+/* Several windows' buffers at once (the scenarios below keep each alive:
+ * a->buf is only the last one's). */
+static struct bh_winbuf extra_bufs[8];
+static guint n_extra_bufs;
+
+static void keep_buffer(Agent *a)
+{
+    if (n_extra_bufs < G_N_ELEMENTS(extra_bufs)) {
+        extra_bufs[n_extra_bufs++] = a->buf;
+        memset(&a->buf, 0, sizeof a->buf);
+        a->buf.fd = -1;
+    }
+}
+
+/* A popup `id` of `parent`, w x h, the test image of `seed`, mapped at x, y. */
+static void show_popup(Agent *a, guint32 id, guint32 parent, int w, int h, guint seed, int x, int y)
+{
+    create_window(a, id, w, h, parent, BH_GUI_CREATE_POPUP);
+    new_buffer(a, id, w, h);
+    draw_full(a, id, seed);
+    map_window(a, id, parent, x, y);
+    keep_buffer(a);
+}
+
+/* Issue 13 item 1: a small toplevel opens a popup the size of the screen (a
+ * fake desktop) and one the size of a dialog (a fake "[dom0]" prompt). */
+static void fake_desktop(Agent *a)
+{
+    /* hostile() sent HELLO */
+    opt_width = 220;
+    opt_height = 60;
+    show_window(a, 1, "tiny");
+    wait_release(a, a->serial);
+    keep_buffer(a);
+    show_popup(a, 2, 1, 1280, 800, BH_PATTERN_POPUP + 1, 0, 0);
+    show_popup(a, 3, 1, 400, 200, BH_PATTERN_POPUP + 2, 10, 70);
+    printf("POPUPS shown\n");
+    serve(a, NULL);
+}
+
+/* Issue 13 item 2: each time window 1 loses the keyboard, the next way of
+ * showing it again (or showing another window) to get the keyboard back. */
+static const char *const trick_names[] = {"remap",      "recreate", "big-popup",
+                                          "fullscreen", "urgent",   NULL};
+
+static void do_trick(Agent *a, guint i)
+{
+    const char *name = trick_names[i];
+    if (g_str_equal(name, "remap")) {
+        send_msg(a, BH_GUI_UNMAP, 1, NULL, 0);
+        g_usleep(200 * 1000);
+        map_window(a, 1, 0, 0, 0);
+    } else if (g_str_equal(name, "recreate")) {
+        send_msg(a, BH_GUI_DESTROY, 1, NULL, 0);
+        g_usleep(200 * 1000);
+        show_window(a, 1, "victim");
+    } else if (g_str_equal(name, "big-popup")) {
+        /* Too big for a popup: guid shows it as a window. */
+        show_popup(a, 2, 1, 900, 900, BH_PATTERN_POPUP + 1, 0, 0);
+    } else if (g_str_equal(name, "fullscreen")) {
+        send_msg(a, BH_GUI_DESTROY, 2, NULL, 0);
+        struct bh_gui_flags f = {BH_GUI_FLAG_FULLSCREEN, 0};
+        send_msg(a, BH_GUI_FLAGS, 1, &f, sizeof f);
+        send_msg(a, BH_GUI_UNMAP, 1, NULL, 0);
+        g_usleep(200 * 1000);
+        map_window(a, 1, 0, 0, 0);
+    } else if (g_str_equal(name, "urgent")) {
+        struct bh_gui_flags f = {BH_GUI_FLAG_URGENT, BH_GUI_FLAG_FULLSCREEN};
+        send_msg(a, BH_GUI_FLAGS, 1, &f, sizeof f);
+        send_msg(a, BH_GUI_UNMAP, 1, NULL, 0);
+        g_usleep(200 * 1000);
+        map_window(a, 1, 0, 0, 0);
+    }
+    printf("TRICK %s\n", name);
+}
+
+static void tricks(Agent *a)
+{
+    /* hostile() sent HELLO */
+    show_window(a, 1, "victim");
+    guint next = 0;
+    struct bh_gui_msg m;
+    for (;;) {
+        while (next_message(a, &m)) {
+            if (m.type == BH_GUI_BUFFER_RELEASE)
+                a->released = m.u.buffer_release.serial;
+            /* Window 1 lost the keyboard to another qube: take it back. */
+            if (m.type == BH_GUI_FOCUS && m.window == 1 && m.u.focus.focused == 0 &&
+                trick_names[next] != NULL) {
+                g_usleep(300 * 1000);
+                do_trick(a, next++);
+            }
+        }
+        wait_readable(a, -1);
+    }
+}
+
+/* Issue 13 item 9: the toplevel and a popup; when guid asks to close the
+ * toplevel (its X window was destroyed from outside), show it again. */
+static void come_back(Agent *a)
+{
+    /* hostile() sent HELLO */
+    show_window(a, 1, "survivor");
+    wait_release(a, a->serial);
+    keep_buffer(a);
+    show_popup(a, 2, 1, 120, 80, BH_PATTERN_POPUP + 4, 30, 30);
+    struct bh_gui_msg m;
+    for (;;) {
+        while (next_message(a, &m)) {
+            if (m.type == BH_GUI_CLOSE && m.window == 1) {
+                send_msg(a, BH_GUI_UNMAP, 1, NULL, 0);
+                map_window(a, 1, 0, 0, 0);
+                struct bh_gui_rect r = {0, 0, (guint32)opt_width, (guint32)opt_height};
+                damage(a, 1, &r, 1);
+                printf("MAPPED again\n");
+            }
+        }
+        wait_readable(a, -1);
+    }
+}
 
 static int memfd_plain(gsize size, gboolean seal)
 {
@@ -421,6 +559,20 @@ static void hostile(Agent *a, const char *s)
         memcpy(msg, &h, sizeof h);
         memcpy(msg + sizeof h, "hi", 2);
         send_raw(a, msg, sizeof msg, fd);
+    } else if (g_str_equal(s, "fake-desktop")) {
+        fake_desktop(a);
+    } else if (g_str_equal(s, "tricks")) {
+        tricks(a);
+    } else if (g_str_equal(s, "come-back")) {
+        come_back(a);
+    } else if (g_str_equal(s, "blank-title")) {
+        /* em spaces and braille blanks push a fake "[work] Terminal" along
+         * the bar; stacked and enclosing marks climb out of it */
+        show_window(a, 1,
+                    "\xe2\x80\x83\xe2\x80\x83ok\xe2\xa0\x80\xe2\xa0\x80\xe2\xa0\x80\xe2\xa0\x80"
+                    "\xe2\xa0\x80\xe2\xa0\x80\xe2\x80\x83\xe2\x80\x83[work] Terminal"
+                    "\xe2\x80\x83 Z\xcc\x81\xcc\x82\xcc\x83\xcc\x84\xcc\x85\xcc\x86\xe2\x83\x9d");
+        serve(a, NULL);
     } else if (g_str_equal(s, "scribble")) {
         /* Keeps rewriting a buffer guid is reading and tries to shrink it
          * (the seals refuse): not a violation, guid keeps drawing. */
@@ -436,6 +588,107 @@ static void hostile(Agent *a, const char *s)
             while (next_message(a, &m)) {
             }
         }
+        serve(a, NULL);
+    } else if (g_str_equal(s, "hugetlb-buffer")) {
+        /* A huge-page memfd, sealed like a good one: the seals hold, but a
+         * punched-out huge page comes back only while free ones exist. */
+        const int w = 512, h = 1024; /* 2 MiB: one huge page */
+        int fd = memfd_create("fake-agent-huge", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB);
+        if (fd < 0)
+            die("no hugetlbfs memfd: %s", g_strerror(errno));
+        if (ftruncate(fd, (off_t)w * 4 * h) < 0 ||
+            fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+            die("hugetlb memfd: %s", g_strerror(errno));
+        printf("HUGETLB sealed 0x%x\n", (unsigned)fcntl(fd, F_GET_SEALS));
+        fflush(stdout);
+        create_window(a, 1, w, h, 0, 0);
+        buffer_with_fd(a, 1, w, h, fd);
+    } else if (g_str_equal(s, "punch-hole")) {
+        /* Shown, then every page punched out of the buffer guid and the X
+         * server have mapped (no seal forbids it: the guest must draw), and
+         * damaged again: both read a hole. */
+        show_window(a, 1, "punched");
+        wait_release(a, a->serial);
+        if (fallocate(a->buf.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, (off_t)a->buf.size) < 0)
+            die("punch: %s", g_strerror(errno));
+        printf("PUNCHED first byte now %u\n", ((guint8 *)a->buf.map)[0]);
+        struct bh_gui_rect r = {0, 0, (guint32)a->w, (guint32)a->h};
+        damage(a, 1, &r, 1);
+        wait_release(a, a->serial);
+        /* Again, after the window went through GTK too (a hidden and
+         * re-shown window is drawn from guid's own copy). */
+        if (fallocate(a->buf.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, (off_t)a->buf.size) < 0)
+            die("punch: %s", g_strerror(errno));
+        send_msg(a, BH_GUI_UNMAP, 1, NULL, 0);
+        map_window(a, 1, 0, 0, 0);
+        damage(a, 1, &r, 1);
+        wait_release(a, a->serial);
+        printf("PUNCH shown\n");
+        fflush(stdout);
+        serve(a, NULL);
+    } else if (g_str_equal(s, "memory-hog")) {
+        /* Issue 13: many windows of the largest size, each with a buffer the
+         * guest never writes (no memory on its side), damaged once and
+         * shown: whatever dom0 allocates for them is dom0's alone. */
+        guint32 w = (guint32)opt_width, h = (guint32)opt_height;
+        for (guint32 id = 1; id <= (guint32)opt_windows; id++) {
+            int fd = memfd_plain((gsize)w * 4 * h, TRUE);
+            create_window(a, id, (int)w, (int)h, 0, 0);
+            buffer_with_fd(a, id, (int)w, (int)h, fd);
+            close(fd); /* guid has its own (or refused it) */
+            struct bh_gui_rect r = {0, 0, w, h};
+            damage(a, id, &r, 1);
+            map_window(a, id, 0, 0, 0);
+            struct bh_gui_msg m;
+            while (next_message(a, &m)) {
+            }
+        }
+        /* And a popup of the last window (which the budget keeps hidden). */
+        guint32 last = (guint32)opt_windows, pop = 100000;
+        create_window(a, pop, 100, 80, last, BH_GUI_CREATE_POPUP);
+        buffer_with_fd(a, pop, 100, 80, memfd_plain(100 * 4 * 80, TRUE));
+        struct bh_gui_rect pr = {0, 0, 100, 80};
+        damage(a, pop, &pr, 1);
+        map_window(a, pop, last, 10, 10);
+        printf("HOG sent %d\n", opt_windows);
+        fflush(stdout);
+        serve(a, NULL);
+    } else if (g_str_equal(s, "flood-windows")) {
+        /* Issue 13: many windows, each damaged whole again the moment guid
+         * releases it, for --seconds; then quiet. Counts what guid showed. */
+        int n = CLAMP(opt_windows, 1, 255);
+        struct bh_winbuf *bufs = g_new0(struct bh_winbuf, n + 1);
+        guint32 w = (guint32)opt_width, h = (guint32)opt_height;
+        struct bh_gui_rect r = {0, 0, w, h};
+        for (int id = 1; id <= n; id++) {
+            if (bh_winbuf_export_memfd(&bufs[id], (gsize)w * 4 * h) < 0)
+                die("memfd: %s", g_strerror(errno));
+            bh_pattern_fill(bufs[id].map, (int)w, (int)h, (int)w * 4, (guint)id);
+            create_window(a, (guint32)id, (int)w, (int)h, 0, 0);
+            send_title(a, (guint32)id, "flooder", 7);
+            struct bh_gui_buffer b = {w, h, w * 4, DRM_FORMAT_XRGB8888, BH_GUI_BUFFER_MEMFD, 0};
+            send2(a, BH_GUI_BUFFER, (guint32)id, &b, sizeof b, NULL, 0, bufs[id].fd);
+            damage(a, (guint32)id, &r, 1);
+            map_window(a, (guint32)id, 0, (id % 8) * 40, (id / 8) * 40);
+        }
+        printf("FLOODW started\n");
+        fflush(stdout);
+        gint64 t0 = g_get_monotonic_time(), end = t0 + (gint64)opt_seconds * G_USEC_PER_SEC;
+        guint64 shown = 0;
+        struct bh_gui_msg m;
+        while (g_get_monotonic_time() < end) {
+            while (next_message(a, &m)) {
+                if (m.type == BH_GUI_BUFFER_RELEASE && g_get_monotonic_time() < end) {
+                    shown++;
+                    damage(a, m.window, &r, 1);
+                }
+            }
+            wait_readable(a, 100);
+        }
+        double secs = (double)(g_get_monotonic_time() - t0) / 1e6;
+        printf("FLOODW done %" G_GUINT64_FORMAT " frames %.0f px/s in %.1f s\n", shown,
+               (double)shown * w * h / secs, secs);
+        fflush(stdout);
         serve(a, NULL);
     } else if (g_str_equal(s, "flood")) {
         /* Valid messages as fast as the socket takes them, then quiet. */
@@ -475,6 +728,8 @@ int main(int argc, char **argv)
         {"seed", 0, 0, G_OPTION_ARG_INT, &opt_seed, "Test image seed", "S"},
         {"frames", 0, 0, G_OPTION_ARG_INT, &opt_frames, "Frames per bench phase", "N"},
         {"phase", 0, 0, G_OPTION_ARG_STRING, &opt_phase, "Bench only this phase", "full|five"},
+        {"windows", 0, 0, G_OPTION_ARG_INT, &opt_windows, "Windows (memory-hog, flood-windows)", "N"},
+        {"seconds", 0, 0, G_OPTION_ARG_INT, &opt_seconds, "How long (flood-windows)", "S"},
         {NULL},
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("- scripted GUI agent for tests");
@@ -510,6 +765,10 @@ int main(int argc, char **argv)
         send_hello(a);
         show_window(a, 1, title);
         serve(a, next_frame);
+    } else if (g_str_equal(s, "animate-count")) {
+        send_hello(a);
+        show_window(a, 1, title);
+        serve(a, next_frame_counted);
     } else if (g_str_equal(s, "bench")) {
         send_hello(a);
         show_window(a, 1, title);

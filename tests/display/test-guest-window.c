@@ -5,8 +5,9 @@
  * Proves: the frame around the content is exactly the label colour on every
  * side, the guest image lands pixel-exact inside it, the title is
  * "[qube] title", the bar text contrasts with the label colour, partial
- * damage changes only its rectangle, and a popup gets the frame too and stays
- * on screen when asked to open past the screen edge. */
+ * damage changes only its rectangle, and a popup gets the frame and the
+ * "[work]" band too and stays on screen when asked to open past the screen
+ * edge. */
 #include <gtk/gtk.h>
 #include <string.h>
 
@@ -55,6 +56,10 @@ static BhGuestWindow *show_window(const char *title, int w, int h, guint seed,
     bh_guid_style_label_rgba(env.label, &frame);
     GtkWidget *view = bh_guest_view_new(&frame, 1280, 1000);
     BhGuestWindow *win = bh_guest_window_new("work", env.label, view);
+    guint32 text = bh_label_text_rgb(env.label);
+    GdkRGBA text_rgba = {((text >> 16) & 0xff) / 255.0f, ((text >> 8) & 0xff) / 255.0f,
+                         (text & 0xff) / 255.0f, 1.0f};
+    bh_guest_view_set_owner(BH_GUEST_VIEW(view), "work", &text_rgba);
     bh_guest_window_set_guest_title(win, title);
     *view_out = BH_GUEST_VIEW(view);
 
@@ -162,9 +167,11 @@ static void test_popup(void)
     Image pim = image_new(150, 90, BH_PATTERN_POPUP + 3);
     bh_guest_view_set_buffer_size(BH_GUEST_VIEW(pview), 150, 90);
     image_damage(BH_GUEST_VIEW(pview), &pim, 0, 0, 150, 90);
-    GtkWidget *popover = bh_guest_popup_new(view, pview);
+    GtkWidget *popover = bh_guest_popup_new(view, pview, 640, 768);
     bh_guest_popup_move(popover, 2000, 40);
-    gtk_popover_popup(GTK_POPOVER(popover));
+    /* Popups show only while their toplevel is the active window. */
+    gtk_window_present(GTK_WINDOW(win));
+    bh_guest_popup_set_wanted(popover, TRUE);
 
     /* The popup's own outline (a 150x90 cyan box) must appear, whole. */
     BhRect pfound;
@@ -176,6 +183,14 @@ static void test_popup(void)
     g_test_message("popup content at %d,%d", pfound.x, pfound.y);
     g_assert_cmpint(pfound.x + pfound.width + BH_GUID_FRAME_PX, <=, last->width);
     assert_frame(last, &pfound, "popup");
+    /* Under the content, the band with "[work]" in the bar's text colour. */
+    guint text_px = 0;
+    for (int y = pfound.y + pfound.height + BH_GUID_FRAME_PX;
+         y < pfound.y + pfound.height + BH_GUID_POPUP_TAG_PX; y++)
+        for (int x = pfound.x; x < pfound.x + pfound.width; x++)
+            text_px += bh_shot_px(last, x, y) == bh_label_text_rgb(env.label);
+    g_test_message("popup name band: %u text pixels", text_px);
+    g_assert_cmpuint(text_px, >=, 20);
 
     gtk_widget_unparent(popover);
     gtk_window_destroy(GTK_WINDOW(win));

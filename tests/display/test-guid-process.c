@@ -267,6 +267,9 @@ static void test_popup(void)
 {
     Pair p;
     pair_start(&p, "menus", "purple", "popup", NULL, NULL, 320, 200, 1);
+    /* A popup is on screen only while its toplevel is the active window. */
+    g_autofree char *wid = g_strdup_printf("%lu", (unsigned long)p.xw);
+    xdo((const char *[]){"xdotool", "windowfocus", "--sync", wid, NULL});
     BhRect pop;
     g_assert_true(bh_wait_pattern(env.dpy, 120, 80, BH_PATTERN_POPUP + 5, TRUE, &pop, 30000));
     g_autoptr(BhShot) shot = bh_shot_take(env.dpy);

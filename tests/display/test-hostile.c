@@ -10,6 +10,7 @@
  * content changes between two screenshots, its frame intact). */
 #include <X11/Xlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bh-display.h"
 #include "bh-guest-view.h"
@@ -221,6 +222,78 @@ static void test_flood(void)
     assert_calm_drawing("after the flood");
 }
 
+
+/* A link named like the agent's socket, planted in the qube's own vchan
+ * directory, to the X server's socket (the display under test): guid must
+ * not connect there (it would send its HELLO to the X server). Controls: the
+ * X socket exists and answers, and the real agent of that domain is shown
+ * once the link is gone. */
+static void test_planted_link(void)
+{
+    int domid = env.domid++;
+    const char *display = g_getenv("DISPLAY");
+    g_assert_nonnull(display);
+    g_autofree char *xsock = g_strdup_printf("/tmp/.X11-unix/X%s", display + 1);
+    g_assert_true(g_file_test(xsock, G_FILE_TEST_EXISTS)); /* the target is there */
+    g_autofree char *dir = g_strdup_printf("%s/bulkhead/vchan/%d", g_getenv("XDG_RUNTIME_DIR"),
+                                           domid);
+    g_autofree char *name = g_strdup_printf("%s/%d-0-6000.sock", dir, domid);
+    g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+    g_assert_cmpint(symlink(xsock, name), ==, 0);
+
+    g_autoptr(BhProc) guid = bh_start_guid(&env.prog, "hostile", "red", domid, NULL);
+    g_assert_true(bh_proc_wait(guid, 30000));
+    g_autofree char *log = bh_proc_stderr(guid);
+    g_test_message("planted link: exit %d; %s", guid->status, log);
+    g_assert_cmpint(guid->status, ==, 1);
+    g_assert_nonnull(strstr(log, "is a symbolic link, not a socket; refusing"));
+    g_assert_nonnull(strstr(log, "Too many levels of symbolic links"));
+    /* The X server is still fine (guid never spoke to it as an agent). */
+    Display *probe = XOpenDisplay(NULL);
+    g_assert_nonnull(probe);
+    XCloseDisplay(probe);
+
+    g_assert_cmpint(unlink(name), ==, 0);
+    const char *args[] = {"--title", "real", NULL};
+    g_autoptr(BhProc) agent = bh_start_agent(&env.prog, domid, "window", args);
+    g_autoptr(BhProc) guid2 = bh_start_guid(&env.prog, "hostile", "red", domid, NULL);
+    bh_x_wait_window(env.dpy, "[hostile] real", 30000);
+    finish_hostile(g_steal_pointer(&agent), guid2);
+    guid2 = NULL;
+    assert_calm_drawing("planted-link");
+}
+
+/* The guest punches every page out of a buffer that guid and the X server
+ * have mapped, and damages it: shmem gives both fresh zero pages (no
+ * SIGBUS), the window shows black inside its frame, and guid, the X server
+ * and the other qube carry on. */
+static void test_punch_hole(void)
+{
+    BhProc *guid;
+    BhProc *agent = start_hostile("punch-hole", &guid);
+    g_assert_true(bh_proc_wait_output(agent, FALSE, "PUNCH shown", 30000));
+    g_autofree char *out = bh_proc_stdout(agent);
+    g_assert_nonnull(strstr(out, "PUNCHED first byte now 0")); /* control: the pages went */
+    Window w = bh_x_wait_window(env.dpy, "[hostile] punched", 30000);
+    BhRect xr;
+    g_assert_true(bh_x_window_rect(env.dpy, w, &xr));
+    g_autoptr(BhShot) s = bh_shot_take(env.dpy);
+    g_free(bh_shot_save(s, "hostile-punch-hole"));
+    BhRect outline;
+    g_assert_false(bh_shot_find_colour(s, &xr, BH_PATTERN_OUTLINE, &outline)); /* no old pixels */
+    BhRect frame;
+    g_assert_true(bh_shot_find_colour(s, &xr, bh_label_lookup("red")->rgb, &frame));
+    BhRect black;
+    g_assert_true(bh_shot_find_colour(s, &xr, 0x000000, &black));
+    g_test_message("punched window %dx%d, black %dx%d at %d,%d", xr.width, xr.height, black.width,
+                   black.height, black.x, black.y);
+    g_assert_cmpint(black.width, >=, 320);
+    g_assert_cmpint(black.height, >=, 200);
+    XSync(env.dpy, False); /* the X server answers */
+    finish_hostile(agent, guid);
+    assert_calm_drawing("punch-hole");
+}
+
 static const Attack violations[] = {
     {"huge-create", "larger than 7680x4320"},
     {"huge-length", "body length 4294967295"},
@@ -236,6 +309,7 @@ static const Attack violations[] = {
     {"not-memfd", "not a memfd"},
     {"no-fd", "BUFFER without its memfd"},
     {"stray-fd", "a file descriptor came with TITLE"},
+    {"hugetlb-buffer", "on hugetlbfs (MFD_HUGETLB)"},
 };
 
 int main(int argc, char **argv)
@@ -254,6 +328,8 @@ int main(int argc, char **argv)
     g_test_add_func("/guid/hostile/evil-title", test_evil_title);
     g_test_add_func("/guid/hostile/scribble", test_scribble);
     g_test_add_func("/guid/hostile/flood", test_flood);
+    g_test_add_func("/guid/hostile/planted-link", test_planted_link);
+    g_test_add_func("/guid/hostile/punch-hole", test_punch_hole);
     int rc = g_test_run();
 
     g_autoptr(BhShot) s = bh_shot_take(env.dpy);

@@ -42,6 +42,9 @@ done
 
 DISPLAY=":$(tr -d '\n' <"$work/display")"
 export DISPLAY
+# For tests that measure the X server itself (memory, time).
+BH_XVFB_PID=$xvfb_pid
+export BH_XVFB_PID
 export GDK_BACKEND=x11 GSK_RENDERER=cairo GTK_A11Y=none NO_AT_BRIDGE=1
 export XDG_RUNTIME_DIR="$work/run"
 mkdir -m 700 "$XDG_RUNTIME_DIR"

@@ -3,8 +3,10 @@
  *
  * Owns: wire layout (packed, fixed-width, little-endian host order as both
  * ends run on one machine), message type numbers, and the hard limits.
- * Must never: contain logic, depend on anything but libc and libdrm's fourcc
- * header, or change a struct without bumping BH_GUI_PROTOCOL_VERSION.
+ * Must never: contain logic, depend on anything but libc, libdrm's fourcc
+ * header and the window buffers' limits (bulkhead/winbuf.h, which knows
+ * nothing of this protocol), or change a struct without bumping
+ * BH_GUI_PROTOCOL_VERSION.
  *
  * Every message is a bh_gui_hdr followed by exactly hdr.untrusted_len bytes
  * of body. Bodies are fixed-size unless the table in docs/gui-protocol.md
@@ -16,6 +18,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "bulkhead/winbuf.h"
 
 /* major << 16 | minor. A peer with another major is refused (HELLO). A
  * minor bump may only add message types; after HELLO each side sends only
@@ -30,13 +34,10 @@
 
 /* ---- Limits (the decoder enforces each one) ---------------------------- */
 
-/* 8K UHD: covers one 3840x2160 window with room for a large multi-monitor
- * span, and keeps one buffer at most ~127 MiB. */
-#define BH_MAX_WINDOW_WIDTH 7680u
-#define BH_MAX_WINDOW_HEIGHT 4320u
-#define BH_BYTES_PER_PIXEL 4u
-#define BH_MAX_STRIDE (BH_MAX_WINDOW_WIDTH * BH_BYTES_PER_PIXEL)
-#define BH_MAX_BUFFER_BYTES ((uint64_t)BH_MAX_STRIDE * BH_MAX_WINDOW_HEIGHT)
+/* A window's size and its buffer's bytes (BH_MAX_WINDOW_WIDTH/HEIGHT,
+ * BH_BYTES_PER_PIXEL, BH_MAX_STRIDE, BH_MAX_BUFFER_BYTES) and the Xen grant
+ * bounds (BH_PAGE_SIZE, BH_MAX_GRANT_REFS) are the window buffers' limits:
+ * bulkhead/winbuf.h. */
 /* Windows (toplevels + popups) one qube may have at once. */
 #define BH_MAX_WINDOWS 256u
 /* Window ids are chosen by the agent in 1..BH_MAX_WINDOW_ID; 0 = the connection. */
@@ -50,9 +51,6 @@
 #define BH_DEFAULT_CLIPBOARD_BYTES 64000u
 #define BH_KEYMAP_FIELD_BYTES 64u
 #define BH_KEYMAP_OPTIONS_BYTES 256u
-/* Xen mode: one grant reference per 4 KiB page of the largest buffer. */
-#define BH_PAGE_SIZE 4096u
-#define BH_MAX_GRANT_REFS ((uint32_t)((BH_MAX_BUFFER_BYTES + BH_PAGE_SIZE - 1) / BH_PAGE_SIZE))
 /* The largest body of each bounded message, and of any message: a full
  * clipboard (256 000) is larger than a BUFFER with every grant reference
  * (24 + 4 * 32 400). Receivers size their input buffer with BH_MAX_MSG_BYTES. */
@@ -182,10 +180,7 @@ struct bh_gui_flags {
  * Socket transport: exactly one fd rides with this message (SCM_RIGHTS), a
  * memfd sealed with F_SEAL_SHRINK|F_SEAL_GROW of size stride*height.
  * Xen transport: n_refs grant references follow the struct. */
-enum bh_gui_buffer_kind {
-    BH_GUI_BUFFER_MEMFD = 1,
-    BH_GUI_BUFFER_GRANT = 2,
-};
+/* The kind is enum bh_gui_buffer_kind (bulkhead/winbuf.h). */
 struct bh_gui_buffer {
     uint32_t width, height; /* 1..BH_MAX_WINDOW_* */
     uint32_t stride;        /* >= width*4, multiple of 4, <= BH_MAX_STRIDE */

@@ -16,8 +16,12 @@
  * Nothing here allocates; nothing reads past the length it was given; any
  * error carries a reason for the log and means "drop this peer".
  *
- * Owns: the message semantics. Must never: depend on anything but libc (no
- * GLib, GTK or vchan), keep state outside the caller's table, or allocate. */
+ * Framing (layer 1), the wording of reasons and the text checks are
+ * core/wire's, shared with the RPC (bulkhead/wire.h).
+ *
+ * Owns: the message semantics. Must never: depend on anything but libc and
+ * core/wire (no GLib, GTK or vchan), keep state outside the caller's table,
+ * or allocate. */
 #ifndef BULKHEAD_PROTO_H
 #define BULKHEAD_PROTO_H
 
@@ -26,30 +30,31 @@
 #include <stdint.h>
 
 #include "bulkhead/gui-protocol.h"
+#include "bulkhead/wire.h"
 
 /* Who sent the bytes being decoded: the same type number may be valid in one
  * direction only. */
 enum bh_gui_dir {
-    BH_GUI_FROM_AGENT = 1, /* decoded by guid: hostile */
-    BH_GUI_FROM_DOM0 = 2,  /* decoded by the agent */
+    BH_GUI_FROM_AGENT = BH_WIRE_FROM_AGENT, /* decoded by guid: hostile */
+    BH_GUI_FROM_DOM0 = BH_WIRE_FROM_DOM0,   /* decoded by the agent */
 };
 
 enum bh_gui_err {
-    BH_GUI_OK = 0,
-    BH_GUI_E_SHORT,        /* not an error by itself: need more bytes */
-    BH_GUI_E_TYPE,         /* unknown type, or wrong direction */
-    BH_GUI_E_LENGTH,       /* body length not what the type allows */
-    BH_GUI_E_WINDOW,       /* unknown, reused, out-of-range or forbidden window id */
-    BH_GUI_E_VALUE,        /* a field out of range */
-    BH_GUI_E_LIMIT,        /* a BH_MAX_* limit would be exceeded */
-    BH_GUI_E_TEXT,         /* invalid UTF-8 or nothing left after sanitising */
-    BH_GUI_E_STATE,        /* valid message at the wrong time (e.g. before HELLO) */
-    BH_GUI_E_VERSION,      /* HELLO from a peer with another major version */
+    BH_GUI_OK = BH_WIRE_OK,
+    BH_GUI_E_SHORT = BH_WIRE_E_SHORT,     /* not an error by itself: need more bytes */
+    BH_GUI_E_TYPE = BH_WIRE_E_TYPE,       /* unknown type, or wrong direction */
+    BH_GUI_E_LENGTH = BH_WIRE_E_LENGTH,   /* body length not what the type allows */
+    BH_GUI_E_WINDOW = BH_WIRE_E_ID,       /* unknown, reused, out-of-range or forbidden window id */
+    BH_GUI_E_VALUE = BH_WIRE_E_VALUE,     /* a field out of range */
+    BH_GUI_E_LIMIT = BH_WIRE_E_LIMIT,     /* a BH_MAX_* limit would be exceeded */
+    BH_GUI_E_TEXT = BH_WIRE_E_TEXT,       /* invalid UTF-8 or nothing left after sanitising */
+    BH_GUI_E_STATE = BH_WIRE_E_STATE,     /* valid message at the wrong time (e.g. before HELLO) */
+    BH_GUI_E_VERSION = BH_WIRE_E_VERSION, /* HELLO from a peer with another major version */
 };
 
 struct bh_gui_error {
     enum bh_gui_err code;
-    char reason[160]; /* for the log: which field, which limit, which value */
+    char reason[BH_WIRE_REASON_BYTES]; /* for the log: which field, which limit, which value */
 };
 
 /* Per-window state the decoder needs for lookup and bounds. Owned by the
@@ -154,18 +159,8 @@ size_t bh_gui_encode2(uint8_t *out, size_t cap, uint32_t type, uint32_t window,
 const char *bh_gui_type_name(uint32_t type);
 const char *bh_gui_err_name(enum bh_gui_err code);
 
-/* Text helpers, shared so the agent can send exactly what dom0 accepts.
- * bh_gui_utf8_check: the offset of the first byte that is not part of valid
- * UTF-8 (RFC 3629: no overlongs, surrogates or code points past U+10FFFF),
- * or len when all of s[0..len) is valid.
- * bh_gui_text_sanitize: copies valid UTF-8 from in[0..len) to out, dropping
- * the characters a window title must not carry (controls, bidi overrides,
- * invisible format characters; list in docs/gui-protocol.md), and
- * NUL-terminates it. Needs cap > len. Returns the bytes written (without the
- * NUL), or -1 if the input is not valid UTF-8 or cap is too small. out may
- * be in itself (sanitising in place). */
-size_t bh_gui_utf8_check(const uint8_t *s, size_t len);
-long bh_gui_text_sanitize(const uint8_t *in, size_t len, char *out, size_t cap);
-bool bh_gui_text_char_dropped(uint32_t cp);
+/* The text helpers (bh_gui_utf8_check, bh_gui_text_sanitize,
+ * bh_gui_text_char_dropped, bh_gui_text_tidy), shared so the agent sends exactly what dom0
+ * accepts, are core/wire's: bulkhead/text.h, included through wire.h. */
 
 #endif /* BULKHEAD_PROTO_H */

@@ -19,9 +19,12 @@
  * Nothing here allocates; nothing reads past the length it was given; any
  * error carries a reason for the log and means "drop this peer".
  *
+ * Framing (layer 1), the wording of reasons and the text checks are
+ * core/wire's, shared with the GUI protocol (bulkhead/wire.h).
+ *
  * Owns: the message semantics. Must never: depend on anything but libc and
- * libbh_proto's text helpers (no GLib, no vchan), keep state outside the
- * caller's table, or allocate. */
+ * core/wire (no GLib, no vchan, not the GUI protocol), keep state outside
+ * the caller's table, or allocate. */
 #ifndef BULKHEAD_RPC_H
 #define BULKHEAD_RPC_H
 
@@ -30,30 +33,31 @@
 #include <stdint.h>
 
 #include "bulkhead/rpc-protocol.h"
+#include "bulkhead/wire.h"
 
 /* Who sent the bytes being decoded. */
 enum bh_rpc_dir {
-    BH_RPC_FROM_AGENT = 1, /* decoded by dom0: hostile */
-    BH_RPC_FROM_DOM0 = 2,  /* decoded by the agent */
+    BH_RPC_FROM_AGENT = BH_WIRE_FROM_AGENT, /* decoded by dom0: hostile */
+    BH_RPC_FROM_DOM0 = BH_WIRE_FROM_DOM0,   /* decoded by the agent */
 };
 
 enum bh_rpc_err {
-    BH_RPC_OK = 0,
-    BH_RPC_E_SHORT,   /* not an error by itself: need more bytes */
-    BH_RPC_E_TYPE,    /* unknown or reserved type, or wrong direction */
-    BH_RPC_E_LENGTH,  /* body length not what the type allows */
-    BH_RPC_E_REQUEST, /* request id unknown, in use, or out of range */
-    BH_RPC_E_VALUE,   /* a field out of range */
-    BH_RPC_E_LIMIT,   /* a BH_RPC_MAX_* limit would be exceeded */
-    BH_RPC_E_TEXT,    /* invalid UTF-8, NUL byte, or a malformed user name */
-    BH_RPC_E_STATE,   /* valid message at the wrong time (before HELLO, after EOF) */
-    BH_RPC_E_VERSION, /* HELLO from a peer with another major version */
-    BH_RPC_E_CREDIT,  /* more stream data than the receiver granted */
+    BH_RPC_OK = BH_WIRE_OK,
+    BH_RPC_E_SHORT = BH_WIRE_E_SHORT,     /* not an error by itself: need more bytes */
+    BH_RPC_E_TYPE = BH_WIRE_E_TYPE,       /* unknown or reserved type, or wrong direction */
+    BH_RPC_E_LENGTH = BH_WIRE_E_LENGTH,   /* body length not what the type allows */
+    BH_RPC_E_REQUEST = BH_WIRE_E_ID,      /* request id unknown, in use, or out of range */
+    BH_RPC_E_VALUE = BH_WIRE_E_VALUE,     /* a field out of range */
+    BH_RPC_E_LIMIT = BH_WIRE_E_LIMIT,     /* a BH_RPC_MAX_* limit would be exceeded */
+    BH_RPC_E_TEXT = BH_WIRE_E_TEXT,       /* invalid UTF-8, NUL byte, or a malformed user name */
+    BH_RPC_E_STATE = BH_WIRE_E_STATE,     /* valid message at the wrong time (before HELLO, after EOF) */
+    BH_RPC_E_VERSION = BH_WIRE_E_VERSION, /* HELLO from a peer with another major version */
+    BH_RPC_E_CREDIT,                      /* more stream data than the receiver granted */
 };
 
 struct bh_rpc_error {
     enum bh_rpc_err code;
-    char reason[160]; /* for the log: which message, field, limit, value */
+    char reason[BH_WIRE_REASON_BYTES]; /* for the log: which message, field, limit, value */
 };
 
 /* One live request as both ends track it. */

@@ -1,5 +1,6 @@
 /* rpc-internal.h — what the pieces of the RPC codec share and nobody else
- * may use: the per-type table (direction, request class, body bounds).
+ * may use: the per-type table (core/wire's rows: direction, request class,
+ * body bounds).
  *
  * Must never: be included outside core/rpc/codec (tests may, to check the
  * table against the specification). */
@@ -8,16 +9,10 @@
 
 #include "bulkhead/rpc.h"
 
-struct bh_rpc_type_info {
-    uint32_t type;
-    const char *name;
-    unsigned dirs;    /* mask of enum bh_rpc_dir values allowed to send it */
-    bool conn;        /* connection-wide: request must be 0; else 1..BH_RPC_MAX_REQUEST_ID */
-    uint32_t min_len; /* body length bounds, inclusive */
-    uint32_t max_len;
-};
+/* The RPC as core/wire frames it: ids are requests. */
+extern const struct bh_wire_protocol bh_rpc_wire;
 
 /* NULL for a type this version does not implement (reserved ones included). */
-const struct bh_rpc_type_info *bh_rpc_type_info(uint32_t type);
+const struct bh_wire_type *bh_rpc_type_info(uint32_t type);
 
 #endif /* BULKHEAD_RPC_INTERNAL_H */

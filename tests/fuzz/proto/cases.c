@@ -276,6 +276,32 @@ static void v_title_sanitised(struct bh_case_buf *b)
     text(b, BH_GUI_TITLE, 1, "\xe2\x80\xaeinvoice\tpdf\n\xe2\x80\x8b\xe2\x81\xa6.exe\xe2\x81\xa9\xef\xbb\xbf");
 }
 
+static void v_title_blank_runs(struct bh_case_buf *b)
+{
+    window1(b);
+    /* em spaces, braille blanks, ideographic and no-break spaces around a
+     * fake prefix: one space between words, none at the ends */
+    text(
+        b, BH_GUI_TITLE, 1,
+        "\xe2\x80\x83\xe2\xa0\x80 editor \xe2\x80\x83\xe2\x80\x83\xe2\xa0\x80\xe2\xa0\x80\xe3\x80\x80\xc2\xa0"
+        "[work] Terminal\xe2\xa0\x80");
+}
+
+static void v_title_zalgo(struct bh_case_buf *b)
+{
+    window1(b);
+    /* twelve stacked diacritics and an enclosing circle on one letter */
+    text(b, BH_GUI_TITLE, 1,
+         "Z\xcc\x81\xcc\x82\xcc\x83\xcc\x84\xcc\x85\xcc\x86\xcc\x87\xcc\x88\xcc\x89\xcc\x8a\xcc\x8b"
+         "\xcc\x8c\xe2\x83\x9d! 1\xef\xb8\x8f\xe2\x83\xa3");
+}
+
+static void v_title_only_blanks(struct bh_case_buf *b)
+{
+    window1(b);
+    text(b, BH_GUI_TITLE, 1, "\xe2\xa0\x80\xe2\xa0\x80 \xe2\x80\x83");
+}
+
 static void v_title_empty(struct bh_case_buf *b)
 {
     window1(b);
@@ -1018,6 +1044,9 @@ const struct bh_proto_case bh_proto_cases[] = {
     OK(damage_max),
     OK(title_multilingual),
     OK(title_sanitised),
+    OK(title_blank_runs),
+    OK(title_zalgo),
+    OK(title_only_blanks),
     OK(title_empty),
     OK(clipboard),
     OK(input),

@@ -98,6 +98,12 @@ static void check_msg(const struct bh_gui_windows *w, const uint8_t *msg, size_t
                 (long)m->u.title.len ||
             memcmp(text, m->u.title.text, m->u.title.len) != 0)
             broken("sanitised title is not a fixed point of the sanitiser");
+        /* ... nor of the tidying: no blank run, no blank at either end. */
+        if (bh_gui_text_tidy(text, m->u.title.len) != m->u.title.len)
+            broken("tidied title is not a fixed point of bh_gui_text_tidy");
+        if (m->u.title.len > 0 && (m->u.title.text[0] == ' ' || m->u.title.text[m->u.title.len - 1] == ' ' ||
+                                   strstr(m->u.title.text, "  ") != NULL))
+            broken("title keeps a blank run or a blank at an end");
         break;
     case BH_GUI_CLIPBOARD_DATA:
         if (bh_gui_utf8_check(m->u.clipboard.data, m->u.clipboard.len) != m->u.clipboard.len)

@@ -1,6 +1,6 @@
 /* test-geometry.c — the agent's pure geometry: boxes, bounded damage lists,
  * replayed wl_regions (gui-agent/region.c) and popup placement
- * (bh_positioner_place in gui-agent/xdg.c). Client values are hostile, so
+ * (bh_positioner_place in gui-agent/xdg-positioner.c). Client values are hostile, so
  * the edges matter: INT32 extremes, overflowing lists, negative sizes. */
 #include <glib.h>
 #include <stdint.h>

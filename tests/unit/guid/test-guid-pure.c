@@ -12,6 +12,7 @@
 #include <gtk/gtk.h>
 #include <string.h>
 
+#include "bh-guest-view.h"
 #include "bh-guid-args.h"
 #include "bh-guid-input.h"
 #include "bh-guid-label.h"
@@ -269,6 +270,29 @@ static void test_tiles_hostile(void)
     g_free(b.map);
 }
 
+/* Issue 13 item 1: which popups stay popups. */
+static void test_popup_bound(void)
+{
+    guint32 w, h;
+    bh_guid_popup_bound(1280, 1024, &w, &h);
+    g_assert_cmpuint(w, ==, 640);
+    g_assert_cmpuint(h, ==, 768);
+    /* menus, tooltips, a long list: popups */
+    g_assert_false(bh_guid_popup_as_window(1280, 1024, 200, 300));
+    g_assert_false(bh_guid_popup_as_window(1280, 1024, 640, 768));
+    g_assert_false(bh_guid_popup_as_window(1280, 1024, 300, 760));
+    /* the fake desktop of the issue, a wide fake window, a tall one: windows */
+    g_assert_true(bh_guid_popup_as_window(1280, 1024, 1280, 800));
+    g_assert_true(bh_guid_popup_as_window(1280, 1024, 641, 100));
+    g_assert_true(bh_guid_popup_as_window(1280, 1024, 100, 769));
+    g_assert_true(bh_guid_popup_as_window(1280, 1024, 7680, 4320));
+    /* a degenerate screen still bounds (never 0: nothing would be a popup) */
+    bh_guid_popup_bound(1, 1, &w, &h);
+    g_assert_cmpuint(w, ==, 1);
+    g_assert_cmpuint(h, ==, 1);
+    g_assert_true(bh_guid_popup_as_window(1, 1, 2, 1));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -281,5 +305,6 @@ int main(int argc, char **argv)
     g_test_add_func("/guid/input/mapping", test_input_mapping);
     g_test_add_func("/guid/tiles/cost", test_tiles_cost);
     g_test_add_func("/guid/tiles/hostile", test_tiles_hostile);
+    g_test_add_func("/guid/popup/bound", test_popup_bound);
     return g_test_run();
 }

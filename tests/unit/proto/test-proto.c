@@ -538,6 +538,85 @@ static void test_sanitize_drops(void)
     g_assert_cmpint(bh_gui_text_sanitize((const uint8_t *)"abc", 3, out, 3), ==, -1);
 }
 
+static char *tidy(const char *in)
+{
+    char *s = g_strdup(in);
+    size_t n = bh_gui_text_tidy(s, strlen(s));
+    g_assert_cmpuint(n, ==, strlen(s));
+    /* A fixed point: tidying what is shown changes nothing. */
+    g_autofree char *again = g_strdup(s);
+    g_assert_cmpuint(bh_gui_text_tidy(again, n), ==, n);
+    g_assert_cmpstr(again, ==, s);
+    return s;
+}
+
+/* Issue 13 item 8: blank runs (em spaces, braille blanks) pushed a fake
+ * "[work] Terminal" into the middle of the bar, stacked and enclosing marks
+ * drew outside the title's box. */
+static void test_tidy(void)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"plain title", "plain title"},
+        {"", ""},
+        {"   ", ""},
+        {"  lead and trail  ", "lead and trail"},
+        {"a \xe2\x80\x83\xe2\x80\x83\xe2\x80\x83 b", "a b"}, /* em spaces */
+        {"x\xe2\xa0\x80\xe2\xa0\x80\xe2\xa0\x80\xe2\xa0\x80[work] Terminal",
+         "x [work] Terminal"},                                              /* braille */
+        {"\xe3\x80\x80\xc2\xa0\xe1\x9a\x80\xe2\x80\xaf\xe2\x81\x9fz", "z"}, /* U+3000 A0 1680 202F 205F */
+        {"\xe2\x80\x80\xe2\x80\x81\xe2\x80\x82\xe2\x80\x84\xe2\x80\x85\xe2\x80\x86\xe2\x80\x87\xe2\x80\x88"
+         "\xe2\x80\x89\xe2\x80\x8ay",
+         "y"}, /* U+2000..200A */
+        /* at most three generic marks on a letter; enclosing marks dropped */
+        {"e\xcc\x81\xcc\x82\xcc\x83\xcc\x84\xcc\x85", "e\xcc\x81\xcc\x82\xcc\x83"},
+        {"o\xe2\x83\x9d\xe2\x83\x9e\xe2\x83\x9f\xe2\x83\xa0\xd2\x88\xd2\x89\xea\x99\xb0", "o"},
+        {"a\xe1\xb7\x80\xe1\xb7\x81\xe1\xaa\xb0\xef\xb8\xa0\xe2\x83\x90",
+         "a\xe1\xb7\x80\xe1\xb7\x81\xe1\xaa\xb0"},
+        /* a blank resets the count: each letter may carry its own */
+        {"a\xcc\x81\xcc\x81\xcc\x81 b\xcc\x81\xcc\x81\xcc\x81",
+         "a\xcc\x81\xcc\x81\xcc\x81 b\xcc\x81\xcc\x81\xcc\x81"},
+        /* real text is untouched: keycap emoji, Vietnamese, Hindi, Arabic */
+        {"1\xef\xb8\x8f\xe2\x83\xa3", "1\xef\xb8\x8f\xe2\x83\xa3"},
+        {"Vi\xe1\xbb\x87t Nam \xe1\xbb\x87\xcc\x81", "Vi\xe1\xbb\x87t Nam \xe1\xbb\x87\xcc\x81"},
+        {"\xe0\xa4\xb8\xe0\xa4\xa4\xe0\xa5\x8d\xe0\xa4\xaf",
+         "\xe0\xa4\xb8\xe0\xa4\xa4\xe0\xa5\x8d\xe0\xa4\xaf"},
+        {"\xd9\x85\xd9\x8e\xd8\xb1\xd9\x92", "\xd9\x85\xd9\x8e\xd8\xb1\xd9\x92"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *out = tidy(cases[i].in);
+        if (strcmp(out, cases[i].out) != 0)
+            g_error("case %zu: '%s' tidied to '%s', want '%s'", i, cases[i].in, out, cases[i].out);
+    }
+    /* Every blank-looking scalar GLib calls a space separator is one of ours. */
+    for (gunichar c = 0; c <= 0x10ffff; c++)
+        if (g_unichar_type(c) == G_UNICODE_SPACE_SEPARATOR && !bh_gui_text_char_blank(c))
+            g_error("U+%04X is a space separator but not blank", c);
+    g_assert_true(bh_gui_text_char_blank(0x2800));
+    g_assert_false(bh_gui_text_char_blank('x'));
+}
+
+/* Through the decoder: the title guid gets is the tidied one. */
+static void test_title_tidied_by_decoder(void)
+{
+    static const char t[] = "\xe2\x80\x83\xe2\x80\x83ok\xe2\xa0\x80\xe2\xa0\x80\xe2\xa0\x80[work] Terminal  ";
+    struct bh_gui_windows w;
+    struct bh_gui_msg m;
+    struct bh_gui_error err;
+    uint8_t buf[256];
+    bh_gui_windows_init(&w);
+    w.hello_done = true;
+    struct bh_gui_create c = {100, 100, 0, 0};
+    size_t n = bh_gui_encode(buf, sizeof buf, BH_GUI_CREATE, 1, &c, sizeof c);
+    g_assert_cmpint(bh_gui_decode(buf, n, BH_GUI_FROM_AGENT, &w, &m, &err), ==, (long)n);
+    bh_gui_windows_apply(&w, &m);
+    n = bh_gui_encode(buf, sizeof buf, BH_GUI_TITLE, 1, t, sizeof t - 1);
+    g_assert_cmpint(bh_gui_decode(buf, n, BH_GUI_FROM_AGENT, &w, &m, &err), ==, (long)n);
+    g_assert_cmpstr(m.u.title.text, ==, "ok [work] Terminal");
+    g_assert_cmpuint(m.u.title.len, ==, strlen("ok [work] Terminal"));
+}
+
 static void test_utf8_invalid(void)
 {
     static const struct {
@@ -679,6 +758,8 @@ int main(int argc, char **argv)
     g_test_add_func("/proto/windows/buffer", test_windows_buffer);
     g_test_add_func("/proto/text/keeps", test_sanitize_keeps);
     g_test_add_func("/proto/text/drops", test_sanitize_drops);
+    g_test_add_func("/proto/text/tidy", test_tidy);
+    g_test_add_func("/proto/text/tidy-decoder", test_title_tidied_by_decoder);
     g_test_add_func("/proto/text/invalid", test_utf8_invalid);
     g_test_add_func("/proto/text/all-scalars", test_utf8_all_scalars);
     g_test_add_func("/proto/text/vs-glib", test_utf8_vs_glib);

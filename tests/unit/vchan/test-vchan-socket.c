@@ -2,7 +2,8 @@
  * processes: set-up and naming, one client only, the 4 KiB ring carrying
  * 64 MiB each way intact, non-blocking stream calls, buffer_space as a
  * promise, disconnect reporting, descriptor passing (hostile extras, queue
- * overflow, truncation), and the socket directory's permission rules.
+ * overflow, truncation), the socket directory's permission rules, and what a
+ * guest plants in its directory (links, foreign sockets) never being followed.
  *
  * Owns: these tests. Must never: use a directory outside its fixture. */
 #include "config.h"
@@ -810,6 +811,132 @@ static void test_dir_perms(BhVchanFixture *f, const void *data)
     g_setenv("BH_VCHAN_TRANSPORT", "socket", TRUE);
 }
 
+/* A listening socket at `path` standing for a dom0 service the guest would
+ * like to reach (the X server's socket), non-blocking for accept. */
+static int decoy_listen(const char *path)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpuint(strlen(path), <, sizeof sa.sun_path);
+    strcpy(sa.sun_path, path);
+    g_assert_cmpint(bind(fd, (struct sockaddr *)&sa, sizeof sa), ==, 0);
+    g_assert_cmpint(listen(fd, 8), ==, 0);
+    return fd;
+}
+
+/* Whether a connection is waiting on the decoy (accepted and closed). */
+static gboolean decoy_was_reached(int listen_fd)
+{
+    int c = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (c < 0) {
+        g_assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
+        return FALSE;
+    }
+    close(c);
+    return TRUE;
+}
+
+/* The guest owns the entries of its directory: what it plants under the
+ * name of its agent's socket must never lead dom0's client elsewhere, and
+ * what it plants under a name dom0 binds must not redirect the bind or the
+ * unlink. Each attack has its control: the real socket works, and the
+ * decoy is reachable by path (the attack had a target). */
+static void test_planted(BhVchanFixture *f, const void *data)
+{
+    g_autofree char *decoy_path = g_build_filename(f->tmp, "X0", NULL);
+    g_autofree char *victim = g_build_filename(f->tmp, "victim", NULL);
+    g_autofree char *name = sock_path(f, 5, 5, 0, PORT);
+    g_autofree char *dom0_name = sock_path(f, 5, 0, 5, PORT);
+    int decoy = decoy_listen(decoy_path);
+    unsigned fds = bh_test_count_fds();
+    struct bh_vchan *srv, *cli;
+    struct stat st;
+
+    /* Control 1: the decoy answers anyone who connects by path. */
+    {
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        strcpy(sa.sun_path, decoy_path);
+        g_assert_cmpint(connect(c, (struct sockaddr *)&sa, sizeof sa), ==, 0);
+        close(c);
+        g_assert_true(decoy_was_reached(decoy));
+    }
+    /* Control 2: the guest's real agent socket (domain 5 serving dom0). */
+    g_setenv("BH_VCHAN_DOMID", "5", TRUE);
+    srv = bh_vchan_server_init(0, PORT, 0, 0);
+    g_unsetenv("BH_VCHAN_DOMID");
+    g_assert_nonnull(srv);
+    cli = bh_vchan_client_init(5, PORT);
+    g_assert_nonnull(cli);
+    g_assert_cmpint(bh_vchan_wait(srv), ==, 0);
+    g_assert_cmpint(bh_vchan_send(cli, "hi", 2), ==, 2);
+    bh_vchan_close(cli);
+    bh_vchan_close(srv);
+
+    /* A symbolic link named like the agent's socket, to the decoy. */
+    g_assert_cmpint(symlink(decoy_path, name), ==, 0);
+    g_assert_null(bh_vchan_client_init(5, PORT));
+    g_assert_cmpint(errno, ==, ELOOP);
+    g_assert_false(decoy_was_reached(decoy));
+    /* A relative link and a link through the directory: the same. */
+    g_assert_cmpint(unlink(name), ==, 0);
+    g_assert_cmpint(symlink("../../X0", name), ==, 0);
+    g_assert_null(bh_vchan_client_init(5, PORT));
+    g_assert_cmpint(errno, ==, ELOOP);
+    g_assert_false(decoy_was_reached(decoy));
+    g_assert_cmpint(unlink(name), ==, 0);
+
+    /* Not a socket: a FIFO, a regular file, a directory. */
+    g_assert_cmpint(mkfifo(name, 0600), ==, 0);
+    g_assert_null(bh_vchan_client_init(5, PORT));
+    g_assert_cmpint(errno, ==, ENOTSOCK);
+    g_assert_cmpint(unlink(name), ==, 0);
+    g_assert_true(g_file_set_contents(name, "x", 1, NULL));
+    g_assert_null(bh_vchan_client_init(5, PORT));
+    g_assert_cmpint(errno, ==, ENOTSOCK);
+    g_assert_cmpint(unlink(name), ==, 0);
+    g_assert_cmpint(mkdir(name, 0700), ==, 0);
+    g_assert_null(bh_vchan_client_init(5, PORT));
+    g_assert_cmpint(errno, ==, ENOTSOCK);
+    g_assert_cmpint(rmdir(name), ==, 0);
+
+    /* A socket of another user (needs root to arrange). */
+    if (geteuid() == 0) {
+        int other = decoy_listen(name);
+        g_assert_cmpint(lchown(name, 65534, 65534), ==, 0);
+        g_assert_null(bh_vchan_client_init(5, PORT));
+        g_assert_cmpint(errno, ==, EPERM);
+        g_assert_false(decoy_was_reached(other));
+        close(other);
+        g_assert_cmpint(unlink(name), ==, 0);
+    } else {
+        g_test_message("not root: skipping the foreign-owner socket");
+    }
+    /* Nothing there: ENOENT, which callers retry. */
+    g_assert_null(bh_vchan_client_init(5, PORT));
+    g_assert_cmpint(errno, ==, ENOENT);
+
+    /* dom0 serving guest 5: a link planted at the name dom0 binds is
+     * replaced, its target untouched; close unlinks dom0's socket only. */
+    g_assert_true(g_file_set_contents(victim, "keep", 4, NULL));
+    g_assert_cmpint(symlink(victim, dom0_name), ==, 0);
+    srv = bh_vchan_server_init(5, PORT, 0, 0);
+    g_assert_nonnull(srv);
+    g_assert_cmpint(lstat(dom0_name, &st), ==, 0);
+    g_assert_true(S_ISSOCK(st.st_mode));
+    g_assert_cmpint(stat(victim, &st), ==, 0);
+    g_assert_cmpint(st.st_size, ==, 4);
+    bh_vchan_close(srv);
+    g_assert_cmpint(lstat(dom0_name, &st), ==, -1);
+    g_assert_cmpint(stat(victim, &st), ==, 0);
+
+    g_assert_false(decoy_was_reached(decoy));
+    g_assert_cmpuint(bh_test_count_fds(), ==, fds);
+    close(decoy);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -828,6 +955,7 @@ int main(int argc, char **argv)
     ADD("fd-pass", test_fd_pass);
     ADD("hostile-fds", test_hostile_fds);
     ADD("ctrunc", test_ctrunc);
+    ADD("planted", test_planted);
     ADD("dir-perms", test_dir_perms);
 #undef ADD
     return g_test_run();

@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -298,6 +299,134 @@ static void test_release_empty(void)
     close(keep);
 }
 
+/* MFD_HUGETLB memfds take the seals too, so the old checks let them in;
+ * their punched-out pages come back only while free huge pages exist. */
+static void test_refuse_hugetlb(void)
+{
+    const size_t huge = (size_t)2 << 20; /* one 2 MiB page */
+    int fd = memfd_create("huge", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB);
+    struct stat st;
+
+    if (fd < 0) {
+        g_test_skip("no hugetlbfs in this kernel");
+        return;
+    }
+    g_assert_cmpint(ftruncate(fd, (off_t)huge), ==, 0);
+    g_assert_cmpint(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL), ==, 0);
+    /* Control: what the seal and size checks alone saw was acceptable. */
+    g_assert_cmpint(fcntl(fd, F_GET_SEALS) & (F_SEAL_SHRINK | F_SEAL_GROW), ==, F_SEAL_SHRINK | F_SEAL_GROW);
+    g_assert_cmpint(fstat(fd, &st), ==, 0);
+    g_assert_cmpint(st.st_size, ==, (off_t)huge);
+    assert_refused(fd, huge, "hugetlbfs");
+    close(fd);
+}
+
+/* Without F_SEAL_WRITE (the guest draws) it may punch holes in a shmem
+ * memfd it sent: dom0 then reads zeros from a fresh page, never SIGBUS. */
+static void test_punch_hole(void)
+{
+    struct bh_winbuf guest, dom0;
+    guint8 *copy = g_malloc(SIZE);
+
+    g_assert_cmpint(bh_winbuf_export_memfd(&guest, SIZE), ==, 0);
+    memset(guest.map, 0xab, SIZE);
+    g_assert_cmpint(import_dup(&dom0, guest.fd, SIZE, NULL), ==, 0);
+    g_assert_cmpint(((const guint8 *)dom0.map)[SIZE - 1], ==, 0xab);
+    /* Control: the punch really removes the pages (the guest sees zeros). */
+    g_assert_cmpint(fallocate(guest.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, (off_t)SIZE), ==, 0);
+    g_assert_cmpint(((const guint8 *)guest.map)[0], ==, 0);
+    g_assert_cmpint(bh_winbuf_guard_copy(copy, dom0.map, SIZE), ==, 0);
+    for (size_t i = 0; i < SIZE; i++)
+        g_assert_cmpint(copy[i], ==, 0);
+    /* An unguarded read is fine too: it is shmem. */
+    g_assert_cmpint(((const volatile guint8 *)dom0.map)[SIZE / 2], ==, 0);
+    bh_winbuf_release(&dom0);
+    bh_winbuf_release(&guest);
+    g_free(copy);
+}
+
+/* An unsealed memfd mapped two pages long and then truncated: the one way
+ * to get a SIGBUS on demand (imports refuse it; the guard is the last line
+ * for whatever else might). */
+static const guint8 *truncated_map(int *fd_out)
+{
+    const size_t len = 2 * (size_t)sysconf(_SC_PAGESIZE);
+    int fd = memfd_create("truncated", MFD_CLOEXEC);
+    void *map;
+
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(ftruncate(fd, (off_t)len), ==, 0);
+    map = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+    g_assert_true(map != MAP_FAILED);
+    g_assert_cmpint(ftruncate(fd, 0), ==, 0);
+    *fd_out = fd;
+    return map;
+}
+
+/* Killed by SIGBUS; under a sanitizer (its own SIGBUS handler reports and
+ * exits) a non-zero exit. Never a clean exit. */
+static void assert_died_of_sigbus(int status)
+{
+    if (WIFSIGNALED(status)) {
+        g_assert_cmpint(WTERMSIG(status), ==, SIGBUS);
+        return;
+    }
+    g_test_message("child exited with %d (a sanitizer's SIGBUS report?)", WEXITSTATUS(status));
+    g_assert_true(WIFEXITED(status));
+    g_assert_cmpint(WEXITSTATUS(status), !=, 0);
+}
+
+static void read_first_byte(void *p)
+{
+    volatile guint8 v = *(const guint8 *)p;
+    (void)v;
+}
+
+static void test_sigbus_guard(void)
+{
+    const size_t len = 2 * (size_t)sysconf(_SC_PAGESIZE);
+    guint8 good[64] = {1}, out[64];
+    int fd;
+    const guint8 *map = truncated_map(&fd);
+    pid_t pid;
+    int status;
+
+    /* Control: without the guard the read kills the process with SIGBUS. */
+    pid = fork();
+    g_assert_cmpint(pid, >=, 0);
+    if (pid == 0) {
+        volatile guint8 v = map[10];
+        (void)v;
+        _exit(0);
+    }
+    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+    assert_died_of_sigbus(status);
+
+    /* Guarded: the copy fails, the process lives, and can do it again. */
+    for (int i = 0; i < 3; i++) {
+        errno = 0;
+        g_assert_cmpint(bh_winbuf_guard_copy(out, map + 100, sizeof out), ==, -1);
+        g_assert_cmpint(errno, ==, EFAULT);
+    }
+    /* A good copy right after works. */
+    g_assert_cmpint(bh_winbuf_guard_copy(out, good, sizeof out), ==, 0);
+    g_assert_cmpint(out[0], ==, 1);
+
+    /* A SIGBUS outside the guarded range is not swallowed: a real bug still
+     * crashes (the child reads the truncated map while guarding `good`). */
+    pid = fork();
+    g_assert_cmpint(pid, >=, 0);
+    if (pid == 0) {
+        bh_winbuf_guard_run(good, sizeof good, read_first_byte, (void *)(map + len - 1));
+        _exit(0);
+    }
+    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+    assert_died_of_sigbus(status);
+
+    munmap((void *)map, len);
+    close(fd);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -309,5 +438,8 @@ int main(int argc, char **argv)
     g_test_add_func("/winbuf/refuse-unsealed", test_refuse_unsealed);
     g_test_add_func("/winbuf/grant-validation", test_grant_validation);
     g_test_add_func("/winbuf/release-empty", test_release_empty);
+    g_test_add_func("/winbuf/refuse-hugetlb", test_refuse_hugetlb);
+    g_test_add_func("/winbuf/punch-hole", test_punch_hole);
+    g_test_add_func("/winbuf/sigbus-guard", test_sigbus_guard);
     return g_test_run();
 }

@@ -1,4 +1,4 @@
-/* windows.c — the per-connection window table the decoder checks ids
+/* gui-windows.c — the per-connection window table the decoder checks ids
  * against: which windows exist, their parents, and their current buffer.
  *
  * Owns: the table's invariants — ids unique and in 1..BH_MAX_WINDOW_ID, at

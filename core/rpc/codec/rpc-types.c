@@ -1,4 +1,4 @@
-/* types.c — the per-type table of the RPC protocol and the request table
+/* rpc-types.c — the per-type table of the RPC protocol and the request table
  * both ends keep (bh_rpc_state).
  *
  * Owns: which direction may send which type, each type's body bounds, and
@@ -10,24 +10,27 @@
 
 #define BOTH       (BH_RPC_FROM_AGENT | BH_RPC_FROM_DOM0)
 #define HDR_MIN(s) ((uint32_t)sizeof(s))
+/* Rows of core/wire's table: exact length (unit 0) or any length between
+ * the bounds (unit 1). */
+#define EXACT(s)        HDR_MIN(s), HDR_MIN(s), 0
+#define RANGE(min, max) (min), (max), 1
 
-static const struct bh_rpc_type_info types[] = {
-    {BH_RPC_HELLO, "HELLO", BOTH, true, HDR_MIN(struct bh_rpc_hello), HDR_MIN(struct bh_rpc_hello)},
-    {BH_RPC_PING, "PING", BH_RPC_FROM_DOM0, true, HDR_MIN(struct bh_rpc_ping), HDR_MIN(struct bh_rpc_ping)},
-    {BH_RPC_EXEC, "EXEC", BH_RPC_FROM_DOM0, false, HDR_MIN(struct bh_rpc_exec) + 1,
-     (uint32_t)BH_RPC_MAX_EXEC_BODY_BYTES},
-    {BH_RPC_STDIN, "STDIN", BH_RPC_FROM_DOM0, false, 0, BH_RPC_MAX_CHUNK},
-    {BH_RPC_SIGNAL, "SIGNAL", BH_RPC_FROM_DOM0, false, HDR_MIN(struct bh_rpc_signal),
-     HDR_MIN(struct bh_rpc_signal)},
-    {BH_RPC_PONG, "PONG", BH_RPC_FROM_AGENT, true, HDR_MIN(struct bh_rpc_ping), HDR_MIN(struct bh_rpc_ping)},
-    {BH_RPC_STDOUT, "STDOUT", BH_RPC_FROM_AGENT, false, 0, BH_RPC_MAX_CHUNK},
-    {BH_RPC_STDERR, "STDERR", BH_RPC_FROM_AGENT, false, 0, BH_RPC_MAX_CHUNK},
-    {BH_RPC_EXIT, "EXIT", BH_RPC_FROM_AGENT, false, HDR_MIN(struct bh_rpc_exit),
-     HDR_MIN(struct bh_rpc_exit) + BH_RPC_MAX_MESSAGE_BYTES},
-    {BH_RPC_CREDIT, "CREDIT", BOTH, false, HDR_MIN(struct bh_rpc_credit), HDR_MIN(struct bh_rpc_credit)},
+static const struct bh_wire_type types[] = {
+    {BH_RPC_HELLO, "HELLO", BOTH, true, EXACT(struct bh_rpc_hello)},
+    {BH_RPC_PING, "PING", BH_RPC_FROM_DOM0, true, EXACT(struct bh_rpc_ping)},
+    {BH_RPC_EXEC, "EXEC", BH_RPC_FROM_DOM0, false,
+     RANGE(HDR_MIN(struct bh_rpc_exec) + 1, (uint32_t)BH_RPC_MAX_EXEC_BODY_BYTES)},
+    {BH_RPC_STDIN, "STDIN", BH_RPC_FROM_DOM0, false, RANGE(0, BH_RPC_MAX_CHUNK)},
+    {BH_RPC_SIGNAL, "SIGNAL", BH_RPC_FROM_DOM0, false, EXACT(struct bh_rpc_signal)},
+    {BH_RPC_PONG, "PONG", BH_RPC_FROM_AGENT, true, EXACT(struct bh_rpc_ping)},
+    {BH_RPC_STDOUT, "STDOUT", BH_RPC_FROM_AGENT, false, RANGE(0, BH_RPC_MAX_CHUNK)},
+    {BH_RPC_STDERR, "STDERR", BH_RPC_FROM_AGENT, false, RANGE(0, BH_RPC_MAX_CHUNK)},
+    {BH_RPC_EXIT, "EXIT", BH_RPC_FROM_AGENT, false,
+     RANGE(HDR_MIN(struct bh_rpc_exit), HDR_MIN(struct bh_rpc_exit) + BH_RPC_MAX_MESSAGE_BYTES)},
+    {BH_RPC_CREDIT, "CREDIT", BOTH, false, EXACT(struct bh_rpc_credit)},
 };
 
-const struct bh_rpc_type_info *bh_rpc_type_info(uint32_t type)
+const struct bh_wire_type *bh_rpc_type_info(uint32_t type)
 {
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
         if (types[i].type == type)
@@ -38,7 +41,7 @@ const struct bh_rpc_type_info *bh_rpc_type_info(uint32_t type)
 
 const char *bh_rpc_type_name(uint32_t type)
 {
-    const struct bh_rpc_type_info *ti = bh_rpc_type_info(type);
+    const struct bh_wire_type *ti = bh_rpc_type_info(type);
 
     if (ti)
         return ti->name;
@@ -59,6 +62,20 @@ const char *bh_rpc_type_name(uint32_t type)
         return "unknown";
     }
 }
+
+static void unknown_type(char *reason, size_t cap, uint32_t type)
+{
+    bh_wire_reason(reason, cap, "message type 0x%x (%s) not part of protocol %u.%u", type,
+                   bh_rpc_type_name(type), BH_RPC_PROTOCOL_MAJOR, BH_RPC_PROTOCOL_MINOR);
+}
+
+const struct bh_wire_protocol bh_rpc_wire = {
+    .id_word = "request",
+    .max_id = BH_RPC_MAX_REQUEST_ID,
+    .max_body = BH_RPC_MAX_BODY_BYTES,
+    .type_info = bh_rpc_type_info,
+    .unknown_type = unknown_type,
+};
 
 const char *bh_rpc_err_name(enum bh_rpc_err code)
 {

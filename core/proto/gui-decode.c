@@ -1,4 +1,4 @@
-/* decode.c — the layered validating decoder of the GUI protocol: framing,
+/* gui-decode.c — the layered validating decoder of the GUI protocol: framing,
  * per-type length, field validation and window lookup, in that order.
  *
  * Owns: every rule a message must pass before guid or the agent acts on it
@@ -6,19 +6,17 @@
  * Must never: allocate, read outside buf[0..len), write to the caller's
  * window table, trust a field before checking it (unchecked values live in
  * untrusted_* locals), or do arithmetic on wire values that could wrap
- * (sizes and coordinates are combined in 64 bits). */
+ * (sizes and coordinates are combined in 64 bits). Layer 1, the wording of
+ * reasons and the text checks are core/wire's (bulkhead/wire.h). */
 #include <drm_fourcc.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "proto-internal.h"
 
-#define HDR_LEN ((uint32_t)sizeof(struct bh_gui_hdr))
-
 /* One message being decoded; type, window and body_len passed framing. */
 struct dec {
-    const struct bh_gui_type_info *ti;
+    const struct bh_wire_type *ti;
     uint32_t window;
     const uint8_t *body;
     uint32_t body_len;
@@ -29,79 +27,33 @@ struct dec {
     struct bh_gui_error *err;
 };
 
-__attribute__((format(printf, 3, 4))) static enum bh_gui_err set_err(struct bh_gui_error *err,
-                                                                     enum bh_gui_err code, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err)
-        return code;
-    err->code = code;
-    va_start(ap, fmt);
-    vsnprintf(err->reason, sizeof err->reason, fmt, ap);
-    va_end(ap);
-    return code;
-}
-
 /* Reasons start with "TYPE window N: " so a log line names the message. */
 __attribute__((format(printf, 3, 4))) static long fail(struct dec *d, enum bh_gui_err code, const char *fmt, ...)
 {
-    char detail[sizeof d->err->reason];
     va_list ap;
 
+    if (!d->err)
+        return -1;
+    d->err->code = code;
     va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
+    bh_wire_vreason_msg(d->err->reason, sizeof d->err->reason, d->ti->name, "window", d->window, fmt, ap);
     va_end(ap);
-    set_err(d->err, code, "%s window %u: %s", d->ti->name, d->window, detail);
     return -1;
 }
 
-static const char *dir_name(enum bh_gui_dir dir)
+/* core/wire's verdict, in this protocol's error struct. */
+static enum bh_gui_err wire_verdict(struct bh_gui_error *err, enum bh_wire_err code)
 {
-    return dir == BH_GUI_FROM_AGENT ? "the agent" : "dom0";
+    if (err)
+        err->code = (enum bh_gui_err)code;
+    return (enum bh_gui_err)code;
 }
 
 enum bh_gui_err bh_gui_frame_check(const uint8_t *hdr, enum bh_gui_dir dir, uint32_t *body_len,
                                    struct bh_gui_error *err)
 {
-    struct bh_gui_hdr untrusted_hdr;
-    const struct bh_gui_type_info *ti;
-
-    if (dir != BH_GUI_FROM_AGENT && dir != BH_GUI_FROM_DOM0)
-        return set_err(err, BH_GUI_E_TYPE, "decoder called with unknown direction %d", (int)dir);
-    memcpy(&untrusted_hdr, hdr, sizeof untrusted_hdr);
-
-    ti = bh_gui_type_info(untrusted_hdr.type);
-    if (!ti)
-        return set_err(err, BH_GUI_E_TYPE, "message type 0x%x unknown (protocol %u.%u)", untrusted_hdr.type,
-                       BH_GUI_PROTOCOL_MAJOR, BH_GUI_PROTOCOL_MINOR);
-    if (!(ti->dirs & (unsigned)dir))
-        return set_err(err, BH_GUI_E_TYPE, "%s sent by %s: wrong direction", ti->name, dir_name(dir));
-
-    if (ti->conn && untrusted_hdr.window != 0)
-        return set_err(err, BH_GUI_E_WINDOW, "%s window %u: connection-wide message needs window 0", ti->name,
-                       untrusted_hdr.window);
-    if (!ti->conn && (untrusted_hdr.window == 0 || untrusted_hdr.window > BH_MAX_WINDOW_ID))
-        return set_err(err, BH_GUI_E_WINDOW, "%s window %u: window id out of range 1..%u", ti->name,
-                       untrusted_hdr.window, BH_MAX_WINDOW_ID);
-
-    if (!bh_gui_type_len_ok(ti, untrusted_hdr.untrusted_len)) {
-        if (ti->unit == 0)
-            return set_err(err, BH_GUI_E_LENGTH, "%s window %u: body length %u, must be exactly %u", ti->name,
-                           untrusted_hdr.window, untrusted_hdr.untrusted_len, ti->min_len);
-        if (ti->unit == 1)
-            return set_err(err, BH_GUI_E_LENGTH, "%s window %u: body length %u, must be %u..%u", ti->name,
-                           untrusted_hdr.window, untrusted_hdr.untrusted_len, ti->min_len, ti->max_len);
-        return set_err(err, BH_GUI_E_LENGTH, "%s window %u: body length %u, must be %u..%u in steps of %u",
-                       ti->name, untrusted_hdr.window, untrusted_hdr.untrusted_len, ti->min_len, ti->max_len,
-                       ti->unit);
-    }
-    *body_len = untrusted_hdr.untrusted_len;
-    if (err) {
-        err->code = BH_GUI_OK;
-        err->reason[0] = '\0';
-    }
-    return BH_GUI_OK;
+    return wire_verdict(err, bh_wire_frame_check(&bh_gui_wire, hdr, (unsigned)dir, body_len,
+                                                 err ? err->reason : NULL, sizeof err->reason));
 }
 
 /* ---- Field helpers ------------------------------------------------------- */
@@ -164,14 +116,16 @@ static long dec_hello(struct dec *d)
 
 static long dec_clipboard(struct dec *d)
 {
-    size_t bad = bh_gui_utf8_check(d->body, d->body_len);
+    size_t at = 0;
 
-    if (bad != d->body_len)
-        return fail(d, BH_GUI_E_TEXT, "clipboard data: invalid UTF-8 at byte %zu of %u", bad, d->body_len);
-    /* Consumers hand this to C-string APIs; an embedded NUL would cut it. */
-    const uint8_t *nul = memchr(d->body, 0, d->body_len);
-    if (nul)
-        return fail(d, BH_GUI_E_TEXT, "clipboard data: NUL byte at %td", nul - d->body);
+    switch (bh_wire_text_check(d->body, d->body_len, &at)) {
+    case BH_WIRE_TEXT_UTF8:
+        return fail(d, BH_GUI_E_TEXT, "clipboard data: invalid UTF-8 at byte %zu of %u", at, d->body_len);
+    case BH_WIRE_TEXT_NUL:
+        return fail(d, BH_GUI_E_TEXT, "clipboard data: NUL byte at %td", (ptrdiff_t)at);
+    case BH_WIRE_TEXT_OK:
+        break;
+    }
     d->out->u.clipboard.len = d->body_len;
     d->out->u.clipboard.data = d->body;
     return 0;
@@ -265,7 +219,9 @@ static long dec_title(struct dec *d)
      * controls or invisible characters is an attempt to hide something. */
     if (n == 0 && d->body_len > 0)
         return fail(d, BH_GUI_E_TEXT, "all %u bytes are control or invisible characters", d->body_len);
-    d->out->u.title.len = (size_t)n;
+    /* What dom0 shows: blank runs cannot push text about, marks cannot
+     * stack out of the bar (a title of blanks only is simply empty). */
+    d->out->u.title.len = bh_gui_text_tidy(d->out->u.title.text, (size_t)n);
     return 0;
 }
 
@@ -635,49 +591,43 @@ static long dec_fields(struct dec *d)
 long bh_gui_decode(const uint8_t *buf, size_t len, enum bh_gui_dir dir, const struct bh_gui_windows *windows,
                    struct bh_gui_msg *out, struct bh_gui_error *err)
 {
-    struct bh_gui_hdr hdr;
+    struct bh_wire_frame f;
     struct dec d = {0};
-    uint32_t body_len;
+    enum bh_wire_err code;
 
-    /* Layer 1: framing. A bad header is reported as soon as it is complete,
-     * before waiting for (or reading) any of the body it announces. */
-    if (len < HDR_LEN) {
-        set_err(err, BH_GUI_E_SHORT, "need %u header bytes, have %zu", HDR_LEN, len);
-        return 0;
-    }
-    if (bh_gui_frame_check(buf, dir, &body_len, err) != BH_GUI_OK)
-        return -1;
-    if (len - HDR_LEN < body_len) {
-        set_err(err, BH_GUI_E_SHORT, "need %u body bytes, have %zu", body_len, len - HDR_LEN);
-        return 0;
-    }
-    memcpy(&hdr, buf, sizeof hdr); /* type, window and length passed framing */
+    /* Layer 1: framing (core/wire). A bad header is reported as soon as it
+     * is complete, before waiting for (or reading) any of the body it
+     * announces. */
+    code = bh_wire_frame(&bh_gui_wire, buf, len, (unsigned)dir, &f, err ? err->reason : NULL,
+                         sizeof err->reason);
+    if (code != BH_WIRE_OK)
+        return wire_verdict(err, code) == BH_GUI_E_SHORT ? 0 : -1;
 
-    d.ti = bh_gui_type_info(hdr.type);
-    d.window = hdr.window;
-    d.body = buf + HDR_LEN;
-    d.body_len = body_len;
+    d.ti = f.type;
+    d.window = f.id;
+    d.body = f.body;
+    d.body_len = f.body_len;
     d.dir = dir;
     d.windows = windows;
     d.out = out;
     d.err = err;
 
     /* Connection state: HELLO first, exactly once. */
-    if (!windows->hello_done && hdr.type != BH_GUI_HELLO)
+    if (!windows->hello_done && f.type->type != BH_GUI_HELLO)
         return fail(&d, BH_GUI_E_STATE, "sent before HELLO");
-    if (windows->hello_done && hdr.type == BH_GUI_HELLO)
+    if (windows->hello_done && f.type->type == BH_GUI_HELLO)
         return fail(&d, BH_GUI_E_STATE, "second HELLO");
 
     /* Layers 2 and 3: fields, then window lookup (inside each decoder, as
      * some checks need the window and some lookups need checked fields). */
     memset(out, 0, sizeof *out);
-    out->type = hdr.type;
-    out->window = hdr.window;
+    out->type = f.type->type;
+    out->window = f.id;
     if (dec_fields(&d) < 0)
         return -1;
     if (err) {
         err->code = BH_GUI_OK;
         err->reason[0] = '\0';
     }
-    return (long)(HDR_LEN + body_len);
+    return (long)f.size;
 }

@@ -1,4 +1,4 @@
-/* encode.c — the RPC protocol's encoders.
+/* rpc-encode.c — the RPC protocol's encoders.
  *
  * Owns: putting header and body together within the type's bounds.
  * Must never: write past cap, or produce a message whose framing the
@@ -7,36 +7,15 @@
  * sender's business; the peer's decoder checks them anyway. */
 #include <string.h>
 
-#include "bulkhead/proto.h"
 #include "rpc-internal.h"
-
-#define HDR_LEN sizeof(struct bh_rpc_hdr)
 
 /* Header + up to three body parts, after the type's length bounds. */
 static size_t encode_parts(uint8_t *out, size_t cap, uint32_t type, uint32_t request, const void *a,
                            size_t a_len, const void *b, size_t b_len, const void *c, size_t c_len)
 {
-    const struct bh_rpc_type_info *ti = bh_rpc_type_info(type);
-    struct bh_rpc_hdr hdr;
-    size_t body_len;
+    const struct bh_wire_part parts[] = {{a, a_len}, {b, b_len}, {c, c_len}};
 
-    if (!ti || a_len > BH_RPC_MAX_BODY_BYTES || b_len > BH_RPC_MAX_BODY_BYTES ||
-        c_len > BH_RPC_MAX_BODY_BYTES)
-        return 0;
-    body_len = a_len + b_len + c_len;
-    if (body_len < ti->min_len || body_len > ti->max_len || cap < HDR_LEN || cap - HDR_LEN < body_len)
-        return 0;
-    if (ti->conn ? request != 0 : (request == 0 || request > BH_RPC_MAX_REQUEST_ID))
-        return 0;
-    hdr = (struct bh_rpc_hdr){.type = type, .request = request, .untrusted_len = (uint32_t)body_len};
-    memcpy(out, &hdr, HDR_LEN);
-    if (a_len)
-        memcpy(out + HDR_LEN, a, a_len);
-    if (b_len)
-        memcpy(out + HDR_LEN + a_len, b, b_len);
-    if (c_len)
-        memcpy(out + HDR_LEN + a_len + b_len, c, c_len);
-    return HDR_LEN + body_len;
+    return bh_wire_encode(&bh_rpc_wire, out, cap, type, request, parts, 3);
 }
 
 size_t bh_rpc_encode(uint8_t *out, size_t cap, uint32_t type, uint32_t request, const void *body,
@@ -51,13 +30,12 @@ size_t bh_rpc_encode(uint8_t *out, size_t cap, uint32_t type, uint32_t request, 
 size_t bh_rpc_encode_exec(uint8_t *out, size_t cap, uint32_t request, uint32_t flags, const char *user,
                           const char *cmdline, size_t cmdline_len)
 {
-    size_t user_len = user ? strlen(user) : 0;
+    size_t user_len = user ? strlen(user) : 0, at;
     struct bh_rpc_exec e;
 
     if (!bh_rpc_user_name_ok(user, user_len) || !cmdline || cmdline_len == 0 ||
         cmdline_len > BH_RPC_MAX_CMDLINE_BYTES ||
-        bh_gui_utf8_check((const uint8_t *)cmdline, cmdline_len) != cmdline_len ||
-        memchr(cmdline, 0, cmdline_len))
+        bh_wire_text_check((const uint8_t *)cmdline, cmdline_len, &at) != BH_WIRE_TEXT_OK)
         return 0;
     e = (struct bh_rpc_exec){
         .flags = flags, .user_len = (uint32_t)user_len, .cmdline_len = (uint32_t)cmdline_len};
@@ -68,10 +46,10 @@ size_t bh_rpc_encode_exit(uint8_t *out, size_t cap, uint32_t request, uint32_t k
                           const char *message)
 {
     struct bh_rpc_exit e = {.kind = kind, .value = value};
-    size_t msg_len = message ? strlen(message) : 0;
+    size_t msg_len = message ? strlen(message) : 0, at;
 
     if ((kind == BH_RPC_EXIT_FAILED) != (msg_len > 0) || msg_len > BH_RPC_MAX_MESSAGE_BYTES ||
-        bh_gui_utf8_check((const uint8_t *)message, msg_len) != msg_len)
+        (msg_len && bh_wire_text_check((const uint8_t *)message, msg_len, &at) != BH_WIRE_TEXT_OK))
         return 0;
     return encode_parts(out, cap, BH_RPC_EXIT, request, &e, sizeof e, message, msg_len, NULL, 0);
 }

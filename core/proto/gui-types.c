@@ -1,8 +1,8 @@
-/* types.c — the message table: for every type, who may send it, whether it
+/* gui-types.c — the message table: for every type, who may send it, whether it
  * names a window, and its exact or bounded body length. docs/gui-protocol.md
  * has the same table for humans.
  *
- * Must never: know anything about field contents (decode.c does that). */
+ * Must never: know anything about field contents (gui-decode.c does that). */
 #include "proto-internal.h"
 
 #define AGENT ((unsigned)BH_GUI_FROM_AGENT)
@@ -10,7 +10,7 @@
 #define EXACT(t) (uint32_t) sizeof(struct t), (uint32_t) sizeof(struct t), 0
 #define EMPTY 0, 0, 0
 
-static const struct bh_gui_type_info types[] = {
+static const struct bh_wire_type types[] = {
     {BH_GUI_HELLO, "HELLO", AGENT | DOM0, true, EXACT(bh_gui_hello)},
     {BH_GUI_CLIPBOARD_DATA, "CLIPBOARD_DATA", AGENT | DOM0, true, 0, BH_MAX_CLIPBOARD_BYTES, 1},
 
@@ -25,7 +25,8 @@ static const struct bh_gui_type_info types[] = {
     {BH_GUI_FLAGS, "FLAGS", AGENT, false, EXACT(bh_gui_flags)},
     {BH_GUI_BUFFER, "BUFFER", AGENT, false, (uint32_t)sizeof(struct bh_gui_buffer),
      (uint32_t)BH_MAX_BUFFER_BODY_BYTES, (uint32_t)sizeof(uint32_t)},
-    {BH_GUI_DAMAGE, "DAMAGE", AGENT, false, (uint32_t)(sizeof(struct bh_gui_damage) + sizeof(struct bh_gui_rect)),
+    {BH_GUI_DAMAGE, "DAMAGE", AGENT, false,
+     (uint32_t)(sizeof(struct bh_gui_damage) + sizeof(struct bh_gui_rect)),
      (uint32_t)BH_MAX_DAMAGE_BODY_BYTES, (uint32_t)sizeof(struct bh_gui_rect)},
     {BH_GUI_CURSOR, "CURSOR", AGENT, false, EXACT(bh_gui_cursor)},
 
@@ -44,7 +45,7 @@ static const struct bh_gui_type_info types[] = {
     {BH_GUI_BUFFER_RELEASE, "BUFFER_RELEASE", DOM0, false, EXACT(bh_gui_buffer_release)},
 };
 
-const struct bh_gui_type_info *bh_gui_type_info(uint32_t type)
+const struct bh_wire_type *bh_gui_type_info(uint32_t type)
 {
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
         if (types[i].type == type)
@@ -53,18 +54,23 @@ const struct bh_gui_type_info *bh_gui_type_info(uint32_t type)
     return NULL;
 }
 
-bool bh_gui_type_len_ok(const struct bh_gui_type_info *ti, uint64_t len)
+static void unknown_type(char *reason, size_t cap, uint32_t type)
 {
-    if (len < ti->min_len || len > ti->max_len)
-        return false;
-    if (ti->unit == 0)
-        return len == ti->min_len;
-    return (len - ti->min_len) % ti->unit == 0;
+    bh_wire_reason(reason, cap, "message type 0x%x unknown (protocol %u.%u)", type, BH_GUI_PROTOCOL_MAJOR,
+                   BH_GUI_PROTOCOL_MINOR);
 }
+
+const struct bh_wire_protocol bh_gui_wire = {
+    .id_word = "window",
+    .max_id = BH_MAX_WINDOW_ID,
+    .max_body = BH_MAX_BODY_BYTES,
+    .type_info = bh_gui_type_info,
+    .unknown_type = unknown_type,
+};
 
 const char *bh_gui_type_name(uint32_t type)
 {
-    const struct bh_gui_type_info *ti = bh_gui_type_info(type);
+    const struct bh_wire_type *ti = bh_gui_type_info(type);
     return ti ? ti->name : "UNKNOWN";
 }
 

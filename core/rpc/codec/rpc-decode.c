@@ -1,23 +1,21 @@
-/* decode.c — the layered validating decoder of the RPC protocol: framing,
+/* rpc-decode.c — the layered validating decoder of the RPC protocol: framing,
  * per-type length, field validation and request lookup, in that order.
  *
  * Owns: every rule a message must pass before bulkheadd or the agent acts
  * on it (docs/rpc.md, "What the decoder rejects").
  * Must never: allocate, read outside buf[0..len), write to the caller's
  * request table, trust a field before checking it (unchecked values live in
- * untrusted_* locals), or do arithmetic on wire values that could wrap. */
+ * untrusted_* locals), or do arithmetic on wire values that could wrap.
+ * Layer 1, the wording of reasons and the text checks are core/wire's
+ * (bulkhead/wire.h). */
 #include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
-#include "bulkhead/proto.h"
 #include "rpc-internal.h"
-
-#define HDR_LEN ((uint32_t)sizeof(struct bh_rpc_hdr))
 
 /* One message being decoded; type, request and body_len passed framing. */
 struct dec {
-    const struct bh_rpc_type_info *ti;
+    const struct bh_wire_type *ti;
     uint32_t request;
     const uint8_t *body;
     uint32_t body_len;
@@ -28,32 +26,27 @@ struct dec {
     struct bh_rpc_error *err;
 };
 
-__attribute__((format(printf, 3, 4))) static enum bh_rpc_err
-set_err(struct bh_rpc_error *err, enum bh_rpc_err code, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err)
-        return code;
-    err->code = code;
-    va_start(ap, fmt);
-    vsnprintf(err->reason, sizeof err->reason, fmt, ap);
-    va_end(ap);
-    return code;
-}
-
 /* Reasons start with "TYPE request N: " so a log line names the message. */
 __attribute__((format(printf, 3, 4))) static long fail(struct dec *d, enum bh_rpc_err code, const char *fmt,
                                                        ...)
 {
-    char detail[sizeof d->err->reason];
     va_list ap;
 
+    if (!d->err)
+        return -1;
+    d->err->code = code;
     va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
+    bh_wire_vreason_msg(d->err->reason, sizeof d->err->reason, d->ti->name, "request", d->request, fmt, ap);
     va_end(ap);
-    set_err(d->err, code, "%s request %u: %s", d->ti->name, d->request, detail);
     return -1;
+}
+
+/* core/wire's verdict, in this protocol's error struct. */
+static enum bh_rpc_err wire_verdict(struct bh_rpc_error *err, enum bh_wire_err code)
+{
+    if (err)
+        err->code = (enum bh_rpc_err)code;
+    return (enum bh_rpc_err)code;
 }
 
 static const char *dir_name(enum bh_rpc_dir dir)
@@ -71,39 +64,8 @@ static const char *stream_name(uint32_t stream)
 enum bh_rpc_err bh_rpc_frame_check(const uint8_t *hdr, enum bh_rpc_dir dir, uint32_t *body_len,
                                    struct bh_rpc_error *err)
 {
-    struct bh_rpc_hdr untrusted_hdr;
-    const struct bh_rpc_type_info *ti;
-
-    if (dir != BH_RPC_FROM_AGENT && dir != BH_RPC_FROM_DOM0)
-        return set_err(err, BH_RPC_E_TYPE, "decoder called with unknown direction %d", (int)dir);
-    memcpy(&untrusted_hdr, hdr, sizeof untrusted_hdr);
-
-    ti = bh_rpc_type_info(untrusted_hdr.type);
-    if (!ti)
-        return set_err(err, BH_RPC_E_TYPE, "message type 0x%x (%s) not part of protocol %u.%u",
-                       untrusted_hdr.type, bh_rpc_type_name(untrusted_hdr.type), BH_RPC_PROTOCOL_MAJOR,
-                       BH_RPC_PROTOCOL_MINOR);
-    if (!(ti->dirs & (unsigned)dir))
-        return set_err(err, BH_RPC_E_TYPE, "%s sent by %s: wrong direction", ti->name, dir_name(dir));
-    if (ti->conn && untrusted_hdr.request != 0)
-        return set_err(err, BH_RPC_E_REQUEST, "%s request %u: connection-wide message needs request 0",
-                       ti->name, untrusted_hdr.request);
-    if (!ti->conn && (untrusted_hdr.request == 0 || untrusted_hdr.request > BH_RPC_MAX_REQUEST_ID))
-        return set_err(err, BH_RPC_E_REQUEST, "%s request %u: request id out of range 1..%u", ti->name,
-                       untrusted_hdr.request, BH_RPC_MAX_REQUEST_ID);
-    if (untrusted_hdr.untrusted_len < ti->min_len || untrusted_hdr.untrusted_len > ti->max_len) {
-        if (ti->min_len == ti->max_len)
-            return set_err(err, BH_RPC_E_LENGTH, "%s request %u: body length %u, must be exactly %u",
-                           ti->name, untrusted_hdr.request, untrusted_hdr.untrusted_len, ti->min_len);
-        return set_err(err, BH_RPC_E_LENGTH, "%s request %u: body length %u, must be %u..%u", ti->name,
-                       untrusted_hdr.request, untrusted_hdr.untrusted_len, ti->min_len, ti->max_len);
-    }
-    *body_len = untrusted_hdr.untrusted_len;
-    if (err) {
-        err->code = BH_RPC_OK;
-        err->reason[0] = '\0';
-    }
-    return BH_RPC_OK;
+    return wire_verdict(err, bh_wire_frame_check(&bh_rpc_wire, hdr, (unsigned)dir, body_len,
+                                                 err ? err->reason : NULL, sizeof err->reason));
 }
 
 /* ---- Per-type validation (layer 2) and lookup (layer 3) ------------------- */
@@ -111,14 +73,16 @@ enum bh_rpc_err bh_rpc_frame_check(const uint8_t *hdr, enum bh_rpc_dir dir, uint
 /* UTF-8 without NUL: everything that ends up in a C string or on screen. */
 static long check_text(struct dec *d, const char *what, const uint8_t *s, size_t len)
 {
-    size_t bad = bh_gui_utf8_check(s, len);
-    const uint8_t *nul;
+    size_t at = 0;
 
-    if (bad != len)
-        return fail(d, BH_RPC_E_TEXT, "%s: invalid UTF-8 at byte %zu of %zu", what, bad, len);
-    nul = memchr(s, 0, len);
-    if (nul)
-        return fail(d, BH_RPC_E_TEXT, "%s: NUL byte at %td", what, nul - s);
+    switch (bh_wire_text_check(s, len, &at)) {
+    case BH_WIRE_TEXT_UTF8:
+        return fail(d, BH_RPC_E_TEXT, "%s: invalid UTF-8 at byte %zu of %zu", what, at, len);
+    case BH_WIRE_TEXT_NUL:
+        return fail(d, BH_RPC_E_TEXT, "%s: NUL byte at %td", what, (ptrdiff_t)at);
+    case BH_WIRE_TEXT_OK:
+        break;
+    }
     return 0;
 }
 
@@ -317,44 +281,38 @@ static long dec_exit(struct dec *d)
 long bh_rpc_decode(const uint8_t *buf, size_t len, enum bh_rpc_dir dir, const struct bh_rpc_state *state,
                    struct bh_rpc_msg *out, struct bh_rpc_error *err)
 {
-    struct bh_rpc_hdr hdr;
-    uint32_t body_len = 0;
+    struct bh_wire_frame f;
+    enum bh_wire_err code;
     struct dec d;
     long r;
 
-    if (len < HDR_LEN) {
-        set_err(err, BH_RPC_E_SHORT, "need %u header bytes, have %zu", HDR_LEN, len);
-        return 0;
-    }
-    if (bh_rpc_frame_check(buf, dir, &body_len, err) != BH_RPC_OK)
-        return -1;
-    if (len - HDR_LEN < body_len) {
-        set_err(err, BH_RPC_E_SHORT, "need %u body bytes, have %zu", body_len, len - HDR_LEN);
-        return 0;
-    }
-    memcpy(&hdr, buf, sizeof hdr);
+    /* Layer 1: framing (core/wire). */
+    code = bh_wire_frame(&bh_rpc_wire, buf, len, (unsigned)dir, &f, err ? err->reason : NULL,
+                         sizeof err->reason);
+    if (code != BH_WIRE_OK)
+        return wire_verdict(err, code) == BH_RPC_E_SHORT ? 0 : -1;
     memset(out, 0, sizeof *out);
-    out->type = hdr.type;
-    out->request = hdr.request;
+    out->type = f.type->type;
+    out->request = f.id;
     d = (struct dec){
-        .ti = bh_rpc_type_info(hdr.type),
-        .request = hdr.request,
-        .body = buf + HDR_LEN,
-        .body_len = body_len,
+        .ti = f.type,
+        .request = f.id,
+        .body = f.body,
+        .body_len = f.body_len,
         .dir = dir,
         .state = state,
         .out = out,
         .err = err,
     };
 
-    if (hdr.type == BH_RPC_HELLO) {
+    if (f.type->type == BH_RPC_HELLO) {
         if (state->hello_done)
             return fail(&d, BH_RPC_E_STATE, "second HELLO");
     } else if (!state->hello_done) {
         return fail(&d, BH_RPC_E_STATE, "before HELLO");
     }
 
-    switch (hdr.type) {
+    switch (f.type->type) {
     case BH_RPC_HELLO:
         r = dec_hello(&d);
         break;
@@ -390,5 +348,5 @@ long bh_rpc_decode(const uint8_t *buf, size_t len, enum bh_rpc_dir dir, const st
         err->code = BH_RPC_OK;
         err->reason[0] = '\0';
     }
-    return (long)(HDR_LEN + body_len);
+    return (long)f.size;
 }

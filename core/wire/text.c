@@ -7,7 +7,7 @@
  * "repair" invalid input (invalid text is rejected, not guessed at). */
 #include <string.h>
 
-#include "bulkhead/proto.h"
+#include "bulkhead/text.h"
 
 /* Decodes one scalar value at s[0..len). Returns its length in bytes (1..4),
  * or 0 when the bytes there are not a complete, shortest-form encoding of a
@@ -149,4 +149,75 @@ long bh_gui_text_sanitize(const uint8_t *in, size_t len, char *out, size_t cap)
     }
     out[w] = '\0';
     return (long)w;
+}
+
+/* Characters that draw as empty space: every Unicode space separator (Zs)
+ * and the braille blank, which fonts draw as nothing at all. A run of them
+ * can push text a guest wants to hide out of view, or push a fake
+ * "[work] Terminal" into the middle of the bar. */
+bool bh_gui_text_char_blank(uint32_t c)
+{
+    return c == 0x20 || c == 0xa0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200a) || c == 0x202f ||
+           c == 0x205f || c == 0x2800 || c == 0x3000;
+}
+
+/* Enclosing marks draw a circle, square or screen around what precedes them,
+ * far outside the text's box; the keycap (U+20E3) stays: emoji keycap
+ * sequences need it and it is no larger than its digit. */
+static bool char_enclosing(uint32_t c)
+{
+    return c == 0x0488 || c == 0x0489 || c == 0x1abe || (c >= 0x20dd && c <= 0x20e0) || c == 0x20e2 ||
+           c == 0x20e4 || (c >= 0xa670 && c <= 0xa672);
+}
+
+/* The script-independent combining blocks (diacritics and their supplements,
+ * half marks): what "zalgo" text stacks dozens deep. Script-specific marks
+ * (Indic, Arabic, Thai) are left alone; guid clips the title's drawing to its
+ * box whatever the marks. */
+static bool char_generic_mark(uint32_t c)
+{
+    return (c >= 0x0300 && c <= 0x036f) || (c >= 0x1ab0 && c <= 0x1aff) || (c >= 0x1dc0 && c <= 0x1dff) ||
+           (c >= 0x20d0 && c <= 0x20ff) || (c >= 0xfe20 && c <= 0xfe2f);
+}
+
+size_t bh_gui_text_tidy(char *s, size_t len)
+{
+    const uint8_t *in = (const uint8_t *)s;
+    size_t off = 0, w = 0;
+    unsigned marks = 0; /* generic marks in a row so far */
+    bool blank_pending = false;
+    uint32_t cp;
+
+    while (off < len) {
+        size_t n = utf8_next(in + off, len - off, &cp);
+        if (n == 0)
+            break; /* callers pass sanitised text; never guess past bad bytes */
+        size_t at = off;
+        off += n;
+        if (bh_gui_text_char_blank(cp)) {
+            /* Leading blanks go; a run becomes one space, written only when
+             * something visible follows (so trailing blanks go too). */
+            blank_pending = w > 0;
+            marks = 0;
+            continue;
+        }
+        if (char_enclosing(cp))
+            continue;
+        if (char_generic_mark(cp)) {
+            if (marks >= BH_GUI_MAX_MARKS_IN_A_ROW)
+                continue;
+            marks++;
+        } else {
+            marks = 0;
+        }
+        if (blank_pending) {
+            s[w++] = ' ';
+            blank_pending = false;
+        }
+        /* w < off - n + 1 always: output never overtakes input. */
+        memmove(s + w, in + at, n);
+        w += n;
+    }
+    s[w] = '\0';
+    return w;
 }

@@ -1,4 +1,4 @@
-/* agent.c — bulkhead-agent's event loop: the vchan server on port 512, the
+/* rpc-agent.c — bulkhead-agent's event loop: the vchan server on port 512, the
  * decoder on everything dom0 sends, one entry per running request (its
  * child, pipes and stdin buffer), credit-based flow control both ways, and
  * reaping.

@@ -1,0 +1,867 @@
+/* sandbox-fsops.c — dom0's file operations on trees a qube can write; see
+ * sandbox-fsops.h.
+ *
+ * Every entry is reached as (directory descriptor, one name): fstatat and
+ * readlinkat with AT_SYMLINK_NOFOLLOW, openat with O_NOFOLLOW, and the type
+ * checked again on the opened descriptor, so a link swapped in after a look
+ * fails the open (or is copied as a link) instead of being followed. A
+ * removal walks down and back up ("..", checked against the parent it left)
+ * holding one descriptor at a time, so no nesting a qube makes can exhaust
+ * the daemon's descriptors or stack.
+ */
+#define G_LOG_DOMAIN "bh-sandbox"
+
+#include "sandbox-fsops.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <limits.h>
+#include <linux/limits.h>
+#include <linux/openat2.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+/* ---- messages ------------------------------------------------------------------ */
+
+/* Names come from a qube: escaped and bounded before they reach a message. */
+static char *bh_fs_quote(const char *untrusted)
+{
+    g_autofree char *esc = g_strescape(untrusted ? untrusted : "", NULL);
+    if (strlen(esc) > 200)
+        return g_strdup_printf("'%.200s…'", esc);
+    return g_strdup_printf("'%s'", esc);
+}
+
+static gboolean bh_fs_fail(GError **error, int e, const char *what, const char *where, const char *name)
+{
+    g_autofree char *q = bh_fs_quote(name);
+    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "%s %s%s%s: %s", what, where ? where : "",
+                where ? " " : "", q, g_strerror(e));
+    return FALSE;
+}
+
+static void bh_fs_close(int *fd)
+{
+    if (*fd >= 0) {
+        int e = errno;
+        close(*fd);
+        errno = e;
+    }
+    *fd = -1;
+}
+
+static gboolean bh_fs_single_name(const char *name)
+{
+    return name && *name && !strchr(name, '/') && strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+}
+
+/* ---- opening ------------------------------------------------------------------- */
+
+int bh_fs_open_dir_path(const char *path, GError **error)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        bh_fs_fail(error, errno, "cannot open the directory", NULL, path);
+    return fd;
+}
+
+/* One O_NOFOLLOW step per component: what openat2 does, for kernels before
+ * 5.6. "..", "." and empty components are refused outright. */
+static int bh_fs_walk_beneath(int dirfd, const char *relpath)
+{
+    g_auto(GStrv) parts = g_strsplit(relpath, "/", -1);
+    int cur = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+    for (char **p = parts; cur >= 0 && *p; p++) {
+        if (**p == '\0' || strcmp(*p, ".") == 0)
+            continue;
+        if (strcmp(*p, "..") == 0) {
+            bh_fs_close(&cur);
+            errno = EXDEV;
+            return -1;
+        }
+        int next = openat(cur, *p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        bh_fs_close(&cur);
+        cur = next;
+    }
+    return cur;
+}
+
+int bh_fs_open_beneath(int dirfd, const char *relpath, GError **error)
+{
+    struct open_how how = {
+        .flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
+        .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+    };
+    int fd = (int)syscall(SYS_openat2, dirfd, relpath, &how, sizeof how);
+    if (fd < 0 && (errno == ENOSYS || errno == EPERM)) /* EPERM: a seccomp filter that predates it */
+        fd = bh_fs_walk_beneath(dirfd, relpath);
+    if (fd < 0)
+        bh_fs_fail(error, errno, "cannot open the directory", NULL, relpath);
+    return fd;
+}
+
+/* chmod of the entry itself, never of what a link points to: through an
+ * O_PATH descriptor (fchmodat has no working AT_SYMLINK_NOFOLLOW here). */
+static int bh_fs_chmod_at(int dirfd, const char *name, mode_t mode)
+{
+    int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    char proc[64];
+    int rc = -1;
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st) < 0)
+        goto out;
+    if (S_ISLNK(st.st_mode)) {
+        errno = ELOOP;
+        goto out;
+    }
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+    rc = chmod(proc, mode);
+out:
+    bh_fs_close(&fd);
+    return rc;
+}
+
+/* ---- making directories -------------------------------------------------------------- */
+
+int bh_fs_mkdir_at(int dirfd, const char *name, mode_t mode, gboolean set_mode, GError **error)
+{
+    g_return_val_if_fail(bh_fs_single_name(name), -1);
+    gboolean created = mkdirat(dirfd, name, mode) == 0;
+    if (!created && errno != EEXIST) {
+        bh_fs_fail(error, errno, "cannot create the directory", NULL, name);
+        return -1;
+    }
+    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        if (e == ELOOP || e == ENOTDIR)
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_DIRECTORY,
+                        "%s is not a directory (a link or a file), left as it is", name);
+        else
+            bh_fs_fail(error, e, "cannot open the directory", NULL, name);
+        errno = e;
+        return -1;
+    }
+    /* The umask must not decide the mode of a qube's directory. */
+    if ((created || set_mode) && fchmod(fd, mode) < 0) {
+        bh_fs_fail(error, errno, "cannot set the mode of", NULL, name);
+        bh_fs_close(&fd);
+    }
+    return fd;
+}
+
+int bh_fs_mkdir_p(int dirfd, const char *relpath, mode_t mode, gboolean set_mode, GError **error)
+{
+    g_auto(GStrv) parts = g_strsplit(relpath, "/", -1);
+    int cur = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+    if (cur < 0) {
+        bh_fs_fail(error, errno, "cannot open the directory", NULL, relpath);
+        return -1;
+    }
+    for (char **p = parts; *p; p++) {
+        if (**p == '\0' || strcmp(*p, ".") == 0)
+            continue;
+        if (strcmp(*p, "..") == 0) {
+            bh_fs_close(&cur);
+            bh_fs_fail(error, EXDEV, "cannot create the directory", NULL, relpath);
+            return -1;
+        }
+        int next = bh_fs_mkdir_at(cur, *p, mode, set_mode, error);
+        bh_fs_close(&cur);
+        if (next < 0)
+            return -1;
+        cur = next;
+    }
+    return cur;
+}
+
+/* ---- removing ------------------------------------------------------------------------ */
+
+/* A directory to empty: opened without following; without root, made ours
+ * to enter and change (a qube may leave 0000 directories behind). */
+static int bh_fs_open_for_removal(int dirfd, const char *name)
+{
+    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == EACCES && geteuid() != 0 && bh_fs_chmod_at(dirfd, name, 0700) == 0)
+        fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0 && geteuid() != 0)
+        (void)fchmod(fd, 0700);
+    return fd;
+}
+
+/* Unlinks everything in dirfd that is not a directory; returns the names of
+ * the directories (to descend into), or NULL on error. */
+static GPtrArray *bh_fs_sweep_level(int dirfd, GError **error)
+{
+    int dup_fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+    DIR *dir = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+    GPtrArray *subdirs = NULL;
+    struct dirent *de;
+
+    if (dir == NULL) {
+        bh_fs_fail(error, errno, "cannot list", NULL, ".");
+        bh_fs_close(&dup_fd);
+        return NULL;
+    }
+    /* A dup shares the offset of the caller's descriptor: start over. */
+    rewinddir(dir);
+    subdirs = g_ptr_array_new_with_free_func(g_free);
+    while ((errno = 0, de = readdir(dir)) != NULL) {
+        struct stat st;
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            if (errno == ENOENT)
+                continue;
+            bh_fs_fail(error, errno, "cannot remove", NULL, de->d_name);
+            goto fail;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            g_ptr_array_add(subdirs, g_strdup(de->d_name));
+            continue;
+        }
+        if (unlinkat(dirfd, de->d_name, 0) < 0 && errno != ENOENT) {
+            bh_fs_fail(error, errno, "cannot remove", NULL, de->d_name);
+            goto fail;
+        }
+    }
+    if (errno != 0) {
+        bh_fs_fail(error, errno, "cannot list", NULL, ".");
+        goto fail;
+    }
+    closedir(dir);
+    return subdirs;
+fail:
+    closedir(dir);
+    g_ptr_array_unref(subdirs);
+    return NULL;
+}
+
+typedef struct {
+    dev_t dev;
+    ino_t ino;
+    GPtrArray *pending; /* subdirectories still to remove */
+    char *current;      /* the one being removed now */
+} BhFsLevel;
+
+static void bh_fs_level_clear(gpointer data)
+{
+    BhFsLevel *l = data;
+    if (l->pending)
+        g_ptr_array_unref(l->pending);
+    g_free(l->current);
+}
+
+gboolean bh_fs_empty_dir(int dirfd, GError **error)
+{
+    gboolean ok = FALSE;
+    int cur = -1;
+    struct stat st;
+    g_autoptr(GArray) stack = g_array_new(FALSE, TRUE, sizeof(BhFsLevel));
+    g_array_set_clear_func(stack, bh_fs_level_clear);
+
+    cur = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+    if (cur < 0 || fstat(cur, &st) < 0) {
+        bh_fs_fail(error, errno, "cannot empty", NULL, ".");
+        goto out;
+    }
+    if (geteuid() != 0)
+        (void)fchmod(cur, 0700);
+    BhFsLevel top = {.dev = st.st_dev, .ino = st.st_ino, .pending = bh_fs_sweep_level(cur, error)};
+    if (top.pending == NULL)
+        goto out;
+    g_array_append_val(stack, top);
+
+    for (;;) {
+        BhFsLevel *l = &g_array_index(stack, BhFsLevel, stack->len - 1);
+        if (l->pending->len > 0) {
+            char *name = g_ptr_array_steal_index(l->pending, l->pending->len - 1);
+            g_free(l->current);
+            l->current = name;
+            int child = bh_fs_open_for_removal(cur, name);
+            if (child < 0) {
+                /* Gone, or no longer a directory: as a file, then. */
+                if (errno == ENOENT)
+                    continue;
+                if ((errno == ELOOP || errno == ENOTDIR) && (unlinkat(cur, name, 0) == 0 || errno == ENOENT))
+                    continue;
+                bh_fs_fail(error, errno, "cannot remove", NULL, name);
+                goto out;
+            }
+            bh_fs_close(&cur);
+            cur = child;
+            if (fstat(cur, &st) < 0) {
+                bh_fs_fail(error, errno, "cannot remove", NULL, name);
+                goto out;
+            }
+            BhFsLevel next = {.dev = st.st_dev, .ino = st.st_ino, .pending = bh_fs_sweep_level(cur, error)};
+            if (next.pending == NULL)
+                goto out;
+            g_array_append_val(stack, next);
+            continue;
+        }
+        if (stack->len == 1)
+            break;
+        /* This level is empty: back to the parent it was entered from, and
+         * only that one (a directory moved meanwhile is not followed). */
+        g_array_set_size(stack, stack->len - 1);
+        BhFsLevel *parent = &g_array_index(stack, BhFsLevel, stack->len - 1);
+        int up = openat(cur, "..", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (up < 0 || fstat(up, &st) < 0 || st.st_dev != parent->dev || st.st_ino != parent->ino) {
+            int e = up < 0 ? errno : ESTALE;
+            bh_fs_close(&up);
+            bh_fs_fail(error, e, "cannot remove (the tree changed while it was removed)", NULL,
+                       parent->current);
+            goto out;
+        }
+        bh_fs_close(&cur);
+        cur = up;
+        if (unlinkat(cur, parent->current, AT_REMOVEDIR) < 0 && errno != ENOENT) {
+            bh_fs_fail(error, errno, "cannot remove", NULL, parent->current);
+            goto out;
+        }
+    }
+    ok = TRUE;
+out:
+    bh_fs_close(&cur);
+    return ok;
+}
+
+gboolean bh_fs_remove_at(int dirfd, const char *name, GError **error)
+{
+    struct stat st;
+    g_return_val_if_fail(bh_fs_single_name(name), FALSE);
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return errno == ENOENT ? TRUE : bh_fs_fail(error, errno, "cannot remove", NULL, name);
+    if (!S_ISDIR(st.st_mode)) {
+        if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
+            return bh_fs_fail(error, errno, "cannot remove", NULL, name);
+        return TRUE;
+    }
+    int fd = bh_fs_open_for_removal(dirfd, name);
+    if (fd < 0)
+        return bh_fs_fail(error, errno, "cannot remove", NULL, name);
+    gboolean ok = bh_fs_empty_dir(fd, error);
+    bh_fs_close(&fd);
+    if (!ok) {
+        g_prefix_error(error, "in %s: ", name);
+        return FALSE;
+    }
+    if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+        return bh_fs_fail(error, errno, "cannot remove", NULL, name);
+    return TRUE;
+}
+
+/* ---- copying --------------------------------------------------------------------------- */
+
+typedef struct {
+    const BhFsCopy *opt;
+    gboolean owners; /* keep (or map) owners: root and asked for */
+    GString *rel;    /* the entry's path below the top, for messages */
+    guint skipped;
+    char *xnames;       /* XATTR_LIST_MAX, once a copy meets its first xattr */
+    char *xvalue;       /* XATTR_SIZE_MAX */
+    int dst_top;        /* the copy's top: dom0's own, new tree */
+    GHashTable *linked; /* "dev:ino" of a source file with more links -> its copy's rel path */
+} BhFsCopyRun;
+
+static const char *bh_fs_what(const BhFsCopyRun *run)
+{
+    return run->opt->what ? run->opt->what : "a tree";
+}
+
+static gboolean bh_fs_copy_fail(BhFsCopyRun *run, GError **error, int e, const char *what)
+{
+    g_autofree char *where = g_strdup_printf("in %s:", bh_fs_what(run));
+    return bh_fs_fail(error, e, what, where, run->rel->str);
+}
+
+/* Whether a failure to reach an entry is the source changing under a live
+ * copy (skipped) rather than an error. */
+static gboolean bh_fs_vanished(const BhFsCopyRun *run, int e)
+{
+    return (run->opt->flags & BH_FS_COPY_LIVE) && (e == ENOENT || e == ELOOP || e == ENOTDIR || e == EINVAL);
+}
+
+static void bh_fs_skip(BhFsCopyRun *run, const char *why)
+{
+    run->skipped++;
+    if (run->skipped <= 10) {
+        g_autofree char *q = bh_fs_quote(run->rel->str);
+        g_message("copying %s: %s skipped (%s)", bh_fs_what(run), q, why);
+    }
+}
+
+/* Only xattrs with a meaning for a qube's files travel: overlay markers of a
+ * layer, the user's own, ACLs. security.* (file capabilities, LSM labels) is
+ * never copied: a qube may not hand itself, its clones or its disposables a
+ * privilege. */
+static gboolean bh_fs_xattr_copied(const char *name)
+{
+    return g_str_has_prefix(name, "trusted.overlay.") || g_str_has_prefix(name, "user.") ||
+           g_str_equal(name, "system.posix_acl_access") || g_str_equal(name, "system.posix_acl_default");
+}
+
+/* From src_fd to dst_fd when both are open descriptors of the entries; else
+ * (links, whiteouts) through /proc/self/fd/<dir>/<name>, whose last component
+ * the l* calls do not follow. The buffers hold the kernel's maxima (a list
+ * and a value of 64 KiB), so many xattrs of the qube's own cannot crowd out
+ * the overlay's markers. Unsupported xattrs are skipped. */
+static void bh_fs_copy_xattrs(BhFsCopyRun *run, int src_fd, int src_dir, int dst_fd, int dst_dir,
+                              const char *name)
+{
+    char src_path[PATH_MAX], dst_path[PATH_MAX];
+    ssize_t n;
+    if (run->xnames == NULL) {
+        run->xnames = g_malloc(XATTR_LIST_MAX);
+        run->xvalue = g_malloc(XATTR_SIZE_MAX);
+    }
+    char *names = run->xnames, *value = run->xvalue;
+    if (src_fd >= 0) {
+        n = flistxattr(src_fd, names, XATTR_LIST_MAX);
+    } else {
+        snprintf(src_path, sizeof src_path, "/proc/self/fd/%d/%s", src_dir, name);
+        snprintf(dst_path, sizeof dst_path, "/proc/self/fd/%d/%s", dst_dir, name);
+        n = llistxattr(src_path, names, XATTR_LIST_MAX);
+    }
+    for (ssize_t off = 0; n > 0 && off < n; off += (ssize_t)strnlen(names + off, (size_t)(n - off)) + 1) {
+        const char *x = names + off;
+        if (!bh_fs_xattr_copied(x))
+            continue;
+        ssize_t len = src_fd >= 0 ? fgetxattr(src_fd, x, value, XATTR_SIZE_MAX)
+                                  : lgetxattr(src_path, x, value, XATTR_SIZE_MAX);
+        if (len < 0)
+            continue;
+        if (dst_fd >= 0)
+            (void)fsetxattr(dst_fd, x, value, (size_t)len, 0);
+        else
+            (void)lsetxattr(dst_path, x, value, (size_t)len, 0);
+    }
+}
+
+static void bh_fs_owner(const BhFsCopyRun *run, const struct stat *st, uid_t *uid, gid_t *gid)
+{
+    uid_t from = run->opt->reown_from, to = run->opt->reown_to;
+    gboolean map = from != (uid_t)-1 && to != (uid_t)-1;
+    *uid = map && st->st_uid == from ? to : st->st_uid;
+    *gid = map && st->st_gid == (gid_t)from ? (gid_t)to : st->st_gid;
+}
+
+/* Set-uid and set-gid bits never survive a copy: a qube's files are the
+ * qube's, and on the host they are owned by root. A directory's set-gid
+ * (group inheritance) and the sticky bit are no privilege and stay. */
+static mode_t bh_fs_copy_mode(const BhFsCopyRun *run, const struct stat *st)
+{
+    mode_t mode = st->st_mode & 07777;
+    if (!S_ISDIR(st->st_mode))
+        mode &= ~(mode_t)(S_ISUID | S_ISGID);
+    if (run->opt->flags & BH_FS_COPY_WORLD_READABLE)
+        mode &= 0777;
+    return mode;
+}
+
+/* Owner, mode and xattrs of an entry already created as dst_fd. */
+static gboolean bh_fs_finish(BhFsCopyRun *run, int src_fd, int dst_fd, const struct stat *st, GError **error)
+{
+    if (run->owners) {
+        uid_t uid;
+        gid_t gid;
+        bh_fs_owner(run, st, &uid, &gid);
+        if (fchown(dst_fd, uid, gid) < 0)
+            return bh_fs_copy_fail(run, error, errno, "cannot set the owner of");
+    }
+    /* After fchown, which may clear bits itself. */
+    if (fchmod(dst_fd, bh_fs_copy_mode(run, st)) < 0)
+        return bh_fs_copy_fail(run, error, errno, "cannot set the mode of");
+    if (run->opt->flags & BH_FS_COPY_XATTRS)
+        bh_fs_copy_xattrs(run, src_fd, -1, dst_fd, -1, NULL);
+    return TRUE;
+}
+
+/* Copies [off, end) of in to the same offsets of out. */
+static gboolean bh_fs_copy_range(BhFsCopyRun *run, int in, int out, off_t off, off_t end, GError **error)
+{
+    char buf[65536];
+    gboolean plain = FALSE;
+    while (off < end) {
+        ssize_t r;
+        size_t want = (size_t)MIN(end - off, (off_t)1 << 30);
+        if (!plain) {
+            off_t in_off = off, out_off = off;
+            r = copy_file_range(in, &in_off, out, &out_off, want, 0);
+            if (r < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP)) {
+                plain = TRUE;
+                continue;
+            }
+        } else {
+            r = pread(in, buf, MIN(want, sizeof buf), off);
+            for (ssize_t done = 0; r > 0 && done < r;) {
+                ssize_t w = pwrite(out, buf + done, (size_t)(r - done), off + done);
+                if (w < 0 && errno == EINTR)
+                    continue;
+                if (w < 0)
+                    return bh_fs_copy_fail(run, error, errno, "cannot write the copy of");
+                done += w;
+            }
+        }
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return bh_fs_copy_fail(run, error, errno, "cannot copy");
+        if (r == 0)
+            break; /* it shrank: what there is, is copied */
+        off += r;
+    }
+    return TRUE;
+}
+
+/* Copies at most size bytes (the size when it was opened), so a file the
+ * qube keeps growing during the copy cannot keep dom0 copying; and only the
+ * parts with data, so a sparse file of a terabyte of holes costs the copy
+ * what it costs the qube, not a terabyte of dom0's disk. */
+static gboolean bh_fs_copy_data(BhFsCopyRun *run, int in, int out, off_t size, GError **error)
+{
+    off_t off = 0;
+    while (off < size) {
+        off_t data = lseek(in, off, SEEK_DATA);
+        if (data < 0 && errno == ENXIO)
+            break; /* only a hole is left */
+        if (data < 0) {
+            /* No SEEK_DATA here: everything is data. */
+            return bh_fs_copy_range(run, in, out, off, size, error) && ftruncate(out, size) == 0;
+        }
+        if (data >= size)
+            break;
+        off_t hole = lseek(in, data, SEEK_HOLE);
+        if (hole < 0 || hole > size)
+            hole = size;
+        if (!bh_fs_copy_range(run, in, out, data, hole, error))
+            return FALSE;
+        off = hole;
+    }
+    /* The holes at the end (and the size, if it shrank meanwhile: as it was). */
+    if (ftruncate(out, size) < 0)
+        return bh_fs_copy_fail(run, error, errno, "cannot write the copy of");
+    return TRUE;
+}
+
+static gboolean bh_fs_copy_dir(BhFsCopyRun *run, int src_fd, int dst_fd, int depth, GError **error);
+
+/* Opens an entry the listing saw, without following it (O_RDONLY | flags),
+ * and reads what it really is into *st. -1 either way when it fails: with
+ * *skipped when a live source changed it after the look (a directory swapped
+ * for a link is then skipped, never followed), else with error set. */
+static int bh_fs_open_entry(BhFsCopyRun *run, int dir, const char *name, int flags, struct stat *st,
+                            gboolean *skipped, GError **error)
+{
+    int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | flags);
+    *skipped = FALSE;
+    if (fd < 0 && bh_fs_vanished(run, errno)) {
+        bh_fs_skip(run, "changed during the copy");
+        *skipped = TRUE;
+        return -1;
+    }
+    if (fd < 0 || fstat(fd, st) < 0) {
+        bh_fs_copy_fail(run, error, errno, "cannot read");
+        bh_fs_close(&fd);
+        return -1;
+    }
+    return fd;
+}
+
+static gboolean bh_fs_copy_entry(BhFsCopyRun *run, int src_dir, int dst_dir, const char *name, int depth,
+                                 GError **error)
+{
+    struct stat st;
+    BhFsCopyFlags flags = run->opt->flags;
+    int in = -1, out = -1;
+    gboolean ok = FALSE, skipped = FALSE;
+
+    if (fstatat(src_dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+        if (bh_fs_vanished(run, errno)) {
+            bh_fs_skip(run, "gone during the copy");
+            return TRUE;
+        }
+        return bh_fs_copy_fail(run, error, errno, "cannot read");
+    }
+    if (flags & BH_FS_COPY_WORLD_READABLE) {
+        if (S_ISDIR(st.st_mode) && (st.st_mode & (S_IROTH | S_IXOTH)) != (S_IROTH | S_IXOTH))
+            return TRUE;
+        if (S_ISREG(st.st_mode) && !(st.st_mode & S_IROTH))
+            return TRUE;
+    }
+
+    if (S_ISLNK(st.st_mode)) {
+        /* Copied as a link: what it names is resolved (if ever) inside the
+         * qube that gets the copy, never here. */
+        char target[PATH_MAX + 1];
+        ssize_t n = readlinkat(src_dir, name, target, sizeof target - 1);
+        if (n < 0 && bh_fs_vanished(run, errno)) {
+            bh_fs_skip(run, "changed during the copy");
+            return TRUE;
+        }
+        if (n < 0)
+            return bh_fs_copy_fail(run, error, errno, "cannot read the link");
+        if ((size_t)n >= sizeof target - 1)
+            return bh_fs_copy_fail(run, error, ENAMETOOLONG, "cannot read the link");
+        target[n] = '\0';
+        if (symlinkat(target, dst_dir, name) < 0)
+            return bh_fs_copy_fail(run, error, errno, "cannot create the link");
+        if (run->owners) {
+            uid_t uid;
+            gid_t gid;
+            bh_fs_owner(run, &st, &uid, &gid);
+            if (fchownat(dst_dir, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+                return bh_fs_copy_fail(run, error, errno, "cannot set the owner of");
+        }
+        if (flags & BH_FS_COPY_XATTRS)
+            bh_fs_copy_xattrs(run, -1, src_dir, -1, dst_dir, name);
+        return TRUE;
+    }
+
+    if (S_ISDIR(st.st_mode)) {
+        if (depth >= BH_FS_COPY_MAX_DEPTH)
+            return bh_fs_copy_fail(
+                run, error, ELOOP,
+                "directories nested too deep (over " G_STRINGIFY(BH_FS_COPY_MAX_DEPTH) " levels) at");
+        if ((in = bh_fs_open_entry(run, src_dir, name, O_DIRECTORY, &st, &skipped, error)) < 0)
+            return skipped;
+        if (mkdirat(dst_dir, name, 0700) < 0 ||
+            (out = openat(dst_dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+            bh_fs_copy_fail(run, error, errno, "cannot create");
+            goto out;
+        }
+        ok = bh_fs_copy_dir(run, in, out, depth + 1, error) && bh_fs_finish(run, in, out, &st, error);
+        goto out;
+    }
+
+    if (S_ISREG(st.st_mode)) {
+        if ((in = bh_fs_open_entry(run, src_dir, name, O_NONBLOCK, &st, &skipped, error)) < 0)
+            return skipped;
+        if (!S_ISREG(st.st_mode)) {
+            /* Swapped for a fifo or device after the look: never read. */
+            if (flags & BH_FS_COPY_LIVE) {
+                bh_fs_skip(run, "changed during the copy");
+                ok = TRUE;
+            } else {
+                bh_fs_copy_fail(run, error, EINVAL, "not a regular file any more:");
+            }
+            goto out;
+        }
+        /* Hard links stay links: a file linked a thousand times in a qube's
+         * home costs its copy one file, not a thousand. The first copy is
+         * named by its path in the new tree, which is dom0's own. */
+        g_autofree char *key =
+            st.st_nlink > 1 ? g_strdup_printf("%ju:%ju", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino) : NULL;
+        const char *first = key ? g_hash_table_lookup(run->linked, key) : NULL;
+        if (first) {
+            if (linkat(run->dst_top, first, dst_dir, name, 0) < 0)
+                bh_fs_copy_fail(run, error, errno, "cannot link");
+            else
+                ok = TRUE;
+            goto out;
+        }
+        out = openat(dst_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (out < 0) {
+            bh_fs_copy_fail(run, error, errno, "cannot create");
+            goto out;
+        }
+        ok = bh_fs_copy_data(run, in, out, st.st_size, error) && bh_fs_finish(run, in, out, &st, error);
+        if (ok && key)
+            g_hash_table_insert(run->linked, g_steal_pointer(&key), g_strdup(run->rel->str));
+        goto out;
+    }
+
+    if ((flags & BH_FS_COPY_WHITEOUTS) && run->owners && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
+        /* An overlay whiteout: a deleted file of a template layer. */
+        uid_t uid;
+        gid_t gid;
+        bh_fs_owner(run, &st, &uid, &gid);
+        if (mknodat(dst_dir, name, S_IFCHR | 0600, makedev(0, 0)) < 0 ||
+            fchownat(dst_dir, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+            bh_fs_chmod_at(dst_dir, name, st.st_mode & 0777) < 0)
+            return bh_fs_copy_fail(run, error, errno, "cannot create the whiteout");
+        if (flags & BH_FS_COPY_XATTRS)
+            bh_fs_copy_xattrs(run, -1, src_dir, -1, dst_dir, name);
+        return TRUE;
+    }
+    /* Sockets, fifos, devices: nothing a volume needs. */
+    return TRUE;
+out:
+    bh_fs_close(&in);
+    bh_fs_close(&out);
+    return ok;
+}
+
+/* The names of a directory, read before anything is copied: the listing's
+ * descriptor is closed again before descending. */
+static GPtrArray *bh_fs_list(BhFsCopyRun *run, int dirfd, GError **error)
+{
+    int dup_fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+    DIR *dir = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+    struct dirent *de;
+    if (dir == NULL) {
+        bh_fs_close(&dup_fd);
+        bh_fs_copy_fail(run, error, errno, "cannot list");
+        return NULL;
+    }
+    rewinddir(dir); /* the dup shares the caller's offset */
+    GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+    while ((errno = 0, de = readdir(dir)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (names->len >= BH_FS_COPY_MAX_ENTRIES) {
+            errno = EFBIG;
+            break;
+        }
+        g_ptr_array_add(names, g_strdup(de->d_name));
+    }
+    int e = errno;
+    closedir(dir);
+    if (e != 0) {
+        bh_fs_copy_fail(run, error, e, e == EFBIG ? "too many entries (over a million) in" : "cannot list");
+        g_ptr_array_unref(names);
+        return NULL;
+    }
+    return names;
+}
+
+static gboolean bh_fs_copy_dir(BhFsCopyRun *run, int src_fd, int dst_fd, int depth, GError **error)
+{
+    g_autoptr(GPtrArray) names = bh_fs_list(run, src_fd, error);
+    if (names == NULL)
+        return FALSE;
+    for (guint i = 0; i < names->len; i++) {
+        const char *name = names->pdata[i];
+        gsize len = run->rel->len;
+        if (depth == 0 && run->opt->exclude_top && g_strv_contains(run->opt->exclude_top, name))
+            continue;
+        if (len)
+            g_string_append_c(run->rel, '/');
+        g_string_append(run->rel, name);
+        gboolean ok = bh_fs_copy_entry(run, src_fd, dst_fd, name, depth, error);
+        g_string_truncate(run->rel, len);
+        if (!ok)
+            return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean bh_fs_copy_tree(int src_fd, int dst_dirfd, const char *dst_name, const BhFsCopy *copy,
+                         GError **error)
+{
+    g_autoptr(GString) rel = g_string_new(NULL);
+    g_autoptr(GHashTable) linked = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    BhFsCopyRun run = {
+        .opt = copy,
+        .owners = (copy->flags & BH_FS_COPY_OWNERS) && geteuid() == 0,
+        .rel = rel,
+        .dst_top = -1,
+        .linked = linked,
+    };
+    struct stat st;
+    int out = -1;
+    gboolean ok = FALSE;
+
+    g_return_val_if_fail(bh_fs_single_name(dst_name), FALSE);
+    if (fstat(src_fd, &st) < 0)
+        return bh_fs_copy_fail(&run, error, errno, "cannot read");
+    if (!S_ISDIR(st.st_mode))
+        return bh_fs_copy_fail(&run, error, ENOTDIR, "cannot read");
+    if (mkdirat(dst_dirfd, dst_name, 0700) < 0 ||
+        (out = openat(dst_dirfd, dst_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+        bh_fs_fail(error, errno, "cannot create", NULL, dst_name);
+        return FALSE;
+    }
+    run.dst_top = out;
+    ok = bh_fs_copy_dir(&run, src_fd, out, 0, error) && bh_fs_finish(&run, src_fd, out, &st, error);
+    if (ok && run.skipped > 0)
+        g_message("copying %s: %u entries changed during the copy and were skipped", bh_fs_what(&run),
+                  run.skipped);
+    bh_fs_close(&out);
+    g_free(run.xnames);
+    g_free(run.xvalue);
+    return ok;
+}
+
+/* ---- small files ------------------------------------------------------------------------- */
+
+gboolean bh_fs_read_at(int dirfd, const char *name, gsize max, char **contents, GError **error)
+{
+    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    struct stat st;
+    GString *s = NULL;
+    char buf[4096];
+    if (fd < 0)
+        return bh_fs_fail(error, errno, "cannot read", NULL, name);
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        int e = errno ? errno : EINVAL;
+        errno = 0;
+        bh_fs_close(&fd);
+        return bh_fs_fail(error, e, "cannot read", NULL, name);
+    }
+    s = g_string_new(NULL);
+    for (;;) {
+        ssize_t r = read(fd, buf, sizeof buf);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 || s->len + (gsize)r > max) {
+            int e = r < 0 ? errno : EFBIG;
+            bh_fs_close(&fd);
+            g_string_free(s, TRUE);
+            return bh_fs_fail(error, e, "cannot read", NULL, name);
+        }
+        if (r == 0)
+            break;
+        g_string_append_len(s, buf, r);
+    }
+    bh_fs_close(&fd);
+    *contents = g_string_free(s, FALSE);
+    return TRUE;
+}
+
+gboolean bh_fs_write_at(int dirfd, const char *name, const char *contents, gsize len, mode_t mode,
+                        GError **error)
+{
+    g_autofree char *tmp = g_strconcat(".", name, ".new", NULL);
+    gboolean ok = FALSE;
+    if (unlinkat(dirfd, tmp, 0) < 0 && errno != ENOENT)
+        return bh_fs_fail(error, errno, "cannot replace", NULL, name);
+    int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return bh_fs_fail(error, errno, "cannot create", NULL, tmp);
+    for (gsize done = 0; done < len;) {
+        ssize_t w = write(fd, contents + done, len - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0) {
+            bh_fs_fail(error, errno, "cannot write", NULL, tmp);
+            goto out;
+        }
+        done += (gsize)w;
+    }
+    if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+        bh_fs_fail(error, errno, "cannot write", NULL, tmp);
+        goto out;
+    }
+    if (renameat(dirfd, tmp, dirfd, name) < 0) {
+        bh_fs_fail(error, errno, "cannot replace", NULL, name);
+        goto out;
+    }
+    ok = TRUE;
+out:
+    bh_fs_close(&fd);
+    if (!ok)
+        unlinkat(dirfd, tmp, 0);
+    return ok;
+}

@@ -1,0 +1,455 @@
+/* test-fsops.c — sandbox-fsops.c against trees shaped like a hostile qube
+ * shapes its home: links to host paths where directories were, set-id files,
+ * capability xattrs, deep nesting, and a directory swapped for a link while
+ * the copy runs. Each attack has its control: the host target exists and a
+ * path-based operation would have reached it. Real qubes doing the same:
+ * tests/integration/sandbox-dom0files.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "sandbox-fsops.h"
+
+typedef struct {
+    char *tmp;
+    char *outside; /* stands for host paths: must never change */
+    char *secret;  /* outside/shadow, 0600 */
+    char *marker;
+} Tmp;
+
+static void tmp_setup(Tmp *t, gconstpointer data)
+{
+    t->tmp = g_dir_make_tmp("bh-fsops-XXXXXX", NULL);
+    g_assert_nonnull(t->tmp);
+    t->outside = g_build_filename(t->tmp, "outside", NULL);
+    t->secret = g_build_filename(t->outside, "shadow", NULL);
+    t->marker = g_strdup_printf("bh-secret-%08x", g_random_int());
+    g_assert_cmpint(g_mkdir(t->outside, 0755), ==, 0);
+    g_assert_true(g_file_set_contents(t->secret, t->marker, -1, NULL));
+    g_assert_cmpint(g_chmod(t->secret, 0600), ==, 0);
+}
+
+static void tmp_teardown(Tmp *t, gconstpointer data)
+{
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", t->tmp);
+    g_assert_true(g_spawn_command_line_sync(cmd, NULL, NULL, NULL, NULL));
+    g_free(t->tmp);
+    g_free(t->outside);
+    g_free(t->secret);
+    g_free(t->marker);
+}
+
+static int open_dir(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    g_assert_cmpint(fd, >=, 0);
+    return fd;
+}
+
+static char *mk(const char *base, const char *rel)
+{
+    char *path = g_build_filename(base, rel, NULL);
+    g_assert_cmpint(g_mkdir_with_parents(path, 0755), ==, 0);
+    return path;
+}
+
+static void put(const char *dir, const char *name, const char *content, mode_t mode)
+{
+    g_autofree char *path = g_build_filename(dir, name, NULL);
+    g_assert_true(g_file_set_contents(path, content, -1, NULL));
+    g_assert_cmpint(g_chmod(path, mode), ==, 0);
+}
+
+/* Regular files below dir (links never followed) whose content has marker. */
+static guint count_marker(const char *dir, const char *marker)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *name;
+    guint n = 0;
+    while (d && (name = g_dir_read_name(d))) {
+        g_autofree char *path = g_build_filename(dir, name, NULL);
+        g_autofree char *text = NULL;
+        struct stat st;
+        g_assert_cmpint(lstat(path, &st), ==, 0);
+        if (S_ISDIR(st.st_mode))
+            n += count_marker(path, marker);
+        else if (S_ISREG(st.st_mode) && g_file_get_contents(path, &text, NULL, NULL) && strstr(text, marker))
+            n++;
+    }
+    return n;
+}
+
+static void assert_secret_intact(Tmp *t)
+{
+    struct stat st;
+    g_autofree char *text = NULL;
+    g_assert_cmpint(stat(t->secret, &st), ==, 0);
+    g_assert_cmpuint(st.st_mode & 07777, ==, 0600);
+    g_assert_true(g_file_get_contents(t->secret, &text, NULL, NULL));
+    g_assert_cmpstr(text, ==, t->marker);
+}
+
+static const BhFsCopy home_copy = {
+    .flags = BH_FS_COPY_OWNERS | BH_FS_COPY_XATTRS | BH_FS_COPY_LIVE,
+    .reown_from = (uid_t)-1,
+    .reown_to = (uid_t)-1,
+    .what = "a test home",
+};
+
+/* Copies src to <tmp>/dst as a disposable's home is copied. */
+static void copy_to_dst(Tmp *t, const char *src)
+{
+    g_autoptr(GError) error = NULL;
+    int s = open_dir(src), d = open_dir(t->tmp);
+    g_assert_true(bh_fs_copy_tree(s, d, "dst", &home_copy, &error));
+    g_assert_no_error(error);
+    close(s);
+    close(d);
+}
+
+static void test_copy_links(Tmp *t, gconstpointer data)
+{
+    g_autofree char *src = mk(t->tmp, "src");
+    g_autofree char *docs = mk(src, "docs");
+    put(docs, "note", "mine", 0644);
+    g_autofree char *evil_dir = g_build_filename(src, "cfg", NULL);
+    g_autofree char *evil_file = g_build_filename(src, "shadow", NULL);
+    g_assert_cmpint(symlink(t->outside, evil_dir), ==, 0);
+    g_assert_cmpint(symlink(t->secret, evil_file), ==, 0);
+    /* Control: by path, both lead to the host's secret. */
+    g_autofree char *via = g_build_filename(evil_dir, "shadow", NULL);
+    g_autofree char *text = NULL;
+    g_assert_true(g_file_get_contents(via, &text, NULL, NULL));
+    g_assert_cmpstr(text, ==, t->marker);
+
+    copy_to_dst(t, src);
+    g_autofree char *dst = g_build_filename(t->tmp, "dst", NULL);
+    g_autofree char *d_note = g_build_filename(dst, "docs", "note", NULL);
+    g_autofree char *d_cfg = g_build_filename(dst, "cfg", NULL);
+    g_assert_true(g_file_test(d_note, G_FILE_TEST_IS_REGULAR));
+    /* Links stay links, with their text: never what they name. */
+    g_autofree char *target = g_file_read_link(d_cfg, NULL);
+    g_assert_cmpstr(target, ==, t->outside);
+    g_assert_cmpuint(count_marker(dst, t->marker), ==, 0);
+    assert_secret_intact(t);
+}
+
+static void test_copy_setid(Tmp *t, gconstpointer data)
+{
+    g_autofree char *src = mk(t->tmp, "src");
+    g_autofree char *shared = mk(src, "shared");
+    g_autofree char *scratch = mk(src, "scratch");
+    put(src, "suid", "#!/bin/sh\n", 04755);
+    put(src, "sgid", "#!/bin/sh\n", 02755);
+    put(src, "capped", "#!/bin/sh\n", 0755);
+    g_assert_cmpint(g_chmod(shared, 02775), ==, 0);
+    g_assert_cmpint(g_chmod(scratch, 01777), ==, 0);
+    g_autofree char *capped = g_build_filename(src, "capped", NULL);
+    g_assert_cmpint(setxattr(capped, "user.kept", "yes", 3, 0), ==, 0);
+    /* VFS_CAP_REVISION_2 with CAP_SETUID permitted and effective: what
+     * `setcap cap_setuid+ep` writes. */
+    const guint32 cap[5] = {0x02000001, 1u << 7, 0, 0, 0};
+    gboolean have_caps = geteuid() == 0 && setxattr(capped, "security.capability", cap, sizeof cap, 0) == 0;
+    if (have_caps)
+        g_assert_cmpint(getxattr(capped, "security.capability", NULL, 0), ==, (ssize_t)sizeof cap);
+    else
+        g_test_message("no security.capability here (not root, or the filesystem refuses it)");
+    struct stat st;
+    g_autofree char *suid = g_build_filename(src, "suid", NULL);
+    g_assert_cmpint(stat(suid, &st), ==, 0);
+    g_assert_cmpuint(st.st_mode & 07777, ==, 04755); /* control: the source is set-uid */
+
+    copy_to_dst(t, src);
+    const struct {
+        const char *name;
+        mode_t mode;
+    } want[] = {{"suid", 0755}, {"sgid", 0755}, {"capped", 0755}, {"shared", 02775}, {"scratch", 01777}};
+    for (gsize i = 0; i < G_N_ELEMENTS(want); i++) {
+        g_autofree char *p = g_build_filename(t->tmp, "dst", want[i].name, NULL);
+        g_assert_cmpint(lstat(p, &st), ==, 0);
+        g_assert_cmpuint(st.st_mode & 07777, ==, want[i].mode);
+    }
+    g_autofree char *d_capped = g_build_filename(t->tmp, "dst", "capped", NULL);
+    char v[8] = {0};
+    g_assert_cmpint(getxattr(d_capped, "user.kept", v, sizeof v), ==, 3);
+    g_assert_cmpint(getxattr(d_capped, "security.capability", NULL, 0), ==, -1);
+    g_assert_cmpint(errno, ==, ENODATA);
+}
+
+static void test_mkdir_links(Tmp *t, gconstpointer data)
+{
+    /* A qube replaced its /var/tmp and /var/log with links to host paths. */
+    g_autofree char *var = mk(t->tmp, "var");
+    g_autofree char *tmp_link = g_build_filename(var, "tmp", NULL);
+    g_autofree char *log_link = g_build_filename(var, "log", NULL);
+    g_assert_cmpint(symlink(t->secret, tmp_link), ==, 0);
+    g_assert_cmpint(symlink(t->outside, log_link), ==, 0);
+    /* Control: chmod by path (what dom0 did) reaches the host file. */
+    struct stat via, direct;
+    g_assert_cmpint(stat(tmp_link, &via), ==, 0);
+    g_assert_cmpint(stat(t->secret, &direct), ==, 0);
+    g_assert_cmpuint(via.st_ino, ==, direct.st_ino);
+
+    g_autoptr(GError) error = NULL;
+    int v = open_dir(var);
+    g_assert_cmpint(bh_fs_mkdir_at(v, "tmp", 01777, TRUE, &error), ==, -1);
+    g_assert_error(error, G_IO_ERROR, G_IO_ERROR_NOT_DIRECTORY);
+    g_clear_error(&error);
+    g_assert_cmpint(bh_fs_mkdir_p(v, "log/sub", 0755, TRUE, &error), ==, -1);
+    g_assert_error(error, G_IO_ERROR, G_IO_ERROR_NOT_DIRECTORY);
+    g_clear_error(&error);
+    /* A real directory is made with exactly its mode (whatever the umask). */
+    int fd = bh_fs_mkdir_p(v, "cache/a/b", 01777, FALSE, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(fstat(fd, &via), ==, 0);
+    g_assert_cmpuint(via.st_mode & 07777, ==, 01777);
+    close(fd);
+    close(v);
+    assert_secret_intact(t);
+    g_autofree char *sub = g_build_filename(t->outside, "sub", NULL);
+    g_assert_false(g_file_test(sub, G_FILE_TEST_EXISTS));
+    g_assert_cmpint(stat(t->outside, &via), ==, 0);
+    g_assert_cmpuint(via.st_mode & 07777, ==, 0755);
+}
+
+static void test_open_beneath(Tmp *t, gconstpointer data)
+{
+    g_autofree char *a = mk(t->tmp, "top/a/b");
+    g_autofree char *top = g_build_filename(t->tmp, "top", NULL);
+    g_autofree char *link = g_build_filename(top, "a", "out", NULL);
+    g_assert_cmpint(symlink(t->outside, link), ==, 0);
+    int fd = open_dir(top);
+    g_autoptr(GError) error = NULL;
+    int ok = bh_fs_open_beneath(fd, "a/b", &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(ok, >=, 0);
+    close(ok);
+    g_assert_cmpint(bh_fs_open_beneath(fd, "a/out", &error), ==, -1);
+    g_clear_error(&error);
+    g_assert_cmpint(bh_fs_open_beneath(fd, "a/../..", &error), ==, -1);
+    g_clear_error(&error);
+    g_assert_cmpint(bh_fs_open_beneath(fd, "/etc", &error), ==, -1);
+    g_clear_error(&error);
+    close(fd);
+}
+
+/* A chain of n nested directories "d" below dir, made by descriptor (the
+ * path is longer than PATH_MAX); the deepest holds a file. */
+static void make_deep(const char *dir, int n)
+{
+    int cur = open_dir(dir);
+    for (int i = 0; i < n; i++) {
+        g_assert_cmpint(mkdirat(cur, "d", 0755), ==, 0);
+        int next = openat(cur, "d", O_RDONLY | O_DIRECTORY);
+        g_assert_cmpint(next, >=, 0);
+        close(cur);
+        cur = next;
+    }
+    int f = openat(cur, "f", O_WRONLY | O_CREAT, 0644);
+    g_assert_cmpint(f, >=, 0);
+    close(f);
+    close(cur);
+}
+
+static void test_remove(Tmp *t, gconstpointer data)
+{
+    g_autofree char *victim = mk(t->tmp, "victim");
+    g_autofree char *sub = mk(victim, "sub/locked");
+    g_autofree char *l1 = g_build_filename(victim, "host", NULL);
+    g_autofree char *l2 = g_build_filename(victim, "sub", "shadow", NULL);
+    g_assert_cmpint(symlink(t->outside, l1), ==, 0);
+    g_assert_cmpint(symlink(t->secret, l2), ==, 0);
+    put(sub, "f", "x", 0000);
+    g_assert_cmpint(g_chmod(sub, 0000), ==, 0);
+    make_deep(victim, 3000);
+    /* Control: by path, "host" is the outside directory. */
+    g_assert_true(g_file_test(l1, G_FILE_TEST_IS_DIR));
+
+    g_autoptr(GError) error = NULL;
+    int d = open_dir(t->tmp);
+    g_assert_true(bh_fs_remove_at(d, "victim", &error));
+    g_assert_no_error(error);
+    g_assert_true(bh_fs_remove_at(d, "victim", &error)); /* a missing one is fine */
+    close(d);
+    g_assert_false(g_file_test(victim, G_FILE_TEST_EXISTS));
+    assert_secret_intact(t);
+    g_assert_true(g_file_test(t->outside, G_FILE_TEST_IS_DIR));
+
+    /* Emptying keeps the directory itself. */
+    g_autofree char *vchan = mk(t->tmp, "vchan");
+    g_autofree char *deep = mk(vchan, "x/y/z");
+    put(deep, "left", "behind", 0644);
+    g_autofree char *l3 = g_build_filename(vchan, "7-0-512.sock", NULL);
+    g_assert_cmpint(symlink(t->outside, l3), ==, 0);
+    int v = open_dir(vchan);
+    g_assert_true(bh_fs_empty_dir(v, &error));
+    g_assert_no_error(error);
+    close(v);
+    g_autoptr(GDir) left = g_dir_open(vchan, 0, NULL);
+    g_assert_nonnull(left);
+    g_assert_null(g_dir_read_name(left));
+    assert_secret_intact(t);
+}
+
+static void test_copy_depth(Tmp *t, gconstpointer data)
+{
+    g_autofree char *ok = mk(t->tmp, "ok");
+    g_autofree char *deep = mk(t->tmp, "deep");
+    make_deep(ok, BH_FS_COPY_MAX_DEPTH - 1);
+    make_deep(deep, 1000);
+    g_autoptr(GError) error = NULL;
+    int d = open_dir(t->tmp);
+    int s = open_dir(ok);
+    g_assert_true(bh_fs_copy_tree(s, d, "ok-copy", &home_copy, &error));
+    g_assert_no_error(error);
+    close(s);
+    /* Refused with a message, not a crash or a descriptor shortage. */
+    s = open_dir(deep);
+    g_assert_false(bh_fs_copy_tree(s, d, "deep-copy", &home_copy, &error));
+    g_assert_nonnull(error);
+    g_test_message("%s", error->message);
+    g_assert_nonnull(strstr(error->message, "nested too deep"));
+    close(s);
+    close(d);
+}
+
+/* A qube's sparse file (64 GiB of holes, a few bytes of data) costs its
+ * copy what it costs the qube. */
+static void test_copy_sparse(Tmp *t, gconstpointer data)
+{
+    g_autofree char *src = mk(t->tmp, "src");
+    g_autofree char *big = g_build_filename(src, "big", NULL);
+    int fd = open(big, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(ftruncate(fd, (off_t)64 << 30), ==, 0);
+    g_assert_cmpint(pwrite(fd, "data", 4, (off_t)1 << 30), ==, 4);
+    close(fd);
+    struct stat st;
+    g_assert_cmpint(stat(big, &st), ==, 0);
+    if (st.st_blocks * 512 > (1 << 20)) {
+        g_test_skip("this filesystem does not keep holes");
+        return;
+    }
+    copy_to_dst(t, src);
+    g_autofree char *copy = g_build_filename(t->tmp, "dst", "big", NULL);
+    g_assert_cmpint(stat(copy, &st), ==, 0);
+    g_assert_cmpint(st.st_size, ==, (off_t)64 << 30);
+    g_test_message("64 GiB sparse file copied in %lld KiB", (long long)st.st_blocks / 2);
+    g_assert_cmpint(st.st_blocks * 512, <=, 1 << 20);
+    char buf[4] = {0};
+    fd = open(copy, O_RDONLY | O_CLOEXEC);
+    g_assert_cmpint(pread(fd, buf, 4, (off_t)1 << 30), ==, 4);
+    g_assert_cmpint(memcmp(buf, "data", 4), ==, 0);
+    g_assert_cmpint(pread(fd, buf, 4, 0), ==, 4);
+    g_assert_cmpint(memcmp(buf, "\0\0\0\0", 4), ==, 0);
+    close(fd);
+}
+
+/* A file linked a hundred times in a qube's home is one file in its copy. */
+static void test_copy_hardlinks(Tmp *t, gconstpointer data)
+{
+    g_autofree char *src = mk(t->tmp, "src");
+    g_autofree char *sub = mk(src, "sub");
+    g_autofree char *big = g_build_filename(src, "big", NULL);
+    g_autofree char *chunk = g_malloc0(1 << 20);
+    g_assert_true(g_file_set_contents(big, chunk, 1 << 20, NULL));
+    for (int i = 0; i < 100; i++) {
+        g_autofree char *l = g_strdup_printf("%s/link%d", i % 2 ? src : sub, i);
+        g_assert_cmpint(link(big, l), ==, 0);
+    }
+    copy_to_dst(t, src);
+    struct stat a, b;
+    g_autofree char *d_big = g_build_filename(t->tmp, "dst", "big", NULL);
+    g_autofree char *d_link = g_build_filename(t->tmp, "dst", "sub", "link42", NULL);
+    g_assert_cmpint(stat(d_big, &a), ==, 0);
+    g_assert_cmpint(stat(d_link, &b), ==, 0);
+    g_assert_cmpuint(a.st_ino, ==, b.st_ino);
+    g_assert_cmpuint(a.st_nlink, ==, 101);
+    g_assert_cmpint(a.st_size, ==, 1 << 20);
+}
+
+typedef struct {
+    int dir;
+    gint stop;
+    guint swaps;
+} Swapper;
+
+/* What a running template does to its home: "docs" is a real directory
+ * one moment and a link to a host directory the next (an atomic exchange). */
+static gpointer swap_loop(gpointer data)
+{
+    Swapper *sw = data;
+    while (!g_atomic_int_get(&sw->stop)) {
+        if (renameat2(sw->dir, "docs", sw->dir, "docs.link", RENAME_EXCHANGE) == 0)
+            sw->swaps++;
+    }
+    return NULL;
+}
+
+static void test_copy_race(Tmp *t, gconstpointer data)
+{
+    g_autofree char *src = mk(t->tmp, "src");
+    g_autofree char *docs = mk(src, "docs");
+    put(docs, "shadow", "the template's own", 0644);
+    g_autofree char *link = g_build_filename(src, "docs.link", NULL);
+    g_assert_cmpint(symlink(t->outside, link), ==, 0);
+    g_autofree char *copies = mk(t->tmp, "copies");
+    Swapper sw = {.dir = open_dir(src)};
+    int s = open_dir(src), d = open_dir(copies);
+    guint as_dir = 0, as_link = 0, skipped = 0;
+    GThread *thread = g_thread_new("swap", swap_loop, &sw);
+    for (int i = 0; i < 400; i++) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *name = g_strdup_printf("c%d", i);
+        g_assert_true(bh_fs_copy_tree(s, d, name, &home_copy, &error));
+        g_assert_no_error(error);
+        g_autofree char *docs_copy = g_build_filename(copies, name, "docs", NULL);
+        struct stat st;
+        if (lstat(docs_copy, &st) == 0 && S_ISDIR(st.st_mode))
+            as_dir++;
+        else if (lstat(docs_copy, &st) == 0 && S_ISLNK(st.st_mode))
+            as_link++;
+        else
+            skipped++;
+    }
+    g_atomic_int_set(&sw.stop, 1);
+    g_thread_join(thread);
+    close(s);
+    close(d);
+    close(sw.dir);
+    g_test_message("%u swaps; docs copied as a directory %u times, as a link %u times, skipped %u times",
+                   sw.swaps, as_dir, as_link, skipped);
+    /* Control: the race really ran both ways. */
+    g_assert_cmpuint(sw.swaps, >, 100);
+    g_assert_cmpuint(as_dir, >, 0);
+    g_assert_cmpuint(as_link, >, 0);
+    g_assert_cmpuint(count_marker(copies, t->marker), ==, 0);
+    assert_secret_intact(t);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add("/sandbox/fsops/copy-keeps-links-as-links", Tmp, NULL, tmp_setup, test_copy_links,
+               tmp_teardown);
+    g_test_add("/sandbox/fsops/copy-strips-set-id-and-capabilities", Tmp, NULL, tmp_setup, test_copy_setid,
+               tmp_teardown);
+    g_test_add("/sandbox/fsops/mkdir-refuses-links", Tmp, NULL, tmp_setup, test_mkdir_links, tmp_teardown);
+    g_test_add("/sandbox/fsops/open-beneath", Tmp, NULL, tmp_setup, test_open_beneath, tmp_teardown);
+    g_test_add("/sandbox/fsops/remove-never-follows", Tmp, NULL, tmp_setup, test_remove, tmp_teardown);
+    g_test_add("/sandbox/fsops/copy-keeps-hard-links", Tmp, NULL, tmp_setup, test_copy_hardlinks,
+               tmp_teardown);
+    g_test_add("/sandbox/fsops/copy-keeps-holes", Tmp, NULL, tmp_setup, test_copy_sparse, tmp_teardown);
+    g_test_add("/sandbox/fsops/copy-depth-bounded", Tmp, NULL, tmp_setup, test_copy_depth, tmp_teardown);
+    g_test_add("/sandbox/fsops/copy-race-with-swapped-links", Tmp, NULL, tmp_setup, test_copy_race,
+               tmp_teardown);
+    return g_test_run();
+}
