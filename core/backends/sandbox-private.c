@@ -14,10 +14,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <linux/loop.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -269,4 +272,46 @@ out:
     if (ctl >= 0)
         close(ctl);
     return loop;
+}
+
+int bh_sandbox_private_freeze(const char *qube, pid_t init_pid, dev_t volume, GError **error)
+{
+    char path[64];
+    int root = -1, home = -1;
+    struct stat st;
+    struct open_how how = {.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+                           .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH};
+
+    g_snprintf(path, sizeof path, "/proc/%d/root", (int)init_pid);
+    root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    /* The home as the qube's init sees it, never through a link the qube
+     * made; and only if it is the volume dom0 attached for it. */
+    if (root < 0 || (home = (int)syscall(SYS_openat2, root, BH_SANDBOX_HOME + 1, &how, sizeof how)) < 0 ||
+        fstat(home, &st) < 0) {
+        bh_private_fail(error, errno, "cannot reach the private volume of", qube);
+        goto fail;
+    }
+    if (st.st_dev != volume) {
+        bh_private_fail(error, EXDEV, "the home is not the private volume of", qube);
+        goto fail;
+    }
+    if (ioctl(home, FIFREEZE, 0) < 0) {
+        bh_private_fail(error, errno, "cannot freeze the private volume of", qube);
+        goto fail;
+    }
+    close(root);
+    return home;
+fail:
+    if (root >= 0)
+        close(root);
+    if (home >= 0)
+        close(home);
+    return -1;
+}
+
+void bh_sandbox_private_thaw(const char *qube, int frozen)
+{
+    if (ioctl(frozen, FITHAW, 0) < 0)
+        g_warning("[%s] cannot thaw the private volume: %s", qube, g_strerror(errno));
+    close(frozen);
 }

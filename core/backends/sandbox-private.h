@@ -16,6 +16,7 @@
 #pragma once
 
 #include <glib.h>
+#include <sys/types.h>
 
 G_BEGIN_DECLS
 
@@ -32,5 +33,12 @@ gboolean bh_sandbox_private_prepare(const char *qube_dir, const char *disp_sourc
  * device that goes away with its last user (LO_FLAGS_AUTOCLEAR). Returns the
  * loop device, open read-write, or -1. */
 int bh_sandbox_private_attach(const char *qube_dir, const char *qube, guint size_mib, GError **error);
+
+/* Freezes the filesystem of a running qube's private volume (FIFREEZE), so
+ * that a copy of its image is consistent: volume is the loop device it was
+ * attached to (the home must be on it). Returns the descriptor to thaw with,
+ * or -1. The qube's writers wait until the thaw. */
+int bh_sandbox_private_freeze(const char *qube, pid_t init_pid, dev_t volume, GError **error);
+void bh_sandbox_private_thaw(const char *qube, int frozen);
 
 G_END_DECLS

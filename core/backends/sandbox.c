@@ -64,6 +64,7 @@ typedef struct {
     BhPowerState state;
     GSubprocess *proc;
     pid_t init_pid;
+    dev_t private_dev; /* the loop device of its private volume, 0: none */
     BhSandboxCgroup *cgroup;
     char *vchan_dir;
     char *stage_dir;
@@ -78,7 +79,7 @@ typedef struct {
     gboolean signal_paused;
     BhRpcClient *rpc; /* the qube's bulkhead-agent, once it answered */
     GCancellable *cancellable;
-    GQueue log; /* last console lines (char*) */
+    GQueue log;           /* last console lines (char*) */
     BhConsole *console;   /* bounds and rate-limits what the qube logs */
     GInputStream *output; /* the console: bubblewrap's stdout and stderr */
     guint console_timer;  /* reports dropped lines after a flood */
@@ -88,6 +89,7 @@ struct BhSandbox {
     BhBackend parent;
     char *stage_base; /* where each qube's staging tmpfs is mounted (privately) */
     gboolean privileged;
+    gboolean private_images; /* homes are sized volumes (sandbox-private.h), not directories */
     gboolean verbose;
     BhSandboxCgroups *cgroups;
     GPtrArray *programs;
@@ -240,11 +242,27 @@ static gboolean bh_sandbox_create_volumes(BhBackend *backend, const BhBackendQub
     }
     /* A sized home needs loop devices, which only root may attach; a daemon
      * without root keeps homes as directories (docs/sandbox.md). */
-    if (sb->privileged && !bh_sandbox_private_prepare(dir, source, bh_sandbox_private_mib(qube), error)) {
+    if (!sb->private_images)
+        return TRUE;
+    /* A disposable of a running template: its volume is copied frozen, so
+     * the copy is consistent. */
+    g_autofree char *image = g_build_filename(dir, BH_SANDBOX_PRIVATE_IMAGE, NULL);
+    BhSandboxQube *running = source ? bh_sandbox_lookup(sb, qube->template_name) : NULL;
+    int frozen = -1;
+    if (running && running->private_dev && running->init_pid > 0 && !g_file_test(image, G_FILE_TEST_EXISTS) &&
+        (frozen = bh_sandbox_private_freeze(running->name, running->init_pid, running->private_dev, error)) <
+            0) {
         g_prefix_error(error, "cannot create the private volume of %s: ", qube->name);
         return FALSE;
     }
-    return TRUE;
+    if (frozen >= 0)
+        g_debug("[%s] private volume frozen for the copy of %s", running->name, qube->name);
+    gboolean ok = bh_sandbox_private_prepare(dir, source, bh_sandbox_private_mib(qube), error);
+    if (frozen >= 0)
+        bh_sandbox_private_thaw(running->name, frozen);
+    if (!ok)
+        g_prefix_error(error, "cannot create the private volume of %s: ", qube->name);
+    return ok;
 }
 
 /* The source's host uid is only needed to re-own its template layer; its qid
@@ -811,7 +829,7 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
         .root_links = root_links,
         .disposable = q->disposable,
         .seccomp = TRUE,
-        .private_image = sb->privileged,
+        .private_image = sb->private_images,
         .bwrap = sb->bwrap,
     };
     g_autoptr(BhSandboxSetup) setup = bh_sandbox_layout_setup(&plan);
@@ -846,8 +864,12 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
     if (idmap >= 0)
         g_subprocess_launcher_take_fd(launcher, g_steal_fd(&idmap), BH_SANDBOX_FD_IDMAP);
     g_subprocess_launcher_take_fd(launcher, g_steal_fd(&filter), BH_SANDBOX_FD_SECCOMP);
-    if (private_vol >= 0)
+    if (private_vol >= 0) {
+        struct stat st;
+        if (fstat(private_vol, &st) == 0)
+            q->private_dev = st.st_rdev;
         g_subprocess_launcher_take_fd(launcher, g_steal_fd(&private_vol), BH_SANDBOX_FD_PRIVATE);
+    }
     for (guint i = 0; cg_fds && i < cg_fds->len; i++) {
         g_subprocess_launcher_take_fd(launcher, g_array_index(cg_fds, int, i), BH_SANDBOX_FD_CGROUP + (int)i);
         bh_sandbox_setup_add_cgroup_fd(setup, BH_SANDBOX_FD_CGROUP + (int)i);
@@ -1322,6 +1344,9 @@ BhBackend *bh_sandbox_backend_new(const BhBackendConfig *config, GError **error)
     bh_backend_init(&sb->parent, &bh_sandbox_ops, "sandbox", config);
     sb->stage_base = g_steal_pointer(&stage_base);
     sb->privileged = privileged;
+    /* BH_SANDBOX_PRIVATE=directory keeps homes as directories, as without
+     * root (tests of the directory code use it). */
+    sb->private_images = privileged && g_strcmp0(g_getenv("BH_SANDBOX_PRIVATE"), "directory") != 0;
     sb->verbose = config->verbose;
     sb->bwrap = g_steal_pointer(&bwrap);
     sb->programs = g_steal_pointer(&programs);

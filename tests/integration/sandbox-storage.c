@@ -253,6 +253,41 @@ static void test_clone(void)
     bh_harness_teardown(&h);
 }
 
+/* A disposable of a disposable template that runs and keeps writing: the
+ * copy is made with the template's volume frozen, so it mounts and has what
+ * was written; the template writes on after the thaw. */
+static void test_disposable_of_running(void)
+{
+    BhHarness h;
+    g_autoptr(GError) error = NULL;
+    if (!setup(&h))
+        return;
+    BhTestQube dvm = small_qube("dvm", 3, 256);
+    BhTestQube disp = {
+        .name = "disp9", .qid = 9, .template_name = "dvm", .root_template = "tpl", .disposable = TRUE};
+    g_assert_true(bh_harness_start(&h, &dvm, &error));
+    g_assert_no_error(error);
+    g_assert_cmpint(
+        bh_harness_run(&h, "dvm",
+                       "echo prepared > ~/prepared; sync; "
+                       "nohup sh -c 'while :; do date +%s%N >> ~/tick; sleep 0.02; done' >/dev/null 2>&1 &",
+                       NULL),
+        ==, 0);
+    g_assert_true(bh_harness_create(&h, &disp, &error));
+    g_assert_no_error(error);
+    g_assert_true(bh_harness_start(&h, &disp, &error));
+    g_assert_no_error(error);
+    g_autofree char *seen = run_out(&h, "disp9", "cat ~/prepared; test -s ~/tick && echo tick", NULL);
+    g_assert_cmpstr(seen, ==, "prepared\ntick");
+    /* Thawed: the template's writer goes on. */
+    g_autofree char *t1 = run_out(&h, "dvm", "wc -l < ~/tick", NULL);
+    bh_harness_spin(500);
+    g_autofree char *t2 = run_out(&h, "dvm", "wc -l < ~/tick", NULL);
+    g_test_message("the template's writer: %s lines, then %s", t1, t2);
+    g_assert_cmpuint(g_ascii_strtoull(t2, NULL, 10), >, g_ascii_strtoull(t1, NULL, 10));
+    bh_harness_teardown(&h);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -260,5 +295,6 @@ int main(int argc, char **argv)
     g_test_add_func("/sandbox/storage/resize", test_resize);
     g_test_add_func("/sandbox/storage/migrate", test_migrate);
     g_test_add_func("/sandbox/storage/clone", test_clone);
+    g_test_add_func("/sandbox/storage/disposable-of-running", test_disposable_of_running);
     return g_test_run();
 }
