@@ -41,7 +41,7 @@ enum {
     BH_SANDBOX_FD_IDMAP = 6,    /* user namespace describing the qube's idmapping */
     BH_SANDBOX_FD_CGROUP = 7,   /* 7..9: cgroup.procs to join */
     BH_SANDBOX_FD_SECCOMP = 10, /* bwrap --seccomp: the filter (sandbox-seccomp.h) */
-    BH_SANDBOX_FD_PRIVATE = 11, /* the loop device of the private volume (sandbox-private.h) */
+    BH_SANDBOX_FD_PRIVATE = 12, /* the loop device of the private volume (sandbox-private.h) */
 };
 
 /* Ptys one qube may hold at once (its own devpts instance's max=): with the
