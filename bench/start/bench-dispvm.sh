@@ -10,13 +10,7 @@ set -u
 if [ "$(id -u)" -ne 0 ]; then echo "bench-dispvm: skipped: needs root"; exit 0; fi
 bench=$1; shift
 
-export GDK_BACKEND=x11 GSK_RENDERER=cairo GTK_A11Y=none NO_AT_BRIDGE=1
-unset WAYLAND_DISPLAY
-Xvfb -displayfd 3 -screen 0 1280x1024x24 -nolisten tcp -noreset 3>"$bh_tmp/display" \
-  >"$bh_tmp/xvfb.log" 2>&1 &
-bh_bg_pids+=($!)
-for _ in $(seq 300); do [ -s "$bh_tmp/display" ] && break; sleep 0.1; done
-export DISPLAY=":$(tr -d '\n' <"$bh_tmp/display")"
+bh_start_xvfb
 
 bh_start_daemon --backend sandbox || exit 1
 qvm-run --dispvm default-dvm true >/dev/null 2>&1

@@ -273,6 +273,13 @@ bh_backend_run_finish(BhBackend *backend, GAsyncResult *result, int *exit_status
 }
 
 void
+bh_backend_adopt(BhBackend *backend, const BhBackendQube *qubes, gsize n_qubes)
+{
+  if (backend->ops->adopt)
+    backend->ops->adopt(backend, qubes, n_qubes);
+}
+
+void
 bh_backend_free(BhBackend *backend)
 {
   if (backend == NULL)

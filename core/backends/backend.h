@@ -127,8 +127,17 @@ typedef struct {
   gboolean (*run_finish)(BhBackend *backend, GAsyncResult *result, int *exit_status,
                          GError **error);
 
-  /* Stops every qube this backend started (forcefully if it must) and frees
-   * the instance. */
+  /* Once, when the daemon starts and is the one daemon of its state
+   * directory: takes over the qubes an earlier daemon left running, for the
+   * qubes named in qubes (the store's, as they are now), reporting each
+   * through the state callback (Running or Paused); whatever of an earlier
+   * daemon runs but is not one of them or cannot be proven to be what it
+   * claims is killed and cleaned up. NULL: nothing of this backend outlives
+   * its daemon (or, like xen domains, it is found through get_state). */
+  void (*adopt)(BhBackend *backend, const BhBackendQube *qubes, gsize n_qubes);
+
+  /* Stops every qube this backend started or adopted (forcefully if it
+   * must) and frees the instance. */
   void (*free)(BhBackend *backend);
 } BhBackendOps;
 
@@ -202,6 +211,7 @@ void bh_backend_run(BhBackend *backend, const char *qube, const BhBackendRun *ru
                     GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
 gboolean bh_backend_run_finish(BhBackend *backend, GAsyncResult *result, int *exit_status,
                                GError **error);
+void bh_backend_adopt(BhBackend *backend, const BhBackendQube *qubes, gsize n_qubes);
 void bh_backend_free(BhBackend *backend);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhBackend, bh_backend_free)

@@ -173,8 +173,9 @@ static char *bh_cgroup_read(const char *dir, const char *file)
     return text;
 }
 
-/* Subtrees named after a daemon pid that is gone: their qubes died with that
- * daemon (--die-with-parent), so the groups are empty and can go. */
+/* Subtrees named after a daemon pid that is gone: the empty groups can go.
+ * Groups that still hold a qube are left for the daemon of that qube's state
+ * directory, which adopts or sweeps them (bh_sandbox_cgroups_sweep). */
 static void bh_cgroup_sweep(const char *own_dir)
 {
     g_autoptr(GDir) dir = g_dir_open(own_dir, 0, NULL);
@@ -381,40 +382,54 @@ static gboolean bh_cgroup_set_limits(BhSandboxCgroup *cg, const BhCgroupLimits *
     return TRUE;
 }
 
-BhSandboxCgroup *bh_sandbox_cgroup_new(BhSandboxCgroups *cgs, const char *qube, const BhCgroupLimits *limits,
-                                       GError **error)
+/* The qube's groups in the hierarchies this backend uses, by name only
+ * (nothing is created): under our own subtree, or (tag) under the subtree
+ * bulkhead-<tag> of an earlier daemon beside it. Only names decide the
+ * paths, so nothing outside such subtrees can be named. */
+static BhSandboxCgroup *bh_cgroup_alloc(BhSandboxCgroups *cgs, const char *qube, const char *tag)
 {
     BhSandboxCgroup *cg = g_new0(BhSandboxCgroup, 1);
+    g_autofree char *leaf = tag ? g_strdup_printf("bulkhead-%s", tag) : NULL;
     cg->cgs = cgs;
     cg->qube = g_strdup(qube);
     cg->dirs = g_ptr_array_new_with_free_func(g_free);
-
     for (int c = 0; c < BH_CG_N; c++) {
         if (cgs->base[c] == NULL)
             continue;
-        cg->path[c] = g_build_filename(cgs->base[c], qube, NULL);
+        g_autofree char *own_dir = g_path_get_dirname(cgs->base[c]);
+        cg->path[c] =
+            tag ? g_build_filename(own_dir, leaf, qube, NULL) : g_build_filename(cgs->base[c], qube, NULL);
         gboolean seen = FALSE;
         for (guint i = 0; i < cg->dirs->len; i++)
             seen |= g_str_equal(cg->dirs->pdata[i], cg->path[c]);
-        if (seen)
-            continue;
-        g_ptr_array_add(cg->dirs, g_strdup(cg->path[c]));
+        if (!seen)
+            g_ptr_array_add(cg->dirs, g_strdup(cg->path[c]));
+    }
+    return cg;
+}
+
+BhSandboxCgroup *bh_sandbox_cgroup_new(BhSandboxCgroups *cgs, const char *qube, const BhCgroupLimits *limits,
+                                       GError **error)
+{
+    BhSandboxCgroup *cg = bh_cgroup_alloc(cgs, qube, NULL);
+
+    for (guint i = 0; i < cg->dirs->len; i++) {
+        const char *dir = cg->dirs->pdata[i];
         /* A group left by a qube of a daemon that died: reuse it only empty. */
-        if (g_file_test(cg->path[c], G_FILE_TEST_IS_DIR) && rmdir(cg->path[c]) < 0 &&
-            bh_cgroup_dir_has_procs(cg->path[c])) {
+        if (g_file_test(dir, G_FILE_TEST_IS_DIR) && rmdir(dir) < 0 && bh_cgroup_dir_has_procs(dir)) {
             g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY,
                         "the control group %s still holds processes of an earlier run of %s; kill "
                         "them (cat %s/cgroup.procs)",
-                        cg->path[c], qube, cg->path[c]);
-            g_ptr_array_set_size(cg->dirs, cg->dirs->len - 1);
+                        dir, qube, dir);
+            g_ptr_array_set_size(cg->dirs, i); /* only what we made is removed */
             bh_sandbox_cgroup_free(cg);
             return NULL;
         }
-        if (mkdir(cg->path[c], 0755) < 0 && errno != EEXIST) {
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
             int e = errno;
             g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot create the control group %s: %s",
-                        cg->path[c], g_strerror(e));
-            g_ptr_array_set_size(cg->dirs, cg->dirs->len - 1);
+                        dir, g_strerror(e));
+            g_ptr_array_set_size(cg->dirs, i);
             bh_sandbox_cgroup_free(cg);
             return NULL;
         }
@@ -554,4 +569,93 @@ void bh_sandbox_cgroup_free(BhSandboxCgroup *cg)
         g_free(cg->path[c]);
     g_free(cg->qube);
     g_free(cg);
+}
+
+/* ---- groups left by an earlier daemon ----------------------------------------- */
+
+static gboolean bh_cgroup_holds(const char *dir, pid_t pid)
+{
+    g_autofree char *text = bh_cgroup_read(dir, "cgroup.procs");
+    g_auto(GStrv) lines = g_strsplit(text ? text : "", "\n", -1);
+    for (char **l = lines; *l; l++) {
+        guint64 p;
+        if (g_ascii_string_to_unsigned(*l, 10, 1, G_MAXINT, &p, NULL) && (pid_t)p == pid)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+BhSandboxCgroup *bh_sandbox_cgroup_adopt(BhSandboxCgroups *cgs, const char *tag, const char *qube,
+                                         pid_t member, GError **error)
+{
+    BhSandboxCgroup *cg = bh_cgroup_alloc(cgs, qube, tag);
+    for (guint i = 0; i < cg->dirs->len; i++) {
+        const char *dir = cg->dirs->pdata[i];
+        if (!bh_cgroup_holds(dir, member)) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                        "its init (pid %d) is not in the control group %s", (int)member, dir);
+            /* Not ours to kill or remove: only forget it. */
+            g_ptr_array_set_size(cg->dirs, 0);
+            bh_sandbox_cgroup_free(cg);
+            return NULL;
+        }
+    }
+    return cg;
+}
+
+gboolean bh_sandbox_cgroup_frozen(BhSandboxCgroup *cg)
+{
+    return cg->path[BH_CG_FREEZER] && bh_cgroup_is_frozen(cg, TRUE);
+}
+
+gboolean bh_sandbox_cgroups_has_group(BhSandboxCgroups *cgs, const char *tag, const char *qube)
+{
+    BhSandboxCgroup *cg = bh_cgroup_alloc(cgs, qube, tag);
+    gboolean found = FALSE;
+    for (guint i = 0; i < cg->dirs->len; i++)
+        found |= g_file_test(cg->dirs->pdata[i], G_FILE_TEST_IS_DIR);
+    g_ptr_array_set_size(cg->dirs, 0);
+    bh_sandbox_cgroup_free(cg);
+    return found;
+}
+
+GPtrArray *bh_sandbox_cgroups_sweep(BhSandboxCgroups *cgs, const char *tag, GHashTable *keep,
+                                    const char *only)
+{
+    GPtrArray *cleaned = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GHashTable) names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autofree char *leaf = g_strdup_printf("bulkhead-%s", tag);
+    g_autoptr(GPtrArray) tops = g_ptr_array_new_with_free_func(g_free);
+    for (int c = 0; c < BH_CG_N; c++) {
+        if (cgs->base[c] == NULL)
+            continue;
+        g_autofree char *own_dir = g_path_get_dirname(cgs->base[c]);
+        char *top = g_build_filename(own_dir, leaf, NULL);
+        g_ptr_array_add(tops, top);
+        g_autoptr(GDir) dir = g_dir_open(top, 0, NULL);
+        const char *name;
+        while (dir && (name = g_dir_read_name(dir))) {
+            g_autofree char *path = g_build_filename(top, name, NULL);
+            if (g_file_test(path, G_FILE_TEST_IS_DIR) && !(keep && g_hash_table_contains(keep, name)) &&
+                (only == NULL || g_str_equal(only, name)))
+                g_hash_table_add(names, g_strdup(name));
+        }
+    }
+    GHashTableIter it;
+    gpointer key;
+    g_hash_table_iter_init(&it, names);
+    while (g_hash_table_iter_next(&it, &key, NULL)) {
+        BhSandboxCgroup *cg = bh_cgroup_alloc(cgs, key, tag);
+        /* Directories that do not exist in some hierarchy are not listed. */
+        for (guint i = 0; i < cg->dirs->len; i++)
+            if (!g_file_test(cg->dirs->pdata[i], G_FILE_TEST_IS_DIR))
+                g_ptr_array_remove_index(cg->dirs, i--);
+        g_autoptr(GArray) pids = bh_sandbox_cgroup_pids(cg);
+        if (pids->len > 0)
+            g_ptr_array_add(cleaned, g_strdup(key));
+        bh_sandbox_cgroup_free(cg); /* kills what is there, removes the groups */
+    }
+    for (guint i = 0; i < tops->len; i++)
+        rmdir(tops->pdata[i]);
+    return cleaned;
 }

@@ -12,6 +12,8 @@
  *     SIGSTOP (done by the caller: see bh_sandbox_cgroups_freezer()).
  * BH_SANDBOX_CGROUP=v1|v2|none restricts the choice (tests, benchmarks).
  *
+ * Groups of an earlier daemon of the same state directory are taken over or
+ * swept (killed, removed) only when the caller names that daemon's tag.
  * It must never move a process itself (processes join by writing "0" to the
  * descriptors from bh_sandbox_cgroup_procs_fds() before they exec anything,
  * so nothing of a qube ever runs outside its group) nor touch groups it did
@@ -97,5 +99,21 @@ guint64 bh_sandbox_cgroup_memory(BhSandboxCgroup *cg);
 
 /* The group's directory in a hierarchy, or NULL. */
 const char *bh_sandbox_cgroup_path(BhSandboxCgroup *cg, BhCgroupController ctrl);
+
+/* Groups an earlier daemon (whose subtree is bulkhead-<tag>) made, in the
+ * hierarchies this one uses; see sandbox-adopt.h.
+ * adopt: takes over the qube's groups if member is in every one of them
+ * (else NULL, and nothing is touched). frozen: the freezer says so. */
+BhSandboxCgroup *bh_sandbox_cgroup_adopt(BhSandboxCgroups *cgs, const char *tag, const char *qube,
+                                         pid_t member, GError **error);
+gboolean bh_sandbox_cgroup_frozen(BhSandboxCgroup *cg);
+/* Whether the qube's group (qube NULL: the subtree) exists in a hierarchy. */
+gboolean bh_sandbox_cgroups_has_group(BhSandboxCgroups *cgs, const char *tag, const char *qube);
+/* Kills everything in the qube groups under bulkhead-<tag> whose names are
+ * not in keep (may be NULL; only: that one group, if not NULL), removes them
+ * and the subtree if it is then empty; returns the names of the groups that
+ * still held processes. */
+GPtrArray *bh_sandbox_cgroups_sweep(BhSandboxCgroups *cgs, const char *tag, GHashTable *keep,
+                                    const char *only);
 
 G_END_DECLS

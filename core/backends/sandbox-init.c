@@ -149,20 +149,30 @@ static int ready_fd(void)
     return (int)fd;
 }
 
+/* A spare read end of our own console that bubblewrap hands us: held for a
+ * bulkheadd that restarts, which takes the console back from us (see
+ * BH_SANDBOX_FD_CONSOLE in sandbox-adopt.h). */
+#define CONSOLE_SPARE_FD 11
+
 /* Nothing we were handed beyond stdin/stdout/stderr may reach what we start:
  * the ready pipe leads to bulkheadd, and every command of the qube would
  * otherwise inherit it through the agents (a command could write "ready" or
- * keep the pipe open). Everything else from bubblewrap is closed for good. */
+ * keep the pipe open). We keep it and the console spare, close-on-exec;
+ * everything else from bubblewrap is closed for good. */
 static void keep_only_stdio(int ready)
 {
-    if (ready >= 0) {
-        if (ready > 3)
-            close_range(3, (unsigned)ready - 1, 0);
-        close_range((unsigned)ready + 1, ~0U, 0);
-        fcntl(ready, F_SETFD, FD_CLOEXEC);
-    } else {
-        close_range(3, ~0U, 0);
+    int keep[2] = {ready < CONSOLE_SPARE_FD ? ready : CONSOLE_SPARE_FD,
+                   ready < CONSOLE_SPARE_FD ? CONSOLE_SPARE_FD : ready};
+    unsigned from = 3;
+    for (int i = 0; i < 2; i++) {
+        if (keep[i] < (int)from)
+            continue;
+        if (keep[i] > (int)from)
+            close_range(from, (unsigned)keep[i] - 1, 0);
+        fcntl(keep[i], F_SETFD, FD_CLOEXEC);
+        from = (unsigned)keep[i] + 1;
     }
+    close_range(from, ~0U, 0);
     unsetenv("BH_SANDBOX_READY_FD");
 }
 

@@ -222,9 +222,11 @@ GPtrArray *bh_sandbox_layout_bwrap_argv(const BhSandboxPlan *plan)
     g_autofree char *info = g_strdup_printf("%d", BH_SANDBOX_FD_INFO);
     g_autofree char *block = g_strdup_printf("%d", BH_SANDBOX_FD_BLOCK);
 
-    bh_argv_add(argv, plan->bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
-                "--as-pid-1", "--new-session", "--cap-drop", "ALL", "--uid", uid, "--gid", uid, "--hostname",
-                plan->name, "--info-fd", info, "--block-fd", block, NULL);
+    /* No --die-with-parent: a qube outlives a daemon that crashes, and the
+     * next one adopts it or kills it by its cgroup (sandbox-adopt.h). */
+    bh_argv_add(argv, plan->bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--as-pid-1",
+                "--new-session", "--cap-drop", "ALL", "--uid", uid, "--gid", uid, "--hostname", plan->name,
+                "--info-fd", info, "--block-fd", block, NULL);
     if (plan->seccomp) {
         g_autofree char *fd = g_strdup_printf("%d", BH_SANDBOX_FD_SECCOMP);
         bh_argv_add(argv, "--seccomp", fd, NULL);

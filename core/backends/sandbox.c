@@ -1,6 +1,8 @@
 /* sandbox.c — the sandbox backend; see sandbox.h and docs/sandbox.md.
  *
- * Owns the running qubes of one daemon: one bubblewrap process per qube,
+ * Owns the running qubes of one daemon (those it started and those it
+ * adopted from an earlier daemon that crashed: sandbox-adopt.h, "When
+ * bulkheadd restarts" in docs/sandbox.md): one bubblewrap process per qube,
  * started with the set-up of sandbox-spawn.c (cgroups joined, layers staged,
  * host uid taken) and followed through three pipes: bubblewrap's --info-fd
  * (the init's pid), --block-fd (held until the network is linked) and the
@@ -22,6 +24,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gio/gunixinputstream.h>
+#include <glib-unix.h>
+#include <poll.h>
 #include <gio/gunixoutputstream.h>
 #include <sched.h>
 #include <signal.h>
@@ -33,6 +37,7 @@
 #include <bulkhead/rpc-client.h>
 #include <bulkhead/vchan.h>
 
+#include "sandbox-adopt.h"
 #include "sandbox-cgroup.h"
 #include "sandbox-console.h"
 #include "sandbox-fsops.h"
@@ -42,6 +47,8 @@
 #include "sandbox-seccomp.h"
 #include "sandbox-spawn.h"
 
+/* In each daemon's staging directory: the daemon's state directory. */
+#define BH_SANDBOX_STATE_MARKER ".state"
 /* A qube whose init has not said "ready" by then is killed. */
 #define BH_SANDBOX_START_TIMEOUT_S 60
 /* Lines of a qube's console kept for error messages. */
@@ -83,6 +90,18 @@ typedef struct {
     BhConsole *console;   /* bounds and rate-limits what the qube logs */
     GInputStream *output; /* the console: bubblewrap's stdout and stderr */
     guint console_timer;  /* reports dropped lines after a flood */
+    /* Taken over from an earlier daemon (sandbox-adopt.h): bubblewrap is not
+     * our child, so its end is seen on its pidfd and signals go through
+     * pidfds; commands wait for the agent's reconnection. */
+    gboolean adopted;
+    int bwrap_pidfd;
+    int init_pidfd;
+    guint exit_watch;
+    gboolean reconnecting;
+    GPtrArray *held_runs;    /* BhHeldRun*: commands waiting for the reconnection */
+    BhSandboxRecord *record; /* what this run left in the record directory */
+    guint64 console_ino;
+    char *record_dir;
 } BhSandboxQube;
 
 struct BhSandbox {
@@ -97,9 +116,13 @@ struct BhSandbox {
     char *bwrap;
     GBytes *seccomp;   /* the filter of every qube (sandbox-seccomp.h) */
     GHashTable *qubes; /* name -> BhSandboxQube* (running or starting) */
+    char *stage_top;   /* stage_base's parent: one directory per daemon */
+    char *record_dir;  /* <state_dir>/sandbox-running; NULL: records could not be kept */
+    char *tag;         /* this daemon's cgroup subtree: bulkhead-<tag> */
 };
 
 static void bh_sandbox_finish_exit(BhSandboxQube *q, BhPowerState state, const char *reason);
+static void bh_sandbox_fail_held_runs(BhSandboxQube *q, const char *why);
 
 /* ---- qube records ------------------------------------------------------------ */
 
@@ -125,6 +148,14 @@ static void bh_qube_unref(BhSandboxQube *q)
         g_string_free(q->info_text, TRUE);
     g_clear_object(&q->cancellable);
     g_clear_object(&q->rpc);
+    if (q->bwrap_pidfd >= 0)
+        close(q->bwrap_pidfd);
+    if (q->init_pidfd >= 0)
+        close(q->init_pidfd);
+    if (q->held_runs)
+        g_ptr_array_unref(q->held_runs);
+    bh_sandbox_record_free(q->record);
+    g_free(q->record_dir);
     if (q->shutdown_tasks)
         g_ptr_array_unref(q->shutdown_tasks);
     g_queue_clear_full(&q->log, g_free);
@@ -149,6 +180,16 @@ static void bh_sandbox_set_state(BhSandboxQube *q, BhPowerState state, const cha
         bh_backend_notify_state(&q->sb->parent, q->name, state, reason);
 }
 
+/* An adopted init is not our grandchild: signal it by pidfd, so a pid the
+ * kernel gave to someone else after it ended is never hit. */
+static void bh_sandbox_signal_init(BhSandboxQube *q, int sig)
+{
+    if (q->init_pidfd >= 0)
+        bh_pidfd_signal(q->init_pidfd, sig);
+    else if (q->init_pid > 0)
+        kill(q->init_pid, sig);
+}
+
 static char *bh_qube_last_log(BhSandboxQube *q)
 {
     GString *s = g_string_new(NULL);
@@ -162,9 +203,7 @@ static char *bh_qube_last_log(BhSandboxQube *q)
 static gboolean bh_sandbox_valid_name(const char *name, GError **error)
 {
     /* The model guarantees this; paths and cgroups depend on it, so check. */
-    gboolean ok = name && g_ascii_isalpha(name[0]) && strlen(name) <= 31;
-    for (const char *p = name; ok && *p; p++)
-        ok = g_ascii_isalnum(*p) || *p == '_' || *p == '.' || *p == '-';
+    gboolean ok = bh_sandbox_name_ok(name);
     if (!ok)
         g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED, "'%s' is not a qube name",
                     name ? name : "");
@@ -389,6 +428,8 @@ static gboolean bh_sandbox_kill_harder(gpointer data)
         bh_sandbox_cgroup_kill(q->cgroup);
     if (q->proc)
         g_subprocess_force_exit(q->proc);
+    if (q->bwrap_pidfd >= 0)
+        bh_pidfd_signal(q->bwrap_pidfd, SIGKILL);
     return G_SOURCE_REMOVE;
 }
 
@@ -402,7 +443,7 @@ static void bh_sandbox_force_stop(BhSandboxQube *q)
             g_subprocess_force_exit(q->proc);
         return;
     }
-    kill(q->init_pid, SIGKILL);
+    bh_sandbox_signal_init(q, SIGKILL);
     /* A task frozen by the v1 freezer only dies once thawed. */
     if (q->state == BH_POWER_PAUSED && q->cgroup)
         bh_sandbox_cgroup_freeze(q->cgroup, FALSE, NULL);
@@ -426,12 +467,44 @@ static gboolean bh_sandbox_start_timeout(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
+/* What lets the next daemon take this qube over if we die (sandbox-adopt.h).
+ * Without it the qube still runs; it is then swept, not adopted, after a
+ * crash of this daemon. */
+static void bh_sandbox_keep_record(BhSandboxQube *q)
+{
+    BhSandbox *sb = q->sb;
+    g_autoptr(GError) error = NULL;
+    if (sb == NULL || sb->record_dir == NULL || q->proc == NULL || q->init_pid <= 0)
+        return;
+    g_autoptr(BhSandboxRecord) r = g_new0(BhSandboxRecord, 1);
+    r->name = g_strdup(q->name);
+    r->qid = q->qid;
+    r->uid = q->uid;
+    r->tag = g_strdup(sb->tag);
+    r->stage_dir = g_strdup(q->stage_dir);
+    r->vchan_dir = g_strdup(q->vchan_dir);
+    r->netvm = g_strdup(q->netvm);
+    r->provides_network = q->provides_network;
+    r->disposable = q->disposable;
+    r->console_ino = q->console_ino;
+    guint64 bwrap_pid = 0;
+    g_ascii_string_to_unsigned(g_subprocess_get_identifier(q->proc), 10, 1, G_MAXINT, &bwrap_pid, NULL);
+    if (!bh_sandbox_record_fill(r, (pid_t)bwrap_pid, q->init_pid, &error) ||
+        !bh_sandbox_record_save(sb->record_dir, r, &error)) {
+        g_message("[%s] no record for a restarted bulkheadd to adopt it by: %s", q->name, error->message);
+        return;
+    }
+    q->record = g_steal_pointer(&r);
+    q->record_dir = g_strdup(sb->record_dir);
+}
+
 static void bh_sandbox_became_ready(BhSandboxQube *q)
 {
     if (q->timer) {
         g_source_remove(q->timer);
         q->timer = 0;
     }
+    bh_sandbox_keep_record(q);
     bh_sandbox_set_state(q, BH_POWER_RUNNING, NULL);
     GTask *task = g_steal_pointer(&q->start_task);
     if (task) {
@@ -711,6 +784,22 @@ static void bh_sandbox_cleanup(BhSandboxQube *q)
     }
     if (q->stage_dir)
         rmdir(q->stage_dir);
+    if (q->record) {
+        bh_sandbox_record_remove(q->record_dir, q->name);
+        g_clear_pointer(&q->record, bh_sandbox_record_free);
+    }
+    if (q->exit_watch) {
+        g_source_remove(q->exit_watch);
+        q->exit_watch = 0;
+    }
+    /* An adopted qube leaves its daemon's directories: the last one out
+     * removes them (rmdir fails while others are there). */
+    if (q->adopted && q->stage_dir) {
+        g_autofree char *parent = g_path_get_dirname(q->stage_dir);
+        rmdir(parent);
+    }
+    q->reconnecting = FALSE;
+    bh_sandbox_fail_held_runs(q, "it stopped");
 }
 
 static void bh_sandbox_exited(GObject *source, GAsyncResult *result, gpointer data)
@@ -791,7 +880,7 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
         qube->root_template ? bh_sandbox_qube_dir(sb, qube->root_template) : g_strdup(qube_dir);
     g_autofree char *root_dir = g_build_filename(root_owner, "root", NULL);
     g_autoptr(GPtrArray) root_links = bh_sandbox_root_links(bh_sandbox_base_root(qube));
-    int info[2] = {-1, -1}, block[2] = {-1, -1}, ready[2] = {-1, -1};
+    int info[2] = {-1, -1}, block[2] = {-1, -1}, ready[2] = {-1, -1}, console[2] = {-1, -1};
     int idmap = -1, filter = -1, private_vol = -1;
     GSubprocess *proc = NULL;
     g_autoptr(GArray) cg_fds = NULL;
@@ -841,7 +930,8 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
         g_debug("[%s] set-up:\n%s%s", q->name, steps, cmd);
     }
 
-    if (pipe2(info, O_CLOEXEC) < 0 || pipe2(block, O_CLOEXEC) < 0 || pipe2(ready, O_CLOEXEC) < 0) {
+    if (pipe2(info, O_CLOEXEC) < 0 || pipe2(block, O_CLOEXEC) < 0 || pipe2(ready, O_CLOEXEC) < 0 ||
+        pipe2(console, O_CLOEXEC) < 0) {
         g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED, "cannot make pipes: %s",
                     g_strerror(errno));
         goto out;
@@ -856,8 +946,14 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
     if (q->cgroup && (cg_fds = bh_sandbox_cgroup_procs_fds(q->cgroup, error)) == NULL)
         goto out;
 
-    launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+    launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
     g_subprocess_launcher_set_environ(launcher, (char *[]){"PATH=/usr/bin:/bin", NULL});
+    /* The console (stdout and stderr); the init keeps a spare read end
+     * (bubblewrap hands it on) so that the qube's writers never meet EPIPE
+     * when we die, and our successor can take the pipe back (sandbox-adopt.h). */
+    g_subprocess_launcher_take_stderr_fd(launcher, fcntl(console[1], F_DUPFD_CLOEXEC, 3));
+    g_subprocess_launcher_take_stdout_fd(launcher, g_steal_fd(&console[1]));
+    g_subprocess_launcher_take_fd(launcher, fcntl(console[0], F_DUPFD_CLOEXEC, 3), BH_SANDBOX_FD_CONSOLE);
     g_subprocess_launcher_take_fd(launcher, g_steal_fd(&info[1]), BH_SANDBOX_FD_INFO);
     g_subprocess_launcher_take_fd(launcher, g_steal_fd(&block[0]), BH_SANDBOX_FD_BLOCK);
     g_subprocess_launcher_take_fd(launcher, g_steal_fd(&ready[1]), BH_SANDBOX_FD_READY);
@@ -883,6 +979,9 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
     q->info = g_unix_input_stream_new(g_steal_fd(&info[0]), TRUE);
     q->block = g_unix_output_stream_new(g_steal_fd(&block[1]), TRUE);
     q->ready = g_unix_input_stream_new(g_steal_fd(&ready[0]), TRUE);
+    struct stat st;
+    q->console_ino = fstat(console[0], &st) == 0 ? (guint64)st.st_ino : 0;
+    q->output = g_unix_input_stream_new(g_steal_fd(&console[0]), TRUE);
 out:
     for (int i = 0; i < 2; i++) {
         if (info[i] >= 0)
@@ -891,6 +990,8 @@ out:
             close(block[i]);
         if (ready[i] >= 0)
             close(ready[i]);
+        if (console[i] >= 0)
+            close(console[i]);
     }
     if (idmap >= 0)
         close(idmap);
@@ -936,6 +1037,7 @@ static void bh_sandbox_start(BhBackend *backend, const BhBackendQube *qube, GCan
     q->provides_network = qube->provides_network;
     q->disposable = qube->disposable;
     q->state = BH_POWER_HALTED;
+    q->bwrap_pidfd = q->init_pidfd = -1;
     q->cancellable = g_cancellable_new();
     q->info_text = g_string_new(NULL);
     q->shutdown_tasks = g_ptr_array_new();
@@ -958,7 +1060,6 @@ static void bh_sandbox_start(BhBackend *backend, const BhBackendQube *qube, GCan
     bh_sandbox_set_state(q, BH_POWER_TRANSIENT, NULL);
 
     q->console = bh_console_new(bh_sandbox_console_line, q);
-    q->output = g_object_ref(g_subprocess_get_stdout_pipe(q->proc));
     g_input_stream_read_bytes_async(q->output, 4096, G_PRIORITY_DEFAULT, q->cancellable, bh_sandbox_log_read,
                                     bh_qube_ref(q));
     g_input_stream_read_bytes_async(q->info, 1024, G_PRIORITY_DEFAULT, q->cancellable, bh_sandbox_info_read,
@@ -1092,7 +1193,7 @@ static void bh_sandbox_shutdown(BhBackend *backend, const char *name, guint time
     if (q->timer)
         g_source_remove(q->timer);
     if (q->init_pid > 0 && q->block == NULL) {
-        kill(q->init_pid, SIGTERM);
+        bh_sandbox_signal_init(q, SIGTERM);
         q->timer = g_timeout_add((guint)MIN(MAX(timeout_s, 1), 3600) * 1000, bh_sandbox_shutdown_timeout, q);
     } else {
         /* Not yet running anything of its own: nothing to ask. */
@@ -1143,6 +1244,79 @@ static void bh_sandbox_rpc_done(GObject *source, GAsyncResult *result, gpointer 
                       WIFSIGNALED(wait_status) ? 128 + WTERMSIG(wait_status) : WEXITSTATUS(wait_status));
 }
 
+static void bh_sandbox_run_dispatch(BhSandbox *sb, BhSandboxQube *q, const BhBackendRun *run,
+                                    GCancellable *cancellable, GTask *task);
+
+/* A command asked for while an adopted qube's agent reconnects: kept, with
+ * its own copies of the descriptors, until the reconnection is decided. */
+typedef struct {
+    char *user;
+    char *commandline;
+    int fds[3];
+    gboolean wait;
+    GCancellable *cancellable;
+    GTask *task;
+} BhHeldRun;
+
+static void bh_held_run_free(gpointer data)
+{
+    BhHeldRun *h = data;
+    g_free(h->user);
+    g_free(h->commandline);
+    for (int i = 0; i < 3; i++)
+        if (h->fds[i] >= 0)
+            close(h->fds[i]);
+    g_clear_object(&h->cancellable);
+    if (h->task) {
+        g_task_return_new_error(h->task, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED, "bulkheadd is stopping");
+        g_object_unref(h->task);
+    }
+    g_free(h);
+}
+
+static void bh_sandbox_hold_run(BhSandboxQube *q, const BhBackendRun *run, GCancellable *cancellable,
+                                GTask *task)
+{
+    BhHeldRun *h = g_new0(BhHeldRun, 1);
+    int src[3] = {run->stdin_fd, run->stdout_fd, run->stderr_fd};
+    for (int i = 0; i < 3; i++)
+        h->fds[i] = src[i] >= 0 ? fcntl(src[i], F_DUPFD_CLOEXEC, 3) : -1;
+    h->user = g_strdup(run->user);
+    h->commandline = g_strdup(run->commandline);
+    h->wait = run->wait;
+    h->cancellable = cancellable ? g_object_ref(cancellable) : NULL;
+    h->task = task;
+    if (q->held_runs == NULL)
+        q->held_runs = g_ptr_array_new_with_free_func(bh_held_run_free);
+    g_ptr_array_add(q->held_runs, h);
+}
+
+static void bh_sandbox_release_held_runs(BhSandboxQube *q)
+{
+    g_autoptr(GPtrArray) held = g_steal_pointer(&q->held_runs);
+    for (guint i = 0; held && i < held->len && q->sb; i++) {
+        BhHeldRun *h = held->pdata[i];
+        BhBackendRun run = {.user = h->user,
+                            .commandline = h->commandline,
+                            .stdin_fd = h->fds[0],
+                            .stdout_fd = h->fds[1],
+                            .stderr_fd = h->fds[2],
+                            .wait = h->wait};
+        bh_sandbox_run_dispatch(q->sb, q, &run, h->cancellable, g_steal_pointer(&h->task));
+    }
+}
+
+static void bh_sandbox_fail_held_runs(BhSandboxQube *q, const char *why)
+{
+    g_autoptr(GPtrArray) held = g_steal_pointer(&q->held_runs);
+    for (guint i = 0; held && i < held->len; i++) {
+        BhHeldRun *h = held->pdata[i];
+        g_task_return_new_error(h->task, BH_BACKEND_ERROR, BH_BACKEND_ERROR_WRONG_STATE,
+                                "cannot run a command in %s: %s", q->name, why);
+        g_clear_object(&h->task);
+    }
+}
+
 static void bh_sandbox_run(BhBackend *backend, const char *name, const BhBackendRun *run,
                            GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
@@ -1156,6 +1330,18 @@ static void bh_sandbox_run(BhBackend *backend, const char *name, const BhBackend
         g_task_return_error(task, g_steal_pointer(&error));
         return;
     }
+    if (q->reconnecting) {
+        bh_sandbox_hold_run(q, run, cancellable, g_steal_pointer(&task));
+        return;
+    }
+    bh_sandbox_run_dispatch(sb, q, run, cancellable, g_steal_pointer(&task));
+}
+
+static void bh_sandbox_run_dispatch(BhSandbox *sb, BhSandboxQube *q, const BhBackendRun *run,
+                                    GCancellable *cancellable, GTask *task_in)
+{
+    g_autoptr(GTask) task = task_in;
+    const char *name = q->name;
     /* Commands enter a qube only through its own agent, which starts them
      * inside, in a new session, with pipes of its own: nothing of dom0 (our
      * terminal, session, descriptors, keyring) is ever in the qube's hands.
@@ -1198,6 +1384,260 @@ static gboolean bh_sandbox_run_finish(BhBackend *backend, GAsyncResult *result, 
     return TRUE;
 }
 
+/* ---- taking over after a daemon restart ---------------------------------------------- */
+
+/* An adopted bubblewrap is not our child: its end shows on its pidfd, and
+ * its status went to whoever reaped it. So the end is Halted, with the
+ * reason saying what we could not see. */
+static gboolean bh_sandbox_adopted_exited(gint fd, GIOCondition condition, gpointer data)
+{
+    g_autoptr(BhSandboxQube) q = bh_qube_ref(data);
+    q->exit_watch = 0;
+    if (q->sb)
+        g_hash_table_remove(q->sb->qubes, q->name);
+    bh_sandbox_cleanup(q);
+    const char *reason = q->stop_requested
+                             ? NULL
+                             : "its sandbox ended (adopted after a restart of bulkheadd, so its "
+                               "exit status is not known)";
+    if (reason)
+        g_message("[%s] %s", q->name, reason);
+    bh_sandbox_finish_exit(q, BH_POWER_HALTED, reason);
+    return G_SOURCE_REMOVE;
+}
+
+static void bh_sandbox_agent_reconnected(GObject *source, GAsyncResult *result, gpointer data)
+{
+    g_autoptr(BhSandboxQube) q = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(BhRpcClient) client = bh_rpc_client_connect_finish(result, &error);
+    if (q->sb == NULL || !q->reconnecting) {
+        if (client)
+            bh_rpc_client_close(client);
+        return;
+    }
+    q->reconnecting = FALSE;
+    if (client == NULL) {
+        g_message("[%s] adopted, but its RPC agent did not answer again: %s", q->name, error->message);
+    } else {
+        g_message("[%s] adopted: its RPC agent answered again", q->name);
+        q->rpc = g_steal_pointer(&client);
+        g_signal_connect(q->rpc, "disconnected", G_CALLBACK(bh_sandbox_agent_gone), q);
+    }
+    bh_sandbox_release_held_runs(q);
+}
+
+static const BhBackendQube *bh_sandbox_find_qube(const BhBackendQube *qubes, gsize n, const char *name)
+{
+    for (gsize i = 0; i < n; i++)
+        if (g_str_equal(qubes[i].name, name))
+            return &qubes[i];
+    return NULL;
+}
+
+/* A proven sandbox becomes one of ours, as if we had started it. */
+static void bh_sandbox_take_over(BhSandbox *sb, BhSandboxRecord *r, BhSandboxProof *proof)
+{
+    g_autoptr(BhSandboxQube) q = g_new0(BhSandboxQube, 1);
+    q->refs = 1;
+    q->sb = sb;
+    q->name = g_strdup(r->name);
+    q->qid = r->qid;
+    q->uid = r->uid;
+    q->gid = bh_sandbox_host_gid(sb, r->qid);
+    q->netvm = g_strdup(r->netvm);
+    q->provides_network = r->provides_network;
+    q->disposable = r->disposable;
+    q->state = BH_POWER_HALTED;
+    q->cancellable = g_cancellable_new();
+    q->shutdown_tasks = g_ptr_array_new();
+    q->adopted = TRUE;
+    q->init_pid = r->init_pid;
+    q->stage_dir = g_strdup(r->stage_dir);
+    q->vchan_dir = g_strdup(r->vchan_dir);
+    q->bwrap_pidfd = g_steal_fd(&proof->bwrap_pidfd);
+    q->init_pidfd = g_steal_fd(&proof->init_pidfd);
+    q->cgroup = g_steal_pointer(&proof->cgroup);
+    q->record = r;
+    q->record_dir = g_strdup(sb->record_dir);
+
+    q->console = bh_console_new(bh_sandbox_console_line, q);
+    int console = bh_sandbox_record_take_console(r, q->init_pidfd);
+    if (console >= 0) {
+        q->output = g_unix_input_stream_new(console, TRUE);
+        g_input_stream_read_bytes_async(q->output, 4096, G_PRIORITY_DEFAULT, q->cancellable, bh_sandbox_log_read,
+                                        bh_qube_ref(q));
+    } else {
+        g_message("[%s] cannot take its console back (%s): its messages are not logged", q->name,
+                  g_strerror(errno));
+    }
+    q->exit_watch = g_unix_fd_add(q->bwrap_pidfd, G_IO_IN, bh_sandbox_adopted_exited, q);
+    g_hash_table_insert(sb->qubes, q->name, bh_qube_ref(q));
+    gboolean paused = q->cgroup && bh_sandbox_cgroup_frozen(q->cgroup);
+    g_message("[%s] re-adopted its running sandbox (bubblewrap pid %d, init pid %d, left by bulkheadd %s)%s",
+              q->name, (int)r->bwrap_pid, (int)r->init_pid, r->tag, paused ? ", paused" : "");
+    bh_sandbox_set_state(q, paused ? BH_POWER_PAUSED : BH_POWER_RUNNING, NULL);
+    if (sb->has_agent) {
+        q->reconnecting = TRUE;
+        bh_rpc_client_connect_async((int)q->qid, q->name, BH_SANDBOX_AGENT_TIMEOUT_MS, q->cancellable,
+                                    bh_sandbox_agent_reconnected, bh_qube_ref(q));
+    }
+}
+
+/* What a daemon that is gone left, judged by the state directory it wrote
+ * into its staging directory: ours (kept: the qubes adopted from it) — the
+ * rest is an orphan of ours, listed or not; another one that exists — left
+ * to its own daemon, which may come back and adopt it; one that is gone (a
+ * crashed test's, a removed installation's) or unknown — nobody can adopt
+ * its qubes any more, so they are killed. */
+static guint bh_sandbox_sweep_unowned(BhSandbox *sb, const char *stale, const char *tag, GHashTable *kept)
+{
+    g_autofree char *marker = g_build_filename(stale, BH_SANDBOX_STATE_MARKER, NULL);
+    g_autofree char *other_state = NULL;
+    gboolean known = g_file_get_contents(marker, &other_state, NULL, NULL);
+    gboolean ours = known && g_str_equal(other_state, sb->parent.state_dir);
+    if (known && !ours && g_file_test(other_state, G_FILE_TEST_IS_DIR))
+        return 0;
+    g_autoptr(GPtrArray) killed =
+        bh_sandbox_cgroups_sweep(sb->cgroups, tag, ours ? g_hash_table_lookup(kept, tag) : NULL, NULL);
+    for (guint i = 0; i < killed->len; i++)
+        g_message("[%s] a sandbox left by bulkheadd %s of %s could not be adopted: killed and cleaned up",
+                  (char *)killed->pdata[i], tag,
+                  ours    ? "this state directory"
+                  : known ? "a state directory that is gone"
+                          : "an unknown state directory");
+    return killed->len;
+}
+
+/* Staging directories of daemons that are gone: a qube that still runs
+ * (adopted here, or of another state directory's daemon, whose group is
+ * still there) keeps its own; the rest are empty directories (the mounts
+ * died with the qubes' namespaces). */
+static guint bh_sandbox_sweep_stages(BhSandbox *sb, GHashTable *kept)
+{
+    g_autoptr(GDir) dir = g_dir_open(sb->stage_top, 0, NULL);
+    const char *name;
+    guint cleaned = 0;
+    while (dir && (name = g_dir_read_name(dir))) {
+        guint64 other;
+        if (!g_ascii_string_to_unsigned(name, 10, 1, G_MAXINT, &other, NULL) || (pid_t)other == getpid() ||
+            bh_proc_running((pid_t)other))
+            continue;
+        g_autofree char *stale = g_build_filename(sb->stage_top, name, NULL);
+        cleaned += bh_sandbox_sweep_unowned(sb, stale, name, kept);
+        g_autoptr(GDir) sub = g_dir_open(stale, 0, NULL);
+        const char *qn;
+        while (sub && (qn = g_dir_read_name(sub))) {
+            g_autofree char *path = g_build_filename(stale, qn, NULL);
+            BhSandboxQube *q = bh_sandbox_lookup(sb, qn);
+            if ((q && q->stage_dir && g_str_equal(q->stage_dir, path)) ||
+                bh_sandbox_cgroups_has_group(sb->cgroups, name, qn))
+                continue;
+            if (g_str_equal(qn, BH_SANDBOX_STATE_MARKER) && !bh_sandbox_cgroups_has_group(sb->cgroups, name, NULL))
+                unlink(path);
+            rmdir(path);
+        }
+        rmdir(stale);
+    }
+    return cleaned;
+}
+
+static void bh_sandbox_adopt(BhBackend *backend, const BhBackendQube *qubes, gsize n_qubes)
+{
+    BhSandbox *sb = (BhSandbox *)backend;
+    if (sb->record_dir == NULL)
+        return;
+    g_autoptr(GPtrArray) owners = bh_sandbox_owners_load(sb->record_dir);
+    g_autoptr(GHashTable) kept =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_hash_table_unref);
+    g_autoptr(GPtrArray) names = bh_sandbox_record_list(sb->record_dir);
+    guint adopted = 0, cleaned = 0;
+
+    for (guint i = 0; i < names->len; i++) {
+        const char *name = names->pdata[i];
+        g_autoptr(GError) error = NULL;
+        g_autoptr(BhSandboxRecord) r = bh_sandbox_record_load(sb->record_dir, name, &error);
+        if (r == NULL) {
+            g_message("[%s] not adopted: %s", name, error->message);
+            bh_sandbox_record_remove(sb->record_dir, name);
+            continue;
+        }
+        if (bh_sandbox_lookup(sb, name))
+            continue;
+        BhSandboxExpect expect = {.bwrap = sb->bwrap,
+                                  .uid = bh_sandbox_host_uid(sb, r->qid),
+                                  .stage_top = sb->stage_top,
+                                  .cgroups = sb->cgroups};
+        BhSandboxProof proof = {.bwrap_pidfd = -1, .init_pidfd = -1};
+        const BhBackendQube *qube = bh_sandbox_find_qube(qubes, n_qubes, name);
+        if (!bh_sandbox_record_verify(r, &expect, &proof, &error)) {
+            /* Whatever still runs in its groups is an orphan of ours. */
+            g_autoptr(GPtrArray) killed = bh_sandbox_cgroups_sweep(sb->cgroups, r->tag, NULL, name);
+            g_message("[%s] not adopted: %s; %s", name, error->message,
+                      killed->len ? "killed what was left in its control group" : "nothing of it is left");
+            bh_sandbox_record_remove(sb->record_dir, name);
+            cleaned += killed->len;
+            continue;
+        }
+        if (qube == NULL || qube->qid != r->qid) {
+            g_message("[%s] its sandbox still runs, but bulkheadd %s; killing it", name,
+                      qube ? "gives that name to another qid now" : "no longer knows that qube");
+            bh_pidfd_signal(proof.init_pidfd, SIGKILL);
+            bh_pidfd_signal(proof.bwrap_pidfd, SIGKILL);
+            /* Waits for the group to empty, then removes it. */
+            bh_sandbox_proof_clear(&proof);
+            bh_sandbox_record_remove(sb->record_dir, name);
+            cleaned++;
+            continue;
+        }
+        GHashTable *names_of_tag = g_hash_table_lookup(kept, r->tag);
+        if (names_of_tag == NULL) {
+            names_of_tag = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+            g_hash_table_insert(kept, g_strdup(r->tag), names_of_tag);
+        }
+        g_hash_table_add(names_of_tag, g_strdup(name));
+        bh_sandbox_take_over(sb, g_steal_pointer(&r), &proof);
+        adopted++;
+    }
+
+    /* Earlier daemons of this state directory that are gone: whatever of
+     * theirs was not adopted is killed, with or without a record. */
+    g_autoptr(GPtrArray) still = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; i < owners->len; i++) {
+        const char *line = owners->pdata[i];
+        g_auto(GStrv) f = g_strsplit(line, " ", 2);
+        if (bh_sandbox_owner_alive(line) || g_str_equal(f[0], sb->tag))
+            continue;
+        GHashTable *keep = g_hash_table_lookup(kept, f[0]);
+        g_autoptr(GPtrArray) killed = bh_sandbox_cgroups_sweep(sb->cgroups, f[0], keep, NULL);
+        for (guint j = 0; j < killed->len; j++)
+            g_message("[%s] a sandbox left by bulkheadd %s could not be adopted: killed and cleaned up",
+                      (char *)killed->pdata[j], f[0]);
+        cleaned += killed->len;
+        if (keep)
+            g_ptr_array_add(still, g_strdup(line));
+    }
+    /* Tags of adopted qubes that the list lacked (a lost list) stay known. */
+    GHashTableIter it;
+    gpointer key;
+    g_hash_table_iter_init(&it, kept);
+    while (g_hash_table_iter_next(&it, &key, NULL)) {
+        gboolean listed = FALSE;
+        for (guint i = 0; i < still->len; i++)
+            listed |= g_str_has_prefix(still->pdata[i], key) && ((char *)still->pdata[i])[strlen(key)] == ' ';
+        if (!listed)
+            g_ptr_array_add(still, g_strdup_printf("%s 0", (char *)key));
+    }
+    g_ptr_array_add(still, bh_sandbox_owner_self());
+    g_autoptr(GError) error = NULL;
+    if (!bh_sandbox_owners_save(sb->record_dir, still, &error))
+        g_message("cannot write the list of daemons whose qubes may still run: %s", error->message);
+    cleaned += bh_sandbox_sweep_stages(sb, kept);
+    if (adopted || cleaned)
+        g_message("after a restart: %u qube%s re-adopted, %u orphaned sandbox%s cleaned up", adopted,
+                  adopted == 1 ? "" : "s", cleaned, cleaned == 1 ? "" : "es");
+}
+
 /* ---- the backend -------------------------------------------------------------------------- */
 
 static void bh_sandbox_free(BhBackend *backend)
@@ -1213,6 +1653,14 @@ static void bh_sandbox_free(BhBackend *backend)
         bh_sandbox_force_stop(q);
         if (q->proc)
             g_subprocess_wait(q->proc, NULL, NULL);
+        if (q->bwrap_pidfd >= 0) {
+            /* Not our child: its pidfd turns readable when it is gone. */
+            struct pollfd pfd = {.fd = q->bwrap_pidfd, .events = POLLIN};
+            if (poll(&pfd, 1, 5000) == 0) {
+                bh_pidfd_signal(q->bwrap_pidfd, SIGKILL);
+                poll(&pfd, 1, 5000);
+            }
+        }
         q->sb = NULL;
         bh_sandbox_cleanup(q);
         GTask *task = g_steal_pointer(&q->start_task);
@@ -1227,8 +1675,13 @@ static void bh_sandbox_free(BhBackend *backend)
     g_clear_pointer(&sb->programs, g_ptr_array_unref);
     g_free(sb->bwrap);
     g_clear_pointer(&sb->seccomp, g_bytes_unref);
+    g_autofree char *marker = g_build_filename(sb->stage_base, BH_SANDBOX_STATE_MARKER, NULL);
+    unlink(marker);
     rmdir(sb->stage_base);
     g_free(sb->stage_base);
+    g_free(sb->stage_top);
+    g_free(sb->record_dir);
+    g_free(sb->tag);
     bh_backend_clear(backend);
     g_free(sb);
 }
@@ -1268,24 +1721,8 @@ static char *bh_sandbox_stage_base(const char *runtime_dir, gboolean privileged,
         privileged ? g_strdup("/run/bulkhead-sandbox") : g_build_filename(runtime_dir, "sandbox", NULL);
     g_autofree char *pid = g_strdup_printf("%d", (int)getpid());
     g_autofree char *base = g_build_filename(top, pid, NULL);
-    /* Staging points of daemons that died: their mounts died with their
-     * qubes' namespaces, so only empty directories are left. */
-    g_autoptr(GDir) dir = g_dir_open(top, 0, NULL);
-    const char *name;
-    while (dir && (name = g_dir_read_name(dir))) {
-        guint64 other;
-        if (!g_ascii_string_to_unsigned(name, 10, 1, G_MAXINT, &other, NULL) || kill((pid_t)other, 0) == 0 ||
-            errno == EPERM)
-            continue;
-        g_autofree char *stale = g_build_filename(top, name, NULL);
-        g_autoptr(GDir) sub = g_dir_open(stale, 0, NULL);
-        const char *q;
-        while (sub && (q = g_dir_read_name(sub))) {
-            g_autofree char *path = g_build_filename(stale, q, NULL);
-            rmdir(path);
-        }
-        rmdir(stale);
-    }
+    /* Staging points of daemons that died are swept once their qubes are
+     * adopted or cleaned up (bh_sandbox_sweep_stages). */
     mode_t mode = privileged ? 0711 : 0700;
     if ((mkdir(top, mode) < 0 && errno != EEXIST) || chmod(top, mode) < 0 ||
         (mkdir(base, mode) < 0 && errno != EEXIST) || chmod(base, mode) < 0) {
@@ -1310,6 +1747,7 @@ static const BhBackendOps bh_sandbox_ops = {
     .get_state = bh_sandbox_get_state,
     .run = bh_sandbox_run,
     .run_finish = bh_sandbox_run_finish,
+    .adopt = bh_sandbox_adopt,
     .free = bh_sandbox_free,
 };
 
@@ -1343,6 +1781,17 @@ BhBackend *bh_sandbox_backend_new(const BhBackendConfig *config, GError **error)
     BhSandbox *sb = g_new0(BhSandbox, 1);
     bh_backend_init(&sb->parent, &bh_sandbox_ops, "sandbox", config);
     sb->stage_base = g_steal_pointer(&stage_base);
+    sb->stage_top = g_path_get_dirname(sb->stage_base);
+    /* Whose qubes these are, for the daemons that start after us (root's
+     * alone: the directory is traversable, not listable, by the qubes). */
+    g_autofree char *marker = g_build_filename(sb->stage_base, BH_SANDBOX_STATE_MARKER, NULL);
+    if (!g_file_set_contents_full(marker, sb->parent.state_dir, -1, G_FILE_SET_CONTENTS_NONE, 0600, NULL))
+        g_message("cannot write %s: a crash of ours may leave qubes a later daemon cannot judge", marker);
+    sb->tag = g_strdup_printf("%d", (int)getpid());
+    g_autoptr(GError) record_error = NULL;
+    sb->record_dir = bh_sandbox_record_dir(sb->parent.state_dir, &record_error);
+    if (sb->record_dir == NULL)
+        g_message("running qubes cannot be adopted after a crash of bulkheadd: %s", record_error->message);
     sb->privileged = privileged;
     /* BH_SANDBOX_PRIVATE=directory keeps homes as directories, as without
      * root (tests of the directory code use it). */

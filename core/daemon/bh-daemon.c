@@ -527,6 +527,45 @@ bh_daemon_autostarted(GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 guint
+bh_daemon_adopt(BhDaemon *self)
+{
+  if (self->backend == NULL)
+    return 0;
+  g_autoptr(GPtrArray) qubes = bh_store_list_qubes(self->store, NULL);
+  g_autoptr(GPtrArray) holders = g_ptr_array_new_with_free_func(
+      (GDestroyNotify)bh_backend_qube_holder_free);
+  g_autoptr(GArray) described = g_array_new(FALSE, FALSE, sizeof(BhBackendQube));
+  for (guint i = 0; qubes && i < qubes->len; i++) {
+    BhQubeInfo *info = qubes->pdata[i];
+    g_autoptr(GError) error = NULL;
+    if (info->klass == BH_CLASS_ADMIN_VM)
+      continue;
+    /* Known (as the backend sees it now: down) before the backend reports
+     * an adopted qube, so that report is a transition, which starts its guid. */
+    (void)bh_daemon_runtime(self, info->name);
+    BhBackendQubeHolder *h = bh_daemon_describe_qube(self, info->name, &error);
+    if (h == NULL) {
+      g_message("[%s] cannot be adopted: %s", info->name, error->message);
+      continue;
+    }
+    g_ptr_array_add(holders, h);
+    g_array_append_val(described, h->qube);
+  }
+  bh_backend_adopt(self->backend, (const BhBackendQube *)(void *)described->data, described->len);
+  guint running = 0;
+  for (guint i = 0; i < holders->len; i++) {
+    BhBackendQubeHolder *h = holders->pdata[i];
+    BhPowerState state = bh_daemon_runtime(self, h->qube.name)->state;
+    running += state == BH_POWER_RUNNING || state == BH_POWER_PAUSED;
+    /* Running started its guid; a paused one gets it now (it connects once
+     * the qube is resumed), as unpausing keeps the guid it has. */
+    if (state == BH_POWER_PAUSED)
+      bh_daemon_start_guid(self, h->qube.name);
+  }
+  return running;
+}
+
+guint
 bh_daemon_autostart(BhDaemon *self)
 {
   g_autoptr(GPtrArray) qubes = bh_store_list_qubes(self->store, NULL);
@@ -1297,6 +1336,15 @@ char *
 bh_daemon_default_state_dir(void)
 {
   return g_build_filename(g_get_user_data_dir(), "bulkhead", NULL);
+}
+
+void bh_daemon_stop(BhDaemon *self)
+{
+    /* Work in flight (a start's GTask) holds references to the object, so
+     * finalize may never come; the qubes must stop all the same, now that a
+     * crashed daemon's sandboxes outlive it (docs/sandbox.md). */
+    g_clear_pointer(&self->guids, bh_guid_set_free);
+    g_clear_pointer(&self->backend, bh_backend_free);
 }
 
 static void

@@ -40,10 +40,20 @@ BhDaemon *bh_daemon_new(const BhDaemonConfig *config, GError **error);
 gboolean bh_daemon_export(BhDaemon *self, GDBusConnection *connection, GError **error);
 void bh_daemon_unexport(BhDaemon *self);
 
+/* Once the daemon is the one on its bus (before autostart): takes over the
+ * qubes an earlier bulkheadd of this state directory left running (see the
+ * backend's adopt) and starts their guids; returns how many run. */
+guint bh_daemon_adopt(BhDaemon *self);
+
 /* Starts every qube whose autostart property is True (their netvms first);
  * returns how many starts began. Without a backend it starts none and says
  * so in the log. */
 guint bh_daemon_autostart(BhDaemon *self);
+
+/* A normal stop: every guid and every running qube are stopped (the backend
+ * is freed), even while calls in flight still hold the object. The object
+ * then only awaits its last unref. */
+void bh_daemon_stop(BhDaemon *self);
 
 const char *bh_daemon_get_backend_name(BhDaemon *self);
 BhPowerState bh_daemon_get_power_state(BhDaemon *self, const char *qube);

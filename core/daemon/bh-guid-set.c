@@ -4,6 +4,8 @@
  * to our log with the qube's name. guid states a protocol violation in a line
  * "guid[QUBE]: agent violated the protocol: …" before exiting 2; that line
  * (else the last one) is the reason reported.
+ * A guid dies with the daemon (PR_SET_PDEATHSIG); the next daemon starts a
+ * new one for each qube it adopts.
  * An entry is looked up by qube and compared by a serial number when the
  * process ends, so the end of a guid that was replaced is never reported as
  * the end of its successor.
@@ -14,6 +16,8 @@
 
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 #include "config.h"
 
@@ -217,6 +221,20 @@ bh_guid_exited(GObject *source, GAsyncResult *result, gpointer user_data)
   g_free(w);
 }
 
+/* A guid ends with the daemon that started it (SIGTERM): a daemon that
+ * crashed and restarts adopts the qube and starts a new guid, which the
+ * qube's GUI agent accepts as a reconnection; an old guid left behind would
+ * hold the agent's one connection. Runs between fork and exec: system calls
+ * only. */
+static void
+bh_guid_child_setup(gpointer user_data)
+{
+  pid_t parent = (pid_t)GPOINTER_TO_INT(user_data);
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (getppid() != parent)
+    raise(SIGTERM);
+}
+
 gboolean
 bh_guid_set_start(BhGuidSet *set, const char *qube, const char *label, guint qid,
                   gboolean allow_fullscreen, GError **error)
@@ -231,6 +249,8 @@ bh_guid_set_start(BhGuidSet *set, const char *qube, const char *label, guint qid
    * the terminal bulkheadd was started from. */
   g_autoptr(GSubprocessLauncher) launcher =
       g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_set_child_setup(launcher, bh_guid_child_setup, GINT_TO_POINTER((int)getpid()),
+                                        NULL);
   g_autoptr(GSubprocess) proc = g_subprocess_launcher_spawnv(launcher, argv, error);
   if (proc == NULL) {
     g_prefix_error(error, "cannot start the window manager of '%s' (%s): ", qube, argv[0]);

@@ -45,9 +45,12 @@ bh_main_name_acquired(GDBusConnection *connection, const char *name, gpointer us
   g_message("ready: %s on the session bus, state directory %s, backend %s", name, m->state_dir,
             bh_daemon_get_backend_name(m->daemon));
   /* Only once we are the one daemon on this bus: a refused second daemon
-   * must not start anything. */
+   * must not start or adopt anything. */
   if (!m->autostarted) {
     m->autostarted = TRUE;
+    /* Qubes left running by a daemon that crashed come first: autostart
+     * then finds them running. */
+    bh_daemon_adopt(m->daemon);
     bh_daemon_autostart(m->daemon);
   }
 }
@@ -153,13 +156,18 @@ main(int argc, char **argv)
                                bh_main_name_acquired, bh_main_name_lost, &m, NULL);
   guint sigterm = g_unix_signal_add(SIGTERM, bh_main_quit_on_signal, &m);
   guint sigint = g_unix_signal_add(SIGINT, bh_main_quit_on_signal, &m);
+  /* The terminal ./run started us from went away: the session ended, which
+   * is a stop (qubes outlive only a crash, to be adopted). */
+  guint sighup = g_unix_signal_add(SIGHUP, bh_main_quit_on_signal, &m);
 
   g_main_loop_run(m.loop);
 
   g_source_remove(sigterm);
   g_source_remove(sigint);
+  g_source_remove(sighup);
   g_bus_unown_name(owner);
   bh_daemon_unexport(daemon);
+  bh_daemon_stop(daemon);
   g_main_loop_unref(m.loop);
   return m.exit_code;
 }

@@ -77,6 +77,18 @@ bh_start_daemon() {
   return 1
 }
 
+# bh_start_xvfb: a private Xvfb (stopped on exit) as DISPLAY, and GTK set up
+# for it as guid runs in the display tests.
+bh_start_xvfb() {
+  export GDK_BACKEND=x11 GSK_RENDERER=cairo GTK_A11Y=none NO_AT_BRIDGE=1
+  unset WAYLAND_DISPLAY
+  Xvfb -displayfd 3 -screen 0 1280x1024x24 -nolisten tcp -noreset 3>"$bh_tmp/display" \
+    >"$bh_tmp/xvfb.log" 2>&1 &
+  bh_bg_pids+=($!)
+  for _ in $(seq 300); do [ -s "$bh_tmp/display" ] && break; sleep 0.1; done
+  export DISPLAY=":$(tr -d '\n' <"$bh_tmp/display")"
+}
+
 bh_stop_daemon() {
   [ -n "$bh_daemon_pid" ] || return 0
   kill -TERM "$bh_daemon_pid" 2>/dev/null

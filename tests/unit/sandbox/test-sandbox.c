@@ -308,11 +308,12 @@ static void test_plan_appvm(void)
             g_assert_true(g_str_has_prefix(argv->pdata[i + 1], S));
         g_assert_false(g_str_has_prefix(a, "--share"));
         g_assert_cmpstr(a, !=, "--bind-try");
+        /* A qube must outlive a daemon that crashes (it is adopted). */
+        g_assert_cmpstr(a, !=, "--die-with-parent");
         g_assert_false(g_str_has_prefix(a, "DISPLAY") || g_str_has_prefix(a, "DBUS_SESSION"));
     }
-    static const char *const required[] = {"--unshare-all",     "--unshare-user", "--disable-userns",
-                                           "--die-with-parent", "--as-pid-1",     "--new-session",
-                                           "--clearenv"};
+    static const char *const required[] = {"--unshare-all", "--unshare-user", "--disable-userns",
+                                           "--as-pid-1",    "--new-session",  "--clearenv"};
     for (gsize i = 0; i < G_N_ELEMENTS(required); i++) {
         gboolean seen = FALSE;
         for (guint j = 0; j < argv->len; j++)
@@ -326,7 +327,7 @@ static void test_plan_appvm(void)
     plan.private_image = TRUE;
     g_autoptr(BhSandboxSetup) vol = bh_sandbox_layout_setup(&plan);
     g_autofree char *vol_steps = bh_sandbox_setup_describe(vol);
-    g_assert_nonnull(strstr(vol_steps, "private /run/bulkhead-sandbox/1/work/pvol /proc/self/fd/11\n"));
+    g_assert_nonnull(strstr(vol_steps, "private /run/bulkhead-sandbox/1/work/pvol /proc/self/fd/12\n"));
     g_assert_nonnull(strstr(
         vol_steps, "idmap /run/bulkhead-sandbox/1/work/pvol/home -> /run/bulkhead-sandbox/1/work/home\n"));
     g_assert_null(strstr(vol_steps, "/state/qubes/work/private"));
