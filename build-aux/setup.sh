@@ -9,10 +9,10 @@ BH_PACKAGES=(
   meson ninja-build pkg-config gcc clang libclang-rt-14-dev
   libglib2.0-dev libglib2.0-bin libgtk-4-dev libgtk-4-bin libcairo2-dev libpango1.0-dev
   libxkbcommon-dev libdrm-dev libsqlite3-dev sqlite3
-  libwayland-dev wayland-protocols libxen-dev
-  bubblewrap iproute2 nftables dbus dbus-x11
+  libwayland-dev wayland-protocols libxen-dev libseccomp-dev
+  bubblewrap iproute2 nftables dbus dbus-x11 e2fsprogs
   weston foot gtk-4-examples
-  xvfb xauth xdotool imagemagick python3 openbox
+  xvfb xauth xdotool imagemagick python3 openbox x11-utils
   qemu-system-x86 xen-hypervisor-4.17-amd64 xen-utils-4.17 linux-image-amd64 busybox-static cpio
   waypipe
   libx11-xcb-dev libxcb-shm0-dev

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts the product from a build directory (called by ./run): a display if
-# there is none, a session bus if there is none, bulkheadd on the sandbox
-# backend (it starts the autostart qubes and a guid per running qube), then a
+# there is none, a session bus if there is none, openbox if the X display has
+# no window manager, bulkheadd on the sandbox backend (it starts the autostart
+# qubes and a guid per running qube), the shell (panel, menu, domains), then a
 # terminal in `work`. Ctrl+C stops everything it started.
 set -uo pipefail
 builddir=$(cd "$1" && pwd)
@@ -59,6 +60,23 @@ if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
   export GDK_BACKEND=broadway BROADWAY_DISPLAY=":$display_n"
 fi
 
+# A window manager for a bare X server (Xvfb, a plain X session): openbox
+# (docs/shell.md says why), with the menu key bound. Checked through the
+# EWMH "supporting WM" window a running manager publishes; a desktop
+# session's own manager is left alone.
+shell="$builddir/shell/bulkhead-shell"
+if [ -n "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ] && [ "${GDK_BACKEND:-x11}" = x11 ]; then
+  if ! xprop -root _NET_SUPPORTING_WM_CHECK 2>/dev/null | grep -q 'window id'; then
+    if command -v openbox >/dev/null; then
+      bh_log "no window manager on $DISPLAY: starting openbox (Super+Space or Alt+F1 opens the menu)"
+      "$(dirname "$0")/../shell/bh-openbox.sh" "$shell" &
+      pids+=($!)
+    else
+      bh_log "no window manager on $DISPLAY and openbox is not installed: windows will not be placed"
+    fi
+  fi
+fi
+
 backend=${BH_BACKEND:-sandbox}
 state_dir=${BH_STATE_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/bulkhead}
 "$daemon" --backend "$backend" --state-dir "$state_dir" &
@@ -74,6 +92,11 @@ done
 
 bh_log "bulkheadd runs with the $backend backend; state in $state_dir"
 qvm-ls
+if [ -x "$shell" ]; then
+  "$shell" &
+  pids+=($!)
+  bh_log "the shell: the panel along the top; click 'Bulkhead' (or Super+Space) for the menu, 'Qubes' to start and stop qubes"
+fi
 if qvm-run work foot; then
   bh_log "a terminal in 'work' (blue frame) is starting. Try: qvm-run --dispvm default-dvm foot"
 else

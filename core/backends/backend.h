@@ -68,6 +68,7 @@ typedef struct {
   guint memory_mib;
   guint maxmem_mib;
   guint vcpus;
+  guint private_mib;          /* size of the private volume; 0: the backend's default */
   const char *kernel;         /* xen: kernel version, "" for the default */
   const char *virt_mode;      /* xen: "pvh", "hvm" or "pv" */
 } BhBackendQube;

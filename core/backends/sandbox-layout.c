@@ -130,11 +130,35 @@ BhSandboxSetup *bh_sandbox_layout_setup(const BhSandboxPlan *plan)
     g_autofree char *home = bh_path(S, "home");
     g_autofree char *private_dir = bh_path(plan->qube_dir, "private");
     bh_sandbox_setup_mkdir(s, home, 0755);
-    bh_sandbox_setup_idmap(s, private_dir, home);
+    if (plan->private_image) {
+        /* The volume is mounted in this namespace only, its home/ idmapped. */
+        g_autofree char *pvol = bh_path(S, "pvol");
+        g_autofree char *pvol_home = bh_path(pvol, "home");
+        bh_sandbox_setup_mkdir(s, pvol, 0700);
+        bh_sandbox_setup_private(s, pvol, BH_SANDBOX_FD_PRIVATE);
+        bh_sandbox_setup_idmap(s, pvol_home, home);
+    } else {
+        bh_sandbox_setup_idmap(s, private_dir, home);
+    }
 
     g_autofree char *vchan = bh_path(S, "vchan");
     bh_sandbox_setup_mkdir(s, vchan, 0700);
     bh_sandbox_setup_idmap(s, plan->vchan_dir, vchan);
+
+    /* The qube's own ptys, bounded: bubblewrap's --dev makes a devpts
+     * instance too, but without a limit, so one qube could take the pool
+     * every other qube's instance draws from (kernel.pty.max minus
+     * kernel.pty.reserve). */
+    g_autofree char *pts = bh_path(S, "pts");
+    bh_sandbox_setup_mkdir(s, pts, 0755);
+    bh_sandbox_setup_devpts(s, pts, BH_SANDBOX_PTY_MAX);
+
+    /* Without root every qube has the daemon's uid, and /proc/keys lists
+     * every key a uid owns: its keys' names would show in every qube. */
+    if (!plan->privileged) {
+        g_autofree char *empty = bh_path(S, "empty");
+        bh_sandbox_setup_touch(s, empty);
+    }
 
     g_autofree char *bin = bh_path(S, "bin");
     bh_sandbox_setup_mkdir(s, bin, 0755);
@@ -203,6 +227,10 @@ GPtrArray *bh_sandbox_layout_bwrap_argv(const BhSandboxPlan *plan)
     bh_argv_add(argv, plan->bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--as-pid-1",
                 "--new-session", "--cap-drop", "ALL", "--uid", uid, "--gid", uid, "--hostname", plan->name,
                 "--info-fd", info, "--block-fd", block, NULL);
+    if (plan->seccomp) {
+        g_autofree char *fd = g_strdup_printf("%d", BH_SANDBOX_FD_SECCOMP);
+        bh_argv_add(argv, "--seccomp", fd, NULL);
+    }
     for (int l = 0; l < BH_LAYER_N; l++) {
         g_autofree char *dest = g_strconcat("/", bh_layer_names[l], NULL);
         /* root_readonly: the template's own root is not writable at all,
@@ -219,6 +247,11 @@ GPtrArray *bh_sandbox_layout_bwrap_argv(const BhSandboxPlan *plan)
     bh_argv_add(argv, "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/dev/shm", "--perms", "1777", "--tmpfs",
                 "/tmp", "--tmpfs", "/run", "--perms", "0700", "--dir", BH_SANDBOX_GUEST_RUNTIME, "--dir",
                 "/run/bulkhead", "--perms", "0700", "--dir", BH_SANDBOX_GUEST_VCHAN, NULL);
+    bh_argv_add_staged(argv, "--dev-bind", plan->stage_dir, "pts", "/dev/pts");
+    if (!plan->privileged) {
+        bh_argv_add_staged(argv, "--ro-bind", plan->stage_dir, "empty", "/proc/keys");
+        bh_argv_add_staged(argv, "--ro-bind", plan->stage_dir, "empty", "/proc/key-users");
+    }
     bh_argv_add_staged(argv, "--bind", plan->stage_dir, "vchan", vchan);
     bh_argv_add_staged(argv, "--ro-bind", plan->stage_dir, "bin", BH_SANDBOX_GUEST_BIN);
     bh_argv_add_staged(argv, "--bind", plan->stage_dir, "home", BH_SANDBOX_HOME);

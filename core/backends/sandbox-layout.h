@@ -35,12 +35,22 @@ G_BEGIN_DECLS
 
 /* Descriptor numbers in the bubblewrap process. */
 enum {
-    BH_SANDBOX_FD_INFO = 3,   /* bwrap --info-fd: JSON with child-pid */
-    BH_SANDBOX_FD_BLOCK = 4,  /* bwrap --block-fd: released once the network is set up */
-    BH_SANDBOX_FD_READY = 5,  /* inherited by the init: "ready\n" */
-    BH_SANDBOX_FD_IDMAP = 6,  /* user namespace describing the qube's idmapping */
-    BH_SANDBOX_FD_CGROUP = 7, /* 7..9: cgroup.procs to join */
+    BH_SANDBOX_FD_INFO = 3,     /* bwrap --info-fd: JSON with child-pid */
+    BH_SANDBOX_FD_BLOCK = 4,    /* bwrap --block-fd: released once the network is set up */
+    BH_SANDBOX_FD_READY = 5,    /* inherited by the init: "ready\n" */
+    BH_SANDBOX_FD_IDMAP = 6,    /* user namespace describing the qube's idmapping */
+    BH_SANDBOX_FD_CGROUP = 7,   /* 7..9: cgroup.procs to join */
+    BH_SANDBOX_FD_SECCOMP = 10, /* bwrap --seccomp: the filter (sandbox-seccomp.h) */
+    BH_SANDBOX_FD_PRIVATE = 12, /* the loop device of the private volume (sandbox-private.h) */
 };
+
+/* Ptys one qube may hold at once (its own devpts instance's max=): with the
+ * kernel's default pool of 4096 - 1024 reserved for the host's instance,
+ * 48 qubes each at the limit still leave the pool open. */
+#define BH_SANDBOX_PTY_MAX 64u
+
+/* A qube's private volume when its private_size is not given (MiB). */
+#define BH_SANDBOX_PRIVATE_MIB 2048u
 
 /* The layers of a qube's root (besides /usr, which is always a layer). */
 typedef enum {
@@ -72,7 +82,9 @@ typedef struct {
     GPtrArray *programs;    /* absolute host paths of guest programs (basename = name inside) */
     GPtrArray *root_links;  /* "name=target" pairs: top-level symlinks like bin=usr/bin */
     gboolean disposable;
-    const char *bwrap; /* the bubblewrap binary */
+    gboolean seccomp;       /* the filter is on BH_SANDBOX_FD_SECCOMP */
+    gboolean private_image; /* the home is the image on BH_SANDBOX_FD_PRIVATE, not qube_dir/private */
+    const char *bwrap;      /* the bubblewrap binary */
 } BhSandboxPlan;
 
 /* TRUE when what the qube writes to its root is kept (a writable template). */

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/keyctl.h>
 #include <linux/mount.h>
 #include <sched.h>
 #include <signal.h>
@@ -29,6 +30,8 @@ typedef enum {
     BH_STEP_IDMAP,
     BH_STEP_BIND_RO,
     BH_STEP_OVERLAY,
+    BH_STEP_DEVPTS,
+    BH_STEP_PRIVATE,
 } BhStepType;
 
 typedef struct {
@@ -102,6 +105,15 @@ static void bh_child_join_cgroups(const int *fds, int n)
     }
 }
 
+/* A new, empty session keyring owned by whoever calls it: nothing a qube runs
+ * may possess dom0's (or another qube's) keys through an inherited one. A
+ * kernel without keyrings has nothing to share. */
+static void bh_child_own_keyring(void)
+{
+    if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
+        bh_child_die("cannot make the qube's own session keyring", NULL, errno);
+}
+
 static void bh_child_write_file(const char *path, const char *text)
 {
     int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -123,6 +135,15 @@ static void bh_child_idmap(const char *source, const char *target, int userns)
     if (syscall(SYS_move_mount, fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
         bh_child_die("cannot mount", target, errno);
     close(fd);
+}
+
+/* The private volume (sandbox-private.h): the loop device the parent
+ * attached (and grew), mounted here only. */
+static void bh_child_private(const BhStep *st)
+{
+    if (mount(st->b, st->a, "ext4", MS_NOSUID | MS_NODEV, NULL) < 0)
+        bh_child_die("cannot mount the private volume on", st->a, errno);
+    close(st->fd);
 }
 
 static void bh_child_step(const BhSandboxSetup *s, const BhStep *st)
@@ -163,6 +184,13 @@ static void bh_child_step(const BhSandboxSetup *s, const BhStep *st)
     case BH_STEP_OVERLAY:
         if (mount("overlay", st->a, "overlay", MS_NOSUID | MS_NODEV, st->b) < 0)
             bh_child_die("cannot mount the overlay on", st->a, errno);
+        break;
+    case BH_STEP_DEVPTS:
+        if (mount("devpts", st->a, "devpts", MS_NOSUID | MS_NOEXEC, st->b) < 0)
+            bh_child_die("cannot mount the qube's devpts on", st->a, errno);
+        break;
+    case BH_STEP_PRIVATE:
+        bh_child_private(st);
         break;
     }
 }
@@ -205,6 +233,8 @@ void bh_sandbox_setup_child(gpointer user_data)
             setresuid(s->uid, s->uid, s->uid) < 0)
             bh_child_die("cannot become the qube's user", NULL, errno);
     }
+    /* As the qube's uid, so the keyring is charged to and owned by it. */
+    bh_child_own_keyring();
 }
 
 /* ---- building the set-up --------------------------------------------------- */
@@ -286,6 +316,18 @@ void bh_sandbox_setup_bind_ro(BhSandboxSetup *s, const char *source, const char 
     bh_setup_add(s, BH_STEP_BIND_RO, target, source, 0, -1);
 }
 
+void bh_sandbox_setup_devpts(BhSandboxSetup *s, const char *target, unsigned max)
+{
+    g_autofree char *data = g_strdup_printf("newinstance,ptmxmode=0666,mode=0620,max=%u", max);
+    bh_setup_add(s, BH_STEP_DEVPTS, target, data, 0, -1);
+}
+
+void bh_sandbox_setup_private(BhSandboxSetup *s, const char *target, int child_fd)
+{
+    g_autofree char *source = g_strdup_printf("/proc/self/fd/%d", child_fd);
+    bh_setup_add(s, BH_STEP_PRIVATE, target, source, 0, child_fd);
+}
+
 void bh_sandbox_setup_overlay(BhSandboxSetup *s, const char *target, const char *lowerdirs, const char *upper,
                               const char *work)
 {
@@ -302,7 +344,8 @@ void bh_sandbox_setup_overlay(BhSandboxSetup *s, const char *target, const char 
 
 char *bh_sandbox_setup_describe(const BhSandboxSetup *s)
 {
-    static const char *const names[] = {"tmpfs", "mkdir", "chown", "touch", "idmap", "bind-ro", "overlay"};
+    static const char *const names[] = {"tmpfs",   "mkdir",   "chown",  "touch",  "idmap",
+                                        "bind-ro", "overlay", "devpts", "private"};
     GString *out = g_string_new(NULL);
     g_string_append_printf(out, "%s uid %u\n", s->privileged ? "privileged" : "user-namespace",
                            (unsigned)s->uid);

@@ -7,6 +7,7 @@
  *     a private mount namespace, build the qube's root from layers (idmapped
  *     binds, overlays, a staging tmpfs), hand the results to bubblewrap as
  *     descriptors, and become the qube's own host uid.
+ * The child ends with a session keyring of its own.
  * Nothing of dom0 ever enters a running qube from here: commands reach a qube
  * only through its own agent (docs/sandbox.md, "Running commands").
  * A failing step writes one line to stderr and exits with status 125.
@@ -47,6 +48,10 @@ void bh_sandbox_setup_touch(BhSandboxSetup *s, const char *path);
  * privileged). */
 void bh_sandbox_setup_idmap(BhSandboxSetup *s, const char *source, const char *target);
 void bh_sandbox_setup_bind_ro(BhSandboxSetup *s, const char *source, const char *target);
+/* A devpts instance of its own at target, with at most max ptys. */
+void bh_sandbox_setup_devpts(BhSandboxSetup *s, const char *target, unsigned max);
+/* The private volume: mounts the (ext4) loop device on child_fd at target. */
+void bh_sandbox_setup_private(BhSandboxSetup *s, const char *target, int child_fd);
 /* lowerdirs: colon-separated, top first; upper/work NULL for a read-only
  * overlay. */
 void bh_sandbox_setup_overlay(BhSandboxSetup *s, const char *target, const char *lowerdirs, const char *upper,

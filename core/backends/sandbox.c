@@ -43,6 +43,8 @@
 #include "sandbox-fsops.h"
 #include "sandbox-layout.h"
 #include "sandbox-net.h"
+#include "sandbox-private.h"
+#include "sandbox-seccomp.h"
 #include "sandbox-spawn.h"
 
 /* In each daemon's staging directory: the daemon's state directory. */
@@ -69,6 +71,7 @@ typedef struct {
     BhPowerState state;
     GSubprocess *proc;
     pid_t init_pid;
+    dev_t private_dev; /* the loop device of its private volume, 0: none */
     BhSandboxCgroup *cgroup;
     char *vchan_dir;
     char *stage_dir;
@@ -83,7 +86,7 @@ typedef struct {
     gboolean signal_paused;
     BhRpcClient *rpc; /* the qube's bulkhead-agent, once it answered */
     GCancellable *cancellable;
-    GQueue log; /* last console lines (char*) */
+    GQueue log;           /* last console lines (char*) */
     BhConsole *console;   /* bounds and rate-limits what the qube logs */
     GInputStream *output; /* the console: bubblewrap's stdout and stderr */
     guint console_timer;  /* reports dropped lines after a flood */
@@ -105,11 +108,13 @@ struct BhSandbox {
     BhBackend parent;
     char *stage_base; /* where each qube's staging tmpfs is mounted (privately) */
     gboolean privileged;
+    gboolean private_images; /* homes are sized volumes (sandbox-private.h), not directories */
     gboolean verbose;
     BhSandboxCgroups *cgroups;
     GPtrArray *programs;
     gboolean has_agent; /* bulkhead-agent is among the programs */
     char *bwrap;
+    GBytes *seccomp;   /* the filter of every qube (sandbox-seccomp.h) */
     GHashTable *qubes; /* name -> BhSandboxQube* (running or starting) */
     char *stage_top;   /* stage_base's parent: one directory per daemon */
     char *record_dir;  /* <state_dir>/sandbox-running; NULL: records could not be kept */
@@ -255,6 +260,11 @@ static gboolean bh_sandbox_check_base(const char *base, GError **error)
 
 /* ---- volumes ------------------------------------------------------------------ */
 
+static guint bh_sandbox_private_mib(const BhBackendQube *qube)
+{
+    return qube->private_mib ? qube->private_mib : BH_SANDBOX_PRIVATE_MIB;
+}
+
 static gboolean bh_sandbox_create_volumes(BhBackend *backend, const BhBackendQube *qube, GError **error)
 {
     BhSandbox *sb = (BhSandbox *)backend;
@@ -269,7 +279,29 @@ static gboolean bh_sandbox_create_volumes(BhBackend *backend, const BhBackendQub
         g_prefix_error(error, "cannot create the volumes of %s: ", qube->name);
         return FALSE;
     }
-    return TRUE;
+    /* A sized home needs loop devices, which only root may attach; a daemon
+     * without root keeps homes as directories (docs/sandbox.md). */
+    if (!sb->private_images)
+        return TRUE;
+    /* A disposable of a running template: its volume is copied frozen, so
+     * the copy is consistent. */
+    g_autofree char *image = g_build_filename(dir, BH_SANDBOX_PRIVATE_IMAGE, NULL);
+    BhSandboxQube *running = source ? bh_sandbox_lookup(sb, qube->template_name) : NULL;
+    int frozen = -1;
+    if (running && running->private_dev && running->init_pid > 0 && !g_file_test(image, G_FILE_TEST_EXISTS) &&
+        (frozen = bh_sandbox_private_freeze(running->name, running->init_pid, running->private_dev, error)) <
+            0) {
+        g_prefix_error(error, "cannot create the private volume of %s: ", qube->name);
+        return FALSE;
+    }
+    if (frozen >= 0)
+        g_debug("[%s] private volume frozen for the copy of %s", running->name, qube->name);
+    gboolean ok = bh_sandbox_private_prepare(dir, source, bh_sandbox_private_mib(qube), error);
+    if (frozen >= 0)
+        bh_sandbox_private_thaw(running->name, frozen);
+    if (!ok)
+        g_prefix_error(error, "cannot create the private volume of %s: ", qube->name);
+    return ok;
 }
 
 /* The source's host uid is only needed to re-own its template layer; its qid
@@ -849,7 +881,7 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
     g_autofree char *root_dir = g_build_filename(root_owner, "root", NULL);
     g_autoptr(GPtrArray) root_links = bh_sandbox_root_links(bh_sandbox_base_root(qube));
     int info[2] = {-1, -1}, block[2] = {-1, -1}, ready[2] = {-1, -1}, console[2] = {-1, -1};
-    int idmap = -1;
+    int idmap = -1, filter = -1, private_vol = -1;
     GSubprocess *proc = NULL;
     g_autoptr(GArray) cg_fds = NULL;
     g_autoptr(GSubprocessLauncher) launcher = NULL;
@@ -885,6 +917,8 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
         .programs = sb->programs,
         .root_links = root_links,
         .disposable = q->disposable,
+        .seccomp = TRUE,
+        .private_image = sb->private_images,
         .bwrap = sb->bwrap,
     };
     g_autoptr(BhSandboxSetup) setup = bh_sandbox_layout_setup(&plan);
@@ -904,6 +938,11 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
     }
     if (sb->privileged && (idmap = bh_sandbox_idmap_userns(q->uid, q->gid, error)) < 0)
         goto out;
+    if ((filter = bh_sandbox_seccomp_memfd(sb->seccomp, error)) < 0)
+        goto out;
+    if (plan.private_image &&
+        (private_vol = bh_sandbox_private_attach(qube_dir, q->name, bh_sandbox_private_mib(qube), error)) < 0)
+        goto out;
     if (q->cgroup && (cg_fds = bh_sandbox_cgroup_procs_fds(q->cgroup, error)) == NULL)
         goto out;
 
@@ -920,6 +959,13 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
     g_subprocess_launcher_take_fd(launcher, g_steal_fd(&ready[1]), BH_SANDBOX_FD_READY);
     if (idmap >= 0)
         g_subprocess_launcher_take_fd(launcher, g_steal_fd(&idmap), BH_SANDBOX_FD_IDMAP);
+    g_subprocess_launcher_take_fd(launcher, g_steal_fd(&filter), BH_SANDBOX_FD_SECCOMP);
+    if (private_vol >= 0) {
+        struct stat st;
+        if (fstat(private_vol, &st) == 0)
+            q->private_dev = st.st_rdev;
+        g_subprocess_launcher_take_fd(launcher, g_steal_fd(&private_vol), BH_SANDBOX_FD_PRIVATE);
+    }
     for (guint i = 0; cg_fds && i < cg_fds->len; i++) {
         g_subprocess_launcher_take_fd(launcher, g_array_index(cg_fds, int, i), BH_SANDBOX_FD_CGROUP + (int)i);
         bh_sandbox_setup_add_cgroup_fd(setup, BH_SANDBOX_FD_CGROUP + (int)i);
@@ -949,6 +995,10 @@ out:
     }
     if (idmap >= 0)
         close(idmap);
+    if (filter >= 0)
+        close(filter);
+    if (private_vol >= 0)
+        close(private_vol);
     for (guint i = 0; cg_fds && i < cg_fds->len; i++)
         close(g_array_index(cg_fds, int, i));
     return proc;
@@ -1624,6 +1674,7 @@ static void bh_sandbox_free(BhBackend *backend)
     bh_sandbox_cgroups_free(sb->cgroups);
     g_clear_pointer(&sb->programs, g_ptr_array_unref);
     g_free(sb->bwrap);
+    g_clear_pointer(&sb->seccomp, g_bytes_unref);
     g_autofree char *marker = g_build_filename(sb->stage_base, BH_SANDBOX_STATE_MARKER, NULL);
     unlink(marker);
     rmdir(sb->stage_base);
@@ -1718,6 +1769,9 @@ BhBackend *bh_sandbox_backend_new(const BhBackendConfig *config, GError **error)
     g_autoptr(GPtrArray) programs = bh_sandbox_find_guest_programs(error);
     if (programs == NULL)
         return NULL;
+    g_autoptr(GBytes) seccomp = bh_sandbox_seccomp_program(error);
+    if (seccomp == NULL)
+        return NULL;
 
     gboolean privileged = geteuid() == 0;
     g_autofree char *stage_base = bh_sandbox_stage_base(config->runtime_dir, privileged, error);
@@ -1739,9 +1793,13 @@ BhBackend *bh_sandbox_backend_new(const BhBackendConfig *config, GError **error)
     if (sb->record_dir == NULL)
         g_message("running qubes cannot be adopted after a crash of bulkheadd: %s", record_error->message);
     sb->privileged = privileged;
+    /* BH_SANDBOX_PRIVATE=directory keeps homes as directories, as without
+     * root (tests of the directory code use it). */
+    sb->private_images = privileged && g_strcmp0(g_getenv("BH_SANDBOX_PRIVATE"), "directory") != 0;
     sb->verbose = config->verbose;
     sb->bwrap = g_steal_pointer(&bwrap);
     sb->programs = g_steal_pointer(&programs);
+    sb->seccomp = g_steal_pointer(&seccomp);
     bh_sandbox_use_agent(sb);
     sb->qubes = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)bh_qube_unref);
     sb->cgroups = bh_sandbox_cgroups_new(NULL);

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "volume-copy.h"
 #include "xen-config.h"
 
 static const char *const bh_xen_volume_names[] = {"root", "private", "volatile"};
@@ -56,59 +57,6 @@ bh_xen_sparse(const char *path, guint64 size, gboolean replace, GError **error)
   return TRUE;
 }
 
-/* Copies src to dst (dst replaced through a temporary file), data extents
- * only, so a 2 GiB image with 10 MiB written costs 10 MiB. */
-static gboolean
-bh_xen_copy_sparse(const char *src, const char *dst, GError **error)
-{
-  gboolean ok = FALSE;
-  int in = -1, out = -1;
-  g_autofree char *tmp = g_strconcat(dst, ".new", NULL);
-  struct stat st;
-
-  in = open(src, O_RDONLY | O_CLOEXEC);
-  if (in < 0 || fstat(in, &st) < 0) {
-    bh_xen_io_error(error, errno, "read", src);
-    goto out;
-  }
-  out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (out < 0 || ftruncate(out, st.st_size) < 0) {
-    bh_xen_io_error(error, errno, "create", tmp);
-    goto out;
-  }
-  for (off_t pos = 0; pos < st.st_size;) {
-    off_t data = lseek(in, pos, SEEK_DATA);
-    if (data < 0 && errno == ENXIO)
-      break; /* only a hole is left */
-    off_t hole = data < 0 ? -1 : lseek(in, data, SEEK_HOLE);
-    if (data < 0 || hole < 0) {
-      bh_xen_io_error(error, errno, "read", src);
-      goto out;
-    }
-    for (off_t o_in = data, o_out = data; o_in < hole;) {
-      ssize_t n = copy_file_range(in, &o_in, out, &o_out, (size_t)(hole - o_in), 0);
-      if (n <= 0) {
-        bh_xen_io_error(error, n < 0 ? errno : EIO, "copy into", tmp);
-        goto out;
-      }
-    }
-    pos = hole;
-  }
-  if (fsync(out) < 0 || rename(tmp, dst) < 0) {
-    bh_xen_io_error(error, errno, "write", dst);
-    goto out;
-  }
-  ok = TRUE;
-out:
-  if (in >= 0)
-    close(in);
-  if (out >= 0)
-    close(out);
-  if (!ok)
-    g_unlink(tmp);
-  return ok;
-}
-
 gboolean
 bh_xen_volumes_create(const char *state_dir, const BhBackendQube *qube, GError **error)
 {
@@ -136,7 +84,7 @@ bh_xen_volumes_prepare(const char *state_dir, const BhBackendQube *qube, GError 
     g_autofree char *src = bh_xen_volume_path(state_dir, qube->template_name, "private");
     g_autofree char *dst = bh_xen_volume_path(state_dir, qube->name, "private");
     if (!bh_xen_make_dir(state_dir, qube->name, error) ||
-        !bh_xen_copy_sparse(src, dst, error))
+        !bh_volume_copy_sparse(src, dst, error))
       return FALSE;
   }
   g_autofree char *volatile_img = bh_xen_volume_path(state_dir, qube->name, "volatile");
@@ -160,7 +108,7 @@ bh_xen_volumes_clone(const char *state_dir, const char *source, const BhBackendQ
      * empty one below. */
     if (!g_file_test(from, G_FILE_TEST_EXISTS))
       continue;
-    if (!bh_xen_copy_sparse(from, to, error))
+    if (!bh_volume_copy_sparse(from, to, error))
       return FALSE;
   }
   return bh_xen_volumes_create(state_dir, dst, error);

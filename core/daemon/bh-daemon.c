@@ -395,6 +395,7 @@ bh_daemon_describe_qube(BhDaemon *self, const char *name, GError **error)
   h->qube.memory_mib = bh_daemon_get_uint(self, name, "memory", 400);
   h->qube.maxmem_mib = bh_daemon_get_uint(self, name, "maxmem", 4000);
   h->qube.vcpus = bh_daemon_get_uint(self, name, "vcpus", 2);
+  h->qube.private_mib = bh_daemon_get_uint(self, name, "private_size", 2048);
   return g_steal_pointer(&h);
 }
 

@@ -37,6 +37,7 @@ enum {
     BH_P_ROOT_PATH,
     BH_P_ROOT_READONLY,
     BH_P_AUTO_CLEANUP,
+    BH_P_PRIVATE_SIZE,
     BH_PROPS_N
 };
 

@@ -173,6 +173,12 @@ static const BhPropDef props[BH_PROPS_N] = {
     [BH_P_AUTO_CLEANUP] = {"auto_cleanup", BH_PROP_BOOL, CB(DISP_VM), 0, "True", 0, 0, NULL, NULL,
         "True",
         "Remove the disposable when it stops."},
+    [BH_P_PRIVATE_SIZE] = {"private_size", BH_PROP_INT, DOMU, BH_PROPF_DISP_INHERIT, "2048", 256, 1048576,
+        NULL, NULL,
+        "DispVM: its template's; others: 2048",
+        "Size in MiB of the qube's private volume (its home), enforced by the kernel: writes past it "
+        "fail with ENOSPC inside the qube. A larger size applies at the next start; a smaller one "
+        "than the volume has is ignored (a volume never shrinks: nothing stored is lost)."},
 };
 
 static const BhPropDef globals[BH_GLOBALS_N] = {

@@ -2,6 +2,10 @@
 # sandbox-desktop.sh — the whole product on the sandbox backend, as a user
 # sees it: bulkheadd with real sandboxes, guid windows on a private Xvfb.
 #   qvm-run work foot            -> a foot window "[work] foot" in a blue frame
+#   qvm-run work gtk4-widget-factory, weston-simple-shm
+#                                -> their windows too: a GTK 4 app and a plain
+#                                   Wayland client work under the qube's seccomp
+#                                   filter (docs/sandbox.md)
 #   qvm-run --dispvm default-dvm foot
 #                                -> "[dispN] foot" in a red frame; typing exit
 #                                   in it ends foot, and the disposable is gone
@@ -39,6 +43,13 @@ bh_result "qvm-run work foot shows a window titled [work] (got: $(xdotool getwin
   $([ -n "$win" ]; echo $?)
 colour=$(frame_colour "$win")
 bh_result "its frame is work's blue #3465a4 (got $colour)" $([ "$colour" = "#3465a4" ]; echo $?)
+
+for app in 'gtk4-widget-factory:GTK Widget Factory' 'weston-simple-shm:simple-shm'; do
+  qvm-run work "${app%%:*}" >"$bh_tmp/app.log" 2>&1
+  awin=$(bh_find_window "^\\[work\\] ${app#*:}")
+  bh_result "qvm-run work ${app%%:*} shows [work] ${app#*:} (got: $(xdotool getwindowname "$awin" 2>/dev/null))" \
+    $([ -n "$awin" ]; echo $?)
+done
 
 qvm-run --dispvm default-dvm foot >"$bh_tmp/disp.log" 2>&1 &
 disp_run=$!

@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 #include <unistd.h>
 
+#include "sandbox-layout.h"
 #include "sandbox.h"
 
 static void bh_harness_state_cb(BhBackend *backend, const char *qube, BhPowerState state, const char *reason,
@@ -112,6 +113,7 @@ BhBackendQube bh_harness_qube(const BhTestQube *q)
         .memory_mib = q->memory_mib ? q->memory_mib : 400,
         .maxmem_mib = q->maxmem_mib ? q->maxmem_mib : 4000,
         .vcpus = 2,
+        .private_mib = q->private_mib,
     };
     return b;
 }
@@ -178,14 +180,18 @@ static void bh_harness_ran(GObject *source, GAsyncResult *result, gpointer data)
     w->done = TRUE;
 }
 
-int bh_harness_run(BhHarness *h, const char *qube, const char *cmd, char **output)
+static int bh_harness_run_in(BhHarness *h, const char *qube, const char *cmd, int stdin_fd, char **output)
 {
     BhWait w = {.backend = h->backend};
     g_autofree char *path = g_build_filename(h->tmp, "run-output", NULL);
     int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     g_assert_cmpint(fd, >=, 0);
-    BhBackendRun run = {
-        .user = NULL, .commandline = cmd, .stdin_fd = -1, .stdout_fd = fd, .stderr_fd = fd, .wait = TRUE};
+    BhBackendRun run = {.user = NULL,
+                        .commandline = cmd,
+                        .stdin_fd = stdin_fd,
+                        .stdout_fd = fd,
+                        .stderr_fd = fd,
+                        .wait = TRUE};
     bh_backend_run(h->backend, qube, &run, NULL, bh_harness_ran, &w);
     close(fd);
     bh_harness_wait(&w);
@@ -202,6 +208,11 @@ int bh_harness_run(BhHarness *h, const char *qube, const char *cmd, char **outpu
         return -1;
     }
     return w.status;
+}
+
+int bh_harness_run(BhHarness *h, const char *qube, const char *cmd, char **output)
+{
+    return bh_harness_run_in(h, qube, cmd, -1, output);
 }
 
 BhPowerState bh_harness_state(BhHarness *h, const char *qube)
@@ -237,15 +248,33 @@ const char *bh_harness_reason(BhHarness *h, const char *qube, BhPowerState state
 
 char *bh_harness_private_path(BhHarness *h, const char *qube, const char *name)
 {
+    /* The home is a volume mounted only in the qube's own namespace
+     * (docs/sandbox.md): reach it through the init's root. */
+    pid_t init = bh_sandbox_init_pid(h->backend, qube);
+    if (init > 0)
+        return g_strdup_printf("/proc/%d/root%s/%s", (int)init, BH_SANDBOX_HOME, name);
     return g_build_filename(h->state, "qubes", qube, "private", name, NULL);
+}
+
+void bh_harness_put_data(BhHarness *h, const char *qube, const char *name, const void *data, gsize len,
+                         unsigned mode)
+{
+    /* Written by the qube itself, as its own file. */
+    g_autofree char *path = g_build_filename(h->tmp, "put-input", NULL);
+    g_autoptr(GError) error = NULL;
+    g_assert_true(g_file_set_contents(path, data, (gssize)len, &error));
+    g_assert_no_error(error);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    g_assert_cmpint(fd, >=, 0);
+    g_autofree char *quoted = g_shell_quote(name);
+    g_autofree char *cmd = g_strdup_printf("cat > %s && chmod %o %s", quoted, mode, quoted);
+    g_assert_cmpint(bh_harness_run_in(h, qube, cmd, fd, NULL), ==, 0);
+    close(fd);
 }
 
 void bh_harness_put(BhHarness *h, const char *qube, const char *name, const char *content)
 {
-    g_autofree char *path = bh_harness_private_path(h, qube, name);
-    g_autoptr(GError) error = NULL;
-    g_assert_true(g_file_set_contents(path, content, -1, &error));
-    g_assert_no_error(error);
+    bh_harness_put_data(h, qube, name, content, strlen(content), 0644);
 }
 
 static const char bh_probe_py[] =

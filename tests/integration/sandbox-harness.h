@@ -36,6 +36,7 @@ typedef struct {
     gboolean root_readonly;
     guint memory_mib;
     guint maxmem_mib;
+    guint private_mib; /* 0: the backend's default */
 } BhTestQube;
 
 /* Skips the test (returns FALSE) when sandboxes cannot run here. */
@@ -57,9 +58,13 @@ gboolean bh_harness_wait_state(BhHarness *h, const char *qube, BhPowerState stat
 BhPowerState bh_harness_state(BhHarness *h, const char *qube);
 /* The reason given with the last transition of qube into state, or NULL. */
 const char *bh_harness_reason(BhHarness *h, const char *qube, BhPowerState state);
-/* Writes a file into a qube's home from the host (its private volume). */
+/* Writes a file into a running qube's home (through the qube). */
 void bh_harness_put(BhHarness *h, const char *qube, const char *name, const char *content);
-/* The path of a file in a qube's home on the host. */
+void bh_harness_put_data(BhHarness *h, const char *qube, const char *name, const void *data, gsize len,
+                         unsigned mode);
+/* The host path of a file in a qube's home: through its init's root while it
+ * runs (its volume is mounted only there), else the home directory a daemon
+ * without root keeps. */
 char *bh_harness_private_path(BhHarness *h, const char *qube, const char *name);
 /* Puts probe.py in the qube's home: `python3 probe.py unix PATH`,
  * `abstract NAME`, `tcp HOST PORT [TIMEOUT]` print "connected" or the errno

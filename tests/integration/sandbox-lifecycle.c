@@ -116,7 +116,7 @@ static void test_crash(void)
 
 static char *read_tick(BhHarness *h)
 {
-    g_autofree char *path = g_build_filename(h->state, "qubes", "work", "private", "tick", NULL);
+    g_autofree char *path = bh_harness_private_path(h, "work", "tick");
     char *text = NULL;
     g_file_get_contents(path, &text, NULL, NULL);
     return text;

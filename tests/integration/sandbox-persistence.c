@@ -221,7 +221,12 @@ static void test_disposable(void)
         return;
     g_assert_true(bh_harness_create(&h, &tpl, &error));
     g_assert_true(bh_harness_create(&h, &dvm, &error));
+    /* Its home is prepared inside it, as a user would. */
+    g_assert_true(bh_harness_start(&h, &dvm, &error));
+    g_assert_no_error(error);
     bh_harness_put(&h, "dvm", "from-dvm.txt", "prepared in the disposable template\n");
+    g_assert_true(bh_harness_shutdown(&h, "dvm", 20, &error));
+    g_assert_no_error(error);
 
     /* What the daemon does for CreateDisposable: volumes, then start. */
     g_assert_true(bh_harness_create(&h, &disp, &error));
@@ -239,8 +244,14 @@ static void test_disposable(void)
     g_assert_true(bh_harness_wait_state(&h, "disp7", BH_POWER_HALTED, 15000));
     g_assert_null(bh_harness_reason(&h, "disp7", BH_POWER_HALTED));
     /* The disposable template's home did not change. */
+    g_assert_true(bh_harness_start(&h, &dvm, &error));
+    g_assert_no_error(error);
     g_autofree char *dvm_mine = bh_harness_private_path(&h, "dvm", "mine.txt");
     g_assert_false(g_file_test(dvm_mine, G_FILE_TEST_EXISTS));
+    g_autofree char *dvm_from = bh_harness_private_path(&h, "dvm", "from-dvm.txt");
+    g_assert_true(g_file_test(dvm_from, G_FILE_TEST_EXISTS));
+    g_assert_true(bh_harness_shutdown(&h, "dvm", 20, &error));
+    g_assert_no_error(error);
 
     /* The daemon then removes it; nothing of it is left anywhere. */
     g_assert_true(bh_backend_remove_volumes(h.backend, "disp7", &error));

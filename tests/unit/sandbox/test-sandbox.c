@@ -6,11 +6,22 @@
  */
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/keyctl.h>
+#include <linux/seccomp.h>
+#include <sys/ioctl.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "sandbox-cgroup.h"
 #include "sandbox-layout.h"
+#include "sandbox-seccomp.h"
 
 typedef struct {
     char *tmp;
@@ -234,6 +245,7 @@ static BhSandboxPlan plan_for(GPtrArray *programs, GPtrArray *links, gboolean ow
         .vchan_dir = "/rt/bulkhead/vchan/3",
         .programs = programs,
         .root_links = links,
+        .seccomp = TRUE,
         .bwrap = "/usr/bin/bwrap",
     };
     return p;
@@ -276,9 +288,15 @@ static void test_plan_appvm(void)
     g_assert_nonnull(strstr(steps, "bind-ro /build/core/backends/bulkhead-sandbox-init -> "
                                    "/run/bulkhead-sandbox/1/work/bin/bulkhead-sandbox-init\n"));
 
+    /* The qube's own ptys, bounded, over bubblewrap's unbounded devpts. */
+    g_assert_nonnull(strstr(steps, "devpts /run/bulkhead-sandbox/1/work/pts "
+                                   "newinstance,ptmxmode=0666,mode=0620,max=64\n"));
+
     g_autoptr(GPtrArray) argv = bh_sandbox_layout_bwrap_argv(&plan);
     g_assert_true(argv_has(argv, "--bind", "/run/bulkhead-sandbox/1/work/usr", "/usr"));
     g_assert_true(argv_has(argv, "--bind", "/run/bulkhead-sandbox/1/work/vchan", "/run/bulkhead/vchan/3"));
+    g_assert_true(argv_has(argv, "--dev-bind", "/run/bulkhead-sandbox/1/work/pts", "/dev/pts"));
+    g_assert_true(argv_has(argv, "--seccomp", "10", NULL));
     g_assert_true(argv_has(argv, "--ro-bind", "/run/bulkhead-sandbox/1/work/bin", "/run/bulkhead/bin"));
     g_assert_true(argv_has(argv, "--symlink", "usr/bin", "/bin"));
     g_assert_true(argv_has(argv, "--setenv", "BH_VCHAN_DOMID", "3"));
@@ -303,6 +321,16 @@ static void test_plan_appvm(void)
         g_assert_true(seen);
     }
     g_assert_cmpstr(argv->pdata[argv->len - 1], ==, "/run/bulkhead/bin/bulkhead-sandbox-init");
+
+    /* With a private volume, the home comes from it, mounted in the set-up
+     * namespace, and not from the directory. */
+    plan.private_image = TRUE;
+    g_autoptr(BhSandboxSetup) vol = bh_sandbox_layout_setup(&plan);
+    g_autofree char *vol_steps = bh_sandbox_setup_describe(vol);
+    g_assert_nonnull(strstr(vol_steps, "private /run/bulkhead-sandbox/1/work/pvol /proc/self/fd/12\n"));
+    g_assert_nonnull(strstr(
+        vol_steps, "idmap /run/bulkhead-sandbox/1/work/pvol/home -> /run/bulkhead-sandbox/1/work/home\n"));
+    g_assert_null(strstr(vol_steps, "/state/qubes/work/private"));
 }
 
 static void test_plan_template(void)
@@ -481,6 +509,65 @@ static void test_guest_programs(Tmp *t, gconstpointer data)
     g_unsetenv("BH_SANDBOX_GUEST_DIRS");
 }
 
+/* The filter itself, loaded in a child: what it refuses, how, and that it
+ * lets ordinary calls through. (Inside real qubes: sandbox-confine.) */
+static int seccomp_child(GBytes *program)
+{
+    gsize len = 0;
+    struct sock_fprog prog = {.filter = (struct sock_filter *)g_bytes_get_data(program, &len)};
+    prog.len = (unsigned short)(len / sizeof(struct sock_filter));
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+        return 10;
+    char c = 'x';
+    if (syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0) != -1 || errno != EPERM)
+        return 11;
+    /* Refused before the descriptor is looked at (EPERM, not EBADF), also
+     * with bits above the 32 the kernel reads. */
+    if (syscall(SYS_ioctl, -1, (1UL << 32) | TIOCSTI, &c) != -1 || errno != EPERM)
+        return 12;
+    if (syscall(SYS_ioctl, -1, TIOCGWINSZ, &c) != -1 || errno != EBADF)
+        return 13;
+    if (personality(PER_LINUX | ADDR_NO_RANDOMIZE) != -1 || errno != EPERM)
+        return 14;
+    if (syscall(SYS_clone3, NULL, 0) != -1 || errno != ENOSYS)
+        return 15;
+    if (syscall(SYS_unshare, CLONE_NEWUSER) != -1 || errno != EPERM)
+        return 16;
+    if (syscall(SYS_getpid) != getpid())
+        return 17;
+    /* Last: an x32 call ends the process. */
+    syscall(0x40000000L | SYS_getpid);
+    return 18;
+}
+
+static void test_seccomp_program(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GBytes) program = bh_sandbox_seccomp_program(&error);
+    g_assert_no_error(error);
+    g_assert_nonnull(program);
+    g_assert_cmpuint(g_bytes_get_size(program) % sizeof(struct sock_filter), ==, 0);
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(seccomp_child(program));
+    int status = 0;
+    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+    if (WIFEXITED(status))
+        g_test_message("child exited with %d", WEXITSTATUS(status));
+    g_assert_true(WIFSIGNALED(status));
+    g_assert_cmpint(WTERMSIG(status), ==, SIGSYS);
+
+    /* What bubblewrap reads cannot be changed: sealed. */
+    int fd = bh_sandbox_seccomp_memfd(program, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(write(fd, "x", 1), ==, -1);
+    g_assert_cmpint(errno, ==, EPERM);
+    char buf[8];
+    g_assert_cmpint(read(fd, buf, sizeof buf), ==, (ssize_t)MIN(sizeof buf, g_bytes_get_size(program)));
+    close(fd);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -498,6 +585,7 @@ int main(int argc, char **argv)
     ADD("volumes/create-clone-remove", test_volumes);
     ADD("root-links", test_root_links);
     ADD("guest-programs", test_guest_programs);
+    g_test_add_func("/sandbox/seccomp/program", test_seccomp_program);
 #undef ADD
     return g_test_run();
 }

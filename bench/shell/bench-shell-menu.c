@@ -1,0 +1,211 @@
+/* bench-shell-menu.c — bulkhead-shell's menu with many qubes: time from
+ * opening the menu to the menu drawn, and from a new search text to the
+ * filtered list drawn (bench/README.md, "bench/shell").
+ *
+ * Owns the measurement only: it links libbh_shell, reads the qubes from the
+ * running bulkheadd as the shell does (bench-shell.sh created them), builds
+ * the real panel and opens the real menu popover on the X display. "Drawn"
+ * is the popover surface's frame clock "after-paint" that follows the
+ * change. Must never: change the shell's code paths or the daemon's state.
+ *
+ *   bench-shell-menu [--reps N]   prints a Markdown table on stdout */
+#define G_LOG_DOMAIN "bench-shell"
+
+#include <gtk/gtk.h>
+
+#include "bh-dbus-error.h"
+#include "bh-shell-panel.h"
+#include "bh-shell-qubes.h"
+#include "bh-shell-resources.h"
+
+typedef struct {
+    GtkApplication *app;
+    BhShellQubes *qubes;
+    BhShellPanel *panel;
+    GtkWidget *menu;
+    GtkWidget *search;
+    int reps;
+    GArray *open_ms;
+    GArray *search_ms;
+    gint64 t0;
+    gboolean measuring_open;
+    gboolean filtered; /* search-changed ran since the text was set */
+    int step;
+    gboolean loaded;
+} Bench;
+
+static GtkWidget *find_widget(GtkWidget *root, GType type)
+{
+    if (G_TYPE_CHECK_INSTANCE_TYPE(root, type))
+        return root;
+    for (GtkWidget *c = gtk_widget_get_first_child(root); c != NULL; c = gtk_widget_get_next_sibling(c)) {
+        GtkWidget *found = find_widget(c, type);
+        if (found != NULL)
+            return found;
+    }
+    return NULL;
+}
+
+static int compare_double(gconstpointer a, gconstpointer b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void report(const char *what, GArray *ms)
+{
+    g_array_sort(ms, compare_double);
+    double median = g_array_index(ms, double, ms->len / 2);
+    double p90 = g_array_index(ms, double, (ms->len * 9) / 10 < ms->len ? (ms->len * 9) / 10 : ms->len - 1);
+    double max = g_array_index(ms, double, ms->len - 1);
+    printf("| %s | %u | %.1f | %.1f | %.1f |\n", what, ms->len, median, p90, max);
+}
+
+static void next_step(Bench *b);
+
+static gboolean next_step_idle(gpointer data)
+{
+    next_step(data);
+    return G_SOURCE_REMOVE;
+}
+
+static void on_after_paint(GdkFrameClock *clock, Bench *b)
+{
+    if (b->t0 == 0)
+        return;
+    if (!b->measuring_open && !b->filtered)
+        return; /* a frame for the typed text, before the list was filtered */
+    double ms = (g_get_monotonic_time() - b->t0) / 1000.0;
+    g_array_append_val(b->measuring_open ? b->open_ms : b->search_ms, ms);
+    b->t0 = 0;
+    g_signal_handlers_disconnect_by_func(clock, on_after_paint, b);
+    /* Let the frame finish before the next change. */
+    g_timeout_add(50, next_step_idle, b);
+}
+
+static void on_menu_map(GtkWidget *menu, Bench *b)
+{
+    GdkFrameClock *clock = gdk_surface_get_frame_clock(gtk_native_get_surface(GTK_NATIVE(menu)));
+    g_signal_connect(clock, "after-paint", G_CALLBACK(on_after_paint), b);
+}
+
+static void on_search_changed(GtkSearchEntry *entry, Bench *b)
+{
+    b->filtered = TRUE;
+}
+
+/* Each repetition: open (measured), then one search text (measured), close. */
+static void next_step(Bench *b)
+{
+    static const char *const queries[] = {"work", "dvm 4", "q7", "term", "new disp", "zzz"};
+    int rep = b->step / 3, phase = b->step % 3;
+
+    if (rep >= b->reps) {
+        printf("| what | n | median ms | p90 ms | max ms |\n|---|---|---|---|---|\n");
+        report("open (the menu action) to menu drawn", b->open_ms);
+        report("new search text to filtered list drawn", b->search_ms);
+        g_application_quit(G_APPLICATION(b->app));
+        return;
+    }
+    b->step++;
+    if (phase == 0) {
+        b->measuring_open = TRUE;
+        b->t0 = g_get_monotonic_time();
+        bh_shell_panel_open_menu(b->panel);
+    } else if (phase == 1) {
+        GdkFrameClock *clock = gdk_surface_get_frame_clock(gtk_native_get_surface(GTK_NATIVE(b->menu)));
+        b->measuring_open = FALSE;
+        b->filtered = FALSE;
+        g_signal_connect(clock, "after-paint", G_CALLBACK(on_after_paint), b);
+        b->t0 = g_get_monotonic_time();
+        gtk_editable_set_text(GTK_EDITABLE(b->search), queries[rep % G_N_ELEMENTS(queries)]);
+    } else {
+        gtk_popover_popdown(GTK_POPOVER(b->menu));
+        g_timeout_add(100, next_step_idle, b);
+    }
+}
+
+static gboolean start(gpointer data)
+{
+    Bench *b = data;
+    GtkWidget *button = find_widget(GTK_WIDGET(b->panel), GTK_TYPE_MENU_BUTTON);
+
+    b->menu = GTK_WIDGET(gtk_menu_button_get_popover(GTK_MENU_BUTTON(button)));
+    b->search = find_widget(b->menu, GTK_TYPE_SEARCH_ENTRY);
+    g_signal_connect(b->menu, "map", G_CALLBACK(on_menu_map), b);
+    g_signal_connect(b->search, "search-changed", G_CALLBACK(on_search_changed), b);
+    next_step(b);
+    return G_SOURCE_REMOVE;
+}
+
+static void on_changed(BhShellQubes *qubes, Bench *b)
+{
+    if (b->loaded)
+        return;
+    b->loaded = TRUE;
+    printf("%u qubes from bulkheadd\n\n", g_list_model_get_n_items(bh_shell_qubes_get_model(qubes)));
+    b->panel = bh_shell_panel_new(b->app, qubes);
+    gtk_window_present(GTK_WINDOW(b->panel));
+    /* The panel first maps and settles; then the measured opens. */
+    g_timeout_add(1000, start, b);
+}
+
+static gboolean give_up(gpointer app)
+{
+    g_printerr("bench-shell-menu: no result within 120 s\n");
+    g_application_quit(G_APPLICATION(app));
+    return G_SOURCE_REMOVE;
+}
+
+static void on_activate(GtkApplication *app, Bench *b)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(BhDbusAdmin1) admin = bh_dbus_admin1_proxy_new_for_bus_sync(
+        G_BUS_TYPE_SESSION, G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START | G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES,
+        BH_DBUS_NAME, BH_DBUS_PATH, NULL, &error);
+
+    if (admin == NULL) {
+        g_printerr("bench-shell-menu: %s\n", error->message);
+        return;
+    }
+    /* The shell's resources and CSS, as BhShellApp's start-up installs them. */
+    g_resources_register(bh_shell_get_resource());
+    g_autoptr(GtkCssProvider) css = gtk_css_provider_new();
+    gtk_css_provider_load_from_resource(css, "/org/bulkhead/shell/shell.css");
+    gtk_style_context_add_provider_for_display(gdk_display_get_default(), GTK_STYLE_PROVIDER(css),
+                                               GTK_STYLE_PROVIDER_PRIORITY_USER + 10);
+    g_application_hold(G_APPLICATION(app));
+    g_timeout_add_seconds(120, give_up, app);
+    b->qubes = bh_shell_qubes_new(admin);
+    g_signal_connect(b->qubes, "changed", G_CALLBACK(on_changed), b);
+}
+
+int main(int argc, char **argv)
+{
+    Bench b = {0};
+    const GOptionEntry entries[] = {
+        {"reps", 0, 0, G_OPTION_ARG_INT, &b.reps, "Repetitions (default 21)", "N"},
+        {NULL},
+    };
+    g_autoptr(GOptionContext) context = g_option_context_new(NULL);
+    g_autoptr(GError) error = NULL;
+
+    b.reps = 21;
+    g_option_context_add_main_entries(context, entries, NULL);
+    if (!g_option_context_parse(context, &argc, &argv, &error)) {
+        g_printerr("bench-shell-menu: %s\n", error->message);
+        return 2;
+    }
+    b.open_ms = g_array_new(FALSE, FALSE, sizeof(double));
+    b.search_ms = g_array_new(FALSE, FALSE, sizeof(double));
+    /* Not the shell's id: the real shell may run beside it (bench-shell.sh). */
+    b.app = gtk_application_new("org.bulkhead.BenchShellMenu", G_APPLICATION_NON_UNIQUE);
+    g_signal_connect(b.app, "activate", G_CALLBACK(on_activate), &b);
+    int status = g_application_run(G_APPLICATION(b.app), 0, NULL);
+    int done = b.open_ms->len == (guint)b.reps && b.search_ms->len == (guint)b.reps;
+    g_clear_object(&b.qubes);
+    g_object_unref(b.app);
+    g_array_unref(b.open_ms);
+    g_array_unref(b.search_ms);
+    return status != 0 || !done;
+}

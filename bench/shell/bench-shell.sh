@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# bench-shell.sh BENCH-SHELL-MENU SHELL [QUBES] — the set-up for the shell's
+# menu benchmark (bench/README.md, "bench/shell"): a private bus, state and
+# XDG dirs (tests/integration/daemon-lib.sh), a private Xvfb, bulkheadd without
+# a backend (nothing starts: the menu lists qubes, it does not run them) with
+# QUBES (default 100) app qubes created through qvm-create, then
+#   1. bench-shell-menu: open-to-drawn and search-to-drawn inside the shell's code;
+#   2. the key's own cost: `bulkhead-shell --menu`, the command the window
+#      manager runs for Super+Space, from spawn to exit (it forwards the
+#      action to the running shell over D-Bus).
+set -u
+: "${BH_SOURCE_ROOT:?run through meson, or set BH_SOURCE_ROOT}"
+. "$BH_SOURCE_ROOT/tests/integration/daemon-lib.sh"
+bench=$1 shell=$2 count=${3:-100}
+
+export GDK_BACKEND=x11 GSK_RENDERER=cairo GTK_A11Y=none NO_AT_BRIDGE=1
+unset WAYLAND_DISPLAY G_DEBUG
+Xvfb -displayfd 3 -screen 0 1280x1024x24 -nolisten tcp -noreset 3>"$bh_tmp/display" \
+  >"$bh_tmp/xvfb.log" 2>&1 &
+bh_bg_pids+=($!)
+for _ in $(seq 300); do [ -s "$bh_tmp/display" ] && break; sleep 0.1; done
+export DISPLAY=":$(tr -d '\n' <"$bh_tmp/display")"
+
+bh_start_daemon || exit 1
+labels=(red orange yellow green gray blue purple black)
+for i in $(seq "$count"); do
+  qvm-create -l "${labels[i % 8]}" "q$i" >/dev/null || { echo "qvm-create q$i failed"; exit 1; }
+done
+# A tenth of them disposable templates: two entries each, as default-dvm.
+for i in $(seq 10 10 "$count"); do qvm-prefs "q$i" template_for_dispvms True >/dev/null; done
+
+echo "## bench-shell-menu: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"
+echo
+"$bench" --reps 21 || exit 1
+
+"$shell" >"$bh_tmp/shell.log" 2>&1 &
+bh_bg_pids+=($!)
+sleep 2
+times=()
+for _ in $(seq 11); do
+  t0=$(date +%s%N)
+  "$shell" --menu || exit 1
+  t1=$(date +%s%N)
+  times+=($(((t1 - t0) / 100000)))
+  sleep 0.3
+  xdotool key Escape 2>/dev/null
+  sleep 0.2
+done
+sorted=($(printf '%s\n' "${times[@]}" | sort -n))
+median=${sorted[5]}
+echo
+echo "bulkhead-shell --menu (the key binding's command), spawn to exit, 11 runs: median $((median / 10)).$((median % 10)) ms"

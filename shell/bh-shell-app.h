@@ -1,0 +1,29 @@
+/* bh-shell-app.h — bulkhead-shell as a GtkApplication (org.bulkhead.Shell).
+ *
+ * Owns the process-wide pieces: the one connection to bulkheadd
+ * (BhDbusAdmin1 proxy on the session bus, never auto-started), the live list
+ * of qubes, the CSS (the shell's own and the label colours the daemon
+ * reports), the panel, and the "menu" action that a window manager's key
+ * binding reaches with `bulkhead-shell --menu` (a second instance forwards it
+ * over D-Bus to the running one and exits).
+ * Must never: open the store, read a qube's files, or run anything itself:
+ * every launch is the daemon's Run. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+G_BEGIN_DECLS
+
+#define BH_SHELL_APP_ID "org.bulkhead.Shell"
+
+#define BH_TYPE_SHELL_APP (bh_shell_app_get_type())
+G_DECLARE_FINAL_TYPE(BhShellApp, bh_shell_app, BH, SHELL_APP, GtkApplication)
+
+BhShellApp *bh_shell_app_new(void);
+
+/* The label colours as CSS rules (.bh-label-<name> on swatches and menu
+ * entries) for the qubes in model; only checked names and "#rrggbb" values
+ * reach the text. Pure: the unit test's. */
+char *bh_shell_label_css(GListModel *qubes);
+
+G_END_DECLS

@@ -1,0 +1,188 @@
+/* bh-shell-panel.c — the panel window (see the header). */
+#define G_LOG_DOMAIN "bh-shell"
+
+#include "bh-shell-panel.h"
+
+#include "bh-shell-domains.h"
+#include "bh-shell-menu.h"
+#include "bh-shell-windows.h"
+
+#ifdef GDK_WINDOWING_X11
+#include <X11/Xatom.h>
+#include <X11/Xlib.h>
+#include <gdk/x11/gdkx.h>
+#endif
+
+struct _BhShellPanel {
+    GtkApplicationWindow parent_instance;
+    GtkWidget *menu_button;
+    GtkWidget *domains_slot;
+    GtkWidget *windows_slot;
+    GtkWidget *note;
+    GtkWidget *clock;
+    GtkWidget *menu;
+    guint clock_id;
+    gboolean docked;
+    GdkRectangle area; /* the monitor the panel spans */
+};
+
+G_DEFINE_FINAL_TYPE(BhShellPanel, bh_shell_panel, GTK_TYPE_APPLICATION_WINDOW)
+
+static gboolean tick(gpointer data)
+{
+    BhShellPanel *self = data;
+    g_autoptr(GDateTime) now = g_date_time_new_now_local();
+    g_autofree char *text = g_date_time_format(now, "%a %e %b  %H:%M");
+
+    gtk_label_set_text(GTK_LABEL(self->clock), text);
+    /* Wake at the next minute, not every second: an idle desktop stays idle. */
+    self->clock_id = g_timeout_add_seconds(60 - g_date_time_get_second(now), tick, self);
+    return G_SOURCE_REMOVE;
+}
+
+#ifdef GDK_WINDOWING_X11
+static void set_atoms(Display *dpy, Window xid, const char *property, const char *const *values, int n)
+{
+    Atom atoms[4];
+
+    for (int i = 0; i < n && i < 4; i++)
+        atoms[i] = XInternAtom(dpy, values[i], False);
+    XChangeProperty(dpy, xid, XInternAtom(dpy, property, False), XA_ATOM, 32, PropModeReplace,
+                    (unsigned char *)atoms, n);
+}
+
+/* Before the window is mapped, so the window manager reads a dock when it
+ * first sees it. The strut reserves the panel's height along the top of its
+ * monitor only (the _PARTIAL form), in root-window coordinates. */
+static void dock_x11(BhShellPanel *self, GdkSurface *surface)
+{
+    Display *dpy = gdk_x11_display_get_xdisplay(gdk_surface_get_display(surface));
+    Window xid = gdk_x11_surface_get_xid(surface);
+    const char *const type[] = {"_NET_WM_WINDOW_TYPE_DOCK"};
+    const char *const state[] = {"_NET_WM_STATE_STICKY", "_NET_WM_STATE_ABOVE"};
+    long strut[12] = {0};
+    long all_desktops = 0xFFFFFFFF;
+
+    set_atoms(dpy, xid, "_NET_WM_WINDOW_TYPE", type, 1);
+    set_atoms(dpy, xid, "_NET_WM_STATE", state, 2);
+    XChangeProperty(dpy, xid, XInternAtom(dpy, "_NET_WM_DESKTOP", False), XA_CARDINAL, 32, PropModeReplace,
+                    (unsigned char *)&all_desktops, 1);
+    strut[2] = self->area.y + BH_SHELL_PANEL_HEIGHT; /* top */
+    strut[8] = self->area.x;                         /* top_start_x */
+    strut[9] = self->area.x + self->area.width - 1;  /* top_end_x */
+    XChangeProperty(dpy, xid, XInternAtom(dpy, "_NET_WM_STRUT_PARTIAL", False), XA_CARDINAL, 32,
+                    PropModeReplace, (unsigned char *)strut, 12);
+    XChangeProperty(dpy, xid, XInternAtom(dpy, "_NET_WM_STRUT", False), XA_CARDINAL, 32, PropModeReplace,
+                    (unsigned char *)strut, 4);
+    /* Docks are placed where they ask to be; GTK 4 has no call for a
+     * position, so ask through X directly (and in the size hints, which is
+     * what window managers read at map time). */
+    XSizeHints hints = {0};
+    hints.flags = USPosition | PPosition;
+    hints.x = self->area.x;
+    hints.y = self->area.y;
+    XSetWMNormalHints(dpy, xid, &hints);
+    XMoveWindow(dpy, xid, self->area.x, self->area.y);
+    self->docked = TRUE;
+}
+#endif
+
+static void on_realize(GtkWidget *widget, gpointer data)
+{
+    BhShellPanel *self = BH_SHELL_PANEL(widget);
+    GdkSurface *surface = gtk_native_get_surface(GTK_NATIVE(widget));
+
+#ifdef GDK_WINDOWING_X11
+    if (GDK_IS_X11_SURFACE(surface)) {
+        dock_x11(self, surface);
+        return;
+    }
+#endif
+    (void)surface;
+    gtk_label_set_text(GTK_LABEL(self->note),
+                       "not docked: a panel with a strut needs X11 (this is a normal window)");
+    gtk_widget_set_visible(self->note, TRUE);
+}
+
+#ifdef GDK_WINDOWING_X11
+/* GDK resets the size hints when it computes the window's geometry; a
+ * window manager that reads them after the map still finds the position. */
+static void on_map(GtkWidget *widget, gpointer data)
+{
+    BhShellPanel *self = BH_SHELL_PANEL(widget);
+    GdkSurface *surface = gtk_native_get_surface(GTK_NATIVE(widget));
+
+    if (!GDK_IS_X11_SURFACE(surface))
+        return;
+    XMoveWindow(gdk_x11_display_get_xdisplay(gdk_surface_get_display(surface)),
+                gdk_x11_surface_get_xid(surface), self->area.x, self->area.y);
+}
+#endif
+
+void bh_shell_panel_open_menu(BhShellPanel *self)
+{
+    gtk_window_present(GTK_WINDOW(self));
+    gtk_menu_button_popup(GTK_MENU_BUTTON(self->menu_button));
+}
+
+gboolean bh_shell_panel_is_docked(BhShellPanel *self)
+{
+    return self->docked;
+}
+
+static void bh_shell_panel_dispose(GObject *object)
+{
+    BhShellPanel *self = BH_SHELL_PANEL(object);
+
+    g_clear_handle_id(&self->clock_id, g_source_remove);
+    gtk_widget_dispose_template(GTK_WIDGET(self), BH_TYPE_SHELL_PANEL);
+    G_OBJECT_CLASS(bh_shell_panel_parent_class)->dispose(object);
+}
+
+static void bh_shell_panel_class_init(BhShellPanelClass *klass)
+{
+    GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
+
+    G_OBJECT_CLASS(klass)->dispose = bh_shell_panel_dispose;
+    gtk_widget_class_set_template_from_resource(widget_class, "/org/bulkhead/shell/bh-shell-panel.ui");
+    gtk_widget_class_bind_template_child(widget_class, BhShellPanel, menu_button);
+    gtk_widget_class_bind_template_child(widget_class, BhShellPanel, domains_slot);
+    gtk_widget_class_bind_template_child(widget_class, BhShellPanel, windows_slot);
+    gtk_widget_class_bind_template_child(widget_class, BhShellPanel, note);
+    gtk_widget_class_bind_template_child(widget_class, BhShellPanel, clock);
+}
+
+static void bh_shell_panel_init(BhShellPanel *self)
+{
+    gtk_widget_init_template(GTK_WIDGET(self));
+    g_signal_connect(self, "realize", G_CALLBACK(on_realize), NULL);
+#ifdef GDK_WINDOWING_X11
+    g_signal_connect(self, "map", G_CALLBACK(on_map), NULL);
+#endif
+}
+
+/* The first monitor: GTK 4 has no portable "primary"; a panel per monitor
+ * is listed as not done in docs/shell.md. */
+static void find_area(BhShellPanel *self)
+{
+    GListModel *monitors = gdk_display_get_monitors(gtk_widget_get_display(GTK_WIDGET(self)));
+    g_autoptr(GdkMonitor) monitor = g_list_model_get_item(monitors, 0);
+
+    self->area = (GdkRectangle){0, 0, 1024, BH_SHELL_PANEL_HEIGHT};
+    if (monitor != NULL)
+        gdk_monitor_get_geometry(monitor, &self->area);
+}
+
+BhShellPanel *bh_shell_panel_new(GtkApplication *app, BhShellQubes *qubes)
+{
+    BhShellPanel *self = g_object_new(BH_TYPE_SHELL_PANEL, "application", app, NULL);
+
+    find_area(self);
+    gtk_window_set_default_size(GTK_WINDOW(self), self->area.width, BH_SHELL_PANEL_HEIGHT);
+    gtk_box_append(GTK_BOX(self->domains_slot), bh_shell_domains_new(qubes));
+    gtk_box_append(GTK_BOX(self->windows_slot), bh_shell_windows_new(qubes));
+    self->menu = bh_shell_menu_new(qubes);
+    gtk_menu_button_set_popover(GTK_MENU_BUTTON(self->menu_button), self->menu);
+    tick(self);
+    return self;
+}

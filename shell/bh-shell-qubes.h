@@ -1,0 +1,45 @@
+/* bh-shell-qubes.h — the shell's live list of qubes and its verbs, over
+ * org.bulkhead.Admin1 only.
+ *
+ * Owns: the ListQubes snapshot as a GListModel of BhShellQube sorted by name,
+ * kept current from the daemon's signals (StateChanged updates a qube in
+ * place; QubeAdded, QubeRemoved and PropertyChanged fetch the list again; a
+ * daemon that comes back is read again) — never by polling; and the calls the
+ * widgets make (Start, Shutdown, Pause, Unpause, Run, CreateDisposable).
+ * Must never: open the store or a qube's files, decide policy, or block the
+ * main loop on a call. */
+#pragma once
+
+#include "bh-dbus-admin1.h"
+#include "bh-shell-qube.h"
+
+G_BEGIN_DECLS
+
+#define BH_TYPE_SHELL_QUBES (bh_shell_qubes_get_type())
+G_DECLARE_FINAL_TYPE(BhShellQubes, bh_shell_qubes, BH, SHELL_QUBES, GObject)
+
+/* Signals:
+ *   "changed" ()                       any qube's facts or the set changed
+ *   "action-failed" (qube, action, message)  a call the user asked for failed
+ *   "action-started" (qube, action)    a call the user asked for was sent
+ */
+
+BhShellQubes *bh_shell_qubes_new(BhDbusAdmin1 *admin);
+/* The qubes, sorted by name (items: BhShellQube). */
+GListModel *bh_shell_qubes_get_model(BhShellQubes *self);
+BhShellQube *bh_shell_qubes_find(BhShellQubes *self, const char *name);
+/* Reads the list again (asynchronously). */
+void bh_shell_qubes_reload(BhShellQubes *self);
+
+void bh_shell_qubes_start(BhShellQubes *self, const char *qube);
+void bh_shell_qubes_shutdown(BhShellQubes *self, const char *qube);
+void bh_shell_qubes_pause(BhShellQubes *self, const char *qube);
+void bh_shell_qubes_unpause(BhShellQubes *self, const char *qube);
+/* Starts commandline in the qube (starting the qube first if halted); the
+ * command's output goes nowhere, as with qvm-run without --pass-io. */
+void bh_shell_qubes_run(BhShellQubes *self, const char *qube, const char *commandline);
+/* As `qvm-run --dispvm TEMPLATE commandline`: a new disposable from template
+ * that lives as long as the command. */
+void bh_shell_qubes_run_disposable(BhShellQubes *self, const char *template_name, const char *commandline);
+
+G_END_DECLS

@@ -1,0 +1,328 @@
+#!/usr/bin/env bash
+# shell-desktop.sh — bulkhead-shell as a user sees it: a private Xvfb with
+# openbox (started as ./run starts it), bulkheadd with real sandboxes on a
+# private bus, and the shell. Checked from outside, as a user would:
+#   the panel is a dock at the top with a strut that openbox honours (xprop)
+#   it shows the running qubes in their label colours (pixels of a screenshot)
+#   clicking Start beside a halted qube (xdotool) makes it Running (qvm-ls);
+#   one the daemon refuses to start turns red with the reason
+#   the menu key, "personal", Enter -> foot in personal, framed in yellow
+#   the menu key, "new disp", Enter -> foot in a new disposable, framed in red,
+#   gone when foot exits
+#   the window list: clicking personal's button activates its window
+#   qvm-pause greys a chip; a qube killed from outside (qvm-kill) leaves the
+#   panel; one whose init dies shows crashed in red
+#   bulkheadd stopped and started again: the panel empties and fills again
+# Screenshots are kept in $BH_BUILD_ROOT/tests/display/shots/shell-*.png.
+# Prints TAP. Reuses daemon-lib.sh for the private bus, XDG dirs and clean-up.
+set -u
+. "$(dirname "$0")/daemon-lib.sh"
+
+for tool in Xvfb xdotool xprop import convert foot openbox python3; do
+  if ! command -v "$tool" >/dev/null; then
+    echo "1..0 # SKIP $tool is not installed"
+    exit 0
+  fi
+done
+SHELL_BIN="$BH_BUILD_ROOT/shell/bulkhead-shell"
+shots="$BH_BUILD_ROOT/tests/display/shots"
+mkdir -p "$shots"
+
+export GDK_BACKEND=x11 GSK_RENDERER=cairo GTK_A11Y=none NO_AT_BRIDGE=1
+unset WAYLAND_DISPLAY
+Xvfb -displayfd 3 -screen 0 1280x1024x24 -nolisten tcp -noreset +extension XTEST \
+  3>"$bh_tmp/display" >"$bh_tmp/xvfb.log" 2>&1 &
+bh_bg_pids+=($!)
+for _ in $(seq 300); do [ -s "$bh_tmp/display" ] && break; sleep 0.1; done
+export DISPLAY=":$(tr -d '\n' <"$bh_tmp/display")"
+
+"$BH_SOURCE_ROOT/shell/bh-openbox.sh" "$SHELL_BIN" >"$bh_tmp/openbox.log" 2>&1 &
+bh_bg_pids+=($!)
+# The control for the strut: without the panel the work area is the screen
+# (openbox sets it once it manages the screen).
+workarea_before=""
+for _ in $(seq 150); do
+  workarea_before=$(xprop -root _NET_WORKAREA 2>/dev/null | grep '=' | sed 's/.*= //' | cut -d, -f1-4)
+  [ -n "$workarea_before" ] && break
+  sleep 0.1
+done
+
+bh_start_daemon --backend sandbox
+bh_result "bulkheadd runs with the sandbox backend" $?
+
+state_of() { qvm-ls 2>/dev/null | awk -v q="$1" '$1 == q {print $2}'; }
+wait_state() { # QUBE STATE [TENTHS]
+  local i
+  for i in $(seq "${3:-600}"); do
+    [ "$(state_of "$1")" = "$2" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+wait_state sys-net Running && wait_state sys-firewall Running
+bh_result "the autostart qubes sys-net and sys-firewall run" $?
+
+"$SHELL_BIN" >"$bh_tmp/shell.log" 2>&1 &
+shell_pid=$!
+bh_bg_pids+=($shell_pid)
+
+# The first window whose title matches the regex $1, waiting up to $2 tenths.
+find_window() {
+  local i id
+  for i in $(seq "$2"); do
+    id=$(xdotool search --name "$1" 2>/dev/null | head -n1)
+    [ -n "$id" ] && { echo "$id"; return 0; }
+    sleep 0.1
+  done
+  return 1
+}
+panel=$(find_window '^Bulkhead panel$' 300)
+bh_result "bulkhead-shell shows its panel" $([ -n "$panel" ]; echo $?)
+
+# ---- the dock and its strut ---------------------------------------------------
+type=$(xprop -id "$panel" _NET_WM_WINDOW_TYPE 2>/dev/null)
+strut=$(xprop -id "$panel" _NET_WM_STRUT_PARTIAL 2>/dev/null | sed 's/.*= //')
+eval "$(xdotool getwindowgeometry --shell "$panel" 2>/dev/null)"
+bh_result "the panel is a dock (${type##*= }) at $X,$Y, ${WIDTH}x$HEIGHT" \
+  $([ "${type##*= }" = "_NET_WM_WINDOW_TYPE_DOCK" ] && [ "$X" = 0 ] && [ "$Y" = 0 ] &&
+    [ "$WIDTH" = 1280 ] && [ "$HEIGHT" -le 32 ]; echo $?)
+bh_same "its strut reserves 32 px along the whole top edge" "0, 0, 32, 0, 0, 0, 0, 0, 0, 1279, 0, 0" "$strut"
+workarea=""
+for _ in $(seq 50); do
+  workarea=$(xprop -root _NET_WORKAREA 2>/dev/null | sed 's/.*= //' | cut -d, -f1-4)
+  [ "$workarea" = "0, 32, 1280, 992" ] && break
+  sleep 0.1
+done
+bh_result "openbox honours it: work area '$workarea' (was '$workarea_before' without the panel)" \
+  $([ "$workarea" = "0, 32, 1280, 992" ] && [ "$workarea_before" = "0, 0, 1280, 1024" ]; echo $?)
+
+# ---- pixels -------------------------------------------------------------------
+shot() { import -window root "$shots/shell-$1.png" 2>/dev/null; }
+# How many pixels of colour $2 (#rrggbb) are in region $3 (WxH+X+Y) of shot $1.
+count() {
+  convert "$shots/shell-$1.png" -crop "$3" +repage -depth 8 txt:- 2>/dev/null |
+    grep -ci -- "$2"
+}
+panel_has() { # SHOT COLOUR: at least a swatch's worth (12x12) in the panel
+  [ "$(count "$1" "$2" 1280x32+0+0)" -ge 100 ]
+}
+wait_panel() { # NAME COLOUR yes|no: wait until the panel does (not) show it
+  local i
+  for i in $(seq 50); do
+    shot "$1"
+    if panel_has "$1" "$2"; then [ "$3" = yes ] && return 0; else [ "$3" = no ] && return 0; fi
+    sleep 0.2
+  done
+  return 1
+}
+red='#cc0000' green='#73d216' blue='#3465a4' yellow='#edd400'
+wait_panel start "$green" yes
+panel_has start "$red"; has_red=$?
+panel_has start "$blue"; has_blue=$?
+panel_has start "$yellow"; has_yellow=$?
+bh_result "the panel shows sys-net red and sys-firewall green, not halted work (blue) or personal (yellow)" \
+  $([ $has_red -eq 0 ] && [ $has_blue -ne 0 ] && [ $has_yellow -ne 0 ]; echo $?)
+
+# Positions come from the screenshots: buttons are the light runs on the dark
+# panel; a qube's row in the Qubes popover is where its swatch colour is.
+# find.py SHOT MODE ...: prints "X Y" (see the cases).
+cat >"$bh_tmp/find.py" <<'PY'
+import subprocess, sys
+shot, mode = sys.argv[1], sys.argv[2]
+out = subprocess.run(["convert", shot, "-depth", "8", "rgb:-"], capture_output=True).stdout
+W = 1280
+def px(x, y):
+    i = (y * W + x) * 3
+    return out[i:i + 3]
+if mode == "button":          # the Nth light run, 30 px or wider, above the buttons' text
+    n, y, runs, start = int(sys.argv[3]), 7, [], None
+    for x in range(W + 1):
+        light = x < W and sum(px(x, y)) > 3 * 200
+        if light and start is None: start = x
+        if not light and start is not None:
+            if x - start >= 30: runs.append((start, x))
+            start = None
+    if len(runs) <= n: sys.exit(1)
+    a, b = runs[n]
+    print((a + b) // 2, 16)
+elif mode == "verb":          # the right-most button on the row of colour C below the panel
+    c = bytes.fromhex(sys.argv[3][1:])
+    ys = [y for y in range(40, 1024) for x in range(0, 60) if px(x, y) == c]
+    if not ys: sys.exit(1)
+    y = (min(ys) + max(ys)) // 2
+    x0 = max(x for x in range(0, 60) if px(x, y) == c)
+    edge = max(x for x in range(x0, W) if px(x, y) == b"\xff\xff\xff")  # the popover's right edge
+    x = edge
+    while x > x0 and px(x, y) == b"\xff\xff\xff": x -= 1                 # the button's border
+    print(x - 12, y)
+elif mode == "last":          # the centre of the right-most square of colour C on the panel
+    c = bytes.fromhex(sys.argv[3][1:])
+    xs = sorted({x for y in range(0, 32) for x in range(W) if px(x, y) == c})
+    if not xs: sys.exit(1)
+    group = [xs[-1]]
+    for x in reversed(xs[:-1]):
+        if group[-1] - x > 3: break
+        group.append(x)
+    ys = [y for y in range(0, 32) if px(group[0], y) == c]
+    print((min(group) + max(group)) // 2, (min(ys) + max(ys)) // 2)
+PY
+click_at() { xdotool mousemove "$1" "$2" click 1 2>/dev/null; }
+
+read -r qx qy < <(python3 "$bh_tmp/find.py" "$shots/shell-start.png" button 1)
+click_at "$qx" "$qy"
+sleep 1
+shot popover
+read -r sx sy < <(python3 "$bh_tmp/find.py" "$shots/shell-popover.png" verb "$blue")
+bh_result "the Qubes popover lists work with a Start button (at $sx,$sy)" $([ -n "${sx:-}" ]; echo $?)
+click_at "$sx" "$sy"
+wait_state work Running 900
+started=$?
+# Start opens no window: a [work] window would mean another entry was hit.
+sleep 1
+bh_result "clicking Start beside work makes it Running in qvm-ls (state $(state_of work)), no window" \
+  $([ $started -eq 0 ] && ! xdotool search --name '^\[work\] ' >/dev/null 2>&1; echo $?)
+xdotool key Escape 2>/dev/null
+wait_panel work-running "$blue" yes
+bh_result "the panel shows work in blue" $?
+
+# A start that fails: a template whose root is no root filesystem (the daemon
+# refuses it with a reason). Its row turns red with the reason under the list;
+# the control: no such red before the click.
+purple='#75507b'
+qvm-create -C TemplateVM -l purple broken >/dev/null 2>&1 &&
+  qvm-prefs broken root_path /nonexistent-root >/dev/null 2>&1
+read -r qx qy < <(python3 "$bh_tmp/find.py" "$shots/shell-start.png" button 1)
+click_at "$qx" "$qy"
+sleep 1
+shot popover-broken
+red_before=$(count popover-broken '#ef2929' 600x500+0+34)
+read -r bx by < <(python3 "$bh_tmp/find.py" "$shots/shell-popover-broken.png" verb "$purple")
+click_at "${bx:-0}" "${by:-0}"
+red_after=0
+for _ in $(seq 50); do
+  shot broken-failed
+  red_after=$(count broken-failed '#ef2929' 600x500+0+34)
+  [ "$red_after" -ge 20 ] && break
+  sleep 0.2
+done
+bh_result "Start on a template with no root says failed in red ($red_before -> $red_after red px), still $(state_of broken)" \
+  $([ "$red_before" -eq 0 ] && [ "$red_after" -ge 20 ] && [ "$(state_of broken)" = Halted ]; echo $?)
+xdotool key Escape 2>/dev/null
+sleep 0.3
+
+# ---- the menu, by keyboard ------------------------------------------------------
+xdotool key super+space 2>/dev/null
+sleep 1
+xdotool type --delay 60 personal 2>/dev/null
+sleep 0.5
+shot menu
+# Only personal's entry is left, its yellow bar beside it, below the panel.
+yellow_in_menu=$(count menu "$yellow" 400x300+0+34)
+bh_result "the menu opened by Super+Space filters to personal's entry (yellow bar: $yellow_in_menu px)" \
+  $([ "$yellow_in_menu" -ge 30 ]; echo $?)
+xdotool key Return 2>/dev/null
+win=$(find_window '^\[personal\] ' 600)
+bh_result "Enter launches foot in personal (window '$(xdotool getwindowname "$win" 2>/dev/null)')" \
+  $([ -n "$win" ]; echo $?)
+sleep 1
+eval "$(xdotool getwindowgeometry --shell "$win" 2>/dev/null)"
+shot personal
+frame=$(convert "$shots/shell-personal.png" -crop "1x1+$((X + 1))+$((Y + HEIGHT / 2))" -depth 8 txt:- \
+  2>/dev/null | grep -o '#[0-9A-Fa-f]\{6\}' | head -n1 | tr 'A-F' 'a-f')
+bh_result "it is framed in personal's yellow ($frame) below the panel (y $Y)" \
+  $([ "$frame" = "$yellow" ] && [ "$Y" -ge 32 ]; echo $?)
+wait_panel personal-running "$yellow" yes
+bh_result "the panel shows personal in yellow" $?
+
+# A disposable from the menu: "disp" leaves only default-dvm's "New disposable:
+# Terminal"; it opens [dispN] foot in red, and typing exit in it ends the
+# command, after which the shell kills the disposable and the daemon removes it.
+xdotool key super+space 2>/dev/null
+sleep 1
+xdotool type --delay 60 'new disp' 2>/dev/null
+sleep 0.3
+xdotool key Return 2>/dev/null
+dwin=$(find_window '^\[disp[0-9]*\] ' 900)
+title=$(xdotool getwindowname "$dwin" 2>/dev/null)
+disp=$(printf '%s' "$title" | sed -n 's/^\[\(disp[0-9]*\)\].*/\1/p')
+sleep 1
+eval "$(xdotool getwindowgeometry --shell "$dwin" 2>/dev/null)"
+shot disposable
+frame=$(convert "$shots/shell-disposable.png" -crop "1x1+$((X + 1))+$((Y + HEIGHT / 2))" -depth 8 txt:- \
+  2>/dev/null | grep -o '#[0-9A-Fa-f]\{6\}' | head -n1 | tr 'A-F' 'a-f')
+bh_result "'new disp' + Enter opens a disposable's foot ('$title') in red ($frame)" \
+  $([ -n "$disp" ] && [ "$frame" = "$red" ]; echo $?)
+
+# The window list: personal's foot is under the disposable's (both placed at
+# the top); its button (the right-most yellow square on the panel: the chip
+# comes first) activates it. The control: it was not the active window.
+active() { xprop -root _NET_ACTIVE_WINDOW 2>/dev/null | grep -o '0x[0-9a-f]*' | head -n1; }
+before=$(active)
+read -r wx wy < <(python3 "$bh_tmp/find.py" "$shots/shell-disposable.png" last "$yellow")
+click_at "${wx:-0}" "${wy:-0}"
+now=""
+for _ in $(seq 30); do
+  now=$(active)
+  [ $((now)) -eq $((win)) ] && break
+  sleep 0.1
+done
+bh_result "clicking personal's button in the window list (at $wx,$wy) activates [personal] foot ($before -> $now)" \
+  $([ $((now)) -eq $((win)) ] && [ $((before)) -ne $((win)) ]; echo $?)
+shot raised
+
+xdotool windowfocus --sync "$dwin" 2>/dev/null
+xdotool type --delay 50 --window "$dwin" 'exit' 2>/dev/null
+xdotool key --window "$dwin" Return 2>/dev/null
+gone=1
+for _ in $(seq 150); do
+  if [ -n "$disp" ] && ! qvm-ls 2>/dev/null | grep -q "^$disp "; then gone=0; break; fi
+  sleep 0.2
+done
+bh_result "exit in it ends the command and $disp is removed" $gone
+
+# ---- live states ----------------------------------------------------------------
+qvm-pause personal >/dev/null 2>&1
+wait_panel personal-paused "$yellow" no
+bh_result "qvm-pause personal greys its chip and its window's button (no pure yellow left)" $?
+qvm-unpause personal >/dev/null 2>&1
+wait_panel personal-unpaused "$yellow" yes
+bh_result "qvm-unpause personal brings its colour back" $?
+
+qvm-kill work >/dev/null 2>&1
+wait_panel work-killed "$blue" no
+bh_result "qvm-kill work takes it off the panel (state $(state_of work))" $?
+
+# personal's init killed from outside, as sandbox-desktop does to work.
+init=""
+for p in $(pgrep -P "$bh_daemon_pid"); do
+  if tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q -- '--hostname personal '; then
+    init=$(tr -d ' ' <"/proc/$p/task/$p/children" 2>/dev/null)
+  fi
+done
+[ -n "$init" ] && kill -KILL "$init"
+crashed=1
+for _ in $(seq 50); do
+  shot personal-crashed
+  if [ "$(state_of personal)" = Crashed ] && [ "$(count personal-crashed '#ef2929' 1280x32+0+0)" -ge 10 ]; then
+    crashed=0; break
+  fi
+  sleep 0.2
+done
+bh_result "personal's init killed ($init): Crashed, and the panel says so in red" $crashed
+
+# The daemon goes away and comes back: the shell follows the bus name and
+# reads the qubes again, without a restart of its own.
+bh_stop_daemon
+wait_panel daemon-gone "$green" no
+bh_result "the panel empties when bulkheadd stops" $?
+bh_start_daemon --backend sandbox
+wait_state sys-firewall Running
+wait_panel daemon-back "$green" yes
+bh_result "and shows sys-firewall again when bulkheadd is back" $?
+
+kill -0 "$shell_pid" 2>/dev/null
+bh_result "the shell is still running" $?
+if [ "$bh_failed" -gt 0 ]; then
+  echo "# shell log:"; bh_diag <"$bh_tmp/shell.log"
+fi
+bh_done

@@ -1,0 +1,171 @@
+/* test-shell-pure.c — bulkhead-shell's logic that needs no display: which
+ * ListQubes entries become qubes (and which are refused), the label CSS that
+ * only checked names and colours reach, the menu's groups and search.
+ * Must never: open a display or a bus. */
+#include "bh-shell-app.h"
+#include "bh-shell-menu.h"
+#include "bh-shell-qube.h"
+#include "bh-shell-title.h"
+
+static GVariant *entry(const char *name, const char *klass, const char *state, const char *label,
+                       const char *color, gboolean dvm, gboolean net)
+{
+    GVariantDict dict;
+
+    g_variant_dict_init(&dict, NULL);
+    if (name != NULL)
+        g_variant_dict_insert(&dict, "name", "s", name);
+    g_variant_dict_insert(&dict, "class", "s", klass);
+    g_variant_dict_insert(&dict, "state", "s", state);
+    g_variant_dict_insert(&dict, "label", "s", label);
+    g_variant_dict_insert(&dict, "color", "s", color);
+    g_variant_dict_insert(&dict, "template_for_dispvms", "b", dvm);
+    g_variant_dict_insert(&dict, "provides_network", "b", net);
+    return g_variant_ref_sink(g_variant_dict_end(&dict));
+}
+
+static BhShellQube *qube(const char *name, const char *klass, const char *state, const char *label,
+                         const char *color, gboolean dvm, gboolean net)
+{
+    g_autoptr(GVariant) v = entry(name, klass, state, label, color, dvm, net);
+    g_autoptr(GError) error = NULL;
+    BhShellQube *q = bh_shell_qube_new_from_variant(v, &error);
+
+    g_assert_no_error(error);
+    return q;
+}
+
+static void test_entry_accepted(void)
+{
+    g_autoptr(BhShellQube) q = qube("work", "AppVM", "Running", "blue", "#3465a4", FALSE, FALSE);
+
+    g_assert_cmpstr(bh_shell_qube_get_name(q), ==, "work");
+    g_assert_cmpstr(bh_shell_qube_get_color(q), ==, "#3465a4");
+    g_assert_true(bh_shell_qube_is_active(q));
+    g_assert_true(bh_shell_qube_set_state(q, "Paused"));
+    g_assert_false(bh_shell_qube_set_state(q, "Paused"));
+    /* A state nobody documented is not shown. */
+    g_assert_false(bh_shell_qube_set_state(q, "Hacked"));
+    g_assert_cmpstr(bh_shell_qube_get_state(q), ==, "Paused");
+}
+
+/* Each of these would put a value the shell did not check into CSS text or
+ * a state word on screen: all refused, with a reason. */
+static void test_entry_refused(void)
+{
+    static const struct {
+        const char *name, *state, *label, *color;
+    } bad[] = {
+        {NULL, "Running", "blue", "#3465a4"},
+        {"", "Running", "blue", "#3465a4"},
+        {"work", "Owned", "blue", "#3465a4"},
+        {"work", "Running", "blue;}*{color:red", "#3465a4"},
+        {"work", "Running", "Blue", "#3465a4"},
+        {"work", "Running", "blue", "#3465a4; background: url(x)"},
+        {"work", "Running", "blue", "red"},
+        {"work", "Running", "blue", "#34zz a4"},
+        {"a-name-that-is-far-longer-than-any-qube-name-the-model-allows-at-all", "Running", "blue",
+         "#3465a4"},
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autoptr(GVariant) v =
+            entry(bad[i].name, "AppVM", bad[i].state, bad[i].label, bad[i].color, FALSE, FALSE);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(BhShellQube) q = bh_shell_qube_new_from_variant(v, &error);
+
+        g_assert_null(q);
+        g_assert_nonnull(error);
+    }
+    /* Not a dictionary at all. */
+    g_autoptr(GVariant) s = g_variant_ref_sink(g_variant_new_string("work"));
+    g_autoptr(GError) error = NULL;
+    g_assert_null(bh_shell_qube_new_from_variant(s, &error));
+    g_assert_nonnull(error);
+}
+
+static void test_groups(void)
+{
+    g_autoptr(BhShellQube) dom0 = qube("dom0", "AdminVM", "Running", "black", "#000000", FALSE, FALSE);
+    g_autoptr(BhShellQube) tmpl = qube("debian-12", "TemplateVM", "Halted", "black", "#000000", FALSE, FALSE);
+    g_autoptr(BhShellQube) net = qube("sys-net", "AppVM", "Running", "red", "#cc0000", FALSE, TRUE);
+    g_autoptr(BhShellQube) dvm = qube("default-dvm", "AppVM", "Halted", "red", "#cc0000", TRUE, FALSE);
+
+    g_assert_cmpint(bh_shell_qube_get_group(dom0), ==, BH_SHELL_GROUP_HIDDEN);
+    g_assert_false(bh_shell_qube_is_active(dom0));
+    g_assert_cmpint(bh_shell_qube_get_group(tmpl), ==, BH_SHELL_GROUP_TEMPLATES);
+    g_assert_cmpint(bh_shell_qube_get_group(net), ==, BH_SHELL_GROUP_SERVICE);
+    g_assert_cmpint(bh_shell_qube_get_group(dvm), ==, BH_SHELL_GROUP_APPS);
+    g_assert_true(bh_shell_qube_is_dispvm_template(dvm));
+    g_assert_false(bh_shell_qube_is_active(tmpl));
+}
+
+static void test_label_css(void)
+{
+    g_autoptr(GListStore) store = g_list_store_new(BH_TYPE_SHELL_QUBE);
+    g_autoptr(BhShellQube) a = qube("work", "AppVM", "Running", "blue", "#3465a4", FALSE, FALSE);
+    g_autoptr(BhShellQube) b = qube("bank", "AppVM", "Halted", "blue", "#3465a4", FALSE, FALSE);
+    g_autoptr(BhShellQube) c = qube("sys-net", "AppVM", "Running", "red", "#cc0000", FALSE, TRUE);
+
+    g_list_store_append(store, a);
+    g_list_store_append(store, b);
+    g_list_store_append(store, c);
+    g_autofree char *css = bh_shell_label_css(G_LIST_MODEL(store));
+    g_assert_cmpstr(css, ==,
+                    ".bh-swatch.bh-label-blue { background-color: #3465a4; }\n"
+                    ".bh-menu-launcher.bh-label-blue { border-left-color: #3465a4; }\n"
+                    ".bh-swatch.bh-label-red { background-color: #cc0000; }\n"
+                    ".bh-menu-launcher.bh-label-red { border-left-color: #cc0000; }\n");
+    g_autofree char *klass = bh_shell_qube_css_class(a);
+    g_assert_cmpstr(klass, ==, "bh-label-blue");
+}
+
+static void test_menu_match(void)
+{
+    g_assert_true(bh_shell_menu_match("", "personal", "Terminal"));
+    g_assert_true(bh_shell_menu_match(NULL, "personal", "Terminal"));
+    g_assert_true(bh_shell_menu_match("person", "personal", "Terminal"));
+    g_assert_true(bh_shell_menu_match("PERS term", "personal", "Terminal"));
+    g_assert_true(bh_shell_menu_match("  term  ", "work", "Terminal"));
+    g_assert_true(bh_shell_menu_match("disp", "default-dvm", "New disposable: Terminal"));
+    g_assert_false(bh_shell_menu_match("disp", "default-dvm", "Terminal"));
+    g_assert_false(bh_shell_menu_match("work firefox", "work", "Terminal"));
+    g_assert_false(bh_shell_menu_match("vault", "work", "Terminal"));
+}
+
+/* Only guid's exact "[qube]" or "[qube] title" names a qube; a guest's text
+ * that follows cannot move the boundary (qube names hold no ']'). */
+static void test_title_qube(void)
+{
+    static const struct {
+        const char *title, *qube;
+    } cases[] = {
+        {"[work] foot", "work"},
+        {"[work]", "work"},
+        {"[work] [vault] x", "work"},
+        {"[work] x] y", "work"},
+        {"[work]foot", NULL},
+        {"[] foot", NULL},
+        {"work foot", NULL},
+        {" [work] foot", NULL},
+        {"[work", NULL},
+        {"", NULL},
+        {NULL, NULL},
+        {"[aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa] x", NULL},
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *qube = bh_shell_title_qube(cases[i].title);
+        g_assert_cmpstr(qube, ==, cases[i].qube);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/shell/entry/accepted", test_entry_accepted);
+    g_test_add_func("/shell/entry/refused", test_entry_refused);
+    g_test_add_func("/shell/groups", test_groups);
+    g_test_add_func("/shell/label-css", test_label_css);
+    g_test_add_func("/shell/menu-match", test_menu_match);
+    g_test_add_func("/shell/title-qube", test_title_qube);
+    return g_test_run();
+}
