@@ -6,6 +6,10 @@
                              the clipboard, F7 the 64001-byte one; writes DIR/copied
   clip-app.py paste DIR      window "clip-paste": F6 reads the clipboard as text
                              into DIR/pasted (DIR/pasted.part until complete)
+  clip-app.py watch DIR      window "clip-watch": each time its clipboard changes (a
+                             paste from dom0), reads it as text into DIR/pasted and
+                             the wall-clock time it was read (ns) into DIR/pasted.ns
+F5's text starts with the press count (00000, 00001, ...): each copy differs.
 Both append every key they receive (its keyval name) to DIR/keys-MODE, so the
 test can tell that Ctrl+Shift+C/V never reached the app.
 It owns nothing but the test's files in DIR; it never decides a result."""
@@ -49,6 +53,23 @@ def main():
         return
     d = arg
     app = Gtk.Application(application_id=None)
+    copies = [0]
+
+    def on_changed(clip):
+        if clip.is_local():
+            return
+
+        def done(c, res):
+            try:
+                got = c.read_text_finish(res)
+            except GLib.Error:
+                return
+            if got is None:
+                return
+            now = GLib.get_real_time() * 1000
+            write(os.path.join(d, "pasted"), got.encode())
+            write(os.path.join(d, "pasted.ns"), b"%d\n" % now)
+        clip.read_text_async(None, done)
 
     def on_key(ctrl, keyval, keycode, state, win):
         name = Gdk.keyval_name(keyval) or str(keyval)
@@ -57,6 +78,8 @@ def main():
         clip = win.get_clipboard()
         if mode == "copy" and name in ("F5", "F7"):
             data = text(64000 if name == "F5" else 64001)
+            data = b"%05d" % (copies[0] % 100000) + data[5:]
+            copies[0] += 1
             clip.set_content(Gdk.ContentProvider.new_for_bytes(
                 "text/plain;charset=utf-8", GLib.Bytes.new(data)))
             write(os.path.join(d, "copied"), b"%d\n" % len(data))
@@ -78,6 +101,8 @@ def main():
         keys = Gtk.EventControllerKey()
         keys.connect("key-pressed", on_key, win)
         win.add_controller(keys)
+        if mode == "watch":
+            win.get_clipboard().connect("changed", on_changed)
         win.present()
 
     app.connect("activate", activate)
