@@ -37,6 +37,9 @@ for _ in $(seq 100); do grep -q READY "$bh_tmp/notify.out" && break; sleep 0.1; 
 
 bh_start_daemon --backend sandbox
 bh_result "bulkheadd runs with the sandbox backend" $?
+# The shell's view: every Changed signal, as a client on the bus sees it.
+gdbus monitor --session --dest org.bulkhead.Admin1 >"$bh_tmp/monitor" 2>&1 &
+bh_bg_pids+=($!)
 
 # press WINDOW KEY: focus the guid window, then the key as the user types it.
 press() {
@@ -155,6 +158,12 @@ wait_for holds work 64001
 bh_result "with clipboard_max_bytes 256000 (MaxBytes: $max) the 64001 bytes are copied" $?
 bh_run gdbus call --session --dest org.bulkhead.Admin1 --object-path /org/bulkhead/Admin1 \
   --method org.bulkhead.Clipboard1.Clear
+
+changed=$(grep -c 'org.bulkhead.Clipboard1.Changed' "$bh_tmp/monitor")
+bh_result "Changed was signalled on every change, with the state and never the text ($changed signals)" \
+  $(grep -q "Clipboard1.Changed ({'source': <'work'>, 'type': <'text/plain;charset=utf-8'>, 'size': <uint64 64000>" \
+      "$bh_tmp/monitor" && grep -q 'Clipboard1.Changed (@a{sv} {},)' "$bh_tmp/monitor" &&
+    [ "$changed" -ge 6 ] && ! grep -qF "00017 line" "$bh_tmp/monitor"; echo $?)
 
 # The contents never reached dom0's disk or logs.
 # (The qubes' own homes, private/ or private.img, hold it by design.)
