@@ -119,6 +119,57 @@ static void on_copied(GObject *source, GAsyncResult *result, gpointer data)
     log_call_error(data, "bulkheadd refused the copy", error);
 }
 
+static void on_refused(GObject *source, GAsyncResult *result, gpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    if (bh_dbus_clipboard1_call_copy_refused_finish(BH_DBUS_CLIPBOARD1(source), result, &error) ||
+        g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+    log_call_error(data, "bulkheadd could not tell the user", error);
+}
+
+typedef struct {
+    BhGuidClipboard *clip; /* valid unless the call was cancelled */
+    GBytes *text;
+} Taken;
+
+static void taken_free(Taken *t)
+{
+    g_bytes_unref(t->text);
+    g_free(t);
+}
+
+/* The user's limit (MaxBytes) asked of bulkheadd for each copy, so a
+ * change of clipboard_max_bytes counts at once: within it the text goes to
+ * Copy; over it guid keeps it and only its size goes (CopyRefused, which
+ * tells the user). */
+static void on_limit(GObject *source, GAsyncResult *result, gpointer data)
+{
+    Taken *t = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) reply = g_dbus_proxy_call_finish(G_DBUS_PROXY(source), result, &error);
+    if (reply == NULL) {
+        if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+            log_call_error(t->clip, "nothing copied: bulkheadd did not say the limit", error);
+        taken_free(t);
+        return;
+    }
+    BhGuidClipboard *clip = t->clip;
+    g_autoptr(GVariant) value = NULL;
+    g_variant_get(reply, "(v)", &value);
+    gsize len = g_bytes_get_size(t->text);
+    guint32 limit = g_variant_is_of_type(value, G_VARIANT_TYPE_UINT32) ? g_variant_get_uint32(value) : 0;
+    if (len > limit) {
+        LOG(clip, "clipboard data (%zu bytes) refused: over the limit of %u bytes", len, limit);
+        bh_dbus_clipboard1_call_copy_refused(clip->proxy, clip->qube, len, clip->cancel, on_refused, clip);
+    } else {
+        bh_dbus_clipboard1_call_copy(clip->proxy, clip->qube, TYPE_TEXT,
+                                     g_variant_new_from_bytes(G_VARIANT_TYPE_BYTESTRING, t->text, TRUE),
+                                     clip->cancel, on_copied, clip);
+    }
+    taken_free(t);
+}
+
 gboolean bh_guid_clipboard_agent_data(BhGuidClipboard *clip, const guint8 *data, gsize len)
 {
     if (clip->answer_timer == 0) {
@@ -137,15 +188,17 @@ gboolean bh_guid_clipboard_agent_data(BhGuidClipboard *clip, const guint8 *data,
     clip->stats.taken++;
     LOG(clip, "took %zu bytes from the agent", len);
     /* core/proto's decoder took only UTF-8 without NUL up to the protocol's
-     * cap; bulkheadd holds the user's limit (clipboard_max_bytes) and says
-     * when the text is over it. */
+     * cap; the user's limit is checked once bulkheadd said it (on_limit). */
     g_assert(len <= BH_MAX_CLIPBOARD_BYTES);
     BhDbusClipboard1 *proxy = daemon_proxy(clip);
     if (proxy == NULL)
         return TRUE;
-    bh_dbus_clipboard1_call_copy(proxy, clip->qube, TYPE_TEXT,
-                                 g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, data, len, 1), clip->cancel,
-                                 on_copied, clip);
+    Taken *t = g_new0(Taken, 1);
+    t->clip = clip;
+    t->text = g_bytes_new(data, len);
+    g_dbus_proxy_call(G_DBUS_PROXY(proxy), "org.freedesktop.DBus.Properties.Get",
+                      g_variant_new("(ss)", "org.bulkhead.Clipboard1", "MaxBytes"), G_DBUS_CALL_FLAGS_NONE,
+                      5000, clip->cancel, on_limit, t);
     return TRUE;
 }
 

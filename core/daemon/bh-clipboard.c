@@ -165,6 +165,28 @@ bh_clipboard_return_error(GDBusMethodInvocation *invocation, GError *error)
 
 /* ---- methods ------------------------------------------------------------ */
 
+static char *
+bh_clipboard_over_limit(const char *qube, guint64 size, guint limit)
+{
+  return g_strdup_printf("Nothing was copied from %s: its %" G_GUINT64_FORMAT " bytes are over "
+                         "the limit of %u bytes (clipboard_max_bytes). Copy it as a file "
+                         "(qvm-copy) instead.",
+                         qube, size, limit);
+}
+
+static gboolean
+bh_clipboard_handle_copy_refused(BhDbusClipboard1 *skeleton, GDBusMethodInvocation *invocation,
+                                 const char *qube, guint64 size, BhClipboard *clip)
+{
+  g_autoptr(GError) error = NULL;
+  if (!bh_clipboard_caller_is_guid(clip, invocation, qube, &error))
+    return bh_clipboard_return_error(invocation, error);
+  g_autofree char *body = bh_clipboard_over_limit(qube, size, bh_clipboard_limit(clip));
+  bh_clipboard_notify(clip, body);
+  bh_dbus_clipboard1_complete_copy_refused(skeleton, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 static gboolean
 bh_clipboard_handle_copy(BhDbusClipboard1 *skeleton, GDBusMethodInvocation *invocation,
                          const char *qube, const char *type, GVariant *data, BhClipboard *clip)
@@ -182,10 +204,9 @@ bh_clipboard_handle_copy(BhDbusClipboard1 *skeleton, GDBusMethodInvocation *invo
     return bh_clipboard_return_error(invocation, error);
   }
   if (size > limit) {
-    g_autofree char *body = g_strdup_printf(
-        "Nothing was copied from %s: its %zu bytes are over the limit of %u bytes "
-        "(clipboard_max_bytes). Copy it as a file (qvm-copy) instead.",
-        qube, size, limit);
+    /* guid checks first (CopyRefused); this one is for a limit lowered
+     * while the text was on its way. */
+    g_autofree char *body = bh_clipboard_over_limit(qube, size, limit);
     bh_clipboard_notify(clip, body);
     g_set_error(&error, BH_DBUS_ERROR, BH_DBUS_ERROR_LIMIT, "%s", body);
     return bh_clipboard_return_error(invocation, error);
@@ -304,6 +325,8 @@ bh_clipboard_new(BhStore *store, BhPolicyStore *policy, BhGuidSet *guids)
   clip->guids = guids;
   clip->skeleton = bh_dbus_clipboard1_skeleton_new();
   g_signal_connect(clip->skeleton, "handle-copy", G_CALLBACK(bh_clipboard_handle_copy), clip);
+  g_signal_connect(clip->skeleton, "handle-copy-refused",
+                   G_CALLBACK(bh_clipboard_handle_copy_refused), clip);
   g_signal_connect(clip->skeleton, "handle-paste", G_CALLBACK(bh_clipboard_handle_paste), clip);
   g_signal_connect(clip->skeleton, "handle-get-state", G_CALLBACK(bh_clipboard_handle_get_state),
                    clip);

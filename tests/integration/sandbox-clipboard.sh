@@ -148,6 +148,8 @@ press "$src" ctrl+shift+c
 wait_for noted "its 64001 bytes are over the limit of 64000 bytes"
 bh_result "64001 bytes are refused over the limit, with a notification suggesting qvm-copy" \
   $(empty && grep -q "qvm-copy" "$notes"; echo $?)
+bh_result "guid kept them: only their size went to bulkheadd (guid's log)" \
+  $(grep -q "guid\[work\]: clipboard: clipboard data (64001 bytes) refused: over the limit of 64000 bytes" "$bh_log"; echo $?)
 
 # The limit is the user's: raised to the protocol's 256000, the same copy is taken.
 qubes-prefs clipboard_max_bytes 256000 >/dev/null 2>&1
