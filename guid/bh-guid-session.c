@@ -10,7 +10,7 @@
  * session. */
 #define G_LOG_DOMAIN "bh-guid"
 
-#include "bh-guid-session.h"
+#include "bh-guid-session-private.h"
 
 #include <errno.h>
 #include <glib-unix.h>
@@ -33,100 +33,12 @@
 #include <gdk/x11/gdkx.h>
 #endif
 
-#define HDR_LEN ((gsize)sizeof(struct bh_gui_hdr))
 /* Messages handled per wake-up before GTK gets to draw and take input. */
 #define READ_BUDGET 256
 /* Before the first toplevel is measured: title bar (~40 px) and GTK's solid
  * CSD edge (2 x 3 px) around the view. Replaced by the measured value. */
 #define GUESS_OVERHEAD_W (2 * BH_GUID_FRAME_PX + 6)
 #define GUESS_OVERHEAD_H (2 * BH_GUID_FRAME_PX + 6 + 40)
-
-typedef struct _BhGuidWin BhGuidWin;
-
-struct _BhGuidWin {
-    BhGuidSession *session; /* unowned: the session owns this */
-    guint32 id;
-    gboolean popup;
-    BhGuestView *view;     /* owned ref */
-    BhGuestWindow *window; /* toplevels; destroyed with gtk_window_destroy */
-    GtkWidget *popover;    /* popups, from their first MAP; owned ref */
-    struct bh_winbuf buf;
-    guint32 buf_stride, buf_h;
-    guint32 buf_w;
-    /* What this window counts against the qube's memory budget: its size
-     * while shown (the X server keeps a pixmap of each of guid's ARGB
-     * windows), its buffer and a pending next one; and whether a refusal
-     * was already logged (one line per window, however often it tries). */
-    guint64 px_window, px_buf, px_next;
-    gboolean refused_logged;
-    /* Waiting for the qube's X-time budget (session->paced): its DAMAGE is
-     * marked in the view and put, then released, when the budget allows. */
-    gboolean paced;
-    guint64 paced_px;
-    BhGuidShmSeg *seg; /* buf as an X segment, or NULL (GTK draws) */
-    /* A new buffer is shown from its first DAMAGE on (until then the old
-     * image stays: no black flash on resize). */
-    struct bh_winbuf next;
-    guint32 next_stride, next_w, next_h;
-    guint32 guest_w, guest_h; /* the content size the guest last announced */
-    guint32 req_w, req_h, req_states; /* the last CONFIGURE_REQ sent */
-    guint32 flags;                    /* enum bh_gui_window_flags in force */
-    gboolean maximized_for_fullscreen;
-    guint32 release_serial;
-    gboolean release_pending;
-    /* Frames put straight to X are paced by their release (win_pace):
-     * when the next one should be on screen, when the last release went
-     * out, and the last few release-to-DAMAGE times. */
-    gint64 next_present_us;
-    gint64 release_sent_us;
-    gint64 last_release_us; /* never reset: hidden windows' pacing */
-    gint64 answer_us[8];
-    guint answer_i;
-    guint release_timer;
-    /* BH_GUID_TRACE_FRAMES: the last DAMAGE not yet painted. */
-    gboolean trace_pending;
-    guint32 trace_serial, trace_px[2];
-};
-
-struct _BhGuidSession {
-    GObject parent_instance;
-
-    char *qube;
-    const BhLabel *label;
-    GdkRGBA frame;
-    gboolean allow_fullscreen;
-    int domid;
-
-    struct bh_vchan *vchan;
-    guint io_source;
-    guint out_source;
-    guint more_source; /* reading resumes here when the budget ran out */
-    gboolean finished;
-    BhGuidExit exit_status;
-
-    struct bh_gui_windows table;
-    GHashTable *wins; /* guint32 id -> BhGuidWin* (owned) */
-
-    guint8 *rx;      /* BH_MAX_MSG_BYTES */
-    gsize rx_have;   /* bytes of the current message read so far */
-    gsize rx_need;   /* HDR_LEN, then HDR_LEN + body */
-    GByteArray *outq;
-
-    guint32 cap_w, cap_h;           /* largest content shown (screen minus decoration) */
-    guint32 screen_w, screen_h;
-    gint overhead_w, overhead_h;    /* window size minus content size */
-    BhGuidTileStats retired;        /* stats of windows already gone */
-    FILE *trace;                    /* BH_GUID_TRACE_FRAMES, or NULL */
-    BhGuidXshmMode xshm_mode;       /* BH_GUID_XSHM */
-    BhGuidXshm *xshm;               /* direct presentation, or NULL */
-    gint64 frame_us;                /* the display's refresh interval */
-    /* Per-qube bounds (bh-guid-budget.h): pixels held, pixels put. */
-    BhGuidBudget budget;
-    BhGuidPace pace;
-    GQueue paced; /* BhGuidWin* waiting for the pace budget, oldest first */
-    guint pace_timer;
-    guint64 refused_buffers, paced_frames;
-};
 
 G_DEFINE_FINAL_TYPE(BhGuidSession, bh_guid_session, G_TYPE_OBJECT)
 
@@ -135,9 +47,6 @@ enum {
     N_SIGNALS
 };
 static guint signals[N_SIGNALS];
-
-#define LOG(self, fmt, ...) g_message("guid[%s]: " fmt, (self)->qube, ##__VA_ARGS__)
-#define DEBUG(self, fmt, ...) g_debug("guid[%s]: " fmt, (self)->qube, ##__VA_ARGS__)
 
 static void drop_agent(BhGuidSession *self, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 static void flush_out(BhGuidSession *self);

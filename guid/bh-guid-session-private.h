@@ -1,0 +1,125 @@
+/* bh-guid-session-private.h — what the parts of BhGuidSession share: the
+ * session and window structs and each part's functions, one section per part
+ * from the bottom up. Included only by the session's own files.
+ *
+ * The parts depend one way (docs/guid.md, "Inside guid"):
+ *   bh-guid-session.c  life cycle, the read loop, dispatch of each message
+ *     -> bh-guid-windows.c  the window object and its GTK glue
+ *       -> bh-guid-pacing.c  frame release and pacing, budgets, trace
+ *         -> bh-guid-wire.c  the agent connection: sending, reading, fds
+ * A part calls only the parts below it; the one way up is the session's end
+ * (BhGuidSession.stop), which any part may need.
+ *
+ * Must never: be included outside guid's session files (the structs are
+ * not an interface: main.c and the tests use bh-guid-session.h). */
+#ifndef BH_GUID_SESSION_PRIVATE_H
+#define BH_GUID_SESSION_PRIVATE_H
+
+#include <stdio.h>
+
+#include "bh-guest-view.h"
+#include "bh-guest-window.h"
+#include "bh-guid-budget.h"
+#include "bh-guid-session.h"
+#include "bh-guid-xshm.h"
+#include "bulkhead/proto.h"
+#include "bulkhead/vchan.h"
+#include "bulkhead/winbuf.h"
+
+G_BEGIN_DECLS
+
+#define HDR_LEN ((gsize)sizeof(struct bh_gui_hdr))
+
+typedef struct _BhGuidWin BhGuidWin;
+
+struct _BhGuidWin {
+    BhGuidSession *session; /* unowned: the session owns this */
+    guint32 id;
+    gboolean popup;
+    BhGuestView *view;     /* owned ref */
+    BhGuestWindow *window; /* toplevels; destroyed with gtk_window_destroy */
+    GtkWidget *popover;    /* popups, from their first MAP; owned ref */
+    struct bh_winbuf buf;
+    guint32 buf_stride, buf_h;
+    guint32 buf_w;
+    /* What this window counts against the qube's memory budget: its size
+     * while shown (the X server keeps a pixmap of each of guid's ARGB
+     * windows), its buffer and a pending next one; and whether a refusal
+     * was already logged (one line per window, however often it tries). */
+    guint64 px_window, px_buf, px_next;
+    gboolean refused_logged;
+    /* Waiting for the qube's X-time budget (session->paced): its DAMAGE is
+     * marked in the view and put, then released, when the budget allows. */
+    gboolean paced;
+    guint64 paced_px;
+    BhGuidShmSeg *seg; /* buf as an X segment, or NULL (GTK draws) */
+    /* A new buffer is shown from its first DAMAGE on (until then the old
+     * image stays: no black flash on resize). */
+    struct bh_winbuf next;
+    guint32 next_stride, next_w, next_h;
+    guint32 guest_w, guest_h; /* the content size the guest last announced */
+    guint32 req_w, req_h, req_states; /* the last CONFIGURE_REQ sent */
+    guint32 flags;                    /* enum bh_gui_window_flags in force */
+    gboolean maximized_for_fullscreen;
+    guint32 release_serial;
+    gboolean release_pending;
+    /* Frames put straight to X are paced by their release (win_pace):
+     * when the next one should be on screen, when the last release went
+     * out, and the last few release-to-DAMAGE times. */
+    gint64 next_present_us;
+    gint64 release_sent_us;
+    gint64 last_release_us; /* never reset: hidden windows' pacing */
+    gint64 answer_us[8];
+    guint answer_i;
+    guint release_timer;
+    /* BH_GUID_TRACE_FRAMES: the last DAMAGE not yet painted. */
+    gboolean trace_pending;
+    guint32 trace_serial, trace_px[2];
+};
+
+struct _BhGuidSession {
+    GObject parent_instance;
+
+    char *qube;
+    const BhLabel *label;
+    GdkRGBA frame;
+    gboolean allow_fullscreen;
+    int domid;
+
+    struct bh_vchan *vchan;
+    guint io_source;
+    guint out_source;
+    guint more_source; /* reading resumes here when the budget ran out */
+    gboolean finished;
+    BhGuidExit exit_status;
+
+    struct bh_gui_windows table;
+    GHashTable *wins; /* guint32 id -> BhGuidWin* (owned) */
+
+    guint8 *rx;      /* BH_MAX_MSG_BYTES */
+    gsize rx_have;   /* bytes of the current message read so far */
+    gsize rx_need;   /* HDR_LEN, then HDR_LEN + body */
+    GByteArray *outq;
+
+    guint32 cap_w, cap_h;           /* largest content shown (screen minus decoration) */
+    guint32 screen_w, screen_h;
+    gint overhead_w, overhead_h;    /* window size minus content size */
+    BhGuidTileStats retired;        /* stats of windows already gone */
+    FILE *trace;                    /* BH_GUID_TRACE_FRAMES, or NULL */
+    BhGuidXshmMode xshm_mode;       /* BH_GUID_XSHM */
+    BhGuidXshm *xshm;               /* direct presentation, or NULL */
+    gint64 frame_us;                /* the display's refresh interval */
+    /* Per-qube bounds (bh-guid-budget.h): pixels held, pixels put. */
+    BhGuidBudget budget;
+    BhGuidPace pace;
+    GQueue paced; /* BhGuidWin* waiting for the pace budget, oldest first */
+    guint pace_timer;
+    guint64 refused_buffers, paced_frames;
+};
+
+#define LOG(self, fmt, ...) g_message("guid[%s]: " fmt, (self)->qube, ##__VA_ARGS__)
+#define DEBUG(self, fmt, ...) g_debug("guid[%s]: " fmt, (self)->qube, ##__VA_ARGS__)
+
+G_END_DECLS
+
+#endif /* BH_GUID_SESSION_PRIVATE_H */
