@@ -86,6 +86,10 @@ struct _BhGuidSession {
     gboolean allow_fullscreen;
     int domid;
 
+    /* bh_guid_session_stop: how the parts below the session end it (a
+     * dropped agent, a closed connection) without calling up by name. */
+    void (*stop)(BhGuidSession *self, BhGuidExit status, const char *reason);
+
     struct bh_vchan *vchan;
     guint io_source;
     guint out_source;
@@ -119,6 +123,29 @@ struct _BhGuidSession {
 
 #define LOG(self, fmt, ...) g_message("guid[%s]: " fmt, (self)->qube, ##__VA_ARGS__)
 #define DEBUG(self, fmt, ...) g_debug("guid[%s]: " fmt, (self)->qube, ##__VA_ARGS__)
+
+/* ---- bh-guid-wire.c: the agent connection ---------------------------------- */
+
+/* Queue one message for the agent and write what it takes now. An agent
+ * that leaves more than BH_GUID_MAX_OUTQ unread is dropped. */
+void bh_guid_wire_send(BhGuidSession *self, guint32 type, guint32 window, const void *body,
+                       gsize body_len);
+/* Write what is queued, without blocking. */
+void bh_guid_wire_flush(BhGuidSession *self);
+/* After the connection's descriptor woke: FALSE when the session ended. */
+gboolean bh_guid_wire_wait(BhGuidSession *self);
+/* Read on towards the next message: TRUE when rx[0..rx_need) holds a whole
+ * framed one; FALSE when nothing more is there now or the session ended. */
+gboolean bh_guid_wire_read(BhGuidSession *self);
+/* The descriptor that came with the message just read, or -1 (owned by
+ * the caller). */
+int bh_guid_wire_take_fd(BhGuidSession *self);
+/* The message in rx is done with: read the next one from its header. */
+void bh_guid_wire_next(BhGuidSession *self);
+/* End the session for a violation, with the reason logged. */
+void bh_guid_drop_agent(BhGuidSession *self, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* Close the connection (idempotent). */
+void bh_guid_wire_close(BhGuidSession *self);
 
 G_END_DECLS
 

@@ -1,12 +1,11 @@
 /* bh-guid-session.c — one qube's GUI connection on the dom0 side (see
- * bh-guid-session.h).
+ * bh-guid-session.h): its life cycle, the read loop and the dispatch of
+ * each accepted message.
  *
- * Reading is strict and never blocks: a message is read exactly (header,
- * then the body length the header announced and the framing layer bounded),
- * so a descriptor that arrives can only belong to the message just read; a
- * BUFFER must bring exactly one, every other message none. Decoding is
- * core/proto's; this file only acts on accepted messages. Every violation
- * goes through drop_agent(), which logs, closes all windows and ends the
+ * Reading and framing are bh-guid-wire.c's; a BUFFER must bring exactly one
+ * descriptor, every other message none. Decoding is core/proto's; this file
+ * only acts on accepted messages. Every violation goes through
+ * bh_guid_drop_agent(), which logs, closes all windows and ends the
  * session. */
 #define G_LOG_DOMAIN "bh-guid"
 
@@ -48,59 +47,7 @@ enum {
 };
 static guint signals[N_SIGNALS];
 
-static void drop_agent(BhGuidSession *self, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-static void flush_out(BhGuidSession *self);
 static gboolean win_charge(BhGuidWin *w, guint64 px_window, guint64 px_buf, guint64 px_next);
-
-/* ---- Sending ---------------------------------------------------------------- */
-
-static gboolean on_writable(gint fd, GIOCondition cond, gpointer data)
-{
-    BhGuidSession *self = data;
-    flush_out(self);
-    if (self->finished || self->outq->len == 0) {
-        self->out_source = 0;
-        return G_SOURCE_REMOVE;
-    }
-    return G_SOURCE_CONTINUE;
-}
-
-static void flush_out(BhGuidSession *self)
-{
-    while (!self->finished && self->outq->len > 0) {
-        ssize_t n = bh_vchan_write(self->vchan, self->outq->data, self->outq->len);
-        if (n < 0) {
-            /* The reader will see the disconnect and end the session. */
-            g_byte_array_set_size(self->outq, 0);
-            return;
-        }
-        if (n == 0)
-            break;
-        g_byte_array_remove_range(self->outq, 0, (guint)n);
-    }
-    /* Socket: wait for room. Xen: the event channel wakes the reader, which
-     * flushes too. */
-    if (self->outq->len > 0 && self->out_source == 0 &&
-        bh_vchan_transport(self->vchan) == BH_VCHAN_SOCKET)
-        self->out_source = g_unix_fd_add(bh_vchan_fd_for_select(self->vchan), G_IO_OUT,
-                                         on_writable, self);
-}
-
-static void send_msg(BhGuidSession *self, guint32 type, guint32 window, const void *body,
-                     gsize body_len)
-{
-    guint8 buf[HDR_LEN + sizeof(struct bh_gui_keymap)];
-    if (self->finished || self->vchan == NULL)
-        return;
-    gsize n = bh_gui_encode(buf, sizeof buf, type, window, body, body_len);
-    g_assert(n > 0); /* our own messages: a failure is a bug here */
-    if (self->outq->len + n > BH_GUID_MAX_OUTQ) {
-        drop_agent(self, "agent stopped reading: %u bytes of input queued", self->outq->len);
-        return;
-    }
-    g_byte_array_append(self->outq, buf, (guint)n);
-    flush_out(self);
-}
 
 /* ---- Windows ----------------------------------------------------------------- */
 
@@ -141,7 +88,7 @@ static void win_request_size(BhGuidWin *w, gboolean force)
     w->req_w = cw;
     w->req_h = ch;
     w->req_states = states;
-    send_msg(w->session, BH_GUI_CONFIGURE_REQ, w->id, &req, sizeof req);
+    bh_guid_wire_send(w->session, BH_GUI_CONFIGURE_REQ, w->id, &req, sizeof req);
 }
 
 /* Give a toplevel the size its content should have, within the screen. */
@@ -187,16 +134,16 @@ static void on_content_resized(BhGuestView *view, guint cw, guint ch, BhGuidWin 
 static void on_motion(BhGuestView *view, gint x, gint y, BhGuidWin *w)
 {
     struct bh_gui_motion m = {x, y};
-    send_msg(w->session, BH_GUI_MOTION, w->id, &m, sizeof m);
+    bh_guid_wire_send(w->session, BH_GUI_MOTION, w->id, &m, sizeof m);
 }
 
 static void on_crossing(BhGuestView *view, gboolean entered, gint x, gint y, BhGuidWin *w)
 {
     if (entered) {
         struct bh_gui_enter e = {x, y};
-        send_msg(w->session, BH_GUI_ENTER, w->id, &e, sizeof e);
+        bh_guid_wire_send(w->session, BH_GUI_ENTER, w->id, &e, sizeof e);
     } else {
-        send_msg(w->session, BH_GUI_LEAVE, w->id, NULL, 0);
+        bh_guid_wire_send(w->session, BH_GUI_LEAVE, w->id, NULL, 0);
     }
 }
 
@@ -204,13 +151,13 @@ static void on_button(BhGuestView *view, guint button, gboolean pressed, gint x,
                       BhGuidWin *w)
 {
     struct bh_gui_button b = {button, pressed ? 1u : 0u, x, y};
-    send_msg(w->session, BH_GUI_BUTTON, w->id, &b, sizeof b);
+    bh_guid_wire_send(w->session, BH_GUI_BUTTON, w->id, &b, sizeof b);
 }
 
 static void on_axis(BhGuestView *view, guint axis, gint value, gint discrete, BhGuidWin *w)
 {
     struct bh_gui_axis a = {axis, value, discrete};
-    send_msg(w->session, BH_GUI_AXIS, w->id, &a, sizeof a);
+    bh_guid_wire_send(w->session, BH_GUI_AXIS, w->id, &a, sizeof a);
 }
 
 static void on_key(BhGuestWindow *window, guint keycode, gboolean pressed, guint depressed,
@@ -218,7 +165,7 @@ static void on_key(BhGuestWindow *window, guint keycode, gboolean pressed, guint
 {
     struct bh_gui_key k = {keycode, pressed ? 1u : 0u, depressed, 0, locked,
                            MIN(group, BH_MAX_XKB_GROUPS - 1)};
-    send_msg(w->session, BH_GUI_KEY, w->id, &k, sizeof k);
+    bh_guid_wire_send(w->session, BH_GUI_KEY, w->id, &k, sizeof k);
 }
 
 static void on_combo(BhGuestWindow *window, guint combo, BhGuidWin *w)
@@ -233,7 +180,7 @@ static gboolean on_close_request(GtkWindow *window, BhGuidWin *w)
 {
     /* The guest decides (it may ask to save); the window stays until the
      * agent destroys it. */
-    send_msg(w->session, BH_GUI_CLOSE, w->id, NULL, 0);
+    bh_guid_wire_send(w->session, BH_GUI_CLOSE, w->id, NULL, 0);
     return TRUE;
 }
 
@@ -243,7 +190,7 @@ static void on_active_changed(GObject *object, GParamSpec *pspec, BhGuidWin *w)
     struct bh_gui_focus f = {active ? 1u : 0u};
     if (!active)
         bh_guest_window_reset_keys(w->window);
-    send_msg(w->session, BH_GUI_FOCUS, w->id, &f, sizeof f);
+    bh_guid_wire_send(w->session, BH_GUI_FOCUS, w->id, &f, sizeof f);
     win_request_size(w, TRUE);
 }
 
@@ -476,7 +423,7 @@ static void win_send_release(BhGuidWin *w)
     w->release_pending = FALSE;
     w->release_sent_us = g_get_monotonic_time();
     w->last_release_us = w->release_sent_us;
-    send_msg(w->session, BH_GUI_BUFFER_RELEASE, w->id, &r, sizeof r);
+    bh_guid_wire_send(w->session, BH_GUI_BUFFER_RELEASE, w->id, &r, sizeof r);
 }
 
 static gboolean on_release_timer(gpointer data)
@@ -718,15 +665,15 @@ static gboolean handle_buffer(BhGuidSession *self, BhGuidWin *w, const struct bh
 
     if (info->kind == BH_GUI_BUFFER_MEMFD) {
         if (bh_vchan_transport(self->vchan) != BH_VCHAN_SOCKET) {
-            drop_agent(self, "window %u: memfd buffer on a Xen connection", w->id);
+            bh_guid_drop_agent(self, "window %u: memfd buffer on a Xen connection", w->id);
             return FALSE;
         }
         if (fd < 0) {
-            drop_agent(self, "window %u: BUFFER without its memfd", w->id);
+            bh_guid_drop_agent(self, "window %u: BUFFER without its memfd", w->id);
             return FALSE;
         }
         if (bh_winbuf_import_memfd(&nb, fd, size, &reason) < 0) {
-            drop_agent(self, "window %u: buffer refused: %s", w->id, reason ? reason : "?");
+            bh_guid_drop_agent(self, "window %u: buffer refused: %s", w->id, reason ? reason : "?");
             return FALSE;
         }
     } else {
@@ -734,7 +681,7 @@ static gboolean handle_buffer(BhGuidSession *self, BhGuidWin *w, const struct bh
         memcpy(refs, m->u.buffer.refs, (gsize)info->n_refs * sizeof(guint32));
         if (bh_vchan_transport(self->vchan) != BH_VCHAN_XEN ||
             bh_winbuf_import_grant(&nb, self->domid, refs, info->n_refs, size, &reason) < 0) {
-            drop_agent(self, "window %u: grant buffer refused: %s", w->id,
+            bh_guid_drop_agent(self, "window %u: grant buffer refused: %s", w->id,
                        reason ? reason : "not a Xen connection");
             return FALSE;
         }
@@ -857,7 +804,7 @@ static void handle_message(BhGuidSession *self, const struct bh_gui_msg *m, int 
     if (m->window != 0 && m->type != BH_GUI_CREATE && w == NULL) {
         if (fd >= 0)
             close(fd);
-        drop_agent(self, "internal: no window %u for %s", m->window, bh_gui_type_name(m->type));
+        bh_guid_drop_agent(self, "internal: no window %u for %s", m->window, bh_gui_type_name(m->type));
         return;
     }
 
@@ -950,7 +897,7 @@ static void handle_message(BhGuidSession *self, const struct bh_gui_msg *m, int 
         if (bh_guest_view_get_stats(w->view)->faults > 0) {
             /* Imports cannot lose pages; a guest that made one do so anyway
              * (bulkhead/winbuf.h, the SIGBUS guard) is not drawn again. */
-            drop_agent(self, "window %u: its buffer's memory faulted (SIGBUS) while guid read it",
+            bh_guid_drop_agent(self, "window %u: its buffer's memory faulted (SIGBUS) while guid read it",
                        w->id);
             return;
         }
@@ -964,7 +911,7 @@ static void handle_message(BhGuidSession *self, const struct bh_gui_msg *m, int 
         DEBUG(self, "unrequested clipboard data (%zu bytes) ignored", m->u.clipboard.len);
         break;
     default:
-        drop_agent(self, "internal: no handler for %s", bh_gui_type_name(m->type));
+        bh_guid_drop_agent(self, "internal: no handler for %s", bh_gui_type_name(m->type));
         return;
     }
     bh_gui_windows_apply(&self->table, m);
@@ -974,17 +921,12 @@ static void handle_message(BhGuidSession *self, const struct bh_gui_msg *m, int 
 
 /* ---- Reading ------------------------------------------------------------------ */
 
-/* One complete message is in rx[0..rx_need). */
+/* One complete message is in rx[0..rx_need) (bh_guid_wire_read). */
 static void process_message(BhGuidSession *self)
 {
     struct bh_gui_msg m;
     struct bh_gui_error err = {0};
-    int fd = -1;
-
-    /* Only the bytes of this message were read, so a descriptor that came
-     * with them is this message's. */
-    if (bh_vchan_transport(self->vchan) == BH_VCHAN_SOCKET)
-        fd = bh_vchan_take_fd(self->vchan);
+    int fd = bh_guid_wire_take_fd(self);
 
     long used = bh_gui_decode(self->rx, self->rx_need, BH_GUI_FROM_AGENT, &self->table, &m, &err);
     if (used <= 0) {
@@ -1000,13 +942,13 @@ static void process_message(BhGuidSession *self)
             bh_guid_session_stop(self, BH_GUID_EXIT_FAILURE, why);
             return;
         }
-        drop_agent(self, "%s: %s", bh_gui_err_name(err.code), err.reason);
+        bh_guid_drop_agent(self, "%s: %s", bh_gui_err_name(err.code), err.reason);
         return;
     }
     gboolean wants_fd = m.type == BH_GUI_BUFFER && m.u.buffer.info.kind == BH_GUI_BUFFER_MEMFD;
     if (fd >= 0 && !wants_fd) {
         close(fd);
-        drop_agent(self, "a file descriptor came with %s", bh_gui_type_name(m.type));
+        bh_guid_drop_agent(self, "a file descriptor came with %s", bh_gui_type_name(m.type));
         return;
     }
     handle_message(self, &m, fd); /* takes fd (import closes it on failure) */
@@ -1014,41 +956,9 @@ static void process_message(BhGuidSession *self)
 
 static void read_messages(BhGuidSession *self)
 {
-    for (int budget = READ_BUDGET; budget > 0 && !self->finished;) {
-        ssize_t n = bh_vchan_read(self->vchan, self->rx + self->rx_have,
-                                  self->rx_need - self->rx_have);
-        if (n < 0) {
-            if (errno == EPIPE || errno == ECONNRESET || bh_vchan_is_open(self->vchan) ==
-                                                             BH_VCHAN_DISCONNECTED)
-                bh_guid_session_stop(self, BH_GUID_EXIT_DISCONNECTED, "agent disconnected");
-            else
-                drop_agent(self, "connection failed: %s", g_strerror(errno));
-            return;
-        }
-        if (n == 0)
-            return; /* nothing more now */
-        self->rx_have += (gsize)n;
-        if (self->rx_have < self->rx_need)
-            continue;
-
-        if (self->rx_need == HDR_LEN) {
-            /* Framing before any body byte is read: the length is bounded
-             * per type here, so rx (BH_MAX_MSG_BYTES) always fits it. */
-            guint32 body_len = 0;
-            struct bh_gui_error err = {0};
-            if (bh_gui_frame_check(self->rx, BH_GUI_FROM_AGENT, &body_len, &err) != BH_GUI_OK) {
-                drop_agent(self, "%s: %s", bh_gui_err_name(err.code), err.reason);
-                return;
-            }
-            g_assert(HDR_LEN + body_len <= BH_MAX_MSG_BYTES);
-            self->rx_need = HDR_LEN + body_len;
-            if (body_len > 0)
-                continue;
-        }
+    for (int budget = READ_BUDGET; budget > 0 && bh_guid_wire_read(self); budget--) {
         process_message(self);
-        self->rx_have = 0;
-        self->rx_need = HDR_LEN;
-        budget--;
+        bh_guid_wire_next(self);
     }
 }
 
@@ -1077,13 +987,8 @@ static gboolean on_readable(gint fd, GIOCondition cond, gpointer data)
 {
     BhGuidSession *self = data;
     g_object_ref(self);
-    if (bh_vchan_wait(self->vchan) < 0) {
-        if (errno == EPIPE)
-            bh_guid_session_stop(self, BH_GUID_EXIT_DISCONNECTED, "agent disconnected");
-        else
-            drop_agent(self, "connection failed: %s", g_strerror(errno));
-    } else {
-        flush_out(self);
+    if (bh_guid_wire_wait(self)) {
+        bh_guid_wire_flush(self);
         read_messages(self);
         schedule_more(self);
     }
@@ -1096,18 +1001,6 @@ static gboolean on_readable(gint fd, GIOCondition cond, gpointer data)
 
 /* ---- Life cycle -------------------------------------------------------------- */
 
-static void drop_agent(BhGuidSession *self, const char *fmt, ...)
-{
-    if (self->finished)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    g_autofree char *reason = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    g_autofree char *full = g_strdup_printf("agent violated the protocol: %s", reason);
-    bh_guid_session_stop(self, BH_GUID_EXIT_VIOLATION, full);
-}
-
 void bh_guid_session_stop(BhGuidSession *self, BhGuidExit status, const char *reason)
 {
     if (self->finished)
@@ -1119,13 +1012,11 @@ void bh_guid_session_stop(BhGuidSession *self, BhGuidExit status, const char *re
     close_all_windows(self);
     if (self->io_source != 0)
         g_source_remove(self->io_source);
-    if (self->out_source != 0)
-        g_source_remove(self->out_source);
     if (self->more_source != 0)
         g_source_remove(self->more_source);
-    self->io_source = self->out_source = self->more_source = 0;
+    self->io_source = self->more_source = 0;
     g_clear_handle_id(&self->pace_timer, g_source_remove);
-    g_clear_pointer(&self->vchan, bh_vchan_close);
+    bh_guid_wire_close(self);
     LOG(self, "budgets: %" G_GUINT64_FORMAT " buffers or windows refused (memory), %" G_GUINT64_FORMAT
         " frames waited for the qube's X time",
         self->refused_buffers, self->paced_frames);
@@ -1138,29 +1029,6 @@ void bh_guid_session_stop(BhGuidSession *self, BhGuidExit status, const char *re
         " put again over GTK's paints",
         s.updates, s.rects, s.tiles_replaced, s.bytes_copied, s.puts, s.px_put, s.reputs);
     g_signal_emit(self, signals[SIG_FINISHED], 0, (int)status);
-}
-
-gboolean bh_guid_session_connect(BhGuidSession *self, int domid, guint timeout_ms,
-                                 GError **error)
-{
-    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
-    g_return_val_if_fail(self->vchan == NULL, FALSE);
-    self->domid = domid;
-    for (;;) {
-        self->vchan = bh_vchan_client_init(domid, BH_GUI_VCHAN_PORT);
-        if (self->vchan != NULL)
-            return TRUE;
-        int e = errno;
-        gboolean retry = e == ENOENT || e == ECONNREFUSED || e == EAGAIN;
-        if (!retry || g_get_monotonic_time() >= deadline) {
-            g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e),
-                        "no GUI agent of qube '%s' (domain %d) on port %d: %s%s", self->qube,
-                        domid, BH_GUI_VCHAN_PORT, g_strerror(e),
-                        retry ? " (is the qube running with its gui-agent?)" : "");
-            return FALSE;
-        }
-        g_usleep(100 * 1000);
-    }
 }
 
 gboolean bh_guid_session_start(BhGuidSession *self, GError **error)
@@ -1179,9 +1047,9 @@ gboolean bh_guid_session_start(BhGuidSession *self, GError **error)
     self->cap_h = screen.height > GUESS_OVERHEAD_H ? screen.height - GUESS_OVERHEAD_H : 1;
 
     struct bh_gui_hello hello = {BH_GUI_PROTOCOL_VERSION};
-    send_msg(self, BH_GUI_HELLO, 0, &hello, sizeof hello);
-    send_msg(self, BH_GUI_SCREEN, 0, &screen, sizeof screen);
-    send_msg(self, BH_GUI_KEYMAP, 0, &keymap, sizeof keymap);
+    bh_guid_wire_send(self, BH_GUI_HELLO, 0, &hello, sizeof hello);
+    bh_guid_wire_send(self, BH_GUI_SCREEN, 0, &screen, sizeof screen);
+    bh_guid_wire_send(self, BH_GUI_KEYMAP, 0, &keymap, sizeof keymap);
     if (self->finished) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE, "the agent of '%s' went away",
                     self->qube);
@@ -1252,7 +1120,7 @@ static void bh_guid_session_dispose(GObject *object)
     g_hash_table_remove_all(self->wins);
     g_clear_handle_id(&self->pace_timer, g_source_remove);
     g_clear_pointer(&self->xshm, bh_guid_xshm_free);
-    g_clear_pointer(&self->vchan, bh_vchan_close);
+    bh_guid_wire_close(self);
     G_OBJECT_CLASS(bh_guid_session_parent_class)->dispose(object);
 }
 
@@ -1281,6 +1149,7 @@ static void bh_guid_session_class_init(BhGuidSessionClass *klass)
 
 static void bh_guid_session_init(BhGuidSession *self)
 {
+    self->stop = bh_guid_session_stop;
     self->wins = g_hash_table_new_full(NULL, NULL, NULL, win_free);
     self->outq = g_byte_array_new();
     self->rx = g_malloc(BH_MAX_MSG_BYTES);
