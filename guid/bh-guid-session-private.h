@@ -147,6 +147,30 @@ void bh_guid_drop_agent(BhGuidSession *self, const char *fmt, ...) G_GNUC_PRINTF
 /* Close the connection (idempotent). */
 void bh_guid_wire_close(BhGuidSession *self);
 
+/* ---- bh-guid-pacing.c: releases, budgets, trace ------------------------------ */
+
+/* The view painted a frame ("painted"): trace it, release its buffer. */
+void bh_guid_win_on_painted(BhGuestView *view, BhGuidWin *w);
+/* Hand the buffer back once the frame that shows it is painted, or paced
+ * when the window is not on screen. */
+void bh_guid_win_queue_release(BhGuidWin *w, guint32 serial);
+/* A frame just put straight to X: release so that the next one arrives
+ * when it is due (one refresh later). */
+void bh_guid_win_pace_release(BhGuidWin *w, guint32 serial, gint64 arrived);
+/* A DAMAGE over the qube's X-time budget: marked now, put and released
+ * when the budget allows. */
+void bh_guid_win_pace_wait(BhGuidWin *w, guint32 serial, guint64 px,
+                           const struct bh_gui_rect *rects, guint32 n_rects);
+/* BH_GUID_TRACE_FRAMES: note a DAMAGE; log the frame once painted. */
+void bh_guid_win_trace_damage(BhGuidWin *w, guint32 serial, const struct bh_gui_rect *rects,
+                              guint32 n);
+void bh_guid_win_trace_painted(BhGuidWin *w);
+/* Memory budget: charge what the window would hold (TRUE and applied if
+ * it fits); a new buffer (refused: fd closed); the window shown. */
+gboolean bh_guid_win_charge(BhGuidWin *w, guint64 px_window, guint64 px_buf, guint64 px_next);
+gboolean bh_guid_win_charge_buffer(BhGuidWin *w, const struct bh_gui_buffer *info, int fd);
+gboolean bh_guid_win_charge_shown(BhGuidWin *w);
+
 G_END_DECLS
 
 #endif /* BH_GUID_SESSION_PRIVATE_H */

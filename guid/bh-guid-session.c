@@ -47,8 +47,6 @@ enum {
 };
 static guint signals[N_SIGNALS];
 
-static gboolean win_charge(BhGuidWin *w, guint64 px_window, guint64 px_buf, guint64 px_next);
-
 /* ---- Windows ----------------------------------------------------------------- */
 
 static BhGuidWin *win_lookup(BhGuidSession *self, guint32 id)
@@ -212,7 +210,6 @@ static gboolean session_has_active_window(BhGuidSession *self)
     return FALSE;
 }
 
-static void on_view_painted(BhGuestView *view, BhGuidWin *w);
 static void win_make_window(BhGuidSession *self, BhGuidWin *w);
 
 static void on_realize(GtkWidget *widget, BhGuidWin *w)
@@ -239,7 +236,7 @@ static BhGuidWin *win_new(BhGuidSession *self, guint32 id, const struct bh_gui_c
     g_signal_connect(w->view, "pointer-button", G_CALLBACK(on_button), w);
     g_signal_connect(w->view, "pointer-axis", G_CALLBACK(on_axis), w);
     g_signal_connect(w->view, "content-resized", G_CALLBACK(on_content_resized), w);
-    g_signal_connect(w->view, "painted", G_CALLBACK(on_view_painted), w);
+    g_signal_connect(w->view, "painted", G_CALLBACK(bh_guid_win_on_painted), w);
     GdkRGBA text;
     guint32 rgb = bh_label_text_rgb(self->label);
     text = (GdkRGBA){((rgb >> 16) & 0xff) / 255.0f, ((rgb >> 8) & 0xff) / 255.0f,
@@ -294,7 +291,7 @@ static void win_free(gpointer data)
         w->window = NULL;
     }
     g_clear_handle_id(&w->release_timer, g_source_remove);
-    win_charge(w, 0, 0, 0);
+    bh_guid_win_charge(w, 0, 0, 0);
     if (w->paced)
         g_queue_remove(&w->session->paced, w);
     bh_guest_view_set_source(w->view, NULL, NULL, NULL, 0, 0, 0);
@@ -350,276 +347,6 @@ static void close_all_windows(BhGuidSession *self)
     bh_gui_windows_init(&self->table);
 }
 
-/* ---- Acting on accepted messages ------------------------------------------------ */
-
-static void win_send_release(BhGuidWin *w);
-
-/* Writes the trace line of the frame just painted (BH_GUID_TRACE_FRAMES). */
-static void win_trace_painted(BhGuidWin *w)
-{
-    struct timespec ts;
-    w->trace_pending = FALSE;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    fprintf(w->session->trace, "%u %u %08x %08x %lld\n", w->id, w->trace_serial, w->trace_px[0],
-            w->trace_px[1], (long long)ts.tv_sec * 1000000000ll + ts.tv_nsec);
-}
-
-/* GTK has painted a frame, with what the window's last DAMAGE brought: hand
- * the buffer back now. Released here rather than at the frame's start, the
- * guest draws its next frame while this one is on screen and its DAMAGE
- * arrives before the next frame instead of just after it (bench/frames:
- * commit-to-paint latency at 1080p down by the paint time; RESULTS.md). One
- * release per painted frame still paces the guest to the display. */
-static void on_view_painted(BhGuestView *view, BhGuidWin *w)
-{
-    if (w->trace_pending)
-        win_trace_painted(w);
-    if (w->release_pending && w->release_timer == 0)
-        win_send_release(w);
-}
-
-static gboolean on_release_timer(gpointer data);
-
-/* Not on screen: nothing paints it, but a guest released at once redraws at
- * once, and a qube with many hidden windows (say, those the memory budget
- * keeps hidden) spins its guid and itself at full speed, on CPUs the X
- * server needs too (guid-budget /pace measured it). So a hidden window gets
- * at most one release per refresh, as a compositor holds the frame
- * callbacks of hidden surfaces. */
-static void win_release_hidden(BhGuidWin *w)
-{
-    gint64 now = g_get_monotonic_time(), due = w->last_release_us + w->session->frame_us;
-    if (w->release_timer != 0) {
-        w->release_pending = TRUE;
-        return;
-    }
-    if (w->last_release_us == 0 || now >= due) {
-        win_send_release(w);
-        return;
-    }
-    w->release_pending = TRUE;
-    w->release_timer = g_timeout_add_full(G_PRIORITY_HIGH, (guint)((due - now + 999) / 1000),
-                                          on_release_timer, w, NULL);
-}
-
-/* The damage is already copied out; hand the buffer back once the frame that
- * shows it is painted, or (paced as above) when the window is not on screen. */
-static void win_queue_release(BhGuidWin *w, guint32 serial)
-{
-    w->release_serial = serial;
-    if (w->release_pending)
-        return;
-    if (gtk_widget_get_mapped(GTK_WIDGET(w->view)) && bh_guest_view_request_paint(w->view))
-        w->release_pending = TRUE;
-    else
-        win_release_hidden(w);
-}
-
-/* ---- Pacing of frames put straight to X -------------------------------------------- */
-
-static void win_send_release(BhGuidWin *w)
-{
-    struct bh_gui_buffer_release r = {w->release_serial};
-    w->release_pending = FALSE;
-    w->release_sent_us = g_get_monotonic_time();
-    w->last_release_us = w->release_sent_us;
-    bh_guid_wire_send(w->session, BH_GUI_BUFFER_RELEASE, w->id, &r, sizeof r);
-}
-
-static gboolean on_release_timer(gpointer data)
-{
-    BhGuidWin *w = data;
-    w->release_timer = 0;
-    if (bh_guest_view_put_later(w->view) && w->trace_pending)
-        win_trace_painted(w);
-    if (w->release_pending)
-        win_send_release(w);
-    return G_SOURCE_REMOVE;
-}
-
-/* A frame is on screen the moment its DAMAGE is handled, so nothing waits
- * for a frame clock; the display's rate is kept by when the buffer goes back
- * instead. The release (the guest's frame callback) goes out so that the
- * next frame arrives just before it is due one refresh interval after this
- * one: "due" minus the longest of the last release-to-DAMAGE times, plus a
- * margin. A guest that takes longer than a refresh (or is idle: typing in a
- * terminal) gets its release at once, so pacing never adds latency to an
- * occasional update; a video gets 60 frames/s, each shown within a few
- * milliseconds of its commit instead of waiting up to a whole refresh. */
-#define PACE_MARGIN_US 2000
-static void win_pace_release(BhGuidWin *w, guint32 serial, gint64 arrived)
-{
-    gint64 now = g_get_monotonic_time(), frame = w->session->frame_us;
-    if (w->release_sent_us != 0) {
-        w->answer_us[w->answer_i++ % G_N_ELEMENTS(w->answer_us)] = arrived - w->release_sent_us;
-        w->release_sent_us = 0;
-    }
-    /* On time: keep the grid; late or early by half a refresh: start a new
-     * one. Judged by when the frame arrived, not when the X server was done
-     * with it: a 4K frame takes the server most of a refresh to copy. */
-    gint64 due = w->next_present_us;
-    if (due == 0 || arrived > due + frame / 2 || arrived < due - frame / 2)
-        due = arrived;
-    w->next_present_us = due + frame;
-
-    gint64 lead = 0;
-    for (guint i = 0; i < G_N_ELEMENTS(w->answer_us); i++)
-        lead = MAX(lead, w->answer_us[i]);
-    gint64 at = w->next_present_us - lead - PACE_MARGIN_US;
-    /* About one release per refresh at most, whatever the lead: the lead counts
-     * guid's own delay in reading a DAMAGE already queued, so on a loaded
-     * machine a flooding guest's "answers" looked slow, every release went
-     * out at once and each queued DAMAGE became a put (guid-hostile /flood:
-     * 841 puts in 6.6 s, above two per refresh, on main under load). */
-    if (w->last_release_us != 0) /* less 1 ms: timers round up to ms, no drift below the rate */
-        at = MAX(at, w->last_release_us + frame - 1000);
-
-    w->release_serial = serial;
-    w->release_pending = TRUE;
-    g_clear_handle_id(&w->release_timer, g_source_remove);
-    if (at <= now + 500)
-        win_send_release(w);
-    else
-        w->release_timer = g_timeout_add_full(G_PRIORITY_HIGH, (guint)((at - now + 999) / 1000),
-                                              on_release_timer, w, NULL);
-}
-
-/* ---- Per-qube X-time budget ------------------------------------------------------- */
-
-/* The X server is shared by every qube: whatever the number of windows, one
- * qube's puts take at most BH_GUID_PACE_SCREENS screens of pixels per
- * refresh (bh-guid-budget.h). A DAMAGE beyond it waits here, marked in its
- * view, and is put (then released, which paces the guest) in arrival order
- * as the budget refills. */
-static gboolean on_pace_timer(gpointer data);
-
-static void pace_schedule(BhGuidSession *self)
-{
-    BhGuidWin *head = g_queue_peek_head(&self->paced);
-    if (self->pace_timer != 0 || head == NULL || self->finished)
-        return;
-    gint64 wait = bh_guid_pace_wait_us(&self->pace, head->paced_px, g_get_monotonic_time());
-    self->pace_timer = g_timeout_add_full(G_PRIORITY_HIGH, (guint)MAX((wait + 999) / 1000, 1),
-                                          on_pace_timer, self, NULL);
-}
-
-static gboolean on_pace_timer(gpointer data)
-{
-    BhGuidSession *self = data;
-    self->pace_timer = 0;
-    gint64 now = g_get_monotonic_time();
-    BhGuidWin *w;
-    while ((w = g_queue_peek_head(&self->paced)) != NULL &&
-           bh_guid_pace_take(&self->pace, w->paced_px, now)) {
-        g_queue_pop_head(&self->paced);
-        w->paced = FALSE;
-        if (bh_guest_view_put_later(w->view)) {
-            if (w->trace_pending)
-                win_trace_painted(w);
-            win_send_release(w);
-        } else {
-            win_queue_release(w, w->release_serial); /* GTK draws it */
-        }
-    }
-    pace_schedule(self);
-    return G_SOURCE_REMOVE;
-}
-
-static void win_pace_wait(BhGuidWin *w, guint32 serial, guint64 px,
-                          const struct bh_gui_rect *rects, guint32 n_rects)
-{
-    BhGuidSession *self = w->session;
-    bh_guest_view_damage_later(w->view, rects, n_rects);
-    w->release_serial = serial;
-    w->paced = TRUE;
-    w->paced_px = px;
-    self->paced_frames++;
-    g_queue_push_tail(&self->paced, w);
-    pace_schedule(self);
-}
-
-/* ---- Frame trace (bench/frames) ------------------------------------------------ */
-
-/* Notes the first two pixels of the first damaged rectangle (the bench
- * client writes its frame number there), to be logged when painted. A
- * DAMAGE replaced before it was painted is never logged: it was never
- * shown. */
-static void win_trace_damage(BhGuidWin *w, guint32 serial, const struct bh_gui_rect *rects,
-                             guint32 n)
-{
-    if (n == 0 || w->buf.map == NULL)
-        return;
-    guint64 off = (guint64)rects[0].y * w->buf_stride + (guint64)rects[0].x * 4;
-    if (off + 8 > w->buf.size)
-        return;
-    if (bh_winbuf_guard_copy(w->trace_px, (const guint8 *)w->buf.map + off, 8) < 0)
-        return;
-    w->trace_serial = serial;
-    w->trace_pending = TRUE;
-}
-
-/* ---- Per-qube memory budget ------------------------------------------------------ */
-
-/* Charge the window (bh-guid-budget.h) what it would hold: TRUE and applied
- * if the qube's total stays within its budget. */
-static gboolean win_charge(BhGuidWin *w, guint64 px_window, guint64 px_buf, guint64 px_next)
-{
-    BhGuidSession *self = w->session;
-    if (!bh_guid_budget_change(&self->budget, w->px_window + w->px_buf + w->px_next,
-                               px_window + px_buf + px_next))
-        return FALSE;
-    w->px_window = px_window;
-    w->px_buf = px_buf;
-    w->px_next = px_next;
-    return TRUE;
-}
-
-/* Over the budget is not a protocol violation (a qube may simply have many
- * big windows): what does not fit is refused, the agent stays, and the
- * log says so once per window; the exit line counts every refusal. */
-static void win_refused(BhGuidWin *w, const char *what, guint32 width, guint32 height)
-{
-    BhGuidSession *self = w->session;
-    self->refused_buffers++;
-    if (w->refused_logged)
-        return;
-    w->refused_logged = TRUE;
-    LOG(self,
-        "window %u: %ux%u %s refused: the qube's windows already hold %" G_GUINT64_FORMAT
-        " of the %" G_GUINT64_FORMAT " pixels (%u screens) dom0 keeps for one qube",
-        w->id, width, height, what, self->budget.used_px, self->budget.limit_px,
-        BH_GUID_BUDGET_SCREENS);
-}
-
-/* A new buffer: refused (fd closed, a pending next one dropped too, the
- * window keeps showing what it had) when it does not fit. */
-static gboolean win_charge_buffer(BhGuidWin *w, const struct bh_gui_buffer *info, int fd)
-{
-    BhGuidSession *self = w->session;
-    if (win_charge(w, w->px_window, w->px_buf,
-                   bh_guid_budget_area(&self->budget, info->width, info->height)))
-        return TRUE;
-    if (fd >= 0)
-        close(fd);
-    win_refused(w, "buffer", info->width, info->height);
-    bh_winbuf_release(&w->next);
-    win_charge(w, w->px_window, w->px_buf, 0);
-    return FALSE;
-}
-
-/* The window is to be shown (MAP), or its size changed while shown: FALSE
- * when its size does not fit; the caller then keeps (or puts) it hidden. */
-static gboolean win_charge_shown(BhGuidWin *w)
-{
-    BhGuidSession *self = w->session;
-    if (win_charge(w, bh_guid_budget_area(&self->budget, w->guest_w, w->guest_h), w->px_buf,
-                   w->px_next))
-        return TRUE;
-    win_refused(w, "window", w->guest_w, w->guest_h);
-    win_charge(w, 0, w->px_buf, w->px_next);
-    return FALSE;
-}
-
 /* A popup of a window the budget keeps hidden stays hidden too (GTK has no
  * surface to hang it on). */
 static gboolean win_parent_shown(BhGuidSession *self, BhGuidWin *w)
@@ -630,7 +357,7 @@ static gboolean win_parent_shown(BhGuidSession *self, BhGuidWin *w)
     BhGuidWin *parent = e != NULL ? win_lookup(self, e->parent) : NULL;
     if (parent != NULL && parent->px_window != 0)
         return TRUE;
-    win_charge(w, 0, w->px_buf, w->px_next);
+    bh_guid_win_charge(w, 0, w->px_buf, w->px_next);
     return FALSE;
 }
 
@@ -640,14 +367,14 @@ static void win_hide(BhGuidWin *w)
         gtk_widget_set_visible(GTK_WIDGET(w->window), FALSE);
     else if (w->popover != NULL)
         bh_guest_popup_set_wanted(w->popover, FALSE); /* else it comes back when its root is active */
-    win_charge(w, 0, w->px_buf, w->px_next);
+    bh_guid_win_charge(w, 0, w->px_buf, w->px_next);
 }
 
 /* The guest size changed (CONFIGURE, BUFFER): a shown window that no
  * longer fits is hidden. */
 static void win_charge_resized(BhGuidWin *w)
 {
-    if (w->px_window != 0 && !win_charge_shown(w))
+    if (w->px_window != 0 && !bh_guid_win_charge_shown(w))
         win_hide(w);
 }
 
@@ -660,7 +387,7 @@ static gboolean handle_buffer(BhGuidSession *self, BhGuidWin *w, const struct bh
     gsize size = (gsize)info->stride * info->height; /* bounded by the decoder */
     nb.fd = -1;
 
-    if (!win_charge_buffer(w, info, fd))
+    if (!bh_guid_win_charge_buffer(w, info, fd))
         return TRUE; /* refused, but within the protocol */
 
     if (info->kind == BH_GUI_BUFFER_MEMFD) {
@@ -710,7 +437,7 @@ static void win_switch_buffer(BhGuidWin *w)
     memset(&w->next, 0, sizeof w->next);
     w->next.fd = -1;
     /* Only the new buffer is held now: a lower charge always fits. */
-    win_charge(w, w->px_window, w->px_next, 0);
+    bh_guid_win_charge(w, w->px_window, w->px_next, 0);
     bh_guest_view_set_buffer_size(w->view, w->next_w, w->next_h);
     /* Once per buffer (a resize), not per frame: the X server maps the
      * guest's memfd read-only, or guid stages a grant mapping. */
@@ -828,7 +555,7 @@ static void handle_message(BhGuidSession *self, const struct bh_gui_msg *m, int 
         /* The table's parent must be current for popups and transients. */
         bh_gui_windows_apply(&self->table, m);
         sync_transients(self);
-        if (win_charge_shown(w) && win_parent_shown(self, w)) /* else it stays hidden */
+        if (bh_guid_win_charge_shown(w) && win_parent_shown(self, w)) /* else it stays hidden */
             handle_map(self, w, &m->u.map);
         return;
     case BH_GUI_UNMAP:
@@ -870,7 +597,7 @@ static void handle_message(BhGuidSession *self, const struct bh_gui_msg *m, int 
         gint64 arrived = g_get_monotonic_time();
         win_switch_buffer(w);
         if (self->trace != NULL)
-            win_trace_damage(w, m->u.damage.serial, m->u.damage.rects, m->u.damage.n_rects);
+            bh_guid_win_trace_damage(w, m->u.damage.serial, m->u.damage.rects, m->u.damage.n_rects);
         guint64 px = bh_guid_damage_px(&self->budget, w->buf_w, w->buf_h, m->u.damage.rects,
                                        m->u.damage.n_rects);
         if (w->release_timer != 0 || w->paced) {
@@ -883,16 +610,16 @@ static void handle_message(BhGuidSession *self, const struct bh_gui_msg *m, int 
                 w->paced_px = MIN(w->paced_px + px,
                                   bh_guid_budget_area(&self->budget, w->buf_w, w->buf_h));
         } else if (!bh_guid_pace_take(&self->pace, px, arrived)) {
-            win_pace_wait(w, m->u.damage.serial, px, m->u.damage.rects, m->u.damage.n_rects);
+            bh_guid_win_pace_wait(w, m->u.damage.serial, px, m->u.damage.rects, m->u.damage.n_rects);
         } else if (bh_guest_view_damage(w->view, w->buf.map, w->buf.size, w->buf_stride,
                                  m->u.damage.rects, m->u.damage.n_rects)) {
             if (w->trace_pending)
-                win_trace_painted(w);
-            win_pace_release(w, m->u.damage.serial, arrived);
+                bh_guid_win_trace_painted(w);
+            bh_guid_win_pace_release(w, m->u.damage.serial, arrived);
         } else {
             if (w->trace_pending)
                 bh_guest_view_request_paint(w->view); /* no clock yet: on_realize asks */
-            win_queue_release(w, m->u.damage.serial);
+            bh_guid_win_queue_release(w, m->u.damage.serial);
         }
         if (bh_guest_view_get_stats(w->view)->faults > 0) {
             /* Imports cannot lose pages; a guest that made one do so anyway
