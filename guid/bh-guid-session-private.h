@@ -171,6 +171,30 @@ gboolean bh_guid_win_charge(BhGuidWin *w, guint64 px_window, guint64 px_buf, gui
 gboolean bh_guid_win_charge_buffer(BhGuidWin *w, const struct bh_gui_buffer *info, int fd);
 gboolean bh_guid_win_charge_shown(BhGuidWin *w);
 
+/* ---- bh-guid-windows.c: the window object and its GTK glue ------------------- */
+
+BhGuidWin *bh_guid_win_lookup(BhGuidSession *self, guint32 id);
+/* CREATE: the view, and for a toplevel its window (shown at MAP). */
+BhGuidWin *bh_guid_win_new(BhGuidSession *self, guint32 id, const struct bh_gui_create *c);
+/* The wins map's value destructor. */
+void bh_guid_win_free(gpointer data);
+void bh_guid_win_accumulate_stats(BhGuidTileStats *into, const BhGuidTileStats *s);
+/* Transient-for from the window table, for every window. */
+void bh_guid_wins_sync_transients(BhGuidSession *self);
+/* Every window closed, popups before their parents; the table emptied. */
+void bh_guid_wins_close_all(BhGuidSession *self);
+/* Size a toplevel to the content the guest announced, within the screen. */
+void bh_guid_win_resize_to_guest(BhGuidWin *w);
+/* MAP (after the budget allowed it), UNMAP, and what a size change costs. */
+void bh_guid_win_map(BhGuidSession *self, BhGuidWin *w, const struct bh_gui_map *map);
+gboolean bh_guid_win_parent_shown(BhGuidSession *self, BhGuidWin *w);
+void bh_guid_win_hide(BhGuidWin *w);
+void bh_guid_win_charge_resized(BhGuidWin *w);
+/* FLAGS: fullscreen, maximised, urgent. */
+void bh_guid_win_set_flags(BhGuidSession *self, BhGuidWin *w, const struct bh_gui_flags *f);
+/* The first DAMAGE on a new buffer makes it the window's image. */
+void bh_guid_win_switch_buffer(BhGuidWin *w);
+
 G_END_DECLS
 
 #endif /* BH_GUID_SESSION_PRIVATE_H */

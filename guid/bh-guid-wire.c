@@ -61,7 +61,8 @@ void bh_guid_wire_send(BhGuidSession *self, guint32 type, guint32 window, const 
     gsize n = bh_gui_encode(buf, sizeof buf, type, window, body, body_len);
     g_assert(n > 0); /* our own messages: a failure is a bug here */
     if (self->outq->len + n > BH_GUID_MAX_OUTQ) {
-        bh_guid_drop_agent(self, "agent stopped reading: %u bytes of input queued", self->outq->len);
+        bh_guid_drop_agent(self, "agent stopped reading: %u bytes of input queued",
+                           self->outq->len);
         return;
     }
     g_byte_array_append(self->outq, buf, (guint)n);
