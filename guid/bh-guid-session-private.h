@@ -8,7 +8,9 @@
  *       -> bh-guid-pacing.c  frame release and pacing, budgets, trace
  *         -> bh-guid-wire.c  the agent connection: sending, reading, fds
  * A part calls only the parts below it; the one way up is the session's end
- * (BhGuidSession.stop), which any part may need.
+ * (BhGuidSession.stop), which any part may need. Only the wire reads,
+ * writes or closes self->vchan; the session asks it questions (transport,
+ * bytes waiting, the descriptor to poll).
  *
  * Must never: be included outside guid's session files (the structs are
  * not an interface: main.c and the tests use bh-guid-session.h). */

@@ -34,7 +34,10 @@ enum {
 };
 static guint signals[N_SIGNALS];
 
+/* ---- Dispatch of accepted messages --------------------------------------------- */
 
+/* BUFFER: the import, after the memory budget took it; FALSE when the agent
+ * was dropped. */
 static gboolean handle_buffer(BhGuidSession *self, BhGuidWin *w, const struct bh_gui_msg *m,
                               int fd)
 {

@@ -16,7 +16,7 @@
 #include "bh-guid-input.h"
 #include "bh-guid-session-private.h"
 
-/* ---- Window table ------------------------------------------------------------ */
+/* ---- The window, its size and the user's input ------------------------------ */
 
 BhGuidWin *bh_guid_win_lookup(BhGuidSession *self, guint32 id)
 {
@@ -317,6 +317,8 @@ void bh_guid_wins_close_all(BhGuidSession *self)
     bh_gui_windows_init(&self->table);
 }
 
+/* ---- Shown and hidden ------------------------------------------------------- */
+
 /* A popup of a window the budget keeps hidden stays hidden too (GTK has no
  * surface to hang it on). */
 gboolean bh_guid_win_parent_shown(BhGuidSession *self, BhGuidWin *w)
@@ -347,6 +349,9 @@ void bh_guid_win_charge_resized(BhGuidWin *w)
     if (w->px_window != 0 && !bh_guid_win_charge_shown(w))
         bh_guid_win_hide(w);
 }
+
+/* ---- What a window shows and how ---------------------------------------------- */
+
 /* The first DAMAGE on a new buffer: from now on it is the window's image. */
 void bh_guid_win_switch_buffer(BhGuidWin *w)
 {
