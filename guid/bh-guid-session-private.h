@@ -3,13 +3,14 @@
  * from the bottom up. Included only by the session's own files.
  *
  * The parts depend one way (docs/guid.md, "Inside guid"):
- *   bh-guid-session.c  life cycle, the read loop, dispatch of each message
- *     -> bh-guid-windows.c  the window object and its GTK glue
- *       -> bh-guid-pacing.c  frame release and pacing, budgets, trace
- *         -> bh-guid-wire.c  the agent connection: sending, reading, fds
+ *   bh-guid-session.c  the GObject: start, stop, totals
+ *     -> bh-guid-dispatch.c  the read loop, dispatch of each message
+ *       -> bh-guid-windows.c  the window object and its GTK glue
+ *         -> bh-guid-pacing.c  frame release and pacing, budgets, trace
+ *           -> bh-guid-wire.c  the agent connection: sending, reading, fds
  * A part calls only the parts below it; the one way up is the session's end
  * (BhGuidSession.stop), which any part may need. Only the wire reads,
- * writes or closes self->vchan; the session asks it questions (transport,
+ * writes or closes self->vchan; the dispatch asks it questions (transport,
  * bytes waiting, the descriptor to poll).
  *
  * Must never: be included outside guid's session files (the structs are
@@ -89,7 +90,8 @@ struct _BhGuidSession {
     int domid;
 
     /* bh_guid_session_stop: how the parts below the session end it (a
-     * dropped agent, a closed connection) without calling up by name. */
+     * dropped agent, a closed connection, another protocol version)
+     * without calling up by name. */
     void (*stop)(BhGuidSession *self, BhGuidExit status, const char *reason);
 
     struct bh_vchan *vchan;
@@ -196,6 +198,13 @@ void bh_guid_win_charge_resized(BhGuidWin *w);
 void bh_guid_win_set_flags(BhGuidSession *self, BhGuidWin *w, const struct bh_gui_flags *f);
 /* The first DAMAGE on a new buffer makes it the window's image. */
 void bh_guid_win_switch_buffer(BhGuidWin *w);
+
+/* ---- bh-guid-dispatch.c: the read loop and the agent's messages -------------- */
+
+/* Read from the connection (below GTK's priority) and act on each message. */
+void bh_guid_dispatch_start(BhGuidSession *self);
+/* Stop reading (idempotent). */
+void bh_guid_dispatch_stop(BhGuidSession *self);
 
 G_END_DECLS
 
