@@ -10,7 +10,10 @@
  * (reads and writes are non-blocking, the outgoing queue is bounded); raise
  * or focus a window because the guest asked; show a guest surface without
  * guid's frame; outlive a violation (every window closes, the session ends
- * with BH_GUID_EXIT_VIOLATION and the reason is logged with the qube name). */
+ * with BH_GUID_EXIT_VIOLATION and the reason is logged with the qube name).
+ *
+ * Its parts (connection, windows, pacing, dispatch) and who calls whom:
+ * bh-guid-session-private.h, docs/guid.md "Inside guid". */
 #ifndef BH_GUID_SESSION_H
 #define BH_GUID_SESSION_H
 

@@ -7,6 +7,7 @@
  * keep state. Order in the tables is the order qvm-prefs lists them, and
  * the model indexes values by position: keep model.h's counts in step. */
 #include "bulkhead/qubes.h"
+#include "bulkhead/text.h"
 #include "model.h"
 
 #include <string.h>
@@ -40,16 +41,8 @@ bad:
 
 static gboolean validate_user(const char *value, GError **error)
 {
-    gsize i, len = strlen(value);
-
-    if (len == 0 || len > 32 || !(g_ascii_islower(value[0]) || value[0] == '_'))
-        goto bad;
-    for (i = 1; i < len; i++) {
-        if (!g_ascii_islower(value[i]) && !g_ascii_isdigit(value[i]) && value[i] != '_' && value[i] != '-')
-            goto bad;
-    }
-    return TRUE;
-bad:
+    if (bh_text_user_name_ok(value, strlen(value)))
+        return TRUE;
     g_set_error(error, BH_QUBES_ERROR, BH_QUBES_ERROR_INVALID_VALUE,
                 "default_user must be a user name: a lower-case letter or '_' first, then lower-case "
                 "letters, digits, '_' or '-', at most 32 bytes (for example: user)");

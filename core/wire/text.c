@@ -221,3 +221,17 @@ size_t bh_gui_text_tidy(char *s, size_t len)
     s[w] = '\0';
     return w;
 }
+
+bool bh_text_user_name_ok(const char *s, size_t len)
+{
+    if (len == 0 || len > BH_TEXT_MAX_USER_BYTES)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        bool lower = c >= 'a' && c <= 'z';
+        bool digit = c >= '0' && c <= '9';
+        if (!(lower || c == '_' || (i > 0 && (digit || c == '-'))))
+            return false;
+    }
+    return true;
+}

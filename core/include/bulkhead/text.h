@@ -35,4 +35,13 @@ bool bh_gui_text_char_dropped(uint32_t cp);
 size_t bh_gui_text_tidy(char *s, size_t len);
 bool bh_gui_text_char_blank(uint32_t cp);
 
+/* bh_text_user_name_ok: whether s[0..len) is a user name dom0 accepts for a
+ * qube (the model's default_user, the user of an RPC EXEC): 1 to
+ * BH_TEXT_MAX_USER_BYTES bytes, a lower-case ASCII letter or '_' first, then
+ * lower-case letters, digits, '_' or '-' (the portable subset useradd accepts
+ * by default; nothing a shell, a path or a log line could misread). One rule
+ * for both, so a name the model stores is always one the RPC carries. */
+#define BH_TEXT_MAX_USER_BYTES 32u
+bool bh_text_user_name_ok(const char *s, size_t len);
+
 #endif /* BULKHEAD_TEXT_H */

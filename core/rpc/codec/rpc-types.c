@@ -8,6 +8,9 @@
 
 #include "rpc-internal.h"
 
+_Static_assert(BH_RPC_MAX_USER_BYTES == BH_TEXT_MAX_USER_BYTES,
+               "the RPC carries every user name the model accepts");
+
 #define BOTH       (BH_RPC_FROM_AGENT | BH_RPC_FROM_DOM0)
 #define HDR_MIN(s) ((uint32_t)sizeof(s))
 /* Rows of core/wire's table: exact length (unit 0) or any length between
@@ -114,18 +117,8 @@ int bh_rpc_type_stream(uint32_t type)
 
 bool bh_rpc_user_name_ok(const char *user, size_t len)
 {
-    /* The portable POSIX-ish subset useradd accepts by default; nothing a
-     * shell, a path or a log line could misread. */
-    if (len > BH_RPC_MAX_USER_BYTES)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        char c = user[i];
-        bool lower = c >= 'a' && c <= 'z';
-        bool digit = c >= '0' && c <= '9';
-        if (!(lower || c == '_' || (i > 0 && (digit || c == '-'))))
-            return false;
-    }
-    return true;
+    /* The model's rule (core/wire), plus "": the agent's own user. */
+    return len == 0 || bh_text_user_name_ok(user, len);
 }
 
 /* ---- The request table ---------------------------------------------------- */

@@ -243,6 +243,29 @@ static void test_reasons(void)
     bh_wire_reason(NULL, 0, "%s", "nothing");
 }
 
+/* One user-name rule for the model and the RPC: the edges of length and of
+ * each character class, so a change to either side fails here. */
+static void test_user_name(void)
+{
+    char name[BH_TEXT_MAX_USER_BYTES + 2];
+
+    g_assert_true(bh_text_user_name_ok("user", 4));
+    g_assert_true(bh_text_user_name_ok("_a-1", 4));
+    g_assert_true(bh_text_user_name_ok("a", 1));
+    g_assert_false(bh_text_user_name_ok("", 0)); /* the model needs a name */
+    g_assert_false(bh_text_user_name_ok("1user", 5));
+    g_assert_false(bh_text_user_name_ok("-x", 2));
+    g_assert_false(bh_text_user_name_ok("a b", 3));
+    g_assert_false(bh_text_user_name_ok("User", 4));
+    g_assert_false(bh_text_user_name_ok("a/b", 3));
+    g_assert_false(bh_text_user_name_ok("a\nb", 3));
+    g_assert_false(bh_text_user_name_ok("\xc3\xbc", 2));
+    g_assert_false(bh_text_user_name_ok("ab\0c", 4)); /* the length counts, not the NUL */
+    memset(name, 'a', sizeof name);
+    g_assert_true(bh_text_user_name_ok(name, BH_TEXT_MAX_USER_BYTES));
+    g_assert_false(bh_text_user_name_ok(name, BH_TEXT_MAX_USER_BYTES + 1));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -252,5 +275,6 @@ int main(int argc, char **argv)
     g_test_add_func("/wire/encode", test_encode);
     g_test_add_func("/wire/text", test_text);
     g_test_add_func("/wire/reasons", test_reasons);
+    g_test_add_func("/wire/user-name", test_user_name);
     return g_test_run();
 }
