@@ -136,6 +136,15 @@ bh_result "with a deny rule, Ctrl+Shift+V is refused and the user told" $?
 bh_result "nothing was handed out: the global clipboard still holds work's text" \
   $(holds work 64000 && grep -q "nothing pasted: Pasting from work to personal is denied" "$bh_log"; echo $?)
 
+# A policy file that does not parse denies every paste, whatever else allows it.
+printf 'bulkhead.ClipboardPaste * work\n' >"$XDG_CONFIG_HOME/bulkhead/policy.d/10-test.policy"
+sleep 2
+: >"$notes"
+press "$dst" ctrl+shift+v
+wait_for noted "Pasting from work to personal is denied by policy."
+bh_result "with a policy file that does not parse, the paste is denied too" \
+  $(noted "Pasting from work to personal is denied by policy." && holds work 64000; echo $?)
+
 bh_run gdbus call --session --dest org.bulkhead.Admin1 --object-path /org/bulkhead/Admin1 \
   --method org.bulkhead.Clipboard1.Clear
 bh_result "Clear empties it" $(empty; echo $?)
