@@ -38,6 +38,14 @@ typedef struct {
 } Env;
 static Env env;
 
+/* Screenshots for a human, named after the window manager too (both
+ * variants keep theirs). */
+static void save_shot(const BhShot *shot, const char *name)
+{
+    g_autofree char *full = g_strdup_printf("%s%s", env.wm ? "openbox-" : "", name);
+    g_free(bh_shot_save(shot, full));
+}
+
 /* ---- measuring ------------------------------------------------------------ */
 
 static guint64 status_kb(const char *pid, const char *field)
@@ -164,7 +172,7 @@ static void test_memory(void)
     guint64 x_after = status_kb(xpid, "VmRSS:");
     guint64 x_growth = x_after > x_before ? x_after - x_before : 0;
     g_autoptr(BhShot) shot = bh_shot_take(env.dpy);
-    g_free(bh_shot_save(shot, "budget-memory"));
+    save_shot(shot, "budget-memory");
 
     /* The budget in bytes: 16 screens of this 1280x1024 display. */
     guint64 limit_px = (guint64)1280 * 1024 * BH_GUID_BUDGET_SCREENS;
@@ -255,7 +263,7 @@ static void flood(BhProc *calm, gboolean paced, Figures *f)
     g_usleep(200000);
     measure_calm(calm, guid, agent, 3000, f);
     g_autoptr(BhShot) shot = bh_shot_take(env.dpy);
-    g_free(bh_shot_save(shot, paced ? "budget-flood-paced" : "budget-flood-unpaced"));
+    save_shot(shot, paced ? "budget-flood-paced" : "budget-flood-unpaced");
     /* The calm window is on top (its label colour where it was put: the
      * bottom-right corner, inside openbox's frame when there is one). */
     BhRect area, found;

@@ -26,6 +26,14 @@ typedef struct {
 } Env;
 static Env env; /* set up in main */
 
+/* Screenshots for a human, named after the window manager too (both
+ * variants keep theirs). */
+static void save_shot(const BhShot *shot, const char *name)
+{
+    g_autofree char *full = g_strdup_printf("%s%s", env.wm ? "openbox-" : "", name);
+    g_free(bh_shot_save(shot, full));
+}
+
 typedef struct {
     const char *scenario;
     const char *reason; /* in guid's log for a violation; NULL: not a violation */
@@ -142,7 +150,7 @@ static void test_huge_window(void)
     g_assert_cmpint(xr.width, <=, 1280);
     g_assert_cmpint(xr.height, <=, 1024);
     g_autoptr(BhShot) s = bh_shot_take(env.dpy);
-    g_free(bh_shot_save(s, "hostile-huge-window"));
+    save_shot(s, "hostile-huge-window");
     /* Only the outline's top row and left column are on screen, up to the
      * clip: their bounding box is exactly the visible content. */
     g_assert_cmpint(content.x + content.width, <=, xr.x + xr.width - BH_GUID_FRAME_PX);
@@ -177,7 +185,7 @@ static void test_evil_title(void)
         g_assert_false(c == 0x202e || c == 0x200f || c == 0x2066);
     }
     g_autoptr(BhShot) s = bh_shot_take(env.dpy);
-    g_free(bh_shot_save(s, "hostile-evil-title"));
+    save_shot(s, "hostile-evil-title");
     finish_hostile(agent, guid);
 }
 
@@ -299,7 +307,7 @@ static void test_punch_hole(void)
     BhRect xr;
     g_assert_true(bh_x_window_rect(env.dpy, w, &xr));
     g_autoptr(BhShot) s = bh_shot_take(env.dpy);
-    g_free(bh_shot_save(s, "hostile-punch-hole"));
+    save_shot(s, "hostile-punch-hole");
     BhRect outline;
     g_assert_false(bh_shot_find_colour(s, &xr, BH_PATTERN_OUTLINE, &outline)); /* no old pixels */
     BhRect frame;
@@ -356,7 +364,7 @@ int main(int argc, char **argv)
     int rc = g_test_run();
 
     g_autoptr(BhShot) s = bh_shot_take(env.dpy);
-    g_free(bh_shot_save(s, "hostile-end"));
+    save_shot(s, "hostile-end");
     bh_proc_stop(env.calm_agent);
     bh_proc_stop(env.calm_guid);
     XCloseDisplay(env.dpy);
