@@ -19,6 +19,8 @@ struct _BhGuestWindow {
     char *qube;
     gboolean urgent;
     BhGuidKeys keys;
+    char *pending_title; /* the guest's latest title, waiting for the pacer; NULL: none */
+    gboolean title_queued;
 };
 
 G_DEFINE_FINAL_TYPE(BhGuestWindow, bh_guest_window, GTK_TYPE_WINDOW)
@@ -65,10 +67,89 @@ static void on_key_released(GtkEventControllerKey *c, guint keyval, guint keycod
         emit_key(self, GTK_EVENT_CONTROLLER(c), keycode, FALSE, state);
 }
 
+/* ---- Title pacing ----------------------------------------------------------
+ * Each title reaches X as several property changes that the window manager
+ * handles one by one (openbox lays the text out and redraws its frame for
+ * each): a qube that sends titles as fast as its socket takes them (100 000
+ * in 7 s) left openbox busy for over 40 s after the flood, and no window of
+ * any qube appeared meanwhile. So titles reach X at most once per
+ * BH_GUEST_TITLE_INTERVAL_MS for all the windows of this guid (one guid per
+ * qube: the bound is the qube's); the latest title of each window always
+ * lands, in the order the windows asked. The pacer lives on the GdkDisplay
+ * (one per guid), not in a global. */
+#define BH_GUEST_TITLE_INTERVAL_MS 50
+#define PACER_KEY                  "bh-guest-title-pacer"
+
+typedef struct {
+    GQueue waiting; /* BhGuestWindow *, each at most once, not referenced */
+    gint64 last_us; /* when a title last went to X */
+    guint source;
+} TitlePacer;
+
+static void pacer_free(gpointer data)
+{
+    TitlePacer *p = data;
+    g_clear_handle_id(&p->source, g_source_remove);
+    g_queue_clear(&p->waiting);
+    g_free(p);
+}
+
+static TitlePacer *pacer_of(BhGuestWindow *self)
+{
+    GdkDisplay *display = gtk_widget_get_display(GTK_WIDGET(self));
+    TitlePacer *p = g_object_get_data(G_OBJECT(display), PACER_KEY);
+    if (p == NULL) {
+        p = g_new0(TitlePacer, 1);
+        g_queue_init(&p->waiting);
+        g_object_set_data_full(G_OBJECT(display), PACER_KEY, p, pacer_free);
+    }
+    return p;
+}
+
+static void apply_title(BhGuestWindow *self, const char *title)
+{
+    /* The prefix is always first and the guest's text is plain text: no
+     * markup, no mnemonic, and the decoder already removed control and
+     * bidi-override characters, so the guest cannot push "[qube]" off. */
+    g_autofree char *full = title[0] != '\0' ? g_strdup_printf("[%s] %s", self->qube, title)
+                                             : g_strdup_printf("[%s]", self->qube);
+    /* The bar shows the prefix in its own label (never cut); the title
+     * label gets the guest's part only. */
+    gtk_label_set_text(GTK_LABEL(self->title_label), title);
+    gtk_widget_set_visible(self->title_label, title[0] != '\0');
+    gtk_window_set_title(GTK_WINDOW(self), full);
+}
+
+static gboolean pacer_tick(gpointer data)
+{
+    TitlePacer *p = data;
+    BhGuestWindow *next = g_queue_pop_head(&p->waiting);
+    if (next == NULL) {
+        p->source = 0;
+        return G_SOURCE_REMOVE;
+    }
+    next->title_queued = FALSE;
+    g_autofree char *title = g_steal_pointer(&next->pending_title);
+    apply_title(next, title);
+    p->last_us = g_get_monotonic_time();
+    return G_SOURCE_CONTINUE;
+}
+
+static void bh_guest_window_dispose(GObject *object)
+{
+    BhGuestWindow *self = BH_GUEST_WINDOW(object);
+    if (self->title_queued) {
+        g_queue_remove(&pacer_of(self)->waiting, self);
+        self->title_queued = FALSE;
+    }
+    G_OBJECT_CLASS(bh_guest_window_parent_class)->dispose(object);
+}
+
 static void bh_guest_window_finalize(GObject *object)
 {
     BhGuestWindow *self = BH_GUEST_WINDOW(object);
     g_free(self->qube);
+    g_free(self->pending_title);
     G_OBJECT_CLASS(bh_guest_window_parent_class)->finalize(object);
 }
 
@@ -77,6 +158,7 @@ static void bh_guest_window_class_init(BhGuestWindowClass *klass)
     GObjectClass *object_class = G_OBJECT_CLASS(klass);
     GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
 
+    object_class->dispose = bh_guest_window_dispose;
     object_class->finalize = bh_guest_window_finalize;
 
     gtk_widget_class_set_template_from_resource(widget_class,
@@ -119,23 +201,33 @@ BhGuestWindow *bh_guest_window_new(const char *qube, const BhLabel *label, GtkWi
     gtk_image_set_from_icon_name(GTK_IMAGE(self->label_icon), icon);
     gtk_window_set_icon_name(GTK_WINDOW(self), icon);
     gtk_window_set_child(GTK_WINDOW(self), view);
-    bh_guest_window_set_guest_title(self, "");
+    /* Never paced: a window is never shown without "[qube]" (creating
+     * windows has its own bounds: the window count and the budget). */
+    apply_title(self, "");
     return self;
 }
 
 void bh_guest_window_set_guest_title(BhGuestWindow *self, const char *title)
 {
     g_return_if_fail(BH_IS_GUEST_WINDOW(self));
-    /* The prefix is always first and the guest's text is plain text: no
-     * markup, no mnemonic, and the decoder already removed control and
-     * bidi-override characters, so the guest cannot push "[qube]" off. */
-    g_autofree char *full = title[0] != '\0' ? g_strdup_printf("[%s] %s", self->qube, title)
-                                             : g_strdup_printf("[%s]", self->qube);
-    /* The bar shows the prefix in its own label (never cut); the title
-     * label gets the guest's part only. */
-    gtk_label_set_text(GTK_LABEL(self->title_label), title);
-    gtk_widget_set_visible(self->title_label, title[0] != '\0');
-    gtk_window_set_title(GTK_WINDOW(self), full);
+    TitlePacer *p = pacer_of(self);
+    gint64 now = g_get_monotonic_time();
+    if (p->source == 0 && now - p->last_us >= BH_GUEST_TITLE_INTERVAL_MS * 1000) {
+        /* Idle: an ordinary title change shows at once. */
+        apply_title(self, title);
+        p->last_us = now;
+        return;
+    }
+    /* Busy: only the latest title of this window waits (what X shows until
+     * then is the previous one, prefix and all). */
+    g_free(self->pending_title);
+    self->pending_title = g_strdup(title);
+    if (!self->title_queued) {
+        g_queue_push_tail(&p->waiting, self);
+        self->title_queued = TRUE;
+    }
+    if (p->source == 0)
+        p->source = g_timeout_add(BH_GUEST_TITLE_INTERVAL_MS, pacer_tick, p);
 }
 
 void bh_guest_window_set_urgent(BhGuestWindow *self, gboolean urgent)

@@ -5,7 +5,8 @@
  *
  * Owns: the title bar, the "[qube] " prefix, the clip of the guest's title,
  * the urgency marking, the user time of each map (focus), the Ctrl+Shift+C/V
- * interception and the key-repeat filter.
+ * interception, the key-repeat filter, and the pace at which the guest's
+ * titles reach X (at most one every 50 ms for all of this guid's windows).
  * Must never: let the guest set the prefix or the bar's colours, or present
  * (raise/focus) itself because the guest asked. */
 #ifndef BH_GUEST_WINDOW_H
@@ -22,7 +23,9 @@ G_DECLARE_FINAL_TYPE(BhGuestWindow, bh_guest_window, BH, GUEST_WINDOW, GtkWindow
 
 BhGuestWindow *bh_guest_window_new(const char *qube, const BhLabel *label, GtkWidget *view);
 
-/* `title` is the decoder's sanitised UTF-8 (no control or bidi characters). */
+/* `title` is the decoder's sanitised UTF-8 (no control or bidi characters).
+ * Shown at once when no other title went to X in the last 50 ms, else
+ * when its turn comes (the window's latest title only). */
 void bh_guest_window_set_guest_title(BhGuestWindow *self, const char *title);
 /* Marks the window (bar marker + X urgency hint); never takes focus. */
 void bh_guest_window_set_urgent(BhGuestWindow *self, gboolean urgent);

@@ -182,6 +182,31 @@ static char *window_name(Display *dpy, Window w)
     return name;
 }
 
+/* A window found by XQueryTree may be gone by the next request (a guid
+ * closing its windows, a window manager destroying its frame): Xlib's
+ * default handler would exit the test. Only such a vanished window is
+ * ignored, and only on this connection while a lookup runs (the handler is
+ * process-wide; GTK's own connection is not read meanwhile). */
+static int ignore_vanished(Display *dpy, XErrorEvent *e)
+{
+    if (e->error_code == BadWindow || e->error_code == BadDrawable)
+        return 0;
+    char text[160];
+    XGetErrorText(dpy, e->error_code, text, sizeof text);
+    g_error("X error during a window lookup: %s (request %d)", text, e->request_code);
+}
+
+static XErrorHandler vanished_push(void)
+{
+    return XSetErrorHandler(ignore_vanished);
+}
+
+static void vanished_pop(Display *dpy, XErrorHandler old)
+{
+    XSync(dpy, False); /* errors of the lookup's requests arrive before restoring */
+    XSetErrorHandler(old);
+}
+
 /* Top-levels are children of the root, or, under a window manager, children
  * of its frames (depth 2). */
 static guint scan_windows_in(Display *dpy, Window in, int depth, const char *prefix, gboolean exact,
@@ -218,13 +243,18 @@ static guint scan_windows_in(Display *dpy, Window in, int depth, const char *pre
 
 static guint scan_windows(Display *dpy, const char *prefix, Window *found, char **title)
 {
-    return scan_windows_in(dpy, DefaultRootWindow(dpy), 1, prefix, FALSE, found, title, 0);
+    XErrorHandler old = vanished_push();
+    guint n = scan_windows_in(dpy, DefaultRootWindow(dpy), 1, prefix, FALSE, found, title, 0);
+    vanished_pop(dpy, old);
+    return n;
 }
 
 Window bh_x_find_window_exact(Display *dpy, const char *title)
 {
     Window w = 0;
+    XErrorHandler old = vanished_push();
     scan_windows_in(dpy, DefaultRootWindow(dpy), 1, title, TRUE, &w, NULL, 0);
+    vanished_pop(dpy, old);
     return w;
 }
 
@@ -262,11 +292,13 @@ gboolean bh_x_window_rect(Display *dpy, Window w, BhRect *out)
     XWindowAttributes attr;
     Window child;
     int x, y;
-    if (!XGetWindowAttributes(dpy, w, &attr))
-        return FALSE;
-    XTranslateCoordinates(dpy, w, DefaultRootWindow(dpy), 0, 0, &x, &y, &child);
-    *out = (BhRect){x, y, attr.width, attr.height};
-    return TRUE;
+    XErrorHandler old = vanished_push();
+    gboolean ok = XGetWindowAttributes(dpy, w, &attr) &&
+                  XTranslateCoordinates(dpy, w, DefaultRootWindow(dpy), 0, 0, &x, &y, &child);
+    vanished_pop(dpy, old);
+    if (ok)
+        *out = (BhRect){x, y, attr.width, attr.height};
+    return ok;
 }
 
 void bh_x_close_window(Display *dpy, Window w)
@@ -746,6 +778,34 @@ static Window toplevel_of(Display *dpy, Window w)
         w = parent;
     }
     return 0;
+}
+
+gboolean bh_x_frame_rect(Display *dpy, Window w, BhRect *out)
+{
+    XErrorHandler old = vanished_push();
+    Window top = toplevel_of(dpy, w);
+    vanished_pop(dpy, old);
+    return top != 0 && bh_x_window_rect(dpy, top, out);
+}
+
+void bh_x_move_to_corner(Display *dpy, Window w, int margin)
+{
+    BhRect frame, client;
+    if (!bh_x_frame_rect(dpy, w, &frame) || !bh_x_window_rect(dpy, w, &client))
+        g_error("window 0x%lx is gone", (unsigned long)w);
+    int sw = DisplayWidth(dpy, DefaultScreen(dpy)), sh = DisplayHeight(dpy, DefaultScreen(dpy));
+    int x = sw - margin - frame.width, y = sh - margin - frame.height;
+    /* A window manager takes the request as the frame's new position
+     * (NorthWest gravity, what GTK asks); without one it is the window's. */
+    XMoveWindow(dpy, w, x, y);
+    XSync(dpy, False);
+    gint64 end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    while (bh_x_frame_rect(dpy, w, &frame) && (frame.x != x || frame.y != y)) {
+        if (g_get_monotonic_time() > end)
+            g_error("window 0x%lx did not move to %d,%d (its frame is at %d,%d)", (unsigned long)w,
+                    x, y, frame.x, frame.y);
+        g_usleep(20000);
+    }
 }
 
 gboolean bh_x_focus_in(Display *dpy, Window client)

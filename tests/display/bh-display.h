@@ -55,6 +55,13 @@ Window bh_x_find_window_exact(Display *dpy, const char *title);
 /* Every viewable top-level whose name starts with `prefix`. */
 guint bh_x_count_windows(Display *dpy, const char *prefix);
 gboolean bh_x_window_rect(Display *dpy, Window w, BhRect *out);
+/* The rectangle of what holds `w` on screen: the window manager's frame
+ * around it, or `w` itself without one (root coordinates). */
+gboolean bh_x_frame_rect(Display *dpy, Window w, BhRect *out);
+/* Moves `w` so that its frame (bh_x_frame_rect) is in the bottom-right
+ * corner of the screen, `margin` px from both edges, with or without a
+ * window manager (which places the frame where the client asks). */
+void bh_x_move_to_corner(Display *dpy, Window w, int margin);
 /* Ask the window to close, as a window manager's close button does. */
 void bh_x_close_window(Display *dpy, Window w);
 /* Whether _NET_WM_STATE holds `state` (e.g. "_NET_WM_STATE_FULLSCREEN"). */

@@ -30,10 +30,21 @@
 typedef struct {
     BhPrograms prog;
     Display *dpy;
+    gboolean wm; /* --wm openbox: a window manager frames and places windows */
     int domid;
     Window calm; /* the calm qube's window, kept above the flood */
+    gboolean calm_covered;       /* ... but a window manager kept it under (see flood) */
+    gboolean calm_covered_paced; /* the same during the paced flood */
 } Env;
 static Env env;
+
+/* Screenshots for a human, named after the window manager too (both
+ * variants keep theirs). */
+static void save_shot(const BhShot *shot, const char *name)
+{
+    g_autofree char *full = g_strdup_printf("%s%s", env.wm ? "openbox-" : "", name);
+    g_free(bh_shot_save(shot, full));
+}
 
 /* ---- measuring ------------------------------------------------------------ */
 
@@ -161,7 +172,7 @@ static void test_memory(void)
     guint64 x_after = status_kb(xpid, "VmRSS:");
     guint64 x_growth = x_after > x_before ? x_after - x_before : 0;
     g_autoptr(BhShot) shot = bh_shot_take(env.dpy);
-    g_free(bh_shot_save(shot, "budget-memory"));
+    save_shot(shot, "budget-memory");
 
     /* The budget in bytes: 16 screens of this 1280x1024 display. */
     guint64 limit_px = (guint64)1280 * 1024 * BH_GUID_BUDGET_SCREENS;
@@ -238,18 +249,44 @@ static void flood(BhProc *calm, gboolean paced, Figures *f)
     g_autoptr(BhProc) guid = start_guid_env("flooder", "red", domid, paced ? NULL : "BH_GUID_PACE=off");
     g_assert_true(bh_proc_wait_output(agent, FALSE, "FLOODW started", 60000));
     g_usleep(1500000); /* windows up, flood at full speed */
-    /* No window manager: the flooder's windows, mapped last, cover the calm
-     * one. Raised, its frames are really drawn during the measurement. */
-    XRaiseWindow(env.dpy, env.calm);
-    XSync(env.dpy, False);
+    /* The flooder's windows, mapped last, cover the calm one (without a
+     * window manager; under openbox, a new window is raised and focused).
+     * Raised, its frames are really drawn during the measurement: by hand
+     * on a bare X server, by the window manager as a click would (the
+     * calm qube is the active one then, as the user would have it). */
+    if (env.wm) {
+        bh_x_activate(env.dpy, env.calm, TRUE);
+    } else {
+        XRaiseWindow(env.dpy, env.calm);
+        XSync(env.dpy, False);
+    }
     g_usleep(200000);
     measure_calm(calm, guid, agent, 3000, f);
     g_autoptr(BhShot) shot = bh_shot_take(env.dpy);
-    g_free(bh_shot_save(shot, paced ? "budget-flood-paced" : "budget-flood-unpaced"));
-    /* The calm window is on top (its label colour where it was put). */
-    BhRect area = {860, 600, 420, 424}, found;
-    g_assert_true(bh_shot_find_colour(shot, &area, bh_label_lookup("green")->rgb, &found));
-    g_assert_cmpint(found.width, >=, 400);
+    save_shot(shot, paced ? "budget-flood-paced" : "budget-flood-unpaced");
+    /* The calm window is on top (its label colour where it was put: the
+     * bottom-right corner, inside openbox's frame when there is one). */
+    BhRect area, found;
+    g_assert_true(bh_x_frame_rect(env.dpy, env.calm, &area));
+    g_assert_cmpint(area.x + area.width, ==, 1280);
+    g_assert_cmpint(area.y + area.height, ==, 1024);
+    if (bh_shot_find_colour(shot, &area, bh_label_lookup("green")->rgb, &found)) {
+        g_assert_cmpint(found.width, >=, 400);
+    } else if (env.wm && bh_x_focus_in(env.dpy, env.calm)) {
+        /* Found under openbox: the user's active window stays under the
+         * flooder's windows. They are undecorated (guid draws its own bar)
+         * and exactly the screen's size, which openbox treats as an
+         * old-style full-screen window and stacks in its full-screen layer.
+         * Not for this test to hide: reported at the end (g_test_incomplete)
+         * and the calm qube's frame rate is not judged (a covered window is
+         * paced as hidden); the flooder's bounds still are. */
+        g_test_message("calm window active but covered by the flooder's windows (%s)",
+                       paced ? "paced" : "unpaced");
+        env.calm_covered = TRUE;
+        env.calm_covered_paced = paced;
+    } else {
+        g_error("the calm window is neither on top nor the active window");
+    }
     g_assert_true(bh_proc_wait_output(agent, FALSE, "FLOODW done", 60000));
     g_autofree char *out = bh_proc_stdout(agent);
     double secs = number_after(out, " px/s in ");
@@ -275,8 +312,7 @@ static void test_pace(void)
     g_assert_true(bh_wait_pattern(env.dpy, 400, 300, 1, FALSE, &found, 30000));
     Window w = bh_x_wait_window(env.dpy, "[calm]", 30000);
     env.calm = w;
-    XMoveWindow(env.dpy, w, 860, 600);
-    XSync(env.dpy, False);
+    bh_x_move_to_corner(env.dpy, w, 0);
     g_assert_true(bh_proc_wait_output(calm_agent, FALSE, "FRAMES ", 30000));
 
     Figures quiet = {0}, unpaced = {0}, paced = {0};
@@ -307,12 +343,16 @@ static void test_pace(void)
     g_assert_cmpfloat(paced.x_cpu, <, unpaced.x_cpu / 2);
     /* The calm qube keeps its frames: at least half its quiet rate, and
      * never fewer than the unpaced flood left it. */
-    g_assert_cmpfloat(paced.calm_fps, >=, 0.5 * quiet.calm_fps);
+    if (!env.calm_covered_paced)
+        g_assert_cmpfloat(paced.calm_fps, >=, 0.5 * quiet.calm_fps);
     /* Another X client's round trip stays within 3x quiet (+2 ms of noise). */
     g_assert_cmpfloat(paced.rtt_median, <=, 3 * quiet.rtt_median + 2);
 
     bh_proc_stop(g_steal_pointer(&calm_agent));
     g_assert_true(bh_proc_wait(calm_guid, 30000));
+    if (env.calm_covered)
+        g_test_incomplete("openbox kept the flooder's screen-sized undecorated windows above "
+                          "the calm qube's active window (its old-style full-screen rule)");
 }
 
 int main(int argc, char **argv)
@@ -321,6 +361,8 @@ int main(int argc, char **argv)
     bh_programs_parse(&env.prog, argc, argv);
     env.dpy = bh_display_open();
     env.domid = 300;
+    g_autoptr(BhProc) wm = bh_start_wm(env.dpy, env.prog.wm);
+    env.wm = wm != NULL;
     g_test_add_func("/guid/budget/memory", test_memory);
     g_test_add_func("/guid/budget/pace", test_pace);
     int rc = g_test_run();
