@@ -19,14 +19,14 @@
  */
 #define G_LOG_DOMAIN "bh-sandbox"
 
-#include "sandbox.h"
+#include "sandbox-internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <gio/gunixinputstream.h>
+#include <gio/gunixoutputstream.h>
 #include <glib-unix.h>
 #include <poll.h>
-#include <gio/gunixoutputstream.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -37,9 +37,6 @@
 #include <bulkhead/rpc-client.h>
 #include <bulkhead/vchan.h>
 
-#include "sandbox-adopt.h"
-#include "sandbox-cgroup.h"
-#include "sandbox-console.h"
 #include "sandbox-fsops.h"
 #include "sandbox-layout.h"
 #include "sandbox-net.h"
@@ -47,216 +44,8 @@
 #include "sandbox-seccomp.h"
 #include "sandbox-spawn.h"
 
-/* In each daemon's staging directory: the daemon's state directory. */
-#define BH_SANDBOX_STATE_MARKER ".state"
-/* A qube whose init has not said "ready" by then is killed. */
-#define BH_SANDBOX_START_TIMEOUT_S 60
-/* Lines of a qube's console kept for error messages. */
-#define BH_SANDBOX_LOG_LINES 6
-/* How long the RPC agent may take to answer once the init is up. */
-#define BH_SANDBOX_AGENT_TIMEOUT_MS 30000
-
-typedef struct BhSandbox BhSandbox;
-
-typedef struct {
-    int refs;
-    BhSandbox *sb; /* NULL once the backend is gone */
-    char *name;
-    guint32 qid;
-    uid_t uid;
-    gid_t gid;
-    char *netvm;
-    gboolean provides_network;
-    gboolean disposable;
-    BhPowerState state;
-    GSubprocess *proc;
-    pid_t init_pid;
-    dev_t private_dev; /* the loop device of its private volume, 0: none */
-    BhSandboxCgroup *cgroup;
-    char *vchan_dir;
-    char *stage_dir;
-    GOutputStream *block; /* releases bubblewrap's child */
-    GInputStream *ready;
-    GInputStream *info;
-    GString *info_text;
-    GTask *start_task;
-    GPtrArray *shutdown_tasks;
-    guint timer; /* start timeout, then the forced-shutdown timer */
-    gboolean stop_requested;
-    gboolean signal_paused;
-    BhRpcClient *rpc; /* the qube's bulkhead-agent, once it answered */
-    GCancellable *cancellable;
-    GQueue log;           /* last console lines (char*) */
-    BhConsole *console;   /* bounds and rate-limits what the qube logs */
-    GInputStream *output; /* the console: bubblewrap's stdout and stderr */
-    guint console_timer;  /* reports dropped lines after a flood */
-    /* Taken over from an earlier daemon (sandbox-adopt.h): bubblewrap is not
-     * our child, so its end is seen on its pidfd and signals go through
-     * pidfds; commands wait for the agent's reconnection. */
-    gboolean adopted;
-    int bwrap_pidfd;
-    int init_pidfd;
-    guint exit_watch;
-    gboolean reconnecting;
-    GPtrArray *held_runs;    /* BhHeldRun*: commands waiting for the reconnection */
-    BhSandboxRecord *record; /* what this run left in the record directory */
-    guint64 console_ino;
-    char *record_dir;
-} BhSandboxQube;
-
-struct BhSandbox {
-    BhBackend parent;
-    char *stage_base; /* where each qube's staging tmpfs is mounted (privately) */
-    gboolean privileged;
-    gboolean private_images; /* homes are sized volumes (sandbox-private.h), not directories */
-    gboolean verbose;
-    BhSandboxCgroups *cgroups;
-    GPtrArray *programs;
-    gboolean has_agent; /* bulkhead-agent is among the programs */
-    char *bwrap;
-    GBytes *seccomp;   /* the filter of every qube (sandbox-seccomp.h) */
-    GHashTable *qubes; /* name -> BhSandboxQube* (running or starting) */
-    char *stage_top;   /* stage_base's parent: one directory per daemon */
-    char *record_dir;  /* <state_dir>/sandbox-running; NULL: records could not be kept */
-    char *tag;         /* this daemon's cgroup subtree: bulkhead-<tag> */
-};
-
 static void bh_sandbox_finish_exit(BhSandboxQube *q, BhPowerState state, const char *reason);
 static void bh_sandbox_fail_held_runs(BhSandboxQube *q, const char *why);
-
-/* ---- qube records ------------------------------------------------------------ */
-
-static BhSandboxQube *bh_qube_ref(BhSandboxQube *q)
-{
-    q->refs++;
-    return q;
-}
-
-static void bh_qube_unref(BhSandboxQube *q)
-{
-    if (--q->refs > 0)
-        return;
-    g_free(q->name);
-    g_free(q->netvm);
-    g_free(q->vchan_dir);
-    g_free(q->stage_dir);
-    g_clear_object(&q->proc);
-    g_clear_object(&q->block);
-    g_clear_object(&q->ready);
-    g_clear_object(&q->info);
-    if (q->info_text)
-        g_string_free(q->info_text, TRUE);
-    g_clear_object(&q->cancellable);
-    g_clear_object(&q->rpc);
-    if (q->bwrap_pidfd >= 0)
-        close(q->bwrap_pidfd);
-    if (q->init_pidfd >= 0)
-        close(q->init_pidfd);
-    if (q->held_runs)
-        g_ptr_array_unref(q->held_runs);
-    bh_sandbox_record_free(q->record);
-    g_free(q->record_dir);
-    if (q->shutdown_tasks)
-        g_ptr_array_unref(q->shutdown_tasks);
-    g_queue_clear_full(&q->log, g_free);
-    g_clear_pointer(&q->console, bh_console_free);
-    g_clear_object(&q->output);
-    g_free(q);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhSandboxQube, bh_qube_unref)
-
-static BhSandboxQube *bh_sandbox_lookup(BhSandbox *sb, const char *name)
-{
-    return g_hash_table_lookup(sb->qubes, name);
-}
-
-static void bh_sandbox_set_state(BhSandboxQube *q, BhPowerState state, const char *reason)
-{
-    if (q->state == state)
-        return;
-    q->state = state;
-    if (q->sb)
-        bh_backend_notify_state(&q->sb->parent, q->name, state, reason);
-}
-
-/* An adopted init is not our grandchild: signal it by pidfd, so a pid the
- * kernel gave to someone else after it ended is never hit. */
-static void bh_sandbox_signal_init(BhSandboxQube *q, int sig)
-{
-    if (q->init_pidfd >= 0)
-        bh_pidfd_signal(q->init_pidfd, sig);
-    else if (q->init_pid > 0)
-        kill(q->init_pid, sig);
-}
-
-static char *bh_qube_last_log(BhSandboxQube *q)
-{
-    GString *s = g_string_new(NULL);
-    for (GList *l = q->log.head; l; l = l->next)
-        g_string_append_printf(s, "%s%s", s->len ? "; " : "", (char *)l->data);
-    return g_string_free(s, FALSE);
-}
-
-/* ---- paths and identity ------------------------------------------------------- */
-
-static gboolean bh_sandbox_valid_name(const char *name, GError **error)
-{
-    /* The model guarantees this; paths and cgroups depend on it, so check. */
-    gboolean ok = bh_sandbox_name_ok(name);
-    if (!ok)
-        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED, "'%s' is not a qube name",
-                    name ? name : "");
-    return ok;
-}
-
-static char *bh_sandbox_qube_dir(BhSandbox *sb, const char *name)
-{
-    return g_build_filename(sb->parent.state_dir, "qubes", name, NULL);
-}
-
-static uid_t bh_sandbox_host_uid(BhSandbox *sb, guint32 qid)
-{
-    return sb->privileged ? BH_SANDBOX_UID_BASE + qid : getuid();
-}
-
-static gid_t bh_sandbox_host_gid(BhSandbox *sb, guint32 qid)
-{
-    return sb->privileged ? BH_SANDBOX_UID_BASE + qid : getgid();
-}
-
-static gboolean bh_sandbox_own_root(const BhBackendQube *qube)
-{
-    return qube->root_template == NULL;
-}
-
-/* The tree below a qube's root layers: its root_path, or the host's "/"
- * (of which only /usr is used) when none is set. */
-static const char *bh_sandbox_base_root(const BhBackendQube *qube)
-{
-    return qube->root_path && *qube->root_path ? qube->root_path : "/";
-}
-
-/* A root_path tree must be a directory with /usr, whose /bin, /lib... are
- * links into it (merged /usr): only /usr, /etc, /var and /opt are taken. */
-static gboolean bh_sandbox_check_base(const char *base, GError **error)
-{
-    g_autofree char *usr = g_build_filename(base, "usr", NULL);
-    g_autofree char *bin = g_build_filename(base, "bin", NULL);
-    if (base[0] != '/' || !g_file_test(usr, G_FILE_TEST_IS_DIR)) {
-        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED,
-                    "root_path %s is not a root filesystem tree (it has no usr directory)", base);
-        return FALSE;
-    }
-    if (g_file_test(bin, G_FILE_TEST_IS_DIR) && !g_file_test(bin, G_FILE_TEST_IS_SYMLINK)) {
-        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED,
-                    "root_path %s has a real /bin directory; the sandbox backend needs a merged-/usr tree "
-                    "(/bin, /lib, /sbin as links into usr/)",
-                    base);
-        return FALSE;
-    }
-    return TRUE;
-}
 
 /* ---- volumes ------------------------------------------------------------------ */
 
@@ -344,8 +133,6 @@ static gboolean bh_sandbox_remove_volumes(BhBackend *backend, const char *name, 
     return bh_sandbox_volumes_remove(dir, error);
 }
 
-/* ---- starting ------------------------------------------------------------------- */
-
 /* A user namespace whose only mapping is root -> the qube's host uid: it
  * describes the idmapping of the qube's layers (mount_setattr needs one).
  * The helper child only unshares and waits: async-signal-safe. */
@@ -405,6 +192,7 @@ fail : {
     return -1;
 }
 }
+/* ---- starting ------------------------------------------------------------------- */
 
 static void bh_sandbox_start_fail(BhSandboxQube *q, GError *error)
 {
@@ -1106,18 +894,6 @@ static void bh_sandbox_signal_all(BhSandboxQube *q, int sig)
         if (!more)
             break;
     }
-}
-
-static BhSandboxQube *bh_sandbox_require(BhSandbox *sb, const char *name, BhPowerState want, const char *what,
-                                         GError **error)
-{
-    BhSandboxQube *q = bh_sandbox_lookup(sb, name);
-    if (q == NULL || q->state != want) {
-        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_WRONG_STATE, "cannot %s %s: it is %s", what,
-                    name, bh_power_state_name(q ? q->state : BH_POWER_HALTED));
-        return NULL;
-    }
-    return q;
 }
 
 static gboolean bh_sandbox_freeze(BhSandboxQube *q, gboolean frozen, GError **error)
