@@ -111,3 +111,11 @@ BhSandboxQube *bh_sandbox_require(BhSandbox *sb, const char *name, BhPowerState 
                                   GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhSandboxQube, bh_qube_unref)
+
+/* ---- sandbox-volumes.c ---- */
+guint bh_sandbox_private_mib(const BhBackendQube *qube);
+gboolean bh_sandbox_create_volumes(BhBackend *backend, const BhBackendQube *qube, GError **error);
+gboolean bh_sandbox_clone_volumes(BhBackend *backend, const char *source, const BhBackendQube *qube,
+                                  GError **error);
+gboolean bh_sandbox_remove_volumes(BhBackend *backend, const char *name, GError **error);
+int bh_sandbox_idmap_userns(uid_t uid, gid_t gid, GError **error);
