@@ -119,3 +119,10 @@ gboolean bh_sandbox_clone_volumes(BhBackend *backend, const char *source, const 
                                   GError **error);
 gboolean bh_sandbox_remove_volumes(BhBackend *backend, const char *name, GError **error);
 int bh_sandbox_idmap_userns(uid_t uid, gid_t gid, GError **error);
+
+/* ---- sandbox-run.c ---- */
+void bh_sandbox_release_held_runs(BhSandboxQube *q);
+void bh_sandbox_fail_held_runs(BhSandboxQube *q, const char *why);
+void bh_sandbox_run(BhBackend *backend, const char *name, const BhBackendRun *run, GCancellable *cancellable,
+                    GAsyncReadyCallback callback, gpointer user_data);
+gboolean bh_sandbox_run_finish(BhBackend *backend, GAsyncResult *result, int *exit_status, GError **error);
