@@ -126,3 +126,15 @@ void bh_sandbox_fail_held_runs(BhSandboxQube *q, const char *why);
 void bh_sandbox_run(BhBackend *backend, const char *name, const BhBackendRun *run, GCancellable *cancellable,
                     GAsyncReadyCallback callback, gpointer user_data);
 gboolean bh_sandbox_run_finish(BhBackend *backend, GAsyncResult *result, int *exit_status, GError **error);
+
+/* ---- sandbox-start.c ---- */
+void bh_sandbox_start_fail(BhSandboxQube *q, GError *error);
+void bh_sandbox_force_stop(BhSandboxQube *q);
+void bh_sandbox_agent_gone(BhRpcClient *client, GError *why, gpointer data);
+void bh_sandbox_console_line(const char *line, guint64 dropped, gpointer data);
+void bh_sandbox_log_read(GObject *source, GAsyncResult *result, gpointer data);
+void bh_sandbox_cleanup(BhSandboxQube *q);
+void bh_sandbox_finish_exit(BhSandboxQube *q, BhPowerState state, const char *reason);
+void bh_sandbox_start(BhBackend *backend, const BhBackendQube *qube, GCancellable *cancellable,
+                      GAsyncReadyCallback callback, gpointer user_data);
+gboolean bh_sandbox_start_finish(BhBackend *backend, GAsyncResult *result, GError **error);
