@@ -138,3 +138,12 @@ void bh_sandbox_finish_exit(BhSandboxQube *q, BhPowerState state, const char *re
 void bh_sandbox_start(BhBackend *backend, const BhBackendQube *qube, GCancellable *cancellable,
                       GAsyncReadyCallback callback, gpointer user_data);
 gboolean bh_sandbox_start_finish(BhBackend *backend, GAsyncResult *result, GError **error);
+
+/* ---- sandbox-power.c ---- */
+gboolean bh_sandbox_pause(BhBackend *backend, const char *name, GError **error);
+gboolean bh_sandbox_unpause(BhBackend *backend, const char *name, GError **error);
+void bh_sandbox_shutdown(BhBackend *backend, const char *name, guint timeout_s, GCancellable *cancellable,
+                         GAsyncReadyCallback callback, gpointer user_data);
+gboolean bh_sandbox_shutdown_finish(BhBackend *backend, GAsyncResult *result, GError **error);
+gboolean bh_sandbox_kill(BhBackend *backend, const char *name, GError **error);
+BhPowerState bh_sandbox_get_state(BhBackend *backend, const char *name);
