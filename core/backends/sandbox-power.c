@@ -1,5 +1,5 @@
 /* sandbox-power.c — pause, unpause, shutdown and kill of a running qube;
- * see sandbox-internal.h.
+ * see sandbox-qube.h.
  *
  * Owns the backend's power operations after the start: the freezer (or, with
  * none, SIGSTOP/SIGCONT to the qube's pid namespace), the polite shutdown with
@@ -9,7 +9,7 @@
  */
 #define G_LOG_DOMAIN "bh-sandbox"
 
-#include "sandbox-internal.h"
+#include "sandbox-qube.h"
 
 #include <signal.h>
 #include <sys/stat.h>

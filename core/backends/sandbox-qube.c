@@ -1,5 +1,5 @@
 /* sandbox-qube.c — the record of one qube in the sandbox backend; see
- * sandbox-internal.h.
+ * sandbox-qube.h.
  *
  * Owns a BhSandboxQube's life (references, state changes reported to the
  * daemon, the console lines kept for messages), the lookup of a running qube
@@ -9,7 +9,7 @@
  */
 #define G_LOG_DOMAIN "bh-sandbox"
 
-#include "sandbox-internal.h"
+#include "sandbox-qube.h"
 
 #include <signal.h>
 #include <unistd.h>

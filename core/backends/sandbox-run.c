@@ -1,4 +1,4 @@
-/* sandbox-run.c — running commands in a qube; see sandbox-internal.h.
+/* sandbox-run.c — running commands in a qube; see sandbox-qube.h.
  *
  * Owns the backend's run operation: a command goes to the qube's own agent
  * (dom0 never enters a qube itself), or waits, with its own copies of the
@@ -8,7 +8,7 @@
  */
 #define G_LOG_DOMAIN "bh-sandbox"
 
-#include "sandbox-internal.h"
+#include "sandbox-qube.h"
 
 #include <fcntl.h>
 #include <sys/wait.h>

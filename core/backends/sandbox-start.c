@@ -1,5 +1,5 @@
 /* sandbox-start.c — a qube's start and its exit: the state machine of one
- * bubblewrap process; see sandbox-internal.h.
+ * bubblewrap process; see sandbox-qube.h.
  *
  * Starts bubblewrap with the set-up of sandbox-spawn.c (cgroups joined,
  * layers staged, host uid taken) and follows it through three pipes:
@@ -16,7 +16,7 @@
  */
 #define G_LOG_DOMAIN "bh-sandbox"
 
-#include "sandbox-internal.h"
+#include "sandbox-qube.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /* sandbox-takeover.c — taking over running qubes after a daemon restart,
- * and the sweep of what dead daemons left; see sandbox-internal.h.
+ * and the sweep of what dead daemons left; see sandbox-qube.h.
  *
  * Owns the backend's adopt operation: each record of sandbox-adopt.c that the
  * kernel proves (sandbox-adopt.h) becomes one of ours, as if we had started
@@ -9,7 +9,7 @@
  */
 #define G_LOG_DOMAIN "bh-sandbox"
 
-#include "sandbox-internal.h"
+#include "sandbox-qube.h"
 
 #include <errno.h>
 #include <gio/gunixinputstream.h>

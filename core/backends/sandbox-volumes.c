@@ -1,14 +1,15 @@
 /* sandbox-volumes.c — a qube's volumes and the idmap of its layers; see
- * sandbox-internal.h.
+ * sandbox-qube.h.
  *
  * Owns the backend's create/clone/remove_volumes operations (the work itself
  * is sandbox-layout.c's and sandbox-private.c's) and the user namespace that
- * describes a privileged qube's idmapped layers. It must never touch a
- * running qube's volumes: a clone of a running template is refused.
+ * describes a privileged qube's idmapped layers. It must never remove a
+ * running qube's volumes, nor copy a running template's private volume
+ * unfrozen.
  */
 #define G_LOG_DOMAIN "bh-sandbox"
 
-#include "sandbox-internal.h"
+#include "sandbox-qube.h"
 
 #include <errno.h>
 #include <fcntl.h>

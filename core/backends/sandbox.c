@@ -1,25 +1,22 @@
-/* sandbox.c — the sandbox backend; see sandbox.h and docs/sandbox.md.
+/* sandbox.c — the sandbox backend's constructor, its operations table and
+ * the read-only views of sandbox.h; see sandbox.h and docs/sandbox.md.
  *
- * Owns the running qubes of one daemon (those it started and those it
- * adopted from an earlier daemon that crashed: sandbox-adopt.h, "When
- * bulkheadd restarts" in docs/sandbox.md): one bubblewrap process per qube,
- * started with the set-up of sandbox-spawn.c (cgroups joined, layers staged,
- * host uid taken) and followed through three pipes: bubblewrap's --info-fd
- * (the init's pid), --block-fd (held until the network is linked) and the
- * init's ready pipe; its console goes to the log through sandbox-console.c.
- * Commands reach a running qube only through its own agent: dom0 never
- * enters a qube itself. A qube is Running once its init reports ready; its exit
- * is Halted when asked for (or a clean exit), Crashed otherwise, with the
- * signal or status as the reason.
+ * Owns the running qubes of one daemon as a whole (those it started and those
+ * it adopted from an earlier daemon that crashed): the table of them, what
+ * the backend found at its start (bubblewrap, the guest programs, the seccomp
+ * filter, the staging directory) and their end when the daemon stops. The
+ * operations themselves are the parts' (sandbox-qube.h lists them): volumes
+ * (sandbox-volumes.c), the start-exit state machine (sandbox-start.c), power
+ * (sandbox-power.c), commands (sandbox-run.c) and the take-over after a
+ * restart (sandbox-takeover.c). Commands reach a running qube only through
+ * its own agent: dom0 never enters a qube itself.
  *
- * Everything runs on the daemon's main context except the network set-up,
- * which runs `ip`/`nft` in a worker thread and reports back through its
- * GTask. It must never decide policy or touch the store: the daemon says what
- * to start; this file only makes it so.
+ * It must never decide policy or touch the store: the daemon says what to
+ * start; the backend only makes it so.
  */
 #define G_LOG_DOMAIN "bh-sandbox"
 
-#include "sandbox-internal.h"
+#include "sandbox-qube.h"
 
 #include <errno.h>
 #include <poll.h>

@@ -1,12 +1,14 @@
-/* sandbox-internal.h — what the parts of the sandbox backend share; not for
- * use outside core/backends/sandbox*.c (the backend's face is sandbox.h).
+/* sandbox-qube.h — what the parts of the sandbox backend share; the one
+ * private header of core/backends/sandbox*.c (the backend's face is
+ * sandbox.h; nothing outside the backend includes this).
  *
  * Owns the two records every part works on (BhSandbox: the backend; and
- * BhSandboxQube: one running or starting qube) and the functions one part
- * offers the others. The parts call one way, each only those listed above
- * it: qube → volumes → run → start → power, takeover → sandbox.c (the
- * constructor and the operations table). docs/sandbox.md, "Inside the
- * backend", says what each file owns.
+ * BhSandboxQube: one running or starting qube) and what each part offers the
+ * others, listed per file. The parts call one way, each only into the files
+ * listed above it here: sandbox-qube.c (the record) ← sandbox-volumes.c,
+ * sandbox-run.c ← sandbox-start.c ← sandbox-power.c, sandbox-takeover.c ←
+ * sandbox.c (the constructor and the operations table). docs/sandbox.md,
+ * "Inside the backend", says what each file owns.
  */
 #pragma once
 
