@@ -16,10 +16,10 @@
 
 #include <bulkhead/rpc-client.h>
 
+#include "backend.h"
 #include "sandbox-adopt.h"
 #include "sandbox-cgroup.h"
 #include "sandbox-console.h"
-#include "sandbox.h"
 
 /* In each daemon's staging directory: the daemon's state directory. */
 #define BH_SANDBOX_STATE_MARKER ".state"

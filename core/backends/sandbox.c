@@ -16,7 +16,7 @@
  */
 #define G_LOG_DOMAIN "bh-sandbox"
 
-#include "sandbox-qube.h"
+#include "sandbox.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -28,6 +28,7 @@
 #include <bulkhead/rpc-client.h>
 
 #include "sandbox-layout.h"
+#include "sandbox-qube.h"
 #include "sandbox-seccomp.h"
 
 /* ---- the backend -------------------------------------------------------------------------- */
