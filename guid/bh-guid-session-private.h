@@ -191,6 +191,8 @@ void bh_guid_wins_sync_transients(BhGuidSession *self);
 void bh_guid_wins_close_all(BhGuidSession *self);
 /* Size a toplevel to the content the guest announced, within the screen. */
 void bh_guid_win_resize_to_guest(BhGuidWin *w);
+/* cap_w/cap_h from the screen and the measured decoration (overhead_*). */
+void bh_guid_win_caps_update(BhGuidSession *self);
 /* MAP (after the budget allowed it), UNMAP, and what a size change costs. */
 void bh_guid_win_map(BhGuidSession *self, BhGuidWin *w, const struct bh_gui_map *map);
 gboolean bh_guid_win_parent_shown(BhGuidSession *self, BhGuidWin *w);

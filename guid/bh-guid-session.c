@@ -69,8 +69,7 @@ gboolean bh_guid_session_start(BhGuidSession *self, GError **error)
     self->screen_w = screen.width;
     self->screen_h = screen.height;
     bh_guid_budget_init(&self->budget, screen.width, screen.height);
-    self->cap_w = screen.width > GUESS_OVERHEAD_W ? screen.width - GUESS_OVERHEAD_W : 1;
-    self->cap_h = screen.height > GUESS_OVERHEAD_H ? screen.height - GUESS_OVERHEAD_H : 1;
+    bh_guid_win_caps_update(self);
 
     struct bh_gui_hello hello = {BH_GUI_PROTOCOL_VERSION};
     bh_guid_wire_send(self, BH_GUI_HELLO, 0, &hello, sizeof hello);
@@ -176,8 +175,7 @@ static void bh_guid_session_init(BhGuidSession *self)
     self->overhead_h = GUESS_OVERHEAD_H;
     self->screen_w = 1280;
     self->screen_h = 1024;
-    self->cap_w = self->screen_w - GUESS_OVERHEAD_W;
-    self->cap_h = self->screen_h - GUESS_OVERHEAD_H;
+    bh_guid_win_caps_update(self);
     bh_guid_budget_init(&self->budget, self->screen_w, self->screen_h);
     bh_guid_pace_init(&self->pace, self->screen_w, self->screen_h, 1000000 / 60);
     g_queue_init(&self->paced);

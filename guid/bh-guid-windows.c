@@ -58,6 +58,22 @@ static void win_request_size(BhGuidWin *w, gboolean force)
     bh_guid_wire_send(w->session, BH_GUI_CONFIGURE_REQ, w->id, &req, sizeof req);
 }
 
+/* The largest content a toplevel shows: the screen less the decoration, and
+ * one row less still, so that no guest window is ever exactly the screen's
+ * size. Window managers treat an undecorated window (guid draws its own bar)
+ * that covers the whole screen as an old-style full-screen window: openbox
+ * stacks it in its full-screen layer, above the window the user activated
+ * (guid-budget-openbox /guid/budget/pace). A qube that wants the whole screen
+ * asks for fullscreen, which guid grants or refuses by its own rule. */
+void bh_guid_win_caps_update(BhGuidSession *self)
+{
+    guint32 sw = self->screen_w, sh = self->screen_h;
+    guint32 ow = self->overhead_w > 0 ? (guint32)self->overhead_w : 0;
+    guint32 oh = self->overhead_h > 0 ? (guint32)self->overhead_h : 0;
+    self->cap_w = sw > ow ? sw - ow : 1;
+    self->cap_h = sh > oh + 1 ? sh - oh - 1 : 1;
+}
+
 /* Give a toplevel the size its content should have, within the screen. */
 void bh_guid_win_resize_to_guest(BhGuidWin *w)
 {
@@ -84,9 +100,7 @@ static void on_content_resized(BhGuestView *view, guint cw, guint ch, BhGuidWin 
         if (measured && (dw - (int)cw != self->overhead_w || dh - (int)ch != self->overhead_h)) {
             self->overhead_w = dw - (int)cw;
             self->overhead_h = dh - (int)ch;
-            guint32 sw = self->screen_w, sh = self->screen_h;
-            self->cap_w = sw > (guint32)self->overhead_w ? sw - (guint32)self->overhead_w : 1;
-            self->cap_h = sh > (guint32)self->overhead_h ? sh - (guint32)self->overhead_h : 1;
+            bh_guid_win_caps_update(self);
             /* The guess was off (another theme, a compositor): size the
              * window right rather than ask the guest to fit the guess. */
             if (cw != MIN(w->guest_w, self->cap_w) || ch != MIN(w->guest_h, self->cap_h)) {

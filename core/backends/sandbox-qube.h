@@ -1,0 +1,154 @@
+/* sandbox-qube.h — what the parts of the sandbox backend share; the one
+ * private header of core/backends/sandbox*.c (the backend's face is
+ * sandbox.h; nothing outside the backend includes this).
+ *
+ * Owns the two records every part works on (BhSandbox: the backend; and
+ * BhSandboxQube: one running or starting qube) and what each part offers the
+ * others, listed per file. The parts call one way, each only into the files
+ * listed above it here: sandbox-qube.c (the record) ← sandbox-volumes.c,
+ * sandbox-run.c ← sandbox-start.c ← sandbox-power.c, sandbox-takeover.c ←
+ * sandbox.c (the constructor and the operations table). docs/sandbox.md,
+ * "Inside the backend", says what each file owns.
+ */
+#pragma once
+
+#include <sys/types.h>
+
+#include <bulkhead/rpc-client.h>
+
+#include "backend.h"
+#include "sandbox-adopt.h"
+#include "sandbox-cgroup.h"
+#include "sandbox-console.h"
+
+/* In each daemon's staging directory: the daemon's state directory. */
+#define BH_SANDBOX_STATE_MARKER ".state"
+/* A qube whose init has not said "ready" by then is killed. */
+#define BH_SANDBOX_START_TIMEOUT_S 60
+/* Lines of a qube's console kept for error messages. */
+#define BH_SANDBOX_LOG_LINES 6
+/* How long the RPC agent may take to answer once the init is up. */
+#define BH_SANDBOX_AGENT_TIMEOUT_MS 30000
+
+typedef struct BhSandbox BhSandbox;
+
+typedef struct {
+    int refs;
+    BhSandbox *sb; /* NULL once the backend is gone */
+    char *name;
+    guint32 qid;
+    uid_t uid;
+    gid_t gid;
+    char *netvm;
+    gboolean provides_network;
+    gboolean disposable;
+    BhPowerState state;
+    GSubprocess *proc;
+    pid_t init_pid;
+    dev_t private_dev; /* the loop device of its private volume, 0: none */
+    BhSandboxCgroup *cgroup;
+    char *vchan_dir;
+    char *stage_dir;
+    GOutputStream *block; /* releases bubblewrap's child */
+    GInputStream *ready;
+    GInputStream *info;
+    GString *info_text;
+    GTask *start_task;
+    GPtrArray *shutdown_tasks;
+    guint timer; /* start timeout, then the forced-shutdown timer */
+    gboolean stop_requested;
+    gboolean signal_paused;
+    BhRpcClient *rpc; /* the qube's bulkhead-agent, once it answered */
+    GCancellable *cancellable;
+    GQueue log;           /* last console lines (char*) */
+    BhConsole *console;   /* bounds and rate-limits what the qube logs */
+    GInputStream *output; /* the console: bubblewrap's stdout and stderr */
+    guint console_timer;  /* reports dropped lines after a flood */
+    /* Taken over from an earlier daemon (sandbox-adopt.h): bubblewrap is not
+     * our child, so its end is seen on its pidfd and signals go through
+     * pidfds; commands wait for the agent's reconnection. */
+    gboolean adopted;
+    int bwrap_pidfd;
+    int init_pidfd;
+    guint exit_watch;
+    gboolean reconnecting;
+    GPtrArray *held_runs;    /* BhHeldRun*: commands waiting for the reconnection */
+    BhSandboxRecord *record; /* what this run left in the record directory */
+    guint64 console_ino;
+    char *record_dir;
+} BhSandboxQube;
+
+struct BhSandbox {
+    BhBackend parent;
+    char *stage_base; /* where each qube's staging tmpfs is mounted (privately) */
+    gboolean privileged;
+    gboolean private_images; /* homes are sized volumes (sandbox-private.h), not directories */
+    gboolean verbose;
+    BhSandboxCgroups *cgroups;
+    GPtrArray *programs;
+    gboolean has_agent; /* bulkhead-agent is among the programs */
+    char *bwrap;
+    GBytes *seccomp;   /* the filter of every qube (sandbox-seccomp.h) */
+    GHashTable *qubes; /* name -> BhSandboxQube* (running or starting) */
+    char *stage_top;   /* stage_base's parent: one directory per daemon */
+    char *record_dir;  /* <state_dir>/sandbox-running; NULL: records could not be kept */
+    char *tag;         /* this daemon's cgroup subtree: bulkhead-<tag> */
+};
+
+/* ---- sandbox-qube.c ---- */
+BhSandboxQube *bh_qube_ref(BhSandboxQube *q);
+void bh_qube_unref(BhSandboxQube *q);
+BhSandboxQube *bh_sandbox_lookup(BhSandbox *sb, const char *name);
+void bh_sandbox_set_state(BhSandboxQube *q, BhPowerState state, const char *reason);
+void bh_sandbox_signal_init(BhSandboxQube *q, int sig);
+char *bh_qube_last_log(BhSandboxQube *q);
+gboolean bh_sandbox_valid_name(const char *name, GError **error);
+char *bh_sandbox_qube_dir(BhSandbox *sb, const char *name);
+uid_t bh_sandbox_host_uid(BhSandbox *sb, guint32 qid);
+gid_t bh_sandbox_host_gid(BhSandbox *sb, guint32 qid);
+gboolean bh_sandbox_own_root(const BhBackendQube *qube);
+const char *bh_sandbox_base_root(const BhBackendQube *qube);
+gboolean bh_sandbox_check_base(const char *base, GError **error);
+BhSandboxQube *bh_sandbox_require(BhSandbox *sb, const char *name, BhPowerState want, const char *what,
+                                  GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhSandboxQube, bh_qube_unref)
+
+/* ---- sandbox-volumes.c ---- */
+guint bh_sandbox_private_mib(const BhBackendQube *qube);
+gboolean bh_sandbox_create_volumes(BhBackend *backend, const BhBackendQube *qube, GError **error);
+gboolean bh_sandbox_clone_volumes(BhBackend *backend, const char *source, const BhBackendQube *qube,
+                                  GError **error);
+gboolean bh_sandbox_remove_volumes(BhBackend *backend, const char *name, GError **error);
+int bh_sandbox_idmap_userns(uid_t uid, gid_t gid, GError **error);
+
+/* ---- sandbox-run.c ---- */
+void bh_sandbox_release_held_runs(BhSandboxQube *q);
+void bh_sandbox_fail_held_runs(BhSandboxQube *q, const char *why);
+void bh_sandbox_run(BhBackend *backend, const char *name, const BhBackendRun *run, GCancellable *cancellable,
+                    GAsyncReadyCallback callback, gpointer user_data);
+gboolean bh_sandbox_run_finish(BhBackend *backend, GAsyncResult *result, int *exit_status, GError **error);
+
+/* ---- sandbox-start.c ---- */
+void bh_sandbox_start_fail(BhSandboxQube *q, GError *error);
+void bh_sandbox_force_stop(BhSandboxQube *q);
+void bh_sandbox_agent_gone(BhRpcClient *client, GError *why, gpointer data);
+void bh_sandbox_console_line(const char *line, guint64 dropped, gpointer data);
+void bh_sandbox_log_read(GObject *source, GAsyncResult *result, gpointer data);
+void bh_sandbox_cleanup(BhSandboxQube *q);
+void bh_sandbox_finish_exit(BhSandboxQube *q, BhPowerState state, const char *reason);
+void bh_sandbox_start(BhBackend *backend, const BhBackendQube *qube, GCancellable *cancellable,
+                      GAsyncReadyCallback callback, gpointer user_data);
+gboolean bh_sandbox_start_finish(BhBackend *backend, GAsyncResult *result, GError **error);
+
+/* ---- sandbox-power.c ---- */
+gboolean bh_sandbox_pause(BhBackend *backend, const char *name, GError **error);
+gboolean bh_sandbox_unpause(BhBackend *backend, const char *name, GError **error);
+void bh_sandbox_shutdown(BhBackend *backend, const char *name, guint timeout_s, GCancellable *cancellable,
+                         GAsyncReadyCallback callback, gpointer user_data);
+gboolean bh_sandbox_shutdown_finish(BhBackend *backend, GAsyncResult *result, GError **error);
+gboolean bh_sandbox_kill(BhBackend *backend, const char *name, GError **error);
+BhPowerState bh_sandbox_get_state(BhBackend *backend, const char *name);
+
+/* ---- sandbox-takeover.c ---- */
+void bh_sandbox_adopt(BhBackend *backend, const BhBackendQube *qubes, gsize n_qubes);

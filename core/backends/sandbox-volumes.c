@@ -1,0 +1,169 @@
+/* sandbox-volumes.c — a qube's volumes and the idmap of its layers; see
+ * sandbox-qube.h.
+ *
+ * Owns the backend's create/clone/remove_volumes operations (the work itself
+ * is sandbox-layout.c's and sandbox-private.c's) and the user namespace that
+ * describes a privileged qube's idmapped layers. It must never remove a
+ * running qube's volumes, nor copy a running template's private volume
+ * unfrozen.
+ */
+#define G_LOG_DOMAIN "bh-sandbox"
+
+#include "sandbox-qube.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sandbox-layout.h"
+#include "sandbox-private.h"
+
+/* ---- volumes ------------------------------------------------------------------ */
+
+guint bh_sandbox_private_mib(const BhBackendQube *qube)
+{
+    return qube->private_mib ? qube->private_mib : BH_SANDBOX_PRIVATE_MIB;
+}
+
+gboolean bh_sandbox_create_volumes(BhBackend *backend, const BhBackendQube *qube, GError **error)
+{
+    BhSandbox *sb = (BhSandbox *)backend;
+    if (!bh_sandbox_valid_name(qube->name, error))
+        return FALSE;
+    g_autofree char *dir = bh_sandbox_qube_dir(sb, qube->name);
+    g_autofree char *source =
+        qube->disposable && qube->template_name ? bh_sandbox_qube_dir(sb, qube->template_name) : NULL;
+    if (!bh_sandbox_check_base(bh_sandbox_base_root(qube), error) ||
+        !bh_sandbox_volumes_create(dir, bh_sandbox_own_root(qube), source, bh_sandbox_base_root(qube),
+                                   error)) {
+        g_prefix_error(error, "cannot create the volumes of %s: ", qube->name);
+        return FALSE;
+    }
+    /* A sized home needs loop devices, which only root may attach; a daemon
+     * without root keeps homes as directories (docs/sandbox.md). */
+    if (!sb->private_images)
+        return TRUE;
+    /* A disposable of a running template: its volume is copied frozen, so
+     * the copy is consistent. */
+    g_autofree char *image = g_build_filename(dir, BH_SANDBOX_PRIVATE_IMAGE, NULL);
+    BhSandboxQube *running = source ? bh_sandbox_lookup(sb, qube->template_name) : NULL;
+    int frozen = -1;
+    if (running && running->private_dev && running->init_pid > 0 && !g_file_test(image, G_FILE_TEST_EXISTS) &&
+        (frozen = bh_sandbox_private_freeze(running->name, running->init_pid, running->private_dev, error)) <
+            0) {
+        g_prefix_error(error, "cannot create the private volume of %s: ", qube->name);
+        return FALSE;
+    }
+    if (frozen >= 0)
+        g_debug("[%s] private volume frozen for the copy of %s", running->name, qube->name);
+    gboolean ok = bh_sandbox_private_prepare(dir, source, bh_sandbox_private_mib(qube), error);
+    if (frozen >= 0)
+        bh_sandbox_private_thaw(running->name, frozen);
+    if (!ok)
+        g_prefix_error(error, "cannot create the private volume of %s: ", qube->name);
+    return ok;
+}
+
+/* The source's host uid is only needed to re-own its template layer; its qid
+ * is not passed, so it is read from the layer's top directory. */
+static uid_t bh_sandbox_layer_owner(const char *qube_dir)
+{
+    g_autofree char *usr = g_build_filename(qube_dir, "root", "usr", NULL);
+    struct stat st;
+    return stat(usr, &st) == 0 ? st.st_uid : (uid_t)-1;
+}
+
+gboolean bh_sandbox_clone_volumes(BhBackend *backend, const char *source, const BhBackendQube *qube,
+                                  GError **error)
+{
+    BhSandbox *sb = (BhSandbox *)backend;
+    if (!bh_sandbox_valid_name(qube->name, error) || !bh_sandbox_valid_name(source, error))
+        return FALSE;
+    g_autofree char *src = bh_sandbox_qube_dir(sb, source);
+    g_autofree char *dst = bh_sandbox_qube_dir(sb, qube->name);
+    if (!bh_sandbox_volumes_clone(src, dst, bh_sandbox_layer_owner(src), bh_sandbox_host_uid(sb, qube->qid),
+                                  error)) {
+        g_prefix_error(error, "cannot clone the volumes of %s for %s: ", source, qube->name);
+        return FALSE;
+    }
+    /* A clone of an AppVM as a template (or the reverse) gets what it lacks. */
+    return bh_sandbox_create_volumes(backend, qube, error);
+}
+
+gboolean bh_sandbox_remove_volumes(BhBackend *backend, const char *name, GError **error)
+{
+    BhSandbox *sb = (BhSandbox *)backend;
+    if (!bh_sandbox_valid_name(name, error))
+        return FALSE;
+    if (bh_sandbox_lookup(sb, name)) {
+        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_WRONG_STATE,
+                    "cannot remove the volumes of %s while it runs", name);
+        return FALSE;
+    }
+    g_autofree char *dir = bh_sandbox_qube_dir(sb, name);
+    return bh_sandbox_volumes_remove(dir, error);
+}
+
+/* A user namespace whose only mapping is root -> the qube's host uid: it
+ * describes the idmapping of the qube's layers (mount_setattr needs one).
+ * The helper child only unshares and waits: async-signal-safe. */
+int bh_sandbox_idmap_userns(uid_t uid, gid_t gid, GError **error)
+{
+    int sync_pipe[2] = {-1, -1};
+    int ns = -1;
+    pid_t pid = -1;
+    char c = 0;
+    g_autofree char *ns_path = NULL;
+
+    if (pipe2(sync_pipe, O_CLOEXEC) < 0)
+        goto fail;
+    pid = fork();
+    if (pid < 0)
+        goto fail;
+    if (pid == 0) {
+        char r = unshare(CLONE_NEWUSER) == 0 ? 'u' : 'x';
+        (void)!write(sync_pipe[1], &r, 1);
+        for (;;)
+            pause();
+    }
+    if (read(sync_pipe[0], &c, 1) != 1 || c != 'u') {
+        errno = c == 'x' ? EPERM : EIO;
+        goto fail;
+    }
+    for (int i = 0; i < 2; i++) {
+        g_autofree char *path = g_strdup_printf("/proc/%d/%s", (int)pid, i == 0 ? "uid_map" : "gid_map");
+        g_autofree char *map = g_strdup_printf("0 %u 1\n", i == 0 ? (unsigned)uid : (unsigned)gid);
+        if (!g_file_set_contents_full(path, map, -1, G_FILE_SET_CONTENTS_NONE, 0, NULL)) {
+            errno = EPERM;
+            goto fail;
+        }
+    }
+    ns_path = g_strdup_printf("/proc/%d/ns/user", (int)pid);
+    ns = open(ns_path, O_RDONLY | O_CLOEXEC);
+    if (ns < 0)
+        goto fail;
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    close(sync_pipe[0]);
+    close(sync_pipe[1]);
+    return ns;
+
+fail : {
+    int e = errno;
+    if (pid > 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+    }
+    if (sync_pipe[0] >= 0) {
+        close(sync_pipe[0]);
+        close(sync_pipe[1]);
+    }
+    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e),
+                "cannot make the user namespace for idmapped layers: %s", g_strerror(e));
+    return -1;
+}
+}
