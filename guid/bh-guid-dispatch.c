@@ -186,8 +186,7 @@ static void handle_message(BhGuidSession *self, const struct bh_gui_msg *m, int 
         bh_guest_view_set_cursor_shape(w->view, m->u.cursor.shape);
         break;
     case BH_GUI_CLIPBOARD_DATA:
-        /* guid never asked (the global clipboard is a later issue). */
-        DEBUG(self, "unrequested clipboard data (%zu bytes) ignored", m->u.clipboard.len);
+        bh_guid_clipboard_agent_data(self->clip, m->u.clipboard.data, m->u.clipboard.len);
         break;
     default:
         bh_guid_drop_agent(self, "internal: no handler for %s", bh_gui_type_name(m->type));

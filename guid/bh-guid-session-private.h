@@ -23,6 +23,7 @@
 #include "bh-guest-view.h"
 #include "bh-guest-window.h"
 #include "bh-guid-budget.h"
+#include "bh-guid-clipboard.h"
 #include "bh-guid-session.h"
 #include "bh-guid-xshm.h"
 #include "bulkhead/proto.h"
@@ -114,6 +115,7 @@ struct _BhGuidSession {
     gint overhead_w, overhead_h;    /* window size minus content size */
     BhGuidTileStats retired;        /* stats of windows already gone */
     FILE *trace;                    /* BH_GUID_TRACE_FRAMES, or NULL */
+    BhGuidClipboard *clip;          /* Ctrl+Shift+C/V */
     BhGuidXshmMode xshm_mode;       /* BH_GUID_XSHM */
     BhGuidXshm *xshm;               /* direct presentation, or NULL */
     gint64 frame_us;                /* the display's refresh interval */

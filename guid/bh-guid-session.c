@@ -123,12 +123,18 @@ void bh_guid_session_get_stats(BhGuidSession *self, BhGuidTileStats *out)
         bh_guid_win_accumulate_stats(out, bh_guest_view_get_stats(((BhGuidWin *)value)->view));
 }
 
+static void clip_send(guint32 type, const void *body, gsize len, gpointer data)
+{
+    bh_guid_wire_send(data, type, 0, body, len);
+}
+
 static void bh_guid_session_dispose(GObject *object)
 {
     BhGuidSession *self = BH_GUID_SESSION(object);
     if (!self->finished && self->vchan != NULL)
         bh_guid_session_stop(self, BH_GUID_EXIT_DISCONNECTED, "guid is stopping");
     g_hash_table_remove_all(self->wins);
+    g_clear_pointer(&self->clip, bh_guid_clipboard_free);
     g_clear_handle_id(&self->pace_timer, g_source_remove);
     g_clear_pointer(&self->xshm, bh_guid_xshm_free);
     bh_guid_wire_close(self);
@@ -185,6 +191,7 @@ BhGuidSession *bh_guid_session_new(const char *qube, const BhLabel *label,
     self->allow_fullscreen = allow_fullscreen;
     self->xshm_mode = bh_guid_xshm_mode_from_env();
     self->frame_us = 1000000 / 60;
+    self->clip = bh_guid_clipboard_new(qube, clip_send, self);
     bh_guid_style_label_rgba(label, &self->frame);
     /* A benchmark's timing log (bench/), never on otherwise: one line per
      * painted frame, written out when guid exits. A directory gets one file

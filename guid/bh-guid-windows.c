@@ -151,10 +151,12 @@ static void on_key(BhGuestWindow *window, guint keycode, gboolean pressed, guint
 
 static void on_combo(BhGuestWindow *window, guint combo, BhGuidWin *w)
 {
-    /* The global clipboard (a later issue) acts here; until then the keys
-     * are only kept from the guest. */
     DEBUG(w->session, "window %u: %s kept from the guest", w->id,
           combo == BH_GUID_COMBO_COPY ? "Ctrl+Shift+C" : "Ctrl+Shift+V");
+    if (combo == BH_GUID_COMBO_COPY)
+        bh_guid_clipboard_copy(w->session->clip);
+    else
+        bh_guid_clipboard_paste(w->session->clip);
 }
 
 static gboolean on_close_request(GtkWindow *window, BhGuidWin *w)

@@ -55,10 +55,14 @@ void bh_guid_wire_flush(BhGuidSession *self)
 void bh_guid_wire_send(BhGuidSession *self, guint32 type, guint32 window, const void *body,
                        gsize body_len)
 {
-    guint8 buf[HDR_LEN + sizeof(struct bh_gui_keymap)];
+    guint8 small[HDR_LEN + sizeof(struct bh_gui_keymap)];
     if (self->finished || self->vchan == NULL)
         return;
-    gsize n = bh_gui_encode(buf, sizeof buf, type, window, body, body_len);
+    /* Only the clipboard's text is larger than a keymap. */
+    g_autofree guint8 *big = body_len > sizeof(struct bh_gui_keymap) ? g_malloc(HDR_LEN + body_len) : NULL;
+    guint8 *buf = big != NULL ? big : small;
+    gsize n = bh_gui_encode(buf, big != NULL ? HDR_LEN + body_len : sizeof small, type, window, body,
+                            body_len);
     g_assert(n > 0); /* our own messages: a failure is a bug here */
     if (self->outq->len + n > BH_GUID_MAX_OUTQ) {
         bh_guid_drop_agent(self, "agent stopped reading: %u bytes of input queued",

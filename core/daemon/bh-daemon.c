@@ -14,6 +14,7 @@
 #include <gio/gunixfdlist.h>
 #include <unistd.h>
 
+#include "bh-clipboard.h"
 #include "bh-daemon-error.h"
 #include "bh-dbus-admin1.h"
 #include "bh-dbus-error.h"
@@ -43,7 +44,8 @@ struct _BhDaemon {
   BhDbusAdmin1 *skeleton;
   GHashTable *runtime; /* qube name -> BhQubeRuntime* */
   BhGuidSet *guids;    /* NULL: --no-guid */
-  BhPolicyStore *policy; /* loaded at start, reloaded on change; no service asks it yet */
+  BhPolicyStore *policy; /* loaded at start, reloaded on change; the clipboard asks it */
+  BhClipboard *clipboard; /* org.bulkhead.Clipboard1, beside Admin1 */
 };
 
 G_DEFINE_TYPE(BhDaemon, bh_daemon, G_TYPE_OBJECT)
@@ -820,6 +822,7 @@ bh_daemon_global_changed(BhDaemon *self, const char *prop)
     effective = g_strdup("");
   g_info("global %s = %s", prop, effective);
   bh_dbus_admin1_emit_global_changed(self->skeleton, prop, effective);
+  bh_clipboard_limit_changed(self->clipboard);
 }
 
 static gboolean
@@ -1342,7 +1345,9 @@ void bh_daemon_stop(BhDaemon *self)
 {
     /* Work in flight (a start's GTask) holds references to the object, so
      * finalize may never come; the qubes must stop all the same, now that a
-     * crashed daemon's sandboxes outlive it (docs/sandbox.md). */
+     * crashed daemon's sandboxes outlive it (docs/sandbox.md). The
+     * clipboard goes first: it asks the guid set who is calling. */
+    g_clear_pointer(&self->clipboard, bh_clipboard_free);
     g_clear_pointer(&self->guids, bh_guid_set_free);
     g_clear_pointer(&self->backend, bh_backend_free);
 }
@@ -1353,6 +1358,7 @@ bh_daemon_finalize(GObject *object)
   BhDaemon *self = BH_DAEMON(object);
   bh_daemon_unexport(self);
   /* Reverse order of bh_daemon_new: guids, backend (stops qubes), store, lock. */
+  g_clear_pointer(&self->clipboard, bh_clipboard_free);
   g_clear_object(&self->policy);
   g_clear_pointer(&self->guids, bh_guid_set_free);
   g_clear_pointer(&self->runtime, g_hash_table_unref);
@@ -1459,6 +1465,7 @@ bh_daemon_new(const BhDaemonConfig *config, GError **error)
     self->guids = bh_guid_set_new(bh_daemon_guid_ended, self);
   /* Problems in the files are logged here; they deny, they do not stop us. */
   self->policy = bh_policy_store_new(NULL);
+  self->clipboard = bh_clipboard_new(self->store, self->policy, self->guids);
   bh_dbus_admin1_set_backend(self->skeleton, self->backend_name);
   bh_dbus_admin1_set_backend_description(self->skeleton, self->backend_isolation);
   return g_steal_pointer(&self);
@@ -1468,7 +1475,8 @@ gboolean
 bh_daemon_export(BhDaemon *self, GDBusConnection *connection, GError **error)
 {
   return g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(self->skeleton), connection,
-                                          BH_DBUS_PATH, error);
+                                          BH_DBUS_PATH, error) &&
+         bh_clipboard_export(self->clipboard, connection, BH_DBUS_PATH, error);
 }
 
 void
@@ -1477,6 +1485,8 @@ bh_daemon_unexport(BhDaemon *self)
   if (self->skeleton &&
       g_dbus_interface_skeleton_get_connection(G_DBUS_INTERFACE_SKELETON(self->skeleton)))
     g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(self->skeleton));
+  if (self->clipboard)
+    bh_clipboard_unexport(self->clipboard);
 }
 
 const char *

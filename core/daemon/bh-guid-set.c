@@ -293,3 +293,11 @@ bh_guid_set_is_running(BhGuidSet *set, const char *qube)
 {
   return g_hash_table_contains(set->procs, qube);
 }
+
+pid_t
+bh_guid_set_get_pid(BhGuidSet *set, const char *qube)
+{
+  BhGuidProc *p = g_hash_table_lookup(set->procs, qube);
+  const char *id = p && !p->exited ? g_subprocess_get_identifier(p->proc) : NULL;
+  return id ? (pid_t)g_ascii_strtoll(id, NULL, 10) : 0;
+}

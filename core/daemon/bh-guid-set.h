@@ -11,6 +11,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <sys/types.h>
 
 G_BEGIN_DECLS
 
@@ -39,5 +40,8 @@ gboolean bh_guid_set_start(BhGuidSet *set, const char *qube, const char *label, 
 /* Stops the qube's guid, if any, without reporting its end. */
 void bh_guid_set_stop(BhGuidSet *set, const char *qube);
 gboolean bh_guid_set_is_running(BhGuidSet *set, const char *qube);
+/* The pid of the qube's running guid, 0 if none: who may use the global
+ * clipboard for that qube (bh-clipboard.c). */
+pid_t bh_guid_set_get_pid(BhGuidSet *set, const char *qube);
 
 G_END_DECLS

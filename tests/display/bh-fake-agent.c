@@ -160,6 +160,9 @@ static void report(const struct bh_gui_msg *m)
                m->u.keymap.layout, m->u.keymap.variant[0] ? m->u.keymap.variant : "-",
                m->u.keymap.options[0] ? m->u.keymap.options : "-");
         break;
+    case BH_GUI_CLIPBOARD_REQ:
+        printf("CLIPBOARD_REQ\n");
+        break;
     case BH_GUI_KEY:
         printf("KEY %u %u mods %u\n", m->u.key.keycode, m->u.key.pressed, m->u.key.mods_depressed);
         break;
@@ -689,6 +692,46 @@ static void hostile(Agent *a, const char *s)
         printf("FLOODW done %" G_GUINT64_FORMAT " frames %.0f px/s in %.1f s\n", shown,
                (double)shown * w * h / secs, secs);
         fflush(stdout);
+        serve(a, NULL);
+    } else if (g_str_equal(s, "clip-bad-utf8")) {
+        const char t[] = "copied \xc0\xaf \xff";
+        send_msg(a, BH_GUI_CLIPBOARD_DATA, 0, t, sizeof t - 1);
+    } else if (g_str_equal(s, "clip-nul")) {
+        const char t[] = "before\0after";
+        send_msg(a, BH_GUI_CLIPBOARD_DATA, 0, t, sizeof t - 1);
+    } else if (g_str_equal(s, "clip-huge")) {
+        /* One byte over the protocol's cap: the header alone is refused. */
+        struct bh_gui_hdr h = {BH_GUI_CLIPBOARD_DATA, 0, BH_MAX_CLIPBOARD_BYTES + 1};
+        send_raw(a, &h, sizeof h, -1);
+    } else if (g_str_equal(s, "clipboard")) {
+        /* Within the protocol, never what guid asked for: data unasked, an
+         * answer after guid's deadline, a second answer to one request. */
+        show_window(a, 1, "clip");
+        send_msg(a, BH_GUI_CLIPBOARD_DATA, 0, "unasked", 7);
+        printf("CLIP unasked sent\n");
+        fflush(stdout);
+        struct bh_gui_msg m;
+        for (guint asked = 0; asked < 2;) {
+            while (next_message(a, &m)) {
+                if (m.type != BH_GUI_CLIPBOARD_REQ)
+                    continue;
+                if (asked++ == 0) {
+                    printf("CLIP asked\n");
+                    fflush(stdout);
+                    g_usleep(3500 * 1000); /* guid waits 3000 ms */
+                    send_msg(a, BH_GUI_CLIPBOARD_DATA, 0, "late", 4);
+                    printf("CLIP stale sent\n");
+                } else {
+                    send_msg(a, BH_GUI_CLIPBOARD_DATA, 0, "fresh", 5);
+                    send_msg(a, BH_GUI_CLIPBOARD_DATA, 0, "again", 5);
+                    printf("CLIP answered twice\n");
+                }
+                fflush(stdout);
+                break;
+            }
+            if (asked < 2)
+                wait_readable(a, 1000);
+        }
         serve(a, NULL);
     } else if (g_str_equal(s, "flood")) {
         /* Valid messages as fast as the socket takes them, then quiet. */

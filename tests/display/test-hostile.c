@@ -323,6 +323,47 @@ static void test_punch_hole(void)
     assert_calm_drawing("punch-hole");
 }
 
+/* Ctrl+Shift+C pressed in the hostile qube's window (xdotool, as a user). */
+static void press_copy(Window w)
+{
+    bh_x_activate(env.dpy, w, env.wm);
+    for (int i = 0; i < 100 && !bh_x_focus_in(env.dpy, w); i++)
+        g_usleep(50000);
+    g_assert_true(bh_x_focus_in(env.dpy, w));
+    /* To the focused window, as a user's keyboard does (XTEST). */
+    g_assert_true(bh_run((const char *[]){"xdotool", "key", "ctrl+shift+c", NULL}));
+}
+
+/* Clipboard data guid did not ask for, or asked for too long ago, never goes
+ * further (guid's log says why) and costs the qube nothing else; the answer
+ * to a request guid made is taken. Control: the request reaches the agent,
+ * so the refusals are guid's choice. */
+static void test_clipboard(void)
+{
+    BhProc *guid;
+    BhProc *agent = start_hostile("clipboard", &guid);
+    Window w = bh_x_wait_window(env.dpy, "[hostile] clip", 30000);
+    g_assert_true(bh_proc_wait_output(agent, FALSE, "CLIP unasked sent", 30000));
+    press_copy(w);
+    g_assert_true(bh_proc_wait_output(agent, FALSE, "CLIP stale sent", 30000));
+    g_usleep(300 * 1000);
+    press_copy(w);
+    g_assert_true(bh_proc_wait_output(agent, FALSE, "CLIP answered twice", 30000));
+    g_usleep(500 * 1000);
+    g_autofree char *log = bh_proc_stderr(guid);
+    g_autofree char *out = bh_proc_stdout(agent);
+    g_test_message("guid: %s", log);
+    g_assert_nonnull(strstr(log, "clipboard data (7 bytes) refused: guid did not ask for it"));
+    g_assert_nonnull(strstr(log, "did not answer the clipboard request within 3000 ms"));
+    g_assert_nonnull(strstr(log, "clipboard data (4 bytes) refused: stale, its request timed out"));
+    g_assert_nonnull(strstr(log, "took 5 bytes from the agent"));
+    g_assert_nonnull(strstr(log, "clipboard data (5 bytes) refused: guid did not ask for it"));
+    /* The keys were guid's: the guest saw Ctrl and Shift, never the C. */
+    g_assert_nonnull(strstr(out, "CLIPBOARD_REQ"));
+    g_assert_null(strstr(out, "KEY 54 "));
+    finish_hostile(agent, guid);
+}
+
 static const Attack violations[] = {
     {"huge-create", "larger than 7680x4320"},
     {"huge-length", "body length 4294967295"},
@@ -339,6 +380,9 @@ static const Attack violations[] = {
     {"no-fd", "BUFFER without its memfd"},
     {"stray-fd", "a file descriptor came with TITLE"},
     {"hugetlb-buffer", "on hugetlbfs (MFD_HUGETLB)"},
+    {"clip-bad-utf8", "clipboard data: invalid UTF-8"},
+    {"clip-nul", "clipboard data: NUL byte"},
+    {"clip-huge", "body length 256001"},
 };
 
 int main(int argc, char **argv)
@@ -361,6 +405,7 @@ int main(int argc, char **argv)
     g_test_add_func("/guid/hostile/flood", test_flood);
     g_test_add_func("/guid/hostile/planted-link", test_planted_link);
     g_test_add_func("/guid/hostile/punch-hole", test_punch_hole);
+    g_test_add_func("/guid/hostile/clipboard", test_clipboard);
     int rc = g_test_run();
 
     g_autoptr(BhShot) s = bh_shot_take(env.dpy);

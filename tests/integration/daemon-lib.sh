@@ -89,6 +89,18 @@ bh_start_xvfb() {
   export DISPLAY=":$(tr -d '\n' <"$bh_tmp/display")"
 }
 
+# bh_find_window TITLE-REGEX [TRIES]: the id of the first X window whose
+# title matches (xdotool search), trying every 0.2 s (150 times: 30 s).
+bh_find_window() {
+  local i id
+  for i in $(seq "${2:-150}"); do
+    id=$(xdotool search --name "$1" 2>/dev/null | head -n1)
+    [ -n "$id" ] && { echo "$id"; return 0; }
+    sleep 0.2
+  done
+  return 1
+}
+
 bh_stop_daemon() {
   [ -n "$bh_daemon_pid" ] || return 0
   kill -TERM "$bh_daemon_pid" 2>/dev/null

@@ -36,15 +36,6 @@ else
   echo "# Xvfb, xdotool or foot missing: the guid part is not checked"
 fi
 
-find_window() { # TITLE-REGEX [TRIES]: the id of a window whose title matches
-  local i id
-  for i in $(seq "${2:-150}"); do
-    id=$(xdotool search --name "$1" 2>/dev/null | head -n1)
-    [ -n "$id" ] && { echo "$id"; return 0; }
-    sleep 0.2
-  done
-  return 1
-}
 state_of() { qvm-ls --raw-data "$1" 2>/dev/null | cut -d'|' -f2; }
 field() { sed -n "s/^$2=//p" "$bh_state/sandbox-running/$1" 2>/dev/null; }
 # Running, not a zombie: a killed sandbox process whose parent died first
@@ -77,7 +68,7 @@ bh_same "an editor process runs in work (pid $editor inside)" "sleep 100123 " "$
 
 if [ $display -eq 1 ]; then
   qvm-run work foot >"$bh_tmp/foot.log" 2>&1
-  win=$(find_window '^\[work\] ')
+  win=$(bh_find_window '^\[work\] ')
   bh_result "work's foot window is shown (got: $(xdotool getwindowname "$win" 2>/dev/null))" \
     $([ -n "$win" ]; echo $?)
   old_guid=$(pgrep -f -- "bulkhead-guid --qube work " | head -n1)
@@ -200,7 +191,7 @@ bh_same "personal stays Halted" "Halted" "$(state_of personal)"
 bh_result "the stale record is gone" $([ ! -e "$bh_state/sandbox-running/personal" ]; echo $?)
 
 if [ $display -eq 1 ]; then
-  win=$(find_window '^\[work\] ' 150)
+  win=$(bh_find_window '^\[work\] ' 150)
   new_guid=$(pgrep -f -- "bulkhead-guid --qube work " | head -n1)
   bh_result "a new guid (pid $new_guid) shows work's foot window again: $(xdotool getwindowname "$win" 2>/dev/null)" \
     $([ -n "$win" ] && [ -n "$new_guid" ] && [ "$new_guid" != "$old_guid" ]; echo $?)

@@ -27,17 +27,6 @@ bh_start_xvfb
 bh_start_daemon --backend sandbox
 bh_result "bulkheadd runs with the sandbox backend" $?
 
-# The window whose title starts with $1 (xdotool search takes a regex).
-find_window() {
-  local i id
-  for i in $(seq 150); do
-    id=$(xdotool search --name "^$1" 2>/dev/null | head -n1)
-    [ -n "$id" ] && { echo "$id"; return 0; }
-    sleep 0.2
-  done
-  return 1
-}
-
 # The colour (#rrggbb) of the middle of the window's left frame.
 frame_colour() {
   local id=$1 x y w h
@@ -49,7 +38,7 @@ frame_colour() {
 }
 
 qvm-run work foot >"$bh_tmp/run.log" 2>&1
-win=$(find_window '\[work\] ')
+win=$(bh_find_window '^\[work\] ')
 bh_result "qvm-run work foot shows a window titled [work] (got: $(xdotool getwindowname "$win" 2>/dev/null))" \
   $([ -n "$win" ]; echo $?)
 colour=$(frame_colour "$win")
@@ -57,7 +46,7 @@ bh_result "its frame is work's blue #3465a4 (got $colour)" $([ "$colour" = "#346
 
 for app in 'gtk4-widget-factory:GTK Widget Factory' 'weston-simple-shm:simple-shm'; do
   qvm-run work "${app%%:*}" >"$bh_tmp/app.log" 2>&1
-  awin=$(find_window "\\[work\\] ${app#*:}")
+  awin=$(bh_find_window "^\\[work\\] ${app#*:}")
   bh_result "qvm-run work ${app%%:*} shows [work] ${app#*:} (got: $(xdotool getwindowname "$awin" 2>/dev/null))" \
     $([ -n "$awin" ]; echo $?)
 done
@@ -65,7 +54,7 @@ done
 qvm-run --dispvm default-dvm foot >"$bh_tmp/disp.log" 2>&1 &
 disp_run=$!
 bh_bg_pids+=($disp_run)
-dwin=$(find_window '\[disp[0-9]*\] ')
+dwin=$(bh_find_window '^\[disp[0-9]*\] ')
 title=$(xdotool getwindowname "$dwin" 2>/dev/null)
 disp=$(printf '%s' "$title" | sed -n 's/^\[\(disp[0-9]*\)\].*/\1/p')
 colour=$(frame_colour "$dwin")

@@ -906,6 +906,73 @@ test_lock(Fixture *f, gconstpointer data)
   g_assert_nonnull(strstr(error->message, f->state_dir));
 }
 
+/* ---- the global clipboard (org.bulkhead.Clipboard1) --------------------------- */
+
+static GVariant *
+clip_call(Fixture *f, const char *interface, const char *method, GVariant *params, GError **error)
+{
+  CallResult r = {0};
+  g_dbus_connection_call_with_unix_fd_list(
+      f->client, g_dbus_connection_get_unique_name(f->server), BH_DBUS_PATH, interface, method,
+      params, NULL, G_DBUS_CALL_FLAGS_NONE, 10000, NULL, NULL, call_done, &r);
+  while (!r.done)
+    g_main_context_iteration(NULL, TRUE);
+  g_clear_object(&r.fds);
+  if (r.error)
+    g_propagate_error(error, r.error);
+  return r.reply;
+}
+
+static guint
+clip_max_bytes(Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply =
+      clip_call(f, "org.freedesktop.DBus.Properties", "Get",
+                g_variant_new("(ss)", "org.bulkhead.Clipboard1", "MaxBytes"), &error);
+  g_assert_no_error(error);
+  g_autoptr(GVariant) value = NULL;
+  g_variant_get(reply, "(v)", &value);
+  return g_variant_get_uint32(value);
+}
+
+/* What any dom0 client may do (state, limit, Clear) and may not (Copy, Paste:
+ * only the guid bulkheadd runs for the qube; this process is none). The
+ * control, a guid that may, is sandbox-clipboard. */
+static void
+test_clipboard(Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) state = clip_call(f, "org.bulkhead.Clipboard1", "GetState", NULL, &error);
+  g_assert_no_error(error);
+  g_autoptr(GVariant) dict = g_variant_get_child_value(state, 0);
+  g_assert_cmpuint(g_variant_n_children(dict), ==, 0);
+
+  g_assert_cmpuint(clip_max_bytes(f), ==, 64000);
+  call_ok(f, "SetGlobal", g_variant_new("(ss)", "clipboard_max_bytes", "256000"));
+  g_assert_cmpuint(clip_max_bytes(f), ==, 256000);
+  call_ok(f, "ResetGlobal", g_variant_new("(s)", "clipboard_max_bytes"));
+  g_assert_cmpuint(clip_max_bytes(f), ==, 64000);
+
+  const guint8 text[] = "hello";
+  GVariant *bytes = g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, text, 5, 1);
+  g_autoptr(GVariant) copied =
+      clip_call(f, "org.bulkhead.Clipboard1", "Copy",
+                g_variant_new("(ss@ay)", "work", "text/plain;charset=utf-8", bytes), &error);
+  g_assert_null(copied);
+  g_assert_error(error, BH_DBUS_ERROR, BH_DBUS_ERROR_PERMISSION);
+  g_assert_nonnull(strstr(error->message, "'work' has no window manager (guid)"));
+  g_clear_error(&error);
+  g_autoptr(GVariant) pasted =
+      clip_call(f, "org.bulkhead.Clipboard1", "Paste", g_variant_new("(s)", "work"), &error);
+  g_assert_null(pasted);
+  g_assert_error(error, BH_DBUS_ERROR, BH_DBUS_ERROR_PERMISSION);
+  g_clear_error(&error);
+
+  g_autoptr(GVariant) cleared = clip_call(f, "org.bulkhead.Clipboard1", "Clear", NULL, &error);
+  g_assert_no_error(error);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -925,6 +992,7 @@ main(int argc, char **argv)
   ADD("/daemon/backend-qube", test_backend_qube);
   ADD("/daemon/cli-power", test_cli_power);
   ADD("/daemon/lock", test_lock);
+  ADD("/daemon/clipboard", test_clipboard);
 #undef ADD
   return g_test_run();
 }
