@@ -66,17 +66,7 @@ bh_result "the autostart qubes sys-net and sys-firewall run" $?
 shell_pid=$!
 bh_bg_pids+=($shell_pid)
 
-# The first window whose title matches the regex $1, waiting up to $2 tenths.
-find_window() {
-  local i id
-  for i in $(seq "$2"); do
-    id=$(xdotool search --name "$1" 2>/dev/null | head -n1)
-    [ -n "$id" ] && { echo "$id"; return 0; }
-    sleep 0.1
-  done
-  return 1
-}
-panel=$(find_window '^Bulkhead panel$' 300)
+panel=$(bh_find_window '^Bulkhead panel$' 150)
 bh_result "bulkhead-shell shows its panel" $([ -n "$panel" ]; echo $?)
 
 # ---- the dock and its strut ---------------------------------------------------
@@ -221,7 +211,7 @@ yellow_in_menu=$(count menu "$yellow" 400x300+0+34)
 bh_result "the menu opened by Super+Space filters to personal's entry (yellow bar: $yellow_in_menu px)" \
   $([ "$yellow_in_menu" -ge 30 ]; echo $?)
 xdotool key Return 2>/dev/null
-win=$(find_window '^\[personal\] ' 600)
+win=$(bh_find_window '^\[personal\] ' 300)
 bh_result "Enter launches foot in personal (window '$(xdotool getwindowname "$win" 2>/dev/null)')" \
   $([ -n "$win" ]; echo $?)
 sleep 1
@@ -242,7 +232,7 @@ sleep 1
 xdotool type --delay 60 'new disp' 2>/dev/null
 sleep 0.3
 xdotool key Return 2>/dev/null
-dwin=$(find_window '^\[disp[0-9]*\] ' 900)
+dwin=$(bh_find_window '^\[disp[0-9]*\] ' 450)
 title=$(xdotool getwindowname "$dwin" 2>/dev/null)
 disp=$(printf '%s' "$title" | sed -n 's/^\[\(disp[0-9]*\)\].*/\1/p')
 sleep 1
