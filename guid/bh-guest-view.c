@@ -15,9 +15,9 @@ struct _BhGuestView {
     GtkWidget parent_instance;
 
     GdkRGBA frame;
-    guint32 max_w, max_h;   /* content cap: the screen */
-    guint32 buf_w, buf_h;   /* the guest buffer */
-    guint32 min_w, min_h;   /* guest hint, capped */
+    guint32 max_w, max_h;     /* content cap: the screen */
+    guint32 buf_w, buf_h;     /* the guest buffer */
+    guint32 min_w, min_h;     /* guest hint, capped */
     guint32 alloc_w, alloc_h; /* content size last allocated, 0 before */
     /* Who drew it: "[qube]" in the label's text colour. A popup shows it in
      * a band under its content (bottom_px tall instead of the frame), so
@@ -36,7 +36,7 @@ struct _BhGuestView {
     const guint8 *src;
     gsize src_size;
     guint32 src_stride, src_h;
-    guint32 xid;      /* the X window last checked, and its depth if it takes our pixels */
+    guint32 xid; /* the X window last checked, and its depth if it takes our pixels */
     guint8 xid_depth;
     /* What GTK drew on our surface since its last after-paint (surface
      * coordinates; the "render" emission hook fills it), put over again
@@ -52,15 +52,7 @@ struct _BhGuestView {
 
 G_DEFINE_FINAL_TYPE(BhGuestView, bh_guest_view, GTK_TYPE_WIDGET)
 
-enum {
-    SIG_MOTION,
-    SIG_CROSSING,
-    SIG_BUTTON,
-    SIG_AXIS,
-    SIG_CONTENT_RESIZED,
-    SIG_PAINTED,
-    N_SIGNALS
-};
+enum { SIG_MOTION, SIG_CROSSING, SIG_BUTTON, SIG_AXIS, SIG_CONTENT_RESIZED, SIG_PAINTED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 /* Guest coordinates: content origin is inside the frame. Positions on the
@@ -133,9 +125,8 @@ static gboolean on_scroll(GtkEventControllerScroll *c, double dx, double dy, BhG
     return TRUE;
 }
 
-static void bh_guest_view_measure(GtkWidget *widget, GtkOrientation orientation, int for_size,
-                                  int *minimum, int *natural, int *min_baseline,
-                                  int *nat_baseline)
+static void bh_guest_view_measure(GtkWidget *widget, GtkOrientation orientation, int for_size, int *minimum,
+                                  int *natural, int *min_baseline, int *nat_baseline)
 {
     BhGuestView *self = BH_GUEST_VIEW(widget);
     gboolean horiz = orientation == GTK_ORIENTATION_HORIZONTAL;
@@ -199,8 +190,8 @@ static void bh_guest_view_snapshot(GtkWidget *widget, GtkSnapshot *snapshot)
         pango_layout_get_pixel_size(self->tag, NULL, &th);
         int band = h - self->bottom_px + f;
         gtk_snapshot_save(snapshot);
-        gtk_snapshot_translate(
-            snapshot, &GRAPHENE_POINT_INIT(f, band + MAX(0, (self->bottom_px - f - th) / 2)));
+        gtk_snapshot_translate(snapshot,
+                               &GRAPHENE_POINT_INIT(f, band + MAX(0, (self->bottom_px - f - th) / 2)));
         gtk_snapshot_append_layout(snapshot, self->tag, &self->owner_rgba);
         gtk_snapshot_restore(snapshot);
     }
@@ -226,13 +217,11 @@ static gboolean view_target(BhGuestView *self, BhGuidXshmTarget *t)
 {
 #ifdef GDK_WINDOWING_X11
     GtkWidget *widget = GTK_WIDGET(self);
-    if (self->xshm == NULL || self->seg == NULL || self->src == NULL ||
-        !gtk_widget_get_mapped(widget))
+    if (self->xshm == NULL || self->seg == NULL || self->src == NULL || !gtk_widget_get_mapped(widget))
         return FALSE;
     GtkNative *native = gtk_widget_get_native(widget);
     GdkSurface *surface = native != NULL ? gtk_native_get_surface(native) : NULL;
-    if (surface == NULL || !GDK_IS_X11_SURFACE(surface) ||
-        gdk_surface_get_scale_factor(surface) != 1)
+    if (surface == NULL || !GDK_IS_X11_SURFACE(surface) || gdk_surface_get_scale_factor(surface) != 1)
         return FALSE;
     guint32 xid = (guint32)gdk_x11_surface_get_xid(surface);
     if (xid != self->xid) {
@@ -251,8 +240,7 @@ static gboolean view_target(BhGuestView *self, BhGuidXshmTarget *t)
     gtk_native_get_surface_transform(native, &sx, &sy);
     /* The same rectangle the snapshot clips the guest image to. */
     int cw = MIN((int)self->tiles.width, gtk_widget_get_width(widget) - 2 * BH_GUID_FRAME_PX);
-    int ch = MIN((int)self->tiles.height,
-                 gtk_widget_get_height(widget) - BH_GUID_FRAME_PX - self->bottom_px);
+    int ch = MIN((int)self->tiles.height, gtk_widget_get_height(widget) - BH_GUID_FRAME_PX - self->bottom_px);
     if (cw <= 0 || ch <= 0)
         return FALSE;
     t->xid = xid;
@@ -267,11 +255,11 @@ static gboolean view_target(BhGuestView *self, BhGuidXshmTarget *t)
 #endif
 }
 
-static gboolean view_put(BhGuestView *self, const BhGuidXshmTarget *t,
-                         const struct bh_gui_rect *rects, guint32 n_rects, gboolean frame)
+static gboolean view_put(BhGuestView *self, const BhGuidXshmTarget *t, const struct bh_gui_rect *rects,
+                         guint32 n_rects, gboolean frame)
 {
-    gint64 px = bh_guid_xshm_put(self->xshm, self->seg, self->src, self->src_size,
-                                 self->src_stride, self->src_h, t, rects, n_rects);
+    gint64 px = bh_guid_xshm_put(self->xshm, self->seg, self->src, self->src_size, self->src_stride,
+                                 self->src_h, t, rects, n_rects);
     if (px < 0) {
         /* The window went away under us, or the server changed its mind:
          * GTK draws this window from now on. */
@@ -327,8 +315,8 @@ static void on_after_paint(GdkFrameClock *clock, BhGuestView *self)
 
 /* Runs before GTK's own "render" handler on every surface (an emission
  * hook: GTK's handler stops the emission, so no handler of ours would run). */
-static gboolean on_render_emission(GSignalInvocationHint *hint, guint n_params,
-                                   const GValue *params, gpointer data)
+static gboolean on_render_emission(GSignalInvocationHint *hint, guint n_params, const GValue *params,
+                                   gpointer data)
 {
     GObject *surface = g_value_get_object(&params[0]);
     const cairo_region_t *region = n_params > 1 ? g_value_get_boxed(&params[1]) : NULL;
@@ -352,7 +340,6 @@ static void view_unwatch(BhGuestView *self)
     }
     g_clear_pointer(&self->gtk_drew, cairo_region_destroy);
 }
-
 
 static void bh_guest_view_realize(GtkWidget *widget)
 {
@@ -409,34 +396,32 @@ static void bh_guest_view_class_init(BhGuestViewClass *klass)
     widget_class->realize = bh_guest_view_realize;
     widget_class->unrealize = bh_guest_view_unrealize;
     /* For the life of the process, like the class itself. */
-    g_signal_add_emission_hook(g_signal_lookup("render", GDK_TYPE_SURFACE), 0,
-                               on_render_emission, NULL, NULL);
+    g_signal_add_emission_hook(g_signal_lookup("render", GDK_TYPE_SURFACE), 0, on_render_emission, NULL,
+                               NULL);
     gtk_widget_class_set_css_name(widget_class, "bh-guest-view");
 
     /* (x, y) in content coordinates */
-    signals[SIG_MOTION] = g_signal_new("pointer-motion", G_TYPE_FROM_CLASS(klass),
-                                       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 2,
-                                       G_TYPE_INT, G_TYPE_INT);
+    signals[SIG_MOTION] = g_signal_new("pointer-motion", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                                       NULL, NULL, G_TYPE_NONE, 2, G_TYPE_INT, G_TYPE_INT);
     /* (entered, x, y) */
-    signals[SIG_CROSSING] = g_signal_new("pointer-crossing", G_TYPE_FROM_CLASS(klass),
-                                         G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 3,
-                                         G_TYPE_BOOLEAN, G_TYPE_INT, G_TYPE_INT);
+    signals[SIG_CROSSING] =
+        g_signal_new("pointer-crossing", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                     G_TYPE_NONE, 3, G_TYPE_BOOLEAN, G_TYPE_INT, G_TYPE_INT);
     /* (evdev button, pressed, x, y) */
-    signals[SIG_BUTTON] = g_signal_new("pointer-button", G_TYPE_FROM_CLASS(klass),
-                                       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 4,
-                                       G_TYPE_UINT, G_TYPE_BOOLEAN, G_TYPE_INT, G_TYPE_INT);
+    signals[SIG_BUTTON] =
+        g_signal_new("pointer-button", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                     G_TYPE_NONE, 4, G_TYPE_UINT, G_TYPE_BOOLEAN, G_TYPE_INT, G_TYPE_INT);
     /* (enum bh_gui_axis_kind, wl_fixed value, discrete clicks) */
-    signals[SIG_AXIS] = g_signal_new("pointer-axis", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST,
-                                     0, NULL, NULL, NULL, G_TYPE_NONE, 3, G_TYPE_UINT, G_TYPE_INT,
-                                     G_TYPE_INT);
+    signals[SIG_AXIS] = g_signal_new("pointer-axis", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                                     NULL, NULL, G_TYPE_NONE, 3, G_TYPE_UINT, G_TYPE_INT, G_TYPE_INT);
     /* (width, height) of the content rectangle after an allocation change */
     /* The frame that shows what the view had is painted (after-paint of its
      * surface's clock; ask with bh_guest_view_request_paint). */
-    signals[SIG_PAINTED] = g_signal_new("painted", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
-                                        NULL, NULL, NULL, G_TYPE_NONE, 0);
-    signals[SIG_CONTENT_RESIZED] = g_signal_new("content-resized", G_TYPE_FROM_CLASS(klass),
-                                                G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                                                G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_UINT);
+    signals[SIG_PAINTED] = g_signal_new("painted", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                                        NULL, G_TYPE_NONE, 0);
+    signals[SIG_CONTENT_RESIZED] =
+        g_signal_new("content-resized", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                     G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_UINT);
 }
 
 static void bh_guest_view_init(BhGuestView *self)
@@ -451,8 +436,7 @@ static void bh_guest_view_init(BhGuestView *self)
     g_signal_connect(legacy, "event", G_CALLBACK(on_legacy_event), self);
     gtk_widget_add_controller(GTK_WIDGET(self), legacy);
 
-    GtkEventController *scroll =
-        gtk_event_controller_scroll_new(GTK_EVENT_CONTROLLER_SCROLL_BOTH_AXES);
+    GtkEventController *scroll = gtk_event_controller_scroll_new(GTK_EVENT_CONTROLLER_SCROLL_BOTH_AXES);
     g_signal_connect(scroll, "scroll", G_CALLBACK(on_scroll), self);
     gtk_widget_add_controller(GTK_WIDGET(self), scroll);
 
@@ -484,8 +468,7 @@ void bh_guest_view_set_cap(BhGuestView *self, guint32 max_w, guint32 max_h)
     g_return_if_fail(BH_IS_GUEST_VIEW(self));
     self->max_w = MAX(max_w, 1);
     self->max_h = MAX(max_h, 1);
-    bh_guid_tiles_resize(&self->tiles, MIN(self->buf_w, self->max_w),
-                         MIN(self->buf_h, self->max_h));
+    bh_guid_tiles_resize(&self->tiles, MIN(self->buf_w, self->max_w), MIN(self->buf_h, self->max_h));
     gtk_widget_queue_resize(GTK_WIDGET(self));
 }
 
@@ -528,8 +511,8 @@ gboolean bh_guest_view_request_paint(BhGuestView *self)
     return TRUE;
 }
 
-void bh_guest_view_set_source(BhGuestView *self, BhGuidXshm *xshm, BhGuidShmSeg *seg,
-                              const guint8 *map, gsize map_size, guint32 stride, guint32 height)
+void bh_guest_view_set_source(BhGuestView *self, BhGuidXshm *xshm, BhGuidShmSeg *seg, const guint8 *map,
+                              gsize map_size, guint32 stride, guint32 height)
 {
     g_return_if_fail(BH_IS_GUEST_VIEW(self));
     if (map == NULL && self->src != NULL)
@@ -544,16 +527,14 @@ void bh_guest_view_set_source(BhGuestView *self, BhGuidXshm *xshm, BhGuidShmSeg 
     self->src_h = height;
 }
 
-void bh_guest_view_damage_later(BhGuestView *self, const struct bh_gui_rect *rects,
-                                guint32 n_rects)
+void bh_guest_view_damage_later(BhGuestView *self, const struct bh_gui_rect *rects, guint32 n_rects)
 {
     g_return_if_fail(BH_IS_GUEST_VIEW(self));
     bh_guid_tiles_mark(&self->tiles, rects, n_rects);
     if (self->unput == NULL)
         self->unput = cairo_region_create();
     for (guint32 i = 0; i < n_rects; i++) {
-        cairo_rectangle_int_t r = {rects[i].x, rects[i].y,
-                                   (int)MIN(rects[i].width, (guint32)G_MAXINT16),
+        cairo_rectangle_int_t r = {rects[i].x, rects[i].y, (int)MIN(rects[i].width, (guint32)G_MAXINT16),
                                    (int)MIN(rects[i].height, (guint32)G_MAXINT16)};
         cairo_region_union_rectangle(self->unput, &r);
     }
@@ -584,8 +565,8 @@ gboolean bh_guest_view_put_later(BhGuestView *self)
     return FALSE;
 }
 
-gboolean bh_guest_view_damage(BhGuestView *self, const guint8 *map, gsize map_size,
-                              guint32 stride, const struct bh_gui_rect *rects, guint32 n_rects)
+gboolean bh_guest_view_damage(BhGuestView *self, const guint8 *map, gsize map_size, guint32 stride,
+                              const struct bh_gui_rect *rects, guint32 n_rects)
 {
     g_return_val_if_fail(BH_IS_GUEST_VIEW(self), FALSE);
     BhGuidXshmTarget t;
@@ -618,9 +599,8 @@ void bh_guest_view_set_cursor_shape(BhGuestView *self, guint32 shape)
 {
     /* CSS cursor names, indexed by enum bh_gui_cursor_shape. */
     static const char *const names[BH_GUI_CURSOR_COUNT] = {
-        "default",   "text",      "pointer",   "move",      "wait",
-        "crosshair", "n-resize",  "s-resize",  "e-resize",  "w-resize",
-        "ne-resize", "nw-resize", "se-resize", "sw-resize", "none",
+        "default",  "text",     "pointer",   "move",      "wait",      "crosshair", "n-resize", "s-resize",
+        "e-resize", "w-resize", "ne-resize", "nw-resize", "se-resize", "sw-resize", "none",
     };
     if (shape >= BH_GUI_CURSOR_COUNT)
         return;
@@ -668,8 +648,7 @@ static void popup_watch_surface(GtkWidget *popover)
     p->on_state = 0;
     if (s != NULL) {
         g_object_add_weak_pointer(G_OBJECT(s), (gpointer *)&p->surface);
-        p->on_state =
-            g_signal_connect(s, "notify::state", G_CALLBACK(popup_state_changed), popover);
+        p->on_state = g_signal_connect(s, "notify::state", G_CALLBACK(popup_state_changed), popover);
     }
 }
 
@@ -743,10 +722,8 @@ GtkWidget *bh_guest_popup_new(BhGuestView *parent, GtkWidget *child, guint32 max
     if (root != NULL && GTK_IS_WINDOW(root)) {
         p->root = GTK_WINDOW(root);
         g_object_add_weak_pointer(G_OBJECT(p->root), (gpointer *)&p->root);
-        p->on_active =
-            g_signal_connect_swapped(root, "notify::is-active", G_CALLBACK(popup_update), popover);
-        p->on_visible =
-            g_signal_connect_swapped(root, "notify::visible", G_CALLBACK(popup_update), popover);
+        p->on_active = g_signal_connect_swapped(root, "notify::is-active", G_CALLBACK(popup_update), popover);
+        p->on_visible = g_signal_connect_swapped(root, "notify::visible", G_CALLBACK(popup_update), popover);
         p->on_realize = g_signal_connect(root, "realize", G_CALLBACK(popup_root_realized), popover);
         popup_watch_surface(popover);
     }
@@ -775,8 +752,7 @@ static void popup_anchor(GtkWidget *popup)
     gint vh = (gint)parent->alloc_h + BH_GUID_FRAME_PX + parent->bottom_px;
     GdkRectangle anchor = {CLAMP(off->x, 0, vw - 1), CLAMP(off->y - 1, 0, vh - 2), 1, 1};
     GdkRectangle now;
-    if (!gtk_popover_get_pointing_to(GTK_POPOVER(popup), &now) || now.x != anchor.x ||
-        now.y != anchor.y)
+    if (!gtk_popover_get_pointing_to(GTK_POPOVER(popup), &now) || now.x != anchor.x || now.y != anchor.y)
         gtk_popover_set_pointing_to(GTK_POPOVER(popup), &anchor);
 }
 

@@ -35,8 +35,7 @@ static inline void bh_guid_popup_bound(guint32 screen_w, guint32 screen_h, guint
 }
 
 /* A popup of this content size is shown as an ordinary window instead. */
-static inline gboolean bh_guid_popup_as_window(guint32 screen_w, guint32 screen_h, guint32 w,
-                                               guint32 h)
+static inline gboolean bh_guid_popup_as_window(guint32 screen_w, guint32 screen_h, guint32 w, guint32 h)
 {
     guint32 bw, bh;
     bh_guid_popup_bound(screen_w, screen_h, &bw, &bh);
@@ -62,22 +61,21 @@ void bh_guest_view_set_buffer_size(BhGuestView *self, guint32 width, guint32 hei
 /* The buffer the view shows from now on, and its X segment (NULL when it
  * has none: GTK draws). map NULL: none; the caller must say so before it
  * unmaps the buffer. Everything stays the caller's. */
-void bh_guest_view_set_source(BhGuestView *self, BhGuidXshm *xshm, BhGuidShmSeg *seg,
-                              const guint8 *map, gsize map_size, guint32 stride, guint32 height);
+void bh_guest_view_set_source(BhGuestView *self, BhGuidXshm *xshm, BhGuidShmSeg *seg, const guint8 *map,
+                              gsize map_size, guint32 stride, guint32 height);
 
 /* Show the damaged rectangles of the mapped buffer: straight to X when the
  * buffer is the view's source with a segment and the view is on an X11
  * window that takes it (returns TRUE: on screen now, the buffer may go
  * back), otherwise copied into tiles with a redraw queued (FALSE: on screen
  * after GTK's next paint). */
-gboolean bh_guest_view_damage(BhGuestView *self, const guint8 *map, gsize map_size,
-                              guint32 stride, const struct bh_gui_rect *rects, guint32 n_rects);
+gboolean bh_guest_view_damage(BhGuestView *self, const guint8 *map, gsize map_size, guint32 stride,
+                              const struct bh_gui_rect *rects, guint32 n_rects);
 
 /* Damage that arrived before the previous frame was released: marked, and
  * put by bh_guest_view_put_later (at most one put per release, whatever a
  * flooding guest sends; the X server is shared by every qube). */
-void bh_guest_view_damage_later(BhGuestView *self, const struct bh_gui_rect *rects,
-                                guint32 n_rects);
+void bh_guest_view_damage_later(BhGuestView *self, const struct bh_gui_rect *rects, guint32 n_rects);
 /* Put what bh_guest_view_damage_later collected; TRUE if it went straight to
  * X (on screen now), FALSE if nothing was pending or GTK draws it. */
 gboolean bh_guest_view_put_later(BhGuestView *self);

@@ -25,11 +25,7 @@ struct _BhGuestWindow {
 
 G_DEFINE_FINAL_TYPE(BhGuestWindow, bh_guest_window, GTK_TYPE_WINDOW)
 
-enum {
-    SIG_KEY,
-    SIG_COMBO,
-    N_SIGNALS
-};
+enum { SIG_KEY, SIG_COMBO, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 static void emit_key(BhGuestWindow *self, GtkEventController *c, guint keycode, gboolean pressed,
@@ -42,8 +38,8 @@ static void emit_key(BhGuestWindow *self, GtkEventController *c, guint keycode, 
     g_signal_emit(self, signals[SIG_KEY], 0, keycode, pressed, depressed, locked, group);
 }
 
-static gboolean on_key_pressed(GtkEventControllerKey *c, guint keyval, guint keycode,
-                               GdkModifierType state, BhGuestWindow *self)
+static gboolean on_key_pressed(GtkEventControllerKey *c, guint keyval, guint keycode, GdkModifierType state,
+                               BhGuestWindow *self)
 {
     guint base = 0;
     GdkDisplay *display = gtk_widget_get_display(GTK_WIDGET(self));
@@ -51,8 +47,7 @@ static gboolean on_key_pressed(GtkEventControllerKey *c, guint keyval, guint key
         base = 0;
     BhGuidCombo combo = bh_guid_input_combo(keyval, base, state);
 
-    if (bh_guid_keys_press(&self->keys, keycode, combo != BH_GUID_COMBO_NONE) ==
-        BH_GUID_KEY_FORWARD)
+    if (bh_guid_keys_press(&self->keys, keycode, combo != BH_GUID_COMBO_NONE) == BH_GUID_KEY_FORWARD)
         emit_key(self, GTK_EVENT_CONTROLLER(c), keycode, TRUE, state);
     else if (combo != BH_GUID_COMBO_NONE)
         g_signal_emit(self, signals[SIG_COMBO], 0, (guint)combo);
@@ -60,8 +55,8 @@ static gboolean on_key_pressed(GtkEventControllerKey *c, guint keyval, guint key
     return TRUE;
 }
 
-static void on_key_released(GtkEventControllerKey *c, guint keyval, guint keycode,
-                            GdkModifierType state, BhGuestWindow *self)
+static void on_key_released(GtkEventControllerKey *c, guint keyval, guint keycode, GdkModifierType state,
+                            BhGuestWindow *self)
 {
     if (bh_guid_keys_release(&self->keys, keycode) == BH_GUID_KEY_FORWARD)
         emit_key(self, GTK_EVENT_CONTROLLER(c), keycode, FALSE, state);
@@ -161,8 +156,7 @@ static void bh_guest_window_class_init(BhGuestWindowClass *klass)
     object_class->dispose = bh_guest_window_dispose;
     object_class->finalize = bh_guest_window_finalize;
 
-    gtk_widget_class_set_template_from_resource(widget_class,
-                                                "/org/bulkhead/guid/bh-guest-window.ui");
+    gtk_widget_class_set_template_from_resource(widget_class, "/org/bulkhead/guid/bh-guest-window.ui");
     gtk_widget_class_bind_template_child(widget_class, BhGuestWindow, header);
     gtk_widget_class_bind_template_child(widget_class, BhGuestWindow, label_icon);
     gtk_widget_class_bind_template_child(widget_class, BhGuestWindow, qube_label);
@@ -170,12 +164,12 @@ static void bh_guest_window_class_init(BhGuestWindowClass *klass)
     gtk_widget_class_bind_template_child(widget_class, BhGuestWindow, urgent_marker);
 
     /* (xkb keycode, pressed, mods_depressed, mods_locked, group) */
-    signals[SIG_KEY] = g_signal_new("guest-key", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
-                                    NULL, NULL, NULL, G_TYPE_NONE, 5, G_TYPE_UINT, G_TYPE_BOOLEAN,
-                                    G_TYPE_UINT, G_TYPE_UINT, G_TYPE_UINT);
+    signals[SIG_KEY] =
+        g_signal_new("guest-key", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                     G_TYPE_NONE, 5, G_TYPE_UINT, G_TYPE_BOOLEAN, G_TYPE_UINT, G_TYPE_UINT, G_TYPE_UINT);
     /* (BhGuidCombo): a key combination guid kept for itself */
-    signals[SIG_COMBO] = g_signal_new("combo", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
-                                      NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
+    signals[SIG_COMBO] = g_signal_new("combo", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                                      NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
 }
 
 static void bh_guest_window_init(BhGuestWindow *self)

@@ -32,8 +32,7 @@ gboolean bh_guid_args_parse(BhGuidArgs *args, int *argc, char ***argv, GError **
         return FALSE;
     }
     if (!bh_qube_name_validate(qube, &name_error)) {
-        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--qube: %s",
-                    name_error->message);
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--qube: %s", name_error->message);
         return FALSE;
     }
     const BhLabel *l = bh_label_lookup(label);

@@ -27,8 +27,7 @@
 
 /* BUFFER: the import, after the memory budget took it; FALSE when the agent
  * was dropped. */
-static gboolean handle_buffer(BhGuidSession *self, BhGuidWin *w, const struct bh_gui_msg *m,
-                              int fd)
+static gboolean handle_buffer(BhGuidSession *self, BhGuidWin *w, const struct bh_gui_msg *m, int fd)
 {
     const struct bh_gui_buffer *info = &m->u.buffer.info;
     struct bh_winbuf nb = {0};
@@ -79,15 +78,13 @@ static void handle_message(BhGuidSession *self, const struct bh_gui_msg *m, int 
     if (m->window != 0 && m->type != BH_GUI_CREATE && w == NULL) {
         if (fd >= 0)
             close(fd);
-        bh_guid_drop_agent(self, "internal: no window %u for %s", m->window,
-                           bh_gui_type_name(m->type));
+        bh_guid_drop_agent(self, "internal: no window %u for %s", m->window, bh_gui_type_name(m->type));
         return;
     }
 
     switch (m->type) {
     case BH_GUI_HELLO:
-        DEBUG(self, "agent speaks protocol %u.%u", m->u.hello.version >> 16,
-              m->u.hello.version & 0xffff);
+        DEBUG(self, "agent speaks protocol %u.%u", m->u.hello.version >> 16, m->u.hello.version & 0xffff);
         break;
     case BH_GUI_CREATE:
         g_hash_table_insert(self->wins, GUINT_TO_POINTER(m->window),
@@ -148,8 +145,8 @@ static void handle_message(BhGuidSession *self, const struct bh_gui_msg *m, int 
         bh_guid_win_switch_buffer(w);
         if (self->trace != NULL)
             bh_guid_win_trace_damage(w, m->u.damage.serial, m->u.damage.rects, m->u.damage.n_rects);
-        guint64 px = bh_guid_damage_px(&self->budget, w->buf_w, w->buf_h, m->u.damage.rects,
-                                       m->u.damage.n_rects);
+        guint64 px =
+            bh_guid_damage_px(&self->budget, w->buf_w, w->buf_h, m->u.damage.rects, m->u.damage.n_rects);
         if (w->release_timer != 0 || w->paced) {
             /* A frame before we released the last one (a conforming agent
              * keeps one in flight): shown when the pacing releases, so a
@@ -157,13 +154,11 @@ static void handle_message(BhGuidSession *self, const struct bh_gui_msg *m, int 
             bh_guest_view_damage_later(w->view, m->u.damage.rects, m->u.damage.n_rects);
             w->release_serial = m->u.damage.serial;
             if (w->paced) /* folded: at most the shown buffer per put */
-                w->paced_px = MIN(w->paced_px + px,
-                                  bh_guid_budget_area(&self->budget, w->buf_w, w->buf_h));
+                w->paced_px = MIN(w->paced_px + px, bh_guid_budget_area(&self->budget, w->buf_w, w->buf_h));
         } else if (!bh_guid_pace_take(&self->pace, px, arrived)) {
-            bh_guid_win_pace_wait(w, m->u.damage.serial, px, m->u.damage.rects,
-                                  m->u.damage.n_rects);
-        } else if (bh_guest_view_damage(w->view, w->buf.map, w->buf.size, w->buf_stride,
-                                 m->u.damage.rects, m->u.damage.n_rects)) {
+            bh_guid_win_pace_wait(w, m->u.damage.serial, px, m->u.damage.rects, m->u.damage.n_rects);
+        } else if (bh_guest_view_damage(w->view, w->buf.map, w->buf.size, w->buf_stride, m->u.damage.rects,
+                                        m->u.damage.n_rects)) {
             if (w->trace_pending)
                 bh_guid_win_trace_painted(w);
             bh_guid_win_pace_release(w, m->u.damage.serial, arrived);
@@ -175,8 +170,7 @@ static void handle_message(BhGuidSession *self, const struct bh_gui_msg *m, int 
         if (bh_guest_view_get_stats(w->view)->faults > 0) {
             /* Imports cannot lose pages; a guest that made one do so anyway
              * (bulkhead/winbuf.h, the SIGBUS guard) is not drawn again. */
-            bh_guid_drop_agent(self,
-                               "window %u: its buffer's memory faulted (SIGBUS) while guid read it",
+            bh_guid_drop_agent(self, "window %u: its buffer's memory faulted (SIGBUS) while guid read it",
                                w->id);
             return;
         }
@@ -213,10 +207,10 @@ static void process_message(BhGuidSession *self)
         if (err.code == BH_GUI_E_VERSION) {
             /* Not an attack: an older or newer template. Our HELLO went out
              * first, so the agent logs the mismatch too. */
-            g_autofree char *why = g_strdup_printf(
-                "gui-agent and guid cannot talk (%s); update the qube's template or dom0 so "
-                "the protocol's major versions match",
-                err.reason);
+            g_autofree char *why =
+                g_strdup_printf("gui-agent and guid cannot talk (%s); update the qube's template or dom0 so "
+                                "the protocol's major versions match",
+                                err.reason);
             self->stop(self, BH_GUID_EXIT_FAILURE, why);
             return;
         }
@@ -283,8 +277,7 @@ void bh_guid_dispatch_start(BhGuidSession *self)
 {
     /* Below GTK's redraw and input: a flooding agent slows only its own
      * windows' updates, never the drawing of what guid already has. */
-    GSource *src = g_unix_fd_source_new(bh_vchan_fd_for_select(self->vchan),
-                                        G_IO_IN | G_IO_HUP | G_IO_ERR);
+    GSource *src = g_unix_fd_source_new(bh_vchan_fd_for_select(self->vchan), G_IO_IN | G_IO_HUP | G_IO_ERR);
     g_source_set_priority(src, G_PRIORITY_DEFAULT_IDLE);
     /* GLib takes a non-recursive source's fd out of the poll set while it
      * runs and puts it back after, waking its own loop both times: one

@@ -48,8 +48,8 @@ void bh_guid_input_xkb_mods(GdkModifierType state, guint32 *depressed, guint32 *
 
 BhGuidCombo bh_guid_input_combo(guint keyval, guint base_keyval, GdkModifierType state)
 {
-    GdkModifierType mods = state & (GDK_SHIFT_MASK | GDK_CONTROL_MASK | GDK_ALT_MASK |
-                                    GDK_SUPER_MASK | GDK_META_MASK | GDK_HYPER_MASK);
+    GdkModifierType mods = state & (GDK_SHIFT_MASK | GDK_CONTROL_MASK | GDK_ALT_MASK | GDK_SUPER_MASK |
+                                    GDK_META_MASK | GDK_HYPER_MASK);
     if (mods != (GDK_SHIFT_MASK | GDK_CONTROL_MASK))
         return BH_GUID_COMBO_NONE;
     guint k = gdk_keyval_to_lower(keyval), b = gdk_keyval_to_lower(base_keyval);

@@ -42,8 +42,8 @@ void bh_guid_keymap_from_display(GdkDisplay *display, struct bh_gui_keymap *out)
     unsigned long n = 0, after = 0;
     unsigned char *data = NULL;
     if (prop == None ||
-        XGetWindowProperty(dpy, DefaultRootWindow(dpy), prop, 0, 1024, False, XA_STRING, &type,
-                           &format, &n, &after, &data) != Success ||
+        XGetWindowProperty(dpy, DefaultRootWindow(dpy), prop, 0, 1024, False, XA_STRING, &type, &format, &n,
+                           &after, &data) != Success ||
         data == NULL || type != XA_STRING || format != 8) {
         if (data != NULL)
             XFree(data);
@@ -51,8 +51,8 @@ void bh_guid_keymap_from_display(GdkDisplay *display, struct bh_gui_keymap *out)
     }
     /* Five NUL-separated strings: rules, model, layout, variant, options. */
     char *fields[] = {out->rules, out->model, out->layout, out->variant, out->options};
-    size_t sizes[] = {sizeof out->rules, sizeof out->model, sizeof out->layout,
-                      sizeof out->variant, sizeof out->options};
+    size_t sizes[] = {sizeof out->rules, sizeof out->model, sizeof out->layout, sizeof out->variant,
+                      sizeof out->options};
     unsigned long pos = 0;
     for (size_t i = 0; i < G_N_ELEMENTS(fields) && pos < n; i++) {
         size_t len = strnlen((const char *)data + pos, n - pos);
@@ -72,9 +72,8 @@ void bh_guid_screen_from_display(GdkDisplay *display, struct bh_gui_screen *out)
     out->width = 1280;
     out->height = 1024;
     GListModel *monitors = gdk_display_get_monitors(display);
-    g_autoptr(GdkMonitor) monitor = g_list_model_get_n_items(monitors) > 0
-                                        ? g_list_model_get_item(monitors, 0)
-                                        : NULL;
+    g_autoptr(GdkMonitor) monitor =
+        g_list_model_get_n_items(monitors) > 0 ? g_list_model_get_item(monitors, 0) : NULL;
     if (monitor == NULL)
         return;
     GdkRectangle geo;

@@ -13,8 +13,8 @@ char *bh_guid_label_names(void)
 
 char *bh_guid_label_css(const BhLabel *label)
 {
-    return g_strdup_printf("@define-color bh_label %s;\n@define-color bh_label_text #%06x;\n",
-                           label->hex, bh_label_text_rgb(label));
+    return g_strdup_printf("@define-color bh_label %s;\n@define-color bh_label_text #%06x;\n", label->hex,
+                           bh_label_text_rgb(label));
 }
 
 char *bh_guid_label_icon_name(const BhLabel *label)

@@ -63,8 +63,8 @@ static void win_release_hidden(BhGuidWin *w)
         return;
     }
     w->release_pending = TRUE;
-    w->release_timer = g_timeout_add_full(G_PRIORITY_HIGH, (guint)((due - now + 999) / 1000),
-                                          on_release_timer, w, NULL);
+    w->release_timer =
+        g_timeout_add_full(G_PRIORITY_HIGH, (guint)((due - now + 999) / 1000), on_release_timer, w, NULL);
 }
 
 /* The damage is already copied out; hand the buffer back once the frame that
@@ -145,8 +145,8 @@ void bh_guid_win_pace_release(BhGuidWin *w, guint32 serial, gint64 arrived)
     if (at <= now + 500)
         win_send_release(w);
     else
-        w->release_timer = g_timeout_add_full(G_PRIORITY_HIGH, (guint)((at - now + 999) / 1000),
-                                              on_release_timer, w, NULL);
+        w->release_timer =
+            g_timeout_add_full(G_PRIORITY_HIGH, (guint)((at - now + 999) / 1000), on_release_timer, w, NULL);
 }
 
 /* ---- Per-qube X-time budget ------------------------------------------------------- */
@@ -164,8 +164,8 @@ static void pace_schedule(BhGuidSession *self)
     if (self->pace_timer != 0 || head == NULL || self->finished)
         return;
     gint64 wait = bh_guid_pace_wait_us(&self->pace, head->paced_px, g_get_monotonic_time());
-    self->pace_timer = g_timeout_add_full(G_PRIORITY_HIGH, (guint)MAX((wait + 999) / 1000, 1),
-                                          on_pace_timer, self, NULL);
+    self->pace_timer =
+        g_timeout_add_full(G_PRIORITY_HIGH, (guint)MAX((wait + 999) / 1000, 1), on_pace_timer, self, NULL);
 }
 
 static gboolean on_pace_timer(gpointer data)
@@ -190,8 +190,8 @@ static gboolean on_pace_timer(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-void bh_guid_win_pace_wait(BhGuidWin *w, guint32 serial, guint64 px,
-                           const struct bh_gui_rect *rects, guint32 n_rects)
+void bh_guid_win_pace_wait(BhGuidWin *w, guint32 serial, guint64 px, const struct bh_gui_rect *rects,
+                           guint32 n_rects)
 {
     BhGuidSession *self = w->session;
     bh_guest_view_damage_later(w->view, rects, n_rects);
@@ -209,8 +209,7 @@ void bh_guid_win_pace_wait(BhGuidWin *w, guint32 serial, guint64 px,
  * client writes its frame number there), to be logged when painted. A
  * DAMAGE replaced before it was painted is never logged: it was never
  * shown. */
-void bh_guid_win_trace_damage(BhGuidWin *w, guint32 serial, const struct bh_gui_rect *rects,
-                              guint32 n)
+void bh_guid_win_trace_damage(BhGuidWin *w, guint32 serial, const struct bh_gui_rect *rects, guint32 n)
 {
     if (n == 0 || w->buf.map == NULL)
         return;
@@ -252,8 +251,7 @@ static void win_refused(BhGuidWin *w, const char *what, guint32 width, guint32 h
     LOG(self,
         "window %u: %ux%u %s refused: the qube's windows already hold %" G_GUINT64_FORMAT
         " of the %" G_GUINT64_FORMAT " pixels (%u screens) dom0 keeps for one qube",
-        w->id, width, height, what, self->budget.used_px, self->budget.limit_px,
-        BH_GUID_BUDGET_SCREENS);
+        w->id, width, height, what, self->budget.used_px, self->budget.limit_px, BH_GUID_BUDGET_SCREENS);
 }
 
 /* A new buffer: refused (fd closed, a pending next one dropped too, the

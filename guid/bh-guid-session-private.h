@@ -61,7 +61,7 @@ struct _BhGuidWin {
      * image stays: no black flash on resize). */
     struct bh_winbuf next;
     guint32 next_stride, next_w, next_h;
-    guint32 guest_w, guest_h; /* the content size the guest last announced */
+    guint32 guest_w, guest_h;         /* the content size the guest last announced */
     guint32 req_w, req_h, req_states; /* the last CONFIGURE_REQ sent */
     guint32 flags;                    /* enum bh_gui_window_flags in force */
     gboolean maximized_for_fullscreen;
@@ -105,20 +105,20 @@ struct _BhGuidSession {
     struct bh_gui_windows table;
     GHashTable *wins; /* guint32 id -> BhGuidWin* (owned) */
 
-    guint8 *rx;      /* BH_MAX_MSG_BYTES */
-    gsize rx_have;   /* bytes of the current message read so far */
-    gsize rx_need;   /* HDR_LEN, then HDR_LEN + body */
+    guint8 *rx;    /* BH_MAX_MSG_BYTES */
+    gsize rx_have; /* bytes of the current message read so far */
+    gsize rx_need; /* HDR_LEN, then HDR_LEN + body */
     GByteArray *outq;
 
-    guint32 cap_w, cap_h;           /* largest content shown (screen minus decoration) */
+    guint32 cap_w, cap_h; /* largest content shown (screen minus decoration) */
     guint32 screen_w, screen_h;
-    gint overhead_w, overhead_h;    /* window size minus content size */
-    BhGuidTileStats retired;        /* stats of windows already gone */
-    FILE *trace;                    /* BH_GUID_TRACE_FRAMES, or NULL */
-    BhGuidClipboard *clip;          /* Ctrl+Shift+C/V */
-    BhGuidXshmMode xshm_mode;       /* BH_GUID_XSHM */
-    BhGuidXshm *xshm;               /* direct presentation, or NULL */
-    gint64 frame_us;                /* the display's refresh interval */
+    gint overhead_w, overhead_h; /* window size minus content size */
+    BhGuidTileStats retired;     /* stats of windows already gone */
+    FILE *trace;                 /* BH_GUID_TRACE_FRAMES, or NULL */
+    BhGuidClipboard *clip;       /* Ctrl+Shift+C/V */
+    BhGuidXshmMode xshm_mode;    /* BH_GUID_XSHM */
+    BhGuidXshm *xshm;            /* direct presentation, or NULL */
+    gint64 frame_us;             /* the display's refresh interval */
     /* Per-qube bounds (bh-guid-budget.h): pixels held, pixels put. */
     BhGuidBudget budget;
     BhGuidPace pace;
@@ -127,15 +127,14 @@ struct _BhGuidSession {
     guint64 refused_buffers, paced_frames;
 };
 
-#define LOG(self, fmt, ...) g_message("guid[%s]: " fmt, (self)->qube, ##__VA_ARGS__)
+#define LOG(self, fmt, ...)   g_message("guid[%s]: " fmt, (self)->qube, ##__VA_ARGS__)
 #define DEBUG(self, fmt, ...) g_debug("guid[%s]: " fmt, (self)->qube, ##__VA_ARGS__)
 
 /* ---- bh-guid-wire.c: the agent connection ---------------------------------- */
 
 /* Queue one message for the agent and write what it takes now. An agent
  * that leaves more than BH_GUID_MAX_OUTQ unread is dropped. */
-void bh_guid_wire_send(BhGuidSession *self, guint32 type, guint32 window, const void *body,
-                       gsize body_len);
+void bh_guid_wire_send(BhGuidSession *self, guint32 type, guint32 window, const void *body, gsize body_len);
 /* Write what is queued, without blocking. */
 void bh_guid_wire_flush(BhGuidSession *self);
 /* After the connection's descriptor woke: FALSE when the session ended. */
@@ -165,11 +164,10 @@ void bh_guid_win_queue_release(BhGuidWin *w, guint32 serial);
 void bh_guid_win_pace_release(BhGuidWin *w, guint32 serial, gint64 arrived);
 /* A DAMAGE over the qube's X-time budget: marked now, put and released
  * when the budget allows. */
-void bh_guid_win_pace_wait(BhGuidWin *w, guint32 serial, guint64 px,
-                           const struct bh_gui_rect *rects, guint32 n_rects);
+void bh_guid_win_pace_wait(BhGuidWin *w, guint32 serial, guint64 px, const struct bh_gui_rect *rects,
+                           guint32 n_rects);
 /* BH_GUID_TRACE_FRAMES: note a DAMAGE; log the frame once painted. */
-void bh_guid_win_trace_damage(BhGuidWin *w, guint32 serial, const struct bh_gui_rect *rects,
-                              guint32 n);
+void bh_guid_win_trace_damage(BhGuidWin *w, guint32 serial, const struct bh_gui_rect *rects, guint32 n);
 void bh_guid_win_trace_painted(BhGuidWin *w);
 /* Memory budget: charge what the window would hold (TRUE and applied if
  * it fits); a new buffer (refused: fd closed); the window shown. */

@@ -23,10 +23,7 @@
 
 G_DEFINE_FINAL_TYPE(BhGuidSession, bh_guid_session, G_TYPE_OBJECT)
 
-enum {
-    SIG_FINISHED,
-    N_SIGNALS
-};
+enum { SIG_FINISHED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 /* ---- Life cycle -------------------------------------------------------------- */
@@ -43,16 +40,17 @@ void bh_guid_session_stop(BhGuidSession *self, BhGuidExit status, const char *re
     bh_guid_dispatch_stop(self);
     g_clear_handle_id(&self->pace_timer, g_source_remove);
     bh_guid_wire_close(self);
-    LOG(self, "budgets: %" G_GUINT64_FORMAT " buffers or windows refused (memory), %" G_GUINT64_FORMAT
+    LOG(self,
+        "budgets: %" G_GUINT64_FORMAT " buffers or windows refused (memory), %" G_GUINT64_FORMAT
         " frames waited for the qube's X time",
         self->refused_buffers, self->paced_frames);
 
     BhGuidTileStats s;
     bh_guid_session_get_stats(self, &s);
-    LOG(self, "damage: %" G_GUINT64_FORMAT " updates, %" G_GUINT64_FORMAT " rectangles, %"
-        G_GUINT64_FORMAT " tiles replaced, %" G_GUINT64_FORMAT " bytes copied; %" G_GUINT64_FORMAT
-        " put straight to X, %" G_GUINT64_FORMAT " pixels, %" G_GUINT64_FORMAT
-        " put again over GTK's paints",
+    LOG(self,
+        "damage: %" G_GUINT64_FORMAT " updates, %" G_GUINT64_FORMAT " rectangles, %" G_GUINT64_FORMAT
+        " tiles replaced, %" G_GUINT64_FORMAT " bytes copied; %" G_GUINT64_FORMAT
+        " put straight to X, %" G_GUINT64_FORMAT " pixels, %" G_GUINT64_FORMAT " put again over GTK's paints",
         s.updates, s.rects, s.tiles_replaced, s.bytes_copied, s.puts, s.px_put, s.reputs);
     g_signal_emit(self, signals[SIG_FINISHED], 0, (int)status);
 }
@@ -76,8 +74,7 @@ gboolean bh_guid_session_start(BhGuidSession *self, GError **error)
     bh_guid_wire_send(self, BH_GUI_SCREEN, 0, &screen, sizeof screen);
     bh_guid_wire_send(self, BH_GUI_KEYMAP, 0, &keymap, sizeof keymap);
     if (self->finished) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE, "the agent of '%s' went away",
-                    self->qube);
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE, "the agent of '%s' went away", self->qube);
         return FALSE;
     }
     const char *why = NULL;
@@ -95,9 +92,8 @@ gboolean bh_guid_session_start(BhGuidSession *self, GError **error)
             1e6 / (double)self->frame_us);
     else
         LOG(self, "frames go through GTK: %s", why);
-    LOG(self, "connected to domain %d; screen %ux%u, keymap %s/%s/%s/%s/%s", self->domid,
-        screen.width, screen.height, keymap.rules, keymap.model, keymap.layout, keymap.variant,
-        keymap.options);
+    LOG(self, "connected to domain %d; screen %ux%u, keymap %s/%s/%s/%s/%s", self->domid, screen.width,
+        screen.height, keymap.rules, keymap.model, keymap.layout, keymap.variant, keymap.options);
 
     bh_guid_dispatch_start(self);
     return TRUE;
@@ -160,8 +156,8 @@ static void bh_guid_session_class_init(BhGuidSessionClass *klass)
     object_class->finalize = bh_guid_session_finalize;
 
     /* (BhGuidExit status) */
-    signals[SIG_FINISHED] = g_signal_new("finished", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST,
-                                         0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT);
+    signals[SIG_FINISHED] = g_signal_new("finished", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                                         NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT);
 }
 
 static void bh_guid_session_init(BhGuidSession *self)
@@ -182,8 +178,7 @@ static void bh_guid_session_init(BhGuidSession *self)
     bh_gui_windows_init(&self->table);
 }
 
-BhGuidSession *bh_guid_session_new(const char *qube, const BhLabel *label,
-                                   gboolean allow_fullscreen)
+BhGuidSession *bh_guid_session_new(const char *qube, const BhLabel *label, gboolean allow_fullscreen)
 {
     BhGuidSession *self = g_object_new(BH_TYPE_GUID_SESSION, NULL);
     self->qube = g_strdup(qube);

@@ -38,13 +38,11 @@ typedef enum {
 #define BH_TYPE_GUID_SESSION (bh_guid_session_get_type())
 G_DECLARE_FINAL_TYPE(BhGuidSession, bh_guid_session, BH, GUID_SESSION, GObject)
 
-BhGuidSession *bh_guid_session_new(const char *qube, const BhLabel *label,
-                                   gboolean allow_fullscreen);
+BhGuidSession *bh_guid_session_new(const char *qube, const BhLabel *label, gboolean allow_fullscreen);
 
 /* Connect to the agent of domain `domid` on the GUI port, retrying every
  * 100 ms while nobody listens yet, for at most timeout_ms. */
-gboolean bh_guid_session_connect(BhGuidSession *self, int domid, guint timeout_ms,
-                                 GError **error);
+gboolean bh_guid_session_connect(BhGuidSession *self, int domid, guint timeout_ms, GError **error);
 
 /* Send HELLO, SCREEN and KEYMAP and start reading. "finished" is emitted
  * (once) when the session ends. */

@@ -11,8 +11,7 @@ void bh_guid_style_install(GdkDisplay *display, const BhLabel *label)
     /* Referencing the resource keeps it linked in from the static library. */
     g_resources_register(bh_guid_get_resource());
 
-    gtk_icon_theme_add_resource_path(gtk_icon_theme_get_for_display(display),
-                                     "/org/bulkhead/guid/icons");
+    gtk_icon_theme_add_resource_path(gtk_icon_theme_get_for_display(display), "/org/bulkhead/guid/icons");
 
     g_autofree char *colours = bh_guid_label_css(label);
     g_autoptr(GtkCssProvider) label_css = gtk_css_provider_new();
@@ -22,8 +21,7 @@ void bh_guid_style_install(GdkDisplay *display, const BhLabel *label)
 
     g_autoptr(GtkCssProvider) theme = gtk_css_provider_new();
     gtk_css_provider_load_from_resource(theme, "/org/bulkhead/guid/guid.css");
-    gtk_style_context_add_provider_for_display(display, GTK_STYLE_PROVIDER(theme),
-                                               BH_GUID_STYLE_PRIORITY);
+    gtk_style_context_add_provider_for_display(display, GTK_STYLE_PROVIDER(theme), BH_GUID_STYLE_PRIORITY);
 }
 
 void bh_guid_style_label_rgba(const BhLabel *label, GdkRGBA *out)

@@ -123,9 +123,8 @@ static void copy_rows(void *p)
  * DRM ARGB8888 is cairo's ARGB32/RGB24 layout on little-endian machines.
  * The image is not zero-filled first (every byte is written), and being
  * opaque it is painted by pixman's copy path, not a per-pixel OVER. */
-static GskRenderNode *copy_tile(const guint8 *map, gsize map_size, guint32 stride, guint32 x0,
-                                guint32 y0, guint32 w, guint32 h, guint64 *copied,
-                                guint64 *faults)
+static GskRenderNode *copy_tile(const guint8 *map, gsize map_size, guint32 stride, guint32 x0, guint32 y0,
+                                guint32 w, guint32 h, guint64 *copied, guint64 *faults)
 {
     int pix_stride = cairo_format_stride_for_width(CAIRO_FORMAT_RGB24, (int)w);
     guint8 *data = g_try_malloc((gsize)pix_stride * h);
@@ -143,16 +142,15 @@ static GskRenderNode *copy_tile(const guint8 *map, gsize map_size, guint32 strid
         *faults += 1;
         return NULL;
     }
-    cairo_surface_t *pix = cairo_image_surface_create_for_data(data, CAIRO_FORMAT_RGB24, (int)w,
-                                                               (int)h, pix_stride);
+    cairo_surface_t *pix =
+        cairo_image_surface_create_for_data(data, CAIRO_FORMAT_RGB24, (int)w, (int)h, pix_stride);
     if (cairo_surface_set_user_data(pix, &tile_pixels_key, data, g_free) != CAIRO_STATUS_SUCCESS) {
         cairo_surface_destroy(pix);
         g_free(data);
         return NULL;
     }
     /* The pattern owns pix from here (raster_finish). */
-    cairo_pattern_t *pattern = cairo_pattern_create_raster_source(pix, CAIRO_CONTENT_COLOR, (int)w,
-                                                                  (int)h);
+    cairo_pattern_t *pattern = cairo_pattern_create_raster_source(pix, CAIRO_CONTENT_COLOR, (int)w, (int)h);
     if (cairo_pattern_status(pattern) != CAIRO_STATUS_SUCCESS) {
         cairo_pattern_destroy(pattern);
         cairo_surface_destroy(pix);
@@ -209,10 +207,9 @@ guint bh_guid_tiles_flush(BhGuidTiles *t, const guint8 *map, gsize map_size, gui
             if (!t->dirty[r * t->cols + c])
                 continue;
             t->dirty[r * t->cols + c] = 0;
-            GskRenderNode *node = copy_tile(map, map_size, stride, c * BH_GUID_TILE_SIZE,
-                                            r * BH_GUID_TILE_SIZE, tile_extent(c, t->width),
-                                            tile_extent(r, t->height), &t->stats.bytes_copied,
-                                            &t->stats.faults);
+            GskRenderNode *node = copy_tile(
+                map, map_size, stride, c * BH_GUID_TILE_SIZE, r * BH_GUID_TILE_SIZE, tile_extent(c, t->width),
+                tile_extent(r, t->height), &t->stats.bytes_copied, &t->stats.faults);
             g_clear_pointer(&t->node[r * t->cols + c], gsk_render_node_unref);
             t->node[r * t->cols + c] = node;
             replaced++;
@@ -232,8 +229,7 @@ guint bh_guid_tiles_update(BhGuidTiles *t, const guint8 *map, gsize map_size, gu
     return bh_guid_tiles_flush(t, map, map_size, stride);
 }
 
-void bh_guid_tiles_snapshot(const BhGuidTiles *t, GtkSnapshot *snapshot, guint32 clip_w,
-                            guint32 clip_h)
+void bh_guid_tiles_snapshot(const BhGuidTiles *t, GtkSnapshot *snapshot, guint32 clip_w, guint32 clip_h)
 {
     static const GdkRGBA black = {0, 0, 0, 1};
 
@@ -245,8 +241,8 @@ void bh_guid_tiles_snapshot(const BhGuidTiles *t, GtkSnapshot *snapshot, guint32
             guint32 x = c * BH_GUID_TILE_SIZE;
             if (x >= clip_w)
                 break;
-            graphene_rect_t area = GRAPHENE_RECT_INIT(x, y, tile_extent(c, t->width),
-                                                      tile_extent(r, t->height));
+            graphene_rect_t area =
+                GRAPHENE_RECT_INIT(x, y, tile_extent(c, t->width), tile_extent(r, t->height));
             GskRenderNode *node = t->node[r * t->cols + c];
             /* The same node every frame until the tile changes: the diff
              * sees it unchanged, the renderer skips it outside the damage. */

@@ -70,8 +70,7 @@ guint bh_guid_tiles_update(BhGuidTiles *t, const guint8 *map, gsize map_size, gu
                            const struct bh_gui_rect *rects, guint32 n_rects);
 
 /* Append the image at (0,0), clipped to clip_w x clip_h. */
-void bh_guid_tiles_snapshot(const BhGuidTiles *t, GtkSnapshot *snapshot, guint32 clip_w,
-                            guint32 clip_h);
+void bh_guid_tiles_snapshot(const BhGuidTiles *t, GtkSnapshot *snapshot, guint32 clip_w, guint32 clip_h);
 
 G_END_DECLS
 

@@ -128,8 +128,7 @@ static void on_crossing(BhGuestView *view, gboolean entered, gint x, gint y, BhG
     }
 }
 
-static void on_button(BhGuestView *view, guint button, gboolean pressed, gint x, gint y,
-                      BhGuidWin *w)
+static void on_button(BhGuestView *view, guint button, gboolean pressed, gint x, gint y, BhGuidWin *w)
 {
     struct bh_gui_button b = {button, pressed ? 1u : 0u, x, y};
     bh_guid_wire_send(w->session, BH_GUI_BUTTON, w->id, &b, sizeof b);
@@ -141,11 +140,11 @@ static void on_axis(BhGuestView *view, guint axis, gint value, gint discrete, Bh
     bh_guid_wire_send(w->session, BH_GUI_AXIS, w->id, &a, sizeof a);
 }
 
-static void on_key(BhGuestWindow *window, guint keycode, gboolean pressed, guint depressed,
-                   guint locked, guint group, BhGuidWin *w)
+static void on_key(BhGuestWindow *window, guint keycode, gboolean pressed, guint depressed, guint locked,
+                   guint group, BhGuidWin *w)
 {
-    struct bh_gui_key k = {keycode, pressed ? 1u : 0u, depressed, 0, locked,
-                           MIN(group, BH_MAX_XKB_GROUPS - 1)};
+    struct bh_gui_key k = {
+        keycode, pressed ? 1u : 0u, depressed, 0, locked, MIN(group, BH_MAX_XKB_GROUPS - 1)};
     bh_guid_wire_send(w->session, BH_GUI_KEY, w->id, &k, sizeof k);
 }
 
@@ -214,8 +213,7 @@ BhGuidWin *bh_guid_win_new(BhGuidSession *self, guint32 id, const struct bh_gui_
     w->popup = (c->flags & BH_GUI_CREATE_POPUP) != 0;
     w->guest_w = c->width;
     w->guest_h = c->height;
-    w->view = BH_GUEST_VIEW(g_object_ref_sink(bh_guest_view_new(&self->frame, self->cap_w,
-                                                                self->cap_h)));
+    w->view = BH_GUEST_VIEW(g_object_ref_sink(bh_guest_view_new(&self->frame, self->cap_w, self->cap_h)));
     g_signal_connect(w->view, "pointer-motion", G_CALLBACK(on_motion), w);
     g_signal_connect(w->view, "pointer-crossing", G_CALLBACK(on_crossing), w);
     g_signal_connect(w->view, "pointer-button", G_CALLBACK(on_button), w);
@@ -224,8 +222,8 @@ BhGuidWin *bh_guid_win_new(BhGuidSession *self, guint32 id, const struct bh_gui_
     g_signal_connect(w->view, "painted", G_CALLBACK(bh_guid_win_on_painted), w);
     GdkRGBA text;
     guint32 rgb = bh_label_text_rgb(self->label);
-    text = (GdkRGBA){((rgb >> 16) & 0xff) / 255.0f, ((rgb >> 8) & 0xff) / 255.0f,
-                     (rgb & 0xff) / 255.0f, 1.0f};
+    text =
+        (GdkRGBA){((rgb >> 16) & 0xff) / 255.0f, ((rgb >> 8) & 0xff) / 255.0f, (rgb & 0xff) / 255.0f, 1.0f};
     bh_guest_view_set_owner(w->view, self->qube, &text);
 
     if (!w->popup)
@@ -299,17 +297,14 @@ void bh_guid_wins_sync_transients(BhGuidSession *self)
         if (w->window == NULL)
             continue;
         const struct bh_gui_window_entry *e = bh_gui_windows_find(&self->table, w->id);
-        BhGuidWin *parent =
-            e != NULL && e->parent != 0 ? bh_guid_win_lookup(self, e->parent) : NULL;
+        BhGuidWin *parent = e != NULL && e->parent != 0 ? bh_guid_win_lookup(self, e->parent) : NULL;
         /* A popup shown as a window hangs under the window its chain of
          * popups starts from (the table has no cycles). */
-        for (guint hops = 0; parent != NULL && parent->window == NULL && hops < BH_MAX_WINDOWS;
-             hops++) {
+        for (guint hops = 0; parent != NULL && parent->window == NULL && hops < BH_MAX_WINDOWS; hops++) {
             const struct bh_gui_window_entry *pe = bh_gui_windows_find(&self->table, parent->id);
             parent = pe != NULL && pe->parent != 0 ? bh_guid_win_lookup(self, pe->parent) : NULL;
         }
-        GtkWindow *want = parent != NULL && parent->window != NULL ? GTK_WINDOW(parent->window)
-                                                                   : NULL;
+        GtkWindow *want = parent != NULL && parent->window != NULL ? GTK_WINDOW(parent->window) : NULL;
         if (gtk_window_get_transient_for(GTK_WINDOW(w->window)) != want)
             gtk_window_set_transient_for(GTK_WINDOW(w->window), want);
     }
@@ -394,8 +389,7 @@ void bh_guid_win_switch_buffer(BhGuidWin *w)
         if (w->seg == NULL)
             DEBUG(self, "window %u: no X segment for its buffer; GTK draws it", w->id);
     }
-    bh_guest_view_set_source(w->view, self->xshm, w->seg, w->buf.map, w->buf.size, w->buf_stride,
-                             w->buf_h);
+    bh_guest_view_set_source(w->view, self->xshm, w->seg, w->buf.map, w->buf.size, w->buf_stride, w->buf_h);
 }
 
 void bh_guid_win_set_flags(BhGuidSession *self, BhGuidWin *w, const struct bh_gui_flags *f)
@@ -417,8 +411,7 @@ void bh_guid_win_set_flags(BhGuidSession *self, BhGuidWin *w, const struct bh_gu
         } else if (on) {
             /* Not allowed for this qube: a full-screen window could draw a
              * fake desktop without guid's frame. Maximise instead. */
-            LOG(self, "window %u: fullscreen request shown maximised (not allowed for this qube)",
-                w->id);
+            LOG(self, "window %u: fullscreen request shown maximised (not allowed for this qube)", w->id);
             w->maximized_for_fullscreen = TRUE;
             gtk_window_maximize(gw);
         } else if (w->maximized_for_fullscreen) {
@@ -445,8 +438,8 @@ void bh_guid_win_map(BhGuidSession *self, BhGuidWin *w, const struct bh_gui_map 
         /* Too big for a popup (a fake desktop, a fake dialog of another
          * qube): an ordinary window with the title bar, which the window
          * manager stacks and focuses like any other. */
-        LOG(self, "window %u: a %ux%u popup is shown as a window (larger than a popup may be)",
-            w->id, w->guest_w, w->guest_h);
+        LOG(self, "window %u: a %ux%u popup is shown as a window (larger than a popup may be)", w->id,
+            w->guest_w, w->guest_h);
         win_make_window(self, w);
         bh_guid_wins_sync_transients(self);
     }

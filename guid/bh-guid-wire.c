@@ -46,14 +46,11 @@ void bh_guid_wire_flush(BhGuidSession *self)
     }
     /* Socket: wait for room. Xen: the event channel wakes the reader, which
      * flushes too. */
-    if (self->outq->len > 0 && self->out_source == 0 &&
-        bh_vchan_transport(self->vchan) == BH_VCHAN_SOCKET)
-        self->out_source = g_unix_fd_add(bh_vchan_fd_for_select(self->vchan), G_IO_OUT,
-                                         on_writable, self);
+    if (self->outq->len > 0 && self->out_source == 0 && bh_vchan_transport(self->vchan) == BH_VCHAN_SOCKET)
+        self->out_source = g_unix_fd_add(bh_vchan_fd_for_select(self->vchan), G_IO_OUT, on_writable, self);
 }
 
-void bh_guid_wire_send(BhGuidSession *self, guint32 type, guint32 window, const void *body,
-                       gsize body_len)
+void bh_guid_wire_send(BhGuidSession *self, guint32 type, guint32 window, const void *body, gsize body_len)
 {
     guint8 small[HDR_LEN + sizeof(struct bh_gui_keymap)];
     if (self->finished || self->vchan == NULL)
@@ -61,12 +58,11 @@ void bh_guid_wire_send(BhGuidSession *self, guint32 type, guint32 window, const 
     /* Only the clipboard's text is larger than a keymap. */
     g_autofree guint8 *big = body_len > sizeof(struct bh_gui_keymap) ? g_malloc(HDR_LEN + body_len) : NULL;
     guint8 *buf = big != NULL ? big : small;
-    gsize n = bh_gui_encode(buf, big != NULL ? HDR_LEN + body_len : sizeof small, type, window, body,
-                            body_len);
+    gsize n =
+        bh_gui_encode(buf, big != NULL ? HDR_LEN + body_len : sizeof small, type, window, body, body_len);
     g_assert(n > 0); /* our own messages: a failure is a bug here */
     if (self->outq->len + n > BH_GUID_MAX_OUTQ) {
-        bh_guid_drop_agent(self, "agent stopped reading: %u bytes of input queued",
-                           self->outq->len);
+        bh_guid_drop_agent(self, "agent stopped reading: %u bytes of input queued", self->outq->len);
         return;
     }
     g_byte_array_append(self->outq, buf, (guint)n);
@@ -89,11 +85,10 @@ gboolean bh_guid_wire_wait(BhGuidSession *self)
 gboolean bh_guid_wire_read(BhGuidSession *self)
 {
     while (!self->finished) {
-        ssize_t n = bh_vchan_read(self->vchan, self->rx + self->rx_have,
-                                  self->rx_need - self->rx_have);
+        ssize_t n = bh_vchan_read(self->vchan, self->rx + self->rx_have, self->rx_need - self->rx_have);
         if (n < 0) {
-            if (errno == EPIPE || errno == ECONNRESET || bh_vchan_is_open(self->vchan) ==
-                                                             BH_VCHAN_DISCONNECTED)
+            if (errno == EPIPE || errno == ECONNRESET ||
+                bh_vchan_is_open(self->vchan) == BH_VCHAN_DISCONNECTED)
                 self->stop(self, BH_GUID_EXIT_DISCONNECTED, "agent disconnected");
             else
                 bh_guid_drop_agent(self, "connection failed: %s", g_strerror(errno));
@@ -153,8 +148,7 @@ void bh_guid_drop_agent(BhGuidSession *self, const char *fmt, ...)
     self->stop(self, BH_GUID_EXIT_VIOLATION, full);
 }
 
-gboolean bh_guid_session_connect(BhGuidSession *self, int domid, guint timeout_ms,
-                                 GError **error)
+gboolean bh_guid_session_connect(BhGuidSession *self, int domid, guint timeout_ms, GError **error)
 {
     gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
     g_return_val_if_fail(self->vchan == NULL, FALSE);
@@ -167,8 +161,8 @@ gboolean bh_guid_session_connect(BhGuidSession *self, int domid, guint timeout_m
         gboolean retry = e == ENOENT || e == ECONNREFUSED || e == EAGAIN;
         if (!retry || g_get_monotonic_time() >= deadline) {
             g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e),
-                        "no GUI agent of qube '%s' (domain %d) on port %d: %s%s", self->qube,
-                        domid, BH_GUI_VCHAN_PORT, g_strerror(e),
+                        "no GUI agent of qube '%s' (domain %d) on port %d: %s%s", self->qube, domid,
+                        BH_GUI_VCHAN_PORT, g_strerror(e),
                         retry ? " (is the qube running with its gui-agent?)" : "");
             return FALSE;
         }

@@ -67,8 +67,7 @@ static gboolean on_xevent(GdkX11Display *display, const XEvent *ev, gpointer dat
 {
     if (ev->type != DestroyNotify || ev->xdestroywindow.event != ev->xdestroywindow.window)
         return FALSE; /* only the window's own StructureNotify copy */
-    GdkSurface *surface =
-        gdk_x11_surface_lookup_for_display(GDK_DISPLAY(display), ev->xdestroywindow.window);
+    GdkSurface *surface = gdk_x11_surface_lookup_for_display(GDK_DISPLAY(display), ev->xdestroywindow.window);
     if (surface == NULL || gdk_surface_is_destroyed(surface))
         return FALSE; /* GDK destroyed it itself: its own business */
     GtkNative *native = gtk_native_get_for_surface(surface);

@@ -77,9 +77,8 @@ static gboolean visual_is_xrgb(const xcb_screen_t *screen, xcb_visualid_t id, gu
         xcb_visualtype_iterator_t v = xcb_depth_visuals_iterator(d.data);
         for (; v.rem; xcb_visualtype_next(&v))
             if (v.data->visual_id == id)
-                return v.data->_class == XCB_VISUAL_CLASS_TRUE_COLOR &&
-                       v.data->red_mask == 0xff0000 && v.data->green_mask == 0xff00 &&
-                       v.data->blue_mask == 0xff;
+                return v.data->_class == XCB_VISUAL_CLASS_TRUE_COLOR && v.data->red_mask == 0xff0000 &&
+                       v.data->green_mask == 0xff00 && v.data->blue_mask == 0xff;
     }
     return FALSE;
 }
@@ -100,10 +99,9 @@ BhGuidXshm *bh_guid_xshm_new(GdkDisplay *display, BhGuidXshmMode mode, const cha
         *why = "the X server has no MIT-SHM";
         return NULL;
     }
-    xcb_shm_query_version_reply_t *ver =
-        xcb_shm_query_version_reply(conn, xcb_shm_query_version(conn), NULL);
-    gboolean fd_ok = ver != NULL && (ver->major_version > 1 ||
-                                     (ver->major_version == 1 && ver->minor_version >= 2));
+    xcb_shm_query_version_reply_t *ver = xcb_shm_query_version_reply(conn, xcb_shm_query_version(conn), NULL);
+    gboolean fd_ok =
+        ver != NULL && (ver->major_version > 1 || (ver->major_version == 1 && ver->minor_version >= 2));
     free(ver);
     if (!fd_ok) {
         *why = "the X server's MIT-SHM is older than 1.2 (no file descriptors)";
@@ -142,8 +140,8 @@ static xcb_gcontext_t gc_for(BhGuidXshm *x, guint8 depth, xcb_window_t xid)
     /* No GraphicsExpose/NoExpose events for GDK to puzzle over. */
     guint32 values[] = {depth == 32 ? 0x00ffffffu : 0xffffffffu, 0};
     xcb_generic_error_t *err = xcb_request_check(
-        x->conn, xcb_create_gc_checked(x->conn, id, xid,
-                                       XCB_GC_PLANE_MASK | XCB_GC_GRAPHICS_EXPOSURES, values));
+        x->conn,
+        xcb_create_gc_checked(x->conn, id, xid, XCB_GC_PLANE_MASK | XCB_GC_GRAPHICS_EXPOSURES, values));
     if (err != NULL) {
         free(err);
         return 0;
@@ -247,9 +245,9 @@ static void stage_rows(void *data)
     }
 }
 
-gint64 bh_guid_xshm_put(BhGuidXshm *x, BhGuidShmSeg *seg, const guint8 *map, gsize size,
-                        guint32 stride, guint32 buf_h, const BhGuidXshmTarget *t,
-                        const struct bh_gui_rect *rects, guint32 n_rects)
+gint64 bh_guid_xshm_put(BhGuidXshm *x, BhGuidShmSeg *seg, const guint8 *map, gsize size, guint32 stride,
+                        guint32 buf_h, const BhGuidXshmTarget *t, const struct bh_gui_rect *rects,
+                        guint32 n_rects)
 {
     /* The request describes the whole buffer as an image of stride/4 x
      * buf_h pixels (16-bit fields) of which it copies a part. */
@@ -281,10 +279,10 @@ gint64 bh_guid_xshm_put(BhGuidXshm *x, BhGuidShmSeg *seg, const guint8 *map, gsi
         }
         /* Checked: an error (the window destroyed under us) comes back here
          * instead of to GDK, which would abort. */
-        sent[n_sent++] = xcb_shm_put_image_checked(x->conn, t->xid, t->depth == 32 ? x->gc32 : x->gc24, (guint16)(stride / 4),
-                                         (guint16)buf_h, (guint16)x0, (guint16)y0,
-                                         (guint16)(x1 - x0), (guint16)(y1 - y0), (gint16)dx,
-                                         (gint16)dy, t->depth, XCB_IMAGE_FORMAT_Z_PIXMAP, 0, seg->seg, 0);
+        sent[n_sent++] = xcb_shm_put_image_checked(
+            x->conn, t->xid, t->depth == 32 ? x->gc32 : x->gc24, (guint16)(stride / 4), (guint16)buf_h,
+            (guint16)x0, (guint16)y0, (guint16)(x1 - x0), (guint16)(y1 - y0), (gint16)dx, (gint16)dy,
+            t->depth, XCB_IMAGE_FORMAT_Z_PIXMAP, 0, seg->seg, 0);
         put += (x1 - x0) * (y1 - y0);
     }
     /* One round trip (the first check; the server answers in order, so the
@@ -310,19 +308,23 @@ BhGuidXshm *bh_guid_xshm_new(GdkDisplay *display, BhGuidXshmMode mode, const cha
     *why = "GTK built without X11";
     return NULL;
 }
-void bh_guid_xshm_free(BhGuidXshm *x) {}
+void bh_guid_xshm_free(BhGuidXshm *x)
+{
+}
 BhGuidShmSeg *bh_guid_xshm_seg_new(BhGuidXshm *x, int fd, gsize size)
 {
     return NULL;
 }
-void bh_guid_xshm_seg_free(BhGuidShmSeg *seg) {}
+void bh_guid_xshm_seg_free(BhGuidShmSeg *seg)
+{
+}
 guint8 bh_guid_xshm_window_depth(BhGuidXshm *x, guint32 xid)
 {
     return 0;
 }
-gint64 bh_guid_xshm_put(BhGuidXshm *x, BhGuidShmSeg *seg, const guint8 *map, gsize size,
-                        guint32 stride, guint32 buf_h, const BhGuidXshmTarget *t,
-                        const struct bh_gui_rect *rects, guint32 n_rects)
+gint64 bh_guid_xshm_put(BhGuidXshm *x, BhGuidShmSeg *seg, const guint8 *map, gsize size, guint32 stride,
+                        guint32 buf_h, const BhGuidXshmTarget *t, const struct bh_gui_rect *rects,
+                        guint32 n_rects)
 {
     return -1;
 }

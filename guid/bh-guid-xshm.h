@@ -27,9 +27,9 @@ typedef struct _BhGuidXshm BhGuidXshm;
 typedef struct _BhGuidShmSeg BhGuidShmSeg;
 
 typedef enum {
-    BH_GUID_XSHM_OFF,   /* never: everything through GTK */
-    BH_GUID_XSHM_AUTO,  /* memfds attached, grants staged */
-    BH_GUID_XSHM_COPY,  /* every buffer staged (tests the Xen path on sockets) */
+    BH_GUID_XSHM_OFF,  /* never: everything through GTK */
+    BH_GUID_XSHM_AUTO, /* memfds attached, grants staged */
+    BH_GUID_XSHM_COPY, /* every buffer staged (tests the Xen path on sockets) */
 } BhGuidXshmMode;
 
 /* BH_GUID_XSHM=0|off / copy / anything else (default auto). */
@@ -68,9 +68,9 @@ guint8 bh_guid_xshm_window_depth(BhGuidXshm *x, guint32 xid);
  * after our release). Staged segments copy the rows from `map` first.
  * Returns the number of pixels put, or -1 when the server refused (the
  * window went away): the caller falls back to GTK. */
-gint64 bh_guid_xshm_put(BhGuidXshm *x, BhGuidShmSeg *seg, const guint8 *map, gsize size,
-                        guint32 stride, guint32 buf_h, const BhGuidXshmTarget *t,
-                        const struct bh_gui_rect *rects, guint32 n_rects);
+gint64 bh_guid_xshm_put(BhGuidXshm *x, BhGuidShmSeg *seg, const guint8 *map, gsize size, guint32 stride,
+                        guint32 buf_h, const BhGuidXshmTarget *t, const struct bh_gui_rect *rects,
+                        guint32 n_rects);
 
 G_END_DECLS
 

@@ -18,8 +18,7 @@
 
 static gboolean on_signal(gpointer data)
 {
-    bh_guid_session_stop(BH_GUID_SESSION(data), BH_GUID_EXIT_DISCONNECTED,
-                         "stopped by a signal");
+    bh_guid_session_stop(BH_GUID_SESSION(data), BH_GUID_EXIT_DISCONNECTED, "stopped by a signal");
     return G_SOURCE_CONTINUE;
 }
 
@@ -54,7 +53,7 @@ int main(int argc, char **argv)
     if (g_strcmp0(g_getenv("BH_GUID_GL"), "1") != 0) {
         const char *debug = g_getenv("GDK_DEBUG");
         g_autofree char *flags = debug != NULL && *debug != '\0' ? g_strconcat(debug, ",gl-disable", NULL)
-                                                                  : g_strdup("gl-disable");
+                                                                 : g_strdup("gl-disable");
         g_setenv("GDK_DEBUG", flags, TRUE);
     }
     if (!gtk_init_check()) {
@@ -66,8 +65,7 @@ int main(int argc, char **argv)
     bh_guid_style_install(gdk_display_get_default(), args.label);
     bh_guid_xguard_install(gdk_display_get_default());
 
-    g_autoptr(BhGuidSession) session =
-        bh_guid_session_new(args.qube, args.label, args.allow_fullscreen);
+    g_autoptr(BhGuidSession) session = bh_guid_session_new(args.qube, args.label, args.allow_fullscreen);
     if (!bh_guid_session_connect(session, args.domid, args.connect_timeout_ms, &error) ||
         !bh_guid_session_start(session, &error)) {
         g_printerr("bulkhead-guid: %s\n", error->message);

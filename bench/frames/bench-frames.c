@@ -215,8 +215,7 @@ static const struct cell *find_cell(const struct cell *cells, size_t n, enum ben
                                     double d)
 {
     for (size_t i = 0; i < n; i++)
-        if (cells[i].c.path == p && cells[i].c.width == w && cells[i].c.height == h &&
-            cells[i].c.damage == d)
+        if (cells[i].c.path == p && cells[i].c.width == w && cells[i].c.height == h && cells[i].c.damage == d)
             return &cells[i];
     return NULL;
 }
@@ -270,7 +269,8 @@ static void fmt_num(char *buf, size_t len, int digits, const char *unit, double 
 static void print_tables(const struct plan *p, const struct cell *cells, size_t n_cells, GString *json)
 {
     printf("\n| path | size | damage | frames/s | CPU/frame (counted) | with display server | components | "
-           "CPU cores (counted) | latency p50 | p99 | runs ok |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+           "CPU cores (counted) | latency p50 | p99 | runs ok "
+           "|\n|---|---|---|---|---|---|---|---|---|---|---|\n");
     g_string_append(json, "  \"medians\": [\n");
     for (size_t i = 0; i < n_cells; i++) {
         const struct cell *cl = &cells[i];
@@ -293,9 +293,9 @@ static void print_tables(const struct plan *p, const struct cell *cells, size_t 
             fmt_ms(b, sizeof(b), m.comp[c]);
             g_string_append_printf(comps, "%s%s %s", c ? ", " : "", any->comp_name[c], b);
         }
-        printf("| %s | %dx%d | %g %% | %s | %s | %s | %s | %s | %s | %s | %u/%d |\n", bench_path_name(cl->c.path),
-               cl->c.width, cl->c.height, cl->c.damage * 100, fps, cpu, cpu_all, comps->str, cores, p50, p99,
-               m.n_ok, p->reps);
+        printf("| %s | %dx%d | %g %% | %s | %s | %s | %s | %s | %s | %s | %u/%d |\n",
+               bench_path_name(cl->c.path), cl->c.width, cl->c.height, cl->c.damage * 100, fps, cpu, cpu_all,
+               comps->str, cores, p50, p99, m.n_ok, p->reps);
         g_string_free(comps, TRUE);
 
         g_string_append(json, "    {\"path\": ");
@@ -349,8 +349,8 @@ static void print_tables(const struct plan *p, const struct cell *cells, size_t 
                 fmt_num(a, sizeof(a), 2, "", vs_peer);
                 fmt_num(b, sizeof(b), 2, "", vs_peer_all);
                 fmt_num(c, sizeof(c), 1, "", vs_floor);
-                printf("| %dx%d | %g %% | %s | %s | %s | %s |\n", w, h, dmg * 100, bench_path_name(ours->c.path), a,
-                       b, c);
+                printf("| %dx%d | %g %% | %s | %s | %s | %s |\n", w, h, dmg * 100,
+                       bench_path_name(ours->c.path), a, b, c);
                 g_string_append_printf(json, "%s    {\"path\": ", first ? "" : ",\n");
                 json_str(json, bench_path_name(ours->c.path));
                 bench_json_field(json, "width", w);
@@ -403,7 +403,8 @@ int main(int argc, char **argv)
         {"warmup", 0, 0, G_OPTION_ARG_DOUBLE, &o.warmup, "Time before the window (default 1.5)", "S"},
         {"sizes", 0, 0, G_OPTION_ARG_STRING, &sizes, "Window sizes", "WxH,..."},
         {"damage", 0, 0, G_OPTION_ARG_STRING, &damages, "Damage fractions", "F,..."},
-        {"paths", 0, 0, G_OPTION_ARG_STRING, &paths, "floor,agent,guid,guid-gtk,waypipe,waypipe-none (all)", "P,..."},
+        {"paths", 0, 0, G_OPTION_ARG_STRING, &paths, "floor,agent,guid,guid-gtk,waypipe,waypipe-none (all)",
+         "P,..."},
         {"agent-hz", 0, 0, G_OPTION_ARG_DOUBLE, &o.agent_hz,
          "Agent path: dom0 releases at most HZ times a second, on a fixed grid (default 0: at once)", "HZ"},
         {"out", 0, 0, G_OPTION_ARG_FILENAME, &o.out_dir, "Output directory (default bench/out)", "DIR"},
@@ -429,7 +430,8 @@ int main(int argc, char **argv)
         o.guid = g_build_filename(BH_BUILD_ROOT, "guid", "bulkhead-guid", NULL);
     bool have_guid = access(o.guid, X_OK) == 0;
     if (!paths)
-        paths = g_strdup(have_guid ? "floor,agent,guid,guid-gtk,waypipe,waypipe-none" : "floor,agent,waypipe,waypipe-none");
+        paths = g_strdup(have_guid ? "floor,agent,guid,guid-gtk,waypipe,waypipe-none"
+                                   : "floor,agent,waypipe,waypipe-none");
     if (smoke) {
         plan.reps = 1;
         o.seconds = 1;
@@ -442,7 +444,8 @@ int main(int argc, char **argv)
         paths = g_strdup(have_guid ? "floor,agent,guid,guid-gtk,waypipe" : "floor,agent,waypipe");
     }
     if (plan.reps < 1 || plan.reps > 64 || !(o.seconds > 0) || !(o.warmup >= 0) ||
-        !(o.agent_hz >= 0 && o.agent_hz <= 1000) || !parse_sizes(sizes, &plan) || !parse_damages(damages, &plan) || !parse_paths(paths, &plan)) {
+        !(o.agent_hz >= 0 && o.agent_hz <= 1000) || !parse_sizes(sizes, &plan) ||
+        !parse_damages(damages, &plan) || !parse_paths(paths, &plan)) {
         g_printerr("bench-frames: bad option (see --help)\n");
         return 2;
     }
@@ -475,8 +478,8 @@ int main(int argc, char **argv)
     double load_start = bench_loadavg();
     g_autoptr(GDateTime) started = g_date_time_new_now_local();
     g_autofree char *date = g_date_time_format_iso8601(started);
-    g_printerr("bench-frames: %zu cases x %d repetitions, %.1f s each (+%.1f s warm-up); load %.2f\n", n_cells,
-               plan.reps, o.seconds, o.warmup, load_start);
+    g_printerr("bench-frames: %zu cases x %d repetitions, %.1f s each (+%.1f s warm-up); load %.2f\n",
+               n_cells, plan.reps, o.seconds, o.warmup, load_start);
 
     int failures = 0;
     for (int rep = 0; rep < plan.reps; rep++) {
@@ -508,7 +511,8 @@ int main(int argc, char **argv)
     json_str(json, BH_VERSION);
     g_string_append(json, ",\n  \"date\": ");
     json_str(json, date);
-    g_string_append_printf(json, ",\n  \"machine\": {\"nproc\": %ld, \"cpu\": ", sysconf(_SC_NPROCESSORS_ONLN));
+    g_string_append_printf(json,
+                           ",\n  \"machine\": {\"nproc\": %ld, \"cpu\": ", sysconf(_SC_NPROCESSORS_ONLN));
     json_str(json, model);
     g_string_append(json, ", \"kernel\": ");
     g_autofree char *kernel = g_strdup_printf("%s %s %s", un.sysname, un.release, un.machine);
@@ -542,7 +546,8 @@ int main(int argc, char **argv)
     g_autofree char *stamp = g_date_time_format(started, "%Y%m%d-%H%M%S");
     g_autofree char *name = g_strdup_printf("frames-%s%s.json", smoke ? "smoke-" : "", stamp);
     g_autofree char *path = g_build_filename(o.out_dir, name, NULL);
-    g_autofree char *latest = g_build_filename(o.out_dir, smoke ? "frames-smoke.json" : "frames-latest.json", NULL);
+    g_autofree char *latest =
+        g_build_filename(o.out_dir, smoke ? "frames-smoke.json" : "frames-latest.json", NULL);
     if (!g_file_set_contents(path, json->str, (gssize)json->len, &error) ||
         !g_file_set_contents(latest, json->str, (gssize)json->len, &error)) {
         g_printerr("bench-frames: %s\n", error->message);
@@ -551,9 +556,9 @@ int main(int argc, char **argv)
         g_printerr("bench-frames: results in %s\n", path);
     }
     g_autofree char *png = g_build_filename(o.out_dir, smoke ? "frames-smoke.png" : "frames.png", NULL);
-    g_autofree char *subtitle = g_strdup_printf("%ld CPUs, load %.1f–%.1f, median of %d, %s",
-                                                sysconf(_SC_NPROCESSORS_ONLN), load_start, load_end, plan.reps,
-                                                date);
+    g_autofree char *subtitle =
+        g_strdup_printf("%ld CPUs, load %.1f–%.1f, median of %d, %s", sysconf(_SC_NPROCESSORS_ONLN),
+                        load_start, load_end, plan.reps, date);
     plot(&plan, cells, n_cells, png, subtitle);
     /* The plot's text loaded fontconfig through cairo's font caches: give it
      * all back, so leak checkers (./test --sanitize) see a clean exit. */

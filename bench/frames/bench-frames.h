@@ -43,10 +43,10 @@ struct bench_result {
     double comp_cpu_ns[BENCH_MAX_COMP];
     bool comp_counted[BENCH_MAX_COMP]; /* part of the path's total */
     double comp_pss_mib[BENCH_MAX_COMP];
-    double cpu_ns;           /* counted components, per frame */
-    double cpu_all_ns;       /* every component (with the display server) */
-    double cpu_cores;        /* counted components, CPU-seconds per second */
-    unsigned lat_n;          /* frames with a commit-to-present latency */
+    double cpu_ns;     /* counted components, per frame */
+    double cpu_all_ns; /* every component (with the display server) */
+    double cpu_cores;  /* counted components, CPU-seconds per second */
+    unsigned lat_n;    /* frames with a commit-to-present latency */
     double lat_p50_ms, lat_p99_ms;
     double load_before, load_after;
 };

@@ -180,9 +180,15 @@ gboolean bench_plot(const char *png, const struct bench_point *pts, size_t n, co
         dhi = fmin(1, dhi * 2);
     }
     double pad = log(dhi / dlo) * 0.06;
-    struct axis fa = {80, TOP, PANELW, PANELH, pow(10, floor(log10(fps_min))), pow(10, ceil(log10(fps_max))),
-                      dlo / exp(pad), dhi * exp(pad)};
-    struct axis ca = {fa.x0 + PANELW + 100, TOP, PANELW, PANELH, pow(10, floor(log10(cmin))),
+    struct axis fa = {80,
+                      TOP,
+                      PANELW,
+                      PANELH,
+                      pow(10, floor(log10(fps_min))),
+                      pow(10, ceil(log10(fps_max))),
+                      dlo / exp(pad),
+                      dhi * exp(pad)};
+    struct axis ca = {fa.x0 + PANELW + 100,       TOP,    PANELW, PANELH, pow(10, floor(log10(cmin))),
                       pow(10, ceil(log10(cmax))), fa.dlo, fa.dhi};
     if (!(fps_max > 0))
         fa.lo = 1, fa.hi = 100;
@@ -193,7 +199,10 @@ gboolean bench_plot(const char *png, const struct bench_point *pts, size_t n, co
     cairo_paint(cr);
     cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
     cairo_set_source_rgb(cr, 0, 0, 0);
-    text(cr, W / 2.0, 30, 20, "bench/frames: Bulkhead (gui-agent alone, with guid on Xvfb) vs waypipe → weston (headless); memcpy floor", 0.5);
+    text(cr, W / 2.0, 30, 20,
+         "bench/frames: Bulkhead (gui-agent alone, with guid on Xvfb) vs waypipe → weston (headless); memcpy "
+         "floor",
+         0.5);
     text(cr, W / 2.0, 52, 13, subtitle, 0.5);
     frame(cr, &fa, "frames per second presented (log)", damages, nd);
     frame(cr, &ca, "CPU per frame, ms, all counted processes (log)", damages, nd);
@@ -201,9 +210,9 @@ gboolean bench_plot(const char *png, const struct bench_point *pts, size_t n, co
     series(cr, &ca, pts, n, false);
 
     /* Legend: colours for paths, dashes for sizes. */
-    static const char *const label[PATH_COUNT] = {"memcpy floor", "gui-agent alone", "agent + guid (Xvfb)",
-                                                  "agent + guid via GTK",
-                                                  "waypipe + weston", "waypipe -c none + weston"};
+    static const char *const label[PATH_COUNT] = {"memcpy floor",        "gui-agent alone",
+                                                  "agent + guid (Xvfb)", "agent + guid via GTK",
+                                                  "waypipe + weston",    "waypipe -c none + weston"};
     double lx = 80, ly = H - 40;
     for (int p = 0; p < PATH_COUNT; p++) {
         bool used = false;

@@ -52,10 +52,9 @@ pid_t bench_proc_spawn(const char *const *argv, const char *const *env, const ch
                     g_strerror(errno));
         goto out;
     }
-    if (!g_spawn_async_with_pipes_and_fds(NULL, argv, (const char *const *)envp,
-                                          G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_SEARCH_PATH, child_setup,
-                                          &parent, in, out, out, NULL, NULL, 0, &pid, NULL, NULL, NULL,
-                                          error))
+    if (!g_spawn_async_with_pipes_and_fds(
+            NULL, argv, (const char *const *)envp, G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_SEARCH_PATH,
+            child_setup, &parent, in, out, out, NULL, NULL, 0, &pid, NULL, NULL, NULL, error))
         pid = -1;
     else
         setpgid(pid, pid); /* also here, so the group exists before we signal it */

@@ -42,7 +42,8 @@
 
 const char *bench_path_name(enum bench_path p)
 {
-    static const char *const names[PATH_COUNT] = {"floor", "agent", "guid", "guid-gtk", "waypipe", "waypipe-none"};
+    static const char *const names[PATH_COUNT] = {"floor",    "agent",   "guid",
+                                                  "guid-gtk", "waypipe", "waypipe-none"};
     return (unsigned)p < PATH_COUNT ? names[p] : "?";
 }
 
@@ -57,14 +58,14 @@ struct run {
     struct bench_result *r;
     char dir[256];
     char client_log[320];
-    char ready[320]; /* the client creates it on its first frame callback */
+    char ready[320];        /* the client creates it on its first frame callback */
     pid_t procs[MAX_PROCS]; /* stopped in reverse order */
     char logs[MAX_PROCS][320];
     unsigned n_procs;
     pid_t client;
     struct bh_tdom0 *dom0; /* PATH_AGENT */
     uint64_t next_release; /* PATH_AGENT with --agent-hz: the next tick, ns */
-    GArray *presents; /* struct present, from the presenting side */
+    GArray *presents;      /* struct present, from the presenting side */
     struct bh_bench_rect rect;
 };
 
@@ -627,12 +628,22 @@ static void run_guid(struct run *run, bool through_gtk)
     /* As the display tests run it: X11, GTK's cairo renderer (Xvfb has no
      * GPU), no accessibility bus. */
     g_autofree char *e_asan = no_leak_checks();
-    const char *env[] = {e_xdg, e_vdir, e_disp, e_trace, e_asan, through_gtk ? "BH_GUID_XSHM=off" : "BH_GUID_XSHM=auto",
-                         "BH_VCHAN_DOMID=0", "BH_VCHAN_TRANSPORT=socket",
-                         "GDK_BACKEND=x11", "GSK_RENDERER=cairo", "GTK_A11Y=none", "NO_AT_BRIDGE=1",
-                         "WAYLAND_DISPLAY=", NULL};
-    const char *argv[] = {run->o->guid, "--qube", "bench", "--label", "blue", "--domid", domid,
-                          "--connect-timeout", "20", NULL};
+    const char *env[] = {e_xdg,
+                         e_vdir,
+                         e_disp,
+                         e_trace,
+                         e_asan,
+                         through_gtk ? "BH_GUID_XSHM=off" : "BH_GUID_XSHM=auto",
+                         "BH_VCHAN_DOMID=0",
+                         "BH_VCHAN_TRANSPORT=socket",
+                         "GDK_BACKEND=x11",
+                         "GSK_RENDERER=cairo",
+                         "GTK_A11Y=none",
+                         "NO_AT_BRIDGE=1",
+                         "WAYLAND_DISPLAY=",
+                         NULL};
+    const char *argv[] = {run->o->guid,        "--qube", "bench", "--label", "blue", "--domid", domid,
+                          "--connect-timeout", "20",     NULL};
     pid_t guid = start(run, argv, env);
     if (guid < 0 || start_client(run) < 0)
         return;
@@ -684,9 +695,9 @@ static void run_waypipe(struct run *run, bool compress)
         fail(run, "%s", error->message);
         return;
     }
-    const char *weston_argv[] = {"weston", "--backend=headless-backend.so", "--use-pixman", w_arg, h_arg,
-                                 "--socket=wl-peer", "--shell=desktop-shell.so", c_arg, "--idle-time=0",
-                                 NULL};
+    const char *weston_argv[] = {
+        "weston",           "--backend=headless-backend.so", "--use-pixman", w_arg,           h_arg,
+        "--socket=wl-peer", "--shell=desktop-shell.so",      c_arg,          "--idle-time=0", NULL};
     const char *weston_env[] = {e_xdg, "WAYLAND_DISPLAY=", "DISPLAY=", NULL};
     const char *comp = compress ? "lz4" : "none";
     const char *wpc_argv[] = {"waypipe", "--no-gpu", "-c", comp, "-s", sock, "client", NULL};

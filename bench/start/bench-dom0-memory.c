@@ -383,8 +383,9 @@ int main(int argc, char **argv)
     g_autoptr(GDateTime) now = g_date_time_new_now_local();
     g_autofree char *date = g_date_time_format_iso8601(now);
     GString *j = g_string_new("{\n  \"bench\": \"dom0-memory\",\n");
-    g_string_append_printf(j, "  \"date\": \"%s\",\n  \"machine\": {\"nproc\": %ld, \"cpu\": \"%s\", "
-                              "\"kernel\": \"%s %s\", \"load_start\": %.2f, \"load_end\": %.2f},\n",
+    g_string_append_printf(j,
+                           "  \"date\": \"%s\",\n  \"machine\": {\"nproc\": %ld, \"cpu\": \"%s\", "
+                           "\"kernel\": \"%s %s\", \"load_start\": %.2f, \"load_end\": %.2f},\n",
                            date, sysconf(_SC_NPROCESSORS_ONLN), model, un.sysname, un.release, load_start,
                            load_end);
     g_string_append(j, "  \"memory\": [\n");
@@ -406,14 +407,17 @@ int main(int argc, char **argv)
            sysconf(_SC_NPROCESSORS_ONLN), model, un.sysname, un.release, load_start, load_end);
     printf("| running qubes | dom0 PSS | bulkheadd | guids | bwrap (host side) | other | dom0 per qube | "
            "in qubes | in qubes per qube |\n|---|---|---|---|---|---|---|---|---|\n");
-    printf("| 0 (+ sys-net, sys-firewall) | %.1f MiB | %.1f | %.1f (%u) | %.1f (%u) | %.1f | – | %.1f MiB | – |\n",
+    printf("| 0 (+ sys-net, sys-firewall) | %.1f MiB | %.1f | %.1f (%u) | %.1f (%u) | %.1f | – | %.1f MiB | "
+           "– |\n",
            dom0_total(&base), base.daemon, base.guid, base.n_guid, base.bwrap, base.n_bwrap, base.other,
            base.inqube);
     for (int c = 0; c < n_counts; c++) {
         const struct mem *m = &mem[c];
-        printf("| %d | %.1f MiB | %.1f | %.1f (%u) | %.1f (%u) | %.1f | **%.2f MiB** | %.1f MiB | %.2f MiB |\n",
-               counts[c], dom0_total(m), m->daemon, m->guid, m->n_guid, m->bwrap, m->n_bwrap, m->other,
-               (dom0_total(m) - dom0_total(&base)) / counts[c], m->inqube, (m->inqube - base.inqube) / counts[c]);
+        printf(
+            "| %d | %.1f MiB | %.1f | %.1f (%u) | %.1f (%u) | %.1f | **%.2f MiB** | %.1f MiB | %.2f MiB |\n",
+            counts[c], dom0_total(m), m->daemon, m->guid, m->n_guid, m->bwrap, m->n_bwrap, m->other,
+            (dom0_total(m) - dom0_total(&base)) / counts[c], m->inqube,
+            (m->inqube - base.inqube) / counts[c]);
     }
     g_string_free(j, TRUE);
     g_strfreev(e.envp);

@@ -20,13 +20,13 @@ G_BEGIN_DECLS
 
 /* Power states as Qubes names them; the daemon keeps one per qube in memory. */
 typedef enum {
-  BH_POWER_HALTED,
-  BH_POWER_TRANSIENT, /* starting: created but not yet running */
-  BH_POWER_RUNNING,
-  BH_POWER_PAUSED,
-  BH_POWER_HALTING, /* clean shutdown requested, not yet down */
-  BH_POWER_DYING,   /* being destroyed */
-  BH_POWER_CRASHED,
+    BH_POWER_HALTED,
+    BH_POWER_TRANSIENT, /* starting: created but not yet running */
+    BH_POWER_RUNNING,
+    BH_POWER_PAUSED,
+    BH_POWER_HALTING, /* clean shutdown requested, not yet down */
+    BH_POWER_DYING,   /* being destroyed */
+    BH_POWER_CRASHED,
 } BhPowerState;
 
 #define BH_POWER_N_STATES (BH_POWER_CRASHED + 1)
@@ -40,47 +40,47 @@ gboolean bh_power_state_from_name(const char *name, BhPowerState *out);
 GQuark bh_backend_error_quark(void);
 
 typedef enum {
-  BH_BACKEND_ERROR_FAILED,        /* the operation itself failed (message says why) */
-  BH_BACKEND_ERROR_NOT_SUPPORTED, /* this backend cannot do that */
-  BH_BACKEND_ERROR_UNAVAILABLE,   /* this backend is not built or cannot run here */
-  BH_BACKEND_ERROR_WRONG_STATE,   /* e.g. pause of a halted qube */
-  BH_BACKEND_ERROR_TIMEOUT,
+    BH_BACKEND_ERROR_FAILED,        /* the operation itself failed (message says why) */
+    BH_BACKEND_ERROR_NOT_SUPPORTED, /* this backend cannot do that */
+    BH_BACKEND_ERROR_UNAVAILABLE,   /* this backend is not built or cannot run here */
+    BH_BACKEND_ERROR_WRONG_STATE,   /* e.g. pause of a halted qube */
+    BH_BACKEND_ERROR_TIMEOUT,
 } BhBackendError;
 
 /* What a backend needs to know about one qube, filled in by the daemon from
  * the model for each call. Strings are borrowed for the duration of the call
  * (a backend copies what it keeps). NULL means "none". */
 typedef struct {
-  const char *name;
-  guint32 qid;                /* stable across restarts; xen may derive names from it */
-  const char *klass;          /* "AdminVM", "TemplateVM", "AppVM", "DispVM", "StandaloneVM" */
-  const char *label;
-  const char *template_name;  /* the qube's template (for a DispVM: its disposable template) */
-  const char *root_template;  /* the TemplateVM whose root it runs on read-only; NULL when
-                                 the qube has its own root (TemplateVM, StandaloneVM) */
-  const char *netvm;          /* the qube providing its network; already running at start */
-  gboolean provides_network;
-  gboolean disposable;        /* private data is a throw-away copy of template_name's */
-  /* The root filesystem tree (sandbox): root_path of root_template, or of the
-   * qube itself when it has its own root; "" means one the backend keeps. */
-  const char *root_path;
-  gboolean root_readonly;     /* even for the qube owning the root */
-  guint memory_mib;
-  guint maxmem_mib;
-  guint vcpus;
-  guint private_mib;          /* size of the private volume; 0: the backend's default */
-  const char *kernel;         /* xen: kernel version, "" for the default */
-  const char *virt_mode;      /* xen: "pvh", "hvm" or "pv" */
+    const char *name;
+    guint32 qid;       /* stable across restarts; xen may derive names from it */
+    const char *klass; /* "AdminVM", "TemplateVM", "AppVM", "DispVM", "StandaloneVM" */
+    const char *label;
+    const char *template_name; /* the qube's template (for a DispVM: its disposable template) */
+    const char *root_template; /* the TemplateVM whose root it runs on read-only; NULL when
+                                  the qube has its own root (TemplateVM, StandaloneVM) */
+    const char *netvm;         /* the qube providing its network; already running at start */
+    gboolean provides_network;
+    gboolean disposable; /* private data is a throw-away copy of template_name's */
+    /* The root filesystem tree (sandbox): root_path of root_template, or of the
+     * qube itself when it has its own root; "" means one the backend keeps. */
+    const char *root_path;
+    gboolean root_readonly; /* even for the qube owning the root */
+    guint memory_mib;
+    guint maxmem_mib;
+    guint vcpus;
+    guint private_mib;     /* size of the private volume; 0: the backend's default */
+    const char *kernel;    /* xen: kernel version, "" for the default */
+    const char *virt_mode; /* xen: "pvh", "hvm" or "pv" */
 } BhBackendQube;
 
 /* A command to run in a running qube. */
 typedef struct {
-  const char *user;          /* NULL or "": the qube's default user */
-  const char *commandline;   /* run by the qube's /bin/sh -c */
-  int stdin_fd;              /* -1: /dev/null. Borrowed; a backend dups what it keeps. */
-  int stdout_fd;
-  int stderr_fd;
-  gboolean wait;             /* complete when the command exits (else once it started) */
+    const char *user;        /* NULL or "": the qube's default user */
+    const char *commandline; /* run by the qube's /bin/sh -c */
+    int stdin_fd;            /* -1: /dev/null. Borrowed; a backend dups what it keeps. */
+    int stdout_fd;
+    int stderr_fd;
+    gboolean wait; /* complete when the command exits (else once it started) */
 } BhBackendRun;
 
 typedef struct BhBackend BhBackend;
@@ -91,79 +91,78 @@ typedef void (*BhBackendStateFunc)(BhBackend *backend, const char *qube, BhPower
                                    const char *reason, gpointer user_data);
 
 typedef struct {
-  /* Volumes. create: a new qube's private storage (idempotent: start also
-   * creates what is missing). clone: copy src's volumes for dst. remove:
-   * delete everything stored for the qube; a missing volume is not an error. */
-  gboolean (*create_volumes)(BhBackend *backend, const BhBackendQube *qube, GError **error);
-  gboolean (*clone_volumes)(BhBackend *backend, const char *source, const BhBackendQube *qube,
-                            GError **error);
-  gboolean (*remove_volumes)(BhBackend *backend, const char *qube, GError **error);
+    /* Volumes. create: a new qube's private storage (idempotent: start also
+     * creates what is missing). clone: copy src's volumes for dst. remove:
+     * delete everything stored for the qube; a missing volume is not an error. */
+    gboolean (*create_volumes)(BhBackend *backend, const BhBackendQube *qube, GError **error);
+    gboolean (*clone_volumes)(BhBackend *backend, const char *source, const BhBackendQube *qube,
+                              GError **error);
+    gboolean (*remove_volumes)(BhBackend *backend, const char *qube, GError **error);
 
-  /* Completes when the qube is Running (state callbacks: Transient, Running)
-   * or failed to start (Halted or Crashed, with the error). */
-  void (*start)(BhBackend *backend, const BhBackendQube *qube, GCancellable *cancellable,
+    /* Completes when the qube is Running (state callbacks: Transient, Running)
+     * or failed to start (Halted or Crashed, with the error). */
+    void (*start)(BhBackend *backend, const BhBackendQube *qube, GCancellable *cancellable,
+                  GAsyncReadyCallback callback, gpointer user_data);
+    gboolean (*start_finish)(BhBackend *backend, GAsyncResult *result, GError **error);
+
+    /* Asks for a clean shutdown (Halting), forces it after timeout_s seconds,
+     * completes when Halted. A paused qube is resumed first. */
+    void (*shutdown)(BhBackend *backend, const char *qube, guint timeout_s, GCancellable *cancellable,
+                     GAsyncReadyCallback callback, gpointer user_data);
+    gboolean (*shutdown_finish)(BhBackend *backend, GAsyncResult *result, GError **error);
+
+    /* Destroys the qube. It must report Halted through the callback once the
+     * qube is gone, before returning or later; until then the daemon shows
+     * Dying. */
+    gboolean (*kill)(BhBackend *backend, const char *qube, GError **error);
+    gboolean (*pause)(BhBackend *backend, const char *qube, GError **error);
+    gboolean (*unpause)(BhBackend *backend, const char *qube, GError **error);
+
+    /* The backend's own view, used by the daemon to resynchronise on start. */
+    BhPowerState (*get_state)(BhBackend *backend, const char *qube);
+
+    void (*run)(BhBackend *backend, const char *qube, const BhBackendRun *run, GCancellable *cancellable,
                 GAsyncReadyCallback callback, gpointer user_data);
-  gboolean (*start_finish)(BhBackend *backend, GAsyncResult *result, GError **error);
+    /* exit_status: the command's status when run->wait, else 0. */
+    gboolean (*run_finish)(BhBackend *backend, GAsyncResult *result, int *exit_status, GError **error);
 
-  /* Asks for a clean shutdown (Halting), forces it after timeout_s seconds,
-   * completes when Halted. A paused qube is resumed first. */
-  void (*shutdown)(BhBackend *backend, const char *qube, guint timeout_s,
-                   GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
-  gboolean (*shutdown_finish)(BhBackend *backend, GAsyncResult *result, GError **error);
+    /* Once, when the daemon starts and is the one daemon of its state
+     * directory: takes over the qubes an earlier daemon left running, for the
+     * qubes named in qubes (the store's, as they are now), reporting each
+     * through the state callback (Running or Paused); whatever of an earlier
+     * daemon runs but is not one of them or cannot be proven to be what it
+     * claims is killed and cleaned up. NULL: nothing of this backend outlives
+     * its daemon (or, like xen domains, it is found through get_state). */
+    void (*adopt)(BhBackend *backend, const BhBackendQube *qubes, gsize n_qubes);
 
-  /* Destroys the qube. It must report Halted through the callback once the
-   * qube is gone, before returning or later; until then the daemon shows
-   * Dying. */
-  gboolean (*kill)(BhBackend *backend, const char *qube, GError **error);
-  gboolean (*pause)(BhBackend *backend, const char *qube, GError **error);
-  gboolean (*unpause)(BhBackend *backend, const char *qube, GError **error);
-
-  /* The backend's own view, used by the daemon to resynchronise on start. */
-  BhPowerState (*get_state)(BhBackend *backend, const char *qube);
-
-  void (*run)(BhBackend *backend, const char *qube, const BhBackendRun *run,
-              GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
-  /* exit_status: the command's status when run->wait, else 0. */
-  gboolean (*run_finish)(BhBackend *backend, GAsyncResult *result, int *exit_status,
-                         GError **error);
-
-  /* Once, when the daemon starts and is the one daemon of its state
-   * directory: takes over the qubes an earlier daemon left running, for the
-   * qubes named in qubes (the store's, as they are now), reporting each
-   * through the state callback (Running or Paused); whatever of an earlier
-   * daemon runs but is not one of them or cannot be proven to be what it
-   * claims is killed and cleaned up. NULL: nothing of this backend outlives
-   * its daemon (or, like xen domains, it is found through get_state). */
-  void (*adopt)(BhBackend *backend, const BhBackendQube *qubes, gsize n_qubes);
-
-  /* Stops every qube this backend started or adopted (forcefully if it
-   * must) and frees the instance. */
-  void (*free)(BhBackend *backend);
+    /* Stops every qube this backend started or adopted (forcefully if it
+     * must) and frees the instance. */
+    void (*free)(BhBackend *backend);
 } BhBackendOps;
 
 /* The common head of every backend instance. */
 struct BhBackend {
-  const BhBackendOps *ops;
-  const char *name;          /* "sandbox", "xen" */
-  char *state_dir;           /* where volumes live: <state_dir>/qubes/<name>/ */
-  BhBackendStateFunc state_changed;
-  gpointer state_changed_data;
+    const BhBackendOps *ops;
+    const char *name; /* "sandbox", "xen" */
+    char *state_dir;  /* where volumes live: <state_dir>/qubes/<name>/ */
+    BhBackendStateFunc state_changed;
+    gpointer state_changed_data;
 };
 
 /* What the daemon passes to a backend constructor. */
 typedef struct {
-  const char *state_dir;
-  const char *runtime_dir;   /* sockets and other per-boot files */
-  gboolean verbose;
+    const char *state_dir;
+    const char *runtime_dir; /* sockets and other per-boot files */
+    gboolean verbose;
 } BhBackendConfig;
 
 typedef BhBackend *(*BhBackendNewFunc)(const BhBackendConfig *config, GError **error);
 
 /* A backend this build knows about. create is NULL for one that is not built. */
 typedef struct {
-  const char *name;
-  const char *isolation;     /* user-facing: what separates the qubes */
-  BhBackendNewFunc create;
+    const char *name;
+    const char *isolation; /* user-facing: what separates the qubes */
+    BhBackendNewFunc create;
 } BhBackendInfo;
 
 /* Every backend name the daemon accepts, "none" first. */
@@ -175,8 +174,7 @@ char *bh_backend_describe_choices(void);
 /* Opens the named backend. "none" succeeds with *out = NULL: the daemon then
  * runs without one and refuses power operations. An unknown name or one not
  * built fails with a message naming the choices. */
-gboolean bh_backend_open(const char *name, const BhBackendConfig *config, BhBackend **out,
-                         GError **error);
+gboolean bh_backend_open(const char *name, const BhBackendConfig *config, BhBackend **out, GError **error);
 
 /* For backend constructors: fill in the common head. */
 void bh_backend_init(BhBackend *backend, const BhBackendOps *ops, const char *name,
@@ -186,31 +184,28 @@ void bh_backend_clear(BhBackend *backend);
 
 void bh_backend_set_state_func(BhBackend *backend, BhBackendStateFunc func, gpointer user_data);
 /* For backends: report a transition to the daemon. */
-void bh_backend_notify_state(BhBackend *backend, const char *qube, BhPowerState state,
-                             const char *reason);
+void bh_backend_notify_state(BhBackend *backend, const char *qube, BhPowerState state, const char *reason);
 
 /* The daemon's entry points: each checks that the backend implements the
  * operation (BH_BACKEND_ERROR_NOT_SUPPORTED otherwise) and logs with the
  * qube's name. */
 gboolean bh_backend_create_volumes(BhBackend *backend, const BhBackendQube *qube, GError **error);
-gboolean bh_backend_clone_volumes(BhBackend *backend, const char *source,
-                                  const BhBackendQube *qube, GError **error);
+gboolean bh_backend_clone_volumes(BhBackend *backend, const char *source, const BhBackendQube *qube,
+                                  GError **error);
 gboolean bh_backend_remove_volumes(BhBackend *backend, const char *qube, GError **error);
 void bh_backend_start(BhBackend *backend, const BhBackendQube *qube, GCancellable *cancellable,
                       GAsyncReadyCallback callback, gpointer user_data);
 gboolean bh_backend_start_finish(BhBackend *backend, GAsyncResult *result, GError **error);
-void bh_backend_shutdown(BhBackend *backend, const char *qube, guint timeout_s,
-                         GCancellable *cancellable, GAsyncReadyCallback callback,
-                         gpointer user_data);
+void bh_backend_shutdown(BhBackend *backend, const char *qube, guint timeout_s, GCancellable *cancellable,
+                         GAsyncReadyCallback callback, gpointer user_data);
 gboolean bh_backend_shutdown_finish(BhBackend *backend, GAsyncResult *result, GError **error);
 gboolean bh_backend_kill(BhBackend *backend, const char *qube, GError **error);
 gboolean bh_backend_pause(BhBackend *backend, const char *qube, GError **error);
 gboolean bh_backend_unpause(BhBackend *backend, const char *qube, GError **error);
 BhPowerState bh_backend_get_state(BhBackend *backend, const char *qube);
-void bh_backend_run(BhBackend *backend, const char *qube, const BhBackendRun *run,
-                    GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
-gboolean bh_backend_run_finish(BhBackend *backend, GAsyncResult *result, int *exit_status,
-                               GError **error);
+void bh_backend_run(BhBackend *backend, const char *qube, const BhBackendRun *run, GCancellable *cancellable,
+                    GAsyncReadyCallback callback, gpointer user_data);
+gboolean bh_backend_run_finish(BhBackend *backend, GAsyncResult *result, int *exit_status, GError **error);
 void bh_backend_adopt(BhBackend *backend, const BhBackendQube *qubes, gsize n_qubes);
 void bh_backend_free(BhBackend *backend);
 

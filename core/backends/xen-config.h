@@ -20,18 +20,18 @@ G_BEGIN_DECLS
 
 /* What the configuration is built against. */
 typedef struct {
-  const char *state_dir;   /* volumes: <state_dir>/qubes/<name>/{root,private,volatile}.img */
-  const char *kernels_dir; /* <kernels_dir>/<version or "default">/{vmlinuz,initramfs} */
-  /* Whether the named qube runs as a domain now (the netvm check); NULL:
-   * nothing runs. */
-  gboolean (*is_running)(const char *qube, gpointer user_data);
-  gpointer user_data;
+    const char *state_dir;   /* volumes: <state_dir>/qubes/<name>/{root,private,volatile}.img */
+    const char *kernels_dir; /* <kernels_dir>/<version or "default">/{vmlinuz,initramfs} */
+    /* Whether the named qube runs as a domain now (the netvm check); NULL:
+     * nothing runs. */
+    gboolean (*is_running)(const char *qube, gpointer user_data);
+    gpointer user_data;
 } BhXenEnv;
 
 /* Limits the backend enforces on top of the model's (memory in MiB). */
 #define BH_XEN_MIN_MEMORY_MIB 32u
 #define BH_XEN_MAX_MEMORY_MIB 1048576u
-#define BH_XEN_MAX_VCPUS 128u
+#define BH_XEN_MAX_VCPUS      128u
 
 /* The vchan ports a guest finds in xenstore (bulkhead/vchan/{gui,rpc}). */
 #define BH_XEN_GUI_PORT 6000
@@ -42,8 +42,8 @@ typedef struct {
  * to fix: unknown virt_mode, memory/maxmem/vcpus out of range, the kernel or
  * the template's root image missing, the netvm not running. On failure
  * *config holds partial data: dispose it as usual. */
-gboolean bh_xen_config_build(const BhBackendQube *qube, const BhXenEnv *env,
-                             libxl_domain_config *config, GError **error);
+gboolean bh_xen_config_build(const BhBackendQube *qube, const BhXenEnv *env, libxl_domain_config *config,
+                             GError **error);
 
 /* libxl's own JSON for config (libxl_domain_config_to_json, no context). */
 char *bh_xen_config_to_json(libxl_domain_config *config);
@@ -53,8 +53,8 @@ char *bh_xen_qube_dir(const char *state_dir, const char *qube);
 char *bh_xen_volume_path(const char *state_dir, const char *qube, const char *volume);
 
 /* Volume sizes (sparse files; the guest grows its filesystem). */
-#define BH_XEN_ROOT_SIZE (G_GUINT64_CONSTANT(20) << 30)
-#define BH_XEN_PRIVATE_SIZE (G_GUINT64_CONSTANT(2) << 30)
+#define BH_XEN_ROOT_SIZE     (G_GUINT64_CONSTANT(20) << 30)
+#define BH_XEN_PRIVATE_SIZE  (G_GUINT64_CONSTANT(2) << 30)
 #define BH_XEN_VOLATILE_SIZE (G_GUINT64_CONSTANT(10) << 30)
 
 /* Whether the qube has its own root image (TemplateVM, StandaloneVM). */

@@ -5,13 +5,12 @@
  */
 #include "xen.h"
 
-gboolean
-bh_xen_running_in_dom0(const char *capabilities_path)
+gboolean bh_xen_running_in_dom0(const char *capabilities_path)
 {
-  g_autofree char *text = NULL;
-  const char *path = capabilities_path ? capabilities_path : "/proc/xen/capabilities";
-  if (!g_file_get_contents(path, &text, NULL, NULL))
-    return FALSE;
-  g_auto(GStrv) words = g_strsplit_set(text, ", \n", -1);
-  return g_strv_contains((const char *const *)words, "control_d");
+    g_autofree char *text = NULL;
+    const char *path = capabilities_path ? capabilities_path : "/proc/xen/capabilities";
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return FALSE;
+    g_auto(GStrv) words = g_strsplit_set(text, ", \n", -1);
+    return g_strv_contains((const char *const *)words, "control_d");
 }

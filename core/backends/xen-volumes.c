@@ -19,113 +19,102 @@
 
 static const char *const bh_xen_volume_names[] = {"root", "private", "volatile"};
 
-static gboolean
-bh_xen_io_error(GError **error, int saved_errno, const char *what, const char *path)
+static gboolean bh_xen_io_error(GError **error, int saved_errno, const char *what, const char *path)
 {
-  g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED, "cannot %s %s: %s", what, path,
-              g_strerror(saved_errno));
-  return FALSE;
+    g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED, "cannot %s %s: %s", what, path,
+                g_strerror(saved_errno));
+    return FALSE;
 }
 
-static gboolean
-bh_xen_make_dir(const char *state_dir, const char *qube, GError **error)
+static gboolean bh_xen_make_dir(const char *state_dir, const char *qube, GError **error)
 {
-  g_autofree char *dir = bh_xen_qube_dir(state_dir, qube);
-  if (g_mkdir_with_parents(dir, 0700) < 0)
-    return bh_xen_io_error(error, errno, "create the directory", dir);
-  return TRUE;
+    g_autofree char *dir = bh_xen_qube_dir(state_dir, qube);
+    if (g_mkdir_with_parents(dir, 0700) < 0)
+        return bh_xen_io_error(error, errno, "create the directory", dir);
+    return TRUE;
 }
 
 /* A sparse file of size bytes; with replace, an existing one starts over. */
-static gboolean
-bh_xen_sparse(const char *path, guint64 size, gboolean replace, GError **error)
+static gboolean bh_xen_sparse(const char *path, guint64 size, gboolean replace, GError **error)
 {
-  int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (replace ? O_TRUNC : O_EXCL);
-  int fd = open(path, flags, 0600);
-  if (fd < 0) {
-    if (!replace && errno == EEXIST)
-      return TRUE;
-    return bh_xen_io_error(error, errno, "create", path);
-  }
-  gboolean ok = ftruncate(fd, (off_t)size) == 0;
-  int saved = errno;
-  close(fd);
-  if (!ok) {
-    g_unlink(path);
-    return bh_xen_io_error(error, saved, "size", path);
-  }
-  return TRUE;
-}
-
-gboolean
-bh_xen_volumes_create(const char *state_dir, const BhBackendQube *qube, GError **error)
-{
-  g_autofree char *private_img = bh_xen_volume_path(state_dir, qube->name, "private");
-  if (!bh_xen_make_dir(state_dir, qube->name, error) ||
-      !bh_xen_sparse(private_img, BH_XEN_PRIVATE_SIZE, FALSE, error))
-    return FALSE;
-  if (bh_xen_qube_has_own_root(qube)) {
-    g_autofree char *root = bh_xen_volume_path(state_dir, qube->name, "root");
-    return bh_xen_sparse(root, BH_XEN_ROOT_SIZE, FALSE, error);
-  }
-  return TRUE;
-}
-
-gboolean
-bh_xen_volumes_prepare(const char *state_dir, const BhBackendQube *qube, GError **error)
-{
-  if (qube->disposable) {
-    if (qube->template_name == NULL) {
-      g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED,
-                  "disposable %s has no disposable template to copy its private data from",
-                  qube->name);
-      return FALSE;
+    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (replace ? O_TRUNC : O_EXCL);
+    int fd = open(path, flags, 0600);
+    if (fd < 0) {
+        if (!replace && errno == EEXIST)
+            return TRUE;
+        return bh_xen_io_error(error, errno, "create", path);
     }
-    g_autofree char *src = bh_xen_volume_path(state_dir, qube->template_name, "private");
-    g_autofree char *dst = bh_xen_volume_path(state_dir, qube->name, "private");
+    gboolean ok = ftruncate(fd, (off_t)size) == 0;
+    int saved = errno;
+    close(fd);
+    if (!ok) {
+        g_unlink(path);
+        return bh_xen_io_error(error, saved, "size", path);
+    }
+    return TRUE;
+}
+
+gboolean bh_xen_volumes_create(const char *state_dir, const BhBackendQube *qube, GError **error)
+{
+    g_autofree char *private_img = bh_xen_volume_path(state_dir, qube->name, "private");
     if (!bh_xen_make_dir(state_dir, qube->name, error) ||
-        !bh_volume_copy_sparse(src, dst, error))
-      return FALSE;
-  }
-  g_autofree char *volatile_img = bh_xen_volume_path(state_dir, qube->name, "volatile");
-  return bh_xen_volumes_create(state_dir, qube, error) &&
-         bh_xen_sparse(volatile_img, BH_XEN_VOLATILE_SIZE, TRUE, error);
+        !bh_xen_sparse(private_img, BH_XEN_PRIVATE_SIZE, FALSE, error))
+        return FALSE;
+    if (bh_xen_qube_has_own_root(qube)) {
+        g_autofree char *root = bh_xen_volume_path(state_dir, qube->name, "root");
+        return bh_xen_sparse(root, BH_XEN_ROOT_SIZE, FALSE, error);
+    }
+    return TRUE;
 }
 
-gboolean
-bh_xen_volumes_clone(const char *state_dir, const char *source, const BhBackendQube *dst,
-                     GError **error)
+gboolean bh_xen_volumes_prepare(const char *state_dir, const BhBackendQube *qube, GError **error)
 {
-  if (!bh_xen_make_dir(state_dir, dst->name, error))
-    return FALSE;
-  for (gsize i = 0; i < 2; i++) {
-    const char *volume = bh_xen_volume_names[i];
-    if (g_str_equal(volume, "root") && !bh_xen_qube_has_own_root(dst))
-      continue;
-    g_autofree char *from = bh_xen_volume_path(state_dir, source, volume);
-    g_autofree char *to = bh_xen_volume_path(state_dir, dst->name, volume);
-    /* A source that never got this image (an AppVM's root): dst gets an
-     * empty one below. */
-    if (!g_file_test(from, G_FILE_TEST_EXISTS))
-      continue;
-    if (!bh_volume_copy_sparse(from, to, error))
-      return FALSE;
-  }
-  return bh_xen_volumes_create(state_dir, dst, error);
+    if (qube->disposable) {
+        if (qube->template_name == NULL) {
+            g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED,
+                        "disposable %s has no disposable template to copy its private data from", qube->name);
+            return FALSE;
+        }
+        g_autofree char *src = bh_xen_volume_path(state_dir, qube->template_name, "private");
+        g_autofree char *dst = bh_xen_volume_path(state_dir, qube->name, "private");
+        if (!bh_xen_make_dir(state_dir, qube->name, error) || !bh_volume_copy_sparse(src, dst, error))
+            return FALSE;
+    }
+    g_autofree char *volatile_img = bh_xen_volume_path(state_dir, qube->name, "volatile");
+    return bh_xen_volumes_create(state_dir, qube, error) &&
+           bh_xen_sparse(volatile_img, BH_XEN_VOLATILE_SIZE, TRUE, error);
 }
 
-gboolean
-bh_xen_volumes_remove(const char *state_dir, const char *qube, GError **error)
+gboolean bh_xen_volumes_clone(const char *state_dir, const char *source, const BhBackendQube *dst,
+                              GError **error)
 {
-  for (gsize i = 0; i < G_N_ELEMENTS(bh_xen_volume_names); i++) {
-    g_autofree char *path = bh_xen_volume_path(state_dir, qube, bh_xen_volume_names[i]);
-    if (g_unlink(path) < 0 && errno != ENOENT)
-      return bh_xen_io_error(error, errno, "delete", path);
-  }
-  g_autofree char *dir = bh_xen_qube_dir(state_dir, qube);
-  if (g_rmdir(dir) < 0 && errno != ENOENT)
-    return bh_xen_io_error(error, errno,
-                           "remove the directory",
-                           dir);
-  return TRUE;
+    if (!bh_xen_make_dir(state_dir, dst->name, error))
+        return FALSE;
+    for (gsize i = 0; i < 2; i++) {
+        const char *volume = bh_xen_volume_names[i];
+        if (g_str_equal(volume, "root") && !bh_xen_qube_has_own_root(dst))
+            continue;
+        g_autofree char *from = bh_xen_volume_path(state_dir, source, volume);
+        g_autofree char *to = bh_xen_volume_path(state_dir, dst->name, volume);
+        /* A source that never got this image (an AppVM's root): dst gets an
+         * empty one below. */
+        if (!g_file_test(from, G_FILE_TEST_EXISTS))
+            continue;
+        if (!bh_volume_copy_sparse(from, to, error))
+            return FALSE;
+    }
+    return bh_xen_volumes_create(state_dir, dst, error);
+}
+
+gboolean bh_xen_volumes_remove(const char *state_dir, const char *qube, GError **error)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(bh_xen_volume_names); i++) {
+        g_autofree char *path = bh_xen_volume_path(state_dir, qube, bh_xen_volume_names[i]);
+        if (g_unlink(path) < 0 && errno != ENOENT)
+            return bh_xen_io_error(error, errno, "delete", path);
+    }
+    g_autofree char *dir = bh_xen_qube_dir(state_dir, qube);
+    if (g_rmdir(dir) < 0 && errno != ENOENT)
+        return bh_xen_io_error(error, errno, "remove the directory", dir);
+    return TRUE;
 }

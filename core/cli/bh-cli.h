@@ -15,23 +15,23 @@
 G_BEGIN_DECLS
 
 enum {
-  BH_CLI_OK = 0,
-  BH_CLI_ERROR = 1,
-  BH_CLI_USAGE = 2,
+    BH_CLI_OK = 0,
+    BH_CLI_ERROR = 1,
+    BH_CLI_USAGE = 2,
 };
 
 typedef struct {
-  const char *prog;     /* as the user typed it: "qvm-prefs" or "bulkhead prefs" */
-  BhDbusAdmin1 *admin;  /* connected on first use */
+    const char *prog;    /* as the user typed it: "qvm-prefs" or "bulkhead prefs" */
+    BhDbusAdmin1 *admin; /* connected on first use */
 } BhCli;
 
 typedef int (*BhCliCommandFunc)(BhCli *cli, int argc, char **argv);
 
 typedef struct {
-  const char *qvm_name;    /* "qvm-ls"; NULL: only `bulkhead <subcommand>` */
-  const char *subcommand;  /* "ls" */
-  const char *summary;
-  BhCliCommandFunc run;
+    const char *qvm_name;   /* "qvm-ls"; NULL: only `bulkhead <subcommand>` */
+    const char *subcommand; /* "ls" */
+    const char *summary;
+    BhCliCommandFunc run;
 } BhCliCommand;
 
 /* Entry point for main(): dispatches on argv[0], or on argv[1] for `bulkhead`. */
@@ -49,8 +49,7 @@ int bh_cli_usage(BhCli *cli, const char *format, ...) G_GNUC_PRINTF(2, 3);
 
 /* Parses options; on --help prints help and sets *exit_code = BH_CLI_OK, on
  * a bad option prints the error and sets BH_CLI_USAGE; returns FALSE then. */
-gboolean bh_cli_parse(BhCli *cli, GOptionContext *context, int *argc, char ***argv,
-                      int *exit_code);
+gboolean bh_cli_parse(BhCli *cli, GOptionContext *context, int *argc, char ***argv, int *exit_code);
 
 /* bh_cli_parse, then at least one QUBE argument, then bh_cli_admin: the
  * preamble of commands taking QUBE…; NULL with *exit_code set on failure. */

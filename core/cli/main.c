@@ -3,9 +3,8 @@
 
 #include "bh-cli.h"
 
-int
-main(int argc, char **argv)
+int main(int argc, char **argv)
 {
-  setlocale(LC_ALL, "");
-  return bh_cli_main(argc, argv);
+    setlocale(LC_ALL, "");
+    return bh_cli_main(argc, argv);
 }

@@ -3,8 +3,8 @@
  * Owns: turning the store's qubes (class, tags, disposable templates,
  * default_dispvm) into the fact table core/policy evaluates against, and one
  * evaluation against a BhPolicyStore's current policy. The clipboard's
- * paste (bh-clipboard.c) calls this; qube-to-qube calls will. It must never take a source from a qube: callers pass the name dom0
- * knows the caller by.
+ * paste (bh-clipboard.c) calls this; qube-to-qube calls will. It must never take a source from a qube:
+ * callers pass the name dom0 knows the caller by.
  */
 #pragma once
 

@@ -26,1319 +26,1241 @@
 #define BH_DAEMON_MAX_SHUTDOWN_TIMEOUT_S 3600
 
 typedef struct {
-  BhPowerState state;
-  GPtrArray *start_waiters; /* GTask*: completed when a start finishes */
-  GPtrArray *halt_waiters;  /* GDBusMethodInvocation*: Shutdown(wait) callers */
-  char *gui_error;          /* why its guid ended badly since it started; NULL if none */
+    BhPowerState state;
+    GPtrArray *start_waiters; /* GTask*: completed when a start finishes */
+    GPtrArray *halt_waiters;  /* GDBusMethodInvocation*: Shutdown(wait) callers */
+    char *gui_error;          /* why its guid ended badly since it started; NULL if none */
 } BhQubeRuntime;
 
 struct _BhDaemon {
-  GObject parent_instance;
+    GObject parent_instance;
 
-  char *state_dir;
-  BhStateLock *lock;
-  BhStore *store;
-  BhBackend *backend; /* NULL: --backend=none */
-  const char *backend_name;
-  const char *backend_isolation;
-  BhDbusAdmin1 *skeleton;
-  GHashTable *runtime; /* qube name -> BhQubeRuntime* */
-  BhGuidSet *guids;    /* NULL: --no-guid */
-  BhPolicyStore *policy; /* loaded at start, reloaded on change; the clipboard asks it */
-  BhClipboard *clipboard; /* org.bulkhead.Clipboard1, beside Admin1 */
+    char *state_dir;
+    BhStateLock *lock;
+    BhStore *store;
+    BhBackend *backend; /* NULL: --backend=none */
+    const char *backend_name;
+    const char *backend_isolation;
+    BhDbusAdmin1 *skeleton;
+    GHashTable *runtime;    /* qube name -> BhQubeRuntime* */
+    BhGuidSet *guids;       /* NULL: --no-guid */
+    BhPolicyStore *policy;  /* loaded at start, reloaded on change; the clipboard asks it */
+    BhClipboard *clipboard; /* org.bulkhead.Clipboard1, beside Admin1 */
 };
 
 G_DEFINE_TYPE(BhDaemon, bh_daemon, G_TYPE_OBJECT)
 
-static void bh_daemon_set_state(BhDaemon *self, const char *name, BhPowerState state,
-                                const char *reason);
+static void bh_daemon_set_state(BhDaemon *self, const char *name, BhPowerState state, const char *reason);
 
 /* ---- power-state bookkeeping -------------------------------------------- */
 
-static void
-bh_qube_runtime_free(gpointer data)
+static void bh_qube_runtime_free(gpointer data)
 {
-  BhQubeRuntime *rt = data;
-  /* Waiters still pending belong to calls in flight; fail them rather than
-   * leave clients hanging. */
-  for (guint i = 0; rt->start_waiters && i < rt->start_waiters->len; i++) {
-    GTask *task = rt->start_waiters->pdata[i];
-    g_task_return_new_error(task, BH_DBUS_ERROR, BH_DBUS_ERROR_FAILED,
-                            "bulkheadd is shutting down");
-    g_object_unref(task);
-  }
-  for (guint i = 0; rt->halt_waiters && i < rt->halt_waiters->len; i++)
-    g_dbus_method_invocation_return_error(rt->halt_waiters->pdata[i], BH_DBUS_ERROR,
-                                          BH_DBUS_ERROR_FAILED, "bulkheadd is shutting down");
-  g_clear_pointer(&rt->start_waiters, g_ptr_array_unref);
-  g_clear_pointer(&rt->halt_waiters, g_ptr_array_unref);
-  g_free(rt->gui_error);
-  g_free(rt);
+    BhQubeRuntime *rt = data;
+    /* Waiters still pending belong to calls in flight; fail them rather than
+     * leave clients hanging. */
+    for (guint i = 0; rt->start_waiters && i < rt->start_waiters->len; i++) {
+        GTask *task = rt->start_waiters->pdata[i];
+        g_task_return_new_error(task, BH_DBUS_ERROR, BH_DBUS_ERROR_FAILED, "bulkheadd is shutting down");
+        g_object_unref(task);
+    }
+    for (guint i = 0; rt->halt_waiters && i < rt->halt_waiters->len; i++)
+        g_dbus_method_invocation_return_error(rt->halt_waiters->pdata[i], BH_DBUS_ERROR, BH_DBUS_ERROR_FAILED,
+                                              "bulkheadd is shutting down");
+    g_clear_pointer(&rt->start_waiters, g_ptr_array_unref);
+    g_clear_pointer(&rt->halt_waiters, g_ptr_array_unref);
+    g_free(rt->gui_error);
+    g_free(rt);
 }
 
-static BhQubeRuntime *
-bh_daemon_runtime(BhDaemon *self, const char *name)
+static BhQubeRuntime *bh_daemon_runtime(BhDaemon *self, const char *name)
 {
-  BhQubeRuntime *rt = g_hash_table_lookup(self->runtime, name);
-  if (rt)
-    return rt;
-  rt = g_new0(BhQubeRuntime, 1);
-  rt->start_waiters = g_ptr_array_new();
-  rt->halt_waiters = g_ptr_array_new();
-  if (g_str_equal(name, "dom0"))
-    rt->state = BH_POWER_RUNNING;
-  else if (self->backend)
-    rt->state = bh_backend_get_state(self->backend, name); /* e.g. xen domains outlive us */
-  else
-    rt->state = BH_POWER_HALTED;
-  g_hash_table_insert(self->runtime, g_strdup(name), rt);
-  return rt;
-}
-
-BhPowerState
-bh_daemon_get_power_state(BhDaemon *self, const char *qube)
-{
-  return bh_daemon_runtime(self, qube)->state;
-}
-
-static gboolean
-bh_power_is_down(BhPowerState state)
-{
-  return state == BH_POWER_HALTED || state == BH_POWER_CRASHED;
-}
-
-static void
-bh_daemon_complete_start_waiters(BhDaemon *self, const char *name, const GError *error)
-{
-  BhQubeRuntime *rt = bh_daemon_runtime(self, name);
-  g_autoptr(GPtrArray) waiters = g_steal_pointer(&rt->start_waiters);
-  rt->start_waiters = g_ptr_array_new();
-  for (guint i = 0; i < waiters->len; i++) {
-    GTask *task = waiters->pdata[i];
-    if (error)
-      g_task_return_error(task, g_error_copy(error));
+    BhQubeRuntime *rt = g_hash_table_lookup(self->runtime, name);
+    if (rt)
+        return rt;
+    rt = g_new0(BhQubeRuntime, 1);
+    rt->start_waiters = g_ptr_array_new();
+    rt->halt_waiters = g_ptr_array_new();
+    if (g_str_equal(name, "dom0"))
+        rt->state = BH_POWER_RUNNING;
+    else if (self->backend)
+        rt->state = bh_backend_get_state(self->backend, name); /* e.g. xen domains outlive us */
     else
-      g_task_return_boolean(task, TRUE);
-    g_object_unref(task);
-  }
+        rt->state = BH_POWER_HALTED;
+    g_hash_table_insert(self->runtime, g_strdup(name), rt);
+    return rt;
+}
+
+BhPowerState bh_daemon_get_power_state(BhDaemon *self, const char *qube)
+{
+    return bh_daemon_runtime(self, qube)->state;
+}
+
+static gboolean bh_power_is_down(BhPowerState state)
+{
+    return state == BH_POWER_HALTED || state == BH_POWER_CRASHED;
+}
+
+static void bh_daemon_complete_start_waiters(BhDaemon *self, const char *name, const GError *error)
+{
+    BhQubeRuntime *rt = bh_daemon_runtime(self, name);
+    g_autoptr(GPtrArray) waiters = g_steal_pointer(&rt->start_waiters);
+    rt->start_waiters = g_ptr_array_new();
+    for (guint i = 0; i < waiters->len; i++) {
+        GTask *task = waiters->pdata[i];
+        if (error)
+            g_task_return_error(task, g_error_copy(error));
+        else
+            g_task_return_boolean(task, TRUE);
+        g_object_unref(task);
+    }
 }
 
 /* A disposable with auto_cleanup is forgotten once it is down: its volumes
  * are removed and so is its entry in the store. Idempotent. */
-static void
-bh_daemon_discard_disposable(BhDaemon *self, const char *name)
+static void bh_daemon_discard_disposable(BhDaemon *self, const char *name)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BhQubeInfo) info = bh_store_get_qube(self->store, name, NULL);
-  if (info == NULL || info->klass != BH_CLASS_DISP_VM)
-    return;
-  if (self->backend && !bh_backend_remove_volumes(self->backend, name, &error)) {
-    g_warning("[%s] cannot remove the disposable's volumes: %s", name, error->message);
-    g_clear_error(&error);
-  }
-  if (!bh_store_remove_qube(self->store, name, &error)) {
-    g_warning("[%s] cannot remove the disposable: %s", name, error->message);
-    return;
-  }
-  g_hash_table_remove(self->runtime, name);
-  g_info("[%s] disposable removed", name);
-  bh_dbus_admin1_emit_qube_removed(self->skeleton, name);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(BhQubeInfo) info = bh_store_get_qube(self->store, name, NULL);
+    if (info == NULL || info->klass != BH_CLASS_DISP_VM)
+        return;
+    if (self->backend && !bh_backend_remove_volumes(self->backend, name, &error)) {
+        g_warning("[%s] cannot remove the disposable's volumes: %s", name, error->message);
+        g_clear_error(&error);
+    }
+    if (!bh_store_remove_qube(self->store, name, &error)) {
+        g_warning("[%s] cannot remove the disposable: %s", name, error->message);
+        return;
+    }
+    g_hash_table_remove(self->runtime, name);
+    g_info("[%s] disposable removed", name);
+    bh_dbus_admin1_emit_qube_removed(self->skeleton, name);
 }
 
 typedef struct {
-  BhDaemon *self;
-  char *name;
+    BhDaemon *self;
+    char *name;
 } BhNameContext;
 
-static BhNameContext *
-bh_name_context_new(BhDaemon *self, const char *name)
+static BhNameContext *bh_name_context_new(BhDaemon *self, const char *name)
 {
-  BhNameContext *ctx = g_new0(BhNameContext, 1);
-  ctx->self = g_object_ref(self);
-  ctx->name = g_strdup(name);
-  return ctx;
+    BhNameContext *ctx = g_new0(BhNameContext, 1);
+    ctx->self = g_object_ref(self);
+    ctx->name = g_strdup(name);
+    return ctx;
 }
 
-static void
-bh_name_context_free(gpointer data)
+static void bh_name_context_free(gpointer data)
 {
-  BhNameContext *ctx = data;
-  g_object_unref(ctx->self);
-  g_free(ctx->name);
-  g_free(ctx);
+    BhNameContext *ctx = data;
+    g_object_unref(ctx->self);
+    g_free(ctx->name);
+    g_free(ctx);
 }
 
-static gboolean
-bh_daemon_cleanup_idle(gpointer data)
+static gboolean bh_daemon_cleanup_idle(gpointer data)
 {
-  BhNameContext *ctx = data;
-  if (bh_power_is_down(bh_daemon_runtime(ctx->self, ctx->name)->state))
-    bh_daemon_discard_disposable(ctx->self, ctx->name);
-  return G_SOURCE_REMOVE;
+    BhNameContext *ctx = data;
+    if (bh_power_is_down(bh_daemon_runtime(ctx->self, ctx->name)->state))
+        bh_daemon_discard_disposable(ctx->self, ctx->name);
+    return G_SOURCE_REMOVE;
 }
 
-static gboolean
-bh_daemon_wants_cleanup(BhDaemon *self, const char *name)
+static gboolean bh_daemon_wants_cleanup(BhDaemon *self, const char *name)
 {
-  g_autofree char *auto_cleanup = NULL;
-  g_autoptr(BhQubeInfo) info = bh_store_get_qube(self->store, name, NULL);
-  if (info == NULL || info->klass != BH_CLASS_DISP_VM)
-    return FALSE;
-  if (!bh_store_get_property(self->store, name, "auto_cleanup", &auto_cleanup, NULL, NULL))
-    return TRUE;
-  return g_str_equal(auto_cleanup, "True");
+    g_autofree char *auto_cleanup = NULL;
+    g_autoptr(BhQubeInfo) info = bh_store_get_qube(self->store, name, NULL);
+    if (info == NULL || info->klass != BH_CLASS_DISP_VM)
+        return FALSE;
+    if (!bh_store_get_property(self->store, name, "auto_cleanup", &auto_cleanup, NULL, NULL))
+        return TRUE;
+    return g_str_equal(auto_cleanup, "True");
 }
 
 static char *bh_daemon_get_string(BhDaemon *self, const char *qube, const char *prop);
 
 /* ---- guid: one window process per running qube ----------------------------- */
 
-static void
-bh_daemon_mark_gui_error(BhDaemon *self, const char *name, const char *reason)
+static void bh_daemon_mark_gui_error(BhDaemon *self, const char *name, const char *reason)
 {
-  BhQubeRuntime *rt = bh_daemon_runtime(self, name);
-  g_free(rt->gui_error);
-  rt->gui_error = g_strdup(reason);
-  bh_dbus_admin1_emit_gui_failed(self->skeleton, name, reason);
+    BhQubeRuntime *rt = bh_daemon_runtime(self, name);
+    g_free(rt->gui_error);
+    rt->gui_error = g_strdup(reason);
+    bh_dbus_admin1_emit_gui_failed(self->skeleton, name, reason);
 }
 
 /* A guid that ends on its own while its qube runs: exit 0 means the agent
  * went away (the qube is probably stopping); anything else is something the
  * user must hear about, above all status 2 — the qube's agent broke the
  * protocol, which is what a compromised qube looks like from dom0. */
-static void
-bh_daemon_guid_ended(const char *qube, int status, const char *reason, gpointer user_data)
+static void bh_daemon_guid_ended(const char *qube, int status, const char *reason, gpointer user_data)
 {
-  BhDaemon *self = user_data;
-  if (status == 0)
-    return;
-  g_autofree char *why = status == 2
-      ? g_strdup_printf("its GUI agent broke the protocol and its windows were closed: %s", reason)
-      : g_strdup_printf("its window manager (guid) ended with status %d: %s", status, reason);
-  bh_daemon_mark_gui_error(self, qube, why);
+    BhDaemon *self = user_data;
+    if (status == 0)
+        return;
+    g_autofree char *why =
+        status == 2
+            ? g_strdup_printf("its GUI agent broke the protocol and its windows were closed: %s", reason)
+            : g_strdup_printf("its window manager (guid) ended with status %d: %s", status, reason);
+    bh_daemon_mark_gui_error(self, qube, why);
 }
 
-static void
-bh_daemon_start_guid(BhDaemon *self, const char *name)
+static void bh_daemon_start_guid(BhDaemon *self, const char *name)
 {
-  BhQubeRuntime *rt = bh_daemon_runtime(self, name);
-  g_clear_pointer(&rt->gui_error, g_free);
-  if (self->guids == NULL || g_str_equal(name, "dom0"))
-    return;
-  if (!bh_guid_display_available()) {
-    g_info("[%s] no display (DISPLAY, WAYLAND_DISPLAY): its windows are not shown", name);
-    return;
-  }
-  g_autoptr(BhQubeInfo) info = bh_store_get_qube(self->store, name, NULL);
-  if (info == NULL)
-    return;
-  g_autofree char *fullscreen = bh_daemon_get_string(self, name, "allow_fullscreen");
-  g_autoptr(GError) error = NULL;
-  if (!bh_guid_set_start(self->guids, name, info->label ? info->label->name : "black",
-                         (guint)info->qid, g_str_equal(fullscreen, "True"), &error)) {
-    g_warning("[%s] %s", name, error->message);
-    bh_daemon_mark_gui_error(self, name, error->message);
-  }
+    BhQubeRuntime *rt = bh_daemon_runtime(self, name);
+    g_clear_pointer(&rt->gui_error, g_free);
+    if (self->guids == NULL || g_str_equal(name, "dom0"))
+        return;
+    if (!bh_guid_display_available()) {
+        g_info("[%s] no display (DISPLAY, WAYLAND_DISPLAY): its windows are not shown", name);
+        return;
+    }
+    g_autoptr(BhQubeInfo) info = bh_store_get_qube(self->store, name, NULL);
+    if (info == NULL)
+        return;
+    g_autofree char *fullscreen = bh_daemon_get_string(self, name, "allow_fullscreen");
+    g_autoptr(GError) error = NULL;
+    if (!bh_guid_set_start(self->guids, name, info->label ? info->label->name : "black", (guint)info->qid,
+                           g_str_equal(fullscreen, "True"), &error)) {
+        g_warning("[%s] %s", name, error->message);
+        bh_daemon_mark_gui_error(self, name, error->message);
+    }
 }
 
-static void
-bh_daemon_set_state(BhDaemon *self, const char *name, BhPowerState state, const char *reason)
+static void bh_daemon_set_state(BhDaemon *self, const char *name, BhPowerState state, const char *reason)
 {
-  BhQubeRuntime *rt = bh_daemon_runtime(self, name);
-  if (rt->state == state)
-    return;
-  BhPowerState old = rt->state;
-  rt->state = state;
-  g_info("[%s] %s -> %s%s%s", name, bh_power_state_name(old), bh_power_state_name(state),
-         reason ? ": " : "", reason ? reason : "");
-  bh_dbus_admin1_emit_state_changed(self->skeleton, name, bh_power_state_name(state));
+    BhQubeRuntime *rt = bh_daemon_runtime(self, name);
+    if (rt->state == state)
+        return;
+    BhPowerState old = rt->state;
+    rt->state = state;
+    g_info("[%s] %s -> %s%s%s", name, bh_power_state_name(old), bh_power_state_name(state),
+           reason ? ": " : "", reason ? reason : "");
+    bh_dbus_admin1_emit_state_changed(self->skeleton, name, bh_power_state_name(state));
 
-  /* Unpausing keeps the guid it had; any other way into Running is a boot. */
-  if (state == BH_POWER_RUNNING && old != BH_POWER_PAUSED)
-    bh_daemon_start_guid(self, name);
-  else if (state != BH_POWER_RUNNING && state != BH_POWER_PAUSED && self->guids)
-    bh_guid_set_stop(self->guids, name);
+    /* Unpausing keeps the guid it had; any other way into Running is a boot. */
+    if (state == BH_POWER_RUNNING && old != BH_POWER_PAUSED)
+        bh_daemon_start_guid(self, name);
+    else if (state != BH_POWER_RUNNING && state != BH_POWER_PAUSED && self->guids)
+        bh_guid_set_stop(self->guids, name);
 
-  if (bh_power_is_down(state)) {
-    g_autoptr(GPtrArray) waiters = g_steal_pointer(&rt->halt_waiters);
-    rt->halt_waiters = g_ptr_array_new();
-    for (guint i = 0; i < waiters->len; i++)
-      bh_dbus_admin1_complete_shutdown(self->skeleton, waiters->pdata[i]);
-    /* Deferred: we may be inside a backend callback or a start completion
-     * that still refers to the qube. */
-    if (!bh_power_is_down(old) && bh_daemon_wants_cleanup(self, name))
-      g_idle_add_full(G_PRIORITY_DEFAULT, bh_daemon_cleanup_idle, bh_name_context_new(self, name),
-                      bh_name_context_free);
-  }
+    if (bh_power_is_down(state)) {
+        g_autoptr(GPtrArray) waiters = g_steal_pointer(&rt->halt_waiters);
+        rt->halt_waiters = g_ptr_array_new();
+        for (guint i = 0; i < waiters->len; i++)
+            bh_dbus_admin1_complete_shutdown(self->skeleton, waiters->pdata[i]);
+        /* Deferred: we may be inside a backend callback or a start completion
+         * that still refers to the qube. */
+        if (!bh_power_is_down(old) && bh_daemon_wants_cleanup(self, name))
+            g_idle_add_full(G_PRIORITY_DEFAULT, bh_daemon_cleanup_idle, bh_name_context_new(self, name),
+                            bh_name_context_free);
+    }
 }
 
-static void
-bh_daemon_backend_state_changed(BhBackend *backend, const char *qube, BhPowerState state,
-                                const char *reason, gpointer user_data)
+static void bh_daemon_backend_state_changed(BhBackend *backend, const char *qube, BhPowerState state,
+                                            const char *reason, gpointer user_data)
 {
-  bh_daemon_set_state(BH_DAEMON(user_data), qube, state, reason);
+    bh_daemon_set_state(BH_DAEMON(user_data), qube, state, reason);
 }
 
-static gboolean
-bh_daemon_require_backend(BhDaemon *self, GError **error)
+static gboolean bh_daemon_require_backend(BhDaemon *self, GError **error)
 {
-  if (self->backend)
-    return TRUE;
-  g_autoptr(GString) built = g_string_new(NULL);
-  g_autoptr(GString) missing = g_string_new(NULL);
-  gsize n = 0;
-  const BhBackendInfo *infos = bh_backend_list(&n);
-  for (gsize i = 0; i < n; i++) {
-    if (g_str_equal(infos[i].name, "none"))
-      continue;
-    if (infos[i].create)
-      g_string_append_printf(built, "%s--backend=%s", built->len ? " or " : "", infos[i].name);
-    else
-      g_string_append_printf(missing, "%s%s", missing->len ? ", " : "", infos[i].name);
-  }
-  g_autoptr(GString) message = g_string_new("no backend: bulkheadd runs with --backend=none, so "
-                                            "qubes cannot start or run commands; ");
-  if (built->len)
-    g_string_append_printf(message, "restart bulkheadd with %s", built->str);
-  if (missing->len)
-    g_string_append_printf(message, "%sbackends not built into this bulkheadd yet: %s",
-                           built->len ? "; " : "", missing->str);
-  g_set_error_literal(error, BH_DBUS_ERROR, BH_DBUS_ERROR_NO_BACKEND, message->str);
-  return FALSE;
+    if (self->backend)
+        return TRUE;
+    g_autoptr(GString) built = g_string_new(NULL);
+    g_autoptr(GString) missing = g_string_new(NULL);
+    gsize n = 0;
+    const BhBackendInfo *infos = bh_backend_list(&n);
+    for (gsize i = 0; i < n; i++) {
+        if (g_str_equal(infos[i].name, "none"))
+            continue;
+        if (infos[i].create)
+            g_string_append_printf(built, "%s--backend=%s", built->len ? " or " : "", infos[i].name);
+        else
+            g_string_append_printf(missing, "%s%s", missing->len ? ", " : "", infos[i].name);
+    }
+    g_autoptr(GString) message = g_string_new("no backend: bulkheadd runs with --backend=none, so "
+                                              "qubes cannot start or run commands; ");
+    if (built->len)
+        g_string_append_printf(message, "restart bulkheadd with %s", built->str);
+    if (missing->len)
+        g_string_append_printf(message, "%sbackends not built into this bulkheadd yet: %s",
+                               built->len ? "; " : "", missing->str);
+    g_set_error_literal(error, BH_DBUS_ERROR, BH_DBUS_ERROR_NO_BACKEND, message->str);
+    return FALSE;
 }
 
 /* ---- starting (with the netvm first) ------------------------------------ */
 
 /* Strings that BhBackendQube borrows. */
 typedef struct {
-  BhBackendQube qube;
-  BhQubeInfo *info;
-  char *netvm;
-  char *root_template;
-  char *root_path;
-  char *kernel;
-  char *virt_mode;
+    BhBackendQube qube;
+    BhQubeInfo *info;
+    char *netvm;
+    char *root_template;
+    char *root_path;
+    char *kernel;
+    char *virt_mode;
 } BhBackendQubeHolder;
 
-static void
-bh_backend_qube_holder_free(BhBackendQubeHolder *holder)
+static void bh_backend_qube_holder_free(BhBackendQubeHolder *holder)
 {
-  g_clear_pointer(&holder->info, bh_qube_info_free);
-  g_free(holder->netvm);
-  g_free(holder->root_template);
-  g_free(holder->root_path);
-  g_free(holder->kernel);
-  g_free(holder->virt_mode);
-  g_free(holder);
+    g_clear_pointer(&holder->info, bh_qube_info_free);
+    g_free(holder->netvm);
+    g_free(holder->root_template);
+    g_free(holder->root_path);
+    g_free(holder->kernel);
+    g_free(holder->virt_mode);
+    g_free(holder);
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhBackendQubeHolder, bh_backend_qube_holder_free)
 
-static guint
-bh_daemon_get_uint(BhDaemon *self, const char *qube, const char *prop, guint fallback)
+static guint bh_daemon_get_uint(BhDaemon *self, const char *qube, const char *prop, guint fallback)
 {
-  g_autofree char *value = NULL;
-  guint64 n = 0;
-  if (!bh_store_get_property(self->store, qube, prop, &value, NULL, NULL) ||
-      !g_ascii_string_to_unsigned(value, 10, 0, G_MAXUINT, &n, NULL))
-    return fallback;
-  return (guint)n;
+    g_autofree char *value = NULL;
+    guint64 n = 0;
+    if (!bh_store_get_property(self->store, qube, prop, &value, NULL, NULL) ||
+        !g_ascii_string_to_unsigned(value, 10, 0, G_MAXUINT, &n, NULL))
+        return fallback;
+    return (guint)n;
 }
 
-static char *
-bh_daemon_get_string(BhDaemon *self, const char *qube, const char *prop)
+static char *bh_daemon_get_string(BhDaemon *self, const char *qube, const char *prop)
 {
-  char *value = NULL;
-  if (!bh_store_get_property(self->store, qube, prop, &value, NULL, NULL))
-    return g_strdup("");
-  return value;
+    char *value = NULL;
+    if (!bh_store_get_property(self->store, qube, prop, &value, NULL, NULL))
+        return g_strdup("");
+    return value;
 }
 
 /* What the backend needs to know about a qube, from the model. */
-static BhBackendQubeHolder *
-bh_daemon_describe_qube(BhDaemon *self, const char *name, GError **error)
+static BhBackendQubeHolder *bh_daemon_describe_qube(BhDaemon *self, const char *name, GError **error)
 {
-  g_autoptr(BhBackendQubeHolder) h = g_new0(BhBackendQubeHolder, 1);
-  h->info = bh_store_get_qube(self->store, name, error);
-  if (h->info == NULL)
-    return NULL;
-  BhQubeInfo *info = h->info;
-  h->netvm = bh_daemon_get_string(self, name, "netvm");
-  if (info->template_name) {
-    g_autoptr(BhQubeInfo) tpl = bh_store_get_qube(self->store, info->template_name, NULL);
-    /* A DispVM's template is a disposable template (an AppVM): the root
-     * comes from that one's template. */
-    if (tpl && tpl->klass == BH_CLASS_TEMPLATE_VM)
-      h->root_template = g_strdup(tpl->name);
-    else if (tpl && tpl->template_name)
-      h->root_template = g_strdup(tpl->template_name);
-  }
-  /* The root belongs to the TemplateVM it runs on, or to the qube itself. */
-  const char *root_owner = h->root_template ? h->root_template : name;
-  g_autofree char *readonly = bh_daemon_get_string(self, root_owner, "root_readonly");
-  h->root_path = bh_daemon_get_string(self, root_owner, "root_path");
-  h->kernel = bh_daemon_get_string(self, name, "kernel");
-  h->virt_mode = bh_daemon_get_string(self, name, "virt_mode");
-  h->qube.name = info->name;
-  h->qube.qid = (guint32)info->qid;
-  h->qube.klass = bh_class_name(info->klass);
-  h->qube.label = info->label ? info->label->name : NULL;
-  h->qube.template_name = info->template_name;
-  h->qube.root_template = h->root_template;
-  h->qube.netvm = *h->netvm ? h->netvm : NULL;
-  h->qube.provides_network = info->provides_network;
-  h->qube.disposable = info->klass == BH_CLASS_DISP_VM;
-  h->qube.root_path = h->root_path;
-  h->qube.root_readonly = g_str_equal(readonly, "True");
-  h->qube.kernel = h->kernel;
-  h->qube.virt_mode = h->virt_mode;
-  h->qube.memory_mib = bh_daemon_get_uint(self, name, "memory", 400);
-  h->qube.maxmem_mib = bh_daemon_get_uint(self, name, "maxmem", 4000);
-  h->qube.vcpus = bh_daemon_get_uint(self, name, "vcpus", 2);
-  h->qube.private_mib = bh_daemon_get_uint(self, name, "private_size", 2048);
-  return g_steal_pointer(&h);
+    g_autoptr(BhBackendQubeHolder) h = g_new0(BhBackendQubeHolder, 1);
+    h->info = bh_store_get_qube(self->store, name, error);
+    if (h->info == NULL)
+        return NULL;
+    BhQubeInfo *info = h->info;
+    h->netvm = bh_daemon_get_string(self, name, "netvm");
+    if (info->template_name) {
+        g_autoptr(BhQubeInfo) tpl = bh_store_get_qube(self->store, info->template_name, NULL);
+        /* A DispVM's template is a disposable template (an AppVM): the root
+         * comes from that one's template. */
+        if (tpl && tpl->klass == BH_CLASS_TEMPLATE_VM)
+            h->root_template = g_strdup(tpl->name);
+        else if (tpl && tpl->template_name)
+            h->root_template = g_strdup(tpl->template_name);
+    }
+    /* The root belongs to the TemplateVM it runs on, or to the qube itself. */
+    const char *root_owner = h->root_template ? h->root_template : name;
+    g_autofree char *readonly = bh_daemon_get_string(self, root_owner, "root_readonly");
+    h->root_path = bh_daemon_get_string(self, root_owner, "root_path");
+    h->kernel = bh_daemon_get_string(self, name, "kernel");
+    h->virt_mode = bh_daemon_get_string(self, name, "virt_mode");
+    h->qube.name = info->name;
+    h->qube.qid = (guint32)info->qid;
+    h->qube.klass = bh_class_name(info->klass);
+    h->qube.label = info->label ? info->label->name : NULL;
+    h->qube.template_name = info->template_name;
+    h->qube.root_template = h->root_template;
+    h->qube.netvm = *h->netvm ? h->netvm : NULL;
+    h->qube.provides_network = info->provides_network;
+    h->qube.disposable = info->klass == BH_CLASS_DISP_VM;
+    h->qube.root_path = h->root_path;
+    h->qube.root_readonly = g_str_equal(readonly, "True");
+    h->qube.kernel = h->kernel;
+    h->qube.virt_mode = h->virt_mode;
+    h->qube.memory_mib = bh_daemon_get_uint(self, name, "memory", 400);
+    h->qube.maxmem_mib = bh_daemon_get_uint(self, name, "maxmem", 4000);
+    h->qube.vcpus = bh_daemon_get_uint(self, name, "vcpus", 2);
+    h->qube.private_mib = bh_daemon_get_uint(self, name, "private_size", 2048);
+    return g_steal_pointer(&h);
 }
 
 static void bh_daemon_start_async(BhDaemon *self, const char *name, GAsyncReadyCallback callback,
                                   gpointer user_data);
 
-static gboolean
-bh_daemon_start_finish(BhDaemon *self, GAsyncResult *result, GError **error)
+static gboolean bh_daemon_start_finish(BhDaemon *self, GAsyncResult *result, GError **error)
 {
-  return g_task_propagate_boolean(G_TASK(result), error);
+    return g_task_propagate_boolean(G_TASK(result), error);
 }
 
-static void
-bh_daemon_start_failed(BhDaemon *self, const char *name, const GError *error)
+static void bh_daemon_start_failed(BhDaemon *self, const char *name, const GError *error)
 {
-  g_message("[%s] start failed: %s", name, error->message);
-  BhQubeRuntime *rt = bh_daemon_runtime(self, name);
-  if (rt->state == BH_POWER_TRANSIENT)
-    bh_daemon_set_state(self, name, BH_POWER_HALTED, error->message);
-  bh_daemon_complete_start_waiters(self, name, error);
+    g_message("[%s] start failed: %s", name, error->message);
+    BhQubeRuntime *rt = bh_daemon_runtime(self, name);
+    if (rt->state == BH_POWER_TRANSIENT)
+        bh_daemon_set_state(self, name, BH_POWER_HALTED, error->message);
+    bh_daemon_complete_start_waiters(self, name, error);
 }
 
-static void
-bh_daemon_backend_started(GObject *source, GAsyncResult *result, gpointer user_data)
+static void bh_daemon_backend_started(GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  BhNameContext *ctx = user_data;
-  BhDaemon *self = ctx->self;
-  g_autoptr(GError) error = NULL;
+    BhNameContext *ctx = user_data;
+    BhDaemon *self = ctx->self;
+    g_autoptr(GError) error = NULL;
 
-  if (!bh_backend_start_finish(self->backend, result, &error)) {
-    bh_daemon_start_failed(self, ctx->name, error);
-  } else {
-    bh_daemon_set_state(self, ctx->name, BH_POWER_RUNNING, NULL);
-    bh_daemon_complete_start_waiters(self, ctx->name, NULL);
-  }
-  bh_name_context_free(ctx);
+    if (!bh_backend_start_finish(self->backend, result, &error)) {
+        bh_daemon_start_failed(self, ctx->name, error);
+    } else {
+        bh_daemon_set_state(self, ctx->name, BH_POWER_RUNNING, NULL);
+        bh_daemon_complete_start_waiters(self, ctx->name, NULL);
+    }
+    bh_name_context_free(ctx);
 }
 
-static void
-bh_daemon_start_backend(BhDaemon *self, const char *name)
+static void bh_daemon_start_backend(BhDaemon *self, const char *name)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BhBackendQubeHolder) holder = bh_daemon_describe_qube(self, name, &error);
-  if (holder == NULL) {
-    bh_daemon_start_failed(self, name, error);
-    return;
-  }
-  bh_backend_start(self->backend, &holder->qube, NULL, bh_daemon_backend_started,
-                   bh_name_context_new(self, name));
+    g_autoptr(GError) error = NULL;
+    g_autoptr(BhBackendQubeHolder) holder = bh_daemon_describe_qube(self, name, &error);
+    if (holder == NULL) {
+        bh_daemon_start_failed(self, name, error);
+        return;
+    }
+    bh_backend_start(self->backend, &holder->qube, NULL, bh_daemon_backend_started,
+                     bh_name_context_new(self, name));
 }
 
-static void
-bh_daemon_netvm_started(GObject *source, GAsyncResult *result, gpointer user_data)
+static void bh_daemon_netvm_started(GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  BhNameContext *ctx = user_data;
-  g_autoptr(GError) error = NULL;
+    BhNameContext *ctx = user_data;
+    g_autoptr(GError) error = NULL;
 
-  if (!bh_daemon_start_finish(ctx->self, result, &error)) {
-    g_autofree char *netvm = bh_daemon_get_string(ctx->self, ctx->name, "netvm");
-    g_prefix_error(&error, "cannot start %s: its netvm %s did not start: ", ctx->name, netvm);
-    bh_daemon_start_failed(ctx->self, ctx->name, error);
-  } else {
-    bh_daemon_start_backend(ctx->self, ctx->name);
-  }
-  bh_name_context_free(ctx);
+    if (!bh_daemon_start_finish(ctx->self, result, &error)) {
+        g_autofree char *netvm = bh_daemon_get_string(ctx->self, ctx->name, "netvm");
+        g_prefix_error(&error, "cannot start %s: its netvm %s did not start: ", ctx->name, netvm);
+        bh_daemon_start_failed(ctx->self, ctx->name, error);
+    } else {
+        bh_daemon_start_backend(ctx->self, ctx->name);
+    }
+    bh_name_context_free(ctx);
 }
 
 /* Completes when the qube runs; starts its netvm first. A qube already
  * starting is joined, one already running succeeds at once. */
-static void
-bh_daemon_start_async(BhDaemon *self, const char *name, GAsyncReadyCallback callback,
-                      gpointer user_data)
+static void bh_daemon_start_async(BhDaemon *self, const char *name, GAsyncReadyCallback callback,
+                                  gpointer user_data)
 {
-  g_autoptr(GTask) task = g_task_new(self, NULL, callback, user_data);
-  g_autoptr(GError) error = NULL;
-  g_task_set_source_tag(task, bh_daemon_start_async);
-
-  if (!bh_daemon_require_backend(self, &error)) {
-    g_task_return_error(task, g_steal_pointer(&error));
-    return;
-  }
-  g_autoptr(BhQubeInfo) info = bh_store_get_qube(self->store, name, &error);
-  if (info == NULL) {
-    g_task_return_error(task, g_steal_pointer(&error));
-    return;
-  }
-  if (info->klass == BH_CLASS_ADMIN_VM) {
-    g_task_return_boolean(task, TRUE);
-    return;
-  }
-  BhQubeRuntime *rt = bh_daemon_runtime(self, name);
-  switch (rt->state) {
-  case BH_POWER_RUNNING:
-    g_task_return_boolean(task, TRUE);
-    return;
-  case BH_POWER_TRANSIENT:
-    g_ptr_array_add(rt->start_waiters, g_steal_pointer(&task));
-    return;
-  case BH_POWER_PAUSED:
-    g_task_return_new_error(task, BH_DBUS_ERROR, BH_DBUS_ERROR_NOT_HALTED,
-                            "qube %s is paused; resume it with qvm-unpause %s", name, name);
-    return;
-  case BH_POWER_HALTING:
-  case BH_POWER_DYING:
-    g_task_return_new_error(task, BH_DBUS_ERROR, BH_DBUS_ERROR_NOT_HALTED,
-                            "qube %s is shutting down; start it again once it is halted", name);
-    return;
-  case BH_POWER_HALTED:
-  case BH_POWER_CRASHED:
-    break;
-  }
-
-  g_ptr_array_add(rt->start_waiters, g_steal_pointer(&task));
-  bh_daemon_set_state(self, name, BH_POWER_TRANSIENT, NULL);
-  g_autofree char *netvm = bh_daemon_get_string(self, name, "netvm");
-  if (*netvm)
-    bh_daemon_start_async(self, netvm, bh_daemon_netvm_started, bh_name_context_new(self, name));
-  else
-    bh_daemon_start_backend(self, name);
-}
-
-static void
-bh_daemon_autostarted(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autofree char *name = user_data;
-  g_autoptr(GError) error = NULL;
-  if (bh_daemon_start_finish(BH_DAEMON(source), result, &error))
-    g_info("[%s] autostarted", name);
-  else
-    g_warning("[%s] autostart failed: %s", name, error->message);
-}
-
-guint
-bh_daemon_adopt(BhDaemon *self)
-{
-  if (self->backend == NULL)
-    return 0;
-  g_autoptr(GPtrArray) qubes = bh_store_list_qubes(self->store, NULL);
-  g_autoptr(GPtrArray) holders = g_ptr_array_new_with_free_func(
-      (GDestroyNotify)bh_backend_qube_holder_free);
-  g_autoptr(GArray) described = g_array_new(FALSE, FALSE, sizeof(BhBackendQube));
-  for (guint i = 0; qubes && i < qubes->len; i++) {
-    BhQubeInfo *info = qubes->pdata[i];
+    g_autoptr(GTask) task = g_task_new(self, NULL, callback, user_data);
     g_autoptr(GError) error = NULL;
-    if (info->klass == BH_CLASS_ADMIN_VM)
-      continue;
-    /* Known (as the backend sees it now: down) before the backend reports
-     * an adopted qube, so that report is a transition, which starts its guid. */
-    (void)bh_daemon_runtime(self, info->name);
-    BhBackendQubeHolder *h = bh_daemon_describe_qube(self, info->name, &error);
-    if (h == NULL) {
-      g_message("[%s] cannot be adopted: %s", info->name, error->message);
-      continue;
+    g_task_set_source_tag(task, bh_daemon_start_async);
+
+    if (!bh_daemon_require_backend(self, &error)) {
+        g_task_return_error(task, g_steal_pointer(&error));
+        return;
     }
-    g_ptr_array_add(holders, h);
-    g_array_append_val(described, h->qube);
-  }
-  bh_backend_adopt(self->backend, (const BhBackendQube *)(void *)described->data, described->len);
-  guint running = 0;
-  for (guint i = 0; i < holders->len; i++) {
-    BhBackendQubeHolder *h = holders->pdata[i];
-    BhPowerState state = bh_daemon_runtime(self, h->qube.name)->state;
-    running += state == BH_POWER_RUNNING || state == BH_POWER_PAUSED;
-    /* Running started its guid; a paused one gets it now (it connects once
-     * the qube is resumed), as unpausing keeps the guid it has. */
-    if (state == BH_POWER_PAUSED)
-      bh_daemon_start_guid(self, h->qube.name);
-  }
-  return running;
+    g_autoptr(BhQubeInfo) info = bh_store_get_qube(self->store, name, &error);
+    if (info == NULL) {
+        g_task_return_error(task, g_steal_pointer(&error));
+        return;
+    }
+    if (info->klass == BH_CLASS_ADMIN_VM) {
+        g_task_return_boolean(task, TRUE);
+        return;
+    }
+    BhQubeRuntime *rt = bh_daemon_runtime(self, name);
+    switch (rt->state) {
+    case BH_POWER_RUNNING:
+        g_task_return_boolean(task, TRUE);
+        return;
+    case BH_POWER_TRANSIENT:
+        g_ptr_array_add(rt->start_waiters, g_steal_pointer(&task));
+        return;
+    case BH_POWER_PAUSED:
+        g_task_return_new_error(task, BH_DBUS_ERROR, BH_DBUS_ERROR_NOT_HALTED,
+                                "qube %s is paused; resume it with qvm-unpause %s", name, name);
+        return;
+    case BH_POWER_HALTING:
+    case BH_POWER_DYING:
+        g_task_return_new_error(task, BH_DBUS_ERROR, BH_DBUS_ERROR_NOT_HALTED,
+                                "qube %s is shutting down; start it again once it is halted", name);
+        return;
+    case BH_POWER_HALTED:
+    case BH_POWER_CRASHED:
+        break;
+    }
+
+    g_ptr_array_add(rt->start_waiters, g_steal_pointer(&task));
+    bh_daemon_set_state(self, name, BH_POWER_TRANSIENT, NULL);
+    g_autofree char *netvm = bh_daemon_get_string(self, name, "netvm");
+    if (*netvm)
+        bh_daemon_start_async(self, netvm, bh_daemon_netvm_started, bh_name_context_new(self, name));
+    else
+        bh_daemon_start_backend(self, name);
 }
 
-guint
-bh_daemon_autostart(BhDaemon *self)
+static void bh_daemon_autostarted(GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(GPtrArray) qubes = bh_store_list_qubes(self->store, NULL);
-  guint started = 0;
-  for (guint i = 0; qubes && i < qubes->len; i++) {
-    BhQubeInfo *info = qubes->pdata[i];
-    g_autofree char *autostart = bh_daemon_get_string(self, info->name, "autostart");
-    if (!g_str_equal(autostart, "True"))
-      continue;
-    if (self->backend == NULL) {
-      g_message("[%s] not autostarted: no backend (--backend=none)", info->name);
-      continue;
+    g_autofree char *name = user_data;
+    g_autoptr(GError) error = NULL;
+    if (bh_daemon_start_finish(BH_DAEMON(source), result, &error))
+        g_info("[%s] autostarted", name);
+    else
+        g_warning("[%s] autostart failed: %s", name, error->message);
+}
+
+guint bh_daemon_adopt(BhDaemon *self)
+{
+    if (self->backend == NULL)
+        return 0;
+    g_autoptr(GPtrArray) qubes = bh_store_list_qubes(self->store, NULL);
+    g_autoptr(GPtrArray) holders =
+        g_ptr_array_new_with_free_func((GDestroyNotify)bh_backend_qube_holder_free);
+    g_autoptr(GArray) described = g_array_new(FALSE, FALSE, sizeof(BhBackendQube));
+    for (guint i = 0; qubes && i < qubes->len; i++) {
+        BhQubeInfo *info = qubes->pdata[i];
+        g_autoptr(GError) error = NULL;
+        if (info->klass == BH_CLASS_ADMIN_VM)
+            continue;
+        /* Known (as the backend sees it now: down) before the backend reports
+         * an adopted qube, so that report is a transition, which starts its guid. */
+        (void)bh_daemon_runtime(self, info->name);
+        BhBackendQubeHolder *h = bh_daemon_describe_qube(self, info->name, &error);
+        if (h == NULL) {
+            g_message("[%s] cannot be adopted: %s", info->name, error->message);
+            continue;
+        }
+        g_ptr_array_add(holders, h);
+        g_array_append_val(described, h->qube);
     }
-    bh_daemon_start_async(self, info->name, bh_daemon_autostarted, g_strdup(info->name));
-    started++;
-  }
-  return started;
+    bh_backend_adopt(self->backend, (const BhBackendQube *)(void *)described->data, described->len);
+    guint running = 0;
+    for (guint i = 0; i < holders->len; i++) {
+        BhBackendQubeHolder *h = holders->pdata[i];
+        BhPowerState state = bh_daemon_runtime(self, h->qube.name)->state;
+        running += state == BH_POWER_RUNNING || state == BH_POWER_PAUSED;
+        /* Running started its guid; a paused one gets it now (it connects once
+         * the qube is resumed), as unpausing keeps the guid it has. */
+        if (state == BH_POWER_PAUSED)
+            bh_daemon_start_guid(self, h->qube.name);
+    }
+    return running;
+}
+
+guint bh_daemon_autostart(BhDaemon *self)
+{
+    g_autoptr(GPtrArray) qubes = bh_store_list_qubes(self->store, NULL);
+    guint started = 0;
+    for (guint i = 0; qubes && i < qubes->len; i++) {
+        BhQubeInfo *info = qubes->pdata[i];
+        g_autofree char *autostart = bh_daemon_get_string(self, info->name, "autostart");
+        if (!g_str_equal(autostart, "True"))
+            continue;
+        if (self->backend == NULL) {
+            g_message("[%s] not autostarted: no backend (--backend=none)", info->name);
+            continue;
+        }
+        bh_daemon_start_async(self, info->name, bh_daemon_autostarted, g_strdup(info->name));
+        started++;
+    }
+    return started;
 }
 
 /* ---- D-Bus: reading ------------------------------------------------------ */
 
-static GVariant *
-bh_daemon_qube_dict(BhDaemon *self, const BhQubeInfo *info)
+static GVariant *bh_daemon_qube_dict(BhDaemon *self, const BhQubeInfo *info)
 {
-  GVariantDict dict;
-  g_autofree char *netvm = bh_daemon_get_string(self, info->name, "netvm");
-  g_variant_dict_init(&dict, NULL);
-  g_variant_dict_insert(&dict, "name", "s", info->name);
-  g_variant_dict_insert(&dict, "qid", "u", (guint32)info->qid);
-  g_variant_dict_insert(&dict, "class", "s", bh_class_name(info->klass));
-  g_variant_dict_insert(&dict, "state", "s",
-                        bh_power_state_name(bh_daemon_runtime(self, info->name)->state));
-  g_variant_dict_insert(&dict, "label", "s", info->label ? info->label->name : "");
-  g_variant_dict_insert(&dict, "color", "s", info->label ? info->label->hex : "");
-  g_variant_dict_insert(&dict, "template", "s", info->template_name ? info->template_name : "");
-  g_variant_dict_insert(&dict, "netvm", "s", netvm);
-  g_variant_dict_insert(&dict, "provides_network", "b", info->provides_network);
-  g_variant_dict_insert(&dict, "template_for_dispvms", "b", info->template_for_dispvms);
-  const char *gui_error = bh_daemon_runtime(self, info->name)->gui_error;
-  g_variant_dict_insert(&dict, "gui_error", "s", gui_error ? gui_error : "");
-  const char *const empty[] = {NULL};
-  g_variant_dict_insert_value(
-      &dict, "tags",
-      g_variant_new_strv(info->tags ? (const char *const *)info->tags : empty, -1));
-  return g_variant_dict_end(&dict);
+    GVariantDict dict;
+    g_autofree char *netvm = bh_daemon_get_string(self, info->name, "netvm");
+    g_variant_dict_init(&dict, NULL);
+    g_variant_dict_insert(&dict, "name", "s", info->name);
+    g_variant_dict_insert(&dict, "qid", "u", (guint32)info->qid);
+    g_variant_dict_insert(&dict, "class", "s", bh_class_name(info->klass));
+    g_variant_dict_insert(&dict, "state", "s",
+                          bh_power_state_name(bh_daemon_runtime(self, info->name)->state));
+    g_variant_dict_insert(&dict, "label", "s", info->label ? info->label->name : "");
+    g_variant_dict_insert(&dict, "color", "s", info->label ? info->label->hex : "");
+    g_variant_dict_insert(&dict, "template", "s", info->template_name ? info->template_name : "");
+    g_variant_dict_insert(&dict, "netvm", "s", netvm);
+    g_variant_dict_insert(&dict, "provides_network", "b", info->provides_network);
+    g_variant_dict_insert(&dict, "template_for_dispvms", "b", info->template_for_dispvms);
+    const char *gui_error = bh_daemon_runtime(self, info->name)->gui_error;
+    g_variant_dict_insert(&dict, "gui_error", "s", gui_error ? gui_error : "");
+    const char *const empty[] = {NULL};
+    g_variant_dict_insert_value(&dict, "tags",
+                                g_variant_new_strv(info->tags ? (const char *const *)info->tags : empty, -1));
+    return g_variant_dict_end(&dict);
 }
 
-static gboolean
-bh_daemon_handle_list_qubes(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
-                            BhDaemon *self)
+static gboolean bh_daemon_handle_list_qubes(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
+                                            BhDaemon *self)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) qubes = bh_store_list_qubes(self->store, &error);
-  if (qubes == NULL)
-    return bh_daemon_return_error(invocation, error);
-  GVariantBuilder builder;
-  g_variant_builder_init(&builder, G_VARIANT_TYPE("aa{sv}"));
-  for (guint i = 0; i < qubes->len; i++)
-    g_variant_builder_add_value(&builder, bh_daemon_qube_dict(self, qubes->pdata[i]));
-  bh_dbus_admin1_complete_list_qubes(skeleton, invocation, g_variant_builder_end(&builder));
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-bh_daemon_handle_get_state(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
-                           const char *qube, BhDaemon *self)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BhQubeInfo) info = bh_store_get_qube(self->store, qube, &error);
-  if (info == NULL)
-    return bh_daemon_return_error(invocation, error);
-  bh_dbus_admin1_complete_get_state(skeleton, invocation,
-                                    bh_power_state_name(bh_daemon_runtime(self, qube)->state));
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static GVariant *
-bh_daemon_values_variant(GPtrArray *values)
-{
-  GVariantBuilder builder;
-  g_variant_builder_init(&builder, G_VARIANT_TYPE("a{s(sb)}"));
-  for (guint i = 0; i < values->len; i++) {
-    BhPropValue *v = values->pdata[i];
-    g_variant_builder_add(&builder, "{s(sb)}", v->def->name, v->value ? v->value : "",
-                          v->is_default);
-  }
-  return g_variant_builder_end(&builder);
-}
-
-static gboolean
-bh_daemon_handle_get_properties(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
-                                const char *qube, BhDaemon *self)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) values = bh_store_list_properties(self->store, qube, &error);
-  if (values == NULL)
-    return bh_daemon_return_error(invocation, error);
-  bh_dbus_admin1_complete_get_properties(skeleton, invocation, bh_daemon_values_variant(values));
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-bh_daemon_handle_get_property(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
-                              const char *qube, const char *prop, BhDaemon *self)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *value = NULL;
-  gboolean is_default = FALSE;
-  if (!bh_store_get_property(self->store, qube, prop, &value, &is_default, &error))
-    return bh_daemon_return_error(invocation, error);
-  bh_dbus_admin1_complete_get_property(skeleton, invocation, value ? value : "", is_default);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-bh_daemon_handle_get_globals(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
-                             BhDaemon *self)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) values = bh_store_list_globals(self->store, &error);
-  if (values == NULL)
-    return bh_daemon_return_error(invocation, error);
-  bh_dbus_admin1_complete_get_globals(skeleton, invocation, bh_daemon_values_variant(values));
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-bh_daemon_handle_get_global(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
-                            const char *prop, BhDaemon *self)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *value = NULL;
-  gboolean is_default = FALSE;
-  if (!bh_store_get_global(self->store, prop, &value, &is_default, &error))
-    return bh_daemon_return_error(invocation, error);
-  bh_dbus_admin1_complete_get_global(skeleton, invocation, value ? value : "", is_default);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-bh_daemon_handle_describe_properties(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
-                                     const char *scope, BhDaemon *self)
-{
-  gsize n = 0;
-  const BhPropDef *defs;
-  if (g_str_equal(scope, "qube")) {
-    defs = bh_props(&n);
-  } else if (g_str_equal(scope, "global")) {
-    defs = bh_globals(&n);
-  } else {
-    g_autofree char *quoted = bh_qubes_quote(scope);
-    g_dbus_method_invocation_return_error(invocation, BH_DBUS_ERROR,
-                                          BH_DBUS_ERROR_INVALID_ARGUMENT,
-                                          "unknown scope %s: use \"qube\" or \"global\"", quoted);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) qubes = bh_store_list_qubes(self->store, &error);
+    if (qubes == NULL)
+        return bh_daemon_return_error(invocation, error);
+    GVariantBuilder builder;
+    g_variant_builder_init(&builder, G_VARIANT_TYPE("aa{sv}"));
+    for (guint i = 0; i < qubes->len; i++)
+        g_variant_builder_add_value(&builder, bh_daemon_qube_dict(self, qubes->pdata[i]));
+    bh_dbus_admin1_complete_list_qubes(skeleton, invocation, g_variant_builder_end(&builder));
     return G_DBUS_METHOD_INVOCATION_HANDLED;
-  }
-  GVariantBuilder builder;
-  g_variant_builder_init(&builder, G_VARIANT_TYPE("a(sss)"));
-  for (gsize i = 0; i < n; i++) {
-    const BhPropDef *def = &defs[i];
-    g_autofree char *help =
-        def->default_help ? g_strdup_printf("%s Default: %s", def->help ? def->help : "",
-                                            def->default_help)
-                          : g_strdup(def->help ? def->help : "");
-    g_variant_builder_add(&builder, "(sss)", def->name, bh_prop_type_name(def->type), help);
-  }
-  bh_dbus_admin1_complete_describe_properties(skeleton, invocation,
-                                              g_variant_builder_end(&builder));
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-static gboolean
-bh_daemon_handle_list_labels(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
-                             BhDaemon *self)
+static gboolean bh_daemon_handle_get_state(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
+                                           const char *qube, BhDaemon *self)
 {
-  const BhLabel *labels = bh_labels();
-  GVariantBuilder builder;
-  g_variant_builder_init(&builder, G_VARIANT_TYPE("a(ss)"));
-  for (guint i = 0; i < BH_LABEL_COUNT; i++)
-    g_variant_builder_add(&builder, "(ss)", labels[i].name, labels[i].hex);
-  bh_dbus_admin1_complete_list_labels(skeleton, invocation, g_variant_builder_end(&builder));
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(BhQubeInfo) info = bh_store_get_qube(self->store, qube, &error);
+    if (info == NULL)
+        return bh_daemon_return_error(invocation, error);
+    bh_dbus_admin1_complete_get_state(skeleton, invocation,
+                                      bh_power_state_name(bh_daemon_runtime(self, qube)->state));
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static GVariant *bh_daemon_values_variant(GPtrArray *values)
+{
+    GVariantBuilder builder;
+    g_variant_builder_init(&builder, G_VARIANT_TYPE("a{s(sb)}"));
+    for (guint i = 0; i < values->len; i++) {
+        BhPropValue *v = values->pdata[i];
+        g_variant_builder_add(&builder, "{s(sb)}", v->def->name, v->value ? v->value : "", v->is_default);
+    }
+    return g_variant_builder_end(&builder);
+}
+
+static gboolean bh_daemon_handle_get_properties(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
+                                                const char *qube, BhDaemon *self)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) values = bh_store_list_properties(self->store, qube, &error);
+    if (values == NULL)
+        return bh_daemon_return_error(invocation, error);
+    bh_dbus_admin1_complete_get_properties(skeleton, invocation, bh_daemon_values_variant(values));
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean bh_daemon_handle_get_property(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
+                                              const char *qube, const char *prop, BhDaemon *self)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *value = NULL;
+    gboolean is_default = FALSE;
+    if (!bh_store_get_property(self->store, qube, prop, &value, &is_default, &error))
+        return bh_daemon_return_error(invocation, error);
+    bh_dbus_admin1_complete_get_property(skeleton, invocation, value ? value : "", is_default);
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean bh_daemon_handle_get_globals(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
+                                             BhDaemon *self)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) values = bh_store_list_globals(self->store, &error);
+    if (values == NULL)
+        return bh_daemon_return_error(invocation, error);
+    bh_dbus_admin1_complete_get_globals(skeleton, invocation, bh_daemon_values_variant(values));
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean bh_daemon_handle_get_global(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
+                                            const char *prop, BhDaemon *self)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *value = NULL;
+    gboolean is_default = FALSE;
+    if (!bh_store_get_global(self->store, prop, &value, &is_default, &error))
+        return bh_daemon_return_error(invocation, error);
+    bh_dbus_admin1_complete_get_global(skeleton, invocation, value ? value : "", is_default);
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean bh_daemon_handle_describe_properties(BhDbusAdmin1 *skeleton,
+                                                     GDBusMethodInvocation *invocation, const char *scope,
+                                                     BhDaemon *self)
+{
+    gsize n = 0;
+    const BhPropDef *defs;
+    if (g_str_equal(scope, "qube")) {
+        defs = bh_props(&n);
+    } else if (g_str_equal(scope, "global")) {
+        defs = bh_globals(&n);
+    } else {
+        g_autofree char *quoted = bh_qubes_quote(scope);
+        g_dbus_method_invocation_return_error(invocation, BH_DBUS_ERROR, BH_DBUS_ERROR_INVALID_ARGUMENT,
+                                              "unknown scope %s: use \"qube\" or \"global\"", quoted);
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+    GVariantBuilder builder;
+    g_variant_builder_init(&builder, G_VARIANT_TYPE("a(sss)"));
+    for (gsize i = 0; i < n; i++) {
+        const BhPropDef *def = &defs[i];
+        g_autofree char *help =
+            def->default_help
+                ? g_strdup_printf("%s Default: %s", def->help ? def->help : "", def->default_help)
+                : g_strdup(def->help ? def->help : "");
+        g_variant_builder_add(&builder, "(sss)", def->name, bh_prop_type_name(def->type), help);
+    }
+    bh_dbus_admin1_complete_describe_properties(skeleton, invocation, g_variant_builder_end(&builder));
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean bh_daemon_handle_list_labels(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
+                                             BhDaemon *self)
+{
+    const BhLabel *labels = bh_labels();
+    GVariantBuilder builder;
+    g_variant_builder_init(&builder, G_VARIANT_TYPE("a(ss)"));
+    for (guint i = 0; i < BH_LABEL_COUNT; i++)
+        g_variant_builder_add(&builder, "(ss)", labels[i].name, labels[i].hex);
+    bh_dbus_admin1_complete_list_labels(skeleton, invocation, g_variant_builder_end(&builder));
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 /* ---- D-Bus: changing the model ------------------------------------------- */
 
-static gboolean
-bh_daemon_require_halted(BhDaemon *self, const char *name, const char *what, GError **error)
+static gboolean bh_daemon_require_halted(BhDaemon *self, const char *name, const char *what, GError **error)
 {
-  BhPowerState state = bh_daemon_runtime(self, name)->state;
-  if (bh_power_is_down(state))
-    return TRUE;
-  g_set_error(error, BH_DBUS_ERROR, BH_DBUS_ERROR_NOT_HALTED,
-              "cannot %s %s while it is %s; shut it down first (qvm-shutdown --wait %s)", what,
-              name, bh_power_state_name(state), name);
-  return FALSE;
+    BhPowerState state = bh_daemon_runtime(self, name)->state;
+    if (bh_power_is_down(state))
+        return TRUE;
+    g_set_error(error, BH_DBUS_ERROR, BH_DBUS_ERROR_NOT_HALTED,
+                "cannot %s %s while it is %s; shut it down first (qvm-shutdown --wait %s)", what, name,
+                bh_power_state_name(state), name);
+    return FALSE;
 }
 
-static gboolean
-bh_daemon_handle_set_property(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
-                              const char *qube, const char *prop, const char *value,
-                              BhDaemon *self)
+static gboolean bh_daemon_handle_set_property(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
+                                              const char *qube, const char *prop, const char *value,
+                                              BhDaemon *self)
 {
-  g_autoptr(GError) error = NULL;
-  gboolean rename = g_str_equal(prop, "name");
+    g_autoptr(GError) error = NULL;
+    gboolean rename = g_str_equal(prop, "name");
 
-  /* A running qube keeps the name and root it was started with. */
-  if (rename || g_str_equal(prop, "template")) {
-    g_autoptr(BhQubeInfo) info = bh_store_get_qube(self->store, qube, NULL);
-    if (info && !bh_daemon_require_halted(self, qube,
-                                          rename ? "rename" : "change the template of", &error))
-      return bh_daemon_return_error(invocation, error);
-  }
-  if (!bh_store_set_property(self->store, qube, prop, value, &error))
-    return bh_daemon_return_error(invocation, error);
+    /* A running qube keeps the name and root it was started with. */
+    if (rename || g_str_equal(prop, "template")) {
+        g_autoptr(BhQubeInfo) info = bh_store_get_qube(self->store, qube, NULL);
+        if (info &&
+            !bh_daemon_require_halted(self, qube, rename ? "rename" : "change the template of", &error))
+            return bh_daemon_return_error(invocation, error);
+    }
+    if (!bh_store_set_property(self->store, qube, prop, value, &error))
+        return bh_daemon_return_error(invocation, error);
 
-  const char *now_named = rename ? value : qube;
-  g_autofree char *effective = bh_daemon_get_string(self, now_named, prop);
-  g_info("[%s] %s = %s", qube, prop, effective);
-  bh_dbus_admin1_emit_property_changed(skeleton, qube, prop, effective);
-  if (rename) {
-    g_autofree char *old_key = NULL;
-    BhQubeRuntime *rt = NULL;
-    if (g_hash_table_steal_extended(self->runtime, qube, (gpointer *)&old_key, (gpointer *)&rt))
-      g_hash_table_insert(self->runtime, g_strdup(value), rt);
-    bh_dbus_admin1_emit_qube_removed(skeleton, qube);
-    bh_dbus_admin1_emit_qube_added(skeleton, value);
-  }
-  bh_dbus_admin1_complete_set_property(skeleton, invocation);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
+    const char *now_named = rename ? value : qube;
+    g_autofree char *effective = bh_daemon_get_string(self, now_named, prop);
+    g_info("[%s] %s = %s", qube, prop, effective);
+    bh_dbus_admin1_emit_property_changed(skeleton, qube, prop, effective);
+    if (rename) {
+        g_autofree char *old_key = NULL;
+        BhQubeRuntime *rt = NULL;
+        if (g_hash_table_steal_extended(self->runtime, qube, (gpointer *)&old_key, (gpointer *)&rt))
+            g_hash_table_insert(self->runtime, g_strdup(value), rt);
+        bh_dbus_admin1_emit_qube_removed(skeleton, qube);
+        bh_dbus_admin1_emit_qube_added(skeleton, value);
+    }
+    bh_dbus_admin1_complete_set_property(skeleton, invocation);
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-static gboolean
-bh_daemon_handle_reset_property(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
-                                const char *qube, const char *prop, BhDaemon *self)
+static gboolean bh_daemon_handle_reset_property(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
+                                                const char *qube, const char *prop, BhDaemon *self)
 {
-  g_autoptr(GError) error = NULL;
-  if (!bh_store_reset_property(self->store, qube, prop, &error))
-    return bh_daemon_return_error(invocation, error);
-  g_autofree char *effective = bh_daemon_get_string(self, qube, prop);
-  g_info("[%s] %s reset to %s", qube, prop, effective);
-  bh_dbus_admin1_emit_property_changed(skeleton, qube, prop, effective);
-  bh_dbus_admin1_complete_reset_property(skeleton, invocation);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
+    g_autoptr(GError) error = NULL;
+    if (!bh_store_reset_property(self->store, qube, prop, &error))
+        return bh_daemon_return_error(invocation, error);
+    g_autofree char *effective = bh_daemon_get_string(self, qube, prop);
+    g_info("[%s] %s reset to %s", qube, prop, effective);
+    bh_dbus_admin1_emit_property_changed(skeleton, qube, prop, effective);
+    bh_dbus_admin1_complete_reset_property(skeleton, invocation);
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-static void
-bh_daemon_global_changed(BhDaemon *self, const char *prop)
+static void bh_daemon_global_changed(BhDaemon *self, const char *prop)
 {
-  g_autofree char *effective = NULL;
-  if (!bh_store_get_global(self->store, prop, &effective, NULL, NULL))
-    effective = g_strdup("");
-  g_info("global %s = %s", prop, effective);
-  bh_dbus_admin1_emit_global_changed(self->skeleton, prop, effective);
-  bh_clipboard_limit_changed(self->clipboard);
+    g_autofree char *effective = NULL;
+    if (!bh_store_get_global(self->store, prop, &effective, NULL, NULL))
+        effective = g_strdup("");
+    g_info("global %s = %s", prop, effective);
+    bh_dbus_admin1_emit_global_changed(self->skeleton, prop, effective);
+    bh_clipboard_limit_changed(self->clipboard);
 }
 
-static gboolean
-bh_daemon_handle_set_global(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
-                            const char *prop, const char *value, BhDaemon *self)
+static gboolean bh_daemon_handle_set_global(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
+                                            const char *prop, const char *value, BhDaemon *self)
 {
-  g_autoptr(GError) error = NULL;
-  if (!bh_store_set_global(self->store, prop, value, &error))
-    return bh_daemon_return_error(invocation, error);
-  bh_daemon_global_changed(self, prop);
-  bh_dbus_admin1_complete_set_global(skeleton, invocation);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
+    g_autoptr(GError) error = NULL;
+    if (!bh_store_set_global(self->store, prop, value, &error))
+        return bh_daemon_return_error(invocation, error);
+    bh_daemon_global_changed(self, prop);
+    bh_dbus_admin1_complete_set_global(skeleton, invocation);
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-static gboolean
-bh_daemon_handle_reset_global(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
-                              const char *prop, BhDaemon *self)
+static gboolean bh_daemon_handle_reset_global(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
+                                              const char *prop, BhDaemon *self)
 {
-  g_autoptr(GError) error = NULL;
-  if (!bh_store_reset_global(self->store, prop, &error))
-    return bh_daemon_return_error(invocation, error);
-  bh_daemon_global_changed(self, prop);
-  bh_dbus_admin1_complete_reset_global(skeleton, invocation);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
+    g_autoptr(GError) error = NULL;
+    if (!bh_store_reset_global(self->store, prop, &error))
+        return bh_daemon_return_error(invocation, error);
+    bh_daemon_global_changed(self, prop);
+    bh_dbus_admin1_complete_reset_global(skeleton, invocation);
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 /* With a backend, a new qube gets its volumes; if that fails the qube is
  * removed again so the store never lists a qube that cannot start. */
-static gboolean
-bh_daemon_add_volumes(BhDaemon *self, const char *name, const char *clone_source,
-                      GError **error)
+static gboolean bh_daemon_add_volumes(BhDaemon *self, const char *name, const char *clone_source,
+                                      GError **error)
 {
-  if (self->backend == NULL)
-    return TRUE;
-  g_autoptr(BhBackendQubeHolder) holder = bh_daemon_describe_qube(self, name, error);
-  gboolean ok = holder != NULL &&
-                (clone_source ? bh_backend_clone_volumes(self->backend, clone_source,
-                                                         &holder->qube, error)
-                              : bh_backend_create_volumes(self->backend, &holder->qube, error));
-  if (ok)
-    return TRUE;
-  g_autoptr(GError) undo_error = NULL;
-  bh_backend_remove_volumes(self->backend, name, NULL);
-  if (!bh_store_remove_qube(self->store, name, &undo_error))
-    g_warning("[%s] cannot undo the creation: %s", name, undo_error->message);
-  return FALSE;
+    if (self->backend == NULL)
+        return TRUE;
+    g_autoptr(BhBackendQubeHolder) holder = bh_daemon_describe_qube(self, name, error);
+    gboolean ok = holder != NULL &&
+                  (clone_source ? bh_backend_clone_volumes(self->backend, clone_source, &holder->qube, error)
+                                : bh_backend_create_volumes(self->backend, &holder->qube, error));
+    if (ok)
+        return TRUE;
+    g_autoptr(GError) undo_error = NULL;
+    bh_backend_remove_volumes(self->backend, name, NULL);
+    if (!bh_store_remove_qube(self->store, name, &undo_error))
+        g_warning("[%s] cannot undo the creation: %s", name, undo_error->message);
+    return FALSE;
 }
 
-static gboolean
-bh_daemon_handle_create(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
-                        const char *klass_name, const char *name, const char *label,
-                        const char *template_name, GVariant *properties, BhDaemon *self)
+static gboolean bh_daemon_handle_create(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
+                                        const char *klass_name, const char *name, const char *label,
+                                        const char *template_name, GVariant *properties, BhDaemon *self)
 {
-  g_autoptr(GError) error = NULL;
-  BhQubeClass klass;
-  if (!bh_class_from_name(klass_name, &klass)) {
-    g_autofree char *quoted = bh_qubes_quote(klass_name);
-    g_dbus_method_invocation_return_error(
-        invocation, BH_DBUS_ERROR, BH_DBUS_ERROR_INVALID_VALUE,
-        "unknown class %s: use AppVM, TemplateVM, StandaloneVM or DispVM", quoted);
+    g_autoptr(GError) error = NULL;
+    BhQubeClass klass;
+    if (!bh_class_from_name(klass_name, &klass)) {
+        g_autofree char *quoted = bh_qubes_quote(klass_name);
+        g_dbus_method_invocation_return_error(
+            invocation, BH_DBUS_ERROR, BH_DBUS_ERROR_INVALID_VALUE,
+            "unknown class %s: use AppVM, TemplateVM, StandaloneVM or DispVM", quoted);
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+
+    g_autoptr(GStrvBuilder) pairs = g_strv_builder_new();
+    GVariantIter iter;
+    const char *key, *value;
+    g_variant_iter_init(&iter, properties);
+    while (g_variant_iter_next(&iter, "{&s&s}", &key, &value)) {
+        g_strv_builder_add(pairs, key);
+        g_strv_builder_add(pairs, value);
+    }
+    g_auto(GStrv) props = g_strv_builder_end(pairs);
+
+    int qid = bh_store_create_qube(self->store, klass, name, *label ? label : NULL,
+                                   *template_name ? template_name : NULL, (const char *const *)props, &error);
+    if (qid < 0 || !bh_daemon_add_volumes(self, name, NULL, &error))
+        return bh_daemon_return_error(invocation, error);
+    g_info("[%s] created (%s, qid %d)", name, bh_class_name(klass), qid);
+    bh_dbus_admin1_emit_qube_added(skeleton, name);
+    bh_dbus_admin1_complete_create(skeleton, invocation);
     return G_DBUS_METHOD_INVOCATION_HANDLED;
-  }
-
-  g_autoptr(GStrvBuilder) pairs = g_strv_builder_new();
-  GVariantIter iter;
-  const char *key, *value;
-  g_variant_iter_init(&iter, properties);
-  while (g_variant_iter_next(&iter, "{&s&s}", &key, &value)) {
-    g_strv_builder_add(pairs, key);
-    g_strv_builder_add(pairs, value);
-  }
-  g_auto(GStrv) props = g_strv_builder_end(pairs);
-
-  int qid = bh_store_create_qube(self->store, klass, name, *label ? label : NULL,
-                                 *template_name ? template_name : NULL,
-                                 (const char *const *)props, &error);
-  if (qid < 0 || !bh_daemon_add_volumes(self, name, NULL, &error))
-    return bh_daemon_return_error(invocation, error);
-  g_info("[%s] created (%s, qid %d)", name, bh_class_name(klass), qid);
-  bh_dbus_admin1_emit_qube_added(skeleton, name);
-  bh_dbus_admin1_complete_create(skeleton, invocation);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-static gboolean
-bh_daemon_handle_clone(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
-                       const char *source, const char *name, BhDaemon *self)
+static gboolean bh_daemon_handle_clone(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
+                                       const char *source, const char *name, BhDaemon *self)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BhQubeInfo) info = bh_store_get_qube(self->store, source, NULL);
-  /* Copying volumes under a running qube would copy a torn state. */
-  if (info && !bh_daemon_require_halted(self, source, "clone", &error))
-    return bh_daemon_return_error(invocation, error);
-  int qid = bh_store_clone_qube(self->store, source, name, &error);
-  if (qid < 0 || !bh_daemon_add_volumes(self, name, source, &error))
-    return bh_daemon_return_error(invocation, error);
-  g_info("[%s] cloned from %s (qid %d)", name, source, qid);
-  bh_dbus_admin1_emit_qube_added(skeleton, name);
-  bh_dbus_admin1_complete_clone(skeleton, invocation);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(BhQubeInfo) info = bh_store_get_qube(self->store, source, NULL);
+    /* Copying volumes under a running qube would copy a torn state. */
+    if (info && !bh_daemon_require_halted(self, source, "clone", &error))
+        return bh_daemon_return_error(invocation, error);
+    int qid = bh_store_clone_qube(self->store, source, name, &error);
+    if (qid < 0 || !bh_daemon_add_volumes(self, name, source, &error))
+        return bh_daemon_return_error(invocation, error);
+    g_info("[%s] cloned from %s (qid %d)", name, source, qid);
+    bh_dbus_admin1_emit_qube_added(skeleton, name);
+    bh_dbus_admin1_complete_clone(skeleton, invocation);
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-static gboolean
-bh_daemon_handle_remove(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
-                        const char *name, BhDaemon *self)
+static gboolean bh_daemon_handle_remove(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
+                                        const char *name, BhDaemon *self)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BhQubeInfo) info = bh_store_get_qube(self->store, name, &error);
-  if (info == NULL)
-    return bh_daemon_return_error(invocation, error);
-  if (info->klass != BH_CLASS_ADMIN_VM && !bh_daemon_require_halted(self, name, "remove", &error))
-    return bh_daemon_return_error(invocation, error);
-  if (!bh_store_remove_qube(self->store, name, &error))
-    return bh_daemon_return_error(invocation, error);
-  if (self->backend && !bh_backend_remove_volumes(self->backend, name, &error)) {
-    /* The qube is gone from the model either way; leftover files are
-     * reported, not fatal. */
-    g_warning("[%s] removed, but its volumes were not: %s", name, error->message);
-  }
-  g_hash_table_remove(self->runtime, name);
-  g_info("[%s] removed", name);
-  bh_dbus_admin1_emit_qube_removed(skeleton, name);
-  bh_dbus_admin1_complete_remove(skeleton, invocation);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(BhQubeInfo) info = bh_store_get_qube(self->store, name, &error);
+    if (info == NULL)
+        return bh_daemon_return_error(invocation, error);
+    if (info->klass != BH_CLASS_ADMIN_VM && !bh_daemon_require_halted(self, name, "remove", &error))
+        return bh_daemon_return_error(invocation, error);
+    if (!bh_store_remove_qube(self->store, name, &error))
+        return bh_daemon_return_error(invocation, error);
+    if (self->backend && !bh_backend_remove_volumes(self->backend, name, &error)) {
+        /* The qube is gone from the model either way; leftover files are
+         * reported, not fatal. */
+        g_warning("[%s] removed, but its volumes were not: %s", name, error->message);
+    }
+    g_hash_table_remove(self->runtime, name);
+    g_info("[%s] removed", name);
+    bh_dbus_admin1_emit_qube_removed(skeleton, name);
+    bh_dbus_admin1_complete_remove(skeleton, invocation);
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 /* ---- D-Bus: power -------------------------------------------------------- */
 
 /* Common preamble of the power methods: a backend, an existing qube, not dom0. */
-static BhQubeInfo *
-bh_daemon_power_target(BhDaemon *self, const char *name, const char *what, GError **error)
+static BhQubeInfo *bh_daemon_power_target(BhDaemon *self, const char *name, const char *what, GError **error)
 {
-  if (!bh_daemon_require_backend(self, error))
-    return NULL;
-  g_autoptr(BhQubeInfo) info = bh_store_get_qube(self->store, name, error);
-  if (info == NULL)
-    return NULL;
-  if (info->klass == BH_CLASS_ADMIN_VM) {
-    g_set_error(error, BH_DBUS_ERROR, BH_DBUS_ERROR_PERMISSION, "cannot %s dom0", what);
-    return NULL;
-  }
-  return g_steal_pointer(&info);
+    if (!bh_daemon_require_backend(self, error))
+        return NULL;
+    g_autoptr(BhQubeInfo) info = bh_store_get_qube(self->store, name, error);
+    if (info == NULL)
+        return NULL;
+    if (info->klass == BH_CLASS_ADMIN_VM) {
+        g_set_error(error, BH_DBUS_ERROR, BH_DBUS_ERROR_PERMISSION, "cannot %s dom0", what);
+        return NULL;
+    }
+    return g_steal_pointer(&info);
 }
 
 typedef struct {
-  BhDaemon *self;
-  GDBusMethodInvocation *invocation;
-  char *name;
+    BhDaemon *self;
+    GDBusMethodInvocation *invocation;
+    char *name;
 } BhCallContext;
 
-static BhCallContext *
-bh_call_context_new(BhDaemon *self, GDBusMethodInvocation *invocation, const char *name)
+static BhCallContext *bh_call_context_new(BhDaemon *self, GDBusMethodInvocation *invocation, const char *name)
 {
-  BhCallContext *ctx = g_new0(BhCallContext, 1);
-  ctx->self = g_object_ref(self);
-  ctx->invocation = invocation;
-  ctx->name = g_strdup(name);
-  return ctx;
+    BhCallContext *ctx = g_new0(BhCallContext, 1);
+    ctx->self = g_object_ref(self);
+    ctx->invocation = invocation;
+    ctx->name = g_strdup(name);
+    return ctx;
 }
 
-static void
-bh_call_context_free(BhCallContext *ctx)
+static void bh_call_context_free(BhCallContext *ctx)
 {
-  g_object_unref(ctx->self);
-  g_free(ctx->name);
-  g_free(ctx);
+    g_object_unref(ctx->self);
+    g_free(ctx->name);
+    g_free(ctx);
 }
 
-static void
-bh_daemon_start_done(GObject *source, GAsyncResult *result, gpointer user_data)
+static void bh_daemon_start_done(GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  BhCallContext *ctx = user_data;
-  g_autoptr(GError) error = NULL;
-  if (bh_daemon_start_finish(ctx->self, result, &error))
-    bh_dbus_admin1_complete_start(ctx->self->skeleton, ctx->invocation);
-  else
-    bh_daemon_return_error(ctx->invocation, error);
-  bh_call_context_free(ctx);
-}
-
-static gboolean
-bh_daemon_handle_start(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
-                       const char *name, BhDaemon *self)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BhQubeInfo) info = bh_daemon_power_target(self, name, "start", &error);
-  if (info == NULL)
-    return bh_daemon_return_error(invocation, error);
-  if (bh_daemon_runtime(self, name)->state == BH_POWER_RUNNING) {
-    g_dbus_method_invocation_return_error(invocation, BH_DBUS_ERROR, BH_DBUS_ERROR_NOT_HALTED,
-                                          "qube %s is already running", name);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
-  }
-  bh_daemon_start_async(self, name, bh_daemon_start_done,
-                        bh_call_context_new(self, invocation, name));
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static void
-bh_daemon_shutdown_done(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  BhCallContext *ctx = user_data;
-  g_autoptr(GError) error = NULL;
-  if (!bh_backend_shutdown_finish(ctx->self->backend, result, &error)) {
-    /* Nobody hears of it when the caller did not wait: warn then. */
-    if (ctx->invocation)
-      bh_daemon_return_error(ctx->invocation, error);
+    BhCallContext *ctx = user_data;
+    g_autoptr(GError) error = NULL;
+    if (bh_daemon_start_finish(ctx->self, result, &error))
+        bh_dbus_admin1_complete_start(ctx->self->skeleton, ctx->invocation);
     else
-      g_warning("[%s] shutdown failed: %s", ctx->name, error->message);
-  } else {
-    /* The backend may report Halted only through this completion. */
-    bh_daemon_set_state(ctx->self, ctx->name, BH_POWER_HALTED, NULL);
-    if (ctx->invocation)
-      bh_dbus_admin1_complete_shutdown(ctx->self->skeleton, ctx->invocation);
-  }
-  bh_call_context_free(ctx);
+        bh_daemon_return_error(ctx->invocation, error);
+    bh_call_context_free(ctx);
 }
 
-static gboolean
-bh_daemon_handle_shutdown(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
-                          const char *name, gboolean wait, guint timeout_s, BhDaemon *self)
+static gboolean bh_daemon_handle_start(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
+                                       const char *name, BhDaemon *self)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BhQubeInfo) info = bh_daemon_power_target(self, name, "shut down", &error);
-  if (info == NULL)
-    return bh_daemon_return_error(invocation, error);
-  BhQubeRuntime *rt = bh_daemon_runtime(self, name);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(BhQubeInfo) info = bh_daemon_power_target(self, name, "start", &error);
+    if (info == NULL)
+        return bh_daemon_return_error(invocation, error);
+    if (bh_daemon_runtime(self, name)->state == BH_POWER_RUNNING) {
+        g_dbus_method_invocation_return_error(invocation, BH_DBUS_ERROR, BH_DBUS_ERROR_NOT_HALTED,
+                                              "qube %s is already running", name);
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+    bh_daemon_start_async(self, name, bh_daemon_start_done, bh_call_context_new(self, invocation, name));
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
 
-  if (bh_power_is_down(rt->state)) {
-    bh_dbus_admin1_complete_shutdown(skeleton, invocation);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
-  }
-  if (rt->state == BH_POWER_TRANSIENT) {
-    g_dbus_method_invocation_return_error(invocation, BH_DBUS_ERROR, BH_DBUS_ERROR_NOT_RUNNING,
-                                          "qube %s is still starting; shut it down once it "
-                                          "runs, or kill it (qvm-kill %s)",
-                                          name, name);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
-  }
-  if (rt->state == BH_POWER_HALTING || rt->state == BH_POWER_DYING) {
-    if (wait)
-      g_ptr_array_add(rt->halt_waiters, invocation);
-    else
-      bh_dbus_admin1_complete_shutdown(skeleton, invocation);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
-  }
+static void bh_daemon_shutdown_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    BhCallContext *ctx = user_data;
+    g_autoptr(GError) error = NULL;
+    if (!bh_backend_shutdown_finish(ctx->self->backend, result, &error)) {
+        /* Nobody hears of it when the caller did not wait: warn then. */
+        if (ctx->invocation)
+            bh_daemon_return_error(ctx->invocation, error);
+        else
+            g_warning("[%s] shutdown failed: %s", ctx->name, error->message);
+    } else {
+        /* The backend may report Halted only through this completion. */
+        bh_daemon_set_state(ctx->self, ctx->name, BH_POWER_HALTED, NULL);
+        if (ctx->invocation)
+            bh_dbus_admin1_complete_shutdown(ctx->self->skeleton, ctx->invocation);
+    }
+    bh_call_context_free(ctx);
+}
 
-  if (timeout_s == 0)
-    timeout_s = bh_daemon_get_uint(self, name, "shutdown_timeout", 60);
-  timeout_s = MIN(timeout_s, BH_DAEMON_MAX_SHUTDOWN_TIMEOUT_S);
-  bh_daemon_set_state(self, name, BH_POWER_HALTING, NULL);
-  BhCallContext *ctx = bh_call_context_new(self, wait ? invocation : NULL, name);
-  if (!wait)
-    bh_dbus_admin1_complete_shutdown(skeleton, invocation);
-  bh_backend_shutdown(self->backend, name, timeout_s, NULL, bh_daemon_shutdown_done, ctx);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
+static gboolean bh_daemon_handle_shutdown(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
+                                          const char *name, gboolean wait, guint timeout_s, BhDaemon *self)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(BhQubeInfo) info = bh_daemon_power_target(self, name, "shut down", &error);
+    if (info == NULL)
+        return bh_daemon_return_error(invocation, error);
+    BhQubeRuntime *rt = bh_daemon_runtime(self, name);
+
+    if (bh_power_is_down(rt->state)) {
+        bh_dbus_admin1_complete_shutdown(skeleton, invocation);
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+    if (rt->state == BH_POWER_TRANSIENT) {
+        g_dbus_method_invocation_return_error(invocation, BH_DBUS_ERROR, BH_DBUS_ERROR_NOT_RUNNING,
+                                              "qube %s is still starting; shut it down once it "
+                                              "runs, or kill it (qvm-kill %s)",
+                                              name, name);
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+    if (rt->state == BH_POWER_HALTING || rt->state == BH_POWER_DYING) {
+        if (wait)
+            g_ptr_array_add(rt->halt_waiters, invocation);
+        else
+            bh_dbus_admin1_complete_shutdown(skeleton, invocation);
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+
+    if (timeout_s == 0)
+        timeout_s = bh_daemon_get_uint(self, name, "shutdown_timeout", 60);
+    timeout_s = MIN(timeout_s, BH_DAEMON_MAX_SHUTDOWN_TIMEOUT_S);
+    bh_daemon_set_state(self, name, BH_POWER_HALTING, NULL);
+    BhCallContext *ctx = bh_call_context_new(self, wait ? invocation : NULL, name);
+    if (!wait)
+        bh_dbus_admin1_complete_shutdown(skeleton, invocation);
+    bh_backend_shutdown(self->backend, name, timeout_s, NULL, bh_daemon_shutdown_done, ctx);
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 typedef gboolean (*BhBackendQubeOp)(BhBackend *backend, const char *qube, GError **error);
 
-static gboolean
-bh_daemon_simple_power(BhDaemon *self, GDBusMethodInvocation *invocation, const char *name,
-                       const char *what, BhPowerState required, BhPowerState after,
-                       BhBackendQubeOp op)
+static gboolean bh_daemon_simple_power(BhDaemon *self, GDBusMethodInvocation *invocation, const char *name,
+                                       const char *what, BhPowerState required, BhPowerState after,
+                                       BhBackendQubeOp op)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BhQubeInfo) info = bh_daemon_power_target(self, name, what, &error);
-  if (info == NULL)
-    return bh_daemon_return_error(invocation, error);
-  BhPowerState state = bh_daemon_runtime(self, name)->state;
-  gboolean allowed = required == BH_POWER_N_STATES ? !bh_power_is_down(state) : state == required;
-  if (!allowed) {
-    int code = required == BH_POWER_PAUSED ? BH_DBUS_ERROR_NOT_PAUSED : BH_DBUS_ERROR_NOT_RUNNING;
-    g_dbus_method_invocation_return_error(invocation, BH_DBUS_ERROR, code,
-                                          "cannot %s %s: it is %s", what, name,
-                                          bh_power_state_name(state));
+    g_autoptr(GError) error = NULL;
+    g_autoptr(BhQubeInfo) info = bh_daemon_power_target(self, name, what, &error);
+    if (info == NULL)
+        return bh_daemon_return_error(invocation, error);
+    BhPowerState state = bh_daemon_runtime(self, name)->state;
+    gboolean allowed = required == BH_POWER_N_STATES ? !bh_power_is_down(state) : state == required;
+    if (!allowed) {
+        int code = required == BH_POWER_PAUSED ? BH_DBUS_ERROR_NOT_PAUSED : BH_DBUS_ERROR_NOT_RUNNING;
+        g_dbus_method_invocation_return_error(invocation, BH_DBUS_ERROR, code, "cannot %s %s: it is %s", what,
+                                              name, bh_power_state_name(state));
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+    if (!op(self->backend, name, &error))
+        return bh_daemon_return_error(invocation, error);
+    /* The backend may already have reported the change, or a later one. */
+    if (bh_daemon_runtime(self, name)->state == state)
+        bh_daemon_set_state(self, name, after, NULL);
+    g_dbus_method_invocation_return_value(invocation, NULL);
     return G_DBUS_METHOD_INVOCATION_HANDLED;
-  }
-  if (!op(self->backend, name, &error))
-    return bh_daemon_return_error(invocation, error);
-  /* The backend may already have reported the change, or a later one. */
-  if (bh_daemon_runtime(self, name)->state == state)
-    bh_daemon_set_state(self, name, after, NULL);
-  g_dbus_method_invocation_return_value(invocation, NULL);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-static gboolean
-bh_daemon_handle_kill(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
-                      const char *name, BhDaemon *self)
+static gboolean bh_daemon_handle_kill(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
+                                      const char *name, BhDaemon *self)
 {
-  /* BH_POWER_N_STATES: any state but down. */
-  return bh_daemon_simple_power(self, invocation, name, "kill", BH_POWER_N_STATES,
-                                BH_POWER_DYING, bh_backend_kill);
+    /* BH_POWER_N_STATES: any state but down. */
+    return bh_daemon_simple_power(self, invocation, name, "kill", BH_POWER_N_STATES, BH_POWER_DYING,
+                                  bh_backend_kill);
 }
 
-static gboolean
-bh_daemon_handle_pause(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
-                       const char *name, BhDaemon *self)
+static gboolean bh_daemon_handle_pause(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
+                                       const char *name, BhDaemon *self)
 {
-  return bh_daemon_simple_power(self, invocation, name, "pause", BH_POWER_RUNNING,
-                                BH_POWER_PAUSED, bh_backend_pause);
+    return bh_daemon_simple_power(self, invocation, name, "pause", BH_POWER_RUNNING, BH_POWER_PAUSED,
+                                  bh_backend_pause);
 }
 
-static gboolean
-bh_daemon_handle_unpause(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
-                         const char *name, BhDaemon *self)
+static gboolean bh_daemon_handle_unpause(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
+                                         const char *name, BhDaemon *self)
 {
-  return bh_daemon_simple_power(self, invocation, name, "unpause", BH_POWER_PAUSED,
-                                BH_POWER_RUNNING, bh_backend_unpause);
+    return bh_daemon_simple_power(self, invocation, name, "unpause", BH_POWER_PAUSED, BH_POWER_RUNNING,
+                                  bh_backend_unpause);
 }
 
-static void
-bh_daemon_disposable_started(GObject *source, GAsyncResult *result, gpointer user_data)
+static void bh_daemon_disposable_started(GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  BhCallContext *ctx = user_data;
-  g_autoptr(GError) error = NULL;
-  if (bh_daemon_start_finish(ctx->self, result, &error)) {
-    bh_dbus_admin1_complete_create_disposable(ctx->self->skeleton, ctx->invocation, ctx->name);
-  } else {
-    bh_daemon_discard_disposable(ctx->self, ctx->name);
-    bh_daemon_return_error(ctx->invocation, error);
-  }
-  bh_call_context_free(ctx);
+    BhCallContext *ctx = user_data;
+    g_autoptr(GError) error = NULL;
+    if (bh_daemon_start_finish(ctx->self, result, &error)) {
+        bh_dbus_admin1_complete_create_disposable(ctx->self->skeleton, ctx->invocation, ctx->name);
+    } else {
+        bh_daemon_discard_disposable(ctx->self, ctx->name);
+        bh_daemon_return_error(ctx->invocation, error);
+    }
+    bh_call_context_free(ctx);
 }
 
-static gboolean
-bh_daemon_handle_create_disposable(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
-                                   const char *dvm_template, BhDaemon *self)
+static gboolean bh_daemon_handle_create_disposable(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
+                                                   const char *dvm_template, BhDaemon *self)
 {
-  g_autoptr(GError) error = NULL;
-  int qid = -1;
-  if (!bh_daemon_require_backend(self, &error))
-    return bh_daemon_return_error(invocation, error);
-  g_autofree char *name = bh_store_create_disposable(
-      self->store, *dvm_template ? dvm_template : NULL, &qid, &error);
-  if (name == NULL || !bh_daemon_add_volumes(self, name, NULL, &error))
-    return bh_daemon_return_error(invocation, error);
-  g_info("[%s] disposable created (qid %d)", name, qid);
-  bh_dbus_admin1_emit_qube_added(skeleton, name);
-  bh_daemon_start_async(self, name, bh_daemon_disposable_started,
-                        bh_call_context_new(self, invocation, name));
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
+    g_autoptr(GError) error = NULL;
+    int qid = -1;
+    if (!bh_daemon_require_backend(self, &error))
+        return bh_daemon_return_error(invocation, error);
+    g_autofree char *name =
+        bh_store_create_disposable(self->store, *dvm_template ? dvm_template : NULL, &qid, &error);
+    if (name == NULL || !bh_daemon_add_volumes(self, name, NULL, &error))
+        return bh_daemon_return_error(invocation, error);
+    g_info("[%s] disposable created (qid %d)", name, qid);
+    bh_dbus_admin1_emit_qube_added(skeleton, name);
+    bh_daemon_start_async(self, name, bh_daemon_disposable_started,
+                          bh_call_context_new(self, invocation, name));
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 /* ---- D-Bus: Run ----------------------------------------------------------- */
 
 typedef struct {
-  BhDaemon *self;
-  GDBusMethodInvocation *invocation;
-  char *name;
-  char *commandline;
-  char *user;
-  gboolean wait;
-  int fds[3]; /* ours (duplicated from the message); -1 when not passed */
+    BhDaemon *self;
+    GDBusMethodInvocation *invocation;
+    char *name;
+    char *commandline;
+    char *user;
+    gboolean wait;
+    int fds[3]; /* ours (duplicated from the message); -1 when not passed */
 } BhRunContext;
 
-static void
-bh_run_context_free(BhRunContext *ctx)
+static void bh_run_context_free(BhRunContext *ctx)
 {
-  for (int i = 0; i < 3; i++)
-    if (ctx->fds[i] >= 0)
-      close(ctx->fds[i]);
-  g_object_unref(ctx->self);
-  g_free(ctx->name);
-  g_free(ctx->commandline);
-  g_free(ctx->user);
-  g_free(ctx);
-}
-
-static void
-bh_daemon_run_done(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  BhRunContext *ctx = user_data;
-  g_autoptr(GError) error = NULL;
-  int status = -1;
-  if (bh_backend_run_finish(ctx->self->backend, result, &status, &error)) {
-    g_info("[%s] command finished with status %d", ctx->name, status);
-    bh_dbus_admin1_complete_run(ctx->self->skeleton, ctx->invocation, NULL,
-                                ctx->wait ? status : 0);
-  } else {
-    bh_daemon_return_error(ctx->invocation, error);
-  }
-  bh_run_context_free(ctx);
-}
-
-static void
-bh_daemon_run_now(BhRunContext *ctx)
-{
-  BhDaemon *self = ctx->self;
-  if (*ctx->user == '\0') {
+    for (int i = 0; i < 3; i++)
+        if (ctx->fds[i] >= 0)
+            close(ctx->fds[i]);
+    g_object_unref(ctx->self);
+    g_free(ctx->name);
+    g_free(ctx->commandline);
     g_free(ctx->user);
-    ctx->user = bh_daemon_get_string(self, ctx->name, "default_user");
-  }
-  BhBackendRun run = {
-    .user = ctx->user,
-    .commandline = ctx->commandline,
-    .stdin_fd = ctx->fds[0],
-    .stdout_fd = ctx->fds[1],
-    .stderr_fd = ctx->fds[2],
-    .wait = ctx->wait,
-  };
-  g_info("[%s] run as %s: %s", ctx->name, ctx->user, ctx->commandline);
-  bh_backend_run(self->backend, ctx->name, &run, NULL, bh_daemon_run_done, ctx);
+    g_free(ctx);
 }
 
-static void
-bh_daemon_run_started(GObject *source, GAsyncResult *result, gpointer user_data)
+static void bh_daemon_run_done(GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  BhRunContext *ctx = user_data;
-  g_autoptr(GError) error = NULL;
-  if (!bh_daemon_start_finish(ctx->self, result, &error)) {
-    bh_daemon_return_error(ctx->invocation, error);
+    BhRunContext *ctx = user_data;
+    g_autoptr(GError) error = NULL;
+    int status = -1;
+    if (bh_backend_run_finish(ctx->self->backend, result, &status, &error)) {
+        g_info("[%s] command finished with status %d", ctx->name, status);
+        bh_dbus_admin1_complete_run(ctx->self->skeleton, ctx->invocation, NULL, ctx->wait ? status : 0);
+    } else {
+        bh_daemon_return_error(ctx->invocation, error);
+    }
     bh_run_context_free(ctx);
-    return;
-  }
-  bh_daemon_run_now(ctx);
+}
+
+static void bh_daemon_run_now(BhRunContext *ctx)
+{
+    BhDaemon *self = ctx->self;
+    if (*ctx->user == '\0') {
+        g_free(ctx->user);
+        ctx->user = bh_daemon_get_string(self, ctx->name, "default_user");
+    }
+    BhBackendRun run = {
+        .user = ctx->user,
+        .commandline = ctx->commandline,
+        .stdin_fd = ctx->fds[0],
+        .stdout_fd = ctx->fds[1],
+        .stderr_fd = ctx->fds[2],
+        .wait = ctx->wait,
+    };
+    g_info("[%s] run as %s: %s", ctx->name, ctx->user, ctx->commandline);
+    bh_backend_run(self->backend, ctx->name, &run, NULL, bh_daemon_run_done, ctx);
+}
+
+static void bh_daemon_run_started(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    BhRunContext *ctx = user_data;
+    g_autoptr(GError) error = NULL;
+    if (!bh_daemon_start_finish(ctx->self, result, &error)) {
+        bh_daemon_return_error(ctx->invocation, error);
+        bh_run_context_free(ctx);
+        return;
+    }
+    bh_daemon_run_now(ctx);
 }
 
 /* Reads the options of Run into ctx; unknown keys and wrong types are
  * refused rather than ignored, so a typo never silently changes behaviour. */
-static gboolean
-bh_daemon_parse_run_options(BhRunContext *ctx, GVariant *options, GUnixFDList *fd_list,
-                            gboolean *autostart, GError **error)
+static gboolean bh_daemon_parse_run_options(BhRunContext *ctx, GVariant *options, GUnixFDList *fd_list,
+                                            gboolean *autostart, GError **error)
 {
-  static const char *const fd_keys[] = {"stdin", "stdout", "stderr"};
-  GVariantIter iter;
-  const char *key;
-  GVariant *value;
+    static const char *const fd_keys[] = {"stdin", "stdout", "stderr"};
+    GVariantIter iter;
+    const char *key;
+    GVariant *value;
 
-  g_variant_iter_init(&iter, options);
-  while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
-    g_autoptr(GVariant) v = value;
-    int fd_slot = -1;
-    for (int i = 0; i < 3; i++)
-      if (g_str_equal(key, fd_keys[i]))
-        fd_slot = i;
-    if (g_str_equal(key, "wait") && g_variant_is_of_type(v, G_VARIANT_TYPE_BOOLEAN)) {
-      ctx->wait = g_variant_get_boolean(v);
-    } else if (g_str_equal(key, "autostart") && g_variant_is_of_type(v, G_VARIANT_TYPE_BOOLEAN)) {
-      *autostart = g_variant_get_boolean(v);
-    } else if (fd_slot >= 0 && g_variant_is_of_type(v, G_VARIANT_TYPE_HANDLE)) {
-      gint32 index = g_variant_get_handle(v);
-      if (fd_list == NULL || index < 0 || index >= g_unix_fd_list_get_length(fd_list)) {
-        g_set_error(error, BH_DBUS_ERROR, BH_DBUS_ERROR_INVALID_ARGUMENT,
-                    "option %s refers to file descriptor %d, which was not passed", key, index);
-        return FALSE;
-      }
-      if (ctx->fds[fd_slot] >= 0)
-        close(ctx->fds[fd_slot]);
-      ctx->fds[fd_slot] = g_unix_fd_list_get(fd_list, index, error);
-      if (ctx->fds[fd_slot] < 0)
-        return FALSE;
-    } else {
-      g_autofree char *quoted = bh_qubes_quote(key);
-      g_set_error(error, BH_DBUS_ERROR, BH_DBUS_ERROR_INVALID_ARGUMENT,
-                  "unknown Run option %s of type %s (options: autostart b, wait b, stdin h, "
-                  "stdout h, stderr h)",
-                  quoted, g_variant_get_type_string(v));
-      return FALSE;
+    g_variant_iter_init(&iter, options);
+    while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
+        g_autoptr(GVariant) v = value;
+        int fd_slot = -1;
+        for (int i = 0; i < 3; i++)
+            if (g_str_equal(key, fd_keys[i]))
+                fd_slot = i;
+        if (g_str_equal(key, "wait") && g_variant_is_of_type(v, G_VARIANT_TYPE_BOOLEAN)) {
+            ctx->wait = g_variant_get_boolean(v);
+        } else if (g_str_equal(key, "autostart") && g_variant_is_of_type(v, G_VARIANT_TYPE_BOOLEAN)) {
+            *autostart = g_variant_get_boolean(v);
+        } else if (fd_slot >= 0 && g_variant_is_of_type(v, G_VARIANT_TYPE_HANDLE)) {
+            gint32 index = g_variant_get_handle(v);
+            if (fd_list == NULL || index < 0 || index >= g_unix_fd_list_get_length(fd_list)) {
+                g_set_error(error, BH_DBUS_ERROR, BH_DBUS_ERROR_INVALID_ARGUMENT,
+                            "option %s refers to file descriptor %d, which was not passed", key, index);
+                return FALSE;
+            }
+            if (ctx->fds[fd_slot] >= 0)
+                close(ctx->fds[fd_slot]);
+            ctx->fds[fd_slot] = g_unix_fd_list_get(fd_list, index, error);
+            if (ctx->fds[fd_slot] < 0)
+                return FALSE;
+        } else {
+            g_autofree char *quoted = bh_qubes_quote(key);
+            g_set_error(error, BH_DBUS_ERROR, BH_DBUS_ERROR_INVALID_ARGUMENT,
+                        "unknown Run option %s of type %s (options: autostart b, wait b, stdin h, "
+                        "stdout h, stderr h)",
+                        quoted, g_variant_get_type_string(v));
+            return FALSE;
+        }
     }
-  }
-  return TRUE;
+    return TRUE;
 }
 
-static gboolean
-bh_daemon_handle_run(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
-                     GUnixFDList *fd_list, const char *name, const char *commandline,
-                     const char *user, GVariant *options, BhDaemon *self)
+static gboolean bh_daemon_handle_run(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
+                                     GUnixFDList *fd_list, const char *name, const char *commandline,
+                                     const char *user, GVariant *options, BhDaemon *self)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BhQubeInfo) info = NULL;
-  gboolean autostart = TRUE;
-  BhRunContext *ctx = g_new0(BhRunContext, 1);
-  ctx->self = g_object_ref(self);
-  ctx->invocation = invocation;
-  ctx->name = g_strdup(name);
-  ctx->commandline = g_strdup(commandline);
-  ctx->user = g_strdup(user);
-  ctx->fds[0] = ctx->fds[1] = ctx->fds[2] = -1;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(BhQubeInfo) info = NULL;
+    gboolean autostart = TRUE;
+    BhRunContext *ctx = g_new0(BhRunContext, 1);
+    ctx->self = g_object_ref(self);
+    ctx->invocation = invocation;
+    ctx->name = g_strdup(name);
+    ctx->commandline = g_strdup(commandline);
+    ctx->user = g_strdup(user);
+    ctx->fds[0] = ctx->fds[1] = ctx->fds[2] = -1;
 
-  if (!bh_daemon_parse_run_options(ctx, options, fd_list, &autostart, &error))
-    goto fail;
-  info = bh_daemon_power_target(self, name, "run commands in", &error);
-  if (info == NULL)
-    goto fail;
-  if (*commandline == '\0') {
-    g_set_error(&error, BH_DBUS_ERROR, BH_DBUS_ERROR_INVALID_ARGUMENT, "the command is empty");
-    goto fail;
-  }
+    if (!bh_daemon_parse_run_options(ctx, options, fd_list, &autostart, &error))
+        goto fail;
+    info = bh_daemon_power_target(self, name, "run commands in", &error);
+    if (info == NULL)
+        goto fail;
+    if (*commandline == '\0') {
+        g_set_error(&error, BH_DBUS_ERROR, BH_DBUS_ERROR_INVALID_ARGUMENT, "the command is empty");
+        goto fail;
+    }
 
-  BhPowerState state = bh_daemon_runtime(self, name)->state;
-  if (state == BH_POWER_RUNNING) {
-    bh_daemon_run_now(ctx);
-  } else if ((bh_power_is_down(state) || state == BH_POWER_TRANSIENT) && autostart) {
-    bh_daemon_start_async(self, name, bh_daemon_run_started, ctx);
-  } else {
-    g_set_error(&error, BH_DBUS_ERROR, BH_DBUS_ERROR_NOT_RUNNING,
-                "qube %s is %s; %s", name, bh_power_state_name(state),
-                state == BH_POWER_PAUSED ? "resume it with qvm-unpause first"
-                                         : "start it first, or allow autostart");
-    goto fail;
-  }
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
+    BhPowerState state = bh_daemon_runtime(self, name)->state;
+    if (state == BH_POWER_RUNNING) {
+        bh_daemon_run_now(ctx);
+    } else if ((bh_power_is_down(state) || state == BH_POWER_TRANSIENT) && autostart) {
+        bh_daemon_start_async(self, name, bh_daemon_run_started, ctx);
+    } else {
+        g_set_error(&error, BH_DBUS_ERROR, BH_DBUS_ERROR_NOT_RUNNING, "qube %s is %s; %s", name,
+                    bh_power_state_name(state),
+                    state == BH_POWER_PAUSED ? "resume it with qvm-unpause first"
+                                             : "start it first, or allow autostart");
+        goto fail;
+    }
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
 
 fail:
-  bh_run_context_free(ctx);
-  return bh_daemon_return_error(invocation, error);
+    bh_run_context_free(ctx);
+    return bh_daemon_return_error(invocation, error);
 }
 
 /* ---- object ----------------------------------------------------------------- */
 
-char *
-bh_daemon_default_state_dir(void)
+char *bh_daemon_default_state_dir(void)
 {
-  return g_build_filename(g_get_user_data_dir(), "bulkhead", NULL);
+    return g_build_filename(g_get_user_data_dir(), "bulkhead", NULL);
 }
 
 void bh_daemon_stop(BhDaemon *self)
@@ -1352,145 +1274,137 @@ void bh_daemon_stop(BhDaemon *self)
     g_clear_pointer(&self->backend, bh_backend_free);
 }
 
-static void
-bh_daemon_finalize(GObject *object)
+static void bh_daemon_finalize(GObject *object)
 {
-  BhDaemon *self = BH_DAEMON(object);
-  bh_daemon_unexport(self);
-  /* Reverse order of bh_daemon_new: guids, backend (stops qubes), store, lock. */
-  g_clear_pointer(&self->clipboard, bh_clipboard_free);
-  g_clear_object(&self->policy);
-  g_clear_pointer(&self->guids, bh_guid_set_free);
-  g_clear_pointer(&self->runtime, g_hash_table_unref);
-  g_clear_pointer(&self->backend, bh_backend_free);
-  g_clear_pointer(&self->store, bh_store_close);
-  g_clear_pointer(&self->lock, bh_state_lock_release);
-  g_clear_object(&self->skeleton);
-  g_free(self->state_dir);
-  G_OBJECT_CLASS(bh_daemon_parent_class)->finalize(object);
+    BhDaemon *self = BH_DAEMON(object);
+    bh_daemon_unexport(self);
+    /* Reverse order of bh_daemon_new: guids, backend (stops qubes), store, lock. */
+    g_clear_pointer(&self->clipboard, bh_clipboard_free);
+    g_clear_object(&self->policy);
+    g_clear_pointer(&self->guids, bh_guid_set_free);
+    g_clear_pointer(&self->runtime, g_hash_table_unref);
+    g_clear_pointer(&self->backend, bh_backend_free);
+    g_clear_pointer(&self->store, bh_store_close);
+    g_clear_pointer(&self->lock, bh_state_lock_release);
+    g_clear_object(&self->skeleton);
+    g_free(self->state_dir);
+    G_OBJECT_CLASS(bh_daemon_parent_class)->finalize(object);
 }
 
-static void
-bh_daemon_class_init(BhDaemonClass *klass)
+static void bh_daemon_class_init(BhDaemonClass *klass)
 {
-  G_OBJECT_CLASS(klass)->finalize = bh_daemon_finalize;
+    G_OBJECT_CLASS(klass)->finalize = bh_daemon_finalize;
 }
 
-static void
-bh_daemon_init(BhDaemon *self)
+static void bh_daemon_init(BhDaemon *self)
 {
-  self->runtime = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, bh_qube_runtime_free);
-  self->skeleton = bh_dbus_admin1_skeleton_new();
+    self->runtime = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, bh_qube_runtime_free);
+    self->skeleton = bh_dbus_admin1_skeleton_new();
 
-  struct {
-    const char *signal;
-    GCallback handler;
-  } const handlers[] = {
-    {"handle-list-qubes", G_CALLBACK(bh_daemon_handle_list_qubes)},
-    {"handle-get-state", G_CALLBACK(bh_daemon_handle_get_state)},
-    {"handle-get-properties", G_CALLBACK(bh_daemon_handle_get_properties)},
-    {"handle-get-property", G_CALLBACK(bh_daemon_handle_get_property)},
-    {"handle-set-property", G_CALLBACK(bh_daemon_handle_set_property)},
-    {"handle-reset-property", G_CALLBACK(bh_daemon_handle_reset_property)},
-    {"handle-describe-properties", G_CALLBACK(bh_daemon_handle_describe_properties)},
-    {"handle-get-globals", G_CALLBACK(bh_daemon_handle_get_globals)},
-    {"handle-get-global", G_CALLBACK(bh_daemon_handle_get_global)},
-    {"handle-set-global", G_CALLBACK(bh_daemon_handle_set_global)},
-    {"handle-reset-global", G_CALLBACK(bh_daemon_handle_reset_global)},
-    {"handle-list-labels", G_CALLBACK(bh_daemon_handle_list_labels)},
-    {"handle-create", G_CALLBACK(bh_daemon_handle_create)},
-    {"handle-clone", G_CALLBACK(bh_daemon_handle_clone)},
-    {"handle-remove", G_CALLBACK(bh_daemon_handle_remove)},
-    {"handle-start", G_CALLBACK(bh_daemon_handle_start)},
-    {"handle-shutdown", G_CALLBACK(bh_daemon_handle_shutdown)},
-    {"handle-kill", G_CALLBACK(bh_daemon_handle_kill)},
-    {"handle-pause", G_CALLBACK(bh_daemon_handle_pause)},
-    {"handle-unpause", G_CALLBACK(bh_daemon_handle_unpause)},
-    {"handle-create-disposable", G_CALLBACK(bh_daemon_handle_create_disposable)},
-    {"handle-run", G_CALLBACK(bh_daemon_handle_run)},
-  };
-  for (gsize i = 0; i < G_N_ELEMENTS(handlers); i++)
-    g_signal_connect(self->skeleton, handlers[i].signal, handlers[i].handler, self);
+    struct {
+        const char *signal;
+        GCallback handler;
+    } const handlers[] = {
+        {"handle-list-qubes", G_CALLBACK(bh_daemon_handle_list_qubes)},
+        {"handle-get-state", G_CALLBACK(bh_daemon_handle_get_state)},
+        {"handle-get-properties", G_CALLBACK(bh_daemon_handle_get_properties)},
+        {"handle-get-property", G_CALLBACK(bh_daemon_handle_get_property)},
+        {"handle-set-property", G_CALLBACK(bh_daemon_handle_set_property)},
+        {"handle-reset-property", G_CALLBACK(bh_daemon_handle_reset_property)},
+        {"handle-describe-properties", G_CALLBACK(bh_daemon_handle_describe_properties)},
+        {"handle-get-globals", G_CALLBACK(bh_daemon_handle_get_globals)},
+        {"handle-get-global", G_CALLBACK(bh_daemon_handle_get_global)},
+        {"handle-set-global", G_CALLBACK(bh_daemon_handle_set_global)},
+        {"handle-reset-global", G_CALLBACK(bh_daemon_handle_reset_global)},
+        {"handle-list-labels", G_CALLBACK(bh_daemon_handle_list_labels)},
+        {"handle-create", G_CALLBACK(bh_daemon_handle_create)},
+        {"handle-clone", G_CALLBACK(bh_daemon_handle_clone)},
+        {"handle-remove", G_CALLBACK(bh_daemon_handle_remove)},
+        {"handle-start", G_CALLBACK(bh_daemon_handle_start)},
+        {"handle-shutdown", G_CALLBACK(bh_daemon_handle_shutdown)},
+        {"handle-kill", G_CALLBACK(bh_daemon_handle_kill)},
+        {"handle-pause", G_CALLBACK(bh_daemon_handle_pause)},
+        {"handle-unpause", G_CALLBACK(bh_daemon_handle_unpause)},
+        {"handle-create-disposable", G_CALLBACK(bh_daemon_handle_create_disposable)},
+        {"handle-run", G_CALLBACK(bh_daemon_handle_run)},
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(handlers); i++)
+        g_signal_connect(self->skeleton, handlers[i].signal, handlers[i].handler, self);
 }
 
-BhDaemon *
-bh_daemon_new(const BhDaemonConfig *config, GError **error)
+BhDaemon *bh_daemon_new(const BhDaemonConfig *config, GError **error)
 {
-  g_autoptr(BhDaemon) self = g_object_new(BH_TYPE_DAEMON, NULL);
-  g_autoptr(BhBackend) given = config->backend_instance; /* ours even if we fail */
-  const char *backend_name = config->backend ? config->backend : "none";
+    g_autoptr(BhDaemon) self = g_object_new(BH_TYPE_DAEMON, NULL);
+    g_autoptr(BhBackend) given = config->backend_instance; /* ours even if we fail */
+    const char *backend_name = config->backend ? config->backend : "none";
 
-  /* Registers org.bulkhead.Error.* before the first reply. */
-  (void)bh_dbus_error_quark();
-  self->state_dir = g_strdup(config->state_dir);
-  self->lock = bh_state_lock_acquire(self->state_dir, error);
-  if (self->lock == NULL)
-    return NULL;
+    /* Registers org.bulkhead.Error.* before the first reply. */
+    (void)bh_dbus_error_quark();
+    self->state_dir = g_strdup(config->state_dir);
+    self->lock = bh_state_lock_acquire(self->state_dir, error);
+    if (self->lock == NULL)
+        return NULL;
 
-  g_autofree char *store_path = g_build_filename(self->state_dir, "qubes.db", NULL);
-  self->store = bh_store_open(store_path, error);
-  if (self->store == NULL) {
-    g_prefix_error(error, "cannot open the store %s: ", store_path);
-    return NULL;
-  }
-
-  if (given) {
-    self->backend = g_steal_pointer(&given);
-    backend_name = self->backend->name;
-  } else {
-    g_autofree char *runtime_dir = g_build_filename(g_get_user_runtime_dir(), "bulkhead", NULL);
-    BhBackendConfig bc = {.state_dir = self->state_dir, .runtime_dir = runtime_dir};
-    if (!bh_backend_open(backend_name, &bc, &self->backend, error))
-      return NULL;
-  }
-  self->backend_name = "none";
-  self->backend_isolation = "none: qubes cannot be started";
-  gsize n = 0;
-  const BhBackendInfo *infos = bh_backend_list(&n);
-  for (gsize i = 0; i < n; i++) {
-    if (g_str_equal(infos[i].name, backend_name)) {
-      self->backend_name = infos[i].name;
-      self->backend_isolation = infos[i].isolation;
+    g_autofree char *store_path = g_build_filename(self->state_dir, "qubes.db", NULL);
+    self->store = bh_store_open(store_path, error);
+    if (self->store == NULL) {
+        g_prefix_error(error, "cannot open the store %s: ", store_path);
+        return NULL;
     }
-  }
-  if (self->backend) {
-    if (!g_str_equal(self->backend_name, backend_name)) {
-      /* A backend this registry does not list (a test's): report its own name. */
-      self->backend_name = self->backend->name;
-      self->backend_isolation = self->backend->name;
+
+    if (given) {
+        self->backend = g_steal_pointer(&given);
+        backend_name = self->backend->name;
+    } else {
+        g_autofree char *runtime_dir = g_build_filename(g_get_user_runtime_dir(), "bulkhead", NULL);
+        BhBackendConfig bc = {.state_dir = self->state_dir, .runtime_dir = runtime_dir};
+        if (!bh_backend_open(backend_name, &bc, &self->backend, error))
+            return NULL;
     }
-    bh_backend_set_state_func(self->backend, bh_daemon_backend_state_changed, self);
-  }
-  if (!config->no_guid)
-    self->guids = bh_guid_set_new(bh_daemon_guid_ended, self);
-  /* Problems in the files are logged here; they deny, they do not stop us. */
-  self->policy = bh_policy_store_new(NULL);
-  self->clipboard = bh_clipboard_new(self->store, self->policy, self->guids);
-  bh_dbus_admin1_set_backend(self->skeleton, self->backend_name);
-  bh_dbus_admin1_set_backend_description(self->skeleton, self->backend_isolation);
-  return g_steal_pointer(&self);
+    self->backend_name = "none";
+    self->backend_isolation = "none: qubes cannot be started";
+    gsize n = 0;
+    const BhBackendInfo *infos = bh_backend_list(&n);
+    for (gsize i = 0; i < n; i++) {
+        if (g_str_equal(infos[i].name, backend_name)) {
+            self->backend_name = infos[i].name;
+            self->backend_isolation = infos[i].isolation;
+        }
+    }
+    if (self->backend) {
+        if (!g_str_equal(self->backend_name, backend_name)) {
+            /* A backend this registry does not list (a test's): report its own name. */
+            self->backend_name = self->backend->name;
+            self->backend_isolation = self->backend->name;
+        }
+        bh_backend_set_state_func(self->backend, bh_daemon_backend_state_changed, self);
+    }
+    if (!config->no_guid)
+        self->guids = bh_guid_set_new(bh_daemon_guid_ended, self);
+    /* Problems in the files are logged here; they deny, they do not stop us. */
+    self->policy = bh_policy_store_new(NULL);
+    self->clipboard = bh_clipboard_new(self->store, self->policy, self->guids);
+    bh_dbus_admin1_set_backend(self->skeleton, self->backend_name);
+    bh_dbus_admin1_set_backend_description(self->skeleton, self->backend_isolation);
+    return g_steal_pointer(&self);
 }
 
-gboolean
-bh_daemon_export(BhDaemon *self, GDBusConnection *connection, GError **error)
+gboolean bh_daemon_export(BhDaemon *self, GDBusConnection *connection, GError **error)
 {
-  return g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(self->skeleton), connection,
-                                          BH_DBUS_PATH, error) &&
-         bh_clipboard_export(self->clipboard, connection, BH_DBUS_PATH, error);
+    return g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(self->skeleton), connection,
+                                            BH_DBUS_PATH, error) &&
+           bh_clipboard_export(self->clipboard, connection, BH_DBUS_PATH, error);
 }
 
-void
-bh_daemon_unexport(BhDaemon *self)
+void bh_daemon_unexport(BhDaemon *self)
 {
-  if (self->skeleton &&
-      g_dbus_interface_skeleton_get_connection(G_DBUS_INTERFACE_SKELETON(self->skeleton)))
-    g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(self->skeleton));
-  if (self->clipboard)
-    bh_clipboard_unexport(self->clipboard);
+    if (self->skeleton && g_dbus_interface_skeleton_get_connection(G_DBUS_INTERFACE_SKELETON(self->skeleton)))
+        g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(self->skeleton));
+    if (self->clipboard)
+        bh_clipboard_unexport(self->clipboard);
 }
 
-const char *
-bh_daemon_get_backend_name(BhDaemon *self)
+const char *bh_daemon_get_backend_name(BhDaemon *self)
 {
-  return self->backend_name;
+    return self->backend_name;
 }

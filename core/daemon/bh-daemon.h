@@ -20,13 +20,13 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE(BhDaemon, bh_daemon, BH, DAEMON, GObject)
 
 typedef struct {
-  const char *state_dir;  /* required: lock, store (qubes.db) and volumes live here */
-  const char *backend;    /* "none" (NULL), "sandbox" or "xen" */
-  /* Instead of opening backend by name: an instance the daemon takes over
-   * (tests use this to drive the daemon's state handling). */
-  BhBackend *backend_instance;
-  /* Do not start bulkhead-guid for running qubes (their windows stay unseen). */
-  gboolean no_guid;
+    const char *state_dir; /* required: lock, store (qubes.db) and volumes live here */
+    const char *backend;   /* "none" (NULL), "sandbox" or "xen" */
+    /* Instead of opening backend by name: an instance the daemon takes over
+     * (tests use this to drive the daemon's state handling). */
+    BhBackend *backend_instance;
+    /* Do not start bulkhead-guid for running qubes (their windows stay unseen). */
+    gboolean no_guid;
 } BhDaemonConfig;
 
 /* $XDG_DATA_HOME/bulkhead. */

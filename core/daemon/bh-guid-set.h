@@ -20,8 +20,7 @@ typedef struct _BhGuidSet BhGuidSet;
 /* Called on the main context when a guid ended on its own (not after
  * bh_guid_set_stop). status is its exit status (or 128+signal); reason is its
  * last log line, or a description of the signal. */
-typedef void (*BhGuidEndedFunc)(const char *qube, int status, const char *reason,
-                                gpointer user_data);
+typedef void (*BhGuidEndedFunc)(const char *qube, int status, const char *reason, gpointer user_data);
 
 BhGuidSet *bh_guid_set_new(BhGuidEndedFunc ended, gpointer user_data);
 /* Stops every guid (SIGTERM) and frees the set. NULL-safe. */

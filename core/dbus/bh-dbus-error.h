@@ -16,30 +16,30 @@ G_BEGIN_DECLS
 /* Keep in step with the name table in bh-dbus-error.c and docs/dbus.md.
  * Every model error (BH_QUBES_ERROR) has a code here of the same name. */
 typedef enum {
-  BH_DBUS_ERROR_FAILED,               /* org.bulkhead.Error.Failed */
-  BH_DBUS_ERROR_NO_SUCH_QUBE,         /* .NoSuchQube */
-  BH_DBUS_ERROR_NO_SUCH_PROPERTY,     /* .NoSuchProperty */
-  BH_DBUS_ERROR_INVALID_NAME,         /* .InvalidName */
-  BH_DBUS_ERROR_NAME_IN_USE,          /* .NameInUse */
-  BH_DBUS_ERROR_INVALID_VALUE,        /* .InvalidValue */
-  BH_DBUS_ERROR_IN_USE,               /* .InUse */
-  BH_DBUS_ERROR_NOT_A_TEMPLATE,       /* .NotATemplate */
-  BH_DBUS_ERROR_NOT_NETWORK_PROVIDER, /* .NotNetworkProvider */
-  BH_DBUS_ERROR_NETWORK_LOOP,         /* .NetworkLoop */
-  BH_DBUS_ERROR_PERMISSION,           /* .Permission */
-  BH_DBUS_ERROR_STORE,                /* .Store */
-  BH_DBUS_ERROR_READ_ONLY,            /* .ReadOnly */
-  BH_DBUS_ERROR_NOT_DISPVM_TEMPLATE,  /* .NotDispvmTemplate */
-  BH_DBUS_ERROR_LIMIT,                /* .Limit */
-  BH_DBUS_ERROR_BUSY,                 /* .Busy */
-  BH_DBUS_ERROR_TOO_NEW,              /* .TooNew */
-  BH_DBUS_ERROR_NO_BACKEND,           /* .NoBackend */
-  BH_DBUS_ERROR_NOT_HALTED,           /* .NotHalted */
-  BH_DBUS_ERROR_NOT_RUNNING,          /* .NotRunning */
-  BH_DBUS_ERROR_NOT_PAUSED,           /* .NotPaused */
-  BH_DBUS_ERROR_BACKEND,              /* .Backend */
-  BH_DBUS_ERROR_TIMEOUT,              /* .Timeout */
-  BH_DBUS_ERROR_INVALID_ARGUMENT,     /* .InvalidArgument */
+    BH_DBUS_ERROR_FAILED,               /* org.bulkhead.Error.Failed */
+    BH_DBUS_ERROR_NO_SUCH_QUBE,         /* .NoSuchQube */
+    BH_DBUS_ERROR_NO_SUCH_PROPERTY,     /* .NoSuchProperty */
+    BH_DBUS_ERROR_INVALID_NAME,         /* .InvalidName */
+    BH_DBUS_ERROR_NAME_IN_USE,          /* .NameInUse */
+    BH_DBUS_ERROR_INVALID_VALUE,        /* .InvalidValue */
+    BH_DBUS_ERROR_IN_USE,               /* .InUse */
+    BH_DBUS_ERROR_NOT_A_TEMPLATE,       /* .NotATemplate */
+    BH_DBUS_ERROR_NOT_NETWORK_PROVIDER, /* .NotNetworkProvider */
+    BH_DBUS_ERROR_NETWORK_LOOP,         /* .NetworkLoop */
+    BH_DBUS_ERROR_PERMISSION,           /* .Permission */
+    BH_DBUS_ERROR_STORE,                /* .Store */
+    BH_DBUS_ERROR_READ_ONLY,            /* .ReadOnly */
+    BH_DBUS_ERROR_NOT_DISPVM_TEMPLATE,  /* .NotDispvmTemplate */
+    BH_DBUS_ERROR_LIMIT,                /* .Limit */
+    BH_DBUS_ERROR_BUSY,                 /* .Busy */
+    BH_DBUS_ERROR_TOO_NEW,              /* .TooNew */
+    BH_DBUS_ERROR_NO_BACKEND,           /* .NoBackend */
+    BH_DBUS_ERROR_NOT_HALTED,           /* .NotHalted */
+    BH_DBUS_ERROR_NOT_RUNNING,          /* .NotRunning */
+    BH_DBUS_ERROR_NOT_PAUSED,           /* .NotPaused */
+    BH_DBUS_ERROR_BACKEND,              /* .Backend */
+    BH_DBUS_ERROR_TIMEOUT,              /* .Timeout */
+    BH_DBUS_ERROR_INVALID_ARGUMENT,     /* .InvalidArgument */
 } BhDbusError;
 
 #define BH_DBUS_ERROR_N_CODES (BH_DBUS_ERROR_INVALID_ARGUMENT + 1)
@@ -54,8 +54,8 @@ const char *bh_dbus_error_name(int code);
 int bh_dbus_error_from_short_name(const char *name);
 
 /* The well-known name, object path and interface of the service. */
-#define BH_DBUS_NAME "org.bulkhead.Admin1"
-#define BH_DBUS_PATH "/org/bulkhead/Admin1"
+#define BH_DBUS_NAME      "org.bulkhead.Admin1"
+#define BH_DBUS_PATH      "/org/bulkhead/Admin1"
 #define BH_DBUS_INTERFACE "org.bulkhead.Admin1"
 
 G_END_DECLS

@@ -28,7 +28,8 @@ struct dec {
 };
 
 /* Reasons start with "TYPE window N: " so a log line names the message. */
-__attribute__((format(printf, 3, 4))) static long fail(struct dec *d, enum bh_gui_err code, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static long fail(struct dec *d, enum bh_gui_err code, const char *fmt,
+                                                       ...)
 {
     va_list ap;
 
@@ -64,17 +65,19 @@ static long check_size(struct dec *d, const char *what, uint32_t untrusted_w, ui
     if (untrusted_w == 0 || untrusted_h == 0)
         return fail(d, BH_GUI_E_VALUE, "%s width %u height %u: zero", what, untrusted_w, untrusted_h);
     if (untrusted_w > BH_MAX_WINDOW_WIDTH || untrusted_h > BH_MAX_WINDOW_HEIGHT)
-        return fail(d, BH_GUI_E_LIMIT, "%s width %u height %u: larger than %ux%u", what, untrusted_w, untrusted_h,
-                    BH_MAX_WINDOW_WIDTH, BH_MAX_WINDOW_HEIGHT);
+        return fail(d, BH_GUI_E_LIMIT, "%s width %u height %u: larger than %ux%u", what, untrusted_w,
+                    untrusted_h, BH_MAX_WINDOW_WIDTH, BH_MAX_WINDOW_HEIGHT);
     return 0;
 }
 
-static long check_coord(struct dec *d, const char *what, int32_t untrusted_x, int32_t untrusted_y, int32_t lim)
+static long check_coord(struct dec *d, const char *what, int32_t untrusted_x, int32_t untrusted_y,
+                        int32_t lim)
 {
     /* Compared in 64 bits: negating INT32_MIN would overflow. */
     if ((int64_t)untrusted_x < -(int64_t)lim || untrusted_x > lim || (int64_t)untrusted_y < -(int64_t)lim ||
         untrusted_y > lim)
-        return fail(d, BH_GUI_E_VALUE, "%s (%d,%d): outside -%d..%d", what, untrusted_x, untrusted_y, lim, lim);
+        return fail(d, BH_GUI_E_VALUE, "%s (%d,%d): outside -%d..%d", what, untrusted_x, untrusted_y, lim,
+                    lim);
     return 0;
 }
 
@@ -213,8 +216,8 @@ static long dec_title(struct dec *d)
         return -1;
     n = bh_gui_text_sanitize(d->body, d->body_len, d->out->u.title.text, sizeof d->out->u.title.text);
     if (n < 0)
-        return fail(d, BH_GUI_E_TEXT, "invalid UTF-8 at byte %zu of %u", bh_gui_utf8_check(d->body, d->body_len),
-                    d->body_len);
+        return fail(d, BH_GUI_E_TEXT, "invalid UTF-8 at byte %zu of %u",
+                    bh_gui_utf8_check(d->body, d->body_len), d->body_len);
     /* An empty text clears the title; a non-empty one that was nothing but
      * controls or invisible characters is an attempt to hide something. */
     if (n == 0 && d->body_len > 0)
@@ -238,21 +241,24 @@ static long dec_hints(struct dec *d)
     h->flags = untrusted_hints.flags;
     /* Sizes a flag does not cover are zeroed so nobody acts on them. */
     if (untrusted_hints.flags & BH_GUI_HINT_MIN_SIZE) {
-        if (untrusted_hints.min_width > BH_MAX_WINDOW_WIDTH || untrusted_hints.min_height > BH_MAX_WINDOW_HEIGHT)
+        if (untrusted_hints.min_width > BH_MAX_WINDOW_WIDTH ||
+            untrusted_hints.min_height > BH_MAX_WINDOW_HEIGHT)
             return fail(d, BH_GUI_E_LIMIT, "min size %ux%u: larger than %ux%u", untrusted_hints.min_width,
                         untrusted_hints.min_height, BH_MAX_WINDOW_WIDTH, BH_MAX_WINDOW_HEIGHT);
         h->min_width = untrusted_hints.min_width;
         h->min_height = untrusted_hints.min_height;
     }
     if (untrusted_hints.flags & BH_GUI_HINT_MAX_SIZE) {
-        if (untrusted_hints.max_width > BH_MAX_WINDOW_WIDTH || untrusted_hints.max_height > BH_MAX_WINDOW_HEIGHT)
+        if (untrusted_hints.max_width > BH_MAX_WINDOW_WIDTH ||
+            untrusted_hints.max_height > BH_MAX_WINDOW_HEIGHT)
             return fail(d, BH_GUI_E_LIMIT, "max size %ux%u: larger than %ux%u", untrusted_hints.max_width,
                         untrusted_hints.max_height, BH_MAX_WINDOW_WIDTH, BH_MAX_WINDOW_HEIGHT);
         h->max_width = untrusted_hints.max_width;
         h->max_height = untrusted_hints.max_height;
     }
     /* 0 = unbounded in that dimension. */
-    if ((h->max_width != 0 && h->min_width > h->max_width) || (h->max_height != 0 && h->min_height > h->max_height))
+    if ((h->max_width != 0 && h->min_width > h->max_width) ||
+        (h->max_height != 0 && h->min_height > h->max_height))
         return fail(d, BH_GUI_E_VALUE, "min size %ux%u exceeds max size %ux%u", h->min_width, h->min_height,
                     h->max_width, h->max_height);
     return 0;
@@ -286,16 +292,18 @@ static long dec_buffer(struct dec *d)
     if (check_size(d, "size", untrusted_buf.width, untrusted_buf.height) < 0)
         return -1;
     if (untrusted_buf.stride % BH_BYTES_PER_PIXEL != 0)
-        return fail(d, BH_GUI_E_VALUE, "stride %u: not a multiple of %u", untrusted_buf.stride, BH_BYTES_PER_PIXEL);
-    if ((uint64_t)untrusted_buf.width * BH_BYTES_PER_PIXEL > untrusted_buf.stride)
-        return fail(d, BH_GUI_E_VALUE, "stride %u: below width %u * %u", untrusted_buf.stride, untrusted_buf.width,
+        return fail(d, BH_GUI_E_VALUE, "stride %u: not a multiple of %u", untrusted_buf.stride,
                     BH_BYTES_PER_PIXEL);
+    if ((uint64_t)untrusted_buf.width * BH_BYTES_PER_PIXEL > untrusted_buf.stride)
+        return fail(d, BH_GUI_E_VALUE, "stride %u: below width %u * %u", untrusted_buf.stride,
+                    untrusted_buf.width, BH_BYTES_PER_PIXEL);
     if (untrusted_buf.stride > BH_MAX_STRIDE)
         return fail(d, BH_GUI_E_LIMIT, "stride %u: larger than %u", untrusted_buf.stride, BH_MAX_STRIDE);
     bytes = (uint64_t)untrusted_buf.stride * untrusted_buf.height;
     if (bytes > BH_MAX_BUFFER_BYTES)
-        return fail(d, BH_GUI_E_LIMIT, "stride %u * height %u = %llu bytes: larger than %llu", untrusted_buf.stride,
-                    untrusted_buf.height, (unsigned long long)bytes, (unsigned long long)BH_MAX_BUFFER_BYTES);
+        return fail(d, BH_GUI_E_LIMIT, "stride %u * height %u = %llu bytes: larger than %llu",
+                    untrusted_buf.stride, untrusted_buf.height, (unsigned long long)bytes,
+                    (unsigned long long)BH_MAX_BUFFER_BYTES);
     if (untrusted_buf.format != DRM_FORMAT_ARGB8888 && untrusted_buf.format != DRM_FORMAT_XRGB8888)
         return fail(d, BH_GUI_E_VALUE, "format 0x%08x: only ARGB8888 and XRGB8888", untrusted_buf.format);
     switch (untrusted_buf.kind) {
@@ -313,8 +321,9 @@ static long dec_buffer(struct dec *d)
             return fail(d, BH_GUI_E_VALUE, "grant buffer of %llu bytes with n_refs %u (must be %llu)",
                         (unsigned long long)bytes, untrusted_buf.n_refs, (unsigned long long)pages);
         if (d->body_len != sizeof untrusted_buf + pages * sizeof(uint32_t))
-            return fail(d, BH_GUI_E_LENGTH, "grant buffer: body length %u, must be %llu for %u refs", d->body_len,
-                        (unsigned long long)(sizeof untrusted_buf + pages * sizeof(uint32_t)), untrusted_buf.n_refs);
+            return fail(d, BH_GUI_E_LENGTH, "grant buffer: body length %u, must be %llu for %u refs",
+                        d->body_len, (unsigned long long)(sizeof untrusted_buf + pages * sizeof(uint32_t)),
+                        untrusted_buf.n_refs);
         d->out->u.buffer.refs = d->body + sizeof untrusted_buf;
         break;
     default:
@@ -336,8 +345,10 @@ static long dec_damage(struct dec *d)
     if (untrusted_dmg.n_rects == 0)
         return fail(d, BH_GUI_E_VALUE, "n_rects 0");
     if (untrusted_dmg.n_rects > BH_MAX_DAMAGE_RECTS)
-        return fail(d, BH_GUI_E_LIMIT, "n_rects %u: more than %u", untrusted_dmg.n_rects, BH_MAX_DAMAGE_RECTS);
-    if ((uint64_t)d->body_len != sizeof untrusted_dmg + (uint64_t)untrusted_dmg.n_rects * sizeof(struct bh_gui_rect))
+        return fail(d, BH_GUI_E_LIMIT, "n_rects %u: more than %u", untrusted_dmg.n_rects,
+                    BH_MAX_DAMAGE_RECTS);
+    if ((uint64_t)d->body_len !=
+        sizeof untrusted_dmg + (uint64_t)untrusted_dmg.n_rects * sizeof(struct bh_gui_rect))
         return fail(d, BH_GUI_E_LENGTH, "n_rects %u but body length %u", untrusted_dmg.n_rects, d->body_len);
 
     /* Rejected, never clipped: the agent allocated this buffer and knows its
@@ -345,7 +356,8 @@ static long dec_damage(struct dec *d)
      * must use exactly the bounds checked here. */
     for (uint32_t i = 0; i < untrusted_dmg.n_rects; i++) {
         struct bh_gui_rect untrusted_r;
-        memcpy(&untrusted_r, d->body + sizeof untrusted_dmg + (size_t)i * sizeof untrusted_r, sizeof untrusted_r);
+        memcpy(&untrusted_r, d->body + sizeof untrusted_dmg + (size_t)i * sizeof untrusted_r,
+               sizeof untrusted_r);
         if (untrusted_r.x < 0 || untrusted_r.y < 0)
             return fail(d, BH_GUI_E_VALUE, "rect %u at (%d,%d): negative", i, untrusted_r.x, untrusted_r.y);
         if (untrusted_r.width == 0 || untrusted_r.height == 0)
@@ -353,8 +365,9 @@ static long dec_damage(struct dec *d)
                         untrusted_r.height);
         if ((uint64_t)untrusted_r.x + untrusted_r.width > d->win->buf_width ||
             (uint64_t)untrusted_r.y + untrusted_r.height > d->win->buf_height)
-            return fail(d, BH_GUI_E_VALUE, "rect %u %ux%u+%d+%d: outside the %ux%u buffer", i, untrusted_r.width,
-                        untrusted_r.height, untrusted_r.x, untrusted_r.y, d->win->buf_width, d->win->buf_height);
+            return fail(d, BH_GUI_E_VALUE, "rect %u %ux%u+%d+%d: outside the %ux%u buffer", i,
+                        untrusted_r.width, untrusted_r.height, untrusted_r.x, untrusted_r.y,
+                        d->win->buf_width, d->win->buf_height);
         d->out->u.damage.rects[i] = untrusted_r;
     }
     d->out->u.damage.serial = untrusted_dmg.serial;
@@ -393,8 +406,8 @@ static long dec_screen(struct dec *d)
  * no '.', nothing that could walk out of it or confuse its parser. */
 static bool keymap_char_ok(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == ',' ||
-           c == ':' || c == '+' || c == '(' || c == ')' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == ',' || c == ':' || c == '+' || c == '(' || c == ')' || c == '-';
 }
 
 static long keymap_field(struct dec *d, const char *what, const char *untrusted_field, size_t size, char *out)
@@ -450,8 +463,8 @@ static long dec_button(struct dec *d)
 
     memcpy(&untrusted_btn, d->body, sizeof untrusted_btn);
     if (untrusted_btn.button < BH_GUI_BUTTON_MIN || untrusted_btn.button > BH_GUI_BUTTON_MAX)
-        return fail(d, BH_GUI_E_VALUE, "button 0x%x: outside 0x%x..0x%x", untrusted_btn.button, BH_GUI_BUTTON_MIN,
-                    BH_GUI_BUTTON_MAX);
+        return fail(d, BH_GUI_E_VALUE, "button 0x%x: outside 0x%x..0x%x", untrusted_btn.button,
+                    BH_GUI_BUTTON_MIN, BH_GUI_BUTTON_MAX);
     if (check_bool(d, "pressed", untrusted_btn.pressed) < 0 ||
         check_coord(d, "position", untrusted_btn.x, untrusted_btn.y, BH_MAX_INPUT_COORD) < 0)
         return -1;
@@ -491,7 +504,8 @@ static long dec_axis(struct dec *d)
     /* value is 24.8 fixed point: the same pixel bound as positions. */
     if ((int64_t)untrusted_axis.value < -(int64_t)BH_MAX_INPUT_COORD * 256 ||
         (int64_t)untrusted_axis.value > (int64_t)BH_MAX_INPUT_COORD * 256)
-        return fail(d, BH_GUI_E_VALUE, "value %d: beyond %d pixels", untrusted_axis.value, BH_MAX_INPUT_COORD);
+        return fail(d, BH_GUI_E_VALUE, "value %d: beyond %d pixels", untrusted_axis.value,
+                    BH_MAX_INPUT_COORD);
     if ((int64_t)untrusted_axis.discrete < -(int64_t)BH_MAX_INPUT_COORD ||
         untrusted_axis.discrete > BH_MAX_INPUT_COORD)
         return fail(d, BH_GUI_E_VALUE, "discrete %d: beyond %d", untrusted_axis.discrete, BH_MAX_INPUT_COORD);

@@ -5,10 +5,10 @@
  * Must never: know anything about field contents (gui-decode.c does that). */
 #include "proto-internal.h"
 
-#define AGENT ((unsigned)BH_GUI_FROM_AGENT)
-#define DOM0 ((unsigned)BH_GUI_FROM_DOM0)
-#define EXACT(t) (uint32_t) sizeof(struct t), (uint32_t) sizeof(struct t), 0
-#define EMPTY 0, 0, 0
+#define AGENT    ((unsigned)BH_GUI_FROM_AGENT)
+#define DOM0     ((unsigned)BH_GUI_FROM_DOM0)
+#define EXACT(t) (uint32_t)sizeof(struct t), (uint32_t)sizeof(struct t), 0
+#define EMPTY    0, 0, 0
 
 static const struct bh_wire_type types[] = {
     {BH_GUI_HELLO, "HELLO", AGENT | DOM0, true, EXACT(bh_gui_hello)},

@@ -55,8 +55,7 @@ guint32 bh_shot_px(const BhShot *shot, int x, int y)
 char *bh_shot_save(const BhShot *shot, const char *name)
 {
     const char *root = g_getenv("BH_BUILD_ROOT");
-    g_autofree char *dir = g_build_filename(root != NULL ? root : ".", "tests", "display", "shots",
-                                            NULL);
+    g_autofree char *dir = g_build_filename(root != NULL ? root : ".", "tests", "display", "shots", NULL);
     g_mkdir_with_parents(dir, 0755);
     g_autofree char *file = g_strconcat(name, ".png", NULL);
     char *path = g_build_filename(dir, file, NULL);
@@ -65,8 +64,7 @@ char *bh_shot_save(const BhShot *shot, const char *name)
     unsigned char *data = cairo_image_surface_get_data(s);
     int stride = cairo_image_surface_get_stride(s);
     for (int y = 0; y < shot->height; y++)
-        memcpy(data + (gsize)y * stride, shot->px + (gsize)y * shot->width,
-               (gsize)shot->width * 4);
+        memcpy(data + (gsize)y * stride, shot->px + (gsize)y * shot->width, (gsize)shot->width * 4);
     cairo_surface_mark_dirty(s);
     cairo_status_t st = cairo_surface_write_to_png(s, path);
     cairo_surface_destroy(s);
@@ -87,8 +85,7 @@ static void clip_area(const BhShot *shot, const BhRect *area, int *x0, int *y0, 
 
 /* Bounding box of the pixels of `shot` in `area` for which `other` is NULL
  * and the pixel is `rgb`, or `other` differs from it. */
-static gboolean box_of(const BhShot *shot, const BhShot *other, const BhRect *area, guint32 rgb,
-                       BhRect *out)
+static gboolean box_of(const BhShot *shot, const BhShot *other, const BhRect *area, guint32 rgb, BhRect *out)
 {
     int x0, y0, x1, y1, minx = G_MAXINT, miny = G_MAXINT, maxx = -1, maxy = -1;
     clip_area(shot, area, &x0, &y0, &x1, &y1);
@@ -118,14 +115,14 @@ gboolean bh_shot_diff_box(const BhShot *a, const BhShot *b, const BhRect *area, 
     return box_of(a, b, area, 0, out);
 }
 
-guint bh_shot_ring_mismatches(const BhShot *shot, const BhRect *inner, int width, guint32 rgb,
-                              int *bad_x, int *bad_y, guint32 *bad_rgb)
+guint bh_shot_ring_mismatches(const BhShot *shot, const BhRect *inner, int width, guint32 rgb, int *bad_x,
+                              int *bad_y, guint32 *bad_rgb)
 {
     guint bad = 0;
     for (int y = inner->y - width; y < inner->y + inner->height + width; y++) {
         for (int x = inner->x - width; x < inner->x + inner->width + width; x++) {
-            gboolean inside = x >= inner->x && x < inner->x + inner->width && y >= inner->y &&
-                              y < inner->y + inner->height;
+            gboolean inside =
+                x >= inner->x && x < inner->x + inner->width && y >= inner->y && y < inner->y + inner->height;
             if (inside)
                 continue;
             guint32 p = (x < 0 || y < 0 || x >= shot->width || y >= shot->height)
@@ -165,8 +162,8 @@ static char *window_name(Display *dpy, Window w)
     unsigned char *data = NULL;
     char *name = NULL;
 
-    if (XGetWindowProperty(dpy, w, net_name, 0, 4096, False, utf8, &type, &format, &n, &after,
-                           &data) == Success &&
+    if (XGetWindowProperty(dpy, w, net_name, 0, 4096, False, utf8, &type, &format, &n, &after, &data) ==
+            Success &&
         data != NULL && type == utf8) {
         name = g_strndup((const char *)data, n);
     }
@@ -223,8 +220,7 @@ static guint scan_windows_in(Display *dpy, Window in, int depth, const char *pre
         g_autofree char *name = window_name(dpy, children[i]);
         if (name == NULL) {
             if (depth < 2)
-                count = scan_windows_in(dpy, children[i], depth + 1, prefix, exact, found, title,
-                                        count);
+                count = scan_windows_in(dpy, children[i], depth + 1, prefix, exact, found, title, count);
             continue;
         }
         if (exact ? !g_str_equal(name, prefix) : !g_str_has_prefix(name, prefix))
@@ -275,8 +271,7 @@ Window bh_x_wait_window(Display *dpy, const char *prefix, guint timeout_ms)
         if (g_get_monotonic_time() > end) {
             g_autofree char *any = NULL;
             bh_x_find_window(dpy, "", &any);
-            g_error("no window titled '%s...' (one window is '%s')", prefix,
-                    any != NULL ? any : "(none)");
+            g_error("no window titled '%s...' (one window is '%s')", prefix, any != NULL ? any : "(none)");
         }
         g_usleep(50000);
     }
@@ -323,8 +318,8 @@ gboolean bh_x_has_state(Display *dpy, Window w, const char *state)
     unsigned long n = 0, after;
     unsigned char *data = NULL;
     gboolean found = FALSE;
-    if (XGetWindowProperty(dpy, w, prop, 0, 64, False, XA_ATOM, &type, &format, &n, &after,
-                           &data) == Success &&
+    if (XGetWindowProperty(dpy, w, prop, 0, 64, False, XA_ATOM, &type, &format, &n, &after, &data) ==
+            Success &&
         data != NULL) {
         for (unsigned long i = 0; i < n; i++)
             found |= ((Atom *)data)[i] == want;
@@ -393,8 +388,7 @@ void bh_pattern_fill(guint8 *buf, int width, int height, int stride, guint seed)
     }
 }
 
-guint bh_pattern_mismatches(const BhShot *shot, int at_x, int at_y, int width, int height,
-                            guint seed)
+guint bh_pattern_mismatches(const BhShot *shot, int at_x, int at_y, int width, int height, guint seed)
 {
     guint bad = 0;
     for (int y = 0; y < height; y++)
@@ -423,11 +417,12 @@ static gboolean pattern_shown(gpointer data)
     guint32 outline = bh_pattern_rgb(0, 0, wp->w, wp->h, wp->seed);
     return bh_shot_find_colour(shot, &all, outline, wp->found) && wp->found->width == wp->w &&
            wp->found->height == wp->h &&
-           (!wp->whole || bh_pattern_mismatches(shot, wp->found->x, wp->found->y, wp->w, wp->h, wp->seed) == 0);
+           (!wp->whole ||
+            bh_pattern_mismatches(shot, wp->found->x, wp->found->y, wp->w, wp->h, wp->seed) == 0);
 }
 
-gboolean bh_wait_pattern(Display *dpy, int width, int height, guint seed, gboolean whole,
-                         BhRect *found, guint timeout_ms)
+gboolean bh_wait_pattern(Display *dpy, int width, int height, guint seed, gboolean whole, BhRect *found,
+                         guint timeout_ms)
 {
     WaitPattern wp = {dpy, width, height, seed, whole, found};
     return bh_wait_until(pattern_shown, &wp, timeout_ms);
@@ -439,8 +434,7 @@ guint bh_frame_mismatches(const BhShot *shot, const BhRect *content, int width, 
     guint32 brgb = 0;
     guint bad = bh_shot_ring_mismatches(shot, content, width, rgb, &bx, &by, &brgb);
     if (bad != 0)
-        g_printerr("# %u frame pixels are not #%06x, first at (%d,%d) = #%06x\n", bad, rgb, bx,
-                   by, brgb);
+        g_printerr("# %u frame pixels are not #%06x, first at (%d,%d) = #%06x\n", bad, rgb, bx, by, brgb);
     return bad;
 }
 
@@ -593,8 +587,7 @@ void bh_proc_stop(BhProc *p)
     g_free(p);
 }
 
-BhProc *bh_start_agent(const BhPrograms *p, int domid, const char *scenario,
-                       const char *const *extra)
+BhProc *bh_start_agent(const BhPrograms *p, int domid, const char *scenario, const char *const *extra)
 {
     g_autoptr(GPtrArray) argv = g_ptr_array_new();
     g_ptr_array_add(argv, p->agent);
@@ -665,8 +658,8 @@ BhProc *bh_start_gui_agent(const BhPrograms *p, int domid, const char *const *cl
     return proc;
 }
 
-gboolean bh_shot_find_framed(const BhShot *shot, const BhRect *area, int width, int height,
-                             int frame, guint32 rgb, BhRect *found)
+gboolean bh_shot_find_framed(const BhShot *shot, const BhRect *area, int width, int height, int frame,
+                             guint32 rgb, BhRect *found)
 {
     guint n = 0;
     int bx, by;
@@ -677,10 +670,8 @@ gboolean bh_shot_find_framed(const BhShot *shot, const BhRect *area, int width, 
             if (x - frame < 0 || y - frame < 0 || x + width + frame > shot->width ||
                 y + height + frame > shot->height)
                 continue;
-            if (bh_shot_px(shot, x - 1, y - 1) != rgb ||
-                bh_shot_px(shot, x + width, y + height) != rgb ||
-                bh_shot_px(shot, x - 1, y + height) != rgb ||
-                bh_shot_px(shot, x + width, y - 1) != rgb)
+            if (bh_shot_px(shot, x - 1, y - 1) != rgb || bh_shot_px(shot, x + width, y + height) != rgb ||
+                bh_shot_px(shot, x - 1, y + height) != rgb || bh_shot_px(shot, x + width, y - 1) != rgb)
                 continue;
             BhRect r = {x, y, width, height};
             /* A frame around something else: no pixel of the content's own
@@ -704,8 +695,8 @@ gboolean bh_run(const char *const *argv)
 {
     g_autoptr(GError) error = NULL;
     int status = 0;
-    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
-                      &status, &error)) {
+    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, &status,
+                      &error)) {
         g_printerr("# %s: %s\n", argv[0], error->message);
         return FALSE;
     }
@@ -722,8 +713,8 @@ static gboolean wm_running(gpointer data)
     int format;
     unsigned long n = 0, after;
     unsigned char *prop = NULL;
-    gboolean ok = XGetWindowProperty(dpy, DefaultRootWindow(dpy), check, 0, 1, False, XA_WINDOW,
-                                     &type, &format, &n, &after, &prop) == Success &&
+    gboolean ok = XGetWindowProperty(dpy, DefaultRootWindow(dpy), check, 0, 1, False, XA_WINDOW, &type,
+                                     &format, &n, &after, &prop) == Success &&
                   n == 1;
     if (prop != NULL)
         XFree(prop);
@@ -757,8 +748,8 @@ Window bh_x_focus(void)
     g_autofree char *out = NULL;
     int status = 0;
     const char *argv[] = {"xdotool", "getwindowfocus", NULL};
-    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
-                      NULL, NULL, &out, NULL, &status, NULL) ||
+    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+                      &out, NULL, &status, NULL) ||
         !g_spawn_check_wait_status(status, NULL))
         return 0;
     return (Window)g_ascii_strtoull(out, NULL, 10);
@@ -802,8 +793,8 @@ void bh_x_move_to_corner(Display *dpy, Window w, int margin)
     gint64 end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
     while (bh_x_frame_rect(dpy, w, &frame) && (frame.x != x || frame.y != y)) {
         if (g_get_monotonic_time() > end)
-            g_error("window 0x%lx did not move to %d,%d (its frame is at %d,%d)", (unsigned long)w,
-                    x, y, frame.x, frame.y);
+            g_error("window 0x%lx did not move to %d,%d (its frame is at %d,%d)", (unsigned long)w, x, y,
+                    frame.x, frame.y);
         g_usleep(20000);
     }
 }

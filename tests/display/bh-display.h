@@ -36,8 +36,8 @@ char *bh_shot_save(const BhShot *shot, const char *name);
 gboolean bh_shot_find_colour(const BhShot *shot, const BhRect *area, guint32 rgb, BhRect *out);
 /* Pixels of the ring of `width` around `inner` (outside it) that are not
  * exactly `rgb`; the first offender goes to bad_x, bad_y and bad_rgb. */
-guint bh_shot_ring_mismatches(const BhShot *shot, const BhRect *inner, int width, guint32 rgb,
-                              int *bad_x, int *bad_y, guint32 *bad_rgb);
+guint bh_shot_ring_mismatches(const BhShot *shot, const BhRect *inner, int width, guint32 rgb, int *bad_x,
+                              int *bad_y, guint32 *bad_rgb);
 /* Bounding box of the pixels inside `area` that differ between two shots of
  * the same size; FALSE if none. */
 gboolean bh_shot_diff_box(const BhShot *a, const BhShot *b, const BhRect *area, BhRect *out);
@@ -73,28 +73,23 @@ gboolean bh_x_is_urgent(Display *dpy, Window w);
  * passes; TRUE if it became TRUE. Generous timeouts: the machine is shared. */
 gboolean bh_wait_until(gboolean (*cond)(gpointer), gpointer data, guint timeout_ms);
 
-
-
-
-
 /* The test image guests draw: a 1-px outline (magenta for toplevels, cyan for
  * popups), so a test can find the content in a screenshot, around a gradient
  * that depends on `seed` and never contains either (its blue stays below
  * 0x80). Returns 0x00RRGGBB. Seeds >= BH_PATTERN_POPUP draw the cyan outline. */
-#define BH_PATTERN_OUTLINE 0xff00ffu
+#define BH_PATTERN_OUTLINE       0xff00ffu
 #define BH_PATTERN_OUTLINE_POPUP 0x00ffffu
-#define BH_PATTERN_POPUP 1000u
+#define BH_PATTERN_POPUP         1000u
 guint32 bh_pattern_rgb(int x, int y, int width, int height, guint seed);
 /* Fills an XRGB8888 or ARGB8888 buffer (alpha 0xff) with the pattern. */
 void bh_pattern_fill(guint8 *buf, int width, int height, int stride, guint seed);
 /* Pixels of the content rectangle in `shot` (its top-left at `at`) that are
  * not the pattern. */
-guint bh_pattern_mismatches(const BhShot *shot, int at_x, int at_y, int width, int height,
-                            guint seed);
+guint bh_pattern_mismatches(const BhShot *shot, int at_x, int at_y, int width, int height, guint seed);
 /* Wait until a width x height test image of `seed` is on screen: its
  * outline, and with `whole` every pixel exactly; *found gets its rectangle. */
-gboolean bh_wait_pattern(Display *dpy, int width, int height, guint seed, gboolean whole,
-                         BhRect *found, guint timeout_ms);
+gboolean bh_wait_pattern(Display *dpy, int width, int height, guint seed, gboolean whole, BhRect *found,
+                         guint timeout_ms);
 /* Frame pixels around `content` (`width` wide) that are not `rgb`; logs the
  * first offender. */
 guint bh_frame_mismatches(const BhShot *shot, const BhRect *content, int width, guint32 rgb);
@@ -140,8 +135,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhProc, bh_proc_stop)
 
 /* The fake agent (bh-fake-agent) of domain `domid` with a scenario and extra
  * arguments (NULL-terminated or NULL); waits until it listens. */
-BhProc *bh_start_agent(const BhPrograms *p, int domid, const char *scenario,
-                       const char *const *extra);
+BhProc *bh_start_agent(const BhPrograms *p, int domid, const char *scenario, const char *const *extra);
 /* bulkhead-guid for qube `qube`; extra arguments NULL-terminated or NULL. */
 BhProc *bh_start_guid(const BhPrograms *p, const char *qube, const char *label, int domid,
                       const char *const *extra);
@@ -159,8 +153,8 @@ BhProc *bh_start_gui_agent(const BhPrograms *p, int domid, const char *const *cl
  * ring of exactly `rgb` around it and no `rgb` pixel on its own edge (guid's
  * frame around a real client's content); FALSE if there is none or more
  * than one. */
-gboolean bh_shot_find_framed(const BhShot *shot, const BhRect *area, int width, int height,
-                             int frame, guint32 rgb, BhRect *found);
+gboolean bh_shot_find_framed(const BhShot *shot, const BhRect *area, int width, int height, int frame,
+                             guint32 rgb, BhRect *found);
 
 /* Run a command (xdotool ...) to completion; TRUE if it exited 0. */
 gboolean bh_run(const char *const *argv);

@@ -67,8 +67,8 @@ static gboolean send_raw(Agent *a, const void *bytes, gsize len, int fd)
 }
 
 /* Encode, keep our table in step (as guid's decoder will see it), send. */
-static gboolean send2(Agent *a, guint32 type, guint32 window, const void *body, gsize len,
-                      const void *tail, gsize tail_len, int fd)
+static gboolean send2(Agent *a, guint32 type, guint32 window, const void *body, gsize len, const void *tail,
+                      gsize tail_len, int fd)
 {
     guint8 *out = a->tx;
     gsize n = bh_gui_encode2(out, sizeof a->tx, type, window, body, len, tail, tail_len);
@@ -118,8 +118,8 @@ static void new_buffer(Agent *a, guint32 id, int w, int h)
     a->stride = w * 4;
     if (bh_winbuf_export_memfd(&a->buf, (gsize)a->stride * h) < 0)
         die("memfd: %s", g_strerror(errno));
-    struct bh_gui_buffer b = {(guint32)w, (guint32)h, (guint32)a->stride, DRM_FORMAT_XRGB8888,
-                              BH_GUI_BUFFER_MEMFD, 0};
+    struct bh_gui_buffer b = {(guint32)w,          (guint32)h,          (guint32)a->stride,
+                              DRM_FORMAT_XRGB8888, BH_GUI_BUFFER_MEMFD, 0};
     send2(a, BH_GUI_BUFFER, id, &b, sizeof b, NULL, 0, a->buf.fd);
 }
 
@@ -156,8 +156,8 @@ static void report(const struct bh_gui_msg *m)
         printf("SCREEN %u %u\n", m->u.screen.width, m->u.screen.height);
         break;
     case BH_GUI_KEYMAP:
-        printf("KEYMAP %s %s %s %s %s\n", m->u.keymap.rules, m->u.keymap.model,
-               m->u.keymap.layout, m->u.keymap.variant[0] ? m->u.keymap.variant : "-",
+        printf("KEYMAP %s %s %s %s %s\n", m->u.keymap.rules, m->u.keymap.model, m->u.keymap.layout,
+               m->u.keymap.variant[0] ? m->u.keymap.variant : "-",
                m->u.keymap.options[0] ? m->u.keymap.options : "-");
         break;
     case BH_GUI_CLIPBOARD_REQ:
@@ -167,8 +167,8 @@ static void report(const struct bh_gui_msg *m)
         printf("KEY %u %u mods %u\n", m->u.key.keycode, m->u.key.pressed, m->u.key.mods_depressed);
         break;
     case BH_GUI_BUTTON:
-        printf("BUTTON %u 0x%x %u %d %d\n", m->window, m->u.button.button, m->u.button.pressed,
-               m->u.button.x, m->u.button.y);
+        printf("BUTTON %u 0x%x %u %d %d\n", m->window, m->u.button.button, m->u.button.pressed, m->u.button.x,
+               m->u.button.y);
         break;
     case BH_GUI_ENTER:
         printf("ENTER %u %d %d\n", m->window, m->u.enter.x, m->u.enter.y);
@@ -180,15 +180,14 @@ static void report(const struct bh_gui_msg *m)
         printf("FOCUS %u %u\n", m->window, m->u.focus.focused);
         break;
     case BH_GUI_CONFIGURE_REQ:
-        printf("CONFIGURE_REQ %u %u %u %u\n", m->window, m->u.configure_req.width,
-               m->u.configure_req.height, m->u.configure_req.states);
+        printf("CONFIGURE_REQ %u %u %u %u\n", m->window, m->u.configure_req.width, m->u.configure_req.height,
+               m->u.configure_req.states);
         break;
     case BH_GUI_CLOSE:
         printf("CLOSE %u\n", m->window);
         break;
     case BH_GUI_AXIS:
-        printf("AXIS %u %u %d %d\n", m->window, m->u.axis.axis, m->u.axis.value,
-               m->u.axis.discrete);
+        printf("AXIS %u %u %d %d\n", m->window, m->u.axis.axis, m->u.axis.value, m->u.axis.discrete);
         break;
     case BH_GUI_MOTION:
     case BH_GUI_BUFFER_RELEASE:
@@ -387,8 +386,7 @@ static void fake_desktop(Agent *a)
 
 /* Issue 13 item 2: each time window 1 loses the keyboard, the next way of
  * showing it again (or showing another window) to get the keyboard back. */
-static const char *const trick_names[] = {"remap",      "recreate", "big-popup",
-                                          "fullscreen", "urgent",   NULL};
+static const char *const trick_names[] = {"remap", "recreate", "big-popup", "fullscreen", "urgent", NULL};
 
 static void do_trick(Agent *a, guint i)
 {
@@ -478,8 +476,8 @@ static int memfd_plain(gsize size, gboolean seal)
 
 static void buffer_with_fd(Agent *a, guint32 id, int w, int h, int fd)
 {
-    struct bh_gui_buffer b = {(guint32)w, (guint32)h, (guint32)w * 4, DRM_FORMAT_XRGB8888,
-                              BH_GUI_BUFFER_MEMFD, 0};
+    struct bh_gui_buffer b = {(guint32)w,          (guint32)h,          (guint32)w * 4,
+                              DRM_FORMAT_XRGB8888, BH_GUI_BUFFER_MEMFD, 0};
     send2(a, BH_GUI_BUFFER, id, &b, sizeof b, NULL, 0, fd);
 }
 

@@ -25,13 +25,13 @@ typedef struct {
     guint64 bytes, tiles, updates, puts, px;
 } Phase;
 
-static void run_phase(const BhPrograms *prog, Display *dpy, int domid, const char *phase,
-                      gboolean direct, int frames, Phase *out)
+static void run_phase(const BhPrograms *prog, Display *dpy, int domid, const char *phase, gboolean direct,
+                      int frames, Phase *out)
 {
     g_setenv("BH_GUID_XSHM", direct ? "auto" : "off", TRUE);
     g_autofree char *nframes = g_strdup_printf("%d", frames);
-    const char *args[] = {"--width", "1200", "--height", "900", "--frames", nframes,
-                          "--phase", phase, "--title", "bench", NULL};
+    const char *args[] = {"--width", "1200", "--height", "900",   "--frames", nframes,
+                          "--phase", phase,  "--title",  "bench", NULL};
     g_autoptr(BhProc) agent = bh_start_agent(prog, domid, "bench", args);
     g_autoptr(BhProc) guid = bh_start_guid(prog, "bench", "blue", domid, NULL);
     BhRect content;
@@ -56,10 +56,11 @@ static void run_phase(const BhPrograms *prog, Display *dpy, int domid, const cha
     const char *d = strstr(log, "damage: ");
     g_assert_nonnull(d);
     guint64 updates = 0, rects = 0, tiles = 0, bytes = 0, puts = 0, px = 0;
-    g_assert_cmpint(sscanf(d, "damage: %" G_GUINT64_FORMAT " updates, %" G_GUINT64_FORMAT
-                              " rectangles, %" G_GUINT64_FORMAT " tiles replaced, %"
-                              G_GUINT64_FORMAT " bytes copied; %" G_GUINT64_FORMAT
-                              " put straight to X, %" G_GUINT64_FORMAT " pixels,",
+    g_assert_cmpint(sscanf(d,
+                           "damage: %" G_GUINT64_FORMAT " updates, %" G_GUINT64_FORMAT
+                           " rectangles, %" G_GUINT64_FORMAT " tiles replaced, %" G_GUINT64_FORMAT
+                           " bytes copied; %" G_GUINT64_FORMAT " put straight to X, %" G_GUINT64_FORMAT
+                           " pixels,",
                            &updates, &rects, &tiles, &bytes, &puts, &px),
                     ==, 6);
     /* Straight to X the tiles are copied only for GTK's own paints. */
@@ -81,8 +82,7 @@ static Env env; /* set up in main */
 
 static void report(const char *path, int frames, const Phase *full, const Phase *five)
 {
-    g_test_message("drawing cost per frame in guid, %s, 1200x900 window, %d frames each:", path,
-                   frames);
+    g_test_message("drawing cost per frame in guid, %s, 1200x900 window, %d frames each:", path, frames);
     g_test_message("  full damage: %.2f ms CPU, %" G_GUINT64_FORMAT " bytes copied, %.1f tiles, "
                    "%" G_GUINT64_FORMAT " px put, %.2f ms wall",
                    full->cpu_ms_per_frame, full->bytes / frames, (double)full->tiles / frames,
@@ -91,8 +91,7 @@ static void report(const char *path, int frames, const Phase *full, const Phase 
                    "%" G_GUINT64_FORMAT " px put, %.2f ms wall",
                    five->cpu_ms_per_frame, five->bytes / frames, (double)five->tiles / frames,
                    five->px / frames, five->wall_ms_per_frame);
-    g_test_message("  ratio 5%%/full: CPU %.1f %%", 100.0 * five->cpu_ms_per_frame /
-                                                        full->cpu_ms_per_frame);
+    g_test_message("  ratio 5%%/full: CPU %.1f %%", 100.0 * five->cpu_ms_per_frame / full->cpu_ms_per_frame);
 }
 
 static void test_damage_cost(void)

@@ -31,8 +31,7 @@ typedef struct {
     char *prefix; /* "[qube]" */
 } Qube;
 
-static void qube_start(Qube *q, const char *name, const char *label,
-                       const char *const *clients)
+static void qube_start(Qube *q, const char *name, const char *label, const char *const *clients)
 {
     int domid = env.domid++;
     q->prefix = g_strdup_printf("[%s]", name);
@@ -71,8 +70,8 @@ static BhShot *wait_framed(const BhRect *area, int w, int h, guint32 rgb, BhRect
     }
     g_autoptr(BhShot) shot = bh_shot_take(env.dpy);
     g_free(bh_shot_save(shot, "failed-e2e-frame"));
-    g_error("no %dx%d content framed in #%06x in %dx%d+%d+%d", w, h, rgb, area->width,
-            area->height, area->x, area->y);
+    g_error("no %dx%d content framed in #%06x in %dx%d+%d+%d", w, h, rgb, area->width, area->height, area->x,
+            area->y);
 }
 
 static void test_simple_shm(void)
@@ -93,8 +92,8 @@ static void test_simple_shm(void)
         g_autoptr(BhShot) shot = wait_framed(&xr, 250, 250, label->rgb, &c);
         g_autofree char *shot_name = g_strdup_printf("e2e-simple-shm-%s", labels[i]);
         g_free(bh_shot_save(shot, shot_name));
-        g_test_message("%s: content at %d,%d in window %dx%d+%d+%d", labels[i], c.x, c.y,
-                       xr.width, xr.height, xr.x, xr.y);
+        g_test_message("%s: content at %d,%d in window %dx%d+%d+%d", labels[i], c.x, c.y, xr.width, xr.height,
+                       xr.x, xr.y);
 
         /* simple-shm's pixels: its 20-px padding is white, exactly; its
          * centre animates. */
@@ -116,8 +115,8 @@ static void test_simple_shm(void)
 
 static void test_scene(void)
 {
-    g_autofree char *client = g_strdup_printf("%s scene > %s/scene.out 2>&1", env.prog.wlclient,
-                                              g_getenv("XDG_RUNTIME_DIR"));
+    g_autofree char *client =
+        g_strdup_printf("%s scene > %s/scene.out 2>&1", env.prog.wlclient, g_getenv("XDG_RUNTIME_DIR"));
     g_autofree char *out_path = g_strdup_printf("%s/scene.out", g_getenv("XDG_RUNTIME_DIR"));
     const char *clients[] = {client, NULL};
     const BhLabel *green = bh_label_lookup("green");
@@ -196,10 +195,9 @@ static void test_foot(void)
      * is written to a file as cat -v sees it. foot's own Ctrl+Shift+C
      * binding is off, so if guid let the combination through, foot would
      * send ^C like any other Ctrl+Shift+letter (the ^A check shows that). */
-    g_autofree char *raw = g_strdup_printf(
-        "foot -c /dev/null -T rawkeys -o key-bindings.clipboard-copy=none "
-        "sh -c 'stty raw -echo; cat -v > %s'",
-        keys);
+    g_autofree char *raw = g_strdup_printf("foot -c /dev/null -T rawkeys -o key-bindings.clipboard-copy=none "
+                                           "sh -c 'stty raw -echo; cat -v > %s'",
+                                           keys);
     const char *clients[] = {"foot -c /dev/null -T shell sh", raw, NULL};
     Qube q;
     qube_start(&q, "term", "blue", clients);
@@ -223,8 +221,8 @@ static void test_foot(void)
     g_autofree char *rid = g_strdup_printf("%lu", (unsigned long)rawwin);
     g_assert_true(bh_run((const char *[]){"xdotool", "windowfocus", "--sync", rid, NULL}));
     g_usleep(300000);
-    g_assert_true(bh_run((const char *[]){"xdotool", "key", "--delay", "50", "a", "ctrl+shift+c",
-                                          "b", "ctrl+shift+a", "ctrl+c", "x", NULL}));
+    g_assert_true(bh_run((const char *[]){"xdotool", "key", "--delay", "50", "a", "ctrl+shift+c", "b",
+                                          "ctrl+shift+a", "ctrl+c", "x", NULL}));
     g_autofree char *seen = wait_file(keys, "x");
     g_assert_cmpstr(seen, ==, "ab^A^Cx");
     g_assert_true(bh_proc_wait_output(q.guid, TRUE, "Ctrl+Shift+C kept from the guest", 10000));

@@ -79,8 +79,7 @@ static Time server_time(Window w)
 {
     Atom a = XInternAtom(env.dpy, "BH_TIME_PROBE", False);
     XSelectInput(env.dpy, w, PropertyChangeMask);
-    XChangeProperty(env.dpy, w, a, XA_CARDINAL, 32, PropModeReplace, (unsigned char *)"\0\0\0\0",
-                    1);
+    XChangeProperty(env.dpy, w, a, XA_CARDINAL, 32, PropModeReplace, (unsigned char *)"\0\0\0\0", 1);
     XEvent ev;
     for (;;) {
         XWindowEvent(env.dpy, w, PropertyChangeMask, &ev);
@@ -91,8 +90,7 @@ static Time server_time(Window w)
 
 static Window map_plain(const char *name, gboolean fresh_time)
 {
-    Window w = XCreateSimpleWindow(env.dpy, DefaultRootWindow(env.dpy), 100, 100, 200, 100, 0, 0,
-                                   0x808080);
+    Window w = XCreateSimpleWindow(env.dpy, DefaultRootWindow(env.dpy), 100, 100, 200, 100, 0, 0, 0x808080);
     XStoreName(env.dpy, w, name);
     XWMHints hints = {.flags = InputHint, .input = True};
     XSetWMHints(env.dpy, w, &hints);
@@ -122,8 +120,7 @@ static void test_control(void)
     Window quiet = map_plain("quiet window", FALSE);
     g_usleep(1500 * 1000);
     g_autofree char *f1 = focus_name();
-    g_test_message("control: after a map with user time 0 the focus is %s (user window 0x%lx)", f1,
-                   user);
+    g_test_message("control: after a map with user time 0 the focus is %s (user window 0x%lx)", f1, user);
     g_assert_true(bh_x_focus_in(env.dpy, user));
 
     /* Mapped with the time of the last input: openbox gives it the focus,
@@ -179,12 +176,11 @@ static void test_tricks(void)
         bh_x_wait_window(env.dpy, "[hostile]", 30000);
         g_usleep(1500 * 1000);
         g_autoptr(BhShot) shot = bh_shot_take(env.dpy);
-        g_autofree char *name =
-            g_strdup_printf("focus-%s-%s", env.wm ? "openbox" : "nowm", tricks[i]);
+        g_autofree char *name = g_strdup_printf("focus-%s-%s", env.wm ? "openbox" : "nowm", tricks[i]);
         g_free(bh_shot_save(shot, name));
         g_autofree char *f = focus_name();
-        g_test_message("%s: focus is %s, calm is 0x%lx, %u hostile windows shown", tricks[i], f,
-                       calm, bh_x_count_windows(env.dpy, "[hostile]"));
+        g_test_message("%s: focus is %s, calm is 0x%lx, %u hostile windows shown", tricks[i], f, calm,
+                       bh_x_count_windows(env.dpy, "[hostile]"));
         if (!bh_x_focus_in(env.dpy, calm))
             g_error("%s: the hostile qube took the focus (%s)", tricks[i], f);
         g_assert_false(bad_guid->exited);

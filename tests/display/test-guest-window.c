@@ -49,8 +49,8 @@ static void assert_frame(const BhShot *shot, const BhRect *content, const char *
 }
 
 /* A window showing a w x h pattern, waited for until it is on screen. */
-static BhGuestWindow *show_window(const char *title, int w, int h, guint seed,
-                                  BhGuestView **view_out, Image *im, BhRect *found)
+static BhGuestWindow *show_window(const char *title, int w, int h, guint seed, BhGuestView **view_out,
+                                  Image *im, BhRect *found)
 {
     GdkRGBA frame;
     bh_guid_style_label_rgba(env.label, &frame);
@@ -106,8 +106,7 @@ static void test_frame_title_content(void)
             label_px += p == env.label->rgb;
             text_px += p == text;
         }
-    g_test_message("bar %dx%d: %u label pixels, %u text pixels", bar.width, bar.height, label_px,
-                   text_px);
+    g_test_message("bar %dx%d: %u label pixels, %u text pixels", bar.width, bar.height, label_px, text_px);
     g_assert_cmpuint(label_px, >, (guint)(bar.width * bar.height) / 2);
     g_assert_cmpuint(text_px, >=, 30);
 
@@ -115,8 +114,7 @@ static void test_frame_title_content(void)
      * so; only that rectangle changes on screen. */
     Image im2 = image_new(320, 200, 7);
     for (int y = 50; y < 90; y++)
-        memcpy(im.buf + (gsize)y * im.stride + 100 * 4, im2.buf + (gsize)y * im2.stride + 100 * 4,
-               60 * 4);
+        memcpy(im.buf + (gsize)y * im.stride + 100 * 4, im2.buf + (gsize)y * im2.stride + 100 * 4, 60 * 4);
     image_damage(view, &im, 100, 50, 60, 40);
     gboolean changed = FALSE;
     for (int i = 0; i < 400 && !changed; i++) {

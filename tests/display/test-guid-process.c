@@ -40,8 +40,7 @@ typedef struct {
 } Pair;
 
 static void pair_start(Pair *p, const char *qube, const char *label, const char *scenario,
-                       const char *const *agent_args, const char *const *guid_args, int w,
-                       int h, guint seed)
+                       const char *const *agent_args, const char *const *guid_args, int w, int h, guint seed)
 {
     int domid = next_domid();
     memset(p, 0, sizeof *p);
@@ -94,11 +93,9 @@ static void test_frames(void)
         g_autoptr(BhShot) shot = bh_shot_take(env.dpy);
         g_autofree char *name = g_strdup_printf("process-%s", labels[i]);
         g_free(bh_shot_save(shot, name));
-        g_assert_cmpuint(bh_frame_mismatches(shot, &p.content, BH_GUID_FRAME_PX, label->rgb), ==,
+        g_assert_cmpuint(bh_frame_mismatches(shot, &p.content, BH_GUID_FRAME_PX, label->rgb), ==, 0);
+        g_assert_cmpuint(bh_pattern_mismatches(shot, p.content.x, p.content.y, 320, 200, (guint)(20 + i)), ==,
                          0);
-        g_assert_cmpuint(bh_pattern_mismatches(shot, p.content.x, p.content.y, 320, 200,
-                                               (guint)(20 + i)),
-                         ==, 0);
         g_autofree char *title = NULL;
         bh_x_find_window(env.dpy, "[", &title);
         g_autofree char *want = g_strdup_printf("[%s] pattern – ünïcode", qube);
@@ -119,8 +116,8 @@ static gboolean pattern_shown(gpointer data)
 {
     const ShownAt *s = data;
     g_autoptr(BhShot) shot = bh_shot_take(env.dpy);
-    return bh_pattern_mismatches(shot, s->content->x, s->content->y, s->content->width,
-                                 s->content->height, s->seed) == 0;
+    return bh_pattern_mismatches(shot, s->content->x, s->content->y, s->content->width, s->content->height,
+                                 s->seed) == 0;
 }
 
 static gboolean wait_shown(const BhRect *content, guint seed)
@@ -169,11 +166,9 @@ static void test_paths(void)
         g_autoptr(BhShot) shot = bh_shot_take(env.dpy);
         g_autofree char *name = g_strdup_printf("process-path-%s", paths[i].mode);
         g_free(bh_shot_save(shot, name));
-        g_assert_cmpuint(bh_pattern_mismatches(shot, p.content.x, p.content.y, 300, 180, 41), ==,
-                         0);
-        g_assert_cmpuint(bh_frame_mismatches(shot, &p.content, BH_GUID_FRAME_PX,
-                                             bh_label_lookup("orange")->rgb),
-                         ==, 0);
+        g_assert_cmpuint(bh_pattern_mismatches(shot, p.content.x, p.content.y, 300, 180, 41), ==, 0);
+        g_assert_cmpuint(
+            bh_frame_mismatches(shot, &p.content, BH_GUID_FRAME_PX, bh_label_lookup("orange")->rgb), ==, 0);
 
         pair_finish_keep(&p, qube);
         g_autofree char *log = bh_proc_stderr(p.guid);
@@ -225,10 +220,10 @@ static void test_input(void)
     expect(p.guid, TRUE, "Ctrl+Shift+C kept from the guest");
     expect(p.guid, TRUE, "Ctrl+Shift+V kept from the guest");
     g_autofree char *seen = bh_proc_stdout(p.agent);
-    g_assert_nonnull(strstr(seen, "KEY 37 1"));    /* Ctrl reached the guest ... */
-    g_assert_nonnull(strstr(seen, "KEY 50 1"));    /* ... and Shift ... */
-    g_assert_null(strstr(seen, "KEY 54 "));        /* ... C did not, */
-    g_assert_null(strstr(seen, "KEY 55 "));        /* ... nor V. */
+    g_assert_nonnull(strstr(seen, "KEY 37 1")); /* Ctrl reached the guest ... */
+    g_assert_nonnull(strstr(seen, "KEY 50 1")); /* ... and Shift ... */
+    g_assert_null(strstr(seen, "KEY 54 "));     /* ... C did not, */
+    g_assert_null(strstr(seen, "KEY 55 "));     /* ... nor V. */
     /* Ctrl+C without Shift is the guest's. */
     xdo((const char *[]){"xdotool", "key", "ctrl+c", NULL});
     expect(p.agent, FALSE, "KEY 54 1 mods 4");
@@ -277,9 +272,8 @@ static void test_popup(void)
     /* Exactly where the guest put it, relative to its parent's content. */
     g_assert_cmpint(pop.x - p.content.x, ==, 40);
     g_assert_cmpint(pop.y - p.content.y, ==, 30);
-    g_assert_cmpuint(bh_frame_mismatches(shot, &pop, BH_GUID_FRAME_PX,
-                                         bh_label_lookup("purple")->rgb),
-                     ==, 0);
+    g_assert_cmpuint(bh_frame_mismatches(shot, &pop, BH_GUID_FRAME_PX, bh_label_lookup("purple")->rgb), ==,
+                     0);
     pair_finish(&p, "menus");
 }
 

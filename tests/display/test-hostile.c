@@ -50,9 +50,8 @@ static void assert_calm_drawing(const char *when)
         g_autoptr(BhShot) b = bh_shot_take(env.dpy);
         changed = bh_shot_diff(a, b, &env.calm);
         if (changed != 0)
-            g_assert_cmpuint(bh_frame_mismatches(b, &env.calm, BH_GUID_FRAME_PX,
-                                                 bh_label_lookup("green")->rgb),
-                             ==, 0);
+            g_assert_cmpuint(
+                bh_frame_mismatches(b, &env.calm, BH_GUID_FRAME_PX, bh_label_lookup("green")->rgb), ==, 0);
     }
     if (changed == 0)
         g_error("%s: the calm qube's window stopped changing", when);
@@ -77,8 +76,8 @@ static void start_calm(void)
         g_usleep(50000);
         g_autoptr(BhShot) s = bh_shot_take(env.dpy);
         BhRect area = {900, 700, 380, 324};
-        moved = bh_shot_find_colour(s, &area, BH_PATTERN_OUTLINE, &env.calm) &&
-                env.calm.width == 200 && env.calm.height == 150;
+        moved = bh_shot_find_colour(s, &area, BH_PATTERN_OUTLINE, &env.calm) && env.calm.width == 200 &&
+                env.calm.height == 150;
     }
     g_assert_true(moved);
     assert_calm_drawing("at start");
@@ -139,8 +138,8 @@ static void test_huge_window(void)
         g_usleep(50000);
         g_autoptr(BhShot) s = bh_shot_take(env.dpy);
         BhRect all = {0, 0, s->width, s->height};
-        shown = bh_shot_find_colour(s, &all, BH_PATTERN_OUTLINE, &content) &&
-                content.width > 1000 && content.height > 800;
+        shown = bh_shot_find_colour(s, &all, BH_PATTERN_OUTLINE, &content) && content.width > 1000 &&
+                content.height > 800;
     }
     g_assert_true(shown);
     Window w = bh_x_wait_window(env.dpy, "[hostile] huge", 30000);
@@ -155,9 +154,7 @@ static void test_huge_window(void)
      * clip: their bounding box is exactly the visible content. */
     g_assert_cmpint(content.x + content.width, <=, xr.x + xr.width - BH_GUID_FRAME_PX);
     g_assert_cmpint(content.y + content.height, <=, xr.y + xr.height - BH_GUID_FRAME_PX);
-    g_assert_cmpuint(bh_frame_mismatches(s, &content, BH_GUID_FRAME_PX,
-                                         bh_label_lookup("red")->rgb),
-                     ==, 0);
+    g_assert_cmpuint(bh_frame_mismatches(s, &content, BH_GUID_FRAME_PX, bh_label_lookup("red")->rgb), ==, 0);
     finish_hostile(agent, guid);
     assert_calm_drawing("huge-window");
 }
@@ -222,8 +219,7 @@ static void test_flood(void)
     while (XPending(env.dpy) > 0) {
         XEvent ev;
         XNextEvent(env.dpy, &ev);
-        titles += ev.type == PropertyNotify && ev.xproperty.window == w &&
-                  ev.xproperty.atom == net_name;
+        titles += ev.type == PropertyNotify && ev.xproperty.window == w && ev.xproperty.atom == net_name;
     }
 
     /* 100 000 DAMAGEs, none waiting for its release: the X server (shared
@@ -251,7 +247,6 @@ static void test_flood(void)
     assert_calm_drawing("after the flood");
 }
 
-
 /* A link named like the agent's socket, planted in the qube's own vchan
  * directory, to the X server's socket (the display under test): guid must
  * not connect there (it would send its HELLO to the X server). Controls: the
@@ -264,8 +259,7 @@ static void test_planted_link(void)
     g_assert_nonnull(display);
     g_autofree char *xsock = g_strdup_printf("/tmp/.X11-unix/X%s", display + 1);
     g_assert_true(g_file_test(xsock, G_FILE_TEST_EXISTS)); /* the target is there */
-    g_autofree char *dir = g_strdup_printf("%s/bulkhead/vchan/%d", g_getenv("XDG_RUNTIME_DIR"),
-                                           domid);
+    g_autofree char *dir = g_strdup_printf("%s/bulkhead/vchan/%d", g_getenv("XDG_RUNTIME_DIR"), domid);
     g_autofree char *name = g_strdup_printf("%s/%d-0-6000.sock", dir, domid);
     g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
     g_assert_cmpint(symlink(xsock, name), ==, 0);

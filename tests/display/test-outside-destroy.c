@@ -55,8 +55,7 @@ static gboolean wait_content(Window w, int cw, int ch, guint seed, BhRect *found
         BhRect area, r;
         g_autoptr(BhShot) s = bh_shot_take(env.dpy);
         if (bh_x_window_rect(env.dpy, w, &area) && bh_shot_find_colour(s, &area, outline, &r) &&
-            r.width == cw && r.height == ch &&
-            bh_pattern_mismatches(s, r.x, r.y, cw, ch, seed) == 0) {
+            r.width == cw && r.height == ch && bh_pattern_mismatches(s, r.x, r.y, cw, ch, seed) == 0) {
             *found = r;
             return TRUE;
         }
@@ -81,8 +80,8 @@ static Window find_popup_surface(void)
         return 0;
     for (unsigned int i = 0; i < n; i++) {
         XWindowAttributes a;
-        if (XGetWindowAttributes(env.dpy, kids[i], &a) && a.map_state == IsViewable &&
-            a.override_redirect && a.width > 100 && a.height > 80)
+        if (XGetWindowAttributes(env.dpy, kids[i], &a) && a.map_state == IsViewable && a.override_redirect &&
+            a.width > 100 && a.height > 80)
             found = kids[i];
     }
     if (kids != NULL)
@@ -98,8 +97,7 @@ static void test_windowclose(void)
     g_autoptr(BhProc) calm_guid = bh_start_guid(&env.prog, "calm", "green", calm_dom, NULL);
     Window calm = bh_x_wait_window(env.dpy, "[calm]", 30000);
     g_autofree char *cwid = g_strdup_printf("%lu", (unsigned long)calm);
-    g_assert_true(
-        bh_run((const char *[]){"xdotool", "windowmove", "--sync", cwid, "800", "600", NULL}));
+    g_assert_true(bh_run((const char *[]){"xdotool", "windowmove", "--sync", cwid, "800", "600", NULL}));
 
     g_autoptr(BhProc) agent = bh_start_agent(&env.prog, bad_dom, "come-back", NULL);
     g_autoptr(BhProc) guid = bh_start_guid(&env.prog, "hostile", "red", bad_dom, NULL);
@@ -124,8 +122,7 @@ static void test_windowclose(void)
     g_assert_true(bh_wait_until(window_gone, &pg, 10000));
     if (bh_proc_wait(guid, 1500)) {
         g_autofree char *log = bh_proc_stderr(guid);
-        g_error("guid died when its popup's X window was destroyed (status %d):\n%s", guid->status,
-                log);
+        g_error("guid died when its popup's X window was destroyed (status %d):\n%s", guid->status, log);
     }
 
     /* The toplevel. */
@@ -145,8 +142,7 @@ static void test_windowclose(void)
     g_autoptr(BhShot) s = bh_shot_take(env.dpy);
     g_autofree char *name = g_strdup_printf("outside-destroy-%s", env.wm ? "openbox" : "nowm");
     g_free(bh_shot_save(s, name));
-    g_assert_cmpuint(
-        bh_frame_mismatches(s, &content, BH_GUID_FRAME_PX, bh_label_lookup("red")->rgb), ==, 0);
+    g_assert_cmpuint(bh_frame_mismatches(s, &content, BH_GUID_FRAME_PX, bh_label_lookup("red")->rgb), ==, 0);
 
     g_autofree char *log = bh_proc_stderr(guid);
     g_assert_nonnull(strstr(log, "was destroyed by another client"));

@@ -78,8 +78,7 @@ typedef struct {
 static gboolean dialog_moved(gpointer data)
 {
     MovedBy *m = data;
-    return dialog_shown(m->now) && m->now->x == m->before.x + m->dx &&
-           m->now->y == m->before.y + m->dy;
+    return dialog_shown(m->now) && m->now->x == m->before.x + m->dx && m->now->y == m->before.y + m->dy;
 }
 
 static guint text_pixels(const BhShot *s, const BhRect *area)
@@ -99,8 +98,7 @@ static void assert_popup_named(const BhShot *s, const BhRect *content, const cha
     BhRect band = {content->x, content->y + content->height + BH_GUID_FRAME_PX, content->width,
                    BH_GUID_POPUP_TAG_PX - BH_GUID_FRAME_PX};
     guint n = text_pixels(s, &band);
-    g_test_message("%s: popup at %d,%d, %u text pixels in its name band", when, content->x,
-                   content->y, n);
+    g_test_message("%s: popup at %d,%d, %u text pixels in its name band", when, content->x, content->y, n);
     if (n < 30)
         g_error("%s: no \"[hostile]\" under the popup (%u text pixels)", when, n);
 }
@@ -125,8 +123,7 @@ static void save(const char *what)
 static void test_fake_desktop(void)
 {
     int calm_dom = env.domid++, bad_dom = env.domid++;
-    const char *calm_args[] = {"--title", "calm",     "--seed", "3", "--width",
-                               "300",     "--height", "200",    NULL};
+    const char *calm_args[] = {"--title", "calm", "--seed", "3", "--width", "300", "--height", "200", NULL};
     g_autoptr(BhProc) calm_agent = bh_start_agent(&env.prog, calm_dom, "window", calm_args);
     g_autoptr(BhProc) calm_guid = bh_start_guid(&env.prog, "calm", "green", calm_dom, NULL);
     Window calm = bh_x_wait_window(env.dpy, "[calm]", 30000);

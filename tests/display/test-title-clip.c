@@ -109,8 +109,8 @@ static void test_clip(void)
     BhRect box = to_screen(GTK_WIDGET(win), &tb);
     BhRect all = {0, 0, bare->width, bare->height}, d;
     g_assert_true(bh_shot_diff_box(bare, marked, &all, &d)); /* the marks are drawn */
-    g_test_message("guid: title box %dx%d at %d,%d; changed pixels within %dx%d at %d,%d",
-                   box.width, box.height, box.x, box.y, d.width, d.height, d.x, d.y);
+    g_test_message("guid: title box %dx%d at %d,%d; changed pixels within %dx%d at %d,%d", box.width,
+                   box.height, box.x, box.y, d.width, d.height, d.x, d.y);
     g_assert_cmpint(d.x, >=, box.x);
     g_assert_cmpint(d.y, >=, box.y);
     g_assert_cmpint(d.x + d.width, <=, box.x + box.width);
@@ -137,8 +137,8 @@ static void test_clip(void)
     g_assert_true(gtk_widget_compute_bounds(lab, plain, &lb));
     BhRect lbox = to_screen(plain, &lb);
     g_assert_true(bh_shot_diff_box(cbare, cmarked, &all, &d));
-    g_test_message("control: label box %dx%d at %d,%d; changed pixels within %dx%d at %d,%d",
-                   lbox.width, lbox.height, lbox.x, lbox.y, d.width, d.height, d.x, d.y);
+    g_test_message("control: label box %dx%d at %d,%d; changed pixels within %dx%d at %d,%d", lbox.width,
+                   lbox.height, lbox.x, lbox.y, d.width, d.height, d.x, d.y);
     g_assert_cmpint(d.y, <, lbox.y - 10); /* the marks climb out of the box */
     gtk_window_destroy(GTK_WINDOW(plain));
 }

@@ -293,7 +293,8 @@ static bool send_handshake(struct bh_tdom0 *d, uint32_t screen_w, uint32_t scree
     snprintf(km.rules, sizeof(km.rules), "evdev");
     snprintf(km.model, sizeof(km.model), "pc105");
     snprintf(km.layout, sizeof(km.layout), "us");
-    return bh_tdom0_send(d, BH_GUI_HELLO, 0, &h, sizeof(h)) && bh_tdom0_send(d, BH_GUI_SCREEN, 0, &s, sizeof(s)) &&
+    return bh_tdom0_send(d, BH_GUI_HELLO, 0, &h, sizeof(h)) &&
+           bh_tdom0_send(d, BH_GUI_SCREEN, 0, &s, sizeof(s)) &&
            bh_tdom0_send(d, BH_GUI_KEYMAP, 0, &km, sizeof(km));
 }
 

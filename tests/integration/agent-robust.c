@@ -237,7 +237,8 @@ static void test_release_pacing(void)
 {
     struct bh_tagent t;
     bh_tagent_start(&t, true);
-    g_autofree char *client = bh_tagent_build_path("BH_TEST_WLCLIENT", "tests/gui-agent-dom0/bh-test-wlclient");
+    g_autofree char *client =
+        bh_tagent_build_path("BH_TEST_WLCLIENT", "tests/gui-agent-dom0/bh-test-wlclient");
     const char *argv[] = {client, "release-pacing", NULL};
     pid_t pid = bh_tagent_client(&t, argv, NULL);
     int st = -1;

@@ -102,8 +102,12 @@ int main(int argc, char **argv)
 
     struct bh_gui_create create = {.width = BH_TEST_WIDTH, .height = BH_TEST_HEIGHT};
     struct bh_gui_buffer info = {
-        .width = BH_TEST_WIDTH, .height = BH_TEST_HEIGHT, .stride = (uint32_t)stride,
-        .format = BH_TEST_FORMAT, .kind = BH_GUI_BUFFER_GRANT, .n_refs = buf.n_refs,
+        .width = BH_TEST_WIDTH,
+        .height = BH_TEST_HEIGHT,
+        .stride = (uint32_t)stride,
+        .format = BH_TEST_FORMAT,
+        .kind = BH_GUI_BUFFER_GRANT,
+        .n_refs = buf.n_refs,
     };
     struct bh_gui_map map = {0};
     struct {

@@ -12,7 +12,7 @@
 #include "bulkhead/gui-protocol.h"
 
 /* 50 pages: a window spanning many grant references. */
-#define BH_TEST_WIDTH 320u
+#define BH_TEST_WIDTH  320u
 #define BH_TEST_HEIGHT 160u
 #define BH_TEST_FORMAT DRM_FORMAT_XRGB8888
 /* The rectangle frame 2 redraws and damages. */

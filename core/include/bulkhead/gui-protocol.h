@@ -25,8 +25,8 @@
  * minor bump may only add message types; after HELLO each side sends only
  * the types known to min(its minor, the peer's minor), so a receiver can
  * treat every type it does not know as a violation. */
-#define BH_GUI_PROTOCOL_MAJOR 1u
-#define BH_GUI_PROTOCOL_MINOR 0u
+#define BH_GUI_PROTOCOL_MAJOR   1u
+#define BH_GUI_PROTOCOL_MINOR   0u
 #define BH_GUI_PROTOCOL_VERSION ((BH_GUI_PROTOCOL_MAJOR << 16) | BH_GUI_PROTOCOL_MINOR)
 
 /* vchan port for the GUI connection (the agent is the server, as in Qubes). */
@@ -41,23 +41,24 @@
 /* Windows (toplevels + popups) one qube may have at once. */
 #define BH_MAX_WINDOWS 256u
 /* Window ids are chosen by the agent in 1..BH_MAX_WINDOW_ID; 0 = the connection. */
-#define BH_MAX_WINDOW_ID 0x00ffffffu
-#define BH_MAX_TITLE_BYTES 256u
+#define BH_MAX_WINDOW_ID    0x00ffffffu
+#define BH_MAX_TITLE_BYTES  256u
 #define BH_MAX_APP_ID_BYTES 128u
 #define BH_MAX_DAMAGE_RECTS 64u
 /* Clipboard: the protocol's hard cap; the user-configurable limit (default
  * 64 000) is applied by bulkheadd below this. */
-#define BH_MAX_CLIPBOARD_BYTES 256000u
+#define BH_MAX_CLIPBOARD_BYTES     256000u
 #define BH_DEFAULT_CLIPBOARD_BYTES 64000u
-#define BH_KEYMAP_FIELD_BYTES 64u
-#define BH_KEYMAP_OPTIONS_BYTES 256u
+#define BH_KEYMAP_FIELD_BYTES      64u
+#define BH_KEYMAP_OPTIONS_BYTES    256u
 /* The largest body of each bounded message, and of any message: a full
  * clipboard (256 000) is larger than a BUFFER with every grant reference
  * (24 + 4 * 32 400). Receivers size their input buffer with BH_MAX_MSG_BYTES. */
 #define BH_MAX_BUFFER_BODY_BYTES (sizeof(struct bh_gui_buffer) + BH_MAX_GRANT_REFS * sizeof(uint32_t))
-#define BH_MAX_DAMAGE_BODY_BYTES (sizeof(struct bh_gui_damage) + BH_MAX_DAMAGE_RECTS * sizeof(struct bh_gui_rect))
-#define BH_MAX_BODY_BYTES                                                                                   \
-    (BH_MAX_CLIPBOARD_BYTES > BH_MAX_BUFFER_BODY_BYTES ? (size_t)BH_MAX_CLIPBOARD_BYTES                    \
+#define BH_MAX_DAMAGE_BODY_BYTES                                                                             \
+    (sizeof(struct bh_gui_damage) + BH_MAX_DAMAGE_RECTS * sizeof(struct bh_gui_rect))
+#define BH_MAX_BODY_BYTES                                                                                    \
+    (BH_MAX_CLIPBOARD_BYTES > BH_MAX_BUFFER_BODY_BYTES ? (size_t)BH_MAX_CLIPBOARD_BYTES                      \
                                                        : BH_MAX_BUFFER_BODY_BYTES)
 #define BH_MAX_MSG_BYTES (sizeof(struct bh_gui_hdr) + BH_MAX_BODY_BYTES)
 /* Popups may sit this far outside their parent (menus near a screen edge). */
@@ -85,12 +86,12 @@ enum bh_gui_msg_type {
     BH_GUI_MAP = 0x0102,
     BH_GUI_UNMAP = 0x0103,
     BH_GUI_CONFIGURE = 0x0104,
-    BH_GUI_TITLE = 0x0105,   /* bounded: UTF-8, not NUL-terminated */
-    BH_GUI_APP_ID = 0x0106,  /* bounded: UTF-8, not NUL-terminated */
+    BH_GUI_TITLE = 0x0105,  /* bounded: UTF-8, not NUL-terminated */
+    BH_GUI_APP_ID = 0x0106, /* bounded: UTF-8, not NUL-terminated */
     BH_GUI_HINTS = 0x0107,
     BH_GUI_FLAGS = 0x0108,
-    BH_GUI_BUFFER = 0x0109,  /* socket: fixed body + one fd; xen: + grant refs */
-    BH_GUI_DAMAGE = 0x010a,  /* bounded: header + n rectangles */
+    BH_GUI_BUFFER = 0x0109, /* socket: fixed body + one fd; xen: + grant refs */
+    BH_GUI_DAMAGE = 0x010a, /* bounded: header + n rectangles */
     BH_GUI_CURSOR = 0x010b,
 
     /* dom0 -> agent */
@@ -272,9 +273,9 @@ enum bh_gui_axis_kind {
     BH_GUI_AXIS_HORIZONTAL = 1,
 };
 struct bh_gui_axis {
-    uint32_t axis;     /* bh_gui_axis_kind */
-    int32_t value;     /* wl_fixed_t (24.8), positive = down/right */
-    int32_t discrete;  /* wheel clicks, 0 for smooth scrolling */
+    uint32_t axis;    /* bh_gui_axis_kind */
+    int32_t value;    /* wl_fixed_t (24.8), positive = down/right */
+    int32_t discrete; /* wheel clicks, 0 for smooth scrolling */
 } BH_PACKED;
 
 struct bh_gui_enter {
@@ -291,7 +292,7 @@ enum bh_gui_configure_states {
     BH_GUI_STATE_ACTIVATED = 1u << 2,
     BH_GUI_STATE_RESIZING = 1u << 3,
 };
-#define BH_GUI_STATES_ALL                                                                                   \
+#define BH_GUI_STATES_ALL                                                                                    \
     (BH_GUI_STATE_MAXIMIZED | BH_GUI_STATE_FULLSCREEN | BH_GUI_STATE_ACTIVATED | BH_GUI_STATE_RESIZING)
 /* CONFIGURE_REQ (dom0 -> agent): dom0 asks for this content size. */
 struct bh_gui_configure_req {

@@ -100,7 +100,7 @@ struct bh_gui_msg {
         struct {
             size_t len;                        /* bytes before the NUL */
             char text[BH_MAX_TITLE_BYTES + 1]; /* sanitised UTF-8, NUL-terminated */
-        } title; /* TITLE and APP_ID */
+        } title;                               /* TITLE and APP_ID */
         struct {
             size_t len;
             const uint8_t *data; /* valid UTF-8, not NUL-terminated */
@@ -140,9 +140,8 @@ enum bh_gui_err bh_gui_frame_check(const uint8_t *hdr, enum bh_gui_dir dir, uint
  * BH_GUI_FROM_DOM0 only its handshake state is used, since input for a
  * window the agent just destroyed is a race the agent ignores, not an error.
  * err may be NULL. */
-long bh_gui_decode(const uint8_t *buf, size_t len, enum bh_gui_dir dir,
-                   const struct bh_gui_windows *windows, struct bh_gui_msg *out,
-                   struct bh_gui_error *err);
+long bh_gui_decode(const uint8_t *buf, size_t len, enum bh_gui_dir dir, const struct bh_gui_windows *windows,
+                   struct bh_gui_msg *out, struct bh_gui_error *err);
 
 /* Update the table after a successfully decoded message (CREATE adds,
  * DESTROY removes with its popups, BUFFER records size, HELLO marks done). */
@@ -150,11 +149,11 @@ void bh_gui_windows_apply(struct bh_gui_windows *w, const struct bh_gui_msg *m);
 
 /* Encoder: writes header + body into out[0..cap). Returns bytes written, or 0
  * when cap is too small or body_len exceeds what the type allows. */
-size_t bh_gui_encode(uint8_t *out, size_t cap, uint32_t type, uint32_t window,
-                     const void *body, size_t body_len);
+size_t bh_gui_encode(uint8_t *out, size_t cap, uint32_t type, uint32_t window, const void *body,
+                     size_t body_len);
 /* For bounded bodies made of two parts (DAMAGE header + rects, BUFFER + refs). */
-size_t bh_gui_encode2(uint8_t *out, size_t cap, uint32_t type, uint32_t window,
-                      const void *body, size_t body_len, const void *tail, size_t tail_len);
+size_t bh_gui_encode2(uint8_t *out, size_t cap, uint32_t type, uint32_t window, const void *body,
+                      size_t body_len, const void *tail, size_t tail_len);
 
 const char *bh_gui_type_name(uint32_t type);
 const char *bh_gui_err_name(enum bh_gui_err code);

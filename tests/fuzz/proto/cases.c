@@ -28,21 +28,23 @@ static void put(struct bh_case_buf *b, const void *p, size_t n)
     b->len += n;
 }
 
-static void msg2(struct bh_case_buf *b, uint8_t dir, uint32_t type, uint32_t window, const void *body, size_t n,
-                 const void *tail, size_t tn)
+static void msg2(struct bh_case_buf *b, uint8_t dir, uint32_t type, uint32_t window, const void *body,
+                 size_t n, const void *tail, size_t tn)
 {
     size_t w;
 
     put(b, &dir, 1);
     w = bh_gui_encode2(b->data + b->len, sizeof b->data - b->len, type, window, body, n, tail, tn);
     if (w == 0) {
-        fprintf(stderr, "encoder refused %s window %u (%zu+%zu bytes)\n", bh_gui_type_name(type), window, n, tn);
+        fprintf(stderr, "encoder refused %s window %u (%zu+%zu bytes)\n", bh_gui_type_name(type), window, n,
+                tn);
         abort();
     }
     b->len += w;
 }
 
-static void msg(struct bh_case_buf *b, uint8_t dir, uint32_t type, uint32_t window, const void *body, size_t n)
+static void msg(struct bh_case_buf *b, uint8_t dir, uint32_t type, uint32_t window, const void *body,
+                size_t n)
 {
     msg2(b, dir, type, window, body, n, NULL, 0);
 }
@@ -73,7 +75,8 @@ static void hello_d(struct bh_case_buf *b)
     hello_ver(b, D0, BH_GUI_PROTOCOL_VERSION);
 }
 
-static void create(struct bh_case_buf *b, uint32_t id, uint32_t w, uint32_t h, uint32_t parent, uint32_t flags)
+static void create(struct bh_case_buf *b, uint32_t id, uint32_t w, uint32_t h, uint32_t parent,
+                   uint32_t flags)
 {
     struct bh_gui_create c = {w, h, parent, flags};
     msg(b, AG, BH_GUI_CREATE, id, &c, sizeof c);
@@ -245,8 +248,8 @@ static void v_grant(struct bh_case_buf *b)
 
 static void v_max_buffer(struct bh_case_buf *b)
 {
-    struct bh_gui_buffer info = {BH_MAX_WINDOW_WIDTH, BH_MAX_WINDOW_HEIGHT, BH_MAX_STRIDE, DRM_FORMAT_XRGB8888,
-                                 BH_GUI_BUFFER_MEMFD, 0};
+    struct bh_gui_buffer info = {BH_MAX_WINDOW_WIDTH, BH_MAX_WINDOW_HEIGHT, BH_MAX_STRIDE,
+                                 DRM_FORMAT_XRGB8888, BH_GUI_BUFFER_MEMFD,  0};
     struct bh_gui_rect r = {0, 0, BH_MAX_WINDOW_WIDTH, BH_MAX_WINDOW_HEIGHT};
     hello_a(b);
     create(b, BH_MAX_WINDOW_ID, BH_MAX_WINDOW_WIDTH, BH_MAX_WINDOW_HEIGHT, 0, 0);
@@ -266,14 +269,17 @@ static void v_damage_max(struct bh_case_buf *b)
 static void v_title_multilingual(struct bh_case_buf *b)
 {
     window1(b);
-    text(b, BH_GUI_TITLE, 1, "Übersicht — 日本語 — العربية — हिन्दी — 👩‍💻 ❤️ e\xcc\x81");
+    text(b, BH_GUI_TITLE, 1,
+         "Übersicht — 日本語 — العربية — हिन्दी — 👩‍💻 ❤️ "
+         "e\xcc\x81");
 }
 
 static void v_title_sanitised(struct bh_case_buf *b)
 {
     window1(b);
     /* RLO, tab, newline, ZWSP, LRI/PDI, BOM around visible text */
-    text(b, BH_GUI_TITLE, 1, "\xe2\x80\xaeinvoice\tpdf\n\xe2\x80\x8b\xe2\x81\xa6.exe\xe2\x81\xa9\xef\xbb\xbf");
+    text(b, BH_GUI_TITLE, 1,
+         "\xe2\x80\xaeinvoice\tpdf\n\xe2\x80\x8b\xe2\x81\xa6.exe\xe2\x81\xa9\xef\xbb\xbf");
 }
 
 static void v_title_blank_runs(struct bh_case_buf *b)
@@ -854,7 +860,10 @@ static void i_app_id_nul(struct bh_case_buf *b)
 static void i_clipboard_utf8(struct bh_case_buf *b)
 {
     hello_a(b);
-    raw(b, AG, BH_GUI_CLIPBOARD_DATA, 0, 3, "a\xff" "b", 3);
+    raw(b, AG, BH_GUI_CLIPBOARD_DATA, 0, 3,
+        "a\xff"
+        "b",
+        3);
 }
 
 static void i_clipboard_nul(struct bh_case_buf *b)
@@ -1028,9 +1037,18 @@ static void s_dir_byte_only(struct bh_case_buf *b)
     put(b, &dir, 1);
 }
 
-#define OK(n) {#n, v_##n, BH_GUI_OK, NULL}
-#define SHORT(n) {#n, s_##n, BH_GUI_E_SHORT, NULL}
-#define BAD(n, code, reason) {#n, i_##n, BH_GUI_E_##code, reason}
+#define OK(n)                                                                                                \
+    {                                                                                                        \
+#n, v_##n, BH_GUI_OK, NULL                                                                           \
+    }
+#define SHORT(n)                                                                                             \
+    {                                                                                                        \
+#n, s_##n, BH_GUI_E_SHORT, NULL                                                                      \
+    }
+#define BAD(n, code, reason)                                                                                 \
+    {                                                                                                        \
+#n, i_##n, BH_GUI_E_##code, reason                                                                   \
+    }
 
 const struct bh_proto_case bh_proto_cases[] = {
     OK(handshake),

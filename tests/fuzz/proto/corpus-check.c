@@ -71,8 +71,8 @@ int main(int argc, char **argv)
     }
     closedir(d);
     /* Both kinds must be present, or the check proves half of nothing. */
-    printf("%s %u - corpus has %u valid and %u invalid inputs\n", valid && invalid ? "ok" : "not ok", ++n, valid,
-           invalid);
+    printf("%s %u - corpus has %u valid and %u invalid inputs\n", valid && invalid ? "ok" : "not ok", ++n,
+           valid, invalid);
     failed += !(valid && invalid);
     printf("1..%u\n", n);
     return failed ? 1 : 0;

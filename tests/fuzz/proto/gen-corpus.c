@@ -29,7 +29,10 @@ int main(int argc, char **argv)
         b->len = 0;
         c->build(b);
         snprintf(path, sizeof path, "%s/%s-%s", argv[1],
-                 c->code == BH_GUI_OK ? "valid" : c->code == BH_GUI_E_SHORT ? "short" : "invalid", c->name);
+                 c->code == BH_GUI_OK        ? "valid"
+                 : c->code == BH_GUI_E_SHORT ? "short"
+                                             : "invalid",
+                 c->name);
         f = fopen(path, "wb");
         if (!f || fwrite(b->data, 1, b->len, f) != b->len) {
             fprintf(stderr, "%s: cannot write (does the directory exist?)\n", path);

@@ -67,8 +67,8 @@ static void check_table(const struct bh_gui_windows *w)
         broken("table count %u but %u live windows", w->count, live);
 }
 
-static void check_msg(const struct bh_gui_windows *w, const uint8_t *msg, size_t len, const struct bh_gui_msg *m,
-                      enum bh_gui_dir dir)
+static void check_msg(const struct bh_gui_windows *w, const uint8_t *msg, size_t len,
+                      const struct bh_gui_msg *m, enum bh_gui_dir dir)
 {
     uint8_t *again = malloc(len);
     char text[BH_MAX_TITLE_BYTES + 1];
@@ -79,7 +79,8 @@ static void check_msg(const struct bh_gui_windows *w, const uint8_t *msg, size_t
     if (!again)
         abort();
     /* The encoder accepts everything the decoder accepts, byte for byte. */
-    if (bh_gui_encode(again, len, m->type, m->window, len > HDR_LEN ? msg + HDR_LEN : NULL, len - HDR_LEN) != len ||
+    if (bh_gui_encode(again, len, m->type, m->window, len > HDR_LEN ? msg + HDR_LEN : NULL, len - HDR_LEN) !=
+            len ||
         memcmp(again, msg, len) != 0)
         broken("%s: encoder does not reproduce an accepted message", bh_gui_type_name(m->type));
     free(again);

@@ -24,9 +24,8 @@ static void test_label_colours(void)
         const char *name;
         guint32 rgb, text;
     } want[] = {
-        {"red", 0xcc0000, 0xffffff},    {"orange", 0xf57900, 0x000000},
-        {"yellow", 0xedd400, 0x000000}, {"green", 0x73d216, 0x000000},
-        {"gray", 0x555555, 0xffffff},   {"blue", 0x3465a4, 0xffffff},
+        {"red", 0xcc0000, 0xffffff},    {"orange", 0xf57900, 0x000000}, {"yellow", 0xedd400, 0x000000},
+        {"green", 0x73d216, 0x000000},  {"gray", 0x555555, 0xffffff},   {"blue", 0x3465a4, 0xffffff},
         {"purple", 0x75507b, 0xffffff}, {"black", 0x000000, 0xffffff},
     };
     for (gsize i = 0; i < G_N_ELEMENTS(want); i++) {
@@ -104,18 +103,13 @@ static void test_combo(void)
     g_assert_cmpint(bh_guid_input_combo(GDK_KEY_C, GDK_KEY_C, cs), ==, BH_GUID_COMBO_COPY);
     g_assert_cmpint(bh_guid_input_combo(GDK_KEY_V, GDK_KEY_V, cs), ==, BH_GUID_COMBO_PASTE);
     /* Caps Lock does not matter; other modifiers do. */
-    g_assert_cmpint(bh_guid_input_combo(GDK_KEY_c, GDK_KEY_c, cs | GDK_LOCK_MASK), ==,
-                    BH_GUID_COMBO_COPY);
-    g_assert_cmpint(bh_guid_input_combo(GDK_KEY_c, GDK_KEY_c, GDK_CONTROL_MASK), ==,
-                    BH_GUID_COMBO_NONE);
-    g_assert_cmpint(bh_guid_input_combo(GDK_KEY_C, GDK_KEY_C, GDK_SHIFT_MASK), ==,
-                    BH_GUID_COMBO_NONE);
-    g_assert_cmpint(bh_guid_input_combo(GDK_KEY_C, GDK_KEY_C, cs | GDK_ALT_MASK), ==,
-                    BH_GUID_COMBO_NONE);
+    g_assert_cmpint(bh_guid_input_combo(GDK_KEY_c, GDK_KEY_c, cs | GDK_LOCK_MASK), ==, BH_GUID_COMBO_COPY);
+    g_assert_cmpint(bh_guid_input_combo(GDK_KEY_c, GDK_KEY_c, GDK_CONTROL_MASK), ==, BH_GUID_COMBO_NONE);
+    g_assert_cmpint(bh_guid_input_combo(GDK_KEY_C, GDK_KEY_C, GDK_SHIFT_MASK), ==, BH_GUID_COMBO_NONE);
+    g_assert_cmpint(bh_guid_input_combo(GDK_KEY_C, GDK_KEY_C, cs | GDK_ALT_MASK), ==, BH_GUID_COMBO_NONE);
     g_assert_cmpint(bh_guid_input_combo(GDK_KEY_X, GDK_KEY_X, cs), ==, BH_GUID_COMBO_NONE);
     /* Cyrillic layout: the key that is C on the first layout still counts. */
-    g_assert_cmpint(bh_guid_input_combo(GDK_KEY_Cyrillic_ES, GDK_KEY_c, cs), ==,
-                    BH_GUID_COMBO_COPY);
+    g_assert_cmpint(bh_guid_input_combo(GDK_KEY_Cyrillic_ES, GDK_KEY_c, cs), ==, BH_GUID_COMBO_COPY);
 }
 
 static void test_keys_filter(void)
@@ -126,7 +120,7 @@ static void test_keys_filter(void)
     g_assert_cmpint(bh_guid_keys_press(&k, 37, FALSE), ==, BH_GUID_KEY_FORWARD); /* Ctrl */
     g_assert_cmpint(bh_guid_keys_press(&k, 54, TRUE), ==, BH_GUID_KEY_DROP);     /* swallowed C */
     g_assert_cmpint(bh_guid_keys_press(&k, 54, TRUE), ==, BH_GUID_KEY_DROP);     /* repeat */
-    g_assert_cmpint(bh_guid_keys_release(&k, 54), ==, BH_GUID_KEY_DROP);  /* its release too */
+    g_assert_cmpint(bh_guid_keys_release(&k, 54), ==, BH_GUID_KEY_DROP);         /* its release too */
     g_assert_cmpint(bh_guid_keys_release(&k, 37), ==, BH_GUID_KEY_FORWARD);
     /* Auto-repeat of a normal key reaches the guest (repeat is dom0's). */
     g_assert_cmpint(bh_guid_keys_press(&k, 38, FALSE), ==, BH_GUID_KEY_FORWARD);
@@ -239,8 +233,12 @@ static void test_tiles_hostile(void)
 
     /* Outside, negative, huge: clipped to nothing or to the image. */
     struct bh_gui_rect out[] = {
-        {300, 0, 10, 10}, {0, 200, 10, 10}, {-50, -50, 40, 40}, {-5, -5, 10, 10},
-        {0, 0, G_MAXUINT32, G_MAXUINT32}, {G_MAXINT32, G_MAXINT32, G_MAXUINT32, G_MAXUINT32},
+        {300, 0, 10, 10},
+        {0, 200, 10, 10},
+        {-50, -50, 40, 40},
+        {-5, -5, 10, 10},
+        {0, 0, G_MAXUINT32, G_MAXUINT32},
+        {G_MAXINT32, G_MAXINT32, G_MAXUINT32, G_MAXUINT32},
     };
     g_assert_cmpuint(bh_guid_tiles_update(&t, b.map, b.size, b.stride, out, 3), ==, 0);
     g_assert_cmpuint(bh_guid_tiles_update(&t, b.map, b.size, b.stride, &out[3], 1), ==, 1);

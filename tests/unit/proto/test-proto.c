@@ -33,8 +33,8 @@ static struct bh_gui_windows *table(struct fx *f, enum bh_gui_dir dir)
 }
 
 /* Encodes, decodes and applies one message; returns the decoder's result. */
-static long feed2(struct fx *f, enum bh_gui_dir dir, uint32_t type, uint32_t window, const void *body, size_t n,
-                  const void *tail, size_t tn)
+static long feed2(struct fx *f, enum bh_gui_dir dir, uint32_t type, uint32_t window, const void *body,
+                  size_t n, const void *tail, size_t tn)
 {
     size_t w = bh_gui_encode2(f->buf, sizeof f->buf, type, window, body, n, tail, tn);
     long r;
@@ -46,7 +46,8 @@ static long feed2(struct fx *f, enum bh_gui_dir dir, uint32_t type, uint32_t win
     return r;
 }
 
-static long feed(struct fx *f, enum bh_gui_dir dir, uint32_t type, uint32_t window, const void *body, size_t n)
+static long feed(struct fx *f, enum bh_gui_dir dir, uint32_t type, uint32_t window, const void *body,
+                 size_t n)
 {
     return feed2(f, dir, type, window, body, n, NULL, 0);
 }
@@ -114,7 +115,8 @@ static const struct bh_gui_configure rt_configure = {5, 6, 700, 500};
 static const char rt_title[] = "Ångström — 東京 — שלום";
 static const char rt_app_id[] = "org.gnome.TextEditor";
 static const struct bh_gui_hints rt_hints = {BH_GUI_HINTS_ALL, 100, 50, 1000, 800};
-static const struct bh_gui_flags rt_flags = {BH_GUI_FLAG_FULLSCREEN | BH_GUI_FLAG_MAXIMIZED, BH_GUI_FLAG_URGENT};
+static const struct bh_gui_flags rt_flags = {BH_GUI_FLAG_FULLSCREEN | BH_GUI_FLAG_MAXIMIZED,
+                                             BH_GUI_FLAG_URGENT};
 static const struct bh_gui_buffer rt_memfd = {64, 48, 256, DRM_FORMAT_XRGB8888, BH_GUI_BUFFER_MEMFD, 0};
 static const struct bh_gui_buffer rt_grant = {64, 48, 256, DRM_FORMAT_ARGB8888, BH_GUI_BUFFER_GRANT, 3};
 static const uint32_t rt_refs[3] = {100, 200, 0xffffffffu};
@@ -325,16 +327,19 @@ static void test_frame_before_body(void)
         g_assert_cmpuint(body_len, ==, bounded[i].max);
         g_assert_cmpuint(body_len, <=, BH_MAX_BODY_BYTES);
         h.untrusted_len++;
-        g_assert_cmpint(bh_gui_frame_check((uint8_t *)&h, bounded[i].dir, &body_len, &f->e), ==, BH_GUI_E_LENGTH);
+        g_assert_cmpint(bh_gui_frame_check((uint8_t *)&h, bounded[i].dir, &body_len, &f->e), ==,
+                        BH_GUI_E_LENGTH);
         g_assert_nonnull(strstr(f->e.reason, bh_gui_type_name(bounded[i].type)));
     }
     /* DAMAGE bodies come in whole rectangles. */
     h = (struct bh_gui_hdr){BH_GUI_DAMAGE, 1, 8 + 16 + 4};
-    g_assert_cmpint(bh_gui_frame_check((uint8_t *)&h, BH_GUI_FROM_AGENT, &body_len, &f->e), ==, BH_GUI_E_LENGTH);
+    g_assert_cmpint(bh_gui_frame_check((uint8_t *)&h, BH_GUI_FROM_AGENT, &body_len, &f->e), ==,
+                    BH_GUI_E_LENGTH);
     g_assert_nonnull(strstr(f->e.reason, "steps of 16"));
     /* A direction that is neither side is a caller bug, still no crash. */
     h = (struct bh_gui_hdr){BH_GUI_HELLO, 0, 4};
-    g_assert_cmpint(bh_gui_frame_check((uint8_t *)&h, (enum bh_gui_dir)3, &body_len, &f->e), ==, BH_GUI_E_TYPE);
+    g_assert_cmpint(bh_gui_frame_check((uint8_t *)&h, (enum bh_gui_dir)3, &body_len, &f->e), ==,
+                    BH_GUI_E_TYPE);
     g_assert_cmpuint(BH_MAX_MSG_BYTES, ==, HDR + BH_MAX_CLIPBOARD_BYTES);
 }
 
@@ -421,7 +426,8 @@ static void test_windows_destroy(void)
     /* destroyed ids may be reused, and their old children are gone */
     create(f, 2, 0, 0);
     create(f, 1, 2, 0);
-    bad(f, feed(f, BH_GUI_FROM_AGENT, BH_GUI_UNMAP, 3, NULL, 0), BH_GUI_E_WINDOW, "UNMAP window 3: no such window");
+    bad(f, feed(f, BH_GUI_FROM_AGENT, BH_GUI_UNMAP, 3, NULL, 0), BH_GUI_E_WINDOW,
+        "UNMAP window 3: no such window");
 }
 
 static void test_windows_limit(void)
@@ -432,7 +438,8 @@ static void test_windows_limit(void)
     for (uint32_t i = 1; i <= BH_MAX_WINDOWS; i++)
         create(f, i, i > 1 ? i - 1 : 0, 0); /* also a chain BH_MAX_WINDOWS deep */
     g_assert_cmpuint(f->agent.count, ==, BH_MAX_WINDOWS);
-    bad(f, feed(f, BH_GUI_FROM_AGENT, BH_GUI_CREATE, 1000, &c, sizeof c), BH_GUI_E_LIMIT, "already 256 windows");
+    bad(f, feed(f, BH_GUI_FROM_AGENT, BH_GUI_CREATE, 1000, &c, sizeof c), BH_GUI_E_LIMIT,
+        "already 256 windows");
     /* a cycle through the whole chain is still found */
     struct bh_gui_map m = {BH_MAX_WINDOWS, 0, 0};
     bad(f, feed(f, BH_GUI_FROM_AGENT, BH_GUI_MAP, 1, &m, sizeof m), BH_GUI_E_WINDOW, "cycle");
@@ -489,9 +496,9 @@ static void test_sanitize_keeps(void)
         "日本語のタイトル",
         "مرحبا بالعالم", /* right-to-left script itself is fine */
         "सत्यमेव जयते",
-        "क्‍ष",                 /* virama + ZWJ */
-        "می‌خواهم",             /* ZWNJ */
-        "e\xcc\x81 a\xcc\x8a", /* combining acute, ring */
+        "क्‍ष",                                 /* virama + ZWJ */
+        "می‌خواهم",                            /* ZWNJ */
+        "e\xcc\x81 a\xcc\x8a",                          /* combining acute, ring */
         "\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x92\xbb", /* woman technologist: ZWJ sequence */
         "\xe2\x9d\xa4\xef\xb8\x8f",                     /* heart + VS16 */
         "\xef\xbf\xbd replacement char, \xee\x80\x80 private use",
@@ -509,18 +516,20 @@ static void test_sanitize_drops(void)
         const char *in, *out;
     } drop[] = {
         {"a\tb\nc\rd\x1b[31me\x7f", "abcd[31me"},
-        {"x\xc2\x80\xc2\x9fy", "xy"},                                             /* C1 */
-        {"\xe2\x80\xaegpj.exe", "gpj.exe"},                                       /* RLO */
-        {"\xe2\x80\xaa\xe2\x80\xab\xe2\x80\xac\xe2\x80\xad\xe2\x80\xae!", "!"},   /* LRE..RLO */
-        {"\xe2\x81\xa6\xe2\x81\xa7\xe2\x81\xa8\xe2\x81\xa9!", "!"},               /* LRI..PDI */
-        {"\xe2\x80\x8e\xe2\x80\x8f\xd8\x9c!", "!"},                               /* LRM RLM ALM */
-        {"in\xe2\x80\x8bvis\xe2\x81\xa0ible\xef\xbb\xbf", "invisible"},           /* ZWSP WJ BOM */
-        {"soft\xc2\xadhyphen", "softhyphen"},                                     /* SHY */
-        {"tag\xf3\xa0\x81\x81\xf3\xa0\x81\xbf", "tag"},                           /* tag chars */
-        {"line\xe2\x80\xa8para\xe2\x80\xa9", "linepara"},                         /* LS PS */
-        {"\xe3\x85\xa4" "fill\xef\xbe\xa0", "fill"},                                 /* hangul fillers */
-        {"non\xef\xb7\x90\xef\xbf\xbe\xf4\x8f\xbf\xbf", "non"},                   /* noncharacters */
-        {"ann\xef\xbf\xb9otation\xef\xbf\xbb", "annotation"},                     /* interlinear */
+        {"x\xc2\x80\xc2\x9fy", "xy"},                                           /* C1 */
+        {"\xe2\x80\xaegpj.exe", "gpj.exe"},                                     /* RLO */
+        {"\xe2\x80\xaa\xe2\x80\xab\xe2\x80\xac\xe2\x80\xad\xe2\x80\xae!", "!"}, /* LRE..RLO */
+        {"\xe2\x81\xa6\xe2\x81\xa7\xe2\x81\xa8\xe2\x81\xa9!", "!"},             /* LRI..PDI */
+        {"\xe2\x80\x8e\xe2\x80\x8f\xd8\x9c!", "!"},                             /* LRM RLM ALM */
+        {"in\xe2\x80\x8bvis\xe2\x81\xa0ible\xef\xbb\xbf", "invisible"},         /* ZWSP WJ BOM */
+        {"soft\xc2\xadhyphen", "softhyphen"},                                   /* SHY */
+        {"tag\xf3\xa0\x81\x81\xf3\xa0\x81\xbf", "tag"},                         /* tag chars */
+        {"line\xe2\x80\xa8para\xe2\x80\xa9", "linepara"},                       /* LS PS */
+        {"\xe3\x85\xa4"
+         "fill\xef\xbe\xa0",
+         "fill"},                                               /* hangul fillers */
+        {"non\xef\xb7\x90\xef\xbf\xbe\xf4\x8f\xbf\xbf", "non"}, /* noncharacters */
+        {"ann\xef\xbf\xb9otation\xef\xbf\xbb", "annotation"},   /* interlinear */
     };
     for (size_t i = 0; i < G_N_ELEMENTS(drop); i++) {
         g_autofree char *out = sanitize(drop[i].in);
@@ -531,7 +540,8 @@ static void test_sanitize_drops(void)
     g_assert_cmpint(bh_gui_text_sanitize((const uint8_t *)"a\0b", 3, out, sizeof out), ==, 2);
     g_assert_cmpstr(out, ==, "ab");
     /* in place */
-    char buf[] = "\xe2\x80\xae" "evil";
+    char buf[] = "\xe2\x80\xae"
+                 "evil";
     g_assert_cmpint(bh_gui_text_sanitize((const uint8_t *)buf, strlen(buf), buf, sizeof buf), ==, 4);
     g_assert_cmpstr(buf, ==, "evil");
     /* cap must leave room for the NUL */
@@ -630,12 +640,9 @@ static void test_utf8_invalid(void)
         {"\xed\xa0\x80", 3, 0},     /* high surrogate */
         {"ab\xed\xbf\xbf", 5, 2},   /* low surrogate */
         {"\xf4\x90\x80\x80", 4, 0}, /* U+110000 */
-        {"\xf5\x80\x80\x80", 4, 0},
-        {"\xff", 1, 0},
-        {"\x80", 1, 0},
+        {"\xf5\x80\x80\x80", 4, 0}, {"\xff", 1, 0},         {"\x80", 1, 0},
         {"ok\xe2\x82", 4, 2}, /* truncated */
-        {"\xe2\x28\xa1", 3, 0},
-        {"\xf0\x9f\x98", 3, 0},
+        {"\xe2\x28\xa1", 3, 0},     {"\xf0\x9f\x98", 3, 0},
     };
     char out[16];
     for (size_t i = 0; i < G_N_ELEMENTS(inv); i++) {
@@ -643,7 +650,8 @@ static void test_utf8_invalid(void)
         g_assert_cmpint(bh_gui_text_sanitize((const uint8_t *)inv[i].s, inv[i].len, out, sizeof out), ==, -1);
     }
     /* the edges that are valid */
-    g_assert_cmpuint(bh_gui_utf8_check((const uint8_t *)"\xed\x9f\xbf\xee\x80\x80\xf4\x8f\xbf\xbf", 10), ==, 10);
+    g_assert_cmpuint(bh_gui_utf8_check((const uint8_t *)"\xed\x9f\xbf\xee\x80\x80\xf4\x8f\xbf\xbf", 10), ==,
+                     10);
 }
 
 /* Every scalar value, encoded by GLib: valid, and kept or dropped exactly as
@@ -699,7 +707,8 @@ static void test_utf8_vs_glib(void)
     for (uint32_t lead = 0xf0; lead <= 0xff; lead++) {
         for (uint32_t b1 = 0; b1 < 0x100; b1++) {
             for (size_t i = 0; i < sizeof edge * sizeof edge; i++) {
-                s[0] = (uint8_t)lead, s[1] = (uint8_t)b1, s[2] = edge[i / sizeof edge], s[3] = edge[i % sizeof edge];
+                s[0] = (uint8_t)lead, s[1] = (uint8_t)b1, s[2] = edge[i / sizeof edge],
+                s[3] = edge[i % sizeof edge];
                 vs_glib(s, 4);
             }
         }
@@ -721,13 +730,15 @@ static void test_encoder(void)
         g_assert_cmpuint(bh_gui_encode(out, cap, BH_GUI_CREATE, 1, &c, sizeof c), ==, 0);
     g_assert_cmpuint(bh_gui_encode(out, sizeof out, BH_GUI_CREATE, 1, &c, sizeof c - 1), ==, 0);
     g_assert_cmpuint(bh_gui_encode(out, sizeof out, BH_GUI_CREATE, 0, &c, sizeof c), ==, 0);
-    g_assert_cmpuint(bh_gui_encode(out, sizeof out, BH_GUI_CREATE, BH_MAX_WINDOW_ID + 1, &c, sizeof c), ==, 0);
+    g_assert_cmpuint(bh_gui_encode(out, sizeof out, BH_GUI_CREATE, BH_MAX_WINDOW_ID + 1, &c, sizeof c), ==,
+                     0);
     g_assert_cmpuint(bh_gui_encode(out, sizeof out, BH_GUI_CREATE, 1, NULL, sizeof c), ==, 0);
     g_assert_cmpuint(bh_gui_encode(out, sizeof out, 0x4242, 1, &c, sizeof c), ==, 0);
     g_assert_cmpuint(bh_gui_encode(out, sizeof out, BH_GUI_CLIPBOARD_REQ, 1, NULL, 0), ==, 0);
     g_assert_cmpuint(bh_gui_encode(out, sizeof out, BH_GUI_CLIPBOARD_REQ, 0, NULL, 0), ==, 12);
     g_assert_cmpuint(bh_gui_encode(out, sizeof out, BH_GUI_DAMAGE, 1, &d, sizeof d), ==, 0);
-    g_assert_cmpuint(bh_gui_encode2(out, sizeof out, BH_GUI_DAMAGE, 1, &d, sizeof d, &r, sizeof r - 1), ==, 0);
+    g_assert_cmpuint(bh_gui_encode2(out, sizeof out, BH_GUI_DAMAGE, 1, &d, sizeof d, &r, sizeof r - 1), ==,
+                     0);
     g_assert_cmpuint(bh_gui_encode2(out, sizeof out, BH_GUI_DAMAGE, 1, &d, sizeof d, &r, SIZE_MAX), ==, 0);
     /* encode2 is encode of the concatenation */
     memcpy(joined, &d, sizeof d);

@@ -19,484 +19,467 @@
 #include "xen.h"
 
 typedef struct {
-  char *tmp;
-  char *state;
-  char *kernels;
-  const char *const *running; /* domains the netvm check finds */
+    char *tmp;
+    char *state;
+    char *kernels;
+    const char *const *running; /* domains the netvm check finds */
 } Fixture;
 
 static gboolean regenerate;
 
-static void
-write_file(const char *path, const char *text)
+static void write_file(const char *path, const char *text)
 {
-  g_autofree char *dir = g_path_get_dirname(path);
-  g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
-  g_assert_true(g_file_set_contents(path, text, -1, NULL));
+    g_autofree char *dir = g_path_get_dirname(path);
+    g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+    g_assert_true(g_file_set_contents(path, text, -1, NULL));
 }
 
-static void
-fixture_set_up(Fixture *f, gconstpointer data)
+static void fixture_set_up(Fixture *f, gconstpointer data)
 {
-  f->tmp = g_dir_make_tmp("bh-xen-XXXXXX", NULL);
-  g_assert_nonnull(f->tmp);
-  f->state = g_build_filename(f->tmp, "state", NULL);
-  f->kernels = g_build_filename(f->state, "vm-kernels", NULL);
-  /* A default kernel with an initramfs, a versioned one without. */
-  g_autofree char *k1 = g_build_filename(f->kernels, "default", "vmlinuz", NULL);
-  g_autofree char *i1 = g_build_filename(f->kernels, "default", "initramfs", NULL);
-  g_autofree char *k2 = g_build_filename(f->kernels, "6.1.0-13", "vmlinuz", NULL);
-  write_file(k1, "kernel");
-  write_file(i1, "initramfs");
-  write_file(k2, "kernel");
-  g_autofree char *root = bh_xen_volume_path(f->state, "debian-12", "root");
-  write_file(root, "root");
-  static const char *const running[] = {"sys-net", "sys-firewall", NULL};
-  f->running = running;
+    f->tmp = g_dir_make_tmp("bh-xen-XXXXXX", NULL);
+    g_assert_nonnull(f->tmp);
+    f->state = g_build_filename(f->tmp, "state", NULL);
+    f->kernels = g_build_filename(f->state, "vm-kernels", NULL);
+    /* A default kernel with an initramfs, a versioned one without. */
+    g_autofree char *k1 = g_build_filename(f->kernels, "default", "vmlinuz", NULL);
+    g_autofree char *i1 = g_build_filename(f->kernels, "default", "initramfs", NULL);
+    g_autofree char *k2 = g_build_filename(f->kernels, "6.1.0-13", "vmlinuz", NULL);
+    write_file(k1, "kernel");
+    write_file(i1, "initramfs");
+    write_file(k2, "kernel");
+    g_autofree char *root = bh_xen_volume_path(f->state, "debian-12", "root");
+    write_file(root, "root");
+    static const char *const running[] = {"sys-net", "sys-firewall", NULL};
+    f->running = running;
 }
 
-static void
-rm_rf(const char *path)
+static void rm_rf(const char *path)
 {
-  GDir *dir = g_dir_open(path, 0, NULL);
-  if (dir) {
-    const char *name;
-    while ((name = g_dir_read_name(dir))) {
-      g_autofree char *child = g_build_filename(path, name, NULL);
-      rm_rf(child);
+    GDir *dir = g_dir_open(path, 0, NULL);
+    if (dir) {
+        const char *name;
+        while ((name = g_dir_read_name(dir))) {
+            g_autofree char *child = g_build_filename(path, name, NULL);
+            rm_rf(child);
+        }
+        g_dir_close(dir);
+        g_rmdir(path);
+    } else {
+        g_unlink(path);
     }
-    g_dir_close(dir);
-    g_rmdir(path);
-  } else {
-    g_unlink(path);
-  }
 }
 
-static void
-fixture_tear_down(Fixture *f, gconstpointer data)
+static void fixture_tear_down(Fixture *f, gconstpointer data)
 {
-  rm_rf(f->tmp);
-  g_free(f->tmp);
-  g_free(f->state);
-  g_free(f->kernels);
+    rm_rf(f->tmp);
+    g_free(f->tmp);
+    g_free(f->state);
+    g_free(f->kernels);
 }
 
-static gboolean
-fixture_is_running(const char *qube, gpointer user_data)
+static gboolean fixture_is_running(const char *qube, gpointer user_data)
 {
-  Fixture *f = user_data;
-  return f->running && g_strv_contains(f->running, qube);
+    Fixture *f = user_data;
+    return f->running && g_strv_contains(f->running, qube);
 }
 
-static BhXenEnv
-fixture_env(Fixture *f)
+static BhXenEnv fixture_env(Fixture *f)
 {
-  return (BhXenEnv){
-    .state_dir = f->state,
-    .kernels_dir = f->kernels,
-    .is_running = fixture_is_running,
-    .user_data = f,
-  };
+    return (BhXenEnv){
+        .state_dir = f->state,
+        .kernels_dir = f->kernels,
+        .is_running = fixture_is_running,
+        .user_data = f,
+    };
 }
 
 /* ---- qubes of every kind ---------------------------------------------------- */
 
-static BhBackendQube
-appvm(void)
+static BhBackendQube appvm(void)
 {
-  return (BhBackendQube){
-    .name = "work", .qid = 3, .klass = "AppVM", .label = "blue",
-    .template_name = "debian-12", .root_template = "debian-12", .netvm = "sys-firewall",
-    .memory_mib = 400, .maxmem_mib = 4000, .vcpus = 2, .virt_mode = "pvh",
-  };
+    return (BhBackendQube){
+        .name = "work",
+        .qid = 3,
+        .klass = "AppVM",
+        .label = "blue",
+        .template_name = "debian-12",
+        .root_template = "debian-12",
+        .netvm = "sys-firewall",
+        .memory_mib = 400,
+        .maxmem_mib = 4000,
+        .vcpus = 2,
+        .virt_mode = "pvh",
+    };
 }
 
 typedef struct {
-  const char *name;
-  BhBackendQube qube;
+    const char *name;
+    BhBackendQube qube;
 } GoldenCase;
 
-static GPtrArray *
-golden_cases(void)
+static GPtrArray *golden_cases(void)
 {
-  GPtrArray *cases = g_ptr_array_new_with_free_func(g_free);
-#define ADD(n, ...)                                                                                \
-  do {                                                                                             \
-    GoldenCase *c = g_new0(GoldenCase, 1);                                                         \
-    c->name = n;                                                                                   \
-    c->qube = appvm();                                                                             \
-    __VA_ARGS__;                                                                                   \
-    g_ptr_array_add(cases, c);                                                                     \
-  } while (0)
-  ADD("appvm-pvh", (void)0);
-  ADD("appvm-pv", c->qube.virt_mode = "pv");
-  ADD("appvm-hvm", c->qube.virt_mode = "hvm");
-  ADD("appvm-hvm-kernel", c->qube.virt_mode = "hvm"; c->qube.kernel = "6.1.0-13");
-  ADD("appvm-default-mode", c->qube.virt_mode = NULL; c->qube.vcpus = 1; c->qube.memory_mib = 32;
-      c->qube.maxmem_mib = 0);
-  ADD("templatevm-pvh", c->qube.name = "debian-12"; c->qube.qid = 1; c->qube.klass = "TemplateVM";
-      c->qube.label = "black"; c->qube.template_name = NULL; c->qube.root_template = NULL;
-      c->qube.netvm = NULL);
-  ADD("templatevm-pv", c->qube.name = "debian-12"; c->qube.qid = 1; c->qube.klass = "TemplateVM";
-      c->qube.label = "black"; c->qube.template_name = NULL; c->qube.root_template = NULL;
-      c->qube.netvm = NULL; c->qube.virt_mode = "pv");
-  ADD("standalonevm-pvh", c->qube.name = "legacy"; c->qube.qid = 9; c->qube.klass = "StandaloneVM";
-      c->qube.label = "purple"; c->qube.template_name = NULL; c->qube.root_template = NULL;
-      c->qube.kernel = "6.1.0-13"; c->qube.maxmem_mib = 0; c->qube.memory_mib = 1024);
-  ADD("standalonevm-hvm", c->qube.name = "windows"; c->qube.qid = 10;
-      c->qube.klass = "StandaloneVM"; c->qube.label = "orange"; c->qube.template_name = NULL;
-      c->qube.root_template = NULL; c->qube.virt_mode = "hvm"; c->qube.vcpus = 4);
-  ADD("dispvm-pvh", c->qube.name = "disp4095"; c->qube.qid = 4095; c->qube.klass = "DispVM";
-      c->qube.label = "red"; c->qube.template_name = "default-dvm"; c->qube.disposable = TRUE);
-  ADD("dispvm-pv", c->qube.name = "disp7"; c->qube.qid = 7; c->qube.klass = "DispVM";
-      c->qube.label = "red"; c->qube.template_name = "default-dvm"; c->qube.disposable = TRUE;
-      c->qube.virt_mode = "pv"; c->qube.netvm = NULL);
-  ADD("netvm-firewall-pvh", c->qube.name = "sys-firewall"; c->qube.qid = 2;
-      c->qube.label = "green"; c->qube.netvm = "sys-net"; c->qube.provides_network = TRUE);
-  ADD("netvm-net-hvm", c->qube.name = "sys-net"; c->qube.qid = 1; c->qube.label = "red";
-      c->qube.netvm = NULL; c->qube.provides_network = TRUE; c->qube.virt_mode = "hvm";
-      c->qube.maxmem_mib = 0);
+    GPtrArray *cases = g_ptr_array_new_with_free_func(g_free);
+#define ADD(n, ...)                                                                                          \
+    do {                                                                                                     \
+        GoldenCase *c = g_new0(GoldenCase, 1);                                                               \
+        c->name = n;                                                                                         \
+        c->qube = appvm();                                                                                   \
+        __VA_ARGS__;                                                                                         \
+        g_ptr_array_add(cases, c);                                                                           \
+    } while (0)
+    ADD("appvm-pvh", (void)0);
+    ADD("appvm-pv", c->qube.virt_mode = "pv");
+    ADD("appvm-hvm", c->qube.virt_mode = "hvm");
+    ADD("appvm-hvm-kernel", c->qube.virt_mode = "hvm"; c->qube.kernel = "6.1.0-13");
+    ADD("appvm-default-mode", c->qube.virt_mode = NULL; c->qube.vcpus = 1; c->qube.memory_mib = 32;
+        c->qube.maxmem_mib = 0);
+    ADD("templatevm-pvh", c->qube.name = "debian-12"; c->qube.qid = 1; c->qube.klass = "TemplateVM";
+        c->qube.label = "black"; c->qube.template_name = NULL; c->qube.root_template = NULL;
+        c->qube.netvm = NULL);
+    ADD("templatevm-pv", c->qube.name = "debian-12"; c->qube.qid = 1; c->qube.klass = "TemplateVM";
+        c->qube.label = "black"; c->qube.template_name = NULL; c->qube.root_template = NULL;
+        c->qube.netvm = NULL; c->qube.virt_mode = "pv");
+    ADD("standalonevm-pvh", c->qube.name = "legacy"; c->qube.qid = 9; c->qube.klass = "StandaloneVM";
+        c->qube.label = "purple"; c->qube.template_name = NULL; c->qube.root_template = NULL;
+        c->qube.kernel = "6.1.0-13"; c->qube.maxmem_mib = 0; c->qube.memory_mib = 1024);
+    ADD("standalonevm-hvm", c->qube.name = "windows"; c->qube.qid = 10; c->qube.klass = "StandaloneVM";
+        c->qube.label = "orange"; c->qube.template_name = NULL; c->qube.root_template = NULL;
+        c->qube.virt_mode = "hvm"; c->qube.vcpus = 4);
+    ADD("dispvm-pvh", c->qube.name = "disp4095"; c->qube.qid = 4095; c->qube.klass = "DispVM";
+        c->qube.label = "red"; c->qube.template_name = "default-dvm"; c->qube.disposable = TRUE);
+    ADD("dispvm-pv", c->qube.name = "disp7"; c->qube.qid = 7; c->qube.klass = "DispVM"; c->qube.label = "red";
+        c->qube.template_name = "default-dvm"; c->qube.disposable = TRUE; c->qube.virt_mode = "pv";
+        c->qube.netvm = NULL);
+    ADD("netvm-firewall-pvh", c->qube.name = "sys-firewall"; c->qube.qid = 2; c->qube.label = "green";
+        c->qube.netvm = "sys-net"; c->qube.provides_network = TRUE);
+    ADD("netvm-net-hvm", c->qube.name = "sys-net"; c->qube.qid = 1; c->qube.label = "red";
+        c->qube.netvm = NULL; c->qube.provides_network = TRUE; c->qube.virt_mode = "hvm";
+        c->qube.maxmem_mib = 0);
 #undef ADD
-  return cases;
+    return cases;
 }
 
 /* libxl's JSON with the temporary directory made stable. */
-static char *
-config_json(Fixture *f, const BhBackendQube *qube)
+static char *config_json(Fixture *f, const BhBackendQube *qube)
 {
-  g_autoptr(GError) error = NULL;
-  BhXenEnv env = fixture_env(f);
-  libxl_domain_config config;
-  libxl_domain_config_init(&config);
-  gboolean ok = bh_xen_config_build(qube, &env, &config, &error);
-  g_assert_no_error(error);
-  g_assert_true(ok);
-  g_autofree char *json = bh_xen_config_to_json(&config);
-  libxl_domain_config_dispose(&config);
-  g_assert_nonnull(json);
-  g_auto(GStrv) parts = g_strsplit(json, f->state, -1);
-  return g_strjoinv("@STATE@", parts);
+    g_autoptr(GError) error = NULL;
+    BhXenEnv env = fixture_env(f);
+    libxl_domain_config config;
+    libxl_domain_config_init(&config);
+    gboolean ok = bh_xen_config_build(qube, &env, &config, &error);
+    g_assert_no_error(error);
+    g_assert_true(ok);
+    g_autofree char *json = bh_xen_config_to_json(&config);
+    libxl_domain_config_dispose(&config);
+    g_assert_nonnull(json);
+    g_auto(GStrv) parts = g_strsplit(json, f->state, -1);
+    return g_strjoinv("@STATE@", parts);
 }
 
-static char *
-golden_path(const char *name)
+static char *golden_path(const char *name)
 {
-  g_autofree char *file = g_strconcat(name, ".json", NULL);
-  return g_build_filename(g_getenv("BH_SOURCE_ROOT"), "tests", "data", "xen", file, NULL);
+    g_autofree char *file = g_strconcat(name, ".json", NULL);
+    return g_build_filename(g_getenv("BH_SOURCE_ROOT"), "tests", "data", "xen", file, NULL);
 }
 
-static void
-test_golden(Fixture *f, gconstpointer data)
+static void test_golden(Fixture *f, gconstpointer data)
 {
-  const GoldenCase *c = data;
-  g_autofree char *json = config_json(f, &c->qube);
-  g_autofree char *path = golden_path(c->name);
-  g_autofree char *expected = NULL;
-  g_autoptr(GError) error = NULL;
+    const GoldenCase *c = data;
+    g_autofree char *json = config_json(f, &c->qube);
+    g_autofree char *path = golden_path(c->name);
+    g_autofree char *expected = NULL;
+    g_autoptr(GError) error = NULL;
 
-  g_file_get_contents(path, &expected, NULL, &error);
-  g_assert_no_error(error);
-  g_assert_cmpstr(json, ==, expected);
+    g_file_get_contents(path, &expected, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(json, ==, expected);
 
-  /* That libxl also reads it back (libxl_domain_config_from_json) needs a
-   * libxl context, so a hypervisor: tests/xen/ checks it in dom0. */
+    /* That libxl also reads it back (libxl_domain_config_from_json) needs a
+     * libxl context, so a hypervisor: tests/xen/ checks it in dom0. */
 }
 
 /* The properties that must show, checked field by field so that a golden
  * file regenerated by mistake cannot hide a wrong mapping. */
-static void
-test_mapping(Fixture *f, gconstpointer data)
+static void test_mapping(Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  BhXenEnv env = fixture_env(f);
-  libxl_domain_config config;
-  BhBackendQube q = appvm();
+    g_autoptr(GError) error = NULL;
+    BhXenEnv env = fixture_env(f);
+    libxl_domain_config config;
+    BhBackendQube q = appvm();
 
-  libxl_domain_config_init(&config);
-  g_assert_true(bh_xen_config_build(&q, &env, &config, &error));
-  g_assert_cmpint(config.c_info.type, ==, LIBXL_DOMAIN_TYPE_PVH);
-  g_assert_cmpstr(config.c_info.name, ==, "work");
-  g_assert_cmpuint(config.b_info.target_memkb, ==, 400 * 1024);
-  g_assert_cmpuint(config.b_info.max_memkb, ==, 4000 * 1024);
-  g_assert_cmpint(config.b_info.max_vcpus, ==, 2);
-  g_autofree char *kernel = g_build_filename(f->kernels, "default", "vmlinuz", NULL);
-  g_assert_cmpstr(config.b_info.kernel, ==, kernel);
-  g_assert_nonnull(strstr(config.b_info.cmdline, "root=/dev/xvda ro"));
-  g_assert_cmpint(config.num_disks, ==, 3);
-  g_autofree char *troot = bh_xen_volume_path(f->state, "debian-12", "root");
-  g_assert_cmpstr(config.disks[0].pdev_path, ==, troot);
-  g_assert_cmpstr(config.disks[0].vdev, ==, "xvda");
-  g_assert_cmpint(config.disks[0].readwrite, ==, 0);
-  g_assert_cmpstr(config.disks[1].vdev, ==, "xvdb");
-  g_assert_cmpint(config.disks[1].readwrite, ==, 1);
-  g_assert_cmpstr(config.disks[2].vdev, ==, "xvdc");
-  g_assert_cmpint(config.num_nics, ==, 1);
-  g_assert_cmpstr(config.nics[0].backend_domname, ==, "sys-firewall");
-  g_assert_cmpuint(config.nics[0].mac[5], ==, 3);
-  gboolean found_port = FALSE;
-  for (char **kv = config.c_info.xsdata; kv && kv[0]; kv += 2)
-    if (g_str_equal(kv[0], "bulkhead/vchan/gui"))
-      found_port = g_str_equal(kv[1], "6000");
-  g_assert_true(found_port);
-  libxl_domain_config_dispose(&config);
+    libxl_domain_config_init(&config);
+    g_assert_true(bh_xen_config_build(&q, &env, &config, &error));
+    g_assert_cmpint(config.c_info.type, ==, LIBXL_DOMAIN_TYPE_PVH);
+    g_assert_cmpstr(config.c_info.name, ==, "work");
+    g_assert_cmpuint(config.b_info.target_memkb, ==, 400 * 1024);
+    g_assert_cmpuint(config.b_info.max_memkb, ==, 4000 * 1024);
+    g_assert_cmpint(config.b_info.max_vcpus, ==, 2);
+    g_autofree char *kernel = g_build_filename(f->kernels, "default", "vmlinuz", NULL);
+    g_assert_cmpstr(config.b_info.kernel, ==, kernel);
+    g_assert_nonnull(strstr(config.b_info.cmdline, "root=/dev/xvda ro"));
+    g_assert_cmpint(config.num_disks, ==, 3);
+    g_autofree char *troot = bh_xen_volume_path(f->state, "debian-12", "root");
+    g_assert_cmpstr(config.disks[0].pdev_path, ==, troot);
+    g_assert_cmpstr(config.disks[0].vdev, ==, "xvda");
+    g_assert_cmpint(config.disks[0].readwrite, ==, 0);
+    g_assert_cmpstr(config.disks[1].vdev, ==, "xvdb");
+    g_assert_cmpint(config.disks[1].readwrite, ==, 1);
+    g_assert_cmpstr(config.disks[2].vdev, ==, "xvdc");
+    g_assert_cmpint(config.num_nics, ==, 1);
+    g_assert_cmpstr(config.nics[0].backend_domname, ==, "sys-firewall");
+    g_assert_cmpuint(config.nics[0].mac[5], ==, 3);
+    gboolean found_port = FALSE;
+    for (char **kv = config.c_info.xsdata; kv && kv[0]; kv += 2)
+        if (g_str_equal(kv[0], "bulkhead/vchan/gui"))
+            found_port = g_str_equal(kv[1], "6000");
+    g_assert_true(found_port);
+    libxl_domain_config_dispose(&config);
 
-  /* A template's own root is writable, its kernel line says so. */
-  q.name = "debian-12";
-  q.root_template = NULL;
-  libxl_domain_config_init(&config);
-  g_assert_true(bh_xen_config_build(&q, &env, &config, &error));
-  g_assert_cmpint(config.disks[0].readwrite, ==, 1);
-  g_assert_nonnull(strstr(config.b_info.cmdline, "root=/dev/xvda rw"));
-  libxl_domain_config_dispose(&config);
+    /* A template's own root is writable, its kernel line says so. */
+    q.name = "debian-12";
+    q.root_template = NULL;
+    libxl_domain_config_init(&config);
+    g_assert_true(bh_xen_config_build(&q, &env, &config, &error));
+    g_assert_cmpint(config.disks[0].readwrite, ==, 1);
+    g_assert_nonnull(strstr(config.b_info.cmdline, "root=/dev/xvda rw"));
+    libxl_domain_config_dispose(&config);
 }
 
 /* ---- errors ---------------------------------------------------------------- */
 
-static void
-expect_error(Fixture *f, const BhBackendQube *q, const char *const *needles)
+static void expect_error(Fixture *f, const BhBackendQube *q, const char *const *needles)
 {
-  g_autoptr(GError) error = NULL;
-  BhXenEnv env = fixture_env(f);
-  libxl_domain_config config;
-  libxl_domain_config_init(&config);
-  g_assert_false(bh_xen_config_build(q, &env, &config, &error));
-  libxl_domain_config_dispose(&config);
-  g_assert_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED);
-  g_test_message("%s", error->message);
-  for (; *needles; needles++)
-    if (!strstr(error->message, *needles))
-      g_error("'%s' does not say '%s'", error->message, *needles);
+    g_autoptr(GError) error = NULL;
+    BhXenEnv env = fixture_env(f);
+    libxl_domain_config config;
+    libxl_domain_config_init(&config);
+    g_assert_false(bh_xen_config_build(q, &env, &config, &error));
+    libxl_domain_config_dispose(&config);
+    g_assert_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED);
+    g_test_message("%s", error->message);
+    for (; *needles; needles++)
+        if (!strstr(error->message, *needles))
+            g_error("'%s' does not say '%s'", error->message, *needles);
 }
 
 #define EXPECT(q, ...) expect_error(f, &(q), (const char *const[]){__VA_ARGS__, NULL})
 
-static void
-test_errors(Fixture *f, gconstpointer data)
+static void test_errors(Fixture *f, gconstpointer data)
 {
-  BhBackendQube q = appvm();
-  q.kernel = "9.9.9";
-  EXPECT(q, "qube work", "no kernel", "vm-kernels/9.9.9/vmlinuz does not exist", "docs/xen.md");
-  q = appvm();
-  q.kernel = "../../etc";
-  EXPECT(q, "kernel '../../etc' is not a kernel version");
-  q = appvm();
-  q.memory_mib = 16;
-  EXPECT(q, "memory is 16 MiB", "between 32 and 1048576 MiB");
-  q.memory_mib = 2000000;
-  EXPECT(q, "memory is 2000000 MiB");
-  q = appvm();
-  q.maxmem_mib = 200;
-  EXPECT(q, "maxmem (200 MiB) is below memory (400 MiB)", "set it to 0");
-  q.maxmem_mib = 2000000;
-  EXPECT(q, "maxmem is 2000000 MiB");
-  q = appvm();
-  q.vcpus = 0;
-  EXPECT(q, "vcpus is 0");
-  q = appvm();
-  q.virt_mode = "kvm";
-  EXPECT(q, "virt_mode 'kvm' is not one of pvh, pv, hvm");
-  q = appvm();
-  q.root_template = "fedora-39";
-  EXPECT(q, "the root image of its template fedora-39 is missing",
-         "qubes/fedora-39/root.img");
+    BhBackendQube q = appvm();
+    q.kernel = "9.9.9";
+    EXPECT(q, "qube work", "no kernel", "vm-kernels/9.9.9/vmlinuz does not exist", "docs/xen.md");
+    q = appvm();
+    q.kernel = "../../etc";
+    EXPECT(q, "kernel '../../etc' is not a kernel version");
+    q = appvm();
+    q.memory_mib = 16;
+    EXPECT(q, "memory is 16 MiB", "between 32 and 1048576 MiB");
+    q.memory_mib = 2000000;
+    EXPECT(q, "memory is 2000000 MiB");
+    q = appvm();
+    q.maxmem_mib = 200;
+    EXPECT(q, "maxmem (200 MiB) is below memory (400 MiB)", "set it to 0");
+    q.maxmem_mib = 2000000;
+    EXPECT(q, "maxmem is 2000000 MiB");
+    q = appvm();
+    q.vcpus = 0;
+    EXPECT(q, "vcpus is 0");
+    q = appvm();
+    q.virt_mode = "kvm";
+    EXPECT(q, "virt_mode 'kvm' is not one of pvh, pv, hvm");
+    q = appvm();
+    q.root_template = "fedora-39";
+    EXPECT(q, "the root image of its template fedora-39 is missing", "qubes/fedora-39/root.img");
 
-  /* The netvm check asks the environment (libxl, in the daemon). */
-  q = appvm();
-  static const char *const only_net[] = {"sys-net", NULL};
-  f->running = only_net;
-  EXPECT(q, "its netvm sys-firewall is not running", "start sys-firewall first");
-  f->running = NULL;
-  q.netvm = NULL;
-  g_autofree char *json = config_json(f, &q);
-  g_assert_null(strstr(json, "\"nics\""));
+    /* The netvm check asks the environment (libxl, in the daemon). */
+    q = appvm();
+    static const char *const only_net[] = {"sys-net", NULL};
+    f->running = only_net;
+    EXPECT(q, "its netvm sys-firewall is not running", "start sys-firewall first");
+    f->running = NULL;
+    q.netvm = NULL;
+    g_autofree char *json = config_json(f, &q);
+    g_assert_null(strstr(json, "\"nics\""));
 
-  /* No default kernel installed at all. */
-  g_autofree char *k = g_build_filename(f->kernels, "default", "vmlinuz", NULL);
-  g_assert_cmpint(g_unlink(k), ==, 0);
-  q = appvm();
-  q.netvm = NULL;
-  EXPECT(q, "vm-kernels/default/vmlinuz does not exist");
-  /* ...which an HVM booting its own disk does not need. */
-  q.virt_mode = "hvm";
-  g_autofree char *hvm = config_json(f, &q);
-  g_assert_nonnull(strstr(hvm, "\"boot\": \"c\""));
+    /* No default kernel installed at all. */
+    g_autofree char *k = g_build_filename(f->kernels, "default", "vmlinuz", NULL);
+    g_assert_cmpint(g_unlink(k), ==, 0);
+    q = appvm();
+    q.netvm = NULL;
+    EXPECT(q, "vm-kernels/default/vmlinuz does not exist");
+    /* ...which an HVM booting its own disk does not need. */
+    q.virt_mode = "hvm";
+    g_autofree char *hvm = config_json(f, &q);
+    g_assert_nonnull(strstr(hvm, "\"boot\": \"c\""));
 }
 
 /* ---- volumes ------------------------------------------------------------- */
 
-static guint64
-allocated(const char *path)
+static guint64 allocated(const char *path)
 {
-  struct stat st;
-  g_assert_cmpint(g_stat(path, &st), ==, 0);
-  return (guint64)st.st_blocks * 512;
+    struct stat st;
+    g_assert_cmpint(g_stat(path, &st), ==, 0);
+    return (guint64)st.st_blocks * 512;
 }
 
-static guint64
-apparent(const char *path)
+static guint64 apparent(const char *path)
 {
-  struct stat st;
-  g_assert_cmpint(g_stat(path, &st), ==, 0);
-  return (guint64)st.st_size;
+    struct stat st;
+    g_assert_cmpint(g_stat(path, &st), ==, 0);
+    return (guint64)st.st_size;
 }
 
 /* 12 bytes at 1 MiB, without reading gigabytes of holes. */
-static void
-assert_marker(const char *path)
+static void assert_marker(const char *path)
 {
-  char buf[12];
-  int fd = open(path, O_RDONLY);
-  g_assert_cmpint(fd, >=, 0);
-  g_assert_cmpint(pread(fd, buf, sizeof buf, 1 << 20), ==, sizeof buf);
-  close(fd);
-  g_assert_cmpmem(buf, sizeof buf, "private-data", 12);
+    char buf[12];
+    int fd = open(path, O_RDONLY);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(pread(fd, buf, sizeof buf, 1 << 20), ==, sizeof buf);
+    close(fd);
+    g_assert_cmpmem(buf, sizeof buf, "private-data", 12);
 }
 
-static void
-test_volumes(Fixture *f, gconstpointer data)
+static void test_volumes(Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  BhBackendQube tpl = appvm();
-  tpl.name = "debian-12";
-  tpl.root_template = NULL;
-  BhBackendQube dvm = appvm();
-  dvm.name = "default-dvm";
-  BhBackendQube disp = appvm();
-  disp.name = "disp1";
-  disp.klass = "DispVM";
-  disp.template_name = "default-dvm";
-  disp.disposable = TRUE;
+    g_autoptr(GError) error = NULL;
+    BhBackendQube tpl = appvm();
+    tpl.name = "debian-12";
+    tpl.root_template = NULL;
+    BhBackendQube dvm = appvm();
+    dvm.name = "default-dvm";
+    BhBackendQube disp = appvm();
+    disp.name = "disp1";
+    disp.klass = "DispVM";
+    disp.template_name = "default-dvm";
+    disp.disposable = TRUE;
 
-  /* An AppVM: private only, sparse. */
-  g_assert_true(bh_xen_volumes_create(f->state, &dvm, &error));
-  g_autofree char *priv = bh_xen_volume_path(f->state, "default-dvm", "private");
-  g_autofree char *own_root = bh_xen_volume_path(f->state, "default-dvm", "root");
-  g_assert_cmpuint(apparent(priv), ==, BH_XEN_PRIVATE_SIZE);
-  g_assert_cmpuint(allocated(priv), <, 1 << 20);
-  g_assert_false(g_file_test(own_root, G_FILE_TEST_EXISTS));
+    /* An AppVM: private only, sparse. */
+    g_assert_true(bh_xen_volumes_create(f->state, &dvm, &error));
+    g_autofree char *priv = bh_xen_volume_path(f->state, "default-dvm", "private");
+    g_autofree char *own_root = bh_xen_volume_path(f->state, "default-dvm", "root");
+    g_assert_cmpuint(apparent(priv), ==, BH_XEN_PRIVATE_SIZE);
+    g_assert_cmpuint(allocated(priv), <, 1 << 20);
+    g_assert_false(g_file_test(own_root, G_FILE_TEST_EXISTS));
 
-  /* Create is idempotent and never clobbers data. */
-  int fd = open(priv, O_WRONLY);
-  g_assert_cmpint(fd, >=, 0);
-  g_assert_cmpint(pwrite(fd, "private-data", 12, 1 << 20), ==, 12);
-  close(fd);
-  g_assert_true(bh_xen_volumes_create(f->state, &dvm, &error));
-  assert_marker(priv);
+    /* Create is idempotent and never clobbers data. */
+    int fd = open(priv, O_WRONLY);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(pwrite(fd, "private-data", 12, 1 << 20), ==, 12);
+    close(fd);
+    g_assert_true(bh_xen_volumes_create(f->state, &dvm, &error));
+    assert_marker(priv);
 
-  /* A disposable starts from a fresh copy of its template's private data,
-   * holes kept, and gets a new volatile image at every start. */
-  g_assert_true(bh_xen_volumes_prepare(f->state, &disp, &error));
-  g_autofree char *dpriv = bh_xen_volume_path(f->state, "disp1", "private");
-  g_autofree char *dvol = bh_xen_volume_path(f->state, "disp1", "volatile");
-  g_assert_cmpuint(apparent(dpriv), ==, BH_XEN_PRIVATE_SIZE);
-  assert_marker(dpriv);
-  g_assert_cmpuint(allocated(dpriv), <, 1 << 20);
-  g_assert_cmpuint(apparent(dvol), ==, BH_XEN_VOLATILE_SIZE);
-  fd = open(dvol, O_WRONLY);
-  g_assert_cmpint(pwrite(fd, "scratch", 7, 0), ==, 7);
-  close(fd);
-  g_assert_true(bh_xen_volumes_prepare(f->state, &disp, &error));
-  g_assert_cmpuint(allocated(dvol), ==, 0);
+    /* A disposable starts from a fresh copy of its template's private data,
+     * holes kept, and gets a new volatile image at every start. */
+    g_assert_true(bh_xen_volumes_prepare(f->state, &disp, &error));
+    g_autofree char *dpriv = bh_xen_volume_path(f->state, "disp1", "private");
+    g_autofree char *dvol = bh_xen_volume_path(f->state, "disp1", "volatile");
+    g_assert_cmpuint(apparent(dpriv), ==, BH_XEN_PRIVATE_SIZE);
+    assert_marker(dpriv);
+    g_assert_cmpuint(allocated(dpriv), <, 1 << 20);
+    g_assert_cmpuint(apparent(dvol), ==, BH_XEN_VOLATILE_SIZE);
+    fd = open(dvol, O_WRONLY);
+    g_assert_cmpint(pwrite(fd, "scratch", 7, 0), ==, 7);
+    close(fd);
+    g_assert_true(bh_xen_volumes_prepare(f->state, &disp, &error));
+    g_assert_cmpuint(allocated(dvol), ==, 0);
 
-  /* A template has its own root; a clone copies root and private. */
-  g_assert_true(bh_xen_volumes_create(f->state, &tpl, &error));
-  BhBackendQube clone = tpl;
-  clone.name = "debian-12-clone";
-  g_assert_true(bh_xen_volumes_clone(f->state, "debian-12", &clone, &error));
-  g_autofree char *croot = bh_xen_volume_path(f->state, "debian-12-clone", "root");
-  g_autofree char *content = NULL;
-  g_assert_true(g_file_get_contents(croot, &content, NULL, NULL));
-  g_assert_cmpstr(content, ==, "root"); /* the fixture's root.img */
+    /* A template has its own root; a clone copies root and private. */
+    g_assert_true(bh_xen_volumes_create(f->state, &tpl, &error));
+    BhBackendQube clone = tpl;
+    clone.name = "debian-12-clone";
+    g_assert_true(bh_xen_volumes_clone(f->state, "debian-12", &clone, &error));
+    g_autofree char *croot = bh_xen_volume_path(f->state, "debian-12-clone", "root");
+    g_autofree char *content = NULL;
+    g_assert_true(g_file_get_contents(croot, &content, NULL, NULL));
+    g_assert_cmpstr(content, ==, "root"); /* the fixture's root.img */
 
-  /* Remove: everything gone; twice is fine; a stray file stops it. */
-  g_assert_true(bh_xen_volumes_remove(f->state, "disp1", &error));
-  g_assert_true(bh_xen_volumes_remove(f->state, "disp1", &error));
-  g_autofree char *ddir = bh_xen_qube_dir(f->state, "disp1");
-  g_assert_false(g_file_test(ddir, G_FILE_TEST_EXISTS));
-  g_autofree char *stray = g_build_filename(f->state, "qubes", "default-dvm", "notes.txt", NULL);
-  write_file(stray, "mine");
-  g_assert_false(bh_xen_volumes_remove(f->state, "default-dvm", &error));
-  g_assert_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED);
-  g_assert_nonnull(strstr(error->message, "qubes/default-dvm"));
-  g_clear_error(&error);
+    /* Remove: everything gone; twice is fine; a stray file stops it. */
+    g_assert_true(bh_xen_volumes_remove(f->state, "disp1", &error));
+    g_assert_true(bh_xen_volumes_remove(f->state, "disp1", &error));
+    g_autofree char *ddir = bh_xen_qube_dir(f->state, "disp1");
+    g_assert_false(g_file_test(ddir, G_FILE_TEST_EXISTS));
+    g_autofree char *stray = g_build_filename(f->state, "qubes", "default-dvm", "notes.txt", NULL);
+    write_file(stray, "mine");
+    g_assert_false(bh_xen_volumes_remove(f->state, "default-dvm", &error));
+    g_assert_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED);
+    g_assert_nonnull(strstr(error->message, "qubes/default-dvm"));
+    g_clear_error(&error);
 
-  /* A disposable whose template has no private image cannot start. */
-  disp.template_name = "nothing-here";
-  g_assert_false(bh_xen_volumes_prepare(f->state, &disp, &error));
-  g_assert_nonnull(strstr(error->message, "qubes/nothing-here/private.img"));
+    /* A disposable whose template has no private image cannot start. */
+    disp.template_name = "nothing-here";
+    g_assert_false(bh_xen_volumes_prepare(f->state, &disp, &error));
+    g_assert_nonnull(strstr(error->message, "qubes/nothing-here/private.img"));
 }
 
 /* ---- detection and availability -------------------------------------------- */
 
-static void
-test_detect(Fixture *f, gconstpointer data)
+static void test_detect(Fixture *f, gconstpointer data)
 {
-  g_autofree char *caps = g_build_filename(f->tmp, "capabilities", NULL);
-  write_file(caps, "control_d\n");
-  g_assert_true(bh_xen_running_in_dom0(caps));
-  write_file(caps, "\n"); /* a domU */
-  g_assert_false(bh_xen_running_in_dom0(caps));
-  g_autofree char *missing = g_build_filename(f->tmp, "nope", NULL);
-  g_assert_false(bh_xen_running_in_dom0(missing));
+    g_autofree char *caps = g_build_filename(f->tmp, "capabilities", NULL);
+    write_file(caps, "control_d\n");
+    g_assert_true(bh_xen_running_in_dom0(caps));
+    write_file(caps, "\n"); /* a domU */
+    g_assert_false(bh_xen_running_in_dom0(caps));
+    g_autofree char *missing = g_build_filename(f->tmp, "nope", NULL);
+    g_assert_false(bh_xen_running_in_dom0(missing));
 }
 
-static void
-test_unavailable(Fixture *f, gconstpointer data)
+static void test_unavailable(Fixture *f, gconstpointer data)
 {
-  if (g_file_test("/dev/xen/privcmd", G_FILE_TEST_EXISTS)) {
-    g_test_skip("this machine runs Xen: the backend can open");
-    return;
-  }
-  g_autoptr(GError) error = NULL;
-  BhBackendConfig config = {.state_dir = f->state, .runtime_dir = f->tmp};
-  BhBackend *backend = NULL;
-  g_assert_false(bh_backend_open("xen", &config, &backend, &error));
-  g_assert_null(backend);
-  g_assert_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_UNAVAILABLE);
-  g_assert_nonnull(strstr(error->message, "needs dom0 on Xen"));
+    if (g_file_test("/dev/xen/privcmd", G_FILE_TEST_EXISTS)) {
+        g_test_skip("this machine runs Xen: the backend can open");
+        return;
+    }
+    g_autoptr(GError) error = NULL;
+    BhBackendConfig config = {.state_dir = f->state, .runtime_dir = f->tmp};
+    BhBackend *backend = NULL;
+    g_assert_false(bh_backend_open("xen", &config, &backend, &error));
+    g_assert_null(backend);
+    g_assert_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_UNAVAILABLE);
+    g_assert_nonnull(strstr(error->message, "needs dom0 on Xen"));
 }
 
-static int
-regenerate_goldens(void)
+static int regenerate_goldens(void)
 {
-  Fixture f = {0};
-  g_autoptr(GPtrArray) cases = golden_cases();
-  fixture_set_up(&f, NULL);
-  for (guint i = 0; i < cases->len; i++) {
-    const GoldenCase *c = cases->pdata[i];
-    g_autofree char *json = config_json(&f, &c->qube);
-    g_autofree char *path = golden_path(c->name);
-    write_file(path, json);
-    g_print("wrote %s\n", path);
-  }
-  fixture_tear_down(&f, NULL);
-  return 0;
+    Fixture f = {0};
+    g_autoptr(GPtrArray) cases = golden_cases();
+    fixture_set_up(&f, NULL);
+    for (guint i = 0; i < cases->len; i++) {
+        const GoldenCase *c = cases->pdata[i];
+        g_autofree char *json = config_json(&f, &c->qube);
+        g_autofree char *path = golden_path(c->name);
+        write_file(path, json);
+        g_print("wrote %s\n", path);
+    }
+    fixture_tear_down(&f, NULL);
+    return 0;
 }
 
-int
-main(int argc, char **argv)
+int main(int argc, char **argv)
 {
-  for (int i = 1; i < argc; i++)
-    if (g_str_equal(argv[i], "--regenerate"))
-      regenerate = TRUE;
-  if (g_getenv("BH_SOURCE_ROOT") == NULL)
-    g_setenv("BH_SOURCE_ROOT", BH_SOURCE_ROOT, FALSE);
-  if (regenerate)
-    return regenerate_goldens();
+    for (int i = 1; i < argc; i++)
+        if (g_str_equal(argv[i], "--regenerate"))
+            regenerate = TRUE;
+    if (g_getenv("BH_SOURCE_ROOT") == NULL)
+        g_setenv("BH_SOURCE_ROOT", BH_SOURCE_ROOT, FALSE);
+    if (regenerate)
+        return regenerate_goldens();
 
-  g_test_init(&argc, &argv, NULL);
-  g_autoptr(GPtrArray) cases = golden_cases();
-  for (guint i = 0; i < cases->len; i++) {
-    const GoldenCase *c = cases->pdata[i];
-    g_autofree char *path = g_strconcat("/xen/config/golden/", c->name, NULL);
-    g_test_add(path, Fixture, c, fixture_set_up, test_golden, fixture_tear_down);
-  }
-  g_test_add("/xen/config/mapping", Fixture, NULL, fixture_set_up, test_mapping,
-             fixture_tear_down);
-  g_test_add("/xen/config/errors", Fixture, NULL, fixture_set_up, test_errors, fixture_tear_down);
-  g_test_add("/xen/volumes", Fixture, NULL, fixture_set_up, test_volumes, fixture_tear_down);
-  g_test_add("/xen/detect-dom0", Fixture, NULL, fixture_set_up, test_detect, fixture_tear_down);
-  g_test_add("/xen/unavailable", Fixture, NULL, fixture_set_up, test_unavailable,
-             fixture_tear_down);
-  return g_test_run();
+    g_test_init(&argc, &argv, NULL);
+    g_autoptr(GPtrArray) cases = golden_cases();
+    for (guint i = 0; i < cases->len; i++) {
+        const GoldenCase *c = cases->pdata[i];
+        g_autofree char *path = g_strconcat("/xen/config/golden/", c->name, NULL);
+        g_test_add(path, Fixture, c, fixture_set_up, test_golden, fixture_tear_down);
+    }
+    g_test_add("/xen/config/mapping", Fixture, NULL, fixture_set_up, test_mapping, fixture_tear_down);
+    g_test_add("/xen/config/errors", Fixture, NULL, fixture_set_up, test_errors, fixture_tear_down);
+    g_test_add("/xen/volumes", Fixture, NULL, fixture_set_up, test_volumes, fixture_tear_down);
+    g_test_add("/xen/detect-dom0", Fixture, NULL, fixture_set_up, test_detect, fixture_tear_down);
+    g_test_add("/xen/unavailable", Fixture, NULL, fixture_set_up, test_unavailable, fixture_tear_down);
+    return g_test_run();
 }
