@@ -4,9 +4,10 @@
 
 # One list for the whole product: build tools and libraries, then what the
 # product runs (bubblewrap, Wayland clients inside qubes), then what the tests
-# drive (Xvfb, xdotool, imagemagick for screenshots, clang for fuzzing).
+# drive (Xvfb, xdotool, imagemagick for screenshots, clang for fuzzing,
+# clang-format for the style test).
 BH_PACKAGES=(
-  meson ninja-build pkg-config gcc clang libclang-rt-14-dev
+  meson ninja-build pkg-config gcc clang clang-format libclang-rt-14-dev
   libglib2.0-dev libglib2.0-bin libgtk-4-dev libgtk-4-bin libcairo2-dev libpango1.0-dev
   libxkbcommon-dev libdrm-dev libsqlite3-dev sqlite3
   libwayland-dev wayland-protocols libxen-dev libseccomp-dev
