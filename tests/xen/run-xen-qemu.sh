@@ -3,7 +3,7 @@
 # Linux dom0 under qemu-system-x86_64 (TCG), dom0 and domU from initramfs
 # images built here with the project's programs and their libraries, runs
 # bh-xen-dom0-test in dom0 and relays its TAP. One boot does every check.
-# Facts this builds on: ../shared/xen-qemu/NOTES.md; how to run: docs/xen.md.
+# How to run it and what it proves: docs/xen.md.
 #
 # Skips (TAP "1..0 # SKIP") when the packages are missing, naming them.
 # BH_XEN_QEMU_KEEP=1 keeps the work directory (images, serial log).
