@@ -88,4 +88,17 @@ void bh_daemon_start_async(BhDaemon *self, const char *name, GAsyncReadyCallback
                            gpointer user_data);
 gboolean bh_daemon_start_finish(BhDaemon *self, GAsyncResult *result, GError **error);
 
+/* A part's org.bulkhead.Admin1 handlers: bh-daemon.c connects each table. */
+typedef struct {
+    const char *signal;
+    GCallback handler;
+} BhDaemonHandler;
+
+/* ---- bh-daemon-model.c: reading and changing the model over D-Bus */
+
+const BhDaemonHandler *bh_daemon_model_handlers(gsize *n);
+/* A new qube's volumes (copied from clone_source if not NULL); on failure
+ * the qube is removed from the store again. */
+gboolean bh_daemon_add_volumes(BhDaemon *self, const char *name, const char *clone_source, GError **error);
+
 G_END_DECLS
