@@ -107,4 +107,8 @@ const BhDaemonHandler *bh_daemon_power_calls_handlers(gsize *n);
 /* Common preamble of the power methods: a backend, an existing qube, not dom0. */
 BhQubeInfo *bh_daemon_power_target(BhDaemon *self, const char *name, const char *what, GError **error);
 
+/* ---- bh-daemon-run.c: Run */
+
+const BhDaemonHandler *bh_daemon_run_handlers(gsize *n);
+
 G_END_DECLS
