@@ -5,8 +5,9 @@
  * Owns the BhDaemon record, the in-memory power state of one qube
  * (BhQubeRuntime) and what each part offers the others, listed per file. The
  * parts call one way, each only into the files listed above it here:
- * bh-daemon-power.c (the power state machine) <- the D-Bus handlers <-
- * bh-daemon.c (the object, its handler table, export). docs/dbus.md,
+ * bh-daemon-power.c (the power state machine) <- bh-daemon-model.c <-
+ * bh-daemon-power-calls.c <- bh-daemon-run.c <- bh-daemon.c (the object: it
+ * connects each part's table of handlers). docs/dbus.md,
  * "Inside the daemon", says what each file owns. Must never: be included by
  * anything but the daemon's own parts.
  */
