@@ -1,0 +1,235 @@
+/* bh-daemon-power-calls.c — the D-Bus methods of org.bulkhead.Admin1 that
+ * change a qube's power; see bh-daemon-private.h.
+ *
+ * Owns the handlers of Start, Shutdown (with its waiters and its bounded
+ * timeout), Kill, Pause, Unpause and CreateDisposable, and the common checks
+ * of a power call (a backend, an existing qube, not dom0). Must never: set a
+ * power state but through bh_daemon_set_state, nor start a qube but through
+ * the start chain of bh-daemon-power.c (its netvm first).
+ */
+#define G_LOG_DOMAIN "bh-daemon"
+
+#include "bh-daemon-error.h"
+#include "bh-daemon-private.h"
+#include "bh-dbus-error.h"
+
+/* Shutdown timeouts beyond this are treated as a mistake, not a wish. */
+#define BH_DAEMON_MAX_SHUTDOWN_TIMEOUT_S 3600
+
+/* ---- D-Bus: power -------------------------------------------------------- */
+
+/* Common preamble of the power methods: a backend, an existing qube, not dom0. */
+BhQubeInfo *bh_daemon_power_target(BhDaemon *self, const char *name, const char *what, GError **error)
+{
+    if (!bh_daemon_require_backend(self, error))
+        return NULL;
+    g_autoptr(BhQubeInfo) info = bh_store_get_qube(self->store, name, error);
+    if (info == NULL)
+        return NULL;
+    if (info->klass == BH_CLASS_ADMIN_VM) {
+        g_set_error(error, BH_DBUS_ERROR, BH_DBUS_ERROR_PERMISSION, "cannot %s dom0", what);
+        return NULL;
+    }
+    return g_steal_pointer(&info);
+}
+
+typedef struct {
+    BhDaemon *self;
+    GDBusMethodInvocation *invocation;
+    char *name;
+} BhCallContext;
+
+static BhCallContext *bh_call_context_new(BhDaemon *self, GDBusMethodInvocation *invocation, const char *name)
+{
+    BhCallContext *ctx = g_new0(BhCallContext, 1);
+    ctx->self = g_object_ref(self);
+    ctx->invocation = invocation;
+    ctx->name = g_strdup(name);
+    return ctx;
+}
+
+static void bh_call_context_free(BhCallContext *ctx)
+{
+    g_object_unref(ctx->self);
+    g_free(ctx->name);
+    g_free(ctx);
+}
+
+static void bh_daemon_start_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    BhCallContext *ctx = user_data;
+    g_autoptr(GError) error = NULL;
+    if (bh_daemon_start_finish(ctx->self, result, &error))
+        bh_dbus_admin1_complete_start(ctx->self->skeleton, ctx->invocation);
+    else
+        bh_daemon_return_error(ctx->invocation, error);
+    bh_call_context_free(ctx);
+}
+
+static gboolean bh_daemon_handle_start(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
+                                       const char *name, BhDaemon *self)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(BhQubeInfo) info = bh_daemon_power_target(self, name, "start", &error);
+    if (info == NULL)
+        return bh_daemon_return_error(invocation, error);
+    if (bh_daemon_runtime(self, name)->state == BH_POWER_RUNNING) {
+        g_dbus_method_invocation_return_error(invocation, BH_DBUS_ERROR, BH_DBUS_ERROR_NOT_HALTED,
+                                              "qube %s is already running", name);
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+    bh_daemon_start_async(self, name, bh_daemon_start_done, bh_call_context_new(self, invocation, name));
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void bh_daemon_shutdown_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    BhCallContext *ctx = user_data;
+    g_autoptr(GError) error = NULL;
+    if (!bh_backend_shutdown_finish(ctx->self->backend, result, &error)) {
+        /* Nobody hears of it when the caller did not wait: warn then. */
+        if (ctx->invocation)
+            bh_daemon_return_error(ctx->invocation, error);
+        else
+            g_warning("[%s] shutdown failed: %s", ctx->name, error->message);
+    } else {
+        /* The backend may report Halted only through this completion. */
+        bh_daemon_set_state(ctx->self, ctx->name, BH_POWER_HALTED, NULL);
+        if (ctx->invocation)
+            bh_dbus_admin1_complete_shutdown(ctx->self->skeleton, ctx->invocation);
+    }
+    bh_call_context_free(ctx);
+}
+
+static gboolean bh_daemon_handle_shutdown(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
+                                          const char *name, gboolean wait, guint timeout_s, BhDaemon *self)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(BhQubeInfo) info = bh_daemon_power_target(self, name, "shut down", &error);
+    if (info == NULL)
+        return bh_daemon_return_error(invocation, error);
+    BhQubeRuntime *rt = bh_daemon_runtime(self, name);
+
+    if (bh_power_is_down(rt->state)) {
+        bh_dbus_admin1_complete_shutdown(skeleton, invocation);
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+    if (rt->state == BH_POWER_TRANSIENT) {
+        g_dbus_method_invocation_return_error(invocation, BH_DBUS_ERROR, BH_DBUS_ERROR_NOT_RUNNING,
+                                              "qube %s is still starting; shut it down once it "
+                                              "runs, or kill it (qvm-kill %s)",
+                                              name, name);
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+    if (rt->state == BH_POWER_HALTING || rt->state == BH_POWER_DYING) {
+        if (wait)
+            g_ptr_array_add(rt->halt_waiters, invocation);
+        else
+            bh_dbus_admin1_complete_shutdown(skeleton, invocation);
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+
+    if (timeout_s == 0)
+        timeout_s = bh_daemon_get_uint(self, name, "shutdown_timeout", 60);
+    timeout_s = MIN(timeout_s, BH_DAEMON_MAX_SHUTDOWN_TIMEOUT_S);
+    bh_daemon_set_state(self, name, BH_POWER_HALTING, NULL);
+    BhCallContext *ctx = bh_call_context_new(self, wait ? invocation : NULL, name);
+    if (!wait)
+        bh_dbus_admin1_complete_shutdown(skeleton, invocation);
+    bh_backend_shutdown(self->backend, name, timeout_s, NULL, bh_daemon_shutdown_done, ctx);
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+typedef gboolean (*BhBackendQubeOp)(BhBackend *backend, const char *qube, GError **error);
+
+static gboolean bh_daemon_simple_power(BhDaemon *self, GDBusMethodInvocation *invocation, const char *name,
+                                       const char *what, BhPowerState required, BhPowerState after,
+                                       BhBackendQubeOp op)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(BhQubeInfo) info = bh_daemon_power_target(self, name, what, &error);
+    if (info == NULL)
+        return bh_daemon_return_error(invocation, error);
+    BhPowerState state = bh_daemon_runtime(self, name)->state;
+    gboolean allowed = required == BH_POWER_N_STATES ? !bh_power_is_down(state) : state == required;
+    if (!allowed) {
+        int code = required == BH_POWER_PAUSED ? BH_DBUS_ERROR_NOT_PAUSED : BH_DBUS_ERROR_NOT_RUNNING;
+        g_dbus_method_invocation_return_error(invocation, BH_DBUS_ERROR, code, "cannot %s %s: it is %s", what,
+                                              name, bh_power_state_name(state));
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+    if (!op(self->backend, name, &error))
+        return bh_daemon_return_error(invocation, error);
+    /* The backend may already have reported the change, or a later one. */
+    if (bh_daemon_runtime(self, name)->state == state)
+        bh_daemon_set_state(self, name, after, NULL);
+    g_dbus_method_invocation_return_value(invocation, NULL);
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean bh_daemon_handle_kill(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
+                                      const char *name, BhDaemon *self)
+{
+    /* BH_POWER_N_STATES: any state but down. */
+    return bh_daemon_simple_power(self, invocation, name, "kill", BH_POWER_N_STATES, BH_POWER_DYING,
+                                  bh_backend_kill);
+}
+
+static gboolean bh_daemon_handle_pause(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
+                                       const char *name, BhDaemon *self)
+{
+    return bh_daemon_simple_power(self, invocation, name, "pause", BH_POWER_RUNNING, BH_POWER_PAUSED,
+                                  bh_backend_pause);
+}
+
+static gboolean bh_daemon_handle_unpause(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
+                                         const char *name, BhDaemon *self)
+{
+    return bh_daemon_simple_power(self, invocation, name, "unpause", BH_POWER_PAUSED, BH_POWER_RUNNING,
+                                  bh_backend_unpause);
+}
+
+static void bh_daemon_disposable_started(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    BhCallContext *ctx = user_data;
+    g_autoptr(GError) error = NULL;
+    if (bh_daemon_start_finish(ctx->self, result, &error)) {
+        bh_dbus_admin1_complete_create_disposable(ctx->self->skeleton, ctx->invocation, ctx->name);
+    } else {
+        bh_daemon_discard_disposable(ctx->self, ctx->name);
+        bh_daemon_return_error(ctx->invocation, error);
+    }
+    bh_call_context_free(ctx);
+}
+
+static gboolean bh_daemon_handle_create_disposable(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
+                                                   const char *dvm_template, BhDaemon *self)
+{
+    g_autoptr(GError) error = NULL;
+    int qid = -1;
+    if (!bh_daemon_require_backend(self, &error))
+        return bh_daemon_return_error(invocation, error);
+    g_autofree char *name =
+        bh_store_create_disposable(self->store, *dvm_template ? dvm_template : NULL, &qid, &error);
+    if (name == NULL || !bh_daemon_add_volumes(self, name, NULL, &error))
+        return bh_daemon_return_error(invocation, error);
+    g_info("[%s] disposable created (qid %d)", name, qid);
+    bh_dbus_admin1_emit_qube_added(skeleton, name);
+    bh_daemon_start_async(self, name, bh_daemon_disposable_started,
+                          bh_call_context_new(self, invocation, name));
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+const BhDaemonHandler *bh_daemon_power_calls_handlers(gsize *n)
+{
+    static const BhDaemonHandler handlers[] = {
+        {"handle-start", G_CALLBACK(bh_daemon_handle_start)},
+        {"handle-shutdown", G_CALLBACK(bh_daemon_handle_shutdown)},
+        {"handle-kill", G_CALLBACK(bh_daemon_handle_kill)},
+        {"handle-pause", G_CALLBACK(bh_daemon_handle_pause)},
+        {"handle-unpause", G_CALLBACK(bh_daemon_handle_unpause)},
+        {"handle-create-disposable", G_CALLBACK(bh_daemon_handle_create_disposable)},
+    };
+    *n = G_N_ELEMENTS(handlers);
+    return handlers;
+}

@@ -1,0 +1,115 @@
+/* bh-daemon-private.h — what the parts of BhDaemon share; the one private
+ * header of core/daemon/bh-daemon*.c (the daemon's face is bh-daemon.h;
+ * nothing outside core/daemon includes this).
+ *
+ * Owns the BhDaemon record, the in-memory power state of one qube
+ * (BhQubeRuntime) and what each part offers the others, listed per file. The
+ * parts call one way, each only into the files listed above it here:
+ * bh-daemon-power.c (the power state machine) <- bh-daemon-model.c <-
+ * bh-daemon-power-calls.c <- bh-daemon-run.c <- bh-daemon.c (the object: it
+ * connects each part's table of handlers). docs/dbus.md,
+ * "Inside the daemon", says what each file owns. Must never: be included by
+ * anything but the daemon's own parts.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "backend.h"
+#include "bh-clipboard.h"
+#include "bh-daemon.h"
+#include "bh-dbus-admin1.h"
+#include "bh-guid-set.h"
+#include "bh-policy-store.h"
+#include "bh-state-lock.h"
+#include "bulkhead/store.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+    BhPowerState state;
+    GPtrArray *start_waiters; /* GTask*: completed when a start finishes */
+    GPtrArray *halt_waiters;  /* GDBusMethodInvocation*: Shutdown(wait) callers */
+    char *gui_error;          /* why its guid ended badly since it started; NULL if none */
+} BhQubeRuntime;
+
+struct _BhDaemon {
+    GObject parent_instance;
+
+    char *state_dir;
+    BhStateLock *lock;
+    BhStore *store;
+    BhBackend *backend; /* NULL: --backend=none */
+    const char *backend_name;
+    const char *backend_isolation;
+    BhDbusAdmin1 *skeleton;
+    GHashTable *runtime;    /* qube name -> BhQubeRuntime* */
+    BhGuidSet *guids;       /* NULL: --no-guid */
+    BhPolicyStore *policy;  /* loaded at start, reloaded on change; the clipboard asks it */
+    BhClipboard *clipboard; /* org.bulkhead.Clipboard1, beside Admin1 */
+};
+
+/* ---- bh-daemon-power.c: power state, guids, starts (netvm first), adoption */
+
+void bh_qube_runtime_free(gpointer data);
+/* The qube's runtime record, made on first use (from the backend's view). */
+BhQubeRuntime *bh_daemon_runtime(BhDaemon *self, const char *name);
+gboolean bh_power_is_down(BhPowerState state);
+/* The one place a qube's power state changes: signals, guid start/stop,
+ * Shutdown(wait) callers, a disposable's clean-up. */
+void bh_daemon_set_state(BhDaemon *self, const char *name, BhPowerState state, const char *reason);
+void bh_daemon_backend_state_changed(BhBackend *backend, const char *qube, BhPowerState state,
+                                     const char *reason, gpointer user_data);
+void bh_daemon_guid_ended(const char *qube, int status, const char *reason, gpointer user_data);
+void bh_daemon_discard_disposable(BhDaemon *self, const char *name);
+/* FALSE with org.bulkhead.Error.NoBackend (saying which backends exist). */
+gboolean bh_daemon_require_backend(BhDaemon *self, GError **error);
+guint bh_daemon_get_uint(BhDaemon *self, const char *qube, const char *prop, guint fallback);
+/* "" when the property cannot be read. */
+char *bh_daemon_get_string(BhDaemon *self, const char *qube, const char *prop);
+
+/* Strings that BhBackendQube borrows. */
+typedef struct {
+    BhBackendQube qube;
+    BhQubeInfo *info;
+    char *netvm;
+    char *root_template;
+    char *root_path;
+    char *kernel;
+    char *virt_mode;
+} BhBackendQubeHolder;
+
+void bh_backend_qube_holder_free(BhBackendQubeHolder *holder);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhBackendQubeHolder, bh_backend_qube_holder_free)
+
+/* What the backend needs to know about a qube, from the model. */
+BhBackendQubeHolder *bh_daemon_describe_qube(BhDaemon *self, const char *name, GError **error);
+/* Completes when the qube runs; starts its netvm first. */
+void bh_daemon_start_async(BhDaemon *self, const char *name, GAsyncReadyCallback callback,
+                           gpointer user_data);
+gboolean bh_daemon_start_finish(BhDaemon *self, GAsyncResult *result, GError **error);
+
+/* A part's org.bulkhead.Admin1 handlers: bh-daemon.c connects each table. */
+typedef struct {
+    const char *signal;
+    GCallback handler;
+} BhDaemonHandler;
+
+/* ---- bh-daemon-model.c: reading and changing the model over D-Bus */
+
+const BhDaemonHandler *bh_daemon_model_handlers(gsize *n);
+/* A new qube's volumes (copied from clone_source if not NULL); on failure
+ * the qube is removed from the store again. */
+gboolean bh_daemon_add_volumes(BhDaemon *self, const char *name, const char *clone_source, GError **error);
+
+/* ---- bh-daemon-power-calls.c: Start, Shutdown, Kill, Pause, Unpause, CreateDisposable */
+
+const BhDaemonHandler *bh_daemon_power_calls_handlers(gsize *n);
+/* Common preamble of the power methods: a backend, an existing qube, not dom0. */
+BhQubeInfo *bh_daemon_power_target(BhDaemon *self, const char *name, const char *what, GError **error);
+
+/* ---- bh-daemon-run.c: Run */
+
+const BhDaemonHandler *bh_daemon_run_handlers(gsize *n);
+
+G_END_DECLS
