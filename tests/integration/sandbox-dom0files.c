@@ -79,15 +79,6 @@ static void host_target_clear(HostTarget *t)
     g_free(t->marker);
 }
 
-static char *run_out(BhHarness *h, const char *qube, const char *cmd)
-{
-    char *out = NULL;
-    int status = bh_harness_run(h, qube, cmd, &out);
-    if (status != 0)
-        g_test_message("[%s] %s -> %d: %s", qube, cmd, status, out ? out : "");
-    return out ? g_strstrip(out) : g_strdup("");
-}
-
 static char *qube_path(BhHarness *h, const char *qube, const char *rel)
 {
     return g_build_filename(h->state, "qubes", qube, rel, NULL);
@@ -142,7 +133,7 @@ static void test_var_links(void)
         g_strdup_printf("rm -rf /var/tmp /var/log && ln -s %s /var/tmp && ln -s %s /var/log && "
                         "readlink /var/tmp /var/log",
                         t.file, t.dir);
-    g_autofree char *planted = run_out(&h, "sa", cmd);
+    g_autofree char *planted = bh_harness_run_out(&h, "sa", cmd);
     g_autofree char *want = g_strdup_printf("%s\n%s", t.file, t.dir);
     g_assert_cmpstr(planted, ==, want);
     g_assert_true(bh_harness_shutdown(&h, "sa", 5, &error));
@@ -158,7 +149,7 @@ static void test_var_links(void)
      * makes them for the clone. */
     g_assert_true(bh_harness_start(&h, &sa, &error));
     g_assert_no_error(error);
-    g_autofree char *still = run_out(&h, "sa", "readlink /var/tmp");
+    g_autofree char *still = bh_harness_run_out(&h, "sa", "readlink /var/tmp");
     g_assert_cmpstr(still, ==, t.file); /* the qube's own business, left as it made it */
     g_assert_true(bh_harness_shutdown(&h, "sa", 5, &error));
     BhTestQube clone = {.name = "sa2", .qid = 6, .klass = "StandaloneVM"};
@@ -219,7 +210,7 @@ static void test_disposable_race(void)
                         "ln -s /etc cfg.link && (nohup python3 swap.py >/dev/null 2>&1 &) && sleep 0.3 && "
                         "cat swaps",
                         t.dir);
-    g_autofree char *started = run_out(&h, "dvm", prep);
+    g_autofree char *started = bh_harness_run_out(&h, "dvm", prep);
     g_assert_cmpint(atoi(started), >, 0);
 
     guint as_dir = 0, as_link = 0;
@@ -243,14 +234,14 @@ static void test_disposable_race(void)
             g_autofree char *inside = g_strdup_printf("cat ~/docs/shadow ~/docs.link/shadow ~/cfg/shadow "
                                                       "~/cfg.link/shadow %s 2>/dev/null; true",
                                                       t.file);
-            g_autofree char *seen = run_out(&h, d.name, inside);
+            g_autofree char *seen = bh_harness_run_out(&h, d.name, inside);
             g_assert_null(strstr(seen, t.marker));
             g_assert_true(bh_harness_shutdown(&h, d.name, 5, &error));
         }
         g_assert_true(bh_backend_remove_volumes(h.backend, d.name, &error));
         g_assert_no_error(error);
     }
-    g_autofree char *swaps = run_out(&h, "dvm", "cat ~/swaps");
+    g_autofree char *swaps = bh_harness_run_out(&h, "dvm", "cat ~/swaps");
     g_test_message("%s swaps during %u disposables: docs copied as a directory %u times, as a link %u times",
                    swaps, rounds, as_dir, as_link);
     /* Control: the race ran both ways, and by path the link leads to the
@@ -289,14 +280,14 @@ static void test_remove_and_vchan(void)
     g_assert_true(g_file_set_contents(stale_file, marker, -1, NULL));
     g_assert_true(bh_harness_start(&h, &work, &error));
     g_assert_no_error(error);
-    g_autofree char *seen = run_out(&h, "work", "ls -A $BH_VCHAN_DIR/$BH_VCHAN_DOMID");
+    g_autofree char *seen = bh_harness_run_out(&h, "work", "ls -A $BH_VCHAN_DIR/$BH_VCHAN_DOMID");
     g_assert_null(strstr(seen, "stale"));
     g_autofree char *cmd = g_strdup_printf(
         "ln -s %s ~/host && mkdir -p ~/a/b && ln -s %s ~/a/b/link && ln -s %s ~/a/f && "
         "v=$BH_VCHAN_DIR/$BH_VCHAN_DOMID && mkdir -p $v/x/y && echo %s > $v/x/y/f && echo %s > $v/file && "
         "ln -s %s $v/%u-0-512.sock.keep && echo ok",
         t.dir, t.dir, t.file, marker, marker, t.dir, work.qid);
-    g_autofree char *out = run_out(&h, "work", cmd);
+    g_autofree char *out = bh_harness_run_out(&h, "work", cmd);
     g_assert_cmpstr(out, ==, "ok");
     /* Control: the host sees what the qube wrote into its vchan directory,
      * and its home's link leads to the host directory by path. */
@@ -345,12 +336,13 @@ static void test_setid(void)
     g_assert_true(bh_harness_create(&h, &dvm, &error));
     g_assert_true(bh_harness_start(&h, &dvm, &error));
     g_assert_no_error(error);
-    g_autofree char *out = run_out(&h, "dvm",
-                                   "cp /bin/true ~/suid && chmod 4755 ~/suid && cp /bin/true ~/sgid && "
-                                   "chmod 2755 ~/sgid && cp /bin/true ~/capped && mkdir ~/shared && "
-                                   "chmod 2775 ~/shared && head -c 4194304 /dev/zero > ~/big && "
-                                   "for i in $(seq 50); do ln ~/big ~/big$i; done && "
-                                   "stat -c %a ~/suid ~/sgid ~/shared");
+    g_autofree char *out =
+        bh_harness_run_out(&h, "dvm",
+                           "cp /bin/true ~/suid && chmod 4755 ~/suid && cp /bin/true ~/sgid && "
+                           "chmod 2755 ~/sgid && cp /bin/true ~/capped && mkdir ~/shared && "
+                           "chmod 2775 ~/shared && head -c 4194304 /dev/zero > ~/big && "
+                           "for i in $(seq 50); do ln ~/big ~/big$i; done && "
+                           "stat -c %a ~/suid ~/sgid ~/shared");
     g_assert_cmpstr(out, ==, "4755\n2755\n2775");
     g_assert_true(bh_harness_shutdown(&h, "dvm", 5, &error));
     /* Control: on the host disk the qube's file is set-uid (and root's: the
@@ -391,7 +383,7 @@ static void test_setid(void)
     }
     g_assert_true(bh_harness_start(&h, &d, &error));
     g_assert_no_error(error);
-    g_autofree char *inside = run_out(&h, d.name, "stat -c %a ~/suid ~/sgid");
+    g_autofree char *inside = bh_harness_run_out(&h, d.name, "stat -c %a ~/suid ~/sgid");
     g_assert_cmpstr(inside, ==, "755\n755");
     bh_harness_teardown(&h);
 }

@@ -215,6 +215,15 @@ int bh_harness_run(BhHarness *h, const char *qube, const char *cmd, char **outpu
     return bh_harness_run_in(h, qube, cmd, -1, output);
 }
 
+char *bh_harness_run_out(BhHarness *h, const char *qube, const char *cmd)
+{
+    char *out = NULL;
+    int status = bh_harness_run(h, qube, cmd, &out);
+    if (status != 0)
+        g_test_message("[%s] %s -> %d: %s", qube, cmd, status, out ? out : "");
+    return out ? g_strstrip(out) : g_strdup("");
+}
+
 BhPowerState bh_harness_state(BhHarness *h, const char *qube)
 {
     gpointer v;

@@ -53,6 +53,9 @@ gboolean bh_harness_shutdown(BhHarness *h, const char *qube, guint timeout_s, GE
 /* Runs cmd in the qube as its user; returns the exit status (-1 on error)
  * and stdout+stderr in *output (may be NULL). */
 int bh_harness_run(BhHarness *h, const char *qube, const char *cmd, char **output);
+/* The same, for a test that reads the output: it stripped (never NULL; free
+ * it); a non-zero status is only logged, the caller judges the output. */
+char *bh_harness_run_out(BhHarness *h, const char *qube, const char *cmd);
 /* Waits until the backend reported state for qube (TRUE) or timeout. */
 gboolean bh_harness_wait_state(BhHarness *h, const char *qube, BhPowerState state, guint timeout_ms);
 BhPowerState bh_harness_state(BhHarness *h, const char *qube);

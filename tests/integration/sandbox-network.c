@@ -26,13 +26,6 @@ static const BhTestQube other = {
     .name = "other", .qid = 4, .template_name = "tpl", .root_template = "tpl", .netvm = "fw"};
 static const BhTestQube vault = {.name = "vault", .qid = 5, .template_name = "tpl", .root_template = "tpl"};
 
-static char *run_out(BhHarness *h, const char *qube, const char *cmd)
-{
-    char *out = NULL;
-    bh_harness_run(h, qube, cmd, &out);
-    return out ? g_strstrip(out) : g_strdup("");
-}
-
 /* A TCP listener on port 8080 inside the qube, answering "hello from QUBE". */
 static void listen_in(BhHarness *h, const char *qube)
 {
@@ -52,7 +45,7 @@ static void listen_in(BhHarness *h, const char *qube)
 static char *probe(BhHarness *h, const char *qube, const char *addr)
 {
     g_autofree char *cmd = g_strdup_printf("python3 probe.py tcp %s 8080 1.5", addr);
-    return run_out(h, qube, cmd);
+    return bh_harness_run_out(h, qube, cmd);
 }
 
 static void test_network(void)
@@ -75,12 +68,12 @@ static void test_network(void)
     bh_harness_put_probe(&h, "work");
 
     /* Addresses and routes as derived from qids. */
-    g_autofree char *addr = run_out(&h, "work", "ip -o -4 addr show dev eth0 | awk '{print $4}'");
+    g_autofree char *addr = bh_harness_run_out(&h, "work", "ip -o -4 addr show dev eth0 | awk '{print $4}'");
     g_assert_cmpstr(addr, ==, "10.137.0.3/32");
-    g_autofree char *route = run_out(&h, "work", "ip route show default");
+    g_autofree char *route = bh_harness_run_out(&h, "work", "ip route show default");
     g_assert_cmpstr(route, ==, "default via 10.138.0.8 dev eth0");
     g_autofree char *fw_links =
-        run_out(&h, "fw", "ip -o link | awk -F': ' '{print $2}' | cut -d@ -f1 | sort");
+        bh_harness_run_out(&h, "fw", "ip -o link | awk -F': ' '{print $2}' | cut -d@ -f1 | sort");
     g_assert_cmpstr(fw_links, ==, "eth0\nlo\nvif3\nvif4");
 
     listen_in(&h, "fw");
@@ -103,12 +96,12 @@ static void test_network(void)
     g_test_message("work -> 192.0.2.1: %s", far);
     g_assert_cmpstr(far, !=, "connected");
     g_autofree char *net_links =
-        run_out(&h, "net", "ip -o link | awk -F': ' '{print $2}' | cut -d@ -f1 | sort");
+        bh_harness_run_out(&h, "net", "ip -o link | awk -F': ' '{print $2}' | cut -d@ -f1 | sort");
     g_assert_cmpstr(net_links, ==, "lo\nvif8");
 
     /* netvm none: lo only, nothing reachable. */
     bh_harness_put_probe(&h, "vault");
-    g_autofree char *vault_links = run_out(&h, "vault", "ip -o link | awk -F': ' '{print $2}'");
+    g_autofree char *vault_links = bh_harness_run_out(&h, "vault", "ip -o link | awk -F': ' '{print $2}'");
     g_assert_cmpstr(vault_links, ==, "lo");
     g_autofree char *from_vault = probe(&h, "vault", "10.138.0.8");
     g_assert_cmpstr(from_vault, ==, "ENETUNREACH");

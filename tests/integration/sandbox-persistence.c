@@ -21,13 +21,6 @@ static const BhTestQube disp = {.name = "disp7",
                                 .root_template = "tpl",
                                 .disposable = TRUE};
 
-static char *run_out(BhHarness *h, const char *qube, const char *cmd)
-{
-    char *out = NULL;
-    bh_harness_run(h, qube, cmd, &out);
-    return out ? g_strstrip(out) : g_strdup("");
-}
-
 static void restart(BhHarness *h, const BhTestQube *q)
 {
     g_autoptr(GError) error = NULL;
@@ -55,18 +48,18 @@ static void test_appvm(void)
                         geteuid() == 0 ? "echo lost > /usr/local/bin/bh-lost && " : "");
     g_assert_cmpint(bh_harness_run(&h, "work", cmd, NULL), ==, 0);
     restart(&h, &work);
-    g_autofree char *home = run_out(&h, "work", "cat ~/keep.txt ~/dir/f");
+    g_autofree char *home = bh_harness_run_out(&h, "work", "cat ~/keep.txt ~/dir/f");
     g_assert_cmpstr(home, ==, "kept\ndeep");
-    g_autofree char *root = run_out(&h, "work",
-                                    "ls /etc/bh-lost /usr/local/bin/bh-lost /var/tmp/bh-lost "
-                                    "/opt/bh-lost 2>/dev/null | wc -l");
+    g_autofree char *root = bh_harness_run_out(&h, "work",
+                                               "ls /etc/bh-lost /usr/local/bin/bh-lost /var/tmp/bh-lost "
+                                               "/opt/bh-lost 2>/dev/null | wc -l");
     g_assert_cmpstr(root, ==, "0");
 
     /* A daemon restart (a new backend on the same state) keeps the home. */
     bh_harness_restart_backend(&h);
     g_assert_true(bh_harness_start(&h, &work, &error));
     g_assert_no_error(error);
-    g_autofree char *again = run_out(&h, "work", "cat ~/keep.txt");
+    g_autofree char *again = bh_harness_run_out(&h, "work", "cat ~/keep.txt");
     g_assert_cmpstr(again, ==, "kept");
     bh_harness_teardown(&h);
 }
@@ -80,7 +73,8 @@ static void test_template_software(void)
     g_assert_true(bh_harness_create(&h, &tpl, &error));
     g_assert_true(bh_harness_start(&h, &work, &error));
     g_assert_no_error(error);
-    g_autofree char *before = run_out(&h, "work", "command -v bh-tool; ls /opt/bh 2>/dev/null | wc -l");
+    g_autofree char *before =
+        bh_harness_run_out(&h, "work", "command -v bh-tool; ls /opt/bh 2>/dev/null | wc -l");
     g_assert_cmpstr(before, ==, "0");
 
     /* "Install" in the template: a program, its data, its configuration.
@@ -97,14 +91,14 @@ static void test_template_software(void)
     g_assert_cmpint(bh_harness_run(&h, "tpl", install, NULL), ==, 0);
     /* The template keeps it across its own restart. */
     restart(&h, &tpl);
-    g_autofree char *in_tpl = run_out(
+    g_autofree char *in_tpl = bh_harness_run_out(
         &h, "tpl", "PATH=$PATH:/opt/bh bh-tool; cat /etc/bh-tool.conf; test -e /etc/motd || echo gone");
     g_assert_cmpstr(in_tpl, ==, "tool works\nsetting=1\ngone");
     g_assert_true(bh_harness_shutdown(&h, "tpl", 5, &error));
 
     /* The AppVM sees it once restarted; the host never does. */
     restart(&h, &work);
-    g_autofree char *in_work = run_out(
+    g_autofree char *in_work = bh_harness_run_out(
         &h, "work",
         "PATH=$PATH:/opt/bh bh-tool; cat /opt/bh/data /etc/bh-tool.conf; test -e /etc/motd || echo gone");
     g_assert_cmpstr(in_work, ==, "tool works\ndata\nsetting=1\ngone");
@@ -126,15 +120,16 @@ static void test_readonly_template(void)
     g_assert_true(bh_harness_create(&h, &ro, &error));
     g_assert_true(bh_harness_start(&h, &ro, &error));
     g_assert_no_error(error);
-    g_autofree char *out = run_out(&h, "tpl",
-                                   "touch /usr/local/bin/x 2>&1; touch /etc/x 2>&1; touch /opt/x 2>&1; "
-                                   "touch /var/tmp/x && echo var-ok");
+    g_autofree char *out =
+        bh_harness_run_out(&h, "tpl",
+                           "touch /usr/local/bin/x 2>&1; touch /etc/x 2>&1; touch /opt/x 2>&1; "
+                           "touch /var/tmp/x && echo var-ok");
     g_assert_cmpstr(out, ==,
                     "touch: cannot touch '/usr/local/bin/x': Read-only file system\n"
                     "touch: cannot touch '/etc/x': Read-only file system\n"
                     "touch: cannot touch '/opt/x': Read-only file system\nvar-ok");
     restart(&h, &ro);
-    g_autofree char *after = run_out(&h, "tpl", "ls /var/tmp/x 2>/dev/null | wc -l");
+    g_autofree char *after = bh_harness_run_out(&h, "tpl", "ls /var/tmp/x 2>/dev/null | wc -l");
     g_assert_cmpstr(after, ==, "0");
     bh_harness_teardown(&h);
 }
@@ -180,7 +175,7 @@ static void test_root_path_tree(void)
     app.root_path = tree;
     g_assert_true(bh_harness_start(&h, &app, &error));
     g_assert_no_error(error);
-    g_autofree char *out = run_out(&h, "work", "cat /etc/tree.conf /etc/added.conf");
+    g_autofree char *out = bh_harness_run_out(&h, "work", "cat /etc/tree.conf /etc/added.conf");
     g_assert_cmpstr(out, ==, "from the tree\nadded");
 
     /* A tree that is not one is refused with a reason. */
@@ -233,7 +228,7 @@ static void test_disposable(void)
     g_assert_no_error(error);
     g_assert_true(bh_harness_start(&h, &disp, &error));
     g_assert_no_error(error);
-    g_autofree char *copied = run_out(&h, "disp7", "cat ~/from-dvm.txt");
+    g_autofree char *copied = bh_harness_run_out(&h, "disp7", "cat ~/from-dvm.txt");
     g_assert_cmpstr(copied, ==, "prepared in the disposable template");
     g_autofree char *cmd = g_strdup_printf("echo %s > ~/mine.txt; echo %s > /etc/mine; echo %s > /tmp/mine; "
                                            "nohup sleep 1 >/dev/null 2>&1 &",
