@@ -12,6 +12,7 @@
 
 #include <string.h>
 
+#include "bh-daemon-error.h"
 #include "bh-dbus-clipboard1.h"
 #include "bh-dbus-error.h"
 #include "bulkhead/gui-protocol.h"
@@ -147,12 +148,6 @@ static gboolean bh_clipboard_caller_is_guid(BhClipboard *clip, GDBusMethodInvoca
     return TRUE;
 }
 
-static gboolean bh_clipboard_return_error(GDBusMethodInvocation *invocation, GError *error)
-{
-    g_dbus_method_invocation_return_gerror(invocation, error);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
 /* ---- methods ------------------------------------------------------------ */
 
 static char *bh_clipboard_over_limit(const char *qube, guint64 size, guint limit)
@@ -169,7 +164,7 @@ static gboolean bh_clipboard_handle_copy_refused(BhDbusClipboard1 *skeleton,
 {
     g_autoptr(GError) error = NULL;
     if (!bh_clipboard_caller_is_guid(clip, invocation, qube, &error))
-        return bh_clipboard_return_error(invocation, error);
+        return bh_daemon_return_error(invocation, error);
     g_autofree char *body = bh_clipboard_over_limit(qube, size, bh_clipboard_limit(clip));
     bh_clipboard_notify(clip, body);
     bh_dbus_clipboard1_complete_copy_refused(skeleton, invocation);
@@ -182,7 +177,7 @@ static gboolean bh_clipboard_handle_copy(BhDbusClipboard1 *skeleton, GDBusMethod
 {
     g_autoptr(GError) error = NULL;
     if (!bh_clipboard_caller_is_guid(clip, invocation, qube, &error))
-        return bh_clipboard_return_error(invocation, error);
+        return bh_daemon_return_error(invocation, error);
 
     gsize size = 0;
     const guint8 *bytes = g_variant_get_fixed_array(data, &size, 1);
@@ -190,7 +185,7 @@ static gboolean bh_clipboard_handle_copy(BhDbusClipboard1 *skeleton, GDBusMethod
     if (!g_str_equal(type, BH_CLIPBOARD_TYPE_TEXT)) {
         g_set_error(&error, BH_DBUS_ERROR, BH_DBUS_ERROR_INVALID_VALUE,
                     "only text (%s) can be copied, not '%s'", BH_CLIPBOARD_TYPE_TEXT, type);
-        return bh_clipboard_return_error(invocation, error);
+        return bh_daemon_return_error(invocation, error);
     }
     if (size > limit) {
         /* guid checks first (CopyRefused); this one is for a limit lowered
@@ -198,7 +193,7 @@ static gboolean bh_clipboard_handle_copy(BhDbusClipboard1 *skeleton, GDBusMethod
         g_autofree char *body = bh_clipboard_over_limit(qube, size, limit);
         bh_clipboard_notify(clip, body);
         g_set_error(&error, BH_DBUS_ERROR, BH_DBUS_ERROR_LIMIT, "%s", body);
-        return bh_clipboard_return_error(invocation, error);
+        return bh_daemon_return_error(invocation, error);
     }
     /* guid already checked this (core/proto's decoder); checked again because
      * what the daemon hands out must be text whoever called. */
@@ -206,7 +201,7 @@ static gboolean bh_clipboard_handle_copy(BhDbusClipboard1 *skeleton, GDBusMethod
         g_set_error(&error, BH_DBUS_ERROR, BH_DBUS_ERROR_INVALID_VALUE,
                     "the clipboard of '%s' is not UTF-8 text without NUL bytes", qube);
         g_message("[%s] clipboard copy refused: not UTF-8 text without NUL bytes", qube);
-        return bh_clipboard_return_error(invocation, error);
+        return bh_daemon_return_error(invocation, error);
     }
     if (size == 0) {
         g_autofree char *body = g_strdup_printf("Nothing was copied: the clipboard of %s is empty.", qube);
@@ -236,7 +231,7 @@ static gboolean bh_clipboard_handle_paste(BhDbusClipboard1 *skeleton, GDBusMetho
 {
     g_autoptr(GError) error = NULL;
     if (!bh_clipboard_caller_is_guid(clip, invocation, qube, &error))
-        return bh_clipboard_return_error(invocation, error);
+        return bh_daemon_return_error(invocation, error);
     if (clip->data == NULL) {
         g_autofree char *body = g_strdup_printf(
             "Nothing to paste into %s: the global clipboard is empty (Ctrl+Shift+C in a qube's "
@@ -244,7 +239,7 @@ static gboolean bh_clipboard_handle_paste(BhDbusClipboard1 *skeleton, GDBusMetho
             qube);
         bh_clipboard_notify(clip, body);
         g_set_error(&error, BH_DBUS_ERROR, BH_DBUS_ERROR_INVALID_ARGUMENT, "%s", body);
-        return bh_clipboard_return_error(invocation, error);
+        return bh_daemon_return_error(invocation, error);
     }
 
     /* The source is the name dom0 recorded at the copy, never one a qube gave. */
@@ -262,7 +257,7 @@ static gboolean bh_clipboard_handle_paste(BhDbusClipboard1 *skeleton, GDBusMetho
         bh_clipboard_notify(clip, body);
         bh_policy_decision_clear(&decision);
         g_set_error(&error, BH_DBUS_ERROR, BH_DBUS_ERROR_PERMISSION, "%s", body);
-        return bh_clipboard_return_error(invocation, error);
+        return bh_daemon_return_error(invocation, error);
     }
     bh_policy_decision_clear(&decision);
 
