@@ -107,8 +107,8 @@ def main():
     copies = [0]
 
     def save_image(tex):
+        now = GLib.get_real_time() * 1000  # the texture is the app's: the time it had it
         w, h, px = texture_rgba(tex)
-        now = GLib.get_real_time() * 1000
         write(os.path.join(d, "pasted-image"), b"%d %d\n" % (w, h) + px)
         write(os.path.join(d, "pasted.ns"), b"%d\n" % now)
 
