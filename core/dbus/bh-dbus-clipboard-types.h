@@ -8,7 +8,6 @@
 #define BH_DBUS_CLIPBOARD_TYPES_H
 
 #include <glib.h>
-#include <stdio.h>
 
 #include "bulkhead/gui-protocol.h"
 
@@ -30,15 +29,25 @@ static inline char *bh_clipboard_image_type(guint32 width, guint32 height)
 /* TRUE when type is an image's, in its one spelling, of 1..4096 a side. */
 static inline gboolean bh_clipboard_image_type_parse(const char *type, guint32 *width, guint32 *height)
 {
-    unsigned w = 0, h = 0;
-    if (sscanf(type, BH_CLIPBOARD_TYPE_IMAGE_FMT, &w, &h) != 2 || w == 0 || h == 0 ||
-        w > BH_MAX_CLIPBOARD_IMAGE_SIDE || h > BH_MAX_CLIPBOARD_IMAGE_SIDE)
+    static const char width_key[] = "image/x-bulkhead-rgba;width=", height_key[] = ";height=";
+    const char *p = type;
+    char *end = NULL;
+    guint64 w, h;
+    if (!g_str_has_prefix(p, width_key) || !g_ascii_isdigit(p[sizeof width_key - 1]))
         return FALSE;
-    g_autofree char *canonical = bh_clipboard_image_type(w, h);
+    w = g_ascii_strtoull(p + sizeof width_key - 1, &end, 10);
+    if (!g_str_has_prefix(end, height_key) || !g_ascii_isdigit(end[sizeof height_key - 1]))
+        return FALSE;
+    h = g_ascii_strtoull(end + sizeof height_key - 1, &end, 10);
+    if (*end != '\0' || w == 0 || h == 0 || w > BH_MAX_CLIPBOARD_IMAGE_SIDE ||
+        h > BH_MAX_CLIPBOARD_IMAGE_SIDE)
+        return FALSE;
+    /* Leading zeros are another spelling of the same size: refused. */
+    g_autofree char *canonical = bh_clipboard_image_type((guint32)w, (guint32)h);
     if (!g_str_equal(canonical, type))
         return FALSE;
-    *width = w;
-    *height = h;
+    *width = (guint32)w;
+    *height = (guint32)h;
     return TRUE;
 }
 
