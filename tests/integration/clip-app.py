@@ -11,7 +11,7 @@
   clip-app.py paste DIR      window "clip-paste": F6 reads the clipboard as text
                              into DIR/pasted (DIR/pasted.part until complete), F10
                              as an image (GdkTexture) into DIR/pasted-image: its
-                             R,G,B,A bytes after a line "W H"
+                             R,G,B,A bytes after a line "W H"; the window shows it
   clip-app.py watch DIR      window "clip-watch": each time its clipboard changes (a
                              paste from dom0), reads it as text into DIR/pasted, or as
                              an image into DIR/pasted-image, and the wall-clock time it
@@ -112,7 +112,7 @@ def main():
         write(os.path.join(d, "pasted-image"), b"%d %d\n" % (w, h) + px)
         write(os.path.join(d, "pasted.ns"), b"%d\n" % now)
 
-    def read_image(clip, err_path=None):
+    def read_image(clip, err_path=None, win=None):
         def done(c, res):
             try:
                 tex = c.read_texture_finish(res)
@@ -121,6 +121,8 @@ def main():
                     write(err_path, e.message.encode())
                 return
             if tex is not None:
+                if win is not None:  # shown, for the test's screenshot
+                    win.set_child(Gtk.Picture.new_for_paintable(tex))
                 save_image(tex)
         clip.read_texture_async(None, done)
 
@@ -169,7 +171,7 @@ def main():
                 "application/x-clip-test", GLib.Bytes.new(b"not text, not an image")))
             write(os.path.join(d, "copied"), b"other\n")
         elif mode == "paste" and name == "F10":
-            read_image(clip, os.path.join(d, "pasted-image.error"))
+            read_image(clip, os.path.join(d, "pasted-image.error"), win)
         elif mode == "paste" and name == "F6":
             def done(c, res):
                 try:

@@ -147,6 +147,12 @@ in_qube personal 'cat /home/user/clip/pasted-image' >"$bh_tmp/pasted-image"
 { printf '257 131\n'; "$py" "$here/clip-app.py" genimg 257 131 "$n"; } >"$bh_tmp/expected-image"
 bh_result "personal's app reads an image with exactly work's pixels, alpha included ($(head -n 1 "$bh_tmp/pasted-image"), $(wc -c <"$bh_tmp/pasted-image") bytes)" \
   $(cmp -s "$bh_tmp/expected-image" "$bh_tmp/pasted-image"; echo $?)
+if command -v import >/dev/null; then
+  xdotool windowmove "$dst" 420 300 windowraise "$dst" 2>/dev/null # beside work's, not under it
+  sleep 0.5
+  import -window root "$BH_BUILD_ROOT/tests/integration/shots/clipboard-image.png" 2>/dev/null &&
+    echo "# screenshot: $BH_BUILD_ROOT/tests/integration/shots/clipboard-image.png"
+fi
 wait_for noted "Pasted an image of 257×131 pixels from work into personal. The global clipboard is now empty."
 bh_result "the image paste is notified" $?
 bh_result "no PNG was decoded in dom0: work's agent sent pixels, personal's encoded the PNG (guid's log)" \
