@@ -201,17 +201,24 @@ static gboolean take_answer(BhGuidClipboard *clip, guint32 request, const char *
         clip->stats.taken++;
         return TRUE;
     }
-    /* Not one byte goes further: the user did not ask for this. */
-    if (request == 0 || request > clip->last_request) {
+    /* Not one byte goes further: the user did not ask for this. An agent
+     * that keeps sending is counted, but logged a bounded number of times. */
+    gboolean unrequested = request == 0 || request > clip->last_request;
+    if (unrequested)
         clip->stats.unrequested++;
-        LOG(clip, "%s refused: guid never sent request %u", what, request);
-    } else {
+    else
         clip->stats.stale++;
-        if (clip->pending != 0)
-            LOG(clip, "%s refused: stale, request %u is answered or timed out (guid waits for %u)", what,
-                request, clip->pending);
-        else
-            LOG(clip, "%s refused: stale, request %u is answered or timed out", what, request);
+    guint refused = clip->stats.unrequested + clip->stats.stale;
+    if (refused > BH_GUID_CLIPBOARD_MAX_REFUSAL_LOGS) {
+        if (refused == BH_GUID_CLIPBOARD_MAX_REFUSAL_LOGS + 1)
+            LOG(clip, "more refused clipboard answers: no longer logged");
+    } else if (unrequested) {
+        LOG(clip, "%s refused: guid never sent request %u", what, request);
+    } else if (clip->pending != 0) {
+        LOG(clip, "%s refused: stale, request %u is answered or timed out (guid waits for %u)", what, request,
+            clip->pending);
+    } else {
+        LOG(clip, "%s refused: stale, request %u is answered or timed out", what, request);
     }
     return FALSE;
 }

@@ -20,6 +20,9 @@ G_BEGIN_DECLS
 /* How long the agent has to answer a CLIPBOARD_REQ; an answer later than
  * this is stale and refused. */
 #define BH_GUID_CLIPBOARD_ANSWER_MS 3000
+/* Refused answers logged per connection; more are only counted (a qube
+ * must not fill dom0's log). */
+#define BH_GUID_CLIPBOARD_MAX_REFUSAL_LOGS 32
 
 typedef struct _BhGuidClipboard BhGuidClipboard;
 

@@ -781,6 +781,11 @@ static void hostile(Agent *a, const char *s)
                 } else {
                     send_image(a, id, 16, 8, 80, 80 * 8); /* a stride wider than the rows */
                     printf("CLIP image sent\n");
+                    fflush(stdout);
+                    /* Then a flood of answers nobody asked for. */
+                    for (guint32 i = 0; i < 200; i++)
+                        send_clip(a, 1000 + i, 0, "flood", 5);
+                    printf("CLIP flood sent\n");
                 }
                 fflush(stdout);
                 break;
@@ -914,7 +919,8 @@ int main(int argc, char **argv)
         printf("URGENT sent\n");
         serve(a, NULL);
     } else if (g_str_equal(s, "wrong-version")) {
-        struct bh_gui_hello h = {(BH_GUI_PROTOCOL_MAJOR + 1) << 16};
+        /* An old template's agent: the major before ours. */
+        struct bh_gui_hello h = {(BH_GUI_PROTOCOL_MAJOR - 1) << 16};
         send_msg(a, BH_GUI_HELLO, 0, &h, sizeof h);
         serve(a, NULL);
     } else if (g_str_equal(s, "disconnect")) {
