@@ -62,7 +62,7 @@ static GPtrArray *bh_apps_effective(BhDaemon *self, const char *name, char **sou
         GPtrArray *apps =
             bh_apps_decode(g_bytes_get_data(bytes, NULL), g_bytes_get_size(bytes), reason, sizeof reason);
         if (apps == NULL) {
-            g_warning("[%s] the stored app list does not decode (%s); ignored", candidates[i], reason);
+            g_message("[%s] the stored app list does not decode (%s); ignored", candidates[i], reason);
             continue;
         }
         g_free(*source);
@@ -115,7 +115,7 @@ static void bh_apps_fetch_done(GObject *source, GAsyncResult *result, gpointer u
     } else if (refused) {
         /* The stricter path: nothing of a list that broke the rules is
          * shown, not even the list it sent before. */
-        g_warning("[%s] app list refused: %s", f->name, reason);
+        g_message("[%s] app list refused: %s", f->name, reason);
         bh_store_set_apps(self->store, f->name, NULL, NULL);
         g_hash_table_replace(self->apps_problems, g_strdup(f->name), g_strdup(reason));
         bh_apps_emit_changed(self, f->name);
