@@ -3,50 +3,67 @@
 
 #include "bh-shell-menu.h"
 
+#include "bh-shell-apps.h"
+
 #include <string.h>
 
-/* Kinds of launchable entry. App lists from the qubes' agents are not built
- * yet (docs/shell.md); until then every qube offers its terminal. */
+/* Kinds of row. Every qube offers its terminal; the apps come from its list
+ * (ListApps, bh-shell-apps.c). */
 typedef enum {
     BH_ENTRY_HEADING,
     BH_ENTRY_QUBE,
+    BH_ENTRY_NOTE, /* dom0's words under a qube: why its list was refused */
     BH_ENTRY_TERMINAL,
     BH_ENTRY_DISPOSABLE_TERMINAL,
+    BH_ENTRY_APP,
+    BH_ENTRY_DISPOSABLE_APP,
 } BhEntryKind;
+
+/* What a row matches on is kept casefolded beside it, so a search costs one
+ * strstr per word and row (3 000 rows: bench/shell). */
+#define BH_ICON_SIZE 20
 
 #define BH_TERMINAL_COMMAND "foot"
 
 struct _BhShellMenu {
     GtkPopover parent_instance;
     BhShellQubes *qubes;
+    BhShellApps *apps;
     GtkWidget *search;
     GtkWidget *list;
     char *query;
-    gboolean stale; /* the qubes changed while it was closed */
+    char **words;   /* the query's words, casefolded; NULL: no query */
+    gboolean stale; /* the qubes or their apps changed while it was open */
 };
 
 G_DEFINE_FINAL_TYPE(BhShellMenu, bh_shell_menu, GTK_TYPE_POPOVER)
 
+/* Every word in the haystack (both casefolded). */
+static gboolean words_in(char *const *words, const char *haystack)
+{
+    for (char *const *w = words; w != NULL && *w != NULL; w++)
+        if (**w != '\0' && strstr(haystack, *w) == NULL)
+            return FALSE;
+    return TRUE;
+}
+
+static char **query_words(const char *query)
+{
+    g_autofree char *folded = NULL;
+
+    if (query == NULL || *query == '\0')
+        return NULL;
+    folded = g_utf8_casefold(query, -1);
+    return g_strsplit_set(folded, " \t\n", -1);
+}
+
 gboolean bh_shell_menu_match(const char *query, const char *qube, const char *entry)
 {
-    g_auto(GStrv) words = NULL;
-    g_autofree char *haystack = NULL;
+    g_auto(GStrv) words = query_words(query);
+    g_autofree char *joined = g_strconcat(qube, " ", entry, NULL);
+    g_autofree char *haystack = g_utf8_casefold(joined, -1);
 
-    if (query == NULL)
-        return TRUE;
-    words = g_strsplit_set(query, " \t\n", -1);
-    {
-        g_autofree char *joined = g_strconcat(qube, " ", entry, NULL);
-        haystack = g_utf8_casefold(joined, -1);
-    }
-    for (char **w = words; *w != NULL; w++) {
-        if (**w == '\0')
-            continue;
-        g_autofree char *needle = g_utf8_casefold(*w, -1);
-        if (strstr(haystack, needle) == NULL)
-            return FALSE;
-    }
-    return TRUE;
+    return words_in(words, haystack);
 }
 
 static BhEntryKind row_kind(GtkListBoxRow *row)
@@ -59,14 +76,19 @@ static const char *row_qube(GtkListBoxRow *row)
     return g_object_get_data(G_OBJECT(row), "bh-qube");
 }
 
-static const char *row_text(GtkListBoxRow *row)
+static const char *row_id(GtkListBoxRow *row)
 {
-    return g_object_get_data(G_OBJECT(row), "bh-text");
+    return g_object_get_data(G_OBJECT(row), "bh-id");
+}
+
+static const char *row_haystack(GtkListBoxRow *row)
+{
+    return g_object_get_data(G_OBJECT(row), "bh-haystack");
 }
 
 static gboolean row_is_launcher(GtkListBoxRow *row)
 {
-    return row_kind(row) == BH_ENTRY_TERMINAL || row_kind(row) == BH_ENTRY_DISPOSABLE_TERMINAL;
+    return row_kind(row) >= BH_ENTRY_TERMINAL;
 }
 
 /* Launchers match on their qube and text; a qube heading is shown when one
@@ -75,16 +97,21 @@ static gboolean row_is_launcher(GtkListBoxRow *row)
 static gboolean row_matches(BhShellMenu *self, GtkListBoxRow *row)
 {
     if (row_kind(row) == BH_ENTRY_HEADING)
-        return self->query == NULL || *self->query == '\0';
+        return self->words == NULL;
+    /* A refusal shows whenever its qube is searched for. */
+    if (row_kind(row) == BH_ENTRY_NOTE)
+        return words_in(self->words, row_haystack(row));
     if (row_is_launcher(row))
-        return bh_shell_menu_match(self->query, row_qube(row), row_text(row));
+        return words_in(self->words, row_haystack(row));
     /* A qube heading: look at the launchers that follow it. */
     for (GtkWidget *next = gtk_widget_get_next_sibling(GTK_WIDGET(row)); next != NULL;
          next = gtk_widget_get_next_sibling(next)) {
         GtkListBoxRow *launcher = GTK_LIST_BOX_ROW(next);
+        if (row_kind(launcher) == BH_ENTRY_NOTE)
+            continue;
         if (!row_is_launcher(launcher))
             break;
-        if (bh_shell_menu_match(self->query, row_qube(launcher), row_text(launcher)))
+        if (words_in(self->words, row_haystack(launcher)))
             return TRUE;
     }
     return FALSE;
@@ -103,6 +130,12 @@ static void launch(BhShellMenu *self, GtkListBoxRow *row)
         break;
     case BH_ENTRY_DISPOSABLE_TERMINAL:
         bh_shell_qubes_run_disposable(self->qubes, row_qube(row), BH_TERMINAL_COMMAND);
+        break;
+    case BH_ENTRY_APP:
+        bh_shell_apps_run(self->apps, row_qube(row), row_id(row));
+        break;
+    case BH_ENTRY_DISPOSABLE_APP:
+        bh_shell_apps_run_disposable(self->apps, row_qube(row), row_id(row));
         break;
     default:
         return;
@@ -132,6 +165,8 @@ static void on_search_changed(GtkSearchEntry *entry, BhShellMenu *self)
 
     g_free(self->query);
     self->query = g_strdup(gtk_editable_get_text(GTK_EDITABLE(entry)));
+    g_strfreev(self->words);
+    self->words = query_words(self->query);
     gtk_list_box_invalidate_filter(GTK_LIST_BOX(self->list));
     /* The row Enter will run is the selected one: the user sees it. */
     hit = first_hit(self);
@@ -187,20 +222,45 @@ static GtkWidget *qube_heading_new(BhShellQube *qube)
 }
 
 /* A launcher under its qube: the label colour runs down its left edge, so
- * every entry is visibly the qube's. */
-static GtkWidget *launcher_new(BhShellQube *qube, const char *text)
+ * every entry is visibly the qube's; an app's name (the qube's words) also
+ * carries the "[qube]" prefix, so that a hit seen alone in a search never
+ * reads as dom0's own entry. */
+static GtkWidget *launcher_new(BhShellQube *qube, const char *text, GdkTexture *icon, const char *tooltip)
 {
     g_autofree char *label_class = bh_shell_qube_css_class(qube);
+    GtkWidget *box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
     GtkWidget *label = gtk_label_new(text);
 
     gtk_label_set_xalign(GTK_LABEL(label), 0);
-    gtk_widget_add_css_class(label, "bh-menu-launcher");
-    gtk_widget_add_css_class(label, label_class);
+    gtk_label_set_ellipsize(GTK_LABEL(label), PANGO_ELLIPSIZE_END);
+    gtk_label_set_max_width_chars(GTK_LABEL(label), 48);
+    gtk_widget_add_css_class(box, "bh-menu-launcher");
+    gtk_widget_add_css_class(box, label_class);
+    if (icon != NULL) {
+        GtkWidget *image = gtk_image_new_from_paintable(GDK_PAINTABLE(icon));
+        gtk_image_set_pixel_size(GTK_IMAGE(image), BH_ICON_SIZE);
+        gtk_box_append(GTK_BOX(box), image);
+    }
+    gtk_box_append(GTK_BOX(box), label);
+    if (tooltip != NULL && *tooltip != '\0')
+        gtk_widget_set_tooltip_text(box, tooltip);
+    return box;
+}
+
+static GtkWidget *note_new(const char *text)
+{
+    GtkWidget *label = gtk_label_new(text);
+
+    gtk_label_set_xalign(GTK_LABEL(label), 0);
+    gtk_label_set_wrap(GTK_LABEL(label), TRUE);
+    gtk_label_set_max_width_chars(GTK_LABEL(label), 48);
+    gtk_widget_add_css_class(label, "bh-menu-note");
     return label;
 }
 
+/* search: what the row matches on besides its qube's name. */
 static void append_row(BhShellMenu *self, GtkWidget *child, BhEntryKind kind, BhShellQube *qube,
-                       const char *text)
+                       const char *id, const char *search)
 {
     GtkWidget *row = gtk_list_box_row_new();
 
@@ -208,13 +268,63 @@ static void append_row(BhShellMenu *self, GtkWidget *child, BhEntryKind kind, Bh
     g_object_set_data(G_OBJECT(row), "bh-kind", GINT_TO_POINTER(kind));
     if (qube != NULL)
         g_object_set_data_full(G_OBJECT(row), "bh-qube", g_strdup(bh_shell_qube_get_name(qube)), g_free);
-    g_object_set_data_full(G_OBJECT(row), "bh-text", g_strdup(text), g_free);
-    if (kind == BH_ENTRY_HEADING || kind == BH_ENTRY_QUBE) {
+    if (id != NULL)
+        g_object_set_data_full(G_OBJECT(row), "bh-id", g_strdup(id), g_free);
+    if (qube != NULL && search != NULL) {
+        g_autofree char *joined = g_strconcat(bh_shell_qube_get_name(qube), " ", search, NULL);
+        g_object_set_data_full(G_OBJECT(row), "bh-haystack", g_utf8_casefold(joined, -1), g_free);
+    }
+    if (!row_is_launcher(GTK_LIST_BOX_ROW(row))) {
         gtk_list_box_row_set_activatable(GTK_LIST_BOX_ROW(row), FALSE);
         gtk_list_box_row_set_selectable(GTK_LIST_BOX_ROW(row), FALSE);
         gtk_widget_set_focusable(row, FALSE);
     }
     gtk_list_box_append(GTK_LIST_BOX(self->list), row);
+}
+
+static void append_app(BhShellMenu *self, BhShellQube *qube, const BhShellAppEntry *app, gboolean disposable)
+{
+    const char *name = bh_shell_qube_get_name(qube);
+    g_autofree char *text = disposable ? g_strdup_printf("New disposable: [%s] %s", name, app->name)
+                                       : g_strdup_printf("[%s] %s", name, app->name);
+    g_autofree char *search = g_strconcat(disposable ? "new disposable " : "", app->name, " ", app->generic,
+                                          " ", app->keywords, NULL);
+
+    append_row(self, launcher_new(qube, text, app->icon, app->generic),
+               disposable ? BH_ENTRY_DISPOSABLE_APP : BH_ENTRY_APP, qube, app->id, search);
+}
+
+static const BhShellAppEntry *find_app(GPtrArray *apps, const char *id)
+{
+    for (guint i = 0; apps != NULL && i < apps->len; i++) {
+        const BhShellAppEntry *app = g_ptr_array_index(apps, i);
+        if (g_str_equal(app->id, id))
+            return app;
+    }
+    return NULL;
+}
+
+/* The user's favourites first, each still under its qube's colour and name. */
+static void append_favourites(BhShellMenu *self)
+{
+    const char *const *favourites = bh_shell_apps_get_favourites(self->apps);
+    gboolean headed = FALSE;
+
+    for (const char *const *f = favourites; *f != NULL; f++) {
+        g_autofree char *qube_name = g_strndup(*f, strchr(*f, '/') - *f);
+        BhShellQube *qube = bh_shell_qubes_find(self->qubes, qube_name);
+        const BhShellAppEntry *app =
+            qube != NULL ? find_app(bh_shell_apps_get(self->apps, qube_name, NULL), strchr(*f, '/') + 1)
+                         : NULL;
+
+        if (app == NULL)
+            continue;
+        if (!headed) {
+            append_row(self, heading_new("Favourites"), BH_ENTRY_HEADING, NULL, NULL, NULL);
+            headed = TRUE;
+        }
+        append_app(self, qube, app, FALSE);
+    }
 }
 
 static void rebuild(BhShellMenu *self)
@@ -230,29 +340,84 @@ static void rebuild(BhShellMenu *self)
 
     while ((child = gtk_widget_get_first_child(self->list)) != NULL)
         gtk_list_box_remove(GTK_LIST_BOX(self->list), child);
+    append_favourites(self);
     for (BhShellGroup group = BH_SHELL_GROUP_APPS; group < BH_SHELL_GROUP_HIDDEN; group++) {
         gboolean headed = FALSE;
 
         for (guint i = 0; i < n; i++) {
             g_autoptr(BhShellQube) qube = g_list_model_get_item(model, i);
+            const char *problem = "";
+            GPtrArray *apps;
 
             if (bh_shell_qube_get_group(qube) != group)
                 continue;
             if (!headed) {
-                append_row(self, heading_new(group_names[group]), BH_ENTRY_HEADING, NULL, group_names[group]);
+                append_row(self, heading_new(group_names[group]), BH_ENTRY_HEADING, NULL, NULL, NULL);
                 headed = TRUE;
             }
-            append_row(self, qube_heading_new(qube), BH_ENTRY_QUBE, qube, "");
-            append_row(self, launcher_new(qube, "Terminal"), BH_ENTRY_TERMINAL, qube, "Terminal");
-            if (bh_shell_qube_is_dispvm_template(qube))
-                append_row(self, launcher_new(qube, "New disposable: Terminal"), BH_ENTRY_DISPOSABLE_TERMINAL,
-                           qube, "New disposable: Terminal");
+            apps = bh_shell_apps_get(self->apps, bh_shell_qube_get_name(qube), &problem);
+            append_row(self, qube_heading_new(qube), BH_ENTRY_QUBE, qube, NULL, NULL);
+            if (*problem != '\0') {
+                g_autofree char *note = g_strdup_printf("App list refused: %s", problem);
+                append_row(self, note_new(note), BH_ENTRY_NOTE, qube, NULL, "");
+            }
+            append_row(self, launcher_new(qube, "Terminal", NULL, NULL), BH_ENTRY_TERMINAL, qube, NULL,
+                       "Terminal");
+            for (guint a = 0; apps != NULL && a < apps->len; a++) {
+                const BhShellAppEntry *app = g_ptr_array_index(apps, a);
+                if (app->in_menu)
+                    append_app(self, qube, app, FALSE);
+            }
+            if (bh_shell_qube_is_dispvm_template(qube)) {
+                append_row(self, launcher_new(qube, "New disposable: Terminal", NULL, NULL),
+                           BH_ENTRY_DISPOSABLE_TERMINAL, qube, NULL, "New disposable: Terminal");
+                for (guint a = 0; apps != NULL && a < apps->len; a++) {
+                    const BhShellAppEntry *app = g_ptr_array_index(apps, a);
+                    if (app->in_menu)
+                        append_app(self, qube, app, TRUE);
+                }
+            }
         }
     }
     /* Rows were filtered as they came, a qube's heading before its
      * launchers: once more now that every row is there. */
     gtk_list_box_invalidate_filter(GTK_LIST_BOX(self->list));
     self->stale = FALSE;
+}
+
+/* Ctrl+D or a right click on an app adds it to the favourites or takes it
+ * out. */
+static void toggle_favourite(BhShellMenu *self, GtkListBoxRow *row)
+{
+    if (row == NULL || row_kind(row) != BH_ENTRY_APP)
+        return;
+    bh_shell_apps_toggle_favourite(self->apps, row_qube(row), row_id(row));
+    /* The user's own change: shown at once, the search kept. */
+    rebuild(self);
+}
+
+static gboolean on_list_key(GtkEventControllerKey *controller, guint keyval, guint keycode,
+                            GdkModifierType state, BhShellMenu *self)
+{
+    if ((state & GDK_CONTROL_MASK) == 0 || (keyval != GDK_KEY_d && keyval != GDK_KEY_D))
+        return FALSE;
+    toggle_favourite(self, gtk_list_box_get_selected_row(GTK_LIST_BOX(self->list)));
+    return TRUE;
+}
+
+static void on_right_click(GtkGestureClick *gesture, int n_press, double x, double y, BhShellMenu *self)
+{
+    toggle_favourite(self, gtk_list_box_get_row_at_y(GTK_LIST_BOX(self->list), (int)y));
+}
+
+static void on_apps_changed(BhShellApps *apps, BhShellMenu *self)
+{
+    /* Rebuilding while the user types would move the rows under the
+     * cursor: wait until it is closed. */
+    if (gtk_widget_get_visible(GTK_WIDGET(self)))
+        self->stale = TRUE;
+    else
+        rebuild(self);
 }
 
 static void on_changed(BhShellQubes *qubes, BhShellMenu *self)
@@ -280,8 +445,12 @@ static void bh_shell_menu_dispose(GObject *object)
 
     if (self->qubes != NULL)
         g_signal_handlers_disconnect_by_data(self->qubes, self);
+    if (self->apps != NULL)
+        g_signal_handlers_disconnect_by_data(self->apps, self);
+    g_clear_object(&self->apps);
     g_clear_object(&self->qubes);
     g_clear_pointer(&self->query, g_free);
+    g_clear_pointer(&self->words, g_strfreev);
     G_OBJECT_CLASS(bh_shell_menu_parent_class)->dispose(object);
 }
 
@@ -310,6 +479,15 @@ static void bh_shell_menu_init(BhShellMenu *self)
     gtk_list_box_set_selection_mode(GTK_LIST_BOX(self->list), GTK_SELECTION_SINGLE);
     gtk_list_box_set_filter_func(GTK_LIST_BOX(self->list), filter_row, self, NULL);
     g_signal_connect(self->list, "row-activated", G_CALLBACK(on_row_activated), self);
+    {
+        GtkEventController *list_keys = gtk_event_controller_key_new();
+        GtkGesture *click = gtk_gesture_click_new();
+        g_signal_connect(list_keys, "key-pressed", G_CALLBACK(on_list_key), self);
+        gtk_widget_add_controller(GTK_WIDGET(self), list_keys);
+        gtk_gesture_single_set_button(GTK_GESTURE_SINGLE(click), GDK_BUTTON_SECONDARY);
+        g_signal_connect(click, "pressed", G_CALLBACK(on_right_click), self);
+        gtk_widget_add_controller(self->list, GTK_EVENT_CONTROLLER(click));
+    }
     gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroller), self->list);
     gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroller), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
     gtk_scrolled_window_set_propagate_natural_height(GTK_SCROLLED_WINDOW(scroller), TRUE);
@@ -328,7 +506,9 @@ GtkWidget *bh_shell_menu_new(BhShellQubes *qubes)
     BhShellMenu *self = g_object_new(BH_TYPE_SHELL_MENU, NULL);
 
     self->qubes = g_object_ref(qubes);
+    self->apps = bh_shell_apps_new(bh_shell_qubes_get_admin(qubes), qubes);
     g_signal_connect(qubes, "changed", G_CALLBACK(on_changed), self);
+    g_signal_connect(self->apps, "changed", G_CALLBACK(on_apps_changed), self);
     rebuild(self);
     return GTK_WIDGET(self);
 }
