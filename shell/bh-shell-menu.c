@@ -470,6 +470,8 @@ static void bh_shell_menu_init(BhShellMenu *self)
     g_object_set(self->search, "placeholder-text", "Search qubes and apps", NULL);
     g_signal_connect(self->search, "search-changed", G_CALLBACK(on_search_changed), self);
     g_signal_connect(self->search, "activate", G_CALLBACK(on_search_activate), self);
+    /* Escape in the search field closes the menu, as it does elsewhere in it. */
+    g_signal_connect_swapped(self->search, "stop-search", G_CALLBACK(gtk_popover_popdown), self);
     g_signal_connect(keys, "key-pressed", G_CALLBACK(on_search_key), self);
     gtk_widget_add_controller(self->search, keys);
     /* Results follow every key: the list is small and filtering is cheap. */

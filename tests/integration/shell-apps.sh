@@ -122,6 +122,48 @@ frame=$(convert "$shots/apps-personal-foot.png" -crop "1x1+$((X + 1))+$((Y + HEI
   2>/dev/null | grep -o '#[0-9A-Fa-f]\{6\}' | head -n1 | tr 'A-F' 'a-f')
 bh_result "it is framed in personal's yellow ($frame)" $([ "$frame" = "$yellow" ]; echo $?)
 
+# Favourites: Ctrl+D on the first hit of "personal gtk" keeps it in dom0's
+# config; then Enter on the empty search runs it (the favourites come first).
+xdotool key super+space 2>/dev/null
+sleep 1
+xdotool type --delay 60 'personal gtk' 2>/dev/null
+sleep 0.5
+xdotool key ctrl+d 2>/dev/null
+sleep 0.5
+xdotool key Escape 2>/dev/null
+bh_result "Ctrl+D keeps [personal] GTK Demo as a favourite in shell.ini ($(grep favourites "$XDG_CONFIG_HOME/bulkhead/shell.ini" 2>/dev/null))" \
+  $(grep -q '^favourites=personal/org.gtk.Demo4.desktop;$' "$XDG_CONFIG_HOME/bulkhead/shell.ini" 2>/dev/null; echo $?)
+sleep 0.5
+xdotool key super+space 2>/dev/null
+sleep 1
+shot favourites
+xdotool key Return 2>/dev/null
+gwin=$(bh_find_window '^\[personal\] .*GTK Demo' 300)
+bh_result "Enter on the empty search runs the favourite ('$(xdotool getwindowname "$gwin" 2>/dev/null)')" \
+  $([ -n "$gwin" ] && grep -q '\[personal\] run app org.gtk.Demo4.desktop' "$bh_log"; echo $?)
+
+# "New disposable: APP": default-dvm's list (read when it ran once) under its
+# heading; Enter opens the app in a new disposable, framed in red.
+qvm-start default-dvm >/dev/null 2>&1
+wait_log '\[default-dvm\] app list: [0-9]* apps'
+qvm-shutdown --wait default-dvm >/dev/null 2>&1
+sleep 1
+xdotool key super+space 2>/dev/null
+sleep 1
+xdotool type --delay 60 'new disposable foot' 2>/dev/null
+sleep 0.5
+shot disposable-menu
+xdotool key Return 2>/dev/null
+dwin=$(bh_find_window '^\[disp[0-9]*\] ' 450)
+dtitle=$(xdotool getwindowname "$dwin" 2>/dev/null)
+sleep 1
+eval "$(xdotool getwindowgeometry --shell "$dwin" 2>/dev/null)"
+shot disposable-foot
+frame=$(convert "$shots/apps-disposable-foot.png" -crop "1x1+$((X + 1))+$((Y + HEIGHT / 2))" -depth 8 txt:- \
+  2>/dev/null | grep -o '#[0-9A-Fa-f]\{6\}' | head -n1 | tr 'A-F' 'a-f')
+bh_result "'new disposable foot' + Enter opens Foot in a new disposable ('$dtitle') in red ($frame)" \
+  $([ -n "$dwin" ] && [ "$frame" = "$red" ] && grep -q 'bulkhead-applist --launch foot.desktop --wait' "$bh_log"; echo $?)
+
 # ---- hostile lists ------------------------------------------------------------------------
 # A second daemon whose guest programs are the build's, but bulkhead-applist
 # writes ~/hostile-apps.bin when a qube has one (what a compromised qube's
