@@ -3,9 +3,9 @@
 
 #include "bh-shell-menu.h"
 
-#include "bh-shell-apps.h"
-
 #include <string.h>
+
+#include "bh-shell-apps.h"
 
 /* Kinds of row. Every qube offers its terminal; the apps come from its list
  * (ListApps, bh-shell-apps.c). */
@@ -19,21 +19,82 @@ typedef enum {
     BH_ENTRY_DISPOSABLE_APP,
 } BhEntryKind;
 
-/* What a row matches on is kept casefolded beside it, so a search costs one
- * strstr per word and row (3 000 rows: bench/shell). */
 #define BH_ICON_SIZE 20
+/* The rows are a GtkListView over a filtered model: only the rows on screen
+ * are widgets, so 100 qubes of 30 apps cost what 30 rows do (a GtkListBox
+ * of 3 800 rows took 250 ms to open; bench/README.md, "bench/shell"). A
+ * search shows at most BH_MENU_MAX_HITS hits; without one, every qube's
+ * launchers show while the menu has at most BH_MENU_EXPAND_MAX of them,
+ * else a qube's heading opens them. */
+#define BH_MENU_MAX_HITS   200
+#define BH_MENU_EXPAND_MAX 300
 
 #define BH_TERMINAL_COMMAND "foot"
+
+/* ---- one row --------------------------------------------------------------- */
+
+#define BH_TYPE_MENU_ITEM (bh_menu_item_get_type())
+G_DECLARE_FINAL_TYPE(BhMenuItem, bh_menu_item, BH, MENU_ITEM, GObject)
+
+struct _BhMenuItem {
+    GObject parent_instance;
+    BhEntryKind kind;
+    char *qube;        /* NULL for a group heading */
+    char *label_class; /* "bh-label-<label>"; NULL for a group heading */
+    char *text;
+    char *id;       /* apps only */
+    char *haystack; /* casefolded qube name and what the row matches on; NULL: never a hit */
+    char *tooltip;
+    GdkTexture *icon;
+    gboolean visible;
+};
+
+G_DEFINE_FINAL_TYPE(BhMenuItem, bh_menu_item, G_TYPE_OBJECT)
+
+static void bh_menu_item_finalize(GObject *object)
+{
+    BhMenuItem *item = BH_MENU_ITEM(object);
+    g_free(item->qube);
+    g_free(item->label_class);
+    g_free(item->text);
+    g_free(item->id);
+    g_free(item->haystack);
+    g_free(item->tooltip);
+    g_clear_object(&item->icon);
+    G_OBJECT_CLASS(bh_menu_item_parent_class)->finalize(object);
+}
+
+static void bh_menu_item_class_init(BhMenuItemClass *klass)
+{
+    G_OBJECT_CLASS(klass)->finalize = bh_menu_item_finalize;
+}
+
+static void bh_menu_item_init(BhMenuItem *item)
+{
+}
+
+static gboolean item_is_launcher(BhMenuItem *item)
+{
+    return item->kind >= BH_ENTRY_TERMINAL;
+}
+
+/* ---- the menu ---------------------------------------------------------------- */
 
 struct _BhShellMenu {
     GtkPopover parent_instance;
     BhShellQubes *qubes;
     BhShellApps *apps;
     GtkWidget *search;
-    GtkWidget *list;
+    GtkWidget *view;
+    GListStore *items; /* every row (BhMenuItem) */
+    GListStore *shown; /* the rows shown now, in order */
+    GtkSingleSelection *selection;
     char *query;
-    char **words;   /* the query's words, casefolded; NULL: no query */
-    gboolean stale; /* the qubes or their apps changed while it was open */
+    char **words;        /* the query's words, casefolded; NULL: no query */
+    gboolean stale;      /* the qubes or their apps changed while it was open */
+    guint rebuild_id;    /* a rebuild waiting for the lists to stop arriving */
+    gboolean expand_all; /* small menus show every qube's launchers */
+    GHashTable *toggled; /* qube names opened or closed against expand_all */
 };
 
 G_DEFINE_FINAL_TYPE(BhShellMenu, bh_shell_menu, GTK_TYPE_POPOVER)
@@ -41,6 +102,8 @@ G_DEFINE_FINAL_TYPE(BhShellMenu, bh_shell_menu, GTK_TYPE_POPOVER)
 /* Every word in the haystack (both casefolded). */
 static gboolean words_in(char *const *words, const char *haystack)
 {
+    if (haystack == NULL)
+        return FALSE;
     for (char *const *w = words; w != NULL && *w != NULL; w++)
         if (**w != '\0' && strstr(haystack, *w) == NULL)
             return FALSE;
@@ -66,76 +129,92 @@ gboolean bh_shell_menu_match(const char *query, const char *qube, const char *en
     return words_in(words, haystack);
 }
 
-static BhEntryKind row_kind(GtkListBoxRow *row)
+static gboolean qube_expanded(BhShellMenu *self, const char *qube)
 {
-    return GPOINTER_TO_INT(g_object_get_data(G_OBJECT(row), "bh-kind"));
+    return g_hash_table_contains(self->toggled, qube) ? !self->expand_all : self->expand_all;
 }
 
-static const char *row_qube(GtkListBoxRow *row)
+static BhMenuItem *item_at(GListModel *model, guint i)
 {
-    return g_object_get_data(G_OBJECT(row), "bh-qube");
+    BhMenuItem *item = g_list_model_get_item(model, i);
+    g_object_unref(item); /* the model keeps it */
+    return item;
 }
 
-static const char *row_id(GtkListBoxRow *row)
+/* Which rows show, in one pass over the items (the filter then only reads
+ * the flag). Without a search: the group and qube headings, and the
+ * launchers of the qubes that are open. With one: the first
+ * BH_MENU_MAX_HITS launchers that match, with their qubes' headings (the
+ * words of a hit are the qube's: its heading says whose), and a refused
+ * list's note when its qube is searched for. */
+static void compute_visible(BhShellMenu *self)
 {
-    return g_object_get_data(G_OBJECT(row), "bh-id");
-}
+    GListModel *model = G_LIST_MODEL(self->items);
+    guint n = g_list_model_get_n_items(model);
+    BhMenuItem *qube_item = NULL;
+    guint hits = 0;
 
-static const char *row_haystack(GtkListBoxRow *row)
-{
-    return g_object_get_data(G_OBJECT(row), "bh-haystack");
-}
+    for (guint i = 0; i < n; i++) {
+        BhMenuItem *item = item_at(model, i);
 
-static gboolean row_is_launcher(GtkListBoxRow *row)
-{
-    return row_kind(row) >= BH_ENTRY_TERMINAL;
-}
-
-/* Launchers match on their qube and text; a qube heading is shown when one
- * of its launchers is; a group heading only without a search (with one, the
- * hits are what matters and the qube headings still say whose they are). */
-static gboolean row_matches(BhShellMenu *self, GtkListBoxRow *row)
-{
-    if (row_kind(row) == BH_ENTRY_HEADING)
-        return self->words == NULL;
-    /* A refusal shows whenever its qube is searched for. */
-    if (row_kind(row) == BH_ENTRY_NOTE)
-        return words_in(self->words, row_haystack(row));
-    if (row_is_launcher(row))
-        return words_in(self->words, row_haystack(row));
-    /* A qube heading: look at the launchers that follow it. */
-    for (GtkWidget *next = gtk_widget_get_next_sibling(GTK_WIDGET(row)); next != NULL;
-         next = gtk_widget_get_next_sibling(next)) {
-        GtkListBoxRow *launcher = GTK_LIST_BOX_ROW(next);
-        if (row_kind(launcher) == BH_ENTRY_NOTE)
-            continue;
-        if (!row_is_launcher(launcher))
+        switch (item->kind) {
+        case BH_ENTRY_HEADING:
+            item->visible = self->words == NULL;
             break;
-        if (words_in(self->words, row_haystack(launcher)))
-            return TRUE;
+        case BH_ENTRY_QUBE:
+            qube_item = item;
+            item->visible = self->words == NULL;
+            break;
+        case BH_ENTRY_NOTE:
+            item->visible =
+                self->words == NULL ? qube_expanded(self, item->qube) : words_in(self->words, item->haystack);
+            break;
+        default:
+            if (self->words == NULL)
+                item->visible =
+                    qube_item == NULL || qube_expanded(self, item->qube); /* favourites: no heading */
+            else if ((item->visible = hits < BH_MENU_MAX_HITS && words_in(self->words, item->haystack)))
+                hits++;
+            break;
+        }
+        if (item->visible && self->words != NULL && qube_item != NULL && item != qube_item)
+            qube_item->visible = TRUE;
     }
-    return FALSE;
 }
 
-static gboolean filter_row(GtkListBoxRow *row, gpointer data)
+/* The shown rows are their own store, replaced in one splice: a filter model
+ * over all 3 800 rows made the list view walk them all on every key
+ * (30-120 ms; bench/shell), a splice costs the rows shown before and after. */
+static void refilter(BhShellMenu *self)
 {
-    return row_matches(BH_SHELL_MENU(data), row);
+    GListModel *model = G_LIST_MODEL(self->items);
+    guint n = g_list_model_get_n_items(model);
+    g_autoptr(GPtrArray) shown = g_ptr_array_new();
+
+    compute_visible(self);
+    for (guint i = 0; i < n; i++) {
+        BhMenuItem *item = item_at(model, i);
+        if (item->visible)
+            g_ptr_array_add(shown, item);
+    }
+    g_list_store_splice(self->shown, 0, g_list_model_get_n_items(G_LIST_MODEL(self->shown)), shown->pdata,
+                        shown->len);
 }
 
-static void launch(BhShellMenu *self, GtkListBoxRow *row)
+static void launch(BhShellMenu *self, BhMenuItem *item)
 {
-    switch (row_kind(row)) {
+    switch (item->kind) {
     case BH_ENTRY_TERMINAL:
-        bh_shell_qubes_run(self->qubes, row_qube(row), BH_TERMINAL_COMMAND);
+        bh_shell_qubes_run(self->qubes, item->qube, BH_TERMINAL_COMMAND);
         break;
     case BH_ENTRY_DISPOSABLE_TERMINAL:
-        bh_shell_qubes_run_disposable(self->qubes, row_qube(row), BH_TERMINAL_COMMAND);
+        bh_shell_qubes_run_disposable(self->qubes, item->qube, BH_TERMINAL_COMMAND);
         break;
     case BH_ENTRY_APP:
-        bh_shell_apps_run(self->apps, row_qube(row), row_id(row));
+        bh_shell_apps_run(self->apps, item->qube, item->id);
         break;
     case BH_ENTRY_DISPOSABLE_APP:
-        bh_shell_apps_run_disposable(self->apps, row_qube(row), row_id(row));
+        bh_shell_apps_run_disposable(self->apps, item->qube, item->id);
         break;
     default:
         return;
@@ -143,146 +222,244 @@ static void launch(BhShellMenu *self, GtkListBoxRow *row)
     gtk_popover_popdown(GTK_POPOVER(self));
 }
 
-static GtkListBoxRow *first_hit(BhShellMenu *self)
+/* A qube's heading opens or closes its launchers. */
+static void toggle_qube(BhShellMenu *self, BhMenuItem *item)
 {
-    for (GtkWidget *child = gtk_widget_get_first_child(self->list); child != NULL;
-         child = gtk_widget_get_next_sibling(child)) {
-        GtkListBoxRow *row = GTK_LIST_BOX_ROW(child);
-        if (row_is_launcher(row) && row_matches(self, row))
-            return row;
-    }
-    return NULL;
+    if (!g_hash_table_remove(self->toggled, item->qube))
+        g_hash_table_add(self->toggled, g_strdup(item->qube));
+    /* Every shown row is bound again, its arrow with it. */
+    refilter(self);
 }
 
-static void on_row_activated(GtkListBox *list, GtkListBoxRow *row, BhShellMenu *self)
+static void activate_item(BhShellMenu *self, BhMenuItem *item)
 {
-    launch(self, row);
+    if (item == NULL)
+        return;
+    if (item->kind == BH_ENTRY_QUBE)
+        toggle_qube(self, item);
+    else
+        launch(self, item);
+}
+
+static BhMenuItem *selected_item(BhShellMenu *self)
+{
+    return gtk_single_selection_get_selected_item(self->selection);
+}
+
+/* The position of the first launcher at or after from, going by step. */
+static guint find_launcher(BhShellMenu *self, guint from, int step)
+{
+    GListModel *shown = G_LIST_MODEL(self->selection);
+    guint n = g_list_model_get_n_items(shown);
+
+    for (gint64 i = from; i >= 0 && i < n; i += step) {
+        BhMenuItem *item = item_at(shown, (guint)i);
+        if (item_is_launcher(item) || item->kind == BH_ENTRY_QUBE)
+            if (item_is_launcher(item) || self->words == NULL)
+                return (guint)i;
+    }
+    return GTK_INVALID_LIST_POSITION;
+}
+
+static void select_position(BhShellMenu *self, guint position)
+{
+    gtk_single_selection_set_selected(self->selection, position);
+    if (position != GTK_INVALID_LIST_POSITION)
+        gtk_widget_activate_action(self->view, "list.scroll-to-item", "u", position);
+}
+
+/* The row Enter will run is the selected one: the user sees it. With a
+ * search it is the first hit; without one, the first launcher. */
+static void select_first(BhShellMenu *self)
+{
+    GListModel *shown = G_LIST_MODEL(self->selection);
+    guint n = g_list_model_get_n_items(shown);
+
+    for (guint i = 0; i < n; i++)
+        if (item_is_launcher(item_at(shown, i))) {
+            select_position(self, i);
+            return;
+        }
+    select_position(self, GTK_INVALID_LIST_POSITION);
+}
+
+static void on_view_activate(GtkListView *view, guint position, BhShellMenu *self)
+{
+    GListModel *shown = G_LIST_MODEL(self->selection);
+    if (position < g_list_model_get_n_items(shown))
+        activate_item(self, item_at(shown, position));
 }
 
 static void on_search_changed(GtkSearchEntry *entry, BhShellMenu *self)
 {
-    GtkListBoxRow *hit;
-
     g_free(self->query);
     self->query = g_strdup(gtk_editable_get_text(GTK_EDITABLE(entry)));
     g_strfreev(self->words);
     self->words = query_words(self->query);
-    gtk_list_box_invalidate_filter(GTK_LIST_BOX(self->list));
-    /* The row Enter will run is the selected one: the user sees it. */
-    hit = first_hit(self);
-    gtk_list_box_select_row(GTK_LIST_BOX(self->list), hit);
+    refilter(self);
+    select_first(self);
 }
 
 static void on_search_activate(GtkSearchEntry *entry, BhShellMenu *self)
 {
-    GtkListBoxRow *hit = first_hit(self);
-
-    if (hit != NULL)
-        launch(self, hit);
+    activate_item(self, selected_item(self));
 }
 
-/* Down from the search field moves into the list, at the first hit. */
+/* Ctrl+D or a right click on an app adds it to the favourites or takes it
+ * out. */
+static void rebuild(BhShellMenu *self);
+static void toggle_favourite(BhShellMenu *self, BhMenuItem *item)
+{
+    if (item == NULL || item->kind != BH_ENTRY_APP)
+        return;
+    bh_shell_apps_toggle_favourite(self->apps, item->qube, item->id);
+    /* The user's own change: shown at once, the search kept. */
+    rebuild(self);
+}
+
+/* The keyboard stays in the search field: Up and Down move the selection
+ * through the launchers (and, without a search, the qubes' headings), Enter
+ * runs the selected one or opens a heading, Ctrl+D keeps it as a favourite. */
 static gboolean on_search_key(GtkEventControllerKey *controller, guint keyval, guint keycode,
                               GdkModifierType state, BhShellMenu *self)
 {
-    GtkListBoxRow *hit;
+    guint selected = gtk_single_selection_get_selected(self->selection), next;
 
-    if (keyval != GDK_KEY_Down && keyval != GDK_KEY_KP_Down)
+    if ((state & GDK_CONTROL_MASK) != 0 && (keyval == GDK_KEY_d || keyval == GDK_KEY_D)) {
+        toggle_favourite(self, selected_item(self));
+        return TRUE;
+    }
+    if (keyval == GDK_KEY_Down || keyval == GDK_KEY_KP_Down)
+        next = find_launcher(self, selected == GTK_INVALID_LIST_POSITION ? 0 : selected + 1, 1);
+    else if (keyval == GDK_KEY_Up || keyval == GDK_KEY_KP_Up)
+        next = selected == GTK_INVALID_LIST_POSITION || selected == 0 ? GTK_INVALID_LIST_POSITION
+                                                                      : find_launcher(self, selected - 1, -1);
+    else
         return FALSE;
-    hit = first_hit(self);
-    if (hit == NULL)
-        return FALSE;
-    gtk_widget_grab_focus(GTK_WIDGET(hit));
+    if (next != GTK_INVALID_LIST_POSITION)
+        select_position(self, next);
     return TRUE;
 }
 
-static GtkWidget *heading_new(const char *text)
-{
-    GtkWidget *label = gtk_label_new(text);
+/* ---- the rows' widgets ----------------------------------------------------------- */
 
-    gtk_label_set_xalign(GTK_LABEL(label), 0);
-    gtk_widget_add_css_class(label, "bh-menu-group");
-    return label;
-}
-
-static GtkWidget *qube_heading_new(BhShellQube *qube)
+/* One widget shape for every kind (a list view recycles them): a swatch
+ * (qube headings), an icon (apps), the text, an arrow (qube headings). The
+ * label colour runs down a launcher's left edge, so every entry is visibly
+ * its qube's; an app's name (the qube's words) also carries the "[qube]"
+ * prefix, so that a hit seen alone never reads as dom0's own entry. */
+static void on_setup(GtkSignalListItemFactory *factory, GtkListItem *list_item, BhShellMenu *self)
 {
-    g_autofree char *label_class = bh_shell_qube_css_class(qube);
     GtkWidget *box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
     GtkWidget *swatch = gtk_label_new(NULL);
-    GtkWidget *name = gtk_label_new(bh_shell_qube_get_name(qube));
+    GtkWidget *icon = gtk_image_new();
+    GtkWidget *text = gtk_label_new(NULL);
+    GtkWidget *arrow = gtk_label_new(NULL);
 
     gtk_widget_add_css_class(swatch, "bh-swatch");
-    gtk_widget_add_css_class(swatch, label_class);
     gtk_widget_set_valign(swatch, GTK_ALIGN_CENTER);
-    gtk_widget_add_css_class(name, "bh-menu-qube");
+    gtk_image_set_pixel_size(GTK_IMAGE(icon), BH_ICON_SIZE);
+    gtk_label_set_xalign(GTK_LABEL(text), 0);
+    gtk_label_set_ellipsize(GTK_LABEL(text), PANGO_ELLIPSIZE_END);
+    gtk_label_set_max_width_chars(GTK_LABEL(text), 48);
+    gtk_widget_set_hexpand(text, TRUE);
+    gtk_widget_add_css_class(arrow, "bh-menu-arrow");
     gtk_box_append(GTK_BOX(box), swatch);
-    gtk_box_append(GTK_BOX(box), name);
-    return box;
+    gtk_box_append(GTK_BOX(box), icon);
+    gtk_box_append(GTK_BOX(box), text);
+    gtk_box_append(GTK_BOX(box), arrow);
+    g_object_set_data(G_OBJECT(box), "bh-swatch", swatch);
+    g_object_set_data(G_OBJECT(box), "bh-icon", icon);
+    g_object_set_data(G_OBJECT(box), "bh-text", text);
+    g_object_set_data(G_OBJECT(box), "bh-arrow", arrow);
+    gtk_list_item_set_child(list_item, box);
 }
 
-/* A launcher under its qube: the label colour runs down its left edge, so
- * every entry is visibly the qube's; an app's name (the qube's words) also
- * carries the "[qube]" prefix, so that a hit seen alone in a search never
- * reads as dom0's own entry. */
-static GtkWidget *launcher_new(BhShellQube *qube, const char *text, GdkTexture *icon, const char *tooltip)
+static void set_class(GtkWidget *widget, const char *key, const char *css_class)
 {
-    g_autofree char *label_class = bh_shell_qube_css_class(qube);
-    GtkWidget *box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
-    GtkWidget *label = gtk_label_new(text);
+    char *old = g_object_get_data(G_OBJECT(widget), key);
+    if (old != NULL)
+        gtk_widget_remove_css_class(widget, old);
+    if (css_class != NULL)
+        gtk_widget_add_css_class(widget, css_class);
+    g_object_set_data_full(G_OBJECT(widget), key, g_strdup(css_class), g_free);
+}
 
-    gtk_label_set_xalign(GTK_LABEL(label), 0);
-    gtk_label_set_ellipsize(GTK_LABEL(label), PANGO_ELLIPSIZE_END);
-    gtk_label_set_max_width_chars(GTK_LABEL(label), 48);
-    gtk_widget_add_css_class(box, "bh-menu-launcher");
-    gtk_widget_add_css_class(box, label_class);
-    if (icon != NULL) {
-        GtkWidget *image = gtk_image_new_from_paintable(GDK_PAINTABLE(icon));
-        gtk_image_set_pixel_size(GTK_IMAGE(image), BH_ICON_SIZE);
-        gtk_box_append(GTK_BOX(box), image);
+static void on_bind(GtkSignalListItemFactory *factory, GtkListItem *list_item, BhShellMenu *self)
+{
+    BhMenuItem *item = gtk_list_item_get_item(list_item);
+    GtkWidget *box = gtk_list_item_get_child(list_item);
+    GtkWidget *swatch = g_object_get_data(G_OBJECT(box), "bh-swatch");
+    GtkWidget *icon = g_object_get_data(G_OBJECT(box), "bh-icon");
+    GtkWidget *text = g_object_get_data(G_OBJECT(box), "bh-text");
+    GtkWidget *arrow = g_object_get_data(G_OBJECT(box), "bh-arrow");
+    static const char *const kind_class[] = {
+        [BH_ENTRY_HEADING] = "bh-menu-group",
+        [BH_ENTRY_QUBE] = "bh-menu-qube",
+        [BH_ENTRY_NOTE] = "bh-menu-note",
+        [BH_ENTRY_TERMINAL] = "bh-menu-launcher",
+        [BH_ENTRY_DISPOSABLE_TERMINAL] = "bh-menu-launcher",
+        [BH_ENTRY_APP] = "bh-menu-launcher",
+        [BH_ENTRY_DISPOSABLE_APP] = "bh-menu-launcher",
+    };
+
+    gtk_label_set_text(GTK_LABEL(text), item->text);
+    gtk_label_set_wrap(GTK_LABEL(text), item->kind == BH_ENTRY_NOTE);
+    gtk_label_set_ellipsize(GTK_LABEL(text),
+                            item->kind == BH_ENTRY_NOTE ? PANGO_ELLIPSIZE_NONE : PANGO_ELLIPSIZE_END);
+    set_class(box, "bh-kind-class", kind_class[item->kind]);
+    set_class(box, "bh-label-class", item_is_launcher(item) ? item->label_class : NULL);
+    set_class(swatch, "bh-label-class", item->kind == BH_ENTRY_QUBE ? item->label_class : NULL);
+    gtk_widget_set_visible(swatch, item->kind == BH_ENTRY_QUBE);
+    gtk_image_set_from_paintable(GTK_IMAGE(icon), item->icon != NULL ? GDK_PAINTABLE(item->icon) : NULL);
+    gtk_widget_set_visible(icon, item->icon != NULL);
+    gtk_widget_set_visible(arrow, item->kind == BH_ENTRY_QUBE);
+    if (item->kind == BH_ENTRY_QUBE)
+        gtk_label_set_text(GTK_LABEL(arrow), qube_expanded(self, item->qube) ? "\u25BE" : "\u25B8");
+    gtk_widget_set_tooltip_text(box, item->tooltip);
+    gtk_list_item_set_activatable(list_item, item_is_launcher(item) || item->kind == BH_ENTRY_QUBE);
+    gtk_list_item_set_selectable(list_item, item_is_launcher(item) || item->kind == BH_ENTRY_QUBE);
+    g_object_set_data(G_OBJECT(box), "bh-item", item);
+}
+
+static void on_right_click(GtkGestureClick *gesture, int n_press, double x, double y, BhShellMenu *self)
+{
+    GtkWidget *box = gtk_event_controller_get_widget(GTK_EVENT_CONTROLLER(gesture));
+    toggle_favourite(self, g_object_get_data(G_OBJECT(box), "bh-item"));
+}
+
+static void on_setup_click(GtkSignalListItemFactory *factory, GtkListItem *list_item, BhShellMenu *self)
+{
+    GtkGesture *click = gtk_gesture_click_new();
+    gtk_gesture_single_set_button(GTK_GESTURE_SINGLE(click), GDK_BUTTON_SECONDARY);
+    g_signal_connect(click, "pressed", G_CALLBACK(on_right_click), self);
+    gtk_widget_add_controller(gtk_list_item_get_child(list_item), GTK_EVENT_CONTROLLER(click));
+}
+
+/* ---- building the rows -------------------------------------------------------------- */
+
+static void add_item(GPtrArray *out, BhEntryKind kind, BhShellQube *qube, const char *text, const char *id,
+                     const char *search, GdkTexture *icon, const char *tooltip)
+{
+    BhMenuItem *item = g_object_new(BH_TYPE_MENU_ITEM, NULL);
+
+    item->kind = kind;
+    item->text = g_strdup(text);
+    item->id = g_strdup(id);
+    item->tooltip = tooltip != NULL && *tooltip != '\0' ? g_strdup(tooltip) : NULL;
+    item->icon = icon != NULL ? g_object_ref(icon) : NULL;
+    if (qube != NULL) {
+        item->qube = g_strdup(bh_shell_qube_get_name(qube));
+        item->label_class = bh_shell_qube_css_class(qube);
     }
-    gtk_box_append(GTK_BOX(box), label);
-    if (tooltip != NULL && *tooltip != '\0')
-        gtk_widget_set_tooltip_text(box, tooltip);
-    return box;
-}
-
-static GtkWidget *note_new(const char *text)
-{
-    GtkWidget *label = gtk_label_new(text);
-
-    gtk_label_set_xalign(GTK_LABEL(label), 0);
-    gtk_label_set_wrap(GTK_LABEL(label), TRUE);
-    gtk_label_set_max_width_chars(GTK_LABEL(label), 48);
-    gtk_widget_add_css_class(label, "bh-menu-note");
-    return label;
-}
-
-/* search: what the row matches on besides its qube's name. */
-static void append_row(BhShellMenu *self, GtkWidget *child, BhEntryKind kind, BhShellQube *qube,
-                       const char *id, const char *search)
-{
-    GtkWidget *row = gtk_list_box_row_new();
-
-    gtk_list_box_row_set_child(GTK_LIST_BOX_ROW(row), child);
-    g_object_set_data(G_OBJECT(row), "bh-kind", GINT_TO_POINTER(kind));
-    if (qube != NULL)
-        g_object_set_data_full(G_OBJECT(row), "bh-qube", g_strdup(bh_shell_qube_get_name(qube)), g_free);
-    if (id != NULL)
-        g_object_set_data_full(G_OBJECT(row), "bh-id", g_strdup(id), g_free);
     if (qube != NULL && search != NULL) {
-        g_autofree char *joined = g_strconcat(bh_shell_qube_get_name(qube), " ", search, NULL);
-        g_object_set_data_full(G_OBJECT(row), "bh-haystack", g_utf8_casefold(joined, -1), g_free);
+        g_autofree char *joined = g_strconcat(item->qube, " ", search, NULL);
+        item->haystack = g_utf8_casefold(joined, -1);
     }
-    if (!row_is_launcher(GTK_LIST_BOX_ROW(row))) {
-        gtk_list_box_row_set_activatable(GTK_LIST_BOX_ROW(row), FALSE);
-        gtk_list_box_row_set_selectable(GTK_LIST_BOX_ROW(row), FALSE);
-        gtk_widget_set_focusable(row, FALSE);
-    }
-    gtk_list_box_append(GTK_LIST_BOX(self->list), row);
+    g_ptr_array_add(out, item);
 }
 
-static void append_app(BhShellMenu *self, BhShellQube *qube, const BhShellAppEntry *app, gboolean disposable)
+static void add_app(GPtrArray *out, BhShellQube *qube, const BhShellAppEntry *app, gboolean disposable)
 {
     const char *name = bh_shell_qube_get_name(qube);
     g_autofree char *text = disposable ? g_strdup_printf("New disposable: [%s] %s", name, app->name)
@@ -290,8 +467,8 @@ static void append_app(BhShellMenu *self, BhShellQube *qube, const BhShellAppEnt
     g_autofree char *search = g_strconcat(disposable ? "new disposable " : "", app->name, " ", app->generic,
                                           " ", app->keywords, NULL);
 
-    append_row(self, launcher_new(qube, text, app->icon, app->generic),
-               disposable ? BH_ENTRY_DISPOSABLE_APP : BH_ENTRY_APP, qube, app->id, search);
+    add_item(out, disposable ? BH_ENTRY_DISPOSABLE_APP : BH_ENTRY_APP, qube, text, app->id, search, app->icon,
+             app->generic);
 }
 
 static const BhShellAppEntry *find_app(GPtrArray *apps, const char *id)
@@ -304,8 +481,8 @@ static const BhShellAppEntry *find_app(GPtrArray *apps, const char *id)
     return NULL;
 }
 
-/* The user's favourites first, each still under its qube's colour and name. */
-static void append_favourites(BhShellMenu *self)
+/* The user's favourites first, each still in its qube's colour and name. */
+static void add_favourites(BhShellMenu *self, GPtrArray *out)
 {
     const char *const *favourites = bh_shell_apps_get_favourites(self->apps);
     gboolean headed = FALSE;
@@ -320,10 +497,10 @@ static void append_favourites(BhShellMenu *self)
         if (app == NULL)
             continue;
         if (!headed) {
-            append_row(self, heading_new("Favourites"), BH_ENTRY_HEADING, NULL, NULL, NULL);
+            add_item(out, BH_ENTRY_HEADING, NULL, "Favourites", NULL, NULL, NULL, NULL);
             headed = TRUE;
         }
-        append_app(self, qube, app, FALSE);
+        add_app(out, qube, app, FALSE);
     }
 }
 
@@ -335,12 +512,11 @@ static void rebuild(BhShellMenu *self)
         [BH_SHELL_GROUP_SERVICE] = "Service qubes",
     };
     GListModel *model = bh_shell_qubes_get_model(self->qubes);
-    guint n = g_list_model_get_n_items(model);
-    GtkWidget *child;
+    guint n = g_list_model_get_n_items(model), launchers = 0;
+    g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_object_unref);
 
-    while ((child = gtk_widget_get_first_child(self->list)) != NULL)
-        gtk_list_box_remove(GTK_LIST_BOX(self->list), child);
-    append_favourites(self);
+    g_clear_handle_id(&self->rebuild_id, g_source_remove);
+    add_favourites(self, out);
     for (BhShellGroup group = BH_SHELL_GROUP_APPS; group < BH_SHELL_GROUP_HIDDEN; group++) {
         gboolean headed = FALSE;
 
@@ -352,89 +528,82 @@ static void rebuild(BhShellMenu *self)
             if (bh_shell_qube_get_group(qube) != group)
                 continue;
             if (!headed) {
-                append_row(self, heading_new(group_names[group]), BH_ENTRY_HEADING, NULL, NULL, NULL);
+                add_item(out, BH_ENTRY_HEADING, NULL, group_names[group], NULL, NULL, NULL, NULL);
                 headed = TRUE;
             }
             apps = bh_shell_apps_get(self->apps, bh_shell_qube_get_name(qube), &problem);
-            append_row(self, qube_heading_new(qube), BH_ENTRY_QUBE, qube, NULL, NULL);
+            add_item(out, BH_ENTRY_QUBE, qube, bh_shell_qube_get_name(qube), NULL, NULL, NULL, NULL);
             if (*problem != '\0') {
                 g_autofree char *note = g_strdup_printf("App list refused: %s", problem);
-                append_row(self, note_new(note), BH_ENTRY_NOTE, qube, NULL, "");
+                add_item(out, BH_ENTRY_NOTE, qube, note, NULL, "", NULL, NULL);
             }
-            append_row(self, launcher_new(qube, "Terminal", NULL, NULL), BH_ENTRY_TERMINAL, qube, NULL,
-                       "Terminal");
+            add_item(out, BH_ENTRY_TERMINAL, qube, "Terminal", NULL, "Terminal", NULL, NULL);
             for (guint a = 0; apps != NULL && a < apps->len; a++) {
                 const BhShellAppEntry *app = g_ptr_array_index(apps, a);
                 if (app->in_menu)
-                    append_app(self, qube, app, FALSE);
+                    add_app(out, qube, app, FALSE);
             }
             if (bh_shell_qube_is_dispvm_template(qube)) {
-                append_row(self, launcher_new(qube, "New disposable: Terminal", NULL, NULL),
-                           BH_ENTRY_DISPOSABLE_TERMINAL, qube, NULL, "New disposable: Terminal");
+                add_item(out, BH_ENTRY_DISPOSABLE_TERMINAL, qube, "New disposable: Terminal", NULL,
+                         "New disposable: Terminal", NULL, NULL);
                 for (guint a = 0; apps != NULL && a < apps->len; a++) {
                     const BhShellAppEntry *app = g_ptr_array_index(apps, a);
                     if (app->in_menu)
-                        append_app(self, qube, app, TRUE);
+                        add_app(out, qube, app, TRUE);
                 }
             }
         }
     }
-    /* Rows were filtered as they came, a qube's heading before its
-     * launchers: once more now that every row is there. */
-    gtk_list_box_invalidate_filter(GTK_LIST_BOX(self->list));
+    for (guint i = 0; i < out->len; i++)
+        launchers += item_is_launcher(g_ptr_array_index(out, i));
+    self->expand_all = launchers <= BH_MENU_EXPAND_MAX;
+
+    /* Flags first, so the store's one change filters once. */
+    for (guint i = 0; i < out->len; i++)
+        BH_MENU_ITEM(g_ptr_array_index(out, i))->visible = FALSE;
+    g_list_store_splice(self->items, 0, g_list_model_get_n_items(G_LIST_MODEL(self->items)), out->pdata,
+                        out->len);
+    refilter(self);
+    select_first(self);
     self->stale = FALSE;
 }
 
-/* Ctrl+D or a right click on an app adds it to the favourites or takes it
- * out. */
-static void toggle_favourite(BhShellMenu *self, GtkListBoxRow *row)
+static gboolean rebuild_idle(gpointer data)
 {
-    if (row == NULL || row_kind(row) != BH_ENTRY_APP)
-        return;
-    bh_shell_apps_toggle_favourite(self->apps, row_qube(row), row_id(row));
-    /* The user's own change: shown at once, the search kept. */
+    BhShellMenu *self = data;
+    self->rebuild_id = 0;
     rebuild(self);
+    return G_SOURCE_REMOVE;
 }
 
-static gboolean on_list_key(GtkEventControllerKey *controller, guint keyval, guint keycode,
-                            GdkModifierType state, BhShellMenu *self)
+/* The lists arrive one qube at a time (a hundred AppsChanged at start): one
+ * rebuild once they stop, never while the user types in the open menu. */
+static void schedule_rebuild(BhShellMenu *self)
 {
-    if ((state & GDK_CONTROL_MASK) == 0 || (keyval != GDK_KEY_d && keyval != GDK_KEY_D))
-        return FALSE;
-    toggle_favourite(self, gtk_list_box_get_selected_row(GTK_LIST_BOX(self->list)));
-    return TRUE;
-}
-
-static void on_right_click(GtkGestureClick *gesture, int n_press, double x, double y, BhShellMenu *self)
-{
-    toggle_favourite(self, gtk_list_box_get_row_at_y(GTK_LIST_BOX(self->list), (int)y));
+    if (gtk_widget_get_visible(GTK_WIDGET(self)))
+        self->stale = TRUE;
+    else if (self->rebuild_id == 0)
+        self->rebuild_id = g_timeout_add_full(G_PRIORITY_LOW, 100, rebuild_idle, self, NULL);
 }
 
 static void on_apps_changed(BhShellApps *apps, BhShellMenu *self)
 {
-    /* Rebuilding while the user types would move the rows under the
-     * cursor: wait until it is closed. */
-    if (gtk_widget_get_visible(GTK_WIDGET(self)))
-        self->stale = TRUE;
-    else
-        rebuild(self);
+    schedule_rebuild(self);
 }
 
 static void on_changed(BhShellQubes *qubes, BhShellMenu *self)
 {
     /* A state change does not change the menu's entries; but a reload may
-     * have added a qube. Rebuilding while the user types would move the
-     * rows under the cursor: wait until it is closed. */
-    if (gtk_widget_get_visible(GTK_WIDGET(self)))
-        self->stale = TRUE;
-    else
-        rebuild(self);
+     * have added a qube. */
+    schedule_rebuild(self);
 }
 
 static void on_show(GtkWidget *widget, BhShellMenu *self)
 {
-    if (self->stale)
+    if (self->stale || self->rebuild_id != 0)
         rebuild(self);
+    /* A search left from the last time is cleared (search-changed shows
+     * every row again); without one the rows are already right. */
     gtk_editable_set_text(GTK_EDITABLE(self->search), "");
     gtk_widget_grab_focus(self->search);
 }
@@ -451,6 +620,11 @@ static void bh_shell_menu_dispose(GObject *object)
     g_clear_object(&self->qubes);
     g_clear_pointer(&self->query, g_free);
     g_clear_pointer(&self->words, g_strfreev);
+    g_clear_handle_id(&self->rebuild_id, g_source_remove);
+    g_clear_pointer(&self->toggled, g_hash_table_unref);
+    g_clear_object(&self->selection);
+    g_clear_object(&self->shown);
+    g_clear_object(&self->items);
     G_OBJECT_CLASS(bh_shell_menu_parent_class)->dispose(object);
 }
 
@@ -464,33 +638,36 @@ static void bh_shell_menu_init(BhShellMenu *self)
     GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
     GtkWidget *scroller = gtk_scrolled_window_new();
     GtkEventController *keys = gtk_event_controller_key_new();
+    GtkListItemFactory *factory = gtk_signal_list_item_factory_new();
 
     gtk_widget_add_css_class(GTK_WIDGET(self), "bh-menu");
+    self->toggled = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     self->search = gtk_search_entry_new();
     g_object_set(self->search, "placeholder-text", "Search qubes and apps", NULL);
     g_signal_connect(self->search, "search-changed", G_CALLBACK(on_search_changed), self);
     g_signal_connect(self->search, "activate", G_CALLBACK(on_search_activate), self);
-    /* Escape in the search field closes the menu, as it does elsewhere in it. */
+    /* Escape in the search field closes the menu. */
     g_signal_connect_swapped(self->search, "stop-search", G_CALLBACK(gtk_popover_popdown), self);
     g_signal_connect(keys, "key-pressed", G_CALLBACK(on_search_key), self);
+    gtk_event_controller_set_propagation_phase(keys, GTK_PHASE_CAPTURE);
     gtk_widget_add_controller(self->search, keys);
-    /* Results follow every key: the list is small and filtering is cheap. */
+    /* Results follow every key: filtering is one pass over the rows. */
     gtk_search_entry_set_search_delay(GTK_SEARCH_ENTRY(self->search), 0);
 
-    self->list = gtk_list_box_new();
-    gtk_list_box_set_selection_mode(GTK_LIST_BOX(self->list), GTK_SELECTION_SINGLE);
-    gtk_list_box_set_filter_func(GTK_LIST_BOX(self->list), filter_row, self, NULL);
-    g_signal_connect(self->list, "row-activated", G_CALLBACK(on_row_activated), self);
-    {
-        GtkEventController *list_keys = gtk_event_controller_key_new();
-        GtkGesture *click = gtk_gesture_click_new();
-        g_signal_connect(list_keys, "key-pressed", G_CALLBACK(on_list_key), self);
-        gtk_widget_add_controller(GTK_WIDGET(self), list_keys);
-        gtk_gesture_single_set_button(GTK_GESTURE_SINGLE(click), GDK_BUTTON_SECONDARY);
-        g_signal_connect(click, "pressed", G_CALLBACK(on_right_click), self);
-        gtk_widget_add_controller(self->list, GTK_EVENT_CONTROLLER(click));
-    }
-    gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroller), self->list);
+    self->items = g_list_store_new(BH_TYPE_MENU_ITEM);
+    self->shown = g_list_store_new(BH_TYPE_MENU_ITEM);
+    self->selection = gtk_single_selection_new(G_LIST_MODEL(g_object_ref(self->shown)));
+    gtk_single_selection_set_autoselect(self->selection, FALSE);
+    gtk_single_selection_set_can_unselect(self->selection, TRUE);
+    g_signal_connect(factory, "setup", G_CALLBACK(on_setup), self);
+    g_signal_connect(factory, "setup", G_CALLBACK(on_setup_click), self);
+    g_signal_connect(factory, "bind", G_CALLBACK(on_bind), self);
+    self->view = gtk_list_view_new(GTK_SELECTION_MODEL(g_object_ref(self->selection)), factory);
+    gtk_list_view_set_single_click_activate(GTK_LIST_VIEW(self->view), TRUE);
+    gtk_widget_add_css_class(self->view, "bh-menu-list");
+    g_signal_connect(self->view, "activate", G_CALLBACK(on_view_activate), self);
+
+    gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroller), self->view);
     gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroller), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
     gtk_scrolled_window_set_propagate_natural_height(GTK_SCROLLED_WINDOW(scroller), TRUE);
     gtk_scrolled_window_set_max_content_height(GTK_SCROLLED_WINDOW(scroller), 600);
