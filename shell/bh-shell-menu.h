@@ -1,14 +1,15 @@
 /* bh-shell-menu.h — the app menu: a popover that opens with the search
- * field focused; typing filters, Enter runs the first hit, the arrow keys
- * move through the list, Escape closes it.
+ * field focused; typing filters, Enter runs the selected entry (the first
+ * hit), Up and Down move, Ctrl+D keeps a favourite, Escape closes it.
  *
- * Owns the list of launchable entries: every qube under its group (apps,
- * templates, service qubes) and its own heading in its label colour, with
- * "Terminal" under each, and "New disposable: Terminal" under each
- * disposable template. Launching goes through BhShellQubes (bulkheadd's Run
- * and CreateDisposable). Must never show an entry outside its qube's heading
- * (the words-and-pixels rule: app names will be the qube's words), nor run
- * anything in dom0. */
+ * Owns the list of launchable entries: the favourites, then every qube under
+ * its group (apps, templates, service qubes) and its own heading in its label
+ * colour, with "Terminal" and the apps of its list (BhShellApps) under it,
+ * and "New disposable: …" for each under a disposable template. Launching
+ * goes through bulkheadd (Run, RunApp, CreateDisposable). Must never show an
+ * entry outside its qube's heading and colour, or an app's name without the
+ * "[qube]" prefix (the words-and-pixels rule: app names are the qube's
+ * words), nor run anything in dom0. */
 #pragma once
 
 #include <gtk/gtk.h>
