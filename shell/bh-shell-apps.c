@@ -52,16 +52,35 @@ static gint entry_by_name(gconstpointer a, gconstpointer b)
     return g_utf8_collate(x->name, y->name);
 }
 
-/* ---- reading ----------------------------------------------------------------- */
+/* ---- calls ------------------------------------------------------------------- */
 
+/* What a call's reply needs: the object and the qube it was for. */
 typedef struct {
     BhShellApps *self;
     char *qube;
-} BhLoad;
+} BhCall;
+
+static BhCall *bh_call_new(BhShellApps *self, const char *qube)
+{
+    BhCall *call = g_new0(BhCall, 1);
+    call->self = g_object_ref(self);
+    call->qube = g_strdup(qube);
+    return call;
+}
+
+static void bh_call_free(BhCall *call)
+{
+    g_object_unref(call->self);
+    g_free(call->qube);
+    g_free(call);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhCall, bh_call_free)
+
+/* ---- reading ----------------------------------------------------------------- */
 
 static void on_listed(GObject *source, GAsyncResult *result, gpointer data)
 {
-    BhLoad *load = data;
+    g_autoptr(BhCall) load = data;
     BhShellApps *self = load->self;
     g_autoptr(GError) error = NULL;
     g_autoptr(GVariant) apps = NULL;
@@ -73,7 +92,7 @@ static void on_listed(GObject *source, GAsyncResult *result, gpointer data)
             g_debug("ListApps %s: %s", load->qube, error->message);
             g_hash_table_remove(self->loading, load->qube);
         }
-        goto out;
+        return;
     }
     g_hash_table_remove(self->loading, load->qube);
 
@@ -106,22 +125,13 @@ static void on_listed(GObject *source, GAsyncResult *result, gpointer data)
     g_hash_table_replace(self->lists, g_strdup(load->qube), list);
     g_hash_table_replace(self->problems, g_strdup(load->qube), g_strdup(problem));
     g_signal_emit(self, bh_signals[SIGNAL_CHANGED], 0);
-out:
-    g_object_unref(load->self);
-    g_free(load->qube);
-    g_free(load);
 }
 
 static void load(BhShellApps *self, const char *qube)
 {
-    BhLoad *l;
-
     if (!g_hash_table_add(self->loading, g_strdup(qube)))
         return;
-    l = g_new0(BhLoad, 1);
-    l->self = g_object_ref(self);
-    l->qube = g_strdup(qube);
-    bh_dbus_admin1_call_list_apps(self->admin, qube, self->cancellable, on_listed, l);
+    bh_dbus_admin1_call_list_apps(self->admin, qube, self->cancellable, on_listed, bh_call_new(self, qube));
 }
 
 static void on_apps_changed(BhDbusAdmin1 *admin, const char *qube, BhShellApps *self)
@@ -171,38 +181,26 @@ GPtrArray *bh_shell_apps_get(BhShellApps *self, const char *qube, const char **p
 
 /* ---- launching ---------------------------------------------------------------- */
 
-typedef struct {
-    BhShellApps *self;
-    char *qube;
-} BhRun;
-
 static void on_run_done(GObject *source, GAsyncResult *result, gpointer data)
 {
-    BhRun *run = data;
+    g_autoptr(BhCall) run = data;
     g_autoptr(GError) error = NULL;
 
     if (!bh_dbus_admin1_call_run_app_finish(BH_DBUS_ADMIN1(source), result, &error) &&
         !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
         g_dbus_error_strip_remote_error(error);
-        g_warning("RunApp %s: %s", run->qube, error->message);
+        g_message("RunApp %s: %s", run->qube, error->message);
         /* The domains widget shows a failed call of the user's in the qube's row. */
         g_signal_emit_by_name(run->self->qubes, "action-failed", run->qube, "RunApp", error->message);
     }
-    g_object_unref(run->self);
-    g_free(run->qube);
-    g_free(run);
 }
 
 void bh_shell_apps_run(BhShellApps *self, const char *qube, const char *id)
 {
-    BhRun *run = g_new0(BhRun, 1);
-
-    run->self = g_object_ref(self);
-    run->qube = g_strdup(qube);
     g_signal_emit_by_name(self->qubes, "action-started", qube, "RunApp");
     g_dbus_proxy_call(G_DBUS_PROXY(self->admin), "RunApp", g_variant_new("(ss)", qube, id),
                       G_DBUS_CALL_FLAGS_NO_AUTO_START, BH_SHELL_RUN_APP_MS, self->cancellable, on_run_done,
-                      run);
+                      bh_call_new(self, qube));
 }
 
 void bh_shell_apps_run_disposable(BhShellApps *self, const char *template_name, const char *id)

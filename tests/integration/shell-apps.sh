@@ -28,13 +28,8 @@ SHELL_BIN="$BH_BUILD_ROOT/shell/bulkhead-shell"
 shots="$BH_BUILD_ROOT/tests/display/shots"
 mkdir -p "$shots"
 
-export GDK_BACKEND=x11 GSK_RENDERER=cairo GTK_A11Y=none NO_AT_BRIDGE=1
-unset WAYLAND_DISPLAY
-Xvfb -displayfd 3 -screen 0 1280x1024x24 -nolisten tcp -noreset +extension XTEST \
-  3>"$bh_tmp/display" >"$bh_tmp/xvfb.log" 2>&1 &
-bh_bg_pids+=($!)
-for _ in $(seq 300); do [ -s "$bh_tmp/display" ] && break; sleep 0.1; done
-export DISPLAY=":$(tr -d '\n' <"$bh_tmp/display")"
+# Xvfb has XTEST (xdotool's keys) unless told otherwise.
+bh_start_xvfb
 "$BH_SOURCE_ROOT/shell/bh-openbox.sh" "$SHELL_BIN" >"$bh_tmp/openbox.log" 2>&1 &
 bh_bg_pids+=($!)
 
@@ -61,6 +56,12 @@ wait_log() { # REGEX [TENTHS]: until the daemon's log has it
   return 1
 }
 shot() { import -window root "$shots/apps-$1.png" 2>/dev/null; }
+frame_of() { # WINDOW SHOT: the colour of the window's left frame, half-way down, in a new shot
+  eval "$(xdotool getwindowgeometry --shell "$1" 2>/dev/null)"
+  shot "$2"
+  convert "$shots/apps-$2.png" -crop "1x1+$((X + 1))+$((Y + HEIGHT / 2))" -depth 8 txt:- 2>/dev/null |
+    grep -o '#[0-9A-Fa-f]\{6\}' | head -n1 | tr 'A-F' 'a-f'
+}
 count() { # SHOT COLOUR REGION: pixels of that colour
   convert "$shots/apps-$1.png" -crop "$3" +repage -depth 8 txt:- 2>/dev/null | grep -ci -- "$2"
 }
@@ -116,10 +117,7 @@ t1=$(date +%s%N)
 bh_result "Enter starts halted personal and its Foot (window '$(xdotool getwindowname "$win" 2>/dev/null)', $(((t1 - t0) / 1000000)) ms)" \
   $([ -n "$win" ] && grep -q '\[personal\] run app foot.desktop' "$bh_log"; echo $?)
 sleep 1
-eval "$(xdotool getwindowgeometry --shell "$win" 2>/dev/null)"
-shot personal-foot
-frame=$(convert "$shots/apps-personal-foot.png" -crop "1x1+$((X + 1))+$((Y + HEIGHT / 2))" -depth 8 txt:- \
-  2>/dev/null | grep -o '#[0-9A-Fa-f]\{6\}' | head -n1 | tr 'A-F' 'a-f')
+frame=$(frame_of "$win" personal-foot)
 bh_result "it is framed in personal's yellow ($frame)" $([ "$frame" = "$yellow" ]; echo $?)
 
 # Favourites: Ctrl+D on the first hit of "personal gtk" keeps it in dom0's
@@ -157,10 +155,7 @@ xdotool key Return 2>/dev/null
 dwin=$(bh_find_window '^\[disp[0-9]*\] ' 450)
 dtitle=$(xdotool getwindowname "$dwin" 2>/dev/null)
 sleep 1
-eval "$(xdotool getwindowgeometry --shell "$dwin" 2>/dev/null)"
-shot disposable-foot
-frame=$(convert "$shots/apps-disposable-foot.png" -crop "1x1+$((X + 1))+$((Y + HEIGHT / 2))" -depth 8 txt:- \
-  2>/dev/null | grep -o '#[0-9A-Fa-f]\{6\}' | head -n1 | tr 'A-F' 'a-f')
+frame=$(frame_of "$dwin" disposable-foot)
 bh_result "'new disposable foot' + Enter opens Foot in a new disposable ('$dtitle') in red ($frame)" \
   $([ -n "$dwin" ] && [ "$frame" = "$red" ] && grep -q 'bulkhead-applist --launch foot.desktop --wait' "$bh_log"; echo $?)
 
