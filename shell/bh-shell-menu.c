@@ -26,7 +26,7 @@ typedef enum {
  * search shows at most BH_MENU_MAX_HITS hits; without one, every qube's
  * launchers show while the menu has at most BH_MENU_EXPAND_MAX of them,
  * else a qube's heading opens them. */
-#define BH_MENU_MAX_HITS   200
+#define BH_MENU_MAX_HITS   50
 #define BH_MENU_EXPAND_MAX 300
 
 #define BH_TERMINAL_COMMAND "foot"
