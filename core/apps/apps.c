@@ -30,8 +30,9 @@ gboolean bh_apps_id_ok(const char *s, gsize len)
 
     if (len < sizeof suffix || len > BH_APPS_MAX_ID_BYTES || s[0] == '.' || s[0] == '-')
         return FALSE;
+    /* strchr finds the terminating NUL too: a NUL byte is refused first. */
     for (gsize i = 0; i < len; i++)
-        if (!g_ascii_isalnum(s[i]) && strchr("._+-", s[i]) == NULL)
+        if (s[i] == '\0' || (!g_ascii_isalnum(s[i]) && strchr("._+-", s[i]) == NULL))
             return FALSE;
     return memcmp(s + len - (sizeof suffix - 1), suffix, sizeof suffix - 1) == 0;
 }

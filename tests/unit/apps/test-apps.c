@@ -124,6 +124,12 @@ static GPtrArray *cases_new(void)
     c->bytes = list_new(1);
     rec_add(c->bytes, "a;reboot;.desktop", "A", -1, 0, 0, 0);
 
+    /* Found by fuzzing: strchr("._+-", '\0') matches the string's end. */
+    c = CASE("invalid-id-nul", -1, "desktop file id");
+    c->bytes = list_new(1);
+    rec_add(c->bytes, "a.desktop", "A", -1, 0, 0, 0);
+    c->bytes->data[sizeof(struct bh_apps_hdr) + sizeof(struct bh_apps_rec)] = '\0';
+
     c = CASE("invalid-id-suffix", -1, "desktop file id");
     c->bytes = list_new(1);
     rec_add(c->bytes, "foot", "A", -1, 0, 0, 0);
@@ -278,6 +284,7 @@ static void test_ids(void)
     g_assert_false(bh_apps_id_ok("a b.desktop", 11));
     g_assert_false(bh_apps_id_ok("a/b.desktop", 11));
     g_assert_false(bh_apps_id_ok("a.desktop'", 10));
+    g_assert_false(bh_apps_id_ok("\0.desktop", 9));
 }
 
 static int write_corpus(const char *dir)
