@@ -1,8 +1,10 @@
 /* test-shell-pure.c — bulkhead-shell's logic that needs no display: which
  * ListQubes entries become qubes (and which are refused), the label CSS that
- * only checked names and colours reach, the menu's groups and search.
+ * only checked names and colours reach, the menu's groups and search, and
+ * which app icons become textures.
  * Must never: open a display or a bus. */
 #include "bh-shell-app.h"
+#include "bh-shell-apps.h"
 #include "bh-shell-menu.h"
 #include "bh-shell-qube.h"
 #include "bh-shell-title.h"
@@ -132,6 +134,28 @@ static void test_menu_match(void)
     g_assert_false(bh_shell_menu_match("vault", "work", "Terminal"));
 }
 
+/* An app's icon becomes a texture only when its pixels are exactly w x h x 4
+ * bytes and each side is 1..64 (the daemon checked it; the shell again). */
+static void test_app_icon(void)
+{
+    g_autoptr(GBytes) four = g_bytes_new_take(g_malloc0(2 * 2 * 4), 2 * 2 * 4);
+    g_autoptr(GBytes) short_ = g_bytes_new_take(g_malloc0(15), 15);
+    g_autoptr(GBytes) wide = g_bytes_new_take(g_malloc0(65 * 4), 65 * 4);
+    g_autoptr(GBytes) empty = g_bytes_new(NULL, 0);
+    g_autoptr(GdkTexture) ok = bh_shell_apps_icon_texture(2, 2, four);
+
+    g_assert_nonnull(ok);
+    g_assert_cmpint(gdk_texture_get_width(ok), ==, 2);
+    g_assert_null(bh_shell_apps_icon_texture(2, 2, short_));
+    g_assert_null(bh_shell_apps_icon_texture(65, 1, wide));
+    g_assert_null(bh_shell_apps_icon_texture(0, 0, empty));
+    g_assert_null(bh_shell_apps_icon_texture(2, 2, NULL));
+    /* An app matches on its name, generic name and keywords with its qube. */
+    g_assert_true(bh_shell_menu_match("personal foot", "personal", "Foot Terminal shell;prompt;"));
+    g_assert_true(bh_shell_menu_match("prompt", "personal", "Foot Terminal shell;prompt;"));
+    g_assert_false(bh_shell_menu_match("work foot", "personal", "Foot Terminal shell;prompt;"));
+}
+
 /* Only guid's exact "[qube]" or "[qube] title" names a qube; a guest's text
  * that follows cannot move the boundary (qube names hold no ']'). */
 static void test_title_qube(void)
@@ -167,5 +191,6 @@ int main(int argc, char **argv)
     g_test_add_func("/shell/label-css", test_label_css);
     g_test_add_func("/shell/menu-match", test_menu_match);
     g_test_add_func("/shell/title-qube", test_title_qube);
+    g_test_add_func("/shell/app-icon", test_app_icon);
     return g_test_run();
 }
