@@ -102,7 +102,14 @@ static void bh_apps_fetch_done(GObject *source, GAsyncResult *result, gpointer u
 
     if (apps != NULL) {
         g_autoptr(GError) store_error = NULL;
-        if (!bh_store_set_apps(self->store, f->name, bytes, &store_error)) {
+        g_autoptr(GBytes) stored = bh_store_get_apps(self->store, f->name, NULL);
+        /* Most starts find the list they found last time: no write (the
+         * store syncs each one) and no signal for an unchanged list. */
+        gboolean same = stored != NULL && g_bytes_equal(stored, bytes) &&
+                        !g_hash_table_contains(self->apps_problems, f->name);
+        if (same) {
+            g_info("[%s] app list: %u apps, unchanged", f->name, apps->len);
+        } else if (!bh_store_set_apps(self->store, f->name, bytes, &store_error)) {
             g_warning("[%s] cannot keep its app list: %s", f->name, store_error->message);
             g_clear_pointer(&apps, g_ptr_array_unref);
             g_strlcpy(reason, store_error->message, sizeof reason);
