@@ -9,7 +9,8 @@
 #   which appears framed in yellow
 #   hostile lists (a second daemon whose qubes' bulkhead-applist writes what a
 #   file in their home holds, as a compromised qube would): 10 000 entries,
-#   9 MiB of output, a 1 MB name, icon sizes that lie are refused with the
+#   9 MiB of output, a 1 MB name, icon sizes that lie, a program that never
+#   ends (stopped after 30 s) are refused with the
 #   reason shown under the qube's heading; control and bidi characters are
 #   stripped, and a name imitating a dom0 tool appears only as
 #   "[untrusted] Bulkhead Settings" under untrusted's red heading
@@ -173,6 +174,7 @@ for p in bulkhead-sandbox-init bulkhead-agent bulkhead-gui-agent; do
 done
 cat >"$guest/bulkhead-applist" <<'SH'
 #!/bin/sh
+if [ -f "$HOME/hostile-stall" ]; then exec sleep 600; fi
 if [ -f "$HOME/hostile-apps.bin" ]; then exec cat "$HOME/hostile-apps.bin"; fi
 printf 'BHAP\001\000\000\000\000\000\000\000'
 SH
@@ -214,6 +216,12 @@ for q in personal:many work:huge vault:longname sys-firewall:icon untrusted:hone
   put "${q%%:*}" "${q#*:}.bin"
 done
 refresh() { admin RefreshApps "$1"; }
+# sys-net's program never ends: the refresh runs meanwhile (30 s).
+qvm-run -p sys-net 'touch "$HOME/hostile-stall"' >/dev/null 2>&1
+t_stall=$(date +%s)
+gdbus call --session --timeout 90 --dest org.bulkhead.Admin1 --object-path /org/bulkhead/Admin1 \
+  --method org.bulkhead.Admin1.RefreshApps sys-net >"$bh_tmp/stall.out" 2>&1 &
+stall_pid=$!
 r=$(refresh personal)
 bh_result "10 000 entries are refused: $r" $(printf '%s' "$r" | grep -q "announces 10000 entries, more than 2000"; echo $?)
 r=$(refresh work)
@@ -233,6 +241,10 @@ bh_result "a refused list leaves nothing of the qube's, with the reason ($(print
   $(printf '%s' "$list" | grep -q "^(@a(sssssbuuay) \[\], '', 'the list announces 10000"; echo $?)
 grep -q "\[personal\] app list refused: the list announces 10000 entries" "$bh_log"
 bh_result "the daemon logs the refusal with the qube's name" $?
+wait "$stall_pid"
+r=$(cat "$bh_tmp/stall.out")
+bh_result "a program that never ends is stopped after $(($(date +%s) - t_stall)) s: $r" \
+  $(printf '%s' "$r" | grep -q "sys-net did not finish within the time allowed"; echo $?)
 # The daemon is still whole.
 bh_expect "bulkheadd still answers" qvm-ls
 
