@@ -7,26 +7,13 @@
 
 #include "bh-shell-apps.h"
 
-/* Kinds of row. Every qube offers its terminal; the apps come from its list
- * (ListApps, bh-shell-apps.c). */
-typedef enum {
-    BH_ENTRY_HEADING,
-    BH_ENTRY_QUBE,
-    BH_ENTRY_NOTE, /* dom0's words under a qube: why its list was refused */
-    BH_ENTRY_TERMINAL,
-    BH_ENTRY_DISPOSABLE_TERMINAL,
-    BH_ENTRY_APP,
-    BH_ENTRY_DISPOSABLE_APP,
-} BhEntryKind;
-
 #define BH_ICON_SIZE 20
 /* The rows are a GtkListView over a filtered model: only the rows on screen
  * are widgets, so 100 qubes of 30 apps cost what 30 rows do (a GtkListBox
  * of 3 800 rows took 250 ms to open; bench/README.md, "bench/shell"). A
- * search shows at most BH_MENU_MAX_HITS hits; without one, every qube's
+ * search shows at most BH_SHELL_MENU_MAX_HITS hits (the header); without one, every qube's
  * launchers show while the menu has at most BH_MENU_EXPAND_MAX of them,
  * else a qube's heading opens them. */
-#define BH_MENU_MAX_HITS   50
 #define BH_MENU_EXPAND_MAX 300
 
 #define BH_TERMINAL_COMMAND "foot"
@@ -38,7 +25,8 @@ G_DECLARE_FINAL_TYPE(BhMenuItem, bh_menu_item, BH, MENU_ITEM, GObject)
 
 struct _BhMenuItem {
     GObject parent_instance;
-    BhEntryKind kind;
+    BhShellMenuRow row; /* kind, and qube and haystack borrowed from below */
+    BhShellMenuKind kind;
     char *qube;        /* NULL for a group heading */
     char *label_class; /* "bh-label-<label>"; NULL for a group heading */
     char *text;
@@ -75,7 +63,7 @@ static void bh_menu_item_init(BhMenuItem *item)
 
 static gboolean item_is_launcher(BhMenuItem *item)
 {
-    return item->kind >= BH_ENTRY_TERMINAL;
+    return item->kind >= BH_SHELL_MENU_TERMINAL;
 }
 
 /* ---- the menu ---------------------------------------------------------------- */
@@ -110,7 +98,7 @@ static gboolean words_in(char *const *words, const char *haystack)
     return TRUE;
 }
 
-static char **query_words(const char *query)
+char **bh_shell_menu_query_words(const char *query)
 {
     g_autofree char *folded = NULL;
 
@@ -122,7 +110,7 @@ static char **query_words(const char *query)
 
 gboolean bh_shell_menu_match(const char *query, const char *qube, const char *entry)
 {
-    g_auto(GStrv) words = query_words(query);
+    g_auto(GStrv) words = bh_shell_menu_query_words(query);
     g_autofree char *joined = g_strconcat(qube, " ", entry, NULL);
     g_autofree char *haystack = g_utf8_casefold(joined, -1);
 
@@ -141,45 +129,58 @@ static BhMenuItem *item_at(GListModel *model, guint i)
     return item;
 }
 
-/* Which rows show, in one pass over the items (the filter then only reads
- * the flag). Without a search: the group and qube headings, and the
- * launchers of the qubes that are open. With one: the first
- * BH_MENU_MAX_HITS launchers that match, with their qubes' headings (the
- * words of a hit are the qube's: its heading says whose), and a refused
- * list's note when its qube is searched for. */
+guint bh_shell_menu_visible(const BhShellMenuRow *const *rows, guint n, char *const *words,
+                            gboolean (*expanded)(const char *qube, gpointer data), gpointer data,
+                            gboolean *visible)
+{
+    gssize qube_row = -1;
+    guint hits = 0;
+
+    for (guint i = 0; i < n; i++) {
+        const BhShellMenuRow *row = rows[i];
+
+        switch (row->kind) {
+        case BH_SHELL_MENU_HEADING:
+            visible[i] = words == NULL;
+            break;
+        case BH_SHELL_MENU_QUBE:
+            qube_row = i;
+            visible[i] = words == NULL;
+            break;
+        case BH_SHELL_MENU_NOTE:
+            visible[i] = words == NULL ? expanded(row->qube, data) : words_in(words, row->haystack);
+            break;
+        default:
+            if (words == NULL)
+                visible[i] = qube_row < 0 || expanded(row->qube, data); /* favourites: no heading */
+            else if ((visible[i] = hits < BH_SHELL_MENU_MAX_HITS && words_in(words, row->haystack)))
+                hits++;
+            break;
+        }
+        if (visible[i] && words != NULL && qube_row >= 0 && (gssize)i != qube_row)
+            visible[qube_row] = TRUE;
+    }
+    return hits;
+}
+
+static gboolean qube_expanded_cb(const char *qube, gpointer data)
+{
+    return qube_expanded(data, qube);
+}
+
+/* The rule above on the items; the flags go back into them. */
 static void compute_visible(BhShellMenu *self)
 {
     GListModel *model = G_LIST_MODEL(self->items);
     guint n = g_list_model_get_n_items(model);
-    BhMenuItem *qube_item = NULL;
-    guint hits = 0;
+    g_autofree const BhShellMenuRow **rows = g_new(const BhShellMenuRow *, n + 1);
+    g_autofree gboolean *visible = g_new0(gboolean, n + 1);
 
-    for (guint i = 0; i < n; i++) {
-        BhMenuItem *item = item_at(model, i);
-
-        switch (item->kind) {
-        case BH_ENTRY_HEADING:
-            item->visible = self->words == NULL;
-            break;
-        case BH_ENTRY_QUBE:
-            qube_item = item;
-            item->visible = self->words == NULL;
-            break;
-        case BH_ENTRY_NOTE:
-            item->visible =
-                self->words == NULL ? qube_expanded(self, item->qube) : words_in(self->words, item->haystack);
-            break;
-        default:
-            if (self->words == NULL)
-                item->visible =
-                    qube_item == NULL || qube_expanded(self, item->qube); /* favourites: no heading */
-            else if ((item->visible = hits < BH_MENU_MAX_HITS && words_in(self->words, item->haystack)))
-                hits++;
-            break;
-        }
-        if (item->visible && self->words != NULL && qube_item != NULL && item != qube_item)
-            qube_item->visible = TRUE;
-    }
+    for (guint i = 0; i < n; i++)
+        rows[i] = &item_at(model, i)->row;
+    bh_shell_menu_visible(rows, n, self->words, qube_expanded_cb, self, visible);
+    for (guint i = 0; i < n; i++)
+        item_at(model, i)->visible = visible[i];
 }
 
 /* The shown rows are their own store, replaced in one splice: a filter model
@@ -204,16 +205,16 @@ static void refilter(BhShellMenu *self)
 static void launch(BhShellMenu *self, BhMenuItem *item)
 {
     switch (item->kind) {
-    case BH_ENTRY_TERMINAL:
+    case BH_SHELL_MENU_TERMINAL:
         bh_shell_qubes_run(self->qubes, item->qube, BH_TERMINAL_COMMAND);
         break;
-    case BH_ENTRY_DISPOSABLE_TERMINAL:
+    case BH_SHELL_MENU_DISPOSABLE_TERMINAL:
         bh_shell_qubes_run_disposable(self->qubes, item->qube, BH_TERMINAL_COMMAND);
         break;
-    case BH_ENTRY_APP:
+    case BH_SHELL_MENU_APP:
         bh_shell_apps_run(self->apps, item->qube, item->id);
         break;
-    case BH_ENTRY_DISPOSABLE_APP:
+    case BH_SHELL_MENU_DISPOSABLE_APP:
         bh_shell_apps_run_disposable(self->apps, item->qube, item->id);
         break;
     default:
@@ -235,7 +236,7 @@ static void activate_item(BhShellMenu *self, BhMenuItem *item)
 {
     if (item == NULL)
         return;
-    if (item->kind == BH_ENTRY_QUBE)
+    if (item->kind == BH_SHELL_MENU_QUBE)
         toggle_qube(self, item);
     else
         launch(self, item);
@@ -254,7 +255,7 @@ static guint find_launcher(BhShellMenu *self, guint from, int step)
 
     for (gint64 i = from; i >= 0 && i < n; i += step) {
         BhMenuItem *item = item_at(shown, (guint)i);
-        if (item_is_launcher(item) || item->kind == BH_ENTRY_QUBE)
+        if (item_is_launcher(item) || item->kind == BH_SHELL_MENU_QUBE)
             if (item_is_launcher(item) || self->words == NULL)
                 return (guint)i;
     }
@@ -295,7 +296,7 @@ static void on_search_changed(GtkSearchEntry *entry, BhShellMenu *self)
     g_free(self->query);
     self->query = g_strdup(gtk_editable_get_text(GTK_EDITABLE(entry)));
     g_strfreev(self->words);
-    self->words = query_words(self->query);
+    self->words = bh_shell_menu_query_words(self->query);
     refilter(self);
     select_first(self);
 }
@@ -310,7 +311,7 @@ static void on_search_activate(GtkSearchEntry *entry, BhShellMenu *self)
 static void rebuild(BhShellMenu *self);
 static void toggle_favourite(BhShellMenu *self, BhMenuItem *item)
 {
-    if (item == NULL || item->kind != BH_ENTRY_APP)
+    if (item == NULL || item->kind != BH_SHELL_MENU_APP)
         return;
     bh_shell_apps_toggle_favourite(self->apps, item->qube, item->id);
     /* The user's own change: shown at once, the search kept. */
@@ -394,31 +395,31 @@ static void on_bind(GtkSignalListItemFactory *factory, GtkListItem *list_item, B
     GtkWidget *text = g_object_get_data(G_OBJECT(box), "bh-text");
     GtkWidget *arrow = g_object_get_data(G_OBJECT(box), "bh-arrow");
     static const char *const kind_class[] = {
-        [BH_ENTRY_HEADING] = "bh-menu-group",
-        [BH_ENTRY_QUBE] = "bh-menu-qube",
-        [BH_ENTRY_NOTE] = "bh-menu-note",
-        [BH_ENTRY_TERMINAL] = "bh-menu-launcher",
-        [BH_ENTRY_DISPOSABLE_TERMINAL] = "bh-menu-launcher",
-        [BH_ENTRY_APP] = "bh-menu-launcher",
-        [BH_ENTRY_DISPOSABLE_APP] = "bh-menu-launcher",
+        [BH_SHELL_MENU_HEADING] = "bh-menu-group",
+        [BH_SHELL_MENU_QUBE] = "bh-menu-qube",
+        [BH_SHELL_MENU_NOTE] = "bh-menu-note",
+        [BH_SHELL_MENU_TERMINAL] = "bh-menu-launcher",
+        [BH_SHELL_MENU_DISPOSABLE_TERMINAL] = "bh-menu-launcher",
+        [BH_SHELL_MENU_APP] = "bh-menu-launcher",
+        [BH_SHELL_MENU_DISPOSABLE_APP] = "bh-menu-launcher",
     };
 
     gtk_label_set_text(GTK_LABEL(text), item->text);
-    gtk_label_set_wrap(GTK_LABEL(text), item->kind == BH_ENTRY_NOTE);
+    gtk_label_set_wrap(GTK_LABEL(text), item->kind == BH_SHELL_MENU_NOTE);
     gtk_label_set_ellipsize(GTK_LABEL(text),
-                            item->kind == BH_ENTRY_NOTE ? PANGO_ELLIPSIZE_NONE : PANGO_ELLIPSIZE_END);
+                            item->kind == BH_SHELL_MENU_NOTE ? PANGO_ELLIPSIZE_NONE : PANGO_ELLIPSIZE_END);
     set_class(box, "bh-kind-class", kind_class[item->kind]);
     set_class(box, "bh-label-class", item_is_launcher(item) ? item->label_class : NULL);
-    set_class(swatch, "bh-label-class", item->kind == BH_ENTRY_QUBE ? item->label_class : NULL);
-    gtk_widget_set_visible(swatch, item->kind == BH_ENTRY_QUBE);
+    set_class(swatch, "bh-label-class", item->kind == BH_SHELL_MENU_QUBE ? item->label_class : NULL);
+    gtk_widget_set_visible(swatch, item->kind == BH_SHELL_MENU_QUBE);
     gtk_image_set_from_paintable(GTK_IMAGE(icon), item->icon != NULL ? GDK_PAINTABLE(item->icon) : NULL);
     gtk_widget_set_visible(icon, item->icon != NULL);
-    gtk_widget_set_visible(arrow, item->kind == BH_ENTRY_QUBE);
-    if (item->kind == BH_ENTRY_QUBE)
+    gtk_widget_set_visible(arrow, item->kind == BH_SHELL_MENU_QUBE);
+    if (item->kind == BH_SHELL_MENU_QUBE)
         gtk_label_set_text(GTK_LABEL(arrow), qube_expanded(self, item->qube) ? "\u25BE" : "\u25B8");
     gtk_widget_set_tooltip_text(box, item->tooltip);
-    gtk_list_item_set_activatable(list_item, item_is_launcher(item) || item->kind == BH_ENTRY_QUBE);
-    gtk_list_item_set_selectable(list_item, item_is_launcher(item) || item->kind == BH_ENTRY_QUBE);
+    gtk_list_item_set_activatable(list_item, item_is_launcher(item) || item->kind == BH_SHELL_MENU_QUBE);
+    gtk_list_item_set_selectable(list_item, item_is_launcher(item) || item->kind == BH_SHELL_MENU_QUBE);
     g_object_set_data(G_OBJECT(box), "bh-item", item);
 }
 
@@ -438,8 +439,8 @@ static void on_setup_click(GtkSignalListItemFactory *factory, GtkListItem *list_
 
 /* ---- building the rows -------------------------------------------------------------- */
 
-static void add_item(GPtrArray *out, BhEntryKind kind, BhShellQube *qube, const char *text, const char *id,
-                     const char *search, GdkTexture *icon, const char *tooltip)
+static void add_item(GPtrArray *out, BhShellMenuKind kind, BhShellQube *qube, const char *text,
+                     const char *id, const char *search, GdkTexture *icon, const char *tooltip)
 {
     BhMenuItem *item = g_object_new(BH_TYPE_MENU_ITEM, NULL);
 
@@ -456,6 +457,7 @@ static void add_item(GPtrArray *out, BhEntryKind kind, BhShellQube *qube, const 
         g_autofree char *joined = g_strconcat(item->qube, " ", search, NULL);
         item->haystack = g_utf8_casefold(joined, -1);
     }
+    item->row = (BhShellMenuRow){.kind = kind, .qube = item->qube, .haystack = item->haystack};
     g_ptr_array_add(out, item);
 }
 
@@ -467,8 +469,8 @@ static void add_app(GPtrArray *out, BhShellQube *qube, const BhShellAppEntry *ap
     g_autofree char *search = g_strconcat(disposable ? "new disposable " : "", app->name, " ", app->generic,
                                           " ", app->keywords, NULL);
 
-    add_item(out, disposable ? BH_ENTRY_DISPOSABLE_APP : BH_ENTRY_APP, qube, text, app->id, search, app->icon,
-             app->generic);
+    add_item(out, disposable ? BH_SHELL_MENU_DISPOSABLE_APP : BH_SHELL_MENU_APP, qube, text, app->id, search,
+             app->icon, app->generic);
 }
 
 static const BhShellAppEntry *find_app(GPtrArray *apps, const char *id)
@@ -497,7 +499,7 @@ static void add_favourites(BhShellMenu *self, GPtrArray *out)
         if (app == NULL)
             continue;
         if (!headed) {
-            add_item(out, BH_ENTRY_HEADING, NULL, "Favourites", NULL, NULL, NULL, NULL);
+            add_item(out, BH_SHELL_MENU_HEADING, NULL, "Favourites", NULL, NULL, NULL, NULL);
             headed = TRUE;
         }
         add_app(out, qube, app, FALSE);
@@ -528,23 +530,23 @@ static void rebuild(BhShellMenu *self)
             if (bh_shell_qube_get_group(qube) != group)
                 continue;
             if (!headed) {
-                add_item(out, BH_ENTRY_HEADING, NULL, group_names[group], NULL, NULL, NULL, NULL);
+                add_item(out, BH_SHELL_MENU_HEADING, NULL, group_names[group], NULL, NULL, NULL, NULL);
                 headed = TRUE;
             }
             apps = bh_shell_apps_get(self->apps, bh_shell_qube_get_name(qube), &problem);
-            add_item(out, BH_ENTRY_QUBE, qube, bh_shell_qube_get_name(qube), NULL, NULL, NULL, NULL);
+            add_item(out, BH_SHELL_MENU_QUBE, qube, bh_shell_qube_get_name(qube), NULL, NULL, NULL, NULL);
             if (*problem != '\0') {
                 g_autofree char *note = g_strdup_printf("App list refused: %s", problem);
-                add_item(out, BH_ENTRY_NOTE, qube, note, NULL, "", NULL, NULL);
+                add_item(out, BH_SHELL_MENU_NOTE, qube, note, NULL, "", NULL, NULL);
             }
-            add_item(out, BH_ENTRY_TERMINAL, qube, "Terminal", NULL, "Terminal", NULL, NULL);
+            add_item(out, BH_SHELL_MENU_TERMINAL, qube, "Terminal", NULL, "Terminal", NULL, NULL);
             for (guint a = 0; apps != NULL && a < apps->len; a++) {
                 const BhShellAppEntry *app = g_ptr_array_index(apps, a);
                 if (app->in_menu)
                     add_app(out, qube, app, FALSE);
             }
             if (bh_shell_qube_is_dispvm_template(qube)) {
-                add_item(out, BH_ENTRY_DISPOSABLE_TERMINAL, qube, "New disposable: Terminal", NULL,
+                add_item(out, BH_SHELL_MENU_DISPOSABLE_TERMINAL, qube, "New disposable: Terminal", NULL,
                          "New disposable: Terminal", NULL, NULL);
                 for (guint a = 0; apps != NULL && a < apps->len; a++) {
                     const BhShellAppEntry *app = g_ptr_array_index(apps, a);

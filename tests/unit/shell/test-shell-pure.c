@@ -156,6 +156,87 @@ static void test_app_icon(void)
     g_assert_false(bh_shell_menu_match("work foot", "personal", "Foot Terminal shell;prompt;"));
 }
 
+static gboolean only_work_open(const char *qube, gpointer data)
+{
+    return g_strcmp0(qube, "work") == 0;
+}
+
+static gboolean all_open(const char *qube, gpointer data)
+{
+    return TRUE;
+}
+
+/* The menu's visibility rule: closed qubes, the hit cap, headings of hits. */
+static void test_menu_visible(void)
+{
+    g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) strings = g_ptr_array_new_with_free_func(g_free);
+    g_autofree gboolean *visible = NULL;
+    guint hits, shown;
+#define ROW(k, q, h)                                                                                         \
+    do {                                                                                                     \
+        BhShellMenuRow *r = g_new0(BhShellMenuRow, 1);                                                       \
+        *r = (BhShellMenuRow){k, q, h};                                                                      \
+        g_ptr_array_add(rows, r);                                                                            \
+    } while (0)
+
+    ROW(BH_SHELL_MENU_HEADING, NULL, NULL);                     /* 0 Favourites */
+    ROW(BH_SHELL_MENU_APP, "vault", "vault keepass");           /* 1 a favourite */
+    ROW(BH_SHELL_MENU_HEADING, NULL, NULL);                     /* 2 Apps */
+    ROW(BH_SHELL_MENU_QUBE, "vault", NULL);                     /* 3 */
+    ROW(BH_SHELL_MENU_NOTE, "vault", "vault ");                 /* 4 */
+    ROW(BH_SHELL_MENU_TERMINAL, "vault", "vault terminal");     /* 5 */
+    ROW(BH_SHELL_MENU_QUBE, "work", NULL);                      /* 6 */
+    ROW(BH_SHELL_MENU_TERMINAL, "work", "work terminal");       /* 7 */
+    ROW(BH_SHELL_MENU_APP, "work", "work firefox web browser"); /* 8 */
+    ROW(BH_SHELL_MENU_QUBE, "zoo", NULL);                       /* 9 */
+    for (int i = 0; i < 80; i++) {                              /* 10..89 */
+        char *h = g_strdup_printf("zoo app %d", i);
+        g_ptr_array_add(strings, h);
+        ROW(BH_SHELL_MENU_APP, "zoo", h);
+    }
+#undef ROW
+    visible = g_new0(gboolean, rows->len);
+
+    /* No search, every qube open: everything. */
+    bh_shell_menu_visible((const BhShellMenuRow *const *)rows->pdata, rows->len, NULL, all_open, NULL,
+                          visible);
+    shown = 0;
+    for (guint i = 0; i < rows->len; i++)
+        shown += visible[i];
+    g_assert_cmpuint(shown, ==, rows->len);
+
+    /* No search, only work open: headings, the favourite, work's rows. */
+    bh_shell_menu_visible((const BhShellMenuRow *const *)rows->pdata, rows->len, NULL, only_work_open, NULL,
+                          visible);
+    g_assert_true(visible[0] && visible[1] && visible[2] && visible[3] && visible[6] && visible[9]);
+    g_assert_true(visible[7] && visible[8]);
+    g_assert_false(visible[4] || visible[5] || visible[10] || visible[89]);
+
+    /* A search: hits and their qubes' headings only, whatever is closed. */
+    g_auto(GStrv) fire = bh_shell_menu_query_words("FIRE");
+    hits = bh_shell_menu_visible((const BhShellMenuRow *const *)rows->pdata, rows->len, fire, only_work_open,
+                                 NULL, visible);
+    g_assert_cmpuint(hits, ==, 1);
+    g_assert_true(visible[6] && visible[8]);
+    g_assert_false(visible[0] || visible[2] || visible[3] || visible[7] || visible[9]);
+
+    /* At most BH_SHELL_MENU_MAX_HITS hits, the first ones. */
+    g_auto(GStrv) app = bh_shell_menu_query_words("zoo app");
+    hits = bh_shell_menu_visible((const BhShellMenuRow *const *)rows->pdata, rows->len, app, only_work_open,
+                                 NULL, visible);
+    g_assert_cmpuint(hits, ==, BH_SHELL_MENU_MAX_HITS);
+    g_assert_true(visible[9] && visible[10] && visible[10 + BH_SHELL_MENU_MAX_HITS - 1]);
+    g_assert_false(visible[10 + BH_SHELL_MENU_MAX_HITS]);
+
+    /* A refused list's note shows when its qube is searched for. */
+    g_auto(GStrv) vault = bh_shell_menu_query_words("vault");
+    bh_shell_menu_visible((const BhShellMenuRow *const *)rows->pdata, rows->len, vault, only_work_open, NULL,
+                          visible);
+    g_assert_true(visible[1] && visible[3] && visible[4] && visible[5]);
+    g_assert_null(bh_shell_menu_query_words(""));
+}
+
 /* Only guid's exact "[qube]" or "[qube] title" names a qube; a guest's text
  * that follows cannot move the boundary (qube names hold no ']'). */
 static void test_title_qube(void)
@@ -192,5 +273,6 @@ int main(int argc, char **argv)
     g_test_add_func("/shell/menu-match", test_menu_match);
     g_test_add_func("/shell/title-qube", test_title_qube);
     g_test_add_func("/shell/app-icon", test_app_icon);
+    g_test_add_func("/shell/menu-visible", test_menu_visible);
     return g_test_run();
 }
