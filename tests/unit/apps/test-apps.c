@@ -54,6 +54,8 @@ static GPtrArray *cases_new(void)
 {
     GPtrArray *cases = g_ptr_array_new();
     Case *c;
+/* A case of one record (most of the refusals). */
+#define ONE(n, e, r, ...) (c = CASE(n, e, r), c->bytes = list_new(1), rec_add(c->bytes, __VA_ARGS__), c)
 #define CASE(n, e, r)                                                                                        \
     (c = g_new0(Case, 1), c->name = (n), c->expect = (e), c->reason_has = (r), g_ptr_array_add(cases, c), c)
 
@@ -90,61 +92,40 @@ static GPtrArray *cases_new(void)
         c->bytes = list_new(1);
         rec_add(c->bytes, "a.desktop", big, -1, 0, 0, 0);
     }
-    c = CASE("invalid-name-past-end", -1, "remain");
-    c->bytes = list_new(1);
-    rec_add(c->bytes, "a.desktop", "short", 200, 0, 0, 0);
+    c = ONE("invalid-name-past-end", -1, "remain", "a.desktop", "short", 200, 0, 0, 0);
     g_byte_array_set_size(c->bytes, c->bytes->len - 200 + 5);
 
-    c = CASE("invalid-icon-too-big", -1, "icon of 65x65");
-    c->bytes = list_new(1);
-    rec_add(c->bytes, "a.desktop", "A", -1, 65, 65, 65 * 65 * 4);
+    c = ONE("invalid-icon-too-big", -1, "icon of 65x65", "a.desktop", "A", -1, 65, 65, 65 * 65 * 4);
 
-    c = CASE("invalid-icon-short", -1, "remain");
-    c->bytes = list_new(1);
-    rec_add(c->bytes, "a.desktop", "A", -1, 64, 64, 100);
+    c = ONE("invalid-icon-short", -1, "remain", "a.desktop", "A", -1, 64, 64, 100);
 
-    c = CASE("invalid-icon-one-side", -1, "icon of 0x5");
-    c->bytes = list_new(1);
-    rec_add(c->bytes, "a.desktop", "A", -1, 0, 5, 0);
+    c = ONE("invalid-icon-one-side", -1, "icon of 0x5", "a.desktop", "A", -1, 0, 5, 0);
 
-    c = CASE("invalid-icon-too-long", -1, "follow the last entry");
-    c->bytes = list_new(1);
-    rec_add(c->bytes, "a.desktop", "A", -1, 1, 1, 8);
+    c = ONE("invalid-icon-too-long", -1, "follow the last entry", "a.desktop", "A", -1, 1, 1, 8);
 
     c = CASE("invalid-dup-id", -1, "twice");
     c->bytes = list_new(2);
     rec_add(c->bytes, "a.desktop", "A", -1, 0, 0, 0);
     rec_add(c->bytes, "a.desktop", "B", -1, 0, 0, 0);
 
-    c = CASE("invalid-id-path", -1, "desktop file id");
-    c->bytes = list_new(1);
-    rec_add(c->bytes, "../../bin/sh.desktop", "A", -1, 0, 0, 0);
+    c = ONE("invalid-id-path", -1, "desktop file id", "../../bin/sh.desktop", "A", -1, 0, 0, 0);
 
     c = CASE("invalid-id-shell", -1, "desktop file id");
     c->bytes = list_new(1);
     rec_add(c->bytes, "a;reboot;.desktop", "A", -1, 0, 0, 0);
 
     /* Found by fuzzing: strchr("._+-", '\0') matches the string's end. */
-    c = CASE("invalid-id-nul", -1, "desktop file id");
-    c->bytes = list_new(1);
-    rec_add(c->bytes, "a.desktop", "A", -1, 0, 0, 0);
+    c = ONE("invalid-id-nul", -1, "desktop file id", "a.desktop", "A", -1, 0, 0, 0);
     c->bytes->data[sizeof(struct bh_apps_hdr) + sizeof(struct bh_apps_rec)] = '\0';
 
-    c = CASE("invalid-id-suffix", -1, "desktop file id");
-    c->bytes = list_new(1);
-    rec_add(c->bytes, "foot", "A", -1, 0, 0, 0);
+    c = ONE("invalid-id-suffix", -1, "desktop file id", "foot", "A", -1, 0, 0, 0);
 
-    c = CASE("invalid-utf8", -1, "UTF-8");
-    c->bytes = list_new(1);
-    rec_add(c->bytes, "a.desktop", "A\xc0\xaf", -1, 0, 0, 0);
+    c = ONE("invalid-utf8", -1, "UTF-8", "a.desktop", "A\xc0\xaf", -1, 0, 0, 0);
 
-    c = CASE("invalid-nul", -1, "UTF-8");
-    c->bytes = list_new(1);
-    rec_add(c->bytes, "a.desktop", "A\0B", 3, 0, 0, 0);
+    c = ONE("invalid-nul", -1, "UTF-8", "a.desktop", "A\0B", 3, 0, 0, 0);
 
-    c = CASE("invalid-name-only-bidi", -1, "empty once sanitised");
-    c->bytes = list_new(1);
-    rec_add(c->bytes, "a.desktop", "\xe2\x80\xae\x07", -1, 0, 0, 0);
+    c = ONE("invalid-name-only-bidi", -1, "empty once sanitised", "a.desktop", "\xe2\x80\xae\x07", -1, 0, 0,
+            0);
 
     c = CASE("invalid-magic", -1, "not an app list");
     c->bytes = list_new(0);
@@ -157,6 +138,7 @@ static GPtrArray *cases_new(void)
     c = CASE("invalid-short-header", -1, "shorter than its header");
     c->bytes = g_byte_array_new();
     g_byte_array_append(c->bytes, (const guint8 *)"BHAP", 4);
+#undef ONE
 #undef CASE
     return cases;
 }
