@@ -35,9 +35,10 @@ static void bh_apps_emit_changed(BhDaemon *self, const char *name)
     }
 }
 
-/* The list a qube shows: its own, else its template's. NULL with *source ""
- * when there is none. A stored list is decoded again (the store keeps
- * bytes; the decoder is the one judge of what they mean). */
+/* The list a qube shows: its own, else its template's; empty, with *source
+ * "", when neither has one; NULL on an error (no such qube, the store). A
+ * stored list is decoded again (the store keeps bytes; the decoder is the
+ * one judge of what they mean). */
 static GPtrArray *bh_apps_effective(BhDaemon *self, const char *name, char **source, GError **error)
 {
     g_autoptr(BhQubeInfo) info = bh_store_get_qube(self->store, name, error);
