@@ -496,7 +496,8 @@ static void add_favourites(BhShellMenu *self, GPtrArray *out)
             qube != NULL ? find_app(bh_shell_apps_get(self->apps, qube_name, NULL), strchr(*f, '/') + 1)
                          : NULL;
 
-        if (app == NULL)
+        /* A favourite the qube's menu_items hides is hidden here too. */
+        if (app == NULL || !app->in_menu)
             continue;
         if (!headed) {
             add_item(out, BH_SHELL_MENU_HEADING, NULL, "Favourites", NULL, NULL, NULL, NULL);
