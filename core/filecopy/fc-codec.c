@@ -432,7 +432,11 @@ static bool gather(struct bh_fc_decoder *d, uint8_t *dst, size_t want, const uin
 
 static const char *prev_name(const struct bh_fc_decoder *d, char *buf, size_t cap)
 {
-    quote(buf, cap, d->name, strlen(d->name));
+    if (d->entries <= 1 && d->dirs == 0 && d->name[0] == '\0')
+        return "the start of the stream";
+    buf[0] = '\'';
+    quote(buf + 1, cap - 2, d->name, strlen(d->name));
+    strcat(buf, "'");
     return buf;
 }
 
@@ -446,37 +450,37 @@ static enum bh_fc_event header(struct bh_fc_decoder *d, struct bh_fc_item *item)
     if (e->kind == BH_FC_END) {
         static const uint8_t zero[sizeof(struct bh_fc_entry)];
         if (memcmp(d->hdr, zero, sizeof zero) != 0)
-            return fail(d, item, BH_FC_ERR_HEADER, "the end marker after '%s' has non-zero fields", P);
+            return fail(d, item, BH_FC_ERR_HEADER, "the end marker after %s has non-zero fields", P);
         d->state = ST_DONE;
         item->name = d->name;
         return BH_FC_EV_END;
     }
     if (e->kind > BH_FC_SYMLINK)
-        return fail(d, item, BH_FC_ERR_HEADER, "the entry after '%s' has an unknown kind %" PRIu32, P,
+        return fail(d, item, BH_FC_ERR_HEADER, "the entry after %s has an unknown kind %" PRIu32, P,
                     e->kind);
     if (e->reserved != 0 || e->atime_nsec > 999999999u || e->mtime_nsec > 999999999u)
-        return fail(d, item, BH_FC_ERR_HEADER, "the entry after '%s' has a malformed header", P);
+        return fail(d, item, BH_FC_ERR_HEADER, "the entry after %s has a malformed header", P);
     if (e->mode & ~0777u)
         return fail(d, item, BH_FC_ERR_HEADER,
-                    "the entry after '%s' asks for mode 0%" PRIo32
+                    "the entry after %s asks for mode 0%" PRIo32
                     " (set-id, sticky or type bits are never accepted)",
                     P, e->mode);
     if (e->name_len == 0 || e->name_len > BH_FC_MAX_PATH)
         return fail(d, item, BH_FC_ERR_LIMIT,
-                    "the entry after '%s' has a name of %" PRIu32 " bytes (1 to %u allowed)", P, e->name_len,
+                    "the entry after %s has a name of %" PRIu32 " bytes (1 to %u allowed)", P, e->name_len,
                     BH_FC_MAX_PATH);
     if (d->entries >= d->limits.max_entries)
         return fail(d, item, BH_FC_ERR_LIMIT, "more than %" PRIu64 " files and folders (the limit)",
                     d->limits.max_entries);
     if (e->kind == BH_FC_DIR && e->size != 0)
-        return fail(d, item, BH_FC_ERR_HEADER, "the folder after '%s' claims a size", P);
+        return fail(d, item, BH_FC_ERR_HEADER, "the folder after %s claims a size", P);
     if (e->kind == BH_FC_SYMLINK && (e->size == 0 || e->size > BH_FC_MAX_TARGET))
         return fail(d, item, BH_FC_ERR_HEADER,
-                    "the symbolic link after '%s' has a target of %" PRIu64 " bytes (1 to %u allowed)", P,
+                    "the symbolic link after %s has a target of %" PRIu64 " bytes (1 to %u allowed)", P,
                     e->size, BH_FC_MAX_TARGET);
     if (e->kind == BH_FC_FILE && e->size > d->limits.max_bytes - d->bytes)
         return fail(d, item, BH_FC_ERR_LIMIT,
-                    "the file after '%s' is %" PRIu64 " bytes: more than the %" PRIu64
+                    "the file after %s is %" PRIu64 " bytes: more than the %" PRIu64
                     " bytes left of the transfer's limit",
                     P, e->size, d->limits.max_bytes - d->bytes);
     d->entries++;

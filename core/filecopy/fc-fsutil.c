@@ -4,6 +4,9 @@
  * Must never: follow a symbolic link, or touch anything outside the folder
  * fd it is given. */
 #include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,4 +78,34 @@ bool fc_qube_name_ok(const char *s)
             return false;
     }
     return strcmp(s, "dom0") != 0 && strcmp(s, "none") != 0 && strcmp(s, "default") != 0;
+}
+
+int fc_open_folder(int parent, const char *name)
+{
+    if (mkdirat(parent, name, 0700) != 0 && errno != EEXIST)
+        return -1;
+    return openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+void fc_sweep_stale(int dir)
+{
+    int fd = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        const char *dot = strrchr(de->d_name, '.');
+        char *end;
+        if (!dot || dot == de->d_name)
+            continue;
+        long pid = strtol(dot + 1, &end, 10);
+        if (*end || pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno != ESRCH) || kill((pid_t)pid, 0) == 0)
+            continue;
+        fc_remove_at(dirfd(d), de->d_name, 0);
+    }
+    closedir(d);
 }

@@ -12,13 +12,20 @@
 
 #include "bulkhead/filecopy.h"
 
-/* Receives one stream from in_fd into the folder base_fd ("where" names it
- * in words, e.g. "QubesIncoming/work"), writes the status to out_fd (and
- * closes it). 0 when everything arrived, 1 when nothing was kept. Stops
- * (and rolls back) when *stop becomes non-zero. Progress and the outcome
- * go to log (may be NULL). */
-int bh_fc_receive(int in_fd, int out_fd, int base_fd, const char *where, const struct bh_fc_limits *limits,
-                  const volatile sig_atomic_t *stop, FILE *log);
+/* Receives one stream from in_fd into the empty folder stage_fd, and when
+ * it is whole moves its entries into final_fd ("where" names that in words,
+ * e.g. "QubesIncoming/work"); writes the status to out_fd (and closes it).
+ * 0 when everything arrived, 1 when nothing was kept (stage_fd is empty
+ * again). Stops (and rolls back) when *stop becomes non-zero. The outcome
+ * goes to log (may be NULL). */
+int bh_fc_receive(int in_fd, int out_fd, int stage_fd, int final_fd, const char *where,
+                  const struct bh_fc_limits *limits, const volatile sig_atomic_t *stop, FILE *log);
+/* The folder name in parent, made (0700) if missing, opened only if it is
+ * a real folder (O_NOFOLLOW); -1 with errno otherwise. */
+int fc_open_folder(int parent, const char *name);
+/* Removes the staging folders in dir whose receiver (the pid after the last
+ * '.') is gone: what a receiver killed with SIGKILL left. */
+void fc_sweep_stale(int dir);
 
 struct bh_fc_send_options {
     bool move;     /* delete what was sent once the receiver confirmed it */

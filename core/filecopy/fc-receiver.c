@@ -37,7 +37,8 @@ struct open_dir {
 };
 
 struct receiver {
-    int base;
+    int base;          /* the staging folder: everything is made in it */
+    int final;         /* ~/QubesIncoming/SOURCE: where it goes when whole */
     const char *where; /* "QubesIncoming/work", for the words */
     struct open_dir dirs[BH_FC_MAX_DEPTH];
     unsigned ndirs;
@@ -45,8 +46,8 @@ struct receiver {
     struct bh_fc_entry fe; /* its header */
     unsigned file_parent;  /* level of its folder */
     char file_leaf[BH_FC_MAX_COMPONENT + 1];
-    /* What this transfer made directly in the incoming folder: a rollback
-     * removes exactly these. */
+    /* What this transfer made directly in the staging folder, each name
+     * after a kind letter ('d' folder, else 'f'): what moves when whole. */
     char **made;
     size_t nmade, capmade;
     uint64_t files, folders, links, bytes;
@@ -104,7 +105,9 @@ static bool make_free(struct receiver *r, unsigned level, const char *full, cons
         if (!numbered(out, cap, leaf, n, keep_ext))
             break;
         if (make(dirfd, out, data) == 0) {
-            if (level == 0 && !fc_strv_push(&r->made, &r->nmade, &r->capmade, out))
+            char tagged[BH_FC_MAX_COMPONENT + 2];
+            snprintf(tagged, sizeof tagged, "%c%s", keep_ext ? 'f' : 'd', out);
+            if (level == 0 && !fc_strv_push(&r->made, &r->nmade, &r->capmade, tagged))
                 return io_fail(r, full, "remember", ENOMEM);
             return true;
         }
@@ -238,7 +241,44 @@ static void roll_back(struct receiver *r)
     r->file = -1;
     leave_dirs(r, 0);
     for (size_t i = 0; i < r->nmade; i++)
-        fc_remove_at(r->base, r->made[i], 0);
+        fc_remove_at(r->base, r->made[i] + 1, 0);
+}
+
+static int move_in(int dirfd, const char *name, void *data)
+{
+    struct receiver *r = data;
+    return renameat2(r->base, r->made[r->nmade - 1] + 1, dirfd, name, RENAME_NOREPLACE);
+}
+
+/* The whole transfer arrived: its top-level entries move from the staging
+ * folder into ~/QubesIncoming/SOURCE, each under a free name (RENAME_NOREPLACE:
+ * nothing there is ever replaced). Until now nothing of it was visible
+ * there, so a receiver killed at any point leaves only the staging folder,
+ * which the next receiver removes. */
+static bool publish(struct receiver *r)
+{
+    char actual[BH_FC_MAX_COMPONENT + 1];
+    while (r->nmade > 0) {
+        const char *tagged = r->made[r->nmade - 1];
+        int fd = r->final;
+        bool moved = false;
+        for (unsigned n = 0; n < 1000 && !moved; n++) {
+            if (!numbered(actual, sizeof actual, tagged + 1, n, tagged[0] == 'f'))
+                break;
+            if (move_in(fd, actual, r) == 0)
+                moved = true;
+            else if (errno != EEXIST)
+                return io_fail(r, tagged + 1, "move into place", errno);
+        }
+        if (!moved) {
+            r->reason = BH_FC_ERR_EXISTS;
+            snprintf(r->text, sizeof r->text,
+                     "'%.300s' exists in %s, and so do its numbered names up to (999)", tagged + 1, r->where);
+            return false;
+        }
+        free(r->made[--r->nmade]);
+    }
+    return true;
 }
 
 static bool send_all(int fd, const uint8_t *p, size_t len)
@@ -300,13 +340,13 @@ static bool on_event(struct receiver *r, enum bh_fc_event ev, const struct bh_fc
     }
 }
 
-int bh_fc_receive(int in_fd, int out_fd, int base_fd, const char *where, const struct bh_fc_limits *limits,
-                  const volatile sig_atomic_t *stop, FILE *log)
+int bh_fc_receive(int in_fd, int out_fd, int stage_fd, int final_fd, const char *where,
+                  const struct bh_fc_limits *limits, const volatile sig_atomic_t *stop, FILE *log)
 {
     struct bh_fc_decoder *dec = NULL;
     uint8_t *buf = NULL;
     struct bh_fc_item it;
-    struct receiver r = {.base = base_fd, .where = where, .file = -1};
+    struct receiver r = {.base = stage_fd, .final = final_fd, .where = where, .file = -1};
     char current[BH_FC_MAX_PATH * 4 + 16];
     bool done = false;
     int rc = 1;
@@ -361,6 +401,9 @@ answer:;
     uint32_t sum = dec ? bh_fc_decoder_checksum(dec) : 0;
     if (r.reason == BH_FC_OK) {
         leave_dirs(&r, 0);
+        publish(&r);
+    }
+    if (r.reason == BH_FC_OK) {
         slen = bh_fc_status_encode(status, sizeof status, BH_FC_OK, sum, NULL, NULL);
         if (log)
             fprintf(log,

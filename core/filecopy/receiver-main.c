@@ -58,14 +58,6 @@ static bool parse_u64(const char *s, uint64_t ceiling, uint64_t *out)
     return true;
 }
 
-/* name in parent, made if missing, opened only if it is a real folder. */
-static int open_folder(int parent, const char *name)
-{
-    if (mkdirat(parent, name, 0700) != 0 && errno != EEXIST)
-        return -1;
-    return openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-}
-
 int main(int argc, char **argv)
 {
     struct bh_fc_limits limits = {BH_FC_DEFAULT_MAX_ENTRIES, BH_FC_DEFAULT_MAX_BYTES};
@@ -94,12 +86,25 @@ int main(int argc, char **argv)
         home = pw ? pw->pw_dir : NULL;
     }
     if (!home)
-        return refuse("cannot find the home folder of uid %s", "this user");
+        return refuse("%s", "cannot find the home folder of this user");
     int home_fd = open(home, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int incoming = home_fd < 0 ? -1 : open_folder(home_fd, "QubesIncoming");
-    int base = incoming < 0 ? -1 : open_folder(incoming, source);
-    if (base < 0)
-        return refuse("cannot use ~/QubesIncoming/%s as a folder (is it a link or a file?)", source);
+    int incoming = home_fd < 0 ? -1 : fc_open_folder(home_fd, "QubesIncoming");
+    int final = incoming < 0 ? -1 : fc_open_folder(incoming, source);
+    if (final < 0)
+        return refuse("cannot use ~/QubesIncoming/%.200s as a folder (is it a link or a file?)", source);
+    /* Staging beside the sources' folders: a qube name never starts with
+     * '.', and a rename within one file system is what publishes. */
+    int partial = fc_open_folder(incoming, ".bulkhead-partial");
+    if (partial < 0)
+        return refuse("%s",
+                      "cannot use ~/QubesIncoming/.bulkhead-partial as a folder (is it a link or a file?)");
+    fc_sweep_stale(partial);
+    char stage_name[64];
+    snprintf(stage_name, sizeof stage_name, "%s.%ld", source, (long)getpid());
+    fc_remove_at(partial, stage_name, 0);
+    int stage = fc_open_folder(partial, stage_name);
+    if (stage < 0)
+        return refuse("%s", "cannot make a staging folder in ~/QubesIncoming/.bulkhead-partial");
 
     struct sigaction sa = {.sa_handler = on_stop};
     sigemptyset(&sa.sa_mask);
@@ -109,8 +114,12 @@ int main(int argc, char **argv)
 
     char where[64];
     snprintf(where, sizeof where, "QubesIncoming/%s", source);
-    int rc = bh_fc_receive(STDIN_FILENO, STDOUT_FILENO, base, where, &limits, &stop_requested, stderr);
-    close(base);
+    int rc =
+        bh_fc_receive(STDIN_FILENO, STDOUT_FILENO, stage, final, where, &limits, &stop_requested, stderr);
+    close(stage);
+    unlinkat(partial, stage_name, AT_REMOVEDIR); /* empty now, whatever happened */
+    close(partial);
+    close(final);
     close(incoming);
     close(home_fd);
     return rc;
