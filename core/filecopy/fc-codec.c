@@ -456,8 +456,7 @@ static enum bh_fc_event header(struct bh_fc_decoder *d, struct bh_fc_item *item)
         return BH_FC_EV_END;
     }
     if (e->kind > BH_FC_SYMLINK)
-        return fail(d, item, BH_FC_ERR_HEADER, "the entry after %s has an unknown kind %" PRIu32, P,
-                    e->kind);
+        return fail(d, item, BH_FC_ERR_HEADER, "the entry after %s has an unknown kind %" PRIu32, P, e->kind);
     if (e->reserved != 0 || e->atime_nsec > 999999999u || e->mtime_nsec > 999999999u)
         return fail(d, item, BH_FC_ERR_HEADER, "the entry after %s has a malformed header", P);
     if (e->mode & ~0777u)
