@@ -93,6 +93,18 @@ copy "~/tree/a.txt"
 bh_run qvm-run -p personal 'ls -A ~/QubesIncoming/.bulkhead-partial | wc -l'
 bh_same "the next receiver removes the killed one's staging folder" "0" "$bh_out"
 
+# A full disk in personal: the move is refused with the reason, nothing of
+# it stays there, the sources stay.
+bh_run qvm-run -p personal 'fallocate -l $(( $(df --output=avail -B1 ~ | tail -n1) - 32 * 1024 * 1024 )) ~/filler && df -m --output=avail ~ | tail -n1'
+echo "personal's free space after the filler: ${bh_out} MiB" | bh_diag
+copy "--move ~/moving"
+bh_result "a move into a full disk is refused in words (sender exit $copy_rc: $(echo "$copy_err" | grep -o 'disk of the receiving qube is full' | head -n1))" \
+  $([ "$copy_rc" -eq 1 ] && [[ "$copy_err" == *"disk of the receiving qube is full"* ]]; echo $?)
+bh_run qvm-run -p work "cd ~/moving && $tree_sums"
+bh_same "its sources stay" "$moving_sums" "$bh_out"
+bh_run qvm-run -p personal 'ls -A ~/QubesIncoming/work | grep -c moving; ls -A ~/QubesIncoming/.bulkhead-partial | wc -l; rm ~/filler'
+bh_same "and nothing of it is in personal, not even in staging" "$(printf '0\n0')" "$bh_out"
+
 copy "--move ~/moving"
 bh_result "the move is confirmed (sender exit $copy_rc)" "$copy_rc"
 echo "$copy_err" | bh_diag
@@ -103,6 +115,13 @@ bh_same "and personal has them whole" "$moving_sums" "$bh_out"
 
 # Hostile streams straight at the receiver in personal.
 bh_run qvm-run -p personal 'rm -rf ~/QubesIncoming && mkdir -p ~/canary && echo untouched > ~/canary/file'
+# Control: the places these streams aim at are writable from where the
+# receiver writes, its staging folder (a receiver that followed the names
+# would reach them): ../../../ from there is the home folder.
+bh_run qvm-run -p personal 'mkdir -p ~/QubesIncoming/.bulkhead-partial/work.1 && cd ~/QubesIncoming/.bulkhead-partial/work.1 &&
+  echo x > ../../../outside-evil-control && echo y > /tmp/outside-evil-control &&
+  cat ~/outside-evil-control /tmp/outside-evil-control && rm ~/outside-evil-control /tmp/outside-evil-control; rm -rf ~/QubesIncoming'
+bh_same "control: ../../../ from the staging folder (the home) and /tmp are writable for personal's user" "$(printf 'x\ny')" "$bh_out"
 "$cases" --stream --list >"$bh_tmp/cases"
 while read -r name want words; do
   "$cases" --stream "$name" |
