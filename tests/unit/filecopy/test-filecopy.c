@@ -444,11 +444,13 @@ static void test_roundtrip(void)
     g_autofree char *home = tmp_home();
     g_autofree char *root = g_path_get_dirname(home);
     g_autofree char *src = make_source(root, 8u << 20);
-    const char *args[] = {src, NULL};
+    const char *args[] = {"--progress", src, NULL};
     struct pair p = run_pair(home, args, NULL, RELAY_NONE, 0);
     g_assert_cmpint(p.sender_rc, ==, 0);
     g_assert_cmpint(p.receiver_rc, ==, 0);
     g_assert_nonnull(strstr(p.sender_err, "the receiver confirmed 8 entries"));
+    /* the progress line ends at the whole size, every entry counted */
+    g_assert_nonnull(strstr(p.sender_err, "sending 8.0 MiB of 8.0 MiB (100%), 8 of 8 entries\n"));
     g_autofree char *dst = g_build_filename(home, "QubesIncoming", "work", "tree", NULL);
     g_autofree char *a = tree_sum(src), *b = tree_sum(dst);
     g_assert_cmpstr(a, ==, b);
@@ -537,6 +539,28 @@ static void test_sender_cancelled(void)
     g_assert_nonnull(strstr(p.sender_err, "cancelled"));
     g_assert_cmpint(p.receiver_rc, ==, 1);
     g_assert_true(g_file_test(src, G_FILE_TEST_IS_DIR));
+    g_autofree char *incoming = g_build_filename(home, "QubesIncoming", NULL);
+    g_autoptr(GPtrArray) l = listing(incoming);
+    g_autofree char *s = joined(l);
+    g_assert_cmpstr(s, ==, ".bulkhead-partial|d|\nwork|d|");
+    g_free(p.sender_err);
+    rm_rf(root);
+}
+
+/* A pipe in the tree: the sender says why and sends nothing at all. */
+static void test_sender_refuses(void)
+{
+    g_autofree char *home = tmp_home();
+    g_autofree char *root = g_path_get_dirname(home);
+    g_autofree char *src = make_source(root, 0);
+    g_autofree char *fifo = g_build_filename(src, "sub", "a-pipe", NULL);
+    g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+    const char *args[] = {src, NULL};
+    struct pair p = run_pair(home, args, NULL, RELAY_NONE, 0);
+    g_assert_cmpint(p.sender_rc, ==, 2);
+    g_assert_nonnull(strstr(p.sender_err, "cannot send 'tree/sub/a-pipe': it is a device, pipe or socket"));
+    g_assert_nonnull(strstr(p.sender_err, "nothing was sent"));
+    g_assert_cmpint(p.receiver_rc, ==, 1);
     g_autofree char *incoming = g_build_filename(home, "QubesIncoming", NULL);
     g_autoptr(GPtrArray) l = listing(incoming);
     g_autofree char *s = joined(l);
@@ -654,6 +678,7 @@ int main(int argc, char **argv)
     g_test_add_func("/filecopy/move", test_move);
     g_test_add_func("/filecopy/receiver-killed", test_receiver_killed);
     g_test_add_func("/filecopy/sender-cancelled", test_sender_cancelled);
+    g_test_add_func("/filecopy/sender-refuses-a-pipe", test_sender_refuses);
     g_test_add_func("/filecopy/many-files-raised-limit", test_many_files);
     return g_test_run();
 }
