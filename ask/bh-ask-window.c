@@ -10,10 +10,13 @@
 struct _BhAskWindow {
     GtkWindow parent;
     BhAskRequest *request;
+    GtkWidget *badge; /* template children (bh-ask-window.ui) */
+    GtkWidget *what;
     GtkWidget *search;
     GtkWidget *list;
-    GtkWidget *ok;
     GtkWidget *countdown;
+    GtkWidget *cancel;
+    GtkWidget *ok;
     guint focus_timer;
     guint tick_timer;
     guint seconds_left;
@@ -54,6 +57,10 @@ static GtkListBoxRow *chosen_row(BhAskWindow *self)
 
 static void update_ok(BhAskWindow *self)
 {
+    /* After the answer the window goes away: focus and selection changes
+     * during its teardown mean nothing (and its children may be gone). */
+    if (self->done || !self->list)
+        return;
     gtk_widget_set_sensitive(self->ok, self->focused_long_enough && chosen_row(self) != NULL);
 }
 
@@ -80,6 +87,8 @@ static gboolean focus_elapsed(gpointer data)
 
 static void on_active(BhAskWindow *self)
 {
+    if (self->done)
+        return;
     g_clear_handle_id(&self->focus_timer, g_source_remove);
     self->focused_long_enough = FALSE;
     if (gtk_window_is_active(GTK_WINDOW(self)))
@@ -183,7 +192,7 @@ static gboolean on_close_request(GtkWindow *w)
     return FALSE;
 }
 
-static GtkWidget *source_badge(const BhLabel *label, const char *name)
+static void style_badge(GtkWidget *badge, const BhLabel *label, const char *name)
 {
     /* Only a validated name and a colour from the label table become CSS. */
     g_autofree char *css =
@@ -194,9 +203,7 @@ static GtkWidget *source_badge(const BhLabel *label, const char *name)
     gtk_css_provider_load_from_data(provider, css, -1);
     gtk_style_context_add_provider_for_display(gdk_display_get_default(), GTK_STYLE_PROVIDER(provider),
                                                GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
-    GtkWidget *badge = gtk_label_new(name);
-    gtk_widget_add_css_class(badge, "bh-ask-source");
-    return badge;
+    gtk_label_set_text(GTK_LABEL(badge), name);
 }
 
 static void bh_ask_window_dispose(GObject *object)
@@ -204,6 +211,7 @@ static void bh_ask_window_dispose(GObject *object)
     BhAskWindow *self = BH_ASK_WINDOW(object);
     g_clear_handle_id(&self->focus_timer, g_source_remove);
     g_clear_handle_id(&self->tick_timer, g_source_remove);
+    gtk_widget_dispose_template(GTK_WIDGET(self), BH_TYPE_ASK_WINDOW);
     G_OBJECT_CLASS(bh_ask_window_parent_class)->dispose(object);
 }
 
@@ -218,12 +226,22 @@ static void bh_ask_window_class_init(BhAskWindowClass *klass)
     G_OBJECT_CLASS(klass)->dispose = bh_ask_window_dispose;
     G_OBJECT_CLASS(klass)->finalize = bh_ask_window_finalize;
     GTK_WINDOW_CLASS(klass)->close_request = on_close_request;
+    GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
+    gtk_widget_class_set_template_from_resource(widget_class, "/org/bulkhead/ask/bh-ask-window.ui");
+    gtk_widget_class_bind_template_child(widget_class, BhAskWindow, badge);
+    gtk_widget_class_bind_template_child(widget_class, BhAskWindow, what);
+    gtk_widget_class_bind_template_child(widget_class, BhAskWindow, search);
+    gtk_widget_class_bind_template_child(widget_class, BhAskWindow, list);
+    gtk_widget_class_bind_template_child(widget_class, BhAskWindow, countdown);
+    gtk_widget_class_bind_template_child(widget_class, BhAskWindow, cancel);
+    gtk_widget_class_bind_template_child(widget_class, BhAskWindow, ok);
     signals[SIGNAL_DONE] = g_signal_new("done", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                                         NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 static void bh_ask_window_init(BhAskWindow *self)
 {
+    gtk_widget_init_template(GTK_WIDGET(self));
 }
 
 BhAskWindow *bh_ask_window_new(BhAskRequest *request)
@@ -232,31 +250,10 @@ BhAskWindow *bh_ask_window_new(BhAskRequest *request)
     self->request = request;
     g_autofree char *title = g_strdup_printf("Bulkhead: %s asks to %s", request->source, request->service);
     gtk_window_set_title(GTK_WINDOW(self), title);
-    gtk_window_set_default_size(GTK_WINDOW(self), 420, -1);
-    gtk_window_set_resizable(GTK_WINDOW(self), FALSE);
-
-    GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 10);
-    gtk_widget_set_margin_start(box, 16);
-    gtk_widget_set_margin_end(box, 16);
-    gtk_widget_set_margin_top(box, 16);
-    gtk_widget_set_margin_bottom(box, 16);
-    gtk_window_set_child(GTK_WINDOW(self), box);
-
-    GtkWidget *head = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 8);
-    gtk_box_append(GTK_BOX(head), source_badge(request->source_label, request->source));
+    style_badge(self->badge, request->source_label, request->source);
     g_autofree char *words = g_strdup_printf("asks to %s. Where to?", request->service);
-    GtkWidget *what = gtk_label_new(words);
-    gtk_label_set_wrap(GTK_LABEL(what), TRUE);
-    gtk_label_set_xalign(GTK_LABEL(what), 0);
-    gtk_box_append(GTK_BOX(head), what);
-    gtk_box_append(GTK_BOX(box), head);
+    gtk_label_set_text(GTK_LABEL(self->what), words);
 
-    self->search = gtk_search_entry_new();
-    gtk_widget_set_tooltip_text(self->search, "Type to narrow the list");
-    gtk_box_append(GTK_BOX(box), self->search);
-
-    self->list = gtk_list_box_new();
-    gtk_list_box_set_selection_mode(GTK_LIST_BOX(self->list), GTK_SELECTION_BROWSE);
     GtkListBoxRow *preselect = NULL;
     for (guint i = 0; i < request->targets->len; i++) {
         const char *t = request->targets->pdata[i];
@@ -274,28 +271,8 @@ BhAskWindow *bh_ask_window_new(BhAskRequest *request)
     gtk_list_box_set_filter_func(GTK_LIST_BOX(self->list), filter_row, self, NULL);
     if (preselect)
         gtk_list_box_select_row(GTK_LIST_BOX(self->list), preselect);
-    GtkWidget *scroll = gtk_scrolled_window_new();
-    gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroll), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
-    gtk_scrolled_window_set_min_content_height(GTK_SCROLLED_WINDOW(scroll), 140);
-    gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), self->list);
-    gtk_box_append(GTK_BOX(box), scroll);
 
-    self->countdown = gtk_label_new(NULL);
-    gtk_label_set_xalign(GTK_LABEL(self->countdown), 0);
-    gtk_widget_add_css_class(self->countdown, "dim-label");
-    gtk_box_append(GTK_BOX(box), self->countdown);
-
-    GtkWidget *buttons = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 8);
-    gtk_widget_set_halign(buttons, GTK_ALIGN_END);
-    GtkWidget *cancel = gtk_button_new_with_mnemonic("_Cancel");
-    self->ok = gtk_button_new_with_mnemonic("_OK");
-    gtk_widget_add_css_class(self->ok, "suggested-action");
-    gtk_widget_set_sensitive(self->ok, FALSE);
-    gtk_box_append(GTK_BOX(buttons), cancel);
-    gtk_box_append(GTK_BOX(buttons), self->ok);
-    gtk_box_append(GTK_BOX(box), buttons);
-
-    g_signal_connect_swapped(cancel, "clicked", G_CALLBACK(on_cancel), self);
+    g_signal_connect_swapped(self->cancel, "clicked", G_CALLBACK(on_cancel), self);
     g_signal_connect_swapped(self->ok, "clicked", G_CALLBACK(try_ok), self);
     g_signal_connect_swapped(self->search, "search-changed", G_CALLBACK(on_search_changed), self);
     g_signal_connect_swapped(self->search, "activate", G_CALLBACK(try_ok), self);

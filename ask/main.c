@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "bh-ask-request.h"
+#include "bh-ask-resources.h"
 #include "bh-ask-window.h"
 
 typedef struct {
@@ -55,6 +56,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "bulkhead-ask: %s\n", error->message);
         return 2;
     }
+    /* A static library's resource constructor can be left out by the
+     * linker: register it by hand, as the shell does. */
+    g_resources_register(bh_ask_get_resource());
     g_autoptr(GtkApplication) app = gtk_application_new("org.bulkhead.Ask", G_APPLICATION_NON_UNIQUE);
     g_signal_connect(app, "activate", G_CALLBACK(on_activate), &ask);
     char *no_args[] = {argv[0], NULL};
