@@ -314,7 +314,9 @@ struct pair {
     long receiver_maxrss_kib;
 };
 
-enum relay_act { RELAY_NONE, RELAY_KILL_RECEIVER, RELAY_INT_SENDER };
+/* RELAY_LIAR: the "receiver" reads everything and claims success with a
+ * checksum that is not the stream's (a lying or broken receiver). */
+enum relay_act { RELAY_NONE, RELAY_KILL_RECEIVER, RELAY_INT_SENDER, RELAY_LIAR };
 
 static struct pair run_pair(const char *home, const char *const *sender_args,
                             const char *const *receiver_extra, enum relay_act act, size_t act_after)
@@ -331,6 +333,15 @@ static struct pair run_pair(const char *home, const char *const *sender_args,
         dup2(s_in[1], 1); /* the receiver's status goes straight to the sender */
         for (int fd = 3; fd < 64; fd++)
             close(fd);
+        if (act == RELAY_LIAR) {
+            uint8_t sink[65536], st[64];
+            uint32_t crc = 0;
+            ssize_t got;
+            while ((got = read(0, sink, sizeof sink)) > 0)
+                crc = bh_fc_crc32c(crc, sink, (size_t)got);
+            size_t n = bh_fc_status_encode(st, sizeof st, BH_FC_OK, crc ^ 1, NULL, NULL);
+            _exit(write(1, st, n) == (ssize_t)n ? 0 : 1);
+        }
         const char *argv[8] = {BH_FC_RECEIVER};
         int n = 1;
         for (; receiver_extra && receiver_extra[n - 1]; n++)
@@ -366,7 +377,8 @@ static struct pair run_pair(const char *home, const char *const *sender_args,
     bool acted = false;
     ssize_t n;
     while ((n = read(s_out[0], buf, sizeof buf)) > 0) {
-        if (!acted && act != RELAY_NONE && relayed + (size_t)n >= act_after) {
+        if (!acted && (act == RELAY_KILL_RECEIVER || act == RELAY_INT_SENDER) &&
+            relayed + (size_t)n >= act_after) {
             acted = true;
             if (act == RELAY_KILL_RECEIVER) {
                 kill(rp, SIGKILL);
@@ -491,6 +503,26 @@ static void test_move(void)
     g_autofree char *dst = g_build_filename(home, "QubesIncoming", "work", "tree", NULL);
     g_autofree char *after = tree_sum(dst);
     g_assert_cmpstr(after, ==, before);
+    g_free(p.sender_err);
+    rm_rf(root);
+}
+
+/* A receiver that says "everything arrived" with another checksum: the
+ * sender removes nothing (control: test_move, where the real receiver's
+ * confirmation removes the sources). */
+static void test_move_checksum_mismatch(void)
+{
+    g_autofree char *home = tmp_home();
+    g_autofree char *root = g_path_get_dirname(home);
+    g_autofree char *src = make_source(root, 1u << 20);
+    g_autofree char *before = tree_sum(src);
+    const char *args[] = {"--move", src, NULL};
+    struct pair p = run_pair(home, args, NULL, RELAY_LIAR, 0);
+    g_assert_cmpint(p.sender_rc, ==, 1);
+    g_assert_nonnull(strstr(p.sender_err, "is not ours"));
+    g_assert_nonnull(strstr(p.sender_err, "nothing was removed here"));
+    g_autofree char *kept = tree_sum(src);
+    g_assert_cmpstr(kept, ==, before);
     g_free(p.sender_err);
     rm_rf(root);
 }
@@ -676,6 +708,7 @@ int main(int argc, char **argv)
     }
     g_test_add_func("/filecopy/roundtrip", test_roundtrip);
     g_test_add_func("/filecopy/move", test_move);
+    g_test_add_func("/filecopy/move-checksum-mismatch", test_move_checksum_mismatch);
     g_test_add_func("/filecopy/receiver-killed", test_receiver_killed);
     g_test_add_func("/filecopy/sender-cancelled", test_sender_cancelled);
     g_test_add_func("/filecopy/sender-refuses-a-pipe", test_sender_refuses);
