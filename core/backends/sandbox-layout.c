@@ -583,6 +583,8 @@ static const char *const bh_guest_programs[] = {
     "qvm-open-in-vm",
     "qvm-open-in-dvm",
     "bulkhead-applist",
+    "bulkhead-file-sender",
+    "bulkhead-file-receiver",
     NULL,
 };
 
