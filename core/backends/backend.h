@@ -60,6 +60,10 @@ typedef struct {
                                   the qube has its own root (TemplateVM, StandaloneVM) */
     const char *netvm;         /* the qube providing its network; already running at start */
     gboolean provides_network;
+    /* A netvm without netvm reaches the real network through user-mode
+     * networking (sandbox: pasta); FALSE when the global network_uplink is
+     * off. Ignored for any other qube. */
+    gboolean uplink;
     gboolean disposable; /* private data is a throw-away copy of template_name's */
     /* The root filesystem tree (sandbox): root_path of root_template, or of the
      * qube itself when it has its own root; "" means one the backend keeps. */
@@ -154,6 +158,7 @@ typedef struct {
     const char *state_dir;
     const char *runtime_dir; /* sockets and other per-boot files */
     gboolean verbose;
+    const char *resolv_conf; /* the host's resolvers for the uplink; NULL: /etc/resolv.conf */
 } BhBackendConfig;
 
 typedef BhBackend *(*BhBackendNewFunc)(const BhBackendConfig *config, GError **error);

@@ -41,6 +41,8 @@ typedef struct {
     gid_t gid;
     char *netvm;
     gboolean provides_network;
+    gboolean uplink;    /* asked for: pasta on its namespace (sandbox-net.h) */
+    GSubprocess *pasta; /* the uplink while it runs */
     gboolean disposable;
     BhPowerState state;
     GSubprocess *proc;
@@ -93,6 +95,7 @@ struct BhSandbox {
     char *stage_top;   /* stage_base's parent: one directory per daemon */
     char *record_dir;  /* <state_dir>/sandbox-running; NULL: records could not be kept */
     char *tag;         /* this daemon's cgroup subtree: bulkhead-<tag> */
+    char *resolv_conf; /* the uplink's resolvers; NULL: /etc/resolv.conf */
 };
 
 /* ---- sandbox-qube.c ---- */

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include <bulkhead/rpc-client.h>
+#include <bulkhead/qubes.h>
 #include <bulkhead/vchan.h>
 
 #include "sandbox-fsops.h"
@@ -215,13 +216,30 @@ static void bh_sandbox_release(BhSandboxQube *q)
 }
 
 typedef struct {
+    char *name;
     pid_t pid;
     guint32 qid;
+    char *address; /* the qube's own (bulkhead/qubes.h) */
     pid_t netvm_pid;
-    guint32 netvm_qid;
+    char *gateway; /* its netvm's address */
     gboolean link;
     gboolean provide;
+    gboolean uplink;
+    uid_t uid;
+    gid_t gid;
+    char *resolv_conf;
+    GSubprocess *pasta; /* the result of the uplink */
 } BhNetJob;
+
+static void bh_net_job_free(BhNetJob *job)
+{
+    g_free(job->name);
+    g_free(job->address);
+    g_free(job->gateway);
+    g_free(job->resolv_conf);
+    g_clear_object(&job->pasta);
+    g_free(job);
+}
 
 static void bh_sandbox_net_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
@@ -231,7 +249,13 @@ static void bh_sandbox_net_thread(GTask *task, gpointer source, gpointer data, G
         g_task_return_error(task, error);
         return;
     }
-    if (job->link && !bh_sandbox_net_link(job->netvm_pid, job->netvm_qid, job->pid, job->qid, &error)) {
+    if (job->link &&
+        !bh_sandbox_net_link(job->netvm_pid, job->gateway, job->pid, job->qid, job->address, &error)) {
+        g_task_return_error(task, error);
+        return;
+    }
+    if (job->uplink && (job->pasta = bh_sandbox_net_uplink(job->pid, job->uid, job->gid, job->resolv_conf,
+                                                           &error)) == NULL) {
         g_task_return_error(task, error);
         return;
     }
@@ -242,6 +266,7 @@ static void bh_sandbox_net_done(GObject *source, GAsyncResult *result, gpointer 
 {
     g_autoptr(BhSandboxQube) q = data;
     g_autoptr(GError) error = NULL;
+    BhNetJob *job = g_task_get_task_data(G_TASK(result));
     if (!g_task_propagate_boolean(G_TASK(result), &error)) {
         if (q->start_task) {
             g_prefix_error(&error, "cannot set up the network of %s: ", q->name);
@@ -249,6 +274,17 @@ static void bh_sandbox_net_done(GObject *source, GAsyncResult *result, gpointer 
             bh_sandbox_force_stop(q);
         }
         return;
+    }
+    if (job->pasta) {
+        /* Stopped while pasta came up: it goes with the qube. */
+        if (q->start_task == NULL) {
+            g_subprocess_force_exit(job->pasta);
+            return;
+        }
+        g_clear_object(&q->pasta);
+        q->pasta = g_steal_pointer(&job->pasta);
+        g_message("[%s] uplink: pasta (pid %s) on %s", q->name, g_subprocess_get_identifier(q->pasta),
+                  BH_SANDBOX_UPLINK_IF);
     }
     if (q->start_task)
         bh_sandbox_release(q);
@@ -278,16 +314,22 @@ static void bh_sandbox_have_pid(BhSandboxQube *q)
         return;
     }
     BhNetJob *job = g_new0(BhNetJob, 1);
+    job->name = g_strdup(q->name);
     job->pid = q->init_pid;
     job->qid = q->qid;
+    job->address = bh_net_address(q->qid, q->disposable);
     job->link = link;
     job->provide = q->provides_network;
+    job->uplink = q->provides_network && !link && q->uplink;
+    job->uid = q->uid;
+    job->gid = q->gid;
+    job->resolv_conf = g_strdup(sb->resolv_conf);
     if (netvm) {
         job->netvm_pid = netvm->init_pid;
-        job->netvm_qid = netvm->qid;
+        job->gateway = bh_net_address(netvm->qid, netvm->disposable);
     }
     g_autoptr(GTask) task = g_task_new(NULL, q->cancellable, bh_sandbox_net_done, bh_qube_ref(q));
-    g_task_set_task_data(task, job, g_free);
+    g_task_set_task_data(task, job, (GDestroyNotify)bh_net_job_free);
     g_task_run_in_thread(task, bh_sandbox_net_thread);
 }
 
@@ -404,6 +446,11 @@ void bh_sandbox_cleanup(BhSandboxQube *q)
         bh_rpc_client_close(q->rpc);
     }
     g_clear_pointer(&q->cgroup, bh_sandbox_cgroup_free);
+    /* The uplink goes with its netvm (its namespace is gone anyway). */
+    if (q->pasta) {
+        g_subprocess_force_exit(q->pasta);
+        g_clear_object(&q->pasta);
+    }
     /* Nothing a qube wrote into its vchan directory (sockets, files, whole
      * trees, links to host paths) may greet its next run or outlive a
      * disposable: swept without following anything. */
@@ -668,6 +715,7 @@ void bh_sandbox_start(BhBackend *backend, const BhBackendQube *qube, GCancellabl
     q->gid = bh_sandbox_host_gid(sb, qube->qid);
     q->netvm = g_strdup(qube->netvm);
     q->provides_network = qube->provides_network;
+    q->uplink = qube->uplink;
     q->disposable = qube->disposable;
     q->state = BH_POWER_HALTED;
     q->bwrap_pidfd = q->init_pidfd = -1;

@@ -75,6 +75,7 @@ static void bh_sandbox_free(BhBackend *backend)
     g_free(sb->stage_top);
     g_free(sb->record_dir);
     g_free(sb->tag);
+    g_free(sb->resolv_conf);
     bh_backend_clear(backend);
     g_free(sb);
 }
@@ -190,6 +191,7 @@ BhBackend *bh_sandbox_backend_new(const BhBackendConfig *config, GError **error)
      * root (tests of the directory code use it). */
     sb->private_images = privileged && g_strcmp0(g_getenv("BH_SANDBOX_PRIVATE"), "directory") != 0;
     sb->verbose = config->verbose;
+    sb->resolv_conf = g_strdup(config->resolv_conf);
     sb->bwrap = g_steal_pointer(&bwrap);
     sb->programs = g_steal_pointer(&programs);
     sb->seccomp = g_steal_pointer(&seccomp);
@@ -208,6 +210,13 @@ pid_t bh_sandbox_init_pid(BhBackend *backend, const char *qube)
 {
     BhSandboxQube *q = bh_sandbox_lookup((BhSandbox *)backend, qube);
     return q ? q->init_pid : 0;
+}
+
+pid_t bh_sandbox_uplink_pid(BhBackend *backend, const char *qube)
+{
+    BhSandboxQube *q = bh_sandbox_lookup((BhSandbox *)backend, qube);
+    const char *id = q && q->pasta ? g_subprocess_get_identifier(q->pasta) : NULL;
+    return id ? (pid_t)atoi(id) : 0;
 }
 
 guint64 bh_sandbox_memory(BhBackend *backend, const char *qube)

@@ -32,6 +32,14 @@ static GVariant *bh_daemon_qube_dict(BhDaemon *self, const BhQubeInfo *info)
     g_variant_dict_insert(&dict, "netvm", "s", netvm);
     g_variant_dict_insert(&dict, "provides_network", "b", info->provides_network);
     g_variant_dict_insert(&dict, "template_for_dispvms", "b", info->template_for_dispvms);
+    /* Networking (computed by the model; "" without network), for qvm-ls. */
+    const char *const net_keys[] = {"ip", "gateway", "dns"};
+    for (gsize k = 0; k < G_N_ELEMENTS(net_keys); k++) {
+        g_autofree char *value = info->klass == BH_CLASS_ADMIN_VM
+                                     ? g_strdup("")
+                                     : bh_daemon_get_string(self, info->name, net_keys[k]);
+        g_variant_dict_insert(&dict, net_keys[k], "s", value);
+    }
     const char *gui_error = bh_daemon_runtime(self, info->name)->gui_error;
     g_variant_dict_insert(&dict, "gui_error", "s", gui_error ? gui_error : "");
     const char *const empty[] = {NULL};

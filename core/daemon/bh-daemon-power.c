@@ -313,6 +313,9 @@ BhBackendQubeHolder *bh_daemon_describe_qube(BhDaemon *self, const char *name, G
     h->qube.root_template = h->root_template;
     h->qube.netvm = *h->netvm ? h->netvm : NULL;
     h->qube.provides_network = info->provides_network;
+    g_autofree char *uplink = NULL;
+    h->qube.uplink = !bh_store_get_global(self->store, "network_uplink", &uplink, NULL, NULL) ||
+                     g_strcmp0(uplink, "False") != 0;
     h->qube.disposable = info->klass == BH_CLASS_DISP_VM;
     h->qube.root_path = h->root_path;
     h->qube.root_readonly = g_str_equal(readonly, "True");

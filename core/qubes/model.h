@@ -38,6 +38,10 @@ enum {
     BH_P_ROOT_READONLY,
     BH_P_AUTO_CLEANUP,
     BH_P_PRIVATE_SIZE,
+    /* networking, computed (read-only, never stored) */
+    BH_P_IP,
+    BH_P_GATEWAY,
+    BH_P_DNS,
     BH_PROPS_N
 };
 
@@ -48,6 +52,7 @@ enum {
     BH_G_UPDATEVM,
     BH_G_CLOCKVM,
     BH_G_CLIPBOARD_MAX_BYTES,
+    BH_G_NETWORK_UPLINK,
     BH_GLOBALS_N
 };
 
