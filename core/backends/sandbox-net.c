@@ -13,6 +13,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <fcntl.h>
 #include <linux/nsfs.h>
@@ -44,9 +45,9 @@ static const char bh_netvm_rules[] =
     "  }\n"
     "  chain forward {\n"
     "    type filter hook forward priority filter; policy drop;\n"
-    "    ct state established,related accept\n"
     "    iifname \"vif*\" oifname \"vif*\" drop\n"
     "    iifname \"vif*\" jump firewall\n"
+    "    ct state established,related accept\n"
     "    iifname \"vif*\" accept\n"
     "  }\n"
     "  chain dns {\n"
@@ -94,40 +95,109 @@ gboolean bh_sandbox_net_provide(pid_t pid, GError **error)
     return bh_net_run(pid, sysctl, NULL, error) && bh_net_run(pid, nft, bh_netvm_rules, error);
 }
 
-gboolean bh_sandbox_net_link(pid_t netvm_pid, const char *gateway, pid_t pid, guint32 qid,
-                             const char *address, GError **error)
+void bh_net_cmd_free(gpointer data)
 {
-    static const char *const ip_batch[] = {"ip", "-batch", "-", NULL};
-    g_autofree char *netvm_side = g_strdup_printf("link add vif%u type veth peer name eth0 netns %d\n"
-                                                  "addr add %s/32 dev vif%u\n"
-                                                  "link set vif%u up\n"
-                                                  "route add %s/32 dev vif%u\n",
-                                                  qid, (int)pid, gateway, qid, qid, address, qid);
-    g_autofree char *qube_side = g_strdup_printf("addr add %s/32 dev eth0\n"
-                                                 "link set eth0 up\n"
-                                                 "route add %s/32 dev eth0\n"
-                                                 "route add default via %s dev eth0\n",
-                                                 address, gateway, gateway);
-    return bh_net_run(netvm_pid, ip_batch, netvm_side, error) && bh_net_run(pid, ip_batch, qube_side, error);
+    BhNetCmd *cmd = data;
+    g_strfreev(cmd->argv);
+    g_free(cmd->input);
+    g_free(cmd);
 }
 
-gboolean bh_sandbox_net_unlink(pid_t netvm_pid, pid_t pid, guint32 qid, GError **error)
+GPtrArray *bh_net_cmds_new(void)
+{
+    return g_ptr_array_new_with_free_func(bh_net_cmd_free);
+}
+
+static void bh_net_add(GPtrArray *cmds, pid_t pid, gboolean may_fail, char *input, const char *arg0, ...)
+{
+    BhNetCmd *cmd = g_new0(BhNetCmd, 1);
+    GPtrArray *argv = g_ptr_array_new();
+    va_list ap;
+    va_start(ap, arg0);
+    for (const char *a = arg0; a; a = va_arg(ap, const char *))
+        g_ptr_array_add(argv, g_strdup(a));
+    va_end(ap);
+    g_ptr_array_add(argv, NULL);
+    cmd->pid = pid;
+    cmd->argv = (GStrv)g_ptr_array_free(argv, FALSE);
+    cmd->input = input;
+    cmd->may_fail = may_fail;
+    g_ptr_array_add(cmds, cmd);
+}
+
+gboolean bh_sandbox_net_run_cmds(GPtrArray *cmds, GError **error)
+{
+    for (guint i = 0; i < cmds->len; i++) {
+        BhNetCmd *cmd = cmds->pdata[i];
+        g_autoptr(GError) local = NULL;
+        if (cmd->pid <= 0)
+            continue;
+        if (bh_net_run(cmd->pid, (const char *const *)cmd->argv, cmd->input, &local))
+            continue;
+        if (!cmd->may_fail) {
+            g_propagate_error(error, g_steal_pointer(&local));
+            return FALSE;
+        }
+        g_debug("%s", local->message);
+    }
+    return TRUE;
+}
+
+void bh_sandbox_net_link_cmds(GPtrArray *cmds, pid_t netvm_pid, const char *gateway, pid_t pid, guint32 qid,
+                              const char *address)
+{
+    /* A link left from before (a relink racing the netvm's restart) goes
+     * first, so that the pair can be made again. */
+    bh_sandbox_net_unlink_cmds(cmds, netvm_pid, pid, qid);
+    bh_net_add(cmds, netvm_pid, FALSE,
+               g_strdup_printf("link add vif%u type veth peer name eth0 netns %d\n"
+                               "addr add %s/32 dev vif%u\n"
+                               "link set vif%u up\n"
+                               "route add %s/32 dev vif%u\n",
+                               qid, (int)pid, gateway, qid, qid, address, qid),
+               "ip", "-batch", "-", NULL);
+    bh_net_add(cmds, pid, FALSE,
+               g_strdup_printf("addr add %s/32 dev eth0\n"
+                               "link set eth0 up\n"
+                               "route add %s/32 dev eth0\n"
+                               "route add default via %s dev eth0\n",
+                               address, gateway, gateway),
+               "ip", "-batch", "-", NULL);
+}
+
+void bh_sandbox_net_unlink_cmds(GPtrArray *cmds, pid_t netvm_pid, pid_t pid, guint32 qid)
 {
     /* Deleting one end of a veth pair deletes the other, and the qube's
-     * routes with it. When the netvm is gone so is the pair; a qube whose
-     * eth0 is still there (its netvm's namespace is shared with something
-     * else) loses it here. */
+     * routes with it; the qube's own end goes too in case its netvm's is
+     * gone already. */
     g_autofree char *vif = g_strdup_printf("vif%u", qid);
-    const char *const netvm_del[] = {"ip", "link", "del", vif, NULL};
-    static const char *const qube_del[] = {"ip", "link", "del", "eth0", NULL};
-    g_autoptr(GError) ignored = NULL;
-    if (netvm_pid > 0 && !bh_net_run(netvm_pid, netvm_del, NULL, &ignored))
-        g_debug("unlink vif%u: %s", qid, ignored->message);
-    g_clear_error(&ignored);
-    if (pid > 0 && !bh_net_run(pid, qube_del, NULL, &ignored))
-        g_debug("unlink eth0 of %u: %s", qid, ignored->message);
-    (void)error;
-    return TRUE;
+    bh_net_add(cmds, netvm_pid, TRUE, NULL, "ip", "link", "del", vif, NULL);
+    bh_net_add(cmds, pid, TRUE, NULL, "ip", "link", "del", "eth0", NULL);
+}
+
+void bh_sandbox_net_firewall_cmds(GPtrArray *cmds, pid_t netvm_pid, const BhNetClient *clients,
+                                  gsize n_clients, const char *flush_address)
+{
+    /* Each packet a client sends goes through its chain (the forward
+     * chain jumps here before it accepts established connections), so a
+     * rule takes effect on open connections too. */
+    GString *nft = g_string_new("flush chain inet bulkhead firewall\n");
+    for (gsize i = 0; i < n_clients; i++) {
+        guint32 qid = clients[i].qid;
+        g_string_append_printf(nft, "add chain inet bulkhead fw-%u\nflush chain inet bulkhead fw-%u\n", qid,
+                               qid);
+        g_auto(GStrv) lines = g_strsplit(clients[i].rules ? clients[i].rules : "accept", "\n", -1);
+        for (char **l = lines; *l; l++) {
+            if (**l)
+                g_string_append_printf(nft, "add rule inet bulkhead fw-%u %s\n", qid, *l);
+        }
+        g_string_append_printf(nft, "add rule inet bulkhead firewall iifname \"vif%u\" goto fw-%u\n", qid,
+                               qid);
+    }
+    bh_net_add(cmds, netvm_pid, FALSE, g_string_free(nft, FALSE), "nft", "-f", "-", NULL);
+    /* conntrack exits 1 when there was nothing to forget. */
+    if (flush_address)
+        bh_net_add(cmds, netvm_pid, TRUE, NULL, "conntrack", "-D", "-s", flush_address, NULL);
 }
 
 /* The first "nameserver ADDR" of an IPv4 address in resolv.conf, or NULL. */

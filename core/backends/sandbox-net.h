@@ -28,14 +28,42 @@ G_BEGIN_DECLS
  * that keep its qubes apart and NAT what leaves it. */
 gboolean bh_sandbox_net_provide(pid_t pid, GError **error);
 
+/* One command in a namespace: argv run through nsenter in pid's network
+ * namespace with input on stdin. may_fail: its failure is only logged. */
+typedef struct {
+    pid_t pid;
+    GStrv argv;
+    char *input;
+    gboolean may_fail;
+} BhNetCmd;
+
+void bh_net_cmd_free(gpointer cmd);
+/* A GPtrArray of BhNetCmd*, freed with them. */
+GPtrArray *bh_net_cmds_new(void);
+/* Runs them in order; stops at the first failure that may not fail. */
+gboolean bh_sandbox_net_run_cmds(GPtrArray *cmds, GError **error);
+
 /* Links qube (qid, pid, address) to its netvm (netvm_pid, gateway: the
  * netvm's own address). */
-gboolean bh_sandbox_net_link(pid_t netvm_pid, const char *gateway, pid_t pid, guint32 qid,
-                             const char *address, GError **error);
+void bh_sandbox_net_link_cmds(GPtrArray *cmds, pid_t netvm_pid, const char *gateway, pid_t pid, guint32 qid,
+                              const char *address);
+/* Removes qube qid's link from its netvm (netvm_pid; 0: gone) and the qube's
+ * end (pid; 0: gone). A link already gone is not an error. */
+void bh_sandbox_net_unlink_cmds(GPtrArray *cmds, pid_t netvm_pid, pid_t pid, guint32 qid);
 
-/* Removes qube qid's link from its netvm (netvm_pid) and the routes in the
- * qube (pid; 0 when it is gone). A link already gone is not an error. */
-gboolean bh_sandbox_net_unlink(pid_t netvm_pid, pid_t pid, guint32 qid, GError **error);
+/* One client of a netvm for its firewall: the rules of its chain (nft
+ * statements, one a line, ending in its own verdict; NULL: accept all). */
+typedef struct {
+    guint32 qid;
+    const char *rules;
+} BhNetClient;
+
+/* Replaces the whole per-qube firewall of the netvm (netvm_pid) with one
+ * chain per linked client, in one nft transaction; then forgets the tracked
+ * connections of flush_address (a qube whose rules changed: a connection
+ * its new rules forbid is cut at once; NULL: none). */
+void bh_sandbox_net_firewall_cmds(GPtrArray *cmds, pid_t netvm_pid, const BhNetClient *clients,
+                                  gsize n_clients, const char *flush_address);
 
 /* Starts pasta on the namespace of init pid (a netvm without netvm), as
  * host uid:gid, and waits until its interface has its address. resolv_conf:

@@ -63,6 +63,10 @@ static void bh_sandbox_free(BhBackend *backend)
         }
         bh_sandbox_finish_exit(q, BH_POWER_HALTED, NULL);
     }
+    /* Network jobs still queued finish first (their completions find the
+     * qubes gone). */
+    if (sb->net_pool)
+        g_thread_pool_free(sb->net_pool, FALSE, TRUE);
     g_hash_table_unref(sb->qubes);
     bh_sandbox_cgroups_free(sb->cgroups);
     g_clear_pointer(&sb->programs, g_ptr_array_unref);
@@ -141,6 +145,9 @@ static const BhBackendOps bh_sandbox_ops = {
     .get_state = bh_sandbox_get_state,
     .run = bh_sandbox_run,
     .run_finish = bh_sandbox_run_finish,
+    .set_netvm = bh_sandbox_set_netvm,
+    .set_firewall = bh_sandbox_set_firewall,
+    .set_firewall_finish = bh_sandbox_set_firewall_finish,
     .adopt = bh_sandbox_adopt,
     .free = bh_sandbox_free,
 };

@@ -212,9 +212,165 @@ static void test_network(void)
     servers_stop(&srv);
 }
 
+static const BhTestQube vpn = {.name = "vpn",
+                               .qid = 9,
+                               .template_name = "tpl",
+                               .root_template = "tpl",
+                               .provides_network = TRUE,
+                               .netvm = "fw"};
+static const BhTestQube anon = {
+    .name = "anon", .qid = 6, .template_name = "tpl", .root_template = "tpl", .netvm = "vpn"};
+
+typedef struct {
+    BhBackend *backend;
+    gboolean done;
+    GError *error;
+} BhFirewallWait;
+
+static void firewall_done(GObject *source, GAsyncResult *result, gpointer data)
+{
+    BhFirewallWait *w = data;
+    bh_backend_set_firewall_finish(w->backend, result, &w->error);
+    w->done = TRUE;
+}
+
+/* Applies rules to qube's netvm and waits until they are in force. */
+static void set_firewall(BhHarness *h, const char *qube, const char *rules)
+{
+    BhFirewallWait w = {h->backend, FALSE, NULL};
+    bh_backend_set_firewall(h->backend, qube, rules, NULL, firewall_done, &w);
+    for (int i = 0; i < 200 && !w.done; i++)
+        bh_harness_spin(25);
+    g_assert_true(w.done);
+    g_assert_no_error(w.error);
+}
+
+/* Polls (up to 5 s) until the client's answer is want; returns the last. */
+static char *await(BhHarness *h, const char *qube, const char *kind, const char *addr, guint port,
+                   const char *want)
+{
+    char *got = NULL;
+    for (int i = 0; i < 25; i++) {
+        g_free(got);
+        got = client(h, qube, kind, addr, port);
+        if (g_str_equal(got, want))
+            break;
+        bh_harness_spin(200);
+    }
+    return got;
+}
+
+/* What the netvm's connection tracking knows of connections to port. */
+static char *tracked(BhHarness *h, const char *netvm, guint port)
+{
+    g_autofree char *cmd = g_strdup_printf("nsenter --net=/proc/%d/ns/net conntrack -L -p tcp --dport %u",
+                                           (int)bh_sandbox_init_pid(h->backend, netvm), port);
+    char *out = NULL;
+    g_assert_true(g_spawn_command_line_sync(cmd, &out, NULL, NULL, NULL));
+    return out;
+}
+
+/* A chain three netvms deep, NAT at each; the per-qube firewall on a
+ * running qube (one port, at once, an open connection cut); relinking a
+ * running qube; a netvm's restart under running clients. */
+static void test_live(void)
+{
+    BhHarness h;
+    BhNetServers srv = {0};
+    g_autoptr(GError) error = NULL;
+    if (!bh_harness_setup(&h))
+        return;
+    if (geteuid() != 0) {
+        g_test_skip("linking qubes needs bulkheadd to run as root");
+        bh_harness_teardown(&h);
+        return;
+    }
+    g_assert_true(servers_start(&srv));
+    g_assert_true(bh_harness_create(&h, &tpl, &error));
+    const BhTestQube *order[] = {&net, &fw, &vpn, &work, &anon};
+    for (gsize i = 0; i < G_N_ELEMENTS(order); i++) {
+        gboolean started = bh_harness_start(&h, order[i], &error);
+        g_assert_no_error(error);
+        g_assert_true(started);
+        put_client(&h, order[i]->name);
+    }
+    g_autofree char *host =
+        bh_harness_run_out(&h, "net", "ip -4 route show default dev uplink0 | awk '{print $3}'");
+
+    /* anon -> vpn -> fw -> net -> the host: seen passing vpn with anon's
+     * own address, and fw sees only vpn's (NAT at each netvm). */
+    g_autofree char *from_anon = client(&h, "anon", "tcp", host, srv.tcp_b);
+    g_assert_cmpstr(from_anon, ==, "hello B");
+    g_autofree char *at_vpn = tracked(&h, "vpn", srv.tcp_b);
+    g_test_message("vpn tracks: %s", at_vpn);
+    g_assert_nonnull(strstr(at_vpn, "src=10.137.0.6 "));
+    g_autofree char *at_fw = tracked(&h, "fw", srv.tcp_b);
+    g_test_message("fw tracks: %s", at_fw);
+    g_assert_nonnull(strstr(at_fw, "src=10.137.0.9 "));
+    g_assert_null(strstr(at_fw, "src=10.137.0.6 "));
+
+    /* The firewall: an open connection to port A, then a rule against A. */
+    g_autofree char *hold =
+        g_strdup_printf("nohup python3 net.py hold %s %u 30 > hold.out 2>&1 &\n"
+                        "for i in $(seq 50); do grep -q open hold.out && break; sleep 0.1; done;"
+                        " cat hold.out",
+                        host, srv.tcp_a);
+    g_autofree char *held = bh_harness_run_out(&h, "work", hold);
+    g_assert_cmpstr(held, ==, "open");
+    g_autofree char *rule = g_strdup_printf("tcp dport %u drop\naccept", srv.tcp_a);
+    set_firewall(&h, "work", rule);
+    g_autofree char *blocked = client(&h, "work", "tcp", host, srv.tcp_a);
+    g_assert_cmpstr(blocked, ==, "timeout");
+    g_autofree char *other_port = client(&h, "work", "tcp", host, srv.tcp_b);
+    g_assert_cmpstr(other_port, ==, "hello B");
+    g_autofree char *udp = client(&h, "work", "udp", host, srv.udp);
+    g_assert_cmpstr(udp, ==, "udp ping");
+    g_autofree char *cut = bh_harness_run_out(
+        &h, "work",
+        "for i in $(seq 50); do grep -q cut hold.out && break; sleep 0.1; done; tail -n 1 hold.out");
+    g_assert_cmpstr(cut, ==, "cut");
+    /* Only work's: anon (behind another netvm) still reaches port A. */
+    g_autofree char *anon_a = client(&h, "anon", "tcp", host, srv.tcp_a);
+    g_assert_cmpstr(anon_a, ==, "hello A");
+
+    /* Relinking a running qube: none cuts it at once, back restores it. */
+    g_assert_true(bh_backend_set_netvm(h.backend, "work", NULL, &error));
+    g_autofree char *unlinked = await(&h, "work", "tcp", host, srv.tcp_b, "ENETUNREACH");
+    g_assert_cmpstr(unlinked, ==, "ENETUNREACH");
+    g_assert_true(bh_backend_set_netvm(h.backend, "work", "fw", &error));
+    g_autofree char *relinked = await(&h, "work", "tcp", host, srv.tcp_b, "hello B");
+    g_assert_cmpstr(relinked, ==, "hello B");
+    /* Its firewall came along. */
+    g_autofree char *still_blocked = client(&h, "work", "tcp", host, srv.tcp_a);
+    g_assert_cmpstr(still_blocked, ==, "timeout");
+
+    /* fw stops: work and anon keep running, cut off; fw starts again:
+     * both are back, work's firewall with it. */
+    g_assert_true(bh_harness_shutdown(&h, "fw", 5, &error));
+    g_assert_cmpint(bh_harness_state(&h, "work"), ==, BH_POWER_RUNNING);
+    g_assert_cmpint(bh_harness_state(&h, "anon"), ==, BH_POWER_RUNNING);
+    g_autofree char *fw_down = client(&h, "work", "tcp", host, srv.tcp_b);
+    g_assert_cmpstr(fw_down, ==, "ENETUNREACH");
+    g_assert_true(bh_harness_start(&h, &fw, &error));
+    g_autofree char *back = await(&h, "work", "tcp", host, srv.tcp_b, "hello B");
+    g_assert_cmpstr(back, ==, "hello B");
+    g_autofree char *anon_back = await(&h, "anon", "tcp", host, srv.tcp_b, "hello B");
+    g_assert_cmpstr(anon_back, ==, "hello B");
+    g_autofree char *fw_kept = client(&h, "work", "tcp", host, srv.tcp_a);
+    g_assert_cmpstr(fw_kept, ==, "timeout");
+    /* Rules lifted: port A again. */
+    set_firewall(&h, "work", NULL);
+    g_autofree char *open_again = client(&h, "work", "tcp", host, srv.tcp_a);
+    g_assert_cmpstr(open_again, ==, "hello A");
+
+    bh_harness_teardown(&h);
+    servers_stop(&srv);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/sandbox/network/netvm-links", test_network);
+    g_test_add_func("/sandbox/network/live", test_live);
     return g_test_run();
 }
