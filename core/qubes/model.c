@@ -59,6 +59,7 @@ static void mqube_free(gpointer data)
     for (i = 0; i < BH_PROPS_N; i++)
         bh_mval_clear(&q->props[i]);
     g_hash_table_unref(q->tags);
+    g_strfreev(q->firewall);
     g_free(q->name);
     g_free(q->uuid);
     g_free(q);
@@ -120,6 +121,8 @@ static void copy_values(BhMQube *dst, const BhMQube *src)
     g_hash_table_iter_init(&it, src->tags);
     while (g_hash_table_iter_next(&it, &tag, NULL))
         g_hash_table_add(dst->tags, g_strdup(tag));
+    g_strfreev(dst->firewall);
+    dst->firewall = g_strdupv(src->firewall);
 }
 
 BhModel *bh_model_copy(const BhModel *m)

@@ -74,6 +74,7 @@ typedef struct {
     char *uuid;
     BhMVal props[BH_PROPS_N]; /* the name/class/qid/uuid slots stay unset */
     GHashTable *tags;         /* set of char* */
+    char **firewall;          /* canonical rules (bulkhead/firewall.h); NULL: never set */
 } BhMQube;
 
 typedef struct {
