@@ -216,6 +216,7 @@ static gboolean bh_daemon_handle_set_property(BhDbusAdmin1 *skeleton, GDBusMetho
         bh_dbus_admin1_emit_qube_removed(skeleton, qube);
         bh_dbus_admin1_emit_qube_added(skeleton, value);
     }
+    bh_daemon_net_sync(self);
     bh_dbus_admin1_complete_set_property(skeleton, invocation);
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
@@ -229,6 +230,7 @@ static gboolean bh_daemon_handle_reset_property(BhDbusAdmin1 *skeleton, GDBusMet
     g_autofree char *effective = bh_daemon_get_string(self, qube, prop);
     g_info("[%s] %s reset to %s", qube, prop, effective);
     bh_dbus_admin1_emit_property_changed(skeleton, qube, prop, effective);
+    bh_daemon_net_sync(self);
     bh_dbus_admin1_complete_reset_property(skeleton, invocation);
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
@@ -241,6 +243,7 @@ static void bh_daemon_global_changed(BhDaemon *self, const char *prop)
     g_info("global %s = %s", prop, effective);
     bh_dbus_admin1_emit_global_changed(self->skeleton, prop, effective);
     bh_clipboard_limit_changed(self->clipboard);
+    bh_daemon_net_sync(self);
 }
 
 static gboolean bh_daemon_handle_set_global(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,

@@ -32,6 +32,9 @@ void bh_qube_runtime_free(gpointer data)
     g_clear_pointer(&rt->start_waiters, g_ptr_array_unref);
     g_clear_pointer(&rt->halt_waiters, g_ptr_array_unref);
     g_free(rt->gui_error);
+    g_free(rt->netvm);
+    if (rt->firewall_timer)
+        g_source_remove(rt->firewall_timer);
     g_free(rt);
 }
 
@@ -260,6 +263,7 @@ void bh_backend_qube_holder_free(BhBackendQubeHolder *holder)
     g_free(holder->root_path);
     g_free(holder->kernel);
     g_free(holder->virt_mode);
+    g_free(holder->firewall);
     g_free(holder);
 }
 
@@ -357,16 +361,23 @@ static void bh_daemon_backend_started(GObject *source, GAsyncResult *result, gpo
     bh_name_context_free(ctx);
 }
 
+static void bh_daemon_start_with_firewall(BhDaemon *self, BhBackendQubeHolder *holder, gpointer data)
+{
+    bh_backend_start(self->backend, &holder->qube, NULL, bh_daemon_backend_started, data);
+    bh_backend_qube_holder_free(holder);
+}
+
 static void bh_daemon_start_backend(BhDaemon *self, const char *name)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(BhBackendQubeHolder) holder = bh_daemon_describe_qube(self, name, &error);
+    BhBackendQubeHolder *holder = bh_daemon_describe_qube(self, name, &error);
     if (holder == NULL) {
         bh_daemon_start_failed(self, name, error);
         return;
     }
-    bh_backend_start(self->backend, &holder->qube, NULL, bh_daemon_backend_started,
-                     bh_name_context_new(self, name));
+    /* Its firewall first (names resolved): it never runs without it. */
+    bh_daemon_firewall_for_start(self, holder, bh_daemon_start_with_firewall,
+                                 bh_name_context_new(self, name));
 }
 
 static void bh_daemon_netvm_started(GObject *source, GAsyncResult *result, gpointer user_data)

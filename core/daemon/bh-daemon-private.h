@@ -31,6 +31,8 @@ typedef struct {
     GPtrArray *start_waiters; /* GTask*: completed when a start finishes */
     GPtrArray *halt_waiters;  /* GDBusMethodInvocation*: Shutdown(wait) callers */
     char *gui_error;          /* why its guid ended badly since it started; NULL if none */
+    char *netvm;              /* the netvm the backend has for it while it runs ("": none) */
+    guint firewall_timer;     /* the next expiry of one of its firewall rules */
 } BhQubeRuntime;
 
 struct _BhDaemon {
@@ -77,6 +79,7 @@ typedef struct {
     char *root_path;
     char *kernel;
     char *virt_mode;
+    char *firewall;
 } BhBackendQubeHolder;
 
 void bh_backend_qube_holder_free(BhBackendQubeHolder *holder);
@@ -111,5 +114,16 @@ BhQubeInfo *bh_daemon_power_target(BhDaemon *self, const char *name, const char 
 /* ---- bh-daemon-run.c: Run */
 
 const BhDaemonHandler *bh_daemon_run_handlers(gsize *n);
+
+/* ---- bh-daemon-net.c: GetFirewall, SetFirewall; running qubes on their netvm */
+
+const BhDaemonHandler *bh_daemon_net_handlers(gsize *n);
+/* After any change of properties or globals: each running qube whose netvm
+ * changed is relinked at once (its new netvm started first). */
+void bh_daemon_net_sync(BhDaemon *self);
+typedef void (*BhDaemonFirewallReady)(BhDaemon *self, BhBackendQubeHolder *holder, gpointer data);
+/* Fills in holder's firewall (names resolved, asynchronously), then ready. */
+void bh_daemon_firewall_for_start(BhDaemon *self, BhBackendQubeHolder *holder, BhDaemonFirewallReady ready,
+                                  gpointer data);
 
 G_END_DECLS

@@ -70,6 +70,7 @@ static void bh_daemon_init(BhDaemon *self)
         bh_daemon_model_handlers,
         bh_daemon_power_calls_handlers,
         bh_daemon_run_handlers,
+        bh_daemon_net_handlers,
     };
     for (gsize i = 0; i < G_N_ELEMENTS(parts); i++) {
         gsize n = 0;

@@ -48,6 +48,56 @@ bh_run qvm-ls -O name,ip --raw-data dom0; bh_same "columns in any case; dom0 has
 bh_expect_fail "an unknown column is named" 2 "no column 'MAC'" qvm-ls -O NAME,MAC
 bh_expect_fail "-O with --network refused" 2 "give one of them" qvm-ls -O NAME --network
 
+# qvm-firewall: Qubes' fields, in order, stored; user errors name the field
+# and change nothing.
+bh_run qvm-firewall work --raw
+bh_same "a new qube's firewall: action=accept" "action=accept" "$bh_out"
+bh_expect "add a drop rule before rule 0" qvm-firewall work add --before 0 action=drop proto=tcp dstports=25 comment=no mail
+bh_expect "add with a network and a port range" qvm-firewall work add action=accept dsthost=192.0.2.0/24 proto=udp dstports=1000-2000
+bh_run qvm-firewall work list --raw
+bh_same "rules in order, canonical" "action=drop proto=tcp dstports=25 comment=no mail
+action=accept
+action=accept dsthost=192.0.2.0/24 proto=udp dstports=1000-2000" "$bh_out"
+bh_run qvm-firewall work
+bh_same "the table's header" "NO ACTION HOST PROTOCOL PORT(S) SPECIAL TARGET ICMP TYPE EXPIRE COMMENT" \
+  "$(printf '%s\n' "$bh_out" | head -n 1 | tr -s ' ')"
+bh_same "the table's first row" "0 drop - tcp 25 - - - no mail" "$(printf '%s\n' "$bh_out" | sed -n 2p | tr -s ' ')"
+before=$(qvm-firewall work list --raw)
+bh_expect_fail "a bad port is named" 2 "dstports=70000" qvm-firewall work add action=drop proto=tcp dstports=70000
+bh_expect_fail "dstports without proto" 2 "dstports needs proto=tcp or proto=udp" qvm-firewall work add action=drop dstports=22
+bh_expect_fail "an unknown field" 2 "unknown field 'port'" qvm-firewall work add action=drop port=22
+bh_expect_fail "IPv6 refused" 2 "IPv6 is not supported" qvm-firewall work add action=drop dsthost=2001:db8::1
+bh_expect_fail "a missing rule number" 1 "work has no rule 7" qvm-firewall work del --rule-no 7
+bh_expect_fail "dom0 has no firewall" 1 "dom0 has no firewall" qvm-firewall dom0 list
+bh_run qvm-firewall work list --raw; bh_same "nothing changed after the errors" "$before" "$bh_out"
+# A host name that does not resolve blocks only its own rule, and says so.
+bh_run qvm-firewall work add action=accept dsthost=no-such-host.invalid
+[ "$bh_rc" -eq 0 ] && printf '%s\n' "$bh_err" | grep -q "warning: rule 4: no-such-host.invalid does not resolve"
+bh_result "an unresolvable host name is stored with a warning naming its rule" $?
+bh_expect "expire=+3600 is kept as a time" qvm-firewall work add action=accept proto=icmp expire=+3600
+bh_run qvm-firewall work list --raw
+printf '%s\n' "$bh_out" | tail -n 1 | grep -Eq "^action=accept proto=icmp expire=[0-9]{10}$"
+bh_result "expire stored as seconds since the epoch" $?
+bh_expect "del a rule by its fields" qvm-firewall work del action=drop proto=tcp dstports=25 comment=no mail
+bh_expect "del a rule by number" qvm-firewall work del --rule-no 0
+bh_run qvm-firewall work list --raw
+bh_same "two rules fewer" "3" "$(printf '%s\n' "$bh_out" | wc -l)"
+# Over D-Bus, as the settings app reads it.
+out=$(gdbus call --session --dest org.bulkhead.Admin1 --object-path /org/bulkhead/Admin1 \
+  --method org.bulkhead.Admin1.GetFirewall work 2>&1)
+printf '%s\n' "$out" | grep -q "'action=accept dsthost=192.0.2.0/24 proto=udp dstports=1000-2000'"
+bh_result "GetFirewall over D-Bus ($out)" $?
+out=$(gdbus call --session --dest org.bulkhead.Admin1 --object-path /org/bulkhead/Admin1 \
+  --method org.bulkhead.Admin1.SetFirewall work "['action=drop', 'action=bogus']" 2>&1)
+printf '%s\n' "$out" | grep -q "rule 2: action=bogus: accept or drop"
+bh_result "SetFirewall names the bad rule ($out)" $?
+# Kept across a restart; reset goes back to the default.
+bh_stop_daemon; bh_start_daemon || { bh_not_ok "bulkheadd restarts"; bh_done; }
+bh_run qvm-firewall work list --raw
+bh_same "rules kept across a restart" "3" "$(printf '%s\n' "$bh_out" | wc -l)"
+bh_expect "qvm-firewall reset" qvm-firewall work reset
+bh_run qvm-firewall work list --raw; bh_same "reset: action=accept" "action=accept" "$bh_out"
+
 # The uplink switch.
 bh_run qubes-prefs network_uplink; bh_same "network_uplink is on by default" "True" "$bh_out"
 bh_expect "qubes-prefs network_uplink False" qubes-prefs network_uplink False
