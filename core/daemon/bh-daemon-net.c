@@ -98,7 +98,7 @@ static void bh_fw_compile_finish_task(GTask *task)
                 c->warnings,
                 g_strdup_printf("rule %u: %s does not resolve to an IPv4 address; this rule matches "
                                 "nothing until it does (the others apply)",
-                                i + 1, r->dsthost));
+                                i, r->dsthost));
         g_autofree char *line = bh_fw_rule_nft(r, addrs, now);
         if (line)
             g_string_append_printf(nft, "%s\n", line);
@@ -173,8 +173,8 @@ static void bh_fw_compile_async(BhDaemon *self, const char *qube, GAsyncReadyCal
         if (r == NULL) {
             /* Stored by an older version, perhaps: it must not widen what
              * the qube may reach, so it is left out and said. */
-            g_ptr_array_add(c->warnings, g_strdup_printf("rule %u is ignored: %s", i + 1, bad->message));
-            g_message("[%s] firewall rule %u is ignored: %s", qube, i + 1, bad->message);
+            g_ptr_array_add(c->warnings, g_strdup_printf("rule %u is ignored: %s", i, bad->message));
+            g_message("[%s] firewall rule %u is ignored: %s", qube, i, bad->message);
         }
         g_ptr_array_add(c->rules, r);
         if (r && r->is_name && !bh_fw_rule_expired(r, now) &&

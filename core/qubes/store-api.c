@@ -470,7 +470,7 @@ gboolean bh_store_set_firewall(BhStore *store, const char *qube, const char *con
         g_autoptr(GError) local = NULL;
         g_autoptr(BhFwRule) rule = bh_fw_rule_parse(rules[i], now, &local);
         if (rule == NULL) {
-            g_set_error(error, BH_QUBES_ERROR, BH_QUBES_ERROR_INVALID_VALUE, "rule %u: %s", i + 1,
+            g_set_error(error, BH_QUBES_ERROR, BH_QUBES_ERROR_INVALID_VALUE, "rule %u: %s", i,
                         local->message);
             return FALSE;
         }

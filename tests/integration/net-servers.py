@@ -1,7 +1,7 @@
 # net-servers.py — "the internet" for the network tests, on the host's
 # loopback only: two TCP servers (each greets with "hello A"/"hello B", then
 # echoes), a UDP echo ("udp " + what came) and a DNS resolver that answers
-# every A question with 192.0.2.99, on 127.0.0.1 port argv[1] (53).
+# every A question with 192.0.2.99, on 127.0.0.1 port argv[1] (53; 0: any).
 # Prints "TCP_A TCP_B UDP" (the ports it got) and serves until stdin closes.
 import socket, struct, sys, threading
 def tcp_server():

@@ -146,7 +146,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhDependant, bh_dependant_free)
 char **bh_store_get_firewall(BhStore *store, const char *qube, GError **error);
 /* Replaces them in one transaction, each rule parsed first (expire=+N from
  * now); none is refused and nothing changes if one does not parse (the error
- * names its position). An empty list is stored as "action=drop". */
+ * names its position, 0 first, as qvm-firewall numbers them). An empty list is stored as "action=drop". */
 gboolean bh_store_set_firewall(BhStore *store, const char *qube, const char *const *rules, GError **error);
 
 G_END_DECLS
