@@ -257,8 +257,15 @@ static void bh_fw_applied(GObject *source, GAsyncResult *result, gpointer data)
     g_autoptr(GError) error = NULL;
     if (!bh_backend_set_firewall_finish(a->self->backend, result, &error)) {
         g_message("[%s] %s", a->qube, error->message);
-        if (a->invocation)
+        if (g_error_matches(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_NOT_SUPPORTED)) {
+            /* Stored all the same: said, not failed. */
+            guint n = g_strv_length(a->warnings);
+            a->warnings = g_renew(char *, a->warnings, n + 2);
+            a->warnings[n] = g_strdup_printf("%s; the rules are stored but not enforced", error->message);
+            a->warnings[n + 1] = NULL;
+        } else if (a->invocation) {
             bh_daemon_return_error(g_steal_pointer(&a->invocation), error);
+        }
     }
     if (a->invocation)
         bh_dbus_admin1_complete_set_firewall(a->self->skeleton, g_steal_pointer(&a->invocation),
