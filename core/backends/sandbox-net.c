@@ -46,6 +46,7 @@ static const char bh_netvm_rules[] =
     "  chain forward {\n"
     "    type filter hook forward priority filter; policy drop;\n"
     "    iifname \"vif*\" oifname \"vif*\" drop\n"
+    "    ct state invalid drop\n"
     "    iifname \"vif*\" jump firewall\n"
     "    ct state established,related accept\n"
     "    iifname \"vif*\" accept\n"
@@ -90,9 +91,16 @@ static gboolean bh_net_run(pid_t pid, const char *const *argv, const char *input
 
 gboolean bh_sandbox_net_provide(pid_t pid, GError **error)
 {
+    /* Liberal TCP tracking: a segment outside the window conntrack expects
+     * (pasta's acknowledgements under load) is not made INVALID, which would
+     * otherwise leave the netvm un-NATed and be reset upstream. */
     static const char *const sysctl[] = {"sysctl", "-q", "-w", "net.ipv4.ip_forward=1", NULL};
+    static const char *const liberal[] = {"sysctl", "-q", "-w", "net.netfilter.nf_conntrack_tcp_be_liberal=1",
+                                          NULL};
     static const char *const nft[] = {"nft", "-f", "-", NULL};
-    return bh_net_run(pid, sysctl, NULL, error) && bh_net_run(pid, nft, bh_netvm_rules, error);
+    /* The conntrack sysctls exist once the rules brought conntrack in. */
+    return bh_net_run(pid, sysctl, NULL, error) && bh_net_run(pid, nft, bh_netvm_rules, error) &&
+           bh_net_run(pid, liberal, NULL, error);
 }
 
 void bh_net_cmd_free(gpointer data)

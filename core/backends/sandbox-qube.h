@@ -100,6 +100,7 @@ struct BhSandbox {
     char *tag;             /* this daemon's cgroup subtree: bulkhead-<tag> */
     char *resolv_conf;     /* the uplink's resolvers; NULL: /etc/resolv.conf */
     GThreadPool *net_pool; /* network jobs, one at a time (sandbox-start.c) */
+    char *guest_resolv_conf; /* <stage_base>/resolv.conf: the qubes' (virtual DNS); NULL: none */
 };
 
 /* ---- sandbox-qube.c ---- */

@@ -27,6 +27,7 @@
 
 #include <bulkhead/rpc-client.h>
 
+#include "bulkhead/qubes.h"
 #include "sandbox-layout.h"
 #include "sandbox-qube.h"
 #include "sandbox-seccomp.h"
@@ -74,6 +75,9 @@ static void bh_sandbox_free(BhBackend *backend)
     g_clear_pointer(&sb->seccomp, g_bytes_unref);
     g_autofree char *marker = g_build_filename(sb->stage_base, BH_SANDBOX_STATE_MARKER, NULL);
     unlink(marker);
+    if (sb->guest_resolv_conf)
+        unlink(sb->guest_resolv_conf);
+    g_free(sb->guest_resolv_conf);
     rmdir(sb->stage_base);
     g_free(sb->stage_base);
     g_free(sb->stage_top);
@@ -199,6 +203,16 @@ BhBackend *bh_sandbox_backend_new(const BhBackendConfig *config, GError **error)
     sb->private_images = privileged && g_strcmp0(g_getenv("BH_SANDBOX_PRIVATE"), "directory") != 0;
     sb->verbose = config->verbose;
     sb->resolv_conf = g_strdup(config->resolv_conf);
+    /* What qubes ask for names: the virtual servers their netvm redirects
+     * (docs/sandbox.md, "Network"); only with root, which networking needs. */
+    if (privileged) {
+        g_autofree char *conf = g_build_filename(sb->stage_base, "resolv.conf", NULL);
+        if (g_file_set_contents_full(conf, "nameserver " BH_NET_DNS1 "\nnameserver " BH_NET_DNS2 "\n", -1,
+                                     G_FILE_SET_CONTENTS_NONE, 0644, NULL))
+            sb->guest_resolv_conf = g_steal_pointer(&conf);
+        else
+            g_message("cannot write %s: qubes keep their root's resolv.conf", conf);
+    }
     sb->bwrap = g_steal_pointer(&bwrap);
     sb->programs = g_steal_pointer(&programs);
     sb->seccomp = g_steal_pointer(&seccomp);

@@ -151,7 +151,10 @@ static void test_network(void)
     g_autofree char *udp = client(&h, "work", "udp", host, srv.udp);
     g_assert_cmpstr(udp, ==, "udp ping");
 
-    /* DNS: both virtual servers, redirected to the test's resolver. */
+    /* DNS: the qube's resolv.conf names both virtual servers, each
+     * redirected to the test's resolver. */
+    g_autofree char *resolv = bh_harness_run_out(&h, "work", "cat /etc/resolv.conf");
+    g_assert_cmpstr(resolv, ==, "nameserver 10.139.1.1\nnameserver 10.139.1.2");
     g_autofree char *dns_net =
         bh_harness_run_out(&h, "net", "python3 net.py dns www.example.test 10.139.1.1");
     g_assert_cmpstr(dns_net, ==, "192.0.2.99");
