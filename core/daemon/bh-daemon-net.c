@@ -20,27 +20,6 @@
 /* A name that has not resolved by then resolves to nothing. */
 #define BH_FIREWALL_LOOKUP_S 10
 
-typedef struct {
-    BhDaemon *self;
-    char *name;
-} BhNetContext;
-
-static BhNetContext *bh_net_context_new(BhDaemon *self, const char *name)
-{
-    BhNetContext *ctx = g_new0(BhNetContext, 1);
-    ctx->self = g_object_ref(self);
-    ctx->name = g_strdup(name);
-    return ctx;
-}
-
-static void bh_net_context_free(gpointer data)
-{
-    BhNetContext *ctx = data;
-    g_object_unref(ctx->self);
-    g_free(ctx->name);
-    g_free(ctx);
-}
-
 /* ---- compiling a qube's rules ---------------------------------------------- */
 
 typedef struct {
@@ -212,7 +191,7 @@ static void bh_fw_apply(BhDaemon *self, const char *qube, GDBusMethodInvocation 
 
 static gboolean bh_fw_expiry(gpointer data)
 {
-    BhNetContext *ctx = data;
+    BhNameContext *ctx = data;
     BhQubeRuntime *rt = bh_daemon_runtime(ctx->self, ctx->name);
     rt->firewall_timer = 0;
     g_info("[%s] a firewall rule expired", ctx->name);
@@ -233,7 +212,7 @@ static void bh_fw_schedule(BhDaemon *self, const char *qube, gint64 next_expiry)
     gint64 in = next_expiry - g_get_real_time() / G_USEC_PER_SEC;
     rt->firewall_timer =
         g_timeout_add_seconds_full(G_PRIORITY_DEFAULT, (guint)CLAMP(in, 1, G_MAXINT32), bh_fw_expiry,
-                                   bh_net_context_new(self, qube), bh_net_context_free);
+                                   bh_name_context_new(self, qube), bh_name_context_free);
 }
 
 typedef struct {
@@ -361,11 +340,11 @@ void bh_daemon_firewall_for_start(BhDaemon *self, BhBackendQubeHolder *holder, B
 
 static void bh_net_netvm_started(GObject *source, GAsyncResult *result, gpointer data)
 {
-    BhNetContext *ctx = data;
+    BhNameContext *ctx = data;
     g_autoptr(GError) error = NULL;
     if (!bh_daemon_start_finish(ctx->self, result, &error))
         g_message("[%s] stays without network: %s", ctx->name, error->message);
-    bh_net_context_free(ctx);
+    bh_name_context_free(ctx);
 }
 
 void bh_daemon_net_sync(BhDaemon *self)
@@ -395,7 +374,7 @@ void bh_daemon_net_sync(BhDaemon *self)
         /* Its new netvm (and that one's chain) comes up; the backend links
          * it once that netvm is ready. */
         if (*netvm)
-            bh_daemon_start_async(self, netvm, bh_net_netvm_started, bh_net_context_new(self, name));
+            bh_daemon_start_async(self, netvm, bh_net_netvm_started, bh_name_context_new(self, name));
     }
 }
 

@@ -102,12 +102,7 @@ void bh_daemon_discard_disposable(BhDaemon *self, const char *name)
     bh_dbus_admin1_emit_qube_removed(self->skeleton, name);
 }
 
-typedef struct {
-    BhDaemon *self;
-    char *name;
-} BhNameContext;
-
-static BhNameContext *bh_name_context_new(BhDaemon *self, const char *name)
+BhNameContext *bh_name_context_new(BhDaemon *self, const char *name)
 {
     BhNameContext *ctx = g_new0(BhNameContext, 1);
     ctx->self = g_object_ref(self);
@@ -115,7 +110,7 @@ static BhNameContext *bh_name_context_new(BhDaemon *self, const char *name)
     return ctx;
 }
 
-static void bh_name_context_free(gpointer data)
+void bh_name_context_free(gpointer data)
 {
     BhNameContext *ctx = data;
     g_object_unref(ctx->self);

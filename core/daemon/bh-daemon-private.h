@@ -54,6 +54,13 @@ struct _BhDaemon {
 /* ---- bh-daemon-power.c: power state, guids, starts (netvm first), adoption */
 
 void bh_qube_runtime_free(gpointer data);
+/* A qube's name and the daemon (a reference), for callbacks. */
+typedef struct {
+    BhDaemon *self;
+    char *name;
+} BhNameContext;
+BhNameContext *bh_name_context_new(BhDaemon *self, const char *name);
+void bh_name_context_free(gpointer data);
 /* The qube's runtime record, made on first use (from the backend's view). */
 BhQubeRuntime *bh_daemon_runtime(BhDaemon *self, const char *name);
 gboolean bh_power_is_down(BhPowerState state);

@@ -95,32 +95,44 @@ static char *client(BhHarness *h, const char *qube, const char *kind, const char
     return bh_harness_run_out(h, qube, cmd);
 }
 
+/* The host's servers, then the qubes in order, each with net.py; FALSE
+ * (skipped) without root. test_resolver: the uplink asks the resolver the
+ * servers run (on 127.0.0.1:53). */
+static gboolean start_all(BhHarness *h, BhNetServers *srv, gboolean test_resolver,
+                          const BhTestQube *const *order, gsize n)
+{
+    g_autoptr(GError) error = NULL;
+    if (!bh_harness_setup(h))
+        return FALSE;
+    if (geteuid() != 0) {
+        g_test_skip("linking qubes needs bulkheadd to run as root");
+        bh_harness_teardown(h);
+        return FALSE;
+    }
+    g_assert_true(servers_start(srv));
+    if (test_resolver) {
+        h->resolv_conf = g_build_filename(h->tmp, "resolv.conf", NULL);
+        g_assert_true(g_file_set_contents(h->resolv_conf, "# the test's\nnameserver 127.0.0.1\n", -1, NULL));
+        bh_harness_restart_backend(h);
+    }
+    g_assert_true(bh_harness_create(h, &tpl, &error));
+    for (gsize i = 0; i < n; i++) {
+        gboolean started = bh_harness_start(h, order[i], &error);
+        g_assert_no_error(error);
+        g_assert_true(started);
+        put_client(h, order[i]->name);
+    }
+    return TRUE;
+}
+
 static void test_network(void)
 {
     BhHarness h;
     BhNetServers srv = {0};
     g_autoptr(GError) error = NULL;
-    if (!bh_harness_setup(&h))
+    const BhTestQube *const order[] = {&net, &fw, &work, &other, &vault};
+    if (!start_all(&h, &srv, TRUE, order, G_N_ELEMENTS(order)))
         return;
-    if (geteuid() != 0) {
-        g_test_skip("linking qubes needs bulkheadd to run as root");
-        bh_harness_teardown(&h);
-        return;
-    }
-    g_assert_true(servers_start(&srv));
-    /* The uplink asks the resolver this test runs. */
-    h.resolv_conf = g_build_filename(h.tmp, "resolv.conf", NULL);
-    g_assert_true(g_file_set_contents(h.resolv_conf, "# the test's\nnameserver 127.0.0.1\n", -1, NULL));
-    bh_harness_restart_backend(&h);
-
-    g_assert_true(bh_harness_create(&h, &tpl, &error));
-    const BhTestQube *order[] = {&net, &fw, &work, &other, &vault};
-    for (gsize i = 0; i < G_N_ELEMENTS(order); i++) {
-        gboolean started = bh_harness_start(&h, order[i], &error);
-        g_assert_no_error(error);
-        g_assert_true(started);
-        put_client(&h, order[i]->name);
-    }
 
     /* Addresses as Qubes gives them: /32, the gateway is the netvm's own. */
     g_autofree char *addr = bh_harness_run_out(&h, "work", "ip -o -4 addr show dev eth0 | awk '{print $4}'");
@@ -281,22 +293,9 @@ static void test_live(void)
     BhHarness h;
     BhNetServers srv = {0};
     g_autoptr(GError) error = NULL;
-    if (!bh_harness_setup(&h))
+    const BhTestQube *const order[] = {&net, &fw, &vpn, &work, &anon};
+    if (!start_all(&h, &srv, FALSE, order, G_N_ELEMENTS(order)))
         return;
-    if (geteuid() != 0) {
-        g_test_skip("linking qubes needs bulkheadd to run as root");
-        bh_harness_teardown(&h);
-        return;
-    }
-    g_assert_true(servers_start(&srv));
-    g_assert_true(bh_harness_create(&h, &tpl, &error));
-    const BhTestQube *order[] = {&net, &fw, &vpn, &work, &anon};
-    for (gsize i = 0; i < G_N_ELEMENTS(order); i++) {
-        gboolean started = bh_harness_start(&h, order[i], &error);
-        g_assert_no_error(error);
-        g_assert_true(started);
-        put_client(&h, order[i]->name);
-    }
     g_autofree char *host =
         bh_harness_run_out(&h, "net", "ip -4 route show default dev uplink0 | awk '{print $3}'");
 
