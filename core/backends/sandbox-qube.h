@@ -93,13 +93,13 @@ struct BhSandbox {
     GPtrArray *programs;
     gboolean has_agent; /* bulkhead-agent is among the programs */
     char *bwrap;
-    GBytes *seccomp;       /* the filter of every qube (sandbox-seccomp.h) */
-    GHashTable *qubes;     /* name -> BhSandboxQube* (running or starting) */
-    char *stage_top;       /* stage_base's parent: one directory per daemon */
-    char *record_dir;      /* <state_dir>/sandbox-running; NULL: records could not be kept */
-    char *tag;             /* this daemon's cgroup subtree: bulkhead-<tag> */
-    char *resolv_conf;     /* the uplink's resolvers; NULL: /etc/resolv.conf */
-    GThreadPool *net_pool; /* network jobs, one at a time (sandbox-start.c) */
+    GBytes *seccomp;         /* the filter of every qube (sandbox-seccomp.h) */
+    GHashTable *qubes;       /* name -> BhSandboxQube* (running or starting) */
+    char *stage_top;         /* stage_base's parent: one directory per daemon */
+    char *record_dir;        /* <state_dir>/sandbox-running; NULL: records could not be kept */
+    char *tag;               /* this daemon's cgroup subtree: bulkhead-<tag> */
+    char *resolv_conf;       /* the uplink's resolvers; NULL: /etc/resolv.conf */
+    GThreadPool *net_pool;   /* network jobs, one at a time (sandbox-start.c) */
     char *guest_resolv_conf; /* <stage_base>/resolv.conf: the qubes' (virtual DNS); NULL: none */
 };
 
