@@ -45,6 +45,8 @@ void bh_qube_unref(BhSandboxQube *q)
     g_clear_object(&q->rpc);
     if (q->bwrap_pidfd >= 0)
         close(q->bwrap_pidfd);
+    if (q->uplink_pidfd > 0)
+        close(q->uplink_pidfd);
     if (q->init_pidfd >= 0)
         close(q->init_pidfd);
     if (q->held_runs)

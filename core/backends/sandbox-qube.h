@@ -43,6 +43,7 @@ typedef struct {
     gboolean provides_network;
     gboolean uplink;    /* asked for: pasta on its namespace (sandbox-net.h) */
     GSubprocess *pasta; /* the uplink while it runs */
+    int uplink_pidfd;   /* an adopted netvm's pasta (not our child), or -1 */
     gboolean net_ready; /* a netvm whose namespace is set up */
     char *linked_to;    /* the netvm its eth0 leads to now (NULL: none) */
     char *firewall;     /* its rules for its netvm (backend.h set_firewall) */

@@ -399,6 +399,14 @@ gboolean bh_sandbox_set_netvm(BhBackend *backend, const char *name, const char *
         return TRUE;
     g_free(q->netvm);
     q->netvm = g_strdup(netvm);
+    /* A daemon that adopts it after a crash links it where it is now. */
+    if (q->record && q->record_dir) {
+        g_autoptr(GError) record_error = NULL;
+        g_free(q->record->netvm);
+        q->record->netvm = g_strdup(netvm);
+        if (!bh_sandbox_record_save(q->record_dir, q->record, &record_error))
+            g_message("[%s] its record keeps the old netvm: %s", q->name, record_error->message);
+    }
     bh_net_relink(sb, q);
     return TRUE;
 }
@@ -626,6 +634,11 @@ void bh_sandbox_cleanup(BhSandboxQube *q)
     if (q->pasta) {
         g_subprocess_force_exit(q->pasta);
         g_clear_object(&q->pasta);
+    }
+    if (q->uplink_pidfd >= 0) {
+        bh_pidfd_signal(q->uplink_pidfd, SIGKILL);
+        close(q->uplink_pidfd);
+        q->uplink_pidfd = -1;
     }
     /* Nothing a qube wrote into its vchan directory (sockets, files, whole
      * trees, links to host paths) may greet its next run or outlive a
@@ -896,7 +909,7 @@ void bh_sandbox_start(BhBackend *backend, const BhBackendQube *qube, GCancellabl
     q->firewall = g_strdup(qube->firewall);
     q->disposable = qube->disposable;
     q->state = BH_POWER_HALTED;
-    q->bwrap_pidfd = q->init_pidfd = -1;
+    q->bwrap_pidfd = q->init_pidfd = q->uplink_pidfd = -1;
     q->cancellable = g_cancellable_new();
     q->info_text = g_string_new(NULL);
     q->shutdown_tasks = g_ptr_array_new();

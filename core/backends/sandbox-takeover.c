@@ -15,6 +15,7 @@
 #include <gio/gunixinputstream.h>
 #include <glib-unix.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -72,6 +73,37 @@ static const BhBackendQube *bh_sandbox_find_qube(const BhBackendQube *qubes, gsi
 }
 
 /* A proven sandbox becomes one of ours, as if we had started it. */
+/* The pasta an earlier daemon started for netvm uid: a process named
+ * pasta or passt* that runs as the qube's own host uid (no other qube's,
+ * nothing of dom0's) in dom0's network namespace (the qube's processes are
+ * all in its own). -1 when there is none. */
+static int bh_sandbox_find_uplink(uid_t uid)
+{
+    struct stat own;
+    int found = -1;
+    if (stat("/proc/self/ns/net", &own) < 0)
+        return -1;
+    g_autoptr(GDir) dir = g_dir_open("/proc", 0, NULL);
+    const char *entry;
+    while (dir && found < 0 && (entry = g_dir_read_name(dir))) {
+        guint64 pid;
+        struct stat st, ns;
+        if (!g_ascii_string_to_unsigned(entry, 10, 1, G_MAXINT, &pid, NULL))
+            continue;
+        g_autofree char *base = g_strdup_printf("/proc/%s", entry);
+        g_autofree char *comm_path = g_strdup_printf("%s/comm", base);
+        g_autofree char *ns_path = g_strdup_printf("%s/ns/net", base);
+        g_autofree char *comm = NULL;
+        if (stat(base, &st) < 0 || st.st_uid != uid || stat(ns_path, &ns) < 0 || ns.st_ino != own.st_ino ||
+            ns.st_dev != own.st_dev || !g_file_get_contents(comm_path, &comm, NULL, NULL))
+            continue;
+        g_strstrip(comm);
+        if (g_str_equal(comm, "pasta") || g_str_has_prefix(comm, "passt"))
+            found = bh_pidfd_open((pid_t)pid);
+    }
+    return found;
+}
+
 static void bh_sandbox_take_over(BhSandbox *sb, BhSandboxRecord *r, BhSandboxProof *proof)
 {
     g_autoptr(BhSandboxQube) q = g_new0(BhSandboxQube, 1);
@@ -83,6 +115,14 @@ static void bh_sandbox_take_over(BhSandbox *sb, BhSandboxRecord *r, BhSandboxPro
     q->gid = bh_sandbox_host_gid(sb, r->qid);
     q->netvm = g_strdup(r->netvm);
     q->provides_network = r->provides_network;
+    /* Its namespace and links are as the earlier daemon left them: a netvm
+     * is set up, a client linked to its netvm (if that one is adopted too;
+     * relinks and firewalls then work on them as on our own). Its uplink's
+     * pasta is not our child: it is found and stopped with it (pidfd). */
+    q->net_ready = sb->privileged && r->provides_network;
+    q->linked_to = sb->privileged ? g_strdup(r->netvm) : NULL;
+    q->uplink_pidfd =
+        sb->privileged && r->provides_network && r->netvm == NULL ? bh_sandbox_find_uplink(r->uid) : -1;
     q->disposable = r->disposable;
     q->state = BH_POWER_HALTED;
     q->cancellable = g_cancellable_new();

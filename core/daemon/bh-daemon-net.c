@@ -336,6 +336,14 @@ void bh_daemon_firewall_for_start(BhDaemon *self, BhBackendQubeHolder *holder, B
     bh_fw_compile_async(self, holder->qube.name, bh_fw_start_compiled, s);
 }
 
+void bh_daemon_net_adopted(BhDaemon *self, const char *qube, const char *netvm)
+{
+    BhQubeRuntime *rt = bh_daemon_runtime(self, qube);
+    g_free(rt->netvm);
+    rt->netvm = g_strdup(netvm ? netvm : "");
+    bh_fw_apply(self, qube, NULL);
+}
+
 /* ---- the netvm of running qubes -------------------------------------------- */
 
 static void bh_net_netvm_started(GObject *source, GAsyncResult *result, gpointer data)

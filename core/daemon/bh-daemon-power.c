@@ -486,6 +486,10 @@ guint bh_daemon_adopt(BhDaemon *self)
          * the qube is resumed), as unpausing keeps the guid it has. */
         if (state == BH_POWER_PAUSED)
             bh_daemon_start_guid(self, h->qube.name);
+        /* The backend learns its netvm and firewall again (it had them from
+         * the earlier daemon only in the kernel's tables). */
+        if (state == BH_POWER_RUNNING || state == BH_POWER_PAUSED)
+            bh_daemon_net_adopted(self, h->qube.name, h->netvm);
     }
     return running;
 }

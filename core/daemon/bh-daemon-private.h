@@ -128,6 +128,9 @@ const BhDaemonHandler *bh_daemon_net_handlers(gsize *n);
 /* After any change of properties or globals: each running qube whose netvm
  * changed is relinked at once (its new netvm started first). */
 void bh_daemon_net_sync(BhDaemon *self);
+/* An adopted running qube: its netvm as the backend has it, its firewall
+ * compiled and handed to the backend again. */
+void bh_daemon_net_adopted(BhDaemon *self, const char *qube, const char *netvm);
 typedef void (*BhDaemonFirewallReady)(BhDaemon *self, BhBackendQubeHolder *holder, gpointer data);
 /* Fills in holder's firewall (names resolved, asynchronously), then ready. */
 void bh_daemon_firewall_for_start(BhDaemon *self, BhBackendQubeHolder *holder, BhDaemonFirewallReady ready,
