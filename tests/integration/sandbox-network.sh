@@ -6,7 +6,8 @@
 #   qvm-run work starts the chain and reaches the host's servers;
 #   qvm-firewall on the running work: a drop rule for one port blocks that
 #   port and only it, at once, and cuts an open connection; a host name that
-#   does not resolve blocks only its own rule (and the command says so);
+#   does not resolve blocks only its own rule (and the command says so); a
+#   rule with expire= stops applying by itself;
 #   qvm-prefs work netvm none cuts work off at once, back restores it;
 #   sys-firewall's shutdown leaves work running but cut off, its start
 #   reconnects work; qvm-ls --network shows the addresses.
@@ -71,6 +72,13 @@ bh_result "a host name that does not resolve: the command says so ($bh_err)" $?
 bh_same "it blocks only its own rule: port B still open" "hello B" "$(net tcp "$host" "$tcp_b")"
 bh_expect "qvm-firewall work reset" qvm-firewall work reset
 bh_same "reset: port A open again" "hello A" "$(await "hello A" tcp "$host" "$tcp_a")"
+# A rule that expires: in force, then gone on its own.
+bh_expect "a drop rule for port A with expire=+4" \
+  qvm-firewall work add --before 0 action=drop proto=tcp dstports="$tcp_a" expire=+4
+bh_same "port A blocked while the rule lasts" "timeout" "$(net tcp "$host" "$tcp_a")"
+sleep 2
+bh_same "port A open again once it expired" "hello A" "$(await "hello A" tcp "$host" "$tcp_a")"
+bh_expect "qvm-firewall work reset (again)" qvm-firewall work reset
 
 # Relinking the running qube.
 bh_expect "qvm-prefs work netvm none" qvm-prefs work netvm none
