@@ -244,6 +244,10 @@ GPtrArray *bh_sandbox_layout_bwrap_argv(const BhSandboxPlan *plan)
         g_autofree char *dest = g_strconcat("/", kv[0], NULL);
         bh_argv_add(argv, "--symlink", kv[1], dest, NULL);
     }
+    /* Not on a root that is read-only all through: bubblewrap could not
+     * make the mount point there if the root has no resolv.conf. */
+    if (plan->resolv_conf && !(plan->own_root && plan->root_readonly))
+        bh_argv_add(argv, "--ro-bind", plan->resolv_conf, "/etc/resolv.conf", NULL);
     bh_argv_add(argv, "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/dev/shm", "--perms", "1777", "--tmpfs",
                 "/tmp", "--tmpfs", "/run", "--perms", "0700", "--dir", BH_SANDBOX_GUEST_RUNTIME, "--dir",
                 "/run/bulkhead", "--perms", "0700", "--dir", BH_SANDBOX_GUEST_VCHAN, NULL);

@@ -32,6 +32,14 @@ static GVariant *bh_daemon_qube_dict(BhDaemon *self, const BhQubeInfo *info)
     g_variant_dict_insert(&dict, "netvm", "s", netvm);
     g_variant_dict_insert(&dict, "provides_network", "b", info->provides_network);
     g_variant_dict_insert(&dict, "template_for_dispvms", "b", info->template_for_dispvms);
+    /* Networking (computed by the model; "" without network), for qvm-ls. */
+    const char *const net_keys[] = {"ip", "gateway", "dns"};
+    for (gsize k = 0; k < G_N_ELEMENTS(net_keys); k++) {
+        g_autofree char *value = info->klass == BH_CLASS_ADMIN_VM
+                                     ? g_strdup("")
+                                     : bh_daemon_get_string(self, info->name, net_keys[k]);
+        g_variant_dict_insert(&dict, net_keys[k], "s", value);
+    }
     const char *gui_error = bh_daemon_runtime(self, info->name)->gui_error;
     g_variant_dict_insert(&dict, "gui_error", "s", gui_error ? gui_error : "");
     const char *const empty[] = {NULL};
@@ -208,6 +216,7 @@ static gboolean bh_daemon_handle_set_property(BhDbusAdmin1 *skeleton, GDBusMetho
         bh_dbus_admin1_emit_qube_removed(skeleton, qube);
         bh_dbus_admin1_emit_qube_added(skeleton, value);
     }
+    bh_daemon_net_sync(self);
     bh_dbus_admin1_complete_set_property(skeleton, invocation);
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
@@ -221,6 +230,7 @@ static gboolean bh_daemon_handle_reset_property(BhDbusAdmin1 *skeleton, GDBusMet
     g_autofree char *effective = bh_daemon_get_string(self, qube, prop);
     g_info("[%s] %s reset to %s", qube, prop, effective);
     bh_dbus_admin1_emit_property_changed(skeleton, qube, prop, effective);
+    bh_daemon_net_sync(self);
     bh_dbus_admin1_complete_reset_property(skeleton, invocation);
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
@@ -233,6 +243,7 @@ static void bh_daemon_global_changed(BhDaemon *self, const char *prop)
     g_info("global %s = %s", prop, effective);
     bh_dbus_admin1_emit_global_changed(self->skeleton, prop, effective);
     bh_clipboard_limit_changed(self->clipboard);
+    bh_daemon_net_sync(self);
 }
 
 static gboolean bh_daemon_handle_set_global(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,

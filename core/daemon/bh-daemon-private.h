@@ -31,6 +31,8 @@ typedef struct {
     GPtrArray *start_waiters; /* GTask*: completed when a start finishes */
     GPtrArray *halt_waiters;  /* GDBusMethodInvocation*: Shutdown(wait) callers */
     char *gui_error;          /* why its guid ended badly since it started; NULL if none */
+    char *netvm;              /* the netvm the backend has for it while it runs ("": none) */
+    guint firewall_timer;     /* the next expiry of one of its firewall rules */
 } BhQubeRuntime;
 
 struct _BhDaemon {
@@ -53,6 +55,13 @@ struct _BhDaemon {
 /* ---- bh-daemon-power.c: power state, guids, starts (netvm first), adoption */
 
 void bh_qube_runtime_free(gpointer data);
+/* A qube's name and the daemon (a reference), for callbacks. */
+typedef struct {
+    BhDaemon *self;
+    char *name;
+} BhNameContext;
+BhNameContext *bh_name_context_new(BhDaemon *self, const char *name);
+void bh_name_context_free(gpointer data);
 /* The qube's runtime record, made on first use (from the backend's view). */
 BhQubeRuntime *bh_daemon_runtime(BhDaemon *self, const char *name);
 gboolean bh_power_is_down(BhPowerState state);
@@ -78,6 +87,7 @@ typedef struct {
     char *root_path;
     char *kernel;
     char *virt_mode;
+    char *firewall;
 } BhBackendQubeHolder;
 
 void bh_backend_qube_holder_free(BhBackendQubeHolder *holder);
@@ -126,5 +136,19 @@ GBytes *bh_daemon_run_capture_finish(BhDaemon *self, GAsyncResult *result, GErro
 const BhDaemonHandler *bh_daemon_apps_handlers(gsize *n);
 /* Reads a qube's list when it starts (connected once, at construction). */
 void bh_daemon_apps_init(BhDaemon *self);
+
+/* ---- bh-daemon-net.c: GetFirewall, SetFirewall; running qubes on their netvm */
+
+const BhDaemonHandler *bh_daemon_net_handlers(gsize *n);
+/* After any change of properties or globals: each running qube whose netvm
+ * changed is relinked at once (its new netvm started first). */
+void bh_daemon_net_sync(BhDaemon *self);
+/* An adopted running qube: its netvm as the backend has it, its firewall
+ * compiled and handed to the backend again. */
+void bh_daemon_net_adopted(BhDaemon *self, const char *qube, const char *netvm);
+typedef void (*BhDaemonFirewallReady)(BhDaemon *self, BhBackendQubeHolder *holder, gpointer data);
+/* Fills in holder's firewall (names resolved, asynchronously), then ready. */
+void bh_daemon_firewall_for_start(BhDaemon *self, BhBackendQubeHolder *holder, BhDaemonFirewallReady ready,
+                                  gpointer data);
 
 G_END_DECLS

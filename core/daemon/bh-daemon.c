@@ -68,10 +68,8 @@ static void bh_daemon_init(BhDaemon *self)
 
     /* Each part's Admin1 handlers, with the object as their user data. */
     const BhDaemonHandler *(*const parts[])(gsize * n) = {
-        bh_daemon_model_handlers,
-        bh_daemon_power_calls_handlers,
-        bh_daemon_run_handlers,
-        bh_daemon_apps_handlers,
+        bh_daemon_model_handlers, bh_daemon_power_calls_handlers, bh_daemon_run_handlers,
+        bh_daemon_apps_handlers,  bh_daemon_net_handlers,
     };
     for (gsize i = 0; i < G_N_ELEMENTS(parts); i++) {
         gsize n = 0;

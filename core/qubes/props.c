@@ -197,6 +197,16 @@ static const BhPropDef props[BH_PROPS_N] = {
         "all",
         "Which of the qube's apps the menu shows: all, or their ids separated by spaces (an empty "
         "value shows none). The ids are those of ListApps (docs/apps.md)."},
+    [BH_P_IP] = {"ip", BH_PROP_STRING, DOMU, BH_PROPF_READ_ONLY, NULL, 0, 0, NULL, NULL,
+        "from the qid while the qube has a netvm or provides network; else empty",
+        "IPv4 address of the qube (netmask /32): 10.137.x.y from its qid, a disposable's 10.138.x.y."},
+    [BH_P_GATEWAY] = {"gateway", BH_PROP_STRING, DOMU, BH_PROPF_READ_ONLY, NULL, 0, 0, NULL, NULL,
+        "the netvm's ip; empty without a netvm",
+        "Default gateway of the qube: its netvm's own address."},
+    [BH_P_DNS] = {"dns", BH_PROP_STRING, DOMU, BH_PROPF_READ_ONLY, NULL, 0, 0, NULL, NULL,
+        "10.139.1.1 10.139.1.2 while the qube has a netvm; else empty",
+        "DNS servers of the qube: virtual addresses that each netvm redirects to the resolvers it "
+        "uses itself (sys-net: the host's)."},
 };
 
 static const BhPropDef globals[BH_GLOBALS_N] = {
@@ -219,6 +229,11 @@ static const BhPropDef globals[BH_GLOBALS_N] = {
     [BH_G_CLIPBOARD_MAX_BYTES] = {"clipboard_max_bytes", BH_PROP_INT, 0, 0, "64000", 1, 256000, NULL,
         NULL, "64000",
         "Largest clipboard content in bytes that the global clipboard accepts from a qube."},
+    [BH_G_NETWORK_UPLINK] = {"network_uplink", BH_PROP_BOOL, 0, 0, "True", 0, 0, NULL, NULL,
+        "True",
+        "Whether a netvm without a netvm of its own (sys-net) reaches the real network (sandbox: "
+        "through pasta, user-mode networking). Off: the qubes reach only each other's netvms. "
+        "Applies at its next start."},
 };
 /* clang-format on */
 

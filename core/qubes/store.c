@@ -84,6 +84,15 @@ static const char *const migrations[] = {
     "  qid INTEGER PRIMARY KEY REFERENCES qubes(qid) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,\n"
     "  data BLOB NOT NULL\n"
     ") WITHOUT ROWID;\n",
+
+    /* 3 → 4: each qube's firewall rules in order (bulkhead/firewall.h); a
+     * qube without rows has the default, "action=accept". */
+    "CREATE TABLE firewall (\n"
+    "  qid INTEGER NOT NULL REFERENCES qubes(qid) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,\n"
+    "  pos INTEGER NOT NULL CHECK (pos >= 0),\n"
+    "  rule TEXT NOT NULL,\n"
+    "  PRIMARY KEY (qid, pos)\n"
+    ") WITHOUT ROWID;\n",
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == BH_STORE_SCHEMA_VERSION);
@@ -406,6 +415,20 @@ static gboolean load_tag(BhStore *s, BhModel *m, sqlite3_stmt *st, GError **erro
     return TRUE;
 }
 
+/* Rows come in (qid, pos) order; a rule that does not parse any more is
+ * kept as it is (the daemon reports it when it applies the rules). */
+static gboolean load_firewall(BhStore *s, BhModel *m, sqlite3_stmt *st, GError **error)
+{
+    BhMQube *q = bh_model_find_qid(m, sqlite3_column_int(st, 0));
+    if (q == NULL)
+        return TRUE;
+    guint n = q->firewall ? g_strv_length(q->firewall) : 0;
+    q->firewall = g_renew(char *, q->firewall, n + 2);
+    q->firewall[n] = g_strdup(column(st, 1));
+    q->firewall[n + 1] = NULL;
+    return TRUE;
+}
+
 static gboolean load_global(BhStore *s, BhModel *m, sqlite3_stmt *st, GError **error)
 {
     int idx = bh_global_index(column(st, 0));
@@ -428,6 +451,7 @@ static BhModel *load(BhStore *s, GError **error)
     if (!each_row(s, m, "SELECT qid, name, class, uuid FROM qubes", load_qube, error) ||
         !each_row(s, m, "SELECT qid, name, value, ref FROM props", load_prop, error) ||
         !each_row(s, m, "SELECT qid, tag FROM tags", load_tag, error) ||
+        !each_row(s, m, "SELECT qid, rule FROM firewall ORDER BY qid, pos", load_firewall, error) ||
         !each_row(s, m, "SELECT name, value, ref FROM globals", load_global, error) ||
         !each_row(s, m, "SELECT value FROM meta WHERE key = 'next_qid'", load_meta, error))
         return NULL;
@@ -481,6 +505,23 @@ static gboolean write_tags(BhStore *s, const BhMQube *old, const BhMQube *now, G
     return TRUE;
 }
 
+static gboolean write_firewall(BhStore *s, const BhMQube *old, const BhMQube *now, GError **error)
+{
+    const char *const none[] = {NULL};
+    const char *const *before = old && old->firewall ? (const char *const *)old->firewall : none;
+    const char *const *after = now->firewall ? (const char *const *)now->firewall : none;
+    if ((old == NULL || (old->firewall == NULL) == (now->firewall == NULL)) && g_strv_equal(before, after))
+        return TRUE;
+    if (old != NULL && !runv(s, error, "DELETE FROM firewall WHERE qid = ?", "i", now->qid))
+        return FALSE;
+    for (int i = 0; after[i]; i++) {
+        if (!runv(s, error, "INSERT INTO firewall(qid, pos, rule) VALUES (?, ?, ?)", "iis", now->qid, i,
+                  after[i]))
+            return FALSE;
+    }
+    return TRUE;
+}
+
 /* Write what differs between the cached model and the changed copy. Removed
  * qubes go first so that a freed name can be reused within the change. */
 static gboolean write_diff(BhStore *s, const BhModel *old, const BhModel *now, GError **error)
@@ -511,7 +552,7 @@ static gboolean write_diff(BhStore *s, const BhModel *old, const BhModel *now, G
             if (!write_value(s, q->qid, &props[idx], o ? &o->props[idx] : NULL, &q->props[idx], error))
                 return FALSE;
         }
-        if (!write_tags(s, o, q, error))
+        if (!write_tags(s, o, q, error) || !write_firewall(s, o, q, error))
             return FALSE;
     }
     for (idx = 0; idx < BH_GLOBALS_N; idx++) {

@@ -23,7 +23,7 @@
 
 G_BEGIN_DECLS
 
-#define BH_STORE_SCHEMA_VERSION 3
+#define BH_STORE_SCHEMA_VERSION 4
 #define BH_STORE_BUSY_MS        10000
 
 typedef struct BhStore BhStore;
@@ -148,6 +148,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhStore, bh_store_close)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhQubeInfo, bh_qube_info_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhPropValue, bh_prop_value_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhDependant, bh_dependant_free)
+
+/* ---- firewall (bulkhead/firewall.h) ------------------------------------------- */
+
+/* The qube's firewall rules in order, canonical; BH_FIREWALL_DEFAULT alone
+ * for a qube that never had its own. dom0 has none (NO_SUCH_PROPERTY). */
+char **bh_store_get_firewall(BhStore *store, const char *qube, GError **error);
+/* Replaces them in one transaction, each rule parsed first (expire=+N from
+ * now); none is refused and nothing changes if one does not parse (the error
+ * names its position, 0 first, as qvm-firewall numbers them). An empty list is stored as "action=drop". */
+gboolean bh_store_set_firewall(BhStore *store, const char *qube, const char *const *rules, GError **error);
 
 G_END_DECLS
 

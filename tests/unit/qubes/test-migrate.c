@@ -185,6 +185,14 @@ static void test_migrate(void)
         g_assert_null(bh_store_get_apps(s, "my-app", &error));
         g_assert_no_error(error);
     }
+    /* What version 4 added works: firewall rules, the default before. */
+    {
+        g_auto(GStrv) fw = bh_store_get_firewall(s, "my-app", &error);
+        g_assert_cmpstrv(fw, ((const char *const[]){"action=accept", NULL}));
+        const char *const rules[] = {"action=drop proto=tcp dstports=25", "action=accept", NULL};
+        g_assert_true(bh_store_set_firewall(s, "my-app", rules, &error));
+        g_assert_no_error(error);
+    }
     /* The old rules still hold on migrated data. */
     g_assert_false(bh_store_remove_qube(s, "fedora-40", NULL));
     bh_store_close(g_steal_pointer(&s));
@@ -192,7 +200,7 @@ static void test_migrate(void)
     integrity = bh_test_integrity(path);
     g_assert_cmpstr(integrity, ==, "ok");
     migrated_dump = bh_test_dump(path);
-    g_assert_true(g_str_has_prefix(migrated_dump, "3\n"));
+    g_assert_true(g_str_has_prefix(migrated_dump, "4\n"));
 
     /* Same schema as a store created new; reopening changes nothing. */
     s = bh_test_open(fresh_path);
