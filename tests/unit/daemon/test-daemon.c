@@ -597,6 +597,39 @@ static void test_volume_rollback(Fixture *f, gconstpointer data)
     g_assert_true(qube_listed(f, "work2"));
 }
 
+/* CheckCreate: the model's answer for each field a form fills, nothing
+ * created, no volume made, no signal; the control: Create with the same
+ * arguments does all three. */
+static void test_check_create(Fixture *f, gconstpointer data)
+{
+#define ARGS(klass, name, label, tmpl, netvm)                                                                \
+    g_variant_new("(ssss@a{ss})", klass, name, label, tmpl,                                                  \
+                  g_variant_new_parsed("@a{ss} {'netvm': %s}", netvm))
+    call_fails(f, "CheckCreate", ARGS("AppVM", "9lives", "purple", "", "none"), BH_DBUS_ERROR_INVALID_NAME,
+               "letter first");
+    call_fails(f, "CheckCreate", ARGS("AppVM", "work", "purple", "", "none"), BH_DBUS_ERROR_NAME_IN_USE,
+               "work");
+    call_fails(f, "CheckCreate", ARGS("AppVM", "px", "purple", "work", "none"), BH_DBUS_ERROR_NOT_A_TEMPLATE,
+               "work");
+    call_fails(f, "CheckCreate", ARGS("AppVM", "px", "purple", "", "personal"),
+               BH_DBUS_ERROR_NOT_NETWORK_PROVIDER, "personal");
+    call_fails(f, "CheckCreate", ARGS("Teapot", "px", "purple", "", "none"), BH_DBUS_ERROR_INVALID_VALUE,
+               "unknown class");
+
+    call_ok(f, "CheckCreate", ARGS("AppVM", "project-x", "purple", "", "none"));
+    g_assert_false(qube_listed(f, "project-x"));
+    g_assert_null(strstr(f->signals->str, "QubeAdded project-x"));
+    g_assert_null(strstr(f->tb->log->str, "volumes:project-x;"));
+
+    call_ok(f, "Create", ARGS("AppVM", "project-x", "purple", "", "none"));
+    g_assert_true(qube_listed(f, "project-x"));
+    g_assert_nonnull(strstr(f->signals->str, "QubeAdded project-x"));
+    g_assert_nonnull(strstr(f->tb->log->str, "volumes:project-x;"));
+    call_fails(f, "CheckCreate", ARGS("AppVM", "project-x", "purple", "", "none"), BH_DBUS_ERROR_NAME_IN_USE,
+               "project-x");
+#undef ARGS
+}
+
 static void test_run_fds(Fixture *f, gconstpointer data)
 {
     g_autoptr(GError) error = NULL;
@@ -919,6 +952,7 @@ int main(int argc, char **argv)
     ADD("/daemon/disposable", test_disposable);
     ADD("/daemon/start-failure", test_start_failure);
     ADD("/daemon/volume-rollback", test_volume_rollback);
+    ADD("/daemon/check-create", test_check_create);
     ADD("/daemon/run-fds", test_run_fds);
     ADD("/daemon/crash-report", test_crash_report);
     ADD("/daemon/property-signals", test_property_signals);
