@@ -12,6 +12,8 @@ struct _BhShellQube {
     char *state;
     char *label;
     char *color;
+    char *template_name; /* "" when none */
+    char *netvm;         /* "" when none */
     gboolean dispvm_template;
     gboolean provides_network;
 };
@@ -32,6 +34,8 @@ static void bh_shell_qube_finalize(GObject *object)
     g_free(self->state);
     g_free(self->label);
     g_free(self->color);
+    g_free(self->template_name);
+    g_free(self->netvm);
     G_OBJECT_CLASS(bh_shell_qube_parent_class)->finalize(object);
 }
 
@@ -98,7 +102,12 @@ BhShellQube *bh_shell_qube_new_from_variant(GVariant *entry, GError **error)
         !lookup_string(&dict, "label", &self->label, error) ||
         !lookup_string(&dict, "color", &self->color, error))
         return NULL;
-    /* Absent booleans are FALSE: an older daemon simply has fewer groups. */
+    /* Absent references are none and absent booleans FALSE: an older daemon
+     * simply has fewer groups. */
+    if (!g_variant_dict_lookup(&dict, "template", "s", &self->template_name))
+        self->template_name = g_strdup("");
+    if (!g_variant_dict_lookup(&dict, "netvm", "s", &self->netvm))
+        self->netvm = g_strdup("");
     g_variant_dict_lookup(&dict, "template_for_dispvms", "b", &self->dispvm_template);
     g_variant_dict_lookup(&dict, "provides_network", "b", &self->provides_network);
 
@@ -142,6 +151,21 @@ const char *bh_shell_qube_get_color(BhShellQube *self)
     return self->color;
 }
 
+const char *bh_shell_qube_get_template(BhShellQube *self)
+{
+    return self->template_name;
+}
+
+const char *bh_shell_qube_get_netvm(BhShellQube *self)
+{
+    return self->netvm;
+}
+
+gboolean bh_shell_qube_provides_network(BhShellQube *self)
+{
+    return self->provides_network;
+}
+
 gboolean bh_shell_qube_is_dispvm_template(BhShellQube *self)
 {
     return self->dispvm_template;
@@ -181,6 +205,8 @@ gboolean bh_shell_qube_update(BhShellQube *self, BhShellQube *other)
     changed |= replace_string(&self->state, other->state);
     changed |= replace_string(&self->label, other->label);
     changed |= replace_string(&self->color, other->color);
+    changed |= replace_string(&self->template_name, other->template_name);
+    changed |= replace_string(&self->netvm, other->netvm);
     changed |= self->dispvm_template != other->dispvm_template;
     changed |= self->provides_network != other->provides_network;
     self->dispvm_template = other->dispvm_template;

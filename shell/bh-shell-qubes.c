@@ -184,10 +184,20 @@ static void on_set_changed(BhDbusAdmin1 *admin, const char *qube_name, BhShellQu
 static void on_property_changed(BhDbusAdmin1 *admin, const char *qube_name, const char *property,
                                 const char *value, BhShellQubes *self)
 {
-    /* Only what the shell shows; the colour comes with the list. */
-    static const char *const shown[] = {"label", "template_for_dispvms", "provides_network", NULL};
+    /* Only what ListQubes carries; the colour comes with the list. */
+    static const char *const shown[] = {
+        "label", "template_for_dispvms", "provides_network", "template", "netvm", NULL};
 
     if (g_strv_contains(shown, property))
+        bh_shell_qubes_reload(self);
+}
+
+static void on_global_changed(BhDbusAdmin1 *admin, const char *property, const char *value,
+                              BhShellQubes *self)
+{
+    /* Each qube whose netvm is the default follows default_netvm without a
+     * signal of its own (docs/dbus.md). */
+    if (g_str_equal(property, "default_netvm"))
         bh_shell_qubes_reload(self);
 }
 
@@ -245,6 +255,7 @@ BhShellQubes *bh_shell_qubes_new(BhDbusAdmin1 *admin)
     g_signal_connect(admin, "qube-added", G_CALLBACK(on_set_changed), self);
     g_signal_connect(admin, "qube-removed", G_CALLBACK(on_set_changed), self);
     g_signal_connect(admin, "property-changed", G_CALLBACK(on_property_changed), self);
+    g_signal_connect(admin, "global-changed", G_CALLBACK(on_global_changed), self);
     g_signal_connect(admin, "notify::g-name-owner", G_CALLBACK(on_name_owner), self);
     bh_shell_qubes_reload(self);
     return self;
