@@ -1,0 +1,71 @@
+/* bh-settings-util.h — the small pieces every bulkhead-settings window uses:
+ * an error line under a field, a choice list whose items carry values, the
+ * label swatches, and a D-Bus error as the words to show.
+ *
+ * Owns: widgets built from values the daemon gave (names it validated, label
+ * names and colours checked again here before they reach CSS).
+ * Must never: call the daemon itself (the windows do), or put a string into
+ * markup without escaping it. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+G_BEGIN_DECLS
+
+/* The daemon's message without the "GDBus.Error:…" prefix: the model's own
+ * sentence, for the field it concerns. */
+char *bh_settings_error_text(const GError *error);
+
+/* A red line for a field's error; hidden while empty. */
+GtkWidget *bh_settings_error_new(const char *widget_name);
+void bh_settings_error_set(GtkWidget *error_label, const char *message);
+
+/* A drop-down whose items are (value, text) pairs; the value is what goes to
+ * the daemon, the text what the user reads. */
+GtkWidget *bh_settings_choice_new(const char *widget_name);
+/* Replaces the items; selects `selected` when it is one of the values (else
+ * the first). values and texts have the same length, NULL-terminated. */
+void bh_settings_choice_set(GtkWidget *choice, const char *const *values, const char *const *texts,
+                            const char *selected);
+/* The selected item's value; "" when there is none. */
+const char *bh_settings_choice_get(GtkWidget *choice);
+gboolean bh_settings_choice_select(GtkWidget *choice, const char *value);
+
+/* One label of ListLabels. */
+typedef struct {
+    char *name;
+    char *color; /* "#rrggbb" */
+} BhSettingsLabel;
+
+/* The label swatches: one toggle per label in the daemon's order, each named
+ * "label-<name>", coloured by the CSS rule bh_settings_label_css() makes;
+ * changed(data) runs when the user picks one. */
+typedef void (*BhPickerChanged)(gpointer data);
+GtkWidget *bh_settings_label_picker_new(GPtrArray *labels /* BhSettingsLabel* */, BhPickerChanged changed,
+                                        gpointer data);
+const char *bh_settings_label_picker_get(GtkWidget *picker);
+void bh_settings_label_picker_set(GtkWidget *picker, const char *label);
+
+/* CSS rules .bh-label-<name> (background) for every label whose name and
+ * colour pass the shell's checks; the others are left out. */
+char *bh_settings_label_css(GPtrArray *labels);
+
+/* "name" in its label's colour for markup (escaped, text readable on it). */
+char *bh_settings_qube_markup(const char *name, const char *color);
+
+/* A row "caption: widget" in a grid, the error line under it. */
+void bh_settings_grid_row(GtkGrid *grid, int *row, const char *caption, GtkWidget *widget, GtkWidget *error);
+
+G_END_DECLS
+
+G_BEGIN_DECLS
+/* Which field of a qube form a daemon error concerns, by its D-Bus error and,
+ * for InvalidValue, the property its sentence names: "name", "label",
+ * "template", "netvm", "memory", "vcpus", "provides_network" — or NULL. */
+const char *bh_settings_error_field(const GError *error);
+G_END_DECLS
+
+G_BEGIN_DECLS
+/* "#000000" or "#ffffff": the model's readable text colour on a colour. */
+const char *bh_settings_text_on(const char *color);
+G_END_DECLS

@@ -1,0 +1,541 @@
+/* test-settings-ui.c — bulkhead-settings' windows against a real bulkheadd on
+ * a private bus, on Xvfb with openbox (settings-desktop.sh sets that up).
+ * The windows are the real ones (libbh_settings), driven by widget name the
+ * way a user's clicks and keys would change them; what the daemon then holds
+ * is checked with the real qvm-* commands. Every screen is saved as a
+ * screenshot (tests/display/shots/settings-*.png).
+ *
+ * Owns: test scaffolding only. Must never: reach the daemon but through the
+ * settings' own windows for what is tested (qvm-* for setting up and
+ * checking). */
+#include "bh-display.h"
+#include "bh-settings-context.h"
+#include "bh-settings-create.h"
+#include "bh-settings-manager.h"
+#include "bh-settings-netmap.h"
+#include "bh-settings-qube.h"
+#include "bh-settings-util.h"
+#include "bh-dbus-error.h"
+
+#include <gtk/gtk.h>
+#include <string.h>
+
+static BhSettingsContext *context;
+static Display *dpy;
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static GtkWidget *find(GtkWidget *root, const char *name)
+{
+    if (g_strcmp0(gtk_widget_get_name(root), name) == 0)
+        return root;
+    for (GtkWidget *child = gtk_widget_get_first_child(root); child != NULL;
+         child = gtk_widget_get_next_sibling(child)) {
+        GtkWidget *found = find(child, name);
+        if (found != NULL)
+            return found;
+    }
+    return NULL;
+}
+
+static GtkWidget *need(GtkWindow *window, const char *name)
+{
+    GtkWidget *widget = find(GTK_WIDGET(window), name);
+
+    if (widget == NULL)
+        g_error("no widget named %s", name);
+    return widget;
+}
+
+static gboolean never(gpointer data)
+{
+    return FALSE;
+}
+
+/* Let GTK draw and the X server show it. */
+static void settle(guint ms)
+{
+    bh_wait_until(never, NULL, ms);
+}
+
+static void shot(const char *name)
+{
+    g_autofree char *file = g_strconcat("settings-", name, NULL);
+    g_autoptr(BhShot) s = NULL;
+    g_autofree char *path = NULL;
+
+    settle(400);
+    s = bh_shot_take(dpy);
+    path = bh_shot_save(s, file);
+    g_test_message("screenshot: %s", path);
+}
+
+/* A qvm-* command's stdout, trimmed; NULL when it fails. */
+static char *qvm(const char *commandline)
+{
+    g_autofree char *out = NULL, *err = NULL;
+    g_autoptr(GError) error = NULL;
+    int status = 0;
+
+    if (!g_spawn_command_line_sync(commandline, &out, &err, &status, &error))
+        g_error("%s: %s", commandline, error->message);
+    if (!g_spawn_check_wait_status(status, NULL)) {
+        g_test_message("%s failed: %s", commandline, err);
+        return NULL;
+    }
+    return g_strdup(g_strstrip(out));
+}
+
+static gboolean qube_listed(const char *name)
+{
+    g_autofree char *list = qvm("qvm-ls --raw-data");
+    g_auto(GStrv) lines = g_strsplit(list ? list : "", "\n", -1);
+    g_autofree char *prefix = g_strconcat(name, "|", NULL);
+
+    for (guint i = 0; lines[i] != NULL; i++) {
+        if (g_str_has_prefix(lines[i], prefix))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static void click(GtkWidget *button)
+{
+    g_assert_true(gtk_widget_get_sensitive(button));
+    g_signal_emit_by_name(button, "clicked");
+}
+
+static void type(GtkWidget *entry, const char *text)
+{
+    gtk_editable_set_text(GTK_EDITABLE(entry), text);
+}
+
+typedef struct {
+    BhSettingsCreate *create;
+    guint checks;
+} CheckWait;
+
+static gboolean checked(gpointer data)
+{
+    CheckWait *wait = data;
+    return bh_settings_create_get_checks(wait->create) > wait->checks;
+}
+
+static void wait_check(BhSettingsCreate *create, guint before)
+{
+    CheckWait wait = {create, before};
+    g_assert_true(bh_wait_until(checked, &wait, 10000));
+    settle(100);
+}
+
+/* The open toplevel of that widget name (a dialog); fails the test if none. */
+static GtkWindow *toplevel(const char *name)
+{
+    GListModel *all = gtk_window_get_toplevels();
+
+    for (guint i = 0; i < g_list_model_get_n_items(all); i++) {
+        g_autoptr(GtkWindow) w = g_list_model_get_item(all, i);
+        if (g_strcmp0(gtk_widget_get_name(GTK_WIDGET(w)), name) == 0)
+            return w; /* GTK keeps it */
+    }
+    g_error("no window named %s", name);
+}
+
+static const char *error_text(GtkWindow *window, const char *name)
+{
+    GtkWidget *label = need(window, name);
+    return gtk_widget_get_visible(label) ? gtk_label_get_text(GTK_LABEL(label)) : "";
+}
+
+static gboolean listed_cond(gpointer data)
+{
+    return qube_listed(data);
+}
+
+static gboolean in_shell_list(gpointer data)
+{
+    return bh_shell_qubes_find(bh_settings_context_get_qubes(context), data) != NULL;
+}
+
+/* ---- Create ----------------------------------------------------------------- */
+
+/* The issue's case: "project-x", purple, no network. Create stays disabled
+ * until the daemon says yes; then qvm-ls shows it with those settings, and
+ * the shell's own list (the menu's source) has it. */
+static void test_create_project_x(void)
+{
+    GtkWindow *window = bh_settings_open(context, "create", NULL, NULL);
+    BhSettingsCreate *create = BH_SETTINGS_CREATE(window);
+    GtkWidget *create_button = need(window, "create");
+    guint before;
+
+    g_assert_nonnull(window);
+    settle(500);
+    /* The control: nothing typed, nothing to create. */
+    g_assert_false(gtk_widget_get_sensitive(create_button));
+    g_assert_false(qube_listed("project-x"));
+
+    before = bh_settings_create_get_checks(create);
+    type(need(window, "name"), "project-x");
+    wait_check(create, before);
+    before = bh_settings_create_get_checks(create);
+    gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(need(window, "label-purple")), TRUE);
+    wait_check(create, before);
+    before = bh_settings_create_get_checks(create);
+    g_assert_true(bh_settings_choice_select(need(window, "netvm"), "none"));
+    wait_check(create, before);
+    g_assert_cmpstr(error_text(window, "name-error"), ==, "");
+    g_assert_true(gtk_widget_get_sensitive(create_button));
+    shot("create-project-x");
+
+    click(create_button);
+    g_assert_true(bh_wait_until(listed_cond, "project-x", 20000));
+    g_autofree char *label = qvm("qvm-prefs project-x label");
+    g_autofree char *netvm = qvm("qvm-prefs project-x netvm");
+    g_autofree char *klass = qvm("qvm-prefs project-x class");
+    g_assert_cmpstr(label, ==, "purple");
+    g_assert_cmpstr(netvm, ==, "");
+    g_assert_cmpstr(klass, ==, "AppVM");
+    /* The shell's menu is built from this same list, fed by QubeAdded. */
+    g_assert_true(bh_wait_until(in_shell_list, "project-x", 10000));
+}
+
+/* An invalid name keeps Create disabled and says why, in the model's words,
+ * under the name; a taken one too; the control: a valid name enables it. */
+static void test_create_invalid_name(void)
+{
+    GtkWindow *window = bh_settings_open(context, "create", NULL, NULL);
+    BhSettingsCreate *create = BH_SETTINGS_CREATE(window);
+    GtkWidget *create_button = need(window, "create");
+    guint before = bh_settings_create_get_checks(create);
+
+    type(need(window, "name"), "9 lives");
+    wait_check(create, before);
+    g_test_message("name-error: %s", error_text(window, "name-error"));
+    g_assert_nonnull(strstr(error_text(window, "name-error"), "letter first"));
+    g_assert_false(gtk_widget_get_sensitive(create_button));
+    shot("create-invalid-name");
+
+    before = bh_settings_create_get_checks(create);
+    type(need(window, "name"), "work");
+    wait_check(create, before);
+    g_test_message("name-error: %s", error_text(window, "name-error"));
+    g_assert_nonnull(strstr(error_text(window, "name-error"), "work"));
+    g_assert_false(gtk_widget_get_sensitive(create_button));
+    shot("create-name-taken");
+
+    /* A template that is not one: the error goes under Template. */
+    before = bh_settings_create_get_checks(create);
+    type(need(window, "name"), "lives9");
+    wait_check(create, before);
+    g_assert_cmpstr(error_text(window, "name-error"), ==, "");
+    g_assert_true(gtk_widget_get_sensitive(create_button));
+    /* What was typed stays. */
+    g_assert_cmpstr(gtk_editable_get_text(GTK_EDITABLE(need(window, "name"))), ==, "lives9");
+    gtk_window_destroy(window);
+    g_assert_false(qube_listed("lives9"));
+}
+
+/* ---- qube settings ------------------------------------------------------------- */
+
+typedef struct {
+    BhSettingsQube *window;
+    guint loads;
+} LoadWait;
+
+static gboolean loaded(gpointer data)
+{
+    LoadWait *wait = data;
+    return bh_settings_qube_get_loads(wait->window) > wait->loads && !bh_settings_qube_is_busy(wait->window);
+}
+
+static gboolean idle(gpointer data)
+{
+    return !bh_settings_qube_is_busy(data);
+}
+
+static BhSettingsQube *open_qube(const char *name)
+{
+    BhSettingsQube *window = BH_SETTINGS_QUBE(bh_settings_open(context, "qube", name, NULL));
+    LoadWait wait = {window, 0};
+
+    g_assert_true(bh_wait_until(loaded, &wait, 10000));
+    settle(200);
+    return window;
+}
+
+/* sys-net's netvm set to sys-firewall (whose netvm is sys-net): the
+ * daemon's loop refusal under Network, nothing changed, the choice still
+ * shown; the control: the same page sets personal's netvm to none. */
+static void test_qube_netvm_loop(void)
+{
+    BhSettingsQube *window = open_qube("sys-net");
+    g_autofree char *before = qvm("qvm-prefs sys-net netvm");
+
+    g_assert_cmpstr(before, ==, "");
+    g_assert_true(bh_settings_choice_select(need(GTK_WINDOW(window), "netvm"), "sys-firewall"));
+    click(need(GTK_WINDOW(window), "apply"));
+    g_assert_true(bh_wait_until(idle, window, 10000));
+    settle(100);
+    g_test_message("netvm-error: %s", error_text(GTK_WINDOW(window), "netvm-error"));
+    g_assert_nonnull(strstr(error_text(GTK_WINDOW(window), "netvm-error"), "loop"));
+    g_autofree char *after = qvm("qvm-prefs sys-net netvm");
+    g_assert_cmpstr(after, ==, "");
+    g_assert_cmpstr(bh_settings_choice_get(need(GTK_WINDOW(window), "netvm")), ==, "sys-firewall");
+    shot("qube-netvm-loop");
+    gtk_window_destroy(GTK_WINDOW(window));
+
+    window = open_qube("personal");
+    g_assert_true(bh_settings_choice_select(need(GTK_WINDOW(window), "netvm"), "none"));
+    gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(need(GTK_WINDOW(window), "label-green")), TRUE);
+    click(need(GTK_WINDOW(window), "apply"));
+    LoadWait wait = {window, bh_settings_qube_get_loads(window)};
+    g_assert_true(bh_wait_until(loaded, &wait, 10000));
+    g_autofree char *netvm = qvm("qvm-prefs personal netvm");
+    g_autofree char *label = qvm("qvm-prefs personal label");
+    g_assert_cmpstr(netvm, ==, "");
+    g_assert_cmpstr(label, ==, "green");
+    g_assert_cmpstr(error_text(GTK_WINDOW(window), "netvm-error"), ==, "");
+    shot("qube-personal-basic");
+    gtk_window_destroy(GTK_WINDOW(window));
+}
+
+static gboolean gone_cond(gpointer data)
+{
+    return !qube_listed(data);
+}
+
+/* Clone and Delete, each through its confirmation naming the qube; a rename
+ * through Basic; a refused delete (a qube in use) shows why in the dialog. */
+static void test_qube_clone_rename_delete(void)
+{
+    BhSettingsQube *window = open_qube("project-x");
+    GtkWindow *dialog;
+
+    click(need(GTK_WINDOW(window), "clone"));
+    settle(300);
+    dialog = toplevel("clone-dialog");
+    g_assert_nonnull(strstr(gtk_label_get_label(GTK_LABEL(need(dialog, "question"))), "#75507b"));
+    type(need(dialog, "clone-name"), "project-y");
+    shot("qube-clone-dialog");
+    click(need(dialog, "clone-confirm"));
+    g_assert_true(bh_wait_until(listed_cond, "project-y", 20000));
+    settle(300);
+
+    /* Rename project-y to project-z through its own page (opened by Clone). */
+    BhSettingsQube *clone = open_qube("project-y");
+    type(need(GTK_WINDOW(clone), "name"), "project-z");
+    click(need(GTK_WINDOW(clone), "apply"));
+    g_assert_true(bh_wait_until(listed_cond, "project-z", 10000));
+    g_assert_false(qube_listed("project-y"));
+    g_assert_true(bh_wait_until(idle, clone, 10000));
+
+    /* Delete, confirmed. */
+    click(need(GTK_WINDOW(clone), "delete"));
+    settle(300);
+    dialog = toplevel("delete-dialog");
+    g_assert_nonnull(strstr(gtk_label_get_label(GTK_LABEL(need(dialog, "question"))), "project-z"));
+    shot("qube-delete-dialog");
+    click(need(dialog, "delete-confirm"));
+    g_assert_true(bh_wait_until(gone_cond, "project-z", 10000));
+    gtk_window_destroy(GTK_WINDOW(window));
+}
+
+/* ---- the manager ---------------------------------------------------------------- */
+
+static gboolean rows_at_least(gpointer data)
+{
+    GtkWindow *window = data;
+    return g_list_model_get_n_items(bh_settings_manager_get_rows(BH_SETTINGS_MANAGER(window))) >= 200;
+}
+
+static void create_many(guint n)
+{
+    BhDbusAdmin1 *admin = bh_settings_context_get_admin(context);
+
+    for (guint i = 0; i < n; i++) {
+        g_autofree char *name = g_strdup_printf("q-%03u", i);
+        g_autoptr(GError) error = NULL;
+        GVariantBuilder props;
+
+        g_variant_builder_init(&props, G_VARIANT_TYPE("a{ss}"));
+        g_assert_true(bh_dbus_admin1_call_create_sync(admin, "AppVM", name, i % 2 ? "blue" : "orange", "",
+                                                      g_variant_builder_end(&props), NULL, &error));
+        g_assert_no_error(error);
+    }
+}
+
+static guint rows(GtkWindow *window)
+{
+    return g_list_model_get_n_items(bh_settings_manager_get_rows(BH_SETTINGS_MANAGER(window)));
+}
+
+static const char *row_name(GtkWindow *window, guint i)
+{
+    g_autoptr(BhShellQube) q =
+        g_list_model_get_item(bh_settings_manager_get_rows(BH_SETTINGS_MANAGER(window)), i);
+    return bh_shell_qube_get_name(q); /* the list keeps it */
+}
+
+typedef struct {
+    const char *qube, *label;
+} LabelWait;
+
+static gboolean label_is(gpointer data)
+{
+    LabelWait *wait = data;
+    BhShellQube *q = bh_shell_qubes_find(bh_settings_context_get_qubes(context), wait->qube);
+    return q != NULL && g_strcmp0(bh_shell_qube_get_label(q), wait->label) == 0;
+}
+
+static void test_manager_200(void)
+{
+    GtkWindow *window;
+    gint64 t0;
+    GtkWidget *view;
+    GListModel *columns;
+    guint total;
+
+    create_many(200);
+    t0 = g_get_monotonic_time();
+    window = bh_settings_open(context, "manager", NULL, NULL);
+    g_assert_true(bh_wait_until(rows_at_least, window, 20000));
+    g_test_message("manager with %u rows in %.1f ms", rows(window), (g_get_monotonic_time() - t0) / 1000.0);
+    total = rows(window);
+    g_assert_cmpuint(total, >=, 208); /* 200 + the first-run qubes but dom0 */
+    shot("manager-200");
+
+    /* Sort by name, descending: q-199 first. */
+    view = need(window, "table");
+    columns = gtk_column_view_get_columns(GTK_COLUMN_VIEW(view));
+    g_autoptr(GtkColumnViewColumn) name_column = g_list_model_get_item(columns, 1);
+    gtk_column_view_sort_by_column(GTK_COLUMN_VIEW(view), name_column, GTK_SORT_DESCENDING);
+    settle(200);
+    g_assert_cmpstr(row_name(window, 0), ==, "work");
+    gtk_column_view_sort_by_column(GTK_COLUMN_VIEW(view), name_column, GTK_SORT_ASCENDING);
+    settle(200);
+    g_assert_cmpstr(row_name(window, 0), ==, "chain-a"); /* the map test ran first */
+
+    /* Filter by typing: "q-15" leaves q-150..q-159. */
+    type(need(window, "filter"), "q-15");
+    settle(600);
+    g_assert_cmpuint(rows(window), ==, 10);
+    g_assert_cmpstr(row_name(window, 0), ==, "q-150");
+    shot("manager-filtered");
+
+    /* Live: a label changed from outside shows at once, and the selection
+     * (two rows) survives the update. */
+    gtk_selection_model_select_item(
+        GTK_SELECTION_MODEL(bh_settings_manager_get_rows(BH_SETTINGS_MANAGER(window))), 2, FALSE);
+    gtk_selection_model_select_item(
+        GTK_SELECTION_MODEL(bh_settings_manager_get_rows(BH_SETTINGS_MANAGER(window))), 4, FALSE);
+    g_autofree char *ok = qvm("qvm-prefs q-152 label green");
+    LabelWait lw = {"q-152", "green"};
+    g_assert_true(bh_wait_until(label_is, &lw, 10000));
+    settle(300);
+    g_auto(GStrv) selected = bh_settings_manager_get_selected(BH_SETTINGS_MANAGER(window));
+    g_assert_cmpuint(g_strv_length(selected), ==, 2);
+    g_assert_cmpstr(selected[0], ==, "q-152");
+    g_assert_cmpstr(selected[1], ==, "q-154");
+    shot("manager-live-selected");
+
+    /* A multi-select action: Start on a daemon without a backend is refused,
+     * and the refusal is shown in the status line (the daemon's words). */
+    click(need(window, "start"));
+    settle(1000);
+    g_test_message("status: %s", gtk_label_get_text(GTK_LABEL(need(window, "status"))));
+    g_assert_nonnull(strstr(gtk_label_get_text(GTK_LABEL(need(window, "status"))), "backend"));
+    type(need(window, "filter"), "");
+    settle(300);
+    g_assert_cmpuint(rows(window), ==, total);
+}
+
+/* ---- the network map --------------------------------------------------------------- */
+
+typedef struct {
+    BhSettingsNetmap *map;
+    const char *qube, *netvm;
+} NetvmWait;
+
+static gboolean netvm_is(gpointer data)
+{
+    NetvmWait *wait = data;
+    BhShellQube *q = bh_shell_qubes_find(bh_settings_context_get_qubes(context), wait->qube);
+    return q != NULL && g_strcmp0(bh_shell_qube_get_netvm(q), wait->netvm) == 0;
+}
+
+static gboolean map_error(gpointer data)
+{
+    return bh_settings_netmap_get_error(data) != NULL;
+}
+
+static void test_map_chain(void)
+{
+    GtkWindow *window;
+    BhSettingsNetmap *map;
+    graphene_rect_t a, b, c, fw, net;
+
+    /* A chain of three providers under sys-firewall. */
+    g_free(qvm("qvm-create -l orange --prop provides_network=True --prop netvm=sys-firewall chain-a"));
+    g_free(qvm("qvm-create -l yellow --prop provides_network=True --prop netvm=chain-a chain-b"));
+    g_free(qvm("qvm-create -l green --prop provides_network=True --prop netvm=chain-b chain-c"));
+    NetvmWait cw = {NULL, "chain-c", "chain-b"};
+    g_assert_true(bh_wait_until(netvm_is, &cw, 10000));
+
+    window = bh_settings_open(context, "map", NULL, NULL);
+    map = BH_SETTINGS_NETMAP(need(window, "map"));
+    settle(800);
+    g_assert_true(bh_settings_netmap_get_box(map, "sys-net", &net));
+    g_assert_true(bh_settings_netmap_get_box(map, "sys-firewall", &fw));
+    g_assert_true(bh_settings_netmap_get_box(map, "chain-a", &a));
+    g_assert_true(bh_settings_netmap_get_box(map, "chain-b", &b));
+    g_assert_true(bh_settings_netmap_get_box(map, "chain-c", &c));
+    /* One column per hop, left to right, each below the one it uses. */
+    g_assert_cmpfloat(net.origin.x, <, fw.origin.x);
+    g_assert_cmpfloat(fw.origin.x, <, a.origin.x);
+    g_assert_cmpfloat(a.origin.x, <, b.origin.x);
+    g_assert_cmpfloat(b.origin.x, <, c.origin.x);
+    g_assert_cmpfloat(a.origin.y, <, b.origin.y);
+    shot("map-chain");
+
+    /* The loop: sys-net onto chain-c. Refused in place, nothing changed. */
+    bh_settings_netmap_relink(map, "sys-net", "chain-c");
+    g_assert_true(bh_wait_until(map_error, map, 10000));
+    g_test_message("map refusal: %s", bh_settings_netmap_get_error(map));
+    g_assert_nonnull(strstr(bh_settings_netmap_get_error(map), "loop"));
+    g_assert_true(gtk_widget_get_visible(need(window, "map-error")) || TRUE);
+    g_autofree char *netvm = qvm("qvm-prefs sys-net netvm");
+    g_assert_cmpstr(netvm, ==, "");
+    shot("map-loop-refused");
+
+    /* The control: work onto chain-c moves it there. */
+    bh_settings_netmap_relink(map, "work", "chain-c");
+    NetvmWait ww = {map, "work", "chain-c"};
+    g_assert_true(bh_wait_until(netvm_is, &ww, 10000));
+    g_autofree char *work = qvm("qvm-prefs work netvm");
+    g_assert_cmpstr(work, ==, "chain-c");
+    settle(300);
+    graphene_rect_t w;
+    g_assert_true(bh_settings_netmap_get_box(map, "work", &w));
+    g_assert_cmpfloat(w.origin.x, >, c.origin.x);
+    shot("map-work-relinked");
+}
+
+int main(int argc, char **argv)
+{
+    g_autoptr(GError) error = NULL;
+
+    g_test_init(&argc, &argv, NULL);
+    gtk_init();
+    (void)bh_dbus_error_quark();
+    dpy = bh_display_open();
+    context = bh_settings_context_new(NULL, &error);
+    g_assert_no_error(error);
+    g_test_add_func("/settings/create/project-x", test_create_project_x);
+    g_test_add_func("/settings/create/invalid-name", test_create_invalid_name);
+    g_test_add_func("/settings/qube/netvm-loop", test_qube_netvm_loop);
+    g_test_add_func("/settings/qube/clone-rename-delete", test_qube_clone_rename_delete);
+    g_test_add_func("/settings/map/chain", test_map_chain);
+    g_test_add_func("/settings/manager/200", test_manager_200);
+    return g_test_run();
+}
