@@ -331,6 +331,7 @@ void bh_settings_netmap_relink(BhSettingsNetmap *self, const char *qube, const c
 
 static void on_drag_begin(GtkGestureDrag *gesture, double x, double y, BhSettingsNetmap *self)
 {
+    bh_show_bubble(self, NULL, NULL);
     self->dragged = bh_hit(self, x, y);
     self->drag_x = x;
     self->drag_y = y;
@@ -474,7 +475,9 @@ static void bh_settings_netmap_init(BhSettingsNetmap *self)
     gtk_label_set_wrap(GTK_LABEL(self->bubble_label), TRUE);
     gtk_label_set_max_width_chars(GTK_LABEL(self->bubble_label), 50);
     gtk_popover_set_child(GTK_POPOVER(self->bubble), self->bubble_label);
-    gtk_popover_set_autohide(GTK_POPOVER(self->bubble), TRUE);
+    /* Not autohide: an autohide popover takes the pointer, and the next drag
+     * would only close it. It closes at the next press on the map. */
+    gtk_popover_set_autohide(GTK_POPOVER(self->bubble), FALSE);
     gtk_widget_set_parent(self->bubble, GTK_WIDGET(self));
     self->menu = gtk_popover_new();
     gtk_widget_set_parent(self->menu, GTK_WIDGET(self));

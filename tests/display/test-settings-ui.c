@@ -469,6 +469,52 @@ static gboolean map_error(gpointer data)
     return bh_settings_netmap_get_error(data) != NULL;
 }
 
+static void on_xdotool_done(GObject *source, GAsyncResult *result, gpointer data)
+{
+    g_subprocess_wait_finish(G_SUBPROCESS(source), result, NULL);
+    *(gboolean *)data = TRUE;
+}
+
+static gboolean flag_set(gpointer data)
+{
+    return *(gboolean *)data;
+}
+
+/* A real drag with the pointer (XTEST through xdotool), from the centre of
+ * one qube's box to the centre of another's, while GTK keeps running. */
+static void drag_box(GtkWindow *window, BhSettingsNetmap *map, const char *from, const char *to)
+{
+    graphene_rect_t a, b;
+    graphene_point_t pa, pb, origin = GRAPHENE_POINT_INIT(0, 0), root;
+    double sx = 0, sy = 0;
+    BhRect rect;
+    Window xwin = bh_x_find_window_exact(dpy, gtk_window_get_title(window));
+    g_autoptr(GError) error = NULL;
+    gboolean done = FALSE;
+
+    g_assert_true(xwin != 0 && bh_x_window_rect(dpy, xwin, &rect));
+    g_assert_true(bh_settings_netmap_get_box(map, from, &a) && bh_settings_netmap_get_box(map, to, &b));
+    gtk_native_get_surface_transform(GTK_NATIVE(window), &sx, &sy);
+    g_assert_true(gtk_widget_compute_point(GTK_WIDGET(map), GTK_WIDGET(window), &origin, &root));
+    pa = GRAPHENE_POINT_INIT(rect.x + sx + root.x + a.origin.x + a.size.width / 2,
+                             rect.y + sy + root.y + a.origin.y + a.size.height / 2);
+    pb = GRAPHENE_POINT_INIT(rect.x + sx + root.x + b.origin.x + b.size.width / 2,
+                             rect.y + sy + root.y + b.origin.y + b.size.height / 2);
+    g_autofree char *x0 = g_strdup_printf("%d", (int)pa.x), *y0 = g_strdup_printf("%d", (int)pa.y);
+    g_autofree char *xm = g_strdup_printf("%d", (int)(pa.x + pb.x) / 2),
+                    *ym = g_strdup_printf("%d", (int)(pa.y + pb.y) / 2);
+    g_autofree char *x1 = g_strdup_printf("%d", (int)pb.x), *y1 = g_strdup_printf("%d", (int)pb.y);
+    g_autoptr(GSubprocess) xdotool =
+        g_subprocess_new(G_SUBPROCESS_FLAGS_NONE, &error, "xdotool", "mousemove", x0, y0, "sleep", "0.2",
+                         "mousedown", "1", "sleep", "0.2", "mousemove", xm, ym, "sleep", "0.2", "mousemove",
+                         x1, y1, "sleep", "0.3", "mouseup", "1", NULL);
+    g_assert_no_error(error);
+    g_test_message("dragging %s (%s,%s) onto %s (%s,%s)", from, x0, y0, to, x1, y1);
+    g_subprocess_wait_async(xdotool, NULL, on_xdotool_done, &done);
+    g_assert_true(bh_wait_until(flag_set, &done, 10000));
+    settle(200);
+}
+
 static void test_map_chain(void)
 {
     GtkWindow *window;
@@ -498,18 +544,18 @@ static void test_map_chain(void)
     g_assert_cmpfloat(a.origin.y, <, b.origin.y);
     shot("map-chain");
 
-    /* The loop: sys-net onto chain-c. Refused in place, nothing changed. */
-    bh_settings_netmap_relink(map, "sys-net", "chain-c");
+    /* The loop: sys-net dragged onto chain-c. Refused in place, nothing
+     * changed. */
+    drag_box(window, map, "sys-net", "chain-c");
     g_assert_true(bh_wait_until(map_error, map, 10000));
     g_test_message("map refusal: %s", bh_settings_netmap_get_error(map));
     g_assert_nonnull(strstr(bh_settings_netmap_get_error(map), "loop"));
-    g_assert_true(gtk_widget_get_visible(need(window, "map-error")) || TRUE);
     g_autofree char *netvm = qvm("qvm-prefs sys-net netvm");
     g_assert_cmpstr(netvm, ==, "");
     shot("map-loop-refused");
 
-    /* The control: work onto chain-c moves it there. */
-    bh_settings_netmap_relink(map, "work", "chain-c");
+    /* The control: work dragged onto chain-c with the pointer moves it there. */
+    drag_box(window, map, "work", "chain-c");
     NetvmWait ww = {map, "work", "chain-c"};
     g_assert_true(bh_wait_until(netvm_is, &ww, 10000));
     g_autofree char *work = qvm("qvm-prefs work netvm");
