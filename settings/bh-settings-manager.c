@@ -34,12 +34,16 @@ static const char *text_netvm(BhShellQube *q)
     return bh_shell_qube_get_netvm(q);
 }
 
+/* GtkInscription, not GtkLabel: made for list cells (no size negotiation
+ * with its text), and GTK 4.8's lists build cells for up to 200 rows
+ * whatever is visible (bench/settings). */
 static void on_setup_text(GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
 {
-    GtkWidget *label = gtk_label_new(NULL);
+    GtkWidget *label = gtk_inscription_new(NULL);
 
-    gtk_label_set_xalign(GTK_LABEL(label), 0);
-    gtk_label_set_ellipsize(GTK_LABEL(label), PANGO_ELLIPSIZE_END);
+    gtk_inscription_set_min_chars(GTK_INSCRIPTION(label), 6);
+    gtk_inscription_set_nat_chars(GTK_INSCRIPTION(label), 14);
+    gtk_inscription_set_text_overflow(GTK_INSCRIPTION(label), GTK_INSCRIPTION_OVERFLOW_ELLIPSIZE_END);
     gtk_list_item_set_child(item, label);
 }
 
@@ -48,7 +52,7 @@ static void on_bind_text(GtkSignalListItemFactory *factory, GtkListItem *item, B
     BhShellQube *qube = gtk_list_item_get_item(item);
     GtkWidget *label = gtk_list_item_get_child(item);
 
-    gtk_label_set_text(GTK_LABEL(label), text(qube));
+    gtk_inscription_set_text(GTK_INSCRIPTION(label), text(qube));
     if (text == bh_shell_qube_get_state) {
         gboolean running = g_str_equal(bh_shell_qube_get_state(qube), "Running");
         if (running)
