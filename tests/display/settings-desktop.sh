@@ -4,8 +4,9 @@
 # with openbox (as ./run starts it), and a real bulkheadd on that bus. Then
 # test-settings-ui (argument 1) drives the real windows by widget name and
 # prints the TAP; screenshots go to $BH_BUILD_ROOT/tests/display/shots/.
-# The daemon runs without a backend unless BH_SETTINGS_BACKEND says which:
-# the settings are about the model, and no sandbox is needed to change it.
+# The daemon runs without a backend unless the first argument is
+# --backend=NAME (the driver then sees BH_SETTINGS_BACKEND=NAME): the
+# settings are about the model, and no sandbox is needed to change it.
 set -u
 . "$BH_SOURCE_ROOT/tests/integration/daemon-lib.sh"
 
@@ -15,6 +16,8 @@ for tool in Xvfb openbox; do
     exit 0
   fi
 done
+export BH_SETTINGS_BACKEND=none
+case "${1:-}" in --backend=*) BH_SETTINGS_BACKEND=${1#--backend=}; shift ;; esac
 driver=$1
 shift
 
@@ -28,7 +31,7 @@ export DISPLAY=":$(tr -d '\n' <"$bh_tmp/display")"
 openbox >"$bh_tmp/openbox.log" 2>&1 &
 bh_bg_pids+=($!)
 
-if ! bh_start_daemon --no-guid --backend "${BH_SETTINGS_BACKEND:-none}"; then
+if ! bh_start_daemon --no-guid --backend "$BH_SETTINGS_BACKEND"; then
   echo "1..0 # SKIP bulkheadd did not start"
   exit 1
 fi

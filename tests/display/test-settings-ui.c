@@ -570,6 +570,67 @@ static void test_map_chain(void)
     shot("map-work-relinked");
 }
 
+typedef struct {
+    const char *qube, *state;
+} StateWait;
+
+static gboolean state_is(gpointer data)
+{
+    StateWait *wait = data;
+    BhShellQube *q = bh_shell_qubes_find(bh_settings_context_get_qubes(context), wait->qube);
+    return q != NULL && g_strcmp0(bh_shell_qube_get_state(q), wait->state) == 0;
+}
+
+/* The centre of a qube's box on screen (root coordinates). */
+static void box_centre(GtkWindow *window, BhSettingsNetmap *map, const char *qube, int *x, int *y)
+{
+    graphene_rect_t box;
+    graphene_point_t origin = GRAPHENE_POINT_INIT(0, 0), at;
+    double sx = 0, sy = 0;
+    BhRect rect;
+    Window xwin = bh_x_find_window_exact(dpy, gtk_window_get_title(window));
+
+    g_assert_true(xwin != 0 && bh_x_window_rect(dpy, xwin, &rect));
+    g_assert_true(bh_settings_netmap_get_box(map, qube, &box));
+    gtk_native_get_surface_transform(GTK_NATIVE(window), &sx, &sy);
+    g_assert_true(gtk_widget_compute_point(GTK_WIDGET(map), GTK_WIDGET(window), &origin, &at));
+    *x = rect.x + (int)(sx + at.x + box.origin.x + box.size.width - 12);
+    *y = rect.y + (int)(sy + at.y + box.origin.y + box.size.height / 2);
+}
+
+/* With the sandbox backend: the autostart qubes run, and the map draws
+ * them in their full label colour with the running border, while a halted
+ * qube of the same label is faded (pixels of the screenshot). */
+static void test_map_running(void)
+{
+    StateWait net = {"sys-net", "Running"}, fw = {"sys-firewall", "Running"};
+    GtkWindow *window;
+    BhSettingsNetmap *map;
+    g_autoptr(BhShot) s = NULL;
+    int x, y;
+    guint32 running, halted;
+
+    if (g_strcmp0(g_getenv("BH_SETTINGS_BACKEND"), "sandbox") != 0) {
+        g_test_skip("needs the sandbox backend (settings-desktop-sandbox)");
+        return;
+    }
+    g_assert_true(bh_wait_until(state_is, &net, 120000));
+    g_assert_true(bh_wait_until(state_is, &fw, 120000));
+    window = bh_settings_open(context, "map", NULL, NULL);
+    map = BH_SETTINGS_NETMAP(need(window, "map"));
+    settle(800);
+    shot("map-running");
+    s = bh_shot_take(dpy);
+    box_centre(window, map, "sys-net", &x, &y);
+    running = bh_shot_px(s, x, y);
+    box_centre(window, map, "untrusted", &x, &y);
+    halted = bh_shot_px(s, x, y);
+    g_test_message("sys-net (running) 0x%06x, untrusted (halted, also red) 0x%06x", running, halted);
+    g_assert_cmphex(running, ==, 0xcc0000);
+    g_assert_cmphex(halted, !=, 0xcc0000);
+    gtk_window_destroy(window);
+}
+
 /* ---- global settings ------------------------------------------------------------- */
 
 typedef struct {
@@ -686,6 +747,7 @@ int main(int argc, char **argv)
     g_test_add_func("/settings/qube/netvm-loop", test_qube_netvm_loop);
     g_test_add_func("/settings/qube/clone-rename-delete", test_qube_clone_rename_delete);
     g_test_add_func("/settings/map/chain", test_map_chain);
+    g_test_add_func("/settings/map/running", test_map_running);
     g_test_add_func("/settings/global", test_global);
     g_test_add_func("/settings/manager/200", test_manager_200);
     return g_test_run();
