@@ -30,7 +30,6 @@ struct _BhSettingsGlobal {
     GtkWidget *paste[3]; /* ask, allow, deny */
     GtkWidget *policy_warning, *apply, *apply_error;
     BhPolicyVerdict policy_loaded;
-    GQueue pending;
     guint loads;
     gboolean busy;
 };
@@ -153,66 +152,28 @@ static void bh_load(BhSettingsGlobal *self)
 
 /* ---- Apply ---------------------------------------------------------------- */
 
-static void bh_apply_next(BhSettingsGlobal *self);
-
-typedef struct {
-    BhSettingsGlobal *self; /* strong */
-    BhGlobalField *field;
-} BhSend;
-
-static void bh_apply_done(BhSettingsGlobal *self, const char *message)
+static void on_global_sent(gpointer owner, gpointer item)
 {
+    BhGlobalField *field = item;
+
+    g_free(field->loaded);
+    field->loaded = bh_global_value(field);
+}
+
+static void on_applied(gpointer owner, gboolean ok)
+{
+    BhSettingsGlobal *self = owner;
+
     self->busy = FALSE;
-    gtk_widget_set_sensitive(self->apply, TRUE);
-    g_queue_clear(&self->pending);
-    bh_settings_error_set(self->apply_error, message);
-    if (message == NULL)
+    if (ok)
         bh_load(self);
-}
-
-static void on_sent(GObject *source, GAsyncResult *result, gpointer data)
-{
-    g_autofree BhSend *send = data;
-    g_autoptr(BhSettingsGlobal) self = send->self;
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GVariant) reply = g_dbus_proxy_call_finish(G_DBUS_PROXY(source), result, &error);
-
-    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        return;
-    if (reply == NULL) {
-        g_autofree char *text = bh_settings_error_text(error);
-        bh_settings_error_set(send->field->error, text);
-        bh_apply_done(self, "Not everything was applied: see the message above.");
-        return;
-    }
-    g_free(send->field->loaded);
-    send->field->loaded = bh_global_value(send->field);
-    bh_apply_next(self);
-}
-
-static void bh_apply_next(BhSettingsGlobal *self)
-{
-    BhGlobalField *field = g_queue_pop_head(&self->pending);
-    g_autofree char *value = NULL;
-    BhSend *send;
-
-    if (field == NULL) {
-        bh_apply_done(self, NULL);
-        return;
-    }
-    value = bh_global_value(field);
-    send = g_new0(BhSend, 1);
-    send->self = g_object_ref(self);
-    send->field = field;
-    g_dbus_proxy_call(G_DBUS_PROXY(bh_settings_context_get_admin(self->context)), "SetGlobal",
-                      g_variant_new("(ss)", field->global, value), G_DBUS_CALL_FLAGS_NO_AUTO_START, -1,
-                      self->cancellable, on_sent, send);
 }
 
 static void on_apply(GtkButton *button, BhSettingsGlobal *self)
 {
     g_auto(GStrv) dirs = bh_policy_default_dirs();
     guint n_dirs = g_strv_length(dirs);
+    BhSettingsApply *apply;
 
     if (self->busy)
         return;
@@ -232,6 +193,9 @@ static void on_apply(GtkButton *button, BhSettingsGlobal *self)
         }
         bh_check_policy(self);
     }
+    apply =
+        bh_settings_apply_new(G_DBUS_PROXY(bh_settings_context_get_admin(self->context)), self->cancellable,
+                              self, self->apply, self->apply_error, on_global_sent, on_applied);
     for (gsize f = 0; f < G_N_ELEMENTS(self->fields); f++) {
         BhGlobalField *field = &self->fields[f];
         g_autofree char *now = bh_global_value(field);
@@ -239,11 +203,11 @@ static void on_apply(GtkButton *button, BhSettingsGlobal *self)
 
         bh_settings_error_set(field->error, NULL);
         if (field->loaded != NULL && !g_str_equal(now, loaded))
-            g_queue_push_tail(&self->pending, field);
+            bh_settings_apply_add(apply, "SetGlobal", g_variant_new("(ss)", field->global, now), field->error,
+                                  field);
     }
     self->busy = TRUE;
-    gtk_widget_set_sensitive(self->apply, FALSE);
-    bh_apply_next(self);
+    bh_settings_apply_run(apply);
 }
 
 /* ---- building --------------------------------------------------------------- */
@@ -257,7 +221,6 @@ static void bh_settings_global_dispose(GObject *object)
         g_signal_handlers_disconnect_by_data(bh_settings_context_get_qubes(self->context), self);
         g_signal_handlers_disconnect_by_data(bh_settings_context_get_admin(self->context), self);
     }
-    g_queue_clear(&self->pending);
     for (gsize f = 0; f < G_N_ELEMENTS(self->fields); f++)
         g_clear_pointer(&self->fields[f].loaded, g_free);
     g_clear_object(&self->context);
@@ -273,7 +236,6 @@ static void bh_settings_global_class_init(BhSettingsGlobalClass *klass)
 static void bh_settings_global_init(BhSettingsGlobal *self)
 {
     self->cancellable = g_cancellable_new();
-    g_queue_init(&self->pending);
 }
 
 static void on_global_changed(BhDbusAdmin1 *admin, const char *global, const char *value,

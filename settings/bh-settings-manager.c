@@ -317,7 +317,6 @@ static void on_remove(GtkButton *button, BhSettingsManager *self)
 {
     g_auto(GStrv) names = bh_settings_manager_get_selected(self);
     BhRemoval *removal;
-    GtkWidget *box, *question, *buttons, *cancel;
     g_autoptr(GString) markup = NULL;
 
     if (names[0] == NULL)
@@ -334,31 +333,10 @@ static void on_remove(GtkButton *button, BhSettingsManager *self)
         g_string_append_printf(markup, "%s%s", i > 0 ? ", " : "", name);
     }
     g_string_append(markup, " and all their files? This cannot be undone.");
-    removal->dialog = gtk_window_new();
-    gtk_window_set_title(GTK_WINDOW(removal->dialog), "Delete qubes");
-    gtk_window_set_transient_for(GTK_WINDOW(removal->dialog), GTK_WINDOW(self));
-    gtk_window_set_modal(GTK_WINDOW(removal->dialog), TRUE);
-    box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 10);
-    gtk_widget_add_css_class(box, "bh-form");
-    question = gtk_label_new(NULL);
-    gtk_label_set_markup(GTK_LABEL(question), markup->str);
-    gtk_label_set_wrap(GTK_LABEL(question), TRUE);
-    removal->error = bh_settings_error_new("remove-error");
-    removal->confirm = gtk_button_new_with_label("Delete");
-    gtk_widget_set_name(removal->confirm, "remove-confirm");
-    gtk_widget_add_css_class(removal->confirm, "destructive-action");
-    cancel = gtk_button_new_with_label("Cancel");
-    buttons = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 8);
-    gtk_widget_set_halign(buttons, GTK_ALIGN_END);
-    gtk_box_append(GTK_BOX(buttons), cancel);
-    gtk_box_append(GTK_BOX(buttons), removal->confirm);
-    gtk_box_append(GTK_BOX(box), question);
-    gtk_box_append(GTK_BOX(box), removal->error);
-    gtk_box_append(GTK_BOX(box), buttons);
-    gtk_window_set_child(GTK_WINDOW(removal->dialog), box);
-    g_signal_connect_swapped(cancel, "clicked", G_CALLBACK(gtk_window_destroy), removal->dialog);
+    removal->dialog = bh_settings_confirm_new(GTK_WINDOW(self), "remove-dialog", "Delete qubes", markup->str,
+                                              NULL, "Delete", TRUE, &removal->error, &removal->confirm,
+                                              removal, (GDestroyNotify)bh_removal_free);
     g_signal_connect(removal->confirm, "clicked", G_CALLBACK(on_remove_confirmed), removal);
-    g_object_set_data_full(G_OBJECT(removal->dialog), "bh-removal", removal, (GDestroyNotify)bh_removal_free);
     gtk_window_present(GTK_WINDOW(removal->dialog));
 }
 

@@ -25,7 +25,6 @@ struct _BhSettingsQube {
     char *klass;
     GtkWidget *title, *stack, *apply, *apply_error;
     GPtrArray *fields; /* BhField* */
-    GQueue pending;    /* BhField* still to send in this Apply */
     guint loads;
     gboolean busy;
 };
@@ -239,78 +238,51 @@ static void bh_load(BhSettingsQube *self)
 
 /* ---- Apply ---------------------------------------------------------------- */
 
-static void bh_apply_next(BhSettingsQube *self);
-
-static void bh_apply_done(BhSettingsQube *self, const char *message)
+static void on_field_sent(gpointer owner, gpointer item)
 {
+    BhSettingsQube *self = owner;
+    BhField *field = item;
+
+    if (g_str_equal(field->prop, "name")) {
+        g_free(self->qube);
+        self->qube = bh_field_value(field);
+    }
+    g_free(field->loaded);
+    field->loaded = bh_field_value(field);
+}
+
+static void on_applied(gpointer owner, gboolean ok)
+{
+    BhSettingsQube *self = owner;
+
     self->busy = FALSE;
-    gtk_widget_set_sensitive(self->apply, TRUE);
-    g_queue_clear(&self->pending);
-    bh_settings_error_set(self->apply_error, message);
-    if (message == NULL)
+    if (ok)
         bh_load(self);
 }
 
-typedef struct {
-    BhSettingsQube *self; /* strong */
-    BhField *field;
-} BhSend;
-
-static void on_sent(GObject *source, GAsyncResult *result, gpointer data)
+static void bh_apply_field(BhSettingsQube *self, BhSettingsApply *apply, BhField *field)
 {
-    g_autofree BhSend *send = data;
-    g_autoptr(BhSettingsQube) self = send->self;
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GVariant) reply = g_dbus_proxy_call_finish(G_DBUS_PROXY(source), result, &error);
-
-    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        return;
-    if (reply == NULL) {
-        g_autofree char *text = bh_settings_error_text(error);
-        /* Under the field; the form keeps what was typed, and the fields
-         * not yet sent stay as they are: nothing half-applied is hidden. */
-        bh_settings_error_set(send->field->error, text);
-        bh_apply_done(self, "Not everything was applied: see the message above.");
-        return;
-    }
-    if (g_str_equal(send->field->prop, "name")) {
-        g_free(self->qube);
-        self->qube = bh_field_value(send->field);
-    }
-    g_free(send->field->loaded);
-    send->field->loaded = bh_field_value(send->field);
-    bh_apply_next(self);
-}
-
-static void bh_apply_next(BhSettingsQube *self)
-{
-    BhField *field = g_queue_pop_head(&self->pending);
-    GDBusProxy *proxy = G_DBUS_PROXY(bh_settings_context_get_admin(self->context));
-    g_autofree char *value = NULL;
-    BhSend *send;
-
-    if (field == NULL) {
-        bh_apply_done(self, NULL);
-        return;
-    }
-    value = bh_field_value(field);
-    send = g_new0(BhSend, 1);
-    send->self = g_object_ref(self);
-    send->field = field;
+    g_autofree char *value = bh_field_value(field);
+    /* Every call names the qube as it will be when the call is sent: the
+     * rename is the last one. */
     if (field->kind == BH_FIELD_CHOICE && *value == '\0')
-        g_dbus_proxy_call(proxy, "ResetProperty", g_variant_new("(ss)", self->qube, field->prop),
-                          G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, self->cancellable, on_sent, send);
+        bh_settings_apply_add(apply, "ResetProperty", g_variant_new("(ss)", self->qube, field->prop),
+                              field->error, field);
     else
-        g_dbus_proxy_call(proxy, "SetProperty", g_variant_new("(sss)", self->qube, field->prop, value),
-                          G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, self->cancellable, on_sent, send);
+        bh_settings_apply_add(apply, "SetProperty", g_variant_new("(sss)", self->qube, field->prop, value),
+                              field->error, field);
 }
 
 static void on_apply(GtkButton *button, BhSettingsQube *self)
 {
+    BhSettingsApply *apply;
     BhField *rename = NULL;
 
     if (self->busy)
         return;
+    apply =
+        bh_settings_apply_new(G_DBUS_PROXY(bh_settings_context_get_admin(self->context)), self->cancellable,
+                              self, self->apply, self->apply_error, on_field_sent, on_applied);
     for (guint i = 0; i < self->fields->len; i++) {
         BhField *field = self->fields->pdata[i];
 
@@ -320,14 +292,12 @@ static void on_apply(GtkButton *button, BhSettingsQube *self)
         if (g_str_equal(field->prop, "name"))
             rename = field; /* last: every other call names the qube */
         else
-            g_queue_push_tail(&self->pending, field);
+            bh_apply_field(self, apply, field);
     }
     if (rename != NULL)
-        g_queue_push_tail(&self->pending, rename);
-    bh_settings_error_set(self->apply_error, NULL);
+        bh_apply_field(self, apply, rename);
     self->busy = TRUE;
-    gtk_widget_set_sensitive(self->apply, FALSE);
-    bh_apply_next(self);
+    bh_settings_apply_run(apply);
 }
 
 /* ---- Delete and Clone ----------------------------------------------------- */
@@ -389,49 +359,25 @@ static void on_confirm(GtkButton *button, BhConfirm *confirm)
 static void bh_open_confirm(BhSettingsQube *self, gboolean clone)
 {
     BhConfirm *confirm = g_new0(BhConfirm, 1);
-    GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 10);
-    GtkWidget *question = gtk_label_new(NULL);
-    GtkWidget *buttons = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 8);
-    GtkWidget *cancel = gtk_button_new_with_label("Cancel");
     BhField *label = bh_field(self, "label");
     const char *color = label->loaded ? bh_settings_context_label_color(self->context, label->loaded) : NULL;
     g_autofree char *name = bh_settings_qube_markup(self->qube, color != NULL ? color : "");
     g_autofree char *text = NULL;
 
     confirm->self = g_object_ref(self);
-    confirm->dialog = gtk_window_new();
-    gtk_window_set_title(GTK_WINDOW(confirm->dialog), clone ? "Clone a qube" : "Delete a qube");
-    gtk_window_set_transient_for(GTK_WINDOW(confirm->dialog), GTK_WINDOW(self));
-    gtk_window_set_modal(GTK_WINDOW(confirm->dialog), TRUE);
-    gtk_widget_set_name(confirm->dialog, clone ? "clone-dialog" : "delete-dialog");
-    gtk_widget_add_css_class(box, "bh-form");
-    text = clone ? g_strdup_printf("Clone %s: a new qube with its settings and files, named:", name)
-                 : g_strdup_printf("Delete %s and all its files? This cannot be undone.", name);
-    gtk_label_set_markup(GTK_LABEL(question), text);
-    gtk_label_set_wrap(GTK_LABEL(question), TRUE);
-    gtk_widget_set_name(question, "question");
-    gtk_box_append(GTK_BOX(box), question);
     if (clone) {
         g_autofree char *suggestion = g_strdup_printf("%s-clone", self->qube);
         confirm->entry = gtk_entry_new();
         gtk_widget_set_name(confirm->entry, "clone-name");
         gtk_editable_set_text(GTK_EDITABLE(confirm->entry), suggestion);
-        gtk_box_append(GTK_BOX(box), confirm->entry);
     }
-    confirm->error = bh_settings_error_new(clone ? "clone-error" : "delete-error");
-    gtk_box_append(GTK_BOX(box), confirm->error);
-    confirm->confirm = gtk_button_new_with_label(clone ? "Clone" : "Delete");
-    gtk_widget_set_name(confirm->confirm, clone ? "clone-confirm" : "delete-confirm");
-    gtk_widget_add_css_class(confirm->confirm, clone ? "suggested-action" : "destructive-action");
-    gtk_widget_set_halign(buttons, GTK_ALIGN_END);
-    gtk_box_append(GTK_BOX(buttons), cancel);
-    gtk_box_append(GTK_BOX(buttons), confirm->confirm);
-    gtk_box_append(GTK_BOX(box), buttons);
-    gtk_window_set_child(GTK_WINDOW(confirm->dialog), box);
-    g_signal_connect_swapped(cancel, "clicked", G_CALLBACK(gtk_window_destroy), confirm->dialog);
+    text = clone ? g_strdup_printf("Clone %s: a new qube with its settings and files, named:", name)
+                 : g_strdup_printf("Delete %s and all its files? This cannot be undone.", name);
+    confirm->dialog = bh_settings_confirm_new(GTK_WINDOW(self), clone ? "clone-dialog" : "delete-dialog",
+                                              clone ? "Clone a qube" : "Delete a qube", text, confirm->entry,
+                                              clone ? "Clone" : "Delete", !clone, &confirm->error,
+                                              &confirm->confirm, confirm, (GDestroyNotify)bh_confirm_free);
     g_signal_connect(confirm->confirm, "clicked", G_CALLBACK(on_confirm), confirm);
-    /* The record lives as long as the dialog. */
-    g_object_set_data_full(G_OBJECT(confirm->dialog), "bh-confirm", confirm, (GDestroyNotify)bh_confirm_free);
     gtk_window_present(GTK_WINDOW(confirm->dialog));
 }
 
@@ -529,7 +475,6 @@ static void bh_settings_qube_dispose(GObject *object)
         g_signal_handlers_disconnect_by_data(bh_settings_context_get_qubes(self->context), self);
         g_signal_handlers_disconnect_by_data(bh_settings_context_get_admin(self->context), self);
     }
-    g_queue_clear(&self->pending);
     g_clear_object(&self->context);
     g_clear_object(&self->cancellable);
     g_clear_pointer(&self->fields, g_ptr_array_unref);
@@ -547,7 +492,6 @@ static void bh_settings_qube_init(BhSettingsQube *self)
 {
     self->cancellable = g_cancellable_new();
     self->fields = g_ptr_array_new_with_free_func((GDestroyNotify)bh_field_free);
-    g_queue_init(&self->pending);
 }
 
 BhSettingsQube *bh_settings_qube_new(BhSettingsContext *context, const char *qube, const char *page)

@@ -229,3 +229,157 @@ const char *bh_settings_error_field(const GError *error)
         return NULL;
     }
 }
+
+/* ---- Apply ------------------------------------------------------------------ */
+
+typedef struct {
+    char *method;
+    GVariant *params;
+    GtkWidget *error_line; /* the window owns it; the owner is held */
+    gpointer item;
+} BhApplyCall;
+
+struct _BhSettingsApply {
+    GDBusProxy *proxy;
+    GCancellable *cancellable;
+    GObject *owner;
+    GtkWidget *button, *status; /* the owner's */
+    BhApplySent sent;
+    BhApplyDone done;
+    GQueue calls;
+    BhApplyCall *current;
+};
+
+static void bh_apply_call_free(BhApplyCall *call)
+{
+    g_free(call->method);
+    g_variant_unref(call->params);
+    g_free(call);
+}
+
+static void bh_apply_free(BhSettingsApply *apply)
+{
+    g_queue_clear_full(&apply->calls, (GDestroyNotify)bh_apply_call_free);
+    g_clear_pointer(&apply->current, bh_apply_call_free);
+    g_object_unref(apply->proxy);
+    g_clear_object(&apply->cancellable);
+    g_object_unref(apply->owner);
+    g_free(apply);
+}
+
+BhSettingsApply *bh_settings_apply_new(GDBusProxy *proxy, GCancellable *cancellable, gpointer owner,
+                                       GtkWidget *button, GtkWidget *status, BhApplySent sent,
+                                       BhApplyDone done)
+{
+    BhSettingsApply *apply = g_new0(BhSettingsApply, 1);
+
+    apply->proxy = g_object_ref(proxy);
+    apply->cancellable = cancellable != NULL ? g_object_ref(cancellable) : NULL;
+    apply->owner = g_object_ref(owner);
+    apply->button = button;
+    apply->status = status;
+    bh_settings_error_set(status, NULL);
+    gtk_widget_set_sensitive(button, FALSE);
+    apply->sent = sent;
+    apply->done = done;
+    g_queue_init(&apply->calls);
+    return apply;
+}
+
+void bh_settings_apply_add(BhSettingsApply *apply, const char *method, GVariant *params,
+                           GtkWidget *error_line, gpointer item)
+{
+    BhApplyCall *call = g_new0(BhApplyCall, 1);
+
+    call->method = g_strdup(method);
+    call->params = g_variant_ref_sink(params);
+    call->error_line = error_line;
+    call->item = item;
+    bh_settings_error_set(error_line, NULL);
+    g_queue_push_tail(&apply->calls, call);
+}
+
+static void on_apply_reply(GObject *source, GAsyncResult *result, gpointer data)
+{
+    BhSettingsApply *apply = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) reply = g_dbus_proxy_call_finish(G_DBUS_PROXY(source), result, &error);
+
+    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+        bh_apply_free(apply); /* the window is going away */
+        return;
+    }
+    if (reply == NULL) {
+        g_autofree char *text = bh_settings_error_text(error);
+        /* Under the field; the form keeps what was typed, and the calls not
+         * yet sent stay unsent: nothing half-applied is hidden. */
+        bh_settings_error_set(apply->current->error_line, text);
+        bh_settings_error_set(apply->status, "Not everything was applied: see the message above.");
+        gtk_widget_set_sensitive(apply->button, TRUE);
+        apply->done(apply->owner, FALSE);
+        bh_apply_free(apply);
+        return;
+    }
+    if (apply->sent != NULL)
+        apply->sent(apply->owner, apply->current->item);
+    bh_settings_apply_run(apply);
+}
+
+void bh_settings_apply_run(BhSettingsApply *apply)
+{
+    g_clear_pointer(&apply->current, bh_apply_call_free);
+    apply->current = g_queue_pop_head(&apply->calls);
+    if (apply->current == NULL) {
+        gtk_widget_set_sensitive(apply->button, TRUE);
+        apply->done(apply->owner, TRUE);
+        bh_apply_free(apply);
+        return;
+    }
+    g_dbus_proxy_call(apply->proxy, apply->current->method, apply->current->params,
+                      G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, apply->cancellable, on_apply_reply, apply);
+}
+
+/* ---- confirmations ----------------------------------------------------------- */
+
+GtkWidget *bh_settings_confirm_new(GtkWindow *parent, const char *name, const char *title, const char *markup,
+                                   GtkWidget *extra, const char *confirm_text, gboolean destructive,
+                                   GtkWidget **error, GtkWidget **confirm, gpointer data,
+                                   GDestroyNotify free_data)
+{
+    GtkWidget *dialog = gtk_window_new();
+    GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 10);
+    GtkWidget *question = gtk_label_new(NULL);
+    GtkWidget *buttons = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 8);
+    GtkWidget *cancel = gtk_button_new_with_label("Cancel");
+    g_autofree char *stem =
+        g_str_has_suffix(name, "-dialog") ? g_strndup(name, strlen(name) - 7) : g_strdup(name);
+    g_autofree char *error_name = g_strconcat(stem, "-error", NULL);
+    g_autofree char *confirm_name = g_strconcat(stem, "-confirm", NULL);
+
+    gtk_window_set_title(GTK_WINDOW(dialog), title);
+    gtk_window_set_transient_for(GTK_WINDOW(dialog), parent);
+    gtk_window_set_modal(GTK_WINDOW(dialog), TRUE);
+    gtk_widget_set_name(dialog, name);
+    gtk_widget_add_css_class(box, "bh-form");
+    gtk_label_set_markup(GTK_LABEL(question), markup);
+    gtk_label_set_wrap(GTK_LABEL(question), TRUE);
+    gtk_label_set_max_width_chars(GTK_LABEL(question), 60);
+    gtk_widget_set_name(question, "question");
+    gtk_box_append(GTK_BOX(box), question);
+    if (extra != NULL)
+        gtk_box_append(GTK_BOX(box), extra);
+    *error = bh_settings_error_new(error_name);
+    gtk_box_append(GTK_BOX(box), *error);
+    *confirm = gtk_button_new_with_label(confirm_text);
+    gtk_widget_set_name(*confirm, confirm_name);
+    gtk_widget_add_css_class(*confirm, destructive ? "destructive-action" : "suggested-action");
+    gtk_widget_set_halign(buttons, GTK_ALIGN_END);
+    gtk_box_append(GTK_BOX(buttons), cancel);
+    gtk_box_append(GTK_BOX(buttons), *confirm);
+    gtk_box_append(GTK_BOX(box), buttons);
+    gtk_window_set_child(GTK_WINDOW(dialog), box);
+    g_signal_connect_swapped(cancel, "clicked", G_CALLBACK(gtk_window_destroy), dialog);
+    /* The caller's record lives as long as the dialog. */
+    g_object_set_data_full(G_OBJECT(dialog), "bh-confirm", data, free_data);
+    return dialog;
+}

@@ -69,3 +69,36 @@ G_BEGIN_DECLS
 /* "#000000" or "#ffffff": the model's readable text colour on a colour. */
 const char *bh_settings_text_on(const char *color);
 G_END_DECLS
+
+G_BEGIN_DECLS
+/* Apply: daemon calls sent one after another, each with the error line its
+ * refusal goes to. The first refusal is shown there and stops the rest, and
+ * status (beside the Apply button, which is insensitive while the calls run)
+ * says not everything was applied; after each success sent(owner, item)
+ * runs, and at the end done(owner, ok). The queue holds owner (a GObject)
+ * until then and frees itself. */
+typedef struct _BhSettingsApply BhSettingsApply;
+typedef void (*BhApplySent)(gpointer owner, gpointer item);
+typedef void (*BhApplyDone)(gpointer owner, gboolean ok);
+
+BhSettingsApply *bh_settings_apply_new(GDBusProxy *proxy, GCancellable *cancellable, gpointer owner,
+                                       GtkWidget *button, GtkWidget *status, BhApplySent sent,
+                                       BhApplyDone done);
+/* params: floating or not; taken. */
+void bh_settings_apply_add(BhSettingsApply *apply, const char *method, GVariant *params,
+                           GtkWidget *error_line, gpointer item);
+void bh_settings_apply_run(BhSettingsApply *apply);
+G_END_DECLS
+
+G_BEGIN_DECLS
+/* A confirmation dialog, transient for parent and modal, named `name`: the
+ * question in markup (the caller escapes it), an optional extra widget (an
+ * entry), an error line named "<name minus -dialog>-error", Cancel and the
+ * confirming button (named "<…>-confirm", destructive or suggested). The
+ * record `data` is freed with free_data when the dialog goes. Returns the
+ * dialog, not yet shown; *error and *confirm get those widgets. */
+GtkWidget *bh_settings_confirm_new(GtkWindow *parent, const char *name, const char *title, const char *markup,
+                                   GtkWidget *extra, const char *confirm_text, gboolean destructive,
+                                   GtkWidget **error, GtkWidget **confirm, gpointer data,
+                                   GDestroyNotify free_data);
+G_END_DECLS
