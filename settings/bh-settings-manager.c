@@ -64,11 +64,9 @@ static void on_bind_text(GtkSignalListItemFactory *factory, GtkListItem *item, B
 
 static void on_setup_swatch(GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
 {
-    GtkWidget *swatch = gtk_label_new(NULL);
+    GtkWidget *swatch = bh_settings_swatch_new();
 
-    gtk_widget_add_css_class(swatch, "bh-manager-swatch");
     gtk_widget_set_halign(swatch, GTK_ALIGN_CENTER);
-    gtk_widget_set_valign(swatch, GTK_ALIGN_CENTER);
     gtk_list_item_set_child(item, swatch);
 }
 
@@ -76,12 +74,8 @@ static void on_bind_swatch(GtkSignalListItemFactory *factory, GtkListItem *item,
 {
     BhShellQube *qube = gtk_list_item_get_item(item);
     GtkWidget *swatch = gtk_list_item_get_child(item);
-    g_autofree char *css = g_strconcat("bh-label-", bh_shell_qube_get_label(qube), NULL);
-    const char *classes[] = {"bh-manager-swatch", css, NULL};
 
-    /* The label name was checked by BhShellQube before it reaches a class. */
-    gtk_widget_set_css_classes(swatch, classes);
-    gtk_widget_set_tooltip_text(swatch, bh_shell_qube_get_label(qube));
+    bh_settings_swatch_set_color(BH_SETTINGS_SWATCH(swatch), bh_shell_qube_get_color(qube));
 }
 
 static int compare_text(gconstpointer a, gconstpointer b, gpointer data)

@@ -383,3 +383,58 @@ GtkWidget *bh_settings_confirm_new(GtkWindow *parent, const char *name, const ch
     g_object_set_data_full(G_OBJECT(dialog), "bh-confirm", data, free_data);
     return dialog;
 }
+
+/* ---- the manager's swatch -------------------------------------------------- */
+
+struct _BhSettingsSwatch {
+    GtkWidget parent_instance;
+    GdkRGBA color;
+};
+
+G_DEFINE_FINAL_TYPE(BhSettingsSwatch, bh_settings_swatch, GTK_TYPE_WIDGET)
+
+#define BH_SWATCH_SIZE 14
+
+static void bh_settings_swatch_snapshot(GtkWidget *widget, GtkSnapshot *snapshot)
+{
+    BhSettingsSwatch *self = BH_SETTINGS_SWATCH(widget);
+    graphene_rect_t r = GRAPHENE_RECT_INIT(0, (gtk_widget_get_height(widget) - BH_SWATCH_SIZE) / 2.0,
+                                           BH_SWATCH_SIZE, BH_SWATCH_SIZE);
+
+    gtk_snapshot_append_color(snapshot, &self->color, &r);
+}
+
+static void bh_settings_swatch_measure(GtkWidget *widget, GtkOrientation orientation, int for_size,
+                                       int *minimum, int *natural, int *minimum_baseline,
+                                       int *natural_baseline)
+{
+    *minimum = *natural = BH_SWATCH_SIZE;
+}
+
+static void bh_settings_swatch_class_init(BhSettingsSwatchClass *klass)
+{
+    GTK_WIDGET_CLASS(klass)->snapshot = bh_settings_swatch_snapshot;
+    GTK_WIDGET_CLASS(klass)->measure = bh_settings_swatch_measure;
+}
+
+static void bh_settings_swatch_init(BhSettingsSwatch *self)
+{
+    self->color = (GdkRGBA){0.5, 0.5, 0.5, 1};
+}
+
+GtkWidget *bh_settings_swatch_new(void)
+{
+    return g_object_new(BH_TYPE_SETTINGS_SWATCH, NULL);
+}
+
+void bh_settings_swatch_set_color(BhSettingsSwatch *self, const char *color)
+{
+    GdkRGBA parsed = {0.5, 0.5, 0.5, 1};
+
+    if (bh_shell_color_is_valid(color))
+        gdk_rgba_parse(&parsed, color);
+    if (gdk_rgba_equal(&parsed, &self->color))
+        return;
+    self->color = parsed;
+    gtk_widget_queue_draw(GTK_WIDGET(self));
+}

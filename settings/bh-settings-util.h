@@ -102,3 +102,13 @@ GtkWidget *bh_settings_confirm_new(GtkWindow *parent, const char *name, const ch
                                    GtkWidget **error, GtkWidget **confirm, gpointer data,
                                    GDestroyNotify free_data);
 G_END_DECLS
+
+G_BEGIN_DECLS
+/* A square of a label's colour drawn directly (no CSS class, so a table of
+ * 200 rows does not restyle 200 widgets): the manager's label column. */
+#define BH_TYPE_SETTINGS_SWATCH (bh_settings_swatch_get_type())
+G_DECLARE_FINAL_TYPE(BhSettingsSwatch, bh_settings_swatch, BH, SETTINGS_SWATCH, GtkWidget)
+GtkWidget *bh_settings_swatch_new(void);
+/* "#rrggbb" (checked; anything else draws grey). */
+void bh_settings_swatch_set_color(BhSettingsSwatch *self, const char *color);
+G_END_DECLS
