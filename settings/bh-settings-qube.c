@@ -567,6 +567,8 @@ BhSettingsQube *bh_settings_qube_new(BhSettingsContext *context, const char *qub
     self->apply_error = bh_settings_error_new("apply-error");
     self->apply = gtk_button_new_with_label("Apply");
     gtk_widget_set_name(self->apply, "apply");
+    gtk_widget_set_hexpand(self->apply, TRUE);
+    gtk_widget_set_halign(self->apply, GTK_ALIGN_END);
     gtk_widget_add_css_class(self->apply, "suggested-action");
     gtk_widget_set_name(delete, "delete");
     gtk_widget_add_css_class(delete, "destructive-action");

@@ -758,6 +758,64 @@ static void test_global(void)
     gtk_window_destroy(w);
 }
 
+/* ---- the program itself ------------------------------------------------------ */
+
+static gboolean window_shown(gpointer data)
+{
+    return bh_x_find_window_exact(dpy, data) != 0;
+}
+
+/* bulkhead-settings as the shell or a user starts it: each option opens its
+ * window (found by its X title); two at once or --page alone are refused
+ * with status 2. */
+static void test_program(void)
+{
+    g_autofree char *bin = g_build_filename(g_getenv("BH_BUILD_ROOT"), "settings", "bulkhead-settings", NULL);
+    static const struct {
+        const char *option, *value, *title;
+    } cases[] = {
+        {"--qube", "work", "work — qube settings"},
+        {"--create", NULL, "Create a qube"},
+        {"--map", NULL, "Network map"},
+        {"--global", NULL, "Global settings"},
+        {NULL, NULL, "Qube manager"},
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(GError) error = NULL;
+        const char *argv[6] = {bin, NULL};
+        int n = 1;
+
+        if (cases[i].option != NULL)
+            argv[n++] = cases[i].option;
+        if (cases[i].value != NULL)
+            argv[n++] = cases[i].value;
+        if (i == 0) {
+            argv[n++] = "--page";
+            argv[n++] = "advanced";
+        }
+        g_autoptr(GSubprocess) proc = g_subprocess_newv(argv, G_SUBPROCESS_FLAGS_NONE, &error);
+        g_assert_no_error(error);
+        g_assert_true(bh_wait_until(window_shown, (gpointer)cases[i].title, 20000));
+        if (i == 0)
+            shot("program-qube-advanced");
+        g_subprocess_force_exit(proc);
+        g_subprocess_wait(proc, NULL, NULL);
+    }
+
+    const char *both[] = {bin, "--map", "--create", NULL};
+    const char *page[] = {bin, "--page", "firewall", NULL};
+    const char *const *refused[] = {both, page};
+    for (gsize i = 0; i < G_N_ELEMENTS(refused); i++) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GSubprocess) proc =
+            g_subprocess_newv(refused[i], G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error);
+        g_assert_no_error(error);
+        g_assert_true(g_subprocess_wait(proc, NULL, NULL));
+        g_assert_cmpint(g_subprocess_get_exit_status(proc), ==, 2);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_autoptr(GError) error = NULL;
@@ -775,6 +833,7 @@ int main(int argc, char **argv)
     g_test_add_func("/settings/map/chain", test_map_chain);
     g_test_add_func("/settings/map/running", test_map_running);
     g_test_add_func("/settings/global", test_global);
+    g_test_add_func("/settings/program", test_program);
     g_test_add_func("/settings/manager/200", test_manager_200);
     return g_test_run();
 }
