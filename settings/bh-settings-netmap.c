@@ -389,7 +389,11 @@ static void bh_menu_item(BhSettingsNetmap *self, GtkWidget *box, const char *tex
                          const char *netvm)
 {
     GtkWidget *button = gtk_button_new_with_label(text);
+    /* "menu-settings", "menu-netvm-" + "" / "none" / a qube: found by tests. */
+    g_autofree char *name =
+        netvm == NULL ? g_strdup("menu-settings") : g_strconcat("menu-netvm-", netvm, NULL);
 
+    gtk_widget_set_name(button, name);
     gtk_widget_add_css_class(button, "flat");
     gtk_widget_set_halign(gtk_button_get_child(GTK_BUTTON(button)), GTK_ALIGN_START);
     g_object_set_data_full(G_OBJECT(button), "bh-qube", g_strdup(qube), g_free);

@@ -509,6 +509,23 @@ static gboolean flag_set(gpointer data)
     return *(gboolean *)data;
 }
 
+/* Runs xdotool with argv (its number arguments are g_strdup'd by the caller
+ * and leaked: a test process) while GTK keeps running. */
+static void xdotool_run(const char **argv)
+{
+    g_autoptr(GError) error = NULL;
+    gboolean done = FALSE;
+    g_autoptr(GSubprocess) proc = g_subprocess_newv(argv, G_SUBPROCESS_FLAGS_NONE, &error);
+
+    g_assert_no_error(error);
+    g_subprocess_wait_async(proc, NULL, on_xdotool_done, &done);
+    g_assert_true(bh_wait_until(flag_set, &done, 10000));
+    settle(200);
+}
+
+static gboolean window_shown(gpointer data);
+static void box_centre(GtkWindow *window, BhSettingsNetmap *map, const char *qube, int *x, int *y);
+
 /* A real drag with the pointer (XTEST through xdotool), from the centre of
  * one qube's box to the centre of another's, while GTK keeps running. */
 static void drag_box(GtkWindow *window, BhSettingsNetmap *map, const char *from, const char *to)
@@ -594,6 +611,30 @@ static void test_map_chain(void)
     g_assert_true(bh_settings_netmap_get_box(map, "work", &w));
     g_assert_cmpfloat(w.origin.x, >, c.origin.x);
     shot("map-work-relinked");
+
+    /* The right-click menu: "Network: none" on untrusted. */
+    int x, y;
+    char xs[16], ys[16];
+    box_centre(window, map, "untrusted", &x, &y);
+    g_snprintf(xs, sizeof xs, "%d", x);
+    g_snprintf(ys, sizeof ys, "%d", y);
+    xdotool_run((const char *[]){"xdotool", "mousemove", xs, ys, "click", "3", NULL});
+    settle(500);
+    GtkWidget *none = need(window, "menu-netvm-none");
+    g_assert_true(gtk_widget_get_mapped(none));
+    shot("map-menu");
+    click(none);
+    NetvmWait uw = {map, "untrusted", ""};
+    g_assert_true(bh_wait_until(netvm_is, &uw, 10000));
+    g_autofree char *untrusted = qvm("qvm-prefs untrusted netvm");
+    g_assert_cmpstr(untrusted, ==, "");
+
+    /* A click (press and release in place) opens the qube's settings. */
+    box_centre(window, map, "chain-b", &x, &y);
+    g_snprintf(xs, sizeof xs, "%d", x);
+    g_snprintf(ys, sizeof ys, "%d", y);
+    xdotool_run((const char *[]){"xdotool", "mousemove", xs, ys, "click", "1", NULL});
+    g_assert_true(bh_wait_until(window_shown, "chain-b — qube settings", 10000));
 }
 
 typedef struct {
