@@ -280,6 +280,8 @@ static void on_removed(GObject *source, GAsyncResult *result, gpointer data)
     g_autoptr(GError) error = NULL;
     g_autoptr(GVariant) reply = g_dbus_proxy_call_finish(G_DBUS_PROXY(source), result, &error);
 
+    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return; /* the dialog is gone, and the record with it */
     if (reply == NULL) {
         g_autofree char *text = bh_settings_error_text(error);
         /* The first refusal stops the rest; what was removed is gone. */
@@ -298,7 +300,8 @@ static void bh_remove_next(BhRemoval *removal)
     }
     g_dbus_proxy_call(G_DBUS_PROXY(bh_settings_context_get_admin(removal->self->context)), "Remove",
                       g_variant_new("(s)", removal->names[removal->next]), G_DBUS_CALL_FLAGS_NO_AUTO_START,
-                      BH_SETTINGS_LONG_CALL_MS, NULL, on_removed, removal);
+                      BH_SETTINGS_LONG_CALL_MS, bh_settings_confirm_cancellable(removal->dialog), on_removed,
+                      removal);
 }
 
 static void on_remove_confirmed(GtkButton *button, BhRemoval *removal)

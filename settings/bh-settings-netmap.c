@@ -40,6 +40,7 @@ struct _BhSettingsNetmap {
     /* the refusal bubble and the menu */
     GtkWidget *bubble, *bubble_label, *menu;
     char *error;
+    GCancellable *cancellable; /* cancelled at dispose: no reply reaches a gone map */
 };
 
 G_DEFINE_FINAL_TYPE(BhSettingsNetmap, bh_settings_netmap, GTK_TYPE_WIDGET)
@@ -291,7 +292,7 @@ static void bh_show_bubble(BhSettingsNetmap *self, const char *qube, const char 
 }
 
 typedef struct {
-    BhSettingsNetmap *self; /* strong */
+    BhSettingsNetmap *self; /* weak: a map closed meanwhile shows nothing */
     char *qube;
 } BhRelink;
 
@@ -301,12 +302,13 @@ static void on_relinked(GObject *source, GAsyncResult *result, gpointer data)
     g_autoptr(GError) error = NULL;
     g_autoptr(GVariant) reply = g_dbus_proxy_call_finish(G_DBUS_PROXY(source), result, &error);
 
-    if (reply == NULL) {
+    if (reply == NULL && !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
         g_autofree char *text = bh_settings_error_text(error);
         g_message("netvm of %s: %s", relink->qube, text);
-        bh_show_bubble(relink->self, relink->qube, text);
+        if (relink->self != NULL)
+            bh_show_bubble(relink->self, relink->qube, text);
     }
-    g_object_unref(relink->self);
+    g_clear_weak_pointer(&relink->self);
     g_free(relink->qube);
     g_free(relink);
 }
@@ -316,15 +318,15 @@ void bh_settings_netmap_relink(BhSettingsNetmap *self, const char *qube, const c
     GDBusProxy *proxy = G_DBUS_PROXY(bh_settings_context_get_admin(self->context));
     BhRelink *relink = g_new0(BhRelink, 1);
 
-    relink->self = g_object_ref(self);
+    g_set_weak_pointer(&relink->self, self);
     relink->qube = g_strdup(qube);
     bh_show_bubble(self, NULL, NULL);
     if (*netvm == '\0')
         g_dbus_proxy_call(proxy, "ResetProperty", g_variant_new("(ss)", qube, "netvm"),
-                          G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, on_relinked, relink);
+                          G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, self->cancellable, on_relinked, relink);
     else
         g_dbus_proxy_call(proxy, "SetProperty", g_variant_new("(sss)", qube, "netvm", netvm),
-                          G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, on_relinked, relink);
+                          G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, self->cancellable, on_relinked, relink);
 }
 
 /* ---- gestures ----------------------------------------------------------------- */
@@ -434,6 +436,8 @@ static void bh_settings_netmap_dispose(GObject *object)
 {
     BhSettingsNetmap *self = BH_SETTINGS_NETMAP(object);
 
+    g_cancellable_cancel(self->cancellable);
+    g_clear_object(&self->cancellable);
     if (self->context != NULL)
         g_signal_handlers_disconnect_by_data(bh_settings_context_get_qubes(self->context), self);
     g_clear_pointer(&self->bubble, gtk_widget_unparent);
@@ -460,6 +464,7 @@ static void bh_settings_netmap_init(BhSettingsNetmap *self)
     GtkGesture *drag = gtk_gesture_drag_new();
     GtkGesture *click = gtk_gesture_click_new();
 
+    self->cancellable = g_cancellable_new();
     self->nodes = g_ptr_array_new_with_free_func((GDestroyNotify)bh_node_free);
     self->by_name = g_hash_table_new(g_str_hash, g_str_equal);
     gtk_gesture_single_set_button(GTK_GESTURE_SINGLE(drag), GDK_BUTTON_PRIMARY);

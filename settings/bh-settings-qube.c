@@ -349,11 +349,12 @@ static void on_confirm(GtkButton *button, BhConfirm *confirm)
         g_dbus_proxy_call(
             proxy, "Clone",
             g_variant_new("(ss)", confirm->self->qube, gtk_editable_get_text(GTK_EDITABLE(confirm->entry))),
-            G_DBUS_CALL_FLAGS_NO_AUTO_START, BH_SETTINGS_LONG_CALL_MS, NULL, on_confirm_reply, confirm);
+            G_DBUS_CALL_FLAGS_NO_AUTO_START, BH_SETTINGS_LONG_CALL_MS,
+            bh_settings_confirm_cancellable(confirm->dialog), on_confirm_reply, confirm);
     else
         g_dbus_proxy_call(proxy, "Remove", g_variant_new("(s)", confirm->self->qube),
-                          G_DBUS_CALL_FLAGS_NO_AUTO_START, BH_SETTINGS_LONG_CALL_MS, NULL, on_confirm_reply,
-                          confirm);
+                          G_DBUS_CALL_FLAGS_NO_AUTO_START, BH_SETTINGS_LONG_CALL_MS,
+                          bh_settings_confirm_cancellable(confirm->dialog), on_confirm_reply, confirm);
 }
 
 static void bh_open_confirm(BhSettingsQube *self, gboolean clone)

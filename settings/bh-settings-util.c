@@ -379,9 +379,18 @@ GtkWidget *bh_settings_confirm_new(GtkWindow *parent, const char *name, const ch
     gtk_box_append(GTK_BOX(box), buttons);
     gtk_window_set_child(GTK_WINDOW(dialog), box);
     g_signal_connect_swapped(cancel, "clicked", G_CALLBACK(gtk_window_destroy), dialog);
-    /* The caller's record lives as long as the dialog. */
+    /* The caller's record lives as long as the dialog; a call still on its
+     * way when the dialog goes is cancelled, so its reply never reads it. */
     g_object_set_data_full(G_OBJECT(dialog), "bh-confirm", data, free_data);
+    g_object_set_data_full(G_OBJECT(dialog), "bh-cancellable", g_cancellable_new(), g_object_unref);
+    g_signal_connect_swapped(dialog, "destroy", G_CALLBACK(g_cancellable_cancel),
+                             g_object_get_data(G_OBJECT(dialog), "bh-cancellable"));
     return dialog;
+}
+
+GCancellable *bh_settings_confirm_cancellable(GtkWidget *dialog)
+{
+    return g_object_get_data(G_OBJECT(dialog), "bh-cancellable");
 }
 
 /* ---- the manager's swatch -------------------------------------------------- */

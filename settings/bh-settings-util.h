@@ -96,11 +96,14 @@ G_BEGIN_DECLS
  * entry), an error line named "<name minus -dialog>-error", Cancel and the
  * confirming button (named "<…>-confirm", destructive or suggested). The
  * record `data` is freed with free_data when the dialog goes. Returns the
- * dialog, not yet shown; *error and *confirm get those widgets. */
+ * dialog, not yet shown; *error and *confirm get those widgets.
+ * bh_settings_confirm_cancellable(): cancelled when the dialog goes, for the
+ * calls it makes (their replies then never touch the record). */
 GtkWidget *bh_settings_confirm_new(GtkWindow *parent, const char *name, const char *title, const char *markup,
                                    GtkWidget *extra, const char *confirm_text, gboolean destructive,
                                    GtkWidget **error, GtkWidget **confirm, gpointer data,
                                    GDestroyNotify free_data);
+GCancellable *bh_settings_confirm_cancellable(GtkWidget *dialog);
 G_END_DECLS
 
 G_BEGIN_DECLS

@@ -344,6 +344,26 @@ static void test_qube_clone_rename_delete(void)
     gtk_window_destroy(GTK_WINDOW(window));
 }
 
+/* A dialog closed while its call is on the way: the daemon still does it
+ * (the call was sent), and the reply, cancelled, touches nothing that went
+ * with the dialog (the program would crash under MALLOC_PERTURB_ or ASan). */
+static void test_qube_dialog_closed_midway(void)
+{
+    g_free(qvm("qvm-create -l red doomed"));
+    g_assert_true(bh_wait_until(listed_cond, "doomed", 10000));
+    BhSettingsQube *window = open_qube("doomed");
+
+    click(need(GTK_WINDOW(window), "delete"));
+    settle(200);
+    GtkWindow *dialog = toplevel("delete-dialog");
+    click(need(dialog, "delete-confirm"));
+    gtk_window_destroy(dialog); /* before the main loop can see the reply */
+    g_assert_true(bh_wait_until(gone_cond, "doomed", 10000));
+    settle(500);
+    gtk_window_destroy(GTK_WINDOW(window));
+    settle(200);
+}
+
 /* ---- the manager ---------------------------------------------------------------- */
 
 static gboolean rows_at_least(gpointer data)
@@ -871,6 +891,7 @@ int main(int argc, char **argv)
     g_test_add_func("/settings/create/invalid-name", test_create_invalid_name);
     g_test_add_func("/settings/qube/netvm-loop", test_qube_netvm_loop);
     g_test_add_func("/settings/qube/clone-rename-delete", test_qube_clone_rename_delete);
+    g_test_add_func("/settings/qube/dialog-closed-midway", test_qube_dialog_closed_midway);
     g_test_add_func("/settings/map/chain", test_map_chain);
     g_test_add_func("/settings/map/running", test_map_running);
     g_test_add_func("/settings/global", test_global);
