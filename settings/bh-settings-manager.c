@@ -37,6 +37,16 @@ static const char *text_netvm(BhShellQube *q)
 /* GtkInscription, not GtkLabel: made for list cells (no size negotiation
  * with its text), and GTK 4.8's lists build cells for up to 200 rows
  * whatever is visible (bench/settings). */
+static const char *text_memory(BhShellQube *q)
+{
+    return bh_shell_qube_get_memory(q);
+}
+
+static const char *text_disk(BhShellQube *q)
+{
+    return bh_shell_qube_get_private_size(q);
+}
+
 static void on_setup_text(GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
 {
     GtkWidget *label = gtk_inscription_new(NULL);
@@ -81,7 +91,16 @@ static void on_bind_swatch(GtkSignalListItemFactory *factory, GtkListItem *item,
 static int compare_text(gconstpointer a, gconstpointer b, gpointer data)
 {
     BhQubeText text = data;
-    int c = g_strcmp0(text((BhShellQube *)a), text((BhShellQube *)b));
+    int c;
+
+    /* Numbers by value ("800" before "4000"); BhShellQube checked them. */
+    if (text == text_memory || text == text_disk) {
+        guint64 x = g_ascii_strtoull(text((BhShellQube *)a), NULL, 10);
+        guint64 y = g_ascii_strtoull(text((BhShellQube *)b), NULL, 10);
+        c = x < y ? -1 : x > y;
+    } else {
+        c = g_strcmp0(text((BhShellQube *)a), text((BhShellQube *)b));
+    }
 
     /* Equal cells keep a stable order: by name. */
     return c != 0 ? c
@@ -398,10 +417,13 @@ BhSettingsManager *bh_settings_manager_new(BhSettingsContext *context)
     bh_add_column(self, "Class", bh_shell_qube_get_class, FALSE);
     bh_add_column(self, "Template", text_template, TRUE);
     bh_add_column(self, "Network", text_netvm, TRUE);
+    bh_add_column(self, "Memory (MiB)", text_memory, FALSE);
+    bh_add_column(self, "Private (MiB)", text_disk, FALSE);
 
     self->search = gtk_search_entry_new();
     gtk_widget_set_name(self->search, "filter");
     gtk_widget_set_hexpand(self->search, TRUE);
+    gtk_editable_set_width_chars(GTK_EDITABLE(self->search), 14);
     gtk_search_entry_set_key_capture_widget(GTK_SEARCH_ENTRY(self->search), GTK_WIDGET(self));
     g_signal_connect(self->search, "search-changed", G_CALLBACK(on_search_changed), self);
 
@@ -427,7 +449,7 @@ BhSettingsManager *bh_settings_manager_new(BhSettingsContext *context)
     gtk_box_append(GTK_BOX(box), scrolled);
     gtk_box_append(GTK_BOX(box), self->status);
     gtk_window_set_child(GTK_WINDOW(self), box);
-    gtk_window_set_default_size(GTK_WINDOW(self), 900, 600);
+    gtk_window_set_default_size(GTK_WINDOW(self), 1150, 640);
 
     g_signal_connect(self->view, "activate", G_CALLBACK(on_activate), self);
     g_signal_connect_swapped(bh_settings_context_get_qubes(context), "changed", G_CALLBACK(bh_refill), self);

@@ -1,5 +1,6 @@
 /* bh-settings-manager.h — the qube manager: every qube in a table (label,
- * name, state, class, template, netvm), sortable by any column, filtered by
+ * name, state, class, template, netvm, memory, private volume size), sortable
+ * by any column (numbers by value), filtered by
  * typing, kept live from the daemon's signals (through BhShellQubes), and
  * actions on the selected rows: start, shut down, pause/resume, settings,
  * remove (confirmed, naming each qube in its colour).

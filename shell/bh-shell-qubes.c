@@ -202,7 +202,8 @@ static void on_property_changed(BhDbusAdmin1 *admin, const char *qube_name, cons
 {
     /* Only what ListQubes carries; the colour comes with the list. */
     static const char *const shown[] = {
-        "label", "template_for_dispvms", "provides_network", "template", "netvm", NULL};
+        "label", "template_for_dispvms", "provides_network", "template", "netvm", "memory", "private_size",
+        NULL};
 
     if (g_strv_contains(shown, property))
         bh_shell_qubes_reload(self);

@@ -21,6 +21,10 @@ static GVariant *bh_daemon_qube_dict(BhDaemon *self, const BhQubeInfo *info)
 {
     GVariantDict dict;
     g_autofree char *netvm = bh_daemon_get_string(self, info->name, "netvm");
+    /* Effective values as text ("" for dom0, which has neither): the
+     * settings' manager shows them without a call per qube. */
+    g_autofree char *memory = bh_daemon_get_string(self, info->name, "memory");
+    g_autofree char *private_size = bh_daemon_get_string(self, info->name, "private_size");
     g_variant_dict_init(&dict, NULL);
     g_variant_dict_insert(&dict, "name", "s", info->name);
     g_variant_dict_insert(&dict, "qid", "u", (guint32)info->qid);
@@ -31,6 +35,8 @@ static GVariant *bh_daemon_qube_dict(BhDaemon *self, const BhQubeInfo *info)
     g_variant_dict_insert(&dict, "color", "s", info->label ? info->label->hex : "");
     g_variant_dict_insert(&dict, "template", "s", info->template_name ? info->template_name : "");
     g_variant_dict_insert(&dict, "netvm", "s", netvm);
+    g_variant_dict_insert(&dict, "memory", "s", memory);
+    g_variant_dict_insert(&dict, "private_size", "s", private_size);
     g_variant_dict_insert(&dict, "provides_network", "b", info->provides_network);
     g_variant_dict_insert(&dict, "template_for_dispvms", "b", info->template_for_dispvms);
     const char *gui_error = bh_daemon_runtime(self, info->name)->gui_error;

@@ -457,6 +457,26 @@ static void test_manager_200(void)
     g_assert_cmpstr(row_name(window, 0), ==, "q-150");
     shot("manager-filtered");
 
+    /* Memory sorts by value: descending, q-151 (5000 MiB) then q-153 (800),
+     * then the 400s; as text "800" would come before "5000". */
+    g_free(qvm("qvm-prefs q-151 memory 5000"));
+    g_free(qvm("qvm-prefs q-153 memory 800"));
+    for (int i = 0; i < 100; i++) {
+        BhShellQube *q = bh_shell_qubes_find(bh_settings_context_get_qubes(context), "q-153");
+        if (q != NULL && g_str_equal(bh_shell_qube_get_memory(q), "800"))
+            break;
+        settle(50);
+    }
+    g_autoptr(GtkColumnViewColumn) memory_column = g_list_model_get_item(columns, 6);
+    g_assert_cmpstr(gtk_column_view_column_get_title(memory_column), ==, "Memory (MiB)");
+    gtk_column_view_sort_by_column(GTK_COLUMN_VIEW(view), memory_column, GTK_SORT_DESCENDING);
+    settle(200);
+    g_assert_cmpstr(row_name(window, 0), ==, "q-151");
+    g_assert_cmpstr(row_name(window, 1), ==, "q-153");
+    shot("manager-by-memory");
+    gtk_column_view_sort_by_column(GTK_COLUMN_VIEW(view), name_column, GTK_SORT_ASCENDING);
+    settle(200);
+
     /* Live: a label changed from outside shows at once, and the selection
      * (two rows) survives the update. */
     gtk_selection_model_select_item(

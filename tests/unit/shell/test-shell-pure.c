@@ -76,6 +76,20 @@ static void test_entry_references(void)
     g_assert_true(bh_shell_qube_update(q, other));
     g_assert_cmpstr(bh_shell_qube_get_netvm(q), ==, "");
     g_assert_false(bh_shell_qube_update(q, other));
+    /* Numbers only: anything else shows as unknown. */
+    g_assert_cmpstr(bh_shell_qube_get_memory(q), ==, "");
+    static const char *const numbers[][2] = {
+        {"400", "400"}, {"", ""}, {"4e2", ""}, {"-1", ""}, {"1234567890", ""}};
+    for (gsize i = 0; i < G_N_ELEMENTS(numbers); i++) {
+        g_auto(GVariantDict) d = G_VARIANT_DICT_INIT(NULL);
+        g_variant_dict_init(&d, base);
+        g_variant_dict_insert(&d, "memory", "s", numbers[i][0]);
+        g_variant_dict_insert(&d, "private_size", "s", numbers[i][0]);
+        g_autoptr(GVariant) v = g_variant_ref_sink(g_variant_dict_end(&d));
+        g_autoptr(BhShellQube) n = bh_shell_qube_new_from_variant(v, NULL);
+        g_assert_cmpstr(bh_shell_qube_get_memory(n), ==, numbers[i][1]);
+        g_assert_cmpstr(bh_shell_qube_get_private_size(n), ==, numbers[i][1]);
+    }
 }
 
 /* Each of these would put a value the shell did not check into CSS text or
