@@ -448,6 +448,25 @@ static char *qube_names(Fixture *f)
     return g_string_free(names, FALSE);
 }
 
+/* One key of one qube's ListQubes entry, as text ("" for none). */
+static char *listed_string(Fixture *f, const char *qube, const char *key)
+{
+    g_autoptr(GVariant) reply = call(f, "ListQubes", NULL, NULL);
+    g_autoptr(GVariant) list = g_variant_get_child_value(reply, 0);
+    GVariantIter iter;
+    GVariant *dict;
+    char *value = NULL;
+    g_variant_iter_init(&iter, list);
+    while (value == NULL && (dict = g_variant_iter_next_value(&iter))) {
+        const char *n = NULL;
+        if (g_variant_lookup(dict, "name", "&s", &n) && g_str_equal(n, qube) &&
+            !g_variant_lookup(dict, key, "s", &value))
+            value = g_strdup("");
+        g_variant_unref(dict);
+    }
+    return value;
+}
+
 static gboolean qube_listed(Fixture *f, const char *name)
 {
     g_autofree char *names = qube_names(f);
@@ -623,6 +642,14 @@ static void test_check_create(Fixture *f, gconstpointer data)
 
     call_ok(f, "Create", ARGS("AppVM", "project-x", "purple", "", "none"));
     g_assert_true(qube_listed(f, "project-x"));
+    /* ListQubes carries the effective memory and private size (the
+     * settings' manager columns); dom0 has neither. */
+    g_autofree char *memory = listed_string(f, "project-x", "memory");
+    g_autofree char *private_size = listed_string(f, "project-x", "private_size");
+    g_autofree char *dom0_memory = listed_string(f, "dom0", "memory");
+    g_assert_cmpstr(memory, ==, "400");
+    g_assert_cmpstr(private_size, ==, "2048");
+    g_assert_cmpstr(dom0_memory, ==, "");
     g_assert_nonnull(strstr(f->signals->str, "QubeAdded project-x"));
     g_assert_nonnull(strstr(f->tb->log->str, "volumes:project-x;"));
     call_fails(f, "CheckCreate", ARGS("AppVM", "project-x", "purple", "", "none"), BH_DBUS_ERROR_NAME_IN_USE,
