@@ -239,6 +239,53 @@ static void test_create_invalid_name(void)
     g_assert_false(qube_listed("lives9"));
 }
 
+/* Fills the Create form (type, name, extra) and creates; the daemon's
+ * properties then say what each choice meant. */
+static void create_with(const char *kind, const char *name, int memory)
+{
+    GtkWindow *window = bh_settings_open(context, "create", NULL, NULL);
+    BhSettingsCreate *create = BH_SETTINGS_CREATE(window);
+    guint before = bh_settings_create_get_checks(create);
+
+    g_assert_true(bh_settings_choice_select(need(window, "type"), kind));
+    type(need(window, "name"), name);
+    if (memory > 0)
+        gtk_expander_set_expanded(GTK_EXPANDER(need(window, "advanced")), TRUE);
+    if (memory > 0)
+        gtk_spin_button_set_value(GTK_SPIN_BUTTON(need(window, "memory")), memory);
+    wait_check(create, before);
+    settle(300);
+    g_test_message("%s: create-error '%s', template-error '%s'", name, error_text(window, "create-error"),
+                   error_text(window, "template-error"));
+    click(need(window, "create"));
+    g_assert_true(bh_wait_until(listed_cond, (gpointer)name, 20000));
+}
+
+/* The other types and Advanced: a named disposable is a DispVM that stays
+ * (auto_cleanup off) on the default disposable template; a disposable
+ * template an AppVM with template_for_dispvms; a template a TemplateVM;
+ * memory set in Advanced is the qube's own. */
+static void test_create_types(void)
+{
+    create_with("DispVM", "named-disp", 0);
+    g_autofree char *klass = qvm("qvm-prefs named-disp class");
+    g_autofree char *cleanup = qvm("qvm-prefs named-disp auto_cleanup");
+    g_autofree char *tmpl = qvm("qvm-prefs named-disp template");
+    g_assert_cmpstr(klass, ==, "DispVM");
+    g_assert_cmpstr(cleanup, ==, "False");
+    g_assert_cmpstr(tmpl, ==, "default-dvm");
+
+    create_with("dvm-template", "my-dvm", 800);
+    g_autofree char *dvm = qvm("qvm-prefs my-dvm template_for_dispvms");
+    g_autofree char *memory = qvm("qvm-prefs my-dvm memory");
+    g_assert_cmpstr(dvm, ==, "True");
+    g_assert_cmpstr(memory, ==, "800");
+
+    create_with("TemplateVM", "my-template", 0);
+    g_autofree char *tklass = qvm("qvm-prefs my-template class");
+    g_assert_cmpstr(tklass, ==, "TemplateVM");
+}
+
 /* ---- qube settings ------------------------------------------------------------- */
 
 typedef struct {
@@ -909,6 +956,7 @@ int main(int argc, char **argv)
     g_assert_no_error(error);
     g_test_add_func("/settings/create/project-x", test_create_project_x);
     g_test_add_func("/settings/create/invalid-name", test_create_invalid_name);
+    g_test_add_func("/settings/create/types", test_create_types);
     g_test_add_func("/settings/qube/netvm-loop", test_qube_netvm_loop);
     g_test_add_func("/settings/qube/clone-rename-delete", test_qube_clone_rename_delete);
     g_test_add_func("/settings/qube/dialog-closed-midway", test_qube_dialog_closed_midway);
