@@ -9,7 +9,7 @@
 BH_PACKAGES=(
   meson ninja-build pkg-config gcc clang clang-format libclang-rt-14-dev
   libglib2.0-dev libglib2.0-bin libgtk-4-dev libgtk-4-bin libcairo2-dev libpango1.0-dev
-  libxkbcommon-dev libdrm-dev libsqlite3-dev sqlite3
+  libxkbcommon-dev libdrm-dev libpng-dev libsqlite3-dev sqlite3
   libwayland-dev wayland-protocols libxen-dev libseccomp-dev
   bubblewrap iproute2 nftables dbus dbus-x11 e2fsprogs
   weston foot gtk-4-examples

@@ -2,11 +2,16 @@
  * to dom0.
  *
  * Owns: data sources and offers, the current selection, the pipes that read
- * the selection for dom0 (CLIPBOARD_REQ) and that feed dom0's text to
- * clients (CLIPBOARD_DATA makes the agent the selection owner).
+ * the selection for dom0 (CLIPBOARD_REQ) and that feed dom0's data to
+ * clients (CLIPBOARD_DATA and CLIPBOARD_IMAGE make the agent the selection
+ * owner). Text goes as text; an image (image/png) is decoded here, inside
+ * the qube, and goes as pixels in a sealed memfd; an image from dom0 is
+ * encoded to PNG here and offered as image/png; a selection holding
+ * neither is answered with OTHER_TYPE so dom0 can say why nothing came.
  * Must never: block on a client's pipe, read more than
- * BH_MAX_CLIPBOARD_BYTES, send dom0 anything but valid UTF-8, or keep an
- * unbounded number of pipes open for clients.
+ * BH_MAX_CLIPBOARD_BYTES of text or BH_CLIP_PNG_MAX_BYTES of PNG, send dom0
+ * anything but valid UTF-8 or pixels, or keep an unbounded number of pipes
+ * open for clients.
  *
  * Drag and drop is not offered: start_drag cancels the source at once. */
 #include "internal.h"
@@ -18,6 +23,9 @@
 #include <unistd.h>
 
 #include <wayland-server-protocol.h>
+
+#include "bulkhead/winbuf.h"
+#include "clip-png.h"
 
 #define MOD                 "clipboard"
 #define DATA_DEVICE_VERSION 3
@@ -31,7 +39,7 @@
  * frame callbacks go to the slow timer. */
 static const struct bh_surface_role dnd_icon_role = {.name = "drag icon"};
 
-/* dom0's text, shared by every pipe feeding it to a client. */
+/* dom0's text or PNG, shared by every pipe feeding it to a client. */
 struct bh_blob {
     unsigned refs;
     size_t len;
@@ -45,6 +53,7 @@ struct bh_data_source {
     unsigned n_mimes;
     struct wl_list offers; /* bh_data_offer.link */
     struct bh_blob *blob;  /* dom0's source only */
+    bool image;            /* dom0's source: blob is image/png */
 };
 
 struct bh_data_offer {
@@ -66,14 +75,17 @@ struct bh_clip_read {
     struct bh_agent *agent;
     int fd;
     struct wl_event_source *src, *timer;
-    size_t len;
+    uint32_t request; /* the newest CLIPBOARD_REQ this read answers */
+    bool image;       /* reading image/png, else text */
+    size_t len, alloc, max;
     bool truncated;
-    uint8_t buf[BH_MAX_CLIPBOARD_BYTES];
+    uint8_t *buf; /* grows to max: BH_MAX_CLIPBOARD_BYTES or BH_CLIP_PNG_MAX_BYTES */
 };
 
 static const char *const text_mimes[] = {
     "text/plain;charset=utf-8", "UTF8_STRING", "text/plain", "TEXT", "STRING",
 };
+#define IMAGE_MIME "image/png"
 
 static void blob_unref(struct bh_blob *b)
 {
@@ -376,10 +388,71 @@ static void manager_bind(struct wl_client *client, void *data, uint32_t version,
 
 /* ---- dom0 side ------------------------------------------------------------------------- */
 
+static void send_text(struct bh_agent *a, uint32_t request, uint32_t flags, const void *text, size_t len)
+{
+    struct bh_gui_clipboard_data head = {request, flags};
+    bh_link_send2(a->link, BH_GUI_CLIPBOARD_DATA, 0, &head, sizeof head, text, len);
+}
+
+/* An app's PNG, decoded here in the qube, to dom0 as pixels in a sealed
+ * memfd. A PNG that does not decode is answered as a type dom0 does not
+ * carry, so the user learns that nothing was copied. */
+static void send_png_as_pixels(struct bh_agent *a, uint32_t request, const uint8_t *png, size_t len)
+{
+    struct bh_clip_pixels px = {0};
+    struct bh_winbuf buf = {0};
+    char why[160] = "";
+
+    buf.fd = -1;
+    if (bh_clip_png_decode(png, len, &px, why, sizeof why) < 0) {
+        BH_WARN(a, MOD, "the selection's image/png does not decode (%s): sending nothing", why);
+        send_text(a, request, BH_GUI_CLIPBOARD_OTHER_TYPE, NULL, 0);
+        return;
+    }
+    if (bh_winbuf_export_memfd(&buf, (size_t)px.stride * px.height) < 0) {
+        BH_WARN(a, MOD, "no memfd for a %ux%u image: %s", px.width, px.height, strerror(errno));
+        send_text(a, request, BH_GUI_CLIPBOARD_OTHER_TYPE, NULL, 0);
+        free(px.data);
+        return;
+    }
+    memcpy(buf.map, px.data, (size_t)px.stride * px.height);
+    struct bh_gui_clipboard_image img = {request, px.width, px.height, px.stride,
+                                         BH_GUI_CLIPBOARD_IMAGE_FORMAT};
+    bh_link_send_fd(a->link, BH_GUI_CLIPBOARD_IMAGE, 0, &img, sizeof img, buf.fd); /* dups the fd */
+    BH_DBG(a, MOD, "sent a %ux%u image to dom0 (from %zu bytes of PNG)", px.width, px.height, len);
+    bh_winbuf_release(&buf);
+    free(px.data);
+}
+
+static void read_free(struct bh_clip_read *r)
+{
+    if (r->src)
+        wl_event_source_remove(r->src);
+    if (r->timer)
+        wl_event_source_remove(r->timer);
+    if (r->fd >= 0)
+        close(r->fd);
+    free(r->buf);
+    free(r);
+}
+
 static void read_finish(struct bh_agent *a, bool ok)
 {
     struct bh_clip_read *r = a->data.reading;
     size_t len = ok ? r->len : 0;
+
+    a->data.reading = NULL;
+    if (r->image) {
+        if (r->truncated || len == 0) {
+            BH_WARN(a, MOD, "the selection's image/png is %s: sending nothing",
+                    r->truncated ? "over the size limit" : "empty or unreadable");
+            send_text(a, r->request, BH_GUI_CLIPBOARD_OTHER_TYPE, NULL, 0);
+        } else {
+            send_png_as_pixels(a, r->request, r->buf, len);
+        }
+        read_free(r);
+        return;
+    }
     size_t valid = bh_gui_utf8_check(r->buf, len);
     if (valid < len) {
         /* A cut at the size limit may split a character: drop the stub.
@@ -393,14 +466,9 @@ static void read_finish(struct bh_agent *a, bool ok)
     }
     if (r->truncated)
         BH_WARN(a, MOD, "selection cut at %u bytes", BH_MAX_CLIPBOARD_BYTES);
-    bh_link_send(a->link, BH_GUI_CLIPBOARD_DATA, 0, r->buf, len);
+    send_text(a, r->request, 0, r->buf, len);
     BH_DBG(a, MOD, "sent %zu bytes of selection to dom0", len);
-
-    wl_event_source_remove(r->src);
-    wl_event_source_remove(r->timer);
-    close(r->fd);
-    free(r);
-    a->data.reading = NULL;
+    read_free(r);
 }
 
 static int read_cb(int fd, uint32_t mask, void *data)
@@ -408,12 +476,25 @@ static int read_cb(int fd, uint32_t mask, void *data)
     struct bh_agent *a = data;
     struct bh_clip_read *r = a->data.reading;
     for (;;) {
-        if (r->len == sizeof(r->buf)) {
+        if (r->len == r->max) {
             r->truncated = true;
             read_finish(a, true);
             return 0;
         }
-        ssize_t n = read(fd, r->buf + r->len, sizeof(r->buf) - r->len);
+        if (r->len == r->alloc) {
+            /* Grown as the data comes, up to max, never sized by a number
+             * the app gave. */
+            size_t alloc = r->alloc * 2 < r->max ? r->alloc * 2 : r->max;
+            uint8_t *nb = realloc(r->buf, alloc);
+            if (nb == NULL) {
+                BH_WARN(a, MOD, "out of memory reading the selection (%zu bytes)", alloc);
+                read_finish(a, false);
+                return 0;
+            }
+            r->buf = nb;
+            r->alloc = alloc;
+        }
+        ssize_t n = read(fd, r->buf + r->len, r->alloc - r->len);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && errno == EAGAIN)
@@ -447,32 +528,62 @@ static const char *pick_text_mime(const struct bh_data_source *src)
     return NULL;
 }
 
-void bh_data_clipboard_request(struct bh_agent *a)
+static bool offers(const struct bh_data_source *src, const char *mime)
+{
+    for (unsigned k = 0; k < src->n_mimes; k++)
+        if (strcmp(src->mimes[k], mime) == 0)
+            return true;
+    return false;
+}
+
+void bh_data_clipboard_request(struct bh_agent *a, uint32_t request)
 {
     struct bh_data *d = &a->data;
     struct bh_data_source *src = d->selection;
     struct bh_clip_read *r = NULL;
     const char *mime = NULL;
+    bool image = false;
     int fds[2] = {-1, -1};
     int rc = -1;
 
-    if (d->reading)
-        return; /* the answer to the pending request serves this one too */
-    if (src && !src->resource) {
-        bh_link_send(a->link, BH_GUI_CLIPBOARD_DATA, 0, src->blob->data, src->blob->len);
+    if (d->reading) {
+        /* The read under way answers this newer request. */
+        d->reading->request = request;
         return;
     }
-    if (!src || !(mime = pick_text_mime(src)))
-        goto out; /* no text on the clipboard: an empty answer */
+    if (src && !src->resource) {
+        if (src->image)
+            send_png_as_pixels(a, request, src->blob->data, src->blob->len);
+        else
+            send_text(a, request, 0, src->blob->data, src->blob->len);
+        return;
+    }
+    if (!src)
+        goto out; /* nothing on the clipboard: an empty answer */
+    /* Text stays text even when an image is offered too. */
+    if (!(mime = pick_text_mime(src)) && offers(src, IMAGE_MIME)) {
+        mime = IMAGE_MIME;
+        image = true;
+    }
+    if (!mime) {
+        BH_DBG(a, MOD, "the selection holds neither text nor image/png (%u types)", src->n_mimes);
+        send_text(a, request, BH_GUI_CLIPBOARD_OTHER_TYPE, NULL, 0);
+        return;
+    }
     if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0 || !(r = calloc(1, sizeof(*r)))) {
         BH_WARN(a, MOD, "cannot read the selection: %s", strerror(errno));
         goto out;
     }
     r->agent = a;
     r->fd = fds[0];
+    r->request = request;
+    r->image = image;
+    r->max = image ? BH_CLIP_PNG_MAX_BYTES : BH_MAX_CLIPBOARD_BYTES;
+    r->alloc = 64 * 1024;
+    r->buf = malloc(r->alloc);
     r->src = wl_event_loop_add_fd(a->loop, fds[0], WL_EVENT_READABLE, read_cb, a);
     r->timer = wl_event_loop_add_timer(a->loop, read_timeout_cb, a);
-    if (!r->src || !r->timer)
+    if (!r->buf || !r->src || !r->timer)
         goto out;
     wl_event_source_timer_update(r->timer, READ_TIMEOUT_MS);
     d->reading = r;
@@ -482,44 +593,99 @@ void bh_data_clipboard_request(struct bh_agent *a)
     rc = 0;
 out:
     if (r) {
-        if (r->src)
-            wl_event_source_remove(r->src);
-        if (r->timer)
-            wl_event_source_remove(r->timer);
-        free(r);
+        r->fd = -1; /* fds[0], closed below */
+        read_free(r);
     }
     if (fds[0] >= 0)
         close(fds[0]);
     if (fds[1] >= 0)
         close(fds[1]);
     if (rc < 0)
-        bh_link_send(a->link, BH_GUI_CLIPBOARD_DATA, 0, "", 0);
+        send_text(a, request, 0, NULL, 0);
+}
+
+/* dom0's data becomes the selection: `mimes` offered, `blob` served. */
+static void set_dom0_source(struct bh_agent *a, struct bh_blob *blob, bool image)
+{
+    struct bh_data_source *src = calloc(1, sizeof(*src));
+    if (!src) {
+        blob_unref(blob);
+        BH_ERR(a, MOD, "out of memory for the clipboard");
+        return;
+    }
+    src->agent = a;
+    src->blob = blob;
+    src->image = image;
+    wl_list_init(&src->offers);
+    if (image) {
+        if ((src->mimes[0] = strdup(IMAGE_MIME)))
+            src->n_mimes = 1;
+    } else {
+        for (size_t i = 0; i < sizeof(text_mimes) / sizeof(text_mimes[0]); i++) {
+            if (!(src->mimes[src->n_mimes] = strdup(text_mimes[i])))
+                break;
+            src->n_mimes++;
+        }
+    }
+    a->data.dom0_source = src;
+    set_selection(a, src);
+}
+
+static struct bh_blob *blob_new(const void *data, size_t len)
+{
+    struct bh_blob *blob = malloc(sizeof(*blob) + len);
+    if (!blob)
+        return NULL;
+    blob->refs = 1;
+    blob->len = len;
+    if (len)
+        memcpy(blob->data, data, len);
+    return blob;
 }
 
 void bh_data_clipboard_set(struct bh_agent *a, const uint8_t *data, size_t len)
 {
-    struct bh_data_source *src = calloc(1, sizeof(*src));
-    struct bh_blob *blob = malloc(sizeof(*blob) + len);
-    if (!src || !blob) {
-        free(src);
-        free(blob);
+    struct bh_blob *blob = blob_new(data, len);
+    if (!blob) {
         BH_ERR(a, MOD, "out of memory for %zu bytes of clipboard", len);
         return;
     }
-    blob->refs = 1;
-    blob->len = len;
-    memcpy(blob->data, data, len);
-    src->agent = a;
-    src->blob = blob;
-    wl_list_init(&src->offers);
-    for (size_t i = 0; i < sizeof(text_mimes) / sizeof(text_mimes[0]); i++) {
-        if (!(src->mimes[src->n_mimes] = strdup(text_mimes[i])))
-            break;
-        src->n_mimes++;
-    }
-    a->data.dom0_source = src;
-    set_selection(a, src);
+    set_dom0_source(a, blob, false);
     BH_DBG(a, MOD, "dom0 set the clipboard (%zu bytes)", len);
+}
+
+void bh_data_clipboard_set_image(struct bh_agent *a, const struct bh_gui_clipboard_image *img, int fd)
+{
+    struct bh_winbuf buf = {0};
+    const char *reason = NULL;
+    uint8_t *png = NULL;
+    size_t png_len = 0;
+
+    buf.fd = -1;
+    if (fd < 0) {
+        BH_ERR(a, MOD, "CLIPBOARD_IMAGE from dom0 without its memfd");
+        return;
+    }
+    /* dom0 is trusted, but its buffer is checked as dom0 checks ours. */
+    if (bh_winbuf_import_memfd(&buf, fd, (size_t)img->stride * img->height, &reason) < 0) {
+        BH_ERR(a, MOD, "dom0's clipboard image refused: %s", reason ? reason : "?");
+        return;
+    }
+    int rc = bh_clip_png_encode(buf.map, img->width, img->height, img->stride, &png, &png_len);
+    bh_winbuf_release(&buf);
+    if (rc < 0) {
+        BH_ERR(a, MOD, "cannot encode dom0's %ux%u image as PNG", img->width, img->height);
+        return;
+    }
+    struct bh_blob *blob = blob_new(png, png_len);
+    free(png);
+    if (!blob) {
+        BH_ERR(a, MOD, "out of memory for %zu bytes of PNG", png_len);
+        return;
+    }
+    set_dom0_source(a, blob, true);
+    BH_DBG(a, MOD, "dom0 set the clipboard to a %ux%u image (%zu bytes of PNG)", img->width, img->height,
+           png_len);
 }
 
 void bh_data_init(struct bh_agent *a)
@@ -537,10 +703,7 @@ void bh_data_fini(struct bh_agent *a)
     struct bh_clip_writer *w, *tmp;
     wl_list_for_each_safe(w, tmp, &d->writers, link) writer_free(w);
     if (d->reading) {
-        wl_event_source_remove(d->reading->src);
-        wl_event_source_remove(d->reading->timer);
-        close(d->reading->fd);
-        free(d->reading);
+        read_free(d->reading);
         d->reading = NULL;
     }
     if (d->selection && !d->selection->resource)

@@ -70,10 +70,13 @@ static void dispatch(struct bh_agent *a, const struct bh_gui_msg *m)
         bh_window_release(w, m->u.buffer_release.serial);
         break;
     case BH_GUI_CLIPBOARD_REQ:
-        bh_data_clipboard_request(a);
+        bh_data_clipboard_request(a, m->u.clipboard_req.request);
         break;
     case BH_GUI_CLIPBOARD_DATA:
         bh_data_clipboard_set(a, m->u.clipboard.data, m->u.clipboard.len);
+        break;
+    case BH_GUI_CLIPBOARD_IMAGE:
+        bh_data_clipboard_set_image(a, &m->u.clipboard_image, bh_link_take_fd(a->link));
         break;
     default:
         /* The decoder only lets dom0's types through. */

@@ -430,8 +430,12 @@ void bh_data_init(struct bh_agent *a);
 void bh_data_fini(struct bh_agent *a);
 /* Keyboard focus moved to client (or NULL): offer it the selection. */
 void bh_data_focus_client(struct bh_agent *a, struct wl_client *client);
-void bh_data_clipboard_request(struct bh_agent *a);
+/* CLIPBOARD_REQ: answer `request` with the selection (text, else an image
+ * as pixels, else OTHER_TYPE). */
+void bh_data_clipboard_request(struct bh_agent *a, uint32_t request);
+/* dom0's paste: text, or an image (its memfd `fd`, owned here) offered as image/png. */
 void bh_data_clipboard_set(struct bh_agent *a, const uint8_t *data, size_t len);
+void bh_data_clipboard_set_image(struct bh_agent *a, const struct bh_gui_clipboard_image *img, int fd);
 
 /* ---- dom0 link (link.c) ---------------------------------------------------- */
 
@@ -457,6 +461,9 @@ bool bh_link_send(struct bh_link *l, uint32_t type, uint32_t window, const void 
 bool bh_link_send2(struct bh_link *l, uint32_t type, uint32_t window, const void *body, size_t len,
                    const void *tail, size_t tail_len);
 bool bh_link_send_fd(struct bh_link *l, uint32_t type, uint32_t window, const void *body, size_t len, int fd);
+/* The oldest descriptor dom0 sent (socket transport), or -1: only
+ * CLIPBOARD_IMAGE brings one. The caller owns it. */
+int bh_link_take_fd(struct bh_link *l);
 /* Drop the current dom0 connection (if any) and listen again. */
 void bh_link_reset(struct bh_link *l, const char *reason);
 

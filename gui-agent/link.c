@@ -217,6 +217,13 @@ bool bh_link_send_fd(struct bh_link *l, uint32_t type, uint32_t window, const vo
 
 /* ---- incoming ------------------------------------------------------------------- */
 
+int bh_link_take_fd(struct bh_link *l)
+{
+    if (!l || !l->v || l->xen)
+        return -1;
+    return bh_vchan_take_fd(l->v);
+}
+
 static void process_input(struct bh_link *l)
 {
     struct bh_gui_error err;

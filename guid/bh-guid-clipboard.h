@@ -13,16 +13,25 @@
 
 #include <glib.h>
 
+#include "bulkhead/gui-protocol.h"
+
 G_BEGIN_DECLS
 
 /* How long the agent has to answer a CLIPBOARD_REQ; an answer later than
  * this is stale and refused. */
 #define BH_GUID_CLIPBOARD_ANSWER_MS 3000
+/* Refused answers logged per connection; more are only counted (a qube
+ * must not fill dom0's log). */
+#define BH_GUID_CLIPBOARD_MAX_REFUSAL_LOGS 32
 
 typedef struct _BhGuidClipboard BhGuidClipboard;
 
-/* Sends one message (CLIPBOARD_REQ or CLIPBOARD_DATA, window 0) to the agent. */
-typedef void (*BhGuidClipboardSend)(guint32 type, const void *body, gsize len, gpointer user_data);
+/* Sends one message (CLIPBOARD_REQ, CLIPBOARD_DATA or CLIPBOARD_IMAGE,
+ * window 0) to the agent, with `fd` (kept by the caller) riding along
+ * unless it is -1. FALSE when it could not go (an image to an agent that
+ * does not read). */
+typedef gboolean (*BhGuidClipboardSend)(guint32 type, const void *body, gsize len, int fd,
+                                        gpointer user_data);
 
 BhGuidClipboard *bh_guid_clipboard_new(const char *qube, BhGuidClipboardSend send, gpointer user_data);
 /* Cancels what is in flight; nothing is sent after this. NULL-safe. */
@@ -33,10 +42,18 @@ void bh_guid_clipboard_copy(BhGuidClipboard *clip);
 /* Ctrl+Shift+V in one of the qube's windows. */
 void bh_guid_clipboard_paste(BhGuidClipboard *clip);
 /* CLIPBOARD_DATA from the agent, as core/proto accepted it (UTF-8 without
- * NUL, at most BH_MAX_CLIPBOARD_BYTES). Returns FALSE when it was not
- * asked for (none pending, or its request timed out): the caller logs
- * nothing more, this did. */
-gboolean bh_guid_clipboard_agent_data(BhGuidClipboard *clip, const guint8 *data, gsize len);
+ * NUL, at most BH_MAX_CLIPBOARD_BYTES; no text with OTHER_TYPE). Returns
+ * FALSE when it does not answer the request guid waits for (an id guid
+ * never sent, a stale or second answer): this logged why. */
+gboolean bh_guid_clipboard_agent_data(BhGuidClipboard *clip, guint32 request, guint32 flags,
+                                      const guint8 *data, gsize len);
+/* CLIPBOARD_IMAGE from the agent (numbers checked by core/proto) with its
+ * memfd (owned here; -1 when none came). An answer guid did not wait for is
+ * refused like data (the fd closed, TRUE). FALSE, with *reason (free it),
+ * when the agent broke the protocol: no memfd, or one that is not sealed or
+ * not exactly stride * height bytes; the caller drops the agent. */
+gboolean bh_guid_clipboard_agent_image(BhGuidClipboard *clip, const struct bh_gui_clipboard_image *img,
+                                       int fd, char **reason);
 
 /* Tests: answers taken, refused as unrequested or stale. */
 typedef struct {

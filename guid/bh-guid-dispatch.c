@@ -2,8 +2,8 @@
  * bh-guid-session-private.h): the read loop, decoding with core/proto, and
  * acting on each accepted message, one case per type.
  *
- * Reading and framing are bh-guid-wire.c's; a BUFFER must bring exactly one
- * descriptor, every other message none. Decoding is core/proto's; this file
+ * Reading and framing are bh-guid-wire.c's; a BUFFER or CLIPBOARD_IMAGE
+ * must bring exactly one descriptor, every other message none. Decoding is core/proto's; this file
  * only acts on accepted messages and keeps the window table in step. Every
  * violation goes through bh_guid_drop_agent(), which logs, closes all
  * windows and ends the session.
@@ -180,8 +180,17 @@ static void handle_message(BhGuidSession *self, const struct bh_gui_msg *m, int 
         bh_guest_view_set_cursor_shape(w->view, m->u.cursor.shape);
         break;
     case BH_GUI_CLIPBOARD_DATA:
-        bh_guid_clipboard_agent_data(self->clip, m->u.clipboard.data, m->u.clipboard.len);
+        bh_guid_clipboard_agent_data(self->clip, m->u.clipboard.request, m->u.clipboard.flags,
+                                     m->u.clipboard.data, m->u.clipboard.len);
         break;
+    case BH_GUI_CLIPBOARD_IMAGE: {
+        g_autofree char *reason = NULL;
+        if (!bh_guid_clipboard_agent_image(self->clip, &m->u.clipboard_image, fd, &reason)) {
+            bh_guid_drop_agent(self, "%s", reason);
+            return;
+        }
+        break;
+    }
     default:
         bh_guid_drop_agent(self, "internal: no handler for %s", bh_gui_type_name(m->type));
         return;
@@ -217,7 +226,8 @@ static void process_message(BhGuidSession *self)
         bh_guid_drop_agent(self, "%s: %s", bh_gui_err_name(err.code), err.reason);
         return;
     }
-    gboolean wants_fd = m.type == BH_GUI_BUFFER && m.u.buffer.info.kind == BH_GUI_BUFFER_MEMFD;
+    gboolean wants_fd = (m.type == BH_GUI_BUFFER && m.u.buffer.info.kind == BH_GUI_BUFFER_MEMFD) ||
+                        m.type == BH_GUI_CLIPBOARD_IMAGE;
     if (fd >= 0 && !wants_fd) {
         close(fd);
         bh_guid_drop_agent(self, "a file descriptor came with %s", bh_gui_type_name(m.type));

@@ -135,6 +135,11 @@ struct _BhGuidSession {
 /* Queue one message for the agent and write what it takes now. An agent
  * that leaves more than BH_GUID_MAX_OUTQ unread is dropped. */
 void bh_guid_wire_send(BhGuidSession *self, guint32 type, guint32 window, const void *body, gsize body_len);
+/* One message with `fd` (kept by the caller) riding along: sent at once or
+ * not at all (FALSE: bytes still queued, a full socket, or not the socket
+ * transport), never queued and never blocking. */
+gboolean bh_guid_wire_send_fd(BhGuidSession *self, guint32 type, guint32 window, const void *body,
+                              gsize body_len, int fd);
 /* Write what is queued, without blocking. */
 void bh_guid_wire_flush(BhGuidSession *self);
 /* After the connection's descriptor woke: FALSE when the session ended. */

@@ -119,9 +119,12 @@ void bh_guid_session_get_stats(BhGuidSession *self, BhGuidTileStats *out)
         bh_guid_win_accumulate_stats(out, bh_guest_view_get_stats(((BhGuidWin *)value)->view));
 }
 
-static void clip_send(guint32 type, const void *body, gsize len, gpointer data)
+static gboolean clip_send(guint32 type, const void *body, gsize len, int fd, gpointer data)
 {
+    if (fd >= 0)
+        return bh_guid_wire_send_fd(data, type, 0, body, len, fd);
     bh_guid_wire_send(data, type, 0, body, len);
+    return TRUE;
 }
 
 static void bh_guid_session_dispose(GObject *object)

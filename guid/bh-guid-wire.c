@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <glib-unix.h>
+#include <poll.h>
 
 #include "bh-guid-session-private.h"
 
@@ -67,6 +68,27 @@ void bh_guid_wire_send(BhGuidSession *self, guint32 type, guint32 window, const 
     }
     g_byte_array_append(self->outq, buf, (guint)n);
     bh_guid_wire_flush(self);
+}
+
+gboolean bh_guid_wire_send_fd(BhGuidSession *self, guint32 type, guint32 window, const void *body,
+                              gsize body_len, int fd)
+{
+    guint8 buf[HDR_LEN + sizeof(struct bh_gui_clipboard_image)];
+    if (self->finished || self->vchan == NULL || bh_vchan_transport(self->vchan) != BH_VCHAN_SOCKET)
+        return FALSE;
+    gsize n = bh_gui_encode(buf, sizeof buf, type, window, body, body_len);
+    g_assert(n > 0); /* our own messages: a failure is a bug here */
+    /* The descriptor rides with the message's first byte, so nothing may be
+     * queued before it, and the send must not block guid: with bytes still
+     * queued or a full socket (an agent that does not read) it is not sent. */
+    bh_guid_wire_flush(self);
+    if (self->outq->len > 0)
+        return FALSE;
+    struct pollfd p = {.fd = bh_vchan_fd_for_select(self->vchan), .events = POLLOUT};
+    if (poll(&p, 1, 0) != 1 || !(p.revents & POLLOUT))
+        return FALSE;
+    /* A failure is a broken connection: the reader ends the session. */
+    return bh_vchan_send_fd(self->vchan, buf, n, fd) == (ssize_t)n;
 }
 
 /* ---- Reading ------------------------------------------------------------------ */

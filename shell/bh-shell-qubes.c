@@ -416,3 +416,8 @@ void bh_shell_qubes_run_disposable(BhShellQubes *self, const char *template_name
                       G_DBUS_CALL_FLAGS_NO_AUTO_START, BH_SHELL_START_TIMEOUT_MS, self->cancellable,
                       on_disposable_created, call);
 }
+
+BhDbusAdmin1 *bh_shell_qubes_get_admin(BhShellQubes *self)
+{
+    return self->admin;
+}

@@ -43,4 +43,7 @@ void bh_shell_qubes_run(BhShellQubes *self, const char *qube, const char *comman
  * that lives as long as the command. */
 void bh_shell_qubes_run_disposable(BhShellQubes *self, const char *template_name, const char *commandline);
 
+/* The daemon's proxy (borrowed): for the app lists (bh-shell-apps.c). */
+BhDbusAdmin1 *bh_shell_qubes_get_admin(BhShellQubes *self);
+
 G_END_DECLS

@@ -573,8 +573,17 @@ gboolean bh_sandbox_volumes_remove(const char *qube_dir, GError **error)
 /* ---- guest programs -------------------------------------------------------------- */
 
 static const char *const bh_guest_programs[] = {
-    BH_SANDBOX_INIT,  "bulkhead-agent", "bulkhead-gui-agent", "qvm-copy",        "qvm-move",
-    "qvm-copy-to-vm", "qvm-move-to-vm", "qvm-open-in-vm",     "qvm-open-in-dvm", NULL,
+    BH_SANDBOX_INIT,
+    "bulkhead-agent",
+    "bulkhead-gui-agent",
+    "qvm-copy",
+    "qvm-move",
+    "qvm-copy-to-vm",
+    "qvm-move-to-vm",
+    "qvm-open-in-vm",
+    "qvm-open-in-dvm",
+    "bulkhead-applist",
+    NULL,
 };
 
 const char *const *bh_sandbox_guest_program_names(void)

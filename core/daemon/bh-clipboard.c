@@ -1,6 +1,8 @@
 /* bh-clipboard.c — the global clipboard; see bh-clipboard.h.
  *
- * The contents live in one heap buffer that is zeroed before it is freed;
+ * The contents — UTF-8 text, or an image as packed RGBA pixels (never a file
+ * format: nothing here decodes one) — live in one heap buffer that is
+ * zeroed before it is freed;
  * log lines and notifications name the qubes and the size only. Who copies
  * and who pastes is the guid bulkheadd started for that qube, recognised by
  * the pid the bus daemon reports for the caller's connection: a guid cannot
@@ -13,6 +15,7 @@
 #include <string.h>
 
 #include "bh-daemon-error.h"
+#include "bh-dbus-clipboard-types.h"
 #include "bh-dbus-clipboard1.h"
 #include "bh-dbus-error.h"
 #include "bulkhead/gui-protocol.h"
@@ -20,7 +23,6 @@
 #include "bulkhead/policy.h"
 #include "bulkhead/text.h"
 
-#define BH_CLIPBOARD_TYPE_TEXT     "text/plain;charset=utf-8"
 #define BH_CLIPBOARD_SUMMARY       "Global clipboard"
 #define BH_CLIPBOARD_PASTE_SERVICE "bulkhead.ClipboardPaste"
 
@@ -34,7 +36,8 @@ struct _BhClipboard {
     guint8 *data;
     gsize size;
     char *source;
-    char *type;
+    char *type;     /* as Copy gave it: BH_CLIPBOARD_TYPE_TEXT or an image's */
+    char *kind;     /* what GetState says: "text" or "image WxH" */
     gint64 time_us; /* g_get_real_time() of the copy */
 };
 
@@ -48,6 +51,7 @@ static void bh_clipboard_wipe(BhClipboard *clip)
     clip->size = 0;
     g_clear_pointer(&clip->source, g_free);
     g_clear_pointer(&clip->type, g_free);
+    g_clear_pointer(&clip->kind, g_free);
     clip->time_us = 0;
 }
 
@@ -57,7 +61,7 @@ static GVariant *bh_clipboard_state(BhClipboard *clip)
     g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
     if (clip->data) {
         g_variant_builder_add(&b, "{sv}", "source", g_variant_new_string(clip->source));
-        g_variant_builder_add(&b, "{sv}", "type", g_variant_new_string(clip->type));
+        g_variant_builder_add(&b, "{sv}", "type", g_variant_new_string(clip->kind));
         g_variant_builder_add(&b, "{sv}", "size", g_variant_new_uint64(clip->size));
         g_variant_builder_add(&b, "{sv}", "time", g_variant_new_int64(clip->time_us));
     }
@@ -182,32 +186,64 @@ static gboolean bh_clipboard_handle_copy(BhDbusClipboard1 *skeleton, GDBusMethod
     gsize size = 0;
     const guint8 *bytes = g_variant_get_fixed_array(data, &size, 1);
     guint limit = bh_clipboard_limit(clip);
-    if (!g_str_equal(type, BH_CLIPBOARD_TYPE_TEXT)) {
-        g_set_error(&error, BH_DBUS_ERROR, BH_DBUS_ERROR_INVALID_VALUE,
-                    "only text (%s) can be copied, not '%s'", BH_CLIPBOARD_TYPE_TEXT, type);
-        return bh_daemon_return_error(invocation, error);
-    }
-    if (size > limit) {
-        /* guid checks first (CopyRefused); this one is for a limit lowered
-         * while the text was on its way. */
-        g_autofree char *body = bh_clipboard_over_limit(qube, size, limit);
-        bh_clipboard_notify(clip, body);
-        g_set_error(&error, BH_DBUS_ERROR, BH_DBUS_ERROR_LIMIT, "%s", body);
-        return bh_daemon_return_error(invocation, error);
-    }
-    /* guid already checked this (core/proto's decoder); checked again because
-     * what the daemon hands out must be text whoever called. */
-    if (bh_gui_utf8_check(bytes, size) != size || memchr(bytes, 0, size) != NULL) {
-        g_set_error(&error, BH_DBUS_ERROR, BH_DBUS_ERROR_INVALID_VALUE,
-                    "the clipboard of '%s' is not UTF-8 text without NUL bytes", qube);
-        g_message("[%s] clipboard copy refused: not UTF-8 text without NUL bytes", qube);
-        return bh_daemon_return_error(invocation, error);
-    }
-    if (size == 0) {
-        g_autofree char *body = g_strdup_printf("Nothing was copied: the clipboard of %s is empty.", qube);
+    guint32 width = 0, height = 0;
+    g_autofree char *kind = NULL, *body = NULL;
+    if (g_str_equal(type, BH_CLIPBOARD_TYPE_OTHER)) {
+        body = g_strdup_printf("Nothing was copied from %s: its clipboard holds neither text nor an image, "
+                               "the only things that go from one qube to another (copy it as a file, "
+                               "qvm-copy).",
+                               qube);
         bh_clipboard_notify(clip, body);
         bh_dbus_clipboard1_complete_copy(skeleton, invocation);
         return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+    if (bh_clipboard_image_type_parse(type, &width, &height)) {
+        /* Pixels, bounded by the type's 4096 a side: nothing to decode, only
+         * the size to match. */
+        if (size != (gsize)width * height * BH_BYTES_PER_PIXEL) {
+            g_set_error(&error, BH_DBUS_ERROR, BH_DBUS_ERROR_INVALID_VALUE,
+                        "an image of %ux%u pixels is %zu bytes, not %zu", width, height,
+                        (gsize)width * height * BH_BYTES_PER_PIXEL, size);
+            g_message("[%s] clipboard copy refused: image size does not match its pixels", qube);
+            return bh_daemon_return_error(invocation, error);
+        }
+        kind = g_strdup_printf("image %ux%u", width, height);
+        body = g_strdup_printf("Copied an image of %u×%u pixels from %s. Press Ctrl+Shift+V in another "
+                               "qube's window to paste it there (once: the global clipboard is emptied by "
+                               "the paste).",
+                               width, height, qube);
+    } else if (!g_str_equal(type, BH_CLIPBOARD_TYPE_TEXT)) {
+        g_set_error(&error, BH_DBUS_ERROR, BH_DBUS_ERROR_INVALID_VALUE,
+                    "only text (%s) or an image can be copied, not '%s'", BH_CLIPBOARD_TYPE_TEXT, type);
+        return bh_daemon_return_error(invocation, error);
+    } else {
+        if (size > limit) {
+            /* guid checks first (CopyRefused); this one is for a limit lowered
+             * while the text was on its way. */
+            body = bh_clipboard_over_limit(qube, size, limit);
+            bh_clipboard_notify(clip, body);
+            g_set_error(&error, BH_DBUS_ERROR, BH_DBUS_ERROR_LIMIT, "%s", body);
+            return bh_daemon_return_error(invocation, error);
+        }
+        /* guid already checked this (core/proto's decoder); checked again because
+         * what the daemon hands out must be text whoever called. */
+        if (bh_gui_utf8_check(bytes, size) != size || memchr(bytes, 0, size) != NULL) {
+            g_set_error(&error, BH_DBUS_ERROR, BH_DBUS_ERROR_INVALID_VALUE,
+                        "the clipboard of '%s' is not UTF-8 text without NUL bytes", qube);
+            g_message("[%s] clipboard copy refused: not UTF-8 text without NUL bytes", qube);
+            return bh_daemon_return_error(invocation, error);
+        }
+        if (size == 0) {
+            body = g_strdup_printf("Nothing was copied: the clipboard of %s is empty.", qube);
+            bh_clipboard_notify(clip, body);
+            bh_dbus_clipboard1_complete_copy(skeleton, invocation);
+            return G_DBUS_METHOD_INVOCATION_HANDLED;
+        }
+        kind = g_strdup("text");
+        body = g_strdup_printf(
+            "Copied %zu bytes of text from %s. Press Ctrl+Shift+V in another qube's window to paste "
+            "it there (once: the global clipboard is emptied by the paste).",
+            size, qube);
     }
 
     bh_clipboard_wipe(clip);
@@ -215,12 +251,9 @@ static gboolean bh_clipboard_handle_copy(BhDbusClipboard1 *skeleton, GDBusMethod
     clip->size = size;
     clip->source = g_strdup(qube);
     clip->type = g_strdup(type);
+    clip->kind = g_steal_pointer(&kind);
     clip->time_us = g_get_real_time();
     bh_clipboard_changed(clip);
-    g_autofree char *body = g_strdup_printf(
-        "Copied %zu bytes of text from %s. Press Ctrl+Shift+V in another qube's window to paste "
-        "it there (once: the global clipboard is emptied by the paste).",
-        size, qube);
     bh_clipboard_notify(clip, body);
     bh_dbus_clipboard1_complete_copy(skeleton, invocation);
     return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -269,8 +302,14 @@ static gboolean bh_clipboard_handle_paste(BhDbusClipboard1 *skeleton, GDBusMetho
     bh_dbus_clipboard1_complete_paste(skeleton, invocation, source, type, data);
     bh_clipboard_wipe(clip);
     bh_clipboard_changed(clip);
-    g_autofree char *body = g_strdup_printf(
-        "Pasted %zu bytes from %s into %s. The global clipboard is now empty.", size, source, qube);
+    guint32 width = 0, height = 0;
+    g_autofree char *body =
+        bh_clipboard_image_type_parse(type, &width, &height)
+            ? g_strdup_printf("Pasted an image of %u×%u pixels from %s into %s. The global clipboard is "
+                              "now empty.",
+                              width, height, source, qube)
+            : g_strdup_printf("Pasted %zu bytes from %s into %s. The global clipboard is now empty.", size,
+                              source, qube);
     bh_clipboard_notify(clip, body);
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }

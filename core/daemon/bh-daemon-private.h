@@ -6,7 +6,7 @@
  * (BhQubeRuntime) and what each part offers the others, listed per file. The
  * parts call one way, each only into the files listed above it here:
  * bh-daemon-power.c (the power state machine) <- bh-daemon-model.c <-
- * bh-daemon-power-calls.c <- bh-daemon-run.c <- bh-daemon.c (the object: it
+ * bh-daemon-power-calls.c <- bh-daemon-run.c <- bh-daemon-apps.c <- bh-daemon.c (the object: it
  * connects each part's table of handlers). docs/dbus.md,
  * "Inside the daemon", says what each file owns. Must never: be included by
  * anything but the daemon's own parts.
@@ -43,10 +43,11 @@ struct _BhDaemon {
     const char *backend_name;
     const char *backend_isolation;
     BhDbusAdmin1 *skeleton;
-    GHashTable *runtime;    /* qube name -> BhQubeRuntime* */
-    BhGuidSet *guids;       /* NULL: --no-guid */
-    BhPolicyStore *policy;  /* loaded at start, reloaded on change; the clipboard asks it */
-    BhClipboard *clipboard; /* org.bulkhead.Clipboard1, beside Admin1 */
+    GHashTable *runtime;       /* qube name -> BhQubeRuntime* */
+    BhGuidSet *guids;          /* NULL: --no-guid */
+    BhPolicyStore *policy;     /* loaded at start, reloaded on change; the clipboard asks it */
+    BhClipboard *clipboard;    /* org.bulkhead.Clipboard1, beside Admin1 */
+    GHashTable *apps_problems; /* qube name -> why its last app list was refused (until it is read again) */
 };
 
 /* ---- bh-daemon-power.c: power state, guids, starts (netvm first), adoption */
@@ -111,5 +112,19 @@ BhQubeInfo *bh_daemon_power_target(BhDaemon *self, const char *name, const char 
 /* ---- bh-daemon-run.c: Run */
 
 const BhDaemonHandler *bh_daemon_run_handlers(gsize *n);
+/* Runs commandline (dom0's own, fixed) in the running qube as its default
+ * user and completes with its stdout: the whole of it, at most max_bytes,
+ * within timeout_s seconds. Past either bound, or on a non-zero exit, the
+ * command is killed and the call fails (BH_DBUS_ERROR_FAILED, or the
+ * backend's / g_spawn_check_wait_status's error). */
+void bh_daemon_run_capture_async(BhDaemon *self, const char *name, const char *commandline, gsize max_bytes,
+                                 guint timeout_s, GAsyncReadyCallback callback, gpointer user_data);
+GBytes *bh_daemon_run_capture_finish(BhDaemon *self, GAsyncResult *result, GError **error);
+
+/* ---- bh-daemon-apps.c: the qubes' app lists (ListApps, RunApp, RefreshApps) */
+
+const BhDaemonHandler *bh_daemon_apps_handlers(gsize *n);
+/* Reads a qube's list when it starts (connected once, at construction). */
+void bh_daemon_apps_init(BhDaemon *self);
 
 G_END_DECLS

@@ -117,20 +117,85 @@ static long dec_hello(struct dec *d)
     return 0;
 }
 
+_Static_assert(BH_GUI_CLIPBOARD_IMAGE_FORMAT == DRM_FORMAT_ABGR8888, "the clipboard's one pixel format");
+
+/* The request an answer names: the agent's answers name a CLIPBOARD_REQ (ids
+ * start at 1), dom0's pastes answer nothing (0). Whether guid asked for it
+ * is guid's to judge; the form is checked here. */
+static long check_clipboard_request(struct dec *d, uint32_t untrusted_request)
+{
+    if (d->dir == BH_GUI_FROM_AGENT && untrusted_request == 0)
+        return fail(d, BH_GUI_E_VALUE, "clipboard answer names request 0 (ids start at 1)");
+    if (d->dir == BH_GUI_FROM_DOM0 && untrusted_request != 0)
+        return fail(d, BH_GUI_E_VALUE, "paste names request %u (must be 0)", untrusted_request);
+    return 0;
+}
+
 static long dec_clipboard(struct dec *d)
 {
+    struct bh_gui_clipboard_data untrusted_head;
+    const uint8_t *text = d->body + sizeof untrusted_head;
+    size_t text_len = d->body_len - sizeof untrusted_head; /* framing: >= the header */
     size_t at = 0;
 
-    switch (bh_wire_text_check(d->body, d->body_len, &at)) {
+    memcpy(&untrusted_head, d->body, sizeof untrusted_head);
+    if (check_clipboard_request(d, untrusted_head.request) < 0)
+        return -1;
+    if (untrusted_head.flags & ~(uint32_t)BH_GUI_CLIPBOARD_FLAGS_ALL)
+        return fail(d, BH_GUI_E_VALUE, "clipboard flags 0x%x: unknown bits", untrusted_head.flags);
+    if (d->dir == BH_GUI_FROM_DOM0 && untrusted_head.flags != 0)
+        return fail(d, BH_GUI_E_VALUE, "paste with flags 0x%x", untrusted_head.flags);
+    if ((untrusted_head.flags & BH_GUI_CLIPBOARD_OTHER_TYPE) && text_len != 0)
+        return fail(d, BH_GUI_E_VALUE, "clipboard data: %zu bytes of text with OTHER_TYPE", text_len);
+    switch (bh_wire_text_check(text, text_len, &at)) {
     case BH_WIRE_TEXT_UTF8:
-        return fail(d, BH_GUI_E_TEXT, "clipboard data: invalid UTF-8 at byte %zu of %u", at, d->body_len);
+        return fail(d, BH_GUI_E_TEXT, "clipboard data: invalid UTF-8 at byte %zu of %zu", at, text_len);
     case BH_WIRE_TEXT_NUL:
         return fail(d, BH_GUI_E_TEXT, "clipboard data: NUL byte at %td", (ptrdiff_t)at);
     case BH_WIRE_TEXT_OK:
         break;
     }
-    d->out->u.clipboard.len = d->body_len;
-    d->out->u.clipboard.data = d->body;
+    d->out->u.clipboard.request = untrusted_head.request;
+    d->out->u.clipboard.flags = untrusted_head.flags;
+    d->out->u.clipboard.len = text_len;
+    d->out->u.clipboard.data = text;
+    return 0;
+}
+
+static long dec_clipboard_req(struct dec *d)
+{
+    memcpy(&d->out->u.clipboard_req, d->body, sizeof d->out->u.clipboard_req);
+    if (d->out->u.clipboard_req.request == 0)
+        return fail(d, BH_GUI_E_VALUE, "CLIPBOARD_REQ with request 0 (ids start at 1)");
+    return 0;
+}
+
+/* The numbers only: the memfd that rides along is checked by the importer
+ * (bh_winbuf_import_memfd: sealed, exactly stride * height bytes). */
+static long dec_clipboard_image(struct dec *d)
+{
+    struct bh_gui_clipboard_image untrusted_img;
+
+    memcpy(&untrusted_img, d->body, sizeof untrusted_img);
+    if (check_clipboard_request(d, untrusted_img.request) < 0)
+        return -1;
+    if (untrusted_img.width == 0 || untrusted_img.height == 0)
+        return fail(d, BH_GUI_E_VALUE, "clipboard image %ux%u: empty", untrusted_img.width,
+                    untrusted_img.height);
+    if (untrusted_img.width > BH_MAX_CLIPBOARD_IMAGE_SIDE ||
+        untrusted_img.height > BH_MAX_CLIPBOARD_IMAGE_SIDE)
+        return fail(d, BH_GUI_E_LIMIT, "clipboard image %ux%u: larger than %ux%u", untrusted_img.width,
+                    untrusted_img.height, BH_MAX_CLIPBOARD_IMAGE_SIDE, BH_MAX_CLIPBOARD_IMAGE_SIDE);
+    if (untrusted_img.stride % BH_BYTES_PER_PIXEL != 0 ||
+        (uint64_t)untrusted_img.stride < (uint64_t)untrusted_img.width * BH_BYTES_PER_PIXEL)
+        return fail(d, BH_GUI_E_VALUE, "clipboard image stride %u for width %u", untrusted_img.stride,
+                    untrusted_img.width);
+    if (untrusted_img.stride > BH_MAX_CLIPBOARD_IMAGE_STRIDE)
+        return fail(d, BH_GUI_E_LIMIT, "clipboard image stride %u over %u", untrusted_img.stride,
+                    BH_MAX_CLIPBOARD_IMAGE_STRIDE);
+    if (untrusted_img.format != BH_GUI_CLIPBOARD_IMAGE_FORMAT)
+        return fail(d, BH_GUI_E_VALUE, "clipboard image format 0x%08x (only ABGR8888)", untrusted_img.format);
+    d->out->u.clipboard_image = untrusted_img;
     return 0;
 }
 
@@ -550,6 +615,10 @@ static long dec_fields(struct dec *d)
         return dec_hello(d);
     case BH_GUI_CLIPBOARD_DATA:
         return dec_clipboard(d);
+    case BH_GUI_CLIPBOARD_IMAGE:
+        return dec_clipboard_image(d);
+    case BH_GUI_CLIPBOARD_REQ:
+        return dec_clipboard_req(d);
     case BH_GUI_CREATE:
         return dec_create(d);
     case BH_GUI_DESTROY:
@@ -594,7 +663,6 @@ static long dec_fields(struct dec *d)
         return dec_buffer_release(d);
     case BH_GUI_LEAVE:
     case BH_GUI_CLOSE:
-    case BH_GUI_CLIPBOARD_REQ:
         return 0;
     default:
         /* The type table and this switch disagree: a bug here, not the peer's. */

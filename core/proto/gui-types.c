@@ -12,7 +12,9 @@
 
 static const struct bh_wire_type types[] = {
     {BH_GUI_HELLO, "HELLO", AGENT | DOM0, true, EXACT(bh_gui_hello)},
-    {BH_GUI_CLIPBOARD_DATA, "CLIPBOARD_DATA", AGENT | DOM0, true, 0, BH_MAX_CLIPBOARD_BYTES, 1},
+    {BH_GUI_CLIPBOARD_DATA, "CLIPBOARD_DATA", AGENT | DOM0, true,
+     (uint32_t)sizeof(struct bh_gui_clipboard_data), (uint32_t)BH_MAX_CLIPBOARD_BODY_BYTES, 1},
+    {BH_GUI_CLIPBOARD_IMAGE, "CLIPBOARD_IMAGE", AGENT | DOM0, true, EXACT(bh_gui_clipboard_image)},
 
     {BH_GUI_CREATE, "CREATE", AGENT, false, EXACT(bh_gui_create)},
     {BH_GUI_DESTROY, "DESTROY", AGENT, false, EMPTY},
@@ -41,7 +43,7 @@ static const struct bh_wire_type types[] = {
     {BH_GUI_FOCUS, "FOCUS", DOM0, false, EXACT(bh_gui_focus)},
     {BH_GUI_CONFIGURE_REQ, "CONFIGURE_REQ", DOM0, false, EXACT(bh_gui_configure_req)},
     {BH_GUI_CLOSE, "CLOSE", DOM0, false, EMPTY},
-    {BH_GUI_CLIPBOARD_REQ, "CLIPBOARD_REQ", DOM0, true, EMPTY},
+    {BH_GUI_CLIPBOARD_REQ, "CLIPBOARD_REQ", DOM0, true, EXACT(bh_gui_clipboard_req)},
     {BH_GUI_BUFFER_RELEASE, "BUFFER_RELEASE", DOM0, false, EXACT(bh_gui_buffer_release)},
 };
 

@@ -6,6 +6,7 @@
  * Must never: look at other qubes (references are checked by the model) or
  * keep state. Order in the tables is the order qvm-prefs lists them, and
  * the model indexes values by position: keep model.h's counts in step. */
+#include "bulkhead/apps.h"
 #include "bulkhead/qubes.h"
 #include "bulkhead/text.h"
 #include "model.h"
@@ -69,6 +70,26 @@ bad:
                 "root_path must be empty (the backend keeps the root itself) or an absolute directory "
                 "path without '.' or '..' components, for example /srv/roots/fedora-40");
     return FALSE;
+}
+
+/* "all" (the default), or the ids of the qube's apps to show in the menu,
+ * separated by single spaces (each as bulkhead/apps.h accepts it). */
+static gboolean validate_menu_items(const char *value, GError **error)
+{
+    g_auto(GStrv) ids = NULL;
+
+    if (strcmp(value, "all") == 0 || value[0] == '\0')
+        return TRUE;
+    ids = g_strsplit(value, " ", -1);
+    for (guint i = 0; ids[i] != NULL; i++) {
+        if (!bh_apps_id_ok(ids[i], strlen(ids[i]))) {
+            g_set_error(error, BH_QUBES_ERROR, BH_QUBES_ERROR_INVALID_VALUE,
+                        "menu_items must be 'all' or app ids separated by single spaces (desktop file ids "
+                        "such as org.gnome.Calculator.desktop; see ListApps)");
+            return FALSE;
+        }
+    }
+    return TRUE;
 }
 
 static const char *const virt_modes[] = {"pvh", "hvm", "pv", NULL};
@@ -172,6 +193,10 @@ static const BhPropDef props[BH_PROPS_N] = {
         "Size in MiB of the qube's private volume (its home), enforced by the kernel: writes past it "
         "fail with ENOSPC inside the qube. A larger size applies at the next start; a smaller one "
         "than the volume has is ignored (a volume never shrinks: nothing stored is lost)."},
+    [BH_P_MENU_ITEMS] = {"menu_items", BH_PROP_STRING, DOMU, 0, "all", 0, 0, NULL, validate_menu_items,
+        "all",
+        "Which of the qube's apps the menu shows: all, or their ids separated by spaces (an empty "
+        "value shows none). The ids are those of ListApps (docs/apps.md)."},
 };
 
 static const BhPropDef globals[BH_GLOBALS_N] = {

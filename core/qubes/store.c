@@ -75,6 +75,15 @@ static const char *const migrations[] = {
     "  value INTEGER NOT NULL\n"
     ") WITHOUT ROWID;\n"
     "INSERT INTO meta(key, value) SELECT 'next_qid', coalesce(max(qid), 0) + 1 FROM qubes;\n",
+
+    /* 2 → 3: each qube's last app list as its agent's program wrote it and
+     * the daemon's decoder accepted it (docs/apps.md), so that a halted
+     * qube's apps are in the menu. The store keeps the bytes; it does not
+     * read them. */
+    "CREATE TABLE apps (\n"
+    "  qid INTEGER PRIMARY KEY REFERENCES qubes(qid) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,\n"
+    "  data BLOB NOT NULL\n"
+    ") WITHOUT ROWID;\n",
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == BH_STORE_SCHEMA_VERSION);
@@ -791,4 +800,59 @@ void bh_store_close(BhStore *store)
 const char *bh_store_get_path(BhStore *store)
 {
     return store->path;
+}
+
+/* ---- app lists (outside the model: bytes the daemon checked) --------------------------- */
+
+gboolean bh_store_set_apps(BhStore *s, const char *qube, GBytes *list, GError **error)
+{
+    const char *sql = list != NULL
+                          ? "INSERT OR REPLACE INTO apps(qid, data) SELECT qid, ?2 FROM qubes WHERE name = ?1"
+                          : "DELETE FROM apps WHERE qid = (SELECT qid FROM qubes WHERE name = ?1)";
+    sqlite3_stmt *st;
+    int rc;
+
+    if (!exec(s, "BEGIN IMMEDIATE", "starting a change", error))
+        return FALSE;
+    if (!refresh(s, error) || bh_model_find(s->cache, qube, error) == NULL)
+        goto fail;
+    if ((st = stmt(s, sql, error)) == NULL)
+        goto fail;
+    sqlite3_bind_text(st, 1, qube, -1, SQLITE_TRANSIENT);
+    if (list != NULL) {
+        gsize len;
+        const void *data = g_bytes_get_data(list, &len);
+        sqlite3_bind_blob64(st, 2, data != NULL ? data : "", len, SQLITE_TRANSIENT);
+    }
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        store_error(s, rc, "writing an app list", error);
+        goto fail;
+    }
+    if (!commit(s, error))
+        goto fail;
+    return TRUE;
+fail:
+    rollback(s);
+    return FALSE;
+}
+
+GBytes *bh_store_get_apps(BhStore *s, const char *qube, GError **error)
+{
+    sqlite3_stmt *st =
+        stmt(s, "SELECT a.data FROM apps a JOIN qubes q ON q.qid = a.qid WHERE q.name = ?1", error);
+    GBytes *out = NULL;
+    int rc;
+
+    if (st == NULL)
+        return NULL;
+    sqlite3_bind_text(st, 1, qube, -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        out = g_bytes_new(sqlite3_column_blob(st, 0), (gsize)sqlite3_column_bytes(st, 0));
+    else if (rc != SQLITE_DONE)
+        store_error(s, rc, "reading an app list", error);
+    sqlite3_reset(st);
+    return out;
 }

@@ -86,6 +86,27 @@ static gboolean send_msg(Agent *a, guint32 type, guint32 window, const void *bod
     return send2(a, type, window, body, len, NULL, 0, -1);
 }
 
+static gboolean send_clip(Agent *a, guint32 request, guint32 flags, const void *text, gsize len)
+{
+    struct bh_gui_clipboard_data head = {request, flags};
+    return send2(a, BH_GUI_CLIPBOARD_DATA, 0, &head, sizeof head, text, len, -1);
+}
+
+/* A clipboard image whose memfd holds `bytes` bytes (honest: stride * h),
+ * filled with a pattern. */
+static gboolean send_image(Agent *a, guint32 request, guint32 w, guint32 h, guint32 stride, gsize bytes)
+{
+    struct bh_gui_clipboard_image img = {request, w, h, stride, BH_GUI_CLIPBOARD_IMAGE_FORMAT};
+    struct bh_winbuf b = {0};
+    if (bh_winbuf_export_memfd(&b, bytes) < 0)
+        die("memfd: %s", g_strerror(errno));
+    for (gsize i = 0; i < bytes; i++)
+        ((guint8 *)b.map)[i] = (guint8)(i * 7);
+    gboolean ok = send2(a, BH_GUI_CLIPBOARD_IMAGE, 0, &img, sizeof img, NULL, 0, b.fd);
+    bh_winbuf_release(&b);
+    return ok;
+}
+
 static void send_hello(Agent *a)
 {
     struct bh_gui_hello h = {BH_GUI_PROTOCOL_VERSION};
@@ -161,7 +182,7 @@ static void report(const struct bh_gui_msg *m)
                m->u.keymap.options[0] ? m->u.keymap.options : "-");
         break;
     case BH_GUI_CLIPBOARD_REQ:
-        printf("CLIPBOARD_REQ\n");
+        printf("CLIPBOARD_REQ %u\n", m->u.clipboard_req.request);
         break;
     case BH_GUI_KEY:
         printf("KEY %u %u mods %u\n", m->u.key.keycode, m->u.key.pressed, m->u.key.mods_depressed);
@@ -693,41 +714,83 @@ static void hostile(Agent *a, const char *s)
         serve(a, NULL);
     } else if (g_str_equal(s, "clip-bad-utf8")) {
         const char t[] = "copied \xc0\xaf \xff";
-        send_msg(a, BH_GUI_CLIPBOARD_DATA, 0, t, sizeof t - 1);
+        send_clip(a, 1, 0, t, sizeof t - 1);
     } else if (g_str_equal(s, "clip-nul")) {
         const char t[] = "before\0after";
-        send_msg(a, BH_GUI_CLIPBOARD_DATA, 0, t, sizeof t - 1);
+        send_clip(a, 1, 0, t, sizeof t - 1);
     } else if (g_str_equal(s, "clip-huge")) {
         /* One byte over the protocol's cap: the header alone is refused. */
-        struct bh_gui_hdr h = {BH_GUI_CLIPBOARD_DATA, 0, BH_MAX_CLIPBOARD_BYTES + 1};
+        struct bh_gui_hdr h = {BH_GUI_CLIPBOARD_DATA, 0, (guint32)BH_MAX_CLIPBOARD_BODY_BYTES + 1};
         send_raw(a, &h, sizeof h, -1);
-    } else if (g_str_equal(s, "clipboard")) {
-        /* Within the protocol, never what guid asked for: data unasked, an
-         * answer after guid's deadline, a second answer to one request. */
+    } else if (g_str_equal(s, "clip-request-zero")) {
+        send_clip(a, 0, 0, "zero", 4);
+    } else if (g_str_equal(s, "clip-other-text")) {
+        /* "Neither text nor an image" with text after it. */
+        send_clip(a, 1, BH_GUI_CLIPBOARD_OTHER_TYPE, "smuggled", 8);
+    } else if (g_str_equal(s, "clip-image-huge")) {
+        /* 4097 a side, with a buffer that really is that big. */
+        send_image(a, 1, 4097, 16, 4097 * 4, (gsize)4097 * 4 * 16);
+    } else if (g_str_equal(s, "clip-image-format")) {
+        struct bh_gui_clipboard_image img = {1, 8, 8, 32, DRM_FORMAT_XRGB8888};
+        struct bh_winbuf b = {0};
+        if (bh_winbuf_export_memfd(&b, 8 * 32) < 0)
+            die("memfd: %s", g_strerror(errno));
+        send2(a, BH_GUI_CLIPBOARD_IMAGE, 0, &img, sizeof img, NULL, 0, b.fd);
+    } else if (g_str_equal(s, "clip-image-lies")) {
+        /* Asked for its clipboard, it claims 64x64 pixels in a memfd that
+         * holds 32x32: guid must not read past the 4 KiB it got. */
         show_window(a, 1, "clip");
-        send_msg(a, BH_GUI_CLIPBOARD_DATA, 0, "unasked", 7);
+        struct bh_gui_msg m;
+        for (;;) {
+            if (next_message(a, &m) && m.type == BH_GUI_CLIPBOARD_REQ)
+                break;
+            wait_readable(a, 1000);
+        }
+        send_image(a, m.u.clipboard_req.request, 64, 64, 64 * 4, 32 * 32 * 4);
+        printf("CLIP lying image sent\n");
+        fflush(stdout);
+        serve(a, NULL);
+    } else if (g_str_equal(s, "clipboard")) {
+        /* Within the protocol, never what guid asked for: data naming a
+         * request guid never sent, an image likewise, an answer after
+         * guid's deadline, an answer naming an older request, a second
+         * answer to one request. The answers guid asked for (text, then an
+         * image) are the control. */
+        show_window(a, 1, "clip");
+        send_clip(a, 7, 0, "unasked", 7);
+        send_image(a, 99, 8, 8, 32, 8 * 32);
         printf("CLIP unasked sent\n");
         fflush(stdout);
         struct bh_gui_msg m;
-        for (guint asked = 0; asked < 2;) {
+        for (guint asked = 0; asked < 3;) {
             while (next_message(a, &m)) {
                 if (m.type != BH_GUI_CLIPBOARD_REQ)
                     continue;
+                guint32 id = m.u.clipboard_req.request;
                 if (asked++ == 0) {
-                    printf("CLIP asked\n");
+                    printf("CLIP asked %u\n", id);
                     fflush(stdout);
                     g_usleep(3500 * 1000); /* guid waits 3000 ms */
-                    send_msg(a, BH_GUI_CLIPBOARD_DATA, 0, "late", 4);
+                    send_clip(a, id, 0, "late", 4);
                     printf("CLIP stale sent\n");
-                } else {
-                    send_msg(a, BH_GUI_CLIPBOARD_DATA, 0, "fresh", 5);
-                    send_msg(a, BH_GUI_CLIPBOARD_DATA, 0, "again", 5);
+                } else if (asked == 2) {
+                    send_clip(a, id - 1, 0, "older", 5);
+                    send_clip(a, id, 0, "fresh", 5);
+                    send_clip(a, id, 0, "again", 5);
                     printf("CLIP answered twice\n");
+                } else {
+                    send_image(a, id, 16, 8, 80, 80 * 8); /* a stride wider than the rows */
+                    printf("CLIP image sent\n");
+                    fflush(stdout);
+                    /* Then a flood of answers nobody asked for. */
+                    for (guint32 i = 0; i < 200; i++)
+                        send_clip(a, 1000 + i, 0, "flood", 5);
+                    printf("CLIP flood sent\n");
                 }
                 fflush(stdout);
                 break;
             }
-            if (asked < 2)
+            if (asked < 3)
                 wait_readable(a, 1000);
         }
         serve(a, NULL);
@@ -856,7 +919,8 @@ int main(int argc, char **argv)
         printf("URGENT sent\n");
         serve(a, NULL);
     } else if (g_str_equal(s, "wrong-version")) {
-        struct bh_gui_hello h = {(BH_GUI_PROTOCOL_MAJOR + 1) << 16};
+        /* An old template's agent: the major before ours. */
+        struct bh_gui_hello h = {(BH_GUI_PROTOCOL_MAJOR - 1) << 16};
         send_msg(a, BH_GUI_HELLO, 0, &h, sizeof h);
         serve(a, NULL);
     } else if (g_str_equal(s, "disconnect")) {

@@ -329,9 +329,10 @@ static void press_copy(Window w)
 }
 
 /* Clipboard data guid did not ask for, or asked for too long ago, never goes
- * further (guid's log says why) and costs the qube nothing else; the answer
- * to a request guid made is taken. Control: the request reaches the agent,
- * so the refusals are guid's choice. */
+ * further (guid's log says why, with the qube's name) and costs the qube
+ * nothing else; the answers to the requests guid made (text, then an image
+ * with a stride wider than its rows) are taken. Control: the requests, with
+ * their ids, reach the agent, so the refusals are guid's choice. */
 static void test_clipboard(void)
 {
     BhProc *guid;
@@ -343,19 +344,68 @@ static void test_clipboard(void)
     g_usleep(300 * 1000);
     press_copy(w);
     g_assert_true(bh_proc_wait_output(agent, FALSE, "CLIP answered twice", 30000));
+    g_usleep(300 * 1000);
+    press_copy(w);
+    g_assert_true(bh_proc_wait_output(agent, FALSE, "CLIP image sent", 30000));
+    g_assert_true(bh_proc_wait_output(agent, FALSE, "CLIP flood sent", 30000));
     g_usleep(500 * 1000);
     g_autofree char *log = bh_proc_stderr(guid);
     g_autofree char *out = bh_proc_stdout(agent);
     g_test_message("guid: %s", log);
-    g_assert_nonnull(strstr(log, "clipboard data (7 bytes) refused: guid did not ask for it"));
-    g_assert_nonnull(strstr(log, "did not answer the clipboard request within 3000 ms"));
-    g_assert_nonnull(strstr(log, "clipboard data (4 bytes) refused: stale, its request timed out"));
-    g_assert_nonnull(strstr(log, "took 5 bytes from the agent"));
-    g_assert_nonnull(strstr(log, "clipboard data (5 bytes) refused: guid did not ask for it"));
+    const char *expect[] = {
+        "guid[hostile]: clipboard: clipboard data (7 bytes) refused: guid never sent request 7",
+        "guid[hostile]: clipboard: clipboard image 8x8 refused: guid never sent request 99",
+        "did not answer clipboard request 1 within 3000 ms",
+        "clipboard data (4 bytes) refused: stale, request 1 is answered or timed out",
+        "clipboard data (5 bytes) refused: stale, request 1 is answered or timed out (guid waits for 2)",
+        "took 5 bytes from the agent",
+        "clipboard data (5 bytes) refused: stale, request 2 is answered or timed out",
+        "took a 16x8 image from the agent",
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(expect); i++)
+        if (strstr(log, expect[i]) == NULL)
+            g_error("guid's log does not say '%s':\n%s", expect[i], log);
+    /* The flood of 200 answers costs dom0's log a bounded number of lines:
+     * 32 refusals in all, then one saying the rest are not logged. */
+    guint refusals = 0;
+    g_auto(GStrv) lines = g_strsplit(log, "\n", -1);
+    for (gchar **l = lines; *l != NULL; l++)
+        refusals += strstr(*l, "guid[hostile]: clipboard: ") != NULL && strstr(*l, " refused: ") != NULL;
+    g_test_message("refusals logged: %u", refusals);
+    g_assert_cmpuint(refusals, ==, 32); /* BH_GUID_CLIPBOARD_MAX_REFUSAL_LOGS */
+    g_assert_nonnull(strstr(log, "more refused clipboard answers: no longer logged"));
+    g_assert_null(strstr(log, "never sent request 1199"));
     /* The keys were guid's: the guest saw Ctrl and Shift, never the C. */
-    g_assert_nonnull(strstr(out, "CLIPBOARD_REQ"));
+    g_assert_nonnull(strstr(out, "CLIPBOARD_REQ 1\n"));
+    g_assert_nonnull(strstr(out, "CLIPBOARD_REQ 2\n"));
+    g_assert_nonnull(strstr(out, "CLIPBOARD_REQ 3\n"));
     g_assert_null(strstr(out, "KEY 54 "));
     finish_hostile(agent, guid);
+}
+
+/* An image that lies about its size (64x64 claimed, 32x32 in the memfd),
+ * sent as the answer guid asked for, so only the buffer's check stands in
+ * its way: guid drops the agent (exit 2) with the reason, never reads past
+ * the memfd; the calm qube goes on drawing. */
+static void test_clip_image_lies(void)
+{
+    int domid = env.domid++;
+    g_autoptr(BhProc) agent = bh_start_agent(&env.prog, domid, "clip-image-lies", NULL);
+    g_autoptr(BhProc) guid = bh_start_guid(&env.prog, "hostile", "red", domid, NULL);
+    Window w = bh_x_wait_window(env.dpy, "[hostile] clip", 30000);
+    press_copy(w);
+    g_assert_true(bh_proc_wait_output(agent, FALSE, "CLIP lying image sent", 30000));
+    g_assert_true(bh_proc_wait(guid, 30000));
+    g_autofree char *log = bh_proc_stderr(guid);
+    g_test_message("guid: exit %d; %s", guid->status, log);
+    g_assert_cmpint(guid->status, ==, 2);
+    g_assert_nonnull(strstr(log,
+                            "guid[hostile]: agent violated the protocol: clipboard image 64x64 (stride 256) "
+                            "refused: "));
+    g_assert_nonnull(strstr(log, "size is not stride * height"));
+    g_assert_null(strstr(log, "took a 64x64 image"));
+    g_assert_cmpuint(bh_x_count_windows(env.dpy, "[hostile]"), ==, 0);
+    assert_calm_drawing("clip-image-lies");
 }
 
 static const Attack violations[] = {
@@ -376,7 +426,11 @@ static const Attack violations[] = {
     {"hugetlb-buffer", "on hugetlbfs (MFD_HUGETLB)"},
     {"clip-bad-utf8", "clipboard data: invalid UTF-8"},
     {"clip-nul", "clipboard data: NUL byte"},
-    {"clip-huge", "body length 256001"},
+    {"clip-huge", "body length 256009"},
+    {"clip-request-zero", "clipboard answer names request 0"},
+    {"clip-other-text", "8 bytes of text with OTHER_TYPE"},
+    {"clip-image-huge", "clipboard image 4097x16: larger than 4096x4096"},
+    {"clip-image-format", "clipboard image format 0x34325258 (only ABGR8888)"},
 };
 
 int main(int argc, char **argv)
@@ -400,6 +454,7 @@ int main(int argc, char **argv)
     g_test_add_func("/guid/hostile/planted-link", test_planted_link);
     g_test_add_func("/guid/hostile/punch-hole", test_punch_hole);
     g_test_add_func("/guid/hostile/clipboard", test_clipboard);
+    g_test_add_func("/guid/hostile/clip-image-lies", test_clip_image_lies);
     int rc = g_test_run();
 
     g_autoptr(BhShot) s = bh_shot_take(env.dpy);

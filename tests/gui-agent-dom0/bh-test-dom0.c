@@ -203,6 +203,7 @@ static void handle(struct bh_tdom0 *d, const struct bh_gui_msg *m)
             d->clipboard[m->u.clipboard.len] = '\0';
         }
         d->clipboard_len = m->u.clipboard.len;
+        d->clipboard_request = m->u.clipboard.request;
         d->n_clipboard++;
         break;
     default:

@@ -61,7 +61,8 @@ struct bh_tdom0 {
     struct bh_gui_windows table;
     struct bh_tdom0_win wins[BH_MAX_WINDOWS];
     unsigned n_created, n_destroyed;
-    char *clipboard; /* last CLIPBOARD_DATA from the agent, NUL-terminated */
+    char *clipboard;            /* last CLIPBOARD_DATA from the agent, NUL-terminated */
+    uint32_t clipboard_request; /* the request it answered */
     size_t clipboard_len;
     unsigned n_clipboard;
     size_t in_len;

@@ -107,13 +107,18 @@ static void test_foot(void)
 
     /* 3. Nothing copied yet: CLIPBOARD_REQ is answered, empty. */
     struct clip_wait c0 = {t.dom0->n_clipboard};
-    g_assert_true(bh_tdom0_send(t.dom0, BH_GUI_CLIPBOARD_REQ, 0, NULL, 0));
+    struct bh_gui_clipboard_req req = {1};
+    g_assert_true(bh_tdom0_send(t.dom0, BH_GUI_CLIPBOARD_REQ, 0, &req, sizeof req));
     g_assert_true(bh_tagent_wait(&t, clip_answered, &c0));
     g_assert_cmpuint(t.dom0->clipboard_len, ==, 0);
+    g_assert_cmpuint(t.dom0->clipboard_request, ==, 1); /* the answer names its request */
 
     /* 4. dom0 -> foot: CLIPBOARD_DATA, then foot's paste into cat. */
     const char *clip = "pasted from dom0: \xc3\xa4\xc3\xb6\xe2\x9c\x93";
-    g_assert_true(bh_tdom0_send(t.dom0, BH_GUI_CLIPBOARD_DATA, 0, clip, strlen(clip)));
+    uint8_t body[sizeof(struct bh_gui_clipboard_data) + 64] = {0}; /* request 0, flags 0: a paste */
+    memcpy(body + sizeof(struct bh_gui_clipboard_data), clip, strlen(clip));
+    g_assert_true(bh_tdom0_send(t.dom0, BH_GUI_CLIPBOARD_DATA, 0, body,
+                                sizeof(struct bh_gui_clipboard_data) + strlen(clip)));
     g_autofree char *pasted = g_build_filename(t.dir, "pasted.txt", NULL);
     g_autofree char *cat = g_strdup_printf("cat > %s\n", pasted);
     g_assert_true(bh_tdom0_type(t.dom0, id, cat));
@@ -130,9 +135,10 @@ static void test_foot(void)
     bool got = false;
     for (int i = 0; i < 50 && !got; i++) {
         struct clip_wait c = {t.dom0->n_clipboard};
-        g_assert_true(bh_tdom0_send(t.dom0, BH_GUI_CLIPBOARD_REQ, 0, NULL, 0));
+        req.request++;
+        g_assert_true(bh_tdom0_send(t.dom0, BH_GUI_CLIPBOARD_REQ, 0, &req, sizeof req));
         g_assert_true(bh_tagent_wait(&t, clip_answered, &c));
-        got = strcmp(t.dom0->clipboard, "copied-in-foot") == 0;
+        got = strcmp(t.dom0->clipboard, "copied-in-foot") == 0 && t.dom0->clipboard_request == req.request;
         if (!got)
             bh_tdom0_pump(t.dom0, 200);
     }

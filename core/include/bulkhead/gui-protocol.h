@@ -25,7 +25,7 @@
  * minor bump may only add message types; after HELLO each side sends only
  * the types known to min(its minor, the peer's minor), so a receiver can
  * treat every type it does not know as a violation. */
-#define BH_GUI_PROTOCOL_MAJOR   1u
+#define BH_GUI_PROTOCOL_MAJOR   2u
 #define BH_GUI_PROTOCOL_MINOR   0u
 #define BH_GUI_PROTOCOL_VERSION ((BH_GUI_PROTOCOL_MAJOR << 16) | BH_GUI_PROTOCOL_MINOR)
 
@@ -49,17 +49,26 @@
  * 64 000) is applied by bulkheadd below this. */
 #define BH_MAX_CLIPBOARD_BYTES     256000u
 #define BH_DEFAULT_CLIPBOARD_BYTES 64000u
-#define BH_KEYMAP_FIELD_BYTES      64u
-#define BH_KEYMAP_OPTIONS_BYTES    256u
+/* A copied image: at most this many pixels a side, in the one format below.
+ * 4096 x 4096 x 4 = 64 MiB, the most a copy may make dom0 hold. */
+#define BH_MAX_CLIPBOARD_IMAGE_SIDE   4096u
+#define BH_MAX_CLIPBOARD_IMAGE_STRIDE (BH_MAX_CLIPBOARD_IMAGE_SIDE * BH_BYTES_PER_PIXEL)
+#define BH_MAX_CLIPBOARD_IMAGE_BYTES  ((uint64_t)BH_MAX_CLIPBOARD_IMAGE_STRIDE * BH_MAX_CLIPBOARD_IMAGE_SIDE)
+/* R, G, B, A bytes in memory order, alpha not premultiplied: what PNG
+ * holds, so an 8-bit PNG goes through the clipboard without a rounding. */
+#define BH_GUI_CLIPBOARD_IMAGE_FORMAT 0x34324241u /* DRM_FORMAT_ABGR8888, 'AB24' (asserted in core/proto) */
+#define BH_KEYMAP_FIELD_BYTES         64u
+#define BH_KEYMAP_OPTIONS_BYTES       256u
 /* The largest body of each bounded message, and of any message: a full
  * clipboard (256 000) is larger than a BUFFER with every grant reference
  * (24 + 4 * 32 400). Receivers size their input buffer with BH_MAX_MSG_BYTES. */
 #define BH_MAX_BUFFER_BODY_BYTES (sizeof(struct bh_gui_buffer) + BH_MAX_GRANT_REFS * sizeof(uint32_t))
 #define BH_MAX_DAMAGE_BODY_BYTES                                                                             \
     (sizeof(struct bh_gui_damage) + BH_MAX_DAMAGE_RECTS * sizeof(struct bh_gui_rect))
+#define BH_MAX_CLIPBOARD_BODY_BYTES (sizeof(struct bh_gui_clipboard_data) + BH_MAX_CLIPBOARD_BYTES)
 #define BH_MAX_BODY_BYTES                                                                                    \
-    (BH_MAX_CLIPBOARD_BYTES > BH_MAX_BUFFER_BODY_BYTES ? (size_t)BH_MAX_CLIPBOARD_BYTES                      \
-                                                       : BH_MAX_BUFFER_BODY_BYTES)
+    (BH_MAX_CLIPBOARD_BODY_BYTES > BH_MAX_BUFFER_BODY_BYTES ? BH_MAX_CLIPBOARD_BODY_BYTES                    \
+                                                            : BH_MAX_BUFFER_BODY_BYTES)
 #define BH_MAX_MSG_BYTES (sizeof(struct bh_gui_hdr) + BH_MAX_BODY_BYTES)
 /* Popups may sit this far outside their parent (menus near a screen edge). */
 #define BH_MAX_POPUP_OFFSET 16384
@@ -77,8 +86,10 @@
 enum bh_gui_msg_type {
     /* Both directions, window 0. First message on a connection, each way. */
     BH_GUI_HELLO = 0x0001,
-    /* Both directions, window 0. Bounded body: UTF-8 text. */
+    /* Both directions, window 0. Bounded body: bh_gui_clipboard_data + UTF-8 text. */
     BH_GUI_CLIPBOARD_DATA = 0x0002,
+    /* Both directions, window 0: bh_gui_clipboard_image + one sealed memfd. */
+    BH_GUI_CLIPBOARD_IMAGE = 0x0003,
 
     /* Agent -> dom0 */
     BH_GUI_CREATE = 0x0100,
@@ -206,6 +217,40 @@ struct bh_gui_damage {
     /* struct bh_gui_rect rects[n_rects] */
 } BH_PACKED;
 
+/* CLIPBOARD_REQ (dom0 -> agent, window 0): send your clipboard, naming this
+ * request in the answer. dom0 numbers its requests from 1 and takes only
+ * the answer to the one it waits for. */
+struct bh_gui_clipboard_req {
+    uint32_t request; /* != 0 */
+} BH_PACKED;
+
+/* CLIPBOARD_DATA (both ways, window 0): this header, then 0..256 000 bytes of
+ * UTF-8 text without NUL. From the agent it answers `request`; from dom0
+ * (a paste) request and flags are 0. */
+enum bh_gui_clipboard_flags {
+    /* The selection holds neither text nor an image the agent can carry:
+     * no text follows, and dom0 tells the user why nothing was copied. */
+    BH_GUI_CLIPBOARD_OTHER_TYPE = 1u << 0,
+};
+#define BH_GUI_CLIPBOARD_FLAGS_ALL BH_GUI_CLIPBOARD_OTHER_TYPE
+struct bh_gui_clipboard_data {
+    uint32_t request; /* agent: the CLIPBOARD_REQ answered (!= 0); dom0: 0 */
+    uint32_t flags;   /* bh_gui_clipboard_flags; dom0: 0 */
+    /* uint8_t text[] follows */
+} BH_PACKED;
+
+/* CLIPBOARD_IMAGE (both ways, window 0): a copied image as pixels, never a
+ * file format. Socket transport only: one memfd rides with it (SCM_RIGHTS),
+ * sealed against shrinking and growing, of exactly stride * height bytes,
+ * in BH_GUI_CLIPBOARD_IMAGE_FORMAT. The agent that copies decodes the app's
+ * PNG inside its qube; the agent that pastes encodes PNG inside its own. */
+struct bh_gui_clipboard_image {
+    uint32_t request;       /* agent: the CLIPBOARD_REQ answered (!= 0); dom0: 0 */
+    uint32_t width, height; /* 1..BH_MAX_CLIPBOARD_IMAGE_SIDE */
+    uint32_t stride;        /* multiple of 4, >= width * 4, <= BH_MAX_CLIPBOARD_IMAGE_STRIDE */
+    uint32_t format;        /* BH_GUI_CLIPBOARD_IMAGE_FORMAT */
+} BH_PACKED;
+
 /* Cursors are named shapes only: a guest never supplies cursor pixels. */
 enum bh_gui_cursor_shape {
     BH_GUI_CURSOR_DEFAULT = 0,
@@ -327,6 +372,10 @@ _Static_assert(sizeof(struct bh_gui_enter) == 8, "wire: enter");
 _Static_assert(sizeof(struct bh_gui_focus) == 4, "wire: focus");
 _Static_assert(sizeof(struct bh_gui_configure_req) == 12, "wire: configure_req");
 _Static_assert(sizeof(struct bh_gui_buffer_release) == 4, "wire: buffer_release");
+_Static_assert(sizeof(struct bh_gui_clipboard_req) == 4, "wire: clipboard_req");
+_Static_assert(sizeof(struct bh_gui_clipboard_data) == 8, "wire: clipboard_data");
+_Static_assert(sizeof(struct bh_gui_clipboard_image) == 20, "wire: clipboard_image");
+_Static_assert(BH_MAX_CLIPBOARD_IMAGE_BYTES <= BH_MAX_BUFFER_BYTES, "a clipboard image is a window buffer");
 _Static_assert(BH_MAX_BUFFER_BYTES < UINT32_MAX, "buffer sizes fit in u32 arithmetic done in u64");
 _Static_assert(BH_MAX_BODY_BYTES < UINT32_MAX / 2, "a whole message length fits in u32");
 _Static_assert(BH_MAX_APP_ID_BYTES <= BH_MAX_TITLE_BYTES, "APP_ID decodes into the title buffer");

@@ -102,9 +102,13 @@ struct bh_gui_msg {
             char text[BH_MAX_TITLE_BYTES + 1]; /* sanitised UTF-8, NUL-terminated */
         } title;                               /* TITLE and APP_ID */
         struct {
+            uint32_t request; /* the CLIPBOARD_REQ answered; 0 from dom0 */
+            uint32_t flags;   /* bh_gui_clipboard_flags */
             size_t len;
-            const uint8_t *data; /* valid UTF-8, not NUL-terminated */
+            const uint8_t *data; /* valid UTF-8 without NUL, not NUL-terminated */
         } clipboard;
+        struct bh_gui_clipboard_image clipboard_image; /* the fd is the transport's */
+        struct bh_gui_clipboard_req clipboard_req;
         struct bh_gui_screen screen;
         struct bh_gui_keymap keymap; /* every field NUL-terminated */
         struct bh_gui_key key;

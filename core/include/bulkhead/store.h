@@ -23,7 +23,7 @@
 
 G_BEGIN_DECLS
 
-#define BH_STORE_SCHEMA_VERSION 2
+#define BH_STORE_SCHEMA_VERSION 3
 #define BH_STORE_BUSY_MS        10000
 
 typedef struct BhStore BhStore;
@@ -137,6 +137,16 @@ gboolean bh_store_rename_qube(BhStore *store, const char *name, const char *new_
 gboolean bh_store_add_tag(BhStore *store, const char *qube, const char *tag, GError **error);
 gboolean bh_store_remove_tag(BhStore *store, const char *qube, const char *tag, GError **error);
 char **bh_store_list_tags(BhStore *store, const char *qube, GError **error);
+
+/* ---- app lists --------------------------------------------------------------- */
+
+/* A qube's last accepted app list, as bytes the store keeps and never reads
+ * (the daemon decodes them again with bulkhead/apps.h when it loads them).
+ * set: list NULL forgets it; removing the qube forgets it too; a rename keeps
+ * it. get: NULL without an error when the qube has none. Errors: NO_SUCH_QUBE
+ * (set), STORE. */
+gboolean bh_store_set_apps(BhStore *store, const char *qube, GBytes *list, GError **error);
+GBytes *bh_store_get_apps(BhStore *store, const char *qube, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhStore, bh_store_close)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhQubeInfo, bh_qube_info_free)

@@ -315,15 +315,55 @@ static void v_title_empty(struct bh_case_buf *b)
     text(b, BH_GUI_APP_ID, 1, "");
 }
 
+static void clip(struct bh_case_buf *b, uint8_t dir, uint32_t request, uint32_t flags, const char *text,
+                 size_t n)
+{
+    struct bh_gui_clipboard_data h = {request, flags};
+    msg2(b, dir, BH_GUI_CLIPBOARD_DATA, 0, &h, sizeof h, text, n);
+}
+
+/* A clipboard frame the encoder would refuse: header, then n bytes of text. */
+static void clip_raw(struct bh_case_buf *b, uint8_t dir, uint32_t request, uint32_t flags, const char *text,
+                     size_t n)
+{
+    struct bh_gui_clipboard_data h = {request, flags};
+    struct bh_gui_hdr hdr = {BH_GUI_CLIPBOARD_DATA, 0, (uint32_t)(sizeof h + n)};
+    put(b, &dir, 1);
+    put(b, &hdr, sizeof hdr);
+    put(b, &h, sizeof h);
+    put(b, text, n);
+}
+
+static void image(struct bh_case_buf *b, uint8_t dir, uint32_t request, uint32_t w, uint32_t h,
+                  uint32_t stride, uint32_t format)
+{
+    struct bh_gui_clipboard_image img = {request, w, h, stride, format};
+    raw(b, dir, BH_GUI_CLIPBOARD_IMAGE, 0, sizeof img, &img, sizeof img);
+}
+
 static void v_clipboard(struct bh_case_buf *b)
 {
     static const char data[] = "line one\n\tline two — ünïcödé\r\n";
+    struct bh_gui_clipboard_req req = {1};
     hello_a(b);
     hello_d(b);
-    msg(b, D0, BH_GUI_CLIPBOARD_REQ, 0, NULL, 0);
-    msg(b, AG, BH_GUI_CLIPBOARD_DATA, 0, data, sizeof data - 1);
-    msg(b, D0, BH_GUI_CLIPBOARD_DATA, 0, data, sizeof data - 1);
-    msg(b, AG, BH_GUI_CLIPBOARD_DATA, 0, NULL, 0);
+    msg(b, D0, BH_GUI_CLIPBOARD_REQ, 0, &req, sizeof req);
+    clip(b, AG, 1, 0, data, sizeof data - 1);
+    clip(b, D0, 0, 0, data, sizeof data - 1);
+    clip(b, AG, 2, 0, NULL, 0);
+    clip(b, AG, 3, BH_GUI_CLIPBOARD_OTHER_TYPE, NULL, 0);
+    req.request = 0xffffffffu;
+    msg(b, D0, BH_GUI_CLIPBOARD_REQ, 0, &req, sizeof req);
+}
+
+static void v_clipboard_image(struct bh_case_buf *b)
+{
+    hello_a(b);
+    hello_d(b);
+    image(b, AG, 4, 1, 1, 4, BH_GUI_CLIPBOARD_IMAGE_FORMAT);
+    image(b, AG, 5, 4096, 4096, 16384, BH_GUI_CLIPBOARD_IMAGE_FORMAT);
+    image(b, AG, 6, 16, 8, 80, BH_GUI_CLIPBOARD_IMAGE_FORMAT); /* rows padded */
+    image(b, D0, 0, 1920, 1080, 1920 * 4, BH_GUI_CLIPBOARD_IMAGE_FORMAT);
 }
 
 static void v_input(struct bh_case_buf *b)
@@ -860,29 +900,142 @@ static void i_app_id_nul(struct bh_case_buf *b)
 static void i_clipboard_utf8(struct bh_case_buf *b)
 {
     hello_a(b);
-    raw(b, AG, BH_GUI_CLIPBOARD_DATA, 0, 3,
-        "a\xff"
-        "b",
-        3);
+    clip_raw(b, AG, 1, 0,
+             "a\xff"
+             "b",
+             3);
 }
 
 static void i_clipboard_nul(struct bh_case_buf *b)
 {
     hello_a(b);
-    raw(b, AG, BH_GUI_CLIPBOARD_DATA, 0, 3, "a\0b", 3);
+    clip_raw(b, AG, 1, 0, "a\0b", 3);
 }
 
 static void i_clipboard_over(struct bh_case_buf *b)
 {
     /* rejected from the header alone: the body never needs to arrive */
     hello_a(b);
-    raw(b, AG, BH_GUI_CLIPBOARD_DATA, 0, BH_MAX_CLIPBOARD_BYTES + 1, "abc", 3);
+    raw(b, AG, BH_GUI_CLIPBOARD_DATA, 0, (uint32_t)BH_MAX_CLIPBOARD_BODY_BYTES + 1, "abc", 3);
 }
 
 static void i_clipboard_window(struct bh_case_buf *b)
 {
+    struct bh_gui_clipboard_data h = {0, 0};
     hello_d(b);
-    raw(b, D0, BH_GUI_CLIPBOARD_DATA, 4, 1, "a", 1);
+    raw(b, D0, BH_GUI_CLIPBOARD_DATA, 4, sizeof h, &h, sizeof h);
+}
+
+static void i_clipboard_short(struct bh_case_buf *b)
+{
+    /* shorter than its request and flags: no room for an id */
+    hello_a(b);
+    raw(b, AG, BH_GUI_CLIPBOARD_DATA, 0, 3, "abc", 3);
+}
+
+static void i_clipboard_request_zero(struct bh_case_buf *b)
+{
+    hello_a(b);
+    clip(b, AG, 0, 0, "a", 1);
+}
+
+static void i_clipboard_paste_request(struct bh_case_buf *b)
+{
+    hello_d(b);
+    clip_raw(b, D0, 5, 0, "a", 1);
+}
+
+static void i_clipboard_flags(struct bh_case_buf *b)
+{
+    hello_a(b);
+    clip_raw(b, AG, 1, 0x2, "", 0);
+}
+
+static void i_clipboard_other_text(struct bh_case_buf *b)
+{
+    hello_a(b);
+    clip_raw(b, AG, 1, BH_GUI_CLIPBOARD_OTHER_TYPE, "hidden", 6);
+}
+
+static void i_clipboard_req_zero(struct bh_case_buf *b)
+{
+    struct bh_gui_clipboard_req req = {0};
+    hello_d(b);
+    raw(b, D0, BH_GUI_CLIPBOARD_REQ, 0, sizeof req, &req, sizeof req);
+}
+
+static void i_clipboard_req_empty(struct bh_case_buf *b)
+{
+    /* protocol 1's CLIPBOARD_REQ, without an id */
+    hello_d(b);
+    raw(b, D0, BH_GUI_CLIPBOARD_REQ, 0, 0, NULL, 0);
+}
+
+static void i_image_request_zero(struct bh_case_buf *b)
+{
+    hello_a(b);
+    image(b, AG, 0, 8, 8, 32, BH_GUI_CLIPBOARD_IMAGE_FORMAT);
+}
+
+static void i_image_empty(struct bh_case_buf *b)
+{
+    hello_a(b);
+    image(b, AG, 1, 0, 8, 32, BH_GUI_CLIPBOARD_IMAGE_FORMAT);
+}
+
+static void i_image_wide(struct bh_case_buf *b)
+{
+    hello_a(b);
+    image(b, AG, 1, 4097, 1, 4097 * 4, BH_GUI_CLIPBOARD_IMAGE_FORMAT);
+}
+
+static void i_image_tall(struct bh_case_buf *b)
+{
+    hello_a(b);
+    image(b, AG, 1, 1, 0xffffffffu, 4, BH_GUI_CLIPBOARD_IMAGE_FORMAT);
+}
+
+static void i_image_stride_short(struct bh_case_buf *b)
+{
+    hello_a(b);
+    image(b, AG, 1, 16, 16, 60, BH_GUI_CLIPBOARD_IMAGE_FORMAT);
+}
+
+static void i_image_stride_odd(struct bh_case_buf *b)
+{
+    hello_a(b);
+    image(b, AG, 1, 16, 16, 66, BH_GUI_CLIPBOARD_IMAGE_FORMAT);
+}
+
+static void i_image_stride_over(struct bh_case_buf *b)
+{
+    hello_a(b);
+    image(b, AG, 1, 16, 16, 16388, BH_GUI_CLIPBOARD_IMAGE_FORMAT);
+}
+
+static void i_image_format(struct bh_case_buf *b)
+{
+    hello_a(b);
+    image(b, AG, 1, 16, 16, 64, 0x34325241u /* ARGB8888: premultiplied in practice */);
+}
+
+static void i_image_length(struct bh_case_buf *b)
+{
+    struct bh_gui_clipboard_image img = {1, 8, 8, 32, BH_GUI_CLIPBOARD_IMAGE_FORMAT};
+    hello_a(b);
+    raw(b, AG, BH_GUI_CLIPBOARD_IMAGE, 0, sizeof img - 4, &img, sizeof img - 4);
+}
+
+static void i_image_paste_request(struct bh_case_buf *b)
+{
+    hello_d(b);
+    image(b, D0, 3, 8, 8, 32, BH_GUI_CLIPBOARD_IMAGE_FORMAT);
+}
+
+static void i_version_1(struct bh_case_buf *b)
+{
+    /* an agent of protocol 1 (clipboard without request ids) */
+    hello_ver(b, AG, 1u << 16);
 }
 
 /* ---- dom0 -> agent -------------------------------------------------------- */
@@ -1067,6 +1220,7 @@ const struct bh_proto_case bh_proto_cases[] = {
     OK(title_only_blanks),
     OK(title_empty),
     OK(clipboard),
+    OK(clipboard_image),
     OK(input),
     OK(max_windows),
     OK(interleaved),
@@ -1156,8 +1310,26 @@ const struct bh_proto_case bh_proto_cases[] = {
     BAD(app_id_nul, TEXT, "all 1 bytes"),
     BAD(clipboard_utf8, TEXT, "invalid UTF-8 at byte 1"),
     BAD(clipboard_nul, TEXT, "NUL byte at 1"),
-    BAD(clipboard_over, LENGTH, "body length 256001, must be 0..256000"),
+    BAD(clipboard_over, LENGTH, "body length 256009, must be 8..256008"),
     BAD(clipboard_window, WINDOW, "connection-wide"),
+    BAD(clipboard_short, LENGTH, "body length 3, must be 8..256008"),
+    BAD(clipboard_request_zero, VALUE, "clipboard answer names request 0"),
+    BAD(clipboard_paste_request, VALUE, "paste names request 5"),
+    BAD(clipboard_flags, VALUE, "clipboard flags 0x2: unknown bits"),
+    BAD(clipboard_other_text, VALUE, "6 bytes of text with OTHER_TYPE"),
+    BAD(clipboard_req_zero, VALUE, "CLIPBOARD_REQ with request 0"),
+    BAD(clipboard_req_empty, LENGTH, "body length 0"),
+    BAD(image_request_zero, VALUE, "clipboard answer names request 0"),
+    BAD(image_empty, VALUE, "clipboard image 0x8: empty"),
+    BAD(image_wide, LIMIT, "clipboard image 4097x1: larger than 4096x4096"),
+    BAD(image_tall, LIMIT, "larger than 4096x4096"),
+    BAD(image_stride_short, VALUE, "clipboard image stride 60 for width 16"),
+    BAD(image_stride_odd, VALUE, "clipboard image stride 66 for width 16"),
+    BAD(image_stride_over, LIMIT, "clipboard image stride 16388 over 16384"),
+    BAD(image_format, VALUE, "clipboard image format 0x34325241"),
+    BAD(image_length, LENGTH, "body length 16"),
+    BAD(image_paste_request, VALUE, "paste names request 3"),
+    BAD(version_1, VERSION, "peer speaks protocol 1.0"),
 
     BAD(keymap_no_nul, TEXT, "layout: not NUL-terminated"),
     BAD(keymap_slash, TEXT, "layout: byte 0x2e at 0"),

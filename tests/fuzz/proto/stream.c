@@ -107,8 +107,29 @@ static void check_msg(const struct bh_gui_windows *w, const uint8_t *msg, size_t
             broken("title keeps a blank run or a blank at an end");
         break;
     case BH_GUI_CLIPBOARD_DATA:
-        if (bh_gui_utf8_check(m->u.clipboard.data, m->u.clipboard.len) != m->u.clipboard.len)
-            broken("clipboard data accepted with invalid UTF-8");
+        if (bh_gui_utf8_check(m->u.clipboard.data, m->u.clipboard.len) != m->u.clipboard.len ||
+            memchr(m->u.clipboard.data, 0, m->u.clipboard.len) != NULL)
+            broken("clipboard data accepted with invalid UTF-8 or a NUL");
+        if ((m->u.clipboard.request == 0) != (dir == BH_GUI_FROM_DOM0))
+            broken("clipboard data accepted with request %u", m->u.clipboard.request);
+        if ((m->u.clipboard.flags & BH_GUI_CLIPBOARD_OTHER_TYPE) && m->u.clipboard.len != 0)
+            broken("OTHER_TYPE accepted with text");
+        break;
+    case BH_GUI_CLIPBOARD_IMAGE: {
+        const struct bh_gui_clipboard_image *img = &m->u.clipboard_image;
+        if (img->width == 0 || img->height == 0 || img->width > BH_MAX_CLIPBOARD_IMAGE_SIDE ||
+            img->height > BH_MAX_CLIPBOARD_IMAGE_SIDE || img->stride % 4 != 0 ||
+            (uint64_t)img->stride < (uint64_t)img->width * 4 || img->stride > BH_MAX_CLIPBOARD_IMAGE_STRIDE ||
+            (uint64_t)img->stride * img->height > BH_MAX_CLIPBOARD_IMAGE_BYTES ||
+            img->format != BH_GUI_CLIPBOARD_IMAGE_FORMAT)
+            broken("clipboard image %ux%u stride %u accepted", img->width, img->height, img->stride);
+        if ((img->request == 0) != (dir == BH_GUI_FROM_DOM0))
+            broken("clipboard image accepted with request %u", img->request);
+        break;
+    }
+    case BH_GUI_CLIPBOARD_REQ:
+        if (m->u.clipboard_req.request == 0)
+            broken("CLIPBOARD_REQ accepted with request 0");
         break;
     case BH_GUI_DAMAGE: {
         const struct bh_gui_window_entry *e = bh_gui_windows_find(w, m->window);

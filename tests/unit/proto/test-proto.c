@@ -109,6 +109,12 @@ struct rt {
 
 static const struct bh_gui_hello rt_hello = {BH_GUI_PROTOCOL_VERSION};
 static const char rt_clip[] = "copy\tpaste\nüñí";
+static const struct bh_gui_clipboard_data rt_clip_answer = {41, 0};
+static const struct bh_gui_clipboard_data rt_clip_paste = {0, 0};
+static const struct bh_gui_clipboard_req rt_clip_req = {41};
+static const struct bh_gui_clipboard_image rt_image = {42, 640, 480, 2560, BH_GUI_CLIPBOARD_IMAGE_FORMAT};
+static const struct bh_gui_clipboard_image rt_image_paste = {0, 4096, 4096, 16384,
+                                                             BH_GUI_CLIPBOARD_IMAGE_FORMAT};
 static const struct bh_gui_create rt_create = {640, 480, 1, BH_GUI_CREATE_POPUP};
 static const struct bh_gui_map rt_map = {1, -20, 30};
 static const struct bh_gui_configure rt_configure = {5, 6, 700, 500};
@@ -150,8 +156,12 @@ static struct bh_gui_keymap rt_keymap(void)
 static void rt_list(struct rt *v, size_t *n, const struct bh_gui_keymap *km)
 {
     const struct rt all[] = {
-        {BH_GUI_FROM_AGENT, BH_GUI_CLIPBOARD_DATA, 0, rt_clip, sizeof rt_clip - 1},
-        {BH_GUI_FROM_DOM0, BH_GUI_CLIPBOARD_DATA, 0, rt_clip, sizeof rt_clip - 1},
+        {BH_GUI_FROM_AGENT, BH_GUI_CLIPBOARD_DATA, 0, &rt_clip_answer, sizeof rt_clip_answer, rt_clip,
+         sizeof rt_clip - 1},
+        {BH_GUI_FROM_DOM0, BH_GUI_CLIPBOARD_DATA, 0, &rt_clip_paste, sizeof rt_clip_paste, rt_clip,
+         sizeof rt_clip - 1},
+        {BH_GUI_FROM_AGENT, BH_GUI_CLIPBOARD_IMAGE, 0, &rt_image, sizeof rt_image},
+        {BH_GUI_FROM_DOM0, BH_GUI_CLIPBOARD_IMAGE, 0, &rt_image_paste, sizeof rt_image_paste},
         {BH_GUI_FROM_AGENT, BH_GUI_CREATE, 2, &rt_create, sizeof rt_create},
         {BH_GUI_FROM_AGENT, BH_GUI_DESTROY, 3, NULL, 0},
         {BH_GUI_FROM_AGENT, BH_GUI_MAP, 2, &rt_map, sizeof rt_map},
@@ -176,7 +186,7 @@ static void rt_list(struct rt *v, size_t *n, const struct bh_gui_keymap *km)
         {BH_GUI_FROM_DOM0, BH_GUI_FOCUS, 7, &rt_focus, sizeof rt_focus},
         {BH_GUI_FROM_DOM0, BH_GUI_CONFIGURE_REQ, 7, &rt_creq, sizeof rt_creq},
         {BH_GUI_FROM_DOM0, BH_GUI_CLOSE, 7, NULL, 0},
-        {BH_GUI_FROM_DOM0, BH_GUI_CLIPBOARD_REQ, 0, NULL, 0},
+        {BH_GUI_FROM_DOM0, BH_GUI_CLIPBOARD_REQ, 0, &rt_clip_req, sizeof rt_clip_req},
         {BH_GUI_FROM_DOM0, BH_GUI_BUFFER_RELEASE, 7, &rt_release, sizeof rt_release},
         {BH_GUI_FROM_AGENT, BH_GUI_HELLO, 0, &rt_hello, sizeof rt_hello},
         {BH_GUI_FROM_DOM0, BH_GUI_HELLO, 0, &rt_hello, sizeof rt_hello},
@@ -236,8 +246,16 @@ static void test_roundtrip(void)
             g_assert_cmpuint(f->m.u.title.len, ==, t->len);
             break;
         case BH_GUI_CLIPBOARD_DATA:
-            g_assert_cmpuint(f->m.u.clipboard.len, ==, t->len);
-            g_assert_true(f->m.u.clipboard.data == f->buf + HDR);
+            g_assert_cmpuint(f->m.u.clipboard.request, ==,
+                             ((const struct bh_gui_clipboard_data *)t->body)->request);
+            g_assert_cmpuint(f->m.u.clipboard.len, ==, t->tail_len);
+            g_assert_true(f->m.u.clipboard.data == f->buf + HDR + t->len);
+            break;
+        case BH_GUI_CLIPBOARD_IMAGE:
+            g_assert_cmpmem(&f->m.u.clipboard_image, sizeof f->m.u.clipboard_image, t->body, t->len);
+            break;
+        case BH_GUI_CLIPBOARD_REQ:
+            g_assert_cmpuint(f->m.u.clipboard_req.request, ==, 41);
             break;
         case BH_GUI_BUFFER:
             g_assert_cmpmem(&f->m.u.buffer.info, sizeof f->m.u.buffer.info, t->body, t->len);
@@ -318,8 +336,8 @@ static void test_frame_before_body(void)
         {BH_GUI_DAMAGE, 1, (uint32_t)BH_MAX_DAMAGE_BODY_BYTES, BH_GUI_FROM_AGENT},
         {BH_GUI_TITLE, 1, BH_MAX_TITLE_BYTES, BH_GUI_FROM_AGENT},
         {BH_GUI_APP_ID, 1, BH_MAX_APP_ID_BYTES, BH_GUI_FROM_AGENT},
-        {BH_GUI_CLIPBOARD_DATA, 0, BH_MAX_CLIPBOARD_BYTES, BH_GUI_FROM_AGENT},
-        {BH_GUI_CLIPBOARD_DATA, 0, BH_MAX_CLIPBOARD_BYTES, BH_GUI_FROM_DOM0},
+        {BH_GUI_CLIPBOARD_DATA, 0, (uint32_t)BH_MAX_CLIPBOARD_BODY_BYTES, BH_GUI_FROM_AGENT},
+        {BH_GUI_CLIPBOARD_DATA, 0, (uint32_t)BH_MAX_CLIPBOARD_BODY_BYTES, BH_GUI_FROM_DOM0},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(bounded); i++) {
         h = (struct bh_gui_hdr){bounded[i].type, bounded[i].window, bounded[i].max};
@@ -340,7 +358,7 @@ static void test_frame_before_body(void)
     h = (struct bh_gui_hdr){BH_GUI_HELLO, 0, 4};
     g_assert_cmpint(bh_gui_frame_check((uint8_t *)&h, (enum bh_gui_dir)3, &body_len, &f->e), ==,
                     BH_GUI_E_TYPE);
-    g_assert_cmpuint(BH_MAX_MSG_BYTES, ==, HDR + BH_MAX_CLIPBOARD_BYTES);
+    g_assert_cmpuint(BH_MAX_MSG_BYTES, ==, HDR + BH_MAX_CLIPBOARD_BODY_BYTES);
 }
 
 /* ---- The hostile cases ----------------------------------------------------- */
@@ -734,8 +752,9 @@ static void test_encoder(void)
                      0);
     g_assert_cmpuint(bh_gui_encode(out, sizeof out, BH_GUI_CREATE, 1, NULL, sizeof c), ==, 0);
     g_assert_cmpuint(bh_gui_encode(out, sizeof out, 0x4242, 1, &c, sizeof c), ==, 0);
-    g_assert_cmpuint(bh_gui_encode(out, sizeof out, BH_GUI_CLIPBOARD_REQ, 1, NULL, 0), ==, 0);
-    g_assert_cmpuint(bh_gui_encode(out, sizeof out, BH_GUI_CLIPBOARD_REQ, 0, NULL, 0), ==, 12);
+    g_assert_cmpuint(bh_gui_encode(out, sizeof out, BH_GUI_CLIPBOARD_REQ, 1, &rt_clip_req, 4), ==, 0);
+    g_assert_cmpuint(bh_gui_encode(out, sizeof out, BH_GUI_CLIPBOARD_REQ, 0, NULL, 0), ==, 0);
+    g_assert_cmpuint(bh_gui_encode(out, sizeof out, BH_GUI_CLIPBOARD_REQ, 0, &rt_clip_req, 4), ==, 16);
     g_assert_cmpuint(bh_gui_encode(out, sizeof out, BH_GUI_DAMAGE, 1, &d, sizeof d), ==, 0);
     g_assert_cmpuint(bh_gui_encode2(out, sizeof out, BH_GUI_DAMAGE, 1, &d, sizeof d, &r, sizeof r - 1), ==,
                      0);

@@ -1,8 +1,10 @@
 /* test-shell-pure.c — bulkhead-shell's logic that needs no display: which
  * ListQubes entries become qubes (and which are refused), the label CSS that
- * only checked names and colours reach, the menu's groups and search.
+ * only checked names and colours reach, the menu's groups and search, and
+ * which app icons become textures.
  * Must never: open a display or a bus. */
 #include "bh-shell-app.h"
+#include "bh-shell-apps.h"
 #include "bh-shell-menu.h"
 #include "bh-shell-qube.h"
 #include "bh-shell-title.h"
@@ -175,6 +177,109 @@ static void test_menu_match(void)
     g_assert_false(bh_shell_menu_match("vault", "work", "Terminal"));
 }
 
+/* An app's icon becomes a texture only when its pixels are exactly w x h x 4
+ * bytes and each side is 1..64 (the daemon checked it; the shell again). */
+static void test_app_icon(void)
+{
+    g_autoptr(GBytes) four = g_bytes_new_take(g_malloc0(2 * 2 * 4), 2 * 2 * 4);
+    g_autoptr(GBytes) short_ = g_bytes_new_take(g_malloc0(15), 15);
+    g_autoptr(GBytes) wide = g_bytes_new_take(g_malloc0(65 * 4), 65 * 4);
+    g_autoptr(GBytes) empty = g_bytes_new(NULL, 0);
+    g_autoptr(GdkTexture) ok = bh_shell_apps_icon_texture(2, 2, four);
+
+    g_assert_nonnull(ok);
+    g_assert_cmpint(gdk_texture_get_width(ok), ==, 2);
+    g_assert_null(bh_shell_apps_icon_texture(2, 2, short_));
+    g_assert_null(bh_shell_apps_icon_texture(65, 1, wide));
+    g_assert_null(bh_shell_apps_icon_texture(0, 0, empty));
+    g_assert_null(bh_shell_apps_icon_texture(2, 2, NULL));
+    /* An app matches on its name, generic name and keywords with its qube. */
+    g_assert_true(bh_shell_menu_match("personal foot", "personal", "Foot Terminal shell;prompt;"));
+    g_assert_true(bh_shell_menu_match("prompt", "personal", "Foot Terminal shell;prompt;"));
+    g_assert_false(bh_shell_menu_match("work foot", "personal", "Foot Terminal shell;prompt;"));
+}
+
+static gboolean only_work_open(const char *qube, gpointer data)
+{
+    return g_strcmp0(qube, "work") == 0;
+}
+
+static gboolean all_open(const char *qube, gpointer data)
+{
+    return TRUE;
+}
+
+/* The menu's visibility rule: closed qubes, the hit cap, headings of hits. */
+static void test_menu_visible(void)
+{
+    g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) strings = g_ptr_array_new_with_free_func(g_free);
+    g_autofree gboolean *visible = NULL;
+    guint hits, shown;
+#define ROW(k, q, h)                                                                                         \
+    do {                                                                                                     \
+        BhShellMenuRow *r = g_new0(BhShellMenuRow, 1);                                                       \
+        *r = (BhShellMenuRow){k, q, h};                                                                      \
+        g_ptr_array_add(rows, r);                                                                            \
+    } while (0)
+
+    ROW(BH_SHELL_MENU_HEADING, NULL, NULL);                     /* 0 Favourites */
+    ROW(BH_SHELL_MENU_APP, "vault", "vault keepass");           /* 1 a favourite */
+    ROW(BH_SHELL_MENU_HEADING, NULL, NULL);                     /* 2 Apps */
+    ROW(BH_SHELL_MENU_QUBE, "vault", NULL);                     /* 3 */
+    ROW(BH_SHELL_MENU_NOTE, "vault", "vault ");                 /* 4 */
+    ROW(BH_SHELL_MENU_TERMINAL, "vault", "vault terminal");     /* 5 */
+    ROW(BH_SHELL_MENU_QUBE, "work", NULL);                      /* 6 */
+    ROW(BH_SHELL_MENU_TERMINAL, "work", "work terminal");       /* 7 */
+    ROW(BH_SHELL_MENU_APP, "work", "work firefox web browser"); /* 8 */
+    ROW(BH_SHELL_MENU_QUBE, "zoo", NULL);                       /* 9 */
+    for (int i = 0; i < 80; i++) {                              /* 10..89 */
+        char *h = g_strdup_printf("zoo app %d", i);
+        g_ptr_array_add(strings, h);
+        ROW(BH_SHELL_MENU_APP, "zoo", h);
+    }
+#undef ROW
+    visible = g_new0(gboolean, rows->len);
+
+    /* No search, every qube open: everything. */
+    bh_shell_menu_visible((const BhShellMenuRow *const *)rows->pdata, rows->len, NULL, all_open, NULL,
+                          visible);
+    shown = 0;
+    for (guint i = 0; i < rows->len; i++)
+        shown += visible[i];
+    g_assert_cmpuint(shown, ==, rows->len);
+
+    /* No search, only work open: headings, the favourite, work's rows. */
+    bh_shell_menu_visible((const BhShellMenuRow *const *)rows->pdata, rows->len, NULL, only_work_open, NULL,
+                          visible);
+    g_assert_true(visible[0] && visible[1] && visible[2] && visible[3] && visible[6] && visible[9]);
+    g_assert_true(visible[7] && visible[8]);
+    g_assert_false(visible[4] || visible[5] || visible[10] || visible[89]);
+
+    /* A search: hits and their qubes' headings only, whatever is closed. */
+    g_auto(GStrv) fire = bh_shell_menu_query_words("FIRE");
+    hits = bh_shell_menu_visible((const BhShellMenuRow *const *)rows->pdata, rows->len, fire, only_work_open,
+                                 NULL, visible);
+    g_assert_cmpuint(hits, ==, 1);
+    g_assert_true(visible[6] && visible[8]);
+    g_assert_false(visible[0] || visible[2] || visible[3] || visible[7] || visible[9]);
+
+    /* At most BH_SHELL_MENU_MAX_HITS hits, the first ones. */
+    g_auto(GStrv) app = bh_shell_menu_query_words("zoo app");
+    hits = bh_shell_menu_visible((const BhShellMenuRow *const *)rows->pdata, rows->len, app, only_work_open,
+                                 NULL, visible);
+    g_assert_cmpuint(hits, ==, BH_SHELL_MENU_MAX_HITS);
+    g_assert_true(visible[9] && visible[10] && visible[10 + BH_SHELL_MENU_MAX_HITS - 1]);
+    g_assert_false(visible[10 + BH_SHELL_MENU_MAX_HITS]);
+
+    /* A refused list's note shows when its qube is searched for. */
+    g_auto(GStrv) vault = bh_shell_menu_query_words("vault");
+    bh_shell_menu_visible((const BhShellMenuRow *const *)rows->pdata, rows->len, vault, only_work_open, NULL,
+                          visible);
+    g_assert_true(visible[1] && visible[3] && visible[4] && visible[5]);
+    g_assert_null(bh_shell_menu_query_words(""));
+}
+
 /* Only guid's exact "[qube]" or "[qube] title" names a qube; a guest's text
  * that follows cannot move the boundary (qube names hold no ']'). */
 static void test_title_qube(void)
@@ -211,5 +316,7 @@ int main(int argc, char **argv)
     g_test_add_func("/shell/label-css", test_label_css);
     g_test_add_func("/shell/menu-match", test_menu_match);
     g_test_add_func("/shell/title-qube", test_title_qube);
+    g_test_add_func("/shell/app-icon", test_app_icon);
+    g_test_add_func("/shell/menu-visible", test_menu_visible);
     return g_test_run();
 }
