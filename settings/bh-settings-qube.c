@@ -6,7 +6,21 @@
 #include "bh-settings-util.h"
 #include "bh-shell-qube.h"
 
-typedef enum { BH_FIELD_ENTRY, BH_FIELD_CHECK, BH_FIELD_SPIN, BH_FIELD_CHOICE, BH_FIELD_LABEL } BhFieldKind;
+#include <string.h>
+
+/* BH_FIELD_APPS: menu_items, from the Applications page's check buttons. */
+typedef enum {
+    BH_FIELD_ENTRY,
+    BH_FIELD_CHECK,
+    BH_FIELD_SPIN,
+    BH_FIELD_CHOICE,
+    BH_FIELD_LABEL,
+    BH_FIELD_APPS
+} BhFieldKind;
+
+/* A qube's list is bounded by the daemon (2 000 apps); this caps what the
+ * page builds if a reply is bigger. */
+#define BH_SETTINGS_MAX_APPS 2000
 
 /* One property on the form. Choices have "" for "back to the default". */
 typedef struct {
@@ -24,6 +38,7 @@ struct _BhSettingsQube {
     char *qube;
     char *klass;
     GtkWidget *title, *stack, *apply, *apply_error;
+    GtkWidget *apps_search, *apps_note;
     GPtrArray *fields; /* BhField* */
     guint loads;
     gboolean busy;
@@ -47,6 +62,31 @@ static BhField *bh_field(BhSettingsQube *self, const char *prop)
     return NULL;
 }
 
+/* menu_items from the page: "all" when every app is ticked, else the ticked
+ * ids separated by spaces ("" shows none). */
+static char *bh_apps_value(BhField *field)
+{
+    g_autoptr(GString) ids = g_string_new(NULL);
+    gboolean all = TRUE;
+    guint n = 0;
+
+    for (GtkWidget *row = gtk_widget_get_first_child(field->widget); row != NULL;
+         row = gtk_widget_get_next_sibling(row)) {
+        GtkWidget *check = gtk_list_box_row_get_child(GTK_LIST_BOX_ROW(row));
+        const char *id = g_object_get_data(G_OBJECT(check), "bh-id");
+
+        n++;
+        if (!gtk_check_button_get_active(GTK_CHECK_BUTTON(check))) {
+            all = FALSE;
+            continue;
+        }
+        g_string_append_printf(ids, "%s%s", ids->len > 0 ? " " : "", id);
+    }
+    if (n == 0)
+        return g_strdup(field->loaded != NULL ? field->loaded : "all");
+    return all ? g_strdup("all") : g_strdup(ids->str);
+}
+
 /* What the form says now, in the daemon's text form; "" on a choice is
  * "the default". */
 static char *bh_field_value(BhField *field)
@@ -62,6 +102,8 @@ static char *bh_field_value(BhField *field)
         return g_strdup(bh_settings_choice_get(field->widget));
     case BH_FIELD_LABEL:
         return g_strdup(bh_settings_label_picker_get(field->widget));
+    case BH_FIELD_APPS:
+        return bh_apps_value(field);
     }
     return g_strdup("");
 }
@@ -72,6 +114,10 @@ static gboolean bh_field_changed(BhField *field)
 
     if (field->loaded == NULL)
         return FALSE; /* the class has no such property */
+    /* The apps' order on the page is not the value's: only a toggle by the
+     * user is a change. */
+    if (field->kind == BH_FIELD_APPS)
+        return GPOINTER_TO_INT(g_object_get_data(G_OBJECT(field->widget), "bh-touched"));
     if (field->kind == BH_FIELD_CHOICE && *now == '\0')
         return !field->is_default;
     if (field->kind == BH_FIELD_CHOICE && g_str_equal(now, "none"))
@@ -174,6 +220,8 @@ static void bh_field_show(BhSettingsQube *self, BhField *field)
     case BH_FIELD_LABEL:
         bh_settings_label_picker_set(field->widget, field->loaded);
         break;
+    case BH_FIELD_APPS:
+        break; /* the list comes from ListApps: bh_load_apps */
     case BH_FIELD_CHOICE:
         if (g_str_equal(field->prop, "virt_mode"))
             bh_settings_choice_select(field->widget, field->loaded);
@@ -191,6 +239,8 @@ static void bh_update_title(BhSettingsQube *self)
     gtk_label_set_markup(GTK_LABEL(self->title), markup);
     gtk_window_set_title(GTK_WINDOW(self), title);
 }
+
+static void bh_load_apps(BhSettingsQube *self);
 
 static void on_properties(GObject *source, GAsyncResult *result, gpointer data)
 {
@@ -227,6 +277,7 @@ static void on_properties(GObject *source, GAsyncResult *result, gpointer data)
         bh_field_show(self, self->fields->pdata[i]);
     bh_fill_choices(self);
     bh_update_title(self);
+    bh_load_apps(self);
     self->loads++;
 }
 
@@ -234,6 +285,94 @@ static void bh_load(BhSettingsQube *self)
 {
     bh_dbus_admin1_call_get_properties(bh_settings_context_get_admin(self->context), self->qube,
                                        self->cancellable, on_properties, g_object_ref(self));
+}
+
+/* ---- Applications ------------------------------------------------------------ */
+
+static void on_app_toggled(GtkCheckButton *check, GtkWidget *list)
+{
+    g_object_set_data(G_OBJECT(list), "bh-touched", GINT_TO_POINTER(TRUE));
+}
+
+static void on_apps(GObject *source, GAsyncResult *result, gpointer data)
+{
+    g_autoptr(BhSettingsQube) self = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) apps = NULL;
+    g_autofree char *from = NULL, *problem = NULL;
+    BhField *field = bh_field(self, "menu_items");
+    GtkWidget *list = field->widget;
+    GtkWidget *child;
+    GVariantIter iter;
+    const char *id, *name;
+    gboolean in_menu;
+    g_autofree char *note = NULL;
+    guint n = 0;
+
+    if (!bh_dbus_admin1_call_list_apps_finish(BH_DBUS_ADMIN1(source), &apps, &from, &problem, result,
+                                              &error)) {
+        if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+            g_autofree char *text = bh_settings_error_text(error);
+            bh_settings_error_set(field->error, text);
+        }
+        return;
+    }
+    while ((child = gtk_widget_get_first_child(list)) != NULL)
+        gtk_list_box_remove(GTK_LIST_BOX(list), child);
+    g_variant_iter_init(&iter, apps);
+    while (n < BH_SETTINGS_MAX_APPS && g_variant_iter_next(&iter, "(&s&s&s&s&sbuu@ay)", &id, &name, NULL,
+                                                           NULL, NULL, &in_menu, NULL, NULL, NULL)) {
+        /* The name is the qube's (checked by the daemon's decoder): shown as
+         * plain text, after the qube's name, never as markup. */
+        g_autofree char *text = g_strdup_printf("[%s] %s", self->qube, name);
+        g_autofree char *widget_name = g_strconcat("app-", id, NULL);
+        GtkWidget *check = gtk_check_button_new_with_label(text);
+
+        gtk_widget_set_name(check, widget_name);
+        gtk_widget_set_tooltip_text(check, id);
+        g_object_set_data_full(G_OBJECT(check), "bh-id", g_strdup(id), g_free);
+        gtk_check_button_set_active(GTK_CHECK_BUTTON(check), in_menu);
+        g_signal_connect(check, "toggled", G_CALLBACK(on_app_toggled), list);
+        gtk_list_box_append(GTK_LIST_BOX(list), check);
+        n++;
+    }
+    g_object_set_data(G_OBJECT(list), "bh-touched", GINT_TO_POINTER(FALSE));
+    if (*problem != '\0')
+        note = g_strdup_printf("The qube's last list was refused: %s", problem);
+    else if (n == 0)
+        note = g_strdup("No list yet: a qube's list is read each time it starts.");
+    else if (*from != '\0' && g_strcmp0(from, self->qube) != 0)
+        note = g_strdup_printf("The list of its template, %s, until this qube has started once.", from);
+    gtk_label_set_text(GTK_LABEL(self->apps_note), note != NULL ? note : "");
+    gtk_widget_set_visible(self->apps_note, note != NULL);
+    g_object_set_data(G_OBJECT(list), "bh-loads",
+                      GUINT_TO_POINTER(GPOINTER_TO_UINT(g_object_get_data(G_OBJECT(list), "bh-loads")) + 1));
+}
+
+static void bh_load_apps(BhSettingsQube *self)
+{
+    BhField *field = bh_field(self, "menu_items");
+
+    if (field->loaded == NULL || bh_field_changed(field))
+        return; /* dom0 has no apps; never overwrite the user's ticks */
+    bh_dbus_admin1_call_list_apps(bh_settings_context_get_admin(self->context), self->qube, self->cancellable,
+                                  on_apps, g_object_ref(self));
+}
+
+static void on_apps_changed(BhDbusAdmin1 *admin, const char *qube, BhSettingsQube *self)
+{
+    if (g_strcmp0(qube, self->qube) == 0)
+        bh_load_apps(self);
+}
+
+static gboolean bh_app_matches(GtkListBoxRow *row, gpointer data)
+{
+    BhSettingsQube *self = data;
+    GtkWidget *check = gtk_list_box_row_get_child(row);
+    g_autofree char *needle = g_utf8_casefold(gtk_editable_get_text(GTK_EDITABLE(self->apps_search)), -1);
+    g_autofree char *hay = g_utf8_casefold(gtk_check_button_get_label(GTK_CHECK_BUTTON(check)), -1);
+
+    return *needle == '\0' || strstr(hay, needle) != NULL;
 }
 
 /* ---- Apply ---------------------------------------------------------------- */
@@ -249,6 +388,8 @@ static void on_field_sent(gpointer owner, gpointer item)
     }
     g_free(field->loaded);
     field->loaded = bh_field_value(field);
+    if (field->kind == BH_FIELD_APPS)
+        g_object_set_data(G_OBJECT(field->widget), "bh-touched", GINT_TO_POINTER(FALSE));
 }
 
 static void on_applied(gpointer owner, gboolean ok)
@@ -559,11 +700,32 @@ BhSettingsQube *bh_settings_qube_new(BhSettingsContext *context, const char *qub
                         escaped);
     gtk_grid_attach(GTK_GRID(grid), bh_note(firewall), 0, 0, 1, 1);
     bh_page(self->stack, "applications", "Applications", &grid);
-    apps =
-        g_strdup_printf("The menu's applications of %s cannot be chosen here yet; the shell's menu offers a "
-                        "terminal in every qube.",
-                        escaped);
+    apps = g_strdup_printf("The applications of %s that the menu shows (its <tt>menu_items</tt>):", escaped);
     gtk_grid_attach(GTK_GRID(grid), bh_note(apps), 0, 0, 1, 1);
+    self->apps_search = gtk_search_entry_new();
+    gtk_widget_set_name(self->apps_search, "apps-search");
+    gtk_grid_attach(GTK_GRID(grid), self->apps_search, 0, 1, 1, 1);
+    self->apps_note = bh_note("");
+    gtk_widget_set_visible(self->apps_note, FALSE);
+    gtk_grid_attach(GTK_GRID(grid), self->apps_note, 0, 2, 1, 1);
+    {
+        GtkWidget *list = gtk_list_box_new();
+        BhField *field = g_new0(BhField, 1);
+
+        gtk_widget_set_name(list, "apps-list");
+        gtk_list_box_set_selection_mode(GTK_LIST_BOX(list), GTK_SELECTION_NONE);
+        gtk_list_box_set_filter_func(GTK_LIST_BOX(list), bh_app_matches, self, NULL);
+        gtk_widget_set_hexpand(list, TRUE);
+        field->prop = "menu_items";
+        field->kind = BH_FIELD_APPS;
+        field->widget = list;
+        field->error = bh_settings_error_new("menu_items-error");
+        gtk_grid_attach(GTK_GRID(grid), list, 0, 3, 1, 1);
+        gtk_grid_attach(GTK_GRID(grid), field->error, 0, 4, 1, 1);
+        g_ptr_array_add(self->fields, field);
+        g_signal_connect_swapped(self->apps_search, "search-changed",
+                                 G_CALLBACK(gtk_list_box_invalidate_filter), list);
+    }
 
     self->apply_error = bh_settings_error_new("apply-error");
     self->apply = gtk_button_new_with_label("Apply");
@@ -599,6 +761,8 @@ BhSettingsQube *bh_settings_qube_new(BhSettingsContext *context, const char *qub
                              self);
     g_signal_connect(bh_settings_context_get_admin(context), "property-changed",
                      G_CALLBACK(on_property_changed), self);
+    g_signal_connect(bh_settings_context_get_admin(context), "apps-changed", G_CALLBACK(on_apps_changed),
+                     self);
     bh_settings_qube_show_page(self, page);
     bh_update_title(self);
     bh_load(self);

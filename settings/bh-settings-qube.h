@@ -2,7 +2,8 @@
  * rename, label, template, netvm, autostart, include in backups, private
  * storage size), Advanced (memory, maxmem, vcpus, provides network,
  * disposable template, default disposable template, virt mode, kernel),
- * Firewall and Applications (pointers to the commands until those land),
+ * Firewall (a pointer to qvm-firewall until its calls land), Applications
+ * (which of the qube's apps the menu shows: menu_items),
  * and Delete and Clone, each confirmed in a dialog that names the qube in its
  * label colour.
  *

@@ -785,6 +785,69 @@ static void test_map_running(void)
     gtk_window_destroy(window);
 }
 
+static gboolean apps_listed(gpointer data)
+{
+    GtkWidget *list = data;
+    return GPOINTER_TO_UINT(g_object_get_data(G_OBJECT(list), "bh-loads")) > 0 &&
+           gtk_widget_get_first_child(list) != NULL;
+}
+
+/* With the sandbox backend: personal started once, its list read; the
+ * Applications page ticks what its menu shows; one app unticked and Applied
+ * makes menu_items the other ids (qvm-prefs), and the search narrows the
+ * rows. */
+static void test_qube_applications(void)
+{
+    g_autoptr(GString) want = g_string_new(NULL);
+    GtkWidget *list, *first, *row;
+    guint shown = 0, total = 0;
+
+    if (g_strcmp0(g_getenv("BH_SETTINGS_BACKEND"), "sandbox") != 0) {
+        g_test_skip("needs the sandbox backend (settings-desktop-sandbox)");
+        return;
+    }
+    g_free(qvm("qvm-start personal"));
+    BhSettingsQube *window = open_qube("personal");
+    bh_settings_qube_show_page(window, "applications");
+    list = need(GTK_WINDOW(window), "apps-list");
+    g_assert_true(bh_wait_until(apps_listed, list, 60000));
+    settle(300);
+    first = gtk_list_box_row_get_child(GTK_LIST_BOX_ROW(gtk_widget_get_first_child(list)));
+    g_assert_true(gtk_check_button_get_active(GTK_CHECK_BUTTON(first))); /* menu_items all */
+    /* Copied: Apply reloads the list, and the rows are new ones then. */
+    g_autofree char *label = g_strdup(gtk_check_button_get_label(GTK_CHECK_BUTTON(first)));
+    gtk_check_button_set_active(GTK_CHECK_BUTTON(first), FALSE);
+    for (row = gtk_widget_get_next_sibling(gtk_widget_get_first_child(list)); row != NULL;
+         row = gtk_widget_get_next_sibling(row)) {
+        GtkWidget *check = gtk_list_box_row_get_child(GTK_LIST_BOX_ROW(row));
+        g_string_append_printf(want, "%s%s", want->len ? " " : "",
+                               (const char *)g_object_get_data(G_OBJECT(check), "bh-id"));
+    }
+    shot("qube-applications");
+    LoadWait wait = {window, bh_settings_qube_get_loads(window)};
+    click(need(GTK_WINDOW(window), "apply"));
+    g_assert_true(bh_wait_until(loaded, &wait, 10000));
+    g_autofree char *items = qvm("qvm-prefs personal menu_items");
+    g_test_message("menu_items: %s", items);
+    g_assert_cmpstr(items, ==, want->str);
+
+    /* The search narrows the rows to the matching names; the list read again
+     * after Apply shows the unticked app unticked. */
+    list = need(GTK_WINDOW(window), "apps-list");
+    g_assert_false(gtk_check_button_get_active(
+        GTK_CHECK_BUTTON(gtk_list_box_row_get_child(GTK_LIST_BOX_ROW(gtk_widget_get_first_child(list))))));
+    gtk_editable_set_text(GTK_EDITABLE(need(GTK_WINDOW(window), "apps-search")), strchr(label, ']') + 2);
+    settle(300);
+    for (row = gtk_widget_get_first_child(list); row != NULL; row = gtk_widget_get_next_sibling(row)) {
+        total++;
+        shown += gtk_widget_get_child_visible(row);
+    }
+    g_test_message("search '%s': %u of %u rows", strchr(label, ']') + 2, shown, total);
+    g_assert_cmpuint(shown, >=, 1);
+    g_assert_cmpuint(shown, <, total);
+    gtk_window_destroy(GTK_WINDOW(window));
+}
+
 /* ---- global settings ------------------------------------------------------------- */
 
 typedef struct {
@@ -960,8 +1023,9 @@ int main(int argc, char **argv)
     g_test_add_func("/settings/qube/netvm-loop", test_qube_netvm_loop);
     g_test_add_func("/settings/qube/clone-rename-delete", test_qube_clone_rename_delete);
     g_test_add_func("/settings/qube/dialog-closed-midway", test_qube_dialog_closed_midway);
+    g_test_add_func("/settings/sandbox/applications", test_qube_applications);
     g_test_add_func("/settings/map/chain", test_map_chain);
-    g_test_add_func("/settings/map/running", test_map_running);
+    g_test_add_func("/settings/sandbox/map-running", test_map_running);
     g_test_add_func("/settings/global", test_global);
     g_test_add_func("/settings/program", test_program);
     g_test_add_func("/settings/manager/200", test_manager_200);
