@@ -143,6 +143,15 @@ const char *bh_settings_context_label_color(BhSettingsContext *self, const char 
     return NULL;
 }
 
+void bh_settings_context_release(BhSettingsContext **context, gpointer instance)
+{
+    if (*context == NULL)
+        return;
+    g_signal_handlers_disconnect_by_data((*context)->qubes, instance);
+    g_signal_handlers_disconnect_by_data((*context)->admin, instance);
+    g_clear_object(context);
+}
+
 typedef struct {
     BhSettingsContext *self; /* weak */
     char *key;

@@ -35,6 +35,10 @@ GPtrArray *bh_settings_context_get_labels(BhSettingsContext *self);
 /* "#rrggbb" of a label name; NULL when unknown. */
 const char *bh_settings_context_label_color(BhSettingsContext *self, const char *label);
 
+/* A window going away: its handlers on the qube list and the proxy are
+ * disconnected, and self->context dropped (*context set to NULL). */
+void bh_settings_context_release(BhSettingsContext **context, gpointer instance);
+
 /* Windows: "create", "qube" (with qube, page may be NULL), "manager", "map",
  * "global". Returns the window, shown (borrowed: it lives until closed);
  * NULL for an unknown kind. */

@@ -301,11 +301,7 @@ static void bh_settings_create_dispose(GObject *object)
     BhSettingsCreate *self = BH_SETTINGS_CREATE(object);
 
     g_cancellable_cancel(self->cancellable);
-    if (self->context != NULL) {
-        g_signal_handlers_disconnect_by_data(bh_settings_context_get_qubes(self->context), self);
-        g_signal_handlers_disconnect_by_data(bh_settings_context_get_admin(self->context), self);
-    }
-    g_clear_object(&self->context);
+    bh_settings_context_release(&self->context, self);
     g_clear_object(&self->cancellable);
     g_clear_pointer(&self->default_template, g_free);
     g_clear_pointer(&self->default_dispvm, g_free);

@@ -217,13 +217,9 @@ static void bh_settings_global_dispose(GObject *object)
     BhSettingsGlobal *self = BH_SETTINGS_GLOBAL(object);
 
     g_cancellable_cancel(self->cancellable);
-    if (self->context != NULL) {
-        g_signal_handlers_disconnect_by_data(bh_settings_context_get_qubes(self->context), self);
-        g_signal_handlers_disconnect_by_data(bh_settings_context_get_admin(self->context), self);
-    }
+    bh_settings_context_release(&self->context, self);
     for (gsize f = 0; f < G_N_ELEMENTS(self->fields); f++)
         g_clear_pointer(&self->fields[f].loaded, g_free);
-    g_clear_object(&self->context);
     g_clear_object(&self->cancellable);
     G_OBJECT_CLASS(bh_settings_global_parent_class)->dispose(object);
 }

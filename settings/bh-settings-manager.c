@@ -373,9 +373,7 @@ static void bh_settings_manager_dispose(GObject *object)
 {
     BhSettingsManager *self = BH_SETTINGS_MANAGER(object);
 
-    if (self->context != NULL)
-        g_signal_handlers_disconnect_by_data(bh_settings_context_get_qubes(self->context), self);
-    g_clear_object(&self->context);
+    bh_settings_context_release(&self->context, self);
     g_clear_object(&self->rows);
     G_OBJECT_CLASS(bh_settings_manager_parent_class)->dispose(object);
 }

@@ -438,11 +438,9 @@ static void bh_settings_netmap_dispose(GObject *object)
 
     g_cancellable_cancel(self->cancellable);
     g_clear_object(&self->cancellable);
-    if (self->context != NULL)
-        g_signal_handlers_disconnect_by_data(bh_settings_context_get_qubes(self->context), self);
+    bh_settings_context_release(&self->context, self);
     g_clear_pointer(&self->bubble, gtk_widget_unparent);
     g_clear_pointer(&self->menu, gtk_widget_unparent);
-    g_clear_object(&self->context);
     g_clear_pointer(&self->by_name, g_hash_table_unref);
     g_clear_pointer(&self->nodes, g_ptr_array_unref);
     g_clear_pointer(&self->error, g_free);

@@ -613,11 +613,7 @@ static void bh_settings_qube_dispose(GObject *object)
     BhSettingsQube *self = BH_SETTINGS_QUBE(object);
 
     g_cancellable_cancel(self->cancellable);
-    if (self->context != NULL) {
-        g_signal_handlers_disconnect_by_data(bh_settings_context_get_qubes(self->context), self);
-        g_signal_handlers_disconnect_by_data(bh_settings_context_get_admin(self->context), self);
-    }
-    g_clear_object(&self->context);
+    bh_settings_context_release(&self->context, self);
     g_clear_object(&self->cancellable);
     g_clear_pointer(&self->fields, g_ptr_array_unref);
     g_clear_pointer(&self->qube, g_free);
