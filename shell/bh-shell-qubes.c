@@ -17,7 +17,11 @@ struct _BhShellQubes {
     BhDbusAdmin1 *admin;
     GListStore *store;
     GCancellable *cancellable;
-    guint generation; /* the newest ListQubes asked for; older replies are dropped */
+    /* One ListQubes at a time: a burst of signals (200 QubeAdded when a
+     * script creates qubes) while one is on its way asks for one more
+     * afterwards, not one each, and the reply that is already out of date
+     * is dropped. */
+    gboolean in_flight, again;
 };
 
 G_DEFINE_FINAL_TYPE(BhShellQubes, bh_shell_qubes, G_TYPE_OBJECT)
@@ -84,7 +88,6 @@ BhShellQube *bh_shell_qubes_find(BhShellQubes *self, const char *name)
 
 typedef struct {
     BhShellQubes *self;
-    guint generation;
 } BhListRequest;
 
 /* Replaces the list by a new snapshot, keeping the objects of qubes that
@@ -126,13 +129,21 @@ static void on_list_qubes(GObject *source, GAsyncResult *result, gpointer data)
     g_autoptr(GVariant) list = NULL;
     g_autoptr(GPtrArray) fresh = g_ptr_array_new_with_free_func(g_object_unref);
 
-    if (!bh_dbus_admin1_call_list_qubes_finish(BH_DBUS_ADMIN1(source), &list, result, &error)) {
-        if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-            g_message("cannot list the qubes: %s", error->message);
+    gboolean ok = bh_dbus_admin1_call_list_qubes_finish(BH_DBUS_ADMIN1(source), &list, result, &error);
+
+    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+    self->in_flight = FALSE;
+    if (self->again) {
+        /* Something changed after this list was asked for: a newer one. */
+        self->again = FALSE;
+        bh_shell_qubes_reload(self);
         return;
     }
-    if (request->generation != self->generation)
-        return; /* a newer list is on its way */
+    if (!ok) {
+        g_message("cannot list the qubes: %s", error->message);
+        return;
+    }
     gsize n = g_variant_n_children(list);
     if (n > BH_SHELL_MAX_QUBES) {
         g_message("ListQubes returned %" G_GSIZE_FORMAT " qubes; showing the first %d", n,
@@ -155,10 +166,15 @@ static void on_list_qubes(GObject *source, GAsyncResult *result, gpointer data)
 
 void bh_shell_qubes_reload(BhShellQubes *self)
 {
-    BhListRequest *request = g_new0(BhListRequest, 1);
+    BhListRequest *request;
 
+    if (self->in_flight) {
+        self->again = TRUE;
+        return;
+    }
+    self->in_flight = TRUE;
+    request = g_new0(BhListRequest, 1);
     request->self = g_object_ref(self);
-    request->generation = ++self->generation;
     bh_dbus_admin1_call_list_qubes(self->admin, self->cancellable, on_list_qubes, request);
 }
 
@@ -184,10 +200,21 @@ static void on_set_changed(BhDbusAdmin1 *admin, const char *qube_name, BhShellQu
 static void on_property_changed(BhDbusAdmin1 *admin, const char *qube_name, const char *property,
                                 const char *value, BhShellQubes *self)
 {
-    /* Only what the shell shows; the colour comes with the list. */
-    static const char *const shown[] = {"label", "template_for_dispvms", "provides_network", NULL};
+    /* Only what ListQubes carries; the colour comes with the list. */
+    static const char *const shown[] = {
+        "label", "template_for_dispvms", "provides_network", "template", "netvm", "memory", "private_size",
+        NULL};
 
     if (g_strv_contains(shown, property))
+        bh_shell_qubes_reload(self);
+}
+
+static void on_global_changed(BhDbusAdmin1 *admin, const char *property, const char *value,
+                              BhShellQubes *self)
+{
+    /* Each qube whose netvm is the default follows default_netvm without a
+     * signal of its own (docs/dbus.md). */
+    if (g_str_equal(property, "default_netvm"))
         bh_shell_qubes_reload(self);
 }
 
@@ -245,6 +272,7 @@ BhShellQubes *bh_shell_qubes_new(BhDbusAdmin1 *admin)
     g_signal_connect(admin, "qube-added", G_CALLBACK(on_set_changed), self);
     g_signal_connect(admin, "qube-removed", G_CALLBACK(on_set_changed), self);
     g_signal_connect(admin, "property-changed", G_CALLBACK(on_property_changed), self);
+    g_signal_connect(admin, "global-changed", G_CALLBACK(on_global_changed), self);
     g_signal_connect(admin, "notify::g-name-owner", G_CALLBACK(on_name_owner), self);
     bh_shell_qubes_reload(self);
     return self;

@@ -3,7 +3,8 @@
  *
  * Owns: the ListQubes snapshot as a GListModel of BhShellQube sorted by name,
  * kept current from the daemon's signals (StateChanged updates a qube in
- * place; QubeAdded, QubeRemoved and PropertyChanged fetch the list again; a
+ * place; QubeAdded, QubeRemoved, PropertyChanged of a listed fact and a
+ * change of default_netvm fetch the list again; a
  * daemon that comes back is read again) — never by polling; and the calls the
  * widgets make (Start, Shutdown, Pause, Unpause, Run, CreateDisposable).
  * Must never: open the store or a qube's files, decide policy, or block the

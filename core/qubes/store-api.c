@@ -319,6 +319,13 @@ int bh_store_create_qube(BhStore *store, BhQubeClass klass, const char *name, co
     return bh_store_change(store, do_create, &op, error) ? op.qid_out : -1;
 }
 
+gboolean bh_store_check_create_qube(BhStore *store, BhQubeClass klass, const char *name, const char *label,
+                                    const char *template_name, const char *const *props, GError **error)
+{
+    BhOp op = {.klass = klass, .qube = name, .label = label, .tmpl = template_name, .props = props};
+    return bh_store_try(store, do_create, &op, error);
+}
+
 static gboolean do_create_disposable(BhModel *m, BhOp *op, BhSubject *subject, GError **error)
 {
     BhMQube *q = bh_model_create_disposable(m, op->tmpl, error);

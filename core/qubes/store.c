@@ -626,6 +626,18 @@ fail:
     return FALSE;
 }
 
+gboolean bh_store_try(BhStore *s, BhChange fn, BhOp *op, GError **error)
+{
+    g_autoptr(BhModel) copy = NULL;
+    BhSubject subject = BH_SUBJECT_NONE;
+    const BhModel *now = bh_store_current(s, error);
+
+    if (now == NULL)
+        return FALSE;
+    copy = bh_model_copy(now);
+    return fn(copy, op, &subject, error) && bh_model_validate(copy, subject, error);
+}
+
 /* ---- opening ----------------------------------------------------------------------------- */
 
 char *bh_store_default_path(void)

@@ -118,6 +118,10 @@ gboolean bh_store_reset_global(BhStore *store, const char *name, GError **error)
  * Returns the new qid, or -1 on error. AdminVM cannot be created. */
 int bh_store_create_qube(BhStore *store, BhQubeClass klass, const char *name, const char *label,
                          const char *template_name, const char *const *props, GError **error);
+/* What bh_store_create_qube would answer, without creating anything (a form
+ * checking its fields as the user types): TRUE, or the same error. */
+gboolean bh_store_check_create_qube(BhStore *store, BhQubeClass klass, const char *name, const char *label,
+                                    const char *template_name, const char *const *props, GError **error);
 /* A disposable from dvm_template (NULL: the global default_dispvm), named
  * "disp<qid>", auto_cleanup on. Returns the name; NULL on error. */
 char *bh_store_create_disposable(BhStore *store, const char *dvm_template, int *qid_out, GError **error);

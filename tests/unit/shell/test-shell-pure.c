@@ -49,6 +49,49 @@ static void test_entry_accepted(void)
     /* A state nobody documented is not shown. */
     g_assert_false(bh_shell_qube_set_state(q, "Hacked"));
     g_assert_cmpstr(bh_shell_qube_get_state(q), ==, "Paused");
+    /* No template or netvm keys (an older daemon): none, not NULL. */
+    g_assert_cmpstr(bh_shell_qube_get_template(q), ==, "");
+    g_assert_cmpstr(bh_shell_qube_get_netvm(q), ==, "");
+}
+
+/* The references settings' manager and map show, and an update that
+ * changes only the netvm is a change. */
+static void test_entry_references(void)
+{
+    g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT(NULL);
+    g_autoptr(GVariant) base = entry("work", "AppVM", "Halted", "blue", "#3465a4", FALSE, FALSE);
+    g_autoptr(GVariant) linked = NULL, relinked = NULL;
+    g_autoptr(BhShellQube) q = NULL, other = NULL;
+
+    g_variant_dict_init(&dict, base);
+    g_variant_dict_insert(&dict, "template", "s", "debian-12");
+    g_variant_dict_insert(&dict, "netvm", "s", "sys-firewall");
+    linked = g_variant_ref_sink(g_variant_dict_end(&dict));
+    q = bh_shell_qube_new_from_variant(linked, NULL);
+    g_assert_cmpstr(bh_shell_qube_get_template(q), ==, "debian-12");
+    g_assert_cmpstr(bh_shell_qube_get_netvm(q), ==, "sys-firewall");
+    g_variant_dict_init(&dict, base);
+    g_variant_dict_insert(&dict, "template", "s", "debian-12");
+    g_variant_dict_insert(&dict, "netvm", "s", "");
+    relinked = g_variant_ref_sink(g_variant_dict_end(&dict));
+    other = bh_shell_qube_new_from_variant(relinked, NULL);
+    g_assert_true(bh_shell_qube_update(q, other));
+    g_assert_cmpstr(bh_shell_qube_get_netvm(q), ==, "");
+    g_assert_false(bh_shell_qube_update(q, other));
+    /* Numbers only: anything else shows as unknown. */
+    g_assert_cmpstr(bh_shell_qube_get_memory(q), ==, "");
+    static const char *const numbers[][2] = {
+        {"400", "400"}, {"", ""}, {"4e2", ""}, {"-1", ""}, {"1234567890", ""}};
+    for (gsize i = 0; i < G_N_ELEMENTS(numbers); i++) {
+        g_auto(GVariantDict) d = G_VARIANT_DICT_INIT(NULL);
+        g_variant_dict_init(&d, base);
+        g_variant_dict_insert(&d, "memory", "s", numbers[i][0]);
+        g_variant_dict_insert(&d, "private_size", "s", numbers[i][0]);
+        g_autoptr(GVariant) v = g_variant_ref_sink(g_variant_dict_end(&d));
+        g_autoptr(BhShellQube) n = bh_shell_qube_new_from_variant(v, NULL);
+        g_assert_cmpstr(bh_shell_qube_get_memory(n), ==, numbers[i][1]);
+        g_assert_cmpstr(bh_shell_qube_get_private_size(n), ==, numbers[i][1]);
+    }
 }
 
 /* Each of these would put a value the shell did not check into CSS text or
@@ -268,6 +311,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/shell/entry/accepted", test_entry_accepted);
     g_test_add_func("/shell/entry/refused", test_entry_refused);
+    g_test_add_func("/shell/entry/references", test_entry_references);
     g_test_add_func("/shell/groups", test_groups);
     g_test_add_func("/shell/label-css", test_label_css);
     g_test_add_func("/shell/menu-match", test_menu_match);
