@@ -4,6 +4,7 @@
 #include "bh-shell-app.h"
 
 #include "bh-dbus-error.h"
+#include "bh-shell-notify.h"
 #include "bh-shell-panel.h"
 #include "bh-shell-qubes.h"
 #include "bh-shell-resources.h"
@@ -16,6 +17,7 @@ struct _BhShellApp {
     BhDbusAdmin1 *admin;
     BhShellQubes *qubes;
     BhShellPanel *panel;
+    BhShellNotify *notify;
     GtkCssProvider *label_css;
     char *label_css_text;
 };
@@ -95,6 +97,8 @@ static void bh_shell_app_startup(GApplication *app)
         g_printerr("bulkhead-shell: cannot reach the session bus: %s\n", error->message);
         return;
     }
+    /* Before anything notifies: where the session has no server, ours. */
+    self->notify = bh_shell_notify_new();
     self->qubes = bh_shell_qubes_new(self->admin);
     g_signal_connect(self->qubes, "changed", G_CALLBACK(on_qubes_changed), self);
 }
@@ -133,6 +137,7 @@ static void bh_shell_app_dispose(GObject *object)
     if (self->qubes != NULL)
         g_signal_handlers_disconnect_by_data(self->qubes, self);
     g_clear_object(&self->qubes);
+    g_clear_object(&self->notify);
     g_clear_object(&self->admin);
     g_clear_object(&self->label_css);
     g_clear_pointer(&self->label_css_text, g_free);

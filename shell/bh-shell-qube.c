@@ -12,6 +12,8 @@ struct _BhShellQube {
     char *state;
     char *label;
     char *color;
+    char *template_name; /* "" for none; checked as a name */
+    char *netvm;         /* "" for none; checked as a name */
     gboolean dispvm_template;
     gboolean provides_network;
 };
@@ -32,6 +34,8 @@ static void bh_shell_qube_finalize(GObject *object)
     g_free(self->state);
     g_free(self->label);
     g_free(self->color);
+    g_free(self->template_name);
+    g_free(self->netvm);
     G_OBJECT_CLASS(bh_shell_qube_parent_class)->finalize(object);
 }
 
@@ -52,6 +56,19 @@ gboolean bh_shell_label_name_is_valid(const char *label)
         return FALSE;
     for (size_t i = 0; i < n; i++) {
         if (!g_ascii_islower(label[i]))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean bh_shell_qube_name_is_valid(const char *name)
+{
+    gsize n = name != NULL ? strlen(name) : 0;
+
+    if (n == 0 || n > 64)
+        return FALSE;
+    for (gsize i = 0; i < n; i++) {
+        if (!g_ascii_isalnum(name[i]) && name[i] != '-' && name[i] != '_' && name[i] != '.')
             return FALSE;
     }
     return TRUE;
@@ -98,6 +115,17 @@ BhShellQube *bh_shell_qube_new_from_variant(GVariant *entry, GError **error)
         !lookup_string(&dict, "label", &self->label, error) ||
         !lookup_string(&dict, "color", &self->color, error))
         return NULL;
+    /* Shown in a tooltip only; absent or not a name: none. */
+    if (!g_variant_dict_lookup(&dict, "template", "s", &self->template_name) ||
+        !bh_shell_qube_name_is_valid(self->template_name)) {
+        g_free(self->template_name);
+        self->template_name = g_strdup("");
+    }
+    if (!g_variant_dict_lookup(&dict, "netvm", "s", &self->netvm) ||
+        !bh_shell_qube_name_is_valid(self->netvm)) {
+        g_free(self->netvm);
+        self->netvm = g_strdup("");
+    }
     /* Absent booleans are FALSE: an older daemon simply has fewer groups. */
     g_variant_dict_lookup(&dict, "template_for_dispvms", "b", &self->dispvm_template);
     g_variant_dict_lookup(&dict, "provides_network", "b", &self->provides_network);
@@ -120,6 +148,16 @@ BhShellQube *bh_shell_qube_new_from_variant(GVariant *entry, GError **error)
 const char *bh_shell_qube_get_name(BhShellQube *self)
 {
     return self->name;
+}
+
+const char *bh_shell_qube_get_template(BhShellQube *self)
+{
+    return self->template_name;
+}
+
+const char *bh_shell_qube_get_netvm(BhShellQube *self)
+{
+    return self->netvm;
 }
 
 const char *bh_shell_qube_get_class(BhShellQube *self)
@@ -181,6 +219,8 @@ gboolean bh_shell_qube_update(BhShellQube *self, BhShellQube *other)
     changed |= replace_string(&self->state, other->state);
     changed |= replace_string(&self->label, other->label);
     changed |= replace_string(&self->color, other->color);
+    changed |= replace_string(&self->template_name, other->template_name);
+    changed |= replace_string(&self->netvm, other->netvm);
     changed |= self->dispvm_template != other->dispvm_template;
     changed |= self->provides_network != other->provides_network;
     self->dispvm_template = other->dispvm_template;

@@ -30,6 +30,9 @@ const char *bh_shell_qube_get_name(BhShellQube *self);
 const char *bh_shell_qube_get_class(BhShellQube *self);
 const char *bh_shell_qube_get_state(BhShellQube *self);
 const char *bh_shell_qube_get_label(BhShellQube *self);
+/* The qube's template and netvm ("" for none): for a tooltip. */
+const char *bh_shell_qube_get_template(BhShellQube *self);
+const char *bh_shell_qube_get_netvm(BhShellQube *self);
 /* "#rrggbb", checked. */
 const char *bh_shell_qube_get_color(BhShellQube *self);
 gboolean bh_shell_qube_is_dispvm_template(BhShellQube *self);
@@ -50,5 +53,7 @@ char *bh_shell_qube_css_class(BhShellQube *self);
  * colour is "#rrggbb": the only two values that reach CSS text. */
 gboolean bh_shell_label_name_is_valid(const char *label);
 gboolean bh_shell_color_is_valid(const char *color);
+/* A qube name as the model allows it: 1-64 of [A-Za-z0-9._-]. */
+gboolean bh_shell_qube_name_is_valid(const char *name);
 
 G_END_DECLS
