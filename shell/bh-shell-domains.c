@@ -248,6 +248,8 @@ static GtkWidget *row_new(BhShellDomains *self, BhShellQube *qube, gboolean sett
     gtk_size_group_add_widget(self->verbs, row_verbs);
     gtk_box_append(GTK_BOX(row), row_verbs);
 
+    /* Settings first: the right-most verb is the one the state calls for. */
+    add_settings(self, verbs, qube, settings_installed);
     if (g_str_equal(state, "Halted") || g_str_equal(state, "Crashed")) {
         add_verb(self, verbs, qube, "Start", bh_shell_qubes_start);
     } else if (g_str_equal(state, "Running")) {
@@ -261,7 +263,6 @@ static GtkWidget *row_new(BhShellDomains *self, BhShellQube *qube, gboolean sett
     }
     if (kill_offered(self, name, state))
         add_verb(self, verbs, qube, "Kill", bh_shell_qubes_kill);
-    add_settings(self, verbs, qube, settings_installed);
     return row;
 }
 

@@ -238,8 +238,13 @@ static void close_note(BhShellNotify *self, BhNote *note, guint reason)
     if (self->column != NULL && note->card != NULL)
         gtk_box_remove(GTK_BOX(self->column), note->card);
     note_free(note);
-    if (self->window != NULL && g_queue_is_empty(&self->notes))
-        gtk_widget_set_visible(self->window, FALSE);
+    /* Destroyed, not hidden: GTK 4 on X11 does not draw a window shown again
+     * after a hide (seen under openbox); the next card makes a new one. */
+    if (self->window != NULL && g_queue_is_empty(&self->notes)) {
+        gtk_window_destroy(GTK_WINDOW(self->window));
+        g_clear_object(&self->window);
+        self->column = NULL;
+    }
     emit_closed(self, id, reason);
 }
 
