@@ -9,7 +9,8 @@
  *   bh-gen-labels css OUT LABELS
  *       the label classes of themes/labels.css (see there).
  *   bh-gen-labels gresource OUT LABELS PREFIX KIND...
- *       a GResource XML listing the icons under PREFIX/scalable/apps.
+ *       a GResource XML listing the icons under PREFIX/scalable/apps and
+ *       labels.css under /org/bulkhead/theme.
  *
  * LABELS is meson's comma-separated list (meson must name its outputs): it
  * must be the palette's names in order, else the build stops here, so the
@@ -153,7 +154,9 @@ static int gen_gresource(const char *out, const char *prefix, int n, char **kind
         g_string_append_printf(xml,
                                "    <file alias=\"scalable/apps/bh-label-%s.svg\">bh-label-%s.svg</file>\n",
                                bh_labels()[i].name, bh_labels()[i].name);
-    g_string_append(xml, "  </gresource>\n</gresources>\n");
+    /* themes/labels.css beside them (a second --sourcedir). */
+    g_string_append(xml, "  </gresource>\n  <gresource prefix=\"/org/bulkhead/theme\">\n"
+                         "    <file>labels.css</file>\n  </gresource>\n</gresources>\n");
     text = g_string_free(xml, FALSE);
     return write_file(out, text) ? 0 : 1;
 }

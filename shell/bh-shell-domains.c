@@ -110,6 +110,39 @@ static char *qube_tooltip(BhShellDomains *self, BhShellQube *qube, const char *w
     return g_string_free(text, FALSE);
 }
 
+/* The qube's kind as icons/kinds names it. */
+static const char *qube_kind(BhShellQube *qube)
+{
+    const char *klass = bh_shell_qube_get_class(qube);
+
+    if (bh_shell_qube_get_group(qube) == BH_SHELL_GROUP_SERVICE)
+        return "service";
+    if (g_str_equal(klass, "DispVM"))
+        return "disposable";
+    if (g_str_equal(klass, "TemplateVM"))
+        return "template";
+    if (g_str_equal(klass, "StandaloneVM"))
+        return "standalone";
+    return "app";
+}
+
+/* The kind's label icon (icons/, bh-<kind>-<label>); the plain square for a
+ * label the build has no icon for. */
+static GtkWidget *kind_icon_new(BhShellQube *qube)
+{
+    g_autofree char *name = g_strdup_printf("bh-%s-%s", qube_kind(qube), bh_shell_qube_get_label(qube));
+    GtkIconTheme *theme = gtk_icon_theme_get_for_display(gdk_display_get_default());
+    GtkWidget *icon;
+
+    if (!gtk_icon_theme_has_icon(theme, name))
+        return swatch_new(qube);
+    icon = gtk_image_new_from_icon_name(name);
+    gtk_image_set_pixel_size(GTK_IMAGE(icon), 16);
+    gtk_widget_set_valign(icon, GTK_ALIGN_CENTER);
+    gtk_widget_set_tooltip_text(icon, qube_kind(qube));
+    return icon;
+}
+
 static GtkWidget *chip_new(BhShellDomains *self, BhShellQube *qube)
 {
     const char *state = bh_shell_qube_get_state(qube);
@@ -237,7 +270,7 @@ static GtkWidget *row_new(BhShellDomains *self, BhShellQube *qube, gboolean sett
     gtk_widget_add_css_class(figures, "bh-figures");
     g_hash_table_insert(self->figures, g_strdup(name), figures);
     gtk_widget_set_tooltip_text(row, failure != NULL ? failure : tooltip);
-    gtk_box_append(GTK_BOX(row), swatch_new(qube));
+    gtk_box_append(GTK_BOX(row), kind_icon_new(qube));
     gtk_box_append(GTK_BOX(row), title);
     gtk_box_append(GTK_BOX(row), word);
     gtk_box_append(GTK_BOX(row), figures);
