@@ -5,7 +5,8 @@ the dark panel; a qube's row in a popover is where its swatch colour is.
 Prints "X Y"; exit 1 when nothing is found. Owns nothing; decides no result.
   button N       the Nth light run (30 px or wider) across the panel
   lastbutton     the right-most such run
-  verb #rrggbb   the right-most button on the row of that colour below the panel
+  verb #rrggbb [K]  the Kth button from the right (0: the right-most) on the row of
+                 that colour below the panel
   last #rrggbb   the centre of the right-most square of that colour on the panel"""
 import subprocess, sys
 shot, mode = sys.argv[1], sys.argv[2]
@@ -29,15 +30,22 @@ if mode in ("button", "lastbutton"):
     if n < 0 or len(runs) <= n: sys.exit(1)
     a, b = runs[n]
     print((a + b) // 2, 16)
-elif mode == "verb":          # the right-most button on the row of colour C below the panel
+elif mode == "verb":          # the Kth button from the right (default 0) on the row of colour C
     c = bytes.fromhex(sys.argv[3][1:])
-    ys = [y for y in range(40, 1024) for x in range(0, 60) if px(x, y) == c]
-    if not ys: sys.exit(1)
+    k = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+    pts = [(x, y) for y in range(40, 1024) for x in range(0, 60) if px(x, y) == c]
+    if not pts: sys.exit(1)
+    ys = [p[1] for p in pts]
     y = (min(ys) + max(ys)) // 2
-    x0 = max(x for x in range(0, 60) if px(x, y) == c)
-    edge = max(x for x in range(x0, W) if px(x, y) == b"\xff\xff\xff")  # the popover's right edge
+    x0 = max(p[0] for p in pts)                                           # the row's colour mark
+    white = b"\xff\xff\xff"
+    edge = max(x for x in range(x0, W) if px(x, y) == white)              # the popover's right edge
     x = edge
-    while x > x0 and px(x, y) == b"\xff\xff\xff": x -= 1                 # the button's border
+    for i in range(k + 1):
+        while x > x0 and px(x, y) == white: x -= 1                        # a button's right border
+        if i == k: break
+        while x > x0 and px(x, y) != white: x -= 1                        # across the button
+    if x <= x0: sys.exit(1)
     print(x - 12, y)
 elif mode == "last":          # the centre of the right-most square of colour C on the panel
     c = bytes.fromhex(sys.argv[3][1:])

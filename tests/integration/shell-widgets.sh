@@ -7,6 +7,8 @@
 #   it (does not take the name); clicking Start beside halted work makes it
 #   Running in qvm-ls and "Qube work has started" reaches that server
 #   GetStats gives work's memory and CPU (the sandbox's cgroup)
+#   Restart beside work: shut down and started again (both noticed); Settings
+#   beside personal runs bulkhead-settings --qube=personal
 #   Ctrl+Shift+C in work's window: the clipboard widget shows work's blue at
 #   the panel's right end (none before), the state names work
 #   work's init killed from outside: "Qube work crashed" reaches the server
@@ -82,7 +84,15 @@ clip() { # METHOD [ARGS]
 }
 
 wait_state sys-firewall Running
-"$SHELL_BIN" >"$bh_tmp/shell.log" 2>&1 &
+# A bulkhead-settings that records how the shell runs it (the settings app is
+# another branch's); the shell looks for it on its PATH.
+mkdir -p "$bh_tmp/bin"
+cat >"$bh_tmp/bin/bulkhead-settings" <<SH
+#!/bin/sh
+echo "\$@" >>"$bh_tmp/settings-args"
+SH
+chmod +x "$bh_tmp/bin/bulkhead-settings"
+PATH="$bh_tmp/bin:$PATH" "$SHELL_BIN" >"$bh_tmp/shell.log" 2>&1 &
 shell_pid=$!
 bh_bg_pids+=($shell_pid)
 panel=$(bh_find_window '^Bulkhead panel$' 150)
@@ -96,7 +106,7 @@ count() { # SHOT COLOUR WxH+X+Y: how many pixels of that colour
   convert "$shots/shell-widgets-$1.png" -crop "$3" +repage -depth 8 txt:- 2>/dev/null | grep -ci -- "$2"
 }
 click_at() { xdotool mousemove "$1" "$2" click 1 2>/dev/null; }
-blue='#3465a4' black='#000000'
+blue='#3465a4' black='#000000' yellow='#edd400'
 # The clipboard widget sits at the panel's right end, before the clock.
 right=400x32+880+0
 
@@ -152,6 +162,36 @@ click_at "$qx" "$qy"
 sleep 1
 shot figures
 xdotool key Escape 2>/dev/null
+
+# ---- Restart and Settings from the Qubes popover ----------------------------------
+open_qubes() { # SHOT: the popover open, its screenshot taken
+  read -r qx qy < <("$py" "$find_py" "$shots/shell-widgets-start.png" button 1)
+  click_at "$qx" "$qy"
+  sleep 1
+  shot "$1"
+}
+open_qubes restart
+read -r rx ry < <("$py" "$find_py" "$shots/shell-widgets-restart.png" verb "$blue" 1)
+click_at "${rx:-0}" "${ry:-0}"
+xdotool key Escape 2>/dev/null
+wait_for noted "Qubes|Qube work has shut down"
+down=$?
+restarted=1
+for _ in $(seq 300); do
+  [ "$(grep -c 'Qube work has started' "$notes")" -ge 2 ] && [ "$(state_of work)" = Running ] && { restarted=0; break; }
+  sleep 0.2
+done
+bh_result "Restart beside work (at ${rx:-?},${ry:-?}): 'has shut down', then 'has started' again, $(state_of work)" \
+  $([ $down -eq 0 ] && [ $restarted -eq 0 ]; echo $?)
+
+open_qubes settings
+bh_result "no bulkhead-settings ran before the click" $([ ! -e "$bh_tmp/settings-args" ]; echo $?)
+read -r tx ty < <("$py" "$find_py" "$shots/shell-widgets-settings.png" verb "$yellow" 1)
+click_at "${tx:-0}" "${ty:-0}"
+xdotool key Escape 2>/dev/null
+wait_for test -s "$bh_tmp/settings-args"
+bh_same "Settings beside personal (at ${tx:-?},${ty:-?}) runs bulkhead-settings --qube=personal" \
+  "--qube=personal" "$(cat "$bh_tmp/settings-args" 2>/dev/null)"
 
 # ---- the clipboard widget -------------------------------------------------------
 qvm-run -p work 'mkdir -p /home/user/clip && cat > /home/user/clip-app.py' <"$here/clip-app.py"
