@@ -29,15 +29,7 @@ G_DEFINE_FINAL_TYPE(BhShellClipboard, bh_shell_clipboard, GTK_TYPE_BOX)
  * (a newer daemon, a bug) is not shown as a name. */
 static gboolean source_is_valid(const char *source)
 {
-    gsize n = source != NULL ? strlen(source) : 0;
-
-    if (n == 0 || n > 64)
-        return FALSE;
-    for (gsize i = 0; i < n; i++) {
-        if (!g_ascii_isalnum(source[i]) && source[i] != '-' && source[i] != '_' && source[i] != '.')
-            return FALSE;
-    }
-    return TRUE;
+    return bh_shell_qube_name_is_valid(source);
 }
 
 char *bh_shell_clipboard_describe(GVariant *state)

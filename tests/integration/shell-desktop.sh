@@ -50,16 +50,7 @@ done
 bh_start_daemon --backend sandbox
 bh_result "bulkheadd runs with the sandbox backend" $?
 
-state_of() { qvm-ls 2>/dev/null | awk -v q="$1" '$1 == q {print $2}'; }
-wait_state() { # QUBE STATE [TENTHS]
-  local i
-  for i in $(seq "${3:-600}"); do
-    [ "$(state_of "$1")" = "$2" ] && return 0
-    sleep 0.1
-  done
-  return 1
-}
-wait_state sys-net Running && wait_state sys-firewall Running
+bh_wait_state sys-net Running && bh_wait_state sys-firewall Running
 bh_result "the autostart qubes sys-net and sys-firewall run" $?
 
 "$SHELL_BIN" >"$bh_tmp/shell.log" 2>&1 &
@@ -124,11 +115,11 @@ shot popover
 read -r sx sy < <(python3 "$find_py" "$shots/shell-popover.png" verb "$blue")
 bh_result "the Qubes popover lists work with a Start button (at $sx,$sy)" $([ -n "${sx:-}" ]; echo $?)
 click_at "$sx" "$sy"
-wait_state work Running 900
+bh_wait_state work Running 900
 started=$?
 # Start opens no window: a [work] window would mean another entry was hit.
 sleep 1
-bh_result "clicking Start beside work makes it Running in qvm-ls (state $(state_of work)), no window" \
+bh_result "clicking Start beside work makes it Running in qvm-ls (state $(bh_state_of work)), no window" \
   $([ $started -eq 0 ] && ! xdotool search --name '^\[work\] ' >/dev/null 2>&1; echo $?)
 xdotool key Escape 2>/dev/null
 wait_panel work-running "$blue" yes
@@ -154,8 +145,8 @@ for _ in $(seq 50); do
   [ "$red_after" -ge 20 ] && break
   sleep 0.2
 done
-bh_result "Start on a template with no root says failed in red ($red_before -> $red_after red px), still $(state_of broken)" \
-  $([ "$red_before" -eq 0 ] && [ "$red_after" -ge 20 ] && [ "$(state_of broken)" = Halted ]; echo $?)
+bh_result "Start on a template with no root says failed in red ($red_before -> $red_after red px), still $(bh_state_of broken)" \
+  $([ "$red_before" -eq 0 ] && [ "$red_after" -ge 20 ] && [ "$(bh_state_of broken)" = Halted ]; echo $?)
 xdotool key Escape 2>/dev/null
 sleep 0.3
 
@@ -239,7 +230,7 @@ bh_result "qvm-unpause personal brings its colour back" $?
 
 qvm-kill work >/dev/null 2>&1
 wait_panel work-killed "$blue" no
-bh_result "qvm-kill work takes it off the panel (state $(state_of work))" $?
+bh_result "qvm-kill work takes it off the panel (state $(bh_state_of work))" $?
 
 # personal's init killed from outside, as sandbox-desktop does to work.
 init=""
@@ -252,7 +243,7 @@ done
 crashed=1
 for _ in $(seq 50); do
   shot personal-crashed
-  if [ "$(state_of personal)" = Crashed ] && [ "$(count personal-crashed '#ef2929' 1280x32+0+0)" -ge 10 ]; then
+  if [ "$(bh_state_of personal)" = Crashed ] && [ "$(count personal-crashed '#ef2929' 1280x32+0+0)" -ge 10 ]; then
     crashed=0; break
   fi
   sleep 0.2
@@ -265,7 +256,7 @@ bh_stop_daemon
 wait_panel daemon-gone "$green" no
 bh_result "the panel empties when bulkheadd stops" $?
 bh_start_daemon --backend sandbox
-wait_state sys-firewall Running
+bh_wait_state sys-firewall Running
 wait_panel daemon-back "$green" yes
 bh_result "and shows sys-firewall again when bulkheadd is back" $?
 

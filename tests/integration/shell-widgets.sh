@@ -36,13 +36,7 @@ shots="$BH_BUILD_ROOT/tests/display/shots"
 mkdir -p "$shots"
 find_py="$here/shell-find.py"
 
-export GDK_BACKEND=x11 GSK_RENDERER=cairo GTK_A11Y=none NO_AT_BRIDGE=1
-unset WAYLAND_DISPLAY
-Xvfb -displayfd 3 -screen 0 1280x1024x24 -nolisten tcp -noreset +extension XTEST \
-  3>"$bh_tmp/display" >"$bh_tmp/xvfb.log" 2>&1 &
-bh_bg_pids+=($!)
-for _ in $(seq 300); do [ -s "$bh_tmp/display" ] && break; sleep 0.1; done
-export DISPLAY=":$(tr -d '\n' <"$bh_tmp/display")"
+bh_start_xvfb +extension XTEST
 "$BH_SOURCE_ROOT/shell/bh-openbox.sh" "$SHELL_BIN" >"$bh_tmp/openbox.log" 2>&1 &
 bh_bg_pids+=($!)
 
@@ -57,15 +51,6 @@ for _ in $(seq 100); do grep -q READY "$bh_tmp/notify.out" && break; sleep 0.1; 
 bh_start_daemon --backend sandbox
 bh_result "bulkheadd runs with the sandbox backend" $?
 
-state_of() { qvm-ls 2>/dev/null | awk -v q="$1" '$1 == q {print $2}'; }
-wait_state() { # QUBE STATE [TENTHS]
-  local i
-  for i in $(seq "${3:-600}"); do
-    [ "$(state_of "$1")" = "$2" ] && return 0
-    sleep 0.1
-  done
-  return 1
-}
 wait_for() { # up to 15 s for a command to succeed
   local i
   for i in $(seq 75); do "$@" && return 0; sleep 0.2; done
@@ -83,7 +68,7 @@ clip() { # METHOD [ARGS]
     --method "org.bulkhead.Clipboard1.$m" "$@" 2>&1
 }
 
-wait_state sys-firewall Running
+bh_wait_state sys-firewall Running
 # A bulkhead-settings that records how the shell runs it (the settings app is
 # another branch's); the shell looks for it on its PATH.
 mkdir -p "$bh_tmp/bin"
@@ -118,9 +103,9 @@ sleep 1
 shot popover
 read -r sx sy < <("$py" "$find_py" "$shots/shell-widgets-popover.png" verb "$blue")
 click_at "${sx:-0}" "${sy:-0}"
-wait_state work Running 900
+bh_wait_state work Running 900
 rc=$?
-bh_result "clicking Start beside halted work (at ${sx:-?},${sy:-?}) makes it Running in qvm-ls ($(state_of work))" $rc
+bh_result "clicking Start beside halted work (at ${sx:-?},${sy:-?}) makes it Running in qvm-ls ($(bh_state_of work))" $rc
 xdotool key Escape 2>/dev/null
 wait_for noted "Qubes|Qube work has started"
 bh_result "the test's notification server receives 'Qube work has started' from the shell" $?
@@ -178,10 +163,10 @@ wait_for noted "Qubes|Qube work has shut down"
 down=$?
 restarted=1
 for _ in $(seq 300); do
-  [ "$(grep -c 'Qube work has started' "$notes")" -ge 2 ] && [ "$(state_of work)" = Running ] && { restarted=0; break; }
+  [ "$(grep -c 'Qube work has started' "$notes")" -ge 2 ] && [ "$(bh_state_of work)" = Running ] && { restarted=0; break; }
   sleep 0.2
 done
-bh_result "Restart beside work (at ${rx:-?},${ry:-?}): 'has shut down', then 'has started' again, $(state_of work)" \
+bh_result "Restart beside work (at ${rx:-?},${ry:-?}): 'has shut down', then 'has started' again, $(bh_state_of work)" \
   $([ $down -eq 0 ] && [ $restarted -eq 0 ]; echo $?)
 
 open_qubes settings
@@ -229,10 +214,10 @@ done
 bh_result "work's init found ($init) and not yet noted as crashed" \
   $([ -n "$init" ] && ! noted "Qube work crashed"; echo $?)
 [ -n "$init" ] && kill -KILL "$init"
-wait_state work Crashed 150
+bh_wait_state work Crashed 150
 wait_for noted "Qubes|Qube work crashed"
 rc=$?
-bh_result "work's init killed from outside: $(state_of work), 'Qube work crashed' reaches the test's server" $rc
+bh_result "work's init killed from outside: $(bh_state_of work), 'Qube work crashed' reaches the test's server" $rc
 
 # ---- the shell's own server -----------------------------------------------------
 kill "$notify_pid" 2>/dev/null
