@@ -7,6 +7,7 @@
 #define G_LOG_DOMAIN "bh-sandbox"
 
 #include "sandbox-cgroup.h"
+#include "sandbox-procstat.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -548,28 +549,16 @@ guint64 bh_sandbox_cgroup_memory(BhSandboxCgroup *cg)
 }
 
 /* utime + stime + cutime + cstime of one process, in clock ticks; 0 when it
- * is gone. The name field (2) is the process's own and may hold spaces and
- * parentheses: fields are counted after its last ')'. */
+ * is gone or its line does not parse (sandbox-procstat.c: the name in it is
+ * the qube's). */
 static guint64 bh_proc_cpu_ticks(pid_t pid)
 {
     g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int)pid);
     g_autofree char *text = NULL;
-    if (!g_file_get_contents(path, &text, NULL, NULL))
-        return 0;
-    const char *rest = strrchr(text, ')');
-    if (rest == NULL)
-        return 0;
-    g_auto(GStrv) fields = g_strsplit(rest + 1, " ", 18);
+    gsize len = 0;
     guint64 ticks = 0;
-    /* fields[0] is empty (the space after ')'); state is fields[1], so field
-     * n (1-based, proc(5)) is fields[n - 2]: utime 14 .. cstime 17. */
-    for (int n = 14; n <= 17; n++) {
-        guint64 v = 0;
-        if (g_strv_length(fields) <= (guint)(n - 2) ||
-            !g_ascii_string_to_unsigned(fields[n - 2], 10, 0, G_MAXUINT32 * 1000ull, &v, NULL))
-            return 0;
-        ticks += v;
-    }
+    if (!g_file_get_contents(path, &text, &len, NULL) || !bh_procstat_cpu_ticks(text, len, &ticks))
+        return 0;
     return ticks;
 }
 
