@@ -401,7 +401,8 @@ static void on_action_started(BhShellQubes *qubes, const char *qube, const char 
     /* A Shutdown that takes too long: the row offers Kill then. */
     if (g_str_equal(action, "Shutdown")) {
         g_clear_handle_id(&self->kill_offer_id, g_source_remove);
-        self->kill_offer_id = g_timeout_add_seconds(BH_SHELL_KILL_OFFER_S, on_kill_offer, self);
+        /* Milliseconds: a seconds timer may fire up to a second early. */
+        self->kill_offer_id = g_timeout_add(BH_SHELL_KILL_OFFER_S * 1000 + 50, on_kill_offer, self);
     }
 }
 

@@ -18,6 +18,8 @@
 #   from the widget's popover (click, Return) empties the global clipboard
 #   a flood from one caller is cut at 20 in 10 s, at most 5 cards are shown,
 #   a 1 MB body leaves the card column within the screen
+#   a shutdown that hangs (a process ignoring SIGTERM): Kill is offered after
+#   10 s and halts the qube long before the daemon's 60 s timeout
 # Screenshots: $BH_BUILD_ROOT/tests/display/shots/shell-widgets-*.png.
 # Prints TAP. Reuses daemon-lib.sh for the private bus, XDG dirs and clean-up.
 set -u
@@ -305,6 +307,30 @@ shot big
 eval "$(xdotool getwindowgeometry --shell "$card" 2>/dev/null)"
 bh_result "a 1 MB body is taken ($ok) and its card stays within the screen (column ${HEIGHT} px high)" \
   $([ "$ok" = 1 ] && [ $((Y + HEIGHT)) -le 1024 ]; echo $?)
+
+# ---- Kill when a shutdown hangs ---------------------------------------------------
+# A process in work that ignores SIGTERM keeps it Halting until the daemon's
+# timeout (60 s); 10 s after the Shutdown click the row offers Kill.
+qvm-run work 'trap "" TERM; while :; do sleep 1; done' >/dev/null 2>&1
+bh_wait_state work Running 900
+sleep 1
+open_qubes shutdown
+read -r kx ky < <("$py" "$find_py" "$shots/shell-widgets-shutdown.png" verb "$blue")
+click_at "${kx:-0}" "${ky:-0}"
+xdotool key Escape 2>/dev/null
+bh_wait_state work Halting 50
+halting=$?
+sleep $((10 + 1))
+still=$(bh_state_of work)
+open_qubes kill-offered
+read -r kx ky < <("$py" "$find_py" "$shots/shell-widgets-kill-offered.png" verb "$blue")
+t0=$(date +%s)
+click_at "${kx:-0}" "${ky:-0}"
+xdotool key Escape 2>/dev/null
+bh_wait_state work Halted 150
+killed=$?
+bh_result "a shutdown that hangs: work still $still 11 s after Shutdown, Kill offered (at ${kx:-?},${ky:-?}) halts it in $(($(date +%s) - t0)) s" \
+  $([ $halting -eq 0 ] && [ "$still" = Halting ] && [ $killed -eq 0 ]; echo $?)
 
 kill -0 "$shell_pid" 2>/dev/null
 bh_result "the shell is still running" $?
