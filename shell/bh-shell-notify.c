@@ -355,7 +355,10 @@ static guint show_note(BhShellNotify *self, const char *sender, guint replaces, 
     if (expiry > 0)
         note->expire_id = g_timeout_add(expiry, on_expired, note);
     g_info("notification %u from %s: %s", note->id, sender, summary);
-    gtk_window_present(GTK_WINDOW(self->window));
+    /* Shown once; a card added later only grows it (presenting a mapped
+     * window again would also ask the window manager to raise and focus it). */
+    if (!gtk_widget_get_visible(self->window))
+        gtk_window_present(GTK_WINDOW(self->window));
     return note->id;
 }
 
