@@ -393,10 +393,10 @@ static void on_action_started(BhShellQubes *qubes, const char *qube, const char 
 {
     BhShellQube *known = bh_shell_qubes_find(qubes, qube);
 
-    if ((g_str_equal(action, "Start") || g_str_equal(action, "Run") || g_str_equal(action, "Restart")) &&
-        known != NULL && !g_str_equal(bh_shell_qube_get_state(known), "Running"))
-        g_hash_table_add(self->starting, g_strdup(qube));
-    if (g_str_equal(action, "Restart"))
+    /* A Restart is counted at its Start (it calls Start once halted), so a
+     * Shutdown that fails is not called a failed start. */
+    if ((g_str_equal(action, "Start") || g_str_equal(action, "Run")) && known != NULL &&
+        !g_str_equal(bh_shell_qube_get_state(known), "Running"))
         g_hash_table_add(self->starting, g_strdup(qube));
     /* A Shutdown that takes too long: the row offers Kill then. */
     if (g_str_equal(action, "Shutdown")) {
