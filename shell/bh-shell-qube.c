@@ -12,8 +12,8 @@ struct _BhShellQube {
     char *state;
     char *label;
     char *color;
-    char *template_name; /* "" when none */
-    char *netvm;         /* "" when none */
+    char *template_name; /* "" for none; checked as a name */
+    char *netvm;         /* "" for none; checked as a name */
     char *memory;        /* MiB as text, "" when unknown */
     char *private_size;  /* MiB as text, "" when unknown */
     gboolean dispvm_template;
@@ -60,6 +60,19 @@ gboolean bh_shell_label_name_is_valid(const char *label)
         return FALSE;
     for (size_t i = 0; i < n; i++) {
         if (!g_ascii_islower(label[i]))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean bh_shell_qube_name_is_valid(const char *name)
+{
+    gsize n = name != NULL ? strlen(name) : 0;
+
+    if (n == 0 || n > 64)
+        return FALSE;
+    for (gsize i = 0; i < n; i++) {
+        if (!g_ascii_isalnum(name[i]) && name[i] != '-' && name[i] != '_' && name[i] != '.')
             return FALSE;
     }
     return TRUE;
@@ -130,14 +143,20 @@ BhShellQube *bh_shell_qube_new_from_variant(GVariant *entry, GError **error)
         !lookup_string(&dict, "label", &self->label, error) ||
         !lookup_string(&dict, "color", &self->color, error))
         return NULL;
-    /* Absent references are none and absent booleans FALSE: an older daemon
-     * simply has fewer groups. */
-    if (!g_variant_dict_lookup(&dict, "template", "s", &self->template_name))
+    /* Absent or not a name: none (an older daemon simply has fewer groups). */
+    if (!g_variant_dict_lookup(&dict, "template", "s", &self->template_name) ||
+        !bh_shell_qube_name_is_valid(self->template_name)) {
+        g_free(self->template_name);
         self->template_name = g_strdup("");
-    if (!g_variant_dict_lookup(&dict, "netvm", "s", &self->netvm))
+    }
+    if (!g_variant_dict_lookup(&dict, "netvm", "s", &self->netvm) ||
+        !bh_shell_qube_name_is_valid(self->netvm)) {
+        g_free(self->netvm);
         self->netvm = g_strdup("");
+    }
     self->memory = lookup_number(&dict, "memory");
     self->private_size = lookup_number(&dict, "private_size");
+    /* Absent booleans are FALSE: an older daemon simply has fewer groups. */
     g_variant_dict_lookup(&dict, "template_for_dispvms", "b", &self->dispvm_template);
     g_variant_dict_lookup(&dict, "provides_network", "b", &self->provides_network);
 
@@ -161,6 +180,16 @@ const char *bh_shell_qube_get_name(BhShellQube *self)
     return self->name;
 }
 
+const char *bh_shell_qube_get_template(BhShellQube *self)
+{
+    return self->template_name;
+}
+
+const char *bh_shell_qube_get_netvm(BhShellQube *self)
+{
+    return self->netvm;
+}
+
 const char *bh_shell_qube_get_class(BhShellQube *self)
 {
     return self->klass;
@@ -179,16 +208,6 @@ const char *bh_shell_qube_get_label(BhShellQube *self)
 const char *bh_shell_qube_get_color(BhShellQube *self)
 {
     return self->color;
-}
-
-const char *bh_shell_qube_get_template(BhShellQube *self)
-{
-    return self->template_name;
-}
-
-const char *bh_shell_qube_get_netvm(BhShellQube *self)
-{
-    return self->netvm;
 }
 
 const char *bh_shell_qube_get_memory(BhShellQube *self)

@@ -33,7 +33,8 @@ const char *bh_shell_qube_get_state(BhShellQube *self);
 const char *bh_shell_qube_get_label(BhShellQube *self);
 /* "#rrggbb", checked. */
 const char *bh_shell_qube_get_color(BhShellQube *self);
-/* The template and netvm by name, "" when none (or an older daemon). */
+/* The template and netvm by name, "" when none (or an older daemon): for the
+ * domains tooltip and the settings app. */
 const char *bh_shell_qube_get_template(BhShellQube *self);
 const char *bh_shell_qube_get_netvm(BhShellQube *self);
 /* Effective memory and private volume size in MiB as decimal text; "" when
@@ -59,5 +60,7 @@ char *bh_shell_qube_css_class(BhShellQube *self);
  * colour is "#rrggbb": the only two values that reach CSS text. */
 gboolean bh_shell_label_name_is_valid(const char *label);
 gboolean bh_shell_color_is_valid(const char *color);
+/* A qube name as the model allows it: 1-64 of [A-Za-z0-9._-]. */
+gboolean bh_shell_qube_name_is_valid(const char *name);
 
 G_END_DECLS

@@ -242,6 +242,13 @@ gboolean bh_backend_unpause(BhBackend *backend, const char *qube, GError **error
     return backend->ops->unpause(backend, qube, error);
 }
 
+gboolean bh_backend_get_stats(BhBackend *backend, const char *qube, BhBackendStats *out, GError **error)
+{
+    if (backend->ops->get_stats == NULL)
+        return bh_backend_unsupported(backend, "report memory and CPU use", qube, error);
+    return backend->ops->get_stats(backend, qube, out, error);
+}
+
 BhPowerState bh_backend_get_state(BhBackend *backend, const char *qube)
 {
     if (backend->ops->get_state == NULL)

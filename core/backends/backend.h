@@ -81,6 +81,12 @@ typedef struct {
     const char *virt_mode; /* xen: "pvh", "hvm" or "pv" */
 } BhBackendQube;
 
+/* What a running qube uses now (the domains widget's figures). */
+typedef struct {
+    guint64 memory_bytes; /* charged to it now */
+    guint64 cpu_usec;     /* CPU time so far; the caller takes differences */
+} BhBackendStats;
+
 /* A command to run in a running qube. */
 typedef struct {
     const char *user;        /* NULL or "": the qube's default user */
@@ -128,6 +134,9 @@ typedef struct {
 
     /* The backend's own view, used by the daemon to resynchronise on start. */
     BhPowerState (*get_state)(BhBackend *backend, const char *qube);
+    /* Memory and CPU of a running or paused qube (WRONG_STATE otherwise);
+     * cheap enough to be asked every few seconds. */
+    gboolean (*get_stats)(BhBackend *backend, const char *qube, BhBackendStats *out, GError **error);
 
     void (*run)(BhBackend *backend, const char *qube, const BhBackendRun *run, GCancellable *cancellable,
                 GAsyncReadyCallback callback, gpointer user_data);
@@ -223,6 +232,7 @@ gboolean bh_backend_kill(BhBackend *backend, const char *qube, GError **error);
 gboolean bh_backend_pause(BhBackend *backend, const char *qube, GError **error);
 gboolean bh_backend_unpause(BhBackend *backend, const char *qube, GError **error);
 BhPowerState bh_backend_get_state(BhBackend *backend, const char *qube);
+gboolean bh_backend_get_stats(BhBackend *backend, const char *qube, BhBackendStats *out, GError **error);
 void bh_backend_run(BhBackend *backend, const char *qube, const BhBackendRun *run, GCancellable *cancellable,
                     GAsyncReadyCallback callback, gpointer user_data);
 gboolean bh_backend_run_finish(BhBackend *backend, GAsyncResult *result, int *exit_status, GError **error);

@@ -162,6 +162,7 @@ void bh_sandbox_shutdown(BhBackend *backend, const char *name, guint timeout_s, 
 gboolean bh_sandbox_shutdown_finish(BhBackend *backend, GAsyncResult *result, GError **error);
 gboolean bh_sandbox_kill(BhBackend *backend, const char *name, GError **error);
 BhPowerState bh_sandbox_get_state(BhBackend *backend, const char *name);
+gboolean bh_sandbox_get_stats(BhBackend *backend, const char *name, BhBackendStats *out, GError **error);
 
 /* ---- sandbox-takeover.c ---- */
 void bh_sandbox_adopt(BhBackend *backend, const BhBackendQube *qubes, gsize n_qubes);

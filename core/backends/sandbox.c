@@ -147,6 +147,7 @@ static const BhBackendOps bh_sandbox_ops = {
     .pause = bh_sandbox_pause,
     .unpause = bh_sandbox_unpause,
     .get_state = bh_sandbox_get_state,
+    .get_stats = bh_sandbox_get_stats,
     .run = bh_sandbox_run,
     .run_finish = bh_sandbox_run_finish,
     .set_netvm = bh_sandbox_set_netvm,

@@ -113,7 +113,7 @@ const BhDaemonHandler *bh_daemon_model_handlers(gsize *n);
  * the qube is removed from the store again. */
 gboolean bh_daemon_add_volumes(BhDaemon *self, const char *name, const char *clone_source, GError **error);
 
-/* ---- bh-daemon-power-calls.c: Start, Shutdown, Kill, Pause, Unpause, CreateDisposable */
+/* ---- bh-daemon-power-calls.c: Start, Shutdown, Kill, Pause, Unpause, CreateDisposable, GetStats */
 
 const BhDaemonHandler *bh_daemon_power_calls_handlers(gsize *n);
 /* Common preamble of the power methods: a backend, an existing qube, not dom0. */

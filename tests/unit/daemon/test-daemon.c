@@ -964,8 +964,37 @@ static void test_clipboard(Fixture *f, gconstpointer data)
     g_assert_error(error, BH_DBUS_ERROR, BH_DBUS_ERROR_PERMISSION);
     g_clear_error(&error);
 
+    /* CopyDom0: any dom0 client; the source is always "dom0", the size is
+     * given, never the contents; over the limit nothing changes. */
+    g_autoptr(GVariant) dom0 =
+        clip_call(f, "org.bulkhead.Clipboard1", "CopyDom0", g_variant_new("(s)", "héllo"), &error);
+    g_assert_no_error(error);
+    g_autoptr(GVariant) held = clip_call(f, "org.bulkhead.Clipboard1", "GetState", NULL, &error);
+    g_assert_no_error(error);
+    g_autoptr(GVariant) held_dict = g_variant_get_child_value(held, 0);
+    const char *source = NULL;
+    guint64 size = 0;
+    g_assert_true(g_variant_lookup(held_dict, "source", "&s", &source));
+    g_assert_cmpstr(source, ==, "dom0");
+    g_assert_true(g_variant_lookup(held_dict, "size", "t", &size));
+    g_assert_cmpuint(size, ==, 6);
+    g_assert_false(g_variant_lookup(held_dict, "data", "*", NULL));
+    g_autofree char *big = g_strnfill(64001, 'x');
+    g_autoptr(GVariant) refused =
+        clip_call(f, "org.bulkhead.Clipboard1", "CopyDom0", g_variant_new("(s)", big), &error);
+    g_assert_null(refused);
+    g_assert_error(error, BH_DBUS_ERROR, BH_DBUS_ERROR_LIMIT);
+    g_clear_error(&error);
+    g_autoptr(GVariant) still = clip_call(f, "org.bulkhead.Clipboard1", "GetState", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_true(g_variant_equal(still, held));
+
     g_autoptr(GVariant) cleared = clip_call(f, "org.bulkhead.Clipboard1", "Clear", NULL, &error);
     g_assert_no_error(error);
+    g_autoptr(GVariant) after = clip_call(f, "org.bulkhead.Clipboard1", "GetState", NULL, &error);
+    g_assert_no_error(error);
+    g_autoptr(GVariant) after_dict = g_variant_get_child_value(after, 0);
+    g_assert_cmpuint(g_variant_n_children(after_dict), ==, 0);
 }
 
 int main(int argc, char **argv)
