@@ -224,22 +224,13 @@ BhPowerState bh_backend_get_state(BhBackend *backend, const char *qube)
     return backend->ops->get_state(backend, qube);
 }
 
-void bh_backend_run(BhBackend *backend, const char *qube, const BhBackendRun *run, GCancellable *cancellable,
-                    GAsyncReadyCallback callback, gpointer user_data)
+gboolean bh_backend_agent_address(BhBackend *backend, const char *qube, BhBackendAgentAddress *out,
+                                  GError **error)
 {
-    if (backend->ops->run == NULL) {
-        bh_backend_report_unsupported(backend, "run commands", qube, bh_backend_run, callback, user_data);
-        return;
-    }
-    backend->ops->run(backend, qube, run, cancellable, callback, user_data);
-}
-
-gboolean bh_backend_run_finish(BhBackend *backend, GAsyncResult *result, int *exit_status, GError **error)
-{
-    *exit_status = -1;
-    if (g_async_result_is_tagged(result, bh_backend_run))
-        return g_task_propagate_boolean(G_TASK(result), error);
-    return backend->ops->run_finish(backend, result, exit_status, error);
+    *out = (BhBackendAgentAddress){0};
+    if (backend->ops->agent_address == NULL)
+        return bh_backend_unsupported(backend, "reach a qube's agent", qube, error);
+    return backend->ops->agent_address(backend, qube, out, error);
 }
 
 void bh_backend_adopt(BhBackend *backend, const BhBackendQube *qubes, gsize n_qubes)

@@ -18,8 +18,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <bulkhead/rpc-client.h>
-
 /* ---- taking over after a daemon restart ---------------------------------------------- */
 
 /* An adopted bubblewrap is not our child: its end shows on its pidfd, and
@@ -40,27 +38,6 @@ static gboolean bh_sandbox_adopted_exited(gint fd, GIOCondition condition, gpoin
         g_message("[%s] %s", q->name, reason);
     bh_sandbox_finish_exit(q, BH_POWER_HALTED, reason);
     return G_SOURCE_REMOVE;
-}
-
-static void bh_sandbox_agent_reconnected(GObject *source, GAsyncResult *result, gpointer data)
-{
-    g_autoptr(BhSandboxQube) q = data;
-    g_autoptr(GError) error = NULL;
-    g_autoptr(BhRpcClient) client = bh_rpc_client_connect_finish(result, &error);
-    if (q->sb == NULL || !q->reconnecting) {
-        if (client)
-            bh_rpc_client_close(client);
-        return;
-    }
-    q->reconnecting = FALSE;
-    if (client == NULL) {
-        g_message("[%s] adopted, but its RPC agent did not answer again: %s", q->name, error->message);
-    } else {
-        g_message("[%s] adopted: its RPC agent answered again", q->name);
-        q->rpc = g_steal_pointer(&client);
-        g_signal_connect(q->rpc, "disconnected", G_CALLBACK(bh_sandbox_agent_gone), q);
-    }
-    bh_sandbox_release_held_runs(q);
 }
 
 static const BhBackendQube *bh_sandbox_find_qube(const BhBackendQube *qubes, gsize n, const char *name)
@@ -113,11 +90,6 @@ static void bh_sandbox_take_over(BhSandbox *sb, BhSandboxRecord *r, BhSandboxPro
     g_message("[%s] re-adopted its running sandbox (bubblewrap pid %d, init pid %d, left by bulkheadd %s)%s",
               q->name, (int)r->bwrap_pid, (int)r->init_pid, r->tag, paused ? ", paused" : "");
     bh_sandbox_set_state(q, paused ? BH_POWER_PAUSED : BH_POWER_RUNNING, NULL);
-    if (sb->has_agent) {
-        q->reconnecting = TRUE;
-        bh_rpc_client_connect_async((int)q->qid, q->name, BH_SANDBOX_AGENT_TIMEOUT_MS, q->cancellable,
-                                    bh_sandbox_agent_reconnected, bh_qube_ref(q));
-    }
 }
 
 /* What a daemon that is gone left, judged by the state directory it wrote

@@ -4,8 +4,9 @@
  * Owns Run: its options (refused when unknown or of the wrong type), the
  * caller's stdin/stdout/stderr descriptors (ours once duplicated from the
  * message, closed when the call ends), the autostart of a halted qube and
- * the hand-over of the command to the backend. Must never: run a command in
- * dom0 or without a backend, nor keep a descriptor past the call.
+ * the hand-over of the command to the qube's agent through the agent set
+ * (bh-agent-set.h). Must never: run a command in dom0 or without a backend,
+ * nor keep a descriptor past the call.
  */
 #define G_LOG_DOMAIN "bh-daemon"
 
@@ -45,7 +46,7 @@ static void bh_daemon_run_done(GObject *source, GAsyncResult *result, gpointer u
     BhRunContext *ctx = user_data;
     g_autoptr(GError) error = NULL;
     int status = -1;
-    if (bh_backend_run_finish(ctx->self->backend, result, &status, &error)) {
+    if (bh_agent_set_run_finish(ctx->self->agents, result, &status, &error)) {
         g_info("[%s] command finished with status %d", ctx->name, status);
         bh_dbus_admin1_complete_run(ctx->self->skeleton, ctx->invocation, NULL, ctx->wait ? status : 0);
     } else {
@@ -61,7 +62,7 @@ static void bh_daemon_run_now(BhRunContext *ctx)
         g_free(ctx->user);
         ctx->user = bh_daemon_get_string(self, ctx->name, "default_user");
     }
-    BhBackendRun run = {
+    BhAgentRun run = {
         .user = ctx->user,
         .commandline = ctx->commandline,
         .stdin_fd = ctx->fds[0],
@@ -70,7 +71,7 @@ static void bh_daemon_run_now(BhRunContext *ctx)
         .wait = ctx->wait,
     };
     g_info("[%s] run as %s: %s", ctx->name, ctx->user, ctx->commandline);
-    bh_backend_run(self->backend, ctx->name, &run, NULL, bh_daemon_run_done, ctx);
+    bh_agent_set_run_async(self->agents, ctx->name, &run, NULL, bh_daemon_run_done, ctx);
 }
 
 static void bh_daemon_run_started(GObject *source, GAsyncResult *result, gpointer user_data)

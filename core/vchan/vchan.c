@@ -58,10 +58,10 @@ enum bh_vchan_transport bh_vchan_default_transport(void)
 }
 
 /* Both ends: validate, allocate, hand over to the transport. */
-static struct bh_vchan *vchan_open(int domain, int port, bool is_server, size_t read_min, size_t write_min)
+static struct bh_vchan *vchan_open(enum bh_vchan_transport t, int domain, int port, bool is_server,
+                                   size_t read_min, size_t write_min)
 {
     struct bh_vchan *v = NULL;
-    enum bh_vchan_transport t = bh_vchan_default_transport();
     int rc = -1;
 
     if (t == 0) {
@@ -107,12 +107,30 @@ out:
 
 struct bh_vchan *bh_vchan_server_init(int domain, int port, size_t read_min, size_t write_min)
 {
-    return vchan_open(domain, port, true, read_min, write_min);
+    return vchan_open(bh_vchan_default_transport(), domain, port, true, read_min, write_min);
 }
 
 struct bh_vchan *bh_vchan_client_init(int domain, int port)
 {
-    return vchan_open(domain, port, false, 0, 0);
+    return vchan_open(bh_vchan_default_transport(), domain, port, false, 0, 0);
+}
+
+struct bh_vchan *bh_vchan_client_init_on(enum bh_vchan_transport transport, int domain, int port)
+{
+    if (transport == 0)
+        return bh_vchan_client_init(domain, port);
+#if !BH_HAVE_XEN
+    if (transport == BH_VCHAN_XEN) {
+        bh_vchan_log(NULL, "the xen transport is not built in");
+        errno = EINVAL;
+        return NULL;
+    }
+#endif
+    if (transport != BH_VCHAN_SOCKET && transport != BH_VCHAN_XEN) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return vchan_open(transport, domain, port, false, 0, 0);
 }
 
 /* Common checks of every transfer; -1 with errno when the call cannot go on. */

@@ -77,7 +77,6 @@ typedef struct {
 static void async_done(GObject *source, GAsyncResult *result, gpointer user_data)
 {
     AsyncState *st = user_data;
-    int status = 42;
     gboolean ok = FALSE;
     switch (st->kind) {
     case 0:
@@ -85,10 +84,6 @@ static void async_done(GObject *source, GAsyncResult *result, gpointer user_data
         break;
     case 1:
         ok = bh_backend_shutdown_finish(st->backend, result, &st->error);
-        break;
-    case 2:
-        ok = bh_backend_run_finish(st->backend, result, &status, &st->error);
-        g_assert_cmpint(status, ==, -1);
         break;
     }
     g_assert_false(ok);
@@ -108,7 +103,6 @@ static void test_unsupported_ops(void)
     BhBackend *backend = g_new0(BhBackend, 1);
     g_autoptr(GError) error = NULL;
     BhBackendQube qube = {.name = "work"};
-    BhBackendRun run = {.commandline = "true", .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
 
     bh_backend_init(backend, &empty_ops, "empty", &config);
     g_assert_cmpstr(backend->state_dir, ==, "/tmp/x");
@@ -130,14 +124,18 @@ static void test_unsupported_ops(void)
     g_clear_error(&error);
     g_assert_cmpint(bh_backend_get_state(backend, "work"), ==, BH_POWER_HALTED);
 
+    BhBackendAgentAddress address = {.domid = 7};
+    g_assert_false(bh_backend_agent_address(backend, "work", &address, &error));
+    g_assert_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_NOT_SUPPORTED);
+    g_assert_cmpint(address.domid, ==, 0);
+    g_clear_error(&error);
+
     AsyncState st = {.loop = g_main_loop_new(NULL, FALSE), .backend = backend};
-    for (st.kind = 0; st.kind < 3; st.kind++) {
+    for (st.kind = 0; st.kind < 2; st.kind++) {
         if (st.kind == 0)
             bh_backend_start(backend, &qube, NULL, async_done, &st);
-        else if (st.kind == 1)
-            bh_backend_shutdown(backend, "work", 5, NULL, async_done, &st);
         else
-            bh_backend_run(backend, "work", &run, NULL, async_done, &st);
+            bh_backend_shutdown(backend, "work", 5, NULL, async_done, &st);
         g_main_loop_run(st.loop);
         g_assert_error(st.error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_NOT_SUPPORTED);
         g_clear_error(&st.error);
