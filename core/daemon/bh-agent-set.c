@@ -192,11 +192,12 @@ static void bh_link_connected(GObject *source, GAsyncResult *result, gpointer da
     if (client == NULL) {
         g_message("[%s] its RPC agent did not answer: %s", link->qube, error->message);
         link->state = BH_LINK_GONE;
-        link->why =
-            g_error_new(BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED,
-                        "%s runs but its bulkhead-agent did not answer: %s", link->qube, error->message);
+        link->why = g_error_new(BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED,
+                                "the bulkhead-agent of %s did not answer: %s", link->qube, error->message);
     } else {
-        g_info("[%s] its RPC agent answered", link->qube);
+        /* Once a boot: after an adoption this is the line that says the
+         * qube's agent came back. */
+        g_message("[%s] its RPC agent answered", link->qube);
         link->state = BH_LINK_CONNECTED;
         link->client = g_steal_pointer(&client);
         g_signal_connect(link->client, "disconnected", G_CALLBACK(bh_link_agent_gone), link);

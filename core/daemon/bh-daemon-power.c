@@ -352,8 +352,9 @@ static void bh_daemon_agent_ready(GObject *source, GAsyncResult *result, gpointe
     if (self->agents && bh_agent_set_wait_ready_finish(self->agents, result, &error)) {
         bh_daemon_complete_start_waiters(self, ctx->name, NULL);
     } else {
-        g_autoptr(GError) failed = g_error_new(BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED, "%s started but %s",
-                                               ctx->name, error ? error->message : "bulkheadd is stopping");
+        g_autoptr(GError) failed =
+            g_error_new(BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED, "%s started but is not ready: %s",
+                        ctx->name, error ? error->message : "bulkheadd is stopping");
         g_autoptr(GError) kill_error = NULL;
         if (self->backend && !bh_power_is_down(bh_daemon_runtime(self, ctx->name)->state) &&
             !bh_backend_kill(self->backend, ctx->name, &kill_error))

@@ -658,6 +658,9 @@ static void conn_end(BhRpcClient *c, GError *why)
         g_error_free(why);
         return;
     }
+    /* The connect task may hold the last reference, and its callback runs
+     * right here: the client must outlive this function. */
+    g_autoptr(BhRpcClient) hold = g_object_ref(c);
     disconnect_vchan(c);
     if (c->connect_task && !c->ready && why->code == BH_RPC_ERROR_DISCONNECTED &&
         g_get_monotonic_time() < c->deadline) {

@@ -35,6 +35,7 @@ typedef struct {
     GString *log;       /* "start:work;" ... in call order */
     char *fail_start;   /* qubes whose name starts so fail to start */
     GHashTable *agents; /* name -> TbAgent*: the real bulkhead-agent of a running qube */
+    char *mute_agent;   /* qubes whose name starts so run no agent (a silent one) */
     int next_domid;
     struct { /* copy of what the last start was told */
         char *name, *klass, *template_name, *root_template, *netvm, *root_path;
@@ -75,8 +76,10 @@ typedef struct {
 static void tb_agent_free(gpointer data)
 {
     TbAgent *a = data;
-    kill(a->pid, SIGKILL);
-    waitpid(a->pid, NULL, 0);
+    if (a->pid > 0) {
+        kill(a->pid, SIGKILL);
+        waitpid(a->pid, NULL, 0);
+    }
     g_free(a);
 }
 
@@ -95,6 +98,12 @@ static void tb_set(TestBackend *tb, const char *name, BhPowerState state)
         g_autoptr(GError) error = NULL;
         TbAgent *a = g_new0(TbAgent, 1);
         a->domid = tb->next_domid++;
+        a->pid = 0;
+        if (tb->mute_agent && g_str_has_prefix(name, tb->mute_agent)) {
+            g_hash_table_insert(tb->agents, g_strdup(name), a);
+            bh_backend_notify_state(&tb->base, name, state, NULL);
+            return;
+        }
         g_autofree char *domid = g_strdup_printf("%d", a->domid);
         g_auto(GStrv) envp = g_environ_setenv(g_get_environ(), "BH_VCHAN_DOMID", domid, TRUE);
         const char *argv[] = {BH_RPC_AGENT, NULL};
@@ -252,7 +261,7 @@ static gboolean tb_agent_address(BhBackend *backend, const char *qube, BhBackend
     g_assert_nonnull(a);
     out->transport = BH_VCHAN_SOCKET;
     out->domid = a->domid;
-    out->ready_timeout_ms = 30000;
+    out->ready_timeout_ms = a->pid > 0 ? 30000 : 800;
     return TRUE;
 }
 
@@ -263,6 +272,7 @@ static void tb_free(BhBackend *backend)
     g_hash_table_unref(tb->states);
     g_string_free(tb->log, TRUE);
     g_free(tb->fail_start);
+    g_free(tb->mute_agent);
     tb_forget_last(tb);
     bh_backend_clear(backend);
     g_free(tb);
@@ -621,6 +631,31 @@ static void test_start_failure(Fixture *f, gconstpointer data)
     g_autofree char *after = qube_names(f);
     g_assert_cmpstr(before, ==, after);
     g_assert_nonnull(strstr(f->signals->str, "QubeRemoved disp"));
+}
+
+/* A started qube whose agent never answers is of no use and may be hostile:
+ * the daemon kills it and the start fails saying why. The control: with an
+ * agent, the same qube starts and runs a command through it. */
+static void test_agent_silent(Fixture *f, gconstpointer data)
+{
+    f->tb->mute_agent = g_strdup("vault");
+    call_fails(f, "Start", g_variant_new("(s)", "vault"), BH_DBUS_ERROR_BACKEND,
+               "vault started but is not ready: the bulkhead-agent of vault did not answer");
+    g_assert_nonnull(strstr(f->tb->log->str, "kill:vault;"));
+    wait_for_state(f, "vault", "Halted");
+
+    g_clear_pointer(&f->tb->mute_agent, g_free);
+    call_ok(f, "Start", g_variant_new("(s)", "vault"));
+    assert_state(f, "vault", "Running");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) reply = call(f, "Run",
+                                     g_variant_new("(sss@a{sv})", "vault", "exit 5", g_get_user_name(),
+                                                   g_variant_new_parsed("{'wait': <true>}")),
+                                     &error);
+    g_assert_no_error(error);
+    gint32 status = -1;
+    g_variant_get(reply, "(i)", &status);
+    g_assert_cmpint(status, ==, 5);
 }
 
 static void test_volume_rollback(Fixture *f, gconstpointer data)
@@ -982,6 +1017,7 @@ int main(int argc, char **argv)
     ADD("/daemon/pause-kill", test_pause_kill);
     ADD("/daemon/disposable", test_disposable);
     ADD("/daemon/start-failure", test_start_failure);
+    ADD("/daemon/agent-silent", test_agent_silent);
     ADD("/daemon/volume-rollback", test_volume_rollback);
     ADD("/daemon/run-fds", test_run_fds);
     ADD("/daemon/crash-report", test_crash_report);
