@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <bulkhead/error.h>
+
 /* A freeze that takes longer than this is reported as failed. */
 #define BH_CGROUP_FREEZE_TIMEOUT_US (5 * G_USEC_PER_SEC)
 /* Kill passes before giving up on processes that keep appearing (fork races). */
@@ -156,9 +158,7 @@ static gboolean bh_cgroup_write(const char *dir, const char *file, const char *v
         int e = errno;
         if (fd >= 0)
             close(fd);
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot write '%s' to %s: %s", value, path,
-                    g_strerror(e));
-        return FALSE;
+        return bh_error_errno(error, e, "cannot write '%s' to %s", value, path);
     }
     close(fd);
     return TRUE;
@@ -427,8 +427,7 @@ BhSandboxCgroup *bh_sandbox_cgroup_new(BhSandboxCgroups *cgs, const char *qube, 
         }
         if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
             int e = errno;
-            g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot create the control group %s: %s",
-                        dir, g_strerror(e));
+            bh_error_errno(error, e, "cannot create the control group %s", dir);
             g_ptr_array_set_size(cg->dirs, i);
             bh_sandbox_cgroup_free(cg);
             return NULL;
@@ -451,8 +450,7 @@ GArray *bh_sandbox_cgroup_procs_fds(BhSandboxCgroup *cg, GError **error)
             int e = errno;
             for (guint j = 0; j < fds->len; j++)
                 close(g_array_index(fds, int, j));
-            g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot open %s: %s", path,
-                        g_strerror(e));
+            bh_error_errno(error, e, "cannot open %s", path);
             return NULL;
         }
         g_array_append_val(fds, fd);

@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <bulkhead/error.h>
 #include <bulkhead/vchan.h>
 
 #include "sandbox-fsops.h"
@@ -486,8 +487,7 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
     }
     q->stage_dir = g_build_filename(sb->stage_base, q->name, NULL);
     if (mkdir(q->stage_dir, 0700) < 0 && errno != EEXIST) {
-        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED, "cannot create %s: %s", q->stage_dir,
-                    g_strerror(errno));
+        bh_error_errno(error, errno, "cannot create %s", q->stage_dir);
         return NULL;
     }
 
@@ -522,8 +522,7 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
 
     if (pipe2(info, O_CLOEXEC) < 0 || pipe2(block, O_CLOEXEC) < 0 || pipe2(ready, O_CLOEXEC) < 0 ||
         pipe2(console, O_CLOEXEC) < 0) {
-        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED, "cannot make pipes: %s",
-                    g_strerror(errno));
+        bh_error_errno(error, errno, "cannot make pipes");
         goto out;
     }
     if (sb->privileged && (idmap = bh_sandbox_idmap_userns(q->uid, q->gid, error)) < 0)
