@@ -14,18 +14,13 @@
 
 #include "sandbox-qube.h"
 
+#include <bulkhead/program-path.h>
 #include <bulkhead/vchan.h>
 
 const char *bh_sandbox_agent_path(void)
 {
-    static const char built[] = BH_BUILD_ROOT "/core/rpc/bulkhead-agent";
-    const char *env = g_getenv("BH_AGENT_PATH");
-
-    if (env && *env)
-        return env;
-    if (g_file_test(built, G_FILE_TEST_IS_EXECUTABLE))
-        return built;
-    return BH_LIBEXECDIR "/bulkhead-agent";
+    return bh_program_path("BH_AGENT_PATH", BH_BUILD_ROOT "/core/rpc/bulkhead-agent",
+                           BH_LIBEXECDIR "/bulkhead-agent");
 }
 
 gboolean bh_sandbox_agent_address(BhBackend *backend, const char *name, BhBackendAgentAddress *out,

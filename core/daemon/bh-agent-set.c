@@ -288,12 +288,14 @@ void bh_agent_set_power_changed(BhAgentSet *set, const char *qube, BhPowerState 
     }
 }
 
-static BhAgentLink *bh_agent_set_require(BhAgentSet *set, const char *qube, GError **error)
+/* The link of the qube a call is for; NULL, the task answered, when it has
+ * none (the qube is not running). */
+static BhAgentLink *bh_agent_set_link_for(BhAgentSet *set, const char *qube, GTask *task)
 {
     BhAgentLink *link = g_hash_table_lookup(set->links, qube);
     if (link == NULL)
-        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_WRONG_STATE,
-                    "cannot run a command in %s: it is not running", qube);
+        g_task_return_new_error(task, BH_BACKEND_ERROR, BH_BACKEND_ERROR_WRONG_STATE,
+                                "cannot run a command in %s: it is not running", qube);
     return link;
 }
 
@@ -303,9 +305,9 @@ void bh_agent_set_wait_ready_async(BhAgentSet *set, const char *qube, GCancellab
     g_autoptr(GTask) task = g_task_new(NULL, cancellable, callback, user_data);
     g_task_set_source_tag(task, bh_agent_set_wait_ready_async);
     GError *error = NULL;
-    BhAgentLink *link = bh_agent_set_require(set, qube, &error);
+    BhAgentLink *link = bh_agent_set_link_for(set, qube, task);
     if (link == NULL) {
-        g_task_return_error(task, error);
+        return;
     } else if (link->state == BH_LINK_CONNECTING) {
         BhWaiter *w = g_new0(BhWaiter, 1);
         w->fds[0] = w->fds[1] = w->fds[2] = -1;
@@ -328,12 +330,9 @@ void bh_agent_set_run_async(BhAgentSet *set, const char *qube, const BhAgentRun 
 {
     g_autoptr(GTask) task = g_task_new(NULL, cancellable, callback, user_data);
     g_task_set_source_tag(task, bh_agent_set_run_async);
-    GError *error = NULL;
-    BhAgentLink *link = bh_agent_set_require(set, qube, &error);
-    if (link == NULL) {
-        g_task_return_error(task, error);
+    BhAgentLink *link = bh_agent_set_link_for(set, qube, task);
+    if (link == NULL)
         return;
-    }
     if (link->state != BH_LINK_CONNECTING) {
         bh_link_exec(link, run, g_steal_pointer(&task));
         return;
