@@ -173,20 +173,46 @@ static char *bh_cgroup_read(const char *dir, const char *file)
     return text;
 }
 
-/* Subtrees named after a daemon pid that is gone: the empty groups can go.
- * Groups that still hold a qube are left for the daemon of that qube's state
- * directory, which adopts or sweeps them (bh_sandbox_cgroups_sweep). */
-static void bh_cgroup_sweep(const char *own_dir)
+/* Alive: kill(0) finds it and it is not a zombie (gone, only not reaped). */
+static gboolean bh_daemon_running(pid_t pid)
 {
-    g_autoptr(GDir) dir = g_dir_open(own_dir, 0, NULL);
+    if (kill(pid, 0) < 0 && errno != EPERM)
+        return FALSE;
+    g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int)pid);
+    g_autofree char *stat = NULL;
+    if (!g_file_get_contents(path, &stat, NULL, NULL))
+        return FALSE;
+    /* The command name may hold ')': the state follows the last one. */
+    const char *p = strrchr(stat, ')');
+    return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
+GPtrArray *bh_sandbox_dead_daemon_tags(const char *top, const char *prefix)
+{
+    GPtrArray *tags = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GDir) dir = g_dir_open(top, 0, NULL);
     const char *name;
+    gsize n = strlen(prefix);
     while (dir && (name = g_dir_read_name(dir))) {
         guint64 pid;
-        if (!g_str_has_prefix(name, "bulkhead-") ||
-            !g_ascii_string_to_unsigned(name + 9, 10, 1, G_MAXINT, &pid, NULL) ||
-            (kill((pid_t)pid, 0) == 0 || errno == EPERM))
+        if (strncmp(name, prefix, n) != 0 ||
+            !g_ascii_string_to_unsigned(name + n, 10, 1, G_MAXINT, &pid, NULL) || (pid_t)pid == getpid() ||
+            bh_daemon_running((pid_t)pid))
             continue;
-        g_autofree char *base = g_build_filename(own_dir, name, NULL);
+        g_ptr_array_add(tags, g_strdup(name + n));
+    }
+    return tags;
+}
+
+/* Subtrees of daemons that are gone: the empty groups can go. Groups that
+ * still hold a qube are left for the daemon of that qube's state directory,
+ * which adopts or sweeps them (bh_sandbox_cgroups_sweep). */
+static void bh_cgroup_sweep(const char *own_dir)
+{
+    g_autoptr(GPtrArray) tags = bh_sandbox_dead_daemon_tags(own_dir, "bulkhead-");
+    for (guint i = 0; i < tags->len; i++) {
+        g_autofree char *leaf = g_strdup_printf("bulkhead-%s", (char *)tags->pdata[i]);
+        g_autofree char *base = g_build_filename(own_dir, leaf, NULL);
         g_autoptr(GDir) sub = g_dir_open(base, 0, NULL);
         const char *q;
         while (sub && (q = g_dir_read_name(sub))) {

@@ -92,6 +92,18 @@ static void bh_sandbox_take_over(BhSandbox *sb, BhSandboxRecord *r, BhSandboxPro
     bh_sandbox_set_state(q, paused ? BH_POWER_PAUSED : BH_POWER_RUNNING, NULL);
 }
 
+/* Kills and cleans up what the dead daemon `tag` left running, but for the
+ * qubes in keep (may be NULL), with a line for each; how many there were.
+ * whose: "" or " of <which state directory>", for the line. */
+static guint bh_sandbox_sweep_tag(BhSandbox *sb, const char *tag, GHashTable *keep, const char *whose)
+{
+    g_autoptr(GPtrArray) killed = bh_sandbox_cgroups_sweep(sb->cgroups, tag, keep, NULL);
+    for (guint i = 0; i < killed->len; i++)
+        g_message("[%s] a sandbox left by bulkheadd %s%s could not be adopted: killed and cleaned up",
+                  (char *)killed->pdata[i], tag, whose);
+    return killed->len;
+}
+
 /* What a daemon that is gone left, judged by the state directory it wrote
  * into its staging directory: ours (kept: the qubes adopted from it) — the
  * rest is an orphan of ours, listed or not; another one that exists — left
@@ -106,15 +118,10 @@ static guint bh_sandbox_sweep_unowned(BhSandbox *sb, const char *stale, const ch
     gboolean ours = known && g_str_equal(other_state, sb->parent.state_dir);
     if (known && !ours && g_file_test(other_state, G_FILE_TEST_IS_DIR))
         return 0;
-    g_autoptr(GPtrArray) killed =
-        bh_sandbox_cgroups_sweep(sb->cgroups, tag, ours ? g_hash_table_lookup(kept, tag) : NULL, NULL);
-    for (guint i = 0; i < killed->len; i++)
-        g_message("[%s] a sandbox left by bulkheadd %s of %s could not be adopted: killed and cleaned up",
-                  (char *)killed->pdata[i], tag,
-                  ours    ? "this state directory"
-                  : known ? "a state directory that is gone"
-                          : "an unknown state directory");
-    return killed->len;
+    return bh_sandbox_sweep_tag(sb, tag, ours ? g_hash_table_lookup(kept, tag) : NULL,
+                                ours    ? " of this state directory"
+                                : known ? " of a state directory that is gone"
+                                        : " of an unknown state directory");
 }
 
 /* Staging directories of daemons that are gone: a qube that still runs
@@ -123,14 +130,10 @@ static guint bh_sandbox_sweep_unowned(BhSandbox *sb, const char *stale, const ch
  * died with the qubes' namespaces). */
 static guint bh_sandbox_sweep_stages(BhSandbox *sb, GHashTable *kept)
 {
-    g_autoptr(GDir) dir = g_dir_open(sb->stage_top, 0, NULL);
-    const char *name;
+    g_autoptr(GPtrArray) tags = bh_sandbox_dead_daemon_tags(sb->stage_top, "");
     guint cleaned = 0;
-    while (dir && (name = g_dir_read_name(dir))) {
-        guint64 other;
-        if (!g_ascii_string_to_unsigned(name, 10, 1, G_MAXINT, &other, NULL) || (pid_t)other == getpid() ||
-            bh_proc_running((pid_t)other))
-            continue;
+    for (guint i = 0; i < tags->len; i++) {
+        const char *name = tags->pdata[i];
         g_autofree char *stale = g_build_filename(sb->stage_top, name, NULL);
         cleaned += bh_sandbox_sweep_unowned(sb, stale, name, kept);
         g_autoptr(GDir) sub = g_dir_open(stale, 0, NULL);
@@ -218,11 +221,7 @@ void bh_sandbox_adopt(BhBackend *backend, const BhBackendQube *qubes, gsize n_qu
         if (bh_sandbox_owner_alive(line) || g_str_equal(f[0], sb->tag))
             continue;
         GHashTable *keep = g_hash_table_lookup(kept, f[0]);
-        g_autoptr(GPtrArray) killed = bh_sandbox_cgroups_sweep(sb->cgroups, f[0], keep, NULL);
-        for (guint j = 0; j < killed->len; j++)
-            g_message("[%s] a sandbox left by bulkheadd %s could not be adopted: killed and cleaned up",
-                      (char *)killed->pdata[j], f[0]);
-        cleaned += killed->len;
+        cleaned += bh_sandbox_sweep_tag(sb, f[0], keep, "");
         if (keep)
             g_ptr_array_add(still, g_strdup(line));
     }
