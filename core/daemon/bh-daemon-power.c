@@ -50,6 +50,10 @@ BhQubeRuntime *bh_daemon_runtime(BhDaemon *self, const char *name)
     else
         rt->state = BH_POWER_HALTED;
     g_hash_table_insert(self->runtime, g_strdup(name), rt);
+    /* A qube found running (a xen domain that outlived an earlier daemon) is
+     * one whose agent we connect to, as for any other way into Running. */
+    if (!g_str_equal(name, "dom0"))
+        bh_agent_set_power_changed(self->agents, name, rt->state);
     return rt;
 }
 

@@ -409,13 +409,14 @@ static void call_done(GObject *source, GAsyncResult *result, gpointer user_data)
     r->done = TRUE;
 }
 
-/* Calls a method and runs the main loop (the daemon's too) until it replies. */
+/* Calls a method and runs the main loop (the daemon's too) until it replies.
+ * Generous: a start waits for the qube's real agent, on 2 shared cores. */
 static GVariant *call_fds(Fixture *f, const char *method, GVariant *params, GUnixFDList *fds, GError **error)
 {
     CallResult r = {0};
     g_dbus_connection_call_with_unix_fd_list(f->client, g_dbus_connection_get_unique_name(f->server),
                                              BH_DBUS_PATH, BH_DBUS_INTERFACE, method, params, NULL,
-                                             G_DBUS_CALL_FLAGS_NONE, 10000, fds, NULL, call_done, &r);
+                                             G_DBUS_CALL_FLAGS_NONE, 30000, fds, NULL, call_done, &r);
     while (!r.done)
         g_main_context_iteration(NULL, TRUE);
     g_clear_object(&r.fds);
@@ -656,6 +657,33 @@ static void test_agent_silent(Fixture *f, gconstpointer data)
     gint32 status = -1;
     g_variant_get(reply, "(i)", &status);
     g_assert_cmpint(status, ==, 5);
+}
+
+/* A qube the backend already runs when the daemon first looks at it (a xen
+ * domain that outlived an earlier daemon: no transition is ever reported)
+ * gets its agent connected all the same, and Run reaches it. */
+static void test_found_running(Fixture *f, gconstpointer data)
+{
+    BhBackendStateFunc func = f->tb->base.state_changed;
+    gpointer func_data = f->tb->base.state_changed_data;
+    bh_backend_set_state_func(&f->tb->base, NULL, NULL);
+    tb_set(f->tb, "personal", BH_POWER_RUNNING); /* its agent starts; nobody is told */
+    bh_backend_set_state_func(&f->tb->base, func, func_data);
+
+    GVariantDict options;
+    g_variant_dict_init(&options, NULL);
+    g_variant_dict_insert(&options, "wait", "b", TRUE);
+    g_variant_dict_insert(&options, "autostart", "b", FALSE);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) reply = call(
+        f, "Run",
+        g_variant_new("(sss@a{sv})", "personal", "exit 4", g_get_user_name(), g_variant_dict_end(&options)),
+        &error);
+    g_assert_no_error(error);
+    gint32 status = -1;
+    g_variant_get(reply, "(i)", &status);
+    g_assert_cmpint(status, ==, 4);
+    g_assert_null(strstr(f->tb->log->str, "start:personal;"));
 }
 
 static void test_volume_rollback(Fixture *f, gconstpointer data)
@@ -1018,6 +1046,7 @@ int main(int argc, char **argv)
     ADD("/daemon/disposable", test_disposable);
     ADD("/daemon/start-failure", test_start_failure);
     ADD("/daemon/agent-silent", test_agent_silent);
+    ADD("/daemon/found-running", test_found_running);
     ADD("/daemon/volume-rollback", test_volume_rollback);
     ADD("/daemon/run-fds", test_run_fds);
     ADD("/daemon/crash-report", test_crash_report);
