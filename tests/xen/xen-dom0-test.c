@@ -555,13 +555,34 @@ static void qvm_run_test(T *t, const char *state_dir)
           out ? g_strdelimit(out, "\n", '|') : "(none)", rc);
     rc = dom0_run("qvm-kill rpcwork", NULL);
     check(t, rc == 0, "qvm-kill rpcwork");
+    /* Halted once libxl's destroy (and its hotplug scripts) finished. */
+    ts = g_get_monotonic_time();
+    gboolean halted = FALSE;
+    while (!halted && g_get_monotonic_time() - ts < 120 * G_USEC_PER_SEC) {
+        g_clear_pointer(&out, g_free);
+        halted = dom0_run("qvm-ls --raw-data", &out) == 0 && out && strstr(out, "rpcwork|Halted|");
+        if (!halted)
+            g_usleep(500000);
+    }
+    check(t, halted, "rpcwork is Halted %.1f s after qvm-kill", (g_get_monotonic_time() - ts) / 1e6);
 
 out:
+    /* Bounded: a daemon that does not stop is a failure to report, not a
+     * hang that eats the boot's time. */
     kill(daemon, SIGTERM);
     int status = 0;
-    waitpid(daemon, &status, 0);
-    check(t, WIFEXITED(status) && WEXITSTATUS(status) == 0, "bulkheadd stops cleanly on SIGTERM (status %d)",
-          status);
+    gint64 ts_stop = g_get_monotonic_time();
+    pid_t done = 0;
+    while ((done = waitpid(daemon, &status, WNOHANG)) == 0 &&
+           g_get_monotonic_time() - ts_stop < 120 * G_USEC_PER_SEC)
+        g_usleep(100000);
+    if (done == 0) {
+        kill(daemon, SIGKILL);
+        waitpid(daemon, &status, 0);
+    }
+    check(t, done > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+          "bulkheadd stops cleanly on SIGTERM in %.1f s (status %d)",
+          (g_get_monotonic_time() - ts_stop) / 1e6, status);
 }
 
 int main(int argc, char **argv)
