@@ -127,11 +127,29 @@ static gboolean bh_backend_unsupported(BhBackend *backend, const char *what, con
     return FALSE;
 }
 
+/* Whatever a backend operation fails with reaches the daemon, and the user,
+ * as BH_BACKEND_ERROR (org.bulkhead.Error.Backend), whichever backend: the
+ * I/O errors of bh_error_errno (G_IO_ERROR, bulkhead/error.h) become
+ * BH_BACKEND_ERROR_FAILED with their message, a timeout stays a timeout and
+ * a cancellation a cancellation. Backends keep G_IO_ERROR inside, where the
+ * errno's meaning (NOT_FOUND, EXISTS) is still tested. */
+static gboolean bh_backend_result(gboolean ok, GError **error)
+{
+    GError *e = error ? *error : NULL;
+    if (ok || e == NULL || e->domain == BH_BACKEND_ERROR ||
+        g_error_matches(e, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return ok;
+    e->code = g_error_matches(e, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) ? BH_BACKEND_ERROR_TIMEOUT
+                                                                   : BH_BACKEND_ERROR_FAILED;
+    e->domain = BH_BACKEND_ERROR;
+    return ok;
+}
+
 gboolean bh_backend_create_volumes(BhBackend *backend, const BhBackendQube *qube, GError **error)
 {
     if (backend->ops->create_volumes == NULL)
         return bh_backend_unsupported(backend, "create volumes", qube->name, error);
-    return backend->ops->create_volumes(backend, qube, error);
+    return bh_backend_result(backend->ops->create_volumes(backend, qube, error), error);
 }
 
 gboolean bh_backend_clone_volumes(BhBackend *backend, const char *source, const BhBackendQube *qube,
@@ -139,14 +157,14 @@ gboolean bh_backend_clone_volumes(BhBackend *backend, const char *source, const 
 {
     if (backend->ops->clone_volumes == NULL)
         return bh_backend_unsupported(backend, "clone volumes", qube->name, error);
-    return backend->ops->clone_volumes(backend, source, qube, error);
+    return bh_backend_result(backend->ops->clone_volumes(backend, source, qube, error), error);
 }
 
 gboolean bh_backend_remove_volumes(BhBackend *backend, const char *qube, GError **error)
 {
     if (backend->ops->remove_volumes == NULL)
         return bh_backend_unsupported(backend, "remove volumes", qube, error);
-    return backend->ops->remove_volumes(backend, qube, error);
+    return bh_backend_result(backend->ops->remove_volumes(backend, qube, error), error);
 }
 
 /* An asynchronous operation the backend lacks completes with an error
@@ -175,7 +193,7 @@ gboolean bh_backend_start_finish(BhBackend *backend, GAsyncResult *result, GErro
 {
     if (g_async_result_is_tagged(result, bh_backend_start))
         return g_task_propagate_boolean(G_TASK(result), error);
-    return backend->ops->start_finish(backend, result, error);
+    return bh_backend_result(backend->ops->start_finish(backend, result, error), error);
 }
 
 gboolean bh_backend_set_netvm(BhBackend *backend, const char *qube, const char *netvm, GError **error)
@@ -218,28 +236,28 @@ gboolean bh_backend_shutdown_finish(BhBackend *backend, GAsyncResult *result, GE
 {
     if (g_async_result_is_tagged(result, bh_backend_shutdown))
         return g_task_propagate_boolean(G_TASK(result), error);
-    return backend->ops->shutdown_finish(backend, result, error);
+    return bh_backend_result(backend->ops->shutdown_finish(backend, result, error), error);
 }
 
 gboolean bh_backend_kill(BhBackend *backend, const char *qube, GError **error)
 {
     if (backend->ops->kill == NULL)
         return bh_backend_unsupported(backend, "kill qubes", qube, error);
-    return backend->ops->kill(backend, qube, error);
+    return bh_backend_result(backend->ops->kill(backend, qube, error), error);
 }
 
 gboolean bh_backend_pause(BhBackend *backend, const char *qube, GError **error)
 {
     if (backend->ops->pause == NULL)
         return bh_backend_unsupported(backend, "pause qubes", qube, error);
-    return backend->ops->pause(backend, qube, error);
+    return bh_backend_result(backend->ops->pause(backend, qube, error), error);
 }
 
 gboolean bh_backend_unpause(BhBackend *backend, const char *qube, GError **error)
 {
     if (backend->ops->unpause == NULL)
         return bh_backend_unsupported(backend, "unpause qubes", qube, error);
-    return backend->ops->unpause(backend, qube, error);
+    return bh_backend_result(backend->ops->unpause(backend, qube, error), error);
 }
 
 gboolean bh_backend_get_stats(BhBackend *backend, const char *qube, BhBackendStats *out, GError **error)
@@ -256,22 +274,13 @@ BhPowerState bh_backend_get_state(BhBackend *backend, const char *qube)
     return backend->ops->get_state(backend, qube);
 }
 
-void bh_backend_run(BhBackend *backend, const char *qube, const BhBackendRun *run, GCancellable *cancellable,
-                    GAsyncReadyCallback callback, gpointer user_data)
+gboolean bh_backend_agent_address(BhBackend *backend, const char *qube, BhBackendAgentAddress *out,
+                                  GError **error)
 {
-    if (backend->ops->run == NULL) {
-        bh_backend_report_unsupported(backend, "run commands", qube, bh_backend_run, callback, user_data);
-        return;
-    }
-    backend->ops->run(backend, qube, run, cancellable, callback, user_data);
-}
-
-gboolean bh_backend_run_finish(BhBackend *backend, GAsyncResult *result, int *exit_status, GError **error)
-{
-    *exit_status = -1;
-    if (g_async_result_is_tagged(result, bh_backend_run))
-        return g_task_propagate_boolean(G_TASK(result), error);
-    return backend->ops->run_finish(backend, result, exit_status, error);
+    *out = (BhBackendAgentAddress){0};
+    if (backend->ops->agent_address == NULL)
+        return bh_backend_unsupported(backend, "reach a qube's agent", qube, error);
+    return bh_backend_result(backend->ops->agent_address(backend, qube, out, error), error);
 }
 
 void bh_backend_adopt(BhBackend *backend, const BhBackendQube *qubes, gsize n_qubes)

@@ -3,11 +3,12 @@
  * Owns the contract every backend implements (sandbox: bubblewrap namespaces;
  * xen: libxl domains): a table of operations plus an instance that embeds
  * BhBackend as its first member. The daemon calls these and nothing else to
- * start, stop, pause or run commands in qubes; backends report every power
- * state transition back through one callback.
+ * start, stop or pause qubes and to learn where a qube's RPC agent listens;
+ * backends report every power state transition back through one callback.
  *
- * A backend must never open the store, talk D-Bus or evaluate policy: the
- * daemon hands it a filled-in BhBackendQube and owns all state decisions.
+ * A backend must never open the store, talk D-Bus, evaluate policy or talk
+ * RPC to a qube: the daemon hands it a filled-in BhBackendQube, owns all
+ * state decisions, and alone connects to the agents (core/daemon/bh-agent-set.h).
  * Everything here runs on the daemon's main context; asynchronous operations
  * complete there through GAsyncReadyCallback (a backend may use threads
  * internally but must call back on the context that called it).
@@ -87,15 +88,14 @@ typedef struct {
     guint64 cpu_usec;     /* CPU time so far; the caller takes differences */
 } BhBackendStats;
 
-/* A command to run in a running qube. */
+/* Where a running qube's RPC agent (bulkhead-agent) listens: all the
+ * daemon's agent set needs to connect to it (the port is the protocol's,
+ * BH_RPC_VCHAN_PORT). */
 typedef struct {
-    const char *user;        /* NULL or "": the qube's default user */
-    const char *commandline; /* run by the qube's /bin/sh -c */
-    int stdin_fd;            /* -1: /dev/null. Borrowed; a backend dups what it keeps. */
-    int stdout_fd;
-    int stderr_fd;
-    gboolean wait; /* complete when the command exits (else once it started) */
-} BhBackendRun;
+    int transport;          /* enum bh_vchan_transport: BH_VCHAN_SOCKET (sandbox), BH_VCHAN_XEN */
+    int domid;              /* the qube's vchan domain id */
+    guint ready_timeout_ms; /* how long after Running its agent may take to answer */
+} BhBackendAgentAddress;
 
 typedef struct BhBackend BhBackend;
 
@@ -138,10 +138,12 @@ typedef struct {
      * cheap enough to be asked every few seconds. */
     gboolean (*get_stats)(BhBackend *backend, const char *qube, BhBackendStats *out, GError **error);
 
-    void (*run)(BhBackend *backend, const char *qube, const BhBackendRun *run, GCancellable *cancellable,
-                GAsyncReadyCallback callback, gpointer user_data);
-    /* exit_status: the command's status when run->wait, else 0. */
-    gboolean (*run_finish)(BhBackend *backend, GAsyncResult *result, int *exit_status, GError **error);
+    /* Where the running qube's agent listens. BH_BACKEND_ERROR_UNAVAILABLE:
+     * the qube has no agent (the installation has none to give it);
+     * _WRONG_STATE: it is not running. The daemon's agent set asks this on
+     * every boot and adoption; a backend never connects itself. */
+    gboolean (*agent_address)(BhBackend *backend, const char *qube, BhBackendAgentAddress *out,
+                              GError **error);
 
     /* Networking, optional (NULL: the backend cannot). set_netvm: the
      * qube's netvm is now netvm (NULL: none); a running qube is relinked at
@@ -233,9 +235,8 @@ gboolean bh_backend_pause(BhBackend *backend, const char *qube, GError **error);
 gboolean bh_backend_unpause(BhBackend *backend, const char *qube, GError **error);
 BhPowerState bh_backend_get_state(BhBackend *backend, const char *qube);
 gboolean bh_backend_get_stats(BhBackend *backend, const char *qube, BhBackendStats *out, GError **error);
-void bh_backend_run(BhBackend *backend, const char *qube, const BhBackendRun *run, GCancellable *cancellable,
-                    GAsyncReadyCallback callback, gpointer user_data);
-gboolean bh_backend_run_finish(BhBackend *backend, GAsyncResult *result, int *exit_status, GError **error);
+gboolean bh_backend_agent_address(BhBackend *backend, const char *qube, BhBackendAgentAddress *out,
+                                  GError **error);
 void bh_backend_adopt(BhBackend *backend, const BhBackendQube *qubes, gsize n_qubes);
 void bh_backend_free(BhBackend *backend);
 /* Networking: a backend without them reports NOT_SUPPORTED. */

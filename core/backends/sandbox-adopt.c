@@ -19,6 +19,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <bulkhead/error.h>
+
 #define BH_RECORD_GROUP "sandbox"
 /* A record is a few hundred bytes; anything larger is not one of ours. */
 #define BH_RECORD_MAX 16384
@@ -49,7 +51,7 @@ char *bh_sandbox_record_dir(const char *state_dir, GError **error)
     g_autofree char *dir = g_build_filename(state_dir, "sandbox-running", NULL);
     if ((mkdir(dir, 0700) < 0 && errno != EEXIST) || chmod(dir, 0700) < 0) {
         int e = errno;
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot create %s: %s", dir, g_strerror(e));
+        bh_error_errno(error, e, "cannot create %s", dir);
         return NULL;
     }
     return g_steal_pointer(&dir);

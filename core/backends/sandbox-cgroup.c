@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <bulkhead/error.h>
+
 /* A freeze that takes longer than this is reported as failed. */
 #define BH_CGROUP_FREEZE_TIMEOUT_US (5 * G_USEC_PER_SEC)
 /* Kill passes before giving up on processes that keep appearing (fork races). */
@@ -158,9 +160,7 @@ static gboolean bh_cgroup_write(const char *dir, const char *file, const char *v
         int e = errno;
         if (fd >= 0)
             close(fd);
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot write '%s' to %s: %s", value, path,
-                    g_strerror(e));
-        return FALSE;
+        return bh_error_errno(error, e, "cannot write '%s' to %s", value, path);
     }
     close(fd);
     return TRUE;
@@ -175,20 +175,46 @@ static char *bh_cgroup_read(const char *dir, const char *file)
     return text;
 }
 
-/* Subtrees named after a daemon pid that is gone: the empty groups can go.
- * Groups that still hold a qube are left for the daemon of that qube's state
- * directory, which adopts or sweeps them (bh_sandbox_cgroups_sweep). */
-static void bh_cgroup_sweep(const char *own_dir)
+/* Alive: kill(0) finds it and it is not a zombie (gone, only not reaped). */
+static gboolean bh_daemon_running(pid_t pid)
 {
-    g_autoptr(GDir) dir = g_dir_open(own_dir, 0, NULL);
+    if (kill(pid, 0) < 0 && errno != EPERM)
+        return FALSE;
+    g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int)pid);
+    g_autofree char *stat = NULL;
+    if (!g_file_get_contents(path, &stat, NULL, NULL))
+        return FALSE;
+    /* The command name may hold ')': the state follows the last one. */
+    const char *p = strrchr(stat, ')');
+    return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
+GPtrArray *bh_sandbox_dead_daemon_tags(const char *top, const char *prefix)
+{
+    GPtrArray *tags = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GDir) dir = g_dir_open(top, 0, NULL);
     const char *name;
+    gsize n = strlen(prefix);
     while (dir && (name = g_dir_read_name(dir))) {
         guint64 pid;
-        if (!g_str_has_prefix(name, "bulkhead-") ||
-            !g_ascii_string_to_unsigned(name + 9, 10, 1, G_MAXINT, &pid, NULL) ||
-            (kill((pid_t)pid, 0) == 0 || errno == EPERM))
+        if (strncmp(name, prefix, n) != 0 ||
+            !g_ascii_string_to_unsigned(name + n, 10, 1, G_MAXINT, &pid, NULL) || (pid_t)pid == getpid() ||
+            bh_daemon_running((pid_t)pid))
             continue;
-        g_autofree char *base = g_build_filename(own_dir, name, NULL);
+        g_ptr_array_add(tags, g_strdup(name + n));
+    }
+    return tags;
+}
+
+/* Subtrees of daemons that are gone: the empty groups can go. Groups that
+ * still hold a qube are left for the daemon of that qube's state directory,
+ * which adopts or sweeps them (bh_sandbox_cgroups_sweep). */
+static void bh_cgroup_sweep(const char *own_dir)
+{
+    g_autoptr(GPtrArray) tags = bh_sandbox_dead_daemon_tags(own_dir, "bulkhead-");
+    for (guint i = 0; i < tags->len; i++) {
+        g_autofree char *leaf = g_strdup_printf("bulkhead-%s", (char *)tags->pdata[i]);
+        g_autofree char *base = g_build_filename(own_dir, leaf, NULL);
         g_autoptr(GDir) sub = g_dir_open(base, 0, NULL);
         const char *q;
         while (sub && (q = g_dir_read_name(sub))) {
@@ -429,8 +455,7 @@ BhSandboxCgroup *bh_sandbox_cgroup_new(BhSandboxCgroups *cgs, const char *qube, 
         }
         if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
             int e = errno;
-            g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot create the control group %s: %s",
-                        dir, g_strerror(e));
+            bh_error_errno(error, e, "cannot create the control group %s", dir);
             g_ptr_array_set_size(cg->dirs, i);
             bh_sandbox_cgroup_free(cg);
             return NULL;
@@ -453,8 +478,7 @@ GArray *bh_sandbox_cgroup_procs_fds(BhSandboxCgroup *cg, GError **error)
             int e = errno;
             for (guint j = 0; j < fds->len; j++)
                 close(g_array_index(fds, int, j));
-            g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot open %s: %s", path,
-                        g_strerror(e));
+            bh_error_errno(error, e, "cannot open %s", path);
             return NULL;
         }
         g_array_append_val(fds, fd);

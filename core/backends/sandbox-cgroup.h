@@ -121,4 +121,11 @@ gboolean bh_sandbox_cgroups_has_group(BhSandboxCgroups *cgs, const char *tag, co
 GPtrArray *bh_sandbox_cgroups_sweep(BhSandboxCgroups *cgs, const char *tag, GHashTable *keep,
                                     const char *only);
 
+/* What dead daemons left: the tags (a daemon's pid, as text) of the
+ * directories under top named <prefix><tag> whose daemon is gone — not this
+ * process, and no running process has that pid (a zombie is gone). The one
+ * walk both sweeps share: their control-group subtrees (bulkhead-<tag>,
+ * here) and their staging directories (<tag>, sandbox-takeover.c). */
+GPtrArray *bh_sandbox_dead_daemon_tags(const char *top, const char *prefix);
+
 G_END_DECLS

@@ -29,6 +29,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <bulkhead/error.h>
+
 /* ---- messages ------------------------------------------------------------------ */
 
 /* Names come from a qube: escaped and bounded before they reach a message. */
@@ -42,10 +44,9 @@ static char *bh_fs_quote(const char *untrusted)
 
 static gboolean bh_fs_fail(GError **error, int e, const char *what, const char *where, const char *name)
 {
+    /* Names come from a qube's tree: quoted, never printed raw. */
     g_autofree char *q = bh_fs_quote(name);
-    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "%s %s%s%s: %s", what, where ? where : "",
-                where ? " " : "", q, g_strerror(e));
-    return FALSE;
+    return bh_error_errno(error, e, "%s %s%s%s", what, where ? where : "", where ? " " : "", q);
 }
 
 static void bh_fs_close(int *fd)

@@ -29,6 +29,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <bulkhead/error.h>
+
 #include "config.h"
 #include "sandbox-fsops.h"
 
@@ -281,12 +283,6 @@ GPtrArray *bh_sandbox_layout_bwrap_argv(const BhSandboxPlan *plan)
  * paths used are dom0's own: the state directory and a qube's directory in
  * it (named after the validated qube name). */
 
-static gboolean bh_fail_errno(GError **error, int e, const char *what, const char *path)
-{
-    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "%s %s: %s", what, path, g_strerror(e));
-    return FALSE;
-}
-
 static void bh_close_fd(int *fd)
 {
     if (*fd >= 0)
@@ -300,7 +296,7 @@ static int bh_open_parent(const char *path, gboolean create, char **base, GError
 {
     g_autofree char *dir = g_path_get_dirname(path);
     if (create && g_mkdir_with_parents(dir, 0700) < 0) {
-        bh_fail_errno(error, errno, "cannot create", dir);
+        bh_error_errno(error, errno, "cannot create %s", dir);
         return -1;
     }
     *base = g_path_get_basename(path);
@@ -369,7 +365,7 @@ static gboolean bh_create_etc(int root, const char *host_etc, GError **error)
         !bh_set_account(etc, "group", "user:x:1000:", error))
         goto out;
     if (renameat(root, ".etc.new", root, "etc") < 0) {
-        bh_fail_errno(error, errno, "cannot create", "root/etc");
+        bh_error_errno(error, errno, "cannot create %s", "root/etc");
         goto out;
     }
     ok = TRUE;
@@ -469,7 +465,7 @@ static gboolean bh_copy_home(int qube, const char *source_dir, GError **error)
         !bh_fs_copy_tree(src, qube, ".private.new", &copy, error))
         goto out;
     if (renameat(qube, ".private.new", qube, "private") < 0) {
-        bh_fail_errno(error, errno, "cannot create", "private");
+        bh_error_errno(error, errno, "cannot create %s", "private");
         goto out;
     }
     ok = TRUE;
@@ -546,7 +542,7 @@ gboolean bh_sandbox_volumes_clone(const char *source_dir, const char *qube_dir, 
          !bh_make_dir(work, "usr", 0700, TRUE, error)))
         goto out;
     if (renameat2(parent, tmp, parent, name, RENAME_NOREPLACE) < 0) {
-        bh_fail_errno(error, errno, "cannot create", qube_dir);
+        bh_error_errno(error, errno, "cannot create %s", qube_dir);
         goto out;
     }
     ok = TRUE;

@@ -24,14 +24,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <bulkhead/error.h>
+
 #include "backend.h"
 #include "sandbox-layout.h"
 #include "volume-copy.h"
 
 static gboolean bh_private_fail(GError **error, int e, const char *what, const char *path)
 {
-    g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED, "%s %s: %s", what, path, g_strerror(e));
-    return FALSE;
+    return bh_error_errno(error, e, "%s %s", what, path);
 }
 
 /* e2fsprogs lives in sbin, which a daemon's PATH may not name. */

@@ -42,15 +42,12 @@ void bh_qube_unref(BhSandboxQube *q)
     if (q->info_text)
         g_string_free(q->info_text, TRUE);
     g_clear_object(&q->cancellable);
-    g_clear_object(&q->rpc);
     if (q->bwrap_pidfd >= 0)
         close(q->bwrap_pidfd);
     if (q->uplink_pidfd > 0)
         close(q->uplink_pidfd);
     if (q->init_pidfd >= 0)
         close(q->init_pidfd);
-    if (q->held_runs)
-        g_ptr_array_unref(q->held_runs);
     bh_sandbox_record_free(q->record);
     g_free(q->record_dir);
     if (q->shutdown_tasks)

@@ -6,15 +6,13 @@
  * BhSandboxQube: one running or starting qube) and what each part offers the
  * others, listed per file. The parts call one way, each only into the files
  * listed above it here: sandbox-qube.c (the record) ← sandbox-volumes.c,
- * sandbox-run.c ← sandbox-start.c ← sandbox-power.c, sandbox-takeover.c ←
+ * sandbox-agent.c ← sandbox-start.c ← sandbox-power.c, sandbox-takeover.c ←
  * sandbox.c (the constructor and the operations table). docs/sandbox.md,
  * "Inside the backend", says what each file owns.
  */
 #pragma once
 
 #include <sys/types.h>
-
-#include <bulkhead/rpc-client.h>
 
 #include "backend.h"
 #include "sandbox-adopt.h"
@@ -27,7 +25,8 @@
 #define BH_SANDBOX_START_TIMEOUT_S 60
 /* Lines of a qube's console kept for error messages. */
 #define BH_SANDBOX_LOG_LINES 6
-/* How long the RPC agent may take to answer once the init is up. */
+/* How long the RPC agent may take to answer once the init is up (the
+ * daemon's agent set waits that long, then kills the qube). */
 #define BH_SANDBOX_AGENT_TIMEOUT_MS 30000
 
 typedef struct BhSandbox BhSandbox;
@@ -64,7 +63,6 @@ typedef struct {
     guint timer; /* start timeout, then the forced-shutdown timer */
     gboolean stop_requested;
     gboolean signal_paused;
-    BhRpcClient *rpc; /* the qube's bulkhead-agent, once it answered */
     GCancellable *cancellable;
     GQueue log;           /* last console lines (char*) */
     BhConsole *console;   /* bounds and rate-limits what the qube logs */
@@ -72,13 +70,11 @@ typedef struct {
     guint console_timer;  /* reports dropped lines after a flood */
     /* Taken over from an earlier daemon (sandbox-adopt.h): bubblewrap is not
      * our child, so its end is seen on its pidfd and signals go through
-     * pidfds; commands wait for the agent's reconnection. */
+     * pidfds (the daemon's agent set connects to its agent again). */
     gboolean adopted;
     int bwrap_pidfd;
     int init_pidfd;
     guint exit_watch;
-    gboolean reconnecting;
-    GPtrArray *held_runs;    /* BhHeldRun*: commands waiting for the reconnection */
     BhSandboxRecord *record; /* what this run left in the record directory */
     guint64 console_ino;
     char *record_dir;
@@ -131,17 +127,16 @@ gboolean bh_sandbox_clone_volumes(BhBackend *backend, const char *source, const 
 gboolean bh_sandbox_remove_volumes(BhBackend *backend, const char *name, GError **error);
 int bh_sandbox_idmap_userns(uid_t uid, gid_t gid, GError **error);
 
-/* ---- sandbox-run.c ---- */
-void bh_sandbox_release_held_runs(BhSandboxQube *q);
-void bh_sandbox_fail_held_runs(BhSandboxQube *q, const char *why);
-void bh_sandbox_run(BhBackend *backend, const char *name, const BhBackendRun *run, GCancellable *cancellable,
-                    GAsyncReadyCallback callback, gpointer user_data);
-gboolean bh_sandbox_run_finish(BhBackend *backend, GAsyncResult *result, int *exit_status, GError **error);
+/* ---- sandbox-agent.c ---- */
+gboolean bh_sandbox_agent_address(BhBackend *backend, const char *name, BhBackendAgentAddress *out,
+                                  GError **error);
+/* The bulkhead-agent a qube runs: $BH_AGENT_PATH if set, else the one in this
+ * build tree if it exists (development), else the installed one. */
+const char *bh_sandbox_agent_path(void);
 
 /* ---- sandbox-start.c ---- */
 void bh_sandbox_start_fail(BhSandboxQube *q, GError *error);
 void bh_sandbox_force_stop(BhSandboxQube *q);
-void bh_sandbox_agent_gone(BhRpcClient *client, GError *why, gpointer data);
 void bh_sandbox_console_line(const char *line, guint64 dropped, gpointer data);
 void bh_sandbox_log_read(GObject *source, GAsyncResult *result, gpointer data);
 void bh_sandbox_cleanup(BhSandboxQube *q);

@@ -20,6 +20,8 @@
 #include <sys/personality.h>
 #include <unistd.h>
 
+#include <bulkhead/error.h>
+
 #include "backend.h"
 
 /* Refused outright: the why is in docs/sandbox.md, one line per group. */
@@ -222,7 +224,6 @@ fail:;
     int e = errno;
     if (fd >= 0)
         close(fd);
-    g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED, "cannot pass the seccomp filter on: %s",
-                g_strerror(e));
+    bh_error_errno(error, e, "cannot pass the seccomp filter on");
     return -1;
 }

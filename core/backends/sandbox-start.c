@@ -5,8 +5,8 @@
  * layers staged, host uid taken) and follows it through three pipes:
  * bubblewrap's --info-fd (the init's pid), --block-fd (held until the
  * network is linked) and the init's ready pipe; its console goes to the log
- * through sandbox-console.c. A qube is Running once its init (and its agent,
- * when this build has one) reports ready; its exit is Halted when asked for
+ * through sandbox-console.c. A qube is Running once its init reports ready
+ * (its agent is the daemon's to wait for); its exit is Halted when asked for
  * (or a clean exit), Crashed otherwise, with the signal or status as the
  * reason, and everything the run held is cleaned up.
  *
@@ -27,7 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <bulkhead/rpc-client.h>
+#include <bulkhead/error.h>
 #include <bulkhead/qubes.h>
 #include <bulkhead/vchan.h>
 
@@ -147,48 +147,12 @@ static void bh_sandbox_became_ready(BhSandboxQube *q)
     }
 }
 
-void bh_sandbox_agent_gone(BhRpcClient *client, GError *why, gpointer data)
-{
-    BhSandboxQube *q = data;
-    /* A stopping qube takes its agent along; anything else is worth a line. */
-    if (q->state == BH_POWER_RUNNING && !q->stop_requested)
-        g_message("[%s] lost its RPC agent (%s); commands are refused until the qube restarts", q->name,
-                  why ? why->message : "disconnected");
-}
-
-static void bh_sandbox_agent_connected(GObject *source, GAsyncResult *result, gpointer data)
-{
-    g_autoptr(BhSandboxQube) q = data;
-    g_autoptr(GError) error = NULL;
-    g_autoptr(BhRpcClient) client = bh_rpc_client_connect_finish(result, &error);
-    if (q->start_task == NULL || q->sb == NULL) {
-        if (client)
-            bh_rpc_client_close(client);
-        return;
-    }
-    if (client == NULL) {
-        g_autofree char *log = bh_qube_last_log(q);
-        bh_sandbox_start_fail(q, g_error_new(BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED,
-                                             "%s started but its agent did not answer: %s%s%s", q->name,
-                                             error->message, *log ? "; " : "", log));
-        bh_sandbox_force_stop(q);
-        return;
-    }
-    q->rpc = g_steal_pointer(&client);
-    g_signal_connect(q->rpc, "disconnected", G_CALLBACK(bh_sandbox_agent_gone), q);
-    bh_sandbox_became_ready(q);
-}
-
-/* The init is up: with an RPC agent in this build, "ready" means the agent
- * answered; otherwise the init's word is all there is. */
+/* The init is up: the qube is Running. Its agent is the daemon's to wait
+ * for (core/daemon/bh-agent-set.c); a qube whose agent does not answer is
+ * killed there, as one whose init does not answer is here. */
 static void bh_sandbox_init_ready(BhSandboxQube *q)
 {
-    if (!q->sb->has_agent) {
-        bh_sandbox_became_ready(q);
-        return;
-    }
-    bh_rpc_client_connect_async((int)q->qid, q->name, BH_SANDBOX_AGENT_TIMEOUT_MS, q->cancellable,
-                                bh_sandbox_agent_connected, bh_qube_ref(q));
+    bh_sandbox_became_ready(q);
 }
 
 static void bh_sandbox_ready_read(GObject *source, GAsyncResult *result, gpointer data)
@@ -621,10 +585,6 @@ void bh_sandbox_cleanup(BhSandboxQube *q)
         q->console_timer = 0;
     }
     g_cancellable_cancel(q->cancellable);
-    if (q->rpc) {
-        g_signal_handlers_disconnect_by_data(q->rpc, q);
-        bh_rpc_client_close(q->rpc);
-    }
     g_clear_pointer(&q->cgroup, bh_sandbox_cgroup_free);
     /* Its links went with its namespace. */
     if (q->sb && q->provides_network)
@@ -667,8 +627,6 @@ void bh_sandbox_cleanup(BhSandboxQube *q)
         g_autofree char *parent = g_path_get_dirname(q->stage_dir);
         rmdir(parent);
     }
-    q->reconnecting = FALSE;
-    bh_sandbox_fail_held_runs(q, "it stopped");
 }
 
 static void bh_sandbox_exited(GObject *source, GAsyncResult *result, gpointer data)
@@ -765,8 +723,7 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
     }
     q->stage_dir = g_build_filename(sb->stage_base, q->name, NULL);
     if (mkdir(q->stage_dir, 0700) < 0 && errno != EEXIST) {
-        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED, "cannot create %s: %s", q->stage_dir,
-                    g_strerror(errno));
+        bh_error_errno(error, errno, "cannot create %s", q->stage_dir);
         return NULL;
     }
 
@@ -802,8 +759,7 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
 
     if (pipe2(info, O_CLOEXEC) < 0 || pipe2(block, O_CLOEXEC) < 0 || pipe2(ready, O_CLOEXEC) < 0 ||
         pipe2(console, O_CLOEXEC) < 0) {
-        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED, "cannot make pipes: %s",
-                    g_strerror(errno));
+        bh_error_errno(error, errno, "cannot make pipes");
         goto out;
     }
     if (sb->privileged && (idmap = bh_sandbox_idmap_userns(q->uid, q->gid, error)) < 0)

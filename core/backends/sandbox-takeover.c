@@ -19,8 +19,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <bulkhead/rpc-client.h>
-
 /* ---- taking over after a daemon restart ---------------------------------------------- */
 
 /* An adopted bubblewrap is not our child: its end shows on its pidfd, and
@@ -41,27 +39,6 @@ static gboolean bh_sandbox_adopted_exited(gint fd, GIOCondition condition, gpoin
         g_message("[%s] %s", q->name, reason);
     bh_sandbox_finish_exit(q, BH_POWER_HALTED, reason);
     return G_SOURCE_REMOVE;
-}
-
-static void bh_sandbox_agent_reconnected(GObject *source, GAsyncResult *result, gpointer data)
-{
-    g_autoptr(BhSandboxQube) q = data;
-    g_autoptr(GError) error = NULL;
-    g_autoptr(BhRpcClient) client = bh_rpc_client_connect_finish(result, &error);
-    if (q->sb == NULL || !q->reconnecting) {
-        if (client)
-            bh_rpc_client_close(client);
-        return;
-    }
-    q->reconnecting = FALSE;
-    if (client == NULL) {
-        g_message("[%s] adopted, but its RPC agent did not answer again: %s", q->name, error->message);
-    } else {
-        g_message("[%s] adopted: its RPC agent answered again", q->name);
-        q->rpc = g_steal_pointer(&client);
-        g_signal_connect(q->rpc, "disconnected", G_CALLBACK(bh_sandbox_agent_gone), q);
-    }
-    bh_sandbox_release_held_runs(q);
 }
 
 static const BhBackendQube *bh_sandbox_find_qube(const BhBackendQube *qubes, gsize n, const char *name)
@@ -188,11 +165,18 @@ static void bh_sandbox_take_over(BhSandbox *sb, BhSandboxRecord *r, BhSandboxPro
     g_message("[%s] re-adopted its running sandbox (bubblewrap pid %d, init pid %d, left by bulkheadd %s)%s",
               q->name, (int)r->bwrap_pid, (int)r->init_pid, r->tag, paused ? ", paused" : "");
     bh_sandbox_set_state(q, paused ? BH_POWER_PAUSED : BH_POWER_RUNNING, NULL);
-    if (sb->has_agent) {
-        q->reconnecting = TRUE;
-        bh_rpc_client_connect_async((int)q->qid, q->name, BH_SANDBOX_AGENT_TIMEOUT_MS, q->cancellable,
-                                    bh_sandbox_agent_reconnected, bh_qube_ref(q));
-    }
+}
+
+/* Kills and cleans up what the dead daemon `tag` left running, but for the
+ * qubes in keep (may be NULL), with a line for each; how many there were.
+ * whose: "" or " of <which state directory>", for the line. */
+static guint bh_sandbox_sweep_tag(BhSandbox *sb, const char *tag, GHashTable *keep, const char *whose)
+{
+    g_autoptr(GPtrArray) killed = bh_sandbox_cgroups_sweep(sb->cgroups, tag, keep, NULL);
+    for (guint i = 0; i < killed->len; i++)
+        g_message("[%s] a sandbox left by bulkheadd %s%s could not be adopted: killed and cleaned up",
+                  (char *)killed->pdata[i], tag, whose);
+    return killed->len;
 }
 
 /* What a daemon that is gone left, judged by the state directory it wrote
@@ -209,15 +193,10 @@ static guint bh_sandbox_sweep_unowned(BhSandbox *sb, const char *stale, const ch
     gboolean ours = known && g_str_equal(other_state, sb->parent.state_dir);
     if (known && !ours && g_file_test(other_state, G_FILE_TEST_IS_DIR))
         return 0;
-    g_autoptr(GPtrArray) killed =
-        bh_sandbox_cgroups_sweep(sb->cgroups, tag, ours ? g_hash_table_lookup(kept, tag) : NULL, NULL);
-    for (guint i = 0; i < killed->len; i++)
-        g_message("[%s] a sandbox left by bulkheadd %s of %s could not be adopted: killed and cleaned up",
-                  (char *)killed->pdata[i], tag,
-                  ours    ? "this state directory"
-                  : known ? "a state directory that is gone"
-                          : "an unknown state directory");
-    return killed->len;
+    return bh_sandbox_sweep_tag(sb, tag, ours ? g_hash_table_lookup(kept, tag) : NULL,
+                                ours    ? " of this state directory"
+                                : known ? " of a state directory that is gone"
+                                        : " of an unknown state directory");
 }
 
 /* Staging directories of daemons that are gone: a qube that still runs
@@ -226,14 +205,10 @@ static guint bh_sandbox_sweep_unowned(BhSandbox *sb, const char *stale, const ch
  * died with the qubes' namespaces). */
 static guint bh_sandbox_sweep_stages(BhSandbox *sb, GHashTable *kept)
 {
-    g_autoptr(GDir) dir = g_dir_open(sb->stage_top, 0, NULL);
-    const char *name;
+    g_autoptr(GPtrArray) tags = bh_sandbox_dead_daemon_tags(sb->stage_top, "");
     guint cleaned = 0;
-    while (dir && (name = g_dir_read_name(dir))) {
-        guint64 other;
-        if (!g_ascii_string_to_unsigned(name, 10, 1, G_MAXINT, &other, NULL) || (pid_t)other == getpid() ||
-            bh_proc_running((pid_t)other))
-            continue;
+    for (guint i = 0; i < tags->len; i++) {
+        const char *name = tags->pdata[i];
         g_autofree char *stale = g_build_filename(sb->stage_top, name, NULL);
         cleaned += bh_sandbox_sweep_unowned(sb, stale, name, kept);
         g_autoptr(GDir) sub = g_dir_open(stale, 0, NULL);
@@ -323,11 +298,7 @@ void bh_sandbox_adopt(BhBackend *backend, const BhBackendQube *qubes, gsize n_qu
         if (bh_sandbox_owner_alive(line) || g_str_equal(f[0], sb->tag))
             continue;
         GHashTable *keep = g_hash_table_lookup(kept, f[0]);
-        g_autoptr(GPtrArray) killed = bh_sandbox_cgroups_sweep(sb->cgroups, f[0], keep, NULL);
-        for (guint j = 0; j < killed->len; j++)
-            g_message("[%s] a sandbox left by bulkheadd %s could not be adopted: killed and cleaned up",
-                      (char *)killed->pdata[j], f[0]);
-        cleaned += killed->len;
+        cleaned += bh_sandbox_sweep_tag(sb, f[0], keep, "");
         if (keep)
             g_ptr_array_add(still, g_strdup(line));
     }

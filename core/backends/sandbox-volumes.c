@@ -19,6 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <bulkhead/error.h>
+
 #include "sandbox-layout.h"
 #include "sandbox-private.h"
 
@@ -162,8 +164,7 @@ fail : {
         close(sync_pipe[0]);
         close(sync_pipe[1]);
     }
-    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e),
-                "cannot make the user namespace for idmapped layers: %s", g_strerror(e));
+    bh_error_errno(error, e, "cannot make the user namespace for idmapped layers");
     return -1;
 }
 }

@@ -25,8 +25,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <bulkhead/rpc-client.h>
-
 #include "bulkhead/qubes.h"
 #include "sandbox-layout.h"
 #include "sandbox-qube.h"
@@ -88,11 +86,11 @@ static void bh_sandbox_free(BhBackend *backend)
     g_free(sb);
 }
 
-/* The RPC agent is the one the RPC client names (BH_AGENT_PATH, this build's,
- * or the installed one), so both ends always come from the same place. */
+/* The RPC agent: BH_AGENT_PATH, this build's, or the installed one
+ * (bh_sandbox_agent_path). */
 static void bh_sandbox_use_agent(BhSandbox *sb)
 {
-    const char *agent = bh_rpc_agent_path();
+    const char *agent = bh_sandbox_agent_path();
     for (guint i = 0; i < sb->programs->len; i++) {
         g_autofree char *base = g_path_get_basename(sb->programs->pdata[i]);
         if (g_str_equal(base, "bulkhead-agent"))
@@ -148,8 +146,7 @@ static const BhBackendOps bh_sandbox_ops = {
     .unpause = bh_sandbox_unpause,
     .get_state = bh_sandbox_get_state,
     .get_stats = bh_sandbox_get_stats,
-    .run = bh_sandbox_run,
-    .run_finish = bh_sandbox_run_finish,
+    .agent_address = bh_sandbox_agent_address,
     .set_netvm = bh_sandbox_set_netvm,
     .set_firewall = bh_sandbox_set_firewall,
     .set_firewall_finish = bh_sandbox_set_firewall_finish,

@@ -11,13 +11,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <bulkhead/error.h>
+
 #include "backend.h"
 
 static gboolean bh_volume_fail(GError **error, int e, const char *what, const char *path)
 {
-    g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED, "cannot %s %s: %s", what, path,
-                g_strerror(e));
-    return FALSE;
+    return bh_error_errno(error, e, "cannot %s %s", what, path);
 }
 
 gboolean bh_volume_copy_sparse(const char *src, const char *dst, GError **error)

@@ -14,23 +14,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <bulkhead/error.h>
+
 #include "volume-copy.h"
 #include "xen-config.h"
 
 static const char *const bh_xen_volume_names[] = {"root", "private", "volatile"};
 
-static gboolean bh_xen_io_error(GError **error, int saved_errno, const char *what, const char *path)
-{
-    g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED, "cannot %s %s: %s", what, path,
-                g_strerror(saved_errno));
-    return FALSE;
-}
-
 static gboolean bh_xen_make_dir(const char *state_dir, const char *qube, GError **error)
 {
     g_autofree char *dir = bh_xen_qube_dir(state_dir, qube);
     if (g_mkdir_with_parents(dir, 0700) < 0)
-        return bh_xen_io_error(error, errno, "create the directory", dir);
+        return bh_error_errno(error, errno, "cannot create the directory %s", dir);
     return TRUE;
 }
 
@@ -42,14 +37,14 @@ static gboolean bh_xen_sparse(const char *path, guint64 size, gboolean replace, 
     if (fd < 0) {
         if (!replace && errno == EEXIST)
             return TRUE;
-        return bh_xen_io_error(error, errno, "create", path);
+        return bh_error_errno(error, errno, "cannot create %s", path);
     }
     gboolean ok = ftruncate(fd, (off_t)size) == 0;
     int saved = errno;
     close(fd);
     if (!ok) {
         g_unlink(path);
-        return bh_xen_io_error(error, saved, "size", path);
+        return bh_error_errno(error, saved, "cannot size %s", path);
     }
     return TRUE;
 }
@@ -111,10 +106,10 @@ gboolean bh_xen_volumes_remove(const char *state_dir, const char *qube, GError *
     for (gsize i = 0; i < G_N_ELEMENTS(bh_xen_volume_names); i++) {
         g_autofree char *path = bh_xen_volume_path(state_dir, qube, bh_xen_volume_names[i]);
         if (g_unlink(path) < 0 && errno != ENOENT)
-            return bh_xen_io_error(error, errno, "delete", path);
+            return bh_error_errno(error, errno, "cannot delete %s", path);
     }
     g_autofree char *dir = bh_xen_qube_dir(state_dir, qube);
     if (g_rmdir(dir) < 0 && errno != ENOENT)
-        return bh_xen_io_error(error, errno, "remove the directory", dir);
+        return bh_error_errno(error, errno, "cannot remove the directory %s", dir);
     return TRUE;
 }

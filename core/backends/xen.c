@@ -2,7 +2,8 @@
  *
  * Owns the libxl context, the domains this daemon started or adopted, their
  * power state (from libxl's domain shutdown/death events and
- * libxl_domain_info), and the translation of libxl failures into messages.
+ * libxl_domain_info), the translation of libxl failures into messages, and
+ * the address of a domain's RPC agent (its domid on the xen vchan).
  * All libxl callbacks arrive on the daemon's main context (xen-loop.c);
  * nothing here runs in another thread. libxl may not be re-entered from its
  * own callbacks, so every reaction to one is deferred to an idle.
@@ -18,6 +19,8 @@
 #include <libxl_utils.h>
 #include <stdio.h>
 #include <xentoollog.h>
+
+#include <bulkhead/vchan.h>
 
 #include "xen-config.h"
 #include "xen-loop.h"
@@ -695,6 +698,29 @@ static void bh_xen_free(BhBackend *backend)
     g_free(xen);
 }
 
+/* How long a started domain's agent may take to answer: its kernel boots
+ * first (Qubes gives qrexec 60 s; a guest emulated without hardware
+ * virtualisation, as in tests/xen, needs more on a busy machine). */
+#define BH_XEN_AGENT_TIMEOUT_MS 120000
+
+/* The agent of a domU serves the RPC port over libxenvchan, found by its
+ * domain id; connecting is the daemon's (core/daemon/bh-agent-set.c). */
+static gboolean bh_xen_agent_address(BhBackend *backend, const char *qube, BhBackendAgentAddress *out,
+                                     GError **error)
+{
+    BhXenBackend *xen = (BhXenBackend *)backend;
+    uint32_t domid;
+    if (!bh_xen_lookup(xen, qube, &domid, NULL)) {
+        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_WRONG_STATE,
+                    "cannot run a command in %s: it has no running domain", qube);
+        return FALSE;
+    }
+    out->transport = BH_VCHAN_XEN;
+    out->domid = (int)domid;
+    out->ready_timeout_ms = BH_XEN_AGENT_TIMEOUT_MS;
+    return TRUE;
+}
+
 static const BhBackendOps bh_xen_ops = {
     .create_volumes = bh_xen_create_volumes,
     .clone_volumes = bh_xen_clone_volumes,
@@ -708,6 +734,7 @@ static const BhBackendOps bh_xen_ops = {
     .unpause = bh_xen_unpause,
     .get_state = bh_xen_get_state,
     .get_stats = bh_xen_get_stats,
+    .agent_address = bh_xen_agent_address,
     .free = bh_xen_free,
 };
 

@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include <bulkhead/error.h>
+
 #include "bh-cli.h"
 #include "bh-escape-filter.h"
 
@@ -97,8 +99,7 @@ static gboolean bh_run_call(BhDbusAdmin1 *admin, const char *qube, const char *c
                 if (pipe2(pipe_fds, O_CLOEXEC) < 0) {
                     int e = errno;
                     g_variant_dict_clear(&options);
-                    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot make a pipe for %s: %s",
-                                keys[fd], g_strerror(e));
+                    bh_error_errno(error, e, "cannot make a pipe for %s", keys[fd]);
                     goto out;
                 }
                 pumps[fd].from = pipe_fds[0];

@@ -53,6 +53,10 @@ BhQubeRuntime *bh_daemon_runtime(BhDaemon *self, const char *name)
     else
         rt->state = BH_POWER_HALTED;
     g_hash_table_insert(self->runtime, g_strdup(name), rt);
+    /* A qube found running (a xen domain that outlived an earlier daemon) is
+     * one whose agent we connect to, as for any other way into Running. */
+    if (!g_str_equal(name, "dom0"))
+        bh_agent_set_power_changed(self->agents, name, rt->state);
     return rt;
 }
 
@@ -195,6 +199,7 @@ void bh_daemon_set_state(BhDaemon *self, const char *name, BhPowerState state, c
     g_info("[%s] %s -> %s%s%s", name, bh_power_state_name(old), bh_power_state_name(state),
            reason ? ": " : "", reason ? reason : "");
     bh_dbus_admin1_emit_state_changed(self->skeleton, name, bh_power_state_name(state));
+    bh_agent_set_power_changed(self->agents, name, state);
 
     /* Unpausing keeps the guid it had; any other way into Running is a boot. */
     if (state == BH_POWER_RUNNING && old != BH_POWER_PAUSED)
@@ -341,6 +346,30 @@ static void bh_daemon_start_failed(BhDaemon *self, const char *name, const GErro
     bh_daemon_complete_start_waiters(self, name, error);
 }
 
+/* A started qube is ready once its RPC agent answered (or it has none): one
+ * whose agent stays silent is killed, as one whose init does not boot is by
+ * its backend — it cannot be used, and a silent agent may be a hostile one. */
+static void bh_daemon_agent_ready(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    BhNameContext *ctx = user_data;
+    BhDaemon *self = ctx->self;
+    g_autoptr(GError) error = NULL;
+
+    if (self->agents && bh_agent_set_wait_ready_finish(self->agents, result, &error)) {
+        bh_daemon_complete_start_waiters(self, ctx->name, NULL);
+    } else {
+        g_autoptr(GError) failed =
+            g_error_new(BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED, "%s started but is not ready: %s",
+                        ctx->name, error ? error->message : "bulkheadd is stopping");
+        g_autoptr(GError) kill_error = NULL;
+        if (self->backend && !bh_power_is_down(bh_daemon_runtime(self, ctx->name)->state) &&
+            !bh_backend_kill(self->backend, ctx->name, &kill_error))
+            g_warning("[%s] cannot kill it: %s", ctx->name, kill_error->message);
+        bh_daemon_start_failed(self, ctx->name, failed);
+    }
+    bh_name_context_free(ctx);
+}
+
 static void bh_daemon_backend_started(GObject *source, GAsyncResult *result, gpointer user_data)
 {
     BhNameContext *ctx = user_data;
@@ -349,11 +378,11 @@ static void bh_daemon_backend_started(GObject *source, GAsyncResult *result, gpo
 
     if (!bh_backend_start_finish(self->backend, result, &error)) {
         bh_daemon_start_failed(self, ctx->name, error);
-    } else {
-        bh_daemon_set_state(self, ctx->name, BH_POWER_RUNNING, NULL);
-        bh_daemon_complete_start_waiters(self, ctx->name, NULL);
+        bh_name_context_free(ctx);
+        return;
     }
-    bh_name_context_free(ctx);
+    bh_daemon_set_state(self, ctx->name, BH_POWER_RUNNING, NULL);
+    bh_agent_set_wait_ready_async(self->agents, ctx->name, NULL, bh_daemon_agent_ready, ctx);
 }
 
 static void bh_daemon_start_with_firewall(BhDaemon *self, BhBackendQubeHolder *holder, gpointer data)

@@ -16,6 +16,7 @@
 #include <gio/gio.h>
 
 #include "backend.h"
+#include "bh-agent-set.h"
 #include "bh-clipboard.h"
 #include "bh-daemon.h"
 #include "bh-dbus-admin1.h"
@@ -42,6 +43,7 @@ struct _BhDaemon {
     BhStateLock *lock;
     BhStore *store;
     BhBackend *backend; /* NULL: --backend=none */
+    BhAgentSet *agents; /* the RPC connections to the backend's qubes; NULL without a backend */
     const char *backend_name;
     const char *backend_isolation;
     BhDbusAdmin1 *skeleton;

@@ -4,12 +4,12 @@
  * Owns Run: its options (refused when unknown or of the wrong type), the
  * caller's stdin/stdout/stderr descriptors (ours once duplicated from the
  * message, closed when the call ends), the autostart of a halted qube and
- * the hand-over of the command to the backend; and the one narrow path by
- * which dom0 runs its own fixed programs in a qube and keeps their output
- * (bh_daemon_run_capture_async: a byte bound and a time bound, the command
- * killed past either). Must never: run a command in dom0 or without a
- * backend, keep a descriptor past the call, or hold more of a qube's output
- * than the caller's bound.
+ * the hand-over of the command to the qube's agent through the agent set
+ * (bh-agent-set.h); and the one narrow path by which dom0 runs its own fixed
+ * programs in a qube and keeps their output (bh_daemon_run_capture_async: a
+ * byte bound and a time bound, the command killed past either). Must never:
+ * run a command in dom0 or without a backend, keep a descriptor past the
+ * call, or hold more of a qube's output than the caller's bound.
  */
 #define G_LOG_DOMAIN "bh-daemon"
 
@@ -51,7 +51,7 @@ static void bh_daemon_run_done(GObject *source, GAsyncResult *result, gpointer u
     BhRunContext *ctx = user_data;
     g_autoptr(GError) error = NULL;
     int status = -1;
-    if (bh_backend_run_finish(ctx->self->backend, result, &status, &error)) {
+    if (bh_agent_set_run_finish(ctx->self->agents, result, &status, &error)) {
         g_info("[%s] command finished with status %d", ctx->name, status);
         bh_dbus_admin1_complete_run(ctx->self->skeleton, ctx->invocation, NULL, ctx->wait ? status : 0);
     } else {
@@ -67,7 +67,7 @@ static void bh_daemon_run_now(BhRunContext *ctx)
         g_free(ctx->user);
         ctx->user = bh_daemon_get_string(self, ctx->name, "default_user");
     }
-    BhBackendRun run = {
+    BhAgentRun run = {
         .user = ctx->user,
         .commandline = ctx->commandline,
         .stdin_fd = ctx->fds[0],
@@ -76,7 +76,7 @@ static void bh_daemon_run_now(BhRunContext *ctx)
         .wait = ctx->wait,
     };
     g_info("[%s] run as %s: %s", ctx->name, ctx->user, ctx->commandline);
-    bh_backend_run(self->backend, ctx->name, &run, NULL, bh_daemon_run_done, ctx);
+    bh_agent_set_run_async(self->agents, ctx->name, &run, NULL, bh_daemon_run_done, ctx);
 }
 
 static void bh_daemon_run_started(GObject *source, GAsyncResult *result, gpointer user_data)
@@ -271,10 +271,12 @@ static void bh_capture_run_done(GObject *source, GAsyncResult *result, gpointer 
     GTask *task = user_data;
     BhCapture *c = g_task_get_task_data(task);
     GError *error = NULL;
-    if (!bh_backend_run_finish(c->self->backend, result, &c->status, &error))
+    /* The agent set gives the status as a shell's $? (128+n for signal n). */
+    if (!bh_agent_set_run_finish(c->self->agents, result, &c->status, &error))
         bh_capture_fail(c, error);
-    else if (!g_spawn_check_wait_status(c->status, &error))
-        bh_capture_fail(c, error);
+    else if (c->status != 0)
+        bh_capture_fail(c, g_error_new(BH_DBUS_ERROR, BH_DBUS_ERROR_FAILED,
+                                       "the program in qube %s ended with status %d", c->name, c->status));
     /* Our end closed: the read sees the end once the qube's copies are gone. */
     close(c->write_fd);
     c->write_fd = -1;
@@ -315,7 +317,7 @@ void bh_daemon_run_capture_async(BhDaemon *self, const char *name, const char *c
     c->write_fd = fds[1];
     c->out = g_unix_input_stream_new(fds[0], TRUE);
     g_autofree char *user = bh_daemon_get_string(self, name, "default_user");
-    BhBackendRun run = {
+    BhAgentRun run = {
         .user = user,
         .commandline = commandline,
         .stdin_fd = -1,
@@ -327,7 +329,7 @@ void bh_daemon_run_capture_async(BhDaemon *self, const char *name, const char *c
            commandline);
     c->timeout_id = g_timeout_add_seconds(timeout_s, bh_capture_timeout, task);
     bh_capture_read(task);
-    bh_backend_run(self->backend, name, &run, c->run_cancel, bh_capture_run_done, task);
+    bh_agent_set_run_async(self->agents, name, &run, c->run_cancel, bh_capture_run_done, task);
 }
 
 GBytes *bh_daemon_run_capture_finish(BhDaemon *self, GAsyncResult *result, GError **error)

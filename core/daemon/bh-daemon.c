@@ -1,6 +1,6 @@
 /* bh-daemon.c — BhDaemon, the object; see bh-daemon.h.
  *
- * Owns the construction (lock, store, backend, guid set, policy, clipboard),
+ * Owns the construction (lock, store, backend, agent set, guid set, policy, clipboard),
  * the connection of each part's Admin1 handlers, export, stop and finalize.
  * The parts (the power state machine and the D-Bus handlers) are the other
  * bh-daemon-*.c files, listed in bh-daemon-private.h; this file only calls
@@ -35,6 +35,7 @@ void bh_daemon_stop(BhDaemon *self)
      * clipboard goes first: it asks the guid set who is calling. */
     g_clear_pointer(&self->clipboard, bh_clipboard_free);
     g_clear_pointer(&self->guids, bh_guid_set_free);
+    g_clear_pointer(&self->agents, bh_agent_set_free);
     g_clear_pointer(&self->backend, bh_backend_free);
 }
 
@@ -42,12 +43,13 @@ static void bh_daemon_finalize(GObject *object)
 {
     BhDaemon *self = BH_DAEMON(object);
     bh_daemon_unexport(self);
-    /* Reverse order of bh_daemon_new: guids, backend (stops qubes), store, lock. */
+    /* Reverse order of bh_daemon_new: guids, agents, backend (stops qubes), store, lock. */
     g_clear_pointer(&self->clipboard, bh_clipboard_free);
     g_clear_object(&self->policy);
     g_clear_pointer(&self->guids, bh_guid_set_free);
     g_clear_pointer(&self->runtime, g_hash_table_unref);
     g_clear_pointer(&self->apps_problems, g_hash_table_unref);
+    g_clear_pointer(&self->agents, bh_agent_set_free);
     g_clear_pointer(&self->backend, bh_backend_free);
     g_clear_pointer(&self->store, bh_store_close);
     g_clear_pointer(&self->lock, bh_state_lock_release);
@@ -126,6 +128,7 @@ BhDaemon *bh_daemon_new(const BhDaemonConfig *config, GError **error)
             self->backend_isolation = self->backend->name;
         }
         bh_backend_set_state_func(self->backend, bh_daemon_backend_state_changed, self);
+        self->agents = bh_agent_set_new(self->backend);
     }
     if (!config->no_guid)
         self->guids = bh_guid_set_new(bh_daemon_guid_ended, self);

@@ -19,6 +19,8 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <bulkhead/program-path.h>
+
 #include "config.h"
 
 /* A guid waits this long for the qube's GUI agent to appear. */
@@ -64,13 +66,8 @@ static void bh_guid_proc_free(gpointer data)
 
 const char *bh_guid_path(void)
 {
-    static const char built[] = BH_BUILD_ROOT "/guid/bulkhead-guid";
-    const char *env = g_getenv("BH_GUID_PATH");
-    if (env && *env)
-        return env;
-    if (g_file_test(built, G_FILE_TEST_IS_EXECUTABLE))
-        return built;
-    return BH_LIBEXECDIR "/bulkhead-guid";
+    return bh_program_path("BH_GUID_PATH", BH_BUILD_ROOT "/guid/bulkhead-guid",
+                           BH_LIBEXECDIR "/bulkhead-guid");
 }
 
 gboolean bh_guid_display_available(void)

@@ -12,6 +12,8 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <bulkhead/error.h>
+
 struct BhStateLock {
     int fd;
     char *path;
@@ -37,16 +39,14 @@ BhStateLock *bh_state_lock_acquire(const char *dir, GError **error)
 
     if (g_mkdir_with_parents(dir, 0700) < 0) {
         int e = errno;
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot create state directory %s: %s", dir,
-                    g_strerror(e));
+        bh_error_errno(error, e, "cannot create state directory %s", dir);
         goto out;
     }
     path = g_build_filename(dir, "bulkheadd.lock", NULL);
     fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
         int e = errno;
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot open lock file %s: %s", path,
-                    g_strerror(e));
+        bh_error_errno(error, e, "cannot open lock file %s", path);
         goto out;
     }
     if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
@@ -60,8 +60,7 @@ BhStateLock *bh_state_lock_acquire(const char *dir, GError **error)
                         "another --state-dir",
                         dir, who);
         } else {
-            g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot lock %s: %s", path,
-                        g_strerror(e));
+            bh_error_errno(error, e, "cannot lock %s", path);
         }
         goto out;
     }

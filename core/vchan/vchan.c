@@ -1,16 +1,16 @@
 /* vchan.c — the public vchan API: argument checks, the choice of transport
  * from the environment and the build, dispatch to vchan-socket.c or
- * vchan-xen.c, the queue of received descriptors, and logging.
+ * vchan-xen.c, and handing out received descriptors.
  *
- * Owns: allocating and freeing struct bh_vchan, the fd queue.
+ * Owns: allocating and freeing struct bh_vchan, taking from the fd queue
+ * (vchan-common.c fills it and logs, below both transports, so that calls
+ * go one way: this file -> a transport -> vchan-common.c).
  * Must never: look at the bytes it carries, or take a size from the peer. */
 #include "vchan-private.h"
 
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,21 +20,6 @@
 /* The largest ring libxenvchan builds; the socket transport keeps the same
  * limit so that code written against one transport fits the other. */
 #define BH_VCHAN_MAX_BUFFER ((size_t)1 << 20)
-
-void bh_vchan_log(const struct bh_vchan *v, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    /* One write per line so that logs of several processes stay readable. */
-    if (v)
-        fprintf(stderr, "bh-vchan[dom%d:%d]: %s\n", v->peer_domain, v->port, msg);
-    else
-        fprintf(stderr, "bh-vchan: %s\n", msg);
-}
 
 enum bh_vchan_transport bh_vchan_default_transport(void)
 {
@@ -58,10 +43,10 @@ enum bh_vchan_transport bh_vchan_default_transport(void)
 }
 
 /* Both ends: validate, allocate, hand over to the transport. */
-static struct bh_vchan *vchan_open(int domain, int port, bool is_server, size_t read_min, size_t write_min)
+static struct bh_vchan *vchan_open(enum bh_vchan_transport t, int domain, int port, bool is_server,
+                                   size_t read_min, size_t write_min)
 {
     struct bh_vchan *v = NULL;
-    enum bh_vchan_transport t = bh_vchan_default_transport();
     int rc = -1;
 
     if (t == 0) {
@@ -107,12 +92,30 @@ out:
 
 struct bh_vchan *bh_vchan_server_init(int domain, int port, size_t read_min, size_t write_min)
 {
-    return vchan_open(domain, port, true, read_min, write_min);
+    return vchan_open(bh_vchan_default_transport(), domain, port, true, read_min, write_min);
 }
 
 struct bh_vchan *bh_vchan_client_init(int domain, int port)
 {
-    return vchan_open(domain, port, false, 0, 0);
+    return vchan_open(bh_vchan_default_transport(), domain, port, false, 0, 0);
+}
+
+struct bh_vchan *bh_vchan_client_init_on(enum bh_vchan_transport transport, int domain, int port)
+{
+    if (transport == 0)
+        return bh_vchan_client_init(domain, port);
+#if !BH_HAVE_XEN
+    if (transport == BH_VCHAN_XEN) {
+        bh_vchan_log(NULL, "the xen transport is not built in");
+        errno = EINVAL;
+        return NULL;
+    }
+#endif
+    if (transport != BH_VCHAN_SOCKET && transport != BH_VCHAN_XEN) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return vchan_open(transport, domain, port, false, 0, 0);
 }
 
 /* Common checks of every transfer; -1 with errno when the call cannot go on. */
@@ -214,23 +217,6 @@ ssize_t bh_vchan_recv_fd(struct bh_vchan *v, void *data, size_t size, int *fd)
     if (v->fdq_len > 0)
         *fd = bh_vchan_take_fd(v);
     return n;
-}
-
-int bh_vchan_queue_fd(struct bh_vchan *v, int fd)
-{
-    if (v->fdq_len == BH_VCHAN_MAX_QUEUED_FDS) {
-        bh_vchan_log(v,
-                     "peer sent more than %d descriptors that were not taken; "
-                     "dropping the connection",
-                     BH_VCHAN_MAX_QUEUED_FDS);
-        close(fd);
-        v->failed = true;
-        errno = EPROTO;
-        return -1;
-    }
-    v->fdq[(v->fdq_head + v->fdq_len) % BH_VCHAN_MAX_QUEUED_FDS] = fd;
-    v->fdq_len++;
-    return 0;
 }
 
 int bh_vchan_take_fd(struct bh_vchan *v)

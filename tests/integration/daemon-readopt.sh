@@ -151,7 +151,7 @@ bh_same "work's init is the same process" "$work_init" "$(field work init_pid)"
 new_log=$(tail -n +"$((lines_before + 1))" "$bh_log")
 printf '%s\n' "$new_log" | grep -q "\[work\] re-adopted its running sandbox (bubblewrap pid $work_bwrap, init pid $work_init"
 bh_result "the log says work was re-adopted" $?
-printf '%s\n' "$new_log" | grep -q "\[work\] adopted: its RPC agent answered again"
+printf '%s\n' "$new_log" | grep -q "\[work\] its RPC agent answered"
 bh_result "the log says work's agent answered again" $?
 # work and the netvms that autostarted with the first daemon (sys-net,
 # sys-firewall) are re-adopted; untrusted is the one orphan.

@@ -14,6 +14,7 @@ static void bh_harness_state_cb(BhBackend *backend, const char *qube, BhPowerSta
 {
     BhHarness *h = data;
     g_hash_table_insert(h->states, g_strdup(qube), GINT_TO_POINTER(state));
+    bh_agent_set_power_changed(h->agents, qube, state);
     g_ptr_array_add(h->transitions, g_strdup_printf("%s %s%s%s", qube, bh_power_state_name(state),
                                                     reason ? ": " : "", reason ? reason : ""));
     if (g_test_verbose())
@@ -58,6 +59,7 @@ gboolean bh_harness_setup(BhHarness *h)
     h->states = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     h->transitions = g_ptr_array_new_with_free_func(g_free);
     h->backend = bh_harness_open(h);
+    h->agents = bh_agent_set_new(h->backend);
     return TRUE;
 }
 
@@ -72,6 +74,7 @@ void bh_harness_teardown(BhHarness *h)
 {
     if (h->tmp == NULL)
         return;
+    g_clear_pointer(&h->agents, bh_agent_set_free);
     g_clear_pointer(&h->backend, bh_backend_free);
     bh_harness_spin(50);
     bh_harness_rm(h->tmp);
@@ -85,10 +88,12 @@ void bh_harness_teardown(BhHarness *h)
 
 void bh_harness_restart_backend(BhHarness *h)
 {
+    g_clear_pointer(&h->agents, bh_agent_set_free);
     g_clear_pointer(&h->backend, bh_backend_free);
     bh_harness_spin(20);
     g_hash_table_remove_all(h->states);
     h->backend = bh_harness_open(h);
+    h->agents = bh_agent_set_new(h->backend);
 }
 
 void bh_harness_spin(guint ms)
@@ -130,6 +135,7 @@ gboolean bh_harness_create(BhHarness *h, const BhTestQube *q, GError **error)
 
 typedef struct {
     BhBackend *backend; /* tasks carry no source object */
+    BhAgentSet *agents;
     gboolean done;
     gboolean ok;
     int status;
@@ -149,12 +155,27 @@ static void bh_harness_wait(BhWait *w)
         g_main_context_iteration(NULL, TRUE);
 }
 
+static void bh_harness_agent_ready(GObject *source, GAsyncResult *result, gpointer data)
+{
+    BhWait *w = data;
+    w->ok = bh_agent_set_wait_ready_finish(w->agents, result, &w->error);
+    w->done = TRUE;
+}
+
+/* Started as bulkheadd starts a qube: the backend's start, then its agent. */
 gboolean bh_harness_start(BhHarness *h, const BhTestQube *q, GError **error)
 {
     BhBackendQube b = bh_harness_qube(q);
-    BhWait w = {.backend = h->backend};
+    BhWait w = {.backend = h->backend, .agents = h->agents};
     bh_backend_start(h->backend, &b, NULL, bh_harness_started, &w);
     bh_harness_wait(&w);
+    if (w.ok) {
+        w.done = FALSE;
+        bh_agent_set_wait_ready_async(h->agents, q->name, NULL, bh_harness_agent_ready, &w);
+        bh_harness_wait(&w);
+        if (!w.ok)
+            bh_backend_kill(h->backend, q->name, NULL);
+    }
     if (w.error)
         g_propagate_error(error, w.error);
     return w.ok;
@@ -180,23 +201,23 @@ gboolean bh_harness_shutdown(BhHarness *h, const char *qube, guint timeout_s, GE
 static void bh_harness_ran(GObject *source, GAsyncResult *result, gpointer data)
 {
     BhWait *w = data;
-    w->ok = bh_backend_run_finish(w->backend, result, &w->status, &w->error);
+    w->ok = bh_agent_set_run_finish(w->agents, result, &w->status, &w->error);
     w->done = TRUE;
 }
 
 static int bh_harness_run_in(BhHarness *h, const char *qube, const char *cmd, int stdin_fd, char **output)
 {
-    BhWait w = {.backend = h->backend};
+    BhWait w = {.backend = h->backend, .agents = h->agents};
     g_autofree char *path = g_build_filename(h->tmp, "run-output", NULL);
     int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     g_assert_cmpint(fd, >=, 0);
-    BhBackendRun run = {.user = NULL,
-                        .commandline = cmd,
-                        .stdin_fd = stdin_fd,
-                        .stdout_fd = fd,
-                        .stderr_fd = fd,
-                        .wait = TRUE};
-    bh_backend_run(h->backend, qube, &run, NULL, bh_harness_ran, &w);
+    BhAgentRun run = {.user = NULL,
+                      .commandline = cmd,
+                      .stdin_fd = stdin_fd,
+                      .stdout_fd = fd,
+                      .stderr_fd = fd,
+                      .wait = TRUE};
+    bh_agent_set_run_async(h->agents, qube, &run, NULL, bh_harness_ran, &w);
     close(fd);
     bh_harness_wait(&w);
     g_autofree char *text = NULL;

@@ -1,6 +1,7 @@
 /* sandbox-harness.h — drives the real sandbox backend for the sandbox-*
  * integration tests: a private state and runtime directory per test, real
- * bubblewrap sandboxes started through backend.h, commands run inside them,
+ * bubblewrap sandboxes started through backend.h, commands run inside them
+ * through the daemon's agent set (core/daemon/bh-agent-set.h),
  * and the state transitions the backend reports.
  *
  * It must never use the caller's own XDG directories or leave a qube
@@ -11,6 +12,7 @@
 #include <glib.h>
 
 #include "backend.h"
+#include "bh-agent-set.h"
 
 typedef struct {
     char *tmp;     /* removed at teardown */
@@ -18,6 +20,7 @@ typedef struct {
     char *runtime; /* <tmp>/run, also XDG_RUNTIME_DIR */
     char *home;    /* <tmp>/home: stands for the host user's home */
     BhBackend *backend;
+    BhAgentSet *agents;     /* commands go through the qubes' agents, as in bulkheadd */
     GHashTable *states;     /* qube -> last BhPowerState reported */
     GPtrArray *transitions; /* "qube State[: reason]" */
     char *resolv_conf;      /* the backend's (set, then restart it); freed by the caller */

@@ -253,12 +253,12 @@ static void test_agent_killed(void)
     g_assert_cmpint(bh_harness_run(&h, "work", "echo entered", &out), ==, 0);
     g_assert_cmpstr(out, ==, "entered\n");
     /* Not waited for: the agent that runs it is what dies. */
-    BhBackendRun run = {.commandline = "sleep 0.3; kill -9 $PPID",
-                        .stdin_fd = -1,
-                        .stdout_fd = -1,
-                        .stderr_fd = -1,
-                        .wait = FALSE};
-    bh_backend_run(h.backend, "work", &run, NULL, NULL, NULL);
+    BhAgentRun run = {.commandline = "sleep 0.3; kill -9 $PPID",
+                      .stdin_fd = -1,
+                      .stdout_fd = -1,
+                      .stderr_fd = -1,
+                      .wait = FALSE};
+    bh_agent_set_run_async(h.agents, "work", &run, NULL, NULL, NULL);
     bh_harness_spin(1500);
     g_assert_cmpint(bh_harness_run(&h, "work", "echo entered", NULL), ==, -1);
     g_assert_cmpint(bh_harness_state(&h, "work"), ==, BH_POWER_RUNNING);

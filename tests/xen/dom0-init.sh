@@ -46,7 +46,8 @@ cp -a /test/vm-kernels/default /var/lib/bulkhead/vm-kernels/
 truncate -s 64M /var/lib/bulkhead/qubes/debian-12/root.img
 
 echo "BH-XEN-QEMU-BEGIN"
-BH_VCHAN_TRANSPORT=xen /usr/bin/bh-xen-dom0-test /var/lib/bulkhead /test/golden
+mkdir -p /root /run/user0 && chmod 700 /run/user0
+HOME=/root XDG_RUNTIME_DIR=/run/user0 BH_VCHAN_TRANSPORT=xen /usr/bin/bh-xen-dom0-test /var/lib/bulkhead /test/golden
 rc=$?
 echo "BH-XEN-QEMU-END $rc"
 if [ $rc -ne 0 ]; then

@@ -1,6 +1,6 @@
 #!/bin/busybox sh
 # domu-init.sh — /init of the QEMU test's domU: loads the Xen front-end
-# drivers, notes what it sees of its disks, runs bh-xen-guest-client, then
+# drivers, notes what it sees of its disks, starts bulkhead-agent, runs bh-xen-guest-client, then
 # bulkhead-gui-agent with weston-simple-shm, and idles until dom0 asks it to power off (the kernel runs /sbin/poweroff).
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin
@@ -25,6 +25,9 @@ for d in xvda xvdb xvdc; do
   facts="$facts $d:ro=$(cat /sys/block/$d/ro 2>/dev/null)"
 done
 echo "domu-init: disks$facts"
+# The RPC agent first, in the background: bulkheadd's qvm-run reaches the
+# domU through it (vchan port 512), whatever the rest of this init does.
+BH_VCHAN_TRANSPORT=xen /usr/bin/bulkhead-agent &
 BH_VCHAN_TRANSPORT=xen /bin/bh-xen-guest-client "$facts"
 echo "domu-init: client exited with $?"
 # Then the real gui-agent with a real Wayland client (wl_shm); --verbose

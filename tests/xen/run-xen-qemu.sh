@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# run-xen-qemu.sh DOM0_TEST GUEST_CLIENT GUI_AGENT — boots Debian's Xen 4.17 with a
+# run-xen-qemu.sh DOM0_TEST GUEST_CLIENT GUI_AGENT RPC_AGENT BULKHEADD CLI — boots Debian's Xen 4.17 with a
 # Linux dom0 under qemu-system-x86_64 (TCG), dom0 and domU from initramfs
 # images built here with the project's programs and their libraries, runs
 # bh-xen-dom0-test in dom0 and relays its TAP. One boot does every check.
@@ -12,9 +12,12 @@ set -uo pipefail
 dom0_test=$1
 guest_client=$2
 gui_agent=$3
+rpc_agent=$4
+bulkheadd=$5
+cli=$6
 src=${BH_SOURCE_ROOT:?BH_SOURCE_ROOT must name the source tree}
 xenbin=/usr/lib/xen-4.17/bin
-packages="weston qemu-system-x86 xen-hypervisor-4.17-amd64 xen-utils-4.17 linux-image-amd64 busybox-static cpio"
+packages="dbus-daemon weston qemu-system-x86 xen-hypervisor-4.17-amd64 xen-utils-4.17 linux-image-amd64 busybox-static cpio"
 
 kernel=$(ls -1 /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1)
 kver=${kernel#/boot/vmlinuz-}
@@ -26,6 +29,7 @@ command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86_64)
 busybox --list 2>/dev/null | grep -x insmod >/dev/null || missing+=("busybox with applets")
 command -v cpio >/dev/null || missing+=(cpio)
 [ -x /usr/bin/weston-simple-shm ] || missing+=(weston-simple-shm)
+command -v dbus-daemon >/dev/null || missing+=(dbus-daemon)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "1..0 # SKIP Xen under QEMU needs ${missing[*]}: apt-get install $packages"
   exit 0
@@ -73,6 +77,10 @@ add_prog "$domu" "$guest_client" /bin/bh-xen-guest-client
 # is done; libxkbcommon compiles dom0's keymap from the xkb data.
 add_prog "$domu" "$gui_agent" /usr/bin/bulkhead-gui-agent
 add_prog "$domu" /usr/bin/weston-simple-shm
+# The RPC agent (qvm-run's other end) and the users it may run programs as.
+add_prog "$domu" "$rpc_agent" /usr/bin/bulkhead-agent
+printf 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\n' > "$domu/etc/passwd"
+printf 'root:x:0:\nuser:x:1000:\n' > "$domu/etc/group"
 mkdir -p "$domu/usr/share/X11"
 cp -a /usr/share/X11/xkb "$domu/usr/share/X11/"
 add_modules "$domu" xen-evtchn xen-gntdev xen-gntalloc xen-blkfront || exit 1
@@ -93,6 +101,14 @@ add_prog "$dom0" "$(command -v flock)" /usr/bin/flock
 add_prog "$dom0" "$(command -v losetup)" /usr/sbin/losetup
 add_prog "$dom0" "$(command -v stat)" /usr/bin/stat
 add_prog "$dom0" "$dom0_test" /usr/bin/bh-xen-dom0-test
+# bulkheadd, the CLI under its Qubes names and a private D-Bus for them.
+add_prog "$dom0" "$bulkheadd" /usr/bin/bulkheadd
+add_prog "$dom0" "$cli" /usr/bin/bulkhead
+for n in qvm-ls qvm-create qvm-run qvm-start qvm-kill qvm-prefs; do ln -sf bulkhead "$dom0/usr/bin/$n"; done
+add_prog "$dom0" "$(command -v dbus-daemon)" /usr/bin/dbus-daemon
+install -m 0644 "$src/tests/xen/bh-bus.conf" "$dom0/etc/bh-bus.conf"
+printf 'root:x:0:0:root:/root:/bin/sh\nmessagebus:x:100:101::/:/bin/false\n' > "$dom0/etc/passwd"
+printf 'root:x:0:\nmessagebus:x:101:\n' > "$dom0/etc/group"
 # Without libgcc_s, xl and libxl abort on pthread_cancel (NOTES.md).
 gcc_s=$(ldconfig -p | awk '/libgcc_s.so.1 .*x86-64/{print $NF; exit}')
 install -D "$(readlink -f "$gcc_s")" "$dom0$gcc_s"

@@ -1,5 +1,5 @@
 /* rpc-client.h — dom0's side of the RPC to a qube's bulkhead-agent
- * (libbh_rpc_client), for bulkheadd and the backends. GLib/GIO, asynchronous:
+ * (libbh_rpc_client), for bulkheadd's agent set (core/daemon/bh-agent-set.c). GLib/GIO, asynchronous:
  * every call runs in the thread-default main context of the thread that
  * connected, and nothing blocks.
  *
@@ -49,11 +49,17 @@ G_DECLARE_FINAL_TYPE(BhRpcClient, bh_rpc_client, BH, RPC_CLIENT, GObject)
 /* Connects to the agent of domain `domid` (socket transport: under
  * BH_VCHAN_DIR or $XDG_RUNTIME_DIR/bulkhead/vchan), retrying until it
  * answers HELLO or `timeout_ms` passes (BH_RPC_ERROR_UNAVAILABLE). The
- * backends use this as "agent ready". `qube_name` appears in logs and
+ * agent set uses this as "agent ready". `qube_name` appears in logs and
  * errors. The client belongs to the calling thread's default main context.
  * Signal "disconnected" (GError *why) fires once when the connection ends. */
 void bh_rpc_client_connect_async(int domid, const char *qube_name, guint timeout_ms,
                                  GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
+/* The same on a given vchan transport (enum bh_vchan_transport, 0: the
+ * process's default): bulkheadd's agent set connects on the transport of the
+ * backend that runs the qube (core/daemon/bh-agent-set.h). */
+void bh_rpc_client_connect_on_async(int transport, int domid, const char *qube_name, guint timeout_ms,
+                                    GCancellable *cancellable, GAsyncReadyCallback callback,
+                                    gpointer user_data);
 BhRpcClient *bh_rpc_client_connect_finish(GAsyncResult *result, GError **error);
 
 /* Runs `/bin/sh -c cmdline` in the qube as `user` (NULL or "" = the agent's
@@ -85,11 +91,6 @@ gboolean bh_rpc_client_ping_finish(BhRpcClient *client, GAsyncResult *result, GE
 
 gboolean bh_rpc_client_is_connected(BhRpcClient *client);
 const char *bh_rpc_client_get_qube_name(BhRpcClient *client);
-/* The bulkhead-agent binary a backend starts inside a qube: $BH_AGENT_PATH
- * if set, else the one in this build tree if it exists (development), else
- * the installed BH_LIBEXECDIR/bulkhead-agent. */
-const char *bh_rpc_agent_path(void);
-
 /* Ends the connection: pending calls fail with BH_RPC_ERROR_DISCONNECTED.
  * The agent sends SIGHUP to the programs still running for us. */
 void bh_rpc_client_close(BhRpcClient *client);

@@ -56,6 +56,10 @@ struct bh_vchan *bh_vchan_server_init(int domain, int port, size_t read_min, siz
  * set when there is no server (yet): ENOENT, ECONNREFUSED or EAGAIN mean
  * "retry later"; anything else is a configuration error. */
 struct bh_vchan *bh_vchan_client_init(int domain, int port);
+/* The same on a given transport (0: the default above): bulkheadd connects
+ * to a qube's agent on the transport of the backend that runs the qube,
+ * whatever its own environment says. EINVAL for one not built in. */
+struct bh_vchan *bh_vchan_client_init_on(enum bh_vchan_transport transport, int domain, int port);
 
 /* Socket transport: create (mode 0700) and check <dir>/<domain>, and write
  * its path to out. The sandbox backend binds this directory into the qube

@@ -38,6 +38,7 @@ typedef struct Call Call;
 struct _BhRpcClient {
     GObject parent_instance;
     char *qube;
+    int transport; /* enum bh_vchan_transport; 0: the process's default */
     int domid;
     GMainContext *ctx;
 
@@ -657,6 +658,9 @@ static void conn_end(BhRpcClient *c, GError *why)
         g_error_free(why);
         return;
     }
+    /* The connect task may hold the last reference, and its callback runs
+     * right here: the client must outlive this function. */
+    g_autoptr(BhRpcClient) hold = g_object_ref(c);
     disconnect_vchan(c);
     if (c->connect_task && !c->ready && why->code == BH_RPC_ERROR_DISCONNECTED &&
         g_get_monotonic_time() < c->deadline) {
@@ -704,7 +708,7 @@ static gboolean try_connect(BhRpcClient *c)
     struct bh_rpc_msg hello = {.type = BH_RPC_HELLO, .u.hello.version = BH_RPC_PROTOCOL_VERSION};
     int e;
 
-    c->v = bh_vchan_client_init(c->domid, BH_RPC_VCHAN_PORT);
+    c->v = bh_vchan_client_init_on((enum bh_vchan_transport)c->transport, c->domid, BH_RPC_VCHAN_PORT);
     if (!c->v) {
         e = errno;
         g_snprintf(c->last_error, sizeof c->last_error, "cannot connect to vchan port %d of domain %d: %s",
@@ -810,9 +814,17 @@ static void bh_rpc_client_init(BhRpcClient *c)
 void bh_rpc_client_connect_async(int domid, const char *qube_name, guint timeout_ms,
                                  GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
+    bh_rpc_client_connect_on_async(0, domid, qube_name, timeout_ms, cancellable, callback, user_data);
+}
+
+void bh_rpc_client_connect_on_async(int transport, int domid, const char *qube_name, guint timeout_ms,
+                                    GCancellable *cancellable, GAsyncReadyCallback callback,
+                                    gpointer user_data)
+{
     g_autoptr(BhRpcClient) c = g_object_new(BH_TYPE_RPC_CLIENT, NULL);
     GTask *task = g_task_new(NULL, cancellable, callback, user_data);
     g_task_set_source_tag(task, bh_rpc_client_connect_async);
+    c->transport = transport;
     /* The task keeps the client alive until it has connected or failed. */
     g_task_set_task_data(task, g_object_ref(c), g_object_unref);
     c->qube = g_strdup(qube_name ? qube_name : "?");
@@ -1040,18 +1052,6 @@ const char *bh_rpc_client_get_qube_name(BhRpcClient *client)
 {
     g_return_val_if_fail(BH_IS_RPC_CLIENT(client), NULL);
     return client->qube;
-}
-
-const char *bh_rpc_agent_path(void)
-{
-    static const char built[] = BH_BUILD_ROOT "/core/rpc/bulkhead-agent";
-    const char *env = g_getenv("BH_AGENT_PATH");
-
-    if (env && *env)
-        return env;
-    if (g_file_test(built, G_FILE_TEST_IS_EXECUTABLE))
-        return built;
-    return BH_LIBEXECDIR "/bulkhead-agent";
 }
 
 void bh_rpc_client_close(BhRpcClient *client)

@@ -1,10 +1,14 @@
 /* test-backend.c — the backend interface's own logic (core/backends) and the
  * named D-Bus errors (core/dbus): state names, the registry's choices and
  * messages, dispatch to a backend lacking operations, error round trips. */
+#include <errno.h>
 #include <gio/gio.h>
 #include <string.h>
 
+#include <bulkhead/error.h>
+
 #include "backend.h"
+#include "bh-daemon-error.h"
 #include "bh-dbus-error.h"
 
 static void test_power_state_names(void)
@@ -77,7 +81,6 @@ typedef struct {
 static void async_done(GObject *source, GAsyncResult *result, gpointer user_data)
 {
     AsyncState *st = user_data;
-    int status = 42;
     gboolean ok = FALSE;
     switch (st->kind) {
     case 0:
@@ -85,10 +88,6 @@ static void async_done(GObject *source, GAsyncResult *result, gpointer user_data
         break;
     case 1:
         ok = bh_backend_shutdown_finish(st->backend, result, &st->error);
-        break;
-    case 2:
-        ok = bh_backend_run_finish(st->backend, result, &status, &st->error);
-        g_assert_cmpint(status, ==, -1);
         break;
     }
     g_assert_false(ok);
@@ -102,13 +101,50 @@ static void state_cb(BhBackend *backend, const char *qube, BhPowerState state, c
     g_string_append_printf(log, "%s:%s:%s;", qube, bh_power_state_name(state), reason ? reason : "-");
 }
 
+/* A backend's volume code fails as the system call did (bulkhead/error.h)... */
+static gboolean io_remove_volumes(BhBackend *backend, const char *qube, GError **error)
+{
+    return bh_error_errno(error, ENOSPC, "cannot remove %s", qube);
+}
+
+static gboolean io_pause(BhBackend *backend, const char *qube, GError **error)
+{
+    return bh_error_errno(error, ETIMEDOUT, "cannot freeze %s", qube);
+}
+
+static const BhBackendOps io_ops = {.remove_volumes = io_remove_volumes, .pause = io_pause};
+
+/* ... and the daemon, whichever backend, gets a backend error (D-Bus
+ * org.bulkhead.Error.Backend) with the same words; a timeout stays one. The
+ * control: the backend's own error is an I/O error with errno's code. */
+static void test_io_errors_are_backend_errors(void)
+{
+    BhBackendConfig config = {.state_dir = "/tmp/x", .runtime_dir = "/tmp/y"};
+    BhBackend *backend = g_new0(BhBackend, 1);
+    g_autoptr(GError) error = NULL;
+    bh_backend_init(backend, &io_ops, "io", &config);
+
+    g_assert_false(io_remove_volumes(backend, "work", &error));
+    g_assert_error(error, G_IO_ERROR, G_IO_ERROR_NO_SPACE);
+    g_clear_error(&error);
+
+    g_assert_false(bh_backend_remove_volumes(backend, "work", &error));
+    g_assert_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED);
+    g_assert_nonnull(strstr(error->message, "cannot remove work: "));
+    g_assert_cmpint(bh_daemon_error_to_dbus(error), ==, BH_DBUS_ERROR_BACKEND);
+    g_clear_error(&error);
+    g_assert_false(bh_backend_pause(backend, "work", &error));
+    g_assert_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_TIMEOUT);
+    g_assert_cmpint(bh_daemon_error_to_dbus(error), ==, BH_DBUS_ERROR_TIMEOUT);
+    bh_backend_free(backend);
+}
+
 static void test_unsupported_ops(void)
 {
     BhBackendConfig config = {.state_dir = "/tmp/x", .runtime_dir = "/tmp/y"};
     BhBackend *backend = g_new0(BhBackend, 1);
     g_autoptr(GError) error = NULL;
     BhBackendQube qube = {.name = "work"};
-    BhBackendRun run = {.commandline = "true", .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
 
     bh_backend_init(backend, &empty_ops, "empty", &config);
     g_assert_cmpstr(backend->state_dir, ==, "/tmp/x");
@@ -130,14 +166,18 @@ static void test_unsupported_ops(void)
     g_clear_error(&error);
     g_assert_cmpint(bh_backend_get_state(backend, "work"), ==, BH_POWER_HALTED);
 
+    BhBackendAgentAddress address = {.domid = 7};
+    g_assert_false(bh_backend_agent_address(backend, "work", &address, &error));
+    g_assert_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_NOT_SUPPORTED);
+    g_assert_cmpint(address.domid, ==, 0);
+    g_clear_error(&error);
+
     AsyncState st = {.loop = g_main_loop_new(NULL, FALSE), .backend = backend};
-    for (st.kind = 0; st.kind < 3; st.kind++) {
+    for (st.kind = 0; st.kind < 2; st.kind++) {
         if (st.kind == 0)
             bh_backend_start(backend, &qube, NULL, async_done, &st);
-        else if (st.kind == 1)
-            bh_backend_shutdown(backend, "work", 5, NULL, async_done, &st);
         else
-            bh_backend_run(backend, "work", &run, NULL, async_done, &st);
+            bh_backend_shutdown(backend, "work", 5, NULL, async_done, &st);
         g_main_loop_run(st.loop);
         g_assert_error(st.error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_NOT_SUPPORTED);
         g_clear_error(&st.error);
@@ -185,6 +225,7 @@ int main(int argc, char **argv)
     g_test_add_func("/backend/power-state-names", test_power_state_names);
     g_test_add_func("/backend/registry", test_registry);
     g_test_add_func("/backend/unsupported-ops", test_unsupported_ops);
+    g_test_add_func("/backend/io-errors", test_io_errors_are_backend_errors);
     g_test_add_func("/dbus/error-names", test_dbus_error_names);
     return g_test_run();
 }

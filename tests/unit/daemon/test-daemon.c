@@ -5,17 +5,23 @@
  * connection exactly as the CLI calls it. Power methods
  * need a backend; the sandbox and xen backends are other issues, so this
  * file drives the daemon through a scripted backend implementing backend.h
- * in-process (it reports transitions the way the contract says, and writes
- * to the descriptors Run hands it). What is tested is the daemon: the netvm
+ * in-process (it reports transitions the way the contract says, and runs
+ * the real bulkhead-agent for each running qube on the socket vchan, which
+ * the daemon's agent set reaches for Run). What is tested is the daemon: the netvm
  * start chain, waiting, refusals by state, disposables' clean-up, fd passing,
  * rollbacks, and the state-directory lock.
  */
 #include <gio/gio.h>
 #include <gio/gunixfdlist.h>
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <bulkhead/vchan.h>
 
 #include "backend.h"
 #include "bh-daemon.h"
@@ -28,7 +34,10 @@ typedef struct {
     GHashTable *states; /* name -> GINT_TO_POINTER(BhPowerState) */
     GString *log;       /* "start:work;" ... in call order */
     char *fail_start;   /* qubes whose name starts so fail to start */
-    struct {            /* copy of what the last start was told */
+    GHashTable *agents; /* name -> TbAgent*: the real bulkhead-agent of a running qube */
+    char *mute_agent;   /* qubes whose name starts so run no agent (a silent one) */
+    int next_domid;
+    struct { /* copy of what the last start was told */
         char *name, *klass, *template_name, *root_template, *netvm, *root_path;
         gboolean root_readonly, disposable;
         guint memory_mib;
@@ -59,9 +68,52 @@ static void tb_remember(TestBackend *tb, const BhBackendQube *q)
     tb->last.memory_mib = q->memory_mib;
 }
 
+typedef struct {
+    GPid pid;
+    int domid;
+} TbAgent;
+
+static void tb_agent_free(gpointer data)
+{
+    TbAgent *a = data;
+    if (a->pid > 0) {
+        kill(a->pid, SIGKILL);
+        waitpid(a->pid, NULL, 0);
+    }
+    g_free(a);
+}
+
+/* The agent dies with the test, even one that aborts. */
+static void tb_agent_setup(gpointer data)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+}
+
+/* A running qube has its real agent, serving its own domain id; a stopped
+ * one has none, as in a real qube. */
 static void tb_set(TestBackend *tb, const char *name, BhPowerState state)
 {
     g_hash_table_insert(tb->states, g_strdup(name), GINT_TO_POINTER(state));
+    if (state == BH_POWER_RUNNING && !g_hash_table_contains(tb->agents, name)) {
+        g_autoptr(GError) error = NULL;
+        TbAgent *a = g_new0(TbAgent, 1);
+        a->domid = tb->next_domid++;
+        a->pid = 0;
+        if (tb->mute_agent && g_str_has_prefix(name, tb->mute_agent)) {
+            g_hash_table_insert(tb->agents, g_strdup(name), a);
+            bh_backend_notify_state(&tb->base, name, state, NULL);
+            return;
+        }
+        g_autofree char *domid = g_strdup_printf("%d", a->domid);
+        g_auto(GStrv) envp = g_environ_setenv(g_get_environ(), "BH_VCHAN_DOMID", domid, TRUE);
+        const char *argv[] = {BH_RPC_AGENT, NULL};
+        g_spawn_async(NULL, (char **)argv, envp, G_SPAWN_DO_NOT_REAP_CHILD, tb_agent_setup, NULL, &a->pid,
+                      &error);
+        g_assert_no_error(error);
+        g_hash_table_insert(tb->agents, g_strdup(name), a);
+    } else if (state != BH_POWER_RUNNING && state != BH_POWER_PAUSED) {
+        g_hash_table_remove(tb->agents, name);
+    }
     bh_backend_notify_state(&tb->base, name, state, NULL);
 }
 
@@ -202,32 +254,25 @@ static gboolean tb_unpause(BhBackend *backend, const char *qube, GError **error)
     return TRUE;
 }
 
-/* "Runs" the command: writes what it was asked to its stdout and exits 7. */
-static void tb_run(BhBackend *backend, const char *qube, const BhBackendRun *run, GCancellable *cancellable,
-                   GAsyncReadyCallback callback, gpointer user_data)
+static gboolean tb_agent_address(BhBackend *backend, const char *qube, BhBackendAgentAddress *out,
+                                 GError **error)
 {
-    g_autoptr(GTask) task = g_task_new(NULL, cancellable, callback, user_data);
-    g_assert_cmpint(tb_get_state(backend, qube), ==, BH_POWER_RUNNING);
-    if (run->stdout_fd >= 0) {
-        g_autofree char *line = g_strdup_printf("%s ran '%s' as %s\n", qube, run->commandline, run->user);
-        g_assert_cmpint(write(run->stdout_fd, line, strlen(line)), ==, (gssize)strlen(line));
-    }
-    g_task_set_task_data(task, GINT_TO_POINTER(run->wait ? 7 : 0), NULL);
-    g_task_return_boolean(task, TRUE);
-}
-
-static gboolean tb_run_finish(BhBackend *backend, GAsyncResult *result, int *exit_status, GError **error)
-{
-    *exit_status = GPOINTER_TO_INT(g_task_get_task_data(G_TASK(result)));
-    return g_task_propagate_boolean(G_TASK(result), error);
+    TbAgent *a = g_hash_table_lookup(((TestBackend *)backend)->agents, qube);
+    g_assert_nonnull(a);
+    out->transport = BH_VCHAN_SOCKET;
+    out->domid = a->domid;
+    out->ready_timeout_ms = a->pid > 0 ? 30000 : 800;
+    return TRUE;
 }
 
 static void tb_free(BhBackend *backend)
 {
     TestBackend *tb = (TestBackend *)backend;
+    g_hash_table_unref(tb->agents);
     g_hash_table_unref(tb->states);
     g_string_free(tb->log, TRUE);
     g_free(tb->fail_start);
+    g_free(tb->mute_agent);
     tb_forget_last(tb);
     bh_backend_clear(backend);
     g_free(tb);
@@ -245,8 +290,7 @@ static const BhBackendOps tb_ops = {
     .pause = tb_pause,
     .unpause = tb_unpause,
     .get_state = tb_get_state,
-    .run = tb_run,
-    .run_finish = tb_run_finish,
+    .agent_address = tb_agent_address,
     .free = tb_free,
 };
 
@@ -257,6 +301,12 @@ static TestBackend *tb_new(const char *state_dir)
     bh_backend_init(&tb->base, &tb_ops, "scripted", &config);
     tb->states = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     tb->log = g_string_new(NULL);
+    tb->agents = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, tb_agent_free);
+    tb->next_domid = 40;
+    /* The agents' sockets, and where the daemon's agent set looks for them. */
+    g_autofree char *vchan = g_build_filename(state_dir, "vchan", NULL);
+    g_setenv("BH_VCHAN_DIR", vchan, TRUE);
+    g_setenv("BH_VCHAN_TRANSPORT", "socket", TRUE);
     return tb;
 }
 
@@ -359,13 +409,14 @@ static void call_done(GObject *source, GAsyncResult *result, gpointer user_data)
     r->done = TRUE;
 }
 
-/* Calls a method and runs the main loop (the daemon's too) until it replies. */
+/* Calls a method and runs the main loop (the daemon's too) until it replies.
+ * Generous: a start waits for the qube's real agent, on 2 shared cores. */
 static GVariant *call_fds(Fixture *f, const char *method, GVariant *params, GUnixFDList *fds, GError **error)
 {
     CallResult r = {0};
     g_dbus_connection_call_with_unix_fd_list(f->client, g_dbus_connection_get_unique_name(f->server),
                                              BH_DBUS_PATH, BH_DBUS_INTERFACE, method, params, NULL,
-                                             G_DBUS_CALL_FLAGS_NONE, 10000, fds, NULL, call_done, &r);
+                                             G_DBUS_CALL_FLAGS_NONE, 30000, fds, NULL, call_done, &r);
     while (!r.done)
         g_main_context_iteration(NULL, TRUE);
     g_clear_object(&r.fds);
@@ -602,6 +653,58 @@ static void test_start_failure(Fixture *f, gconstpointer data)
     g_assert_nonnull(strstr(f->signals->str, "QubeRemoved disp"));
 }
 
+/* A started qube whose agent never answers is of no use and may be hostile:
+ * the daemon kills it and the start fails saying why. The control: with an
+ * agent, the same qube starts and runs a command through it. */
+static void test_agent_silent(Fixture *f, gconstpointer data)
+{
+    f->tb->mute_agent = g_strdup("vault");
+    call_fails(f, "Start", g_variant_new("(s)", "vault"), BH_DBUS_ERROR_BACKEND,
+               "vault started but is not ready: the bulkhead-agent of vault did not answer");
+    g_assert_nonnull(strstr(f->tb->log->str, "kill:vault;"));
+    wait_for_state(f, "vault", "Halted");
+
+    g_clear_pointer(&f->tb->mute_agent, g_free);
+    call_ok(f, "Start", g_variant_new("(s)", "vault"));
+    assert_state(f, "vault", "Running");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) reply = call(f, "Run",
+                                     g_variant_new("(sss@a{sv})", "vault", "exit 5", g_get_user_name(),
+                                                   g_variant_new_parsed("{'wait': <true>}")),
+                                     &error);
+    g_assert_no_error(error);
+    gint32 status = -1;
+    g_variant_get(reply, "(i)", &status);
+    g_assert_cmpint(status, ==, 5);
+}
+
+/* A qube the backend already runs when the daemon first looks at it (a xen
+ * domain that outlived an earlier daemon: no transition is ever reported)
+ * gets its agent connected all the same, and Run reaches it. */
+static void test_found_running(Fixture *f, gconstpointer data)
+{
+    BhBackendStateFunc func = f->tb->base.state_changed;
+    gpointer func_data = f->tb->base.state_changed_data;
+    bh_backend_set_state_func(&f->tb->base, NULL, NULL);
+    tb_set(f->tb, "personal", BH_POWER_RUNNING); /* its agent starts; nobody is told */
+    bh_backend_set_state_func(&f->tb->base, func, func_data);
+
+    GVariantDict options;
+    g_variant_dict_init(&options, NULL);
+    g_variant_dict_insert(&options, "wait", "b", TRUE);
+    g_variant_dict_insert(&options, "autostart", "b", FALSE);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) reply = call(
+        f, "Run",
+        g_variant_new("(sss@a{sv})", "personal", "exit 4", g_get_user_name(), g_variant_dict_end(&options)),
+        &error);
+    g_assert_no_error(error);
+    gint32 status = -1;
+    g_variant_get(reply, "(i)", &status);
+    g_assert_cmpint(status, ==, 4);
+    g_assert_null(strstr(f->tb->log->str, "start:personal;"));
+}
+
 static void test_volume_rollback(Fixture *f, gconstpointer data)
 {
     call_fails(f, "Create",
@@ -670,28 +773,48 @@ static void test_run_fds(Fixture *f, gconstpointer data)
     g_variant_dict_insert(&options, "wait", "b", TRUE);
     g_variant_dict_insert(&options, "stdout", "h", 0);
 
-    /* vault is halted: Run starts it (autostart defaults to on). */
-    g_autoptr(GVariant) reply =
-        call_fds(f, "Run", g_variant_new("(sss@a{sv})", "vault", "echo hi", "", g_variant_dict_end(&options)),
-                 fds, &error);
+    /* The agent runs as this test's user: that is the default user that
+     * works; another (below) is what proves the default is passed on. */
+    const char *me = g_get_user_name();
+    call_ok(f, "SetProperty", g_variant_new("(sss)", "vault", "default_user", me));
+
+    /* vault is halted: Run starts it (autostart defaults to on), and the
+     * command runs in its agent: output and status come back. */
+    g_autoptr(GVariant) reply = call_fds(
+        f, "Run",
+        g_variant_new("(sss@a{sv})", "vault", "echo hi; id -un; exit 7", "", g_variant_dict_end(&options)),
+        fds, &error);
     g_assert_no_error(error);
     gint32 status = -1;
     g_variant_get(reply, "(i)", &status);
     g_assert_cmpint(status, ==, 7);
     char buf[128] = {0};
-    g_assert_cmpint(read(pipefd[0], buf, sizeof buf - 1), >, 0);
+    gsize got = 0;
+    g_autofree char *want = g_strdup_printf("hi\n%s\n", me);
+    for (int i = 0; i < 50 && got < strlen(want); i++) {
+        ssize_t n = read(pipefd[0], buf + got, sizeof buf - 1 - got);
+        g_assert_cmpint(n, >, 0);
+        got += (gsize)n;
+    }
     close(pipefd[0]);
-    g_assert_cmpstr(buf, ==, "vault ran 'echo hi' as user\n"); /* default_user */
+    g_assert_cmpstr(buf, ==, want);
     assert_state(f, "vault", "Running");
 
     /* Without wait the status is 0; a named user is passed on. */
     g_autoptr(GVariant) nowait = call(f, "Run",
-                                      g_variant_new("(sss@a{sv})", "vault", "true", "root",
+                                      g_variant_new("(sss@a{sv})", "vault", "true", me,
                                                     g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0)),
                                       &error);
     g_assert_no_error(error);
     g_variant_get(nowait, "(i)", &status);
     g_assert_cmpint(status, ==, 0);
+    /* ... and the default user is what the agent is asked for: one it is
+     * not refuses (the control above ran with the default that works). */
+    call_ok(f, "SetProperty", g_variant_new("(sss)", "vault", "default_user", "bh-nosuchuser"));
+    call_fails(f, "Run",
+               g_variant_new("(sss@a{sv})", "vault", "true", "",
+                             g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0)),
+               BH_DBUS_ERROR_FAILED, "bh-nosuchuser");
 
     GVariantDict no_auto;
     g_variant_dict_init(&no_auto, NULL);
@@ -851,12 +974,16 @@ static void test_cli_power(Fixture *f, gconstpointer data)
     g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
     g_assert_cmpuint(g_strv_length(lines), ==, 3); /* two lines and the empty tail */
 
-    /* -p: our pipe is the command's stdout, its status is qvm-run's. */
-    g_assert_cmpint(run_cli(NULL, &out, &err, "qvm-run", "-p", "-u", "root", "vault", "echo", "hi", NULL), ==,
-                    7);
-    g_assert_cmpstr(out, ==, "vault ran 'echo hi' as root\n");
+    /* -p: our pipe is the command's stdout (from the qube's agent), its
+     * status is qvm-run's. */
+    const char *me = g_get_user_name();
+    g_autofree char *want = g_strdup_printf("hi\n%s\n", me);
+    g_assert_cmpint(
+        run_cli(NULL, &out, &err, "qvm-run", "-p", "-u", me, "vault", "echo hi; id -un; exit 7", NULL), ==,
+        7);
+    g_assert_cmpstr(out, ==, want);
     /* Without -p: started, status 0, nothing printed. */
-    g_assert_cmpint(run_cli(NULL, &out, &err, "qvm-run", "vault", "true", NULL), ==, 0);
+    g_assert_cmpint(run_cli(NULL, &out, &err, "qvm-run", "-u", me, "vault", "true", NULL), ==, 0);
     g_assert_cmpstr(out, ==, "");
 
     g_assert_cmpint(run_cli(NULL, &out, &err, "qvm-pause", "vault", NULL), ==, 0);
@@ -869,9 +996,9 @@ static void test_cli_power(Fixture *f, gconstpointer data)
 
     /* A disposable lives for its command, then is gone. */
     g_autofree char *before = qube_names(f);
-    g_assert_cmpint(run_cli(NULL, &out, &err, "qvm-run", "--dispvm", "-p", "uname", NULL), ==, 7);
-    g_assert_true(g_str_has_prefix(out, "disp"));
-    g_assert_nonnull(strstr(out, " ran 'uname' as user\n"));
+    g_assert_cmpint(run_cli(NULL, &out, &err, "qvm-run", "--dispvm", "-p", "-u", me, "echo hi; exit 7", NULL),
+                    ==, 7);
+    g_assert_cmpstr(out, ==, "hi\n");
     gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
     for (;;) {
         g_autofree char *now = qube_names(f);
@@ -1007,6 +1134,8 @@ int main(int argc, char **argv)
     ADD("/daemon/pause-kill", test_pause_kill);
     ADD("/daemon/disposable", test_disposable);
     ADD("/daemon/start-failure", test_start_failure);
+    ADD("/daemon/agent-silent", test_agent_silent);
+    ADD("/daemon/found-running", test_found_running);
     ADD("/daemon/volume-rollback", test_volume_rollback);
     ADD("/daemon/check-create", test_check_create);
     ADD("/daemon/run-fds", test_run_fds);

@@ -436,16 +436,6 @@ static void test_agent_cleans_up(Fixture *f, gconstpointer data)
     }
 }
 
-static void test_agent_path(Fixture *f, gconstpointer data)
-{
-    g_unsetenv("BH_AGENT_PATH");
-    /* The tests run from the build tree: the agent they start is that one. */
-    g_assert_cmpstr(bh_rpc_agent_path(), ==, BH_RPC_AGENT);
-    g_setenv("BH_AGENT_PATH", "/opt/elsewhere/bulkhead-agent", TRUE);
-    g_assert_cmpstr(bh_rpc_agent_path(), ==, "/opt/elsewhere/bulkhead-agent");
-    g_unsetenv("BH_AGENT_PATH");
-}
-
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -460,7 +450,6 @@ int main(int argc, char **argv)
     ADD("invalid-arguments", test_invalid_arguments);
     ADD("agent-cleans-up", test_agent_cleans_up);
     ADD("agent-drops-bad-dom0", test_agent_drops_bad_dom0);
-    ADD("agent-path", test_agent_path);
     ADD("connect-waits-for-agent", test_connect_waits_for_agent);
     return g_test_run();
 }
