@@ -3,6 +3,7 @@
 
 #include "bh-settings-qube.h"
 
+#include "bh-settings-firewall.h"
 #include "bh-settings-util.h"
 #include "bh-shell-qube.h"
 
@@ -39,6 +40,7 @@ struct _BhSettingsQube {
     char *klass;
     GtkWidget *title, *stack, *apply, *apply_error;
     GtkWidget *apps_search, *apps_note;
+    GtkWidget *firewall; /* BhSettingsFirewall: its own Apply (one SetFirewall) */
     GPtrArray *fields; /* BhField* */
     guint loads;
     gboolean busy;
@@ -385,6 +387,7 @@ static void on_field_sent(gpointer owner, gpointer item)
     if (g_str_equal(field->prop, "name")) {
         g_free(self->qube);
         self->qube = bh_field_value(field);
+        bh_settings_firewall_set_qube(BH_SETTINGS_FIREWALL(self->firewall), self->qube);
     }
     g_free(field->loaded);
     field->loaded = bh_field_value(field);
@@ -585,6 +588,15 @@ static GtkWidget *bh_spin(double min, double max)
     return gtk_spin_button_new_with_range(min, max, 1);
 }
 
+static GtkWidget *bh_readonly_entry(void)
+{
+    GtkWidget *entry = gtk_entry_new();
+
+    gtk_editable_set_editable(GTK_EDITABLE(entry), FALSE);
+    gtk_widget_set_can_focus(entry, FALSE);
+    return entry;
+}
+
 static void on_qubes_changed(BhSettingsQube *self)
 {
     /* New templates or providers: the lists follow, the choices stay. */
@@ -642,7 +654,7 @@ BhSettingsQube *bh_settings_qube_new(BhSettingsContext *context, const char *qub
     GtkWidget *delete = gtk_button_new_with_label("Delete…");
     GtkWidget *clone = gtk_button_new_with_label("Clone…");
     GtkWidget *grid, *virt;
-    g_autofree char *firewall = NULL, *apps = NULL, *escaped = g_markup_escape_text(qube, -1);
+    g_autofree char *apps = NULL, *escaped = g_markup_escape_text(qube, -1);
     int row = 0;
     static const char *const virt_modes[] = {"pvh", "hvm", "pv", NULL};
 
@@ -664,6 +676,10 @@ BhSettingsQube *bh_settings_qube_new(BhSettingsContext *context, const char *qub
                  bh_settings_choice_new("template"));
     bh_add_field(self, GTK_GRID(grid), &row, "Network (netvm)", "netvm", BH_FIELD_CHOICE,
                  bh_settings_choice_new("netvm"));
+    /* Read-only: the daemon gives them out; an entry, not a label, so they can be copied. */
+    bh_add_field(self, GTK_GRID(grid), &row, "IP address", "ip", BH_FIELD_ENTRY, bh_readonly_entry());
+    bh_add_field(self, GTK_GRID(grid), &row, "Gateway", "gateway", BH_FIELD_ENTRY, bh_readonly_entry());
+    bh_add_field(self, GTK_GRID(grid), &row, "DNS servers", "dns", BH_FIELD_ENTRY, bh_readonly_entry());
     bh_add_field(self, GTK_GRID(grid), &row, "", "autostart", BH_FIELD_CHECK,
                  gtk_check_button_new_with_label("Start when bulkheadd starts"));
     bh_add_field(self, GTK_GRID(grid), &row, "", "include_in_backups", BH_FIELD_CHECK,
@@ -690,11 +706,9 @@ BhSettingsQube *bh_settings_qube_new(BhSettingsContext *context, const char *qub
     bh_add_field(self, GTK_GRID(grid), &row, "Kernel (Xen)", "kernel", BH_FIELD_ENTRY, gtk_entry_new());
 
     bh_page(self->stack, "firewall", "Firewall", &grid);
-    firewall =
-        g_strdup_printf("This page cannot edit firewall rules yet. Use <tt>qvm-firewall %s</tt> in a dom0 "
-                        "terminal to list and change them.",
-                        escaped);
-    gtk_grid_attach(GTK_GRID(grid), bh_note(firewall), 0, 0, 1, 1);
+    self->firewall = bh_settings_firewall_new(context, qube);
+    gtk_widget_set_hexpand(self->firewall, TRUE);
+    gtk_grid_attach(GTK_GRID(grid), self->firewall, 0, 0, 1, 1);
     bh_page(self->stack, "applications", "Applications", &grid);
     apps = g_strdup_printf("The applications of %s that the menu shows (its <tt>menu_items</tt>):", escaped);
     gtk_grid_attach(GTK_GRID(grid), bh_note(apps), 0, 0, 1, 1);
