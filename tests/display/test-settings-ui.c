@@ -23,6 +23,7 @@
 #include <gtk/gtk.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <unistd.h>
 
 static BhSettingsContext *context;
@@ -516,13 +517,50 @@ static void test_manager_200(void)
             break;
         settle(50);
     }
-    g_autoptr(GtkColumnViewColumn) memory_column = g_list_model_get_item(columns, 6);
+    g_autoptr(GtkColumnViewColumn) memory_column = g_list_model_get_item(columns, 7);
     g_assert_cmpstr(gtk_column_view_column_get_title(memory_column), ==, "Memory (MiB)");
     gtk_column_view_sort_by_column(GTK_COLUMN_VIEW(view), memory_column, GTK_SORT_DESCENDING);
     settle(200);
     g_assert_cmpstr(row_name(window, 0), ==, "q-151");
     g_assert_cmpstr(row_name(window, 1), ==, "q-153");
     shot("manager-by-memory");
+
+    /* IP: the daemon's address of each qube, sorted as numbers over all
+     * rows (10.137.0.9 before 10.137.0.10, which text would invert). */
+    type(need(window, "filter"), "");
+    settle(600);
+    g_autoptr(GtkColumnViewColumn) ip_column = g_list_model_get_item(columns, 6);
+    g_assert_cmpstr(gtk_column_view_column_get_title(ip_column), ==, "IP");
+    gtk_column_view_sort_by_column(GTK_COLUMN_VIEW(view), ip_column, GTK_SORT_ASCENDING);
+    settle(300);
+    {
+        guint32 last = 0;
+        gboolean crossed = FALSE;
+        gsize last_len = 0;
+        for (guint i = 0; i < rows(window); i++) {
+            g_autoptr(BhShellQube) q =
+                g_list_model_get_item(bh_settings_manager_get_rows(BH_SETTINGS_MANAGER(window)), i);
+            const char *ip = bh_shell_qube_get_ip(q);
+            guint32 addr = 0;
+            if (*ip != '\0')
+                g_assert_cmpint(inet_pton(AF_INET, ip, &addr), ==, 1);
+            g_assert_cmpuint(ntohl(addr), >=, last);
+            crossed |= last_len != 0 && strlen(ip) > last_len;
+            last = ntohl(addr);
+            last_len = *ip != '\0' ? strlen(ip) : 0;
+        }
+        g_assert_true(crossed);
+    }
+    g_autofree char *work_ip = qvm("qvm-prefs work ip");
+    g_assert_cmpstr(bh_shell_qube_get_ip(bh_shell_qubes_find(bh_settings_context_get_qubes(context), "work")), ==,
+                    work_ip);
+    g_autoptr(BhShellQube) last_row =
+        g_list_model_get_item(bh_settings_manager_get_rows(BH_SETTINGS_MANAGER(window)), rows(window) - 1);
+    g_test_message("IP column: work %s, last row %s (%s)", work_ip, bh_shell_qube_get_name(last_row),
+                   bh_shell_qube_get_ip(last_row));
+    shot("manager-by-ip");
+    type(need(window, "filter"), "q-15");
+    settle(600);
     gtk_column_view_sort_by_column(GTK_COLUMN_VIEW(view), name_column, GTK_SORT_ASCENDING);
     settle(200);
 
