@@ -1146,7 +1146,13 @@ static void test_global(void)
     gtk_check_button_set_active(GTK_CHECK_BUTTON(need(w, "paste-deny")), TRUE);
     gtk_spin_button_set_value(GTK_SPIN_BUTTON(need(w, "clipboard_max_bytes")), 1000);
     g_assert_true(bh_settings_choice_select(need(w, "clockvm"), "work"));
+    /* The uplink: on as shipped, turned off here (qubes-prefs says False). */
+    g_assert_true(gtk_check_button_get_active(GTK_CHECK_BUTTON(need(w, "network_uplink"))));
+    gtk_check_button_set_active(GTK_CHECK_BUTTON(need(w, "network_uplink")), FALSE);
     apply_global(window);
+    g_autofree char *uplink = qvm("qubes-prefs network_uplink");
+    g_assert_cmpstr(uplink, ==, "False");
+    g_assert_false(gtk_check_button_get_active(GTK_CHECK_BUTTON(need(w, "network_uplink"))));
     g_assert_true(g_file_get_contents(own, &text, NULL, NULL));
     g_assert_nonnull(strstr(text, "bulkhead.ClipboardPaste  *  @anyvm  @anyvm  deny"));
     g_assert_cmpstr(error_text(w, "policy-warning"), ==, "");
@@ -1155,6 +1161,7 @@ static void test_global(void)
     g_assert_cmpstr(limit, ==, "1000");
     g_assert_cmpstr(clock, ==, "work");
     shot("global-deny");
+    g_free(qvm("qubes-prefs network_uplink True"));
 
     /* A provider whose netvm is the default, made the default netvm: a loop
      * the model refuses, shown under the field; the global is unchanged. */
