@@ -19,10 +19,6 @@ typedef enum {
     BH_FIELD_APPS
 } BhFieldKind;
 
-/* A qube's list is bounded by the daemon (2 000 apps); this caps what the
- * page builds if a reply is bigger. */
-#define BH_SETTINGS_MAX_APPS 2000
-
 /* One property on the form. Choices have "" for "back to the default". */
 typedef struct {
     const char *prop;
@@ -68,25 +64,11 @@ static BhField *bh_field(BhSettingsQube *self, const char *prop)
  * ids separated by spaces ("" shows none). */
 static char *bh_apps_value(BhField *field)
 {
-    g_autoptr(GString) ids = g_string_new(NULL);
-    gboolean all = TRUE;
-    guint n = 0;
+    char *value = bh_settings_apps_value(field->widget);
 
-    for (GtkWidget *row = gtk_widget_get_first_child(field->widget); row != NULL;
-         row = gtk_widget_get_next_sibling(row)) {
-        GtkWidget *check = gtk_list_box_row_get_child(GTK_LIST_BOX_ROW(row));
-        const char *id = g_object_get_data(G_OBJECT(check), "bh-id");
-
-        n++;
-        if (!gtk_check_button_get_active(GTK_CHECK_BUTTON(check))) {
-            all = FALSE;
-            continue;
-        }
-        g_string_append_printf(ids, "%s%s", ids->len > 0 ? " " : "", id);
-    }
-    if (n == 0)
+    if (value == NULL)
         return g_strdup(field->loaded != NULL ? field->loaded : "all");
-    return all ? g_strdup("all") : g_strdup(ids->str);
+    return value;
 }
 
 /* What the form says now, in the daemon's text form; "" on a choice is
@@ -304,10 +286,6 @@ static void on_apps(GObject *source, GAsyncResult *result, gpointer data)
     g_autofree char *from = NULL, *problem = NULL;
     BhField *field = bh_field(self, "menu_items");
     GtkWidget *list = field->widget;
-    GtkWidget *child;
-    GVariantIter iter;
-    const char *id, *name;
-    gboolean in_menu;
     g_autofree char *note = NULL;
     guint n = 0;
 
@@ -319,25 +297,7 @@ static void on_apps(GObject *source, GAsyncResult *result, gpointer data)
         }
         return;
     }
-    while ((child = gtk_widget_get_first_child(list)) != NULL)
-        gtk_list_box_remove(GTK_LIST_BOX(list), child);
-    g_variant_iter_init(&iter, apps);
-    while (n < BH_SETTINGS_MAX_APPS && g_variant_iter_next(&iter, "(&s&s&s&s&sbuu@ay)", &id, &name, NULL,
-                                                           NULL, NULL, &in_menu, NULL, NULL, NULL)) {
-        /* The name is the qube's (checked by the daemon's decoder): shown as
-         * plain text, after the qube's name, never as markup. */
-        g_autofree char *text = g_strdup_printf("[%s] %s", self->qube, name);
-        g_autofree char *widget_name = g_strconcat("app-", id, NULL);
-        GtkWidget *check = gtk_check_button_new_with_label(text);
-
-        gtk_widget_set_name(check, widget_name);
-        gtk_widget_set_tooltip_text(check, id);
-        g_object_set_data_full(G_OBJECT(check), "bh-id", g_strdup(id), g_free);
-        gtk_check_button_set_active(GTK_CHECK_BUTTON(check), in_menu);
-        g_signal_connect(check, "toggled", G_CALLBACK(on_app_toggled), list);
-        gtk_list_box_append(GTK_LIST_BOX(list), check);
-        n++;
-    }
+    n = bh_settings_apps_fill(list, apps, self->qube, FALSE, G_CALLBACK(on_app_toggled));
     g_object_set_data(G_OBJECT(list), "bh-touched", GINT_TO_POINTER(FALSE));
     if (*problem != '\0')
         note = g_strdup_printf("The qube's last list was refused: %s", problem);

@@ -1087,6 +1087,90 @@ static void test_qube_firewall(void)
     g_subprocess_force_exit(proc);
 }
 
+/* With the sandbox backend: debian-12 started once so its list is read; the
+ * Create window lists its apps (all ticked: control, a new qube shows
+ * all); the first unticked, "project-apps" created → qvm-prefs menu_items
+ * is the other ids; a qube created with every app ticked keeps "all". */
+static gboolean template_has_apps(gpointer data)
+{
+    g_autoptr(GVariant) apps = NULL;
+    g_autofree char *from = NULL, *problem = NULL;
+
+    if (!bh_dbus_admin1_call_list_apps_sync(bh_settings_context_get_admin(context), "debian-12", &apps, &from,
+                                            &problem, NULL, NULL))
+        return FALSE;
+    return g_variant_n_children(apps) > 0;
+}
+
+static gboolean create_apps_listed(gpointer data)
+{
+    return gtk_widget_get_first_child(data) != NULL;
+}
+
+static void test_create_apps(void)
+{
+    g_autoptr(GString) want = g_string_new(NULL);
+    GtkWidget *list, *row, *first;
+    guint before;
+
+    if (g_strcmp0(g_getenv("BH_SETTINGS_BACKEND"), "sandbox") != 0) {
+        g_test_skip("needs the sandbox backend (settings-desktop-sandbox)");
+        return;
+    }
+    g_free(qvm("qvm-start debian-12"));
+    g_assert_true(bh_wait_until(template_has_apps, NULL, 60000));
+    g_free(qvm("qvm-shutdown --wait debian-12"));
+
+    GtkWindow *window = bh_settings_open(context, "create", NULL, NULL);
+    BhSettingsCreate *create = BH_SETTINGS_CREATE(window);
+    /* GTK 4's expander keeps its child out of the tree while closed. */
+    gtk_expander_set_expanded(GTK_EXPANDER(need(window, "apps")), TRUE);
+    list = need(window, "create-apps");
+    g_assert_true(bh_wait_until(create_apps_listed, list, 10000));
+    settle(300);
+    first = gtk_list_box_row_get_child(GTK_LIST_BOX_ROW(gtk_widget_get_first_child(list)));
+    for (row = gtk_widget_get_first_child(list); row != NULL; row = gtk_widget_get_next_sibling(row)) {
+        GtkWidget *check = gtk_list_box_row_get_child(GTK_LIST_BOX_ROW(row));
+        g_assert_true(gtk_check_button_get_active(GTK_CHECK_BUTTON(check))); /* all, as a new qube */
+        if (check != first)
+            g_string_append_printf(want, "%s%s", want->len ? " " : "",
+                                   (const char *)g_object_get_data(G_OBJECT(check), "bh-id"));
+    }
+    g_test_message("create-apps-note: %s", gtk_label_get_text(GTK_LABEL(need(window, "create-apps-note"))));
+    gtk_check_button_set_active(GTK_CHECK_BUTTON(first), FALSE);
+    before = bh_settings_create_get_checks(create);
+    type(need(window, "name"), "project-apps");
+    wait_check(create, before);
+    shot("create-apps");
+    click(need(window, "create"));
+    g_assert_true(bh_wait_until(listed_cond, "project-apps", 20000));
+    for (int i = 0; i < 100; i++) {
+        g_autofree char *items = qvm("qvm-prefs project-apps menu_items");
+        if (items != NULL && g_str_equal(items, want->str))
+            break;
+        settle(50);
+    }
+    g_autofree char *items = qvm("qvm-prefs project-apps menu_items");
+    g_test_message("menu_items: %s", items);
+    g_assert_cmpstr(items, ==, want->str);
+
+    /* The control: nothing unticked leaves the default, all. */
+    window = bh_settings_open(context, "create", NULL, NULL);
+    create = BH_SETTINGS_CREATE(window);
+    gtk_expander_set_expanded(GTK_EXPANDER(need(window, "apps")), TRUE);
+    g_assert_true(bh_wait_until(create_apps_listed, need(window, "create-apps"), 10000));
+    before = bh_settings_create_get_checks(create);
+    type(need(window, "name"), "project-all");
+    wait_check(create, before);
+    click(need(window, "create"));
+    g_assert_true(bh_wait_until(listed_cond, "project-all", 20000));
+    settle(300);
+    g_autofree char *all = qvm("qvm-prefs project-all menu_items");
+    g_assert_cmpstr(all, ==, "all");
+    g_free(qvm("qvm-remove -f project-apps"));
+    g_free(qvm("qvm-remove -f project-all"));
+}
+
 /* ---- global settings ------------------------------------------------------------- */
 
 typedef struct {
@@ -1271,6 +1355,7 @@ int main(int argc, char **argv)
     g_test_add_func("/settings/qube/dialog-closed-midway", test_qube_dialog_closed_midway);
     g_test_add_func("/settings/sandbox/applications", test_qube_applications);
     g_test_add_func("/settings/sandbox/firewall", test_qube_firewall);
+    g_test_add_func("/settings/sandbox/create-apps", test_create_apps);
     g_test_add_func("/settings/map/chain", test_map_chain);
     g_test_add_func("/settings/sandbox/map-running", test_map_running);
     g_test_add_func("/settings/global", test_global);
