@@ -13,6 +13,8 @@ struct _BhSettingsCreate {
     GtkWidget *type, *name, *label, *template_choice, *netvm, *provides_network, *memory, *vcpus, *open_after;
     GtkWidget *name_error, *label_error, *template_error, *netvm_error, *advanced_error, *create_error;
     GtkWidget *create;
+    GtkWidget *apps, *apps_note; /* the template's apps: which the menu shows */
+    char *apps_of;               /* whose list is shown (or asked for) */
     char *default_template, *default_dispvm, *default_netvm;
     guint generation; /* the newest check asked for; older answers are dropped */
     guint checks;
@@ -85,6 +87,83 @@ static void bh_fill_choices(BhSettingsCreate *self)
                            old_template);
     bh_settings_choice_set(self->netvm, (const char *const *)nvs, (const char *const *)nts, old_netvm);
     gtk_widget_set_sensitive(self->template_choice, bh_has_template(self));
+}
+
+/* ---- applications in the menu ------------------------------------------------ */
+
+/* The template the new qube will use, default resolved; NULL for a type
+ * without one. */
+static const char *bh_effective_template(BhSettingsCreate *self)
+{
+    const char *chosen = bh_settings_choice_get(self->template_choice);
+    gboolean dispvm = g_str_equal(bh_settings_choice_get(self->type), "DispVM");
+
+    if (!bh_has_template(self))
+        return NULL;
+    if (*chosen != '\0')
+        return chosen;
+    chosen = dispvm ? self->default_dispvm : self->default_template;
+    return chosen != NULL && *chosen != '\0' ? chosen : NULL;
+}
+
+typedef struct {
+    BhSettingsCreate *self; /* strong */
+    char *of;               /* the template asked about */
+} BhAppsAsk;
+
+static void on_template_apps(GObject *source, GAsyncResult *result, gpointer data)
+{
+    g_autofree BhAppsAsk *ask = data;
+    g_autoptr(BhSettingsCreate) self = ask->self;
+    g_autofree char *of = ask->of;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) apps = NULL;
+    g_autofree char *from = NULL, *problem = NULL, *note = NULL;
+    guint n;
+
+    if (!bh_dbus_admin1_call_list_apps_finish(BH_DBUS_ADMIN1(source), &apps, &from, &problem, result, &error)) {
+        if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && g_strcmp0(of, self->apps_of) == 0) {
+            g_autofree char *text = bh_settings_error_text(error);
+            gtk_label_set_text(GTK_LABEL(self->apps_note), text);
+        }
+        return;
+    }
+    if (g_strcmp0(of, self->apps_of) != 0)
+        return; /* the user chose another template since */
+    /* Every app ticked: a new qube's menu shows all, unless unticked here. */
+    n = bh_settings_apps_fill(self->apps, apps, self->apps_of != NULL ? self->apps_of : "", TRUE, NULL);
+    if (*problem != '\0')
+        note = g_strdup_printf("The last list of %s was refused: %s", self->apps_of, problem);
+    else if (n == 0)
+        note = g_strdup_printf("%s has no list yet (a qube's list is read each time it starts): the menu "
+                               "will show all its applications.",
+                               self->apps_of);
+    else
+        note = g_strdup_printf("The applications of %s; the new qube's menu shows the ticked ones:",
+                               self->apps_of);
+    gtk_label_set_text(GTK_LABEL(self->apps_note), note);
+}
+
+static void bh_load_template_apps(BhSettingsCreate *self)
+{
+    const char *template_name = bh_effective_template(self);
+    BhAppsAsk *ask;
+
+    if (self->apps == NULL || g_strcmp0(template_name, self->apps_of) == 0)
+        return;
+    g_free(self->apps_of);
+    self->apps_of = g_strdup(template_name);
+    bh_settings_apps_fill(self->apps, g_variant_new_array(G_VARIANT_TYPE("(sssssbuuay)"), NULL, 0), "", TRUE,
+                          NULL);
+    gtk_label_set_text(GTK_LABEL(self->apps_note),
+                       template_name != NULL ? "" : "This type of qube has its own applications.");
+    if (template_name == NULL)
+        return;
+    ask = g_new0(BhAppsAsk, 1);
+    ask->self = g_object_ref(self);
+    ask->of = g_strdup(template_name);
+    bh_dbus_admin1_call_list_apps(bh_settings_context_get_admin(self->context), template_name,
+                                  self->cancellable, on_template_apps, ask);
 }
 
 static GVariant *bh_create_args(BhSettingsCreate *self)
@@ -192,6 +271,29 @@ static void bh_create_check(BhSettingsCreate *self)
                       on_checked, check);
 }
 
+static void bh_create_done(BhSettingsCreate *self);
+
+static void on_menu_set(GObject *source, GAsyncResult *result, gpointer data)
+{
+    g_autoptr(BhSettingsCreate) self = data;
+    g_autoptr(GError) error = NULL;
+
+    if (!bh_dbus_admin1_call_set_property_finish(BH_DBUS_ADMIN1(source), result, &error)) {
+        g_autofree char *text = NULL, *shown = NULL;
+        if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+            return;
+        /* The qube is made; only its menu choice failed: said, and the
+         * window stays so the ticks are not lost. */
+        self->creating = FALSE;
+        text = bh_settings_error_text(error);
+        shown = g_strdup_printf("Created, but the menu's applications were not set: %s", text);
+        bh_settings_error_set(self->create_error, shown);
+        return;
+    }
+    self->creating = FALSE;
+    bh_create_done(self);
+}
+
 static void on_created(GObject *source, GAsyncResult *result, gpointer data)
 {
     g_autoptr(BhSettingsCreate) self = data;
@@ -209,6 +311,22 @@ static void on_created(GObject *source, GAsyncResult *result, gpointer data)
         return;
     }
     g_info("created %s", gtk_editable_get_text(GTK_EDITABLE(self->name)));
+    {
+        g_autofree char *items = bh_settings_apps_value(self->apps);
+        if (items != NULL && !g_str_equal(items, "all")) {
+            /* The qube exists now: its menu choice is a property like any. */
+            self->creating = TRUE;
+            bh_dbus_admin1_call_set_property(bh_settings_context_get_admin(self->context),
+                                             gtk_editable_get_text(GTK_EDITABLE(self->name)), "menu_items",
+                                             items, self->cancellable, on_menu_set, g_object_ref(self));
+            return;
+        }
+    }
+    bh_create_done(self);
+}
+
+static void bh_create_done(BhSettingsCreate *self)
+{
     if (gtk_check_button_get_active(GTK_CHECK_BUTTON(self->open_after)))
         bh_settings_open(self->context, "qube", gtk_editable_get_text(GTK_EDITABLE(self->name)), NULL);
     gtk_window_destroy(GTK_WINDOW(self));
@@ -233,6 +351,13 @@ static void on_type_changed(BhSettingsCreate *self)
 {
     bh_fill_choices(self);
     bh_create_check(self);
+    bh_load_template_apps(self);
+}
+
+static void on_template_changed(BhSettingsCreate *self)
+{
+    bh_create_check(self);
+    bh_load_template_apps(self);
 }
 
 static void on_globals(GObject *source, GAsyncResult *result, gpointer data)
@@ -253,6 +378,7 @@ static void on_globals(GObject *source, GAsyncResult *result, gpointer data)
     g_variant_lookup(globals, "default_dispvm", "(sb)", &self->default_dispvm, NULL);
     g_variant_lookup(globals, "default_netvm", "(sb)", &self->default_netvm, NULL);
     bh_fill_choices(self);
+    bh_load_template_apps(self);
 }
 
 static void bh_read_globals(BhSettingsCreate *self)
@@ -306,6 +432,7 @@ static void bh_settings_create_dispose(GObject *object)
     g_clear_pointer(&self->default_template, g_free);
     g_clear_pointer(&self->default_dispvm, g_free);
     g_clear_pointer(&self->default_netvm, g_free);
+    g_clear_pointer(&self->apps_of, g_free);
     G_OBJECT_CLASS(bh_settings_create_parent_class)->dispose(object);
 }
 
@@ -330,6 +457,7 @@ BhSettingsCreate *bh_settings_create_new(BhSettingsContext *context)
     GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 8);
     GtkWidget *grid = gtk_grid_new();
     GtkWidget *advanced = gtk_expander_new("Advanced");
+    GtkWidget *apps_expander = gtk_expander_new("Applications to show in the menu");
     GtkWidget *advanced_grid = gtk_grid_new();
     GtkWidget *buttons = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 8);
     GtkWidget *cancel = gtk_button_new_with_label("Cancel");
@@ -376,6 +504,25 @@ BhSettingsCreate *bh_settings_create_new(BhSettingsContext *context)
     gtk_expander_set_child(GTK_EXPANDER(advanced), advanced_grid);
     gtk_widget_set_name(advanced, "advanced");
 
+    {
+        GtkWidget *apps_box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
+        GtkWidget *scrolled = gtk_scrolled_window_new();
+
+        gtk_widget_set_name(apps_expander, "apps");
+        self->apps_note = gtk_label_new(NULL);
+        gtk_widget_set_name(self->apps_note, "create-apps-note");
+        gtk_label_set_wrap(GTK_LABEL(self->apps_note), TRUE);
+        gtk_label_set_xalign(GTK_LABEL(self->apps_note), 0);
+        self->apps = gtk_list_box_new();
+        gtk_widget_set_name(self->apps, "create-apps");
+        gtk_list_box_set_selection_mode(GTK_LIST_BOX(self->apps), GTK_SELECTION_NONE);
+        gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scrolled), self->apps);
+        gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scrolled), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+        gtk_scrolled_window_set_min_content_height(GTK_SCROLLED_WINDOW(scrolled), 160);
+        gtk_box_append(GTK_BOX(apps_box), self->apps_note);
+        gtk_box_append(GTK_BOX(apps_box), scrolled);
+        gtk_expander_set_child(GTK_EXPANDER(apps_expander), apps_box);
+    }
     self->open_after = gtk_check_button_new_with_label("Open the qube's settings after creating it");
     gtk_widget_set_name(self->open_after, "open-settings");
 
@@ -390,6 +537,7 @@ BhSettingsCreate *bh_settings_create_new(BhSettingsContext *context)
     gtk_box_append(GTK_BOX(buttons), self->create);
 
     gtk_box_append(GTK_BOX(box), grid);
+    gtk_box_append(GTK_BOX(box), apps_expander);
     gtk_box_append(GTK_BOX(box), advanced);
     gtk_box_append(GTK_BOX(box), self->open_after);
     gtk_box_append(GTK_BOX(box), self->create_error);
@@ -402,7 +550,7 @@ BhSettingsCreate *bh_settings_create_new(BhSettingsContext *context)
     g_signal_connect_swapped(self->type, "notify::selected", G_CALLBACK(on_type_changed), self);
     g_signal_connect_swapped(self->name, "changed", G_CALLBACK(bh_create_check), self);
     g_signal_connect_swapped(self->name, "activate", G_CALLBACK(gtk_widget_activate_default), self->name);
-    g_signal_connect_swapped(self->template_choice, "notify::selected", G_CALLBACK(bh_create_check), self);
+    g_signal_connect_swapped(self->template_choice, "notify::selected", G_CALLBACK(on_template_changed), self);
     g_signal_connect_swapped(self->netvm, "notify::selected", G_CALLBACK(bh_create_check), self);
     g_signal_connect_swapped(self->provides_network, "toggled", G_CALLBACK(bh_create_check), self);
     g_signal_connect_swapped(self->memory, "value-changed", G_CALLBACK(bh_create_check), self);

@@ -1,7 +1,9 @@
 /* bh-settings-create.h — the "Create a qube" window.
  *
- * Owns: the form (type, name, label, template, network, Advanced: provides
- * network, memory, vcpus; "open settings after creating") and its checking:
+ * Owns: the form (type, name, label, template, network, the template's
+ * applications to show in the menu (menu_items, set once created),
+ * Advanced: provides network, memory, vcpus; "open settings after
+ * creating") and its checking:
  * every change asks bulkheadd's CheckCreate (Create's dry run), so each field
  * shows the model's own sentence under it and Create is enabled only while
  * the daemon's answer for exactly what is typed is yes. Create sends the same

@@ -12,7 +12,8 @@ typedef enum {
     BH_PICK_PROVIDER,
     BH_PICK_DISPVM_TEMPLATE,
     BH_PICK_ANY,
-    BH_PICK_NUMBER
+    BH_PICK_NUMBER,
+    BH_PICK_BOOL
 } BhPick;
 
 typedef struct {
@@ -26,7 +27,7 @@ struct _BhSettingsGlobal {
     GtkWindow parent_instance;
     BhSettingsContext *context;
     GCancellable *cancellable;
-    BhGlobalField fields[6];
+    BhGlobalField fields[7];
     GtkWidget *paste[3]; /* ask, allow, deny */
     GtkWidget *policy_warning, *apply, *apply_error;
     BhPolicyVerdict policy_loaded;
@@ -42,6 +43,8 @@ static char *bh_global_value(BhGlobalField *field)
 {
     if (field->pick == BH_PICK_NUMBER)
         return g_strdup_printf("%d", gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(field->widget)));
+    if (field->pick == BH_PICK_BOOL)
+        return g_strdup(gtk_check_button_get_active(GTK_CHECK_BUTTON(field->widget)) ? "True" : "False");
     return g_strdup(bh_settings_choice_get(field->widget));
 }
 
@@ -74,6 +77,11 @@ static void bh_fill(BhSettingsGlobal *self)
             if (field->loaded != NULL)
                 gtk_spin_button_set_value(GTK_SPIN_BUTTON(field->widget),
                                           g_ascii_strtod(field->loaded, NULL));
+            continue;
+        }
+        if (field->pick == BH_PICK_BOOL) {
+            if (field->loaded != NULL)
+                gtk_check_button_set_active(GTK_CHECK_BUTTON(field->widget), g_str_equal(field->loaded, "True"));
             continue;
         }
         /* Keep what the user picked; else show the daemon's value. */
@@ -132,7 +140,7 @@ static void on_globals(GObject *source, GAsyncResult *result, gpointer data)
         BhGlobalField *field = &self->fields[f];
         g_clear_pointer(&field->loaded, g_free);
         g_variant_lookup(globals, field->global, "(sb)", &field->loaded, NULL);
-        if (field->pick != BH_PICK_NUMBER)
+        if (field->pick != BH_PICK_NUMBER && field->pick != BH_PICK_BOOL)
             bh_settings_choice_set(field->widget, (const char *const[]){"", NULL},
                                    (const char *const[]){"", NULL}, "");
     }
@@ -259,6 +267,7 @@ BhSettingsGlobal *bh_settings_global_new(BhSettingsContext *context)
         {"default_dispvm", "Default disposable template", BH_PICK_DISPVM_TEMPLATE},
         {"clockvm", "Clock qube", BH_PICK_ANY},
         {"updatevm", "Update qube", BH_PICK_ANY},
+        {"network_uplink", "", BH_PICK_BOOL},
         {"clipboard_max_bytes", "Largest clipboard (bytes)", BH_PICK_NUMBER},
     };
     static const char *const paste_names[] = {"paste-ask", "paste-allow", "paste-deny"};
@@ -281,8 +290,13 @@ BhSettingsGlobal *bh_settings_global_new(BhSettingsContext *context)
 
         field->global = table[f].global;
         field->pick = table[f].pick;
-        field->widget = table[f].pick == BH_PICK_NUMBER ? gtk_spin_button_new_with_range(1, 256000, 1000)
-                                                        : bh_settings_choice_new(table[f].global);
+        if (table[f].pick == BH_PICK_NUMBER)
+            field->widget = gtk_spin_button_new_with_range(1, 256000, 1000);
+        else if (table[f].pick == BH_PICK_BOOL) /* network_uplink: docs/model.md */
+            field->widget = gtk_check_button_new_with_label(
+                "Connect the network qubes to the real network (uplink; sys-net picks it up at its next start)");
+        else
+            field->widget = bh_settings_choice_new(table[f].global);
         gtk_widget_set_name(field->widget, table[f].global);
         field->error = bh_settings_error_new(error_name);
         bh_settings_grid_row(GTK_GRID(table[f].pick == BH_PICK_NUMBER ? clip_grid : grid),

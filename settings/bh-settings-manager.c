@@ -6,6 +6,7 @@
 #include "bh-settings-util.h"
 #include "bh-shell-qube.h"
 
+#include <arpa/inet.h>
 #include <string.h>
 
 struct _BhSettingsManager {
@@ -45,6 +46,14 @@ static const char *text_memory(BhShellQube *q)
 static const char *text_disk(BhShellQube *q)
 {
     return bh_shell_qube_get_private_size(q);
+}
+
+/* An address as a number, so 10.137.0.10 sorts after 10.137.0.9; 0 for "". */
+static guint32 bh_ip_value(const char *ip)
+{
+    guint32 addr = 0;
+
+    return *ip != '\0' && inet_pton(AF_INET, ip, &addr) == 1 ? ntohl(addr) : 0;
 }
 
 static void on_setup_text(GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
@@ -97,6 +106,9 @@ static int compare_text(gconstpointer a, gconstpointer b, gpointer data)
     if (text == text_memory || text == text_disk) {
         guint64 x = g_ascii_strtoull(text((BhShellQube *)a), NULL, 10);
         guint64 y = g_ascii_strtoull(text((BhShellQube *)b), NULL, 10);
+        c = x < y ? -1 : x > y;
+    } else if (text == bh_shell_qube_get_ip) {
+        guint32 x = bh_ip_value(text((BhShellQube *)a)), y = bh_ip_value(text((BhShellQube *)b));
         c = x < y ? -1 : x > y;
     } else {
         c = g_strcmp0(text((BhShellQube *)a), text((BhShellQube *)b));
@@ -415,6 +427,7 @@ BhSettingsManager *bh_settings_manager_new(BhSettingsContext *context)
     bh_add_column(self, "Class", bh_shell_qube_get_class, FALSE);
     bh_add_column(self, "Template", text_template, TRUE);
     bh_add_column(self, "Network", text_netvm, TRUE);
+    bh_add_column(self, "IP", bh_shell_qube_get_ip, FALSE);
     bh_add_column(self, "Memory (MiB)", text_memory, FALSE);
     bh_add_column(self, "Private (MiB)", text_disk, FALSE);
 

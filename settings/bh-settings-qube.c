@@ -3,6 +3,7 @@
 
 #include "bh-settings-qube.h"
 
+#include "bh-settings-firewall.h"
 #include "bh-settings-util.h"
 #include "bh-shell-qube.h"
 
@@ -17,10 +18,6 @@ typedef enum {
     BH_FIELD_LABEL,
     BH_FIELD_APPS
 } BhFieldKind;
-
-/* A qube's list is bounded by the daemon (2 000 apps); this caps what the
- * page builds if a reply is bigger. */
-#define BH_SETTINGS_MAX_APPS 2000
 
 /* One property on the form. Choices have "" for "back to the default". */
 typedef struct {
@@ -39,6 +36,7 @@ struct _BhSettingsQube {
     char *klass;
     GtkWidget *title, *stack, *apply, *apply_error;
     GtkWidget *apps_search, *apps_note;
+    GtkWidget *firewall; /* BhSettingsFirewall: its own Apply (one SetFirewall) */
     GPtrArray *fields; /* BhField* */
     guint loads;
     gboolean busy;
@@ -66,25 +64,11 @@ static BhField *bh_field(BhSettingsQube *self, const char *prop)
  * ids separated by spaces ("" shows none). */
 static char *bh_apps_value(BhField *field)
 {
-    g_autoptr(GString) ids = g_string_new(NULL);
-    gboolean all = TRUE;
-    guint n = 0;
+    char *value = bh_settings_apps_value(field->widget);
 
-    for (GtkWidget *row = gtk_widget_get_first_child(field->widget); row != NULL;
-         row = gtk_widget_get_next_sibling(row)) {
-        GtkWidget *check = gtk_list_box_row_get_child(GTK_LIST_BOX_ROW(row));
-        const char *id = g_object_get_data(G_OBJECT(check), "bh-id");
-
-        n++;
-        if (!gtk_check_button_get_active(GTK_CHECK_BUTTON(check))) {
-            all = FALSE;
-            continue;
-        }
-        g_string_append_printf(ids, "%s%s", ids->len > 0 ? " " : "", id);
-    }
-    if (n == 0)
+    if (value == NULL)
         return g_strdup(field->loaded != NULL ? field->loaded : "all");
-    return all ? g_strdup("all") : g_strdup(ids->str);
+    return value;
 }
 
 /* What the form says now, in the daemon's text form; "" on a choice is
@@ -302,10 +286,6 @@ static void on_apps(GObject *source, GAsyncResult *result, gpointer data)
     g_autofree char *from = NULL, *problem = NULL;
     BhField *field = bh_field(self, "menu_items");
     GtkWidget *list = field->widget;
-    GtkWidget *child;
-    GVariantIter iter;
-    const char *id, *name;
-    gboolean in_menu;
     g_autofree char *note = NULL;
     guint n = 0;
 
@@ -317,25 +297,7 @@ static void on_apps(GObject *source, GAsyncResult *result, gpointer data)
         }
         return;
     }
-    while ((child = gtk_widget_get_first_child(list)) != NULL)
-        gtk_list_box_remove(GTK_LIST_BOX(list), child);
-    g_variant_iter_init(&iter, apps);
-    while (n < BH_SETTINGS_MAX_APPS && g_variant_iter_next(&iter, "(&s&s&s&s&sbuu@ay)", &id, &name, NULL,
-                                                           NULL, NULL, &in_menu, NULL, NULL, NULL)) {
-        /* The name is the qube's (checked by the daemon's decoder): shown as
-         * plain text, after the qube's name, never as markup. */
-        g_autofree char *text = g_strdup_printf("[%s] %s", self->qube, name);
-        g_autofree char *widget_name = g_strconcat("app-", id, NULL);
-        GtkWidget *check = gtk_check_button_new_with_label(text);
-
-        gtk_widget_set_name(check, widget_name);
-        gtk_widget_set_tooltip_text(check, id);
-        g_object_set_data_full(G_OBJECT(check), "bh-id", g_strdup(id), g_free);
-        gtk_check_button_set_active(GTK_CHECK_BUTTON(check), in_menu);
-        g_signal_connect(check, "toggled", G_CALLBACK(on_app_toggled), list);
-        gtk_list_box_append(GTK_LIST_BOX(list), check);
-        n++;
-    }
+    n = bh_settings_apps_fill(list, apps, self->qube, FALSE, G_CALLBACK(on_app_toggled));
     g_object_set_data(G_OBJECT(list), "bh-touched", GINT_TO_POINTER(FALSE));
     if (*problem != '\0')
         note = g_strdup_printf("The qube's last list was refused: %s", problem);
@@ -385,6 +347,7 @@ static void on_field_sent(gpointer owner, gpointer item)
     if (g_str_equal(field->prop, "name")) {
         g_free(self->qube);
         self->qube = bh_field_value(field);
+        bh_settings_firewall_set_qube(BH_SETTINGS_FIREWALL(self->firewall), self->qube);
     }
     g_free(field->loaded);
     field->loaded = bh_field_value(field);
@@ -585,6 +548,15 @@ static GtkWidget *bh_spin(double min, double max)
     return gtk_spin_button_new_with_range(min, max, 1);
 }
 
+static GtkWidget *bh_readonly_entry(void)
+{
+    GtkWidget *entry = gtk_entry_new();
+
+    gtk_editable_set_editable(GTK_EDITABLE(entry), FALSE);
+    gtk_widget_set_can_focus(entry, FALSE);
+    return entry;
+}
+
 static void on_qubes_changed(BhSettingsQube *self)
 {
     /* New templates or providers: the lists follow, the choices stay. */
@@ -642,7 +614,7 @@ BhSettingsQube *bh_settings_qube_new(BhSettingsContext *context, const char *qub
     GtkWidget *delete = gtk_button_new_with_label("Delete…");
     GtkWidget *clone = gtk_button_new_with_label("Clone…");
     GtkWidget *grid, *virt;
-    g_autofree char *firewall = NULL, *apps = NULL, *escaped = g_markup_escape_text(qube, -1);
+    g_autofree char *apps = NULL, *escaped = g_markup_escape_text(qube, -1);
     int row = 0;
     static const char *const virt_modes[] = {"pvh", "hvm", "pv", NULL};
 
@@ -664,6 +636,10 @@ BhSettingsQube *bh_settings_qube_new(BhSettingsContext *context, const char *qub
                  bh_settings_choice_new("template"));
     bh_add_field(self, GTK_GRID(grid), &row, "Network (netvm)", "netvm", BH_FIELD_CHOICE,
                  bh_settings_choice_new("netvm"));
+    /* Read-only: the daemon gives them out; an entry, not a label, so they can be copied. */
+    bh_add_field(self, GTK_GRID(grid), &row, "IP address", "ip", BH_FIELD_ENTRY, bh_readonly_entry());
+    bh_add_field(self, GTK_GRID(grid), &row, "Gateway", "gateway", BH_FIELD_ENTRY, bh_readonly_entry());
+    bh_add_field(self, GTK_GRID(grid), &row, "DNS servers", "dns", BH_FIELD_ENTRY, bh_readonly_entry());
     bh_add_field(self, GTK_GRID(grid), &row, "", "autostart", BH_FIELD_CHECK,
                  gtk_check_button_new_with_label("Start when bulkheadd starts"));
     bh_add_field(self, GTK_GRID(grid), &row, "", "include_in_backups", BH_FIELD_CHECK,
@@ -690,11 +666,9 @@ BhSettingsQube *bh_settings_qube_new(BhSettingsContext *context, const char *qub
     bh_add_field(self, GTK_GRID(grid), &row, "Kernel (Xen)", "kernel", BH_FIELD_ENTRY, gtk_entry_new());
 
     bh_page(self->stack, "firewall", "Firewall", &grid);
-    firewall =
-        g_strdup_printf("This page cannot edit firewall rules yet. Use <tt>qvm-firewall %s</tt> in a dom0 "
-                        "terminal to list and change them.",
-                        escaped);
-    gtk_grid_attach(GTK_GRID(grid), bh_note(firewall), 0, 0, 1, 1);
+    self->firewall = bh_settings_firewall_new(context, qube);
+    gtk_widget_set_hexpand(self->firewall, TRUE);
+    gtk_grid_attach(GTK_GRID(grid), self->firewall, 0, 0, 1, 1);
     bh_page(self->stack, "applications", "Applications", &grid);
     apps = g_strdup_printf("The applications of %s that the menu shows (its <tt>menu_items</tt>):", escaped);
     gtk_grid_attach(GTK_GRID(grid), bh_note(apps), 0, 0, 1, 1);

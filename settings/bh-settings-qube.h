@@ -1,8 +1,8 @@
 /* bh-settings-qube.h — one qube's settings window: pages Basic (name with
- * rename, label, template, netvm, autostart, include in backups, private
- * storage size), Advanced (memory, maxmem, vcpus, provides network,
+ * rename, label, template, netvm, ip/gateway/DNS read-only, autostart,
+ * include in backups, private storage size), Advanced (memory, maxmem, vcpus, provides network,
  * disposable template, default disposable template, virt mode, kernel),
- * Firewall (a pointer to qvm-firewall until its calls land), Applications
+ * Firewall (bh-settings-firewall.c, with its own Apply), Applications
  * (which of the qube's apps the menu shows: menu_items),
  * and Delete and Clone, each confirmed in a dialog that names the qube in its
  * label colour.

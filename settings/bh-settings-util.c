@@ -447,3 +447,55 @@ void bh_settings_swatch_set_color(BhSettingsSwatch *self, const char *color)
     self->color = parsed;
     gtk_widget_queue_draw(GTK_WIDGET(self));
 }
+
+guint bh_settings_apps_fill(GtkWidget *list, GVariant *apps, const char *qube, gboolean tick_all,
+                            GCallback toggled)
+{
+    GtkWidget *child;
+    GVariantIter iter;
+    const char *id, *name;
+    gboolean in_menu;
+    guint n = 0;
+
+    while ((child = gtk_widget_get_first_child(list)) != NULL)
+        gtk_list_box_remove(GTK_LIST_BOX(list), child);
+    g_variant_iter_init(&iter, apps);
+    while (n < BH_SETTINGS_MAX_APPS && g_variant_iter_next(&iter, "(&s&s&s&s&sbuu@ay)", &id, &name, NULL,
+                                                           NULL, NULL, &in_menu, NULL, NULL, NULL)) {
+        g_autofree char *text = g_strdup_printf("[%s] %s", qube, name);
+        g_autofree char *widget_name = g_strconcat("app-", id, NULL);
+        GtkWidget *check = gtk_check_button_new_with_label(text);
+
+        gtk_widget_set_name(check, widget_name);
+        gtk_widget_set_tooltip_text(check, id);
+        g_object_set_data_full(G_OBJECT(check), "bh-id", g_strdup(id), g_free);
+        gtk_check_button_set_active(GTK_CHECK_BUTTON(check), tick_all || in_menu);
+        if (toggled != NULL)
+            g_signal_connect(check, "toggled", toggled, list);
+        gtk_list_box_append(GTK_LIST_BOX(list), check);
+        n++;
+    }
+    return n;
+}
+
+char *bh_settings_apps_value(GtkWidget *list)
+{
+    g_autoptr(GString) ids = g_string_new(NULL);
+    gboolean all = TRUE;
+    guint n = 0;
+
+    for (GtkWidget *row = gtk_widget_get_first_child(list); row != NULL; row = gtk_widget_get_next_sibling(row)) {
+        GtkWidget *check = gtk_list_box_row_get_child(GTK_LIST_BOX_ROW(row));
+        const char *id = g_object_get_data(G_OBJECT(check), "bh-id");
+
+        n++;
+        if (!gtk_check_button_get_active(GTK_CHECK_BUTTON(check))) {
+            all = FALSE;
+            continue;
+        }
+        g_string_append_printf(ids, "%s%s", ids->len > 0 ? " " : "", id);
+    }
+    if (n == 0)
+        return NULL;
+    return all ? g_strdup("all") : g_strdup(ids->str);
+}

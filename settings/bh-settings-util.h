@@ -115,3 +115,18 @@ GtkWidget *bh_settings_swatch_new(void);
 /* "#rrggbb" (checked; anything else draws grey). */
 void bh_settings_swatch_set_color(BhSettingsSwatch *self, const char *color);
 G_END_DECLS
+
+G_BEGIN_DECLS
+/* An app list as check buttons in a GtkListBox: one per app of ListApps'
+ * a(sssssbuuay), named "app-<id>", labelled "[qube] Name" as plain text
+ * (the name is the qube's, checked by the daemon's decoder, never markup),
+ * ticked as in_menu says (every one, with tick_all); toggled(check, list)
+ * runs on each change. The old rows go first. Returns how many (at most
+ * BH_SETTINGS_MAX_APPS). */
+#define BH_SETTINGS_MAX_APPS 2000
+guint bh_settings_apps_fill(GtkWidget *list, GVariant *apps, const char *qube, gboolean tick_all,
+                            GCallback toggled);
+/* menu_items from the ticks: "all" when every row is ticked, else the
+ * ticked ids separated by spaces; NULL when the list has no rows. */
+char *bh_settings_apps_value(GtkWidget *list);
+G_END_DECLS

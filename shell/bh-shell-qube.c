@@ -3,6 +3,7 @@
 
 #include "bh-shell-qube.h"
 
+#include <arpa/inet.h>
 #include <string.h>
 
 struct _BhShellQube {
@@ -16,6 +17,7 @@ struct _BhShellQube {
     char *netvm;         /* "" for none; checked as a name */
     char *memory;        /* MiB as text, "" when unknown */
     char *private_size;  /* MiB as text, "" when unknown */
+    char *ip;            /* dotted IPv4, "" without network (or unknown) */
     gboolean dispvm_template;
     gboolean provides_network;
 };
@@ -40,6 +42,7 @@ static void bh_shell_qube_finalize(GObject *object)
     g_free(self->netvm);
     g_free(self->memory);
     g_free(self->private_size);
+    g_free(self->ip);
     G_OBJECT_CLASS(bh_shell_qube_parent_class)->finalize(object);
 }
 
@@ -118,6 +121,18 @@ static char *lookup_number(GVariantDict *dict, const char *key)
     return g_steal_pointer(&text);
 }
 
+/* An optional IPv4 address: the text when it is one, else "". */
+static char *lookup_ip(GVariantDict *dict)
+{
+    g_autofree char *text = NULL;
+    guint32 addr;
+
+    if (!g_variant_dict_lookup(dict, "ip", "s", &text) || strlen(text) > 15 ||
+        inet_pton(AF_INET, text, &addr) != 1)
+        return g_strdup("");
+    return g_steal_pointer(&text);
+}
+
 static gboolean lookup_string(GVariantDict *dict, const char *key, char **out, GError **error)
 {
     if (!g_variant_dict_lookup(dict, key, "s", out)) {
@@ -156,6 +171,7 @@ BhShellQube *bh_shell_qube_new_from_variant(GVariant *entry, GError **error)
     }
     self->memory = lookup_number(&dict, "memory");
     self->private_size = lookup_number(&dict, "private_size");
+    self->ip = lookup_ip(&dict);
     /* Absent booleans are FALSE: an older daemon simply has fewer groups. */
     g_variant_dict_lookup(&dict, "template_for_dispvms", "b", &self->dispvm_template);
     g_variant_dict_lookup(&dict, "provides_network", "b", &self->provides_network);
@@ -220,6 +236,11 @@ const char *bh_shell_qube_get_private_size(BhShellQube *self)
     return self->private_size;
 }
 
+const char *bh_shell_qube_get_ip(BhShellQube *self)
+{
+    return self->ip;
+}
+
 gboolean bh_shell_qube_provides_network(BhShellQube *self)
 {
     return self->provides_network;
@@ -268,6 +289,7 @@ gboolean bh_shell_qube_update(BhShellQube *self, BhShellQube *other)
     changed |= replace_string(&self->netvm, other->netvm);
     changed |= replace_string(&self->memory, other->memory);
     changed |= replace_string(&self->private_size, other->private_size);
+    changed |= replace_string(&self->ip, other->ip);
     changed |= self->dispvm_template != other->dispvm_template;
     changed |= self->provides_network != other->provides_network;
     self->dispvm_template = other->dispvm_template;

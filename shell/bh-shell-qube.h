@@ -41,6 +41,8 @@ const char *bh_shell_qube_get_netvm(BhShellQube *self);
  * the daemon did not say (dom0, an older daemon) or said something else. */
 const char *bh_shell_qube_get_memory(BhShellQube *self);
 const char *bh_shell_qube_get_private_size(BhShellQube *self);
+/* Its IPv4 address (checked), "" without network or from an older daemon. */
+const char *bh_shell_qube_get_ip(BhShellQube *self);
 gboolean bh_shell_qube_provides_network(BhShellQube *self);
 gboolean bh_shell_qube_is_dispvm_template(BhShellQube *self);
 BhShellGroup bh_shell_qube_get_group(BhShellQube *self);

@@ -304,7 +304,7 @@ static void on_property_changed(BhDbusAdmin1 *admin, const char *qube_name, cons
      * comes with the list. */
     static const char *const shown[] = {
         "label", "template_for_dispvms", "provides_network", "template", "netvm", "memory", "private_size",
-        NULL};
+        "ip", NULL};
 
     if (g_strv_contains(shown, property))
         bh_shell_qubes_reload(self);

@@ -11,6 +11,7 @@
 #include "bh-display.h"
 #include "bh-settings-context.h"
 #include "bh-settings-create.h"
+#include "bh-settings-firewall.h"
 #include "bh-settings-global.h"
 #include "bh-settings-policy.h"
 #include "bh-settings-manager.h"
@@ -22,6 +23,8 @@
 #include <gtk/gtk.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <unistd.h>
 
 static BhSettingsContext *context;
 static Display *dpy;
@@ -514,13 +517,50 @@ static void test_manager_200(void)
             break;
         settle(50);
     }
-    g_autoptr(GtkColumnViewColumn) memory_column = g_list_model_get_item(columns, 6);
+    g_autoptr(GtkColumnViewColumn) memory_column = g_list_model_get_item(columns, 7);
     g_assert_cmpstr(gtk_column_view_column_get_title(memory_column), ==, "Memory (MiB)");
     gtk_column_view_sort_by_column(GTK_COLUMN_VIEW(view), memory_column, GTK_SORT_DESCENDING);
     settle(200);
     g_assert_cmpstr(row_name(window, 0), ==, "q-151");
     g_assert_cmpstr(row_name(window, 1), ==, "q-153");
     shot("manager-by-memory");
+
+    /* IP: the daemon's address of each qube, sorted as numbers over all
+     * rows (10.137.0.9 before 10.137.0.10, which text would invert). */
+    type(need(window, "filter"), "");
+    settle(600);
+    g_autoptr(GtkColumnViewColumn) ip_column = g_list_model_get_item(columns, 6);
+    g_assert_cmpstr(gtk_column_view_column_get_title(ip_column), ==, "IP");
+    gtk_column_view_sort_by_column(GTK_COLUMN_VIEW(view), ip_column, GTK_SORT_ASCENDING);
+    settle(300);
+    {
+        guint32 last = 0;
+        gboolean crossed = FALSE;
+        gsize last_len = 0;
+        for (guint i = 0; i < rows(window); i++) {
+            g_autoptr(BhShellQube) q =
+                g_list_model_get_item(bh_settings_manager_get_rows(BH_SETTINGS_MANAGER(window)), i);
+            const char *ip = bh_shell_qube_get_ip(q);
+            guint32 addr = 0;
+            if (*ip != '\0')
+                g_assert_cmpint(inet_pton(AF_INET, ip, &addr), ==, 1);
+            g_assert_cmpuint(ntohl(addr), >=, last);
+            crossed |= last_len != 0 && strlen(ip) > last_len;
+            last = ntohl(addr);
+            last_len = *ip != '\0' ? strlen(ip) : 0;
+        }
+        g_assert_true(crossed);
+    }
+    g_autofree char *work_ip = qvm("qvm-prefs work ip");
+    g_assert_cmpstr(bh_shell_qube_get_ip(bh_shell_qubes_find(bh_settings_context_get_qubes(context), "work")), ==,
+                    work_ip);
+    g_autoptr(BhShellQube) last_row =
+        g_list_model_get_item(bh_settings_manager_get_rows(BH_SETTINGS_MANAGER(window)), rows(window) - 1);
+    g_test_message("IP column: work %s, last row %s (%s)", work_ip, bh_shell_qube_get_name(last_row),
+                   bh_shell_qube_get_ip(last_row));
+    shot("manager-by-ip");
+    type(need(window, "filter"), "q-15");
+    settle(600);
     gtk_column_view_sort_by_column(GTK_COLUMN_VIEW(view), name_column, GTK_SORT_ASCENDING);
     settle(200);
 
@@ -848,6 +888,289 @@ static void test_qube_applications(void)
     gtk_window_destroy(GTK_WINDOW(window));
 }
 
+/* ---- the Firewall page (sandbox) -------------------------------------------------- */
+
+typedef struct {
+    BhSettingsFirewall *page;
+    guint loads;
+} FwWait;
+
+static gboolean fw_loaded(gpointer data)
+{
+    FwWait *wait = data;
+    return bh_settings_firewall_get_loads(wait->page) > wait->loads &&
+           !bh_settings_firewall_is_busy(wait->page);
+}
+
+static gboolean fw_idle(gpointer data)
+{
+    return !bh_settings_firewall_is_busy(data);
+}
+
+/* A shell script's stdout, trimmed ("" when it fails). */
+static char *sh(const char *script)
+{
+    const char *argv[] = {"sh", "-c", script, NULL};
+    g_autofree char *out = NULL;
+    g_autoptr(GError) error = NULL;
+
+    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+                      &out, NULL, NULL, &error))
+        g_error("sh: %s", error->message);
+    return g_strstrip(g_strdup(out != NULL ? out : ""));
+}
+
+/* work's TCP connection to host:port, polled (6 s) until it answers want;
+ * returns the last answer. */
+static char *work_tcp(const char *host, const char *port, const char *want)
+{
+    g_autofree char *script = g_strdup_printf("qvm-run -p work 'python3 net.py tcp %s %s'", host, port);
+    char *got = NULL;
+
+    for (int i = 0; i < 20; i++) {
+        g_free(got);
+        got = sh(script);
+        if (g_str_equal(got, want))
+            break;
+        settle(300);
+    }
+    return got;
+}
+
+static FwWait fw_open(BhSettingsQube *window)
+{
+    GtkWidget *page = need(GTK_WINDOW(window), "firewall");
+    FwWait wait = {BH_SETTINGS_FIREWALL(page), 0};
+
+    bh_settings_qube_show_page(window, "firewall");
+    g_assert_true(bh_wait_until(fw_loaded, &wait, 10000));
+    settle(200);
+    return wait;
+}
+
+static void fw_apply(BhSettingsQube *window, FwWait *wait)
+{
+    wait->loads = bh_settings_firewall_get_loads(wait->page);
+    click(need(GTK_WINDOW(window), "fw-apply"));
+    g_assert_true(bh_wait_until(fw_loaded, wait, 20000));
+    settle(200);
+}
+
+/* With the sandbox backend and networking (root, pasta, nft): work running
+ * behind sys-firewall and sys-net; "the internet" is net-servers.py on the
+ * host's loopback (ports A and B), reached at the uplink's gateway. Control:
+ * both ports answer. The page limits work to port B of that host: the rule
+ * is in `qvm-firewall work list`, A fails and B works. A port the daemon
+ * refuses shows its sentence under the table, the text kept, nothing
+ * changed; "allow everything for 2 minutes" reopens A; a list the page
+ * cannot show (a drop rule first) is read-only with the pointer. The Basic
+ * page shows work's ip, gateway and DNS as qvm-prefs says. */
+static void test_qube_firewall(void)
+{
+    g_autofree char *servers = NULL, *client = NULL, *host = NULL, *script = NULL;
+    g_autoptr(GSubprocess) proc = NULL;
+    g_autoptr(GError) error = NULL;
+    g_auto(GStrv) ports = NULL;
+    GInputStream *out;
+    char line[128] = "";
+    gssize n;
+
+    if (g_strcmp0(g_getenv("BH_SETTINGS_BACKEND"), "sandbox") != 0) {
+        g_test_skip("needs the sandbox backend (settings-desktop-sandbox)");
+        return;
+    }
+    if (getuid() != 0 || !g_find_program_in_path("pasta") || !g_find_program_in_path("nft")) {
+        g_test_skip("networking needs root, pasta and nft");
+        return;
+    }
+    servers = g_build_filename(g_getenv("BH_SOURCE_ROOT"), "tests", "integration", "net-servers.py", NULL);
+    client = g_build_filename(g_getenv("BH_SOURCE_ROOT"), "tests", "integration", "net-client.py", NULL);
+    proc = g_subprocess_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, "python3",
+                            servers, "0", NULL);
+    g_assert_no_error(error);
+    out = g_subprocess_get_stdout_pipe(proc);
+    for (gsize len = 0; len + 1 < sizeof line && strchr(line, '\n') == NULL; len += (gsize)n) {
+        n = g_input_stream_read(out, line + len, 1, NULL, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(n, ==, 1);
+    }
+    ports = g_strsplit(g_strstrip(line), " ", -1);
+    g_assert_cmpuint(g_strv_length(ports), ==, 3);
+    script = g_strdup_printf("qvm-run -p work 'cat > net.py' < '%s' && echo ok", client);
+    g_autofree char *copied = sh(script);
+    g_assert_cmpstr(copied, ==, "ok");
+    host = sh("qvm-run -p sys-net \"ip -4 route show default dev uplink0 | awk '{print \\$3}'\"");
+    g_test_message("the host's servers at %s: tcp %s %s", host, ports[0], ports[1]);
+    g_autofree char *a0 = work_tcp(host, ports[0], "hello A"), *b0 = work_tcp(host, ports[1], "hello B");
+    g_assert_cmpstr(a0, ==, "hello A"); /* the control: both reachable */
+    g_assert_cmpstr(b0, ==, "hello B");
+
+    BhSettingsQube *window = open_qube("work");
+    /* Basic: the addresses, read-only, as the daemon gives them. */
+    g_autofree char *ip = qvm("qvm-prefs work ip"), *gateway = qvm("qvm-prefs work gateway");
+    g_assert_cmpstr(gtk_editable_get_text(GTK_EDITABLE(need(GTK_WINDOW(window), "ip"))), ==, ip);
+    g_assert_cmpstr(gtk_editable_get_text(GTK_EDITABLE(need(GTK_WINDOW(window), "gateway"))), ==, gateway);
+    g_assert_false(gtk_editable_get_editable(GTK_EDITABLE(need(GTK_WINDOW(window), "ip"))));
+    g_test_message("Basic: ip %s gateway %s dns %s", ip, gateway,
+                   gtk_editable_get_text(GTK_EDITABLE(need(GTK_WINDOW(window), "dns"))));
+    g_assert_cmpstr(ip, !=, "");
+    shot("qube-basic-network");
+
+    FwWait wait = fw_open(window);
+    g_assert_cmpstr(bh_settings_firewall_get_mode(wait.page), ==, "allow-all");
+    gtk_check_button_set_active(GTK_CHECK_BUTTON(need(GTK_WINDOW(window), "fw-limit")), TRUE);
+    type(need(GTK_WINDOW(window), "fw-host-0"), host);
+    g_assert_true(bh_settings_choice_select(need(GTK_WINDOW(window), "fw-proto-0"), "tcp"));
+    type(need(GTK_WINDOW(window), "fw-ports-0"), ports[1]);
+    type(need(GTK_WINDOW(window), "fw-comment-0"), "port B only");
+    shot("qube-firewall-limit");
+    fw_apply(window, &wait);
+    g_assert_cmpstr(error_text(GTK_WINDOW(window), "fw-error"), ==, "");
+    g_autofree char *list = qvm("qvm-firewall work list --raw");
+    g_test_message("qvm-firewall work list --raw:\n%s", list);
+    g_autofree char *want =
+        g_strdup_printf("action=accept dsthost=%s proto=tcp dstports=%s comment=port B only", host, ports[1]);
+    g_assert_nonnull(strstr(list, want));
+    g_autofree char *a1 = work_tcp(host, ports[0], "timeout"), *b1 = work_tcp(host, ports[1], "hello B");
+    g_test_message("after the page's rule: A %s, B %s", a1, b1);
+    g_assert_cmpstr(a1, ==, "timeout");
+    g_assert_cmpstr(b1, ==, "hello B");
+    g_assert_cmpstr(bh_settings_firewall_get_mode(wait.page), ==, "limit");
+
+    /* A port the daemon refuses: its sentence, the text kept, nothing changed. */
+    click(need(GTK_WINDOW(window), "fw-add"));
+    type(need(GTK_WINDOW(window), "fw-host-1"), "192.0.2.7");
+    g_assert_true(bh_settings_choice_select(need(GTK_WINDOW(window), "fw-proto-1"), "udp"));
+    type(need(GTK_WINDOW(window), "fw-ports-1"), "99999");
+    click(need(GTK_WINDOW(window), "fw-apply"));
+    g_assert_true(bh_wait_until(fw_idle, wait.page, 10000));
+    settle(200);
+    g_test_message("fw-error: %s", error_text(GTK_WINDOW(window), "fw-error"));
+    g_assert_true(g_str_has_prefix(error_text(GTK_WINDOW(window), "fw-error"), "rule 1: "));
+    g_assert_nonnull(strstr(error_text(GTK_WINDOW(window), "fw-error"), "99999"));
+    g_assert_cmpstr(gtk_editable_get_text(GTK_EDITABLE(need(GTK_WINDOW(window), "fw-ports-1"))), ==, "99999");
+    g_assert_true(gtk_widget_has_css_class(need(GTK_WINDOW(window), "fw-ports-1"), "error"));
+    g_autofree char *unchanged = qvm("qvm-firewall work list --raw");
+    g_assert_cmpstr(unchanged, ==, list);
+    shot("qube-firewall-refused");
+
+    /* Fixed by removing it; then everything allowed for 2 minutes reopens A. */
+    click(need(GTK_WINDOW(window), "fw-remove-1"));
+    gtk_check_button_set_active(GTK_CHECK_BUTTON(need(GTK_WINDOW(window), "fw-temp")), TRUE);
+    gtk_spin_button_set_value(GTK_SPIN_BUTTON(need(GTK_WINDOW(window), "fw-minutes")), 2);
+    fw_apply(window, &wait);
+    g_assert_cmpstr(error_text(GTK_WINDOW(window), "fw-error"), ==, "");
+    g_autofree char *temp = qvm("qvm-firewall work list --raw");
+    g_test_message("with the 2 minutes:\n%s", temp);
+    g_assert_true(g_str_has_prefix(temp, "action=accept expire="));
+    g_autofree char *a2 = work_tcp(host, ports[0], "hello A");
+    g_assert_cmpstr(a2, ==, "hello A");
+    g_assert_true(gtk_check_button_get_active(GTK_CHECK_BUTTON(need(GTK_WINDOW(window), "fw-temp"))));
+    shot("qube-firewall-temporary");
+
+    /* A list the page cannot show faithfully: read-only, with the pointer. */
+    g_free(qvm("qvm-firewall work reset"));
+    g_free(qvm("qvm-firewall work add action=drop proto=udp"));
+    g_free(qvm("qvm-firewall work add action=accept"));
+    wait.loads = bh_settings_firewall_get_loads(wait.page);
+    g_assert_true(bh_wait_until(fw_loaded, &wait, 10000)); /* FirewallChanged */
+    settle(200);
+    g_assert_cmpstr(bh_settings_firewall_get_mode(wait.page), ==, "read-only");
+    const char *text = gtk_label_get_text(GTK_LABEL(need(GTK_WINDOW(window), "fw-readonly")));
+    g_assert_nonnull(strstr(text, "qvm-firewall work"));
+    g_assert_nonnull(strstr(text, "action=drop proto=udp"));
+    g_assert_false(gtk_widget_get_visible(need(GTK_WINDOW(window), "fw-apply")) &&
+                   gtk_widget_is_drawable(need(GTK_WINDOW(window), "fw-apply")));
+    shot("qube-firewall-readonly");
+    g_free(qvm("qvm-firewall work reset"));
+    gtk_window_destroy(GTK_WINDOW(window));
+    g_subprocess_force_exit(proc);
+}
+
+/* With the sandbox backend: debian-12 started once so its list is read; the
+ * Create window lists its apps (all ticked: control, a new qube shows
+ * all); the first unticked, "project-apps" created → qvm-prefs menu_items
+ * is the other ids; a qube created with every app ticked keeps "all". */
+static gboolean template_has_apps(gpointer data)
+{
+    g_autoptr(GVariant) apps = NULL;
+    g_autofree char *from = NULL, *problem = NULL;
+
+    if (!bh_dbus_admin1_call_list_apps_sync(bh_settings_context_get_admin(context), "debian-12", &apps, &from,
+                                            &problem, NULL, NULL))
+        return FALSE;
+    return g_variant_n_children(apps) > 0;
+}
+
+static gboolean create_apps_listed(gpointer data)
+{
+    return gtk_widget_get_first_child(data) != NULL;
+}
+
+static void test_create_apps(void)
+{
+    g_autoptr(GString) want = g_string_new(NULL);
+    GtkWidget *list, *row, *first;
+    guint before;
+
+    if (g_strcmp0(g_getenv("BH_SETTINGS_BACKEND"), "sandbox") != 0) {
+        g_test_skip("needs the sandbox backend (settings-desktop-sandbox)");
+        return;
+    }
+    g_free(qvm("qvm-start debian-12"));
+    g_assert_true(bh_wait_until(template_has_apps, NULL, 60000));
+    g_free(qvm("qvm-shutdown --wait debian-12"));
+
+    GtkWindow *window = bh_settings_open(context, "create", NULL, NULL);
+    BhSettingsCreate *create = BH_SETTINGS_CREATE(window);
+    /* GTK 4's expander keeps its child out of the tree while closed. */
+    gtk_expander_set_expanded(GTK_EXPANDER(need(window, "apps")), TRUE);
+    list = need(window, "create-apps");
+    g_assert_true(bh_wait_until(create_apps_listed, list, 10000));
+    settle(300);
+    first = gtk_list_box_row_get_child(GTK_LIST_BOX_ROW(gtk_widget_get_first_child(list)));
+    for (row = gtk_widget_get_first_child(list); row != NULL; row = gtk_widget_get_next_sibling(row)) {
+        GtkWidget *check = gtk_list_box_row_get_child(GTK_LIST_BOX_ROW(row));
+        g_assert_true(gtk_check_button_get_active(GTK_CHECK_BUTTON(check))); /* all, as a new qube */
+        if (check != first)
+            g_string_append_printf(want, "%s%s", want->len ? " " : "",
+                                   (const char *)g_object_get_data(G_OBJECT(check), "bh-id"));
+    }
+    g_test_message("create-apps-note: %s", gtk_label_get_text(GTK_LABEL(need(window, "create-apps-note"))));
+    gtk_check_button_set_active(GTK_CHECK_BUTTON(first), FALSE);
+    before = bh_settings_create_get_checks(create);
+    type(need(window, "name"), "project-apps");
+    wait_check(create, before);
+    shot("create-apps");
+    click(need(window, "create"));
+    g_assert_true(bh_wait_until(listed_cond, "project-apps", 20000));
+    for (int i = 0; i < 100; i++) {
+        g_autofree char *items = qvm("qvm-prefs project-apps menu_items");
+        if (items != NULL && g_str_equal(items, want->str))
+            break;
+        settle(50);
+    }
+    g_autofree char *items = qvm("qvm-prefs project-apps menu_items");
+    g_test_message("menu_items: %s", items);
+    g_assert_cmpstr(items, ==, want->str);
+
+    /* The control: nothing unticked leaves the default, all. */
+    window = bh_settings_open(context, "create", NULL, NULL);
+    create = BH_SETTINGS_CREATE(window);
+    gtk_expander_set_expanded(GTK_EXPANDER(need(window, "apps")), TRUE);
+    g_assert_true(bh_wait_until(create_apps_listed, need(window, "create-apps"), 10000));
+    before = bh_settings_create_get_checks(create);
+    type(need(window, "name"), "project-all");
+    wait_check(create, before);
+    click(need(window, "create"));
+    g_assert_true(bh_wait_until(listed_cond, "project-all", 20000));
+    settle(300);
+    g_autofree char *all = qvm("qvm-prefs project-all menu_items");
+    g_assert_cmpstr(all, ==, "all");
+    g_free(qvm("qvm-remove -f project-apps"));
+    g_free(qvm("qvm-remove -f project-all"));
+}
+
 /* ---- global settings ------------------------------------------------------------- */
 
 typedef struct {
@@ -907,7 +1230,13 @@ static void test_global(void)
     gtk_check_button_set_active(GTK_CHECK_BUTTON(need(w, "paste-deny")), TRUE);
     gtk_spin_button_set_value(GTK_SPIN_BUTTON(need(w, "clipboard_max_bytes")), 1000);
     g_assert_true(bh_settings_choice_select(need(w, "clockvm"), "work"));
+    /* The uplink: on as shipped, turned off here (qubes-prefs says False). */
+    g_assert_true(gtk_check_button_get_active(GTK_CHECK_BUTTON(need(w, "network_uplink"))));
+    gtk_check_button_set_active(GTK_CHECK_BUTTON(need(w, "network_uplink")), FALSE);
     apply_global(window);
+    g_autofree char *uplink = qvm("qubes-prefs network_uplink");
+    g_assert_cmpstr(uplink, ==, "False");
+    g_assert_false(gtk_check_button_get_active(GTK_CHECK_BUTTON(need(w, "network_uplink"))));
     g_assert_true(g_file_get_contents(own, &text, NULL, NULL));
     g_assert_nonnull(strstr(text, "bulkhead.ClipboardPaste  *  @anyvm  @anyvm  deny"));
     g_assert_cmpstr(error_text(w, "policy-warning"), ==, "");
@@ -916,6 +1245,7 @@ static void test_global(void)
     g_assert_cmpstr(limit, ==, "1000");
     g_assert_cmpstr(clock, ==, "work");
     shot("global-deny");
+    g_free(qvm("qubes-prefs network_uplink True"));
 
     /* A provider whose netvm is the default, made the default netvm: a loop
      * the model refuses, shown under the field; the global is unchanged. */
@@ -1024,6 +1354,8 @@ int main(int argc, char **argv)
     g_test_add_func("/settings/qube/clone-rename-delete", test_qube_clone_rename_delete);
     g_test_add_func("/settings/qube/dialog-closed-midway", test_qube_dialog_closed_midway);
     g_test_add_func("/settings/sandbox/applications", test_qube_applications);
+    g_test_add_func("/settings/sandbox/firewall", test_qube_firewall);
+    g_test_add_func("/settings/sandbox/create-apps", test_create_apps);
     g_test_add_func("/settings/map/chain", test_map_chain);
     g_test_add_func("/settings/sandbox/map-running", test_map_running);
     g_test_add_func("/settings/global", test_global);
