@@ -121,7 +121,8 @@ static void on_template_apps(GObject *source, GAsyncResult *result, gpointer dat
     g_autofree char *from = NULL, *problem = NULL, *note = NULL;
     guint n;
 
-    if (!bh_dbus_admin1_call_list_apps_finish(BH_DBUS_ADMIN1(source), &apps, &from, &problem, result, &error)) {
+    if (!bh_dbus_admin1_call_list_apps_finish(BH_DBUS_ADMIN1(source), &apps, &from, &problem, result,
+                                              &error)) {
         if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && g_strcmp0(of, self->apps_of) == 0) {
             g_autofree char *text = bh_settings_error_text(error);
             gtk_label_set_text(GTK_LABEL(self->apps_note), text);
@@ -550,7 +551,8 @@ BhSettingsCreate *bh_settings_create_new(BhSettingsContext *context)
     g_signal_connect_swapped(self->type, "notify::selected", G_CALLBACK(on_type_changed), self);
     g_signal_connect_swapped(self->name, "changed", G_CALLBACK(bh_create_check), self);
     g_signal_connect_swapped(self->name, "activate", G_CALLBACK(gtk_widget_activate_default), self->name);
-    g_signal_connect_swapped(self->template_choice, "notify::selected", G_CALLBACK(on_template_changed), self);
+    g_signal_connect_swapped(self->template_choice, "notify::selected", G_CALLBACK(on_template_changed),
+                             self);
     g_signal_connect_swapped(self->netvm, "notify::selected", G_CALLBACK(bh_create_check), self);
     g_signal_connect_swapped(self->provides_network, "toggled", G_CALLBACK(bh_create_check), self);
     g_signal_connect_swapped(self->memory, "value-changed", G_CALLBACK(bh_create_check), self);

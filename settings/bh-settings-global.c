@@ -81,7 +81,8 @@ static void bh_fill(BhSettingsGlobal *self)
         }
         if (field->pick == BH_PICK_BOOL) {
             if (field->loaded != NULL)
-                gtk_check_button_set_active(GTK_CHECK_BUTTON(field->widget), g_str_equal(field->loaded, "True"));
+                gtk_check_button_set_active(GTK_CHECK_BUTTON(field->widget),
+                                            g_str_equal(field->loaded, "True"));
             continue;
         }
         /* Keep what the user picked; else show the daemon's value. */
@@ -293,8 +294,9 @@ BhSettingsGlobal *bh_settings_global_new(BhSettingsContext *context)
         if (table[f].pick == BH_PICK_NUMBER)
             field->widget = gtk_spin_button_new_with_range(1, 256000, 1000);
         else if (table[f].pick == BH_PICK_BOOL) /* network_uplink: docs/model.md */
-            field->widget = gtk_check_button_new_with_label(
-                "Connect the network qubes to the real network (uplink; sys-net picks it up at its next start)");
+            field->widget =
+                gtk_check_button_new_with_label("Connect the network qubes to the real network (uplink; "
+                                                "sys-net picks it up at its next start)");
         else
             field->widget = bh_settings_choice_new(table[f].global);
         gtk_widget_set_name(field->widget, table[f].global);

@@ -37,7 +37,7 @@ struct _BhSettingsQube {
     GtkWidget *title, *stack, *apply, *apply_error;
     GtkWidget *apps_search, *apps_note;
     GtkWidget *firewall; /* BhSettingsFirewall: its own Apply (one SetFirewall) */
-    GPtrArray *fields; /* BhField* */
+    GPtrArray *fields;   /* BhField* */
     guint loads;
     gboolean busy;
 };

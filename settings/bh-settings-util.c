@@ -484,7 +484,8 @@ char *bh_settings_apps_value(GtkWidget *list)
     gboolean all = TRUE;
     guint n = 0;
 
-    for (GtkWidget *row = gtk_widget_get_first_child(list); row != NULL; row = gtk_widget_get_next_sibling(row)) {
+    for (GtkWidget *row = gtk_widget_get_first_child(list); row != NULL;
+         row = gtk_widget_get_next_sibling(row)) {
         GtkWidget *check = gtk_list_box_row_get_child(GTK_LIST_BOX_ROW(row));
         const char *id = g_object_get_data(G_OBJECT(check), "bh-id");
 

@@ -302,9 +302,15 @@ static void on_property_changed(BhDbusAdmin1 *admin, const char *qube_name, cons
 {
     /* Only what ListQubes carries and the shell or settings show; the colour
      * comes with the list. */
-    static const char *const shown[] = {
-        "label", "template_for_dispvms", "provides_network", "template", "netvm", "memory", "private_size",
-        "ip", NULL};
+    static const char *const shown[] = {"label",
+                                        "template_for_dispvms",
+                                        "provides_network",
+                                        "template",
+                                        "netvm",
+                                        "memory",
+                                        "private_size",
+                                        "ip",
+                                        NULL};
 
     if (g_strv_contains(shown, property))
         bh_shell_qubes_reload(self);

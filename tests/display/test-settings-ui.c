@@ -552,8 +552,8 @@ static void test_manager_200(void)
         g_assert_true(crossed);
     }
     g_autofree char *work_ip = qvm("qvm-prefs work ip");
-    g_assert_cmpstr(bh_shell_qube_get_ip(bh_shell_qubes_find(bh_settings_context_get_qubes(context), "work")), ==,
-                    work_ip);
+    g_assert_cmpstr(bh_shell_qube_get_ip(bh_shell_qubes_find(bh_settings_context_get_qubes(context), "work")),
+                    ==, work_ip);
     g_autoptr(BhShellQube) last_row =
         g_list_model_get_item(bh_settings_manager_get_rows(BH_SETTINGS_MANAGER(window)), rows(window) - 1);
     g_test_message("IP column: work %s, last row %s (%s)", work_ip, bh_shell_qube_get_name(last_row),
