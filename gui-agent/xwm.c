@@ -348,8 +348,18 @@ static struct bh_window *root_window(struct bh_surface *root)
 static void role_commit(struct bh_surface *s)
 {
     struct bh_xwin *w = s->role_data;
-    if (w && !w->window)
+    if (!w->window)
         show(w);
+    if (w->window) {
+        bh_window_commit(w->window);
+        return;
+    }
+    /* Not shown (unmapped, no parent, over the limit): nobody will present
+     * it, its callbacks go to the slow timer. */
+    struct wl_list frames;
+    wl_list_init(&frames);
+    bh_frames_take_tree(s, &frames);
+    bh_agent_defer_frames(w->wm->agent, &frames);
 }
 
 static bool role_presented(struct bh_surface *root)

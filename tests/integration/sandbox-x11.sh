@@ -42,8 +42,8 @@ sleep 1
 xdotool windowactivate --sync "$win" 2>/dev/null
 xdotool mousemove --window "$win" 100 100 2>/dev/null
 sleep 0.5
-xdotool type --delay 40 --window "$win" 'echo typed-in-x >/tmp/x11-typed' 2>/dev/null
-xdotool key --window "$win" Return 2>/dev/null
+xdotool type --delay 40 'echo typed-in-x >/tmp/x11-typed' 2>/dev/null
+xdotool key Return 2>/dev/null
 got=""
 for _ in $(seq 50); do
   got=$(qvm-run -p work cat /tmp/x11-typed 2>/dev/null)
