@@ -511,6 +511,7 @@ static void on_map_request(struct bh_xwm *wm, xcb_map_request_event_t *e)
     struct bh_xwin *w = find(wm, e->window);
     if (!w)
         return;
+    w->override_redirect = false;
     read_all(w);
     uint32_t state[2] = {XCB_ICCCM_WM_STATE_NORMAL, XCB_WINDOW_NONE};
     xcb_change_property(wm->conn, XCB_PROP_MODE_REPLACE, w->id, wm->atoms[A_WM_STATE], wm->atoms[A_WM_STATE],
@@ -523,6 +524,9 @@ static void on_map_notify(struct bh_xwm *wm, xcb_map_notify_event_t *e)
     struct bh_xwin *w = find(wm, e->window);
     if (!w)
         return;
+    /* Tk and others set override-redirect after creating the window: what
+     * counts is the state at map. */
+    w->override_redirect = e->override_redirect;
     if (w->override_redirect)
         read_protocols_and_transient(w);
     w->mapped = true;

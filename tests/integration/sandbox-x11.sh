@@ -67,4 +67,49 @@ inside=$(qvm-run -p work "xprop -root BH_DOM0_MARK; DISPLAY=:$dnum xprop -root B
 bh_result "dom0's X server :$dnum is not reachable from work (work: $(echo "$inside" | tr '\n' ' '); dom0 control: $outside)" \
   $(echo "$outside" | grep -q dom0-x-server && ! echo "$inside" | grep -q dom0-x-server; echo $?)
 
+# Tk: its menu (override-redirect) arrives as a popup of work next to the
+# main window; its dialog is transient for the main window.
+here=$(dirname "$0")
+qvm-run -p work 'cat > /tmp/x11-tk-app.py' <"$here/x11-tk-app.py"
+# The mapped top-level windows of dom0's X server with their override-redirect state.
+or_windows() {
+  xwininfo -root -children 2>/dev/null | awk '/^ +0x/ {print $1}' | while read -r id; do
+    info=$(xwininfo -id "$id" 2>/dev/null)
+    echo "$info" | grep -q 'Map State: IsViewable' || continue
+    echo "$info" | grep -q 'Override Redirect State: yes' || continue
+    eval "$(xdotool getwindowgeometry --shell "$id" 2>/dev/null)"
+    echo "$id $X $Y $WIDTH $HEIGHT"
+  done
+}
+before=$(or_windows | awk '{print $1}' | sort)
+qvm-run work 'python3 /tmp/x11-tk-app.py menu' >"$bh_tmp/tk.log" 2>&1 &
+bh_bg_pids+=($!)
+tkwin=$(bh_find_window '^\[work\] tk-main')
+bh_result "a Tk program's main window is framed: '$(xdotool getwindowname "$tkwin" 2>/dev/null)'" $([ -n "$tkwin" ]; echo $?)
+xdotool windowactivate --sync "$tkwin" 2>/dev/null
+popup=""
+for _ in $(seq 50); do
+  popup=$(or_windows | while read -r id x y w h; do echo "$before" | grep -qx "$id" || echo "$id $x $y $w $h"; done | head -n1)
+  [ -n "$popup" ] && break
+  sleep 0.2
+done
+eval "$(xdotool getwindowgeometry --shell "$tkwin" 2>/dev/null)"
+read -r pid px py pw ph <<<"$popup"
+import -window root "$shots/x11-tk-menu.png" 2>/dev/null
+# Next to its parent: its top-left corner inside the main window's content.
+bh_result "its File menu is a popup next to it (menu ${pw:-?}x${ph:-?} at ${px:-?},${py:-?}; main ${WIDTH}x${HEIGHT} at $X,$Y)" \
+  $([ -n "$popup" ] && [ "$px" -ge "$X" ] && [ "$px" -le $((X + WIDTH)) ] && [ "$py" -ge "$Y" ] && [ "$py" -le $((Y + HEIGHT)) ]; echo $?)
+qvm-run work 'pkill -f x11-tk-app.py' >/dev/null 2>&1
+for _ in $(seq 50); do xdotool search --name '^\[work\] tk-' >/dev/null 2>&1 || break; sleep 0.2; done
+
+qvm-run work 'python3 /tmp/x11-tk-app.py dialog' >"$bh_tmp/tk2.log" 2>&1 &
+bh_bg_pids+=($!)
+dlg=$(bh_find_window '^\[work\] tk-dialog')
+main=$(xdotool search --name '^\[work\] tk-main' 2>/dev/null | head -n1)
+tf=$(xprop -id "$dlg" WM_TRANSIENT_FOR 2>/dev/null | grep -o '0x[0-9a-f]*')
+bh_result "its dialog is framed and transient for the main window (WM_TRANSIENT_FOR $tf, main $(printf '0x%x' "${main:-0}"))" \
+  $([ -n "$dlg" ] && [ -n "$tf" ] && [ $((tf)) -eq $((main)) ]; echo $?)
+import -window root "$shots/x11-tk-dialog.png" 2>/dev/null
+qvm-run work 'pkill -f x11-tk-app.py' >/dev/null 2>&1
+
 bh_done
