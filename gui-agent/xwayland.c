@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -140,6 +141,14 @@ static void exec_xwayland(int display, int wl_fd, int wm_fd, int listen_fd, int 
             _exit(127);
     for (int fd = 7; fd < 1024; fd++)
         close(fd);
+    /* Each mapped X window holds a buffer fd towards us: with the usual
+     * soft limit of 1024 a client mapping 1 000 windows made Xwayland fail
+     * ("can't send file descriptor") and end. Up to the hard limit. */
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+        nofile.rlim_cur = nofile.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &nofile);
+    }
     /* Xwayland goes with the agent, even one killed outright. */
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     sigset_t none;
@@ -151,8 +160,8 @@ static void exec_xwayland(int display, int wl_fd, int wm_fd, int listen_fd, int 
     snprintf(disp, sizeof(disp), ":%d", display);
     setenv("WAYLAND_SOCKET", "3", 1);
     unsetenv("DISPLAY");
-    char *argv[] = {"Xwayland", disp,         "-rootless", "-wm",     "4",    "-listenfd", "5",
-                    "-displayfd", "6",         "-nolisten", "tcp",     "-noreset", NULL};
+    char *argv[] = {"Xwayland",   disp, "-rootless", "-wm", "4",        "-listenfd", "5",
+                    "-displayfd", "6",  "-nolisten", "tcp", "-noreset", NULL};
     execvp("Xwayland", argv);
     _exit(127);
 }

@@ -28,6 +28,8 @@
 /* Longest title read from the server, in 32-bit units (the protocol's
  * BH_MAX_TITLE_BYTES is far below). */
 #define BH_XWM_TITLE_WORDS 256
+/* X events handled before the agent's loop runs again. */
+#define BH_XWM_EVENT_BATCH 16
 
 enum {
     A_WL_SURFACE_ID,
@@ -74,6 +76,7 @@ struct bh_xwm {
     struct wl_client *xclient; /* Xwayland's Wayland connection */
     struct wl_listener resource_created;
     struct wl_event_source *retry; /* idle: associate surfaces just created */
+    struct wl_event_source *more;  /* idle: X events left over from a batch */
     xcb_atom_t atoms[A_N];
     xcb_window_t check_window;
     struct wl_list xwins; /* bh_xwin.link */
@@ -198,8 +201,8 @@ static void read_state(struct bh_xwin *w)
     struct bh_xwm *wm = w->wm;
     uint32_t flags = 0;
     xcb_get_property_reply_t *r = xcb_get_property_reply(
-        wm->conn,
-        xcb_get_property(wm->conn, 0, w->id, wm->atoms[A_NET_WM_STATE], XCB_ATOM_ATOM, 0, 32), NULL);
+        wm->conn, xcb_get_property(wm->conn, 0, w->id, wm->atoms[A_NET_WM_STATE], XCB_ATOM_ATOM, 0, 32),
+        NULL);
     if (r && r->format == 32) {
         const xcb_atom_t *v = xcb_get_property_value(r);
         int n = xcb_get_property_value_length(r) / 4;
@@ -258,8 +261,8 @@ static void show(struct bh_xwin *w)
     BH_DBG(w->wm->agent, MOD, "window 0x%x shown (%s)", w->id, popup ? "popup" : "toplevel");
     w->content.popup_x = parent ? w->x - parent->x : 0;
     w->content.popup_y = parent ? w->y - parent->y : 0;
-    w->window = bh_window_create(w->wm->agent, NULL, &w->content, w->surface, parent ? parent->window : NULL,
-                                 popup);
+    w->window =
+        bh_window_create(w->wm->agent, NULL, &w->content, w->surface, parent ? parent->window : NULL, popup);
     if (w->window) {
         w->window->owner = &xwin_owner;
         w->window->owner_data = w;
@@ -626,7 +629,8 @@ static void on_client_message(struct bh_xwm *wm, xcb_client_message_event_t *e)
         if (!fs || action > 2)
             return;
         bool on = action == 1 || (action == 2 && !(w->content.flags & BH_GUI_FLAG_FULLSCREEN));
-        uint32_t flags = on ? (w->content.flags | BH_GUI_FLAG_FULLSCREEN) : (w->content.flags & ~BH_GUI_FLAG_FULLSCREEN);
+        uint32_t flags =
+            on ? (w->content.flags | BH_GUI_FLAG_FULLSCREEN) : (w->content.flags & ~BH_GUI_FLAG_FULLSCREEN);
         if (flags != w->content.flags) {
             w->content.flags = flags;
             if (w->window)
@@ -673,16 +677,30 @@ static void handle(struct bh_xwm *wm, xcb_generic_event_t *ev)
     }
 }
 
+static int on_x_readable(int fd, uint32_t mask, void *data);
+
+static void x_continue(void *data)
+{
+    struct bh_xwm *wm = data;
+    wm->more = NULL;
+    on_x_readable(-1, 0, wm);
+}
+
 static int on_x_readable(int fd, uint32_t mask, void *data)
 {
     struct bh_xwm *wm = data;
     xcb_generic_event_t *ev;
     int n = 0;
-    while ((ev = xcb_poll_for_event(wm->conn))) {
+    /* A batch at a time, then back to the loop: Xwayland's Wayland
+     * requests must be read meanwhile, or a client mapping 1 000 windows
+     * fills Xwayland's socket and it gives up. */
+    while (n < BH_XWM_EVENT_BATCH && (ev = xcb_poll_for_event(wm->conn))) {
         handle(wm, ev);
         free(ev);
         n++;
     }
+    if (n == BH_XWM_EVENT_BATCH && !wm->more)
+        wm->more = wl_event_loop_add_idle(wm->agent->loop, x_continue, wm);
     if (xcb_connection_has_error(wm->conn)) {
         BH_WARN(wm->agent, MOD, "the connection to Xwayland broke");
         wl_event_source_remove(wm->src);
@@ -720,9 +738,8 @@ struct bh_xwm *bh_xwm_new(struct bh_agent *a, int wm_fd, struct wl_client *xclie
     }
     uint32_t mask = XCB_EVENT_MASK_SUBSTRUCTURE_REDIRECT | XCB_EVENT_MASK_SUBSTRUCTURE_NOTIFY |
                     XCB_EVENT_MASK_PROPERTY_CHANGE;
-    xcb_generic_error_t *err =
-        xcb_request_check(wm->conn, xcb_change_window_attributes_checked(wm->conn, wm->screen->root,
-                                                                          XCB_CW_EVENT_MASK, &mask));
+    xcb_generic_error_t *err = xcb_request_check(
+        wm->conn, xcb_change_window_attributes_checked(wm->conn, wm->screen->root, XCB_CW_EVENT_MASK, &mask));
     if (err) {
         BH_WARN(a, MOD, "another window manager runs on Xwayland");
         free(err);
@@ -735,10 +752,10 @@ struct bh_xwm *bh_xwm_new(struct bh_agent *a, int wm_fd, struct wl_client *xclie
     wm->check_window = xcb_generate_id(wm->conn);
     xcb_create_window(wm->conn, XCB_COPY_FROM_PARENT, wm->check_window, wm->screen->root, 0, 0, 1, 1, 0,
                       XCB_WINDOW_CLASS_INPUT_OUTPUT, XCB_COPY_FROM_PARENT, 0, NULL);
-    xcb_change_property(wm->conn, XCB_PROP_MODE_REPLACE, wm->check_window, wm->atoms[A_NET_SUPPORTING_WM_CHECK],
-                        XCB_ATOM_WINDOW, 32, 1, &wm->check_window);
-    xcb_change_property(wm->conn, XCB_PROP_MODE_REPLACE, wm->screen->root, wm->atoms[A_NET_SUPPORTING_WM_CHECK],
-                        XCB_ATOM_WINDOW, 32, 1, &wm->check_window);
+    xcb_change_property(wm->conn, XCB_PROP_MODE_REPLACE, wm->check_window,
+                        wm->atoms[A_NET_SUPPORTING_WM_CHECK], XCB_ATOM_WINDOW, 32, 1, &wm->check_window);
+    xcb_change_property(wm->conn, XCB_PROP_MODE_REPLACE, wm->screen->root,
+                        wm->atoms[A_NET_SUPPORTING_WM_CHECK], XCB_ATOM_WINDOW, 32, 1, &wm->check_window);
     xcb_change_property(wm->conn, XCB_PROP_MODE_REPLACE, wm->check_window, wm->atoms[A_NET_WM_NAME],
                         wm->atoms[A_UTF8_STRING], 8, 8, "bulkhead");
     xcb_atom_t supported[] = {wm->atoms[A_NET_WM_STATE], wm->atoms[A_NET_WM_STATE_FULLSCREEN],
@@ -752,8 +769,8 @@ struct bh_xwm *bh_xwm_new(struct bh_agent *a, int wm_fd, struct wl_client *xclie
     xcb_flush(wm->conn);
     wm->resource_created.notify = resource_created;
     wl_client_add_resource_created_listener(xclient, &wm->resource_created);
-    wm->src = wl_event_loop_add_fd(a->loop, xcb_get_file_descriptor(wm->conn), WL_EVENT_READABLE, on_x_readable,
-                                   wm);
+    wm->src = wl_event_loop_add_fd(a->loop, xcb_get_file_descriptor(wm->conn), WL_EVENT_READABLE,
+                                   on_x_readable, wm);
     if (!wm->src)
         goto fail;
     BH_INFO(a, MOD, "managing Xwayland's windows");
@@ -772,6 +789,8 @@ void bh_xwm_free(struct bh_xwm *wm)
     wl_list_remove(&wm->resource_created.link);
     if (wm->retry)
         wl_event_source_remove(wm->retry);
+    if (wm->more)
+        wl_event_source_remove(wm->more);
     if (wm->src)
         wl_event_source_remove(wm->src);
     if (wm->conn)
