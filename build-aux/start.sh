@@ -83,7 +83,9 @@ state_dir=${BH_STATE_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/bulkhead}
 daemon_pid=$!
 pids+=($daemon_pid)
 
-export PATH="$cli:$PATH"
+# The commands and bulkhead-settings on PATH for what this script starts
+# (the shell among them) and for the commands it prints.
+export PATH="$cli:$builddir/settings:$PATH"
 for _ in $(seq 100); do
   qvm-ls >/dev/null 2>&1 && break
   kill -0 "$daemon_pid" 2>/dev/null || { bh_log "bulkheadd exited; see the messages above"; exit 1; }
@@ -102,6 +104,7 @@ if qvm-run work foot; then
 else
   bh_log "could not start a terminal in 'work' (see above); the daemon keeps running"
 fi
-bh_log "commands: PATH=$cli:\$PATH qvm-ls | qvm-run QUBE CMD | qvm-shutdown --all"
+bh_log "commands: PATH=$cli:$builddir/settings:\$PATH qvm-ls | qvm-run QUBE CMD | qvm-shutdown --all"
+bh_log "settings: bulkhead-settings (the qube manager) | --create | --qube NAME | --map | --global"
 bh_log "Ctrl+C stops bulkheadd and every qube"
 wait "$daemon_pid"

@@ -2,6 +2,7 @@
 #include "bh-guid-style.h"
 
 #include "bh-guid-resources.h"
+#include "bh-labels-resources.h"
 
 /* Above GTK_STYLE_PROVIDER_PRIORITY_USER (~/.config/gtk-4.0/gtk.css). */
 #define BH_GUID_STYLE_PRIORITY (GTK_STYLE_PROVIDER_PRIORITY_USER + 10)
@@ -11,7 +12,9 @@ void bh_guid_style_install(GdkDisplay *display, const BhLabel *label)
     /* Referencing the resource keeps it linked in from the static library. */
     g_resources_register(bh_guid_get_resource());
 
-    gtk_icon_theme_add_resource_path(gtk_icon_theme_get_for_display(display), "/org/bulkhead/guid/icons");
+    /* The label icons made at build time (icons/): bh-label-<label>. */
+    bh_labels_register_resource();
+    gtk_icon_theme_add_resource_path(gtk_icon_theme_get_for_display(display), "/org/bulkhead/icons");
 
     g_autofree char *colours = bh_guid_label_css(label);
     g_autoptr(GtkCssProvider) label_css = gtk_css_provider_new();

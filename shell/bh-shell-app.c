@@ -4,6 +4,8 @@
 #include "bh-shell-app.h"
 
 #include "bh-dbus-error.h"
+#include "bh-labels-resources.h"
+#include "bh-shell-notify.h"
 #include "bh-shell-panel.h"
 #include "bh-shell-qubes.h"
 #include "bh-shell-resources.h"
@@ -16,6 +18,7 @@ struct _BhShellApp {
     BhDbusAdmin1 *admin;
     BhShellQubes *qubes;
     BhShellPanel *panel;
+    BhShellNotify *notify;
     GtkCssProvider *label_css;
     char *label_css_text;
 };
@@ -73,11 +76,18 @@ static void bh_shell_app_startup(GApplication *app)
     GdkDisplay *display;
     g_autoptr(GError) error = NULL;
     g_autoptr(GtkCssProvider) theme = gtk_css_provider_new();
+    g_autoptr(GtkCssProvider) labels = gtk_css_provider_new();
     static const GActionEntry actions[] = {{"menu", on_menu, NULL, NULL, NULL, {0}}};
 
     G_APPLICATION_CLASS(bh_shell_app_parent_class)->startup(app);
     g_resources_register(bh_shell_get_resource());
     display = gdk_display_get_default();
+    /* The label icons and classes made at build time (icons/, themes/),
+     * shared with guid and the settings app; the shell's own CSS after. */
+    bh_labels_register_resource();
+    gtk_icon_theme_add_resource_path(gtk_icon_theme_get_for_display(display), "/org/bulkhead/icons");
+    gtk_css_provider_load_from_resource(labels, "/org/bulkhead/theme/labels.css");
+    gtk_style_context_add_provider_for_display(display, GTK_STYLE_PROVIDER(labels), BH_SHELL_STYLE_PRIORITY);
     gtk_css_provider_load_from_resource(theme, "/org/bulkhead/shell/shell.css");
     gtk_style_context_add_provider_for_display(display, GTK_STYLE_PROVIDER(theme), BH_SHELL_STYLE_PRIORITY);
     self->label_css = gtk_css_provider_new();
@@ -95,6 +105,8 @@ static void bh_shell_app_startup(GApplication *app)
         g_printerr("bulkhead-shell: cannot reach the session bus: %s\n", error->message);
         return;
     }
+    /* Before anything notifies: where the session has no server, ours. */
+    self->notify = bh_shell_notify_new();
     self->qubes = bh_shell_qubes_new(self->admin);
     g_signal_connect(self->qubes, "changed", G_CALLBACK(on_qubes_changed), self);
 }
@@ -133,6 +145,7 @@ static void bh_shell_app_dispose(GObject *object)
     if (self->qubes != NULL)
         g_signal_handlers_disconnect_by_data(self->qubes, self);
     g_clear_object(&self->qubes);
+    g_clear_object(&self->notify);
     g_clear_object(&self->admin);
     g_clear_object(&self->label_css);
     g_clear_pointer(&self->label_css_text, g_free);

@@ -2,12 +2,13 @@
  *
  * Owns the process-wide pieces: the one connection to bulkheadd
  * (BhDbusAdmin1 proxy on the session bus, never auto-started), the live list
- * of qubes, the CSS (the shell's own and the label colours the daemon
- * reports), the panel, and the "menu" action that a window manager's key
+ * of qubes, the notification server (where the session has none), the CSS
+ * (themes/labels.css, the shell's own and the label colours the daemon
+ * reports) and the label icons, the panel, and the "menu" action that a window manager's key
  * binding reaches with `bulkhead-shell --menu` (a second instance forwards it
  * over D-Bus to the running one and exits).
- * Must never: open the store, read a qube's files, or run anything itself:
- * every launch is the daemon's Run. */
+ * Must never: open the store, read a qube's files, or run anything itself
+ * but dom0's bulkhead-settings: every launch in a qube is the daemon's Run. */
 #pragma once
 
 #include <gtk/gtk.h>

@@ -3,6 +3,8 @@
 
 #include "bh-shell-domains.h"
 
+#include "bh-shell-notify.h"
+
 struct _BhShellDomains {
     GtkBox parent_instance;
     BhShellQubes *qubes;
@@ -13,6 +15,11 @@ struct _BhShellDomains {
     GHashTable *failed;  /* qube name -> the daemon's message, until it runs */
     GtkSizeGroup *verbs; /* the rows' verb boxes: one width, columns aligned */
     guint rebuild_id;
+    GHashTable *chips_by_name; /* qube name -> chip (for its tooltip) */
+    GHashTable *figures;       /* qube name -> the row's figures label */
+    GHashTable *shutdowns;     /* qube name -> monotonic µs of its Shutdown click */
+    GHashTable *starting;      /* qube names the user started here: a failure says why */
+    guint kill_offer_id;
 };
 
 G_DEFINE_FINAL_TYPE(BhShellDomains, bh_shell_domains, GTK_TYPE_BOX)
@@ -56,11 +63,91 @@ static GtkWidget *swatch_new(BhShellQube *qube)
     return swatch;
 }
 
+char *bh_shell_domains_state_notice(const char *qube, const char *old_state, const char *new_state)
+{
+    gboolean was_up = g_str_equal(old_state, "Running") || g_str_equal(old_state, "Paused") ||
+                      g_str_equal(old_state, "Halting") || g_str_equal(old_state, "Dying");
+
+    if (g_str_equal(new_state, "Running") && g_str_equal(old_state, "Transient"))
+        return g_strdup_printf("Qube %s has started", qube);
+    if (g_str_equal(new_state, "Crashed"))
+        return g_strdup_printf(
+            g_str_equal(old_state, "Transient") ? "Qube %s failed to start" : "Qube %s crashed", qube);
+    if (g_str_equal(new_state, "Halted") && g_str_equal(old_state, "Transient"))
+        return g_strdup_printf("Qube %s failed to start", qube);
+    if (g_str_equal(new_state, "Halted") && was_up)
+        return g_strdup_printf("Qube %s has shut down", qube);
+    return NULL;
+}
+
+char *bh_shell_domains_figures(guint64 memory, double cpu_percent)
+{
+    guint64 mib = (memory + 512 * 1024) / (1024 * 1024);
+
+    if (cpu_percent < 0)
+        return g_strdup_printf("%" G_GUINT64_FORMAT " MiB", mib);
+    return g_strdup_printf("%" G_GUINT64_FORMAT " MiB · %.0f %%", mib, cpu_percent);
+}
+
+/* name: state, then the figures, netvm and template when there are any. */
+static char *qube_tooltip(BhShellDomains *self, BhShellQube *qube, const char *word)
+{
+    const char *name = bh_shell_qube_get_name(qube);
+    const char *netvm = bh_shell_qube_get_netvm(qube);
+    const char *template_name = bh_shell_qube_get_template(qube);
+    GString *text = g_string_new(NULL);
+    guint64 memory;
+    double cpu;
+
+    g_string_append_printf(text, "%s: %s", name, word);
+    if (bh_shell_qubes_get_stats(self->qubes, name, &memory, &cpu)) {
+        g_autofree char *figures = bh_shell_domains_figures(memory, cpu);
+        g_string_append_printf(text, "\n%s", figures);
+    }
+    g_string_append_printf(text, "\nnetvm: %s", *netvm != '\0' ? netvm : "none");
+    if (*template_name != '\0')
+        g_string_append_printf(text, "\ntemplate: %s", template_name);
+    return g_string_free(text, FALSE);
+}
+
+/* The qube's kind as icons/kinds names it. */
+static const char *qube_kind(BhShellQube *qube)
+{
+    const char *klass = bh_shell_qube_get_class(qube);
+
+    if (bh_shell_qube_get_group(qube) == BH_SHELL_GROUP_SERVICE)
+        return "service";
+    if (g_str_equal(klass, "DispVM"))
+        return "disposable";
+    if (g_str_equal(klass, "TemplateVM"))
+        return "template";
+    if (g_str_equal(klass, "StandaloneVM"))
+        return "standalone";
+    return "app";
+}
+
+/* The kind's label icon (icons/, bh-<kind>-<label>); the plain square for a
+ * label the build has no icon for. */
+static GtkWidget *kind_icon_new(BhShellQube *qube)
+{
+    g_autofree char *name = g_strdup_printf("bh-%s-%s", qube_kind(qube), bh_shell_qube_get_label(qube));
+    GtkIconTheme *theme = gtk_icon_theme_get_for_display(gdk_display_get_default());
+    GtkWidget *icon;
+
+    if (!gtk_icon_theme_has_icon(theme, name))
+        return swatch_new(qube);
+    icon = gtk_image_new_from_icon_name(name);
+    gtk_image_set_pixel_size(GTK_IMAGE(icon), 16);
+    gtk_widget_set_valign(icon, GTK_ALIGN_CENTER);
+    gtk_widget_set_tooltip_text(icon, qube_kind(qube));
+    return icon;
+}
+
 static GtkWidget *chip_new(BhShellDomains *self, BhShellQube *qube)
 {
     const char *state = bh_shell_qube_get_state(qube);
     GtkWidget *chip = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 4);
-    g_autofree char *tooltip = g_strdup_printf("%s: %s", bh_shell_qube_get_name(qube), state_word(state));
+    g_autofree char *tooltip = qube_tooltip(self, qube, state_word(state));
 
     gtk_widget_add_css_class(chip, "bh-chip");
     add_state_classes(chip, state, FALSE);
@@ -78,6 +165,7 @@ static GtkWidget *chip_new(BhShellDomains *self, BhShellQube *qube)
         }
     }
     gtk_widget_set_tooltip_text(chip, tooltip);
+    g_hash_table_insert(self->chips_by_name, g_strdup(bh_shell_qube_get_name(qube)), chip);
     return chip;
 }
 
@@ -91,12 +179,57 @@ static void on_verb_clicked(GtkButton *button, BhShellDomains *self)
     g_hash_table_remove(self->failed, qube);
     gtk_label_set_text(GTK_LABEL(self->message), "");
     gtk_widget_set_visible(self->message, FALSE);
+    if (verb == bh_shell_qubes_shutdown)
+        g_hash_table_insert(self->shutdowns, g_strdup(qube),
+                            g_memdup2(&(gint64){g_get_monotonic_time()}, sizeof(gint64)));
     verb(self->qubes, qube);
 }
 
 static void bh_terminal(BhShellQubes *qubes, const char *qube)
 {
     bh_shell_qubes_run(qubes, qube, "foot");
+}
+
+/* dom0's settings app (helper "settings" writes it), for this qube; the
+ * one program the shell starts itself, never one a qube names. */
+static void on_settings_clicked(GtkButton *button, BhShellDomains *self)
+{
+    const char *qube = g_object_get_data(G_OBJECT(button), "bh-qube");
+    g_autofree char *path = g_find_program_in_path("bulkhead-settings");
+    g_autofree char *option = g_strdup_printf("--qube=%s", qube);
+    char *argv[] = {path, option, NULL};
+    g_autoptr(GError) error = NULL;
+
+    if (path == NULL ||
+        !g_spawn_async(NULL, argv, NULL, G_SPAWN_STDIN_FROM_DEV_NULL, NULL, NULL, NULL, &error)) {
+        g_autofree char *text =
+            g_strdup_printf("Settings of %s: %s", qube,
+                            error != NULL ? error->message : "bulkhead-settings is not installed");
+        gtk_label_set_text(GTK_LABEL(self->message), text);
+        gtk_widget_set_visible(self->message, TRUE);
+    }
+}
+
+static void add_settings(BhShellDomains *self, GtkWidget *box, BhShellQube *qube, gboolean installed)
+{
+    GtkWidget *button = gtk_button_new_with_label("Settings");
+
+    gtk_widget_add_css_class(button, "bh-verb");
+    g_object_set_data_full(G_OBJECT(button), "bh-qube", g_strdup(bh_shell_qube_get_name(qube)), g_free);
+    g_signal_connect(button, "clicked", G_CALLBACK(on_settings_clicked), self);
+    gtk_widget_set_sensitive(button, installed);
+    gtk_widget_set_tooltip_text(button, installed ? "Open this qube's settings (bulkhead-settings)"
+                                                  : "bulkhead-settings is not installed");
+    gtk_box_append(GTK_BOX(box), button);
+}
+
+/* A Shutdown clicked long enough ago for a qube that is still up. */
+static gboolean kill_offered(BhShellDomains *self, const char *name, const char *state)
+{
+    const gint64 *since = g_hash_table_lookup(self->shutdowns, name);
+
+    return since != NULL && !g_str_equal(state, "Halted") && !g_str_equal(state, "Crashed") &&
+           g_get_monotonic_time() - *since >= BH_SHELL_KILL_OFFER_S * G_USEC_PER_SEC;
 }
 
 static void add_verb(BhShellDomains *self, GtkWidget *box, BhShellQube *qube, const char *text, BhVerb verb)
@@ -110,7 +243,7 @@ static void add_verb(BhShellDomains *self, GtkWidget *box, BhShellQube *qube, co
     gtk_box_append(GTK_BOX(box), button);
 }
 
-static GtkWidget *row_new(BhShellDomains *self, BhShellQube *qube)
+static GtkWidget *row_new(BhShellDomains *self, BhShellQube *qube, gboolean settings_installed)
 {
     const char *name = bh_shell_qube_get_name(qube);
     const char *state = bh_shell_qube_get_state(qube);
@@ -118,6 +251,8 @@ static GtkWidget *row_new(BhShellDomains *self, BhShellQube *qube)
     GtkWidget *row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
     GtkWidget *title = gtk_label_new(name);
     GtkWidget *word = gtk_label_new(failure != NULL ? "failed" : state_word(state));
+    GtkWidget *figures = gtk_label_new(NULL);
+    g_autofree char *tooltip = qube_tooltip(self, qube, failure != NULL ? "failed" : state_word(state));
     GtkWidget *verbs = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 4);
     GtkWidget *row_verbs = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 0);
 
@@ -130,11 +265,15 @@ static GtkWidget *row_new(BhShellDomains *self, BhShellQube *qube)
     gtk_label_set_xalign(GTK_LABEL(word), 0);
     gtk_label_set_width_chars(GTK_LABEL(word), 9);
     gtk_widget_add_css_class(word, "bh-state");
-    if (failure != NULL)
-        gtk_widget_set_tooltip_text(row, failure);
-    gtk_box_append(GTK_BOX(row), swatch_new(qube));
+    gtk_label_set_xalign(GTK_LABEL(figures), 1);
+    gtk_label_set_width_chars(GTK_LABEL(figures), 14);
+    gtk_widget_add_css_class(figures, "bh-figures");
+    g_hash_table_insert(self->figures, g_strdup(name), figures);
+    gtk_widget_set_tooltip_text(row, failure != NULL ? failure : tooltip);
+    gtk_box_append(GTK_BOX(row), kind_icon_new(qube));
     gtk_box_append(GTK_BOX(row), title);
     gtk_box_append(GTK_BOX(row), word);
+    gtk_box_append(GTK_BOX(row), figures);
     /* The verbs sit at the right edge of a column as wide as the widest. */
     gtk_widget_set_halign(verbs, GTK_ALIGN_END);
     gtk_widget_set_hexpand(verbs, TRUE);
@@ -142,16 +281,21 @@ static GtkWidget *row_new(BhShellDomains *self, BhShellQube *qube)
     gtk_size_group_add_widget(self->verbs, row_verbs);
     gtk_box_append(GTK_BOX(row), row_verbs);
 
+    /* Settings first: the right-most verb is the one the state calls for. */
+    add_settings(self, verbs, qube, settings_installed);
     if (g_str_equal(state, "Halted") || g_str_equal(state, "Crashed")) {
         add_verb(self, verbs, qube, "Start", bh_shell_qubes_start);
     } else if (g_str_equal(state, "Running")) {
         add_verb(self, verbs, qube, "Terminal", bh_terminal);
         add_verb(self, verbs, qube, "Pause", bh_shell_qubes_pause);
+        add_verb(self, verbs, qube, "Restart", bh_shell_qubes_restart);
         add_verb(self, verbs, qube, "Shutdown", bh_shell_qubes_shutdown);
     } else if (g_str_equal(state, "Paused")) {
         add_verb(self, verbs, qube, "Unpause", bh_shell_qubes_unpause);
         add_verb(self, verbs, qube, "Shutdown", bh_shell_qubes_shutdown);
     }
+    if (kill_offered(self, name, state))
+        add_verb(self, verbs, qube, "Kill", bh_shell_qubes_kill);
     return row;
 }
 
@@ -163,13 +307,44 @@ static void clear_box(GtkWidget *box)
         gtk_box_remove(GTK_BOX(box), child);
 }
 
+/* New figures: the rows' labels and the chips' tooltips, in place. */
+static void show_figures(BhShellDomains *self)
+{
+    GHashTableIter iter;
+    gpointer name, widget;
+
+    g_hash_table_iter_init(&iter, self->figures);
+    while (g_hash_table_iter_next(&iter, &name, &widget)) {
+        guint64 memory;
+        double cpu;
+        g_autofree char *text = NULL;
+
+        if (bh_shell_qubes_get_stats(self->qubes, name, &memory, &cpu))
+            text = bh_shell_domains_figures(memory, cpu);
+        gtk_label_set_text(GTK_LABEL(widget), text != NULL ? text : "");
+    }
+    g_hash_table_iter_init(&iter, self->chips_by_name);
+    while (g_hash_table_iter_next(&iter, &name, &widget)) {
+        BhShellQube *qube = bh_shell_qubes_find(self->qubes, name);
+        g_autofree char *tooltip = NULL;
+
+        if (qube == NULL)
+            continue;
+        tooltip = qube_tooltip(self, qube, state_word(bh_shell_qube_get_state(qube)));
+        gtk_widget_set_tooltip_text(widget, tooltip);
+    }
+}
+
 static gboolean rebuild(gpointer data)
 {
     BhShellDomains *self = data;
     GListModel *model = bh_shell_qubes_get_model(self->qubes);
     guint n = g_list_model_get_n_items(model);
+    g_autofree char *settings = g_find_program_in_path("bulkhead-settings");
 
     self->rebuild_id = 0;
+    g_hash_table_remove_all(self->chips_by_name);
+    g_hash_table_remove_all(self->figures);
     clear_box(self->chips);
     clear_box(self->list);
     for (guint i = 0; i < n; i++) {
@@ -181,8 +356,9 @@ static gboolean rebuild(gpointer data)
             g_hash_table_remove(self->failed, bh_shell_qube_get_name(qube));
         if (bh_shell_qube_is_active(qube))
             gtk_box_append(GTK_BOX(self->chips), chip_new(self, qube));
-        gtk_box_append(GTK_BOX(self->list), row_new(self, qube));
+        gtk_box_append(GTK_BOX(self->list), row_new(self, qube, settings != NULL));
     }
+    show_figures(self);
     return G_SOURCE_REMOVE;
 }
 
@@ -199,10 +375,66 @@ static void on_changed(BhShellQubes *qubes, BhShellDomains *self)
     queue_rebuild(self);
 }
 
+static void on_stats_changed(BhShellQubes *qubes, BhShellDomains *self)
+{
+    show_figures(self);
+}
+
+static gboolean on_kill_offer(gpointer data)
+{
+    BhShellDomains *self = data;
+
+    self->kill_offer_id = 0;
+    queue_rebuild(self);
+    return G_SOURCE_REMOVE;
+}
+
+static void on_action_started(BhShellQubes *qubes, const char *qube, const char *action, BhShellDomains *self)
+{
+    BhShellQube *known = bh_shell_qubes_find(qubes, qube);
+
+    /* A Restart is counted at its Start (it calls Start once halted), so a
+     * Shutdown that fails is not called a failed start. */
+    if ((g_str_equal(action, "Start") || g_str_equal(action, "Run")) && known != NULL &&
+        !g_str_equal(bh_shell_qube_get_state(known), "Running"))
+        g_hash_table_add(self->starting, g_strdup(qube));
+    /* A Shutdown that takes too long: the row offers Kill then. */
+    if (g_str_equal(action, "Shutdown")) {
+        g_clear_handle_id(&self->kill_offer_id, g_source_remove);
+        /* Milliseconds: a seconds timer may fire up to a second early. */
+        self->kill_offer_id = g_timeout_add(BH_SHELL_KILL_OFFER_S * 1000 + 50, on_kill_offer, self);
+    }
+}
+
+static void on_state_changed(BhShellQubes *qubes, const char *qube, const char *old_state,
+                             const char *new_state, BhShellDomains *self)
+{
+    g_autofree char *notice = bh_shell_domains_state_notice(qube, old_state, new_state);
+    gboolean failed_start = g_str_equal(old_state, "Transient") &&
+                            (g_str_equal(new_state, "Halted") || g_str_equal(new_state, "Crashed"));
+
+    if (g_str_equal(new_state, "Halted") || g_str_equal(new_state, "Crashed"))
+        g_hash_table_remove(self->shutdowns, qube);
+    /* A start the user asked for here fails with the daemon's reason: that
+     * notice (on_action_failed) says why; this one would only say that. */
+    if (failed_start && g_hash_table_contains(self->starting, qube))
+        return;
+    if (g_str_equal(new_state, "Running") || g_str_equal(new_state, "Halted") ||
+        g_str_equal(new_state, "Crashed"))
+        g_hash_table_remove(self->starting, qube);
+    if (notice != NULL)
+        bh_shell_notify_send("Qubes", notice);
+}
+
 static void on_action_failed(BhShellQubes *qubes, const char *qube, const char *action, const char *message,
                              BhShellDomains *self)
 {
     g_autofree char *text = g_strdup_printf("%s %s: %s", action, qube, message);
+
+    if (g_hash_table_remove(self->starting, qube)) {
+        g_autofree char *notice = g_strdup_printf("Qube %s failed to start: %s", qube, message);
+        bh_shell_notify_send("Qubes", notice);
+    }
 
     if (g_str_equal(action, "Start") || g_str_equal(action, "Run"))
         g_hash_table_insert(self->failed, g_strdup(qube), g_strdup(message));
@@ -216,6 +448,11 @@ static void bh_shell_domains_dispose(GObject *object)
     BhShellDomains *self = BH_SHELL_DOMAINS(object);
 
     g_clear_handle_id(&self->rebuild_id, g_source_remove);
+    g_clear_handle_id(&self->kill_offer_id, g_source_remove);
+    g_clear_pointer(&self->chips_by_name, g_hash_table_unref);
+    g_clear_pointer(&self->figures, g_hash_table_unref);
+    g_clear_pointer(&self->shutdowns, g_hash_table_unref);
+    g_clear_pointer(&self->starting, g_hash_table_unref);
     if (self->qubes != NULL)
         g_signal_handlers_disconnect_by_data(self->qubes, self);
     g_clear_object(&self->qubes);
@@ -237,6 +474,10 @@ static void bh_shell_domains_init(BhShellDomains *self)
 
     self->failed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     self->verbs = gtk_size_group_new(GTK_SIZE_GROUP_HORIZONTAL);
+    self->chips_by_name = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    self->figures = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    self->shutdowns = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    self->starting = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     gtk_box_set_spacing(GTK_BOX(self), 8);
     gtk_menu_button_set_label(GTK_MENU_BUTTON(button), "Qubes");
     gtk_widget_add_css_class(button, "bh-domains-button");
@@ -263,6 +504,9 @@ GtkWidget *bh_shell_domains_new(BhShellQubes *qubes)
     self->qubes = g_object_ref(qubes);
     g_signal_connect(qubes, "changed", G_CALLBACK(on_changed), self);
     g_signal_connect(qubes, "action-failed", G_CALLBACK(on_action_failed), self);
+    g_signal_connect(qubes, "action-started", G_CALLBACK(on_action_started), self);
+    g_signal_connect(qubes, "state-changed", G_CALLBACK(on_state_changed), self);
+    g_signal_connect(qubes, "stats-changed", G_CALLBACK(on_stats_changed), self);
     rebuild(self);
     return GTK_WIDGET(self);
 }

@@ -5,104 +5,217 @@
 
 #include <string.h>
 
-/* Kinds of launchable entry. App lists from the qubes' agents are not built
- * yet (docs/shell.md); until then every qube offers its terminal. */
-typedef enum {
-    BH_ENTRY_HEADING,
-    BH_ENTRY_QUBE,
-    BH_ENTRY_TERMINAL,
-    BH_ENTRY_DISPOSABLE_TERMINAL,
-} BhEntryKind;
+#include "bh-shell-apps.h"
+
+#define BH_ICON_SIZE 20
+/* The rows are a GtkListView over a filtered model: only the rows on screen
+ * are widgets, so 100 qubes of 30 apps cost what 30 rows do (a GtkListBox
+ * of 3 800 rows took 250 ms to open; bench/README.md, "bench/shell"). A
+ * search shows at most BH_SHELL_MENU_MAX_HITS hits (the header); without one, every qube's
+ * launchers show while the menu has at most BH_MENU_EXPAND_MAX of them,
+ * else a qube's heading opens them. */
+#define BH_MENU_EXPAND_MAX 300
 
 #define BH_TERMINAL_COMMAND "foot"
+
+/* ---- one row --------------------------------------------------------------- */
+
+#define BH_TYPE_MENU_ITEM (bh_menu_item_get_type())
+G_DECLARE_FINAL_TYPE(BhMenuItem, bh_menu_item, BH, MENU_ITEM, GObject)
+
+struct _BhMenuItem {
+    GObject parent_instance;
+    BhShellMenuRow row; /* kind, and qube and haystack borrowed from below */
+    BhShellMenuKind kind;
+    char *qube;        /* NULL for a group heading */
+    char *label_class; /* "bh-label-<label>"; NULL for a group heading */
+    char *text;
+    char *id;       /* apps only */
+    char *haystack; /* casefolded qube name and what the row matches on; NULL: never a hit */
+    char *tooltip;
+    GdkTexture *icon;
+    gboolean visible;
+};
+
+G_DEFINE_FINAL_TYPE(BhMenuItem, bh_menu_item, G_TYPE_OBJECT)
+
+static void bh_menu_item_finalize(GObject *object)
+{
+    BhMenuItem *item = BH_MENU_ITEM(object);
+    g_free(item->qube);
+    g_free(item->label_class);
+    g_free(item->text);
+    g_free(item->id);
+    g_free(item->haystack);
+    g_free(item->tooltip);
+    g_clear_object(&item->icon);
+    G_OBJECT_CLASS(bh_menu_item_parent_class)->finalize(object);
+}
+
+static void bh_menu_item_class_init(BhMenuItemClass *klass)
+{
+    G_OBJECT_CLASS(klass)->finalize = bh_menu_item_finalize;
+}
+
+static void bh_menu_item_init(BhMenuItem *item)
+{
+}
+
+static gboolean item_is_launcher(BhMenuItem *item)
+{
+    return item->kind >= BH_SHELL_MENU_TERMINAL;
+}
+
+/* ---- the menu ---------------------------------------------------------------- */
 
 struct _BhShellMenu {
     GtkPopover parent_instance;
     BhShellQubes *qubes;
+    BhShellApps *apps;
     GtkWidget *search;
-    GtkWidget *list;
+    GtkWidget *view;
+    GListStore *items; /* every row (BhMenuItem) */
+    GListStore *shown; /* the rows shown now, in order */
+    GtkSingleSelection *selection;
     char *query;
-    gboolean stale; /* the qubes changed while it was closed */
+    char **words;        /* the query's words, casefolded; NULL: no query */
+    gboolean stale;      /* the qubes or their apps changed while it was open */
+    guint rebuild_id;    /* a rebuild waiting for the lists to stop arriving */
+    gboolean expand_all; /* small menus show every qube's launchers */
+    GHashTable *toggled; /* qube names opened or closed against expand_all */
 };
 
 G_DEFINE_FINAL_TYPE(BhShellMenu, bh_shell_menu, GTK_TYPE_POPOVER)
 
-gboolean bh_shell_menu_match(const char *query, const char *qube, const char *entry)
+/* Every word in the haystack (both casefolded). */
+static gboolean words_in(char *const *words, const char *haystack)
 {
-    g_auto(GStrv) words = NULL;
-    g_autofree char *haystack = NULL;
-
-    if (query == NULL)
-        return TRUE;
-    words = g_strsplit_set(query, " \t\n", -1);
-    {
-        g_autofree char *joined = g_strconcat(qube, " ", entry, NULL);
-        haystack = g_utf8_casefold(joined, -1);
-    }
-    for (char **w = words; *w != NULL; w++) {
-        if (**w == '\0')
-            continue;
-        g_autofree char *needle = g_utf8_casefold(*w, -1);
-        if (strstr(haystack, needle) == NULL)
+    if (haystack == NULL)
+        return FALSE;
+    for (char *const *w = words; w != NULL && *w != NULL; w++)
+        if (**w != '\0' && strstr(haystack, *w) == NULL)
             return FALSE;
-    }
     return TRUE;
 }
 
-static BhEntryKind row_kind(GtkListBoxRow *row)
+char **bh_shell_menu_query_words(const char *query)
 {
-    return GPOINTER_TO_INT(g_object_get_data(G_OBJECT(row), "bh-kind"));
+    g_autofree char *folded = NULL;
+
+    if (query == NULL || *query == '\0')
+        return NULL;
+    folded = g_utf8_casefold(query, -1);
+    return g_strsplit_set(folded, " \t\n", -1);
 }
 
-static const char *row_qube(GtkListBoxRow *row)
+gboolean bh_shell_menu_match(const char *query, const char *qube, const char *entry)
 {
-    return g_object_get_data(G_OBJECT(row), "bh-qube");
+    g_auto(GStrv) words = bh_shell_menu_query_words(query);
+    g_autofree char *joined = g_strconcat(qube, " ", entry, NULL);
+    g_autofree char *haystack = g_utf8_casefold(joined, -1);
+
+    return words_in(words, haystack);
 }
 
-static const char *row_text(GtkListBoxRow *row)
+static gboolean qube_expanded(BhShellMenu *self, const char *qube)
 {
-    return g_object_get_data(G_OBJECT(row), "bh-text");
+    return g_hash_table_contains(self->toggled, qube) ? !self->expand_all : self->expand_all;
 }
 
-static gboolean row_is_launcher(GtkListBoxRow *row)
+static BhMenuItem *item_at(GListModel *model, guint i)
 {
-    return row_kind(row) == BH_ENTRY_TERMINAL || row_kind(row) == BH_ENTRY_DISPOSABLE_TERMINAL;
+    BhMenuItem *item = g_list_model_get_item(model, i);
+    g_object_unref(item); /* the model keeps it */
+    return item;
 }
 
-/* Launchers match on their qube and text; a qube heading is shown when one
- * of its launchers is; a group heading only without a search (with one, the
- * hits are what matters and the qube headings still say whose they are). */
-static gboolean row_matches(BhShellMenu *self, GtkListBoxRow *row)
+guint bh_shell_menu_visible(const BhShellMenuRow *const *rows, guint n, char *const *words,
+                            gboolean (*expanded)(const char *qube, gpointer data), gpointer data,
+                            gboolean *visible)
 {
-    if (row_kind(row) == BH_ENTRY_HEADING)
-        return self->query == NULL || *self->query == '\0';
-    if (row_is_launcher(row))
-        return bh_shell_menu_match(self->query, row_qube(row), row_text(row));
-    /* A qube heading: look at the launchers that follow it. */
-    for (GtkWidget *next = gtk_widget_get_next_sibling(GTK_WIDGET(row)); next != NULL;
-         next = gtk_widget_get_next_sibling(next)) {
-        GtkListBoxRow *launcher = GTK_LIST_BOX_ROW(next);
-        if (!row_is_launcher(launcher))
+    gssize qube_row = -1;
+    guint hits = 0;
+
+    for (guint i = 0; i < n; i++) {
+        const BhShellMenuRow *row = rows[i];
+
+        switch (row->kind) {
+        case BH_SHELL_MENU_HEADING:
+            visible[i] = words == NULL;
             break;
-        if (bh_shell_menu_match(self->query, row_qube(launcher), row_text(launcher)))
-            return TRUE;
+        case BH_SHELL_MENU_QUBE:
+            qube_row = i;
+            visible[i] = words == NULL;
+            break;
+        case BH_SHELL_MENU_NOTE:
+            visible[i] = words == NULL ? expanded(row->qube, data) : words_in(words, row->haystack);
+            break;
+        default:
+            if (words == NULL)
+                visible[i] = qube_row < 0 || expanded(row->qube, data); /* favourites: no heading */
+            else if ((visible[i] = hits < BH_SHELL_MENU_MAX_HITS && words_in(words, row->haystack)))
+                hits++;
+            break;
+        }
+        if (visible[i] && words != NULL && qube_row >= 0 && (gssize)i != qube_row)
+            visible[qube_row] = TRUE;
     }
-    return FALSE;
+    return hits;
 }
 
-static gboolean filter_row(GtkListBoxRow *row, gpointer data)
+static gboolean qube_expanded_cb(const char *qube, gpointer data)
 {
-    return row_matches(BH_SHELL_MENU(data), row);
+    return qube_expanded(data, qube);
 }
 
-static void launch(BhShellMenu *self, GtkListBoxRow *row)
+/* The rule above on the items; the flags go back into them. */
+static void compute_visible(BhShellMenu *self)
 {
-    switch (row_kind(row)) {
-    case BH_ENTRY_TERMINAL:
-        bh_shell_qubes_run(self->qubes, row_qube(row), BH_TERMINAL_COMMAND);
+    GListModel *model = G_LIST_MODEL(self->items);
+    guint n = g_list_model_get_n_items(model);
+    g_autofree const BhShellMenuRow **rows = g_new(const BhShellMenuRow *, n + 1);
+    g_autofree gboolean *visible = g_new0(gboolean, n + 1);
+
+    for (guint i = 0; i < n; i++)
+        rows[i] = &item_at(model, i)->row;
+    bh_shell_menu_visible(rows, n, self->words, qube_expanded_cb, self, visible);
+    for (guint i = 0; i < n; i++)
+        item_at(model, i)->visible = visible[i];
+}
+
+/* The shown rows are their own store, replaced in one splice: a filter model
+ * over all 3 800 rows made the list view walk them all on every key
+ * (30-120 ms; bench/shell), a splice costs the rows shown before and after. */
+static void refilter(BhShellMenu *self)
+{
+    GListModel *model = G_LIST_MODEL(self->items);
+    guint n = g_list_model_get_n_items(model);
+    g_autoptr(GPtrArray) shown = g_ptr_array_new();
+
+    compute_visible(self);
+    for (guint i = 0; i < n; i++) {
+        BhMenuItem *item = item_at(model, i);
+        if (item->visible)
+            g_ptr_array_add(shown, item);
+    }
+    g_list_store_splice(self->shown, 0, g_list_model_get_n_items(G_LIST_MODEL(self->shown)), shown->pdata,
+                        shown->len);
+}
+
+static void launch(BhShellMenu *self, BhMenuItem *item)
+{
+    switch (item->kind) {
+    case BH_SHELL_MENU_TERMINAL:
+        bh_shell_qubes_run(self->qubes, item->qube, BH_TERMINAL_COMMAND);
         break;
-    case BH_ENTRY_DISPOSABLE_TERMINAL:
-        bh_shell_qubes_run_disposable(self->qubes, row_qube(row), BH_TERMINAL_COMMAND);
+    case BH_SHELL_MENU_DISPOSABLE_TERMINAL:
+        bh_shell_qubes_run_disposable(self->qubes, item->qube, BH_TERMINAL_COMMAND);
+        break;
+    case BH_SHELL_MENU_APP:
+        bh_shell_apps_run(self->apps, item->qube, item->id);
+        break;
+    case BH_SHELL_MENU_DISPOSABLE_APP:
+        bh_shell_apps_run_disposable(self->apps, item->qube, item->id);
         break;
     default:
         return;
@@ -110,111 +223,288 @@ static void launch(BhShellMenu *self, GtkListBoxRow *row)
     gtk_popover_popdown(GTK_POPOVER(self));
 }
 
-static GtkListBoxRow *first_hit(BhShellMenu *self)
+/* A qube's heading opens or closes its launchers. */
+static void toggle_qube(BhShellMenu *self, BhMenuItem *item)
 {
-    for (GtkWidget *child = gtk_widget_get_first_child(self->list); child != NULL;
-         child = gtk_widget_get_next_sibling(child)) {
-        GtkListBoxRow *row = GTK_LIST_BOX_ROW(child);
-        if (row_is_launcher(row) && row_matches(self, row))
-            return row;
-    }
-    return NULL;
+    if (!g_hash_table_remove(self->toggled, item->qube))
+        g_hash_table_add(self->toggled, g_strdup(item->qube));
+    /* Every shown row is bound again, its arrow with it. */
+    refilter(self);
 }
 
-static void on_row_activated(GtkListBox *list, GtkListBoxRow *row, BhShellMenu *self)
+static void activate_item(BhShellMenu *self, BhMenuItem *item)
 {
-    launch(self, row);
+    if (item == NULL)
+        return;
+    if (item->kind == BH_SHELL_MENU_QUBE)
+        toggle_qube(self, item);
+    else
+        launch(self, item);
+}
+
+static BhMenuItem *selected_item(BhShellMenu *self)
+{
+    return gtk_single_selection_get_selected_item(self->selection);
+}
+
+/* The position of the first launcher at or after from, going by step. */
+static guint find_launcher(BhShellMenu *self, guint from, int step)
+{
+    GListModel *shown = G_LIST_MODEL(self->selection);
+    guint n = g_list_model_get_n_items(shown);
+
+    for (gint64 i = from; i >= 0 && i < n; i += step) {
+        BhMenuItem *item = item_at(shown, (guint)i);
+        if (item_is_launcher(item) || item->kind == BH_SHELL_MENU_QUBE)
+            if (item_is_launcher(item) || self->words == NULL)
+                return (guint)i;
+    }
+    return GTK_INVALID_LIST_POSITION;
+}
+
+static void select_position(BhShellMenu *self, guint position)
+{
+    gtk_single_selection_set_selected(self->selection, position);
+    if (position != GTK_INVALID_LIST_POSITION)
+        gtk_widget_activate_action(self->view, "list.scroll-to-item", "u", position);
+}
+
+/* The row Enter will run is the selected one: the user sees it. With a
+ * search it is the first hit; without one, the first launcher. */
+static void select_first(BhShellMenu *self)
+{
+    GListModel *shown = G_LIST_MODEL(self->selection);
+    guint n = g_list_model_get_n_items(shown);
+
+    for (guint i = 0; i < n; i++)
+        if (item_is_launcher(item_at(shown, i))) {
+            select_position(self, i);
+            return;
+        }
+    select_position(self, GTK_INVALID_LIST_POSITION);
+}
+
+static void on_view_activate(GtkListView *view, guint position, BhShellMenu *self)
+{
+    GListModel *shown = G_LIST_MODEL(self->selection);
+    if (position < g_list_model_get_n_items(shown))
+        activate_item(self, item_at(shown, position));
 }
 
 static void on_search_changed(GtkSearchEntry *entry, BhShellMenu *self)
 {
-    GtkListBoxRow *hit;
-
     g_free(self->query);
     self->query = g_strdup(gtk_editable_get_text(GTK_EDITABLE(entry)));
-    gtk_list_box_invalidate_filter(GTK_LIST_BOX(self->list));
-    /* The row Enter will run is the selected one: the user sees it. */
-    hit = first_hit(self);
-    gtk_list_box_select_row(GTK_LIST_BOX(self->list), hit);
+    g_strfreev(self->words);
+    self->words = bh_shell_menu_query_words(self->query);
+    refilter(self);
+    select_first(self);
 }
 
 static void on_search_activate(GtkSearchEntry *entry, BhShellMenu *self)
 {
-    GtkListBoxRow *hit = first_hit(self);
-
-    if (hit != NULL)
-        launch(self, hit);
+    activate_item(self, selected_item(self));
 }
 
-/* Down from the search field moves into the list, at the first hit. */
+/* Ctrl+D or a right click on an app adds it to the favourites or takes it
+ * out. */
+static void rebuild(BhShellMenu *self);
+static void toggle_favourite(BhShellMenu *self, BhMenuItem *item)
+{
+    if (item == NULL || item->kind != BH_SHELL_MENU_APP)
+        return;
+    bh_shell_apps_toggle_favourite(self->apps, item->qube, item->id);
+    /* The user's own change: shown at once, the search kept. */
+    rebuild(self);
+}
+
+/* The keyboard stays in the search field: Up and Down move the selection
+ * through the launchers (and, without a search, the qubes' headings), Enter
+ * runs the selected one or opens a heading, Ctrl+D keeps it as a favourite. */
 static gboolean on_search_key(GtkEventControllerKey *controller, guint keyval, guint keycode,
                               GdkModifierType state, BhShellMenu *self)
 {
-    GtkListBoxRow *hit;
+    guint selected = gtk_single_selection_get_selected(self->selection), next;
 
-    if (keyval != GDK_KEY_Down && keyval != GDK_KEY_KP_Down)
+    if ((state & GDK_CONTROL_MASK) != 0 && (keyval == GDK_KEY_d || keyval == GDK_KEY_D)) {
+        toggle_favourite(self, selected_item(self));
+        return TRUE;
+    }
+    if (keyval == GDK_KEY_Down || keyval == GDK_KEY_KP_Down)
+        next = find_launcher(self, selected == GTK_INVALID_LIST_POSITION ? 0 : selected + 1, 1);
+    else if (keyval == GDK_KEY_Up || keyval == GDK_KEY_KP_Up)
+        next = selected == GTK_INVALID_LIST_POSITION || selected == 0 ? GTK_INVALID_LIST_POSITION
+                                                                      : find_launcher(self, selected - 1, -1);
+    else
         return FALSE;
-    hit = first_hit(self);
-    if (hit == NULL)
-        return FALSE;
-    gtk_widget_grab_focus(GTK_WIDGET(hit));
+    if (next != GTK_INVALID_LIST_POSITION)
+        select_position(self, next);
     return TRUE;
 }
 
-static GtkWidget *heading_new(const char *text)
-{
-    GtkWidget *label = gtk_label_new(text);
+/* ---- the rows' widgets ----------------------------------------------------------- */
 
-    gtk_label_set_xalign(GTK_LABEL(label), 0);
-    gtk_widget_add_css_class(label, "bh-menu-group");
-    return label;
-}
-
-static GtkWidget *qube_heading_new(BhShellQube *qube)
+/* One widget shape for every kind (a list view recycles them): a swatch
+ * (qube headings), an icon (apps), the text, an arrow (qube headings). The
+ * label colour runs down a launcher's left edge, so every entry is visibly
+ * its qube's; an app's name (the qube's words) also carries the "[qube]"
+ * prefix, so that a hit seen alone never reads as dom0's own entry. */
+static void on_setup(GtkSignalListItemFactory *factory, GtkListItem *list_item, BhShellMenu *self)
 {
-    g_autofree char *label_class = bh_shell_qube_css_class(qube);
     GtkWidget *box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
     GtkWidget *swatch = gtk_label_new(NULL);
-    GtkWidget *name = gtk_label_new(bh_shell_qube_get_name(qube));
+    GtkWidget *icon = gtk_image_new();
+    GtkWidget *text = gtk_label_new(NULL);
+    GtkWidget *arrow = gtk_label_new(NULL);
 
     gtk_widget_add_css_class(swatch, "bh-swatch");
-    gtk_widget_add_css_class(swatch, label_class);
     gtk_widget_set_valign(swatch, GTK_ALIGN_CENTER);
-    gtk_widget_add_css_class(name, "bh-menu-qube");
+    gtk_image_set_pixel_size(GTK_IMAGE(icon), BH_ICON_SIZE);
+    gtk_label_set_xalign(GTK_LABEL(text), 0);
+    gtk_label_set_ellipsize(GTK_LABEL(text), PANGO_ELLIPSIZE_END);
+    gtk_label_set_max_width_chars(GTK_LABEL(text), 48);
+    gtk_widget_set_hexpand(text, TRUE);
+    gtk_widget_add_css_class(arrow, "bh-menu-arrow");
     gtk_box_append(GTK_BOX(box), swatch);
-    gtk_box_append(GTK_BOX(box), name);
-    return box;
+    gtk_box_append(GTK_BOX(box), icon);
+    gtk_box_append(GTK_BOX(box), text);
+    gtk_box_append(GTK_BOX(box), arrow);
+    g_object_set_data(G_OBJECT(box), "bh-swatch", swatch);
+    g_object_set_data(G_OBJECT(box), "bh-icon", icon);
+    g_object_set_data(G_OBJECT(box), "bh-text", text);
+    g_object_set_data(G_OBJECT(box), "bh-arrow", arrow);
+    gtk_list_item_set_child(list_item, box);
 }
 
-/* A launcher under its qube: the label colour runs down its left edge, so
- * every entry is visibly the qube's. */
-static GtkWidget *launcher_new(BhShellQube *qube, const char *text)
+static void set_class(GtkWidget *widget, const char *key, const char *css_class)
 {
-    g_autofree char *label_class = bh_shell_qube_css_class(qube);
-    GtkWidget *label = gtk_label_new(text);
-
-    gtk_label_set_xalign(GTK_LABEL(label), 0);
-    gtk_widget_add_css_class(label, "bh-menu-launcher");
-    gtk_widget_add_css_class(label, label_class);
-    return label;
+    char *old = g_object_get_data(G_OBJECT(widget), key);
+    if (old != NULL)
+        gtk_widget_remove_css_class(widget, old);
+    if (css_class != NULL)
+        gtk_widget_add_css_class(widget, css_class);
+    g_object_set_data_full(G_OBJECT(widget), key, g_strdup(css_class), g_free);
 }
 
-static void append_row(BhShellMenu *self, GtkWidget *child, BhEntryKind kind, BhShellQube *qube,
-                       const char *text)
+static void on_bind(GtkSignalListItemFactory *factory, GtkListItem *list_item, BhShellMenu *self)
 {
-    GtkWidget *row = gtk_list_box_row_new();
+    BhMenuItem *item = gtk_list_item_get_item(list_item);
+    GtkWidget *box = gtk_list_item_get_child(list_item);
+    GtkWidget *swatch = g_object_get_data(G_OBJECT(box), "bh-swatch");
+    GtkWidget *icon = g_object_get_data(G_OBJECT(box), "bh-icon");
+    GtkWidget *text = g_object_get_data(G_OBJECT(box), "bh-text");
+    GtkWidget *arrow = g_object_get_data(G_OBJECT(box), "bh-arrow");
+    static const char *const kind_class[] = {
+        [BH_SHELL_MENU_HEADING] = "bh-menu-group",
+        [BH_SHELL_MENU_QUBE] = "bh-menu-qube",
+        [BH_SHELL_MENU_NOTE] = "bh-menu-note",
+        [BH_SHELL_MENU_TERMINAL] = "bh-menu-launcher",
+        [BH_SHELL_MENU_DISPOSABLE_TERMINAL] = "bh-menu-launcher",
+        [BH_SHELL_MENU_APP] = "bh-menu-launcher",
+        [BH_SHELL_MENU_DISPOSABLE_APP] = "bh-menu-launcher",
+    };
 
-    gtk_list_box_row_set_child(GTK_LIST_BOX_ROW(row), child);
-    g_object_set_data(G_OBJECT(row), "bh-kind", GINT_TO_POINTER(kind));
-    if (qube != NULL)
-        g_object_set_data_full(G_OBJECT(row), "bh-qube", g_strdup(bh_shell_qube_get_name(qube)), g_free);
-    g_object_set_data_full(G_OBJECT(row), "bh-text", g_strdup(text), g_free);
-    if (kind == BH_ENTRY_HEADING || kind == BH_ENTRY_QUBE) {
-        gtk_list_box_row_set_activatable(GTK_LIST_BOX_ROW(row), FALSE);
-        gtk_list_box_row_set_selectable(GTK_LIST_BOX_ROW(row), FALSE);
-        gtk_widget_set_focusable(row, FALSE);
+    gtk_label_set_text(GTK_LABEL(text), item->text);
+    gtk_label_set_wrap(GTK_LABEL(text), item->kind == BH_SHELL_MENU_NOTE);
+    gtk_label_set_ellipsize(GTK_LABEL(text),
+                            item->kind == BH_SHELL_MENU_NOTE ? PANGO_ELLIPSIZE_NONE : PANGO_ELLIPSIZE_END);
+    set_class(box, "bh-kind-class", kind_class[item->kind]);
+    set_class(box, "bh-label-class", item_is_launcher(item) ? item->label_class : NULL);
+    set_class(swatch, "bh-label-class", item->kind == BH_SHELL_MENU_QUBE ? item->label_class : NULL);
+    gtk_widget_set_visible(swatch, item->kind == BH_SHELL_MENU_QUBE);
+    gtk_image_set_from_paintable(GTK_IMAGE(icon), item->icon != NULL ? GDK_PAINTABLE(item->icon) : NULL);
+    gtk_widget_set_visible(icon, item->icon != NULL);
+    gtk_widget_set_visible(arrow, item->kind == BH_SHELL_MENU_QUBE);
+    if (item->kind == BH_SHELL_MENU_QUBE)
+        gtk_label_set_text(GTK_LABEL(arrow), qube_expanded(self, item->qube) ? "\u25BE" : "\u25B8");
+    gtk_widget_set_tooltip_text(box, item->tooltip);
+    gtk_list_item_set_activatable(list_item, item_is_launcher(item) || item->kind == BH_SHELL_MENU_QUBE);
+    gtk_list_item_set_selectable(list_item, item_is_launcher(item) || item->kind == BH_SHELL_MENU_QUBE);
+    g_object_set_data(G_OBJECT(box), "bh-item", item);
+}
+
+static void on_right_click(GtkGestureClick *gesture, int n_press, double x, double y, BhShellMenu *self)
+{
+    GtkWidget *box = gtk_event_controller_get_widget(GTK_EVENT_CONTROLLER(gesture));
+    toggle_favourite(self, g_object_get_data(G_OBJECT(box), "bh-item"));
+}
+
+static void on_setup_click(GtkSignalListItemFactory *factory, GtkListItem *list_item, BhShellMenu *self)
+{
+    GtkGesture *click = gtk_gesture_click_new();
+    gtk_gesture_single_set_button(GTK_GESTURE_SINGLE(click), GDK_BUTTON_SECONDARY);
+    g_signal_connect(click, "pressed", G_CALLBACK(on_right_click), self);
+    gtk_widget_add_controller(gtk_list_item_get_child(list_item), GTK_EVENT_CONTROLLER(click));
+}
+
+/* ---- building the rows -------------------------------------------------------------- */
+
+static void add_item(GPtrArray *out, BhShellMenuKind kind, BhShellQube *qube, const char *text,
+                     const char *id, const char *search, GdkTexture *icon, const char *tooltip)
+{
+    BhMenuItem *item = g_object_new(BH_TYPE_MENU_ITEM, NULL);
+
+    item->kind = kind;
+    item->text = g_strdup(text);
+    item->id = g_strdup(id);
+    item->tooltip = tooltip != NULL && *tooltip != '\0' ? g_strdup(tooltip) : NULL;
+    item->icon = icon != NULL ? g_object_ref(icon) : NULL;
+    if (qube != NULL) {
+        item->qube = g_strdup(bh_shell_qube_get_name(qube));
+        item->label_class = bh_shell_qube_css_class(qube);
     }
-    gtk_list_box_append(GTK_LIST_BOX(self->list), row);
+    if (qube != NULL && search != NULL) {
+        g_autofree char *joined = g_strconcat(item->qube, " ", search, NULL);
+        item->haystack = g_utf8_casefold(joined, -1);
+    }
+    item->row = (BhShellMenuRow){.kind = kind, .qube = item->qube, .haystack = item->haystack};
+    g_ptr_array_add(out, item);
+}
+
+static void add_app(GPtrArray *out, BhShellQube *qube, const BhShellAppEntry *app, gboolean disposable)
+{
+    const char *name = bh_shell_qube_get_name(qube);
+    g_autofree char *text = disposable ? g_strdup_printf("New disposable: [%s] %s", name, app->name)
+                                       : g_strdup_printf("[%s] %s", name, app->name);
+    g_autofree char *search = g_strconcat(disposable ? "new disposable " : "", app->name, " ", app->generic,
+                                          " ", app->keywords, NULL);
+
+    add_item(out, disposable ? BH_SHELL_MENU_DISPOSABLE_APP : BH_SHELL_MENU_APP, qube, text, app->id, search,
+             app->icon, app->generic);
+}
+
+static const BhShellAppEntry *find_app(GPtrArray *apps, const char *id)
+{
+    for (guint i = 0; apps != NULL && i < apps->len; i++) {
+        const BhShellAppEntry *app = g_ptr_array_index(apps, i);
+        if (g_str_equal(app->id, id))
+            return app;
+    }
+    return NULL;
+}
+
+/* The user's favourites first, each still in its qube's colour and name. */
+static void add_favourites(BhShellMenu *self, GPtrArray *out)
+{
+    const char *const *favourites = bh_shell_apps_get_favourites(self->apps);
+    gboolean headed = FALSE;
+
+    for (const char *const *f = favourites; *f != NULL; f++) {
+        g_autofree char *qube_name = g_strndup(*f, strchr(*f, '/') - *f);
+        BhShellQube *qube = bh_shell_qubes_find(self->qubes, qube_name);
+        const BhShellAppEntry *app =
+            qube != NULL ? find_app(bh_shell_apps_get(self->apps, qube_name, NULL), strchr(*f, '/') + 1)
+                         : NULL;
+
+        /* A favourite the qube's menu_items hides is hidden here too. */
+        if (app == NULL || !app->in_menu)
+            continue;
+        if (!headed) {
+            add_item(out, BH_SHELL_MENU_HEADING, NULL, "Favourites", NULL, NULL, NULL, NULL);
+            headed = TRUE;
+        }
+        add_app(out, qube, app, FALSE);
+    }
 }
 
 static void rebuild(BhShellMenu *self)
@@ -225,53 +515,106 @@ static void rebuild(BhShellMenu *self)
         [BH_SHELL_GROUP_SERVICE] = "Service qubes",
     };
     GListModel *model = bh_shell_qubes_get_model(self->qubes);
-    guint n = g_list_model_get_n_items(model);
-    GtkWidget *child;
+    guint n = g_list_model_get_n_items(model), launchers = 0;
+    g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_object_unref);
 
-    while ((child = gtk_widget_get_first_child(self->list)) != NULL)
-        gtk_list_box_remove(GTK_LIST_BOX(self->list), child);
+    g_clear_handle_id(&self->rebuild_id, g_source_remove);
+    add_favourites(self, out);
     for (BhShellGroup group = BH_SHELL_GROUP_APPS; group < BH_SHELL_GROUP_HIDDEN; group++) {
         gboolean headed = FALSE;
 
         for (guint i = 0; i < n; i++) {
             g_autoptr(BhShellQube) qube = g_list_model_get_item(model, i);
+            const char *problem = "";
+            GPtrArray *apps;
 
             if (bh_shell_qube_get_group(qube) != group)
                 continue;
             if (!headed) {
-                append_row(self, heading_new(group_names[group]), BH_ENTRY_HEADING, NULL, group_names[group]);
+                add_item(out, BH_SHELL_MENU_HEADING, NULL, group_names[group], NULL, NULL, NULL, NULL);
                 headed = TRUE;
             }
-            append_row(self, qube_heading_new(qube), BH_ENTRY_QUBE, qube, "");
-            append_row(self, launcher_new(qube, "Terminal"), BH_ENTRY_TERMINAL, qube, "Terminal");
-            if (bh_shell_qube_is_dispvm_template(qube))
-                append_row(self, launcher_new(qube, "New disposable: Terminal"), BH_ENTRY_DISPOSABLE_TERMINAL,
-                           qube, "New disposable: Terminal");
+            apps = bh_shell_apps_get(self->apps, bh_shell_qube_get_name(qube), &problem);
+            add_item(out, BH_SHELL_MENU_QUBE, qube, bh_shell_qube_get_name(qube), NULL, NULL, NULL, NULL);
+            if (*problem != '\0') {
+                g_autofree char *note = g_strdup_printf("App list refused: %s", problem);
+                add_item(out, BH_SHELL_MENU_NOTE, qube, note, NULL, "", NULL, NULL);
+            }
+            add_item(out, BH_SHELL_MENU_TERMINAL, qube, "Terminal", NULL, "Terminal", NULL, NULL);
+            for (guint a = 0; apps != NULL && a < apps->len; a++) {
+                const BhShellAppEntry *app = g_ptr_array_index(apps, a);
+                if (app->in_menu)
+                    add_app(out, qube, app, FALSE);
+            }
+            if (bh_shell_qube_is_dispvm_template(qube)) {
+                add_item(out, BH_SHELL_MENU_DISPOSABLE_TERMINAL, qube, "New disposable: Terminal", NULL,
+                         "New disposable: Terminal", NULL, NULL);
+                for (guint a = 0; apps != NULL && a < apps->len; a++) {
+                    const BhShellAppEntry *app = g_ptr_array_index(apps, a);
+                    if (app->in_menu)
+                        add_app(out, qube, app, TRUE);
+                }
+            }
         }
     }
-    /* Rows were filtered as they came, a qube's heading before its
-     * launchers: once more now that every row is there. */
-    gtk_list_box_invalidate_filter(GTK_LIST_BOX(self->list));
+    for (guint i = 0; i < out->len; i++)
+        launchers += item_is_launcher(g_ptr_array_index(out, i));
+    self->expand_all = launchers <= BH_MENU_EXPAND_MAX;
+
+    /* Flags first, so the store's one change filters once. */
+    for (guint i = 0; i < out->len; i++)
+        BH_MENU_ITEM(g_ptr_array_index(out, i))->visible = FALSE;
+    g_list_store_splice(self->items, 0, g_list_model_get_n_items(G_LIST_MODEL(self->items)), out->pdata,
+                        out->len);
+    refilter(self);
+    select_first(self);
     self->stale = FALSE;
+}
+
+static gboolean rebuild_idle(gpointer data)
+{
+    BhShellMenu *self = data;
+    self->rebuild_id = 0;
+    rebuild(self);
+    return G_SOURCE_REMOVE;
+}
+
+/* The lists arrive one qube at a time (a hundred AppsChanged at start): one
+ * rebuild once they stop, never while the user types in the open menu. */
+static void schedule_rebuild(BhShellMenu *self)
+{
+    if (gtk_widget_get_visible(GTK_WIDGET(self)))
+        self->stale = TRUE;
+    else if (self->rebuild_id == 0)
+        self->rebuild_id = g_timeout_add_full(G_PRIORITY_LOW, 100, rebuild_idle, self, NULL);
+}
+
+static void on_apps_changed(BhShellApps *apps, BhShellMenu *self)
+{
+    schedule_rebuild(self);
 }
 
 static void on_changed(BhShellQubes *qubes, BhShellMenu *self)
 {
     /* A state change does not change the menu's entries; but a reload may
-     * have added a qube. Rebuilding while the user types would move the
-     * rows under the cursor: wait until it is closed. */
-    if (gtk_widget_get_visible(GTK_WIDGET(self)))
-        self->stale = TRUE;
-    else
-        rebuild(self);
+     * have added a qube. */
+    schedule_rebuild(self);
 }
 
 static void on_show(GtkWidget *widget, BhShellMenu *self)
 {
-    if (self->stale)
+    if (self->stale || self->rebuild_id != 0)
         rebuild(self);
-    gtk_editable_set_text(GTK_EDITABLE(self->search), "");
     gtk_widget_grab_focus(self->search);
+}
+
+/* The search is cleared when the menu closes, not when it opens: the rows
+ * are ready before the next key (bench/shell measures the open). */
+static void on_closed(GtkPopover *popover, BhShellMenu *self)
+{
+    gtk_editable_set_text(GTK_EDITABLE(self->search), "");
+    if (self->stale && self->rebuild_id == 0)
+        self->rebuild_id = g_timeout_add_full(G_PRIORITY_LOW, 100, rebuild_idle, self, NULL);
 }
 
 static void bh_shell_menu_dispose(GObject *object)
@@ -280,8 +623,17 @@ static void bh_shell_menu_dispose(GObject *object)
 
     if (self->qubes != NULL)
         g_signal_handlers_disconnect_by_data(self->qubes, self);
+    if (self->apps != NULL)
+        g_signal_handlers_disconnect_by_data(self->apps, self);
+    g_clear_object(&self->apps);
     g_clear_object(&self->qubes);
     g_clear_pointer(&self->query, g_free);
+    g_clear_pointer(&self->words, g_strfreev);
+    g_clear_handle_id(&self->rebuild_id, g_source_remove);
+    g_clear_pointer(&self->toggled, g_hash_table_unref);
+    g_clear_object(&self->selection);
+    g_clear_object(&self->shown);
+    g_clear_object(&self->items);
     G_OBJECT_CLASS(bh_shell_menu_parent_class)->dispose(object);
 }
 
@@ -295,22 +647,36 @@ static void bh_shell_menu_init(BhShellMenu *self)
     GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
     GtkWidget *scroller = gtk_scrolled_window_new();
     GtkEventController *keys = gtk_event_controller_key_new();
+    GtkListItemFactory *factory = gtk_signal_list_item_factory_new();
 
     gtk_widget_add_css_class(GTK_WIDGET(self), "bh-menu");
+    self->toggled = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     self->search = gtk_search_entry_new();
     g_object_set(self->search, "placeholder-text", "Search qubes and apps", NULL);
     g_signal_connect(self->search, "search-changed", G_CALLBACK(on_search_changed), self);
     g_signal_connect(self->search, "activate", G_CALLBACK(on_search_activate), self);
+    /* Escape in the search field closes the menu. */
+    g_signal_connect_swapped(self->search, "stop-search", G_CALLBACK(gtk_popover_popdown), self);
     g_signal_connect(keys, "key-pressed", G_CALLBACK(on_search_key), self);
+    gtk_event_controller_set_propagation_phase(keys, GTK_PHASE_CAPTURE);
     gtk_widget_add_controller(self->search, keys);
-    /* Results follow every key: the list is small and filtering is cheap. */
+    /* Results follow every key: filtering is one pass over the rows. */
     gtk_search_entry_set_search_delay(GTK_SEARCH_ENTRY(self->search), 0);
 
-    self->list = gtk_list_box_new();
-    gtk_list_box_set_selection_mode(GTK_LIST_BOX(self->list), GTK_SELECTION_SINGLE);
-    gtk_list_box_set_filter_func(GTK_LIST_BOX(self->list), filter_row, self, NULL);
-    g_signal_connect(self->list, "row-activated", G_CALLBACK(on_row_activated), self);
-    gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroller), self->list);
+    self->items = g_list_store_new(BH_TYPE_MENU_ITEM);
+    self->shown = g_list_store_new(BH_TYPE_MENU_ITEM);
+    self->selection = gtk_single_selection_new(G_LIST_MODEL(g_object_ref(self->shown)));
+    gtk_single_selection_set_autoselect(self->selection, FALSE);
+    gtk_single_selection_set_can_unselect(self->selection, TRUE);
+    g_signal_connect(factory, "setup", G_CALLBACK(on_setup), self);
+    g_signal_connect(factory, "setup", G_CALLBACK(on_setup_click), self);
+    g_signal_connect(factory, "bind", G_CALLBACK(on_bind), self);
+    self->view = gtk_list_view_new(GTK_SELECTION_MODEL(g_object_ref(self->selection)), factory);
+    gtk_list_view_set_single_click_activate(GTK_LIST_VIEW(self->view), TRUE);
+    gtk_widget_add_css_class(self->view, "bh-menu-list");
+    g_signal_connect(self->view, "activate", G_CALLBACK(on_view_activate), self);
+
+    gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroller), self->view);
     gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroller), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
     gtk_scrolled_window_set_propagate_natural_height(GTK_SCROLLED_WINDOW(scroller), TRUE);
     gtk_scrolled_window_set_max_content_height(GTK_SCROLLED_WINDOW(scroller), 600);
@@ -321,6 +687,7 @@ static void bh_shell_menu_init(BhShellMenu *self)
     gtk_popover_set_child(GTK_POPOVER(self), box);
     gtk_popover_set_has_arrow(GTK_POPOVER(self), FALSE);
     g_signal_connect(self, "show", G_CALLBACK(on_show), self);
+    g_signal_connect(self, "closed", G_CALLBACK(on_closed), self);
 }
 
 GtkWidget *bh_shell_menu_new(BhShellQubes *qubes)
@@ -328,7 +695,9 @@ GtkWidget *bh_shell_menu_new(BhShellQubes *qubes)
     BhShellMenu *self = g_object_new(BH_TYPE_SHELL_MENU, NULL);
 
     self->qubes = g_object_ref(qubes);
+    self->apps = bh_shell_apps_new(bh_shell_qubes_get_admin(qubes), qubes);
     g_signal_connect(qubes, "changed", G_CALLBACK(on_changed), self);
+    g_signal_connect(self->apps, "changed", G_CALLBACK(on_apps_changed), self);
     rebuild(self);
     return GTK_WIDGET(self);
 }

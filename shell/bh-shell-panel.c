@@ -3,6 +3,7 @@
 
 #include "bh-shell-panel.h"
 
+#include "bh-shell-clipboard.h"
 #include "bh-shell-domains.h"
 #include "bh-shell-menu.h"
 #include "bh-shell-windows.h"
@@ -18,6 +19,7 @@ struct _BhShellPanel {
     GtkWidget *menu_button;
     GtkWidget *domains_slot;
     GtkWidget *windows_slot;
+    GtkWidget *clipboard_slot;
     GtkWidget *note;
     GtkWidget *clock;
     GtkWidget *menu;
@@ -148,6 +150,7 @@ static void bh_shell_panel_class_init(BhShellPanelClass *klass)
     gtk_widget_class_bind_template_child(widget_class, BhShellPanel, menu_button);
     gtk_widget_class_bind_template_child(widget_class, BhShellPanel, domains_slot);
     gtk_widget_class_bind_template_child(widget_class, BhShellPanel, windows_slot);
+    gtk_widget_class_bind_template_child(widget_class, BhShellPanel, clipboard_slot);
     gtk_widget_class_bind_template_child(widget_class, BhShellPanel, note);
     gtk_widget_class_bind_template_child(widget_class, BhShellPanel, clock);
 }
@@ -181,6 +184,7 @@ BhShellPanel *bh_shell_panel_new(GtkApplication *app, BhShellQubes *qubes)
     gtk_window_set_default_size(GTK_WINDOW(self), self->area.width, BH_SHELL_PANEL_HEIGHT);
     gtk_box_append(GTK_BOX(self->domains_slot), bh_shell_domains_new(qubes));
     gtk_box_append(GTK_BOX(self->windows_slot), bh_shell_windows_new(qubes));
+    gtk_box_append(GTK_BOX(self->clipboard_slot), bh_shell_clipboard_new(qubes));
     self->menu = bh_shell_menu_new(qubes);
     gtk_menu_button_set_popover(GTK_MENU_BUTTON(self->menu_button), self->menu);
     tick(self);

@@ -12,6 +12,10 @@ struct _BhShellQube {
     char *state;
     char *label;
     char *color;
+    char *template_name; /* "" for none; checked as a name */
+    char *netvm;         /* "" for none; checked as a name */
+    char *memory;        /* MiB as text, "" when unknown */
+    char *private_size;  /* MiB as text, "" when unknown */
     gboolean dispvm_template;
     gboolean provides_network;
 };
@@ -32,6 +36,10 @@ static void bh_shell_qube_finalize(GObject *object)
     g_free(self->state);
     g_free(self->label);
     g_free(self->color);
+    g_free(self->template_name);
+    g_free(self->netvm);
+    g_free(self->memory);
+    g_free(self->private_size);
     G_OBJECT_CLASS(bh_shell_qube_parent_class)->finalize(object);
 }
 
@@ -57,6 +65,19 @@ gboolean bh_shell_label_name_is_valid(const char *label)
     return TRUE;
 }
 
+gboolean bh_shell_qube_name_is_valid(const char *name)
+{
+    gsize n = name != NULL ? strlen(name) : 0;
+
+    if (n == 0 || n > 64)
+        return FALSE;
+    for (gsize i = 0; i < n; i++) {
+        if (!g_ascii_isalnum(name[i]) && name[i] != '-' && name[i] != '_' && name[i] != '.')
+            return FALSE;
+    }
+    return TRUE;
+}
+
 gboolean bh_shell_color_is_valid(const char *color)
 {
     if (color == NULL || strlen(color) != 7 || color[0] != '#')
@@ -71,6 +92,30 @@ gboolean bh_shell_color_is_valid(const char *color)
 static gboolean bh_state_is_known(const char *state)
 {
     return state != NULL && g_strv_contains(bh_states, state);
+}
+
+/* Decimal digits only, at most 9 of them: anything else is shown as unknown. */
+static gboolean bh_is_number(const char *text)
+{
+    size_t n = text != NULL ? strlen(text) : 0;
+
+    if (n == 0 || n > 9)
+        return FALSE;
+    for (size_t i = 0; i < n; i++) {
+        if (!g_ascii_isdigit(text[i]))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* An optional number: the text when it is one, else "" (unknown). */
+static char *lookup_number(GVariantDict *dict, const char *key)
+{
+    g_autofree char *text = NULL;
+
+    if (!g_variant_dict_lookup(dict, key, "s", &text) || !bh_is_number(text))
+        return g_strdup("");
+    return g_steal_pointer(&text);
 }
 
 static gboolean lookup_string(GVariantDict *dict, const char *key, char **out, GError **error)
@@ -98,6 +143,19 @@ BhShellQube *bh_shell_qube_new_from_variant(GVariant *entry, GError **error)
         !lookup_string(&dict, "label", &self->label, error) ||
         !lookup_string(&dict, "color", &self->color, error))
         return NULL;
+    /* Absent or not a name: none (an older daemon simply has fewer groups). */
+    if (!g_variant_dict_lookup(&dict, "template", "s", &self->template_name) ||
+        !bh_shell_qube_name_is_valid(self->template_name)) {
+        g_free(self->template_name);
+        self->template_name = g_strdup("");
+    }
+    if (!g_variant_dict_lookup(&dict, "netvm", "s", &self->netvm) ||
+        !bh_shell_qube_name_is_valid(self->netvm)) {
+        g_free(self->netvm);
+        self->netvm = g_strdup("");
+    }
+    self->memory = lookup_number(&dict, "memory");
+    self->private_size = lookup_number(&dict, "private_size");
     /* Absent booleans are FALSE: an older daemon simply has fewer groups. */
     g_variant_dict_lookup(&dict, "template_for_dispvms", "b", &self->dispvm_template);
     g_variant_dict_lookup(&dict, "provides_network", "b", &self->provides_network);
@@ -122,6 +180,16 @@ const char *bh_shell_qube_get_name(BhShellQube *self)
     return self->name;
 }
 
+const char *bh_shell_qube_get_template(BhShellQube *self)
+{
+    return self->template_name;
+}
+
+const char *bh_shell_qube_get_netvm(BhShellQube *self)
+{
+    return self->netvm;
+}
+
 const char *bh_shell_qube_get_class(BhShellQube *self)
 {
     return self->klass;
@@ -140,6 +208,21 @@ const char *bh_shell_qube_get_label(BhShellQube *self)
 const char *bh_shell_qube_get_color(BhShellQube *self)
 {
     return self->color;
+}
+
+const char *bh_shell_qube_get_memory(BhShellQube *self)
+{
+    return self->memory;
+}
+
+const char *bh_shell_qube_get_private_size(BhShellQube *self)
+{
+    return self->private_size;
+}
+
+gboolean bh_shell_qube_provides_network(BhShellQube *self)
+{
+    return self->provides_network;
 }
 
 gboolean bh_shell_qube_is_dispvm_template(BhShellQube *self)
@@ -181,6 +264,10 @@ gboolean bh_shell_qube_update(BhShellQube *self, BhShellQube *other)
     changed |= replace_string(&self->state, other->state);
     changed |= replace_string(&self->label, other->label);
     changed |= replace_string(&self->color, other->color);
+    changed |= replace_string(&self->template_name, other->template_name);
+    changed |= replace_string(&self->netvm, other->netvm);
+    changed |= replace_string(&self->memory, other->memory);
+    changed |= replace_string(&self->private_size, other->private_size);
     changed |= self->dispvm_template != other->dispvm_template;
     changed |= self->provides_network != other->provides_network;
     self->dispvm_template = other->dispvm_template;

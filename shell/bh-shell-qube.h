@@ -1,6 +1,7 @@
 /* bh-shell-qube.h — one qube as the shell sees it: the facts bulkheadd's
- * ListQubes gives (name, class, power state, label and its colour, whether it
- * is a disposable template or provides network).
+ * ListQubes gives (name, class, power state, label and its colour, template,
+ * netvm, memory, private volume size, whether it is a disposable template or
+ * provides network).
  *
  * Owns the checked copy of one ListQubes entry. Must never: ask the daemon
  * itself (BhShellQubes does), or hold anything a qube supplied: every field
@@ -32,6 +33,15 @@ const char *bh_shell_qube_get_state(BhShellQube *self);
 const char *bh_shell_qube_get_label(BhShellQube *self);
 /* "#rrggbb", checked. */
 const char *bh_shell_qube_get_color(BhShellQube *self);
+/* The template and netvm by name, "" when none (or an older daemon): for the
+ * domains tooltip and the settings app. */
+const char *bh_shell_qube_get_template(BhShellQube *self);
+const char *bh_shell_qube_get_netvm(BhShellQube *self);
+/* Effective memory and private volume size in MiB as decimal text; "" when
+ * the daemon did not say (dom0, an older daemon) or said something else. */
+const char *bh_shell_qube_get_memory(BhShellQube *self);
+const char *bh_shell_qube_get_private_size(BhShellQube *self);
+gboolean bh_shell_qube_provides_network(BhShellQube *self);
 gboolean bh_shell_qube_is_dispvm_template(BhShellQube *self);
 BhShellGroup bh_shell_qube_get_group(BhShellQube *self);
 /* Whether the domains widget shows it: not Halted. */
@@ -50,5 +60,7 @@ char *bh_shell_qube_css_class(BhShellQube *self);
  * colour is "#rrggbb": the only two values that reach CSS text. */
 gboolean bh_shell_label_name_is_valid(const char *label);
 gboolean bh_shell_color_is_valid(const char *color);
+/* A qube name as the model allows it: 1-64 of [A-Za-z0-9._-]. */
+gboolean bh_shell_qube_name_is_valid(const char *name);
 
 G_END_DECLS

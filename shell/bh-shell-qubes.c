@@ -11,18 +11,42 @@
 /* A qube's count is bounded by the daemon; this only caps what one reply
  * can make the shell allocate if the daemon misbehaves. */
 #define BH_SHELL_MAX_QUBES 4096
+/* Memory and CPU are asked for this often while a qube runs (GetStats is a
+ * few file reads per qube in the daemon); states never are. */
+#define BH_SHELL_STATS_INTERVAL_S 3
+
+typedef struct {
+    guint64 memory;
+    guint64 cpu_usec;
+    gint64 when;        /* monotonic µs of the figures */
+    double cpu_percent; /* since the previous figures; < 0: not known yet */
+} BhStats;
 
 struct _BhShellQubes {
     GObject parent_instance;
     BhDbusAdmin1 *admin;
     GListStore *store;
     GCancellable *cancellable;
-    guint generation; /* the newest ListQubes asked for; older replies are dropped */
+    /* One ListQubes at a time: a burst of signals (200 QubeAdded when a
+     * script creates qubes) while one is on its way asks for one more
+     * afterwards, not one each, and the reply that is already out of date
+     * is dropped. */
+    gboolean in_flight, again;
+    GHashTable *stats; /* qube name -> BhStats */
+    guint stats_id;
+    gboolean stats_pending;
 };
 
 G_DEFINE_FINAL_TYPE(BhShellQubes, bh_shell_qubes, G_TYPE_OBJECT)
 
-enum { SIGNAL_CHANGED, SIGNAL_ACTION_FAILED, SIGNAL_ACTION_STARTED, N_SIGNALS };
+enum {
+    SIGNAL_CHANGED,
+    SIGNAL_ACTION_FAILED,
+    SIGNAL_ACTION_STARTED,
+    SIGNAL_STATE_CHANGED,
+    SIGNAL_STATS_CHANGED,
+    N_SIGNALS
+};
 static guint bh_signals[N_SIGNALS];
 
 typedef struct {
@@ -84,7 +108,6 @@ BhShellQube *bh_shell_qubes_find(BhShellQubes *self, const char *name)
 
 typedef struct {
     BhShellQubes *self;
-    guint generation;
 } BhListRequest;
 
 /* Replaces the list by a new snapshot, keeping the objects of qubes that
@@ -126,13 +149,21 @@ static void on_list_qubes(GObject *source, GAsyncResult *result, gpointer data)
     g_autoptr(GVariant) list = NULL;
     g_autoptr(GPtrArray) fresh = g_ptr_array_new_with_free_func(g_object_unref);
 
-    if (!bh_dbus_admin1_call_list_qubes_finish(BH_DBUS_ADMIN1(source), &list, result, &error)) {
-        if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-            g_message("cannot list the qubes: %s", error->message);
+    gboolean ok = bh_dbus_admin1_call_list_qubes_finish(BH_DBUS_ADMIN1(source), &list, result, &error);
+
+    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+    self->in_flight = FALSE;
+    if (self->again) {
+        /* Something changed after this list was asked for: a newer one. */
+        self->again = FALSE;
+        bh_shell_qubes_reload(self);
         return;
     }
-    if (request->generation != self->generation)
-        return; /* a newer list is on its way */
+    if (!ok) {
+        g_message("cannot list the qubes: %s", error->message);
+        return;
+    }
     gsize n = g_variant_n_children(list);
     if (n > BH_SHELL_MAX_QUBES) {
         g_message("ListQubes returned %" G_GSIZE_FORMAT " qubes; showing the first %d", n,
@@ -155,10 +186,15 @@ static void on_list_qubes(GObject *source, GAsyncResult *result, gpointer data)
 
 void bh_shell_qubes_reload(BhShellQubes *self)
 {
-    BhListRequest *request = g_new0(BhListRequest, 1);
+    BhListRequest *request;
 
+    if (self->in_flight) {
+        self->again = TRUE;
+        return;
+    }
+    self->in_flight = TRUE;
+    request = g_new0(BhListRequest, 1);
     request->self = g_object_ref(self);
-    request->generation = ++self->generation;
     bh_dbus_admin1_call_list_qubes(self->admin, self->cancellable, on_list_qubes, request);
 }
 
@@ -172,8 +208,88 @@ static void on_state_changed(BhDbusAdmin1 *admin, const char *qube_name, const c
         bh_shell_qubes_reload(self);
         return;
     }
-    if (bh_shell_qube_set_state(qube, state))
+    g_autofree char *old = g_strdup(bh_shell_qube_get_state(qube));
+    if (bh_shell_qube_set_state(qube, state)) {
+        g_signal_emit(self, bh_signals[SIGNAL_STATE_CHANGED], 0, qube_name, old, state);
         g_signal_emit(self, bh_signals[SIGNAL_CHANGED], 0);
+    }
+}
+
+/* ---- memory and CPU ----------------------------------------------------- */
+
+static void on_stats(GObject *source, GAsyncResult *result, gpointer data)
+{
+    g_autoptr(BhShellQubes) self = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) stats = NULL;
+    g_autoptr(GHashTable) fresh = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    gint64 now = g_get_monotonic_time();
+    GVariantIter iter;
+    const char *name;
+    GVariant *figures;
+    guint n = 0;
+
+    self->stats_pending = FALSE;
+    if (!bh_dbus_admin1_call_get_stats_finish(BH_DBUS_ADMIN1(source), &stats, result, &error)) {
+        if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+            g_debug("no memory and CPU figures: %s", error->message);
+        return;
+    }
+    g_variant_iter_init(&iter, stats);
+    while (n++ < BH_SHELL_MAX_QUBES && g_variant_iter_next(&iter, "{&s@a{sv}}", &name, &figures)) {
+        BhStats *s = g_new0(BhStats, 1);
+        const BhStats *before = g_hash_table_lookup(self->stats, name);
+
+        g_variant_lookup(figures, "memory", "t", &s->memory);
+        g_variant_lookup(figures, "cpu_usec", "t", &s->cpu_usec);
+        s->when = now;
+        s->cpu_percent = -1;
+        /* A count that went down (a process of a v1 sandbox exited) gives
+         * no figure this time rather than a wrong one. */
+        if (before != NULL && now > before->when && s->cpu_usec >= before->cpu_usec)
+            s->cpu_percent = 100.0 * (double)(s->cpu_usec - before->cpu_usec) / (double)(now - before->when);
+        g_hash_table_insert(fresh, g_strdup(name), s);
+        g_variant_unref(figures);
+    }
+    g_hash_table_unref(self->stats);
+    self->stats = g_steal_pointer(&fresh);
+    g_signal_emit(self, bh_signals[SIGNAL_STATS_CHANGED], 0);
+}
+
+static gboolean poll_stats(gpointer data)
+{
+    BhShellQubes *self = data;
+    GListModel *model = G_LIST_MODEL(self->store);
+    gboolean any = FALSE;
+
+    for (guint i = 0; i < g_list_model_get_n_items(model) && !any; i++) {
+        g_autoptr(BhShellQube) qube = g_list_model_get_item(model, i);
+        const char *state = bh_shell_qube_get_state(qube);
+        any = g_str_equal(state, "Running") || g_str_equal(state, "Paused");
+    }
+    if (!any) {
+        if (g_hash_table_size(self->stats) > 0) {
+            g_hash_table_remove_all(self->stats);
+            g_signal_emit(self, bh_signals[SIGNAL_STATS_CHANGED], 0);
+        }
+        return G_SOURCE_CONTINUE;
+    }
+    if (!self->stats_pending) {
+        self->stats_pending = TRUE;
+        bh_dbus_admin1_call_get_stats(self->admin, self->cancellable, on_stats, g_object_ref(self));
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+gboolean bh_shell_qubes_get_stats(BhShellQubes *self, const char *qube, guint64 *memory, double *cpu_percent)
+{
+    const BhStats *s = g_hash_table_lookup(self->stats, qube);
+
+    if (s == NULL)
+        return FALSE;
+    *memory = s->memory;
+    *cpu_percent = s->cpu_percent;
+    return TRUE;
 }
 
 static void on_set_changed(BhDbusAdmin1 *admin, const char *qube_name, BhShellQubes *self)
@@ -184,10 +300,22 @@ static void on_set_changed(BhDbusAdmin1 *admin, const char *qube_name, BhShellQu
 static void on_property_changed(BhDbusAdmin1 *admin, const char *qube_name, const char *property,
                                 const char *value, BhShellQubes *self)
 {
-    /* Only what the shell shows; the colour comes with the list. */
-    static const char *const shown[] = {"label", "template_for_dispvms", "provides_network", NULL};
+    /* Only what ListQubes carries and the shell or settings show; the colour
+     * comes with the list. */
+    static const char *const shown[] = {
+        "label", "template_for_dispvms", "provides_network", "template", "netvm", "memory", "private_size",
+        NULL};
 
     if (g_strv_contains(shown, property))
+        bh_shell_qubes_reload(self);
+}
+
+static void on_global_changed(BhDbusAdmin1 *admin, const char *property, const char *value,
+                              BhShellQubes *self)
+{
+    /* Each qube whose netvm is the default follows default_netvm without a
+     * signal of its own (docs/dbus.md). */
+    if (g_str_equal(property, "default_netvm"))
         bh_shell_qubes_reload(self);
 }
 
@@ -209,6 +337,8 @@ static void bh_shell_qubes_dispose(GObject *object)
     BhShellQubes *self = BH_SHELL_QUBES(object);
 
     g_cancellable_cancel(self->cancellable);
+    g_clear_handle_id(&self->stats_id, g_source_remove);
+    g_clear_pointer(&self->stats, g_hash_table_unref);
     if (self->admin != NULL)
         g_signal_handlers_disconnect_by_data(self->admin, self);
     g_clear_object(&self->admin);
@@ -228,12 +358,18 @@ static void bh_shell_qubes_class_init(BhShellQubesClass *klass)
     bh_signals[SIGNAL_ACTION_STARTED] =
         g_signal_new("action-started", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                      G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+    bh_signals[SIGNAL_STATE_CHANGED] =
+        g_signal_new("state-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                     G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
+    bh_signals[SIGNAL_STATS_CHANGED] = g_signal_new("stats-changed", G_TYPE_FROM_CLASS(klass),
+                                                    G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void bh_shell_qubes_init(BhShellQubes *self)
 {
     self->store = g_list_store_new(BH_TYPE_SHELL_QUBE);
     self->cancellable = g_cancellable_new();
+    self->stats = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 }
 
 BhShellQubes *bh_shell_qubes_new(BhDbusAdmin1 *admin)
@@ -245,8 +381,10 @@ BhShellQubes *bh_shell_qubes_new(BhDbusAdmin1 *admin)
     g_signal_connect(admin, "qube-added", G_CALLBACK(on_set_changed), self);
     g_signal_connect(admin, "qube-removed", G_CALLBACK(on_set_changed), self);
     g_signal_connect(admin, "property-changed", G_CALLBACK(on_property_changed), self);
+    g_signal_connect(admin, "global-changed", G_CALLBACK(on_global_changed), self);
     g_signal_connect(admin, "notify::g-name-owner", G_CALLBACK(on_name_owner), self);
     bh_shell_qubes_reload(self);
+    self->stats_id = g_timeout_add_seconds(BH_SHELL_STATS_INTERVAL_S, poll_stats, self);
     return self;
 }
 
@@ -287,6 +425,36 @@ void bh_shell_qubes_start(BhShellQubes *self, const char *qube)
 void bh_shell_qubes_shutdown(BhShellQubes *self, const char *qube)
 {
     bh_power(self, qube, "Shutdown", g_variant_new("(sbu)", qube, FALSE, 0), -1);
+}
+
+void bh_shell_qubes_kill(BhShellQubes *self, const char *qube)
+{
+    bh_power(self, qube, "Kill", g_variant_new("(s)", qube), -1);
+}
+
+static void on_restart_halted(GObject *source, GAsyncResult *result, gpointer data)
+{
+    g_autoptr(BhCall) call = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) reply = g_dbus_proxy_call_finish(G_DBUS_PROXY(source), result, &error);
+
+    if (reply == NULL) {
+        bh_call_failed(call, error);
+        return;
+    }
+    bh_shell_qubes_start(call->self, call->qube);
+}
+
+/* Shutdown with wait (the daemon's timeout kills a qube that does not stop),
+ * then Start: one verb for the user, two calls in order. */
+void bh_shell_qubes_restart(BhShellQubes *self, const char *qube)
+{
+    BhCall *call = bh_call_new(self, qube, "Restart", NULL);
+
+    g_signal_emit(self, bh_signals[SIGNAL_ACTION_STARTED], 0, qube, "Restart");
+    g_dbus_proxy_call(G_DBUS_PROXY(self->admin), "Shutdown", g_variant_new("(sbu)", qube, TRUE, 0),
+                      G_DBUS_CALL_FLAGS_NO_AUTO_START, BH_SHELL_START_TIMEOUT_MS, self->cancellable,
+                      on_restart_halted, call);
 }
 
 void bh_shell_qubes_pause(BhShellQubes *self, const char *qube)
@@ -387,4 +555,9 @@ void bh_shell_qubes_run_disposable(BhShellQubes *self, const char *template_name
     g_dbus_proxy_call(G_DBUS_PROXY(self->admin), "CreateDisposable", g_variant_new("(s)", template_name),
                       G_DBUS_CALL_FLAGS_NO_AUTO_START, BH_SHELL_START_TIMEOUT_MS, self->cancellable,
                       on_disposable_created, call);
+}
+
+BhDbusAdmin1 *bh_shell_qubes_get_admin(BhShellQubes *self)
+{
+    return self->admin;
 }

@@ -3,9 +3,12 @@
  *
  * Owns: the ListQubes snapshot as a GListModel of BhShellQube sorted by name,
  * kept current from the daemon's signals (StateChanged updates a qube in
- * place; QubeAdded, QubeRemoved and PropertyChanged fetch the list again; a
- * daemon that comes back is read again) — never by polling; and the calls the
- * widgets make (Start, Shutdown, Pause, Unpause, Run, CreateDisposable).
+ * place; QubeAdded, QubeRemoved, PropertyChanged of a listed fact and a
+ * change of default_netvm fetch the list again; a
+ * daemon that comes back is read again) — never by polling; the memory and
+ * CPU figures (GetStats every few seconds while a qube runs: figures have no
+ * signal); and the calls the widgets make (Start, Shutdown, Kill, Restart,
+ * Pause, Unpause, Run, CreateDisposable).
  * Must never: open the store or a qube's files, decide policy, or block the
  * main loop on a call. */
 #pragma once
@@ -22,17 +25,26 @@ G_DECLARE_FINAL_TYPE(BhShellQubes, bh_shell_qubes, BH, SHELL_QUBES, GObject)
  *   "changed" ()                       any qube's facts or the set changed
  *   "action-failed" (qube, action, message)  a call the user asked for failed
  *   "action-started" (qube, action)    a call the user asked for was sent
+ *   "state-changed" (qube, old, new)   a StateChanged of a known qube
+ *   "stats-changed" ()                 new memory and CPU figures
  */
 
 BhShellQubes *bh_shell_qubes_new(BhDbusAdmin1 *admin);
 /* The qubes, sorted by name (items: BhShellQube). */
 GListModel *bh_shell_qubes_get_model(BhShellQubes *self);
 BhShellQube *bh_shell_qubes_find(BhShellQubes *self, const char *name);
+/* The last figures for a running or paused qube (GetStats, asked every few
+ * seconds while any runs): bytes of memory, and CPU use in percent of one
+ * CPU since the figures before (< 0: not known yet). FALSE: none. */
+gboolean bh_shell_qubes_get_stats(BhShellQubes *self, const char *qube, guint64 *memory, double *cpu_percent);
 /* Reads the list again (asynchronously). */
 void bh_shell_qubes_reload(BhShellQubes *self);
 
 void bh_shell_qubes_start(BhShellQubes *self, const char *qube);
 void bh_shell_qubes_shutdown(BhShellQubes *self, const char *qube);
+void bh_shell_qubes_kill(BhShellQubes *self, const char *qube);
+/* Shutdown (waiting for it), then Start. */
+void bh_shell_qubes_restart(BhShellQubes *self, const char *qube);
 void bh_shell_qubes_pause(BhShellQubes *self, const char *qube);
 void bh_shell_qubes_unpause(BhShellQubes *self, const char *qube);
 /* Starts commandline in the qube (starting the qube first if halted); the
@@ -41,5 +53,8 @@ void bh_shell_qubes_run(BhShellQubes *self, const char *qube, const char *comman
 /* As `qvm-run --dispvm TEMPLATE commandline`: a new disposable from template
  * that lives as long as the command. */
 void bh_shell_qubes_run_disposable(BhShellQubes *self, const char *template_name, const char *commandline);
+
+/* The daemon's proxy (borrowed): for the app lists (bh-shell-apps.c). */
+BhDbusAdmin1 *bh_shell_qubes_get_admin(BhShellQubes *self);
 
 G_END_DECLS

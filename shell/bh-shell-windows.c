@@ -96,6 +96,7 @@ static gboolean window_is_guid(Display *dpy, Window xid)
     return guid;
 }
 
+/* The shell's own: its dock and its notification cards. */
 static gboolean window_is_dock(Display *dpy, Window xid)
 {
     gulong n = 0;
@@ -104,7 +105,8 @@ static gboolean window_is_dock(Display *dpy, Window xid)
     gboolean dock = FALSE;
 
     for (gulong i = 0; types != NULL && i < n; i++)
-        dock |= types[i] == XInternAtom(dpy, "_NET_WM_WINDOW_TYPE_DOCK", False);
+        dock |= types[i] == XInternAtom(dpy, "_NET_WM_WINDOW_TYPE_DOCK", False) ||
+                types[i] == XInternAtom(dpy, "_NET_WM_WINDOW_TYPE_NOTIFICATION", False);
     if (types != NULL)
         XFree(types);
     return dock;

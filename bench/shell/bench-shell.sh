@@ -3,7 +3,8 @@
 # menu benchmark (bench/README.md, "bench/shell"): a private bus, state and
 # XDG dirs (tests/integration/daemon-lib.sh), a private Xvfb, bulkheadd without
 # a backend (nothing starts: the menu lists qubes, it does not run them) with
-# QUBES (default 100) app qubes created through qvm-create, then
+# QUBES (default 100) app qubes created through qvm-create, each with an app
+# list of $BENCH_APPS (default 30) apps in the store, then
 #   1. bench-shell-menu: open-to-drawn and search-to-drawn inside the shell's code;
 #   2. the key's own cost: `bulkhead-shell --menu`, the command the window
 #      manager runs for Super+Space, from spawn to exit (it forwards the
@@ -28,6 +29,36 @@ for i in $(seq "$count"); do
 done
 # A tenth of them disposable templates: two entries each, as default-dvm.
 for i in $(seq 10 10 "$count"); do qvm-prefs "q$i" template_for_dispvms True >/dev/null; done
+
+# 30 apps per qube with 32x32 icons, as a qube's bulkhead-applist would have
+# written them (no backend here: nothing runs). They go into the store's apps
+# table while the daemon is stopped, as the lists of halted qubes are kept, and
+# the daemon decodes them again on every ListApps.
+apps=${BENCH_APPS:-30}
+bh_stop_daemon
+python3 - "$bh_state/qubes.db" "$apps" <<'PY'
+import sqlite3, struct, sys
+db, n = sys.argv[1], int(sys.argv[2])
+names = ["Firefox", "Files", "Text Editor", "Calculator", "Terminal", "Image Viewer", "Document Viewer",
+         "Videos", "Music", "Settings", "Archive Manager", "Disks", "System Monitor", "Screenshot",
+         "Clocks", "Maps", "Weather", "Contacts", "Calendar", "Mail", "Chat", "Office Writer",
+         "Office Calc", "Office Impress", "Password Safe", "Notes", "Scanner", "Fonts", "Characters",
+         "Logs", "Web Browser", "Code Editor", "Drawing", "Photos", "Podcasts", "Books", "Maps Pro",
+         "Backup", "Remote Desktop", "Torrents"]
+def rec(i, name):
+    id_ = ("org.example.App%d.desktop" % i).encode()
+    name = name.encode(); gen = b"Application"; cats = b"Utility;Office;"; kw = b"example;app%d;" % i
+    icon = bytes([(i * 37) % 256, 120, 200, 255]) * (32 * 32)
+    return struct.pack("<HHHHHBB", len(id_), len(name), len(gen), len(cats), len(kw), 32, 32) + \
+        id_ + name + gen + cats + kw + icon
+blob = struct.pack("<III", 0x50414842, 1, n) + b"".join(rec(i, names[i % len(names)]) for i in range(n))
+con = sqlite3.connect(db)
+con.execute("INSERT OR REPLACE INTO apps(qid, data) SELECT qid, ? FROM qubes WHERE qid != 0", (blob,))
+con.commit()
+print("%d apps (%d bytes) for each of %d qubes" % (n, len(blob),
+      con.execute("SELECT count(*) FROM apps").fetchone()[0]))
+PY
+bh_start_daemon || exit 1
 
 echo "## bench-shell-menu: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"
 echo

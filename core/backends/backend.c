@@ -178,6 +178,31 @@ gboolean bh_backend_start_finish(BhBackend *backend, GAsyncResult *result, GErro
     return backend->ops->start_finish(backend, result, error);
 }
 
+gboolean bh_backend_set_netvm(BhBackend *backend, const char *qube, const char *netvm, GError **error)
+{
+    if (backend->ops->set_netvm == NULL)
+        return bh_backend_unsupported(backend, "change a running qube's netvm", qube, error);
+    return backend->ops->set_netvm(backend, qube, netvm, error);
+}
+
+void bh_backend_set_firewall(BhBackend *backend, const char *qube, const char *rules,
+                             GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+    if (backend->ops->set_firewall == NULL) {
+        bh_backend_report_unsupported(backend, "apply a firewall", qube, bh_backend_set_firewall, callback,
+                                      user_data);
+        return;
+    }
+    backend->ops->set_firewall(backend, qube, rules, cancellable, callback, user_data);
+}
+
+gboolean bh_backend_set_firewall_finish(BhBackend *backend, GAsyncResult *result, GError **error)
+{
+    if (g_async_result_is_tagged(result, bh_backend_set_firewall))
+        return g_task_propagate_boolean(G_TASK(result), error);
+    return backend->ops->set_firewall_finish(backend, result, error);
+}
+
 void bh_backend_shutdown(BhBackend *backend, const char *qube, guint timeout_s, GCancellable *cancellable,
                          GAsyncReadyCallback callback, gpointer user_data)
 {
@@ -215,6 +240,13 @@ gboolean bh_backend_unpause(BhBackend *backend, const char *qube, GError **error
     if (backend->ops->unpause == NULL)
         return bh_backend_unsupported(backend, "unpause qubes", qube, error);
     return backend->ops->unpause(backend, qube, error);
+}
+
+gboolean bh_backend_get_stats(BhBackend *backend, const char *qube, BhBackendStats *out, GError **error)
+{
+    if (backend->ops->get_stats == NULL)
+        return bh_backend_unsupported(backend, "report memory and CPU use", qube, error);
+    return backend->ops->get_stats(backend, qube, out, error);
 }
 
 BhPowerState bh_backend_get_state(BhBackend *backend, const char *qube)

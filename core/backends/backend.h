@@ -60,6 +60,14 @@ typedef struct {
                                   the qube has its own root (TemplateVM, StandaloneVM) */
     const char *netvm;         /* the qube providing its network; already running at start */
     gboolean provides_network;
+    /* A netvm without netvm reaches the real network through user-mode
+     * networking (sandbox: pasta); FALSE when the global network_uplink is
+     * off. Ignored for any other qube. */
+    gboolean uplink;
+    /* Its firewall for its netvm: nft statements, one a line, each with its
+     * verdict, the last one the default (bulkhead/firewall.h renders them);
+     * NULL: everything accepted. */
+    const char *firewall;
     gboolean disposable; /* private data is a throw-away copy of template_name's */
     /* The root filesystem tree (sandbox): root_path of root_template, or of the
      * qube itself when it has its own root; "" means one the backend keeps. */
@@ -72,6 +80,12 @@ typedef struct {
     const char *kernel;    /* xen: kernel version, "" for the default */
     const char *virt_mode; /* xen: "pvh", "hvm" or "pv" */
 } BhBackendQube;
+
+/* What a running qube uses now (the domains widget's figures). */
+typedef struct {
+    guint64 memory_bytes; /* charged to it now */
+    guint64 cpu_usec;     /* CPU time so far; the caller takes differences */
+} BhBackendStats;
 
 /* A command to run in a running qube. */
 typedef struct {
@@ -120,11 +134,25 @@ typedef struct {
 
     /* The backend's own view, used by the daemon to resynchronise on start. */
     BhPowerState (*get_state)(BhBackend *backend, const char *qube);
+    /* Memory and CPU of a running or paused qube (WRONG_STATE otherwise);
+     * cheap enough to be asked every few seconds. */
+    gboolean (*get_stats)(BhBackend *backend, const char *qube, BhBackendStats *out, GError **error);
 
     void (*run)(BhBackend *backend, const char *qube, const BhBackendRun *run, GCancellable *cancellable,
                 GAsyncReadyCallback callback, gpointer user_data);
     /* exit_status: the command's status when run->wait, else 0. */
     gboolean (*run_finish)(BhBackend *backend, GAsyncResult *result, int *exit_status, GError **error);
+
+    /* Networking, optional (NULL: the backend cannot). set_netvm: the
+     * qube's netvm is now netvm (NULL: none); a running qube is relinked at
+     * once (its old link cut, the new one made if that netvm runs).
+     * set_firewall: the qube's rules (as BhBackendQube.firewall), applied
+     * in its netvm at once while it runs, the connections they now forbid
+     * cut; completes when they are in force. */
+    gboolean (*set_netvm)(BhBackend *backend, const char *qube, const char *netvm, GError **error);
+    void (*set_firewall)(BhBackend *backend, const char *qube, const char *rules, GCancellable *cancellable,
+                         GAsyncReadyCallback callback, gpointer user_data);
+    gboolean (*set_firewall_finish)(BhBackend *backend, GAsyncResult *result, GError **error);
 
     /* Once, when the daemon starts and is the one daemon of its state
      * directory: takes over the qubes an earlier daemon left running, for the
@@ -154,6 +182,7 @@ typedef struct {
     const char *state_dir;
     const char *runtime_dir; /* sockets and other per-boot files */
     gboolean verbose;
+    const char *resolv_conf; /* the host's resolvers for the uplink; NULL: /etc/resolv.conf */
 } BhBackendConfig;
 
 typedef BhBackend *(*BhBackendNewFunc)(const BhBackendConfig *config, GError **error);
@@ -203,11 +232,17 @@ gboolean bh_backend_kill(BhBackend *backend, const char *qube, GError **error);
 gboolean bh_backend_pause(BhBackend *backend, const char *qube, GError **error);
 gboolean bh_backend_unpause(BhBackend *backend, const char *qube, GError **error);
 BhPowerState bh_backend_get_state(BhBackend *backend, const char *qube);
+gboolean bh_backend_get_stats(BhBackend *backend, const char *qube, BhBackendStats *out, GError **error);
 void bh_backend_run(BhBackend *backend, const char *qube, const BhBackendRun *run, GCancellable *cancellable,
                     GAsyncReadyCallback callback, gpointer user_data);
 gboolean bh_backend_run_finish(BhBackend *backend, GAsyncResult *result, int *exit_status, GError **error);
 void bh_backend_adopt(BhBackend *backend, const BhBackendQube *qubes, gsize n_qubes);
 void bh_backend_free(BhBackend *backend);
+/* Networking: a backend without them reports NOT_SUPPORTED. */
+gboolean bh_backend_set_netvm(BhBackend *backend, const char *qube, const char *netvm, GError **error);
+void bh_backend_set_firewall(BhBackend *backend, const char *qube, const char *rules,
+                             GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
+gboolean bh_backend_set_firewall_finish(BhBackend *backend, GAsyncResult *result, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhBackend, bh_backend_free)
 

@@ -97,6 +97,11 @@ GArray *bh_sandbox_cgroup_pids(BhSandboxCgroup *cg);
  * no memory hierarchy is in use. */
 guint64 bh_sandbox_cgroup_memory(BhSandboxCgroup *cg);
 
+/* CPU time used, in µs: cpu.stat's usage_usec on cgroup v2; with v1 (no
+ * cpuacct hierarchy is used) the sum of the group's live processes'
+ * user+system time from /proc/PID/stat, so it may drop when one exits. */
+guint64 bh_sandbox_cgroup_cpu_usec(BhSandboxCgroup *cg);
+
 /* The group's directory in a hierarchy, or NULL. */
 const char *bh_sandbox_cgroup_path(BhSandboxCgroup *cg, BhCgroupController ctrl);
 

@@ -248,6 +248,10 @@ GPtrArray *bh_sandbox_layout_bwrap_argv(const BhSandboxPlan *plan)
         g_autofree char *dest = g_strconcat("/", kv[0], NULL);
         bh_argv_add(argv, "--symlink", kv[1], dest, NULL);
     }
+    /* Not on a root that is read-only all through: bubblewrap could not
+     * make the mount point there if the root has no resolv.conf. */
+    if (plan->resolv_conf && !(plan->own_root && plan->root_readonly))
+        bh_argv_add(argv, "--ro-bind", plan->resolv_conf, "/etc/resolv.conf", NULL);
     bh_argv_add(argv, "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/dev/shm", "--perms", "1777", "--tmpfs",
                 "/tmp", "--tmpfs", "/run", "--perms", "0700", "--dir", BH_SANDBOX_GUEST_RUNTIME, "--dir",
                 "/run/bulkhead", "--perms", "0700", "--dir", BH_SANDBOX_GUEST_VCHAN, NULL);
@@ -577,8 +581,19 @@ gboolean bh_sandbox_volumes_remove(const char *qube_dir, GError **error)
 /* ---- guest programs -------------------------------------------------------------- */
 
 static const char *const bh_guest_programs[] = {
-    BH_SANDBOX_INIT,  "bulkhead-agent", "bulkhead-gui-agent", "qvm-copy",        "qvm-move",
-    "qvm-copy-to-vm", "qvm-move-to-vm", "qvm-open-in-vm",     "qvm-open-in-dvm", NULL,
+    BH_SANDBOX_INIT,
+    "bulkhead-agent",
+    "bulkhead-gui-agent",
+    "qvm-copy",
+    "qvm-move",
+    "qvm-copy-to-vm",
+    "qvm-move-to-vm",
+    "qvm-open-in-vm",
+    "qvm-open-in-dvm",
+    "bulkhead-applist",
+    "bulkhead-file-sender",
+    "bulkhead-file-receiver",
+    NULL,
 };
 
 const char *const *bh_sandbox_guest_program_names(void)

@@ -85,6 +85,9 @@ typedef struct {
     gboolean seccomp;       /* the filter is on BH_SANDBOX_FD_SECCOMP */
     gboolean private_image; /* the home is the image on BH_SANDBOX_FD_PRIVATE, not qube_dir/private */
     const char *bwrap;      /* the bubblewrap binary */
+    /* A host file bound read-only on /etc/resolv.conf (the virtual DNS
+     * servers of the netvm model); NULL: the root's own. */
+    const char *resolv_conf;
 } BhSandboxPlan;
 
 /* TRUE when what the qube writes to its root is kept (a writable template). */

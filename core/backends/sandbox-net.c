@@ -1,40 +1,66 @@
-/* sandbox-net.c — veth links and netvm forwarding; see sandbox-net.h.
+/* sandbox-net.c — veth links, netvm forwarding and NAT, the uplink; see
+ * sandbox-net.h.
  *
  * The commands are fixed text plus addresses and interface names derived
- * from qids (integers), so nothing a qube chooses ever reaches them.
+ * from qids (integers) by the daemon, so nothing a qube chooses ever reaches
+ * them. Must never change the host's own network configuration: every `ip`,
+ * `nft` and `sysctl` runs inside a qube's namespace, and the uplink is pasta
+ * run as the netvm's own unprivileged host uid.
  */
 #define G_LOG_DOMAIN "bh-sandbox"
 
 #include "sandbox-net.h"
 
-#include <gio/gio.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <fcntl.h>
+#include <linux/nsfs.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
-/* Qubes behind a netvm never reach each other; they reach the netvm and
- * whatever it forwards to upstream (its own eth0), masqueraded so that the
- * upstream needs no route back. */
-static const char bh_netvm_rules[] = "table inet bulkhead\n"
-                                     "delete table inet bulkhead\n"
-                                     "table inet bulkhead {\n"
-                                     "  chain forward {\n"
-                                     "    type filter hook forward priority filter; policy drop;\n"
-                                     "    ct state established,related accept\n"
-                                     "    iifname \"vif*\" oifname != \"vif*\" accept\n"
-                                     "  }\n"
-                                     "  chain postrouting {\n"
-                                     "    type nat hook postrouting priority srcnat; policy accept;\n"
-                                     "    oifname != \"vif*\" ip saddr 10.137.0.0/16 masquerade\n"
-                                     "  }\n"
-                                     "}\n";
+#include "bulkhead/qubes.h"
 
-char *bh_sandbox_net_address(guint32 qid)
-{
-    return g_strdup_printf("10.137.%u.%u", (qid >> 8) & 0xff, qid & 0xff);
-}
-
-char *bh_sandbox_net_gateway(guint32 netvm_qid)
-{
-    return g_strdup_printf("10.138.%u.%u", (netvm_qid >> 8) & 0xff, netvm_qid & 0xff);
-}
+/* Qubes behind a netvm never reach each other (vif to vif is dropped) nor
+ * the netvm's own services (input from a vif: replies and ping only); they
+ * reach whatever the netvm forwards to upstream (its eth0 or the uplink),
+ * masqueraded so that the upstream needs no route back. The second virtual
+ * DNS server is sent to the first: the netvm uses BH_NET_DNS1 itself (through
+ * its own netvm, or for the last one, pasta's DNS forwarder). The chain
+ * "firewall" is where the per-qube rules go (jump from each vif). */
+static const char bh_netvm_rules[] =
+    "table inet bulkhead\n"
+    "delete table inet bulkhead\n"
+    "table inet bulkhead {\n"
+    "  chain input {\n"
+    "    type filter hook input priority filter; policy accept;\n"
+    "    iifname != \"vif*\" accept\n"
+    "    ct state established,related accept\n"
+    "    meta l4proto icmp accept\n"
+    "    drop\n"
+    "  }\n"
+    "  chain firewall {\n"
+    "  }\n"
+    "  chain forward {\n"
+    "    type filter hook forward priority filter; policy drop;\n"
+    "    iifname \"vif*\" oifname \"vif*\" drop\n"
+    "    ct state invalid drop\n"
+    "    iifname \"vif*\" jump firewall\n"
+    "    ct state established,related accept\n"
+    "    iifname \"vif*\" accept\n"
+    "  }\n"
+    "  chain dns {\n"
+    "    type nat hook prerouting priority dstnat; policy accept;\n"
+    "    iifname \"vif*\" ip daddr " BH_NET_DNS2
+    " meta l4proto { tcp, udp } th dport 53 dnat ip to " BH_NET_DNS1 "\n"
+    "  }\n"
+    "  chain postrouting {\n"
+    "    type nat hook postrouting priority srcnat; policy accept;\n"
+    "    oifname != \"vif*\" ip saddr { 10.137.0.0/16, 10.138.0.0/16 } masquerade\n"
+    "  }\n"
+    "}\n";
 
 /* Runs argv inside pid's network namespace with input on stdin. */
 static gboolean bh_net_run(pid_t pid, const char *const *argv, const char *input, GError **error)
@@ -65,25 +91,286 @@ static gboolean bh_net_run(pid_t pid, const char *const *argv, const char *input
 
 gboolean bh_sandbox_net_provide(pid_t pid, GError **error)
 {
+    /* Liberal TCP tracking: a segment outside the window conntrack expects
+     * (pasta's acknowledgements under load) is not made INVALID, which would
+     * otherwise leave the netvm un-NATed and be reset upstream. */
     static const char *const sysctl[] = {"sysctl", "-q", "-w", "net.ipv4.ip_forward=1", NULL};
+    static const char *const liberal[] = {"sysctl", "-q", "-w", "net.netfilter.nf_conntrack_tcp_be_liberal=1",
+                                          NULL};
     static const char *const nft[] = {"nft", "-f", "-", NULL};
-    return bh_net_run(pid, sysctl, NULL, error) && bh_net_run(pid, nft, bh_netvm_rules, error);
+    /* The conntrack sysctls exist once the rules brought conntrack in. */
+    return bh_net_run(pid, sysctl, NULL, error) && bh_net_run(pid, nft, bh_netvm_rules, error) &&
+           bh_net_run(pid, liberal, NULL, error);
 }
 
-gboolean bh_sandbox_net_link(pid_t netvm_pid, guint32 netvm_qid, pid_t pid, guint32 qid, GError **error)
+void bh_net_cmd_free(gpointer data)
 {
-    static const char *const ip_batch[] = {"ip", "-batch", "-", NULL};
-    g_autofree char *addr = bh_sandbox_net_address(qid);
-    g_autofree char *gw = bh_sandbox_net_gateway(netvm_qid);
-    g_autofree char *netvm_side = g_strdup_printf("link add vif%u type veth peer name eth0 netns %d\n"
-                                                  "addr add %s/32 dev vif%u\n"
-                                                  "link set vif%u up\n"
-                                                  "route add %s/32 dev vif%u\n",
-                                                  qid, (int)pid, gw, qid, qid, addr, qid);
-    g_autofree char *qube_side = g_strdup_printf("addr add %s/32 dev eth0\n"
-                                                 "link set eth0 up\n"
-                                                 "route add %s/32 dev eth0\n"
-                                                 "route add default via %s dev eth0\n",
-                                                 addr, gw, gw);
-    return bh_net_run(netvm_pid, ip_batch, netvm_side, error) && bh_net_run(pid, ip_batch, qube_side, error);
+    BhNetCmd *cmd = data;
+    g_strfreev(cmd->argv);
+    g_free(cmd->input);
+    g_free(cmd);
+}
+
+GPtrArray *bh_net_cmds_new(void)
+{
+    return g_ptr_array_new_with_free_func(bh_net_cmd_free);
+}
+
+static void bh_net_add(GPtrArray *cmds, pid_t pid, gboolean may_fail, char *input, const char *arg0, ...)
+{
+    BhNetCmd *cmd = g_new0(BhNetCmd, 1);
+    GPtrArray *argv = g_ptr_array_new();
+    va_list ap;
+    va_start(ap, arg0);
+    for (const char *a = arg0; a; a = va_arg(ap, const char *))
+        g_ptr_array_add(argv, g_strdup(a));
+    va_end(ap);
+    g_ptr_array_add(argv, NULL);
+    cmd->pid = pid;
+    cmd->argv = (GStrv)g_ptr_array_free(argv, FALSE);
+    cmd->input = input;
+    cmd->may_fail = may_fail;
+    g_ptr_array_add(cmds, cmd);
+}
+
+gboolean bh_sandbox_net_run_cmds(GPtrArray *cmds, GError **error)
+{
+    for (guint i = 0; i < cmds->len; i++) {
+        BhNetCmd *cmd = cmds->pdata[i];
+        g_autoptr(GError) local = NULL;
+        if (cmd->pid <= 0)
+            continue;
+        if (bh_net_run(cmd->pid, (const char *const *)cmd->argv, cmd->input, &local))
+            continue;
+        if (!cmd->may_fail) {
+            g_propagate_error(error, g_steal_pointer(&local));
+            return FALSE;
+        }
+        g_debug("%s", local->message);
+    }
+    return TRUE;
+}
+
+void bh_sandbox_net_link_cmds(GPtrArray *cmds, pid_t netvm_pid, const char *gateway, pid_t pid, guint32 qid,
+                              const char *address)
+{
+    /* A link left from before (a relink racing the netvm's restart) goes
+     * first, so that the pair can be made again. */
+    bh_sandbox_net_unlink_cmds(cmds, netvm_pid, pid, qid);
+    bh_net_add(cmds, netvm_pid, FALSE,
+               g_strdup_printf("link add vif%u type veth peer name eth0 netns %d\n"
+                               "addr add %s/32 dev vif%u\n"
+                               "link set vif%u up\n"
+                               "route add %s/32 dev vif%u\n",
+                               qid, (int)pid, gateway, qid, qid, address, qid),
+               "ip", "-batch", "-", NULL);
+    bh_net_add(cmds, pid, FALSE,
+               g_strdup_printf("addr add %s/32 dev eth0\n"
+                               "link set eth0 up\n"
+                               "route add %s/32 dev eth0\n"
+                               "route add default via %s dev eth0\n",
+                               address, gateway, gateway),
+               "ip", "-batch", "-", NULL);
+}
+
+void bh_sandbox_net_unlink_cmds(GPtrArray *cmds, pid_t netvm_pid, pid_t pid, guint32 qid)
+{
+    /* Deleting one end of a veth pair deletes the other, and the qube's
+     * routes with it; the qube's own end goes too in case its netvm's is
+     * gone already. */
+    g_autofree char *vif = g_strdup_printf("vif%u", qid);
+    bh_net_add(cmds, netvm_pid, TRUE, NULL, "ip", "link", "del", vif, NULL);
+    bh_net_add(cmds, pid, TRUE, NULL, "ip", "link", "del", "eth0", NULL);
+}
+
+void bh_sandbox_net_firewall_cmds(GPtrArray *cmds, pid_t netvm_pid, const BhNetClient *clients,
+                                  gsize n_clients, const char *flush_address)
+{
+    /* Each packet a client sends goes through its chain (the forward
+     * chain jumps here before it accepts established connections), so a
+     * rule takes effect on open connections too. */
+    GString *nft = g_string_new("flush chain inet bulkhead firewall\n");
+    for (gsize i = 0; i < n_clients; i++) {
+        guint32 qid = clients[i].qid;
+        g_string_append_printf(nft, "add chain inet bulkhead fw-%u\nflush chain inet bulkhead fw-%u\n", qid,
+                               qid);
+        g_auto(GStrv) lines = g_strsplit(clients[i].rules ? clients[i].rules : "accept", "\n", -1);
+        for (char **l = lines; *l; l++) {
+            if (**l)
+                g_string_append_printf(nft, "add rule inet bulkhead fw-%u %s\n", qid, *l);
+        }
+        g_string_append_printf(nft, "add rule inet bulkhead firewall iifname \"vif%u\" goto fw-%u\n", qid,
+                               qid);
+    }
+    bh_net_add(cmds, netvm_pid, FALSE, g_string_free(nft, FALSE), "nft", "-f", "-", NULL);
+    /* conntrack exits 1 when there was nothing to forget. */
+    if (flush_address)
+        bh_net_add(cmds, netvm_pid, TRUE, NULL, "conntrack", "-D", "-s", flush_address, NULL);
+}
+
+/* The first "nameserver ADDR" of an IPv4 address in resolv.conf, or NULL. */
+static char *bh_net_host_resolver(const char *resolv_conf)
+{
+    g_autofree char *text = NULL;
+    if (!g_file_get_contents(resolv_conf ? resolv_conf : "/etc/resolv.conf", &text, NULL, NULL))
+        return NULL;
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    for (char **l = lines; *l; l++) {
+        g_auto(GStrv) w = g_strsplit_set(g_strstrip(*l), " \t", 3);
+        if (w[0] && w[1] && strcmp(w[0], "nameserver") == 0 && g_hostname_is_ip_address(w[1]) &&
+            strchr(w[1], ':') == NULL)
+            return g_strdup(w[1]);
+    }
+    return NULL;
+}
+
+/* The host's default IPv4 gateway ("192.0.2.1"), read from /proc/net/route
+ * (only read: the host's configuration is never changed), or NULL. pasta
+ * copies it into sys-net and maps it to the host's loopback. */
+static char *bh_net_host_gateway(void)
+{
+    g_autofree char *text = NULL;
+    if (!g_file_get_contents("/proc/net/route", &text, NULL, NULL))
+        return NULL;
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    for (char **l = lines; *l; l++) {
+        char iface[64];
+        unsigned dest, gw, flags;
+        if (sscanf(*l, "%63s %x %x %x", iface, &dest, &gw, &flags) == 4 && dest == 0 && (flags & 0x2) && gw) {
+            struct in_addr a = {.s_addr = gw};
+            char buf[INET_ADDRSTRLEN];
+            return g_strdup(inet_ntop(AF_INET, &a, buf, sizeof buf));
+        }
+    }
+    return NULL;
+}
+
+GSubprocess *bh_sandbox_net_uplink(pid_t pid, uid_t uid, gid_t gid, const char *resolv_conf, GError **error)
+{
+    g_autofree char *runas = g_strdup_printf("%u:%u", (unsigned)uid, (unsigned)gid);
+    g_autofree char *netns_path = g_strdup_printf("/proc/%d/ns/net", (int)pid);
+    g_autofree char *resolver = bh_net_host_resolver(resolv_conf);
+    g_autofree char *gateway = bh_net_host_gateway();
+    if (gateway == NULL) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE,
+                    "the host has no IPv4 default route for the uplink to use");
+        return NULL;
+    }
+    /* pasta drops to the qube's uid before it joins the namespaces, so it
+     * gets them as descriptors of its own: the network namespace and the
+     * user namespace that owns it (bubblewrap nests another one inside,
+     * which holds no rights over the network namespace). */
+    int netns = open(netns_path, O_RDONLY | O_CLOEXEC);
+    int userns = netns >= 0 ? ioctl(netns, NS_GET_USERNS) : -1;
+    if (netns < 0 || userns < 0) {
+        int e = errno;
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot open the namespaces of pid %d: %s",
+                    (int)pid, g_strerror(e));
+        if (netns >= 0)
+            close(netns);
+        return NULL;
+    }
+    /* No port is forwarded either way (-t/-u/-T/-U none): nothing on the
+     * host reaches into sys-net, and sys-net's loopback stays its own. IPv4
+     * only, like the qubes' addresses. Addresses and routes are copied from
+     * the host's default interface (--config-net); the host's gateway
+     * address stands for the host's loopback (pasta's default). */
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    const char *fixed[] = {"pasta",
+                           "--foreground",
+                           "--quiet",
+                           "-4",
+                           "--runas",
+                           runas,
+                           "-t",
+                           "none",
+                           "-u",
+                           "none",
+                           "-T",
+                           "none",
+                           "-U",
+                           "none",
+                           "--no-dhcp",
+                           "--no-ra",
+                           "--no-ndp",
+                           "--no-dhcpv6",
+                           "--config-net",
+                           "-I",
+                           BH_SANDBOX_UPLINK_IF,
+                           "--dns-forward",
+                           gateway,
+                           "--userns",
+                           "/proc/self/fd/3",
+                           "--netns",
+                           "/proc/self/fd/4"};
+    for (gsize i = 0; i < G_N_ELEMENTS(fixed); i++)
+        g_ptr_array_add(argv, (gpointer)fixed[i]);
+    if (resolver) {
+        g_ptr_array_add(argv, "-D");
+        g_ptr_array_add(argv, resolver);
+    }
+    g_ptr_array_add(argv, NULL);
+    g_autoptr(GSubprocessLauncher) launcher =
+        g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                  G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+    g_subprocess_launcher_take_fd(launcher, userns, 3);
+    g_subprocess_launcher_take_fd(launcher, netns, 4);
+    g_autoptr(GSubprocess) p =
+        g_subprocess_launcher_spawnv(launcher, (const char *const *)argv->pdata, error);
+    if (p == NULL) {
+        g_prefix_error(error, "cannot start the uplink (pasta, from the passt package): ");
+        return NULL;
+    }
+    /* pasta configures the interface before it serves: wait for its address
+     * (and default route) so that the netvm is usable once it runs. */
+    static const char *const show[] = {"ip", "-4", "route", "show", "default", "dev", BH_SANDBOX_UPLINK_IF,
+                                       NULL};
+    for (int i = 0; i < 100; i++) {
+        g_autofree char *ns = g_strdup_printf("--net=/proc/%d/ns/net", (int)pid);
+        const char *const probe[] = {"nsenter", ns,      "--",    show[0], show[1], show[2],
+                                     show[3],   show[4], show[5], show[6], NULL};
+        g_autofree char *out = NULL;
+        g_autoptr(GSubprocess) q = g_subprocess_newv(
+            probe, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, NULL);
+        if (q && g_subprocess_communicate_utf8(q, NULL, NULL, &out, NULL, NULL) && out && *out) {
+            /* The virtual DNS servers, for the qubes and sys-net itself, go
+             * to pasta's forwarder: the gateway's port 53, which asks the
+             * host's resolver (its answers come back from the gateway, so
+             * that connection tracking matches them). Before the common
+             * rules' second-server redirection (dstnat, -100). */
+            g_autofree char *rules =
+                g_strdup_printf("table ip bulkhead-dns\n"
+                                "delete table ip bulkhead-dns\n"
+                                "table ip bulkhead-dns {\n"
+                                "  chain prerouting {\n"
+                                "    type nat hook prerouting priority -101; policy accept;\n"
+                                "    ip daddr { " BH_NET_DNS1 ", " BH_NET_DNS2
+                                " } meta l4proto { tcp, udp } th dport 53 dnat to %s\n"
+                                "  }\n"
+                                "  chain output {\n"
+                                "    type nat hook output priority -101; policy accept;\n"
+                                "    ip daddr { " BH_NET_DNS1 ", " BH_NET_DNS2
+                                " } meta l4proto { tcp, udp } th dport 53 dnat to %s\n"
+                                "  }\n"
+                                "}\n",
+                                gateway, gateway);
+            static const char *const nft[] = {"nft", "-f", "-", NULL};
+            if (!bh_net_run(pid, nft, rules, error)) {
+                g_subprocess_force_exit(p);
+                return NULL;
+            }
+            return g_steal_pointer(&p);
+        }
+        if (g_subprocess_get_identifier(p) == NULL) {
+            g_subprocess_wait(p, NULL, NULL);
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "the uplink (pasta) exited with status %d",
+                        g_subprocess_get_exit_status(p));
+            return NULL;
+        }
+        g_usleep(50 * 1000);
+    }
+    g_subprocess_force_exit(p);
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "the uplink (pasta) did not configure %s within 5 s",
+                BH_SANDBOX_UPLINK_IF);
+    return NULL;
 }

@@ -1,33 +1,74 @@
-/* sandbox-net.h — the private network between sandbox qubes and their netvm.
+/* sandbox-net.h — the network between sandbox qubes, their netvms and the
+ * real network.
  *
  * Owns the veth pair that links a qube's network namespace to its netvm's
- * (vif<qid> in the netvm, eth0 in the qube), the addresses (10.137.x.y for a
- * qube, 10.138.x.y for the netvm's side, derived from qids: namespaces we
- * create, never real hosts), and the netvm's forwarding with nftables inside
- * its own namespace: qubes may reach their netvm and, through it, its own
- * upstream; never each other. There is no uplink to the real network.
+ * (vif<qid> in the netvm, eth0 in the qube), the addresses as Qubes gives
+ * them (bulkhead/netaddr.h: 10.137.x.y, a disposable's 10.138.x.y, /32, the
+ * gateway being the netvm's own address, DNS the virtual 10.139.1.1/.2), the
+ * netvm's forwarding, NAT and isolation in nftables inside its own namespace
+ * (qubes reach their netvm's upstream, never each other nor the netvm's own
+ * services), and the uplink of a netvm without a netvm: pasta(1), user-mode
+ * networking, run as the qube's own host uid and attached to its namespace.
  *
  * It runs `ip`, `nft` and `sysctl` through nsenter(1) into the namespaces,
  * synchronously: call it from a worker thread. It must never touch the host's
- * own network namespace.
+ * own network namespace (pasta only opens sockets there, as the qube's uid).
  */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 #include <sys/types.h>
 
 G_BEGIN_DECLS
 
-/* "10.137.0.5": the address of qube qid on its link to its netvm. */
-char *bh_sandbox_net_address(guint32 qid);
-/* "10.138.0.3": the address netvm qid shows to the qubes behind it. */
-char *bh_sandbox_net_gateway(guint32 netvm_qid);
+/* The name of a netvm's interface to the real network (pasta's tap). */
+#define BH_SANDBOX_UPLINK_IF "uplink0"
 
 /* Makes the sandbox with init pid a netvm: forwarding on, the nftables rules
- * that keep its qubes apart. */
+ * that keep its qubes apart and NAT what leaves it. */
 gboolean bh_sandbox_net_provide(pid_t pid, GError **error);
 
-/* Links qube (qid, pid) to its netvm (netvm_qid, netvm_pid). */
-gboolean bh_sandbox_net_link(pid_t netvm_pid, guint32 netvm_qid, pid_t pid, guint32 qid, GError **error);
+/* One command in a namespace: argv run through nsenter in pid's network
+ * namespace with input on stdin. may_fail: its failure is only logged. */
+typedef struct {
+    pid_t pid;
+    GStrv argv;
+    char *input;
+    gboolean may_fail;
+} BhNetCmd;
+
+void bh_net_cmd_free(gpointer cmd);
+/* A GPtrArray of BhNetCmd*, freed with them. */
+GPtrArray *bh_net_cmds_new(void);
+/* Runs them in order; stops at the first failure that may not fail. */
+gboolean bh_sandbox_net_run_cmds(GPtrArray *cmds, GError **error);
+
+/* Links qube (qid, pid, address) to its netvm (netvm_pid, gateway: the
+ * netvm's own address). */
+void bh_sandbox_net_link_cmds(GPtrArray *cmds, pid_t netvm_pid, const char *gateway, pid_t pid, guint32 qid,
+                              const char *address);
+/* Removes qube qid's link from its netvm (netvm_pid; 0: gone) and the qube's
+ * end (pid; 0: gone). A link already gone is not an error. */
+void bh_sandbox_net_unlink_cmds(GPtrArray *cmds, pid_t netvm_pid, pid_t pid, guint32 qid);
+
+/* One client of a netvm for its firewall: the rules of its chain (nft
+ * statements, one a line, ending in its own verdict; NULL: accept all). */
+typedef struct {
+    guint32 qid;
+    const char *rules;
+} BhNetClient;
+
+/* Replaces the whole per-qube firewall of the netvm (netvm_pid) with one
+ * chain per linked client, in one nft transaction; then forgets the tracked
+ * connections of flush_address (a qube whose rules changed: a connection
+ * its new rules forbid is cut at once; NULL: none). */
+void bh_sandbox_net_firewall_cmds(GPtrArray *cmds, pid_t netvm_pid, const BhNetClient *clients,
+                                  gsize n_clients, const char *flush_address);
+
+/* Starts pasta on the namespace of init pid (a netvm without netvm), as
+ * host uid:gid, and waits until its interface has its address. resolv_conf:
+ * where the host's resolvers are listed (NULL: /etc/resolv.conf); the first
+ * one answers what the qubes ask 10.139.1.1. Returns the running pasta. */
+GSubprocess *bh_sandbox_net_uplink(pid_t pid, uid_t uid, gid_t gid, const char *resolv_conf, GError **error);
 
 G_END_DECLS

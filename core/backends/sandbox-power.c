@@ -156,3 +156,22 @@ BhPowerState bh_sandbox_get_state(BhBackend *backend, const char *name)
     BhSandboxQube *q = bh_sandbox_lookup((BhSandbox *)backend, name);
     return q ? q->state : BH_POWER_HALTED;
 }
+
+/* From the qube's cgroup: read-only files of the kernel's, nothing of the
+ * qube's own (its processes can rename themselves, not change these). */
+gboolean bh_sandbox_get_stats(BhBackend *backend, const char *name, BhBackendStats *out, GError **error)
+{
+    BhSandboxQube *q = bh_sandbox_lookup((BhSandbox *)backend, name);
+    if (q == NULL || (q->state != BH_POWER_RUNNING && q->state != BH_POWER_PAUSED)) {
+        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_WRONG_STATE, "qube %s is not running", name);
+        return FALSE;
+    }
+    if (q->cgroup == NULL) {
+        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_NOT_SUPPORTED,
+                    "qube %s runs without a control group: no memory or CPU figures", name);
+        return FALSE;
+    }
+    out->memory_bytes = bh_sandbox_cgroup_memory(q->cgroup);
+    out->cpu_usec = bh_sandbox_cgroup_cpu_usec(q->cgroup);
+    return TRUE;
+}

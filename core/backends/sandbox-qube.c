@@ -30,9 +30,12 @@ void bh_qube_unref(BhSandboxQube *q)
         return;
     g_free(q->name);
     g_free(q->netvm);
+    g_free(q->linked_to);
+    g_free(q->firewall);
     g_free(q->vchan_dir);
     g_free(q->stage_dir);
     g_clear_object(&q->proc);
+    g_clear_object(&q->pasta);
     g_clear_object(&q->block);
     g_clear_object(&q->ready);
     g_clear_object(&q->info);
@@ -42,6 +45,8 @@ void bh_qube_unref(BhSandboxQube *q)
     g_clear_object(&q->rpc);
     if (q->bwrap_pidfd >= 0)
         close(q->bwrap_pidfd);
+    if (q->uplink_pidfd > 0)
+        close(q->uplink_pidfd);
     if (q->init_pidfd >= 0)
         close(q->init_pidfd);
     if (q->held_runs)

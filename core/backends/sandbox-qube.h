@@ -41,6 +41,12 @@ typedef struct {
     gid_t gid;
     char *netvm;
     gboolean provides_network;
+    gboolean uplink;    /* asked for: pasta on its namespace (sandbox-net.h) */
+    GSubprocess *pasta; /* the uplink while it runs */
+    int uplink_pidfd;   /* an adopted netvm's pasta (not our child), or -1 */
+    gboolean net_ready; /* a netvm whose namespace is set up */
+    char *linked_to;    /* the netvm its eth0 leads to now (NULL: none) */
+    char *firewall;     /* its rules for its netvm (backend.h set_firewall) */
     gboolean disposable;
     BhPowerState state;
     GSubprocess *proc;
@@ -88,11 +94,14 @@ struct BhSandbox {
     GPtrArray *programs;
     gboolean has_agent; /* bulkhead-agent is among the programs */
     char *bwrap;
-    GBytes *seccomp;   /* the filter of every qube (sandbox-seccomp.h) */
-    GHashTable *qubes; /* name -> BhSandboxQube* (running or starting) */
-    char *stage_top;   /* stage_base's parent: one directory per daemon */
-    char *record_dir;  /* <state_dir>/sandbox-running; NULL: records could not be kept */
-    char *tag;         /* this daemon's cgroup subtree: bulkhead-<tag> */
+    GBytes *seccomp;         /* the filter of every qube (sandbox-seccomp.h) */
+    GHashTable *qubes;       /* name -> BhSandboxQube* (running or starting) */
+    char *stage_top;         /* stage_base's parent: one directory per daemon */
+    char *record_dir;        /* <state_dir>/sandbox-running; NULL: records could not be kept */
+    char *tag;               /* this daemon's cgroup subtree: bulkhead-<tag> */
+    char *resolv_conf;       /* the uplink's resolvers; NULL: /etc/resolv.conf */
+    GThreadPool *net_pool;   /* network jobs, one at a time (sandbox-start.c) */
+    char *guest_resolv_conf; /* <stage_base>/resolv.conf: the qubes' (virtual DNS); NULL: none */
 };
 
 /* ---- sandbox-qube.c ---- */
@@ -140,6 +149,10 @@ void bh_sandbox_finish_exit(BhSandboxQube *q, BhPowerState state, const char *re
 void bh_sandbox_start(BhBackend *backend, const BhBackendQube *qube, GCancellable *cancellable,
                       GAsyncReadyCallback callback, gpointer user_data);
 gboolean bh_sandbox_start_finish(BhBackend *backend, GAsyncResult *result, GError **error);
+gboolean bh_sandbox_set_netvm(BhBackend *backend, const char *name, const char *netvm, GError **error);
+void bh_sandbox_set_firewall(BhBackend *backend, const char *name, const char *rules,
+                             GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
+gboolean bh_sandbox_set_firewall_finish(BhBackend *backend, GAsyncResult *result, GError **error);
 
 /* ---- sandbox-power.c ---- */
 gboolean bh_sandbox_pause(BhBackend *backend, const char *name, GError **error);
@@ -149,6 +162,7 @@ void bh_sandbox_shutdown(BhBackend *backend, const char *name, guint timeout_s, 
 gboolean bh_sandbox_shutdown_finish(BhBackend *backend, GAsyncResult *result, GError **error);
 gboolean bh_sandbox_kill(BhBackend *backend, const char *name, GError **error);
 BhPowerState bh_sandbox_get_state(BhBackend *backend, const char *name);
+gboolean bh_sandbox_get_stats(BhBackend *backend, const char *name, BhBackendStats *out, GError **error);
 
 /* ---- sandbox-takeover.c ---- */
 void bh_sandbox_adopt(BhBackend *backend, const BhBackendQube *qubes, gsize n_qubes);

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include <bulkhead/rpc-client.h>
+#include <bulkhead/qubes.h>
 #include <bulkhead/vchan.h>
 
 #include "sandbox-fsops.h"
@@ -214,54 +215,277 @@ static void bh_sandbox_release(BhSandboxQube *q)
                                     bh_qube_ref(q));
 }
 
-typedef struct {
-    pid_t pid;
-    guint32 qid;
-    pid_t netvm_pid;
-    guint32 netvm_qid;
-    gboolean link;
-    gboolean provide;
-} BhNetJob;
+/* ---- the network ------------------------------------------------------------------- */
 
-static void bh_sandbox_net_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+/* Network work runs on one thread per backend, one job after the other in
+ * the order asked (a pool of one): links, firewalls and relinks of the same
+ * netvm never interleave, and a later firewall is never overtaken by an
+ * earlier one. Each job completes on the context that asked for it. */
+typedef struct BhNetJob BhNetJob;
+typedef void (*BhNetJobDone)(BhSandboxQube *q, BhNetJob *job);
+
+struct BhNetJob {
+    BhSandboxQube *q; /* a reference */
+    GMainContext *context;
+    BhNetJobDone done;
+    GTask *task; /* set_firewall's, completed after done */
+    /* In order: the netvm set-up, the commands, the uplink. */
+    gboolean provide;
+    pid_t pid;
+    GPtrArray *cmds;
+    gboolean uplink;
+    uid_t uid;
+    gid_t gid;
+    char *resolv_conf;
+    GSubprocess *pasta; /* the uplink's result */
+    GError *error;
+};
+
+static void bh_net_job_free(BhNetJob *job)
 {
-    BhNetJob *job = data;
-    GError *error = NULL;
-    if (job->provide && !bh_sandbox_net_provide(job->pid, &error)) {
-        g_task_return_error(task, error);
-        return;
-    }
-    if (job->link && !bh_sandbox_net_link(job->netvm_pid, job->netvm_qid, job->pid, job->qid, &error)) {
-        g_task_return_error(task, error);
-        return;
-    }
-    g_task_return_boolean(task, TRUE);
+    bh_qube_unref(job->q);
+    g_main_context_unref(job->context);
+    g_clear_object(&job->task);
+    g_ptr_array_unref(job->cmds);
+    g_free(job->resolv_conf);
+    g_clear_object(&job->pasta);
+    g_clear_error(&job->error);
+    g_free(job);
 }
 
-static void bh_sandbox_net_done(GObject *source, GAsyncResult *result, gpointer data)
+static gboolean bh_net_job_complete(gpointer data)
 {
-    g_autoptr(BhSandboxQube) q = data;
-    g_autoptr(GError) error = NULL;
-    if (!g_task_propagate_boolean(G_TASK(result), &error)) {
+    BhNetJob *job = data;
+    job->done(job->q, job);
+    if (job->task) {
+        if (job->error)
+            g_task_return_error(job->task, g_steal_pointer(&job->error));
+        else
+            g_task_return_boolean(job->task, TRUE);
+    }
+    bh_net_job_free(job);
+    return G_SOURCE_REMOVE;
+}
+
+static void bh_net_job_thread(gpointer data, gpointer pool_data)
+{
+    BhNetJob *job = data;
+    if ((job->provide && !bh_sandbox_net_provide(job->pid, &job->error)) ||
+        !bh_sandbox_net_run_cmds(job->cmds, &job->error))
+        goto out;
+    if (job->uplink)
+        job->pasta = bh_sandbox_net_uplink(job->pid, job->uid, job->gid, job->resolv_conf, &job->error);
+out:
+    g_main_context_invoke(job->context, bh_net_job_complete, job);
+}
+
+static BhNetJob *bh_net_job_new(BhSandboxQube *q, BhNetJobDone done)
+{
+    BhNetJob *job = g_new0(BhNetJob, 1);
+    job->q = bh_qube_ref(q);
+    job->context = g_main_context_ref_thread_default();
+    job->done = done;
+    job->cmds = bh_net_cmds_new();
+    return job;
+}
+
+static void bh_net_job_push(BhSandbox *sb, BhNetJob *job)
+{
+    if (sb->net_pool == NULL)
+        sb->net_pool = g_thread_pool_new(bh_net_job_thread, NULL, 1, TRUE, NULL);
+    g_thread_pool_push(sb->net_pool, job, NULL);
+}
+
+/* A netvm whose namespace is set up (its own start job done). */
+static BhSandboxQube *bh_net_ready_netvm(BhSandbox *sb, const char *name)
+{
+    BhSandboxQube *netvm = name ? bh_sandbox_lookup(sb, name) : NULL;
+    return netvm && netvm->net_ready && netvm->init_pid > 0 ? netvm : NULL;
+}
+
+/* The whole firewall of netvm, from the clients linked to it now. */
+static void bh_net_firewall_cmds(BhSandbox *sb, BhSandboxQube *netvm, GPtrArray *cmds,
+                                 const char *flush_address)
+{
+    g_autoptr(GArray) clients = g_array_new(FALSE, FALSE, sizeof(BhNetClient));
+    GHashTableIter iter;
+    gpointer value;
+    g_hash_table_iter_init(&iter, sb->qubes);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        BhSandboxQube *c = value;
+        if (c->linked_to && g_str_equal(c->linked_to, netvm->name) && c->init_pid > 0) {
+            BhNetClient client = {c->qid, c->firewall};
+            g_array_append_val(clients, client);
+        }
+    }
+    bh_sandbox_net_firewall_cmds(cmds, netvm->init_pid, (BhNetClient *)clients->data, clients->len,
+                                 flush_address);
+}
+
+/* Links q to its netvm if that one is ready: the commands, its firewall. */
+static void bh_net_link_cmds(BhSandbox *sb, BhSandboxQube *q, GPtrArray *cmds)
+{
+    BhSandboxQube *netvm = bh_net_ready_netvm(sb, q->netvm);
+    if (netvm == NULL)
+        return;
+    g_autofree char *address = bh_net_address(q->qid, q->disposable);
+    g_autofree char *gateway = bh_net_address(netvm->qid, netvm->disposable);
+    bh_sandbox_net_link_cmds(cmds, netvm->init_pid, gateway, q->init_pid, q->qid, address);
+    g_free(q->linked_to);
+    q->linked_to = g_strdup(netvm->name);
+    bh_net_firewall_cmds(sb, netvm, cmds, NULL);
+}
+
+static void bh_net_logged(BhSandboxQube *q, BhNetJob *job)
+{
+    if (job->error)
+        g_message("[%s] cannot change its network: %s", q->name, job->error->message);
+}
+
+/* A running qube to its netvm as it is now (q->netvm): off the one it is
+ * linked to, onto the new one if that runs. */
+static void bh_net_relink(BhSandbox *sb, BhSandboxQube *q)
+{
+    if (q->init_pid <= 0 || q->start_task || !sb->privileged)
+        return;
+    BhNetJob *job = bh_net_job_new(q, bh_net_logged);
+    if (q->linked_to) {
+        BhSandboxQube *old = bh_net_ready_netvm(sb, q->linked_to);
+        g_clear_pointer(&q->linked_to, g_free);
+        bh_sandbox_net_unlink_cmds(job->cmds, old ? old->init_pid : 0, q->init_pid, q->qid);
+        if (old)
+            bh_net_firewall_cmds(sb, old, job->cmds, NULL);
+    }
+    bh_net_link_cmds(sb, q, job->cmds);
+    g_message("[%s] network: %s", q->name, q->linked_to ? q->linked_to : "none");
+    bh_net_job_push(sb, job);
+}
+
+/* A netvm is ready again: its running clients come back to it. */
+static void bh_net_relink_clients(BhSandbox *sb, BhSandboxQube *netvm)
+{
+    GHashTableIter iter;
+    gpointer value;
+    g_hash_table_iter_init(&iter, sb->qubes);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        BhSandboxQube *c = value;
+        if (c != netvm && c->netvm && g_str_equal(c->netvm, netvm->name))
+            bh_net_relink(sb, c);
+    }
+}
+
+/* A netvm stopped: its links went with its namespace. Its clients keep
+ * running, without network, until it is back. */
+static void bh_net_netvm_gone(BhSandbox *sb, BhSandboxQube *netvm)
+{
+    GHashTableIter iter;
+    gpointer value;
+    netvm->net_ready = FALSE;
+    g_hash_table_iter_init(&iter, sb->qubes);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        BhSandboxQube *c = value;
+        if (c->linked_to && g_str_equal(c->linked_to, netvm->name)) {
+            g_clear_pointer(&c->linked_to, g_free);
+            g_message("[%s] network: none (its netvm %s stopped)", c->name, netvm->name);
+        }
+    }
+}
+
+gboolean bh_sandbox_set_netvm(BhBackend *backend, const char *name, const char *netvm, GError **error)
+{
+    BhSandbox *sb = (BhSandbox *)backend;
+    BhSandboxQube *q = bh_sandbox_lookup(sb, name);
+    if (q == NULL || g_strcmp0(q->netvm, netvm) == 0)
+        return TRUE;
+    g_free(q->netvm);
+    q->netvm = g_strdup(netvm);
+    /* A daemon that adopts it after a crash links it where it is now. */
+    if (q->record && q->record_dir) {
+        g_autoptr(GError) record_error = NULL;
+        g_free(q->record->netvm);
+        q->record->netvm = g_strdup(netvm);
+        if (!bh_sandbox_record_save(q->record_dir, q->record, &record_error))
+            g_message("[%s] its record keeps the old netvm: %s", q->name, record_error->message);
+    }
+    bh_net_relink(sb, q);
+    return TRUE;
+}
+
+static void bh_net_firewall_done(BhSandboxQube *q, BhNetJob *job)
+{
+    if (job->error)
+        g_prefix_error(&job->error, "cannot apply the firewall of %s: ", q->name);
+}
+
+void bh_sandbox_set_firewall(BhBackend *backend, const char *name, const char *rules,
+                             GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+    BhSandbox *sb = (BhSandbox *)backend;
+    g_autoptr(GTask) task = g_task_new(NULL, cancellable, callback, user_data);
+    BhSandboxQube *q = bh_sandbox_lookup(sb, name);
+    if (q == NULL) {
+        g_task_return_boolean(task, TRUE); /* halted: it gets them at its start */
+        return;
+    }
+    g_free(q->firewall);
+    q->firewall = g_strdup(rules);
+    BhSandboxQube *netvm = q->linked_to ? bh_net_ready_netvm(sb, q->linked_to) : NULL;
+    if (netvm == NULL || !sb->privileged) {
+        g_task_return_boolean(task, TRUE);
+        return;
+    }
+    BhNetJob *job = bh_net_job_new(q, bh_net_firewall_done);
+    job->task = g_steal_pointer(&task);
+    g_autofree char *address = bh_net_address(q->qid, q->disposable);
+    bh_net_firewall_cmds(sb, netvm, job->cmds, address);
+    bh_net_job_push(sb, job);
+}
+
+gboolean bh_sandbox_set_firewall_finish(BhBackend *backend, GAsyncResult *result, GError **error)
+{
+    return g_task_propagate_boolean(G_TASK(result), error);
+}
+
+static void bh_sandbox_net_done(BhSandboxQube *q, BhNetJob *job)
+{
+    if (job->error) {
+        g_clear_pointer(&q->linked_to, g_free);
         if (q->start_task) {
+            GError *error = g_steal_pointer(&job->error);
             g_prefix_error(&error, "cannot set up the network of %s: ", q->name);
-            bh_sandbox_start_fail(q, g_steal_pointer(&error));
+            bh_sandbox_start_fail(q, error);
             bh_sandbox_force_stop(q);
         }
         return;
     }
-    if (q->start_task)
-        bh_sandbox_release(q);
+    if (job->pasta) {
+        /* Stopped while pasta came up: it goes with the qube. */
+        if (q->start_task == NULL) {
+            g_subprocess_force_exit(job->pasta);
+            return;
+        }
+        g_clear_object(&q->pasta);
+        q->pasta = g_steal_pointer(&job->pasta);
+        g_message("[%s] uplink: pasta (pid %s) on %s", q->name, g_subprocess_get_identifier(q->pasta),
+                  BH_SANDBOX_UPLINK_IF);
+    }
+    if (q->start_task == NULL)
+        return;
+    if (q->provides_network) {
+        q->net_ready = TRUE;
+        if (q->sb)
+            bh_net_relink_clients(q->sb, q);
+    }
+    bh_sandbox_release(q);
 }
 
 /* The init's pid is known: link the network (if any), then release. */
 static void bh_sandbox_have_pid(BhSandboxQube *q)
 {
     BhSandbox *sb = q->sb;
-    BhSandboxQube *netvm = q->netvm && sb ? bh_sandbox_lookup(sb, q->netvm) : NULL;
     gboolean link = q->netvm != NULL;
 
-    if (link && (netvm == NULL || netvm->init_pid <= 0)) {
+    if (link && bh_net_ready_netvm(sb, q->netvm) == NULL) {
         bh_sandbox_start_fail(q,
                               g_error_new(BH_BACKEND_ERROR, BH_BACKEND_ERROR_WRONG_STATE,
                                           "cannot start %s: its netvm %s is not running", q->name, q->netvm));
@@ -277,18 +501,16 @@ static void bh_sandbox_have_pid(BhSandboxQube *q)
         bh_sandbox_release(q);
         return;
     }
-    BhNetJob *job = g_new0(BhNetJob, 1);
+    BhNetJob *job = bh_net_job_new(q, bh_sandbox_net_done);
     job->pid = q->init_pid;
-    job->qid = q->qid;
-    job->link = link;
     job->provide = q->provides_network;
-    if (netvm) {
-        job->netvm_pid = netvm->init_pid;
-        job->netvm_qid = netvm->qid;
-    }
-    g_autoptr(GTask) task = g_task_new(NULL, q->cancellable, bh_sandbox_net_done, bh_qube_ref(q));
-    g_task_set_task_data(task, job, g_free);
-    g_task_run_in_thread(task, bh_sandbox_net_thread);
+    job->uplink = q->provides_network && !link && q->uplink;
+    job->uid = q->uid;
+    job->gid = q->gid;
+    job->resolv_conf = g_strdup(sb->resolv_conf);
+    if (link)
+        bh_net_link_cmds(sb, q, job->cmds);
+    bh_net_job_push(sb, job);
 }
 
 static void bh_sandbox_info_read(GObject *source, GAsyncResult *result, gpointer data)
@@ -404,6 +626,20 @@ void bh_sandbox_cleanup(BhSandboxQube *q)
         bh_rpc_client_close(q->rpc);
     }
     g_clear_pointer(&q->cgroup, bh_sandbox_cgroup_free);
+    /* Its links went with its namespace. */
+    if (q->sb && q->provides_network)
+        bh_net_netvm_gone(q->sb, q);
+    g_clear_pointer(&q->linked_to, g_free);
+    /* The uplink goes with its netvm (its namespace is gone anyway). */
+    if (q->pasta) {
+        g_subprocess_force_exit(q->pasta);
+        g_clear_object(&q->pasta);
+    }
+    if (q->uplink_pidfd >= 0) {
+        bh_pidfd_signal(q->uplink_pidfd, SIGKILL);
+        close(q->uplink_pidfd);
+        q->uplink_pidfd = -1;
+    }
     /* Nothing a qube wrote into its vchan directory (sockets, files, whole
      * trees, links to host paths) may greet its next run or outlive a
      * disposable: swept without following anything. */
@@ -553,6 +789,7 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
         .seccomp = TRUE,
         .private_image = sb->private_images,
         .bwrap = sb->bwrap,
+        .resolv_conf = sb->guest_resolv_conf,
     };
     g_autoptr(BhSandboxSetup) setup = bh_sandbox_layout_setup(&plan);
     g_autoptr(GPtrArray) argv = bh_sandbox_layout_bwrap_argv(&plan);
@@ -668,9 +905,11 @@ void bh_sandbox_start(BhBackend *backend, const BhBackendQube *qube, GCancellabl
     q->gid = bh_sandbox_host_gid(sb, qube->qid);
     q->netvm = g_strdup(qube->netvm);
     q->provides_network = qube->provides_network;
+    q->uplink = qube->uplink;
+    q->firewall = g_strdup(qube->firewall);
     q->disposable = qube->disposable;
     q->state = BH_POWER_HALTED;
-    q->bwrap_pidfd = q->init_pidfd = -1;
+    q->bwrap_pidfd = q->init_pidfd = q->uplink_pidfd = -1;
     q->cancellable = g_cancellable_new();
     q->info_text = g_string_new(NULL);
     q->shutdown_tasks = g_ptr_array_new();

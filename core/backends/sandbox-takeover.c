@@ -15,6 +15,7 @@
 #include <gio/gunixinputstream.h>
 #include <glib-unix.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -72,6 +73,71 @@ static const BhBackendQube *bh_sandbox_find_qube(const BhBackendQube *qubes, gsi
 }
 
 /* A proven sandbox becomes one of ours, as if we had started it. */
+/* Whether process dir (/proc/PID) holds a descriptor of network namespace
+ * "net:[ino]". */
+static gboolean bh_sandbox_holds_netns(const char *dir, const char *netns)
+{
+    g_autofree char *fds = g_strdup_printf("%s/fd", dir);
+    g_autoptr(GDir) d = g_dir_open(fds, 0, NULL);
+    const char *fd;
+    while (d && (fd = g_dir_read_name(d))) {
+        g_autofree char *path = g_build_filename(fds, fd, NULL);
+        g_autofree char *target = g_file_read_link(path, NULL);
+        if (g_strcmp0(target, netns) == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* The pasta an earlier daemon started for netvm (uid, init_pid): a process
+ * named pasta or passt* running as the qube's own host uid in dom0's network
+ * namespace (the qube's processes are all in its own) and holding the
+ * qube's network namespace (another daemon's qube of the same qid has
+ * another). -1 when there is none. */
+static int bh_sandbox_find_uplink(uid_t uid, pid_t init_pid)
+{
+    struct stat own;
+    int found = -1;
+    g_autofree char *init_ns = g_strdup_printf("/proc/%d/ns/net", (int)init_pid);
+    g_autofree char *netns = g_file_read_link(init_ns, NULL);
+    if (netns == NULL || stat("/proc/self/ns/net", &own) < 0)
+        return -1;
+    g_autoptr(GDir) dir = g_dir_open("/proc", 0, NULL);
+    const char *entry;
+    while (dir && found < 0 && (entry = g_dir_read_name(dir))) {
+        guint64 pid;
+        struct stat st, ns;
+        if (!g_ascii_string_to_unsigned(entry, 10, 1, G_MAXINT, &pid, NULL))
+            continue;
+        g_autofree char *base = g_strdup_printf("/proc/%s", entry);
+        g_autofree char *comm_path = g_strdup_printf("%s/comm", base);
+        g_autofree char *ns_path = g_strdup_printf("%s/ns/net", base);
+        g_autofree char *comm = NULL;
+        if (stat(base, &st) < 0 || st.st_uid != uid || stat(ns_path, &ns) < 0 || ns.st_ino != own.st_ino ||
+            ns.st_dev != own.st_dev || !g_file_get_contents(comm_path, &comm, NULL, NULL))
+            continue;
+        g_strstrip(comm);
+        if ((g_str_equal(comm, "pasta") || g_str_has_prefix(comm, "passt")) &&
+            bh_sandbox_holds_netns(base, netns))
+            found = bh_pidfd_open((pid_t)pid);
+    }
+    return found;
+}
+
+/* A netvm that is not adopted: its pasta goes with it (while its init
+ * still runs, it is found by the namespace it holds). */
+static void bh_sandbox_stop_uplink(BhSandbox *sb, const BhSandboxRecord *r)
+{
+    if (!sb->privileged || !r->provides_network || r->netvm != NULL)
+        return;
+    int pidfd = bh_sandbox_find_uplink(r->uid, r->init_pid);
+    if (pidfd >= 0) {
+        g_message("[%s] stopping the uplink an earlier bulkheadd left", r->name);
+        bh_pidfd_signal(pidfd, SIGKILL);
+        close(pidfd);
+    }
+}
+
 static void bh_sandbox_take_over(BhSandbox *sb, BhSandboxRecord *r, BhSandboxProof *proof)
 {
     g_autoptr(BhSandboxQube) q = g_new0(BhSandboxQube, 1);
@@ -83,6 +149,15 @@ static void bh_sandbox_take_over(BhSandbox *sb, BhSandboxRecord *r, BhSandboxPro
     q->gid = bh_sandbox_host_gid(sb, r->qid);
     q->netvm = g_strdup(r->netvm);
     q->provides_network = r->provides_network;
+    /* Its namespace and links are as the earlier daemon left them: a netvm
+     * is set up, a client linked to its netvm (if that one is adopted too;
+     * relinks and firewalls then work on them as on our own). Its uplink's
+     * pasta is not our child: it is found and stopped with it (pidfd). */
+    q->net_ready = sb->privileged && r->provides_network;
+    q->linked_to = sb->privileged ? g_strdup(r->netvm) : NULL;
+    q->uplink_pidfd = sb->privileged && r->provides_network && r->netvm == NULL
+                          ? bh_sandbox_find_uplink(r->uid, r->init_pid)
+                          : -1;
     q->disposable = r->disposable;
     q->state = BH_POWER_HALTED;
     q->cancellable = g_cancellable_new();
@@ -208,6 +283,7 @@ void bh_sandbox_adopt(BhBackend *backend, const BhBackendQube *qubes, gsize n_qu
         BhSandboxProof proof = {.bwrap_pidfd = -1, .init_pidfd = -1};
         const BhBackendQube *qube = bh_sandbox_find_qube(qubes, n_qubes, name);
         if (!bh_sandbox_record_verify(r, &expect, &proof, &error)) {
+            bh_sandbox_stop_uplink(sb, r);
             /* Whatever still runs in its groups is an orphan of ours. */
             g_autoptr(GPtrArray) killed = bh_sandbox_cgroups_sweep(sb->cgroups, r->tag, NULL, name);
             g_message("[%s] not adopted: %s; %s", name, error->message,
@@ -219,6 +295,7 @@ void bh_sandbox_adopt(BhBackend *backend, const BhBackendQube *qubes, gsize n_qu
         if (qube == NULL || qube->qid != r->qid) {
             g_message("[%s] its sandbox still runs, but bulkheadd %s; killing it", name,
                       qube ? "gives that name to another qid now" : "no longer knows that qube");
+            bh_sandbox_stop_uplink(sb, r);
             bh_pidfd_signal(proof.init_pidfd, SIGKILL);
             bh_pidfd_signal(proof.bwrap_pidfd, SIGKILL);
             /* Waits for the group to empty, then removes it. */

@@ -27,6 +27,7 @@
 
 #include <bulkhead/rpc-client.h>
 
+#include "bulkhead/qubes.h"
 #include "sandbox-layout.h"
 #include "sandbox-qube.h"
 #include "sandbox-seccomp.h"
@@ -63,6 +64,10 @@ static void bh_sandbox_free(BhBackend *backend)
         }
         bh_sandbox_finish_exit(q, BH_POWER_HALTED, NULL);
     }
+    /* Network jobs still queued finish first (their completions find the
+     * qubes gone). */
+    if (sb->net_pool)
+        g_thread_pool_free(sb->net_pool, FALSE, TRUE);
     g_hash_table_unref(sb->qubes);
     bh_sandbox_cgroups_free(sb->cgroups);
     g_clear_pointer(&sb->programs, g_ptr_array_unref);
@@ -70,11 +75,15 @@ static void bh_sandbox_free(BhBackend *backend)
     g_clear_pointer(&sb->seccomp, g_bytes_unref);
     g_autofree char *marker = g_build_filename(sb->stage_base, BH_SANDBOX_STATE_MARKER, NULL);
     unlink(marker);
+    if (sb->guest_resolv_conf)
+        unlink(sb->guest_resolv_conf);
+    g_free(sb->guest_resolv_conf);
     rmdir(sb->stage_base);
     g_free(sb->stage_base);
     g_free(sb->stage_top);
     g_free(sb->record_dir);
     g_free(sb->tag);
+    g_free(sb->resolv_conf);
     bh_backend_clear(backend);
     g_free(sb);
 }
@@ -138,8 +147,12 @@ static const BhBackendOps bh_sandbox_ops = {
     .pause = bh_sandbox_pause,
     .unpause = bh_sandbox_unpause,
     .get_state = bh_sandbox_get_state,
+    .get_stats = bh_sandbox_get_stats,
     .run = bh_sandbox_run,
     .run_finish = bh_sandbox_run_finish,
+    .set_netvm = bh_sandbox_set_netvm,
+    .set_firewall = bh_sandbox_set_firewall,
+    .set_firewall_finish = bh_sandbox_set_firewall_finish,
     .adopt = bh_sandbox_adopt,
     .free = bh_sandbox_free,
 };
@@ -190,6 +203,17 @@ BhBackend *bh_sandbox_backend_new(const BhBackendConfig *config, GError **error)
      * root (tests of the directory code use it). */
     sb->private_images = privileged && g_strcmp0(g_getenv("BH_SANDBOX_PRIVATE"), "directory") != 0;
     sb->verbose = config->verbose;
+    sb->resolv_conf = g_strdup(config->resolv_conf);
+    /* What qubes ask for names: the virtual servers their netvm redirects
+     * (docs/sandbox.md, "Network"); only with root, which networking needs. */
+    if (privileged) {
+        g_autofree char *conf = g_build_filename(sb->stage_base, "resolv.conf", NULL);
+        if (g_file_set_contents_full(conf, "nameserver " BH_NET_DNS1 "\nnameserver " BH_NET_DNS2 "\n", -1,
+                                     G_FILE_SET_CONTENTS_NONE, 0644, NULL))
+            sb->guest_resolv_conf = g_steal_pointer(&conf);
+        else
+            g_message("cannot write %s: qubes keep their root's resolv.conf", conf);
+    }
     sb->bwrap = g_steal_pointer(&bwrap);
     sb->programs = g_steal_pointer(&programs);
     sb->seccomp = g_steal_pointer(&seccomp);
@@ -208,6 +232,13 @@ pid_t bh_sandbox_init_pid(BhBackend *backend, const char *qube)
 {
     BhSandboxQube *q = bh_sandbox_lookup((BhSandbox *)backend, qube);
     return q ? q->init_pid : 0;
+}
+
+pid_t bh_sandbox_uplink_pid(BhBackend *backend, const char *qube)
+{
+    BhSandboxQube *q = bh_sandbox_lookup((BhSandbox *)backend, qube);
+    const char *id = q && q->pasta ? g_subprocess_get_identifier(q->pasta) : NULL;
+    return id ? (pid_t)atoi(id) : 0;
 }
 
 guint64 bh_sandbox_memory(BhBackend *backend, const char *qube)

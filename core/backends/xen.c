@@ -608,6 +608,23 @@ static gboolean bh_xen_unpause(BhBackend *backend, const char *qube, GError **er
     return bh_xen_pause_op(backend, qube, FALSE, error);
 }
 
+/* libxl's own figures for the domain: what the hypervisor charges it. */
+static gboolean bh_xen_get_stats(BhBackend *backend, const char *qube, BhBackendStats *out, GError **error)
+{
+    BhXenBackend *xen = (BhXenBackend *)backend;
+    uint32_t domid;
+    libxl_dominfo info;
+
+    if (!bh_xen_lookup(xen, qube, &domid, &info)) {
+        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_WRONG_STATE, "qube %s is not running", qube);
+        return FALSE;
+    }
+    out->memory_bytes = (guint64)info.current_memkb * 1024;
+    out->cpu_usec = info.cpu_time / 1000; /* ns */
+    libxl_dominfo_dispose(&info);
+    return TRUE;
+}
+
 static BhPowerState bh_xen_get_state(BhBackend *backend, const char *qube)
 {
     BhXenBackend *xen = (BhXenBackend *)backend;
@@ -690,6 +707,7 @@ static const BhBackendOps bh_xen_ops = {
     .pause = bh_xen_pause,
     .unpause = bh_xen_unpause,
     .get_state = bh_xen_get_state,
+    .get_stats = bh_xen_get_stats,
     .free = bh_xen_free,
 };
 

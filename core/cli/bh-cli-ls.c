@@ -10,10 +10,26 @@
 
 #include "bh-cli.h"
 
-enum { BH_LS_NAME, BH_LS_STATE, BH_LS_CLASS, BH_LS_LABEL, BH_LS_TEMPLATE, BH_LS_NETVM, BH_LS_N };
+enum {
+    BH_LS_NAME,
+    BH_LS_STATE,
+    BH_LS_CLASS,
+    BH_LS_LABEL,
+    BH_LS_TEMPLATE,
+    BH_LS_NETVM,
+    BH_LS_IP,
+    BH_LS_GATEWAY,
+    BH_LS_DNS,
+    BH_LS_N
+};
 
-static const char *const bh_ls_headers[BH_LS_N] = {"NAME", "STATE", "CLASS", "LABEL", "TEMPLATE", "NETVM"};
-static const char *const bh_ls_keys[BH_LS_N] = {"name", "state", "class", "label", "template", "netvm"};
+static const char *const bh_ls_headers[BH_LS_N] = {"NAME",  "STATE", "CLASS",   "LABEL", "TEMPLATE",
+                                                   "NETVM", "IP",    "GATEWAY", "DNS"};
+static const char *const bh_ls_keys[BH_LS_N] = {"name",  "state", "class",   "label", "template",
+                                                "netvm", "ip",    "gateway", "dns"};
+/* Without -O: Qubes' default columns; --network: its network view. */
+static const char bh_ls_default[] = "NAME,STATE,CLASS,LABEL,TEMPLATE,NETVM";
+static const char bh_ls_network[] = "NAME,STATE,NETVM,IP,GATEWAY,DNS";
 
 typedef struct {
     char *fields[BH_LS_N];
@@ -39,16 +55,47 @@ static gint bh_ls_row_compare(gconstpointer a, gconstpointer b)
 }
 
 /* Aligned columns; the last one unpadded so lines carry no trailing blanks. */
-static void bh_ls_print_line(const int *width, const char *const *fields)
+static void bh_ls_print_line(const int *width, const int *cols, int n_cols, const char *const *fields)
 {
-    for (int f = 0; f < BH_LS_N - 1; f++)
-        printf("%-*s  ", width[f], fields[f]);
-    printf("%s\n", fields[BH_LS_N - 1]);
+    for (int c = 0; c < n_cols - 1; c++)
+        printf("%-*s  ", width[cols[c]], fields[cols[c]]);
+    printf("%s\n", fields[cols[n_cols - 1]]);
+}
+
+/* "NAME,STATE,IP" (any case) to column numbers; FALSE names the bad one. */
+static gboolean bh_ls_parse_columns(BhCli *cli, const char *spec, int *cols, int *n_cols, int *rc)
+{
+    g_auto(GStrv) names = g_strsplit(spec, ",", -1);
+    *n_cols = 0;
+    for (char **n = names; *n; n++) {
+        int found = -1;
+        for (int f = 0; f < BH_LS_N && found < 0; f++)
+            if (g_ascii_strcasecmp(g_strstrip(*n), bh_ls_headers[f]) == 0)
+                found = f;
+        if (found < 0) {
+            *rc = bh_cli_usage(cli,
+                               "no column '%s' in -O; there are: NAME, STATE, CLASS, LABEL, TEMPLATE, "
+                               "NETVM, IP, GATEWAY, DNS",
+                               *n);
+            return FALSE;
+        }
+        if (*n_cols >= BH_LS_N) {
+            *rc = bh_cli_usage(cli, "too many columns in -O (at most %d)", BH_LS_N);
+            return FALSE;
+        }
+        cols[(*n_cols)++] = found;
+    }
+    if (*n_cols == 0) {
+        *rc = bh_cli_usage(cli, "-O needs at least one column, such as NAME,STATE,NETVM,IP");
+        return FALSE;
+    }
+    return TRUE;
 }
 
 int bh_cli_ls(BhCli *cli, int argc, char **argv)
 {
-    gboolean running = FALSE, paused = FALSE, halted = FALSE, raw = FALSE;
+    gboolean running = FALSE, paused = FALSE, halted = FALSE, raw = FALSE, network = FALSE;
+    g_autofree char *format = NULL;
     int rc = BH_CLI_ERROR;
     const GOptionEntry entries[] = {
         {"running", 0, 0, G_OPTION_ARG_NONE, &running, "Show running qubes", NULL},
@@ -56,13 +103,30 @@ int bh_cli_ls(BhCli *cli, int argc, char **argv)
         {"halted", 0, 0, G_OPTION_ARG_NONE, &halted, "Show halted qubes", NULL},
         {"raw-data", 0, 0, G_OPTION_ARG_NONE, &raw,
          "Print fields separated by '|', without header or padding", NULL},
+        {"fields", 'O', 0, G_OPTION_ARG_STRING, &format,
+         "Columns to show, comma-separated: NAME, STATE, CLASS, LABEL, TEMPLATE, NETVM, IP, GATEWAY, DNS",
+         "COLUMNS"},
+        {"network", 0, 0, G_OPTION_ARG_NONE, &network,
+         "Show the network columns: "
+         "NAME,STATE,NETVM,IP,GATEWAY,DNS",
+         NULL},
         {NULL},
     };
     g_autoptr(GOptionContext) context = g_option_context_new("[QUBE…]");
-    g_option_context_set_summary(context, "List qubes: NAME STATE CLASS LABEL TEMPLATE NETVM.\n"
-                                          "The state filters combine: --running --paused shows both.");
+    g_option_context_set_summary(
+        context, "List qubes: NAME STATE CLASS LABEL TEMPLATE NETVM (-O and --network choose others).\n"
+                 "The state filters combine: --running --paused shows both.");
     g_option_context_add_main_entries(context, entries, NULL);
     if (!bh_cli_parse(cli, context, &argc, &argv, &rc))
+        return rc;
+    int cols[BH_LS_N], n_cols = 0;
+    if (format && network)
+        return bh_cli_usage(cli, "-O and --network both choose the columns; give one of them");
+    if (!bh_ls_parse_columns(cli,
+                             format    ? format
+                             : network ? bh_ls_network
+                                       : bh_ls_default,
+                             cols, &n_cols, &rc))
         return rc;
 
     g_autoptr(GError) error = NULL;
@@ -118,8 +182,8 @@ int bh_cli_ls(BhCli *cli, int argc, char **argv)
     if (raw) {
         for (guint i = 0; i < shown->len; i++) {
             BhLsRow *row = shown->pdata[i];
-            for (int f = 0; f < BH_LS_N; f++)
-                printf("%s%s", f ? "|" : "", row->fields[f]);
+            for (int c = 0; c < n_cols; c++)
+                printf("%s%s", c ? "|" : "", row->fields[cols[c]]);
             putchar('\n');
         }
         return BH_CLI_OK;
@@ -133,8 +197,8 @@ int bh_cli_ls(BhCli *cli, int argc, char **argv)
         for (int f = 0; f < BH_LS_N; f++)
             width[f] = MAX(width[f], (int)g_utf8_strlen(row->fields[f], -1));
     }
-    bh_ls_print_line(width, bh_ls_headers);
+    bh_ls_print_line(width, cols, n_cols, bh_ls_headers);
     for (guint i = 0; i < shown->len; i++)
-        bh_ls_print_line(width, (const char *const *)((BhLsRow *)shown->pdata[i])->fields);
+        bh_ls_print_line(width, cols, n_cols, (const char *const *)((BhLsRow *)shown->pdata[i])->fields);
     return BH_CLI_OK;
 }

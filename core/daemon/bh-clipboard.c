@@ -259,6 +259,40 @@ static gboolean bh_clipboard_handle_copy(BhDbusClipboard1 *skeleton, GDBusMethod
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* The shell's "Copy dom0 clipboard": the caller is dom0 (anyone on this bus
+ * is), so the source is "dom0", never a name the caller gives. D-Bus strings
+ * are UTF-8 without NUL already; the limit is the user's. */
+static gboolean bh_clipboard_handle_copy_dom0(BhDbusClipboard1 *skeleton, GDBusMethodInvocation *invocation,
+                                              const char *text, BhClipboard *clip)
+{
+    g_autoptr(GError) error = NULL;
+    gsize size = strlen(text);
+    guint limit = bh_clipboard_limit(clip);
+    if (size > limit) {
+        g_autofree char *body = bh_clipboard_over_limit("dom0", size, limit);
+        bh_clipboard_notify(clip, body);
+        g_set_error(&error, BH_DBUS_ERROR, BH_DBUS_ERROR_LIMIT, "%s", body);
+        return bh_daemon_return_error(invocation, error);
+    }
+    if (size == 0) {
+        g_set_error(&error, BH_DBUS_ERROR, BH_DBUS_ERROR_INVALID_ARGUMENT,
+                    "dom0's clipboard holds no text: nothing was copied");
+        return bh_daemon_return_error(invocation, error);
+    }
+    bh_clipboard_wipe(clip);
+    clip->data = g_memdup2(text, size);
+    clip->size = size;
+    clip->source = g_strdup("dom0");
+    clip->type = g_strdup(BH_CLIPBOARD_TYPE_TEXT);
+    clip->time_us = g_get_real_time();
+    bh_clipboard_changed(clip);
+    g_autofree char *body = g_strdup_printf(
+        "Copied %zu bytes of text from dom0. Press Ctrl+Shift+V in a qube's window to paste it there.", size);
+    bh_clipboard_notify(clip, body);
+    bh_dbus_clipboard1_complete_copy_dom0(skeleton, invocation);
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 static gboolean bh_clipboard_handle_paste(BhDbusClipboard1 *skeleton, GDBusMethodInvocation *invocation,
                                           const char *qube, BhClipboard *clip)
 {
@@ -346,6 +380,7 @@ BhClipboard *bh_clipboard_new(BhStore *store, BhPolicyStore *policy, BhGuidSet *
     g_signal_connect(clip->skeleton, "handle-copy", G_CALLBACK(bh_clipboard_handle_copy), clip);
     g_signal_connect(clip->skeleton, "handle-copy-refused", G_CALLBACK(bh_clipboard_handle_copy_refused),
                      clip);
+    g_signal_connect(clip->skeleton, "handle-copy-dom0", G_CALLBACK(bh_clipboard_handle_copy_dom0), clip);
     g_signal_connect(clip->skeleton, "handle-paste", G_CALLBACK(bh_clipboard_handle_paste), clip);
     g_signal_connect(clip->skeleton, "handle-get-state", G_CALLBACK(bh_clipboard_handle_get_state), clip);
     g_signal_connect(clip->skeleton, "handle-clear", G_CALLBACK(bh_clipboard_handle_clear), clip);

@@ -2,7 +2,8 @@
  * and change the model; see bh-daemon-private.h.
  *
  * Owns the handlers of ListQubes, GetState, the qube properties and the
- * globals (get, set, reset, describe), ListLabels, Create, Clone and Remove:
+ * globals (get, set, reset, describe), ListLabels, Create (and its dry run
+ * CheckCreate), Clone and Remove:
  * each change one store transaction, signalled and then replied to. Must
  * never: change a qube's power state (it asks bh-daemon-power.c whether a
  * qube is down, and refuses to rename, re-template, clone or remove one that
@@ -20,6 +21,10 @@ static GVariant *bh_daemon_qube_dict(BhDaemon *self, const BhQubeInfo *info)
 {
     GVariantDict dict;
     g_autofree char *netvm = bh_daemon_get_string(self, info->name, "netvm");
+    /* Effective values as text ("" for dom0, which has neither): the
+     * settings' manager shows them without a call per qube. */
+    g_autofree char *memory = bh_daemon_get_string(self, info->name, "memory");
+    g_autofree char *private_size = bh_daemon_get_string(self, info->name, "private_size");
     g_variant_dict_init(&dict, NULL);
     g_variant_dict_insert(&dict, "name", "s", info->name);
     g_variant_dict_insert(&dict, "qid", "u", (guint32)info->qid);
@@ -30,8 +35,18 @@ static GVariant *bh_daemon_qube_dict(BhDaemon *self, const BhQubeInfo *info)
     g_variant_dict_insert(&dict, "color", "s", info->label ? info->label->hex : "");
     g_variant_dict_insert(&dict, "template", "s", info->template_name ? info->template_name : "");
     g_variant_dict_insert(&dict, "netvm", "s", netvm);
+    g_variant_dict_insert(&dict, "memory", "s", memory);
+    g_variant_dict_insert(&dict, "private_size", "s", private_size);
     g_variant_dict_insert(&dict, "provides_network", "b", info->provides_network);
     g_variant_dict_insert(&dict, "template_for_dispvms", "b", info->template_for_dispvms);
+    /* Networking (computed by the model; "" without network), for qvm-ls. */
+    const char *const net_keys[] = {"ip", "gateway", "dns"};
+    for (gsize k = 0; k < G_N_ELEMENTS(net_keys); k++) {
+        g_autofree char *value = info->klass == BH_CLASS_ADMIN_VM
+                                     ? g_strdup("")
+                                     : bh_daemon_get_string(self, info->name, net_keys[k]);
+        g_variant_dict_insert(&dict, net_keys[k], "s", value);
+    }
     const char *gui_error = bh_daemon_runtime(self, info->name)->gui_error;
     g_variant_dict_insert(&dict, "gui_error", "s", gui_error ? gui_error : "");
     const char *const empty[] = {NULL};
@@ -208,6 +223,7 @@ static gboolean bh_daemon_handle_set_property(BhDbusAdmin1 *skeleton, GDBusMetho
         bh_dbus_admin1_emit_qube_removed(skeleton, qube);
         bh_dbus_admin1_emit_qube_added(skeleton, value);
     }
+    bh_daemon_net_sync(self);
     bh_dbus_admin1_complete_set_property(skeleton, invocation);
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
@@ -221,6 +237,7 @@ static gboolean bh_daemon_handle_reset_property(BhDbusAdmin1 *skeleton, GDBusMet
     g_autofree char *effective = bh_daemon_get_string(self, qube, prop);
     g_info("[%s] %s reset to %s", qube, prop, effective);
     bh_dbus_admin1_emit_property_changed(skeleton, qube, prop, effective);
+    bh_daemon_net_sync(self);
     bh_dbus_admin1_complete_reset_property(skeleton, invocation);
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
@@ -233,6 +250,7 @@ static void bh_daemon_global_changed(BhDaemon *self, const char *prop)
     g_info("global %s = %s", prop, effective);
     bh_dbus_admin1_emit_global_changed(self->skeleton, prop, effective);
     bh_clipboard_limit_changed(self->clipboard);
+    bh_daemon_net_sync(self);
 }
 
 static gboolean bh_daemon_handle_set_global(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
@@ -276,18 +294,18 @@ gboolean bh_daemon_add_volumes(BhDaemon *self, const char *name, const char *clo
     return FALSE;
 }
 
-static gboolean bh_daemon_handle_create(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
-                                        const char *klass_name, const char *name, const char *label,
-                                        const char *template_name, GVariant *properties, BhDaemon *self)
+/* Create's and CheckCreate's arguments as the store takes them: the class
+ * parsed, the a{ss} as name, value pairs. FALSE (and the call answered) for
+ * an unknown class. */
+static gboolean bh_daemon_create_args(GDBusMethodInvocation *invocation, const char *klass_name,
+                                      GVariant *properties, BhQubeClass *klass, GStrv *props)
 {
-    g_autoptr(GError) error = NULL;
-    BhQubeClass klass;
-    if (!bh_class_from_name(klass_name, &klass)) {
+    if (!bh_class_from_name(klass_name, klass)) {
         g_autofree char *quoted = bh_qubes_quote(klass_name);
         g_dbus_method_invocation_return_error(
             invocation, BH_DBUS_ERROR, BH_DBUS_ERROR_INVALID_VALUE,
             "unknown class %s: use AppVM, TemplateVM, StandaloneVM or DispVM", quoted);
-        return G_DBUS_METHOD_INVOCATION_HANDLED;
+        return FALSE;
     }
 
     g_autoptr(GStrvBuilder) pairs = g_strv_builder_new();
@@ -298,7 +316,19 @@ static gboolean bh_daemon_handle_create(BhDbusAdmin1 *skeleton, GDBusMethodInvoc
         g_strv_builder_add(pairs, key);
         g_strv_builder_add(pairs, value);
     }
-    g_auto(GStrv) props = g_strv_builder_end(pairs);
+    *props = g_strv_builder_end(pairs);
+    return TRUE;
+}
+
+static gboolean bh_daemon_handle_create(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
+                                        const char *klass_name, const char *name, const char *label,
+                                        const char *template_name, GVariant *properties, BhDaemon *self)
+{
+    g_autoptr(GError) error = NULL;
+    g_auto(GStrv) props = NULL;
+    BhQubeClass klass;
+    if (!bh_daemon_create_args(invocation, klass_name, properties, &klass, &props))
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
 
     int qid = bh_store_create_qube(self->store, klass, name, *label ? label : NULL,
                                    *template_name ? template_name : NULL, (const char *const *)props, &error);
@@ -307,6 +337,25 @@ static gboolean bh_daemon_handle_create(BhDbusAdmin1 *skeleton, GDBusMethodInvoc
     g_info("[%s] created (%s, qid %d)", name, bh_class_name(klass), qid);
     bh_dbus_admin1_emit_qube_added(skeleton, name);
     bh_dbus_admin1_complete_create(skeleton, invocation);
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* Create's dry run, for forms that check as the user types: the model's own
+ * answer, nothing written, no volume made, no signal. */
+static gboolean bh_daemon_handle_check_create(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
+                                              const char *klass_name, const char *name, const char *label,
+                                              const char *template_name, GVariant *properties, BhDaemon *self)
+{
+    g_autoptr(GError) error = NULL;
+    g_auto(GStrv) props = NULL;
+    BhQubeClass klass;
+    if (!bh_daemon_create_args(invocation, klass_name, properties, &klass, &props))
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
+    if (!bh_store_check_create_qube(self->store, klass, name, *label ? label : NULL,
+                                    *template_name ? template_name : NULL, (const char *const *)props,
+                                    &error))
+        return bh_daemon_return_error(invocation, error);
+    bh_dbus_admin1_complete_check_create(skeleton, invocation);
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -366,6 +415,7 @@ const BhDaemonHandler *bh_daemon_model_handlers(gsize *n)
         {"handle-reset-global", G_CALLBACK(bh_daemon_handle_reset_global)},
         {"handle-list-labels", G_CALLBACK(bh_daemon_handle_list_labels)},
         {"handle-create", G_CALLBACK(bh_daemon_handle_create)},
+        {"handle-check-create", G_CALLBACK(bh_daemon_handle_check_create)},
         {"handle-clone", G_CALLBACK(bh_daemon_handle_clone)},
         {"handle-remove", G_CALLBACK(bh_daemon_handle_remove)},
     };

@@ -2,7 +2,8 @@
  * change a qube's power; see bh-daemon-private.h.
  *
  * Owns the handlers of Start, Shutdown (with its waiters and its bounded
- * timeout), Kill, Pause, Unpause and CreateDisposable, and the common checks
+ * timeout), Kill, Pause, Unpause, CreateDisposable and GetStats (the
+ * backend's figures for the running qubes), and the common checks
  * of a power call (a backend, an existing qube, not dom0). Must never: set a
  * power state but through bh_daemon_set_state, nor start a qube but through
  * the start chain of bh-daemon-power.c (its netvm first).
@@ -220,6 +221,36 @@ static gboolean bh_daemon_handle_create_disposable(BhDbusAdmin1 *skeleton, GDBus
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+static gboolean bh_daemon_handle_get_stats(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
+                                           BhDaemon *self)
+{
+    GVariantBuilder b;
+    GHashTableIter iter;
+    gpointer key, value;
+
+    g_variant_builder_init(&b, G_VARIANT_TYPE("a{sa{sv}}"));
+    g_hash_table_iter_init(&iter, self->runtime);
+    while (self->backend != NULL && g_hash_table_iter_next(&iter, &key, &value)) {
+        const BhQubeRuntime *rt = value;
+        BhBackendStats stats = {0};
+        g_autoptr(GError) error = NULL;
+        GVariantDict qube;
+
+        if (rt->state != BH_POWER_RUNNING && rt->state != BH_POWER_PAUSED)
+            continue;
+        if (!bh_backend_get_stats(self->backend, key, &stats, &error)) {
+            g_debug("[%s] no stats: %s", (const char *)key, error->message);
+            continue;
+        }
+        g_variant_dict_init(&qube, NULL);
+        g_variant_dict_insert(&qube, "memory", "t", stats.memory_bytes);
+        g_variant_dict_insert(&qube, "cpu_usec", "t", stats.cpu_usec);
+        g_variant_builder_add(&b, "{s@a{sv}}", (const char *)key, g_variant_dict_end(&qube));
+    }
+    bh_dbus_admin1_complete_get_stats(skeleton, invocation, g_variant_builder_end(&b));
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 const BhDaemonHandler *bh_daemon_power_calls_handlers(gsize *n)
 {
     static const BhDaemonHandler handlers[] = {
@@ -228,6 +259,7 @@ const BhDaemonHandler *bh_daemon_power_calls_handlers(gsize *n)
         {"handle-kill", G_CALLBACK(bh_daemon_handle_kill)},
         {"handle-pause", G_CALLBACK(bh_daemon_handle_pause)},
         {"handle-unpause", G_CALLBACK(bh_daemon_handle_unpause)},
+        {"handle-get-stats", G_CALLBACK(bh_daemon_handle_get_stats)},
         {"handle-create-disposable", G_CALLBACK(bh_daemon_handle_create_disposable)},
     };
     *n = G_N_ELEMENTS(handlers);

@@ -32,6 +32,9 @@ void bh_qube_runtime_free(gpointer data)
     g_clear_pointer(&rt->start_waiters, g_ptr_array_unref);
     g_clear_pointer(&rt->halt_waiters, g_ptr_array_unref);
     g_free(rt->gui_error);
+    g_free(rt->netvm);
+    if (rt->firewall_timer)
+        g_source_remove(rt->firewall_timer);
     g_free(rt);
 }
 
@@ -99,12 +102,7 @@ void bh_daemon_discard_disposable(BhDaemon *self, const char *name)
     bh_dbus_admin1_emit_qube_removed(self->skeleton, name);
 }
 
-typedef struct {
-    BhDaemon *self;
-    char *name;
-} BhNameContext;
-
-static BhNameContext *bh_name_context_new(BhDaemon *self, const char *name)
+BhNameContext *bh_name_context_new(BhDaemon *self, const char *name)
 {
     BhNameContext *ctx = g_new0(BhNameContext, 1);
     ctx->self = g_object_ref(self);
@@ -112,7 +110,7 @@ static BhNameContext *bh_name_context_new(BhDaemon *self, const char *name)
     return ctx;
 }
 
-static void bh_name_context_free(gpointer data)
+void bh_name_context_free(gpointer data)
 {
     BhNameContext *ctx = data;
     g_object_unref(ctx->self);
@@ -260,6 +258,7 @@ void bh_backend_qube_holder_free(BhBackendQubeHolder *holder)
     g_free(holder->root_path);
     g_free(holder->kernel);
     g_free(holder->virt_mode);
+    g_free(holder->firewall);
     g_free(holder);
 }
 
@@ -313,6 +312,9 @@ BhBackendQubeHolder *bh_daemon_describe_qube(BhDaemon *self, const char *name, G
     h->qube.root_template = h->root_template;
     h->qube.netvm = *h->netvm ? h->netvm : NULL;
     h->qube.provides_network = info->provides_network;
+    g_autofree char *uplink = NULL;
+    h->qube.uplink = !bh_store_get_global(self->store, "network_uplink", &uplink, NULL, NULL) ||
+                     g_strcmp0(uplink, "False") != 0;
     h->qube.disposable = info->klass == BH_CLASS_DISP_VM;
     h->qube.root_path = h->root_path;
     h->qube.root_readonly = g_str_equal(readonly, "True");
@@ -354,16 +356,23 @@ static void bh_daemon_backend_started(GObject *source, GAsyncResult *result, gpo
     bh_name_context_free(ctx);
 }
 
+static void bh_daemon_start_with_firewall(BhDaemon *self, BhBackendQubeHolder *holder, gpointer data)
+{
+    bh_backend_start(self->backend, &holder->qube, NULL, bh_daemon_backend_started, data);
+    bh_backend_qube_holder_free(holder);
+}
+
 static void bh_daemon_start_backend(BhDaemon *self, const char *name)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(BhBackendQubeHolder) holder = bh_daemon_describe_qube(self, name, &error);
+    BhBackendQubeHolder *holder = bh_daemon_describe_qube(self, name, &error);
     if (holder == NULL) {
         bh_daemon_start_failed(self, name, error);
         return;
     }
-    bh_backend_start(self->backend, &holder->qube, NULL, bh_daemon_backend_started,
-                     bh_name_context_new(self, name));
+    /* Its firewall first (names resolved): it never runs without it. */
+    bh_daemon_firewall_for_start(self, holder, bh_daemon_start_with_firewall,
+                                 bh_name_context_new(self, name));
 }
 
 static void bh_daemon_netvm_started(GObject *source, GAsyncResult *result, gpointer user_data)
@@ -477,6 +486,10 @@ guint bh_daemon_adopt(BhDaemon *self)
          * the qube is resumed), as unpausing keeps the guid it has. */
         if (state == BH_POWER_PAUSED)
             bh_daemon_start_guid(self, h->qube.name);
+        /* The backend learns its netvm and firewall again (it had them from
+         * the earlier daemon only in the kernel's tables). */
+        if (state == BH_POWER_RUNNING || state == BH_POWER_PAUSED)
+            bh_daemon_net_adopted(self, h->qube.name, h->netvm);
     }
     return running;
 }

@@ -6,7 +6,7 @@
  * (BhQubeRuntime) and what each part offers the others, listed per file. The
  * parts call one way, each only into the files listed above it here:
  * bh-daemon-power.c (the power state machine) <- bh-daemon-model.c <-
- * bh-daemon-power-calls.c <- bh-daemon-run.c <- bh-daemon.c (the object: it
+ * bh-daemon-power-calls.c <- bh-daemon-run.c <- bh-daemon-apps.c <- bh-daemon.c (the object: it
  * connects each part's table of handlers). docs/dbus.md,
  * "Inside the daemon", says what each file owns. Must never: be included by
  * anything but the daemon's own parts.
@@ -31,6 +31,8 @@ typedef struct {
     GPtrArray *start_waiters; /* GTask*: completed when a start finishes */
     GPtrArray *halt_waiters;  /* GDBusMethodInvocation*: Shutdown(wait) callers */
     char *gui_error;          /* why its guid ended badly since it started; NULL if none */
+    char *netvm;              /* the netvm the backend has for it while it runs ("": none) */
+    guint firewall_timer;     /* the next expiry of one of its firewall rules */
 } BhQubeRuntime;
 
 struct _BhDaemon {
@@ -43,15 +45,23 @@ struct _BhDaemon {
     const char *backend_name;
     const char *backend_isolation;
     BhDbusAdmin1 *skeleton;
-    GHashTable *runtime;    /* qube name -> BhQubeRuntime* */
-    BhGuidSet *guids;       /* NULL: --no-guid */
-    BhPolicyStore *policy;  /* loaded at start, reloaded on change; the clipboard asks it */
-    BhClipboard *clipboard; /* org.bulkhead.Clipboard1, beside Admin1 */
+    GHashTable *runtime;       /* qube name -> BhQubeRuntime* */
+    BhGuidSet *guids;          /* NULL: --no-guid */
+    BhPolicyStore *policy;     /* loaded at start, reloaded on change; the clipboard asks it */
+    BhClipboard *clipboard;    /* org.bulkhead.Clipboard1, beside Admin1 */
+    GHashTable *apps_problems; /* qube name -> why its last app list was refused (until it is read again) */
 };
 
 /* ---- bh-daemon-power.c: power state, guids, starts (netvm first), adoption */
 
 void bh_qube_runtime_free(gpointer data);
+/* A qube's name and the daemon (a reference), for callbacks. */
+typedef struct {
+    BhDaemon *self;
+    char *name;
+} BhNameContext;
+BhNameContext *bh_name_context_new(BhDaemon *self, const char *name);
+void bh_name_context_free(gpointer data);
 /* The qube's runtime record, made on first use (from the backend's view). */
 BhQubeRuntime *bh_daemon_runtime(BhDaemon *self, const char *name);
 gboolean bh_power_is_down(BhPowerState state);
@@ -77,6 +87,7 @@ typedef struct {
     char *root_path;
     char *kernel;
     char *virt_mode;
+    char *firewall;
 } BhBackendQubeHolder;
 
 void bh_backend_qube_holder_free(BhBackendQubeHolder *holder);
@@ -102,7 +113,7 @@ const BhDaemonHandler *bh_daemon_model_handlers(gsize *n);
  * the qube is removed from the store again. */
 gboolean bh_daemon_add_volumes(BhDaemon *self, const char *name, const char *clone_source, GError **error);
 
-/* ---- bh-daemon-power-calls.c: Start, Shutdown, Kill, Pause, Unpause, CreateDisposable */
+/* ---- bh-daemon-power-calls.c: Start, Shutdown, Kill, Pause, Unpause, CreateDisposable, GetStats */
 
 const BhDaemonHandler *bh_daemon_power_calls_handlers(gsize *n);
 /* Common preamble of the power methods: a backend, an existing qube, not dom0. */
@@ -111,5 +122,33 @@ BhQubeInfo *bh_daemon_power_target(BhDaemon *self, const char *name, const char 
 /* ---- bh-daemon-run.c: Run */
 
 const BhDaemonHandler *bh_daemon_run_handlers(gsize *n);
+/* Runs commandline (dom0's own, fixed) in the running qube as its default
+ * user and completes with its stdout: the whole of it, at most max_bytes,
+ * within timeout_s seconds. Past either bound, or on a non-zero exit, the
+ * command is killed and the call fails (BH_DBUS_ERROR_FAILED, or the
+ * backend's / g_spawn_check_wait_status's error). */
+void bh_daemon_run_capture_async(BhDaemon *self, const char *name, const char *commandline, gsize max_bytes,
+                                 guint timeout_s, GAsyncReadyCallback callback, gpointer user_data);
+GBytes *bh_daemon_run_capture_finish(BhDaemon *self, GAsyncResult *result, GError **error);
+
+/* ---- bh-daemon-apps.c: the qubes' app lists (ListApps, RunApp, RefreshApps) */
+
+const BhDaemonHandler *bh_daemon_apps_handlers(gsize *n);
+/* Reads a qube's list when it starts (connected once, at construction). */
+void bh_daemon_apps_init(BhDaemon *self);
+
+/* ---- bh-daemon-net.c: GetFirewall, SetFirewall; running qubes on their netvm */
+
+const BhDaemonHandler *bh_daemon_net_handlers(gsize *n);
+/* After any change of properties or globals: each running qube whose netvm
+ * changed is relinked at once (its new netvm started first). */
+void bh_daemon_net_sync(BhDaemon *self);
+/* An adopted running qube: its netvm as the backend has it, its firewall
+ * compiled and handed to the backend again. */
+void bh_daemon_net_adopted(BhDaemon *self, const char *qube, const char *netvm);
+typedef void (*BhDaemonFirewallReady)(BhDaemon *self, BhBackendQubeHolder *holder, gpointer data);
+/* Fills in holder's firewall (names resolved, asynchronously), then ready. */
+void bh_daemon_firewall_for_start(BhDaemon *self, BhBackendQubeHolder *holder, BhDaemonFirewallReady ready,
+                                  gpointer data);
 
 G_END_DECLS

@@ -4,12 +4,18 @@
  * Owns Run: its options (refused when unknown or of the wrong type), the
  * caller's stdin/stdout/stderr descriptors (ours once duplicated from the
  * message, closed when the call ends), the autostart of a halted qube and
- * the hand-over of the command to the backend. Must never: run a command in
- * dom0 or without a backend, nor keep a descriptor past the call.
+ * the hand-over of the command to the backend; and the one narrow path by
+ * which dom0 runs its own fixed programs in a qube and keeps their output
+ * (bh_daemon_run_capture_async: a byte bound and a time bound, the command
+ * killed past either). Must never: run a command in dom0 or without a
+ * backend, keep a descriptor past the call, or hold more of a qube's output
+ * than the caller's bound.
  */
 #define G_LOG_DOMAIN "bh-daemon"
 
 #include <gio/gunixfdlist.h>
+#include <gio/gunixinputstream.h>
+#include <glib-unix.h>
 #include <unistd.h>
 
 #include "bh-daemon-error.h"
@@ -172,6 +178,161 @@ static gboolean bh_daemon_handle_run(BhDbusAdmin1 *skeleton, GDBusMethodInvocati
 fail:
     bh_run_context_free(ctx);
     return bh_daemon_return_error(invocation, error);
+}
+
+/* ---- dom0's own programs in a qube: output captured with a bound ------------ */
+
+typedef struct {
+    BhDaemon *self;
+    char *name;
+    gsize max_bytes;
+    int write_fd; /* the pipe's end the command writes; ours until the run ends */
+    GInputStream *out;
+    GByteArray *bytes;
+    GCancellable *run_cancel; /* cancels the command (SIGKILL) on overflow or timeout */
+    guint timeout_id;
+    gboolean run_done, read_done;
+    int status;
+    GError *error; /* the first failure */
+} BhCapture;
+
+static void bh_capture_free(BhCapture *c)
+{
+    if (c->write_fd >= 0)
+        close(c->write_fd);
+    if (c->timeout_id != 0)
+        g_source_remove(c->timeout_id);
+    g_clear_object(&c->out);
+    g_clear_object(&c->run_cancel);
+    g_byte_array_unref(c->bytes);
+    g_clear_error(&c->error);
+    g_object_unref(c->self);
+    g_free(c->name);
+    g_free(c);
+}
+
+static void bh_capture_fail(BhCapture *c, GError *error)
+{
+    if (c->error == NULL)
+        c->error = error;
+    else
+        g_error_free(error);
+    g_cancellable_cancel(c->run_cancel);
+}
+
+static void bh_capture_maybe_done(GTask *task)
+{
+    BhCapture *c = g_task_get_task_data(task);
+    if (!c->run_done || !c->read_done)
+        return;
+    if (c->error != NULL)
+        g_task_return_error(task, g_steal_pointer(&c->error));
+    else
+        g_task_return_pointer(task, g_byte_array_free_to_bytes(g_byte_array_ref(c->bytes)),
+                              (GDestroyNotify)g_bytes_unref);
+    g_object_unref(task);
+}
+
+static void bh_capture_read(GTask *task);
+
+static void bh_capture_read_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    GTask *task = user_data;
+    BhCapture *c = g_task_get_task_data(task);
+    GError *error = NULL;
+    g_autoptr(GBytes) chunk = g_input_stream_read_bytes_finish(c->out, result, &error);
+    if (chunk == NULL) {
+        bh_capture_fail(c, error);
+    } else if (g_bytes_get_size(chunk) == 0) {
+        c->read_done = TRUE;
+    } else if (c->bytes->len + g_bytes_get_size(chunk) > c->max_bytes) {
+        bh_capture_fail(c, g_error_new(BH_DBUS_ERROR, BH_DBUS_ERROR_FAILED,
+                                       "qube %s wrote more than %" G_GSIZE_FORMAT " bytes; it was stopped",
+                                       c->name, c->max_bytes));
+        c->read_done = TRUE;
+    } else {
+        g_byte_array_append(c->bytes, g_bytes_get_data(chunk, NULL), (guint)g_bytes_get_size(chunk));
+        bh_capture_read(task);
+        return;
+    }
+    if (!c->read_done) /* a read error: nothing more will come */
+        c->read_done = TRUE;
+    bh_capture_maybe_done(task);
+}
+
+static void bh_capture_read(GTask *task)
+{
+    BhCapture *c = g_task_get_task_data(task);
+    g_input_stream_read_bytes_async(c->out, 65536, G_PRIORITY_DEFAULT, NULL, bh_capture_read_done, task);
+}
+
+static void bh_capture_run_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    GTask *task = user_data;
+    BhCapture *c = g_task_get_task_data(task);
+    GError *error = NULL;
+    if (!bh_backend_run_finish(c->self->backend, result, &c->status, &error))
+        bh_capture_fail(c, error);
+    else if (!g_spawn_check_wait_status(c->status, &error))
+        bh_capture_fail(c, error);
+    /* Our end closed: the read sees the end once the qube's copies are gone. */
+    close(c->write_fd);
+    c->write_fd = -1;
+    c->run_done = TRUE;
+    bh_capture_maybe_done(task);
+}
+
+static gboolean bh_capture_timeout(gpointer user_data)
+{
+    BhCapture *c = g_task_get_task_data(G_TASK(user_data));
+    c->timeout_id = 0;
+    bh_capture_fail(c,
+                    g_error_new(BH_DBUS_ERROR, BH_DBUS_ERROR_FAILED,
+                                "qube %s did not finish within the time allowed; it was stopped", c->name));
+    return G_SOURCE_REMOVE;
+}
+
+void bh_daemon_run_capture_async(BhDaemon *self, const char *name, const char *commandline, gsize max_bytes,
+                                 guint timeout_s, GAsyncReadyCallback callback, gpointer user_data)
+{
+    GTask *task = g_task_new(self, NULL, callback, user_data);
+    BhCapture *c = g_new0(BhCapture, 1);
+    int fds[2] = {-1, -1};
+    g_task_set_task_data(task, c, (GDestroyNotify)bh_capture_free);
+    c->self = g_object_ref(self);
+    c->name = g_strdup(name);
+    c->max_bytes = max_bytes;
+    c->write_fd = -1;
+    c->bytes = g_byte_array_new();
+    c->run_cancel = g_cancellable_new();
+
+    GError *error = NULL;
+    if (!bh_daemon_require_backend(self, &error) || !g_unix_open_pipe(fds, FD_CLOEXEC, &error)) {
+        g_task_return_error(task, error);
+        g_object_unref(task);
+        return;
+    }
+    c->write_fd = fds[1];
+    c->out = g_unix_input_stream_new(fds[0], TRUE);
+    g_autofree char *user = bh_daemon_get_string(self, name, "default_user");
+    BhBackendRun run = {
+        .user = user,
+        .commandline = commandline,
+        .stdin_fd = -1,
+        .stdout_fd = c->write_fd,
+        .stderr_fd = -1,
+        .wait = TRUE,
+    };
+    g_info("[%s] run as %s, output kept up to %" G_GSIZE_FORMAT " bytes: %s", name, user, max_bytes,
+           commandline);
+    c->timeout_id = g_timeout_add_seconds(timeout_s, bh_capture_timeout, task);
+    bh_capture_read(task);
+    bh_backend_run(self->backend, name, &run, c->run_cancel, bh_capture_run_done, task);
+}
+
+GBytes *bh_daemon_run_capture_finish(BhDaemon *self, GAsyncResult *result, GError **error)
+{
+    return g_task_propagate_pointer(G_TASK(result), error);
 }
 
 const BhDaemonHandler *bh_daemon_run_handlers(gsize *n)

@@ -47,6 +47,7 @@ static void bh_daemon_finalize(GObject *object)
     g_clear_object(&self->policy);
     g_clear_pointer(&self->guids, bh_guid_set_free);
     g_clear_pointer(&self->runtime, g_hash_table_unref);
+    g_clear_pointer(&self->apps_problems, g_hash_table_unref);
     g_clear_pointer(&self->backend, bh_backend_free);
     g_clear_pointer(&self->store, bh_store_close);
     g_clear_pointer(&self->lock, bh_state_lock_release);
@@ -67,9 +68,8 @@ static void bh_daemon_init(BhDaemon *self)
 
     /* Each part's Admin1 handlers, with the object as their user data. */
     const BhDaemonHandler *(*const parts[])(gsize * n) = {
-        bh_daemon_model_handlers,
-        bh_daemon_power_calls_handlers,
-        bh_daemon_run_handlers,
+        bh_daemon_model_handlers, bh_daemon_power_calls_handlers, bh_daemon_run_handlers,
+        bh_daemon_apps_handlers,  bh_daemon_net_handlers,
     };
     for (gsize i = 0; i < G_N_ELEMENTS(parts); i++) {
         gsize n = 0;
@@ -77,6 +77,7 @@ static void bh_daemon_init(BhDaemon *self)
         for (gsize j = 0; j < n; j++)
             g_signal_connect(self->skeleton, handlers[j].signal, handlers[j].handler, self);
     }
+    bh_daemon_apps_init(self);
 }
 
 BhDaemon *bh_daemon_new(const BhDaemonConfig *config, GError **error)

@@ -59,6 +59,7 @@ static void mqube_free(gpointer data)
     for (i = 0; i < BH_PROPS_N; i++)
         bh_mval_clear(&q->props[i]);
     g_hash_table_unref(q->tags);
+    g_strfreev(q->firewall);
     g_free(q->name);
     g_free(q->uuid);
     g_free(q);
@@ -120,6 +121,8 @@ static void copy_values(BhMQube *dst, const BhMQube *src)
     g_hash_table_iter_init(&it, src->tags);
     while (g_hash_table_iter_next(&it, &tag, NULL))
         g_hash_table_add(dst->tags, g_strdup(tag));
+    g_strfreev(dst->firewall);
+    dst->firewall = g_strdupv(src->firewall);
 }
 
 BhModel *bh_model_copy(const BhModel *m)
@@ -301,6 +304,22 @@ gboolean bh_model_bool(const BhModel *m, const BhMQube *q, int idx)
     return bh_model_effective(m, q, idx, &e) && g_strcmp0(e.text, "True") == 0;
 }
 
+/* ip, gateway, dns: derived from qids and the netvm (bulkhead/qubes.h),
+ * never stored, "" for a qube without network. */
+static char *format_network(const BhModel *m, const BhMQube *q, int idx)
+{
+    const BhMQube *netvm = bh_model_find_qid(m, effective_ref(m, q, BH_P_NETVM));
+    char *text = NULL;
+
+    if (idx == BH_P_IP && (netvm != NULL || bh_model_bool(m, q, BH_P_PROVIDES_NETWORK)))
+        text = bh_net_address((guint32)q->qid, q->klass == BH_CLASS_DISP_VM);
+    else if (idx == BH_P_GATEWAY && netvm != NULL)
+        text = bh_net_address((guint32)netvm->qid, netvm->klass == BH_CLASS_DISP_VM);
+    else if (idx == BH_P_DNS && netvm != NULL)
+        text = g_strdup(BH_NET_DNS1 " " BH_NET_DNS2);
+    return text != NULL ? text : g_strdup("");
+}
+
 char *bh_model_format(const BhModel *m, const BhMQube *q, int idx, BhEff *eff_out)
 {
     BhEff e = {BH_QID_NONE, NULL, FALSE, FALSE};
@@ -318,6 +337,11 @@ char *bh_model_format(const BhModel *m, const BhMQube *q, int idx, BhEff *eff_ou
         break;
     case BH_P_UUID:
         text = g_strdup(q->uuid);
+        break;
+    case BH_P_IP:
+    case BH_P_GATEWAY:
+    case BH_P_DNS:
+        text = format_network(m, q, idx);
         break;
     default:
         if (!bh_model_effective(m, q, idx, &e))

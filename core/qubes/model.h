@@ -38,6 +38,11 @@ enum {
     BH_P_ROOT_READONLY,
     BH_P_AUTO_CLEANUP,
     BH_P_PRIVATE_SIZE,
+    BH_P_MENU_ITEMS,
+    /* networking, computed (read-only, never stored) */
+    BH_P_IP,
+    BH_P_GATEWAY,
+    BH_P_DNS,
     BH_PROPS_N
 };
 
@@ -48,6 +53,7 @@ enum {
     BH_G_UPDATEVM,
     BH_G_CLOCKVM,
     BH_G_CLIPBOARD_MAX_BYTES,
+    BH_G_NETWORK_UPLINK,
     BH_GLOBALS_N
 };
 
@@ -69,6 +75,7 @@ typedef struct {
     char *uuid;
     BhMVal props[BH_PROPS_N]; /* the name/class/qid/uuid slots stay unset */
     GHashTable *tags;         /* set of char* */
+    char **firewall;          /* canonical rules (bulkhead/firewall.h); NULL: never set */
 } BhMQube;
 
 typedef struct {

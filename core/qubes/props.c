@@ -6,6 +6,7 @@
  * Must never: look at other qubes (references are checked by the model) or
  * keep state. Order in the tables is the order qvm-prefs lists them, and
  * the model indexes values by position: keep model.h's counts in step. */
+#include "bulkhead/apps.h"
 #include "bulkhead/qubes.h"
 #include "bulkhead/text.h"
 #include "model.h"
@@ -69,6 +70,26 @@ bad:
                 "root_path must be empty (the backend keeps the root itself) or an absolute directory "
                 "path without '.' or '..' components, for example /srv/roots/fedora-40");
     return FALSE;
+}
+
+/* "all" (the default), or the ids of the qube's apps to show in the menu,
+ * separated by single spaces (each as bulkhead/apps.h accepts it). */
+static gboolean validate_menu_items(const char *value, GError **error)
+{
+    g_auto(GStrv) ids = NULL;
+
+    if (strcmp(value, "all") == 0 || value[0] == '\0')
+        return TRUE;
+    ids = g_strsplit(value, " ", -1);
+    for (guint i = 0; ids[i] != NULL; i++) {
+        if (!bh_apps_id_ok(ids[i], strlen(ids[i]))) {
+            g_set_error(error, BH_QUBES_ERROR, BH_QUBES_ERROR_INVALID_VALUE,
+                        "menu_items must be 'all' or app ids separated by single spaces (desktop file ids "
+                        "such as org.gnome.Calculator.desktop; see ListApps)");
+            return FALSE;
+        }
+    }
+    return TRUE;
 }
 
 static const char *const virt_modes[] = {"pvh", "hvm", "pv", NULL};
@@ -172,6 +193,20 @@ static const BhPropDef props[BH_PROPS_N] = {
         "Size in MiB of the qube's private volume (its home), enforced by the kernel: writes past it "
         "fail with ENOSPC inside the qube. A larger size applies at the next start; a smaller one "
         "than the volume has is ignored (a volume never shrinks: nothing stored is lost)."},
+    [BH_P_MENU_ITEMS] = {"menu_items", BH_PROP_STRING, DOMU, 0, "all", 0, 0, NULL, validate_menu_items,
+        "all",
+        "Which of the qube's apps the menu shows: all, or their ids separated by spaces (an empty "
+        "value shows none). The ids are those of ListApps (docs/apps.md)."},
+    [BH_P_IP] = {"ip", BH_PROP_STRING, DOMU, BH_PROPF_READ_ONLY, NULL, 0, 0, NULL, NULL,
+        "from the qid while the qube has a netvm or provides network; else empty",
+        "IPv4 address of the qube (netmask /32): 10.137.x.y from its qid, a disposable's 10.138.x.y."},
+    [BH_P_GATEWAY] = {"gateway", BH_PROP_STRING, DOMU, BH_PROPF_READ_ONLY, NULL, 0, 0, NULL, NULL,
+        "the netvm's ip; empty without a netvm",
+        "Default gateway of the qube: its netvm's own address."},
+    [BH_P_DNS] = {"dns", BH_PROP_STRING, DOMU, BH_PROPF_READ_ONLY, NULL, 0, 0, NULL, NULL,
+        "10.139.1.1 10.139.1.2 while the qube has a netvm; else empty",
+        "DNS servers of the qube: virtual addresses that each netvm redirects to the resolvers it "
+        "uses itself (sys-net: the host's)."},
 };
 
 static const BhPropDef globals[BH_GLOBALS_N] = {
@@ -194,6 +229,11 @@ static const BhPropDef globals[BH_GLOBALS_N] = {
     [BH_G_CLIPBOARD_MAX_BYTES] = {"clipboard_max_bytes", BH_PROP_INT, 0, 0, "64000", 1, 256000, NULL,
         NULL, "64000",
         "Largest clipboard content in bytes that the global clipboard accepts from a qube."},
+    [BH_G_NETWORK_UPLINK] = {"network_uplink", BH_PROP_BOOL, 0, 0, "True", 0, 0, NULL, NULL,
+        "True",
+        "Whether a netvm without a netvm of its own (sys-net) reaches the real network (sandbox: "
+        "through pasta, user-mode networking). Off: the qubes reach only each other's netvms. "
+        "Applies at its next start."},
 };
 /* clang-format on */
 

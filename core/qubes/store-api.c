@@ -7,6 +7,8 @@
  * write: that is what makes each call one validated transaction. */
 #include "store-private.h"
 
+#include "bulkhead/firewall.h"
+
 #include <string.h>
 
 /* ---- result structures ------------------------------------------------------- */
@@ -317,6 +319,13 @@ int bh_store_create_qube(BhStore *store, BhQubeClass klass, const char *name, co
     return bh_store_change(store, do_create, &op, error) ? op.qid_out : -1;
 }
 
+gboolean bh_store_check_create_qube(BhStore *store, BhQubeClass klass, const char *name, const char *label,
+                                    const char *template_name, const char *const *props, GError **error)
+{
+    BhOp op = {.klass = klass, .qube = name, .label = label, .tmpl = template_name, .props = props};
+    return bh_store_try(store, do_create, &op, error);
+}
+
 static gboolean do_create_disposable(BhModel *m, BhOp *op, BhSubject *subject, GError **error)
 {
     BhMQube *q = bh_model_create_disposable(m, op->tmpl, error);
@@ -416,4 +425,67 @@ gboolean bh_store_remove_tag(BhStore *store, const char *qube, const char *tag, 
     if (tag == NULL)
         return bh_tag_validate(tag, error);
     return bh_store_change(store, do_tag, &op, error);
+}
+
+/* ---- firewall ------------------------------------------------------------------ */
+
+static gboolean firewall_qube(const BhMQube *q, GError **error)
+{
+    if (q->klass != BH_CLASS_ADMIN_VM)
+        return TRUE;
+    g_set_error(error, BH_QUBES_ERROR, BH_QUBES_ERROR_NO_SUCH_PROPERTY,
+                "dom0 has no firewall: rules apply to qubes behind a netvm");
+    return FALSE;
+}
+
+char **bh_store_get_firewall(BhStore *store, const char *qube, GError **error)
+{
+    const BhModel *m = bh_store_current(store, error);
+    const BhMQube *q = m == NULL ? NULL : bh_model_find(m, qube, error);
+    if (q == NULL || !firewall_qube(q, error))
+        return NULL;
+    if (q->firewall == NULL) {
+        const char *const fallback[] = {BH_FIREWALL_DEFAULT, NULL};
+        return g_strdupv((char **)fallback);
+    }
+    return g_strdupv(q->firewall);
+}
+
+static gboolean do_firewall(BhModel *m, BhOp *op, BhSubject *subject, GError **error)
+{
+    BhMQube *q = bh_model_find(m, op->qube, error);
+    if (q == NULL || !firewall_qube(q, error))
+        return FALSE;
+    *subject = (BhSubject){q->qid, -1, -1};
+    g_strfreev(q->firewall);
+    q->firewall = g_strdupv((char **)op->props);
+    return TRUE;
+}
+
+gboolean bh_store_set_firewall(BhStore *store, const char *qube, const char *const *rules, GError **error)
+{
+    g_autoptr(GPtrArray) canon = g_ptr_array_new_with_free_func(g_free);
+    gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+    guint n = rules ? g_strv_length((char **)rules) : 0;
+
+    if (n > BH_FIREWALL_RULES_MAX) {
+        g_set_error(error, BH_QUBES_ERROR, BH_QUBES_ERROR_INVALID_VALUE,
+                    "%u rules are more than a qube may have (%d)", n, BH_FIREWALL_RULES_MAX);
+        return FALSE;
+    }
+    for (guint i = 0; i < n; i++) {
+        g_autoptr(GError) local = NULL;
+        g_autoptr(BhFwRule) rule = bh_fw_rule_parse(rules[i], now, &local);
+        if (rule == NULL) {
+            g_set_error(error, BH_QUBES_ERROR, BH_QUBES_ERROR_INVALID_VALUE, "rule %u: %s", i,
+                        local->message);
+            return FALSE;
+        }
+        g_ptr_array_add(canon, bh_fw_rule_format(rule));
+    }
+    if (n == 0)
+        g_ptr_array_add(canon, g_strdup("action=drop"));
+    g_ptr_array_add(canon, NULL);
+    BhOp op = {.qube = qube, .props = (const char *const *)canon->pdata};
+    return bh_store_change(store, do_firewall, &op, error);
 }

@@ -39,5 +39,8 @@ typedef gboolean (*BhChange)(BhModel *m, BhOp *op, BhSubject *subject, GError **
 /* One transaction: run fn on a copy of the current model, validate the copy,
  * write the difference, commit. On any error nothing changes. */
 gboolean bh_store_change(BhStore *s, BhChange fn, BhOp *op, GError **error);
+/* The same checks on a copy of the current model, which is then thrown away:
+ * what bh_store_change would answer, with nothing written. */
+gboolean bh_store_try(BhStore *s, BhChange fn, BhOp *op, GError **error);
 
 #endif

@@ -75,6 +75,24 @@ static const char *const migrations[] = {
     "  value INTEGER NOT NULL\n"
     ") WITHOUT ROWID;\n"
     "INSERT INTO meta(key, value) SELECT 'next_qid', coalesce(max(qid), 0) + 1 FROM qubes;\n",
+
+    /* 2 → 3: each qube's last app list as its agent's program wrote it and
+     * the daemon's decoder accepted it (docs/apps.md), so that a halted
+     * qube's apps are in the menu. The store keeps the bytes; it does not
+     * read them. */
+    "CREATE TABLE apps (\n"
+    "  qid INTEGER PRIMARY KEY REFERENCES qubes(qid) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,\n"
+    "  data BLOB NOT NULL\n"
+    ") WITHOUT ROWID;\n",
+
+    /* 3 → 4: each qube's firewall rules in order (bulkhead/firewall.h); a
+     * qube without rows has the default, "action=accept". */
+    "CREATE TABLE firewall (\n"
+    "  qid INTEGER NOT NULL REFERENCES qubes(qid) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,\n"
+    "  pos INTEGER NOT NULL CHECK (pos >= 0),\n"
+    "  rule TEXT NOT NULL,\n"
+    "  PRIMARY KEY (qid, pos)\n"
+    ") WITHOUT ROWID;\n",
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == BH_STORE_SCHEMA_VERSION);
@@ -397,6 +415,20 @@ static gboolean load_tag(BhStore *s, BhModel *m, sqlite3_stmt *st, GError **erro
     return TRUE;
 }
 
+/* Rows come in (qid, pos) order; a rule that does not parse any more is
+ * kept as it is (the daemon reports it when it applies the rules). */
+static gboolean load_firewall(BhStore *s, BhModel *m, sqlite3_stmt *st, GError **error)
+{
+    BhMQube *q = bh_model_find_qid(m, sqlite3_column_int(st, 0));
+    if (q == NULL)
+        return TRUE;
+    guint n = q->firewall ? g_strv_length(q->firewall) : 0;
+    q->firewall = g_renew(char *, q->firewall, n + 2);
+    q->firewall[n] = g_strdup(column(st, 1));
+    q->firewall[n + 1] = NULL;
+    return TRUE;
+}
+
 static gboolean load_global(BhStore *s, BhModel *m, sqlite3_stmt *st, GError **error)
 {
     int idx = bh_global_index(column(st, 0));
@@ -419,6 +451,7 @@ static BhModel *load(BhStore *s, GError **error)
     if (!each_row(s, m, "SELECT qid, name, class, uuid FROM qubes", load_qube, error) ||
         !each_row(s, m, "SELECT qid, name, value, ref FROM props", load_prop, error) ||
         !each_row(s, m, "SELECT qid, tag FROM tags", load_tag, error) ||
+        !each_row(s, m, "SELECT qid, rule FROM firewall ORDER BY qid, pos", load_firewall, error) ||
         !each_row(s, m, "SELECT name, value, ref FROM globals", load_global, error) ||
         !each_row(s, m, "SELECT value FROM meta WHERE key = 'next_qid'", load_meta, error))
         return NULL;
@@ -472,6 +505,23 @@ static gboolean write_tags(BhStore *s, const BhMQube *old, const BhMQube *now, G
     return TRUE;
 }
 
+static gboolean write_firewall(BhStore *s, const BhMQube *old, const BhMQube *now, GError **error)
+{
+    const char *const none[] = {NULL};
+    const char *const *before = old && old->firewall ? (const char *const *)old->firewall : none;
+    const char *const *after = now->firewall ? (const char *const *)now->firewall : none;
+    if ((old == NULL || (old->firewall == NULL) == (now->firewall == NULL)) && g_strv_equal(before, after))
+        return TRUE;
+    if (old != NULL && !runv(s, error, "DELETE FROM firewall WHERE qid = ?", "i", now->qid))
+        return FALSE;
+    for (int i = 0; after[i]; i++) {
+        if (!runv(s, error, "INSERT INTO firewall(qid, pos, rule) VALUES (?, ?, ?)", "iis", now->qid, i,
+                  after[i]))
+            return FALSE;
+    }
+    return TRUE;
+}
+
 /* Write what differs between the cached model and the changed copy. Removed
  * qubes go first so that a freed name can be reused within the change. */
 static gboolean write_diff(BhStore *s, const BhModel *old, const BhModel *now, GError **error)
@@ -502,7 +552,7 @@ static gboolean write_diff(BhStore *s, const BhModel *old, const BhModel *now, G
             if (!write_value(s, q->qid, &props[idx], o ? &o->props[idx] : NULL, &q->props[idx], error))
                 return FALSE;
         }
-        if (!write_tags(s, o, q, error))
+        if (!write_tags(s, o, q, error) || !write_firewall(s, o, q, error))
             return FALSE;
     }
     for (idx = 0; idx < BH_GLOBALS_N; idx++) {
@@ -574,6 +624,18 @@ gboolean bh_store_change(BhStore *s, BhChange fn, BhOp *op, GError **error)
 fail:
     rollback(s);
     return FALSE;
+}
+
+gboolean bh_store_try(BhStore *s, BhChange fn, BhOp *op, GError **error)
+{
+    g_autoptr(BhModel) copy = NULL;
+    BhSubject subject = BH_SUBJECT_NONE;
+    const BhModel *now = bh_store_current(s, error);
+
+    if (now == NULL)
+        return FALSE;
+    copy = bh_model_copy(now);
+    return fn(copy, op, &subject, error) && bh_model_validate(copy, subject, error);
 }
 
 /* ---- opening ----------------------------------------------------------------------------- */
@@ -779,4 +841,59 @@ void bh_store_close(BhStore *store)
 const char *bh_store_get_path(BhStore *store)
 {
     return store->path;
+}
+
+/* ---- app lists (outside the model: bytes the daemon checked) --------------------------- */
+
+gboolean bh_store_set_apps(BhStore *s, const char *qube, GBytes *list, GError **error)
+{
+    const char *sql = list != NULL
+                          ? "INSERT OR REPLACE INTO apps(qid, data) SELECT qid, ?2 FROM qubes WHERE name = ?1"
+                          : "DELETE FROM apps WHERE qid = (SELECT qid FROM qubes WHERE name = ?1)";
+    sqlite3_stmt *st;
+    int rc;
+
+    if (!exec(s, "BEGIN IMMEDIATE", "starting a change", error))
+        return FALSE;
+    if (!refresh(s, error) || bh_model_find(s->cache, qube, error) == NULL)
+        goto fail;
+    if ((st = stmt(s, sql, error)) == NULL)
+        goto fail;
+    sqlite3_bind_text(st, 1, qube, -1, SQLITE_TRANSIENT);
+    if (list != NULL) {
+        gsize len;
+        const void *data = g_bytes_get_data(list, &len);
+        sqlite3_bind_blob64(st, 2, data != NULL ? data : "", len, SQLITE_TRANSIENT);
+    }
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        store_error(s, rc, "writing an app list", error);
+        goto fail;
+    }
+    if (!commit(s, error))
+        goto fail;
+    return TRUE;
+fail:
+    rollback(s);
+    return FALSE;
+}
+
+GBytes *bh_store_get_apps(BhStore *s, const char *qube, GError **error)
+{
+    sqlite3_stmt *st =
+        stmt(s, "SELECT a.data FROM apps a JOIN qubes q ON q.qid = a.qid WHERE q.name = ?1", error);
+    GBytes *out = NULL;
+    int rc;
+
+    if (st == NULL)
+        return NULL;
+    sqlite3_bind_text(st, 1, qube, -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        out = g_bytes_new(sqlite3_column_blob(st, 0), (gsize)sqlite3_column_bytes(st, 0));
+    else if (rc != SQLITE_DONE)
+        store_error(s, rc, "reading an app list", error);
+    sqlite3_reset(st);
+    return out;
 }

@@ -148,6 +148,13 @@ gboolean bh_qube_name_validate(const char *untrusted_name, GError **error)
     return TRUE;
 }
 
+char *bh_net_address(guint32 qid, gboolean disposable)
+{
+    if (qid == BH_QID_DOM0 || qid > BH_QID_MAX)
+        return NULL;
+    return g_strdup_printf("10.%u.%u.%u", disposable ? 138u : 137u, (qid >> 8) & 0xff, qid & 0xff);
+}
+
 gboolean bh_tag_validate(const char *untrusted_tag, GError **error)
 {
     g_autofree char *shown = bh_qubes_quote(untrusted_tag);

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/daemon-lib.sh"
 
 names="bulkhead qvm-ls qvm-create qvm-prefs qubes-prefs qvm-start qvm-shutdown qvm-kill
-  qvm-pause qvm-unpause qvm-remove qvm-clone qvm-run"
+  qvm-pause qvm-unpause qvm-remove qvm-clone qvm-run qvm-firewall"
 for name in $names; do
   bh_run "$name" --help
   if [ "$bh_rc" -eq 0 ] && printf '%s\n' "$bh_out" | grep -q "^Usage:" && [ -z "$bh_err" ]; then

@@ -77,16 +77,28 @@ bh_start_daemon() {
   return 1
 }
 
-# bh_start_xvfb: a private Xvfb (stopped on exit) as DISPLAY, and GTK set up
-# for it as guid runs in the display tests.
+# bh_start_xvfb [Xvfb options…]: a private Xvfb (stopped on exit) as DISPLAY,
+# and GTK set up for it as guid runs in the display tests.
 bh_start_xvfb() {
   export GDK_BACKEND=x11 GSK_RENDERER=cairo GTK_A11Y=none NO_AT_BRIDGE=1
   unset WAYLAND_DISPLAY
-  Xvfb -displayfd 3 -screen 0 1280x1024x24 -nolisten tcp -noreset 3>"$bh_tmp/display" \
+  Xvfb -displayfd 3 -screen 0 1280x1024x24 -nolisten tcp -noreset "$@" 3>"$bh_tmp/display" \
     >"$bh_tmp/xvfb.log" 2>&1 &
   bh_bg_pids+=($!)
   for _ in $(seq 300); do [ -s "$bh_tmp/display" ] && break; sleep 0.1; done
   export DISPLAY=":$(tr -d '\n' <"$bh_tmp/display")"
+}
+
+# bh_state_of QUBE: its power state as qvm-ls shows it.
+bh_state_of() { qvm-ls 2>/dev/null | awk -v q="$1" '$1 == q {print $2}'; }
+# bh_wait_state QUBE STATE [TENTHS]: until the qube is in that state (60 s).
+bh_wait_state() {
+  local i
+  for i in $(seq "${3:-600}"); do
+    [ "$(bh_state_of "$1")" = "$2" ] && return 0
+    sleep 0.1
+  done
+  return 1
 }
 
 # bh_find_window TITLE-REGEX [TRIES]: the id of the first X window whose

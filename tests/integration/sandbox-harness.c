@@ -23,7 +23,10 @@ static void bh_harness_state_cb(BhBackend *backend, const char *qube, BhPowerSta
 static BhBackend *bh_harness_open(BhHarness *h)
 {
     g_autoptr(GError) error = NULL;
-    BhBackendConfig config = {.state_dir = h->state, .runtime_dir = h->runtime, .verbose = g_test_verbose()};
+    BhBackendConfig config = {.state_dir = h->state,
+                              .runtime_dir = h->runtime,
+                              .verbose = g_test_verbose(),
+                              .resolv_conf = h->resolv_conf};
     BhBackend *backend = NULL;
     g_assert_true(bh_backend_open("sandbox", &config, &backend, &error));
     g_assert_no_error(error);
@@ -107,6 +110,7 @@ BhBackendQube bh_harness_qube(const BhTestQube *q)
         .root_template = q->root_template,
         .netvm = q->netvm,
         .provides_network = q->provides_network,
+        .uplink = q->uplink,
         .disposable = q->disposable,
         .root_path = q->root_path ? q->root_path : "",
         .root_readonly = q->root_readonly,

@@ -20,6 +20,7 @@ typedef struct {
     BhBackend *backend;
     GHashTable *states;     /* qube -> last BhPowerState reported */
     GPtrArray *transitions; /* "qube State[: reason]" */
+    char *resolv_conf;      /* the backend's (set, then restart it); freed by the caller */
 } BhHarness;
 
 /* A qube as the daemon would describe it. */
@@ -31,6 +32,7 @@ typedef struct {
     const char *root_template;
     const char *netvm;
     gboolean provides_network;
+    gboolean uplink; /* a netvm without netvm: pasta */
     gboolean disposable;
     const char *root_path;
     gboolean root_readonly;

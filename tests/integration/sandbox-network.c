@@ -1,19 +1,30 @@
-/* sandbox-network.c — the private network between sandbox qubes, through
- * real namespaces, veth pairs and nftables (no traffic ever leaves the
- * machine: there is no uplink):
- *   a qube behind a netvm gets eth0 with its 10.137 address and a default
- *   route to the netvm; it reaches the netvm, and through a netvm chain the
- *   upstream netvm; it never reaches another qube behind the same netvm; a
- *   qube without a netvm has only lo.
+/* sandbox-network.c — the network of sandbox qubes, through real namespaces,
+ * veth pairs, nftables and pasta; "the internet" is servers this test runs
+ * on the host's loopback (net-servers.py), reached through the uplink's
+ * host mapping, so no traffic leaves the machine:
+ *   addresses as Qubes gives them (10.137.0.qid/32, gateway = the netvm's
+ *   own address); work reaches the host's TCP and UDP servers through
+ *   fw -> net -> pasta, and resolves a name through the virtual 10.139.1.1
+ *   and .2 to the resolver this test runs; a sibling behind the same netvm,
+ *   the netvm's own services and everything from a qube without netvm stay
+ *   out of reach; the uplink stops with its netvm and network_uplink off
+ *   (the backend's uplink flag) leaves sys-net without one.
  */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "sandbox-harness.h"
 #include "sandbox.h"
 
 static const BhTestQube tpl = {.name = "tpl", .qid = 2, .klass = "TemplateVM"};
-static const BhTestQube net = {
-    .name = "net", .qid = 7, .template_name = "tpl", .root_template = "tpl", .provides_network = TRUE};
+static const BhTestQube net = {.name = "net",
+                               .qid = 7,
+                               .template_name = "tpl",
+                               .root_template = "tpl",
+                               .provides_network = TRUE,
+                               .uplink = TRUE};
 static const BhTestQube fw = {.name = "fw",
                               .qid = 8,
                               .template_name = "tpl",
@@ -26,6 +37,34 @@ static const BhTestQube other = {
     .name = "other", .qid = 4, .template_name = "tpl", .root_template = "tpl", .netvm = "fw"};
 static const BhTestQube vault = {.name = "vault", .qid = 5, .template_name = "tpl", .root_template = "tpl"};
 
+/* The host's servers: ports of TCP A, TCP B and UDP. */
+typedef struct {
+    GSubprocess *proc;
+    guint tcp_a, tcp_b, udp;
+} BhNetServers;
+
+static gboolean servers_start(BhNetServers *s)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *script =
+        g_build_filename(g_getenv("BH_SOURCE_ROOT"), "tests", "integration", "net-servers.py", NULL);
+    s->proc = g_subprocess_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
+                               "python3", script, "53", NULL);
+    g_assert_no_error(error);
+    g_autoptr(GDataInputStream) in = g_data_input_stream_new(g_subprocess_get_stdout_pipe(s->proc));
+    g_autofree char *line = g_data_input_stream_read_line(in, NULL, NULL, NULL);
+    if (line == NULL || sscanf(line, "%u %u %u", &s->tcp_a, &s->tcp_b, &s->udp) != 3)
+        return FALSE; /* 127.0.0.1:53 taken: said on stderr */
+    return TRUE;
+}
+
+static void servers_stop(BhNetServers *s)
+{
+    if (s->proc)
+        g_subprocess_force_exit(s->proc);
+    g_clear_object(&s->proc);
+}
+
 /* A TCP listener on port 8080 inside the qube, answering "hello from QUBE". */
 static void listen_in(BhHarness *h, const char *qube)
 {
@@ -35,75 +74,128 @@ static void listen_in(BhHarness *h, const char *qube)
                         "s.bind((\"0.0.0.0\", 8080)); s.listen(8)\n"
                         "while True:\n"
                         "    c, _ = s.accept(); c.sendall(b\"hello from %s\"); c.close()' >/dev/null 2>&1 &\n"
-                        "for i in $(seq 50); do python3 probe.py tcp 127.0.0.1 8080 | grep -q connected && "
+                        "for i in $(seq 50); do python3 net.py tcp 127.0.0.1 8080 | grep -q hello && "
                         "break; sleep 0.1; done",
                         qube);
-    bh_harness_put_probe(h, qube);
     g_assert_cmpint(bh_harness_run(h, qube, cmd, NULL), ==, 0);
 }
 
-static char *probe(BhHarness *h, const char *qube, const char *addr)
+static void put_client(BhHarness *h, const char *qube)
 {
-    g_autofree char *cmd = g_strdup_printf("python3 probe.py tcp %s 8080 1.5", addr);
+    g_autofree char *path =
+        g_build_filename(g_getenv("BH_SOURCE_ROOT"), "tests", "integration", "net-client.py", NULL);
+    g_autofree char *text = NULL;
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    bh_harness_put(h, qube, "net.py", text);
+}
+
+static char *client(BhHarness *h, const char *qube, const char *kind, const char *addr, guint port)
+{
+    g_autofree char *cmd = g_strdup_printf("python3 net.py %s %s %u", kind, addr, port);
     return bh_harness_run_out(h, qube, cmd);
+}
+
+/* The host's servers, then the qubes in order, each with net.py; FALSE
+ * (skipped) without root. test_resolver: the uplink asks the resolver the
+ * servers run (on 127.0.0.1:53). */
+static gboolean start_all(BhHarness *h, BhNetServers *srv, gboolean test_resolver,
+                          const BhTestQube *const *order, gsize n)
+{
+    g_autoptr(GError) error = NULL;
+    if (!bh_harness_setup(h))
+        return FALSE;
+    if (geteuid() != 0) {
+        g_test_skip("linking qubes needs bulkheadd to run as root");
+        bh_harness_teardown(h);
+        return FALSE;
+    }
+    g_assert_true(servers_start(srv));
+    if (test_resolver) {
+        h->resolv_conf = g_build_filename(h->tmp, "resolv.conf", NULL);
+        g_assert_true(g_file_set_contents(h->resolv_conf, "# the test's\nnameserver 127.0.0.1\n", -1, NULL));
+        bh_harness_restart_backend(h);
+    }
+    g_assert_true(bh_harness_create(h, &tpl, &error));
+    for (gsize i = 0; i < n; i++) {
+        gboolean started = bh_harness_start(h, order[i], &error);
+        g_assert_no_error(error);
+        g_assert_true(started);
+        put_client(h, order[i]->name);
+    }
+    return TRUE;
 }
 
 static void test_network(void)
 {
     BhHarness h;
+    BhNetServers srv = {0};
     g_autoptr(GError) error = NULL;
-    if (!bh_harness_setup(&h))
+    const BhTestQube *const order[] = {&net, &fw, &work, &other, &vault};
+    if (!start_all(&h, &srv, TRUE, order, G_N_ELEMENTS(order)))
         return;
-    if (geteuid() != 0) {
-        g_test_skip("linking qubes needs bulkheadd to run as root");
-        bh_harness_teardown(&h);
-        return;
-    }
-    g_assert_true(bh_harness_create(&h, &tpl, &error));
-    const BhTestQube *order[] = {&net, &fw, &work, &other, &vault};
-    for (gsize i = 0; i < G_N_ELEMENTS(order); i++) {
-        g_assert_true(bh_harness_start(&h, order[i], &error));
-        g_assert_no_error(error);
-    }
-    bh_harness_put_probe(&h, "work");
 
-    /* Addresses and routes as derived from qids. */
+    /* Addresses as Qubes gives them: /32, the gateway is the netvm's own. */
     g_autofree char *addr = bh_harness_run_out(&h, "work", "ip -o -4 addr show dev eth0 | awk '{print $4}'");
     g_assert_cmpstr(addr, ==, "10.137.0.3/32");
     g_autofree char *route = bh_harness_run_out(&h, "work", "ip route show default");
-    g_assert_cmpstr(route, ==, "default via 10.138.0.8 dev eth0");
+    g_assert_cmpstr(route, ==, "default via 10.137.0.8 dev eth0");
+    g_autofree char *fw_addr = bh_harness_run_out(&h, "fw", "ip -o -4 addr show dev eth0 | awk '{print $4}'");
+    g_assert_cmpstr(fw_addr, ==, "10.137.0.8/32");
+    g_autofree char *fw_route = bh_harness_run_out(&h, "fw", "ip route show default");
+    g_assert_cmpstr(fw_route, ==, "default via 10.137.0.7 dev eth0");
     g_autofree char *fw_links =
         bh_harness_run_out(&h, "fw", "ip -o link | awk -F': ' '{print $2}' | cut -d@ -f1 | sort");
     g_assert_cmpstr(fw_links, ==, "eth0\nlo\nvif3\nvif4");
-
-    listen_in(&h, "fw");
-    listen_in(&h, "net");
-    listen_in(&h, "other");
-    /* Its netvm, and through it the netvm's own upstream. */
-    g_autofree char *to_fw = probe(&h, "work", "10.138.0.8");
-    g_assert_cmpstr(to_fw, ==, "connected");
-    g_autofree char *to_net = probe(&h, "work", "10.138.0.7");
-    g_assert_cmpstr(to_net, ==, "connected");
-    /* Never a sibling behind the same netvm (the control: other's listener
-     * answers other itself). */
-    g_autofree char *self = probe(&h, "other", "127.0.0.1");
-    g_assert_cmpstr(self, ==, "connected");
-    g_autofree char *sibling = probe(&h, "work", "10.137.0.4");
-    g_test_message("work -> other: %s", sibling);
-    g_assert_cmpstr(sibling, !=, "connected");
-    /* Beyond the last netvm there is nothing: no uplink. */
-    g_autofree char *far = probe(&h, "work", "192.0.2.1");
-    g_test_message("work -> 192.0.2.1: %s", far);
-    g_assert_cmpstr(far, !=, "connected");
     g_autofree char *net_links =
         bh_harness_run_out(&h, "net", "ip -o link | awk -F': ' '{print $2}' | cut -d@ -f1 | sort");
-    g_assert_cmpstr(net_links, ==, "lo\nvif8");
+    g_assert_cmpstr(net_links, ==, "lo\nuplink0\nvif8");
+
+    /* The internet: the host's loopback, through the uplink's mapping of
+     * the host's gateway address. */
+    g_autofree char *host =
+        bh_harness_run_out(&h, "net", "ip -4 route show default dev uplink0 | awk '{print $3}'");
+    g_test_message("the host through the uplink: %s", host);
+    g_assert_cmpstr(host, !=, "");
+    g_autofree char *from_net = client(&h, "net", "tcp", host, srv.tcp_a);
+    g_assert_cmpstr(from_net, ==, "hello A");
+    g_autofree char *tcp = client(&h, "work", "tcp", host, srv.tcp_a);
+    g_assert_cmpstr(tcp, ==, "hello A");
+    g_autofree char *udp = client(&h, "work", "udp", host, srv.udp);
+    g_assert_cmpstr(udp, ==, "udp ping");
+
+    /* DNS: the qube's resolv.conf names both virtual servers, each
+     * redirected to the test's resolver. */
+    g_autofree char *resolv = bh_harness_run_out(&h, "work", "cat /etc/resolv.conf");
+    g_assert_cmpstr(resolv, ==, "nameserver 10.139.1.1\nnameserver 10.139.1.2");
+    g_autofree char *dns_net =
+        bh_harness_run_out(&h, "net", "python3 net.py dns www.example.test 10.139.1.1");
+    g_assert_cmpstr(dns_net, ==, "192.0.2.99");
+    g_autofree char *dns1 = bh_harness_run_out(&h, "work", "python3 net.py dns www.example.test 10.139.1.1");
+    g_assert_cmpstr(dns1, ==, "192.0.2.99");
+    g_autofree char *dns2 = bh_harness_run_out(&h, "work", "python3 net.py dns www.example.test 10.139.1.2");
+    g_assert_cmpstr(dns2, ==, "192.0.2.99");
+
+    listen_in(&h, "fw");
+    listen_in(&h, "work");
+    /* Never a sibling behind the same netvm (the control: work's listener
+     * answers work itself). */
+    g_autofree char *self = client(&h, "work", "tcp", "127.0.0.1", 8080);
+    g_assert_cmpstr(self, ==, "hello from work");
+    g_autofree char *sibling = client(&h, "other", "tcp", "10.137.0.3", 8080);
+    g_test_message("other -> work: %s", sibling);
+    g_assert_cmpstr(sibling, ==, "timeout");
+    /* Nor the netvm's own services (the control: fw's upstream reaches
+     * them, so the listener is on the network). */
+    g_autofree char *up = client(&h, "net", "tcp", "10.137.0.8", 8080);
+    g_assert_cmpstr(up, ==, "hello from fw");
+    g_autofree char *to_fw = client(&h, "work", "tcp", "10.137.0.8", 8080);
+    g_test_message("work -> fw's service: %s", to_fw);
+    g_assert_cmpstr(to_fw, ==, "timeout");
 
     /* netvm none: lo only, nothing reachable. */
-    bh_harness_put_probe(&h, "vault");
     g_autofree char *vault_links = bh_harness_run_out(&h, "vault", "ip -o link | awk -F': ' '{print $2}'");
     g_assert_cmpstr(vault_links, ==, "lo");
-    g_autofree char *from_vault = probe(&h, "vault", "10.138.0.8");
+    g_autofree char *from_vault = client(&h, "vault", "tcp", host, srv.tcp_a);
     g_assert_cmpstr(from_vault, ==, "ENETUNREACH");
 
     /* A qube whose netvm is not running does not start. */
@@ -112,12 +204,175 @@ static void test_network(void)
     g_assert_false(bh_harness_start(&h, &work, &error));
     g_assert_nonnull(error);
     g_assert_nonnull(strstr(error->message, "netvm fw is not running"));
+    g_clear_error(&error);
+
+    /* The uplink goes with its netvm. */
+    pid_t pasta_pid = bh_sandbox_uplink_pid(h.backend, "net");
+    g_assert_cmpint(pasta_pid, >, 0);
+    g_assert_cmpint(kill(pasta_pid, 0), ==, 0);
+    g_assert_true(bh_harness_shutdown(&h, "net", 5, &error));
+    for (int i = 0; i < 50 && kill(pasta_pid, 0) == 0; i++)
+        bh_harness_spin(100);
+    g_assert_cmpint(kill(pasta_pid, 0), ==, -1);
+
+    /* network_uplink off: the same netvm, no uplink. */
+    BhTestQube closed = net;
+    closed.uplink = FALSE;
+    g_assert_true(bh_harness_start(&h, &closed, &error));
+    g_autofree char *closed_links = bh_harness_run_out(&h, "net", "ip -o link | awk -F': ' '{print $2}'");
+    g_assert_cmpstr(closed_links, ==, "lo");
+
     bh_harness_teardown(&h);
+    g_free(h.resolv_conf);
+    servers_stop(&srv);
+}
+
+static const BhTestQube vpn = {.name = "vpn",
+                               .qid = 9,
+                               .template_name = "tpl",
+                               .root_template = "tpl",
+                               .provides_network = TRUE,
+                               .netvm = "fw"};
+static const BhTestQube anon = {
+    .name = "anon", .qid = 6, .template_name = "tpl", .root_template = "tpl", .netvm = "vpn"};
+
+typedef struct {
+    BhBackend *backend;
+    gboolean done;
+    GError *error;
+} BhFirewallWait;
+
+static void firewall_done(GObject *source, GAsyncResult *result, gpointer data)
+{
+    BhFirewallWait *w = data;
+    bh_backend_set_firewall_finish(w->backend, result, &w->error);
+    w->done = TRUE;
+}
+
+/* Applies rules to qube's netvm and waits until they are in force. */
+static void set_firewall(BhHarness *h, const char *qube, const char *rules)
+{
+    BhFirewallWait w = {h->backend, FALSE, NULL};
+    bh_backend_set_firewall(h->backend, qube, rules, NULL, firewall_done, &w);
+    for (int i = 0; i < 200 && !w.done; i++)
+        bh_harness_spin(25);
+    g_assert_true(w.done);
+    g_assert_no_error(w.error);
+}
+
+/* Polls (up to 5 s) until the client's answer is want; returns the last. */
+static char *await(BhHarness *h, const char *qube, const char *kind, const char *addr, guint port,
+                   const char *want)
+{
+    char *got = NULL;
+    for (int i = 0; i < 25; i++) {
+        g_free(got);
+        got = client(h, qube, kind, addr, port);
+        if (g_str_equal(got, want))
+            break;
+        bh_harness_spin(200);
+    }
+    return got;
+}
+
+/* What the netvm's connection tracking knows of connections to port. */
+static char *tracked(BhHarness *h, const char *netvm, guint port)
+{
+    g_autofree char *cmd = g_strdup_printf("nsenter --net=/proc/%d/ns/net conntrack -L -p tcp --dport %u",
+                                           (int)bh_sandbox_init_pid(h->backend, netvm), port);
+    char *out = NULL;
+    g_assert_true(g_spawn_command_line_sync(cmd, &out, NULL, NULL, NULL));
+    return out;
+}
+
+/* A chain three netvms deep, NAT at each; the per-qube firewall on a
+ * running qube (one port, at once, an open connection cut); relinking a
+ * running qube; a netvm's restart under running clients. */
+static void test_live(void)
+{
+    BhHarness h;
+    BhNetServers srv = {0};
+    g_autoptr(GError) error = NULL;
+    const BhTestQube *const order[] = {&net, &fw, &vpn, &work, &anon};
+    if (!start_all(&h, &srv, FALSE, order, G_N_ELEMENTS(order)))
+        return;
+    g_autofree char *host =
+        bh_harness_run_out(&h, "net", "ip -4 route show default dev uplink0 | awk '{print $3}'");
+
+    /* anon -> vpn -> fw -> net -> the host: seen passing vpn with anon's
+     * own address, and fw sees only vpn's (NAT at each netvm). */
+    g_autofree char *from_anon = client(&h, "anon", "tcp", host, srv.tcp_b);
+    g_assert_cmpstr(from_anon, ==, "hello B");
+    g_autofree char *at_vpn = tracked(&h, "vpn", srv.tcp_b);
+    g_test_message("vpn tracks: %s", at_vpn);
+    g_assert_nonnull(strstr(at_vpn, "src=10.137.0.6 "));
+    g_autofree char *at_fw = tracked(&h, "fw", srv.tcp_b);
+    g_test_message("fw tracks: %s", at_fw);
+    g_assert_nonnull(strstr(at_fw, "src=10.137.0.9 "));
+    g_assert_null(strstr(at_fw, "src=10.137.0.6 "));
+
+    /* The firewall: an open connection to port A, then a rule against A. */
+    g_autofree char *hold =
+        g_strdup_printf("nohup python3 net.py hold %s %u 30 > hold.out 2>&1 &\n"
+                        "for i in $(seq 50); do grep -q open hold.out && break; sleep 0.1; done;"
+                        " cat hold.out",
+                        host, srv.tcp_a);
+    g_autofree char *held = bh_harness_run_out(&h, "work", hold);
+    g_assert_cmpstr(held, ==, "open");
+    g_autofree char *rule = g_strdup_printf("tcp dport %u drop\naccept", srv.tcp_a);
+    set_firewall(&h, "work", rule);
+    g_autofree char *blocked = client(&h, "work", "tcp", host, srv.tcp_a);
+    g_assert_cmpstr(blocked, ==, "timeout");
+    g_autofree char *other_port = client(&h, "work", "tcp", host, srv.tcp_b);
+    g_assert_cmpstr(other_port, ==, "hello B");
+    g_autofree char *udp = client(&h, "work", "udp", host, srv.udp);
+    g_assert_cmpstr(udp, ==, "udp ping");
+    g_autofree char *cut = bh_harness_run_out(
+        &h, "work",
+        "for i in $(seq 50); do grep -q cut hold.out && break; sleep 0.1; done; tail -n 1 hold.out");
+    g_assert_cmpstr(cut, ==, "cut");
+    /* Only work's: anon (behind another netvm) still reaches port A. */
+    g_autofree char *anon_a = client(&h, "anon", "tcp", host, srv.tcp_a);
+    g_assert_cmpstr(anon_a, ==, "hello A");
+
+    /* Relinking a running qube: none cuts it at once, back restores it. */
+    g_assert_true(bh_backend_set_netvm(h.backend, "work", NULL, &error));
+    g_autofree char *unlinked = await(&h, "work", "tcp", host, srv.tcp_b, "ENETUNREACH");
+    g_assert_cmpstr(unlinked, ==, "ENETUNREACH");
+    g_assert_true(bh_backend_set_netvm(h.backend, "work", "fw", &error));
+    g_autofree char *relinked = await(&h, "work", "tcp", host, srv.tcp_b, "hello B");
+    g_assert_cmpstr(relinked, ==, "hello B");
+    /* Its firewall came along. */
+    g_autofree char *still_blocked = client(&h, "work", "tcp", host, srv.tcp_a);
+    g_assert_cmpstr(still_blocked, ==, "timeout");
+
+    /* fw stops: work and anon keep running, cut off; fw starts again:
+     * both are back, work's firewall with it. */
+    g_assert_true(bh_harness_shutdown(&h, "fw", 5, &error));
+    g_assert_cmpint(bh_harness_state(&h, "work"), ==, BH_POWER_RUNNING);
+    g_assert_cmpint(bh_harness_state(&h, "anon"), ==, BH_POWER_RUNNING);
+    g_autofree char *fw_down = client(&h, "work", "tcp", host, srv.tcp_b);
+    g_assert_cmpstr(fw_down, ==, "ENETUNREACH");
+    g_assert_true(bh_harness_start(&h, &fw, &error));
+    g_autofree char *back = await(&h, "work", "tcp", host, srv.tcp_b, "hello B");
+    g_assert_cmpstr(back, ==, "hello B");
+    g_autofree char *anon_back = await(&h, "anon", "tcp", host, srv.tcp_b, "hello B");
+    g_assert_cmpstr(anon_back, ==, "hello B");
+    g_autofree char *fw_kept = client(&h, "work", "tcp", host, srv.tcp_a);
+    g_assert_cmpstr(fw_kept, ==, "timeout");
+    /* Rules lifted: port A again. */
+    set_firewall(&h, "work", NULL);
+    g_autofree char *open_again = client(&h, "work", "tcp", host, srv.tcp_a);
+    g_assert_cmpstr(open_again, ==, "hello A");
+
+    bh_harness_teardown(&h);
+    servers_stop(&srv);
 }
 
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/sandbox/network/netvm-links", test_network);
+    g_test_add_func("/sandbox/network/live", test_live);
     return g_test_run();
 }

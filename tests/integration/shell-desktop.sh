@@ -50,16 +50,7 @@ done
 bh_start_daemon --backend sandbox
 bh_result "bulkheadd runs with the sandbox backend" $?
 
-state_of() { qvm-ls 2>/dev/null | awk -v q="$1" '$1 == q {print $2}'; }
-wait_state() { # QUBE STATE [TENTHS]
-  local i
-  for i in $(seq "${3:-600}"); do
-    [ "$(state_of "$1")" = "$2" ] && return 0
-    sleep 0.1
-  done
-  return 1
-}
-wait_state sys-net Running && wait_state sys-firewall Running
+bh_wait_state sys-net Running && bh_wait_state sys-firewall Running
 bh_result "the autostart qubes sys-net and sys-firewall run" $?
 
 "$SHELL_BIN" >"$bh_tmp/shell.log" 2>&1 &
@@ -113,63 +104,22 @@ panel_has start "$yellow"; has_yellow=$?
 bh_result "the panel shows sys-net red and sys-firewall green, not halted work (blue) or personal (yellow)" \
   $([ $has_red -eq 0 ] && [ $has_blue -ne 0 ] && [ $has_yellow -ne 0 ]; echo $?)
 
-# Positions come from the screenshots: buttons are the light runs on the dark
-# panel; a qube's row in the Qubes popover is where its swatch colour is.
-# find.py SHOT MODE ...: prints "X Y" (see the cases).
-cat >"$bh_tmp/find.py" <<'PY'
-import subprocess, sys
-shot, mode = sys.argv[1], sys.argv[2]
-out = subprocess.run(["convert", shot, "-depth", "8", "rgb:-"], capture_output=True).stdout
-W = 1280
-def px(x, y):
-    i = (y * W + x) * 3
-    return out[i:i + 3]
-if mode == "button":          # the Nth light run, 30 px or wider, above the buttons' text
-    n, y, runs, start = int(sys.argv[3]), 7, [], None
-    for x in range(W + 1):
-        light = x < W and sum(px(x, y)) > 3 * 200
-        if light and start is None: start = x
-        if not light and start is not None:
-            if x - start >= 30: runs.append((start, x))
-            start = None
-    if len(runs) <= n: sys.exit(1)
-    a, b = runs[n]
-    print((a + b) // 2, 16)
-elif mode == "verb":          # the right-most button on the row of colour C below the panel
-    c = bytes.fromhex(sys.argv[3][1:])
-    ys = [y for y in range(40, 1024) for x in range(0, 60) if px(x, y) == c]
-    if not ys: sys.exit(1)
-    y = (min(ys) + max(ys)) // 2
-    x0 = max(x for x in range(0, 60) if px(x, y) == c)
-    edge = max(x for x in range(x0, W) if px(x, y) == b"\xff\xff\xff")  # the popover's right edge
-    x = edge
-    while x > x0 and px(x, y) == b"\xff\xff\xff": x -= 1                 # the button's border
-    print(x - 12, y)
-elif mode == "last":          # the centre of the right-most square of colour C on the panel
-    c = bytes.fromhex(sys.argv[3][1:])
-    xs = sorted({x for y in range(0, 32) for x in range(W) if px(x, y) == c})
-    if not xs: sys.exit(1)
-    group = [xs[-1]]
-    for x in reversed(xs[:-1]):
-        if group[-1] - x > 3: break
-        group.append(x)
-    ys = [y for y in range(0, 32) if px(group[0], y) == c]
-    print((min(group) + max(group)) // 2, (min(ys) + max(ys)) // 2)
-PY
+# Positions come from the screenshots (shell-find.py).
+find_py="$(dirname "$0")/shell-find.py"
 click_at() { xdotool mousemove "$1" "$2" click 1 2>/dev/null; }
 
-read -r qx qy < <(python3 "$bh_tmp/find.py" "$shots/shell-start.png" button 1)
+read -r qx qy < <(python3 "$find_py" "$shots/shell-start.png" button 1)
 click_at "$qx" "$qy"
 sleep 1
 shot popover
-read -r sx sy < <(python3 "$bh_tmp/find.py" "$shots/shell-popover.png" verb "$blue")
+read -r sx sy < <(python3 "$find_py" "$shots/shell-popover.png" verb "$blue")
 bh_result "the Qubes popover lists work with a Start button (at $sx,$sy)" $([ -n "${sx:-}" ]; echo $?)
 click_at "$sx" "$sy"
-wait_state work Running 900
+bh_wait_state work Running 900
 started=$?
 # Start opens no window: a [work] window would mean another entry was hit.
 sleep 1
-bh_result "clicking Start beside work makes it Running in qvm-ls (state $(state_of work)), no window" \
+bh_result "clicking Start beside work makes it Running in qvm-ls (state $(bh_state_of work)), no window" \
   $([ $started -eq 0 ] && ! xdotool search --name '^\[work\] ' >/dev/null 2>&1; echo $?)
 xdotool key Escape 2>/dev/null
 wait_panel work-running "$blue" yes
@@ -181,12 +131,12 @@ bh_result "the panel shows work in blue" $?
 purple='#75507b'
 qvm-create -C TemplateVM -l purple broken >/dev/null 2>&1 &&
   qvm-prefs broken root_path /nonexistent-root >/dev/null 2>&1
-read -r qx qy < <(python3 "$bh_tmp/find.py" "$shots/shell-start.png" button 1)
+read -r qx qy < <(python3 "$find_py" "$shots/shell-start.png" button 1)
 click_at "$qx" "$qy"
 sleep 1
 shot popover-broken
 red_before=$(count popover-broken '#ef2929' 600x500+0+34)
-read -r bx by < <(python3 "$bh_tmp/find.py" "$shots/shell-popover-broken.png" verb "$purple")
+read -r bx by < <(python3 "$find_py" "$shots/shell-popover-broken.png" verb "$purple")
 click_at "${bx:-0}" "${by:-0}"
 red_after=0
 for _ in $(seq 50); do
@@ -195,8 +145,8 @@ for _ in $(seq 50); do
   [ "$red_after" -ge 20 ] && break
   sleep 0.2
 done
-bh_result "Start on a template with no root says failed in red ($red_before -> $red_after red px), still $(state_of broken)" \
-  $([ "$red_before" -eq 0 ] && [ "$red_after" -ge 20 ] && [ "$(state_of broken)" = Halted ]; echo $?)
+bh_result "Start on a template with no root says failed in red ($red_before -> $red_after red px), still $(bh_state_of broken)" \
+  $([ "$red_before" -eq 0 ] && [ "$red_after" -ge 20 ] && [ "$(bh_state_of broken)" = Halted ]; echo $?)
 xdotool key Escape 2>/dev/null
 sleep 0.3
 
@@ -248,7 +198,7 @@ bh_result "'new disp' + Enter opens a disposable's foot ('$title') in red ($fram
 # comes first) activates it. The control: it was not the active window.
 active() { xprop -root _NET_ACTIVE_WINDOW 2>/dev/null | grep -o '0x[0-9a-f]*' | head -n1; }
 before=$(active)
-read -r wx wy < <(python3 "$bh_tmp/find.py" "$shots/shell-disposable.png" last "$yellow")
+read -r wx wy < <(python3 "$find_py" "$shots/shell-disposable.png" last "$yellow")
 click_at "${wx:-0}" "${wy:-0}"
 now=""
 for _ in $(seq 30); do
@@ -280,7 +230,7 @@ bh_result "qvm-unpause personal brings its colour back" $?
 
 qvm-kill work >/dev/null 2>&1
 wait_panel work-killed "$blue" no
-bh_result "qvm-kill work takes it off the panel (state $(state_of work))" $?
+bh_result "qvm-kill work takes it off the panel (state $(bh_state_of work))" $?
 
 # personal's init killed from outside, as sandbox-desktop does to work.
 init=""
@@ -293,7 +243,7 @@ done
 crashed=1
 for _ in $(seq 50); do
   shot personal-crashed
-  if [ "$(state_of personal)" = Crashed ] && [ "$(count personal-crashed '#ef2929' 1280x32+0+0)" -ge 10 ]; then
+  if [ "$(bh_state_of personal)" = Crashed ] && [ "$(count personal-crashed '#ef2929' 1280x32+0+0)" -ge 10 ]; then
     crashed=0; break
   fi
   sleep 0.2
@@ -306,7 +256,7 @@ bh_stop_daemon
 wait_panel daemon-gone "$green" no
 bh_result "the panel empties when bulkheadd stops" $?
 bh_start_daemon --backend sandbox
-wait_state sys-firewall Running
+bh_wait_state sys-firewall Running
 wait_panel daemon-back "$green" yes
 bh_result "and shows sys-firewall again when bulkheadd is back" $?
 

@@ -90,6 +90,15 @@ gboolean bh_qube_name_validate(const char *untrusted_name, GError **error);
 /* [a-zA-Z0-9_-]+, 1..64 bytes (policy refers to them as @tag:NAME). */
 gboolean bh_tag_validate(const char *untrusted_tag, GError **error);
 
+/* Network addresses as Qubes gives them (docs/sandbox.md, "Network"): a
+ * qube's own address, from its qid, is 10.137.x.y, a disposable's 10.138.x.y
+ * (netmask /32); its gateway is its netvm's own address; its DNS servers are
+ * the virtual BH_NET_DNS1 and BH_NET_DNS2, which each netvm redirects to what
+ * it uses itself. dom0 (qid 0) has none: NULL. */
+#define BH_NET_DNS1 "10.139.1.1"
+#define BH_NET_DNS2 "10.139.1.2"
+char *bh_net_address(guint32 qid, gboolean disposable);
+
 /* ---- labels: the one colour table -------------------------------------- */
 
 typedef struct {

@@ -23,7 +23,7 @@
 
 G_BEGIN_DECLS
 
-#define BH_STORE_SCHEMA_VERSION 2
+#define BH_STORE_SCHEMA_VERSION 4
 #define BH_STORE_BUSY_MS        10000
 
 typedef struct BhStore BhStore;
@@ -118,6 +118,10 @@ gboolean bh_store_reset_global(BhStore *store, const char *name, GError **error)
  * Returns the new qid, or -1 on error. AdminVM cannot be created. */
 int bh_store_create_qube(BhStore *store, BhQubeClass klass, const char *name, const char *label,
                          const char *template_name, const char *const *props, GError **error);
+/* What bh_store_create_qube would answer, without creating anything (a form
+ * checking its fields as the user types): TRUE, or the same error. */
+gboolean bh_store_check_create_qube(BhStore *store, BhQubeClass klass, const char *name, const char *label,
+                                    const char *template_name, const char *const *props, GError **error);
 /* A disposable from dvm_template (NULL: the global default_dispvm), named
  * "disp<qid>", auto_cleanup on. Returns the name; NULL on error. */
 char *bh_store_create_disposable(BhStore *store, const char *dvm_template, int *qid_out, GError **error);
@@ -134,10 +138,30 @@ gboolean bh_store_add_tag(BhStore *store, const char *qube, const char *tag, GEr
 gboolean bh_store_remove_tag(BhStore *store, const char *qube, const char *tag, GError **error);
 char **bh_store_list_tags(BhStore *store, const char *qube, GError **error);
 
+/* ---- app lists --------------------------------------------------------------- */
+
+/* A qube's last accepted app list, as bytes the store keeps and never reads
+ * (the daemon decodes them again with bulkhead/apps.h when it loads them).
+ * set: list NULL forgets it; removing the qube forgets it too; a rename keeps
+ * it. get: NULL without an error when the qube has none. Errors: NO_SUCH_QUBE
+ * (set), STORE. */
+gboolean bh_store_set_apps(BhStore *store, const char *qube, GBytes *list, GError **error);
+GBytes *bh_store_get_apps(BhStore *store, const char *qube, GError **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhStore, bh_store_close)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhQubeInfo, bh_qube_info_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhPropValue, bh_prop_value_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhDependant, bh_dependant_free)
+
+/* ---- firewall (bulkhead/firewall.h) ------------------------------------------- */
+
+/* The qube's firewall rules in order, canonical; BH_FIREWALL_DEFAULT alone
+ * for a qube that never had its own. dom0 has none (NO_SUCH_PROPERTY). */
+char **bh_store_get_firewall(BhStore *store, const char *qube, GError **error);
+/* Replaces them in one transaction, each rule parsed first (expire=+N from
+ * now); none is refused and nothing changes if one does not parse (the error
+ * names its position, 0 first, as qvm-firewall numbers them). An empty list is stored as "action=drop". */
+gboolean bh_store_set_firewall(BhStore *store, const char *qube, const char *const *rules, GError **error);
 
 G_END_DECLS
 

@@ -448,6 +448,25 @@ static char *qube_names(Fixture *f)
     return g_string_free(names, FALSE);
 }
 
+/* One key of one qube's ListQubes entry, as text ("" for none). */
+static char *listed_string(Fixture *f, const char *qube, const char *key)
+{
+    g_autoptr(GVariant) reply = call(f, "ListQubes", NULL, NULL);
+    g_autoptr(GVariant) list = g_variant_get_child_value(reply, 0);
+    GVariantIter iter;
+    GVariant *dict;
+    char *value = NULL;
+    g_variant_iter_init(&iter, list);
+    while (value == NULL && (dict = g_variant_iter_next_value(&iter))) {
+        const char *n = NULL;
+        if (g_variant_lookup(dict, "name", "&s", &n) && g_str_equal(n, qube) &&
+            !g_variant_lookup(dict, key, "s", &value))
+            value = g_strdup("");
+        g_variant_unref(dict);
+    }
+    return value;
+}
+
 static gboolean qube_listed(Fixture *f, const char *name)
 {
     g_autofree char *names = qube_names(f);
@@ -595,6 +614,47 @@ static void test_volume_rollback(Fixture *f, gconstpointer data)
     call_ok(f, "Clone", g_variant_new("(ss)", "work", "work2"));
     g_assert_nonnull(strstr(f->tb->log->str, "clone:work>work2;"));
     g_assert_true(qube_listed(f, "work2"));
+}
+
+/* CheckCreate: the model's answer for each field a form fills, nothing
+ * created, no volume made, no signal; the control: Create with the same
+ * arguments does all three. */
+static void test_check_create(Fixture *f, gconstpointer data)
+{
+#define ARGS(klass, name, label, tmpl, netvm)                                                                \
+    g_variant_new("(ssss@a{ss})", klass, name, label, tmpl,                                                  \
+                  g_variant_new_parsed("@a{ss} {'netvm': %s}", netvm))
+    call_fails(f, "CheckCreate", ARGS("AppVM", "9lives", "purple", "", "none"), BH_DBUS_ERROR_INVALID_NAME,
+               "letter first");
+    call_fails(f, "CheckCreate", ARGS("AppVM", "work", "purple", "", "none"), BH_DBUS_ERROR_NAME_IN_USE,
+               "work");
+    call_fails(f, "CheckCreate", ARGS("AppVM", "px", "purple", "work", "none"), BH_DBUS_ERROR_NOT_A_TEMPLATE,
+               "work");
+    call_fails(f, "CheckCreate", ARGS("AppVM", "px", "purple", "", "personal"),
+               BH_DBUS_ERROR_NOT_NETWORK_PROVIDER, "personal");
+    call_fails(f, "CheckCreate", ARGS("Teapot", "px", "purple", "", "none"), BH_DBUS_ERROR_INVALID_VALUE,
+               "unknown class");
+
+    call_ok(f, "CheckCreate", ARGS("AppVM", "project-x", "purple", "", "none"));
+    g_assert_false(qube_listed(f, "project-x"));
+    g_assert_null(strstr(f->signals->str, "QubeAdded project-x"));
+    g_assert_null(strstr(f->tb->log->str, "volumes:project-x;"));
+
+    call_ok(f, "Create", ARGS("AppVM", "project-x", "purple", "", "none"));
+    g_assert_true(qube_listed(f, "project-x"));
+    /* ListQubes carries the effective memory and private size (the
+     * settings' manager columns); dom0 has neither. */
+    g_autofree char *memory = listed_string(f, "project-x", "memory");
+    g_autofree char *private_size = listed_string(f, "project-x", "private_size");
+    g_autofree char *dom0_memory = listed_string(f, "dom0", "memory");
+    g_assert_cmpstr(memory, ==, "400");
+    g_assert_cmpstr(private_size, ==, "2048");
+    g_assert_cmpstr(dom0_memory, ==, "");
+    g_assert_nonnull(strstr(f->signals->str, "QubeAdded project-x"));
+    g_assert_nonnull(strstr(f->tb->log->str, "volumes:project-x;"));
+    call_fails(f, "CheckCreate", ARGS("AppVM", "project-x", "purple", "", "none"), BH_DBUS_ERROR_NAME_IN_USE,
+               "project-x");
+#undef ARGS
 }
 
 static void test_run_fds(Fixture *f, gconstpointer data)
@@ -904,8 +964,37 @@ static void test_clipboard(Fixture *f, gconstpointer data)
     g_assert_error(error, BH_DBUS_ERROR, BH_DBUS_ERROR_PERMISSION);
     g_clear_error(&error);
 
+    /* CopyDom0: any dom0 client; the source is always "dom0", the size is
+     * given, never the contents; over the limit nothing changes. */
+    g_autoptr(GVariant) dom0 =
+        clip_call(f, "org.bulkhead.Clipboard1", "CopyDom0", g_variant_new("(s)", "héllo"), &error);
+    g_assert_no_error(error);
+    g_autoptr(GVariant) held = clip_call(f, "org.bulkhead.Clipboard1", "GetState", NULL, &error);
+    g_assert_no_error(error);
+    g_autoptr(GVariant) held_dict = g_variant_get_child_value(held, 0);
+    const char *source = NULL;
+    guint64 size = 0;
+    g_assert_true(g_variant_lookup(held_dict, "source", "&s", &source));
+    g_assert_cmpstr(source, ==, "dom0");
+    g_assert_true(g_variant_lookup(held_dict, "size", "t", &size));
+    g_assert_cmpuint(size, ==, 6);
+    g_assert_false(g_variant_lookup(held_dict, "data", "*", NULL));
+    g_autofree char *big = g_strnfill(64001, 'x');
+    g_autoptr(GVariant) refused =
+        clip_call(f, "org.bulkhead.Clipboard1", "CopyDom0", g_variant_new("(s)", big), &error);
+    g_assert_null(refused);
+    g_assert_error(error, BH_DBUS_ERROR, BH_DBUS_ERROR_LIMIT);
+    g_clear_error(&error);
+    g_autoptr(GVariant) still = clip_call(f, "org.bulkhead.Clipboard1", "GetState", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_true(g_variant_equal(still, held));
+
     g_autoptr(GVariant) cleared = clip_call(f, "org.bulkhead.Clipboard1", "Clear", NULL, &error);
     g_assert_no_error(error);
+    g_autoptr(GVariant) after = clip_call(f, "org.bulkhead.Clipboard1", "GetState", NULL, &error);
+    g_assert_no_error(error);
+    g_autoptr(GVariant) after_dict = g_variant_get_child_value(after, 0);
+    g_assert_cmpuint(g_variant_n_children(after_dict), ==, 0);
 }
 
 int main(int argc, char **argv)
@@ -919,6 +1008,7 @@ int main(int argc, char **argv)
     ADD("/daemon/disposable", test_disposable);
     ADD("/daemon/start-failure", test_start_failure);
     ADD("/daemon/volume-rollback", test_volume_rollback);
+    ADD("/daemon/check-create", test_check_create);
     ADD("/daemon/run-fds", test_run_fds);
     ADD("/daemon/crash-report", test_crash_report);
     ADD("/daemon/property-signals", test_property_signals);

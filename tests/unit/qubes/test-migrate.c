@@ -167,6 +167,32 @@ static void test_migrate(void)
     qid = bh_store_create_qube(s, BH_CLASS_APP_VM, "new-one", "blue", NULL, NULL, &error);
     g_assert_no_error(error);
     g_assert_cmpint(qid, ==, 13);
+    /* What version 3 added works: an app list kept as bytes, forgotten
+     * with its qube. */
+    {
+        g_autoptr(GBytes) list = g_bytes_new_static("list", 4);
+        g_autoptr(GBytes) back = NULL;
+        g_assert_null(bh_store_get_apps(s, "my-app", &error));
+        g_assert_no_error(error);
+        g_assert_true(bh_store_set_apps(s, "my-app", list, &error));
+        g_assert_no_error(error);
+        back = bh_store_get_apps(s, "my-app", &error);
+        g_assert_nonnull(back);
+        g_assert_true(g_bytes_equal(back, list));
+        g_assert_false(bh_store_set_apps(s, "no-such-qube", list, NULL));
+        g_assert_true(bh_store_remove_qube(s, "new-one", &error));
+        g_assert_true(bh_store_set_apps(s, "my-app", NULL, &error));
+        g_assert_null(bh_store_get_apps(s, "my-app", &error));
+        g_assert_no_error(error);
+    }
+    /* What version 4 added works: firewall rules, the default before. */
+    {
+        g_auto(GStrv) fw = bh_store_get_firewall(s, "my-app", &error);
+        g_assert_cmpstrv(fw, ((const char *const[]){"action=accept", NULL}));
+        const char *const rules[] = {"action=drop proto=tcp dstports=25", "action=accept", NULL};
+        g_assert_true(bh_store_set_firewall(s, "my-app", rules, &error));
+        g_assert_no_error(error);
+    }
     /* The old rules still hold on migrated data. */
     g_assert_false(bh_store_remove_qube(s, "fedora-40", NULL));
     bh_store_close(g_steal_pointer(&s));
@@ -174,7 +200,7 @@ static void test_migrate(void)
     integrity = bh_test_integrity(path);
     g_assert_cmpstr(integrity, ==, "ok");
     migrated_dump = bh_test_dump(path);
-    g_assert_true(g_str_has_prefix(migrated_dump, "2\n"));
+    g_assert_true(g_str_has_prefix(migrated_dump, "4\n"));
 
     /* Same schema as a store created new; reopening changes nothing. */
     s = bh_test_open(fresh_path);

@@ -972,6 +972,51 @@ static void test_sql_failure_rolls_back(Fixture *f, gconstpointer data)
     assert_prop(f->store, "work-copy", "memory", "778", FALSE);
 }
 
+/* The dry run answers exactly what the create would, for each kind of fault
+ * a form can make, and leaves the file byte for byte as it was; the control:
+ * the same valid arguments then do create the qube. */
+static void test_check_create(Fixture *f, gconstpointer data)
+{
+    g_autofree char *dump = bh_test_dump(f->path);
+    g_autofree char *after = NULL;
+    const char *const none[] = {"netvm", "none", NULL};
+    const char *const loop_free[] = {"netvm", "sys-firewall", "memory", "800", NULL};
+    const char *const bad_memory[] = {"memory", "7", NULL};
+    const char *const not_provider[] = {"netvm", "work", NULL};
+
+    bh_assert_fails_msg(
+        bh_store_check_create_qube(f->store, BH_CLASS_APP_VM, "9lives", "purple", NULL, NULL, BH_ERR),
+        BH_QUBES_ERROR_INVALID_NAME, "letter first");
+    bh_assert_fails(
+        bh_store_check_create_qube(f->store, BH_CLASS_APP_VM, "work", "purple", NULL, NULL, BH_ERR),
+        BH_QUBES_ERROR_NAME_IN_USE);
+    bh_assert_fails(
+        bh_store_check_create_qube(f->store, BH_CLASS_APP_VM, "p", "purple", "work", NULL, BH_ERR),
+        BH_QUBES_ERROR_NOT_A_TEMPLATE);
+    bh_assert_fails(bh_store_check_create_qube(f->store, BH_CLASS_APP_VM, "p", "mauve", NULL, NULL, BH_ERR),
+                    BH_QUBES_ERROR_INVALID_VALUE);
+    bh_assert_fails(
+        bh_store_check_create_qube(f->store, BH_CLASS_APP_VM, "p", "purple", NULL, bad_memory, BH_ERR),
+        BH_QUBES_ERROR_INVALID_VALUE);
+    bh_assert_fails(
+        bh_store_check_create_qube(f->store, BH_CLASS_APP_VM, "p", "purple", NULL, not_provider, BH_ERR),
+        BH_QUBES_ERROR_NOT_NETWORK_PROVIDER);
+    g_assert_true(
+        bh_store_check_create_qube(f->store, BH_CLASS_APP_VM, "project-x", "purple", NULL, none, NULL));
+    g_assert_true(
+        bh_store_check_create_qube(f->store, BH_CLASS_APP_VM, "project-y", "green", NULL, loop_free, NULL));
+    after = bh_test_dump(f->path);
+    g_assert_cmpstr(dump, ==, after);
+    g_assert_false(qube_exists(f->store, "project-x"));
+
+    create_ok(f->store, BH_CLASS_APP_VM, "project-x", "purple", NULL, none);
+    assert_prop(f->store, "project-x", "netvm", "", FALSE);
+    /* Now the name is taken, and the dry run says so. */
+    bh_assert_fails(
+        bh_store_check_create_qube(f->store, BH_CLASS_APP_VM, "project-x", "purple", NULL, none, BH_ERR),
+        BH_QUBES_ERROR_NAME_IN_USE);
+}
+
 /* Two handles on one file (as two processes would have): each sees the
  * other's commits, and rules are checked against the latest state. */
 static void test_two_handles(Fixture *f, gconstpointer data)
@@ -1059,6 +1104,7 @@ int main(int argc, char **argv)
     TEST("/store/qid-exhaustion", test_qid_exhaustion);
     TEST("/store/atomic/sql-failure", test_sql_failure_rolls_back);
     TEST("/store/two-handles", test_two_handles);
+    TEST("/store/check-create", test_check_create);
     g_test_add_func("/store/bad-files", test_bad_files);
     return g_test_run();
 }

@@ -1,0 +1,292 @@
+/* bh-ask-window.c — the ask dialog's window (see the header).
+ *
+ * The focus rule is against click-jacking: a qube can make the user click
+ * or press Enter at a moment of its choosing; a dialog that appears under
+ * the pointer must not take that click. So OK works only once the dialog
+ * has been the active window for a whole second, and losing the focus
+ * starts the second again. */
+#include "bh-ask-window.h"
+
+struct _BhAskWindow {
+    GtkWindow parent;
+    BhAskRequest *request;
+    GtkWidget *badge; /* template children (bh-ask-window.ui) */
+    GtkWidget *what;
+    GtkWidget *search;
+    GtkWidget *list;
+    GtkWidget *countdown;
+    GtkWidget *cancel;
+    GtkWidget *ok;
+    guint focus_timer;
+    guint tick_timer;
+    guint seconds_left;
+    gboolean focused_long_enough;
+    gboolean done;
+};
+
+G_DEFINE_FINAL_TYPE(BhAskWindow, bh_ask_window, GTK_TYPE_WINDOW)
+
+enum { SIGNAL_DONE, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+static const char *row_target(GtkListBoxRow *row)
+{
+    return row ? g_object_get_data(G_OBJECT(row), "bh-target") : NULL;
+}
+
+static void finish(BhAskWindow *self, const char *target)
+{
+    if (self->done)
+        return;
+    self->done = TRUE;
+    g_clear_handle_id(&self->focus_timer, g_source_remove);
+    g_clear_handle_id(&self->tick_timer, g_source_remove);
+    g_signal_emit(self, signals[SIGNAL_DONE], 0, target);
+}
+
+static void on_cancel(BhAskWindow *self)
+{
+    finish(self, NULL);
+}
+
+static GtkListBoxRow *chosen_row(BhAskWindow *self)
+{
+    GtkListBoxRow *row = gtk_list_box_get_selected_row(GTK_LIST_BOX(self->list));
+    return row && gtk_widget_get_child_visible(GTK_WIDGET(row)) ? row : NULL;
+}
+
+static void update_ok(BhAskWindow *self)
+{
+    /* After the answer the window goes away: focus and selection changes
+     * during its teardown mean nothing (and its children may be gone). */
+    if (self->done || !self->list)
+        return;
+    gtk_widget_set_sensitive(self->ok, self->focused_long_enough && chosen_row(self) != NULL);
+}
+
+static void try_ok(BhAskWindow *self)
+{
+    GtkListBoxRow *row = chosen_row(self);
+    /* Enter and a click on OK go through here: both wait for the focus time. */
+    if (!self->focused_long_enough || !row) {
+        g_debug("OK refused: %s",
+                row ? "the dialog has not had the focus for long enough" : "no target chosen");
+        return;
+    }
+    finish(self, row_target(row));
+}
+
+static gboolean focus_elapsed(gpointer data)
+{
+    BhAskWindow *self = data;
+    self->focus_timer = 0;
+    self->focused_long_enough = TRUE;
+    update_ok(self);
+    return G_SOURCE_REMOVE;
+}
+
+static void on_active(BhAskWindow *self)
+{
+    if (self->done)
+        return;
+    g_clear_handle_id(&self->focus_timer, g_source_remove);
+    self->focused_long_enough = FALSE;
+    if (gtk_window_is_active(GTK_WINDOW(self)))
+        self->focus_timer = g_timeout_add(self->request->focus_ms, focus_elapsed, self);
+    update_ok(self);
+}
+
+static void show_countdown(BhAskWindow *self)
+{
+    g_autofree char *text = g_strdup_printf("Denied in %u s unless you choose.", self->seconds_left);
+    gtk_label_set_text(GTK_LABEL(self->countdown), text);
+}
+
+static gboolean tick(gpointer data)
+{
+    BhAskWindow *self = data;
+    if (--self->seconds_left == 0) {
+        self->tick_timer = 0;
+        finish(self, NULL);
+        return G_SOURCE_REMOVE;
+    }
+    show_countdown(self);
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean filter_row(GtkListBoxRow *row, gpointer data)
+{
+    BhAskWindow *self = data;
+    return bh_ask_matches(row_target(row), gtk_editable_get_text(GTK_EDITABLE(self->search)));
+}
+
+/* Typing keeps a visible row chosen: the first one when the chosen one is
+ * filtered away. */
+static void on_search_changed(BhAskWindow *self)
+{
+    gtk_list_box_invalidate_filter(GTK_LIST_BOX(self->list));
+    if (chosen_row(self))
+        goto out;
+    for (int i = 0;; i++) {
+        GtkListBoxRow *row = gtk_list_box_get_row_at_index(GTK_LIST_BOX(self->list), i);
+        if (!row) {
+            gtk_list_box_unselect_all(GTK_LIST_BOX(self->list));
+            break;
+        }
+        if (filter_row(row, self)) {
+            gtk_list_box_select_row(GTK_LIST_BOX(self->list), row);
+            break;
+        }
+    }
+out:
+    update_ok(self);
+}
+
+static void move_selection(BhAskWindow *self, int step)
+{
+    GtkListBoxRow *row = chosen_row(self);
+    int i = row ? gtk_list_box_row_get_index(row) : -1;
+    for (i += step; i >= 0; i += step) {
+        GtkListBoxRow *next = gtk_list_box_get_row_at_index(GTK_LIST_BOX(self->list), i);
+        if (!next)
+            break;
+        if (filter_row(next, self)) {
+            gtk_list_box_select_row(GTK_LIST_BOX(self->list), next);
+            break;
+        }
+    }
+    update_ok(self);
+}
+
+static gboolean on_key(GtkEventControllerKey *c, guint keyval, guint keycode, GdkModifierType state,
+                       gpointer data)
+{
+    BhAskWindow *self = data;
+    switch (keyval) {
+    case GDK_KEY_Escape:
+        finish(self, NULL);
+        return TRUE;
+    case GDK_KEY_Down:
+        move_selection(self, 1);
+        return TRUE;
+    case GDK_KEY_Up:
+        move_selection(self, -1);
+        return TRUE;
+    case GDK_KEY_Return:
+    case GDK_KEY_KP_Enter:
+        try_ok(self);
+        return TRUE;
+    default:
+        return FALSE;
+    }
+}
+
+static void on_row_activated(GtkListBox *box, GtkListBoxRow *row, gpointer data)
+{
+    try_ok(data);
+}
+
+static gboolean on_close_request(GtkWindow *w)
+{
+    finish(BH_ASK_WINDOW(w), NULL);
+    return FALSE;
+}
+
+static void style_badge(GtkWidget *badge, const BhLabel *label, const char *name)
+{
+    /* Only a validated name and a colour from the label table become CSS. */
+    g_autofree char *css =
+        g_strdup_printf(".bh-ask-source { background: %s; color: #%06x; padding: 4px 10px; "
+                        "border-radius: 4px; font-weight: bold; }",
+                        label->hex, bh_label_text_rgb(label));
+    g_autoptr(GtkCssProvider) provider = gtk_css_provider_new();
+    gtk_css_provider_load_from_data(provider, css, -1);
+    gtk_style_context_add_provider_for_display(gdk_display_get_default(), GTK_STYLE_PROVIDER(provider),
+                                               GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+    gtk_label_set_text(GTK_LABEL(badge), name);
+}
+
+static void bh_ask_window_dispose(GObject *object)
+{
+    BhAskWindow *self = BH_ASK_WINDOW(object);
+    g_clear_handle_id(&self->focus_timer, g_source_remove);
+    g_clear_handle_id(&self->tick_timer, g_source_remove);
+    gtk_widget_dispose_template(GTK_WIDGET(self), BH_TYPE_ASK_WINDOW);
+    G_OBJECT_CLASS(bh_ask_window_parent_class)->dispose(object);
+}
+
+static void bh_ask_window_finalize(GObject *object)
+{
+    bh_ask_request_free(BH_ASK_WINDOW(object)->request);
+    G_OBJECT_CLASS(bh_ask_window_parent_class)->finalize(object);
+}
+
+static void bh_ask_window_class_init(BhAskWindowClass *klass)
+{
+    G_OBJECT_CLASS(klass)->dispose = bh_ask_window_dispose;
+    G_OBJECT_CLASS(klass)->finalize = bh_ask_window_finalize;
+    GTK_WINDOW_CLASS(klass)->close_request = on_close_request;
+    GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
+    gtk_widget_class_set_template_from_resource(widget_class, "/org/bulkhead/ask/bh-ask-window.ui");
+    gtk_widget_class_bind_template_child(widget_class, BhAskWindow, badge);
+    gtk_widget_class_bind_template_child(widget_class, BhAskWindow, what);
+    gtk_widget_class_bind_template_child(widget_class, BhAskWindow, search);
+    gtk_widget_class_bind_template_child(widget_class, BhAskWindow, list);
+    gtk_widget_class_bind_template_child(widget_class, BhAskWindow, countdown);
+    gtk_widget_class_bind_template_child(widget_class, BhAskWindow, cancel);
+    gtk_widget_class_bind_template_child(widget_class, BhAskWindow, ok);
+    signals[SIGNAL_DONE] = g_signal_new("done", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                                        NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+}
+
+static void bh_ask_window_init(BhAskWindow *self)
+{
+    gtk_widget_init_template(GTK_WIDGET(self));
+}
+
+BhAskWindow *bh_ask_window_new(BhAskRequest *request)
+{
+    BhAskWindow *self = g_object_new(BH_TYPE_ASK_WINDOW, NULL);
+    self->request = request;
+    g_autofree char *title = g_strdup_printf("Bulkhead: %s asks to %s", request->source, request->service);
+    gtk_window_set_title(GTK_WINDOW(self), title);
+    style_badge(self->badge, request->source_label, request->source);
+    g_autofree char *words = g_strdup_printf("asks to %s. Where to?", request->service);
+    gtk_label_set_text(GTK_LABEL(self->what), words);
+
+    GtkListBoxRow *preselect = NULL;
+    for (guint i = 0; i < request->targets->len; i++) {
+        const char *t = request->targets->pdata[i];
+        GtkWidget *label = gtk_label_new(t);
+        gtk_label_set_xalign(GTK_LABEL(label), 0);
+        gtk_widget_set_margin_start(label, 6);
+        gtk_widget_set_margin_top(label, 4);
+        gtk_widget_set_margin_bottom(label, 4);
+        gtk_list_box_append(GTK_LIST_BOX(self->list), label);
+        GtkListBoxRow *row = gtk_list_box_get_row_at_index(GTK_LIST_BOX(self->list), (int)i);
+        g_object_set_data_full(G_OBJECT(row), "bh-target", g_strdup(t), g_free);
+        if (request->default_target && g_str_equal(t, request->default_target))
+            preselect = row;
+    }
+    gtk_list_box_set_filter_func(GTK_LIST_BOX(self->list), filter_row, self, NULL);
+    if (preselect)
+        gtk_list_box_select_row(GTK_LIST_BOX(self->list), preselect);
+
+    g_signal_connect_swapped(self->cancel, "clicked", G_CALLBACK(on_cancel), self);
+    g_signal_connect_swapped(self->ok, "clicked", G_CALLBACK(try_ok), self);
+    g_signal_connect_swapped(self->search, "search-changed", G_CALLBACK(on_search_changed), self);
+    g_signal_connect_swapped(self->search, "activate", G_CALLBACK(try_ok), self);
+    g_signal_connect(self->list, "row-activated", G_CALLBACK(on_row_activated), self);
+    g_signal_connect_swapped(self->list, "selected-rows-changed", G_CALLBACK(update_ok), self);
+    g_signal_connect(self, "notify::is-active", G_CALLBACK(on_active), NULL);
+    GtkEventController *keys = gtk_event_controller_key_new();
+    gtk_event_controller_set_propagation_phase(keys, GTK_PHASE_CAPTURE);
+    g_signal_connect(keys, "key-pressed", G_CALLBACK(on_key), self);
+    gtk_widget_add_controller(GTK_WIDGET(self), keys);
+
+    self->seconds_left = request->timeout_s;
+    show_countdown(self);
+    self->tick_timer = g_timeout_add_seconds(1, tick, self);
+    gtk_widget_grab_focus(self->search);
+    return self;
+}

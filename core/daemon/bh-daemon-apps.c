@@ -1,0 +1,346 @@
+/* bh-daemon-apps.c — the qubes' app lists: ListApps, RunApp, RefreshApps and
+ * AppsChanged of org.bulkhead.Admin1; see bh-daemon-private.h and
+ * docs/apps.md.
+ *
+ * Owns: reading a qube's list when it starts (its bulkhead-applist, through
+ * Run's bounded capture), deciding with bulkhead/apps.h's decoder whether to
+ * keep it (in the store, so a halted qube's apps stay in the menu), which
+ * list a qube shows (its own, else its template's), and launching by id.
+ * Must never: take anything but an id from a caller for a launch, pass an
+ * id that is not in the qube's list, keep a list the decoder refused, or
+ * run anything in a qube that is not dom0's own fixed program.
+ */
+#define G_LOG_DOMAIN "bh-daemon"
+
+#include "bulkhead/apps.h"
+
+#include "bh-daemon-error.h"
+#include "bh-daemon-private.h"
+#include "bh-dbus-error.h"
+
+#define BH_APPLIST_COMMAND "bulkhead-applist"
+/* A list of 2 000 entries takes well under a second to write; a qube that
+ * needs longer is stalling. */
+#define BH_APPLIST_TIMEOUT_S 30
+
+/* The qube and the app qubes that show its list when they have none. */
+static void bh_apps_emit_changed(BhDaemon *self, const char *name)
+{
+    g_autoptr(GPtrArray) qubes = bh_store_list_qubes(self->store, NULL);
+    bh_dbus_admin1_emit_apps_changed(self->skeleton, name);
+    for (guint i = 0; qubes != NULL && i < qubes->len; i++) {
+        BhQubeInfo *info = g_ptr_array_index(qubes, i);
+        if (g_strcmp0(info->template_name, name) == 0)
+            bh_dbus_admin1_emit_apps_changed(self->skeleton, info->name);
+    }
+}
+
+/* The list a qube shows: its own, else its template's; empty, with *source
+ * "", when neither has one; NULL on an error (no such qube, the store). A
+ * stored list is decoded again (the store keeps bytes; the decoder is the
+ * one judge of what they mean). */
+static GPtrArray *bh_apps_effective(BhDaemon *self, const char *name, char **source, GError **error)
+{
+    g_autoptr(BhQubeInfo) info = bh_store_get_qube(self->store, name, error);
+    const char *candidates[2];
+    char reason[160];
+
+    *source = g_strdup("");
+    if (info == NULL)
+        return NULL;
+    candidates[0] = info->name;
+    candidates[1] = info->template_name;
+    for (int i = 0; i < 2 && candidates[i] != NULL; i++) {
+        g_autoptr(GError) local = NULL;
+        g_autoptr(GBytes) bytes = bh_store_get_apps(self->store, candidates[i], &local);
+        if (bytes == NULL) {
+            if (local != NULL) {
+                g_propagate_error(error, g_steal_pointer(&local));
+                return NULL;
+            }
+            continue;
+        }
+        GPtrArray *apps =
+            bh_apps_decode(g_bytes_get_data(bytes, NULL), g_bytes_get_size(bytes), reason, sizeof reason);
+        if (apps == NULL) {
+            g_message("[%s] the stored app list does not decode (%s); ignored", candidates[i], reason);
+            continue;
+        }
+        g_free(*source);
+        *source = g_strdup(candidates[i]);
+        return apps;
+    }
+    return g_ptr_array_new_with_free_func((GDestroyNotify)bh_app_free);
+}
+
+/* ---- reading a qube's list ---------------------------------------------------- */
+
+typedef struct {
+    BhDaemon *self;
+    char *name;
+    GDBusMethodInvocation *invocation; /* RefreshApps; NULL at start */
+} BhAppsFetch;
+
+static void bh_apps_fetch_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    BhAppsFetch *f = user_data;
+    BhDaemon *self = f->self;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GBytes) bytes = bh_daemon_run_capture_finish(self, result, &error);
+    g_autoptr(GPtrArray) apps = NULL;
+    char reason[160] = "";
+    gboolean refused = FALSE;
+
+    if (bytes == NULL) {
+        /* An overflow or a stall is the qube misbehaving; a program that
+         * failed (an old qube without it) is not: keep what was there. */
+        refused = g_error_matches(error, BH_DBUS_ERROR, BH_DBUS_ERROR_FAILED);
+        g_strlcpy(reason, error->message, sizeof reason);
+    } else if ((apps = bh_apps_decode(g_bytes_get_data(bytes, NULL), g_bytes_get_size(bytes), reason,
+                                      sizeof reason)) == NULL) {
+        refused = TRUE;
+    }
+
+    if (apps != NULL) {
+        g_autoptr(GError) store_error = NULL;
+        g_autoptr(GBytes) stored = bh_store_get_apps(self->store, f->name, NULL);
+        /* Most starts find the list they found last time: no write (the
+         * store syncs each one) and no signal for an unchanged list. */
+        gboolean same = stored != NULL && g_bytes_equal(stored, bytes) &&
+                        !g_hash_table_contains(self->apps_problems, f->name);
+        if (same) {
+            g_info("[%s] app list: %u apps, unchanged", f->name, apps->len);
+        } else if (!bh_store_set_apps(self->store, f->name, bytes, &store_error)) {
+            g_warning("[%s] cannot keep its app list: %s", f->name, store_error->message);
+            g_clear_pointer(&apps, g_ptr_array_unref);
+            g_strlcpy(reason, store_error->message, sizeof reason);
+        } else {
+            g_hash_table_remove(self->apps_problems, f->name);
+            g_info("[%s] app list: %u apps, %" G_GSIZE_FORMAT " bytes", f->name, apps->len,
+                   g_bytes_get_size(bytes));
+            bh_apps_emit_changed(self, f->name);
+        }
+    } else if (refused) {
+        /* The stricter path: nothing of a list that broke the rules is
+         * shown, not even the list it sent before. */
+        g_message("[%s] app list refused: %s", f->name, reason);
+        bh_store_set_apps(self->store, f->name, NULL, NULL);
+        g_hash_table_replace(self->apps_problems, g_strdup(f->name), g_strdup(reason));
+        bh_apps_emit_changed(self, f->name);
+    } else {
+        g_info("[%s] no app list: %s", f->name, reason);
+    }
+
+    if (f->invocation != NULL) {
+        if (apps != NULL)
+            bh_dbus_admin1_complete_refresh_apps(self->skeleton, f->invocation, apps->len);
+        else
+            g_dbus_method_invocation_return_error(f->invocation, BH_DBUS_ERROR, BH_DBUS_ERROR_FAILED,
+                                                  "the app list of %s was not read: %s", f->name, reason);
+    }
+    g_object_unref(f->self);
+    g_free(f->name);
+    g_free(f);
+}
+
+static void bh_apps_fetch(BhDaemon *self, const char *name, GDBusMethodInvocation *invocation)
+{
+    BhAppsFetch *f = g_new0(BhAppsFetch, 1);
+    f->self = g_object_ref(self);
+    f->name = g_strdup(name);
+    f->invocation = invocation;
+    bh_daemon_run_capture_async(self, name, BH_APPLIST_COMMAND, BH_APPS_MAX_BYTES, BH_APPLIST_TIMEOUT_S,
+                                bh_apps_fetch_done, f);
+}
+
+static void bh_apps_on_state_changed(BhDbusAdmin1 *skeleton, const char *name, const char *state,
+                                     BhDaemon *self)
+{
+    g_autoptr(BhQubeInfo) info = NULL;
+
+    if (!g_str_equal(state, bh_power_state_name(BH_POWER_RUNNING)))
+        return;
+    /* A disposable's list dies with it: its template's is the one shown. */
+    info = bh_store_get_qube(self->store, name, NULL);
+    if (info == NULL || info->klass == BH_CLASS_DISP_VM || info->klass == BH_CLASS_ADMIN_VM)
+        return;
+    bh_apps_fetch(self, name, NULL);
+}
+
+void bh_daemon_apps_init(BhDaemon *self)
+{
+    self->apps_problems = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    g_signal_connect(self->skeleton, "state-changed", G_CALLBACK(bh_apps_on_state_changed), self);
+}
+
+/* ---- D-Bus ---------------------------------------------------------------------- */
+
+/* The menu_items property: "all", or the ids to show separated by spaces. */
+static gboolean bh_apps_in_menu(const char *menu_items, const char *id)
+{
+    g_auto(GStrv) words = NULL;
+    if (menu_items == NULL || g_str_equal(menu_items, "all"))
+        return TRUE;
+    words = g_strsplit(menu_items, " ", -1);
+    return g_strv_contains((const char *const *)words, id);
+}
+
+static gboolean bh_daemon_handle_list_apps(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
+                                           const char *name, BhDaemon *self)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *source = NULL;
+    g_autofree char *menu_items = NULL;
+    g_autoptr(GPtrArray) apps = bh_apps_effective(self, name, &source, &error);
+    GVariantBuilder builder;
+    const char *problem;
+
+    if (apps == NULL)
+        return bh_daemon_return_error(invocation, error);
+    bh_store_get_property(self->store, name, "menu_items", &menu_items, NULL, NULL);
+    g_variant_builder_init(&builder, G_VARIANT_TYPE("a(sssssbuuay)"));
+    for (guint i = 0; i < apps->len; i++) {
+        BhApp *app = g_ptr_array_index(apps, i);
+        gsize n = 0;
+        gconstpointer pixels = app->icon != NULL ? g_bytes_get_data(app->icon, &n) : NULL;
+        g_variant_builder_add(&builder, "(sssssbuu@ay)", app->id, app->name, app->generic, app->categories,
+                              app->keywords, bh_apps_in_menu(menu_items, app->id), app->icon_w, app->icon_h,
+                              g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, pixels, n, 1));
+    }
+    problem = g_hash_table_lookup(self->apps_problems, name);
+    bh_dbus_admin1_complete_list_apps(skeleton, invocation, g_variant_builder_end(&builder), source,
+                                      problem != NULL ? problem : "");
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean bh_daemon_handle_refresh_apps(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
+                                              const char *name, BhDaemon *self)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(BhQubeInfo) info = bh_daemon_power_target(self, name, "read the apps of", &error);
+
+    if (info == NULL)
+        return bh_daemon_return_error(invocation, error);
+    if (bh_daemon_runtime(self, name)->state != BH_POWER_RUNNING) {
+        g_set_error(&error, BH_DBUS_ERROR, BH_DBUS_ERROR_NOT_RUNNING,
+                    "qube %s is %s; its apps are read when it runs (start it first)", name,
+                    bh_power_state_name(bh_daemon_runtime(self, name)->state));
+        return bh_daemon_return_error(invocation, error);
+    }
+    bh_apps_fetch(self, name, invocation);
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+typedef struct {
+    BhDaemon *self;
+    GDBusMethodInvocation *invocation;
+    char *name;
+    char *commandline;
+} BhRunApp;
+
+static void bh_run_app_free(BhRunApp *r)
+{
+    g_object_unref(r->self);
+    g_free(r->name);
+    g_free(r->commandline);
+    g_free(r);
+}
+
+static void bh_run_app_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    BhRunApp *r = user_data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GBytes) out = bh_daemon_run_capture_finish(r->self, result, &error);
+
+    if (out == NULL) {
+        g_prefix_error(&error, "could not start the app in %s: ", r->name);
+        bh_daemon_return_error(r->invocation, error);
+    } else {
+        bh_dbus_admin1_complete_run_app(r->self->skeleton, r->invocation);
+    }
+    bh_run_app_free(r);
+}
+
+static void bh_run_app_now(BhRunApp *r)
+{
+    /* The launcher forks the app and exits: a short run, no output kept. */
+    bh_daemon_run_capture_async(r->self, r->name, r->commandline, 4096, BH_APPLIST_TIMEOUT_S, bh_run_app_done,
+                                r);
+}
+
+static void bh_run_app_started(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    BhRunApp *r = user_data;
+    g_autoptr(GError) error = NULL;
+    if (!bh_daemon_start_finish(r->self, result, &error)) {
+        bh_daemon_return_error(r->invocation, error);
+        bh_run_app_free(r);
+        return;
+    }
+    bh_run_app_now(r);
+}
+
+static gboolean bh_daemon_handle_run_app(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
+                                         const char *name, const char *id, BhDaemon *self)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(BhQubeInfo) info = NULL;
+    g_autoptr(GPtrArray) apps = NULL;
+    g_autofree char *source = NULL;
+    gboolean listed = FALSE;
+    BhRunApp *r;
+
+    info = bh_daemon_power_target(self, name, "run apps in", &error);
+    if (info == NULL)
+        return bh_daemon_return_error(invocation, error);
+    if (!bh_apps_id_ok(id, strlen(id))) {
+        g_autofree char *quoted = bh_qubes_quote(id);
+        g_set_error(&error, BH_DBUS_ERROR, BH_DBUS_ERROR_INVALID_ARGUMENT,
+                    "%s is not an app id (a desktop file id such as org.gnome.Calculator.desktop)", quoted);
+        return bh_daemon_return_error(invocation, error);
+    }
+    apps = bh_apps_effective(self, name, &source, &error);
+    if (apps == NULL)
+        return bh_daemon_return_error(invocation, error);
+    for (guint i = 0; i < apps->len && !listed; i++)
+        listed = g_str_equal(((BhApp *)g_ptr_array_index(apps, i))->id, id);
+    if (!listed) {
+        g_set_error(&error, BH_DBUS_ERROR, BH_DBUS_ERROR_INVALID_ARGUMENT,
+                    "%s offers no app %s (see ListApps; a qube's apps are read when it starts)", name, id);
+        return bh_daemon_return_error(invocation, error);
+    }
+
+    r = g_new0(BhRunApp, 1);
+    r->self = g_object_ref(self);
+    r->invocation = invocation;
+    r->name = g_strdup(name);
+    /* The id's characters need no quoting ([A-Za-z0-9._+-]). */
+    r->commandline = g_strdup_printf(BH_APPLIST_COMMAND " --launch %s", id);
+    g_info("[%s] run app %s (from %s's list)", name, id, source);
+
+    BhPowerState state = bh_daemon_runtime(self, name)->state;
+    if (state == BH_POWER_RUNNING) {
+        bh_run_app_now(r);
+    } else if (bh_power_is_down(state) || state == BH_POWER_TRANSIENT) {
+        bh_daemon_start_async(self, name, bh_run_app_started, r);
+    } else {
+        g_set_error(&error, BH_DBUS_ERROR, BH_DBUS_ERROR_NOT_RUNNING, "qube %s is %s; %s", name,
+                    bh_power_state_name(state),
+                    state == BH_POWER_PAUSED ? "resume it with qvm-unpause first"
+                                             : "wait until it has stopped");
+        bh_run_app_free(r);
+        return bh_daemon_return_error(invocation, error);
+    }
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+const BhDaemonHandler *bh_daemon_apps_handlers(gsize *n)
+{
+    static const BhDaemonHandler handlers[] = {
+        {"handle-list-apps", G_CALLBACK(bh_daemon_handle_list_apps)},
+        {"handle-run-app", G_CALLBACK(bh_daemon_handle_run_app)},
+        {"handle-refresh-apps", G_CALLBACK(bh_daemon_handle_refresh_apps)},
+    };
+    *n = G_N_ELEMENTS(handlers);
+    return handlers;
+}

@@ -1,0 +1,51 @@
+/* fc-private.h — what the sender and the receiver of core/filecopy share
+ * beside the codec: their entry points (called by the two main.c files and
+ * by the tests) and small file-system helpers.
+ *
+ * Must never: be included outside core/filecopy and its tests. */
+#ifndef BH_FC_PRIVATE_H
+#define BH_FC_PRIVATE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "bulkhead/filecopy.h"
+
+/* Receives one stream from in_fd into the empty folder stage_fd, and when
+ * it is whole moves its entries into final_fd ("where" names that in words,
+ * e.g. "QubesIncoming/work"); writes the status to out_fd (and closes it).
+ * 0 when everything arrived, 1 when nothing was kept (stage_fd is empty
+ * again). Stops (and rolls back) when *stop becomes non-zero. The outcome
+ * goes to log (may be NULL). */
+int bh_fc_receive(int in_fd, int out_fd, int stage_fd, int final_fd, const char *where,
+                  const struct bh_fc_limits *limits, const volatile sig_atomic_t *stop, FILE *log);
+/* The folder name in parent, made (0700) if missing, opened only if it is
+ * a real folder (O_NOFOLLOW); -1 with errno otherwise. */
+int fc_open_folder(int parent, const char *name);
+/* Removes the staging folders in dir whose receiver (the pid after the last
+ * '.') is gone: what a receiver killed with SIGKILL left. */
+void fc_sweep_stale(int dir);
+
+struct bh_fc_send_options {
+    bool move;     /* delete what was sent once the receiver confirmed it */
+    bool progress; /* a progress line on log */
+};
+/* Sends paths[0..n) as one stream to out_fd and reads the status from
+ * in_fd. Returns 0 when the receiver confirmed everything (and, with move,
+ * the sources are gone), 1 when it refused or failed (sources untouched),
+ * 2 when a source cannot be sent (nothing sent), 130 when *stop was set. */
+int bh_fc_send(int out_fd, int in_fd, char *const *paths, size_t n, const struct bh_fc_send_options *opts,
+               const volatile sig_atomic_t *stop, FILE *log);
+
+/* A growing array of strings. */
+bool fc_strv_push(char ***v, size_t *n, size_t *cap, const char *s);
+void fc_strv_free(char **v, size_t n);
+/* Removes name (a file, a link, or a folder with everything in it) in the
+ * folder dirfd, never following a link. level bounds the recursion. */
+void fc_remove_at(int dirfd, const char *name, unsigned level);
+/* Whether s is a qube name: [a-zA-Z][a-zA-Z0-9_.-]*, at most 31 bytes, not
+ * "dom0", "none" or "default" (the model's rule, docs/model.md). */
+bool fc_qube_name_ok(const char *s);
+
+#endif /* BH_FC_PRIVATE_H */

@@ -1,0 +1,782 @@
+/* bh-settings-qube.c — one qube's settings window (see the header). */
+#define G_LOG_DOMAIN "bh-settings"
+
+#include "bh-settings-qube.h"
+
+#include "bh-settings-util.h"
+#include "bh-shell-qube.h"
+
+#include <string.h>
+
+/* BH_FIELD_APPS: menu_items, from the Applications page's check buttons. */
+typedef enum {
+    BH_FIELD_ENTRY,
+    BH_FIELD_CHECK,
+    BH_FIELD_SPIN,
+    BH_FIELD_CHOICE,
+    BH_FIELD_LABEL,
+    BH_FIELD_APPS
+} BhFieldKind;
+
+/* A qube's list is bounded by the daemon (2 000 apps); this caps what the
+ * page builds if a reply is bigger. */
+#define BH_SETTINGS_MAX_APPS 2000
+
+/* One property on the form. Choices have "" for "back to the default". */
+typedef struct {
+    const char *prop;
+    BhFieldKind kind;
+    GtkWidget *widget, *error, *row_caption;
+    char *loaded;        /* the daemon's value when last read */
+    gboolean is_default; /* ... and whether it was the default */
+} BhField;
+
+struct _BhSettingsQube {
+    GtkWindow parent_instance;
+    BhSettingsContext *context;
+    GCancellable *cancellable;
+    char *qube;
+    char *klass;
+    GtkWidget *title, *stack, *apply, *apply_error;
+    GtkWidget *apps_search, *apps_note;
+    GPtrArray *fields; /* BhField* */
+    guint loads;
+    gboolean busy;
+};
+
+G_DEFINE_FINAL_TYPE(BhSettingsQube, bh_settings_qube, GTK_TYPE_WINDOW)
+
+static void bh_field_free(BhField *field)
+{
+    g_free(field->loaded);
+    g_free(field);
+}
+
+static BhField *bh_field(BhSettingsQube *self, const char *prop)
+{
+    for (guint i = 0; i < self->fields->len; i++) {
+        BhField *field = self->fields->pdata[i];
+        if (g_str_equal(field->prop, prop))
+            return field;
+    }
+    return NULL;
+}
+
+/* menu_items from the page: "all" when every app is ticked, else the ticked
+ * ids separated by spaces ("" shows none). */
+static char *bh_apps_value(BhField *field)
+{
+    g_autoptr(GString) ids = g_string_new(NULL);
+    gboolean all = TRUE;
+    guint n = 0;
+
+    for (GtkWidget *row = gtk_widget_get_first_child(field->widget); row != NULL;
+         row = gtk_widget_get_next_sibling(row)) {
+        GtkWidget *check = gtk_list_box_row_get_child(GTK_LIST_BOX_ROW(row));
+        const char *id = g_object_get_data(G_OBJECT(check), "bh-id");
+
+        n++;
+        if (!gtk_check_button_get_active(GTK_CHECK_BUTTON(check))) {
+            all = FALSE;
+            continue;
+        }
+        g_string_append_printf(ids, "%s%s", ids->len > 0 ? " " : "", id);
+    }
+    if (n == 0)
+        return g_strdup(field->loaded != NULL ? field->loaded : "all");
+    return all ? g_strdup("all") : g_strdup(ids->str);
+}
+
+/* What the form says now, in the daemon's text form; "" on a choice is
+ * "the default". */
+static char *bh_field_value(BhField *field)
+{
+    switch (field->kind) {
+    case BH_FIELD_ENTRY:
+        return g_strdup(gtk_editable_get_text(GTK_EDITABLE(field->widget)));
+    case BH_FIELD_CHECK:
+        return g_strdup(gtk_check_button_get_active(GTK_CHECK_BUTTON(field->widget)) ? "True" : "False");
+    case BH_FIELD_SPIN:
+        return g_strdup_printf("%d", gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(field->widget)));
+    case BH_FIELD_CHOICE:
+        return g_strdup(bh_settings_choice_get(field->widget));
+    case BH_FIELD_LABEL:
+        return g_strdup(bh_settings_label_picker_get(field->widget));
+    case BH_FIELD_APPS:
+        return bh_apps_value(field);
+    }
+    return g_strdup("");
+}
+
+static gboolean bh_field_changed(BhField *field)
+{
+    g_autofree char *now = bh_field_value(field);
+
+    if (field->loaded == NULL)
+        return FALSE; /* the class has no such property */
+    /* The apps' order on the page is not the value's: only a toggle by the
+     * user is a change. */
+    if (field->kind == BH_FIELD_APPS)
+        return GPOINTER_TO_INT(g_object_get_data(G_OBJECT(field->widget), "bh-touched"));
+    if (field->kind == BH_FIELD_CHOICE && *now == '\0')
+        return !field->is_default;
+    if (field->kind == BH_FIELD_CHOICE && g_str_equal(now, "none"))
+        return field->is_default || *field->loaded != '\0';
+    return field->is_default ? !g_str_equal(now, field->loaded) : !g_str_equal(now, field->loaded);
+}
+
+/* The qube lists of the choices, from the live list; "" first is the
+ * default, whose text names what it is today. */
+static void bh_fill_qube_choice(BhSettingsQube *self, BhField *field, gboolean (*keep)(BhShellQube *),
+                                gboolean with_none)
+{
+    GListModel *qubes = bh_shell_qubes_get_model(bh_settings_context_get_qubes(self->context));
+    g_autoptr(GStrvBuilder) values = g_strv_builder_new(), texts = g_strv_builder_new();
+    g_autofree char *def = NULL;
+    const char *selected = field->loaded == NULL ? ""
+                           : field->is_default   ? ""
+                           : *field->loaded      ? field->loaded
+                                                 : "none";
+
+    if (field->loaded != NULL && field->is_default) {
+        def = g_strdup_printf("default (%s)", *field->loaded ? field->loaded : "none");
+        g_strv_builder_add(values, "");
+        g_strv_builder_add(texts, def);
+    } else if (g_str_equal(field->prop, "netvm") || g_str_equal(field->prop, "default_dispvm")) {
+        g_strv_builder_add(values, "");
+        g_strv_builder_add(texts, "default");
+    }
+    if (with_none) {
+        g_strv_builder_add(values, "none");
+        g_strv_builder_add(texts, "none");
+    }
+    for (guint i = 0; i < g_list_model_get_n_items(qubes); i++) {
+        g_autoptr(BhShellQube) qube = g_list_model_get_item(qubes, i);
+        const char *name = bh_shell_qube_get_name(qube);
+
+        if (!keep(qube))
+            continue;
+        g_strv_builder_add(values, name);
+        g_strv_builder_add(texts, name);
+    }
+    /* The current value even when the list does not have it (yet). */
+    if (*selected && !g_str_equal(selected, "none")) {
+        g_auto(GStrv) probe = g_strv_builder_end(values);
+        g_strv_builder_addv(values, (const char **)probe);
+        if (!g_strv_contains((const char *const *)probe, selected)) {
+            g_strv_builder_add(values, selected);
+            g_strv_builder_add(texts, selected);
+        }
+    }
+    g_auto(GStrv) v = g_strv_builder_end(values);
+    g_auto(GStrv) t = g_strv_builder_end(texts);
+    bh_settings_choice_set(field->widget, (const char *const *)v, (const char *const *)t, selected);
+}
+
+static gboolean keep_template(BhShellQube *q)
+{
+    return g_str_equal(bh_shell_qube_get_class(q), "TemplateVM");
+}
+
+static gboolean keep_dispvm_template(BhShellQube *q)
+{
+    return bh_shell_qube_is_dispvm_template(q);
+}
+
+static gboolean keep_provider(BhShellQube *q)
+{
+    return bh_shell_qube_provides_network(q);
+}
+
+static void bh_fill_choices(BhSettingsQube *self)
+{
+    BhField *template_field = bh_field(self, "template");
+    gboolean dispvm = g_strcmp0(self->klass, "DispVM") == 0;
+
+    bh_fill_qube_choice(self, template_field, dispvm ? keep_dispvm_template : keep_template, FALSE);
+    bh_fill_qube_choice(self, bh_field(self, "netvm"), keep_provider, TRUE);
+    bh_fill_qube_choice(self, bh_field(self, "default_dispvm"), keep_dispvm_template, TRUE);
+}
+
+static void bh_field_show(BhSettingsQube *self, BhField *field)
+{
+    gboolean has = field->loaded != NULL;
+
+    gtk_widget_set_visible(field->widget, has);
+    if (field->row_caption != NULL)
+        gtk_widget_set_visible(field->row_caption, has);
+    if (!has)
+        return;
+    switch (field->kind) {
+    case BH_FIELD_ENTRY:
+        gtk_editable_set_text(GTK_EDITABLE(field->widget), field->loaded);
+        break;
+    case BH_FIELD_CHECK:
+        gtk_check_button_set_active(GTK_CHECK_BUTTON(field->widget), g_str_equal(field->loaded, "True"));
+        break;
+    case BH_FIELD_SPIN:
+        gtk_spin_button_set_value(GTK_SPIN_BUTTON(field->widget), g_ascii_strtod(field->loaded, NULL));
+        break;
+    case BH_FIELD_LABEL:
+        bh_settings_label_picker_set(field->widget, field->loaded);
+        break;
+    case BH_FIELD_APPS:
+        break; /* the list comes from ListApps: bh_load_apps */
+    case BH_FIELD_CHOICE:
+        if (g_str_equal(field->prop, "virt_mode"))
+            bh_settings_choice_select(field->widget, field->loaded);
+        break; /* the qube lists: bh_fill_choices */
+    }
+}
+
+static void bh_update_title(BhSettingsQube *self)
+{
+    BhField *label = bh_field(self, "label");
+    const char *color = label->loaded ? bh_settings_context_label_color(self->context, label->loaded) : NULL;
+    g_autofree char *markup = bh_settings_qube_markup(self->qube, color != NULL ? color : "");
+    g_autofree char *title = g_strdup_printf("%s — qube settings", self->qube);
+
+    gtk_label_set_markup(GTK_LABEL(self->title), markup);
+    gtk_window_set_title(GTK_WINDOW(self), title);
+}
+
+static void bh_load_apps(BhSettingsQube *self);
+
+static void on_properties(GObject *source, GAsyncResult *result, gpointer data)
+{
+    g_autoptr(BhSettingsQube) self = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) props = NULL;
+
+    if (!bh_dbus_admin1_call_get_properties_finish(BH_DBUS_ADMIN1(source), &props, result, &error)) {
+        if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+            g_autofree char *text = bh_settings_error_text(error);
+            bh_settings_error_set(self->apply_error, text);
+        }
+        return;
+    }
+    for (guint i = 0; i < self->fields->len; i++) {
+        BhField *field = self->fields->pdata[i];
+        const char *value = NULL;
+        gboolean is_default = FALSE;
+
+        g_clear_pointer(&field->loaded, g_free);
+        if (g_variant_lookup(props, field->prop, "(&sb)", &value, &is_default)) {
+            field->loaded = g_strdup(value);
+            field->is_default = is_default;
+        }
+    }
+    {
+        const char *klass = NULL;
+        if (g_variant_lookup(props, "class", "(&sb)", &klass, NULL)) {
+            g_free(self->klass);
+            self->klass = g_strdup(klass);
+        }
+    }
+    for (guint i = 0; i < self->fields->len; i++)
+        bh_field_show(self, self->fields->pdata[i]);
+    bh_fill_choices(self);
+    bh_update_title(self);
+    bh_load_apps(self);
+    self->loads++;
+}
+
+static void bh_load(BhSettingsQube *self)
+{
+    bh_dbus_admin1_call_get_properties(bh_settings_context_get_admin(self->context), self->qube,
+                                       self->cancellable, on_properties, g_object_ref(self));
+}
+
+/* ---- Applications ------------------------------------------------------------ */
+
+static void on_app_toggled(GtkCheckButton *check, GtkWidget *list)
+{
+    g_object_set_data(G_OBJECT(list), "bh-touched", GINT_TO_POINTER(TRUE));
+}
+
+static void on_apps(GObject *source, GAsyncResult *result, gpointer data)
+{
+    g_autoptr(BhSettingsQube) self = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) apps = NULL;
+    g_autofree char *from = NULL, *problem = NULL;
+    BhField *field = bh_field(self, "menu_items");
+    GtkWidget *list = field->widget;
+    GtkWidget *child;
+    GVariantIter iter;
+    const char *id, *name;
+    gboolean in_menu;
+    g_autofree char *note = NULL;
+    guint n = 0;
+
+    if (!bh_dbus_admin1_call_list_apps_finish(BH_DBUS_ADMIN1(source), &apps, &from, &problem, result,
+                                              &error)) {
+        if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+            g_autofree char *text = bh_settings_error_text(error);
+            bh_settings_error_set(field->error, text);
+        }
+        return;
+    }
+    while ((child = gtk_widget_get_first_child(list)) != NULL)
+        gtk_list_box_remove(GTK_LIST_BOX(list), child);
+    g_variant_iter_init(&iter, apps);
+    while (n < BH_SETTINGS_MAX_APPS && g_variant_iter_next(&iter, "(&s&s&s&s&sbuu@ay)", &id, &name, NULL,
+                                                           NULL, NULL, &in_menu, NULL, NULL, NULL)) {
+        /* The name is the qube's (checked by the daemon's decoder): shown as
+         * plain text, after the qube's name, never as markup. */
+        g_autofree char *text = g_strdup_printf("[%s] %s", self->qube, name);
+        g_autofree char *widget_name = g_strconcat("app-", id, NULL);
+        GtkWidget *check = gtk_check_button_new_with_label(text);
+
+        gtk_widget_set_name(check, widget_name);
+        gtk_widget_set_tooltip_text(check, id);
+        g_object_set_data_full(G_OBJECT(check), "bh-id", g_strdup(id), g_free);
+        gtk_check_button_set_active(GTK_CHECK_BUTTON(check), in_menu);
+        g_signal_connect(check, "toggled", G_CALLBACK(on_app_toggled), list);
+        gtk_list_box_append(GTK_LIST_BOX(list), check);
+        n++;
+    }
+    g_object_set_data(G_OBJECT(list), "bh-touched", GINT_TO_POINTER(FALSE));
+    if (*problem != '\0')
+        note = g_strdup_printf("The qube's last list was refused: %s", problem);
+    else if (n == 0)
+        note = g_strdup("No list yet: a qube's list is read each time it starts.");
+    else if (*from != '\0' && g_strcmp0(from, self->qube) != 0)
+        note = g_strdup_printf("The list of its template, %s, until this qube has started once.", from);
+    gtk_label_set_text(GTK_LABEL(self->apps_note), note != NULL ? note : "");
+    gtk_widget_set_visible(self->apps_note, note != NULL);
+    g_object_set_data(G_OBJECT(list), "bh-loads",
+                      GUINT_TO_POINTER(GPOINTER_TO_UINT(g_object_get_data(G_OBJECT(list), "bh-loads")) + 1));
+}
+
+static void bh_load_apps(BhSettingsQube *self)
+{
+    BhField *field = bh_field(self, "menu_items");
+
+    if (field->loaded == NULL || bh_field_changed(field))
+        return; /* dom0 has no apps; never overwrite the user's ticks */
+    bh_dbus_admin1_call_list_apps(bh_settings_context_get_admin(self->context), self->qube, self->cancellable,
+                                  on_apps, g_object_ref(self));
+}
+
+static void on_apps_changed(BhDbusAdmin1 *admin, const char *qube, BhSettingsQube *self)
+{
+    if (g_strcmp0(qube, self->qube) == 0)
+        bh_load_apps(self);
+}
+
+static gboolean bh_app_matches(GtkListBoxRow *row, gpointer data)
+{
+    BhSettingsQube *self = data;
+    GtkWidget *check = gtk_list_box_row_get_child(row);
+    g_autofree char *needle = g_utf8_casefold(gtk_editable_get_text(GTK_EDITABLE(self->apps_search)), -1);
+    g_autofree char *hay = g_utf8_casefold(gtk_check_button_get_label(GTK_CHECK_BUTTON(check)), -1);
+
+    return *needle == '\0' || strstr(hay, needle) != NULL;
+}
+
+/* ---- Apply ---------------------------------------------------------------- */
+
+static void on_field_sent(gpointer owner, gpointer item)
+{
+    BhSettingsQube *self = owner;
+    BhField *field = item;
+
+    if (g_str_equal(field->prop, "name")) {
+        g_free(self->qube);
+        self->qube = bh_field_value(field);
+    }
+    g_free(field->loaded);
+    field->loaded = bh_field_value(field);
+    if (field->kind == BH_FIELD_APPS)
+        g_object_set_data(G_OBJECT(field->widget), "bh-touched", GINT_TO_POINTER(FALSE));
+}
+
+static void on_applied(gpointer owner, gboolean ok)
+{
+    BhSettingsQube *self = owner;
+
+    self->busy = FALSE;
+    if (ok)
+        bh_load(self);
+}
+
+static void bh_apply_field(BhSettingsQube *self, BhSettingsApply *apply, BhField *field)
+{
+    g_autofree char *value = bh_field_value(field);
+    /* Every call names the qube as it will be when the call is sent: the
+     * rename is the last one. */
+    if (field->kind == BH_FIELD_CHOICE && *value == '\0')
+        bh_settings_apply_add(apply, "ResetProperty", g_variant_new("(ss)", self->qube, field->prop),
+                              field->error, field);
+    else
+        bh_settings_apply_add(apply, "SetProperty", g_variant_new("(sss)", self->qube, field->prop, value),
+                              field->error, field);
+}
+
+static void on_apply(GtkButton *button, BhSettingsQube *self)
+{
+    BhSettingsApply *apply;
+    BhField *rename = NULL;
+
+    if (self->busy)
+        return;
+    apply =
+        bh_settings_apply_new(G_DBUS_PROXY(bh_settings_context_get_admin(self->context)), self->cancellable,
+                              self, self->apply, self->apply_error, on_field_sent, on_applied);
+    for (guint i = 0; i < self->fields->len; i++) {
+        BhField *field = self->fields->pdata[i];
+
+        bh_settings_error_set(field->error, NULL);
+        if (!bh_field_changed(field))
+            continue;
+        if (g_str_equal(field->prop, "name"))
+            rename = field; /* last: every other call names the qube */
+        else
+            bh_apply_field(self, apply, field);
+    }
+    if (rename != NULL)
+        bh_apply_field(self, apply, rename);
+    self->busy = TRUE;
+    bh_settings_apply_run(apply);
+}
+
+/* ---- Delete and Clone ----------------------------------------------------- */
+
+typedef struct {
+    BhSettingsQube *self; /* strong */
+    GtkWidget *dialog, *entry, *error, *confirm;
+} BhConfirm;
+
+static void bh_confirm_free(BhConfirm *confirm)
+{
+    g_object_unref(confirm->self);
+    g_free(confirm);
+}
+
+static void on_confirm_reply(GObject *source, GAsyncResult *result, gpointer data)
+{
+    BhConfirm *confirm = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) reply = g_dbus_proxy_call_finish(G_DBUS_PROXY(source), result, &error);
+
+    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+    if (reply == NULL) {
+        g_autofree char *text = bh_settings_error_text(error);
+        bh_settings_error_set(confirm->error, text);
+        gtk_widget_set_sensitive(confirm->confirm, TRUE);
+        return;
+    }
+    if (confirm->entry != NULL) {
+        bh_settings_open(confirm->self->context, "qube", gtk_editable_get_text(GTK_EDITABLE(confirm->entry)),
+                         NULL);
+        gtk_window_destroy(GTK_WINDOW(confirm->dialog));
+    } else {
+        /* The qube is gone: so is its window. */
+        GtkWindow *settings = GTK_WINDOW(confirm->self);
+        gtk_window_destroy(GTK_WINDOW(confirm->dialog));
+        gtk_window_destroy(settings);
+    }
+}
+
+static void on_confirm(GtkButton *button, BhConfirm *confirm)
+{
+    GDBusProxy *proxy = G_DBUS_PROXY(bh_settings_context_get_admin(confirm->self->context));
+
+    gtk_widget_set_sensitive(confirm->confirm, FALSE);
+    bh_settings_error_set(confirm->error, NULL);
+    if (confirm->entry != NULL)
+        g_dbus_proxy_call(
+            proxy, "Clone",
+            g_variant_new("(ss)", confirm->self->qube, gtk_editable_get_text(GTK_EDITABLE(confirm->entry))),
+            G_DBUS_CALL_FLAGS_NO_AUTO_START, BH_SETTINGS_LONG_CALL_MS,
+            bh_settings_confirm_cancellable(confirm->dialog), on_confirm_reply, confirm);
+    else
+        g_dbus_proxy_call(proxy, "Remove", g_variant_new("(s)", confirm->self->qube),
+                          G_DBUS_CALL_FLAGS_NO_AUTO_START, BH_SETTINGS_LONG_CALL_MS,
+                          bh_settings_confirm_cancellable(confirm->dialog), on_confirm_reply, confirm);
+}
+
+static void bh_open_confirm(BhSettingsQube *self, gboolean clone)
+{
+    BhConfirm *confirm = g_new0(BhConfirm, 1);
+    BhField *label = bh_field(self, "label");
+    const char *color = label->loaded ? bh_settings_context_label_color(self->context, label->loaded) : NULL;
+    g_autofree char *name = bh_settings_qube_markup(self->qube, color != NULL ? color : "");
+    g_autofree char *text = NULL;
+
+    confirm->self = g_object_ref(self);
+    if (clone) {
+        g_autofree char *suggestion = g_strdup_printf("%s-clone", self->qube);
+        confirm->entry = gtk_entry_new();
+        gtk_widget_set_name(confirm->entry, "clone-name");
+        gtk_editable_set_text(GTK_EDITABLE(confirm->entry), suggestion);
+    }
+    text = clone ? g_strdup_printf("Clone %s: a new qube with its settings and files, named:", name)
+                 : g_strdup_printf("Delete %s and all its files? This cannot be undone.", name);
+    confirm->dialog = bh_settings_confirm_new(GTK_WINDOW(self), clone ? "clone-dialog" : "delete-dialog",
+                                              clone ? "Clone a qube" : "Delete a qube", text, confirm->entry,
+                                              clone ? "Clone" : "Delete", !clone, &confirm->error,
+                                              &confirm->confirm, confirm, (GDestroyNotify)bh_confirm_free);
+    g_signal_connect(confirm->confirm, "clicked", G_CALLBACK(on_confirm), confirm);
+    gtk_window_present(GTK_WINDOW(confirm->dialog));
+}
+
+static void on_delete(GtkButton *button, BhSettingsQube *self)
+{
+    bh_open_confirm(self, FALSE);
+}
+
+static void on_clone(GtkButton *button, BhSettingsQube *self)
+{
+    bh_open_confirm(self, TRUE);
+}
+
+/* ---- building --------------------------------------------------------------- */
+
+static BhField *bh_add_field(BhSettingsQube *self, GtkGrid *grid, int *row, const char *caption,
+                             const char *prop, BhFieldKind kind, GtkWidget *widget)
+{
+    BhField *field = g_new0(BhField, 1);
+    g_autofree char *error_name = g_strconcat(prop, "-error", NULL);
+
+    field->prop = prop;
+    field->kind = kind;
+    field->widget = widget;
+    field->error = bh_settings_error_new(error_name);
+    if (gtk_widget_get_name(widget) == NULL ||
+        g_str_equal(gtk_widget_get_name(widget), G_OBJECT_TYPE_NAME(widget)))
+        gtk_widget_set_name(widget, prop);
+    bh_settings_grid_row(grid, row, caption, widget, field->error);
+    field->row_caption = gtk_grid_get_child_at(grid, 0, *row - 2);
+    g_ptr_array_add(self->fields, field);
+    return field;
+}
+
+static GtkWidget *bh_page(GtkWidget *stack, const char *name, const char *title, GtkWidget **grid_out)
+{
+    GtkWidget *grid = gtk_grid_new();
+    GtkWidget *scrolled = gtk_scrolled_window_new();
+
+    gtk_grid_set_row_spacing(GTK_GRID(grid), 4);
+    gtk_grid_set_column_spacing(GTK_GRID(grid), 12);
+    gtk_widget_add_css_class(grid, "bh-form");
+    gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scrolled), grid);
+    gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scrolled), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+    gtk_stack_add_titled(GTK_STACK(stack), scrolled, name, title);
+    *grid_out = grid;
+    return scrolled;
+}
+
+static GtkWidget *bh_note(const char *markup)
+{
+    GtkWidget *label = gtk_label_new(NULL);
+
+    gtk_label_set_markup(GTK_LABEL(label), markup);
+    gtk_label_set_wrap(GTK_LABEL(label), TRUE);
+    gtk_label_set_xalign(GTK_LABEL(label), 0);
+    gtk_label_set_selectable(GTK_LABEL(label), TRUE);
+    return label;
+}
+
+static GtkWidget *bh_spin(double min, double max)
+{
+    return gtk_spin_button_new_with_range(min, max, 1);
+}
+
+static void on_qubes_changed(BhSettingsQube *self)
+{
+    /* New templates or providers: the lists follow, the choices stay. */
+    for (guint i = 0; i < self->fields->len; i++) {
+        BhField *field = self->fields->pdata[i];
+        if (field->kind == BH_FIELD_CHOICE && bh_field_changed(field))
+            return; /* the user is choosing: leave the list alone */
+    }
+    bh_fill_choices(self);
+}
+
+static void on_property_changed(BhDbusAdmin1 *admin, const char *qube, const char *prop, const char *value,
+                                BhSettingsQube *self)
+{
+    if (self->busy || !g_str_equal(qube, self->qube))
+        return;
+    for (guint i = 0; i < self->fields->len; i++) {
+        if (bh_field_changed(self->fields->pdata[i]))
+            return; /* never overwrite what the user is typing */
+    }
+    bh_load(self);
+}
+
+static void bh_settings_qube_dispose(GObject *object)
+{
+    BhSettingsQube *self = BH_SETTINGS_QUBE(object);
+
+    g_cancellable_cancel(self->cancellable);
+    bh_settings_context_release(&self->context, self);
+    g_clear_object(&self->cancellable);
+    g_clear_pointer(&self->fields, g_ptr_array_unref);
+    g_clear_pointer(&self->qube, g_free);
+    g_clear_pointer(&self->klass, g_free);
+    G_OBJECT_CLASS(bh_settings_qube_parent_class)->dispose(object);
+}
+
+static void bh_settings_qube_class_init(BhSettingsQubeClass *klass)
+{
+    G_OBJECT_CLASS(klass)->dispose = bh_settings_qube_dispose;
+}
+
+static void bh_settings_qube_init(BhSettingsQube *self)
+{
+    self->cancellable = g_cancellable_new();
+    self->fields = g_ptr_array_new_with_free_func((GDestroyNotify)bh_field_free);
+}
+
+BhSettingsQube *bh_settings_qube_new(BhSettingsContext *context, const char *qube, const char *page)
+{
+    BhSettingsQube *self = g_object_new(BH_TYPE_SETTINGS_QUBE, NULL);
+    GtkWidget *outer = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
+    GtkWidget *middle = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 0);
+    GtkWidget *sidebar = gtk_stack_sidebar_new();
+    GtkWidget *buttons = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 8);
+    GtkWidget *delete = gtk_button_new_with_label("Delete…");
+    GtkWidget *clone = gtk_button_new_with_label("Clone…");
+    GtkWidget *grid, *virt;
+    g_autofree char *firewall = NULL, *apps = NULL, *escaped = g_markup_escape_text(qube, -1);
+    int row = 0;
+    static const char *const virt_modes[] = {"pvh", "hvm", "pv", NULL};
+
+    self->context = g_object_ref(context);
+    self->qube = g_strdup(qube);
+    self->stack = gtk_stack_new();
+    gtk_widget_set_name(self->stack, "pages");
+    gtk_stack_sidebar_set_stack(GTK_STACK_SIDEBAR(sidebar), GTK_STACK(self->stack));
+    self->title = gtk_label_new(NULL);
+    gtk_widget_set_name(self->title, "title");
+    gtk_widget_add_css_class(self->title, "bh-title");
+    gtk_widget_set_halign(self->title, GTK_ALIGN_START);
+
+    bh_page(self->stack, "basic", "Basic", &grid);
+    bh_add_field(self, GTK_GRID(grid), &row, "Name", "name", BH_FIELD_ENTRY, gtk_entry_new());
+    bh_add_field(self, GTK_GRID(grid), &row, "Label", "label", BH_FIELD_LABEL,
+                 bh_settings_label_picker_new(bh_settings_context_get_labels(context), NULL, NULL));
+    bh_add_field(self, GTK_GRID(grid), &row, "Template", "template", BH_FIELD_CHOICE,
+                 bh_settings_choice_new("template"));
+    bh_add_field(self, GTK_GRID(grid), &row, "Network (netvm)", "netvm", BH_FIELD_CHOICE,
+                 bh_settings_choice_new("netvm"));
+    bh_add_field(self, GTK_GRID(grid), &row, "", "autostart", BH_FIELD_CHECK,
+                 gtk_check_button_new_with_label("Start when bulkheadd starts"));
+    bh_add_field(self, GTK_GRID(grid), &row, "", "include_in_backups", BH_FIELD_CHECK,
+                 gtk_check_button_new_with_label("Include in backups"));
+    bh_add_field(self, GTK_GRID(grid), &row, "Private storage (MiB)", "private_size", BH_FIELD_SPIN,
+                 bh_spin(256, 1048576));
+
+    row = 0;
+    bh_page(self->stack, "advanced", "Advanced", &grid);
+    bh_add_field(self, GTK_GRID(grid), &row, "Initial memory (MiB)", "memory", BH_FIELD_SPIN,
+                 bh_spin(32, 1048576));
+    bh_add_field(self, GTK_GRID(grid), &row, "Most memory (MiB)", "maxmem", BH_FIELD_SPIN,
+                 bh_spin(0, 1048576));
+    bh_add_field(self, GTK_GRID(grid), &row, "Virtual CPUs", "vcpus", BH_FIELD_SPIN, bh_spin(1, 512));
+    bh_add_field(self, GTK_GRID(grid), &row, "", "provides_network", BH_FIELD_CHECK,
+                 gtk_check_button_new_with_label("Provides network to other qubes"));
+    bh_add_field(self, GTK_GRID(grid), &row, "", "template_for_dispvms", BH_FIELD_CHECK,
+                 gtk_check_button_new_with_label("Disposable template (disposables start from its files)"));
+    bh_add_field(self, GTK_GRID(grid), &row, "Default disposable template", "default_dispvm", BH_FIELD_CHOICE,
+                 bh_settings_choice_new("default_dispvm"));
+    virt = bh_settings_choice_new("virt_mode");
+    bh_settings_choice_set(virt, virt_modes, virt_modes, "pvh");
+    bh_add_field(self, GTK_GRID(grid), &row, "Virtualisation (Xen)", "virt_mode", BH_FIELD_CHOICE, virt);
+    bh_add_field(self, GTK_GRID(grid), &row, "Kernel (Xen)", "kernel", BH_FIELD_ENTRY, gtk_entry_new());
+
+    bh_page(self->stack, "firewall", "Firewall", &grid);
+    firewall =
+        g_strdup_printf("This page cannot edit firewall rules yet. Use <tt>qvm-firewall %s</tt> in a dom0 "
+                        "terminal to list and change them.",
+                        escaped);
+    gtk_grid_attach(GTK_GRID(grid), bh_note(firewall), 0, 0, 1, 1);
+    bh_page(self->stack, "applications", "Applications", &grid);
+    apps = g_strdup_printf("The applications of %s that the menu shows (its <tt>menu_items</tt>):", escaped);
+    gtk_grid_attach(GTK_GRID(grid), bh_note(apps), 0, 0, 1, 1);
+    self->apps_search = gtk_search_entry_new();
+    gtk_widget_set_name(self->apps_search, "apps-search");
+    gtk_grid_attach(GTK_GRID(grid), self->apps_search, 0, 1, 1, 1);
+    self->apps_note = bh_note("");
+    gtk_widget_set_visible(self->apps_note, FALSE);
+    gtk_grid_attach(GTK_GRID(grid), self->apps_note, 0, 2, 1, 1);
+    {
+        GtkWidget *list = gtk_list_box_new();
+        BhField *field = g_new0(BhField, 1);
+
+        gtk_widget_set_name(list, "apps-list");
+        gtk_list_box_set_selection_mode(GTK_LIST_BOX(list), GTK_SELECTION_NONE);
+        gtk_list_box_set_filter_func(GTK_LIST_BOX(list), bh_app_matches, self, NULL);
+        gtk_widget_set_hexpand(list, TRUE);
+        field->prop = "menu_items";
+        field->kind = BH_FIELD_APPS;
+        field->widget = list;
+        field->error = bh_settings_error_new("menu_items-error");
+        gtk_grid_attach(GTK_GRID(grid), list, 0, 3, 1, 1);
+        gtk_grid_attach(GTK_GRID(grid), field->error, 0, 4, 1, 1);
+        g_ptr_array_add(self->fields, field);
+        g_signal_connect_swapped(self->apps_search, "search-changed",
+                                 G_CALLBACK(gtk_list_box_invalidate_filter), list);
+    }
+
+    self->apply_error = bh_settings_error_new("apply-error");
+    self->apply = gtk_button_new_with_label("Apply");
+    gtk_widget_set_name(self->apply, "apply");
+    gtk_widget_set_hexpand(self->apply, TRUE);
+    gtk_widget_set_halign(self->apply, GTK_ALIGN_END);
+    gtk_widget_add_css_class(self->apply, "suggested-action");
+    gtk_widget_set_name(delete, "delete");
+    gtk_widget_add_css_class(delete, "destructive-action");
+    gtk_widget_set_name(clone, "clone");
+    gtk_widget_set_hexpand(self->apply_error, TRUE);
+    gtk_box_append(GTK_BOX(buttons), delete);
+    gtk_box_append(GTK_BOX(buttons), clone);
+    gtk_box_append(GTK_BOX(buttons), self->apply_error);
+    gtk_box_append(GTK_BOX(buttons), self->apply);
+    gtk_widget_add_css_class(buttons, "bh-form");
+
+    gtk_widget_set_hexpand(self->stack, TRUE);
+    gtk_box_append(GTK_BOX(middle), sidebar);
+    gtk_box_append(GTK_BOX(middle), self->stack);
+    gtk_widget_set_vexpand(middle, TRUE);
+    gtk_widget_add_css_class(self->title, "bh-form");
+    gtk_box_append(GTK_BOX(outer), self->title);
+    gtk_box_append(GTK_BOX(outer), middle);
+    gtk_box_append(GTK_BOX(outer), buttons);
+    gtk_window_set_child(GTK_WINDOW(self), outer);
+    gtk_window_set_default_size(GTK_WINDOW(self), 720, 520);
+
+    g_signal_connect(self->apply, "clicked", G_CALLBACK(on_apply), self);
+    g_signal_connect(delete, "clicked", G_CALLBACK(on_delete), self);
+    g_signal_connect(clone, "clicked", G_CALLBACK(on_clone), self);
+    g_signal_connect_swapped(bh_settings_context_get_qubes(context), "changed", G_CALLBACK(on_qubes_changed),
+                             self);
+    g_signal_connect(bh_settings_context_get_admin(context), "property-changed",
+                     G_CALLBACK(on_property_changed), self);
+    g_signal_connect(bh_settings_context_get_admin(context), "apps-changed", G_CALLBACK(on_apps_changed),
+                     self);
+    bh_settings_qube_show_page(self, page);
+    bh_update_title(self);
+    bh_load(self);
+    return self;
+}
+
+void bh_settings_qube_show_page(BhSettingsQube *self, const char *page)
+{
+    if (page != NULL && gtk_stack_get_child_by_name(GTK_STACK(self->stack), page) != NULL)
+        gtk_stack_set_visible_child_name(GTK_STACK(self->stack), page);
+}
+
+guint bh_settings_qube_get_loads(BhSettingsQube *self)
+{
+    return self->loads;
+}
+
+gboolean bh_settings_qube_is_busy(BhSettingsQube *self)
+{
+    return self->busy;
+}

@@ -1,0 +1,54 @@
+# net-client.py — run inside a qube by the network tests. Prints one word or
+# line, never a traceback: the errno's name (ENETUNREACH, ECONNREFUSED, ...)
+# or "timeout" when it fails.
+#   tcp HOST PORT         the server's greeting
+#   udp HOST PORT         the server's answer to "ping"
+#   dns NAME SERVER       the first A record SERVER:53 gives for NAME
+#   hold HOST PORT SECS   keeps an echo connection open: prints "open" once
+#                         it echoed, then "cut" when an echo does not come
+#                         back within 1 s, or "alive" after SECS
+import errno, socket, struct, sys, time
+
+
+def why(e):
+    return errno.errorcode.get(e.errno, "timeout") if e.errno else "timeout"
+
+
+kind, host = sys.argv[1], sys.argv[2]
+try:
+    if kind == "tcp":
+        s = socket.create_connection((host, int(sys.argv[3])), timeout=2)
+        print(s.recv(100).decode().strip())
+    elif kind == "udp":
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(2)
+        s.sendto(b"ping", (host, int(sys.argv[3])))
+        print(s.recv(100).decode().strip())
+    elif kind == "dns":
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(3)
+        name = b"".join(bytes([len(p)]) + p.encode() for p in host.split(".")) + b"\0"
+        s.sendto(struct.pack("!HHHHHH", 7, 0x100, 1, 0, 0, 0) + name + struct.pack("!HH", 1, 1), (sys.argv[3], 53))
+        r = s.recv(512)
+        print(socket.inet_ntoa(r[-4:]) if struct.unpack("!H", r[6:8])[0] else "no answer")
+    elif kind == "hold":
+        s = socket.create_connection((host, int(sys.argv[3])), timeout=2)
+        s.recv(100)
+        s.settimeout(1)
+        end = time.time() + float(sys.argv[4])
+        first = True
+        while time.time() < end:
+            s.sendall(b"x")
+            try:
+                if not s.recv(100):
+                    raise OSError(0, "closed")
+            except OSError:
+                print("cut", flush=True)
+                sys.exit(0)
+            if first:
+                print("open", flush=True)
+                first = False
+            time.sleep(0.2)
+        print("alive")
+except OSError as e:
+    print(why(e))

@@ -1,0 +1,271 @@
+#!/usr/bin/env bash
+# shell-apps.sh — the qubes' app lists from end to end (docs/apps.md): real
+# sandboxes whose bulkhead-applist lists their desktop entries, bulkheadd on a
+# private bus, the shell's menu on a private Xvfb with openbox, driven by
+# xdotool like a user:
+#   a qube's list is read when it starts, kept when it halts and when the
+#   daemon restarts; RunApp takes only ids of the list
+#   the menu: "personal foot" + Enter starts the halted personal and its Foot,
+#   which appears framed in yellow
+#   hostile lists (a second daemon whose qubes' bulkhead-applist writes what a
+#   file in their home holds, as a compromised qube would): 10 000 entries,
+#   9 MiB of output, a 1 MB name, icon sizes that lie, a program that never
+#   ends (stopped after 30 s) are refused with the
+#   reason shown under the qube's heading; control and bidi characters are
+#   stripped, and a name imitating a dom0 tool appears only as
+#   "[untrusted] Bulkhead Settings" under untrusted's red heading
+# Screenshots are kept in $BH_BUILD_ROOT/tests/display/shots/apps-*.png.
+# Prints TAP. Reuses daemon-lib.sh for the private bus, XDG dirs and clean-up.
+set -u
+. "$(dirname "$0")/daemon-lib.sh"
+
+for tool in Xvfb xdotool import convert foot openbox python3; do
+  if ! command -v "$tool" >/dev/null; then
+    echo "1..0 # SKIP $tool is not installed"
+    exit 0
+  fi
+done
+SHELL_BIN="$BH_BUILD_ROOT/shell/bulkhead-shell"
+shots="$BH_BUILD_ROOT/tests/display/shots"
+mkdir -p "$shots"
+
+# Xvfb has XTEST (xdotool's keys) unless told otherwise.
+bh_start_xvfb
+"$BH_SOURCE_ROOT/shell/bh-openbox.sh" "$SHELL_BIN" >"$bh_tmp/openbox.log" 2>&1 &
+bh_bg_pids+=($!)
+
+admin() { # METHOD ARGS…: gdbus call on the daemon
+  local method=$1; shift
+  gdbus call --session --dest org.bulkhead.Admin1 --object-path /org/bulkhead/Admin1 \
+    --method "org.bulkhead.Admin1.$method" "$@" 2>&1
+}
+state_of() { qvm-ls 2>/dev/null | awk -v q="$1" '$1 == q {print $2}'; }
+wait_state() { # QUBE STATE [TENTHS]
+  local i
+  for i in $(seq "${3:-600}"); do
+    [ "$(state_of "$1")" = "$2" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+wait_log() { # REGEX [TENTHS]: until the daemon's log has it
+  local i
+  for i in $(seq "${2:-300}"); do
+    grep -q -- "$1" "$bh_log" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+shot() { import -window root "$shots/apps-$1.png" 2>/dev/null; }
+frame_of() { # WINDOW SHOT: the colour of the window's left frame, half-way down, in a new shot
+  eval "$(xdotool getwindowgeometry --shell "$1" 2>/dev/null)"
+  shot "$2"
+  convert "$shots/apps-$2.png" -crop "1x1+$((X + 1))+$((Y + HEIGHT / 2))" -depth 8 txt:- 2>/dev/null |
+    grep -o '#[0-9A-Fa-f]\{6\}' | head -n1 | tr 'A-F' 'a-f'
+}
+count() { # SHOT COLOUR REGION: pixels of that colour
+  convert "$shots/apps-$1.png" -crop "$3" +repage -depth 8 txt:- 2>/dev/null | grep -ci -- "$2"
+}
+yellow='#edd400' red='#cc0000'
+
+# ---- a real list, read at start, kept ------------------------------------------
+bh_start_daemon --backend sandbox
+bh_result "bulkheadd runs with the sandbox backend" $?
+list=$(admin ListApps personal)
+bh_result "before personal ever ran it has no list (${list:0:40})" \
+  $(printf '%s' "$list" | grep -q "^(@a(sssssbuuay) \[\], ''" ; echo $?)
+qvm-start personal >/dev/null 2>&1
+wait_log '\[personal\] app list: [0-9]* apps'
+bh_result "personal's list is read when it starts ($(grep -o '\[personal\] app list: [0-9]* apps, [0-9]* bytes' "$bh_log" | head -n1))" $?
+list=$(admin ListApps personal)
+bh_result "ListApps personal has foot.desktop (name Foot, a 32x32 icon) from personal itself" \
+  $(printf '%s' "$list" | grep -q "('foot.desktop', 'Foot', '[^']*', '[^']*', '[^']*', true, 32, 32" &&
+    printf '%s' "$list" | grep -q "'personal', ''"; echo $?)
+r=$(admin RunApp personal nosuch.desktop)
+bh_result "RunApp refuses an id the list does not have: ${r#*Error.}" $(printf '%s' "$r" | grep -q "InvalidArgument: personal offers no app nosuch.desktop"; echo $?)
+r=$(admin RunApp personal "foot; rm -rf ~")
+bh_result "RunApp refuses what is not an id (a command line): ${r#*Error.}" $(printf '%s' "$r" | grep -q "InvalidArgument: .*foot; rm -rf ~.* is not an app id"; echo $?)
+qvm-shutdown --wait personal >/dev/null 2>&1
+bh_stop_daemon
+bh_start_daemon --backend sandbox
+list=$(admin ListApps personal)
+bh_result "halted, after a daemon restart, its list is still there (kept in the store)" \
+  $([ "$(state_of personal)" = Halted ] && printf '%s' "$list" | grep -q "'foot.desktop', 'Foot'"; echo $?)
+qvm-prefs personal menu_items "foot.desktop org.gtk.Demo4.desktop" >/dev/null 2>&1
+in_menu=$(admin ListApps personal | grep -o "'[A-Za-z0-9.-]*\.desktop', '[^']*', '[^']*', '[^']*', '[^']*', true" | cut -d"'" -f2 | sort | tr '\n' ' ')
+bh_same "menu_items chooses which apps are in the menu" "foot.desktop org.gtk.Demo4.desktop " "$in_menu"
+bh_expect_fail "menu_items refuses what is not an app id" 1 "menu_items must be" qvm-prefs personal menu_items "foot.desktop;reboot"
+
+# ---- the menu ------------------------------------------------------------------------
+"$SHELL_BIN" >"$bh_tmp/shell.log" 2>&1 &
+bh_bg_pids+=($!)
+panel=$(bh_find_window '^Bulkhead panel$' 150)
+bh_result "bulkhead-shell shows its panel" $([ -n "$panel" ]; echo $?)
+sleep 2
+xdotool key super+space 2>/dev/null
+sleep 1
+shot menu-open
+xdotool type --delay 60 'personal foot' 2>/dev/null
+sleep 0.5
+shot menu-foot
+yellow_in_menu=$(count menu-foot "$yellow" 500x300+0+34)
+bh_result "the search 'personal foot' leaves personal's Foot under its yellow bar ($yellow_in_menu px)" \
+  $([ "$yellow_in_menu" -ge 30 ]; echo $?)
+t0=$(date +%s%N)
+xdotool key Return 2>/dev/null
+win=$(bh_find_window '^\[personal\] ' 450)
+t1=$(date +%s%N)
+bh_result "Enter starts halted personal and its Foot (window '$(xdotool getwindowname "$win" 2>/dev/null)', $(((t1 - t0) / 1000000)) ms)" \
+  $([ -n "$win" ] && grep -q '\[personal\] run app foot.desktop' "$bh_log"; echo $?)
+sleep 1
+frame=$(frame_of "$win" personal-foot)
+bh_result "it is framed in personal's yellow ($frame)" $([ "$frame" = "$yellow" ]; echo $?)
+
+# Favourites: Ctrl+D on the first hit of "personal gtk" keeps it in dom0's
+# config; then Enter on the empty search runs it (the favourites come first).
+xdotool key super+space 2>/dev/null
+sleep 1
+xdotool type --delay 60 'personal gtk' 2>/dev/null
+sleep 0.5
+xdotool key ctrl+d 2>/dev/null
+sleep 0.5
+xdotool key Escape 2>/dev/null
+bh_result "Ctrl+D keeps [personal] GTK Demo as a favourite in shell.ini ($(grep favourites "$XDG_CONFIG_HOME/bulkhead/shell.ini" 2>/dev/null))" \
+  $(grep -q '^favourites=personal/org.gtk.Demo4.desktop;$' "$XDG_CONFIG_HOME/bulkhead/shell.ini" 2>/dev/null; echo $?)
+sleep 0.5
+xdotool key super+space 2>/dev/null
+sleep 1
+shot favourites
+xdotool key Return 2>/dev/null
+gwin=$(bh_find_window '^\[personal\] .*GTK Demo' 300)
+bh_result "Enter on the empty search runs the favourite ('$(xdotool getwindowname "$gwin" 2>/dev/null)')" \
+  $([ -n "$gwin" ] && grep -q '\[personal\] run app org.gtk.Demo4.desktop' "$bh_log"; echo $?)
+
+# "New disposable: APP": default-dvm's list (read when it ran once) under its
+# heading; Enter opens the app in a new disposable, framed in red.
+qvm-start default-dvm >/dev/null 2>&1
+wait_log '\[default-dvm\] app list: [0-9]* apps'
+qvm-shutdown --wait default-dvm >/dev/null 2>&1
+sleep 1
+xdotool key super+space 2>/dev/null
+sleep 1
+xdotool type --delay 60 'new disposable foot' 2>/dev/null
+sleep 0.5
+shot disposable-menu
+xdotool key Return 2>/dev/null
+dwin=$(bh_find_window '^\[disp[0-9]*\] ' 450)
+dtitle=$(xdotool getwindowname "$dwin" 2>/dev/null)
+sleep 1
+frame=$(frame_of "$dwin" disposable-foot)
+bh_result "'new disposable foot' + Enter opens Foot in a new disposable ('$dtitle') in red ($frame)" \
+  $([ -n "$dwin" ] && [ "$frame" = "$red" ] && grep -q 'bulkhead-applist --launch foot.desktop --wait' "$bh_log"; echo $?)
+
+# ---- hostile lists ------------------------------------------------------------------------
+# A second daemon whose guest programs are the build's, but bulkhead-applist
+# writes ~/hostile-apps.bin when a qube has one (what a compromised qube's
+# program could write), else an empty list.
+qvm-shutdown --wait --all >/dev/null 2>&1
+bh_stop_daemon
+guest="$bh_tmp/guest"
+mkdir -p "$guest"
+for p in bulkhead-sandbox-init bulkhead-agent bulkhead-gui-agent; do
+  found=$(find "$BH_BUILD_ROOT" -name "$p" -type f -perm -u+x -not -path '*.p/*' | head -n1)
+  ln -s "$found" "$guest/$p"
+done
+cat >"$guest/bulkhead-applist" <<'SH'
+#!/bin/sh
+if [ -f "$HOME/hostile-stall" ]; then exec sleep 600; fi
+if [ -f "$HOME/hostile-apps.bin" ]; then exec cat "$HOME/hostile-apps.bin"; fi
+printf 'BHAP\001\000\000\000\000\000\000\000'
+SH
+chmod +x "$guest/bulkhead-applist"
+python3 - "$bh_tmp" <<'PY'
+import struct, sys
+out = sys.argv[1]
+def rec(id_, name, w=0, h=0, icon=None, generic=b"", cats=b"Utility;", kw=b""):
+    icon = icon if icon is not None else b"\x80" * (w * h * 4)
+    return struct.pack("<HHHHHBB", len(id_), len(name), len(generic), len(cats), len(kw), w, h) + \
+        id_ + name + generic + cats + kw + icon
+def lst(recs, count=None):
+    return struct.pack("<III", 0x50414842, 1, len(recs) if count is None else count) + b"".join(recs)
+# personal: 10 000 entries.
+open(out + "/many.bin", "wb").write(lst([rec(b"app%d.desktop" % i, b"App %d" % i) for i in range(10000)]))
+# work: 9 MiB of output (past the capture bound).
+open(out + "/huge.bin", "wb").write(lst([]) + b"\0" * (9 << 20))
+# vault: one good entry and a 1 MB name (its length cannot even be said in the
+# record's 16 bits: it claims 65 535 bytes and sends a megabyte).
+open(out + "/longname.bin", "wb").write(struct.pack("<III", 0x50414842, 1, 2) + rec(b"ok.desktop", b"Fine") +
+    struct.pack("<HHHHHBB", 9, 65535, 0, 0, 0, 0, 0) + b"x.desktop" + b"N" * (1 << 20))
+# sys-firewall: an icon that says 64x64 and brings 100 bytes.
+open(out + "/icon.bin", "wb").write(lst([rec(b"liar.desktop", b"Liar", 64, 64, icon=b"\xff" * 100)]))
+# untrusted: accepted, but only as the qube's words: controls and bidi
+# overrides go; a dom0 tool's name stays under untrusted's heading.
+blue_icon = b"\x34\x65\xa4\xff" * (32 * 32)
+open(out + "/honest.bin", "wb").write(lst([
+    rec(b"evil.desktop", "Term\x1b[2J\u202einal\u2066 \x07Admin".encode(), kw=b"evil;"),
+    rec(b"bulkhead-settings.desktop", b"Bulkhead Settings", 32, 32, icon=blue_icon,
+        generic=b"Settings of dom0", kw=b"evil;"),
+]))
+PY
+BH_SANDBOX_GUEST_DIRS="$guest" bh_start_daemon --backend sandbox
+bh_result "a daemon whose qubes run a hostile bulkhead-applist" $?
+put() { # QUBE FILE: into the qube's home as hostile-apps.bin
+  qvm-run -p "$1" 'cat > "$HOME/hostile-apps.bin"' <"$bh_tmp/$2" >/dev/null 2>&1
+}
+for q in personal:many work:huge vault:longname sys-firewall:icon untrusted:honest; do
+  put "${q%%:*}" "${q#*:}.bin"
+done
+refresh() { admin RefreshApps "$1"; }
+# sys-net's program never ends: the refresh runs meanwhile (30 s).
+qvm-run -p sys-net 'touch "$HOME/hostile-stall"' >/dev/null 2>&1
+t_stall=$(date +%s)
+gdbus call --session --timeout 90 --dest org.bulkhead.Admin1 --object-path /org/bulkhead/Admin1 \
+  --method org.bulkhead.Admin1.RefreshApps sys-net >"$bh_tmp/stall.out" 2>&1 &
+stall_pid=$!
+r=$(refresh personal)
+bh_result "10 000 entries are refused: $r" $(printf '%s' "$r" | grep -q "announces 10000 entries, more than 2000"; echo $?)
+r=$(refresh work)
+bh_result "9 MiB of output is cut at the bound and the program killed: $r" \
+  $(printf '%s' "$r" | grep -q "wrote more than 8388608 bytes"; echo $?)
+r=$(refresh vault)
+bh_result "a 1 MB name is refused: $r" $(printf '%s' "$r" | grep -q "name has 65535 bytes, more than 256"; echo $?)
+r=$(refresh sys-firewall)
+bh_result "an icon whose size lies is refused: $r" $(printf '%s' "$r" | grep -q "remain"; echo $?)
+r=$(refresh untrusted)
+bh_same "the honest-looking list is accepted" "(uint32 2,)" "$r"
+list=$(admin ListApps untrusted)
+bh_result "its names lose controls and bidi characters: $(printf '%s' "$list" | grep -o "'evil.desktop', '[^']*'")" \
+  $(printf '%s' "$list" | grep -q "'evil.desktop', 'Term\[2Jinal Admin'"; echo $?)
+list=$(admin ListApps personal)
+bh_result "a refused list leaves nothing of the qube's, with the reason ($(printf '%s' "$list" | cut -c1-60))" \
+  $(printf '%s' "$list" | grep -q "^(@a(sssssbuuay) \[\], '', 'the list announces 10000"; echo $?)
+grep -q "\[personal\] app list refused: the list announces 10000 entries" "$bh_log"
+bh_result "the daemon logs the refusal with the qube's name" $?
+wait "$stall_pid"
+r=$(cat "$bh_tmp/stall.out")
+bh_result "a program that never ends is stopped after $(($(date +%s) - t_stall)) s: $r" \
+  $(printf '%s' "$r" | grep -q "sys-net did not finish within the time allowed"; echo $?)
+# The daemon is still whole.
+bh_expect "bulkheadd still answers" qvm-ls
+
+# The menu shows it honestly: untrusted's entries under its red heading with
+# the [untrusted] prefix; the refusals as dom0's notes.
+xdotool key super+space 2>/dev/null
+sleep 1.5
+xdotool type --delay 60 'evil' 2>/dev/null
+sleep 0.7
+shot hostile-search
+red_in_menu=$(count hostile-search "$red" 500x300+0+34)
+bh_result "a search for the hostile keyword shows only untrusted's rows in red ($red_in_menu px)" \
+  $([ "$red_in_menu" -ge 30 ] && [ "$(count hostile-search "$yellow" 500x300+0+34)" -eq 0 ]; echo $?)
+xdotool key ctrl+a BackSpace 2>/dev/null
+xdotool type --delay 60 'personal' 2>/dev/null
+sleep 0.7
+shot hostile-refused
+# dom0's note (dark red text, #a40000) under personal's heading.
+note_px=$(count hostile-refused '#a40000' 500x200+0+34)
+bh_result "the menu says under personal that its list was refused ($note_px px of the note's red)" \
+  $([ "$note_px" -ge 20 ]; echo $?)
+xdotool key Escape 2>/dev/null
+bh_result "the shell is still running" $(kill -0 "${bh_bg_pids[-1]}" 2>/dev/null; echo $?)
+bh_done
