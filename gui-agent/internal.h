@@ -348,6 +348,11 @@ void bh_window_destroy(struct bh_window *w);
 void bh_window_commit(struct bh_window *w);
 /* Mark everything damaged (tree changed shape). */
 void bh_window_damage_all(struct bh_window *w);
+/* A role's root hooks (struct bh_surface_role) given its window, or NULL
+ * when none shows the tree. */
+bool bh_window_root_presented(const struct bh_window *w);
+void bh_window_root_damage_all(struct bh_window *w);
+bool bh_window_root_recompose(struct bh_window *w);
 void bh_window_send_title(struct bh_window *w);
 void bh_window_send_app_id(struct bh_window *w);
 void bh_window_send_hints(struct bh_window *w);

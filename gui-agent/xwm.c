@@ -82,6 +82,7 @@ struct bh_xwm {
     struct wl_list xwins; /* bh_xwin.link */
     uint32_t n_xwins;
     bool refused_logged;
+    uint32_t hints_logged;
 };
 
 struct bh_xwin {
@@ -161,7 +162,13 @@ static void read_hints(struct bh_xwin *w)
         }
         /* Absurd hints (min above max) are dropped, not obeyed. */
         if ((max_w && min_w > max_w) || (max_h && min_h > max_h)) {
-            BH_DBG(wm->agent, MOD, "window 0x%x: min size above max size ignored", w->id);
+            /* Logged for the first few windows only: a client could
+             * otherwise fill the qube's log, which dom0 reads. */
+            if (wm->hints_logged < 8)
+                BH_WARN(wm->agent, MOD,
+                        "X window 0x%x: minimum size %dx%d above maximum %dx%d: hints ignored", w->id, min_w,
+                        min_h, max_w, max_h);
+            wm->hints_logged++;
             min_w = min_h = max_w = max_h = 0;
         }
     }
@@ -367,23 +374,17 @@ static void role_commit(struct bh_surface *s)
 
 static bool role_presented(struct bh_surface *root)
 {
-    struct bh_window *w = root_window(root);
-    return w && w->announced;
+    return bh_window_root_presented(root_window(root));
 }
 
 static void role_damage_all(struct bh_surface *root)
 {
-    struct bh_window *w = root_window(root);
-    if (w)
-        bh_window_damage_all(w);
+    bh_window_root_damage_all(root_window(root));
 }
 
 static bool role_recompose(struct bh_surface *root)
 {
-    struct bh_window *w = root_window(root);
-    if (w)
-        bh_window_commit(w);
-    return w != NULL;
+    return bh_window_root_recompose(root_window(root));
 }
 
 static const struct bh_surface_role xwayland_role = {

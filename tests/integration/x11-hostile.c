@@ -3,6 +3,9 @@
  * with a title full of control characters and escape sequences, 4 KiB
  * long, and absurd size hints: minimum 100000x100000, maximum 1x1), then
  * stays connected until killed. It prints "mapped N" when done.
+ * `x11-hostile flood N paced` maps them 10 at a time, 50 ms apart (what an
+ * application opening many windows does; a burst of 1 000 makes Xwayland
+ * 22.1 itself give up, see docs/gui-agent.md).
  *
  * Owns: nothing but its own X connection. Must never: be used outside a
  * test. */
@@ -15,11 +18,12 @@
 
 int main(int argc, char **argv)
 {
-    if (argc != 3 || strcmp(argv[1], "flood") != 0) {
-        fprintf(stderr, "usage: x11-hostile flood N\n");
+    if (argc < 3 || argc > 4 || strcmp(argv[1], "flood") != 0) {
+        fprintf(stderr, "usage: x11-hostile flood N [paced]\n");
         return 2;
     }
     int n = atoi(argv[2]);
+    int paced = argc == 4 && strcmp(argv[3], "paced") == 0;
     xcb_connection_t *c = xcb_connect(NULL, NULL);
     if (xcb_connection_has_error(c)) {
         fprintf(stderr, "x11-hostile: cannot connect to X\n");
@@ -47,6 +51,10 @@ int main(int argc, char **argv)
         xcb_change_property(c, XCB_PROP_MODE_REPLACE, w, XCB_ATOM_WM_NORMAL_HINTS, XCB_ATOM_WM_SIZE_HINTS, 32,
                             18, hints);
         xcb_map_window(c, w);
+        if (paced && i % 10 == 9) {
+            free(xcb_get_input_focus_reply(c, xcb_get_input_focus(c), NULL));
+            usleep(50000);
+        }
     }
     /* A round trip: every request above was handled. */
     free(xcb_get_input_focus_reply(c, xcb_get_input_focus(c), NULL));
