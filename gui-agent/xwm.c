@@ -10,6 +10,7 @@
  * cap, sanitised, clamped), track more than BH_XWM_MAX_WINDOWS windows, block
  * on the X server outside a reply it asked for, or call xdg code. */
 #include "internal.h"
+#include "xwm-props.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -140,45 +141,29 @@ static void read_title(struct bh_xwin *w)
         bh_window_send_title(w->window);
 }
 
-static int32_t clamp_hint(int32_t v, int32_t max)
-{
-    return v < 0 ? 0 : v > max ? max : v;
-}
-
 static void read_hints(struct bh_xwin *w)
 {
     struct bh_xwm *wm = w->wm;
-    xcb_size_hints_t h;
-    int32_t min_w = 0, min_h = 0, max_w = 0, max_h = 0;
-    if (xcb_icccm_get_wm_normal_hints_reply(wm->conn, xcb_icccm_get_wm_normal_hints(wm->conn, w->id), &h,
-                                            NULL)) {
-        if (h.flags & XCB_ICCCM_SIZE_HINT_P_MIN_SIZE) {
-            min_w = clamp_hint(h.min_width, BH_MAX_WINDOW_WIDTH);
-            min_h = clamp_hint(h.min_height, BH_MAX_WINDOW_HEIGHT);
-        }
-        if (h.flags & XCB_ICCCM_SIZE_HINT_P_MAX_SIZE) {
-            max_w = clamp_hint(h.max_width, BH_MAX_WINDOW_WIDTH);
-            max_h = clamp_hint(h.max_height, BH_MAX_WINDOW_HEIGHT);
-        }
-        /* Absurd hints (min above max) are dropped, not obeyed. */
-        if ((max_w && min_w > max_w) || (max_h && min_h > max_h)) {
-            /* Logged for the first few windows only: a client could
-             * otherwise fill the qube's log, which dom0 reads. */
-            if (wm->hints_logged < 8)
-                BH_WARN(wm->agent, MOD,
-                        "X window 0x%x: minimum size %dx%d above maximum %dx%d: hints ignored", w->id, min_w,
-                        min_h, max_w, max_h);
-            wm->hints_logged++;
-            min_w = min_h = max_w = max_h = 0;
-        }
+    struct bh_xwm_hints h = {0};
+    xcb_get_property_reply_t *r = xcb_get_property_reply(
+        wm->conn, xcb_get_property(wm->conn, 0, w->id, XCB_ATOM_WM_NORMAL_HINTS, XCB_ATOM_ANY, 0, 32), NULL);
+    if (r && r->format == 32)
+        bh_xwm_size_hints(xcb_get_property_value(r), (size_t)xcb_get_property_value_length(r) / 4, &h);
+    free(r);
+    if (h.dropped) {
+        /* Logged for the first few windows only: a client could otherwise
+         * fill the qube's log, which dom0 reads. */
+        if (wm->hints_logged < 8)
+            BH_WARN(wm->agent, MOD, "X window 0x%x: minimum size above maximum: size hints ignored", w->id);
+        wm->hints_logged++;
     }
-    if (min_w == w->content.min_w && min_h == w->content.min_h && max_w == w->content.max_w &&
-        max_h == w->content.max_h)
+    if (h.min_w == w->content.min_w && h.min_h == w->content.min_h && h.max_w == w->content.max_w &&
+        h.max_h == w->content.max_h)
         return;
-    w->content.min_w = min_w;
-    w->content.min_h = min_h;
-    w->content.max_w = max_w;
-    w->content.max_h = max_h;
+    w->content.min_w = h.min_w;
+    w->content.min_h = h.min_h;
+    w->content.max_w = h.max_w;
+    w->content.max_h = h.max_h;
     if (w->window)
         bh_window_send_hints(w->window);
 }
@@ -206,21 +191,16 @@ static void read_protocols_and_transient(struct bh_xwin *w)
 static void read_state(struct bh_xwin *w)
 {
     struct bh_xwm *wm = w->wm;
+    const struct bh_xwm_state_atoms known = {wm->atoms[A_NET_WM_STATE_FULLSCREEN],
+                                             wm->atoms[A_NET_WM_STATE_MAXIMIZED_VERT],
+                                             wm->atoms[A_NET_WM_STATE_MAXIMIZED_HORZ]};
     uint32_t flags = 0;
     xcb_get_property_reply_t *r = xcb_get_property_reply(
         wm->conn, xcb_get_property(wm->conn, 0, w->id, wm->atoms[A_NET_WM_STATE], XCB_ATOM_ATOM, 0, 32),
         NULL);
-    if (r && r->format == 32) {
-        const xcb_atom_t *v = xcb_get_property_value(r);
-        int n = xcb_get_property_value_length(r) / 4;
-        for (int i = 0; i < n; i++) {
-            if (v[i] == wm->atoms[A_NET_WM_STATE_FULLSCREEN])
-                flags |= BH_GUI_FLAG_FULLSCREEN;
-            if (v[i] == wm->atoms[A_NET_WM_STATE_MAXIMIZED_VERT] ||
-                v[i] == wm->atoms[A_NET_WM_STATE_MAXIMIZED_HORZ])
-                flags |= BH_GUI_FLAG_MAXIMIZED;
-        }
-    }
+    if (r && r->format == 32)
+        flags = bh_xwm_state_flags(xcb_get_property_value(r), (size_t)xcb_get_property_value_length(r) / 4,
+                                   &known);
     free(r);
     if (flags == w->content.flags)
         return;

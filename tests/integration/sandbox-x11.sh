@@ -167,9 +167,9 @@ for _ in $(seq 100); do [ "$(xdotool search --name '^\[work\]' 2>/dev/null | wc 
 # next X client starts Xwayland again (checked below). Reported as TODO
 # while it happens, checked as the 300 case when it does not.
 read -r max base <<<"$(flood 1000)"
-if [ "$max" -eq 0 ]; then
+if [ "$max" -lt 200 ]; then
   bh_n=$((bh_n + 1))
-  echo "not ok $bh_n - 1000 X windows at once: Xwayland in work gave up before any was shown # TODO agent must read Xwayland faster"
+  echo "not ok $bh_n - 1000 X windows at once: Xwayland in work gave up after $max were shown # TODO agent must read Xwayland faster"
 else
   bh_result "1000 X windows at once: $max shown in dom0 beside $base others (at most 256)" \
     $([ $((max + base)) -le 256 ]; echo $?)
