@@ -284,6 +284,7 @@ static gboolean bh_clipboard_handle_copy_dom0(BhDbusClipboard1 *skeleton, GDBusM
     clip->size = size;
     clip->source = g_strdup("dom0");
     clip->type = g_strdup(BH_CLIPBOARD_TYPE_TEXT);
+    clip->kind = g_strdup("text");
     clip->time_us = g_get_real_time();
     bh_clipboard_changed(clip);
     g_autofree char *body = g_strdup_printf(
