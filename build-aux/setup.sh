@@ -18,6 +18,8 @@ BH_PACKAGES=(
   waypipe
   passt conntrack
   libx11-xcb-dev libxcb-shm0-dev
+  xwayland libxcb-composite0-dev libxcb-icccm4-dev libxcb-res0-dev libxcb-xfixes0-dev
+  xterm x11-apps python3-tk
 )
 
 bh_log() { printf '%s: %s\n' "${BH_PROG:-bulkhead}" "$*" >&2; }

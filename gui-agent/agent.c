@@ -84,6 +84,10 @@ struct bh_agent *bh_agent_new(const struct bh_agent_options *opts)
             goto fail;
     }
     BH_INFO(a, MOD, "serving Wayland on %s", a->socket_name);
+    /* Without X11 the Wayland apps still work: a failure here is logged
+     * and the agent goes on. */
+    if (opts->x11)
+        a->xwayland = bh_xwayland_new(a, opts->x11_display);
     return a;
 fail:
     bh_agent_free(a);
@@ -98,6 +102,8 @@ void bh_agent_free(struct bh_agent *a)
         bh_link_free(a->link);
         a->link = NULL;
     }
+    bh_xwayland_free(a->xwayland);
+    a->xwayland = NULL;
     /* Clients go first: their resources' destructors unmap windows and
      * release everything that points into the agent's state. */
     wl_display_destroy_clients(a->display);

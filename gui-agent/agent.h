@@ -20,6 +20,11 @@ struct bh_agent_options {
     /* Do not serve the GUI vchan (in-process Wayland tests). */
     bool no_vchan;
     bool verbose;
+    /* Serve X11 on display :x11_display through Xwayland, started at the
+     * first X client (off unless asked: zero-initialised options never
+     * take an X display). */
+    bool x11;
+    int x11_display;
 };
 
 /* NULL on failure, with the reason logged. The host process must ignore

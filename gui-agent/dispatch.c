@@ -21,7 +21,7 @@ static void dispatch(struct bh_agent *a, const struct bh_gui_msg *m)
     if (m->window) {
         /* Input for a window that is already gone is a normal race. */
         w = bh_window_find(a, m->window);
-        if (!w || !w->xdg) {
+        if (!w || (!w->xdg && !w->owner)) {
             BH_DBG(a, MOD, "%s for unknown window %u ignored", bh_gui_type_name(m->type), m->window);
             return;
         }
@@ -60,11 +60,18 @@ static void dispatch(struct bh_agent *a, const struct bh_gui_msg *m)
         bh_seat_focus(a, w, m->u.focus.focused != 0);
         break;
     case BH_GUI_CONFIGURE_REQ:
-        bh_xdg_request_configure(w->xdg, (int32_t)m->u.configure_req.width,
-                                 (int32_t)m->u.configure_req.height, m->u.configure_req.states);
+        if (w->xdg)
+            bh_xdg_request_configure(w->xdg, (int32_t)m->u.configure_req.width,
+                                     (int32_t)m->u.configure_req.height, m->u.configure_req.states);
+        else
+            w->owner->configure(w->owner_data, (int32_t)m->u.configure_req.width,
+                                (int32_t)m->u.configure_req.height, m->u.configure_req.states);
         break;
     case BH_GUI_CLOSE:
-        bh_xdg_request_close(w->xdg);
+        if (w->xdg)
+            bh_xdg_request_close(w->xdg);
+        else
+            w->owner->close(w->owner_data);
         break;
     case BH_GUI_BUFFER_RELEASE:
         bh_window_release(w, m->u.buffer_release.serial);

@@ -57,6 +57,10 @@ void bh_request_destroy(struct wl_client *client, struct wl_resource *resource);
 /* wl_signal_emit that tolerates listeners removing other listeners. */
 void bh_signal_emit_safe(struct wl_signal *signal, void *data);
 
+/* A client's text (in_len bytes, not NUL-terminated) into out (cap_bytes + 1
+ * bytes): cut on a character boundary, sanitised as dom0's decoder wants. */
+void bh_store_text(const char *in, size_t in_len, char *out, size_t cap_bytes);
+
 /* Milliseconds on CLOCK_MONOTONIC, the clock of every Wayland timestamp we send. */
 uint32_t bh_now_ms(void);
 
@@ -285,6 +289,15 @@ void bh_positioner_place(const struct bh_positioner *p, int32_t *x, int32_t *y);
 
 /* ---- protocol windows (window.c) ---------------------------------------- */
 
+/* What dom0's requests do to a window whose role is not xdg (an X window,
+ * xwm.c): set by that role at create, so dispatch.c and seat.c reach it
+ * without calling it by name. */
+struct bh_window_owner {
+    void (*configure)(void *data, int32_t w, int32_t h, uint32_t states);
+    void (*close)(void *data);
+    void (*activate)(void *data, bool on);
+};
+
 struct bh_window {
     struct bh_agent *agent;
     struct wl_list link; /* agent->windows, creation order (parents first) */
@@ -292,6 +305,9 @@ struct bh_window {
     /* The role that shows itself here: window.c never reads it (it reads
      * `content`); dom0's requests and the seat reach the role through it. */
     struct bh_xdg_surface *xdg;
+    /* Or, for any other role: its table and object (xdg is then NULL). */
+    const struct bh_window_owner *owner;
+    void *owner_data;
     const struct bh_window_content *content;
     struct bh_surface *root;  /* the surface tree shown; outlives the window */
     struct bh_window *parent; /* popup parent or transient-for */
@@ -332,6 +348,11 @@ void bh_window_destroy(struct bh_window *w);
 void bh_window_commit(struct bh_window *w);
 /* Mark everything damaged (tree changed shape). */
 void bh_window_damage_all(struct bh_window *w);
+/* A role's root hooks (struct bh_surface_role) given its window, or NULL
+ * when none shows the tree. */
+bool bh_window_root_presented(const struct bh_window *w);
+void bh_window_root_damage_all(struct bh_window *w);
+bool bh_window_root_recompose(struct bh_window *w);
 void bh_window_send_title(struct bh_window *w);
 void bh_window_send_app_id(struct bh_window *w);
 void bh_window_send_hints(struct bh_window *w);
@@ -472,6 +493,19 @@ void bh_link_reset(struct bh_link *l, const char *reason);
 /* The link's events: dom0's messages to seat, windows, xdg, output, data. */
 extern const struct bh_link_events bh_dom0_events;
 
+/* ---- X11 (xwayland.c: the server's life; xwm.c: its window manager) ------- */
+
+struct bh_xwayland;
+struct bh_xwm;
+
+/* Listen on X display `display` in the qube's /tmp/.X11-unix and start
+ * Xwayland at the first connection. NULL (logged) if it cannot listen. */
+struct bh_xwayland *bh_xwayland_new(struct bh_agent *a, int display);
+void bh_xwayland_free(struct bh_xwayland *x);
+/* The window manager on Xwayland's -wm connection; takes wm_fd. */
+struct bh_xwm *bh_xwm_new(struct bh_agent *a, int wm_fd, struct wl_client *xclient);
+void bh_xwm_free(struct bh_xwm *wm);
+
 /* ---- the agent (agent.c) ------------------------------------------------- */
 
 struct bh_agent {
@@ -500,6 +534,9 @@ struct bh_agent {
     struct wl_list grabs; /* bh_xdg_surface.grab_link of mapped grabbing popups, oldest first */
 
     struct wl_listener client_created;
+
+    /* X11 through Xwayland (xwayland.c, xwm.c); NULL when not served. */
+    struct bh_xwayland *xwayland;
 
     /* Told by lower floors to upper ones without calling them by name. */
     struct {

@@ -19,10 +19,11 @@ extern char **environ;
 
 static void usage(FILE *f)
 {
-    fputs("usage: bulkhead-gui-agent [--wayland-socket NAME] [--exec CMD]... [--verbose]\n"
+    fputs("usage: bulkhead-gui-agent [--wayland-socket NAME] [--x11 N] [--exec CMD]... [--verbose]\n"
           "  A headless Wayland compositor that forwards every window to dom0 over the\n"
           "  GUI vchan (port 6000). Clients connect to $XDG_RUNTIME_DIR/NAME (default\n"
           "  wayland-0); WAYLAND_DISPLAY is set for everything it starts.\n"
+          "  --x11 N      serve X11 on :N through Xwayland, started at the first X client\n"
           "  --exec CMD   start CMD with /bin/sh -c once the socket is up (repeatable)\n"
           "  Environment: BH_VCHAN_DOMID (this qube's domain id), BH_VCHAN_DIR,\n"
           "  BH_VCHAN_TRANSPORT (see docs/vchan.md).\n",
@@ -75,15 +76,23 @@ int main(int argc, char **argv)
     static const struct option longopts[] = {
         {"wayland-socket", required_argument, NULL, 's'},
         {"exec", required_argument, NULL, 'e'},
+        {"x11", required_argument, NULL, 'x'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct bh_agent_options opts = {.socket_name = NULL, .gui_domain = 0};
+    struct bh_agent_options opts = {.socket_name = NULL, .gui_domain = 0, .x11 = false};
+    /* In a qube the sandbox sets BH_X11_DISPLAY (never DISPLAY, which on a
+     * host may name dom0's own X server). */
+    const char *x11 = getenv("BH_X11_DISPLAY");
+    if (x11 && *x11) {
+        opts.x11 = true;
+        opts.x11_display = atoi(x11);
+    }
     const char *execs[16];
     int n_exec = 0, c;
 
-    while ((c = getopt_long(argc, argv, "s:e:vh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "s:e:x:vh", longopts, NULL)) != -1) {
         switch (c) {
         case 's':
             opts.socket_name = optarg;
@@ -94,6 +103,10 @@ int main(int argc, char **argv)
                 return 2;
             }
             execs[n_exec++] = optarg;
+            break;
+        case 'x':
+            opts.x11 = true;
+            opts.x11_display = atoi(optarg);
             break;
         case 'v':
             opts.verbose = true;
@@ -122,6 +135,11 @@ int main(int argc, char **argv)
         wl_event_loop_add_signal(loop, SIGCHLD, on_child, a),
     };
     setenv("WAYLAND_DISPLAY", bh_agent_socket_name(a), 1);
+    if (opts.x11) {
+        char d[16];
+        snprintf(d, sizeof(d), ":%d", opts.x11_display);
+        setenv("DISPLAY", d, 1);
+    }
     for (int i = 0; i < n_exec; i++)
         spawn(execs[i]);
 

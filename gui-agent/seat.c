@@ -258,7 +258,10 @@ void bh_seat_refocus(struct bh_agent *a)
 {
     struct bh_seat *seat = &a->seat;
     struct bh_surface *target = NULL;
-    if (seat->focused_window && seat->focused_window->xdg) {
+    if (seat->focused_window && !seat->focused_window->xdg) {
+        /* An X window: Xwayland routes keys inside X by its own focus. */
+        target = seat->focused_window->root;
+    } else if (seat->focused_window) {
         struct bh_xdg_surface *top = toplevel_of(seat->focused_window->xdg);
         target = seat->focused_window->xdg->surface;
         struct bh_xdg_surface *x;
@@ -268,6 +271,14 @@ void bh_seat_refocus(struct bh_agent *a)
     bh_seat_set_kb_focus(a, target);
 }
 
+static void set_activated(struct bh_window *w, bool on)
+{
+    if (w->xdg)
+        bh_xdg_set_activated(toplevel_of(w->xdg), on);
+    else if (w->owner)
+        w->owner->activate(w->owner_data, on);
+}
+
 void bh_seat_focus(struct bh_agent *a, struct bh_window *w, bool focused)
 {
     struct bh_seat *seat = &a->seat;
@@ -275,14 +286,14 @@ void bh_seat_focus(struct bh_agent *a, struct bh_window *w, bool focused)
         if (seat->focused_window == w)
             return;
         if (seat->focused_window)
-            bh_xdg_set_activated(toplevel_of(seat->focused_window->xdg), false);
+            set_activated(seat->focused_window, false);
         seat->focused_window = w;
         reset_keys(a);
-        bh_xdg_set_activated(toplevel_of(w->xdg), true);
+        set_activated(w, true);
     } else {
         if (seat->focused_window != w)
             return;
-        bh_xdg_set_activated(toplevel_of(w->xdg), false);
+        set_activated(w, false);
         seat->focused_window = NULL;
         reset_keys(a);
     }

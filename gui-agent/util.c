@@ -79,3 +79,17 @@ void bh_signal_emit_safe(struct wl_signal *signal, void *data)
     wl_list_remove(&cursor.link);
     wl_list_remove(&end.link);
 }
+
+/* Title and app id: cut at BH_MAX_* on a character boundary, sanitised with
+ * the same function dom0's decoder uses so dom0 never rejects them. Shared by
+ * xdg toplevels and X windows (xwm.c): both come from hostile clients. */
+void bh_store_text(const char *in, size_t in_len, char *out, size_t cap_bytes)
+{
+    size_t len = in_len;
+    if (len > cap_bytes)
+        len = cap_bytes;
+    /* A cut in the middle of a character: drop the partial tail. */
+    len = bh_gui_utf8_check((const uint8_t *)in, len);
+    if (bh_gui_text_sanitize((const uint8_t *)in, len, out, cap_bytes + 1) < 0)
+        out[0] = '\0';
+}

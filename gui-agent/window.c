@@ -101,6 +101,26 @@ void bh_window_damage_all(struct bh_window *w)
     bh_rects_add(&w->damage, bh_box_make(0, 0, (int32_t)w->width, (int32_t)w->height));
 }
 
+/* The tree hooks of every role that shows a tree through one window (xdg,
+ * xwayland): the same three answers, given the role's window or NULL. */
+bool bh_window_root_presented(const struct bh_window *w)
+{
+    return w && w->announced;
+}
+
+void bh_window_root_damage_all(struct bh_window *w)
+{
+    if (w)
+        bh_window_damage_all(w);
+}
+
+bool bh_window_root_recompose(struct bh_window *w)
+{
+    if (w)
+        bh_window_commit(w);
+    return w != NULL;
+}
+
 /* ---- composition ------------------------------------------------------------ */
 
 static inline uint32_t over(uint32_t src, uint32_t dst)

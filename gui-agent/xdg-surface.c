@@ -287,23 +287,17 @@ static struct bh_window *root_window(struct bh_surface *root)
 
 static bool role_presented(struct bh_surface *root)
 {
-    struct bh_window *w = root_window(root);
-    return w && w->announced;
+    return bh_window_root_presented(root_window(root));
 }
 
 static void role_damage_all(struct bh_surface *root)
 {
-    struct bh_window *w = root_window(root);
-    if (w)
-        bh_window_damage_all(w);
+    bh_window_root_damage_all(root_window(root));
 }
 
 static bool role_recompose(struct bh_surface *root)
 {
-    struct bh_window *w = root_window(root);
-    if (w)
-        bh_window_commit(w);
-    return w != NULL;
+    return bh_window_root_recompose(root_window(root));
 }
 
 static const struct bh_surface_role xdg_surface_role = {

@@ -40,27 +40,13 @@ static void toplevel_set_parent(struct wl_client *client, struct wl_resource *re
     /* A change after mapping is kept for the next map (docs/gui-agent.md). */
 }
 
-/* Title and app id: cut at BH_MAX_* on a character boundary, sanitised with
- * the same function dom0's decoder uses so dom0 never rejects them. */
-static void store_text(struct bh_agent *a, const char *in, char *out, size_t cap_bytes)
-{
-    size_t len = strlen(in);
-    if (len > cap_bytes)
-        len = cap_bytes;
-    size_t valid = bh_gui_utf8_check((const uint8_t *)in, len);
-    /* A cut in the middle of a character: drop the partial tail. */
-    len = valid;
-    if (bh_gui_text_sanitize((const uint8_t *)in, len, out, cap_bytes + 1) < 0)
-        out[0] = '\0';
-}
-
 static void toplevel_set_title(struct wl_client *client, struct wl_resource *resource, const char *title)
 {
     struct bh_xdg_surface *x = bh_xdg_from_resource(resource);
     if (!x)
         return;
     char buf[sizeof(x->content.title)];
-    store_text(x->agent, title, buf, BH_MAX_TITLE_BYTES);
+    bh_store_text(title, strlen(title), buf, BH_MAX_TITLE_BYTES);
     if (strcmp(buf, x->content.title) == 0)
         return;
     memcpy(x->content.title, buf, sizeof(buf));
@@ -74,7 +60,7 @@ static void toplevel_set_app_id(struct wl_client *client, struct wl_resource *re
     if (!x)
         return;
     char buf[sizeof(x->content.app_id)];
-    store_text(x->agent, app_id, buf, BH_MAX_APP_ID_BYTES);
+    bh_store_text(app_id, strlen(app_id), buf, BH_MAX_APP_ID_BYTES);
     if (strcmp(buf, x->content.app_id) == 0)
         return;
     memcpy(x->content.app_id, buf, sizeof(buf));

@@ -206,6 +206,10 @@ GPtrArray *bh_sandbox_layout_env(const char *name, guint32 qid)
     g_ptr_array_add(env, g_strdup("XDG_RUNTIME_DIR=" BH_SANDBOX_GUEST_RUNTIME));
     /* Applications draw through the qube's gui-agent, never anything else. */
     g_ptr_array_add(env, g_strdup("WAYLAND_DISPLAY=wayland-0"));
+    /* X11 apps reach the qube's own Xwayland, started by the gui-agent in
+     * the qube's /tmp and network namespace (docs/gui-agent.md, "X11"). */
+    g_ptr_array_add(env, g_strdup("DISPLAY=:0"));
+    g_ptr_array_add(env, g_strdup("BH_X11_DISPLAY=0"));
     g_ptr_array_add(env, g_strdup("XDG_SESSION_TYPE=wayland"));
     g_ptr_array_add(env, g_strdup("GDK_BACKEND=wayland"));
     g_ptr_array_add(env, g_strdup("QT_QPA_PLATFORM=wayland"));

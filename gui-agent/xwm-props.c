@@ -1,0 +1,51 @@
+/* xwm-props.c — X properties a client set, made into bounded values
+ * (xwm-props.h). Pure: no X, no Wayland, no allocation. */
+#include <stdbool.h>
+
+#include "bulkhead/gui-protocol.h"
+
+#include "xwm-props.h"
+
+/* ICCCM 4.1.2.3: flags, then x, y, width, height (obsolete), min w/h, max w/h, … */
+enum { W_FLAGS = 0, W_MIN_W = 5, W_MIN_H = 6, W_MAX_W = 7, W_MAX_H = 8 };
+#define P_MIN_SIZE (1u << 4)
+#define P_MAX_SIZE (1u << 5)
+
+static int32_t clamp(uint32_t raw, int32_t max)
+{
+    /* The words are signed on the wire: a negative size is none. */
+    int32_t v = (int32_t)raw;
+    return v < 0 ? 0 : v > max ? max : v;
+}
+
+void bh_xwm_size_hints(const uint32_t *words, size_t n_words, struct bh_xwm_hints *out)
+{
+    *out = (struct bh_xwm_hints){0};
+    if (n_words <= W_MAX_H)
+        return;
+    if (words[W_FLAGS] & P_MIN_SIZE) {
+        out->min_w = clamp(words[W_MIN_W], BH_MAX_WINDOW_WIDTH);
+        out->min_h = clamp(words[W_MIN_H], BH_MAX_WINDOW_HEIGHT);
+    }
+    if (words[W_FLAGS] & P_MAX_SIZE) {
+        out->max_w = clamp(words[W_MAX_W], BH_MAX_WINDOW_WIDTH);
+        out->max_h = clamp(words[W_MAX_H], BH_MAX_WINDOW_HEIGHT);
+    }
+    /* Absurd hints (min above max) are dropped, not obeyed. */
+    if ((out->max_w && out->min_w > out->max_w) || (out->max_h && out->min_h > out->max_h))
+        *out = (struct bh_xwm_hints){.dropped = true};
+}
+
+uint32_t bh_xwm_state_flags(const uint32_t *atoms, size_t n, const struct bh_xwm_state_atoms *known)
+{
+    uint32_t flags = 0;
+    for (size_t i = 0; i < n && i < 32; i++) {
+        if (atoms[i] == 0)
+            continue;
+        if (atoms[i] == known->fullscreen)
+            flags |= BH_GUI_FLAG_FULLSCREEN;
+        if (atoms[i] == known->max_vert || atoms[i] == known->max_horz)
+            flags |= BH_GUI_FLAG_MAXIMIZED;
+    }
+    return flags;
+}

@@ -1,0 +1,780 @@
+/* xwm.c — the X window manager of the qube's Xwayland: X toplevels become
+ * protocol windows with their titles, size hints and fullscreen requests;
+ * override-redirect windows (menus, tooltips) become popups of the window
+ * they belong to, so dom0's popup rules apply to them as to Wayland popups.
+ *
+ * Owns: the -wm xcb connection, one struct bh_xwin per X window it tracks,
+ * and the "xwayland" surface role that joins an X window to the wl_surface
+ * Xwayland draws it in (the WL_SURFACE_ID client message).
+ * Must never: trust any property an X client set (each is read with a byte
+ * cap, sanitised, clamped), track more than BH_XWM_MAX_WINDOWS windows, block
+ * on the X server outside a reply it asked for, or call xdg code. */
+#include "internal.h"
+#include "xwm-props.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <wayland-server-protocol.h>
+#include <xcb/xcb.h>
+#include <xcb/composite.h>
+#include <xcb/xcb_icccm.h>
+
+#define MOD "xwm"
+
+/* X windows tracked at once. Beyond it a window is left to X alone: it is
+ * never shown in dom0 (window.c's BH_MAX_WINDOWS bounds what is shown). */
+#define BH_XWM_MAX_WINDOWS 4096
+/* Longest title read from the server, in 32-bit units (the protocol's
+ * BH_MAX_TITLE_BYTES is far below). */
+#define BH_XWM_TITLE_WORDS 256
+/* X events handled before the agent's loop runs again. */
+#define BH_XWM_EVENT_BATCH 16
+
+enum {
+    A_WL_SURFACE_ID,
+    A_WM_PROTOCOLS,
+    A_WM_DELETE_WINDOW,
+    A_WM_TAKE_FOCUS,
+    A_WM_STATE,
+    A_NET_WM_NAME,
+    A_UTF8_STRING,
+    A_NET_WM_STATE,
+    A_NET_WM_STATE_FULLSCREEN,
+    A_NET_WM_STATE_MAXIMIZED_VERT,
+    A_NET_WM_STATE_MAXIMIZED_HORZ,
+    A_NET_SUPPORTED,
+    A_NET_SUPPORTING_WM_CHECK,
+    A_NET_ACTIVE_WINDOW,
+    A_WM_S0,
+    A_N
+};
+
+static const char *const atom_names[A_N] = {
+    [A_WL_SURFACE_ID] = "WL_SURFACE_ID",
+    [A_WM_PROTOCOLS] = "WM_PROTOCOLS",
+    [A_WM_DELETE_WINDOW] = "WM_DELETE_WINDOW",
+    [A_WM_TAKE_FOCUS] = "WM_TAKE_FOCUS",
+    [A_WM_STATE] = "WM_STATE",
+    [A_NET_WM_NAME] = "_NET_WM_NAME",
+    [A_UTF8_STRING] = "UTF8_STRING",
+    [A_NET_WM_STATE] = "_NET_WM_STATE",
+    [A_NET_WM_STATE_FULLSCREEN] = "_NET_WM_STATE_FULLSCREEN",
+    [A_NET_WM_STATE_MAXIMIZED_VERT] = "_NET_WM_STATE_MAXIMIZED_VERT",
+    [A_NET_WM_STATE_MAXIMIZED_HORZ] = "_NET_WM_STATE_MAXIMIZED_HORZ",
+    [A_NET_SUPPORTED] = "_NET_SUPPORTED",
+    [A_NET_SUPPORTING_WM_CHECK] = "_NET_SUPPORTING_WM_CHECK",
+    [A_NET_ACTIVE_WINDOW] = "_NET_ACTIVE_WINDOW",
+    [A_WM_S0] = "WM_S0",
+};
+
+struct bh_xwm {
+    struct bh_agent *agent;
+    xcb_connection_t *conn;
+    xcb_screen_t *screen;
+    struct wl_event_source *src;
+    struct wl_client *xclient; /* Xwayland's Wayland connection */
+    struct wl_listener resource_created;
+    struct wl_event_source *retry; /* idle: associate surfaces just created */
+    struct wl_event_source *more;  /* idle: X events left over from a batch */
+    xcb_atom_t atoms[A_N];
+    xcb_window_t check_window;
+    struct wl_list xwins; /* bh_xwin.link */
+    uint32_t n_xwins;
+    bool refused_logged;
+    uint32_t hints_logged;
+};
+
+struct bh_xwin {
+    struct bh_xwm *wm;
+    struct wl_list link;
+    xcb_window_t id;
+    bool override_redirect;
+    bool mapped; /* mapped in X */
+    int32_t x, y;
+    uint32_t width, height;
+    xcb_window_t transient_for;
+    bool delete_window, take_focus;
+    uint32_t surface_id; /* from WL_SURFACE_ID, 0 = not yet */
+    struct bh_surface *surface;
+    struct wl_listener surface_destroy;
+    struct bh_window_content content;
+    struct bh_window *window;
+};
+
+static const struct bh_surface_role xwayland_role;
+static const struct bh_window_owner xwin_owner;
+
+static struct bh_xwin *find(struct bh_xwm *wm, xcb_window_t id)
+{
+    struct bh_xwin *w;
+    wl_list_for_each(w, &wm->xwins, link) if (w->id == id) return w;
+    return NULL;
+}
+
+/* ---- reading what a client set: capped and sanitised --------------------------- */
+
+static void read_title(struct bh_xwin *w)
+{
+    struct bh_xwm *wm = w->wm;
+    char buf[sizeof(w->content.title)];
+    buf[0] = '\0';
+    /* _NET_WM_NAME (UTF-8) wins over WM_NAME (Latin-1, kept only if ASCII
+     * survives sanitising: no transcoding of hostile bytes). */
+    xcb_get_property_cookie_t c[2] = {
+        xcb_get_property(wm->conn, 0, w->id, wm->atoms[A_NET_WM_NAME], wm->atoms[A_UTF8_STRING], 0,
+                         BH_XWM_TITLE_WORDS),
+        xcb_get_property(wm->conn, 0, w->id, XCB_ATOM_WM_NAME, XCB_ATOM_ANY, 0, BH_XWM_TITLE_WORDS),
+    };
+    for (int i = 0; i < 2; i++) {
+        xcb_get_property_reply_t *r = xcb_get_property_reply(wm->conn, c[i], NULL);
+        if (r && !buf[0] && r->format == 8 && xcb_get_property_value_length(r) > 0)
+            bh_store_text(xcb_get_property_value(r), (size_t)xcb_get_property_value_length(r), buf,
+                          BH_MAX_TITLE_BYTES);
+        free(r);
+    }
+    if (strcmp(buf, w->content.title) == 0)
+        return;
+    memcpy(w->content.title, buf, sizeof(buf));
+    if (w->window)
+        bh_window_send_title(w->window);
+}
+
+static void read_hints(struct bh_xwin *w)
+{
+    struct bh_xwm *wm = w->wm;
+    struct bh_xwm_hints h = {0};
+    xcb_get_property_reply_t *r = xcb_get_property_reply(
+        wm->conn, xcb_get_property(wm->conn, 0, w->id, XCB_ATOM_WM_NORMAL_HINTS, XCB_ATOM_ANY, 0, 32), NULL);
+    if (r && r->format == 32)
+        bh_xwm_size_hints(xcb_get_property_value(r), (size_t)xcb_get_property_value_length(r) / 4, &h);
+    free(r);
+    if (h.dropped) {
+        /* Logged for the first few windows only: a client could otherwise
+         * fill the qube's log, which dom0 reads. */
+        if (wm->hints_logged < 8)
+            BH_WARN(wm->agent, MOD, "X window 0x%x: minimum size above maximum: size hints ignored", w->id);
+        wm->hints_logged++;
+    }
+    if (h.min_w == w->content.min_w && h.min_h == w->content.min_h && h.max_w == w->content.max_w &&
+        h.max_h == w->content.max_h)
+        return;
+    w->content.min_w = h.min_w;
+    w->content.min_h = h.min_h;
+    w->content.max_w = h.max_w;
+    w->content.max_h = h.max_h;
+    if (w->window)
+        bh_window_send_hints(w->window);
+}
+
+static void read_protocols_and_transient(struct bh_xwin *w)
+{
+    struct bh_xwm *wm = w->wm;
+    xcb_icccm_get_wm_protocols_reply_t p;
+    w->delete_window = w->take_focus = false;
+    if (xcb_icccm_get_wm_protocols_reply(
+            wm->conn, xcb_icccm_get_wm_protocols(wm->conn, w->id, wm->atoms[A_WM_PROTOCOLS]), &p, NULL)) {
+        for (uint32_t i = 0; i < p.atoms_len && i < 64; i++) {
+            w->delete_window |= p.atoms[i] == wm->atoms[A_WM_DELETE_WINDOW];
+            w->take_focus |= p.atoms[i] == wm->atoms[A_WM_TAKE_FOCUS];
+        }
+        xcb_icccm_get_wm_protocols_reply_wipe(&p);
+    }
+    xcb_window_t t = XCB_WINDOW_NONE;
+    if (!xcb_icccm_get_wm_transient_for_reply(wm->conn, xcb_icccm_get_wm_transient_for(wm->conn, w->id), &t,
+                                              NULL))
+        t = XCB_WINDOW_NONE;
+    w->transient_for = t;
+}
+
+static void read_state(struct bh_xwin *w)
+{
+    struct bh_xwm *wm = w->wm;
+    const struct bh_xwm_state_atoms known = {wm->atoms[A_NET_WM_STATE_FULLSCREEN],
+                                             wm->atoms[A_NET_WM_STATE_MAXIMIZED_VERT],
+                                             wm->atoms[A_NET_WM_STATE_MAXIMIZED_HORZ]};
+    uint32_t flags = 0;
+    xcb_get_property_reply_t *r = xcb_get_property_reply(
+        wm->conn, xcb_get_property(wm->conn, 0, w->id, wm->atoms[A_NET_WM_STATE], XCB_ATOM_ATOM, 0, 32),
+        NULL);
+    if (r && r->format == 32)
+        flags = bh_xwm_state_flags(xcb_get_property_value(r), (size_t)xcb_get_property_value_length(r) / 4,
+                                   &known);
+    free(r);
+    if (flags == w->content.flags)
+        return;
+    w->content.flags = flags;
+    if (w->window)
+        bh_window_send_flags(w->window);
+}
+
+/* ---- X windows as protocol windows --------------------------------------------- */
+
+/* The window an override-redirect or transient window belongs to: its
+ * WM_TRANSIENT_FOR if shown, else the X window dom0 last focused, else the
+ * newest shown toplevel. */
+static struct bh_xwin *owner_of(struct bh_xwin *w)
+{
+    struct bh_xwm *wm = w->wm;
+    struct bh_xwin *p = w->transient_for ? find(wm, w->transient_for) : NULL;
+    if (p && p->window && p != w)
+        return p;
+    if (!w->override_redirect)
+        return NULL;
+    struct bh_window *f = wm->agent->seat.focused_window;
+    if (f && f->owner == &xwin_owner) {
+        p = f->owner_data;
+        if (p != w && !p->override_redirect)
+            return p;
+    }
+    struct bh_xwin *c, *best = NULL;
+    wl_list_for_each(c, &wm->xwins, link) if (c != w && c->window && !c->override_redirect) best = c;
+    return best;
+}
+
+static void show(struct bh_xwin *w)
+{
+    if (w->window || !w->mapped || !w->surface || w->surface->width <= 0)
+        return;
+    struct bh_xwin *parent = owner_of(w);
+    bool popup = w->override_redirect;
+    if (popup && !parent) {
+        /* A menu with nothing to belong to is not shown: dom0 would show it
+         * as a window of its own. */
+        BH_DBG(w->wm->agent, MOD, "override-redirect 0x%x has no parent: not shown", w->id);
+        return;
+    }
+    BH_DBG(w->wm->agent, MOD, "window 0x%x shown (%s)", w->id, popup ? "popup" : "toplevel");
+    w->content.popup_x = parent ? w->x - parent->x : 0;
+    w->content.popup_y = parent ? w->y - parent->y : 0;
+    w->window =
+        bh_window_create(w->wm->agent, NULL, &w->content, w->surface, parent ? parent->window : NULL, popup);
+    if (w->window) {
+        w->window->owner = &xwin_owner;
+        w->window->owner_data = w;
+    }
+    bh_output_enter_surface(w->wm->agent, w->surface);
+}
+
+static void hide(struct bh_xwin *w)
+{
+    if (!w->window)
+        return;
+    struct bh_window *win = w->window;
+    /* Popups go before their parent. */
+    struct bh_xwin *c;
+    wl_list_for_each(c, &w->wm->xwins, link) if (c->window && c->window->parent == win && c->window->popup)
+    {
+        bh_window_destroy(c->window);
+        c->window = NULL;
+    }
+    w->window = NULL;
+    bh_window_destroy(win);
+}
+
+static void surface_destroyed(struct wl_listener *l, void *data)
+{
+    struct bh_xwin *w = wl_container_of(l, w, surface_destroy);
+    hide(w);
+    wl_list_remove(&w->surface_destroy.link);
+    wl_list_init(&w->surface_destroy.link);
+    w->surface = NULL;
+}
+
+/* By its interface (wl_resource_instance_of would also compare the
+ * implementation, which the id Xwayland names need not have yet). */
+static bool is_surface(struct wl_resource *r)
+{
+    return strcmp(wl_resource_get_class(r), wl_surface_interface.name) == 0;
+}
+
+static void associate(struct bh_xwin *w)
+{
+    struct bh_xwm *wm = w->wm;
+    if (w->surface || !w->surface_id || !wm->xclient)
+        return;
+    struct wl_resource *r = wl_client_get_object(wm->xclient, w->surface_id);
+    if (!r || !is_surface(r)) {
+        BH_DBG(wm->agent, MOD, "window 0x%x: wl_surface %u not there yet", w->id, w->surface_id);
+        return; /* not created yet: resource_created retries */
+    }
+    struct bh_surface *s = bh_surface_from_resource(r);
+    if (!s || !bh_surface_set_role(s, &xwayland_role, w, r, WL_SURFACE_ERROR_INVALID_SCALE))
+        return;
+    BH_DBG(wm->agent, MOD, "window 0x%x is drawn in wl_surface %u", w->id, w->surface_id);
+    w->surface = s;
+    w->surface_destroy.notify = surface_destroyed;
+    wl_signal_add(&s->destroy_signal, &w->surface_destroy);
+    show(w);
+}
+
+static void retry_associate(void *data)
+{
+    struct bh_xwm *wm = data;
+    wm->retry = NULL;
+    struct bh_xwin *w;
+    wl_list_for_each(w, &wm->xwins, link) associate(w);
+}
+
+static void resource_created(struct wl_listener *l, void *data)
+{
+    struct bh_xwm *wm = wl_container_of(l, wm, resource_created);
+    /* The WL_SURFACE_ID message can come before the wl_surface; and the
+     * resource is announced before its constructor ran: look again once
+     * this dispatch is over. */
+    if (!wm->retry && is_surface(data))
+        wm->retry = wl_event_loop_add_idle(wm->agent->loop, retry_associate, wm);
+}
+
+/* ---- the role: Xwayland's surfaces ----------------------------------------------- */
+
+static struct bh_window *root_window(struct bh_surface *root)
+{
+    struct bh_xwin *w = root->role_data;
+    return w ? w->window : NULL;
+}
+
+static void role_commit(struct bh_surface *s)
+{
+    struct bh_xwin *w = s->role_data;
+    if (!w->window)
+        show(w);
+    if (w->window) {
+        bh_window_commit(w->window);
+        return;
+    }
+    /* Not shown (unmapped, no parent, over the limit): nobody will present
+     * it, its callbacks go to the slow timer. */
+    struct wl_list frames;
+    wl_list_init(&frames);
+    bh_frames_take_tree(s, &frames);
+    bh_agent_defer_frames(w->wm->agent, &frames);
+}
+
+static bool role_presented(struct bh_surface *root)
+{
+    return bh_window_root_presented(root_window(root));
+}
+
+static void role_damage_all(struct bh_surface *root)
+{
+    bh_window_root_damage_all(root_window(root));
+}
+
+static bool role_recompose(struct bh_surface *root)
+{
+    return bh_window_root_recompose(root_window(root));
+}
+
+static const struct bh_surface_role xwayland_role = {
+    .name = "xwayland",
+    .commit = role_commit,
+    .presented = role_presented,
+    .damage_all = role_damage_all,
+    .recompose = role_recompose,
+};
+
+/* ---- dom0's requests ------------------------------------------------------------- */
+
+static void xwin_configure(void *data, int32_t width, int32_t height, uint32_t states)
+{
+    struct bh_xwin *w = data;
+    if (width <= 0 || height <= 0 || w->override_redirect)
+        return;
+    uint32_t v[2] = {(uint32_t)width, (uint32_t)height};
+    xcb_configure_window(w->wm->conn, w->id, XCB_CONFIG_WINDOW_WIDTH | XCB_CONFIG_WINDOW_HEIGHT, v);
+    xcb_flush(w->wm->conn);
+}
+
+static void xwin_close(void *data)
+{
+    struct bh_xwin *w = data;
+    struct bh_xwm *wm = w->wm;
+    if (w->override_redirect) {
+        hide(w);
+        return;
+    }
+    if (w->delete_window) {
+        xcb_client_message_event_t ev = {
+            .response_type = XCB_CLIENT_MESSAGE,
+            .format = 32,
+            .window = w->id,
+            .type = wm->atoms[A_WM_PROTOCOLS],
+            .data.data32 = {wm->atoms[A_WM_DELETE_WINDOW], XCB_CURRENT_TIME},
+        };
+        xcb_send_event(wm->conn, 0, w->id, XCB_EVENT_MASK_NO_EVENT, (const char *)&ev);
+    } else {
+        /* No WM_DELETE_WINDOW: as every X window manager does. */
+        xcb_kill_client(wm->conn, w->id);
+    }
+    xcb_flush(wm->conn);
+}
+
+static void xwin_activate(void *data, bool on)
+{
+    struct bh_xwin *w = data;
+    struct bh_xwm *wm = w->wm;
+    if (w->override_redirect)
+        return;
+    xcb_window_t focus = on ? w->id : XCB_WINDOW_NONE;
+    if (on && w->take_focus) {
+        xcb_client_message_event_t ev = {
+            .response_type = XCB_CLIENT_MESSAGE,
+            .format = 32,
+            .window = w->id,
+            .type = wm->atoms[A_WM_PROTOCOLS],
+            .data.data32 = {wm->atoms[A_WM_TAKE_FOCUS], XCB_CURRENT_TIME},
+        };
+        xcb_send_event(wm->conn, 0, w->id, XCB_EVENT_MASK_NO_EVENT, (const char *)&ev);
+    }
+    xcb_set_input_focus(wm->conn, XCB_INPUT_FOCUS_POINTER_ROOT, focus, XCB_CURRENT_TIME);
+    xcb_change_property(wm->conn, XCB_PROP_MODE_REPLACE, wm->screen->root, wm->atoms[A_NET_ACTIVE_WINDOW],
+                        XCB_ATOM_WINDOW, 32, 1, &focus);
+    xcb_flush(wm->conn);
+}
+
+static const struct bh_window_owner xwin_owner = {
+    .configure = xwin_configure,
+    .close = xwin_close,
+    .activate = xwin_activate,
+};
+
+/* ---- X events -------------------------------------------------------------------- */
+
+static void forget(struct bh_xwin *w)
+{
+    hide(w);
+    if (w->surface) {
+        w->surface->role_data = NULL;
+        wl_list_remove(&w->surface_destroy.link);
+    }
+    wl_list_remove(&w->link);
+    w->wm->n_xwins--;
+    free(w);
+}
+
+static void on_create(struct bh_xwm *wm, xcb_create_notify_event_t *e)
+{
+    if (e->window == wm->check_window || find(wm, e->window))
+        return;
+    if (wm->n_xwins >= BH_XWM_MAX_WINDOWS) {
+        if (!wm->refused_logged)
+            BH_WARN(wm->agent, MOD, "an X client made more than %d windows: the others are not shown",
+                    BH_XWM_MAX_WINDOWS);
+        wm->refused_logged = true;
+        return;
+    }
+    struct bh_xwin *w = calloc(1, sizeof(*w));
+    if (!w)
+        return;
+    w->wm = wm;
+    w->id = e->window;
+    w->override_redirect = e->override_redirect;
+    w->x = e->x;
+    w->y = e->y;
+    w->width = e->width;
+    w->height = e->height;
+    wl_list_init(&w->surface_destroy.link);
+    wl_list_insert(wm->xwins.prev, &w->link);
+    wm->n_xwins++;
+    uint32_t mask = XCB_EVENT_MASK_PROPERTY_CHANGE;
+    xcb_change_window_attributes(wm->conn, w->id, XCB_CW_EVENT_MASK, &mask);
+}
+
+static void read_all(struct bh_xwin *w)
+{
+    read_protocols_and_transient(w);
+    read_title(w);
+    read_hints(w);
+    read_state(w);
+}
+
+static void on_map_request(struct bh_xwm *wm, xcb_map_request_event_t *e)
+{
+    struct bh_xwin *w = find(wm, e->window);
+    if (!w)
+        return;
+    w->override_redirect = false;
+    read_all(w);
+    uint32_t state[2] = {XCB_ICCCM_WM_STATE_NORMAL, XCB_WINDOW_NONE};
+    xcb_change_property(wm->conn, XCB_PROP_MODE_REPLACE, w->id, wm->atoms[A_WM_STATE], wm->atoms[A_WM_STATE],
+                        32, 2, state);
+    xcb_map_window(wm->conn, w->id);
+}
+
+static void on_map_notify(struct bh_xwm *wm, xcb_map_notify_event_t *e)
+{
+    struct bh_xwin *w = find(wm, e->window);
+    if (!w)
+        return;
+    /* Tk and others set override-redirect after creating the window: what
+     * counts is the state at map. */
+    w->override_redirect = e->override_redirect;
+    if (w->override_redirect)
+        read_protocols_and_transient(w);
+    w->mapped = true;
+    show(w);
+}
+
+static void on_unmap(struct bh_xwm *wm, xcb_window_t id)
+{
+    struct bh_xwin *w = find(wm, id);
+    if (!w)
+        return;
+    w->mapped = false;
+    hide(w);
+    /* Xwayland gives a window a new wl_surface at each map. */
+    if (w->surface) {
+        w->surface->role_data = NULL;
+        wl_list_remove(&w->surface_destroy.link);
+        wl_list_init(&w->surface_destroy.link);
+        w->surface = NULL;
+    }
+    w->surface_id = 0;
+}
+
+static void on_configure_request(struct bh_xwm *wm, xcb_configure_request_event_t *e)
+{
+    struct bh_xwin *w = find(wm, e->window);
+    uint32_t v[4], n = 0;
+    uint16_t mask = 0;
+    /* Position and size as asked, sizes capped: dom0 places toplevels, the
+     * X position only matters for where menus open relative to them. */
+    if (e->value_mask & XCB_CONFIG_WINDOW_X)
+        mask |= XCB_CONFIG_WINDOW_X, v[n++] = (uint32_t)(int32_t)e->x;
+    if (e->value_mask & XCB_CONFIG_WINDOW_Y)
+        mask |= XCB_CONFIG_WINDOW_Y, v[n++] = (uint32_t)(int32_t)e->y;
+    if (e->value_mask & XCB_CONFIG_WINDOW_WIDTH)
+        mask |= XCB_CONFIG_WINDOW_WIDTH,
+            v[n++] = e->width > BH_MAX_WINDOW_WIDTH ? BH_MAX_WINDOW_WIDTH : (e->width ? e->width : 1);
+    if (e->value_mask & XCB_CONFIG_WINDOW_HEIGHT)
+        mask |= XCB_CONFIG_WINDOW_HEIGHT,
+            v[n++] = e->height > BH_MAX_WINDOW_HEIGHT ? BH_MAX_WINDOW_HEIGHT : (e->height ? e->height : 1);
+    if (w && mask)
+        xcb_configure_window(wm->conn, e->window, mask, v);
+}
+
+static void on_configure_notify(struct bh_xwm *wm, xcb_configure_notify_event_t *e)
+{
+    struct bh_xwin *w = find(wm, e->window);
+    if (!w)
+        return;
+    w->x = e->x;
+    w->y = e->y;
+    w->width = e->width;
+    w->height = e->height;
+    if (w->window && w->window->popup && w->window->parent) {
+        struct bh_xwin *p = w->window->parent->owner_data;
+        if (w->window->parent->owner == &xwin_owner && p) {
+            w->content.popup_x = w->x - p->x;
+            w->content.popup_y = w->y - p->y;
+            bh_window_damage_all(w->window);
+            bh_window_commit(w->window);
+        }
+    }
+}
+
+static void on_property(struct bh_xwm *wm, xcb_property_notify_event_t *e)
+{
+    struct bh_xwin *w = find(wm, e->window);
+    if (!w)
+        return;
+    if (e->atom == wm->atoms[A_NET_WM_NAME] || e->atom == XCB_ATOM_WM_NAME)
+        read_title(w);
+    else if (e->atom == XCB_ATOM_WM_NORMAL_HINTS)
+        read_hints(w);
+    else if (e->atom == wm->atoms[A_NET_WM_STATE])
+        read_state(w);
+    else if (e->atom == wm->atoms[A_WM_PROTOCOLS] || e->atom == XCB_ATOM_WM_TRANSIENT_FOR)
+        read_protocols_and_transient(w);
+}
+
+static void on_client_message(struct bh_xwm *wm, xcb_client_message_event_t *e)
+{
+    struct bh_xwin *w = find(wm, e->window);
+    if (!w || e->format != 32)
+        return;
+    BH_DBG(wm->agent, MOD, "client message %u on 0x%x", e->type, w->id);
+    if (e->type == wm->atoms[A_WL_SURFACE_ID]) {
+        if (w->surface)
+            return;
+        w->surface_id = e->data.data32[0];
+        associate(w);
+    } else if (e->type == wm->atoms[A_NET_WM_STATE]) {
+        /* _NET_WM_STATE requests: only fullscreen is honoured, as a request
+         * dom0 maps to the qube's fullscreen rule. */
+        uint32_t action = e->data.data32[0];
+        bool fs = e->data.data32[1] == wm->atoms[A_NET_WM_STATE_FULLSCREEN] ||
+                  e->data.data32[2] == wm->atoms[A_NET_WM_STATE_FULLSCREEN];
+        if (!fs || action > 2)
+            return;
+        bool on = action == 1 || (action == 2 && !(w->content.flags & BH_GUI_FLAG_FULLSCREEN));
+        uint32_t flags =
+            on ? (w->content.flags | BH_GUI_FLAG_FULLSCREEN) : (w->content.flags & ~BH_GUI_FLAG_FULLSCREEN);
+        if (flags != w->content.flags) {
+            w->content.flags = flags;
+            if (w->window)
+                bh_window_send_flags(w->window);
+        }
+    }
+}
+
+static void handle(struct bh_xwm *wm, xcb_generic_event_t *ev)
+{
+    switch (ev->response_type & 0x7f) {
+    case XCB_CREATE_NOTIFY:
+        on_create(wm, (xcb_create_notify_event_t *)ev);
+        break;
+    case XCB_DESTROY_NOTIFY: {
+        struct bh_xwin *w = find(wm, ((xcb_destroy_notify_event_t *)ev)->window);
+        if (w)
+            forget(w);
+        break;
+    }
+    case XCB_MAP_REQUEST:
+        on_map_request(wm, (xcb_map_request_event_t *)ev);
+        break;
+    case XCB_MAP_NOTIFY:
+        on_map_notify(wm, (xcb_map_notify_event_t *)ev);
+        break;
+    case XCB_UNMAP_NOTIFY:
+        on_unmap(wm, ((xcb_unmap_notify_event_t *)ev)->window);
+        break;
+    case XCB_CONFIGURE_REQUEST:
+        on_configure_request(wm, (xcb_configure_request_event_t *)ev);
+        break;
+    case XCB_CONFIGURE_NOTIFY:
+        on_configure_notify(wm, (xcb_configure_notify_event_t *)ev);
+        break;
+    case XCB_PROPERTY_NOTIFY:
+        on_property(wm, (xcb_property_notify_event_t *)ev);
+        break;
+    case XCB_CLIENT_MESSAGE:
+        on_client_message(wm, (xcb_client_message_event_t *)ev);
+        break;
+    default:
+        break;
+    }
+}
+
+static int on_x_readable(int fd, uint32_t mask, void *data);
+
+static void x_continue(void *data)
+{
+    struct bh_xwm *wm = data;
+    wm->more = NULL;
+    on_x_readable(-1, 0, wm);
+}
+
+static int on_x_readable(int fd, uint32_t mask, void *data)
+{
+    struct bh_xwm *wm = data;
+    xcb_generic_event_t *ev;
+    int n = 0;
+    /* A batch at a time, then back to the loop: Xwayland's Wayland
+     * requests must be read meanwhile, or a client mapping 1 000 windows
+     * fills Xwayland's socket and it gives up. */
+    while (n < BH_XWM_EVENT_BATCH && (ev = xcb_poll_for_event(wm->conn))) {
+        handle(wm, ev);
+        free(ev);
+        n++;
+    }
+    if (n == BH_XWM_EVENT_BATCH && !wm->more)
+        wm->more = wl_event_loop_add_idle(wm->agent->loop, x_continue, wm);
+    if (xcb_connection_has_error(wm->conn)) {
+        BH_WARN(wm->agent, MOD, "the connection to Xwayland broke");
+        wl_event_source_remove(wm->src);
+        wm->src = NULL;
+        return 0;
+    }
+    xcb_flush(wm->conn);
+    return n;
+}
+
+struct bh_xwm *bh_xwm_new(struct bh_agent *a, int wm_fd, struct wl_client *xclient)
+{
+    struct bh_xwm *wm = calloc(1, sizeof(*wm));
+    if (!wm) {
+        close(wm_fd);
+        return NULL;
+    }
+    wm->agent = a;
+    wm->xclient = xclient;
+    wl_list_init(&wm->xwins);
+    wl_list_init(&wm->resource_created.link);
+    wm->conn = xcb_connect_to_fd(wm_fd, NULL);
+    if (xcb_connection_has_error(wm->conn)) {
+        BH_WARN(a, MOD, "cannot speak X to Xwayland (xcb error %d)", xcb_connection_has_error(wm->conn));
+        goto fail;
+    }
+    wm->screen = xcb_setup_roots_iterator(xcb_get_setup(wm->conn)).data;
+    xcb_intern_atom_cookie_t ck[A_N];
+    for (int i = 0; i < A_N; i++)
+        ck[i] = xcb_intern_atom(wm->conn, 0, (uint16_t)strlen(atom_names[i]), atom_names[i]);
+    for (int i = 0; i < A_N; i++) {
+        xcb_intern_atom_reply_t *r = xcb_intern_atom_reply(wm->conn, ck[i], NULL);
+        wm->atoms[i] = r ? r->atom : XCB_ATOM_NONE;
+        free(r);
+    }
+    uint32_t mask = XCB_EVENT_MASK_SUBSTRUCTURE_REDIRECT | XCB_EVENT_MASK_SUBSTRUCTURE_NOTIFY |
+                    XCB_EVENT_MASK_PROPERTY_CHANGE;
+    xcb_generic_error_t *err = xcb_request_check(
+        wm->conn, xcb_change_window_attributes_checked(wm->conn, wm->screen->root, XCB_CW_EVENT_MASK, &mask));
+    if (err) {
+        BH_WARN(a, MOD, "another window manager runs on Xwayland");
+        free(err);
+        goto fail;
+    }
+    /* Rootless Xwayland gives a wl_surface (and sends WL_SURFACE_ID) only
+     * to windows redirected by the manager: every child of the root is. */
+    xcb_composite_redirect_subwindows(wm->conn, wm->screen->root, XCB_COMPOSITE_REDIRECT_MANUAL);
+    /* EWMH: a window manager is here, and which states it understands. */
+    wm->check_window = xcb_generate_id(wm->conn);
+    xcb_create_window(wm->conn, XCB_COPY_FROM_PARENT, wm->check_window, wm->screen->root, 0, 0, 1, 1, 0,
+                      XCB_WINDOW_CLASS_INPUT_OUTPUT, XCB_COPY_FROM_PARENT, 0, NULL);
+    xcb_change_property(wm->conn, XCB_PROP_MODE_REPLACE, wm->check_window,
+                        wm->atoms[A_NET_SUPPORTING_WM_CHECK], XCB_ATOM_WINDOW, 32, 1, &wm->check_window);
+    xcb_change_property(wm->conn, XCB_PROP_MODE_REPLACE, wm->screen->root,
+                        wm->atoms[A_NET_SUPPORTING_WM_CHECK], XCB_ATOM_WINDOW, 32, 1, &wm->check_window);
+    xcb_change_property(wm->conn, XCB_PROP_MODE_REPLACE, wm->check_window, wm->atoms[A_NET_WM_NAME],
+                        wm->atoms[A_UTF8_STRING], 8, 8, "bulkhead");
+    xcb_atom_t supported[] = {wm->atoms[A_NET_WM_STATE], wm->atoms[A_NET_WM_STATE_FULLSCREEN],
+                              wm->atoms[A_NET_ACTIVE_WINDOW], wm->atoms[A_NET_WM_NAME]};
+    xcb_change_property(wm->conn, XCB_PROP_MODE_REPLACE, wm->screen->root, wm->atoms[A_NET_SUPPORTED],
+                        XCB_ATOM_ATOM, 32, sizeof(supported) / sizeof(supported[0]), supported);
+    /* ICCCM: the manager of screen 0 owns WM_S0. Xwayland serves its
+     * -listenfd sockets only once this is done: X clients that connected
+     * meanwhile wait in the socket's backlog. */
+    xcb_set_selection_owner(wm->conn, wm->check_window, wm->atoms[A_WM_S0], XCB_CURRENT_TIME);
+    xcb_flush(wm->conn);
+    wm->resource_created.notify = resource_created;
+    wl_client_add_resource_created_listener(xclient, &wm->resource_created);
+    wm->src = wl_event_loop_add_fd(a->loop, xcb_get_file_descriptor(wm->conn), WL_EVENT_READABLE,
+                                   on_x_readable, wm);
+    if (!wm->src)
+        goto fail;
+    BH_INFO(a, MOD, "managing Xwayland's windows");
+    return wm;
+fail:
+    bh_xwm_free(wm);
+    return NULL;
+}
+
+void bh_xwm_free(struct bh_xwm *wm)
+{
+    if (!wm)
+        return;
+    struct bh_xwin *w, *tmp;
+    wl_list_for_each_reverse_safe(w, tmp, &wm->xwins, link) forget(w);
+    wl_list_remove(&wm->resource_created.link);
+    if (wm->retry)
+        wl_event_source_remove(wm->retry);
+    if (wm->more)
+        wl_event_source_remove(wm->more);
+    if (wm->src)
+        wl_event_source_remove(wm->src);
+    if (wm->conn)
+        xcb_disconnect(wm->conn);
+    free(wm);
+}

@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# sandbox-x11.sh — X11 apps in a real qube through the qube's own Xwayland
+# (issue 22), on a private Xvfb with openbox as dom0's window manager:
+#   qvm-run work xterm      -> "[work] <xterm's title>" framed; typed commands run
+#   DISPLAY in the qube     -> :0, a socket in the qube's /tmp only; dom0's X
+#                              server (this Xvfb) is not reachable from the qube
+#   a Tk menu               -> a popup window of work next to its parent
+#   a Tk dialog             -> transient for its parent
+#   a hostile X client      -> 1 000 windows, absurd hints, control characters
+#                              in its title: bounded, the agent and guid live
+# Checked by titles (xdotool, xprop), geometry and screenshots saved in
+# $BH_SHOTS (default: the build's shots/). Prints TAP.
+set -u
+. "$(dirname "$0")/daemon-lib.sh"
+
+for tool in Xvfb xdotool xprop import openbox Xwayland xterm python3; do
+  if ! command -v "$tool" >/dev/null; then
+    echo "1..0 # SKIP $tool is not installed"
+    exit 0
+  fi
+done
+shots=${BH_SHOTS:-$PWD/shots}
+mkdir -p "$shots"
+
+bh_start_xvfb
+openbox >"$bh_tmp/openbox.log" 2>&1 &
+bh_bg_pids+=($!)
+sleep 0.5
+
+bh_start_daemon --backend sandbox
+bh_result "bulkheadd runs with the sandbox backend" $?
+
+qvm-run work "xterm -fa Monospace -fs 11 -T 'hello x11'" >"$bh_tmp/xterm.log" 2>&1 &
+bh_bg_pids+=($!)
+win=$(bh_find_window '^\[work\] hello x11')
+bh_result "qvm-run work xterm shows a window titled '[work] hello x11' (got: $(xdotool getwindowname "$win" 2>/dev/null))" \
+  $([ -n "$win" ]; echo $?)
+import -window root "$shots/x11-xterm.png" 2>/dev/null
+
+# Typed through guid into xterm inside the qube: the command runs there.
+sleep 1
+xdotool windowactivate --sync "$win" 2>/dev/null
+xdotool mousemove --window "$win" 100 100 2>/dev/null
+sleep 0.5
+xdotool type --delay 40 'echo typed-in-x >/tmp/x11-typed' 2>/dev/null
+xdotool key Return 2>/dev/null
+got=""
+for _ in $(seq 50); do
+  got=$(qvm-run -p work cat /tmp/x11-typed 2>/dev/null)
+  [ "$got" = "typed-in-x" ] && break
+  sleep 0.2
+done
+bh_result "a command typed in xterm ran in work (file says '$got')" $([ "$got" = "typed-in-x" ]; echo $?)
+import -window root "$shots/x11-xterm-typed.png" 2>/dev/null
+
+env=$(qvm-run -p work 'echo "$DISPLAY"; ls -la /tmp/.X11-unix/' 2>&1)
+bh_result "in work DISPLAY is :0 and its socket is in the qube's /tmp ($(echo "$env" | tr '\n' ' '))" \
+  $(echo "$env" | head -n1 | grep -qx ':0' && echo "$env" | grep -q ' X0$'; echo $?)
+# dom0's X server: a marker set on its root window is never seen from work,
+# whatever display work names (its own :0, or dom0's number: no such socket
+# in the qube's /tmp, and the abstract one is in another network namespace).
+# Control: the same xprop from dom0 reads the marker.
+dnum=${DISPLAY#:}
+xprop -root -f BH_DOM0_MARK 8s -set BH_DOM0_MARK dom0-x-server
+outside=$(xprop -root BH_DOM0_MARK 2>&1)
+inside=$(qvm-run -p work "xprop -root BH_DOM0_MARK; DISPLAY=:$dnum xprop -root BH_DOM0_MARK" 2>&1)
+bh_result "dom0's X server :$dnum is not reachable from work (work: $(echo "$inside" | tr '\n' ' '); dom0 control: $outside)" \
+  $(echo "$outside" | grep -q dom0-x-server && ! echo "$inside" | grep -q dom0-x-server; echo $?)
+
+# Tk: its menu (override-redirect) arrives as a popup of work next to the
+# main window; its dialog is transient for the main window.
+here=$(dirname "$0")
+qvm-run -p work 'cat > /tmp/x11-tk-app.py' <"$here/x11-tk-app.py"
+# The mapped top-level windows of dom0's X server with their override-redirect state.
+or_windows() {
+  xwininfo -root -children 2>/dev/null | awk '/^ +0x/ {print $1}' | while read -r id; do
+    info=$(xwininfo -id "$id" 2>/dev/null)
+    echo "$info" | grep -q 'Map State: IsViewable' || continue
+    echo "$info" | grep -q 'Override Redirect State: yes' || continue
+    eval "$(xdotool getwindowgeometry --shell "$id" 2>/dev/null)"
+    echo "$id $X $Y $WIDTH $HEIGHT"
+  done
+}
+before=$(or_windows | awk '{print $1}' | sort)
+qvm-run work 'python3 /tmp/x11-tk-app.py menu' >"$bh_tmp/tk.log" 2>&1 &
+bh_bg_pids+=($!)
+tkwin=$(bh_find_window '^\[work\] tk-main')
+bh_result "a Tk program's main window is framed: '$(xdotool getwindowname "$tkwin" 2>/dev/null)'" $([ -n "$tkwin" ]; echo $?)
+xdotool windowactivate --sync "$tkwin" 2>/dev/null
+popup=""
+for _ in $(seq 50); do
+  popup=$(or_windows | while read -r id x y w h; do echo "$before" | grep -qx "$id" || echo "$id $x $y $w $h"; done | head -n1)
+  [ -n "$popup" ] && break
+  sleep 0.2
+done
+eval "$(xdotool getwindowgeometry --shell "$tkwin" 2>/dev/null)"
+read -r pid px py pw ph <<<"$popup"
+import -window root "$shots/x11-tk-menu.png" 2>/dev/null
+# Next to its parent: its top-left corner inside the main window's content.
+bh_result "its File menu is a popup next to it (menu ${pw:-?}x${ph:-?} at ${px:-?},${py:-?}; main ${WIDTH}x${HEIGHT} at $X,$Y)" \
+  $([ -n "$popup" ] && [ "$px" -ge "$X" ] && [ "$px" -le $((X + WIDTH)) ] && [ "$py" -ge "$Y" ] && [ "$py" -le $((Y + HEIGHT)) ]; echo $?)
+qvm-run work 'pkill -f x11-tk-app.py' >/dev/null 2>&1
+for _ in $(seq 50); do xdotool search --name '^\[work\] tk-' >/dev/null 2>&1 || break; sleep 0.2; done
+
+qvm-run work 'python3 /tmp/x11-tk-app.py dialog' >"$bh_tmp/tk2.log" 2>&1 &
+bh_bg_pids+=($!)
+dlg=$(bh_find_window '^\[work\] tk-dialog')
+main=$(xdotool search --name '^\[work\] tk-main' 2>/dev/null | head -n1)
+tf=$(xprop -id "$dlg" WM_TRANSIENT_FOR 2>/dev/null | grep -o '0x[0-9a-f]*')
+bh_result "its dialog is framed and transient for the main window (WM_TRANSIENT_FOR $tf, main $(printf '0x%x' "${main:-0}"))" \
+  $([ -n "$dlg" ] && [ -n "$tf" ] && [ $((tf)) -eq $((main)) ]; echo $?)
+import -window root "$shots/x11-tk-dialog.png" 2>/dev/null
+qvm-run work 'pkill -f x11-tk-app.py' >/dev/null 2>&1
+
+# A hostile X client: 1 000 windows at once, 4 KiB titles of control
+# characters and escapes with a fake [dom0], absurd size hints. Bounded as a
+# Wayland client is: at most 256 of its windows reach dom0, their titles are
+# clean, the agent and guid live, and an ordinary X window still shows.
+qvm-run -p work 'cat > /tmp/x11-hostile; chmod +x /tmp/x11-hostile' <"$BH_BUILD_ROOT/tests/integration/x11-hostile"
+guid_before=$(pgrep -f "$BH_BUILD_ROOT/guid/bulkhead-guid --qube work " | head -n1)
+# 40 windows: each reaches dom0 with a clean, bounded title.
+qvm-run -p work '/tmp/x11-hostile flood 40' >"$bh_tmp/hostile40.log" 2>&1 &
+h40=$!
+bh_bg_pids+=($h40)
+for _ in $(seq 150); do [ "$(xdotool search --name 'bank' 2>/dev/null | wc -l)" -ge 40 ] && break; sleep 0.2; done
+shown=$(xdotool search --name 'bank' 2>/dev/null | wc -l)
+one=$(xdotool search --name 'bank' 2>/dev/null | head -n1)
+title=$(xdotool getwindowname "$one" 2>/dev/null)
+ctrl=$(printf '%s' "$title" | LC_ALL=C tr -d '[:print:]' | wc -c)
+bh_result "40 windows with 4 KiB control-character titles and min>max hints: $shown shown in dom0" \
+  $([ "$shown" -eq 40 ]; echo $?)
+bh_result "their titles carry no control characters and are bounded (${#title} chars, $ctrl control bytes, starts '${title:0:24}')" \
+  $([ -n "$title" ] && [ "$ctrl" -eq 0 ] && [ "${#title}" -le 300 ] && [ "${title:0:7}" = "[work] " ]; echo $?)
+import -window root "$shots/x11-hostile-titles.png" 2>/dev/null
+qvm-run work 'pkill -x x11-hostile' >/dev/null 2>&1
+for _ in $(seq 100); do xdotool search --name 'bank' >/dev/null 2>&1 || break; sleep 0.2; done
+
+# 300 windows (10 every 50 ms): at most 256 reach dom0 (the agent's BH_MAX_WINDOWS,
+# counted over all of work's windows), the rest are not forwarded.
+# Counted as all of work's windows in dom0 less those before: guid sets a
+# qube's titles at most every 50 ms, so the flood's own titles trickle in.
+flood() { # N: the peak number of work's windows seen in dom0, less those before
+  local max=0 n base
+  base=$(xdotool search --name '^\[work\]' 2>/dev/null | wc -l)
+  qvm-run -p work "/tmp/x11-hostile flood $1 ${2:-}" >"$bh_tmp/hostile$1.log" 2>&1 &
+  bh_bg_pids+=($!)
+  local still=0
+  # Until the count stops growing for 3 s after the client mapped them all
+  # (at most 90 s: slow on a loaded machine).
+  for _ in $(seq 180); do
+    n=$(($(xdotool search --name '^\[work\]' 2>/dev/null | wc -l) - base))
+    if [ "$n" -gt "$max" ]; then max=$n; still=0; else still=$((still + 1)); fi
+    grep -q "^mapped $1" "$bh_tmp/hostile$1.log" && [ "$still" -ge 6 ] && break
+    sleep 0.5
+  done
+  echo "$max $base"
+}
+read -r max base <<<"$(flood 300 paced)"
+bh_result "300 X windows, 10 every 50 ms: $max of them shown in dom0 beside work's $base others (at most 256 per qube)" \
+  $([ "$max" -ge 200 ] && [ $((max + base)) -le 256 ]; echo $?)
+import -window root "$shots/x11-hostile-flood.png" 2>/dev/null
+qvm-run work 'pkill -x x11-hostile' >/dev/null 2>&1
+for _ in $(seq 100); do [ "$(xdotool search --name '^\[work\]' 2>/dev/null | wc -l)" -le "$base" ] && break; sleep 0.2; done
+# 1 000 at once: Xwayland 22.1 itself gives up under this ("request could
+# not be marshaled: can't send file descriptor": its Wayland socket to the
+# agent fills). That stays inside work: the agent and guid live and the
+# next X client starts Xwayland again (checked below). Reported as TODO
+# while it happens, checked as the 300 case when it does not.
+read -r max base <<<"$(flood 1000)"
+if [ "$max" -lt 200 ]; then
+  bh_n=$((bh_n + 1))
+  echo "not ok $bh_n - 1000 X windows at once: Xwayland in work gave up after $max were shown # TODO agent must read Xwayland faster"
+else
+  bh_result "1000 X windows at once: $max shown in dom0 beside $base others (at most 256)" \
+    $([ $((max + base)) -le 256 ]; echo $?)
+fi
+qvm-run work 'pkill -x x11-hostile' >/dev/null 2>&1
+alive=$(qvm-run -p work 'ps -eo comm' 2>/dev/null | grep -c 'bulkhead-gui-ag')
+guid_after=$(pgrep -f "$BH_BUILD_ROOT/guid/bulkhead-guid --qube work " | head -n1)
+qvm-run work "xterm -fa Monospace -T calm-after-flood" >/dev/null 2>&1 &
+bh_bg_pids+=($!)
+calm=$(bh_find_window '^\[work\] calm-after-flood')
+bh_result "the agent ($alive) and guid ($guid_before -> $guid_after) live, and a new X window still shows" \
+  $([ "$alive" -eq 1 ] && [ -n "$guid_before" ] && [ "$guid_before" = "$guid_after" ] && [ -n "$calm" ]; echo $?)
+import -window root "$shots/x11-after-flood.png" 2>/dev/null
+
+bh_done
