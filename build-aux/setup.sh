@@ -16,7 +16,7 @@ BH_PACKAGES=(
   xvfb xauth xdotool imagemagick python3 openbox x11-utils
   qemu-system-x86 xen-hypervisor-4.17-amd64 xen-utils-4.17 linux-image-amd64 busybox-static cpio
   waypipe
-  libx11-xcb-dev libxcb-shm0-dev
+  libx11-xcb-dev libxcb-shm0-dev libxtst-dev
 )
 
 bh_log() { printf '%s: %s\n' "${BH_PROG:-bulkhead}" "$*" >&2; }
