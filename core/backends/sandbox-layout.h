@@ -23,9 +23,10 @@ G_BEGIN_DECLS
 /* Host uids of qubes when the daemon is root: base + qid (qid < 4096). */
 #define BH_SANDBOX_UID_BASE 0x300000u
 /* The user inside every qube. */
-#define BH_SANDBOX_USER_UID  1000u
-#define BH_SANDBOX_USER_NAME "user"
-#define BH_SANDBOX_HOME      "/home/user"
+#define BH_SANDBOX_USER_UID   1000u
+#define BH_SANDBOX_USER_NAME  "user"
+#define BH_SANDBOX_HOME       "/home/user"
+#define BH_SANDBOX_FONT_CACHE "/var/cache/fontconfig"
 /* Where the guest programs and the vchan directory appear inside. */
 #define BH_SANDBOX_GUEST_BIN     "/run/bulkhead/bin"
 #define BH_SANDBOX_GUEST_VCHAN   "/run/bulkhead/vchan"
@@ -85,6 +86,8 @@ typedef struct {
     gboolean seccomp;       /* the filter is on BH_SANDBOX_FD_SECCOMP */
     gboolean private_image; /* the home is the image on BH_SANDBOX_FD_PRIVATE, not qube_dir/private */
     const char *bwrap;      /* the bubblewrap binary */
+    const char *font_cache; /* the host's fontconfig cache directory, shown read-only at the
+                               same path (only with base_root "/"), or NULL */
 } BhSandboxPlan;
 
 /* TRUE when what the qube writes to its root is kept (a writable template). */
