@@ -7,6 +7,11 @@
  * bench-start's (bench/start/README.md).
  *
  *   bench-dom0-memory [--counts 1,10,20] [--out DIR]
+ *   bench-dom0-memory --burst N [--reps R]
+ *
+ * --burst times N qubes started at once instead (every `qvm-start` returned,
+ * every guid connected), against one and N plain `bwrap … true` in the same
+ * repetition (bench/RESULTS.md, "Start at scale").
  *
  * Everything runs privately: a temporary directory holds XDG_RUNTIME_DIR, the
  * state directory and a session bus of its own; Xvfb is guid's display, GTK
@@ -79,9 +84,8 @@ static void die(const char *fmt, ...)
 
 /* ---- commands ---------------------------------------------------------------------- */
 
-/* Runs argv (PATH searched) with envp, output to log (appended), and returns
- * its wall time in ns; *status gets the wait status. */
-static uint64_t run_timed(const char *const *argv, char *const *envp, const char *log, int *status)
+/* Starts argv (PATH searched) with envp, output to log (appended). */
+static pid_t spawn_async(const char *const *argv, char *const *envp, const char *log)
 {
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
@@ -89,11 +93,19 @@ static uint64_t run_timed(const char *const *argv, char *const *envp, const char
     posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0600);
     posix_spawn_file_actions_adddup2(&fa, 1, 2);
     pid_t pid;
-    uint64_t t0 = bench_now_ns();
     int rc = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, envp);
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0)
         die("cannot run %s: %s", argv[0], g_strerror(rc));
+    return pid;
+}
+
+/* Runs argv (PATH searched) with envp, output to log (appended), and returns
+ * its wall time in ns; *status gets the wait status. */
+static uint64_t run_timed(const char *const *argv, char *const *envp, const char *log, int *status)
+{
+    uint64_t t0 = bench_now_ns();
+    pid_t pid = spawn_async(argv, envp, log);
     while (waitpid(pid, status, 0) < 0 && errno == EINTR)
         ;
     return bench_now_ns() - t0;
@@ -336,21 +348,6 @@ static unsigned count_in_file(const char *path, const char *needle)
     for (const char *p = text; (p = strstr(p, needle)); p += strlen(needle))
         n++;
     return n;
-}
-
-static pid_t spawn_async(const char *const *argv, char *const *envp, const char *log)
-{
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    pid_t pid;
-    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, envp);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0)
-        die("cannot run %s: %s", argv[0], g_strerror(rc));
-    return pid;
 }
 
 /* n plain `bwrap … true` at once: ms until the last exited. */
