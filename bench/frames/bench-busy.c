@@ -197,18 +197,7 @@ int main(int argc, char **argv)
         const char *agent_argv[] = {opt_agent, "--wayland-socket", "wl-bench", NULL};
         if ((q->agent = spawn(agent_argv, agent_env, alog)) < 0 || !bench_wait_path(sock, q->agent, 20000))
             goto out;
-        const char *guid_env[] = {e_gxdg,
-                                  e_vdir,
-                                  e_disp,
-                                  e_trace,
-                                  "BH_VCHAN_DOMID=0",
-                                  "BH_VCHAN_TRANSPORT=socket",
-                                  "GDK_BACKEND=x11",
-                                  "GSK_RENDERER=cairo",
-                                  "GTK_A11Y=none",
-                                  "NO_AT_BRIDGE=1",
-                                  "WAYLAND_DISPLAY=",
-                                  NULL};
+        const char *guid_env[] = {e_gxdg, e_vdir, e_disp, e_trace, BENCH_GUID_ENV, NULL};
         const char *guid_argv[] = {
             opt_guid, "--qube", name, "--label", "blue", "--domid", domid, "--connect-timeout", "30", NULL};
         if ((q->guid = spawn(guid_argv, guid_env, glog)) < 0)

@@ -203,17 +203,7 @@ static bool start_path(struct path *p)
         g_autofree char *guid_run = g_build_filename(p->dir, "guid-run", NULL);
         g_mkdir(guid_run, 0700);
         g_autofree char *e_gxdg = g_strdup_printf("XDG_RUNTIME_DIR=%s", guid_run);
-        const char *guid_env[] = {e_gxdg,
-                                  e_vdir,
-                                  e_disp,
-                                  "BH_VCHAN_DOMID=0",
-                                  "BH_VCHAN_TRANSPORT=socket",
-                                  "GDK_BACKEND=x11",
-                                  "GSK_RENDERER=cairo",
-                                  "GTK_A11Y=none",
-                                  "NO_AT_BRIDGE=1",
-                                  "WAYLAND_DISPLAY=",
-                                  NULL};
+        const char *guid_env[] = {e_gxdg, e_vdir, e_disp, BENCH_GUID_ENV, NULL};
         const char *guid_argv[] = {
             opt_guid, "--qube", "bench", "--label", "blue", "--domid", "7", "--connect-timeout", "20", NULL};
         if (spawn(p, guid_argv, guid_env) < 0)
