@@ -46,6 +46,12 @@ gboolean bench_wait_path(const char *path, pid_t pid, int timeout_ms);
 /* A private Xvfb of width x height on the first free display from :90
  * (its number in *display), output to log. -1 with *error on failure. */
 pid_t bench_xvfb_start(int width, int height, const char *log, int *display, GError **error);
+/* The rest of guid's environment as the display tests run it, dom0 side of
+ * a socket vchan: X11, GTK's cairo renderer (Xvfb has no GPU), no
+ * accessibility bus. For the middle of a NULL-terminated env array. */
+#define BENCH_GUID_ENV                                                                                       \
+    "BH_VCHAN_DOMID=0", "BH_VCHAN_TRANSPORT=socket", "GDK_BACKEND=x11", "GSK_RENDERER=cairo",                \
+        "GTK_A11Y=none", "NO_AT_BRIDGE=1", "WAYLAND_DISPLAY="
 uint64_t bench_now_ns(void);
 /* The 1-minute load average, or -1. */
 double bench_loadavg(void);

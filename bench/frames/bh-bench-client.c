@@ -4,7 +4,7 @@
  *
  *   bh-bench-client --width W --height H --damage F [--shape rect|band]
  *                   [--format xrgb|argb] [--log FILE] [--seconds S]
- *                   [--ready FILE]
+ *                   [--ready FILE] [--fps F]
  *
  * Each frame repaints one rectangle (centred, F of the area with the
  * window's aspect; or a full-width band) with bytes taken from a pool of
@@ -27,6 +27,9 @@
  * The first frame callback (the compositor showed the first frame) creates
  * the --ready file and starts the --seconds clock, so a slow start-up does
  * not eat into the time measured.
+ *
+ * --fps F draws at most F frames a second, on a fixed grid (a video at its
+ * own rate): a frame callback that comes early waits for the frame's time.
  *
  * SIGTERM/SIGINT or --seconds end it with exit status 0 after the log is
  * written; a lost connection is exit status 1.
@@ -92,6 +95,9 @@ struct client {
     FILE *log;
     const char *ready_path;
     uint64_t started; /* first frame callback, ns; 0 before */
+    uint64_t period;  /* --fps: ns between frames; 0 = every frame callback */
+    uint64_t due;     /* --fps: the next frame's time */
+    bool waiting;     /* --fps: a frame callback came before `due` */
 };
 
 static uint64_t now_ns(void)
@@ -321,6 +327,20 @@ static void frame_done(void *data, struct wl_callback *cb, uint32_t time)
                 close(fd);
         }
     }
+    /* --fps: a frame callback before the frame is due waits for it (a video
+     * at its own rate), on a fixed grid so that late frames catch up. */
+    if (c->period) {
+        uint64_t now = now_ns();
+        if (!c->due)
+            c->due = now;
+        if (now < c->due) {
+            c->waiting = true;
+            return;
+        }
+        c->due += c->period;
+        if (c->due < now)
+            c->due = now + c->period;
+    }
     draw(c, false);
 }
 
@@ -328,7 +348,7 @@ static void usage(void)
 {
     fprintf(stderr, "usage: bh-bench-client --width W --height H --damage F [--shape rect|band]\n"
                     "                       [--format xrgb|argb] [--log FILE] [--seconds S]\n"
-                    "                       [--ready FILE]\n");
+                    "                       [--ready FILE] [--fps F]\n");
     exit(2);
 }
 
@@ -362,6 +382,8 @@ int main(int argc, char **argv)
             seconds = atof(v);
         else if (strcmp(a, "--ready") == 0)
             c.ready_path = v;
+        else if (strcmp(a, "--fps") == 0 && atof(v) > 0 && atof(v) <= 1000)
+            c.period = (uint64_t)(1e9 / atof(v));
         else
             usage();
         i++;
@@ -438,6 +460,12 @@ int main(int argc, char **argv)
             }
             timeout = (int)((end - now) / 1000000u) + 1;
         }
+        if (c.waiting) {
+            uint64_t now = now_ns();
+            int wait = c.due > now ? (int)((c.due - now + 999999u) / 1000000u) : 0;
+            if (timeout < 0 || wait < timeout)
+                timeout = wait;
+        }
         struct pollfd p[2] = {{wl_display_get_fd(c.display), POLLIN, 0}, {sfd, POLLIN, 0}};
         int n = poll(p, 2, timeout);
         if (n < 0 && errno != EINTR) {
@@ -458,6 +486,11 @@ int main(int argc, char **argv)
         }
         if (p[1].revents & POLLIN)
             break;
+        if (c.waiting && now_ns() >= c.due) {
+            c.waiting = false;
+            c.due += c.period;
+            draw(&c, false);
+        }
         if (p[0].revents & (POLLHUP | POLLERR)) {
             fprintf(stderr, "bh-bench-client: compositor went away\n");
             goto out;

@@ -628,20 +628,9 @@ static void run_guid(struct run *run, bool through_gtk)
     /* As the display tests run it: X11, GTK's cairo renderer (Xvfb has no
      * GPU), no accessibility bus. */
     g_autofree char *e_asan = no_leak_checks();
-    const char *env[] = {e_xdg,
-                         e_vdir,
-                         e_disp,
-                         e_trace,
-                         e_asan,
-                         through_gtk ? "BH_GUID_XSHM=off" : "BH_GUID_XSHM=auto",
-                         "BH_VCHAN_DOMID=0",
-                         "BH_VCHAN_TRANSPORT=socket",
-                         "GDK_BACKEND=x11",
-                         "GSK_RENDERER=cairo",
-                         "GTK_A11Y=none",
-                         "NO_AT_BRIDGE=1",
-                         "WAYLAND_DISPLAY=",
-                         NULL};
+    const char *env[] = {e_xdg,          e_vdir, e_disp,
+                         e_trace,        e_asan, through_gtk ? "BH_GUID_XSHM=off" : "BH_GUID_XSHM=auto",
+                         BENCH_GUID_ENV, NULL};
     const char *argv[] = {run->o->guid,        "--qube", "bench", "--label", "blue", "--domid", domid,
                           "--connect-timeout", "20",     NULL};
     pid_t guid = start(run, argv, env);

@@ -7,6 +7,11 @@
  * bench-start's (bench/start/README.md).
  *
  *   bench-dom0-memory [--counts 1,10,20] [--out DIR]
+ *   bench-dom0-memory --burst N [--reps R]
+ *
+ * --burst times N qubes started at once instead (every `qvm-start` returned,
+ * every guid connected), against one and N plain `bwrap … true` in the same
+ * repetition (bench/RESULTS.md, "Start at scale").
  *
  * Everything runs privately: a temporary directory holds XDG_RUNTIME_DIR, the
  * state directory and a session bus of its own; Xvfb is guid's display, GTK
@@ -32,6 +37,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench-bwrap.h"
 #include "bench-proc.h"
 #include "config.h"
 
@@ -78,9 +84,8 @@ static void die(const char *fmt, ...)
 
 /* ---- commands ---------------------------------------------------------------------- */
 
-/* Runs argv (PATH searched) with envp, output to log (appended), and returns
- * its wall time in ns; *status gets the wait status. */
-static uint64_t run_timed(const char *const *argv, char *const *envp, const char *log, int *status)
+/* Starts argv (PATH searched) with envp, output to log (appended). */
+static pid_t spawn_async(const char *const *argv, char *const *envp, const char *log)
 {
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
@@ -88,11 +93,19 @@ static uint64_t run_timed(const char *const *argv, char *const *envp, const char
     posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0600);
     posix_spawn_file_actions_adddup2(&fa, 1, 2);
     pid_t pid;
-    uint64_t t0 = bench_now_ns();
     int rc = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, envp);
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0)
         die("cannot run %s: %s", argv[0], g_strerror(rc));
+    return pid;
+}
+
+/* Runs argv (PATH searched) with envp, output to log (appended), and returns
+ * its wall time in ns; *status gets the wait status. */
+static uint64_t run_timed(const char *const *argv, char *const *envp, const char *log, int *status)
+{
+    uint64_t t0 = bench_now_ns();
+    pid_t pid = spawn_async(argv, envp, log);
     while (waitpid(pid, status, 0) < 0 && errno == EINTR)
         ;
     return bench_now_ns() - t0;
@@ -308,13 +321,148 @@ static void json_mem(GString *j, int count, const struct mem *m, const struct me
     g_string_append_printf(j, "}%s\n", last ? "" : ",");
 }
 
+/* ---- --burst: N qubes started at once ------------------------------------------------ */
+
+static int cmp_ms(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Median of the first n (sorts a copy). */
+static double median_ms(const double *v, int n)
+{
+    double c[32];
+    memcpy(c, v, sizeof(double) * (size_t)n);
+    qsort(c, (size_t)n, sizeof(double), cmp_ms);
+    return n % 2 ? c[n / 2] : (c[n / 2 - 1] + c[n / 2]) / 2;
+}
+
+/* How often `needle` occurs in the file (0 if unreadable). */
+static unsigned count_in_file(const char *path, const char *needle)
+{
+    g_autofree char *text = NULL;
+    unsigned n = 0;
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return 0;
+    for (const char *p = text; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* n plain `bwrap … true` at once: ms until the last exited. */
+static double bwrap_burst_ms(int n, char *const *envp, const char *log)
+{
+    const char *argv[G_N_ELEMENTS(bwrap_base) + 1];
+    size_t k = 0;
+    for (; bwrap_base[k]; k++)
+        argv[k] = bwrap_base[k];
+    argv[k++] = "/usr/bin/true";
+    argv[k] = NULL;
+    pid_t pids[100];
+    uint64_t t0 = bench_now_ns();
+    for (int i = 0; i < n; i++)
+        pids[i] = spawn_async(argv, envp, log);
+    for (int i = 0; i < n; i++) {
+        int st;
+        while (waitpid(pids[i], &st, 0) < 0 && errno == EINTR)
+            ;
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+            die("plain bwrap failed (status 0x%x); log %s", st, log);
+    }
+    return (double)(bench_now_ns() - t0) / 1e6;
+}
+
+/* Per repetition: n qubes created beforehand; the floors (one bwrap, n
+ * bwraps at once); then n `qvm-start` at once, timed until every one has
+ * returned (bulkheadd returns when the qube's RPC agent answered) and until
+ * bulkheadd's log holds n more "connected to domain" lines (each guid's
+ * first line once its vchan is up, forwarded by bulkheadd with the qube's
+ * name); then every qube killed. */
+static int run_burst(struct env *e, int n, int reps)
+{
+    g_autofree char *blog = g_build_filename(e->dir, "burst.log", NULL);
+    g_autofree char *dlog = g_build_filename(e->dir, "bulkheadd.log", NULL);
+    g_autofree char *start = cli_path(e, "qvm-start");
+    double one[32], many[32], agents[32], guids[32], first[32];
+    if (reps > 32)
+        reps = 32;
+    for (int i = 0; i < n; i++) {
+        g_autofree char *name = g_strdup_printf("burst%d", i + 1);
+        cli(e, blog, "qvm-create", "-l", "gray", "--prop", "netvm=", name, NULL);
+    }
+    bwrap_burst_ms(1, e->envp, blog); /* first touch */
+    printf("| rep | 1 bwrap true | %d bwrap true at once | first qvm-start returned | all %d agents answered "
+           "| all %d "
+           "guids connected | load |\n|---|---|---|---|---|---|---|\n",
+           n, n, n);
+    for (int r = 0; r < reps; r++) {
+        one[r] = bwrap_burst_ms(1, e->envp, blog);
+        many[r] = bwrap_burst_ms(n, e->envp, blog);
+        unsigned base = count_in_file(dlog, "connected to domain");
+        pid_t pids[100];
+        bool done[100] = {false};
+        int left = n;
+        double t_first = NAN, t_agents = NAN, t_guids = NAN;
+        uint64_t t0 = bench_now_ns();
+        for (int i = 0; i < n; i++) {
+            g_autofree char *name = g_strdup_printf("burst%d", i + 1);
+            const char *argv[] = {start, name, NULL};
+            pids[i] = spawn_async(argv, e->envp, blog);
+        }
+        while (left > 0 || isnan(t_guids)) {
+            for (int i = 0; i < n; i++) {
+                int st;
+                if (done[i] || waitpid(pids[i], &st, WNOHANG) != pids[i])
+                    continue;
+                if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+                    die("qvm-start burst%d failed (status 0x%x); log %s", i + 1, st, blog);
+                done[i] = true;
+                double ms = (double)(bench_now_ns() - t0) / 1e6;
+                if (isnan(t_first))
+                    t_first = ms;
+                if (--left == 0)
+                    t_agents = ms;
+            }
+            if (isnan(t_guids) && count_in_file(dlog, "connected to domain") >= base + (unsigned)n)
+                t_guids = (double)(bench_now_ns() - t0) / 1e6;
+            if (bench_now_ns() - t0 > 180000000000ull)
+                die("burst: %d qvm-start still running or guids missing after 180 s; logs %s, %s", left, blog,
+                    dlog);
+            g_usleep(2000);
+        }
+        first[r] = t_first;
+        agents[r] = t_agents;
+        guids[r] = t_guids;
+        printf("| %d | %.1f ms | %.1f ms | %.1f ms | %.1f ms | %.1f ms | %.1f |\n", r + 1, one[r], many[r],
+               t_first, t_agents, t_guids, bench_loadavg());
+        fflush(stdout);
+        for (int i = 0; i < n; i++) {
+            g_autofree char *name = g_strdup_printf("burst%d", i + 1);
+            cli(e, blog, "qvm-kill", name, NULL);
+        }
+        g_usleep(1000 * 1000);
+    }
+    printf("\nmedians: 1 bwrap %.1f ms; %d bwraps %.1f ms; first agent %.1f ms; all agents %.1f ms (%.0f x "
+           "one bwrap); all guids "
+           "%.1f ms (%.0f x one bwrap)\n",
+           median_ms(one, reps), n, median_ms(many, reps), median_ms(first, reps), median_ms(agents, reps),
+           median_ms(agents, reps) / median_ms(one, reps), median_ms(guids, reps),
+           median_ms(guids, reps) / median_ms(one, reps));
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     g_autofree char *counts_s = g_strdup("1,10,20");
     g_autofree char *out_dir = NULL;
+    int burst_n = 0, burst_reps = 5;
     GOptionEntry entries[] = {
         {"counts", 0, 0, G_OPTION_ARG_STRING, &counts_s, "Running qubes to measure at (default 1,10,20)",
          "N,..."},
+        {"burst", 0, 0, G_OPTION_ARG_INT, &burst_n,
+         "Instead: start N qubes at once, time to every agent and guid (bench/RESULTS.md)", "N"},
+        {"reps", 0, 0, G_OPTION_ARG_INT, &burst_reps, "Repetitions of --burst (default 5)", "N"},
         {"out", 0, 0, G_OPTION_ARG_FILENAME, &out_dir, "Output directory (default bench/out)", "DIR"},
         {NULL},
     };
@@ -354,6 +502,13 @@ int main(int argc, char **argv)
     double load_start = bench_loadavg();
     setup(&e);
     fprintf(stderr, "bench-dom0-memory: bulkheadd up (load %.2f)\n", bench_loadavg());
+    if (burst_n > 0) {
+        if (burst_n > 100)
+            die("--burst takes 1..100");
+        int rc = run_burst(&e, burst_n, burst_reps);
+        teardown(&e);
+        return rc;
+    }
 
     /* Idle qubes without network, started one after another. */
     g_autofree char *mlog = g_build_filename(e.dir, "mem.log", NULL);

@@ -18,34 +18,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench-bwrap.h"
 #include "sandbox-harness.h"
 #include "sandbox.h"
-
-static const char *const bwrap_base[] = {"bwrap",
-                                         "--unshare-all",
-                                         "--unshare-user",
-                                         "--disable-userns",
-                                         "--die-with-parent",
-                                         "--as-pid-1",
-                                         "--ro-bind",
-                                         "/usr",
-                                         "/usr",
-                                         "--symlink",
-                                         "usr/bin",
-                                         "/bin",
-                                         "--symlink",
-                                         "usr/lib",
-                                         "/lib",
-                                         "--symlink",
-                                         "usr/lib64",
-                                         "/lib64",
-                                         "--proc",
-                                         "/proc",
-                                         "--dev",
-                                         "/dev",
-                                         "--tmpfs",
-                                         "/tmp",
-                                         NULL};
 
 static GPid spawn_bwrap(const char *const *cmd)
 {

@@ -162,6 +162,14 @@ BhSandboxSetup *bh_sandbox_layout_setup(const BhSandboxPlan *plan)
         bh_sandbox_setup_touch(s, empty);
     }
 
+    /* Read-only at both ends: the qube can read the cache, never change
+     * what dom0's own programs read. */
+    if (plan->font_cache) {
+        g_autofree char *fonts = bh_path(S, "fontcache");
+        bh_sandbox_setup_mkdir(s, fonts, 0755);
+        bh_sandbox_setup_bind_ro(s, plan->font_cache, fonts);
+    }
+
     g_autofree char *bin = bh_path(S, "bin");
     bh_sandbox_setup_mkdir(s, bin, 0755);
     for (guint i = 0; i < plan->programs->len; i++) {
@@ -245,6 +253,8 @@ GPtrArray *bh_sandbox_layout_bwrap_argv(const BhSandboxPlan *plan)
         gboolean ro = plan->own_root && plan->root_readonly && l != BH_LAYER_VAR;
         bh_argv_add_staged(argv, ro ? "--ro-bind" : "--bind", plan->stage_dir, bh_layer_names[l], dest);
     }
+    if (plan->font_cache)
+        bh_argv_add_staged(argv, "--ro-bind", plan->stage_dir, "fontcache", plan->font_cache);
     for (guint i = 0; i < plan->root_links->len; i++) {
         g_auto(GStrv) kv = g_strsplit(plan->root_links->pdata[i], "=", 2);
         g_autofree char *dest = g_strconcat("/", kv[0], NULL);

@@ -23,9 +23,10 @@ G_BEGIN_DECLS
 /* Host uids of qubes when the daemon is root: base + qid (qid < 4096). */
 #define BH_SANDBOX_UID_BASE 0x300000u
 /* The user inside every qube. */
-#define BH_SANDBOX_USER_UID  1000u
-#define BH_SANDBOX_USER_NAME "user"
-#define BH_SANDBOX_HOME      "/home/user"
+#define BH_SANDBOX_USER_UID   1000u
+#define BH_SANDBOX_USER_NAME  "user"
+#define BH_SANDBOX_HOME       "/home/user"
+#define BH_SANDBOX_FONT_CACHE "/var/cache/fontconfig"
 /* Where the guest programs and the vchan directory appear inside. */
 #define BH_SANDBOX_GUEST_BIN     "/run/bulkhead/bin"
 #define BH_SANDBOX_GUEST_VCHAN   "/run/bulkhead/vchan"
@@ -88,6 +89,8 @@ typedef struct {
     /* A host file bound read-only on /etc/resolv.conf (the virtual DNS
      * servers of the netvm model); NULL: the root's own. */
     const char *resolv_conf;
+    const char *font_cache; /* the host's fontconfig cache directory, shown read-only at the
+                               same path (only with base_root "/"), or NULL */
 } BhSandboxPlan;
 
 /* TRUE when what the qube writes to its root is kept (a writable template). */

@@ -5,7 +5,8 @@
  *   socket and D-Bus session bus; host and other qubes' processes; the
  *   template's root from an AppVM; another qube's private files and vchan
  *   sockets; any network without a netvm; privileges (setuid, a new user
- *   namespace mapping to host root).
+ *   namespace mapping to host root); writing the host's font cache, which
+ *   the qube reads.
  */
 #include <errno.h>
 #include <gio/gio.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "sandbox-harness.h"
+#include "sandbox-layout.h"
 #include "sandbox.h"
 
 static const BhTestQube tpl = {.name = "tpl", .qid = 2, .klass = "TemplateVM"};
@@ -392,6 +394,37 @@ static void test_privileges(Fixture *f, gconstpointer data)
         g_assert_cmpuint(host_uid, !=, 0);
 }
 
+/* The host's font cache is read by the qube's programs (so a fresh qube
+ * does not scan every font: bench/RESULTS.md, "Start at scale") and can be
+ * changed by nothing in the qube: it is mounted read-only. */
+static void test_font_cache(Fixture *f, gconstpointer data)
+{
+    if (!f->ok)
+        return;
+    if (!g_file_test(BH_SANDBOX_FONT_CACHE, G_FILE_TEST_IS_DIR)) {
+        g_test_skip("no " BH_SANDBOX_FONT_CACHE " on this host");
+        return;
+    }
+    /* Control: the host's cache has files, and the qube's fontconfig loads
+     * the host's cache of /usr/share/fonts rather than scanning it. */
+    g_autoptr(GDir) dir = g_dir_open(BH_SANDBOX_FONT_CACHE, 0, NULL);
+    g_assert_nonnull(dir);
+    g_assert_nonnull(g_dir_read_name(dir));
+    g_autofree char *out = run_out(
+        f, "work", "FC_DEBUG=16 fc-list 2>/dev/null | grep -c '^cache: .*(dir: /usr/share/fonts)'", NULL);
+    g_assert_cmpstr(out, ==, "1");
+    /* The attack: replace or add a cache file from inside. */
+    g_free(out);
+    out = run_out(f, "work",
+                  "f=$(ls " BH_SANDBOX_FONT_CACHE " | head -1); "
+                  "(echo x > " BH_SANDBOX_FONT_CACHE "/$f) 2>/dev/null && echo wrote; "
+                  "touch " BH_SANDBOX_FONT_CACHE "/new 2>/dev/null && echo made; "
+                  "grep ' " BH_SANDBOX_FONT_CACHE " ' /proc/self/mountinfo | grep -c ' ro[, ]'",
+                  NULL);
+    g_assert_cmpstr(out, ==, "1");
+    g_assert_false(g_file_test(BH_SANDBOX_FONT_CACHE "/new", G_FILE_TEST_EXISTS));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -404,6 +437,7 @@ int main(int argc, char **argv)
     ADD("other-qube-private-and-vchan", test_other_private);
     ADD("no-network-without-netvm", test_no_network);
     ADD("privileges", test_privileges);
+    ADD("font-cache-read-only", test_font_cache);
 #undef ADD
     return g_test_run();
 }

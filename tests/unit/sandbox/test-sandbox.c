@@ -329,6 +329,22 @@ static void test_plan_appvm(void)
         g_assert_true(seen);
     }
     g_assert_cmpstr(argv->pdata[argv->len - 1], ==, "/run/bulkhead/bin/bulkhead-sandbox-init");
+    /* No font cache unless the plan names one. */
+    g_assert_null(strstr(steps, "fontcache"));
+    g_assert_false(argv_has(argv, "--ro-bind", "/run/bulkhead-sandbox/1/work/fontcache", NULL));
+
+    /* The host's font cache: bound read-only into the staging area, then
+     * read-only at its own path inside (bench/RESULTS.md, "Start at scale"). */
+    BhSandboxPlan fonts = plan;
+    fonts.font_cache = BH_SANDBOX_FONT_CACHE;
+    g_autoptr(BhSandboxSetup) font_setup = bh_sandbox_layout_setup(&fonts);
+    g_autofree char *font_steps = bh_sandbox_setup_describe(font_setup);
+    g_assert_nonnull(
+        strstr(font_steps, "bind-ro /var/cache/fontconfig -> /run/bulkhead-sandbox/1/work/fontcache\n"));
+    g_autoptr(GPtrArray) font_argv = bh_sandbox_layout_bwrap_argv(&fonts);
+    g_assert_true(
+        argv_has(font_argv, "--ro-bind", "/run/bulkhead-sandbox/1/work/fontcache", "/var/cache/fontconfig"));
+    g_assert_false(argv_has(font_argv, "--bind", "/run/bulkhead-sandbox/1/work/fontcache", NULL));
 
     /* With a private volume, the home comes from it, mounted in the set-up
      * namespace, and not from the directory. */
