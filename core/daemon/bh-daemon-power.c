@@ -198,8 +198,10 @@ void bh_daemon_set_state(BhDaemon *self, const char *name, BhPowerState state, c
     rt->state = state;
     g_info("[%s] %s -> %s%s%s", name, bh_power_state_name(old), bh_power_state_name(state),
            reason ? ": " : "", reason ? reason : "");
-    bh_dbus_admin1_emit_state_changed(self->skeleton, name, bh_power_state_name(state));
+    /* The agent set first: StateChanged's handlers inside the daemon (the app
+     * list read at boot) run commands in a qube that has just become Running. */
     bh_agent_set_power_changed(self->agents, name, state);
+    bh_dbus_admin1_emit_state_changed(self->skeleton, name, bh_power_state_name(state));
 
     /* Unpausing keeps the guid it had; any other way into Running is a boot. */
     if (state == BH_POWER_RUNNING && old != BH_POWER_PAUSED)
