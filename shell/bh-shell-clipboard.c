@@ -193,6 +193,22 @@ static void bh_shell_clipboard_class_init(BhShellClipboardClass *klass)
     gtk_widget_class_set_css_name(GTK_WIDGET_CLASS(klass), "bh-clipboard");
 }
 
+/* No tooltip on the button while its popover is open: GTK 4.8 on X11 lays a
+ * tooltip that comes up then (the pointer still rests on the button it just
+ * clicked) out against no monitor and logs a Gdk-CRITICAL from
+ * gdk_monitor_get_geometry (seen in the backtrace of shell-widgets' rare
+ * failure: GtkTooltipWindow's map, then the X11 popup layout). A tooltip
+ * over an open popover would hide part of it anyway. */
+static void on_popover_show(GtkWidget *popover, GtkWidget *button)
+{
+    gtk_widget_set_has_tooltip(button, FALSE);
+}
+
+static void on_popover_closed(GtkPopover *popover, GtkWidget *button)
+{
+    gtk_widget_set_has_tooltip(button, TRUE);
+}
+
 static void bh_shell_clipboard_init(BhShellClipboard *self)
 {
     GtkWidget *button = gtk_menu_button_new();
@@ -235,6 +251,8 @@ static void bh_shell_clipboard_init(BhShellClipboard *self)
     gtk_box_append(GTK_BOX(content), self->message);
     gtk_popover_set_child(GTK_POPOVER(popover), content);
     gtk_menu_button_set_popover(GTK_MENU_BUTTON(button), popover);
+    g_signal_connect(popover, "show", G_CALLBACK(on_popover_show), button);
+    g_signal_connect(popover, "closed", G_CALLBACK(on_popover_closed), button);
     gtk_box_append(GTK_BOX(self), button);
 }
 
