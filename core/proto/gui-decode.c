@@ -83,13 +83,7 @@ static long lookup(struct dec *d)
 
 static long dec_hello(struct dec *d)
 {
-    struct bh_gui_hello untrusted_hello;
-
-    memcpy(&untrusted_hello, d->m.f.body, sizeof untrusted_hello);
-    if (bh_wire_version_check(&d->m, untrusted_hello.version, BH_GUI_PROTOCOL_MAJOR, BH_GUI_PROTOCOL_MINOR))
-        return -1;
-    d->out->u.hello = untrusted_hello;
-    return 0;
+    return bh_wire_hello(&d->m, BH_GUI_PROTOCOL_MAJOR, BH_GUI_PROTOCOL_MINOR, &d->out->u.hello.version);
 }
 
 _Static_assert(BH_GUI_CLIPBOARD_IMAGE_FORMAT == DRM_FORMAT_ABGR8888, "the clipboard's one pixel format");

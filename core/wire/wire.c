@@ -151,13 +151,19 @@ long bh_wire_fail(const struct bh_wire_msg *m, unsigned code, const char *fmt, .
     return -1;
 }
 
-long bh_wire_version_check(const struct bh_wire_msg *m, uint32_t untrusted_version, unsigned major,
-                           unsigned minor)
+long bh_wire_hello(const struct bh_wire_msg *m, unsigned major, unsigned minor, void *version)
 {
+    uint32_t untrusted_version;
+
+    /* Both type tables give HELLO exactly this many bytes; framing checked. */
+    if (m->f.body_len < sizeof untrusted_version)
+        return bh_wire_fail(m, BH_WIRE_E_LENGTH, "body length %u, no version", m->f.body_len);
+    memcpy(&untrusted_version, m->f.body, sizeof untrusted_version);
     if (untrusted_version >> 16 != major)
         return bh_wire_fail(m, BH_WIRE_E_VERSION,
                             "peer speaks protocol %u.%u, this side %u.%u (major must match)",
                             untrusted_version >> 16, untrusted_version & 0xffffu, major, minor);
+    memcpy(version, &untrusted_version, sizeof untrusted_version);
     return 0;
 }
 

@@ -13,11 +13,12 @@
  *
  * Owns: layer 1 of both decoders (bh_wire_frame), the framing of both
  * encoders (bh_wire_encode), "TYPE window N: ..." reasons and the verdict
- * they go with (bh_wire_fail, bh_wire_verdict), and what counts
- * as text (bh_wire_text_check; UTF-8 itself and the title sanitiser are
- * text.c's, bulkhead/text.h).
+ * they go with (bh_wire_fail, bh_wire_verdict), HELLO's version rule
+ * (bh_wire_hello), and what counts as text (bh_wire_text_check; UTF-8
+ * itself and the title sanitiser are text.c's, bulkhead/text.h).
  * Must never: depend on anything but libc, allocate, read outside the
- * bytes it was given, or know a message type of either protocol. */
+ * bytes it was given, or know a message type of either protocol (HELLO's
+ * version word is a body both share; each protocol says when it applies). */
 #ifndef BULKHEAD_WIRE_H
 #define BULKHEAD_WIRE_H
 
@@ -149,10 +150,11 @@ struct bh_wire_msg {
 __attribute__((format(printf, 3, 4))) long bh_wire_fail(const struct bh_wire_msg *m, unsigned code,
                                                         const char *fmt, ...);
 
-/* HELLO's version (major << 16 | minor) against this side's: the major
- * must match. 0, or bh_wire_fail's -1 with BH_WIRE_E_VERSION. */
-long bh_wire_version_check(const struct bh_wire_msg *m, uint32_t untrusted_version, unsigned major,
-                           unsigned minor);
+/* HELLO's body in both protocols: the sender's version, major << 16 |
+ * minor. Copies it to version (a uint32_t of any alignment: the protocols'
+ * structs are packed) if its major is this side's; else bh_wire_fail's -1
+ * with BH_WIRE_E_VERSION. */
+long bh_wire_hello(const struct bh_wire_msg *m, unsigned major, unsigned minor, void *version);
 
 /* ---- Encoding ----------------------------------------------------------- */
 

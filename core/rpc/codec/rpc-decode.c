@@ -79,13 +79,7 @@ static long lookup(struct dec *d)
 
 static long dec_hello(struct dec *d)
 {
-    struct bh_rpc_hello untrusted_hello;
-
-    memcpy(&untrusted_hello, d->m.f.body, sizeof untrusted_hello);
-    if (bh_wire_version_check(&d->m, untrusted_hello.version, BH_RPC_PROTOCOL_MAJOR, BH_RPC_PROTOCOL_MINOR))
-        return -1;
-    d->out->u.hello = untrusted_hello;
-    return 0;
+    return bh_wire_hello(&d->m, BH_RPC_PROTOCOL_MAJOR, BH_RPC_PROTOCOL_MINOR, &d->out->u.hello.version);
 }
 
 static long dec_ping(struct dec *d)
