@@ -6,55 +6,32 @@
  * Must never: allocate, read outside buf[0..len), write to the caller's
  * window table, trust a field before checking it (unchecked values live in
  * untrusted_* locals), or do arithmetic on wire values that could wrap
- * (sizes and coordinates are combined in 64 bits). Layer 1, the wording of
- * reasons and the text checks are core/wire's (bulkhead/wire.h). */
+ * (sizes and coordinates are combined in 64 bits). Layer 1, the wording and
+ * storing of reasons, HELLO's version rule and the text checks are
+ * core/wire's (bulkhead/wire.h). */
 #include <drm_fourcc.h>
-#include <stdarg.h>
 #include <string.h>
 
 #include "proto-internal.h"
 
-/* One message being decoded; type, window and body_len passed framing. */
+/* One message being decoded: what core/wire judges it by, then this
+ * protocol's tables. */
 struct dec {
-    const struct bh_wire_type *ti;
-    uint32_t window;
-    const uint8_t *body;
-    uint32_t body_len;
-    enum bh_gui_dir dir;
+    struct bh_wire_msg m; /* passed framing; type, window, body, direction */
     const struct bh_gui_windows *windows;
     const struct bh_gui_window_entry *win; /* the named window, when looked up */
     struct bh_gui_msg *out;
-    struct bh_gui_error *err;
 };
 
 /* Reasons start with "TYPE window N: " so a log line names the message. */
-__attribute__((format(printf, 3, 4))) static long fail(struct dec *d, enum bh_gui_err code, const char *fmt,
-                                                       ...)
-{
-    va_list ap;
-
-    if (!d->err)
-        return -1;
-    d->err->code = code;
-    va_start(ap, fmt);
-    bh_wire_vreason_msg(d->err->reason, sizeof d->err->reason, d->ti->name, "window", d->window, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
-/* core/wire's verdict, in this protocol's error struct. */
-static enum bh_gui_err wire_verdict(struct bh_gui_error *err, enum bh_wire_err code)
-{
-    if (err)
-        err->code = (enum bh_gui_err)code;
-    return (enum bh_gui_err)code;
-}
+#define fail(d, code, ...) bh_wire_fail(&(d)->m, (code), __VA_ARGS__)
 
 enum bh_gui_err bh_gui_frame_check(const uint8_t *hdr, enum bh_gui_dir dir, uint32_t *body_len,
                                    struct bh_gui_error *err)
 {
-    return wire_verdict(err, bh_wire_frame_check(&bh_gui_wire, hdr, (unsigned)dir, body_len,
-                                                 err ? err->reason : NULL, sizeof err->reason));
+    return (enum bh_gui_err)bh_wire_verdict(
+        BH_WIRE_ERROR(err), bh_wire_frame_check(&bh_gui_wire, hdr, (unsigned)dir, body_len,
+                                                err ? err->reason : NULL, sizeof err->reason));
 }
 
 /* ---- Field helpers ------------------------------------------------------- */
@@ -94,9 +71,9 @@ static long check_bool(struct dec *d, const char *what, uint32_t untrusted_v)
  * a moment ago is a normal race, and the agent ignores it. */
 static long lookup(struct dec *d)
 {
-    if (d->dir != BH_GUI_FROM_AGENT)
+    if (d->m.dir != BH_GUI_FROM_AGENT)
         return 0;
-    d->win = bh_gui_windows_find(d->windows, d->window);
+    d->win = bh_gui_windows_find(d->windows, d->m.f.id);
     if (!d->win)
         return fail(d, BH_GUI_E_WINDOW, "no such window");
     return 0;
@@ -106,15 +83,7 @@ static long lookup(struct dec *d)
 
 static long dec_hello(struct dec *d)
 {
-    struct bh_gui_hello untrusted_hello;
-
-    memcpy(&untrusted_hello, d->body, sizeof untrusted_hello);
-    if (untrusted_hello.version >> 16 != BH_GUI_PROTOCOL_MAJOR)
-        return fail(d, BH_GUI_E_VERSION, "peer speaks protocol %u.%u, this side %u.%u (major must match)",
-                    untrusted_hello.version >> 16, untrusted_hello.version & 0xffffu, BH_GUI_PROTOCOL_MAJOR,
-                    BH_GUI_PROTOCOL_MINOR);
-    d->out->u.hello = untrusted_hello;
-    return 0;
+    return bh_wire_hello(&d->m, BH_GUI_PROTOCOL_MAJOR, BH_GUI_PROTOCOL_MINOR, &d->out->u.hello.version);
 }
 
 _Static_assert(BH_GUI_CLIPBOARD_IMAGE_FORMAT == DRM_FORMAT_ABGR8888, "the clipboard's one pixel format");
@@ -124,9 +93,9 @@ _Static_assert(BH_GUI_CLIPBOARD_IMAGE_FORMAT == DRM_FORMAT_ABGR8888, "the clipbo
  * is guid's to judge; the form is checked here. */
 static long check_clipboard_request(struct dec *d, uint32_t untrusted_request)
 {
-    if (d->dir == BH_GUI_FROM_AGENT && untrusted_request == 0)
+    if (d->m.dir == BH_GUI_FROM_AGENT && untrusted_request == 0)
         return fail(d, BH_GUI_E_VALUE, "clipboard answer names request 0 (ids start at 1)");
-    if (d->dir == BH_GUI_FROM_DOM0 && untrusted_request != 0)
+    if (d->m.dir == BH_GUI_FROM_DOM0 && untrusted_request != 0)
         return fail(d, BH_GUI_E_VALUE, "paste names request %u (must be 0)", untrusted_request);
     return 0;
 }
@@ -134,16 +103,16 @@ static long check_clipboard_request(struct dec *d, uint32_t untrusted_request)
 static long dec_clipboard(struct dec *d)
 {
     struct bh_gui_clipboard_data untrusted_head;
-    const uint8_t *text = d->body + sizeof untrusted_head;
-    size_t text_len = d->body_len - sizeof untrusted_head; /* framing: >= the header */
+    const uint8_t *text = d->m.f.body + sizeof untrusted_head;
+    size_t text_len = d->m.f.body_len - sizeof untrusted_head; /* framing: >= the header */
     size_t at = 0;
 
-    memcpy(&untrusted_head, d->body, sizeof untrusted_head);
+    memcpy(&untrusted_head, d->m.f.body, sizeof untrusted_head);
     if (check_clipboard_request(d, untrusted_head.request) < 0)
         return -1;
     if (untrusted_head.flags & ~(uint32_t)BH_GUI_CLIPBOARD_FLAGS_ALL)
         return fail(d, BH_GUI_E_VALUE, "clipboard flags 0x%x: unknown bits", untrusted_head.flags);
-    if (d->dir == BH_GUI_FROM_DOM0 && untrusted_head.flags != 0)
+    if (d->m.dir == BH_GUI_FROM_DOM0 && untrusted_head.flags != 0)
         return fail(d, BH_GUI_E_VALUE, "paste with flags 0x%x", untrusted_head.flags);
     if ((untrusted_head.flags & BH_GUI_CLIPBOARD_OTHER_TYPE) && text_len != 0)
         return fail(d, BH_GUI_E_VALUE, "clipboard data: %zu bytes of text with OTHER_TYPE", text_len);
@@ -164,7 +133,7 @@ static long dec_clipboard(struct dec *d)
 
 static long dec_clipboard_req(struct dec *d)
 {
-    memcpy(&d->out->u.clipboard_req, d->body, sizeof d->out->u.clipboard_req);
+    memcpy(&d->out->u.clipboard_req, d->m.f.body, sizeof d->out->u.clipboard_req);
     if (d->out->u.clipboard_req.request == 0)
         return fail(d, BH_GUI_E_VALUE, "CLIPBOARD_REQ with request 0 (ids start at 1)");
     return 0;
@@ -176,7 +145,7 @@ static long dec_clipboard_image(struct dec *d)
 {
     struct bh_gui_clipboard_image untrusted_img;
 
-    memcpy(&untrusted_img, d->body, sizeof untrusted_img);
+    memcpy(&untrusted_img, d->m.f.body, sizeof untrusted_img);
     if (check_clipboard_request(d, untrusted_img.request) < 0)
         return -1;
     if (untrusted_img.width == 0 || untrusted_img.height == 0)
@@ -204,12 +173,12 @@ static long dec_create(struct dec *d)
     struct bh_gui_create untrusted_create;
     const struct bh_gui_window_entry *parent = NULL;
 
-    memcpy(&untrusted_create, d->body, sizeof untrusted_create);
+    memcpy(&untrusted_create, d->m.f.body, sizeof untrusted_create);
     if (check_size(d, "size", untrusted_create.width, untrusted_create.height) < 0)
         return -1;
     if (untrusted_create.flags & ~(uint32_t)BH_GUI_CREATE_FLAGS_ALL)
         return fail(d, BH_GUI_E_VALUE, "flags 0x%x: unknown bits", untrusted_create.flags);
-    if (bh_gui_windows_find(d->windows, d->window))
+    if (bh_gui_windows_find(d->windows, d->m.f.id))
         return fail(d, BH_GUI_E_WINDOW, "id already in use");
     if (d->windows->count >= BH_MAX_WINDOWS)
         return fail(d, BH_GUI_E_LIMIT, "already %u windows, the maximum", d->windows->count);
@@ -235,7 +204,7 @@ static long dec_map(struct dec *d)
 
     if (lookup(d) < 0)
         return -1;
-    memcpy(&untrusted_map, d->body, sizeof untrusted_map);
+    memcpy(&untrusted_map, d->m.f.body, sizeof untrusted_map);
     if (check_coord(d, "position", untrusted_map.x, untrusted_map.y, BH_MAX_POPUP_OFFSET) < 0)
         return -1;
     if (d->win->flags & BH_GUI_CREATE_POPUP) {
@@ -252,7 +221,7 @@ static long dec_map(struct dec *d)
             return fail(d, BH_GUI_E_WINDOW, "transient_for %u does not exist", untrusted_map.transient_for);
         if (parent->flags & BH_GUI_CREATE_POPUP)
             return fail(d, BH_GUI_E_WINDOW, "transient_for %u is a popup", parent->id);
-        if (bh_gui_windows_has_ancestor(d->windows, parent->id, d->window))
+        if (bh_gui_windows_has_ancestor(d->windows, parent->id, d->m.f.id))
             return fail(d, BH_GUI_E_WINDOW, "transient_for %u would make a cycle", parent->id);
     }
     d->out->u.map = untrusted_map;
@@ -265,7 +234,7 @@ static long dec_configure(struct dec *d)
 
     if (lookup(d) < 0)
         return -1;
-    memcpy(&untrusted_cfg, d->body, sizeof untrusted_cfg);
+    memcpy(&untrusted_cfg, d->m.f.body, sizeof untrusted_cfg);
     if (check_coord(d, "position", untrusted_cfg.x, untrusted_cfg.y, BH_MAX_POPUP_OFFSET) < 0 ||
         check_size(d, "size", untrusted_cfg.width, untrusted_cfg.height) < 0)
         return -1;
@@ -279,14 +248,14 @@ static long dec_title(struct dec *d)
 
     if (lookup(d) < 0)
         return -1;
-    n = bh_gui_text_sanitize(d->body, d->body_len, d->out->u.title.text, sizeof d->out->u.title.text);
+    n = bh_gui_text_sanitize(d->m.f.body, d->m.f.body_len, d->out->u.title.text, sizeof d->out->u.title.text);
     if (n < 0)
         return fail(d, BH_GUI_E_TEXT, "invalid UTF-8 at byte %zu of %u",
-                    bh_gui_utf8_check(d->body, d->body_len), d->body_len);
+                    bh_gui_utf8_check(d->m.f.body, d->m.f.body_len), d->m.f.body_len);
     /* An empty text clears the title; a non-empty one that was nothing but
      * controls or invisible characters is an attempt to hide something. */
-    if (n == 0 && d->body_len > 0)
-        return fail(d, BH_GUI_E_TEXT, "all %u bytes are control or invisible characters", d->body_len);
+    if (n == 0 && d->m.f.body_len > 0)
+        return fail(d, BH_GUI_E_TEXT, "all %u bytes are control or invisible characters", d->m.f.body_len);
     /* What dom0 shows: blank runs cannot push text about, marks cannot
      * stack out of the bar (a title of blanks only is simply empty). */
     d->out->u.title.len = bh_gui_text_tidy(d->out->u.title.text, (size_t)n);
@@ -300,7 +269,7 @@ static long dec_hints(struct dec *d)
 
     if (lookup(d) < 0)
         return -1;
-    memcpy(&untrusted_hints, d->body, sizeof untrusted_hints);
+    memcpy(&untrusted_hints, d->m.f.body, sizeof untrusted_hints);
     if (untrusted_hints.flags & ~(uint32_t)BH_GUI_HINTS_ALL)
         return fail(d, BH_GUI_E_VALUE, "flags 0x%x: unknown bits", untrusted_hints.flags);
     h->flags = untrusted_hints.flags;
@@ -335,7 +304,7 @@ static long dec_flags(struct dec *d)
 
     if (lookup(d) < 0)
         return -1;
-    memcpy(&untrusted_flags, d->body, sizeof untrusted_flags);
+    memcpy(&untrusted_flags, d->m.f.body, sizeof untrusted_flags);
     if ((untrusted_flags.set | untrusted_flags.unset) & ~(uint32_t)BH_GUI_FLAGS_ALL)
         return fail(d, BH_GUI_E_VALUE, "set 0x%x unset 0x%x: unknown bits", untrusted_flags.set,
                     untrusted_flags.unset);
@@ -353,7 +322,7 @@ static long dec_buffer(struct dec *d)
 
     if (lookup(d) < 0)
         return -1;
-    memcpy(&untrusted_buf, d->body, sizeof untrusted_buf);
+    memcpy(&untrusted_buf, d->m.f.body, sizeof untrusted_buf);
     if (check_size(d, "size", untrusted_buf.width, untrusted_buf.height) < 0)
         return -1;
     if (untrusted_buf.stride % BH_BYTES_PER_PIXEL != 0)
@@ -375,8 +344,8 @@ static long dec_buffer(struct dec *d)
     case BH_GUI_BUFFER_MEMFD:
         if (untrusted_buf.n_refs != 0)
             return fail(d, BH_GUI_E_VALUE, "memfd buffer with n_refs %u (must be 0)", untrusted_buf.n_refs);
-        if (d->body_len != sizeof untrusted_buf)
-            return fail(d, BH_GUI_E_LENGTH, "memfd buffer: body length %u, must be %zu", d->body_len,
+        if (d->m.f.body_len != sizeof untrusted_buf)
+            return fail(d, BH_GUI_E_LENGTH, "memfd buffer: body length %u, must be %zu", d->m.f.body_len,
                         sizeof untrusted_buf);
         d->out->u.buffer.refs = NULL;
         break;
@@ -385,11 +354,11 @@ static long dec_buffer(struct dec *d)
         if (untrusted_buf.n_refs != pages)
             return fail(d, BH_GUI_E_VALUE, "grant buffer of %llu bytes with n_refs %u (must be %llu)",
                         (unsigned long long)bytes, untrusted_buf.n_refs, (unsigned long long)pages);
-        if (d->body_len != sizeof untrusted_buf + pages * sizeof(uint32_t))
-            return fail(d, BH_GUI_E_LENGTH, "grant buffer: body length %u, must be %llu for %u refs",
-                        d->body_len, (unsigned long long)(sizeof untrusted_buf + pages * sizeof(uint32_t)),
-                        untrusted_buf.n_refs);
-        d->out->u.buffer.refs = d->body + sizeof untrusted_buf;
+        if (d->m.f.body_len != sizeof untrusted_buf + pages * sizeof(uint32_t))
+            return fail(
+                d, BH_GUI_E_LENGTH, "grant buffer: body length %u, must be %llu for %u refs", d->m.f.body_len,
+                (unsigned long long)(sizeof untrusted_buf + pages * sizeof(uint32_t)), untrusted_buf.n_refs);
+        d->out->u.buffer.refs = d->m.f.body + sizeof untrusted_buf;
         break;
     default:
         return fail(d, BH_GUI_E_VALUE, "kind %u: unknown", untrusted_buf.kind);
@@ -406,22 +375,23 @@ static long dec_damage(struct dec *d)
         return -1;
     if (!d->win->has_buffer)
         return fail(d, BH_GUI_E_STATE, "damage before any BUFFER");
-    memcpy(&untrusted_dmg, d->body, sizeof untrusted_dmg);
+    memcpy(&untrusted_dmg, d->m.f.body, sizeof untrusted_dmg);
     if (untrusted_dmg.n_rects == 0)
         return fail(d, BH_GUI_E_VALUE, "n_rects 0");
     if (untrusted_dmg.n_rects > BH_MAX_DAMAGE_RECTS)
         return fail(d, BH_GUI_E_LIMIT, "n_rects %u: more than %u", untrusted_dmg.n_rects,
                     BH_MAX_DAMAGE_RECTS);
-    if ((uint64_t)d->body_len !=
+    if ((uint64_t)d->m.f.body_len !=
         sizeof untrusted_dmg + (uint64_t)untrusted_dmg.n_rects * sizeof(struct bh_gui_rect))
-        return fail(d, BH_GUI_E_LENGTH, "n_rects %u but body length %u", untrusted_dmg.n_rects, d->body_len);
+        return fail(d, BH_GUI_E_LENGTH, "n_rects %u but body length %u", untrusted_dmg.n_rects,
+                    d->m.f.body_len);
 
     /* Rejected, never clipped: the agent allocated this buffer and knows its
      * size, so a rectangle outside it is a bug or an attack, and dom0's copy
      * must use exactly the bounds checked here. */
     for (uint32_t i = 0; i < untrusted_dmg.n_rects; i++) {
         struct bh_gui_rect untrusted_r;
-        memcpy(&untrusted_r, d->body + sizeof untrusted_dmg + (size_t)i * sizeof untrusted_r,
+        memcpy(&untrusted_r, d->m.f.body + sizeof untrusted_dmg + (size_t)i * sizeof untrusted_r,
                sizeof untrusted_r);
         if (untrusted_r.x < 0 || untrusted_r.y < 0)
             return fail(d, BH_GUI_E_VALUE, "rect %u at (%d,%d): negative", i, untrusted_r.x, untrusted_r.y);
@@ -446,7 +416,7 @@ static long dec_cursor(struct dec *d)
 
     if (lookup(d) < 0)
         return -1;
-    memcpy(&untrusted_cursor, d->body, sizeof untrusted_cursor);
+    memcpy(&untrusted_cursor, d->m.f.body, sizeof untrusted_cursor);
     if (untrusted_cursor.shape >= BH_GUI_CURSOR_COUNT)
         return fail(d, BH_GUI_E_VALUE, "shape %u: unknown", untrusted_cursor.shape);
     d->out->u.cursor = untrusted_cursor;
@@ -457,7 +427,7 @@ static long dec_screen(struct dec *d)
 {
     struct bh_gui_screen untrusted_screen;
 
-    memcpy(&untrusted_screen, d->body, sizeof untrusted_screen);
+    memcpy(&untrusted_screen, d->m.f.body, sizeof untrusted_screen);
     if (check_size(d, "screen size", untrusted_screen.width, untrusted_screen.height) < 0)
         return -1;
     if (untrusted_screen.width_mm > BH_MAX_SCREEN_MM || untrusted_screen.height_mm > BH_MAX_SCREEN_MM)
@@ -497,7 +467,7 @@ static long dec_keymap(struct dec *d)
     struct bh_gui_keymap untrusted_km;
     struct bh_gui_keymap *km = &d->out->u.keymap;
 
-    memcpy(&untrusted_km, d->body, sizeof untrusted_km);
+    memcpy(&untrusted_km, d->m.f.body, sizeof untrusted_km);
     if (keymap_field(d, "rules", untrusted_km.rules, sizeof km->rules, km->rules) < 0 ||
         keymap_field(d, "model", untrusted_km.model, sizeof km->model, km->model) < 0 ||
         keymap_field(d, "layout", untrusted_km.layout, sizeof km->layout, km->layout) < 0 ||
@@ -511,7 +481,7 @@ static long dec_key(struct dec *d)
 {
     struct bh_gui_key untrusted_key;
 
-    memcpy(&untrusted_key, d->body, sizeof untrusted_key);
+    memcpy(&untrusted_key, d->m.f.body, sizeof untrusted_key);
     if (untrusted_key.keycode < 8 || untrusted_key.keycode > 255)
         return fail(d, BH_GUI_E_VALUE, "keycode %u: outside 8..255", untrusted_key.keycode);
     if (check_bool(d, "pressed", untrusted_key.pressed) < 0)
@@ -526,7 +496,7 @@ static long dec_button(struct dec *d)
 {
     struct bh_gui_button untrusted_btn;
 
-    memcpy(&untrusted_btn, d->body, sizeof untrusted_btn);
+    memcpy(&untrusted_btn, d->m.f.body, sizeof untrusted_btn);
     if (untrusted_btn.button < BH_GUI_BUTTON_MIN || untrusted_btn.button > BH_GUI_BUTTON_MAX)
         return fail(d, BH_GUI_E_VALUE, "button 0x%x: outside 0x%x..0x%x", untrusted_btn.button,
                     BH_GUI_BUTTON_MIN, BH_GUI_BUTTON_MAX);
@@ -541,7 +511,7 @@ static long dec_motion(struct dec *d)
 {
     struct bh_gui_motion untrusted_m;
 
-    memcpy(&untrusted_m, d->body, sizeof untrusted_m);
+    memcpy(&untrusted_m, d->m.f.body, sizeof untrusted_m);
     if (check_coord(d, "position", untrusted_m.x, untrusted_m.y, BH_MAX_INPUT_COORD) < 0)
         return -1;
     d->out->u.motion = untrusted_m;
@@ -552,7 +522,7 @@ static long dec_enter(struct dec *d)
 {
     struct bh_gui_enter untrusted_e;
 
-    memcpy(&untrusted_e, d->body, sizeof untrusted_e);
+    memcpy(&untrusted_e, d->m.f.body, sizeof untrusted_e);
     if (check_coord(d, "position", untrusted_e.x, untrusted_e.y, BH_MAX_INPUT_COORD) < 0)
         return -1;
     d->out->u.enter = untrusted_e;
@@ -563,7 +533,7 @@ static long dec_axis(struct dec *d)
 {
     struct bh_gui_axis untrusted_axis;
 
-    memcpy(&untrusted_axis, d->body, sizeof untrusted_axis);
+    memcpy(&untrusted_axis, d->m.f.body, sizeof untrusted_axis);
     if (untrusted_axis.axis != BH_GUI_AXIS_VERTICAL && untrusted_axis.axis != BH_GUI_AXIS_HORIZONTAL)
         return fail(d, BH_GUI_E_VALUE, "axis %u: must be 0 or 1", untrusted_axis.axis);
     /* value is 24.8 fixed point: the same pixel bound as positions. */
@@ -582,7 +552,7 @@ static long dec_focus(struct dec *d)
 {
     struct bh_gui_focus untrusted_f;
 
-    memcpy(&untrusted_f, d->body, sizeof untrusted_f);
+    memcpy(&untrusted_f, d->m.f.body, sizeof untrusted_f);
     if (check_bool(d, "focused", untrusted_f.focused) < 0)
         return -1;
     d->out->u.focus = untrusted_f;
@@ -593,7 +563,7 @@ static long dec_configure_req(struct dec *d)
 {
     struct bh_gui_configure_req untrusted_req;
 
-    memcpy(&untrusted_req, d->body, sizeof untrusted_req);
+    memcpy(&untrusted_req, d->m.f.body, sizeof untrusted_req);
     if (check_size(d, "size", untrusted_req.width, untrusted_req.height) < 0)
         return -1;
     if (untrusted_req.states & ~(uint32_t)BH_GUI_STATES_ALL)
@@ -604,13 +574,13 @@ static long dec_configure_req(struct dec *d)
 
 static long dec_buffer_release(struct dec *d)
 {
-    memcpy(&d->out->u.buffer_release, d->body, sizeof d->out->u.buffer_release);
+    memcpy(&d->out->u.buffer_release, d->m.f.body, sizeof d->out->u.buffer_release);
     return 0;
 }
 
 static long dec_fields(struct dec *d)
 {
-    switch (d->ti->type) {
+    switch (d->m.f.type->type) {
     case BH_GUI_HELLO:
         return dec_hello(d);
     case BH_GUI_CLIPBOARD_DATA:
@@ -673,43 +643,37 @@ static long dec_fields(struct dec *d)
 long bh_gui_decode(const uint8_t *buf, size_t len, enum bh_gui_dir dir, const struct bh_gui_windows *windows,
                    struct bh_gui_msg *out, struct bh_gui_error *err)
 {
-    struct bh_wire_frame f;
-    struct dec d = {0};
+    struct dec d = {
+        .m = {.p = &bh_gui_wire, .dir = (unsigned)dir, .err = BH_WIRE_ERROR(err)},
+        .windows = windows,
+        .out = out,
+    };
     enum bh_wire_err code;
 
     /* Layer 1: framing (core/wire). A bad header is reported as soon as it
      * is complete, before waiting for (or reading) any of the body it
      * announces. */
-    code = bh_wire_frame(&bh_gui_wire, buf, len, (unsigned)dir, &f, err ? err->reason : NULL,
+    code = bh_wire_frame(&bh_gui_wire, buf, len, (unsigned)dir, &d.m.f, err ? err->reason : NULL,
                          sizeof err->reason);
     if (code != BH_WIRE_OK)
-        return wire_verdict(err, code) == BH_GUI_E_SHORT ? 0 : -1;
-
-    d.ti = f.type;
-    d.window = f.id;
-    d.body = f.body;
-    d.body_len = f.body_len;
-    d.dir = dir;
-    d.windows = windows;
-    d.out = out;
-    d.err = err;
+        return bh_wire_verdict(d.m.err, code) == BH_WIRE_E_SHORT ? 0 : -1;
 
     /* Connection state: HELLO first, exactly once. */
-    if (!windows->hello_done && f.type->type != BH_GUI_HELLO)
+    if (!windows->hello_done && d.m.f.type->type != BH_GUI_HELLO)
         return fail(&d, BH_GUI_E_STATE, "sent before HELLO");
-    if (windows->hello_done && f.type->type == BH_GUI_HELLO)
+    if (windows->hello_done && d.m.f.type->type == BH_GUI_HELLO)
         return fail(&d, BH_GUI_E_STATE, "second HELLO");
 
     /* Layers 2 and 3: fields, then window lookup (inside each decoder, as
      * some checks need the window and some lookups need checked fields). */
     memset(out, 0, sizeof *out);
-    out->type = f.type->type;
-    out->window = f.id;
+    out->type = d.m.f.type->type;
+    out->window = d.m.f.id;
     if (dec_fields(&d) < 0)
         return -1;
     if (err) {
         err->code = BH_GUI_OK;
         err->reason[0] = '\0';
     }
-    return (long)f.size;
+    return (long)d.m.f.size;
 }

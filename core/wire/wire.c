@@ -43,6 +43,13 @@ void bh_wire_vreason_msg(char *reason, size_t cap, const char *type_name, const 
     snprintf(reason, cap, "%s %s %u: %s", type_name, id_word, id, detail);
 }
 
+enum bh_wire_err bh_wire_verdict(struct bh_wire_error *err, enum bh_wire_err code)
+{
+    if (err)
+        err->code = code;
+    return code;
+}
+
 static const char *dir_name(unsigned dir)
 {
     return dir == BH_WIRE_FROM_AGENT ? "the agent" : "dom0";
@@ -126,6 +133,38 @@ enum bh_wire_err bh_wire_frame(const struct bh_wire_protocol *p, const uint8_t *
     f->body_len = body_len;
     f->size = BH_WIRE_HDR_BYTES + (size_t)body_len;
     return BH_WIRE_OK;
+}
+
+/* ---- Judging a framed message -------------------------------------------- */
+
+long bh_wire_fail(const struct bh_wire_msg *m, unsigned code, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!m->err)
+        return -1;
+    m->err->code = (enum bh_wire_err)code;
+    va_start(ap, fmt);
+    bh_wire_vreason_msg(m->err->reason, sizeof m->err->reason, m->f.type->name, m->p->id_word, m->f.id, fmt,
+                        ap);
+    va_end(ap);
+    return -1;
+}
+
+long bh_wire_hello(const struct bh_wire_msg *m, unsigned major, unsigned minor, void *version)
+{
+    uint32_t untrusted_version;
+
+    /* Both type tables give HELLO exactly this many bytes; framing checked. */
+    if (m->f.body_len < sizeof untrusted_version)
+        return bh_wire_fail(m, BH_WIRE_E_LENGTH, "body length %u, no version", m->f.body_len);
+    memcpy(&untrusted_version, m->f.body, sizeof untrusted_version);
+    if (untrusted_version >> 16 != major)
+        return bh_wire_fail(m, BH_WIRE_E_VERSION,
+                            "peer speaks protocol %u.%u, this side %u.%u (major must match)",
+                            untrusted_version >> 16, untrusted_version & 0xffffu, major, minor);
+    memcpy(version, &untrusted_version, sizeof untrusted_version);
+    return 0;
 }
 
 /* ---- Encoding ------------------------------------------------------------ */

@@ -52,10 +52,18 @@ enum bh_gui_err {
     BH_GUI_E_VERSION = BH_WIRE_E_VERSION, /* HELLO from a peer with another major version */
 };
 
+/* core/wire's struct bh_wire_error under this protocol's code enum, so
+ * core/wire words and stores the verdicts of this decoder too. */
 struct bh_gui_error {
-    enum bh_gui_err code;
-    char reason[BH_WIRE_REASON_BYTES]; /* for the log: which field, which limit, which value */
+    union {
+        struct bh_wire_error wire;
+        struct {
+            enum bh_gui_err code;
+            char reason[BH_WIRE_REASON_BYTES]; /* for the log: which field, which limit, which value */
+        };
+    };
 };
+_Static_assert(sizeof(enum bh_gui_err) == sizeof(enum bh_wire_err), "gui: error codes are core/wire's size");
 
 /* Per-window state the decoder needs for lookup and bounds. Owned by the
  * caller; changed only through bh_gui_windows_apply(). */

@@ -55,10 +55,18 @@ enum bh_rpc_err {
     BH_RPC_E_CREDIT,                      /* more stream data than the receiver granted */
 };
 
+/* core/wire's struct bh_wire_error under this protocol's code enum, so
+ * core/wire words and stores the verdicts of this decoder too. */
 struct bh_rpc_error {
-    enum bh_rpc_err code;
-    char reason[BH_WIRE_REASON_BYTES]; /* for the log: which message, field, limit, value */
+    union {
+        struct bh_wire_error wire;
+        struct {
+            enum bh_rpc_err code;
+            char reason[BH_WIRE_REASON_BYTES]; /* for the log: which message, field, limit, value */
+        };
+    };
 };
+_Static_assert(sizeof(enum bh_rpc_err) == sizeof(enum bh_wire_err), "rpc: error codes are core/wire's size");
 
 /* One live request as both ends track it. */
 struct bh_rpc_req_entry {

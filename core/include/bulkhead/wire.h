@@ -12,11 +12,13 @@
  * library with them.
  *
  * Owns: layer 1 of both decoders (bh_wire_frame), the framing of both
- * encoders (bh_wire_encode), "TYPE window N: ..." reasons, and what counts
- * as text (bh_wire_text_check; UTF-8 itself and the title sanitiser are
- * text.c's, bulkhead/text.h).
+ * encoders (bh_wire_encode), "TYPE window N: ..." reasons and the verdict
+ * they go with (bh_wire_fail, bh_wire_verdict), HELLO's version rule
+ * (bh_wire_hello), and what counts as text (bh_wire_text_check; UTF-8
+ * itself and the title sanitiser are text.c's, bulkhead/text.h).
  * Must never: depend on anything but libc, allocate, read outside the
- * bytes it was given, or know a message type of either protocol. */
+ * bytes it was given, or know a message type of either protocol (HELLO's
+ * version word is a body both share; each protocol says when it applies). */
 #ifndef BULKHEAD_WIRE_H
 #define BULKHEAD_WIRE_H
 
@@ -91,6 +93,19 @@ bool bh_wire_type_len_ok(const struct bh_wire_type *t, uint64_t len);
  * structs hold one). A NULL reason below means "no reason wanted". */
 #define BH_WIRE_REASON_BYTES 160
 
+/* A decoder's verdict. Each protocol's error struct is a union of this and
+ * the same two fields under its own code enum (bulkhead/proto.h,
+ * bulkhead/rpc.h), so the helpers below fill either. */
+struct bh_wire_error {
+    enum bh_wire_err code; /* or a protocol's own code after BH_WIRE_E_VERSION */
+    char reason[BH_WIRE_REASON_BYTES];
+};
+
+/* Stores code in err (nothing if err is NULL) and returns it. */
+enum bh_wire_err bh_wire_verdict(struct bh_wire_error *err, enum bh_wire_err code);
+/* A protocol's error (a pointer, may be NULL) as the struct core/wire fills. */
+#define BH_WIRE_ERROR(proto_err) ((proto_err) ? &(proto_err)->wire : NULL)
+
 __attribute__((format(printf, 3, 4))) void bh_wire_reason(char *reason, size_t cap, const char *fmt, ...);
 /* "TYPE <id_word> ID: detail", so a log line names the message. */
 __attribute__((format(printf, 6, 0))) void bh_wire_vreason_msg(char *reason, size_t cap,
@@ -121,6 +136,25 @@ struct bh_wire_frame {
  * before waiting for the body it announces. */
 enum bh_wire_err bh_wire_frame(const struct bh_wire_protocol *p, const uint8_t *buf, size_t len, unsigned dir,
                                struct bh_wire_frame *f, char *reason, size_t cap);
+
+/* A message that passed layer 1, as a protocol's decoder judges it. */
+struct bh_wire_msg {
+    const struct bh_wire_protocol *p;
+    struct bh_wire_frame f;
+    unsigned dir;              /* who sent it: enum bh_wire_dir */
+    struct bh_wire_error *err; /* where the verdict goes; NULL: nowhere */
+};
+
+/* Stores code and "TYPE <id_word> ID: detail" in m->err (if any) and
+ * returns -1, a decoder's answer for a refused message. */
+__attribute__((format(printf, 3, 4))) long bh_wire_fail(const struct bh_wire_msg *m, unsigned code,
+                                                        const char *fmt, ...);
+
+/* HELLO's body in both protocols: the sender's version, major << 16 |
+ * minor. Copies it to version (a uint32_t of any alignment: the protocols'
+ * structs are packed) if its major is this side's; else bh_wire_fail's -1
+ * with BH_WIRE_E_VERSION. */
+long bh_wire_hello(const struct bh_wire_msg *m, unsigned major, unsigned minor, void *version);
 
 /* ---- Encoding ----------------------------------------------------------- */
 

@@ -6,48 +6,23 @@
  * Must never: allocate, read outside buf[0..len), write to the caller's
  * request table, trust a field before checking it (unchecked values live in
  * untrusted_* locals), or do arithmetic on wire values that could wrap.
- * Layer 1, the wording of reasons and the text checks are core/wire's
- * (bulkhead/wire.h). */
-#include <stdarg.h>
+ * Layer 1, the wording and storing of reasons, HELLO's version rule and the
+ * text checks are core/wire's (bulkhead/wire.h). */
 #include <string.h>
 
 #include "rpc-internal.h"
 
-/* One message being decoded; type, request and body_len passed framing. */
+/* One message being decoded: what core/wire judges it by, then this
+ * protocol's tables. */
 struct dec {
-    const struct bh_wire_type *ti;
-    uint32_t request;
-    const uint8_t *body;
-    uint32_t body_len;
-    enum bh_rpc_dir dir;
+    struct bh_wire_msg m; /* passed framing; type, request, body, direction */
     const struct bh_rpc_state *state;
     const struct bh_rpc_req_entry *req; /* the named request, when looked up */
     struct bh_rpc_msg *out;
-    struct bh_rpc_error *err;
 };
 
 /* Reasons start with "TYPE request N: " so a log line names the message. */
-__attribute__((format(printf, 3, 4))) static long fail(struct dec *d, enum bh_rpc_err code, const char *fmt,
-                                                       ...)
-{
-    va_list ap;
-
-    if (!d->err)
-        return -1;
-    d->err->code = code;
-    va_start(ap, fmt);
-    bh_wire_vreason_msg(d->err->reason, sizeof d->err->reason, d->ti->name, "request", d->request, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
-/* core/wire's verdict, in this protocol's error struct. */
-static enum bh_rpc_err wire_verdict(struct bh_rpc_error *err, enum bh_wire_err code)
-{
-    if (err)
-        err->code = (enum bh_rpc_err)code;
-    return (enum bh_rpc_err)code;
-}
+#define fail(d, code, ...) bh_wire_fail(&(d)->m, (code), __VA_ARGS__)
 
 static const char *dir_name(enum bh_rpc_dir dir)
 {
@@ -64,8 +39,9 @@ static const char *stream_name(uint32_t stream)
 enum bh_rpc_err bh_rpc_frame_check(const uint8_t *hdr, enum bh_rpc_dir dir, uint32_t *body_len,
                                    struct bh_rpc_error *err)
 {
-    return wire_verdict(err, bh_wire_frame_check(&bh_rpc_wire, hdr, (unsigned)dir, body_len,
-                                                 err ? err->reason : NULL, sizeof err->reason));
+    return (enum bh_rpc_err)bh_wire_verdict(
+        BH_WIRE_ERROR(err), bh_wire_frame_check(&bh_rpc_wire, hdr, (unsigned)dir, body_len,
+                                                err ? err->reason : NULL, sizeof err->reason));
 }
 
 /* ---- Per-type validation (layer 2) and lookup (layer 3) ------------------- */
@@ -91,10 +67,10 @@ static long check_text(struct dec *d, const char *what, const uint8_t *s, size_t
  * because dom0 keeps every request until it has read its EXIT. */
 static long lookup(struct dec *d)
 {
-    d->req = bh_rpc_state_find(d->state, d->request);
+    d->req = bh_rpc_state_find(d->state, d->m.f.id);
     if (d->req)
         return 0;
-    if (d->dir == BH_RPC_FROM_DOM0) {
+    if (d->m.dir == BH_RPC_FROM_DOM0) {
         d->out->stale = true;
         return 0;
     }
@@ -103,20 +79,12 @@ static long lookup(struct dec *d)
 
 static long dec_hello(struct dec *d)
 {
-    struct bh_rpc_hello untrusted_hello;
-
-    memcpy(&untrusted_hello, d->body, sizeof untrusted_hello);
-    if (untrusted_hello.version >> 16 != BH_RPC_PROTOCOL_MAJOR)
-        return fail(d, BH_RPC_E_VERSION, "peer speaks protocol %u.%u, this side %u.%u (major must match)",
-                    untrusted_hello.version >> 16, untrusted_hello.version & 0xffffu, BH_RPC_PROTOCOL_MAJOR,
-                    BH_RPC_PROTOCOL_MINOR);
-    d->out->u.hello = untrusted_hello;
-    return 0;
+    return bh_wire_hello(&d->m, BH_RPC_PROTOCOL_MAJOR, BH_RPC_PROTOCOL_MINOR, &d->out->u.hello.version);
 }
 
 static long dec_ping(struct dec *d)
 {
-    memcpy(&d->out->u.ping, d->body, sizeof d->out->u.ping);
+    memcpy(&d->out->u.ping, d->m.f.body, sizeof d->out->u.ping);
     return 0;
 }
 
@@ -125,7 +93,7 @@ static long dec_exec(struct dec *d)
     struct bh_rpc_exec untrusted_exec;
     const uint8_t *user, *cmdline;
 
-    memcpy(&untrusted_exec, d->body, sizeof untrusted_exec);
+    memcpy(&untrusted_exec, d->m.f.body, sizeof untrusted_exec);
     if (untrusted_exec.flags & ~(uint32_t)BH_RPC_EXEC_FLAGS_ALL)
         return fail(d, BH_RPC_E_VALUE, "flags 0x%x: unknown bits", untrusted_exec.flags);
     if ((untrusted_exec.flags & BH_RPC_EXEC_PASS_IO) && !(untrusted_exec.flags & BH_RPC_EXEC_WAIT))
@@ -139,17 +107,18 @@ static long dec_exec(struct dec *d)
         return fail(d, BH_RPC_E_LIMIT, "command line of %u bytes, more than %u", untrusted_exec.cmdline_len,
                     BH_RPC_MAX_CMDLINE_BYTES);
     /* Both lengths are bounded above, so the sum cannot wrap. */
-    if ((uint64_t)sizeof untrusted_exec + untrusted_exec.user_len + untrusted_exec.cmdline_len != d->body_len)
+    if ((uint64_t)sizeof untrusted_exec + untrusted_exec.user_len + untrusted_exec.cmdline_len !=
+        d->m.f.body_len)
         return fail(d, BH_RPC_E_LENGTH, "body length %u, but user (%u) and command line (%u) need %zu",
-                    d->body_len, untrusted_exec.user_len, untrusted_exec.cmdline_len,
+                    d->m.f.body_len, untrusted_exec.user_len, untrusted_exec.cmdline_len,
                     sizeof untrusted_exec + untrusted_exec.user_len + untrusted_exec.cmdline_len);
-    user = d->body + sizeof untrusted_exec;
+    user = d->m.f.body + sizeof untrusted_exec;
     cmdline = user + untrusted_exec.user_len;
     if (!bh_rpc_user_name_ok((const char *)user, untrusted_exec.user_len))
         return fail(d, BH_RPC_E_TEXT, "user name is not [a-z_][a-z0-9_-]*");
     if (check_text(d, "command line", cmdline, untrusted_exec.cmdline_len) < 0)
         return -1;
-    if (bh_rpc_state_find(d->state, d->request))
+    if (bh_rpc_state_find(d->state, d->m.f.id))
         return fail(d, BH_RPC_E_REQUEST, "request id already in use");
     if (d->state->count >= BH_RPC_MAX_REQUESTS)
         return fail(d, BH_RPC_E_LIMIT, "already %u requests in flight, the maximum", d->state->count);
@@ -163,10 +132,10 @@ static long dec_exec(struct dec *d)
 
 static long dec_data(struct dec *d)
 {
-    uint32_t stream = (uint32_t)bh_rpc_type_stream(d->ti->type);
+    uint32_t stream = (uint32_t)bh_rpc_type_stream(d->m.f.type->type);
 
-    d->out->u.data.len = d->body_len;
-    d->out->u.data.data = d->body;
+    d->out->u.data.len = d->m.f.body_len;
+    d->out->u.data.data = d->m.f.body;
     if (lookup(d) < 0)
         return -1;
     if (d->out->stale)
@@ -175,8 +144,8 @@ static long dec_data(struct dec *d)
         return fail(d, BH_RPC_E_STATE, "%s data for a request without PASS_IO", stream_name(stream));
     if (!(d->req->open & (1u << stream)))
         return fail(d, BH_RPC_E_STATE, "%s data after its end of stream", stream_name(stream));
-    if (d->body_len > d->req->credit[stream])
-        return fail(d, BH_RPC_E_CREDIT, "%u bytes of %s, but only %u of credit", d->body_len,
+    if (d->m.f.body_len > d->req->credit[stream])
+        return fail(d, BH_RPC_E_CREDIT, "%u bytes of %s, but only %u of credit", d->m.f.body_len,
                     stream_name(stream), d->req->credit[stream]);
     return 0;
 }
@@ -185,7 +154,7 @@ static long dec_signal(struct dec *d)
 {
     struct bh_rpc_signal untrusted_sig;
 
-    memcpy(&untrusted_sig, d->body, sizeof untrusted_sig);
+    memcpy(&untrusted_sig, d->m.f.body, sizeof untrusted_sig);
     /* Linux numbers: SIGHUP 1, SIGINT 2, SIGKILL 9, SIGTERM 15. */
     if (untrusted_sig.signo != 1 && untrusted_sig.signo != 2 && untrusted_sig.signo != 9 &&
         untrusted_sig.signo != 15)
@@ -199,13 +168,14 @@ static long dec_credit(struct dec *d)
 {
     struct bh_rpc_credit untrusted_credit;
     /* The streams the sender of CREDIT receives. */
-    uint32_t own = d->dir == BH_RPC_FROM_AGENT ? 1u << BH_RPC_STREAM_STDIN
-                                               : (1u << BH_RPC_STREAM_STDOUT) | (1u << BH_RPC_STREAM_STDERR);
+    uint32_t own = d->m.dir == BH_RPC_FROM_AGENT
+                       ? 1u << BH_RPC_STREAM_STDIN
+                       : (1u << BH_RPC_STREAM_STDOUT) | (1u << BH_RPC_STREAM_STDERR);
 
-    memcpy(&untrusted_credit, d->body, sizeof untrusted_credit);
+    memcpy(&untrusted_credit, d->m.f.body, sizeof untrusted_credit);
     if (untrusted_credit.stream >= BH_RPC_N_STREAMS || !(own & (1u << untrusted_credit.stream)))
         return fail(d, BH_RPC_E_VALUE, "stream %u: %s may only return credit for %s", untrusted_credit.stream,
-                    dir_name(d->dir), d->dir == BH_RPC_FROM_AGENT ? "stdin" : "stdout and stderr");
+                    dir_name(d->m.dir), d->m.dir == BH_RPC_FROM_AGENT ? "stdin" : "stdout and stderr");
     if (untrusted_credit.bytes == 0 || untrusted_credit.bytes > BH_RPC_WINDOW)
         return fail(d, BH_RPC_E_VALUE, "%u bytes of credit: must be 1..%u", untrusted_credit.bytes,
                     BH_RPC_WINDOW);
@@ -228,11 +198,11 @@ static long dec_credit(struct dec *d)
 static long dec_exit(struct dec *d)
 {
     struct bh_rpc_exit untrusted_exit;
-    uint32_t msg_len = d->body_len - (uint32_t)sizeof untrusted_exit;
-    const uint8_t *msg = d->body + sizeof untrusted_exit;
+    uint32_t msg_len = d->m.f.body_len - (uint32_t)sizeof untrusted_exit;
+    const uint8_t *msg = d->m.f.body + sizeof untrusted_exit;
     long n;
 
-    memcpy(&untrusted_exit, d->body, sizeof untrusted_exit);
+    memcpy(&untrusted_exit, d->m.f.body, sizeof untrusted_exit);
     if (lookup(d) < 0)
         return -1;
     switch (untrusted_exit.kind) {
@@ -281,38 +251,31 @@ static long dec_exit(struct dec *d)
 long bh_rpc_decode(const uint8_t *buf, size_t len, enum bh_rpc_dir dir, const struct bh_rpc_state *state,
                    struct bh_rpc_msg *out, struct bh_rpc_error *err)
 {
-    struct bh_wire_frame f;
+    struct dec d = {
+        .m = {.p = &bh_rpc_wire, .dir = (unsigned)dir, .err = BH_WIRE_ERROR(err)},
+        .state = state,
+        .out = out,
+    };
     enum bh_wire_err code;
-    struct dec d;
     long r;
 
     /* Layer 1: framing (core/wire). */
-    code = bh_wire_frame(&bh_rpc_wire, buf, len, (unsigned)dir, &f, err ? err->reason : NULL,
+    code = bh_wire_frame(&bh_rpc_wire, buf, len, (unsigned)dir, &d.m.f, err ? err->reason : NULL,
                          sizeof err->reason);
     if (code != BH_WIRE_OK)
-        return wire_verdict(err, code) == BH_RPC_E_SHORT ? 0 : -1;
+        return bh_wire_verdict(d.m.err, code) == BH_WIRE_E_SHORT ? 0 : -1;
     memset(out, 0, sizeof *out);
-    out->type = f.type->type;
-    out->request = f.id;
-    d = (struct dec){
-        .ti = f.type,
-        .request = f.id,
-        .body = f.body,
-        .body_len = f.body_len,
-        .dir = dir,
-        .state = state,
-        .out = out,
-        .err = err,
-    };
+    out->type = d.m.f.type->type;
+    out->request = d.m.f.id;
 
-    if (f.type->type == BH_RPC_HELLO) {
+    if (d.m.f.type->type == BH_RPC_HELLO) {
         if (state->hello_done)
             return fail(&d, BH_RPC_E_STATE, "second HELLO");
     } else if (!state->hello_done) {
         return fail(&d, BH_RPC_E_STATE, "before HELLO");
     }
 
-    switch (f.type->type) {
+    switch (d.m.f.type->type) {
     case BH_RPC_HELLO:
         r = dec_hello(&d);
         break;
@@ -348,5 +311,5 @@ long bh_rpc_decode(const uint8_t *buf, size_t len, enum bh_rpc_dir dir, const st
         err->code = BH_RPC_OK;
         err->reason[0] = '\0';
     }
-    return (long)f.size;
+    return (long)d.m.f.size;
 }
