@@ -9,6 +9,7 @@
  * in the directory the sandbox already binds into the qube (only its own)
  * names the source by where it is: no field the caller writes can.
  */
+#define G_LOG_DOMAIN "bh-daemon"
 #include "bh-daemon-calls.h"
 
 #include <errno.h>
@@ -36,6 +37,11 @@ struct _BhCalls {
     BhStore *store;
     GHashTable *listeners; /* qube -> BhCallListener */
     GHashTable *active;    /* qube -> its calls in flight (GUINT_TO_POINTER) */
+    /* Calls in flight outlive bh_calls_free (their callbacks still run):
+     * each holds a reference, and after the free (closed) none starts a
+     * program or asks policy, whose owners are being freed too. */
+    guint refs;
+    gboolean closed;
 };
 
 typedef struct {
@@ -60,6 +66,14 @@ typedef struct {
     int status;
 } BhCall;
 
+static void bh_calls_unref(BhCalls *calls)
+{
+    if (--calls->refs > 0)
+        return;
+    g_hash_table_unref(calls->active);
+    g_free(calls);
+}
+
 static void bh_call_free(BhCall *call)
 {
     guint n = GPOINTER_TO_UINT(g_hash_table_lookup(call->calls->active, call->source));
@@ -74,6 +88,7 @@ static void bh_call_free(BhCall *call)
     if (call->conn)
         g_io_stream_close(G_IO_STREAM(call->conn), NULL, NULL);
     g_clear_object(&call->conn);
+    bh_calls_unref(call->calls);
     g_free(call);
 }
 
@@ -161,7 +176,7 @@ static void bh_call_refuse(BhCall *call, const char *why)
 static void bh_call_ok_written(GObject *obj, GAsyncResult *res, gpointer data)
 {
     BhCall *call = data;
-    if (!g_output_stream_write_all_finish(G_OUTPUT_STREAM(obj), res, NULL, NULL))
+    if (!g_output_stream_write_all_finish(G_OUTPUT_STREAM(obj), res, NULL, NULL) || call->calls->closed)
         return bh_call_free(call);
     int pipefd[2] = {-1, -1};
     if (pipe2(pipefd, O_CLOEXEC) < 0)
@@ -186,7 +201,7 @@ static void bh_call_request_read(GObject *obj, GAsyncResult *res, gpointer data)
 {
     BhCall *call = data;
     gssize n = g_input_stream_read_finish(G_INPUT_STREAM(obj), res, NULL);
-    if (n <= 0)
+    if (n <= 0 || call->calls->closed)
         return bh_call_free(call);
     call->req_len += (gsize)n;
     if (memchr(call->req, '\n', call->req_len) == NULL && call->req_len < sizeof call->req) {
@@ -236,6 +251,7 @@ static gboolean bh_call_incoming(GSocketService *service, GSocketConnection *con
     g_hash_table_insert(l->calls->active, g_strdup(l->qube), GUINT_TO_POINTER(n + 1));
     BhCall *call = g_new0(BhCall, 1);
     call->calls = l->calls;
+    l->calls->refs++;
     call->source = g_strdup(l->qube);
     call->conn = g_object_ref(conn);
     call->out = g_io_stream_get_output_stream(G_IO_STREAM(conn));
@@ -263,6 +279,7 @@ BhCalls *bh_calls_new(BhBackend *backend, BhAgentSet *agents, BhPolicyStore *pol
     calls->agents = agents;
     calls->policy = policy;
     calls->store = store;
+    calls->refs = 1;
     calls->listeners = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, bh_call_listener_free);
     calls->active = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     return calls;
@@ -272,9 +289,9 @@ void bh_calls_free(BhCalls *calls)
 {
     if (calls == NULL)
         return;
+    calls->closed = TRUE;
     g_hash_table_unref(calls->listeners);
-    g_hash_table_unref(calls->active);
-    g_free(calls);
+    bh_calls_unref(calls);
 }
 
 void bh_calls_power_changed(BhCalls *calls, const char *qube, BhPowerState state)

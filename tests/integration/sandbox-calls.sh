@@ -10,7 +10,9 @@
 #   - a hostile caller cannot be another source: personal pointing its
 #     client at work's domain id finds no socket (work's is not in its
 #     sandbox; control: work reaches its own), and a request from personal
-#     is judged as personal's whatever it writes.
+#     is judged as personal's whatever it writes;
+#   - a caller killed mid-stream, hostile request lines, a flood of idle
+#     connections, and bulkheadd stopped while a call runs.
 # Prints TAP. Reuses daemon-lib.sh (private bus, temporary XDG dirs, cleanup).
 set -u
 . "$(dirname "$0")/daemon-lib.sh"
@@ -124,5 +126,21 @@ bh_same "20 idle connections from personal: 12 closed at once, then a request is
 bh_run qvm-run -p work 'ls -A ~/QubesIncoming 2>/dev/null | wc -l'
 bh_same "nothing arrived in work from any of them" "0" "$bh_out"
 grep -E 'call (refused|bulkhead)' "$bh_log" | bh_diag
+
+# bulkheadd stopped (SIGTERM) while a call is in flight: it exits cleanly
+# (calls outlive the call set only as far as their own callbacks).
+qvm-run -p work 'head -c 512M /dev/zero > ~/big.bin && qvm-copy-to-vm personal ~/big.bin' >/dev/null 2>&1 &
+copy_job=$!
+for i in $(seq 100); do
+  grep -q '\[work\] call bulkhead.Filecopy to personal allowed' <(tail -n 5 "$bh_log") && break
+  sleep 0.1
+done
+sleep 0.3
+bh_run grep -c '\[work\] call bulkhead.Filecopy to personal allowed' "$bh_log"
+bh_same "control: the fourth call from work (this copy) was allowed and runs" "4" "$bh_out"
+bh_stop_daemon
+stop_rc=$?
+bh_result "bulkheadd stopped during the call exits 0 ($stop_rc)" "$stop_rc"
+wait "$copy_job" 2>/dev/null
 
 bh_done
