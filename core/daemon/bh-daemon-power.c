@@ -57,6 +57,8 @@ BhQubeRuntime *bh_daemon_runtime(BhDaemon *self, const char *name)
      * one whose agent we connect to, as for any other way into Running. */
     if (!g_str_equal(name, "dom0"))
         bh_agent_set_power_changed(self->agents, name, rt->state);
+    if (!g_str_equal(name, "dom0"))
+        bh_calls_power_changed(self->calls, name, rt->state);
     return rt;
 }
 
@@ -201,6 +203,7 @@ void bh_daemon_set_state(BhDaemon *self, const char *name, BhPowerState state, c
     /* The agent set first: StateChanged's handlers inside the daemon (the app
      * list read at boot) run commands in a qube that has just become Running. */
     bh_agent_set_power_changed(self->agents, name, state);
+    bh_calls_power_changed(self->calls, name, state);
     bh_dbus_admin1_emit_state_changed(self->skeleton, name, bh_power_state_name(state));
 
     /* Unpausing keeps the guid it had; any other way into Running is a boot. */

@@ -18,6 +18,7 @@
 #include "backend.h"
 #include "bh-agent-set.h"
 #include "bh-clipboard.h"
+#include "bh-daemon-calls.h"
 #include "bh-daemon.h"
 #include "bh-dbus-admin1.h"
 #include "bh-guid-set.h"
@@ -50,6 +51,7 @@ struct _BhDaemon {
     GHashTable *runtime;       /* qube name -> BhQubeRuntime* */
     BhGuidSet *guids;          /* NULL: --no-guid */
     BhPolicyStore *policy;     /* loaded at start, reloaded on change; the clipboard asks it */
+    BhCalls *calls;            /* the qubes' call sockets (qvm-copy-to-vm); NULL without a backend */
     BhClipboard *clipboard;    /* org.bulkhead.Clipboard1, beside Admin1 */
     GHashTable *apps_problems; /* qube name -> why its last app list was refused (until it is read again) */
 };

@@ -34,6 +34,7 @@ void bh_daemon_stop(BhDaemon *self)
      * crashed daemon's sandboxes outlive it (docs/sandbox.md). The
      * clipboard goes first: it asks the guid set who is calling. */
     g_clear_pointer(&self->clipboard, bh_clipboard_free);
+    g_clear_pointer(&self->calls, bh_calls_free);
     g_clear_pointer(&self->guids, bh_guid_set_free);
     g_clear_pointer(&self->agents, bh_agent_set_free);
     g_clear_pointer(&self->backend, bh_backend_free);
@@ -45,6 +46,7 @@ static void bh_daemon_finalize(GObject *object)
     bh_daemon_unexport(self);
     /* Reverse order of bh_daemon_new: guids, agents, backend (stops qubes), store, lock. */
     g_clear_pointer(&self->clipboard, bh_clipboard_free);
+    g_clear_pointer(&self->calls, bh_calls_free);
     g_clear_object(&self->policy);
     g_clear_pointer(&self->guids, bh_guid_set_free);
     g_clear_pointer(&self->runtime, g_hash_table_unref);
@@ -135,6 +137,8 @@ BhDaemon *bh_daemon_new(const BhDaemonConfig *config, GError **error)
     /* Problems in the files are logged here; they deny, they do not stop us. */
     self->policy = bh_policy_store_new(NULL);
     self->clipboard = bh_clipboard_new(self->store, self->policy, self->guids);
+    if (self->backend)
+        self->calls = bh_calls_new(self->backend, self->agents, self->policy, self->store);
     bh_dbus_admin1_set_backend(self->skeleton, self->backend_name);
     bh_dbus_admin1_set_backend_description(self->skeleton, self->backend_isolation);
     return g_steal_pointer(&self);

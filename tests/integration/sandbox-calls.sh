@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# sandbox-calls.sh — a call started inside a qube (docs/rpc.md, "Calls from a
+# qube"): qvm-copy-to-vm in work asks bulkheadd for bulkhead.Filecopy to
+# personal on work's own call socket; bulkheadd asks policy with the source
+# it knows (the qube whose socket it is) and runs bulkhead-file-receiver in
+# personal through the agent set, splicing the two:
+#   - an allow rule: the file arrives under ~/QubesIncoming/work/ in personal
+#     with an equal sha256, and the caller exits 0;
+#   - no rule (the shipped deny): refused in words, nothing arrives;
+#   - a hostile caller cannot be another source: personal pointing its
+#     client at work's domain id finds no socket (work's is not in its
+#     sandbox; control: work reaches its own), and a request from personal
+#     is judged as personal's whatever it writes;
+#   - a caller killed mid-stream, hostile request lines, a flood of idle
+#     connections, and bulkheadd stopped while a call runs.
+# Prints TAP. Reuses daemon-lib.sh (private bus, temporary XDG dirs, cleanup).
+set -u
+. "$(dirname "$0")/daemon-lib.sh"
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "1..0 # SKIP needs root (the sandbox backend's default, and a host uid per qube)"
+  exit 0
+fi
+command -v bwrap >/dev/null || { echo "1..0 # SKIP bubblewrap is not installed"; exit 0; }
+
+policy_dir="$XDG_CONFIG_HOME/bulkhead/policy.d"
+mkdir -p "$policy_dir"
+# Only work -> personal is allowed; everything else falls to the shipped deny.
+printf 'bulkhead.Filecopy * work personal allow\n' >"$policy_dir/30-test.policy"
+
+bh_start_daemon --backend sandbox || { bh_not_ok "bulkheadd starts"; bh_done; }
+bh_ok "bulkheadd runs with the sandbox backend"
+
+bh_run qvm-run -p work 'head -c 8M /dev/urandom > ~/report.bin && sha256sum < ~/report.bin'
+src_sum=$bh_out
+bh_result "work holds an 8 MiB file ($bh_rc)" $([ "$bh_rc" -eq 0 ] && [ -n "$src_sum" ]; echo $?)
+bh_expect "personal runs" qvm-run -p personal true
+
+bh_run qvm-run -p work 'qvm-copy-to-vm personal ~/report.bin'
+bh_result "allowed: qvm-copy-to-vm personal in work exits 0 ($bh_rc${bh_err:+: $bh_err})" "$bh_rc"
+bh_run qvm-run -p personal 'sha256sum < ~/QubesIncoming/work/report.bin'
+bh_same "the file arrived in personal's ~/QubesIncoming/work/ with the same sha256" "$src_sum" "$bh_out"
+
+# A caller killed mid-stream (the program and its sender, SIGKILL after
+# 0.5 s of a 256 MiB file): the receiver sees the stream cut short, nothing
+# of it stays in personal, and bulkheadd goes on answering.
+bh_run qvm-run -p work 'head -c 256M /dev/urandom > ~/big.bin; qvm-copy-to-vm personal ~/big.bin 2>/dev/null & sleep 0.5;
+  pgrep -x bulkhead-file-s >/dev/null && echo was-sending; pkill -KILL -x qvm-copy-to-vm; pkill -KILL -x bulkhead-file-s; wait; rm ~/big.bin'
+bh_same "control: the sender was still sending when it was killed" "was-sending" "$bh_out"
+for i in $(seq 100); do
+  bh_run qvm-run -p personal 'pgrep -x bulkhead-file-r >/dev/null && echo busy'
+  [ "$bh_out" = busy ] || break
+  sleep 0.2
+done
+bh_same "the killed call's receiver in personal has ended" "" "$bh_out"
+bh_run qvm-run -p personal 'cd ~/QubesIncoming && find . | LC_ALL=C sort'
+bh_same "nothing of the killed call is in personal, not even in staging" \
+  "$(printf '%s\n' . ./.bulkhead-partial ./work ./work/report.bin)" "$bh_out"
+bh_expect "bulkheadd still runs calls: a second copy of the file arrives" qvm-run -p work 'qvm-copy-to-vm personal ~/report.bin'
+bh_run qvm-run -p personal 'sha256sum < ~/QubesIncoming/work/"report (1).bin"'
+bh_same "as 'report (1).bin' with the same sha256" "$src_sum" "$bh_out"
+
+# Denied: no rule allows personal -> work.
+bh_run qvm-run -p personal 'head -c 1M /dev/urandom > ~/secret.bin'
+bh_run qvm-run -p personal 'qvm-copy-to-vm work ~/secret.bin'
+bh_result "no rule: the call from personal to work is refused and the caller told why (exit $bh_rc: $bh_err)" \
+  $([ "$bh_rc" -eq 1 ] && [[ "$bh_err" == *"bulkhead.Filecopy from personal to work is denied by policy"* ]]; echo $?)
+bh_run qvm-run -p work 'ls -A ~/QubesIncoming 2>/dev/null | wc -l'
+bh_same "nothing arrived in work" "0" "$bh_out"
+
+# Hostile: personal writes a request only work may make (work -> personal is
+# allowed); dom0 judges it as personal's.
+bh_run qvm-run -p personal 'qvm-copy-to-vm personal ~/secret.bin'
+bh_result "personal's request is judged with source personal, not work (exit $bh_rc: $bh_err)" \
+  $([ "$bh_rc" -eq 1 ] && [[ "$bh_err" == *"from personal to personal is denied"* ]]; echo $?)
+bh_run qvm-run -p personal 'cd ~/QubesIncoming && find . | LC_ALL=C sort'
+bh_same "and personal's QubesIncoming holds only what work sent (and the receiver's empty staging folder)" \
+  "$(printf '%s\n' . ./.bulkhead-partial ./work './work/report (1).bin' ./work/report.bin)" "$bh_out"
+
+# Hostile: personal names work's domain id to reach work's call socket.
+work_domid=$(qvm-run -p work 'echo $BH_VCHAN_DOMID')
+bh_run qvm-run -p work 'test -S "$BH_VCHAN_DIR/$BH_VCHAN_DOMID/call.sock" && echo reachable'
+bh_same "control: work's call socket is in work's sandbox (domain $work_domid)" "reachable" "$bh_out"
+bh_run qvm-run -p personal "BH_VCHAN_DOMID=$work_domid qvm-copy-to-vm personal ~/secret.bin"
+bh_result "personal with work's domain id cannot reach work's socket (exit $bh_rc: $bh_err)" \
+  $([ "$bh_rc" -eq 2 ] && [[ "$bh_err" == *"cannot reach dom0"* ]]; echo $?)
+
+# Hostile request lines straight at personal's socket; each is refused in words.
+for req in 'bulkhead.Filecopy personal work' 'bulkhead.Evil work' "bulkhead.Filecopy work\nextra" \
+  "$(printf 'x%.0s' $(seq 200))"; do
+  bh_run qvm-run -p personal "printf '$req\n' | python3 -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(os.environ[\"BH_VCHAN_DIR\"] + \"/\" + os.environ[\"BH_VCHAN_DOMID\"] + \"/call.sock\")
+s.sendall(sys.stdin.buffer.read())
+print(s.recv(600).decode(errors=\"replace\").strip())'"
+  bh_result "request '${req:0:40}' is refused: $bh_out" $([[ "$bh_out" == refused:* ]]; echo $?)
+done
+# A flood of connections that never send a request: 8 calls in flight per
+# qube, the 12 beyond are closed at once; once they go, calls work again.
+bh_run qvm-run -p personal "python3 -c '
+import os, socket, time
+path = os.environ[\"BH_VCHAN_DIR\"] + \"/\" + os.environ[\"BH_VCHAN_DOMID\"] + \"/call.sock\"
+held = []
+for i in range(20):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+    held.append(s)
+closed = 0
+for s in held:
+    s.settimeout(1)
+    try:
+        closed += s.recv(10) == b\"\"
+    except socket.timeout:
+        pass
+print(closed)
+for s in held:
+    s.close()
+time.sleep(0.5)
+s = socket.socket(socket.AF_UNIX)
+s.connect(path)
+s.sendall(b\"bulkhead.Evil work\\n\")
+print(s.recv(600).decode().strip())'"
+bh_same "20 idle connections from personal: 12 closed at once, then a request is answered again" \
+  "$(printf '12\nrefused: no such service')" "$bh_out"
+bh_run qvm-run -p work 'ls -A ~/QubesIncoming 2>/dev/null | wc -l'
+bh_same "nothing arrived in work from any of them" "0" "$bh_out"
+grep -E 'call (refused|bulkhead)' "$bh_log" | bh_diag
+
+# bulkheadd stopped (SIGTERM) while a call is in flight: it exits cleanly
+# (calls outlive the call set only as far as their own callbacks).
+qvm-run -p work 'head -c 512M /dev/zero > ~/big.bin && qvm-copy-to-vm personal ~/big.bin' >/dev/null 2>&1 &
+copy_job=$!
+for i in $(seq 100); do
+  grep -q '\[work\] call bulkhead.Filecopy to personal allowed' <(tail -n 5 "$bh_log") && break
+  sleep 0.1
+done
+sleep 0.3
+bh_run grep -c '\[work\] call bulkhead.Filecopy to personal allowed' "$bh_log"
+bh_same "control: the fourth call from work (this copy) was allowed and runs" "4" "$bh_out"
+bh_stop_daemon
+stop_rc=$?
+bh_result "bulkheadd stopped during the call exits 0 ($stop_rc)" "$stop_rc"
+wait "$copy_job" 2>/dev/null
+
+bh_done
