@@ -29,6 +29,10 @@
  * and an RPC request in the target; a qube opening connections in a loop
  * stops here (the RPC allows 32 requests per target). */
 #define BH_CALL_MAX_PER_QUBE 8
+/* Refusals logged per qube while this daemon runs: a qube that calls in a
+ * loop must not fill dom0's log; past this one line says the rest is not
+ * logged (the caller still gets each reason). */
+#define BH_CALL_MAX_LOGGED_REFUSALS 32
 
 struct _BhCalls {
     BhBackend *backend;
@@ -37,6 +41,7 @@ struct _BhCalls {
     BhStore *store;
     GHashTable *listeners; /* qube -> BhCallListener */
     GHashTable *active;    /* qube -> its calls in flight (GUINT_TO_POINTER) */
+    GHashTable *refusals;  /* qube -> refusals logged so far (GUINT_TO_POINTER) */
     /* Calls in flight outlive bh_calls_free (their callbacks still run):
      * each holds a reference, and after the free (closed) none starts a
      * program or asks policy, whose owners are being freed too. */
@@ -70,6 +75,7 @@ static void bh_calls_unref(BhCalls *calls)
 {
     if (--calls->refs > 0)
         return;
+    g_hash_table_unref(calls->refusals);
     g_hash_table_unref(calls->active);
     g_free(calls);
 }
@@ -163,9 +169,22 @@ static void bh_call_refuse_written(GObject *obj, GAsyncResult *res, gpointer dat
     bh_call_free(data);
 }
 
+/* Logs a refusal unless the qube has had its share (see above). */
+static void bh_calls_log_refusal(BhCalls *calls, const char *qube, const char *why)
+{
+    guint n = GPOINTER_TO_UINT(g_hash_table_lookup(calls->refusals, qube));
+    if (n > BH_CALL_MAX_LOGGED_REFUSALS)
+        return;
+    g_hash_table_insert(calls->refusals, g_strdup(qube), GUINT_TO_POINTER(n + 1));
+    if (n == BH_CALL_MAX_LOGGED_REFUSALS)
+        g_message("[%s] %u calls refused; further refusals of this qube's calls are not logged", qube, n);
+    else
+        g_info("[%s] call refused: %s", qube, why);
+}
+
 static void bh_call_refuse(BhCall *call, const char *why)
 {
-    g_info("[%s] call refused: %s", call->source, why);
+    bh_calls_log_refusal(call->calls, call->source, why);
     g_autofree char *line = g_strdup_printf("refused: %s\n", why);
     gsize n = MIN(strlen(line), sizeof call->chunk);
     memcpy(call->chunk, line, n);
@@ -244,7 +263,8 @@ static gboolean bh_call_incoming(GSocketService *service, GSocketConnection *con
     BhCallListener *l = data;
     guint n = GPOINTER_TO_UINT(g_hash_table_lookup(l->calls->active, l->qube));
     if (n >= BH_CALL_MAX_PER_QUBE) {
-        g_info("[%s] call refused: %u calls are in flight already", l->qube, n);
+        g_autofree char *why = g_strdup_printf("%u calls are in flight already", n);
+        bh_calls_log_refusal(l->calls, l->qube, why);
         g_io_stream_close(G_IO_STREAM(conn), NULL, NULL);
         return TRUE;
     }
@@ -282,6 +302,7 @@ BhCalls *bh_calls_new(BhBackend *backend, BhAgentSet *agents, BhPolicyStore *pol
     calls->refs = 1;
     calls->listeners = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, bh_call_listener_free);
     calls->active = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    calls->refusals = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     return calls;
 }
 

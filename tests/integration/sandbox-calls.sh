@@ -126,6 +126,24 @@ bh_same "20 idle connections from personal: 12 closed at once, then a request is
 bh_run qvm-run -p work 'ls -A ~/QubesIncoming 2>/dev/null | wc -l'
 bh_same "nothing arrived in work from any of them" "0" "$bh_out"
 grep -E 'call (refused|bulkhead)' "$bh_log" | bh_diag
+# A qube calling in a loop: each caller still gets the reason, but dom0's
+# log takes 32 refusals of a qube and then one line saying the rest is not
+# logged (the earlier refusals above count towards the 32).
+bh_run qvm-run -p personal "python3 -c '
+import os, socket
+path = os.environ[\"BH_VCHAN_DIR\"] + \"/\" + os.environ[\"BH_VCHAN_DOMID\"] + \"/call.sock\"
+told = 0
+for i in range(60):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+    s.sendall(b\"bulkhead.Evil work\\n\")
+    told += s.recv(600).startswith(b\"refused:\")
+    s.close()
+print(told)'"
+bh_same "60 refused calls in a loop: each caller is told" "60" "$bh_out"
+logged=$(grep -c '\[personal\] call refused' "$bh_log")
+bh_result "dom0's log holds 32 of personal's refusals (has $logged) and says the rest is not logged" \
+  $([ "$logged" -eq 32 ] && grep -q '\[personal\] 32 calls refused; further refusals' "$bh_log"; echo $?)
 
 # bulkheadd stopped (SIGTERM) while a call is in flight: it exits cleanly
 # (calls outlive the call set only as far as their own callbacks).
