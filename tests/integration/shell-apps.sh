@@ -4,7 +4,9 @@
 # private bus, the shell's menu on a private Xvfb with openbox, driven by
 # xdotool like a user:
 #   a qube's list is read when it starts, kept when it halts and when the
-#   daemon restarts; RunApp takes only ids of the list
+#   daemon restarts; RunApp takes only ids of the list; a template's list is
+#   read again when it shuts down, so an app installed in it shows in an app
+#   qube based on it without starting the template again
 #   the menu: "personal foot" + Enter starts the halted personal and its Foot,
 #   which appears framed in yellow
 #   hostile lists (a second daemon whose qubes' bulkhead-applist writes what a
@@ -160,6 +162,29 @@ frame=$(frame_of "$dwin" disposable-foot)
 bh_result "'new disposable foot' + Enter opens Foot in a new disposable ('$dtitle') in red ($frame)" \
   $([ -n "$dwin" ] && [ "$frame" = "$red" ] && grep -q 'bulkhead-applist --launch foot.desktop --wait' "$bh_log"; echo $?)
 
+# ---- a template's list is read when it shuts down ------------------------------------
+# An app qube that never ran shows its template's list. An app installed in
+# the template is in that list once the template has shut down, without
+# starting it again (issue 17): Shutdown reads it first. (The qube's agent
+# runs as its user, so the entry goes into the user's own applications
+# directory, which bulkhead-applist reads like /usr/share/applications.)
+qvm-create -l green -t debian-12 fresh >/dev/null 2>&1
+qvm-start debian-12 >/dev/null 2>&1
+wait_log '\[debian-12\] app list: [0-9]* apps'
+qvm-run -p debian-12 'mkdir -p ~/.local/share/applications && printf "[Desktop Entry]\nType=Application\nName=Fresh Tool\nExec=foot\n" >~/.local/share/applications/bh-fresh-tool.desktop' >"$bh_tmp/install.log" 2>&1
+installed=$(qvm-run -p debian-12 'bulkhead-applist' 2>&1 | grep -c 'Fresh Tool')
+bh_result "control: bh-fresh-tool.desktop is installed in debian-12 (its bulkhead-applist names Fresh Tool: $installed; $(head -c 200 "$bh_tmp/install.log"))" \
+  $([ "$installed" -ge 1 ]; echo $?)
+list=$(admin ListApps fresh)
+bh_result "control: installed while the template runs, fresh does not show it yet (from its template's list read at start)" \
+  $(printf '%s' "$list" | grep -q "'debian-12', ''" && ! printf '%s' "$list" | grep -q "bh-fresh-tool.desktop"; echo $?)
+qvm-shutdown --wait debian-12 >/dev/null 2>&1
+list=$(admin ListApps fresh)
+bh_result "after debian-12 shut down ($(state_of debian-12)), fresh shows [fresh] Fresh Tool from debian-12's list ($(grep -o '\[debian-12\] reading its app list before.*' "$bh_log" | head -n1 | cut -c1-40))" \
+  $([ "$(state_of debian-12)" = Halted ] && printf '%s' "$list" | grep -q "('bh-fresh-tool.desktop', 'Fresh Tool'" &&
+    printf '%s' "$list" | grep -q "'debian-12', ''"; echo $?)
+bh_result "debian-12 was not started again for it" $([ "$(state_of debian-12)" = Halted ]; echo $?)
+
 # ---- hostile lists ------------------------------------------------------------------------
 # A second daemon whose guest programs are the build's, but bulkhead-applist
 # writes ~/hostile-apps.bin when a qube has one (what a compromised qube's
@@ -237,8 +262,9 @@ list=$(admin ListApps untrusted)
 bh_result "its names lose controls and bidi characters: $(printf '%s' "$list" | grep -o "'evil.desktop', '[^']*'")" \
   $(printf '%s' "$list" | grep -q "'evil.desktop', 'Term\[2Jinal Admin'"; echo $?)
 list=$(admin ListApps personal)
-bh_result "a refused list leaves nothing of the qube's, with the reason ($(printf '%s' "$list" | cut -c1-60))" \
-  $(printf '%s' "$list" | grep -q "^(@a(sssssbuuay) \[\], '', 'the list announces 10000"; echo $?)
+# (What it shows is its template's list, read when debian-12 shut down above.)
+bh_result "a refused list leaves nothing of the qube's, with the reason ($(printf '%s' "$list" | grep -o "\], '[^']*', '[^']*'" | cut -c1-60))" \
+  $(printf '%s' "$list" | grep -q "\], 'debian-12', 'the list announces 10000"; echo $?)
 grep -q "\[personal\] app list refused: the list announces 10000 entries" "$bh_log"
 bh_result "the daemon logs the refusal with the qube's name" $?
 wait "$stall_pid"
