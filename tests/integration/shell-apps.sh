@@ -273,6 +273,13 @@ bh_result "a program that never ends is stopped after $(($(date +%s) - t_stall))
   $(printf '%s' "$r" | grep -q "sys-net did not finish within the time allowed"; echo $?)
 # The daemon is still whole.
 bh_expect "bulkheadd still answers" qvm-ls
+# A template whose program never ends still shuts down: the read before its
+# shutdown is stopped at 30 s, logged, and the shutdown goes on.
+qvm-run -p debian-12 'touch "$HOME/hostile-stall"' >/dev/null 2>&1
+t_down=$(date +%s)
+qvm-shutdown --wait debian-12 >/dev/null 2>&1
+bh_result "a template whose bulkhead-applist never ends still halts ($(state_of debian-12) after $(($(date +%s) - t_down)) s)" \
+  $([ "$(state_of debian-12)" = Halted ] && grep -q '\[debian-12\] app list refused: .*did not finish' "$bh_log"; echo $?)
 
 # The menu shows it honestly: untrusted's entries under its red heading with
 # the [untrusted] prefix; the refusals as dom0's notes.
