@@ -8,7 +8,8 @@
 #   read again when it shuts down, so an app installed in it shows in an app
 #   qube based on it without starting the template again
 #   the menu: "personal foot" + Enter starts the halted personal and its Foot,
-#   which appears framed in yellow
+#   which appears framed in yellow; its Settings entry runs bulkhead-settings,
+#   a qube's "Qube settings" bulkhead-settings --qube=NAME
 #   hostile lists (a second daemon whose qubes' bulkhead-applist writes what a
 #   file in their home holds, as a compromised qube would): 10 000 entries,
 #   9 MiB of output, a 1 MB name, icon sizes that lie, a program that never
@@ -99,7 +100,15 @@ bh_same "menu_items chooses which apps are in the menu" "foot.desktop org.gtk.De
 bh_expect_fail "menu_items refuses what is not an app id" 1 "menu_items must be" qvm-prefs personal menu_items "foot.desktop;reboot"
 
 # ---- the menu ------------------------------------------------------------------------
-"$SHELL_BIN" >"$bh_tmp/shell.log" 2>&1 &
+# A bulkhead-settings that records how the shell runs it; the shell looks
+# for it on its PATH.
+mkdir -p "$bh_tmp/bin"
+cat >"$bh_tmp/bin/bulkhead-settings" <<SH
+#!/bin/sh
+echo "ran: \$*" >>"$bh_tmp/settings-args"
+SH
+chmod +x "$bh_tmp/bin/bulkhead-settings"
+PATH="$bh_tmp/bin:$PATH" "$SHELL_BIN" >"$bh_tmp/shell.log" 2>&1 &
 bh_bg_pids+=($!)
 panel=$(bh_find_window '^Bulkhead panel$' 150)
 bh_result "bulkhead-shell shows its panel" $([ -n "$panel" ]; echo $?)
@@ -142,6 +151,25 @@ xdotool key Return 2>/dev/null
 gwin=$(bh_find_window '^\[personal\] .*GTK Demo' 300)
 bh_result "Enter on the empty search runs the favourite ('$(xdotool getwindowname "$gwin" 2>/dev/null)')" \
   $([ -n "$gwin" ] && grep -q '\[personal\] run app org.gtk.Demo4.desktop' "$bh_log"; echo $?)
+
+# Settings: dom0's own entry (no qube's colour, first hit of "settings"),
+# and under each qube's heading its page.
+bh_result "control: no bulkhead-settings ran before" $([ ! -e "$bh_tmp/settings-args" ]; echo $?)
+xdotool key super+space 2>/dev/null
+sleep 1
+xdotool type --delay 60 'settings' 2>/dev/null
+sleep 0.5
+shot settings-search
+xdotool key Return 2>/dev/null
+sleep 1.5
+xdotool key super+space 2>/dev/null
+sleep 1
+xdotool type --delay 60 'personal qube settings' 2>/dev/null
+sleep 0.5
+xdotool key Return 2>/dev/null
+sleep 1.5
+bh_same "the menu's Settings runs bulkhead-settings, then personal's 'Qube settings' runs it with --qube=personal" \
+  "ran: |ran: --qube=personal|" "$(tr '\n' '|' <"$bh_tmp/settings-args" 2>/dev/null)"
 
 # "New disposable: APP": default-dvm's list (read when it ran once) under its
 # heading; Enter opens the app in a new disposable, framed in red.
