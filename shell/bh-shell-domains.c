@@ -195,16 +195,10 @@ static void bh_terminal(BhShellQubes *qubes, const char *qube)
 static void on_settings_clicked(GtkButton *button, BhShellDomains *self)
 {
     const char *qube = g_object_get_data(G_OBJECT(button), "bh-qube");
-    g_autofree char *path = g_find_program_in_path("bulkhead-settings");
-    g_autofree char *option = g_strdup_printf("--qube=%s", qube);
-    char *argv[] = {path, option, NULL};
     g_autoptr(GError) error = NULL;
 
-    if (path == NULL ||
-        !g_spawn_async(NULL, argv, NULL, G_SPAWN_STDIN_FROM_DEV_NULL, NULL, NULL, NULL, &error)) {
-        g_autofree char *text =
-            g_strdup_printf("Settings of %s: %s", qube,
-                            error != NULL ? error->message : "bulkhead-settings is not installed");
+    if (!bh_shell_open_settings(qube, &error)) {
+        g_autofree char *text = g_strdup_printf("Settings of %s: %s", qube, error->message);
         gtk_label_set_text(GTK_LABEL(self->message), text);
         gtk_widget_set_visible(self->message, TRUE);
     }

@@ -217,6 +217,13 @@ static void launch(BhShellMenu *self, BhMenuItem *item)
     case BH_SHELL_MENU_DISPOSABLE_APP:
         bh_shell_apps_run_disposable(self->apps, item->qube, item->id);
         break;
+    case BH_SHELL_MENU_SETTINGS: {
+        g_autoptr(GError) error = NULL;
+        if (!bh_shell_open_settings(item->qube, &error))
+            g_warning("cannot open the settings%s%s: %s", item->qube != NULL ? " of " : "",
+                      item->qube != NULL ? item->qube : "", error->message);
+        break;
+    }
     default:
         return;
     }
@@ -402,6 +409,7 @@ static void on_bind(GtkSignalListItemFactory *factory, GtkListItem *list_item, B
         [BH_SHELL_MENU_DISPOSABLE_TERMINAL] = "bh-menu-launcher",
         [BH_SHELL_MENU_APP] = "bh-menu-launcher",
         [BH_SHELL_MENU_DISPOSABLE_APP] = "bh-menu-launcher",
+        [BH_SHELL_MENU_SETTINGS] = "bh-menu-launcher",
     };
 
     gtk_label_set_text(GTK_LABEL(text), item->text);
@@ -453,8 +461,9 @@ static void add_item(GPtrArray *out, BhShellMenuKind kind, BhShellQube *qube, co
         item->qube = g_strdup(bh_shell_qube_get_name(qube));
         item->label_class = bh_shell_qube_css_class(qube);
     }
-    if (qube != NULL && search != NULL) {
-        g_autofree char *joined = g_strconcat(item->qube, " ", search, NULL);
+    if (search != NULL) {
+        /* dom0's own rows match on their words alone. */
+        g_autofree char *joined = g_strconcat(qube != NULL ? item->qube : "dom0", " ", search, NULL);
         item->haystack = g_utf8_casefold(joined, -1);
     }
     item->row = (BhShellMenuRow){.kind = kind, .qube = item->qube, .haystack = item->haystack};
@@ -520,6 +529,10 @@ static void rebuild(BhShellMenu *self)
 
     g_clear_handle_id(&self->rebuild_id, g_source_remove);
     add_favourites(self, out);
+    /* dom0's, with no label colour, before any qube's heading: a qube's
+     * "Settings" can only ever be "[qube] Settings" under its heading. */
+    add_item(out, BH_SHELL_MENU_SETTINGS, NULL, "Settings", NULL, "Settings bulkhead-settings", NULL,
+             "Bulkhead's settings (bulkhead-settings)");
     for (BhShellGroup group = BH_SHELL_GROUP_APPS; group < BH_SHELL_GROUP_HIDDEN; group++) {
         gboolean headed = FALSE;
 
@@ -541,6 +554,8 @@ static void rebuild(BhShellMenu *self)
                 add_item(out, BH_SHELL_MENU_NOTE, qube, note, NULL, "", NULL, NULL);
             }
             add_item(out, BH_SHELL_MENU_TERMINAL, qube, "Terminal", NULL, "Terminal", NULL, NULL);
+            add_item(out, BH_SHELL_MENU_SETTINGS, qube, "Qube settings", NULL, "Qube settings", NULL,
+                     "This qube's page in bulkhead-settings");
             for (guint a = 0; apps != NULL && a < apps->len; a++) {
                 const BhShellAppEntry *app = g_ptr_array_index(apps, a);
                 if (app->in_menu)

@@ -37,6 +37,7 @@ typedef enum {
     BH_SHELL_MENU_DISPOSABLE_TERMINAL,
     BH_SHELL_MENU_APP,
     BH_SHELL_MENU_DISPOSABLE_APP,
+    BH_SHELL_MENU_SETTINGS, /* dom0's bulkhead-settings: first, or under a qube's heading for its page */
 } BhShellMenuKind;
 
 /* A search shows at most this many launchers (bench/README.md, "bench/shell"). */

@@ -567,3 +567,16 @@ BhDbusAdmin1 *bh_shell_qubes_get_admin(BhShellQubes *self)
 {
     return self->admin;
 }
+
+gboolean bh_shell_open_settings(const char *qube, GError **error)
+{
+    g_autofree char *path = g_find_program_in_path("bulkhead-settings");
+    g_autofree char *option = qube != NULL ? g_strdup_printf("--qube=%s", qube) : NULL;
+    char *argv[] = {path, option, NULL};
+
+    if (path == NULL) {
+        g_set_error_literal(error, G_SPAWN_ERROR, G_SPAWN_ERROR_NOENT, "bulkhead-settings is not installed");
+        return FALSE;
+    }
+    return g_spawn_async(NULL, argv, NULL, G_SPAWN_STDIN_FROM_DEV_NULL, NULL, NULL, NULL, error);
+}

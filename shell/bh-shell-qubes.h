@@ -54,6 +54,11 @@ void bh_shell_qubes_run(BhShellQubes *self, const char *qube, const char *comman
  * that lives as long as the command. */
 void bh_shell_qubes_run_disposable(BhShellQubes *self, const char *template_name, const char *commandline);
 
+/* Starts dom0's settings app, bulkhead-settings, on qube's page (NULL: its
+ * first page): the one program the shell starts itself, never one a qube
+ * names. FALSE, with error, when it is not installed or does not start. */
+gboolean bh_shell_open_settings(const char *qube, GError **error);
+
 /* The daemon's proxy (borrowed): for the app lists (bh-shell-apps.c). */
 BhDbusAdmin1 *bh_shell_qubes_get_admin(BhShellQubes *self);
 

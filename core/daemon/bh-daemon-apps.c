@@ -2,8 +2,9 @@
  * AppsChanged of org.bulkhead.Admin1; see bh-daemon-private.h and
  * docs/apps.md.
  *
- * Owns: reading a qube's list when it starts (its bulkhead-applist, through
- * Run's bounded capture), deciding with bulkhead/apps.h's decoder whether to
+ * Owns: reading a qube's list when it starts and, for a qube whose list
+ * others inherit, before it shuts down (its bulkhead-applist, through Run's
+ * bounded capture), deciding with bulkhead/apps.h's decoder whether to
  * keep it (in the store, so a halted qube's apps stay in the menu), which
  * list a qube shows (its own, else its template's), and launching by id.
  * Must never: take anything but an id from a caller for a launch, pass an
@@ -79,6 +80,7 @@ typedef struct {
     BhDaemon *self;
     char *name;
     GDBusMethodInvocation *invocation; /* RefreshApps; NULL at start */
+    GTask *before_shutdown;            /* bh_daemon_apps_read_before_shutdown_async; NULL otherwise */
 } BhAppsFetch;
 
 static void bh_apps_fetch_done(GObject *source, GAsyncResult *result, gpointer user_data)
@@ -138,6 +140,11 @@ static void bh_apps_fetch_done(GObject *source, GAsyncResult *result, gpointer u
             g_dbus_method_invocation_return_error(f->invocation, BH_DBUS_ERROR, BH_DBUS_ERROR_FAILED,
                                                   "the app list of %s was not read: %s", f->name, reason);
     }
+    if (f->before_shutdown != NULL) {
+        /* Whatever came of the read, the shutdown goes on. */
+        g_task_return_boolean(f->before_shutdown, apps != NULL);
+        g_object_unref(f->before_shutdown);
+    }
     g_object_unref(f->self);
     g_free(f->name);
     g_free(f);
@@ -149,6 +156,31 @@ static void bh_apps_fetch(BhDaemon *self, const char *name, GDBusMethodInvocatio
     f->self = g_object_ref(self);
     f->name = g_strdup(name);
     f->invocation = invocation;
+    bh_daemon_run_capture_async(self, name, BH_APPLIST_COMMAND, BH_APPS_MAX_BYTES, BH_APPLIST_TIMEOUT_S,
+                                bh_apps_fetch_done, f);
+}
+
+gboolean bh_daemon_apps_inherited(BhDaemon *self, const BhQubeInfo *info)
+{
+    g_autoptr(GPtrArray) qubes = NULL;
+
+    if (info->klass == BH_CLASS_TEMPLATE_VM)
+        return TRUE;
+    qubes = bh_store_list_qubes(self->store, NULL);
+    for (guint i = 0; qubes != NULL && i < qubes->len; i++)
+        if (g_strcmp0(((BhQubeInfo *)g_ptr_array_index(qubes, i))->template_name, info->name) == 0)
+            return TRUE;
+    return FALSE;
+}
+
+void bh_daemon_apps_read_before_shutdown_async(BhDaemon *self, const char *name, GAsyncReadyCallback callback,
+                                               gpointer user_data)
+{
+    BhAppsFetch *f = g_new0(BhAppsFetch, 1);
+    f->self = g_object_ref(self);
+    f->name = g_strdup(name);
+    f->before_shutdown = g_task_new(self, NULL, callback, user_data);
+    g_info("[%s] reading its app list before it shuts down (app qubes show it)", name);
     bh_daemon_run_capture_async(self, name, BH_APPLIST_COMMAND, BH_APPS_MAX_BYTES, BH_APPLIST_TIMEOUT_S,
                                 bh_apps_fetch_done, f);
 }

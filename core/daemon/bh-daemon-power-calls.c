@@ -38,6 +38,7 @@ typedef struct {
     BhDaemon *self;
     GDBusMethodInvocation *invocation;
     char *name;
+    guint timeout_s; /* Shutdown's, once its app list is read */
 } BhCallContext;
 
 static BhCallContext *bh_call_context_new(BhDaemon *self, GDBusMethodInvocation *invocation, const char *name)
@@ -102,6 +103,30 @@ static void bh_daemon_shutdown_done(GObject *source, GAsyncResult *result, gpoin
     bh_call_context_free(ctx);
 }
 
+static void bh_daemon_shutdown_now(BhCallContext *ctx)
+{
+    bh_daemon_set_state(ctx->self, ctx->name, BH_POWER_HALTING, NULL);
+    bh_backend_shutdown(ctx->self->backend, ctx->name, ctx->timeout_s, NULL, bh_daemon_shutdown_done, ctx);
+}
+
+static void bh_daemon_shutdown_after_apps(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    BhCallContext *ctx = user_data;
+    BhQubeRuntime *rt = bh_daemon_runtime(ctx->self, ctx->name);
+
+    /* The read logged its own outcome; it never keeps the qube up. */
+    g_task_propagate_boolean(G_TASK(result), NULL);
+    rt->reading_apps = FALSE;
+    if (bh_power_is_down(rt->state)) {
+        /* Killed, or it halted by itself, while its list was read. */
+        if (ctx->invocation)
+            bh_dbus_admin1_complete_shutdown(ctx->self->skeleton, ctx->invocation);
+        bh_call_context_free(ctx);
+        return;
+    }
+    bh_daemon_shutdown_now(ctx);
+}
+
 static gboolean bh_daemon_handle_shutdown(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
                                           const char *name, gboolean wait, guint timeout_s, BhDaemon *self)
 {
@@ -122,7 +147,7 @@ static gboolean bh_daemon_handle_shutdown(BhDbusAdmin1 *skeleton, GDBusMethodInv
                                               name, name);
         return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-    if (rt->state == BH_POWER_HALTING || rt->state == BH_POWER_DYING) {
+    if (rt->state == BH_POWER_HALTING || rt->state == BH_POWER_DYING || rt->reading_apps) {
         if (wait)
             g_ptr_array_add(rt->halt_waiters, invocation);
         else
@@ -133,11 +158,19 @@ static gboolean bh_daemon_handle_shutdown(BhDbusAdmin1 *skeleton, GDBusMethodInv
     if (timeout_s == 0)
         timeout_s = bh_daemon_get_uint(self, name, "shutdown_timeout", 60);
     timeout_s = MIN(timeout_s, BH_DAEMON_MAX_SHUTDOWN_TIMEOUT_S);
-    bh_daemon_set_state(self, name, BH_POWER_HALTING, NULL);
     BhCallContext *ctx = bh_call_context_new(self, wait ? invocation : NULL, name);
+    ctx->timeout_s = timeout_s;
     if (!wait)
         bh_dbus_admin1_complete_shutdown(skeleton, invocation);
-    bh_backend_shutdown(self->backend, name, timeout_s, NULL, bh_daemon_shutdown_done, ctx);
+    /* A template's list is what its app qubes show: read what was installed
+     * in it while it is still up (only a Running qube answers; a paused one
+     * would only stall the capture). */
+    if (rt->state == BH_POWER_RUNNING && bh_daemon_apps_inherited(self, info)) {
+        rt->reading_apps = TRUE;
+        bh_daemon_apps_read_before_shutdown_async(self, name, bh_daemon_shutdown_after_apps, ctx);
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+    bh_daemon_shutdown_now(ctx);
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 

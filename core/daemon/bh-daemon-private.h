@@ -35,6 +35,7 @@ typedef struct {
     char *gui_error;          /* why its guid ended badly since it started; NULL if none */
     char *netvm;              /* the netvm the backend has for it while it runs ("": none) */
     guint firewall_timer;     /* the next expiry of one of its firewall rules */
+    gboolean reading_apps;    /* a Shutdown reads its app list first (still Running meanwhile) */
 } BhQubeRuntime;
 
 struct _BhDaemon {
@@ -140,6 +141,15 @@ GBytes *bh_daemon_run_capture_finish(BhDaemon *self, GAsyncResult *result, GErro
 const BhDaemonHandler *bh_daemon_apps_handlers(gsize *n);
 /* Reads a qube's list when it starts (connected once, at construction). */
 void bh_daemon_apps_init(BhDaemon *self);
+/* Whether other qubes show info's list when they have none: a template, or
+ * any qube some qube names as its template. */
+gboolean bh_daemon_apps_inherited(BhDaemon *self, const BhQubeInfo *info);
+/* Reads the running qube's list as at start (the capture's bounds, the same
+ * decoder, kept and signalled the same way) and completes whatever came of
+ * it: a Shutdown calls it first so that the app qubes of a template show
+ * what was installed in it; a failure is logged, never a reason to stay up. */
+void bh_daemon_apps_read_before_shutdown_async(BhDaemon *self, const char *name, GAsyncReadyCallback callback,
+                                               gpointer user_data);
 
 /* ---- bh-daemon-net.c: GetFirewall, SetFirewall; running qubes on their netvm */
 

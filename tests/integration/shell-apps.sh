@@ -4,9 +4,12 @@
 # private bus, the shell's menu on a private Xvfb with openbox, driven by
 # xdotool like a user:
 #   a qube's list is read when it starts, kept when it halts and when the
-#   daemon restarts; RunApp takes only ids of the list
+#   daemon restarts; RunApp takes only ids of the list; a template's list is
+#   read again when it shuts down, so an app installed in it shows in an app
+#   qube based on it without starting the template again
 #   the menu: "personal foot" + Enter starts the halted personal and its Foot,
-#   which appears framed in yellow
+#   which appears framed in yellow; its Settings entry runs bulkhead-settings,
+#   a qube's "Qube settings" bulkhead-settings --qube=NAME
 #   hostile lists (a second daemon whose qubes' bulkhead-applist writes what a
 #   file in their home holds, as a compromised qube would): 10 000 entries,
 #   9 MiB of output, a 1 MB name, icon sizes that lie, a program that never
@@ -97,7 +100,15 @@ bh_same "menu_items chooses which apps are in the menu" "foot.desktop org.gtk.De
 bh_expect_fail "menu_items refuses what is not an app id" 1 "menu_items must be" qvm-prefs personal menu_items "foot.desktop;reboot"
 
 # ---- the menu ------------------------------------------------------------------------
-"$SHELL_BIN" >"$bh_tmp/shell.log" 2>&1 &
+# A bulkhead-settings that records how the shell runs it; the shell looks
+# for it on its PATH.
+mkdir -p "$bh_tmp/bin"
+cat >"$bh_tmp/bin/bulkhead-settings" <<SH
+#!/bin/sh
+echo "ran: \$*" >>"$bh_tmp/settings-args"
+SH
+chmod +x "$bh_tmp/bin/bulkhead-settings"
+PATH="$bh_tmp/bin:$PATH" "$SHELL_BIN" >"$bh_tmp/shell.log" 2>&1 &
 bh_bg_pids+=($!)
 panel=$(bh_find_window '^Bulkhead panel$' 150)
 bh_result "bulkhead-shell shows its panel" $([ -n "$panel" ]; echo $?)
@@ -141,6 +152,25 @@ gwin=$(bh_find_window '^\[personal\] .*GTK Demo' 300)
 bh_result "Enter on the empty search runs the favourite ('$(xdotool getwindowname "$gwin" 2>/dev/null)')" \
   $([ -n "$gwin" ] && grep -q '\[personal\] run app org.gtk.Demo4.desktop' "$bh_log"; echo $?)
 
+# Settings: dom0's own entry (no qube's colour, first hit of "settings"),
+# and under each qube's heading its page.
+bh_result "control: no bulkhead-settings ran before" $([ ! -e "$bh_tmp/settings-args" ]; echo $?)
+xdotool key super+space 2>/dev/null
+sleep 1
+xdotool type --delay 60 'settings' 2>/dev/null
+sleep 0.5
+shot settings-search
+xdotool key Return 2>/dev/null
+sleep 1.5
+xdotool key super+space 2>/dev/null
+sleep 1
+xdotool type --delay 60 'personal qube settings' 2>/dev/null
+sleep 0.5
+xdotool key Return 2>/dev/null
+sleep 1.5
+bh_same "the menu's Settings runs bulkhead-settings, then personal's 'Qube settings' runs it with --qube=personal" \
+  "ran: |ran: --qube=personal|" "$(tr '\n' '|' <"$bh_tmp/settings-args" 2>/dev/null)"
+
 # "New disposable: APP": default-dvm's list (read when it ran once) under its
 # heading; Enter opens the app in a new disposable, framed in red.
 qvm-start default-dvm >/dev/null 2>&1
@@ -159,6 +189,29 @@ sleep 1
 frame=$(frame_of "$dwin" disposable-foot)
 bh_result "'new disposable foot' + Enter opens Foot in a new disposable ('$dtitle') in red ($frame)" \
   $([ -n "$dwin" ] && [ "$frame" = "$red" ] && grep -q 'bulkhead-applist --launch foot.desktop --wait' "$bh_log"; echo $?)
+
+# ---- a template's list is read when it shuts down ------------------------------------
+# An app qube that never ran shows its template's list. An app installed in
+# the template is in that list once the template has shut down, without
+# starting it again (issue 17): Shutdown reads it first. (The qube's agent
+# runs as its user, so the entry goes into the user's own applications
+# directory, which bulkhead-applist reads like /usr/share/applications.)
+qvm-create -l green -t debian-12 fresh >/dev/null 2>&1
+qvm-start debian-12 >/dev/null 2>&1
+wait_log '\[debian-12\] app list: [0-9]* apps'
+qvm-run -p debian-12 'mkdir -p ~/.local/share/applications && printf "[Desktop Entry]\nType=Application\nName=Fresh Tool\nExec=foot\n" >~/.local/share/applications/bh-fresh-tool.desktop' >"$bh_tmp/install.log" 2>&1
+installed=$(qvm-run -p debian-12 'bulkhead-applist' 2>&1 | grep -c 'Fresh Tool')
+bh_result "control: bh-fresh-tool.desktop is installed in debian-12 (its bulkhead-applist names Fresh Tool: $installed; $(head -c 200 "$bh_tmp/install.log"))" \
+  $([ "$installed" -ge 1 ]; echo $?)
+list=$(admin ListApps fresh)
+bh_result "control: installed while the template runs, fresh does not show it yet (from its template's list read at start)" \
+  $(printf '%s' "$list" | grep -q "'debian-12', ''" && ! printf '%s' "$list" | grep -q "bh-fresh-tool.desktop"; echo $?)
+qvm-shutdown --wait debian-12 >/dev/null 2>&1
+list=$(admin ListApps fresh)
+bh_result "after debian-12 shut down ($(state_of debian-12)), fresh shows [fresh] Fresh Tool from debian-12's list ($(grep -o '\[debian-12\] reading its app list before.*' "$bh_log" | head -n1 | cut -c1-40))" \
+  $([ "$(state_of debian-12)" = Halted ] && printf '%s' "$list" | grep -q "('bh-fresh-tool.desktop', 'Fresh Tool'" &&
+    printf '%s' "$list" | grep -q "'debian-12', ''"; echo $?)
+bh_result "debian-12 was not started again for it" $([ "$(state_of debian-12)" = Halted ]; echo $?)
 
 # ---- hostile lists ------------------------------------------------------------------------
 # A second daemon whose guest programs are the build's, but bulkhead-applist
@@ -237,8 +290,9 @@ list=$(admin ListApps untrusted)
 bh_result "its names lose controls and bidi characters: $(printf '%s' "$list" | grep -o "'evil.desktop', '[^']*'")" \
   $(printf '%s' "$list" | grep -q "'evil.desktop', 'Term\[2Jinal Admin'"; echo $?)
 list=$(admin ListApps personal)
-bh_result "a refused list leaves nothing of the qube's, with the reason ($(printf '%s' "$list" | cut -c1-60))" \
-  $(printf '%s' "$list" | grep -q "^(@a(sssssbuuay) \[\], '', 'the list announces 10000"; echo $?)
+# (What it shows is its template's list, read when debian-12 shut down above.)
+bh_result "a refused list leaves nothing of the qube's, with the reason ($(printf '%s' "$list" | grep -o "\], '[^']*', '[^']*'" | cut -c1-60))" \
+  $(printf '%s' "$list" | grep -q "\], 'debian-12', 'the list announces 10000"; echo $?)
 grep -q "\[personal\] app list refused: the list announces 10000 entries" "$bh_log"
 bh_result "the daemon logs the refusal with the qube's name" $?
 wait "$stall_pid"
@@ -247,6 +301,13 @@ bh_result "a program that never ends is stopped after $(($(date +%s) - t_stall))
   $(printf '%s' "$r" | grep -q "sys-net did not finish within the time allowed"; echo $?)
 # The daemon is still whole.
 bh_expect "bulkheadd still answers" qvm-ls
+# A template whose program never ends still shuts down: the read before its
+# shutdown is stopped at 30 s, logged, and the shutdown goes on.
+qvm-run -p debian-12 'touch "$HOME/hostile-stall"' >/dev/null 2>&1
+t_down=$(date +%s)
+qvm-shutdown --wait debian-12 >/dev/null 2>&1
+bh_result "a template whose bulkhead-applist never ends still halts ($(state_of debian-12) after $(($(date +%s) - t_down)) s)" \
+  $([ "$(state_of debian-12)" = Halted ] && grep -q '\[debian-12\] app list refused: .*did not finish' "$bh_log"; echo $?)
 
 # The menu shows it honestly: untrusted's entries under its red heading with
 # the [untrusted] prefix; the refusals as dom0's notes.
