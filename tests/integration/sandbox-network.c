@@ -314,7 +314,7 @@ static void test_live(void)
     /* The firewall: an open connection to port A, then a rule against A. */
     g_autofree char *hold =
         g_strdup_printf("nohup python3 net.py hold %s %u 30 > hold.out 2>&1 &\n"
-                        "for i in $(seq 50); do grep -q open hold.out && break; sleep 0.1; done;"
+                        "for i in $(seq 50); do grep -qs open hold.out && break; sleep 0.1; done;"
                         " cat hold.out",
                         host, srv.tcp_a);
     g_autofree char *held = bh_harness_run_out(&h, "work", hold);
