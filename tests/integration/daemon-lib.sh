@@ -90,6 +90,14 @@ bh_start_xvfb() {
 }
 
 # bh_state_of QUBE: its power state as qvm-ls shows it.
+bh_wait_grep() { # FILE REGEX [TENTHS] [FROM_LINE]: until FILE (from line FROM_LINE on) has REGEX
+  local i
+  for i in $(seq "${3:-50}"); do
+    tail -n +"${4:-1}" "$1" 2>/dev/null | grep -q -- "$2" && return 0
+    sleep 0.1
+  done
+  return 1
+}
 bh_state_of() { qvm-ls 2>/dev/null | awk -v q="$1" '$1 == q {print $2}'; }
 # bh_wait_state QUBE STATE [TENTHS]: until the qube is in that state (60 s).
 bh_wait_state() {

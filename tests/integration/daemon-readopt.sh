@@ -272,15 +272,8 @@ for _ in $(seq 50); do alive "$b_init" || break; sleep 0.1; done
 bh_result "... and killed once that directory is gone" $(alive "$b_init"; [ $? -ne 0 ]; echo $?)
 # The daemon writes the line after the kill and the clean-up, so the sandbox
 # can be seen gone a moment before the line is there: wait for it (5 s).
-found=1
-for _ in $(seq 50); do
-    if tail -n +"$((lines_before + 1))" "$bh_log" | grep -q "\[vault\] a sandbox left by bulkheadd [0-9]* of a state directory that is gone could not be adopted: killed and cleaned up"; then
-        found=0
-        break
-    fi
-    sleep 0.1
-done
-bh_result "the log says so" $found
+bh_wait_grep "$bh_log" "\[vault\] a sandbox left by bulkheadd [0-9]* of a state directory that is gone could not be adopted: killed and cleaned up" 50 "$((lines_before + 1))"
+bh_result "the log says so" $?
 bh_expect "work starts again" qvm-start work
 work_init=$(field work init_pid)
 

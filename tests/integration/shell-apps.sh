@@ -51,14 +51,7 @@ wait_state() { # QUBE STATE [TENTHS]
   done
   return 1
 }
-wait_log() { # REGEX [TENTHS]: until the daemon's log has it
-  local i
-  for i in $(seq "${2:-300}"); do
-    grep -q -- "$1" "$bh_log" && return 0
-    sleep 0.1
-  done
-  return 1
-}
+wait_log() { bh_wait_grep "$bh_log" "$1" "${2:-300}"; } # REGEX [TENTHS]: until the daemon's log has it
 shot() { import -window root "$shots/apps-$1.png" 2>/dev/null; }
 frame_of() { # WINDOW SHOT: the colour of the window's left frame, half-way down, in a new shot
   eval "$(xdotool getwindowgeometry --shell "$1" 2>/dev/null)"
