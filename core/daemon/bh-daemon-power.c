@@ -480,8 +480,11 @@ static void bh_daemon_autostarted(GObject *source, GAsyncResult *result, gpointe
 {
     g_autofree char *name = user_data;
     g_autoptr(GError) error = NULL;
-    if (bh_daemon_start_finish(BH_DAEMON(source), result, &error))
+    BhDaemon *self = BH_DAEMON(source);
+    if (bh_daemon_start_finish(self, result, &error))
         g_info("[%s] autostarted", name);
+    else if (self->backend == NULL) /* bh_daemon_stop came first: not a failure of the qube */
+        g_info("[%s] autostart ended: bulkheadd is stopping (%s)", name, error->message);
     else
         g_warning("[%s] autostart failed: %s", name, error->message);
 }

@@ -41,12 +41,19 @@ bh_result "allowed: qvm-copy-to-vm personal in work exits 0 ($bh_rc${bh_err:+: $
 bh_run qvm-run -p personal 'sha256sum < ~/QubesIncoming/work/report.bin'
 bh_same "the file arrived in personal's ~/QubesIncoming/work/ with the same sha256" "$src_sum" "$bh_out"
 
-# A caller killed mid-stream (the program and its sender, SIGKILL after
-# 0.5 s of a 256 MiB file): the receiver sees the stream cut short, nothing
-# of it stays in personal, and bulkheadd goes on answering.
-bh_run qvm-run -p work 'head -c 256M /dev/urandom > ~/big.bin; qvm-copy-to-vm personal ~/big.bin 2>/dev/null & sleep 0.5;
-  pgrep -x bulkhead-file-s >/dev/null && echo was-sending; pkill -KILL -x qvm-copy-to-vm; pkill -KILL -x bulkhead-file-s; wait; rm ~/big.bin'
-bh_same "control: the sender was still sending when it was killed" "was-sending" "$bh_out"
+# A caller killed mid-stream: once the sender has read 1 MiB of a 256 MiB
+# file it is stopped (SIGSTOP, so a fast machine cannot finish the copy
+# before the kill; seen in CI), then it and qvm-copy-to-vm get SIGKILL. The
+# receiver sees the stream cut short, nothing of it stays in personal, and
+# bulkheadd goes on answering.
+bh_run qvm-run -p work 'head -c 256M /dev/urandom > ~/big.bin; qvm-copy-to-vm personal ~/big.bin 2>/dev/null &
+  for i in $(seq 4000); do
+    p=$(pgrep -x bulkhead-file-s) && r=$(awk "/^rchar/{print \$2}" /proc/$p/io 2>/dev/null) &&
+      [ "${r:-0}" -gt 1048576 ] && kill -STOP $p && echo was-sending && break
+    sleep 0.002
+  done
+  pkill -KILL -x qvm-copy-to-vm; pkill -KILL -x bulkhead-file-s; wait; rm ~/big.bin'
+bh_same "control: the sender was stopped mid-file, then killed" "was-sending" "$bh_out"
 for i in $(seq 100); do
   bh_run qvm-run -p personal 'pgrep -x bulkhead-file-r >/dev/null && echo busy'
   [ "$bh_out" = busy ] || break

@@ -384,6 +384,14 @@ static void remove_tree(const char *dir)
 static void fixture_tear_down(Fixture *f, gconstpointer data)
 {
     g_dbus_connection_signal_unsubscribe(f->client, f->subscription);
+    /* Stop as bulkheadd does before it exits: work still in flight (an
+     * autostart waiting for an agent, an app-list read) holds references to
+     * the daemon, and would otherwise go on in the next test's main loop
+     * against this test's removed directory (seen: a 30 s agent wait of
+     * /daemon/autostart failing in the middle of the next test). */
+    bh_daemon_stop(f->daemon);
+    while (g_main_context_iteration(NULL, FALSE))
+        ;
     g_clear_object(&f->daemon);
     g_dbus_connection_close_sync(f->client, NULL, NULL);
     g_dbus_connection_close_sync(f->server, NULL, NULL);
