@@ -184,7 +184,13 @@ static void bh_daemon_start_guid(BhDaemon *self, const char *name)
         return;
     g_autofree char *fullscreen = bh_daemon_get_string(self, name, "allow_fullscreen");
     g_autoptr(GError) error = NULL;
-    if (!bh_guid_set_start(self->guids, name, info->label ? info->label->name : "black", (guint)info->qid,
+    /* guid's vchan peer is where the backend says the qube's agents are: on
+     * xen the domain id of this boot, not the qid. A backend without agents
+     * keeps the qid (the socket transport's name for the qube). */
+    BhBackendAgentAddress address = {.domid = (int)info->qid};
+    if (self->backend && !bh_backend_agent_address(self->backend, name, &address, NULL))
+        address.domid = (int)info->qid;
+    if (!bh_guid_set_start(self->guids, name, info->label ? info->label->name : "black", (guint)address.domid,
                            g_str_equal(fullscreen, "True"), &error)) {
         g_warning("[%s] %s", name, error->message);
         bh_daemon_mark_gui_error(self, name, error->message);

@@ -219,12 +219,12 @@ static void bh_guid_child_setup(gpointer user_data)
         raise(SIGTERM);
 }
 
-gboolean bh_guid_set_start(BhGuidSet *set, const char *qube, const char *label, guint qid,
+gboolean bh_guid_set_start(BhGuidSet *set, const char *qube, const char *label, guint domid_n,
                            gboolean allow_fullscreen, GError **error)
 {
     bh_guid_set_stop(set, qube);
 
-    g_autofree char *domid = g_strdup_printf("%u", qid);
+    g_autofree char *domid = g_strdup_printf("%u", domid_n);
     const char *argv[] = {bh_guid_path(),
                           "--qube",
                           qube,

@@ -33,8 +33,10 @@ const char *bh_guid_path(void);
 /* TRUE when a display is there to draw on (X11, Wayland or Broadway). */
 gboolean bh_guid_display_available(void);
 
-/* Starts guid for a qube (a running one is stopped first). */
-gboolean bh_guid_set_start(BhGuidSet *set, const char *qube, const char *label, guint qid,
+/* Starts guid for a qube (a running one is stopped first). domid: the qube's
+ * vchan peer, as its backend names it (the qid on the socket transport, the
+ * Xen domain id on xen, which changes at every boot). */
+gboolean bh_guid_set_start(BhGuidSet *set, const char *qube, const char *label, guint domid,
                            gboolean allow_fullscreen, GError **error);
 /* Stops the qube's guid, if any, without reporting its end. */
 void bh_guid_set_stop(BhGuidSet *set, const char *qube);
