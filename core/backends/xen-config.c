@@ -212,6 +212,15 @@ gboolean bh_xen_config_build(const BhBackendQube *qube, const BhXenEnv *env, lib
     b->max_vcpus = (int)qube->vcpus;
     b->target_memkb = (guint64)qube->memory_mib * 1024;
     b->max_memkb = (guint64)(qube->maxmem_mib ? qube->maxmem_mib : qube->memory_mib) * 1024;
+    /* PVH and HVM: the guest's RDTSC/RDTSCP run natively, never trapped and
+     * emulated by Xen. libxl's default emulates them when Xen does not trust
+     * the host's TSC (not invariant, as under QEMU's emulation, where Xen then
+     * fails on RDTSCP: "SVM Insn len emulation failed", docs/xen.md). Emulation
+     * exists to keep the TSC consistent across a migration or a save/restore,
+     * which bulkheadd never does; the guest keeps time with Xen's pvclock
+     * either way. PV keeps libxl's default (its kernel uses pvclock). */
+    if (type != LIBXL_DOMAIN_TYPE_PV)
+        b->tsc_mode = LIBXL_TSC_MODE_NATIVE;
 
     if (type == LIBXL_DOMAIN_TYPE_HVM && !(qube->kernel && *qube->kernel)) {
         /* HVM without a kernel version boots its own from the root disk. */
