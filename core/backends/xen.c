@@ -45,6 +45,7 @@ typedef struct {
     BhPowerState state;
     libxl_evgen_domain_death *death;
     gboolean crashed;
+    const char *crash_reason;    /* static text, for Crashed */
     GTask *start;                /* until Running or failed */
     libxl_domain_config *config; /* kept until create completes */
     GList *shutdowns;            /* GTask: complete at death */
@@ -208,7 +209,7 @@ static void bh_xen_domain_gone(BhXenDomain *dom)
         g_object_unref(start);
     }
     bh_xen_set_state(dom, crashed ? BH_POWER_CRASHED : BH_POWER_HALTED,
-                     crashed ? "the domain crashed" : NULL);
+                     crashed ? (dom->crash_reason ? dom->crash_reason : "the domain crashed") : NULL);
     /* The entry goes before the callbacks run: a waiter may start it again. */
     g_hash_table_remove(xen->domains, name);
     for (GList *l = shutdowns; l; l = l->next) {
@@ -330,8 +331,16 @@ static gboolean bh_xen_event_idle(gpointer data)
         if (rc)
             g_message("[%s] cannot destroy the shut-down domain (libxl error %d)", dom->name, rc);
     } else if (work->type == LIBXL_EVENT_TYPE_DOMAIN_DEATH) {
-        /* Destroyed by someone else (xl destroy): nothing more will come. */
+        /* Destroyed by someone else (xl destroy): nothing more will come.
+         * Neither the guest nor bulkheadd ended it, so it is Crashed, as a
+         * sandbox whose init is killed from outside: the qube did not stop
+         * the way a qube stops, and the user must hear of it. */
         dom->dead = TRUE;
+        if (dom->destroying == 0 && dom->state != BH_POWER_HALTING && dom->state != BH_POWER_DYING) {
+            dom->crashed = TRUE;
+            dom->crash_reason = "its domain was destroyed outside bulkheadd";
+            g_message("[%s] domain %u was destroyed outside bulkheadd", dom->name, dom->domid);
+        }
         if (dom->destroying == 0)
             bh_xen_domain_gone(dom);
     }
