@@ -23,6 +23,7 @@ typedef struct {
     BhDaemon *daemon;
     const char *state_dir;
     gboolean autostarted;
+    gboolean no_autostart;
     int exit_code;
 } BhMain;
 
@@ -49,7 +50,10 @@ static void bh_main_name_acquired(GDBusConnection *connection, const char *name,
         /* Qubes left running by a daemon that crashed come first: autostart
          * then finds them running. */
         bh_daemon_adopt(m->daemon);
-        bh_daemon_autostart(m->daemon);
+        if (m->no_autostart)
+            g_message("not starting the qubes marked autostart (--no-autostart)");
+        else
+            bh_daemon_autostart(m->daemon);
     }
 }
 
@@ -79,7 +83,7 @@ int main(int argc, char **argv)
 {
     g_autofree char *state_dir = NULL;
     g_autofree char *backend = NULL;
-    gboolean no_guid = FALSE;
+    gboolean no_guid = FALSE, no_autostart = FALSE;
     gboolean verbose = FALSE, version = FALSE;
     g_autoptr(GError) error = NULL;
     g_autofree char *choices = bh_backend_describe_choices();
@@ -93,6 +97,8 @@ int main(int argc, char **argv)
         {"backend", 0, 0, G_OPTION_ARG_STRING, &backend, backend_help, "NAME"},
         {"no-guid", 0, 0, G_OPTION_ARG_NONE, &no_guid,
          "Do not show the windows of running qubes (no bulkhead-guid)", NULL},
+        {"no-autostart", 0, 0, G_OPTION_ARG_NONE, &no_autostart,
+         "Do not start the qubes whose autostart is True (running ones are still adopted)", NULL},
         {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log every change and state transition", NULL},
         {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
         {NULL},
@@ -143,7 +149,10 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    BhMain m = {.loop = g_main_loop_new(NULL, FALSE), .daemon = daemon, .state_dir = state_dir};
+    BhMain m = {.loop = g_main_loop_new(NULL, FALSE),
+                .daemon = daemon,
+                .state_dir = state_dir,
+                .no_autostart = no_autostart};
     guint owner = g_bus_own_name(G_BUS_TYPE_SESSION, BH_DBUS_NAME, G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE,
                                  bh_main_bus_acquired, bh_main_name_acquired, bh_main_name_lost, &m, NULL);
     guint sigterm = g_unix_signal_add(SIGTERM, bh_main_quit_on_signal, &m);
