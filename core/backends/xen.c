@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <xentoollog.h>
 
+#include <bulkhead/program-path.h>
 #include <bulkhead/vchan.h>
 
 #include "xen-config.h"
@@ -456,9 +457,12 @@ static void bh_xen_start(BhBackend *backend, const BhBackendQube *qube, GCancell
                                 "qube %s already has a domain", qube->name);
         return;
     }
+    /* Our own block script, not Xen's (bulkhead-xen-block says why). */
     BhXenEnv env = {
         .state_dir = backend->state_dir,
         .kernels_dir = xen->kernels_dir,
+        .block_script = bh_program_path("BH_XEN_BLOCK_SCRIPT", BH_SOURCE_ROOT "/core/backends/bulkhead-xen-block",
+                                        BH_LIBEXECDIR "/bulkhead-xen-block"),
         .is_running = bh_xen_is_running,
         .user_data = xen,
     };

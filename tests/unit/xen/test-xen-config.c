@@ -245,7 +245,16 @@ static void test_mapping(Fixture *f, gconstpointer data)
     g_assert_true(bh_xen_config_build(&q, &env, &config, &error));
     g_assert_cmpint(config.disks[0].readwrite, ==, 1);
     g_assert_nonnull(strstr(config.b_info.cmdline, "root=/dev/xvda rw"));
+    /* Every disk gets the backend's block script; without one, libxl's. */
+    g_assert_null(config.disks[0].script);
     libxl_domain_config_dispose(&config);
+    env.block_script = "/usr/libexec/bulkhead/bulkhead-xen-block";
+    libxl_domain_config_init(&config);
+    g_assert_true(bh_xen_config_build(&q, &env, &config, &error));
+    for (int i = 0; i < config.num_disks; i++)
+        g_assert_cmpstr(config.disks[i].script, ==, env.block_script);
+    libxl_domain_config_dispose(&config);
+    env.block_script = NULL;
 
     /* PV keeps libxl's default TSC mode. */
     q.virt_mode = "pv";
