@@ -136,8 +136,7 @@ static gboolean bh_xen_disks(const BhBackendQube *qube, const BhXenEnv *env, lib
      * (g_malloc is malloc in GLib >= 2.46). */
     config->disks = g_new0(libxl_device_disk, 3);
     config->num_disks = 3;
-    bh_xen_disk(&config->disks[0], g_steal_pointer(&root), "xvda", own_root,
-                env->block_script);
+    bh_xen_disk(&config->disks[0], g_steal_pointer(&root), "xvda", own_root, env->block_script);
     bh_xen_disk(&config->disks[1], bh_xen_volume_path(env->state_dir, qube->name, "private"), "xvdb", TRUE,
                 env->block_script);
     bh_xen_disk(&config->disks[2], bh_xen_volume_path(env->state_dir, qube->name, "volatile"), "xvdc", TRUE,

@@ -461,8 +461,9 @@ static void bh_xen_start(BhBackend *backend, const BhBackendQube *qube, GCancell
     BhXenEnv env = {
         .state_dir = backend->state_dir,
         .kernels_dir = xen->kernels_dir,
-        .block_script = bh_program_path("BH_XEN_BLOCK_SCRIPT", BH_SOURCE_ROOT "/core/backends/bulkhead-xen-block",
-                                        BH_LIBEXECDIR "/bulkhead-xen-block"),
+        .block_script =
+            bh_program_path("BH_XEN_BLOCK_SCRIPT", BH_SOURCE_ROOT "/core/backends/bulkhead-xen-block",
+                            BH_LIBEXECDIR "/bulkhead-xen-block"),
         .is_running = bh_xen_is_running,
         .user_data = xen,
     };
