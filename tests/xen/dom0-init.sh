@@ -46,7 +46,9 @@ xenstored --pid-file /run/xenstored.pid
 i=0
 while [ ! -s /run/xenstored.pid ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 xen-init-dom0 || { echo "dom0-init: xen-init-dom0 failed"; bh_exit 2; }
-xenconsoled --log=guest --log-dir=/var/log/xen/console
+# The guests' consoles in out/ (on the host too, while the test runs).
+mkdir -p /out/console
+xenconsoled --log=guest --log-dir=/out/console
 
 # The backend's state: a template root image and the domU kernel + initramfs.
 mkdir -p /var/lib/bulkhead
@@ -69,7 +71,7 @@ drc=$?
 [ $rc -eq 0 ] && rc=$drc
 echo "BH-XEN-QEMU-END $rc"
 if [ $rc -ne 0 ]; then
-  for f in /var/log/xen/console/*.log /var/log/xen/*.log; do
+  for f in /out/console/*.log /var/log/xen/*.log; do
     [ -f "$f" ] && { echo "---- $f"; tail -n 80 "$f"; }
   done
   xl dmesg 2>/dev/null | tail -n 20
