@@ -171,7 +171,7 @@ until_ok 30 sh -c "tail -n +$((lines + 1)) $log | grep -q 'guid ended'"
 result "bulkheadd logs guid's end: $(tail -n +$((lines + 1)) "$log" | grep -m 1 'guid ended' | sed 's/.*\[desk\]/[desk]/')" $?
 until_ok 60 sh -c "tail -n +$((lines + 1)) $log | grep -q 'its GUI agent went away .* and the qube still runs'"
 result "bulkheadd reports it once the grace is over and desk still runs ($(since "$t") s): \
-$(tail -n +$((lines + 1)) "$log" | grep -m 1 'GUI agent went away' | sed 's/.*\[desk\]/[desk]/')" $?
+$(tail -n +$((lines + 1)) "$log" | grep -m 1 'its GUI agent went away' | sed 's/.*\[desk\]/[desk]/')" $?
 result "desk stays Running and its RPC agent still answers" \
   $(state_is desk Running && [ "$(qvm-run -p desk 'echo still-here' 2>/dev/null)" = still-here ]; echo $?)
 
