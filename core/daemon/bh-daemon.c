@@ -53,6 +53,8 @@ static void bh_daemon_finalize(GObject *object)
     g_clear_pointer(&self->guids, bh_guid_set_free);
     g_clear_pointer(&self->runtime, g_hash_table_unref);
     g_clear_pointer(&self->apps_problems, g_hash_table_unref);
+    if (self->apps_start_queue)
+        g_queue_free_full(g_steal_pointer(&self->apps_start_queue), g_free);
     g_clear_pointer(&self->agents, bh_agent_set_free);
     g_clear_pointer(&self->backend, bh_backend_free);
     g_clear_pointer(&self->store, bh_store_close);
