@@ -14,14 +14,7 @@
 set -u
 . "$(dirname "$0")/daemon-lib.sh"
 
-if ! command -v bwrap >/dev/null; then
-  echo "1..0 # SKIP bubblewrap is not installed"
-  exit 0
-fi
-if [ "$(id -u)" -ne 0 ]; then
-  echo "1..0 # SKIP needs root (the sandbox backend's idmapped layers)"
-  exit 0
-fi
+bh_require_sandbox
 
 bh_start_daemon --backend sandbox || { echo "1..0 # SKIP bulkheadd did not start"; exit 0; }
 qubes="qa qb qc qd"

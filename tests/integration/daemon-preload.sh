@@ -16,14 +16,7 @@
 set -u
 . "$(dirname "$0")/daemon-lib.sh"
 
-if ! command -v bwrap >/dev/null; then
-  echo "1..0 # SKIP bubblewrap is not installed"
-  exit 0
-fi
-if [ "$(id -u)" -ne 0 ]; then
-  echo "1..0 # SKIP needs root (the sandbox backend's idmapped layers)"
-  exit 0
-fi
+bh_require_sandbox
 
 state_of() { qvm-ls --raw-data "$1" 2>/dev/null | cut -d'|' -f2; }
 running_disps() { qvm-ls --raw-data 2>/dev/null | awk -F'|' '$1 ~ /^disp/ && $2 != "Halted" {print $1}' | sort; }
@@ -45,6 +38,8 @@ bh_start_daemon --backend sandbox || { echo "1..0 # SKIP bulkheadd did not start
 # One disposable first, so that default-dvm's template layers exist (as the
 # benches do); then none is left.
 qvm-run --dispvm default-dvm true >/dev/null 2>&1
+# qvm-run returns before that disposable is removed: wait for it (30 s).
+for _ in $(seq 300); do [ -z "$(running_disps)" ] && break; sleep 0.1; done
 
 bh_same "preload_dispvm is off by default" "False" "$(qubes-prefs preload_dispvm)"
 bh_same "off: no disposable runs ahead" "" "$(running_disps)"

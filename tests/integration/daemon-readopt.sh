@@ -71,7 +71,8 @@ if [ $display -eq 1 ]; then
   win=$(bh_find_window '^\[work\] ')
   bh_result "work's foot window is shown (got: $(xdotool getwindowname "$win" 2>/dev/null))" \
     $([ -n "$win" ]; echo $?)
-  old_guid=$(pgrep -f -- "bulkhead-guid --qube work " | head -n1)
+  # Ours only: other test runs on the machine may have a qube named work.
+  old_guid=$(pgrep -P "$bh_daemon_pid" -f -- "bulkhead-guid --qube work " | head -n1)
 fi
 
 work_init=$(field work init_pid)
@@ -192,7 +193,7 @@ bh_result "the stale record is gone" $([ ! -e "$bh_state/sandbox-running/persona
 
 if [ $display -eq 1 ]; then
   win=$(bh_find_window '^\[work\] ' 150)
-  new_guid=$(pgrep -f -- "bulkhead-guid --qube work " | head -n1)
+  new_guid=$(pgrep -P "$bh_daemon_pid" -f -- "bulkhead-guid --qube work " | head -n1)
   bh_result "a new guid (pid $new_guid) shows work's foot window again: $(xdotool getwindowname "$win" 2>/dev/null)" \
     $([ -n "$win" ] && [ -n "$new_guid" ] && [ "$new_guid" != "$old_guid" ]; echo $?)
   import -window root "${BH_SHOT_DIR:-$bh_tmp}/readopt-after-restart.png" 2>/dev/null
