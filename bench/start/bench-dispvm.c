@@ -74,8 +74,8 @@ static void wait_preloaded(void)
     for (;;) {
         const char *argv[] = {"qvm-ls", "--raw-data", NULL};
         g_autofree char *out = NULL;
-        if (g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
-                         &out, NULL, NULL, NULL)) {
+        if (g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                         NULL, &out, NULL, NULL, NULL)) {
             g_auto(GStrv) rows = g_strsplit(out, "\n", -1);
             for (char **r = rows; *r; r++)
                 if (g_str_has_prefix(*r, "disp") && strstr(*r, "|Running|"))
@@ -160,8 +160,8 @@ int main(int argc, char **argv)
         while (bh_x_find_window(dpy, "[disp", NULL))
             g_usleep(10000);
         ratio[i] = frame[i] / plain[i];
-        fprintf(stderr, "# %s: window %.1f ms, first frame %.1f ms, bwrap %.1f ms\n", name, mapped[i], frame[i],
-                plain[i]);
+        fprintf(stderr, "# %s: window %.1f ms, first frame %.1f ms, bwrap %.1f ms\n", name, mapped[i],
+                frame[i], plain[i]);
     }
     summary("qvm-run --dispvm: window mapped", mapped, reps);
     summary("qvm-run --dispvm: first frame on screen", frame, reps);

@@ -441,10 +441,11 @@ static int run_burst(struct env *e, int n, int reps)
         cli(e, blog, "qvm-create", "-l", "gray", "--prop", "netvm=", name, NULL);
     }
     bwrap_burst_ms(1, e->envp, blog); /* first touch */
-    printf("| rep | 1 bwrap true | %d bwrap true at once | first qvm-start returned | all %d agents answered "
-           "| all %d "
-           "guids connected | CPU of bulkheadd and all it started | load |\n|---|---|---|---|---|---|---|---|\n",
-           n, n, n);
+    printf(
+        "| rep | 1 bwrap true | %d bwrap true at once | first qvm-start returned | all %d agents answered "
+        "| all %d "
+        "guids connected | CPU of bulkheadd and all it started | load |\n|---|---|---|---|---|---|---|---|\n",
+        n, n, n);
     for (int r = 0; r < reps; r++) {
         one[r] = bwrap_burst_ms(1, e->envp, blog);
         many[r] = bwrap_burst_ms(n, e->envp, blog);
@@ -503,9 +504,11 @@ static int run_burst(struct env *e, int n, int reps)
            median_ms(agents, reps) / median_ms(one, reps), median_ms(guids, reps),
            median_ms(guids, reps) / median_ms(one, reps));
     if (acct)
-        printf("CPU from the first qvm-start to the last guid connected: median %.0f ms (bulkheadd, its guids, "
-               "the qubes; not Xvfb nor the qvm-start processes): on %u CPUs no less than %.0f ms of wall time\n",
-               median_ms(cpu, reps), g_get_num_processors(), median_ms(cpu, reps) / g_get_num_processors());
+        printf(
+            "CPU from the first qvm-start to the last guid connected: median %.0f ms (bulkheadd, its guids, "
+            "the qubes; not Xvfb nor the qvm-start processes): on %u CPUs no less than %.0f ms of wall "
+            "time\n",
+            median_ms(cpu, reps), g_get_num_processors(), median_ms(cpu, reps) / g_get_num_processors());
     cpuacct_leave(acct, e->daemon);
     return 0;
 }

@@ -95,7 +95,8 @@ gboolean bh_sandbox_record_save(const char *dir, const BhSandboxRecord *r, GErro
     if (rename(tmp, path) < 0) {
         int e = errno;
         unlink(tmp);
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot replace %s: %s", path, g_strerror(e));
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot replace %s: %s", path,
+                    g_strerror(e));
         return FALSE;
     }
     return TRUE;

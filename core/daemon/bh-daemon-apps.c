@@ -214,7 +214,8 @@ static gboolean bh_apps_any_starting(BhDaemon *self)
 
 static void bh_apps_pump(BhDaemon *self)
 {
-    while (!self->apps_start_busy && !g_queue_is_empty(self->apps_start_queue) && !bh_apps_any_starting(self)) {
+    while (!self->apps_start_busy && !g_queue_is_empty(self->apps_start_queue) &&
+           !bh_apps_any_starting(self)) {
         g_autofree char *name = g_queue_pop_head(self->apps_start_queue);
         /* Stopped meanwhile: read at its next start. */
         if (bh_daemon_get_power_state(self, name) != BH_POWER_RUNNING)

@@ -70,8 +70,8 @@ static void bh_preload_started(GObject *source, GAsyncResult *result, gpointer u
             g_info("[%s] preloaded disposable of %s is ready", ctx->name, self->preload_template);
     } else {
         self->preload_failures++;
-        g_message("[%s] preloaded disposable did not start (%u in a row): %s", ctx->name, self->preload_failures,
-                  error->message);
+        g_message("[%s] preloaded disposable did not start (%u in a row): %s", ctx->name,
+                  self->preload_failures, error->message);
         if (ours) {
             g_clear_pointer(&self->preload_name, g_free);
             g_clear_pointer(&self->preload_template, g_free);
@@ -86,8 +86,9 @@ static void bh_preload_review(BhDaemon *self)
 {
     g_autofree char *tmpl = bh_preload_wanted(self);
     if (self->preload_name && g_strcmp0(tmpl, self->preload_template) != 0)
-        bh_preload_drop(self, tmpl ? "default_dispvm changed" : "not wanted now (preload_dispvm, default_dispvm or "
-                                                              "its template started)");
+        bh_preload_drop(self, tmpl ? "default_dispvm changed"
+                                   : "not wanted now (preload_dispvm, default_dispvm or "
+                                     "its template started)");
     if (self->preload_name || tmpl == NULL)
         return;
 
