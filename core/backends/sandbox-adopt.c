@@ -86,10 +86,11 @@ gboolean bh_sandbox_record_save(const char *dir, const BhSandboxRecord *r, GErro
      * record describes processes that die with the kernel, and one from an
      * earlier boot is refused (boot id), so after a power loss it is worth
      * nothing synced or not, and while the kernel lives the next daemon
-     * reads it from the page cache. Two fsyncs per start were 80 ms of
-     * bulkheadd's main thread for 20 qubes started at once on a quiet
-     * machine and up to 9 ms each under load (bench/RESULTS.md, "Start at
-     * scale"). A name with a leading dot is no qube's: the listing skips it. */
+     * reads it from the page cache. Its two fsyncs per start (file and
+     * directory) took 0.65 s of bulkheadd's main thread for 20 qubes
+     * started at once (under strace, load 5; bench/RESULTS.md, "Start at
+     * scale II"). A name with a leading dot is no qube's: the listing skips
+     * it. */
     if (!g_file_set_contents_full(tmp, text, (gssize)len, G_FILE_SET_CONTENTS_NONE, 0600, error))
         return FALSE;
     if (rename(tmp, path) < 0) {
