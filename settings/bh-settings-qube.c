@@ -16,7 +16,8 @@ typedef enum {
     BH_FIELD_SPIN,
     BH_FIELD_CHOICE,
     BH_FIELD_LABEL,
-    BH_FIELD_APPS
+    BH_FIELD_APPS,
+    BH_FIELD_TEXT /* a GtkTextView: notes */
 } BhFieldKind;
 
 /* One property on the form. Choices have "" for "back to the default". */
@@ -88,6 +89,13 @@ static char *bh_field_value(BhField *field)
         return g_strdup(bh_settings_label_picker_get(field->widget));
     case BH_FIELD_APPS:
         return bh_apps_value(field);
+    case BH_FIELD_TEXT: {
+        GtkTextBuffer *buffer = gtk_text_view_get_buffer(GTK_TEXT_VIEW(field->widget));
+        GtkTextIter start, end;
+
+        gtk_text_buffer_get_bounds(buffer, &start, &end);
+        return gtk_text_buffer_get_text(buffer, &start, &end, TRUE);
+    }
     }
     return g_strdup("");
 }
@@ -206,6 +214,10 @@ static void bh_field_show(BhSettingsQube *self, BhField *field)
         break;
     case BH_FIELD_APPS:
         break; /* the list comes from ListApps: bh_load_apps */
+    case BH_FIELD_TEXT:
+        /* Plain text in a buffer: never markup, whatever it holds. */
+        gtk_text_buffer_set_text(gtk_text_view_get_buffer(GTK_TEXT_VIEW(field->widget)), field->loaded, -1);
+        break;
     case BH_FIELD_CHOICE:
         if (g_str_equal(field->prop, "virt_mode"))
             bh_settings_choice_select(field->widget, field->loaded);
@@ -695,6 +707,31 @@ BhSettingsQube *bh_settings_qube_new(BhSettingsContext *context, const char *qub
         g_ptr_array_add(self->fields, field);
         g_signal_connect_swapped(self->apps_search, "search-changed",
                                  G_CALLBACK(gtk_list_box_invalidate_filter), list);
+    }
+
+    row = 0;
+    bh_page(self->stack, "notes", "Notes", &grid);
+    {
+        GtkWidget *intro = bh_note("Your own notes about this qube, kept by dom0 (the qube never sees them; "
+                                   "<tt>qvm-notes</tt> shows them too). Apply saves them.");
+        gtk_label_set_selectable(GTK_LABEL(intro), FALSE);
+        gtk_grid_attach(GTK_GRID(grid), intro, 0, row++, 2, 1);
+    }
+    {
+        GtkWidget *view = gtk_text_view_new();
+        GtkWidget *scrolled = gtk_scrolled_window_new();
+
+        gtk_text_view_set_wrap_mode(GTK_TEXT_VIEW(view), GTK_WRAP_WORD_CHAR);
+        gtk_widget_set_name(view, "notes");
+        gtk_scrolled_window_set_min_content_height(GTK_SCROLLED_WINDOW(scrolled), 260);
+        gtk_widget_set_hexpand(scrolled, TRUE);
+        bh_add_field(self, GTK_GRID(grid), &row, "", "notes", BH_FIELD_TEXT, view);
+        /* The view scrolls: the grid's cell gets its scrolled window instead. */
+        g_object_ref(view);
+        gtk_grid_remove(GTK_GRID(grid), view);
+        gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scrolled), view);
+        g_object_unref(view);
+        gtk_grid_attach(GTK_GRID(grid), scrolled, 1, row - 2, 1, 1);
     }
 
     self->apply_error = bh_settings_error_new("apply-error");

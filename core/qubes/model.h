@@ -39,6 +39,7 @@ enum {
     BH_P_AUTO_CLEANUP,
     BH_P_PRIVATE_SIZE,
     BH_P_MENU_ITEMS,
+    BH_P_NOTES,
     /* networking, computed (read-only, never stored) */
     BH_P_IP,
     BH_P_GATEWAY,

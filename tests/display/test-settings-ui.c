@@ -353,6 +353,66 @@ static void test_qube_netvm_loop(void)
     gtk_window_destroy(GTK_WINDOW(window));
 }
 
+static void set_text_view(GtkWidget *view, const char *text)
+{
+    gtk_text_buffer_set_text(gtk_text_view_get_buffer(GTK_TEXT_VIEW(view)), text, -1);
+}
+
+static char *text_view(GtkWidget *view)
+{
+    GtkTextBuffer *buffer = gtk_text_view_get_buffer(GTK_TEXT_VIEW(view));
+    GtkTextIter start, end;
+
+    gtk_text_buffer_get_bounds(buffer, &start, &end);
+    return gtk_text_buffer_get_text(buffer, &start, &end, TRUE);
+}
+
+/* The Notes page: several lines typed and Applied are what qvm-notes
+ * prints; notes over the model's limit are refused under the field in the
+ * model's words with the text kept and the stored notes unchanged; a change
+ * from qvm-notes reloads the page (nothing typed there). */
+static void test_qube_notes(void)
+{
+    BhSettingsQube *window = open_qube("vault");
+    GtkWindow *w = GTK_WINDOW(window);
+    GtkWidget *view = need(w, "notes");
+    const char *text = "Tax papers, 2019-2026.\n\tNever networked.\nÜbersicht ✓";
+    g_autofree char *big = g_strnfill(16385, 'n');
+    g_autofree char *before = qvm("qvm-notes vault");
+    g_autofree char *kept = NULL, *stored = NULL, *after = NULL, *cli = NULL;
+
+    bh_settings_qube_show_page(window, "notes");
+    g_assert_cmpstr(before, ==, "");
+    set_text_view(view, text);
+    click(need(w, "apply"));
+    LoadWait wait = {window, bh_settings_qube_get_loads(window)};
+    g_assert_true(bh_wait_until(loaded, &wait, 10000));
+    stored = qvm("qvm-notes vault");
+    g_assert_cmpstr(stored, ==, text);
+    g_assert_cmpstr(error_text(w, "notes-error"), ==, "");
+    shot("qube-notes");
+
+    set_text_view(view, big);
+    click(need(w, "apply"));
+    g_assert_true(bh_wait_until(idle, window, 10000));
+    settle(100);
+    g_test_message("notes-error: %s", error_text(w, "notes-error"));
+    g_assert_nonnull(strstr(error_text(w, "notes-error"), "at most 16384 bytes (it has 16385)"));
+    kept = text_view(view);
+    g_assert_cmpstr(kept, ==, big);
+    after = qvm("qvm-notes vault");
+    g_assert_cmpstr(after, ==, text);
+
+    /* Changed elsewhere while the page is unchanged: the page follows. */
+    set_text_view(view, text);
+    wait.loads = bh_settings_qube_get_loads(window);
+    g_free(qvm("qvm-notes vault --set 'from the command line'"));
+    g_assert_true(bh_wait_until(loaded, &wait, 10000));
+    cli = text_view(view);
+    g_assert_cmpstr(cli, ==, "from the command line");
+    gtk_window_destroy(w);
+}
+
 static gboolean gone_cond(gpointer data)
 {
     return !qube_listed(data);
@@ -1353,6 +1413,7 @@ int main(int argc, char **argv)
     g_test_add_func("/settings/qube/netvm-loop", test_qube_netvm_loop);
     g_test_add_func("/settings/qube/clone-rename-delete", test_qube_clone_rename_delete);
     g_test_add_func("/settings/qube/dialog-closed-midway", test_qube_dialog_closed_midway);
+    g_test_add_func("/settings/qube/notes", test_qube_notes);
     g_test_add_func("/settings/sandbox/applications", test_qube_applications);
     g_test_add_func("/settings/sandbox/firewall", test_qube_firewall);
     g_test_add_func("/settings/sandbox/create-apps", test_create_apps);

@@ -76,6 +76,7 @@ gboolean bh_class_from_name(const char *name, BhQubeClass *out);
 /* ---- names and tags ---------------------------------------------------- */
 
 #define BH_QUBE_NAME_MAX 31 /* bytes */
+#define BH_NOTES_MAX 16384 /* bytes of a qube's notes */
 #define BH_QID_NONE      (-1)
 #define BH_QID_DOM0      0
 /* qids 1..BH_QID_MAX: 12 bits, so a backend can derive addresses from them. */
@@ -139,6 +140,7 @@ typedef enum {
     BH_PROPF_DISP_INHERIT = 1 << 2, /* default for a DispVM: its template's value */
     BH_PROPF_ALLOW_NONE = 1 << 3,   /* a qube reference that may be none */
     BH_PROPF_RENAME = 1 << 4,       /* "name": setting it renames the qube */
+    BH_PROPF_TEXT = 1 << 5,         /* free text (notes): newlines and tabs allowed */
 } BhPropFlags;
 
 typedef gboolean (*BhPropValidator)(const char *value, GError **error);
@@ -152,7 +154,7 @@ typedef struct {
     guint classes;              /* BH_CLASS_BIT mask of the classes that have it */
     guint flags;                /* BhPropFlags */
     const char *default_value;  /* canonical static default; NULL: none (must be set) */
-    gint64 min, max;            /* BH_PROP_INT */
+    gint64 min, max;            /* BH_PROP_INT; max for BH_PROP_STRING: its byte limit (0: 4096) */
     const char *const *choices; /* BH_PROP_ENUM, NULL-terminated */
     BhPropValidator validate;   /* BH_PROP_STRING extra syntax; may be NULL */
     const char *default_help;   /* how the default is found, for --help-properties */

@@ -347,6 +347,42 @@ static void test_property_values(Fixture *f, gconstpointer data)
     assert_prop(f->store, "work", "name", "work", FALSE);
 }
 
+/* notes: free text of several lines, kept exactly across a reopen; what is
+ * not text (other control characters, bad UTF-8, over the limit) is refused
+ * with the reason and the old notes stay. Other strings still refuse a
+ * newline (the control: the rule is per property). */
+static void test_notes(Fixture *f, gconstpointer data)
+{
+    const char *text = "Bank and tax papers.\n\tOpen only from the vault's own terminal.\nÜbersicht: ✓\n";
+    g_autofree char *big = g_strnfill(BH_NOTES_MAX, 'x');
+    g_autofree char *over = g_strnfill(BH_NOTES_MAX + 1, 'x');
+
+    assert_prop(f->store, "vault", "notes", "", TRUE);
+    set_ok(f->store, "vault", "notes", text);
+    bh_store_close(f->store);
+    f->store = bh_test_open(f->path);
+    assert_prop(f->store, "vault", "notes", text, FALSE);
+    set_ok(f->store, "work", "notes", big);
+    assert_prop(f->store, "work", "notes", big, FALSE);
+    bh_assert_fails_msg(bh_store_set_property(f->store, "vault", "notes", over, BH_ERR),
+                        BH_QUBES_ERROR_INVALID_VALUE, "at most 16384 bytes (it has 16385)");
+    bh_assert_fails_msg(bh_store_set_property(f->store, "vault", "notes", "a\x1b]0;title\a", BH_ERR),
+                        BH_QUBES_ERROR_INVALID_VALUE, "other than newlines and tabs");
+    bh_assert_fails(bh_store_set_property(f->store, "vault", "notes", "a\rb", BH_ERR),
+                    BH_QUBES_ERROR_INVALID_VALUE);
+    bh_assert_fails(bh_store_set_property(f->store, "vault", "notes", "bad \xc3\x28 utf-8", BH_ERR),
+                    BH_QUBES_ERROR_INVALID_VALUE);
+    bh_assert_fails(bh_store_set_property(f->store, "dom0", "notes", "x", BH_ERR),
+                    BH_QUBES_ERROR_NO_SUCH_PROPERTY);
+    assert_prop(f->store, "vault", "notes", text, FALSE);
+    bh_assert_fails(bh_store_set_property(f->store, "vault", "default_user", "a\nb", BH_ERR),
+                    BH_QUBES_ERROR_INVALID_VALUE);
+    set_ok(f->store, "vault", "notes", "");
+    assert_prop(f->store, "vault", "notes", "", FALSE);
+    g_assert_true(bh_store_reset_property(f->store, "vault", "notes", NULL));
+    assert_prop(f->store, "vault", "notes", "", TRUE);
+}
+
 static void test_list_properties(Fixture *f, gconstpointer data)
 {
     g_autoptr(GError) error = NULL;
@@ -1089,6 +1125,7 @@ int main(int argc, char **argv)
     TEST("/store/props/inheritance", test_inheritance);
     TEST("/store/props/values", test_property_values);
     TEST("/store/props/list", test_list_properties);
+    TEST("/store/props/notes", test_notes);
     TEST("/store/names", test_names);
     TEST("/store/rename", test_rename);
     TEST("/store/templates", test_templates);
