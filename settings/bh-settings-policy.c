@@ -18,10 +18,9 @@ char *bh_settings_clipboard_policy_text(BhPolicyVerdict verdict)
         bh_policy_verdict_name(verdict));
 }
 
-gboolean bh_settings_clipboard_policy_write(const char *dir, BhPolicyVerdict verdict, GError **error)
+gboolean bh_settings_policy_write(const char *dir, const char *name, const char *text, GError **error)
 {
-    g_autofree char *path = g_build_filename(dir, BH_SETTINGS_CLIPBOARD_POLICY, NULL);
-    g_autofree char *text = bh_settings_clipboard_policy_text(verdict);
+    g_autofree char *path = g_build_filename(dir, name, NULL);
 
     if (g_mkdir_with_parents(dir, 0700) != 0) {
         int saved = errno;
@@ -32,6 +31,13 @@ gboolean bh_settings_clipboard_policy_write(const char *dir, BhPolicyVerdict ver
     /* Atomic (a temporary file renamed over it): the daemon's monitor never
      * reads half a rule. */
     return g_file_set_contents_full(path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
+}
+
+gboolean bh_settings_clipboard_policy_write(const char *dir, BhPolicyVerdict verdict, GError **error)
+{
+    g_autofree char *text = bh_settings_clipboard_policy_text(verdict);
+
+    return bh_settings_policy_write(dir, BH_SETTINGS_CLIPBOARD_POLICY, text, error);
 }
 
 /* What our own file says: the action of its rule (the last word of the
@@ -111,4 +117,195 @@ char *bh_settings_clipboard_policy_check(const char *const *dirs, const char *co
     return g_strdup_printf("This choice does not decide %u of %u pastes between qubes: %s comes first "
                            "(a rule in a file earlier in name order wins). Change or remove that rule.",
                            elsewhere, pairs, list);
+}
+
+/* ---- file copy ------------------------------------------------------------ */
+
+#define BH_FILECOPY_HEADER                                                                                   \
+    "# Written by bulkhead-settings (Global settings, File copy). Changing the rows\n"                       \
+    "# there rewrites this file; a file whose name sorts before this one wins.\n"
+
+/* The header's lines: a rule's line is its row's number plus these. */
+#define BH_FILECOPY_HEADER_LINES 2
+
+void bh_settings_filecopy_rule_free(BhSettingsFilecopyRule *rule)
+{
+    if (rule == NULL)
+        return;
+    g_free(rule->source);
+    g_free(rule->target);
+    g_free(rule->default_target);
+    g_free(rule);
+}
+
+char *bh_settings_filecopy_policy_text(GPtrArray *rules, GError **error)
+{
+    g_autoptr(GString) text = g_string_new(BH_FILECOPY_HEADER);
+    g_autoptr(BhPolicy) probe = bh_policy_new();
+
+    if (rules->len > BH_SETTINGS_FILECOPY_ROWS_MAX) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "at most %d rows here; write more in a file "
+                    "of your own (docs/policy.md)",
+                    BH_SETTINGS_FILECOPY_ROWS_MAX);
+        return NULL;
+    }
+    for (guint i = 0; i < rules->len; i++) {
+        const BhSettingsFilecopyRule *rule = rules->pdata[i];
+
+        g_string_append_printf(text, "%s  *  %s  %s  %s", BH_SETTINGS_FILECOPY_SERVICE, rule->source,
+                               rule->target, bh_policy_verdict_name(rule->action));
+        if (rule->action == BH_POLICY_ASK && rule->default_target != NULL && *rule->default_target != '\0')
+            g_string_append_printf(text, " default_target=%s", rule->default_target);
+        g_string_append_c(text, '\n');
+    }
+    /* The engine is the judge of a row: what it refuses is never written
+     * (a broken file would deny every call of every service). */
+    bh_policy_add_file(probe, BH_SETTINGS_FILECOPY_POLICY, BH_SETTINGS_FILECOPY_POLICY, text->str, text->len);
+    if (bh_policy_n_errors(probe) > 0) {
+        /* "file:LINE:COLUMN: what": the row is the line after the header. */
+        const char *problem = bh_policy_error(probe, 0);
+        g_auto(GStrv) parts = g_strsplit(problem, ":", 4);
+        guint line = g_strv_length(parts) == 4 ? (guint)g_ascii_strtoull(parts[1], NULL, 10) : 0;
+
+        if (line > BH_FILECOPY_HEADER_LINES)
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "row %u: %s",
+                        line - BH_FILECOPY_HEADER_LINES, g_strstrip(parts[3]));
+        else
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "%s", problem);
+        return NULL;
+    }
+    return g_strdup(text->str);
+}
+
+GPtrArray *bh_settings_filecopy_policy_read(const char *const *dirs, gboolean *foreign)
+{
+    GPtrArray *rules = g_ptr_array_new_with_free_func((GDestroyNotify)bh_settings_filecopy_rule_free);
+    guint n_dirs = g_strv_length((char **)dirs);
+    g_autofree char *path = NULL, *text = NULL;
+    g_auto(GStrv) lines = NULL;
+
+    *foreign = FALSE;
+    if (n_dirs == 0)
+        return rules;
+    path = g_build_filename(dirs[n_dirs - 1], BH_SETTINGS_FILECOPY_POLICY, NULL);
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return rules;
+    lines = g_strsplit(text, "\n", -1);
+    for (guint j = 0; lines[j] != NULL; j++) {
+        char *line = g_strstrip(lines[j]);
+        g_auto(GStrv) words = NULL;
+        g_autoptr(GPtrArray) kept = g_ptr_array_new();
+        BhSettingsFilecopyRule *rule;
+
+        if (*line == '\0' || *line == '#')
+            continue;
+        words = g_strsplit_set(line, " \t", -1);
+        for (guint k = 0; words[k] != NULL; k++) {
+            if (*words[k] != '\0')
+                g_ptr_array_add(kept, words[k]);
+        }
+        /* Only what this page writes: SERVICE * SOURCE TARGET ACTION
+         * [default_target=X]. Anything else is the user's hand. */
+        if ((kept->len != 5 && kept->len != 6) ||
+            !g_str_equal(kept->pdata[0], BH_SETTINGS_FILECOPY_SERVICE) || !g_str_equal(kept->pdata[1], "*") ||
+            (kept->len == 6 &&
+             (!g_str_has_prefix(kept->pdata[5], "default_target=") || !g_str_equal(kept->pdata[4], "ask"))) ||
+            rules->len >= BH_SETTINGS_FILECOPY_ROWS_MAX) {
+            *foreign = TRUE;
+            continue;
+        }
+        rule = g_new0(BhSettingsFilecopyRule, 1);
+        rule->source = g_strdup(kept->pdata[2]);
+        rule->target = g_strdup(kept->pdata[3]);
+        rule->action = g_str_equal(kept->pdata[4], "allow") ? BH_POLICY_ALLOW
+                       : g_str_equal(kept->pdata[4], "ask") ? BH_POLICY_ASK
+                                                            : BH_POLICY_DENY;
+        if (!g_str_equal(kept->pdata[4], "allow") && !g_str_equal(kept->pdata[4], "ask") &&
+            !g_str_equal(kept->pdata[4], "deny"))
+            *foreign = TRUE;
+        rule->default_target =
+            kept->len == 6 ? g_strdup((char *)kept->pdata[5] + strlen("default_target=")) : NULL;
+        g_ptr_array_add(rules, rule);
+    }
+    return rules;
+}
+
+static gboolean bh_sorts_before(const char *file, const char *ours)
+{
+    g_autofree char *base = g_path_get_basename(file);
+
+    return strcmp(base, ours) < 0;
+}
+
+char *bh_settings_filecopy_policy_check(const char *const *dirs, const char *const *names,
+                                        const char *const *classes)
+{
+    g_autoptr(BhPolicy) policy = bh_policy_load_dirs(dirs);
+    g_autoptr(BhPolicySystem) sys = bh_policy_system_new();
+    g_autoptr(GHashTable) others = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(GPtrArray) probe = g_ptr_array_new();
+    guint pairs = 0, earlier = 0;
+
+    if (bh_policy_n_errors(policy) > 0)
+        return g_strdup_printf("The policy has a problem, so every copy is refused until it is fixed: %s",
+                               bh_policy_error(policy, 0));
+    for (guint i = 0; names[i] != NULL && probe->len < BH_POLICY_PROBE_QUBES; i++) {
+        if (bh_policy_system_add(sys, names[i], classes[i], NULL, FALSE, NULL, NULL))
+            g_ptr_array_add(probe, (gpointer)names[i]);
+    }
+    for (guint a = 0; a < probe->len; a++) {
+        for (guint b = 0; b < probe->len; b++) {
+            BhPolicyRequest request = {BH_SETTINGS_FILECOPY_SERVICE, "", probe->pdata[a], probe->pdata[b]};
+            BhPolicyDecision decision = {0};
+
+            if (a == b)
+                continue;
+            bh_policy_evaluate(policy, sys, &request, &decision);
+            pairs++;
+            if (decision.file != NULL && bh_sorts_before(decision.file, BH_SETTINGS_FILECOPY_POLICY)) {
+                earlier++;
+                g_hash_table_add(others, g_strdup(decision.file));
+            }
+            bh_policy_decision_clear(&decision);
+        }
+    }
+    if (earlier == 0)
+        return NULL;
+    g_autofree char **files = (char **)g_hash_table_get_keys_as_array(others, NULL);
+    g_autofree char *list = g_strjoinv(", ", files);
+    return g_strdup_printf("These rows do not decide %u of %u copies between qubes: %s comes first "
+                           "(a rule in a file earlier in name order wins). Change or remove that rule.",
+                           earlier, pairs, list);
+}
+
+char *bh_settings_policy_try(const char *const *dirs, BhPolicySystem *sys, const char *service,
+                             const char *source, const char *target, BhPolicyVerdict *verdict)
+{
+    g_autoptr(BhPolicy) policy = bh_policy_load_dirs(dirs);
+    BhPolicyRequest request = {service, "", source, target};
+    BhPolicyDecision decision = {0};
+    g_autofree char *where = NULL;
+    char *text;
+
+    bh_policy_evaluate(policy, sys, &request, &decision);
+    *verdict = decision.verdict;
+    if (decision.file != NULL) {
+        g_autofree char *base = g_path_get_basename(decision.file);
+        where = g_strdup_printf(" — %s:%u", base, decision.line);
+    }
+    switch (decision.verdict) {
+    case BH_POLICY_ALLOW:
+        text = g_strdup_printf("allow: the files go to %s%s", decision.target, where ? where : "");
+        break;
+    case BH_POLICY_ASK:
+        text = g_strdup_printf("ask%s%s%s", decision.default_target ? ", preselected " : "",
+                               decision.default_target ? decision.default_target : "", where ? where : "");
+        break;
+    default:
+        text = g_strdup_printf("deny: %s%s", decision.reason, where ? where : "");
+        break;
+    }
+    bh_policy_decision_clear(&decision);
+    return text;
 }
