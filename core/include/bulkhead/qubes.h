@@ -83,6 +83,8 @@ gboolean bh_class_from_name(const char *name, BhQubeClass *out);
 #define BH_QID_MAX       4095
 #define BH_TAG_MAX       64 /* bytes */
 #define BH_TAGS_PER_QUBE 256
+#define BH_SERVICE_MAX       64 /* bytes of a service's name */
+#define BH_SERVICES_PER_QUBE 128
 
 /* [a-zA-Z][a-zA-Z0-9_.-]*, 1..31 bytes, not dom0/none/default, not ending in
  * "-dm" (Xen names a qube's device model "<name>-dm"). Uniqueness is the
@@ -90,6 +92,10 @@ gboolean bh_class_from_name(const char *name, BhQubeClass *out);
 gboolean bh_qube_name_validate(const char *untrusted_name, GError **error);
 /* [a-zA-Z0-9_-]+, 1..64 bytes (policy refers to them as @tag:NAME). */
 gboolean bh_tag_validate(const char *untrusted_tag, GError **error);
+/* A service (qvm-service): a flag a qube reads by name at its start, shown
+ * to it as a file of that name. An ASCII letter or digit, then letters,
+ * digits, '_', '-' or '.'; at most BH_SERVICE_MAX bytes. INVALID_NAME. */
+gboolean bh_service_validate(const char *untrusted_name, GError **error);
 
 /* Network addresses as Qubes gives them (docs/sandbox.md, "Network"): a
  * qube's own address, from its qid, is 10.137.x.y, a disposable's 10.138.x.y

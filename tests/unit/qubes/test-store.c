@@ -939,6 +939,63 @@ static void test_tags(Fixture *f, gconstpointer data)
     g_assert_true(bh_store_add_tag(f->store, "personal", "last", NULL));
 }
 
+/* Services: on, off and unset, kept across a reopen, copied by a clone and
+ * kept by a rename; a name that could not be a file name in the qube, dom0
+ * and one over the limit are refused with nothing changed. */
+static void test_services(Fixture *f, gconstpointer data)
+{
+    g_auto(GStrv) list = NULL;
+    char name[16];
+    int i;
+
+    list = bh_store_list_services(f->store, "work", NULL);
+    g_assert_cmpstrv(list, ((const char *const[]){NULL}));
+    g_clear_pointer(&list, g_strfreev);
+    g_assert_true(bh_store_set_service(f->store, "work", "crond", 1, NULL));
+    g_assert_true(bh_store_set_service(f->store, "work", "cups", 0, NULL));
+    g_assert_true(bh_store_set_service(f->store, "work", "network-manager", 1, NULL));
+    g_assert_true(bh_store_set_service(f->store, "work", "network-manager", -1, NULL));
+    g_assert_true(bh_store_set_service(f->store, "work", "never-set", -1, NULL));
+    bh_store_close(f->store);
+    f->store = bh_test_open(f->path);
+    list = bh_store_list_services(f->store, "work", NULL);
+    g_assert_cmpstrv(list, ((const char *const[]){"crond=1", "cups=0", NULL}));
+    g_clear_pointer(&list, g_strfreev);
+    g_assert_true(bh_store_set_service(f->store, "work", "cups", 1, NULL));
+
+    g_assert_cmpint(bh_store_clone_qube(f->store, "work", "work2", NULL), >, 0);
+    g_assert_true(bh_store_rename_qube(f->store, "work2", "work3", NULL));
+    list = bh_store_list_services(f->store, "work3", NULL);
+    g_assert_cmpstrv(list, ((const char *const[]){"crond=1", "cups=1", NULL}));
+    g_clear_pointer(&list, g_strfreev);
+
+    bh_assert_fails(bh_store_set_service(f->store, "work", "../etc", 1, BH_ERR), BH_QUBES_ERROR_INVALID_NAME);
+    bh_assert_fails(bh_store_set_service(f->store, "work", ".hidden", 1, BH_ERR), BH_QUBES_ERROR_INVALID_NAME);
+    bh_assert_fails(bh_store_set_service(f->store, "work", "a/b", 1, BH_ERR), BH_QUBES_ERROR_INVALID_NAME);
+    bh_assert_fails(bh_store_set_service(f->store, "work", "", 1, BH_ERR), BH_QUBES_ERROR_INVALID_NAME);
+    bh_assert_fails(bh_store_set_service(f->store, "work", NULL, 1, BH_ERR), BH_QUBES_ERROR_INVALID_NAME);
+    bh_assert_fails(bh_store_set_service(f->store, "work", "x\n", 1, BH_ERR), BH_QUBES_ERROR_INVALID_NAME);
+    bh_assert_fails(bh_store_set_service(f->store, "dom0", "crond", 1, BH_ERR), BH_QUBES_ERROR_PERMISSION);
+    bh_assert_fails(bh_store_set_service(f->store, "nobody", "crond", 1, BH_ERR), BH_QUBES_ERROR_NO_SUCH_QUBE);
+    for (i = 0; i < BH_SERVICES_PER_QUBE; i++) {
+        g_snprintf(name, sizeof name, "s%d", i);
+        g_assert_true(bh_store_set_service(f->store, "personal", name, i & 1, NULL));
+    }
+    bh_assert_fails_msg(bh_store_set_service(f->store, "personal", "one-too-many", 1, BH_ERR),
+                        BH_QUBES_ERROR_LIMIT, "unset some first");
+    g_assert_true(bh_store_set_service(f->store, "personal", "s0", 1, NULL));
+    list = bh_store_list_services(f->store, "work", NULL);
+    g_assert_cmpstrv(list, ((const char *const[]){"crond=1", "cups=1", NULL}));
+    g_clear_pointer(&list, g_strfreev);
+
+    /* Removing the qube removes its rows (the foreign key's cascade). */
+    g_assert_true(bh_store_remove_qube(f->store, "work3", NULL));
+    g_autofree char *dump = bh_test_dump(f->path);
+    g_assert_nonnull(strstr(dump, "crond"));
+    g_auto(GStrv) parts = g_strsplit(dump, "crond", -1);
+    g_assert_cmpint(g_strv_length(parts), ==, 2); /* work's only */
+}
+
 static void test_qids(Fixture *f, gconstpointer data)
 {
     g_autoptr(GError) error = NULL;
@@ -1137,6 +1194,7 @@ int main(int argc, char **argv)
     TEST("/store/disposables", test_disposables);
     TEST("/store/clone", test_clone);
     TEST("/store/tags", test_tags);
+    TEST("/store/services", test_services);
     TEST("/store/qids", test_qids);
     TEST("/store/qid-exhaustion", test_qid_exhaustion);
     TEST("/store/atomic/sql-failure", test_sql_failure_rolls_back);
