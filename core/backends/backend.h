@@ -80,6 +80,10 @@ typedef struct {
     guint private_mib;     /* size of the private volume; 0: the backend's default */
     const char *kernel;    /* xen: kernel version, "" for the default */
     const char *virt_mode; /* xen: "pvh", "hvm" or "pv" */
+    /* Its services (qvm-service), "NAME=1" on or "NAME=0" off, names checked
+     * by the model (bh_service_validate); NULL: none. Shown to the qube
+     * read-only at its start; it never writes them back. */
+    const char *const *services;
 } BhBackendQube;
 
 /* What a running qube uses now (the domains widget's figures). */

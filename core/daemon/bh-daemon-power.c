@@ -269,6 +269,7 @@ void bh_backend_qube_holder_free(BhBackendQubeHolder *holder)
     g_free(holder->kernel);
     g_free(holder->virt_mode);
     g_free(holder->firewall);
+    g_strfreev(holder->services);
     g_free(holder);
 }
 
@@ -334,6 +335,8 @@ BhBackendQubeHolder *bh_daemon_describe_qube(BhDaemon *self, const char *name, G
     h->qube.maxmem_mib = bh_daemon_get_uint(self, name, "maxmem", 4000);
     h->qube.vcpus = bh_daemon_get_uint(self, name, "vcpus", 2);
     h->qube.private_mib = bh_daemon_get_uint(self, name, "private_size", 2048);
+    h->services = bh_store_list_services(self->store, name, NULL);
+    h->qube.services = (const char *const *)h->services;
     return g_steal_pointer(&h);
 }
 
