@@ -413,6 +413,112 @@ static void test_qube_notes(void)
     gtk_window_destroy(w);
 }
 
+typedef struct {
+    GtkWindow *window;
+    const char *name;
+    gboolean present;
+} WidgetWait;
+
+static gboolean widget_is(gpointer data)
+{
+    WidgetWait *wait = data;
+    return (find(GTK_WIDGET(wait->window), wait->name) != NULL) == wait->present;
+}
+
+static void wait_widget(GtkWindow *window, const char *name, gboolean present)
+{
+    WidgetWait wait = {window, name, present};
+    g_assert_true(bh_wait_until(widget_is, &wait, 10000));
+}
+
+static void add_service(GtkWindow *w, const char *name)
+{
+    type(need(w, "service-name"), name);
+    click(need(w, "service-add"));
+}
+
+/* The Services page sets services on and off through the daemon: a name the
+ * model refuses shows its sentence under the list with every row kept and
+ * nothing changed (it sorts first, so no call before it was sent); a change
+ * from qvm-service reloads the page. Returns the window (services of qube:
+ * crond on, cups off). */
+static BhSettingsQube *set_services(const char *qube)
+{
+    BhSettingsQube *window = open_qube(qube);
+    GtkWindow *w = GTK_WINDOW(window);
+    g_autofree char *listed = NULL, *before = NULL;
+    g_autofree char *list_cmd = g_strdup_printf("qvm-service %s", qube);
+
+    bh_settings_qube_show_page(window, "services");
+    before = qvm(list_cmd);
+    g_assert_cmpstr(before, ==, "");
+    g_assert_null(find(GTK_WIDGET(w), "service-crond"));
+    add_service(w, "crond");
+    add_service(w, "cups");
+    add_service(w, "bad/name");
+    gtk_check_button_set_active(GTK_CHECK_BUTTON(need(w, "service-cups")), FALSE);
+    click(need(w, "apply"));
+    g_assert_true(bh_wait_until(idle, window, 10000));
+    settle(100);
+    g_test_message("services-error: %s", error_text(w, "services-error"));
+    g_assert_nonnull(strstr(error_text(w, "services-error"), "service 'bad/name' has a character"));
+    g_assert_nonnull(find(GTK_WIDGET(w), "service-bad/name"));
+    g_assert_false(gtk_check_button_get_active(GTK_CHECK_BUTTON(need(w, "service-cups"))));
+    listed = qvm(list_cmd);
+    g_assert_cmpstr(listed, ==, "");
+    shot("qube-services-refused");
+
+    click(need(w, "service-remove-bad/name"));
+    LoadWait wait = {window, bh_settings_qube_get_loads(window)};
+    click(need(w, "apply"));
+    g_assert_true(bh_wait_until(loaded, &wait, 10000));
+    g_free(listed);
+    listed = qvm(list_cmd);
+    g_assert_cmpstr(listed, ==, "crond  on\ncups   off");
+    g_assert_cmpstr(error_text(w, "services-error"), ==, "");
+    return window;
+}
+
+static void test_qube_services(void)
+{
+    BhSettingsQube *window = set_services("work");
+    GtkWindow *w = GTK_WINDOW(window);
+
+    wait_widget(w, "service-cups", TRUE);
+    settle(200);
+    shot("qube-services");
+    /* Unset elsewhere: the page follows. */
+    g_free(qvm("qvm-service --unset work cups"));
+    wait_widget(w, "service-cups", FALSE);
+    g_assert_true(gtk_check_button_get_active(GTK_CHECK_BUTTON(need(w, "service-crond"))));
+    gtk_window_destroy(w);
+}
+
+/* What the page set reaches the qube one way: at its start crond is a file
+ * in /run/bulkhead/service (and /run/qubes-service), cups one in
+ * /run/bulkhead/service-off, and the qube cannot write there (the control:
+ * it writes its own home). */
+static void test_qube_services_in_qube(void)
+{
+    g_autofree char *seen = NULL, *wrote = NULL;
+
+    if (g_strcmp0(g_getenv("BH_SETTINGS_BACKEND"), "sandbox") != 0) {
+        g_test_skip("needs the sandbox backend (settings-desktop-sandbox)");
+        return;
+    }
+    g_free(qvm("qvm-create -l green --prop netvm=none svc-probe"));
+    gtk_window_destroy(GTK_WINDOW(set_services("svc-probe")));
+    g_free(qvm("qvm-start svc-probe"));
+    seen =
+        qvm("qvm-run -p svc-probe 'ls /run/bulkhead/service; echo --; ls /run/bulkhead/service-off; echo --; "
+            "ls /run/qubes-service; echo --; touch /run/bulkhead/service/x 2>/dev/null || echo refused'");
+    g_test_message("in the qube:\n%s", seen);
+    g_assert_cmpstr(seen, ==, "crond\n--\ncups\n--\ncrond\n--\nrefused");
+    wrote = qvm("qvm-run -p svc-probe 'touch /home/user/x && echo wrote'");
+    g_assert_cmpstr(wrote, ==, "wrote");
+    g_free(qvm("qvm-shutdown --wait svc-probe"));
+}
+
 static gboolean gone_cond(gpointer data)
 {
     return !qube_listed(data);
@@ -1555,6 +1661,8 @@ int main(int argc, char **argv)
     g_test_add_func("/settings/qube/clone-rename-delete", test_qube_clone_rename_delete);
     g_test_add_func("/settings/qube/dialog-closed-midway", test_qube_dialog_closed_midway);
     g_test_add_func("/settings/qube/notes", test_qube_notes);
+    g_test_add_func("/settings/qube/services", test_qube_services);
+    g_test_add_func("/settings/sandbox/services", test_qube_services_in_qube);
     g_test_add_func("/settings/sandbox/applications", test_qube_applications);
     g_test_add_func("/settings/sandbox/firewall", test_qube_firewall);
     g_test_add_func("/settings/sandbox/create-apps", test_create_apps);
