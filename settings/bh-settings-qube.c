@@ -44,6 +44,7 @@ struct _BhSettingsQube {
     GHashTable *services_loaded;
     GtkWidget *services_list, *services_name, *services_error;
     GPtrArray *service_changes; /* BhServiceChange* */
+    GtkWidget *private_used;    /* GetDiskUsage beside private_size */
     gboolean services_touched;
     guint services_loads;
     guint loads;
@@ -258,6 +259,29 @@ static void bh_update_title(BhSettingsQube *self)
 static void bh_load_apps(BhSettingsQube *self);
 static void bh_load_services(BhSettingsQube *self);
 
+/* What the private volume takes on dom0's disk, beside its limit. */
+static void on_disk_usage(GObject *source, GAsyncResult *result, gpointer data)
+{
+    g_autoptr(BhSettingsQube) self = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) usage = NULL;
+    BhField *size = bh_field(self, "private_size");
+    guint64 bytes = 0;
+    gboolean exact = TRUE;
+    g_autofree char *text = NULL;
+
+    if (!bh_dbus_admin1_call_get_disk_usage_finish(BH_DBUS_ADMIN1(source), &usage, result, &error)) {
+        if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+            return;
+        text = bh_settings_error_text(error);
+    } else if (!g_variant_lookup(usage, self->qube, "(tb)", &bytes, &exact)) {
+        text = g_strdup("not known (no volume yet, or no backend to ask)");
+    } else {
+        text = bh_settings_disk_text(bytes, exact, size != NULL ? size->loaded : NULL);
+    }
+    gtk_label_set_text(GTK_LABEL(self->private_used), text);
+}
+
 static void on_properties(GObject *source, GAsyncResult *result, gpointer data)
 {
     g_autoptr(BhSettingsQube) self = data;
@@ -295,6 +319,9 @@ static void on_properties(GObject *source, GAsyncResult *result, gpointer data)
     bh_update_title(self);
     bh_load_apps(self);
     bh_load_services(self);
+    bh_dbus_admin1_call_get_disk_usage(bh_settings_context_get_admin(self->context),
+                                       (const char *const[]){self->qube, NULL}, self->cancellable, on_disk_usage,
+                                       g_object_ref(self));
     self->loads++;
 }
 
@@ -885,6 +912,10 @@ BhSettingsQube *bh_settings_qube_new(BhSettingsContext *context, const char *qub
                  gtk_check_button_new_with_label("Include in backups"));
     bh_add_field(self, GTK_GRID(grid), &row, "Private storage (MiB)", "private_size", BH_FIELD_SPIN,
                  bh_spin(256, 1048576));
+    self->private_used = gtk_label_new("");
+    gtk_widget_set_name(self->private_used, "private-used");
+    gtk_label_set_xalign(GTK_LABEL(self->private_used), 0);
+    bh_settings_grid_row(GTK_GRID(grid), &row, "Disk used", self->private_used, NULL);
 
     row = 0;
     bh_page(self->stack, "advanced", "Advanced", &grid);

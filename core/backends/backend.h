@@ -101,6 +101,12 @@ typedef struct {
     guint ready_timeout_ms; /* how long after Running its agent may take to answer */
 } BhBackendAgentAddress;
 
+/* What a qube's private volume takes on dom0's disk (volume_usage). */
+typedef struct {
+    guint64 bytes;  /* what du says: allocated blocks, not the size limit */
+    gboolean exact; /* FALSE: a walk stopped at its bound; bytes is at least that */
+} BhBackendUsage;
+
 typedef struct BhBackend BhBackend;
 
 /* Called by the backend on every transition, including ones nobody asked
@@ -159,6 +165,14 @@ typedef struct {
     void (*set_firewall)(BhBackend *backend, const char *qube, const char *rules, GCancellable *cancellable,
                          GAsyncReadyCallback callback, gpointer user_data);
     gboolean (*set_firewall_finish)(BhBackend *backend, GAsyncResult *result, GError **error);
+
+    /* Optional (NULL: cannot say). The disk space each named qube's private
+     * volume takes, measured off the main context (a walk of a tree the qube
+     * shapes is bounded); completes with a table name → BhBackendUsage*
+     * (g_free'd), without the qubes that have no volume. */
+    void (*volume_usage)(BhBackend *backend, const char *const *qubes, GCancellable *cancellable,
+                         GAsyncReadyCallback callback, gpointer user_data);
+    GHashTable *(*volume_usage_finish)(BhBackend *backend, GAsyncResult *result, GError **error);
 
     /* Once, when the daemon starts and is the one daemon of its state
      * directory: takes over the qubes an earlier daemon left running, for the
@@ -248,6 +262,10 @@ gboolean bh_backend_set_netvm(BhBackend *backend, const char *qube, const char *
 void bh_backend_set_firewall(BhBackend *backend, const char *qube, const char *rules,
                              GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
 gboolean bh_backend_set_firewall_finish(BhBackend *backend, GAsyncResult *result, GError **error);
+/* Disk usage: a backend without it reports NOT_SUPPORTED. */
+void bh_backend_volume_usage(BhBackend *backend, const char *const *qubes, GCancellable *cancellable,
+                             GAsyncReadyCallback callback, gpointer user_data);
+GHashTable *bh_backend_volume_usage_finish(BhBackend *backend, GAsyncResult *result, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhBackend, bh_backend_free)
 
