@@ -419,7 +419,8 @@ static void on_disk_usage(GObject *source, GAsyncResult *result, gpointer data)
         gboolean exact = TRUE;
 
         if (g_variant_lookup(usage, bh_shell_qube_get_name(qube), "(tb)", &bytes, &exact))
-            g_object_set_data_full(G_OBJECT(qube), "bh-disk-used", bh_settings_disk_cell(bytes, exact), g_free);
+            g_object_set_data_full(G_OBJECT(qube), "bh-disk-used", bh_settings_disk_cell(bytes, exact),
+                                   g_free);
         else
             g_object_set_data(G_OBJECT(qube), "bh-disk-used", NULL);
     }
@@ -431,8 +432,9 @@ static gboolean bh_ask_usage(gpointer data)
 {
     BhSettingsManager *self = data;
 
-    bh_dbus_admin1_call_get_disk_usage(bh_settings_context_get_admin(self->context), (const char *const[]){NULL},
-                                       self->cancellable, on_disk_usage, g_object_ref(self));
+    bh_dbus_admin1_call_get_disk_usage(bh_settings_context_get_admin(self->context),
+                                       (const char *const[]){NULL}, self->cancellable, on_disk_usage,
+                                       g_object_ref(self));
     return G_SOURCE_CONTINUE;
 }
 

@@ -320,8 +320,8 @@ static void on_properties(GObject *source, GAsyncResult *result, gpointer data)
     bh_load_apps(self);
     bh_load_services(self);
     bh_dbus_admin1_call_get_disk_usage(bh_settings_context_get_admin(self->context),
-                                       (const char *const[]){self->qube, NULL}, self->cancellable, on_disk_usage,
-                                       g_object_ref(self));
+                                       (const char *const[]){self->qube, NULL}, self->cancellable,
+                                       on_disk_usage, g_object_ref(self));
     self->loads++;
 }
 

@@ -508,8 +508,8 @@ static guint64 bh_mib_up(guint64 bytes)
 
 char *bh_settings_disk_text(guint64 bytes, gboolean exact, const char *limit_mib)
 {
-    g_autofree char *used = g_strdup_printf("%s%" G_GUINT64_FORMAT " MiB", exact ? "" : "at least ",
-                                            bh_mib_up(bytes));
+    g_autofree char *used =
+        g_strdup_printf("%s%" G_GUINT64_FORMAT " MiB", exact ? "" : "at least ", bh_mib_up(bytes));
 
     if (limit_mib == NULL || *limit_mib == '\0')
         return g_strdup_printf("%s on dom0's disk", used);

@@ -208,7 +208,8 @@ static void bh_usage_thread(GTask *task, gpointer source, gpointer data, GCancel
         if (fstatat(fd, BH_SANDBOX_PRIVATE_IMAGE, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
             u->bytes = (guint64)st.st_blocks * 512;
             u->exact = TRUE;
-        } else if (!bh_fs_usage_at(fd, "private", BH_SANDBOX_USAGE_MAX_ENTRIES, &u->bytes, &u->exact, &error)) {
+        } else if (!bh_fs_usage_at(fd, "private", BH_SANDBOX_USAGE_MAX_ENTRIES, &u->bytes, &u->exact,
+                                   &error)) {
             g_debug("[%s] disk usage: %s", job->name, error->message);
             g_free(u);
             u = NULL;

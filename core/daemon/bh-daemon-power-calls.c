@@ -338,7 +338,8 @@ static gboolean bh_daemon_handle_get_disk_usage(BhDbusAdmin1 *skeleton, GDBusMet
     call = g_new0(BhUsageCall, 1);
     call->self = g_object_ref(self);
     call->invocation = invocation;
-    bh_backend_volume_usage(self->backend, (const char *const *)wanted->pdata, NULL, bh_daemon_usage_done, call);
+    bh_backend_volume_usage(self->backend, (const char *const *)wanted->pdata, NULL, bh_daemon_usage_done,
+                            call);
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 

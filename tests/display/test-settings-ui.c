@@ -519,6 +519,75 @@ static void test_qube_services_in_qube(void)
     g_free(qvm("qvm-shutdown --wait svc-probe"));
 }
 
+/* The daemon's figure for one qube: bytes on dom0's disk. */
+static guint64 disk_used(const char *qube)
+{
+    g_autoptr(GVariant) usage = NULL;
+    g_autoptr(GError) error = NULL;
+    guint64 bytes = 0;
+    gboolean exact = FALSE;
+
+    g_assert_true(bh_dbus_admin1_call_get_disk_usage_sync(
+        bh_settings_context_get_admin(context), (const char *const[]){qube, NULL}, &usage, NULL, &error));
+    g_assert_no_error(error);
+    g_assert_true(g_variant_lookup(usage, qube, "(tb)", &bytes, &exact));
+    g_assert_true(exact);
+    return bytes;
+}
+
+static gboolean label_has(gpointer data)
+{
+    const char **want = data; /* {widget name, text}: in the window want[2] */
+    GtkWidget *label = find(GTK_WIDGET((GtkWindow *)want[2]), want[0]);
+    return label != NULL && strstr(gtk_label_get_text(GTK_LABEL(label)), want[1]) != NULL;
+}
+
+static gboolean usage_loaded(gpointer data)
+{
+    return bh_settings_manager_get_usage_loads(data) > 0;
+}
+
+/* Disk use beside the limit: 64 MiB written in a qube and the qube shut
+ * down (its volume flushed) grow what the daemon reports by at least that
+ * (the control: the figure before); the Basic page and the manager's Disk
+ * used column say the same figure. */
+static void test_disk_usage(void)
+{
+    guint64 before, after;
+    g_autofree char *wrote = NULL, *want = NULL, *cell = NULL;
+
+    if (g_strcmp0(g_getenv("BH_SETTINGS_BACKEND"), "sandbox") != 0) {
+        g_test_skip("needs the sandbox backend (settings-desktop-sandbox)");
+        return;
+    }
+    g_free(qvm("qvm-create -l orange --prop netvm=none du-probe"));
+    before = disk_used("du-probe");
+    wrote = qvm("qvm-run -p du-probe 'head -c 67108864 /dev/urandom > /home/user/big && sync && echo done'");
+    g_assert_cmpstr(wrote, ==, "done");
+    g_free(qvm("qvm-shutdown --wait du-probe"));
+    after = disk_used("du-probe");
+    g_test_message("du-probe: %" G_GUINT64_FORMAT " bytes before, %" G_GUINT64_FORMAT " after 64 MiB", before,
+                   after);
+    g_assert_cmpuint(after, >=, before + (64u << 20));
+
+    BhSettingsQube *window = open_qube("du-probe");
+    want = bh_settings_disk_text(after, TRUE, "2048");
+    const char *probe[] = {"private-used", want, (const char *)window};
+    g_assert_true(bh_wait_until(label_has, probe, 10000));
+    g_test_message("Basic: %s", gtk_label_get_text(GTK_LABEL(need(GTK_WINDOW(window), "private-used"))));
+    shot("qube-disk-used");
+    gtk_window_destroy(GTK_WINDOW(window));
+
+    BhSettingsManager *manager = BH_SETTINGS_MANAGER(bh_settings_open(context, "manager", NULL, NULL));
+    g_assert_true(bh_wait_until(usage_loaded, manager, 10000));
+    settle(200);
+    BhShellQube *qube = bh_shell_qubes_find(bh_settings_context_get_qubes(context), "du-probe");
+    cell = bh_settings_disk_cell(after, TRUE);
+    g_assert_cmpstr(g_object_get_data(G_OBJECT(qube), "bh-disk-used"), ==, cell);
+    shot("manager-disk-used");
+    gtk_window_destroy(GTK_WINDOW(manager));
+}
+
 static gboolean gone_cond(gpointer data)
 {
     return !qube_listed(data);
@@ -1663,6 +1732,7 @@ int main(int argc, char **argv)
     g_test_add_func("/settings/qube/notes", test_qube_notes);
     g_test_add_func("/settings/qube/services", test_qube_services);
     g_test_add_func("/settings/sandbox/services", test_qube_services_in_qube);
+    g_test_add_func("/settings/sandbox/disk-usage", test_disk_usage);
     g_test_add_func("/settings/sandbox/applications", test_qube_applications);
     g_test_add_func("/settings/sandbox/firewall", test_qube_firewall);
     g_test_add_func("/settings/sandbox/create-apps", test_create_apps);
