@@ -72,19 +72,28 @@ static BhPolicyVerdict bh_own_verdict(const char *const *dirs, gboolean *exists)
     return verdict;
 }
 
-char *bh_settings_clipboard_policy_check(const char *const *dirs, const char *const *names,
-                                         const char *const *classes, BhPolicyVerdict *verdict)
+/* Every ordered pair of the first BH_POLICY_PROBE_QUBES qubes, evaluated
+ * for service with every file as it is: how many pairs, how many of them a
+ * file other than ours decides (elsewhere(file): file NULL when no rule
+ * did), which files, and the first pair's verdict. NULL, or the problem
+ * that makes every call denied ("every WHAT is refused"). */
+typedef struct {
+    guint pairs, elsewhere;
+    GHashTable *files; /* of the rules that decide instead */
+    BhPolicyVerdict first;
+} BhProbe;
+
+static char *bh_probe_pairs(const char *const *dirs, const char *const *names, const char *const *classes,
+                            const char *service, const char *what, gboolean (*elsewhere)(const char *file),
+                            BhProbe *out)
 {
     g_autoptr(BhPolicy) policy = bh_policy_load_dirs(dirs);
     g_autoptr(BhPolicySystem) sys = bh_policy_system_new();
-    g_autoptr(GHashTable) others = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     g_autoptr(GPtrArray) probe = g_ptr_array_new();
-    guint pairs = 0, elsewhere = 0;
-    gboolean own = FALSE;
 
-    *verdict = bh_own_verdict(dirs, &own);
+    out->files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     if (bh_policy_n_errors(policy) > 0)
-        return g_strdup_printf("The policy has a problem, so every paste is refused until it is fixed: %s",
+        return g_strdup_printf("The policy has a problem, so every %s is refused until it is fixed: %s", what,
                                bh_policy_error(policy, 0));
     for (guint i = 0; names[i] != NULL && probe->len < BH_POLICY_PROBE_QUBES; i++) {
         if (bh_policy_system_add(sys, names[i], classes[i], NULL, FALSE, NULL, NULL))
@@ -92,31 +101,57 @@ char *bh_settings_clipboard_policy_check(const char *const *dirs, const char *co
     }
     for (guint a = 0; a < probe->len; a++) {
         for (guint b = 0; b < probe->len; b++) {
-            BhPolicyRequest request = {"bulkhead.ClipboardPaste", "", probe->pdata[a], probe->pdata[b]};
+            BhPolicyRequest request = {service, "", probe->pdata[a], probe->pdata[b]};
             BhPolicyDecision decision = {0};
 
             if (a == b)
                 continue;
             bh_policy_evaluate(policy, sys, &request, &decision);
-            /* Before the user chose anything here, the choice shown is what
-             * the files decide today (the first pair's answer). */
-            if (!own && pairs == 0)
-                *verdict = decision.verdict;
-            pairs++;
-            if (decision.file == NULL || !g_str_has_suffix(decision.file, "/" BH_SETTINGS_CLIPBOARD_POLICY)) {
-                elsewhere++;
-                g_hash_table_add(others, g_strdup(decision.file != NULL ? decision.file : "no rule"));
+            if (out->pairs++ == 0)
+                out->first = decision.verdict;
+            if (elsewhere(decision.file)) {
+                out->elsewhere++;
+                g_hash_table_add(out->files, g_strdup(decision.file != NULL ? decision.file : "no rule"));
             }
             bh_policy_decision_clear(&decision);
         }
     }
-    if (elsewhere == 0 || !own)
-        return NULL;
-    g_autofree char **files = (char **)g_hash_table_get_keys_as_array(others, NULL);
+    return NULL;
+}
+
+static char *bh_probe_warning(BhProbe *probe, const char *subject, const char *what)
+{
+    g_autofree char **files = (char **)g_hash_table_get_keys_as_array(probe->files, NULL);
     g_autofree char *list = g_strjoinv(", ", files);
-    return g_strdup_printf("This choice does not decide %u of %u pastes between qubes: %s comes first "
-                           "(a rule in a file earlier in name order wins). Change or remove that rule.",
-                           elsewhere, pairs, list);
+
+    return g_strdup_printf("%s not decide %u of %u %s between qubes: %s comes first (a rule in a file "
+                           "earlier in name order wins). Change or remove that rule.",
+                           subject, probe->elsewhere, probe->pairs, what, list);
+}
+
+static gboolean bh_not_clipboard_file(const char *file)
+{
+    return file == NULL || !g_str_has_suffix(file, "/" BH_SETTINGS_CLIPBOARD_POLICY);
+}
+
+char *bh_settings_clipboard_policy_check(const char *const *dirs, const char *const *names,
+                                         const char *const *classes, BhPolicyVerdict *verdict)
+{
+    BhProbe probe = {0};
+    gboolean own = FALSE;
+    char *warning;
+
+    *verdict = bh_own_verdict(dirs, &own);
+    warning = bh_probe_pairs(dirs, names, classes, "bulkhead.ClipboardPaste", "paste", bh_not_clipboard_file,
+                             &probe);
+    /* Before the user chose anything here, the choice shown is what the
+     * files decide today (the first pair's answer). */
+    if (warning == NULL && !own && probe.pairs > 0)
+        *verdict = probe.first;
+    if (warning == NULL && own && probe.elsewhere > 0)
+        warning = bh_probe_warning(&probe, "This choice does", "pastes");
+    g_hash_table_unref(probe.files);
+    return warning;
 }
 
 /* ---- file copy ------------------------------------------------------------ */
@@ -231,52 +266,25 @@ GPtrArray *bh_settings_filecopy_policy_read(const char *const *dirs, gboolean *f
     return rules;
 }
 
-static gboolean bh_sorts_before(const char *file, const char *ours)
+/* A rule in a file whose name sorts before ours decides instead of our rows. */
+static gboolean bh_before_filecopy_file(const char *file)
 {
-    g_autofree char *base = g_path_get_basename(file);
+    g_autofree char *base = file != NULL ? g_path_get_basename(file) : NULL;
 
-    return strcmp(base, ours) < 0;
+    return base != NULL && strcmp(base, BH_SETTINGS_FILECOPY_POLICY) < 0;
 }
 
 char *bh_settings_filecopy_policy_check(const char *const *dirs, const char *const *names,
                                         const char *const *classes)
 {
-    g_autoptr(BhPolicy) policy = bh_policy_load_dirs(dirs);
-    g_autoptr(BhPolicySystem) sys = bh_policy_system_new();
-    g_autoptr(GHashTable) others = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    g_autoptr(GPtrArray) probe = g_ptr_array_new();
-    guint pairs = 0, earlier = 0;
+    BhProbe probe = {0};
+    char *warning = bh_probe_pairs(dirs, names, classes, BH_SETTINGS_FILECOPY_SERVICE, "copy",
+                                   bh_before_filecopy_file, &probe);
 
-    if (bh_policy_n_errors(policy) > 0)
-        return g_strdup_printf("The policy has a problem, so every copy is refused until it is fixed: %s",
-                               bh_policy_error(policy, 0));
-    for (guint i = 0; names[i] != NULL && probe->len < BH_POLICY_PROBE_QUBES; i++) {
-        if (bh_policy_system_add(sys, names[i], classes[i], NULL, FALSE, NULL, NULL))
-            g_ptr_array_add(probe, (gpointer)names[i]);
-    }
-    for (guint a = 0; a < probe->len; a++) {
-        for (guint b = 0; b < probe->len; b++) {
-            BhPolicyRequest request = {BH_SETTINGS_FILECOPY_SERVICE, "", probe->pdata[a], probe->pdata[b]};
-            BhPolicyDecision decision = {0};
-
-            if (a == b)
-                continue;
-            bh_policy_evaluate(policy, sys, &request, &decision);
-            pairs++;
-            if (decision.file != NULL && bh_sorts_before(decision.file, BH_SETTINGS_FILECOPY_POLICY)) {
-                earlier++;
-                g_hash_table_add(others, g_strdup(decision.file));
-            }
-            bh_policy_decision_clear(&decision);
-        }
-    }
-    if (earlier == 0)
-        return NULL;
-    g_autofree char **files = (char **)g_hash_table_get_keys_as_array(others, NULL);
-    g_autofree char *list = g_strjoinv(", ", files);
-    return g_strdup_printf("These rows do not decide %u of %u copies between qubes: %s comes first "
-                           "(a rule in a file earlier in name order wins). Change or remove that rule.",
-                           earlier, pairs, list);
+    if (warning == NULL && probe.elsewhere > 0)
+        warning = bh_probe_warning(&probe, "These rows do", "copies");
+    g_hash_table_unref(probe.files);
+    return warning;
 }
 
 char *bh_settings_policy_try(const char *const *dirs, BhPolicySystem *sys, const char *service,
