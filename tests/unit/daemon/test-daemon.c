@@ -897,6 +897,13 @@ static void test_backend_qube(Fixture *f, gconstpointer data)
     g_assert_cmpuint(f->tb->last.memory_mib, ==, 1500);
     g_assert_cmpstr(f->tb->last.services, ==, "");
     g_assert_nonnull(tpl);
+    /* A backend that cannot measure disk use: an empty answer, no error. */
+    g_autoptr(GVariant) usage =
+        call(f, "GetDiskUsage", g_variant_new("(^as)", (const char *const[]){NULL}), NULL);
+    g_assert_nonnull(usage);
+    g_assert_cmpstr(g_variant_get_type_string(usage), ==, "(a{s(tb)})");
+    g_autoptr(GVariant) none = g_variant_get_child_value(usage, 0);
+    g_assert_cmpuint(g_variant_n_children(none), ==, 0);
     /* The first-run template is the host's root, read-only. */
     g_assert_cmpstr(f->tb->last.root_path, ==, "/");
     g_assert_true(f->tb->last.root_readonly);
