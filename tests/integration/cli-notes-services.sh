@@ -89,6 +89,24 @@ bh_expect_fail "services: an unknown qube" 1 "^qvm-service: error: " qvm-service
 bh_expect "services: a clone" qvm-clone work work-copy
 bh_run qvm-service work-copy
 bh_same "services: copied by the clone" $'crond  on\ncups   off' "$bh_out"
+# The same refusals as named D-Bus errors, seen by any client (the CLI
+# checks VALUE itself, so a bad state only reaches the daemon this way).
+dbus_error() { # DESC ERROR-NAME METHOD ARGS…
+  local desc=$1 name=$2 method=$3; shift 3
+  bh_run gdbus call --session --dest org.bulkhead.Admin1 --object-path /org/bulkhead/Admin1 \
+    --method "org.bulkhead.Admin1.$method" "$@"
+  if [ "$bh_rc" -ne 0 ] && printf '%s\n' "$bh_err" | grep -q "GDBus.Error:org.bulkhead.Error.$name: "; then
+    bh_ok "$desc → org.bulkhead.Error.$name"
+  else
+    bh_not_ok "$desc → org.bulkhead.Error.$name"; { echo "$bh_rc"; echo "$bh_err"; } | bh_diag
+  fi
+}
+dbus_error "services: a state that is not on, off or unset" InvalidValue SetService work crond maybe
+dbus_error "services: a name with a slash" InvalidName SetService work a/b on
+dbus_error "services: dom0" Permission SetService dom0 crond on
+dbus_error "services: an unknown qube" NoSuchQube ListServices nosuch
+bh_run qvm-service work
+bh_same "services: nothing changed by the refusals" $'crond  on\ncups   off' "$bh_out"
 grep -q "\[work\] service cups: off" "$bh_log"
 bh_result "services: the daemon logs each change" $?
 
