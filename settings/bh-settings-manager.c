@@ -18,7 +18,7 @@ struct _BhSettingsManager {
     GtkMultiSelection *selection;
     GtkWidget *view, *search, *status;
     GCancellable *cancellable;
-    guint usage_timer;
+    guint usage_timer, usage_soon;
     guint usage_loads;
 };
 
@@ -438,6 +438,23 @@ static gboolean bh_ask_usage(gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
+/* A qube changed (it stopped, it was made): its figure may have moved, so
+ * ask again shortly, once however many changes come. */
+static gboolean bh_usage_soon_fire(gpointer data)
+{
+    BhSettingsManager *self = data;
+
+    self->usage_soon = 0;
+    bh_ask_usage(self);
+    return G_SOURCE_REMOVE;
+}
+
+static void on_qubes_changed_usage(BhSettingsManager *self)
+{
+    if (self->usage_soon == 0)
+        self->usage_soon = g_timeout_add_seconds(2, bh_usage_soon_fire, self);
+}
+
 guint bh_settings_manager_get_usage_loads(BhSettingsManager *self)
 {
     return self->usage_loads;
@@ -450,6 +467,7 @@ static void bh_settings_manager_dispose(GObject *object)
     g_cancellable_cancel(self->cancellable);
     g_clear_object(&self->cancellable);
     g_clear_handle_id(&self->usage_timer, g_source_remove);
+    g_clear_handle_id(&self->usage_soon, g_source_remove);
     bh_settings_context_release(&self->context, self);
     g_clear_object(&self->rows);
     G_OBJECT_CLASS(bh_settings_manager_parent_class)->dispose(object);
@@ -536,6 +554,8 @@ BhSettingsManager *bh_settings_manager_new(BhSettingsContext *context)
     self->cancellable = g_cancellable_new();
     bh_ask_usage(self);
     self->usage_timer = g_timeout_add_seconds(BH_MANAGER_USAGE_SECONDS, bh_ask_usage, self);
+    g_signal_connect_swapped(bh_settings_context_get_qubes(context), "changed", G_CALLBACK(on_qubes_changed_usage),
+                             self);
     return self;
 }
 
