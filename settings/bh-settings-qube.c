@@ -6,6 +6,7 @@
 #include "bh-settings-firewall.h"
 #include "bh-settings-util.h"
 #include "bh-shell-qube.h"
+#include "bulkhead/qubes.h"
 
 #include <string.h>
 
@@ -45,6 +46,7 @@ struct _BhSettingsQube {
     GtkWidget *services_list, *services_name, *services_error;
     GPtrArray *service_changes; /* BhServiceChange* */
     GtkWidget *private_used;    /* GetDiskUsage beside private_size */
+    GtkWidget *notes_count;     /* "N of 16384 bytes" under the notes */
     gboolean services_touched;
     guint services_loads;
     guint loads;
@@ -395,6 +397,18 @@ static gboolean bh_app_matches(GtkListBoxRow *row, gpointer data)
     g_autofree char *hay = g_utf8_casefold(gtk_check_button_get_label(GTK_CHECK_BUTTON(check)), -1);
 
     return *needle == '\0' || strstr(hay, needle) != NULL;
+}
+
+/* ---- Notes ------------------------------------------------------------------ */
+
+/* The model's limit, shown as the user types (the daemon still decides). */
+static void bh_notes_count(BhSettingsQube *self)
+{
+    BhField *field = bh_field(self, "notes");
+    g_autofree char *text = field != NULL ? bh_field_value(field) : g_strdup("");
+    g_autofree char *count = g_strdup_printf("%zu of %d bytes", strlen(text), BH_NOTES_MAX);
+
+    gtk_label_set_text(GTK_LABEL(self->notes_count), count);
 }
 
 /* ---- Services ------------------------------------------------------------- */
@@ -1023,6 +1037,13 @@ BhSettingsQube *bh_settings_qube_new(BhSettingsContext *context, const char *qub
         gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scrolled), view);
         g_object_unref(view);
         gtk_grid_attach(GTK_GRID(grid), scrolled, 1, row - 2, 1, 1);
+        self->notes_count = gtk_label_new("");
+        gtk_widget_set_name(self->notes_count, "notes-count");
+        gtk_label_set_xalign(GTK_LABEL(self->notes_count), 1);
+        gtk_widget_add_css_class(self->notes_count, "dim-label");
+        gtk_grid_attach(GTK_GRID(grid), self->notes_count, 1, row++, 1, 1);
+        g_signal_connect_swapped(gtk_text_view_get_buffer(GTK_TEXT_VIEW(view)), "changed",
+                                 G_CALLBACK(bh_notes_count), self);
     }
 
     self->apply_error = bh_settings_error_new("apply-error");

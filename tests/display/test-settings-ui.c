@@ -393,6 +393,7 @@ static void test_qube_notes(void)
     shot("qube-notes");
 
     set_text_view(view, big);
+    g_assert_cmpstr(gtk_label_get_text(GTK_LABEL(need(w, "notes-count"))), ==, "16385 of 16384 bytes");
     click(need(w, "apply"));
     g_assert_true(bh_wait_until(idle, window, 10000));
     settle(100);
