@@ -19,6 +19,7 @@ struct _BhSettingsFilecopy {
     GtkWidget *try_source, *try_target, *try_result;
     GPtrArray *rows;   /* BhFcRow* */
     char *loaded_text; /* the text the file's rows make; NULL: the page cannot say */
+    char *names_shown; /* the qube names the lists were built with, joined */
 };
 
 G_DEFINE_FINAL_TYPE(BhSettingsFilecopy, bh_settings_filecopy, GTK_TYPE_BOX)
@@ -285,8 +286,17 @@ static void on_qubes_changed(BhSettingsFilecopy *self)
     g_auto(GStrv) names = bh_names(self, NULL);
     g_autofree char *source = g_strdup(bh_settings_choice_get(self->try_source));
     g_autofree char *target = g_strdup(bh_settings_choice_get(self->try_target));
+    g_autofree char *joined = g_strjoinv(" ", names);
 
-    /* New qubes in every list; what each row says stays. */
+    /* The list changes with every state change too: the rows are rebuilt
+     * (a drop-down the user has open would close) only when the names did.
+     * What each row says stays. */
+    if (g_strcmp0(joined, self->names_shown) == 0) {
+        bh_try(self);
+        return;
+    }
+    g_free(self->names_shown);
+    self->names_shown = g_steal_pointer(&joined);
     bh_rebuild(self, rules);
     bh_fill_choice(self->try_source, (const char *const *)names, NULL, NULL, *source ? source : names[0]);
     /* @default: a copy that names no target (the dialog chooses). */
@@ -304,6 +314,7 @@ static void bh_settings_filecopy_dispose(GObject *object)
     g_clear_object(&self->context);
     g_clear_pointer(&self->rows, g_ptr_array_unref);
     g_clear_pointer(&self->loaded_text, g_free);
+    g_clear_pointer(&self->names_shown, g_free);
     G_OBJECT_CLASS(bh_settings_filecopy_parent_class)->dispose(object);
 }
 
