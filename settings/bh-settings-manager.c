@@ -554,8 +554,8 @@ BhSettingsManager *bh_settings_manager_new(BhSettingsContext *context)
     self->cancellable = g_cancellable_new();
     bh_ask_usage(self);
     self->usage_timer = g_timeout_add_seconds(BH_MANAGER_USAGE_SECONDS, bh_ask_usage, self);
-    g_signal_connect_swapped(bh_settings_context_get_qubes(context), "changed", G_CALLBACK(on_qubes_changed_usage),
-                             self);
+    g_signal_connect_swapped(bh_settings_context_get_qubes(context), "changed",
+                             G_CALLBACK(on_qubes_changed_usage), self);
     return self;
 }
 

@@ -28,15 +28,15 @@ G_BEGIN_DECLS
 #define BH_SANDBOX_HOME       "/home/user"
 #define BH_SANDBOX_FONT_CACHE "/var/cache/fontconfig"
 /* Where the guest programs and the vchan directory appear inside. */
-#define BH_SANDBOX_GUEST_BIN     "/run/bulkhead/bin"
-#define BH_SANDBOX_GUEST_VCHAN   "/run/bulkhead/vchan"
+#define BH_SANDBOX_GUEST_BIN   "/run/bulkhead/bin"
+#define BH_SANDBOX_GUEST_VCHAN "/run/bulkhead/vchan"
 /* A qube's services (qvm-service): an empty file per service set on, and
  * per service set off; read-only. /run/qubes-service links to the first. */
 #define BH_SANDBOX_GUEST_SERVICES     "/run/bulkhead/service"
 #define BH_SANDBOX_GUEST_SERVICES_OFF "/run/bulkhead/service-off"
-#define BH_SANDBOX_GUEST_RUNTIME "/run/user/1000"
-#define BH_SANDBOX_GUEST_PATH    BH_SANDBOX_GUEST_BIN ":/usr/local/bin:/usr/bin:/bin"
-#define BH_SANDBOX_INIT          "bulkhead-sandbox-init"
+#define BH_SANDBOX_GUEST_RUNTIME      "/run/user/1000"
+#define BH_SANDBOX_GUEST_PATH         BH_SANDBOX_GUEST_BIN ":/usr/local/bin:/usr/bin:/bin"
+#define BH_SANDBOX_INIT               "bulkhead-sandbox-init"
 
 /* Descriptor numbers in the bubblewrap process. */
 enum {

@@ -813,7 +813,8 @@ gboolean bh_model_set_service(BhMQube *q, const char *service, int state, GError
         g_hash_table_remove(q->services, service);
         return TRUE;
     }
-    if (!g_hash_table_contains(q->services, service) && g_hash_table_size(q->services) >= BH_SERVICES_PER_QUBE) {
+    if (!g_hash_table_contains(q->services, service) &&
+        g_hash_table_size(q->services) >= BH_SERVICES_PER_QUBE) {
         g_set_error(error, BH_QUBES_ERROR, BH_QUBES_ERROR_LIMIT,
                     "%s already has %d services set, the most a qube may have; unset some first", q->name,
                     BH_SERVICES_PER_QUBE);

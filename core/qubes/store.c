@@ -445,7 +445,8 @@ static gboolean load_service(BhStore *s, BhModel *m, sqlite3_stmt *st, GError **
     BhMQube *q = bh_model_find_qid(m, sqlite3_column_int(st, 0));
 
     if (q != NULL && bh_service_validate(column(st, 1), NULL))
-        g_hash_table_insert(q->services, g_strdup(column(st, 1)), GINT_TO_POINTER(sqlite3_column_int(st, 2) != 0));
+        g_hash_table_insert(q->services, g_strdup(column(st, 1)),
+                            GINT_TO_POINTER(sqlite3_column_int(st, 2) != 0));
     return TRUE;
 }
 

@@ -75,14 +75,14 @@ gboolean bh_class_from_name(const char *name, BhQubeClass *out);
 
 /* ---- names and tags ---------------------------------------------------- */
 
-#define BH_QUBE_NAME_MAX 31 /* bytes */
-#define BH_NOTES_MAX 16384 /* bytes of a qube's notes */
+#define BH_QUBE_NAME_MAX 31    /* bytes */
+#define BH_NOTES_MAX     16384 /* bytes of a qube's notes */
 #define BH_QID_NONE      (-1)
 #define BH_QID_DOM0      0
 /* qids 1..BH_QID_MAX: 12 bits, so a backend can derive addresses from them. */
-#define BH_QID_MAX       4095
-#define BH_TAG_MAX       64 /* bytes */
-#define BH_TAGS_PER_QUBE 256
+#define BH_QID_MAX           4095
+#define BH_TAG_MAX           64 /* bytes */
+#define BH_TAGS_PER_QUBE     256
 #define BH_SERVICE_MAX       64 /* bytes of a service's name */
 #define BH_SERVICES_PER_QUBE 128
 

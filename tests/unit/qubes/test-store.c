@@ -970,13 +970,15 @@ static void test_services(Fixture *f, gconstpointer data)
     g_clear_pointer(&list, g_strfreev);
 
     bh_assert_fails(bh_store_set_service(f->store, "work", "../etc", 1, BH_ERR), BH_QUBES_ERROR_INVALID_NAME);
-    bh_assert_fails(bh_store_set_service(f->store, "work", ".hidden", 1, BH_ERR), BH_QUBES_ERROR_INVALID_NAME);
+    bh_assert_fails(bh_store_set_service(f->store, "work", ".hidden", 1, BH_ERR),
+                    BH_QUBES_ERROR_INVALID_NAME);
     bh_assert_fails(bh_store_set_service(f->store, "work", "a/b", 1, BH_ERR), BH_QUBES_ERROR_INVALID_NAME);
     bh_assert_fails(bh_store_set_service(f->store, "work", "", 1, BH_ERR), BH_QUBES_ERROR_INVALID_NAME);
     bh_assert_fails(bh_store_set_service(f->store, "work", NULL, 1, BH_ERR), BH_QUBES_ERROR_INVALID_NAME);
     bh_assert_fails(bh_store_set_service(f->store, "work", "x\n", 1, BH_ERR), BH_QUBES_ERROR_INVALID_NAME);
     bh_assert_fails(bh_store_set_service(f->store, "dom0", "crond", 1, BH_ERR), BH_QUBES_ERROR_PERMISSION);
-    bh_assert_fails(bh_store_set_service(f->store, "nobody", "crond", 1, BH_ERR), BH_QUBES_ERROR_NO_SUCH_QUBE);
+    bh_assert_fails(bh_store_set_service(f->store, "nobody", "crond", 1, BH_ERR),
+                    BH_QUBES_ERROR_NO_SUCH_QUBE);
     for (i = 0; i < BH_SERVICES_PER_QUBE; i++) {
         g_snprintf(name, sizeof name, "s%d", i);
         g_assert_true(bh_store_set_service(f->store, "personal", name, i & 1, NULL));
