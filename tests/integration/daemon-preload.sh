@@ -28,6 +28,15 @@ ready_after() {
     head -n1
 }
 lines() { echo $(($(wc -l <"$bh_log") + 1)); } # the next line of the log
+# use_dispvm NAME CMD: runs CMD in a disposable of default-dvm (output in
+# bh_out); handed=0 when the log says NAME, the preloaded one, was handed out.
+use_dispvm() {
+  local at
+  at=$(lines)
+  bh_run qvm-run -p --dispvm default-dvm "$2"
+  grep -q "\[$1\] preloaded disposable handed out" <(tail -n +"$at" "$bh_log")
+  handed=$?
+}
 gone() { # NAME: until qvm-ls no longer lists it (30 s)
   local i
   for i in $(seq 300); do qvm-ls --raw-data "$1" >/dev/null 2>&1 || return 0; sleep 0.1; done
@@ -51,20 +60,18 @@ bh_result "on: a disposable of default-dvm is preloaded ($pre1)" $([ -n "$pre1" 
 bh_same "it runs before anyone asked for it" "Running" "$(state_of "$pre1")"
 
 from=$(lines)
-bh_run qvm-run -p --dispvm default-dvm 'echo one-secret >~/leak && cat ~/leak'
+use_dispvm "$pre1" 'echo one-secret >~/leak && cat ~/leak'
 bh_same "first use: the command ran and read back the file it wrote (control)" "one-secret" "$bh_out"
-grep -q "\[$pre1\] preloaded disposable handed out" <(tail -n +"$from" "$bh_log")
-bh_result "first use ran in the preloaded disposable $pre1" $?
+bh_result "first use ran in the preloaded disposable $pre1" $handed
 gone "$pre1"
 bh_result "it is removed when the command ended, as any disposable" $?
 
 pre2=$(ready_after "$from")
 bh_result "a new one is preloaded ($pre2), not the one used" $([ -n "$pre2" ] && [ "$pre2" != "$pre1" ]; echo $?)
 from=$(lines)
-bh_run qvm-run -p --dispvm default-dvm 'cat ~/leak 2>/dev/null || echo absent'
+use_dispvm "$pre2" 'cat ~/leak 2>/dev/null || echo absent'
 bh_same "fresh: the next use does not see the first one's file" "absent" "$bh_out"
-grep -q "\[$pre2\] preloaded disposable handed out" <(tail -n +"$from" "$bh_log")
-bh_result "the next use ran in the new preloaded disposable $pre2" $?
+bh_result "the next use ran in the new preloaded disposable $pre2" $handed
 
 pre3=$(ready_after "$from")
 from=$(lines)
