@@ -243,6 +243,14 @@ static gboolean bh_daemon_handle_create_disposable(BhDbusAdmin1 *skeleton, GDBus
     int qid = -1;
     if (!bh_daemon_require_backend(self, &error))
         return bh_daemon_return_error(invocation, error);
+    /* Started ahead (preload_dispvm): running already, or joined while it
+     * starts; a failure discards it as for a new one. */
+    g_autofree char *preloaded = bh_daemon_preload_take(self, dvm_template);
+    if (preloaded) {
+        bh_daemon_start_async(self, preloaded, bh_daemon_disposable_started,
+                              bh_call_context_new(self, invocation, preloaded));
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
     g_autofree char *name =
         bh_store_create_disposable(self->store, *dvm_template ? dvm_template : NULL, &qid, &error);
     if (name == NULL || !bh_daemon_add_volumes(self, name, NULL, &error))

@@ -239,6 +239,11 @@ static const BhPropDef globals[BH_GLOBALS_N] = {
         "Whether a netvm without a netvm of its own (sys-net) reaches the real network (sandbox: "
         "through pasta, user-mode networking). Off: the qubes reach only each other's netvms. "
         "Applies at its next start."},
+    [BH_G_PRELOAD_DISPVM] = {"preload_dispvm", BH_PROP_BOOL, 0, 0, "False", 0, 0, NULL, NULL,
+        "False",
+        "Keep one disposable of default_dispvm started ahead, so that the next disposable of it "
+        "opens without a start. Each is used once; it is replaced when default_dispvm starts or "
+        "changes."},
 };
 /* clang-format on */
 
