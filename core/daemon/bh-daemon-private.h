@@ -57,10 +57,10 @@ struct _BhDaemon {
     GHashTable *apps_problems; /* qube name -> why its last app list was refused (until it is read again) */
     GQueue *apps_start_queue;  /* qubes whose list is to be read after their start (bh-daemon-apps.c) */
     gboolean apps_start_busy;  /* one of those reads is running */
-    char *preload_name;        /* the preloaded disposable not handed out yet, or NULL (bh-daemon-preload.c) */
-    char *preload_template;    /* what it was made of */
-    guint preload_timer;       /* the next look at whether one is wanted */
-    guint preload_failures;    /* starts that failed in a row */
+    char *preload_name;     /* the preloaded disposable not handed out yet, or NULL (bh-daemon-preload.c) */
+    char *preload_template; /* what it was made of */
+    guint preload_timer;    /* the next look at whether one is wanted */
+    guint preload_failures; /* starts that failed in a row */
 };
 
 /* ---- bh-daemon-power.c: power state, guids, starts (netvm first), adoption */
