@@ -386,8 +386,11 @@ static void bh_call_target_started(GObject *obj, GAsyncResult *res, gpointer dat
     if (calls->closed)
         return bh_call_free(call);
     if (!calls->hooks.start_finish(calls->hooks.owner, res, &error)) {
-        g_autofree char *why = g_strdup_printf("%s from %s to %s: cannot start %s: %s", call->service,
-                                               call->source, call->target, call->target, error->message);
+        /* The netvm chain's errors already say "cannot start QUBE: ...". */
+        gboolean said = g_str_has_prefix(error->message, "cannot start ");
+        g_autofree char *why = g_strdup_printf("%s from %s to %s: %s%s%s%s", call->service, call->source,
+                                               call->target, said ? "" : "cannot start ",
+                                               said ? "" : call->target, said ? "" : ": ", error->message);
         return bh_call_deny(call, why, TRUE);
     }
     g_autofree char *what = g_strdup_printf("%s from %s to %s", call->service, call->source, call->target);
@@ -416,8 +419,8 @@ static void bh_call_prepare_target(BhCall *call)
         g_free(call->target);
         call->target = g_strdup(call->dispvm);
     } else if (g_str_equal(call->target, "@adminvm") || g_str_equal(call->target, "dom0")) {
-        g_autofree char *why =
-            g_strdup_printf("%s from %s to dom0: calls into dom0 are not supported", call->service, call->source);
+        g_autofree char *why = g_strdup_printf("%s from %s to dom0: calls into dom0 are not supported",
+                                               call->service, call->source);
         return bh_call_deny(call, why, TRUE);
     } else if (!calls->hooks.running(calls->hooks.owner, call->target)) {
         if (!call->autostart) {
@@ -520,9 +523,8 @@ static void bh_call_answered(GObject *obj, GAsyncResult *res, gpointer data)
     /* Never the dialog's word alone: one of the targets offered, and
      * allowed (or asked) by policy as it is now. */
     if (!g_strv_contains((const char *const *)call->offered, out)) {
-        g_autofree char *why =
-            g_strdup_printf("%s from %s: the dialog answered a target it was not offered", call->service,
-                            call->source);
+        g_autofree char *why = g_strdup_printf("%s from %s: the dialog answered a target it was not offered",
+                                               call->service, call->source);
         g_message("[%s] %s", call->source, why);
         return bh_call_deny(call, why, TRUE);
     }
@@ -553,9 +555,9 @@ static void bh_call_ask(BhCall *call, const BhPolicyDecision *d)
     BhCalls *calls = call->calls;
     g_autoptr(GError) error = NULL;
     if (!bh_guid_display_available()) {
-        g_autofree char *why = g_strdup_printf(
-            "%s from %s to %s: policy says ask, and dom0 has no display to ask on", call->service,
-            call->source, call->target);
+        g_autofree char *why =
+            g_strdup_printf("%s from %s to %s: policy says ask, and dom0 has no display to ask on",
+                            call->service, call->source, call->target);
         return bh_call_deny(call, why, TRUE);
     }
     if (g_hash_table_contains(calls->asking, call->source)) {
@@ -566,14 +568,21 @@ static void bh_call_ask(BhCall *call, const BhPolicyDecision *d)
     }
     g_autoptr(BhQubeInfo) info = bh_store_get_qube(calls->store, call->source, &error);
     if (info == NULL || info->label == NULL) {
-        g_autofree char *why = g_strdup_printf("%s from %s: cannot ask about an unknown qube", call->service,
-                                               call->source);
+        g_autofree char *why =
+            g_strdup_printf("%s from %s: cannot ask about an unknown qube", call->service, call->source);
         return bh_call_deny(call, why, TRUE);
     }
     g_autofree char *timeout = g_strdup_printf("%u", bh_calls_ask_timeout());
     g_autoptr(GPtrArray) argv = g_ptr_array_new();
-    const char *fixed[] = {bh_ask_path(), "--source", call->source, "--label", info->label->name,
-                           "--service", bh_call_service_words(call->service), "--timeout", timeout};
+    const char *fixed[] = {bh_ask_path(),
+                           "--source",
+                           call->source,
+                           "--label",
+                           info->label->name,
+                           "--service",
+                           bh_call_service_words(call->service),
+                           "--timeout",
+                           timeout};
     for (gsize i = 0; i < G_N_ELEMENTS(fixed); i++)
         g_ptr_array_add(argv, (gpointer)fixed[i]);
     for (char **t = d->targets; t && *t; t++) {
@@ -586,10 +595,11 @@ static void bh_call_ask(BhCall *call, const BhPolicyDecision *d)
     }
     g_ptr_array_add(argv, NULL);
     /* stdin /dev/null, stderr dom0's log; no other descriptor of ours. */
-    call->dialog = g_subprocess_newv((const char *const *)argv->pdata, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+    call->dialog =
+        g_subprocess_newv((const char *const *)argv->pdata, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
     if (call->dialog == NULL) {
-        g_autofree char *why =
-            g_strdup_printf("%s from %s: cannot ask the user: %s", call->service, call->source, error->message);
+        g_autofree char *why = g_strdup_printf("%s from %s: cannot ask the user: %s", call->service,
+                                               call->source, error->message);
         return bh_call_deny(call, why, TRUE);
     }
     call->offered = g_strdupv(d->targets);
@@ -597,12 +607,12 @@ static void bh_call_ask(BhCall *call, const BhPolicyDecision *d)
     g_info("[%s] call %s to %s: asking the user (%u targets)", call->source, call->service, call->target,
            g_strv_length(d->targets));
     g_subprocess_communicate_utf8_async(call->dialog, NULL, NULL, bh_call_answered, call);
-    call->watch = g_socket_create_source(g_socket_connection_get_socket(call->conn), G_IO_IN | G_IO_HUP | G_IO_ERR,
-                                         NULL);
+    call->watch = g_socket_create_source(g_socket_connection_get_socket(call->conn),
+                                         G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
     g_source_set_callback(call->watch, G_SOURCE_FUNC(bh_call_caller_moved), call, NULL);
     g_source_attach(call->watch, NULL);
-    call->dialog_timer = g_timeout_add_seconds(bh_calls_ask_timeout() + BH_CALL_ASK_GRACE_S,
-                                               bh_call_dialog_overdue, call);
+    call->dialog_timer =
+        g_timeout_add_seconds(bh_calls_ask_timeout() + BH_CALL_ASK_GRACE_S, bh_call_dialog_overdue, call);
 }
 
 /* ---- the request --------------------------------------------------------- */
@@ -642,8 +652,8 @@ static void bh_call_request_read(GObject *obj, GAsyncResult *res, gpointer data)
         bh_policy_decision_clear(&d);
         return;
     }
-    g_autofree char *why_deny = g_strdup_printf("%s from %s to %s is denied by policy", call->service,
-                                                call->source, call->target);
+    g_autofree char *why_deny =
+        g_strdup_printf("%s from %s to %s is denied by policy", call->service, call->source, call->target);
     gboolean notify = d.notify;
     bh_policy_decision_clear(&d);
     bh_call_deny(call, why_deny, notify);

@@ -86,7 +86,8 @@ static void bh_daemon_init(BhDaemon *self)
 
 /* ---- what a qube's call needs of the daemon (bh-daemon-calls.h) ---------- */
 
-static void bh_daemon_calls_start(gpointer owner, const char *qube, GAsyncReadyCallback callback, gpointer data)
+static void bh_daemon_calls_start(gpointer owner, const char *qube, GAsyncReadyCallback callback,
+                                  gpointer data)
 {
     bh_daemon_start_async(owner, qube, callback, data);
 }

@@ -66,6 +66,9 @@ bulkhead.Filecopy * work @default ask default_target=personal
 bulkhead.Filecopy * work personal ask
 bulkhead.Filecopy * work untrusted ask
 bulkhead.Filecopy * work sys-firewall allow
+bulkhead.Filecopy * work blocked allow
+bulkhead.Filecopy * work @dispvm allow
+bulkhead.Filecopy * @anyvm @anyvm deny
 EOF
 
 bh_start_daemon --backend sandbox --no-guid || { bh_not_ok "bulkheadd starts"; bh_done; }
@@ -106,8 +109,8 @@ offered=$(tail -n1 "$bh_tmp/ask-argv" | grep -o -- '--target [^ ]*' | cut -d' ' 
 policy_list=$(bulkhead policy eval bulkhead.Filecopy work @default | sed -n 's/^targets: //p' | tr ' ' '\n' |
   LC_ALL=C sort | tr '\n' ' ')
 bh_same "it offers exactly what policy lists for work -> @default" "$policy_list" "$offered"
-bh_result "which is personal, untrusted, vault and sys-firewall, never work, dom0 or sys-net ($offered)" \
-  $([ "$offered" = "personal sys-firewall untrusted vault " ]; echo $?)
+bh_result "which is a disposable, personal, untrusted, vault and sys-firewall, never work, dom0 or sys-net ($offered)" \
+  $([ "$offered" = "@dispvm:default-dvm personal sys-firewall untrusted vault " ]; echo $?)
 bh_result "with the source's label and personal preselected" \
   $(tail -n1 "$bh_tmp/ask-argv" | grep -q -- '--source work --label blue .*--default personal'; echo $?)
 answer_after_focus "$wid" xdotool type --delay 80 untr
@@ -117,6 +120,8 @@ wait "$call_pid"
 rc=$?
 bh_result "typing 'untr' + Enter sends the file to untrusted: the caller exits 0 ($rc: $(cat "$bh_tmp/pick.err"))" "$rc"
 bh_same "untrusted was started for the call" "Running" "$(bh_state_of untrusted)"
+bh_result "the receiver's stderr in untrusted reached the caller's stderr" \
+  $(grep -q '^bulkhead-file-receiver: received 1 files' "$bh_tmp/pick.err"; echo $?)
 bh_run qvm-run -p untrusted 'cat ~/QubesIncoming/work/a.txt'
 bh_same "the file arrived in untrusted's ~/QubesIncoming/work/" "from work" "$bh_out"
 grep -E '\[work\] call .*(asking|chose|starting|allowed)' "$bh_log" | bh_diag
@@ -252,6 +257,44 @@ bh_run qvm-run -p work 'qvm-copy-to-vm vault ~/a.txt'
 bh_result "then the call is allowed (exit $bh_rc: $bh_err)" "$bh_rc"
 bh_wait_grep "$notes" 'Call allowed|bulkhead.Filecopy from work to vault' 50
 bh_result "and, notify=yes, notified" $?
+
+# --- a target that cannot start ------------------------------------------------------
+bh_expect "a qube 'blocked' on sys-firewall is created" qvm-create --class AppVM --label red blocked
+bh_expect "its netvm is sys-firewall" qvm-prefs blocked netvm sys-firewall
+bh_same "control: sys-firewall runs (personal's netvm chain)" "Running" "$(bh_state_of sys-firewall)"
+bh_expect "sys-firewall is paused" qvm-pause sys-firewall
+bh_run qvm-run -p work 'qvm-copy-to-vm blocked ~/a.txt'
+bh_result "a call to blocked, whose netvm is paused, is refused with the reason (exit $bh_rc: $bh_err)" \
+  $([ "$bh_rc" -eq 1 ] && [[ "$bh_err" == *"cannot start blocked: "*"sys-firewall is paused"* ]]; echo $?)
+bh_same "and blocked is halted" "Halted" "$(bh_state_of blocked)"
+bh_expect "sys-firewall is unpaused" qvm-unpause sys-firewall
+
+# --- @dispvm: a disposable for the call, gone when it ends ---------------------------
+mark=$(wc -l <"$bh_log")
+bh_run qvm-run -p work 'qvm-copy-to-vm @dispvm ~/a.txt'
+bh_result "qvm-copy-to-vm @dispvm: the copy goes to a new disposable (exit $bh_rc: $bh_err)" "$bh_rc"
+disp=$(tail -n +"$mark" "$bh_log" | sed -n 's/.*disposable \(disp[0-9]*\) made from default-dvm.*/\1/p' | head -n1)
+bh_result "made from work's default disposable template ($disp)" $([ -n "$disp" ]; echo $?)
+bh_wait_grep "$bh_log" "\[$disp\] disposable removed" 300 "$mark"
+bh_result "and removed once the call ended" $([ $? -eq 0 ] && [ -z "$(bh_state_of "$disp")" ]; echo $?)
+
+# The caller killed while the disposable's service waits for its data.
+mark=$(wc -l <"$bh_log")
+call dvmkill "python3 -c '
+import os, socket, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(os.environ[\"BH_VCHAN_DIR\"] + \"/\" + os.environ[\"BH_VCHAN_DOMID\"] + \"/call.sock\")
+s.sendall(b\"bulkhead.Filecopy @dispvm\\n\")
+print(s.recv(3).decode().strip(), flush=True)
+time.sleep(600)' & echo \$! > /tmp/dvm.pid; wait"
+bh_wait_grep "$bh_tmp/dvmkill.out" '^ok' 600
+bh_result "control: a disposable call is under way (dom0 said ok)" $?
+disp=$(tail -n +"$mark" "$bh_log" | sed -n 's/.*disposable \(disp[0-9]*\) made from default-dvm.*/\1/p' | head -n1)
+bh_same "control: its disposable $disp runs" "Running" "$(bh_state_of "$disp")"
+qvm-run -p work 'kill $(cat /tmp/dvm.pid)' >/dev/null 2>&1
+wait "$call_pid"
+bh_wait_grep "$bh_log" "\[$disp\] disposable removed" 300 "$mark"
+bh_result "the caller killed: the disposable is killed and removed" $([ $? -eq 0 ] && [ -z "$(bh_state_of "$disp")" ]; echo $?)
 
 grep -E 'call|dialog|disposable' "$bh_log" | tail -n 30 | bh_diag
 bh_done

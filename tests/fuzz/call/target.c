@@ -32,8 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *why = NULL;
     gboolean ok = bh_call_request_parse((const char *)data, size, &service, &target, &why);
     if (ok) {
-        if (why != NULL || bh_call_service_program(service) == NULL || !target_ok(target) || data[size - 1] != '\n' ||
-            strlen(service) + 1 + strlen(target) + 1 != size)
+        if (why != NULL || bh_call_service_program(service) == NULL || !target_ok(target) ||
+            data[size - 1] != '\n' || strlen(service) + 1 + strlen(target) + 1 != size)
             abort();
     } else if (why == NULL || service != NULL || target != NULL) {
         abort();
