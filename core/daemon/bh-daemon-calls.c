@@ -434,11 +434,26 @@ static void bh_call_prepare_target(BhCall *call)
     calls->hooks.start_async(calls->hooks.owner, call->target, bh_call_target_started, call);
 }
 
+/* Policy for this call to target, now. The source is the qube whose socket
+ * the call came in on: dom0's word, not the caller's. SERVICE+ARGUMENT:
+ * policy sees the two apart, as in Qubes. */
+static void bh_call_evaluate(BhCall *call, const char *target, BhPolicyDecision *out)
+{
+    g_autofree char *service = g_strdup(call->service);
+    char *plus = strchr(service, '+');
+    if (plus)
+        *plus++ = '\0';
+    BhPolicyRequest req = {
+        .service = service, .argument = plus ? plus : "", .source = call->source, .target = target};
+    bh_daemon_policy_evaluate(call->calls->policy, call->calls->store, &req, out);
+}
+
 /* ---- asking the user ----------------------------------------------------- */
 
 /* The service as the dialog says it ("work asks to copy files"). */
 static const char *bh_call_service_words(const char *service)
 {
+    gsize base = strcspn(service, "+"); /* the argument is not part of the words */
     static const struct {
         const char *service, *words;
     } words[] = {
@@ -446,7 +461,7 @@ static const char *bh_call_service_words(const char *service)
         {"bulkhead.OpenInVM", "open a file"},
     };
     for (gsize i = 0; i < G_N_ELEMENTS(words); i++)
-        if (g_str_equal(service, words[i].service))
+        if (strlen(words[i].service) == base && strncmp(service, words[i].service, base) == 0)
             return words[i].words;
     return service;
 }
@@ -528,9 +543,8 @@ static void bh_call_answered(GObject *obj, GAsyncResult *res, gpointer data)
         g_message("[%s] %s", call->source, why);
         return bh_call_deny(call, why, TRUE);
     }
-    BhPolicyRequest req = {.service = call->service, .argument = "", .source = call->source, .target = out};
     BhPolicyDecision d;
-    bh_daemon_policy_evaluate(calls->policy, calls->store, &req, &d);
+    bh_call_evaluate(call, out, &d);
     if (d.verdict == BH_POLICY_DENY ||
         (d.verdict == BH_POLICY_ASK && !g_strv_contains((const char *const *)d.targets, out))) {
         g_autofree char *why = g_strdup_printf("%s from %s to %s is denied by policy (%s)", call->service,
@@ -634,11 +648,8 @@ static void bh_call_request_read(GObject *obj, GAsyncResult *res, gpointer data)
     if (!bh_call_request_parse(call->req, call->req_len, &call->service, &call->target, &why))
         return bh_call_refuse(call, why);
 
-    /* The source is the qube whose socket this is: dom0's word, not the caller's. */
-    BhPolicyRequest req = {
-        .service = call->service, .argument = "", .source = call->source, .target = call->target};
     BhPolicyDecision d;
-    bh_daemon_policy_evaluate(call->calls->policy, call->calls->store, &req, &d);
+    bh_call_evaluate(call, call->target, &d);
     call->notify = d.notify;
     call->autostart = d.autostart;
     if (d.verdict == BH_POLICY_ALLOW) {

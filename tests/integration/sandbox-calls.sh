@@ -27,7 +27,7 @@ policy_dir="$XDG_CONFIG_HOME/bulkhead/policy.d"
 mkdir -p "$policy_dir"
 # Only work -> personal is allowed; every other copy is denied (the shipped
 # policy would ask: sandbox-calls-ask tests that).
-printf 'bulkhead.Filecopy * work personal allow\nbulkhead.Filecopy * @anyvm @anyvm deny\n' \
+printf 'bulkhead.Filecopy * work personal allow\nbulkhead.Filecopy * work @default ask\nbulkhead.Filecopy * @anyvm @anyvm deny\n' \
   >"$policy_dir/30-test.policy"
 
 bh_start_daemon --backend sandbox || { bh_not_ok "bulkheadd starts"; bh_done; }
@@ -76,6 +76,11 @@ bh_result "denied: the call from personal to work is refused and the caller told
   $([ "$bh_rc" -eq 1 ] && [[ "$bh_err" == *"bulkhead.Filecopy from personal to work is denied by policy"* ]]; echo $?)
 bh_run qvm-run -p work 'ls -A ~/QubesIncoming 2>/dev/null | wc -l'
 bh_same "nothing arrived in work" "0" "$bh_out"
+# Policy says ask, but this bulkheadd has no display (DISPLAY is empty in
+# the tests' environment): nobody can be asked, so the call is refused.
+bh_run qvm-run -p work 'qvm-copy-to-vm @default ~/report.bin'
+bh_result "ask without a display on dom0: refused in words (exit $bh_rc: $bh_err)" \
+  $([ "$bh_rc" -eq 1 ] && [[ "$bh_err" == *"policy says ask, and dom0 has no display to ask on"* ]]; echo $?)
 
 # Hostile: personal writes a request only work may make (work -> personal is
 # allowed); dom0 judges it as personal's.
