@@ -15,9 +15,12 @@
 #     open refuses the chosen target, and a dialog answering a target it was
 #     not offered (a shim in place of bulkhead-ask) is refused;
 #   - a policy deny is notified; autostart=no refuses a halted target; a
-#     notify=yes allow is notified; a target that cannot start is refused
-#     with the reason;
-#   - the service's stderr reaches the caller's stderr.
+#     notify=yes allow is notified; a stopped notification server holds no
+#     call up; 40 denies in a loop give 32 notifications; a target that
+#     cannot start (its netvm paused) is refused with the reason;
+#   - the service's stderr reaches the caller's stderr;
+#   - @dispvm: a disposable made for the call and removed when it ends, also
+#     when the caller is killed mid-call.
 # Every wait waits for an event (a window, a log line, a file). Prints TAP.
 set -u
 . "$(dirname "$0")/daemon-lib.sh"
@@ -41,7 +44,8 @@ mkdir -p "$shots"
 notes="$bh_tmp/notifications"
 : >"$notes"
 /usr/bin/python3 "$here/notify-server.py" "$notes" >"$bh_tmp/notify.out" 2>&1 &
-bh_bg_pids+=($!)
+notify_pid=$!
+bh_bg_pids+=($notify_pid)
 bh_wait_grep "$bh_tmp/notify.out" READY 100 || echo "# the notification server did not start"
 
 # (/usr/bin/python3: the notification server needs python3-gi.)
@@ -257,6 +261,39 @@ bh_run qvm-run -p work 'qvm-copy-to-vm vault ~/a.txt'
 bh_result "then the call is allowed (exit $bh_rc: $bh_err)" "$bh_rc"
 bh_wait_grep "$notes" 'Call allowed|bulkhead.Filecopy from work to vault' 50
 bh_result "and, notify=yes, notified" $?
+
+# A notification server that does not answer holds no call up: stopped, the
+# deny still reaches the caller, before the notification's D-Bus call (5 s)
+# has timed out.
+kill -STOP "$notify_pid"
+bh_run qvm-run -p personal 'qvm-copy-to-vm work ~/b.txt'
+timed_out=$(grep -c 'call notification not shown' "$bh_log")
+bh_result "with the notification server stopped, a deny still reaches the caller at once (exit $bh_rc)" \
+  $([ "$bh_rc" -eq 1 ] && [ "$timed_out" -eq 0 ]; echo $?)
+bh_wait_grep "$bh_log" 'call notification not shown (.*from personal to work' 150
+bh_result "and the unanswered notification is only logged, once its D-Bus call timed out" $?
+kill -CONT "$notify_pid"
+
+# A qube whose calls are denied in a loop: 32 notifications for it, no more.
+bh_run qvm-run -p personal "python3 -c '
+import os, socket
+path = os.environ[\"BH_VCHAN_DIR\"] + \"/\" + os.environ[\"BH_VCHAN_DOMID\"] + \"/call.sock\"
+told = 0
+for i in range(40):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+    s.sendall(b\"bulkhead.Filecopy work\\n\")
+    told += s.recv(600).startswith(b\"refused:\")
+    s.close()
+print(told)'"
+bh_same "40 denied calls from personal in a loop: each caller is told" "40" "$bh_out"
+# A notification sent after them (bulkheadd's calls on one connection keep
+# their order) shows the server has seen all of theirs.
+bh_run qvm-run -p work 'qvm-copy-to-vm vault ~/a.txt'
+for _ in $(seq 100); do [ "$(grep -c 'from work to vault' "$notes")" -ge 2 ] && break; sleep 0.1; done
+n_personal=$(grep -c 'from personal' "$notes")
+bh_result "the desktop got 32 notifications about personal's calls, no more ($n_personal)" \
+  $([ "$n_personal" -eq 32 ]; echo $?)
 
 # --- a target that cannot start ------------------------------------------------------
 bh_expect "a qube 'blocked' on sys-firewall is created" qvm-create --class AppVM --label red blocked
