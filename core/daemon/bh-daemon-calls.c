@@ -528,18 +528,20 @@ static void bh_call_answered(GObject *obj, GAsyncResult *res, gpointer data)
     gsize len = out ? strlen(out) : 0;
     if (status != 0 || len < 2 || out[len - 1] != '\n') {
         g_autofree char *why =
-            status == 1 ? g_strdup_printf("%s from %s: the user refused it (Cancel or no answer in time)",
-                                          call->service, call->source)
-                        : g_strdup_printf("%s from %s: the dialog failed (%s)", call->service, call->source,
-                                          error ? error->message : "no answer");
+            status == 1
+                ? g_strdup_printf("%s from %s to %s: the user refused it (Cancel or no answer in time)",
+                                  call->service, call->source, call->target)
+                : g_strdup_printf("%s from %s to %s: the dialog failed (%s)", call->service, call->source,
+                                  call->target, error ? error->message : "no answer");
         return bh_call_deny(call, why, TRUE);
     }
     out[len - 1] = '\0';
     /* Never the dialog's word alone: one of the targets offered, and
      * allowed (or asked) by policy as it is now. */
     if (!g_strv_contains((const char *const *)call->offered, out)) {
-        g_autofree char *why = g_strdup_printf("%s from %s: the dialog answered a target it was not offered",
-                                               call->service, call->source);
+        g_autofree char *why =
+            g_strdup_printf("%s from %s to %s: the dialog answered a target it was not offered",
+                            call->service, call->source, call->target);
         g_message("[%s] %s", call->source, why);
         return bh_call_deny(call, why, TRUE);
     }

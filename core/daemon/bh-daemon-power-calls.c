@@ -264,6 +264,11 @@ static gboolean bh_daemon_handle_create_disposable(BhDbusAdmin1 *skeleton, GDBus
 void bh_daemon_end_disposable(BhDaemon *self, const char *name)
 {
     g_autoptr(GError) error = NULL;
+    /* Already removed (its halt cleaned it up): nothing to do, and no
+     * runtime record to make for a name that is gone. */
+    g_autoptr(BhQubeInfo) info = bh_store_get_qube(self->store, name, NULL);
+    if (info == NULL || info->klass != BH_CLASS_DISP_VM)
+        return;
     BhPowerState state = bh_daemon_runtime(self, name)->state;
     if (bh_power_is_down(state)) {
         bh_daemon_discard_disposable(self, name);

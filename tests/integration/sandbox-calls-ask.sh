@@ -138,7 +138,7 @@ wait "$call_pid"
 rc=$?
 bh_result "Escape: the caller is refused (exit $rc: $(cat "$bh_tmp/esc.err"))" \
   $([ "$rc" -eq 1 ] && grep -q 'the user refused it' "$bh_tmp/esc.err"; echo $?)
-bh_wait_grep "$notes" 'Call denied|bulkhead.Filecopy from work: the user refused it' 50
+bh_wait_grep "$notes" 'Call denied|bulkhead.Filecopy from work to @default: the user refused it' 50
 bh_result "and the user is notified" $?
 
 start_s=$(date +%s)
@@ -197,7 +197,7 @@ bh_result "and dom0's display shows exactly one dialog ($(dialogs))" $([ "$(dial
 answer_after_focus "$wid" xdotool key --clearmodifiers Escape
 wait "$call_pid"
 bh_same "Escape answers the one that waited" \
-  "last: refused: bulkhead.Filecopy from work: the user refused it (Cancel or no answer in time)" \
+  "last: refused: bulkhead.Filecopy from work to @default: the user refused it (Cancel or no answer in time)" \
   "$(tail -n1 "$bh_tmp/flood.out")"
 
 # A caller that goes away while its dialog is open: the dialog goes too.
