@@ -130,6 +130,11 @@ gboolean bh_daemon_add_volumes(BhDaemon *self, const char *name, const char *clo
 const BhDaemonHandler *bh_daemon_power_calls_handlers(gsize *n);
 /* Common preamble of the power methods: a backend, an existing qube, not dom0. */
 BhQubeInfo *bh_daemon_power_target(BhDaemon *self, const char *name, const char *what, GError **error);
+/* A new disposable of dvm_template (NULL: the default disposable template),
+ * in the store with its volumes, announced, not started. */
+char *bh_daemon_new_disposable(BhDaemon *self, const char *dvm_template, GError **error);
+/* Kills a disposable (removed once it is down; at once when it is). */
+void bh_daemon_end_disposable(BhDaemon *self, const char *name);
 
 /* ---- bh-daemon-preload.c: one disposable started ahead (preload_dispvm) */
 
