@@ -29,6 +29,7 @@ struct _BhMenuItem {
     BhShellMenuKind kind;
     char *qube;        /* NULL for a group heading */
     char *label_class; /* "bh-label-<label>"; NULL for a group heading */
+    char *kind_icon;   /* a qube heading's "bh-<kind>-<label>"; NULL: its swatch */
     char *text;
     char *id;       /* apps only */
     char *haystack; /* casefolded qube name and what the row matches on; NULL: never a hit */
@@ -44,6 +45,7 @@ static void bh_menu_item_finalize(GObject *object)
     BhMenuItem *item = BH_MENU_ITEM(object);
     g_free(item->qube);
     g_free(item->label_class);
+    g_free(item->kind_icon);
     g_free(item->text);
     g_free(item->id);
     g_free(item->haystack);
@@ -351,8 +353,9 @@ static gboolean on_search_key(GtkEventControllerKey *controller, guint keyval, g
 
 /* ---- the rows' widgets ----------------------------------------------------------- */
 
-/* One widget shape for every kind (a list view recycles them): a swatch
- * (qube headings), an icon (apps), the text, an arrow (qube headings). The
+/* One widget shape for every kind (a list view recycles them): the kind's
+ * label icon (qube headings; a swatch for a label the build has no icon
+ * for), an icon (apps), the text, an arrow (qube headings). The
  * label colour runs down a launcher's left edge, so every entry is visibly
  * its qube's; an app's name (the qube's words) also carries the "[qube]"
  * prefix, so that a hit seen alone never reads as dom0's own entry. */
@@ -360,12 +363,15 @@ static void on_setup(GtkSignalListItemFactory *factory, GtkListItem *list_item, 
 {
     GtkWidget *box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
     GtkWidget *swatch = gtk_label_new(NULL);
+    GtkWidget *kind = gtk_image_new();
     GtkWidget *icon = gtk_image_new();
     GtkWidget *text = gtk_label_new(NULL);
     GtkWidget *arrow = gtk_label_new(NULL);
 
     gtk_widget_add_css_class(swatch, "bh-swatch");
     gtk_widget_set_valign(swatch, GTK_ALIGN_CENTER);
+    gtk_image_set_pixel_size(GTK_IMAGE(kind), 16);
+    gtk_widget_set_valign(kind, GTK_ALIGN_CENTER);
     gtk_image_set_pixel_size(GTK_IMAGE(icon), BH_ICON_SIZE);
     gtk_label_set_xalign(GTK_LABEL(text), 0);
     gtk_label_set_ellipsize(GTK_LABEL(text), PANGO_ELLIPSIZE_END);
@@ -373,10 +379,12 @@ static void on_setup(GtkSignalListItemFactory *factory, GtkListItem *list_item, 
     gtk_widget_set_hexpand(text, TRUE);
     gtk_widget_add_css_class(arrow, "bh-menu-arrow");
     gtk_box_append(GTK_BOX(box), swatch);
+    gtk_box_append(GTK_BOX(box), kind);
     gtk_box_append(GTK_BOX(box), icon);
     gtk_box_append(GTK_BOX(box), text);
     gtk_box_append(GTK_BOX(box), arrow);
     g_object_set_data(G_OBJECT(box), "bh-swatch", swatch);
+    g_object_set_data(G_OBJECT(box), "bh-kind", kind);
     g_object_set_data(G_OBJECT(box), "bh-icon", icon);
     g_object_set_data(G_OBJECT(box), "bh-text", text);
     g_object_set_data(G_OBJECT(box), "bh-arrow", arrow);
@@ -398,6 +406,7 @@ static void on_bind(GtkSignalListItemFactory *factory, GtkListItem *list_item, B
     BhMenuItem *item = gtk_list_item_get_item(list_item);
     GtkWidget *box = gtk_list_item_get_child(list_item);
     GtkWidget *swatch = g_object_get_data(G_OBJECT(box), "bh-swatch");
+    GtkWidget *kind = g_object_get_data(G_OBJECT(box), "bh-kind");
     GtkWidget *icon = g_object_get_data(G_OBJECT(box), "bh-icon");
     GtkWidget *text = g_object_get_data(G_OBJECT(box), "bh-text");
     GtkWidget *arrow = g_object_get_data(G_OBJECT(box), "bh-arrow");
@@ -417,9 +426,14 @@ static void on_bind(GtkSignalListItemFactory *factory, GtkListItem *list_item, B
     gtk_label_set_ellipsize(GTK_LABEL(text),
                             item->kind == BH_SHELL_MENU_NOTE ? PANGO_ELLIPSIZE_NONE : PANGO_ELLIPSIZE_END);
     set_class(box, "bh-kind-class", kind_class[item->kind]);
+    /* themes/labels.css paints the bar: .bh-label-edge.bh-label-<label>. */
     set_class(box, "bh-label-class", item_is_launcher(item) ? item->label_class : NULL);
+    set_class(box, "bh-edge-class",
+              item_is_launcher(item) && item->label_class != NULL ? "bh-label-edge" : NULL);
     set_class(swatch, "bh-label-class", item->kind == BH_SHELL_MENU_QUBE ? item->label_class : NULL);
-    gtk_widget_set_visible(swatch, item->kind == BH_SHELL_MENU_QUBE);
+    gtk_widget_set_visible(swatch, item->kind == BH_SHELL_MENU_QUBE && item->kind_icon == NULL);
+    gtk_image_set_from_icon_name(GTK_IMAGE(kind), item->kind_icon);
+    gtk_widget_set_visible(kind, item->kind_icon != NULL);
     gtk_image_set_from_paintable(GTK_IMAGE(icon), item->icon != NULL ? GDK_PAINTABLE(item->icon) : NULL);
     gtk_widget_set_visible(icon, item->icon != NULL);
     gtk_widget_set_visible(arrow, item->kind == BH_SHELL_MENU_QUBE);
@@ -460,6 +474,13 @@ static void add_item(GPtrArray *out, BhShellMenuKind kind, BhShellQube *qube, co
     if (qube != NULL) {
         item->qube = g_strdup(bh_shell_qube_get_name(qube));
         item->label_class = bh_shell_qube_css_class(qube);
+    }
+    if (kind == BH_SHELL_MENU_QUBE && gdk_display_get_default() != NULL) {
+        g_autofree char *name = bh_shell_qube_icon_name(qube);
+        GtkIconTheme *theme = gtk_icon_theme_get_for_display(gdk_display_get_default());
+
+        if (gtk_icon_theme_has_icon(theme, name))
+            item->kind_icon = g_steal_pointer(&name);
     }
     if (search != NULL) {
         /* dom0's own rows match on their words alone. */

@@ -121,9 +121,13 @@ static void on_map(GtkWidget *widget, gpointer data)
 }
 #endif
 
-void bh_shell_panel_open_menu(BhShellPanel *self)
+void bh_shell_panel_open_menu(BhShellPanel *self, guint32 time)
 {
-    gtk_window_present(GTK_WINDOW(self));
+    /* The key's own time: the window manager gives the focus to a window
+     * presented with the time of a user's key press (a key grabbed on the
+     * root never reaches GDK, so GDK's last user time would be older than
+     * the focused window's and the focus would stay there). */
+    gtk_window_present_with_time(GTK_WINDOW(self), time);
     gtk_menu_button_popup(GTK_MENU_BUTTON(self->menu_button));
 }
 

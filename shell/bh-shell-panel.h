@@ -20,8 +20,9 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE(BhShellPanel, bh_shell_panel, BH, SHELL_PANEL, GtkApplicationWindow)
 
 BhShellPanel *bh_shell_panel_new(GtkApplication *app, BhShellQubes *qubes);
-/* Opens the app menu with its search field focused (the menu key). */
-void bh_shell_panel_open_menu(BhShellPanel *self);
+/* Opens the app menu with its search field focused (the menu key); time is
+ * the key press's X timestamp, or GDK_CURRENT_TIME when GDK saw the event. */
+void bh_shell_panel_open_menu(BhShellPanel *self, guint32 time);
 /* Whether it is docked (X11, with a strut). */
 gboolean bh_shell_panel_is_docked(BhShellPanel *self);
 
