@@ -697,6 +697,11 @@ int main(int argc, char **argv)
     if (argc == 2 && g_str_equal(argv[1], "--status"))
         return print_status();
 
+    /* 100 000 tiny files created and removed on the root disk took over 250 s
+     * in a loaded CI run (11 s of system time when quiet); tmpfs keeps the
+     * filesystem out of what these tests measure. */
+    if (!g_getenv("TMPDIR") && access("/dev/shm", W_OK | X_OK) == 0)
+        g_setenv("TMPDIR", "/dev/shm", TRUE);
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/filecopy/crc32c", test_crc);
     g_test_add_func("/filecopy/rules", test_rules);
