@@ -54,16 +54,6 @@ wait_state() { # QUBE STATE [TENTHS]
 }
 wait_log() { bh_wait_grep "$bh_log" "$1" "${2:-300}"; } # REGEX [TENTHS]: until the daemon's log has it
 shot() { import -window root "$shots/apps-$1.png" 2>/dev/null; }
-menu_key() { # the menu key, then until the panel has the keyboard focus (10 s): what is typed next is the menu's
-  xdotool key super+space 2>/dev/null
-  local i
-  for i in $(seq 100); do
-    [ "$(xdotool getwindowfocus 2>/dev/null)" = "$panel" ] && return 0
-    sleep 0.1
-  done
-  echo "# the panel did not get the focus after the menu key"
-  return 1
-}
 frame_of() { # WINDOW SHOT: the colour of the window's left frame, half-way down, in a new shot
   eval "$(xdotool getwindowgeometry --shell "$1" 2>/dev/null)"
   shot "$2"
@@ -117,7 +107,7 @@ bh_bg_pids+=($!)
 panel=$(bh_find_window '^Bulkhead panel$' 150)
 bh_result "bulkhead-shell shows its panel" $([ -n "$panel" ]; echo $?)
 sleep 2
-menu_key
+bh_menu_key "$panel"
 shot menu-open
 xdotool type --delay 60 'personal foot' 2>/dev/null
 sleep 0.5
@@ -137,7 +127,7 @@ bh_result "it is framed in personal's yellow ($frame)" $([ "$frame" = "$yellow" 
 
 # Favourites: Ctrl+D on the first hit of "personal gtk" keeps it in dom0's
 # config; then Enter on the empty search runs it (the favourites come first).
-menu_key
+bh_menu_key "$panel"
 xdotool type --delay 60 'personal gtk' 2>/dev/null
 sleep 0.5
 xdotool key ctrl+d 2>/dev/null
@@ -146,7 +136,7 @@ xdotool key Escape 2>/dev/null
 bh_result "Ctrl+D keeps [personal] GTK Demo as a favourite in shell.ini ($(grep favourites "$XDG_CONFIG_HOME/bulkhead/shell.ini" 2>/dev/null))" \
   $(grep -q '^favourites=personal/org.gtk.Demo4.desktop;$' "$XDG_CONFIG_HOME/bulkhead/shell.ini" 2>/dev/null; echo $?)
 sleep 0.5
-menu_key
+bh_menu_key "$panel"
 shot favourites
 xdotool key Return 2>/dev/null
 gwin=$(bh_find_window '^\[personal\] .*GTK Demo' 300)
@@ -156,13 +146,13 @@ bh_result "Enter on the empty search runs the favourite ('$(xdotool getwindownam
 # Settings: dom0's own entry (no qube's colour, first hit of "settings"),
 # and under each qube's heading its page.
 bh_result "control: no bulkhead-settings ran before" $([ ! -e "$bh_tmp/settings-args" ]; echo $?)
-menu_key
+bh_menu_key "$panel"
 xdotool type --delay 60 'settings' 2>/dev/null
 sleep 0.5
 shot settings-search
 xdotool key Return 2>/dev/null
 sleep 1.5
-menu_key
+bh_menu_key "$panel"
 xdotool type --delay 60 'personal qube settings' 2>/dev/null
 sleep 0.5
 xdotool key Return 2>/dev/null
@@ -176,7 +166,7 @@ qvm-start default-dvm >/dev/null 2>&1
 wait_log '\[default-dvm\] app list: [0-9]* apps'
 qvm-shutdown --wait default-dvm >/dev/null 2>&1
 sleep 1
-menu_key
+bh_menu_key "$panel"
 xdotool type --delay 60 'new disposable foot' 2>/dev/null
 sleep 0.5
 shot disposable-menu
@@ -352,7 +342,7 @@ bh_result "a template whose bulkhead-applist never ends still halts ($(state_of 
 
 # The menu shows it honestly: untrusted's entries under its red heading with
 # the [untrusted] prefix; the refusals as dom0's notes.
-menu_key
+bh_menu_key "$panel"
 xdotool type --delay 60 'evil' 2>/dev/null
 sleep 0.7
 shot hostile-search

@@ -155,17 +155,7 @@ xdotool key Escape 2>/dev/null
 sleep 0.3
 
 # ---- the menu, by keyboard ------------------------------------------------------
-menu_key() { # the menu key, then until the panel has the keyboard focus (10 s): what is typed next is the menu's
-  xdotool key super+space 2>/dev/null
-  local i
-  for i in $(seq 100); do
-    [ "$(xdotool getwindowfocus 2>/dev/null)" = "$panel" ] && return 0
-    sleep 0.1
-  done
-  echo "# the panel did not get the focus after the menu key"
-  return 1
-}
-menu_key
+bh_menu_key "$panel"
 xdotool type --delay 60 personal 2>/dev/null
 sleep 0.5
 shot menu
@@ -192,7 +182,7 @@ bh_result "the panel shows personal's app icon in yellow" $?
 # A disposable from the menu: "disp" leaves only default-dvm's "New disposable:
 # Terminal"; it opens [dispN] foot in red, and typing exit in it ends the
 # command, after which the shell kills the disposable and the daemon removes it.
-menu_key
+bh_menu_key "$panel"
 xdotool type --delay 60 'new disp' 2>/dev/null
 sleep 0.3
 xdotool key Return 2>/dev/null
