@@ -25,54 +25,125 @@
  * needs longer is stalling. */
 #define BH_APPLIST_TIMEOUT_S 30
 
-/* The qube and the app qubes that show its list when they have none. */
+/* How far a list is inherited: a disposable's template (an app qube), its
+ * template (a TemplateVM). More is a chain the model does not make. */
+#define BH_APPS_MAX_DEPTH 4
+
+/* The qube, and every qube whose list takes from it: its app qubes, their
+ * disposables (a template's list reaches them through the disposable
+ * template). */
 static void bh_apps_emit_changed(BhDaemon *self, const char *name)
 {
     g_autoptr(GPtrArray) qubes = bh_store_list_qubes(self->store, NULL);
-    bh_dbus_admin1_emit_apps_changed(self->skeleton, name);
-    for (guint i = 0; qubes != NULL && i < qubes->len; i++) {
-        BhQubeInfo *info = g_ptr_array_index(qubes, i);
-        if (g_strcmp0(info->template_name, name) == 0)
-            bh_dbus_admin1_emit_apps_changed(self->skeleton, info->name);
+    g_autoptr(GPtrArray) changed = g_ptr_array_new();
+
+    g_ptr_array_add(changed, (gpointer)name);
+    for (guint depth = 0, from = 0; depth < BH_APPS_MAX_DEPTH && from < changed->len; depth++) {
+        guint to = changed->len;
+        for (guint c = from; c < to; c++)
+            for (guint i = 0; qubes != NULL && i < qubes->len; i++) {
+                BhQubeInfo *info = g_ptr_array_index(qubes, i);
+                if (g_strcmp0(info->template_name, g_ptr_array_index(changed, c)) == 0)
+                    g_ptr_array_add(changed, info->name);
+            }
+        from = to;
     }
+    for (guint i = 0; i < changed->len; i++)
+        bh_dbus_admin1_emit_apps_changed(self->skeleton, g_ptr_array_index(changed, i));
 }
 
-/* The list a qube shows: its own, else its template's; empty, with *source
- * "", when neither has one; NULL on an error (no such qube, the store). A
- * stored list is decoded again (the store keeps bytes; the decoder is the
- * one judge of what they mean). */
-static GPtrArray *bh_apps_effective(BhDaemon *self, const char *name, char **source, GError **error)
+static gint bh_app_compare_id(gconstpointer a, gconstpointer b)
+{
+    return g_strcmp0((*(BhApp *const *)a)->id, (*(BhApp *const *)b)->id);
+}
+
+/* The qube's own stored list, decoded again (the store keeps bytes; the
+ * decoder is the one judge of what they mean); NULL and no error when it
+ * has none (or one that no longer decodes, logged). */
+static GPtrArray *bh_apps_own(BhDaemon *self, const char *name, GError **error)
+{
+    g_autoptr(GBytes) bytes = bh_store_get_apps(self->store, name, error);
+    GPtrArray *apps;
+    char reason[160];
+
+    if (bytes == NULL)
+        return NULL;
+    apps = bh_apps_decode(g_bytes_get_data(bytes, NULL), g_bytes_get_size(bytes), reason, sizeof reason);
+    if (apps == NULL)
+        g_message("[%s] the stored app list does not decode (%s); ignored", name, reason);
+    return apps;
+}
+
+/* The list a qube shows, as Qubes does: its template's (the template's own
+ * effective list, so a disposable shows its disposable template's), with the
+ * qube's own entries added and replacing the template's of the same id (its
+ * own list also holds what is installed in its private home, which only it
+ * has). A qube without a template shows its own. *source names the qube whose
+ * list it is: the qube when it has one of its own, else the nearest template
+ * with one, "" when none has. At most BH_APPS_MAX_ENTRIES apps: a qube's own
+ * entries past that are left out (logged), never its template's. NULL on an
+ * error (no such qube, the store). */
+static GPtrArray *bh_apps_effective_at(BhDaemon *self, const char *name, guint depth, char **source,
+                                       GError **error)
 {
     g_autoptr(BhQubeInfo) info = bh_store_get_qube(self->store, name, error);
-    const char *candidates[2];
-    char reason[160];
+    g_autoptr(GPtrArray) base = NULL;
+    g_autoptr(GPtrArray) own = NULL;
+    g_autoptr(GHashTable) own_ids = NULL;
+    g_autoptr(GError) local = NULL;
+    GPtrArray *merged;
+    guint left_out = 0;
 
     *source = g_strdup("");
     if (info == NULL)
         return NULL;
-    candidates[0] = info->name;
-    candidates[1] = info->template_name;
-    for (int i = 0; i < 2 && candidates[i] != NULL; i++) {
-        g_autoptr(GError) local = NULL;
-        g_autoptr(GBytes) bytes = bh_store_get_apps(self->store, candidates[i], &local);
-        if (bytes == NULL) {
-            if (local != NULL) {
-                g_propagate_error(error, g_steal_pointer(&local));
-                return NULL;
-            }
-            continue;
-        }
-        GPtrArray *apps =
-            bh_apps_decode(g_bytes_get_data(bytes, NULL), g_bytes_get_size(bytes), reason, sizeof reason);
-        if (apps == NULL) {
-            g_message("[%s] the stored app list does not decode (%s); ignored", candidates[i], reason);
-            continue;
-        }
-        g_free(*source);
-        *source = g_strdup(candidates[i]);
-        return apps;
+    own = bh_apps_own(self, info->name, &local);
+    if (local != NULL) {
+        g_propagate_error(error, g_steal_pointer(&local));
+        return NULL;
     }
-    return g_ptr_array_new_with_free_func((GDestroyNotify)bh_app_free);
+    if (info->template_name != NULL && depth + 1 < BH_APPS_MAX_DEPTH) {
+        base = bh_apps_effective_at(self, info->template_name, depth + 1, source, error);
+        if (base == NULL)
+            return NULL;
+    }
+    if (own == NULL)
+        return base != NULL ? g_steal_pointer(&base)
+                            : g_ptr_array_new_with_free_func((GDestroyNotify)bh_app_free);
+    g_free(*source);
+    *source = g_strdup(info->name);
+    if (base == NULL || base->len == 0)
+        return g_steal_pointer(&own);
+
+    own_ids = g_hash_table_new(g_str_hash, g_str_equal);
+    for (guint i = 0; i < own->len; i++)
+        g_hash_table_add(own_ids, ((BhApp *)g_ptr_array_index(own, i))->id);
+    /* The apps move (their slots left NULL) into merged. */
+    merged = g_ptr_array_new_with_free_func((GDestroyNotify)bh_app_free);
+    for (guint i = 0; i < base->len; i++) {
+        if (!g_hash_table_contains(own_ids, ((BhApp *)g_ptr_array_index(base, i))->id)) {
+            g_ptr_array_add(merged, g_ptr_array_index(base, i));
+            base->pdata[i] = NULL;
+        }
+    }
+    for (guint i = 0; i < own->len; i++) {
+        if (merged->len >= BH_APPS_MAX_ENTRIES) {
+            left_out = own->len - i;
+            break;
+        }
+        g_ptr_array_add(merged, g_ptr_array_index(own, i));
+        own->pdata[i] = NULL;
+    }
+    if (left_out > 0)
+        g_message("[%s] %u of its own apps left out: with %s's, more than %u", info->name, left_out,
+                  info->template_name, BH_APPS_MAX_ENTRIES);
+    g_ptr_array_sort(merged, bh_app_compare_id);
+    return merged;
+}
+
+static GPtrArray *bh_apps_effective(BhDaemon *self, const char *name, char **source, GError **error)
+{
+    return bh_apps_effective_at(self, name, 0, source, error);
 }
 
 /* ---- reading a qube's list ---------------------------------------------------- */

@@ -197,6 +197,30 @@ bh_same() {
   return 1
 }
 
+# bh_skip_without TOOL…: a TAP skip (and exit) when one is not installed.
+bh_skip_without() {
+  local tool
+  for tool in "$@"; do
+    if ! command -v "$tool" >/dev/null; then
+      echo "1..0 # SKIP $tool is not installed"
+      exit 0
+    fi
+  done
+}
+
+# bh_menu_key PANEL: the shell's menu key (Super+Space), then until the panel
+# window has the keyboard focus (10 s), so what is typed next is the menu's.
+bh_menu_key() {
+  xdotool key super+space 2>/dev/null
+  local i
+  for i in $(seq 100); do
+    [ "$(xdotool getwindowfocus 2>/dev/null)" = "$1" ] && return 0
+    sleep 0.1
+  done
+  echo "# the panel did not get the focus after the menu key"
+  return 1
+}
+
 bh_done() {
   echo "1..$bh_n"
   [ "$bh_failed" -eq 0 ]
