@@ -62,7 +62,7 @@ typedef struct {
     const char *netvm;         /* the qube providing its network; already running at start */
     gboolean provides_network;
     /* A netvm without netvm reaches the real network through user-mode
-     * networking (sandbox: pasta); FALSE when the global network_uplink is
+     * networking (sandbox: slirp4netns); FALSE when the global network_uplink is
      * off. Ignored for any other qube. */
     gboolean uplink;
     /* Its firewall for its netvm: nft statements, one a line, each with its

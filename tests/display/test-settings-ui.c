@@ -979,8 +979,8 @@ static void test_qube_firewall(void)
         g_test_skip("needs the sandbox backend (settings-desktop-sandbox)");
         return;
     }
-    if (getuid() != 0 || !g_find_program_in_path("pasta") || !g_find_program_in_path("nft")) {
-        g_test_skip("networking needs root, pasta and nft");
+    if (getuid() != 0 || !g_find_program_in_path("slirp4netns") || !g_find_program_in_path("nft")) {
+        g_test_skip("networking needs root, slirp4netns and nft");
         return;
     }
     servers = g_build_filename(g_getenv("BH_SOURCE_ROOT"), "tests", "integration", "net-servers.py", NULL);

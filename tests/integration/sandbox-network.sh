@@ -19,7 +19,7 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "1..0 # SKIP linking qubes needs bulkheadd to run as root"
   exit 0
 fi
-for tool in bwrap pasta nft; do
+for tool in bwrap slirp4netns nft; do
   command -v $tool >/dev/null || { echo "1..0 # SKIP $tool is not installed"; exit 0; }
 done
 
