@@ -184,7 +184,7 @@ typedef struct {
     const char *state_dir;
     const char *runtime_dir; /* sockets and other per-boot files */
     gboolean verbose;
-    const char *resolv_conf; /* the host's resolvers for the uplink; NULL: /etc/resolv.conf */
+    const char *resolv_conf; /* names the uplink DNS's resolver; NULL: the uplink's own forwarder */
 } BhBackendConfig;
 
 typedef BhBackend *(*BhBackendNewFunc)(const BhBackendConfig *config, GError **error);

@@ -173,6 +173,10 @@ void bh_sandbox_net_link_cmds(GPtrArray *cmds, pid_t netvm_pid, const char *gate
                                "route add default via %s dev eth0\n",
                                address, gateway, gateway),
                "ip", "-batch", "-", NULL);
+    /* ping works for the qube's own users, as on a desktop distribution
+     * (ICMP datagram sockets, no raw socket or capability); the setting
+     * belongs to the qube's namespace only. */
+    bh_net_add(cmds, pid, TRUE, NULL, "sysctl", "-q", "-w", "net.ipv4.ping_group_range=0 2147483647", NULL);
 }
 
 void bh_sandbox_net_unlink_cmds(GPtrArray *cmds, pid_t netvm_pid, pid_t pid, guint32 qid)

@@ -95,7 +95,7 @@ struct BhSandbox {
     char *stage_top;         /* stage_base's parent: one directory per daemon */
     char *record_dir;        /* <state_dir>/sandbox-running; NULL: records could not be kept */
     char *tag;               /* this daemon's cgroup subtree: bulkhead-<tag> */
-    char *resolv_conf;       /* the uplink's resolvers; NULL: /etc/resolv.conf */
+    char *resolv_conf;       /* names the uplink DNS's resolver; NULL: the uplink's forwarder */
     GThreadPool *net_pool;   /* network jobs, one at a time (sandbox-start.c) */
     char *guest_resolv_conf; /* <stage_base>/resolv.conf: the qubes' (virtual DNS); NULL: none */
 };

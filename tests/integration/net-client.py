@@ -7,6 +7,8 @@
 #   hold HOST PORT SECS   keeps an echo connection open: prints "open" once
 #                         it echoed, then "cut" when an echo does not come
 #                         back within 1 s, or "alive" after SECS
+#   ping HOST             one ICMP echo (a datagram socket, as an unprivileged
+#                         ping does): "pong" or "timeout"
 #   bulk HOST PORT MIB    sends MIB MiB of fixed pseudo-random bytes to the
 #                         sink, prints its answer ("BYTES SHA256HEX")
 #   bulksum - - MIB       what the sink should answer for them (on the host)
@@ -32,6 +34,12 @@ try:
         for b in bulk_data(int(sys.argv[3])):
             m.update(b)
         print("%d %s" % (int(sys.argv[3]) << 20, m.hexdigest()))
+    elif kind == "ping":
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)
+        s.settimeout(2)
+        s.sendto(struct.pack("!BBHHH", 8, 0, 0, 0, 1) + b"bulkhead", (host, 0))
+        r = s.recv(100)
+        print("pong" if r[0] == 0 else "icmp type %d" % r[0])
     elif kind == "bulk":
         s = socket.create_connection((host, int(sys.argv[3])), timeout=120)
         for b in bulk_data(int(sys.argv[4])):

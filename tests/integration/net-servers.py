@@ -5,7 +5,7 @@
 # and a TCP sink that reads to EOF and answers "BYTES SHA256HEX" of what came.
 # Prints "TCP_A TCP_B UDP" (the ports it got), then "SINK" on a line of its
 # own, and serves until stdin closes.
-import hashlib, socket, struct, sys, threading
+import hashlib, socket, struct, sys, threading, time
 def tcp_server():
     s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("127.0.0.1", 0)); s.listen(16)
@@ -52,7 +52,15 @@ def serve_dns(d):
         d.sendto(struct.pack("!HHHHHH", qid, 0x8180, 1, 1, 0, 0) + question + ans, a)
 a = tcp_server(); b = tcp_server(); k = tcp_server()
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 0))
-d = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); d.bind(("127.0.0.1", int(sys.argv[1]) if len(sys.argv) > 1 else 53))
+d = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+# Port 53 may be held for a while by another network test of the same run:
+# wait for it (2 minutes at most), then fail as before.
+for left in range(1200, -1, -1):
+    try:
+        d.bind(("127.0.0.1", int(sys.argv[1]) if len(sys.argv) > 1 else 53)); break
+    except OSError:
+        if left == 0: raise
+        time.sleep(0.1)
 for t, arg in ((serve_tcp, (a, b"hello A\n")), (serve_tcp, (b, b"hello B\n")), (serve_udp, (u,)), (serve_dns, (d,)), (serve_sink, (k,))):
     threading.Thread(target=t, args=arg, daemon=True).start()
 print(a.getsockname()[1], b.getsockname()[1], u.getsockname()[1], flush=True)
