@@ -956,7 +956,7 @@ static void fw_apply(BhSettingsQube *window, FwWait *wait)
     settle(200);
 }
 
-/* With the sandbox backend and networking (root, pasta, nft): work running
+/* With the sandbox backend and networking (root, slirp4netns, nft): work running
  * behind sys-firewall and sys-net; "the internet" is net-servers.py on the
  * host's loopback (ports A and B), reached at the uplink's gateway. Control:
  * both ports answer. The page limits work to port B of that host: the rule

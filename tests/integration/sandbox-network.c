@@ -230,13 +230,13 @@ static void test_network(void)
     g_clear_error(&error);
 
     /* The uplink goes with its netvm. */
-    pid_t pasta_pid = bh_sandbox_uplink_pid(h.backend, "net");
-    g_assert_cmpint(pasta_pid, >, 0);
-    g_assert_cmpint(kill(pasta_pid, 0), ==, 0);
+    pid_t uplink_pid = bh_sandbox_uplink_pid(h.backend, "net");
+    g_assert_cmpint(uplink_pid, >, 0);
+    g_assert_cmpint(kill(uplink_pid, 0), ==, 0);
     g_assert_true(bh_harness_shutdown(&h, "net", 5, &error));
-    for (int i = 0; i < 50 && kill(pasta_pid, 0) == 0; i++)
+    for (int i = 0; i < 50 && kill(uplink_pid, 0) == 0; i++)
         bh_harness_spin(100);
-    g_assert_cmpint(kill(pasta_pid, 0), ==, -1);
+    g_assert_cmpint(kill(uplink_pid, 0), ==, -1);
 
     /* network_uplink off: the same netvm, no uplink. */
     BhTestQube closed = net;
@@ -351,26 +351,6 @@ static void test_live(void)
     g_autofree char *udp = client(&h, "work", "udp", host, srv.udp);
     g_assert_cmpstr(udp, ==, "udp ping");
 
-    /* Bulk: 64 MiB from work through fw and net's uplink, twice; the sink
-     * answers the byte count and sha256 of what reached it, which must be
-     * what was sent (Debian 12's pasta reset such transfers or answered
-     * them twice over: bench/net/README.md). The control: the same sum
-     * computed on the host. */
-    g_autofree char *client_py =
-        g_build_filename(g_getenv("BH_SOURCE_ROOT"), "tests", "integration", "net-client.py", NULL);
-    g_autofree char *sum_cmd = g_strdup_printf("python3 %s bulksum - 64", client_py);
-    g_autofree char *want = NULL;
-    g_assert_true(g_spawn_command_line_sync(sum_cmd, &want, NULL, NULL, NULL));
-    g_strstrip(want);
-    g_assert_true(g_str_has_prefix(want, "67108864 "));
-    for (int i = 0; i < 2; i++) {
-        g_autofree char *cmd = g_strdup_printf("python3 net.py bulk %s %u 64", host, srv.sink);
-        gint64 t0 = g_get_monotonic_time();
-        g_autofree char *got = bh_harness_run_out(&h, "work", cmd);
-        g_test_message("64 MiB from work, run %d: %s in %.1f s", i + 1, got,
-                       (g_get_monotonic_time() - t0) / 1e6);
-        g_assert_cmpstr(got, ==, want);
-    }
     g_autofree char *cut = bh_harness_run_out(
         &h, "work",
         "for i in $(seq 50); do grep -q cut hold.out && break; sleep 0.1; done; tail -n 1 hold.out");
