@@ -52,6 +52,8 @@ for uplink in "${@:-pasta slirp4netns}"; do
       secs=$(echo "$(date +%s.%N) - $start" | bc)
       if [ "$got" = "$want" ]; then
         ok=$((ok + 1)); speeds="$speeds $(echo "$MIB * 1.048576 / $secs" | bc)"
+      elif [ "${got#"$want"}" != "$got" ]; then
+        speeds="$speeds [the answer and $((${#got} - ${#want})) bytes more]"
       else
         speeds="$speeds [${got:0:40}]"
       fi

@@ -31,6 +31,10 @@ G_BEGIN_DECLS
 #define BH_SANDBOX_UPLINK_HOST "10.0.2.2"
 #define BH_SANDBOX_UPLINK_DNS  "10.0.2.3"
 
+/* The MTU of the uplink and of every veth link (the largest slirp4netns
+ * takes): see bh_sandbox_net_link_cmds. */
+#define BH_SANDBOX_LINK_MTU 65520
+
 /* Makes the sandbox with init pid a netvm: forwarding on, the nftables rules
  * that keep its qubes apart and NAT what leaves it. */
 gboolean bh_sandbox_net_provide(pid_t pid, GError **error);
