@@ -430,8 +430,8 @@ static void bh_sandbox_net_done(BhSandboxQube *q, BhNetJob *job)
         }
         g_clear_object(&q->uplink_proc);
         q->uplink_proc = g_steal_pointer(&job->uplink_proc);
-        g_message("[%s] uplink: slirp4netns (pid %s) on %s", q->name, g_subprocess_get_identifier(q->uplink_proc),
-                  BH_SANDBOX_UPLINK_IF);
+        g_message("[%s] uplink: slirp4netns (pid %s) on %s", q->name,
+                  g_subprocess_get_identifier(q->uplink_proc), BH_SANDBOX_UPLINK_IF);
     }
     if (q->start_task == NULL)
         return;
