@@ -261,13 +261,29 @@ static char *bh_net_dns_target(const char *resolv_conf)
     return g_steal_pointer(&resolver);
 }
 
-/* After fork in the daemon: only system calls. slirp4netns runs as the
+/* Where the uplink's child finds what it needs after fork. */
+typedef struct {
+    uid_t uid;
+    gid_t gid;
+    int n_cgroup_fds; /* at BH_NET_UPLINK_FD_CGROUP.. */
+} BhNetUplinkChild;
+
+#define BH_NET_UPLINK_FD_CGROUP 6
+
+/* After fork in the daemon: only system calls. slirp4netns joins the
+ * netvm's control groups (while still root: its memory and pids count
+ * against the netvm's limits, it is frozen and killed with it, and a
+ * crashed daemon's sweep of the group takes it too), then runs as the
  * netvm's own host uid, with no supplementary groups. */
 static void bh_net_uplink_child(gpointer data)
 {
-    const uid_t *ids = data;
-    if (setgroups(0, NULL) < 0 || setresgid(ids[1], ids[1], ids[1]) < 0 ||
-        setresuid(ids[0], ids[0], ids[0]) < 0)
+    const BhNetUplinkChild *c = data;
+    for (int i = 0; i < c->n_cgroup_fds; i++) {
+        if (write(BH_NET_UPLINK_FD_CGROUP + i, "0", 1) != 1)
+            _exit(127);
+    }
+    if (setgroups(0, NULL) < 0 || setresgid(c->gid, c->gid, c->gid) < 0 ||
+        setresuid(c->uid, c->uid, c->uid) < 0)
         _exit(127);
 }
 
@@ -294,7 +310,8 @@ static gboolean bh_net_wait_ready(int fd, int timeout_ms)
     }
 }
 
-GSubprocess *bh_sandbox_net_uplink(pid_t pid, uid_t uid, gid_t gid, const char *resolv_conf, GError **error)
+GSubprocess *bh_sandbox_net_uplink(pid_t pid, uid_t uid, gid_t gid, const char *resolv_conf,
+                                   GArray *cgroup_fds, GError **error)
 {
     g_autofree char *netns_path = g_strdup_printf("/proc/%d/ns/net", (int)pid);
     g_autofree char *dns = bh_net_dns_target(resolv_conf);
@@ -334,14 +351,20 @@ GSubprocess *bh_sandbox_net_uplink(pid_t pid, uid_t uid, gid_t gid, const char *
                                 "/proc/self/fd/4",
                                 BH_SANDBOX_UPLINK_IF,
                                 NULL};
-    uid_t ids[2] = {uid, (uid_t)gid};
+    BhNetUplinkChild child = {.uid = uid, .gid = gid};
     g_autoptr(GSubprocessLauncher) launcher =
         g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
                                   G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-    g_subprocess_launcher_set_child_setup(launcher, bh_net_uplink_child, ids, NULL);
+    g_subprocess_launcher_set_child_setup(launcher, bh_net_uplink_child, &child, NULL);
     g_subprocess_launcher_take_fd(launcher, userns, 3);
     g_subprocess_launcher_take_fd(launcher, netns, 4);
     g_subprocess_launcher_take_fd(launcher, ready[1], 5);
+    for (guint i = 0; cgroup_fds && i < cgroup_fds->len; i++) {
+        g_subprocess_launcher_take_fd(launcher, g_array_index(cgroup_fds, int, i),
+                                      BH_NET_UPLINK_FD_CGROUP + child.n_cgroup_fds++);
+    }
+    if (cgroup_fds)
+        g_array_set_size(cgroup_fds, 0); /* the launcher's now */
     g_autoptr(GSubprocess) p = g_subprocess_launcher_spawnv(launcher, argv, error);
     /* Our copy of the write end goes, so that its exit is EOF. */
     g_clear_object(&launcher);

@@ -80,7 +80,11 @@ void bh_sandbox_net_firewall_cmds(GPtrArray *cmds, pid_t netvm_pid, const BhNetC
  * as host uid:gid, and waits until it says its interface is configured.
  * resolv_conf: where the resolver the qubes' 10.139.1.1 goes to is listed
  * (its first nameserver; 127.0.0.1 is the host's); NULL: slirp4netns's
- * forwarder to the host's /etc/resolv.conf. Returns the running uplink. */
-GSubprocess *bh_sandbox_net_uplink(pid_t pid, uid_t uid, gid_t gid, const char *resolv_conf, GError **error);
+ * forwarder to the host's /etc/resolv.conf. cgroup_fds: the netvm's
+ * cgroup.procs descriptors (bh_sandbox_cgroup_procs_fds()), which it joins
+ * and takes over (the array is left empty); NULL: none. Returns the running
+ * uplink. */
+GSubprocess *bh_sandbox_net_uplink(pid_t pid, uid_t uid, gid_t gid, const char *resolv_conf,
+                                   GArray *cgroup_fds, GError **error);
 
 G_END_DECLS

@@ -201,6 +201,7 @@ struct BhNetJob {
     uid_t uid;
     gid_t gid;
     char *resolv_conf;
+    GArray *cgroup_fds;       /* the netvm's cgroup.procs, for the uplink to join */
     GSubprocess *uplink_proc; /* the uplink's result */
     GError *error;
 };
@@ -212,6 +213,9 @@ static void bh_net_job_free(BhNetJob *job)
     g_clear_object(&job->task);
     g_ptr_array_unref(job->cmds);
     g_free(job->resolv_conf);
+    for (guint i = 0; job->cgroup_fds && i < job->cgroup_fds->len; i++)
+        close(g_array_index(job->cgroup_fds, int, i));
+    g_clear_pointer(&job->cgroup_fds, g_array_unref);
     g_clear_object(&job->uplink_proc);
     g_clear_error(&job->error);
     g_free(job);
@@ -238,7 +242,8 @@ static void bh_net_job_thread(gpointer data, gpointer pool_data)
         !bh_sandbox_net_run_cmds(job->cmds, &job->error))
         goto out;
     if (job->uplink)
-        job->uplink_proc = bh_sandbox_net_uplink(job->pid, job->uid, job->gid, job->resolv_conf, &job->error);
+        job->uplink_proc = bh_sandbox_net_uplink(job->pid, job->uid, job->gid, job->resolv_conf,
+                                                 job->cgroup_fds, &job->error);
 out:
     g_main_context_invoke(job->context, bh_net_job_complete, job);
 }
@@ -472,6 +477,16 @@ static void bh_sandbox_have_pid(BhSandboxQube *q)
     job->uid = q->uid;
     job->gid = q->gid;
     job->resolv_conf = g_strdup(sb->resolv_conf);
+    if (job->uplink && q->cgroup) {
+        /* Opened here, where the group is ours to read; an uplink that
+         * could not be bounded with its netvm does not start (stricter). */
+        g_autoptr(GError) error = NULL;
+        job->cgroup_fds = bh_sandbox_cgroup_procs_fds(q->cgroup, &error);
+        if (job->cgroup_fds == NULL) {
+            g_warning("[%s] no uplink: cannot open its control groups for it: %s", q->name, error->message);
+            job->uplink = FALSE;
+        }
+    }
     if (link)
         bh_net_link_cmds(sb, q, job->cmds);
     bh_net_job_push(sb, job);

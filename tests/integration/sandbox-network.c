@@ -233,6 +233,20 @@ static void test_network(void)
     pid_t uplink_pid = bh_sandbox_uplink_pid(h.backend, "net");
     g_assert_cmpint(uplink_pid, >, 0);
     g_assert_cmpint(kill(uplink_pid, 0), ==, 0);
+    /* In net's control group (bounded, frozen and killed with it), beside
+     * net's own processes. */
+    const char *pids_dir = bh_sandbox_cgroup_dir(h.backend, "net", "pids");
+    if (pids_dir) {
+        g_autofree char *procs_path = g_build_filename(pids_dir, "cgroup.procs", NULL);
+        g_autofree char *procs = NULL;
+        g_assert_true(g_file_get_contents(procs_path, &procs, NULL, NULL));
+        g_auto(GStrv) members = g_strsplit(g_strstrip(procs), "\n", -1);
+        g_autofree char *uplink_text = g_strdup_printf("%d", (int)uplink_pid);
+        g_test_message("net's group %s: %u processes, the uplink's %s among them?", pids_dir,
+                       g_strv_length(members), uplink_text);
+        g_assert_true(g_strv_contains((const char *const *)members, uplink_text));
+        g_assert_cmpuint(g_strv_length(members), >, 1);
+    }
     g_assert_true(bh_harness_shutdown(&h, "net", 5, &error));
     for (int i = 0; i < 50 && kill(uplink_pid, 0) == 0; i++)
         bh_harness_spin(100);
