@@ -325,8 +325,9 @@ GSubprocess *bh_sandbox_net_uplink(pid_t pid, uid_t uid, gid_t gid, const char *
     int ready[2] = {-1, -1};
     if (netns < 0 || userns < 0 || pipe2(ready, O_CLOEXEC) < 0) {
         int e = errno;
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot open the namespaces of pid %d: %s",
-                    (int)pid, g_strerror(e));
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e),
+                    "cannot open the namespaces of pid %d (or a pipe) for the uplink: %s", (int)pid,
+                    g_strerror(e));
         if (netns >= 0)
             close(netns);
         if (userns >= 0)
@@ -335,8 +336,8 @@ GSubprocess *bh_sandbox_net_uplink(pid_t pid, uid_t uid, gid_t gid, const char *
     }
     /* Not pasta: Debian 12's pasta (March 2023) answers a half-closed
      * connection's reply many times over and resets bulk transfers, even
-     * on a quiet machine (bench/net/README.md). MTU 65520: bulk TCP at
-     * loopback-like speed (1500 is a third of it). seccomp: slirp4netns's
+     * on a quiet machine (bench/net/README.md). The MTU: see
+     * bh_sandbox_net_link_cmds. seccomp: slirp4netns's
      * own filter. Its --enable-sandbox needs uid 0 in the user namespace,
      * which the qube's uid is not (docs/sandbox.md). The host's loopback
      * stays reachable at BH_SANDBOX_UPLINK_HOST (the tests' "internet", a
