@@ -33,6 +33,7 @@ void bh_daemon_stop(BhDaemon *self)
      * finalize may never come; the qubes must stop all the same, now that a
      * crashed daemon's sandboxes outlive it (docs/sandbox.md). The
      * clipboard goes first: it asks the guid set who is calling. */
+    bh_daemon_preload_stop(self);
     g_clear_pointer(&self->clipboard, bh_clipboard_free);
     g_clear_pointer(&self->calls, bh_calls_free);
     g_clear_pointer(&self->guids, bh_guid_set_free);
@@ -44,6 +45,7 @@ static void bh_daemon_finalize(GObject *object)
 {
     BhDaemon *self = BH_DAEMON(object);
     bh_daemon_unexport(self);
+    bh_daemon_preload_stop(self);
     /* Reverse order of bh_daemon_new: guids, agents, backend (stops qubes), store, lock. */
     g_clear_pointer(&self->clipboard, bh_clipboard_free);
     g_clear_pointer(&self->calls, bh_calls_free);
@@ -51,6 +53,8 @@ static void bh_daemon_finalize(GObject *object)
     g_clear_pointer(&self->guids, bh_guid_set_free);
     g_clear_pointer(&self->runtime, g_hash_table_unref);
     g_clear_pointer(&self->apps_problems, g_hash_table_unref);
+    if (self->apps_start_queue)
+        g_queue_free_full(g_steal_pointer(&self->apps_start_queue), g_free);
     g_clear_pointer(&self->agents, bh_agent_set_free);
     g_clear_pointer(&self->backend, bh_backend_free);
     g_clear_pointer(&self->store, bh_store_close);
@@ -82,6 +86,7 @@ static void bh_daemon_init(BhDaemon *self)
             g_signal_connect(self->skeleton, handlers[j].signal, handlers[j].handler, self);
     }
     bh_daemon_apps_init(self);
+    bh_daemon_preload_init(self);
 }
 
 BhDaemon *bh_daemon_new(const BhDaemonConfig *config, GError **error)

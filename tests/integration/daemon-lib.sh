@@ -121,6 +121,20 @@ bh_find_window() {
   return 1
 }
 
+# bh_require_sandbox: skip the whole test (TAP "1..0 # SKIP") unless the
+# sandbox backend can start qubes here: bubblewrap installed, run as root
+# (the backend's idmapped layers).
+bh_require_sandbox() {
+  if ! command -v bwrap >/dev/null; then
+    echo "1..0 # SKIP bubblewrap is not installed"
+    exit 0
+  fi
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "1..0 # SKIP needs root (the sandbox backend's idmapped layers)"
+    exit 0
+  fi
+}
+
 bh_stop_daemon() {
   [ -n "$bh_daemon_pid" ] || return 0
   kill -TERM "$bh_daemon_pid" 2>/dev/null
