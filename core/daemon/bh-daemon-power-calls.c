@@ -236,13 +236,23 @@ static void bh_daemon_disposable_started(GObject *source, GAsyncResult *result, 
     bh_call_context_free(ctx);
 }
 
+char *bh_daemon_new_disposable(BhDaemon *self, const char *dvm_template, GError **error)
+{
+    int qid = -1;
+    if (!bh_daemon_require_backend(self, error))
+        return NULL;
+    g_autofree char *name = bh_store_create_disposable(self->store, dvm_template, &qid, error);
+    if (name == NULL || !bh_daemon_add_volumes(self, name, NULL, error))
+        return NULL;
+    g_info("[%s] disposable created (qid %d)", name, qid);
+    bh_dbus_admin1_emit_qube_added(self->skeleton, name);
+    return g_steal_pointer(&name);
+}
+
 static gboolean bh_daemon_handle_create_disposable(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
                                                    const char *dvm_template, BhDaemon *self)
 {
     g_autoptr(GError) error = NULL;
-    int qid = -1;
-    if (!bh_daemon_require_backend(self, &error))
-        return bh_daemon_return_error(invocation, error);
     /* Started ahead (preload_dispvm): running already, or joined while it
      * starts; a failure discards it as for a new one. */
     g_autofree char *preloaded = bh_daemon_preload_take(self, dvm_template);
@@ -251,15 +261,36 @@ static gboolean bh_daemon_handle_create_disposable(BhDbusAdmin1 *skeleton, GDBus
                               bh_call_context_new(self, invocation, preloaded));
         return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-    g_autofree char *name =
-        bh_store_create_disposable(self->store, *dvm_template ? dvm_template : NULL, &qid, &error);
-    if (name == NULL || !bh_daemon_add_volumes(self, name, NULL, &error))
+    g_autofree char *name = bh_daemon_new_disposable(self, *dvm_template ? dvm_template : NULL, &error);
+    if (name == NULL)
         return bh_daemon_return_error(invocation, error);
-    g_info("[%s] disposable created (qid %d)", name, qid);
-    bh_dbus_admin1_emit_qube_added(skeleton, name);
     bh_daemon_start_async(self, name, bh_daemon_disposable_started,
                           bh_call_context_new(self, invocation, name));
     return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+void bh_daemon_end_disposable(BhDaemon *self, const char *name)
+{
+    g_autoptr(GError) error = NULL;
+    /* Already removed (its halt cleaned it up): nothing to do, and no
+     * runtime record to make for a name that is gone. */
+    g_autoptr(BhQubeInfo) info = bh_store_get_qube(self->store, name, NULL);
+    if (info == NULL || info->klass != BH_CLASS_DISP_VM)
+        return;
+    BhPowerState state = bh_daemon_runtime(self, name)->state;
+    if (bh_power_is_down(state)) {
+        bh_daemon_discard_disposable(self, name);
+        return;
+    }
+    if (state == BH_POWER_DYING || self->backend == NULL)
+        return;
+    if (!bh_backend_kill(self->backend, name, &error)) {
+        g_warning("[%s] cannot kill the disposable: %s", name, error->message);
+        return;
+    }
+    /* The backend may already have reported the change, or a later one. */
+    if (bh_daemon_runtime(self, name)->state == state)
+        bh_daemon_set_state(self, name, BH_POWER_DYING, NULL);
 }
 
 static gboolean bh_daemon_handle_get_stats(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,

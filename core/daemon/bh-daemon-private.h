@@ -57,10 +57,10 @@ struct _BhDaemon {
     GHashTable *apps_problems; /* qube name -> why its last app list was refused (until it is read again) */
     GQueue *apps_start_queue;  /* qubes whose list is to be read after their start (bh-daemon-apps.c) */
     gboolean apps_start_busy;  /* one of those reads is running */
-    char *preload_name;        /* the preloaded disposable not handed out yet, or NULL (bh-daemon-preload.c) */
-    char *preload_template;    /* what it was made of */
-    guint preload_timer;       /* the next look at whether one is wanted */
-    guint preload_failures;    /* starts that failed in a row */
+    char *preload_name;     /* the preloaded disposable not handed out yet, or NULL (bh-daemon-preload.c) */
+    char *preload_template; /* what it was made of */
+    guint preload_timer;    /* the next look at whether one is wanted */
+    guint preload_failures; /* starts that failed in a row */
 };
 
 /* ---- bh-daemon-power.c: power state, guids, starts (netvm first), adoption */
@@ -130,6 +130,11 @@ gboolean bh_daemon_add_volumes(BhDaemon *self, const char *name, const char *clo
 const BhDaemonHandler *bh_daemon_power_calls_handlers(gsize *n);
 /* Common preamble of the power methods: a backend, an existing qube, not dom0. */
 BhQubeInfo *bh_daemon_power_target(BhDaemon *self, const char *name, const char *what, GError **error);
+/* A new disposable of dvm_template (NULL: the default disposable template),
+ * in the store with its volumes, announced, not started. */
+char *bh_daemon_new_disposable(BhDaemon *self, const char *dvm_template, GError **error);
+/* Kills a disposable (removed once it is down; at once when it is). */
+void bh_daemon_end_disposable(BhDaemon *self, const char *name);
 
 /* ---- bh-daemon-preload.c: one disposable started ahead (preload_dispvm) */
 

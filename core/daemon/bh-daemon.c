@@ -89,6 +89,40 @@ static void bh_daemon_init(BhDaemon *self)
     bh_daemon_preload_init(self);
 }
 
+/* ---- what a qube's call needs of the daemon (bh-daemon-calls.h) ---------- */
+
+static void bh_daemon_calls_start(gpointer owner, const char *qube, GAsyncReadyCallback callback,
+                                  gpointer data)
+{
+    bh_daemon_start_async(owner, qube, callback, data);
+}
+
+static gboolean bh_daemon_calls_start_finish(gpointer owner, GAsyncResult *result, GError **error)
+{
+    return bh_daemon_start_finish(owner, result, error);
+}
+
+static gboolean bh_daemon_calls_running(gpointer owner, const char *qube)
+{
+    return bh_daemon_runtime(owner, qube)->state == BH_POWER_RUNNING;
+}
+
+static char *bh_daemon_calls_create_disposable(gpointer owner, const char *dvm_template, GError **error)
+{
+    return bh_daemon_new_disposable(owner, dvm_template, error);
+}
+
+static void bh_daemon_calls_kill_disposable(gpointer owner, const char *qube)
+{
+    bh_daemon_end_disposable(owner, qube);
+}
+
+static GDBusConnection *bh_daemon_calls_bus(gpointer owner)
+{
+    BhDaemon *self = owner;
+    return g_dbus_interface_skeleton_get_connection(G_DBUS_INTERFACE_SKELETON(self->skeleton));
+}
+
 BhDaemon *bh_daemon_new(const BhDaemonConfig *config, GError **error)
 {
     g_autoptr(BhDaemon) self = g_object_new(BH_TYPE_DAEMON, NULL);
@@ -144,8 +178,16 @@ BhDaemon *bh_daemon_new(const BhDaemonConfig *config, GError **error)
     /* Problems in the files are logged here; they deny, they do not stop us. */
     self->policy = bh_policy_store_new(NULL);
     self->clipboard = bh_clipboard_new(self->store, self->policy, self->guids);
-    if (self->backend)
-        self->calls = bh_calls_new(self->backend, self->agents, self->policy, self->store);
+    if (self->backend) {
+        BhCallsHooks hooks = {.owner = self,
+                              .start_async = bh_daemon_calls_start,
+                              .start_finish = bh_daemon_calls_start_finish,
+                              .running = bh_daemon_calls_running,
+                              .create_disposable = bh_daemon_calls_create_disposable,
+                              .kill_disposable = bh_daemon_calls_kill_disposable,
+                              .bus = bh_daemon_calls_bus};
+        self->calls = bh_calls_new(self->backend, self->agents, self->policy, self->store, &hooks);
+    }
     bh_dbus_admin1_set_backend(self->skeleton, self->backend_name);
     bh_dbus_admin1_set_backend_description(self->skeleton, self->backend_isolation);
     return g_steal_pointer(&self);

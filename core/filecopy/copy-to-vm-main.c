@@ -22,6 +22,8 @@
 #include <unistd.h>
 
 #define CALL_MAX_CHUNK 65536
+/* A frame of the service's stderr (docs/rpc.md, "Calls from a qube"). */
+#define CALL_STDERR_FRAME 0x80000000u
 
 static int usage(int rc)
 {
@@ -128,8 +130,9 @@ int main(int argc, char **argv)
     }
     close(to_sender[0]);
 
-    /* dom0's answer: {u32 len, bytes} chunks of the service's stdout, then
-     * {u32 0, u32 exit status}. The end of our stream is the end of the
+    /* dom0's answer: {u32 len, bytes} chunks of the service's stdout, one
+     * {u32 0x80000000|len, bytes} of its stderr, then {u32 0, u32 exit
+     * status}. The end of our stream is the end of the
      * sender: then the write side is shut so the receiver sees EOF. */
     int sender_status = -1, service_status = -1;
     for (;;) {
@@ -158,6 +161,18 @@ int main(int argc, char **argv)
             break;
         }
         static char buf[CALL_MAX_CHUNK];
+        if ((hdr & CALL_STDERR_FRAME) != 0) {
+            /* The service's stderr (another qube's words): to ours, with no
+             * control characters but newlines and tabs. */
+            uint32_t elen = hdr & ~CALL_STDERR_FRAME;
+            if (elen == 0 || elen > CALL_MAX_CHUNK || read_exact(sock, buf, elen) < 0)
+                break;
+            for (uint32_t i = 0; i < elen; i++)
+                if (((unsigned char)buf[i] < 0x20 && buf[i] != '\n' && buf[i] != '\t') || buf[i] == 0x7f)
+                    buf[i] = '?';
+            fwrite(buf, 1, elen, stderr);
+            continue;
+        }
         if (hdr > CALL_MAX_CHUNK || read_exact(sock, buf, hdr) < 0)
             break;
         for (uint32_t off = 0; to_sender[1] >= 0 && off < hdr;) {

@@ -31,8 +31,10 @@ bh_failed=0
 
 bh_diag() { sed 's/^/# /'; }
 
-bh_ok() { bh_n=$((bh_n + 1)); echo "ok $bh_n - $*"; }
-bh_not_ok() { bh_n=$((bh_n + 1)); bh_failed=$((bh_failed + 1)); echo "not ok $bh_n - $*"; }
+# A description is one TAP line: a command's several lines of stderr in it
+# are joined with " / ".
+bh_ok() { local d="$*"; bh_n=$((bh_n + 1)); echo "ok $bh_n - ${d//$'\n'/ / }"; }
+bh_not_ok() { local d="$*"; bh_n=$((bh_n + 1)); bh_failed=$((bh_failed + 1)); echo "not ok $bh_n - ${d//$'\n'/ / }"; }
 bh_result() { # DESC STATUS(0 = pass)
   if [ "$2" -eq 0 ]; then bh_ok "$1"; else bh_not_ok "$1"; fi
 }
