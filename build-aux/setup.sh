@@ -16,7 +16,7 @@ BH_PACKAGES=(
   xvfb xauth xdotool imagemagick python3 openbox x11-utils x11-xserver-utils xserver-xephyr
   qemu-system-x86 xen-hypervisor-4.17-amd64 xen-utils-4.17 linux-image-amd64 busybox-static cpio
   waypipe
-  passt conntrack
+  slirp4netns conntrack
   libx11-xcb-dev libxcb-shm0-dev libxtst-dev
   xwayland libxcb-composite0-dev libxcb-icccm4-dev libxcb-res0-dev libxcb-xfixes0-dev
   xterm x11-apps python3-tk

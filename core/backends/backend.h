@@ -62,7 +62,7 @@ typedef struct {
     const char *netvm;         /* the qube providing its network; already running at start */
     gboolean provides_network;
     /* A netvm without netvm reaches the real network through user-mode
-     * networking (sandbox: pasta); FALSE when the global network_uplink is
+     * networking (sandbox: slirp4netns); FALSE when the global network_uplink is
      * off. Ignored for any other qube. */
     gboolean uplink;
     /* Its firewall for its netvm: nft statements, one a line, each with its
@@ -202,7 +202,7 @@ typedef struct {
     const char *state_dir;
     const char *runtime_dir; /* sockets and other per-boot files */
     gboolean verbose;
-    const char *resolv_conf; /* the host's resolvers for the uplink; NULL: /etc/resolv.conf */
+    const char *resolv_conf; /* names the uplink DNS's resolver; NULL: the uplink's own forwarder */
 } BhBackendConfig;
 
 typedef BhBackend *(*BhBackendNewFunc)(const BhBackendConfig *config, GError **error);

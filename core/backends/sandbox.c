@@ -236,7 +236,7 @@ pid_t bh_sandbox_init_pid(BhBackend *backend, const char *qube)
 pid_t bh_sandbox_uplink_pid(BhBackend *backend, const char *qube)
 {
     BhSandboxQube *q = bh_sandbox_lookup((BhSandbox *)backend, qube);
-    const char *id = q && q->pasta ? g_subprocess_get_identifier(q->pasta) : NULL;
+    const char *id = q && q->uplink_proc ? g_subprocess_get_identifier(q->uplink_proc) : NULL;
     return id ? (pid_t)atoi(id) : 0;
 }
 

@@ -148,7 +148,9 @@ BhDaemon *bh_daemon_new(const BhDaemonConfig *config, GError **error)
         backend_name = self->backend->name;
     } else {
         g_autofree char *runtime_dir = g_build_filename(g_get_user_runtime_dir(), "bulkhead", NULL);
-        BhBackendConfig bc = {.state_dir = self->state_dir, .runtime_dir = runtime_dir};
+        BhBackendConfig bc = {.state_dir = self->state_dir,
+                              .runtime_dir = runtime_dir,
+                              .resolv_conf = config->uplink_resolv_conf};
         if (!bh_backend_open(backend_name, &bc, &self->backend, error))
             return NULL;
     }

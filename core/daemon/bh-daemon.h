@@ -27,6 +27,9 @@ typedef struct {
     BhBackend *backend_instance;
     /* Do not start bulkhead-guid for running qubes (their windows stay unseen). */
     gboolean no_guid;
+    /* The resolv.conf whose first nameserver the uplink's DNS asks (the
+     * backend's resolv_conf); NULL: the user-mode uplink's own forwarder. */
+    const char *uplink_resolv_conf;
 } BhDaemonConfig;
 
 /* $XDG_DATA_HOME/bulkhead. */

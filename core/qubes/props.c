@@ -237,7 +237,7 @@ static const BhPropDef globals[BH_GLOBALS_N] = {
     [BH_G_NETWORK_UPLINK] = {"network_uplink", BH_PROP_BOOL, 0, 0, "True", 0, 0, NULL, NULL,
         "True",
         "Whether a netvm without a netvm of its own (sys-net) reaches the real network (sandbox: "
-        "through pasta, user-mode networking). Off: the qubes reach only each other's netvms. "
+        "through slirp4netns, user-mode networking). Off: the qubes reach only each other's netvms. "
         "Applies at its next start."},
     [BH_G_PRELOAD_DISPVM] = {"preload_dispvm", BH_PROP_BOOL, 0, 0, "False", 0, 0, NULL, NULL,
         "False",

@@ -1192,7 +1192,7 @@ static void fw_apply(BhSettingsQube *window, FwWait *wait)
     settle(200);
 }
 
-/* With the sandbox backend and networking (root, pasta, nft): work running
+/* With the sandbox backend and networking (root, slirp4netns, nft): work running
  * behind sys-firewall and sys-net; "the internet" is net-servers.py on the
  * host's loopback (ports A and B), reached at the uplink's gateway. Control:
  * both ports answer. The page limits work to port B of that host: the rule
@@ -1215,8 +1215,8 @@ static void test_qube_firewall(void)
         g_test_skip("needs the sandbox backend (settings-desktop-sandbox)");
         return;
     }
-    if (getuid() != 0 || !g_find_program_in_path("pasta") || !g_find_program_in_path("nft")) {
-        g_test_skip("networking needs root, pasta and nft");
+    if (getuid() != 0 || !g_find_program_in_path("slirp4netns") || !g_find_program_in_path("nft")) {
+        g_test_skip("networking needs root, slirp4netns and nft");
         return;
     }
     servers = g_build_filename(g_getenv("BH_SOURCE_ROOT"), "tests", "integration", "net-servers.py", NULL);
