@@ -11,6 +11,7 @@
  * on the X server outside a reply it asked for, or call xdg code. */
 #include "internal.h"
 #include "xwm-props.h"
+#include "xwm.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -22,34 +23,6 @@
 #include <xcb/xcb_icccm.h>
 
 #define MOD "xwm"
-
-/* X windows tracked at once. Beyond it a window is left to X alone: it is
- * never shown in dom0 (window.c's BH_MAX_WINDOWS bounds what is shown). */
-#define BH_XWM_MAX_WINDOWS 4096
-/* Longest title read from the server, in 32-bit units (the protocol's
- * BH_MAX_TITLE_BYTES is far below). */
-#define BH_XWM_TITLE_WORDS 256
-/* X events handled before the agent's loop runs again. */
-#define BH_XWM_EVENT_BATCH 16
-
-enum {
-    A_WL_SURFACE_ID,
-    A_WM_PROTOCOLS,
-    A_WM_DELETE_WINDOW,
-    A_WM_TAKE_FOCUS,
-    A_WM_STATE,
-    A_NET_WM_NAME,
-    A_UTF8_STRING,
-    A_NET_WM_STATE,
-    A_NET_WM_STATE_FULLSCREEN,
-    A_NET_WM_STATE_MAXIMIZED_VERT,
-    A_NET_WM_STATE_MAXIMIZED_HORZ,
-    A_NET_SUPPORTED,
-    A_NET_SUPPORTING_WM_CHECK,
-    A_NET_ACTIVE_WINDOW,
-    A_WM_S0,
-    A_N
-};
 
 static const char *const atom_names[A_N] = {
     [A_WL_SURFACE_ID] = "WL_SURFACE_ID",
@@ -67,23 +40,12 @@ static const char *const atom_names[A_N] = {
     [A_NET_SUPPORTING_WM_CHECK] = "_NET_SUPPORTING_WM_CHECK",
     [A_NET_ACTIVE_WINDOW] = "_NET_ACTIVE_WINDOW",
     [A_WM_S0] = "WM_S0",
-};
-
-struct bh_xwm {
-    struct bh_agent *agent;
-    xcb_connection_t *conn;
-    xcb_screen_t *screen;
-    struct wl_event_source *src;
-    struct wl_client *xclient; /* Xwayland's Wayland connection */
-    struct wl_listener resource_created;
-    struct wl_event_source *retry; /* idle: associate surfaces just created */
-    struct wl_event_source *more;  /* idle: X events left over from a batch */
-    xcb_atom_t atoms[A_N];
-    xcb_window_t check_window;
-    struct wl_list xwins; /* bh_xwin.link */
-    uint32_t n_xwins;
-    bool refused_logged;
-    uint32_t hints_logged;
+    [A_CLIPBOARD] = "CLIPBOARD",
+    [A_TARGETS] = "TARGETS",
+    [A_TIMESTAMP] = "TIMESTAMP",
+    [A_INCR] = "INCR",
+    [A_BH_SELECTION] = "_BH_SELECTION",
+    [A_BH_TARGETS] = "_BH_TARGETS",
 };
 
 struct bh_xwin {
@@ -622,6 +584,8 @@ static void on_client_message(struct bh_xwm *wm, xcb_client_message_event_t *e)
 
 static void handle(struct bh_xwm *wm, xcb_generic_event_t *ev)
 {
+    if (wm->sel && bh_xsel_handle(wm->sel, ev))
+        return;
     switch (ev->response_type & 0x7f) {
     case XCB_CREATE_NOTIFY:
         on_create(wm, (xcb_create_notify_event_t *)ev);
@@ -747,6 +711,7 @@ struct bh_xwm *bh_xwm_new(struct bh_agent *a, int wm_fd, struct wl_client *xclie
      * -listenfd sockets only once this is done: X clients that connected
      * meanwhile wait in the socket's backlog. */
     xcb_set_selection_owner(wm->conn, wm->check_window, wm->atoms[A_WM_S0], XCB_CURRENT_TIME);
+    wm->sel = bh_xsel_new(wm);
     xcb_flush(wm->conn);
     wm->resource_created.notify = resource_created;
     wl_client_add_resource_created_listener(xclient, &wm->resource_created);
@@ -765,6 +730,7 @@ void bh_xwm_free(struct bh_xwm *wm)
 {
     if (!wm)
         return;
+    bh_xsel_free(wm->sel);
     struct bh_xwin *w, *tmp;
     wl_list_for_each_reverse_safe(w, tmp, &wm->xwins, link) forget(w);
     wl_list_remove(&wm->resource_created.link);
