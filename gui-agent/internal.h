@@ -518,6 +518,12 @@ struct bh_xwm;
  * Xwayland at the first connection. NULL (logged) if it cannot listen. */
 struct bh_xwayland *bh_xwayland_new(struct bh_agent *a, int display);
 void bh_xwayland_free(struct bh_xwayland *x);
+/* Xwayland's Wayland socket (outer) relayed to the agent's wl_client's peer
+ * (inner) through a bounded queue, so Xwayland never finds it full
+ * (xwayland-relay.c); takes both. NULL when it cannot. */
+struct bh_xrelay;
+struct bh_xrelay *bh_xrelay_new(struct bh_agent *a, int outer, int inner);
+void bh_xrelay_free(struct bh_xrelay *r);
 /* The window manager on Xwayland's -wm connection; takes wm_fd. */
 struct bh_xwm *bh_xwm_new(struct bh_agent *a, int wm_fd, struct wl_client *xclient);
 void bh_xwm_free(struct bh_xwm *wm);

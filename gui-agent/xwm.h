@@ -57,10 +57,13 @@ struct bh_xwm {
     struct wl_client *xclient; /* Xwayland's Wayland connection */
     struct wl_listener resource_created;
     struct wl_event_source *retry; /* idle: associate surfaces just created */
-    struct wl_event_source *more;  /* idle: X events left over from a batch */
+    struct wl_event_source *more;  /* more_fd: X events left over from a batch */
+    int more_fd;                   /* an eventfd, written to continue */
+    bool more_armed;
     xcb_atom_t atoms[A_N];
     xcb_window_t check_window;
-    struct wl_list xwins; /* bh_xwin.link */
+    struct wl_list xwins;   /* bh_xwin.link */
+    struct wl_list reading; /* bh_xwin.read_link: property replies awaited */
     uint32_t n_xwins;
     bool refused_logged;
     uint32_t hints_logged;
