@@ -79,7 +79,7 @@ done
 in_qube work 'cat > /tmp/x11-hostile; chmod +x /tmp/x11-hostile' <"$BH_BUILD_ROOT/tests/integration/x11-hostile"
 
 # work: an xterm (an X app to press keys in) and the GTK app that pastes.
-qvm-run work "xterm -fa Monospace -T x11-clip-term" >"$bh_tmp/xterm.log" 2>&1 &
+qvm-run work "xterm -T x11-clip-term" >"$bh_tmp/xterm.log" 2>&1 &
 bh_bg_pids+=($!)
 term=$(bh_find_window '^\[work\] x11-clip-term')
 qvm-run work "$py /home/user/clip-app.py paste /home/user/clip" >"$bh_tmp/paste.log" 2>&1 &
