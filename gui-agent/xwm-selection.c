@@ -275,7 +275,10 @@ static void in_start(void *data, const char *mime, int fd)
     wl_event_source_timer_update(t->timer, BH_XSEL_STEP_MS);
     wl_list_insert(&sel->ins, &t->link);
     sel->n_transfers++;
-    BH_DBG(wm->agent, MOD, "reading CLIPBOARD from X as %s", mime);
+    /* Logged within the same budget as new owners: what a stalled paste
+     * did is then in the log. */
+    if (sel->owners_logged++ < BH_XSEL_LOG_MAX * 4)
+        BH_INFO(wm->agent, MOD, "a reader asks the X owner of CLIPBOARD for %s", mime);
     return;
 fail:
     close(fd);
@@ -561,7 +564,10 @@ static void on_request(struct bh_xsel *sel, xcb_selection_request_event_t *e)
     struct bh_xsel_out *o = NULL;
     int fds[2] = {-1, -1};
 
-    if (e->selection != wm->atoms[A_CLIPBOARD] || !sel->owning || e->owner != sel->window)
+    /* The root (or the XWM's own windows) as requestor: the INCR answer
+     * would set our event mask on it and end the XWM's redirection. */
+    if (e->selection != wm->atoms[A_CLIPBOARD] || !sel->owning || e->owner != sel->window ||
+        e->requestor == wm->screen->root || e->requestor == wm->check_window || e->requestor == sel->window)
         goto refuse;
     if (e->target == wm->atoms[A_TARGETS]) {
         answer_targets(sel, e->requestor, property);
