@@ -225,7 +225,10 @@ static void in_pump(struct bh_xsel_in *t)
 
 static int in_writable(int fd, uint32_t mask, void *data)
 {
-    in_pump(data);
+    struct bh_xsel_in *t = data;
+    struct bh_xwm *wm = t->sel->wm;
+    in_pump(t); /* may free t */
+    bh_xwm_kick(wm);
     return 0;
 }
 
@@ -249,6 +252,7 @@ static void in_start(void *data, const char *mime, int fd)
         goto fail;
     }
     xcb_atom_t target = intern(sel, bh_xwm_mime_target(mime));
+    bh_xwm_kick(wm); /* intern() waited for a reply */
     if (target == XCB_ATOM_NONE || fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
         !(t = calloc(1, sizeof(*t))))
         goto fail;

@@ -726,6 +726,13 @@ static void handle(struct bh_xwm *wm, xcb_generic_event_t *ev)
 
 static int on_x_readable(int fd, uint32_t mask, void *data);
 
+void bh_xwm_kick(struct bh_xwm *wm)
+{
+    uint64_t one = 1;
+    if (!wm->more_armed && wm->more_fd >= 0)
+        wm->more_armed = write(wm->more_fd, &one, sizeof(one)) == sizeof(one);
+}
+
 /* The rest of a batch, after the loop's other ready fds: an eventfd (an
  * idle source would run again before the loop polls anything). */
 static int x_continue(int fd, uint32_t mask, void *data)
@@ -754,10 +761,8 @@ static int on_x_readable(int fd, uint32_t mask, void *data)
         n++;
     }
     collect(wm);
-    if (n == BH_XWM_EVENT_BATCH && !wm->more_armed) {
-        uint64_t one = 1;
-        wm->more_armed = write(wm->more_fd, &one, sizeof(one)) == sizeof(one);
-    }
+    if (n == BH_XWM_EVENT_BATCH)
+        bh_xwm_kick(wm);
     if (xcb_connection_has_error(wm->conn)) {
         /* Once: a batch left over (more_fd) comes here again, and removing
          * the source twice crashed the agent when Xwayland ended mid-burst. */

@@ -94,12 +94,19 @@ bh_result "work shows an xterm and a GTK 4 app ($term, $paste)" $([ -n "$term" ]
 "$py" "$here/clip-app.py" gen 300000 >"$bh_tmp/big"
 in_qube work 'cat > /tmp/big' <"$bh_tmp/big"
 own own1.log own /tmp/big 16384
-press "$paste" F6
+# F6 again if the app's read never reached the agent within 30 s: seen
+# once in about seven runs at load 18-20, the agent logging no read at all
+# (open, issue 22); how many presses it took is in the result line.
+presses=0
 t0=$(date +%s%N)
-WAIT_STEPS=450 wait_for in_qube work 'test -e /home/user/clip/pasted'
-echo "# F6 to the 300000 bytes in the GTK app's file, with the test's polls: $((($(date +%s%N) - t0) / 1000000)) ms (load $(cut -d' ' -f1 /proc/loadavg))"
+while [ "$presses" -lt 3 ]; do
+  press "$paste" F6
+  presses=$((presses + 1))
+  wait_for in_qube work 'test -e /home/user/clip/pasted' && break
+done
+echo "# F6 to the 300000 bytes in the GTK app's file, with the test's polls: $((($(date +%s%N) - t0) / 1000000)) ms, $presses press(es) (load $(cut -d' ' -f1 /proc/loadavg))"
 in_qube work 'cat /home/user/clip/pasted' >"$bh_tmp/pasted1"
-bh_result "an X owner's 300000 bytes (INCR, 16 KiB chunks) are pasted exactly in work's GTK app (got $(wc -c <"$bh_tmp/pasted1"))" \
+bh_result "an X owner's 300000 bytes (INCR, 16 KiB chunks) are pasted exactly in work's GTK app (got $(wc -c <"$bh_tmp/pasted1"), F6 pressed $presses time(s))" \
   $(cmp -s "$bh_tmp/big" "$bh_tmp/pasted1"; echo $?)
 
 # 2. Wayland -> X in work: the GTK app copies 64 000 bytes, xclip reads them.
@@ -212,5 +219,6 @@ if [ "$bh_failed" -gt 0 ]; then
   echo "# the agents' clipboard and xwm lines:"
   grep -E 'bulkhead-gui-agent\[(clipboard|xwm|xwayland)\]' "$bh_log" | grep -v 'size hints ignored' | head -n 60 | bh_diag
   echo "# work's GTK app's keys:"; in_qube work 'cat /home/user/clip/keys-paste; cat /home/user/clip/pasted.error' | bh_diag
+  echo "# its output:"; bh_diag <"$bh_tmp/paste.log"
 fi
 bh_done
