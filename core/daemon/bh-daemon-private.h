@@ -93,6 +93,7 @@ typedef struct {
     char *kernel;
     char *virt_mode;
     char *firewall;
+    char **services;
 } BhBackendQubeHolder;
 
 void bh_backend_qube_holder_free(BhBackendQubeHolder *holder);
