@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include <bulkhead/error.h>
+#include <bulkhead/rpc-service.h>
 
 #include "config.h"
 #include "sandbox-fsops.h"
@@ -169,6 +170,12 @@ BhSandboxSetup *bh_sandbox_layout_setup(const BhSandboxPlan *plan)
         bh_sandbox_setup_mkdir(s, fonts, 0755);
         bh_sandbox_setup_bind_ro(s, plan->font_cache, fonts);
     }
+    /* The build's own call services, read-only like the programs they run. */
+    if (plan->services_dir) {
+        g_autofree char *services = bh_path(S, "services");
+        bh_sandbox_setup_mkdir(s, services, 0755);
+        bh_sandbox_setup_bind_ro(s, plan->services_dir, services);
+    }
 
     g_autofree char *bin = bh_path(S, "bin");
     bh_sandbox_setup_mkdir(s, bin, 0755);
@@ -274,6 +281,8 @@ GPtrArray *bh_sandbox_layout_bwrap_argv(const BhSandboxPlan *plan)
     }
     bh_argv_add_staged(argv, "--bind", plan->stage_dir, "vchan", vchan);
     bh_argv_add_staged(argv, "--ro-bind", plan->stage_dir, "bin", BH_SANDBOX_GUEST_BIN);
+    if (plan->services_dir)
+        bh_argv_add_staged(argv, "--ro-bind", plan->stage_dir, "services", BH_RPC_SERVICES_RUN);
     bh_argv_add_staged(argv, "--bind", plan->stage_dir, "home", BH_SANDBOX_HOME);
     bh_argv_add(argv, "--chdir", BH_SANDBOX_HOME, "--clearenv", NULL);
 
@@ -599,6 +608,7 @@ static const char *const bh_guest_programs[] = {
     "bulkhead-applist",
     "bulkhead-file-sender",
     "bulkhead-file-receiver",
+    "bulkhead-service",
     NULL,
 };
 
@@ -673,6 +683,24 @@ GPtrArray *bh_sandbox_find_guest_programs(GError **error)
             g_ptr_array_add(programs, g_strdup(path));
     }
     return programs;
+}
+
+char *bh_sandbox_find_services_dir(void)
+{
+    const char *dirs_env = g_getenv("BH_SANDBOX_GUEST_DIRS");
+    if (dirs_env && *dirs_env) {
+        g_auto(GStrv) dirs = g_strsplit(dirs_env, ":", -1);
+        for (char **d = dirs; *d; d++) {
+            g_autofree char *path = **d ? bh_path(*d, "rpc-services") : NULL;
+            if (path && g_file_test(path, G_FILE_TEST_IS_DIR))
+                return g_steal_pointer(&path);
+        }
+        return NULL;
+    }
+    g_autofree char *path = bh_running_from_build_tree()
+                                ? g_build_filename(BH_BUILD_ROOT, "core", "services", "rpc-services", NULL)
+                                : g_strdup(BH_RPC_SERVICES_DIR);
+    return g_file_test(path, G_FILE_TEST_IS_DIR) ? g_steal_pointer(&path) : NULL;
 }
 
 static gint bh_compare_strings(gconstpointer a, gconstpointer b)

@@ -200,8 +200,9 @@ static void bh_call_ok_written(GObject *obj, GAsyncResult *res, gpointer data)
     int pipefd[2] = {-1, -1};
     if (pipe2(pipefd, O_CLOEXEC) < 0)
         return bh_call_free(call);
-    const char *program = bh_call_service_program(call->service);
-    g_autofree char *cmd = g_strdup_printf("%s %s", program, call->source);
+    /* Both words were checked (bh_call_request_parse, the model's names):
+     * nothing in them is special to the agent's shell. */
+    g_autofree char *cmd = g_strdup_printf("bulkhead-service %s %s", call->service, call->source);
     int sock = g_socket_get_fd(g_socket_connection_get_socket(call->conn));
     BhAgentRun run = {.user = NULL,
                       .commandline = cmd,
@@ -232,17 +233,21 @@ static void bh_call_request_read(GObject *obj, GAsyncResult *res, gpointer data)
     const char *why = NULL;
     if (!bh_call_request_parse(call->req, call->req_len, &call->service, &call->target, &why))
         return bh_call_refuse(call, why);
-    const char *service = call->service;
+    /* SERVICE+ARGUMENT: policy sees the two apart, as in Qubes. */
+    g_autofree char *service = g_strdup(call->service);
+    char *plus = strchr(service, '+');
+    if (plus)
+        *plus++ = '\0';
 
     /* The source is the qube whose socket this is: dom0's word, not the caller's. */
     BhPolicyRequest req = {
-        .service = service, .argument = "", .source = call->source, .target = call->target};
+        .service = service, .argument = plus ? plus : "", .source = call->source, .target = call->target};
     BhPolicyDecision decision;
     bh_daemon_policy_evaluate(call->calls->policy, call->calls->store, &req, &decision);
     if (decision.verdict != BH_POLICY_ALLOW) {
         g_autofree char *why_deny =
-            g_strdup_printf("%s from %s to %s is denied by policy%s", service, call->source, call->target,
-                            decision.verdict == BH_POLICY_ASK ? " (ask: no dialog yet)" : "");
+            g_strdup_printf("%s from %s to %s is denied by policy%s", call->service, call->source,
+                            call->target, decision.verdict == BH_POLICY_ASK ? " (ask: no dialog yet)" : "");
         bh_policy_decision_clear(&decision);
         return bh_call_refuse(call, why_deny);
     }
@@ -251,7 +256,7 @@ static void bh_call_request_read(GObject *obj, GAsyncResult *res, gpointer data)
         call->target = g_strdup(decision.target);
     }
     bh_policy_decision_clear(&decision);
-    g_info("[%s] call %s to %s allowed", call->source, service, call->target);
+    g_info("[%s] call %s to %s allowed", call->source, call->service, call->target);
     g_output_stream_write_all_async(call->out, "ok\n", 3, G_PRIORITY_DEFAULT, NULL, bh_call_ok_written, call);
 }
 

@@ -6,7 +6,8 @@
  * Owns: the call sockets (created when a qube runs, removed when it stops),
  * the request decoder, the splice between a caller and a service.
  * Must never: take the source from the caller (it is the qube whose socket
- * the call came in on), run anything but a listed service's program, or
+ * the call came in on), run anything in the target but bulkhead-service
+ * with a checked name (the target finds the program, docs/rpc.md), or
  * block the daemon's loop on a caller or a target.
  */
 #pragma once
@@ -31,8 +32,5 @@ void bh_calls_power_changed(BhCalls *calls, const char *qube, BhPowerState state
  * BH_CALL_MAX_REQUEST bytes. FALSE with *why (static words) when refused. */
 #define BH_CALL_MAX_REQUEST 128
 gboolean bh_call_request_parse(const char *buf, gsize len, char **service, char **target, const char **why);
-
-/* The program run in the target for a listed service, NULL for any other. */
-const char *bh_call_service_program(const char *service);
 
 G_END_DECLS

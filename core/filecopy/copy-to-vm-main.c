@@ -179,6 +179,13 @@ int main(int argc, char **argv)
     close(sock);
     if (sender_status != 0)
         return sender_status;
+    if (service_status == 127 || service_status == 126) {
+        fprintf(
+            stderr,
+            "qvm-copy-to-vm: %s %s the service bulkhead.Filecopy (docs/rpc.md, \"Services in the target\")\n",
+            target, service_status == 127 ? "has no" : "refuses to run");
+        return 1;
+    }
     if (service_status != 0) {
         fprintf(stderr, "qvm-copy-to-vm: the receiver in %s ended with status %d\n", target, service_status);
         return 1;

@@ -93,7 +93,7 @@ bh_result "personal with work's domain id cannot reach work's socket (exit $bh_r
   $([ "$bh_rc" -eq 2 ] && [[ "$bh_err" == *"cannot reach dom0"* ]]; echo $?)
 
 # Hostile request lines straight at personal's socket; each is refused in words.
-for req in 'bulkhead.Filecopy personal work' 'bulkhead.Evil work' "bulkhead.Filecopy work\nextra" \
+for req in 'bulkhead.Filecopy personal work' 'bulkhead.Evil work' '../../bin/sh work' "bulkhead.Filecopy work\nextra" \
   "$(printf 'x%.0s' $(seq 200))"; do
   bh_run qvm-run -p personal "printf '$req\n' | python3 -c '
 import os, socket, sys
@@ -129,7 +129,7 @@ s.connect(path)
 s.sendall(b\"bulkhead.Evil work\\n\")
 print(s.recv(600).decode().strip())'"
 bh_same "20 idle connections from personal: 12 closed at once, then a request is answered again" \
-  "$(printf '12\nrefused: no such service')" "$bh_out"
+  "$(printf '12\nrefused: bulkhead.Evil from personal to work is denied by policy')" "$bh_out"
 bh_run qvm-run -p work 'ls -A ~/QubesIncoming 2>/dev/null | wc -l'
 bh_same "nothing arrived in work from any of them" "0" "$bh_out"
 grep -E 'call (refused|bulkhead)' "$bh_log" | bh_diag
