@@ -1,9 +1,14 @@
-/* copy-to-vm-main.c — qvm-copy-to-vm QUBE FILE...: runs in the source qube,
- * asks dom0 for the call bulkhead.Filecopy to QUBE on this qube's call
- * socket ($BH_VCHAN_DIR/$BH_VCHAN_DOMID/call.sock, docs/rpc.md "Calls from a
- * qube") and, once dom0 allowed it, runs bulkhead-file-sender with its
- * stdout on the socket and its stdin fed from dom0's framed answer (the
- * receiver's status), then reports the receiver's exit status.
+/* copy-to-vm-main.c — qvm-copy-to-vm QUBE FILE..., qvm-move-to-vm QUBE
+ * FILE..., qvm-copy FILE..., qvm-move FILE... (one program, its name says
+ * which; the last two ask for the target "@default", which dom0's ask
+ * dialog chooses): runs in the source qube, asks dom0 for the call
+ * bulkhead.Filecopy on this qube's call socket
+ * ($BH_VCHAN_DIR/$BH_VCHAN_DOMID/call.sock, docs/rpc.md "Calls from a
+ * qube") and, once dom0 allowed it, runs bulkhead-file-sender (with --move
+ * for the move commands: it deletes only after the receiver's status 0 and
+ * an equal checksum) with its stdout on the socket and its stdin fed from
+ * dom0's framed answer (the receiver's status), then reports the
+ * receiver's exit status.
  *
  * Owns: the request line, the verdict, the deframing of dom0's answer.
  * Must never: name its own qube (dom0 knows it), or send a byte of the
@@ -12,6 +17,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,13 +29,18 @@
 
 #define CALL_MAX_CHUNK 65536
 
-static int usage(int rc)
+static const char *prog = "qvm-copy-to-vm";
+
+static int usage(int rc, bool to_vm, bool move)
 {
     fprintf(rc ? stderr : stdout,
-            "usage: qvm-copy-to-vm QUBE FILE...\n"
-            "Copies FILE... to ~/QubesIncoming/<this qube>/ in QUBE, if dom0's policy allows\n"
-            "bulkhead.Filecopy from this qube to QUBE. Exit: 0 copied, 1 refused or failed,\n"
-            "2 cannot send.\n");
+            "usage: %s %sFILE...\n"
+            "%s FILE... to ~/QubesIncoming/<this qube>/ in %s, if dom0's policy allows\n"
+            "bulkhead.Filecopy from this qube to it%s. Exit: 0 %s, 1 refused or failed,\n"
+            "2 cannot send.\n",
+            prog, to_vm ? "QUBE " : "", move ? "Moves" : "Copies", to_vm ? "QUBE" : "the qube chosen in dom0",
+            move ? " (the files are deleted here only once\nthe receiver has confirmed them)" : "",
+            move ? "moved" : "copied");
     return rc;
 }
 
@@ -57,12 +68,12 @@ static int connect_call_socket(void)
     if (dir == NULL || domid == NULL ||
         snprintf(addr.sun_path, sizeof addr.sun_path, "%s/%s/call.sock", dir, domid) >=
             (int)sizeof addr.sun_path) {
-        fprintf(stderr, "qvm-copy-to-vm: not in a qube (BH_VCHAN_DIR/BH_VCHAN_DOMID unset)\n");
+        fprintf(stderr, "%s: not in a qube (BH_VCHAN_DIR/BH_VCHAN_DOMID unset)\n", prog);
         return -1;
     }
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
-        fprintf(stderr, "qvm-copy-to-vm: cannot reach dom0 at %s: %s\n", addr.sun_path, strerror(errno));
+        fprintf(stderr, "%s: cannot reach dom0 at %s: %s\n", prog, addr.sun_path, strerror(errno));
         if (fd >= 0)
             close(fd);
         return -1;
@@ -72,11 +83,15 @@ static int connect_call_socket(void)
 
 int main(int argc, char **argv)
 {
+    const char *slash = strrchr(argv[0], '/');
+    prog = slash ? slash + 1 : argv[0];
+    bool to_vm = strstr(prog, "-to-vm") != NULL, move = strstr(prog, "move") != NULL;
+    int first = to_vm ? 2 : 1; /* the first FILE */
     if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0))
-        return usage(0);
-    if (argc < 3)
-        return usage(2);
-    const char *target = argv[1];
+        return usage(0, to_vm, move);
+    if (argc <= first)
+        return usage(2, to_vm, move);
+    const char *target = to_vm ? argv[1] : "@default";
     signal(SIGPIPE, SIG_IGN);
 
     int sock = connect_call_socket();
@@ -85,7 +100,7 @@ int main(int argc, char **argv)
     char line[700];
     int n = snprintf(line, sizeof line, "bulkhead.Filecopy %s\n", target);
     if (n <= 0 || (size_t)n >= 128 || write(sock, line, (size_t)n) != n) {
-        fprintf(stderr, "qvm-copy-to-vm: cannot send the request (is '%s' a qube name?)\n", target);
+        fprintf(stderr, "%s: cannot send the request (is '%s' a qube name?)\n", prog, target);
         return 2;
     }
     /* The verdict, one line; dom0 sends nothing after a refusal. */
@@ -101,7 +116,7 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < len; i++) /* dom0's words, but print no controls */
             if ((unsigned char)line[i] < 0x20 && line[i] != '\n')
                 line[i] = '?';
-        fprintf(stderr, "qvm-copy-to-vm: %s%s", len ? line : "dom0 closed the call without an answer",
+        fprintf(stderr, "%s: %s%s", prog, len ? line : "dom0 closed the call without an answer",
                 len && line[len - 1] == '\n' ? "" : "\n");
         return 1;
     }
@@ -116,14 +131,18 @@ int main(int argc, char **argv)
         if (dup2(to_sender[0], STDIN_FILENO) < 0 || dup2(sock, STDOUT_FILENO) < 0)
             _exit(2);
         signal(SIGPIPE, SIG_DFL);
-        char **args = calloc((size_t)argc + 1, sizeof *args);
+        char **args = calloc((size_t)argc + 3, sizeof *args);
         if (args == NULL)
             _exit(2);
-        args[0] = "bulkhead-file-sender";
-        for (int i = 2; i < argc; i++)
-            args[i - 1] = argv[i];
+        size_t nargs = 0;
+        args[nargs++] = "bulkhead-file-sender";
+        if (move)
+            args[nargs++] = "--move";
+        args[nargs++] = "--"; /* a FILE may start with '-' */
+        for (int i = first; i < argc; i++)
+            args[nargs++] = argv[i];
         execvp(args[0], args);
-        fprintf(stderr, "qvm-copy-to-vm: cannot run bulkhead-file-sender: %s\n", strerror(errno));
+        fprintf(stderr, "%s: cannot run bulkhead-file-sender: %s\n", prog, strerror(errno));
         _exit(2);
     }
     close(to_sender[0]);
@@ -177,17 +196,17 @@ int main(int argc, char **argv)
         sender_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
     }
     close(sock);
-    if (sender_status != 0)
-        return sender_status;
+    /* The target's word first: without a service the sender only saw the
+     * stream cut short. */
     if (service_status == 127 || service_status == 126) {
-        fprintf(
-            stderr,
-            "qvm-copy-to-vm: %s %s the service bulkhead.Filecopy (docs/rpc.md, \"Services in the target\")\n",
-            target, service_status == 127 ? "has no" : "refuses to run");
+        fprintf(stderr, "%s: %s %s bulkhead.Filecopy (docs/rpc.md, \"Services in the target\")\n", prog,
+                target, service_status == 127 ? "has no service" : "refuses to run its service");
         return 1;
     }
+    if (sender_status != 0)
+        return sender_status;
     if (service_status != 0) {
-        fprintf(stderr, "qvm-copy-to-vm: the receiver in %s ended with status %d\n", target, service_status);
+        fprintf(stderr, "%s: the receiver in %s ended with status %d\n", prog, target, service_status);
         return 1;
     }
     return 0;
