@@ -609,6 +609,7 @@ static const char *const bh_guest_programs[] = {
     "bulkhead-file-sender",
     "bulkhead-file-receiver",
     "bulkhead-service",
+    "bulkhead-open-file",
     NULL,
 };
 

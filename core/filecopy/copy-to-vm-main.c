@@ -10,9 +10,10 @@
  * dom0's framed answer (the receiver's status), then reports the
  * receiver's exit status.
  *
- * Owns: the request line, the verdict, the deframing of dom0's answer.
- * Must never: name its own qube (dom0 knows it), or send a byte of the
- * stream before dom0 said "ok". libc only, as the sender. */
+ * Owns: the command names, the sender's command line, feeding it dom0's
+ * answer (the call itself is fc-call.c's). Must never: name its own qube
+ * (dom0 knows it), or send a byte of the stream before dom0 said "ok".
+ * libc only, as the sender. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -23,11 +24,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define CALL_MAX_CHUNK 65536
+#include "fc-private.h"
 
 static const char *prog = "qvm-copy-to-vm";
 
@@ -44,43 +44,6 @@ static int usage(int rc, bool to_vm, bool move)
     return rc;
 }
 
-/* Blocks until size bytes arrived; 0 ok, -1 on EOF or error. */
-static int read_exact(int fd, void *buf, size_t size)
-{
-    char *p = buf;
-    while (size > 0) {
-        ssize_t n = read(fd, p, size);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        size -= (size_t)n;
-    }
-    return 0;
-}
-
-static int connect_call_socket(void)
-{
-    const char *dir = getenv("BH_VCHAN_DIR");
-    const char *domid = getenv("BH_VCHAN_DOMID");
-    struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    if (dir == NULL || domid == NULL ||
-        snprintf(addr.sun_path, sizeof addr.sun_path, "%s/%s/call.sock", dir, domid) >=
-            (int)sizeof addr.sun_path) {
-        fprintf(stderr, "%s: not in a qube (BH_VCHAN_DIR/BH_VCHAN_DOMID unset)\n", prog);
-        return -1;
-    }
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
-        fprintf(stderr, "%s: cannot reach dom0 at %s: %s\n", prog, addr.sun_path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 int main(int argc, char **argv)
 {
     const char *slash = strrchr(argv[0], '/');
@@ -94,32 +57,9 @@ int main(int argc, char **argv)
     const char *target = to_vm ? argv[1] : "@default";
     signal(SIGPIPE, SIG_IGN);
 
-    int sock = connect_call_socket();
+    int sock = fc_call_open(prog, "bulkhead.Filecopy", target);
     if (sock < 0)
-        return 2;
-    char line[700];
-    int n = snprintf(line, sizeof line, "bulkhead.Filecopy %s\n", target);
-    if (n <= 0 || (size_t)n >= 128 || write(sock, line, (size_t)n) != n) {
-        fprintf(stderr, "%s: cannot send the request (is '%s' a qube name?)\n", prog, target);
-        return 2;
-    }
-    /* The verdict, one line; dom0 sends nothing after a refusal. */
-    size_t len = 0;
-    while (len + 1 < sizeof line) {
-        if (read_exact(sock, line + len, 1) < 0)
-            break;
-        if (line[len++] == '\n')
-            break;
-    }
-    line[len] = '\0';
-    if (strcmp(line, "ok\n") != 0) {
-        for (size_t i = 0; i < len; i++) /* dom0's words, but print no controls */
-            if ((unsigned char)line[i] < 0x20 && line[i] != '\n')
-                line[i] = '?';
-        fprintf(stderr, "%s: %s%s", prog, len ? line : "dom0 closed the call without an answer",
-                len && line[len - 1] == '\n' ? "" : "\n");
-        return 1;
-    }
+        return sock == -1 ? 1 : 2;
 
     int to_sender[2];
     if (pipe2(to_sender, O_CLOEXEC) < 0)
@@ -167,18 +107,14 @@ int main(int argc, char **argv)
             break;
         if (r <= 0)
             continue;
-        uint32_t hdr;
-        if (read_exact(sock, &hdr, sizeof hdr) < 0)
-            break;
-        if (hdr == 0) {
-            uint32_t st;
-            if (read_exact(sock, &st, sizeof st) == 0)
+        static uint8_t buf[FC_CALL_MAX_CHUNK];
+        uint32_t hdr = 0, st = 0;
+        int got = fc_call_read_chunk(sock, buf, &hdr, &st);
+        if (got <= 0) {
+            if (got == 0)
                 service_status = (int)st;
             break;
         }
-        static char buf[CALL_MAX_CHUNK];
-        if (hdr > CALL_MAX_CHUNK || read_exact(sock, buf, hdr) < 0)
-            break;
         for (uint32_t off = 0; to_sender[1] >= 0 && off < hdr;) {
             ssize_t w = write(to_sender[1], buf + off, hdr - off);
             if (w < 0 && errno == EINTR)
@@ -199,8 +135,7 @@ int main(int argc, char **argv)
     /* The target's word first: without a service the sender only saw the
      * stream cut short. */
     if (service_status == 127 || service_status == 126) {
-        fprintf(stderr, "%s: %s %s bulkhead.Filecopy (docs/rpc.md, \"Services in the target\")\n", prog,
-                target, service_status == 127 ? "has no service" : "refuses to run its service");
+        fc_call_say_status(prog, target, "bulkhead.Filecopy", service_status);
         return 1;
     }
     if (sender_status != 0)
