@@ -610,6 +610,7 @@ static const char *const bh_guest_programs[] = {
     "bulkhead-file-receiver",
     "bulkhead-service",
     "bulkhead-open-file",
+    "bulkhead-copy-progress",
     NULL,
 };
 
