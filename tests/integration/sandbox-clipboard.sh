@@ -168,9 +168,11 @@ bh_result "a type that is neither text nor an image is refused with a notificati
   $(noted "Nothing was copied from work: its clipboard holds neither text nor an image" && empty; echo $?)
 
 # Deny: a rule in the user's policy.d (reloaded on change) blocks it.
+# Each edit waits for bulkheadd's reload of it (one, after the last event).
+from=$(($(wc -l <"$bh_log") + 1))
 printf 'bulkhead.ClipboardPaste * work personal deny\n' \
   >"$XDG_CONFIG_HOME/bulkhead/policy.d/10-test.policy"
-sleep 2
+bh_wait_grep "$bh_log" "policy loaded: [0-9]* rules" 150 "$from"
 press "$src" F5
 press "$src" ctrl+shift+c
 wait_for holds work 64000
@@ -181,8 +183,9 @@ bh_result "nothing was handed out: the global clipboard still holds work's text"
   $(holds work 64000 && grep -q "nothing pasted: Pasting from work to personal is denied" "$bh_log"; echo $?)
 
 # A policy file that does not parse denies every paste, whatever else allows it.
+from=$(($(wc -l <"$bh_log") + 1))
 printf 'bulkhead.ClipboardPaste * work\n' >"$XDG_CONFIG_HOME/bulkhead/policy.d/10-test.policy"
-sleep 2
+bh_wait_grep "$bh_log" "every call is denied until it is fixed" 150 "$from"
 : >"$notes"
 press "$dst" ctrl+shift+v
 wait_for noted "Pasting from work to personal is denied by policy."
@@ -192,11 +195,13 @@ bh_result "with a policy file that does not parse, the paste is denied too" \
 bh_run gdbus call --session --dest org.bulkhead.Admin1 --object-path /org/bulkhead/Admin1 \
   --method org.bulkhead.Clipboard1.Clear
 bh_result "Clear empties it" $(empty; echo $?)
+from=$(($(wc -l <"$bh_log") + 1))
 rm -f "$XDG_CONFIG_HOME/bulkhead/policy.d/10-test.policy"
+bh_wait_grep "$bh_log" "policy loaded: [0-9]* rules" 150 "$from"
 
 # Over the limit (the default 64000): refused, the user told to copy a file.
 press "$src" F7
-sleep 1
+wait_for in_qube work 'grep -qx 64001 /home/user/clip/copied'
 press "$src" ctrl+shift+c
 wait_for noted "its 64001 bytes are over the limit of 64000 bytes"
 bh_result "64001 bytes are refused over the limit, with a notification suggesting qvm-copy" \
