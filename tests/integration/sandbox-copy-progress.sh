@@ -27,13 +27,25 @@ bh_start_daemon --backend sandbox || { bh_not_ok "bulkheadd starts"; bh_done; }
 bh_ok "bulkheadd runs with the sandbox backend and guid on Xvfb"
 bh_expect "personal runs (a call does not start its target)" qvm-run -p personal true
 
-# The colour (#rrggbb) of the middle of the window's left frame.
-frame_colour() {
+# pixel WINDOW DX DY: the colour (#rrggbb) at (DX, DY) in the window, from
+# a screenshot of the root (left in $bh_tmp/shot.png).
+pixel() {
   local X Y WIDTH HEIGHT
   eval "$(xdotool getwindowgeometry --shell "$1")"
   import -window root "$bh_tmp/shot.png" 2>/dev/null
-  convert "$bh_tmp/shot.png" -crop "1x1+$((X + 1))+$((Y + HEIGHT / 2))" -depth 8 txt:- 2>/dev/null |
+  convert "$bh_tmp/shot.png" -crop "1x1+$((X + $2))+$((Y + $3))" -depth 8 txt:- 2>/dev/null |
     grep -o '#[0-9A-Fa-f]\{6\}' | head -n1 | tr 'A-F' 'a-f'
+}
+# wait_pixel WINDOW DX DY TEST: until the pixel passes TEST (a [[ ]]
+# pattern test on $c), 15 s at most: guid paints after the window maps.
+wait_pixel() {
+  local i
+  for i in $(seq 75); do
+    c=$(pixel "$1" "$2" "$3")
+    eval "$4" && return 0
+    sleep 0.2
+  done
+  return 1
 }
 
 bh_run qvm-run -p work 'head -c 256M /dev/urandom > ~/big.bin && echo small > ~/small.txt && echo made'
@@ -62,13 +74,15 @@ bh_result "control: personal's receiver got 1 MiB and is held (pid $receiver)" $
 win=$(bh_find_window '^\[work\] Copying files to personal')
 bh_result "the progress window is on the desktop as '$(xdotool getwindowname "$win" 2>/dev/null)'" \
   $([ -n "$win" ]; echo $?)
-colour=$(frame_colour "$win")
-cp "$bh_tmp/shot.png" "$BH_BUILD_ROOT/meson-logs/sandbox-copy-progress.png" 2>/dev/null # for a look
-bh_result "framed in work's blue #3465a4 (got $colour)" $([ "$colour" = "#3465a4" ]; echo $?)
-
-# Click Cancel: the window's bottom-right button (18 px margins, about
-# 78x34), whatever the frame's width.
 eval "$(xdotool getwindowgeometry --shell "$win")"
+wait_pixel "$win" 1 $((HEIGHT / 2)) '[ "$c" = "#3465a4" ]'
+bh_result "framed in work's blue #3465a4 (got $c)" $?
+# The Cancel button: the window's bottom-right (18 px margins, about
+# 78x34, whatever the frame's width); painted once it is not black.
+wait_pixel "$win" $((WIDTH - 60)) $((HEIGHT - 36)) '[ -n "$c" ] && [ "$c" != "#000000" ]'
+bh_result "the window's content is drawn (Cancel's pixel $c)" $?
+cp "$bh_tmp/shot.png" "$BH_BUILD_ROOT/meson-logs/sandbox-copy-progress.png" 2>/dev/null # for a look
+
 xdotool mousemove --window "$win" $((WIDTH - 60)) $((HEIGHT - 36)) click 1 2>/dev/null
 bh_run qvm-run -p work 'for i in $(seq 200); do pgrep -x bulkhead-file-s >/dev/null || { echo stopped; break; }; sleep 0.1; done'
 bh_same "Cancel in the window stops the sender" "stopped" "$bh_out"
