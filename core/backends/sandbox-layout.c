@@ -595,6 +595,8 @@ gboolean bh_sandbox_volumes_remove(const char *qube_dir, GError **error)
 
 /* ---- guest programs -------------------------------------------------------------- */
 
+/* One per line (clang-format would pack them into columns). */
+/* clang-format off */
 static const char *const bh_guest_programs[] = {
     BH_SANDBOX_INIT,
     "bulkhead-agent",
@@ -613,6 +615,7 @@ static const char *const bh_guest_programs[] = {
     "bulkhead-copy-progress",
     NULL,
 };
+/* clang-format on */
 
 const char *const *bh_sandbox_guest_program_names(void)
 {

@@ -81,9 +81,9 @@ typedef struct {
                                path must be traversable by host_uid */
     const char *vchan_dir;  /* the qube's vchan directory on the host */
     GPtrArray *programs;    /* absolute host paths of guest programs (basename = name inside) */
-    const char *services_dir; /* this build's call services, shown read-only at
-                                 BH_RPC_SERVICES_RUN, or NULL */
-    GPtrArray *root_links;  /* "name=target" pairs: top-level symlinks like bin=usr/bin */
+    /* This build's call services, shown read-only at BH_RPC_SERVICES_RUN, or NULL. */
+    const char *services_dir;
+    GPtrArray *root_links; /* "name=target" pairs: top-level symlinks like bin=usr/bin */
     gboolean disposable;
     gboolean seccomp;       /* the filter is on BH_SANDBOX_FD_SECCOMP */
     gboolean private_image; /* the home is the image on BH_SANDBOX_FD_PRIVATE, not qube_dir/private */
