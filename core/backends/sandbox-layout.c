@@ -44,6 +44,20 @@ const char *bh_sandbox_layer_name(BhSandboxLayer layer)
 
 /* ---- the root of a running qube ------------------------------------------------ */
 
+/* The model's rule for a service's name (bh_service_validate), checked again
+ * before it becomes a file name: a letter or digit, then letters, digits,
+ * '_', '-', '.'; at most 64 bytes. [name, end) is the name. */
+static gboolean bh_service_name_ok(const char *name, const char *end)
+{
+    if (end <= name || end - name > 64 || !g_ascii_isalnum(name[0]))
+        return FALSE;
+    for (const char *p = name; p < end; p++) {
+        if (!g_ascii_isalnum(*p) && *p != '_' && *p != '-' && *p != '.')
+            return FALSE;
+    }
+    return TRUE;
+}
+
 static char *bh_path(const char *a, const char *b)
 {
     return g_build_filename(a, b, NULL);
@@ -172,9 +186,25 @@ BhSandboxSetup *bh_sandbox_layout_setup(const BhSandboxPlan *plan)
     }
     /* The build's own call services, read-only like the programs they run. */
     if (plan->services_dir) {
-        g_autofree char *services = bh_path(S, "services");
+        g_autofree char *services = bh_path(S, "rpc-services");
         bh_sandbox_setup_mkdir(s, services, 0755);
         bh_sandbox_setup_bind_ro(s, plan->services_dir, services);
+    }
+
+    /* Services: dom0's flags, one way. Staged on the tmpfs, bound read-only:
+     * the qube reads them, and nothing it does reaches dom0 through them. */
+    g_autofree char *on = bh_path(S, "service");
+    g_autofree char *off = bh_path(S, "service-off");
+    bh_sandbox_setup_mkdir(s, on, 0755);
+    bh_sandbox_setup_mkdir(s, off, 0755);
+    for (guint i = 0; plan->services != NULL && plan->services[i] != NULL; i++) {
+        g_autofree char *name = g_strdup(plan->services[i]);
+        char *eq = strrchr(name, '=');
+        if (eq == NULL || !bh_service_name_ok(name, eq))
+            continue; /* the model never gives one: a file name stays a name */
+        *eq = '\0';
+        g_autofree char *file = bh_path(g_str_equal(eq + 1, "1") ? on : off, name);
+        bh_sandbox_setup_touch(s, file);
     }
 
     g_autofree char *bin = bh_path(S, "bin");
@@ -281,8 +311,12 @@ GPtrArray *bh_sandbox_layout_bwrap_argv(const BhSandboxPlan *plan)
     }
     bh_argv_add_staged(argv, "--bind", plan->stage_dir, "vchan", vchan);
     bh_argv_add_staged(argv, "--ro-bind", plan->stage_dir, "bin", BH_SANDBOX_GUEST_BIN);
+    bh_argv_add_staged(argv, "--ro-bind", plan->stage_dir, "service", BH_SANDBOX_GUEST_SERVICES);
+    bh_argv_add_staged(argv, "--ro-bind", plan->stage_dir, "service-off", BH_SANDBOX_GUEST_SERVICES_OFF);
+    /* Where Qubes' own template scripts look (ConditionPathExists=). */
+    bh_argv_add(argv, "--symlink", "bulkhead/service", "/run/qubes-service", NULL);
     if (plan->services_dir)
-        bh_argv_add_staged(argv, "--ro-bind", plan->stage_dir, "services", BH_RPC_SERVICES_RUN);
+        bh_argv_add_staged(argv, "--ro-bind", plan->stage_dir, "rpc-services", BH_RPC_SERVICES_RUN);
     bh_argv_add_staged(argv, "--bind", plan->stage_dir, "home", BH_SANDBOX_HOME);
     bh_argv_add(argv, "--chdir", BH_SANDBOX_HOME, "--clearenv", NULL);
 

@@ -28,11 +28,15 @@ G_BEGIN_DECLS
 #define BH_SANDBOX_HOME       "/home/user"
 #define BH_SANDBOX_FONT_CACHE "/var/cache/fontconfig"
 /* Where the guest programs and the vchan directory appear inside. */
-#define BH_SANDBOX_GUEST_BIN     "/run/bulkhead/bin"
-#define BH_SANDBOX_GUEST_VCHAN   "/run/bulkhead/vchan"
-#define BH_SANDBOX_GUEST_RUNTIME "/run/user/1000"
-#define BH_SANDBOX_GUEST_PATH    BH_SANDBOX_GUEST_BIN ":/usr/local/bin:/usr/bin:/bin"
-#define BH_SANDBOX_INIT          "bulkhead-sandbox-init"
+#define BH_SANDBOX_GUEST_BIN   "/run/bulkhead/bin"
+#define BH_SANDBOX_GUEST_VCHAN "/run/bulkhead/vchan"
+/* A qube's services (qvm-service): an empty file per service set on, and
+ * per service set off; read-only. /run/qubes-service links to the first. */
+#define BH_SANDBOX_GUEST_SERVICES     "/run/bulkhead/service"
+#define BH_SANDBOX_GUEST_SERVICES_OFF "/run/bulkhead/service-off"
+#define BH_SANDBOX_GUEST_RUNTIME      "/run/user/1000"
+#define BH_SANDBOX_GUEST_PATH         BH_SANDBOX_GUEST_BIN ":/usr/local/bin:/usr/bin:/bin"
+#define BH_SANDBOX_INIT               "bulkhead-sandbox-init"
 
 /* Descriptor numbers in the bubblewrap process. */
 enum {
@@ -93,6 +97,10 @@ typedef struct {
     const char *resolv_conf;
     const char *font_cache; /* the host's fontconfig cache directory, shown read-only at the
                                same path (only with base_root "/"), or NULL */
+    /* The qube's services, "NAME=1" / "NAME=0" (BhBackendQube.services), or
+     * NULL: an empty file per service in BH_SANDBOX_GUEST_SERVICES (on) or
+     * BH_SANDBOX_GUEST_SERVICES_OFF (off), both read-only in the qube. */
+    const char *const *services;
 } BhSandboxPlan;
 
 /* TRUE when what the qube writes to its root is kept (a writable template). */

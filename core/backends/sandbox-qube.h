@@ -126,6 +126,9 @@ gboolean bh_sandbox_create_volumes(BhBackend *backend, const BhBackendQube *qube
 gboolean bh_sandbox_clone_volumes(BhBackend *backend, const char *source, const BhBackendQube *qube,
                                   GError **error);
 gboolean bh_sandbox_remove_volumes(BhBackend *backend, const char *name, GError **error);
+void bh_sandbox_volume_usage(BhBackend *backend, const char *const *qubes, GCancellable *cancellable,
+                             GAsyncReadyCallback callback, gpointer user_data);
+GHashTable *bh_sandbox_volume_usage_finish(BhBackend *backend, GAsyncResult *result, GError **error);
 int bh_sandbox_idmap_userns(uid_t uid, gid_t gid, GError **error);
 
 /* ---- sandbox-agent.c ---- */

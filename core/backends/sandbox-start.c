@@ -761,6 +761,7 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
         .private_image = sb->private_images,
         .bwrap = sb->bwrap,
         .resolv_conf = sb->guest_resolv_conf,
+        .services = qube->services,
     };
     g_autoptr(BhSandboxSetup) setup = bh_sandbox_layout_setup(&plan);
     g_autoptr(GPtrArray) argv = bh_sandbox_layout_bwrap_argv(&plan);

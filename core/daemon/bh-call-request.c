@@ -39,7 +39,12 @@ gboolean bh_call_request_parse(const char *buf, gsize len, char **service, char 
         *why = "the service is not a name of 1 to 64 letters, digits and . + - (not first . or -)";
         return FALSE;
     }
-    if (!bh_qube_name_validate(t, NULL) || g_str_equal(t, "dom0")) {
+    /* @default: the user chooses in dom0's dialog; @dispvm[:NAME]: a new
+     * disposable. Policy decides whether either is allowed. */
+    const char *dvm = g_str_has_prefix(t, "@dispvm:") ? t + strlen("@dispvm:") : NULL;
+    gboolean keyword = g_str_equal(t, "@default") || g_str_equal(t, "@dispvm") ||
+                       (dvm && bh_qube_name_validate(dvm, NULL) && !g_str_equal(dvm, "dom0"));
+    if (!keyword && (!bh_qube_name_validate(t, NULL) || g_str_equal(t, "dom0"))) {
         *why = "the target is not a qube name";
         return FALSE;
     }

@@ -2,7 +2,8 @@
  * AppsChanged of org.bulkhead.Admin1; see bh-daemon-private.h and
  * docs/apps.md.
  *
- * Owns: reading a qube's list when it starts and, for a qube whose list
+ * Owns: reading a qube's list when it starts (one qube at a time, once no
+ * qube is starting) and, for a qube whose list
  * others inherit, before it shuts down (its bulkhead-applist, through Run's
  * bounded capture), deciding with bulkhead/apps.h's decoder whether to
  * keep it (in the store, so a halted qube's apps stay in the menu), which
@@ -81,7 +82,10 @@ typedef struct {
     char *name;
     GDBusMethodInvocation *invocation; /* RefreshApps; NULL at start */
     GTask *before_shutdown;            /* bh_daemon_apps_read_before_shutdown_async; NULL otherwise */
+    gboolean at_start;                 /* the read after a start, from apps_start_queue */
 } BhAppsFetch;
+
+static void bh_apps_pump(BhDaemon *self);
 
 static void bh_apps_fetch_done(GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -145,17 +149,23 @@ static void bh_apps_fetch_done(GObject *source, GAsyncResult *result, gpointer u
         g_task_return_boolean(f->before_shutdown, apps != NULL);
         g_object_unref(f->before_shutdown);
     }
+    if (f->at_start) {
+        self->apps_start_busy = FALSE;
+        bh_apps_pump(self);
+    }
     g_object_unref(f->self);
     g_free(f->name);
     g_free(f);
 }
 
-static void bh_apps_fetch(BhDaemon *self, const char *name, GDBusMethodInvocation *invocation)
+static void bh_apps_fetch(BhDaemon *self, const char *name, GDBusMethodInvocation *invocation,
+                          gboolean at_start)
 {
     BhAppsFetch *f = g_new0(BhAppsFetch, 1);
     f->self = g_object_ref(self);
     f->name = g_strdup(name);
     f->invocation = invocation;
+    f->at_start = at_start;
     bh_daemon_run_capture_async(self, name, BH_APPLIST_COMMAND, BH_APPS_MAX_BYTES, BH_APPLIST_TIMEOUT_S,
                                 bh_apps_fetch_done, f);
 }
@@ -185,23 +195,56 @@ void bh_daemon_apps_read_before_shutdown_async(BhDaemon *self, const char *name,
                                 bh_apps_fetch_done, f);
 }
 
+/* The reads after starts wait while any qube is starting, and run one at
+ * a time: bulkhead-applist (GLib's desktop entries, an SVG renderer with
+ * pango and fontconfig) was 28 % of all CPU while 20 qubes started at once
+ * on two cores, competing with the starts themselves (bench/RESULTS.md,
+ * "Start at scale"). The menu gets the lists a little later; the qubes
+ * are usable sooner. */
+static gboolean bh_apps_any_starting(BhDaemon *self)
+{
+    GHashTableIter iter;
+    gpointer value;
+    g_hash_table_iter_init(&iter, self->runtime);
+    while (g_hash_table_iter_next(&iter, NULL, &value))
+        if (((BhQubeRuntime *)value)->state == BH_POWER_TRANSIENT)
+            return TRUE;
+    return FALSE;
+}
+
+static void bh_apps_pump(BhDaemon *self)
+{
+    while (!self->apps_start_busy && !g_queue_is_empty(self->apps_start_queue) &&
+           !bh_apps_any_starting(self)) {
+        g_autofree char *name = g_queue_pop_head(self->apps_start_queue);
+        /* Stopped meanwhile: read at its next start. */
+        if (bh_daemon_get_power_state(self, name) != BH_POWER_RUNNING)
+            continue;
+        self->apps_start_busy = TRUE;
+        bh_apps_fetch(self, name, NULL, TRUE);
+    }
+}
+
 static void bh_apps_on_state_changed(BhDbusAdmin1 *skeleton, const char *name, const char *state,
                                      BhDaemon *self)
 {
     g_autoptr(BhQubeInfo) info = NULL;
 
-    if (!g_str_equal(state, bh_power_state_name(BH_POWER_RUNNING)))
-        return;
-    /* A disposable's list dies with it: its template's is the one shown. */
-    info = bh_store_get_qube(self->store, name, NULL);
-    if (info == NULL || info->klass == BH_CLASS_DISP_VM || info->klass == BH_CLASS_ADMIN_VM)
-        return;
-    bh_apps_fetch(self, name, NULL);
+    if (g_str_equal(state, bh_power_state_name(BH_POWER_RUNNING))) {
+        /* A disposable's list dies with it: its template's is the one shown. */
+        info = bh_store_get_qube(self->store, name, NULL);
+        if (info != NULL && info->klass != BH_CLASS_DISP_VM && info->klass != BH_CLASS_ADMIN_VM &&
+            !g_queue_find_custom(self->apps_start_queue, name, (GCompareFunc)g_strcmp0))
+            g_queue_push_tail(self->apps_start_queue, g_strdup(name));
+    }
+    /* Any change may be the last start ending. */
+    bh_apps_pump(self);
 }
 
 void bh_daemon_apps_init(BhDaemon *self)
 {
     self->apps_problems = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    self->apps_start_queue = g_queue_new();
     g_signal_connect(self->skeleton, "state-changed", G_CALLBACK(bh_apps_on_state_changed), self);
 }
 
@@ -259,7 +302,7 @@ static gboolean bh_daemon_handle_refresh_apps(BhDbusAdmin1 *skeleton, GDBusMetho
                     bh_power_state_name(bh_daemon_runtime(self, name)->state));
         return bh_daemon_return_error(invocation, error);
     }
-    bh_apps_fetch(self, name, invocation);
+    bh_apps_fetch(self, name, invocation, FALSE);
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 

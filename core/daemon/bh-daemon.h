@@ -49,6 +49,9 @@ guint bh_daemon_adopt(BhDaemon *self);
  * returns how many starts began. Without a backend it starts none and says
  * so in the log. */
 guint bh_daemon_autostart(BhDaemon *self);
+/* Preloads a disposable of default_dispvm (when the global preload_dispvm
+ * is on) after delay_ms; docs/sandbox.md, "Preloaded disposable". */
+void bh_daemon_preload_soon(BhDaemon *self, guint delay_ms);
 
 /* A normal stop: every guid and every running qube are stopped (the backend
  * is freed), even while calls in flight still hold the object. The object

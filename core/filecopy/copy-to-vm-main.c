@@ -153,8 +153,8 @@ int main(int argc, char **argv)
     if (errp[1] >= 0)
         close(errp[1]);
 
-    /* dom0's answer: {u32 len, bytes} chunks of the service's stdout, then
-     * {u32 0, u32 exit status}. The end of our stream is the end of the
+    /* dom0's answer (fc_call_read_chunk): the service's stdout and stderr,
+     * then its exit status. The end of our stream is the end of the
      * sender: then the write side is shut so the receiver sees EOF. */
     int sender_status = -1, service_status = -1;
     bool cancelled = false;
@@ -197,6 +197,8 @@ int main(int argc, char **argv)
         static uint8_t buf[FC_CALL_MAX_CHUNK];
         uint32_t hdr = 0, status = 0;
         int got = fc_call_read_chunk(sock, buf, &hdr, &status);
+        if (got == 2)
+            continue; /* the service's stderr, printed */
         if (got <= 0) {
             if (got == 0)
                 service_status = (int)status;

@@ -44,13 +44,16 @@ int bh_fc_send(int out_fd, int in_fd, char *const *paths, size_t n, const struct
 
 /* The caller's half of a call from a qube (fc-call.c). */
 #define FC_CALL_MAX_CHUNK 65536
+/* A frame of the service's stderr (docs/rpc.md, "Calls from a qube"). */
+#define FC_CALL_STDERR_FRAME 0x80000000u
 /* Asks dom0 for SERVICE in TARGET on this qube's call socket: the socket
  * once dom0 said "ok"; -1 refused (dom0's reason printed), -2 dom0 cannot
  * be reached (said why). */
 int fc_call_open(const char *prog, const char *service, const char *target);
 /* One piece of dom0's framed answer: 1 with *len bytes of the service's
- * output in buf (FC_CALL_MAX_CHUNK), 0 with the service's exit status, -1
- * when the answer broke off or is no frame. */
+ * stdout in buf (FC_CALL_MAX_CHUNK), 2 when it was a piece of the service's
+ * stderr (printed on ours, controls replaced), 0 with the service's exit
+ * status, -1 when the answer broke off or is no frame. */
 int fc_call_read_chunk(int sock, uint8_t *buf, uint32_t *len, uint32_t *status);
 /* Says what statuses 126 and 127 of bulkhead-service mean, if status is one. */
 void fc_call_say_status(const char *prog, const char *target, const char *service, int status);

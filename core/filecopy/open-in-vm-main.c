@@ -125,6 +125,8 @@ int main(int argc, char **argv)
     for (;;) {
         uint32_t len = 0, exit_status = 0;
         int got = fc_call_read_chunk(sock, buf, &len, &exit_status);
+        if (got == 2)
+            continue; /* the service's stderr, printed */
         if (got <= 0) {
             if (got == 0)
                 service_status = (int)exit_status;

@@ -31,8 +31,10 @@ bh_failed=0
 
 bh_diag() { sed 's/^/# /'; }
 
-bh_ok() { bh_n=$((bh_n + 1)); echo "ok $bh_n - $*"; }
-bh_not_ok() { bh_n=$((bh_n + 1)); bh_failed=$((bh_failed + 1)); echo "not ok $bh_n - $*"; }
+# A description is one TAP line: a command's several lines of stderr in it
+# are joined with " / ".
+bh_ok() { local d="$*"; bh_n=$((bh_n + 1)); echo "ok $bh_n - ${d//$'\n'/ / }"; }
+bh_not_ok() { local d="$*"; bh_n=$((bh_n + 1)); bh_failed=$((bh_failed + 1)); echo "not ok $bh_n - ${d//$'\n'/ / }"; }
 bh_result() { # DESC STATUS(0 = pass)
   if [ "$2" -eq 0 ]; then bh_ok "$1"; else bh_not_ok "$1"; fi
 }
@@ -119,6 +121,20 @@ bh_find_window() {
     sleep 0.2
   done
   return 1
+}
+
+# bh_require_sandbox: skip the whole test (TAP "1..0 # SKIP") unless the
+# sandbox backend can start qubes here: bubblewrap installed, run as root
+# (the backend's idmapped layers).
+bh_require_sandbox() {
+  if ! command -v bwrap >/dev/null; then
+    echo "1..0 # SKIP bubblewrap is not installed"
+    exit 0
+  fi
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "1..0 # SKIP needs root (the sandbox backend's idmapped layers)"
+    exit 0
+  fi
 }
 
 bh_stop_daemon() {

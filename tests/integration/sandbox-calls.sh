@@ -6,7 +6,7 @@
 # personal through the agent set, splicing the two:
 #   - an allow rule: the file arrives under ~/QubesIncoming/work/ in personal
 #     with an equal sha256, and the caller exits 0;
-#   - no rule (the shipped deny): refused in words, nothing arrives;
+#   - a deny rule: refused in words, nothing arrives;
 #   - a hostile caller cannot be another source: personal pointing its
 #     client at work's domain id finds no socket (work's is not in its
 #     sandbox; control: work reaches its own), and a request from personal
@@ -25,8 +25,10 @@ command -v bwrap >/dev/null || { echo "1..0 # SKIP bubblewrap is not installed";
 
 policy_dir="$XDG_CONFIG_HOME/bulkhead/policy.d"
 mkdir -p "$policy_dir"
-# Only work -> personal is allowed; everything else falls to the shipped deny.
-printf 'bulkhead.Filecopy * work personal allow\n' >"$policy_dir/30-test.policy"
+# Only work -> personal is allowed; every other copy is denied (the shipped
+# policy would ask: sandbox-calls-ask tests that).
+printf 'bulkhead.Filecopy * work personal allow\nbulkhead.Filecopy * work @default ask\nbulkhead.Filecopy * @anyvm @anyvm deny\n' \
+  >"$policy_dir/30-test.policy"
 
 bh_start_daemon --backend sandbox || { bh_not_ok "bulkheadd starts"; bh_done; }
 bh_ok "bulkheadd runs with the sandbox backend"
@@ -67,13 +69,18 @@ bh_expect "bulkheadd still runs calls: a second copy of the file arrives" qvm-ru
 bh_run qvm-run -p personal 'sha256sum < ~/QubesIncoming/work/"report (1).bin"'
 bh_same "as 'report (1).bin' with the same sha256" "$src_sum" "$bh_out"
 
-# Denied: no rule allows personal -> work.
+# Denied: the test's deny rule for personal -> work.
 bh_run qvm-run -p personal 'head -c 1M /dev/urandom > ~/secret.bin'
 bh_run qvm-run -p personal 'qvm-copy-to-vm work ~/secret.bin'
-bh_result "no rule: the call from personal to work is refused and the caller told why (exit $bh_rc: $bh_err)" \
+bh_result "denied: the call from personal to work is refused and the caller told why (exit $bh_rc: $bh_err)" \
   $([ "$bh_rc" -eq 1 ] && [[ "$bh_err" == *"bulkhead.Filecopy from personal to work is denied by policy"* ]]; echo $?)
 bh_run qvm-run -p work 'ls -A ~/QubesIncoming 2>/dev/null | wc -l'
 bh_same "nothing arrived in work" "0" "$bh_out"
+# Policy says ask, but this bulkheadd has no display (DISPLAY is empty in
+# the tests' environment): nobody can be asked, so the call is refused.
+bh_run qvm-run -p work 'qvm-copy-to-vm @default ~/report.bin'
+bh_result "ask without a display on dom0: refused in words (exit $bh_rc: $bh_err)" \
+  $([ "$bh_rc" -eq 1 ] && [[ "$bh_err" == *"policy says ask, and dom0 has no display to ask on"* ]]; echo $?)
 
 # Hostile: personal writes a request only work may make (work -> personal is
 # allowed); dom0 judges it as personal's.
