@@ -87,12 +87,18 @@ try:
 except BrokenPipeError:
     pass
 out = b\"\"
+err = b\"\"
 while True:
     n, = struct.unpack(\"<I\", f.read(4))
     if n == 0:
         st, = struct.unpack(\"<I\", f.read(4)); break
-    out += f.read(n)
-sys.stdout.write(out.decode(errors=\"replace\")); print(\"status\", st)' '$2' 2>&1"
+    if n & 0x80000000:
+        err += f.read(n & 0x7fffffff)
+    else:
+        out += f.read(n)
+sys.stdout.write(out.decode(errors=\"replace\")); print(\"status\", st)
+if err:
+    print(\"err:\", err.decode(errors=\"replace\").strip().splitlines()[0])' '$2' 2>&1"
 }
 
 bh_expect "personal runs (a call does not start its target)" qvm-run -p personal true
@@ -109,7 +115,8 @@ call work test.Template
 bh_same "a service in the template's /etc/bulkhead/rpc-services runs in its AppVM" \
   "$(printf 'from the template, for work\nstatus 0')" "$bh_out"
 call work bulkhead.Nothing
-bh_same "no such file: the service's status is 127" "status 127" "$bh_out"
+bh_same "no such file: the service's status is 127, and the caller is told why" \
+  "$(printf 'status 127\nerr: bulkhead-service: no such service bulkhead.Nothing in personal')" "$bh_out"
 bh_run qvm-run -p personal 'bulkhead-service bulkhead.Nothing work'
 bh_result "and bulkhead-service says 'no such service bulkhead.Nothing in personal' ($bh_rc: $bh_err)" \
   $([ "$bh_rc" -eq 127 ] && [[ "$bh_err" == *"no such service bulkhead.Nothing in personal"* ]]; echo $?)
@@ -118,19 +125,22 @@ bh_run qvm-run -p personal 'ls -l /run/bulkhead/rpc-services/test.Link; test -x 
 bh_result "control: test.Link is a link to an executable in personal" \
   $([[ "$bh_out" == *"-> /bin/sh"* && "$bh_out" == *target-runs ]]; echo $?)
 call work test.Link
-bh_same "a service that is a symbolic link is refused (126)" "status 126" "$bh_out"
+bh_result "a service that is a symbolic link is refused (126: $bh_out)" \
+  $([[ "$bh_out" == "status 126"*"test.Link is a symbolic link"* ]]; echo $?)
 bh_run qvm-run -p personal 'bulkhead-service test.Link work </dev/null'
 bh_result "in words: 'is a symbolic link' ($bh_rc: $bh_err)" \
   $([ "$bh_rc" -eq 126 ] && [[ "$bh_err" == *"test.Link is a symbolic link"* ]]; echo $?)
 bh_run qvm-run -p personal 'cat /run/bulkhead/rpc-services/test.Plain >/dev/null && echo readable'
 bh_same "control: test.Plain is there and readable in personal" "readable" "$bh_out"
 call work test.Plain
-bh_same "a service file without x bits is refused (126)" "status 126" "$bh_out"
+bh_result "a service file without x bits is refused (126: $bh_out)" \
+  $([[ "$bh_out" == "status 126"*"test.Plain is not executable"* ]]; echo $?)
 bh_run qvm-run -p personal 'bulkhead-service test.Plain work; test -e ~/plain-ran && echo ran'
 bh_result "in words, and it did not run ($bh_err)" \
   $([[ "$bh_err" == *"test.Plain is not executable"* && "$bh_out" != *ran* ]]; echo $?)
 call work test.Dir
-bh_same "a folder of a service's name is refused (126)" "status 126" "$bh_out"
+bh_result "a folder of a service's name is refused (126: $bh_out)" \
+  $([[ "$bh_out" == "status 126"*"test.Dir is not a regular file"* ]]; echo $?)
 
 # Hostile names: dom0 refuses them before policy; bulkhead-service, which
 # a compromised qube could run with anything, refuses them too.
@@ -167,6 +177,7 @@ bh_same "work (same template) does not see it" "test.Template" "$bh_out"
 qvm-shutdown --wait personal >/dev/null 2>&1
 bh_expect "personal restarts" qvm-run -p personal true
 call work test.Added
-bh_same "after personal's restart test.Added is gone (127)" "status 127" "$bh_out"
+bh_result "after personal's restart test.Added is gone (127: $bh_out)" \
+  $([[ "$bh_out" == "status 127"*"no such service test.Added"* ]]; echo $?)
 
 bh_done
