@@ -197,7 +197,7 @@ bh_same "nothing of it is in personal" "0" "$bh_out"
 bh_run qvm-run -p work 'rm -f ~/mbig.bin'
 
 # qvm-copy and qvm-move ask for the target "@default" (dom0's ask dialog
-# chooses it); a dom0 without the dialog refuses, and the move keeps its
+# chooses it); a dom0 without a display for the dialog refuses, and the move keeps its
 # source.
 bh_run qvm-run -p work 'echo x > ~/d.txt; qvm-move ~/d.txt; echo "rc=$?"; cat ~/d.txt'
 bh_result "qvm-move asks for @default; refused, it exits 1 and keeps the source ($bh_err)" \

@@ -8,7 +8,7 @@
 #   - round trip: personal saw the content, work gets the edit, no
 #     temporary folder stays on either side;
 #   - an unchanged file stays as it was; --view-only keeps an edited one;
-#   - no rule, @dispvm (no disposable call yet in dom0), not a regular file:
+#   - no rule, @dispvm (dom0 has no display to ask on here), not a regular file:
 #     refused, the file unchanged;
 #   - streams aimed straight at bulkhead-open-file in personal that are not
 #     exactly one regular file (two files, a folder, a link, no file) are
