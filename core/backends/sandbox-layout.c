@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include <bulkhead/error.h>
+#include <bulkhead/rpc-service.h>
 
 #include "config.h"
 #include "sandbox-fsops.h"
@@ -183,6 +184,12 @@ BhSandboxSetup *bh_sandbox_layout_setup(const BhSandboxPlan *plan)
         bh_sandbox_setup_mkdir(s, fonts, 0755);
         bh_sandbox_setup_bind_ro(s, plan->font_cache, fonts);
     }
+    /* The build's own call services, read-only like the programs they run. */
+    if (plan->services_dir) {
+        g_autofree char *services = bh_path(S, "rpc-services");
+        bh_sandbox_setup_mkdir(s, services, 0755);
+        bh_sandbox_setup_bind_ro(s, plan->services_dir, services);
+    }
 
     /* Services: dom0's flags, one way. Staged on the tmpfs, bound read-only:
      * the qube reads them, and nothing it does reaches dom0 through them. */
@@ -308,6 +315,8 @@ GPtrArray *bh_sandbox_layout_bwrap_argv(const BhSandboxPlan *plan)
     bh_argv_add_staged(argv, "--ro-bind", plan->stage_dir, "service-off", BH_SANDBOX_GUEST_SERVICES_OFF);
     /* Where Qubes' own template scripts look (ConditionPathExists=). */
     bh_argv_add(argv, "--symlink", "bulkhead/service", "/run/qubes-service", NULL);
+    if (plan->services_dir)
+        bh_argv_add_staged(argv, "--ro-bind", plan->stage_dir, "rpc-services", BH_RPC_SERVICES_RUN);
     bh_argv_add_staged(argv, "--bind", plan->stage_dir, "home", BH_SANDBOX_HOME);
     bh_argv_add(argv, "--chdir", BH_SANDBOX_HOME, "--clearenv", NULL);
 
@@ -620,6 +629,8 @@ gboolean bh_sandbox_volumes_remove(const char *qube_dir, GError **error)
 
 /* ---- guest programs -------------------------------------------------------------- */
 
+/* One per line (clang-format would pack them into columns). */
+/* clang-format off */
 static const char *const bh_guest_programs[] = {
     BH_SANDBOX_INIT,
     "bulkhead-agent",
@@ -633,8 +644,12 @@ static const char *const bh_guest_programs[] = {
     "bulkhead-applist",
     "bulkhead-file-sender",
     "bulkhead-file-receiver",
+    "bulkhead-service",
+    "bulkhead-open-file",
+    "bulkhead-copy-progress",
     NULL,
 };
+/* clang-format on */
 
 const char *const *bh_sandbox_guest_program_names(void)
 {
@@ -707,6 +722,24 @@ GPtrArray *bh_sandbox_find_guest_programs(GError **error)
             g_ptr_array_add(programs, g_strdup(path));
     }
     return programs;
+}
+
+char *bh_sandbox_find_services_dir(void)
+{
+    const char *dirs_env = g_getenv("BH_SANDBOX_GUEST_DIRS");
+    if (dirs_env && *dirs_env) {
+        g_auto(GStrv) dirs = g_strsplit(dirs_env, ":", -1);
+        for (char **d = dirs; *d; d++) {
+            g_autofree char *path = **d ? bh_path(*d, "rpc-services") : NULL;
+            if (path && g_file_test(path, G_FILE_TEST_IS_DIR))
+                return g_steal_pointer(&path);
+        }
+        return NULL;
+    }
+    g_autofree char *path = bh_running_from_build_tree()
+                                ? g_build_filename(BH_BUILD_ROOT, "core", "services", "rpc-services", NULL)
+                                : g_strdup(BH_RPC_SERVICES_DIR);
+    return g_file_test(path, G_FILE_TEST_IS_DIR) ? g_steal_pointer(&path) : NULL;
 }
 
 static gint bh_compare_strings(gconstpointer a, gconstpointer b)

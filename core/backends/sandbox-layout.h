@@ -85,7 +85,9 @@ typedef struct {
                                path must be traversable by host_uid */
     const char *vchan_dir;  /* the qube's vchan directory on the host */
     GPtrArray *programs;    /* absolute host paths of guest programs (basename = name inside) */
-    GPtrArray *root_links;  /* "name=target" pairs: top-level symlinks like bin=usr/bin */
+    /* This build's call services, shown read-only at BH_RPC_SERVICES_RUN, or NULL. */
+    const char *services_dir;
+    GPtrArray *root_links; /* "name=target" pairs: top-level symlinks like bin=usr/bin */
     gboolean disposable;
     gboolean seccomp;       /* the filter is on BH_SANDBOX_FD_SECCOMP */
     gboolean private_image; /* the home is the image on BH_SANDBOX_FD_PRIVATE, not qube_dir/private */
@@ -145,6 +147,10 @@ gboolean bh_sandbox_copy_tree(const char *source, const char *dest, gboolean wor
 GPtrArray *bh_sandbox_find_guest_programs(GError **error);
 /* The names looked for, NULL-terminated. */
 const char *const *bh_sandbox_guest_program_names(void);
+/* The folder of Bulkhead's own call services (docs/rpc.md, "Services in the
+ * target") found the same way: rpc-services/ in a BH_SANDBOX_GUEST_DIRS
+ * directory, the build tree's, or the installed one; NULL when none. */
+char *bh_sandbox_find_services_dir(void);
 
 /* "bin=usr/bin" for each top-level symlink of / pointing into usr/. */
 GPtrArray *bh_sandbox_root_links(const char *root);

@@ -88,6 +88,7 @@ struct BhSandbox {
     gboolean verbose;
     BhSandboxCgroups *cgroups;
     GPtrArray *programs;
+    char *services_dir; /* Bulkhead's own call services, or NULL */
     gboolean has_agent; /* bulkhead-agent is among the programs */
     char *bwrap;
     GBytes *seccomp;         /* the filter of every qube (sandbox-seccomp.h) */

@@ -769,6 +769,7 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
         .stage_dir = q->stage_dir,
         .vchan_dir = q->vchan_dir,
         .programs = sb->programs,
+        .services_dir = sb->services_dir,
         .root_links = root_links,
         .disposable = q->disposable,
         .seccomp = TRUE,

@@ -10,7 +10,8 @@
  * disposables made for calls (killed when the call ends), the splice
  * between a caller and a service, the notifications about calls.
  * Must never: take the source from the caller (it is the qube whose socket
- * the call came in on), run anything but a listed service's program, take a
+ * the call came in on), run anything in the target but bulkhead-service
+ * with a checked name (the target finds the program, docs/rpc.md), take a
  * target from the dialog that it did not offer and policy does not allow
  * now, or block the daemon's loop on a caller, a target or a dialog.
  */
@@ -54,8 +55,5 @@ void bh_calls_power_changed(BhCalls *calls, const char *qube, BhPowerState state
  * @dispvm:QUBE. FALSE with *why (static words) when refused. */
 #define BH_CALL_MAX_REQUEST 128
 gboolean bh_call_request_parse(const char *buf, gsize len, char **service, char **target, const char **why);
-
-/* The program run in the target for a listed service, NULL for any other. */
-const char *bh_call_service_program(const char *service);
 
 G_END_DECLS

@@ -1,9 +1,9 @@
 /* target.c — libFuzzer entry point for the request line of a call from a
  * qube (core/daemon/bh-call-request.c, docs/rpc.md "Calls from a qube").
  * Built as a fuzzer with -Dfuzz=true and, always, as a replay test over
- * corpus/. Checks what an accepted request must be: a listed service, a
- * valid qube name that is not dom0 (also after @dispvm:) or @default or
- * @dispvm, the whole input one line.
+ * corpus/. Checks what an accepted request must be: a service name
+ * (bulkhead/rpc-service.h), a valid qube name that is not dom0 (also after
+ * @dispvm:) or @default or @dispvm, the whole input one line.
  *
  * Must never: keep state between inputs. */
 #include <stdint.h>
@@ -12,6 +12,7 @@
 
 #include "bh-daemon-calls.h"
 #include "bulkhead/qubes.h"
+#include "bulkhead/rpc-service.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -32,8 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *why = NULL;
     gboolean ok = bh_call_request_parse((const char *)data, size, &service, &target, &why);
     if (ok) {
-        if (why != NULL || bh_call_service_program(service) == NULL || !target_ok(target) ||
-            data[size - 1] != '\n' || strlen(service) + 1 + strlen(target) + 1 != size)
+        if (why != NULL || !bh_rpc_service_name_ok(service) || strpbrk(service, "/ ") != NULL ||
+            !target_ok(target) || data[size - 1] != '\n' || strlen(service) + 1 + strlen(target) + 1 != size)
             abort();
     } else if (why == NULL || service != NULL || target != NULL) {
         abort();
