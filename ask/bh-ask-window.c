@@ -4,8 +4,20 @@
  * or press Enter at a moment of its choosing; a dialog that appears under
  * the pointer must not take that click. So OK works only once the dialog
  * has been the active window for a whole second, and losing the focus
- * starts the second again. */
+ * starts the second again.
+ *
+ * GTK's is-active alone is not enough on X: with the pointer resting over
+ * the dialog, GDK can keep counting it as focused (X pointer focus) after the
+ * window manager gave the focus to another window (seen under openbox). So
+ * the dialog also asks the X server who has the input focus, every
+ * BH_ASK_FOCUS_POLL_MS and again at each OK or Enter. */
 #include "bh-ask-window.h"
+
+#ifdef GDK_WINDOWING_X11
+#include <gdk/x11/gdkx.h>
+#endif
+
+#define BH_ASK_FOCUS_POLL_MS 40
 
 struct _BhAskWindow {
     GtkWindow parent;
@@ -17,9 +29,10 @@ struct _BhAskWindow {
     GtkWidget *countdown;
     GtkWidget *cancel;
     GtkWidget *ok;
-    guint focus_timer;
+    guint focus_timer; /* the poll of who has the focus */
     guint tick_timer;
     guint seconds_left;
+    gint64 focused_since; /* monotonic µs; 0 while it does not have the focus */
     gboolean focused_long_enough;
     gboolean done;
 };
@@ -64,10 +77,14 @@ static void update_ok(BhAskWindow *self)
     gtk_widget_set_sensitive(self->ok, self->focused_long_enough && chosen_row(self) != NULL);
 }
 
+static void check_focus(BhAskWindow *self);
+
 static void try_ok(BhAskWindow *self)
 {
     GtkListBoxRow *row = chosen_row(self);
-    /* Enter and a click on OK go through here: both wait for the focus time. */
+    /* Enter and a click on OK go through here: both wait for the focus time,
+     * checked now (a poll may not have run since the focus came back). */
+    check_focus(self);
     if (!self->focused_long_enough || !row) {
         g_debug("OK refused: %s",
                 row ? "the dialog has not had the focus for long enough" : "no target chosen");
@@ -76,24 +93,69 @@ static void try_ok(BhAskWindow *self)
     finish(self, row_target(row));
 }
 
-static gboolean focus_elapsed(gpointer data)
+/* Whether the X server's input focus is this window (TRUE off X: GTK's word
+ * is all there is there). */
+static gboolean x_has_focus(BhAskWindow *self)
 {
-    BhAskWindow *self = data;
-    self->focus_timer = 0;
-    self->focused_long_enough = TRUE;
-    update_ok(self);
-    return G_SOURCE_REMOVE;
+#ifdef GDK_WINDOWING_X11
+    GdkSurface *surface = gtk_native_get_surface(GTK_NATIVE(self));
+    GdkDisplay *display = gtk_widget_get_display(GTK_WIDGET(self));
+    if (surface == NULL || !GDK_IS_X11_DISPLAY(display))
+        return TRUE;
+    Display *xdpy = gdk_x11_display_get_xdisplay(display);
+    Window self_xid = gdk_x11_surface_get_xid(surface);
+    Window w = None;
+    int revert = 0;
+    XGetInputFocus(xdpy, &w, &revert);
+    /* The focus may sit on a window of GDK's inside ours: walk up a little. */
+    for (int depth = 0; depth < 8 && w != None && w != PointerRoot; depth++) {
+        if (w == self_xid)
+            return TRUE;
+        Window root = None, parent = None, *children = NULL;
+        unsigned n = 0;
+        if (!XQueryTree(xdpy, w, &root, &parent, &children, &n))
+            return FALSE;
+        if (children)
+            XFree(children);
+        if (parent == root)
+            return FALSE;
+        w = parent;
+    }
+    return FALSE;
+#else
+    (void)self;
+    return TRUE;
+#endif
+}
+
+/* Brings focused_since and focused_long_enough up to date. */
+static void check_focus(BhAskWindow *self)
+{
+    if (self->done)
+        return;
+    gboolean focused = gtk_window_is_active(GTK_WINDOW(self)) && x_has_focus(self);
+    gint64 now = g_get_monotonic_time();
+    if (!focused)
+        self->focused_since = 0;
+    else if (self->focused_since == 0)
+        self->focused_since = now;
+    gboolean enough =
+        self->focused_since != 0 && now - self->focused_since >= (gint64)self->request->focus_ms * 1000;
+    if (enough != self->focused_long_enough) {
+        self->focused_long_enough = enough;
+        update_ok(self);
+    }
+}
+
+static gboolean focus_poll(gpointer data)
+{
+    check_focus(data);
+    return G_SOURCE_CONTINUE;
 }
 
 static void on_active(BhAskWindow *self)
 {
-    if (self->done)
-        return;
-    g_clear_handle_id(&self->focus_timer, g_source_remove);
-    self->focused_long_enough = FALSE;
-    if (gtk_window_is_active(GTK_WINDOW(self)))
-        self->focus_timer = g_timeout_add(self->request->focus_ms, focus_elapsed, self);
-    update_ok(self);
+    check_focus(self);
 }
 
 static void show_countdown(BhAskWindow *self)
@@ -279,6 +341,7 @@ BhAskWindow *bh_ask_window_new(BhAskRequest *request)
     g_signal_connect(self->list, "row-activated", G_CALLBACK(on_row_activated), self);
     g_signal_connect_swapped(self->list, "selected-rows-changed", G_CALLBACK(update_ok), self);
     g_signal_connect(self, "notify::is-active", G_CALLBACK(on_active), NULL);
+    self->focus_timer = g_timeout_add(BH_ASK_FOCUS_POLL_MS, focus_poll, self);
     GtkEventController *keys = gtk_event_controller_key_new();
     gtk_event_controller_set_propagation_phase(keys, GTK_PHASE_CAPTURE);
     g_signal_connect(keys, "key-pressed", G_CALLBACK(on_key), self);

@@ -13,13 +13,13 @@ BH_PACKAGES=(
   libwayland-dev wayland-protocols libxen-dev libseccomp-dev
   bubblewrap iproute2 nftables dbus dbus-x11 e2fsprogs
   weston foot gtk-4-examples
-  xvfb xauth xdotool imagemagick python3 openbox x11-utils
+  xvfb xauth xdotool imagemagick python3 openbox x11-utils x11-xserver-utils xserver-xephyr
   qemu-system-x86 xen-hypervisor-4.17-amd64 xen-utils-4.17 linux-image-amd64 busybox-static cpio
   waypipe
-  passt conntrack
+  slirp4netns conntrack
   libx11-xcb-dev libxcb-shm0-dev libxtst-dev
   xwayland libxcb-composite0-dev libxcb-icccm4-dev libxcb-res0-dev libxcb-xfixes0-dev
-  xterm x11-apps python3-tk
+  xterm x11-apps python3-tk xfonts-base xclip xdg-utils file
 )
 
 bh_log() { printf '%s: %s\n' "${BH_PROG:-bulkhead}" "$*" >&2; }

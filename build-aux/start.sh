@@ -61,7 +61,7 @@ if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
 fi
 
 # A window manager for a bare X server (Xvfb, a plain X session): openbox
-# (docs/shell.md says why), with the menu key bound. Checked through the
+# (docs/shell.md says why); the shell grabs the menu keys itself. Checked through the
 # EWMH "supporting WM" window a running manager publishes; a desktop
 # session's own manager is left alone.
 shell="$builddir/shell/bulkhead-shell"
@@ -69,7 +69,7 @@ if [ -n "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ] && [ "${GDK_BACKEND:-x
   if ! xprop -root _NET_SUPPORTING_WM_CHECK 2>/dev/null | grep -q 'window id'; then
     if command -v openbox >/dev/null; then
       bh_log "no window manager on $DISPLAY: starting openbox (Super+Space or Alt+F1 opens the menu)"
-      "$(dirname "$0")/../shell/bh-openbox.sh" "$shell" &
+      "$(dirname "$0")/../shell/bh-openbox.sh" &
       pids+=($!)
     else
       bh_log "no window manager on $DISPLAY and openbox is not installed: windows will not be placed"

@@ -54,6 +54,10 @@ struct bh_data_source {
     struct wl_list offers; /* bh_data_offer.link */
     struct bh_blob *blob;  /* dom0's source only */
     bool image;            /* dom0's source: blob is image/png */
+    /* An agent-side owner (X11's CLIPBOARD through xwm-selection.c): it
+     * serves the data itself. */
+    const struct bh_data_source_ops *ops;
+    void *ops_data;
 };
 
 struct bh_data_offer {
@@ -130,6 +134,7 @@ static void set_selection(struct bh_agent *a, struct bh_data_source *src)
         }
     }
     announce_selection(a);
+    bh_signal_emit_safe(&a->events.selection_changed, src);
 }
 
 static void source_offer(struct wl_client *client, struct wl_resource *resource, const char *mime)
@@ -164,6 +169,7 @@ static void source_resource_destroy(struct wl_resource *resource)
     if (a->data.selection == src) {
         a->data.selection = NULL;
         announce_selection(a);
+        bh_signal_emit_safe(&a->events.selection_changed, NULL);
     }
     source_free(src);
 }
@@ -222,6 +228,20 @@ static void serve_dom0_text(struct bh_agent *a, struct bh_blob *blob, int fd)
         writer_free(w);
 }
 
+/* The source's data as `mime` into fd (taken): a client's source writes it
+ * itself, an agent-side one is asked, dom0's is fed from here. */
+static void source_send(struct bh_data_source *src, const char *mime, int fd)
+{
+    if (src->resource) {
+        wl_data_source_send_send(src->resource, mime, fd);
+        close(fd);
+    } else if (src->ops) {
+        src->ops->send(src->ops_data, mime, fd);
+    } else {
+        serve_dom0_text(src->agent, src->blob, fd);
+    }
+}
+
 static void offer_accept(struct wl_client *client, struct wl_resource *resource, uint32_t serial,
                          const char *mime)
 {
@@ -236,12 +256,7 @@ static void offer_receive(struct wl_client *client, struct wl_resource *resource
         close(fd);
         return;
     }
-    if (src->resource) {
-        wl_data_source_send_send(src->resource, mime, fd);
-        close(fd);
-        return;
-    }
-    serve_dom0_text(src->agent, src->blob, fd);
+    source_send(src, mime, fd);
 }
 
 static void offer_finish(struct wl_client *client, struct wl_resource *resource)
@@ -551,7 +566,7 @@ void bh_data_clipboard_request(struct bh_agent *a, uint32_t request)
         d->reading->request = request;
         return;
     }
-    if (src && !src->resource) {
+    if (src && !src->resource && !src->ops) {
         if (src->image)
             send_png_as_pixels(a, request, src->blob->data, src->blob->len);
         else
@@ -589,7 +604,8 @@ void bh_data_clipboard_request(struct bh_agent *a, uint32_t request)
     d->reading = r;
     r = NULL;
     fds[0] = -1;
-    wl_data_source_send_send(src->resource, mime, fds[1]);
+    source_send(src, mime, fds[1]);
+    fds[1] = -1;
     rc = 0;
 out:
     if (r) {
@@ -686,6 +702,54 @@ void bh_data_clipboard_set_image(struct bh_agent *a, const struct bh_gui_clipboa
     set_dom0_source(a, blob, true);
     BH_DBG(a, MOD, "dom0 set the clipboard to a %ux%u image (%zu bytes of PNG)", img->width, img->height,
            png_len);
+}
+
+void bh_data_set_agent_selection(struct bh_agent *a, const char *const *mimes, unsigned n,
+                                 const struct bh_data_source_ops *ops, void *data)
+{
+    struct bh_data_source *src = calloc(1, sizeof(*src));
+    if (!src) {
+        BH_ERR(a, MOD, "out of memory for the clipboard");
+        return;
+    }
+    src->agent = a;
+    src->ops = ops;
+    src->ops_data = data;
+    wl_list_init(&src->offers);
+    for (unsigned i = 0; i < n && src->n_mimes < MAX_MIME_TYPES; i++) {
+        if (strlen(mimes[i]) > MAX_MIME_BYTES || offers(src, mimes[i]))
+            continue;
+        if (!(src->mimes[src->n_mimes] = strdup(mimes[i])))
+            break;
+        src->n_mimes++;
+    }
+    set_selection(a, src);
+}
+
+bool bh_data_selection_owned_by(const struct bh_agent *a, const struct bh_data_source_ops *ops)
+{
+    return a->data.selection && a->data.selection->ops == ops;
+}
+
+void bh_data_drop_selection(struct bh_agent *a, const struct bh_data_source_ops *ops)
+{
+    if (bh_data_selection_owned_by(a, ops))
+        set_selection(a, NULL);
+}
+
+unsigned bh_data_selection_mimes(const struct bh_agent *a, const char *const **mimes)
+{
+    const struct bh_data_source *src = a->data.selection;
+    *mimes = src ? (const char *const *)src->mimes : NULL;
+    return src ? src->n_mimes : 0;
+}
+
+void bh_data_selection_send(struct bh_agent *a, const char *mime, int fd)
+{
+    if (a->data.selection)
+        source_send(a->data.selection, mime, fd);
+    else
+        close(fd);
 }
 
 void bh_data_init(struct bh_agent *a)

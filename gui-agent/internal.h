@@ -458,6 +458,22 @@ void bh_data_clipboard_request(struct bh_agent *a, uint32_t request);
 void bh_data_clipboard_set(struct bh_agent *a, const uint8_t *data, size_t len);
 void bh_data_clipboard_set_image(struct bh_agent *a, const struct bh_gui_clipboard_image *img, int fd);
 
+/* An owner of the selection inside the agent (the X CLIPBOARD's owner,
+ * xwm-selection.c): send writes the data as `mime` into fd, which it owns. */
+struct bh_data_source_ops {
+    void (*send)(void *data, const char *mime, int fd);
+};
+/* That owner takes the selection, offering mimes[0..n) (bounded, deduplicated). */
+void bh_data_set_agent_selection(struct bh_agent *a, const char *const *mimes, unsigned n,
+                                 const struct bh_data_source_ops *ops, void *data);
+bool bh_data_selection_owned_by(const struct bh_agent *a, const struct bh_data_source_ops *ops);
+/* The selection is cleared if that owner holds it. */
+void bh_data_drop_selection(struct bh_agent *a, const struct bh_data_source_ops *ops);
+/* The selection's types (0 and NULL when there is none). */
+unsigned bh_data_selection_mimes(const struct bh_agent *a, const char *const **mimes);
+/* The selection's data as `mime` into fd (taken; closed when there is none). */
+void bh_data_selection_send(struct bh_agent *a, const char *mime, int fd);
+
 /* ---- dom0 link (link.c) ---------------------------------------------------- */
 
 /* Outgoing queue bound: past this dom0 is not reading and is dropped. */
@@ -502,6 +518,12 @@ struct bh_xwm;
  * Xwayland at the first connection. NULL (logged) if it cannot listen. */
 struct bh_xwayland *bh_xwayland_new(struct bh_agent *a, int display);
 void bh_xwayland_free(struct bh_xwayland *x);
+/* Xwayland's Wayland socket (outer) relayed to the agent's wl_client's peer
+ * (inner) through a bounded queue, so Xwayland never finds it full
+ * (xwayland-relay.c); takes both. NULL when it cannot. */
+struct bh_xrelay;
+struct bh_xrelay *bh_xrelay_new(struct bh_agent *a, int outer, int inner);
+void bh_xrelay_free(struct bh_xrelay *r);
 /* The window manager on Xwayland's -wm connection; takes wm_fd. */
 struct bh_xwm *bh_xwm_new(struct bh_agent *a, int wm_fd, struct wl_client *xclient);
 void bh_xwm_free(struct bh_xwm *wm);
@@ -540,8 +562,9 @@ struct bh_agent {
 
     /* Told by lower floors to upper ones without calling them by name. */
     struct {
-        struct wl_signal window_gone;   /* data: the bh_window about to go */
-        struct wl_signal focus_changed; /* a window or grabbing popup (un)mapped */
+        struct wl_signal window_gone;       /* data: the bh_window about to go */
+        struct wl_signal focus_changed;     /* a window or grabbing popup (un)mapped */
+        struct wl_signal selection_changed; /* data: the new bh_data_source, or NULL */
     } events;
 };
 

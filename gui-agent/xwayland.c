@@ -38,7 +38,8 @@ struct bh_xwayland {
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 
     pid_t pid;
-    struct wl_client *client; /* Xwayland's Wayland connection */
+    struct wl_client *client; /* Xwayland's Wayland connection, through relay */
+    struct bh_xrelay *relay;
     struct wl_listener client_destroy;
     int wm_fd;    /* our end of -wm, until the server is ready */
     int ready_fd; /* -displayfd: readable once it accepts clients */
@@ -71,6 +72,8 @@ static void stopped(struct bh_xwayland *x, const char *why)
         bh_xwm_free(x->wm);
         x->wm = NULL;
     }
+    bh_xrelay_free(x->relay);
+    x->relay = NULL;
     if (x->ready_src) {
         wl_event_source_remove(x->ready_src);
         x->ready_src = NULL;
@@ -168,10 +171,13 @@ static void exec_xwayland(int display, int wl_fd, int wm_fd, int listen_fd, int 
 
 static bool start(struct bh_xwayland *x)
 {
-    int wl[2] = {-1, -1}, wm[2] = {-1, -1}, ready[2] = {-1, -1};
+    int wl[2] = {-1, -1}, in[2] = {-1, -1}, wm[2] = {-1, -1}, ready[2] = {-1, -1};
     bool ok = false;
 
+    /* wl: Xwayland's Wayland socket, drained by the relay (xwayland-relay.c)
+     * into in, whose other end is the wl_client. */
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, wl) < 0 ||
+        socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) < 0 ||
         socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, wm) < 0 || pipe2(ready, O_CLOEXEC) < 0) {
         BH_WARN(x->agent, MOD, "cannot make Xwayland's connections: %s", strerror(errno));
         goto out;
@@ -185,14 +191,18 @@ static bool start(struct bh_xwayland *x)
     if (pid == 0)
         exec_xwayland(x->display, wl[1], wm[1], x->listen_fd, ready[1]);
     x->pid = pid;
-    x->client = wl_client_create(x->agent->display, wl[0]);
+    x->relay = bh_xrelay_new(x->agent, wl[0], in[1]);
+    wl[0] = in[1] = -1; /* the relay owns them, even when it failed */
+    x->client = x->relay ? wl_client_create(x->agent->display, in[0]) : NULL;
     if (!x->client) {
         BH_WARN(x->agent, MOD, "cannot accept Xwayland as a Wayland client");
+        bh_xrelay_free(x->relay);
+        x->relay = NULL;
         kill(pid, SIGTERM);
         x->pid = -1;
         goto out;
     }
-    wl[0] = -1; /* the client owns it */
+    in[0] = -1; /* the client owns it */
     x->client_destroy.notify = client_destroyed;
     wl_client_add_destroy_listener(x->client, &x->client_destroy);
     x->wm_fd = wm[0];
@@ -206,6 +216,8 @@ static bool start(struct bh_xwayland *x)
 out:
     close_fd(&wl[0]);
     close_fd(&wl[1]);
+    close_fd(&in[0]);
+    close_fd(&in[1]);
     close_fd(&wm[0]);
     close_fd(&wm[1]);
     close_fd(&ready[0]);
@@ -236,6 +248,14 @@ struct bh_xwayland *bh_xwayland_new(struct bh_agent *a, int display)
     x->pid = -1;
     if (display < 0 || display > 9999)
         goto fail;
+    /* The relay may hold Xwayland's descriptors in flight (one per window
+     * it maps; BH_XRELAY_MAX_FDS at most): the soft limit of 1024 is not
+     * enough, the hard one is ours to take. */
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+        nofile.rlim_cur = nofile.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &nofile);
+    }
     /* The qube's own /tmp (a tmpfs of its sandbox): made world-writable
      * and sticky as X expects. A link or a file there is refused, never
      * followed. */
@@ -287,6 +307,7 @@ void bh_xwayland_free(struct bh_xwayland *x)
     }
     if (x->wm)
         bh_xwm_free(x->wm);
+    bh_xrelay_free(x->relay);
     if (x->ready_src)
         wl_event_source_remove(x->ready_src);
     if (x->listen_src)

@@ -1,6 +1,7 @@
 /* xwm-props.c — X properties a client set, made into bounded values
  * (xwm-props.h). Pure: no X, no Wayland, no allocation. */
 #include <stdbool.h>
+#include <string.h>
 
 #include "bulkhead/gui-protocol.h"
 
@@ -48,4 +49,71 @@ uint32_t bh_xwm_state_flags(const uint32_t *atoms, size_t n, const struct bh_xwm
             flags |= BH_GUI_FLAG_MAXIMIZED;
     }
     return flags;
+}
+
+/* The X names of text, and the MIME type each is offered as. */
+static const struct {
+    const char *target, *mime;
+} text_targets[] = {
+    {"UTF8_STRING", "text/plain;charset=utf-8"},
+    {"STRING", "text/plain"},
+    {"TEXT", "TEXT"},
+};
+
+/* RFC 2045's token characters (type and subtype). */
+static bool token_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c != '\0' && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+bool bh_xwm_target_mime(const char *name, size_t len, char out[BH_XWM_MIME_MAX + 1])
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof(text_targets) / sizeof(text_targets[0]); i++) {
+        if (len == strlen(text_targets[i].target) && memcmp(name, text_targets[i].target, len) == 0) {
+            strcpy(out, text_targets[i].mime);
+            return true;
+        }
+    }
+    if (len < 3 || len > BH_XWM_MIME_MAX)
+        return false;
+    /* type "/" subtype, then parameters of printable ASCII (no space). */
+    size_t i = 0, slash = 0;
+    while (i < len && token_char(name[i]))
+        i++;
+    if (i == 0 || i == len || name[i] != '/')
+        return false;
+    slash = ++i;
+    while (i < len && token_char(name[i]))
+        i++;
+    if (i == slash || (i < len && name[i] != ';'))
+        return false;
+    for (; i < len; i++)
+        if (name[i] <= ' ' || name[i] > '~')
+            return false;
+    memcpy(out, name, len);
+    out[len] = '\0';
+    return true;
+}
+
+const char *bh_xwm_mime_target(const char *mime)
+{
+    for (size_t i = 0; i < sizeof(text_targets) / sizeof(text_targets[0]); i++)
+        if (strcmp(mime, text_targets[i].mime) == 0)
+            return text_targets[i].target;
+    return mime;
+}
+
+size_t bh_xwm_targets_pick(const uint32_t *atoms, size_t n, uint32_t *out, size_t max)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < max; i++) {
+        bool seen = atoms[i] == 0;
+        for (size_t j = 0; j < k && !seen; j++)
+            seen = out[j] == atoms[i];
+        if (!seen)
+            out[k++] = atoms[i];
+    }
+    return k;
 }

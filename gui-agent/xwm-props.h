@@ -1,10 +1,12 @@
 /* xwm-props.h — what the XWM makes of the raw words of an X client's
- * WM_NORMAL_HINTS and _NET_WM_STATE properties (pure, fuzzed:
- * tests/fuzz/xwm-props).
+ * WM_NORMAL_HINTS and _NET_WM_STATE properties, and of the TARGETS an X
+ * CLIPBOARD owner lists (pure, fuzzed: tests/fuzz/xwm-props).
  *
- * Owns: the bounds on size hints and the states the agent honours.
- * Must never: do I/O, or return a size outside 0..BH_MAX_WINDOW_* or a
- * minimum above a non-zero maximum. */
+ * Owns: the bounds on size hints, the states the agent honours, and which
+ * X selection targets become which MIME types.
+ * Must never: do I/O, return a size outside 0..BH_MAX_WINDOW_* or a
+ * minimum above a non-zero maximum, or a MIME type that is not printable
+ * ASCII of at most BH_XWM_MIME_MAX bytes. */
 #ifndef BH_XWM_PROPS_H
 #define BH_XWM_PROPS_H
 
@@ -27,5 +29,21 @@ struct bh_xwm_state_atoms {
 };
 /* BH_GUI_FLAG_* for a _NET_WM_STATE of n atoms (at most the first 32 read). */
 uint32_t bh_xwm_state_flags(const uint32_t *atoms, size_t n, const struct bh_xwm_state_atoms *known);
+
+/* Longest MIME type taken from an X target name (data.c keeps 256 bytes). */
+#define BH_XWM_MIME_MAX 255
+
+/* The MIME type offered to Wayland clients and dom0 for an X selection
+ * target named name[0..len) (as X gives it: not NUL-terminated, any bytes):
+ * UTF8_STRING is text/plain;charset=utf-8, STRING text/plain, TEXT stays
+ * TEXT, a name shaped as a MIME type (type/subtype[;params], printable
+ * ASCII) stays as it is. Written to out; false for anything else (TARGETS,
+ * MULTIPLE, TIMESTAMP, bitmaps, control bytes, overlong names). */
+bool bh_xwm_target_mime(const char *name, size_t len, char out[BH_XWM_MIME_MAX + 1]);
+/* The X target to ask an X owner for, for a MIME type the above gave. */
+const char *bh_xwm_mime_target(const char *mime);
+/* A TARGETS list atoms[0..n) made usable: None dropped, each atom once, in
+ * order, at most max of them in out. Returns how many. */
+size_t bh_xwm_targets_pick(const uint32_t *atoms, size_t n, uint32_t *out, size_t max);
 
 #endif /* BH_XWM_PROPS_H */

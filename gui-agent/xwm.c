@@ -11,45 +11,20 @@
  * on the X server outside a reply it asked for, or call xdg code. */
 #include "internal.h"
 #include "xwm-props.h"
+#include "xwm.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <wayland-server-protocol.h>
 #include <xcb/xcb.h>
 #include <xcb/composite.h>
 #include <xcb/xcb_icccm.h>
+#include <xcb/xcbext.h> /* xcb_poll_for_reply: replies taken without waiting */
 
 #define MOD "xwm"
-
-/* X windows tracked at once. Beyond it a window is left to X alone: it is
- * never shown in dom0 (window.c's BH_MAX_WINDOWS bounds what is shown). */
-#define BH_XWM_MAX_WINDOWS 4096
-/* Longest title read from the server, in 32-bit units (the protocol's
- * BH_MAX_TITLE_BYTES is far below). */
-#define BH_XWM_TITLE_WORDS 256
-/* X events handled before the agent's loop runs again. */
-#define BH_XWM_EVENT_BATCH 16
-
-enum {
-    A_WL_SURFACE_ID,
-    A_WM_PROTOCOLS,
-    A_WM_DELETE_WINDOW,
-    A_WM_TAKE_FOCUS,
-    A_WM_STATE,
-    A_NET_WM_NAME,
-    A_UTF8_STRING,
-    A_NET_WM_STATE,
-    A_NET_WM_STATE_FULLSCREEN,
-    A_NET_WM_STATE_MAXIMIZED_VERT,
-    A_NET_WM_STATE_MAXIMIZED_HORZ,
-    A_NET_SUPPORTED,
-    A_NET_SUPPORTING_WM_CHECK,
-    A_NET_ACTIVE_WINDOW,
-    A_WM_S0,
-    A_N
-};
 
 static const char *const atom_names[A_N] = {
     [A_WL_SURFACE_ID] = "WL_SURFACE_ID",
@@ -67,23 +42,12 @@ static const char *const atom_names[A_N] = {
     [A_NET_SUPPORTING_WM_CHECK] = "_NET_SUPPORTING_WM_CHECK",
     [A_NET_ACTIVE_WINDOW] = "_NET_ACTIVE_WINDOW",
     [A_WM_S0] = "WM_S0",
-};
-
-struct bh_xwm {
-    struct bh_agent *agent;
-    xcb_connection_t *conn;
-    xcb_screen_t *screen;
-    struct wl_event_source *src;
-    struct wl_client *xclient; /* Xwayland's Wayland connection */
-    struct wl_listener resource_created;
-    struct wl_event_source *retry; /* idle: associate surfaces just created */
-    struct wl_event_source *more;  /* idle: X events left over from a batch */
-    xcb_atom_t atoms[A_N];
-    xcb_window_t check_window;
-    struct wl_list xwins; /* bh_xwin.link */
-    uint32_t n_xwins;
-    bool refused_logged;
-    uint32_t hints_logged;
+    [A_CLIPBOARD] = "CLIPBOARD",
+    [A_TARGETS] = "TARGETS",
+    [A_TIMESTAMP] = "TIMESTAMP",
+    [A_INCR] = "INCR",
+    [A_BH_SELECTION] = "_BH_SELECTION",
+    [A_BH_TARGETS] = "_BH_TARGETS",
 };
 
 struct bh_xwin {
@@ -96,7 +60,10 @@ struct bh_xwin {
     uint32_t width, height;
     xcb_window_t transient_for;
     bool delete_window, take_focus;
-    uint32_t surface_id; /* from WL_SURFACE_ID, 0 = not yet */
+    uint32_t reading, reread; /* R_* in flight, and asked again meanwhile */
+    xcb_get_property_cookie_t cookie[6];
+    struct wl_list read_link; /* bh_xwm.reading while reading */
+    uint32_t surface_id;      /* from WL_SURFACE_ID, 0 = not yet */
     struct bh_surface *surface;
     struct wl_listener surface_destroy;
     struct bh_window_content content;
@@ -115,25 +82,30 @@ static struct bh_xwin *find(struct bh_xwm *wm, xcb_window_t id)
 
 /* ---- reading what a client set: capped and sanitised --------------------------- */
 
-static void read_title(struct bh_xwin *w)
+/* Properties are read without waiting: the requests go out at once and
+ * their replies are taken as they arrive (collect()). A reply waited for
+ * in the loop left Xwayland's Wayland socket unread meanwhile: a client
+ * mapping 1 000 windows kept the agent in round trips (each behind the
+ * flood's requests in Xwayland) until that socket filled and Xwayland gave
+ * up. */
+enum {
+    R_TITLE = 1u << 0,
+    R_HINTS = 1u << 1,
+    R_STATE = 1u << 2,
+    R_PROTO = 1u << 3, /* WM_PROTOCOLS and WM_TRANSIENT_FOR */
+    R_ALL = R_TITLE | R_HINTS | R_STATE | R_PROTO,
+};
+
+static void apply_title(struct bh_xwin *w, xcb_get_property_reply_t *r[2])
 {
-    struct bh_xwm *wm = w->wm;
     char buf[sizeof(w->content.title)];
     buf[0] = '\0';
     /* _NET_WM_NAME (UTF-8) wins over WM_NAME (Latin-1, kept only if ASCII
      * survives sanitising: no transcoding of hostile bytes). */
-    xcb_get_property_cookie_t c[2] = {
-        xcb_get_property(wm->conn, 0, w->id, wm->atoms[A_NET_WM_NAME], wm->atoms[A_UTF8_STRING], 0,
-                         BH_XWM_TITLE_WORDS),
-        xcb_get_property(wm->conn, 0, w->id, XCB_ATOM_WM_NAME, XCB_ATOM_ANY, 0, BH_XWM_TITLE_WORDS),
-    };
-    for (int i = 0; i < 2; i++) {
-        xcb_get_property_reply_t *r = xcb_get_property_reply(wm->conn, c[i], NULL);
-        if (r && !buf[0] && r->format == 8 && xcb_get_property_value_length(r) > 0)
-            bh_store_text(xcb_get_property_value(r), (size_t)xcb_get_property_value_length(r), buf,
+    for (int i = 0; i < 2; i++)
+        if (r[i] && !buf[0] && r[i]->format == 8 && xcb_get_property_value_length(r[i]) > 0)
+            bh_store_text(xcb_get_property_value(r[i]), (size_t)xcb_get_property_value_length(r[i]), buf,
                           BH_MAX_TITLE_BYTES);
-        free(r);
-    }
     if (strcmp(buf, w->content.title) == 0)
         return;
     memcpy(w->content.title, buf, sizeof(buf));
@@ -141,15 +113,12 @@ static void read_title(struct bh_xwin *w)
         bh_window_send_title(w->window);
 }
 
-static void read_hints(struct bh_xwin *w)
+static void apply_hints(struct bh_xwin *w, xcb_get_property_reply_t *r)
 {
     struct bh_xwm *wm = w->wm;
     struct bh_xwm_hints h = {0};
-    xcb_get_property_reply_t *r = xcb_get_property_reply(
-        wm->conn, xcb_get_property(wm->conn, 0, w->id, XCB_ATOM_WM_NORMAL_HINTS, XCB_ATOM_ANY, 0, 32), NULL);
     if (r && r->format == 32)
         bh_xwm_size_hints(xcb_get_property_value(r), (size_t)xcb_get_property_value_length(r) / 4, &h);
-    free(r);
     if (h.dropped) {
         /* Logged for the first few windows only: a client could otherwise
          * fill the qube's log, which dom0 reads. */
@@ -168,45 +137,146 @@ static void read_hints(struct bh_xwin *w)
         bh_window_send_hints(w->window);
 }
 
-static void read_protocols_and_transient(struct bh_xwin *w)
+static void apply_protocols_and_transient(struct bh_xwin *w, xcb_get_property_reply_t *r[2])
 {
-    struct bh_xwm *wm = w->wm;
     xcb_icccm_get_wm_protocols_reply_t p;
     w->delete_window = w->take_focus = false;
-    if (xcb_icccm_get_wm_protocols_reply(
-            wm->conn, xcb_icccm_get_wm_protocols(wm->conn, w->id, wm->atoms[A_WM_PROTOCOLS]), &p, NULL)) {
+    if (r[0] && xcb_icccm_get_wm_protocols_from_reply(r[0], &p)) {
         for (uint32_t i = 0; i < p.atoms_len && i < 64; i++) {
-            w->delete_window |= p.atoms[i] == wm->atoms[A_WM_DELETE_WINDOW];
-            w->take_focus |= p.atoms[i] == wm->atoms[A_WM_TAKE_FOCUS];
+            w->delete_window |= p.atoms[i] == w->wm->atoms[A_WM_DELETE_WINDOW];
+            w->take_focus |= p.atoms[i] == w->wm->atoms[A_WM_TAKE_FOCUS];
         }
-        xcb_icccm_get_wm_protocols_reply_wipe(&p);
+        /* p points into r[0], freed by the caller. */
     }
     xcb_window_t t = XCB_WINDOW_NONE;
-    if (!xcb_icccm_get_wm_transient_for_reply(wm->conn, xcb_icccm_get_wm_transient_for(wm->conn, w->id), &t,
-                                              NULL))
+    if (!r[1] || !xcb_icccm_get_wm_transient_for_from_reply(&t, r[1]))
         t = XCB_WINDOW_NONE;
     w->transient_for = t;
 }
 
-static void read_state(struct bh_xwin *w)
+static void apply_state(struct bh_xwin *w, xcb_get_property_reply_t *r)
 {
     struct bh_xwm *wm = w->wm;
     const struct bh_xwm_state_atoms known = {wm->atoms[A_NET_WM_STATE_FULLSCREEN],
                                              wm->atoms[A_NET_WM_STATE_MAXIMIZED_VERT],
                                              wm->atoms[A_NET_WM_STATE_MAXIMIZED_HORZ]};
     uint32_t flags = 0;
-    xcb_get_property_reply_t *r = xcb_get_property_reply(
-        wm->conn, xcb_get_property(wm->conn, 0, w->id, wm->atoms[A_NET_WM_STATE], XCB_ATOM_ATOM, 0, 32),
-        NULL);
     if (r && r->format == 32)
         flags = bh_xwm_state_flags(xcb_get_property_value(r), (size_t)xcb_get_property_value_length(r) / 4,
                                    &known);
-    free(r);
     if (flags == w->content.flags)
         return;
     w->content.flags = flags;
     if (w->window)
         bh_window_send_flags(w->window);
+}
+
+/* The requests for `what` (R_*) go out; one already in flight is asked
+ * again once its reply is in, so the newest value wins. */
+static void request_reads(struct bh_xwin *w, uint32_t what)
+{
+    struct bh_xwm *wm = w->wm;
+    xcb_connection_t *c = wm->conn;
+    w->reread |= what & w->reading;
+    what &= ~w->reading;
+    if (!what)
+        return;
+    /* The list stays in the order of the newest request of each window,
+     * which is the order its replies complete in (collect() stops at the
+     * first window not complete). */
+    if (w->reading)
+        wl_list_remove(&w->read_link);
+    wl_list_insert(wm->reading.prev, &w->read_link);
+    w->reading |= what;
+    if (what & R_TITLE) {
+        w->cookie[0] = xcb_get_property(c, 0, w->id, wm->atoms[A_NET_WM_NAME], wm->atoms[A_UTF8_STRING], 0,
+                                        BH_XWM_TITLE_WORDS);
+        w->cookie[1] = xcb_get_property(c, 0, w->id, XCB_ATOM_WM_NAME, XCB_ATOM_ANY, 0, BH_XWM_TITLE_WORDS);
+    }
+    if (what & R_HINTS)
+        w->cookie[2] = xcb_get_property(c, 0, w->id, XCB_ATOM_WM_NORMAL_HINTS, XCB_ATOM_ANY, 0, 32);
+    if (what & R_STATE)
+        w->cookie[3] = xcb_get_property(c, 0, w->id, wm->atoms[A_NET_WM_STATE], XCB_ATOM_ATOM, 0, 32);
+    if (what & R_PROTO) {
+        w->cookie[4] = xcb_icccm_get_wm_protocols(c, w->id, wm->atoms[A_WM_PROTOCOLS]);
+        w->cookie[5] = xcb_icccm_get_wm_transient_for(c, w->id);
+    }
+}
+
+/* Cookies of each R_* bit, in w->cookie[]. */
+static const struct {
+    uint32_t bit;
+    int first, n;
+} read_cookies[] = {{R_TITLE, 0, 2}, {R_HINTS, 2, 1}, {R_STATE, 3, 1}, {R_PROTO, 4, 2}};
+
+static void show(struct bh_xwin *w);
+
+/* Takes the replies that came (never waits), applies them, and shows a
+ * window whose reads are all done. */
+static void collect(struct bh_xwm *wm)
+{
+    struct bh_xwin *w, *tmp;
+    wl_list_for_each_safe(w, tmp, &wm->reading, read_link)
+    {
+        for (size_t k = 0; k < sizeof(read_cookies) / sizeof(read_cookies[0]); k++) {
+            if (!(w->reading & read_cookies[k].bit))
+                continue;
+            xcb_get_property_reply_t *r[2] = {NULL, NULL};
+            int first = read_cookies[k].first, n = read_cookies[k].n;
+            /* Replies come in order: the last of the bit's cookies is enough. */
+            void *last = NULL;
+            xcb_generic_error_t *err = NULL;
+            if (!xcb_poll_for_reply(wm->conn, w->cookie[first + n - 1].sequence, &last, &err))
+                continue;
+            free(err);
+            r[n - 1] = last;
+            if (n == 2) {
+                err = NULL;
+                if (xcb_poll_for_reply(wm->conn, w->cookie[first].sequence, (void **)&r[0], &err) != 1)
+                    r[0] = NULL;
+                free(err);
+            }
+            w->reading &= ~read_cookies[k].bit;
+            switch (read_cookies[k].bit) {
+            case R_TITLE:
+                apply_title(w, r);
+                break;
+            case R_HINTS:
+                apply_hints(w, r[0]);
+                break;
+            case R_STATE:
+                apply_state(w, r[0]);
+                break;
+            default:
+                apply_protocols_and_transient(w, r);
+                break;
+            }
+            free(r[0]);
+            free(r[1]);
+        }
+        if (w->reading)
+            break; /* the replies of the windows after it come later */
+        wl_list_remove(&w->read_link);
+        if (w->reread) {
+            uint32_t again = w->reread;
+            w->reread = 0;
+            request_reads(w, again);
+        } else {
+            show(w);
+        }
+    }
+}
+
+/* A window that goes stops waiting for its replies. */
+static void forget_reads(struct bh_xwin *w)
+{
+    for (size_t k = 0; k < sizeof(read_cookies) / sizeof(read_cookies[0]); k++)
+        if (w->reading & read_cookies[k].bit)
+            for (int i = 0; i < read_cookies[k].n; i++)
+                xcb_discard_reply(w->wm->conn, w->cookie[read_cookies[k].first + i].sequence);
+    if (w->reading)
+        wl_list_remove(&w->read_link);
+    w->reading = w->reread = 0;
 }
 
 /* ---- X windows as protocol windows --------------------------------------------- */
@@ -235,7 +305,8 @@ static struct bh_xwin *owner_of(struct bh_xwin *w)
 
 static void show(struct bh_xwin *w)
 {
-    if (w->window || !w->mapped || !w->surface || w->surface->width <= 0)
+    /* Shown once what it says of itself (title, transient-for) is read. */
+    if (w->window || !w->mapped || !w->surface || w->surface->width <= 0 || w->reading)
         return;
     struct bh_xwin *parent = owner_of(w);
     bool popup = w->override_redirect;
@@ -444,6 +515,7 @@ static const struct bh_window_owner xwin_owner = {
 
 static void forget(struct bh_xwin *w)
 {
+    forget_reads(w);
     hide(w);
     if (w->surface) {
         w->surface->role_data = NULL;
@@ -482,21 +554,13 @@ static void on_create(struct bh_xwm *wm, xcb_create_notify_event_t *e)
     xcb_change_window_attributes(wm->conn, w->id, XCB_CW_EVENT_MASK, &mask);
 }
 
-static void read_all(struct bh_xwin *w)
-{
-    read_protocols_and_transient(w);
-    read_title(w);
-    read_hints(w);
-    read_state(w);
-}
-
 static void on_map_request(struct bh_xwm *wm, xcb_map_request_event_t *e)
 {
     struct bh_xwin *w = find(wm, e->window);
     if (!w)
         return;
     w->override_redirect = false;
-    read_all(w);
+    request_reads(w, R_ALL);
     uint32_t state[2] = {XCB_ICCCM_WM_STATE_NORMAL, XCB_WINDOW_NONE};
     xcb_change_property(wm->conn, XCB_PROP_MODE_REPLACE, w->id, wm->atoms[A_WM_STATE], wm->atoms[A_WM_STATE],
                         32, 2, state);
@@ -512,7 +576,7 @@ static void on_map_notify(struct bh_xwm *wm, xcb_map_notify_event_t *e)
      * counts is the state at map. */
     w->override_redirect = e->override_redirect;
     if (w->override_redirect)
-        read_protocols_and_transient(w);
+        request_reads(w, R_PROTO);
     w->mapped = true;
     show(w);
 }
@@ -581,13 +645,13 @@ static void on_property(struct bh_xwm *wm, xcb_property_notify_event_t *e)
     if (!w)
         return;
     if (e->atom == wm->atoms[A_NET_WM_NAME] || e->atom == XCB_ATOM_WM_NAME)
-        read_title(w);
+        request_reads(w, R_TITLE);
     else if (e->atom == XCB_ATOM_WM_NORMAL_HINTS)
-        read_hints(w);
+        request_reads(w, R_HINTS);
     else if (e->atom == wm->atoms[A_NET_WM_STATE])
-        read_state(w);
+        request_reads(w, R_STATE);
     else if (e->atom == wm->atoms[A_WM_PROTOCOLS] || e->atom == XCB_ATOM_WM_TRANSIENT_FOR)
-        read_protocols_and_transient(w);
+        request_reads(w, R_PROTO);
 }
 
 static void on_client_message(struct bh_xwm *wm, xcb_client_message_event_t *e)
@@ -622,6 +686,8 @@ static void on_client_message(struct bh_xwm *wm, xcb_client_message_event_t *e)
 
 static void handle(struct bh_xwm *wm, xcb_generic_event_t *ev)
 {
+    if (wm->sel && bh_xsel_handle(wm->sel, ev))
+        return;
     switch (ev->response_type & 0x7f) {
     case XCB_CREATE_NOTIFY:
         on_create(wm, (xcb_create_notify_event_t *)ev);
@@ -660,11 +726,24 @@ static void handle(struct bh_xwm *wm, xcb_generic_event_t *ev)
 
 static int on_x_readable(int fd, uint32_t mask, void *data);
 
-static void x_continue(void *data)
+void bh_xwm_kick(struct bh_xwm *wm)
+{
+    uint64_t one = 1;
+    if (!wm->more_armed && wm->more_fd >= 0)
+        wm->more_armed = write(wm->more_fd, &one, sizeof(one)) == sizeof(one);
+}
+
+/* The rest of a batch, after the loop's other ready fds: an eventfd (an
+ * idle source would run again before the loop polls anything). */
+static int x_continue(int fd, uint32_t mask, void *data)
 {
     struct bh_xwm *wm = data;
-    wm->more = NULL;
-    on_x_readable(-1, 0, wm);
+    uint64_t v;
+    if (read(fd, &v, sizeof(v)) < 0) {
+        /* EAGAIN: nothing was pending. */
+    }
+    wm->more_armed = false;
+    return on_x_readable(-1, 0, wm);
 }
 
 static int on_x_readable(int fd, uint32_t mask, void *data)
@@ -674,18 +753,24 @@ static int on_x_readable(int fd, uint32_t mask, void *data)
     int n = 0;
     /* A batch at a time, then back to the loop: Xwayland's Wayland
      * requests must be read meanwhile, or a client mapping 1 000 windows
-     * fills Xwayland's socket and it gives up. */
+     * fills Xwayland's socket and it gives up ("can't send file
+     * descriptor"). */
     while (n < BH_XWM_EVENT_BATCH && (ev = xcb_poll_for_event(wm->conn))) {
         handle(wm, ev);
         free(ev);
         n++;
     }
-    if (n == BH_XWM_EVENT_BATCH && !wm->more)
-        wm->more = wl_event_loop_add_idle(wm->agent->loop, x_continue, wm);
+    collect(wm);
+    if (n == BH_XWM_EVENT_BATCH)
+        bh_xwm_kick(wm);
     if (xcb_connection_has_error(wm->conn)) {
-        BH_WARN(wm->agent, MOD, "the connection to Xwayland broke");
-        wl_event_source_remove(wm->src);
-        wm->src = NULL;
+        /* Once: a batch left over (more_fd) comes here again, and removing
+         * the source twice crashed the agent when Xwayland ended mid-burst. */
+        if (wm->src) {
+            BH_WARN(wm->agent, MOD, "the connection to Xwayland broke");
+            wl_event_source_remove(wm->src);
+            wm->src = NULL;
+        }
         return 0;
     }
     xcb_flush(wm->conn);
@@ -701,7 +786,9 @@ struct bh_xwm *bh_xwm_new(struct bh_agent *a, int wm_fd, struct wl_client *xclie
     }
     wm->agent = a;
     wm->xclient = xclient;
+    wm->more_fd = -1;
     wl_list_init(&wm->xwins);
+    wl_list_init(&wm->reading);
     wl_list_init(&wm->resource_created.link);
     wm->conn = xcb_connect_to_fd(wm_fd, NULL);
     if (xcb_connection_has_error(wm->conn)) {
@@ -747,12 +834,16 @@ struct bh_xwm *bh_xwm_new(struct bh_agent *a, int wm_fd, struct wl_client *xclie
      * -listenfd sockets only once this is done: X clients that connected
      * meanwhile wait in the socket's backlog. */
     xcb_set_selection_owner(wm->conn, wm->check_window, wm->atoms[A_WM_S0], XCB_CURRENT_TIME);
+    wm->sel = bh_xsel_new(wm);
     xcb_flush(wm->conn);
     wm->resource_created.notify = resource_created;
     wl_client_add_resource_created_listener(xclient, &wm->resource_created);
     wm->src = wl_event_loop_add_fd(a->loop, xcb_get_file_descriptor(wm->conn), WL_EVENT_READABLE,
                                    on_x_readable, wm);
-    if (!wm->src)
+    wm->more_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (wm->more_fd >= 0)
+        wm->more = wl_event_loop_add_fd(a->loop, wm->more_fd, WL_EVENT_READABLE, x_continue, wm);
+    if (!wm->src || !wm->more)
         goto fail;
     BH_INFO(a, MOD, "managing Xwayland's windows");
     return wm;
@@ -765,6 +856,7 @@ void bh_xwm_free(struct bh_xwm *wm)
 {
     if (!wm)
         return;
+    bh_xsel_free(wm->sel);
     struct bh_xwin *w, *tmp;
     wl_list_for_each_reverse_safe(w, tmp, &wm->xwins, link) forget(w);
     wl_list_remove(&wm->resource_created.link);
@@ -772,6 +864,8 @@ void bh_xwm_free(struct bh_xwm *wm)
         wl_event_source_remove(wm->retry);
     if (wm->more)
         wl_event_source_remove(wm->more);
+    if (wm->more_fd >= 0)
+        close(wm->more_fd);
     if (wm->src)
         wl_event_source_remove(wm->src);
     if (wm->conn)

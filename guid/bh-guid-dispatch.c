@@ -236,12 +236,17 @@ static void process_message(BhGuidSession *self)
     handle_message(self, &m, fd); /* takes fd (import closes it on failure) */
 }
 
-static void read_messages(BhGuidSession *self)
+/* TRUE when the budget ran out, so bytes may be left that no event will
+ * announce again (xen). */
+static gboolean read_messages(BhGuidSession *self)
 {
-    for (int budget = READ_BUDGET; budget > 0 && bh_guid_wire_read(self); budget--) {
+    for (int budget = READ_BUDGET; budget > 0; budget--) {
+        if (!bh_guid_wire_read(self))
+            return FALSE;
         process_message(self);
         bh_guid_wire_next(self);
     }
+    return TRUE;
 }
 
 static gboolean on_more(gpointer data);
@@ -259,8 +264,8 @@ static gboolean on_more(gpointer data)
     BhGuidSession *self = data;
     self->more_source = 0;
     g_object_ref(self);
-    read_messages(self);
-    schedule_more(self);
+    if (read_messages(self))
+        schedule_more(self);
     g_object_unref(self);
     return G_SOURCE_REMOVE;
 }
@@ -271,8 +276,10 @@ static gboolean on_readable(gint fd, GIOCondition cond, gpointer data)
     g_object_ref(self);
     if (bh_guid_wire_wait(self)) {
         bh_guid_wire_flush(self);
-        read_messages(self);
-        schedule_more(self);
+        /* Reading stopped short of the budget only when nothing was left:
+         * asking FIONREAD then would cost a system call per wake-up. */
+        if (read_messages(self))
+            schedule_more(self);
     }
     gboolean keep = !self->finished;
     if (!keep)

@@ -13,8 +13,10 @@ char *bh_guid_label_names(void)
 
 char *bh_guid_label_css(const BhLabel *label)
 {
-    return g_strdup_printf("@define-color bh_label %s;\n@define-color bh_label_text #%06x;\n", label->hex,
-                           bh_label_text_rgb(label));
+    /* Names only: the colours are themes/labels.css's, loaded first. */
+    return g_strdup_printf(
+        "@define-color bh_label @bh_label_%s;\n@define-color bh_label_text @bh_label_%s_text;\n", label->name,
+        label->name);
 }
 
 char *bh_guid_label_icon_name(const BhLabel *label)

@@ -16,7 +16,9 @@ G_BEGIN_DECLS
 /* Every label name, comma-separated, for error messages. Free with g_free(). */
 char *bh_guid_label_names(void);
 
-/* CSS that defines @bh_label and @bh_label_text for this process's one label;
+/* CSS that defines @bh_label and @bh_label_text for this process's one label
+ * as the colours themes/labels.css names for it (@bh_label_<name>, loaded
+ * before it: the generated file is the one place the CSS gets colours from);
  * themes/guid.css uses them. Free with g_free(). */
 char *bh_guid_label_css(const BhLabel *label);
 

@@ -16,7 +16,14 @@ void bh_guid_style_install(GdkDisplay *display, const BhLabel *label)
     bh_labels_register_resource();
     gtk_icon_theme_add_resource_path(gtk_icon_theme_get_for_display(display), "/org/bulkhead/icons");
 
-    g_autofree char *colours = bh_guid_label_css(label);
+    /* The palette as themes/labels.css has it (compiled in: nothing a qube
+     * can reach), then this qube's label named from it, in one provider so
+     * the names resolve. */
+    g_autoptr(GBytes) palette =
+        g_resources_lookup_data("/org/bulkhead/theme/labels.css", G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+    g_autofree char *own = bh_guid_label_css(label);
+    g_autofree char *colours =
+        g_strconcat(palette != NULL ? (const char *)g_bytes_get_data(palette, NULL) : "", "\n", own, NULL);
     g_autoptr(GtkCssProvider) label_css = gtk_css_provider_new();
     gtk_css_provider_load_from_data(label_css, colours, -1);
     gtk_style_context_add_provider_for_display(display, GTK_STYLE_PROVIDER(label_css),

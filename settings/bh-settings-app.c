@@ -91,8 +91,8 @@ static void bh_settings_app_init(BhSettingsApp *self)
 {
     static const GOptionEntry entries[] = {
         {"qube", 0, 0, G_OPTION_ARG_STRING, NULL, "Open the settings of one qube", "NAME"},
-        {"page", 0, 0, G_OPTION_ARG_STRING, NULL, "With --qube: basic, advanced, firewall or applications",
-         "PAGE"},
+        {"page", 0, 0, G_OPTION_ARG_STRING, NULL,
+         "With --qube: basic, advanced, firewall, applications, services or notes", "PAGE"},
         {"create", 0, 0, G_OPTION_ARG_NONE, NULL, "Create a qube", NULL},
         {"global", 0, 0, G_OPTION_ARG_NONE, NULL, "Global settings (defaults, clipboard)", NULL},
         {"manager", 0, 0, G_OPTION_ARG_NONE, NULL, "The qube manager: every qube in a table (the default)",

@@ -3,6 +3,7 @@
 
 #include "bh-settings-global.h"
 
+#include "bh-settings-filecopy.h"
 #include "bh-settings-policy.h"
 #include "bh-settings-util.h"
 #include "bh-shell-qube.h"
@@ -30,6 +31,7 @@ struct _BhSettingsGlobal {
     BhGlobalField fields[7];
     GtkWidget *paste[3]; /* ask, allow, deny */
     GtkWidget *policy_warning, *apply, *apply_error;
+    GtkWidget *filecopy; /* BhSettingsFilecopy: its own file */
     BhPolicyVerdict policy_loaded;
     guint loads;
     gboolean busy;
@@ -147,6 +149,8 @@ static void on_globals(GObject *source, GAsyncResult *result, gpointer data)
     }
     bh_fill(self);
     bh_check_policy(self);
+    if (!bh_settings_filecopy_changed(BH_SETTINGS_FILECOPY(self->filecopy)))
+        bh_settings_filecopy_load(BH_SETTINGS_FILECOPY(self->filecopy));
     for (gsize i = 0; i < G_N_ELEMENTS(self->paste); i++)
         gtk_check_button_set_active(GTK_CHECK_BUTTON(self->paste[i]),
                                     bh_paste_verdicts[i] == self->policy_loaded);
@@ -202,6 +206,10 @@ static void on_apply(GtkButton *button, BhSettingsGlobal *self)
         }
         bh_check_policy(self);
     }
+    /* A row the engine refuses stops here, before any global changes: the
+     * reason is under the rows, every row kept. */
+    if (!bh_settings_filecopy_apply(BH_SETTINGS_FILECOPY(self->filecopy)))
+        return;
     apply =
         bh_settings_apply_new(G_DBUS_PROXY(bh_settings_context_get_admin(self->context)), self->cancellable,
                               self, self->apply, self->apply_error, on_global_sent, on_applied);
@@ -330,9 +338,11 @@ BhSettingsGlobal *bh_settings_global_new(BhSettingsContext *context)
     gtk_box_append(GTK_BOX(box), grid);
     gtk_box_append(GTK_BOX(box), clip_title);
     gtk_box_append(GTK_BOX(box), clip_grid);
+    self->filecopy = bh_settings_filecopy_new(context);
+    gtk_box_append(GTK_BOX(box), self->filecopy);
     gtk_box_append(GTK_BOX(box), buttons);
     gtk_window_set_child(GTK_WINDOW(self), box);
-    gtk_window_set_default_size(GTK_WINDOW(self), 640, -1);
+    gtk_window_set_default_size(GTK_WINDOW(self), 760, -1);
 
     g_signal_connect(self->apply, "clicked", G_CALLBACK(on_apply), self);
     g_signal_connect_swapped(bh_settings_context_get_qubes(context), "changed", G_CALLBACK(bh_fill), self);

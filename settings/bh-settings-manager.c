@@ -17,7 +17,14 @@ struct _BhSettingsManager {
     GtkSortListModel *sorted;
     GtkMultiSelection *selection;
     GtkWidget *view, *search, *status;
+    GCancellable *cancellable;
+    guint usage_timer, usage_soon;
+    guint usage_loads;
 };
+
+/* Disk use is measured by the daemon off its loop; it has no signal, so the
+ * manager asks when it opens and then every this many seconds. */
+#define BH_MANAGER_USAGE_SECONDS 30
 
 G_DEFINE_FINAL_TYPE(BhSettingsManager, bh_settings_manager, GTK_TYPE_WINDOW)
 
@@ -46,6 +53,14 @@ static const char *text_memory(BhShellQube *q)
 static const char *text_disk(BhShellQube *q)
 {
     return bh_shell_qube_get_private_size(q);
+}
+
+/* What GetDiskUsage last said, kept on the qube's object ("" until then). */
+static const char *text_used(BhShellQube *q)
+{
+    const char *cell = g_object_get_data(G_OBJECT(q), "bh-disk-used");
+
+    return cell != NULL ? cell : "";
 }
 
 /* An address as a number, so 10.137.0.10 sorts after 10.137.0.9; 0 for "". */
@@ -103,7 +118,7 @@ static int compare_text(gconstpointer a, gconstpointer b, gpointer data)
     int c;
 
     /* Numbers by value ("800" before "4000"); BhShellQube checked them. */
-    if (text == text_memory || text == text_disk) {
+    if (text == text_memory || text == text_disk || text == text_used) {
         guint64 x = g_ascii_strtoull(text((BhShellQube *)a), NULL, 10);
         guint64 y = g_ascii_strtoull(text((BhShellQube *)b), NULL, 10);
         c = x < y ? -1 : x > y;
@@ -381,10 +396,78 @@ static GtkWidget *bh_button(GtkWidget *box, const char *name, const char *text, 
     return button;
 }
 
+/* ---- disk use ------------------------------------------------------------ */
+
+static void bh_refill(BhSettingsManager *self);
+
+static void on_disk_usage(GObject *source, GAsyncResult *result, gpointer data)
+{
+    g_autoptr(BhSettingsManager) self = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) usage = NULL;
+    GListModel *qubes;
+
+    if (!bh_dbus_admin1_call_get_disk_usage_finish(BH_DBUS_ADMIN1(source), &usage, result, &error)) {
+        if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+            g_debug("disk usage: %s", error->message);
+        return;
+    }
+    qubes = bh_shell_qubes_get_model(bh_settings_context_get_qubes(self->context));
+    for (guint i = 0; i < g_list_model_get_n_items(qubes); i++) {
+        g_autoptr(BhShellQube) qube = g_list_model_get_item(qubes, i);
+        guint64 bytes = 0;
+        gboolean exact = TRUE;
+
+        if (g_variant_lookup(usage, bh_shell_qube_get_name(qube), "(tb)", &bytes, &exact))
+            g_object_set_data_full(G_OBJECT(qube), "bh-disk-used", bh_settings_disk_cell(bytes, exact),
+                                   g_free);
+        else
+            g_object_set_data(G_OBJECT(qube), "bh-disk-used", NULL);
+    }
+    self->usage_loads++;
+    bh_refill(self);
+}
+
+static gboolean bh_ask_usage(gpointer data)
+{
+    BhSettingsManager *self = data;
+
+    bh_dbus_admin1_call_get_disk_usage(bh_settings_context_get_admin(self->context),
+                                       (const char *const[]){NULL}, self->cancellable, on_disk_usage,
+                                       g_object_ref(self));
+    return G_SOURCE_CONTINUE;
+}
+
+/* A qube changed (it stopped, it was made): its figure may have moved, so
+ * ask again shortly, once however many changes come. */
+static gboolean bh_usage_soon_fire(gpointer data)
+{
+    BhSettingsManager *self = data;
+
+    self->usage_soon = 0;
+    bh_ask_usage(self);
+    return G_SOURCE_REMOVE;
+}
+
+static void on_qubes_changed_usage(BhSettingsManager *self)
+{
+    if (self->usage_soon == 0)
+        self->usage_soon = g_timeout_add_seconds(2, bh_usage_soon_fire, self);
+}
+
+guint bh_settings_manager_get_usage_loads(BhSettingsManager *self)
+{
+    return self->usage_loads;
+}
+
 static void bh_settings_manager_dispose(GObject *object)
 {
     BhSettingsManager *self = BH_SETTINGS_MANAGER(object);
 
+    g_cancellable_cancel(self->cancellable);
+    g_clear_object(&self->cancellable);
+    g_clear_handle_id(&self->usage_timer, g_source_remove);
+    g_clear_handle_id(&self->usage_soon, g_source_remove);
     bh_settings_context_release(&self->context, self);
     g_clear_object(&self->rows);
     G_OBJECT_CLASS(bh_settings_manager_parent_class)->dispose(object);
@@ -429,6 +512,7 @@ BhSettingsManager *bh_settings_manager_new(BhSettingsContext *context)
     bh_add_column(self, "Network", text_netvm, TRUE);
     bh_add_column(self, "IP", bh_shell_qube_get_ip, FALSE);
     bh_add_column(self, "Memory (MiB)", text_memory, FALSE);
+    bh_add_column(self, "Disk used (MiB)", text_used, FALSE);
     bh_add_column(self, "Private (MiB)", text_disk, FALSE);
 
     self->search = gtk_search_entry_new();
@@ -467,6 +551,11 @@ BhSettingsManager *bh_settings_manager_new(BhSettingsContext *context)
     g_signal_connect(bh_settings_context_get_qubes(context), "action-failed", G_CALLBACK(on_action_failed),
                      self);
     bh_refill(self);
+    self->cancellable = g_cancellable_new();
+    bh_ask_usage(self);
+    self->usage_timer = g_timeout_add_seconds(BH_MANAGER_USAGE_SECONDS, bh_ask_usage, self);
+    g_signal_connect_swapped(bh_settings_context_get_qubes(context), "changed",
+                             G_CALLBACK(on_qubes_changed_usage), self);
     return self;
 }
 

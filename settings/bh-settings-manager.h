@@ -23,4 +23,7 @@ GListModel *bh_settings_manager_get_rows(BhSettingsManager *self);
 /* The names of the selected rows, in table order. */
 GStrv bh_settings_manager_get_selected(BhSettingsManager *self);
 
+/* Answers of GetDiskUsage so far (the "Disk used" column). */
+guint bh_settings_manager_get_usage_loads(BhSettingsManager *self);
+
 G_END_DECLS

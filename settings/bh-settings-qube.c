@@ -6,6 +6,7 @@
 #include "bh-settings-firewall.h"
 #include "bh-settings-util.h"
 #include "bh-shell-qube.h"
+#include "bulkhead/qubes.h"
 
 #include <string.h>
 
@@ -16,7 +17,8 @@ typedef enum {
     BH_FIELD_SPIN,
     BH_FIELD_CHOICE,
     BH_FIELD_LABEL,
-    BH_FIELD_APPS
+    BH_FIELD_APPS,
+    BH_FIELD_TEXT /* a GtkTextView: notes */
 } BhFieldKind;
 
 /* One property on the form. Choices have "" for "back to the default". */
@@ -38,11 +40,32 @@ struct _BhSettingsQube {
     GtkWidget *apps_search, *apps_note;
     GtkWidget *firewall; /* BhSettingsFirewall: its own Apply (one SetFirewall) */
     GPtrArray *fields;   /* BhField* */
+    /* Services: what ListServices said (name → on), the rows (a check button
+     * each, "bh-service" its name), and the SetService calls of an Apply. */
+    GHashTable *services_loaded;
+    GtkWidget *services_list, *services_name, *services_error;
+    GPtrArray *service_changes; /* BhServiceChange* */
+    GtkWidget *private_used;    /* GetDiskUsage beside private_size */
+    GtkWidget *notes_count;     /* "N of 16384 bytes" under the notes */
+    gboolean services_touched;
+    guint services_loads;
     guint loads;
     gboolean busy;
 };
 
 G_DEFINE_FINAL_TYPE(BhSettingsQube, bh_settings_qube, GTK_TYPE_WINDOW)
+
+/* One SetService of an Apply: what services_loaded becomes once it is sent. */
+typedef struct {
+    char *name;
+    int state; /* 1 on, 0 off, -1 unset */
+} BhServiceChange;
+
+static void bh_service_change_free(BhServiceChange *change)
+{
+    g_free(change->name);
+    g_free(change);
+}
 
 static void bh_field_free(BhField *field)
 {
@@ -88,6 +111,13 @@ static char *bh_field_value(BhField *field)
         return g_strdup(bh_settings_label_picker_get(field->widget));
     case BH_FIELD_APPS:
         return bh_apps_value(field);
+    case BH_FIELD_TEXT: {
+        GtkTextBuffer *buffer = gtk_text_view_get_buffer(GTK_TEXT_VIEW(field->widget));
+        GtkTextIter start, end;
+
+        gtk_text_buffer_get_bounds(buffer, &start, &end);
+        return gtk_text_buffer_get_text(buffer, &start, &end, TRUE);
+    }
     }
     return g_strdup("");
 }
@@ -206,6 +236,10 @@ static void bh_field_show(BhSettingsQube *self, BhField *field)
         break;
     case BH_FIELD_APPS:
         break; /* the list comes from ListApps: bh_load_apps */
+    case BH_FIELD_TEXT:
+        /* Plain text in a buffer: never markup, whatever it holds. */
+        gtk_text_buffer_set_text(gtk_text_view_get_buffer(GTK_TEXT_VIEW(field->widget)), field->loaded, -1);
+        break;
     case BH_FIELD_CHOICE:
         if (g_str_equal(field->prop, "virt_mode"))
             bh_settings_choice_select(field->widget, field->loaded);
@@ -225,6 +259,30 @@ static void bh_update_title(BhSettingsQube *self)
 }
 
 static void bh_load_apps(BhSettingsQube *self);
+static void bh_load_services(BhSettingsQube *self);
+
+/* What the private volume takes on dom0's disk, beside its limit. */
+static void on_disk_usage(GObject *source, GAsyncResult *result, gpointer data)
+{
+    g_autoptr(BhSettingsQube) self = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) usage = NULL;
+    BhField *size = bh_field(self, "private_size");
+    guint64 bytes = 0;
+    gboolean exact = TRUE;
+    g_autofree char *text = NULL;
+
+    if (!bh_dbus_admin1_call_get_disk_usage_finish(BH_DBUS_ADMIN1(source), &usage, result, &error)) {
+        if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+            return;
+        text = bh_settings_error_text(error);
+    } else if (!g_variant_lookup(usage, self->qube, "(tb)", &bytes, &exact)) {
+        text = g_strdup("not known (no volume yet, or no backend to ask)");
+    } else {
+        text = bh_settings_disk_text(bytes, exact, size != NULL ? size->loaded : NULL);
+    }
+    gtk_label_set_text(GTK_LABEL(self->private_used), text);
+}
 
 static void on_properties(GObject *source, GAsyncResult *result, gpointer data)
 {
@@ -262,6 +320,10 @@ static void on_properties(GObject *source, GAsyncResult *result, gpointer data)
     bh_fill_choices(self);
     bh_update_title(self);
     bh_load_apps(self);
+    bh_load_services(self);
+    bh_dbus_admin1_call_get_disk_usage(bh_settings_context_get_admin(self->context),
+                                       (const char *const[]){self->qube, NULL}, self->cancellable,
+                                       on_disk_usage, g_object_ref(self));
     self->loads++;
 }
 
@@ -337,12 +399,219 @@ static gboolean bh_app_matches(GtkListBoxRow *row, gpointer data)
     return *needle == '\0' || strstr(hay, needle) != NULL;
 }
 
+/* ---- Notes ------------------------------------------------------------------ */
+
+/* The model's limit, shown as the user types (the daemon still decides). */
+static void bh_notes_count(BhSettingsQube *self)
+{
+    BhField *field = bh_field(self, "notes");
+    g_autofree char *text = field != NULL ? bh_field_value(field) : g_strdup("");
+    g_autofree char *count = g_strdup_printf("%zu of %d bytes", strlen(text), BH_NOTES_MAX);
+
+    gtk_label_set_text(GTK_LABEL(self->notes_count), count);
+}
+
+/* ---- Services ------------------------------------------------------------- */
+
+/* The page's services: name → on, from the rows. */
+static GHashTable *bh_services_shown(BhSettingsQube *self)
+{
+    GHashTable *shown = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+    for (GtkWidget *row = gtk_widget_get_first_child(self->services_list); row != NULL;
+         row = gtk_widget_get_next_sibling(row)) {
+        GtkWidget *box = gtk_list_box_row_get_child(GTK_LIST_BOX_ROW(row));
+        GtkWidget *check = gtk_widget_get_first_child(box);
+        const char *name = g_object_get_data(G_OBJECT(check), "bh-service");
+        g_hash_table_insert(shown, g_strdup(name),
+                            GINT_TO_POINTER(gtk_check_button_get_active(GTK_CHECK_BUTTON(check))));
+    }
+    return shown;
+}
+
+static void on_service_toggled(GtkCheckButton *check, BhSettingsQube *self)
+{
+    self->services_touched = TRUE;
+}
+
+static void on_service_remove(GtkButton *button, BhSettingsQube *self)
+{
+    GtkWidget *row = gtk_widget_get_ancestor(GTK_WIDGET(button), GTK_TYPE_LIST_BOX_ROW);
+
+    self->services_touched = TRUE;
+    gtk_list_box_remove(GTK_LIST_BOX(self->services_list), row);
+}
+
+/* A row: "[x] NAME  on" and a remove button. The name is shown as plain
+ * text (a check button's label is never markup). */
+static void bh_service_row(BhSettingsQube *self, const char *name, gboolean on)
+{
+    GtkWidget *box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 8);
+    GtkWidget *check = gtk_check_button_new_with_label(name);
+    GtkWidget *remove = gtk_button_new_from_icon_name("list-remove-symbolic");
+    g_autofree char *check_name = g_strconcat("service-", name, NULL);
+    g_autofree char *remove_name = g_strconcat("service-remove-", name, NULL);
+
+    gtk_widget_set_name(check, check_name);
+    gtk_widget_set_name(remove, remove_name);
+    gtk_widget_set_tooltip_text(check, "Ticked: on; unticked: off (the qube sees which)");
+    gtk_widget_set_tooltip_text(remove, "Unset: the qube's own default applies");
+    gtk_widget_set_hexpand(check, TRUE);
+    g_object_set_data_full(G_OBJECT(check), "bh-service", g_strdup(name), g_free);
+    gtk_check_button_set_active(GTK_CHECK_BUTTON(check), on);
+    g_signal_connect(check, "toggled", G_CALLBACK(on_service_toggled), self);
+    g_signal_connect(remove, "clicked", G_CALLBACK(on_service_remove), self);
+    gtk_box_append(GTK_BOX(box), check);
+    gtk_box_append(GTK_BOX(box), remove);
+    gtk_list_box_append(GTK_LIST_BOX(self->services_list), box);
+}
+
+static gint bh_str_cmp(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void bh_services_show(BhSettingsQube *self)
+{
+    g_autofree gpointer *names = g_hash_table_get_keys_as_array(self->services_loaded, NULL);
+    guint n = g_hash_table_size(self->services_loaded);
+
+    GtkWidget *child;
+
+    while ((child = gtk_widget_get_first_child(self->services_list)) != NULL)
+        gtk_list_box_remove(GTK_LIST_BOX(self->services_list), child);
+    qsort(names, n, sizeof *names, (int (*)(const void *, const void *))bh_str_cmp);
+    for (guint i = 0; i < n; i++)
+        bh_service_row(self, names[i], GPOINTER_TO_INT(g_hash_table_lookup(self->services_loaded, names[i])));
+    self->services_touched = FALSE;
+}
+
+static gboolean bh_services_changed(BhSettingsQube *self)
+{
+    g_autoptr(GHashTable) shown = NULL;
+    GHashTableIter it;
+    gpointer name, on, was;
+
+    if (!self->services_touched)
+        return FALSE;
+    shown = bh_services_shown(self);
+    if (g_hash_table_size(shown) != g_hash_table_size(self->services_loaded))
+        return TRUE;
+    g_hash_table_iter_init(&it, shown);
+    while (g_hash_table_iter_next(&it, &name, &on)) {
+        if (!g_hash_table_lookup_extended(self->services_loaded, name, NULL, &was) || was != on)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static void on_services(GObject *source, GAsyncResult *result, gpointer data)
+{
+    g_autoptr(BhSettingsQube) self = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) services = NULL;
+    GVariantIter iter;
+    const char *name;
+    gboolean on;
+
+    if (!bh_dbus_admin1_call_list_services_finish(BH_DBUS_ADMIN1(source), &services, result, &error)) {
+        if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+            g_autofree char *text = bh_settings_error_text(error);
+            bh_settings_error_set(self->services_error, text);
+        }
+        return;
+    }
+    g_hash_table_remove_all(self->services_loaded);
+    g_variant_iter_init(&iter, services);
+    while (g_variant_iter_next(&iter, "{&sb}", &name, &on))
+        g_hash_table_insert(self->services_loaded, g_strdup(name), GINT_TO_POINTER(on));
+    if (!bh_services_changed(self))
+        bh_services_show(self);
+    self->services_loads++;
+}
+
+static void bh_load_services(BhSettingsQube *self)
+{
+    if (bh_services_changed(self))
+        return; /* never overwrite what the user is changing */
+    bh_dbus_admin1_call_list_services(bh_settings_context_get_admin(self->context), self->qube,
+                                      self->cancellable, on_services, g_object_ref(self));
+}
+
+static void on_services_changed(BhDbusAdmin1 *admin, const char *qube, BhSettingsQube *self)
+{
+    if (!self->busy && g_strcmp0(qube, self->qube) == 0)
+        bh_load_services(self);
+}
+
+static void on_service_add(GtkWidget *widget, BhSettingsQube *self)
+{
+    g_autofree char *name = g_strstrip(g_strdup(gtk_editable_get_text(GTK_EDITABLE(self->services_name))));
+    g_autoptr(GHashTable) shown = bh_services_shown(self);
+
+    if (*name == '\0' || g_hash_table_contains(shown, name))
+        return;
+    /* Checked by the daemon on Apply (its sentence under the list, the row
+     * kept to fix); a new service is on. */
+    bh_service_row(self, name, TRUE);
+    self->services_touched = TRUE;
+    gtk_editable_set_text(GTK_EDITABLE(self->services_name), "");
+}
+
+/* One SetService per difference, in name order. */
+static void bh_apply_services(BhSettingsQube *self, BhSettingsApply *apply)
+{
+    g_autoptr(GHashTable) shown = bh_services_shown(self);
+    g_autoptr(GPtrArray) names = g_ptr_array_new();
+    GHashTableIter it;
+    gpointer name, on, was;
+
+    g_ptr_array_set_size(self->service_changes, 0);
+    g_hash_table_iter_init(&it, shown);
+    while (g_hash_table_iter_next(&it, &name, NULL))
+        g_ptr_array_add(names, name);
+    g_hash_table_iter_init(&it, self->services_loaded);
+    while (g_hash_table_iter_next(&it, &name, NULL)) {
+        if (!g_hash_table_contains(shown, name))
+            g_ptr_array_add(names, name);
+    }
+    g_ptr_array_sort(names, bh_str_cmp);
+    for (guint i = 0; i < names->len; i++) {
+        gboolean is_shown = g_hash_table_lookup_extended(shown, names->pdata[i], NULL, &on);
+        gboolean is_loaded = g_hash_table_lookup_extended(self->services_loaded, names->pdata[i], NULL, &was);
+        BhServiceChange *change;
+
+        if (is_shown == is_loaded && (!is_shown || on == was))
+            continue;
+        change = g_new0(BhServiceChange, 1);
+        change->name = g_strdup(names->pdata[i]);
+        change->state = !is_shown ? -1 : GPOINTER_TO_INT(on) ? 1 : 0;
+        g_ptr_array_add(self->service_changes, change);
+        bh_settings_apply_add(apply, "SetService",
+                              g_variant_new("(sss)", self->qube, change->name,
+                                            change->state < 0 ? "unset"
+                                            : change->state   ? "on"
+                                                              : "off"),
+                              self->services_error, change);
+    }
+}
+
 /* ---- Apply ---------------------------------------------------------------- */
 
 static void on_field_sent(gpointer owner, gpointer item)
 {
     BhSettingsQube *self = owner;
     BhField *field = item;
+
+    if (g_ptr_array_find(self->service_changes, item, NULL)) {
+        BhServiceChange *change = item;
+        if (change->state < 0)
+            g_hash_table_remove(self->services_loaded, change->name);
+        else
+            g_hash_table_insert(self->services_loaded, g_strdup(change->name),
+                                GINT_TO_POINTER(change->state));
+        return;
+    }
 
     if (g_str_equal(field->prop, "name")) {
         g_free(self->qube);
@@ -360,8 +629,10 @@ static void on_applied(gpointer owner, gboolean ok)
     BhSettingsQube *self = owner;
 
     self->busy = FALSE;
-    if (ok)
+    if (ok) {
+        self->services_touched = FALSE;
         bh_load(self);
+    }
 }
 
 static void bh_apply_field(BhSettingsQube *self, BhSettingsApply *apply, BhField *field)
@@ -398,6 +669,9 @@ static void on_apply(GtkButton *button, BhSettingsQube *self)
         else
             bh_apply_field(self, apply, field);
     }
+    bh_settings_error_set(self->services_error, NULL);
+    if (bh_services_changed(self))
+        bh_apply_services(self, apply);
     if (rename != NULL)
         bh_apply_field(self, apply, rename);
     self->busy = TRUE;
@@ -577,6 +851,8 @@ static void on_property_changed(BhDbusAdmin1 *admin, const char *qube, const cha
         if (bh_field_changed(self->fields->pdata[i]))
             return; /* never overwrite what the user is typing */
     }
+    if (bh_services_changed(self))
+        return;
     bh_load(self);
 }
 
@@ -588,6 +864,8 @@ static void bh_settings_qube_dispose(GObject *object)
     bh_settings_context_release(&self->context, self);
     g_clear_object(&self->cancellable);
     g_clear_pointer(&self->fields, g_ptr_array_unref);
+    g_clear_pointer(&self->services_loaded, g_hash_table_unref);
+    g_clear_pointer(&self->service_changes, g_ptr_array_unref);
     g_clear_pointer(&self->qube, g_free);
     g_clear_pointer(&self->klass, g_free);
     G_OBJECT_CLASS(bh_settings_qube_parent_class)->dispose(object);
@@ -602,6 +880,8 @@ static void bh_settings_qube_init(BhSettingsQube *self)
 {
     self->cancellable = g_cancellable_new();
     self->fields = g_ptr_array_new_with_free_func((GDestroyNotify)bh_field_free);
+    self->services_loaded = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    self->service_changes = g_ptr_array_new_with_free_func((GDestroyNotify)bh_service_change_free);
 }
 
 BhSettingsQube *bh_settings_qube_new(BhSettingsContext *context, const char *qube, const char *page)
@@ -646,6 +926,10 @@ BhSettingsQube *bh_settings_qube_new(BhSettingsContext *context, const char *qub
                  gtk_check_button_new_with_label("Include in backups"));
     bh_add_field(self, GTK_GRID(grid), &row, "Private storage (MiB)", "private_size", BH_FIELD_SPIN,
                  bh_spin(256, 1048576));
+    self->private_used = gtk_label_new("");
+    gtk_widget_set_name(self->private_used, "private-used");
+    gtk_label_set_xalign(GTK_LABEL(self->private_used), 0);
+    bh_settings_grid_row(GTK_GRID(grid), &row, "Disk used", self->private_used, NULL);
 
     row = 0;
     bh_page(self->stack, "advanced", "Advanced", &grid);
@@ -697,6 +981,71 @@ BhSettingsQube *bh_settings_qube_new(BhSettingsContext *context, const char *qub
                                  G_CALLBACK(gtk_list_box_invalidate_filter), list);
     }
 
+    bh_page(self->stack, "services", "Services", &grid);
+    {
+        GtkWidget *intro = bh_note(
+            "Services are flags the qube reads when it starts (Qubes' <tt>qvm-service</tt>): "
+            "ticked is on, unticked off, a removed one unset (the qube's own default). In the qube, a "
+            "service that is on is a file in <tt>/run/bulkhead/service/</tt> (and "
+            "<tt>/run/qubes-service/</tt>), "
+            "one that is off a file in <tt>/run/bulkhead/service-off/</tt>. Changes apply at its next "
+            "start.");
+        GtkWidget *add_box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 8);
+        GtkWidget *add = gtk_button_new_with_label("Add");
+
+        gtk_label_set_selectable(GTK_LABEL(intro), FALSE);
+        self->services_list = gtk_list_box_new();
+        gtk_widget_set_name(self->services_list, "services-list");
+        gtk_list_box_set_selection_mode(GTK_LIST_BOX(self->services_list), GTK_SELECTION_NONE);
+        gtk_widget_set_hexpand(self->services_list, TRUE);
+        self->services_name = gtk_entry_new();
+        gtk_widget_set_name(self->services_name, "service-name");
+        gtk_entry_set_placeholder_text(GTK_ENTRY(self->services_name), "crond, cups, network-manager …");
+        gtk_widget_set_hexpand(self->services_name, TRUE);
+        gtk_widget_set_name(add, "service-add");
+        gtk_box_append(GTK_BOX(add_box), self->services_name);
+        gtk_box_append(GTK_BOX(add_box), add);
+        self->services_error = bh_settings_error_new("services-error");
+        gtk_grid_attach(GTK_GRID(grid), intro, 0, 0, 1, 1);
+        gtk_grid_attach(GTK_GRID(grid), self->services_list, 0, 1, 1, 1);
+        gtk_grid_attach(GTK_GRID(grid), add_box, 0, 2, 1, 1);
+        gtk_grid_attach(GTK_GRID(grid), self->services_error, 0, 3, 1, 1);
+        g_signal_connect(add, "clicked", G_CALLBACK(on_service_add), self);
+        g_signal_connect(self->services_name, "activate", G_CALLBACK(on_service_add), self);
+    }
+
+    row = 0;
+    bh_page(self->stack, "notes", "Notes", &grid);
+    {
+        GtkWidget *intro = bh_note("Your own notes about this qube, kept by dom0 (the qube never sees them; "
+                                   "<tt>qvm-notes</tt> shows them too). Apply saves them.");
+        gtk_label_set_selectable(GTK_LABEL(intro), FALSE);
+        gtk_grid_attach(GTK_GRID(grid), intro, 0, row++, 2, 1);
+    }
+    {
+        GtkWidget *view = gtk_text_view_new();
+        GtkWidget *scrolled = gtk_scrolled_window_new();
+
+        gtk_text_view_set_wrap_mode(GTK_TEXT_VIEW(view), GTK_WRAP_WORD_CHAR);
+        gtk_widget_set_name(view, "notes");
+        gtk_scrolled_window_set_min_content_height(GTK_SCROLLED_WINDOW(scrolled), 260);
+        gtk_widget_set_hexpand(scrolled, TRUE);
+        bh_add_field(self, GTK_GRID(grid), &row, "", "notes", BH_FIELD_TEXT, view);
+        /* The view scrolls: the grid's cell gets its scrolled window instead. */
+        g_object_ref(view);
+        gtk_grid_remove(GTK_GRID(grid), view);
+        gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scrolled), view);
+        g_object_unref(view);
+        gtk_grid_attach(GTK_GRID(grid), scrolled, 1, row - 2, 1, 1);
+        self->notes_count = gtk_label_new("");
+        gtk_widget_set_name(self->notes_count, "notes-count");
+        gtk_label_set_xalign(GTK_LABEL(self->notes_count), 1);
+        gtk_widget_add_css_class(self->notes_count, "dim-label");
+        gtk_grid_attach(GTK_GRID(grid), self->notes_count, 1, row++, 1, 1);
+        g_signal_connect_swapped(gtk_text_view_get_buffer(GTK_TEXT_VIEW(view)), "changed",
+                                 G_CALLBACK(bh_notes_count), self);
+    }
+
     self->apply_error = bh_settings_error_new("apply-error");
     self->apply = gtk_button_new_with_label("Apply");
     gtk_widget_set_name(self->apply, "apply");
@@ -733,6 +1082,8 @@ BhSettingsQube *bh_settings_qube_new(BhSettingsContext *context, const char *qub
                      G_CALLBACK(on_property_changed), self);
     g_signal_connect(bh_settings_context_get_admin(context), "apps-changed", G_CALLBACK(on_apps_changed),
                      self);
+    g_signal_connect(bh_settings_context_get_admin(context), "services-changed",
+                     G_CALLBACK(on_services_changed), self);
     bh_settings_qube_show_page(self, page);
     bh_update_title(self);
     bh_load(self);

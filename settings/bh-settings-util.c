@@ -500,3 +500,23 @@ char *bh_settings_apps_value(GtkWidget *list)
         return NULL;
     return all ? g_strdup("all") : g_strdup(ids->str);
 }
+
+static guint64 bh_mib_up(guint64 bytes)
+{
+    return (bytes + (1u << 20) - 1) >> 20;
+}
+
+char *bh_settings_disk_text(guint64 bytes, gboolean exact, const char *limit_mib)
+{
+    g_autofree char *used =
+        g_strdup_printf("%s%" G_GUINT64_FORMAT " MiB", exact ? "" : "at least ", bh_mib_up(bytes));
+
+    if (limit_mib == NULL || *limit_mib == '\0')
+        return g_strdup_printf("%s on dom0's disk", used);
+    return g_strdup_printf("%s on dom0's disk, of %s MiB", used, limit_mib);
+}
+
+char *bh_settings_disk_cell(guint64 bytes, gboolean exact)
+{
+    return g_strdup_printf("%" G_GUINT64_FORMAT "%s", bh_mib_up(bytes), exact ? "" : "+");
+}

@@ -130,3 +130,12 @@ guint bh_settings_apps_fill(GtkWidget *list, GVariant *apps, const char *qube, g
  * ticked ids separated by spaces; NULL when the list has no rows. */
 char *bh_settings_apps_value(GtkWidget *list);
 G_END_DECLS
+
+G_BEGIN_DECLS
+/* GetDiskUsage's answer for one qube in words: "412 MiB on dom0's disk, of
+ * 2048 MiB" ("at least" when the walk stopped at its bound; without the
+ * limit when limit_mib is NULL or ""). */
+char *bh_settings_disk_text(guint64 bytes, gboolean exact, const char *limit_mib);
+/* The manager's cell: MiB used, rounded up ("412", "412+" when not exact). */
+char *bh_settings_disk_cell(guint64 bytes, gboolean exact);
+G_END_DECLS

@@ -5,6 +5,7 @@
 
 #include "bh-dbus-error.h"
 #include "bh-labels-resources.h"
+#include "bh-shell-hotkey.h"
 #include "bh-shell-notify.h"
 #include "bh-shell-panel.h"
 #include "bh-shell-qubes.h"
@@ -19,47 +20,10 @@ struct _BhShellApp {
     BhShellQubes *qubes;
     BhShellPanel *panel;
     BhShellNotify *notify;
-    GtkCssProvider *label_css;
-    char *label_css_text;
+    BhShellHotkey *hotkey;
 };
 
 G_DEFINE_FINAL_TYPE(BhShellApp, bh_shell_app, GTK_TYPE_APPLICATION)
-
-char *bh_shell_label_css(GListModel *qubes)
-{
-    g_autoptr(GHashTable) done = g_hash_table_new(g_str_hash, g_str_equal);
-    GString *css = g_string_new(NULL);
-    guint n = g_list_model_get_n_items(qubes);
-
-    for (guint i = 0; i < n; i++) {
-        g_autoptr(BhShellQube) qube = g_list_model_get_item(qubes, i);
-        const char *label = bh_shell_qube_get_label(qube);
-        const char *color = bh_shell_qube_get_color(qube);
-
-        /* BhShellQube checked both already; checked again here because this
-         * is where they become CSS text. */
-        if (!bh_shell_label_name_is_valid(label) || !bh_shell_color_is_valid(color) ||
-            g_hash_table_contains(done, label))
-            continue;
-        g_hash_table_add(done, (gpointer)label);
-        g_string_append_printf(css,
-                               ".bh-swatch.bh-label-%s { background-color: %s; }\n"
-                               ".bh-menu-launcher.bh-label-%s { border-left-color: %s; }\n",
-                               label, color, label, color);
-    }
-    return g_string_free(css, FALSE);
-}
-
-static void on_qubes_changed(BhShellQubes *qubes, BhShellApp *self)
-{
-    g_autofree char *css = bh_shell_label_css(bh_shell_qubes_get_model(qubes));
-
-    if (g_strcmp0(css, self->label_css_text) == 0)
-        return;
-    g_free(self->label_css_text);
-    self->label_css_text = g_steal_pointer(&css);
-    gtk_css_provider_load_from_data(self->label_css, self->label_css_text, -1);
-}
 
 static void on_menu(GSimpleAction *action, GVariant *parameter, gpointer data)
 {
@@ -67,7 +31,17 @@ static void on_menu(GSimpleAction *action, GVariant *parameter, gpointer data)
 
     g_application_activate(G_APPLICATION(self));
     if (self->panel != NULL)
-        bh_shell_panel_open_menu(self->panel);
+        bh_shell_panel_open_menu(self->panel, GDK_CURRENT_TIME);
+}
+
+/* The menu key, grabbed here: the same as the `menu` action, without a
+ * process between the key and the shell. */
+static void on_hotkey(guint32 time, gpointer data)
+{
+    BhShellApp *self = data;
+
+    if (self->panel != NULL)
+        bh_shell_panel_open_menu(self->panel, time);
 }
 
 static void bh_shell_app_startup(GApplication *app)
@@ -90,9 +64,6 @@ static void bh_shell_app_startup(GApplication *app)
     gtk_style_context_add_provider_for_display(display, GTK_STYLE_PROVIDER(labels), BH_SHELL_STYLE_PRIORITY);
     gtk_css_provider_load_from_resource(theme, "/org/bulkhead/shell/shell.css");
     gtk_style_context_add_provider_for_display(display, GTK_STYLE_PROVIDER(theme), BH_SHELL_STYLE_PRIORITY);
-    self->label_css = gtk_css_provider_new();
-    gtk_style_context_add_provider_for_display(display, GTK_STYLE_PROVIDER(self->label_css),
-                                               BH_SHELL_STYLE_PRIORITY);
     g_action_map_add_action_entries(G_ACTION_MAP(app), actions, G_N_ELEMENTS(actions), self);
 
     /* Not auto-started: the shell shows what runs; starting bulkheadd is
@@ -108,7 +79,6 @@ static void bh_shell_app_startup(GApplication *app)
     /* Before anything notifies: where the session has no server, ours. */
     self->notify = bh_shell_notify_new();
     self->qubes = bh_shell_qubes_new(self->admin);
-    g_signal_connect(self->qubes, "changed", G_CALLBACK(on_qubes_changed), self);
 }
 
 static void bh_shell_app_activate(GApplication *app)
@@ -117,8 +87,10 @@ static void bh_shell_app_activate(GApplication *app)
 
     if (self->qubes == NULL)
         return; /* startup said why */
-    if (self->panel == NULL)
+    if (self->panel == NULL) {
         self->panel = bh_shell_panel_new(GTK_APPLICATION(app), self->qubes);
+        self->hotkey = bh_shell_hotkey_new(gtk_widget_get_display(GTK_WIDGET(self->panel)), on_hotkey, self);
+    }
     gtk_window_present(GTK_WINDOW(self->panel));
 }
 
@@ -142,13 +114,10 @@ static void bh_shell_app_dispose(GObject *object)
 {
     BhShellApp *self = BH_SHELL_APP(object);
 
-    if (self->qubes != NULL)
-        g_signal_handlers_disconnect_by_data(self->qubes, self);
+    g_clear_pointer(&self->hotkey, bh_shell_hotkey_free);
     g_clear_object(&self->qubes);
     g_clear_object(&self->notify);
     g_clear_object(&self->admin);
-    g_clear_object(&self->label_css);
-    g_clear_pointer(&self->label_css_text, g_free);
     G_OBJECT_CLASS(bh_shell_app_parent_class)->dispose(object);
 }
 

@@ -3,8 +3,9 @@
  * Owns the process-wide pieces: the one connection to bulkheadd
  * (BhDbusAdmin1 proxy on the session bus, never auto-started), the live list
  * of qubes, the notification server (where the session has none), the CSS
- * (themes/labels.css, the shell's own and the label colours the daemon
- * reports) and the label icons, the panel, and the "menu" action that a window manager's key
+ * (themes/labels.css, generated from the palette, and the shell's own) and
+ * the label icons, the panel, the menu keys it grabs itself on X11
+ * (bh-shell-hotkey.c), and the "menu" action that a desktop session's key
  * binding reaches with `bulkhead-shell --menu` (a second instance forwards it
  * over D-Bus to the running one and exits).
  * Must never: open the store, read a qube's files, or run anything itself
@@ -21,10 +22,5 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE(BhShellApp, bh_shell_app, BH, SHELL_APP, GtkApplication)
 
 BhShellApp *bh_shell_app_new(void);
-
-/* The label colours as CSS rules (.bh-label-<name> on swatches and menu
- * entries) for the qubes in model; only checked names and "#rrggbb" values
- * reach the text. Pure: the unit test's. */
-char *bh_shell_label_css(GListModel *qubes);
 
 G_END_DECLS

@@ -110,27 +110,11 @@ static char *qube_tooltip(BhShellDomains *self, BhShellQube *qube, const char *w
     return g_string_free(text, FALSE);
 }
 
-/* The qube's kind as icons/kinds names it. */
-static const char *qube_kind(BhShellQube *qube)
-{
-    const char *klass = bh_shell_qube_get_class(qube);
-
-    if (bh_shell_qube_get_group(qube) == BH_SHELL_GROUP_SERVICE)
-        return "service";
-    if (g_str_equal(klass, "DispVM"))
-        return "disposable";
-    if (g_str_equal(klass, "TemplateVM"))
-        return "template";
-    if (g_str_equal(klass, "StandaloneVM"))
-        return "standalone";
-    return "app";
-}
-
-/* The kind's label icon (icons/, bh-<kind>-<label>); the plain square for a
- * label the build has no icon for. */
+/* The kind's label icon (icons/, bh-<kind>-<label>): the chips, the rows;
+ * the plain square for a label the build has no icon for. */
 static GtkWidget *kind_icon_new(BhShellQube *qube)
 {
-    g_autofree char *name = g_strdup_printf("bh-%s-%s", qube_kind(qube), bh_shell_qube_get_label(qube));
+    g_autofree char *name = bh_shell_qube_icon_name(qube);
     GtkIconTheme *theme = gtk_icon_theme_get_for_display(gdk_display_get_default());
     GtkWidget *icon;
 
@@ -139,7 +123,6 @@ static GtkWidget *kind_icon_new(BhShellQube *qube)
     icon = gtk_image_new_from_icon_name(name);
     gtk_image_set_pixel_size(GTK_IMAGE(icon), 16);
     gtk_widget_set_valign(icon, GTK_ALIGN_CENTER);
-    gtk_widget_set_tooltip_text(icon, qube_kind(qube));
     return icon;
 }
 
@@ -151,7 +134,7 @@ static GtkWidget *chip_new(BhShellDomains *self, BhShellQube *qube)
 
     gtk_widget_add_css_class(chip, "bh-chip");
     add_state_classes(chip, state, FALSE);
-    gtk_box_append(GTK_BOX(chip), swatch_new(qube));
+    gtk_box_append(GTK_BOX(chip), kind_icon_new(qube));
     gtk_box_append(GTK_BOX(chip), gtk_label_new(bh_shell_qube_get_name(qube)));
     if (!g_str_equal(state, "Running")) {
         if (g_str_equal(state, "Transient")) {
@@ -249,6 +232,7 @@ static GtkWidget *row_new(BhShellDomains *self, BhShellQube *qube, gboolean sett
     g_autofree char *tooltip = qube_tooltip(self, qube, failure != NULL ? "failed" : state_word(state));
     GtkWidget *verbs = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 4);
     GtkWidget *row_verbs = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 0);
+    GtkWidget *kind;
 
     gtk_widget_add_css_class(row, "bh-domain-row");
     add_state_classes(row, state, failure != NULL);
@@ -264,7 +248,9 @@ static GtkWidget *row_new(BhShellDomains *self, BhShellQube *qube, gboolean sett
     gtk_widget_add_css_class(figures, "bh-figures");
     g_hash_table_insert(self->figures, g_strdup(name), figures);
     gtk_widget_set_tooltip_text(row, failure != NULL ? failure : tooltip);
-    gtk_box_append(GTK_BOX(row), kind_icon_new(qube));
+    kind = kind_icon_new(qube);
+    gtk_widget_set_tooltip_text(kind, bh_shell_qube_get_kind(qube));
+    gtk_box_append(GTK_BOX(row), kind);
     gtk_box_append(GTK_BOX(row), title);
     gtk_box_append(GTK_BOX(row), word);
     gtk_box_append(GTK_BOX(row), figures);

@@ -59,7 +59,7 @@ struct _BhShellNotify {
     GDBusConnection *connection;
     gboolean owned;
     GDBusNodeInfo *info;
-    GHashTable *rates; /* sender -> BhRate */
+    GHashTable *rates; /* "pid N" (or a unique name) -> BhRate */
     GQueue notes;      /* BhNote, oldest first */
     guint next_id;
     GtkWidget *window;
@@ -297,7 +297,7 @@ static GtkWidget *card_new(BhNote *note, const char *app, const char *summary, c
     return card;
 }
 
-/* FALSE when sender has sent its share for now (logged once per window). */
+/* FALSE when caller has sent its share for now (logged once per window). */
 static gboolean rate_allows(BhShellNotify *self, const char *sender)
 {
     gint64 now = g_get_monotonic_time();
@@ -364,6 +364,59 @@ static guint show_note(BhShellNotify *self, const char *sender, guint replaces, 
 
 /* ---- D-Bus ------------------------------------------------------------------ */
 
+typedef struct {
+    BhShellNotify *self; /* a reference until the bus answers */
+    GDBusMethodInvocation *invocation;
+} BhNotifyCall;
+
+static BhNotifyCall *notify_call_new(BhShellNotify *self, GDBusMethodInvocation *invocation)
+{
+    BhNotifyCall *call = g_new0(BhNotifyCall, 1);
+
+    call->self = g_object_ref(self);
+    call->invocation = invocation; /* ours to answer, as on_method's */
+    return call;
+}
+
+/* Notify, once the bus said which process called: "pid N" is the rate's
+ * key; a caller the bus cannot place (gone already) keeps its unique name. */
+static void on_caller_pid(GObject *source, GAsyncResult *result, gpointer data)
+{
+    BhNotifyCall *call = data;
+    BhShellNotify *self = call->self;
+    GDBusMethodInvocation *invocation = call->invocation;
+    const char *sender = g_dbus_method_invocation_get_sender(invocation);
+    GVariant *params = g_dbus_method_invocation_get_parameters(invocation);
+    g_autoptr(GVariant) reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, NULL);
+    g_autofree char *caller = NULL;
+    const char *app, *icon, *summary, *body;
+    guint32 replaces, pid;
+    gint32 timeout;
+    guint id;
+
+    if (reply != NULL) {
+        g_variant_get(reply, "(u)", &pid);
+        caller = g_strdup_printf("pid %u", pid);
+    } else {
+        caller = g_strdup(sender);
+    }
+    g_variant_get(params, "(&su&s&s&s@as@a{sv}i)", &app, &replaces, &icon, &summary, &body, NULL, NULL,
+                  &timeout);
+    if (self->rates == NULL) { /* the shell is going away */
+        g_dbus_method_invocation_return_error(invocation, G_DBUS_ERROR, G_DBUS_ERROR_FAILED, "closing");
+    } else if (!rate_allows(self, caller)) {
+        g_dbus_method_invocation_return_error(invocation, G_DBUS_ERROR, G_DBUS_ERROR_LIMITS_EXCEEDED,
+                                              "more than %d notifications in %d s: wait",
+                                              BH_NOTIFY_RATE_COUNT,
+                                              (int)(BH_NOTIFY_RATE_WINDOW_US / G_USEC_PER_SEC));
+    } else {
+        id = show_note(self, sender, replaces, app, summary, body, timeout);
+        g_dbus_method_invocation_return_value(invocation, g_variant_new("(u)", id));
+    }
+    g_object_unref(self);
+    g_free(call);
+}
+
 static void on_method(GDBusConnection *connection, const char *sender, const char *path,
                       const char *interface, const char *method, GVariant *params,
                       GDBusMethodInvocation *invocation, gpointer data)
@@ -371,22 +424,13 @@ static void on_method(GDBusConnection *connection, const char *sender, const cha
     BhShellNotify *self = data;
 
     if (g_str_equal(method, "Notify")) {
-        const char *app, *icon, *summary, *body;
-        guint32 replaces;
-        gint32 timeout;
-        guint id;
-
-        g_variant_get(params, "(&su&s&s&s@as@a{sv}i)", &app, &replaces, &icon, &summary, &body, NULL, NULL,
-                      &timeout);
-        if (!rate_allows(self, sender)) {
-            g_dbus_method_invocation_return_error(invocation, G_DBUS_ERROR, G_DBUS_ERROR_LIMITS_EXCEEDED,
-                                                  "more than %d notifications in %d s: wait",
-                                                  BH_NOTIFY_RATE_COUNT,
-                                                  (int)(BH_NOTIFY_RATE_WINDOW_US / G_USEC_PER_SEC));
-            return;
-        }
-        id = show_note(self, sender, replaces, app, summary, body, timeout);
-        g_dbus_method_invocation_return_value(invocation, g_variant_new("(u)", id));
+        /* The rate is per process, not per connection: a program opening a
+         * connection per call (gdbus call, notify-send) or many at once
+         * would otherwise get 20 calls each. The bus tells the caller's pid. */
+        g_dbus_connection_call(connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                               "org.freedesktop.DBus", "GetConnectionUnixProcessID",
+                               g_variant_new("(s)", sender), G_VARIANT_TYPE("(u)"), G_DBUS_CALL_FLAGS_NONE,
+                               -1, NULL, on_caller_pid, notify_call_new(self, invocation));
     } else if (g_str_equal(method, "CloseNotification")) {
         guint32 id;
         BhNote *note;

@@ -25,10 +25,16 @@ struct _BhShellPanel {
     GtkWidget *menu;
     guint clock_id;
     gboolean docked;
-    GdkRectangle area; /* the monitor the panel spans */
+    GdkRectangle area;    /* the monitor the panel spans */
+    GdkMonitor *monitor;  /* that monitor, followed (its geometry); NULL: none */
+    GListModel *monitors; /* the display's, followed (monitors come and go) */
 };
 
 G_DEFINE_FINAL_TYPE(BhShellPanel, bh_shell_panel, GTK_TYPE_APPLICATION_WINDOW)
+
+static void on_monitor_geometry(GdkMonitor *monitor, GParamSpec *pspec, BhShellPanel *self);
+static void on_monitors_changed(GListModel *monitors, guint position, guint removed, guint added,
+                                BhShellPanel *self);
 
 static gboolean tick(gpointer data)
 {
@@ -43,6 +49,8 @@ static gboolean tick(gpointer data)
 }
 
 #ifdef GDK_WINDOWING_X11
+static void place_x11(BhShellPanel *self, GdkSurface *surface);
+
 static void set_atoms(Display *dpy, Window xid, const char *property, const char *const *values, int n)
 {
     Atom atoms[4];
@@ -62,13 +70,24 @@ static void dock_x11(BhShellPanel *self, GdkSurface *surface)
     Window xid = gdk_x11_surface_get_xid(surface);
     const char *const type[] = {"_NET_WM_WINDOW_TYPE_DOCK"};
     const char *const state[] = {"_NET_WM_STATE_STICKY", "_NET_WM_STATE_ABOVE"};
-    long strut[12] = {0};
     long all_desktops = 0xFFFFFFFF;
 
     set_atoms(dpy, xid, "_NET_WM_WINDOW_TYPE", type, 1);
     set_atoms(dpy, xid, "_NET_WM_STATE", state, 2);
     XChangeProperty(dpy, xid, XInternAtom(dpy, "_NET_WM_DESKTOP", False), XA_CARDINAL, 32, PropModeReplace,
                     (unsigned char *)&all_desktops, 1);
+    place_x11(self, surface);
+    self->docked = TRUE;
+}
+
+/* The strut and the position for self->area: at realize, and again when the
+ * monitor changes (the window manager reads both again on a change). */
+static void place_x11(BhShellPanel *self, GdkSurface *surface)
+{
+    Display *dpy = gdk_x11_display_get_xdisplay(gdk_surface_get_display(surface));
+    Window xid = gdk_x11_surface_get_xid(surface);
+    long strut[12] = {0};
+
     strut[2] = self->area.y + BH_SHELL_PANEL_HEIGHT; /* top */
     strut[8] = self->area.x;                         /* top_start_x */
     strut[9] = self->area.x + self->area.width - 1;  /* top_end_x */
@@ -85,7 +104,6 @@ static void dock_x11(BhShellPanel *self, GdkSurface *surface)
     hints.y = self->area.y;
     XSetWMNormalHints(dpy, xid, &hints);
     XMoveWindow(dpy, xid, self->area.x, self->area.y);
-    self->docked = TRUE;
 }
 #endif
 
@@ -121,9 +139,13 @@ static void on_map(GtkWidget *widget, gpointer data)
 }
 #endif
 
-void bh_shell_panel_open_menu(BhShellPanel *self)
+void bh_shell_panel_open_menu(BhShellPanel *self, guint32 time)
 {
-    gtk_window_present(GTK_WINDOW(self));
+    /* The key's own time: the window manager gives the focus to a window
+     * presented with the time of a user's key press (a key grabbed on the
+     * root never reaches GDK, so GDK's last user time would be older than
+     * the focused window's and the focus would stay there). */
+    gtk_window_present_with_time(GTK_WINDOW(self), time);
     gtk_menu_button_popup(GTK_MENU_BUTTON(self->menu_button));
 }
 
@@ -137,6 +159,12 @@ static void bh_shell_panel_dispose(GObject *object)
     BhShellPanel *self = BH_SHELL_PANEL(object);
 
     g_clear_handle_id(&self->clock_id, g_source_remove);
+    if (self->monitor != NULL)
+        g_signal_handlers_disconnect_by_func(self->monitor, on_monitor_geometry, self);
+    g_clear_object(&self->monitor);
+    if (self->monitors != NULL)
+        g_signal_handlers_disconnect_by_func(self->monitors, on_monitors_changed, self);
+    g_clear_object(&self->monitors);
     gtk_widget_dispose_template(GTK_WIDGET(self), BH_TYPE_SHELL_PANEL);
     G_OBJECT_CLASS(bh_shell_panel_parent_class)->dispose(object);
 }
@@ -164,23 +192,53 @@ static void bh_shell_panel_init(BhShellPanel *self)
 #endif
 }
 
-/* The first monitor: GTK 4 has no portable "primary"; a panel per monitor
- * is listed as not done in docs/shell.md. */
-static void find_area(BhShellPanel *self)
+/* One panel, on the first monitor: GTK 4 has no portable "primary", and a
+ * panel per monitor is a choice docs/shell.md explains. It follows that
+ * monitor: a new size (a resolution change, a resized nested X server) or
+ * another first monitor moves the strut, the position and the width. */
+static void follow_area(BhShellPanel *self)
 {
-    GListModel *monitors = gdk_display_get_monitors(gtk_widget_get_display(GTK_WIDGET(self)));
-    g_autoptr(GdkMonitor) monitor = g_list_model_get_item(monitors, 0);
+    g_autoptr(GdkMonitor) first = g_list_model_get_item(self->monitors, 0);
+    GdkRectangle was = self->area;
 
+    if (first != self->monitor) {
+        if (self->monitor != NULL)
+            g_signal_handlers_disconnect_by_func(self->monitor, on_monitor_geometry, self);
+        g_set_object(&self->monitor, first);
+        if (first != NULL)
+            g_signal_connect(first, "notify::geometry", G_CALLBACK(on_monitor_geometry), self);
+    }
     self->area = (GdkRectangle){0, 0, 1024, BH_SHELL_PANEL_HEIGHT};
-    if (monitor != NULL)
-        gdk_monitor_get_geometry(monitor, &self->area);
+    if (self->monitor != NULL)
+        gdk_monitor_get_geometry(self->monitor, &self->area);
+    if (gdk_rectangle_equal(&was, &self->area))
+        return;
+    g_info("the panel spans %dx%d+%d+%d", self->area.width, self->area.height, self->area.x, self->area.y);
+    gtk_window_set_default_size(GTK_WINDOW(self), self->area.width, BH_SHELL_PANEL_HEIGHT);
+#ifdef GDK_WINDOWING_X11
+    if (self->docked)
+        place_x11(self, gtk_native_get_surface(GTK_NATIVE(self)));
+#endif
+}
+
+static void on_monitor_geometry(GdkMonitor *monitor, GParamSpec *pspec, BhShellPanel *self)
+{
+    follow_area(self);
+}
+
+static void on_monitors_changed(GListModel *monitors, guint position, guint removed, guint added,
+                                BhShellPanel *self)
+{
+    follow_area(self);
 }
 
 BhShellPanel *bh_shell_panel_new(GtkApplication *app, BhShellQubes *qubes)
 {
     BhShellPanel *self = g_object_new(BH_TYPE_SHELL_PANEL, "application", app, NULL);
 
-    find_area(self);
+    self->monitors = g_object_ref(gdk_display_get_monitors(gtk_widget_get_display(GTK_WIDGET(self))));
+    g_signal_connect(self->monitors, "items-changed", G_CALLBACK(on_monitors_changed), self);
+    follow_area(self);
     gtk_window_set_default_size(GTK_WINDOW(self), self->area.width, BH_SHELL_PANEL_HEIGHT);
     gtk_box_append(GTK_BOX(self->domains_slot), bh_shell_domains_new(qubes));
     gtk_box_append(GTK_BOX(self->windows_slot), bh_shell_windows_new(qubes));

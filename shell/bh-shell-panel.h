@@ -2,9 +2,10 @@
  * button, the domains widget, the window list and a clock.
  *
  * Owns the panel window and how it sits on the screen: on X11 a dock
- * (_NET_WM_WINDOW_TYPE_DOCK) at the monitor's top edge that reserves its
+ * (_NET_WM_WINDOW_TYPE_DOCK) at the first monitor's top edge that reserves its
  * height with _NET_WM_STRUT(_PARTIAL), so the window manager keeps other
- * windows below it; elsewhere a normal window that says it is not docked.
+ * windows below it, following that monitor's changes; elsewhere a normal
+ * window that says it is not docked.
  * Must never: talk to the daemon (BhShellQubes does) or read a qube's data. */
 #pragma once
 
@@ -20,8 +21,9 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE(BhShellPanel, bh_shell_panel, BH, SHELL_PANEL, GtkApplicationWindow)
 
 BhShellPanel *bh_shell_panel_new(GtkApplication *app, BhShellQubes *qubes);
-/* Opens the app menu with its search field focused (the menu key). */
-void bh_shell_panel_open_menu(BhShellPanel *self);
+/* Opens the app menu with its search field focused (the menu key); time is
+ * the key press's X timestamp, or GDK_CURRENT_TIME when GDK saw the event. */
+void bh_shell_panel_open_menu(BhShellPanel *self, guint32 time);
 /* Whether it is docked (X11, with a strut). */
 gboolean bh_shell_panel_is_docked(BhShellPanel *self);
 

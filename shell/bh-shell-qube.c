@@ -308,3 +308,23 @@ char *bh_shell_qube_css_class(BhShellQube *self)
 {
     return g_strconcat("bh-label-", self->label, NULL);
 }
+
+const char *bh_shell_qube_get_kind(BhShellQube *self)
+{
+    /* As the menu groups it: sys-net is an app qube by class, but what a
+     * user looks for in it is that it carries the others' network. */
+    if (bh_shell_qube_get_group(self) == BH_SHELL_GROUP_SERVICE)
+        return "service";
+    if (g_str_equal(self->klass, "DispVM"))
+        return "disposable";
+    if (g_str_equal(self->klass, "TemplateVM"))
+        return "template";
+    if (g_str_equal(self->klass, "StandaloneVM"))
+        return "standalone";
+    return "app";
+}
+
+char *bh_shell_qube_icon_name(BhShellQube *self)
+{
+    return g_strdup_printf("bh-%s-%s", bh_shell_qube_get_kind(self), self->label);
+}

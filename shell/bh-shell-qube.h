@@ -57,6 +57,11 @@ gboolean bh_shell_qube_set_state(BhShellQube *self, const char *state);
 
 /* The CSS class that carries the label's colour: "bh-label-<label>". */
 char *bh_shell_qube_css_class(BhShellQube *self);
+/* The qube's kind as icons/kinds names it: "service" (provides network),
+ * "disposable", "template", "standalone" or "app". */
+const char *bh_shell_qube_get_kind(BhShellQube *self);
+/* Its label icon in the hicolor theme (icons/): "bh-<kind>-<label>". */
+char *bh_shell_qube_icon_name(BhShellQube *self);
 
 /* Whether a name is a label name the shell may put in a CSS class, and a
  * colour is "#rrggbb": the only two values that reach CSS text. */

@@ -403,12 +403,13 @@ int main(int argc, char **argv)
         {"warmup", 0, 0, G_OPTION_ARG_DOUBLE, &o.warmup, "Time before the window (default 1.5)", "S"},
         {"sizes", 0, 0, G_OPTION_ARG_STRING, &sizes, "Window sizes", "WxH,..."},
         {"damage", 0, 0, G_OPTION_ARG_STRING, &damages, "Damage fractions", "F,..."},
-        {"paths", 0, 0, G_OPTION_ARG_STRING, &paths, "floor,agent,guid,guid-gtk,waypipe,waypipe-none (all)",
-         "P,..."},
+        {"paths", 0, 0, G_OPTION_ARG_STRING, &paths,
+         "floor,agent,guid,guid-gtk,waypipe,waypipe-none (the default), agent-x11", "P,..."},
         {"agent-hz", 0, 0, G_OPTION_ARG_DOUBLE, &o.agent_hz,
          "Agent path: dom0 releases at most HZ times a second, on a fixed grid (default 0: at once)", "HZ"},
         {"out", 0, 0, G_OPTION_ARG_FILENAME, &o.out_dir, "Output directory (default bench/out)", "DIR"},
         {"client", 0, 0, G_OPTION_ARG_FILENAME, &o.client, "bh-bench-client", "PATH"},
+        {"xclient", 0, 0, G_OPTION_ARG_FILENAME, &o.xclient, "bh-bench-xclient (agent-x11)", "PATH"},
         {"agent", 0, 0, G_OPTION_ARG_FILENAME, &o.agent, "bulkhead-gui-agent", "PATH"},
         {"guid", 0, 0, G_OPTION_ARG_FILENAME, &o.guid, "bulkhead-guid", "PATH"},
         {"smoke", 0, 0, G_OPTION_ARG_NONE, &smoke, "One quick small case per path; fail on no frames", NULL},
@@ -424,6 +425,8 @@ int main(int argc, char **argv)
     }
     if (!o.client)
         o.client = g_build_filename(BH_BUILD_ROOT, "bench", "bh-bench-client", NULL);
+    if (!o.xclient)
+        o.xclient = g_build_filename(BH_BUILD_ROOT, "bench", "bh-bench-xclient", NULL);
     if (!o.agent)
         o.agent = g_build_filename(BH_BUILD_ROOT, "gui-agent", "bulkhead-gui-agent", NULL);
     if (!o.guid)
@@ -441,7 +444,11 @@ int main(int argc, char **argv)
         g_free(damages);
         damages = g_strdup("0.25");
         g_free(paths);
-        paths = g_strdup(have_guid ? "floor,agent,guid,guid-gtk,waypipe" : "floor,agent,waypipe");
+        /* agent-x11 where Xwayland is installed (the X11 path stays alive). */
+        g_autofree char *xwayland = g_find_program_in_path("Xwayland");
+        paths =
+            g_strdup_printf("%s%s", have_guid ? "floor,agent,guid,guid-gtk,waypipe" : "floor,agent,waypipe",
+                            xwayland ? ",agent-x11" : "");
     }
     if (plan.reps < 1 || plan.reps > 64 || !(o.seconds > 0) || !(o.warmup >= 0) ||
         !(o.agent_hz >= 0 && o.agent_hz <= 1000) || !parse_sizes(sizes, &plan) ||

@@ -19,6 +19,7 @@ enum bench_path {
     PATH_GUID_GTK,     /* the same with BH_GUID_XSHM=off: frames drawn through GTK */
     PATH_WAYPIPE,      /* waypipe server → client (default lz4) → headless weston */
     PATH_WAYPIPE_NONE, /* the same with -c none */
+    PATH_AGENT_X11,    /* an X11 client → Xwayland → gui-agent → the bench's own dom0 */
     PATH_COUNT
 };
 
@@ -56,7 +57,7 @@ struct bench_opts {
     /* The agent path's dom0 releases at most this often (a display's
      * refresh rate); 0 = at once (the agent as fast as it goes). */
     double agent_hz;
-    char *client, *agent, *guid, *out_dir;
+    char *client, *xclient, *agent, *guid, *out_dir;
     gboolean verbose;
 };
 

@@ -32,6 +32,7 @@ static void path_colour(cairo_t *cr, enum bench_path p)
         {0.55, 0.30, 0.75}, /* guid-gtk */
         {0.95, 0.50, 0.10}, /* waypipe */
         {0.80, 0.15, 0.15}, /* waypipe-none */
+        {0.20, 0.60, 0.30}, /* agent-x11 */
     };
     cairo_set_source_rgb(cr, rgb[p][0], rgb[p][1], rgb[p][2]);
 }
@@ -210,9 +211,13 @@ gboolean bench_plot(const char *png, const struct bench_point *pts, size_t n, co
     series(cr, &ca, pts, n, false);
 
     /* Legend: colours for paths, dashes for sizes. */
-    static const char *const label[PATH_COUNT] = {"memcpy floor",        "gui-agent alone",
-                                                  "agent + guid (Xvfb)", "agent + guid via GTK",
-                                                  "waypipe + weston",    "waypipe -c none + weston"};
+    static const char *const label[PATH_COUNT] = {"memcpy floor",
+                                                  "gui-agent alone",
+                                                  "agent + guid (Xvfb)",
+                                                  "agent + guid via GTK",
+                                                  "waypipe + weston",
+                                                  "waypipe -c none + weston",
+                                                  "X11 client + Xwayland + agent"};
     double lx = 80, ly = H - 40;
     for (int p = 0; p < PATH_COUNT; p++) {
         bool used = false;

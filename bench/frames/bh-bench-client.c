@@ -57,8 +57,7 @@
 #include "presentation-time-client-protocol.h"
 #include "xdg-shell-client-protocol.h"
 
-#define N_BUFFERS  3
-#define POOL_BYTES (32u << 20)
+#define N_BUFFERS 3
 
 struct buf {
     struct wl_buffer *wl;
@@ -212,33 +211,9 @@ static void fb_discarded(void *data, struct wp_presentation_feedback *fb)
 static const struct wp_presentation_feedback_listener fb_listener = {fb_sync_output, fb_presented,
                                                                      fb_discarded};
 
-/* One noise pool, drawn from at a different offset per frame and row, so no
- * two frames (nor two rows) repeat and nothing compresses. */
-static uint8_t *make_noise(void)
-{
-    uint8_t *p = malloc(POOL_BYTES);
-    uint64_t x = 0x9e3779b97f4a7c15u;
-    if (!p)
-        return NULL;
-    for (size_t i = 0; i < POOL_BYTES; i += 8) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        memcpy(p + i, &x, 8);
-    }
-    return p;
-}
-
 static void paint_rect(struct client *c, uint8_t *pixels, const struct bh_bench_rect *r, uint32_t seq)
 {
-    size_t row_bytes = (size_t)r->width * 4;
-    size_t span = POOL_BYTES - row_bytes;
-    for (int y = 0; y < r->height; y++) {
-        size_t off = (((size_t)seq * 1031u + (size_t)y * 577u) * 64u) % span;
-        memcpy(pixels + (size_t)(r->y + y) * (size_t)c->stride + (size_t)r->x * 4, c->noise + off, row_bytes);
-    }
-    uint32_t mark[2] = {0xff000000u | (seq & 0xffffffu), 0xff000000u | bh_bench_seq_check(seq)};
-    memcpy(pixels + (size_t)r->y * (size_t)c->stride + (size_t)r->x * 4, mark, r->width >= 2 ? 8 : 4);
+    bh_bench_paint(c->noise, pixels, (size_t)c->stride, r, seq);
 }
 
 static int make_buffers(struct client *c)
@@ -402,7 +377,7 @@ int main(int argc, char **argv)
     int sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
 
     c.log = fopen(log_path, "w");
-    c.noise = make_noise();
+    c.noise = bh_bench_noise();
     if (!c.log || !c.noise || sfd < 0) {
         fprintf(stderr, "bh-bench-client: cannot set up: %s\n", strerror(errno));
         goto out;

@@ -8,7 +8,9 @@
  * soon as it has read its sequence number); gui-agent with bulkhead-guid on
  * a private Xvfb (GTK's cairo renderer; guid's BH_GUID_TRACE_FRAMES log says
  * when each frame was painted); waypipe (server + client) into a headless
- * weston with the pixman renderer.
+ * weston with the pixman renderer; agent-x11: the same frames from an X11
+ * client (bh-bench-xclient) through the agent's own Xwayland (`--x11` on a
+ * free display number) to this process as dom0, Xwayland's CPU counted.
  *
  * Owns: the processes and the temporary directory of the case being run.
  * Must never: leave a process or directory behind, or count a frame that was
@@ -42,8 +44,8 @@
 
 const char *bench_path_name(enum bench_path p)
 {
-    static const char *const names[PATH_COUNT] = {"floor",    "agent",   "guid",
-                                                  "guid-gtk", "waypipe", "waypipe-none"};
+    static const char *const names[PATH_COUNT] = {"floor",   "agent",        "guid",     "guid-gtk",
+                                                  "waypipe", "waypipe-none", "agent-x11"};
     return (unsigned)p < PATH_COUNT ? names[p] : "?";
 }
 
@@ -58,8 +60,9 @@ struct run {
     struct bench_result *r;
     char dir[256];
     char client_log[320];
-    char ready[320];        /* the client creates it on its first frame callback */
-    pid_t procs[MAX_PROCS]; /* stopped in reverse order */
+    char ready[320];             /* the client creates it on its first frame callback */
+    pid_t procs[MAX_PROCS];      /* stopped in reverse order */
+    bool single[BENCH_MAX_COMP]; /* measure that process alone, not its group */
     char logs[MAX_PROCS][320];
     unsigned n_procs;
     pid_t client;
@@ -208,15 +211,19 @@ static bool measure(struct run *run, const pid_t *pids, struct window *w, pump_f
     r->load_before = bench_loadavg();
     w->t0 = bench_now_ns();
     for (unsigned i = 0; i < r->n_comp; i++) {
-        w->cpu0[i] = bench_group_cpu_ns(pids[i], CLIENT_COMM);
-        w->tick0[i] = bench_group_cpu_ticks_ns(pids[i], CLIENT_COMM);
+        w->cpu0[i] = run->single[i] ? bench_proc_cpu_ns(pids[i]) : bench_group_cpu_ns(pids[i], CLIENT_COMM);
+        w->tick0[i] = run->single[i] ? bench_proc_cpu_ticks_ns(pids[i])
+                                     : bench_group_cpu_ticks_ns(pids[i], CLIENT_COMM);
     }
     wait_until(run, w->t0 + (uint64_t)(run->o->seconds * 1e9), pump);
     w->t1 = bench_now_ns();
     for (unsigned i = 0; i < r->n_comp; i++) {
-        w->cpu1[i] = bench_group_cpu_ns(pids[i], CLIENT_COMM);
-        w->tick1[i] = bench_group_cpu_ticks_ns(pids[i], CLIENT_COMM);
-        r->comp_pss_mib[i] = (double)bench_group_pss(pids[i], CLIENT_COMM) / (1024.0 * 1024.0);
+        w->cpu1[i] = run->single[i] ? bench_proc_cpu_ns(pids[i]) : bench_group_cpu_ns(pids[i], CLIENT_COMM);
+        w->tick1[i] = run->single[i] ? bench_proc_cpu_ticks_ns(pids[i])
+                                     : bench_group_cpu_ticks_ns(pids[i], CLIENT_COMM);
+        r->comp_pss_mib[i] =
+            (double)(run->single[i] ? bench_proc_pss(pids[i]) : bench_group_pss(pids[i], CLIENT_COMM)) /
+            (1024.0 * 1024.0);
     }
     r->load_after = bench_loadavg();
     return true;
@@ -478,14 +485,15 @@ static void agent_pump(struct run *run, int timeout_ms)
 }
 
 /* Starts the agent serving vchan directory dir/vchan as domain AGENT_DOMID
- * and Wayland socket dir/wl-bench. */
-static pid_t start_agent(struct run *run)
+ * and Wayland socket dir/wl-bench (and X11 on :x11 when not NULL). */
+static pid_t start_agent(struct run *run, const char *x11)
 {
     g_autofree char *e_xdg = g_strdup_printf("XDG_RUNTIME_DIR=%s", run->dir);
     g_autofree char *e_vdir = g_strdup_printf("BH_VCHAN_DIR=%s/vchan", run->dir);
     g_autofree char *e_dom = g_strdup_printf("BH_VCHAN_DOMID=%d", AGENT_DOMID);
     const char *agent_env[] = {e_xdg, e_vdir, e_dom, "BH_VCHAN_TRANSPORT=socket", NULL};
-    const char *agent_argv[] = {run->o->agent, "--wayland-socket", "wl-bench", NULL};
+    const char *agent_argv[] = {run->o->agent, "--wayland-socket", "wl-bench", x11 ? "--x11" : NULL, x11,
+                                NULL};
     pid_t agent = start(run, agent_argv, agent_env);
     return agent >= 0 && wait_socket(run, "wl-bench", agent) ? agent : -1;
 }
@@ -511,37 +519,28 @@ static pid_t start_client(struct run *run)
     return run->client = start(run, argv, client_env);
 }
 
-static void run_agent(struct run *run)
+/* This process as domain 0 of the agent's vchan directory, releasing
+ * frames itself. false (failed) if it cannot connect. */
+static bool agent_dom0(struct run *run)
 {
-    struct bench_result *r = run->r;
-    g_autofree char *vdir = g_build_filename(run->dir, "vchan", NULL);
     char err[256];
-
-    /* This process is domain 0 of that vchan directory. */
-    g_setenv("BH_VCHAN_DIR", vdir, TRUE);
-    g_setenv("BH_VCHAN_DOMID", "0", TRUE);
-    g_setenv("BH_VCHAN_TRANSPORT", "socket", TRUE);
-    pid_t agent = start_agent(run);
-    if (agent < 0)
-        return;
     run->dom0 = bh_tdom0_connect(AGENT_DOMID, (uint32_t)run->c->width, (uint32_t)run->c->height,
                                  START_TIMEOUT, err, sizeof(err));
     if (!run->dom0) {
         fail(run, "dom0 side: %s", err);
-        return;
+        return false;
     }
     run->dom0->auto_release = false;
-    if (start_client(run) < 0)
-        return;
-    pid_t pids[] = {agent};
-    r->n_comp = 1;
-    r->comp_name[0] = "agent";
-    r->comp_counted[0] = true;
+    return true;
+}
+
+/* Measures the window with dom0 releasing, then keeps releasing until the
+ * client has ended on its own and written its log. */
+static void agent_measure(struct run *run, const pid_t *pids)
+{
     struct window w;
     if (!measure(run, pids, &w, agent_pump))
         return;
-    /* Keep releasing until the client has ended on its own and written its
-     * log. */
     while (bench_proc_alive(run->client) && bench_now_ns() < w.t1 + 10000000000u)
         agent_pump(run, 20);
     if (bench_proc_wait(run->client, 100) == -1) {
@@ -554,6 +553,117 @@ static void run_agent(struct run *run)
         return;
     }
     compute(run, &w, false);
+}
+
+/* The bench is domain 0 of the agent's vchan directory (set before the
+ * agent starts). */
+static void be_dom0(struct run *run)
+{
+    g_autofree char *vdir = g_build_filename(run->dir, "vchan", NULL);
+    g_setenv("BH_VCHAN_DIR", vdir, TRUE);
+    g_setenv("BH_VCHAN_DOMID", "0", TRUE);
+    g_setenv("BH_VCHAN_TRANSPORT", "socket", TRUE);
+}
+
+static void run_agent(struct run *run)
+{
+    struct bench_result *r = run->r;
+    be_dom0(run);
+    pid_t agent = start_agent(run, NULL);
+    if (agent < 0 || !agent_dom0(run) || start_client(run) < 0)
+        return;
+    pid_t pids[] = {agent};
+    r->n_comp = 1;
+    r->comp_name[0] = "agent";
+    r->comp_counted[0] = true;
+    agent_measure(run, pids);
+}
+
+/* ---- an X11 client through Xwayland and gui-agent, the bench as dom0 ----------- */
+
+/* A display number nobody uses: no socket and no lock file. The agent
+ * treats a socket already there as stale and replaces it, so a live one
+ * must never be named. -1 if none is free. */
+static int free_x_display(void)
+{
+    for (int n = 150; n < 400; n++) {
+        char sock[64], lock[64];
+        snprintf(sock, sizeof(sock), "/tmp/.X11-unix/X%d", n);
+        snprintf(lock, sizeof(lock), "/tmp/.X%d-lock", n);
+        if (access(sock, F_OK) != 0 && access(lock, F_OK) != 0)
+            return n;
+    }
+    return -1;
+}
+
+/* The Xwayland the agent started, its child. */
+static pid_t xwayland_of(pid_t agent)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)agent, (int)agent);
+    g_autofree char *text = NULL;
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return -1;
+    g_auto(GStrv) kids = g_strsplit(g_strstrip(text), " ", -1);
+    for (size_t i = 0; kids[i]; i++) {
+        char comm_path[64];
+        g_autofree char *comm = NULL;
+        snprintf(comm_path, sizeof(comm_path), "/proc/%s/comm", kids[i]);
+        if (g_file_get_contents(comm_path, &comm, NULL, NULL) && g_str_has_prefix(comm, "Xwayland"))
+            return (pid_t)atoi(kids[i]);
+    }
+    return -1;
+}
+
+static void run_agent_x11(struct run *run)
+{
+    struct bench_result *r = run->r;
+    char num[16], fps[32];
+    int display = free_x_display();
+    if (display < 0) {
+        fail(run, "no free X display number");
+        return;
+    }
+    snprintf(num, sizeof(num), "%d", display);
+    be_dom0(run);
+    pid_t agent = start_agent(run, num);
+    if (agent < 0 || !agent_dom0(run))
+        return;
+    /* The X client at the rate dom0 releases (a display), else 60 Hz. */
+    snprintf(fps, sizeof(fps), "%g", run->o->agent_hz > 0 ? run->o->agent_hz : 60.0);
+    g_autofree char *e_xdg = g_strdup_printf("XDG_RUNTIME_DIR=%s", run->dir);
+    g_autofree char *e_display = g_strdup_printf("DISPLAY=:%d", display);
+    g_autofree char *e_asan = no_leak_checks();
+    const char *client_env[] = {e_xdg, e_display, "WAYLAND_DISPLAY=", e_asan, NULL};
+    const char *argv[20];
+    char bufs[4][32];
+    client_argv(run, argv, bufs, 1.0);
+    argv[0] = run->o->xclient;
+    size_t n = 0;
+    while (argv[n])
+        n++;
+    argv[n++] = "--fps";
+    argv[n++] = fps;
+    argv[n] = NULL;
+    if ((run->client = start(run, argv, client_env)) < 0)
+        return;
+    /* Xwayland starts at the client's connection: wait for the first
+     * frame, then find it among the agent's children. */
+    uint64_t until = bench_now_ns() + (uint64_t)START_TIMEOUT * 1000000u;
+    while (access(run->ready, F_OK) != 0 && bench_now_ns() < until && bench_proc_alive(run->client))
+        agent_pump(run, 10);
+    pid_t xw = xwayland_of(agent);
+    if (xw < 0) {
+        fail(run, "the agent started no Xwayland");
+        return;
+    }
+    pid_t pids[] = {agent, xw};
+    r->n_comp = 2;
+    r->comp_name[0] = "agent";
+    r->comp_name[1] = "Xwayland";
+    r->comp_counted[0] = r->comp_counted[1] = true;
+    run->single[0] = run->single[1] = true;
+    agent_measure(run, pids);
 }
 
 /* ---- gui-agent and bulkhead-guid on Xvfb --------------------------------------- */
@@ -614,7 +724,7 @@ static void run_guid(struct run *run, bool through_gtk)
     pid_t xvfb = start_xvfb(run, &display);
     if (xvfb < 0)
         return;
-    pid_t agent = start_agent(run);
+    pid_t agent = start_agent(run, NULL);
     if (agent < 0)
         return;
     g_autofree char *trace = g_build_filename(run->dir, "guid-trace", NULL);
@@ -745,6 +855,9 @@ void bench_run_case(const struct bench_opts *o, const struct bench_case *c, stru
     switch (c->path) {
     case PATH_AGENT:
         run_agent(&run);
+        break;
+    case PATH_AGENT_X11:
+        run_agent_x11(&run);
         break;
     case PATH_GUID:
     case PATH_GUID_GTK:

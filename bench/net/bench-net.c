@@ -5,7 +5,7 @@
  *
  * A TCP server on the host's 127.0.0.1 (net-bench.py serve) stands for the
  * internet. Three paths reach it: the host itself (loopback), work1 behind
- * one netvm (sys-net: veth, nftables, pasta) and work3 behind three (fw2 ->
+ * one netvm (sys-net: veth, nftables, slirp4netns) and work3 behind three (fw2 ->
  * fw1 -> sys-net: NAT at each). Per path and repetition, alternating: M MiB
  * sent (throughput, MB/s) and K one-byte round trips (median and p99 µs).
  * Prints a Markdown table of medians over the repetitions. Needs root.
@@ -85,7 +85,7 @@ int main(int argc, char **argv)
         return 2;
     g_test_init(&argc, &argv, NULL); /* the harness reports through g_test */
     if (geteuid() != 0) {
-        printf("skipped: needs root (netvms, pasta)\n");
+        printf("skipped: needs root (netvms, slirp4netns)\n");
         return 0;
     }
     g_autofree char *script = g_build_filename(g_getenv("BH_SOURCE_ROOT") ? g_getenv("BH_SOURCE_ROOT") : ".",
@@ -124,9 +124,9 @@ int main(int argc, char **argv)
         int failed;
     } paths[] = {
         {"host loopback (127.0.0.1)", NULL, "127.0.0.1"},
-        {"sys-net itself -> pasta", "net", host},
-        {"work1 -> sys-net -> pasta", "work1", host},
-        {"work3 -> fw2 -> fw1 -> sys-net -> pasta", "work3", host},
+        {"sys-net itself -> slirp4netns", "net", host},
+        {"work1 -> sys-net -> slirp4netns", "work1", host},
+        {"work3 -> fw2 -> fw1 -> sys-net -> slirp4netns", "work3", host},
     };
     for (gsize p = 0; p < G_N_ELEMENTS(paths); p++) {
         paths[p].tput = g_array_new(FALSE, FALSE, sizeof(double));

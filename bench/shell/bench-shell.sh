@@ -5,10 +5,11 @@
 # a backend (nothing starts: the menu lists qubes, it does not run them) with
 # QUBES (default 100) app qubes created through qvm-create, each with an app
 # list of $BENCH_APPS (default 30) apps in the store, then
-#   1. bench-shell-menu: open-to-drawn and search-to-drawn inside the shell's code;
-#   2. the key's own cost: `bulkhead-shell --menu`, the command the window
-#      manager runs for Super+Space, from spawn to exit (it forwards the
-#      action to the running shell over D-Bus).
+#   1. bench-shell-menu: open-to-drawn and search-to-drawn inside the shell's code,
+#      and an XTest Super+Space grabbed by the shell's key code to drawn;
+#   2. `bulkhead-shell --menu`, the command a desktop session's key binding
+#      runs, from spawn to exit (it forwards the action to the running shell
+#      over D-Bus).
 set -u
 : "${BH_SOURCE_ROOT:?run through meson, or set BH_SOURCE_ROOT}"
 . "$BH_SOURCE_ROOT/tests/integration/daemon-lib.sh"
@@ -80,4 +81,4 @@ done
 sorted=($(printf '%s\n' "${times[@]}" | sort -n))
 median=${sorted[5]}
 echo
-echo "bulkhead-shell --menu (the key binding's command), spawn to exit, 11 runs: median $((median / 10)).$((median % 10)) ms"
+echo "bulkhead-shell --menu (a session key binding's command), spawn to exit, 11 runs: median $((median / 10)).$((median % 10)) ms"

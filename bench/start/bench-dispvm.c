@@ -1,18 +1,22 @@
 /* bench-dispvm.c — from `qvm-run --dispvm default-dvm foot` to foot's first
  * frame on screen, through bulkheadd on the sandbox backend and guid.
  *
- *   bench-dispvm [--reps N]   (run by bench-dispvm.sh: daemon, bus, Xvfb)
+ *   bench-dispvm [--reps N] [--preload]   (run by bench-dispvm.sh: daemon, bus, Xvfb)
  *
  * Each repetition: start the clock, spawn qvm-run; poll the X server every
  * 2 ms for a top-level titled "[disp…"; once it is there, poll screenshots
  * until the middle of the window shows foot's background (not the black of
  * an undrawn window, not the frame): that is the first frame. Then qvm-kill
  * the disposable (the daemon deletes it) and wait until it is gone. Beside
- * it, in the same run, `bwrap … true` from spawn to exit.
+ * it, in the same run, `bwrap … true` from spawn to exit. With --preload the
+ * global preload_dispvm is turned on and each repetition starts once the
+ * preloaded disposable runs (qvm-ls shows a running disp… qube), so what
+ * is timed is the hand-out, the command's start in it and its first frame.
  * Method and results: bench/start/README.md.
  */
 #include <gio/gio.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/wait.h>
 
 #include "bh-display.h"
@@ -63,11 +67,34 @@ static void run_cli(const char *const *argv)
         g_error("%s: %s", argv[0], error->message);
 }
 
+/* Until qvm-ls lists a running disposable (the preloaded one): 60 s. */
+static void wait_preloaded(void)
+{
+    gint64 t0 = g_get_monotonic_time();
+    for (;;) {
+        const char *argv[] = {"qvm-ls", "--raw-data", NULL};
+        g_autofree char *out = NULL;
+        if (g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                         NULL, &out, NULL, NULL, NULL)) {
+            g_auto(GStrv) rows = g_strsplit(out, "\n", -1);
+            for (char **r = rows; *r; r++)
+                if (g_str_has_prefix(*r, "disp") && strstr(*r, "|Running|"))
+                    return;
+        }
+        if (g_get_monotonic_time() - t0 > 60 * G_USEC_PER_SEC)
+            g_error("no preloaded disposable running within 60 s");
+        g_usleep(20000);
+    }
+}
+
 int main(int argc, char **argv)
 {
     int reps = 7;
+    gboolean preload = FALSE;
     GOptionEntry entries[] = {
         {"reps", 0, 0, G_OPTION_ARG_INT, &reps, "Disposables to time (default 7)", "N"},
+        {"preload", 0, 0, G_OPTION_ARG_NONE, &preload,
+         "Turn preload_dispvm on and time disposables that were started ahead", NULL},
         {NULL},
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
@@ -80,8 +107,15 @@ int main(int argc, char **argv)
     Display *dpy = bh_display_open();
     XSetErrorHandler(ignore_x_errors);
     double *mapped = g_new(double, reps), *frame = g_new(double, reps), *plain = g_new(double, reps);
+    double *ratio = g_new(double, reps);
+    if (preload) {
+        const char *on[] = {"qubes-prefs", "preload_dispvm", "True", NULL};
+        run_cli(on);
+    }
 
     for (int i = 0; i < reps; i++) {
+        if (preload)
+            wait_preloaded();
         plain[i] = bwrap_true_ms();
         const char *run[] = {"qvm-run", "--dispvm", "default-dvm", "foot", NULL};
         GPid pid = 0;
@@ -125,11 +159,17 @@ int main(int argc, char **argv)
         g_spawn_close_pid(pid);
         while (bh_x_find_window(dpy, "[disp", NULL))
             g_usleep(10000);
-        fprintf(stderr, "# %s: window %.1f ms, first frame %.1f ms\n", name, mapped[i], frame[i]);
+        ratio[i] = frame[i] / plain[i];
+        fprintf(stderr, "# %s: window %.1f ms, first frame %.1f ms, bwrap %.1f ms\n", name, mapped[i],
+                frame[i], plain[i]);
     }
     summary("qvm-run --dispvm: window mapped", mapped, reps);
     summary("qvm-run --dispvm: first frame on screen", frame, reps);
     summary("plain bwrap ... true: spawn to exit", plain, reps);
+    qsort(ratio, (size_t)reps, sizeof *ratio, cmp_double);
+    printf("%-48s median %8.1f x   min %8.1f   max %8.1f\n", "first frame / bwrap of the same repetition",
+           ratio[reps / 2], ratio[0], ratio[reps - 1]);
+    g_free(ratio);
     g_free(mapped);
     g_free(frame);
     g_free(plain);

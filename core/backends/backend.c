@@ -267,6 +267,25 @@ gboolean bh_backend_get_stats(BhBackend *backend, const char *qube, BhBackendSta
     return backend->ops->get_stats(backend, qube, out, error);
 }
 
+void bh_backend_volume_usage(BhBackend *backend, const char *const *qubes, GCancellable *cancellable,
+                             GAsyncReadyCallback callback, gpointer user_data)
+{
+    if (backend->ops->volume_usage == NULL) {
+        g_task_report_new_error(NULL, callback, user_data, bh_backend_volume_usage, BH_BACKEND_ERROR,
+                                BH_BACKEND_ERROR_NOT_SUPPORTED, "the %s backend cannot report disk usage",
+                                backend->name);
+        return;
+    }
+    backend->ops->volume_usage(backend, qubes, cancellable, callback, user_data);
+}
+
+GHashTable *bh_backend_volume_usage_finish(BhBackend *backend, GAsyncResult *result, GError **error)
+{
+    if (g_task_is_valid(result, NULL) && g_task_get_source_tag(G_TASK(result)) == bh_backend_volume_usage)
+        return g_task_propagate_pointer(G_TASK(result), error);
+    return backend->ops->volume_usage_finish(backend, result, error);
+}
+
 BhPowerState bh_backend_get_state(BhBackend *backend, const char *qube)
 {
     if (backend->ops->get_state == NULL)

@@ -62,7 +62,7 @@ typedef struct {
     const char *netvm;         /* the qube providing its network; already running at start */
     gboolean provides_network;
     /* A netvm without netvm reaches the real network through user-mode
-     * networking (sandbox: pasta); FALSE when the global network_uplink is
+     * networking (sandbox: slirp4netns); FALSE when the global network_uplink is
      * off. Ignored for any other qube. */
     gboolean uplink;
     /* Its firewall for its netvm: nft statements, one a line, each with its
@@ -80,6 +80,10 @@ typedef struct {
     guint private_mib;     /* size of the private volume; 0: the backend's default */
     const char *kernel;    /* xen: kernel version, "" for the default */
     const char *virt_mode; /* xen: "pvh", "hvm" or "pv" */
+    /* Its services (qvm-service), "NAME=1" on or "NAME=0" off, names checked
+     * by the model (bh_service_validate); NULL: none. Shown to the qube
+     * read-only at its start; it never writes them back. */
+    const char *const *services;
 } BhBackendQube;
 
 /* What a running qube uses now (the domains widget's figures). */
@@ -96,6 +100,12 @@ typedef struct {
     int domid;              /* the qube's vchan domain id */
     guint ready_timeout_ms; /* how long after Running its agent may take to answer */
 } BhBackendAgentAddress;
+
+/* What a qube's private volume takes on dom0's disk (volume_usage). */
+typedef struct {
+    guint64 bytes;  /* what du says: allocated blocks, not the size limit */
+    gboolean exact; /* FALSE: a walk stopped at its bound; bytes is at least that */
+} BhBackendUsage;
 
 typedef struct BhBackend BhBackend;
 
@@ -156,6 +166,14 @@ typedef struct {
                          GAsyncReadyCallback callback, gpointer user_data);
     gboolean (*set_firewall_finish)(BhBackend *backend, GAsyncResult *result, GError **error);
 
+    /* Optional (NULL: cannot say). The disk space each named qube's private
+     * volume takes, measured off the main context (a walk of a tree the qube
+     * shapes is bounded); completes with a table name → BhBackendUsage*
+     * (g_free'd), without the qubes that have no volume. */
+    void (*volume_usage)(BhBackend *backend, const char *const *qubes, GCancellable *cancellable,
+                         GAsyncReadyCallback callback, gpointer user_data);
+    GHashTable *(*volume_usage_finish)(BhBackend *backend, GAsyncResult *result, GError **error);
+
     /* Once, when the daemon starts and is the one daemon of its state
      * directory: takes over the qubes an earlier daemon left running, for the
      * qubes named in qubes (the store's, as they are now), reporting each
@@ -184,7 +202,7 @@ typedef struct {
     const char *state_dir;
     const char *runtime_dir; /* sockets and other per-boot files */
     gboolean verbose;
-    const char *resolv_conf; /* the host's resolvers for the uplink; NULL: /etc/resolv.conf */
+    const char *resolv_conf; /* names the uplink DNS's resolver; NULL: the uplink's own forwarder */
 } BhBackendConfig;
 
 typedef BhBackend *(*BhBackendNewFunc)(const BhBackendConfig *config, GError **error);
@@ -244,6 +262,10 @@ gboolean bh_backend_set_netvm(BhBackend *backend, const char *qube, const char *
 void bh_backend_set_firewall(BhBackend *backend, const char *qube, const char *rules,
                              GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
 gboolean bh_backend_set_firewall_finish(BhBackend *backend, GAsyncResult *result, GError **error);
+/* Disk usage: a backend without it reports NOT_SUPPORTED. */
+void bh_backend_volume_usage(BhBackend *backend, const char *const *qubes, GCancellable *cancellable,
+                             GAsyncReadyCallback callback, gpointer user_data);
+GHashTable *bh_backend_volume_usage_finish(BhBackend *backend, GAsyncResult *result, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhBackend, bh_backend_free)
 

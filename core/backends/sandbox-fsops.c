@@ -866,3 +866,96 @@ out:
         unlinkat(dirfd, tmp, 0);
     return ok;
 }
+
+/* ---- usage (du) ------------------------------------------------------------ */
+
+typedef struct {
+    dev_t dev;
+    GHashTable *seen; /* (dev, ino) of inodes with several links, counted once */
+    guint entries, max_entries;
+    guint64 bytes;
+    gboolean exact;
+} BhFsUsage;
+
+static gboolean bh_fs_count(BhFsUsage *u, const struct stat *st)
+{
+    if (u->entries >= u->max_entries) {
+        u->exact = FALSE;
+        return FALSE;
+    }
+    u->entries++;
+    if (!S_ISDIR(st->st_mode) && st->st_nlink > 1) {
+        guint64 key = ((guint64)st->st_dev << 40) ^ (guint64)st->st_ino;
+        if (!g_hash_table_add(u->seen, g_memdup2(&key, sizeof key)))
+            return TRUE;
+    }
+    u->bytes += (guint64)st->st_blocks * 512;
+    return TRUE;
+}
+
+/* One directory's entries, then its subdirectories: depth bounded, one
+ * descriptor per level (the DIR of this level). */
+static void bh_fs_usage_dir(BhFsUsage *u, int fd, guint depth)
+{
+    DIR *dir = fdopendir(fd);
+    struct dirent *d;
+
+    if (dir == NULL) {
+        close(fd);
+        u->exact = FALSE;
+        return;
+    }
+    while ((d = readdir(dir)) != NULL) {
+        struct stat st;
+
+        if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+            continue;
+        if (fstatat(dirfd(dir), d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue; /* gone since the listing: a live tree */
+        if (st.st_dev != u->dev)
+            continue; /* a mount inside: not this volume's */
+        if (!bh_fs_count(u, &st))
+            break;
+        if (!S_ISDIR(st.st_mode))
+            continue;
+        if (depth + 1 >= BH_FS_COPY_MAX_DEPTH) {
+            u->exact = FALSE;
+            continue;
+        }
+        int sub = openat(dirfd(dir), d->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sub < 0)
+            continue;
+        bh_fs_usage_dir(u, sub, depth + 1);
+        if (u->entries >= u->max_entries)
+            break;
+    }
+    closedir(dir);
+}
+
+gboolean bh_fs_usage_at(int dirfd, const char *name, guint max_entries, guint64 *bytes, gboolean *exact,
+                        GError **error)
+{
+    struct stat st;
+    BhFsUsage u = {.max_entries = max_entries, .exact = TRUE};
+
+    *bytes = 0;
+    *exact = TRUE;
+    g_return_val_if_fail(bh_fs_single_name(name), FALSE);
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return errno == ENOENT ? TRUE : bh_fs_fail(error, errno, "cannot measure", NULL, name);
+    u.dev = st.st_dev;
+    u.seen = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    bh_fs_count(&u, &st);
+    if (S_ISDIR(st.st_mode)) {
+        int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+            g_hash_table_unref(u.seen);
+            return bh_fs_fail(error, errno, "cannot measure", NULL, name);
+        }
+        bh_fs_usage_dir(&u, fd, 0);
+    }
+    g_hash_table_unref(u.seen);
+    *bytes = u.bytes;
+    *exact = u.exact;
+    return TRUE;
+}

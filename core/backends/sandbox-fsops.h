@@ -85,6 +85,15 @@ typedef struct {
 gboolean bh_fs_copy_tree(int src_fd, int dst_dirfd, const char *dst_name, const BhFsCopy *copy,
                          GError **error);
 
+/* What du says of name in dirfd (a file, or a directory tree): the bytes
+ * its blocks take (st_blocks · 512), each inode once, links counted as links
+ * and never followed, nothing on another file system. Bounded, since a qube
+ * shapes the tree: at most max_entries entries and BH_FS_COPY_MAX_DEPTH
+ * levels (one descriptor per level); past either, *exact is FALSE and
+ * *bytes what was counted so far. A missing name is 0 bytes, exact. */
+gboolean bh_fs_usage_at(int dirfd, const char *name, guint max_entries, guint64 *bytes, gboolean *exact,
+                        GError **error);
+
 /* Reads a small regular file name of dirfd (no link) into *contents. */
 gboolean bh_fs_read_at(int dirfd, const char *name, gsize max, char **contents, GError **error);
 /* Replaces name in dirfd with contents (written aside, then renamed). */

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include <bulkhead/error.h>
+#include <bulkhead/rpc-service.h>
 
 #include "config.h"
 #include "sandbox-fsops.h"
@@ -42,6 +43,20 @@ const char *bh_sandbox_layer_name(BhSandboxLayer layer)
 }
 
 /* ---- the root of a running qube ------------------------------------------------ */
+
+/* The model's rule for a service's name (bh_service_validate), checked again
+ * before it becomes a file name: a letter or digit, then letters, digits,
+ * '_', '-', '.'; at most 64 bytes. [name, end) is the name. */
+static gboolean bh_service_name_ok(const char *name, const char *end)
+{
+    if (end <= name || end - name > 64 || !g_ascii_isalnum(name[0]))
+        return FALSE;
+    for (const char *p = name; p < end; p++) {
+        if (!g_ascii_isalnum(*p) && *p != '_' && *p != '-' && *p != '.')
+            return FALSE;
+    }
+    return TRUE;
+}
 
 static char *bh_path(const char *a, const char *b)
 {
@@ -169,6 +184,28 @@ BhSandboxSetup *bh_sandbox_layout_setup(const BhSandboxPlan *plan)
         bh_sandbox_setup_mkdir(s, fonts, 0755);
         bh_sandbox_setup_bind_ro(s, plan->font_cache, fonts);
     }
+    /* The build's own call services, read-only like the programs they run. */
+    if (plan->services_dir) {
+        g_autofree char *services = bh_path(S, "rpc-services");
+        bh_sandbox_setup_mkdir(s, services, 0755);
+        bh_sandbox_setup_bind_ro(s, plan->services_dir, services);
+    }
+
+    /* Services: dom0's flags, one way. Staged on the tmpfs, bound read-only:
+     * the qube reads them, and nothing it does reaches dom0 through them. */
+    g_autofree char *on = bh_path(S, "service");
+    g_autofree char *off = bh_path(S, "service-off");
+    bh_sandbox_setup_mkdir(s, on, 0755);
+    bh_sandbox_setup_mkdir(s, off, 0755);
+    for (guint i = 0; plan->services != NULL && plan->services[i] != NULL; i++) {
+        g_autofree char *name = g_strdup(plan->services[i]);
+        char *eq = strrchr(name, '=');
+        if (eq == NULL || !bh_service_name_ok(name, eq))
+            continue; /* the model never gives one: a file name stays a name */
+        *eq = '\0';
+        g_autofree char *file = bh_path(g_str_equal(eq + 1, "1") ? on : off, name);
+        bh_sandbox_setup_touch(s, file);
+    }
 
     g_autofree char *bin = bh_path(S, "bin");
     bh_sandbox_setup_mkdir(s, bin, 0755);
@@ -274,6 +311,12 @@ GPtrArray *bh_sandbox_layout_bwrap_argv(const BhSandboxPlan *plan)
     }
     bh_argv_add_staged(argv, "--bind", plan->stage_dir, "vchan", vchan);
     bh_argv_add_staged(argv, "--ro-bind", plan->stage_dir, "bin", BH_SANDBOX_GUEST_BIN);
+    bh_argv_add_staged(argv, "--ro-bind", plan->stage_dir, "service", BH_SANDBOX_GUEST_SERVICES);
+    bh_argv_add_staged(argv, "--ro-bind", plan->stage_dir, "service-off", BH_SANDBOX_GUEST_SERVICES_OFF);
+    /* Where Qubes' own template scripts look (ConditionPathExists=). */
+    bh_argv_add(argv, "--symlink", "bulkhead/service", "/run/qubes-service", NULL);
+    if (plan->services_dir)
+        bh_argv_add_staged(argv, "--ro-bind", plan->stage_dir, "rpc-services", BH_RPC_SERVICES_RUN);
     bh_argv_add_staged(argv, "--bind", plan->stage_dir, "home", BH_SANDBOX_HOME);
     bh_argv_add(argv, "--chdir", BH_SANDBOX_HOME, "--clearenv", NULL);
 
@@ -586,6 +629,8 @@ gboolean bh_sandbox_volumes_remove(const char *qube_dir, GError **error)
 
 /* ---- guest programs -------------------------------------------------------------- */
 
+/* One per line (clang-format would pack them into columns). */
+/* clang-format off */
 static const char *const bh_guest_programs[] = {
     BH_SANDBOX_INIT,
     "bulkhead-agent",
@@ -599,8 +644,12 @@ static const char *const bh_guest_programs[] = {
     "bulkhead-applist",
     "bulkhead-file-sender",
     "bulkhead-file-receiver",
+    "bulkhead-service",
+    "bulkhead-open-file",
+    "bulkhead-copy-progress",
     NULL,
 };
+/* clang-format on */
 
 const char *const *bh_sandbox_guest_program_names(void)
 {
@@ -673,6 +722,24 @@ GPtrArray *bh_sandbox_find_guest_programs(GError **error)
             g_ptr_array_add(programs, g_strdup(path));
     }
     return programs;
+}
+
+char *bh_sandbox_find_services_dir(void)
+{
+    const char *dirs_env = g_getenv("BH_SANDBOX_GUEST_DIRS");
+    if (dirs_env && *dirs_env) {
+        g_auto(GStrv) dirs = g_strsplit(dirs_env, ":", -1);
+        for (char **d = dirs; *d; d++) {
+            g_autofree char *path = **d ? bh_path(*d, "rpc-services") : NULL;
+            if (path && g_file_test(path, G_FILE_TEST_IS_DIR))
+                return g_steal_pointer(&path);
+        }
+        return NULL;
+    }
+    g_autofree char *path = bh_running_from_build_tree()
+                                ? g_build_filename(BH_BUILD_ROOT, "core", "services", "rpc-services", NULL)
+                                : g_strdup(BH_RPC_SERVICES_DIR);
+    return g_file_test(path, G_FILE_TEST_IS_DIR) ? g_steal_pointer(&path) : NULL;
 }
 
 static gint bh_compare_strings(gconstpointer a, gconstpointer b)

@@ -28,11 +28,15 @@ G_BEGIN_DECLS
 #define BH_SANDBOX_HOME       "/home/user"
 #define BH_SANDBOX_FONT_CACHE "/var/cache/fontconfig"
 /* Where the guest programs and the vchan directory appear inside. */
-#define BH_SANDBOX_GUEST_BIN     "/run/bulkhead/bin"
-#define BH_SANDBOX_GUEST_VCHAN   "/run/bulkhead/vchan"
-#define BH_SANDBOX_GUEST_RUNTIME "/run/user/1000"
-#define BH_SANDBOX_GUEST_PATH    BH_SANDBOX_GUEST_BIN ":/usr/local/bin:/usr/bin:/bin"
-#define BH_SANDBOX_INIT          "bulkhead-sandbox-init"
+#define BH_SANDBOX_GUEST_BIN   "/run/bulkhead/bin"
+#define BH_SANDBOX_GUEST_VCHAN "/run/bulkhead/vchan"
+/* A qube's services (qvm-service): an empty file per service set on, and
+ * per service set off; read-only. /run/qubes-service links to the first. */
+#define BH_SANDBOX_GUEST_SERVICES     "/run/bulkhead/service"
+#define BH_SANDBOX_GUEST_SERVICES_OFF "/run/bulkhead/service-off"
+#define BH_SANDBOX_GUEST_RUNTIME      "/run/user/1000"
+#define BH_SANDBOX_GUEST_PATH         BH_SANDBOX_GUEST_BIN ":/usr/local/bin:/usr/bin:/bin"
+#define BH_SANDBOX_INIT               "bulkhead-sandbox-init"
 
 /* Descriptor numbers in the bubblewrap process. */
 enum {
@@ -81,7 +85,9 @@ typedef struct {
                                path must be traversable by host_uid */
     const char *vchan_dir;  /* the qube's vchan directory on the host */
     GPtrArray *programs;    /* absolute host paths of guest programs (basename = name inside) */
-    GPtrArray *root_links;  /* "name=target" pairs: top-level symlinks like bin=usr/bin */
+    /* This build's call services, shown read-only at BH_RPC_SERVICES_RUN, or NULL. */
+    const char *services_dir;
+    GPtrArray *root_links; /* "name=target" pairs: top-level symlinks like bin=usr/bin */
     gboolean disposable;
     gboolean seccomp;       /* the filter is on BH_SANDBOX_FD_SECCOMP */
     gboolean private_image; /* the home is the image on BH_SANDBOX_FD_PRIVATE, not qube_dir/private */
@@ -91,6 +97,10 @@ typedef struct {
     const char *resolv_conf;
     const char *font_cache; /* the host's fontconfig cache directory, shown read-only at the
                                same path (only with base_root "/"), or NULL */
+    /* The qube's services, "NAME=1" / "NAME=0" (BhBackendQube.services), or
+     * NULL: an empty file per service in BH_SANDBOX_GUEST_SERVICES (on) or
+     * BH_SANDBOX_GUEST_SERVICES_OFF (off), both read-only in the qube. */
+    const char *const *services;
 } BhSandboxPlan;
 
 /* TRUE when what the qube writes to its root is kept (a writable template). */
@@ -137,6 +147,10 @@ gboolean bh_sandbox_copy_tree(const char *source, const char *dest, gboolean wor
 GPtrArray *bh_sandbox_find_guest_programs(GError **error);
 /* The names looked for, NULL-terminated. */
 const char *const *bh_sandbox_guest_program_names(void);
+/* The folder of Bulkhead's own call services (docs/rpc.md, "Services in the
+ * target") found the same way: rpc-services/ in a BH_SANDBOX_GUEST_DIRS
+ * directory, the build tree's, or the installed one; NULL when none. */
+char *bh_sandbox_find_services_dir(void);
 
 /* "bin=usr/bin" for each top-level symlink of / pointing into usr/. */
 GPtrArray *bh_sandbox_root_links(const char *root);

@@ -4,8 +4,8 @@
  * The commands are fixed text plus addresses and interface names derived
  * from qids (integers) by the daemon, so nothing a qube chooses ever reaches
  * them. Must never change the host's own network configuration: every `ip`,
- * `nft` and `sysctl` runs inside a qube's namespace, and the uplink is pasta
- * run as the netvm's own unprivileged host uid.
+ * `nft` and `sysctl` runs inside a qube's namespace, and the uplink is
+ * slirp4netns run as the netvm's own unprivileged host uid.
  */
 #define G_LOG_DOMAIN "bh-sandbox"
 
@@ -16,7 +16,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/nsfs.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -28,7 +30,7 @@
  * reach whatever the netvm forwards to upstream (its eth0 or the uplink),
  * masqueraded so that the upstream needs no route back. The second virtual
  * DNS server is sent to the first: the netvm uses BH_NET_DNS1 itself (through
- * its own netvm, or for the last one, pasta's DNS forwarder). The chain
+ * its own netvm, or for the last one, the uplink's DNS target). The chain
  * "firewall" is where the per-qube rules go (jump from each vif). */
 static const char bh_netvm_rules[] =
     "table inet bulkhead\n"
@@ -92,8 +94,8 @@ static gboolean bh_net_run(pid_t pid, const char *const *argv, const char *input
 gboolean bh_sandbox_net_provide(pid_t pid, GError **error)
 {
     /* Liberal TCP tracking: a segment outside the window conntrack expects
-     * (pasta's acknowledgements under load) is not made INVALID, which would
-     * otherwise leave the netvm un-NATed and be reset upstream. */
+     * (a user-mode stack's acknowledgements under load) is not made INVALID,
+     * which would otherwise leave the netvm un-NATed and be reset upstream. */
     static const char *const sysctl[] = {"sysctl", "-q", "-w", "net.ipv4.ip_forward=1", NULL};
     static const char *const liberal[] = {"sysctl", "-q", "-w", "net.netfilter.nf_conntrack_tcp_be_liberal=1",
                                           NULL};
@@ -157,12 +159,17 @@ void bh_sandbox_net_link_cmds(GPtrArray *cmds, pid_t netvm_pid, const char *gate
     /* A link left from before (a relink racing the netvm's restart) goes
      * first, so that the pair can be made again. */
     bh_sandbox_net_unlink_cmds(cmds, netvm_pid, pid, qid);
+    /* The uplink's MTU on every link: TCP's segment size is set end to
+     * end, and slirp4netns's cost is per segment, so at 1500 a qube behind
+     * sys-net got a quarter of sys-net's own throughput (bench/net). The
+     * links are virtual end to end: nothing on a real wire sees it. */
     bh_net_add(cmds, netvm_pid, FALSE,
-               g_strdup_printf("link add vif%u type veth peer name eth0 netns %d\n"
+               g_strdup_printf("link add vif%u mtu %d type veth peer name eth0 mtu %d netns %d\n"
                                "addr add %s/32 dev vif%u\n"
                                "link set vif%u up\n"
                                "route add %s/32 dev vif%u\n",
-                               qid, (int)pid, gateway, qid, qid, address, qid),
+                               qid, BH_SANDBOX_LINK_MTU, BH_SANDBOX_LINK_MTU, (int)pid, gateway, qid, qid,
+                               address, qid),
                "ip", "-batch", "-", NULL);
     bh_net_add(cmds, pid, FALSE,
                g_strdup_printf("addr add %s/32 dev eth0\n"
@@ -171,6 +178,10 @@ void bh_sandbox_net_link_cmds(GPtrArray *cmds, pid_t netvm_pid, const char *gate
                                "route add default via %s dev eth0\n",
                                address, gateway, gateway),
                "ip", "-batch", "-", NULL);
+    /* ping works for the qube's own users, as on a desktop distribution
+     * (ICMP datagram sockets, no raw socket or capability); the setting
+     * belongs to the qube's namespace only. */
+    bh_net_add(cmds, pid, TRUE, NULL, "sysctl", "-q", "-w", "net.ipv4.ping_group_range=0 2147483647", NULL);
 }
 
 void bh_sandbox_net_unlink_cmds(GPtrArray *cmds, pid_t netvm_pid, pid_t pid, guint32 qid)
@@ -212,7 +223,7 @@ void bh_sandbox_net_firewall_cmds(GPtrArray *cmds, pid_t netvm_pid, const BhNetC
 static char *bh_net_host_resolver(const char *resolv_conf)
 {
     g_autofree char *text = NULL;
-    if (!g_file_get_contents(resolv_conf ? resolv_conf : "/etc/resolv.conf", &text, NULL, NULL))
+    if (!g_file_get_contents(resolv_conf, &text, NULL, NULL))
         return NULL;
     g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
     for (char **l = lines; *l; l++) {
@@ -224,153 +235,180 @@ static char *bh_net_host_resolver(const char *resolv_conf)
     return NULL;
 }
 
-/* The host's default IPv4 gateway ("192.0.2.1"), read from /proc/net/route
- * (only read: the host's configuration is never changed), or NULL. pasta
- * copies it into sys-net and maps it to the host's loopback. */
-static char *bh_net_host_gateway(void)
+/* Where sys-net sends the virtual DNS servers. Without resolv_conf:
+ * slirp4netns's own forwarder, which asks the host's resolvers (libslirp
+ * reads /etc/resolv.conf itself). With one (the tests, or a configured
+ * resolver): its first nameserver; the host's 127.0.0.1 is reached at the
+ * uplink's host address, which slirp4netns maps to the host's loopback. */
+static char *bh_net_dns_target(const char *resolv_conf)
 {
-    g_autofree char *text = NULL;
-    if (!g_file_get_contents("/proc/net/route", &text, NULL, NULL))
-        return NULL;
-    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-    for (char **l = lines; *l; l++) {
-        char iface[64];
-        unsigned dest, gw, flags;
-        if (sscanf(*l, "%63s %x %x %x", iface, &dest, &gw, &flags) == 4 && dest == 0 && (flags & 0x2) && gw) {
-            struct in_addr a = {.s_addr = gw};
-            char buf[INET_ADDRSTRLEN];
-            return g_strdup(inet_ntop(AF_INET, &a, buf, sizeof buf));
-        }
+    if (resolv_conf == NULL)
+        return g_strdup(BH_SANDBOX_UPLINK_DNS);
+    g_autofree char *resolver = bh_net_host_resolver(resolv_conf);
+    if (resolver == NULL) {
+        g_warning("%s names no IPv4 nameserver: the uplink's DNS asks the host's /etc/resolv.conf",
+                  resolv_conf);
+        return g_strdup(BH_SANDBOX_UPLINK_DNS);
     }
-    return NULL;
+    if (strcmp(resolver, "127.0.0.1") == 0)
+        return g_strdup(BH_SANDBOX_UPLINK_HOST);
+    if (g_str_has_prefix(resolver, "127.")) {
+        g_warning("the uplink reaches only 127.0.0.1 of the host's loopback, not %s: its DNS asks the host's "
+                  "/etc/resolv.conf",
+                  resolver);
+        return g_strdup(BH_SANDBOX_UPLINK_DNS);
+    }
+    return g_steal_pointer(&resolver);
 }
 
-GSubprocess *bh_sandbox_net_uplink(pid_t pid, uid_t uid, gid_t gid, const char *resolv_conf, GError **error)
+/* Where the uplink's child finds what it needs after fork. */
+typedef struct {
+    uid_t uid;
+    gid_t gid;
+    int n_cgroup_fds; /* at BH_NET_UPLINK_FD_CGROUP.. */
+} BhNetUplinkChild;
+
+#define BH_NET_UPLINK_FD_CGROUP 6
+
+/* After fork in the daemon: only system calls. slirp4netns joins the
+ * netvm's control groups (while still root: its memory and pids count
+ * against the netvm's limits, it is frozen and killed with it, and a
+ * crashed daemon's sweep of the group takes it too), then runs as the
+ * netvm's own host uid, with no supplementary groups. */
+static void bh_net_uplink_child(gpointer data)
 {
-    g_autofree char *runas = g_strdup_printf("%u:%u", (unsigned)uid, (unsigned)gid);
-    g_autofree char *netns_path = g_strdup_printf("/proc/%d/ns/net", (int)pid);
-    g_autofree char *resolver = bh_net_host_resolver(resolv_conf);
-    g_autofree char *gateway = bh_net_host_gateway();
-    if (gateway == NULL) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE,
-                    "the host has no IPv4 default route for the uplink to use");
-        return NULL;
+    const BhNetUplinkChild *c = data;
+    for (int i = 0; i < c->n_cgroup_fds; i++) {
+        if (write(BH_NET_UPLINK_FD_CGROUP + i, "0", 1) != 1)
+            _exit(127);
     }
-    /* pasta drops to the qube's uid before it joins the namespaces, so it
-     * gets them as descriptors of its own: the network namespace and the
-     * user namespace that owns it (bubblewrap nests another one inside,
-     * which holds no rights over the network namespace). */
+    if (setgroups(0, NULL) < 0 || setresgid(c->gid, c->gid, c->gid) < 0 ||
+        setresuid(c->uid, c->uid, c->uid) < 0)
+        _exit(127);
+}
+
+/* Waits until fd has a byte ("1": slirp4netns configured the interface) or
+ * EOF (it exited), for at most timeout_ms. */
+static gboolean bh_net_wait_ready(int fd, int timeout_ms)
+{
+    gint64 end = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    for (;;) {
+        gint64 left = (end - g_get_monotonic_time()) / 1000;
+        if (left <= 0)
+            return FALSE;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int n = poll(&p, 1, (int)left);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return FALSE;
+        char c;
+        ssize_t r = read(fd, &c, 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        return r == 1;
+    }
+}
+
+GSubprocess *bh_sandbox_net_uplink(pid_t pid, uid_t uid, gid_t gid, const char *resolv_conf,
+                                   GArray *cgroup_fds, GError **error)
+{
+    g_autofree char *netns_path = g_strdup_printf("/proc/%d/ns/net", (int)pid);
+    g_autofree char *dns = bh_net_dns_target(resolv_conf);
+    /* slirp4netns joins the namespaces as the qube's uid, so it gets them
+     * as descriptors of its own: the network namespace and the user
+     * namespace that owns it (bubblewrap nests another one inside, which
+     * holds no rights over the network namespace). It keeps fd 4 open for
+     * its life, which is how a later daemon finds it (sandbox-takeover.c). */
     int netns = open(netns_path, O_RDONLY | O_CLOEXEC);
     int userns = netns >= 0 ? ioctl(netns, NS_GET_USERNS) : -1;
-    if (netns < 0 || userns < 0) {
+    int ready[2] = {-1, -1};
+    if (netns < 0 || userns < 0 || pipe2(ready, O_CLOEXEC) < 0) {
         int e = errno;
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot open the namespaces of pid %d: %s",
-                    (int)pid, g_strerror(e));
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e),
+                    "cannot open the namespaces of pid %d (or a pipe) for the uplink: %s", (int)pid,
+                    g_strerror(e));
         if (netns >= 0)
             close(netns);
+        if (userns >= 0)
+            close(userns);
         return NULL;
     }
-    /* No port is forwarded either way (-t/-u/-T/-U none): nothing on the
-     * host reaches into sys-net, and sys-net's loopback stays its own. IPv4
-     * only, like the qubes' addresses. Addresses and routes are copied from
-     * the host's default interface (--config-net); the host's gateway
-     * address stands for the host's loopback (pasta's default). */
-    g_autoptr(GPtrArray) argv = g_ptr_array_new();
-    const char *fixed[] = {"pasta",
-                           "--foreground",
-                           "--quiet",
-                           "-4",
-                           "--runas",
-                           runas,
-                           "-t",
-                           "none",
-                           "-u",
-                           "none",
-                           "-T",
-                           "none",
-                           "-U",
-                           "none",
-                           "--no-dhcp",
-                           "--no-ra",
-                           "--no-ndp",
-                           "--no-dhcpv6",
-                           "--config-net",
-                           "-I",
-                           BH_SANDBOX_UPLINK_IF,
-                           "--dns-forward",
-                           gateway,
-                           "--userns",
-                           "/proc/self/fd/3",
-                           "--netns",
-                           "/proc/self/fd/4"};
-    for (gsize i = 0; i < G_N_ELEMENTS(fixed); i++)
-        g_ptr_array_add(argv, (gpointer)fixed[i]);
-    if (resolver) {
-        g_ptr_array_add(argv, "-D");
-        g_ptr_array_add(argv, resolver);
-    }
-    g_ptr_array_add(argv, NULL);
+    /* Not pasta: Debian 12's pasta (March 2023) answers a half-closed
+     * connection's reply many times over and resets bulk transfers, even
+     * on a quiet machine (bench/net/README.md). The MTU: see
+     * bh_sandbox_net_link_cmds. seccomp: slirp4netns's
+     * own filter. Its --enable-sandbox needs uid 0 in the user namespace,
+     * which the qube's uid is not (docs/sandbox.md). The host's loopback
+     * stays reachable at BH_SANDBOX_UPLINK_HOST (the tests' "internet", a
+     * host-local resolver). */
+    const char *const argv[] = {"slirp4netns",
+                                "--configure",
+                                "--mtu=" G_STRINGIFY(BH_SANDBOX_LINK_MTU),
+                                "--enable-seccomp",
+                                "--ready-fd=5",
+                                "--userns-path=/proc/self/fd/3",
+                                "--netns-type=path",
+                                "/proc/self/fd/4",
+                                BH_SANDBOX_UPLINK_IF,
+                                NULL};
+    BhNetUplinkChild child = {.uid = uid, .gid = gid};
     g_autoptr(GSubprocessLauncher) launcher =
         g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
                                   G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+    g_subprocess_launcher_set_child_setup(launcher, bh_net_uplink_child, &child, NULL);
     g_subprocess_launcher_take_fd(launcher, userns, 3);
     g_subprocess_launcher_take_fd(launcher, netns, 4);
-    g_autoptr(GSubprocess) p =
-        g_subprocess_launcher_spawnv(launcher, (const char *const *)argv->pdata, error);
+    g_subprocess_launcher_take_fd(launcher, ready[1], 5);
+    for (guint i = 0; cgroup_fds && i < cgroup_fds->len; i++) {
+        g_subprocess_launcher_take_fd(launcher, g_array_index(cgroup_fds, int, i),
+                                      BH_NET_UPLINK_FD_CGROUP + child.n_cgroup_fds++);
+    }
+    if (cgroup_fds)
+        g_array_set_size(cgroup_fds, 0); /* the launcher's now */
+    g_autoptr(GSubprocess) p = g_subprocess_launcher_spawnv(launcher, argv, error);
+    /* Our copy of the write end goes, so that its exit is EOF. */
+    g_clear_object(&launcher);
     if (p == NULL) {
-        g_prefix_error(error, "cannot start the uplink (pasta, from the passt package): ");
+        close(ready[0]);
+        g_prefix_error(error, "cannot start the uplink (slirp4netns): ");
         return NULL;
     }
-    /* pasta configures the interface before it serves: wait for its address
-     * (and default route) so that the netvm is usable once it runs. */
-    static const char *const show[] = {"ip", "-4", "route", "show", "default", "dev", BH_SANDBOX_UPLINK_IF,
-                                       NULL};
-    for (int i = 0; i < 100; i++) {
-        g_autofree char *ns = g_strdup_printf("--net=/proc/%d/ns/net", (int)pid);
-        const char *const probe[] = {"nsenter", ns,      "--",    show[0], show[1], show[2],
-                                     show[3],   show[4], show[5], show[6], NULL};
-        g_autofree char *out = NULL;
-        g_autoptr(GSubprocess) q = g_subprocess_newv(
-            probe, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, NULL);
-        if (q && g_subprocess_communicate_utf8(q, NULL, NULL, &out, NULL, NULL) && out && *out) {
-            /* The virtual DNS servers, for the qubes and sys-net itself, go
-             * to pasta's forwarder: the gateway's port 53, which asks the
-             * host's resolver (its answers come back from the gateway, so
-             * that connection tracking matches them). Before the common
-             * rules' second-server redirection (dstnat, -100). */
-            g_autofree char *rules =
-                g_strdup_printf("table ip bulkhead-dns\n"
-                                "delete table ip bulkhead-dns\n"
-                                "table ip bulkhead-dns {\n"
-                                "  chain prerouting {\n"
-                                "    type nat hook prerouting priority -101; policy accept;\n"
-                                "    ip daddr { " BH_NET_DNS1 ", " BH_NET_DNS2
-                                " } meta l4proto { tcp, udp } th dport 53 dnat to %s\n"
-                                "  }\n"
-                                "  chain output {\n"
-                                "    type nat hook output priority -101; policy accept;\n"
-                                "    ip daddr { " BH_NET_DNS1 ", " BH_NET_DNS2
-                                " } meta l4proto { tcp, udp } th dport 53 dnat to %s\n"
-                                "  }\n"
-                                "}\n",
-                                gateway, gateway);
-            static const char *const nft[] = {"nft", "-f", "-", NULL};
-            if (!bh_net_run(pid, nft, rules, error)) {
-                g_subprocess_force_exit(p);
-                return NULL;
-            }
-            return g_steal_pointer(&p);
-        }
-        if (g_subprocess_get_identifier(p) == NULL) {
-            g_subprocess_wait(p, NULL, NULL);
-            g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "the uplink (pasta) exited with status %d",
-                        g_subprocess_get_exit_status(p));
-            return NULL;
-        }
-        g_usleep(50 * 1000);
+    /* It configures the interface (address, default route) before it
+     * says so: the netvm is usable once it runs. Waits for that event, not
+     * for a time; the bound is for a slirp4netns that hangs. */
+    gboolean up = bh_net_wait_ready(ready[0], 30000);
+    close(ready[0]);
+    if (!up) {
+        g_subprocess_force_exit(p);
+        g_subprocess_wait(p, NULL, NULL);
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                    "the uplink (slirp4netns) did not configure %s (exit status %d)", BH_SANDBOX_UPLINK_IF,
+                    g_subprocess_get_if_exited(p) ? g_subprocess_get_exit_status(p) : -1);
+        return NULL;
     }
-    g_subprocess_force_exit(p);
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "the uplink (pasta) did not configure %s within 5 s",
-                BH_SANDBOX_UPLINK_IF);
-    return NULL;
+    /* The virtual DNS servers, for the qubes and sys-net itself, go to
+     * dns (answers come back from it, so that connection tracking matches
+     * them through each NAT). Before the common rules' second-server
+     * redirection (dstnat, -100). */
+    g_autofree char *rules = g_strdup_printf(
+        "table ip bulkhead-dns\n"
+        "delete table ip bulkhead-dns\n"
+        "table ip bulkhead-dns {\n"
+        "  chain prerouting {\n"
+        "    type nat hook prerouting priority -101; policy accept;\n"
+        "    ip daddr { " BH_NET_DNS1 ", " BH_NET_DNS2 " } meta l4proto { tcp, udp } th dport 53 dnat to %s\n"
+        "  }\n"
+        "  chain output {\n"
+        "    type nat hook output priority -101; policy accept;\n"
+        "    ip daddr { " BH_NET_DNS1 ", " BH_NET_DNS2 " } meta l4proto { tcp, udp } th dport 53 dnat to %s\n"
+        "  }\n"
+        "}\n",
+        dns, dns);
+    static const char *const nft[] = {"nft", "-f", "-", NULL};
+    if (!bh_net_run(pid, nft, rules, error)) {
+        g_subprocess_force_exit(p);
+        return NULL;
+    }
+    return g_steal_pointer(&p);
 }

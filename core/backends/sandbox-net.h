@@ -7,12 +7,14 @@
  * gateway being the netvm's own address, DNS the virtual 10.139.1.1/.2), the
  * netvm's forwarding, NAT and isolation in nftables inside its own namespace
  * (qubes reach their netvm's upstream, never each other nor the netvm's own
- * services), and the uplink of a netvm without a netvm: pasta(1), user-mode
- * networking, run as the qube's own host uid and attached to its namespace.
+ * services), and the uplink of a netvm without a netvm: slirp4netns(1),
+ * user-mode networking, run as the qube's own host uid and attached to its
+ * namespace.
  *
  * It runs `ip`, `nft` and `sysctl` through nsenter(1) into the namespaces,
  * synchronously: call it from a worker thread. It must never touch the host's
- * own network namespace (pasta only opens sockets there, as the qube's uid).
+ * own network namespace (slirp4netns only opens sockets there, as the qube's
+ * uid).
  */
 #pragma once
 
@@ -21,8 +23,17 @@
 
 G_BEGIN_DECLS
 
-/* The name of a netvm's interface to the real network (pasta's tap). */
-#define BH_SANDBOX_UPLINK_IF "uplink0"
+/* The name of a netvm's interface to the real network (slirp4netns's tap),
+ * the address at which the uplink reaches the host's 127.0.0.1 (also the
+ * netvm's default gateway), and its DNS forwarder (to the host's
+ * resolvers): slirp4netns's defaults on its 10.0.2.0/24. */
+#define BH_SANDBOX_UPLINK_IF   "uplink0"
+#define BH_SANDBOX_UPLINK_HOST "10.0.2.2"
+#define BH_SANDBOX_UPLINK_DNS  "10.0.2.3"
+
+/* The MTU of the uplink and of every veth link (the largest slirp4netns
+ * takes): see bh_sandbox_net_link_cmds. */
+#define BH_SANDBOX_LINK_MTU 65520
 
 /* Makes the sandbox with init pid a netvm: forwarding on, the nftables rules
  * that keep its qubes apart and NAT what leaves it. */
@@ -65,10 +76,15 @@ typedef struct {
 void bh_sandbox_net_firewall_cmds(GPtrArray *cmds, pid_t netvm_pid, const BhNetClient *clients,
                                   gsize n_clients, const char *flush_address);
 
-/* Starts pasta on the namespace of init pid (a netvm without netvm), as
- * host uid:gid, and waits until its interface has its address. resolv_conf:
- * where the host's resolvers are listed (NULL: /etc/resolv.conf); the first
- * one answers what the qubes ask 10.139.1.1. Returns the running pasta. */
-GSubprocess *bh_sandbox_net_uplink(pid_t pid, uid_t uid, gid_t gid, const char *resolv_conf, GError **error);
+/* Starts slirp4netns on the namespace of init pid (a netvm without netvm),
+ * as host uid:gid, and waits until it says its interface is configured.
+ * resolv_conf: where the resolver the qubes' 10.139.1.1 goes to is listed
+ * (its first nameserver; 127.0.0.1 is the host's); NULL: slirp4netns's
+ * forwarder to the host's /etc/resolv.conf. cgroup_fds: the netvm's
+ * cgroup.procs descriptors (bh_sandbox_cgroup_procs_fds()), which it joins
+ * and takes over (the array is left empty); NULL: none. Returns the running
+ * uplink. */
+GSubprocess *bh_sandbox_net_uplink(pid_t pid, uid_t uid, gid_t gid, const char *resolv_conf,
+                                   GArray *cgroup_fds, GError **error);
 
 G_END_DECLS

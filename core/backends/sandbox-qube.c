@@ -35,7 +35,7 @@ void bh_qube_unref(BhSandboxQube *q)
     g_free(q->vchan_dir);
     g_free(q->stage_dir);
     g_clear_object(&q->proc);
-    g_clear_object(&q->pasta);
+    g_clear_object(&q->uplink_proc);
     g_clear_object(&q->block);
     g_clear_object(&q->ready);
     g_clear_object(&q->info);

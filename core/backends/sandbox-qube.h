@@ -40,12 +40,12 @@ typedef struct {
     gid_t gid;
     char *netvm;
     gboolean provides_network;
-    gboolean uplink;    /* asked for: pasta on its namespace (sandbox-net.h) */
-    GSubprocess *pasta; /* the uplink while it runs */
-    int uplink_pidfd;   /* an adopted netvm's pasta (not our child), or -1 */
-    gboolean net_ready; /* a netvm whose namespace is set up */
-    char *linked_to;    /* the netvm its eth0 leads to now (NULL: none) */
-    char *firewall;     /* its rules for its netvm (backend.h set_firewall) */
+    gboolean uplink;          /* asked for: slirp4netns on its namespace (sandbox-net.h) */
+    GSubprocess *uplink_proc; /* the uplink while it runs */
+    int uplink_pidfd;         /* an adopted netvm's uplink (not our child), or -1 */
+    gboolean net_ready;       /* a netvm whose namespace is set up */
+    char *linked_to;          /* the netvm its eth0 leads to now (NULL: none) */
+    char *firewall;           /* its rules for its netvm (backend.h set_firewall) */
     gboolean disposable;
     BhPowerState state;
     GSubprocess *proc;
@@ -88,6 +88,7 @@ struct BhSandbox {
     gboolean verbose;
     BhSandboxCgroups *cgroups;
     GPtrArray *programs;
+    char *services_dir; /* Bulkhead's own call services, or NULL */
     gboolean has_agent; /* bulkhead-agent is among the programs */
     char *bwrap;
     GBytes *seccomp;         /* the filter of every qube (sandbox-seccomp.h) */
@@ -95,7 +96,7 @@ struct BhSandbox {
     char *stage_top;         /* stage_base's parent: one directory per daemon */
     char *record_dir;        /* <state_dir>/sandbox-running; NULL: records could not be kept */
     char *tag;               /* this daemon's cgroup subtree: bulkhead-<tag> */
-    char *resolv_conf;       /* the uplink's resolvers; NULL: /etc/resolv.conf */
+    char *resolv_conf;       /* names the uplink DNS's resolver; NULL: the uplink's forwarder */
     GThreadPool *net_pool;   /* network jobs, one at a time (sandbox-start.c) */
     char *guest_resolv_conf; /* <stage_base>/resolv.conf: the qubes' (virtual DNS); NULL: none */
 };
@@ -125,6 +126,9 @@ gboolean bh_sandbox_create_volumes(BhBackend *backend, const BhBackendQube *qube
 gboolean bh_sandbox_clone_volumes(BhBackend *backend, const char *source, const BhBackendQube *qube,
                                   GError **error);
 gboolean bh_sandbox_remove_volumes(BhBackend *backend, const char *name, GError **error);
+void bh_sandbox_volume_usage(BhBackend *backend, const char *const *qubes, GCancellable *cancellable,
+                             GAsyncReadyCallback callback, gpointer user_data);
+GHashTable *bh_sandbox_volume_usage_finish(BhBackend *backend, GAsyncResult *result, GError **error);
 int bh_sandbox_idmap_userns(uid_t uid, gid_t gid, GError **error);
 
 /* ---- sandbox-agent.c ---- */

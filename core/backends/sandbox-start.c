@@ -201,7 +201,8 @@ struct BhNetJob {
     uid_t uid;
     gid_t gid;
     char *resolv_conf;
-    GSubprocess *pasta; /* the uplink's result */
+    GArray *cgroup_fds;       /* the netvm's cgroup.procs, for the uplink to join */
+    GSubprocess *uplink_proc; /* the uplink's result */
     GError *error;
 };
 
@@ -212,7 +213,10 @@ static void bh_net_job_free(BhNetJob *job)
     g_clear_object(&job->task);
     g_ptr_array_unref(job->cmds);
     g_free(job->resolv_conf);
-    g_clear_object(&job->pasta);
+    for (guint i = 0; job->cgroup_fds && i < job->cgroup_fds->len; i++)
+        close(g_array_index(job->cgroup_fds, int, i));
+    g_clear_pointer(&job->cgroup_fds, g_array_unref);
+    g_clear_object(&job->uplink_proc);
     g_clear_error(&job->error);
     g_free(job);
 }
@@ -238,7 +242,8 @@ static void bh_net_job_thread(gpointer data, gpointer pool_data)
         !bh_sandbox_net_run_cmds(job->cmds, &job->error))
         goto out;
     if (job->uplink)
-        job->pasta = bh_sandbox_net_uplink(job->pid, job->uid, job->gid, job->resolv_conf, &job->error);
+        job->uplink_proc = bh_sandbox_net_uplink(job->pid, job->uid, job->gid, job->resolv_conf,
+                                                 job->cgroup_fds, &job->error);
 out:
     g_main_context_invoke(job->context, bh_net_job_complete, job);
 }
@@ -422,16 +427,16 @@ static void bh_sandbox_net_done(BhSandboxQube *q, BhNetJob *job)
         }
         return;
     }
-    if (job->pasta) {
-        /* Stopped while pasta came up: it goes with the qube. */
+    if (job->uplink_proc) {
+        /* Stopped while the uplink came up: it goes with the qube. */
         if (q->start_task == NULL) {
-            g_subprocess_force_exit(job->pasta);
+            g_subprocess_force_exit(job->uplink_proc);
             return;
         }
-        g_clear_object(&q->pasta);
-        q->pasta = g_steal_pointer(&job->pasta);
-        g_message("[%s] uplink: pasta (pid %s) on %s", q->name, g_subprocess_get_identifier(q->pasta),
-                  BH_SANDBOX_UPLINK_IF);
+        g_clear_object(&q->uplink_proc);
+        q->uplink_proc = g_steal_pointer(&job->uplink_proc);
+        g_message("[%s] uplink: slirp4netns (pid %s) on %s", q->name,
+                  g_subprocess_get_identifier(q->uplink_proc), BH_SANDBOX_UPLINK_IF);
     }
     if (q->start_task == NULL)
         return;
@@ -472,6 +477,16 @@ static void bh_sandbox_have_pid(BhSandboxQube *q)
     job->uid = q->uid;
     job->gid = q->gid;
     job->resolv_conf = g_strdup(sb->resolv_conf);
+    if (job->uplink && q->cgroup) {
+        /* Opened here, where the group is ours to read; an uplink that
+         * could not be bounded with its netvm does not start (stricter). */
+        g_autoptr(GError) error = NULL;
+        job->cgroup_fds = bh_sandbox_cgroup_procs_fds(q->cgroup, &error);
+        if (job->cgroup_fds == NULL) {
+            g_warning("[%s] no uplink: cannot open its control groups for it: %s", q->name, error->message);
+            job->uplink = FALSE;
+        }
+    }
     if (link)
         bh_net_link_cmds(sb, q, job->cmds);
     bh_net_job_push(sb, job);
@@ -591,9 +606,9 @@ void bh_sandbox_cleanup(BhSandboxQube *q)
         bh_net_netvm_gone(q->sb, q);
     g_clear_pointer(&q->linked_to, g_free);
     /* The uplink goes with its netvm (its namespace is gone anyway). */
-    if (q->pasta) {
-        g_subprocess_force_exit(q->pasta);
-        g_clear_object(&q->pasta);
+    if (q->uplink_proc) {
+        g_subprocess_force_exit(q->uplink_proc);
+        g_clear_object(&q->uplink_proc);
     }
     if (q->uplink_pidfd >= 0) {
         bh_pidfd_signal(q->uplink_pidfd, SIGKILL);
@@ -754,12 +769,14 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
         .stage_dir = q->stage_dir,
         .vchan_dir = q->vchan_dir,
         .programs = sb->programs,
+        .services_dir = sb->services_dir,
         .root_links = root_links,
         .disposable = q->disposable,
         .seccomp = TRUE,
         .private_image = sb->private_images,
         .bwrap = sb->bwrap,
         .resolv_conf = sb->guest_resolv_conf,
+        .services = qube->services,
     };
     g_autoptr(BhSandboxSetup) setup = bh_sandbox_layout_setup(&plan);
     g_autoptr(GPtrArray) argv = bh_sandbox_layout_bwrap_argv(&plan);

@@ -66,8 +66,9 @@ static gboolean bh_sandbox_holds_netns(const char *dir, const char *netns)
     return FALSE;
 }
 
-/* The pasta an earlier daemon started for netvm (uid, init_pid): a process
- * named pasta or passt* running as the qube's own host uid in dom0's network
+/* The uplink an earlier daemon started for netvm (uid, init_pid): a process
+ * named slirp4netns (or pasta/passt*, which a bulkheadd before 2026-12 used)
+ * running as the qube's own host uid in dom0's network
  * namespace (the qube's processes are all in its own) and holding the
  * qube's network namespace (another daemon's qube of the same qid has
  * another). -1 when there is none. */
@@ -94,14 +95,15 @@ static int bh_sandbox_find_uplink(uid_t uid, pid_t init_pid)
             ns.st_dev != own.st_dev || !g_file_get_contents(comm_path, &comm, NULL, NULL))
             continue;
         g_strstrip(comm);
-        if ((g_str_equal(comm, "pasta") || g_str_has_prefix(comm, "passt")) &&
+        if ((g_str_equal(comm, "slirp4netns") || g_str_equal(comm, "pasta") ||
+             g_str_has_prefix(comm, "passt")) &&
             bh_sandbox_holds_netns(base, netns))
             found = bh_pidfd_open((pid_t)pid);
     }
     return found;
 }
 
-/* A netvm that is not adopted: its pasta goes with it (while its init
+/* A netvm that is not adopted: its uplink goes with it (while its init
  * still runs, it is found by the namespace it holds). */
 static void bh_sandbox_stop_uplink(BhSandbox *sb, const BhSandboxRecord *r)
 {
@@ -129,7 +131,7 @@ static void bh_sandbox_take_over(BhSandbox *sb, BhSandboxRecord *r, BhSandboxPro
     /* Its namespace and links are as the earlier daemon left them: a netvm
      * is set up, a client linked to its netvm (if that one is adopted too;
      * relinks and firewalls then work on them as on our own). Its uplink's
-     * pasta is not our child: it is found and stopped with it (pidfd). */
+     * slirp4netns is not our child: it is found and stopped with it (pidfd). */
     q->net_ready = sb->privileged && r->provides_network;
     q->linked_to = sb->privileged ? g_strdup(r->netvm) : NULL;
     q->uplink_pidfd = sb->privileged && r->provides_network && r->netvm == NULL

@@ -21,6 +21,7 @@
 
 #include <bulkhead/error.h>
 
+#include "sandbox-fsops.h"
 #include "sandbox-layout.h"
 #include "sandbox-private.h"
 
@@ -167,4 +168,81 @@ fail : {
     bh_error_errno(error, e, "cannot make the user namespace for idmapped layers");
     return -1;
 }
+}
+
+/* ---- disk usage ------------------------------------------------------------ */
+
+/* Entries of a home kept as a directory that one measure reads at most: a
+ * qube making files as fast as dom0 lists them must not keep it listing. */
+#define BH_SANDBOX_USAGE_MAX_ENTRIES 200000
+
+typedef struct {
+    char *name, *dir; /* the qube and <state>/qubes/<name>, copied: the thread touches nothing else */
+} BhUsageJob;
+
+static void bh_usage_job_free(BhUsageJob *job)
+{
+    g_free(job->name);
+    g_free(job->dir);
+    g_free(job);
+}
+
+/* Off the main context: each qube's private.img (one fstatat: its blocks),
+ * or its private/ directory (a bounded walk, sandbox-fsops.h). */
+static void bh_usage_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+    GPtrArray *jobs = data;
+    GHashTable *usage = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+
+    for (guint i = 0; i < jobs->len && !g_cancellable_is_cancelled(cancellable); i++) {
+        BhUsageJob *job = jobs->pdata[i];
+        BhBackendUsage *u = g_new0(BhBackendUsage, 1);
+        g_autoptr(GError) error = NULL;
+        struct stat st;
+        int fd = bh_fs_open_dir_path(job->dir, NULL);
+
+        if (fd < 0) {
+            g_free(u);
+            continue; /* no volume (yet): nothing to say */
+        }
+        if (fstatat(fd, BH_SANDBOX_PRIVATE_IMAGE, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
+            u->bytes = (guint64)st.st_blocks * 512;
+            u->exact = TRUE;
+        } else if (!bh_fs_usage_at(fd, "private", BH_SANDBOX_USAGE_MAX_ENTRIES, &u->bytes, &u->exact,
+                                   &error)) {
+            g_debug("[%s] disk usage: %s", job->name, error->message);
+            g_free(u);
+            u = NULL;
+        }
+        close(fd);
+        if (u != NULL)
+            g_hash_table_insert(usage, g_strdup(job->name), u);
+    }
+    g_task_return_pointer(task, usage, (GDestroyNotify)g_hash_table_unref);
+}
+
+void bh_sandbox_volume_usage(BhBackend *backend, const char *const *qubes, GCancellable *cancellable,
+                             GAsyncReadyCallback callback, gpointer user_data)
+{
+    BhSandbox *sb = (BhSandbox *)backend;
+    g_autoptr(GTask) task = g_task_new(NULL, cancellable, callback, user_data); /* a backend is no GObject */
+    GPtrArray *jobs = g_ptr_array_new_with_free_func((GDestroyNotify)bh_usage_job_free);
+
+    for (guint i = 0; qubes != NULL && qubes[i] != NULL; i++) {
+        BhUsageJob *job;
+        if (!bh_sandbox_valid_name(qubes[i], NULL))
+            continue;
+        job = g_new0(BhUsageJob, 1);
+        job->name = g_strdup(qubes[i]);
+        job->dir = bh_sandbox_qube_dir(sb, qubes[i]);
+        g_ptr_array_add(jobs, job);
+    }
+    g_task_set_source_tag(task, bh_sandbox_volume_usage);
+    g_task_set_task_data(task, jobs, (GDestroyNotify)g_ptr_array_unref);
+    g_task_run_in_thread(task, bh_usage_thread);
+}
+
+GHashTable *bh_sandbox_volume_usage_finish(BhBackend *backend, GAsyncResult *result, GError **error)
+{
+    return g_task_propagate_pointer(G_TASK(result), error);
 }

@@ -69,6 +69,7 @@ static void bh_sandbox_free(BhBackend *backend)
     g_hash_table_unref(sb->qubes);
     bh_sandbox_cgroups_free(sb->cgroups);
     g_clear_pointer(&sb->programs, g_ptr_array_unref);
+    g_free(sb->services_dir);
     g_free(sb->bwrap);
     g_clear_pointer(&sb->seccomp, g_bytes_unref);
     g_autofree char *marker = g_build_filename(sb->stage_base, BH_SANDBOX_STATE_MARKER, NULL);
@@ -137,6 +138,8 @@ static const BhBackendOps bh_sandbox_ops = {
     .create_volumes = bh_sandbox_create_volumes,
     .clone_volumes = bh_sandbox_clone_volumes,
     .remove_volumes = bh_sandbox_remove_volumes,
+    .volume_usage = bh_sandbox_volume_usage,
+    .volume_usage_finish = bh_sandbox_volume_usage_finish,
     .start = bh_sandbox_start,
     .start_finish = bh_sandbox_start_finish,
     .shutdown = bh_sandbox_shutdown,
@@ -213,6 +216,7 @@ BhBackend *bh_sandbox_backend_new(const BhBackendConfig *config, GError **error)
     }
     sb->bwrap = g_steal_pointer(&bwrap);
     sb->programs = g_steal_pointer(&programs);
+    sb->services_dir = bh_sandbox_find_services_dir();
     sb->seccomp = g_steal_pointer(&seccomp);
     bh_sandbox_use_agent(sb);
     sb->qubes = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)bh_qube_unref);
@@ -222,6 +226,7 @@ BhBackend *bh_sandbox_backend_new(const BhBackendConfig *config, GError **error)
     g_info("sandbox backend: %s", what);
     for (guint i = 0; i < sb->programs->len; i++)
         g_debug("guest program: %s", (char *)sb->programs->pdata[i]);
+    g_debug("call services: %s", sb->services_dir ? sb->services_dir : "none (no call can be served)");
     return &sb->parent;
 }
 
@@ -234,7 +239,7 @@ pid_t bh_sandbox_init_pid(BhBackend *backend, const char *qube)
 pid_t bh_sandbox_uplink_pid(BhBackend *backend, const char *qube)
 {
     BhSandboxQube *q = bh_sandbox_lookup((BhSandbox *)backend, qube);
-    const char *id = q && q->pasta ? g_subprocess_get_identifier(q->pasta) : NULL;
+    const char *id = q && q->uplink_proc ? g_subprocess_get_identifier(q->uplink_proc) : NULL;
     return id ? (pid_t)atoi(id) : 0;
 }
 

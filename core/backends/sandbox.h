@@ -16,7 +16,7 @@ BhBackend *bh_sandbox_backend_new(const BhBackendConfig *config, GError **error)
 
 /* The host pid of a running qube's init (pid 1 inside), 0 when not running. */
 pid_t bh_sandbox_init_pid(BhBackend *backend, const char *qube);
-/* The host pid of a running netvm's uplink (pasta), 0 when it has none. */
+/* The host pid of a running netvm's uplink (slirp4netns), 0 when it has none. */
 pid_t bh_sandbox_uplink_pid(BhBackend *backend, const char *qube);
 /* Memory charged to a running qube's cgroup, in bytes (0: no memory cgroup). */
 guint64 bh_sandbox_memory(BhBackend *backend, const char *qube);

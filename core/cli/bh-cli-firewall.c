@@ -3,6 +3,7 @@
  *
  *   qvm-firewall QUBE [list] [--raw]
  *   qvm-firewall QUBE add [--before N] action=… [dsthost=…] [proto=…] …
+ *                         (default: before a final catch-all rule, see below)
  *   qvm-firewall QUBE del (--rule-no N | action=… …)
  *   qvm-firewall QUBE reset
  *
@@ -103,6 +104,16 @@ static char *bh_fw_rule_from_args(BhCli *cli, int argc, char **argv, int *rc)
     return bh_fw_rule_format(rule);
 }
 
+/* A catch-all: a rule that matches every packet (only action=, maybe a
+ * comment; an expiring one lapses, so it is not). */
+static gboolean bh_fw_catch_all(const char *rule)
+{
+    g_autoptr(GHashTable) kv = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    bh_fw_fields(rule, kv);
+    g_hash_table_remove(kv, "comment");
+    return g_hash_table_size(kv) == 1 && g_hash_table_contains(kv, "action");
+}
+
 /* A rule number as listed (0 first). */
 static gboolean bh_fw_number(const char *text, guint limit, guint *out)
 {
@@ -120,8 +131,8 @@ int bh_cli_firewall(BhCli *cli, int argc, char **argv)
     int rc = BH_CLI_ERROR;
     const GOptionEntry entries[] = {
         {"raw", 0, 0, G_OPTION_ARG_NONE, &raw, "list: the rules as stored, one a line", NULL},
-        {"before", 0, 0, G_OPTION_ARG_STRING, &before, "add: insert before rule N (default: at the end)",
-         "N"},
+        {"before", 0, 0, G_OPTION_ARG_STRING, &before,
+         "add: insert before rule N (default: at the end, or before a final catch-all rule)", "N"},
         {"rule-no", 0, 0, G_OPTION_ARG_STRING, &rule_no, "del: remove rule N", "N"},
         {NULL},
     };
@@ -131,7 +142,9 @@ int bh_cli_firewall(BhCli *cli, int argc, char **argv)
                  "first that matches decides; what none matches is dropped. A rule's fields:\n"
                  "  action=accept|drop  dsthost=ADDRESS|NETWORK/N|HOSTNAME  proto=tcp|udp|icmp\n"
                  "  dstports=N|N-M  icmptype=N  specialtarget=dns  expire=+SECONDS|TIME  comment=TEXT…\n"
-                 "A new qube has one rule, action=accept; reset goes back to it.");
+                 "A new qube has one rule, action=accept; reset goes back to it. add puts a rule at the\n"
+                 "end, or before the last rule when that one matches everything (a bare action=accept\n"
+                 "or action=drop: a rule after it would never match); --before N chooses the place.");
     g_option_context_add_main_entries(context, entries, NULL);
     g_option_context_set_strict_posix(context, FALSE);
     if (!bh_cli_parse(cli, context, &argc, &argv, &rc))
@@ -181,6 +194,25 @@ int bh_cli_firewall(BhCli *cli, int argc, char **argv)
         g_autofree char *rule = bh_fw_rule_from_args(cli, n_args, args, &rc);
         if (rule == NULL)
             return rc;
+        /* Unlike Qubes' qvm-firewall, which appends after the default
+         * action=accept, so that the rule never matters (a reset then add
+         * did nothing): it goes before a final catch-all, and says so. A
+         * catch-all itself still goes at the end (a new default). */
+        if (!before && n > 0 && bh_fw_catch_all(rules[n - 1]) && !bh_fw_catch_all(rule)) {
+            at = n - 1;
+            fprintf(stderr,
+                    "%s: rule %u added before the last rule, '%s', which matches everything "
+                    "(--before %u to put it elsewhere)\n",
+                    cli->prog, at, rules[n - 1], n);
+        }
+        for (guint i = 0; i < at; i++) {
+            if (bh_fw_catch_all(rules[i])) {
+                fprintf(stderr,
+                        "%s: warning: rule %u never matches: rule %u before it ('%s') matches everything\n",
+                        cli->prog, at, i, rules[i]);
+                break;
+            }
+        }
         for (guint i = 0; i < n; i++) {
             if (i == at)
                 g_ptr_array_add(now, g_strdup(rule));

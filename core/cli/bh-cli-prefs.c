@@ -22,8 +22,18 @@ static void bh_prefs_print_all(GVariant *properties)
     while (g_variant_iter_loop(&iter, "{&s(&sb)}", &name, &value, &is_default))
         width = MAX(width, (int)strlen(name));
     g_variant_iter_init(&iter, properties);
-    while (g_variant_iter_loop(&iter, "{&s(&sb)}", &name, &value, &is_default))
-        printf("%-*s  %s  %s\n", width, name, is_default ? "D" : "-", value);
+    while (g_variant_iter_loop(&iter, "{&s(&sb)}", &name, &value, &is_default)) {
+        /* One line per property: a value of several lines (notes) is shown
+         * with its newlines and tabs escaped; `qvm-prefs QUBE notes` and
+         * qvm-notes print it as it is. */
+        g_autoptr(GString) shown = g_string_new(value);
+        if (strpbrk(value, "\n\t") != NULL) {
+            g_string_replace(shown, "\\", "\\\\", 0);
+            g_string_replace(shown, "\n", "\\n", 0);
+            g_string_replace(shown, "\t", "\\t", 0);
+        }
+        printf("%-*s  %s  %s\n", width, name, is_default ? "D" : "-", shown->str);
+    }
 }
 
 static int bh_prefs_help_properties(BhCli *cli, BhDbusAdmin1 *admin, gboolean global)

@@ -21,6 +21,8 @@ static const BhCliCommand bh_cli_command_table[] = {
     {"qvm-clone", "clone", "copy a qube under a new name", bh_cli_clone},
     {"qvm-run", "run", "run a command in a qube", bh_cli_run},
     {"qvm-firewall", "firewall", "show or change a qube's firewall rules", bh_cli_firewall},
+    {"qvm-notes", "notes", "show or change a qube's notes", bh_cli_notes},
+    {"qvm-service", "service", "show or change a qube's services", bh_cli_service},
     /* No Qubes name: Qubes has no command for this. */
     {NULL, "policy", "check the policy files, or evaluate one call", bh_cli_policy},
 };

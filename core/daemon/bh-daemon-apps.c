@@ -2,7 +2,8 @@
  * AppsChanged of org.bulkhead.Admin1; see bh-daemon-private.h and
  * docs/apps.md.
  *
- * Owns: reading a qube's list when it starts and, for a qube whose list
+ * Owns: reading a qube's list when it starts (one qube at a time, once no
+ * qube is starting) and, for a qube whose list
  * others inherit, before it shuts down (its bulkhead-applist, through Run's
  * bounded capture), deciding with bulkhead/apps.h's decoder whether to
  * keep it (in the store, so a halted qube's apps stay in the menu), which
@@ -24,54 +25,125 @@
  * needs longer is stalling. */
 #define BH_APPLIST_TIMEOUT_S 30
 
-/* The qube and the app qubes that show its list when they have none. */
+/* How far a list is inherited: a disposable's template (an app qube), its
+ * template (a TemplateVM). More is a chain the model does not make. */
+#define BH_APPS_MAX_DEPTH 4
+
+/* The qube, and every qube whose list takes from it: its app qubes, their
+ * disposables (a template's list reaches them through the disposable
+ * template). */
 static void bh_apps_emit_changed(BhDaemon *self, const char *name)
 {
     g_autoptr(GPtrArray) qubes = bh_store_list_qubes(self->store, NULL);
-    bh_dbus_admin1_emit_apps_changed(self->skeleton, name);
-    for (guint i = 0; qubes != NULL && i < qubes->len; i++) {
-        BhQubeInfo *info = g_ptr_array_index(qubes, i);
-        if (g_strcmp0(info->template_name, name) == 0)
-            bh_dbus_admin1_emit_apps_changed(self->skeleton, info->name);
+    g_autoptr(GPtrArray) changed = g_ptr_array_new();
+
+    g_ptr_array_add(changed, (gpointer)name);
+    for (guint depth = 0, from = 0; depth < BH_APPS_MAX_DEPTH && from < changed->len; depth++) {
+        guint to = changed->len;
+        for (guint c = from; c < to; c++)
+            for (guint i = 0; qubes != NULL && i < qubes->len; i++) {
+                BhQubeInfo *info = g_ptr_array_index(qubes, i);
+                if (g_strcmp0(info->template_name, g_ptr_array_index(changed, c)) == 0)
+                    g_ptr_array_add(changed, info->name);
+            }
+        from = to;
     }
+    for (guint i = 0; i < changed->len; i++)
+        bh_dbus_admin1_emit_apps_changed(self->skeleton, g_ptr_array_index(changed, i));
 }
 
-/* The list a qube shows: its own, else its template's; empty, with *source
- * "", when neither has one; NULL on an error (no such qube, the store). A
- * stored list is decoded again (the store keeps bytes; the decoder is the
- * one judge of what they mean). */
-static GPtrArray *bh_apps_effective(BhDaemon *self, const char *name, char **source, GError **error)
+static gint bh_app_compare_id(gconstpointer a, gconstpointer b)
+{
+    return g_strcmp0((*(BhApp *const *)a)->id, (*(BhApp *const *)b)->id);
+}
+
+/* The qube's own stored list, decoded again (the store keeps bytes; the
+ * decoder is the one judge of what they mean); NULL and no error when it
+ * has none (or one that no longer decodes, logged). */
+static GPtrArray *bh_apps_own(BhDaemon *self, const char *name, GError **error)
+{
+    g_autoptr(GBytes) bytes = bh_store_get_apps(self->store, name, error);
+    GPtrArray *apps;
+    char reason[160];
+
+    if (bytes == NULL)
+        return NULL;
+    apps = bh_apps_decode(g_bytes_get_data(bytes, NULL), g_bytes_get_size(bytes), reason, sizeof reason);
+    if (apps == NULL)
+        g_message("[%s] the stored app list does not decode (%s); ignored", name, reason);
+    return apps;
+}
+
+/* The list a qube shows, as Qubes does: its template's (the template's own
+ * effective list, so a disposable shows its disposable template's), with the
+ * qube's own entries added and replacing the template's of the same id (its
+ * own list also holds what is installed in its private home, which only it
+ * has). A qube without a template shows its own. *source names the qube whose
+ * list it is: the qube when it has one of its own, else the nearest template
+ * with one, "" when none has. At most BH_APPS_MAX_ENTRIES apps: a qube's own
+ * entries past that are left out (logged), never its template's. NULL on an
+ * error (no such qube, the store). */
+static GPtrArray *bh_apps_effective_at(BhDaemon *self, const char *name, guint depth, char **source,
+                                       GError **error)
 {
     g_autoptr(BhQubeInfo) info = bh_store_get_qube(self->store, name, error);
-    const char *candidates[2];
-    char reason[160];
+    g_autoptr(GPtrArray) base = NULL;
+    g_autoptr(GPtrArray) own = NULL;
+    g_autoptr(GHashTable) own_ids = NULL;
+    g_autoptr(GError) local = NULL;
+    GPtrArray *merged;
+    guint left_out = 0;
 
     *source = g_strdup("");
     if (info == NULL)
         return NULL;
-    candidates[0] = info->name;
-    candidates[1] = info->template_name;
-    for (int i = 0; i < 2 && candidates[i] != NULL; i++) {
-        g_autoptr(GError) local = NULL;
-        g_autoptr(GBytes) bytes = bh_store_get_apps(self->store, candidates[i], &local);
-        if (bytes == NULL) {
-            if (local != NULL) {
-                g_propagate_error(error, g_steal_pointer(&local));
-                return NULL;
-            }
-            continue;
-        }
-        GPtrArray *apps =
-            bh_apps_decode(g_bytes_get_data(bytes, NULL), g_bytes_get_size(bytes), reason, sizeof reason);
-        if (apps == NULL) {
-            g_message("[%s] the stored app list does not decode (%s); ignored", candidates[i], reason);
-            continue;
-        }
-        g_free(*source);
-        *source = g_strdup(candidates[i]);
-        return apps;
+    own = bh_apps_own(self, info->name, &local);
+    if (local != NULL) {
+        g_propagate_error(error, g_steal_pointer(&local));
+        return NULL;
     }
-    return g_ptr_array_new_with_free_func((GDestroyNotify)bh_app_free);
+    if (info->template_name != NULL && depth + 1 < BH_APPS_MAX_DEPTH) {
+        base = bh_apps_effective_at(self, info->template_name, depth + 1, source, error);
+        if (base == NULL)
+            return NULL;
+    }
+    if (own == NULL)
+        return base != NULL ? g_steal_pointer(&base)
+                            : g_ptr_array_new_with_free_func((GDestroyNotify)bh_app_free);
+    g_free(*source);
+    *source = g_strdup(info->name);
+    if (base == NULL || base->len == 0)
+        return g_steal_pointer(&own);
+
+    own_ids = g_hash_table_new(g_str_hash, g_str_equal);
+    for (guint i = 0; i < own->len; i++)
+        g_hash_table_add(own_ids, ((BhApp *)g_ptr_array_index(own, i))->id);
+    /* The apps move (their slots left NULL) into merged. */
+    merged = g_ptr_array_new_with_free_func((GDestroyNotify)bh_app_free);
+    for (guint i = 0; i < base->len; i++) {
+        if (!g_hash_table_contains(own_ids, ((BhApp *)g_ptr_array_index(base, i))->id)) {
+            g_ptr_array_add(merged, g_ptr_array_index(base, i));
+            base->pdata[i] = NULL;
+        }
+    }
+    for (guint i = 0; i < own->len; i++) {
+        if (merged->len >= BH_APPS_MAX_ENTRIES) {
+            left_out = own->len - i;
+            break;
+        }
+        g_ptr_array_add(merged, g_ptr_array_index(own, i));
+        own->pdata[i] = NULL;
+    }
+    if (left_out > 0)
+        g_message("[%s] %u of its own apps left out: with %s's, more than %u", info->name, left_out,
+                  info->template_name, BH_APPS_MAX_ENTRIES);
+    g_ptr_array_sort(merged, bh_app_compare_id);
+    return merged;
+}
+
+static GPtrArray *bh_apps_effective(BhDaemon *self, const char *name, char **source, GError **error)
+{
+    return bh_apps_effective_at(self, name, 0, source, error);
 }
 
 /* ---- reading a qube's list ---------------------------------------------------- */
@@ -81,7 +153,10 @@ typedef struct {
     char *name;
     GDBusMethodInvocation *invocation; /* RefreshApps; NULL at start */
     GTask *before_shutdown;            /* bh_daemon_apps_read_before_shutdown_async; NULL otherwise */
+    gboolean at_start;                 /* the read after a start, from apps_start_queue */
 } BhAppsFetch;
+
+static void bh_apps_pump(BhDaemon *self);
 
 static void bh_apps_fetch_done(GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -145,17 +220,23 @@ static void bh_apps_fetch_done(GObject *source, GAsyncResult *result, gpointer u
         g_task_return_boolean(f->before_shutdown, apps != NULL);
         g_object_unref(f->before_shutdown);
     }
+    if (f->at_start) {
+        self->apps_start_busy = FALSE;
+        bh_apps_pump(self);
+    }
     g_object_unref(f->self);
     g_free(f->name);
     g_free(f);
 }
 
-static void bh_apps_fetch(BhDaemon *self, const char *name, GDBusMethodInvocation *invocation)
+static void bh_apps_fetch(BhDaemon *self, const char *name, GDBusMethodInvocation *invocation,
+                          gboolean at_start)
 {
     BhAppsFetch *f = g_new0(BhAppsFetch, 1);
     f->self = g_object_ref(self);
     f->name = g_strdup(name);
     f->invocation = invocation;
+    f->at_start = at_start;
     bh_daemon_run_capture_async(self, name, BH_APPLIST_COMMAND, BH_APPS_MAX_BYTES, BH_APPLIST_TIMEOUT_S,
                                 bh_apps_fetch_done, f);
 }
@@ -185,23 +266,56 @@ void bh_daemon_apps_read_before_shutdown_async(BhDaemon *self, const char *name,
                                 bh_apps_fetch_done, f);
 }
 
+/* The reads after starts wait while any qube is starting, and run one at
+ * a time: bulkhead-applist (GLib's desktop entries, an SVG renderer with
+ * pango and fontconfig) was 28 % of all CPU while 20 qubes started at once
+ * on two cores, competing with the starts themselves (bench/RESULTS.md,
+ * "Start at scale"). The menu gets the lists a little later; the qubes
+ * are usable sooner. */
+static gboolean bh_apps_any_starting(BhDaemon *self)
+{
+    GHashTableIter iter;
+    gpointer value;
+    g_hash_table_iter_init(&iter, self->runtime);
+    while (g_hash_table_iter_next(&iter, NULL, &value))
+        if (((BhQubeRuntime *)value)->state == BH_POWER_TRANSIENT)
+            return TRUE;
+    return FALSE;
+}
+
+static void bh_apps_pump(BhDaemon *self)
+{
+    while (!self->apps_start_busy && !g_queue_is_empty(self->apps_start_queue) &&
+           !bh_apps_any_starting(self)) {
+        g_autofree char *name = g_queue_pop_head(self->apps_start_queue);
+        /* Stopped meanwhile: read at its next start. */
+        if (bh_daemon_get_power_state(self, name) != BH_POWER_RUNNING)
+            continue;
+        self->apps_start_busy = TRUE;
+        bh_apps_fetch(self, name, NULL, TRUE);
+    }
+}
+
 static void bh_apps_on_state_changed(BhDbusAdmin1 *skeleton, const char *name, const char *state,
                                      BhDaemon *self)
 {
     g_autoptr(BhQubeInfo) info = NULL;
 
-    if (!g_str_equal(state, bh_power_state_name(BH_POWER_RUNNING)))
-        return;
-    /* A disposable's list dies with it: its template's is the one shown. */
-    info = bh_store_get_qube(self->store, name, NULL);
-    if (info == NULL || info->klass == BH_CLASS_DISP_VM || info->klass == BH_CLASS_ADMIN_VM)
-        return;
-    bh_apps_fetch(self, name, NULL);
+    if (g_str_equal(state, bh_power_state_name(BH_POWER_RUNNING))) {
+        /* A disposable's list dies with it: its template's is the one shown. */
+        info = bh_store_get_qube(self->store, name, NULL);
+        if (info != NULL && info->klass != BH_CLASS_DISP_VM && info->klass != BH_CLASS_ADMIN_VM &&
+            !g_queue_find_custom(self->apps_start_queue, name, (GCompareFunc)g_strcmp0))
+            g_queue_push_tail(self->apps_start_queue, g_strdup(name));
+    }
+    /* Any change may be the last start ending. */
+    bh_apps_pump(self);
 }
 
 void bh_daemon_apps_init(BhDaemon *self)
 {
     self->apps_problems = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    self->apps_start_queue = g_queue_new();
     g_signal_connect(self->skeleton, "state-changed", G_CALLBACK(bh_apps_on_state_changed), self);
 }
 
@@ -259,7 +373,7 @@ static gboolean bh_daemon_handle_refresh_apps(BhDbusAdmin1 *skeleton, GDBusMetho
                     bh_power_state_name(bh_daemon_runtime(self, name)->state));
         return bh_daemon_return_error(invocation, error);
     }
-    bh_apps_fetch(self, name, invocation);
+    bh_apps_fetch(self, name, invocation, FALSE);
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 

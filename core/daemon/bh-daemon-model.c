@@ -213,7 +213,12 @@ static gboolean bh_daemon_handle_set_property(BhDbusAdmin1 *skeleton, GDBusMetho
 
     const char *now_named = rename ? value : qube;
     g_autofree char *effective = bh_daemon_get_string(self, now_named, prop);
-    g_info("[%s] %s = %s", qube, prop, effective);
+    /* Notes are text of many lines the user wrote for themselves: the log
+     * says that they changed, not what they say. */
+    if (g_str_equal(prop, "notes"))
+        g_info("[%s] notes: %zu bytes", qube, strlen(effective));
+    else
+        g_info("[%s] %s = %s", qube, prop, effective);
     bh_dbus_admin1_emit_property_changed(skeleton, qube, prop, effective);
     if (rename) {
         g_autofree char *old_key = NULL;
@@ -399,6 +404,48 @@ static gboolean bh_daemon_handle_remove(BhDbusAdmin1 *skeleton, GDBusMethodInvoc
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* ---- services ---------------------------------------------------------------- */
+
+static gboolean bh_daemon_handle_list_services(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
+                                               const char *qube, BhDaemon *self)
+{
+    g_autoptr(GError) error = NULL;
+    g_auto(GStrv) list = bh_store_list_services(self->store, qube, &error);
+    GVariantBuilder builder;
+
+    if (list == NULL)
+        return bh_daemon_return_error(invocation, error);
+    g_variant_builder_init(&builder, G_VARIANT_TYPE("a{sb}"));
+    for (guint i = 0; list[i] != NULL; i++) {
+        char *eq = strrchr(list[i], '=');
+        *eq = '\0';
+        g_variant_builder_add(&builder, "{sb}", list[i], g_str_equal(eq + 1, "1"));
+    }
+    bh_dbus_admin1_complete_list_services(skeleton, invocation, g_variant_builder_end(&builder));
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean bh_daemon_handle_set_service(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
+                                             const char *qube, const char *service, const char *state,
+                                             BhDaemon *self)
+{
+    g_autoptr(GError) error = NULL;
+    int value = g_str_equal(state, "on") ? 1 : g_str_equal(state, "off") ? 0 : -1;
+
+    if (value < 0 && !g_str_equal(state, "unset")) {
+        g_autofree char *shown = bh_qubes_quote(state);
+        g_set_error(&error, BH_QUBES_ERROR, BH_QUBES_ERROR_INVALID_VALUE,
+                    "a service's state is on, off or unset, not '%s'", shown);
+        return bh_daemon_return_error(invocation, error);
+    }
+    if (!bh_store_set_service(self->store, qube, service, value, &error))
+        return bh_daemon_return_error(invocation, error);
+    g_info("[%s] service %s: %s", qube, service, state);
+    bh_dbus_admin1_emit_services_changed(skeleton, qube);
+    bh_dbus_admin1_complete_set_service(skeleton, invocation);
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 const BhDaemonHandler *bh_daemon_model_handlers(gsize *n)
 {
     static const BhDaemonHandler handlers[] = {
@@ -418,6 +465,8 @@ const BhDaemonHandler *bh_daemon_model_handlers(gsize *n)
         {"handle-check-create", G_CALLBACK(bh_daemon_handle_check_create)},
         {"handle-clone", G_CALLBACK(bh_daemon_handle_clone)},
         {"handle-remove", G_CALLBACK(bh_daemon_handle_remove)},
+        {"handle-list-services", G_CALLBACK(bh_daemon_handle_list_services)},
+        {"handle-set-service", G_CALLBACK(bh_daemon_handle_set_service)},
     };
     *n = G_N_ELEMENTS(handlers);
     return handlers;

@@ -236,22 +236,61 @@ static void bh_daemon_disposable_started(GObject *source, GAsyncResult *result, 
     bh_call_context_free(ctx);
 }
 
+char *bh_daemon_new_disposable(BhDaemon *self, const char *dvm_template, GError **error)
+{
+    int qid = -1;
+    if (!bh_daemon_require_backend(self, error))
+        return NULL;
+    g_autofree char *name = bh_store_create_disposable(self->store, dvm_template, &qid, error);
+    if (name == NULL || !bh_daemon_add_volumes(self, name, NULL, error))
+        return NULL;
+    g_info("[%s] disposable created (qid %d)", name, qid);
+    bh_dbus_admin1_emit_qube_added(self->skeleton, name);
+    return g_steal_pointer(&name);
+}
+
 static gboolean bh_daemon_handle_create_disposable(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
                                                    const char *dvm_template, BhDaemon *self)
 {
     g_autoptr(GError) error = NULL;
-    int qid = -1;
-    if (!bh_daemon_require_backend(self, &error))
+    /* Started ahead (preload_dispvm): running already, or joined while it
+     * starts; a failure discards it as for a new one. */
+    g_autofree char *preloaded = bh_daemon_preload_take(self, dvm_template);
+    if (preloaded) {
+        bh_daemon_start_async(self, preloaded, bh_daemon_disposable_started,
+                              bh_call_context_new(self, invocation, preloaded));
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+    g_autofree char *name = bh_daemon_new_disposable(self, *dvm_template ? dvm_template : NULL, &error);
+    if (name == NULL)
         return bh_daemon_return_error(invocation, error);
-    g_autofree char *name =
-        bh_store_create_disposable(self->store, *dvm_template ? dvm_template : NULL, &qid, &error);
-    if (name == NULL || !bh_daemon_add_volumes(self, name, NULL, &error))
-        return bh_daemon_return_error(invocation, error);
-    g_info("[%s] disposable created (qid %d)", name, qid);
-    bh_dbus_admin1_emit_qube_added(skeleton, name);
     bh_daemon_start_async(self, name, bh_daemon_disposable_started,
                           bh_call_context_new(self, invocation, name));
     return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+void bh_daemon_end_disposable(BhDaemon *self, const char *name)
+{
+    g_autoptr(GError) error = NULL;
+    /* Already removed (its halt cleaned it up): nothing to do, and no
+     * runtime record to make for a name that is gone. */
+    g_autoptr(BhQubeInfo) info = bh_store_get_qube(self->store, name, NULL);
+    if (info == NULL || info->klass != BH_CLASS_DISP_VM)
+        return;
+    BhPowerState state = bh_daemon_runtime(self, name)->state;
+    if (bh_power_is_down(state)) {
+        bh_daemon_discard_disposable(self, name);
+        return;
+    }
+    if (state == BH_POWER_DYING || self->backend == NULL)
+        return;
+    if (!bh_backend_kill(self->backend, name, &error)) {
+        g_warning("[%s] cannot kill the disposable: %s", name, error->message);
+        return;
+    }
+    /* The backend may already have reported the change, or a later one. */
+    if (bh_daemon_runtime(self, name)->state == state)
+        bh_daemon_set_state(self, name, BH_POWER_DYING, NULL);
 }
 
 static gboolean bh_daemon_handle_get_stats(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
@@ -284,6 +323,65 @@ static gboolean bh_daemon_handle_get_stats(BhDbusAdmin1 *skeleton, GDBusMethodIn
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+typedef struct {
+    BhDaemon *self; /* strong: the backend outlives the measure */
+    GDBusMethodInvocation *invocation;
+} BhUsageCall;
+
+static void bh_daemon_usage_done(GObject *source, GAsyncResult *result, gpointer data)
+{
+    BhUsageCall *call = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GHashTable) usage = bh_backend_volume_usage_finish(call->self->backend, result, &error);
+    GVariantBuilder b;
+    GHashTableIter iter;
+    gpointer key, value;
+
+    g_variant_builder_init(&b, G_VARIANT_TYPE("a{s(tb)}"));
+    if (usage == NULL) {
+        g_debug("disk usage: %s", error->message);
+    } else {
+        g_hash_table_iter_init(&iter, usage);
+        while (g_hash_table_iter_next(&iter, &key, &value)) {
+            const BhBackendUsage *u = value;
+            g_variant_builder_add(&b, "{s(tb)}", (const char *)key, u->bytes, u->exact);
+        }
+    }
+    bh_dbus_admin1_complete_get_disk_usage(call->self->skeleton, call->invocation, g_variant_builder_end(&b));
+    g_object_unref(call->self);
+    g_free(call);
+}
+
+static gboolean bh_daemon_handle_get_disk_usage(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
+                                                const char *const *names, BhDaemon *self)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) qubes = bh_store_list_qubes(self->store, &error);
+    g_autoptr(GPtrArray) wanted = g_ptr_array_new();
+    BhUsageCall *call;
+
+    if (qubes == NULL)
+        return bh_daemon_return_error(invocation, error);
+    /* Only qubes the model has: a caller's name never becomes a path. */
+    for (guint i = 0; i < qubes->len; i++) {
+        const BhQubeInfo *info = qubes->pdata[i];
+        if (info->klass != BH_CLASS_ADMIN_VM && (names[0] == NULL || g_strv_contains(names, info->name)))
+            g_ptr_array_add(wanted, info->name);
+    }
+    g_ptr_array_add(wanted, NULL);
+    if (self->backend == NULL) {
+        bh_dbus_admin1_complete_get_disk_usage(skeleton, invocation,
+                                               g_variant_new_array(G_VARIANT_TYPE("{s(tb)}"), NULL, 0));
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+    call = g_new0(BhUsageCall, 1);
+    call->self = g_object_ref(self);
+    call->invocation = invocation;
+    bh_backend_volume_usage(self->backend, (const char *const *)wanted->pdata, NULL, bh_daemon_usage_done,
+                            call);
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 const BhDaemonHandler *bh_daemon_power_calls_handlers(gsize *n)
 {
     static const BhDaemonHandler handlers[] = {
@@ -293,6 +391,7 @@ const BhDaemonHandler *bh_daemon_power_calls_handlers(gsize *n)
         {"handle-pause", G_CALLBACK(bh_daemon_handle_pause)},
         {"handle-unpause", G_CALLBACK(bh_daemon_handle_unpause)},
         {"handle-get-stats", G_CALLBACK(bh_daemon_handle_get_stats)},
+        {"handle-get-disk-usage", G_CALLBACK(bh_daemon_handle_get_disk_usage)},
         {"handle-create-disposable", G_CALLBACK(bh_daemon_handle_create_disposable)},
     };
     *n = G_N_ELEMENTS(handlers);

@@ -325,7 +325,32 @@ void bh_backend_qube_holder_free(BhBackendQubeHolder *holder)
     g_free(holder->kernel);
     g_free(holder->virt_mode);
     g_free(holder->firewall);
+    g_strfreev(holder->services);
     g_free(holder);
+}
+
+/* A qube's services as it starts: its own; a disposable also has its
+ * disposable template's (as Qubes copies a template's features into a new
+ * disposable), its own winning. */
+static char **bh_daemon_services_for_start(BhDaemon *self, const BhQubeInfo *info)
+{
+    g_auto(GStrv) own = bh_store_list_services(self->store, info->name, NULL);
+    g_auto(GStrv) inherited = NULL;
+    g_autoptr(GStrvBuilder) all = g_strv_builder_new();
+
+    if (info->klass == BH_CLASS_DISP_VM && info->template_name != NULL)
+        inherited = bh_store_list_services(self->store, info->template_name, NULL);
+    for (guint i = 0; own != NULL && own[i] != NULL; i++)
+        g_strv_builder_add(all, own[i]);
+    for (guint i = 0; inherited != NULL && inherited[i] != NULL; i++) {
+        gsize len = strcspn(inherited[i], "=") + 1; /* "NAME=" */
+        gboolean shadowed = FALSE;
+        for (guint j = 0; own != NULL && own[j] != NULL && !shadowed; j++)
+            shadowed = strncmp(own[j], inherited[i], len) == 0;
+        if (!shadowed)
+            g_strv_builder_add(all, inherited[i]);
+    }
+    return g_strv_builder_end(all);
 }
 
 guint bh_daemon_get_uint(BhDaemon *self, const char *qube, const char *prop, guint fallback)
@@ -390,6 +415,8 @@ BhBackendQubeHolder *bh_daemon_describe_qube(BhDaemon *self, const char *name, G
     h->qube.maxmem_mib = bh_daemon_get_uint(self, name, "maxmem", 4000);
     h->qube.vcpus = bh_daemon_get_uint(self, name, "vcpus", 2);
     h->qube.private_mib = bh_daemon_get_uint(self, name, "private_size", 2048);
+    h->services = bh_daemon_services_for_start(self, info);
+    h->qube.services = (const char *const *)h->services;
     return g_steal_pointer(&h);
 }
 

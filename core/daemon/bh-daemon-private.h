@@ -56,6 +56,12 @@ struct _BhDaemon {
     BhCalls *calls;            /* the qubes' call sockets (qvm-copy-to-vm); NULL without a backend */
     BhClipboard *clipboard;    /* org.bulkhead.Clipboard1, beside Admin1 */
     GHashTable *apps_problems; /* qube name -> why its last app list was refused (until it is read again) */
+    GQueue *apps_start_queue;  /* qubes whose list is to be read after their start (bh-daemon-apps.c) */
+    gboolean apps_start_busy;  /* one of those reads is running */
+    char *preload_name;     /* the preloaded disposable not handed out yet, or NULL (bh-daemon-preload.c) */
+    char *preload_template; /* what it was made of */
+    guint preload_timer;    /* the next look at whether one is wanted */
+    guint preload_failures; /* starts that failed in a row */
 };
 
 /* ---- bh-daemon-power.c: power state, guids, starts (netvm first), adoption */
@@ -94,6 +100,7 @@ typedef struct {
     char *kernel;
     char *virt_mode;
     char *firewall;
+    char **services;
 } BhBackendQubeHolder;
 
 void bh_backend_qube_holder_free(BhBackendQubeHolder *holder);
@@ -124,6 +131,19 @@ gboolean bh_daemon_add_volumes(BhDaemon *self, const char *name, const char *clo
 const BhDaemonHandler *bh_daemon_power_calls_handlers(gsize *n);
 /* Common preamble of the power methods: a backend, an existing qube, not dom0. */
 BhQubeInfo *bh_daemon_power_target(BhDaemon *self, const char *name, const char *what, GError **error);
+/* A new disposable of dvm_template (NULL: the default disposable template),
+ * in the store with its volumes, announced, not started. */
+char *bh_daemon_new_disposable(BhDaemon *self, const char *dvm_template, GError **error);
+/* Kills a disposable (removed once it is down; at once when it is). */
+void bh_daemon_end_disposable(BhDaemon *self, const char *name);
+
+/* ---- bh-daemon-preload.c: one disposable started ahead (preload_dispvm) */
+
+void bh_daemon_preload_init(BhDaemon *self);
+/* The preloaded disposable of dvm_template (NULL or "": default_dispvm),
+ * now the caller's, or NULL when there is none ready or starting. */
+char *bh_daemon_preload_take(BhDaemon *self, const char *dvm_template);
+void bh_daemon_preload_stop(BhDaemon *self);
 
 /* ---- bh-daemon-run.c: Run */
 

@@ -33,6 +33,7 @@ void bh_daemon_stop(BhDaemon *self)
      * finalize may never come; the qubes must stop all the same, now that a
      * crashed daemon's sandboxes outlive it (docs/sandbox.md). The
      * clipboard goes first: it asks the guid set who is calling. */
+    bh_daemon_preload_stop(self);
     g_clear_pointer(&self->clipboard, bh_clipboard_free);
     g_clear_pointer(&self->calls, bh_calls_free);
     g_clear_pointer(&self->guids, bh_guid_set_free);
@@ -44,6 +45,7 @@ static void bh_daemon_finalize(GObject *object)
 {
     BhDaemon *self = BH_DAEMON(object);
     bh_daemon_unexport(self);
+    bh_daemon_preload_stop(self);
     /* Reverse order of bh_daemon_new: guids, agents, backend (stops qubes), store, lock. */
     g_clear_pointer(&self->clipboard, bh_clipboard_free);
     g_clear_pointer(&self->calls, bh_calls_free);
@@ -51,6 +53,8 @@ static void bh_daemon_finalize(GObject *object)
     g_clear_pointer(&self->guids, bh_guid_set_free);
     g_clear_pointer(&self->runtime, g_hash_table_unref);
     g_clear_pointer(&self->apps_problems, g_hash_table_unref);
+    if (self->apps_start_queue)
+        g_queue_free_full(g_steal_pointer(&self->apps_start_queue), g_free);
     g_clear_pointer(&self->agents, bh_agent_set_free);
     g_clear_pointer(&self->backend, bh_backend_free);
     g_clear_pointer(&self->store, bh_store_close);
@@ -82,6 +86,41 @@ static void bh_daemon_init(BhDaemon *self)
             g_signal_connect(self->skeleton, handlers[j].signal, handlers[j].handler, self);
     }
     bh_daemon_apps_init(self);
+    bh_daemon_preload_init(self);
+}
+
+/* ---- what a qube's call needs of the daemon (bh-daemon-calls.h) ---------- */
+
+static void bh_daemon_calls_start(gpointer owner, const char *qube, GAsyncReadyCallback callback,
+                                  gpointer data)
+{
+    bh_daemon_start_async(owner, qube, callback, data);
+}
+
+static gboolean bh_daemon_calls_start_finish(gpointer owner, GAsyncResult *result, GError **error)
+{
+    return bh_daemon_start_finish(owner, result, error);
+}
+
+static gboolean bh_daemon_calls_running(gpointer owner, const char *qube)
+{
+    return bh_daemon_runtime(owner, qube)->state == BH_POWER_RUNNING;
+}
+
+static char *bh_daemon_calls_create_disposable(gpointer owner, const char *dvm_template, GError **error)
+{
+    return bh_daemon_new_disposable(owner, dvm_template, error);
+}
+
+static void bh_daemon_calls_kill_disposable(gpointer owner, const char *qube)
+{
+    bh_daemon_end_disposable(owner, qube);
+}
+
+static GDBusConnection *bh_daemon_calls_bus(gpointer owner)
+{
+    BhDaemon *self = owner;
+    return g_dbus_interface_skeleton_get_connection(G_DBUS_INTERFACE_SKELETON(self->skeleton));
 }
 
 BhDaemon *bh_daemon_new(const BhDaemonConfig *config, GError **error)
@@ -109,7 +148,9 @@ BhDaemon *bh_daemon_new(const BhDaemonConfig *config, GError **error)
         backend_name = self->backend->name;
     } else {
         g_autofree char *runtime_dir = g_build_filename(g_get_user_runtime_dir(), "bulkhead", NULL);
-        BhBackendConfig bc = {.state_dir = self->state_dir, .runtime_dir = runtime_dir};
+        BhBackendConfig bc = {.state_dir = self->state_dir,
+                              .runtime_dir = runtime_dir,
+                              .resolv_conf = config->uplink_resolv_conf};
         if (!bh_backend_open(backend_name, &bc, &self->backend, error))
             return NULL;
     }
@@ -137,8 +178,16 @@ BhDaemon *bh_daemon_new(const BhDaemonConfig *config, GError **error)
     /* Problems in the files are logged here; they deny, they do not stop us. */
     self->policy = bh_policy_store_new(NULL);
     self->clipboard = bh_clipboard_new(self->store, self->policy, self->guids);
-    if (self->backend)
-        self->calls = bh_calls_new(self->backend, self->agents, self->policy, self->store);
+    if (self->backend) {
+        BhCallsHooks hooks = {.owner = self,
+                              .start_async = bh_daemon_calls_start,
+                              .start_finish = bh_daemon_calls_start_finish,
+                              .running = bh_daemon_calls_running,
+                              .create_disposable = bh_daemon_calls_create_disposable,
+                              .kill_disposable = bh_daemon_calls_kill_disposable,
+                              .bus = bh_daemon_calls_bus};
+        self->calls = bh_calls_new(self->backend, self->agents, self->policy, self->store, &hooks);
+    }
     bh_dbus_admin1_set_backend(self->skeleton, self->backend_name);
     bh_dbus_admin1_set_backend_description(self->skeleton, self->backend_isolation);
     return g_steal_pointer(&self);

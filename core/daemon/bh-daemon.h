@@ -27,6 +27,9 @@ typedef struct {
     BhBackend *backend_instance;
     /* Do not start bulkhead-guid for running qubes (their windows stay unseen). */
     gboolean no_guid;
+    /* The resolv.conf whose first nameserver the uplink's DNS asks (the
+     * backend's resolv_conf); NULL: the user-mode uplink's own forwarder. */
+    const char *uplink_resolv_conf;
 } BhDaemonConfig;
 
 /* $XDG_DATA_HOME/bulkhead. */
@@ -49,6 +52,9 @@ guint bh_daemon_adopt(BhDaemon *self);
  * returns how many starts began. Without a backend it starts none and says
  * so in the log. */
 guint bh_daemon_autostart(BhDaemon *self);
+/* Preloads a disposable of default_dispvm (when the global preload_dispvm
+ * is on) after delay_ms; docs/sandbox.md, "Preloaded disposable". */
+void bh_daemon_preload_soon(BhDaemon *self, guint delay_ms);
 
 /* A normal stop: every guid and every running qube are stopped (the backend
  * is freed), even while calls in flight still hold the object. The object

@@ -54,6 +54,8 @@ static void bh_main_name_acquired(GDBusConnection *connection, const char *name,
             g_message("not starting the qubes marked autostart (--no-autostart)");
         else
             bh_daemon_autostart(m->daemon);
+        /* After autostart's qubes had their turn at the CPU. */
+        bh_daemon_preload_soon(m->daemon, 3000);
     }
 }
 
@@ -83,6 +85,7 @@ int main(int argc, char **argv)
 {
     g_autofree char *state_dir = NULL;
     g_autofree char *backend = NULL;
+    g_autofree char *uplink_resolv_conf = NULL;
     gboolean no_guid = FALSE, no_autostart = FALSE;
     gboolean verbose = FALSE, version = FALSE;
     g_autoptr(GError) error = NULL;
@@ -99,6 +102,10 @@ int main(int argc, char **argv)
          "Do not show the windows of running qubes (no bulkhead-guid)", NULL},
         {"no-autostart", 0, 0, G_OPTION_ARG_NONE, &no_autostart,
          "Do not start the qubes whose autostart is True (running ones are still adopted)", NULL},
+        {"uplink-resolv-conf", 0, 0, G_OPTION_ARG_FILENAME, &uplink_resolv_conf,
+         "The qubes' DNS (10.139.1.1) asks the first nameserver FILE names; 127.0.0.1 is the host's "
+         "(default: the uplink's forwarder to the host's /etc/resolv.conf)",
+         "FILE"},
         {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log every change and state transition", NULL},
         {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
         {NULL},
@@ -142,7 +149,10 @@ int main(int argc, char **argv)
      * backend is the embedded default (--backend none turns power off). */
     if (backend == NULL)
         backend = g_strdup(bh_xen_running_in_dom0(NULL) ? "xen" : "sandbox");
-    BhDaemonConfig config = {.state_dir = state_dir, .backend = backend, .no_guid = no_guid};
+    BhDaemonConfig config = {.state_dir = state_dir,
+                             .backend = backend,
+                             .no_guid = no_guid,
+                             .uplink_resolv_conf = uplink_resolv_conf};
     g_autoptr(BhDaemon) daemon = bh_daemon_new(&config, &error);
     if (daemon == NULL) {
         fprintf(stderr, "bulkheadd: error: %s\n", error->message);

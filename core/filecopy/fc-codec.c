@@ -387,6 +387,7 @@ void bh_fc_decoder_init(struct bh_fc_decoder *d, const struct bh_fc_limits *limi
     d->state = ST_MAGIC;
     d->limits.max_entries = limits ? limits->max_entries : BH_FC_DEFAULT_MAX_ENTRIES;
     d->limits.max_bytes = limits ? limits->max_bytes : BH_FC_DEFAULT_MAX_BYTES;
+    d->limits.one_file = limits ? limits->one_file : false;
 }
 
 const char *bh_fc_decoder_current(const struct bh_fc_decoder *d)
@@ -451,6 +452,9 @@ static enum bh_fc_event header(struct bh_fc_decoder *d, struct bh_fc_item *item)
         static const uint8_t zero[sizeof(struct bh_fc_entry)];
         if (memcmp(d->hdr, zero, sizeof zero) != 0)
             return fail(d, item, BH_FC_ERR_HEADER, "the end marker after %s has non-zero fields", P);
+        if (d->limits.one_file && d->entries == 0)
+            return fail(d, item, BH_FC_ERR_LIMIT,
+                        "the stream holds no file; exactly one regular file is taken");
         d->state = ST_DONE;
         item->name = d->name;
         return BH_FC_EV_END;
@@ -468,6 +472,9 @@ static enum bh_fc_event header(struct bh_fc_decoder *d, struct bh_fc_item *item)
         return fail(d, item, BH_FC_ERR_LIMIT,
                     "the entry after %s has a name of %" PRIu32 " bytes (1 to %u allowed)", P, e->name_len,
                     BH_FC_MAX_PATH);
+    if (d->limits.one_file && (e->kind != BH_FC_FILE || d->entries > 0))
+        return fail(d, item, BH_FC_ERR_LIMIT, "exactly one regular file is taken, and the stream holds %s",
+                    e->kind != BH_FC_FILE ? "a folder or a link" : "more than one file");
     if (d->entries >= d->limits.max_entries)
         return fail(d, item, BH_FC_ERR_LIMIT, "more than %" PRIu64 " files and folders (the limit)",
                     d->limits.max_entries);

@@ -109,3 +109,32 @@ void fc_sweep_stale(int dir)
     }
     closedir(d);
 }
+
+int fc_single_file(int dir, char *name, size_t cap)
+{
+    int fd = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = fd < 0 ? NULL : fdopendir(fd);
+    if (d == NULL) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    int found = 0, rc = -1;
+    bool regular = false;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        struct stat st;
+        if (++found > 1 || strlen(e->d_name) >= cap)
+            break;
+        regular = fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+        memcpy(name, e->d_name, strlen(e->d_name) + 1);
+    }
+    if (e == NULL && found == 0)
+        rc = 1;
+    else if (e == NULL && found == 1 && regular)
+        rc = 0;
+    closedir(d);
+    return rc;
+}

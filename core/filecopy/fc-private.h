@@ -8,6 +8,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "bulkhead/filecopy.h"
@@ -23,6 +24,9 @@ int bh_fc_receive(int in_fd, int out_fd, int stage_fd, int final_fd, const char 
 /* The folder name in parent, made (0700) if missing, opened only if it is
  * a real folder (O_NOFOLLOW); -1 with errno otherwise. */
 int fc_open_folder(int parent, const char *name);
+/* What the folder dir holds: 0 exactly one regular file (its name in
+ * name[cap]), 1 nothing, -1 anything else. */
+int fc_single_file(int dir, char *name, size_t cap);
 /* Removes the staging folders in dir whose receiver (the pid after the last
  * '.') is gone: what a receiver killed with SIGKILL left. */
 void fc_sweep_stale(int dir);
@@ -37,6 +41,25 @@ struct bh_fc_send_options {
  * 2 when a source cannot be sent (nothing sent), 130 when *stop was set. */
 int bh_fc_send(int out_fd, int in_fd, char *const *paths, size_t n, const struct bh_fc_send_options *opts,
                const volatile sig_atomic_t *stop, FILE *log);
+
+/* The caller's half of a call from a qube (fc-call.c). */
+#define FC_CALL_MAX_CHUNK 65536
+/* A frame of the service's stderr (docs/rpc.md, "Calls from a qube"). */
+#define FC_CALL_STDERR_FRAME 0x80000000u
+/* Asks dom0 for SERVICE in TARGET on this qube's call socket: the socket
+ * once dom0 said "ok"; -1 refused (dom0's reason printed), -2 dom0 cannot
+ * be reached (said why). */
+int fc_call_open(const char *prog, const char *service, const char *target);
+/* One piece of dom0's framed answer: 1 with *len bytes of the service's
+ * stdout in buf (FC_CALL_MAX_CHUNK), 2 when it was a piece of the service's
+ * stderr (printed on ours, controls replaced), 0 with the service's exit
+ * status, -1 when the answer broke off or is no frame. */
+int fc_call_read_chunk(int sock, uint8_t *buf, uint32_t *len, uint32_t *status);
+/* Says what statuses 126 and 127 of bulkhead-service mean, if status is one. */
+void fc_call_say_status(const char *prog, const char *target, const char *service, int status);
+/* Blocking whole reads and writes: 0 / true when done. */
+int fc_read_exact(int fd, void *buf, size_t size);
+bool fc_write_all(int fd, const void *buf, size_t size);
 
 /* A growing array of strings. */
 bool fc_strv_push(char ***v, size_t *n, size_t *cap, const char *s);

@@ -281,20 +281,6 @@ static bool publish(struct receiver *r)
     return true;
 }
 
-static bool send_all(int fd, const uint8_t *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        p += n;
-        len -= (size_t)n;
-    }
-    return true;
-}
-
 /* After a failure the sender may still be writing; reading (and dropping)
  * until it stops or DRAIN_SECONDS pass lets the status reach it through
  * dom0's relays instead of a broken pipe. */
@@ -418,7 +404,7 @@ answer:;
         if (log)
             fprintf(log, "bulkhead-file-receiver: nothing kept in ~/%s: %s\n", where, r.text);
     }
-    bool sent = send_all(out_fd, status, slen);
+    bool sent = fc_write_all(out_fd, status, slen);
     close(out_fd);
     if (r.reason != BH_FC_OK)
         drain(in_fd);

@@ -60,6 +60,7 @@ static void mqube_free(gpointer data)
         bh_mval_clear(&q->props[i]);
     g_hash_table_unref(q->tags);
     g_strfreev(q->firewall);
+    g_hash_table_unref(q->services);
     g_free(q->name);
     g_free(q->uuid);
     g_free(q);
@@ -103,6 +104,7 @@ BhMQube *bh_model_insert(BhModel *m, int qid, const char *name, BhQubeClass klas
     for (i = 0; i < BH_PROPS_N; i++)
         q->props[i].ref = BH_QID_NONE;
     q->tags = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    q->services = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     g_hash_table_insert(m->by_qid, GINT_TO_POINTER(qid), q);
     g_hash_table_insert(m->by_name, q->name, q);
     return q;
@@ -111,7 +113,7 @@ BhMQube *bh_model_insert(BhModel *m, int qid, const char *name, BhQubeClass klas
 static void copy_values(BhMQube *dst, const BhMQube *src)
 {
     GHashTableIter it;
-    gpointer tag;
+    gpointer tag, on;
     int i;
 
     for (i = 0; i < BH_PROPS_N; i++) {
@@ -123,6 +125,9 @@ static void copy_values(BhMQube *dst, const BhMQube *src)
         g_hash_table_add(dst->tags, g_strdup(tag));
     g_strfreev(dst->firewall);
     dst->firewall = g_strdupv(src->firewall);
+    g_hash_table_iter_init(&it, src->services);
+    while (g_hash_table_iter_next(&it, &tag, &on))
+        g_hash_table_insert(dst->services, g_strdup(tag), on);
 }
 
 BhModel *bh_model_copy(const BhModel *m)
@@ -792,6 +797,30 @@ gboolean bh_model_remove_tag(BhMQube *q, const char *tag, GError **error)
     if (!bh_tag_validate(tag, error))
         return FALSE;
     g_hash_table_remove(q->tags, tag);
+    return TRUE;
+}
+
+gboolean bh_model_set_service(BhMQube *q, const char *service, int state, GError **error)
+{
+    if (!bh_service_validate(service, error))
+        return FALSE;
+    if (q->klass == BH_CLASS_ADMIN_VM) {
+        g_set_error(error, BH_QUBES_ERROR, BH_QUBES_ERROR_PERMISSION,
+                    "dom0 has no services: they are flags a qube reads at its start");
+        return FALSE;
+    }
+    if (state < 0) {
+        g_hash_table_remove(q->services, service);
+        return TRUE;
+    }
+    if (!g_hash_table_contains(q->services, service) &&
+        g_hash_table_size(q->services) >= BH_SERVICES_PER_QUBE) {
+        g_set_error(error, BH_QUBES_ERROR, BH_QUBES_ERROR_LIMIT,
+                    "%s already has %d services set, the most a qube may have; unset some first", q->name,
+                    BH_SERVICES_PER_QUBE);
+        return FALSE;
+    }
+    g_hash_table_insert(q->services, g_strdup(service), GINT_TO_POINTER(state > 0));
     return TRUE;
 }
 

@@ -39,6 +39,7 @@ enum {
     BH_P_AUTO_CLEANUP,
     BH_P_PRIVATE_SIZE,
     BH_P_MENU_ITEMS,
+    BH_P_NOTES,
     /* networking, computed (read-only, never stored) */
     BH_P_IP,
     BH_P_GATEWAY,
@@ -54,6 +55,7 @@ enum {
     BH_G_CLOCKVM,
     BH_G_CLIPBOARD_MAX_BYTES,
     BH_G_NETWORK_UPLINK,
+    BH_G_PRELOAD_DISPVM,
     BH_GLOBALS_N
 };
 
@@ -76,6 +78,7 @@ typedef struct {
     BhMVal props[BH_PROPS_N]; /* the name/class/qid/uuid slots stay unset */
     GHashTable *tags;         /* set of char* */
     char **firewall;          /* canonical rules (bulkhead/firewall.h); NULL: never set */
+    GHashTable *services;     /* name → GINT_TO_POINTER(on): the services set on or off */
 } BhMQube;
 
 typedef struct {
@@ -143,6 +146,8 @@ gboolean bh_model_remove(BhModel *m, BhMQube *q, GError **error);
 gboolean bh_model_rename(BhModel *m, BhMQube *q, const char *new_name, GError **error);
 gboolean bh_model_add_tag(BhMQube *q, const char *tag, GError **error);
 gboolean bh_model_remove_tag(BhMQube *q, const char *tag, GError **error);
+/* state: 1 on, 0 off, -1 unset (unsetting one that is not set succeeds). */
+gboolean bh_model_set_service(BhMQube *q, const char *service, int state, GError **error);
 
 /* Explicit references to q (BhDependant*), sorted, globals last. */
 GPtrArray *bh_model_dependants(const BhModel *m, const BhMQube *q);

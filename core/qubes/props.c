@@ -197,6 +197,11 @@ static const BhPropDef props[BH_PROPS_N] = {
         "all",
         "Which of the qube's apps the menu shows: all, or their ids separated by spaces (an empty "
         "value shows none). The ids are those of ListApps (docs/apps.md)."},
+    [BH_P_NOTES] = {"notes", BH_PROP_STRING, DOMU, BH_PROPF_TEXT, "", 0, BH_NOTES_MAX, NULL, NULL,
+        "empty",
+        "The user's own notes about the qube, free text of several lines (UTF-8, at most 16384 "
+        "bytes; tabs and newlines but no other control characters). Only dom0 writes them; qvm-notes "
+        "shows and edits them."},
     [BH_P_IP] = {"ip", BH_PROP_STRING, DOMU, BH_PROPF_READ_ONLY, NULL, 0, 0, NULL, NULL,
         "from the qid while the qube has a netvm or provides network; else empty",
         "IPv4 address of the qube (netmask /32): 10.137.x.y from its qid, a disposable's 10.138.x.y."},
@@ -232,8 +237,13 @@ static const BhPropDef globals[BH_GLOBALS_N] = {
     [BH_G_NETWORK_UPLINK] = {"network_uplink", BH_PROP_BOOL, 0, 0, "True", 0, 0, NULL, NULL,
         "True",
         "Whether a netvm without a netvm of its own (sys-net) reaches the real network (sandbox: "
-        "through pasta, user-mode networking). Off: the qubes reach only each other's netvms. "
+        "through slirp4netns, user-mode networking). Off: the qubes reach only each other's netvms. "
         "Applies at its next start."},
+    [BH_G_PRELOAD_DISPVM] = {"preload_dispvm", BH_PROP_BOOL, 0, 0, "False", 0, 0, NULL, NULL,
+        "False",
+        "Keep one disposable of default_dispvm started ahead, so that the next disposable of it "
+        "opens without a start. Each is used once; it is replaced when default_dispvm starts or "
+        "changes."},
 };
 /* clang-format on */
 
@@ -329,15 +339,17 @@ static gboolean parse_bool(const char *s, gboolean *out)
     return FALSE;
 }
 
-static gboolean is_clean_text(const char *s)
+/* Free text (BH_PROPF_TEXT) keeps its lines and tabs; any other control
+ * character could rewrite a terminal that prints the value (qvm-prefs). */
+static gboolean is_clean_text(const char *s, gsize max, gboolean text)
 {
     const char *p;
 
-    if (strlen(s) > STRING_VALUE_MAX || !g_utf8_validate(s, -1, NULL))
+    if (strlen(s) > max || !g_utf8_validate(s, -1, NULL))
         return FALSE;
     for (p = s; *p != '\0'; p = g_utf8_next_char(p)) {
         gunichar c = g_utf8_get_char(p);
-        if (g_unichar_iscntrl(c))
+        if (g_unichar_iscntrl(c) && !(text && (c == '\n' || c == '\t')))
             return FALSE;
     }
     return TRUE;
@@ -372,16 +384,20 @@ char *bh_prop_normalize(const BhPropDef *def, const char *untrusted_value, GErro
         }
         return g_strdup_printf("%" G_GINT64_FORMAT, v);
     }
-    case BH_PROP_STRING:
-        if (!is_clean_text(untrusted_value)) {
+    case BH_PROP_STRING: {
+        gsize max = def->max > 0 ? (gsize)def->max : STRING_VALUE_MAX;
+        gboolean text = (def->flags & BH_PROPF_TEXT) != 0;
+        if (!is_clean_text(untrusted_value, max, text)) {
             g_set_error(error, BH_QUBES_ERROR, BH_QUBES_ERROR_INVALID_VALUE,
-                        "%s must be UTF-8 text without control characters, at most %d bytes", def->name,
-                        STRING_VALUE_MAX);
+                        "%s must be UTF-8 text without control characters%s, at most %" G_GSIZE_FORMAT
+                        " bytes (it has %" G_GSIZE_FORMAT "); nothing was changed",
+                        def->name, text ? " other than newlines and tabs" : "", max, strlen(untrusted_value));
             return NULL;
         }
         if (def->validate != NULL && !def->validate(untrusted_value, error))
             return NULL;
         return g_strdup(untrusted_value);
+    }
     case BH_PROP_QUBE:
         if (untrusted_value[0] == '\0' || strcmp(untrusted_value, "none") == 0) {
             if (!(def->flags & BH_PROPF_ALLOW_NONE)) {

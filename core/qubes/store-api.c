@@ -427,6 +427,47 @@ gboolean bh_store_remove_tag(BhStore *store, const char *qube, const char *tag, 
     return bh_store_change(store, do_tag, &op, error);
 }
 
+/* ---- services ------------------------------------------------------------------ */
+
+char **bh_store_list_services(BhStore *store, const char *qube, GError **error)
+{
+    const BhModel *m = bh_store_current(store, error);
+    const BhMQube *q = m == NULL ? NULL : bh_model_find(m, qube, error);
+    GPtrArray *list;
+    GHashTableIter it;
+    gpointer name, on;
+
+    if (q == NULL)
+        return NULL;
+    list = g_ptr_array_new();
+    g_hash_table_iter_init(&it, q->services);
+    while (g_hash_table_iter_next(&it, &name, &on))
+        g_ptr_array_add(list, g_strdup_printf("%s=%d", (const char *)name, GPOINTER_TO_INT(on)));
+    g_ptr_array_sort(list, str_ptr_cmp);
+    g_ptr_array_add(list, NULL);
+    return (char **)g_ptr_array_free(list, FALSE);
+}
+
+static gboolean do_service(BhModel *m, BhOp *op, BhSubject *subject, GError **error)
+{
+    BhMQube *q = bh_model_find(m, op->qube, error);
+
+    if (q == NULL)
+        return FALSE;
+    *subject = (BhSubject){q->qid, -1, -1};
+    return bh_model_set_service(q, op->prop, op->qid_out, error);
+}
+
+gboolean bh_store_set_service(BhStore *store, const char *qube, const char *service, int state,
+                              GError **error)
+{
+    BhOp op = {.qube = qube, .prop = service, .qid_out = state < 0 ? -1 : state > 0};
+
+    if (!bh_service_validate(service, error))
+        return FALSE;
+    return bh_store_change(store, do_service, &op, error);
+}
+
 /* ---- firewall ------------------------------------------------------------------ */
 
 static gboolean firewall_qube(const BhMQube *q, GError **error)

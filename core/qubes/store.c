@@ -93,6 +93,15 @@ static const char *const migrations[] = {
     "  rule TEXT NOT NULL,\n"
     "  PRIMARY KEY (qid, pos)\n"
     ") WITHOUT ROWID;\n",
+
+    /* 4 → 5: each qube's services (qvm-service) set on (1) or off (0); a
+     * service without a row is unset. */
+    "CREATE TABLE services (\n"
+    "  qid INTEGER NOT NULL REFERENCES qubes(qid) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,\n"
+    "  name TEXT NOT NULL,\n"
+    "  enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)),\n"
+    "  PRIMARY KEY (qid, name)\n"
+    ") WITHOUT ROWID;\n",
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == BH_STORE_SCHEMA_VERSION);
@@ -429,6 +438,18 @@ static gboolean load_firewall(BhStore *s, BhModel *m, sqlite3_stmt *st, GError *
     return TRUE;
 }
 
+/* A name the model would refuse (written by hand into the file) is left
+ * out: it could never reach a qube as a file name. */
+static gboolean load_service(BhStore *s, BhModel *m, sqlite3_stmt *st, GError **error)
+{
+    BhMQube *q = bh_model_find_qid(m, sqlite3_column_int(st, 0));
+
+    if (q != NULL && bh_service_validate(column(st, 1), NULL))
+        g_hash_table_insert(q->services, g_strdup(column(st, 1)),
+                            GINT_TO_POINTER(sqlite3_column_int(st, 2) != 0));
+    return TRUE;
+}
+
 static gboolean load_global(BhStore *s, BhModel *m, sqlite3_stmt *st, GError **error)
 {
     int idx = bh_global_index(column(st, 0));
@@ -452,6 +473,7 @@ static BhModel *load(BhStore *s, GError **error)
         !each_row(s, m, "SELECT qid, name, value, ref FROM props", load_prop, error) ||
         !each_row(s, m, "SELECT qid, tag FROM tags", load_tag, error) ||
         !each_row(s, m, "SELECT qid, rule FROM firewall ORDER BY qid, pos", load_firewall, error) ||
+        !each_row(s, m, "SELECT qid, name, enabled FROM services", load_service, error) ||
         !each_row(s, m, "SELECT name, value, ref FROM globals", load_global, error) ||
         !each_row(s, m, "SELECT value FROM meta WHERE key = 'next_qid'", load_meta, error))
         return NULL;
@@ -522,6 +544,33 @@ static gboolean write_firewall(BhStore *s, const BhMQube *old, const BhMQube *no
     return TRUE;
 }
 
+static gboolean write_services(BhStore *s, const BhMQube *old, const BhMQube *now, GError **error)
+{
+    GHashTableIter it;
+    gpointer name, on, was;
+
+    g_hash_table_iter_init(&it, now->services);
+    while (g_hash_table_iter_next(&it, &name, &on)) {
+        if (old != NULL && g_hash_table_lookup_extended(old->services, name, NULL, &was) && was == on)
+            continue;
+        if (!runv(s, error,
+                  "INSERT INTO services(qid, name, enabled) VALUES (?, ?, ?) "
+                  "ON CONFLICT(qid, name) DO UPDATE SET enabled = excluded.enabled",
+                  "isi", now->qid, (const char *)name, GPOINTER_TO_INT(on)))
+            return FALSE;
+    }
+    if (old == NULL)
+        return TRUE;
+    g_hash_table_iter_init(&it, old->services);
+    while (g_hash_table_iter_next(&it, &name, NULL)) {
+        if (!g_hash_table_contains(now->services, name) &&
+            !runv(s, error, "DELETE FROM services WHERE qid = ? AND name = ?", "is", now->qid,
+                  (const char *)name))
+            return FALSE;
+    }
+    return TRUE;
+}
+
 /* Write what differs between the cached model and the changed copy. Removed
  * qubes go first so that a freed name can be reused within the change. */
 static gboolean write_diff(BhStore *s, const BhModel *old, const BhModel *now, GError **error)
@@ -552,7 +601,7 @@ static gboolean write_diff(BhStore *s, const BhModel *old, const BhModel *now, G
             if (!write_value(s, q->qid, &props[idx], o ? &o->props[idx] : NULL, &q->props[idx], error))
                 return FALSE;
         }
-        if (!write_tags(s, o, q, error) || !write_firewall(s, o, q, error))
+        if (!write_tags(s, o, q, error) || !write_firewall(s, o, q, error) || !write_services(s, o, q, error))
             return FALSE;
     }
     for (idx = 0; idx < BH_GLOBALS_N; idx++) {

@@ -183,6 +183,36 @@ gboolean bh_tag_validate(const char *untrusted_tag, GError **error)
     return TRUE;
 }
 
+gboolean bh_service_validate(const char *untrusted_name, GError **error)
+{
+    g_autofree char *shown = bh_qubes_quote(untrusted_name);
+    gsize i;
+
+    if (untrusted_name == NULL || untrusted_name[0] == '\0') {
+        g_set_error(error, BH_QUBES_ERROR, BH_QUBES_ERROR_INVALID_NAME,
+                    "a service's name cannot be empty; use letters, digits, '_', '-' or '.'");
+        return FALSE;
+    }
+    for (i = 0; untrusted_name[i] != '\0'; i++) {
+        char c = untrusted_name[i];
+        if (i >= BH_SERVICE_MAX) {
+            g_set_error(error, BH_QUBES_ERROR, BH_QUBES_ERROR_INVALID_NAME,
+                        "service '%s' is longer than %d bytes; choose a shorter name", shown, BH_SERVICE_MAX);
+            return FALSE;
+        }
+        /* The name becomes a file name in the qube: never '/', never "."
+         * or ".." (the first character is a letter or digit). */
+        if (!g_ascii_isalnum(c) && (i == 0 || (c != '_' && c != '-' && c != '.'))) {
+            g_set_error(error, BH_QUBES_ERROR, BH_QUBES_ERROR_INVALID_NAME,
+                        "service '%s' has a character that is not allowed at byte %zu; use a letter or "
+                        "digit first, then letters, digits, '_', '-' or '.'",
+                        shown, i);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
 /* ---- labels ----------------------------------------------------------- */
 
 /* Indices and colours follow Qubes so that users see the colours they know. */

@@ -37,6 +37,11 @@ openbox --config-file /etc/xdg/openbox/rc.xml >"$tmp/openbox.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do xprop -root _NET_SUPPORTING_WM_CHECK 2>/dev/null | grep -q 'window id' && break; sleep 0.1; done
 
+# The pointer away from where the dialogs open (the middle of the screen):
+# with it over a dialog, the X server may count that dialog as focused
+# (pointer focus) while openbox moves the focus between windows.
+xdotool mousemove 5 5 2>/dev/null
+
 base=(--source work --label blue --service "copy files")
 
 # --- refused command lines ---------------------------------------------------
@@ -57,7 +62,8 @@ start() {
   pid=$!
   pids+=($pid)
   wid=""
-  for _ in $(seq 150); do
+  # Up to 60 s: a GTK start on a loaded machine (CI, load ~20) can take 15.
+  for _ in $(seq 600); do
     wid=$(xdotool search --onlyvisible --pid "$pid" --name '^Bulkhead: ' 2>/dev/null | head -n1)
     [ -n "$wid" ] && break
     sleep 0.1
@@ -121,6 +127,10 @@ b_wid=$wid b_pid=$pid
 start other --source personal --label yellow --service "open a file" --target work --timeout 60
 other_pid=$pid other_wid=$wid
 xdotool windowactivate --sync "$other_wid" 2>/dev/null
+# Control: the focus really left b (a missing second window would leave b
+# focused, and its Enter below would then be taken rightly).
+result "control: a second dialog took the focus from the first" \
+  $([ -n "$other_wid" ] && [ "$(xdotool getactivewindow 2>/dev/null)" = "$other_wid" ]; echo $?)
 sleep 1.5
 xdotool windowactivate --sync "$b_wid" 2>/dev/null
 t0=$(now)

@@ -353,6 +353,242 @@ static void test_qube_netvm_loop(void)
     gtk_window_destroy(GTK_WINDOW(window));
 }
 
+static void set_text_view(GtkWidget *view, const char *text)
+{
+    gtk_text_buffer_set_text(gtk_text_view_get_buffer(GTK_TEXT_VIEW(view)), text, -1);
+}
+
+static char *text_view(GtkWidget *view)
+{
+    GtkTextBuffer *buffer = gtk_text_view_get_buffer(GTK_TEXT_VIEW(view));
+    GtkTextIter start, end;
+
+    gtk_text_buffer_get_bounds(buffer, &start, &end);
+    return gtk_text_buffer_get_text(buffer, &start, &end, TRUE);
+}
+
+/* The Notes page: several lines typed and Applied are what qvm-notes
+ * prints; notes over the model's limit are refused under the field in the
+ * model's words with the text kept and the stored notes unchanged; a change
+ * from qvm-notes reloads the page (nothing typed there). */
+static void test_qube_notes(void)
+{
+    BhSettingsQube *window = open_qube("vault");
+    GtkWindow *w = GTK_WINDOW(window);
+    GtkWidget *view = need(w, "notes");
+    const char *text = "Tax papers, 2019-2026.\n\tNever networked.\nÜbersicht ✓";
+    g_autofree char *big = g_strnfill(16385, 'n');
+    g_autofree char *before = qvm("qvm-notes vault");
+    g_autofree char *kept = NULL, *stored = NULL, *after = NULL, *cli = NULL;
+
+    bh_settings_qube_show_page(window, "notes");
+    g_assert_cmpstr(before, ==, "");
+    set_text_view(view, text);
+    click(need(w, "apply"));
+    LoadWait wait = {window, bh_settings_qube_get_loads(window)};
+    g_assert_true(bh_wait_until(loaded, &wait, 10000));
+    stored = qvm("qvm-notes vault");
+    g_assert_cmpstr(stored, ==, text);
+    g_assert_cmpstr(error_text(w, "notes-error"), ==, "");
+    shot("qube-notes");
+
+    set_text_view(view, big);
+    g_assert_cmpstr(gtk_label_get_text(GTK_LABEL(need(w, "notes-count"))), ==, "16385 of 16384 bytes");
+    click(need(w, "apply"));
+    g_assert_true(bh_wait_until(idle, window, 10000));
+    settle(100);
+    g_test_message("notes-error: %s", error_text(w, "notes-error"));
+    g_assert_nonnull(strstr(error_text(w, "notes-error"), "at most 16384 bytes (it has 16385)"));
+    kept = text_view(view);
+    g_assert_cmpstr(kept, ==, big);
+    after = qvm("qvm-notes vault");
+    g_assert_cmpstr(after, ==, text);
+
+    /* Changed elsewhere while the page is unchanged: the page follows. */
+    set_text_view(view, text);
+    wait.loads = bh_settings_qube_get_loads(window);
+    g_free(qvm("qvm-notes vault --set 'from the command line'"));
+    g_assert_true(bh_wait_until(loaded, &wait, 10000));
+    cli = text_view(view);
+    g_assert_cmpstr(cli, ==, "from the command line");
+    gtk_window_destroy(w);
+}
+
+typedef struct {
+    GtkWindow *window;
+    const char *name;
+    gboolean present;
+} WidgetWait;
+
+static gboolean widget_is(gpointer data)
+{
+    WidgetWait *wait = data;
+    return (find(GTK_WIDGET(wait->window), wait->name) != NULL) == wait->present;
+}
+
+static void wait_widget(GtkWindow *window, const char *name, gboolean present)
+{
+    WidgetWait wait = {window, name, present};
+    g_assert_true(bh_wait_until(widget_is, &wait, 10000));
+}
+
+static void add_service(GtkWindow *w, const char *name)
+{
+    type(need(w, "service-name"), name);
+    click(need(w, "service-add"));
+}
+
+/* The Services page sets services on and off through the daemon: a name the
+ * model refuses shows its sentence under the list with every row kept and
+ * nothing changed (it sorts first, so no call before it was sent); a change
+ * from qvm-service reloads the page. Returns the window (services of qube:
+ * crond on, cups off). */
+static BhSettingsQube *set_services(const char *qube)
+{
+    BhSettingsQube *window = open_qube(qube);
+    GtkWindow *w = GTK_WINDOW(window);
+    g_autofree char *listed = NULL, *before = NULL;
+    g_autofree char *list_cmd = g_strdup_printf("qvm-service %s", qube);
+
+    bh_settings_qube_show_page(window, "services");
+    before = qvm(list_cmd);
+    g_assert_cmpstr(before, ==, "");
+    g_assert_null(find(GTK_WIDGET(w), "service-crond"));
+    add_service(w, "crond");
+    add_service(w, "cups");
+    add_service(w, "bad/name");
+    gtk_check_button_set_active(GTK_CHECK_BUTTON(need(w, "service-cups")), FALSE);
+    click(need(w, "apply"));
+    g_assert_true(bh_wait_until(idle, window, 10000));
+    settle(100);
+    g_test_message("services-error: %s", error_text(w, "services-error"));
+    g_assert_nonnull(strstr(error_text(w, "services-error"), "service 'bad/name' has a character"));
+    g_assert_nonnull(find(GTK_WIDGET(w), "service-bad/name"));
+    g_assert_false(gtk_check_button_get_active(GTK_CHECK_BUTTON(need(w, "service-cups"))));
+    listed = qvm(list_cmd);
+    g_assert_cmpstr(listed, ==, "");
+    shot("qube-services-refused");
+
+    click(need(w, "service-remove-bad/name"));
+    LoadWait wait = {window, bh_settings_qube_get_loads(window)};
+    click(need(w, "apply"));
+    g_assert_true(bh_wait_until(loaded, &wait, 10000));
+    g_free(listed);
+    listed = qvm(list_cmd);
+    g_assert_cmpstr(listed, ==, "crond  on\ncups   off");
+    g_assert_cmpstr(error_text(w, "services-error"), ==, "");
+    return window;
+}
+
+static void test_qube_services(void)
+{
+    BhSettingsQube *window = set_services("work");
+    GtkWindow *w = GTK_WINDOW(window);
+
+    wait_widget(w, "service-cups", TRUE);
+    settle(200);
+    shot("qube-services");
+    /* Unset elsewhere: the page follows. */
+    g_free(qvm("qvm-service --unset work cups"));
+    wait_widget(w, "service-cups", FALSE);
+    g_assert_true(gtk_check_button_get_active(GTK_CHECK_BUTTON(need(w, "service-crond"))));
+    gtk_window_destroy(w);
+}
+
+/* What the page set reaches the qube one way: at its start crond is a file
+ * in /run/bulkhead/service (and /run/qubes-service), cups one in
+ * /run/bulkhead/service-off, and the qube cannot write there (the control:
+ * it writes its own home). */
+static void test_qube_services_in_qube(void)
+{
+    g_autofree char *seen = NULL, *wrote = NULL;
+
+    if (g_strcmp0(g_getenv("BH_SETTINGS_BACKEND"), "sandbox") != 0) {
+        g_test_skip("needs the sandbox backend (settings-desktop-sandbox)");
+        return;
+    }
+    g_free(qvm("qvm-create -l green --prop netvm=none svc-probe"));
+    gtk_window_destroy(GTK_WINDOW(set_services("svc-probe")));
+    g_free(qvm("qvm-start svc-probe"));
+    seen =
+        qvm("qvm-run -p svc-probe 'ls /run/bulkhead/service; echo --; ls /run/bulkhead/service-off; echo --; "
+            "ls /run/qubes-service; echo --; touch /run/bulkhead/service/x 2>/dev/null || echo refused'");
+    g_test_message("in the qube:\n%s", seen);
+    g_assert_cmpstr(seen, ==, "crond\n--\ncups\n--\ncrond\n--\nrefused");
+    wrote = qvm("qvm-run -p svc-probe 'touch /home/user/x && echo wrote'");
+    g_assert_cmpstr(wrote, ==, "wrote");
+    g_free(qvm("qvm-shutdown --wait svc-probe"));
+}
+
+/* The daemon's figure for one qube: bytes on dom0's disk. */
+static guint64 disk_used(const char *qube)
+{
+    g_autoptr(GVariant) usage = NULL;
+    g_autoptr(GError) error = NULL;
+    guint64 bytes = 0;
+    gboolean exact = FALSE;
+
+    g_assert_true(bh_dbus_admin1_call_get_disk_usage_sync(
+        bh_settings_context_get_admin(context), (const char *const[]){qube, NULL}, &usage, NULL, &error));
+    g_assert_no_error(error);
+    g_assert_true(g_variant_lookup(usage, qube, "(tb)", &bytes, &exact));
+    g_assert_true(exact);
+    return bytes;
+}
+
+static gboolean label_has(gpointer data)
+{
+    const char **want = data; /* {widget name, text}: in the window want[2] */
+    GtkWidget *label = find(GTK_WIDGET((GtkWindow *)want[2]), want[0]);
+    return label != NULL && strstr(gtk_label_get_text(GTK_LABEL(label)), want[1]) != NULL;
+}
+
+static gboolean usage_loaded(gpointer data)
+{
+    return bh_settings_manager_get_usage_loads(data) > 0;
+}
+
+/* Disk use beside the limit: 64 MiB written in a qube and the qube shut
+ * down (its volume flushed) grow what the daemon reports by at least that
+ * (the control: the figure before); the Basic page and the manager's Disk
+ * used column say the same figure. */
+static void test_disk_usage(void)
+{
+    guint64 before, after;
+    g_autofree char *wrote = NULL, *want = NULL, *cell = NULL;
+
+    if (g_strcmp0(g_getenv("BH_SETTINGS_BACKEND"), "sandbox") != 0) {
+        g_test_skip("needs the sandbox backend (settings-desktop-sandbox)");
+        return;
+    }
+    g_free(qvm("qvm-create -l orange --prop netvm=none du-probe"));
+    before = disk_used("du-probe");
+    wrote = qvm("qvm-run -p du-probe 'head -c 67108864 /dev/urandom > /home/user/big && sync && echo done'");
+    g_assert_cmpstr(wrote, ==, "done");
+    g_free(qvm("qvm-shutdown --wait du-probe"));
+    after = disk_used("du-probe");
+    g_test_message("du-probe: %" G_GUINT64_FORMAT " bytes before, %" G_GUINT64_FORMAT " after 64 MiB", before,
+                   after);
+    g_assert_cmpuint(after, >=, before + (64u << 20));
+
+    BhSettingsQube *window = open_qube("du-probe");
+    want = bh_settings_disk_text(after, TRUE, "2048");
+    const char *probe[] = {"private-used", want, (const char *)window};
+    g_assert_true(bh_wait_until(label_has, probe, 10000));
+    g_test_message("Basic: %s", gtk_label_get_text(GTK_LABEL(need(GTK_WINDOW(window), "private-used"))));
+    shot("qube-disk-used");
+    gtk_window_destroy(GTK_WINDOW(window));
+
+    BhSettingsManager *manager = BH_SETTINGS_MANAGER(bh_settings_open(context, "manager", NULL, NULL));
+    g_assert_true(bh_wait_until(usage_loaded, manager, 10000));
+    settle(200);
+    BhShellQube *qube = bh_shell_qubes_find(bh_settings_context_get_qubes(context), "du-probe");
+    cell = bh_settings_disk_cell(after, TRUE);
+    g_assert_cmpstr(g_object_get_data(G_OBJECT(qube), "bh-disk-used"), ==, cell);
+    shot("manager-disk-used");
+    gtk_window_destroy(GTK_WINDOW(manager));
+}
+
 static gboolean gone_cond(gpointer data)
 {
     return !qube_listed(data);
@@ -956,7 +1192,7 @@ static void fw_apply(BhSettingsQube *window, FwWait *wait)
     settle(200);
 }
 
-/* With the sandbox backend and networking (root, pasta, nft): work running
+/* With the sandbox backend and networking (root, slirp4netns, nft): work running
  * behind sys-firewall and sys-net; "the internet" is net-servers.py on the
  * host's loopback (ports A and B), reached at the uplink's gateway. Control:
  * both ports answer. The page limits work to port B of that host: the rule
@@ -979,8 +1215,8 @@ static void test_qube_firewall(void)
         g_test_skip("needs the sandbox backend (settings-desktop-sandbox)");
         return;
     }
-    if (getuid() != 0 || !g_find_program_in_path("pasta") || !g_find_program_in_path("nft")) {
-        g_test_skip("networking needs root, pasta and nft");
+    if (getuid() != 0 || !g_find_program_in_path("slirp4netns") || !g_find_program_in_path("nft")) {
+        g_test_skip("networking needs root, slirp4netns and nft");
         return;
     }
     servers = g_build_filename(g_getenv("BH_SOURCE_ROOT"), "tests", "integration", "net-servers.py", NULL);
@@ -1279,6 +1515,147 @@ static void test_global(void)
     gtk_window_destroy(w);
 }
 
+/* What `bulkhead policy eval bulkhead.Filecopy SOURCE TARGET` decides:
+ * "allow", "ask" or "deny", and the preselected target of an ask. */
+static char *eval_filecopy(const char *source, const char *target, char **default_target)
+{
+    g_autofree char *command =
+        g_strdup_printf("bulkhead policy eval bulkhead.Filecopy %s %s", source, target);
+    g_autofree char *out = qvm(command);
+    g_auto(GStrv) lines = g_strsplit(out != NULL ? out : "", "\n", -1);
+    char *decision = NULL;
+
+    g_test_message("%s:\n%s", command, out);
+    if (default_target != NULL)
+        *default_target = NULL;
+    for (guint i = 0; lines[i] != NULL; i++) {
+        if (g_str_has_prefix(lines[i], "decision: "))
+            decision = g_strdup(lines[i] + strlen("decision: "));
+        if (default_target != NULL && g_str_has_prefix(lines[i], "default_target: "))
+            *default_target = g_strdup(lines[i] + strlen("default_target: "));
+    }
+    g_assert_nonnull(decision);
+    return decision;
+}
+
+/* The page's own line for one copy ("allow: …", "ask, preselected X — …",
+ * "deny: … — …"), compared with the command line's decision. */
+static void try_filecopy(GtkWindow *w, const char *source, const char *target, const char *want,
+                         const char *want_preselected)
+{
+    g_autofree char *preselected = NULL;
+    g_autofree char *decision = eval_filecopy(source, target, &preselected);
+    const char *shown;
+
+    g_assert_true(bh_settings_choice_select(need(w, "filecopy-try-source"), source));
+    g_assert_true(bh_settings_choice_select(need(w, "filecopy-try-target"), target));
+    shown = gtk_label_get_text(GTK_LABEL(need(w, "filecopy-try-result")));
+    g_test_message("the page, %s to %s: %s", source, target, shown);
+    g_assert_cmpstr(decision, ==, want);
+    g_assert_true(g_str_has_prefix(shown, want));
+    if (want_preselected != NULL) {
+        g_autofree char *words = g_strdup_printf("preselected %s", want_preselected);
+        g_assert_cmpstr(preselected, ==, want_preselected);
+        g_assert_nonnull(strstr(shown, words));
+    }
+}
+
+static void set_row(GtkWindow *w, guint i, const char *source, const char *target, const char *action,
+                    const char *preset)
+{
+    g_autofree char *s = g_strdup_printf("filecopy-source-%u", i);
+    g_autofree char *t = g_strdup_printf("filecopy-target-%u", i);
+    g_autofree char *a = g_strdup_printf("filecopy-action-%u", i);
+    g_autofree char *p = g_strdup_printf("filecopy-preset-%u", i);
+
+    g_assert_true(bh_settings_choice_select(need(w, s), source));
+    g_assert_true(bh_settings_choice_select(need(w, t), target));
+    g_assert_true(bh_settings_choice_select(need(w, a), action));
+    if (preset != NULL) {
+        g_assert_true(gtk_widget_get_sensitive(need(w, p)));
+        g_assert_true(bh_settings_choice_select(need(w, p), preset));
+    }
+}
+
+/* The File copy rows: written to the settings' own file; for each copy
+ * tried, the page's line says what `bulkhead policy eval` says (allow, a
+ * deny from the page's row, an ask with its preselected qube for a copy
+ * that names none, and the shipped deny for what no row matches). A write
+ * that fails shows why with every row kept; a hand-written line is
+ * announced; an earlier file that decides is named (the control: no warning
+ * before it). */
+static void test_global_filecopy(void)
+{
+    BhSettingsGlobal *window = open_global();
+    GtkWindow *w = GTK_WINDOW(window);
+    g_autofree char *dir = g_build_filename(g_get_user_config_dir(), "bulkhead", "policy.d", NULL);
+    g_autofree char *own = g_build_filename(dir, BH_SETTINGS_FILECOPY_POLICY, NULL);
+    g_autofree char *earlier = g_build_filename(dir, "10-mine.policy", NULL);
+    g_autofree char *text = NULL;
+
+    /* Before: no rows, the shipped deny. */
+    g_assert_null(find(GTK_WIDGET(w), "filecopy-source-0"));
+    try_filecopy(w, "work", "personal", "deny", NULL);
+    g_assert_cmpstr(error_text(w, "filecopy-warning"), ==, "");
+
+    for (int i = 0; i < 3; i++)
+        click(need(w, "filecopy-add"));
+    set_row(w, 0, "work", "personal", "allow", NULL);
+    set_row(w, 1, "@anyvm", "vault", "deny", NULL);
+    set_row(w, 2, "@anyvm", "@anyvm", "ask", "personal");
+    g_assert_false(gtk_widget_get_sensitive(need(w, "filecopy-preset-0")));
+
+    /* A write that fails (a directory where the file goes): the reason
+     * under the rows, the rows kept, nothing written. */
+    g_assert_cmpint(g_mkdir_with_parents(own, 0700), ==, 0);
+    click(need(w, "apply"));
+    settle(100);
+    g_test_message("filecopy-error: %s", error_text(w, "filecopy-error"));
+    g_assert_nonnull(strstr(error_text(w, "filecopy-error"), BH_SETTINGS_FILECOPY_POLICY));
+    g_assert_cmpstr(bh_settings_choice_get(need(w, "filecopy-source-0")), ==, "work");
+    g_assert_cmpstr(bh_settings_choice_get(need(w, "filecopy-preset-2")), ==, "personal");
+    g_assert_cmpint(g_rmdir(own), ==, 0);
+
+    apply_global(window);
+    g_assert_cmpstr(error_text(w, "filecopy-error"), ==, "");
+    g_assert_true(g_file_get_contents(own, &text, NULL, NULL));
+    g_test_message("%s:\n%s", own, text);
+    g_assert_nonnull(strstr(text, "\nbulkhead.Filecopy  *  work  personal  allow\n"));
+    g_assert_nonnull(strstr(text, "\nbulkhead.Filecopy  *  @anyvm  vault  deny\n"));
+    g_assert_nonnull(strstr(text, "\nbulkhead.Filecopy  *  @anyvm  @anyvm  ask default_target=personal\n"));
+    try_filecopy(w, "work", "personal", "allow", NULL);
+    try_filecopy(w, "work", "vault", "deny", NULL);
+    try_filecopy(w, "untrusted", "@default", "ask", "personal");
+    try_filecopy(w, "untrusted", "work", "ask", "work");
+    g_assert_cmpstr(error_text(w, "filecopy-warning"), ==, "");
+    shot("global-filecopy");
+    gtk_window_destroy(w);
+
+    /* Read back as rows; a line by hand is announced, not shown. */
+    g_free(text);
+    g_assert_true(g_file_get_contents(own, &text, NULL, NULL));
+    g_autofree char *with_hand =
+        g_strconcat(text, "bulkhead.Filecopy * @tag:x work allow target=vault\n", NULL);
+    g_assert_true(g_file_set_contents(own, with_hand, -1, NULL));
+    /* A file earlier in name order that decides a copy: the warning names it. */
+    g_assert_true(g_file_set_contents(earlier, "bulkhead.Filecopy * work personal deny\n", -1, NULL));
+    window = open_global();
+    w = GTK_WINDOW(window);
+    g_assert_cmpstr(bh_settings_choice_get(need(w, "filecopy-target-1")), ==, "vault");
+    g_assert_cmpstr(bh_settings_choice_get(need(w, "filecopy-action-2")), ==, "ask");
+    g_assert_null(find(GTK_WIDGET(w), "filecopy-source-3"));
+    g_assert_nonnull(strstr(error_text(w, "filecopy-foreign"), "did not write"));
+    g_test_message("filecopy-warning: %s", error_text(w, "filecopy-warning"));
+    g_assert_nonnull(strstr(error_text(w, "filecopy-warning"), "10-mine.policy"));
+    try_filecopy(w, "work", "personal", "deny", NULL);
+    g_assert_nonnull(
+        strstr(gtk_label_get_text(GTK_LABEL(need(w, "filecopy-try-result"))), "10-mine.policy:1"));
+    shot("global-filecopy-overridden");
+    g_unlink(earlier);
+    g_unlink(own);
+    gtk_window_destroy(w);
+}
+
 /* ---- the program itself ------------------------------------------------------ */
 
 static gboolean window_shown(gpointer data)
@@ -1353,12 +1730,17 @@ int main(int argc, char **argv)
     g_test_add_func("/settings/qube/netvm-loop", test_qube_netvm_loop);
     g_test_add_func("/settings/qube/clone-rename-delete", test_qube_clone_rename_delete);
     g_test_add_func("/settings/qube/dialog-closed-midway", test_qube_dialog_closed_midway);
+    g_test_add_func("/settings/qube/notes", test_qube_notes);
+    g_test_add_func("/settings/qube/services", test_qube_services);
+    g_test_add_func("/settings/sandbox/services", test_qube_services_in_qube);
+    g_test_add_func("/settings/sandbox/disk-usage", test_disk_usage);
     g_test_add_func("/settings/sandbox/applications", test_qube_applications);
     g_test_add_func("/settings/sandbox/firewall", test_qube_firewall);
     g_test_add_func("/settings/sandbox/create-apps", test_create_apps);
     g_test_add_func("/settings/map/chain", test_map_chain);
     g_test_add_func("/settings/sandbox/map-running", test_map_running);
     g_test_add_func("/settings/global", test_global);
+    g_test_add_func("/settings/global/filecopy", test_global_filecopy);
     g_test_add_func("/settings/program", test_program);
     g_test_add_func("/settings/manager/200", test_manager_200);
     return g_test_run();

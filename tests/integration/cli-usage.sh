@@ -5,7 +5,7 @@
 . "$(dirname "$0")/daemon-lib.sh"
 
 names="bulkhead qvm-ls qvm-create qvm-prefs qubes-prefs qvm-start qvm-shutdown qvm-kill
-  qvm-pause qvm-unpause qvm-remove qvm-clone qvm-run qvm-firewall"
+  qvm-pause qvm-unpause qvm-remove qvm-clone qvm-run qvm-firewall qvm-notes qvm-service"
 for name in $names; do
   bh_run "$name" --help
   if [ "$bh_rc" -eq 0 ] && printf '%s\n' "$bh_out" | grep -q "^Usage:" && [ -z "$bh_err" ]; then
@@ -44,6 +44,12 @@ bh_expect_fail "qvm-prefs without QUBE" 2 "^qvm-prefs: error: the QUBE is missin
 bh_expect_fail "qvm-prefs too many" 2 "^qvm-prefs: error: too many arguments" qvm-prefs a b c d
 bh_expect_fail "qvm-prefs -D with VALUE" 2 "^qvm-prefs: error: -D takes exactly one PROPERTY" qvm-prefs -D a netvm x
 bh_expect_fail "qubes-prefs too many" 2 "^qubes-prefs: error: too many arguments" qubes-prefs a b c
+bh_expect_fail "qvm-notes without QUBE" 2 "^qvm-notes: error: the QUBE is missing" qvm-notes
+bh_expect_fail "qvm-notes --set and --edit" 2 "^qvm-notes: error: --set and --edit cannot be used together" qvm-notes --edit --set x work
+bh_expect_fail "qvm-service without QUBE" 2 "^qvm-service: error: the QUBE is missing" qvm-service
+bh_expect_fail "qvm-service -e and -d" 2 "exclude each other" qvm-service -e -d work crond
+bh_expect_fail "qvm-service -e without SERVICE" 2 "take QUBE and one SERVICE" qvm-service -e work
+bh_expect_fail "qvm-service bad VALUE" 2 "^qvm-service: error: 'maybe' is not on, off or unset" qvm-service work crond maybe
 bh_expect_fail "qvm-start without QUBE" 2 "^qvm-start: error: name at least one QUBE" qvm-start
 bh_expect_fail "qvm-kill without QUBE" 2 "^qvm-kill: error: name at least one QUBE" qvm-kill
 bh_expect_fail "qvm-pause without QUBE" 2 "^qvm-pause: error: name at least one QUBE" qvm-pause

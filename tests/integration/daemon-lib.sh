@@ -31,8 +31,10 @@ bh_failed=0
 
 bh_diag() { sed 's/^/# /'; }
 
-bh_ok() { bh_n=$((bh_n + 1)); echo "ok $bh_n - $*"; }
-bh_not_ok() { bh_n=$((bh_n + 1)); bh_failed=$((bh_failed + 1)); echo "not ok $bh_n - $*"; }
+# A description is one TAP line: a command's several lines of stderr in it
+# are joined with " / ".
+bh_ok() { local d="$*"; bh_n=$((bh_n + 1)); echo "ok $bh_n - ${d//$'\n'/ / }"; }
+bh_not_ok() { local d="$*"; bh_n=$((bh_n + 1)); bh_failed=$((bh_failed + 1)); echo "not ok $bh_n - ${d//$'\n'/ / }"; }
 bh_result() { # DESC STATUS(0 = pass)
   if [ "$2" -eq 0 ]; then bh_ok "$1"; else bh_not_ok "$1"; fi
 }
@@ -121,6 +123,20 @@ bh_find_window() {
   return 1
 }
 
+# bh_require_sandbox: skip the whole test (TAP "1..0 # SKIP") unless the
+# sandbox backend can start qubes here: bubblewrap installed, run as root
+# (the backend's idmapped layers).
+bh_require_sandbox() {
+  if ! command -v bwrap >/dev/null; then
+    echo "1..0 # SKIP bubblewrap is not installed"
+    exit 0
+  fi
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "1..0 # SKIP needs root (the sandbox backend's idmapped layers)"
+    exit 0
+  fi
+}
+
 bh_stop_daemon() {
   [ -n "$bh_daemon_pid" ] || return 0
   kill -TERM "$bh_daemon_pid" 2>/dev/null
@@ -178,6 +194,30 @@ bh_same() {
   if [ "$2" = "$3" ]; then bh_ok "$1"; return 0; fi
   bh_not_ok "$1"
   { echo "expected:"; echo "$2"; echo "actual:"; echo "$3"; } | bh_diag
+  return 1
+}
+
+# bh_skip_without TOOL…: a TAP skip (and exit) when one is not installed.
+bh_skip_without() {
+  local tool
+  for tool in "$@"; do
+    if ! command -v "$tool" >/dev/null; then
+      echo "1..0 # SKIP $tool is not installed"
+      exit 0
+    fi
+  done
+}
+
+# bh_menu_key PANEL: the shell's menu key (Super+Space), then until the panel
+# window has the keyboard focus (10 s), so what is typed next is the menu's.
+bh_menu_key() {
+  xdotool key super+space 2>/dev/null
+  local i
+  for i in $(seq 100); do
+    [ "$(xdotool getwindowfocus 2>/dev/null)" = "$1" ] && return 0
+    sleep 0.1
+  done
+  echo "# the panel did not get the focus after the menu key"
   return 1
 }
 

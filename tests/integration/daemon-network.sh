@@ -53,11 +53,14 @@ bh_expect_fail "-O with --network refused" 2 "give one of them" qvm-ls -O NAME -
 bh_run qvm-firewall work --raw
 bh_same "a new qube's firewall: action=accept" "action=accept" "$bh_out"
 bh_expect "add a drop rule before rule 0" qvm-firewall work add --before 0 action=drop proto=tcp dstports=25 comment=no mail
-bh_expect "add with a network and a port range" qvm-firewall work add action=accept dsthost=192.0.2.0/24 proto=udp dstports=1000-2000
+bh_run qvm-firewall work add action=accept dsthost=192.0.2.0/24 proto=udp dstports=1000-2000
+bh_same "add with a network and a port range" 0 "$bh_rc"
+bh_same "... goes before the final catch-all, and says so" \
+  "qvm-firewall: rule 1 added before the last rule, 'action=accept', which matches everything (--before 2 to put it elsewhere)" "$bh_err"
 bh_run qvm-firewall work list --raw
 bh_same "rules in order, canonical" "action=drop proto=tcp dstports=25 comment=no mail
-action=accept
-action=accept dsthost=192.0.2.0/24 proto=udp dstports=1000-2000" "$bh_out"
+action=accept dsthost=192.0.2.0/24 proto=udp dstports=1000-2000
+action=accept" "$bh_out"
 bh_run qvm-firewall work
 bh_same "the table's header" "NO ACTION HOST PROTOCOL PORT(S) SPECIAL TARGET ICMP TYPE EXPIRE COMMENT" \
   "$(printf '%s\n' "$bh_out" | head -n 1 | tr -s ' ')"
@@ -72,14 +75,14 @@ bh_expect_fail "dom0 has no firewall" 1 "dom0 has no firewall" qvm-firewall dom0
 bh_run qvm-firewall work list --raw; bh_same "nothing changed after the errors" "$before" "$bh_out"
 # A host name that does not resolve blocks only its own rule, and says so.
 bh_run qvm-firewall work add action=accept dsthost=no-such-host.invalid
-[ "$bh_rc" -eq 0 ] && printf '%s\n' "$bh_err" | grep -q "warning: rule 3: no-such-host.invalid does not resolve"
+[ "$bh_rc" -eq 0 ] && printf '%s\n' "$bh_err" | grep -q "warning: rule 2: no-such-host.invalid does not resolve"
 bh_result "an unresolvable host name is stored with a warning naming its rule" $?
 bh_expect "expire=+3600 is kept as a time" qvm-firewall work add action=accept proto=icmp expire=+3600
 bh_run qvm-firewall work list --raw
-printf '%s\n' "$bh_out" | tail -n 1 | grep -Eq "^action=accept proto=icmp expire=[0-9]{10}$"
+printf '%s\n' "$bh_out" | sed -n 4p | grep -Eq "^action=accept proto=icmp expire=[0-9]{10}$"
 bh_result "expire stored as seconds since the epoch" $?
 bh_expect "del a rule by its fields" qvm-firewall work del action=drop proto=tcp dstports=25 comment=no mail
-bh_expect "del a rule by number" qvm-firewall work del --rule-no 0
+bh_expect "del a rule by number" qvm-firewall work del --rule-no 1
 bh_run qvm-firewall work list --raw
 bh_same "two rules fewer" "3" "$(printf '%s\n' "$bh_out" | wc -l)"
 # Over D-Bus, as the settings app reads it.
@@ -97,6 +100,25 @@ bh_run qvm-firewall work list --raw
 bh_same "rules kept across a restart" "3" "$(printf '%s\n' "$bh_out" | wc -l)"
 bh_expect "qvm-firewall reset" qvm-firewall work reset
 bh_run qvm-firewall work list --raw; bh_same "reset: action=accept" "action=accept" "$bh_out"
+# reset then add: the rule goes before the default accept, so it matters
+# (appended after it, as Qubes does, it never would). A catch-all added goes
+# at the end (a new default) with a warning that it never matches; --before
+# still puts a rule anywhere.
+bh_expect "reset, then add a drop rule" qvm-firewall work add action=drop proto=tcp dstports=25
+bh_run qvm-firewall work list --raw
+bh_same "... before the default accept" "action=drop proto=tcp dstports=25
+action=accept" "$bh_out"
+bh_run qvm-firewall work add action=drop
+bh_same "a catch-all goes at the end, with a warning" \
+  "0|qvm-firewall: warning: rule 2 never matches: rule 1 before it ('action=accept') matches everything" \
+  "$bh_rc|$bh_err"
+bh_expect "add --before 3 (at the very end)" qvm-firewall work add --before 3 action=accept proto=icmp
+bh_run qvm-firewall work list --raw
+bh_same "rules where they were put" "action=drop proto=tcp dstports=25
+action=accept
+action=drop
+action=accept proto=icmp" "$bh_out"
+bh_expect "qvm-firewall reset (again)" qvm-firewall work reset
 
 # The uplink switch.
 bh_run qubes-prefs network_uplink; bh_same "network_uplink is on by default" "True" "$bh_out"

@@ -7,16 +7,51 @@
 #   hold HOST PORT SECS   keeps an echo connection open: prints "open" once
 #                         it echoed, then "cut" when an echo does not come
 #                         back within 1 s, or "alive" after SECS
-import errno, socket, struct, sys, time
+#   ping HOST             one ICMP echo (a datagram socket, as an unprivileged
+#                         ping does): "pong" or "timeout"
+#   bulk HOST PORT MIB    sends MIB MiB of fixed pseudo-random bytes to the
+#                         sink, prints its answer ("BYTES SHA256HEX")
+#   bulksum - - MIB       what the sink should answer for them (on the host)
+import errno, hashlib, random, socket, struct, sys, time
 
 
 def why(e):
     return errno.errorcode.get(e.errno, "timeout") if e.errno else "timeout"
 
 
+def bulk_data(mib):
+    # The same bytes in every run: a fixed seed; each MiB starts with its
+    # number, so that a MiB delivered twice or out of place changes the sum.
+    chunk = random.Random(16).randbytes(1 << 20)
+    for i in range(mib):
+        yield i.to_bytes(8, "big") + chunk[8:]
+
+
 kind, host = sys.argv[1], sys.argv[2]
 try:
-    if kind == "tcp":
+    if kind == "bulksum":
+        m = hashlib.sha256()
+        for b in bulk_data(int(sys.argv[3])):
+            m.update(b)
+        print("%d %s" % (int(sys.argv[3]) << 20, m.hexdigest()))
+    elif kind == "ping":
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)
+        s.settimeout(2)
+        s.sendto(struct.pack("!BBHHH", 8, 0, 0, 0, 1) + b"bulkhead", (host, 0))
+        r = s.recv(100)
+        print("pong" if r[0] == 0 else "icmp type %d" % r[0])
+    elif kind == "bulk":
+        s = socket.create_connection((host, int(sys.argv[3])), timeout=120)
+        for b in bulk_data(int(sys.argv[4])):
+            s.sendall(b)
+        s.shutdown(socket.SHUT_WR)
+        answer = b""
+        while len(answer) < 200:
+            d = s.recv(200)
+            if not d: break
+            answer += d
+        print(answer.decode(errors="replace").strip() or "empty")
+    elif kind == "tcp":
         s = socket.create_connection((host, int(sys.argv[3])), timeout=2)
         print(s.recv(100).decode().strip())
     elif kind == "udp":

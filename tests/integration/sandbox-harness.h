@@ -35,7 +35,7 @@ typedef struct {
     const char *root_template;
     const char *netvm;
     gboolean provides_network;
-    gboolean uplink; /* a netvm without netvm: pasta */
+    gboolean uplink; /* a netvm without netvm: slirp4netns */
     gboolean disposable;
     const char *root_path;
     gboolean root_readonly;

@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
 # sandbox-network.sh — networking through the commands users type, against a
 # real bulkheadd on the sandbox backend with the default qubes (work behind
-# sys-firewall behind sys-net, whose uplink is pasta); "the internet" is
-# net-servers.py on the host's loopback, reached at the uplink's gateway:
+# sys-firewall behind sys-net, whose uplink is slirp4netns); "the internet" is
+# net-servers.py on the host's loopback, reached at the uplink's gateway, and
+# the qubes' DNS goes to its resolver (bulkheadd --uplink-resolv-conf):
 #   qvm-run work starts the chain and reaches the host's servers;
 #   qvm-firewall on the running work: a drop rule for one port blocks that
 #   port and only it, at once, and cuts an open connection; a host name that
 #   does not resolve blocks only its own rule (and the command says so); a
-#   rule with expire= stops applying by itself;
+#   rule with expire= stops applying by itself; specialtarget=dns rules drop
+#   or allow DNS through 10.139.1.1/.2, icmp rules (with icmptype and dsthost)
+#   drop or allow ping;
 #   qvm-prefs work netvm none cuts work off at once, back restores it;
 #   sys-firewall's shutdown leaves work running but cut off, its start
-#   reconnects work; qvm-ls --network shows the addresses.
+#   reconnects work; qvm-ls --network shows the addresses;
+#   bulkheadd killed and started again while the qubes run: it adopts them
+#   and sys-net's slirp4netns, and a firewall rule, a netvm change and sys-net's
+#   shutdown (its uplink goes with it) still apply.
 # Prints TAP. Reuses daemon-lib.sh (private bus, temporary XDG dirs, cleanup).
 set -u
 . "$(dirname "$0")/daemon-lib.sh"
@@ -19,16 +25,20 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "1..0 # SKIP linking qubes needs bulkheadd to run as root"
   exit 0
 fi
-for tool in bwrap pasta nft; do
+for tool in bwrap slirp4netns nft; do
   command -v $tool >/dev/null || { echo "1..0 # SKIP $tool is not installed"; exit 0; }
 done
 
 here=$(dirname "$0")
-coproc SERVERS { python3 "$here/net-servers.py" 0; }
+# The resolver on 127.0.0.1:53 (net-servers.py waits if another test of the
+# run holds the port).
+coproc SERVERS { python3 "$here/net-servers.py" 53; }
 read -r tcp_a tcp_b udp <&"${SERVERS[0]}"
-[ -n "$udp" ]; bh_result "the host's servers listen (tcp $tcp_a $tcp_b, udp $udp)" $?
+[ -n "$udp" ]; bh_result "the host's servers listen (tcp $tcp_a $tcp_b, udp $udp, dns 53)" $?
+printf 'nameserver 127.0.0.1\n' >"$bh_tmp/resolv.conf"
 
-bh_start_daemon --backend sandbox || { bh_not_ok "bulkheadd starts"; bh_done; }
+bh_start_daemon --backend sandbox --uplink-resolv-conf "$bh_tmp/resolv.conf" ||
+  { bh_not_ok "bulkheadd starts"; bh_done; }
 bh_ok "bulkheadd runs with the sandbox backend"
 
 qvm-run -p work 'cat > net.py' <"$here/net-client.py" 2>"$bh_tmp/run.err"
@@ -44,6 +54,16 @@ net() { qvm-run -p work "python3 net.py $*" 2>/dev/null; }
 await() {
   local want=$1 got i; shift
   for i in $(seq 25); do got=$(net "$@"); [ "$got" = "$want" ] && break; sleep 0.2; done
+  printf '%s' "$got"
+}
+# Polls (10 s) until work's default route is $1 (a relink runs after
+# qvm-prefs returns).
+await_route() {
+  local got i
+  for i in $(seq 50); do
+    got=$(qvm-run -p work 'ip route show default' 2>/dev/null | sed 's/ *$//')
+    [ "$got" = "$1" ] && break; sleep 0.2
+  done
   printf '%s' "$got"
 }
 bh_same "work reaches the host's TCP server through sys-firewall and sys-net" "hello A" "$(net tcp "$host" "$tcp_a")"
@@ -80,6 +100,44 @@ sleep 2
 bh_same "port A open again once it expired" "hello A" "$(await "hello A" tcp "$host" "$tcp_a")"
 bh_expect "qvm-firewall work reset (again)" qvm-firewall work reset
 
+# specialtarget=dns on real DNS: the test's resolver through 10.139.1.1/.2.
+bh_same "DNS through 10.139.1.1 answers (the test's resolver)" "192.0.2.99" "$(net dns www.example.test 10.139.1.1)"
+bh_expect "a drop rule for specialtarget=dns" qvm-firewall work add action=drop specialtarget=dns
+bh_same "DNS through 10.139.1.1 dropped at once" "timeout" "$(net dns www.example.test 10.139.1.1)"
+bh_same "... and through 10.139.1.2" "timeout" "$(net dns www.example.test 10.139.1.2)"
+bh_same "TCP still open" "hello B" "$(net tcp "$host" "$tcp_b")"
+bh_expect "reset" qvm-firewall work reset
+bh_same "DNS answers again" "192.0.2.99" "$(await 192.0.2.99 dns www.example.test 10.139.1.1)"
+# Only DNS: accept specialtarget=dns, then drop everything else.
+qvm-firewall work add action=accept specialtarget=dns 2>/dev/null &&
+  qvm-firewall work del --rule-no 1 && qvm-firewall work add action=drop
+bh_same "rules: accept DNS, drop the rest" "action=accept specialtarget=dns
+action=drop" "$(qvm-firewall work list --raw)"
+bh_same "DNS allowed by its rule" "192.0.2.99" "$(net dns www.example.test 10.139.1.1)"
+bh_same "TCP dropped by the default" "timeout" "$(net tcp "$host" "$tcp_b")"
+bh_expect "reset" qvm-firewall work reset
+
+# icmp rules on real pings (ICMP datagram sockets, as ping as a user): the
+# host's loopback through the uplink's mapping, and sys-net's own address.
+net_ip=$(qvm-prefs sys-net ip)
+bh_same "control: work pings the host through the uplink" "pong" "$(await pong ping "$host")"
+bh_same "control: work pings sys-net's own address" "pong" "$(net ping "$net_ip")"
+bh_expect "a drop rule for icmp" qvm-firewall work add action=drop proto=icmp
+bh_same "ping to the host dropped at once" "timeout" "$(net ping "$host")"
+bh_same "TCP still open" "hello B" "$(net tcp "$host" "$tcp_b")"
+bh_expect "reset" qvm-firewall work reset
+bh_expect "a drop rule for icmptype=8 (echo request) only" qvm-firewall work add action=drop proto=icmp icmptype=8
+bh_same "ping (type 8) dropped" "timeout" "$(net ping "$host")"
+bh_expect "reset" qvm-firewall work reset
+qvm-firewall work add action=accept proto=icmp dsthost="$host" 2>/dev/null &&
+  qvm-firewall work del --rule-no 1 && qvm-firewall work add action=drop
+bh_same "rules: accept icmp to the host only, drop the rest" "action=accept dsthost=$host proto=icmp
+action=drop" "$(qvm-firewall work list --raw)"
+bh_same "ping to the host allowed by its rule" "pong" "$(net ping "$host")"
+bh_same "ping to sys-net's address dropped by the default" "timeout" "$(net ping "$net_ip")"
+bh_expect "reset" qvm-firewall work reset
+bh_same "ping to sys-net's address again" "pong" "$(await pong ping "$net_ip")"
+
 # Relinking the running qube.
 bh_expect "qvm-prefs work netvm none" qvm-prefs work netvm none
 bh_same "netvm none cuts work off at once" "ENETUNREACH" "$(await ENETUNREACH tcp "$host" "$tcp_b")"
@@ -92,6 +150,44 @@ bh_same "work keeps running" "work|Running" "$(qvm-ls --raw-data -O NAME,STATE w
 bh_same "cut off while sys-firewall is down" "ENETUNREACH" "$(await ENETUNREACH tcp "$host" "$tcp_b")"
 bh_expect "qvm-start sys-firewall" qvm-start sys-firewall
 bh_same "work reconnected without a restart" "hello B" "$(await "hello B" tcp "$host" "$tcp_b")"
+
+# bulkheadd killed (no clean-up of any kind) and started again while the
+# qubes run: it adopts them, and sys-net's uplink with them.
+uplink_of_net() { # the slirp4netns holding sys-net's network namespace
+  local ns p
+  ns=$(readlink "/proc/$(sed -n 's/^init_pid=//p' "$bh_state/sandbox-running/sys-net")/ns/net")
+  for p in $(pgrep -x slirp4netns); do
+    [ "$(readlink "/proc/$p/fd/4" 2>/dev/null)" = "$ns" ] && { echo "$p"; return; }
+  done
+}
+uplink=$(uplink_of_net)
+bh_result "sys-net's slirp4netns runs (pid $uplink)" $([ -n "$uplink" ]; echo $?)
+lines_before=$(wc -l <"$bh_log")
+bh_kill_daemon
+bh_start_daemon --backend sandbox --uplink-resolv-conf "$bh_tmp/resolv.conf" ||
+  { bh_not_ok "bulkheadd starts again"; bh_done; }
+bh_wait_grep "$bh_log" "after a restart: .* re-adopted" 600 "$((lines_before + 1))"
+bh_result "the new bulkheadd re-adopted the running qubes" $?
+bh_same "the same uplink serves sys-net" "$uplink" "$(uplink_of_net)"
+bh_same "work still reaches the host" "hello B" "$(await "hello B" tcp "$host" "$tcp_b")"
+bh_expect "after the re-adoption: a drop rule for port B" \
+  qvm-firewall work add --before 0 action=drop proto=tcp dstports="$tcp_b"
+bh_same "port B blocked at once" "timeout" "$(net tcp "$host" "$tcp_b")"
+bh_same "port A still open" "hello A" "$(net tcp "$host" "$tcp_a")"
+bh_expect "reset" qvm-firewall work reset
+bh_same "port B open again" "hello B" "$(await "hello B" tcp "$host" "$tcp_b")"
+net_ip=$(qvm-prefs sys-net ip)
+bh_expect "after the re-adoption: qvm-prefs work netvm sys-net" qvm-prefs work netvm sys-net
+bh_same "work is relinked to sys-net" "default via $net_ip dev eth0" \
+  "$(await_route "default via $net_ip dev eth0")"
+bh_same "and reaches the host through it" "hello B" "$(await "hello B" tcp "$host" "$tcp_b")"
+bh_expect "back: qvm-prefs -D work netvm" qvm-prefs -D work netvm
+bh_same "work is on sys-firewall again" "default via $fw_ip dev eth0" \
+  "$(await_route "default via $fw_ip dev eth0")"
+bh_same "and reaches the host" "hello B" "$(await "hello B" tcp "$host" "$tcp_b")"
+bh_expect "qvm-shutdown --wait sys-net (adopted)" qvm-shutdown --wait sys-net
+for _ in $(seq 100); do kill -0 "$uplink" 2>/dev/null || break; sleep 0.1; done
+bh_result "its adopted uplink (pid $uplink) went with it" $(kill -0 "$uplink" 2>/dev/null; [ $? -ne 0 ]; echo $?)
 
 kill "$SERVERS_PID" 2>/dev/null
 bh_done

@@ -3,7 +3,8 @@
 # openbox (started as ./run starts it), bulkheadd with real sandboxes on a
 # private bus, and the shell. Checked from outside, as a user would:
 #   the panel is a dock at the top with a strut that openbox honours (xprop)
-#   it shows the running qubes in their label colours (pixels of a screenshot)
+#   it shows the running qubes by their kinds' label icons (shapes and colours
+#   matched in a screenshot), as do the menu's qube headings
 #   clicking Start beside a halted qube (xdotool) makes it Running (qvm-ls);
 #   one the daemon refuses to start turns red with the reason
 #   the menu key, "personal", Enter -> foot in personal, framed in yellow
@@ -36,7 +37,7 @@ bh_bg_pids+=($!)
 for _ in $(seq 300); do [ -s "$bh_tmp/display" ] && break; sleep 0.1; done
 export DISPLAY=":$(tr -d '\n' <"$bh_tmp/display")"
 
-"$BH_SOURCE_ROOT/shell/bh-openbox.sh" "$SHELL_BIN" >"$bh_tmp/openbox.log" 2>&1 &
+"$BH_SOURCE_ROOT/shell/bh-openbox.sh" >"$bh_tmp/openbox.log" 2>&1 &
 bh_bg_pids+=($!)
 # The control for the strut: without the panel the work area is the screen
 # (openbox sets it once it manages the screen).
@@ -84,24 +85,27 @@ count() {
   convert "$shots/shell-$1.png" -crop "$3" +repage -depth 8 txt:- 2>/dev/null |
     grep -ci -- "$2"
 }
-panel_has() { # SHOT COLOUR: at least a swatch's worth (12x12) in the panel
-  [ "$(count "$1" "$2" 1280x32+0+0)" -ge 100 ]
+# The qube's chip: its kind's label icon, matched in shape and colour
+# (shell-icon.py; a plain square of the colour does not pass).
+icon_py="$(dirname "$0")/shell-icon.py"
+panel_has() { # SHOT KIND LABEL: that label icon is on the panel
+  /usr/bin/python3 "$icon_py" "$shots/shell-$1.png" 1280x32+0+0 "$BH_BUILD_ROOT/icons" "$2" "$3" >/dev/null
 }
-wait_panel() { # NAME COLOUR yes|no: wait until the panel does (not) show it
+wait_panel() { # NAME KIND LABEL yes|no: wait until the panel does (not) show it
   local i
   for i in $(seq 50); do
     shot "$1"
-    if panel_has "$1" "$2"; then [ "$3" = yes ] && return 0; else [ "$3" = no ] && return 0; fi
+    if panel_has "$1" "$2" "$3"; then [ "$4" = yes ] && return 0; else [ "$4" = no ] && return 0; fi
     sleep 0.2
   done
   return 1
 }
 red='#cc0000' green='#73d216' blue='#3465a4' yellow='#edd400'
-wait_panel start "$green" yes
-panel_has start "$red"; has_red=$?
-panel_has start "$blue"; has_blue=$?
-panel_has start "$yellow"; has_yellow=$?
-bh_result "the panel shows sys-net red and sys-firewall green, not halted work (blue) or personal (yellow)" \
+wait_panel start service green yes
+panel_has start service red; has_red=$?
+panel_has start app blue; has_blue=$?
+panel_has start app yellow; has_yellow=$?
+bh_result "the panel shows sys-net's and sys-firewall's service icons (red, green), not halted work's or personal's app icons (blue, yellow): $(/usr/bin/python3 "$icon_py" "$shots/shell-start.png" 1280x32+0+0 "$BH_BUILD_ROOT/icons" service red)" \
   $([ $has_red -eq 0 ] && [ $has_blue -ne 0 ] && [ $has_yellow -ne 0 ]; echo $?)
 
 # Positions come from the screenshots (shell-find.py).
@@ -122,8 +126,8 @@ sleep 1
 bh_result "clicking Start beside work makes it Running in qvm-ls (state $(bh_state_of work)), no window" \
   $([ $started -eq 0 ] && ! xdotool search --name '^\[work\] ' >/dev/null 2>&1; echo $?)
 xdotool key Escape 2>/dev/null
-wait_panel work-running "$blue" yes
-bh_result "the panel shows work in blue" $?
+wait_panel work-running app blue yes
+bh_result "the panel shows work's app icon in blue" $?
 
 # A start that fails: a template whose root is no root filesystem (the daemon
 # refuses it with a reason). Its row turns red with the reason under the list;
@@ -151,8 +155,7 @@ xdotool key Escape 2>/dev/null
 sleep 0.3
 
 # ---- the menu, by keyboard ------------------------------------------------------
-xdotool key super+space 2>/dev/null
-sleep 1
+bh_menu_key "$panel"
 xdotool type --delay 60 personal 2>/dev/null
 sleep 0.5
 shot menu
@@ -160,6 +163,8 @@ shot menu
 yellow_in_menu=$(count menu "$yellow" 400x300+0+34)
 bh_result "the menu opened by Super+Space filters to personal's entry (yellow bar: $yellow_in_menu px)" \
   $([ "$yellow_in_menu" -ge 30 ]; echo $?)
+heading=$(/usr/bin/python3 "$icon_py" "$shots/shell-menu.png" 400x300+0+34 "$BH_BUILD_ROOT/icons" app yellow)
+bh_result "personal's heading in the menu has the yellow app qube icon ($heading)" $?
 xdotool key Return 2>/dev/null
 win=$(bh_find_window '^\[personal\] ' 300)
 bh_result "Enter launches foot in personal (window '$(xdotool getwindowname "$win" 2>/dev/null)')" \
@@ -171,14 +176,13 @@ frame=$(convert "$shots/shell-personal.png" -crop "1x1+$((X + 1))+$((Y + HEIGHT 
   2>/dev/null | grep -o '#[0-9A-Fa-f]\{6\}' | head -n1 | tr 'A-F' 'a-f')
 bh_result "it is framed in personal's yellow ($frame) below the panel (y $Y)" \
   $([ "$frame" = "$yellow" ] && [ "$Y" -ge 32 ]; echo $?)
-wait_panel personal-running "$yellow" yes
-bh_result "the panel shows personal in yellow" $?
+wait_panel personal-running app yellow yes
+bh_result "the panel shows personal's app icon in yellow" $?
 
 # A disposable from the menu: "disp" leaves only default-dvm's "New disposable:
 # Terminal"; it opens [dispN] foot in red, and typing exit in it ends the
 # command, after which the shell kills the disposable and the daemon removes it.
-xdotool key super+space 2>/dev/null
-sleep 1
+bh_menu_key "$panel"
 xdotool type --delay 60 'new disp' 2>/dev/null
 sleep 0.3
 xdotool key Return 2>/dev/null
@@ -222,14 +226,17 @@ bh_result "exit in it ends the command and $disp is removed" $gone
 
 # ---- live states ----------------------------------------------------------------
 qvm-pause personal >/dev/null 2>&1
-wait_panel personal-paused "$yellow" no
-bh_result "qvm-pause personal greys its chip and its window's button (no pure yellow left)" $?
+wait_panel personal-paused app yellow no
+paused=$?
+left=$(count personal-paused "$yellow" 1280x32+0+0)
+bh_result "qvm-pause personal greys its chip and its window's button (no icon, $left px of pure yellow left)" \
+  $([ $paused -eq 0 ] && [ "$left" -lt 20 ]; echo $?)
 qvm-unpause personal >/dev/null 2>&1
-wait_panel personal-unpaused "$yellow" yes
+wait_panel personal-unpaused app yellow yes
 bh_result "qvm-unpause personal brings its colour back" $?
 
 qvm-kill work >/dev/null 2>&1
-wait_panel work-killed "$blue" no
+wait_panel work-killed app blue no
 bh_result "qvm-kill work takes it off the panel (state $(bh_state_of work))" $?
 
 # personal's init killed from outside, as sandbox-desktop does to work.
@@ -253,11 +260,11 @@ bh_result "personal's init killed ($init): Crashed, and the panel says so in red
 # The daemon goes away and comes back: the shell follows the bus name and
 # reads the qubes again, without a restart of its own.
 bh_stop_daemon
-wait_panel daemon-gone "$green" no
+wait_panel daemon-gone service green no
 bh_result "the panel empties when bulkheadd stops" $?
 bh_start_daemon --backend sandbox
 bh_wait_state sys-firewall Running
-wait_panel daemon-back "$green" yes
+wait_panel daemon-back service green yes
 bh_result "and shows sys-firewall again when bulkheadd is back" $?
 
 kill -0 "$shell_pid" 2>/dev/null

@@ -40,7 +40,7 @@ mkdir -p "$shots"
 find_py="$here/shell-find.py"
 
 bh_start_xvfb +extension XTEST
-"$BH_SOURCE_ROOT/shell/bh-openbox.sh" "$SHELL_BIN" >"$bh_tmp/openbox.log" 2>&1 &
+"$BH_SOURCE_ROOT/shell/bh-openbox.sh" >"$bh_tmp/openbox.log" 2>&1 &
 bh_bg_pids+=($!)
 
 # The test's own notification server first: a session that has one.
@@ -105,6 +105,13 @@ click_at "$qx" "$qy"
 sleep 1
 shot popover
 read -r sx sy < <("$py" "$find_py" "$shots/shell-widgets-popover.png" verb "$blue")
+# The rows' kind icons (shell-icon.py: shape and colour), the panel's chips too.
+icons() { # SHOT REGION KIND LABEL
+  "$py" "$here/shell-icon.py" "$shots/shell-widgets-$1.png" "$2" "$BH_BUILD_ROOT/icons" "$3" "$4"
+}
+tpl=$(icons popover 60x400+0+34 template black) && net=$(icons popover 60x400+0+34 service red) &&
+  chip=$(icons popover 1280x32+0+0 service green)
+bh_result "the Qubes popover draws debian-12's template icon and sys-net's service icon, the panel sys-firewall's ($tpl; $net; $chip)" $?
 click_at "${sx:-0}" "${sy:-0}"
 bh_wait_state work Running 900
 rc=$?
@@ -296,10 +303,17 @@ bh_result "the cards expire and the window goes" $gone
 cat >"$bh_tmp/flood.py" <<'PY'
 import sys
 from gi.repository import Gio, GLib
+import os
 bus = Gio.bus_get_sync(Gio.BusType.SESSION, None)
 ok = refused = 0
-body = open(sys.argv[2]).read() if len(sys.argv) > 2 else "b"
+body = open(sys.argv[2]).read() if len(sys.argv) > 2 and sys.argv[2] else "b"
+fresh = len(sys.argv) > 3 and sys.argv[3] == "fresh"
+address = Gio.dbus_address_get_for_bus_sync(Gio.BusType.SESSION, None)
 for i in range(int(sys.argv[1])):
+    if fresh:  # a new connection (a new unique name) for every call, one process
+        bus = Gio.DBusConnection.new_for_address_sync(
+            address, Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT |
+            Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION, None, None)
     try:
         bus.call_sync("org.freedesktop.Notifications", "/org/freedesktop/Notifications",
                       "org.freedesktop.Notifications", "Notify",
@@ -312,6 +326,12 @@ print(ok, refused)
 PY
 read -r ok refused < <("$py" "$bh_tmp/flood.py" 30)
 bh_result "30 notifications from one caller at once: 20 shown, 10 refused ($ok, $refused)" \
+  $([ "$ok" = 20 ] && [ "$refused" = 10 ]; echo $?)
+# The limit is per process: one that opens a connection per call (30 unique
+# names) gets the same 20. Its 20 also show that the first flood's refusals
+# were that process's and not a limit on everyone.
+read -r ok refused < <("$py" "$bh_tmp/flood.py" 30 "" fresh)
+bh_result "30 notifications from one process on 30 connections: 20 shown, 10 refused ($ok, $refused)" \
   $([ "$ok" = 20 ] && [ "$refused" = 10 ]; echo $?)
 sleep 0.5
 shot flood

@@ -106,6 +106,10 @@ enum bh_fc_reason {
 struct bh_fc_limits {
     uint64_t max_entries;
     uint64_t max_bytes;
+    /* The stream must be exactly one regular file (bulkhead.OpenInVM and
+     * its answer): a folder or a link, a second entry, or an end with no
+     * file is refused (BH_FC_ERR_LIMIT). */
+    bool one_file;
 };
 
 /* What bh_fc_decode hands back, one event at a time. */

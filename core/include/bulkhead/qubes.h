@@ -75,13 +75,16 @@ gboolean bh_class_from_name(const char *name, BhQubeClass *out);
 
 /* ---- names and tags ---------------------------------------------------- */
 
-#define BH_QUBE_NAME_MAX 31 /* bytes */
+#define BH_QUBE_NAME_MAX 31    /* bytes */
+#define BH_NOTES_MAX     16384 /* bytes of a qube's notes */
 #define BH_QID_NONE      (-1)
 #define BH_QID_DOM0      0
 /* qids 1..BH_QID_MAX: 12 bits, so a backend can derive addresses from them. */
-#define BH_QID_MAX       4095
-#define BH_TAG_MAX       64 /* bytes */
-#define BH_TAGS_PER_QUBE 256
+#define BH_QID_MAX           4095
+#define BH_TAG_MAX           64 /* bytes */
+#define BH_TAGS_PER_QUBE     256
+#define BH_SERVICE_MAX       64 /* bytes of a service's name */
+#define BH_SERVICES_PER_QUBE 128
 
 /* [a-zA-Z][a-zA-Z0-9_.-]*, 1..31 bytes, not dom0/none/default, not ending in
  * "-dm" (Xen names a qube's device model "<name>-dm"). Uniqueness is the
@@ -89,6 +92,10 @@ gboolean bh_class_from_name(const char *name, BhQubeClass *out);
 gboolean bh_qube_name_validate(const char *untrusted_name, GError **error);
 /* [a-zA-Z0-9_-]+, 1..64 bytes (policy refers to them as @tag:NAME). */
 gboolean bh_tag_validate(const char *untrusted_tag, GError **error);
+/* A service (qvm-service): a flag a qube reads by name at its start, shown
+ * to it as a file of that name. An ASCII letter or digit, then letters,
+ * digits, '_', '-' or '.'; at most BH_SERVICE_MAX bytes. INVALID_NAME. */
+gboolean bh_service_validate(const char *untrusted_name, GError **error);
 
 /* Network addresses as Qubes gives them (docs/sandbox.md, "Network"): a
  * qube's own address, from its qid, is 10.137.x.y, a disposable's 10.138.x.y
@@ -139,6 +146,7 @@ typedef enum {
     BH_PROPF_DISP_INHERIT = 1 << 2, /* default for a DispVM: its template's value */
     BH_PROPF_ALLOW_NONE = 1 << 3,   /* a qube reference that may be none */
     BH_PROPF_RENAME = 1 << 4,       /* "name": setting it renames the qube */
+    BH_PROPF_TEXT = 1 << 5,         /* free text (notes): newlines and tabs allowed */
 } BhPropFlags;
 
 typedef gboolean (*BhPropValidator)(const char *value, GError **error);
@@ -152,7 +160,7 @@ typedef struct {
     guint classes;              /* BH_CLASS_BIT mask of the classes that have it */
     guint flags;                /* BhPropFlags */
     const char *default_value;  /* canonical static default; NULL: none (must be set) */
-    gint64 min, max;            /* BH_PROP_INT */
+    gint64 min, max;            /* BH_PROP_INT; max for BH_PROP_STRING: its byte limit (0: 4096) */
     const char *const *choices; /* BH_PROP_ENUM, NULL-terminated */
     BhPropValidator validate;   /* BH_PROP_STRING extra syntax; may be NULL */
     const char *default_help;   /* how the default is found, for --help-properties */

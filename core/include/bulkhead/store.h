@@ -23,7 +23,7 @@
 
 G_BEGIN_DECLS
 
-#define BH_STORE_SCHEMA_VERSION 4
+#define BH_STORE_SCHEMA_VERSION 5
 #define BH_STORE_BUSY_MS        10000
 
 typedef struct BhStore BhStore;
@@ -137,6 +137,16 @@ gboolean bh_store_rename_qube(BhStore *store, const char *name, const char *new_
 gboolean bh_store_add_tag(BhStore *store, const char *qube, const char *tag, GError **error);
 gboolean bh_store_remove_tag(BhStore *store, const char *qube, const char *tag, GError **error);
 char **bh_store_list_tags(BhStore *store, const char *qube, GError **error);
+
+/* Services (qvm-service): flags a qube reads at its start, each set on or
+ * off, or unset (no entry). list: "NAME=1" (on) or "NAME=0" (off), sorted
+ * by name. set: state 1 on, 0 off, -1 unset (unsetting one that is not set
+ * succeeds). A clone copies them, a rename keeps them. Errors: NO_SUCH_QUBE,
+ * INVALID_NAME (bh_service_validate), PERMISSION (dom0), LIMIT
+ * (BH_SERVICES_PER_QUBE). */
+char **bh_store_list_services(BhStore *store, const char *qube, GError **error);
+gboolean bh_store_set_service(BhStore *store, const char *qube, const char *service, int state,
+                              GError **error);
 
 /* ---- app lists --------------------------------------------------------------- */
 

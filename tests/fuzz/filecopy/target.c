@@ -7,9 +7,11 @@
  * before it (the pop/depth bookkeeping a receiver follows), is not deeper
  * than the limit, and a symlink's target passes the target rule; data adds
  * up to each file's size; nothing follows an error or the end; the status
- * decoder never accepts a reason or name that is not clean text.
+ * decoder never accepts a reason or name that is not clean text; with the
+ * one-file rule, a stream is whole only if it is one regular file.
  *
  * Must never: keep state between inputs. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +21,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 struct trace {
-    uint64_t events, entries, bytes;
+    uint64_t events, entries, files, bytes;
     uint32_t crc;
     enum bh_fc_reason reason;
     int ended;
@@ -58,9 +60,9 @@ static void check_entry(const struct bh_fc_item *it, struct dirs *ds)
         abort();
 }
 
-static void run(const uint8_t *data, size_t size, size_t chunk, struct trace *t)
+static void run(const uint8_t *data, size_t size, size_t chunk, bool one_file, struct trace *t)
 {
-    static const struct bh_fc_limits limits = {1000, 1u << 20};
+    const struct bh_fc_limits limits = {1000, 1u << 20, one_file};
     struct bh_fc_decoder *d = malloc(sizeof *d);
     struct bh_fc_item *it = malloc(sizeof *it);
     struct dirs *ds = calloc(1, sizeof *ds);
@@ -104,6 +106,7 @@ static void run(const uint8_t *data, size_t size, size_t chunk, struct trace *t)
                 check_entry(it, ds);
                 t->entries++;
                 if (it->entry.kind == BH_FC_FILE) {
+                    t->files++;
                     in_file = 1;
                     file_left = it->entry.size;
                 }
@@ -187,10 +190,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t chunk = (size_t)data[0] + 1;
     data++;
     size--;
-    run(data, size, size ? size : 1, &whole);
-    run(data, size, chunk, &pieces);
+    run(data, size, size ? size : 1, false, &whole);
+    run(data, size, chunk, false, &pieces);
     if (whole.ended != pieces.ended || whole.reason != pieces.reason || whole.entries != pieces.entries ||
         whole.bytes != pieces.bytes || whole.crc != pieces.crc)
+        abort();
+    /* One regular file (bulkhead.OpenInVM): whole only when the stream is
+     * whole without the rule and is one file; never a second entry. */
+    struct trace one;
+    run(data, size, chunk, true, &one);
+    if (one.entries > 1 || (one.ended == 1 && (whole.ended != 1 || whole.entries != 1 || one.files != 1)))
         abort();
     status(data, size);
     return 0;

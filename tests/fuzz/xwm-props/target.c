@@ -1,8 +1,13 @@
 /* target.c — libFuzzer entry point for gui-agent/xwm-props.c: the input is
  * the raw words an X client in a qube set as WM_NORMAL_HINTS or
- * _NET_WM_STATE. Checks, aborting on violation: every size is within
+ * _NET_WM_STATE, a CLIPBOARD owner's TARGETS list, and (the same bytes) the
+ * name of a target. Checks, aborting on violation: every size is within
  * 0..BH_MAX_WINDOW_*, a non-zero maximum is never below its minimum, only
- * the honoured flags come out, and the same input gives the same answer.
+ * the honoured flags come out, a TARGETS list keeps at most its bound with
+ * no None and no atom twice, a MIME type made from a name is printable
+ * ASCII without spaces, at most BH_XWM_MIME_MAX bytes, shaped type/subtype
+ * (or one of the X text names), and maps back to an X target; the same
+ * input gives the same answer.
  *
  * Must never: keep state between inputs. */
 #include <stdbool.h>
@@ -39,6 +44,36 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint32_t flags = bh_xwm_state_flags(words, n, &known);
     if (flags & ~(uint32_t)(BH_GUI_FLAG_FULLSCREEN | BH_GUI_FLAG_MAXIMIZED))
         abort();
+
+    uint32_t picked[16];
+    size_t k = bh_xwm_targets_pick(words, n, picked, 16);
+    if (k > 16 || k > n)
+        abort();
+    for (size_t i = 0; i < k; i++) {
+        if (picked[i] == 0)
+            abort();
+        for (size_t j = 0; j < i; j++)
+            if (picked[j] == picked[i])
+                abort();
+    }
     free(words);
+
+    char mime[BH_XWM_MIME_MAX + 1], again_mime[BH_XWM_MIME_MAX + 1];
+    bool ok = bh_xwm_target_mime((const char *)data, size, mime);
+    if (ok != bh_xwm_target_mime((const char *)data, size, again_mime) || (ok && strcmp(mime, again_mime)))
+        abort();
+    if (ok) {
+        size_t len = strlen(mime);
+        if (len == 0 || len > BH_XWM_MIME_MAX)
+            abort();
+        for (size_t i = 0; i < len; i++)
+            if (mime[i] <= ' ' || mime[i] > '~')
+                abort();
+        if (strcmp(mime, "TEXT") != 0 && (!strchr(mime, '/') || mime[0] == '/'))
+            abort();
+        const char *target = bh_xwm_mime_target(mime);
+        if (!target || !target[0])
+            abort();
+    }
     return 0;
 }

@@ -41,6 +41,7 @@ typedef struct {
         char *name, *klass, *template_name, *root_template, *netvm, *root_path;
         gboolean root_readonly, disposable;
         guint memory_mib;
+        char *services; /* joined with spaces */
     } last;
 } TestBackend;
 
@@ -52,6 +53,7 @@ static void tb_forget_last(TestBackend *tb)
     g_free(tb->last.root_template);
     g_free(tb->last.netvm);
     g_free(tb->last.root_path);
+    g_free(tb->last.services);
 }
 
 static void tb_remember(TestBackend *tb, const BhBackendQube *q)
@@ -66,6 +68,7 @@ static void tb_remember(TestBackend *tb, const BhBackendQube *q)
     tb->last.root_readonly = q->root_readonly;
     tb->last.disposable = q->disposable;
     tb->last.memory_mib = q->memory_mib;
+    tb->last.services = q->services != NULL ? g_strjoinv(" ", (char **)q->services) : g_strdup("");
 }
 
 typedef struct {
@@ -892,14 +895,27 @@ static void test_backend_qube(Fixture *f, gconstpointer data)
     g_assert_cmpstr(f->tb->last.klass, ==, "AppVM");
     g_assert_cmpstr(f->tb->last.netvm, ==, "sys-firewall");
     g_assert_cmpuint(f->tb->last.memory_mib, ==, 1500);
+    g_assert_cmpstr(f->tb->last.services, ==, "");
     g_assert_nonnull(tpl);
+    /* A backend that cannot measure disk use: an empty answer, no error. */
+    g_autoptr(GVariant) usage =
+        call(f, "GetDiskUsage", g_variant_new("(^as)", (const char *const[]){NULL}), NULL);
+    g_assert_nonnull(usage);
+    g_assert_cmpstr(g_variant_get_type_string(usage), ==, "(a{s(tb)})");
+    g_autoptr(GVariant) none = g_variant_get_child_value(usage, 0);
+    g_assert_cmpuint(g_variant_n_children(none), ==, 0);
     /* The first-run template is the host's root, read-only. */
     g_assert_cmpstr(f->tb->last.root_path, ==, "/");
     g_assert_true(f->tb->last.root_readonly);
     g_assert_false(f->tb->last.disposable);
 
+    /* Services: the qube's own at its start; a disposable has its disposable
+     * template's too, its own winning (set before it exists: none). */
+    call_ok(f, "SetService", g_variant_new("(sss)", "default-dvm", "crond", "on"));
+    call_ok(f, "SetService", g_variant_new("(sss)", "default-dvm", "cups", "off"));
     g_autoptr(GVariant) reply = call(f, "CreateDisposable", g_variant_new("(s)", ""), NULL);
     g_assert_nonnull(reply);
+    g_assert_cmpstr(f->tb->last.services, ==, "crond=1 cups=0");
     g_assert_true(f->tb->last.disposable);
     g_assert_cmpstr(f->tb->last.klass, ==, "DispVM");
     g_assert_cmpstr(f->tb->last.template_name, ==, "default-dvm");

@@ -17,6 +17,7 @@
 #include "bh-guid-input.h"
 #include "bh-guid-label.h"
 #include "bh-guid-tiles.h"
+#include "bh-labels-resources.h"
 
 static void test_label_colours(void)
 {
@@ -28,14 +29,27 @@ static void test_label_colours(void)
         {"green", 0x73d216, 0x000000},  {"gray", 0x555555, 0xffffff},   {"blue", 0x3465a4, 0xffffff},
         {"purple", 0x75507b, 0xffffff}, {"black", 0x000000, 0xffffff},
     };
+    bh_labels_register_resource();
+    g_autoptr(GBytes) css_file =
+        g_resources_lookup_data("/org/bulkhead/theme/labels.css", G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+    g_assert_nonnull(css_file);
+    const char *palette = g_bytes_get_data(css_file, NULL);
     for (gsize i = 0; i < G_N_ELEMENTS(want); i++) {
         const BhLabel *l = bh_label_lookup(want[i].name);
         g_assert_nonnull(l);
         g_assert_cmphex(l->rgb, ==, want[i].rgb);
         g_assert_cmphex(bh_label_text_rgb(l), ==, want[i].text);
+        /* guid names its label's colours from themes/labels.css, which
+         * holds the palette's values: one source for both. */
         g_autofree char *css = bh_guid_label_css(l);
-        g_autofree char *hex = g_strdup_printf("#%06x", want[i].rgb);
-        g_assert_nonnull(strstr(css, hex));
+        g_autofree char *alias = g_strdup_printf("@define-color bh_label @bh_label_%s;\n"
+                                                 "@define-color bh_label_text @bh_label_%s_text;\n",
+                                                 want[i].name, want[i].name);
+        g_assert_cmpstr(css, ==, alias);
+        g_autofree char *defined = g_strdup_printf("@define-color bh_label_%s #%06x;\n"
+                                                   "@define-color bh_label_%s_text #%06x;\n",
+                                                   want[i].name, want[i].rgb, want[i].name, want[i].text);
+        g_assert_nonnull(strstr(palette, defined));
     }
     g_assert_null(bh_label_lookup("pink"));
     g_assert_null(bh_label_lookup(""));

@@ -565,7 +565,8 @@ static void test_broken_denies_everything(void)
     rm_rf(root);
 }
 
-/* The shipped policy.d: paste asks (Ctrl+Shift+V is the answer), all else denies. */
+/* The shipped policy.d: paste asks (Ctrl+Shift+V is the answer), a file
+ * copy asks (bulkhead-ask), all else denies. */
 static void test_shipped(void)
 {
     g_autofree char *dir = g_build_filename(g_getenv("BH_SOURCE_ROOT"), "core", "policy", "policy.d", NULL);
@@ -581,6 +582,18 @@ static void test_shipped(void)
     g_assert_cmpint(eval(p, sys, "bulkhead.ClipboardPaste", "work", "dom0", &d), ==, DENY);
     bh_policy_decision_clear(&d);
     g_assert_cmpint(eval(p, sys, "bulkhead.ClipboardPaste", "dom0", "work", &d), ==, DENY);
+    bh_policy_decision_clear(&d);
+    /* A copy asks, offering every qube but the source and dom0, the named
+     * target preselected; never into dom0. */
+    g_assert_cmpint(eval(p, sys, "bulkhead.Filecopy", "work", "personal", &d), ==, ASK);
+    g_assert_cmpstr(d.default_target, ==, "personal");
+    g_assert_false(g_strv_contains((const char *const *)d.targets, "work"));
+    g_assert_false(g_strv_contains((const char *const *)d.targets, "dom0"));
+    bh_policy_decision_clear(&d);
+    g_assert_cmpint(eval(p, sys, "bulkhead.Filecopy", "work", "@default", &d), ==, ASK);
+    g_assert_null(d.default_target);
+    bh_policy_decision_clear(&d);
+    g_assert_cmpint(eval(p, sys, "bulkhead.Filecopy", "work", "@adminvm", &d), ==, DENY);
     bh_policy_decision_clear(&d);
     g_assert_cmpint(eval(p, sys, "qubes.Filecopy", "work", "personal", &d), ==, DENY);
     g_assert_nonnull(d.file); /* the explicit final deny */

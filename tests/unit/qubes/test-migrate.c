@@ -193,6 +193,13 @@ static void test_migrate(void)
         g_assert_true(bh_store_set_firewall(s, "my-app", rules, &error));
         g_assert_no_error(error);
     }
+    /* What version 5 added works: services set on a migrated qube. */
+    {
+        g_assert_true(bh_store_set_service(s, "my-app", "crond", 1, &error));
+        g_assert_no_error(error);
+        g_auto(GStrv) services = bh_store_list_services(s, "my-app", &error);
+        g_assert_cmpstrv(services, ((const char *const[]){"crond=1", NULL}));
+    }
     /* The old rules still hold on migrated data. */
     g_assert_false(bh_store_remove_qube(s, "fedora-40", NULL));
     bh_store_close(g_steal_pointer(&s));
@@ -200,7 +207,7 @@ static void test_migrate(void)
     integrity = bh_test_integrity(path);
     g_assert_cmpstr(integrity, ==, "ok");
     migrated_dump = bh_test_dump(path);
-    g_assert_true(g_str_has_prefix(migrated_dump, "4\n"));
+    g_assert_true(g_str_has_prefix(migrated_dump, "5\n"));
 
     /* Same schema as a store created new; reopening changes nothing. */
     s = bh_test_open(fresh_path);

@@ -347,6 +347,42 @@ static void test_property_values(Fixture *f, gconstpointer data)
     assert_prop(f->store, "work", "name", "work", FALSE);
 }
 
+/* notes: free text of several lines, kept exactly across a reopen; what is
+ * not text (other control characters, bad UTF-8, over the limit) is refused
+ * with the reason and the old notes stay. Other strings still refuse a
+ * newline (the control: the rule is per property). */
+static void test_notes(Fixture *f, gconstpointer data)
+{
+    const char *text = "Bank and tax papers.\n\tOpen only from the vault's own terminal.\nÜbersicht: ✓\n";
+    g_autofree char *big = g_strnfill(BH_NOTES_MAX, 'x');
+    g_autofree char *over = g_strnfill(BH_NOTES_MAX + 1, 'x');
+
+    assert_prop(f->store, "vault", "notes", "", TRUE);
+    set_ok(f->store, "vault", "notes", text);
+    bh_store_close(f->store);
+    f->store = bh_test_open(f->path);
+    assert_prop(f->store, "vault", "notes", text, FALSE);
+    set_ok(f->store, "work", "notes", big);
+    assert_prop(f->store, "work", "notes", big, FALSE);
+    bh_assert_fails_msg(bh_store_set_property(f->store, "vault", "notes", over, BH_ERR),
+                        BH_QUBES_ERROR_INVALID_VALUE, "at most 16384 bytes (it has 16385)");
+    bh_assert_fails_msg(bh_store_set_property(f->store, "vault", "notes", "a\x1b]0;title\a", BH_ERR),
+                        BH_QUBES_ERROR_INVALID_VALUE, "other than newlines and tabs");
+    bh_assert_fails(bh_store_set_property(f->store, "vault", "notes", "a\rb", BH_ERR),
+                    BH_QUBES_ERROR_INVALID_VALUE);
+    bh_assert_fails(bh_store_set_property(f->store, "vault", "notes", "bad \xc3\x28 utf-8", BH_ERR),
+                    BH_QUBES_ERROR_INVALID_VALUE);
+    bh_assert_fails(bh_store_set_property(f->store, "dom0", "notes", "x", BH_ERR),
+                    BH_QUBES_ERROR_NO_SUCH_PROPERTY);
+    assert_prop(f->store, "vault", "notes", text, FALSE);
+    bh_assert_fails(bh_store_set_property(f->store, "vault", "default_user", "a\nb", BH_ERR),
+                    BH_QUBES_ERROR_INVALID_VALUE);
+    set_ok(f->store, "vault", "notes", "");
+    assert_prop(f->store, "vault", "notes", "", FALSE);
+    g_assert_true(bh_store_reset_property(f->store, "vault", "notes", NULL));
+    assert_prop(f->store, "vault", "notes", "", TRUE);
+}
+
 static void test_list_properties(Fixture *f, gconstpointer data)
 {
     g_autoptr(GError) error = NULL;
@@ -903,6 +939,65 @@ static void test_tags(Fixture *f, gconstpointer data)
     g_assert_true(bh_store_add_tag(f->store, "personal", "last", NULL));
 }
 
+/* Services: on, off and unset, kept across a reopen, copied by a clone and
+ * kept by a rename; a name that could not be a file name in the qube, dom0
+ * and one over the limit are refused with nothing changed. */
+static void test_services(Fixture *f, gconstpointer data)
+{
+    g_auto(GStrv) list = NULL;
+    char name[16];
+    int i;
+
+    list = bh_store_list_services(f->store, "work", NULL);
+    g_assert_cmpstrv(list, ((const char *const[]){NULL}));
+    g_clear_pointer(&list, g_strfreev);
+    g_assert_true(bh_store_set_service(f->store, "work", "crond", 1, NULL));
+    g_assert_true(bh_store_set_service(f->store, "work", "cups", 0, NULL));
+    g_assert_true(bh_store_set_service(f->store, "work", "network-manager", 1, NULL));
+    g_assert_true(bh_store_set_service(f->store, "work", "network-manager", -1, NULL));
+    g_assert_true(bh_store_set_service(f->store, "work", "never-set", -1, NULL));
+    bh_store_close(f->store);
+    f->store = bh_test_open(f->path);
+    list = bh_store_list_services(f->store, "work", NULL);
+    g_assert_cmpstrv(list, ((const char *const[]){"crond=1", "cups=0", NULL}));
+    g_clear_pointer(&list, g_strfreev);
+    g_assert_true(bh_store_set_service(f->store, "work", "cups", 1, NULL));
+
+    g_assert_cmpint(bh_store_clone_qube(f->store, "work", "work2", NULL), >, 0);
+    g_assert_true(bh_store_rename_qube(f->store, "work2", "work3", NULL));
+    list = bh_store_list_services(f->store, "work3", NULL);
+    g_assert_cmpstrv(list, ((const char *const[]){"crond=1", "cups=1", NULL}));
+    g_clear_pointer(&list, g_strfreev);
+
+    bh_assert_fails(bh_store_set_service(f->store, "work", "../etc", 1, BH_ERR), BH_QUBES_ERROR_INVALID_NAME);
+    bh_assert_fails(bh_store_set_service(f->store, "work", ".hidden", 1, BH_ERR),
+                    BH_QUBES_ERROR_INVALID_NAME);
+    bh_assert_fails(bh_store_set_service(f->store, "work", "a/b", 1, BH_ERR), BH_QUBES_ERROR_INVALID_NAME);
+    bh_assert_fails(bh_store_set_service(f->store, "work", "", 1, BH_ERR), BH_QUBES_ERROR_INVALID_NAME);
+    bh_assert_fails(bh_store_set_service(f->store, "work", NULL, 1, BH_ERR), BH_QUBES_ERROR_INVALID_NAME);
+    bh_assert_fails(bh_store_set_service(f->store, "work", "x\n", 1, BH_ERR), BH_QUBES_ERROR_INVALID_NAME);
+    bh_assert_fails(bh_store_set_service(f->store, "dom0", "crond", 1, BH_ERR), BH_QUBES_ERROR_PERMISSION);
+    bh_assert_fails(bh_store_set_service(f->store, "nobody", "crond", 1, BH_ERR),
+                    BH_QUBES_ERROR_NO_SUCH_QUBE);
+    for (i = 0; i < BH_SERVICES_PER_QUBE; i++) {
+        g_snprintf(name, sizeof name, "s%d", i);
+        g_assert_true(bh_store_set_service(f->store, "personal", name, i & 1, NULL));
+    }
+    bh_assert_fails_msg(bh_store_set_service(f->store, "personal", "one-too-many", 1, BH_ERR),
+                        BH_QUBES_ERROR_LIMIT, "unset some first");
+    g_assert_true(bh_store_set_service(f->store, "personal", "s0", 1, NULL));
+    list = bh_store_list_services(f->store, "work", NULL);
+    g_assert_cmpstrv(list, ((const char *const[]){"crond=1", "cups=1", NULL}));
+    g_clear_pointer(&list, g_strfreev);
+
+    /* Removing the qube removes its rows (the foreign key's cascade). */
+    g_assert_true(bh_store_remove_qube(f->store, "work3", NULL));
+    g_autofree char *dump = bh_test_dump(f->path);
+    g_assert_nonnull(strstr(dump, "crond"));
+    g_auto(GStrv) parts = g_strsplit(dump, "crond", -1);
+    g_assert_cmpint(g_strv_length(parts), ==, 2); /* work's only */
+}
+
 static void test_qids(Fixture *f, gconstpointer data)
 {
     g_autoptr(GError) error = NULL;
@@ -1089,6 +1184,7 @@ int main(int argc, char **argv)
     TEST("/store/props/inheritance", test_inheritance);
     TEST("/store/props/values", test_property_values);
     TEST("/store/props/list", test_list_properties);
+    TEST("/store/props/notes", test_notes);
     TEST("/store/names", test_names);
     TEST("/store/rename", test_rename);
     TEST("/store/templates", test_templates);
@@ -1100,6 +1196,7 @@ int main(int argc, char **argv)
     TEST("/store/disposables", test_disposables);
     TEST("/store/clone", test_clone);
     TEST("/store/tags", test_tags);
+    TEST("/store/services", test_services);
     TEST("/store/qids", test_qids);
     TEST("/store/qid-exhaustion", test_qid_exhaustion);
     TEST("/store/atomic/sql-failure", test_sql_failure_rolls_back);

@@ -323,6 +323,75 @@ static void test_copy_depth(Tmp *t, gconstpointer data)
 
 /* A qube's sparse file (64 GiB of holes, a few bytes of data) costs its
  * copy what it costs the qube. */
+static void write_bytes(const char *path, gsize n)
+{
+    g_autofree char *data = g_malloc0(n);
+    memset(data, 'x', n);
+    g_assert_true(g_file_set_contents(path, data, (gssize)n, NULL));
+}
+
+/* du of a home a qube shaped: the data's blocks, a hard link once, a link to
+ * a big host tree counted as a link (the control: the tree is there and
+ * larger than the home), and the bounds: too deep or too many entries give
+ * a lower bound, never a walk without end. */
+static void test_usage(Tmp *t, gconstpointer data)
+{
+    g_autofree char *home = mk(t->tmp, "home");
+    g_autofree char *file = g_build_filename(home, "data", NULL);
+    g_autofree char *hard = g_build_filename(home, "data-again", NULL);
+    g_autofree char *to_host = g_build_filename(home, "usr", NULL);
+    g_autofree char *big = g_build_filename(t->outside, "big", NULL);
+    int top = open_dir(t->tmp);
+    guint64 bytes = 0, before = 0, host = 0;
+    gboolean exact = FALSE;
+    struct stat st;
+
+    g_assert_true(bh_fs_usage_at(top, "home", 1000, &before, &exact, NULL));
+    g_assert_true(exact);
+    write_bytes(file, 1 << 20);
+    g_assert_cmpint(link(file, hard), ==, 0);
+    write_bytes(big, 4 << 20);
+    g_assert_true(bh_fs_usage_at(top, "outside", 1000, &host, &exact, NULL));
+    g_assert_cmpuint(host, >=, 4 << 20);
+    g_assert_cmpint(symlink(t->outside, to_host), ==, 0);
+    g_assert_true(bh_fs_usage_at(top, "home", 1000, &bytes, &exact, NULL));
+    g_assert_true(exact);
+    g_assert_cmpint(stat(file, &st), ==, 0);
+    g_test_message("home: %" G_GUINT64_FORMAT " bytes (empty %" G_GUINT64_FORMAT
+                   ", the file's blocks %" G_GUINT64_FORMAT ")",
+                   bytes, before, (guint64)st.st_blocks * 512);
+    g_assert_cmpuint(bytes, >=, before + (guint64)st.st_blocks * 512);
+    g_assert_cmpuint(bytes, <, before + 2 * (guint64)st.st_blocks * 512); /* the hard link once */
+    g_assert_cmpuint(bytes, <, host);                                     /* the link not followed */
+
+    /* A missing name: nothing, exact. A single file: its blocks. */
+    g_assert_true(bh_fs_usage_at(top, "nothing-here", 1000, &bytes, &exact, NULL));
+    g_assert_cmpuint(bytes, ==, 0);
+    g_assert_true(exact);
+
+    /* Too many entries: a lower bound. */
+    g_autofree char *many = mk(t->tmp, "many");
+    for (int i = 0; i < 50; i++) {
+        g_autofree char *name = g_strdup_printf("%s/f%d", many, i);
+        write_bytes(name, 10);
+    }
+    g_assert_true(bh_fs_usage_at(top, "many", 20, &bytes, &exact, NULL));
+    g_assert_false(exact);
+    g_assert_true(bh_fs_usage_at(top, "many", 1000, &bytes, &exact, NULL));
+    g_assert_true(exact);
+
+    /* Deeper than the bound: a lower bound, no descriptor per level past it. */
+    GString *deep = g_string_new(t->tmp);
+    g_string_append(deep, "/deep");
+    for (int i = 0; i < BH_FS_COPY_MAX_DEPTH + 10; i++)
+        g_string_append(deep, "/d");
+    g_assert_cmpint(g_mkdir_with_parents(deep->str, 0755), ==, 0);
+    g_string_free(deep, TRUE);
+    g_assert_true(bh_fs_usage_at(top, "deep", 100000, &bytes, &exact, NULL));
+    g_assert_false(exact);
+    close(top);
+}
+
 static void test_copy_sparse(Tmp *t, gconstpointer data)
 {
     g_autofree char *src = mk(t->tmp, "src");
@@ -444,6 +513,7 @@ int main(int argc, char **argv)
                tmp_teardown);
     g_test_add("/sandbox/fsops/mkdir-refuses-links", Tmp, NULL, tmp_setup, test_mkdir_links, tmp_teardown);
     g_test_add("/sandbox/fsops/open-beneath", Tmp, NULL, tmp_setup, test_open_beneath, tmp_teardown);
+    g_test_add("/sandbox/fsops/usage-bounded", Tmp, NULL, tmp_setup, test_usage, tmp_teardown);
     g_test_add("/sandbox/fsops/remove-never-follows", Tmp, NULL, tmp_setup, test_remove, tmp_teardown);
     g_test_add("/sandbox/fsops/copy-keeps-hard-links", Tmp, NULL, tmp_setup, test_copy_hardlinks,
                tmp_teardown);

@@ -329,6 +329,28 @@ static void test_plan_appvm(void)
         g_assert_true(seen);
     }
     g_assert_cmpstr(argv->pdata[argv->len - 1], ==, "/run/bulkhead/bin/bulkhead-sandbox-init");
+    /* Services: an empty file each, on or off, bound read-only; a name the
+     * model would refuse never becomes a file (the control: the good ones
+     * do). */
+    static const char *const services[] = {"crond=1", "cups=0", "../../etc=1", "a/b=1", ".x=1", "noeq", NULL};
+    BhSandboxPlan with_services = plan;
+    with_services.services = services;
+    g_autoptr(BhSandboxSetup) svc_setup = bh_sandbox_layout_setup(&with_services);
+    g_autofree char *svc_steps = bh_sandbox_setup_describe(svc_setup);
+    g_autoptr(GPtrArray) svc_argv = bh_sandbox_layout_bwrap_argv(&with_services);
+    g_assert_nonnull(strstr(svc_steps, "touch /run/bulkhead-sandbox/1/work/service/crond\n"));
+    g_assert_nonnull(strstr(svc_steps, "touch /run/bulkhead-sandbox/1/work/service-off/cups\n"));
+    g_assert_null(strstr(svc_steps, "service/.."));
+    g_assert_null(strstr(svc_steps, "service/a"));
+    g_assert_null(strstr(svc_steps, "service/.x"));
+    g_assert_null(strstr(svc_steps, "noeq"));
+    g_assert_true(
+        argv_has(svc_argv, "--ro-bind", "/run/bulkhead-sandbox/1/work/service", "/run/bulkhead/service"));
+    g_assert_true(argv_has(svc_argv, "--ro-bind", "/run/bulkhead-sandbox/1/work/service-off",
+                           "/run/bulkhead/service-off"));
+    g_assert_true(argv_has(svc_argv, "--symlink", "bulkhead/service", "/run/qubes-service"));
+    g_assert_null(strstr(steps, "touch /run/bulkhead-sandbox/1/work/service/"));
+
     /* No font cache unless the plan names one. */
     g_assert_null(strstr(steps, "fontcache"));
     g_assert_false(argv_has(argv, "--ro-bind", "/run/bulkhead-sandbox/1/work/fontcache", NULL));

@@ -144,24 +144,28 @@ static void test_groups(void)
     g_assert_false(bh_shell_qube_is_active(tmpl));
 }
 
-static void test_label_css(void)
+/* The label's class and the kind's icon name: the classes are
+ * themes/labels.css's (one source: the palette), the icons icons/'s. */
+static void test_label_class_and_kind(void)
 {
-    g_autoptr(GListStore) store = g_list_store_new(BH_TYPE_SHELL_QUBE);
     g_autoptr(BhShellQube) a = qube("work", "AppVM", "Running", "blue", "#3465a4", FALSE, FALSE);
-    g_autoptr(BhShellQube) b = qube("bank", "AppVM", "Halted", "blue", "#3465a4", FALSE, FALSE);
-    g_autoptr(BhShellQube) c = qube("sys-net", "AppVM", "Running", "red", "#cc0000", FALSE, TRUE);
-
-    g_list_store_append(store, a);
-    g_list_store_append(store, b);
-    g_list_store_append(store, c);
-    g_autofree char *css = bh_shell_label_css(G_LIST_MODEL(store));
-    g_assert_cmpstr(css, ==,
-                    ".bh-swatch.bh-label-blue { background-color: #3465a4; }\n"
-                    ".bh-menu-launcher.bh-label-blue { border-left-color: #3465a4; }\n"
-                    ".bh-swatch.bh-label-red { background-color: #cc0000; }\n"
-                    ".bh-menu-launcher.bh-label-red { border-left-color: #cc0000; }\n");
+    g_autoptr(BhShellQube) net = qube("sys-net", "AppVM", "Running", "red", "#cc0000", FALSE, TRUE);
+    g_autoptr(BhShellQube) tpl = qube("debian-12", "TemplateVM", "Halted", "black", "#000000", FALSE, FALSE);
+    g_autoptr(BhShellQube) disp = qube("disp7", "DispVM", "Running", "red", "#cc0000", FALSE, FALSE);
+    g_autoptr(BhShellQube) alone = qube("vault", "StandaloneVM", "Halted", "black", "#000000", FALSE, FALSE);
     g_autofree char *klass = bh_shell_qube_css_class(a);
+    g_autofree char *icon_a = bh_shell_qube_icon_name(a);
+    g_autofree char *icon_net = bh_shell_qube_icon_name(net);
+    g_autofree char *icon_tpl = bh_shell_qube_icon_name(tpl);
+    g_autofree char *icon_disp = bh_shell_qube_icon_name(disp);
+    g_autofree char *icon_alone = bh_shell_qube_icon_name(alone);
+
     g_assert_cmpstr(klass, ==, "bh-label-blue");
+    g_assert_cmpstr(icon_a, ==, "bh-app-blue");
+    g_assert_cmpstr(icon_net, ==, "bh-service-red");
+    g_assert_cmpstr(icon_tpl, ==, "bh-template-black");
+    g_assert_cmpstr(icon_disp, ==, "bh-disposable-red");
+    g_assert_cmpstr(icon_alone, ==, "bh-standalone-black");
 }
 
 static void test_menu_match(void)
@@ -313,7 +317,7 @@ int main(int argc, char **argv)
     g_test_add_func("/shell/entry/refused", test_entry_refused);
     g_test_add_func("/shell/entry/references", test_entry_references);
     g_test_add_func("/shell/groups", test_groups);
-    g_test_add_func("/shell/label-css", test_label_css);
+    g_test_add_func("/shell/label-class-and-kind", test_label_class_and_kind);
     g_test_add_func("/shell/menu-match", test_menu_match);
     g_test_add_func("/shell/title-qube", test_title_qube);
     g_test_add_func("/shell/app-icon", test_app_icon);
