@@ -31,8 +31,9 @@ export DISPLAY=:0 BH_VCHAN_TRANSPORT=xen BH_GUID_PATH=/opt/bh/bin/bulkhead-guid
 # settings daemon, no accessibility bus.
 export GDK_BACKEND=x11 GSK_RENDERER=cairo GSETTINGS_BACKEND=memory NO_AT_BRIDGE=1 GTK_A11Y=none
 
-result() { # TEXT STATUS
+result() { # TEXT STATUS; returns STATUS
   if [ "$2" -eq 0 ]; then echo "ok - $1"; else echo "not ok - $1"; failed=$((failed + 1)); fi
+  return "$2"
 }
 now() { cut -d' ' -f1 /proc/uptime; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.1f", b - a}'; }
@@ -101,7 +102,8 @@ result "qvm-start desk in $(since "$t") s" $?
 until_ok 180 has_window '\[desk\] simple-shm'
 result "[desk] simple-shm shows on dom0's X server, $(since "$t") s after qvm-start" $?
 until_ok 120 has_window '\[desk\] foot'
-result "[desk] foot shows too, $(since "$t") s after qvm-start" $?
+result "[desk] foot shows too, $(since "$t") s after qvm-start" $? ||
+  qvm-run -p -u root desk 'cat /tmp/foot.log; ps' 2>&1 | sed 's/^/# foot: /'
 
 # qvm-run over Xen, through the domU's bulkhead-agent on libxenvchan: the
 # probe says where it ran (only the domU has the stand-in client) and as

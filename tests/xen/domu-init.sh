@@ -11,6 +11,8 @@ export ASAN_OPTIONS=detect_leaks=0
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
+# foot opens a pty for its shell.
+mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
 for m in xen-evtchn xen-gntdev xen-gntalloc xen-blkfront; do
   insmod /lib/modules/$m.ko || echo "domu-init: cannot load $m"
 done
@@ -39,8 +41,10 @@ if [ "$name" = work ]; then
 fi
 # Then the real gui-agent with real Wayland clients: weston-simple-shm
 # (wl_shm) and foot running sh, whose keys come from dom0; --verbose adds a
-# line per connection and window, shown when the test fails.
+# line per connection and window, shown when the test fails. foot's own log
+# goes to a file (the desktop test prints it when foot's window is missing):
+# its log showed why its window never came: no pty (devpts is mounted now).
 mkdir -p /run/user /root && chmod 700 /run/user
 XDG_RUNTIME_DIR=/run/user BH_VCHAN_TRANSPORT=xen HOME=/root LANG=C.UTF-8 SHELL=/bin/sh ENV= PS1='$ ' \
-  /usr/bin/bulkhead-gui-agent --verbose --exec /usr/bin/weston-simple-shm --exec /usr/bin/foot &
+  /usr/bin/bulkhead-gui-agent --verbose --exec /usr/bin/weston-simple-shm --exec '/usr/bin/foot 2>/tmp/foot.log' &
 while :; do sleep 3600; done
