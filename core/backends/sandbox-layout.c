@@ -646,6 +646,7 @@ static const char *const bh_guest_programs[] = {
     "bulkhead-file-receiver",
     "bulkhead-service",
     "bulkhead-open-file",
+    "bulkhead-open-url",
     "bulkhead-copy-progress",
     NULL,
 };
