@@ -1593,9 +1593,9 @@ static void test_global_filecopy(void)
     g_autofree char *earlier = g_build_filename(dir, "10-mine.policy", NULL);
     g_autofree char *text = NULL;
 
-    /* Before: no rows, the shipped deny. */
+    /* Before: no rows, the shipped ask (the dialog picks the target). */
     g_assert_null(find(GTK_WIDGET(w), "filecopy-source-0"));
-    try_filecopy(w, "work", "personal", "deny", NULL);
+    try_filecopy(w, "work", "personal", "ask", "personal");
     g_assert_cmpstr(error_text(w, "filecopy-warning"), ==, "");
 
     for (int i = 0; i < 3; i++)
