@@ -68,14 +68,15 @@ action() {
   xdotool windowactivate --sync "$win" 2>/dev/null
   for i in $(seq 50); do [ "$(xdotool getwindowfocus 2>/dev/null)" = "$win" ] && break; sleep 0.1; done
   xdotool key --clearmodifiers ctrl+a
-  # The menu is a popup of work's: a new guid window labelled [work].
+  # The menu is a popup of work's: one more visible guid window.
   local before
-  before=$(xdotool search --onlyvisible --name '^\[work\]' 2>/dev/null | wc -l)
+  before=$(xdotool search --onlyvisible --name '' 2>/dev/null | wc -l)
   xdotool key --clearmodifiers Menu
   for i in $(seq 100); do
-    [ "$(xdotool search --onlyvisible --name '^\[work\]' 2>/dev/null | wc -l)" -gt "$before" ] && break
+    [ "$(xdotool search --onlyvisible --name '' 2>/dev/null | wc -l)" -gt "$before" ] && break
     sleep 0.1
   done
+  echo "# $name: the menu appeared after $i tenths"
   for i in $(seq "$ups"); do xdotool key --clearmodifiers Up; done
   sleep 0.3 # the highlight is drawn in the qube, then copied by guid: a screenshot only
   import -window root "$shots/fm-thunar-$name-menu.png" 2>/dev/null
