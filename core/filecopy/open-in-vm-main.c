@@ -100,6 +100,8 @@ static int open_url(const char *target, const char *url)
     }
     if (service_status == 127 || service_status == 126)
         fc_call_say_status(prog, target, "bulkhead.OpenURL", service_status);
+    else if (service_status < 0)
+        fprintf(stderr, "%s: dom0 closed the call to %s before the service's exit status\n", prog, target);
     else if (service_status != 0)
         fprintf(stderr, "%s: the link in %s ended with status %d\n", prog, target, service_status);
     else
