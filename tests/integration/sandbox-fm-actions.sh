@@ -21,11 +21,7 @@
 set -u
 . "$(dirname "$0")/daemon-lib.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "1..0 # SKIP needs root (the sandbox backend's default, and a host uid per qube)"
-  exit 0
-fi
-command -v bwrap >/dev/null || { echo "1..0 # SKIP bubblewrap is not installed"; exit 0; }
+bh_need_sandbox
 
 policy_dir="$XDG_CONFIG_HOME/bulkhead/policy.d"
 mkdir -p "$policy_dir"
