@@ -197,16 +197,6 @@ bh_same() {
   return 1
 }
 
-# bh_need_sandbox: a TAP skip (and exit) where the sandbox backend cannot run
-# here: it needs root (its default, a host uid per qube) and bubblewrap.
-bh_need_sandbox() {
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "1..0 # SKIP needs root (the sandbox backend's default, and a host uid per qube)"
-    exit 0
-  fi
-  bh_skip_without bwrap
-}
-
 # bh_skip_without TOOL…: a TAP skip (and exit) when one is not installed.
 bh_skip_without() {
   local tool

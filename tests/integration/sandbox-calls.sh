@@ -17,7 +17,7 @@
 set -u
 . "$(dirname "$0")/daemon-lib.sh"
 
-bh_need_sandbox
+bh_require_sandbox
 
 policy_dir="$XDG_CONFIG_HOME/bulkhead/policy.d"
 mkdir -p "$policy_dir"

@@ -15,7 +15,7 @@
 set -u
 . "$(dirname "$0")/daemon-lib.sh"
 
-bh_need_sandbox
+bh_require_sandbox
 
 cases="$BH_BUILD_ROOT/tests/unit/filecopy/test-filecopy"
 big_mib=${BH_FILECOPY_BIG_MIB:-1024}

@@ -20,7 +20,7 @@
 set -u
 . "$(dirname "$0")/daemon-lib.sh"
 
-bh_need_sandbox
+bh_require_sandbox
 command -v xdg-open >/dev/null || { echo "1..0 # SKIP xdg-utils is not installed (xdg-open)"; exit 0; }
 
 policy_dir="$XDG_CONFIG_HOME/bulkhead/policy.d"

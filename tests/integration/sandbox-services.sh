@@ -21,7 +21,7 @@
 set -u
 . "$(dirname "$0")/daemon-lib.sh"
 
-bh_need_sandbox
+bh_require_sandbox
 
 # The build's guest programs, and a services folder of the build's services
 # plus the test's (BH_SANDBOX_GUEST_DIRS: its rpc-services/ is what qubes
