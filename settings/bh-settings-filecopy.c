@@ -334,9 +334,10 @@ GtkWidget *bh_settings_filecopy_new(BhSettingsContext *context)
         g_object_new(BH_TYPE_SETTINGS_FILECOPY, "orientation", GTK_ORIENTATION_VERTICAL, "spacing", 4, NULL);
     GtkWidget *title = gtk_label_new(NULL);
     GtkWidget *note =
-        gtk_label_new("Which qube may send files to which (qvm-copy-to-vm). The first row that "
-                      "matches a copy decides; a copy that no row matches is denied (the "
-                      "shipped policy). Ask: you choose in a dialog, the preselected qube first.");
+        gtk_label_new("Which qube may send files to which (qvm-copy, qvm-copy-to-vm and the moves). "
+                      "The first row that matches a copy decides; a copy that no row matches is "
+                      "asked about (the shipped policy). Ask: you choose in a dialog, the "
+                      "preselected qube first.");
     GtkWidget *try_box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
 
     self->context = g_object_ref(context);

@@ -15,6 +15,8 @@
  *                          services were started (then closed; close-on-exec
  *                          from the start, so nothing the qube runs gets it)
  *   BH_SANDBOX_DISPOSABLE  "1": stop once user processes came and went
+ *   HOME                   where the Nautilus scripts of /run/bulkhead/share
+ *                          are linked when their names are free
  *   BH_SANDBOX_SERVICES    colon-separated program names to start (default
  *                          "bulkhead-gui-agent:bulkhead-agent"); a name not
  *                          found on PATH is skipped with a log line
@@ -256,6 +258,43 @@ static void disposable_tick(struct init *in)
         stop_everything(in, "the disposable's last process ended");
 }
 
+/* Nautilus reads scripts only from ~/.local/share/nautilus/scripts: link
+ * Bulkhead's ("Copy to other qube…", docs/filecopy.md "File managers") there
+ * when the name is free. The qube does this in its own home, as its user;
+ * a name the user took (a file, a link, even a dangling one) is left alone. */
+#define NAUTILUS_SCRIPTS_SHIPPED "/run/bulkhead/share/data/bulkhead/nautilus-scripts"
+static void link_nautilus_scripts(void)
+{
+    const char *home = getenv("HOME");
+    char dir[512], target[1024], link[1024];
+    DIR *d = opendir(NAUTILUS_SCRIPTS_SHIPPED);
+    if (d == NULL || home == NULL || home[0] != '/' ||
+        snprintf(dir, sizeof dir, "%s/.local/share/nautilus/scripts", home) >= (int)sizeof dir)
+        goto out;
+    /* Each level made if missing (the home is the user's own). */
+    for (char *p = dir + strlen(home) + 1; (p = strchr(p, '/')) != NULL; p++) {
+        *p = '\0';
+        mkdir(dir, 0755);
+        *p = '/';
+    }
+    mkdir(dir, 0755);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        struct stat st;
+        if (e->d_name[0] == '.' ||
+            snprintf(target, sizeof target, "%s/%s", NAUTILUS_SCRIPTS_SHIPPED, e->d_name) >=
+                (int)sizeof target ||
+            snprintf(link, sizeof link, "%s/%s", dir, e->d_name) >= (int)sizeof link ||
+            lstat(link, &st) == 0 || errno != ENOENT)
+            continue;
+        if (symlink(target, link) < 0)
+            say("cannot link the Nautilus script %s: %s", link, strerror(errno));
+    }
+out:
+    if (d != NULL)
+        closedir(d);
+}
+
 int main(int argc, char **argv)
 {
     struct init in = {0};
@@ -281,6 +320,7 @@ int main(int argc, char **argv)
 
     int ready = ready_fd();
     keep_only_stdio(ready);
+    link_nautilus_scripts();
     start_services(&in);
     report_ready(ready);
 

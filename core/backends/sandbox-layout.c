@@ -191,6 +191,13 @@ BhSandboxSetup *bh_sandbox_layout_setup(const BhSandboxPlan *plan)
         bh_sandbox_setup_bind_ro(s, plan->services_dir, services);
     }
 
+    /* File managers' actions: data, read-only like the programs they run. */
+    if (plan->share_dir) {
+        g_autofree char *share = bh_path(S, "share");
+        bh_sandbox_setup_mkdir(s, share, 0755);
+        bh_sandbox_setup_bind_ro(s, plan->share_dir, share);
+    }
+
     /* Services: dom0's flags, one way. Staged on the tmpfs, bound read-only:
      * the qube reads them, and nothing it does reaches dom0 through them. */
     g_autofree char *on = bh_path(S, "service");
@@ -248,6 +255,11 @@ GPtrArray *bh_sandbox_layout_env(const char *name, guint32 qid)
     g_ptr_array_add(env, g_strdup("SHELL=/bin/sh"));
     g_ptr_array_add(env, g_strdup("PATH=" BH_SANDBOX_GUEST_PATH));
     g_ptr_array_add(env, g_strdup("LANG=C.UTF-8"));
+    /* Bulkhead's desktop data first (a missing folder is skipped), then
+     * the XDG defaults these variables replace. */
+    g_ptr_array_add(env, g_strdup("XDG_CONFIG_DIRS=" BH_SANDBOX_GUEST_SHARE "/config:/etc/xdg"));
+    g_ptr_array_add(env,
+                    g_strdup("XDG_DATA_DIRS=" BH_SANDBOX_GUEST_SHARE "/data:/usr/local/share:/usr/share"));
     g_ptr_array_add(env, g_strdup("XDG_RUNTIME_DIR=" BH_SANDBOX_GUEST_RUNTIME));
     /* Applications draw through the qube's gui-agent, never anything else. */
     g_ptr_array_add(env, g_strdup("WAYLAND_DISPLAY=wayland-0"));
@@ -317,6 +329,8 @@ GPtrArray *bh_sandbox_layout_bwrap_argv(const BhSandboxPlan *plan)
     bh_argv_add(argv, "--symlink", "bulkhead/service", "/run/qubes-service", NULL);
     if (plan->services_dir)
         bh_argv_add_staged(argv, "--ro-bind", plan->stage_dir, "rpc-services", BH_RPC_SERVICES_RUN);
+    if (plan->share_dir)
+        bh_argv_add_staged(argv, "--ro-bind", plan->stage_dir, "share", BH_SANDBOX_GUEST_SHARE);
     bh_argv_add_staged(argv, "--bind", plan->stage_dir, "home", BH_SANDBOX_HOME);
     bh_argv_add(argv, "--chdir", BH_SANDBOX_HOME, "--clearenv", NULL);
 
@@ -646,6 +660,7 @@ static const char *const bh_guest_programs[] = {
     "bulkhead-file-receiver",
     "bulkhead-service",
     "bulkhead-open-file",
+    "bulkhead-open-url",
     "bulkhead-copy-progress",
     NULL,
 };
@@ -739,6 +754,25 @@ char *bh_sandbox_find_services_dir(void)
     g_autofree char *path = bh_running_from_build_tree()
                                 ? g_build_filename(BH_BUILD_ROOT, "core", "services", "rpc-services", NULL)
                                 : g_strdup(BH_RPC_SERVICES_DIR);
+    return g_file_test(path, G_FILE_TEST_IS_DIR) ? g_steal_pointer(&path) : NULL;
+}
+
+char *bh_sandbox_find_share_dir(void)
+{
+    const char *dirs_env = g_getenv("BH_SANDBOX_GUEST_DIRS");
+    if (dirs_env && *dirs_env) {
+        g_auto(GStrv) dirs = g_strsplit(dirs_env, ":", -1);
+        for (char **d = dirs; *d; d++) {
+            g_autofree char *path = **d ? bh_path(*d, "guest-share") : NULL;
+            if (path && g_file_test(path, G_FILE_TEST_IS_DIR))
+                return g_steal_pointer(&path);
+        }
+        return NULL;
+    }
+    /* Plain data: the build tree uses the source's copy. */
+    g_autofree char *path = bh_running_from_build_tree()
+                                ? g_build_filename(BH_SOURCE_ROOT, "core", "filecopy", "guest-share", NULL)
+                                : g_build_filename(BH_DATADIR, "guest-share", NULL);
     return g_file_test(path, G_FILE_TEST_IS_DIR) ? g_steal_pointer(&path) : NULL;
 }
 

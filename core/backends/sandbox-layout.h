@@ -35,8 +35,11 @@ G_BEGIN_DECLS
 #define BH_SANDBOX_GUEST_SERVICES     "/run/bulkhead/service"
 #define BH_SANDBOX_GUEST_SERVICES_OFF "/run/bulkhead/service-off"
 #define BH_SANDBOX_GUEST_RUNTIME      "/run/user/1000"
-#define BH_SANDBOX_GUEST_PATH         BH_SANDBOX_GUEST_BIN ":/usr/local/bin:/usr/bin:/bin"
-#define BH_SANDBOX_INIT               "bulkhead-sandbox-init"
+/* Read-only desktop data for the qube's own programs (file managers'
+ * "Copy to other qube…"): the first of XDG_CONFIG_DIRS and XDG_DATA_DIRS. */
+#define BH_SANDBOX_GUEST_SHARE "/run/bulkhead/share"
+#define BH_SANDBOX_GUEST_PATH  BH_SANDBOX_GUEST_BIN ":/usr/local/bin:/usr/bin:/bin"
+#define BH_SANDBOX_INIT        "bulkhead-sandbox-init"
 
 /* Descriptor numbers in the bubblewrap process. */
 enum {
@@ -87,6 +90,9 @@ typedef struct {
     GPtrArray *programs;    /* absolute host paths of guest programs (basename = name inside) */
     /* This build's call services, shown read-only at BH_RPC_SERVICES_RUN, or NULL. */
     const char *services_dir;
+    /* core/filecopy/guest-share (file-manager actions), shown read-only at
+     * BH_SANDBOX_GUEST_SHARE, or NULL. */
+    const char *share_dir;
     GPtrArray *root_links; /* "name=target" pairs: top-level symlinks like bin=usr/bin */
     gboolean disposable;
     gboolean seccomp;       /* the filter is on BH_SANDBOX_FD_SECCOMP */
@@ -151,6 +157,10 @@ const char *const *bh_sandbox_guest_program_names(void);
  * target") found the same way: rpc-services/ in a BH_SANDBOX_GUEST_DIRS
  * directory, the build tree's, or the installed one; NULL when none. */
 char *bh_sandbox_find_services_dir(void);
+/* The guest-share folder (desktop data for qubes, docs/filecopy.md "File
+ * managers") found the same way: guest-share/ in a BH_SANDBOX_GUEST_DIRS
+ * directory, the source tree's, or the installed one; NULL when none. */
+char *bh_sandbox_find_share_dir(void);
 
 /* "bin=usr/bin" for each top-level symlink of / pointing into usr/. */
 GPtrArray *bh_sandbox_root_links(const char *root);

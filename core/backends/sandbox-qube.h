@@ -89,6 +89,7 @@ struct BhSandbox {
     BhSandboxCgroups *cgroups;
     GPtrArray *programs;
     char *services_dir; /* Bulkhead's own call services, or NULL */
+    char *share_dir;    /* desktop data shown to qubes (guest-share), or NULL */
     gboolean has_agent; /* bulkhead-agent is among the programs */
     char *bwrap;
     GBytes *seccomp;         /* the filter of every qube (sandbox-seccomp.h) */

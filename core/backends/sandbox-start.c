@@ -770,6 +770,7 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
         .vchan_dir = q->vchan_dir,
         .programs = sb->programs,
         .services_dir = sb->services_dir,
+        .share_dir = sb->share_dir,
         .root_links = root_links,
         .disposable = q->disposable,
         .seccomp = TRUE,

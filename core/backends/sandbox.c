@@ -70,6 +70,7 @@ static void bh_sandbox_free(BhBackend *backend)
     bh_sandbox_cgroups_free(sb->cgroups);
     g_clear_pointer(&sb->programs, g_ptr_array_unref);
     g_free(sb->services_dir);
+    g_free(sb->share_dir);
     g_free(sb->bwrap);
     g_clear_pointer(&sb->seccomp, g_bytes_unref);
     g_autofree char *marker = g_build_filename(sb->stage_base, BH_SANDBOX_STATE_MARKER, NULL);
@@ -217,6 +218,7 @@ BhBackend *bh_sandbox_backend_new(const BhBackendConfig *config, GError **error)
     sb->bwrap = g_steal_pointer(&bwrap);
     sb->programs = g_steal_pointer(&programs);
     sb->services_dir = bh_sandbox_find_services_dir();
+    sb->share_dir = bh_sandbox_find_share_dir();
     sb->seccomp = g_steal_pointer(&seccomp);
     bh_sandbox_use_agent(sb);
     sb->qubes = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)bh_qube_unref);

@@ -461,6 +461,7 @@ static const char *bh_call_service_words(const char *service)
     } words[] = {
         {"bulkhead.Filecopy", "copy files"},
         {"bulkhead.OpenInVM", "open a file"},
+        {"bulkhead.OpenURL", "open a link"},
     };
     for (gsize i = 0; i < G_N_ELEMENTS(words); i++)
         if (strlen(words[i].service) == base && strncmp(service, words[i].service, base) == 0)

@@ -6,6 +6,11 @@
  * it back changed (the user saved it), the new content replaces FILE, as
  * in Qubes. --view-only keeps FILE whatever comes back.
  *
+ * A URL instead of FILE (a word that names no file and starts with a
+ * scheme, "https:"): checked with bh_url_check, sent as one line to the
+ * service bulkhead.OpenURL (docs/filecopy.md, "Open a link"), which opens it
+ * there; nothing comes back but its words and exit status.
+ *
  * Owns: the two children (the sender of FILE, the receiver of the answer),
  * splitting dom0's answer between them, replacing FILE.
  * Must never: take back anything but one regular file (the decoder's and
@@ -30,10 +35,11 @@ static const char *prog = "qvm-open-in-vm";
 static int usage(int rc, bool dvm)
 {
     fprintf(rc ? stderr : stdout,
-            "usage: %s [--view-only] %sFILE\n"
+            "usage: %s [--view-only] %sFILE|URL\n"
             "Opens FILE in %s with its default application, if dom0's policy allows\n"
             "bulkhead.OpenInVM from this qube. When it is saved there, the new content replaces\n"
-            "FILE here (not with --view-only). Exit: 0 done, 1 refused or failed, 2 cannot send.\n",
+            "FILE here (not with --view-only). A URL (http, https, ftp, mailto) is opened there\n"
+            "under bulkhead.OpenURL. Exit: 0 done, 1 refused or failed, 2 cannot send.\n",
             prog, dvm ? "" : "QUBE ", dvm ? "a new disposable" : "QUBE");
     return rc;
 }
@@ -45,6 +51,64 @@ static int wait_child(pid_t pid)
         if (errno != EINTR)
             return 2;
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* A word that names no file and starts as a URL does ("x:"): the user
+ * meant a link; whether it is an allowed one is bh_url_check's to say. */
+static bool looks_like_url(const char *arg)
+{
+    struct stat st;
+    if (lstat(arg, &st) == 0 || errno != ENOENT)
+        return false;
+    size_t i = 0;
+    while ((arg[i] >= 'a' && arg[i] <= 'z') || (arg[i] >= 'A' && arg[i] <= 'Z') ||
+           (i > 0 && ((arg[i] >= '0' && arg[i] <= '9') || arg[i] == '+' || arg[i] == '-' || arg[i] == '.')))
+        i++;
+    return i > 0 && arg[i] == ':';
+}
+
+/* bulkhead.OpenURL: the link and a newline up, then dom0's framed answer
+ * (the service's words on stderr and its exit status). */
+static int open_url(const char *target, const char *url)
+{
+    const char *why = NULL;
+    if (bh_url_check(url, strlen(url), &why) < 0) {
+        char quoted[256];
+        bh_fc_quote(quoted, sizeof quoted, url);
+        fprintf(stderr, "%s: %s is not opened: %s\n", prog, quoted, why);
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    int sock = fc_call_open(prog, "bulkhead.OpenURL", target);
+    if (sock < 0)
+        return sock == -1 ? 1 : 2;
+    int rc = 1, service_status = -1;
+    if (!fc_write_all(sock, url, strlen(url)) || !fc_write_all(sock, "\n", 1) ||
+        shutdown(sock, SHUT_WR) < 0) {
+        fprintf(stderr, "%s: cannot send the link: %s\n", prog, strerror(errno));
+        goto out;
+    }
+    static uint8_t buf[FC_CALL_MAX_CHUNK];
+    for (;;) {
+        uint32_t len = 0, exit_status = 0;
+        int got = fc_call_read_chunk(sock, buf, &len, &exit_status);
+        if (got == 0)
+            service_status = (int)exit_status;
+        if (got <= 0)
+            break;
+        /* got == 2: the service's words, printed; it sends nothing else. */
+    }
+    if (service_status == 127 || service_status == 126)
+        fc_call_say_status(prog, target, "bulkhead.OpenURL", service_status);
+    else if (service_status < 0)
+        fprintf(stderr, "%s: dom0 closed the call to %s before the service's exit status\n", prog, target);
+    else if (service_status != 0)
+        fprintf(stderr, "%s: the link in %s ended with status %d\n", prog, target, service_status);
+    else
+        rc = 0;
+out:
+    close(sock);
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -60,6 +124,8 @@ int main(int argc, char **argv)
     if (argc - i != (dvm ? 1 : 2))
         return usage(2, dvm);
     const char *target = dvm ? "@dispvm" : argv[i++];
+    if (looks_like_url(argv[i]))
+        return open_url(target, argv[i]);
 
     /* The file itself, whatever link names it: that is what comes back. */
     char *real = realpath(argv[i], NULL);

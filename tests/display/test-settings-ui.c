@@ -1580,7 +1580,7 @@ static void set_row(GtkWindow *w, guint i, const char *source, const char *targe
 /* The File copy rows: written to the settings' own file; for each copy
  * tried, the page's line says what `bulkhead policy eval` says (allow, a
  * deny from the page's row, an ask with its preselected qube for a copy
- * that names none, and the shipped deny for what no row matches). A write
+ * that names none, and the shipped ask for what no row matches). A write
  * that fails shows why with every row kept; a hand-written line is
  * announced; an earlier file that decides is named (the control: no warning
  * before it). */
@@ -1593,9 +1593,9 @@ static void test_global_filecopy(void)
     g_autofree char *earlier = g_build_filename(dir, "10-mine.policy", NULL);
     g_autofree char *text = NULL;
 
-    /* Before: no rows, the shipped deny. */
+    /* Before: no rows, the shipped ask (the dialog picks the target). */
     g_assert_null(find(GTK_WIDGET(w), "filecopy-source-0"));
-    try_filecopy(w, "work", "personal", "deny", NULL);
+    try_filecopy(w, "work", "personal", "ask", "personal");
     g_assert_cmpstr(error_text(w, "filecopy-warning"), ==, "");
 
     for (int i = 0; i < 3; i++)

@@ -197,6 +197,23 @@ bh_same() {
   return 1
 }
 
+# bh_call_loop QUBE REQUEST N: inside QUBE, N calls one after another, each
+# on its own connection to dom0's call socket sending REQUEST ("SERVICE
+# TARGET"); prints how many were answered "refused:" (in $bh_out, by bh_run).
+bh_call_loop() {
+  bh_run qvm-run -p "$1" "python3 -c '
+import os, socket
+path = os.environ[\"BH_VCHAN_DIR\"] + \"/\" + os.environ[\"BH_VCHAN_DOMID\"] + \"/call.sock\"
+told = 0
+for i in range($3):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+    s.sendall(b\"$2\\n\")
+    told += s.recv(600).startswith(b\"refused:\")
+    s.close()
+print(told)'"
+}
+
 # bh_skip_without TOOL…: a TAP skip (and exit) when one is not installed.
 bh_skip_without() {
   local tool

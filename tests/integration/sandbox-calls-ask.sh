@@ -26,13 +26,8 @@ set -u
 . "$(dirname "$0")/daemon-lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "1..0 # SKIP needs root (the sandbox backend's default, and a host uid per qube)"
-  exit 0
-fi
-for tool in bwrap Xvfb openbox xdotool import python3; do
-  command -v "$tool" >/dev/null || { echo "1..0 # SKIP $tool is not installed"; exit 0; }
-done
+bh_require_sandbox
+bh_skip_without Xvfb openbox xdotool import python3
 
 bh_start_xvfb
 openbox >"$bh_tmp/openbox.log" 2>&1 &
@@ -275,17 +270,7 @@ bh_result "and the unanswered notification is only logged, once its D-Bus call t
 kill -CONT "$notify_pid"
 
 # A qube whose calls are denied in a loop: 32 notifications for it, no more.
-bh_run qvm-run -p personal "python3 -c '
-import os, socket
-path = os.environ[\"BH_VCHAN_DIR\"] + \"/\" + os.environ[\"BH_VCHAN_DOMID\"] + \"/call.sock\"
-told = 0
-for i in range(40):
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(path)
-    s.sendall(b\"bulkhead.Filecopy work\\n\")
-    told += s.recv(600).startswith(b\"refused:\")
-    s.close()
-print(told)'"
+bh_call_loop personal "bulkhead.Filecopy work" 40
 bh_same "40 denied calls from personal in a loop: each caller is told" "40" "$bh_out"
 # A notification sent after them (bulkheadd's calls on one connection keep
 # their order) shows the server has seen all of theirs.

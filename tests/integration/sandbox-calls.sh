@@ -17,11 +17,7 @@
 set -u
 . "$(dirname "$0")/daemon-lib.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "1..0 # SKIP needs root (the sandbox backend's default, and a host uid per qube)"
-  exit 0
-fi
-command -v bwrap >/dev/null || { echo "1..0 # SKIP bubblewrap is not installed"; exit 0; }
+bh_require_sandbox
 
 policy_dir="$XDG_CONFIG_HOME/bulkhead/policy.d"
 mkdir -p "$policy_dir"
@@ -143,17 +139,7 @@ grep -E 'call (refused|bulkhead)' "$bh_log" | bh_diag
 # A qube calling in a loop: each caller still gets the reason, but dom0's
 # log takes 32 refusals of a qube and then one line saying the rest is not
 # logged (the earlier refusals above count towards the 32).
-bh_run qvm-run -p personal "python3 -c '
-import os, socket
-path = os.environ[\"BH_VCHAN_DIR\"] + \"/\" + os.environ[\"BH_VCHAN_DOMID\"] + \"/call.sock\"
-told = 0
-for i in range(60):
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(path)
-    s.sendall(b\"bulkhead.Evil work\\n\")
-    told += s.recv(600).startswith(b\"refused:\")
-    s.close()
-print(told)'"
+bh_call_loop personal "bulkhead.Evil work" 60
 bh_same "60 refused calls in a loop: each caller is told" "60" "$bh_out"
 logged=$(grep -c '\[personal\] call refused' "$bh_log")
 bh_result "dom0's log holds 32 of personal's refusals (has $logged) and says the rest is not logged" \

@@ -10,13 +10,8 @@
 set -u
 . "$(dirname "$0")/daemon-lib.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "1..0 # SKIP needs root (the sandbox backend's default, and a host uid per qube)"
-  exit 0
-fi
-for tool in bwrap Xvfb xdotool import; do
-  command -v "$tool" >/dev/null || { echo "1..0 # SKIP $tool is not installed"; exit 0; }
-done
+bh_require_sandbox
+bh_skip_without Xvfb xdotool import
 
 policy_dir="$XDG_CONFIG_HOME/bulkhead/policy.d"
 mkdir -p "$policy_dir"

@@ -19,13 +19,8 @@ set -u
 . "$(dirname "$0")/daemon-lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "1..0 # SKIP needs root (the sandbox backend's default, and a host uid per qube)"
-  exit 0
-fi
-for tool in bwrap python3 setpriv; do
-  command -v "$tool" >/dev/null || { echo "1..0 # SKIP $tool is not installed"; exit 0; }
-done
+bh_require_sandbox
+bh_skip_without python3 setpriv
 
 tty_out="$bh_tmp/tty-output"   # what bulkheadd's session wrote to its terminal (its log)
 tty_in="$bh_tmp/tty-input"     # what arrived as input on that terminal

@@ -15,11 +15,7 @@
 set -u
 . "$(dirname "$0")/daemon-lib.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "1..0 # SKIP needs root (the sandbox backend's default, and a host uid per qube)"
-  exit 0
-fi
-command -v bwrap >/dev/null || { echo "1..0 # SKIP bubblewrap is not installed"; exit 0; }
+bh_require_sandbox
 
 cases="$BH_BUILD_ROOT/tests/unit/filecopy/test-filecopy"
 big_mib=${BH_FILECOPY_BIG_MIB:-1024}

@@ -12,16 +12,15 @@
 #     refused, the file unchanged;
 #   - streams aimed straight at bulkhead-open-file in personal that are not
 #     exactly one regular file (two files, a folder, a link, no file) are
-#     refused in words and the handler never runs.
+#     refused in words and the handler never runs;
+#   - qvm-open-in-dvm under an allow rule for @dispvm: a new disposable of
+#     work's default_dispvm opens the file, the edit comes back, and the
+#     disposable is removed when the call ends.
 # Prints TAP. Reuses daemon-lib.sh (private bus, temporary XDG dirs, cleanup).
 set -u
 . "$(dirname "$0")/daemon-lib.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "1..0 # SKIP needs root (the sandbox backend's default, and a host uid per qube)"
-  exit 0
-fi
-command -v bwrap >/dev/null || { echo "1..0 # SKIP bubblewrap is not installed"; exit 0; }
+bh_require_sandbox
 command -v xdg-open >/dev/null || { echo "1..0 # SKIP xdg-utils is not installed (xdg-open)"; exit 0; }
 
 policy_dir="$XDG_CONFIG_HOME/bulkhead/policy.d"
@@ -108,5 +107,25 @@ bh_run qvm-run -p personal 'test -e ~/opened-paths && echo ran; ls -A /run/user/
 bh_same "the editor never ran for any of them, and no temporary folder stays" "0" "$bh_out"
 bh_run qvm-run -p personal 'cd ~ && mkfifo back3 && (bulkhead-file-sender --no-progress t/a.txt <back3 | bulkhead-open-file work >back3 2>/dev/null) 2>&1; rm back3; cat ~/opened-paths | wc -l'
 bh_result "control: one regular file the same way is opened ($bh_out)" $([ "$(echo "$bh_out" | tail -n1)" = 1 ]; echo $?)
+
+# qvm-open-in-dvm: a new disposable of work's default_dispvm (default-dvm,
+# whose home gets the same test editor) opens the file; the edit comes back,
+# and the disposable is removed when the call ends.
+bh_run qvm-run -p default-dvm 'mkdir -p ~/.local/share/applications ~/.config &&
+  printf "#!/bin/sh\ngrep -q \"please edit\" \"\$1\" && printf \"edited in %%s\\\\n\" \"\$BH_QUBE\" >> \"\$1\"\nexit 0\n" > ~/bh-edit &&
+  chmod +x ~/bh-edit &&
+  printf "[Desktop Entry]\nType=Application\nName=Test editor\nExec=/home/user/bh-edit %%f\nMimeType=text/plain;\n" > ~/.local/share/applications/bh-test-edit.desktop &&
+  printf "[Default Applications]\ntext/plain=bh-test-edit.desktop\n" > ~/.config/mimeapps.list && echo set'
+bh_same "control: default-dvm's home has the test editor" "set" "$bh_out"
+bh_expect "default-dvm shuts down" qvm-shutdown --wait default-dvm
+mark=$(wc -l <"$bh_log")
+printf 'bulkhead.OpenInVM * work @dispvm allow\n' >"$policy_dir/20-dvm.policy"
+bh_wait_grep "$bh_log" 'policy loaded' 100 "$mark"
+bh_run qvm-run -p work 'printf "in a disposable\nplease edit\n" > ~/dvm.txt && qvm-open-in-dvm ~/dvm.txt && cat ~/dvm.txt'
+disp=$(tail -n +"$mark" "$bh_log" | sed -n 's/.*disposable \(disp[0-9]*\) made from default-dvm.*/\1/p' | head -n1)
+bh_result "qvm-open-in-dvm: the file opened in a new disposable ($disp) and its edit came back ($bh_rc: $bh_err)" \
+  $([ "$bh_rc" -eq 0 ] && [ -n "$disp" ] && [ "$bh_out" = "$(printf 'in a disposable\nplease edit\nedited in %s' "$disp")" ]; echo $?)
+bh_wait_grep "$bh_log" "\[$disp\] disposable removed" 300 "$mark"
+bh_result "and the disposable was removed when the call ended" $?
 
 bh_done

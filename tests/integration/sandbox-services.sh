@@ -21,11 +21,7 @@
 set -u
 . "$(dirname "$0")/daemon-lib.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "1..0 # SKIP needs root (the sandbox backend's default, and a host uid per qube)"
-  exit 0
-fi
-command -v bwrap >/dev/null || { echo "1..0 # SKIP bubblewrap is not installed"; exit 0; }
+bh_require_sandbox
 
 # The build's guest programs, and a services folder of the build's services
 # plus the test's (BH_SANDBOX_GUEST_DIRS: its rpc-services/ is what qubes

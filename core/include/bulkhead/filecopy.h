@@ -208,4 +208,22 @@ void bh_fc_quote(char *out, size_t cap, const char *s);
 uint32_t bh_fc_crc32c(uint32_t crc, const void *buf, size_t len);
 const char *bh_fc_reason_name(enum bh_fc_reason r);
 
+/* ---- Open a link (bulkhead.OpenURL, docs/filecopy.md "Open a link") -------- */
+
+/* The caller sends one line: the URL and '\n', then nothing. */
+#define BH_URL_MAX 4096u
+/* untrusted[0..len) is the service's whole stdin. 0 when it is one allowed
+ * URL and a newline: the URL, NUL-terminated, in out[BH_URL_MAX + 1]; else
+ * -1 and *why says why in words (a constant string). A URL: a scheme of
+ * the allow-list (http, https, ftp, mailto; case-insensitive), ':', then
+ * only the characters RFC 3986 allows (printable ASCII without space,
+ * quotes, '<', '>', '\\', '^', '`', '{', '|', '}'), '%' only before two hex
+ * digits, 1..BH_URL_MAX bytes in all; http, https and ftp need "//" and a
+ * host, mailto an address. So no control character, no newline, no leading
+ * '-' (a scheme starts with a letter), no file: or javascript:. */
+int bh_url_decode(const uint8_t *untrusted, size_t len, char out[BH_URL_MAX + 1], const char **why);
+/* The same rules on a URL alone (no newline): what the caller checks
+ * before it asks dom0. */
+int bh_url_check(const char *url, size_t len, const char **why);
+
 #endif /* BULKHEAD_FILECOPY_H */
