@@ -66,7 +66,7 @@ if [ ! -e /test/desktop-only ]; then
   rc=$?
 fi
 echo "BH-XEN-QEMU-DESKTOP"
-HOME=/root XDG_RUNTIME_DIR=/run/user0 bh-xen-desktop /var/lib/bulkhead /out
+HOME=/root XDG_RUNTIME_DIR=/run/user0 bh-xen-desktop /var/lib/bulkhead /out $([ -e /test/desktop ] && echo --display)
 drc=$?
 [ $rc -eq 0 ] && rc=$drc
 echo "BH-XEN-QEMU-END $rc"

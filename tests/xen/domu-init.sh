@@ -40,11 +40,18 @@ if [ "$name" = work ]; then
   echo "domu-init: client exited with $?"
 fi
 # Then the real gui-agent with real Wayland clients: weston-simple-shm
-# (wl_shm) and foot running sh, whose keys come from dom0; --verbose adds a
-# line per connection and window, shown when the test fails. foot's own log
-# goes to a file (the desktop test prints it when foot's window is missing):
-# its log showed why its window never came: no pty (devpts is mounted now).
+# (wl_shm), and on the desktop run (/etc/bh-desktop) foot running sh, whose
+# keys come from dom0; --verbose adds a line per connection and window,
+# shown when the test fails. foot's own log goes to a file (the desktop test
+# prints it when foot's window is missing): its log showed why its window
+# never came: no pty (devpts is mounted now). Without the desktop, a qube of
+# bulkheadd (started --no-guid) runs its RPC agent only.
 mkdir -p /run/user /root && chmod 700 /run/user
-XDG_RUNTIME_DIR=/run/user BH_VCHAN_TRANSPORT=xen HOME=/root LANG=C.UTF-8 SHELL=/bin/sh ENV= PS1='$ ' \
-  /usr/bin/bulkhead-gui-agent --verbose --exec /usr/bin/weston-simple-shm --exec '/usr/bin/foot 2>/tmp/foot.log' &
+if [ -e /etc/bh-desktop ]; then
+  XDG_RUNTIME_DIR=/run/user BH_VCHAN_TRANSPORT=xen HOME=/root LANG=C.UTF-8 SHELL=/bin/sh ENV= PS1='$ ' \
+    /usr/bin/bulkhead-gui-agent --verbose --exec /usr/bin/weston-simple-shm --exec '/usr/bin/foot 2>/tmp/foot.log' &
+elif [ "$name" = work ]; then
+  XDG_RUNTIME_DIR=/run/user BH_VCHAN_TRANSPORT=xen \
+    /usr/bin/bulkhead-gui-agent --verbose --exec /usr/bin/weston-simple-shm &
+fi
 while :; do sleep 3600; done
