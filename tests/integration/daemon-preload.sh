@@ -12,6 +12,10 @@
 #   a change of the template's properties, or its start, throws the
 #   preloaded one away (none runs while the template runs; one comes back
 #   once it halts); turning the global off removes it.
+# After a SIGKILL of bulkheadd (its record in the state directory):
+#   the next bulkheadd takes the preloaded disposable back and hands it out
+#   (the control: it outlived the daemon), and then only one new one runs;
+#   one that died while no daemon ran is removed and replaced.
 # Prints TAP; reuses daemon-lib.sh (private bus, temporary dirs, clean-up).
 set -u
 . "$(dirname "$0")/daemon-lib.sh"
@@ -95,8 +99,44 @@ bh_expect "the template shuts down" qvm-shutdown --wait default-dvm
 pre5=$(ready_after "$from")
 bh_result "once it halted, one is preloaded again ($pre5)" $([ -n "$pre5" ]; echo $?)
 
-qubes-prefs preload_dispvm False
+# A crash of bulkheadd while pre5 waits unused.
+init_of() { sed -n 's/^init_pid=//p' "$bh_state/sandbox-running/$1" 2>/dev/null; }
+alive() { [ -n "$1" ] && [ -e "/proc/$1/stat" ] && ! sed 's/.*) //' "/proc/$1/stat" | grep -q '^[ZX]'; }
+pre5_init=$(init_of "$pre5")
+bh_kill_daemon
+bh_result "control: $pre5 outlives bulkheadd's SIGKILL (init $pre5_init)" $(alive "$pre5_init"; echo $?)
+from=$(lines)
+bh_start_daemon --backend sandbox
+bh_result "bulkheadd restarts" $?
+bh_wait_grep "$bh_log" "\[$pre5\] preloaded disposable of default-dvm taken back after a restart" 100 "$from"
+bh_result "the new bulkheadd takes $pre5 back as its preloaded disposable" $?
+from=$(lines)
+use_dispvm "$pre5" 'echo after-restart'
+bh_same "a command runs in a disposable after the restart" "after-restart" "$bh_out"
+bh_result "it ran in $pre5, the one preloaded before the crash" $handed
 gone "$pre5"
+bh_result "… which is removed when the command ended" $?
+pre6=$(ready_after "$from")
+bh_result "a new one is preloaded ($pre6)" $([ -n "$pre6" ] && [ "$pre6" != "$pre5" ]; echo $?)
+bh_same "only $pre6 runs: none was made beside the one taken back" "$pre6" "$(running_disps)"
+
+# The preloaded one dies while no bulkheadd runs.
+pre6_init=$(init_of "$pre6")
+bh_kill_daemon
+kill -KILL "$pre6_init" 2>/dev/null
+for _ in $(seq 300); do alive "$pre6_init" || break; sleep 0.1; done
+bh_result "control: $pre6's sandbox is gone (init $pre6_init)" $(alive "$pre6_init"; [ $? -ne 0 ]; echo $?)
+from=$(lines)
+bh_start_daemon --backend sandbox
+bh_wait_grep "$bh_log" "\[$pre6\] preloaded disposable thrown away: it did not survive" 100 "$from"
+bh_result "the new bulkheadd throws the dead $pre6 away" $?
+gone "$pre6"
+bh_result "… and removes it" $?
+pre7=$(ready_after "$from")
+bh_result "a new one is preloaded ($pre7)" $([ -n "$pre7" ] && [ "$pre7" != "$pre6" ]; echo $?)
+
+qubes-prefs preload_dispvm False
+gone "$pre7"
 bh_result "turned off: the preloaded disposable is removed" $?
 bh_same "nothing runs ahead any more" "" "$(running_disps)"
 
