@@ -47,6 +47,17 @@ gone() { # NAME: until qvm-ls no longer lists it (30 s)
   return 1
 }
 
+# replaced FROM OLD WHY WHO: the log (after line FROM) says OLD was thrown
+# away for WHY, it is removed, and a new one is preloaded (its name in new).
+replaced() {
+  bh_wait_grep "$bh_log" "\[$2\] preloaded disposable thrown away: $3" 100 "$1"
+  bh_result "$4 throws $2 away" $?
+  gone "$2"
+  bh_result "… and it is removed" $?
+  new=$(ready_after "$1")
+  bh_result "a new one is preloaded after it ($new)" $([ -n "$new" ] && [ "$new" != "$2" ]; echo $?)
+}
+
 bh_start_daemon --backend sandbox || { echo "1..0 # SKIP bulkheadd did not start"; exit 0; }
 # One disposable first, so that default-dvm's template layers exist (as the
 # benches do); then none is left.
@@ -80,12 +91,8 @@ bh_result "the next use ran in the new preloaded disposable $pre2" $handed
 pre3=$(ready_after "$from")
 from=$(lines)
 qvm-prefs default-dvm label blue
-bh_wait_grep "$bh_log" "\[$pre3\] preloaded disposable thrown away: its template's label changed" 100 "$from"
-bh_result "a change of the template's label throws $pre3 away" $?
-gone "$pre3"
-bh_result "… and it is removed" $?
-pre4=$(ready_after "$from")
-bh_result "a new one is preloaded after the change ($pre4)" $([ -n "$pre4" ] && [ "$pre4" != "$pre3" ]; echo $?)
+replaced "$from" "$pre3" "its template's label changed" "a change of the template's label"
+pre4=$new
 
 from=$(lines)
 bh_expect "the template starts" qvm-start default-dvm
@@ -128,12 +135,8 @@ for _ in $(seq 300); do alive "$pre6_init" || break; sleep 0.1; done
 bh_result "control: $pre6's sandbox is gone (init $pre6_init)" $(alive "$pre6_init"; [ $? -ne 0 ]; echo $?)
 from=$(lines)
 bh_start_daemon --backend sandbox
-bh_wait_grep "$bh_log" "\[$pre6\] preloaded disposable thrown away: it did not survive" 100 "$from"
-bh_result "the new bulkheadd throws the dead $pre6 away" $?
-gone "$pre6"
-bh_result "… and removes it" $?
-pre7=$(ready_after "$from")
-bh_result "a new one is preloaded ($pre7)" $([ -n "$pre7" ] && [ "$pre7" != "$pre6" ]; echo $?)
+replaced "$from" "$pre6" "it did not survive" "the new bulkheadd, as it died meanwhile,"
+pre7=$new
 
 qubes-prefs preload_dispvm False
 gone "$pre7"
