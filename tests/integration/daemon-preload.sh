@@ -15,7 +15,8 @@
 # After a SIGKILL of bulkheadd (its record in the state directory):
 #   the next bulkheadd takes the preloaded disposable back and hands it out
 #   (the control: it outlived the daemon), and then only one new one runs;
-#   one that died while no daemon ran is removed and replaced.
+#   one that died while no daemon ran is removed and replaced; after a
+#   normal stop the one it stopped is not kept and a new one comes.
 # Prints TAP; reuses daemon-lib.sh (private bus, temporary dirs, clean-up).
 set -u
 . "$(dirname "$0")/daemon-lib.sh"
@@ -137,6 +138,18 @@ from=$(lines)
 bh_start_daemon --backend sandbox
 replaced "$from" "$pre6" "it did not survive" "the new bulkheadd, as it died meanwhile,"
 pre7=$new
+
+# A normal stop (SIGTERM) stops every qube, the preloaded one too: the next
+# bulkheadd does not keep it as a halted disposable.
+bh_stop_daemon
+from=$(lines)
+bh_start_daemon --backend sandbox
+bh_result "bulkheadd starts again after a normal stop" $?
+gone "$pre7"
+bh_result "the preloaded $pre7, stopped with it, is not kept" $?
+pre8=$(ready_after "$from")
+bh_result "a new one is preloaded ($pre8)" $([ -n "$pre8" ] && [ "$pre8" != "$pre7" ]; echo $?)
+pre7=$pre8
 
 qubes-prefs preload_dispvm False
 gone "$pre7"
