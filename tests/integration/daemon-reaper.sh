@@ -87,7 +87,12 @@ kill -KILL "$inner_shell"
 gone_within "$inner_init" 300
 bh_result "work (init $inner_init) is ended once the test is gone" $?
 
-# Nothing of the three is left: no group, no staging directory.
-left=$(grep -l "$bh_tmp/" /run/bulkhead-sandbox/*/.state 2>/dev/null)
+# Nothing of the three is left: no staging directory (the watcher removes
+# them last, once their groups are empty and gone).
+for _ in $(seq 300); do
+  left=$(grep -l "$bh_tmp/" /run/bulkhead-sandbox/*/.state 2>/dev/null)
+  [ -z "$left" ] && break
+  sleep 0.1
+done
 bh_same "no staging directory names a state below this test" "" "$left"
 bh_done

@@ -44,7 +44,6 @@
 
 static const char *dir;
 static size_t dir_len;
-static int n_killed;
 
 static long now_ms(void)
 {
@@ -209,16 +208,6 @@ static int own_group_dirs(char dirs[][PATH_MAX], int max)
     return n;
 }
 
-static bool group_empty(const char *group)
-{
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/cgroup.procs", group);
-    char *procs = read_small(path, NULL);
-    bool empty = procs == NULL || procs[0] == '\0';
-    free(procs);
-    return empty;
-}
-
 /* Kills every process in group and below, then removes the groups. */
 static void kill_group(const char *group, const char *what)
 {
@@ -241,7 +230,9 @@ static void kill_group(const char *group, const char *what)
     snprintf(path, sizeof path, "%s/cgroup.procs", group);
     long deadline = now_ms() + KILL_TIMEOUT_MS;
     bool said = false;
-    while (!group_empty(group) && now_ms() < deadline) {
+    /* Until the group can be removed: a process the dead daemon had forked
+     * may still join it (its spawn child joins before it execs). */
+    while (rmdir(group) < 0 && errno == EBUSY && now_ms() < deadline) {
         char *procs = read_small(path, NULL);
         for (char *p = procs, *end; p && *p; p = end) {
             long pid = strtol(p, &end, 10);
@@ -250,7 +241,6 @@ static void kill_group(const char *group, const char *what)
             if (pid > 1 && kill((pid_t)pid, SIGKILL) == 0 && !said) {
                 printf("# bh-test-reaper: killed what ran in %s (qube %s)\n", group, what);
                 said = true;
-                n_killed++;
             }
             while (*end == '\n')
                 end++;
@@ -258,8 +248,6 @@ static void kill_group(const char *group, const char *what)
         free(procs);
         pause_ms(20);
     }
-    while (rmdir(group) < 0 && errno == EBUSY && now_ms() < deadline)
-        pause_ms(20);
 }
 
 static void reap_groups(void)
