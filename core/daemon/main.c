@@ -50,6 +50,7 @@ static void bh_main_name_acquired(GDBusConnection *connection, const char *name,
         /* Qubes left running by a daemon that crashed come first: autostart
          * then finds them running. */
         bh_daemon_adopt(m->daemon);
+        bh_daemon_preload_adopt(m->daemon);
         if (m->no_autostart)
             g_message("not starting the qubes marked autostart (--no-autostart)");
         else

@@ -35,6 +35,10 @@ mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 hostusr
   echo "dom0-init: cannot mount the host's /usr"
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 out /out ||
   echo "dom0-init: cannot mount the output directory"
+# A program that crashes in dom0 leaves its core on the host (out/, kept
+# with BH_XEN_QEMU_KEEP=1), for gdb with the build's binaries.
+ulimit -c unlimited
+echo '/out/core.%e.%p' > /proc/sys/kernel/core_pattern
 
 bh_exit() { # QEMU exits with (status << 1) | 1
   printf "\\$(printf %03o "$1")" | dd of=/dev/port bs=1 seek=244 count=1 2>/dev/null
@@ -70,10 +74,14 @@ HOME=/root XDG_RUNTIME_DIR=/run/user0 bh-xen-desktop /var/lib/bulkhead /out $([ 
 drc=$?
 [ $rc -eq 0 ] && rc=$drc
 echo "BH-XEN-QEMU-END $rc"
+# On failure, what the hypervisor, the toolstack and the guests said; the
+# guests' consoles (the gui-agent's --verbose log) last, because a CI excerpt
+# keeps the end of a failed test's output.
 if [ $rc -ne 0 ]; then
-  for f in /out/console/*.log /var/log/xen/*.log; do
+  echo "---- xl dmesg"
+  xl dmesg 2>/dev/null | tail -n 20
+  for f in /var/log/xen/*.log /out/console/*.log; do
     [ -f "$f" ] && { echo "---- $f"; tail -n 80 "$f"; }
   done
-  xl dmesg 2>/dev/null | tail -n 20
 fi
 bh_exit $rc

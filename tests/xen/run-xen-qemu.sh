@@ -224,13 +224,13 @@ boot_once
 # compiled into libxl: neither xl.conf, the domain configuration nor the
 # environment can raise them. Under emulation on a busy machine (other jobs
 # on the two cores) either can be missed, which says nothing about our code.
-# libxl then says "killing hotplug script .../bulkhead-xen-block add because
-# of timeout" (or Xen's own .../block), "script: .../block failed" when the
+# libxl then says "killing hotplug script .../bulkhead-xen-block add (or
+# remove) because of timeout" (or Xen's own .../block), "script: .../block failed" when the
 # script was killed first (seen in CI), or "unable to add device with path"
 # (the back-end; seen here with three QEMUs on the two cores). Such a failed
 # run gets one more boot, and says which it saw.
 if [ "$qemu_rc" -ne 1 ]; then
-  why=$(grep -o -m 1 -E 'block add because of timeout|block failed|unable to add device with path' "$work/serial.txt")
+  why=$(grep -o -m 1 -E 'block (add|remove) because of timeout|block failed|unable to add device with path' "$work/serial.txt")
   if [ -n "$why" ]; then
     echo "# libxl's disk set-up failed under emulation ('$why', machine busy): booting once more"
     boot_once
@@ -292,11 +292,14 @@ elif [ -s "$work/out/desk.xwd" ] && [ -n "$geom" ]; then
 else
   ok 1 "host: dom0's screenshot and the window's geometry arrived over 9p"
 fi
+for core in "$work"/out/core.*; do
+  [ -e "$core" ] && echo "# a program crashed in dom0: ${core##*/} (BH_XEN_QEMU_KEEP=1 keeps it for gdb)"
+done
 echo "1..$n"
 # isa-debug-exit: status 0 from dom0 is QEMU status 1.
 if [ "$qemu_rc" -ne 1 ] || [ $host_failed -ne 0 ]; then
   echo "# ---- last lines of the serial console ($work/serial.log)"
-  tail -n 60 "$work/serial.txt" | sed 's/^/# /'
+  tail -n 120 "$work/serial.txt" | sed 's/^/# /'
   exit 1
 fi
 exit 0
