@@ -123,6 +123,18 @@ bh_find_window() {
   return 1
 }
 
+# bh_or_windows: the mapped override-redirect top-level windows of dom0's
+# X server (guid's popups: menus, tooltips), one "ID X Y WIDTH HEIGHT" a line.
+bh_or_windows() {
+  xwininfo -root -children 2>/dev/null | awk '/^ +0x/ {print $1}' | while read -r id; do
+    info=$(xwininfo -id "$id" 2>/dev/null)
+    echo "$info" | grep -q 'Map State: IsViewable' || continue
+    echo "$info" | grep -q 'Override Redirect State: yes' || continue
+    eval "$(xdotool getwindowgeometry --shell "$id" 2>/dev/null)"
+    echo "$id $X $Y $WIDTH $HEIGHT"
+  done
+}
+
 # bh_require_sandbox: skip the whole test (TAP "1..0 # SKIP") unless the
 # sandbox backend can start qubes here: bubblewrap installed, run as root
 # (the backend's idmapped layers).
