@@ -48,6 +48,8 @@ static const char *const atom_names[A_N] = {
     [A_INCR] = "INCR",
     [A_BH_SELECTION] = "_BH_SELECTION",
     [A_BH_TARGETS] = "_BH_TARGETS",
+    [A_MULTIPLE] = "MULTIPLE",
+    [A_ATOM_PAIR] = "ATOM_PAIR",
 };
 
 struct bh_xwin {

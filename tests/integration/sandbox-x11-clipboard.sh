@@ -10,6 +10,8 @@
 #   Ctrl+Shift+C in work on an X app's text, Ctrl+Shift+V into personal's foot
 #                         -> foot receives it
 #   Ctrl+Shift+V into work -> xclip in work reads dom0's text
+#   MULTIPLE from an X client -> each pair answered (INCR too), bad pairs
+#                            None; 10 000 pairs or no ATOM_PAIR list refused
 #   PRIMARY in work       -> read in work (the control), never copied out
 #   hostile X owners      -> 4 000 TARGETS, a silent owner, endless INCR:
 #                            bounded and logged; the agent and the next copy
@@ -122,8 +124,35 @@ xread xclip1
 bh_result "a GTK app's 64000 bytes are read by xclip in work (got $(wc -c <"$bh_tmp/xclip1"), the XWM took CLIPBOARD: $(cat "$bh_tmp/own1.log" | tr '\n' ' '))" \
   $(cmp -s "$bh_tmp/expected64" "$bh_tmp/xclip1"; echo $?)
 targets=$(in_qube work 'timeout 10 xclip -o -selection clipboard -t TARGETS' | tr '\n' ' ')
-bh_result "X clients are offered its text types ($targets)" \
-  $(echo "$targets" | grep -q UTF8_STRING && echo "$targets" | grep -q STRING; echo $?)
+bh_result "X clients are offered its text types and MULTIPLE ($targets)" \
+  $(echo "$targets" | grep -q UTF8_STRING && echo "$targets" | grep -q STRING && echo "$targets" | grep -q MULTIPLE; echo $?)
+# MULTIPLE (ICCCM 2.6.2): one request, six pairs; the text comes by INCR
+# (64 000 bytes), TARGETS and TIMESTAMP at once, an unoffered type, a
+# nested MULTIPLE and a second pair into the text's property are refused
+# (None in the list written back).
+in_qube work '/tmp/x11-hostile multiple /tmp/multi-text' >"$bh_tmp/multi.log" 2>&1
+in_qube work 'cat /tmp/multi-text' >"$bh_tmp/multi-text"
+mlog=$(tr '\n' ';' <"$bh_tmp/multi.log")
+bh_result "an X client's MULTIPLE is answered pair by pair: the text by INCR byte-exact, TARGETS, TIMESTAMP; the bad pairs None ($mlog)" \
+  $(cmp -s "$bh_tmp/expected64" "$bh_tmp/multi-text" &&
+    grep -q '^multiple: answered _BH_PAIRS$' "$bh_tmp/multi.log" &&
+    grep -q '^pair UTF8_STRING -> _BH_M0: 64000 bytes by INCR$' "$bh_tmp/multi.log" &&
+    grep -q '^pair TARGETS -> _BH_M1: [0-9]* items of ATOM$' "$bh_tmp/multi.log" &&
+    grep -q '^pair TIMESTAMP -> _BH_M2: 1 items of INTEGER$' "$bh_tmp/multi.log" &&
+    grep -q '^pair application/x-bh-nobody -> None$' "$bh_tmp/multi.log" &&
+    grep -q '^pair MULTIPLE -> None$' "$bh_tmp/multi.log" &&
+    [ "$(grep -c '^pair UTF8_STRING -> None$' "$bh_tmp/multi.log")" -eq 1 ]; echo $?)
+# Hostile: 10 000 pairs (over the 32 read) and a list that is no ATOM_PAIR
+# are refused whole, logged; the well-formed one above is the control.
+many=$(in_qube work '/tmp/x11-hostile multiple-flood 10000' 2>&1)
+notype=$(in_qube work '/tmp/x11-hostile multiple-notype' 2>&1)
+bh_result "a MULTIPLE of 10000 pairs ('$many') and one without ATOM_PAIR ('$notype') are refused and logged" \
+  $([ "$many" = "multiple: refused" ] && [ "$notype" = "multiple: refused" ] &&
+    logged '\[work\].*MULTIPLE request names over 32 pairs: refused' &&
+    logged '\[work\].*MULTIPLE request has no ATOM_PAIR list: refused'; echo $?)
+xread xclip1b
+bh_result "after them xclip still reads the 64000 bytes (got $(wc -c <"$bh_tmp/xclip1b"))" \
+  $(cmp -s "$bh_tmp/expected64" "$bh_tmp/xclip1b"; echo $?)
 qvm-run work 'pkill -f "clip-app.py copy"' >/dev/null 2>&1
 
 # 3. Global, out of X: an X app's text, Ctrl+Shift+C in work, Ctrl+Shift+V in
