@@ -135,6 +135,19 @@ bh_or_windows() {
   done
 }
 
+# bh_new_or_window BEFORE [STEPS]: waits (STEPS x 0.2 s, default 30 s) for an
+# override-redirect window of dom0 whose id is not in BEFORE (bh_or_windows'
+# ids, one a line) and prints its "ID X Y WIDTH HEIGHT"; nothing if none came.
+bh_new_or_window() {
+  local i found
+  for i in $(seq "${2:-150}"); do
+    found=$(bh_or_windows | while read -r id x y w h; do echo "$1" | grep -qx "$id" || echo "$id $x $y $w $h"; done | head -n1)
+    [ -n "$found" ] && { echo "$found"; return 0; }
+    sleep 0.2
+  done
+  return 1
+}
+
 # bh_require_sandbox: skip the whole test (TAP "1..0 # SKIP") unless the
 # sandbox backend can start qubes here: bubblewrap installed, run as root
 # (the backend's idmapped layers).

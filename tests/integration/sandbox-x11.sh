@@ -83,12 +83,7 @@ bh_bg_pids+=($!)
 tkwin=$(bh_find_window '^\[work\] tk-main')
 bh_result "a Tk program's main window is framed: '$(xdotool getwindowname "$tkwin" 2>/dev/null)'" $([ -n "$tkwin" ]; echo $?)
 xdotool windowactivate --sync "$tkwin" 2>/dev/null
-popup=""
-for _ in $(seq 50); do
-  popup=$(bh_or_windows | while read -r id x y w h; do echo "$before" | grep -qx "$id" || echo "$id $x $y $w $h"; done | head -n1)
-  [ -n "$popup" ] && break
-  sleep 0.2
-done
+popup=$(bh_new_or_window "$before" 50)
 eval "$(xdotool getwindowgeometry --shell "$tkwin" 2>/dev/null)"
 read -r pid px py pw ph <<<"$popup"
 import -window root "$shots/x11-tk-menu.png" 2>/dev/null
