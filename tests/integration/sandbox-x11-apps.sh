@@ -29,26 +29,20 @@ bh_result "bulkheadd runs with the sandbox backend" $?
 # ---- 1. keyboard layout changes reach X apps ----------------------------------
 # xev prints "keycode K (keysym 0x..., NAME)" per key; line-buffered into a
 # file in the qube, read back with qvm-run.
-qvm-run work "stdbuf -oL xev -event keyboard -event focus -name kbd-probe >/tmp/xev.log 2>&1" >"$bh_tmp/xev.log" 2>&1 &
+qvm-run work "stdbuf -oL xev -event keyboard -name kbd-probe >/tmp/xev.log 2>&1" >"$bh_tmp/xev.log" 2>&1 &
 bh_bg_pids+=($!)
 xevwin=$(bh_find_window '^\[work\] kbd-probe')
 bh_result "xev in work is framed ($(xdotool getwindowname "$xevwin" 2>/dev/null))" $([ -n "$xevwin" ]; echo $?)
 pressed() { # the "keycode K (keysym 0x..., NAME)" lines of KeyPress events so far
   qvm-run -p work 'cat /tmp/xev.log' 2>/dev/null | grep -A2 '^KeyPress' | grep -o 'keycode [0-9]* (keysym 0x[0-9a-f]*, [^)]*)'
 }
-# KEYSYM...: types them into xev, until xev printed as many presses more.
-# Only once xev has the X focus: the agent gives it when guid's FOCUS for
-# that window has come, and keys before it would go to the window the
-# agent had focused before.
+# KEYSYM...: types them into xev (XTEST, to the window dom0 focused), until
+# xev printed as many presses more.
 type_keys() {
   local n i
   n=$(pressed | wc -l)
   xdotool windowactivate --sync "$xevwin" 2>/dev/null
   xdotool mousemove --window "$xevwin" 20 20 2>/dev/null
-  for i in $(seq 150); do
-    qvm-run -p work 'grep -q ^FocusIn /tmp/xev.log' 2>/dev/null && break
-    sleep 0.2
-  done
   xdotool key --delay 60 "$@" 2>/dev/null
   for i in $(seq 150); do
     [ "$(pressed | wc -l)" -ge $((n + $#)) ] && break
