@@ -15,13 +15,18 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 
 bh_require_sandbox
-bh_skip_without Xvfb xdotool xprop xwininfo import convert openbox Xwayland xev setxkbmap stdbuf
+bh_skip_without Xvfb xdotool xset xprop xwininfo import convert openbox Xwayland xev setxkbmap stdbuf
 shots=${BH_SHOTS:-$PWD/shots}
 mkdir -p "$shots"
 
 bh_start_xvfb
 openbox >"$bh_tmp/openbox.log" 2>&1 &
 bh_bg_pids+=($!)
+# No X auto-repeat: xdotool's keys go through XTEST, which the server
+# repeats (unlike `key --window`'s synthetic ones) when the release comes
+# after the repeat delay, as it may on a loaded machine; a repeat reaches
+# the app as a second press. A precaution: not seen to happen.
+xset r off
 setxkbmap -layout us
 bh_start_daemon --backend sandbox
 bh_result "bulkheadd runs with the sandbox backend" $?

@@ -22,7 +22,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 py=/usr/bin/python3
 
-for tool in Xvfb xdotool openbox Xwayland xclip foot gdbus; do
+for tool in Xvfb xdotool xset openbox Xwayland xclip foot gdbus; do
   if ! command -v "$tool" >/dev/null; then
     echo "1..0 # SKIP $tool is not installed"
     exit 0
@@ -38,6 +38,11 @@ mkdir -p "$shots"
 bh_start_xvfb
 openbox >"$bh_tmp/openbox.log" 2>&1 &
 bh_bg_pids+=($!)
+# No X auto-repeat: xdotool's keys go through XTEST, which the server
+# repeats (unlike `key --window`'s synthetic ones) when the release comes
+# after the repeat delay, as it may on a loaded machine; a repeat reaches
+# the app as a second press. A precaution: not seen to happen.
+xset r off
 bh_start_daemon --backend sandbox
 bh_result "bulkheadd runs with the sandbox backend" $?
 
