@@ -134,9 +134,10 @@ press "$copy" F5
 wait_for in_qube work 'test -e /home/user/clip/copied'
 wait_for grep -q lost "$bh_tmp/own1.log" # the XWM took CLIPBOARD from the X owner
 "$py" "$here/clip-app.py" gen 64000 >"$bh_tmp/expected64"
-xread() { in_qube work 'timeout 10 xclip -o -selection clipboard' >"$bh_tmp/$1"; }
+# xclip's complaint, if any, is kept for the result line.
+xread() { qvm-run -p work 'timeout 10 xclip -o -selection clipboard; echo "xclip status $?" >&2' >"$bh_tmp/$1" 2>"$bh_tmp/$1.err"; }
 xread xclip1
-bh_result "a GTK app's 64000 bytes are read by xclip in work (got $(wc -c <"$bh_tmp/xclip1"), the XWM took CLIPBOARD: $(cat "$bh_tmp/own1.log" | tr '\n' ' '))" \
+bh_result "a GTK app's 64000 bytes are read by xclip in work (got $(wc -c <"$bh_tmp/xclip1"), $(tr '\n' ' ' <"$bh_tmp/xclip1.err"), the XWM took CLIPBOARD: $(cat "$bh_tmp/own1.log" | tr '\n' ' '))" \
   $(cmp -s "$bh_tmp/expected64" "$bh_tmp/xclip1"; echo $?)
 targets=$(in_qube work 'timeout 10 xclip -o -selection clipboard -t TARGETS' | tr '\n' ' ')
 bh_result "X clients are offered its text types and MULTIPLE ($targets)" \
