@@ -36,7 +36,8 @@ bh_result "bulkheadd runs with the sandbox backend" $?
 # file in the qube, read back with qvm-run.
 qvm-run work "stdbuf -oL xev -event keyboard -name kbd-probe >/tmp/xev.log 2>&1" >"$bh_tmp/xev.log" 2>&1 &
 bh_bg_pids+=($!)
-xevwin=$(bh_find_window '^\[work\] kbd-probe')
+# Xwayland starts at this first X client: up to 60 s on a loaded machine.
+xevwin=$(bh_find_window '^\[work\] kbd-probe' 300)
 bh_result "xev in work is framed ($(xdotool getwindowname "$xevwin" 2>/dev/null))" $([ -n "$xevwin" ]; echo $?)
 pressed() { # the "keycode K (keysym 0x..., NAME)" lines of KeyPress events so far, but space's
   qvm-run -p work 'cat /tmp/xev.log' 2>/dev/null | grep -A2 '^KeyPress' |
@@ -52,6 +53,7 @@ type_keys() {
   n=$(pressed | wc -l)
   s=$(spaces)
   xdotool windowactivate --sync "$xevwin" 2>/dev/null
+  xdotool windowfocus --sync "$xevwin" 2>/dev/null # XTEST types at dom0's X focus
   xdotool mousemove --window "$xevwin" 20 20 2>/dev/null
   for i in $(seq 30); do
     xdotool key space 2>/dev/null
