@@ -137,6 +137,13 @@ bh_find_window() {
   return 1
 }
 
+# bh_xtest_keys: dom0's Xvfb made fit for keys typed through XTEST (xdotool
+# without --window): no auto-repeat. The server repeats an XTEST key
+# (unlike a synthetic one) when its release comes after the repeat delay,
+# as it may on a loaded machine, and the repeat would reach the guest as a
+# second press. A precaution: not seen to happen.
+bh_xtest_keys() { xset r off; }
+
 # bh_or_windows: the mapped override-redirect top-level windows of dom0's
 # X server (guid's popups: menus, tooltips), one "ID X Y WIDTH HEIGHT" a line.
 bh_or_windows() {

@@ -22,11 +22,7 @@ mkdir -p "$shots"
 bh_start_xvfb
 openbox >"$bh_tmp/openbox.log" 2>&1 &
 bh_bg_pids+=($!)
-# No X auto-repeat: xdotool's keys go through XTEST, which the server
-# repeats (unlike `key --window`'s synthetic ones) when the release comes
-# after the repeat delay, as it may on a loaded machine; a repeat reaches
-# the app as a second press. A precaution: not seen to happen.
-xset r off
+bh_xtest_keys
 setxkbmap -layout us
 bh_start_daemon --backend sandbox
 bh_result "bulkheadd runs with the sandbox backend" $?
