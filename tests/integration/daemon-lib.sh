@@ -137,6 +137,38 @@ bh_find_window() {
   return 1
 }
 
+# bh_xtest_keys: dom0's Xvfb made fit for keys typed through XTEST (xdotool
+# without --window): no auto-repeat. The server repeats an XTEST key
+# (unlike a synthetic one) when its release comes after the repeat delay,
+# as it may on a loaded machine, and the repeat would reach the guest as a
+# second press. A precaution: not seen to happen.
+bh_xtest_keys() { xset r off; }
+
+# bh_or_windows: the mapped override-redirect top-level windows of dom0's
+# X server (guid's popups: menus, tooltips), one "ID X Y WIDTH HEIGHT" a line.
+bh_or_windows() {
+  xwininfo -root -children 2>/dev/null | awk '/^ +0x/ {print $1}' | while read -r id; do
+    info=$(xwininfo -id "$id" 2>/dev/null)
+    echo "$info" | grep -q 'Map State: IsViewable' || continue
+    echo "$info" | grep -q 'Override Redirect State: yes' || continue
+    eval "$(xdotool getwindowgeometry --shell "$id" 2>/dev/null)"
+    echo "$id $X $Y $WIDTH $HEIGHT"
+  done
+}
+
+# bh_new_or_window BEFORE [STEPS]: waits (STEPS x 0.2 s, default 30 s) for an
+# override-redirect window of dom0 whose id is not in BEFORE (bh_or_windows'
+# ids, one a line) and prints its "ID X Y WIDTH HEIGHT"; nothing if none came.
+bh_new_or_window() {
+  local i found
+  for i in $(seq "${2:-150}"); do
+    found=$(bh_or_windows | while read -r id x y w h; do echo "$1" | grep -qx "$id" || echo "$id $x $y $w $h"; done | head -n1)
+    [ -n "$found" ] && { echo "$found"; return 0; }
+    sleep 0.2
+  done
+  return 1
+}
+
 # bh_require_sandbox: skip the whole test (TAP "1..0 # SKIP") unless the
 # sandbox backend can start qubes here: bubblewrap installed, run as root
 # (the backend's idmapped layers).
