@@ -305,6 +305,42 @@ bh_menu_key() {
   return 1
 }
 
+# The shell's log, where it says (with G_MESSAGES_DEBUG=bh-shell) that its
+# menu is shown, closed, or has filtered: the events the display tests wait
+# for before a key or a screenshot.
+bh_shell_log="$bh_tmp/shell.log"
+bh_log_from() { echo $(($(wc -l <"$1" 2>/dev/null || echo 0) + 1)); } # FILE: its next line's number
+
+# bh_menu_open PANEL: the menu key, until the shell logs the menu shown (10 s).
+bh_menu_open() {
+  local from
+  from=$(bh_log_from "$bh_shell_log")
+  bh_menu_key "$1" && bh_wait_grep "$bh_shell_log" 'menu: shown' 100 "$from"
+}
+
+# bh_menu_type TEXT: typed into the open menu, until the shell has filtered
+# for all of it (10 s); Enter then runs its first hit.
+bh_menu_type() {
+  local from
+  from=$(bh_log_from "$bh_shell_log")
+  xdotool type --delay 60 "$1" 2>/dev/null
+  bh_wait_grep "$bh_shell_log" "menu: search '$1':" 100 "$from"
+}
+
+# bh_menu_search PANEL TEXT: the menu opened (it must be closed: the menu key
+# does not close it), then bh_menu_type TEXT.
+bh_menu_search() {
+  bh_menu_open "$1" && bh_menu_type "$2"
+}
+
+# bh_menu_close: Escape, until the shell logs the menu closed (10 s).
+bh_menu_close() {
+  local from
+  from=$(bh_log_from "$bh_shell_log")
+  xdotool key Escape 2>/dev/null
+  bh_wait_grep "$bh_shell_log" 'menu: closed' 100 "$from"
+}
+
 bh_done() {
   echo "1..$bh_n"
   [ "$bh_failed" -eq 0 ]
