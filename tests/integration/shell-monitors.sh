@@ -58,7 +58,7 @@ bh_wait_state sys-firewall Running
 rc=$?
 bh_result "the autostart qubes run (sys-firewall $(bh_state_of sys-firewall))" $rc
 
-G_MESSAGES_DEBUG=bh-shell "$SHELL_BIN" >"$bh_tmp/shell.log" 2>&1 &
+G_MESSAGES_DEBUG=bh-shell "$SHELL_BIN" >"$bh_shell_log" 2>&1 &
 shell_pid=$!
 bh_bg_pids+=($shell_pid)
 panel=$(bh_find_window '^Bulkhead panel$' 150)
@@ -79,12 +79,11 @@ rc=$?
 bh_result "the panel spans the primary monitor: $(geometry "$panel")(x y w h), strut $(strut)" $rc
 # Its colour along the top of the left monitor; the right one's top is the
 # root window's (the control that the panel is not stretched across both).
-panel_drawn() { # SHOT: the panel's colour fills the left top row, none of the right one
+panel_drawn() { # SHOT ROW MIN OTHER-ROW: the panel's colour fills ROW (MIN px), none of OTHER-ROW
   shot "$1"
-  [ "$(bh_px_count "$(png "$1")" "$dark" $left_top)" -ge 900 ] &&
-    [ "$(bh_px_count "$(png "$1")" "$dark" $right_top)" -eq 0 ]
+  [ "$(bh_px_count "$(png "$1")" "$dark" "$2")" -ge "$3" ] && [ "$(bh_px_count "$(png "$1")" "$dark" "$4")" -eq 0 ]
 }
-bh_until 30 panel_drawn start
+bh_until 30 panel_drawn start $left_top 900 $right_top
 rc=$?
 bh_result "in the screenshot its colour fills the top of the left monitor ($(bh_px_count "$(png start)" "$dark" $left_top) of 1024 px), none of the right ($(bh_px_count "$(png start)" "$dark" $right_top))" $rc
 
@@ -97,15 +96,18 @@ menu_shown() { # SHOT REGION-WITH-IT REGION-WITHOUT-IT
   [ "$(bh_px_count "$(png "$1")" "$yellow" "$2")" -ge 30 ] &&
     [ "$(bh_px_count "$(png "$1")" "$yellow" "$3")" -eq 0 ]
 }
-shot before-menu
-bh_menu_key "$panel"
-xdotool type --delay 60 personal 2>/dev/null
-bh_until 30 menu_shown menu 1024x736+0+32 1280x1024+1024+0
+menu_on() { # NAME ON OFF: the menu filtered to personal in ON; sets $on_changed, $off_changed
+  shot "before-$1"
+  bh_menu_search "$panel" personal
+  bh_until 30 menu_shown "$1" "$2" "$3"
+  local rc=$?
+  on_changed=$(changed "before-$1" "$1" "$2")
+  off_changed=$(changed "before-$1" "$1" "$3")
+  [ $rc -eq 0 ] && [ "$on_changed" -ge 5000 ] && [ "$off_changed" -eq 0 ]
+}
+menu_on menu 1024x736+0+32 1280x1024+1024+0
 rc=$?
-left_changed=$(changed before-menu menu 1024x736+0+32)
-right_changed=$(changed before-menu menu 1280x1024+1024+0)
-bh_result "the menu opens on the panel's monitor: $left_changed px changed on the left, $right_changed on the right; personal's yellow entry on the left ($(bh_px_count "$(png menu)" "$yellow" 1024x736+0+32) px)" \
-  $([ $rc -eq 0 ] && [ "$left_changed" -ge 5000 ] && [ "$right_changed" -eq 0 ]; echo $?)
+bh_result "the menu opens on the panel's monitor: $on_changed px changed on the left, $off_changed on the right; personal's yellow entry on the left ($(bh_px_count "$(png menu)" "$yellow" 1024x736+0+32) px)" $rc
 
 # ---- guid's window: on one monitor, not across the seam ------------------------
 xdotool key Return 2>/dev/null
@@ -162,24 +164,13 @@ xrandr --output DUMMY1 --primary 2>/dev/null
 bh_until 200 panel_at "1024 0 1280 32" "0, 0, 32, 0, 0, 0, 0, 0, 1024, 2303, 0, 0"
 rc=$?
 bh_result "DUMMY1 made primary: the panel moves to it, $(geometry "$panel")(x y w h), strut $(strut)" $rc
-panel_moved() {
-  shot "$1"
-  [ "$(bh_px_count "$(png "$1")" "$dark" $right_top)" -ge 1100 ] &&
-    [ "$(bh_px_count "$(png "$1")" "$dark" $left_top)" -eq 0 ]
-}
-bh_until 30 panel_moved moved
+bh_until 30 panel_drawn moved $right_top 1100 $left_top
 rc=$?
 bh_result "in the screenshot the panel's colour is along the right monitor's top ($(bh_px_count "$(png moved)" "$dark" $right_top) px), gone from the left ($(bh_px_count "$(png moved)" "$dark" $left_top))" $rc
 
-shot before-menu2
-bh_menu_key "$panel"
-xdotool type --delay 60 personal 2>/dev/null
-bh_until 30 menu_shown menu2 1280x992+1024+32 1024x768+0+0
+menu_on menu2 1280x992+1024+32 1024x768+0+0
 rc=$?
-left_changed=$(changed before-menu2 menu2 1024x768+0+0)
-right_changed=$(changed before-menu2 menu2 1280x992+1024+32)
-bh_result "the menu follows: $right_changed px changed on the right, $left_changed on the left" \
-  $([ $rc -eq 0 ] && [ "$right_changed" -ge 5000 ] && [ "$left_changed" -eq 0 ]; echo $?)
+bh_result "the menu follows: $on_changed px changed on the right, $off_changed on the left" $rc
 xdotool key Return 2>/dev/null
 win2=""
 find_second() {
@@ -207,6 +198,6 @@ bh_result "its yellow frame is drawn on that monitor only ($(bh_px_count "$(png 
 kill -0 "$shell_pid" 2>/dev/null
 bh_result "the shell is still running" $?
 if [ "$bh_failed" -gt 0 ]; then
-  echo "# shell log:"; bh_diag <"$bh_tmp/shell.log"
+  echo "# shell log:"; bh_diag <"$bh_shell_log"
 fi
 bh_done
