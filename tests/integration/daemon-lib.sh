@@ -150,7 +150,12 @@ CONF
   Xorg -displayfd 3 -config "$bh_tmp/xorg.conf" -configdir "$bh_tmp/xorg.d" -logfile "$bh_tmp/xorg.log" \
     -nolisten tcp -noreset +extension XTEST 3>"$bh_tmp/display" >"$bh_tmp/xorg.out" 2>&1 &
   bh_bg_pids+=($!)
-  bh_until 300 test -s "$bh_tmp/display"
+  # A machine where Xorg cannot run (no root, a kernel without what it
+  # probes) is like one without the driver: a skip that says why.
+  if ! bh_until 300 test -s "$bh_tmp/display"; then
+    echo "1..0 # SKIP Xorg with the dummy driver did not start: $(grep -m1 '(EE)' "$bh_tmp/xorg.log" 2>/dev/null)"
+    exit 0
+  fi
   export DISPLAY=":$(tr -d '\n' <"$bh_tmp/display")"
 }
 
