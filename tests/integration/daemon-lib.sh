@@ -153,7 +153,7 @@ CONF
   # A machine where Xorg cannot run (no root, a kernel without what it
   # probes) is like one without the driver: a skip that says why.
   if ! bh_until 300 test -s "$bh_tmp/display"; then
-    echo "1..0 # SKIP Xorg with the dummy driver did not start: $(grep -m1 '(EE)' "$bh_tmp/xorg.log" 2>/dev/null)"
+    echo "1..0 # SKIP Xorg with the dummy driver did not start: $(cat "$bh_tmp/xorg.log" "$bh_tmp/xorg.out" 2>/dev/null | grep -m1 '(EE)')"
     exit 0
   fi
   export DISPLAY=":$(tr -d '\n' <"$bh_tmp/display")"
