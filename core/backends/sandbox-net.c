@@ -237,10 +237,12 @@ static char *bh_net_host_resolver(const char *resolv_conf)
 
 /* Where sys-net sends the virtual DNS servers. Without resolv_conf:
  * slirp4netns's own forwarder, which asks the host's resolvers (libslirp
- * reads /etc/resolv.conf itself). With one (the tests, or a configured
- * resolver): its first nameserver; the host's 127.0.0.1 is reached at the
- * uplink's host address, which slirp4netns maps to the host's loopback. */
-static char *bh_net_dns_target(const char *resolv_conf)
+ * reads /etc/resolv.conf itself; its forwarder is not the host mapping
+ * that host_loopback opens, so it works either way). With one (the tests, or a
+ * configured resolver): its first nameserver; the host's 127.0.0.1 is
+ * reached at the uplink's host address, which slirp4netns maps to the
+ * host's loopback only when host_loopback allows it. */
+static char *bh_net_dns_target(const char *resolv_conf, gboolean host_loopback)
 {
     if (resolv_conf == NULL)
         return g_strdup(BH_SANDBOX_UPLINK_DNS);
@@ -250,8 +252,15 @@ static char *bh_net_dns_target(const char *resolv_conf)
                   resolv_conf);
         return g_strdup(BH_SANDBOX_UPLINK_DNS);
     }
-    if (strcmp(resolver, "127.0.0.1") == 0)
+    if (strcmp(resolver, "127.0.0.1") == 0 && host_loopback)
         return g_strdup(BH_SANDBOX_UPLINK_HOST);
+    if (strcmp(resolver, "127.0.0.1") == 0) {
+        /* Expected (the default), so not a warning. */
+        g_message("%s names the host's 127.0.0.1, which sys-net may not reach (network_uplink_host_loopback "
+                  "is off): its DNS asks the host's /etc/resolv.conf",
+                  resolv_conf);
+        return g_strdup(BH_SANDBOX_UPLINK_DNS);
+    }
     if (g_str_has_prefix(resolver, "127.")) {
         g_warning("the uplink reaches only 127.0.0.1 of the host's loopback, not %s: its DNS asks the host's "
                   "/etc/resolv.conf",
@@ -311,10 +320,10 @@ static gboolean bh_net_wait_ready(int fd, int timeout_ms)
 }
 
 GSubprocess *bh_sandbox_net_uplink(pid_t pid, uid_t uid, gid_t gid, const char *resolv_conf,
-                                   GArray *cgroup_fds, GError **error)
+                                   gboolean host_loopback, GArray *cgroup_fds, GError **error)
 {
     g_autofree char *netns_path = g_strdup_printf("/proc/%d/ns/net", (int)pid);
-    g_autofree char *dns = bh_net_dns_target(resolv_conf);
+    g_autofree char *dns = bh_net_dns_target(resolv_conf, host_loopback);
     /* slirp4netns joins the namespaces as the qube's uid, so it gets them
      * as descriptors of its own: the network namespace and the user
      * namespace that owns it (bubblewrap nests another one inside, which
@@ -340,18 +349,26 @@ GSubprocess *bh_sandbox_net_uplink(pid_t pid, uid_t uid, gid_t gid, const char *
      * bh_sandbox_net_link_cmds. seccomp: slirp4netns's
      * own filter. Its --enable-sandbox needs uid 0 in the user namespace,
      * which the qube's uid is not (docs/sandbox.md). The host's loopback
-     * stays reachable at BH_SANDBOX_UPLINK_HOST (the tests' "internet", a
-     * host-local resolver). */
-    const char *const argv[] = {"slirp4netns",
-                                "--configure",
-                                "--mtu=" G_STRINGIFY(BH_SANDBOX_LINK_MTU),
-                                "--enable-seccomp",
-                                "--ready-fd=5",
-                                "--userns-path=/proc/self/fd/3",
-                                "--netns-type=path",
-                                "/proc/self/fd/4",
-                                BH_SANDBOX_UPLINK_IF,
-                                NULL};
+     * is out of reach unless asked for: slirp4netns would otherwise map
+     * BH_SANDBOX_UPLINK_HOST to the host's 127.0.0.1, where dom0's local
+     * services (a D-Bus over TCP, CUPS, databases) listen for no qube. The
+     * tests ask for it: their "internet" listens there. */
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    g_ptr_array_add(argv, "slirp4netns");
+    if (!host_loopback)
+        g_ptr_array_add(argv, "--disable-host-loopback");
+    static const char *const rest[] = {"--configure",
+                                       "--mtu=" G_STRINGIFY(BH_SANDBOX_LINK_MTU),
+                                       "--enable-seccomp",
+                                       "--ready-fd=5",
+                                       "--userns-path=/proc/self/fd/3",
+                                       "--netns-type=path",
+                                       "/proc/self/fd/4",
+                                       BH_SANDBOX_UPLINK_IF,
+                                       NULL};
+    for (const char *const *a = rest; *a; a++)
+        g_ptr_array_add(argv, (gpointer)*a);
+    g_ptr_array_add(argv, NULL);
     BhNetUplinkChild child = {.uid = uid, .gid = gid};
     g_autoptr(GSubprocessLauncher) launcher =
         g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
@@ -366,7 +383,8 @@ GSubprocess *bh_sandbox_net_uplink(pid_t pid, uid_t uid, gid_t gid, const char *
     }
     if (cgroup_fds)
         g_array_set_size(cgroup_fds, 0); /* the launcher's now */
-    g_autoptr(GSubprocess) p = g_subprocess_launcher_spawnv(launcher, argv, error);
+    g_autoptr(GSubprocess) p =
+        g_subprocess_launcher_spawnv(launcher, (const char *const *)argv->pdata, error);
     /* Our copy of the write end goes, so that its exit is EOF. */
     g_clear_object(&launcher);
     if (p == NULL) {
