@@ -14,6 +14,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "sandbox-harness.h"
@@ -128,6 +130,58 @@ static gboolean start_all(BhHarness *h, BhNetServers *srv, gboolean test_resolve
     return TRUE;
 }
 
+/* The uplink (which carried everything above) sees a root of its own,
+ * read-only, with its programs, /etc and its devices, and none of dom0's
+ * files: a world-readable file of this test (the control: the test reads
+ * it, and so could the uplink's uid without that root), /home, /run, /tmp,
+ * /proc, the source tree. Seen through /proc/PID/root, which the kernel
+ * resolves in the uplink's own mount namespace. */
+static void check_uplink_root(BhHarness *h, pid_t uplink)
+{
+    g_autofree char *own_mnt = g_file_read_link("/proc/self/ns/mnt", NULL);
+    g_autofree char *mnt_link = g_strdup_printf("/proc/%d/ns/mnt", (int)uplink);
+    g_autofree char *its_mnt = g_file_read_link(mnt_link, NULL);
+    g_assert_nonnull(its_mnt);
+    g_assert_cmpstr(its_mnt, !=, own_mnt);
+
+    g_autofree char *secret = g_build_filename(h->tmp, "dom0-secret", NULL);
+    g_assert_true(g_file_set_contents(secret, "dom0's\n", -1, NULL));
+    g_assert_cmpint(chmod(secret, 0644), ==, 0);
+    g_assert_cmpint(chmod(h->tmp, 0755), ==, 0);
+    /* The control: the uplink's uid, with the host's view, reads it. */
+    g_autofree char *proc = g_strdup_printf("/proc/%d", (int)uplink);
+    struct stat st;
+    g_assert_cmpint(stat(proc, &st), ==, 0);
+    g_assert_cmpuint(st.st_uid, !=, 0);
+    g_autofree char *as_uid = g_strdup_printf("setpriv --reuid=%u --regid=%u --clear-groups cat %s",
+                                              (unsigned)st.st_uid, (unsigned)st.st_gid, secret);
+    g_autofree char *read_back = NULL;
+    g_assert_true(g_spawn_command_line_sync(as_uid, &read_back, NULL, NULL, NULL));
+    g_assert_cmpstr(read_back, ==, "dom0's\n");
+
+    g_autofree char *root = g_strdup_printf("/proc/%d/root", (int)uplink);
+    g_autofree char *slirp = g_build_filename(root, "usr", "bin", "slirp4netns", NULL);
+    g_autofree char *resolv = g_build_filename(root, "etc", "resolv.conf", NULL);
+    g_autofree char *tun = g_build_filename(root, "dev", "net", "tun", NULL);
+    g_assert_true(g_file_test(slirp, G_FILE_TEST_IS_EXECUTABLE));
+    g_assert_true(g_file_test(resolv, G_FILE_TEST_EXISTS));
+    g_assert_true(g_file_test(tun, G_FILE_TEST_EXISTS));
+    const char *hidden[] = {
+        secret, h->tmp, "/home", "/run", "/tmp", "/proc/self", "/var", "/root", g_getenv("BH_SOURCE_ROOT")};
+    for (gsize i = 0; i < G_N_ELEMENTS(hidden); i++) {
+        g_autofree char *there = g_build_filename(root, hidden[i], NULL);
+        g_test_message("the uplink's root has no %s", hidden[i]);
+        g_assert_false(g_file_test(there, G_FILE_TEST_EXISTS));
+    }
+    g_autofree char *ls = NULL;
+    g_autofree char *cmd = g_strdup_printf("ls -A %s", root);
+    g_assert_true(g_spawn_command_line_sync(cmd, &ls, NULL, NULL, NULL));
+    g_test_message("the uplink's root: %s", g_strdelimit(ls, "\n", ' '));
+    struct statvfs vfs;
+    g_assert_cmpint(statvfs(root, &vfs), ==, 0);
+    g_assert_true(vfs.f_flag & ST_RDONLY);
+}
+
 static void test_network(void)
 {
     BhHarness h;
@@ -234,6 +288,7 @@ static void test_network(void)
     pid_t uplink_pid = bh_sandbox_uplink_pid(h.backend, "net");
     g_assert_cmpint(uplink_pid, >, 0);
     g_assert_cmpint(kill(uplink_pid, 0), ==, 0);
+    check_uplink_root(&h, uplink_pid);
     /* In net's control group (bounded, frozen and killed with it), beside
      * net's own processes. */
     const char *pids_dir = bh_sandbox_cgroup_dir(h.backend, "net", "pids");
