@@ -32,7 +32,11 @@
  * masqueraded so that the upstream needs no route back. The second virtual
  * DNS server is sent to the first: the netvm uses BH_NET_DNS1 itself (through
  * its own netvm, or for the last one, the uplink's DNS target). The chain
- * "firewall" is where the per-qube rules go (jump from each vif). */
+ * "firewall" is where the per-qube rules go (jump from each vif).
+ * IPv4 only: the per-qube rules, the DNS redirection and the uplink know no
+ * IPv6, so none passes a netvm (forward) or reaches it from a vif (input),
+ * whatever a qube or a netvm configures in its own namespace (the links
+ * also come up with IPv6 off: bh_sandbox_net_link_cmds). */
 static const char bh_netvm_rules[] =
     "table inet bulkhead\n"
     "delete table inet bulkhead\n"
@@ -40,6 +44,7 @@ static const char bh_netvm_rules[] =
     "  chain input {\n"
     "    type filter hook input priority filter; policy accept;\n"
     "    iifname != \"vif*\" accept\n"
+    "    meta nfproto ipv6 drop\n"
     "    ct state established,related accept\n"
     "    meta l4proto icmp accept\n"
     "    drop\n"
@@ -48,6 +53,7 @@ static const char bh_netvm_rules[] =
     "  }\n"
     "  chain forward {\n"
     "    type filter hook forward priority filter; policy drop;\n"
+    "    meta nfproto ipv6 drop\n"
     "    iifname \"vif*\" oifname \"vif*\" drop\n"
     "    ct state invalid drop\n"
     "    iifname \"vif*\" jump firewall\n"
@@ -165,12 +171,21 @@ void bh_sandbox_net_link_cmds(GPtrArray *cmds, pid_t netvm_pid, const char *gate
      * sys-net got a quarter of sys-net's own throughput (bench/net). The
      * links are virtual end to end: nothing on a real wire sees it. */
     bh_net_add(cmds, netvm_pid, FALSE,
-               g_strdup_printf("link add vif%u mtu %d type veth peer name eth0 mtu %d netns %d\n"
-                               "addr add %s/32 dev vif%u\n"
+               g_strdup_printf("link add vif%u mtu %d type veth peer name eth0 mtu %d netns %d\n", qid,
+                               BH_SANDBOX_LINK_MTU, BH_SANDBOX_LINK_MTU, (int)pid),
+               "ip", "-batch", "-", NULL);
+    /* No IPv6 on the link (before it is up, so that no link-local address
+     * is ever made): the netvm's rules drop IPv6 anyway (bh_netvm_rules);
+     * this keeps the two ends from even finding each other. A kernel
+     * without IPv6 has no such setting. */
+    g_autofree char *vif_v6 = g_strdup_printf("net.ipv6.conf.vif%u.disable_ipv6=1", qid);
+    bh_net_add(cmds, netvm_pid, TRUE, NULL, "sysctl", "-q", "-w", vif_v6, NULL);
+    bh_net_add(cmds, pid, TRUE, NULL, "sysctl", "-q", "-w", "net.ipv6.conf.eth0.disable_ipv6=1", NULL);
+    bh_net_add(cmds, netvm_pid, FALSE,
+               g_strdup_printf("addr add %s/32 dev vif%u\n"
                                "link set vif%u up\n"
                                "route add %s/32 dev vif%u\n",
-                               qid, BH_SANDBOX_LINK_MTU, BH_SANDBOX_LINK_MTU, (int)pid, gateway, qid, qid,
-                               address, qid),
+                               gateway, qid, qid, address, qid),
                "ip", "-batch", "-", NULL);
     bh_net_add(cmds, pid, FALSE,
                g_strdup_printf("addr add %s/32 dev eth0\n"
