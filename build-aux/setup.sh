@@ -19,8 +19,9 @@ BH_PACKAGES=(
   slirp4netns conntrack
   libx11-xcb-dev libxcb-shm0-dev libxtst-dev
   xwayland libxcb-composite0-dev libxcb-icccm4-dev libxcb-res0-dev libxcb-xfixes0-dev
-  xterm x11-apps python3-tk xfonts-base xclip xdg-utils file
+  xterm x11-apps python3-tk xfonts-base xclip xdg-utils file x11-xkb-utils openjdk-17-jre wlcs
   thunar
+  xserver-xorg-video-dummy wmctrl
 )
 
 bh_log() { printf '%s: %s\n' "${BH_PROG:-bulkhead}" "$*" >&2; }

@@ -431,7 +431,10 @@ void bh_xdg_surface_new(struct wl_client *client, struct wl_resource *resource, 
     struct bh_surface *s = bh_surface_from_resource(surface_res);
 
     if (s->buffer || s->pending.buffer) {
-        wl_resource_post_error(resource, XDG_SURFACE_ERROR_UNCONFIGURED_BUFFER,
+        /* The error is xdg_wm_base's (resource): its invalid_surface_state,
+         * not xdg_surface's unconfigured_buffer (the same number 3 is
+         * xdg_wm_base's invalid_popup_parent). Found by wlcs. */
+        wl_resource_post_error(resource, XDG_WM_BASE_ERROR_INVALID_SURFACE_STATE,
                                "wl_surface@%u already has a buffer", wl_resource_get_id(surface_res));
         return;
     }

@@ -117,3 +117,19 @@ size_t bh_xwm_targets_pick(const uint32_t *atoms, size_t n, uint32_t *out, size_
     }
     return k;
 }
+
+size_t bh_xwm_multiple_pairs(const uint32_t *words, size_t n_words, uint32_t multiple,
+                             struct bh_xwm_pair *out, size_t max)
+{
+    size_t k = 0;
+    for (size_t i = 0; i + 1 < n_words && k < max; i += 2, k++) {
+        out[k].target = words[i];
+        out[k].property = words[i + 1];
+        bool refused = out[k].target == 0 || out[k].property == 0 || out[k].target == multiple;
+        for (size_t j = 0; j < k && !refused; j++)
+            refused = out[j].property == out[k].property;
+        if (refused)
+            out[k].property = 0;
+    }
+    return k;
+}

@@ -1,6 +1,7 @@
 /* xwm-props.h — what the XWM makes of the raw words of an X client's
- * WM_NORMAL_HINTS and _NET_WM_STATE properties, and of the TARGETS an X
- * CLIPBOARD owner lists (pure, fuzzed: tests/fuzz/xwm-props).
+ * WM_NORMAL_HINTS and _NET_WM_STATE properties, of the TARGETS an X
+ * CLIPBOARD owner lists and of the pairs an X requestor's MULTIPLE names
+ * (pure, fuzzed: tests/fuzz/xwm-props).
  *
  * Owns: the bounds on size hints, the states the agent honours, and which
  * X selection targets become which MIME types.
@@ -45,5 +46,18 @@ const char *bh_xwm_mime_target(const char *mime);
 /* A TARGETS list atoms[0..n) made usable: None dropped, each atom once, in
  * order, at most max of them in out. Returns how many. */
 size_t bh_xwm_targets_pick(const uint32_t *atoms, size_t n, uint32_t *out, size_t max);
+
+/* One (target, property) pair of a MULTIPLE request (ICCCM 2.6.2). */
+struct bh_xwm_pair {
+    uint32_t target, property;
+};
+/* A MULTIPLE request's ATOM_PAIR list, words[0..n_words) as the requestor
+ * set it, made into at most max pairs in out (an odd last word is
+ * ignored). A pair the owner must refuse comes out with property 0 (None),
+ * as the requestor is then told: a target or property of None, the target
+ * `multiple` itself (no nesting), or a property an earlier pair already
+ * names (two answers would overwrite each other). Returns how many. */
+size_t bh_xwm_multiple_pairs(const uint32_t *words, size_t n_words, uint32_t multiple,
+                             struct bh_xwm_pair *out, size_t max);
 
 #endif /* BH_XWM_PROPS_H */

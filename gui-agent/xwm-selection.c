@@ -4,7 +4,8 @@
  * (XFIXES tells), its TARGETS become the agent's selection, read on demand
  * with ConvertSelection (INCR too); when anyone else holds the selection
  * (a Wayland client, dom0's paste) the XWM owns CLIPBOARD in X and answers
- * X clients' SelectionRequests from it, in INCR chunks past BH_XSEL_CHUNK.
+ * X clients' SelectionRequests from it (MULTIPLE too), in INCR chunks past
+ * BH_XSEL_CHUNK.
  * PRIMARY is never touched: it stays among the X clients of the qube.
  *
  * Owns: the selection window (a child of the XWM's check window, so the
@@ -13,7 +14,8 @@
  * Must never: trust what an X client answers (its TARGETS list, sizes,
  * INCR chunk count, silences and duration are all bounded by BH_XSEL_*),
  * hold more than one chunk per transfer, run more than
- * BH_XSEL_MAX_TRANSFERS at once, block on a pipe, or read or own PRIMARY. */
+ * BH_XSEL_MAX_TRANSFERS at once (a MULTIPLE's parts included, at most
+ * BH_XSEL_MULTIPLE_PAIRS of them), block on a pipe, or read or own PRIMARY. */
 #include "internal.h"
 #include "clip-png.h"
 #include "xwm-props.h"
@@ -46,6 +48,9 @@
 /* TARGETS read from an X owner (32-bit atoms), and kept as MIME types. */
 #define BH_XSEL_TARGET_WORDS 256
 #define BH_XSEL_MAX_MIMES    64
+/* Pairs one MULTIPLE request may name (ICCCM 2.6.2; a client asks for a
+ * handful): a longer list is refused whole. */
+#define BH_XSEL_MULTIPLE_PAIRS 32
 /* Complaints about X owners logged before the rest are only counted: a
  * client could otherwise fill the qube's log, which dom0 reads. */
 #define BH_XSEL_LOG_MAX 16
@@ -68,10 +73,22 @@ struct bh_xsel_in {
     uint8_t buf[BH_XSEL_CHUNK];
 };
 
+/* A MULTIPLE request being answered: one SelectionNotify when every pair
+ * is (its data written, or INCR begun, or refused). */
+struct bh_xsel_multi {
+    xcb_window_t requestor;
+    xcb_atom_t selection, property;
+    unsigned pending; /* parts not answered yet, +1 while they are started */
+    size_t n;
+    struct bh_xwm_pair pairs[BH_XSEL_MULTIPLE_PAIRS];
+};
+
 /* From the agent's selection to an X requestor's property. */
 struct bh_xsel_out {
     struct bh_xsel *sel;
     struct wl_list link;
+    struct bh_xsel_multi *multi; /* the MULTIPLE this is a part of, until answered */
+    size_t multi_index;
     xcb_window_t requestor;
     xcb_atom_t selection, target, property, type;
     int fd;
@@ -388,13 +405,42 @@ static void notify(struct bh_xsel *sel, xcb_window_t requestor, xcb_atom_t selec
     xcb_send_event(sel->wm->conn, 0, requestor, XCB_EVENT_MASK_NO_EVENT, (const char *)&ev);
 }
 
+/* One part of a MULTIPLE answered (property None: refused); the last one
+ * writes the pairs back, refusals as None, and sends the one
+ * SelectionNotify the requestor waits for. */
+static void multi_part_done(struct bh_xsel *sel, struct bh_xsel_multi *m, size_t i, bool ok)
+{
+    if (!ok)
+        m->pairs[i].property = XCB_ATOM_NONE;
+    if (--m->pending > 0)
+        return;
+    xcb_change_property(sel->wm->conn, XCB_PROP_MODE_REPLACE, m->requestor, m->property,
+                        sel->wm->atoms[A_ATOM_PAIR], 32, (uint32_t)(m->n * 2), m->pairs);
+    notify(sel, m->requestor, m->selection, sel->wm->atoms[A_MULTIPLE], m->property);
+    xcb_flush(sel->wm->conn);
+    free(m);
+}
+
+/* The SelectionNotify of a request, or its part of a MULTIPLE's. */
+static void out_answer(struct bh_xsel_out *o, xcb_atom_t property)
+{
+    o->notified = true;
+    if (!o->multi) {
+        notify(o->sel, o->requestor, o->selection, o->target, property);
+        return;
+    }
+    struct bh_xsel_multi *m = o->multi;
+    o->multi = NULL;
+    multi_part_done(o->sel, m, o->multi_index, property != XCB_ATOM_NONE);
+}
+
 static void out_end(struct bh_xsel_out *o, const char *why)
 {
     struct bh_xsel *sel = o->sel;
     if (why)
         COMPLAIN(sel, "answering an X client's CLIPBOARD request: %s", why);
     if (!o->notified)
-        notify(sel, o->requestor, o->selection, o->target, XCB_ATOM_NONE);
+        out_answer(o, XCB_ATOM_NONE);
     xcb_flush(sel->wm->conn);
     if (o->fd_src)
         wl_event_source_remove(o->fd_src);
@@ -421,8 +467,7 @@ static void out_step(struct bh_xsel_out *o)
     if (!o->incr) {
         if (o->eof) {
             put(o);
-            notify(sel, o->requestor, o->selection, o->target, o->property);
-            o->notified = true;
+            out_answer(o, o->property);
             out_end(o, NULL);
         } else if (o->len == sizeof(o->buf)) {
             /* More than a chunk: INCR. The requestor deletes the property
@@ -432,8 +477,8 @@ static void out_step(struct bh_xsel_out *o)
             uint32_t at_least = (uint32_t)o->len;
             xcb_change_property(c, XCB_PROP_MODE_REPLACE, o->requestor, o->property, sel->wm->atoms[A_INCR],
                                 32, 1, &at_least);
-            notify(sel, o->requestor, o->selection, o->target, o->property);
-            o->notified = o->incr = true;
+            out_answer(o, o->property);
+            o->incr = true;
             wl_event_source_fd_update(o->fd_src, 0);
             xcb_flush(c);
         }
@@ -538,11 +583,12 @@ static void answer_targets(struct bh_xsel *sel, xcb_window_t requestor, xcb_atom
     struct bh_xwm *wm = sel->wm;
     const char *const *mimes;
     unsigned n = bh_data_selection_mimes(wm->agent, &mimes);
-    xcb_atom_t list[2 + 5 + 64];
+    xcb_atom_t list[3 + 5 + 64];
     size_t k = 0;
     bool text = false;
     list[k++] = wm->atoms[A_TARGETS];
     list[k++] = wm->atoms[A_TIMESTAMP];
+    list[k++] = wm->atoms[A_MULTIPLE];
     for (unsigned i = 0; i < n && k < sizeof(list) / sizeof(list[0]); i++) {
         if (is_text_mime(mimes[i])) {
             text = true;
@@ -559,30 +605,36 @@ static void answer_targets(struct bh_xsel *sel, xcb_window_t requestor, xcb_atom
                         list);
 }
 
-static void on_request(struct bh_xsel *sel, xcb_selection_request_event_t *e)
+/* TARGETS and TIMESTAMP, answered at once; false for any other target. */
+static bool answer_now(struct bh_xsel *sel, xcb_window_t requestor, xcb_atom_t target, xcb_atom_t property)
+{
+    struct bh_xwm *wm = sel->wm;
+    if (target == wm->atoms[A_TARGETS]) {
+        answer_targets(sel, requestor, property);
+        return true;
+    }
+    if (target == wm->atoms[A_TIMESTAMP]) {
+        uint32_t t = XCB_CURRENT_TIME;
+        xcb_change_property(wm->conn, XCB_PROP_MODE_REPLACE, requestor, property, XCB_ATOM_INTEGER, 32, 1,
+                            &t);
+        return true;
+    }
+    return false;
+}
+
+/* Starts writing the selection as target into the requestor's property,
+ * through a pipe from the selection's owner (as a part of m if not NULL).
+ * false: refused, nothing started and nothing told; true: started, or
+ * already answered as refused (out_end). */
+static bool out_begin(struct bh_xsel *sel, xcb_window_t requestor, xcb_atom_t selection, xcb_atom_t target,
+                      xcb_atom_t property, struct bh_xsel_multi *m, size_t index)
 {
     struct bh_xwm *wm = sel->wm;
     xcb_connection_t *c = wm->conn;
-    /* ICCCM: a property of None (obsolete clients) means the target's name. */
-    xcb_atom_t property = e->property ? e->property : e->target;
     struct bh_xsel_out *o = NULL;
     int fds[2] = {-1, -1};
 
-    /* The root (or the XWM's own windows) as requestor: the INCR answer
-     * would set our event mask on it and end the XWM's redirection. */
-    if (e->selection != wm->atoms[A_CLIPBOARD] || !sel->owning || e->owner != sel->window ||
-        e->requestor == wm->screen->root || e->requestor == wm->check_window || e->requestor == sel->window)
-        goto refuse;
-    if (e->target == wm->atoms[A_TARGETS]) {
-        answer_targets(sel, e->requestor, property);
-        goto done;
-    }
-    if (e->target == wm->atoms[A_TIMESTAMP]) {
-        uint32_t t = XCB_CURRENT_TIME;
-        xcb_change_property(c, XCB_PROP_MODE_REPLACE, e->requestor, property, XCB_ATOM_INTEGER, 32, 1, &t);
-        goto done;
-    }
-    xcb_get_atom_name_reply_t *an = xcb_get_atom_name_reply(c, xcb_get_atom_name(c, e->target), NULL);
+    xcb_get_atom_name_reply_t *an = xcb_get_atom_name_reply(c, xcb_get_atom_name(c, target), NULL);
     char name[BH_XWM_MIME_MAX + 1] = "";
     if (an && xcb_get_atom_name_name_length(an) <= BH_XWM_MIME_MAX) {
         memcpy(name, xcb_get_atom_name_name(an), (size_t)xcb_get_atom_name_name_length(an));
@@ -591,49 +643,125 @@ static void on_request(struct bh_xsel *sel, xcb_selection_request_event_t *e)
     free(an);
     const char *mime = name[0] ? mime_for(sel, name) : NULL;
     if (!mime)
-        goto refuse;
+        return false;
     if (sel->n_transfers >= BH_XSEL_MAX_TRANSFERS) {
         COMPLAIN(sel, "more than %d CLIPBOARD transfers at once: an X request refused (%s)",
                  BH_XSEL_MAX_TRANSFERS, name);
-        goto refuse;
+        return false;
     }
-    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0 || !(o = calloc(1, sizeof(*o))))
-        goto refuse;
+    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
+        return false;
+    if (!(o = calloc(1, sizeof(*o)))) {
+        close(fds[0]);
+        close(fds[1]);
+        return false;
+    }
     o->sel = sel;
-    o->requestor = e->requestor;
-    o->selection = e->selection;
-    o->target = e->target;
+    o->requestor = requestor;
+    o->selection = selection;
+    o->target = target;
     o->property = property;
+    o->multi = m;
+    o->multi_index = index;
+    if (m)
+        m->pending++;
     /* TEXT is answered as UTF-8 (ICCCM lets the owner choose). */
-    o->type = strcmp(name, "TEXT") == 0 ? wm->atoms[A_UTF8_STRING] : e->target;
+    o->type = strcmp(name, "TEXT") == 0 ? wm->atoms[A_UTF8_STRING] : target;
     o->fd = fds[0];
     clock_gettime(CLOCK_MONOTONIC, &o->started);
     o->fd_src = wl_event_loop_add_fd(wm->agent->loop, fds[0], WL_EVENT_READABLE, out_readable, o);
     o->timer = wl_event_loop_add_timer(wm->agent->loop, out_timeout, o);
     wl_list_insert(&sel->outs, &o->link);
     sel->n_transfers++;
-    fds[0] = -1;
     if (!o->fd_src || !o->timer) {
         out_end(o, "out of memory");
         close(fds[1]);
-        return;
+        return true;
     }
     wl_event_source_timer_update(o->timer, BH_XSEL_STEP_MS);
     BH_DBG(wm->agent, MOD, "an X client reads CLIPBOARD as %s", mime);
     bh_data_selection_send(wm->agent, mime, fds[1]); /* takes fds[1] */
+    return true;
+}
+
+/* MULTIPLE (ICCCM 2.6.2): the requestor's property lists (target,
+ * property) pairs; each is answered as its own request would be (INCR
+ * included), a refused one's property becomes None in the list written
+ * back, and one SelectionNotify says when all are answered. */
+static void on_multiple(struct bh_xsel *sel, xcb_selection_request_event_t *e)
+{
+    struct bh_xwm *wm = sel->wm;
+    xcb_connection_t *c = wm->conn;
+    struct bh_xsel_multi *m = NULL;
+    xcb_get_property_reply_t *r = NULL;
+
+    /* The pairs' property is required (None is the obsolete form). */
+    if (e->property == XCB_ATOM_NONE || !(m = calloc(1, sizeof(*m))))
+        goto refuse;
+    r = xcb_get_property_reply(c,
+                               xcb_get_property(c, 0, e->requestor, e->property, XCB_GET_PROPERTY_TYPE_ANY, 0,
+                                                BH_XSEL_MULTIPLE_PAIRS * 2),
+                               NULL);
+    if (!r || r->format != 32 || (r->type != wm->atoms[A_ATOM_PAIR] && r->type != XCB_ATOM_ATOM)) {
+        COMPLAIN(sel, "an X client's MULTIPLE request has no ATOM_PAIR list: refused");
+        goto refuse;
+    }
+    if (r->bytes_after) {
+        COMPLAIN(sel, "an X client's MULTIPLE request names over %d pairs: refused", BH_XSEL_MULTIPLE_PAIRS);
+        goto refuse;
+    }
+    m->n = bh_xwm_multiple_pairs(xcb_get_property_value(r), (size_t)xcb_get_property_value_length(r) / 4,
+                                 wm->atoms[A_MULTIPLE], m->pairs, BH_XSEL_MULTIPLE_PAIRS);
+    free(r);
+    r = NULL;
+    if (m->n == 0)
+        goto refuse;
+    m->requestor = e->requestor;
+    m->selection = e->selection;
+    m->property = e->property;
+    m->pending = 1; /* until every part is started: a part may end at once */
+    for (size_t i = 0; i < m->n; i++) {
+        struct bh_xwm_pair *p = &m->pairs[i];
+        /* The list's own property would be overwritten by the answer. */
+        if (p->property == e->property)
+            p->property = XCB_ATOM_NONE;
+        if (p->property == XCB_ATOM_NONE || answer_now(sel, e->requestor, p->target, p->property))
+            continue;
+        if (!out_begin(sel, e->requestor, e->selection, p->target, p->property, m, i))
+            p->property = XCB_ATOM_NONE;
+    }
+    multi_part_done(sel, m, 0, true); /* the +1: sends the answer if nothing is left */
     return;
 refuse:
-    if (fds[0] >= 0)
-        close(fds[0]);
-    if (fds[1] >= 0)
-        close(fds[1]);
-    free(o);
+    free(r);
+    free(m);
     notify(sel, e->requestor, e->selection, e->target, XCB_ATOM_NONE);
     xcb_flush(c);
-    return;
-done:
-    notify(sel, e->requestor, e->selection, e->target, property);
-    xcb_flush(c);
+}
+
+static void on_request(struct bh_xsel *sel, xcb_selection_request_event_t *e)
+{
+    struct bh_xwm *wm = sel->wm;
+    /* ICCCM: a property of None (obsolete clients) means the target's name. */
+    xcb_atom_t property = e->property ? e->property : e->target;
+
+    /* The root (or the XWM's own windows) as requestor: the INCR answer
+     * would set our event mask on it and end the XWM's redirection. */
+    if (e->selection != wm->atoms[A_CLIPBOARD] || !sel->owning || e->owner != sel->window ||
+        e->requestor == wm->screen->root || e->requestor == wm->check_window || e->requestor == sel->window) {
+        notify(sel, e->requestor, e->selection, e->target, XCB_ATOM_NONE);
+        xcb_flush(wm->conn);
+        return;
+    }
+    if (e->target == wm->atoms[A_MULTIPLE]) {
+        on_multiple(sel, e);
+        return;
+    }
+    bool now = answer_now(sel, e->requestor, e->target, property);
+    if (!now && out_begin(sel, e->requestor, e->selection, e->target, property, NULL, 0))
+        return;
+    notify(sel, e->requestor, e->selection, e->target, now ? property : XCB_ATOM_NONE);
+    xcb_flush(wm->conn);
 }
 
 /* ---- events -------------------------------------------------------------------- */

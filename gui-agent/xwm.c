@@ -48,6 +48,8 @@ static const char *const atom_names[A_N] = {
     [A_INCR] = "INCR",
     [A_BH_SELECTION] = "_BH_SELECTION",
     [A_BH_TARGETS] = "_BH_TARGETS",
+    [A_MULTIPLE] = "MULTIPLE",
+    [A_ATOM_PAIR] = "ATOM_PAIR",
 };
 
 struct bh_xwin {
@@ -565,6 +567,21 @@ static void on_map_request(struct bh_xwm *wm, xcb_map_request_event_t *e)
     xcb_change_property(wm->conn, XCB_PROP_MODE_REPLACE, w->id, wm->atoms[A_WM_STATE], wm->atoms[A_WM_STATE],
                         32, 2, state);
     xcb_map_window(wm->conn, w->id);
+    /* ICCCM 4.1.5: the manager tells a client where its window is with a
+     * synthetic ConfigureNotify (a reparenting one does it after framing
+     * it). Java's AWT paints nothing in a new window until one comes: its
+     * Swing windows stayed blank grey until dom0 resized them. */
+    xcb_configure_notify_event_t cn = {
+        .response_type = XCB_CONFIGURE_NOTIFY,
+        .event = w->id,
+        .window = w->id,
+        .above_sibling = XCB_WINDOW_NONE,
+        .x = (int16_t)w->x,
+        .y = (int16_t)w->y,
+        .width = (uint16_t)w->width,
+        .height = (uint16_t)w->height,
+    };
+    xcb_send_event(wm->conn, 0, w->id, XCB_EVENT_MASK_STRUCTURE_NOTIFY, (const char *)&cn);
 }
 
 static void on_map_notify(struct bh_xwm *wm, xcb_map_notify_event_t *e)
@@ -615,8 +632,20 @@ static void on_configure_request(struct bh_xwm *wm, xcb_configure_request_event_
     if (e->value_mask & XCB_CONFIG_WINDOW_HEIGHT)
         mask |= XCB_CONFIG_WINDOW_HEIGHT,
             v[n++] = e->height > BH_MAX_WINDOW_HEIGHT ? BH_MAX_WINDOW_HEIGHT : (e->height ? e->height : 1);
-    if (w && mask)
-        xcb_configure_window(wm->conn, e->window, mask, v);
+    if (!w || !mask)
+        return;
+    xcb_configure_window(wm->conn, e->window, mask, v);
+    /* What the window is now, before its ConfigureNotify comes back: a map
+     * requested right after tells the client this (on_map_request). */
+    n = 0;
+    if (mask & XCB_CONFIG_WINDOW_X)
+        w->x = (int32_t)v[n++];
+    if (mask & XCB_CONFIG_WINDOW_Y)
+        w->y = (int32_t)v[n++];
+    if (mask & XCB_CONFIG_WINDOW_WIDTH)
+        w->width = v[n++];
+    if (mask & XCB_CONFIG_WINDOW_HEIGHT)
+        w->height = v[n++];
 }
 
 static void on_configure_notify(struct bh_xwm *wm, xcb_configure_notify_event_t *e)

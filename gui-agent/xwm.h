@@ -46,6 +46,8 @@ enum {
     A_INCR,
     A_BH_SELECTION,
     A_BH_TARGETS,
+    A_MULTIPLE,
+    A_ATOM_PAIR,
     A_N
 };
 

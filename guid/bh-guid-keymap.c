@@ -66,6 +66,36 @@ void bh_guid_keymap_from_display(GdkDisplay *display, struct bh_gui_keymap *out)
 #endif
 }
 
+void bh_guid_keymap_watch(GdkDisplay *display)
+{
+#ifdef GDK_WINDOWING_X11
+    if (!GDK_IS_X11_DISPLAY(display))
+        return;
+    Display *dpy = gdk_x11_display_get_xdisplay(display);
+    Window root = DefaultRootWindow(dpy);
+    XWindowAttributes attrs;
+    /* Added to the mask GDK already selected on the root (its own
+     * property and structure events), never replacing it. */
+    if (XGetWindowAttributes(dpy, root, &attrs))
+        XSelectInput(dpy, root, attrs.your_event_mask | PropertyChangeMask);
+#endif
+}
+
+gboolean bh_guid_keymap_event_is_change(GdkDisplay *display, const void *xevent)
+{
+#ifdef GDK_WINDOWING_X11
+    const XEvent *ev = xevent;
+    if (!GDK_IS_X11_DISPLAY(display) || ev->type != PropertyNotify)
+        return FALSE;
+    Display *dpy = gdk_x11_display_get_xdisplay(display);
+    /* GDK interns the name once and caches it: no round trip per event. */
+    return ev->xproperty.window == DefaultRootWindow(dpy) &&
+           ev->xproperty.atom == gdk_x11_get_xatom_by_name_for_display(display, "_XKB_RULES_NAMES");
+#else
+    return FALSE;
+#endif
+}
+
 void bh_guid_screen_from_display(GdkDisplay *display, struct bh_gui_screen *out)
 {
     memset(out, 0, sizeof *out);

@@ -1,5 +1,6 @@
 /* bh-guid-keymap.h — the keyboard layout and screen size guid announces to
- * the agent at connect (KEYMAP, SCREEN).
+ * the agent at connect (KEYMAP, SCREEN), and the layout again whenever
+ * dom0's X server changes it (setxkbmap, a desktop's layout switcher).
  *
  * Owns: where RMLVO names come from: the X server's _XKB_RULES_NAMES root
  * property (the layout X keycodes are in), else XKB_DEFAULT_* from the
@@ -16,6 +17,13 @@
 G_BEGIN_DECLS
 
 void bh_guid_keymap_from_display(GdkDisplay *display, struct bh_gui_keymap *out);
+
+/* Make the X server tell guid when its layout names change (PropertyNotify
+ * of _XKB_RULES_NAMES on the root window); nothing on other backends. */
+void bh_guid_keymap_watch(GdkDisplay *display);
+/* TRUE if xevent (an XEvent, from GdkX11Display::xevent) says the layout
+ * names changed: read them again with bh_guid_keymap_from_display. */
+gboolean bh_guid_keymap_event_is_change(GdkDisplay *display, const void *xevent);
 
 /* The first monitor's size (the agent's wl_output); 1280x1024 if none. */
 void bh_guid_screen_from_display(GdkDisplay *display, struct bh_gui_screen *out);

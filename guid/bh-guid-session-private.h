@@ -112,6 +112,7 @@ struct _BhGuidSession {
 
     guint32 cap_w, cap_h; /* largest content shown (screen minus decoration) */
     guint32 screen_w, screen_h;
+    struct bh_gui_keymap keymap; /* the layout the agent was last told */
     gint overhead_w, overhead_h; /* window size minus content size */
     BhGuidTileStats retired;     /* stats of windows already gone */
     FILE *trace;                 /* BH_GUID_TRACE_FRAMES, or NULL */

@@ -10,11 +10,15 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "bh-guid-keymap.h"
 #include "bh-guid-session-private.h"
 #include "bh-guid-style.h"
+#ifdef GDK_WINDOWING_X11
+#include <gdk/x11/gdkx.h>
+#endif
 
 /* Before the first toplevel is measured: title bar (~40 px) and GTK's solid
  * CSD edge (2 x 3 px) around the view. Replaced by the measured value. */
@@ -55,6 +59,29 @@ void bh_guid_session_stop(BhGuidSession *self, BhGuidExit status, const char *re
     g_signal_emit(self, signals[SIG_FINISHED], 0, (int)status);
 }
 
+#ifdef GDK_WINDOWING_X11
+/* dom0's layout changed (setxkbmap, a layout switcher): the agent compiles
+ * the new one and hands it to every client, Xwayland included, so a key
+ * pressed here means in the qube what it means in dom0. */
+static gboolean on_xevent(GdkX11Display *display, const XEvent *ev, gpointer data)
+{
+    BhGuidSession *self = data;
+    if (self->finished || !bh_guid_keymap_event_is_change(GDK_DISPLAY(display), ev))
+        return FALSE;
+    struct bh_gui_keymap keymap;
+    bh_guid_keymap_from_display(GDK_DISPLAY(display), &keymap);
+    /* The property is rewritten with the same names too (a desktop
+     * re-applying its settings): nothing to tell then. */
+    if (memcmp(&keymap, &self->keymap, sizeof keymap) == 0)
+        return FALSE;
+    self->keymap = keymap;
+    bh_guid_wire_send(self, BH_GUI_KEYMAP, 0, &keymap, sizeof keymap);
+    LOG(self, "keymap changed to %s/%s/%s/%s/%s", keymap.rules, keymap.model, keymap.layout, keymap.variant,
+        keymap.options);
+    return FALSE;
+}
+#endif
+
 gboolean bh_guid_session_start(BhGuidSession *self, GError **error)
 {
     g_return_val_if_fail(self->vchan != NULL, FALSE);
@@ -73,6 +100,7 @@ gboolean bh_guid_session_start(BhGuidSession *self, GError **error)
     bh_guid_wire_send(self, BH_GUI_HELLO, 0, &hello, sizeof hello);
     bh_guid_wire_send(self, BH_GUI_SCREEN, 0, &screen, sizeof screen);
     bh_guid_wire_send(self, BH_GUI_KEYMAP, 0, &keymap, sizeof keymap);
+    self->keymap = keymap;
     if (self->finished) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE, "the agent of '%s' went away", self->qube);
         return FALSE;
@@ -95,6 +123,12 @@ gboolean bh_guid_session_start(BhGuidSession *self, GError **error)
     LOG(self, "connected to domain %d; screen %ux%u, keymap %s/%s/%s/%s/%s", self->domid, screen.width,
         screen.height, keymap.rules, keymap.model, keymap.layout, keymap.variant, keymap.options);
 
+#ifdef GDK_WINDOWING_X11
+    if (GDK_IS_X11_DISPLAY(display)) {
+        bh_guid_keymap_watch(display);
+        g_signal_connect_object(display, "xevent", G_CALLBACK(on_xevent), self, 0);
+    }
+#endif
     bh_guid_dispatch_start(self);
     return TRUE;
 }

@@ -408,20 +408,36 @@ static void on_apply(GtkButton *button, BhSettingsFirewall *self)
                 g_ptr_array_add(texts, g_strdup_printf("action=accept expire=+%d", minutes * 60));
             g_ptr_array_add(self->sent, NULL);
         }
-        for (guint i = 0; i < self->rows->len; i++) {
-            char *text = bh_row_text(self->rows->pdata[i]);
-            if (text == NULL)
-                continue;
-            g_ptr_array_add(texts, text);
-            g_ptr_array_add(self->sent, self->rows->pdata[i]);
-        }
-        if (gtk_check_button_get_active(GTK_CHECK_BUTTON(self->dns))) {
-            g_ptr_array_add(texts, g_strdup("action=accept specialtarget=dns"));
-            g_ptr_array_add(self->sent, NULL);
-        }
-        /* Said, not implied: a limit with nothing allowed. */
+        /* Said, not implied: a limit with nothing allowed. The rows and
+         * DNS are added to it as qvm-firewall add adds a rule (before that
+         * final drop: bh_fw_rules_place), in the table's order. */
         g_ptr_array_add(texts, g_strdup("action=drop"));
         g_ptr_array_add(self->sent, NULL);
+        for (guint i = 0; i < self->rows->len; i++) {
+            BhFwRow *row = self->rows->pdata[i];
+            g_autofree char *text = bh_row_text(row);
+            if (text != NULL &&
+                bh_fw_rules_place((const char *const *)texts->pdata, texts->len, text) == texts->len) {
+                /* Only a comment: it would match everything, so it would
+                 * go after the final drop and never match. Said, not sent. */
+                bh_row_mark(row, TRUE);
+                bh_settings_error_set(self->error, "A row with only a comment allows nothing: give it an "
+                                                   "address, a protocol or ports.");
+                return;
+            }
+        }
+        for (guint i = 0; i <= self->rows->len; i++) {
+            gboolean dns = i == self->rows->len;
+            char *text = !dns ? bh_row_text(self->rows->pdata[i])
+                         : gtk_check_button_get_active(GTK_CHECK_BUTTON(self->dns))
+                             ? g_strdup("action=accept specialtarget=dns")
+                             : NULL;
+            if (text == NULL)
+                continue;
+            guint at = bh_fw_rules_place((const char *const *)texts->pdata, texts->len, text);
+            g_ptr_array_insert(texts, (gint)at, text);
+            g_ptr_array_insert(self->sent, (gint)at, dns ? NULL : self->rows->pdata[i]);
+        }
     }
     g_ptr_array_add(texts, NULL);
     self->busy = TRUE;

@@ -124,6 +124,7 @@ static void on_listed(GObject *source, GAsyncResult *result, gpointer data)
     g_ptr_array_sort(list, entry_by_name);
     g_hash_table_replace(self->lists, g_strdup(load->qube), list);
     g_hash_table_replace(self->problems, g_strdup(load->qube), g_strdup(problem));
+    g_debug("app list of %s: %u apps", load->qube, list->len); /* the tests wait for it */
     g_signal_emit(self, bh_signals[SIGNAL_CHANGED], 0);
 }
 

@@ -347,6 +347,9 @@ static void on_search_changed(GtkSearchEntry *entry, BhShellMenu *self)
     self->words = bh_shell_menu_query_words(self->query);
     refilter(self);
     select_first(self);
+    /* For the display tests: the event to wait for before Enter or a
+     * screenshot, instead of a guessed time (G_MESSAGES_DEBUG=bh-shell). */
+    g_debug("menu: search '%s': %u rows", self->query, g_list_model_get_n_items(G_LIST_MODEL(self->shown)));
 }
 
 static void on_search_activate(GtkSearchEntry *entry, BhShellMenu *self)
@@ -681,6 +684,7 @@ static void on_show(GtkWidget *widget, BhShellMenu *self)
     if (self->stale || self->rebuild_id != 0)
         rebuild(self);
     gtk_widget_grab_focus(self->search);
+    g_debug("menu: shown");
 }
 
 /* The search is cleared when the menu closes, not when it opens: the rows
@@ -688,6 +692,7 @@ static void on_show(GtkWidget *widget, BhShellMenu *self)
 static void on_closed(GtkPopover *popover, BhShellMenu *self)
 {
     gtk_editable_set_text(GTK_EDITABLE(self->search), "");
+    g_debug("menu: closed");
     if (self->stale && self->rebuild_id == 0)
         self->rebuild_id = g_timeout_add_full(G_PRIORITY_LOW, 100, rebuild_idle, self, NULL);
 }

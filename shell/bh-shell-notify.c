@@ -140,8 +140,14 @@ static void place_x11(GtkWidget *window)
         return;
     dpy = gdk_x11_display_get_xdisplay(gdk_surface_get_display(surface));
     xid = gdk_x11_surface_get_xid(surface);
-    monitors = gdk_display_get_monitors(gdk_surface_get_display(surface));
-    monitor = g_list_model_get_item(monitors, 0);
+    /* The panel's monitor (RandR's primary), as the cards hang under it. */
+    monitor = gdk_x11_display_get_primary_monitor(gdk_surface_get_display(surface));
+    if (monitor != NULL) {
+        g_object_ref(monitor);
+    } else {
+        monitors = gdk_display_get_monitors(gdk_surface_get_display(surface));
+        monitor = g_list_model_get_item(monitors, 0);
+    }
     if (monitor != NULL)
         gdk_monitor_get_geometry(monitor, &area);
     type = XInternAtom(dpy, "_NET_WM_WINDOW_TYPE_NOTIFICATION", False);

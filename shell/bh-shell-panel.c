@@ -28,6 +28,8 @@ struct _BhShellPanel {
     GdkRectangle area;    /* the monitor the panel spans */
     GdkMonitor *monitor;  /* that monitor, followed (its geometry); NULL: none */
     GListModel *monitors; /* the display's, followed (monitors come and go) */
+    int randr_event_base; /* X11: RandR's first event code; -1: no RandR */
+    guint primary_id;     /* idle: read the primary monitor again */
 };
 
 G_DEFINE_FINAL_TYPE(BhShellPanel, bh_shell_panel, GTK_TYPE_APPLICATION_WINDOW)
@@ -35,6 +37,9 @@ G_DEFINE_FINAL_TYPE(BhShellPanel, bh_shell_panel, GTK_TYPE_APPLICATION_WINDOW)
 static void on_monitor_geometry(GdkMonitor *monitor, GParamSpec *pspec, BhShellPanel *self);
 static void on_monitors_changed(GListModel *monitors, guint position, guint removed, guint added,
                                 BhShellPanel *self);
+#ifdef GDK_WINDOWING_X11
+static gboolean on_xevent(GdkX11Display *display, const XEvent *event, BhShellPanel *self);
+#endif
 
 static gboolean tick(gpointer data)
 {
@@ -165,6 +170,10 @@ static void bh_shell_panel_dispose(GObject *object)
     if (self->monitors != NULL)
         g_signal_handlers_disconnect_by_func(self->monitors, on_monitors_changed, self);
     g_clear_object(&self->monitors);
+    g_clear_handle_id(&self->primary_id, g_source_remove);
+#ifdef GDK_WINDOWING_X11
+    g_signal_handlers_disconnect_by_func(gtk_widget_get_display(GTK_WIDGET(self)), on_xevent, self);
+#endif
     gtk_widget_dispose_template(GTK_WIDGET(self), BH_TYPE_SHELL_PANEL);
     G_OBJECT_CLASS(bh_shell_panel_parent_class)->dispose(object);
 }
@@ -192,13 +201,31 @@ static void bh_shell_panel_init(BhShellPanel *self)
 #endif
 }
 
-/* One panel, on the first monitor: GTK 4 has no portable "primary", and a
- * panel per monitor is a choice docs/shell.md explains. It follows that
- * monitor: a new size (a resolution change, a resized nested X server) or
- * another first monitor moves the strut, the position and the width. */
+/* The panel's monitor: on X11 RandR's primary one (GDK keeps the list in
+ * the order monitors came, so the first is not the primary once the user
+ * chose another), elsewhere the first; NULL when there is none. */
+static GdkMonitor *panel_monitor(BhShellPanel *self)
+{
+#ifdef GDK_WINDOWING_X11
+    GdkDisplay *display = gtk_widget_get_display(GTK_WIDGET(self));
+
+    if (GDK_IS_X11_DISPLAY(display)) {
+        GdkMonitor *primary = gdk_x11_display_get_primary_monitor(display);
+
+        if (primary != NULL)
+            return g_object_ref(primary);
+    }
+#endif
+    return g_list_model_get_item(self->monitors, 0);
+}
+
+/* One panel, on the primary monitor; a panel per monitor is a choice
+ * docs/shell.md explains. It follows that monitor: a new size (a resolution
+ * change, a resized nested X server), another primary, or the monitor gone
+ * moves the strut, the position and the width. */
 static void follow_area(BhShellPanel *self)
 {
-    g_autoptr(GdkMonitor) first = g_list_model_get_item(self->monitors, 0);
+    g_autoptr(GdkMonitor) first = panel_monitor(self);
     GdkRectangle was = self->area;
 
     if (first != self->monitor) {
@@ -232,12 +259,45 @@ static void on_monitors_changed(GListModel *monitors, guint position, guint remo
     follow_area(self);
 }
 
+#ifdef GDK_WINDOWING_X11
+static gboolean primary_again(gpointer data)
+{
+    BhShellPanel *self = data;
+
+    self->primary_id = 0;
+    follow_area(self);
+    return G_SOURCE_REMOVE;
+}
+
+/* Another primary changes no monitor's geometry and no list: GDK only reads
+ * it again at RandR's screen-change event, which it selects on the root.
+ * This handler runs before GDK's, so the primary is read in an idle after. */
+static gboolean on_xevent(GdkX11Display *display, const XEvent *event, BhShellPanel *self)
+{
+    if (self->randr_event_base >= 0 && event->type == self->randr_event_base /* RRScreenChangeNotify */ &&
+        self->primary_id == 0)
+        self->primary_id = g_idle_add(primary_again, self);
+    return GDK_EVENT_PROPAGATE;
+}
+#endif
+
 BhShellPanel *bh_shell_panel_new(GtkApplication *app, BhShellQubes *qubes)
 {
     BhShellPanel *self = g_object_new(BH_TYPE_SHELL_PANEL, "application", app, NULL);
 
     self->monitors = g_object_ref(gdk_display_get_monitors(gtk_widget_get_display(GTK_WIDGET(self))));
     g_signal_connect(self->monitors, "items-changed", G_CALLBACK(on_monitors_changed), self);
+    self->randr_event_base = -1;
+#ifdef GDK_WINDOWING_X11
+    GdkDisplay *display = gtk_widget_get_display(GTK_WIDGET(self));
+    int opcode, event_base, error_base;
+
+    if (GDK_IS_X11_DISPLAY(display) &&
+        XQueryExtension(gdk_x11_display_get_xdisplay(display), "RANDR", &opcode, &event_base, &error_base)) {
+        self->randr_event_base = event_base;
+        g_signal_connect(display, "xevent", G_CALLBACK(on_xevent), self);
+    }
+#endif
     follow_area(self);
     gtk_window_set_default_size(GTK_WINDOW(self), self->area.width, BH_SHELL_PANEL_HEIGHT);
     gtk_box_append(GTK_BOX(self->domains_slot), bh_shell_domains_new(qubes));

@@ -2,10 +2,10 @@
  * button, the domains widget, the window list and a clock.
  *
  * Owns the panel window and how it sits on the screen: on X11 a dock
- * (_NET_WM_WINDOW_TYPE_DOCK) at the first monitor's top edge that reserves its
- * height with _NET_WM_STRUT(_PARTIAL), so the window manager keeps other
- * windows below it, following that monitor's changes; elsewhere a normal
- * window that says it is not docked.
+ * (_NET_WM_WINDOW_TYPE_DOCK) at the primary monitor's top edge that reserves
+ * its height with _NET_WM_STRUT(_PARTIAL), so the window manager keeps other
+ * windows below it, following that monitor's changes and another primary;
+ * elsewhere a normal window that says it is not docked.
  * Must never: talk to the daemon (BhShellQubes does) or read a qube's data. */
 #pragma once
 

@@ -25,7 +25,8 @@ static const BhTestQube net = {.name = "net",
                                .template_name = "tpl",
                                .root_template = "tpl",
                                .provides_network = TRUE,
-                               .uplink = TRUE};
+                               .uplink = TRUE,
+                               .uplink_host_loopback = TRUE};
 static const BhTestQube fw1 = {.name = "fw1",
                                .qid = 8,
                                .template_name = "tpl",

@@ -63,7 +63,9 @@ bh_start_daemon || exit 1
 
 echo "## bench-shell-menu: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"
 echo
-"$bench" --reps 21 || exit 1
+# BENCH_WRAP: a profiler's command line before the bench's, e.g.
+# BENCH_WRAP="perf record -g -o /tmp/menu.perf --" (RESULTS.md's profile).
+${BENCH_WRAP:-} "$bench" --reps "${BENCH_REPS:-21}" || exit 1
 
 "$shell" >"$bh_tmp/shell.log" 2>&1 &
 bh_bg_pids+=($!)

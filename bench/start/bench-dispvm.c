@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <X11/Xutil.h>
 
 #include "bh-display.h"
 

@@ -65,6 +65,10 @@ typedef struct {
      * networking (sandbox: slirp4netns); FALSE when the global network_uplink is
      * off. Ignored for any other qube. */
     gboolean uplink;
+    /* The uplink reaches the host's own 127.0.0.1 (the global
+     * network_uplink_host_loopback; FALSE by default: dom0's local services
+     * stay out of sys-net's reach). Ignored without uplink. */
+    gboolean uplink_host_loopback;
     /* Its firewall for its netvm: nft statements, one a line, each with its
      * verdict, the last one the default (bulkhead/firewall.h renders them);
      * NULL: everything accepted. */

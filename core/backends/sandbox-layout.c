@@ -267,6 +267,13 @@ GPtrArray *bh_sandbox_layout_env(const char *name, guint32 qid)
      * the qube's /tmp and network namespace (docs/gui-agent.md, "X11"). */
     g_ptr_array_add(env, g_strdup("DISPLAY=:0"));
     g_ptr_array_add(env, g_strdup("BH_X11_DISPLAY=0"));
+    /* Java's AWT takes an X window manager it does not know for one that
+     * reparents (it waits for a ReparentNotify to learn the frame's
+     * insets) and draws none of a window's contents: the agent's XWM never
+     * reparents, so say so, as sway and other Wayland desktops do. With the
+     * XWM's ConfigureNotify at map (gui-agent/xwm.c) Swing windows are
+     * drawn; without either they stayed blank grey (sandbox-x11-apps). */
+    g_ptr_array_add(env, g_strdup("_JAVA_AWT_WM_NONREPARENTING=1"));
     g_ptr_array_add(env, g_strdup("XDG_SESSION_TYPE=wayland"));
     g_ptr_array_add(env, g_strdup("GDK_BACKEND=wayland"));
     g_ptr_array_add(env, g_strdup("QT_QPA_PLATFORM=wayland"));

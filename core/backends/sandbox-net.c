@@ -15,8 +15,8 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/nsfs.h>
 #include <poll.h>
 #include <string.h>
@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "bulkhead/qubes.h"
+#include "sandbox-spawn.h"
 
 /* Qubes behind a netvm never reach each other (vif to vif is dropped) nor
  * the netvm's own services (input from a vif: replies and ping only); they
@@ -31,7 +32,11 @@
  * masqueraded so that the upstream needs no route back. The second virtual
  * DNS server is sent to the first: the netvm uses BH_NET_DNS1 itself (through
  * its own netvm, or for the last one, the uplink's DNS target). The chain
- * "firewall" is where the per-qube rules go (jump from each vif). */
+ * "firewall" is where the per-qube rules go (jump from each vif).
+ * IPv4 only: the per-qube rules, the DNS redirection and the uplink know no
+ * IPv6, so none passes a netvm (forward) or reaches it from a vif (input),
+ * whatever a qube or a netvm configures in its own namespace (the links
+ * also come up with IPv6 off: bh_sandbox_net_link_cmds). */
 static const char bh_netvm_rules[] =
     "table inet bulkhead\n"
     "delete table inet bulkhead\n"
@@ -39,6 +44,7 @@ static const char bh_netvm_rules[] =
     "  chain input {\n"
     "    type filter hook input priority filter; policy accept;\n"
     "    iifname != \"vif*\" accept\n"
+    "    meta nfproto ipv6 drop\n"
     "    ct state established,related accept\n"
     "    meta l4proto icmp accept\n"
     "    drop\n"
@@ -47,6 +53,7 @@ static const char bh_netvm_rules[] =
     "  }\n"
     "  chain forward {\n"
     "    type filter hook forward priority filter; policy drop;\n"
+    "    meta nfproto ipv6 drop\n"
     "    iifname \"vif*\" oifname \"vif*\" drop\n"
     "    ct state invalid drop\n"
     "    iifname \"vif*\" jump firewall\n"
@@ -164,12 +171,21 @@ void bh_sandbox_net_link_cmds(GPtrArray *cmds, pid_t netvm_pid, const char *gate
      * sys-net got a quarter of sys-net's own throughput (bench/net). The
      * links are virtual end to end: nothing on a real wire sees it. */
     bh_net_add(cmds, netvm_pid, FALSE,
-               g_strdup_printf("link add vif%u mtu %d type veth peer name eth0 mtu %d netns %d\n"
-                               "addr add %s/32 dev vif%u\n"
+               g_strdup_printf("link add vif%u mtu %d type veth peer name eth0 mtu %d netns %d\n", qid,
+                               BH_SANDBOX_LINK_MTU, BH_SANDBOX_LINK_MTU, (int)pid),
+               "ip", "-batch", "-", NULL);
+    /* No IPv6 on the link (before it is up, so that no link-local address
+     * is ever made): the netvm's rules drop IPv6 anyway (bh_netvm_rules);
+     * this keeps the two ends from even finding each other. A kernel
+     * without IPv6 has no such setting. */
+    g_autofree char *vif_v6 = g_strdup_printf("net.ipv6.conf.vif%u.disable_ipv6=1", qid);
+    bh_net_add(cmds, netvm_pid, TRUE, NULL, "sysctl", "-q", "-w", vif_v6, NULL);
+    bh_net_add(cmds, pid, TRUE, NULL, "sysctl", "-q", "-w", "net.ipv6.conf.eth0.disable_ipv6=1", NULL);
+    bh_net_add(cmds, netvm_pid, FALSE,
+               g_strdup_printf("addr add %s/32 dev vif%u\n"
                                "link set vif%u up\n"
                                "route add %s/32 dev vif%u\n",
-                               qid, BH_SANDBOX_LINK_MTU, BH_SANDBOX_LINK_MTU, (int)pid, gateway, qid, qid,
-                               address, qid),
+                               gateway, qid, qid, address, qid),
                "ip", "-batch", "-", NULL);
     bh_net_add(cmds, pid, FALSE,
                g_strdup_printf("addr add %s/32 dev eth0\n"
@@ -237,10 +253,12 @@ static char *bh_net_host_resolver(const char *resolv_conf)
 
 /* Where sys-net sends the virtual DNS servers. Without resolv_conf:
  * slirp4netns's own forwarder, which asks the host's resolvers (libslirp
- * reads /etc/resolv.conf itself). With one (the tests, or a configured
- * resolver): its first nameserver; the host's 127.0.0.1 is reached at the
- * uplink's host address, which slirp4netns maps to the host's loopback. */
-static char *bh_net_dns_target(const char *resolv_conf)
+ * reads /etc/resolv.conf itself; its forwarder is not the host mapping
+ * that host_loopback opens, so it works either way). With one (the tests, or a
+ * configured resolver): its first nameserver; the host's 127.0.0.1 is
+ * reached at the uplink's host address, which slirp4netns maps to the
+ * host's loopback only when host_loopback allows it. */
+static char *bh_net_dns_target(const char *resolv_conf, gboolean host_loopback)
 {
     if (resolv_conf == NULL)
         return g_strdup(BH_SANDBOX_UPLINK_DNS);
@@ -250,8 +268,15 @@ static char *bh_net_dns_target(const char *resolv_conf)
                   resolv_conf);
         return g_strdup(BH_SANDBOX_UPLINK_DNS);
     }
-    if (strcmp(resolver, "127.0.0.1") == 0)
+    if (strcmp(resolver, "127.0.0.1") == 0 && host_loopback)
         return g_strdup(BH_SANDBOX_UPLINK_HOST);
+    if (strcmp(resolver, "127.0.0.1") == 0) {
+        /* Expected (the default), so not a warning. */
+        g_message("%s names the host's 127.0.0.1, which sys-net may not reach (network_uplink_host_loopback "
+                  "is off): its DNS asks the host's /etc/resolv.conf",
+                  resolv_conf);
+        return g_strdup(BH_SANDBOX_UPLINK_DNS);
+    }
     if (g_str_has_prefix(resolver, "127.")) {
         g_warning("the uplink reaches only 127.0.0.1 of the host's loopback, not %s: its DNS asks the host's "
                   "/etc/resolv.conf",
@@ -261,30 +286,76 @@ static char *bh_net_dns_target(const char *resolv_conf)
     return g_steal_pointer(&resolver);
 }
 
-/* Where the uplink's child finds what it needs after fork. */
-typedef struct {
-    uid_t uid;
-    gid_t gid;
-    int n_cgroup_fds; /* at BH_NET_UPLINK_FD_CGROUP.. */
-} BhNetUplinkChild;
-
+#define BH_NET_UPLINK_FD_USERNS 3
+#define BH_NET_UPLINK_FD_NETNS  4
+#define BH_NET_UPLINK_FD_READY  5
 #define BH_NET_UPLINK_FD_CGROUP 6
 
-/* After fork in the daemon: only system calls. slirp4netns joins the
- * netvm's control groups (while still root: its memory and pids count
- * against the netvm's limits, it is frozen and killed with it, and a
- * crashed daemon's sweep of the group takes it too), then runs as the
- * netvm's own host uid, with no supplementary groups. */
-static void bh_net_uplink_child(gpointer data)
+/* Where the uplink's root is built, in its own mount namespace (the host's
+ * directory is not touched: the tmpfs hides it there only). */
+#define BH_NET_UPLINK_ROOT "/tmp"
+
+/* The program run between fork and exec for slirp4netns (sandbox-spawn.h):
+ * it joins the netvm's control groups (while still root: its memory and
+ * pids count against the netvm's limits, it is frozen and killed with it,
+ * and a crashed daemon's sweep of the group takes it too), gets a root of
+ * its own with only what it needs, read-only: the programs and libraries
+ * (/usr and the links or directories beside it), /etc (its forwarder reads
+ * resolv.conf, the loader ld.so.cache; plus the directory resolv.conf
+ * leads to when it is a link out of /etc), /dev/null, /dev/urandom,
+ * /dev/net/tun, and the two namespaces it joins as files (/netns, /userns).
+ * No /home, /tmp, /run, /proc, /var or /work: a slirp4netns taken over by
+ * what sys-net sends finds none of dom0's files or sockets there. Then it
+ * runs as the netvm's own host uid with no supplementary groups. */
+static BhSandboxSetup *bh_net_uplink_setup(uid_t uid, gid_t gid, guint n_cgroup_fds)
 {
-    const BhNetUplinkChild *c = data;
-    for (int i = 0; i < c->n_cgroup_fds; i++) {
-        if (write(BH_NET_UPLINK_FD_CGROUP + i, "0", 1) != 1)
-            _exit(127);
+    BhSandboxSetup *s = bh_sandbox_setup_new(TRUE, uid, gid);
+    for (guint i = 0; i < n_cgroup_fds; i++)
+        bh_sandbox_setup_add_cgroup_fd(s, BH_NET_UPLINK_FD_CGROUP + (int)i);
+    bh_sandbox_setup_tmpfs(s, BH_NET_UPLINK_ROOT, "mode=0755,size=64k,nr_inodes=64");
+    static const char *const top[] = {"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc"};
+    for (gsize i = 0; i < G_N_ELEMENTS(top); i++) {
+        g_autofree char *host = g_strconcat("/", top[i], NULL);
+        g_autofree char *inside = g_strconcat(BH_NET_UPLINK_ROOT "/", top[i], NULL);
+        g_autofree char *link = g_file_read_link(host, NULL);
+        if (link) {
+            bh_sandbox_setup_symlink(s, link, inside);
+        } else if (g_file_test(host, G_FILE_TEST_IS_DIR)) {
+            bh_sandbox_setup_mkdir(s, inside, 0755);
+            bh_sandbox_setup_bind_ro(s, host, inside);
+        }
     }
-    if (setgroups(0, NULL) < 0 || setresgid(c->gid, c->gid, c->gid) < 0 ||
-        setresuid(c->uid, c->uid, c->uid) < 0)
-        _exit(127);
+    /* resolv.conf as a link out of /etc (systemd-resolved's in /run): its
+     * directory, so that a rewritten file is seen. */
+    g_autofree char *resolv = realpath("/etc/resolv.conf", NULL);
+    if (resolv && !g_str_has_prefix(resolv, "/etc/") && !g_str_has_prefix(resolv, "/usr/")) {
+        g_autofree char *dir = g_path_get_dirname(resolv);
+        g_auto(GStrv) parts = g_strsplit(dir + 1, "/", -1);
+        g_autoptr(GString) inside = g_string_new(BH_NET_UPLINK_ROOT);
+        for (char **p = parts; *p; p++) {
+            g_string_append_printf(inside, "/%s", *p);
+            bh_sandbox_setup_mkdir(s, inside->str, 0755);
+        }
+        bh_sandbox_setup_bind_ro(s, dir, inside->str);
+    }
+    bh_sandbox_setup_mkdir(s, BH_NET_UPLINK_ROOT "/dev", 0755);
+    bh_sandbox_setup_mkdir(s, BH_NET_UPLINK_ROOT "/dev/net", 0755);
+    static const char *const devs[] = {"/dev/null", "/dev/urandom", "/dev/net/tun"};
+    for (gsize i = 0; i < G_N_ELEMENTS(devs); i++) {
+        if (!g_file_test(devs[i], G_FILE_TEST_EXISTS))
+            continue;
+        g_autofree char *inside = g_strconcat(BH_NET_UPLINK_ROOT, devs[i], NULL);
+        bh_sandbox_setup_touch(s, inside);
+        bh_sandbox_setup_bind(s, devs[i], inside);
+    }
+    bh_sandbox_setup_touch(s, BH_NET_UPLINK_ROOT "/netns");
+    bh_sandbox_setup_bind(s, "/proc/self/fd/" G_STRINGIFY(BH_NET_UPLINK_FD_NETNS),
+                          BH_NET_UPLINK_ROOT "/netns");
+    bh_sandbox_setup_touch(s, BH_NET_UPLINK_ROOT "/userns");
+    bh_sandbox_setup_bind(s, "/proc/self/fd/" G_STRINGIFY(BH_NET_UPLINK_FD_USERNS),
+                          BH_NET_UPLINK_ROOT "/userns");
+    bh_sandbox_setup_pivot(s, BH_NET_UPLINK_ROOT);
+    return s;
 }
 
 /* Waits until fd has a byte ("1": slirp4netns configured the interface) or
@@ -311,15 +382,16 @@ static gboolean bh_net_wait_ready(int fd, int timeout_ms)
 }
 
 GSubprocess *bh_sandbox_net_uplink(pid_t pid, uid_t uid, gid_t gid, const char *resolv_conf,
-                                   GArray *cgroup_fds, GError **error)
+                                   gboolean host_loopback, GArray *cgroup_fds, GError **error)
 {
     g_autofree char *netns_path = g_strdup_printf("/proc/%d/ns/net", (int)pid);
-    g_autofree char *dns = bh_net_dns_target(resolv_conf);
+    g_autofree char *dns = bh_net_dns_target(resolv_conf, host_loopback);
     /* slirp4netns joins the namespaces as the qube's uid, so it gets them
      * as descriptors of its own: the network namespace and the user
      * namespace that owns it (bubblewrap nests another one inside, which
      * holds no rights over the network namespace). It keeps fd 4 open for
-     * its life, which is how a later daemon finds it (sandbox-takeover.c). */
+     * its life, which is how a later daemon finds it (sandbox-takeover.c);
+     * it opens them as /netns and /userns of its own root. */
     int netns = open(netns_path, O_RDONLY | O_CLOEXEC);
     int userns = netns >= 0 ? ioctl(netns, NS_GET_USERNS) : -1;
     int ready[2] = {-1, -1};
@@ -337,36 +409,49 @@ GSubprocess *bh_sandbox_net_uplink(pid_t pid, uid_t uid, gid_t gid, const char *
     /* Not pasta: Debian 12's pasta (March 2023) answers a half-closed
      * connection's reply many times over and resets bulk transfers, even
      * on a quiet machine (bench/net/README.md). The MTU: see
-     * bh_sandbox_net_link_cmds. seccomp: slirp4netns's
-     * own filter. Its --enable-sandbox needs uid 0 in the user namespace,
-     * which the qube's uid is not (docs/sandbox.md). The host's loopback
-     * stays reachable at BH_SANDBOX_UPLINK_HOST (the tests' "internet", a
-     * host-local resolver). */
-    const char *const argv[] = {"slirp4netns",
-                                "--configure",
-                                "--mtu=" G_STRINGIFY(BH_SANDBOX_LINK_MTU),
-                                "--enable-seccomp",
-                                "--ready-fd=5",
-                                "--userns-path=/proc/self/fd/3",
-                                "--netns-type=path",
-                                "/proc/self/fd/4",
-                                BH_SANDBOX_UPLINK_IF,
-                                NULL};
-    BhNetUplinkChild child = {.uid = uid, .gid = gid};
+     * bh_sandbox_net_link_cmds. seccomp: slirp4netns's own filter. Its
+     * --enable-sandbox cannot work here: it enters the netvm's user
+     * namespace and becomes uid 0 there, which bubblewrap does not map
+     * (the qube's user is 1000); bh_net_uplink_setup gives it a smaller
+     * root of our own instead (docs/sandbox.md). The host's loopback is
+     * out of reach unless asked for: slirp4netns would otherwise map
+     * BH_SANDBOX_UPLINK_HOST to the host's 127.0.0.1, where dom0's local
+     * services (a D-Bus over TCP, CUPS, databases) listen for no qube. The
+     * tests ask for it: their "internet" listens there. */
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    g_ptr_array_add(argv, "slirp4netns");
+    if (!host_loopback)
+        g_ptr_array_add(argv, "--disable-host-loopback");
+    static const char *const rest[] = {"--configure",
+                                       "--mtu=" G_STRINGIFY(BH_SANDBOX_LINK_MTU),
+                                       "--enable-seccomp",
+                                       "--ready-fd=" G_STRINGIFY(BH_NET_UPLINK_FD_READY),
+                                       "--userns-path=/userns",
+                                       "--netns-type=path",
+                                       "/netns",
+                                       BH_SANDBOX_UPLINK_IF,
+                                       NULL};
+    for (const char *const *a = rest; *a; a++)
+        g_ptr_array_add(argv, (gpointer)*a);
+    g_ptr_array_add(argv, NULL);
+    guint n_cgroup_fds = cgroup_fds ? MIN(cgroup_fds->len, 8) : 0;
+    g_autoptr(BhSandboxSetup) setup = bh_net_uplink_setup(uid, gid, n_cgroup_fds);
     g_autoptr(GSubprocessLauncher) launcher =
         g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
                                   G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-    g_subprocess_launcher_set_child_setup(launcher, bh_net_uplink_child, &child, NULL);
-    g_subprocess_launcher_take_fd(launcher, userns, 3);
-    g_subprocess_launcher_take_fd(launcher, netns, 4);
-    g_subprocess_launcher_take_fd(launcher, ready[1], 5);
-    for (guint i = 0; cgroup_fds && i < cgroup_fds->len; i++) {
+    g_subprocess_launcher_set_child_setup(launcher, bh_sandbox_setup_child, setup, NULL);
+    g_subprocess_launcher_take_fd(launcher, userns, BH_NET_UPLINK_FD_USERNS);
+    g_subprocess_launcher_take_fd(launcher, netns, BH_NET_UPLINK_FD_NETNS);
+    g_subprocess_launcher_take_fd(launcher, ready[1], BH_NET_UPLINK_FD_READY);
+    for (guint i = 0; i < n_cgroup_fds; i++)
         g_subprocess_launcher_take_fd(launcher, g_array_index(cgroup_fds, int, i),
-                                      BH_NET_UPLINK_FD_CGROUP + child.n_cgroup_fds++);
-    }
+                                      BH_NET_UPLINK_FD_CGROUP + (int)i);
+    for (guint i = n_cgroup_fds; cgroup_fds && i < cgroup_fds->len; i++)
+        close(g_array_index(cgroup_fds, int, i));
     if (cgroup_fds)
         g_array_set_size(cgroup_fds, 0); /* the launcher's now */
-    g_autoptr(GSubprocess) p = g_subprocess_launcher_spawnv(launcher, argv, error);
+    g_autoptr(GSubprocess) p =
+        g_subprocess_launcher_spawnv(launcher, (const char *const *)argv->pdata, error);
     /* Our copy of the write end goes, so that its exit is EOF. */
     g_clear_object(&launcher);
     if (p == NULL) {

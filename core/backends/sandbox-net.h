@@ -24,9 +24,9 @@
 G_BEGIN_DECLS
 
 /* The name of a netvm's interface to the real network (slirp4netns's tap),
- * the address at which the uplink reaches the host's 127.0.0.1 (also the
- * netvm's default gateway), and its DNS forwarder (to the host's
- * resolvers): slirp4netns's defaults on its 10.0.2.0/24. */
+ * the netvm's default gateway, at which the uplink reaches the host's
+ * 127.0.0.1 when asked to (host_loopback), and its DNS forwarder (to the
+ * host's resolvers): slirp4netns's defaults on its 10.0.2.0/24. */
 #define BH_SANDBOX_UPLINK_IF   "uplink0"
 #define BH_SANDBOX_UPLINK_HOST "10.0.2.2"
 #define BH_SANDBOX_UPLINK_DNS  "10.0.2.3"
@@ -80,11 +80,13 @@ void bh_sandbox_net_firewall_cmds(GPtrArray *cmds, pid_t netvm_pid, const BhNetC
  * as host uid:gid, and waits until it says its interface is configured.
  * resolv_conf: where the resolver the qubes' 10.139.1.1 goes to is listed
  * (its first nameserver; 127.0.0.1 is the host's); NULL: slirp4netns's
- * forwarder to the host's /etc/resolv.conf. cgroup_fds: the netvm's
+ * forwarder to the host's /etc/resolv.conf. host_loopback: the netvm reaches
+ * the host's 127.0.0.1 at BH_SANDBOX_UPLINK_HOST (FALSE: never; a resolver
+ * at 127.0.0.1 in resolv_conf is then replaced by the forwarder). cgroup_fds: the netvm's
  * cgroup.procs descriptors (bh_sandbox_cgroup_procs_fds()), which it joins
  * and takes over (the array is left empty); NULL: none. Returns the running
  * uplink. */
 GSubprocess *bh_sandbox_net_uplink(pid_t pid, uid_t uid, gid_t gid, const char *resolv_conf,
-                                   GArray *cgroup_fds, GError **error);
+                                   gboolean host_loopback, GArray *cgroup_fds, GError **error);
 
 G_END_DECLS

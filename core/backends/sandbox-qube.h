@@ -42,12 +42,13 @@ typedef struct {
     gid_t gid;
     char *netvm;
     gboolean provides_network;
-    gboolean uplink;          /* asked for: slirp4netns on its namespace (sandbox-net.h) */
-    GSubprocess *uplink_proc; /* the uplink while it runs */
-    int uplink_pidfd;         /* an adopted netvm's uplink (not our child), or -1 */
-    gboolean net_ready;       /* a netvm whose namespace is set up */
-    char *linked_to;          /* the netvm its eth0 leads to now (NULL: none) */
-    char *firewall;           /* its rules for its netvm (backend.h set_firewall) */
+    gboolean uplink;               /* asked for: slirp4netns on its namespace (sandbox-net.h) */
+    gboolean uplink_host_loopback; /* it reaches the host's 127.0.0.1 */
+    GSubprocess *uplink_proc;      /* the uplink while it runs */
+    int uplink_pidfd;              /* an adopted netvm's uplink (not our child), or -1 */
+    gboolean net_ready;            /* a netvm whose namespace is set up */
+    char *linked_to;               /* the netvm its eth0 leads to now (NULL: none) */
+    char *firewall;                /* its rules for its netvm (backend.h set_firewall) */
     gboolean disposable;
     BhPowerState state;
     GSubprocess *proc;

@@ -32,6 +32,9 @@ typedef enum {
     BH_STEP_OVERLAY,
     BH_STEP_DEVPTS,
     BH_STEP_PRIVATE,
+    BH_STEP_SYMLINK,
+    BH_STEP_BIND,
+    BH_STEP_PIVOT,
 } BhStepType;
 
 typedef struct {
@@ -192,6 +195,25 @@ static void bh_child_step(const BhSandboxSetup *s, const BhStep *st)
     case BH_STEP_PRIVATE:
         bh_child_private(st);
         break;
+    case BH_STEP_SYMLINK:
+        if (symlink(st->b, st->a) < 0)
+            bh_child_die("cannot create the link", st->a, errno);
+        break;
+    case BH_STEP_BIND:
+        /* A file as it is (a device node, a namespace): no flags of ours. */
+        if (mount(st->b, st->a, NULL, MS_BIND, NULL) < 0)
+            bh_child_die("cannot bind", st->b, errno);
+        break;
+    case BH_STEP_PIVOT:
+        /* pivot_root(".", ".") stacks the old root on the new one, and the
+         * detach takes it away: no directory for it is needed. */
+        if (chdir(st->a) < 0 || syscall(SYS_pivot_root, ".", ".") < 0)
+            bh_child_die("cannot make the root", st->a, errno);
+        if (umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+            bh_child_die("cannot drop the old root under", st->a, errno);
+        if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
+            bh_child_die("cannot make read-only the root", st->a, errno);
+        break;
     }
 }
 
@@ -342,16 +364,32 @@ void bh_sandbox_setup_overlay(BhSandboxSetup *s, const char *target, const char 
     g_string_free(data, TRUE);
 }
 
+void bh_sandbox_setup_symlink(BhSandboxSetup *s, const char *target, const char *path)
+{
+    bh_setup_add(s, BH_STEP_SYMLINK, path, target, 0, -1);
+}
+
+void bh_sandbox_setup_bind(BhSandboxSetup *s, const char *source, const char *target)
+{
+    bh_setup_add(s, BH_STEP_BIND, target, source, 0, -1);
+}
+
+void bh_sandbox_setup_pivot(BhSandboxSetup *s, const char *root)
+{
+    bh_setup_add(s, BH_STEP_PIVOT, root, NULL, 0, -1);
+}
+
 char *bh_sandbox_setup_describe(const BhSandboxSetup *s)
 {
-    static const char *const names[] = {"tmpfs",   "mkdir",   "chown",  "touch",  "idmap",
-                                        "bind-ro", "overlay", "devpts", "private"};
+    static const char *const names[] = {"tmpfs",   "mkdir",  "chown",   "touch",   "idmap", "bind-ro",
+                                        "overlay", "devpts", "private", "symlink", "bind",  "pivot"};
     GString *out = g_string_new(NULL);
     g_string_append_printf(out, "%s uid %u\n", s->privileged ? "privileged" : "user-namespace",
                            (unsigned)s->uid);
     for (guint i = 0; i < s->steps->len; i++) {
         const BhStep *st = &g_array_index(s->steps, BhStep, i);
-        if (st->type == BH_STEP_IDMAP || st->type == BH_STEP_BIND_RO)
+        if (st->type == BH_STEP_IDMAP || st->type == BH_STEP_BIND_RO || st->type == BH_STEP_BIND ||
+            st->type == BH_STEP_SYMLINK)
             g_string_append_printf(out, "%s %s -> %s", names[st->type], st->b, st->a);
         else if (st->b)
             g_string_append_printf(out, "%s %s %s", names[st->type], st->a, st->b);

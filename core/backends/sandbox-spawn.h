@@ -6,7 +6,10 @@
  *   - BhSandboxSetup: before bubblewrap starts, join the qube's cgroups, take
  *     a private mount namespace, build the qube's root from layers (idmapped
  *     binds, overlays, a staging tmpfs), hand the results to bubblewrap as
- *     descriptors, and become the qube's own host uid.
+ *     descriptors, and become the qube's own host uid;
+ *   - the same program for the uplink of a netvm (sandbox-net.c): a root
+ *     of its own holding only what slirp4netns needs (pivoted into), then
+ *     the qube's host uid.
  * The child ends with a session keyring of its own.
  * Nothing of dom0 ever enters a running qube from here: commands reach a qube
  * only through its own agent (docs/sandbox.md, "Running commands").
@@ -56,6 +59,14 @@ void bh_sandbox_setup_private(BhSandboxSetup *s, const char *target, int child_f
  * overlay. */
 void bh_sandbox_setup_overlay(BhSandboxSetup *s, const char *target, const char *lowerdirs, const char *upper,
                               const char *work);
+
+/* A symbolic link at path pointing to target. */
+void bh_sandbox_setup_symlink(BhSandboxSetup *s, const char *target, const char *path);
+/* A bind of one file as it is (a device node, a namespace file). */
+void bh_sandbox_setup_bind(BhSandboxSetup *s, const char *source, const char *target);
+/* root becomes the child's root, read-only, and everything else of the
+ * host's mount tree goes. */
+void bh_sandbox_setup_pivot(BhSandboxSetup *s, const char *root);
 
 /* GSpawnChildSetupFunc; user_data is the BhSandboxSetup. */
 void bh_sandbox_setup_child(gpointer user_data);

@@ -198,6 +198,7 @@ struct BhNetJob {
     pid_t pid;
     GPtrArray *cmds;
     gboolean uplink;
+    gboolean host_loopback;
     uid_t uid;
     gid_t gid;
     char *resolv_conf;
@@ -243,7 +244,7 @@ static void bh_net_job_thread(gpointer data, gpointer pool_data)
         goto out;
     if (job->uplink)
         job->uplink_proc = bh_sandbox_net_uplink(job->pid, job->uid, job->gid, job->resolv_conf,
-                                                 job->cgroup_fds, &job->error);
+                                                 job->host_loopback, job->cgroup_fds, &job->error);
 out:
     g_main_context_invoke(job->context, bh_net_job_complete, job);
 }
@@ -474,6 +475,7 @@ static void bh_sandbox_have_pid(BhSandboxQube *q)
     job->pid = q->init_pid;
     job->provide = q->provides_network;
     job->uplink = q->provides_network && !link && q->uplink;
+    job->host_loopback = q->uplink_host_loopback;
     job->uid = q->uid;
     job->gid = q->gid;
     job->resolv_conf = g_strdup(sb->resolv_conf);
@@ -893,6 +895,7 @@ void bh_sandbox_start(BhBackend *backend, const BhBackendQube *qube, GCancellabl
     q->netvm = g_strdup(qube->netvm);
     q->provides_network = qube->provides_network;
     q->uplink = qube->uplink;
+    q->uplink_host_loopback = qube->uplink_host_loopback;
     q->firewall = g_strdup(qube->firewall);
     q->disposable = qube->disposable;
     q->state = BH_POWER_HALTED;

@@ -104,14 +104,11 @@ static char *bh_fw_rule_from_args(BhCli *cli, int argc, char **argv, int *rc)
     return bh_fw_rule_format(rule);
 }
 
-/* A catch-all: a rule that matches every packet (only action=, maybe a
- * comment; an expiring one lapses, so it is not). */
+/* A catch-all: a rule that matches every packet (bulkhead/firewall.h). */
 static gboolean bh_fw_catch_all(const char *rule)
 {
-    g_autoptr(GHashTable) kv = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    bh_fw_fields(rule, kv);
-    g_hash_table_remove(kv, "comment");
-    return g_hash_table_size(kv) == 1 && g_hash_table_contains(kv, "action");
+    g_autoptr(BhFwRule) r = bh_fw_rule_parse(rule, 0, NULL);
+    return r != NULL && bh_fw_rule_matches_all(r);
 }
 
 /* A rule number as listed (0 first). */
@@ -198,8 +195,7 @@ int bh_cli_firewall(BhCli *cli, int argc, char **argv)
          * action=accept, so that the rule never matters (a reset then add
          * did nothing): it goes before a final catch-all, and says so. A
          * catch-all itself still goes at the end (a new default). */
-        if (!before && n > 0 && bh_fw_catch_all(rules[n - 1]) && !bh_fw_catch_all(rule)) {
-            at = n - 1;
+        if (!before && (at = bh_fw_rules_place((const char *const *)rules, n, rule)) < n) {
             fprintf(stderr,
                     "%s: rule %u added before the last rule, '%s', which matches everything "
                     "(--before %u to put it elsewhere)\n",

@@ -406,6 +406,10 @@ BhBackendQubeHolder *bh_daemon_describe_qube(BhDaemon *self, const char *name, G
     g_autofree char *uplink = NULL;
     h->qube.uplink = !bh_store_get_global(self->store, "network_uplink", &uplink, NULL, NULL) ||
                      g_strcmp0(uplink, "False") != 0;
+    g_autofree char *loopback = NULL;
+    h->qube.uplink_host_loopback =
+        bh_store_get_global(self->store, "network_uplink_host_loopback", &loopback, NULL, NULL) &&
+        g_strcmp0(loopback, "True") == 0;
     h->qube.disposable = info->klass == BH_CLASS_DISP_VM;
     h->qube.root_path = h->root_path;
     h->qube.root_readonly = g_str_equal(readonly, "True");

@@ -316,6 +316,27 @@ gboolean bh_fw_rule_expired(const BhFwRule *r, gint64 now)
     return r->expire != 0 && r->expire <= now;
 }
 
+gboolean bh_fw_rule_matches_all(const BhFwRule *r)
+{
+    return r->dsthost == NULL && r->proto == NULL && r->port_lo == 0 && r->icmptype < 0 && !r->dns &&
+           r->expire == 0;
+}
+
+/* A text that does not parse matches nothing (the daemon refuses it). The
+ * time only turns expire=+N into a time, which is not 0 either way. */
+static gboolean bh_fw_text_matches_all(const char *text)
+{
+    g_autoptr(BhFwRule) r = bh_fw_rule_parse(text, 0, NULL);
+    return r != NULL && bh_fw_rule_matches_all(r);
+}
+
+guint bh_fw_rules_place(const char *const *rules, guint n, const char *rule)
+{
+    if (n > 0 && bh_fw_text_matches_all(rules[n - 1]) && !bh_fw_text_matches_all(rule))
+        return n - 1;
+    return n;
+}
+
 char *bh_fw_rule_nft(const BhFwRule *r, const char *const *addrs, gint64 now)
 {
     if (bh_fw_rule_expired(r, now))

@@ -239,6 +239,11 @@ static const BhPropDef globals[BH_GLOBALS_N] = {
         "Whether a netvm without a netvm of its own (sys-net) reaches the real network (sandbox: "
         "through slirp4netns, user-mode networking). Off: the qubes reach only each other's netvms. "
         "Applies at its next start."},
+    [BH_G_NETWORK_UPLINK_HOST_LOOPBACK] = {"network_uplink_host_loopback", BH_PROP_BOOL, 0, 0, "False", 0, 0,
+        NULL, NULL, "False",
+        "Whether sys-net's uplink reaches the host's own 127.0.0.1 services (sandbox: at 10.0.2.2). "
+        "Off, as in Qubes, where no qube reaches dom0's services; on for tests whose \"internet\" "
+        "listens there. Applies at sys-net's next start."},
     [BH_G_PRELOAD_DISPVM] = {"preload_dispvm", BH_PROP_BOOL, 0, 0, "False", 0, 0, NULL, NULL,
         "False",
         "Keep one disposable of default_dispvm started ahead, so that the next disposable of it "

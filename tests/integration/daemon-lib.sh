@@ -105,6 +105,78 @@ bh_start_xvfb() {
   export DISPLAY=":$(tr -d '\n' <"$bh_tmp/display")"
 }
 
+# bh_start_xorg_dummy: a private Xorg with the dummy video driver as DISPLAY
+# (stopped on exit), GTK set up as bh_start_xvfb does. Unlike Xvfb and Xephyr
+# (one RandR output each, and GDK 4 skips RandR monitors without an output)
+# it has sixteen outputs, DUMMY0..DUMMY15, which xrandr connects at their
+# first mode: real monitors for GDK, openbox and the X server's Xinerama.
+# Skips the test (TAP) when Xorg or the driver is not installed.
+bh_start_xorg_dummy() {
+  if ! command -v Xorg >/dev/null || [ ! -e /usr/lib/xorg/modules/drivers/dummy_drv.so ]; then
+    echo "1..0 # SKIP Xorg's dummy driver is not installed (xserver-xorg-video-dummy)"
+    exit 0
+  fi
+  export GDK_BACKEND=x11 GSK_RENDERER=cairo GTK_A11Y=none NO_AT_BRIDGE=1
+  unset WAYLAND_DISPLAY
+  mkdir -p "$bh_tmp/xorg.d"
+  # No input devices of its own (xdotool's XTEST devices are enough), none
+  # of the host's configuration snippets, video memory for 4096x2048.
+  cat >"$bh_tmp/xorg.conf" <<'CONF'
+Section "ServerFlags"
+  Option "AutoAddDevices" "false"
+  Option "AutoAddGPU" "false"
+EndSection
+Section "Device"
+  Identifier "bh-dummy"
+  Driver "dummy"
+  VideoRam 65536
+EndSection
+Section "Monitor"
+  Identifier "bh-monitor"
+  HorizSync 5-1000
+  VertRefresh 5-200
+EndSection
+Section "Screen"
+  Identifier "bh-screen"
+  Device "bh-dummy"
+  Monitor "bh-monitor"
+  DefaultDepth 24
+  SubSection "Display"
+    Depth 24
+    Virtual 4096 2048
+  EndSubSection
+EndSection
+CONF
+  Xorg -displayfd 3 -config "$bh_tmp/xorg.conf" -configdir "$bh_tmp/xorg.d" -logfile "$bh_tmp/xorg.log" \
+    -nolisten tcp -noreset +extension XTEST 3>"$bh_tmp/display" >"$bh_tmp/xorg.out" 2>&1 &
+  bh_bg_pids+=($!)
+  # A machine where Xorg cannot run (no root, a kernel without what it
+  # probes) is like one without the driver: a skip that says why.
+  if ! bh_until 300 test -s "$bh_tmp/display"; then
+    echo "1..0 # SKIP Xorg with the dummy driver did not start: $(cat "$bh_tmp/xorg.log" "$bh_tmp/xorg.out" 2>/dev/null | grep -m1 '(EE)')"
+    exit 0
+  fi
+  export DISPLAY=":$(tr -d '\n' <"$bh_tmp/display")"
+}
+
+# bh_until TENTHS CMD…: run CMD every 0.1 s until it succeeds, at most TENTHS
+# times; its last status. For every wait on something drawn or logged.
+bh_until() {
+  local i n=$1
+  shift
+  for i in $(seq "$n"); do
+    "$@" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# bh_px_count PNG #rrggbb WxH+X+Y: how many pixels of exactly that colour the
+# region of the screenshot has.
+bh_px_count() {
+  convert "$1" -crop "$3" +repage -depth 8 txt:- 2>/dev/null | grep -ci -- "$2"
+}
+
 # bh_state_of QUBE: its power state as qvm-ls shows it.
 bh_wait_grep() { # FILE REGEX [TENTHS] [FROM_LINE]: until FILE (from line FROM_LINE on) has REGEX
   local i
@@ -132,6 +204,38 @@ bh_find_window() {
   for i in $(seq "${2:-150}"); do
     id=$(xdotool search --name "$1" 2>/dev/null | head -n1)
     [ -n "$id" ] && { echo "$id"; return 0; }
+    sleep 0.2
+  done
+  return 1
+}
+
+# bh_xtest_keys: dom0's Xvfb made fit for keys typed through XTEST (xdotool
+# without --window): no auto-repeat. The server repeats an XTEST key
+# (unlike a synthetic one) when its release comes after the repeat delay,
+# as it may on a loaded machine, and the repeat would reach the guest as a
+# second press. A precaution: not seen to happen.
+bh_xtest_keys() { xset r off; }
+
+# bh_or_windows: the mapped override-redirect top-level windows of dom0's
+# X server (guid's popups: menus, tooltips), one "ID X Y WIDTH HEIGHT" a line.
+bh_or_windows() {
+  xwininfo -root -children 2>/dev/null | awk '/^ +0x/ {print $1}' | while read -r id; do
+    info=$(xwininfo -id "$id" 2>/dev/null)
+    echo "$info" | grep -q 'Map State: IsViewable' || continue
+    echo "$info" | grep -q 'Override Redirect State: yes' || continue
+    eval "$(xdotool getwindowgeometry --shell "$id" 2>/dev/null)"
+    echo "$id $X $Y $WIDTH $HEIGHT"
+  done
+}
+
+# bh_new_or_window BEFORE [STEPS]: waits (STEPS x 0.2 s, default 30 s) for an
+# override-redirect window of dom0 whose id is not in BEFORE (bh_or_windows'
+# ids, one a line) and prints its "ID X Y WIDTH HEIGHT"; nothing if none came.
+bh_new_or_window() {
+  local i found
+  for i in $(seq "${2:-150}"); do
+    found=$(bh_or_windows | while read -r id x y w h; do echo "$1" | grep -qx "$id" || echo "$id $x $y $w $h"; done | head -n1)
+    [ -n "$found" ] && { echo "$found"; return 0; }
     sleep 0.2
   done
   return 1
@@ -250,6 +354,42 @@ bh_menu_key() {
   done
   echo "# the panel did not get the focus after the menu key"
   return 1
+}
+
+# The shell's log, where it says (with G_MESSAGES_DEBUG=bh-shell) that its
+# menu is shown, closed, or has filtered: the events the display tests wait
+# for before a key or a screenshot.
+bh_shell_log="$bh_tmp/shell.log"
+bh_log_from() { echo $(($(wc -l <"$1" 2>/dev/null || echo 0) + 1)); } # FILE: its next line's number
+
+# bh_menu_open PANEL: the menu key, until the shell logs the menu shown (10 s).
+bh_menu_open() {
+  local from
+  from=$(bh_log_from "$bh_shell_log")
+  bh_menu_key "$1" && bh_wait_grep "$bh_shell_log" 'menu: shown' 100 "$from"
+}
+
+# bh_menu_type TEXT: typed into the open menu, until the shell has filtered
+# for all of it (10 s); Enter then runs its first hit.
+bh_menu_type() {
+  local from
+  from=$(bh_log_from "$bh_shell_log")
+  xdotool type --delay 60 "$1" 2>/dev/null
+  bh_wait_grep "$bh_shell_log" "menu: search '$1':" 100 "$from"
+}
+
+# bh_menu_search PANEL TEXT: the menu opened (it must be closed: the menu key
+# does not close it), then bh_menu_type TEXT.
+bh_menu_search() {
+  bh_menu_open "$1" && bh_menu_type "$2"
+}
+
+# bh_menu_close: Escape, until the shell logs the menu closed (10 s).
+bh_menu_close() {
+  local from
+  from=$(bh_log_from "$bh_shell_log")
+  xdotool key Escape 2>/dev/null
+  bh_wait_grep "$bh_shell_log" 'menu: closed' 100 "$from"
 }
 
 bh_done() {

@@ -4,7 +4,7 @@
 # Qubes' addressing (10.137.0.qid, a disposable's 10.138.x.y, the gateway
 # being the netvm's own address, the virtual DNS pair), empty without a
 # netvm, following a netvm change at once, read-only; `qvm-ls -O` and
-# `--network` columns; the global network_uplink.
+# `--network` columns; the globals network_uplink and network_uplink_host_loopback.
 . "$(dirname "$0")/daemon-lib.sh"
 
 bh_start_daemon || { bh_not_ok "bulkheadd starts"; bh_done; }
@@ -124,4 +124,10 @@ bh_expect "qvm-firewall reset (again)" qvm-firewall work reset
 bh_run qubes-prefs network_uplink; bh_same "network_uplink is on by default" "True" "$bh_out"
 bh_expect "qubes-prefs network_uplink False" qubes-prefs network_uplink False
 bh_run qubes-prefs network_uplink; bh_same "network_uplink off" "False" "$bh_out"
+# dom0's loopback for the uplink: off unless asked (sandbox-network-cli
+# shows what it changes on real traffic).
+bh_run qubes-prefs network_uplink_host_loopback
+bh_same "network_uplink_host_loopback is off by default" "False" "$bh_out"
+bh_expect "qubes-prefs network_uplink_host_loopback True" qubes-prefs network_uplink_host_loopback True
+bh_run qubes-prefs network_uplink_host_loopback; bh_same "network_uplink_host_loopback on" "True" "$bh_out"
 bh_done

@@ -133,6 +133,7 @@ BhBackendQube bh_harness_qube(const BhTestQube *q)
         .netvm = q->netvm,
         .provides_network = q->provides_network,
         .uplink = q->uplink,
+        .uplink_host_loopback = q->uplink_host_loopback,
         .disposable = q->disposable,
         .root_path = q->root_path ? q->root_path : "",
         .root_readonly = q->root_readonly,

@@ -35,7 +35,8 @@ typedef struct {
     const char *root_template;
     const char *netvm;
     gboolean provides_network;
-    gboolean uplink; /* a netvm without netvm: slirp4netns */
+    gboolean uplink;               /* a netvm without netvm: slirp4netns */
+    gboolean uplink_host_loopback; /* ... reaching the host's 127.0.0.1 */
     gboolean disposable;
     const char *root_path;
     gboolean root_readonly;

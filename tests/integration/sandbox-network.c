@@ -8,12 +8,16 @@
  *   sink's byte count and sha256 equal to what was sent), and resolves a name through the virtual 10.139.1.1
  *   and .2 to the resolver this test runs; a sibling behind the same netvm,
  *   the netvm's own services and everything from a qube without netvm stay
- *   out of reach; the uplink stops with its netvm and network_uplink off
- *   (the backend's uplink flag) leaves sys-net without one.
+ *   out of reach; IPv6 passes no netvm even when a qube and a netvm turn
+ *   it on; the uplink runs in a read-only root of its own without dom0's
+ *   files, stops with its netvm, and network_uplink off (the backend's
+ *   uplink flag) leaves sys-net without one.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "sandbox-harness.h"
@@ -25,7 +29,8 @@ static const BhTestQube net = {.name = "net",
                                .template_name = "tpl",
                                .root_template = "tpl",
                                .provides_network = TRUE,
-                               .uplink = TRUE};
+                               .uplink = TRUE,
+                               .uplink_host_loopback = TRUE};
 static const BhTestQube fw = {.name = "fw",
                               .qid = 8,
                               .template_name = "tpl",
@@ -67,19 +72,26 @@ static void servers_stop(BhNetServers *s)
     g_clear_object(&s->proc);
 }
 
-/* A TCP listener on port 8080 inside the qube, answering "hello from QUBE". */
+/* A TCP listener on port 8080 (IPv6: 8086) inside the qube, answering
+ * "hello from QUBE"; returns once it answers the qube itself. */
+static void listen_on(BhHarness *h, const char *qube, gboolean ipv6)
+{
+    g_autofree char *cmd = g_strdup_printf(
+        "nohup python3 -c 'import socket\n"
+        "s = socket.socket(socket.%s); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+        "s.bind((\"%s\", %u)); s.listen(8)\n"
+        "while True:\n"
+        "    c, _ = s.accept(); c.sendall(b\"hello from %s\"); c.close()' >/dev/null 2>&1 &\n"
+        "for i in $(seq 50); do python3 net.py tcp %s %u | grep -q hello && "
+        "break; sleep 0.1; done",
+        ipv6 ? "AF_INET6" : "AF_INET", ipv6 ? "::" : "0.0.0.0", ipv6 ? 8086 : 8080, qube,
+        ipv6 ? "::1" : "127.0.0.1", ipv6 ? 8086 : 8080);
+    g_assert_cmpint(bh_harness_run(h, qube, cmd, NULL), ==, 0);
+}
+
 static void listen_in(BhHarness *h, const char *qube)
 {
-    g_autofree char *cmd =
-        g_strdup_printf("nohup python3 -c 'import socket\n"
-                        "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
-                        "s.bind((\"0.0.0.0\", 8080)); s.listen(8)\n"
-                        "while True:\n"
-                        "    c, _ = s.accept(); c.sendall(b\"hello from %s\"); c.close()' >/dev/null 2>&1 &\n"
-                        "for i in $(seq 50); do python3 net.py tcp 127.0.0.1 8080 | grep -q hello && "
-                        "break; sleep 0.1; done",
-                        qube);
-    g_assert_cmpint(bh_harness_run(h, qube, cmd, NULL), ==, 0);
+    listen_on(h, qube, FALSE);
 }
 
 static void put_client(BhHarness *h, const char *qube)
@@ -95,6 +107,105 @@ static char *client(BhHarness *h, const char *qube, const char *kind, const char
 {
     g_autofree char *cmd = g_strdup_printf("python3 net.py %s %s %u", kind, addr, port);
     return bh_harness_run_out(h, qube, cmd);
+}
+
+/* script run by sh as root in the qube's network namespace (what a qube
+ * that got root there, or a netvm gone wrong, could do); its output. */
+static char *root_in(BhHarness *h, const char *qube, const char *script)
+{
+    g_autofree char *ns =
+        g_strdup_printf("--net=/proc/%d/ns/net", (int)bh_sandbox_init_pid(h->backend, qube));
+    const char *argv[] = {"nsenter", ns, "sh", "-ec", script, NULL};
+    g_autofree char *err = NULL;
+    char *out = NULL;
+    int status = -1;
+    g_assert_true(
+        g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status, NULL));
+    g_test_message("as root in %s: %s%s%s", qube, script, err && *err ? " -> " : "", err ? err : "");
+    g_assert_true(g_spawn_check_wait_status(status, NULL));
+    return g_strstrip(out);
+}
+
+/* How many IPv6 packets arrived at net from fw since the counter was made. */
+static guint64 ipv6_from_fw(BhHarness *h)
+{
+    g_autofree char *n =
+        root_in(h, "net", "nft list chain inet bulkhead input | awk '/bh-test-v6/ {print $(NF-4)}'");
+    return g_ascii_strtoull(n, NULL, 10);
+}
+
+/* IPv6 passes no netvm: the links come up without it, a qube's user cannot
+ * turn it on, and when a qube with root and a careless netvm give the
+ * links addresses (and fixed neighbours, as the netvm's input drops the
+ * discovery), fw still drops it, into its services and through it
+ * upstream; the control for the latter removes just that rule. */
+static void check_ipv6(BhHarness *h)
+{
+    g_autofree char *work_v6 = bh_harness_run_out(h, "work", "ip -6 -o addr show dev eth0");
+    g_assert_cmpstr(work_v6, ==, "");
+    g_autofree char *work_off =
+        bh_harness_run_out(h, "work", "cat /proc/sys/net/ipv6/conf/eth0/disable_ipv6");
+    g_assert_cmpstr(work_off, ==, "1");
+    g_assert_cmpint(bh_harness_run(h, "work", "echo 0 > /proc/sys/net/ipv6/conf/eth0/disable_ipv6", NULL), !=,
+                    0);
+    g_autofree char *fw_v6 = bh_harness_run_out(h, "fw", "ip -6 -o addr show dev vif3");
+    g_assert_cmpstr(fw_v6, ==, "");
+
+    /* The links given IPv6 by hand (no duplicate detection: usable at once). */
+    static const char mac[] = "ip -o link show dev %s | sed 's/.*link\\/ether \\([^ ]*\\).*/\\1/'";
+    g_autofree char *mac_cmd_vif3 = g_strdup_printf(mac, "vif3");
+    g_autofree char *mac_cmd_vif8 = g_strdup_printf(mac, "vif8");
+    g_autofree char *fw_mac = root_in(h, "fw", mac_cmd_vif3);
+    g_autofree char *net_mac = root_in(h, "net", mac_cmd_vif8);
+    g_autofree char *work_script =
+        g_strdup_printf("sysctl -q -w net.ipv6.conf.eth0.disable_ipv6=0\n"
+                        "ip -6 addr add fd09:3::3/64 dev eth0 nodad\n"
+                        "ip -6 neigh replace fd09:3::1 lladdr %s dev eth0 nud permanent\n"
+                        "ip -6 route add default via fd09:3::1",
+                        fw_mac);
+    g_free(root_in(h, "work", work_script));
+    g_autofree char *fw_script =
+        g_strdup_printf("sysctl -q -w net.ipv6.conf.vif3.disable_ipv6=0 net.ipv6.conf.eth0.disable_ipv6=0 "
+                        "net.ipv6.conf.all.forwarding=1\n"
+                        "ip -6 addr add fd09:3::1/64 dev vif3 nodad\n"
+                        "ip -6 addr add fd09:8::8/64 dev eth0 nodad\n"
+                        "ip -6 neigh replace fd09:8::1 lladdr %s dev eth0 nud permanent\n"
+                        "ip -6 route add default via fd09:8::1",
+                        net_mac);
+    g_free(root_in(h, "fw", fw_script));
+    g_free(root_in(
+        h, "net",
+        "sysctl -q -w net.ipv6.conf.vif8.disable_ipv6=0\n"
+        "ip -6 addr add fd09:8::1/64 dev vif8 nodad\n"
+        "nft insert rule inet bulkhead input iifname vif8 meta nfproto ipv6 counter comment bh-test-v6"));
+    listen_on(h, "fw", TRUE);
+
+    /* Into the netvm's services (the control: fw's listener answers on
+     * that address). */
+    g_autofree char *fw_self = client(h, "fw", "tcp", "fd09:3::1", 8086);
+    g_assert_cmpstr(fw_self, ==, "hello from fw");
+    g_autofree char *to_fw = client(h, "work", "tcp", "fd09:3::1", 8086);
+    g_test_message("work -> fw's service over IPv6: %s", to_fw);
+    g_assert_cmpstr(to_fw, ==, "timeout");
+
+    /* Through it upstream: nothing reaches net (its counter); the control:
+     * without fw's rule, work's packets arrive there. */
+    guint64 before = ipv6_from_fw(h);
+    g_autofree char *through = client(h, "work", "tcp", "fd09:8::1", 8086);
+    guint64 after = ipv6_from_fw(h);
+    g_test_message("work -> through fw -> net over IPv6: %s, %" G_GUINT64_FORMAT " packets at net", through,
+                   after - before);
+    g_assert_cmpstr(through, ==, "timeout");
+    g_assert_cmpuint(after, ==, before);
+    g_free(
+        root_in(h, "fw",
+                "n=$(nft -a list chain inet bulkhead forward | awk '/meta nfproto ipv6 drop/ {print $NF}')\n"
+                "[ -n \"$n\" ]; nft delete rule inet bulkhead forward handle $n"));
+    g_autofree char *through_open = client(h, "work", "tcp", "fd09:8::1", 8086);
+    guint64 passed = ipv6_from_fw(h);
+    g_test_message("without fw's rule: %s, %" G_GUINT64_FORMAT " packets at net", through_open,
+                   passed - after);
+    g_assert_cmpuint(passed, >, after);
 }
 
 /* The host's servers, then the qubes in order, each with net.py; FALSE
@@ -125,6 +236,58 @@ static gboolean start_all(BhHarness *h, BhNetServers *srv, gboolean test_resolve
         put_client(h, order[i]->name);
     }
     return TRUE;
+}
+
+/* The uplink (which carried everything above) sees a root of its own,
+ * read-only, with its programs, /etc and its devices, and none of dom0's
+ * files: a world-readable file of this test (the control: the test reads
+ * it, and so could the uplink's uid without that root), /home, /run, /tmp,
+ * /proc, the source tree. Seen through /proc/PID/root, which the kernel
+ * resolves in the uplink's own mount namespace. */
+static void check_uplink_root(BhHarness *h, pid_t uplink)
+{
+    g_autofree char *own_mnt = g_file_read_link("/proc/self/ns/mnt", NULL);
+    g_autofree char *mnt_link = g_strdup_printf("/proc/%d/ns/mnt", (int)uplink);
+    g_autofree char *its_mnt = g_file_read_link(mnt_link, NULL);
+    g_assert_nonnull(its_mnt);
+    g_assert_cmpstr(its_mnt, !=, own_mnt);
+
+    g_autofree char *secret = g_build_filename(h->tmp, "dom0-secret", NULL);
+    g_assert_true(g_file_set_contents(secret, "dom0's\n", -1, NULL));
+    g_assert_cmpint(chmod(secret, 0644), ==, 0);
+    g_assert_cmpint(chmod(h->tmp, 0755), ==, 0);
+    /* The control: the uplink's uid, with the host's view, reads it. */
+    g_autofree char *proc = g_strdup_printf("/proc/%d", (int)uplink);
+    struct stat st;
+    g_assert_cmpint(stat(proc, &st), ==, 0);
+    g_assert_cmpuint(st.st_uid, !=, 0);
+    g_autofree char *as_uid = g_strdup_printf("setpriv --reuid=%u --regid=%u --clear-groups cat %s",
+                                              (unsigned)st.st_uid, (unsigned)st.st_gid, secret);
+    g_autofree char *read_back = NULL;
+    g_assert_true(g_spawn_command_line_sync(as_uid, &read_back, NULL, NULL, NULL));
+    g_assert_cmpstr(read_back, ==, "dom0's\n");
+
+    g_autofree char *root = g_strdup_printf("/proc/%d/root", (int)uplink);
+    g_autofree char *slirp = g_build_filename(root, "usr", "bin", "slirp4netns", NULL);
+    g_autofree char *resolv = g_build_filename(root, "etc", "resolv.conf", NULL);
+    g_autofree char *tun = g_build_filename(root, "dev", "net", "tun", NULL);
+    g_assert_true(g_file_test(slirp, G_FILE_TEST_IS_EXECUTABLE));
+    g_assert_true(g_file_test(resolv, G_FILE_TEST_EXISTS));
+    g_assert_true(g_file_test(tun, G_FILE_TEST_EXISTS));
+    const char *hidden[] = {
+        secret, h->tmp, "/home", "/run", "/tmp", "/proc/self", "/var", "/root", g_getenv("BH_SOURCE_ROOT")};
+    for (gsize i = 0; i < G_N_ELEMENTS(hidden); i++) {
+        g_autofree char *there = g_build_filename(root, hidden[i], NULL);
+        g_test_message("the uplink's root has no %s", hidden[i]);
+        g_assert_false(g_file_test(there, G_FILE_TEST_EXISTS));
+    }
+    g_autofree char *ls = NULL;
+    g_autofree char *cmd = g_strdup_printf("ls -A %s", root);
+    g_assert_true(g_spawn_command_line_sync(cmd, &ls, NULL, NULL, NULL));
+    g_test_message("the uplink's root: %s", g_strdelimit(ls, "\n", ' '));
+    struct statvfs vfs;
+    g_assert_cmpint(statvfs(root, &vfs), ==, 0);
+    g_assert_true(vfs.f_flag & ST_RDONLY);
 }
 
 static void test_network(void)
@@ -215,6 +378,8 @@ static void test_network(void)
     g_test_message("work -> fw's service: %s", to_fw);
     g_assert_cmpstr(to_fw, ==, "timeout");
 
+    check_ipv6(&h);
+
     /* netvm none: lo only, nothing reachable. */
     g_autofree char *vault_links = bh_harness_run_out(&h, "vault", "ip -o link | awk -F': ' '{print $2}'");
     g_assert_cmpstr(vault_links, ==, "lo");
@@ -233,6 +398,7 @@ static void test_network(void)
     pid_t uplink_pid = bh_sandbox_uplink_pid(h.backend, "net");
     g_assert_cmpint(uplink_pid, >, 0);
     g_assert_cmpint(kill(uplink_pid, 0), ==, 0);
+    check_uplink_root(&h, uplink_pid);
     /* In net's control group (bounded, frozen and killed with it), beside
      * net's own processes. */
     const char *pids_dir = bh_sandbox_cgroup_dir(h.backend, "net", "pids");

@@ -4,6 +4,9 @@
 # sys-firewall behind sys-net, whose uplink is slirp4netns); "the internet" is
 # net-servers.py on the host's loopback, reached at the uplink's gateway, and
 # the qubes' DNS goes to its resolver (bulkheadd --uplink-resolv-conf):
+#   by default work cannot reach the host's 127.0.0.1 (TCP, UDP); with the
+#   global network_uplink_host_loopback on and sys-net restarted, it can (the
+#   rest of the test needs it);
 #   qvm-run work starts the chain and reaches the host's servers;
 #   qvm-firewall on the running work: a drop rule for one port blocks that
 #   port and only it, at once, and cuts an open connection; a host name that
@@ -50,10 +53,10 @@ sys-net|Running
 work|Running" "$bh_out"
 host=$(qvm-run -p sys-net "ip -4 route show default dev uplink0 | awk '{print \$3}'")
 net() { qvm-run -p work "python3 net.py $*" 2>/dev/null; }
-# Polls (5 s) until work's answer is $1.
+# Polls (5 s; AWAIT_TRIES × 0.2 s) until work's answer is $1.
 await() {
   local want=$1 got i; shift
-  for i in $(seq 25); do got=$(net "$@"); [ "$got" = "$want" ] && break; sleep 0.2; done
+  for i in $(seq "${AWAIT_TRIES:-25}"); do got=$(net "$@"); [ "$got" = "$want" ] && break; sleep 0.2; done
   printf '%s' "$got"
 }
 # Polls (10 s) until work's default route is $1 (a relink runs after
@@ -66,6 +69,31 @@ await_route() {
   done
   printf '%s' "$got"
 }
+# dom0's own loopback is out of sys-net's reach by default (in Qubes no
+# qube reaches dom0's services): the same server, the same route, refused
+# by slirp4netns. The control in the same run: the global setting the rest
+# of this test needs, then sys-net restarted (the setting applies at its
+# start; sys-firewall is relinked under the running work).
+bh_run qubes-prefs network_uplink_host_loopback
+bh_same "network_uplink_host_loopback is off by default" "False" "$bh_out"
+bh_wait_grep "$bh_log" "names the host's 127.0.0.1, which sys-net may not reach" 50
+bh_result "the daemon says the test's resolver on 127.0.0.1 is out of reach" $?
+# The path is up (so a refusal below is slirp4netns's): work pings sys-net
+# through sys-firewall, and the uplink's gateway itself answers.
+bh_same "control: work pings sys-net's own address" "pong" "$(net ping "$(qvm-prefs sys-net ip)")"
+bh_same "control: ... and the uplink's gateway $host" "pong" "$(net ping "$host")"
+got=$(net tcp "$host" "$tcp_a")
+# slirp4netns answers a connection it refuses with "network unreachable".
+case $got in ENETUNREACH | ECONNREFUSED | ECONNRESET | timeout) r=0 ;; *) r=1 ;; esac
+bh_result "default: work cannot reach the host's 127.0.0.1 TCP server at $host (it got: $got)" $r
+got=$(net udp "$host" "$udp")
+case $got in ENETUNREACH | ECONNREFUSED | timeout) r=0 ;; *) r=1 ;; esac
+bh_result "... nor its UDP server (it got: $got)" $r
+bh_expect "qubes-prefs network_uplink_host_loopback True" qubes-prefs network_uplink_host_loopback True
+bh_expect "qvm-shutdown --wait sys-net" qvm-shutdown --wait sys-net
+bh_expect "qvm-start sys-net" qvm-start sys-net
+bh_same "control: with it on, work reaches the same server (sys-net restarted)" "hello A" \
+  "$(AWAIT_TRIES=150 await "hello A" tcp "$host" "$tcp_a")"
 bh_same "work reaches the host's TCP server through sys-firewall and sys-net" "hello A" "$(net tcp "$host" "$tcp_a")"
 bh_same "and its UDP server" "udp ping" "$(net udp "$host" "$udp")"
 work_ip=$(qvm-prefs work ip) fw_ip=$(qvm-prefs sys-firewall ip)

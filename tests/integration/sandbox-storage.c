@@ -270,7 +270,11 @@ static void test_disposable_of_running(void)
     g_assert_cmpint(
         bh_harness_run(&h, "dvm",
                        "echo prepared > ~/prepared; sync; "
-                       "nohup sh -c 'while :; do date +%s%N >> ~/tick; sleep 0.02; done' >/dev/null 2>&1 &",
+                       "nohup sh -c 'while :; do date +%s%N >> ~/tick; sleep 0.02; done' >/dev/null 2>&1 & "
+                       /* Its first line written before the copy (a loaded
+                        * machine may not have run it yet): the event, not a
+                        * time. */
+                       "for i in $(seq 200); do test -s ~/tick && break; sleep 0.05; done; test -s ~/tick",
                        NULL),
         ==, 0);
     g_assert_true(bh_harness_create(&h, &disp, &error));

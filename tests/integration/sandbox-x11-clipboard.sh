@@ -10,6 +10,8 @@
 #   Ctrl+Shift+C in work on an X app's text, Ctrl+Shift+V into personal's foot
 #                         -> foot receives it
 #   Ctrl+Shift+V into work -> xclip in work reads dom0's text
+#   MULTIPLE from an X client -> each pair answered (INCR too), bad pairs
+#                            None; 10 000 pairs or no ATOM_PAIR list refused
 #   PRIMARY in work       -> read in work (the control), never copied out
 #   hostile X owners      -> 4 000 TARGETS, a silent owner, endless INCR:
 #                            bounded and logged; the agent and the next copy
@@ -20,7 +22,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 py=/usr/bin/python3
 
-for tool in Xvfb xdotool openbox Xwayland xclip foot gdbus; do
+for tool in Xvfb xdotool xset openbox Xwayland xclip foot gdbus; do
   if ! command -v "$tool" >/dev/null; then
     echo "1..0 # SKIP $tool is not installed"
     exit 0
@@ -36,6 +38,7 @@ mkdir -p "$shots"
 bh_start_xvfb
 openbox >"$bh_tmp/openbox.log" 2>&1 &
 bh_bg_pids+=($!)
+bh_xtest_keys
 bh_start_daemon --backend sandbox
 bh_result "bulkheadd runs with the sandbox backend" $?
 
@@ -45,7 +48,11 @@ press() { # WINDOW KEY...: focus the guid window, then the keys as the user type
   xdotool windowactivate --sync "$w" 2>/dev/null
   xdotool windowfocus --sync "$w" 2>/dev/null
   sleep 0.3
-  xdotool key --window "$w" "$@" 2>/dev/null
+  # Through XTEST to the focused window, never `key --window` (XSendEvent):
+  # GTK 4 drops a synthetic key to a window it does not hold as focused
+  # (checked on Xvfb: such a key to an unfocused GTK 4 window never
+  # arrives), so a focus still settling would lose the key silently.
+  xdotool key "$@" 2>/dev/null
 }
 wait_for() { # CMD...: up to 30 s (WAIT_STEPS x 0.2 s) for it to succeed
   local i
@@ -94,15 +101,22 @@ bh_result "work shows an xterm and a GTK 4 app ($term, $paste)" $([ -n "$term" ]
 "$py" "$here/clip-app.py" gen 300000 >"$bh_tmp/big"
 in_qube work 'cat > /tmp/big' <"$bh_tmp/big"
 own own1.log own /tmp/big 16384
-# F6 again if the app's read never reached the agent within 30 s: seen
-# once in about seven runs at load 18-20, the agent logging no read at all
-# (open, issue 22); how many presses it took is in the result line.
+# F6 again if the app's read never reached the agent within 30 s: seen in
+# 2 of ~14 runs at load 18-20 (session 5) and 1 of 42 at load 13-16
+# (session 6). In that one, traced with WAYLAND_DEBUG, the GTK app had
+# wl_keyboard.enter and the X owner's selection offer 0.35 s before the
+# press, then got no key at all for 30 s (its keys file empty): F6 was lost
+# between xdotool, guid and the agent, not in the clipboard (open, issue
+# 22). Since press() types through XTEST: 0 lost in 39 runs at load 11-25.
+# How many presses it took is in the result line; the keys the app saw are
+# printed when one was lost.
 presses=0
 t0=$(date +%s%N)
 while [ "$presses" -lt 3 ]; do
   press "$paste" F6
   presses=$((presses + 1))
   wait_for in_qube work 'test -e /home/user/clip/pasted' && break
+  echo "# F6 press $presses lost: the GTK app's keys so far: '$(in_qube work 'cat /home/user/clip/keys-paste' | tr '\n' ' ')'"
 done
 echo "# F6 to the 300000 bytes in the GTK app's file, with the test's polls: $((($(date +%s%N) - t0) / 1000000)) ms, $presses press(es) (load $(cut -d' ' -f1 /proc/loadavg))"
 in_qube work 'cat /home/user/clip/pasted' >"$bh_tmp/pasted1"
@@ -117,13 +131,41 @@ press "$copy" F5
 wait_for in_qube work 'test -e /home/user/clip/copied'
 wait_for grep -q lost "$bh_tmp/own1.log" # the XWM took CLIPBOARD from the X owner
 "$py" "$here/clip-app.py" gen 64000 >"$bh_tmp/expected64"
-xread() { in_qube work 'timeout 10 xclip -o -selection clipboard' >"$bh_tmp/$1"; }
+# xclip's complaint, if any, is kept for the result line.
+xread() { qvm-run -p work 'timeout 10 xclip -o -selection clipboard; echo "xclip status $?" >&2' >"$bh_tmp/$1" 2>"$bh_tmp/$1.err"; }
 xread xclip1
-bh_result "a GTK app's 64000 bytes are read by xclip in work (got $(wc -c <"$bh_tmp/xclip1"), the XWM took CLIPBOARD: $(cat "$bh_tmp/own1.log" | tr '\n' ' '))" \
+bh_result "a GTK app's 64000 bytes are read by xclip in work (got $(wc -c <"$bh_tmp/xclip1"), $(tr '\n' ' ' <"$bh_tmp/xclip1.err"), the XWM took CLIPBOARD: $(cat "$bh_tmp/own1.log" | tr '\n' ' '))" \
   $(cmp -s "$bh_tmp/expected64" "$bh_tmp/xclip1"; echo $?)
 targets=$(in_qube work 'timeout 10 xclip -o -selection clipboard -t TARGETS' | tr '\n' ' ')
-bh_result "X clients are offered its text types ($targets)" \
-  $(echo "$targets" | grep -q UTF8_STRING && echo "$targets" | grep -q STRING; echo $?)
+bh_result "X clients are offered its text types and MULTIPLE ($targets)" \
+  $(echo "$targets" | grep -q UTF8_STRING && echo "$targets" | grep -q STRING && echo "$targets" | grep -q MULTIPLE; echo $?)
+# MULTIPLE (ICCCM 2.6.2): one request, six pairs; the text comes by INCR
+# (64 000 bytes), TARGETS and TIMESTAMP at once, an unoffered type, a
+# nested MULTIPLE and a second pair into the text's property are refused
+# (None in the list written back).
+in_qube work '/tmp/x11-hostile multiple /tmp/multi-text' >"$bh_tmp/multi.log" 2>&1
+in_qube work 'cat /tmp/multi-text' >"$bh_tmp/multi-text"
+mlog=$(tr '\n' ';' <"$bh_tmp/multi.log")
+bh_result "an X client's MULTIPLE is answered pair by pair: the text by INCR byte-exact, TARGETS, TIMESTAMP; the bad pairs None ($mlog)" \
+  $(cmp -s "$bh_tmp/expected64" "$bh_tmp/multi-text" &&
+    grep -q '^multiple: answered _BH_PAIRS$' "$bh_tmp/multi.log" &&
+    grep -q '^pair UTF8_STRING -> _BH_M0: 64000 bytes by INCR$' "$bh_tmp/multi.log" &&
+    grep -q '^pair TARGETS -> _BH_M1: [0-9]* items of ATOM$' "$bh_tmp/multi.log" &&
+    grep -q '^pair TIMESTAMP -> _BH_M2: 1 items of INTEGER$' "$bh_tmp/multi.log" &&
+    grep -q '^pair application/x-bh-nobody -> None$' "$bh_tmp/multi.log" &&
+    grep -q '^pair MULTIPLE -> None$' "$bh_tmp/multi.log" &&
+    [ "$(grep -c '^pair UTF8_STRING -> None$' "$bh_tmp/multi.log")" -eq 1 ]; echo $?)
+# Hostile: 10 000 pairs (over the 32 read) and a list that is no ATOM_PAIR
+# are refused whole, logged; the well-formed one above is the control.
+many=$(in_qube work '/tmp/x11-hostile multiple-flood 10000' 2>&1)
+notype=$(in_qube work '/tmp/x11-hostile multiple-notype' 2>&1)
+bh_result "a MULTIPLE of 10000 pairs ('$many') and one without ATOM_PAIR ('$notype') are refused and logged" \
+  $([ "$many" = "multiple: refused" ] && [ "$notype" = "multiple: refused" ] &&
+    logged '\[work\].*MULTIPLE request names over 32 pairs: refused' &&
+    logged '\[work\].*MULTIPLE request has no ATOM_PAIR list: refused'; echo $?)
+xread xclip1b
+bh_result "after them xclip still reads the 64000 bytes (got $(wc -c <"$bh_tmp/xclip1b"))" \
+  $(cmp -s "$bh_tmp/expected64" "$bh_tmp/xclip1b"; echo $?)
 qvm-run work 'pkill -f "clip-app.py copy"' >/dev/null 2>&1
 
 # 3. Global, out of X: an X app's text, Ctrl+Shift+C in work, Ctrl+Shift+V in

@@ -77,28 +77,13 @@ bh_result "dom0's X server :$dnum is not reachable from work (work: $(echo "$ins
 # main window; its dialog is transient for the main window.
 here=$(dirname "$0")
 qvm-run -p work 'cat > /tmp/x11-tk-app.py' <"$here/x11-tk-app.py"
-# The mapped top-level windows of dom0's X server with their override-redirect state.
-or_windows() {
-  xwininfo -root -children 2>/dev/null | awk '/^ +0x/ {print $1}' | while read -r id; do
-    info=$(xwininfo -id "$id" 2>/dev/null)
-    echo "$info" | grep -q 'Map State: IsViewable' || continue
-    echo "$info" | grep -q 'Override Redirect State: yes' || continue
-    eval "$(xdotool getwindowgeometry --shell "$id" 2>/dev/null)"
-    echo "$id $X $Y $WIDTH $HEIGHT"
-  done
-}
-before=$(or_windows | awk '{print $1}' | sort)
+before=$(bh_or_windows | awk '{print $1}' | sort)
 qvm-run work 'python3 /tmp/x11-tk-app.py menu' >"$bh_tmp/tk.log" 2>&1 &
 bh_bg_pids+=($!)
 tkwin=$(bh_find_window '^\[work\] tk-main')
 bh_result "a Tk program's main window is framed: '$(xdotool getwindowname "$tkwin" 2>/dev/null)'" $([ -n "$tkwin" ]; echo $?)
 xdotool windowactivate --sync "$tkwin" 2>/dev/null
-popup=""
-for _ in $(seq 50); do
-  popup=$(or_windows | while read -r id x y w h; do echo "$before" | grep -qx "$id" || echo "$id $x $y $w $h"; done | head -n1)
-  [ -n "$popup" ] && break
-  sleep 0.2
-done
+popup=$(bh_new_or_window "$before" 50)
 eval "$(xdotool getwindowgeometry --shell "$tkwin" 2>/dev/null)"
 read -r pid px py pw ph <<<"$popup"
 import -window root "$shots/x11-tk-menu.png" 2>/dev/null

@@ -102,16 +102,22 @@ cat >"$bh_tmp/bin/bulkhead-settings" <<SH
 echo "ran: \$*" >>"$bh_tmp/settings-args"
 SH
 chmod +x "$bh_tmp/bin/bulkhead-settings"
-PATH="$bh_tmp/bin:$PATH" "$SHELL_BIN" >"$bh_tmp/shell.log" 2>&1 &
+# Its debug messages say when a list arrived and when the menu has filtered
+# (daemon-lib.sh's bh_menu_*): every wait below is for one of those or for
+# pixels, never a guessed time.
+PATH="$bh_tmp/bin:$PATH" G_MESSAGES_DEBUG=bh-shell "$SHELL_BIN" >"$bh_shell_log" 2>&1 &
 bh_bg_pids+=($!)
 panel=$(bh_find_window '^Bulkhead panel$' 150)
 bh_result "bulkhead-shell shows its panel" $([ -n "$panel" ]; echo $?)
-sleep 2
-bh_menu_key "$panel"
+bh_wait_grep "$bh_shell_log" 'app list of personal: [1-9]' 300
+bh_menu_open "$panel"
 shot menu-open
-xdotool type --delay 60 'personal foot' 2>/dev/null
-sleep 0.5
-shot menu-foot
+bh_menu_type 'personal foot'
+shows() { # SHOT COLOUR REGION MIN: a new shot has at least MIN px of that colour there
+  shot "$1"
+  [ "$(count "$1" "$2" "$3")" -ge "$4" ]
+}
+bh_until 30 shows menu-foot "$yellow" 500x300+0+34 30
 yellow_in_menu=$(count menu-foot "$yellow" 500x300+0+34)
 bh_result "the search 'personal foot' leaves personal's Foot under its yellow bar ($yellow_in_menu px)" \
   $([ "$yellow_in_menu" -ge 30 ]; echo $?)
@@ -121,22 +127,20 @@ win=$(bh_find_window '^\[personal\] ' 450)
 t1=$(date +%s%N)
 bh_result "Enter starts halted personal and its Foot (window '$(xdotool getwindowname "$win" 2>/dev/null)', $(((t1 - t0) / 1000000)) ms)" \
   $([ -n "$win" ] && grep -q '\[personal\] run app foot.desktop' "$bh_log"; echo $?)
-sleep 1
+framed_in() { [ "$(frame_of "$1" "$2")" = "$3" ]; } # WINDOW SHOT #rrggbb: its frame, in a new shot
+bh_until 30 framed_in "$win" personal-foot "$yellow"
 frame=$(frame_of "$win" personal-foot)
 bh_result "it is framed in personal's yellow ($frame)" $([ "$frame" = "$yellow" ]; echo $?)
 
 # Favourites: Ctrl+D on the first hit of "personal gtk" keeps it in dom0's
 # config; then Enter on the empty search runs it (the favourites come first).
-bh_menu_key "$panel"
-xdotool type --delay 60 'personal gtk' 2>/dev/null
-sleep 0.5
+bh_menu_search "$panel" 'personal gtk'
 xdotool key ctrl+d 2>/dev/null
-sleep 0.5
-xdotool key Escape 2>/dev/null
+bh_until 50 grep -q '^favourites=' "$XDG_CONFIG_HOME/bulkhead/shell.ini" 2>/dev/null
+bh_menu_close
 bh_result "Ctrl+D keeps [personal] GTK Demo as a favourite in shell.ini ($(grep favourites "$XDG_CONFIG_HOME/bulkhead/shell.ini" 2>/dev/null))" \
   $(grep -q '^favourites=personal/org.gtk.Demo4.desktop;$' "$XDG_CONFIG_HOME/bulkhead/shell.ini" 2>/dev/null; echo $?)
-sleep 0.5
-bh_menu_key "$panel"
+bh_menu_open "$panel"
 shot favourites
 xdotool key Return 2>/dev/null
 gwin=$(bh_find_window '^\[personal\] .*GTK Demo' 300)
@@ -146,15 +150,12 @@ bh_result "Enter on the empty search runs the favourite ('$(xdotool getwindownam
 # Settings: dom0's own entry (no qube's colour, first hit of "settings"),
 # and under each qube's heading its page.
 bh_result "control: no bulkhead-settings ran before" $([ ! -e "$bh_tmp/settings-args" ]; echo $?)
-bh_menu_key "$panel"
-xdotool type --delay 60 'settings' 2>/dev/null
-sleep 0.5
+ran() { [ "$(wc -l <"$bh_tmp/settings-args" 2>/dev/null)" = "$1" ]; } # N: bulkhead-settings ran N times
+bh_menu_search "$panel" 'settings'
 shot settings-search
 xdotool key Return 2>/dev/null
-sleep 1.5
-bh_menu_key "$panel"
-xdotool type --delay 60 'personal qube settings' 2>/dev/null
-sleep 0.5
+bh_until 100 ran 1
+bh_menu_search "$panel" 'personal qube settings'
 xdotool key Return 2>/dev/null
 bh_wait_grep "$bh_tmp/settings-args" '^ran: --qube=personal$' 100
 bh_same "the menu's Settings runs bulkhead-settings, then personal's 'Qube settings' runs it with --qube=personal" \
@@ -162,18 +163,17 @@ bh_same "the menu's Settings runs bulkhead-settings, then personal's 'Qube setti
 
 # "New disposable: APP": default-dvm's list (read when it ran once) under its
 # heading; Enter opens the app in a new disposable, framed in red.
+from=$(bh_log_from "$bh_shell_log")
 qvm-start default-dvm >/dev/null 2>&1
 wait_log '\[default-dvm\] app list: [0-9]* apps'
 qvm-shutdown --wait default-dvm >/dev/null 2>&1
-sleep 1
-bh_menu_key "$panel"
-xdotool type --delay 60 'new disposable foot' 2>/dev/null
-sleep 0.5
+bh_wait_grep "$bh_shell_log" 'app list of default-dvm: [1-9]' 300 "$from"
+bh_menu_search "$panel" 'new disposable foot'
 shot disposable-menu
 xdotool key Return 2>/dev/null
 dwin=$(bh_find_window '^\[disp[0-9]*\] ' 450)
 dtitle=$(xdotool getwindowname "$dwin" 2>/dev/null)
-sleep 1
+bh_until 30 framed_in "$dwin" disposable-foot "$red"
 frame=$(frame_of "$dwin" disposable-foot)
 bh_result "'new disposable foot' + Enter opens Foot in a new disposable ('$dtitle') in red ($frame)" \
   $([ -n "$dwin" ] && [ "$frame" = "$red" ] && grep -q 'bulkhead-applist --launch foot.desktop --wait' "$bh_log"; echo $?)
@@ -306,6 +306,7 @@ t_stall=$(date +%s)
 gdbus call --session --timeout 90 --dest org.bulkhead.Admin1 --object-path /org/bulkhead/Admin1 \
   --method org.bulkhead.Admin1.RefreshApps sys-net >"$bh_tmp/stall.out" 2>&1 &
 stall_pid=$!
+from_refresh=$(bh_log_from "$bh_shell_log")
 r=$(refresh personal)
 bh_result "10 000 entries are refused: $r" $(printf '%s' "$r" | grep -q "announces 10000 entries, more than 2000"; echo $?)
 r=$(refresh work)
@@ -344,17 +345,18 @@ bh_result "a template whose bulkhead-applist never ends still halts ($(state_of 
   $([ "$(state_of debian-12)" = Halted ] && grep -q '\[debian-12\] app list refused: .*did not finish' "$bh_log"; echo $?)
 
 # The menu shows it honestly: untrusted's entries under its red heading with
-# the [untrusted] prefix; the refusals as dom0's notes.
-bh_menu_key "$panel"
-xdotool type --delay 60 'evil' 2>/dev/null
-sleep 0.7
-shot hostile-search
+# the [untrusted] prefix; the refusals as dom0's notes. (Once the shell has
+# read the lists again: an open menu is not rebuilt under the user's keys.)
+bh_wait_grep "$bh_shell_log" 'app list of untrusted: 2 apps' 300 "$from_refresh"
+bh_wait_grep "$bh_shell_log" 'app list of personal: ' 300 "$from_refresh"
+bh_menu_search "$panel" 'evil'
+bh_until 30 shows hostile-search "$red" 500x300+0+34 30
 red_in_menu=$(count hostile-search "$red" 500x300+0+34)
 bh_result "a search for the hostile keyword shows only untrusted's rows in red ($red_in_menu px)" \
   $([ "$red_in_menu" -ge 30 ] && [ "$(count hostile-search "$yellow" 500x300+0+34)" -eq 0 ]; echo $?)
-xdotool key ctrl+a BackSpace 2>/dev/null
-xdotool type --delay 60 'personal' 2>/dev/null
-sleep 0.7
+bh_menu_close
+bh_menu_search "$panel" 'personal'
+bh_until 30 shows hostile-refused '#a40000' 500x200+0+34 20
 shot hostile-refused
 # dom0's note (dark red text, #a40000) under personal's heading.
 note_px=$(count hostile-refused '#a40000' 500x200+0+34)

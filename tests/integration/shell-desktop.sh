@@ -10,7 +10,9 @@
 #   the menu key, "personal", Enter -> foot in personal, framed in yellow
 #   the menu key, "new disp", Enter -> foot in a new disposable, framed in red,
 #   gone when foot exits
-#   the window list: clicking personal's button activates its window
+#   the window list: each window's button has its qube's label-colour square
+#   (yellow, red; no blue for work, which runs without a window); clicking
+#   personal's button activates its window
 #   qvm-pause greys a chip; a qube killed from outside (qvm-kill) leaves the
 #   panel; one whose init dies shows crashed in red
 #   bulkheadd stopped and started again: the panel empties and fills again
@@ -54,7 +56,7 @@ bh_result "bulkheadd runs with the sandbox backend" $?
 bh_wait_state sys-net Running && bh_wait_state sys-firewall Running
 bh_result "the autostart qubes sys-net and sys-firewall run" $?
 
-"$SHELL_BIN" >"$bh_tmp/shell.log" 2>&1 &
+G_MESSAGES_DEBUG=bh-shell "$SHELL_BIN" >"$bh_shell_log" 2>&1 &
 shell_pid=$!
 bh_bg_pids+=($shell_pid)
 
@@ -112,19 +114,23 @@ bh_result "the panel shows sys-net's and sys-firewall's service icons (red, gree
 find_py="$(dirname "$0")/shell-find.py"
 click_at() { xdotool mousemove "$1" "$2" click 1 2>/dev/null; }
 
+# A popover is drawn when its row of that colour is in a new shot.
+row_shown() { # SHOT #rrggbb
+  shot "$1"
+  python3 "$find_py" "$shots/shell-$1.png" verb "$2" >/dev/null
+}
 read -r qx qy < <(python3 "$find_py" "$shots/shell-start.png" button 1)
 click_at "$qx" "$qy"
-sleep 1
-shot popover
+bh_until 30 row_shown popover "$blue"
 read -r sx sy < <(python3 "$find_py" "$shots/shell-popover.png" verb "$blue")
 bh_result "the Qubes popover lists work with a Start button (at $sx,$sy)" $([ -n "${sx:-}" ]; echo $?)
 click_at "$sx" "$sy"
 bh_wait_state work Running 900
 started=$?
-# Start opens no window: a [work] window would mean another entry was hit.
-sleep 1
-bh_result "clicking Start beside work makes it Running in qvm-ls (state $(bh_state_of work)), no window" \
-  $([ $started -eq 0 ] && ! xdotool search --name '^\[work\] ' >/dev/null 2>&1; echo $?)
+# Start opens no window: a [work] window would mean another entry was hit,
+# and every window in a qube starts with a run the daemon logs.
+bh_result "clicking Start beside work makes it Running in qvm-ls (state $(bh_state_of work)), runs nothing in it" \
+  $([ $started -eq 0 ] && ! grep -Eq '\[work\] run (as [a-z]+: |app )' "$bh_log" && ! xdotool search --name '^\[work\] ' >/dev/null 2>&1; echo $?)
 xdotool key Escape 2>/dev/null
 wait_panel work-running app blue yes
 bh_result "the panel shows work's app icon in blue" $?
@@ -137,8 +143,7 @@ qvm-create -C TemplateVM -l purple broken >/dev/null 2>&1 &&
   qvm-prefs broken root_path /nonexistent-root >/dev/null 2>&1
 read -r qx qy < <(python3 "$find_py" "$shots/shell-start.png" button 1)
 click_at "$qx" "$qy"
-sleep 1
-shot popover-broken
+bh_until 30 row_shown popover-broken "$purple"
 red_before=$(count popover-broken '#ef2929' 600x500+0+34)
 read -r bx by < <(python3 "$find_py" "$shots/shell-popover-broken.png" verb "$purple")
 click_at "${bx:-0}" "${by:-0}"
@@ -152,13 +157,13 @@ done
 bh_result "Start on a template with no root says failed in red ($red_before -> $red_after red px), still $(bh_state_of broken)" \
   $([ "$red_before" -eq 0 ] && [ "$red_after" -ge 20 ] && [ "$(bh_state_of broken)" = Halted ]; echo $?)
 xdotool key Escape 2>/dev/null
-sleep 0.3
+popover_gone() { shot popover-closed; [ "$(count popover-closed '#ef2929' 600x500+0+34)" -eq 0 ]; }
+bh_until 30 popover_gone
 
 # ---- the menu, by keyboard ------------------------------------------------------
-bh_menu_key "$panel"
-xdotool type --delay 60 personal 2>/dev/null
-sleep 0.5
-shot menu
+bh_menu_search "$panel" personal
+menu_shows() { shot "$1"; [ "$(count "$1" "$2" 400x300+0+34)" -ge 30 ]; } # SHOT #rrggbb
+bh_until 30 menu_shows menu "$yellow"
 # Only personal's entry is left, its yellow bar beside it, below the panel.
 yellow_in_menu=$(count menu "$yellow" 400x300+0+34)
 bh_result "the menu opened by Super+Space filters to personal's entry (yellow bar: $yellow_in_menu px)" \
@@ -169,11 +174,16 @@ xdotool key Return 2>/dev/null
 win=$(bh_find_window '^\[personal\] ' 300)
 bh_result "Enter launches foot in personal (window '$(xdotool getwindowname "$win" 2>/dev/null)')" \
   $([ -n "$win" ]; echo $?)
-sleep 1
+frame_of() { # WINDOW SHOT: the colour of its left frame half-way down, in a new shot
+  eval "$(xdotool getwindowgeometry --shell "$1" 2>/dev/null)"
+  shot "$2"
+  convert "$shots/shell-$2.png" -crop "1x1+$((X + 1))+$((Y + HEIGHT / 2))" -depth 8 txt:- \
+    2>/dev/null | grep -o '#[0-9A-Fa-f]\{6\}' | head -n1 | tr 'A-F' 'a-f'
+}
+framed_in() { [ "$(frame_of "$1" "$2")" = "$3" ]; } # WINDOW SHOT #rrggbb
+bh_until 30 framed_in "$win" personal "$yellow"
+frame=$(frame_of "$win" personal)
 eval "$(xdotool getwindowgeometry --shell "$win" 2>/dev/null)"
-shot personal
-frame=$(convert "$shots/shell-personal.png" -crop "1x1+$((X + 1))+$((Y + HEIGHT / 2))" -depth 8 txt:- \
-  2>/dev/null | grep -o '#[0-9A-Fa-f]\{6\}' | head -n1 | tr 'A-F' 'a-f')
 bh_result "it is framed in personal's yellow ($frame) below the panel (y $Y)" \
   $([ "$frame" = "$yellow" ] && [ "$Y" -ge 32 ]; echo $?)
 wait_panel personal-running app yellow yes
@@ -182,20 +192,26 @@ bh_result "the panel shows personal's app icon in yellow" $?
 # A disposable from the menu: "disp" leaves only default-dvm's "New disposable:
 # Terminal"; it opens [dispN] foot in red, and typing exit in it ends the
 # command, after which the shell kills the disposable and the daemon removes it.
-bh_menu_key "$panel"
-xdotool type --delay 60 'new disp' 2>/dev/null
-sleep 0.3
+bh_menu_search "$panel" 'new disp'
 xdotool key Return 2>/dev/null
 dwin=$(bh_find_window '^\[disp[0-9]*\] ' 450)
 title=$(xdotool getwindowname "$dwin" 2>/dev/null)
 disp=$(printf '%s' "$title" | sed -n 's/^\[\(disp[0-9]*\)\].*/\1/p')
-sleep 1
-eval "$(xdotool getwindowgeometry --shell "$dwin" 2>/dev/null)"
-shot disposable
-frame=$(convert "$shots/shell-disposable.png" -crop "1x1+$((X + 1))+$((Y + HEIGHT / 2))" -depth 8 txt:- \
-  2>/dev/null | grep -o '#[0-9A-Fa-f]\{6\}' | head -n1 | tr 'A-F' 'a-f')
+bh_until 30 framed_in "$dwin" disposable "$red"
+frame=$(frame_of "$dwin" disposable)
 bh_result "'new disp' + Enter opens a disposable's foot ('$title') in red ($frame)" \
   $([ -n "$disp" ] && [ "$frame" = "$red" ]; echo $?)
+
+# The window list: each window's button holds its qube's label-colour square
+# (a filled 14 px square on the light button, shell-find.py "swatches"; the
+# chips' icons sit on the dark panel and do not count). The control: work
+# runs but has no window, so no blue square.
+swatches() { python3 "$find_py" "$shots/shell-$1.png" swatches "$2" 2>/dev/null | wc -l; } # SHOT #rrggbb
+listed() { shot window-list; [ "$(swatches window-list "$yellow")" = 1 ] && [ "$(swatches window-list "$red")" = 1 ]; }
+bh_until 30 listed
+rc=$?
+bh_result "the window list shows a yellow square for [personal] foot ($(swatches window-list "$yellow")) and a red one for [$disp] foot ($(swatches window-list "$red")), no blue one for windowless work ($(swatches window-list "$blue"))" \
+  $([ $rc -eq 0 ] && [ "$(swatches window-list "$blue")" = 0 ]; echo $?)
 
 # The window list: personal's foot is under the disposable's (both placed at
 # the top); its button (the right-most yellow square on the panel: the chip
@@ -270,6 +286,6 @@ bh_result "and shows sys-firewall again when bulkheadd is back" $?
 kill -0 "$shell_pid" 2>/dev/null
 bh_result "the shell is still running" $?
 if [ "$bh_failed" -gt 0 ]; then
-  echo "# shell log:"; bh_diag <"$bh_tmp/shell.log"
+  echo "# shell log:"; bh_diag <"$bh_shell_log"
 fi
 bh_done

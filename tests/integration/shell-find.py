@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
 """shell-find.py SHOT MODE ... — where to click on a screenshot of the shell
-(1280 px wide), for the shell's display tests: buttons are the light runs on
+(any width), for the shell's display tests: buttons are the light runs on
 the dark panel; a qube's row in a popover is where its swatch colour is.
 Prints "X Y"; exit 1 when nothing is found. Owns nothing; decides no result.
   button N       the Nth light run (30 px or wider) across the panel
   lastbutton     the right-most such run
   verb #rrggbb [K]  the Kth button from the right (0: the right-most) on the row of
                  that colour below the panel
-  last #rrggbb   the centre of the right-most square of that colour on the panel"""
+  last #rrggbb   the centre of the right-most square of that colour on the panel
+  swatches #rrggbb  the centre of each solid square of that colour (12 to 16 px)
+                 on a light button of the panel: one "X Y" line each"""
 import subprocess, sys
 shot, mode = sys.argv[1], sys.argv[2]
 out = subprocess.run(["convert", shot, "-depth", "8", "rgb:-"], capture_output=True).stdout
-W = 1280
+W = int(subprocess.run(["identify", "-format", "%w", shot], capture_output=True).stdout or 1280)
 def px(x, y):
     i = (y * W + x) * 3
     return out[i:i + 3]
@@ -57,3 +59,29 @@ elif mode == "last":          # the centre of the right-most square of colour C 
         group.append(x)
     ys = [y for y in range(0, 32) if px(group[0], y) == c]
     print((min(group) + max(group)) // 2, (min(ys) + max(ys)) // 2)
+elif mode == "swatches":      # the window list's label-colour squares (14 px, rounded corners)
+    c = bytes.fromhex(sys.argv[3][1:])
+    seen, found = set(), False
+    for y0 in range(32):
+        for x0 in range(W):
+            if (x0, y0) in seen or px(x0, y0) != c: continue
+            todo, part = [(x0, y0)], []   # the colour's connected part (4-neighbours)
+            seen.add((x0, y0))
+            while todo:
+                x, y = todo.pop()
+                part.append((x, y))
+                for n in ((x + 1, y), (x - 1, y), (x, y + 1), (x, y - 1)):
+                    if 0 <= n[0] < W and 0 <= n[1] < 32 and n not in seen and px(*n) == c:
+                        seen.add(n)
+                        todo.append(n)
+            xs, ys = [p[0] for p in part], [p[1] for p in part]
+            w, h = max(xs) - min(xs) + 1, max(ys) - min(ys) + 1
+            mid = (min(ys) + max(ys)) // 2
+            light = lambda x: 0 <= x < W and sum(px(x, mid)) > 3 * 200
+            # A filled square, 12 to 16 px, on a light button (not a chip's
+            # icon on the dark panel, nor a letter).
+            if 12 <= w <= 16 and 12 <= h <= 16 and len(part) >= 0.85 * w * h and \
+                    light(min(xs) - 3) and light(max(xs) + 3):
+                print((min(xs) + max(xs)) // 2, mid)
+                found = True
+    if not found: sys.exit(1)

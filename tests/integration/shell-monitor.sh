@@ -9,8 +9,7 @@
 #   control that it changed), the panel is 1024 px wide, its strut ends at
 #   1023 and openbox's work area is 1024x736; made 1280x1024 again, so is
 #   the panel.
-# Xvfb and Xephyr give GDK one RandR output, so two monitors are not tested
-# (docs/shell.md says why one panel). Screenshots in
+# Two monitors are shell-monitors.sh's (Xorg's dummy driver). Screenshots in
 # $BH_BUILD_ROOT/tests/display/shots/monitor-*.png. Prints TAP.
 set -u
 . "$(dirname "$0")/daemon-lib.sh"

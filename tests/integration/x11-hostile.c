@@ -18,8 +18,18 @@
  *   own-endless        answers every request with INCR chunks of 32 KiB of
  *                      'A' that never end.
  *
+ * As a requestor of CLIPBOARD's MULTIPLE target (ICCCM 2.6.2), it prints
+ * what the owner answered ("multiple: answered PROP" or "multiple: refused",
+ * then "pair TARGET -> PROP: ..." per pair) and exits:
+ *   multiple OUT       pairs UTF8_STRING, TARGETS, TIMESTAMP, a type nobody
+ *                      offers, MULTIPLE itself, UTF8_STRING again into the
+ *                      first property; the text (INCR too) goes to OUT;
+ *   multiple-flood N   N pairs (UTF8_STRING into one property);
+ *   multiple-notype    a list of 8-bit STRING instead of ATOM_PAIR.
+ *
  * Owns: nothing but its own X connection. Must never: be used outside a
  * test. */
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,13 +182,150 @@ static int own(xcb_connection_t *c, xcb_screen_t *s, const char *mode, const cha
     return 1;
 }
 
+/* The next event of type (a SelectionNotify, a PropertyNotify of atom
+ * new_value), at most 10 s: NULL on silence. */
+static xcb_generic_event_t *next_event(xcb_connection_t *c, uint8_t type, xcb_atom_t atom)
+{
+    for (;;) {
+        xcb_generic_event_t *ev;
+        while ((ev = xcb_poll_for_event(c))) {
+            if ((ev->response_type & 0x7f) == type &&
+                (type != XCB_PROPERTY_NOTIFY ||
+                 (((xcb_property_notify_event_t *)ev)->atom == atom &&
+                  ((xcb_property_notify_event_t *)ev)->state == XCB_PROPERTY_NEW_VALUE)))
+                return ev;
+            free(ev);
+        }
+        struct pollfd p = {.fd = xcb_get_file_descriptor(c), .events = POLLIN};
+        if (poll(&p, 1, 10000) <= 0 || xcb_connection_has_error(c))
+            return NULL;
+    }
+}
+
+static void print_atom(xcb_connection_t *c, xcb_atom_t a)
+{
+    if (a == XCB_ATOM_NONE) {
+        printf("None");
+        return;
+    }
+    xcb_get_atom_name_reply_t *r = xcb_get_atom_name_reply(c, xcb_get_atom_name(c, a), NULL);
+    printf("%.*s", r ? xcb_get_atom_name_name_length(r) : 1, r ? xcb_get_atom_name_name(r) : "?");
+    free(r);
+}
+
+static int multiple(xcb_connection_t *c, xcb_screen_t *s, const char *mode, const char *out, int n_flood)
+{
+    xcb_atom_t clip = ATOM(c, "CLIPBOARD"), mult = ATOM(c, "MULTIPLE"), utf8 = ATOM(c, "UTF8_STRING"),
+               incr = ATOM(c, "INCR"), list = ATOM(c, "_BH_PAIRS");
+    xcb_atom_t p[3] = {ATOM(c, "_BH_M0"), ATOM(c, "_BH_M1"), ATOM(c, "_BH_M2")};
+    xcb_window_t w = xcb_generate_id(c);
+    uint32_t mask = XCB_EVENT_MASK_PROPERTY_CHANGE;
+    xcb_create_window(c, 0, w, s->root, 0, 0, 1, 1, 0, XCB_WINDOW_CLASS_INPUT_ONLY, XCB_COPY_FROM_PARENT,
+                      XCB_CW_EVENT_MASK, &mask);
+    if (strcmp(mode, "multiple-notype") == 0) {
+        xcb_change_property(c, XCB_PROP_MODE_REPLACE, w, list, XCB_ATOM_STRING, 8, 9, "not pairs");
+    } else if (n_flood > 0) {
+        uint32_t *pairs = malloc((size_t)n_flood * 8);
+        for (int i = 0; i < n_flood; i++)
+            pairs[2 * i] = utf8, pairs[2 * i + 1] = p[0];
+        xcb_change_property(c, XCB_PROP_MODE_REPLACE, w, list, ATOM(c, "ATOM_PAIR"), 32,
+                            (uint32_t)n_flood * 2, pairs);
+        free(pairs);
+    } else {
+        uint32_t pairs[] = {utf8,
+                            p[0],
+                            ATOM(c, "TARGETS"),
+                            p[1],
+                            ATOM(c, "TIMESTAMP"),
+                            p[2],
+                            ATOM(c, "application/x-bh-nobody"),
+                            ATOM(c, "_BH_M3"),
+                            mult,
+                            ATOM(c, "_BH_M4"),
+                            utf8,
+                            p[0]};
+        xcb_change_property(c, XCB_PROP_MODE_REPLACE, w, list, ATOM(c, "ATOM_PAIR"), 32,
+                            sizeof(pairs) / sizeof(pairs[0]), pairs);
+    }
+    xcb_convert_selection(c, w, clip, mult, list, XCB_CURRENT_TIME);
+    xcb_flush(c);
+    xcb_selection_notify_event_t *e = (xcb_selection_notify_event_t *)next_event(c, XCB_SELECTION_NOTIFY, 0);
+    if (!e) {
+        printf("multiple: no answer in 10 s\n");
+        return 1;
+    }
+    if (e->property == XCB_ATOM_NONE) {
+        printf("multiple: refused\n");
+        free(e);
+        return 0;
+    }
+    printf("multiple: answered ");
+    print_atom(c, e->property);
+    printf("\n");
+    free(e);
+    xcb_get_property_reply_t *r =
+        xcb_get_property_reply(c, xcb_get_property(c, 1, w, list, XCB_GET_PROPERTY_TYPE_ANY, 0, 1024), NULL);
+    size_t n = r && r->format == 32 ? (size_t)xcb_get_property_value_length(r) / 8 : 0;
+    uint32_t *pairs = r ? xcb_get_property_value(r) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        printf("pair ");
+        print_atom(c, pairs[2 * i]);
+        printf(" -> ");
+        print_atom(c, pairs[2 * i + 1]);
+        if (pairs[2 * i + 1] != XCB_ATOM_NONE) {
+            xcb_atom_t prop = pairs[2 * i + 1];
+            xcb_get_property_reply_t *v = xcb_get_property_reply(
+                c, xcb_get_property(c, 1, w, prop, XCB_GET_PROPERTY_TYPE_ANY, 0, 1 << 20), NULL);
+            if (v && v->type == incr) {
+                /* Deleting it (above) asked for the chunks: each is read
+                 * and deleted until an empty one. */
+                FILE *f = fopen(out, "wb");
+                size_t total = 0;
+                for (;;) {
+                    xcb_generic_event_t *ev = next_event(c, XCB_PROPERTY_NOTIFY, prop);
+                    if (!ev)
+                        break;
+                    free(ev);
+                    xcb_get_property_reply_t *ch = xcb_get_property_reply(
+                        c, xcb_get_property(c, 1, w, prop, XCB_GET_PROPERTY_TYPE_ANY, 0, 1 << 20), NULL);
+                    int len = ch ? xcb_get_property_value_length(ch) : 0;
+                    if (f && len > 0)
+                        fwrite(xcb_get_property_value(ch), 1, (size_t)len, f);
+                    total += (size_t)len;
+                    free(ch);
+                    if (len == 0)
+                        break;
+                }
+                if (f)
+                    fclose(f);
+                printf(": %zu bytes by INCR", total);
+            } else if (v && v->type == utf8) {
+                FILE *f = fopen(out, "wb");
+                if (f) {
+                    fwrite(xcb_get_property_value(v), 1, (size_t)xcb_get_property_value_length(v), f);
+                    fclose(f);
+                }
+                printf(": %d bytes", xcb_get_property_value_length(v));
+            } else if (v) {
+                printf(": %d items of ", v->format ? xcb_get_property_value_length(v) * 8 / v->format : 0);
+                print_atom(c, v->type);
+            }
+            free(v);
+        }
+        printf("\n");
+    }
+    free(r);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     int flood = argc >= 3 && argc <= 4 && strcmp(argv[1], "flood") == 0;
     int owner = argc >= 2 && strncmp(argv[1], "own", 3) == 0;
-    if (!flood && !owner) {
+    int requestor = argc >= 2 && strncmp(argv[1], "multiple", 8) == 0;
+    if (!flood && !owner && !requestor) {
         fprintf(stderr, "usage: x11-hostile flood N [paced] | own FILE CHUNK | own-targets N FILE | "
-                        "own-silent | own-endless\n");
+                        "own-silent | own-endless | multiple OUT | multiple-flood N | multiple-notype\n");
         return 2;
     }
     xcb_connection_t *c = xcb_connect(NULL, NULL);
@@ -193,6 +340,12 @@ int main(int argc, char **argv)
         return own(c, s, argv[1], argv[3], 0, atoi(argv[2]));
     if (strcmp(argv[1], "own-silent") == 0 || strcmp(argv[1], "own-endless") == 0)
         return own(c, s, argv[1], NULL, 0, 0);
+    if (strcmp(argv[1], "multiple") == 0 && argc == 3)
+        return multiple(c, s, argv[1], argv[2], 0);
+    if (strcmp(argv[1], "multiple-flood") == 0 && argc == 3)
+        return multiple(c, s, argv[1], "/dev/null", atoi(argv[2]));
+    if (strcmp(argv[1], "multiple-notype") == 0)
+        return multiple(c, s, argv[1], "/dev/null", 0);
     if (!flood)
         return 2;
     int n = atoi(argv[2]);

@@ -46,6 +46,16 @@ BhFwRule *bh_fw_rule_parse(const char *untrusted, gint64 now, GError **error);
  * dstports=443-443 expire=1796613600 comment=..."). */
 char *bh_fw_rule_format(const BhFwRule *rule);
 gboolean bh_fw_rule_expired(const BhFwRule *rule, gint64 now);
+/* Whether the rule matches every packet for good: only action= (and maybe
+ * a comment), no expire. */
+gboolean bh_fw_rule_matches_all(const BhFwRule *rule);
+
+/* Where a rule added without a chosen place goes among rules (n canonical
+ * texts, in order): at the end, or before the last one when that one
+ * matches every packet and the new one does not (after it, the new rule
+ * would never match). The one placement for qvm-firewall add and the
+ * settings app; Qubes' qvm-firewall always appends. */
+guint bh_fw_rules_place(const char *const *rules, guint n, const char *rule);
 
 /* The nftables statement of one rule for its qube's chain, with addrs what
  * a hostname resolves to now (NULL or empty for a name that does not

@@ -1,10 +1,12 @@
 /* target.c — libFuzzer entry point for gui-agent/xwm-props.c: the input is
  * the raw words an X client in a qube set as WM_NORMAL_HINTS or
- * _NET_WM_STATE, a CLIPBOARD owner's TARGETS list, and (the same bytes) the
- * name of a target. Checks, aborting on violation: every size is within
+ * _NET_WM_STATE, a CLIPBOARD owner's TARGETS list, a requestor's MULTIPLE
+ * pairs, and (the same bytes) the name of a target. Checks, aborting on violation: every size is within
  * 0..BH_MAX_WINDOW_*, a non-zero maximum is never below its minimum, only
  * the honoured flags come out, a TARGETS list keeps at most its bound with
- * no None and no atom twice, a MIME type made from a name is printable
+ * no None and no atom twice, MULTIPLE pairs are the input's in order, at
+ * most their bound, and every one not refused has a target other than None
+ * and MULTIPLE and a property no earlier one has, a MIME type made from a name is printable
  * ASCII without spaces, at most BH_XWM_MIME_MAX bytes, shaped type/subtype
  * (or one of the X text names), and maps back to an X target; the same
  * input gives the same answer.
@@ -54,6 +56,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         for (size_t j = 0; j < i; j++)
             if (picked[j] == picked[i])
+                abort();
+    }
+
+    struct bh_xwm_pair pairs[8];
+    size_t np = bh_xwm_multiple_pairs(words, n, 7, pairs, 8);
+    if (np > 8 || np > n / 2)
+        abort();
+    for (size_t i = 0; i < np; i++) {
+        if (pairs[i].target != words[2 * i])
+            abort();
+        if (pairs[i].property == 0)
+            continue;
+        if (pairs[i].property != words[2 * i + 1] || pairs[i].target == 0 || pairs[i].target == 7)
+            abort();
+        for (size_t j = 0; j < i; j++)
+            if (pairs[j].property == pairs[i].property)
                 abort();
     }
     free(words);

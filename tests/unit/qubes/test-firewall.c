@@ -100,10 +100,34 @@ static void test_nft(void)
     g_assert_null(bh_fw_rule_nft(old, NULL, NOW));
 }
 
+/* The one placement of an added rule (qvm-firewall add, the settings
+ * app): before a final rule that matches everything, else at the end. */
+static void test_place(void)
+{
+    const char *const accept_all[] = {"action=accept"};
+    const char *const limit[] = {"action=accept proto=tcp dstports=443-443", "action=drop comment=the rest"};
+    const char *const open_end[] = {"action=drop proto=udp"};
+    const char *const lapsing[] = {"action=accept expire=1700000600"};
+    g_assert_cmpuint(bh_fw_rules_place(NULL, 0, "action=drop proto=tcp"), ==, 0);
+    g_assert_cmpuint(bh_fw_rules_place(accept_all, 1, "action=drop proto=tcp dstports=25-25"), ==, 0);
+    g_assert_cmpuint(bh_fw_rules_place(limit, 2, "action=accept specialtarget=dns"), ==, 1);
+    g_assert_cmpuint(bh_fw_rules_place(open_end, 1, "action=drop proto=tcp"), ==, 1);
+    /* A new catch-all is a new default: at the end. */
+    g_assert_cmpuint(bh_fw_rules_place(accept_all, 1, "action=drop"), ==, 1);
+    /* One that lapses is not a catch-all, nor a text that does not parse. */
+    g_assert_cmpuint(bh_fw_rules_place(lapsing, 1, "action=drop proto=tcp"), ==, 1);
+    g_assert_cmpuint(bh_fw_rules_place(accept_all, 1, "action=maybe"), ==, 0);
+    g_autoptr(BhFwRule) plain = bh_fw_rule_parse("action=drop comment=all else", NOW, NULL);
+    g_autoptr(BhFwRule) icmp = bh_fw_rule_parse("action=drop proto=icmp icmptype=8", NOW, NULL);
+    g_assert_true(bh_fw_rule_matches_all(plain));
+    g_assert_false(bh_fw_rule_matches_all(icmp));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/firewall/parse", test_parse);
     g_test_add_func("/firewall/nft", test_nft);
+    g_test_add_func("/firewall/place", test_place);
     return g_test_run();
 }
