@@ -58,6 +58,10 @@
  * kills a dialog still there BH_CALL_ASK_GRACE_S later. */
 #define BH_CALL_ASK_TIMEOUT_S 60
 #define BH_CALL_ASK_GRACE_S   15
+/* A service whose caller hung up has read the end of its stdin: a sound one
+ * ends by itself at once (a receiver removes what it staged); one still
+ * running this much later is ended. */
+#define BH_CALL_HANGUP_GRACE_S 5
 
 struct _BhCalls {
     BhBackend *backend;
@@ -106,6 +110,10 @@ typedef struct {
     gboolean caller_gone;
     /* The disposable made for this call (killed when the call ends). */
     char *dispvm;
+    /* Cancels the service's run in the target when the caller hung up and
+     * it did not end within BH_CALL_HANGUP_GRACE_S (hangup_timer). */
+    GCancellable *run_cancel;
+    guint hangup_timer;
     /* The service's stderr: kept up to BH_CALL_MAX_STDERR, the rest dropped. */
     GInputStream *err_in;
     GByteArray *err;
@@ -146,6 +154,8 @@ static void bh_call_free(BhCall *call)
         call->calls->hooks.kill_disposable(call->calls->hooks.owner, call->dispvm);
     }
     g_free(call->dispvm);
+    g_clear_handle_id(&call->hangup_timer, g_source_remove);
+    g_clear_object(&call->run_cancel);
     g_strfreev(call->offered);
     g_free(call->source);
     g_free(call->service);
@@ -323,15 +333,38 @@ static void bh_call_deny(BhCall *call, const char *why, gboolean notify)
 
 /* ---- running the service ------------------------------------------------- */
 
-/* While a disposable's call runs, the caller's hang-up (it died, or closed
- * without waiting) ends the disposable: nobody is left to answer. */
+static gboolean bh_call_hangup_overdue(gpointer data)
+{
+    BhCall *call = data;
+    call->hangup_timer = 0;
+    /* Only --verbose: a qube that calls and hangs up in a loop must not
+     * fill dom0's log. */
+    g_info("[%s] %s in %s did not end %u s after its caller hung up: ending it", call->source, call->service,
+           call->target, BH_CALL_HANGUP_GRACE_S);
+    g_cancellable_cancel(call->run_cancel);
+    return G_SOURCE_REMOVE;
+}
+
+/* The caller hung up (it died, or closed without waiting) while its
+ * service runs: nobody is left to read the answer. A disposable made for
+ * the call is killed now; any other service gets BH_CALL_HANGUP_GRACE_S to
+ * end on the end of its stdin, then its run is cancelled (SIGKILL to its
+ * process group in the target) and the call gives back its slot, pipes and
+ * buffer. Without this a target whose service never ends (or writes without
+ * end, which dom0 drained for nobody) kept the source's call slots until
+ * the target stopped: 8 such calls and the source could call no one. */
 static gboolean bh_call_caller_hung_up(GSocket *socket, GIOCondition condition, gpointer data)
 {
     BhCall *call = data;
-    if (call->dispvm && !call->calls->closed) {
-        g_info("[%s] the caller of %s in %s hung up: killing the disposable", call->source, call->service,
-               call->dispvm);
-        call->calls->hooks.kill_disposable(call->calls->hooks.owner, call->dispvm);
+    if (!call->calls->closed) {
+        g_info("[%s] the caller of %s in %s hung up%s", call->source, call->service, call->target,
+               call->dispvm ? ": killing the disposable" : "");
+        if (call->dispvm) {
+            g_cancellable_cancel(call->run_cancel);
+            call->calls->hooks.kill_disposable(call->calls->hooks.owner, call->dispvm);
+        } else {
+            call->hangup_timer = g_timeout_add_seconds(BH_CALL_HANGUP_GRACE_S, bh_call_hangup_overdue, call);
+        }
     }
     g_clear_pointer(&call->watch, g_source_unref);
     return G_SOURCE_REMOVE;
@@ -363,17 +396,16 @@ static void bh_call_ok_written(GObject *obj, GAsyncResult *res, gpointer data)
                       .stderr_fd = errfd[1],
                       .wait = TRUE};
     /* The set duplicates the descriptors it is given. */
-    bh_agent_set_run_async(call->calls->agents, call->target, &run, NULL, bh_call_ran, call);
+    call->run_cancel = g_cancellable_new();
+    bh_agent_set_run_async(call->calls->agents, call->target, &run, call->run_cancel, bh_call_ran, call);
     close(pipefd[1]);
     close(errfd[1]);
     call->pipe_in = g_unix_input_stream_new(pipefd[0], TRUE);
     call->err_in = g_unix_input_stream_new(errfd[0], TRUE);
     call->err = g_byte_array_new();
-    if (call->dispvm) {
-        call->watch = g_socket_create_source(sock, G_IO_HUP | G_IO_ERR, NULL);
-        g_source_set_callback(call->watch, G_SOURCE_FUNC(bh_call_caller_hung_up), call, NULL);
-        g_source_attach(call->watch, NULL);
-    }
+    call->watch = g_socket_create_source(sock, G_IO_HUP | G_IO_ERR, NULL);
+    g_source_set_callback(call->watch, G_SOURCE_FUNC(bh_call_caller_hung_up), call, NULL);
+    g_source_attach(call->watch, NULL);
     bh_call_read_pipe(call);
     g_input_stream_read_async(call->err_in, call->err_buf, sizeof call->err_buf, G_PRIORITY_DEFAULT, NULL,
                               bh_call_err_read, call);
