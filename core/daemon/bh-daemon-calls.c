@@ -42,6 +42,10 @@
  * for a program's reasons; a target writing more only wastes its own time
  * (the rest is read and dropped, so the program never blocks on it). */
 #define BH_CALL_MAX_STDERR 16384
+/* ...but dropping costs dom0 a read per 4 KiB: a service that writes more
+ * than this on stderr (64 times what is kept) is ended, or a target could
+ * keep a core of dom0 busy for as long as its caller waits. */
+#define BH_CALL_MAX_STDERR_DRAINED (1u << 20)
 /* Calls in flight per qube: each holds a socket, a pipe, a 64 KiB buffer
  * and an RPC request in the target; a qube opening connections in a loop
  * stops here (the RPC allows 32 requests per target). Calls waiting for the
@@ -118,6 +122,7 @@ typedef struct {
     GInputStream *err_in;
     GByteArray *err;
     guint8 err_buf[4096];
+    gsize err_total;
     gboolean err_done;
 } BhCall;
 
@@ -274,6 +279,13 @@ static void bh_call_err_read(GObject *obj, GAsyncResult *res, gpointer data)
     }
     gsize room = BH_CALL_MAX_STDERR - call->err->len;
     g_byte_array_append(call->err, call->err_buf, (guint)MIN((gsize)n, room));
+    gboolean was_over = call->err_total > BH_CALL_MAX_STDERR_DRAINED;
+    call->err_total += (gsize)n;
+    if (!was_over && call->err_total > BH_CALL_MAX_STDERR_DRAINED && !call->calls->closed) {
+        g_info("[%s] %s in %s wrote more than %u bytes on stderr: ending it", call->source, call->service,
+               call->target, BH_CALL_MAX_STDERR_DRAINED);
+        g_cancellable_cancel(call->run_cancel);
+    }
     g_input_stream_read_async(call->err_in, call->err_buf, sizeof call->err_buf, G_PRIORITY_DEFAULT, NULL,
                               bh_call_err_read, call);
 }

@@ -10,6 +10,9 @@
 #     8 such calls and work could call no one until personal stopped);
 #   - a service writing without end to a caller that died: it is ended too
 #     (before: bulkheadd drained it for nobody, a core's worth of dom0 CPU);
+#     one writing stderr without end is ended past 1 MiB by bulkheadd, and
+#     the callers (qvm-copy-to-vm after the receiver's status, qvm-open-in-vm
+#     URL at any output) end a call whose output they no longer take;
 #   - the target's stderr with terminal escapes (ESC, C1 CSI/OSC as UTF-8)
 #     and a bidi override reaches the caller's terminal as '?';
 #   - qvm-open-in-vm's answer, the file dom0's call carries back into the
@@ -91,8 +94,15 @@ mkdir -p $d
 printf '#!/bin/sh\nexec sleep 1000001\n' > $d/test.Forever
 printf '#!/bin/sh\nexec yes flood-from-personal\n' > $d/test.Flood
 printf '#!/bin/sh\ncat\n' > $d/test.Echo
+printf '#!/bin/sh\nexec yes err-flood >&2\n' > $d/test.ErrFlood
+printf '#!/bin/sh\nexec yes url-flood\n' > $d/bulkhead.OpenURL
 cat > $d/bulkhead.Filecopy <<'EOF'
 #!/bin/sh
+if [ "$(cat ~/fcmode 2>/dev/null)" = flood ]; then
+  PATH=/run/bulkhead/bin:$PATH
+  bulkhead-file-receiver "$BH_RPC_SOURCE" && exec yes copy-flood
+  exit 1
+fi
 head -c 1 >/dev/null
 printf 'MARK \033]0;evil-title\007 \302\2332J \302\23552;c;ZXZpbA==\302\234 \342\200\256txt.exe\n' >&2
 exit 1
@@ -175,6 +185,28 @@ sleep 2
 t1=$(awk '{print $14 + $15}' "/proc/$dpid/stat")
 bh_result "bulkheadd is idle afterwards ($((t1 - t0)) ticks of CPU in 2 s)" $([ $((t1 - t0)) -lt 100 ]; echo $?)
 grep -E 'hung up' "$bh_log" | tail -n 3 | bh_diag
+
+# --- a service writing without end to a caller that waits ----------------------
+# dom0 relays every byte: the caller ends a call whose output it no longer
+# takes, and bulkheadd ends a service past 1 MiB of stderr (it keeps 16 KiB).
+bh_run qvm-run -p work "python3 ~/hc.py test.ErrFlood call </dev/null"
+bh_same "a service writing stderr without end is ended by bulkheadd (status 255)" "$(printf '\nstatus 255')" "$bh_out"
+wait_count '[y]es err-flood' 0
+bh_result "and it is gone from personal" $?
+bh_run qvm-run -p work 'qvm-open-in-vm personal https://example.org/; echo "rc=$?"'
+bh_result "qvm-open-in-vm URL ends a call whose service sends output ($bh_out: $bh_err)" \
+  $([ "$bh_out" = rc=1 ] && [[ "$bh_err" == *"sent output, which bulkhead.OpenURL never does"* ]]; echo $?)
+wait_count '[y]es url-flood' 0
+bh_result "and personal's flood is ended once the caller left" $?
+qvm-run -p personal 'echo flood > ~/fcmode' >/dev/null 2>&1
+bh_run qvm-run -p work 'printf data > ~/f; qvm-copy-to-vm personal ~/f; echo "rc=$?"'
+bh_result "qvm-copy-to-vm ends a call whose receiver goes on sending after its status ($bh_out: $bh_err)" \
+  $([ "$bh_out" = rc=1 ] && [[ "$bh_err" == *"goes on sending after the receiver's status"* ]]; echo $?)
+bh_run qvm-run -p personal 'cat ~/QubesIncoming/work/f'
+bh_same "control: the receiver took the file before it flooded" "data" "$bh_out"
+wait_count '[y]es copy-flood' 0
+bh_result "and personal's flood is ended once the caller left" $?
+qvm-run -p personal 'rm -rf ~/fcmode ~/QubesIncoming' >/dev/null 2>&1
 
 # --- the target's stderr on the caller's terminal -----------------------------
 bh_run qvm-run -p work 'printf data > ~/f; qvm-copy-to-vm personal ~/f 2>~/err; python3 -c "
