@@ -32,6 +32,8 @@
 
 #define MOD      "link"
 #define RETRY_MS 1000
+/* Xen: how often a connected link looks for bytes no event announced. */
+#define XEN_SWEEP_MS 1000
 /* Socket mode: bytes in flight towards dom0; a whole clipboard fits. */
 #define LINK_SNDBUF (512u * 1024u)
 #define LINK_RCVBUF (64u * 1024u)
@@ -53,6 +55,7 @@ struct bh_link {
     int src_fd;
     uint32_t src_mask;
     struct wl_event_source *retry;
+    struct wl_event_source *sweep; /* xen: the safety read, see sweep_cb */
     struct wl_event_source *reset_idle;
     char reset_reason[192];
     bool broken;    /* a reset is scheduled: send nothing more */
@@ -254,6 +257,8 @@ static void on_connected(struct bh_link *l)
     BH_DBG(l->agent, MOD, "dom0 connected; sending HELLO");
     /* Socket: the connection's fd replaces the listening one. */
     watch(l);
+    if (l->xen)
+        wl_event_source_timer_update(l->sweep, XEN_SWEEP_MS);
     send_any(l, BH_GUI_HELLO, 0, &h, sizeof(h), NULL, 0, -1, false);
 }
 
@@ -340,6 +345,32 @@ static int link_event(int fd, uint32_t mask, void *data)
     return 0;
 }
 
+/* Xen: once a second, bytes in the ring that no event announced are read,
+ * and queued output is offered to freed ring space. libxenvchan's
+ * notifications are requests written in the shared ring; a missed one
+ * would otherwise leave dom0's messages unread until dom0 writes again,
+ * which it may never do (a HELLO left unread means no window is ever
+ * shown). Logged when it finds anything, so a lost event is still seen. */
+static int sweep_cb(void *data)
+{
+    struct bh_link *l = data;
+    if (!l->connected || l->broken || !l->v || !l->xen)
+        return 0;
+    size_t ready = bh_vchan_data_ready(l->v);
+    if (ready > 0) {
+        BH_INFO(l->agent, MOD, "%zu bytes from dom0 were in the ring without an event; reading them", ready);
+        if (!read_all(l) && !l->broken) {
+            schedule_reset(l, "dom0 disconnected");
+            return 0;
+        }
+    }
+    if (!l->broken)
+        flush_out(l);
+    if (!l->broken)
+        wl_event_source_timer_update(l->sweep, XEN_SWEEP_MS);
+    return 0;
+}
+
 /* ---- connection lifecycle ------------------------------------------------------- */
 
 static void drop_connection(struct bh_link *l)
@@ -355,6 +386,7 @@ static void drop_connection(struct bh_link *l)
     bh_vchan_close(l->v);
     l->v = NULL;
     l->connected = false;
+    wl_event_source_timer_update(l->sweep, 0);
     bh_gui_windows_init(&l->tx);
     bh_gui_windows_init(&l->rx);
 }
@@ -424,7 +456,12 @@ struct bh_link *bh_link_new(struct bh_agent *a, int domain, const struct bh_link
     bh_gui_windows_init(&l->tx);
     bh_gui_windows_init(&l->rx);
     l->retry = wl_event_loop_add_timer(a->loop, retry_cb, l);
-    if (!l->retry) {
+    l->sweep = wl_event_loop_add_timer(a->loop, sweep_cb, l);
+    if (!l->retry || !l->sweep) {
+        if (l->retry)
+            wl_event_source_remove(l->retry);
+        if (l->sweep)
+            wl_event_source_remove(l->sweep);
         free(l);
         return NULL;
     }
@@ -439,6 +476,7 @@ void bh_link_free(struct bh_link *l)
     if (l->reset_idle)
         wl_event_source_remove(l->reset_idle);
     drop_connection(l);
+    wl_event_source_remove(l->sweep);
     wl_event_source_remove(l->retry);
     free(l);
 }

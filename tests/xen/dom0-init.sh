@@ -50,10 +50,14 @@ mkdir -p /root /run/user0 && chmod 700 /run/user0
 HOME=/root XDG_RUNTIME_DIR=/run/user0 BH_VCHAN_TRANSPORT=xen /usr/bin/bh-xen-dom0-test /var/lib/bulkhead /test/golden
 rc=$?
 echo "BH-XEN-QEMU-END $rc"
+# On failure, what the hypervisor, the toolstack and the guests said; the
+# guests' consoles (the gui-agent's --verbose log) last, because a CI excerpt
+# keeps the end of a failed test's output.
 if [ $rc -ne 0 ]; then
-  for f in /var/log/xen/console/*.log /var/log/xen/*.log; do
+  echo "---- xl dmesg"
+  xl dmesg 2>/dev/null | tail -n 20
+  for f in /var/log/xen/*.log /var/log/xen/console/*.log; do
     [ -f "$f" ] && { echo "---- $f"; tail -n 80 "$f"; }
   done
-  xl dmesg 2>/dev/null | tail -n 20
 fi
 bh_exit $rc

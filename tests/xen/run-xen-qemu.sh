@@ -162,7 +162,7 @@ boot_once
 # libxl gives each disk hotplug script 40 s; under emulation on a busy machine
 # (other jobs on the two cores) the block script can miss that, which says
 # nothing about our code. Such a run gets one more boot, and says so.
-if [ "$qemu_rc" -ne 1 ] && grep -q 'scripts/block add because of timeout' "$work/serial.txt"; then
+if [ "$qemu_rc" -ne 1 ] && grep -qE 'scripts/block (add|remove) because of timeout|scripts/block failed' "$work/serial.txt"; then
   echo "# libxl's block hotplug script timed out under emulation (machine busy): booting once more"
   boot_once
 fi
@@ -183,7 +183,7 @@ fi
 # isa-debug-exit: status 0 from dom0 is QEMU status 1.
 if [ "$qemu_rc" -ne 1 ]; then
   echo "# ---- last lines of the serial console ($work/serial.log)" 
-  tail -n 60 "$work/serial.txt" | sed 's/^/# /'
+  tail -n 120 "$work/serial.txt" | sed 's/^/# /'
   exit 1
 fi
 exit 0

@@ -312,18 +312,52 @@ static unsigned shm_frames(struct bh_tdom0 *d, struct bh_tdom0_win *w, unsigned 
     return checked;
 }
 
-/* Waits for simple-shm's window; checks what dom0 got for it. */
+/* The last lines of the domU's console as xenconsoled logged them (the
+ * gui-agent runs with --verbose there), joined with " | ". */
+static char *console_tail(const char *domain, unsigned lines)
+{
+    g_autofree char *path = g_strdup_printf("/var/log/xen/console/guest-%s.log", domain);
+    g_autofree char *text = NULL;
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return g_strdup_printf("(no %s)", path);
+    g_strchomp(text);
+    g_auto(GStrv) all = g_strsplit(text, "\n", -1);
+    guint n = g_strv_length(all), from = n > lines ? n - lines : 0;
+    GString *out = g_string_new(NULL);
+    for (guint i = from; i < n; i++) {
+        g_strstrip(all[i]);
+        g_string_append_printf(out, "%s%s", out->len ? " | " : "", all[i]);
+    }
+    return g_string_free(out, FALSE);
+}
+
+/* Waits for simple-shm's window; checks what dom0 got for it. When it did
+ * not come, the check's own line says what dom0 did get and what the agent
+ * last logged: a CI excerpt keeps the "not ok" lines, not the comments. */
 static struct bh_tdom0_win *shm_window(T *t, struct bh_tdom0 *d, gint64 t0, const char *what)
 {
-    gboolean shown = bh_tdom0_wait(d, shm_shown, NULL, 60000);
+    gboolean shown = bh_tdom0_wait(d, shm_shown, NULL, 90000);
     struct bh_tdom0_win *w = shown ? bh_tdom0_find_shown(d, "simple-shm") : NULL;
+    g_autoptr(GString) diag = g_string_new(NULL);
     printf("# agent window after %.1f s: %s\n", (g_get_monotonic_time() - t0) / 1e6, w ? w->title : d->error);
+    if (!w) {
+        g_string_append_printf(diag, ": after %.1f s, link %s%s, %u windows created",
+                               (g_get_monotonic_time() - t0) / 1e6,
+                               d->alive ? "alive" : "dead: ", d->alive ? "" : d->error, d->n_created);
+        for (size_t i = 0; i < BH_MAX_WINDOWS; i++)
+            if (d->wins[i].id)
+                g_string_append_printf(diag, "; window %u '%.40s' %ux%u mapped=%d buffer=%d damages=%u",
+                                       d->wins[i].id, d->wins[i].title, d->wins[i].width, d->wins[i].height,
+                                       d->wins[i].mapped, d->wins[i].has_buf, d->wins[i].n_damage);
+        g_autofree char *log = console_tail("work", 4);
+        g_string_append_printf(diag, "; the domU's console ends: %s", log);
+    }
     check(t,
           w && g_str_equal(w->title, "simple-shm") && w->buf_w == BH_TSHM_SIZE && w->buf_h == BH_TSHM_SIZE &&
               w->format == DRM_FORMAT_ARGB8888 && w->buf.kind == BH_GUI_BUFFER_GRANT,
           "%s: weston-simple-shm's window (title, 250x250 ARGB8888) arrives as a grant buffer, "
-          "%u pages mapped read-only by dom0",
-          what, w ? w->buf.n_refs : 0);
+          "%u pages mapped read-only by dom0%s",
+          what, w ? w->buf.n_refs : 0, diag->str);
     return w;
 }
 
