@@ -49,7 +49,8 @@
 /* Calls in flight per qube: each holds a socket, a pipe, a 64 KiB buffer
  * and an RPC request in the target; a qube opening connections in a loop
  * stops here (the RPC allows 32 requests per target). Calls waiting for the
- * user, a start or a disposable count too. */
+ * user, a start or a disposable count too, and so do the calls of a
+ * disposable made for one of the qube's calls (bound_of). */
 #define BH_CALL_MAX_PER_QUBE 8
 /* Refusals logged per qube while this daemon runs: a qube that calls in a
  * loop must not fill dom0's log; past this one line says the rest is not
@@ -75,9 +76,13 @@ struct _BhCalls {
     BhCallsHooks hooks;
     GHashTable *listeners; /* qube -> BhCallListener */
     GHashTable *active;    /* qube -> its calls in flight (GUINT_TO_POINTER) */
-    GHashTable *refusals;  /* qube -> refusals logged so far (GUINT_TO_POINTER) */
-    GHashTable *notified;  /* qube -> notifications sent so far (GUINT_TO_POINTER) */
-    GHashTable *asking;    /* qube -> its call whose dialog is open (BhCall *, not owned) */
+    /* A disposable made for a call -> the qube whose bound its own calls
+     * count in (its maker's): without it a disposable could make 8 more,
+     * each of those 8 more, without end. */
+    GHashTable *bound_of;
+    GHashTable *refusals; /* qube -> refusals logged so far (GUINT_TO_POINTER) */
+    GHashTable *notified; /* qube -> notifications sent so far (GUINT_TO_POINTER) */
+    GHashTable *asking;   /* qube -> its call whose dialog is open (BhCall *, not owned) */
     /* Calls in flight outlive bh_calls_free (their callbacks still run):
      * each holds a reference, and after the free (closed) none starts a
      * program or asks policy, whose owners are being freed too. */
@@ -95,6 +100,7 @@ typedef struct {
 typedef struct {
     BhCalls *calls;
     char *source;
+    char *bound; /* whose in-flight count this call is in (bound_of) */
     char *service;
     char *target;
     gboolean notify, autostart;
@@ -134,6 +140,7 @@ static void bh_calls_unref(BhCalls *calls)
     g_hash_table_unref(calls->notified);
     g_hash_table_unref(calls->refusals);
     g_hash_table_unref(calls->active);
+    g_hash_table_unref(calls->bound_of);
     g_free(calls);
 }
 
@@ -147,11 +154,13 @@ static void bh_call_stop_watch(BhCall *call)
 
 static void bh_call_free(BhCall *call)
 {
-    guint n = GPOINTER_TO_UINT(g_hash_table_lookup(call->calls->active, call->source));
+    guint n = GPOINTER_TO_UINT(g_hash_table_lookup(call->calls->active, call->bound));
     if (n > 1)
-        g_hash_table_insert(call->calls->active, g_strdup(call->source), GUINT_TO_POINTER(n - 1));
+        g_hash_table_insert(call->calls->active, g_strdup(call->bound), GUINT_TO_POINTER(n - 1));
     else
-        g_hash_table_remove(call->calls->active, call->source);
+        g_hash_table_remove(call->calls->active, call->bound);
+    if (call->dispvm)
+        g_hash_table_remove(call->calls->bound_of, call->dispvm);
     bh_call_stop_watch(call);
     /* The disposable lives exactly as long as its call. */
     if (call->dispvm && !call->calls->closed) {
@@ -163,6 +172,7 @@ static void bh_call_free(BhCall *call)
     g_clear_object(&call->run_cancel);
     g_strfreev(call->offered);
     g_free(call->source);
+    g_free(call->bound);
     g_free(call->service);
     g_free(call->target);
     g_clear_object(&call->pipe_in);
@@ -462,6 +472,7 @@ static void bh_call_prepare_target(BhCall *call)
         }
         g_info("[%s] call %s: disposable %s made from %s", call->source, call->service, call->dispvm,
                dvm_template);
+        g_hash_table_insert(calls->bound_of, g_strdup(call->dispvm), g_strdup(call->bound));
         g_free(call->target);
         call->target = g_strdup(call->dispvm);
     } else if (g_str_equal(call->target, "@adminvm") || g_str_equal(call->target, "dom0")) {
@@ -725,18 +736,26 @@ static gboolean bh_call_incoming(GSocketService *service, GSocketConnection *con
     (void)service;
     (void)source;
     BhCallListener *l = data;
-    guint n = GPOINTER_TO_UINT(g_hash_table_lookup(l->calls->active, l->qube));
+    const char *bound = g_hash_table_lookup(l->calls->bound_of, l->qube);
+    if (bound == NULL)
+        bound = l->qube;
+    guint n = GPOINTER_TO_UINT(g_hash_table_lookup(l->calls->active, bound));
     if (n >= BH_CALL_MAX_PER_QUBE) {
-        g_autofree char *why = g_strdup_printf("%u calls are in flight already", n);
+        g_autofree char *why = g_str_equal(bound, l->qube)
+                                   ? g_strdup_printf("%u calls are in flight already", n)
+                                   : g_strdup_printf("%u calls of %s and the disposables made for its calls "
+                                                     "are in flight already",
+                                                     n, bound);
         bh_calls_log_refusal(l->calls, l->qube, why);
         g_io_stream_close(G_IO_STREAM(conn), NULL, NULL);
         return TRUE;
     }
-    g_hash_table_insert(l->calls->active, g_strdup(l->qube), GUINT_TO_POINTER(n + 1));
+    g_hash_table_insert(l->calls->active, g_strdup(bound), GUINT_TO_POINTER(n + 1));
     BhCall *call = g_new0(BhCall, 1);
     call->calls = l->calls;
     l->calls->refs++;
     call->source = g_strdup(l->qube);
+    call->bound = g_strdup(bound);
     call->conn = g_object_ref(conn);
     call->out = g_io_stream_get_output_stream(G_IO_STREAM(conn));
     g_input_stream_read_async(g_io_stream_get_input_stream(G_IO_STREAM(conn)), call->req, sizeof call->req,
@@ -768,6 +787,7 @@ BhCalls *bh_calls_new(BhBackend *backend, BhAgentSet *agents, BhPolicyStore *pol
     calls->refs = 1;
     calls->listeners = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, bh_call_listener_free);
     calls->active = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    calls->bound_of = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     calls->refusals = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     calls->notified = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     calls->asking = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);

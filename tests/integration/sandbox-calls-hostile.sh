@@ -21,7 +21,9 @@
 #     it);
 #   - request lines aimed at dom0's ask dialog with a bidi override, an
 #     escape, or 10 000 bytes are refused before policy (control: a clean
-#     one reaches the dialog's path: "no display to ask on").
+#     one reaches the dialog's path: "no display to ask on");
+#   - a disposable made for a call that calls @dispvm itself counts in its
+#     maker's bound: work and its disposable make 8 disposables in all.
 # Prints TAP. Reuses daemon-lib.sh (private bus, temporary XDG dirs, cleanup).
 set -u
 . "$(dirname "$0")/daemon-lib.sh"
@@ -30,7 +32,8 @@ bh_require_sandbox
 
 policy_dir="$XDG_CONFIG_HOME/bulkhead/policy.d"
 mkdir -p "$policy_dir"
-printf 'test.Ask * work @anyvm ask\n* * work personal allow\n* * @anyvm @anyvm deny\n' >"$policy_dir/30-test.policy"
+printf 'test.Ask * work @anyvm ask\n* * work personal allow\nbulkhead.Filecopy * @anyvm @dispvm allow\n* * @anyvm @anyvm deny\n' \
+  >"$policy_dir/30-test.policy"
 
 # No display: the ask path ends in "no display to ask on", dom0's words.
 unset DISPLAY WAYLAND_DISPLAY
@@ -47,7 +50,8 @@ service, mode = sys.argv[1], sys.argv[2]
 s = socket.socket(socket.AF_UNIX)
 s.connect(os.environ["BH_VCHAN_DIR"] + "/" + os.environ["BH_VCHAN_DOMID"] + "/call.sock")
 try:  # a line dom0 refuses may be cut short by its answer
-    s.sendall(service.encode("utf-8", "surrogateescape") + b" personal\n")
+    target = os.environ.get("HC_TARGET", "personal").encode()
+    s.sendall(service.encode("utf-8", "surrogateescape") + b" " + target + b"\n")
 except OSError:
     pass
 f = s.makefile("rb")
@@ -57,6 +61,9 @@ except OSError:
     line = ""
 if line != "ok":
     print(line or "closed without an answer")
+    if mode != "call":
+        with open(sys.argv[3], "a") as o:
+            o.write("refused\n")
     sys.exit(0)
 if mode == "call":
     s.sendall(sys.stdin.buffer.read())
@@ -244,5 +251,30 @@ for req in 'test.Ask\xe2\x80\xae' '\x1b[2Jtest.Ask' "test.$(printf 'A%.0s' $(seq
 done
 bh_result "no bidi override or escape of theirs is in dom0's log" \
   $(! LC_ALL=C grep -qP '\x1b|\xe2\x80\xae' "$bh_log"; echo $?)
+
+# --- disposables making disposables ------------------------------------------------
+# A disposable made for work's call calls @dispvm itself (as a compromised
+# one could): its calls count in work's bound of 8, so work's one call and
+# its disposable's can make at most 8 disposables together (before: 8 more
+# per disposable, each of which could make 8 more).
+disps() { qvm-ls 2>/dev/null | awk '$1 ~ /^disp[0-9]/' | wc -l; }
+bh_run qvm-run -p work 'rm -f ~/held; HC_TARGET=@dispvm setsid python3 ~/hc.py bulkhead.Filecopy hold ~/held \
+    </dev/null >/dev/null 2>&1 &
+  for i in $(seq 1200); do [ -s ~/held ] && break; sleep 0.1; done; cat ~/held'
+bh_result "work holds a call to a new disposable ($bh_out)" $([[ "$bh_out" == hold* ]]; echo $?)
+d1=$(qvm-ls 2>/dev/null | awk '$1 ~ /^disp[0-9]/ {print $1; exit}')
+bh_result "control: the disposable $d1 runs" $([ "$(bh_state_of "$d1")" = Running ]; echo $?)
+bh_run qvm-run -p "$d1" "echo $hc | base64 -d > ~/hc.py; rm -f ~/held; for i in 1 2 3 4 5 6 7 8; do
+    HC_TARGET=@dispvm setsid python3 ~/hc.py bulkhead.Filecopy hold ~/held </dev/null >/dev/null 2>&1 &
+  done
+  for i in \$(seq 1800); do [ \"\$(wc -l < ~/held 2>/dev/null)\" = 8 ] && break; sleep 0.1; done
+  sort ~/held | cut -d' ' -f1 | uniq -c | awk '{print \$1, \$2}' | paste -sd' '"
+bh_same "$d1's 8 calls to @dispvm: 7 made a disposable, the 8th was refused (work's bound)" \
+  "7 hold 1 refused" "$bh_out"
+bh_same "8 disposables run in all, work's and its disposable's" "8" "$(disps)"
+grep -E 'disposables made for its calls' "$bh_log" | head -n 1 | bh_diag
+bh_run qvm-run -p work 'pkill -KILL -f "[h]c.py bulkhead.Filecopy"; echo killed'
+for i in $(seq 1200); do [ "$(disps)" = 0 ] && break; sleep 0.1; done
+bh_same "work's caller killed: its disposable and the 7 made for that one's calls are gone" "0" "$(disps)"
 
 bh_done
