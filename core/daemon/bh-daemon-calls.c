@@ -52,6 +52,11 @@
  * user, a start or a disposable count too, and so do the calls of a
  * disposable made for one of the qube's calls (bound_of). */
 #define BH_CALL_MAX_PER_QUBE 8
+/* Calls running in one target, whatever their sources: each holds one of
+ * the target agent's BH_RPC_MAX_REQUESTS (32) requests, and dom0's own
+ * commands there (qvm-run, an app from the menu) queue behind them. Half
+ * stays dom0's: four sources allowed to call a qube cannot lock dom0 out. */
+#define BH_CALL_MAX_INTO_QUBE 16
 /* Refusals logged per qube while this daemon runs: a qube that calls in a
  * loop must not fill dom0's log; past this one line says the rest is not
  * logged (the caller still gets each reason). Notifications have the same
@@ -80,6 +85,7 @@ struct _BhCalls {
      * count in (its maker's): without it a disposable could make 8 more,
      * each of those 8 more, without end. */
     GHashTable *bound_of;
+    GHashTable *into;     /* target -> calls running there (GUINT_TO_POINTER) */
     GHashTable *refusals; /* qube -> refusals logged so far (GUINT_TO_POINTER) */
     GHashTable *notified; /* qube -> notifications sent so far (GUINT_TO_POINTER) */
     GHashTable *asking;   /* qube -> its call whose dialog is open (BhCall *, not owned) */
@@ -104,6 +110,7 @@ typedef struct {
     char *service;
     char *target;
     gboolean notify, autostart;
+    gboolean counted_into; /* holds one of calls->into[target] */
     GSocketConnection *conn;
     GOutputStream *out;
     GInputStream *pipe_in;
@@ -141,6 +148,7 @@ static void bh_calls_unref(BhCalls *calls)
     g_hash_table_unref(calls->refusals);
     g_hash_table_unref(calls->active);
     g_hash_table_unref(calls->bound_of);
+    g_hash_table_unref(calls->into);
     g_free(calls);
 }
 
@@ -161,6 +169,13 @@ static void bh_call_free(BhCall *call)
         g_hash_table_remove(call->calls->active, call->bound);
     if (call->dispvm)
         g_hash_table_remove(call->calls->bound_of, call->dispvm);
+    if (call->counted_into) {
+        guint in = GPOINTER_TO_UINT(g_hash_table_lookup(call->calls->into, call->target));
+        if (in > 1)
+            g_hash_table_insert(call->calls->into, g_strdup(call->target), GUINT_TO_POINTER(in - 1));
+        else
+            g_hash_table_remove(call->calls->into, call->target);
+    }
     bh_call_stop_watch(call);
     /* The disposable lives exactly as long as its call. */
     if (call->dispvm && !call->calls->closed) {
@@ -449,6 +464,14 @@ static void bh_call_target_started(GObject *obj, GAsyncResult *res, gpointer dat
                                                said ? "" : call->target, said ? "" : ": ", error->message);
         return bh_call_deny(call, why, TRUE);
     }
+    guint in = GPOINTER_TO_UINT(g_hash_table_lookup(calls->into, call->target));
+    if (in >= BH_CALL_MAX_INTO_QUBE) {
+        g_autofree char *why = g_strdup_printf("%s from %s to %s: %u calls run in %s already", call->service,
+                                               call->source, call->target, in, call->target);
+        return bh_call_refuse(call, why);
+    }
+    g_hash_table_insert(calls->into, g_strdup(call->target), GUINT_TO_POINTER(in + 1));
+    call->counted_into = TRUE;
     g_autofree char *what = g_strdup_printf("%s from %s to %s", call->service, call->source, call->target);
     g_info("[%s] call %s to %s allowed", call->source, call->service, call->target);
     if (call->notify)
@@ -788,6 +811,7 @@ BhCalls *bh_calls_new(BhBackend *backend, BhAgentSet *agents, BhPolicyStore *pol
     calls->listeners = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, bh_call_listener_free);
     calls->active = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     calls->bound_of = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    calls->into = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     calls->refusals = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     calls->notified = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     calls->asking = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);

@@ -23,7 +23,9 @@
 #     escape, or 10 000 bytes are refused before policy (control: a clean
 #     one reaches the dialog's path: "no display to ask on");
 #   - a disposable made for a call that calls @dispvm itself counts in its
-#     maker's bound: work and its disposable make 8 disposables in all.
+#     maker's bound: work and its disposable make 8 disposables in all;
+#   - four sources holding 8 calls each into personal: 16 run, the rest are
+#     refused, and dom0's own command in personal still runs.
 # Prints TAP. Reuses daemon-lib.sh (private bus, temporary XDG dirs, cleanup).
 set -u
 . "$(dirname "$0")/daemon-lib.sh"
@@ -32,7 +34,8 @@ bh_require_sandbox
 
 policy_dir="$XDG_CONFIG_HOME/bulkhead/policy.d"
 mkdir -p "$policy_dir"
-printf 'test.Ask * work @anyvm ask\n* * work personal allow\nbulkhead.Filecopy * @anyvm @dispvm allow\n* * @anyvm @anyvm deny\n' \
+printf '%b' 'test.Ask * work @anyvm ask\n* * work personal allow\nbulkhead.Filecopy * @anyvm @dispvm allow\n' \
+  'test.Forever * @anyvm personal allow\n* * @anyvm @anyvm deny\n' \
   >"$policy_dir/30-test.policy"
 
 # No display: the ask path ends in "no display to ask on", dom0's words.
@@ -276,5 +279,29 @@ grep -E 'disposables made for its calls' "$bh_log" | head -n 1 | bh_diag
 bh_run qvm-run -p work 'pkill -KILL -f "[h]c.py bulkhead.Filecopy"; echo killed'
 for i in $(seq 1200); do [ "$(disps)" = 0 ] && break; sleep 0.1; done
 bh_same "work's caller killed: its disposable and the 7 made for that one's calls are gone" "0" "$(disps)"
+
+# --- many sources into one target -----------------------------------------------------
+# Four qubes allowed to call personal hold 8 never-ending calls each: 32
+# would take every request of personal's agent, and dom0's own commands
+# there would queue behind them. Calls into one qube stop at 16.
+held_total=""
+for q in work untrusted vault sys-net; do
+  bh_run qvm-run -p "$q" "echo $hc | base64 -d > ~/hc.py; rm -f ~/held; for i in 1 2 3 4 5 6 7 8; do
+      setsid python3 ~/hc.py test.Forever hold ~/held </dev/null >/dev/null 2>&1 &
+    done
+    for i in \$(seq 1200); do [ \"\$(wc -l < ~/held 2>/dev/null)\" = 8 ] && break; sleep 0.1; done
+    sort ~/held | cut -d' ' -f1 | uniq -c | awk '{print \$1, \$2}' | paste -sd' '"
+  held_total="$held_total $q: $bh_out;"
+done
+bh_same "work, untrusted, vault, sys-net call personal 8 times each: 16 run, the 16 beyond are refused" \
+  " work: 8 hold; untrusted: 8 hold; vault: 8 refused; sys-net: 8 refused;" "$held_total"
+wait_count '[s]leep 1000001' 16
+bh_result "control: personal runs the 16 services" $?
+grep -E 'calls run in personal already' "$bh_log" | head -n 1 | bh_diag
+bh_run timeout 60 qvm-run -p personal 'echo dom0 runs here'
+bh_same "dom0 still runs a command in personal" "dom0 runs here" "$bh_out"
+for q in work untrusted vault sys-net; do qvm-run -p "$q" 'pkill -KILL -f "[h]c.py test.Forever"' >/dev/null 2>&1; done
+wait_count '[s]leep 1000001' 0
+bh_result "their callers killed, the 16 services are ended" $?
 
 bh_done
