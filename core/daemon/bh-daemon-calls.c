@@ -374,6 +374,8 @@ static gboolean bh_call_hangup_overdue(gpointer data)
 {
     BhCall *call = data;
     call->hangup_timer = 0;
+    if (call->calls->closed) /* the agent set is going: its runs end with it */
+        return G_SOURCE_REMOVE;
     /* Only --verbose: a qube that calls and hangs up in a loop must not
      * fill dom0's log. */
     g_info("[%s] %s in %s did not end %u s after its caller hung up: ending it", call->source, call->service,
