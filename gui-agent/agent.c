@@ -112,6 +112,8 @@ void bh_agent_free(struct bh_agent *a)
     bh_seat_fini(a);
     if (a->deferred_timer)
         wl_event_source_remove(a->deferred_timer);
+    if (a->refused.timer)
+        wl_event_source_remove(a->refused.timer);
     wl_display_destroy(a->display);
     free(a);
 }

@@ -541,6 +541,12 @@ struct bh_agent {
     struct wl_list windows;
     uint32_t n_windows; /* with an id */
     uint32_t next_window_id;
+    /* Windows refused past BH_MAX_WINDOWS in the current second: the first
+     * few are logged, the rest summed up when the timer fires (window.c). */
+    struct {
+        uint32_t logged, more;
+        struct wl_event_source *timer; /* made on the first refusal */
+    } refused;
 
     struct wl_list deferred_frames;
     struct wl_event_source *deferred_timer;

@@ -544,6 +544,43 @@ void bh_window_release(struct bh_window *w, uint32_t serial)
 
 /* ---- lifecycle ---------------------------------------------------------------------- */
 
+/* A client mapping windows in a loop past BH_MAX_WINDOWS would otherwise
+ * write a line per window (a 1000-window flood: 744 lines) into the qube's
+ * console, which dom0 rate-limits by dropping lines — the useful ones with
+ * the rest. Per second: the first REFUSED_LOG_BURST, then one sum. */
+#define REFUSED_LOG_BURST     5
+#define REFUSED_LOG_PERIOD_MS 1000
+
+static int refused_period_end(void *data)
+{
+    struct bh_agent *a = data;
+    if (a->refused.more)
+        BH_WARN(a, MOD, "... and %u more windows refused in the last second (more than %u)", a->refused.more,
+                BH_MAX_WINDOWS);
+    a->refused.logged = 0;
+    a->refused.more = 0;
+    return 0;
+}
+
+static void log_refused(struct bh_agent *a, bool popup)
+{
+    if (a->refused.logged >= REFUSED_LOG_BURST) {
+        a->refused.more++;
+        return;
+    }
+    BH_WARN(a, MOD, "more than %u windows: a new %s is not shown", BH_MAX_WINDOWS,
+            popup ? "popup" : "toplevel");
+    if (a->refused.logged++ > 0)
+        return;
+    if (!a->refused.timer)
+        a->refused.timer = wl_event_loop_add_timer(a->loop, refused_period_end, a);
+    /* Without a timer (out of memory) every refusal is logged: never fewer. */
+    if (a->refused.timer)
+        wl_event_source_timer_update(a->refused.timer, REFUSED_LOG_PERIOD_MS);
+    else
+        a->refused.logged = 0;
+}
+
 struct bh_window *bh_window_create(struct bh_agent *a, struct bh_xdg_surface *owner,
                                    const struct bh_window_content *content, struct bh_surface *root,
                                    struct bh_window *parent, bool popup)
@@ -568,8 +605,7 @@ struct bh_window *bh_window_create(struct bh_agent *a, struct bh_xdg_surface *ow
     }
     w->id = alloc_id(a);
     if (w->id == 0)
-        BH_WARN(a, MOD, "more than %u windows: a new %s is not shown", BH_MAX_WINDOWS,
-                w->popup ? "popup" : "toplevel");
+        log_refused(a, popup);
     else
         a->n_windows++;
     /* Appended: parents precede their children in the list. */

@@ -14,4 +14,5 @@ bh_start_xvfb
 
 bh_start_daemon --backend sandbox || exit 1
 qvm-run --dispvm default-dvm true >/dev/null 2>&1
-"$bench" "$@"
+# --preload waits for the preloaded disposable's guid in this log.
+BH_BENCH_DAEMON_LOG=$bh_log "$bench" "$@"

@@ -21,6 +21,8 @@
 
 /* In each daemon's staging directory: the daemon's state directory. */
 #define BH_SANDBOX_STATE_MARKER ".state"
+/* The qubes' resolv.conf, in the staging directory beside the marker. */
+#define BH_SANDBOX_GUEST_RESOLV "resolv.conf"
 /* A qube whose init has not said "ready" by then is killed. */
 #define BH_SANDBOX_START_TIMEOUT_S 60
 /* Lines of a qube's console kept for error messages. */

@@ -208,7 +208,7 @@ BhBackend *bh_sandbox_backend_new(const BhBackendConfig *config, GError **error)
     /* What qubes ask for names: the virtual servers their netvm redirects
      * (docs/sandbox.md, "Network"); only with root, which networking needs. */
     if (privileged) {
-        g_autofree char *conf = g_build_filename(sb->stage_base, "resolv.conf", NULL);
+        g_autofree char *conf = g_build_filename(sb->stage_base, BH_SANDBOX_GUEST_RESOLV, NULL);
         if (g_file_set_contents_full(conf, "nameserver " BH_NET_DNS1 "\nnameserver " BH_NET_DNS2 "\n", -1,
                                      G_FILE_SET_CONTENTS_NONE, 0644, NULL))
             sb->guest_resolv_conf = g_steal_pointer(&conf);

@@ -12,11 +12,20 @@
  * earlier, so the rules here are what keeps "made now" true: a preloaded
  * one is made only while its template is halted, is handed out once, and
  * any change to what it was made from replaces it.
+ * It also owns the record STATE_DIR/preloaded-dispvm, which names the
+ * preloaded disposable while it is not handed out, so that a daemon started
+ * after a crash takes it back (or throws it away) instead of leaving it
+ * running unused beside a new one.
  * Must never: hand the same disposable out twice, hand out one whose
- * template started or changed since it was made, or start one while its
- * template runs (its home could be changing under the copy).
+ * template started or changed since it was made, start one while its
+ * template runs (its home could be changing under the copy), or take from
+ * the record anything but a disposable of the template it names (a
+ * record is never a reason to kill or hand out any other qube).
  */
 #define G_LOG_DOMAIN "bh-daemon"
+
+#include <errno.h>
+#include <unistd.h>
 
 #include "bh-daemon-private.h"
 
@@ -26,6 +35,44 @@
 #define BH_PRELOAD_REFILL_DELAY_MS 2000
 /* Starts that failed in a row before preloading waits for a change. */
 #define BH_PRELOAD_MAX_FAILURES 3
+
+/* The record of the preloaded disposable not handed out yet (a key file:
+ * name, qid, template). Written before its start, removed before it is
+ * handed out: a record that survives a crash names a disposable nobody was
+ * given. */
+#define BH_PRELOAD_RECORD "preloaded-dispvm"
+#define BH_PRELOAD_GROUP  "preloaded"
+
+static char *bh_preload_record_path(BhDaemon *self)
+{
+    return g_build_filename(self->state_dir, BH_PRELOAD_RECORD, NULL);
+}
+
+static gboolean bh_preload_record_write(BhDaemon *self, const char *name, int qid, const char *tmpl,
+                                        GError **error)
+{
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_key_file_set_string(kf, BH_PRELOAD_GROUP, "name", name);
+    g_key_file_set_integer(kf, BH_PRELOAD_GROUP, "qid", qid);
+    g_key_file_set_string(kf, BH_PRELOAD_GROUP, "template", tmpl);
+    gsize len = 0;
+    g_autofree char *text = g_key_file_to_data(kf, &len, NULL);
+    g_autofree char *path = bh_preload_record_path(self);
+    /* Replaced by a rename (never half a record); a new file is not synced
+     * by GLib: after a power loss no qube runs to be taken back, and the
+     * record then names one that is down, which is thrown away. */
+    return g_file_set_contents_full(path, text, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
+}
+
+static gboolean bh_preload_record_remove(BhDaemon *self)
+{
+    g_autofree char *path = bh_preload_record_path(self);
+    if (unlink(path) < 0 && errno != ENOENT) {
+        g_warning("cannot remove %s: %s", path, g_strerror(errno));
+        return FALSE;
+    }
+    return TRUE;
+}
 
 /* The template a preloaded disposable should be made of now, or NULL. */
 static char *bh_preload_wanted(BhDaemon *self)
@@ -48,6 +95,7 @@ static void bh_preload_drop(BhDaemon *self, const char *why)
     g_clear_pointer(&self->preload_template, g_free);
     if (name == NULL)
         return;
+    (void)bh_preload_record_remove(self);
     g_info("[%s] preloaded disposable thrown away: %s", name, why);
     g_autoptr(GError) error = NULL;
     BhPowerState state = bh_daemon_get_power_state(self, name);
@@ -75,6 +123,7 @@ static void bh_preload_started(GObject *source, GAsyncResult *result, gpointer u
         if (ours) {
             g_clear_pointer(&self->preload_name, g_free);
             g_clear_pointer(&self->preload_template, g_free);
+            (void)bh_preload_record_remove(self);
         }
         bh_daemon_discard_disposable(self, ctx->name);
     }
@@ -98,6 +147,13 @@ static void bh_preload_review(BhDaemon *self)
     if (name == NULL || !bh_daemon_add_volumes(self, name, NULL, &error)) {
         self->preload_failures++;
         g_message("cannot preload a disposable of %s: %s", tmpl, error->message);
+        return;
+    }
+    if (!bh_preload_record_write(self, name, qid, tmpl, &error)) {
+        /* Unrecorded, a crash would leave it running unused: not made. */
+        self->preload_failures++;
+        g_message("[%s] not preloaded: cannot write its record: %s", name, error->message);
+        bh_daemon_discard_disposable(self, name);
         return;
     }
     g_info("[%s] preloading a disposable of %s (qid %d)", name, tmpl, qid);
@@ -136,6 +192,12 @@ char *bh_daemon_preload_take(BhDaemon *self, const char *dvm_template)
     if (!g_str_equal(dvm_template, self->preload_template) ||
         (state != BH_POWER_RUNNING && state != BH_POWER_TRANSIENT))
         return NULL;
+    /* The record goes first: a crash after this point must not make the
+     * next daemon hand the same disposable out again. */
+    if (!bh_preload_record_remove(self)) {
+        bh_preload_drop(self, "its record cannot be removed");
+        return NULL;
+    }
     /* Once: from here on it is the caller's like any new disposable. */
     self->preload_failures = 0;
     char *name = g_steal_pointer(&self->preload_name);
@@ -158,6 +220,7 @@ static void bh_preload_on_state_changed(BhDbusAdmin1 *skeleton, const char *name
             g_info("[%s] preloaded disposable went down before use", name);
             g_clear_pointer(&self->preload_name, g_free);
             g_clear_pointer(&self->preload_template, g_free);
+            (void)bh_preload_record_remove(self);
             bh_daemon_preload_soon(self, BH_PRELOAD_REFILL_DELAY_MS);
         }
         return;
@@ -195,6 +258,43 @@ static void bh_preload_on_global_changed(BhDbusAdmin1 *skeleton, const char *pro
     }
     /* Turned off: gone now; otherwise made (again) after the usual wait. */
     bh_preload_review(self);
+}
+
+void bh_daemon_preload_adopt(BhDaemon *self)
+{
+    g_autofree char *path = bh_preload_record_path(self);
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_autoptr(GError) error = NULL;
+    if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &error)) {
+        if (!g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+            g_warning("%s cannot be read (removed): %s", path, error->message);
+        (void)bh_preload_record_remove(self);
+        return;
+    }
+    g_autofree char *name = g_key_file_get_string(kf, BH_PRELOAD_GROUP, "name", NULL);
+    g_autofree char *tmpl = g_key_file_get_string(kf, BH_PRELOAD_GROUP, "template", NULL);
+    int qid = g_key_file_get_integer(kf, BH_PRELOAD_GROUP, "qid", NULL);
+    g_autoptr(BhQubeInfo) info = name ? bh_store_get_qube(self->store, name, NULL) : NULL;
+    /* Only the disposable it names, of the template it names: a record
+     * that fits no such qube (removed, renamed, another qid) is only
+     * forgotten. */
+    if (info == NULL || info->klass != BH_CLASS_DISP_VM || info->qid != qid || tmpl == NULL ||
+        g_strcmp0(info->template_name, tmpl) != 0) {
+        g_message("%s names no preloaded disposable here (%s): forgotten", path, name ? name : "no name");
+        (void)bh_preload_record_remove(self);
+        return;
+    }
+    self->preload_name = g_steal_pointer(&name);
+    self->preload_template = g_steal_pointer(&tmpl);
+    g_autofree char *wanted = bh_preload_wanted(self);
+    BhPowerState state = bh_daemon_get_power_state(self, self->preload_name);
+    if (state != BH_POWER_RUNNING)
+        bh_preload_drop(self, "it did not survive the daemon's restart");
+    else if (g_strcmp0(wanted, self->preload_template) != 0)
+        bh_preload_drop(self, "not wanted now (preload_dispvm, default_dispvm or its template started)");
+    else
+        g_info("[%s] preloaded disposable of %s taken back after a restart", self->preload_name,
+               self->preload_template);
 }
 
 void bh_daemon_preload_init(BhDaemon *self)

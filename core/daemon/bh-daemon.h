@@ -55,6 +55,11 @@ guint bh_daemon_autostart(BhDaemon *self);
 /* Preloads a disposable of default_dispvm (when the global preload_dispvm
  * is on) after delay_ms; docs/sandbox.md, "Preloaded disposable". */
 void bh_daemon_preload_soon(BhDaemon *self, guint delay_ms);
+/* After bh_daemon_adopt: the preloaded disposable a crashed daemon left
+ * (its record in the state directory) is taken back if it runs and is still
+ * wanted, else thrown away, so that it neither runs unused beside a new one
+ * nor is handed out twice. */
+void bh_daemon_preload_adopt(BhDaemon *self);
 
 /* A normal stop: every guid and every running qube are stopped (the backend
  * is freed), even while calls in flight still hold the object. The object

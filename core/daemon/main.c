@@ -49,6 +49,7 @@ static void bh_main_name_acquired(GDBusConnection *connection, const char *name,
         /* Qubes left running by a daemon that crashed come first: autostart
          * then finds them running. */
         bh_daemon_adopt(m->daemon);
+        bh_daemon_preload_adopt(m->daemon);
         bh_daemon_autostart(m->daemon);
         /* After autostart's qubes had their turn at the CPU. */
         bh_daemon_preload_soon(m->daemon, 3000);

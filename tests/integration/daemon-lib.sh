@@ -3,7 +3,8 @@
 # Owns the test harness: a private session bus (the script re-executes itself
 # under dbus-run-session), a temporary state directory and XDG dirs so nothing
 # touches the user's data, starting/stopping/killing bulkheadd, and TAP output.
-# Every process it starts is stopped on exit, even when a test fails.
+# Every process it starts is stopped on exit, even when a test fails, and
+# every qube of every daemon run on its state (bh-test-reaper).
 # It must never start a daemon on the caller's own session bus.
 
 set -u
@@ -18,6 +19,18 @@ BULKHEADD="$BH_BUILD_ROOT/core/daemon/bulkheadd"
 export PATH="$BH_BUILD_ROOT/core/cli:$PATH"
 
 bh_tmp=$(mktemp -d "${TMPDIR:-/tmp}/bh-test.XXXXXX")
+# Qubes outlive a SIGKILLed bulkheadd by design (adoption), in sessions of
+# their own: a test that kills its daemon, fails, times out or is killed
+# would leave them running. bh-test-reaper ends whatever still runs under
+# $bh_tmp once this shell has ended, however it ended; bh_cleanup runs it
+# at once as well, so a passing test leaves nothing behind when it returns.
+# BH_TEST_REAPER: another one (daemon-reaper.sh's control runs without).
+bh_reaper=${BH_TEST_REAPER:-$BH_BUILD_ROOT/tests/integration/bh-test-reaper}
+if [ -x "$bh_reaper" ]; then
+  "$bh_reaper" --watch $$ "$bh_tmp"
+else
+  echo "# $bh_reaper is not built: qubes this test leaves running are not ended"
+fi
 export HOME="$bh_tmp/home" XDG_DATA_HOME="$bh_tmp/data" XDG_CONFIG_HOME="$bh_tmp/config"
 export XDG_RUNTIME_DIR="$bh_tmp/run"
 mkdir -p "$HOME" "$XDG_DATA_HOME" "$XDG_CONFIG_HOME" "$XDG_RUNTIME_DIR"
@@ -47,6 +60,7 @@ bh_cleanup() {
     for _ in $(seq 50); do kill -0 "$bh_daemon_pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$bh_daemon_pid" 2>/dev/null
   fi
+  [ -x "$bh_reaper" ] && "$bh_reaper" "$bh_tmp"
   if [ "$bh_failed" -gt 0 ] && [ -s "$bh_log" ]; then
     echo "# daemon log (last 40 lines):"
     tail -n 40 "$bh_log" | bh_diag

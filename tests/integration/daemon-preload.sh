@@ -12,6 +12,11 @@
 #   a change of the template's properties, or its start, throws the
 #   preloaded one away (none runs while the template runs; one comes back
 #   once it halts); turning the global off removes it.
+# After a SIGKILL of bulkheadd (its record in the state directory):
+#   the next bulkheadd takes the preloaded disposable back and hands it out
+#   (the control: it outlived the daemon), and then only one new one runs;
+#   one that died while no daemon ran is removed and replaced; after a
+#   normal stop the one it stopped is not kept and a new one comes.
 # Prints TAP; reuses daemon-lib.sh (private bus, temporary dirs, clean-up).
 set -u
 . "$(dirname "$0")/daemon-lib.sh"
@@ -41,6 +46,17 @@ gone() { # NAME: until qvm-ls no longer lists it (30 s)
   local i
   for i in $(seq 300); do qvm-ls --raw-data "$1" >/dev/null 2>&1 || return 0; sleep 0.1; done
   return 1
+}
+
+# replaced FROM OLD WHY WHO: the log (after line FROM) says OLD was thrown
+# away for WHY, it is removed, and a new one is preloaded (its name in new).
+replaced() {
+  bh_wait_grep "$bh_log" "\[$2\] preloaded disposable thrown away: $3" 100 "$1"
+  bh_result "$4 throws $2 away" $?
+  gone "$2"
+  bh_result "… and it is removed" $?
+  new=$(ready_after "$1")
+  bh_result "a new one is preloaded after it ($new)" $([ -n "$new" ] && [ "$new" != "$2" ]; echo $?)
 }
 
 bh_start_daemon --backend sandbox || { echo "1..0 # SKIP bulkheadd did not start"; exit 0; }
@@ -76,12 +92,8 @@ bh_result "the next use ran in the new preloaded disposable $pre2" $handed
 pre3=$(ready_after "$from")
 from=$(lines)
 qvm-prefs default-dvm label blue
-bh_wait_grep "$bh_log" "\[$pre3\] preloaded disposable thrown away: its template's label changed" 100 "$from"
-bh_result "a change of the template's label throws $pre3 away" $?
-gone "$pre3"
-bh_result "… and it is removed" $?
-pre4=$(ready_after "$from")
-bh_result "a new one is preloaded after the change ($pre4)" $([ -n "$pre4" ] && [ "$pre4" != "$pre3" ]; echo $?)
+replaced "$from" "$pre3" "its template's label changed" "a change of the template's label"
+pre4=$new
 
 from=$(lines)
 bh_expect "the template starts" qvm-start default-dvm
@@ -95,8 +107,52 @@ bh_expect "the template shuts down" qvm-shutdown --wait default-dvm
 pre5=$(ready_after "$from")
 bh_result "once it halted, one is preloaded again ($pre5)" $([ -n "$pre5" ]; echo $?)
 
-qubes-prefs preload_dispvm False
+# A crash of bulkheadd while pre5 waits unused.
+init_of() { sed -n 's/^init_pid=//p' "$bh_state/sandbox-running/$1" 2>/dev/null; }
+alive() { [ -n "$1" ] && [ -e "/proc/$1/stat" ] && ! sed 's/.*) //' "/proc/$1/stat" | grep -q '^[ZX]'; }
+pre5_init=$(init_of "$pre5")
+bh_kill_daemon
+bh_result "control: $pre5 outlives bulkheadd's SIGKILL (init $pre5_init)" $(alive "$pre5_init"; echo $?)
+from=$(lines)
+bh_start_daemon --backend sandbox
+bh_result "bulkheadd restarts" $?
+bh_wait_grep "$bh_log" "\[$pre5\] preloaded disposable of default-dvm taken back after a restart" 100 "$from"
+bh_result "the new bulkheadd takes $pre5 back as its preloaded disposable" $?
+from=$(lines)
+use_dispvm "$pre5" 'echo after-restart'
+bh_same "a command runs in a disposable after the restart" "after-restart" "$bh_out"
+bh_result "it ran in $pre5, the one preloaded before the crash" $handed
 gone "$pre5"
+bh_result "… which is removed when the command ended" $?
+pre6=$(ready_after "$from")
+bh_result "a new one is preloaded ($pre6)" $([ -n "$pre6" ] && [ "$pre6" != "$pre5" ]; echo $?)
+bh_same "only $pre6 runs: none was made beside the one taken back" "$pre6" "$(running_disps)"
+
+# The preloaded one dies while no bulkheadd runs.
+pre6_init=$(init_of "$pre6")
+bh_kill_daemon
+kill -KILL "$pre6_init" 2>/dev/null
+for _ in $(seq 300); do alive "$pre6_init" || break; sleep 0.1; done
+bh_result "control: $pre6's sandbox is gone (init $pre6_init)" $(alive "$pre6_init"; [ $? -ne 0 ]; echo $?)
+from=$(lines)
+bh_start_daemon --backend sandbox
+replaced "$from" "$pre6" "it did not survive" "the new bulkheadd, as it died meanwhile,"
+pre7=$new
+
+# A normal stop (SIGTERM) stops every qube, the preloaded one too: the next
+# bulkheadd does not keep it as a halted disposable.
+bh_stop_daemon
+from=$(lines)
+bh_start_daemon --backend sandbox
+bh_result "bulkheadd starts again after a normal stop" $?
+gone "$pre7"
+bh_result "the preloaded $pre7, stopped with it, is not kept" $?
+pre8=$(ready_after "$from")
+bh_result "a new one is preloaded ($pre8)" $([ -n "$pre8" ] && [ "$pre8" != "$pre7" ]; echo $?)
+pre7=$pre8
+
+qubes-prefs preload_dispvm False
+gone "$pre7"
 bh_result "turned off: the preloaded disposable is removed" $?
 bh_same "nothing runs ahead any more" "" "$(running_disps)"
 

@@ -258,6 +258,9 @@ XDG_RUNTIME_DIR="$bh_tmp/run-b" dbus-run-session -- bash -c '
 b_init=$(sed -n 's/^init_pid=//p' "$state_b/sandbox-running/vault" 2>/dev/null)
 bh_result "control: vault of another state directory runs after its daemon's SIGKILL (init $b_init)" \
   $([ -n "$b_init" ] && alive "$b_init"; echo $?)
+b_stage=$(dirname "$(grep -lxF -- "$state_b" /run/bulkhead-sandbox/*/.state 2>/dev/null | head -n1)")
+bh_result "control: its daemon's staging directory is there ($b_stage: $(ls -A "$b_stage" 2>/dev/null | tr '\n' ' '))" \
+  $([ "$b_stage" != . ] && [ -d "$b_stage" ]; echo $?)
 bh_stop_daemon >/dev/null
 for _ in $(seq 300); do alive "$work_init" || break; sleep 0.1; done
 bh_result "a normal stop also stops an adopted qube (work, init $work_init)" $(alive "$work_init"; [ $? -ne 0 ]; echo $?)
@@ -274,6 +277,7 @@ bh_result "... and killed once that directory is gone" $(alive "$b_init"; [ $? -
 # can be seen gone a moment before the line is there: wait for it (5 s).
 bh_wait_grep "$bh_log" "\[vault\] a sandbox left by bulkheadd [0-9]* of a state directory that is gone could not be adopted: killed and cleaned up" 50 "$((lines_before + 1))"
 bh_result "the log says so" $?
+bh_result "... and its staging directory is removed, resolv.conf and all ($b_stage)" $([ ! -e "$b_stage" ]; echo $?)
 bh_expect "work starts again" qvm-start work
 work_init=$(field work init_pid)
 

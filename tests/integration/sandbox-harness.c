@@ -35,6 +35,22 @@ static BhBackend *bh_harness_open(BhHarness *h)
     return backend;
 }
 
+/* A failed assertion aborts before the teardown kills the qubes, and a
+ * timeout's SIGTERM ends the test the same way: bh-test-reaper, outside our
+ * session, ends what is left under h->tmp once this process has ended. */
+static void bh_harness_watch(BhHarness *h)
+{
+    const char *build = g_getenv("BH_BUILD_ROOT");
+    g_autofree char *reaper = g_build_filename(build ? build : ".", "tests/integration/bh-test-reaper", NULL);
+    g_autofree char *pid = g_strdup_printf("%d", (int)getpid());
+    const char *argv[] = {reaper, "--watch", pid, h->tmp, NULL};
+    g_autoptr(GError) error = NULL;
+    int status = -1;
+    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL, &status, &error) ||
+        !g_spawn_check_wait_status(status, &error))
+        g_test_message("qubes left by a crash of this test are not ended: %s", error->message);
+}
+
 gboolean bh_harness_setup(BhHarness *h)
 {
     memset(h, 0, sizeof *h);
@@ -56,6 +72,7 @@ gboolean bh_harness_setup(BhHarness *h)
     g_setenv("XDG_RUNTIME_DIR", h->runtime, TRUE);
     g_unsetenv("BH_VCHAN_DIR");
     g_setenv("HOME", h->home, TRUE);
+    bh_harness_watch(h);
     h->states = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     h->transitions = g_ptr_array_new_with_free_func(g_free);
     h->backend = bh_harness_open(h);

@@ -156,7 +156,7 @@ bh_menu_key "$panel"
 xdotool type --delay 60 'personal qube settings' 2>/dev/null
 sleep 0.5
 xdotool key Return 2>/dev/null
-sleep 1.5
+bh_wait_grep "$bh_tmp/settings-args" '^ran: --qube=personal$' 100
 bh_same "the menu's Settings runs bulkhead-settings, then personal's 'Qube settings' runs it with --qube=personal" \
   "ran: |ran: --qube=personal|" "$(tr '\n' '|' <"$bh_tmp/settings-args" 2>/dev/null)"
 
@@ -326,17 +326,20 @@ bh_result "a refused list leaves nothing of the qube's, with the reason ($(print
   $(printf '%s' "$list" | grep -q "\], 'debian-12', 'the list announces 10000"; echo $?)
 grep -q "\[personal\] app list refused: the list announces 10000 entries" "$bh_log"
 bh_result "the daemon logs the refusal with the qube's name" $?
+# A template whose program never ends still shuts down: the read before its
+# shutdown is stopped at 30 s, logged, and the shutdown goes on. (Started
+# while sys-net's stalled refresh still runs: the two 30 s overlap.)
+qvm-run -p debian-12 'touch "$HOME/hostile-stall"' >/dev/null 2>&1
+t_down=$(date +%s)
+qvm-shutdown --wait debian-12 >/dev/null 2>&1 &
+down_pid=$!
 wait "$stall_pid"
 r=$(cat "$bh_tmp/stall.out")
 bh_result "a program that never ends is stopped after $(($(date +%s) - t_stall)) s: $r" \
   $(printf '%s' "$r" | grep -q "sys-net did not finish within the time allowed"; echo $?)
 # The daemon is still whole.
 bh_expect "bulkheadd still answers" qvm-ls
-# A template whose program never ends still shuts down: the read before its
-# shutdown is stopped at 30 s, logged, and the shutdown goes on.
-qvm-run -p debian-12 'touch "$HOME/hostile-stall"' >/dev/null 2>&1
-t_down=$(date +%s)
-qvm-shutdown --wait debian-12 >/dev/null 2>&1
+wait "$down_pid"
 bh_result "a template whose bulkhead-applist never ends still halts ($(state_of debian-12) after $(($(date +%s) - t_down)) s)" \
   $([ "$(state_of debian-12)" = Halted ] && grep -q '\[debian-12\] app list refused: .*did not finish' "$bh_log"; echo $?)
 
