@@ -42,11 +42,21 @@
  * for a program's reasons; a target writing more only wastes its own time
  * (the rest is read and dropped, so the program never blocks on it). */
 #define BH_CALL_MAX_STDERR 16384
+/* ...but dropping costs dom0 a read per 4 KiB: a service that writes more
+ * than this on stderr (64 times what is kept) is ended, or a target could
+ * keep a core of dom0 busy for as long as its caller waits. */
+#define BH_CALL_MAX_STDERR_DRAINED (1u << 20)
 /* Calls in flight per qube: each holds a socket, a pipe, a 64 KiB buffer
  * and an RPC request in the target; a qube opening connections in a loop
  * stops here (the RPC allows 32 requests per target). Calls waiting for the
- * user, a start or a disposable count too. */
+ * user, a start or a disposable count too, and so do the calls of a
+ * disposable made for one of the qube's calls (bound_of). */
 #define BH_CALL_MAX_PER_QUBE 8
+/* Calls running in one target, whatever their sources: each holds one of
+ * the target agent's BH_RPC_MAX_REQUESTS (32) requests, and dom0's own
+ * commands there (qvm-run, an app from the menu) queue behind them. Half
+ * stays dom0's: four sources allowed to call a qube cannot lock dom0 out. */
+#define BH_CALL_MAX_INTO_QUBE 16
 /* Refusals logged per qube while this daemon runs: a qube that calls in a
  * loop must not fill dom0's log; past this one line says the rest is not
  * logged (the caller still gets each reason). Notifications have the same
@@ -58,6 +68,10 @@
  * kills a dialog still there BH_CALL_ASK_GRACE_S later. */
 #define BH_CALL_ASK_TIMEOUT_S 60
 #define BH_CALL_ASK_GRACE_S   15
+/* A service whose caller hung up has read the end of its stdin: a sound one
+ * ends by itself at once (a receiver removes what it staged); one still
+ * running this much later is ended. */
+#define BH_CALL_HANGUP_GRACE_S 5
 
 struct _BhCalls {
     BhBackend *backend;
@@ -67,9 +81,14 @@ struct _BhCalls {
     BhCallsHooks hooks;
     GHashTable *listeners; /* qube -> BhCallListener */
     GHashTable *active;    /* qube -> its calls in flight (GUINT_TO_POINTER) */
-    GHashTable *refusals;  /* qube -> refusals logged so far (GUINT_TO_POINTER) */
-    GHashTable *notified;  /* qube -> notifications sent so far (GUINT_TO_POINTER) */
-    GHashTable *asking;    /* qube -> its call whose dialog is open (BhCall *, not owned) */
+    /* A disposable made for a call -> the qube whose bound its own calls
+     * count in (its maker's): without it a disposable could make 8 more,
+     * each of those 8 more, without end. */
+    GHashTable *bound_of;
+    GHashTable *into;     /* target -> calls running there (GUINT_TO_POINTER) */
+    GHashTable *refusals; /* qube -> refusals logged so far (GUINT_TO_POINTER) */
+    GHashTable *notified; /* qube -> notifications sent so far (GUINT_TO_POINTER) */
+    GHashTable *asking;   /* qube -> its call whose dialog is open (BhCall *, not owned) */
     /* Calls in flight outlive bh_calls_free (their callbacks still run):
      * each holds a reference, and after the free (closed) none starts a
      * program or asks policy, whose owners are being freed too. */
@@ -87,9 +106,11 @@ typedef struct {
 typedef struct {
     BhCalls *calls;
     char *source;
+    char *bound; /* whose in-flight count this call is in (bound_of) */
     char *service;
     char *target;
     gboolean notify, autostart;
+    gboolean counted_into; /* holds one of calls->into[target] */
     GSocketConnection *conn;
     GOutputStream *out;
     GInputStream *pipe_in;
@@ -106,10 +127,15 @@ typedef struct {
     gboolean caller_gone;
     /* The disposable made for this call (killed when the call ends). */
     char *dispvm;
+    /* Cancels the service's run in the target when the caller hung up and
+     * it did not end within BH_CALL_HANGUP_GRACE_S (hangup_timer). */
+    GCancellable *run_cancel;
+    guint hangup_timer;
     /* The service's stderr: kept up to BH_CALL_MAX_STDERR, the rest dropped. */
     GInputStream *err_in;
     GByteArray *err;
     guint8 err_buf[4096];
+    gsize err_total;
     gboolean err_done;
 } BhCall;
 
@@ -121,6 +147,8 @@ static void bh_calls_unref(BhCalls *calls)
     g_hash_table_unref(calls->notified);
     g_hash_table_unref(calls->refusals);
     g_hash_table_unref(calls->active);
+    g_hash_table_unref(calls->bound_of);
+    g_hash_table_unref(calls->into);
     g_free(calls);
 }
 
@@ -134,11 +162,20 @@ static void bh_call_stop_watch(BhCall *call)
 
 static void bh_call_free(BhCall *call)
 {
-    guint n = GPOINTER_TO_UINT(g_hash_table_lookup(call->calls->active, call->source));
+    guint n = GPOINTER_TO_UINT(g_hash_table_lookup(call->calls->active, call->bound));
     if (n > 1)
-        g_hash_table_insert(call->calls->active, g_strdup(call->source), GUINT_TO_POINTER(n - 1));
+        g_hash_table_insert(call->calls->active, g_strdup(call->bound), GUINT_TO_POINTER(n - 1));
     else
-        g_hash_table_remove(call->calls->active, call->source);
+        g_hash_table_remove(call->calls->active, call->bound);
+    if (call->dispvm)
+        g_hash_table_remove(call->calls->bound_of, call->dispvm);
+    if (call->counted_into) {
+        guint in = GPOINTER_TO_UINT(g_hash_table_lookup(call->calls->into, call->target));
+        if (in > 1)
+            g_hash_table_insert(call->calls->into, g_strdup(call->target), GUINT_TO_POINTER(in - 1));
+        else
+            g_hash_table_remove(call->calls->into, call->target);
+    }
     bh_call_stop_watch(call);
     /* The disposable lives exactly as long as its call. */
     if (call->dispvm && !call->calls->closed) {
@@ -146,8 +183,11 @@ static void bh_call_free(BhCall *call)
         call->calls->hooks.kill_disposable(call->calls->hooks.owner, call->dispvm);
     }
     g_free(call->dispvm);
+    g_clear_handle_id(&call->hangup_timer, g_source_remove);
+    g_clear_object(&call->run_cancel);
     g_strfreev(call->offered);
     g_free(call->source);
+    g_free(call->bound);
     g_free(call->service);
     g_free(call->target);
     g_clear_object(&call->pipe_in);
@@ -264,6 +304,13 @@ static void bh_call_err_read(GObject *obj, GAsyncResult *res, gpointer data)
     }
     gsize room = BH_CALL_MAX_STDERR - call->err->len;
     g_byte_array_append(call->err, call->err_buf, (guint)MIN((gsize)n, room));
+    gboolean was_over = call->err_total > BH_CALL_MAX_STDERR_DRAINED;
+    call->err_total += (gsize)n;
+    if (!was_over && call->err_total > BH_CALL_MAX_STDERR_DRAINED && !call->calls->closed) {
+        g_info("[%s] %s in %s wrote more than %u bytes on stderr: ending it", call->source, call->service,
+               call->target, BH_CALL_MAX_STDERR_DRAINED);
+        g_cancellable_cancel(call->run_cancel);
+    }
     g_input_stream_read_async(call->err_in, call->err_buf, sizeof call->err_buf, G_PRIORITY_DEFAULT, NULL,
                               bh_call_err_read, call);
 }
@@ -323,15 +370,40 @@ static void bh_call_deny(BhCall *call, const char *why, gboolean notify)
 
 /* ---- running the service ------------------------------------------------- */
 
-/* While a disposable's call runs, the caller's hang-up (it died, or closed
- * without waiting) ends the disposable: nobody is left to answer. */
+static gboolean bh_call_hangup_overdue(gpointer data)
+{
+    BhCall *call = data;
+    call->hangup_timer = 0;
+    if (call->calls->closed) /* the agent set is going: its runs end with it */
+        return G_SOURCE_REMOVE;
+    /* Only --verbose: a qube that calls and hangs up in a loop must not
+     * fill dom0's log. */
+    g_info("[%s] %s in %s did not end %u s after its caller hung up: ending it", call->source, call->service,
+           call->target, BH_CALL_HANGUP_GRACE_S);
+    g_cancellable_cancel(call->run_cancel);
+    return G_SOURCE_REMOVE;
+}
+
+/* The caller hung up (it died, or closed without waiting) while its
+ * service runs: nobody is left to read the answer. A disposable made for
+ * the call is killed now; any other service gets BH_CALL_HANGUP_GRACE_S to
+ * end on the end of its stdin, then its run is cancelled (SIGKILL to its
+ * process group in the target) and the call gives back its slot, pipes and
+ * buffer. Without this a target whose service never ends (or writes without
+ * end, which dom0 drained for nobody) kept the source's call slots until
+ * the target stopped: 8 such calls and the source could call no one. */
 static gboolean bh_call_caller_hung_up(GSocket *socket, GIOCondition condition, gpointer data)
 {
     BhCall *call = data;
-    if (call->dispvm && !call->calls->closed) {
-        g_info("[%s] the caller of %s in %s hung up: killing the disposable", call->source, call->service,
-               call->dispvm);
-        call->calls->hooks.kill_disposable(call->calls->hooks.owner, call->dispvm);
+    if (!call->calls->closed) {
+        g_info("[%s] the caller of %s in %s hung up%s", call->source, call->service, call->target,
+               call->dispvm ? ": killing the disposable" : "");
+        if (call->dispvm) {
+            g_cancellable_cancel(call->run_cancel);
+            call->calls->hooks.kill_disposable(call->calls->hooks.owner, call->dispvm);
+        } else {
+            call->hangup_timer = g_timeout_add_seconds(BH_CALL_HANGUP_GRACE_S, bh_call_hangup_overdue, call);
+        }
     }
     g_clear_pointer(&call->watch, g_source_unref);
     return G_SOURCE_REMOVE;
@@ -363,17 +435,16 @@ static void bh_call_ok_written(GObject *obj, GAsyncResult *res, gpointer data)
                       .stderr_fd = errfd[1],
                       .wait = TRUE};
     /* The set duplicates the descriptors it is given. */
-    bh_agent_set_run_async(call->calls->agents, call->target, &run, NULL, bh_call_ran, call);
+    call->run_cancel = g_cancellable_new();
+    bh_agent_set_run_async(call->calls->agents, call->target, &run, call->run_cancel, bh_call_ran, call);
     close(pipefd[1]);
     close(errfd[1]);
     call->pipe_in = g_unix_input_stream_new(pipefd[0], TRUE);
     call->err_in = g_unix_input_stream_new(errfd[0], TRUE);
     call->err = g_byte_array_new();
-    if (call->dispvm) {
-        call->watch = g_socket_create_source(sock, G_IO_HUP | G_IO_ERR, NULL);
-        g_source_set_callback(call->watch, G_SOURCE_FUNC(bh_call_caller_hung_up), call, NULL);
-        g_source_attach(call->watch, NULL);
-    }
+    call->watch = g_socket_create_source(sock, G_IO_HUP | G_IO_ERR, NULL);
+    g_source_set_callback(call->watch, G_SOURCE_FUNC(bh_call_caller_hung_up), call, NULL);
+    g_source_attach(call->watch, NULL);
     bh_call_read_pipe(call);
     g_input_stream_read_async(call->err_in, call->err_buf, sizeof call->err_buf, G_PRIORITY_DEFAULT, NULL,
                               bh_call_err_read, call);
@@ -395,6 +466,14 @@ static void bh_call_target_started(GObject *obj, GAsyncResult *res, gpointer dat
                                                said ? "" : call->target, said ? "" : ": ", error->message);
         return bh_call_deny(call, why, TRUE);
     }
+    guint in = GPOINTER_TO_UINT(g_hash_table_lookup(calls->into, call->target));
+    if (in >= BH_CALL_MAX_INTO_QUBE) {
+        g_autofree char *why = g_strdup_printf("%s from %s to %s: %u calls run in %s already", call->service,
+                                               call->source, call->target, in, call->target);
+        return bh_call_refuse(call, why);
+    }
+    g_hash_table_insert(calls->into, g_strdup(call->target), GUINT_TO_POINTER(in + 1));
+    call->counted_into = TRUE;
     g_autofree char *what = g_strdup_printf("%s from %s to %s", call->service, call->source, call->target);
     g_info("[%s] call %s to %s allowed", call->source, call->service, call->target);
     if (call->notify)
@@ -418,6 +497,7 @@ static void bh_call_prepare_target(BhCall *call)
         }
         g_info("[%s] call %s: disposable %s made from %s", call->source, call->service, call->dispvm,
                dvm_template);
+        g_hash_table_insert(calls->bound_of, g_strdup(call->dispvm), g_strdup(call->bound));
         g_free(call->target);
         call->target = g_strdup(call->dispvm);
     } else if (g_str_equal(call->target, "@adminvm") || g_str_equal(call->target, "dom0")) {
@@ -681,18 +761,26 @@ static gboolean bh_call_incoming(GSocketService *service, GSocketConnection *con
     (void)service;
     (void)source;
     BhCallListener *l = data;
-    guint n = GPOINTER_TO_UINT(g_hash_table_lookup(l->calls->active, l->qube));
+    const char *bound = g_hash_table_lookup(l->calls->bound_of, l->qube);
+    if (bound == NULL)
+        bound = l->qube;
+    guint n = GPOINTER_TO_UINT(g_hash_table_lookup(l->calls->active, bound));
     if (n >= BH_CALL_MAX_PER_QUBE) {
-        g_autofree char *why = g_strdup_printf("%u calls are in flight already", n);
+        g_autofree char *why = g_str_equal(bound, l->qube)
+                                   ? g_strdup_printf("%u calls are in flight already", n)
+                                   : g_strdup_printf("%u calls of %s and the disposables made for its calls "
+                                                     "are in flight already",
+                                                     n, bound);
         bh_calls_log_refusal(l->calls, l->qube, why);
         g_io_stream_close(G_IO_STREAM(conn), NULL, NULL);
         return TRUE;
     }
-    g_hash_table_insert(l->calls->active, g_strdup(l->qube), GUINT_TO_POINTER(n + 1));
+    g_hash_table_insert(l->calls->active, g_strdup(bound), GUINT_TO_POINTER(n + 1));
     BhCall *call = g_new0(BhCall, 1);
     call->calls = l->calls;
     l->calls->refs++;
     call->source = g_strdup(l->qube);
+    call->bound = g_strdup(bound);
     call->conn = g_object_ref(conn);
     call->out = g_io_stream_get_output_stream(G_IO_STREAM(conn));
     g_input_stream_read_async(g_io_stream_get_input_stream(G_IO_STREAM(conn)), call->req, sizeof call->req,
@@ -724,6 +812,8 @@ BhCalls *bh_calls_new(BhBackend *backend, BhAgentSet *agents, BhPolicyStore *pol
     calls->refs = 1;
     calls->listeners = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, bh_call_listener_free);
     calls->active = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    calls->bound_of = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    calls->into = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     calls->refusals = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     calls->notified = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     calls->asking = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);

@@ -158,6 +158,7 @@ int main(int argc, char **argv)
      * sender: then the write side is shut so the receiver sees EOF. */
     int sender_status = -1, service_status = -1;
     bool cancelled = false;
+    size_t unused = 0; /* output after the sender took its status */
     for (;;) {
         int st;
         if (sender_status < 0 && waitpid(pid, &st, WNOHANG) == pid) {
@@ -202,6 +203,13 @@ int main(int argc, char **argv)
         if (got <= 0) {
             if (got == 0)
                 service_status = (int)status;
+            break;
+        }
+        /* The receiver's only output is its status: a target that goes on
+         * may be sending without end, every byte relayed by dom0. */
+        if (to_sender[1] < 0 && (unused += hdr) > FC_CALL_MAX_UNUSED) {
+            fprintf(stderr, "%s: %s goes on sending after the receiver's status; the call is ended\n", prog,
+                    target);
             break;
         }
         for (uint32_t off = 0; to_sender[1] >= 0 && off < hdr;) {

@@ -108,14 +108,13 @@ int fc_call_read_chunk(int sock, uint8_t *buf, uint32_t *len, uint32_t *status)
         return fc_read_exact(sock, status, sizeof *status) < 0 ? -1 : 0;
     if ((hdr & FC_CALL_STDERR_FRAME) != 0) {
         /* The service's stderr (another qube's words): to ours, with no
-         * control characters but newlines and tabs. */
+         * control characters but newlines and tabs, C1 ones included (a
+         * terminal takes U+009B as CSI and U+009D as OSC), and no bidi or
+         * invisible characters. */
         uint32_t elen = hdr & ~FC_CALL_STDERR_FRAME;
         if (elen == 0 || elen > FC_CALL_MAX_CHUNK || fc_read_exact(sock, buf, elen) < 0)
             return -1;
-        for (uint32_t i = 0; i < elen; i++)
-            if ((buf[i] < 0x20 && buf[i] != '\n' && buf[i] != '\t') || buf[i] == 0x7f)
-                buf[i] = '?';
-        fc_write_all(STDERR_FILENO, buf, elen);
+        fc_write_all(STDERR_FILENO, buf, bh_fc_clean_lines(buf, elen));
         return 2;
     }
     if (hdr > FC_CALL_MAX_CHUNK || fc_read_exact(sock, buf, hdr) < 0)

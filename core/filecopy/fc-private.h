@@ -44,6 +44,10 @@ int bh_fc_send(int out_fd, int in_fd, char *const *paths, size_t n, const struct
 
 /* The caller's half of a call from a qube (fc-call.c). */
 #define FC_CALL_MAX_CHUNK 65536
+/* Output of the service a caller no longer takes (its status or answer is
+ * over) that it still reads before it ends the call: a target could send
+ * without end, every byte relayed by dom0. */
+#define FC_CALL_MAX_UNUSED (1u << 20)
 /* A frame of the service's stderr (docs/rpc.md, "Calls from a qube"). */
 #define FC_CALL_STDERR_FRAME 0x80000000u
 /* Asks dom0 for SERVICE in TARGET on this qube's call socket: the socket

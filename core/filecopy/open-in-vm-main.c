@@ -96,7 +96,14 @@ static int open_url(const char *target, const char *url)
             service_status = (int)exit_status;
         if (got <= 0)
             break;
-        /* got == 2: the service's words, printed; it sends nothing else. */
+        if (got == 1) {
+            /* The service sends no output: a target that does may be
+             * sending without end, and dom0 relays every byte. */
+            fprintf(stderr, "%s: %s sent output, which bulkhead.OpenURL never does; the call is ended\n",
+                    prog, target);
+            goto out;
+        }
+        /* got == 2: the service's words, printed. */
     }
     if (service_status == 127 || service_status == 126)
         fc_call_say_status(prog, target, "bulkhead.OpenURL", service_status);
@@ -188,6 +195,10 @@ int main(int argc, char **argv)
     pid_t receiver = -1;
     int service_status = -1;
     static uint8_t buf[FC_CALL_MAX_CHUNK];
+    /* Output nobody takes any more (the status or the answer went wrong):
+     * a little is the rest of a stream cut short, more is a target sending
+     * without end through dom0, and the call is ended. */
+    size_t unused = 0;
     for (;;) {
         uint32_t len = 0, exit_status = 0;
         int got = fc_call_read_chunk(sock, buf, &len, &exit_status);
@@ -196,6 +207,10 @@ int main(int argc, char **argv)
         if (got <= 0) {
             if (got == 0)
                 service_status = (int)exit_status;
+            break;
+        }
+        if (status_done && (!status_ok || to_receiver[1] < 0) && (unused += len) > FC_CALL_MAX_UNUSED) {
+            fprintf(stderr, "%s: %s goes on sending after its answer; the call is ended\n", prog, target);
             break;
         }
         uint32_t off = 0;

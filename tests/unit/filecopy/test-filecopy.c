@@ -688,6 +688,50 @@ static int print_status(void)
     return 0;
 }
 
+/* A target's stderr for the caller's terminal (bh_fc_clean_lines): escape
+ * sequences in every encoding a terminal takes (ESC, 8-bit CSI as invalid
+ * UTF-8, U+009B CSI and U+009D OSC as UTF-8), bidi overrides and invisible
+ * characters each become one '?'; text, newlines and tabs stay. */
+static void test_clean_lines(void)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"plain words\n\tindented\n", "plain words\n\tindented\n"},
+        {"\x1b]52;c;cGF3bmVk\x07set", "?]52;c;cGF3bmVk?set"},
+        {"\xc2\x9d"
+         "52;c;eA==\xc2\x9c",
+         "?52;c;eA==?"},
+        {"\xc2\x9b"
+         "2J cleared",
+         "?2J cleared"},
+        {"\x9b"
+         "2J raw C1",
+         "?2J raw C1"},
+        {"txt.\xe2\x80\xae"
+         "exe",
+         "txt.?exe"},
+        {"\xe2\x81\xa6"
+         "isolate\xe2\x81\xa9",
+         "?isolate?"},
+        {"r\xc3\xa9sum\xc3\xa9 \xf0\x9f\x98\x80", "r\xc3\xa9sum\xc3\xa9 \xf0\x9f\x98\x80"},
+        {"cut \xe2\x80", "cut ??"},
+        {"a\rb\x7f", "a?b?"},
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        gsize len = strlen(cases[i].in);
+        g_autofree guint8 *buf = (guint8 *)g_strdup(cases[i].in);
+        gsize n = bh_fc_clean_lines(buf, len);
+        g_assert_cmpuint(n, <=, len);
+        g_autofree char *got = g_strndup((const char *)buf, n);
+        g_assert_cmpstr(got, ==, cases[i].out);
+    }
+    /* A NUL is a control too. */
+    guint8 nul[] = {'a', 0, 'b'};
+    g_assert_cmpuint(bh_fc_clean_lines(nul, 3), ==, 3);
+    g_assert_cmpmem(nul, 3, "a?b", 3);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && g_str_equal(argv[1], "--write-corpus"))
@@ -706,6 +750,7 @@ int main(int argc, char **argv)
     g_test_add_func("/filecopy/crc32c", test_crc);
     g_test_add_func("/filecopy/rules", test_rules);
     g_test_add_func("/filecopy/status", test_status);
+    g_test_add_func("/filecopy/clean-lines", test_clean_lines);
     g_test_add_func("/filecopy/corpus-is-cases", test_corpus);
     for (size_t i = 0; i < fc_case_count; i++) {
         g_autofree char *path = g_strdup_printf("/filecopy/receiver/%s", fc_cases[i].name);
