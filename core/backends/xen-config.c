@@ -105,10 +105,12 @@ static gboolean bh_xen_kernel(const BhBackendQube *qube, const BhXenEnv *env, li
     return TRUE;
 }
 
-static void bh_xen_disk(libxl_device_disk *disk, char *path, const char *vdev, gboolean writable)
+static void bh_xen_disk(libxl_device_disk *disk, char *path, const char *vdev, gboolean writable,
+                        const char *script)
 {
     libxl_device_disk_init(disk);
     disk->pdev_path = path;
+    disk->script = g_strdup(script);
     disk->vdev = g_strdup(vdev);
     disk->format = LIBXL_DISK_FORMAT_RAW;
     disk->readwrite = writable ? 1 : 0;
@@ -134,9 +136,11 @@ static gboolean bh_xen_disks(const BhBackendQube *qube, const BhXenEnv *env, lib
      * (g_malloc is malloc in GLib >= 2.46). */
     config->disks = g_new0(libxl_device_disk, 3);
     config->num_disks = 3;
-    bh_xen_disk(&config->disks[0], g_steal_pointer(&root), "xvda", own_root);
-    bh_xen_disk(&config->disks[1], bh_xen_volume_path(env->state_dir, qube->name, "private"), "xvdb", TRUE);
-    bh_xen_disk(&config->disks[2], bh_xen_volume_path(env->state_dir, qube->name, "volatile"), "xvdc", TRUE);
+    bh_xen_disk(&config->disks[0], g_steal_pointer(&root), "xvda", own_root, env->block_script);
+    bh_xen_disk(&config->disks[1], bh_xen_volume_path(env->state_dir, qube->name, "private"), "xvdb", TRUE,
+                env->block_script);
+    bh_xen_disk(&config->disks[2], bh_xen_volume_path(env->state_dir, qube->name, "volatile"), "xvdc", TRUE,
+                env->block_script);
     return TRUE;
 }
 
@@ -212,6 +216,15 @@ gboolean bh_xen_config_build(const BhBackendQube *qube, const BhXenEnv *env, lib
     b->max_vcpus = (int)qube->vcpus;
     b->target_memkb = (guint64)qube->memory_mib * 1024;
     b->max_memkb = (guint64)(qube->maxmem_mib ? qube->maxmem_mib : qube->memory_mib) * 1024;
+    /* PVH and HVM: the guest's RDTSC/RDTSCP run natively, never trapped and
+     * emulated by Xen. libxl's default emulates them when Xen does not trust
+     * the host's TSC (not invariant, as under QEMU's emulation, where Xen then
+     * fails on RDTSCP: "SVM Insn len emulation failed", docs/xen.md). Emulation
+     * exists to keep the TSC consistent across a migration or a save/restore,
+     * which bulkheadd never does; the guest keeps time with Xen's pvclock
+     * either way. PV keeps libxl's default (its kernel uses pvclock). */
+    if (type != LIBXL_DOMAIN_TYPE_PV)
+        b->tsc_mode = LIBXL_TSC_MODE_NATIVE;
 
     if (type == LIBXL_DOMAIN_TYPE_HVM && !(qube->kernel && *qube->kernel)) {
         /* HVM without a kernel version boots its own from the root disk. */

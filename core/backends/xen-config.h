@@ -20,8 +20,9 @@ G_BEGIN_DECLS
 
 /* What the configuration is built against. */
 typedef struct {
-    const char *state_dir;   /* volumes: <state_dir>/qubes/<name>/{root,private,volatile}.img */
-    const char *kernels_dir; /* <kernels_dir>/<version or "default">/{vmlinuz,initramfs} */
+    const char *state_dir;    /* volumes: <state_dir>/qubes/<name>/{root,private,volatile}.img */
+    const char *kernels_dir;  /* <kernels_dir>/<version or "default">/{vmlinuz,initramfs} */
+    const char *block_script; /* every disk's hotplug script (bulkhead-xen-block); NULL: libxl's */
     /* Whether the named qube runs as a domain now (the netvm check); NULL:
      * nothing runs. */
     gboolean (*is_running)(const char *qube, gpointer user_data);

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <xentoollog.h>
 
+#include <bulkhead/program-path.h>
 #include <bulkhead/vchan.h>
 
 #include "xen-config.h"
@@ -45,6 +46,7 @@ typedef struct {
     BhPowerState state;
     libxl_evgen_domain_death *death;
     gboolean crashed;
+    const char *crash_reason;    /* static text, for Crashed */
     GTask *start;                /* until Running or failed */
     libxl_domain_config *config; /* kept until create completes */
     GList *shutdowns;            /* GTask: complete at death */
@@ -208,7 +210,7 @@ static void bh_xen_domain_gone(BhXenDomain *dom)
         g_object_unref(start);
     }
     bh_xen_set_state(dom, crashed ? BH_POWER_CRASHED : BH_POWER_HALTED,
-                     crashed ? "the domain crashed" : NULL);
+                     crashed ? (dom->crash_reason ? dom->crash_reason : "the domain crashed") : NULL);
     /* The entry goes before the callbacks run: a waiter may start it again. */
     g_hash_table_remove(xen->domains, name);
     for (GList *l = shutdowns; l; l = l->next) {
@@ -330,8 +332,16 @@ static gboolean bh_xen_event_idle(gpointer data)
         if (rc)
             g_message("[%s] cannot destroy the shut-down domain (libxl error %d)", dom->name, rc);
     } else if (work->type == LIBXL_EVENT_TYPE_DOMAIN_DEATH) {
-        /* Destroyed by someone else (xl destroy): nothing more will come. */
+        /* Destroyed by someone else (xl destroy): nothing more will come.
+         * Neither the guest nor bulkheadd ended it, so it is Crashed, as a
+         * sandbox whose init is killed from outside: the qube did not stop
+         * the way a qube stops, and the user must hear of it. */
         dom->dead = TRUE;
+        if (dom->destroying == 0 && dom->state != BH_POWER_HALTING && dom->state != BH_POWER_DYING) {
+            dom->crashed = TRUE;
+            dom->crash_reason = "its domain was destroyed outside bulkheadd";
+            g_message("[%s] domain %u was destroyed outside bulkheadd", dom->name, dom->domid);
+        }
         if (dom->destroying == 0)
             bh_xen_domain_gone(dom);
     }
@@ -447,9 +457,13 @@ static void bh_xen_start(BhBackend *backend, const BhBackendQube *qube, GCancell
                                 "qube %s already has a domain", qube->name);
         return;
     }
+    /* Our own block script, not Xen's (bulkhead-xen-block says why). */
     BhXenEnv env = {
         .state_dir = backend->state_dir,
         .kernels_dir = xen->kernels_dir,
+        .block_script =
+            bh_program_path("BH_XEN_BLOCK_SCRIPT", BH_SOURCE_ROOT "/core/backends/bulkhead-xen-block",
+                            BH_LIBEXECDIR "/bulkhead-xen-block"),
         .is_running = bh_xen_is_running,
         .user_data = xen,
     };

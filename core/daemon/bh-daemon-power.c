@@ -35,6 +35,8 @@ void bh_qube_runtime_free(gpointer data)
     g_free(rt->netvm);
     if (rt->firewall_timer)
         g_source_remove(rt->firewall_timer);
+    if (rt->gui_gone_timer)
+        g_source_remove(rt->gui_gone_timer);
     g_free(rt);
 }
 
@@ -157,11 +159,56 @@ static void bh_daemon_mark_gui_error(BhDaemon *self, const char *name, const cha
  * went away (the qube is probably stopping); anything else is something the
  * user must hear about, above all status 2 — the qube's agent broke the
  * protocol, which is what a compromised qube looks like from dom0. */
+/* How long a qube whose GUI agent went away may take to be seen stopping: a
+ * guest that powers itself off (or a sandbox whose init ends) loses its agent
+ * a moment before its backend reports the stop. A qube still Running after
+ * this lost its agent some other way (killed, crashed): that is reported. */
+#define BH_DAEMON_GUI_GONE_GRACE_S 15
+
+typedef struct {
+    BhDaemon *self; /* no reference: the timer goes with the qube's runtime record */
+    char *name;
+} BhGuiGone;
+
+static void bh_gui_gone_free(gpointer data)
+{
+    BhGuiGone *g = data;
+    g_free(g->name);
+    g_free(g);
+}
+
+static gboolean bh_daemon_gui_gone_check(gpointer data)
+{
+    BhGuiGone *g = data;
+    BhQubeRuntime *rt = bh_daemon_runtime(g->self, g->name);
+    rt->gui_gone_timer = 0;
+    if (rt->state == BH_POWER_RUNNING) {
+        g_warning("[%s] its GUI agent went away %d s ago and the qube still runs", g->name,
+                  BH_DAEMON_GUI_GONE_GRACE_S);
+        bh_daemon_mark_gui_error(g->self, g->name,
+                                 "its GUI agent went away while the qube kept running: its windows were "
+                                 "closed; restart the qube to see them again");
+    }
+    return G_SOURCE_REMOVE;
+}
+
 void bh_daemon_guid_ended(const char *qube, int status, const char *reason, gpointer user_data)
 {
     BhDaemon *self = user_data;
-    if (status == 0)
+    if (status == 0) {
+        /* The agent hung up. Usually the qube is stopping; if it still runs
+         * after the grace, its agent was killed or died, which the user must
+         * hear about (a qube that breaks its side is suspect). */
+        BhQubeRuntime *rt = bh_daemon_runtime(self, qube);
+        if (rt->state == BH_POWER_RUNNING && rt->gui_gone_timer == 0) {
+            BhGuiGone *g = g_new0(BhGuiGone, 1);
+            g->self = self;
+            g->name = g_strdup(qube);
+            rt->gui_gone_timer = g_timeout_add_seconds_full(G_PRIORITY_DEFAULT, BH_DAEMON_GUI_GONE_GRACE_S,
+                                                            bh_daemon_gui_gone_check, g, bh_gui_gone_free);
+        }
         return;
+    }
     g_autofree char *why =
         status == 2
             ? g_strdup_printf("its GUI agent broke the protocol and its windows were closed: %s", reason)
@@ -184,8 +231,15 @@ static void bh_daemon_start_guid(BhDaemon *self, const char *name)
         return;
     g_autofree char *fullscreen = bh_daemon_get_string(self, name, "allow_fullscreen");
     g_autoptr(GError) error = NULL;
-    if (!bh_guid_set_start(self->guids, name, info->label ? info->label->name : "black", (guint)info->qid,
-                           g_str_equal(fullscreen, "True"), &error)) {
+    /* guid's vchan peer is where the backend says the qube's agents are: on
+     * xen the domain id of this boot, not the qid, and its GUI agent may take
+     * as long as its RPC agent to come up (a kernel boots first). A backend
+     * without agents keeps the qid (the socket transport's name for the qube). */
+    BhBackendAgentAddress address = {.domid = (int)info->qid};
+    if (self->backend && !bh_backend_agent_address(self->backend, name, &address, NULL))
+        address = (BhBackendAgentAddress){.domid = (int)info->qid};
+    if (!bh_guid_set_start(self->guids, name, info->label ? info->label->name : "black", (guint)address.domid,
+                           address.ready_timeout_ms / 1000, g_str_equal(fullscreen, "True"), &error)) {
         g_warning("[%s] %s", name, error->message);
         bh_daemon_mark_gui_error(self, name, error->message);
     }
@@ -206,6 +260,8 @@ void bh_daemon_set_state(BhDaemon *self, const char *name, BhPowerState state, c
     bh_calls_power_changed(self->calls, name, state);
     bh_dbus_admin1_emit_state_changed(self->skeleton, name, bh_power_state_name(state));
 
+    if (state != BH_POWER_RUNNING)
+        g_clear_handle_id(&rt->gui_gone_timer, g_source_remove);
     /* Unpausing keeps the guid it had; any other way into Running is a boot. */
     if (state == BH_POWER_RUNNING && old != BH_POWER_PAUSED)
         bh_daemon_start_guid(self, name);

@@ -36,6 +36,7 @@ typedef struct {
     char *netvm;              /* the netvm the backend has for it while it runs ("": none) */
     guint firewall_timer;     /* the next expiry of one of its firewall rules */
     gboolean reading_apps;    /* a Shutdown reads its app list first (still Running meanwhile) */
+    guint gui_gone_timer;     /* its guid saw the GUI agent go while it ran: reported unless it stops */
 } BhQubeRuntime;
 
 struct _BhDaemon {

@@ -23,8 +23,10 @@
 
 #include "config.h"
 
-/* A guid waits this long for the qube's GUI agent to appear. */
-#define BH_GUID_CONNECT_TIMEOUT_S "60"
+/* A guid waits at least this long for the qube's GUI agent to appear
+ * (longer when the backend says its agents may take longer: a Xen guest
+ * boots a kernel first). */
+#define BH_GUID_CONNECT_TIMEOUT_S 60
 /* Log lines from guid longer than this are cut: guid's own lines are short. */
 #define BH_GUID_MAX_LINE 1024
 
@@ -219,12 +221,13 @@ static void bh_guid_child_setup(gpointer user_data)
         raise(SIGTERM);
 }
 
-gboolean bh_guid_set_start(BhGuidSet *set, const char *qube, const char *label, guint qid,
-                           gboolean allow_fullscreen, GError **error)
+gboolean bh_guid_set_start(BhGuidSet *set, const char *qube, const char *label, guint domid_n,
+                           guint connect_timeout_s, gboolean allow_fullscreen, GError **error)
 {
     bh_guid_set_stop(set, qube);
 
-    g_autofree char *domid = g_strdup_printf("%u", qid);
+    g_autofree char *domid = g_strdup_printf("%u", domid_n);
+    g_autofree char *timeout = g_strdup_printf("%u", MAX(connect_timeout_s, BH_GUID_CONNECT_TIMEOUT_S));
     const char *argv[] = {bh_guid_path(),
                           "--qube",
                           qube,
@@ -233,7 +236,7 @@ gboolean bh_guid_set_start(BhGuidSet *set, const char *qube, const char *label, 
                           "--domid",
                           domid,
                           "--connect-timeout",
-                          BH_GUID_CONNECT_TIMEOUT_S,
+                          timeout,
                           allow_fullscreen ? "--allow-fullscreen" : NULL,
                           NULL};
     /* stdin is /dev/null: guid reads a hostile qube's data and has no use for

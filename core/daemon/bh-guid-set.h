@@ -33,9 +33,13 @@ const char *bh_guid_path(void);
 /* TRUE when a display is there to draw on (X11, Wayland or Broadway). */
 gboolean bh_guid_display_available(void);
 
-/* Starts guid for a qube (a running one is stopped first). */
-gboolean bh_guid_set_start(BhGuidSet *set, const char *qube, const char *label, guint qid,
-                           gboolean allow_fullscreen, GError **error);
+/* Starts guid for a qube (a running one is stopped first). domid: the qube's
+ * vchan peer, as its backend names it (the qid on the socket transport, the
+ * Xen domain id on xen, which changes at every boot). connect_timeout_s: how
+ * long the backend gives the qube's agents to come up (guid waits at least
+ * 60 s for its GUI agent, this long if longer; 0: 60 s). */
+gboolean bh_guid_set_start(BhGuidSet *set, const char *qube, const char *label, guint domid,
+                           guint connect_timeout_s, gboolean allow_fullscreen, GError **error);
 /* Stops the qube's guid, if any, without reporting its end. */
 void bh_guid_set_stop(BhGuidSet *set, const char *qube);
 gboolean bh_guid_set_is_running(BhGuidSet *set, const char *qube);

@@ -23,6 +23,7 @@ typedef struct {
     BhDaemon *daemon;
     const char *state_dir;
     gboolean autostarted;
+    gboolean no_autostart;
     int exit_code;
 } BhMain;
 
@@ -50,7 +51,10 @@ static void bh_main_name_acquired(GDBusConnection *connection, const char *name,
          * then finds them running. */
         bh_daemon_adopt(m->daemon);
         bh_daemon_preload_adopt(m->daemon);
-        bh_daemon_autostart(m->daemon);
+        if (m->no_autostart)
+            g_message("not starting the qubes marked autostart (--no-autostart)");
+        else
+            bh_daemon_autostart(m->daemon);
         /* After autostart's qubes had their turn at the CPU. */
         bh_daemon_preload_soon(m->daemon, 3000);
     }
@@ -83,7 +87,7 @@ int main(int argc, char **argv)
     g_autofree char *state_dir = NULL;
     g_autofree char *backend = NULL;
     g_autofree char *uplink_resolv_conf = NULL;
-    gboolean no_guid = FALSE;
+    gboolean no_guid = FALSE, no_autostart = FALSE;
     gboolean verbose = FALSE, version = FALSE;
     g_autoptr(GError) error = NULL;
     g_autofree char *choices = bh_backend_describe_choices();
@@ -97,6 +101,8 @@ int main(int argc, char **argv)
         {"backend", 0, 0, G_OPTION_ARG_STRING, &backend, backend_help, "NAME"},
         {"no-guid", 0, 0, G_OPTION_ARG_NONE, &no_guid,
          "Do not show the windows of running qubes (no bulkhead-guid)", NULL},
+        {"no-autostart", 0, 0, G_OPTION_ARG_NONE, &no_autostart,
+         "Do not start the qubes whose autostart is True (running ones are still adopted)", NULL},
         {"uplink-resolv-conf", 0, 0, G_OPTION_ARG_FILENAME, &uplink_resolv_conf,
          "The qubes' DNS (10.139.1.1) asks the first nameserver FILE names; 127.0.0.1 is the host's "
          "(default: the uplink's forwarder to the host's /etc/resolv.conf)",
@@ -154,7 +160,10 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    BhMain m = {.loop = g_main_loop_new(NULL, FALSE), .daemon = daemon, .state_dir = state_dir};
+    BhMain m = {.loop = g_main_loop_new(NULL, FALSE),
+                .daemon = daemon,
+                .state_dir = state_dir,
+                .no_autostart = no_autostart};
     guint owner = g_bus_own_name(G_BUS_TYPE_SESSION, BH_DBUS_NAME, G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE,
                                  bh_main_bus_acquired, bh_main_name_acquired, bh_main_name_lost, &m, NULL);
     guint sigterm = g_unix_signal_add(SIGTERM, bh_main_quit_on_signal, &m);

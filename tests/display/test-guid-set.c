@@ -64,7 +64,7 @@ static void test_violation_reported(void)
     BhGuidSet *set = bh_guid_set_new(on_ended, &e);
     g_autoptr(GSubprocess) agent = spawn_agent(41, "unsealed-buffer");
     g_autoptr(GError) error = NULL;
-    g_assert_true(bh_guid_set_start(set, "evil", "red", 41, FALSE, &error));
+    g_assert_true(bh_guid_set_start(set, "evil", "red", 41, 0, FALSE, &error));
     g_assert_no_error(error);
     g_assert_true(bh_guid_set_is_running(set, "evil"));
     run_until_ended(&e, 60);
@@ -89,7 +89,7 @@ static void test_agent_leaving_is_clean(void)
     BhGuidSet *set = bh_guid_set_new(on_ended, &e);
     g_autoptr(GSubprocess) agent = spawn_agent(42, "disconnect");
     g_autoptr(GError) error = NULL;
-    g_assert_true(bh_guid_set_start(set, "calm", "green", 42, FALSE, &error));
+    g_assert_true(bh_guid_set_start(set, "calm", "green", 42, 0, FALSE, &error));
     run_until_ended(&e, 60);
     g_assert_cmpint(e.calls, ==, 1);
     g_assert_cmpint(e.status, ==, 0);
@@ -105,13 +105,13 @@ static void test_stop_is_silent(void)
     BhGuidSet *set = bh_guid_set_new(on_ended, &e);
     g_autoptr(GError) error = NULL;
     /* No agent at domain 43: guid waits for one until we stop it. */
-    g_assert_true(bh_guid_set_start(set, "idle", "blue", 43, FALSE, &error));
+    g_assert_true(bh_guid_set_start(set, "idle", "blue", 43, 0, FALSE, &error));
     g_assert_true(bh_guid_set_is_running(set, "idle"));
     bh_guid_set_stop(set, "idle");
     g_assert_false(bh_guid_set_is_running(set, "idle"));
     /* A replaced guid's end must not be reported as its successor's either. */
-    g_assert_true(bh_guid_set_start(set, "idle", "blue", 43, FALSE, &error));
-    g_assert_true(bh_guid_set_start(set, "idle", "blue", 43, FALSE, &error));
+    g_assert_true(bh_guid_set_start(set, "idle", "blue", 43, 0, FALSE, &error));
+    g_assert_true(bh_guid_set_start(set, "idle", "blue", 43, 0, FALSE, &error));
     run_until_ended(&e, 3);
     g_assert_cmpint(e.calls, ==, 0);
     g_assert_true(bh_guid_set_is_running(set, "idle"));

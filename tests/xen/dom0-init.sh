@@ -1,10 +1,15 @@
 #!/bin/busybox sh
 # dom0-init.sh — /init of the QEMU test's dom0 (built by run-xen-qemu.sh).
 # Brings up the Xen toolstack the way a distribution's dom0 does (xenfs,
-# xenstored, xen-init-dom0, xenconsoled), runs bh-xen-dom0-test, prints its
-# status and ends QEMU through the isa-debug-exit port with it.
+# xenstored, xen-init-dom0, xenconsoled) on the host's /usr (virtio-9p,
+# read-only), runs bh-xen-dom0-test and then the desktop (bh-xen-desktop:
+# Xvfb, bulkheadd with guid), prints their status and ends QEMU through the
+# isa-debug-exit port with it.
 /bin/busybox --install -s /bin
-export PATH=/usr/bin:/usr/sbin:/bin:/sbin:/usr/lib/xen-4.17/bin
+# Xen's own programs first: /usr/sbin/xl and friends are Debian's wrappers.
+export PATH=/usr/lib/xen-4.17/bin:/opt/bh/bin:/usr/bin:/usr/sbin:/bin:/sbin
+# The xen backend's own block hotplug script (the installed one's place).
+export BH_XEN_BLOCK_SCRIPT=/opt/bh/bin/bulkhead-xen-block
 # Sanitizer builds: libxl, xenstore and libxenvchan keep allocations until
 # exit, which LeakSanitizer would turn into a failing status after every check
 # passed; our own code's leaks are checked by the unit tests. Inert otherwise.
@@ -21,10 +26,19 @@ ln -sf /proc/self/fd/1 /dev/stdout
 ln -sf /proc/self/fd/2 /dev/stderr
 mount -t tmpfs run /run
 mkdir -p /run/xen /run/xenstored
-for m in xen-privcmd xenfs xen-evtchn xen-gntdev xen-gntalloc xen-blkback loop; do
-  insmod /lib/modules/$m.ko || echo "dom0-init: cannot load $m"
+for m in $(cat /modules/order); do
+  insmod /modules/$m.ko || echo "dom0-init: cannot load $m"
 done
 mount -t xenfs xenfs /proc/xen
+# Page cache on (cache=loose): /usr does not change under a running test.
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 hostusr /usr ||
+  echo "dom0-init: cannot mount the host's /usr"
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 out /out ||
+  echo "dom0-init: cannot mount the output directory"
+# A program that crashes in dom0 leaves its core on the host (out/, kept
+# with BH_XEN_QEMU_KEEP=1), for gdb with the build's binaries.
+ulimit -c unlimited
+echo '/out/core.%e.%p' > /proc/sys/kernel/core_pattern
 
 bh_exit() { # QEMU exits with (status << 1) | 1
   printf "\\$(printf %03o "$1")" | dd of=/dev/port bs=1 seek=244 count=1 2>/dev/null
@@ -36,7 +50,9 @@ xenstored --pid-file /run/xenstored.pid
 i=0
 while [ ! -s /run/xenstored.pid ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 xen-init-dom0 || { echo "dom0-init: xen-init-dom0 failed"; bh_exit 2; }
-xenconsoled --log=guest --log-dir=/var/log/xen/console
+# The guests' consoles in out/ (on the host too, while the test runs).
+mkdir -p /out/console
+xenconsoled --log=guest --log-dir=/out/console
 
 # The backend's state: a template root image and the domU kernel + initramfs.
 mkdir -p /var/lib/bulkhead
@@ -47,8 +63,16 @@ truncate -s 64M /var/lib/bulkhead/qubes/debian-12/root.img
 
 echo "BH-XEN-QEMU-BEGIN"
 mkdir -p /root /run/user0 && chmod 700 /run/user0
-HOME=/root XDG_RUNTIME_DIR=/run/user0 BH_VCHAN_TRANSPORT=xen /usr/bin/bh-xen-dom0-test /var/lib/bulkhead /test/golden
-rc=$?
+rc=0
+if [ ! -e /test/desktop-only ]; then
+  HOME=/root XDG_RUNTIME_DIR=/run/user0 BH_VCHAN_TRANSPORT=xen bh-xen-dom0-test /var/lib/bulkhead /test/golden \
+    $([ -e /test/long ] && echo --pvh)
+  rc=$?
+fi
+echo "BH-XEN-QEMU-DESKTOP"
+HOME=/root XDG_RUNTIME_DIR=/run/user0 bh-xen-desktop /var/lib/bulkhead /out $([ -e /test/desktop ] && echo --display)
+drc=$?
+[ $rc -eq 0 ] && rc=$drc
 echo "BH-XEN-QEMU-END $rc"
 # On failure, what the hypervisor, the toolstack and the guests said; the
 # guests' consoles (the gui-agent's --verbose log) last, because a CI excerpt
@@ -56,7 +80,7 @@ echo "BH-XEN-QEMU-END $rc"
 if [ $rc -ne 0 ]; then
   echo "---- xl dmesg"
   xl dmesg 2>/dev/null | tail -n 20
-  for f in /var/log/xen/*.log /var/log/xen/console/*.log; do
+  for f in /var/log/xen/*.log /out/console/*.log; do
     [ -f "$f" ] && { echo "---- $f"; tail -n 80 "$f"; }
   done
 fi

@@ -1,7 +1,7 @@
 #!/bin/busybox sh
 # domu-init.sh — /init of the QEMU test's domU: loads the Xen front-end
-# drivers, notes what it sees of its disks, starts bulkhead-agent, runs bh-xen-guest-client, then
-# bulkhead-gui-agent with weston-simple-shm, and idles until dom0 asks it to power off (the kernel runs /sbin/poweroff).
+# drivers, notes what it sees of its disks, starts bulkhead-agent, runs bh-xen-guest-client (in qube
+# work only), then bulkhead-gui-agent with weston-simple-shm and foot, and idles until dom0 asks it to power off (the kernel runs /sbin/poweroff).
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin
 # Sanitizer builds: libxl, xenstore and libxenvchan keep allocations until
@@ -11,6 +11,8 @@ export ASAN_OPTIONS=detect_leaks=0
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
+# foot opens a pty for its shell.
+mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
 for m in xen-evtchn xen-gntdev xen-gntalloc xen-blkfront; do
   insmod /lib/modules/$m.ko || echo "domu-init: cannot load $m"
 done
@@ -28,11 +30,28 @@ echo "domu-init: disks$facts"
 # The RPC agent first, in the background: bulkheadd's qvm-run reaches the
 # domU through it (vchan port 512), whatever the rest of this init does.
 BH_VCHAN_TRANSPORT=xen /usr/bin/bulkhead-agent &
-BH_VCHAN_TRANSPORT=xen /bin/bh-xen-guest-client "$facts"
-echo "domu-init: client exited with $?"
-# Then the real gui-agent with a real Wayland client (wl_shm); --verbose
-# adds a line per connection and window, shown when the test fails.
-mkdir -p /run/user && chmod 700 /run/user
-XDG_RUNTIME_DIR=/run/user BH_VCHAN_TRANSPORT=xen \
-  /usr/bin/bulkhead-gui-agent --verbose --exec /usr/bin/weston-simple-shm &
+# The backend test's qube ("work") runs the stand-in client first; a qube
+# that bulkheadd starts has guid (or nobody) at the other end and gets the
+# agent at once.
+name=$(/usr/bin/xenstore-read bulkhead/name 2>/dev/null)
+echo "domu-init: qube ${name:-(no name)}"
+if [ "$name" = work ]; then
+  BH_VCHAN_TRANSPORT=xen /bin/bh-xen-guest-client "$facts"
+  echo "domu-init: client exited with $?"
+fi
+# Then the real gui-agent with real Wayland clients: weston-simple-shm
+# (wl_shm), and on the desktop run (/etc/bh-desktop) foot running sh, whose
+# keys come from dom0; --verbose adds a line per connection and window,
+# shown when the test fails. foot's own log goes to a file (the desktop test
+# prints it when foot's window is missing): its log showed why its window
+# never came: no pty (devpts is mounted now). Without the desktop, a qube of
+# bulkheadd (started --no-guid) runs its RPC agent only.
+mkdir -p /run/user /root && chmod 700 /run/user
+if [ -e /etc/bh-desktop ]; then
+  XDG_RUNTIME_DIR=/run/user BH_VCHAN_TRANSPORT=xen HOME=/root LANG=C.UTF-8 SHELL=/bin/sh ENV= PS1='$ ' \
+    /usr/bin/bulkhead-gui-agent --verbose --exec /usr/bin/weston-simple-shm --exec '/usr/bin/foot 2>/tmp/foot.log' &
+elif [ "$name" = work ]; then
+  XDG_RUNTIME_DIR=/run/user BH_VCHAN_TRANSPORT=xen \
+    /usr/bin/bulkhead-gui-agent --verbose --exec /usr/bin/weston-simple-shm &
+fi
 while :; do sleep 3600; done

@@ -12,21 +12,17 @@
  * then pause/unpause, a clean shutdown (the guest powers itself off), a
  * second start and a kill, each seen through libxl's death events; and that
  * the golden configurations of tests/data/xen are valid libxl input (libxl
- * reads them back with a real context). Last, bulkheadd itself on the xen
- * backend, on a private D-Bus: qvm-create, then `qvm-run -p` of a command
- * that runs in the domU through its bulkhead-agent over libxenvchan, its
- * output and exit status checked (the control: the same command in dom0).
+ * reads them back with a real context). bulkheadd itself, guid and qvm-run
+ * over Xen are dom0-desktop.sh's, run after this.
+ * With --pvh (meson -Dxen-qemu-long=true), the qube also boots as PVH.
  *
- * Usage: bh-xen-dom0-test STATE_DIR GOLDEN_DIR
+ * Usage: bh-xen-dom0-test STATE_DIR GOLDEN_DIR [--pvh]
  */
-#include <fcntl.h>
 #include <libxl.h>
 #include <libxl_utils.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <xenstore.h>
 
@@ -466,157 +462,36 @@ static void golden_test(T *t, libxl_ctx *ctx, const char *dir)
           "libxl (real context) parses all %d golden configurations back to the same JSON", files);
 }
 
-/* ---- bulkheadd and qvm-run ----------------------------------------------- */
-
-#define BH_XEN_BUS "unix:path=/run/bh-bus"
-
-/* Runs a command line in dom0 with the private bus; its stdout in *out. */
-static int dom0_run(const char *cmdline, char **out)
+/* The same qube as PVH (the product's default mode): it boots under this
+ * emulation only because the configuration asks for a native TSC
+ * (xen-config.c); its stand-in's window arrives over vchan and grants as
+ * with PV, then it is killed. */
+static void pvh_test(T *t, libxl_ctx *ctx, BhBackend *backend, const BhBackendQube *pv)
 {
-    g_auto(GStrv) argv = NULL;
-    g_autofree char *err = NULL;
-    g_autoptr(GError) error = NULL;
-    int status = -1;
-    g_assert_true(g_shell_parse_argv(cmdline, NULL, &argv, NULL));
-    g_auto(GStrv) envp = g_environ_setenv(g_get_environ(), "DBUS_SESSION_BUS_ADDRESS", BH_XEN_BUS, TRUE);
-    if (!g_spawn_sync(NULL, argv, envp, G_SPAWN_SEARCH_PATH, NULL, NULL, out, &err, &status, &error)) {
-        printf("# %s: %s\n", cmdline, error->message);
-        return -1;
-    }
-    if (err && *err) {
-        g_autofree char *quoted = g_strdelimit(g_strdup(err), "\n", '|');
-        printf("# %s: stderr: %s\n", cmdline, quoted);
-    }
-    fflush(stdout);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-/* A sparse template root image where the xen backend looks for it. */
-static void template_root(const char *state_dir, const char *tpl)
-{
-    g_autofree char *dir = g_build_filename(state_dir, "qubes", tpl, NULL);
-    g_autofree char *img = g_build_filename(dir, "root.img", NULL);
-    g_mkdir_with_parents(dir, 0700);
-    int fd = open(img, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-        if (ftruncate(fd, 64 << 20) != 0)
-            printf("# cannot size %s\n", img);
-        close(fd);
-    }
-}
-
-static void qvm_run_test(T *t, const char *state_dir)
-{
-    g_autoptr(GError) error = NULL;
-    g_autofree char *out = NULL, *tpl = NULL, *shell = NULL, *local = NULL, *run = NULL;
-    g_auto(GStrv) lines = NULL;
-    GPid daemon = 0;
-    const char *probe;
-
-    int rc = dom0_run("dbus-daemon --config-file=/etc/bh-bus.conf --fork --nopidfile", NULL);
-    check(t, rc == 0, "a private D-Bus runs in dom0 (status %d)", rc);
-    if (rc != 0)
-        return;
-    g_auto(GStrv) envp = g_environ_setenv(g_get_environ(), "DBUS_SESSION_BUS_ADDRESS", BH_XEN_BUS, TRUE);
-    envp = g_environ_setenv(envp, "BH_VCHAN_TRANSPORT", "xen", TRUE);
-    g_autofree char *state_arg = g_strdup_printf("--state-dir=%s", state_dir);
-    const char *argv[] = {"/usr/bin/bulkheadd", "--backend=xen", "--no-guid", "--verbose", state_arg, NULL};
-    gboolean spawned =
-        g_spawn_async(NULL, (char **)argv, envp, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &daemon, &error);
-    check(t, spawned, "bulkheadd --backend=xen starts%s%s", error ? ": " : "", error ? error->message : "");
-    if (!spawned)
-        return;
-    /* Ready once it answers on the bus. */
-    gint64 end = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
-    while ((rc = dom0_run("qvm-ls --raw-data", &out)) != 0 && g_get_monotonic_time() < end) {
-        g_clear_pointer(&out, g_free);
-        g_usleep(200000);
-    }
-    check(t, rc == 0, "bulkheadd answers qvm-ls on the bus");
-    if (rc != 0)
-        goto out;
-    /* Its template is named after the host OS: give it a root image. */
-    lines = g_strsplit(out, "\n", -1);
-    for (guint i = 0; lines[i] && !tpl; i++) {
-        g_auto(GStrv) f = g_strsplit(lines[i], "|", -1);
-        if (g_strv_length(f) > 2 && g_str_equal(f[2], "TemplateVM"))
-            tpl = g_strdup(f[0]);
-    }
-    check(t, tpl != NULL, "the store has a template (%s)", tpl ? tpl : "none");
-    if (tpl == NULL)
-        goto out;
-    template_root(state_dir, tpl);
-    rc = dom0_run("qvm-create -l blue --prop netvm= --prop memory=160 --prop maxmem=200 --prop virt_mode=pv "
-                  "--prop vcpus=1 rpcwork",
-                  NULL);
-    check(t, rc == 0, "qvm-create rpcwork (PV, no netvm)");
-    if (rc != 0)
-        goto out;
-
-    /* Started first: libxl's block hotplug script can miss its 40 s under
-     * emulation on a busy machine, which says nothing about our code (the
-     * boot is retried by run-xen-qemu.sh for the same reason); one more
-     * try then. qvm-start returns once the qube's agent answered. */
+    BhBackendQube q = *pv;
+    q.virt_mode = "pvh";
     gint64 ts = g_get_monotonic_time();
-    rc = dom0_run("qvm-start rpcwork", NULL);
-    if (rc != 0) {
-        printf("# qvm-start failed once (status %d): trying again\n", rc);
-        rc = dom0_run("qvm-start rpcwork", NULL);
-    }
-    check(t, rc == 0, "qvm-start rpcwork: Running once its agent answered over libxenvchan, in %.1f s",
-          (g_get_monotonic_time() - ts) / 1e6);
-
-    /* The command runs as the qube's default user ("user", uid 1000 in the
-     * domU's passwd) and proves where it ran: only the domU has the guest
-     * client. The control: the same test in dom0 says dom0. */
-    probe = "test -x /bin/bh-xen-guest-client && echo in-domU || echo in-dom0; id -u; exit 3";
-    shell = g_strdup_printf("sh -c '%s'", probe);
-    rc = dom0_run(shell, &local);
-    check(t, rc == 3 && local && g_str_has_prefix(local, "in-dom0\n"),
-          "control: the probe run in dom0 says in-dom0 (status %d)", rc);
-    run = g_strdup_printf("qvm-run -p rpcwork '%s'", probe);
-    ts = g_get_monotonic_time();
-    rc = dom0_run(run, &out);
-    gboolean ok = rc == 3 && out && g_str_equal(out, "in-domU\n1000\n");
-    check(t, ok,
-          "qvm-run -p runs in the Xen guest as its default user through its agent in %.1f s: status %d, "
-          "output '%s'",
-          (g_get_monotonic_time() - ts) / 1e6, rc, out ? g_strdelimit(out, "\n", '|') : "(none)");
-    g_clear_pointer(&out, g_free);
-    rc = dom0_run("qvm-run -p -u root rpcwork 'id -u; echo err >&2; false'", &out);
-    ok = rc == 1 && out && g_str_equal(out, "0\n");
-    check(t, ok, "a second call on the same link, as root: '%s', status %d",
-          out ? g_strdelimit(out, "\n", '|') : "(none)", rc);
-    rc = dom0_run("qvm-kill rpcwork", NULL);
-    check(t, rc == 0, "qvm-kill rpcwork");
-    /* Halted once libxl's destroy (and its hotplug scripts) finished. */
-    ts = g_get_monotonic_time();
-    gboolean halted = FALSE;
-    while (!halted && g_get_monotonic_time() - ts < 120 * G_USEC_PER_SEC) {
-        g_clear_pointer(&out, g_free);
-        halted = dom0_run("qvm-ls --raw-data", &out) == 0 && out && strstr(out, "rpcwork|Halted|");
-        if (!halted)
-            g_usleep(500000);
-    }
-    check(t, halted, "rpcwork is Halted %.1f s after qvm-kill", (g_get_monotonic_time() - ts) / 1e6);
-
-out:
-    /* Bounded: a daemon that does not stop is a failure to report, not a
-     * hang that eats the boot's time. */
-    kill(daemon, SIGTERM);
-    int status = 0;
-    gint64 ts_stop = g_get_monotonic_time();
-    pid_t done = 0;
-    while ((done = waitpid(daemon, &status, WNOHANG)) == 0 &&
-           g_get_monotonic_time() - ts_stop < 120 * G_USEC_PER_SEC)
-        g_usleep(100000);
-    if (done == 0) {
-        kill(daemon, SIGKILL);
-        waitpid(daemon, &status, 0);
-    }
-    check(t, done > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
-          "bulkheadd stops cleanly on SIGTERM in %.1f s (status %d)",
-          (g_get_monotonic_time() - ts_stop) / 1e6, status);
+    gboolean s = start_qube(t, backend, &q, 120);
+    check(t, s, "PVH: qube work starts as a PVH domain in %.1f s%s%s", (g_get_monotonic_time() - ts) / 1e6,
+          t->error ? ": " : "", t->error ? t->error->message : "");
+    uint32_t domid = 0;
+    if (!s || libxl_name_to_domid(ctx, "work", &domid) != 0)
+        return;
+    libxl_domain_config c;
+    libxl_domain_config_init(&c);
+    gboolean got = libxl_retrieve_domain_configuration(ctx, domid, &c, NULL) == 0;
+    check(t, got && c.c_info.type == LIBXL_DOMAIN_TYPE_PVH && c.b_info.tsc_mode == LIBXL_TSC_MODE_NATIVE,
+          "PVH: libxl runs domain %u as PVH with tsc_mode native (type %s, tsc_mode %s)", domid,
+          got ? libxl_domain_type_to_string(c.c_info.type) : "?",
+          got ? libxl_tsc_mode_to_string(c.b_info.tsc_mode) : "?");
+    libxl_domain_config_dispose(&c);
+    gui_test(t, domid);
+    g_string_truncate(t->states, 0);
+    gboolean k = bh_backend_kill(backend, "work", NULL);
+    gint64 end = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+    while (k && !g_str_has_suffix(t->states->str, "Halted") && g_get_monotonic_time() < end)
+        g_main_context_iteration(NULL, TRUE);
+    check(t, k && g_str_has_suffix(t->states->str, "Halted"), "PVH: killed (%s)", t->states->str);
 }
 
 int main(int argc, char **argv)
@@ -627,10 +502,11 @@ int main(int argc, char **argv)
     g_autofree char *path = NULL;
     gint64 t0 = g_get_monotonic_time();
 
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s STATE_DIR GOLDEN_DIR\n", argv[0]);
+    if (argc < 3 || argc > 4 || (argc == 4 && strcmp(argv[3], "--pvh") != 0)) {
+        fprintf(stderr, "usage: %s STATE_DIR GOLDEN_DIR [--pvh]\n", argv[0]);
         return 2;
     }
+    gboolean pvh = argc == 4;
     check(&t, bh_xen_running_in_dom0(NULL), "this is dom0 on Xen (/proc/xen/capabilities)");
     xentoollog_logger *lg = (xentoollog_logger *)xtl_createlogger_stdiostream(stderr, XTL_ERROR, 0);
     check(&t, libxl_ctx_alloc(&ctx, LIBXL_VERSION, 0, lg) == 0, "a libxl context opens");
@@ -682,9 +558,9 @@ int main(int argc, char **argv)
     gboolean known = ctx && libxl_name_to_domid(ctx, "work", &domid) == 0;
     check(&t, known, "libxl knows domain work (domid %u)", domid);
     /* A start that failed here (libxl's hotplug under a busy emulation)
-     * skips to bulkheadd, which is checked all the same. */
+     * ends this part; the desktop part (bulkheadd) still runs. */
     if (!s)
-        goto daemon;
+        goto out;
 
     struct xs_handle *xs = xs_open(0);
     path = g_strdup_printf("/local/domain/%u/bulkhead/name", domid);
@@ -743,12 +619,9 @@ int main(int argc, char **argv)
         g_main_context_iteration(NULL, TRUE);
     check(&t, k && halted, "kill: Dying, then Halted from libxl's death event (%s)", t.states->str);
     check(&t, bh_backend_get_state(backend, "work") == BH_POWER_HALTED, "get_state: Halted");
+    if (pvh)
+        pvh_test(&t, ctx, backend, &q);
     check(&t, bh_backend_remove_volumes(backend, "work", NULL), "its volumes can be removed");
-daemon:
-    /* bulkheadd opens its own libxl context: ours goes first. */
-    g_clear_pointer(&backend, bh_backend_free);
-    qvm_run_test(&t, argv[1]);
-
 out:
     bh_backend_free(backend);
     if (ctx)

@@ -62,6 +62,7 @@ struct agent {
     struct req reqs[BH_RPC_MAX_REQUESTS];
     uint8_t *rbuf;
     size_t rlen;
+    uint64_t rx; /* bytes of this connection consumed before rbuf[0] */
     uint8_t *obuf;
     size_t olen, ocap;
 };
@@ -340,7 +341,15 @@ static int read_dom0(struct agent *a)
             if (used == 0)
                 break;
             if (used < 0) {
-                bh_agent_log("dropping dom0's connection: %s (%s)", err.reason, bh_rpc_err_name(err.code));
+                /* Where in dom0's stream and what it was: a framing desync
+                 * (bytes lost or doubled on the way) shows as a header
+                 * that does not start a message. */
+                char hex[3 * 16 + 1] = "";
+                size_t show = a->rlen - off < 16 ? a->rlen - off : 16;
+                for (size_t i = 0; i < show; i++)
+                    snprintf(hex + 3 * i, sizeof hex - 3 * i, " %02x", a->rbuf[off + i]);
+                bh_agent_log("dropping dom0's connection: %s (%s); at byte %llu of its stream:%s", err.reason,
+                             bh_rpc_err_name(err.code), (unsigned long long)(a->rx + off), hex);
                 return -1;
             }
             if (dispatch(a, &m) < 0) {
@@ -352,6 +361,7 @@ static int read_dom0(struct agent *a)
         }
         memmove(a->rbuf, a->rbuf + off, a->rlen - off);
         a->rlen -= off;
+        a->rx += off;
         if (a->olen >= OUT_HARD)
             return 0;
     }
@@ -479,6 +489,7 @@ static void drop_connection(struct agent *a)
     a->v = NULL;
     a->greeted = false;
     a->rlen = 0;
+    a->rx = 0;
     a->olen = 0;
     bh_rpc_state_init(&a->st);
 }

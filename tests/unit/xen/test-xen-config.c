@@ -215,6 +215,8 @@ static void test_mapping(Fixture *f, gconstpointer data)
     g_assert_cmpuint(config.b_info.target_memkb, ==, 400 * 1024);
     g_assert_cmpuint(config.b_info.max_memkb, ==, 4000 * 1024);
     g_assert_cmpint(config.b_info.max_vcpus, ==, 2);
+    /* PVH: the TSC is never emulated (xen-config.c says why). */
+    g_assert_cmpint(config.b_info.tsc_mode, ==, LIBXL_TSC_MODE_NATIVE);
     g_autofree char *kernel = g_build_filename(f->kernels, "default", "vmlinuz", NULL);
     g_assert_cmpstr(config.b_info.kernel, ==, kernel);
     g_assert_nonnull(strstr(config.b_info.cmdline, "root=/dev/xvda ro"));
@@ -243,6 +245,22 @@ static void test_mapping(Fixture *f, gconstpointer data)
     g_assert_true(bh_xen_config_build(&q, &env, &config, &error));
     g_assert_cmpint(config.disks[0].readwrite, ==, 1);
     g_assert_nonnull(strstr(config.b_info.cmdline, "root=/dev/xvda rw"));
+    /* Every disk gets the backend's block script; without one, libxl's. */
+    g_assert_null(config.disks[0].script);
+    libxl_domain_config_dispose(&config);
+    env.block_script = "/usr/libexec/bulkhead/bulkhead-xen-block";
+    libxl_domain_config_init(&config);
+    g_assert_true(bh_xen_config_build(&q, &env, &config, &error));
+    for (int i = 0; i < config.num_disks; i++)
+        g_assert_cmpstr(config.disks[i].script, ==, env.block_script);
+    libxl_domain_config_dispose(&config);
+    env.block_script = NULL;
+
+    /* PV keeps libxl's default TSC mode. */
+    q.virt_mode = "pv";
+    libxl_domain_config_init(&config);
+    g_assert_true(bh_xen_config_build(&q, &env, &config, &error));
+    g_assert_cmpint(config.b_info.tsc_mode, ==, LIBXL_TSC_MODE_DEFAULT);
     libxl_domain_config_dispose(&config);
 }
 

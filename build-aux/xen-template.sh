@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# xen-template.sh BUILD_DIR STATE_DIR [TEMPLATE [SUITE]] — builds a template qube for the xen
+# backend from Debian's archive with mmdebstrap, with this build's agents inside.
+#
+# Writes, below STATE_DIR (bulkheadd's --state-dir):
+#   qubes/TEMPLATE/root.img        ext4 root (default TEMPLATE debian-12), 4 GiB sparse
+#   vm-kernels/KVER/vmlinuz        the template's Debian kernel
+#   vm-kernels/KVER/initramfs      its initramfs, with the read-only-root overlay below
+# then says which qvm-prefs line makes the template use that kernel. Nothing
+# else is touched: it never writes outside STATE_DIR and a temporary directory.
+#
+# What the image does (docs/xen.md, "Templates"):
+# - AppVMs get the template's root.img as xvda, read-only. The initramfs then
+#   formats xvdc (the volatile volume, new and empty at every start) and
+#   mounts the root as an overlay: the template's files below, xvdc above,
+#   so a qube's root changes are gone at its next start. A template (or a
+#   StandaloneVM) boots "rw" on its own root and gets no overlay.
+# - xvdb (private, kept) is formatted at its first start and holds /home.
+# - bulkhead-agent (RPC, root, switches to the caller's user) and
+#   bulkhead-gui-agent (the Wayland compositor, as user 1000) start at boot
+#   on the xen vchan transport; user 1000 "user" gets the Xen devices the
+#   GUI agent needs (udev rule), nothing else of dom0's.
+# Packages: the agents' libraries (found from this machine's packages for
+# them, which is why it must run on the Debian release it builds),
+# systemd, the kernel and initramfs-tools, e2fsprogs, and BH_TEMPLATE_APPS
+# (default: foot weston, a terminal and weston-simple-shm).
+# Needs: root (mmdebstrap's root mode), mmdebstrap, e2fsprogs, and the
+# archive (APT's sources of this machine). Takes minutes.
+set -euo pipefail
+
+if [ $# -lt 2 ] || [ $# -gt 4 ]; then
+  echo "usage: $0 BUILD_DIR STATE_DIR [TEMPLATE [SUITE]]" >&2
+  exit 2
+fi
+build=$1
+state=$2
+template=${3:-debian-12}
+suite=${4:-$(. /etc/os-release && echo "$VERSION_CODENAME")}
+apps=${BH_TEMPLATE_APPS-foot weston}
+agent=$build/core/rpc/bulkhead-agent
+gui_agent=$build/gui-agent/bulkhead-gui-agent
+
+for f in "$agent" "$gui_agent"; do
+  [ -x "$f" ] || { echo "$0: $f is not built (meson compile -C $build)" >&2; exit 1; }
+done
+command -v mmdebstrap >/dev/null || { echo "$0: needs mmdebstrap: apt-get install mmdebstrap" >&2; exit 1; }
+command -v mkfs.ext4 >/dev/null || { echo "$0: needs e2fsprogs" >&2; exit 1; }
+case $template in
+  */* | .* | '') echo "$0: bad template name '$template'" >&2; exit 2 ;;
+esac
+if [ -e "$state/qubes/$template/root.img" ]; then
+  echo "$0: $state/qubes/$template/root.img exists: remove it first (nothing is overwritten)" >&2
+  exit 1
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/bh-template.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+root=$work/root
+
+# The Debian packages that hold the agents' libraries on this machine.
+libs=$(for f in "$agent" "$gui_agent"; do ldd "$f" | awk '/=> \//{print $3}'; done | sort -u)
+pkgs=$(for l in $libs; do dpkg -S "$l" 2>/dev/null || dpkg -S "$(readlink -f "$l")" 2>/dev/null || true; done |
+  cut -d: -f1 | sort -u | tr '\n' ',')
+include="${pkgs}systemd-sysv,udev,linux-image-amd64,initramfs-tools,e2fsprogs,kmod,procps"
+for a in $apps; do include="$include,$a"; done
+
+# Files the image gets, staged here and copied in by a hook (mmdebstrap's
+# hooks run on the host with the root's path as $1).
+stage=$work/stage
+install -D -m 0755 "$agent" "$stage/usr/lib/bulkhead/bulkhead-agent"
+install -D -m 0755 "$gui_agent" "$stage/usr/lib/bulkhead/bulkhead-gui-agent"
+mkdir -p "$stage/etc/systemd/system" "$stage/etc/udev/rules.d" "$stage/etc/initramfs-tools/scripts/local-bottom" \
+  "$stage/etc/initramfs-tools/hooks"
+cat >"$stage/etc/systemd/system/bulkhead-agent.service" <<'EOF'
+[Unit]
+Description=Bulkhead RPC agent (qvm-run's other end, vchan port 512)
+After=bulkhead-private.service
+
+[Service]
+Environment=BH_VCHAN_TRANSPORT=xen XDG_RUNTIME_DIR=/run/bulkhead-gui WAYLAND_DISPLAY=wayland-0
+ExecStart=/usr/lib/bulkhead/bulkhead-agent
+Restart=on-failure
+
+[Install]
+WantedBy=multi-user.target
+EOF
+cat >"$stage/etc/systemd/system/bulkhead-gui-agent.service" <<'EOF'
+[Unit]
+Description=Bulkhead GUI agent (Wayland compositor, windows to dom0 over vchan port 6000)
+After=systemd-udevd.service bulkhead-private.service
+
+[Service]
+User=user
+RuntimeDirectory=bulkhead-gui
+RuntimeDirectoryMode=0700
+Environment=BH_VCHAN_TRANSPORT=xen XDG_RUNTIME_DIR=/run/bulkhead-gui
+ExecStart=/usr/lib/bulkhead/bulkhead-gui-agent
+Restart=on-failure
+
+[Install]
+WantedBy=multi-user.target
+EOF
+cat >"$stage/etc/systemd/system/bulkhead-private.service" <<'EOF'
+[Unit]
+Description=Bulkhead private volume (xvdb) as /home, formatted at its first start
+DefaultDependencies=no
+After=local-fs.target dev-xvdb.device
+Requires=dev-xvdb.device
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/sh -c 'blkid /dev/xvdb >/dev/null || mkfs.ext4 -q -L private /dev/xvdb; mount /dev/xvdb /home; mkdir -p /home/user; chown user:user /home/user'
+
+[Install]
+WantedBy=multi-user.target
+EOF
+# The GUI agent (user 1000) allocates grants and event channels and
+# publishes its ring in xenstore.
+cat >"$stage/etc/udev/rules.d/60-bulkhead-xen.rules" <<'EOF'
+KERNEL=="evtchn|gntalloc|gntdev|xenbus|xen/evtchn|xen/gntalloc|xen/gntdev|xen/xenbus", GROUP="user", MODE="0660"
+EOF
+cat >"$stage/etc/initramfs-tools/hooks/bulkhead" <<'EOF'
+#!/bin/sh
+# The overlay's tools and modules in the initramfs.
+[ "$1" = prereqs ] && exit 0
+. /usr/share/initramfs-tools/hook-functions
+copy_exec /sbin/mke2fs /sbin
+manual_add_modules overlay ext4 xen-blkfront
+EOF
+cat >"$stage/etc/initramfs-tools/scripts/local-bottom/bulkhead-overlay" <<'EOF'
+#!/bin/sh
+# A root mounted "ro" (an AppVM's: its template's image) gets the volatile
+# volume xvdc, new and empty at each start, as its writable layer.
+[ "$1" = prereqs ] && exit 0
+grep -qw ro /proc/cmdline || exit 0
+[ -b /dev/xvdc ] || exit 0
+modprobe overlay
+mke2fs -q -t ext4 -F /dev/xvdc || exit 1
+mkdir -p /run/bh-volatile /run/bh-lower
+mount -t ext4 /dev/xvdc /run/bh-volatile
+mkdir -p /run/bh-volatile/upper /run/bh-volatile/work
+mount -n -o move "$rootmnt" /run/bh-lower
+mount -t overlay -o lowerdir=/run/bh-lower,upperdir=/run/bh-volatile/upper,workdir=/run/bh-volatile/work \
+  overlay "$rootmnt"
+EOF
+chmod 0755 "$stage/etc/initramfs-tools/hooks/bulkhead" "$stage/etc/initramfs-tools/scripts/local-bottom/bulkhead-overlay"
+
+echo "xen-template: building $template ($suite) with: $include"
+mmdebstrap --variant=minbase --include="$include" \
+  --customize-hook="cp -a '$stage/.' \"\$1/\"" \
+  --customize-hook='chroot "$1" useradd -m -u 1000 -s /bin/bash user' \
+  --customize-hook='chroot "$1" systemctl enable bulkhead-agent bulkhead-gui-agent bulkhead-private' \
+  --customize-hook='echo "hvc0" >>"$1/etc/securetty"; : >"$1/etc/fstab"' \
+  --customize-hook='chroot "$1" update-initramfs -u -k all' \
+  "$suite" "$root"
+
+kver=$(basename "$(ls -1 "$root"/boot/vmlinuz-* | sort -V | tail -n 1)")
+kver=${kver#vmlinuz-}
+mkdir -p "$state/vm-kernels/$kver" "$state/qubes/$template"
+cp "$root/boot/vmlinuz-$kver" "$state/vm-kernels/$kver/vmlinuz"
+cp "$root/boot/initrd.img-$kver" "$state/vm-kernels/$kver/initramfs"
+mkfs.ext4 -q -L root -d "$root" "$work/root.img" 4G
+mv "$work/root.img" "$state/qubes/$template/root.img"
+echo "xen-template: $state/qubes/$template/root.img, kernel $kver in $state/vm-kernels/$kver"
+echo "xen-template: use it with: qvm-prefs $template kernel $kver"

@@ -1,0 +1,224 @@
+#!/bin/sh
+# dom0-desktop.sh STATE_DIR OUT_DIR [--display] — the product as a user of a
+# Xen machine sees it, run in the QEMU test's dom0 after bh-xen-dom0-test: a
+# private D-Bus (/etc/bh-bus.conf), the real bulkheadd --backend=xen
+# --no-autostart, qvm-create/qvm-start of a PV qube whose domU runs the real
+# bulkhead-agent (tests/xen/domu-init.sh). Always (the default xen-qemu run):
+#   - qvm-run -p reaches the domU's bulkhead-agent over libxenvchan: output,
+#     exit status, the default user and root, three calls on one link
+#     (control: the probe in dom0);
+#   - the domain destroyed under the ring (xl destroy): bulkheadd reports
+#     desk Crashed.
+# With --display (meson -Dxen-qemu-desktop=true), the desktop: Xvfb, the
+# real bulkhead-guid, the domU's gui-agent with weston-simple-shm and foot:
+#   - both windows appear titled [desk] …; an xwd screenshot and the
+#     windows' geometry go to OUT_DIR, where run-xen-qemu.sh checks the
+#     frame's pixels (desk's label, blue) from the host;
+#   - keys typed into foot with xdotool (XTEST) reach the domU's shell, which
+#     writes them to a file that qvm-run -p reads back;
+#   - at xl destroy, guid ends and the windows go too;
+#   - desk started again (a new domain id: guid follows it), then its GUI
+#     agent killed mid-session: guid sees the hang-up and ends, the windows
+#     go, bulkheadd reports it (GuiFailed) when desk still runs after its
+#     grace, the RPC agent still answers.
+# Prints TAP lines without numbers (run-xen-qemu.sh numbers dom0's lines)
+# and, last, "desktop: done"; exits 1 if a check failed.
+# Must never wait for a fixed time: every wait is for an event, bounded.
+set -u
+state=$1
+out=$2
+display=${3:-}
+failed=0
+log=$out/bulkheadd.log # on the host too (run-xen-qemu.sh keeps it with BH_XEN_QEMU_KEEP)
+export DBUS_SESSION_BUS_ADDRESS=unix:path=/run/bh-bus
+export DISPLAY=:0 BH_VCHAN_TRANSPORT=xen BH_GUID_PATH=/opt/bh/bin/bulkhead-guid
+# guid as the display tests run it: X11, cairo (no GL under emulation), no
+# settings daemon, no accessibility bus.
+export GDK_BACKEND=x11 GSK_RENDERER=cairo GSETTINGS_BACKEND=memory NO_AT_BRIDGE=1 GTK_A11Y=none
+
+result() { # TEXT STATUS; returns STATUS
+  if [ "$2" -eq 0 ]; then echo "ok - $1"; else echo "not ok - $1"; failed=$((failed + 1)); fi
+  return "$2"
+}
+now() { cut -d' ' -f1 /proc/uptime; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.1f", b - a}'; }
+# until_ok SECONDS CMD...: CMD succeeds within SECONDS (by the clock: one
+# try of CMD can take long under emulation).
+until_ok() {
+  end=$(awk -v a="$(now)" -v s="$1" 'BEGIN{print a + s}')
+  shift
+  while ! "$@" >/dev/null 2>&1; do
+    awk -v a="$(now)" -v e="$end" 'BEGIN{exit !(a > e)}' && return 1
+    sleep 0.2
+  done
+}
+# window REGEX: the id of a viewable top-level window whose name matches
+# (xwininfo: xdotool search crashed under this emulation, twice).
+window() {
+  for id in $(xwininfo -root -tree 2>/dev/null | grep -E "^ +0x[0-9a-f]+ \"$1" | awk '{print $1}'); do
+    if xwininfo -id "$id" 2>/dev/null | grep -q 'Map State: IsViewable'; then
+      echo "$id"
+      return 0
+    fi
+  done
+  return 1
+}
+has_window() { [ -n "$(window "$1")" ]; }
+no_window() { [ -z "$(window "$1")" ]; }
+# geometry ID: X= Y= WIDTH= HEIGHT= (as xdotool --shell says it).
+geometry() {
+  xwininfo -id "$1" | awk '/Absolute upper-left X:/{x=$NF} /Absolute upper-left Y:/{y=$NF}
+    /^ *Width:/{w=$NF} /^ *Height:/{h=$NF} END{printf "X=%d Y=%d WIDTH=%d HEIGHT=%d\n", x, y, w, h}'
+}
+state_is() { qvm-ls --raw-data 2>/dev/null | grep -q "^$1|$2|"; }
+guid_runs() { pgrep -f "bulkhead-guid --qube $1" >/dev/null; }
+no_guid() { ! guid_runs "$1"; }
+log_has() { grep -q "$1" "$log"; }
+keys_arrived() { [ "$(qvm-run -p desk 'cat /tmp/keys' 2>/dev/null)" = "typed over xen" ]; }
+domid_of() { xl domid "$1" 2>/dev/null; }
+# Started once more if libxl's block hotplug script missed its 40 s under a
+# busy emulation (the same reason run-xen-qemu.sh boots again).
+start() {
+  qvm-start "$1" >/dev/null 2>&1 && return 0
+  echo "# qvm-start $1 failed once: $(tail -n 3 "$log" | tr '\n' '|')"
+  qvm-start "$1" >/dev/null 2>&1
+}
+
+dbus-daemon --config-file=/etc/bh-bus.conf --fork --nopidfile
+result "a private D-Bus runs in dom0" $?
+xvfb=
+guid=--no-guid
+if [ -n "$display" ]; then
+  mkdir -p /tmp/.X11-unix && chmod 1777 /tmp/.X11-unix
+  t=$(now)
+  Xvfb :0 -screen 0 1280x1024x24 -nolisten tcp -noreset +extension XTEST >"$out/xvfb.log" 2>&1 &
+  xvfb=$!
+  until_ok 60 xwininfo -root
+  result "Xvfb runs in dom0 (from the host's /usr over 9p), up in $(since "$t") s" $?
+  guid=
+fi
+
+bulkheadd --backend=xen --no-autostart $guid --verbose --state-dir="$state" >"$log" 2>&1 &
+daemon=$!
+until_ok 30 qvm-ls --raw-data
+result "bulkheadd --backend=xen${guid:+ $guid}${display:+ with guid} answers on the bus" $?
+qvm-create -l blue --prop netvm= --prop memory=256 --prop maxmem=256 --prop virt_mode=pv --prop vcpus=1 desk \
+  >/dev/null 2>&1
+result "qvm-create desk (blue, PV)" $?
+
+t=$(now)
+start desk
+result "qvm-start desk in $(since "$t") s" $?
+if [ -n "$display" ]; then
+  until_ok 180 has_window '\[desk\] simple-shm'
+  result "[desk] simple-shm shows on dom0's X server, $(since "$t") s after qvm-start" $?
+  until_ok 120 has_window '\[desk\] foot'
+  result "[desk] foot shows too, $(since "$t") s after qvm-start" $? ||
+    qvm-run -p -u root desk 'cat /tmp/foot.log; ps' 2>&1 | sed 's/^/# foot: /'
+fi
+
+# qvm-run over Xen, through the domU's bulkhead-agent on libxenvchan: the
+# probe says where it ran (only the domU has the stand-in client) and as
+# whom (the qube's default user, uid 1000 in the domU's passwd); the
+# control runs it in dom0.
+probe='test -x /bin/bh-xen-guest-client && echo in-domU || echo in-dom0; id -u; exit 3'
+got=$(sh -c "$probe" | head -n 1)
+result "control: the probe run in dom0 says $got" $([ "$got" = in-dom0 ]; echo $?)
+t=$(now)
+got=$(qvm-run -p desk "$probe" 2>/dev/null)
+rc=$?
+got=$(echo $got)
+result "qvm-run -p runs in the Xen guest as its default user in $(since "$t") s: status $rc, output '$got'" \
+  $([ $rc -eq 3 ] && [ "$got" = "in-domU 1000" ]; echo $?)
+got=$(qvm-run -p -u root desk 'id -u; echo err >&2; false' 2>/tmp/err)
+rc=$?
+result "a second call on the same link, as root: '$got', status $rc, its stderr apart ('$(cat /tmp/err)')" \
+  $([ $rc -eq 1 ] && [ "$got" = 0 ] && grep -q '^err$' /tmp/err; echo $?)
+# A third, with stdin: dom0's STDIN messages and their end of stream
+# between the others on the same ring.
+got=$(printf 'one\ntwo\n' | qvm-run -p desk 'wc -l; exit 7' 2>/dev/null)
+rc=$?
+got=$(echo $got)
+result "a third call on the same link, with stdin: '$got', status $rc" $([ $rc -eq 7 ] && [ "$got" = 2 ]; echo $?)
+# One link for all: the agent answered once and was never lost (a desync
+# would have dropped it: the agent logs why in the domU's console).
+links=$(grep -c '\[desk\] its RPC agent answered' "$log")
+lost=$(grep -c '\[desk\] lost its RPC agent' "$log")
+result "the calls (and bulkheadd's app list read) shared one link: the agent answered $links time(s), lost $lost" \
+  $([ "$links" = 1 ] && [ "$lost" = 0 ]; echo $?)
+
+if [ -n "$display" ]; then
+# The screenshot and where the windows are, for the host to check.
+shm=$(window '\[desk\] simple-shm')
+foot=$(window '\[desk\] foot')
+for w in "$shm" "$foot"; do
+  [ -n "$w" ] && geometry "$w"
+done >"$out/desk.geom"
+xwd -root -silent >"$out/desk.xwd"
+result "xwd took dom0's screen ($(wc -c <"$out/desk.xwd") bytes, to the host)" $?
+
+# Keys: foot focused, typed through the XTEST extension as a user's keyboard.
+t=$(now)
+xdotool windowactivate --sync "$foot" >/dev/null 2>&1 || xdotool windowfocus --sync "$foot" >/dev/null 2>&1
+xdotool type --delay 40 'echo typed over xen > /tmp/keys' && xdotool key Return
+until_ok 60 keys_arrived
+result "keys typed with xdotool into [desk] foot reach the domU's shell (qvm-run -p reads /tmp/keys) \
+in $(since "$t") s" $?
+fi
+
+# A domain destroyed under the ring: no event comes through the ring; the
+# death comes from libxl, and bulkheadd must stop guid itself.
+domid=$(domid_of desk)
+result "control: desk runs as domain $domid${display:+ and guid runs for it}" \
+  $([ -n "$domid" ] && state_is desk Running && { [ -z "$display" ] || guid_runs desk; }; echo $?)
+t=$(now)
+xl destroy "$domid"
+until_ok 120 state_is desk Crashed
+result "xl destroy under the ring: bulkheadd reports desk Crashed after $(since "$t") s" $?
+if [ -n "$display" ]; then
+until_ok 30 no_window '\[desk\] '
+rc=$?
+until_ok 30 no_guid desk
+result "its windows are gone and its guid ended ($(since "$t") s)" $([ $rc -eq 0 ] && ! guid_runs desk; echo $?)
+
+# Again, with a new domain id; then the GUI agent killed mid-session.
+t=$(now)
+start desk
+until_ok 180 has_window '\[desk\] simple-shm'
+domid2=$(domid_of desk)
+result "desk starts again as domain $domid2 (was $domid) and guid shows its window there \
+($(since "$t") s)" $([ -n "$domid2" ] && [ "$domid2" != "$domid" ] && has_window '\[desk\] simple-shm'; echo $?)
+lines=$(wc -l <"$log")
+t=$(now)
+qvm-run -u root desk 'kill -9 $(pidof bulkhead-gui-agent)' >/dev/null 2>&1
+until_ok 60 no_window '\[desk\] '
+rc=$?
+until_ok 30 no_guid desk
+result "GUI agent killed in the domU: guid sees the hang-up and ends, the windows go ($(since "$t") s)" \
+  $([ $rc -eq 0 ] && ! guid_runs desk; echo $?)
+until_ok 30 sh -c "tail -n +$((lines + 1)) $log | grep -q 'guid ended'"
+result "bulkheadd logs guid's end: $(tail -n +$((lines + 1)) "$log" | grep -m 1 'guid ended' | sed 's/.*\[desk\]/[desk]/')" $?
+until_ok 60 sh -c "tail -n +$((lines + 1)) $log | grep -q 'its GUI agent went away .* and the qube still runs'"
+result "bulkheadd reports it once the grace is over and desk still runs ($(since "$t") s): \
+$(tail -n +$((lines + 1)) "$log" | grep -m 1 'its GUI agent went away' | sed 's/.*\[desk\]/[desk]/')" $?
+result "desk stays Running and its RPC agent still answers" \
+  $(state_is desk Running && [ "$(qvm-run -p desk 'echo still-here' 2>/dev/null)" = still-here ]; echo $?)
+
+t=$(now)
+qvm-kill desk >/dev/null 2>&1
+until_ok 120 state_is desk Halted
+result "qvm-kill desk: Halted once libxl's destroy finished, after $(since "$t") s" $?
+fi
+t=$(now)
+kill "$daemon" 2>/dev/null
+until_ok 120 sh -c "! kill -0 $daemon"
+wait "$daemon"
+rc=$?
+result "bulkheadd stops cleanly on SIGTERM in $(since "$t") s (status $rc)" $rc
+[ -n "$xvfb" ] && kill "$xvfb" 2>/dev/null
+if [ $failed -gt 0 ]; then
+  echo "# ---- bulkheadd's log (last 60 lines)"
+  tail -n 60 "$log" | sed 's/^/# /'
+fi
+echo "desktop: done"
+[ $failed -eq 0 ]
