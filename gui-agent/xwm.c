@@ -775,20 +775,33 @@ static int x_continue(int fd, uint32_t mask, void *data)
     return on_x_readable(-1, 0, wm);
 }
 
+/* Called when Xwayland's socket is readable, from x_continue (fd -1), and
+ * after every dispatch of the agent's loop (wl_event_source_check: fd set,
+ * mask 0). That last call takes only events already in xcb's queue: any
+ * reply read elsewhere (collect's xcb_poll_for_reply, a synchronous reply
+ * in the selection code, a timer) can pull X events into that queue, and
+ * the socket will not become readable again for them. A SelectionRequest
+ * left there went unanswered until the next X event happened to come
+ * (10 s in one CI run, when the client gave up and its exit woke us). */
 static int on_x_readable(int fd, uint32_t mask, void *data)
 {
     struct bh_xwm *wm = data;
     xcb_generic_event_t *ev;
     int n = 0;
+    bool queued_only = fd >= 0 && mask == 0;
     /* A batch at a time, then back to the loop: Xwayland's Wayland
      * requests must be read meanwhile, or a client mapping 1 000 windows
      * fills Xwayland's socket and it gives up ("can't send file
      * descriptor"). */
-    while (n < BH_XWM_EVENT_BATCH && (ev = xcb_poll_for_event(wm->conn))) {
+    while (n < BH_XWM_EVENT_BATCH &&
+           (ev = queued_only ? xcb_poll_for_queued_event(wm->conn) : xcb_poll_for_event(wm->conn))) {
         handle(wm, ev);
         free(ev);
         n++;
     }
+    /* The check after each dispatch must cost nothing when idle. */
+    if (queued_only && n == 0)
+        return 0;
     collect(wm);
     if (n == BH_XWM_EVENT_BATCH)
         bh_xwm_kick(wm);
@@ -803,7 +816,10 @@ static int on_x_readable(int fd, uint32_t mask, void *data)
         return 0;
     }
     xcb_flush(wm->conn);
-    return n;
+    /* From the check, 0 always: the loop would call it again at once while
+     * it returns more, and a burst must go back to epoll between batches
+     * (a full batch has kicked more_fd for the rest). */
+    return queued_only ? 0 : n;
 }
 
 struct bh_xwm *bh_xwm_new(struct bh_agent *a, int wm_fd, struct wl_client *xclient)
@@ -869,6 +885,8 @@ struct bh_xwm *bh_xwm_new(struct bh_agent *a, int wm_fd, struct wl_client *xclie
     wl_client_add_resource_created_listener(xclient, &wm->resource_created);
     wm->src = wl_event_loop_add_fd(a->loop, xcb_get_file_descriptor(wm->conn), WL_EVENT_READABLE,
                                    on_x_readable, wm);
+    if (wm->src)
+        wl_event_source_check(wm->src);
     wm->more_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (wm->more_fd >= 0)
         wm->more = wl_event_loop_add_fd(a->loop, wm->more_fd, WL_EVENT_READABLE, x_continue, wm);
