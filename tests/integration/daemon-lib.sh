@@ -333,6 +333,15 @@ print(told)'"
 }
 
 # bh_skip_without TOOL…: a TAP skip (and exit) when one is not installed.
+# bh_policy NAME RULE...: the test's own policy file policy.d/NAME.policy in
+# the user's directory, one rule per argument (bulkheadd reloads on change).
+bh_policy() {
+  local name=$1
+  shift
+  mkdir -p "$XDG_CONFIG_HOME/bulkhead/policy.d" &&
+    printf '%s\n' "$@" >"$XDG_CONFIG_HOME/bulkhead/policy.d/$name.policy"
+}
+
 bh_skip_without() {
   local tool
   for tool in "$@"; do

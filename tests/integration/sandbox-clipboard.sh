@@ -19,12 +19,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 py=/usr/bin/python3 # the qubes' python: the host's /usr, with python3-gi
 
-for tool in Xvfb xdotool gdbus; do
-  if ! command -v "$tool" >/dev/null; then
-    echo "1..0 # SKIP $tool is not installed"
-    exit 0
-  fi
-done
+bh_skip_without Xvfb xdotool gdbus
 if ! "$py" -c 'import gi; gi.require_version("Gtk", "4.0")' 2>/dev/null; then
   echo "1..0 # SKIP python3-gi with GTK 4 (gir1.2-gtk-4.0) is not installed"
   exit 0

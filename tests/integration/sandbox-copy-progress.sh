@@ -13,9 +13,7 @@ set -u
 bh_require_sandbox
 bh_skip_without Xvfb xdotool import
 
-policy_dir="$XDG_CONFIG_HOME/bulkhead/policy.d"
-mkdir -p "$policy_dir"
-printf 'bulkhead.Filecopy * work personal allow\n' >"$policy_dir/30-test.policy"
+bh_policy 30-test 'bulkhead.Filecopy * work personal allow'
 
 bh_start_xvfb
 bh_start_daemon --backend sandbox || { bh_not_ok "bulkheadd starts"; bh_done; }

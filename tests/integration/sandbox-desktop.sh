@@ -15,12 +15,7 @@
 set -u
 . "$(dirname "$0")/daemon-lib.sh"
 
-for tool in Xvfb xdotool import foot; do
-  if ! command -v "$tool" >/dev/null; then
-    echo "1..0 # SKIP $tool is not installed"
-    exit 0
-  fi
-done
+bh_skip_without Xvfb xdotool import foot
 
 bh_start_xvfb
 

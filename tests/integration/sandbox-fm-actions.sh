@@ -23,9 +23,7 @@ set -u
 
 bh_require_sandbox
 
-policy_dir="$XDG_CONFIG_HOME/bulkhead/policy.d"
-mkdir -p "$policy_dir"
-printf 'bulkhead.Filecopy * work @default allow target=personal\n' >"$policy_dir/30-test.policy"
+bh_policy 30-test 'bulkhead.Filecopy * work @default allow target=personal'
 
 bh_start_daemon --backend sandbox || { bh_not_ok "bulkheadd starts"; bh_done; }
 bh_ok "bulkheadd runs with the sandbox backend"

@@ -20,9 +20,7 @@ set -u
 bh_require_sandbox
 bh_skip_without Xvfb openbox xdotool import thunar
 
-policy_dir="$XDG_CONFIG_HOME/bulkhead/policy.d"
-mkdir -p "$policy_dir"
-printf 'bulkhead.Filecopy * work @default ask default_target=personal\n' >"$policy_dir/30-test.policy"
+bh_policy 30-test 'bulkhead.Filecopy * work @default ask default_target=personal'
 export BH_ASK_TIMEOUT_S=30
 
 bh_start_xvfb

@@ -15,11 +15,10 @@ set -u
 . "$(dirname "$0")/daemon-lib.sh"
 
 bh_require_sandbox
-command -v xdg-open >/dev/null || { echo "1..0 # SKIP xdg-utils is not installed (xdg-open)"; exit 0; }
+bh_skip_without xdg-open
 
-policy_dir="$XDG_CONFIG_HOME/bulkhead/policy.d"
-mkdir -p "$policy_dir"
-printf 'bulkhead.OpenURL * work personal allow\nbulkhead.OpenURL * work @dispvm allow\nbulkhead.OpenURL * personal work deny\n' >"$policy_dir/30-test.policy"
+bh_policy 30-test 'bulkhead.OpenURL * work personal allow' 'bulkhead.OpenURL * work @dispvm allow' \
+  'bulkhead.OpenURL * personal work deny'
 
 bh_start_daemon --backend sandbox || { bh_not_ok "bulkheadd starts"; bh_done; }
 bh_ok "bulkheadd runs with the sandbox backend"

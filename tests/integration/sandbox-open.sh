@@ -21,11 +21,9 @@ set -u
 . "$(dirname "$0")/daemon-lib.sh"
 
 bh_require_sandbox
-command -v xdg-open >/dev/null || { echo "1..0 # SKIP xdg-utils is not installed (xdg-open)"; exit 0; }
+bh_skip_without xdg-open
 
-policy_dir="$XDG_CONFIG_HOME/bulkhead/policy.d"
-mkdir -p "$policy_dir"
-printf 'bulkhead.OpenInVM * work personal allow\n' >"$policy_dir/30-test.policy"
+bh_policy 30-test 'bulkhead.OpenInVM * work personal allow'
 
 bh_start_daemon --backend sandbox || { bh_not_ok "bulkheadd starts"; bh_done; }
 bh_ok "bulkheadd runs with the sandbox backend"
@@ -119,7 +117,7 @@ bh_run qvm-run -p default-dvm 'mkdir -p ~/.local/share/applications ~/.config &&
 bh_same "control: default-dvm's home has the test editor" "set" "$bh_out"
 bh_expect "default-dvm shuts down" qvm-shutdown --wait default-dvm
 mark=$(wc -l <"$bh_log")
-printf 'bulkhead.OpenInVM * work @dispvm allow\n' >"$policy_dir/20-dvm.policy"
+bh_policy 20-dvm 'bulkhead.OpenInVM * work @dispvm allow'
 bh_wait_grep "$bh_log" 'policy loaded' 100 "$mark"
 bh_run qvm-run -p work 'printf "in a disposable\nplease edit\n" > ~/dvm.txt && qvm-open-in-dvm ~/dvm.txt && cat ~/dvm.txt'
 disp=$(tail -n +"$mark" "$bh_log" | sed -n 's/.*disposable \(disp[0-9]*\) made from default-dvm.*/\1/p' | head -n1)

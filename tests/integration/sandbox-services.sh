@@ -48,9 +48,7 @@ ln -s /bin/sh "$svc/test.Link"
 mkdir -m 0755 "$svc/test.Dir"
 chmod -R go+rX "$guest"
 
-policy_dir="$XDG_CONFIG_HOME/bulkhead/policy.d"
-mkdir -p "$policy_dir"
-printf '* * work personal allow\n' >"$policy_dir/30-test.policy"
+bh_policy 30-test '* * work personal allow'
 
 BH_SANDBOX_GUEST_DIRS="$guest" bh_start_daemon --backend sandbox || { bh_not_ok "bulkheadd starts"; bh_done; }
 bh_ok "bulkheadd runs with the sandbox backend and the test's services"

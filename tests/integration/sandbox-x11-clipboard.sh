@@ -22,12 +22,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 py=/usr/bin/python3
 
-for tool in Xvfb xdotool xset openbox Xwayland xclip foot gdbus; do
-  if ! command -v "$tool" >/dev/null; then
-    echo "1..0 # SKIP $tool is not installed"
-    exit 0
-  fi
-done
+bh_skip_without Xvfb xdotool xset openbox Xwayland xclip foot gdbus
 if ! "$py" -c 'import gi; gi.require_version("Gtk", "4.0")' 2>/dev/null; then
   echo "1..0 # SKIP python3-gi with GTK 4 (gir1.2-gtk-4.0) is not installed"
   exit 0

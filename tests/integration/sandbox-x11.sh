@@ -13,12 +13,7 @@
 set -u
 . "$(dirname "$0")/daemon-lib.sh"
 
-for tool in Xvfb xdotool xprop import openbox Xwayland xterm python3; do
-  if ! command -v "$tool" >/dev/null; then
-    echo "1..0 # SKIP $tool is not installed"
-    exit 0
-  fi
-done
+bh_skip_without Xvfb xdotool xprop import openbox Xwayland xterm python3
 shots=${BH_SHOTS:-$PWD/shots}
 mkdir -p "$shots"
 

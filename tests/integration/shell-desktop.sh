@@ -21,12 +21,7 @@
 set -u
 . "$(dirname "$0")/daemon-lib.sh"
 
-for tool in Xvfb xdotool xprop import convert foot openbox python3; do
-  if ! command -v "$tool" >/dev/null; then
-    echo "1..0 # SKIP $tool is not installed"
-    exit 0
-  fi
-done
+bh_skip_without Xvfb xdotool xprop import convert foot openbox python3
 SHELL_BIN="$BH_BUILD_ROOT/shell/bulkhead-shell"
 shots="$BH_BUILD_ROOT/tests/display/shots"
 mkdir -p "$shots"

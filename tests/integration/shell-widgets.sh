@@ -26,12 +26,7 @@
 set -u
 . "$(dirname "$0")/daemon-lib.sh"
 
-for tool in Xvfb xdotool xprop import convert foot openbox python3 gdbus; do
-  if ! command -v "$tool" >/dev/null; then
-    echo "1..0 # SKIP $tool is not installed"
-    exit 0
-  fi
-done
+bh_skip_without Xvfb xdotool xprop import convert foot openbox python3 gdbus
 here=$(cd "$(dirname "$0")" && pwd)
 py=/usr/bin/python3 # with python3-gi (the notification server, the flood)
 SHELL_BIN="$BH_BUILD_ROOT/shell/bulkhead-shell"
