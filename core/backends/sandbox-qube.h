@@ -19,10 +19,15 @@
 #include "sandbox-cgroup.h"
 #include "sandbox-console.h"
 
-/* In each daemon's staging directory: the daemon's state directory. */
+/* In each daemon's staging directory: the daemon's state directory. Its
+ * files start with '.', which no qube name can (a letter comes first), so
+ * that they never meet a qube's staging directory of the same name. */
 #define BH_SANDBOX_STATE_MARKER ".state"
 /* The qubes' resolv.conf, in the staging directory beside the marker. */
-#define BH_SANDBOX_GUEST_RESOLV "resolv.conf"
+#define BH_SANDBOX_GUEST_RESOLV ".resolv.conf"
+/* Its name before that (a qube named resolv.conf could not start): what a
+ * daemon of an earlier version left is swept under this name. */
+#define BH_SANDBOX_GUEST_RESOLV_OLD "resolv.conf"
 /* A qube whose init has not said "ready" by then is killed. */
 #define BH_SANDBOX_START_TIMEOUT_S 60
 /* Lines of a qube's console kept for error messages. */

@@ -226,7 +226,8 @@ static guint bh_sandbox_sweep_stages(BhSandbox *sb, GHashTable *kept)
                 unlink(path);
             /* The dead daemon's resolv.conf (a qube's staging point is a
              * directory): left, it kept the directory, one per crash. */
-            if (g_str_equal(qn, BH_SANDBOX_GUEST_RESOLV) && g_file_test(path, G_FILE_TEST_IS_REGULAR) &&
+            if ((g_str_equal(qn, BH_SANDBOX_GUEST_RESOLV) || g_str_equal(qn, BH_SANDBOX_GUEST_RESOLV_OLD)) &&
+                g_file_test(path, G_FILE_TEST_IS_REGULAR) &&
                 !bh_sandbox_cgroups_has_group(sb->cgroups, name, NULL))
                 unlink(path);
             rmdir(path);

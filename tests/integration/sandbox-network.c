@@ -42,6 +42,10 @@ static const BhTestQube work = {
 static const BhTestQube other = {
     .name = "other", .qid = 4, .template_name = "tpl", .root_template = "tpl", .netvm = "fw"};
 static const BhTestQube vault = {.name = "vault", .qid = 5, .template_name = "tpl", .root_template = "tpl"};
+/* Named as the staging file of the qubes' resolv.conf once was: it could
+ * not start (its staging directory was that file). */
+static const BhTestQube resolv_named = {
+    .name = "resolv.conf", .qid = 6, .template_name = "tpl", .root_template = "tpl"};
 
 /* The host's servers: ports of TCP A, TCP B, UDP and the sha256 sink. */
 typedef struct {
@@ -295,9 +299,12 @@ static void test_network(void)
     BhHarness h;
     BhNetServers srv = {0};
     g_autoptr(GError) error = NULL;
-    const BhTestQube *const order[] = {&net, &fw, &work, &other, &vault};
+    const BhTestQube *const order[] = {&net, &fw, &work, &other, &vault, &resolv_named};
     if (!start_all(&h, &srv, TRUE, order, G_N_ELEMENTS(order)))
         return;
+    /* The qube named resolv.conf runs (start_all asserted its start), and
+     * the qubes' resolv.conf is still what it was (below, in work). */
+    g_assert_cmpint(bh_harness_state(&h, "resolv.conf"), ==, BH_POWER_RUNNING);
 
     /* Addresses as Qubes gives them: /32, the gateway is the netvm's own. */
     g_autofree char *addr = bh_harness_run_out(&h, "work", "ip -o -4 addr show dev eth0 | awk '{print $4}'");
