@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "bulkhead/qubes.h"
+#include "sandbox-seccomp.h"
 #include "sandbox-spawn.h"
 
 /* Qubes behind a netvm never reach each other (vif to vif is dropped) nor
@@ -286,8 +287,8 @@ static char *bh_net_dns_target(const char *resolv_conf, gboolean host_loopback)
     return g_steal_pointer(&resolver);
 }
 
-#define BH_NET_UPLINK_FD_USERNS 3
-#define BH_NET_UPLINK_FD_NETNS  4
+#define BH_NET_UPLINK_FD_USERNS BH_SANDBOX_UPLINK_FD_USERNS
+#define BH_NET_UPLINK_FD_NETNS  BH_SANDBOX_UPLINK_FD_NETNS
 #define BH_NET_UPLINK_FD_READY  5
 #define BH_NET_UPLINK_FD_CGROUP 6
 
@@ -306,9 +307,16 @@ static char *bh_net_dns_target(const char *resolv_conf, gboolean host_loopback)
  * /dev/net/tun, and the two namespaces it joins as files (/netns, /userns).
  * No /home, /tmp, /run, /proc, /var or /work: a slirp4netns taken over by
  * what sys-net sends finds none of dom0's files or sockets there. Then it
- * runs as the netvm's own host uid with no supplementary groups. */
-static BhSandboxSetup *bh_net_uplink_setup(uid_t uid, gid_t gid, guint n_cgroup_fds)
+ * runs as the netvm's own host uid with no supplementary groups, and under
+ * a filter that refuses it any AF_UNIX socket: it stays in the host's
+ * network namespace (it is the uplink), where abstract sockets are reached
+ * by name alone, whatever its root (dom0's session bus, X, systemd's). */
+BhSandboxSetup *bh_sandbox_net_uplink_setup(uid_t uid, gid_t gid, guint n_cgroup_fds, gboolean filter,
+                                            GError **error)
 {
+    g_autoptr(GBytes) program = filter ? bh_sandbox_seccomp_uplink_program(error) : NULL;
+    if (filter && program == NULL)
+        return NULL;
     BhSandboxSetup *s = bh_sandbox_setup_new(TRUE, uid, gid);
     for (guint i = 0; i < n_cgroup_fds; i++)
         bh_sandbox_setup_add_cgroup_fd(s, BH_NET_UPLINK_FD_CGROUP + (int)i);
@@ -355,6 +363,8 @@ static BhSandboxSetup *bh_net_uplink_setup(uid_t uid, gid_t gid, guint n_cgroup_
     bh_sandbox_setup_bind(s, "/proc/self/fd/" G_STRINGIFY(BH_NET_UPLINK_FD_USERNS),
                           BH_NET_UPLINK_ROOT "/userns");
     bh_sandbox_setup_pivot(s, BH_NET_UPLINK_ROOT);
+    if (program)
+        bh_sandbox_setup_seccomp(s, program);
     return s;
 }
 
@@ -435,7 +445,14 @@ GSubprocess *bh_sandbox_net_uplink(pid_t pid, uid_t uid, gid_t gid, const char *
         g_ptr_array_add(argv, (gpointer)*a);
     g_ptr_array_add(argv, NULL);
     guint n_cgroup_fds = cgroup_fds ? MIN(cgroup_fds->len, 8) : 0;
-    g_autoptr(BhSandboxSetup) setup = bh_net_uplink_setup(uid, gid, n_cgroup_fds);
+    g_autoptr(BhSandboxSetup) setup = bh_sandbox_net_uplink_setup(uid, gid, n_cgroup_fds, TRUE, error);
+    if (setup == NULL) {
+        close(netns);
+        close(userns);
+        close(ready[0]);
+        close(ready[1]);
+        return NULL;
+    }
     g_autoptr(GSubprocessLauncher) launcher =
         g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
                                   G_SUBPROCESS_FLAGS_STDERR_SILENCE);

@@ -21,6 +21,8 @@
 #include <gio/gio.h>
 #include <sys/types.h>
 
+#include "sandbox-spawn.h"
+
 G_BEGIN_DECLS
 
 /* The name of a netvm's interface to the real network (slirp4netns's tap),
@@ -88,5 +90,17 @@ void bh_sandbox_net_firewall_cmds(GPtrArray *cmds, pid_t netvm_pid, const BhNetC
  * uplink. */
 GSubprocess *bh_sandbox_net_uplink(pid_t pid, uid_t uid, gid_t gid, const char *resolv_conf,
                                    gboolean host_loopback, GArray *cgroup_fds, GError **error);
+
+/* The confinement the uplink runs in (sandbox-spawn.h; for
+ * bh_sandbox_setup_child): its own read-only root, host uid:gid, and with
+ * filter the seccomp filter that refuses AF_UNIX sockets (FALSE: only a
+ * test's control). The child's BH_SANDBOX_UPLINK_FD_USERNS and _NETNS must
+ * be the namespaces it is to find as /userns and /netns; cgroup.procs
+ * descriptors follow from 6 (n_cgroup_fds of them). */
+#define BH_SANDBOX_UPLINK_FD_USERNS 3
+#define BH_SANDBOX_UPLINK_FD_NETNS  4
+BhSandboxSetup *bh_sandbox_net_uplink_setup(uid_t uid, gid_t gid, guint n_cgroup_fds, gboolean filter,
+                                            GError **error);
+
 
 G_END_DECLS

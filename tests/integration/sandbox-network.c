@@ -13,14 +13,19 @@
  *   files, stops with its netvm, and network_uplink off (the backend's
  *   uplink flag) leaves sys-net without one.
  */
+#include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "sandbox-harness.h"
+#include "sandbox-net.h"
 #include "sandbox.h"
 
 static const BhTestQube tpl = {.name = "tpl", .qid = 2, .klass = "TemplateVM"};
@@ -292,6 +297,19 @@ static void check_uplink_root(BhHarness *h, pid_t uplink)
     struct statvfs vfs;
     g_assert_cmpint(statvfs(root, &vfs), ==, 0);
     g_assert_true(vfs.f_flag & ST_RDONLY);
+
+    /* Under two seccomp filters: ours (no AF_UNIX socket, test_uplink_unix)
+     * and its own --enable-seccomp one; without ours it had one. */
+    g_autofree char *status_path = g_strdup_printf("/proc/%d/status", (int)uplink);
+    g_autofree char *status = NULL;
+    g_assert_true(g_file_get_contents(status_path, &status, NULL, NULL));
+    const char *filters = strstr(status, "Seccomp_filters:");
+    if (filters != NULL) {
+        guint64 n = g_ascii_strtoull(filters + strlen("Seccomp_filters:"), NULL, 10);
+        g_test_message("the uplink's seccomp filters: %" G_GUINT64_FORMAT, n);
+        g_assert_cmpuint(n, >=, 2);
+    }
+    g_assert_nonnull(strstr(status, "NoNewPrivs:\t1"));
 }
 
 static void test_network(void)
@@ -580,10 +598,71 @@ static void test_live(void)
     servers_stop(&srv);
 }
 
+/* python3 run with the uplink's confinement (its root, an unprivileged
+ * uid, with or without its filter; in the host's network namespace, as
+ * slirp4netns is): what connecting to the abstract socket name gives. */
+static char *connect_confined(gboolean filter, const char *name)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(BhSandboxSetup) setup = bh_sandbox_net_uplink_setup(65534, 65534, 0, filter, &error);
+    g_assert_no_error(error);
+    g_autoptr(GSubprocessLauncher) launcher =
+        g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+    g_subprocess_launcher_set_child_setup(launcher, bh_sandbox_setup_child, setup, NULL);
+    g_subprocess_launcher_take_fd(launcher, open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC),
+                                  BH_SANDBOX_UPLINK_FD_USERNS);
+    g_subprocess_launcher_take_fd(launcher, open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC),
+                                  BH_SANDBOX_UPLINK_FD_NETNS);
+    g_autofree char *script = g_strdup_printf("import errno, socket\n"
+                                              "try:\n"
+                                              "    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+                                              "    s.connect(b'\\0%s')\n"
+                                              "    print('connected')\n"
+                                              "except OSError as e:\n"
+                                              "    print(errno.errorcode.get(e.errno, str(e)))\n",
+                                              name);
+    g_autoptr(GSubprocess) p = g_subprocess_launcher_spawn(launcher, &error, "python3", "-c", script, NULL);
+    g_assert_no_error(error);
+    char *out = NULL;
+    g_assert_true(g_subprocess_communicate_utf8(p, NULL, NULL, &out, NULL, &error));
+    g_assert_no_error(error);
+    return g_strstrip(out);
+}
+
+/* slirp4netns stays in the host's network namespace, where abstract Unix
+ * sockets are reached by name whatever the root: the uplink's confinement
+ * refuses it any AF_UNIX socket. A process started with it cannot connect
+ * to one this test listens on; the control: with the same root and uid but
+ * without the filter, it connects. */
+static void test_uplink_unix(void)
+{
+    if (geteuid() != 0) {
+        g_test_skip("the uplink's root needs root to be built");
+        return;
+    }
+    g_autofree char *name = g_strdup_printf("bh-uplink-test-%d", (int)getpid());
+    int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    g_assert_cmpint(listener, >=, 0);
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    memcpy(addr.sun_path + 1, name, strlen(name));
+    socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name));
+    g_assert_cmpint(bind(listener, (struct sockaddr *)&addr, len), ==, 0);
+    g_assert_cmpint(listen(listener, 4), ==, 0);
+
+    g_autofree char *reached = connect_confined(FALSE, name);
+    g_test_message("without the filter: %s", reached);
+    g_assert_cmpstr(reached, ==, "connected");
+    g_autofree char *confined = connect_confined(TRUE, name);
+    g_test_message("with the uplink's filter: %s", confined);
+    g_assert_cmpstr(confined, ==, "EACCES");
+    close(listener);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/sandbox/network/netvm-links", test_network);
     g_test_add_func("/sandbox/network/live", test_live);
+    g_test_add_func("/sandbox/network/uplink-unix", test_uplink_unix);
     return g_test_run();
 }
