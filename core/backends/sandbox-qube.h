@@ -49,6 +49,7 @@ typedef struct {
     gboolean provides_network;
     gboolean uplink;               /* asked for: slirp4netns on its namespace (sandbox-net.h) */
     gboolean uplink_host_loopback; /* it reaches the host's 127.0.0.1 */
+    gboolean ipv6;                 /* it has IPv6 (backend.h): its link, as a netvm its rules */
     GSubprocess *uplink_proc;      /* the uplink while it runs */
     int uplink_pidfd;              /* an adopted netvm's uplink (not our child), or -1 */
     gboolean net_ready;            /* a netvm whose namespace is set up */

@@ -128,6 +128,7 @@ static void bh_sandbox_take_over(BhSandbox *sb, BhSandboxRecord *r, BhSandboxPro
     q->gid = bh_sandbox_host_gid(sb, r->qid);
     q->netvm = g_strdup(r->netvm);
     q->provides_network = r->provides_network;
+    q->ipv6 = r->ipv6;
     /* Its namespace and links are as the earlier daemon left them: a netvm
      * is set up, a client linked to its netvm (if that one is adopted too;
      * relinks and firewalls then work on them as on our own). Its uplink's

@@ -28,7 +28,7 @@ typedef struct {
     BhDaemon *self;
     char *qube;
     GPtrArray *rules;     /* BhFwRule*, as stored (unparsable ones logged and left out) */
-    GHashTable *resolved; /* name -> GStrv of IPv4 addresses (empty: none) */
+    GHashTable *resolved; /* name -> GStrv of its addresses, both families (empty: none) */
     GPtrArray *warnings;  /* char* */
     guint pending;
     GCancellable *timeout;
@@ -75,11 +75,9 @@ static void bh_fw_compile_finish_task(GTask *task)
             out->next_expiry = r->expire;
         const char *const *addrs = r->is_name ? g_hash_table_lookup(c->resolved, r->dsthost) : NULL;
         if (r->is_name && (addrs == NULL || addrs[0] == NULL))
-            g_ptr_array_add(
-                c->warnings,
-                g_strdup_printf("rule %u: %s does not resolve to an IPv4 address; this rule matches "
-                                "nothing until it does (the others apply)",
-                                i, r->dsthost));
+            g_ptr_array_add(c->warnings, g_strdup_printf("rule %u: %s does not resolve; this rule matches "
+                                                         "nothing until it does (the others apply)",
+                                                         i, r->dsthost));
         g_autofree char *line = bh_fw_rule_nft(r, addrs, now);
         if (line)
             g_string_append_printf(nft, "%s\n", line);
@@ -104,14 +102,14 @@ static void bh_fw_resolved(GObject *source, GAsyncResult *result, gpointer data)
     BhFwCompile *c = g_task_get_task_data(l->task);
     g_autoptr(GError) error = NULL;
     GList *addrs = g_resolver_lookup_by_name_with_flags_finish(G_RESOLVER(source), result, &error);
-    g_autoptr(GPtrArray) v4 = g_ptr_array_new();
+    g_autoptr(GPtrArray) found = g_ptr_array_new();
     for (GList *a = addrs; a; a = a->next)
-        g_ptr_array_add(v4, g_inet_address_to_string(a->data));
-    g_ptr_array_add(v4, NULL);
+        g_ptr_array_add(found, g_inet_address_to_string(a->data));
+    g_ptr_array_add(found, NULL);
     g_resolver_free_addresses(addrs);
     if (error)
         g_info("[%s] firewall: %s: %s", c->qube, l->name, error->message);
-    g_hash_table_replace(c->resolved, g_strdup(l->name), g_ptr_array_free(g_steal_pointer(&v4), FALSE));
+    g_hash_table_replace(c->resolved, g_strdup(l->name), g_ptr_array_free(g_steal_pointer(&found), FALSE));
     if (--c->pending == 0)
         bh_fw_compile_finish_task(l->task);
     g_object_unref(l->task);
@@ -176,7 +174,8 @@ static void bh_fw_compile_async(BhDaemon *self, const char *qube, GAsyncReadyCal
         BhFwLookup *l = g_new0(BhFwLookup, 1);
         l->task = g_object_ref(task);
         l->name = g_strdup(names->pdata[i]);
-        g_resolver_lookup_by_name_with_flags_async(resolver, l->name, G_RESOLVER_NAME_LOOKUP_FLAGS_IPV4_ONLY,
+        /* A and AAAA: a rule for a name covers both families. */
+        g_resolver_lookup_by_name_with_flags_async(resolver, l->name, G_RESOLVER_NAME_LOOKUP_FLAGS_DEFAULT,
                                                    c->timeout, bh_fw_resolved, l);
     }
     g_object_unref(task);
