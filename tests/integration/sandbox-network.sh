@@ -51,9 +51,11 @@ printf 'nameserver 127.0.0.1\n' >"$bh_tmp/resolv.conf"
 # host's namespace (a dummy; a veth pair with both ends here where the
 # kernel has no dummy driver), with TEST-NET addresses only (never the
 # machine's real ones), made before sys-net's uplink starts (it reads them
-# then) and removed on exit. Listeners there and on the host's ::1 greet
-# with where they are.
+# then) and removed on exit, or by bh-test-reaper when this shell is killed
+# (reap-links). Listeners there and on the host's ::1 greet with where they
+# are.
 dummy="bht$$"; dummy=${dummy:0:12}
+printf '%s\n' "$dummy" >"$bh_tmp/reap-links"
 trap 'ip link del "$dummy" 2>/dev/null; bh_cleanup' EXIT
 { ip link add "$dummy" type dummy 2>/dev/null ||
   { ip link add "$dummy" type veth peer name "${dummy}p" && ip link set "${dummy}p" up; }; } &&
