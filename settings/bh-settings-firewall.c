@@ -408,18 +408,18 @@ static void on_apply(GtkButton *button, BhSettingsFirewall *self)
                 g_ptr_array_add(texts, g_strdup_printf("action=accept expire=+%d", minutes * 60));
             g_ptr_array_add(self->sent, NULL);
         }
-        /* Said, not implied: a limit with nothing allowed. The rows and
-         * DNS are added to it as qvm-firewall add adds a rule (before that
-         * final drop: bh_fw_rules_place), in the table's order. */
-        g_ptr_array_add(texts, g_strdup("action=drop"));
-        g_ptr_array_add(self->sent, NULL);
+        /* The rows and DNS in the table's order, then a final drop: a
+         * limit with nothing allowed is said, not implied. This is the
+         * whole list (SetFirewall); where a single added rule goes is
+         * bulkheadd's business (AddFirewallRule), not this page's. */
         for (guint i = 0; i < self->rows->len; i++) {
             BhFwRow *row = self->rows->pdata[i];
             g_autofree char *text = bh_row_text(row);
-            if (text != NULL &&
-                bh_fw_rules_place((const char *const *)texts->pdata, texts->len, text) == texts->len) {
-                /* Only a comment: it would match everything, so it would
-                 * go after the final drop and never match. Said, not sent. */
+            g_autoptr(BhFwRule) parsed = text ? bh_fw_rule_parse(text, 0, NULL) : NULL;
+            if (parsed != NULL && bh_fw_rule_matches_all(parsed)) {
+                /* Only a comment: it would match everything, so everything
+                 * after it (the final drop) would never match. Said, not
+                 * sent. */
                 bh_row_mark(row, TRUE);
                 bh_settings_error_set(self->error, "A row with only a comment allows nothing: give it an "
                                                    "address, a protocol or ports.");
@@ -434,10 +434,11 @@ static void on_apply(GtkButton *button, BhSettingsFirewall *self)
                              : NULL;
             if (text == NULL)
                 continue;
-            guint at = bh_fw_rules_place((const char *const *)texts->pdata, texts->len, text);
-            g_ptr_array_insert(texts, (gint)at, text);
-            g_ptr_array_insert(self->sent, (gint)at, dns ? NULL : self->rows->pdata[i]);
+            g_ptr_array_add(texts, text);
+            g_ptr_array_add(self->sent, dns ? NULL : self->rows->pdata[i]);
         }
+        g_ptr_array_add(texts, g_strdup("action=drop"));
+        g_ptr_array_add(self->sent, NULL);
     }
     g_ptr_array_add(texts, NULL);
     self->busy = TRUE;

@@ -28,7 +28,7 @@ struct _BhSettingsGlobal {
     GtkWindow parent_instance;
     BhSettingsContext *context;
     GCancellable *cancellable;
-    BhGlobalField fields[7];
+    BhGlobalField fields[8];
     GtkWidget *paste[3]; /* ask, allow, deny */
     GtkWidget *policy_warning, *apply, *apply_error;
     GtkWidget *filecopy; /* BhSettingsFilecopy: its own file */
@@ -267,18 +267,29 @@ BhSettingsGlobal *bh_settings_global_new(BhSettingsContext *context)
     GtkWidget *clip_title = gtk_label_new(NULL);
     GtkWidget *buttons = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 8);
     int row = 0, crow = 0;
+    /* The switches (BH_PICK_BOOL): docs/model.md; note: a line under one
+     * saying what turning it on exposes. */
     static const struct {
         const char *global, *caption;
         BhPick pick;
+        const char *check, *note;
     } table[] = {
-        {"default_template", "Default template", BH_PICK_TEMPLATE},
-        {"default_netvm", "Default network (netvm)", BH_PICK_PROVIDER},
-        {"default_dispvm", "Default disposable template", BH_PICK_DISPVM_TEMPLATE},
-        {"clockvm", "Clock qube", BH_PICK_ANY},
-        {"updatevm", "Update qube", BH_PICK_ANY},
-        {"network_uplink", "", BH_PICK_BOOL},
-        {"clipboard_max_bytes", "Largest clipboard (bytes)", BH_PICK_NUMBER},
+        {"default_template", "Default template", BH_PICK_TEMPLATE, NULL, NULL},
+        {"default_netvm", "Default network (netvm)", BH_PICK_PROVIDER, NULL, NULL},
+        {"default_dispvm", "Default disposable template", BH_PICK_DISPVM_TEMPLATE, NULL, NULL},
+        {"clockvm", "Clock qube", BH_PICK_ANY, NULL, NULL},
+        {"updatevm", "Update qube", BH_PICK_ANY, NULL, NULL},
+        {"network_uplink", "", BH_PICK_BOOL,
+         "Connect the network qubes to the real network (uplink; sys-net picks it up at its next start)",
+         NULL},
+        {"network_uplink_host_loopback", "", BH_PICK_BOOL,
+         "Let sys-net's uplink reach dom0's own local services (127.0.0.1)",
+         "Exposes every service dom0 runs for itself only on 127.0.0.1 (databases, printing, a D-Bus over "
+         "TCP) to every qube behind sys-net. Off in Qubes; meant for tests. Takes effect at sys-net's next "
+         "start."},
+        {"clipboard_max_bytes", "Largest clipboard (bytes)", BH_PICK_NUMBER, NULL, NULL},
     };
+    G_STATIC_ASSERT(G_N_ELEMENTS(table) == G_N_ELEMENTS(self->fields));
     static const char *const paste_names[] = {"paste-ask", "paste-allow", "paste-deny"};
     static const char *const paste_texts[] = {
         /* ask: the key press is the user's answer (docs/clipboard.md). */
@@ -301,10 +312,8 @@ BhSettingsGlobal *bh_settings_global_new(BhSettingsContext *context)
         field->pick = table[f].pick;
         if (table[f].pick == BH_PICK_NUMBER)
             field->widget = gtk_spin_button_new_with_range(1, 256000, 1000);
-        else if (table[f].pick == BH_PICK_BOOL) /* network_uplink: docs/model.md */
-            field->widget =
-                gtk_check_button_new_with_label("Connect the network qubes to the real network (uplink; "
-                                                "sys-net picks it up at its next start)");
+        else if (table[f].pick == BH_PICK_BOOL)
+            field->widget = gtk_check_button_new_with_label(table[f].check);
         else
             field->widget = bh_settings_choice_new(table[f].global);
         gtk_widget_set_name(field->widget, table[f].global);
@@ -312,6 +321,19 @@ BhSettingsGlobal *bh_settings_global_new(BhSettingsContext *context)
         bh_settings_grid_row(GTK_GRID(table[f].pick == BH_PICK_NUMBER ? clip_grid : grid),
                              table[f].pick == BH_PICK_NUMBER ? &crow : &row, table[f].caption, field->widget,
                              field->error);
+        if (table[f].note != NULL) {
+            GtkWidget *note = gtk_label_new(table[f].note);
+            g_autofree char *note_name = g_strconcat(table[f].global, "-note", NULL);
+
+            gtk_widget_set_name(note, note_name);
+            gtk_label_set_wrap(GTK_LABEL(note), TRUE);
+            gtk_label_set_xalign(GTK_LABEL(note), 0);
+            gtk_widget_add_css_class(note, "dim-label");
+            /* Read with the check box by a screen reader. */
+            gtk_accessible_update_relation(GTK_ACCESSIBLE(field->widget),
+                                           GTK_ACCESSIBLE_RELATION_DESCRIBED_BY, note, NULL, -1);
+            gtk_grid_attach(GTK_GRID(grid), note, 1, row++, 1, 1);
+        }
     }
     gtk_label_set_markup(GTK_LABEL(clip_title), "<b>Clipboard</b>");
     gtk_label_set_xalign(GTK_LABEL(clip_title), 0);

@@ -69,6 +69,10 @@ typedef struct {
      * network_uplink_host_loopback; FALSE by default: dom0's local services
      * stay out of sys-net's reach). Ignored without uplink. */
     gboolean uplink_host_loopback;
+    /* It has IPv6 (the model's ip6 is set: ipv6 on for it and its whole
+     * netvm chain). A netvm with it routes and NATs IPv6 for its clients
+     * that have it too; a netvm without netvm gets IPv6 on its uplink. */
+    gboolean ipv6;
     /* Its firewall for its netvm: nft statements, one a line, each with its
      * verdict, the last one the default (bulkhead/firewall.h renders them);
      * NULL: everything accepted. */

@@ -73,6 +73,7 @@ gboolean bh_sandbox_record_save(const char *dir, const BhSandboxRecord *r, GErro
     g_key_file_set_string(kf, BH_RECORD_GROUP, "vchan_dir", r->vchan_dir);
     g_key_file_set_string(kf, BH_RECORD_GROUP, "netvm", r->netvm ? r->netvm : "");
     g_key_file_set_boolean(kf, BH_RECORD_GROUP, "provides_network", r->provides_network);
+    g_key_file_set_boolean(kf, BH_RECORD_GROUP, "ipv6", r->ipv6);
     g_key_file_set_boolean(kf, BH_RECORD_GROUP, "disposable", r->disposable);
     g_key_file_set_string(kf, BH_RECORD_GROUP, "boot_id", r->boot_id);
     g_key_file_set_uint64(kf, BH_RECORD_GROUP, "console_ino", r->console_ino);
@@ -145,6 +146,8 @@ BhSandboxRecord *bh_sandbox_record_load(const char *dir, const char *name, GErro
         !(r->boot_id = g_key_file_get_string(kf, BH_RECORD_GROUP, "boot_id", error)))
         return NULL;
     r->provides_network = g_key_file_get_boolean(kf, BH_RECORD_GROUP, "provides_network", NULL);
+    /* A record of an earlier version has none: no IPv6, as it ran. */
+    r->ipv6 = g_key_file_get_boolean(kf, BH_RECORD_GROUP, "ipv6", NULL);
     r->disposable = g_key_file_get_boolean(kf, BH_RECORD_GROUP, "disposable", NULL);
     r->console_ino = g_key_file_get_uint64(kf, BH_RECORD_GROUP, "console_ino", NULL);
     if (!*r->netvm)

@@ -42,6 +42,7 @@ typedef struct {
     char *vchan_dir;
     char *netvm; /* NULL: none */
     gboolean provides_network;
+    gboolean ipv6; /* it has IPv6: a netvm's rules, a client's link */
     gboolean disposable;
     char *boot_id;
     guint64 console_ino; /* the console pipe's inode */

@@ -17,59 +17,73 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <linux/nsfs.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "bulkhead/qubes.h"
+#include "sandbox-seccomp.h"
 #include "sandbox-spawn.h"
 
 /* Qubes behind a netvm never reach each other (vif to vif is dropped) nor
- * the netvm's own services (input from a vif: replies and ping only); they
- * reach whatever the netvm forwards to upstream (its eth0 or the uplink),
- * masqueraded so that the upstream needs no route back. The second virtual
- * DNS server is sent to the first: the netvm uses BH_NET_DNS1 itself (through
- * its own netvm, or for the last one, the uplink's DNS target). The chain
- * "firewall" is where the per-qube rules go (jump from each vif).
- * IPv4 only: the per-qube rules, the DNS redirection and the uplink know no
- * IPv6, so none passes a netvm (forward) or reaches it from a vif (input),
- * whatever a qube or a netvm configures in its own namespace (the links
- * also come up with IPv6 off: bh_sandbox_net_link_cmds). */
-static const char bh_netvm_rules[] =
-    "table inet bulkhead\n"
-    "delete table inet bulkhead\n"
-    "table inet bulkhead {\n"
-    "  chain input {\n"
-    "    type filter hook input priority filter; policy accept;\n"
-    "    iifname != \"vif*\" accept\n"
-    "    meta nfproto ipv6 drop\n"
-    "    ct state established,related accept\n"
-    "    meta l4proto icmp accept\n"
-    "    drop\n"
-    "  }\n"
-    "  chain firewall {\n"
-    "  }\n"
-    "  chain forward {\n"
-    "    type filter hook forward priority filter; policy drop;\n"
-    "    meta nfproto ipv6 drop\n"
-    "    iifname \"vif*\" oifname \"vif*\" drop\n"
-    "    ct state invalid drop\n"
-    "    iifname \"vif*\" jump firewall\n"
-    "    ct state established,related accept\n"
-    "    iifname \"vif*\" accept\n"
-    "  }\n"
-    "  chain dns {\n"
-    "    type nat hook prerouting priority dstnat; policy accept;\n"
-    "    iifname \"vif*\" ip daddr " BH_NET_DNS2
-    " meta l4proto { tcp, udp } th dport 53 dnat ip to " BH_NET_DNS1 "\n"
-    "  }\n"
-    "  chain postrouting {\n"
-    "    type nat hook postrouting priority srcnat; policy accept;\n"
-    "    oifname != \"vif*\" ip saddr { 10.137.0.0/16, 10.138.0.0/16 } masquerade\n"
-    "  }\n"
-    "}\n";
+ * the netvm's own services (input from a vif: replies and ping only; with
+ * IPv6 also neighbour discovery, which is ICMPv6); they reach whatever the
+ * netvm forwards to upstream (its eth0 or the uplink), masqueraded so that
+ * the upstream needs no route back. The second virtual DNS server is sent
+ * to the first: the netvm uses BH_NET_DNS1 itself (through its own netvm,
+ * or for the last one, the uplink's DNS target); DNS stays IPv4 with IPv6
+ * on, as in Qubes. The chain "firewall" is where the per-qube rules go
+ * (jump from each vif; they are written for both families).
+ * Without IPv6 (the netvm's ipv6 off, the default), none passes the netvm
+ * (forward) or reaches it from a vif (input), whatever a qube or a netvm
+ * configures in its own namespace (the links also come up with IPv6 off:
+ * bh_sandbox_net_link_cmds). With it, a client whose own link has IPv6
+ * off still cannot send any: the kernel drops IPv6 on such a vif. */
+static char *bh_netvm_rules(gboolean ipv6)
+{
+    const char *v6_drop = ipv6 ? "" : "    meta nfproto ipv6 drop\n";
+    return g_strdup_printf("table inet bulkhead\n"
+                           "delete table inet bulkhead\n"
+                           "table inet bulkhead {\n"
+                           "  chain input {\n"
+                           "    type filter hook input priority filter; policy accept;\n"
+                           "    iifname != \"vif*\" accept\n"
+                           "%s"
+                           "    ct state established,related accept\n"
+                           "    meta l4proto %s accept\n"
+                           "    drop\n"
+                           "  }\n"
+                           "  chain firewall {\n"
+                           "  }\n"
+                           "  chain forward {\n"
+                           "    type filter hook forward priority filter; policy drop;\n"
+                           "%s"
+                           "    iifname \"vif*\" oifname \"vif*\" drop\n"
+                           "    ct state invalid drop\n"
+                           "    iifname \"vif*\" jump firewall\n"
+                           "    ct state established,related accept\n"
+                           "    iifname \"vif*\" accept\n"
+                           "  }\n"
+                           "  chain dns {\n"
+                           "    type nat hook prerouting priority dstnat; policy accept;\n"
+                           "    iifname \"vif*\" ip daddr " BH_NET_DNS2
+                           " meta l4proto { tcp, udp } th dport 53 dnat ip to " BH_NET_DNS1 "\n"
+                           "  }\n"
+                           "  chain postrouting {\n"
+                           "    type nat hook postrouting priority srcnat; policy accept;\n"
+                           "    oifname != \"vif*\" ip saddr { 10.137.0.0/16, 10.138.0.0/16 } masquerade\n"
+                           "%s"
+                           "  }\n"
+                           "}\n",
+                           v6_drop, ipv6 ? "{ icmp, ipv6-icmp }" : "icmp", v6_drop,
+                           ipv6 ? "    oifname != \"vif*\" ip6 saddr " BH_NET_PREFIX6
+                                  "/" G_STRINGIFY(BH_NET_PREFIX6_LEN) " masquerade\n"
+                                : "");
+}
 
 /* Runs argv inside pid's network namespace with input on stdin. */
 static gboolean bh_net_run(pid_t pid, const char *const *argv, const char *input, GError **error)
@@ -98,7 +112,7 @@ static gboolean bh_net_run(pid_t pid, const char *const *argv, const char *input
     return TRUE;
 }
 
-gboolean bh_sandbox_net_provide(pid_t pid, GError **error)
+gboolean bh_sandbox_net_provide(pid_t pid, gboolean ipv6, GError **error)
 {
     /* Liberal TCP tracking: a segment outside the window conntrack expects
      * (a user-mode stack's acknowledgements under load) is not made INVALID,
@@ -106,10 +120,15 @@ gboolean bh_sandbox_net_provide(pid_t pid, GError **error)
     static const char *const sysctl[] = {"sysctl", "-q", "-w", "net.ipv4.ip_forward=1", NULL};
     static const char *const liberal[] = {"sysctl", "-q", "-w", "net.netfilter.nf_conntrack_tcp_be_liberal=1",
                                           NULL};
+    /* Forwarding for IPv6 (all interfaces; a vif of a client without IPv6
+     * has IPv6 off, so nothing comes in there). It also makes the kernel
+     * ignore router advertisements, so the netvm's own routes stay ours. */
+    static const char *const forward6[] = {"sysctl", "-q", "-w", "net.ipv6.conf.all.forwarding=1", NULL};
     static const char *const nft[] = {"nft", "-f", "-", NULL};
+    g_autofree char *rules = bh_netvm_rules(ipv6);
     /* The conntrack sysctls exist once the rules brought conntrack in. */
-    return bh_net_run(pid, sysctl, NULL, error) && bh_net_run(pid, nft, bh_netvm_rules, error) &&
-           bh_net_run(pid, liberal, NULL, error);
+    return bh_net_run(pid, sysctl, NULL, error) && (!ipv6 || bh_net_run(pid, forward6, NULL, error)) &&
+           bh_net_run(pid, nft, rules, error) && bh_net_run(pid, liberal, NULL, error);
 }
 
 void bh_net_cmd_free(gpointer data)
@@ -160,9 +179,10 @@ gboolean bh_sandbox_net_run_cmds(GPtrArray *cmds, GError **error)
     return TRUE;
 }
 
-void bh_sandbox_net_link_cmds(GPtrArray *cmds, pid_t netvm_pid, const char *gateway, pid_t pid, guint32 qid,
-                              const char *address)
+void bh_sandbox_net_link_cmds(GPtrArray *cmds, pid_t netvm_pid, const char *gateway, const char *gateway6,
+                              pid_t pid, guint32 qid, const char *address, const char *address6)
 {
+    gboolean ipv6 = gateway6 != NULL && address6 != NULL;
     /* A link left from before (a relink racing the netvm's restart) goes
      * first, so that the pair can be made again. */
     bh_sandbox_net_unlink_cmds(cmds, netvm_pid, pid, qid);
@@ -174,29 +194,52 @@ void bh_sandbox_net_link_cmds(GPtrArray *cmds, pid_t netvm_pid, const char *gate
                g_strdup_printf("link add vif%u mtu %d type veth peer name eth0 mtu %d netns %d\n", qid,
                                BH_SANDBOX_LINK_MTU, BH_SANDBOX_LINK_MTU, (int)pid),
                "ip", "-batch", "-", NULL);
-    /* No IPv6 on the link (before it is up, so that no link-local address
-     * is ever made): the netvm's rules drop IPv6 anyway (bh_netvm_rules);
-     * this keeps the two ends from even finding each other. A kernel
-     * without IPv6 has no such setting. */
-    g_autofree char *vif_v6 = g_strdup_printf("net.ipv6.conf.vif%u.disable_ipv6=1", qid);
-    bh_net_add(cmds, netvm_pid, TRUE, NULL, "sysctl", "-q", "-w", vif_v6, NULL);
-    bh_net_add(cmds, pid, TRUE, NULL, "sysctl", "-q", "-w", "net.ipv6.conf.eth0.disable_ipv6=1", NULL);
+    /* Set before the link is up, so that it holds from the first packet.
+     * Without IPv6: none on the link, so that no link-local address is
+     * ever made and the two ends do not even find each other (the netvm's
+     * rules drop IPv6 anyway: bh_netvm_rules). With it: no duplicate
+     * detection (the link has two ends, both ours; the addresses are
+     * usable at once) and no router advertisements taken (the routes are
+     * the ones set here). A kernel without IPv6 has no such settings. */
+    g_autofree char *vif_conf = g_strdup_printf("net.ipv6.conf.vif%u.", qid);
+    static const char *const v6_off[] = {"disable_ipv6=1", NULL};
+    static const char *const v6_on[] = {"accept_dad=0", "accept_ra=0", NULL};
+    for (const char *const *k = ipv6 ? v6_on : v6_off; *k; k++) {
+        g_autofree char *vif_key = g_strconcat(vif_conf, *k, NULL);
+        g_autofree char *eth_key = g_strconcat("net.ipv6.conf.eth0.", *k, NULL);
+        bh_net_add(cmds, netvm_pid, TRUE, NULL, "sysctl", "-q", "-w", vif_key, NULL);
+        bh_net_add(cmds, pid, TRUE, NULL, "sysctl", "-q", "-w", eth_key, NULL);
+    }
+    /* IPv6 as IPv4: the qube's address/128, a route to its netvm's own
+     * address on the link, the default route through it; the netvm holds
+     * its own address on every vif with a route back to the qube. */
+    g_autofree char *netvm6 =
+        ipv6 ? g_strdup_printf("addr add %s/128 dev vif%u nodad\nroute add %s/128 dev vif%u\n", gateway6, qid,
+                               address6, qid)
+             : g_strdup("");
+    g_autofree char *qube6 = ipv6 ? g_strdup_printf("addr add %s/128 dev eth0 nodad\n"
+                                                    "route add %s/128 dev eth0\n"
+                                                    "route add default via %s dev eth0\n",
+                                                    address6, gateway6, gateway6)
+                                  : g_strdup("");
     bh_net_add(cmds, netvm_pid, FALSE,
                g_strdup_printf("addr add %s/32 dev vif%u\n"
                                "link set vif%u up\n"
-                               "route add %s/32 dev vif%u\n",
-                               gateway, qid, qid, address, qid),
+                               "route add %s/32 dev vif%u\n"
+                               "%s",
+                               gateway, qid, qid, address, qid, netvm6),
                "ip", "-batch", "-", NULL);
     bh_net_add(cmds, pid, FALSE,
                g_strdup_printf("addr add %s/32 dev eth0\n"
                                "link set eth0 up\n"
                                "route add %s/32 dev eth0\n"
-                               "route add default via %s dev eth0\n",
-                               address, gateway, gateway),
+                               "route add default via %s dev eth0\n"
+                               "%s",
+                               address, gateway, gateway, qube6),
                "ip", "-batch", "-", NULL);
     /* ping works for the qube's own users, as on a desktop distribution
-     * (ICMP datagram sockets, no raw socket or capability); the setting
-     * belongs to the qube's namespace only. */
+     * (ICMP datagram sockets, no raw socket or capability; the setting
+     * covers ICMPv6 too); it belongs to the qube's namespace only. */
     bh_net_add(cmds, pid, TRUE, NULL, "sysctl", "-q", "-w", "net.ipv4.ping_group_range=0 2147483647", NULL);
 }
 
@@ -286,8 +329,78 @@ static char *bh_net_dns_target(const char *resolv_conf, gboolean host_loopback)
     return g_steal_pointer(&resolver);
 }
 
-#define BH_NET_UPLINK_FD_USERNS 3
-#define BH_NET_UPLINK_FD_NETNS  4
+/* The host's own addresses but loopback and link-local (which the uplink
+ * cannot reach anyway), as nft sets: "{ a, b }" per family, NULL for none;
+ * except: one address left out (the DNS target the netvm must reach). Read
+ * in the daemon, which runs in the host's network namespace. */
+static void bh_net_host_addresses(const char *except, char **v4, char **v6)
+{
+    struct ifaddrs *all = NULL;
+    g_autoptr(GString) s4 = g_string_new(NULL);
+    g_autoptr(GString) s6 = g_string_new(NULL);
+    *v4 = *v6 = NULL;
+    if (getifaddrs(&all) < 0) {
+        g_warning("cannot list the host's addresses (%s): sys-net may reach dom0's services on them",
+                  g_strerror(errno));
+        return;
+    }
+    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    for (struct ifaddrs *a = all; a; a = a->ifa_next) {
+        char text[INET6_ADDRSTRLEN];
+        GString *set = NULL;
+        if (a->ifa_addr == NULL)
+            continue;
+        if (a->ifa_addr->sa_family == AF_INET) {
+            const struct in_addr *in = &((const struct sockaddr_in *)a->ifa_addr)->sin_addr;
+            if ((ntohl(in->s_addr) >> 24) == 127 || !inet_ntop(AF_INET, in, text, sizeof text))
+                continue;
+            set = s4;
+        } else if (a->ifa_addr->sa_family == AF_INET6) {
+            const struct in6_addr *in6 = &((const struct sockaddr_in6 *)a->ifa_addr)->sin6_addr;
+            if (IN6_IS_ADDR_LOOPBACK(in6) || IN6_IS_ADDR_LINKLOCAL(in6) ||
+                !inet_ntop(AF_INET6, in6, text, sizeof text))
+                continue;
+            set = s6;
+        }
+        if (set == NULL || g_strcmp0(text, except) == 0 || !g_hash_table_add(seen, g_strdup(text)))
+            continue;
+        g_string_append_printf(set, "%s%s", set->len ? ", " : "", text);
+    }
+    freeifaddrs(all);
+    if (s4->len)
+        *v4 = g_strdup_printf("{ %s }", s4->str);
+    if (s6->len)
+        *v6 = g_strdup_printf("{ %s }", s6->str);
+}
+
+/* With the host's loopback closed, the rest of dom0 is closed too: nothing
+ * leaves sys-net (its own or forwarded) for one of the host's other
+ * addresses, which slirp4netns would otherwise connect to from inside the
+ * host (dom0's services on its LAN address, a bridge, a VPN's). Qubes' dom0
+ * has no network at all. The addresses are those of the uplink's start. */
+static char *bh_net_host_rules(const char *dns)
+{
+    g_autofree char *v4 = NULL, *v6 = NULL;
+    bh_net_host_addresses(dns, &v4, &v6);
+    g_autofree char *drop4 = v4 ? g_strdup_printf("    ip daddr %s drop\n", v4) : g_strdup("");
+    g_autofree char *drop6 = v6 ? g_strdup_printf("    ip6 daddr %s drop\n", v6) : g_strdup("");
+    return g_strdup_printf("table inet bulkhead-host\n"
+                           "delete table inet bulkhead-host\n"
+                           "table inet bulkhead-host {\n"
+                           "  chain output {\n"
+                           "    type filter hook output priority filter; policy accept;\n"
+                           "%s%s"
+                           "  }\n"
+                           "  chain forward {\n"
+                           "    type filter hook forward priority filter; policy accept;\n"
+                           "%s%s"
+                           "  }\n"
+                           "}\n",
+                           drop4, drop6, drop4, drop6);
+}
+
+#define BH_NET_UPLINK_FD_USERNS BH_SANDBOX_UPLINK_FD_USERNS
+#define BH_NET_UPLINK_FD_NETNS  BH_SANDBOX_UPLINK_FD_NETNS
 #define BH_NET_UPLINK_FD_READY  5
 #define BH_NET_UPLINK_FD_CGROUP 6
 
@@ -306,9 +419,16 @@ static char *bh_net_dns_target(const char *resolv_conf, gboolean host_loopback)
  * /dev/net/tun, and the two namespaces it joins as files (/netns, /userns).
  * No /home, /tmp, /run, /proc, /var or /work: a slirp4netns taken over by
  * what sys-net sends finds none of dom0's files or sockets there. Then it
- * runs as the netvm's own host uid with no supplementary groups. */
-static BhSandboxSetup *bh_net_uplink_setup(uid_t uid, gid_t gid, guint n_cgroup_fds)
+ * runs as the netvm's own host uid with no supplementary groups, and under
+ * a filter that refuses it any AF_UNIX socket: it stays in the host's
+ * network namespace (it is the uplink), where abstract sockets are reached
+ * by name alone, whatever its root (dom0's session bus, X, systemd's). */
+BhSandboxSetup *bh_sandbox_net_uplink_setup(uid_t uid, gid_t gid, guint n_cgroup_fds, gboolean filter,
+                                            GError **error)
 {
+    g_autoptr(GBytes) program = filter ? bh_sandbox_seccomp_uplink_program(error) : NULL;
+    if (filter && program == NULL)
+        return NULL;
     BhSandboxSetup *s = bh_sandbox_setup_new(TRUE, uid, gid);
     for (guint i = 0; i < n_cgroup_fds; i++)
         bh_sandbox_setup_add_cgroup_fd(s, BH_NET_UPLINK_FD_CGROUP + (int)i);
@@ -355,6 +475,8 @@ static BhSandboxSetup *bh_net_uplink_setup(uid_t uid, gid_t gid, guint n_cgroup_
     bh_sandbox_setup_bind(s, "/proc/self/fd/" G_STRINGIFY(BH_NET_UPLINK_FD_USERNS),
                           BH_NET_UPLINK_ROOT "/userns");
     bh_sandbox_setup_pivot(s, BH_NET_UPLINK_ROOT);
+    if (program)
+        bh_sandbox_setup_seccomp(s, program);
     return s;
 }
 
@@ -382,7 +504,7 @@ static gboolean bh_net_wait_ready(int fd, int timeout_ms)
 }
 
 GSubprocess *bh_sandbox_net_uplink(pid_t pid, uid_t uid, gid_t gid, const char *resolv_conf,
-                                   gboolean host_loopback, GArray *cgroup_fds, GError **error)
+                                   gboolean host_loopback, gboolean ipv6, GArray *cgroup_fds, GError **error)
 {
     g_autofree char *netns_path = g_strdup_printf("/proc/%d/ns/net", (int)pid);
     g_autofree char *dns = bh_net_dns_target(resolv_conf, host_loopback);
@@ -422,6 +544,10 @@ GSubprocess *bh_sandbox_net_uplink(pid_t pid, uid_t uid, gid_t gid, const char *
     g_ptr_array_add(argv, "slirp4netns");
     if (!host_loopback)
         g_ptr_array_add(argv, "--disable-host-loopback");
+    /* IPv6 only when sys-net has it (its ipv6 property): without it, the
+     * netvm has no IPv6 way out at all. */
+    if (ipv6)
+        g_ptr_array_add(argv, "--enable-ipv6");
     static const char *const rest[] = {"--configure",
                                        "--mtu=" G_STRINGIFY(BH_SANDBOX_LINK_MTU),
                                        "--enable-seccomp",
@@ -435,7 +561,14 @@ GSubprocess *bh_sandbox_net_uplink(pid_t pid, uid_t uid, gid_t gid, const char *
         g_ptr_array_add(argv, (gpointer)*a);
     g_ptr_array_add(argv, NULL);
     guint n_cgroup_fds = cgroup_fds ? MIN(cgroup_fds->len, 8) : 0;
-    g_autoptr(BhSandboxSetup) setup = bh_net_uplink_setup(uid, gid, n_cgroup_fds);
+    g_autoptr(BhSandboxSetup) setup = bh_sandbox_net_uplink_setup(uid, gid, n_cgroup_fds, TRUE, error);
+    if (setup == NULL) {
+        close(netns);
+        close(userns);
+        close(ready[0]);
+        close(ready[1]);
+        return NULL;
+    }
     g_autoptr(GSubprocessLauncher) launcher =
         g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
                                   G_SUBPROCESS_FLAGS_STDERR_SILENCE);
@@ -491,7 +624,17 @@ GSubprocess *bh_sandbox_net_uplink(pid_t pid, uid_t uid, gid_t gid, const char *
         "}\n",
         dns, dns);
     static const char *const nft[] = {"nft", "-f", "-", NULL};
-    if (!bh_net_run(pid, nft, rules, error)) {
+    /* slirp4netns configures only IPv4; its IPv6 side (BH_SANDBOX_UPLINK_NET6)
+     * would come by router advertisement, which a forwarding netvm ignores:
+     * the address and the route are set here, at once (no duplicate
+     * detection: slirp4netns is the link's only other end). */
+    static const char *const ip[] = {"ip", "-batch", "-", NULL};
+    static const char uplink6[] =
+        "addr add " BH_SANDBOX_UPLINK_ADDR6 "/64 dev " BH_SANDBOX_UPLINK_IF " nodad\n"
+        "route add default via " BH_SANDBOX_UPLINK_HOST6 " dev " BH_SANDBOX_UPLINK_IF "\n";
+    g_autofree char *host_rules = host_loopback ? NULL : bh_net_host_rules(dns);
+    if (!bh_net_run(pid, nft, rules, error) || (host_rules && !bh_net_run(pid, nft, host_rules, error)) ||
+        (ipv6 && !bh_net_run(pid, ip, uplink6, error))) {
         g_subprocess_force_exit(p);
         return NULL;
     }

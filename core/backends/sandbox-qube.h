@@ -19,10 +19,15 @@
 #include "sandbox-cgroup.h"
 #include "sandbox-console.h"
 
-/* In each daemon's staging directory: the daemon's state directory. */
+/* In each daemon's staging directory: the daemon's state directory. Its
+ * files start with '.', which no qube name can (a letter comes first), so
+ * that they never meet a qube's staging directory of the same name. */
 #define BH_SANDBOX_STATE_MARKER ".state"
 /* The qubes' resolv.conf, in the staging directory beside the marker. */
-#define BH_SANDBOX_GUEST_RESOLV "resolv.conf"
+#define BH_SANDBOX_GUEST_RESOLV ".resolv.conf"
+/* Its name before that (a qube named resolv.conf could not start): what a
+ * daemon of an earlier version left is swept under this name. */
+#define BH_SANDBOX_GUEST_RESOLV_OLD "resolv.conf"
 /* A qube whose init has not said "ready" by then is killed. */
 #define BH_SANDBOX_START_TIMEOUT_S 60
 /* Lines of a qube's console kept for error messages. */
@@ -44,6 +49,7 @@ typedef struct {
     gboolean provides_network;
     gboolean uplink;               /* asked for: slirp4netns on its namespace (sandbox-net.h) */
     gboolean uplink_host_loopback; /* it reaches the host's 127.0.0.1 */
+    gboolean ipv6;                 /* it has IPv6 (backend.h): its link, as a netvm its rules */
     GSubprocess *uplink_proc;      /* the uplink while it runs */
     int uplink_pidfd;              /* an adopted netvm's uplink (not our child), or -1 */
     gboolean net_ready;            /* a netvm whose namespace is set up */

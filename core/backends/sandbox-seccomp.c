@@ -18,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <bulkhead/error.h>
@@ -144,31 +145,13 @@ static gboolean bh_seccomp_rules(scmp_filter_ctx ctx, GError **error)
     return TRUE;
 }
 
-GBytes *bh_sandbox_seccomp_program(GError **error)
+/* ctx's filter as classic BPF (struct sock_filter[]), or NULL. */
+static GBytes *bh_seccomp_export(scmp_filter_ctx ctx, GError **error)
 {
-    scmp_filter_ctx ctx = NULL;
     int fd = -1;
     guint8 *buf = NULL;
     GBytes *program = NULL;
     int rc;
-
-    /* Allow by default: a desktop qube runs arbitrary programs, so the filter
-     * names what nothing there needs rather than guessing what all of them
-     * do (docs/sandbox.md says what this leaves open). */
-    ctx = seccomp_init(SCMP_ACT_ALLOW);
-    if (ctx == NULL) {
-        bh_seccomp_fail(error, -ENOMEM, "seccomp_init", NULL);
-        goto out;
-    }
-    /* Only the native architecture is in the filter: a 32-bit (int 0x80)
-     * or x32 system call kills the process instead of meeting a filter that
-     * reads its numbers as native ones. */
-    if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS)) < 0) {
-        bh_seccomp_fail(error, rc, "refusing other architectures", NULL);
-        goto out;
-    }
-    if (!bh_seccomp_rules(ctx, error))
-        goto out;
 
     fd = memfd_create("bh-seccomp", MFD_CLOEXEC);
     if (fd < 0) {
@@ -194,9 +177,63 @@ out:
     g_free(buf);
     if (fd >= 0)
         close(fd);
+    return program;
+}
+
+/* An allow-by-default filter on the native architecture only (32-bit and
+ * x32 calls kill the process: see bh_sandbox_seccomp_program), with rules
+ * added by add. */
+static GBytes *bh_seccomp_build(gboolean (*add)(scmp_filter_ctx ctx, GError **error), GError **error)
+{
+    scmp_filter_ctx ctx = NULL;
+    GBytes *program = NULL;
+    int rc;
+
+    ctx = seccomp_init(SCMP_ACT_ALLOW);
+    if (ctx == NULL) {
+        bh_seccomp_fail(error, -ENOMEM, "seccomp_init", NULL);
+        goto out;
+    }
+    if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS)) < 0) {
+        bh_seccomp_fail(error, rc, "refusing other architectures", NULL);
+        goto out;
+    }
+    if (!add(ctx, error))
+        goto out;
+    program = bh_seccomp_export(ctx, error);
+out:
     if (ctx)
         seccomp_release(ctx);
     return program;
+}
+
+GBytes *bh_sandbox_seccomp_program(GError **error)
+{
+    /* Allow by default: a desktop qube runs arbitrary programs, so the filter
+     * names what nothing there needs rather than guessing what all of them
+     * do (docs/sandbox.md says what this leaves open). Only the native
+     * architecture is in the filter: a 32-bit (int 0x80) or x32 system call
+     * kills the process instead of meeting a filter that reads its numbers
+     * as native ones. */
+    return bh_seccomp_build(bh_seccomp_rules, error);
+}
+
+/* The uplink's: no new AF_UNIX socket. socketpair() stays (slirp4netns
+ * hands its tap descriptor from its namespace child to itself over one,
+ * and such a pair is bound to no name); connect() needs a socket from
+ * socket(), so without it no abstract or path socket can be reached. */
+static gboolean bh_seccomp_uplink_rules(scmp_filter_ctx ctx, GError **error)
+{
+    int rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1,
+                              SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)AF_UNIX));
+    if (rc < 0)
+        return bh_seccomp_fail(error, rc, "refusing", "socket(AF_UNIX)");
+    return TRUE;
+}
+
+GBytes *bh_sandbox_seccomp_uplink_program(GError **error)
+{
+    return bh_seccomp_build(bh_seccomp_uplink_rules, error);
 }
 
 int bh_sandbox_seccomp_memfd(GBytes *program, GError **error)

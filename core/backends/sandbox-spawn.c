@@ -13,11 +13,14 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/keyctl.h>
+#include <linux/filter.h>
 #include <linux/mount.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -56,6 +59,11 @@ struct BhSandboxSetup {
     /* Non-privileged user namespace maps, built by the parent. */
     char uid_map[64];
     char gid_map[64];
+    /* A seccomp filter loaded last (NULL: none): its bytes, read in the
+     * child without GLib. */
+    GBytes *filter;
+    const struct sock_filter *filter_code;
+    unsigned short filter_len;
 };
 
 /* ---- async-signal-safe helpers ---------------------------------------------- */
@@ -257,6 +265,14 @@ void bh_sandbox_setup_child(gpointer user_data)
     }
     /* As the qube's uid, so the keyring is charged to and owned by it. */
     bh_child_own_keyring();
+    /* Last, so that nothing above meets it; it holds across exec and for
+     * every child (no new privileges: no set-uid program can shed it). */
+    if (s->filter_code != NULL) {
+        struct sock_fprog prog = {.len = s->filter_len, .filter = (struct sock_filter *)s->filter_code};
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+            syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+            bh_child_die("cannot load the seccomp filter", NULL, errno);
+    }
 }
 
 /* ---- building the set-up --------------------------------------------------- */
@@ -286,6 +302,7 @@ void bh_sandbox_setup_free(BhSandboxSetup *s)
 {
     if (s == NULL)
         return;
+    g_clear_pointer(&s->filter, g_bytes_unref);
     g_array_unref(s->steps);
     g_free(s);
 }
@@ -293,6 +310,15 @@ void bh_sandbox_setup_free(BhSandboxSetup *s)
 void bh_sandbox_setup_set_idmap_fd(BhSandboxSetup *s, int child_fd)
 {
     s->idmap_fd = child_fd;
+}
+
+void bh_sandbox_setup_seccomp(BhSandboxSetup *s, GBytes *program)
+{
+    gsize len = 0;
+    g_clear_pointer(&s->filter, g_bytes_unref);
+    s->filter = g_bytes_ref(program);
+    s->filter_code = g_bytes_get_data(s->filter, &len);
+    s->filter_len = (unsigned short)(len / sizeof(struct sock_filter));
 }
 
 void bh_sandbox_setup_add_cgroup_fd(BhSandboxSetup *s, int child_fd)

@@ -9,7 +9,7 @@
  *     descriptors, and become the qube's own host uid;
  *   - the same program for the uplink of a netvm (sandbox-net.c): a root
  *     of its own holding only what slirp4netns needs (pivoted into), then
- *     the qube's host uid.
+ *     the qube's host uid, then a seccomp filter (no AF_UNIX sockets).
  * The child ends with a session keyring of its own.
  * Nothing of dom0 ever enters a running qube from here: commands reach a qube
  * only through its own agent (docs/sandbox.md, "Running commands").
@@ -40,6 +40,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhSandboxSetup, bh_sandbox_setup_free)
 /* Descriptors as numbered in the child (the spawner maps them there). */
 void bh_sandbox_setup_set_idmap_fd(BhSandboxSetup *s, int child_fd);
 void bh_sandbox_setup_add_cgroup_fd(BhSandboxSetup *s, int child_fd);
+/* A seccomp filter (struct sock_filter[], as sandbox-seccomp.h builds
+ * them) loaded after everything else, with no new privileges. */
+void bh_sandbox_setup_seccomp(BhSandboxSetup *s, GBytes *program);
 
 /* Steps, run in order. Paths are host paths as root sees them. */
 void bh_sandbox_setup_tmpfs(BhSandboxSetup *s, const char *target, const char *options);

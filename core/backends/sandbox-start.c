@@ -119,6 +119,7 @@ static void bh_sandbox_keep_record(BhSandboxQube *q)
     r->vchan_dir = g_strdup(q->vchan_dir);
     r->netvm = g_strdup(q->netvm);
     r->provides_network = q->provides_network;
+    r->ipv6 = q->ipv6;
     r->disposable = q->disposable;
     r->console_ino = q->console_ino;
     guint64 bwrap_pid = 0;
@@ -199,6 +200,7 @@ struct BhNetJob {
     GPtrArray *cmds;
     gboolean uplink;
     gboolean host_loopback;
+    gboolean ipv6; /* the netvm set-up and the uplink carry IPv6 */
     uid_t uid;
     gid_t gid;
     char *resolv_conf;
@@ -239,12 +241,12 @@ static gboolean bh_net_job_complete(gpointer data)
 static void bh_net_job_thread(gpointer data, gpointer pool_data)
 {
     BhNetJob *job = data;
-    if ((job->provide && !bh_sandbox_net_provide(job->pid, &job->error)) ||
+    if ((job->provide && !bh_sandbox_net_provide(job->pid, job->ipv6, &job->error)) ||
         !bh_sandbox_net_run_cmds(job->cmds, &job->error))
         goto out;
     if (job->uplink)
         job->uplink_proc = bh_sandbox_net_uplink(job->pid, job->uid, job->gid, job->resolv_conf,
-                                                 job->host_loopback, job->cgroup_fds, &job->error);
+                                                 job->host_loopback, job->ipv6, job->cgroup_fds, &job->error);
 out:
     g_main_context_invoke(job->context, bh_net_job_complete, job);
 }
@@ -300,7 +302,14 @@ static void bh_net_link_cmds(BhSandbox *sb, BhSandboxQube *q, GPtrArray *cmds)
         return;
     g_autofree char *address = bh_net_address(q->qid, q->disposable);
     g_autofree char *gateway = bh_net_address(netvm->qid, netvm->disposable);
-    bh_sandbox_net_link_cmds(cmds, netvm->init_pid, gateway, q->init_pid, q->qid, address);
+    /* IPv6 on the link only when both ends have it: a netvm set up
+     * without it drops IPv6 (its ipv6 changed after its start counts at
+     * its next one). */
+    gboolean ipv6 = q->ipv6 && netvm->ipv6;
+    g_autofree char *address6 = ipv6 ? bh_net_address6(q->qid, q->disposable) : NULL;
+    g_autofree char *gateway6 = ipv6 ? bh_net_address6(netvm->qid, netvm->disposable) : NULL;
+    bh_sandbox_net_link_cmds(cmds, netvm->init_pid, gateway, gateway6, q->init_pid, q->qid, address,
+                             address6);
     g_free(q->linked_to);
     q->linked_to = g_strdup(netvm->name);
     bh_net_firewall_cmds(sb, netvm, cmds, NULL);
@@ -476,6 +485,7 @@ static void bh_sandbox_have_pid(BhSandboxQube *q)
     job->provide = q->provides_network;
     job->uplink = q->provides_network && !link && q->uplink;
     job->host_loopback = q->uplink_host_loopback;
+    job->ipv6 = q->ipv6;
     job->uid = q->uid;
     job->gid = q->gid;
     job->resolv_conf = g_strdup(sb->resolv_conf);
@@ -896,6 +906,7 @@ void bh_sandbox_start(BhBackend *backend, const BhBackendQube *qube, GCancellabl
     q->provides_network = qube->provides_network;
     q->uplink = qube->uplink;
     q->uplink_host_loopback = qube->uplink_host_loopback;
+    q->ipv6 = qube->ipv6;
     q->firewall = g_strdup(qube->firewall);
     q->disposable = qube->disposable;
     q->state = BH_POWER_HALTED;

@@ -128,6 +128,7 @@ static void bh_sandbox_take_over(BhSandbox *sb, BhSandboxRecord *r, BhSandboxPro
     q->gid = bh_sandbox_host_gid(sb, r->qid);
     q->netvm = g_strdup(r->netvm);
     q->provides_network = r->provides_network;
+    q->ipv6 = r->ipv6;
     /* Its namespace and links are as the earlier daemon left them: a netvm
      * is set up, a client linked to its netvm (if that one is adopted too;
      * relinks and firewalls then work on them as on our own). Its uplink's
@@ -226,7 +227,8 @@ static guint bh_sandbox_sweep_stages(BhSandbox *sb, GHashTable *kept)
                 unlink(path);
             /* The dead daemon's resolv.conf (a qube's staging point is a
              * directory): left, it kept the directory, one per crash. */
-            if (g_str_equal(qn, BH_SANDBOX_GUEST_RESOLV) && g_file_test(path, G_FILE_TEST_IS_REGULAR) &&
+            if ((g_str_equal(qn, BH_SANDBOX_GUEST_RESOLV) || g_str_equal(qn, BH_SANDBOX_GUEST_RESOLV_OLD)) &&
+                g_file_test(path, G_FILE_TEST_IS_REGULAR) &&
                 !bh_sandbox_cgroups_has_group(sb->cgroups, name, NULL))
                 unlink(path);
             rmdir(path);

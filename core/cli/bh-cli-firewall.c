@@ -7,10 +7,12 @@
  *   qvm-firewall QUBE del (--rule-no N | action=… …)
  *   qvm-firewall QUBE reset
  *
- * Owns reading the rules from bulkheadd, changing the list and sending all
- * of it back (SetFirewall, one transaction); rule text is checked here
- * first so that an error names the user's own field, and the daemon checks
- * again. Must never: print a rule it did not get from the daemon as stored.
+ * Owns reading the rules from bulkheadd and asking for the change: add is
+ * AddFirewallRule (bulkheadd places the rule and warns), del and reset send
+ * the whole list back (SetFirewall, one transaction); rule text is checked
+ * here first so that an error names the user's own field, and the daemon
+ * checks again. Must never: print a rule it did not get from the daemon as
+ * stored, or decide itself where an added rule goes.
  */
 #define G_LOG_DOMAIN "bh-cli"
 
@@ -104,13 +106,6 @@ static char *bh_fw_rule_from_args(BhCli *cli, int argc, char **argv, int *rc)
     return bh_fw_rule_format(rule);
 }
 
-/* A catch-all: a rule that matches every packet (bulkhead/firewall.h). */
-static gboolean bh_fw_catch_all(const char *rule)
-{
-    g_autoptr(BhFwRule) r = bh_fw_rule_parse(rule, 0, NULL);
-    return r != NULL && bh_fw_rule_matches_all(r);
-}
-
 /* A rule number as listed (0 first). */
 static gboolean bh_fw_number(const char *text, guint limit, guint *out)
 {
@@ -183,7 +178,6 @@ int bh_cli_firewall(BhCli *cli, int argc, char **argv)
         return BH_CLI_OK;
     }
 
-    g_autoptr(GPtrArray) now = g_ptr_array_new_with_free_func(g_free);
     if (add) {
         guint at = n;
         if (before && !bh_fw_number(before, n + 1, &at))
@@ -193,30 +187,26 @@ int bh_cli_firewall(BhCli *cli, int argc, char **argv)
             return rc;
         /* Unlike Qubes' qvm-firewall, which appends after the default
          * action=accept, so that the rule never matters (a reset then add
-         * did nothing): it goes before a final catch-all, and says so. A
-         * catch-all itself still goes at the end (a new default). */
-        if (!before && (at = bh_fw_rules_place((const char *const *)rules, n, rule)) < n) {
+         * did nothing): bulkheadd puts it before a final catch-all, and
+         * this says so. A catch-all itself still goes at the end (a new
+         * default). */
+        guint index = 0;
+        g_auto(GStrv) warnings = NULL;
+        if (!bh_dbus_admin1_call_add_firewall_rule_sync(admin, qube, rule, before ? (gint)at : -1, &index,
+                                                        &warnings, NULL, &error))
+            return bh_cli_fail(cli, error);
+        if (!before && index < n)
             fprintf(stderr,
                     "%s: rule %u added before the last rule, '%s', which matches everything "
                     "(--before %u to put it elsewhere)\n",
-                    cli->prog, at, rules[n - 1], n);
-        }
-        for (guint i = 0; i < at; i++) {
-            if (bh_fw_catch_all(rules[i])) {
-                fprintf(stderr,
-                        "%s: warning: rule %u never matches: rule %u before it ('%s') matches everything\n",
-                        cli->prog, at, i, rules[i]);
-                break;
-            }
-        }
-        for (guint i = 0; i < n; i++) {
-            if (i == at)
-                g_ptr_array_add(now, g_strdup(rule));
-            g_ptr_array_add(now, g_strdup(rules[i]));
-        }
-        if (at == n)
-            g_ptr_array_add(now, g_strdup(rule));
-    } else if (del) {
+                    cli->prog, index, rules[n - 1], n);
+        for (char **w = warnings; w && *w; w++)
+            fprintf(stderr, "%s: warning: %s\n", cli->prog, *w);
+        return BH_CLI_OK;
+    }
+
+    g_autoptr(GPtrArray) now = g_ptr_array_new_with_free_func(g_free);
+    if (del) {
         guint drop = n;
         if (rule_no) {
             if (!bh_fw_number(rule_no, n, &drop))

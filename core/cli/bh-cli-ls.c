@@ -18,15 +18,16 @@ enum {
     BH_LS_TEMPLATE,
     BH_LS_NETVM,
     BH_LS_IP,
+    BH_LS_IP6,
     BH_LS_GATEWAY,
     BH_LS_DNS,
     BH_LS_N
 };
 
-static const char *const bh_ls_headers[BH_LS_N] = {"NAME",  "STATE", "CLASS",   "LABEL", "TEMPLATE",
-                                                   "NETVM", "IP",    "GATEWAY", "DNS"};
-static const char *const bh_ls_keys[BH_LS_N] = {"name",  "state", "class",   "label", "template",
-                                                "netvm", "ip",    "gateway", "dns"};
+static const char *const bh_ls_headers[BH_LS_N] = {"NAME",  "STATE", "CLASS", "LABEL",   "TEMPLATE",
+                                                   "NETVM", "IP",    "IP6",   "GATEWAY", "DNS"};
+static const char *const bh_ls_keys[BH_LS_N] = {"name",  "state", "class", "label",   "template",
+                                                "netvm", "ip",    "ip6",   "gateway", "dns"};
 /* Without -O: Qubes' default columns; --network: its network view. */
 static const char bh_ls_default[] = "NAME,STATE,CLASS,LABEL,TEMPLATE,NETVM";
 static const char bh_ls_network[] = "NAME,STATE,NETVM,IP,GATEWAY,DNS";
@@ -75,7 +76,7 @@ static gboolean bh_ls_parse_columns(BhCli *cli, const char *spec, int *cols, int
         if (found < 0) {
             *rc = bh_cli_usage(cli,
                                "no column '%s' in -O; there are: NAME, STATE, CLASS, LABEL, TEMPLATE, "
-                               "NETVM, IP, GATEWAY, DNS",
+                               "NETVM, IP, IP6, GATEWAY, DNS",
                                *n);
             return FALSE;
         }
@@ -104,7 +105,8 @@ int bh_cli_ls(BhCli *cli, int argc, char **argv)
         {"raw-data", 0, 0, G_OPTION_ARG_NONE, &raw,
          "Print fields separated by '|', without header or padding", NULL},
         {"fields", 'O', 0, G_OPTION_ARG_STRING, &format,
-         "Columns to show, comma-separated: NAME, STATE, CLASS, LABEL, TEMPLATE, NETVM, IP, GATEWAY, DNS",
+         "Columns to show, comma-separated: NAME, STATE, CLASS, LABEL, TEMPLATE, NETVM, IP, IP6, GATEWAY, "
+         "DNS",
          "COLUMNS"},
         {"network", 0, 0, G_OPTION_ARG_NONE, &network,
          "Show the network columns: "

@@ -40,7 +40,7 @@ static GVariant *bh_daemon_qube_dict(BhDaemon *self, const BhQubeInfo *info)
     g_variant_dict_insert(&dict, "provides_network", "b", info->provides_network);
     g_variant_dict_insert(&dict, "template_for_dispvms", "b", info->template_for_dispvms);
     /* Networking (computed by the model; "" without network), for qvm-ls. */
-    const char *const net_keys[] = {"ip", "gateway", "dns"};
+    const char *const net_keys[] = {"ip", "ip6", "gateway", "gateway6", "dns"};
     for (gsize k = 0; k < G_N_ELEMENTS(net_keys); k++) {
         g_autofree char *value = info->klass == BH_CLASS_ADMIN_VM
                                      ? g_strdup("")

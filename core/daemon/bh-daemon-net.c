@@ -1,6 +1,8 @@
 /* bh-daemon-net.c — networking in the daemon; see bh-daemon-private.h.
  *
- * Owns GetFirewall and SetFirewall of org.bulkhead.Admin1, the firewall as
+ * Owns GetFirewall, SetFirewall and AddFirewallRule of org.bulkhead.Admin1
+ * (where an added rule goes: bh_fw_rules_place has its one caller here, for
+ * qvm-firewall add and the settings app alike), the firewall as
  * the backend gets it (rules compiled to nftables statements, host names
  * resolved by dom0's resolver, expired rules left out and a timer for the
  * next expiry), and keeping each running qube on the netvm the model names
@@ -26,7 +28,7 @@ typedef struct {
     BhDaemon *self;
     char *qube;
     GPtrArray *rules;     /* BhFwRule*, as stored (unparsable ones logged and left out) */
-    GHashTable *resolved; /* name -> GStrv of IPv4 addresses (empty: none) */
+    GHashTable *resolved; /* name -> GStrv of its addresses, both families (empty: none) */
     GPtrArray *warnings;  /* char* */
     guint pending;
     GCancellable *timeout;
@@ -73,11 +75,9 @@ static void bh_fw_compile_finish_task(GTask *task)
             out->next_expiry = r->expire;
         const char *const *addrs = r->is_name ? g_hash_table_lookup(c->resolved, r->dsthost) : NULL;
         if (r->is_name && (addrs == NULL || addrs[0] == NULL))
-            g_ptr_array_add(
-                c->warnings,
-                g_strdup_printf("rule %u: %s does not resolve to an IPv4 address; this rule matches "
-                                "nothing until it does (the others apply)",
-                                i, r->dsthost));
+            g_ptr_array_add(c->warnings, g_strdup_printf("rule %u: %s does not resolve; this rule matches "
+                                                         "nothing until it does (the others apply)",
+                                                         i, r->dsthost));
         g_autofree char *line = bh_fw_rule_nft(r, addrs, now);
         if (line)
             g_string_append_printf(nft, "%s\n", line);
@@ -102,14 +102,14 @@ static void bh_fw_resolved(GObject *source, GAsyncResult *result, gpointer data)
     BhFwCompile *c = g_task_get_task_data(l->task);
     g_autoptr(GError) error = NULL;
     GList *addrs = g_resolver_lookup_by_name_with_flags_finish(G_RESOLVER(source), result, &error);
-    g_autoptr(GPtrArray) v4 = g_ptr_array_new();
+    g_autoptr(GPtrArray) found = g_ptr_array_new();
     for (GList *a = addrs; a; a = a->next)
-        g_ptr_array_add(v4, g_inet_address_to_string(a->data));
-    g_ptr_array_add(v4, NULL);
+        g_ptr_array_add(found, g_inet_address_to_string(a->data));
+    g_ptr_array_add(found, NULL);
     g_resolver_free_addresses(addrs);
     if (error)
         g_info("[%s] firewall: %s: %s", c->qube, l->name, error->message);
-    g_hash_table_replace(c->resolved, g_strdup(l->name), g_ptr_array_free(g_steal_pointer(&v4), FALSE));
+    g_hash_table_replace(c->resolved, g_strdup(l->name), g_ptr_array_free(g_steal_pointer(&found), FALSE));
     if (--c->pending == 0)
         bh_fw_compile_finish_task(l->task);
     g_object_unref(l->task);
@@ -174,7 +174,8 @@ static void bh_fw_compile_async(BhDaemon *self, const char *qube, GAsyncReadyCal
         BhFwLookup *l = g_new0(BhFwLookup, 1);
         l->task = g_object_ref(task);
         l->name = g_strdup(names->pdata[i]);
-        g_resolver_lookup_by_name_with_flags_async(resolver, l->name, G_RESOLVER_NAME_LOOKUP_FLAGS_IPV4_ONLY,
+        /* A and AAAA: a rule for a name covers both families. */
+        g_resolver_lookup_by_name_with_flags_async(resolver, l->name, G_RESOLVER_NAME_LOOKUP_FLAGS_DEFAULT,
                                                    c->timeout, bh_fw_resolved, l);
     }
     g_object_unref(task);
@@ -218,7 +219,9 @@ static void bh_fw_schedule(BhDaemon *self, const char *qube, gint64 next_expiry)
 typedef struct {
     BhDaemon *self;
     char *qube;
-    GDBusMethodInvocation *invocation; /* SetFirewall's (replied to), or NULL */
+    GDBusMethodInvocation *invocation; /* SetFirewall's or AddFirewallRule's (replied to), or NULL */
+    int added;                         /* AddFirewallRule: the new rule's index; -1: SetFirewall */
+    GStrv before;                      /* warnings of the change itself, said first */
     GStrv warnings;
 } BhFwApply;
 
@@ -226,8 +229,26 @@ static void bh_fw_apply_free(BhFwApply *a)
 {
     g_object_unref(a->self);
     g_free(a->qube);
+    g_strfreev(a->before);
     g_strfreev(a->warnings);
     g_free(a);
+}
+
+/* Replies to the method that changed the rules, with every warning. */
+static void bh_fw_reply(BhFwApply *a)
+{
+    g_autoptr(GStrvBuilder) all = g_strv_builder_new();
+    if (a->before)
+        g_strv_builder_addv(all, (const char **)a->before);
+    if (a->warnings)
+        g_strv_builder_addv(all, (const char **)a->warnings);
+    g_auto(GStrv) warnings = g_strv_builder_end(all);
+    GDBusMethodInvocation *invocation = g_steal_pointer(&a->invocation);
+    if (a->added >= 0)
+        bh_dbus_admin1_complete_add_firewall_rule(a->self->skeleton, invocation, (guint)a->added,
+                                                  (const char *const *)warnings);
+    else
+        bh_dbus_admin1_complete_set_firewall(a->self->skeleton, invocation, (const char *const *)warnings);
 }
 
 static void bh_fw_applied(GObject *source, GAsyncResult *result, gpointer data)
@@ -247,8 +268,7 @@ static void bh_fw_applied(GObject *source, GAsyncResult *result, gpointer data)
         }
     }
     if (a->invocation)
-        bh_dbus_admin1_complete_set_firewall(a->self->skeleton, g_steal_pointer(&a->invocation),
-                                             (const char *const *)a->warnings);
+        bh_fw_reply(a);
     bh_fw_apply_free(a);
 }
 
@@ -269,8 +289,7 @@ static void bh_fw_compiled(GObject *source, GAsyncResult *result, gpointer data)
     bh_fw_schedule(a->self, a->qube, c->next_expiry);
     if (a->self->backend == NULL) {
         if (a->invocation)
-            bh_dbus_admin1_complete_set_firewall(a->self->skeleton, g_steal_pointer(&a->invocation),
-                                                 (const char *const *)a->warnings);
+            bh_fw_reply(a);
         bh_fw_apply_free(a);
     } else {
         bh_backend_set_firewall(a->self->backend, a->qube, c->nft, NULL, bh_fw_applied, a);
@@ -279,14 +298,24 @@ static void bh_fw_compiled(GObject *source, GAsyncResult *result, gpointer data)
 }
 
 /* Compiles qube's rules and hands them to the backend (in force at once if
- * it runs); replies to invocation (SetFirewall) with the warnings. */
-static void bh_fw_apply(BhDaemon *self, const char *qube, GDBusMethodInvocation *invocation)
+ * it runs); replies to invocation (SetFirewall, or AddFirewallRule with the
+ * new rule's index added and the change's own warnings before) with the
+ * warnings. */
+static void bh_fw_apply_full(BhDaemon *self, const char *qube, GDBusMethodInvocation *invocation, int added,
+                             GStrv before)
 {
     BhFwApply *a = g_new0(BhFwApply, 1);
     a->self = g_object_ref(self);
     a->qube = g_strdup(qube);
     a->invocation = invocation; /* its one reference, given back with the reply */
+    a->added = added;
+    a->before = before;
     bh_fw_compile_async(self, qube, bh_fw_compiled, a);
+}
+
+static void bh_fw_apply(BhDaemon *self, const char *qube, GDBusMethodInvocation *invocation)
+{
+    bh_fw_apply_full(self, qube, invocation, -1, NULL);
 }
 
 /* ---- at start -------------------------------------------------------------- */
@@ -411,11 +440,59 @@ static gboolean bh_daemon_handle_set_firewall(BhDbusAdmin1 *skeleton, GDBusMetho
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+static gboolean bh_daemon_handle_add_firewall_rule(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
+                                                   const char *qube, const char *untrusted_rule,
+                                                   gint position, BhDaemon *self)
+{
+    g_autoptr(GError) error = NULL;
+    g_auto(GStrv) rules = bh_store_get_firewall(self->store, qube, &error);
+    if (rules == NULL)
+        return bh_daemon_return_error(invocation, error);
+    guint n = g_strv_length(rules);
+    g_autoptr(BhFwRule) parsed = bh_fw_rule_parse(untrusted_rule, g_get_real_time() / G_USEC_PER_SEC, &error);
+    if (parsed == NULL)
+        return bh_daemon_return_error(invocation, error);
+    if (position < -1 || position > (gint)n) {
+        g_set_error(&error, BH_QUBES_ERROR, BH_QUBES_ERROR_INVALID_VALUE,
+                    "position %d: -1 (placed by bulkheadd) or a rule number from 0 to %u", position, n);
+        return bh_daemon_return_error(invocation, error);
+    }
+    /* The canonical text (expire=+N made a time now): what the store keeps
+     * and what the placement and the warnings judge. */
+    g_autofree char *rule = bh_fw_rule_format(parsed);
+    guint at = position < 0 ? bh_fw_rules_place((const char *const *)rules, n, rule) : (guint)position;
+    g_autoptr(GStrvBuilder) now = g_strv_builder_new();
+    for (guint i = 0; i <= n; i++) {
+        if (i == at)
+            g_strv_builder_add(now, rule);
+        if (i < n)
+            g_strv_builder_add(now, rules[i]);
+    }
+    g_auto(GStrv) list = g_strv_builder_end(now);
+    if (!bh_store_set_firewall(self->store, qube, (const char *const *)list, &error))
+        return bh_daemon_return_error(invocation, error);
+    g_autoptr(GStrvBuilder) before = g_strv_builder_new();
+    for (guint i = 0; i < at; i++) {
+        g_autoptr(BhFwRule) r = bh_fw_rule_parse(rules[i], 0, NULL);
+        if (r != NULL && bh_fw_rule_matches_all(r)) {
+            g_autofree char *w = g_strdup_printf(
+                "rule %u never matches: rule %u before it ('%s') matches everything", at, i, rules[i]);
+            g_strv_builder_add(before, w);
+            break;
+        }
+    }
+    g_info("[%s] firewall: rule %u added, %u rules", qube, at, n + 1);
+    bh_dbus_admin1_emit_firewall_changed(skeleton, qube);
+    bh_fw_apply_full(self, qube, invocation, (int)at, g_strv_builder_end(before));
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 const BhDaemonHandler *bh_daemon_net_handlers(gsize *n)
 {
     static const BhDaemonHandler handlers[] = {
         {"handle-get-firewall", G_CALLBACK(bh_daemon_handle_get_firewall)},
         {"handle-set-firewall", G_CALLBACK(bh_daemon_handle_set_firewall)},
+        {"handle-add-firewall-rule", G_CALLBACK(bh_daemon_handle_add_firewall_rule)},
     };
     *n = G_N_ELEMENTS(handlers);
     return handlers;

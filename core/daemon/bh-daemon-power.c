@@ -410,6 +410,8 @@ BhBackendQubeHolder *bh_daemon_describe_qube(BhDaemon *self, const char *name, G
     h->qube.uplink_host_loopback =
         bh_store_get_global(self->store, "network_uplink_host_loopback", &loopback, NULL, NULL) &&
         g_strcmp0(loopback, "True") == 0;
+    g_autofree char *ip6 = bh_daemon_get_string(self, name, "ip6");
+    h->qube.ipv6 = ip6 != NULL && *ip6 != '\0';
     h->qube.disposable = info->klass == BH_CLASS_DISP_VM;
     h->qube.root_path = h->root_path;
     h->qube.root_readonly = g_str_equal(readonly, "True");

@@ -8,6 +8,7 @@
  */
 #include "bulkhead/firewall.h"
 
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,10 +95,46 @@ static gboolean bh_fw_hostname(const char *text)
     return letter;
 }
 
+/* "ADDR" or "ADDR/N" in IPv6 (inet_pton's forms: no zone, no brackets)
+ * into its canonical text (inet_ntop's), host bits refused. */
+static gboolean bh_fw_dsthost6(BhFwRule *r, const char *value, GError **error)
+{
+    const char *slash = strchr(value, '/');
+    g_autofree char *addr = g_strndup(value, slash ? (gsize)(slash - value) : strlen(value));
+    guint64 bits = 128;
+    guint8 a[16];
+    char text[INET6_ADDRSTRLEN];
+    if (strlen(addr) >= INET6_ADDRSTRLEN || inet_pton(AF_INET6, addr, a) != 1 ||
+        (slash && !bh_fw_number(slash + 1, 0, 128, &bits)))
+        return bh_fw_fail(error,
+                          "dsthost=%s: an IPv6 address is written as 2001:db8::7, a network as 2001:db8::/32 "
+                          "(N from 0 to 128)",
+                          value);
+    for (guint i = 0; i < 16; i++) {
+        guint keep = bits >= (i + 1) * 8 ? 8 : bits > i * 8 ? (guint)(bits - i * 8) : 0;
+        guint8 mask = keep == 0 ? 0 : (guint8)(0xffu << (8 - keep));
+        if (a[i] & ~mask) {
+            for (guint j = i; j < 16; j++) {
+                keep = bits >= (j + 1) * 8 ? 8 : bits > j * 8 ? (guint)(bits - j * 8) : 0;
+                a[j] &= keep == 0 ? 0 : (guint8)(0xffu << (8 - keep));
+            }
+            inet_ntop(AF_INET6, a, text, sizeof(text));
+            return bh_fw_fail(error, "dsthost=%s has host bits set; the network is %s/%u", value, text,
+                              (unsigned)bits);
+        }
+    }
+    inet_ntop(AF_INET6, a, text, sizeof(text));
+    r->dsthost = slash ? g_strdup_printf("%s/%u", text, (unsigned)bits) : g_strdup(text);
+    r->is_v6 = TRUE;
+    return TRUE;
+}
+
 static gboolean bh_fw_dsthost(BhFwRule *r, const char *value, GError **error)
 {
     guint32 a;
     const char *slash = strchr(value, '/');
+    if (strchr(value, ':'))
+        return bh_fw_dsthost6(r, value, error);
     if (slash) {
         g_autofree char *addr = g_strndup(value, slash - value);
         guint64 bits;
@@ -117,13 +154,12 @@ static gboolean bh_fw_dsthost(BhFwRule *r, const char *value, GError **error)
         r->dsthost = bh_fw_ipv4_text(a);
         return TRUE;
     }
-    if (strchr(value, ':'))
-        return bh_fw_fail(error, "dsthost=%s: IPv6 is not supported (qubes have IPv4 addresses only)", value);
     if (!bh_fw_hostname(value))
-        return bh_fw_fail(error,
-                          "dsthost=%s is neither an IPv4 address (192.0.2.7), a network (192.0.2.0/24) nor a "
-                          "host name (letters, digits, '-' and '.')",
-                          value);
+        return bh_fw_fail(
+            error,
+            "dsthost=%s is neither an address (192.0.2.7, 2001:db8::7), a network (192.0.2.0/24, "
+            "2001:db8::/32) nor a host name (letters, digits, '-' and '.')",
+            value);
     r->dsthost = g_ascii_strdown(value, -1);
     r->is_name = TRUE;
     return TRUE;
@@ -337,33 +373,20 @@ guint bh_fw_rules_place(const char *const *rules, guint n, const char *rule)
     return n;
 }
 
-char *bh_fw_rule_nft(const BhFwRule *r, const char *const *addrs, gint64 now)
+/* The statement of rule r for one family (6: IPv6), with dst the address
+ * match it starts with ("" for none); NULL when the rule cannot match that
+ * family (specialtarget=dns: the DNS servers are IPv4). ICMP is ICMPv6 in
+ * IPv6, icmptype the same number there (as Qubes writes it; echo request
+ * is 8 in ICMP and 128 in ICMPv6). */
+static char *bh_fw_rule_nft_family(const BhFwRule *r, int family, const char *dst)
 {
-    if (bh_fw_rule_expired(r, now))
+    if (r->dns && family == 6)
         return NULL;
-    GString *s = g_string_new(NULL);
-    if (r->dns) {
+    GString *s = g_string_new(dst);
+    const char *icmp = family == 6 ? "icmpv6" : "icmp";
+    const char *icmp_l4 = family == 6 ? "ipv6-icmp" : family == 4 ? "icmp" : "{ icmp, ipv6-icmp }";
+    if (r->dns)
         g_string_append(s, "ip daddr { " BH_NET_DNS1 ", " BH_NET_DNS2 " } ");
-    } else if (r->is_name) {
-        /* Only addresses that parse go in, each re-printed from numbers. */
-        GString *set = g_string_new(NULL);
-        for (const char *const *a = addrs; a && *a; a++) {
-            guint32 v;
-            if (!bh_fw_ipv4(*a, &v))
-                continue;
-            g_autofree char *text = bh_fw_ipv4_text(v);
-            g_string_append_printf(set, "%s%s", set->len ? ", " : "", text);
-        }
-        if (set->len == 0) {
-            g_string_free(set, TRUE);
-            g_string_free(s, TRUE);
-            return NULL;
-        }
-        g_string_append_printf(s, "ip daddr { %s } ", set->str);
-        g_string_free(set, TRUE);
-    } else if (r->dsthost) {
-        g_string_append_printf(s, "ip daddr %s ", r->dsthost);
-    }
     if (r->proto && r->port_lo) {
         if (r->port_lo == r->port_hi)
             g_string_append_printf(s, "%s dport %u ", r->proto, r->port_lo);
@@ -371,9 +394,9 @@ char *bh_fw_rule_nft(const BhFwRule *r, const char *const *addrs, gint64 now)
             g_string_append_printf(s, "%s dport %u-%u ", r->proto, r->port_lo, r->port_hi);
     } else if (r->proto && g_str_equal(r->proto, "icmp")) {
         if (r->icmptype >= 0)
-            g_string_append_printf(s, "icmp type %d ", r->icmptype);
+            g_string_append_printf(s, "%s type %d ", icmp, r->icmptype);
         else
-            g_string_append(s, "meta l4proto icmp ");
+            g_string_append_printf(s, "meta l4proto %s ", icmp_l4);
     } else if (r->proto) {
         g_string_append_printf(s, "meta l4proto %s ", r->proto);
     }
@@ -383,4 +406,64 @@ char *bh_fw_rule_nft(const BhFwRule *r, const char *const *addrs, gint64 now)
         g_string_append_printf(s, "%s dport 53 ", r->proto);
     g_string_append(s, r->accept ? "accept" : "drop");
     return g_string_free(s, FALSE);
+}
+
+/* "ip daddr { A, B } " of the addresses of one family a name resolved to,
+ * each re-printed from numbers; NULL when there are none. */
+static char *bh_fw_name_set(const char *const *addrs, int family)
+{
+    g_autoptr(GString) set = g_string_new(NULL);
+    for (const char *const *a = addrs; a && *a; a++) {
+        g_autofree char *text = NULL;
+        guint32 v4;
+        guint8 v6[16];
+        char buf[INET6_ADDRSTRLEN];
+        if (family == 4 && bh_fw_ipv4(*a, &v4))
+            text = bh_fw_ipv4_text(v4);
+        else if (family == 6 && strchr(*a, ':') && strlen(*a) < INET6_ADDRSTRLEN &&
+                 inet_pton(AF_INET6, *a, v6) == 1 && inet_ntop(AF_INET6, v6, buf, sizeof(buf)))
+            text = g_strdup(buf);
+        if (text)
+            g_string_append_printf(set, "%s%s", set->len ? ", " : "", text);
+    }
+    if (set->len == 0)
+        return NULL;
+    return g_strdup_printf("%s daddr { %s } ", family == 6 ? "ip6" : "ip", set->str);
+}
+
+char *bh_fw_rule_nft(const BhFwRule *r, const char *const *addrs, gint64 now)
+{
+    if (bh_fw_rule_expired(r, now))
+        return NULL;
+    /* One statement per family the rule covers, one a line: a packet is of
+     * one family, so it meets at most one of them and the order of the
+     * rules still decides. */
+    g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
+    if (r->is_name) {
+        /* A name covers what it resolves to in both families (A and AAAA). */
+        for (int family = 4; family <= 6; family += 2) {
+            g_autofree char *set = bh_fw_name_set(addrs, family);
+            char *line = set ? bh_fw_rule_nft_family(r, family, set) : NULL;
+            if (line)
+                g_ptr_array_add(lines, line);
+        }
+    } else if (r->dsthost) {
+        int family = r->is_v6 ? 6 : 4;
+        g_autofree char *dst = g_strdup_printf("%s daddr %s ", r->is_v6 ? "ip6" : "ip", r->dsthost);
+        char *line = bh_fw_rule_nft_family(r, family, dst);
+        if (line)
+            g_ptr_array_add(lines, line);
+    } else if (r->proto && g_str_equal(r->proto, "icmp") && r->icmptype >= 0) {
+        /* A type is per family: one statement each. */
+        g_ptr_array_add(lines, bh_fw_rule_nft_family(r, 4, ""));
+        g_ptr_array_add(lines, bh_fw_rule_nft_family(r, 6, ""));
+    } else {
+        /* Both families at once (family 0): "tcp dport 80 drop" is not
+         * limited to one; specialtarget=dns names IPv4 servers. */
+        g_ptr_array_add(lines, bh_fw_rule_nft_family(r, r->dns ? 4 : 0, ""));
+    }
+    if (lines->len == 0)
+        return NULL;
+    g_ptr_array_add(lines, NULL);
+    return g_strjoinv("\n", (char **)lines->pdata);
 }

@@ -12,6 +12,9 @@
 
 /* Longest inheritance chain: DispVM → disposable template → TemplateVM. */
 #define INHERIT_DEPTH_MAX 4
+/* Netvm chains followed for a value (loops are refused, so only a model
+ * under validation can go round). */
+#define NETVM_DEPTH_MAX 64
 /* Dependants named in one message before "and N more". */
 #define NAMES_SHOWN_MAX 8
 
@@ -228,6 +231,7 @@ void bh_model_global_effective(const BhModel *m, int idx, BhEff *out)
 }
 
 static gboolean effective(const BhModel *m, const BhMQube *q, int idx, int depth, BhEff *out);
+static int effective_ref(const BhModel *m, const BhMQube *q, int idx);
 
 static void default_of(const BhModel *m, const BhMQube *q, int idx, int depth, BhEff *out)
 {
@@ -261,6 +265,17 @@ static void default_of(const BhModel *m, const BhMQube *q, int idx, int depth, B
         out->ref = from.ref;
         out->has_default = TRUE;
         return;
+    case BH_P_IPV6: {
+        /* Qubes' ipv6 feature: set on a netvm, it reaches its clients (and
+         * theirs). Loops are refused by validation; the bound is for a model
+         * being checked. */
+        const BhMQube *netvm = bh_model_find_qid(m, effective_ref(m, q, BH_P_NETVM));
+        out->text = "False";
+        out->has_default = TRUE;
+        if (netvm != NULL && depth < NETVM_DEPTH_MAX && effective(m, netvm, idx, depth + 1, &from))
+            out->text = from.text;
+        return;
+    }
     case BH_P_INCLUDE_IN_BACKUPS:
         if (q->klass == BH_CLASS_DISP_VM) {
             out->text = "False";
@@ -309,8 +324,25 @@ gboolean bh_model_bool(const BhModel *m, const BhMQube *q, int idx)
     return bh_model_effective(m, q, idx, &e) && g_strcmp0(e.text, "True") == 0;
 }
 
-/* ip, gateway, dns: derived from qids and the netvm (bulkhead/qubes.h),
- * never stored, "" for a qube without network. */
+/* Whether q has IPv6: ipv6 on for it and for every netvm up its chain, up
+ * to one that provides network without a netvm of its own (sys-net, whose
+ * uplink carries it). A client of a netvm without IPv6 has none, whatever
+ * it says itself: nothing would route it. */
+static gboolean has_ipv6(const BhModel *m, const BhMQube *q)
+{
+    for (int depth = 0; q != NULL && depth < NETVM_DEPTH_MAX; depth++) {
+        const BhMQube *netvm = bh_model_find_qid(m, effective_ref(m, q, BH_P_NETVM));
+        if (!bh_model_bool(m, q, BH_P_IPV6))
+            return FALSE;
+        if (netvm == NULL)
+            return bh_model_bool(m, q, BH_P_PROVIDES_NETWORK);
+        q = netvm;
+    }
+    return FALSE;
+}
+
+/* ip, ip6, gateway, gateway6, dns: derived from qids and the netvm
+ * (bulkhead/qubes.h), never stored, "" for a qube without network. */
 static char *format_network(const BhModel *m, const BhMQube *q, int idx)
 {
     const BhMQube *netvm = bh_model_find_qid(m, effective_ref(m, q, BH_P_NETVM));
@@ -318,8 +350,12 @@ static char *format_network(const BhModel *m, const BhMQube *q, int idx)
 
     if (idx == BH_P_IP && (netvm != NULL || bh_model_bool(m, q, BH_P_PROVIDES_NETWORK)))
         text = bh_net_address((guint32)q->qid, q->klass == BH_CLASS_DISP_VM);
+    else if (idx == BH_P_IP6 && has_ipv6(m, q))
+        text = bh_net_address6((guint32)q->qid, q->klass == BH_CLASS_DISP_VM);
     else if (idx == BH_P_GATEWAY && netvm != NULL)
         text = bh_net_address((guint32)netvm->qid, netvm->klass == BH_CLASS_DISP_VM);
+    else if (idx == BH_P_GATEWAY6 && netvm != NULL && has_ipv6(m, q))
+        text = bh_net_address6((guint32)netvm->qid, netvm->klass == BH_CLASS_DISP_VM);
     else if (idx == BH_P_DNS && netvm != NULL)
         text = g_strdup(BH_NET_DNS1 " " BH_NET_DNS2);
     return text != NULL ? text : g_strdup("");
@@ -344,7 +380,9 @@ char *bh_model_format(const BhModel *m, const BhMQube *q, int idx, BhEff *eff_ou
         text = g_strdup(q->uuid);
         break;
     case BH_P_IP:
+    case BH_P_IP6:
     case BH_P_GATEWAY:
+    case BH_P_GATEWAY6:
     case BH_P_DNS:
         text = format_network(m, q, idx);
         break;

@@ -40,9 +40,12 @@ enum {
     BH_P_PRIVATE_SIZE,
     BH_P_MENU_ITEMS,
     BH_P_NOTES,
+    BH_P_IPV6,
     /* networking, computed (read-only, never stored) */
     BH_P_IP,
+    BH_P_IP6,
     BH_P_GATEWAY,
+    BH_P_GATEWAY6,
     BH_P_DNS,
     BH_PROPS_N
 };

@@ -202,12 +202,25 @@ static const BhPropDef props[BH_PROPS_N] = {
         "The user's own notes about the qube, free text of several lines (UTF-8, at most 16384 "
         "bytes; tabs and newlines but no other control characters). Only dom0 writes them; qvm-notes "
         "shows and edits them."},
+    [BH_P_IPV6] = {"ipv6", BH_PROP_BOOL, DOMU, 0, NULL, 0, 0, NULL, NULL,
+        "its netvm's ipv6; False without a netvm",
+        "Whether the qube has IPv6 (Qubes' ipv6 feature): set it on a netvm (sys-net) and its "
+        "clients, and theirs, inherit it. A qube has an ip6 only while it and every netvm up its "
+        "chain have it on; sys-net's uplink carries IPv6 then. Applies at the next start of the "
+        "qube (a netvm: of the netvm and its clients' next link)."},
     [BH_P_IP] = {"ip", BH_PROP_STRING, DOMU, BH_PROPF_READ_ONLY, NULL, 0, 0, NULL, NULL,
         "from the qid while the qube has a netvm or provides network; else empty",
         "IPv4 address of the qube (netmask /32): 10.137.x.y from its qid, a disposable's 10.138.x.y."},
+    [BH_P_IP6] = {"ip6", BH_PROP_STRING, DOMU, BH_PROPF_READ_ONLY, NULL, 0, 0, NULL, NULL,
+        "from ip while the qube and its netvm chain have ipv6; else empty",
+        "IPv6 address of the qube (/128): fd09:24ef:4179:: with ip in the low 32 bits "
+        "(10.137.0.5 is fd09:24ef:4179::a89:5)."},
     [BH_P_GATEWAY] = {"gateway", BH_PROP_STRING, DOMU, BH_PROPF_READ_ONLY, NULL, 0, 0, NULL, NULL,
         "the netvm's ip; empty without a netvm",
         "Default gateway of the qube: its netvm's own address."},
+    [BH_P_GATEWAY6] = {"gateway6", BH_PROP_STRING, DOMU, BH_PROPF_READ_ONLY, NULL, 0, 0, NULL, NULL,
+        "the netvm's ip6; empty without IPv6",
+        "IPv6 default gateway of the qube: its netvm's own ip6. DNS stays the IPv4 pair (dns)."},
     [BH_P_DNS] = {"dns", BH_PROP_STRING, DOMU, BH_PROPF_READ_ONLY, NULL, 0, 0, NULL, NULL,
         "10.139.1.1 10.139.1.2 while the qube has a netvm; else empty",
         "DNS servers of the qube: virtual addresses that each netvm redirects to the resolvers it "

@@ -155,6 +155,15 @@ char *bh_net_address(guint32 qid, gboolean disposable)
     return g_strdup_printf("10.%u.%u.%u", disposable ? 138u : 137u, (qid >> 8) & 0xff, qid & 0xff);
 }
 
+char *bh_net_address6(guint32 qid, gboolean disposable)
+{
+    if (qid == BH_QID_DOM0 || qid > BH_QID_MAX)
+        return NULL;
+    /* 10.137 is 0x0a89, 10.138 0x0a8a; the qid's two bytes are the low
+     * group, written as inet_ntop does (lower case, no leading zeros). */
+    return g_strdup_printf(BH_NET_PREFIX6 "%x:%x", disposable ? 0x0a8au : 0x0a89u, qid & 0xffff);
+}
+
 gboolean bh_tag_validate(const char *untrusted_tag, GError **error)
 {
     g_autofree char *shown = bh_qubes_quote(untrusted_tag);

@@ -1506,6 +1506,30 @@ static void test_global(void)
     shot("global-deny");
     g_free(qvm("qubes-prefs network_uplink True"));
 
+    /* dom0's loopback for the uplink: off as shipped, with a line under it
+     * saying what it exposes and when it applies, shown; turned on here
+     * (qubes-prefs says True), then off again. */
+    GtkWidget *loopback = need(w, "network_uplink_host_loopback");
+    GtkWidget *note = need(w, "network_uplink_host_loopback-note");
+    g_assert_false(gtk_check_button_get_active(GTK_CHECK_BUTTON(loopback)));
+    g_assert_true(gtk_widget_get_mapped(loopback));
+    g_assert_true(gtk_widget_get_mapped(note));
+    const char *says = gtk_label_get_text(GTK_LABEL(note));
+    g_assert_nonnull(strstr(says, "dom0"));
+    g_assert_nonnull(strstr(says, "every qube behind sys-net"));
+    g_assert_nonnull(strstr(says, "sys-net's next start"));
+    gtk_check_button_set_active(GTK_CHECK_BUTTON(loopback), TRUE);
+    apply_global(window);
+    g_autofree char *host_loopback = qvm("qubes-prefs network_uplink_host_loopback");
+    g_assert_cmpstr(host_loopback, ==, "True");
+    g_assert_true(gtk_check_button_get_active(GTK_CHECK_BUTTON(loopback)));
+    shot("global-uplink-loopback");
+    /* Set from outside (GlobalChanged): the box follows. */
+    g_free(qvm("qubes-prefs network_uplink_host_loopback False"));
+    GlobalWait follow = {window, bh_settings_global_get_loads(window)};
+    g_assert_true(bh_wait_until(global_loaded, &follow, 10000));
+    g_assert_false(gtk_check_button_get_active(GTK_CHECK_BUTTON(loopback)));
+
     /* A provider whose netvm is the default, made the default netvm: a loop
      * the model refuses, shown under the field; the global is unchanged. */
     g_free(qvm("qvm-create -l gray --prop provides_network=True prov"));

@@ -3,8 +3,11 @@
 # needed: they come from the model): `qvm-prefs QUBE ip|gateway|dns` in
 # Qubes' addressing (10.137.0.qid, a disposable's 10.138.x.y, the gateway
 # being the netvm's own address, the virtual DNS pair), empty without a
-# netvm, following a netvm change at once, read-only; `qvm-ls -O` and
-# `--network` columns; the globals network_uplink and network_uplink_host_loopback.
+# netvm, following a netvm change at once, read-only; IPv6 as in Qubes:
+# `ipv6` off by default, set on sys-net and inherited down the chain, `ip6`
+# fd09:24ef:4179::a89:x (the IPv4 address in the low 32 bits) and `gateway6`
+# only while the whole chain has it; `qvm-ls -O` and `--network` columns;
+# the globals network_uplink and network_uplink_host_loopback.
 . "$(dirname "$0")/daemon-lib.sh"
 
 bh_start_daemon || { bh_not_ok "bulkheadd starts"; bh_done; }
@@ -35,6 +38,32 @@ bh_expect "qvm-prefs work netvm none" qvm-prefs work netvm none
 bh_run qvm-prefs work ip; bh_same "netvm none: no ip" "" "$bh_out"
 bh_expect "qvm-prefs -D work netvm" qvm-prefs -D work netvm
 bh_expect_fail "ip is read-only" 1 "read-only" qvm-prefs work ip 10.1.2.3
+
+# IPv6, opt-in per netvm (Qubes' ipv6 feature), inherited by its clients.
+hex6() { printf 'fd09:24ef:4179::%x:%x' "$1" "$2"; }
+bh_run qvm-prefs work ipv6; bh_same "ipv6 is off by default" "False" "$bh_out"
+bh_run qvm-prefs work ip6; bh_same "... and there is no ip6" "" "$bh_out"
+bh_expect "qvm-prefs sys-net ipv6 True" qvm-prefs sys-net ipv6 True
+bh_run qvm-prefs work ipv6; bh_same "work inherits ipv6 from sys-net through sys-firewall" "True" "$bh_out"
+bh_run qvm-prefs work ip6
+bh_same "work's ip6 is its ip in the low 32 bits ($(addr 137 "$work"))" "$(hex6 0xa89 "$work")" "$bh_out"
+bh_run qvm-prefs work gateway6; bh_same "its gateway6 is sys-firewall's ip6" "$(hex6 0xa89 "$fw")" "$bh_out"
+bh_run qvm-prefs sys-net ip6; bh_same "sys-net has an ip6" "$(hex6 0xa89 "$net")" "$bh_out"
+bh_run qvm-prefs sys-net gateway6; bh_same "... and no gateway6 of ours" "" "$bh_out"
+bh_run qvm-prefs vault ip6; bh_same "vault (netvm none) has no ip6" "" "$bh_out"
+bh_run qvm-ls -O NAME,IP,IP6 --raw-data work
+bh_same "qvm-ls -O NAME,IP,IP6" "work|$(addr 137 "$work")|$(hex6 0xa89 "$work")" "$bh_out"
+bh_run qvm-prefs disp7 ip6; bh_same "a disposable's ip6 (10.138: a8a)" "$(hex6 0xa8a "$disp")" "$bh_out"
+bh_expect "qvm-prefs sys-firewall ipv6 False" qvm-prefs sys-firewall ipv6 False
+bh_run qvm-prefs work ipv6; bh_same "work follows sys-firewall's False" "False" "$bh_out"
+bh_expect "qvm-prefs work ipv6 True (its own)" qvm-prefs work ipv6 True
+bh_run qvm-prefs work ip6; bh_same "no ip6 while sys-firewall in its chain has none" "" "$bh_out"
+bh_expect "qvm-prefs -D sys-firewall ipv6" qvm-prefs -D sys-firewall ipv6
+bh_run qvm-prefs work ip6; bh_same "the chain has it again: ip6 back" "$(hex6 0xa89 "$work")" "$bh_out"
+bh_expect_fail "ip6 is read-only" 1 "read-only" qvm-prefs work ip6 fd09::1
+bh_expect "qvm-prefs -D work ipv6" qvm-prefs -D work ipv6
+bh_expect "qvm-prefs -D sys-net ipv6" qvm-prefs -D sys-net ipv6
+bh_run qvm-prefs work ip6; bh_same "sys-net's ipv6 reset: no ip6" "" "$bh_out"
 
 # qvm-ls columns.
 bh_run qvm-ls -O NAME,STATE,NETVM,IP --raw-data work vault
@@ -69,7 +98,8 @@ before=$(qvm-firewall work list --raw)
 bh_expect_fail "a bad port is named" 2 "dstports=70000" qvm-firewall work add action=drop proto=tcp dstports=70000
 bh_expect_fail "dstports without proto" 2 "dstports needs proto=tcp or proto=udp" qvm-firewall work add action=drop dstports=22
 bh_expect_fail "an unknown field" 2 "unknown field 'port'" qvm-firewall work add action=drop port=22
-bh_expect_fail "IPv6 refused" 2 "IPv6 is not supported" qvm-firewall work add action=drop dsthost=2001:db8::1
+bh_expect_fail "an IPv6 network with host bits" 2 "the network is 2001:db8::/32" \
+  qvm-firewall work add action=drop dsthost=2001:db8::1/32
 bh_expect_fail "a missing rule number" 1 "work has no rule 7" qvm-firewall work del --rule-no 7
 bh_expect_fail "dom0 has no firewall" 1 "dom0 has no firewall" qvm-firewall dom0 list
 bh_run qvm-firewall work list --raw; bh_same "nothing changed after the errors" "$before" "$bh_out"
@@ -118,6 +148,34 @@ bh_same "rules where they were put" "action=drop proto=tcp dstports=25
 action=accept
 action=drop
 action=accept proto=icmp" "$bh_out"
+# AddFirewallRule, as the settings app or any client calls it: bulkheadd
+# places the rule (before the final catch-all), canonical, and says where.
+admin() { gdbus call --session --dest org.bulkhead.Admin1 --object-path /org/bulkhead/Admin1 \
+  --method "org.bulkhead.Admin1.$@" 2>&1; }
+bh_expect "reset for AddFirewallRule" qvm-firewall work reset
+out=$(admin AddFirewallRule work 'proto=udp  action=drop dstports=53' 'int32 -1')
+bh_same "AddFirewallRule, placed by bulkheadd: before the final accept" "(uint32 0, @as [])" "$out"
+out=$(admin AddFirewallRule work 'action=drop' 'int32 -1')
+printf '%s\n' "$out" | grep -q "^(uint32 2, \[.rule 2 never matches: rule 1 before it ('action=accept') matches everything.\])$"
+bh_result "a catch-all: at the end, with a warning ($out)" $?
+out=$(admin AddFirewallRule work 'action=accept proto=icmp' 1)
+bh_same "at a chosen position" "(uint32 1, @as [])" "$out"
+bh_run qvm-firewall work list --raw
+bh_same "the rules AddFirewallRule made, canonical" "action=drop proto=udp dstports=53
+action=accept proto=icmp
+action=accept
+action=drop" "$bh_out"
+out=$(admin AddFirewallRule work 'action=accept' 9)
+printf '%s\n' "$out" | grep -q "position 9: -1 (placed by bulkheadd) or a rule number from 0 to 4"
+bh_result "a position past the end is refused ($out)" $?
+out=$(admin AddFirewallRule work 'action=accept port=1' 'int32 -1')
+printf '%s\n' "$out" | grep -q "unknown field 'port'"
+bh_result "a bad rule is refused, naming the field ($out)" $?
+bh_same "nothing changed after the refusals" "4" "$(qvm-firewall work list --raw | wc -l)"
+bh_expect "qvm-firewall reset (after AddFirewallRule)" qvm-firewall work reset
+bh_expect "an IPv6 network" qvm-firewall work add --before 0 action=drop dsthost=2001:DB8:0::/32 proto=tcp
+bh_run qvm-firewall work list --raw
+bh_same "... stored in canonical form" "action=drop dsthost=2001:db8::/32 proto=tcp" "$(printf '%s\n' "$bh_out" | head -n 1)"
 bh_expect "qvm-firewall reset (again)" qvm-firewall work reset
 
 # The uplink switch.

@@ -1,6 +1,6 @@
 # net-client.py — run inside a qube by the network tests. Prints one word or
 # line, never a traceback: the errno's name (ENETUNREACH, ECONNREFUSED, ...)
-# or "timeout" when it fails.
+# or "timeout" when it fails. HOST may be an IPv6 address (ping: ICMPv6).
 #   tcp HOST PORT         the server's greeting
 #   udp HOST PORT         the server's answer to "ping"
 #   dns NAME SERVER       the first A record SERVER:53 gives for NAME
@@ -34,6 +34,12 @@ try:
         for b in bulk_data(int(sys.argv[3])):
             m.update(b)
         print("%d %s" % (int(sys.argv[3]) << 20, m.hexdigest()))
+    elif kind == "ping" and ":" in host:
+        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM, socket.IPPROTO_ICMPV6)
+        s.settimeout(2)
+        s.sendto(struct.pack("!BBHHH", 128, 0, 0, 0, 1) + b"bulkhead", (host, 0))
+        r = s.recv(100)
+        print("pong" if r[0] == 129 else "icmpv6 type %d" % r[0])
     elif kind == "ping":
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)
         s.settimeout(2)
@@ -55,7 +61,7 @@ try:
         s = socket.create_connection((host, int(sys.argv[3])), timeout=2)
         print(s.recv(100).decode().strip())
     elif kind == "udp":
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
         s.settimeout(2)
         s.sendto(b"ping", (host, int(sys.argv[3])))
         print(s.recv(100).decode().strip())

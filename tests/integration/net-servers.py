@@ -3,12 +3,16 @@
 # echoes), a UDP echo ("udp " + what came) and a DNS resolver that answers
 # every A question with 192.0.2.99, on 127.0.0.1 port argv[1] (53; 0: any),
 # and a TCP sink that reads to EOF and answers "BYTES SHA256HEX" of what came.
+# With "ipv6" as argv[2], the TCP and UDP servers and the sink listen on the
+# host's ::1 instead (the resolver stays on 127.0.0.1: the qubes' DNS is IPv4).
 # Prints "TCP_A TCP_B UDP" (the ports it got), then "SINK" on a line of its
 # own, and serves until stdin closes.
 import hashlib, socket, struct, sys, threading, time
+v6 = len(sys.argv) > 2 and sys.argv[2] == "ipv6"
+family, loopback = (socket.AF_INET6, "::1") if v6 else (socket.AF_INET, "127.0.0.1")
 def tcp_server():
-    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("127.0.0.1", 0)); s.listen(16)
+    s = socket.socket(family); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((loopback, 0)); s.listen(16)
     return s
 def serve_tcp(s, greet):
     while True:
@@ -51,7 +55,7 @@ def serve_dns(d):
         ans = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + socket.inet_aton("192.0.2.99")
         d.sendto(struct.pack("!HHHHHH", qid, 0x8180, 1, 1, 0, 0) + question + ans, a)
 a = tcp_server(); b = tcp_server(); k = tcp_server()
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 0))
+u = socket.socket(family, socket.SOCK_DGRAM); u.bind((loopback, 0))
 d = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 # Port 53 may be held for a while by another network test of the same run:
 # wait for it (2 minutes at most), then fail as before.

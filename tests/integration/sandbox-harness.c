@@ -134,6 +134,7 @@ BhBackendQube bh_harness_qube(const BhTestQube *q)
         .provides_network = q->provides_network,
         .uplink = q->uplink,
         .uplink_host_loopback = q->uplink_host_loopback,
+        .ipv6 = q->ipv6,
         .disposable = q->disposable,
         .root_path = q->root_path ? q->root_path : "",
         .root_readonly = q->root_readonly,

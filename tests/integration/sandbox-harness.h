@@ -37,6 +37,7 @@ typedef struct {
     gboolean provides_network;
     gboolean uplink;               /* a netvm without netvm: slirp4netns */
     gboolean uplink_host_loopback; /* ... reaching the host's 127.0.0.1 */
+    gboolean ipv6;                 /* it has IPv6 (the model's ip6) */
     gboolean disposable;
     const char *root_path;
     gboolean root_readonly;

@@ -11,16 +11,28 @@
  *   out of reach; IPv6 passes no netvm even when a qube and a netvm turn
  *   it on; the uplink runs in a read-only root of its own without dom0's
  *   files, stops with its netvm, and network_uplink off (the backend's
- *   uplink flag) leaves sys-net without one.
+ *   uplink flag) leaves sys-net without one;
+ *   with IPv6 on (Qubes' ipv6 on the netvm chain): fd09:24ef:4179::a89:x/128
+ *   with the netvm's own as gateway, TCP, UDP and ping to the host's ::1
+ *   through fw, net and the uplink's fd00::2, NAT at each netvm, siblings and
+ *   the netvm's services out of reach over IPv6, a client without IPv6
+ *   behind the same netvm has none, firewall rules per family, and without
+ *   the uplink's host loopback the host's ::1 is out of reach.
  */
+#include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "bulkhead/firewall.h"
 #include "sandbox-harness.h"
+#include "sandbox-net.h"
 #include "sandbox.h"
 
 static const BhTestQube tpl = {.name = "tpl", .qid = 2, .klass = "TemplateVM"};
@@ -42,11 +54,16 @@ static const BhTestQube work = {
 static const BhTestQube other = {
     .name = "other", .qid = 4, .template_name = "tpl", .root_template = "tpl", .netvm = "fw"};
 static const BhTestQube vault = {.name = "vault", .qid = 5, .template_name = "tpl", .root_template = "tpl"};
+/* Named as the staging file of the qubes' resolv.conf once was: it could
+ * not start (its staging directory was that file). */
+static const BhTestQube resolv_named = {
+    .name = "resolv.conf", .qid = 6, .template_name = "tpl", .root_template = "tpl"};
 
 /* The host's servers: ports of TCP A, TCP B, UDP and the sha256 sink. */
 typedef struct {
     GSubprocess *proc;
     guint tcp_a, tcp_b, udp, sink;
+    gboolean ipv6; /* set before the start: on the host's ::1 (the resolver on any port) */
 } BhNetServers;
 
 static gboolean servers_start(BhNetServers *s)
@@ -55,7 +72,7 @@ static gboolean servers_start(BhNetServers *s)
     g_autofree char *script =
         g_build_filename(g_getenv("BH_SOURCE_ROOT"), "tests", "integration", "net-servers.py", NULL);
     s->proc = g_subprocess_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
-                               "python3", script, "53", NULL);
+                               "python3", script, s->ipv6 ? "0" : "53", s->ipv6 ? "ipv6" : "4", NULL);
     g_assert_no_error(error);
     g_autoptr(GDataInputStream) in = g_data_input_stream_new(g_subprocess_get_stdout_pipe(s->proc));
     g_autofree char *line = g_data_input_stream_read_line(in, NULL, NULL, NULL);
@@ -288,6 +305,19 @@ static void check_uplink_root(BhHarness *h, pid_t uplink)
     struct statvfs vfs;
     g_assert_cmpint(statvfs(root, &vfs), ==, 0);
     g_assert_true(vfs.f_flag & ST_RDONLY);
+
+    /* Under two seccomp filters: ours (no AF_UNIX socket, test_uplink_unix)
+     * and its own --enable-seccomp one; without ours it had one. */
+    g_autofree char *status_path = g_strdup_printf("/proc/%d/status", (int)uplink);
+    g_autofree char *status = NULL;
+    g_assert_true(g_file_get_contents(status_path, &status, NULL, NULL));
+    const char *filters = strstr(status, "Seccomp_filters:");
+    if (filters != NULL) {
+        guint64 n = g_ascii_strtoull(filters + strlen("Seccomp_filters:"), NULL, 10);
+        g_test_message("the uplink's seccomp filters: %" G_GUINT64_FORMAT, n);
+        g_assert_cmpuint(n, >=, 2);
+    }
+    g_assert_nonnull(strstr(status, "NoNewPrivs:\t1"));
 }
 
 static void test_network(void)
@@ -295,9 +325,12 @@ static void test_network(void)
     BhHarness h;
     BhNetServers srv = {0};
     g_autoptr(GError) error = NULL;
-    const BhTestQube *const order[] = {&net, &fw, &work, &other, &vault};
+    const BhTestQube *const order[] = {&net, &fw, &work, &other, &vault, &resolv_named};
     if (!start_all(&h, &srv, TRUE, order, G_N_ELEMENTS(order)))
         return;
+    /* The qube named resolv.conf runs (start_all asserted its start), and
+     * the qubes' resolv.conf is still what it was (below, in work). */
+    g_assert_cmpint(bh_harness_state(&h, "resolv.conf"), ==, BH_POWER_RUNNING);
 
     /* Addresses as Qubes gives them: /32, the gateway is the netvm's own. */
     g_autofree char *addr = bh_harness_run_out(&h, "work", "ip -o -4 addr show dev eth0 | awk '{print $4}'");
@@ -573,10 +606,255 @@ static void test_live(void)
     servers_stop(&srv);
 }
 
+/* python3 run with the uplink's confinement (its root, an unprivileged
+ * uid, with or without its filter; in the host's network namespace, as
+ * slirp4netns is): what connecting to the abstract socket name gives. */
+static char *connect_confined(gboolean filter, const char *name)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(BhSandboxSetup) setup = bh_sandbox_net_uplink_setup(65534, 65534, 0, filter, &error);
+    g_assert_no_error(error);
+    g_autoptr(GSubprocessLauncher) launcher =
+        g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+    g_subprocess_launcher_set_child_setup(launcher, bh_sandbox_setup_child, setup, NULL);
+    g_subprocess_launcher_take_fd(launcher, open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC),
+                                  BH_SANDBOX_UPLINK_FD_USERNS);
+    g_subprocess_launcher_take_fd(launcher, open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC),
+                                  BH_SANDBOX_UPLINK_FD_NETNS);
+    g_autofree char *script = g_strdup_printf("import errno, socket\n"
+                                              "try:\n"
+                                              "    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+                                              "    s.connect(b'\\0%s')\n"
+                                              "    print('connected')\n"
+                                              "except OSError as e:\n"
+                                              "    print(errno.errorcode.get(e.errno, str(e)))\n",
+                                              name);
+    g_autoptr(GSubprocess) p = g_subprocess_launcher_spawn(launcher, &error, "python3", "-c", script, NULL);
+    g_assert_no_error(error);
+    char *out = NULL;
+    g_assert_true(g_subprocess_communicate_utf8(p, NULL, NULL, &out, NULL, &error));
+    g_assert_no_error(error);
+    return g_strstrip(out);
+}
+
+/* slirp4netns stays in the host's network namespace, where abstract Unix
+ * sockets are reached by name whatever the root: the uplink's confinement
+ * refuses it any AF_UNIX socket. A process started with it cannot connect
+ * to one this test listens on; the control: with the same root and uid but
+ * without the filter, it connects. */
+static void test_uplink_unix(void)
+{
+    if (geteuid() != 0) {
+        g_test_skip("the uplink's root needs root to be built");
+        return;
+    }
+    g_autofree char *name = g_strdup_printf("bh-uplink-test-%d", (int)getpid());
+    int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    g_assert_cmpint(listener, >=, 0);
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    memcpy(addr.sun_path + 1, name, strlen(name));
+    socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name));
+    g_assert_cmpint(bind(listener, (struct sockaddr *)&addr, len), ==, 0);
+    g_assert_cmpint(listen(listener, 4), ==, 0);
+
+    g_autofree char *reached = connect_confined(FALSE, name);
+    g_test_message("without the filter: %s", reached);
+    g_assert_cmpstr(reached, ==, "connected");
+    g_autofree char *confined = connect_confined(TRUE, name);
+    g_test_message("with the uplink's filter: %s", confined);
+    g_assert_cmpstr(confined, ==, "EACCES");
+    close(listener);
+}
+
+/* The same chain with IPv6 on every qube but plain (Qubes' ipv6 set on
+ * the netvm and inherited; the backend gets the model's answer). */
+static const BhTestQube net6 = {.name = "net",
+                                .qid = 7,
+                                .template_name = "tpl",
+                                .root_template = "tpl",
+                                .provides_network = TRUE,
+                                .uplink = TRUE,
+                                .uplink_host_loopback = TRUE,
+                                .ipv6 = TRUE};
+static const BhTestQube fw6 = {.name = "fw",
+                               .qid = 8,
+                               .template_name = "tpl",
+                               .root_template = "tpl",
+                               .provides_network = TRUE,
+                               .netvm = "net",
+                               .ipv6 = TRUE};
+static const BhTestQube work6 = {
+    .name = "work", .qid = 3, .template_name = "tpl", .root_template = "tpl", .netvm = "fw", .ipv6 = TRUE};
+static const BhTestQube other6 = {
+    .name = "other", .qid = 4, .template_name = "tpl", .root_template = "tpl", .netvm = "fw", .ipv6 = TRUE};
+static const BhTestQube plain = {
+    .name = "plain", .qid = 5, .template_name = "tpl", .root_template = "tpl", .netvm = "fw"};
+
+#define WORK6 "fd09:24ef:4179::a89:3"
+#define FW6   "fd09:24ef:4179::a89:8"
+#define NET6  "fd09:24ef:4179::a89:7"
+
+/* What the netvm's connection tracking knows of IPv6 connections to port. */
+static char *tracked6(BhHarness *h, const char *netvm, guint port)
+{
+    g_autofree char *cmd =
+        g_strdup_printf("nsenter --net=/proc/%d/ns/net conntrack -L -f ipv6 -p tcp --dport %u",
+                        (int)bh_sandbox_init_pid(h->backend, netvm), port);
+    char *out = NULL;
+    g_assert_true(g_spawn_command_line_sync(cmd, &out, NULL, NULL, NULL));
+    return out;
+}
+
+/* One of Qubes' rules as the daemon compiles it (bulkhead/firewall.h),
+ * followed by accept (what a qube's default "action=accept" compiles to). */
+static char *compile(const char *rule, const char *const *addrs)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(BhFwRule) r = bh_fw_rule_parse(rule, g_get_real_time() / G_USEC_PER_SEC, &error);
+    g_assert_no_error(error);
+    g_autofree char *nft = bh_fw_rule_nft(r, addrs, g_get_real_time() / G_USEC_PER_SEC);
+    g_assert_nonnull(nft);
+    g_test_message("%s -> %s", rule, nft);
+    return g_strdup_printf("%s\naccept", nft);
+}
+
+static void test_ipv6(void)
+{
+    BhHarness h;
+    BhNetServers srv = {.ipv6 = TRUE};
+    g_autoptr(GError) error = NULL;
+    const BhTestQube *const order[] = {&net6, &fw6, &work6, &other6, &plain};
+    if (g_file_test("/proc/sys/net/ipv6", G_FILE_TEST_IS_DIR) == FALSE) {
+        g_test_skip("the kernel has no IPv6");
+        return;
+    }
+    if (!start_all(&h, &srv, FALSE, order, G_N_ELEMENTS(order)))
+        return;
+
+    /* Addresses as Qubes gives them: the IPv4 address in the low 32 bits,
+     * /128, the gateway the netvm's own. */
+    g_autofree char *addr =
+        bh_harness_run_out(&h, "work", "ip -o -6 addr show dev eth0 scope global | awk '{print $4}'");
+    g_assert_cmpstr(addr, ==, WORK6 "/128");
+    g_autofree char *route = bh_harness_run_out(&h, "work", "ip -6 route show default | cut -d' ' -f1-5");
+    g_assert_cmpstr(route, ==, "default via " FW6 " dev eth0");
+    g_autofree char *fw_addr =
+        bh_harness_run_out(&h, "fw", "ip -o -6 addr show dev eth0 scope global | awk '{print $4}'");
+    g_assert_cmpstr(fw_addr, ==, FW6 "/128");
+    g_autofree char *fw_route = bh_harness_run_out(&h, "fw", "ip -6 route show default | cut -d' ' -f1-5");
+    g_assert_cmpstr(fw_route, ==, "default via " NET6 " dev eth0");
+    g_autofree char *net_route = bh_harness_run_out(&h, "net", "ip -6 route show default | cut -d' ' -f1-5");
+    g_assert_cmpstr(net_route, ==, "default via fd00::2 dev uplink0");
+    /* IPv4 as before beside it. */
+    g_autofree char *addr4 = bh_harness_run_out(&h, "work", "ip -o -4 addr show dev eth0 | awk '{print $4}'");
+    g_assert_cmpstr(addr4, ==, "10.137.0.3/32");
+
+    /* A client without IPv6 behind the same netvm has none on its link. */
+    g_autofree char *plain_off =
+        bh_harness_run_out(&h, "plain", "cat /proc/sys/net/ipv6/conf/eth0/disable_ipv6");
+    g_assert_cmpstr(plain_off, ==, "1");
+    g_autofree char *plain_v6 = bh_harness_run_out(&h, "plain", "ip -6 -o addr show dev eth0");
+    g_assert_cmpstr(plain_v6, ==, "");
+    g_autofree char *plain_ping = client(&h, "plain", "ping", "10.137.0.8", 0);
+    g_assert_cmpstr(plain_ping, ==, "pong");
+
+    /* The host's ::1 through the uplink's fd00::2, from net and from work
+     * through fw. */
+    g_autofree char *from_net = client(&h, "net", "tcp", "fd00::2", srv.tcp_a);
+    g_assert_cmpstr(from_net, ==, "hello A");
+    g_autofree char *tcp = client(&h, "work", "tcp", "fd00::2", srv.tcp_a);
+    g_assert_cmpstr(tcp, ==, "hello A");
+    g_autofree char *udp = client(&h, "work", "udp", "fd00::2", srv.udp);
+    g_assert_cmpstr(udp, ==, "udp ping");
+    g_autofree char *ping_fw = client(&h, "work", "ping", FW6, 0);
+    g_assert_cmpstr(ping_fw, ==, "pong");
+    g_autofree char *ping_net = client(&h, "work", "ping", NET6, 0);
+    g_assert_cmpstr(ping_net, ==, "pong");
+
+    /* NAT at each netvm: fw sees work's address, net only fw's. */
+    g_autofree char *from_work = client(&h, "work", "tcp", "fd00::2", srv.tcp_b);
+    g_assert_cmpstr(from_work, ==, "hello B");
+    g_autofree char *at_fw = tracked6(&h, "fw", srv.tcp_b);
+    g_test_message("fw tracks: %s", at_fw);
+    g_assert_nonnull(strstr(at_fw, "src=" WORK6 " "));
+    g_autofree char *at_net = tracked6(&h, "net", srv.tcp_b);
+    g_test_message("net tracks: %s", at_net);
+    g_assert_nonnull(strstr(at_net, "src=" FW6 " "));
+    g_assert_null(strstr(at_net, "src=" WORK6 " "));
+
+    /* Never a sibling (the control: fw, on the link, reaches work's
+     * listener), nor the netvm's own services (the control: net reaches
+     * fw's), over IPv6 as over IPv4. */
+    listen_on(&h, "work", TRUE);
+    listen_on(&h, "fw", TRUE);
+    g_autofree char *fw_to_work = client(&h, "fw", "tcp", WORK6, 8086);
+    g_assert_cmpstr(fw_to_work, ==, "hello from work");
+    g_autofree char *sibling = client(&h, "other", "tcp", WORK6, 8086);
+    g_test_message("other -> work over IPv6: %s", sibling);
+    g_assert_cmpstr(sibling, ==, "timeout");
+    g_autofree char *net_to_fw = client(&h, "net", "tcp", FW6, 8086);
+    g_assert_cmpstr(net_to_fw, ==, "hello from fw");
+    g_autofree char *to_fw = client(&h, "work", "tcp", FW6, 8086);
+    g_test_message("work -> fw's service over IPv6: %s", to_fw);
+    g_assert_cmpstr(to_fw, ==, "timeout");
+    /* plain cannot send IPv6 even with root in its namespace: its vif in fw
+     * has IPv6 off (the kernel drops it there). */
+    g_free(root_in(&h, "plain",
+                   "sysctl -q -w net.ipv6.conf.eth0.disable_ipv6=0\n"
+                   "ip -6 addr add fd09:24ef:4179::a89:5/128 dev eth0 nodad\n"
+                   "ip -6 route add " FW6 "/128 dev eth0\n"
+                   "ip -6 route add default via " FW6 " dev eth0"));
+    g_autofree char *plain_out = client(&h, "plain", "tcp", "fd00::2", srv.tcp_a);
+    g_test_message("plain, IPv6 forced on its own end: %s", plain_out);
+    g_assert_cmpstr(plain_out, !=, "hello A");
+
+    /* The firewall per family: an IPv6 address and port, then a host name
+     * whose A and AAAA records are both blocked (its IPv6 half on traffic). */
+    g_autofree char *rule = g_strdup_printf("action=drop dsthost=fd00::2 proto=tcp dstports=%u", srv.tcp_a);
+    g_autofree char *rules = compile(rule, NULL);
+    set_firewall(&h, "work", rules);
+    g_autofree char *blocked = client(&h, "work", "tcp", "fd00::2", srv.tcp_a);
+    g_assert_cmpstr(blocked, ==, "timeout");
+    g_autofree char *other_port = client(&h, "work", "tcp", "fd00::2", srv.tcp_b);
+    g_assert_cmpstr(other_port, ==, "hello B");
+    const char *const resolved[] = {"10.0.2.2", "fd00::2", NULL};
+    g_autofree char *name_rule =
+        g_strdup_printf("action=drop dsthost=host.test proto=tcp dstports=%u", srv.tcp_b);
+    g_autofree char *name_rules = compile(name_rule, resolved);
+    g_assert_nonnull(strstr(name_rules, "ip daddr { 10.0.2.2 }"));
+    set_firewall(&h, "work", name_rules);
+    g_autofree char *name_blocked = client(&h, "work", "tcp", "fd00::2", srv.tcp_b);
+    g_assert_cmpstr(name_blocked, ==, "timeout");
+    g_autofree char *name_open = client(&h, "work", "tcp", "fd00::2", srv.tcp_a);
+    g_assert_cmpstr(name_open, ==, "hello A");
+    set_firewall(&h, "work", NULL);
+    g_autofree char *lifted = await(&h, "work", "tcp", "fd00::2", srv.tcp_b, "hello B");
+    g_assert_cmpstr(lifted, ==, "hello B");
+
+    /* dom0's ::1 is out of reach without the uplink's host loopback (the
+     * default): net started again without it, fw relinked under it. The
+     * control: the path is up (work pings net). */
+    g_assert_true(bh_harness_shutdown(&h, "net", 5, &error));
+    BhTestQube closed = net6;
+    closed.uplink_host_loopback = FALSE;
+    g_assert_true(bh_harness_start(&h, &closed, &error));
+    g_autofree char *path_up = await(&h, "work", "ping", NET6, 0, "pong");
+    g_assert_cmpstr(path_up, ==, "pong");
+    g_autofree char *closed_out = client(&h, "work", "tcp", "fd00::2", srv.tcp_a);
+    g_test_message("work -> the host's ::1 without host loopback: %s", closed_out);
+    g_assert_true(g_str_equal(closed_out, "ENETUNREACH") || g_str_equal(closed_out, "ECONNREFUSED") ||
+                  g_str_equal(closed_out, "ECONNRESET") || g_str_equal(closed_out, "timeout"));
+
+    bh_harness_teardown(&h);
+    servers_stop(&srv);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/sandbox/network/netvm-links", test_network);
     g_test_add_func("/sandbox/network/live", test_live);
+    g_test_add_func("/sandbox/network/ipv6", test_ipv6);
+    g_test_add_func("/sandbox/network/uplink-unix", test_uplink_unix);
     return g_test_run();
 }

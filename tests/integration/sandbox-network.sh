@@ -19,7 +19,14 @@
 #   reconnects work; qvm-ls --network shows the addresses;
 #   bulkheadd killed and started again while the qubes run: it adopts them
 #   and sys-net's slirp4netns, and a firewall rule, a netvm change and sys-net's
-#   shutdown (its uplink goes with it) still apply.
+#   shutdown (its uplink goes with it) still apply;
+#   IPv6 (qvm-prefs sys-net ipv6 True, inherited by sys-firewall and work):
+#   work's ip6 on its eth0, the host's ::1 out of reach by default and
+#   reached with the loopback setting on, qvm-firewall rules per family (an
+#   IPv6 address, a host name's A and AAAA records in sys-firewall's rules);
+#   the host's other addresses (a dummy interface this test makes, with
+#   192.0.2.77 and 2001:db8::77) out of sys-net's reach while the loopback
+#   setting is off, reached once it is on (the control).
 # Prints TAP. Reuses daemon-lib.sh (private bus, temporary XDG dirs, cleanup).
 set -u
 . "$(dirname "$0")/daemon-lib.sh"
@@ -28,7 +35,7 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "1..0 # SKIP linking qubes needs bulkheadd to run as root"
   exit 0
 fi
-for tool in bwrap slirp4netns nft; do
+for tool in bwrap slirp4netns nft ip; do
   command -v $tool >/dev/null || { echo "1..0 # SKIP $tool is not installed"; exit 0; }
 done
 
@@ -40,9 +47,53 @@ read -r tcp_a tcp_b udp <&"${SERVERS[0]}"
 [ -n "$udp" ]; bh_result "the host's servers listen (tcp $tcp_a $tcp_b, udp $udp, dns 53)" $?
 printf 'nameserver 127.0.0.1\n' >"$bh_tmp/resolv.conf"
 
+# "The host's other addresses": an interface of this test's own in the
+# host's namespace (a dummy; a veth pair with both ends here where the
+# kernel has no dummy driver), with TEST-NET addresses only (never the
+# machine's real ones), made before sys-net's uplink starts (it reads them
+# then) and removed on exit, or by bh-test-reaper when this shell is killed
+# (reap-links). Listeners there and on the host's ::1 greet with where they
+# are.
+dummy="bht$$"; dummy=${dummy:0:12}
+printf '%s\n' "$dummy" >"$bh_tmp/reap-links"
+trap 'ip link del "$dummy" 2>/dev/null; bh_cleanup' EXIT
+{ ip link add "$dummy" type dummy 2>/dev/null ||
+  { ip link add "$dummy" type veth peer name "${dummy}p" && ip link set "${dummy}p" up; }; } &&
+  ip addr add 192.0.2.77/32 dev "$dummy" && ip addr add 2001:db8::77/128 dev "$dummy" nodad &&
+  ip link set "$dummy" up
+bh_result "an interface $dummy in the host's namespace with 192.0.2.77 and 2001:db8::77" $?
+python3 -c '
+import socket, sys, threading
+def serve(family, addr, greet):
+    s = socket.socket(family); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, 0)); s.listen(8)
+    def loop():
+        while True:
+            c, _ = s.accept(); c.sendall(greet); c.close()
+    threading.Thread(target=loop, daemon=True).start()
+    return s.getsockname()[1]
+ports = [serve(socket.AF_INET6, "::1", b"hello v6\n"), serve(socket.AF_INET, "192.0.2.77", b"hello other\n"),
+         serve(socket.AF_INET6, "2001:db8::77", b"hello other v6\n")]
+print(*ports, flush=True)
+threading.Event().wait()' </dev/null >"$bh_tmp/servers6" 2>&1 &
+bh_bg_pids+=($!)
+for _ in $(seq 100); do [ -s "$bh_tmp/servers6" ] && break; sleep 0.1; done
+read -r tcp6 other4 other6 <"$bh_tmp/servers6"
+[ -n "$other6" ]; bh_result "listeners on ::1 ($tcp6), 192.0.2.77 ($other4), 2001:db8::77 ($other6)" $?
+
 bh_start_daemon --backend sandbox --uplink-resolv-conf "$bh_tmp/resolv.conf" ||
   { bh_not_ok "bulkheadd starts"; bh_done; }
 bh_ok "bulkheadd runs with the sandbox backend"
+# IPv6 as in Qubes: on for sys-net, inherited by sys-firewall and work. It
+# applies at a qube's start, and sys-net and sys-firewall start with the
+# daemon (autostart): once they run, they stop, and qvm-run below starts
+# them again.
+bh_expect "qvm-prefs sys-net ipv6 True" qvm-prefs sys-net ipv6 True
+running() { [ "$(bh_state_of "$1")" = Running ]; }
+bh_until 1200 running sys-firewall; bh_result "sys-firewall autostarted" $?
+bh_expect "qvm-shutdown --wait sys-firewall (to start with IPv6)" qvm-shutdown --wait sys-firewall
+bh_until 1200 running sys-net
+bh_expect "qvm-shutdown --wait sys-net (to start with IPv6)" qvm-shutdown --wait sys-net
 
 qvm-run -p work 'cat > net.py' <"$here/net-client.py" 2>"$bh_tmp/run.err"
 rc=$?
@@ -89,6 +140,20 @@ bh_result "default: work cannot reach the host's 127.0.0.1 TCP server at $host (
 got=$(net udp "$host" "$udp")
 case $got in ENETUNREACH | ECONNREFUSED | timeout) r=0 ;; *) r=1 ;; esac
 bh_result "... nor its UDP server (it got: $got)" $r
+# The same over IPv6: the uplink's fd00::2 is the host's ::1 only with the
+# setting on (the path: work pings sys-net's ip6).
+work_ip6=$(qvm-prefs work ip6)
+bh_same "work's eth0 has its ip6/128" "$work_ip6/128" \
+  "$(qvm-run -p work "ip -o -6 addr show dev eth0 scope global | awk '{print \$4}'")"
+bh_same "control: work pings sys-net's ip6" "pong" "$(net ping "$(qvm-prefs sys-net ip6)")"
+got=$(net tcp fd00::2 "$tcp6")
+case $got in ENETUNREACH | ECONNREFUSED | ECONNRESET | timeout) r=0 ;; *) r=1 ;; esac
+bh_result "default: work cannot reach the host's ::1 at fd00::2 (it got: $got)" $r
+# The host's other addresses, with the setting off: dropped in sys-net.
+bh_same "default: work cannot reach the host's 192.0.2.77" "timeout" "$(net tcp 192.0.2.77 "$other4")"
+bh_same "... nor its 2001:db8::77" "timeout" "$(net tcp 2001:db8::77 "$other6")"
+qvm-run -p sys-net 'cat > net.py' <"$here/net-client.py" 2>/dev/null
+bh_same "... nor can sys-net itself" "timeout" "$(qvm-run -p sys-net "python3 net.py tcp 192.0.2.77 $other4" 2>/dev/null)"
 bh_expect "qubes-prefs network_uplink_host_loopback True" qubes-prefs network_uplink_host_loopback True
 bh_expect "qvm-shutdown --wait sys-net" qvm-shutdown --wait sys-net
 bh_expect "qvm-start sys-net" qvm-start sys-net
@@ -96,6 +161,9 @@ bh_same "control: with it on, work reaches the same server (sys-net restarted)" 
   "$(AWAIT_TRIES=150 await "hello A" tcp "$host" "$tcp_a")"
 bh_same "work reaches the host's TCP server through sys-firewall and sys-net" "hello A" "$(net tcp "$host" "$tcp_a")"
 bh_same "and its UDP server" "udp ping" "$(net udp "$host" "$udp")"
+bh_same "control: the host's ::1 at fd00::2 with the setting on" "hello v6" "$(await "hello v6" tcp fd00::2 "$tcp6")"
+bh_same "control: the host's 192.0.2.77 with the setting on" "hello other" "$(net tcp 192.0.2.77 "$other4")"
+bh_same "control: ... and its 2001:db8::77" "hello other v6" "$(net tcp 2001:db8::77 "$other6")"
 work_ip=$(qvm-prefs work ip) fw_ip=$(qvm-prefs sys-firewall ip)
 bh_same "work's eth0 has its ip/32" "$work_ip/32" \
   "$(qvm-run -p work "ip -o -4 addr show dev eth0 | awk '{print \$4}'")"
@@ -127,6 +195,29 @@ bh_same "port A blocked while the rule lasts" "timeout" "$(net tcp "$host" "$tcp
 sleep 2
 bh_same "port A open again once it expired" "hello A" "$(await "hello A" tcp "$host" "$tcp_a")"
 bh_expect "qvm-firewall work reset (again)" qvm-firewall work reset
+
+# Per family: a rule for an IPv6 address blocks IPv6 to it, not IPv4.
+bh_expect "a drop rule for dsthost=fd00::2 and the ::1 server's port" \
+  qvm-firewall work add --before 0 action=drop dsthost=fd00::2 proto=tcp dstports="$tcp6"
+bh_same "IPv6 to it blocked at once" "timeout" "$(net tcp fd00::2 "$tcp6")"
+bh_same "IPv4 to the host still open" "hello A" "$(net tcp "$host" "$tcp_a")"
+bh_expect "reset" qvm-firewall work reset
+bh_same "IPv6 open again" "hello v6" "$(await "hello v6" tcp fd00::2 "$tcp6")"
+# A host name covers its A and AAAA records: localhost in work's chain in
+# sys-firewall, with what dom0's resolver gives for it (getent: the same
+# getaddrinfo), in each family it has.
+bh_expect "a drop rule for dsthost=localhost" qvm-firewall work add --before 0 action=drop dsthost=localhost
+fw_pid=$(sed -n 's/^init_pid=//p' "$bh_state/sandbox-running/sys-firewall")
+chain=$(nsenter --net="/proc/$fw_pid/ns/net" nft list chain inet bulkhead "fw-$(qvm-prefs work qid)" 2>&1)
+printf '%s\n' "$chain" | grep -Eq 'ip daddr \{? ?127\.0\.0\.1 \}? ?drop'
+bh_result "localhost's A record (127.0.0.1) in sys-firewall's rules for work" $?
+if getent ahostsv6 localhost 2>/dev/null | grep -q '^::1 '; then
+  printf '%s\n' "$chain" | grep -Eq 'ip6 daddr \{? ?::1 \}? ?drop'
+  bh_result "... and its AAAA record (::1)" $?
+else
+  bh_ok "# SKIP dom0's resolver has no AAAA record for localhost here"
+fi
+bh_expect "reset" qvm-firewall work reset
 
 # specialtarget=dns on real DNS: the test's resolver through 10.139.1.1/.2.
 bh_same "DNS through 10.139.1.1 answers (the test's resolver)" "192.0.2.99" "$(net dns www.example.test 10.139.1.1)"

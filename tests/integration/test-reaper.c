@@ -11,7 +11,10 @@
  * staging marker (/run/bulkhead-sandbox/<pid>/.state) names a state
  * directory below it — killed through the daemon's control groups
  * (bulkhead-<pid>/<qube>, beside the reaper's own group in each hierarchy),
- * which hold the qube's init, bubblewrap and slirp4netns alike. Qubes outlive
+ * which hold the qube's init, bubblewrap and slirp4netns alike; and the
+ * network interfaces a test made in the host's namespace and listed in
+ * DIR/reap-links, one name a line (only names "bht" + up to 12 letters or
+ * digits: a test's own, never one of the machine's). Qubes outlive
  * a daemon that is SIGKILLed by design (docs/sandbox.md, re-adoption), and
  * their sessions are their own, so nothing else a test harness does reaches
  * them.
@@ -299,10 +302,53 @@ static void reap_groups(void)
         closedir(d);
 }
 
+/* A name a test may give an interface of its own (sandbox-network.sh). */
+static bool test_link_name(const char *name, size_t len)
+{
+    if (len < 4 || len > 15 || strncmp(name, "bht", 3) != 0)
+        return false;
+    for (size_t i = 3; i < len; i++)
+        if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9')))
+            return false;
+    return true;
+}
+
+/* The interfaces DIR/reap-links names: deleted with ip(8), which also
+ * takes a veth pair's other end. */
+static void reap_links(void)
+{
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/reap-links", dir) >= (int)sizeof path)
+        return;
+    char *list = read_small(path, NULL);
+    for (char *line = list, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        else
+            next = line + strlen(line);
+        if (!test_link_name(line, strlen(line)))
+            continue;
+        pid_t pid = fork();
+        if (pid == 0) {
+            int null = open("/dev/null", O_RDWR);
+            dup2(null, 1);
+            dup2(null, 2);
+            execlp("ip", "ip", "link", "del", line, (char *)NULL);
+            _exit(127);
+        }
+        int status = 0;
+        if (pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+            printf("# bh-test-reaper: removed the interface %s\n", line);
+    }
+    free(list);
+}
+
 static void reap(void)
 {
     stop_daemons();
     reap_groups();
+    reap_links();
     fflush(stdout);
 }
 

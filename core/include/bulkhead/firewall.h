@@ -6,7 +6,10 @@
  *   [comment=TEXT (the rest of the line)]
  *
  * A qube without rules of its own has "action=accept"; what no rule matches
- * is dropped. IPv4 only, like the qubes' addresses.
+ * is dropped. Rules cover both families where the qube has IPv6 (its ipv6
+ * property): dsthost may be an IPv6 address or network, a host name covers
+ * its A and AAAA records, a rule without dsthost matches both families;
+ * specialtarget=dns is the IPv4 pair (the DNS servers stay IPv4).
  *
  * Owns the syntax (parse with a message naming the field, one canonical
  * text per rule, expire kept as seconds since the epoch) and the nftables
@@ -26,8 +29,10 @@ G_BEGIN_DECLS
 
 typedef struct {
     gboolean accept;
-    char *dsthost; /* NULL: any; else canonical: "a.b.c.d", "a.b.c.d/n" or a lower-case name */
+    char *dsthost; /* NULL: any; else canonical: "a.b.c.d", "a.b.c.d/n", inet_ntop's IPv6
+                      (with "/n" for a network) or a lower-case name */
     gboolean is_name;
+    gboolean is_v6;         /* dsthost is an IPv6 address or network */
     char *proto;            /* NULL, "tcp", "udp", "icmp" */
     guint port_lo, port_hi; /* 0: any */
     int icmptype;           /* -1: any */
@@ -57,9 +62,10 @@ gboolean bh_fw_rule_matches_all(const BhFwRule *rule);
  * settings app; Qubes' qvm-firewall always appends. */
 guint bh_fw_rules_place(const char *const *rules, guint n, const char *rule);
 
-/* The nftables statement of one rule for its qube's chain, with addrs what
- * a hostname resolves to now (NULL or empty for a name that does not
- * resolve: then NULL, the rule matches nothing); NULL too for an expired one. */
+/* The nftables statements of one rule for its qube's chain, one a line (one
+ * per family it covers), with addrs what a hostname resolves to now, IPv4
+ * and IPv6 (NULL or empty for a name that does not resolve: then NULL, the
+ * rule matches nothing); NULL too for an expired one. */
 char *bh_fw_rule_nft(const BhFwRule *rule, const char *const *addrs, gint64 now);
 
 G_END_DECLS

@@ -105,6 +105,12 @@ gboolean bh_service_validate(const char *untrusted_name, GError **error);
 #define BH_NET_DNS1 "10.139.1.1"
 #define BH_NET_DNS2 "10.139.1.2"
 char *bh_net_address(guint32 qid, gboolean disposable);
+/* A qube's IPv6 address as Qubes gives it when its netvm has IPv6 (the
+ * property ipv6): BH_NET_PREFIX6 with the IPv4 address in the low 32 bits
+ * (10.137.0.5 -> fd09:24ef:4179::a89:5). NULL where bh_net_address is. */
+#define BH_NET_PREFIX6     "fd09:24ef:4179::"
+#define BH_NET_PREFIX6_LEN 64
+char *bh_net_address6(guint32 qid, gboolean disposable);
 
 /* ---- labels: the one colour table -------------------------------------- */
 

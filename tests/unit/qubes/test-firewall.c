@@ -60,9 +60,21 @@ static void test_parse(void)
     assert_refused("action=accept icmptype=3", "icmptype needs proto=icmp");
     assert_refused("action=accept dsthost=10.0.0.1/8", "host bits set; the network is 10.0.0.0/8");
     assert_refused("action=accept dsthost=10.0.0.0/33", "N from 0 to 32");
-    assert_refused("action=accept dsthost=2001:db8::1", "IPv6 is not supported");
-    assert_refused("action=accept dsthost=a_b.example", "neither an IPv4 address");
-    assert_refused("action=accept dsthost=256.1.1.1", "neither an IPv4 address");
+    assert_refused("action=accept dsthost=a_b.example", "neither an address");
+    assert_refused("action=accept dsthost=256.1.1.1", "neither an address");
+    /* IPv6: inet_ntop's canonical text; networks without host bits. */
+    assert_canon("action=accept dsthost=2001:DB8:0:0::1", "action=accept dsthost=2001:db8::1");
+    assert_canon("action=drop dsthost=2001:db8::/32 proto=tcp",
+                 "action=drop dsthost=2001:db8::/32 proto=tcp");
+    assert_canon("action=drop dsthost=::/0", "action=drop dsthost=::/0");
+    assert_canon("action=accept dsthost=fd09:24ef:4179::a89:5/128",
+                 "action=accept dsthost=fd09:24ef:4179::a89:5/128");
+    assert_refused("action=accept dsthost=2001:db8::1/32", "host bits set; the network is 2001:db8::/32");
+    assert_refused("action=accept dsthost=2001:db8::/129", "N from 0 to 128");
+    assert_refused("action=accept dsthost=fe80::1%eth0", "2001:db8::7");
+    assert_refused("action=accept dsthost=[2001:db8::1]", "2001:db8::7");
+    assert_refused("action=accept dsthost=2001:db8:::1", "2001:db8::7");
+    assert_refused("action=accept dsthost=2001:db8::1/", "2001:db8::7");
     assert_refused("action=accept specialtarget=ntp", "only dns");
     assert_refused("action=accept specialtarget=dns dsthost=192.0.2.1", "specialtarget=dns");
     assert_refused("action=accept expire=soon", "expire=soon");
@@ -80,15 +92,32 @@ static void test_nft(void)
     g_assert_cmpstr(b, ==, "ip daddr 192.0.2.0/24 tcp dport 80-443 drop");
     g_autofree char *c = nft_of("action=drop proto=udp dstports=53", NULL);
     g_assert_cmpstr(c, ==, "udp dport 53 drop");
+    /* A type is per family: the same number in ICMP and ICMPv6, as Qubes
+     * writes it. Without a type, ICMP of both families. */
     g_autofree char *d = nft_of("action=accept proto=icmp icmptype=8", NULL);
-    g_assert_cmpstr(d, ==, "icmp type 8 accept");
+    g_assert_cmpstr(d, ==, "icmp type 8 accept\nicmpv6 type 8 accept");
     g_autofree char *e = nft_of("action=accept proto=icmp", NULL);
-    g_assert_cmpstr(e, ==, "meta l4proto icmp accept");
+    g_assert_cmpstr(e, ==, "meta l4proto { icmp, ipv6-icmp } accept");
     g_autofree char *f = nft_of("action=accept specialtarget=dns", NULL);
     g_assert_cmpstr(f, ==,
                     "ip daddr { 10.139.1.1, 10.139.1.2 } meta l4proto { tcp, udp } th dport 53 accept");
     g_autofree char *g = nft_of("action=accept dsthost=example.org proto=tcp", two);
     g_assert_cmpstr(g, ==, "ip daddr { 192.0.2.7, 198.51.100.1 } meta l4proto tcp accept");
+    /* A name's A and AAAA records: one statement per family. */
+    const char *const both[] = {"192.0.2.7", "2001:DB8::7", "2001:db8::zz", "::ffff:1.2.3.4\"", NULL};
+    g_autofree char *g6 = nft_of("action=drop dsthost=example.org proto=tcp dstports=443", both);
+    g_assert_cmpstr(
+        g6, ==, "ip daddr { 192.0.2.7 } tcp dport 443 drop\nip6 daddr { 2001:db8::7 } tcp dport 443 drop");
+    const char *const v6only[] = {"2001:db8::7", NULL};
+    g_autofree char *g7 = nft_of("action=accept dsthost=example.org", v6only);
+    g_assert_cmpstr(g7, ==, "ip6 daddr { 2001:db8::7 } accept");
+    /* IPv6 addresses and networks. */
+    g_autofree char *v6 = nft_of("action=drop dsthost=2001:db8::/32 proto=tcp dstports=80-443", NULL);
+    g_assert_cmpstr(v6, ==, "ip6 daddr 2001:db8::/32 tcp dport 80-443 drop");
+    g_autofree char *v6icmp = nft_of("action=accept dsthost=2001:db8::7 proto=icmp", NULL);
+    g_assert_cmpstr(v6icmp, ==, "ip6 daddr 2001:db8::7 meta l4proto ipv6-icmp accept");
+    g_autofree char *v6type = nft_of("action=accept dsthost=2001:db8::7 proto=icmp icmptype=128", NULL);
+    g_assert_cmpstr(v6type, ==, "ip6 daddr 2001:db8::7 icmpv6 type 128 accept");
     /* A name that resolves to nothing: the rule matches nothing. */
     g_autofree char *h = nft_of("action=accept dsthost=nowhere.invalid", none);
     g_assert_null(h);
