@@ -106,6 +106,9 @@ struct bh_surface_role {
      * recompose below runs, and when nothing shows the tree its frame
      * callbacks go to the slow timer. */
     void (*commit)(struct bh_surface *s);
+    /* wl_surface.attach of a buffer (not NULL), at once: a role may refuse
+     * it before any commit. NULL: nothing to check. */
+    void (*attach)(struct bh_surface *s);
     /* Hooks of a tree's root (NULL or false: nothing shows the tree).
      * presented: frame callbacks will be answered when dom0 has presented. */
     bool (*presented)(struct bh_surface *root);
@@ -241,6 +244,7 @@ struct bh_xdg_surface {
 
     bool initial_commit;                   /* the first commit (no buffer) was seen: configure sent */
     bool configured;                       /* a configure was acked since (re)initialisation */
+    bool configure_sent;                   /* a configure was sent since (re)initialisation */
     uint32_t sent_serials[BH_XDG_SERIALS]; /* recent configure serials, for ack checks */
     uint32_t n_sent;
     uint32_t acked_serial;
