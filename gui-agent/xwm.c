@@ -269,6 +269,12 @@ static void collect(struct bh_xwm *wm)
     }
 }
 
+/* Replies collect() still waits for. */
+static bool awaiting_replies(const struct bh_xwm *wm)
+{
+    return !wl_list_empty(&wm->reading);
+}
+
 /* A window that goes stops waiting for its replies. */
 static void forget_reads(struct bh_xwin *w)
 {
@@ -755,7 +761,8 @@ static void handle(struct bh_xwm *wm, xcb_generic_event_t *ev)
 
 static int on_x_readable(int fd, uint32_t mask, void *data);
 
-void bh_xwm_kick(struct bh_xwm *wm)
+/* The rest of a full batch on the next loop turn. */
+static void continue_later(struct bh_xwm *wm)
 {
     uint64_t one = 1;
     if (!wm->more_armed && wm->more_fd >= 0)
@@ -777,34 +784,51 @@ static int x_continue(int fd, uint32_t mask, void *data)
 
 /* Called when Xwayland's socket is readable, from x_continue (fd -1), and
  * after every dispatch of the agent's loop (wl_event_source_check: fd set,
- * mask 0). That last call takes only events already in xcb's queue: any
- * reply read elsewhere (collect's xcb_poll_for_reply, a synchronous reply
- * in the selection code, a timer) can pull X events into that queue, and
- * the socket will not become readable again for them. A SelectionRequest
- * left there went unanswered until the next X event happened to come
- * (10 s in one CI run, when the client gave up and its exit woke us). */
+ * mask 0). That last call takes only what xcb already holds: any reply
+ * read anywhere (collect's xcb_poll_for_reply, a synchronous reply in the
+ * selection code, a timer) can pull X events and other replies into xcb's
+ * queues, and the socket will not become readable again for them. A
+ * SelectionRequest left there went unanswered until the next X event
+ * happened to come (10 s in one CI run, when the client gave up and its
+ * exit woke us). So the check takes queued events and the replies
+ * collect() awaits, and goes round again while collecting queued more:
+ * when it returns, xcb holds nothing the XWM waits for, which no other
+ * part of the agent has to think of. */
 static int on_x_readable(int fd, uint32_t mask, void *data)
 {
     struct bh_xwm *wm = data;
     xcb_generic_event_t *ev;
     int n = 0;
     bool queued_only = fd >= 0 && mask == 0;
-    /* A batch at a time, then back to the loop: Xwayland's Wayland
-     * requests must be read meanwhile, or a client mapping 1 000 windows
-     * fills Xwayland's socket and it gives up ("can't send file
-     * descriptor"). */
-    while (n < BH_XWM_EVENT_BATCH &&
-           (ev = queued_only ? xcb_poll_for_queued_event(wm->conn) : xcb_poll_for_event(wm->conn))) {
+    /* The check after each dispatch must cost nothing when idle: no event
+     * queued and no reply awaited means no system call. */
+    if (queued_only && !awaiting_replies(wm)) {
+        if (!(ev = xcb_poll_for_queued_event(wm->conn)))
+            return 0;
         handle(wm, ev);
         free(ev);
         n++;
     }
-    /* The check after each dispatch must cost nothing when idle. */
-    if (queued_only && n == 0)
-        return 0;
-    collect(wm);
-    if (n == BH_XWM_EVENT_BATCH)
-        bh_xwm_kick(wm);
+    /* A batch at a time, then back to the loop: Xwayland's Wayland
+     * requests must be read meanwhile, or a client mapping 1 000 windows
+     * fills Xwayland's socket and it gives up ("can't send file
+     * descriptor"). */
+    for (;;) {
+        while (n < BH_XWM_EVENT_BATCH &&
+               (ev = queued_only ? xcb_poll_for_queued_event(wm->conn) : xcb_poll_for_event(wm->conn))) {
+            handle(wm, ev);
+            free(ev);
+            n++;
+        }
+        collect(wm); /* may read the socket, and queue events */
+        if (!queued_only || n >= BH_XWM_EVENT_BATCH || !(ev = xcb_poll_for_queued_event(wm->conn)))
+            break;
+        handle(wm, ev);
+        free(ev);
+        n++;
+    }
+    if (n >= BH_XWM_EVENT_BATCH)
+        continue_later(wm);
     if (xcb_connection_has_error(wm->conn)) {
         /* Once: a batch left over (more_fd) comes here again, and removing
          * the source twice crashed the agent when Xwayland ended mid-burst. */

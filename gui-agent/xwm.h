@@ -72,11 +72,6 @@ struct bh_xwm {
     struct bh_xsel *sel; /* the CLIPBOARD bridge (xwm-selection.c), NULL without XFIXES */
 };
 
-/* Handle X events and replies on the next loop turn. Whoever waits for a
- * reply outside the XWM's own handler calls it: xcb may have read events
- * meanwhile, which no readable fd would announce. */
-void bh_xwm_kick(struct bh_xwm *wm);
-
 /* The CLIPBOARD bridge on the XWM's connection (after its atoms and
  * check_window exist). NULL (logged) when Xwayland lacks XFIXES. */
 struct bh_xsel *bh_xsel_new(struct bh_xwm *wm);
