@@ -267,12 +267,24 @@ static void collect(struct bh_xwm *wm)
             show(w);
         }
     }
+    if (wm->focus_pending) {
+        void *r = NULL;
+        xcb_generic_error_t *err = NULL;
+        if (xcb_poll_for_reply(wm->conn, wm->focus_cookie.sequence, &r, &err)) {
+            free(r);
+            free(err);
+            wm->focus_pending = false;
+            /* Xwayland did the SetInputFocus before this answer: a key it
+             * reads from now on goes to the new focus. */
+            bh_seat_release_keys(wm->agent);
+        }
+    }
 }
 
 /* Replies collect() still waits for. */
 static bool awaiting_replies(const struct bh_xwm *wm)
 {
-    return !wl_list_empty(&wm->reading);
+    return !wl_list_empty(&wm->reading) || wm->focus_pending;
 }
 
 /* A window that goes stops waiting for its replies. */
@@ -510,6 +522,18 @@ static void xwin_activate(void *data, bool on)
     xcb_set_input_focus(wm->conn, XCB_INPUT_FOCUS_POINTER_ROOT, focus, XCB_CURRENT_TIME);
     xcb_change_property(wm->conn, XCB_PROP_MODE_REPLACE, wm->screen->root, wm->atoms[A_NET_ACTIVE_WINDOW],
                         XCB_ATOM_WINDOW, 32, 1, &focus);
+    if (on && !xcb_connection_has_error(wm->conn)) {
+        /* dom0's next keys go over Wayland, this focus over X: held until
+         * Xwayland answers a request sent after it (collect()). Without
+         * that, one first key in five was lost at load 17, and when
+         * Xwayland reads both in one wake-up it delivers the key first,
+         * to the old focus (sandbox-x11-apps stops it to make sure). */
+        if (wm->focus_pending)
+            xcb_discard_reply(wm->conn, wm->focus_cookie.sequence);
+        wm->focus_cookie = xcb_get_input_focus(wm->conn);
+        wm->focus_pending = true;
+        bh_seat_hold_keys(wm->agent);
+    }
     xcb_flush(wm->conn);
 }
 
@@ -837,6 +861,10 @@ static int on_x_readable(int fd, uint32_t mask, void *data)
             wl_event_source_remove(wm->src);
             wm->src = NULL;
         }
+        if (wm->focus_pending) {
+            wm->focus_pending = false;
+            bh_seat_release_keys(wm->agent);
+        }
         return 0;
     }
     xcb_flush(wm->conn);
@@ -930,6 +958,11 @@ void bh_xwm_free(struct bh_xwm *wm)
     bh_xsel_free(wm->sel);
     struct bh_xwin *w, *tmp;
     wl_list_for_each_reverse_safe(w, tmp, &wm->xwins, link) forget(w);
+    if (wm->focus_pending) {
+        /* No X window is left for what was held: Wayland windows get theirs. */
+        wm->focus_pending = false;
+        bh_seat_release_keys(wm->agent);
+    }
     wl_list_remove(&wm->resource_created.link);
     if (wm->retry)
         wl_event_source_remove(wm->retry);
