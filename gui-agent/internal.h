@@ -106,6 +106,9 @@ struct bh_surface_role {
      * recompose below runs, and when nothing shows the tree its frame
      * callbacks go to the slow timer. */
     void (*commit)(struct bh_surface *s);
+    /* wl_surface.attach of a buffer (not NULL), at once: a role may refuse
+     * it before any commit. NULL: nothing to check. */
+    void (*attach)(struct bh_surface *s);
     /* Hooks of a tree's root (NULL or false: nothing shows the tree).
      * presented: frame callbacks will be answered when dom0 has presented. */
     bool (*presented)(struct bh_surface *root);
@@ -241,6 +244,7 @@ struct bh_xdg_surface {
 
     bool initial_commit;                   /* the first commit (no buffer) was seen: configure sent */
     bool configured;                       /* a configure was acked since (re)initialisation */
+    bool configure_sent;                   /* a configure was sent since (re)initialisation */
     uint32_t sent_serials[BH_XDG_SERIALS]; /* recent configure serials, for ack checks */
     uint32_t n_sent;
     uint32_t acked_serial;
@@ -401,6 +405,20 @@ struct bh_seat {
 
     struct wl_listener window_gone;   /* agent->events.window_gone */
     struct wl_listener focus_changed; /* agent->events.focus_changed */
+
+    /* dom0's KEY and FOCUS held, in order, while an X focus change is not
+     * yet confirmed by Xwayland (bh_seat_hold_keys). */
+    bool holding;
+    struct wl_event_source *hold_timer;
+    uint32_t n_held;
+    uint32_t holds_timed_out; /* logged for the first few only */
+#define BH_SEAT_MAX_HELD 128
+    struct bh_seat_held {
+        bool is_focus;
+        bool focused;    /* FOCUS */
+        uint32_t window; /* FOCUS: looked up again when replayed */
+        struct bh_gui_key key;
+    } held[BH_SEAT_MAX_HELD];
 };
 
 bool bh_seat_init(struct bh_agent *a);
@@ -412,6 +430,16 @@ void bh_seat_motion(struct bh_agent *a, struct bh_window *w, int32_t x, int32_t 
 void bh_seat_axis(struct bh_agent *a, struct bh_window *w, const struct bh_gui_axis *ax);
 void bh_seat_leave(struct bh_agent *a, struct bh_window *w);
 void bh_seat_focus(struct bh_agent *a, struct bh_window *w, bool focused);
+/* An X focus change went to Xwayland over X while keys go over Wayland:
+ * Xwayland reads its two sockets in its own order, and a key read in the
+ * same wake-up as the focus request is delivered first, to the old focus.
+ * The XWM holds dom0's keys (and FOCUS, to keep the order) from its
+ * SetInputFocus until Xwayland answered a request sent after it; release
+ * replays what was held. BH_SEAT_HOLD_MS bounds a hold (an X client may
+ * grab the server). */
+#define BH_SEAT_HOLD_MS 3000
+void bh_seat_hold_keys(struct bh_agent *a);
+void bh_seat_release_keys(struct bh_agent *a);
 /* Keyboard focus moves to s (NULL: nobody); selection offers follow. */
 void bh_seat_set_kb_focus(struct bh_agent *a, struct bh_surface *s);
 /* Keyboard focus goes to the focused window's tree, or to the topmost

@@ -279,7 +279,7 @@ static void set_activated(struct bh_window *w, bool on)
         w->owner->activate(w->owner_data, on);
 }
 
-void bh_seat_focus(struct bh_agent *a, struct bh_window *w, bool focused)
+static void focus_now(struct bh_agent *a, struct bh_window *w, bool focused)
 {
     struct bh_seat *seat = &a->seat;
     if (focused) {
@@ -331,7 +331,7 @@ static void send_key(struct bh_agent *a, uint32_t keycode, uint32_t state)
         wl_keyboard_send_key(r, serial, time, keycode - 8, state);
 }
 
-void bh_seat_key(struct bh_agent *a, const struct bh_gui_key *k)
+static void key_now(struct bh_agent *a, const struct bh_gui_key *k)
 {
     struct bh_seat *seat = &a->seat;
     uint32_t dep, lat, lock, group;
@@ -365,6 +365,95 @@ void bh_seat_key(struct bh_agent *a, const struct bh_gui_key *k)
         xkb_state_update_key(seat->state, k->keycode, XKB_KEY_UP);
     }
     send_modifiers(a, false);
+}
+
+/* ---- keys held for an X focus change ------------------------------------------------ */
+
+static void replay(struct bh_agent *a, const struct bh_seat_held *h)
+{
+    if (!h->is_focus) {
+        key_now(a, &h->key);
+        return;
+    }
+    /* A window gone meanwhile: its FOCUS means nothing any more. */
+    struct bh_window *w = bh_window_find(a, h->window);
+    if (w && (w->xdg || w->owner))
+        focus_now(a, w, h->focused);
+}
+
+static void hold_push(struct bh_agent *a, const struct bh_seat_held *h)
+{
+    struct bh_seat *seat = &a->seat;
+    if (seat->n_held == BH_SEAT_MAX_HELD) {
+        /* dom0 typed faster than Xwayland answers (or it stopped): stop
+         * holding rather than drop a key. */
+        BH_WARN(a, MOD, "%d keys held for an X focus change: sent on without waiting", BH_SEAT_MAX_HELD);
+        bh_seat_release_keys(a);
+    }
+    if (seat->holding)
+        seat->held[seat->n_held++] = *h;
+    else
+        replay(a, h);
+}
+
+void bh_seat_focus(struct bh_agent *a, struct bh_window *w, bool focused)
+{
+    if (!a->seat.holding) {
+        focus_now(a, w, focused);
+        return;
+    }
+    struct bh_seat_held h = {.is_focus = true, .focused = focused, .window = w->id};
+    hold_push(a, &h);
+}
+
+void bh_seat_key(struct bh_agent *a, const struct bh_gui_key *k)
+{
+    if (!a->seat.holding) {
+        key_now(a, k);
+        return;
+    }
+    struct bh_seat_held h = {.is_focus = false, .key = *k};
+    hold_push(a, &h);
+}
+
+static int hold_expired(void *data)
+{
+    struct bh_agent *a = data;
+    /* The first few only: the qube's log is read by dom0. */
+    if (a->seat.holds_timed_out++ < 8)
+        BH_WARN(a, MOD, "Xwayland did not confirm an X focus change within %d ms: keys sent on",
+                BH_SEAT_HOLD_MS);
+    bh_seat_release_keys(a);
+    return 0;
+}
+
+void bh_seat_hold_keys(struct bh_agent *a)
+{
+    struct bh_seat *seat = &a->seat;
+    if (!seat->hold_timer)
+        seat->hold_timer = wl_event_loop_add_timer(a->loop, hold_expired, a);
+    if (!seat->hold_timer)
+        return; /* cannot bound a hold: do not start one */
+    seat->holding = true;
+    wl_event_source_timer_update(seat->hold_timer, BH_SEAT_HOLD_MS);
+}
+
+void bh_seat_release_keys(struct bh_agent *a)
+{
+    struct bh_seat *seat = &a->seat;
+    if (!seat->holding)
+        return;
+    seat->holding = false;
+    wl_event_source_timer_update(seat->hold_timer, 0);
+    /* In dom0's order; a FOCUS replayed onto another X window holds again,
+     * and what follows it waits for that one. */
+    uint32_t i = 0;
+    while (i < seat->n_held && !seat->holding) {
+        struct bh_seat_held h = seat->held[i++];
+        replay(a, &h);
+    }
+    memmove(seat->held, seat->held + i, (seat->n_held - i) * sizeof(seat->held[0]));
+    seat->n_held -= i;
 }
 
 /* ---- pointer -------------------------------------------------------------------------- */
@@ -696,6 +785,11 @@ void bh_seat_fini(struct bh_agent *a)
         xkb_context_unref(seat->xkb);
     if (seat->keymap_fd >= 0)
         close(seat->keymap_fd);
+    if (seat->hold_timer)
+        wl_event_source_remove(seat->hold_timer);
+    seat->hold_timer = NULL;
+    seat->holding = false;
+    seat->n_held = 0;
     seat->state = NULL;
     seat->keymap = NULL;
     seat->xkb = NULL;

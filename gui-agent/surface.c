@@ -429,6 +429,8 @@ static void surface_attach(struct wl_client *client, struct wl_resource *resourc
      * so it is accepted and ignored. */
     s->pending.attached = true;
     state_set_buffer(&s->pending, buffer);
+    if (buffer && s->role && s->role->attach && s->role_data)
+        s->role->attach(s);
 }
 
 static void surface_damage(struct wl_client *client, struct wl_resource *resource, int32_t x, int32_t y,

@@ -66,6 +66,7 @@ static void send_configure(void *data)
     uint32_t serial = wl_display_next_serial(x->agent->display);
     x->sent_serials[x->n_sent % BH_XDG_SERIALS] = serial;
     x->n_sent++;
+    x->configure_sent = true;
     xdg_surface_send_configure(x->resource, serial);
 }
 
@@ -256,6 +257,7 @@ static void xdg_surface_commit(struct bh_xdg_surface *x)
             /* An unmapped toplevel starts over: initial commit, configure. */
             x->initial_commit = false;
             x->configured = false;
+            x->configure_sent = false;
         }
     }
     if (x->window) {
@@ -300,9 +302,22 @@ static bool role_recompose(struct bh_surface *root)
     return bh_window_root_recompose(root_window(root));
 }
 
+/* xdg-shell: "any attempts by a client to attach or manipulate a buffer
+ * prior to the first xdg_surface.configure call must also be treated as
+ * errors": at the attach, not only at the commit (wlcs checks it with an
+ * attach and no commit). */
+static void role_attach(struct bh_surface *s)
+{
+    struct bh_xdg_surface *x = s->role_data;
+    if (!x->configure_sent)
+        wl_resource_post_error(x->resource, XDG_SURFACE_ERROR_UNCONFIGURED_BUFFER,
+                               "a buffer was attached before the first configure");
+}
+
 static const struct bh_surface_role xdg_surface_role = {
     .name = "xdg_surface",
     .commit = role_commit,
+    .attach = role_attach,
     .presented = role_presented,
     .damage_all = role_damage_all,
     .recompose = role_recompose,
@@ -352,6 +367,7 @@ void bh_xdg_role_destroy(struct wl_resource *resource)
     x->role_resource = NULL;
     x->initial_commit = false;
     x->configured = false;
+    x->configure_sent = false;
 }
 
 /* ---- xdg_surface requests (their table is in xdg-wm-base.c) ------------------------ */

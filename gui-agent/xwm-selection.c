@@ -242,10 +242,7 @@ static void in_pump(struct bh_xsel_in *t)
 
 static int in_writable(int fd, uint32_t mask, void *data)
 {
-    struct bh_xsel_in *t = data;
-    struct bh_xwm *wm = t->sel->wm;
-    in_pump(t); /* may free t */
-    bh_xwm_kick(wm);
+    in_pump(data); /* may free it */
     return 0;
 }
 
@@ -269,7 +266,6 @@ static void in_start(void *data, const char *mime, int fd)
         goto fail;
     }
     xcb_atom_t target = intern(sel, bh_xwm_mime_target(mime));
-    bh_xwm_kick(wm); /* intern() waited for a reply */
     if (target == XCB_ATOM_NONE || fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
         !(t = calloc(1, sizeof(*t))))
         goto fail;

@@ -267,6 +267,24 @@ static void collect(struct bh_xwm *wm)
             show(w);
         }
     }
+    if (wm->focus_pending) {
+        void *r = NULL;
+        xcb_generic_error_t *err = NULL;
+        if (xcb_poll_for_reply(wm->conn, wm->focus_cookie.sequence, &r, &err)) {
+            free(r);
+            free(err);
+            wm->focus_pending = false;
+            /* Xwayland did the SetInputFocus before this answer: a key it
+             * reads from now on goes to the new focus. */
+            bh_seat_release_keys(wm->agent);
+        }
+    }
+}
+
+/* Replies collect() still waits for. */
+static bool awaiting_replies(const struct bh_xwm *wm)
+{
+    return !wl_list_empty(&wm->reading) || wm->focus_pending;
 }
 
 /* A window that goes stops waiting for its replies. */
@@ -504,6 +522,18 @@ static void xwin_activate(void *data, bool on)
     xcb_set_input_focus(wm->conn, XCB_INPUT_FOCUS_POINTER_ROOT, focus, XCB_CURRENT_TIME);
     xcb_change_property(wm->conn, XCB_PROP_MODE_REPLACE, wm->screen->root, wm->atoms[A_NET_ACTIVE_WINDOW],
                         XCB_ATOM_WINDOW, 32, 1, &focus);
+    if (on && !xcb_connection_has_error(wm->conn)) {
+        /* dom0's next keys go over Wayland, this focus over X: held until
+         * Xwayland answers a request sent after it (collect()). Without
+         * that, one first key in five was lost at load 17, and when
+         * Xwayland reads both in one wake-up it delivers the key first,
+         * to the old focus (sandbox-x11-apps stops it to make sure). */
+        if (wm->focus_pending)
+            xcb_discard_reply(wm->conn, wm->focus_cookie.sequence);
+        wm->focus_cookie = xcb_get_input_focus(wm->conn);
+        wm->focus_pending = true;
+        bh_seat_hold_keys(wm->agent);
+    }
     xcb_flush(wm->conn);
 }
 
@@ -755,7 +785,8 @@ static void handle(struct bh_xwm *wm, xcb_generic_event_t *ev)
 
 static int on_x_readable(int fd, uint32_t mask, void *data);
 
-void bh_xwm_kick(struct bh_xwm *wm)
+/* The rest of a full batch on the next loop turn. */
+static void continue_later(struct bh_xwm *wm)
 {
     uint64_t one = 1;
     if (!wm->more_armed && wm->more_fd >= 0)
@@ -777,34 +808,51 @@ static int x_continue(int fd, uint32_t mask, void *data)
 
 /* Called when Xwayland's socket is readable, from x_continue (fd -1), and
  * after every dispatch of the agent's loop (wl_event_source_check: fd set,
- * mask 0). That last call takes only events already in xcb's queue: any
- * reply read elsewhere (collect's xcb_poll_for_reply, a synchronous reply
- * in the selection code, a timer) can pull X events into that queue, and
- * the socket will not become readable again for them. A SelectionRequest
- * left there went unanswered until the next X event happened to come
- * (10 s in one CI run, when the client gave up and its exit woke us). */
+ * mask 0). That last call takes only what xcb already holds: any reply
+ * read anywhere (collect's xcb_poll_for_reply, a synchronous reply in the
+ * selection code, a timer) can pull X events and other replies into xcb's
+ * queues, and the socket will not become readable again for them. A
+ * SelectionRequest left there went unanswered until the next X event
+ * happened to come (10 s in one CI run, when the client gave up and its
+ * exit woke us). So the check takes queued events and the replies
+ * collect() awaits, and goes round again while collecting queued more:
+ * when it returns, xcb holds nothing the XWM waits for, which no other
+ * part of the agent has to think of. */
 static int on_x_readable(int fd, uint32_t mask, void *data)
 {
     struct bh_xwm *wm = data;
     xcb_generic_event_t *ev;
     int n = 0;
     bool queued_only = fd >= 0 && mask == 0;
-    /* A batch at a time, then back to the loop: Xwayland's Wayland
-     * requests must be read meanwhile, or a client mapping 1 000 windows
-     * fills Xwayland's socket and it gives up ("can't send file
-     * descriptor"). */
-    while (n < BH_XWM_EVENT_BATCH &&
-           (ev = queued_only ? xcb_poll_for_queued_event(wm->conn) : xcb_poll_for_event(wm->conn))) {
+    /* The check after each dispatch must cost nothing when idle: no event
+     * queued and no reply awaited means no system call. */
+    if (queued_only && !awaiting_replies(wm)) {
+        if (!(ev = xcb_poll_for_queued_event(wm->conn)))
+            return 0;
         handle(wm, ev);
         free(ev);
         n++;
     }
-    /* The check after each dispatch must cost nothing when idle. */
-    if (queued_only && n == 0)
-        return 0;
-    collect(wm);
-    if (n == BH_XWM_EVENT_BATCH)
-        bh_xwm_kick(wm);
+    /* A batch at a time, then back to the loop: Xwayland's Wayland
+     * requests must be read meanwhile, or a client mapping 1 000 windows
+     * fills Xwayland's socket and it gives up ("can't send file
+     * descriptor"). */
+    for (;;) {
+        while (n < BH_XWM_EVENT_BATCH &&
+               (ev = queued_only ? xcb_poll_for_queued_event(wm->conn) : xcb_poll_for_event(wm->conn))) {
+            handle(wm, ev);
+            free(ev);
+            n++;
+        }
+        collect(wm); /* may read the socket, and queue events */
+        if (!queued_only || n >= BH_XWM_EVENT_BATCH || !(ev = xcb_poll_for_queued_event(wm->conn)))
+            break;
+        handle(wm, ev);
+        free(ev);
+        n++;
+    }
+    if (n >= BH_XWM_EVENT_BATCH)
+        continue_later(wm);
     if (xcb_connection_has_error(wm->conn)) {
         /* Once: a batch left over (more_fd) comes here again, and removing
          * the source twice crashed the agent when Xwayland ended mid-burst. */
@@ -812,6 +860,10 @@ static int on_x_readable(int fd, uint32_t mask, void *data)
             BH_WARN(wm->agent, MOD, "the connection to Xwayland broke");
             wl_event_source_remove(wm->src);
             wm->src = NULL;
+        }
+        if (wm->focus_pending) {
+            wm->focus_pending = false;
+            bh_seat_release_keys(wm->agent);
         }
         return 0;
     }
@@ -906,6 +958,11 @@ void bh_xwm_free(struct bh_xwm *wm)
     bh_xsel_free(wm->sel);
     struct bh_xwin *w, *tmp;
     wl_list_for_each_reverse_safe(w, tmp, &wm->xwins, link) forget(w);
+    if (wm->focus_pending) {
+        /* No X window is left for what was held: Wayland windows get theirs. */
+        wm->focus_pending = false;
+        bh_seat_release_keys(wm->agent);
+    }
     wl_list_remove(&wm->resource_created.link);
     if (wm->retry)
         wl_event_source_remove(wm->retry);

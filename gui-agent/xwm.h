@@ -69,13 +69,13 @@ struct bh_xwm {
     uint32_t n_xwins;
     bool refused_logged;
     uint32_t hints_logged;
+    /* A GetInputFocus sent after the XWM's SetInputFocus: its reply says
+     * Xwayland has the new focus, and dom0's keys held meanwhile
+     * (bh_seat_hold_keys) may go. */
+    bool focus_pending;
+    xcb_get_input_focus_cookie_t focus_cookie;
     struct bh_xsel *sel; /* the CLIPBOARD bridge (xwm-selection.c), NULL without XFIXES */
 };
-
-/* Handle X events and replies on the next loop turn. Whoever waits for a
- * reply outside the XWM's own handler calls it: xcb may have read events
- * meanwhile, which no readable fd would announce. */
-void bh_xwm_kick(struct bh_xwm *wm);
 
 /* The CLIPBOARD bridge on the XWM's connection (after its atoms and
  * check_window exist). NULL (logged) when Xwayland lacks XFIXES. */

@@ -161,10 +161,12 @@ CONF
 
 # bh_until TENTHS CMD…: run CMD every 0.1 s until it succeeds, at most TENTHS
 # times; its last status. For every wait on something drawn or logged.
+# Its locals are named so that a CMD run through eval still sees the
+# caller's i or n (a local n here once made a test wait its full 30 s).
 bh_until() {
-  local i n=$1
+  local _bh_until_i _bh_until_n=$1
   shift
-  for i in $(seq "$n"); do
+  for _bh_until_i in $(seq "$_bh_until_n"); do
     "$@" && return 0
     sleep 0.1
   done

@@ -393,10 +393,12 @@ static void position_window_absolute(WlcsDisplayServer *base, struct wl_display 
                 *p = (struct placed){.id = w->id, .normal_w = w->width, .normal_h = w->height};
             }
             if (p) {
-                /* wlcs places the surface; dom0 places the content, which
-                 * starts at the window geometry's origin in it. */
-                p->x = x + w->origin_x;
-                p->y = y + w->origin_y;
+                /* wlcs moves "the left of the window" here: the window
+                 * geometry, which is what dom0 shows and places (its
+                 * builder of offset surfaces moves the surface to its
+                 * position plus the geometry's offset). */
+                p->x = x;
+                p->y = y;
             }
             return;
         }

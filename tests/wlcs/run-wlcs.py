@@ -13,10 +13,8 @@ import re
 import subprocess
 import sys
 
-# Failures that are not the agent's, or are known and left, with why.
+# Failures that are not the agent's (dom0 decides), with why.
 KNOWN = {
-    "XdgSurfaceStableTest.gets_configure_event":
-        "wants a configure without the initial commit the protocol requires",
     "XdgToplevelStableConfigurationTest.defaults":
         "wants a 0x0 size in the configure that activates the window",
     "XdgToplevelStableConfigurationTest.window_can_maximize_itself":
@@ -27,10 +25,6 @@ KNOWN = {
         "dom0 decides: its answer is the second configure, not the first",
     "XdgToplevelStableConfigurationTest.window_can_unfullscreen_itself":
         "dom0 decides: its answer is the second configure, not the first",
-    "XdgSurfaceStableTest.attaching_buffer_to_unconfigured_xdg_surface_is_an_error":
-        "left: the agent refuses the buffer at commit (as wlroots), not at attach",
-    "XdgToplevelStableTest.pointer_respects_window_geom_offset":
-        "the pointer outside the window geometry: dom0 never shows that part",
 }
 HELPER = re.compile(r"a buffer was (attached before the first configure|committed before a configure was acked)")
 
@@ -65,8 +59,8 @@ def main():
           f"configure, {len(known)} known (below), {len(other)} other")
     for t in known:
         print(f"#   {t}: {KNOWN[t]}")
-    ok = ran is not None and len(passed) >= 9
-    print(f"{'ok' if ok else 'not ok'} 1 - wlcs ran and at least the 9 tests passing when this was written pass "
+    ok = ran is not None and len(passed) >= 11
+    print(f"{'ok' if ok else 'not ok'} 1 - wlcs ran and at least the 11 tests passing when this was written pass "
           f"({len(passed)})")
     for t in other:
         print(f"# unexpected failure: {t}")
