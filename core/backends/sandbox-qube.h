@@ -103,6 +103,8 @@ struct BhSandbox {
     char *resolv_conf;       /* names the uplink DNS's resolver; NULL: the uplink's forwarder */
     GThreadPool *net_pool;   /* network jobs, one at a time (sandbox-start.c) */
     char *guest_resolv_conf; /* <stage_base>/resolv.conf: the qubes' (virtual DNS); NULL: none */
+    /* This kernel cannot idmap a tmpfs: vchan directories stay unbounded. */
+    gboolean vchan_unbounded;
 };
 
 /* ---- sandbox-qube.c ---- */

@@ -37,6 +37,7 @@
 #include "sandbox-private.h"
 #include "sandbox-seccomp.h"
 #include "sandbox-spawn.h"
+#include "sandbox-vchan.h"
 
 /* ---- starting ------------------------------------------------------------------- */
 
@@ -620,14 +621,8 @@ void bh_sandbox_cleanup(BhSandboxQube *q)
     /* Nothing a qube wrote into its vchan directory (sockets, files, whole
      * trees, links to host paths) may greet its next run or outlive a
      * disposable: swept without following anything. */
-    if (q->vchan_dir) {
-        g_autoptr(GError) error = NULL;
-        int fd = bh_fs_open_dir_path(q->vchan_dir, &error);
-        if (fd < 0 || !bh_fs_empty_dir(fd, &error))
-            g_warning("[%s] cannot empty the vchan directory %s: %s", q->name, q->vchan_dir, error->message);
-        if (fd >= 0)
-            close(fd);
-    }
+    if (q->vchan_dir)
+        bh_sandbox_vchan_release(q->name, q->vchan_dir);
     if (q->stage_dir)
         rmdir(q->stage_dir);
     if (q->record) {
@@ -703,11 +698,7 @@ static gboolean bh_sandbox_prepare_vchan(BhSandboxQube *q, GError **error)
      * left there (or an earlier qube of this qid) must not greet this one.
      * Only the qube's own agents serve there, so nothing of dom0's is lost. */
     g_autoptr(GError) local = NULL;
-    int fd = bh_fs_open_dir_path(dir, &local);
-    gboolean ok = fd >= 0 && bh_fs_empty_dir(fd, &local);
-    if (fd >= 0)
-        close(fd);
-    if (!ok) {
+    if (!bh_sandbox_vchan_prepare(dir, &local)) {
         g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED,
                     "cannot empty the vchan directory %s of %s: %s; remove what is in it", dir, q->name,
                     local->message);
@@ -797,6 +788,19 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
     }
     if (sb->privileged && (idmap = bh_sandbox_idmap_userns(q->uid, q->gid, error)) < 0)
         goto out;
+    /* What the qube writes into its vchan directory costs dom0 a bounded
+     * tmpfs, not the runtime directory's filesystem (sandbox-vchan.h). */
+    if (sb->privileged && !sb->vchan_unbounded) {
+        gboolean unsupported = FALSE;
+        if (!bh_sandbox_vchan_bound(q->vchan_dir, idmap, &unsupported, error) && !unsupported)
+            goto out;
+        if (unsupported) {
+            sb->vchan_unbounded = TRUE;
+            g_message("this kernel cannot idmap a tmpfs (Linux 6.3 can): qubes' vchan directories stay on "
+                      "the filesystem of %s, without a bound of their own",
+                      q->vchan_dir);
+        }
+    }
     if ((filter = bh_sandbox_seccomp_memfd(sb->seccomp, error)) < 0)
         goto out;
     if (plan.private_image &&
