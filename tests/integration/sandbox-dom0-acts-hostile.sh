@@ -8,7 +8,11 @@
 #     (before: the 64 MiB landed on the filesystem of dom0's
 #     XDG_RUNTIME_DIR, past the qube's private_size, and stayed until the
 #     qube stopped); work still answers, and after its stop nothing is left
-#     and nothing is mounted (control: the same 64 MiB fit in work's home).
+#     and nothing is mounted (control: the same 64 MiB fit in work's home);
+#   - dom0's ask dialog stays above a window the asking qube maps over it
+#     while it is open, a window imitating the dialog (before: the new guest
+#     window was stacked on top and hid it; control: the same guest window
+#     covers an ordinary dom0 window opened at the same place).
 # Every wait waits for an event (a window, a file, a state). Prints TAP.
 set -u
 . "$(dirname "$0")/daemon-lib.sh"
@@ -23,6 +27,11 @@ for _ in $(seq 100); do xprop -root _NET_SUPPORTING_WM_CHECK 2>/dev/null | grep 
 xdotool mousemove 5 5 2>/dev/null
 shots="$BH_BUILD_ROOT/tests/integration/shots"
 mkdir -p "$shots"
+
+bh_policy 30-test 'bulkhead.Filecopy * work @default ask default_target=personal' \
+  'bulkhead.Filecopy * work personal ask' \
+  'bulkhead.Filecopy * @anyvm @anyvm deny'
+export BH_ASK_TIMEOUT_S=120
 
 bh_start_daemon --backend sandbox || { bh_not_ok "bulkheadd starts"; bh_done; }
 bh_ok "bulkheadd runs with the sandbox backend on a display"
@@ -56,5 +65,78 @@ bh_expect "work shuts down" qvm-shutdown --wait work
 left=$(find "$vchan" -mindepth 1 2>/dev/null | wc -l)
 bh_result "after its stop nothing of it is left on dom0 ($left entries) and nothing is mounted there" \
   $([ "$left" -eq 0 ] && ! findmnt "$vchan" >/dev/null; echo $?)
+
+# --- the ask dialog and a window of the asking qube ------------------------------
+bh_run qvm-run -p work 'echo "from work" > ~/a.txt && echo ready'
+bh_same "work runs again and holds a file" "ready" "$bh_out"
+bh_result "its vchan directory is bounded again" $(findmnt -n -o FSTYPE "$vchan" | grep -q '^tmpfs'; echo $?)
+
+# Control first: an ordinary dom0 window, then a window of work's over it.
+xmessage -geometry 400x200+400+300 -title 'dom0 plain window' 'an ordinary dom0 window' 2>/dev/null &
+plain_pid=$!
+bh_bg_pids+=($plain_pid)
+plain=$(bh_find_window '^dom0 plain window$')
+qvm-run work "foot --window-size-pixels=1240x980 -T 'Bulkhead: work asks to copy files' sleep 600" \
+  >/dev/null 2>&1
+cover=$(bh_find_window '^\[work\] Bulkhead: ')
+# stacked BELOW ABOVE: 0 when window BELOW is lower than ABOVE in openbox's
+# stacking order (_NET_CLIENT_LIST_STACKING, bottom first).
+stacked() {
+  local order
+  order=$(xprop -root _NET_CLIENT_LIST_STACKING | sed 's/.*# //; s/,//g')
+  awk -v b="$(printf '0x%x' "$1")" -v a="$(printf '0x%x' "$2")" '{
+    for (i = 1; i <= NF; i++) { if ($i == b) pb = i; if ($i == a) pa = i }
+  } END { exit !(pb && pa && pb < pa) }' <<<"$order"
+}
+if [ -n "$plain" ] && [ -n "$cover" ]; then
+  bh_until 100 stacked "$plain" "$cover"
+  bh_result "control: work's new window is stacked over an ordinary dom0 window" $?
+else
+  bh_not_ok "control: a dom0 window ($plain) and work's window ($cover) appear"
+fi
+kill "$plain_pid" 2>/dev/null
+qvm-run -p work 'pkill -f "sleep 600"' >/dev/null 2>&1
+bh_until 100 sh -c "! xdotool search --name '^\[work\] Bulkhead: ' >/dev/null 2>&1"
+
+# The attack: work asks, waits for the dialog to be up, maps its imitation.
+qvm-run -p work 'qvm-copy-to-vm @default ~/a.txt' >"$bh_tmp/copy.out" 2>"$bh_tmp/copy.err" &
+copy_pid=$!
+bh_bg_pids+=($copy_pid)
+dialog=$(bh_find_window '^Bulkhead: ')
+bh_result "work's call opens dom0's ask dialog" $([ -n "$dialog" ]; echo $?)
+# Set by openbox once it has the dialog's request (it comes right after the map).
+bh_until 50 sh -c "xprop -id ${dialog:-0} _NET_WM_STATE 2>/dev/null | grep -q _NET_WM_STATE_ABOVE"
+rc=$?
+bh_result "the window manager keeps the dialog above ($(xprop -id "${dialog:-0}" _NET_WM_STATE 2>/dev/null))" $rc
+qvm-run work "foot --window-size-pixels=1240x980 -T 'Bulkhead: work asks to copy files' sleep 600" \
+  >/dev/null 2>&1
+cover=$(bh_find_window '^\[work\] Bulkhead: ')
+bh_result "work maps a window titled like the dialog ($(xdotool getwindowname "${cover:-0}" 2>/dev/null))" \
+  $([ -n "$cover" ]; echo $?)
+# The guest's window is drawn once guid has its buffer: wait for its frame.
+bh_until 100 sh -c "xwininfo -id ${cover:-0} 2>/dev/null | grep -q 'IsViewable'"
+sleep 0.5
+if [ -n "$dialog" ] && [ -n "$cover" ]; then
+  bh_until 30 stacked "$cover" "$dialog"
+  bh_result "the dialog stays above work's window" $?
+else
+  bh_not_ok "the dialog stays above work's window"
+fi
+import -window root "$shots/dom0-acts-ask-above.png" 2>/dev/null &&
+  echo "# screenshot: $shots/dom0-acts-ask-above.png"
+eval "$(xdotool getwindowgeometry --shell "${dialog:-0}" 2>/dev/null)"
+# The dialog's own light background where its area is: a covered dialog
+# shows foot's dark one there.
+light=$(convert "$shots/dom0-acts-ask-above.png" -crop "${WIDTH:-1}x${HEIGHT:-1}+${X:-0}+${Y:-0}" +repage \
+  -colorspace Gray -threshold 80% -format '%[fx:int(mean*100)]' info: 2>/dev/null)
+bh_result "on screen, the dialog's area is the dialog's own (${light:-?} % light pixels at ${WIDTH:-?}x${HEIGHT:-?}+${X:-?}+${Y:-?})" \
+  $([ "${light:-0}" -ge 50 ]; echo $?)
+xdotool windowactivate --sync "$dialog" 2>/dev/null
+sleep 1.5
+xdotool key --clearmodifiers Escape
+wait "$copy_pid"
+bh_result "the dialog still answers the user: Escape refuses the call ($(cat "$bh_tmp/copy.err" | head -n1))" \
+  $(grep -q 'the user refused it' "$bh_tmp/copy.err"; echo $?)
+qvm-run -p work 'pkill -f "sleep 600"' >/dev/null 2>&1
 
 bh_done
