@@ -12,7 +12,11 @@
 #   - dom0's ask dialog stays above a window the asking qube maps over it
 #     while it is open, a window imitating the dialog (before: the new guest
 #     window was stacked on top and hid it; control: the same guest window
-#     covers an ordinary dom0 window opened at the same place).
+#     covers an ordinary dom0 window opened at the same place);
+#   - a disposable made from a template holding 512 MiB: bulkheadd answers
+#     while the copy goes on (before: the copy ran in its main loop, and
+#     nothing was answered until it was done; 1 GiB stopped it 4.4 s), and
+#     one killed while its copy runs never starts and is removed.
 # Every wait waits for an event (a window, a file, a state). Prints TAP.
 set -u
 . "$(dirname "$0")/daemon-lib.sh"
@@ -138,5 +142,40 @@ wait "$copy_pid"
 bh_result "the dialog still answers the user: Escape refuses the call ($(cat "$bh_tmp/copy.err" | head -n1))" \
   $(grep -q 'the user refused it' "$bh_tmp/copy.err"; echo $?)
 qvm-run -p work 'pkill -f "sleep 600"' >/dev/null 2>&1
+
+# --- a disposable made from a template holding a lot --------------------------------
+bh_run qvm-run -p default-dvm 'head -c 512M /dev/zero > ~/big && sync && stat -c %s ~/big'
+bh_same "default-dvm holds 512 MiB of data" "536870912" "$bh_out"
+bh_expect "default-dvm shuts down" qvm-shutdown --wait default-dvm
+gdbus call --session --dest org.bulkhead.Admin1 --object-path /org/bulkhead/Admin1 \
+  --method org.bulkhead.Admin1.CreateDisposable default-dvm >"$bh_tmp/disp.out" 2>&1 &
+disp_pid=$!
+bh_bg_pids+=($disp_pid)
+copying() { find "$bh_state/qubes" -maxdepth 2 -name private.img.new 2>/dev/null | grep -q .; }
+bh_until 600 copying
+bh_result "the disposable's copy of default-dvm's home is under way" $?
+bh_run qvm-ls
+copying
+bh_result "bulkheadd answers qvm-ls while the copy goes on (before: only once the copy was done)" $?
+wait "$disp_pid"
+disp=$(sed -n "s/^('\\(disp[0-9]*\\)',)$/\\1/p" "$bh_tmp/disp.out")
+bh_run qvm-run -p "${disp:-none}" 'stat -c %s ~/big'
+bh_same "the disposable ($disp) starts with the template's 512 MiB" "536870912" "$bh_out"
+qvm-kill "${disp:-none}" >/dev/null 2>&1
+
+# Killed while its copy runs (a caller that hangs up): it never starts and goes.
+gdbus call --session --dest org.bulkhead.Admin1 --object-path /org/bulkhead/Admin1 \
+  --method org.bulkhead.Admin1.CreateDisposable default-dvm >"$bh_tmp/disp2.out" 2>&1 &
+disp_pid=$!
+bh_bg_pids+=($disp_pid)
+bh_until 600 copying
+new=$(find "$bh_state/qubes" -maxdepth 2 -name private.img.new 2>/dev/null | head -n1)
+victim=$(basename "$(dirname "$new")")
+bh_expect "the disposable is killed while its copy runs ($victim)" qvm-kill "$victim"
+wait "$disp_pid"
+bh_result "its creation fails ($(tr '\n' ' ' <"$bh_tmp/disp2.out"))" \
+  $(grep -q 'killed while starting' "$bh_tmp/disp2.out"; echo $?)
+bh_until 300 sh -c "! qvm-ls | grep -q '^$victim ' && [ ! -e '$bh_state/qubes/$victim' ]"
+bh_result "and it is gone: not listed, no volumes left" $?
 
 bh_done
