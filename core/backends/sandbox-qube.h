@@ -147,6 +147,17 @@ gboolean bh_sandbox_freeze_template(BhSandbox *sb, const char *template_name, in
 /* A kill of a disposable whose private volume is still being copied: its
  * start fails once the copy is done. FALSE when no copy is under way. */
 gboolean bh_sandbox_kill_copying(BhSandbox *sb, const char *name);
+
+/* ---- sandbox-dispcopy.c ---- */
+/* When the disposable qube still needs its copy of its template's private
+ * volume: starts it in a worker thread and TRUE (the start goes on, or
+ * fails, through task once it is done); else FALSE and nothing done. */
+gboolean bh_sandbox_start_copy(BhSandbox *sb, const BhBackendQube *qube, GTask *task);
+
+/* ---- sandbox-start.c ---- */
+/* The rest of a start once the checks are done and the volumes in place (a
+ * disposable's private copy made). Takes task. */
+void bh_sandbox_start_now(BhSandbox *sb, const BhBackendQube *qube, GTask *task);
 gboolean bh_sandbox_clone_volumes(BhBackend *backend, const char *source, const BhBackendQube *qube,
                                   GError **error);
 gboolean bh_sandbox_remove_volumes(BhBackend *backend, const char *name, GError **error);
