@@ -119,7 +119,6 @@ bh_result "work maps a window titled like the dialog ($(xdotool getwindowname "$
   $([ -n "$cover" ]; echo $?)
 # The guest's window is drawn once guid has its buffer: wait for its frame.
 bh_until 100 sh -c "xwininfo -id ${cover:-0} 2>/dev/null | grep -q 'IsViewable'"
-sleep 0.5
 if [ -n "$dialog" ] && [ -n "$cover" ]; then
   bh_until 30 stacked "$cover" "$dialog"
   bh_result "the dialog stays above work's window" $?
