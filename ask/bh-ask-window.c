@@ -128,6 +128,41 @@ static gboolean x_has_focus(BhAskWindow *self)
 #endif
 }
 
+/* Above every ordinary window, a qube's included: a window a qube maps
+ * while the dialog is open would otherwise be stacked on top of it (a new
+ * window goes on top) and could hide it or show a look-alike in its place.
+ * GTK 4 has no keep-above, so the EWMH request goes to the window manager
+ * by hand, once the window is mapped (a window manager reads a client
+ * message only for a window it manages). Off X there is nothing to ask. */
+static void keep_above(BhAskWindow *self)
+{
+#ifdef GDK_WINDOWING_X11
+    GdkSurface *surface = gtk_native_get_surface(GTK_NATIVE(self));
+    GdkDisplay *display = gtk_widget_get_display(GTK_WIDGET(self));
+    if (surface == NULL || !GDK_IS_X11_DISPLAY(display))
+        return;
+    Display *xdpy = gdk_x11_display_get_xdisplay(display);
+    XEvent ev = {0};
+    ev.xclient.type = ClientMessage;
+    ev.xclient.window = gdk_x11_surface_get_xid(surface);
+    ev.xclient.message_type = gdk_x11_get_xatom_by_name_for_display(display, "_NET_WM_STATE");
+    ev.xclient.format = 32;
+    ev.xclient.data.l[0] = 1; /* _NET_WM_STATE_ADD */
+    ev.xclient.data.l[1] = (long)gdk_x11_get_xatom_by_name_for_display(display, "_NET_WM_STATE_ABOVE");
+    ev.xclient.data.l[3] = 1; /* from an application */
+    XSendEvent(xdpy, DefaultRootWindow(xdpy), False, SubstructureRedirectMask | SubstructureNotifyMask, &ev);
+    XFlush(xdpy);
+#else
+    (void)self;
+#endif
+}
+
+static void bh_ask_window_map(GtkWidget *widget)
+{
+    GTK_WIDGET_CLASS(bh_ask_window_parent_class)->map(widget);
+    keep_above(BH_ASK_WINDOW(widget));
+}
+
 /* Brings focused_since and focused_long_enough up to date. */
 static void check_focus(BhAskWindow *self)
 {
@@ -289,6 +324,7 @@ static void bh_ask_window_class_init(BhAskWindowClass *klass)
     G_OBJECT_CLASS(klass)->finalize = bh_ask_window_finalize;
     GTK_WINDOW_CLASS(klass)->close_request = on_close_request;
     GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
+    widget_class->map = bh_ask_window_map;
     gtk_widget_class_set_template_from_resource(widget_class, "/org/bulkhead/ask/bh-ask-window.ui");
     gtk_widget_class_bind_template_child(widget_class, BhAskWindow, badge);
     gtk_widget_class_bind_template_child(widget_class, BhAskWindow, what);

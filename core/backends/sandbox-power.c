@@ -139,6 +139,8 @@ gboolean bh_sandbox_shutdown_finish(BhBackend *backend, GAsyncResult *result, GE
 gboolean bh_sandbox_kill(BhBackend *backend, const char *name, GError **error)
 {
     BhSandboxQube *q = bh_sandbox_lookup((BhSandbox *)backend, name);
+    if (q == NULL && bh_sandbox_kill_copying((BhSandbox *)backend, name))
+        return TRUE;
     if (q == NULL) {
         bh_backend_notify_state(backend, name, BH_POWER_HALTED, NULL);
         return TRUE;

@@ -109,6 +109,13 @@ struct BhSandbox {
     char *resolv_conf;       /* names the uplink DNS's resolver; NULL: the uplink's forwarder */
     GThreadPool *net_pool;   /* network jobs, one at a time (sandbox-start.c) */
     char *guest_resolv_conf; /* <stage_base>/resolv.conf: the qubes' (virtual DNS); NULL: none */
+    /* This kernel cannot idmap a tmpfs: vchan directories stay unbounded. */
+    gboolean vchan_unbounded;
+    /* Qubes whose private volume a worker thread copies now (a disposable
+     * and its template, sandbox-start.c) -> count: neither starts nor loses
+     * its volumes until the copy is done. */
+    GHashTable *copying;
+    GHashTable *copies; /* disposable -> its copy (BhStartCopy, not owned), for a kill meanwhile */
 };
 
 /* ---- sandbox-qube.c ---- */
@@ -133,6 +140,30 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhSandboxQube, bh_qube_unref)
 /* ---- sandbox-volumes.c ---- */
 guint bh_sandbox_private_mib(const BhBackendQube *qube);
 gboolean bh_sandbox_create_volumes(BhBackend *backend, const BhBackendQube *qube, GError **error);
+/* As create_volumes, with a disposable's copy of its template's private
+ * volume made here and now (create_volumes leaves it to the start, which
+ * makes it off the main loop). */
+gboolean bh_sandbox_create_volumes_now(BhBackend *backend, const BhBackendQube *qube, GError **error);
+/* The private volume a disposable still has to copy: TRUE with the paths
+ * (newly allocated) when it has none yet and its template has one. */
+gboolean bh_sandbox_private_copy_due(BhSandbox *sb, const BhBackendQube *qube, char **source, char **image);
+/* Freezes the running template's private volume for a copy of it: *frozen
+ * is the descriptor to thaw, or -1 when the template is not running. */
+gboolean bh_sandbox_freeze_template(BhSandbox *sb, const char *template_name, int *frozen, GError **error);
+/* A kill of a disposable whose private volume is still being copied: its
+ * start fails once the copy is done. FALSE when no copy is under way. */
+gboolean bh_sandbox_kill_copying(BhSandbox *sb, const char *name);
+
+/* ---- sandbox-dispcopy.c ---- */
+/* When the disposable qube still needs its copy of its template's private
+ * volume: starts it in a worker thread and TRUE (the start goes on, or
+ * fails, through task once it is done); else FALSE and nothing done. */
+gboolean bh_sandbox_start_copy(BhSandbox *sb, const BhBackendQube *qube, GTask *task);
+
+/* ---- sandbox-start.c ---- */
+/* The rest of a start once the checks are done and the volumes in place (a
+ * disposable's private copy made). Takes task. */
+void bh_sandbox_start_now(BhSandbox *sb, const BhBackendQube *qube, GTask *task);
 gboolean bh_sandbox_clone_volumes(BhBackend *backend, const char *source, const BhBackendQube *qube,
                                   GError **error);
 gboolean bh_sandbox_remove_volumes(BhBackend *backend, const char *name, GError **error);

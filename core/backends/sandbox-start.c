@@ -37,6 +37,7 @@
 #include "sandbox-private.h"
 #include "sandbox-seccomp.h"
 #include "sandbox-spawn.h"
+#include "sandbox-vchan.h"
 
 /* ---- starting ------------------------------------------------------------------- */
 
@@ -630,14 +631,8 @@ void bh_sandbox_cleanup(BhSandboxQube *q)
     /* Nothing a qube wrote into its vchan directory (sockets, files, whole
      * trees, links to host paths) may greet its next run or outlive a
      * disposable: swept without following anything. */
-    if (q->vchan_dir) {
-        g_autoptr(GError) error = NULL;
-        int fd = bh_fs_open_dir_path(q->vchan_dir, &error);
-        if (fd < 0 || !bh_fs_empty_dir(fd, &error))
-            g_warning("[%s] cannot empty the vchan directory %s: %s", q->name, q->vchan_dir, error->message);
-        if (fd >= 0)
-            close(fd);
-    }
+    if (q->vchan_dir)
+        bh_sandbox_vchan_release(q->name, q->vchan_dir);
     if (q->stage_dir)
         rmdir(q->stage_dir);
     if (q->record) {
@@ -713,11 +708,7 @@ static gboolean bh_sandbox_prepare_vchan(BhSandboxQube *q, GError **error)
      * left there (or an earlier qube of this qid) must not greet this one.
      * Only the qube's own agents serve there, so nothing of dom0's is lost. */
     g_autoptr(GError) local = NULL;
-    int fd = bh_fs_open_dir_path(dir, &local);
-    gboolean ok = fd >= 0 && bh_fs_empty_dir(fd, &local);
-    if (fd >= 0)
-        close(fd);
-    if (!ok) {
+    if (!bh_sandbox_vchan_prepare(dir, &local)) {
         g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED,
                     "cannot empty the vchan directory %s of %s: %s; remove what is in it", dir, q->name,
                     local->message);
@@ -807,6 +798,19 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
     }
     if (sb->privileged && (idmap = bh_sandbox_idmap_userns(q->uid, q->gid, error)) < 0)
         goto out;
+    /* What the qube writes into its vchan directory costs dom0 a bounded
+     * tmpfs, not the runtime directory's filesystem (sandbox-vchan.h). */
+    if (sb->privileged && !sb->vchan_unbounded) {
+        gboolean unsupported = FALSE;
+        if (!bh_sandbox_vchan_bound(q->vchan_dir, idmap, &unsupported, error) && !unsupported)
+            goto out;
+        if (unsupported) {
+            sb->vchan_unbounded = TRUE;
+            g_message("this kernel cannot idmap a tmpfs (Linux 6.3 can): qubes' vchan directories stay on "
+                      "the filesystem of %s, without a bound of their own",
+                      q->vchan_dir);
+        }
+    }
     if ((filter = bh_sandbox_seccomp_memfd(sb->seccomp, error)) < 0)
         goto out;
     if (plan.private_image &&
@@ -890,11 +894,29 @@ void bh_sandbox_start(BhBackend *backend, const BhBackendQube *qube, GCancellabl
                                 qube->name);
         return;
     }
+    if (g_hash_table_contains(sb->copying, qube->name)) {
+        g_task_return_new_error(
+            task, BH_BACKEND_ERROR, BH_BACKEND_ERROR_WRONG_STATE,
+            "%s cannot start while a disposable's private volume is copied from or to it; "
+            "start it again in a moment",
+            qube->name);
+        return;
+    }
     if (qube->qid == 0 || qube->qid > 0x7fef) {
         g_task_return_new_error(task, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED,
                                 "%s has qid %u, which cannot be a vchan domain id", qube->name, qube->qid);
         return;
     }
+    if (bh_sandbox_start_copy(sb, qube, task))
+        return;
+    bh_sandbox_start_now(sb, qube, g_steal_pointer(&task));
+}
+
+void bh_sandbox_start_now(BhSandbox *sb, const BhBackendQube *qube, GTask *start_task)
+{
+    BhBackend *backend = &sb->parent;
+    g_autoptr(GTask) task = start_task;
+    g_autoptr(GError) error = NULL;
     g_autoptr(BhSandboxQube) q = g_new0(BhSandboxQube, 1);
     q->refs = 1;
     q->sb = sb;
@@ -921,7 +943,7 @@ void bh_sandbox_start(BhBackend *backend, const BhBackendQube *qube, GCancellabl
         .memory_soft = (guint64)qube->memory_mib << 20,
         .pids_max = CLAMP((guint64)qube->memory_mib * 4, 256, 65536),
     };
-    if (!bh_sandbox_create_volumes(backend, qube, &error) || !bh_sandbox_prepare_vchan(q, &error) ||
+    if (!bh_sandbox_create_volumes_now(backend, qube, &error) || !bh_sandbox_prepare_vchan(q, &error) ||
         (q->cgroup = bh_sandbox_cgroup_new(sb->cgroups, q->name, &limits, &error)) == NULL ||
         (q->proc = bh_sandbox_spawn(sb, q, qube, &error)) == NULL) {
         bh_sandbox_cleanup(q);

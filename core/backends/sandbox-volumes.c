@@ -32,7 +32,37 @@ guint bh_sandbox_private_mib(const BhBackendQube *qube)
     return qube->private_mib ? qube->private_mib : BH_SANDBOX_PRIVATE_MIB;
 }
 
-gboolean bh_sandbox_create_volumes(BhBackend *backend, const BhBackendQube *qube, GError **error)
+gboolean bh_sandbox_private_copy_due(BhSandbox *sb, const BhBackendQube *qube, char **source, char **image)
+{
+    if (!sb->private_images || !qube->disposable || qube->template_name == NULL ||
+        !bh_sandbox_valid_name(qube->name, NULL) || !bh_sandbox_valid_name(qube->template_name, NULL))
+        return FALSE;
+    g_autofree char *dir = bh_sandbox_qube_dir(sb, qube->name);
+    g_autofree char *src_dir = bh_sandbox_qube_dir(sb, qube->template_name);
+    g_autofree char *dst = g_build_filename(dir, BH_SANDBOX_PRIVATE_IMAGE, NULL);
+    g_autofree char *src = g_build_filename(src_dir, BH_SANDBOX_PRIVATE_IMAGE, NULL);
+    if (g_file_test(dst, G_FILE_TEST_EXISTS) || !g_file_test(src, G_FILE_TEST_EXISTS))
+        return FALSE;
+    *source = g_steal_pointer(&src);
+    *image = g_steal_pointer(&dst);
+    return TRUE;
+}
+
+gboolean bh_sandbox_freeze_template(BhSandbox *sb, const char *template_name, int *frozen, GError **error)
+{
+    BhSandboxQube *running = bh_sandbox_lookup(sb, template_name);
+    *frozen = -1;
+    if (running == NULL || !running->private_dev || running->init_pid <= 0)
+        return TRUE;
+    *frozen = bh_sandbox_private_freeze(running->name, running->init_pid, running->private_dev, error);
+    if (*frozen < 0)
+        return FALSE;
+    g_debug("[%s] private volume frozen for a copy", running->name);
+    return TRUE;
+}
+
+static gboolean bh_sandbox_volumes_for(BhBackend *backend, const BhBackendQube *qube, gboolean defer_copy,
+                                       GError **error)
 {
     BhSandbox *sb = (BhSandbox *)backend;
     if (!bh_sandbox_valid_name(qube->name, error))
@@ -50,25 +80,35 @@ gboolean bh_sandbox_create_volumes(BhBackend *backend, const BhBackendQube *qube
      * without root keeps homes as directories (docs/sandbox.md). */
     if (!sb->private_images)
         return TRUE;
-    /* A disposable of a running template: its volume is copied frozen, so
-     * the copy is consistent. */
-    g_autofree char *image = g_build_filename(dir, BH_SANDBOX_PRIVATE_IMAGE, NULL);
-    BhSandboxQube *running = source ? bh_sandbox_lookup(sb, qube->template_name) : NULL;
+    /* A disposable's copy of its template's volume takes as long as what the
+     * template stored: the start makes it in a worker thread, so that no
+     * template stops bulkheadd's main loop (sandbox-start.c). */
+    g_autofree char *copy_from = NULL, *copy_to = NULL;
+    if (bh_sandbox_private_copy_due(sb, qube, &copy_from, &copy_to) && defer_copy)
+        return TRUE;
+    /* Here and now, then: of a running template, frozen, so the copy is
+     * consistent. */
     int frozen = -1;
-    if (running && running->private_dev && running->init_pid > 0 && !g_file_test(image, G_FILE_TEST_EXISTS) &&
-        (frozen = bh_sandbox_private_freeze(running->name, running->init_pid, running->private_dev, error)) <
-            0) {
+    if (copy_from && !bh_sandbox_freeze_template(sb, qube->template_name, &frozen, error)) {
         g_prefix_error(error, "cannot create the private volume of %s: ", qube->name);
         return FALSE;
     }
-    if (frozen >= 0)
-        g_debug("[%s] private volume frozen for the copy of %s", running->name, qube->name);
     gboolean ok = bh_sandbox_private_prepare(dir, source, bh_sandbox_private_mib(qube), error);
     if (frozen >= 0)
-        bh_sandbox_private_thaw(running->name, frozen);
+        bh_sandbox_private_thaw(qube->template_name, frozen);
     if (!ok)
         g_prefix_error(error, "cannot create the private volume of %s: ", qube->name);
     return ok;
+}
+
+gboolean bh_sandbox_create_volumes(BhBackend *backend, const BhBackendQube *qube, GError **error)
+{
+    return bh_sandbox_volumes_for(backend, qube, TRUE, error);
+}
+
+gboolean bh_sandbox_create_volumes_now(BhBackend *backend, const BhBackendQube *qube, GError **error)
+{
+    return bh_sandbox_volumes_for(backend, qube, FALSE, error);
 }
 
 /* The source's host uid is only needed to re-own its template layer; its qid
@@ -105,6 +145,11 @@ gboolean bh_sandbox_remove_volumes(BhBackend *backend, const char *name, GError 
     if (bh_sandbox_lookup(sb, name)) {
         g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_WRONG_STATE,
                     "cannot remove the volumes of %s while it runs", name);
+        return FALSE;
+    }
+    if (g_hash_table_contains(sb->copying, name)) {
+        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_WRONG_STATE,
+                    "cannot remove the volumes of %s while a private volume is copied from or to it", name);
         return FALSE;
     }
     g_autofree char *dir = bh_sandbox_qube_dir(sb, name);

@@ -67,6 +67,8 @@ static void bh_sandbox_free(BhBackend *backend)
     if (sb->net_pool)
         g_thread_pool_free(sb->net_pool, FALSE, TRUE);
     g_hash_table_unref(sb->qubes);
+    g_hash_table_unref(sb->copying);
+    g_hash_table_unref(sb->copies);
     bh_sandbox_cgroups_free(sb->cgroups);
     g_clear_pointer(&sb->programs, g_ptr_array_unref);
     g_free(sb->services_dir);
@@ -222,6 +224,8 @@ BhBackend *bh_sandbox_backend_new(const BhBackendConfig *config, GError **error)
     sb->seccomp = g_steal_pointer(&seccomp);
     bh_sandbox_use_agent(sb);
     sb->qubes = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)bh_qube_unref);
+    sb->copying = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    sb->copies = g_hash_table_new(g_str_hash, g_str_equal);
     sb->cgroups = bh_sandbox_cgroups_new(NULL);
 
     g_autofree char *what = bh_sandbox_describe(&sb->parent);

@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -344,11 +345,40 @@ static void reap_links(void)
     free(list);
 }
 
+/* ---- mounts ------------------------------------------------------------------------------------- */
+
+/* The bounded vchan directories (sandbox-vchan.c) are tmpfs mounts in the
+ * host's namespace, below DIR's runtime directory: a daemon that was
+ * SIGKILLed leaves them behind its dead qubes, and rm -rf cannot remove a
+ * mount point. Only tmpfs mounts named bulkhead-vchan below DIR. */
+static void unmount_vchan(void)
+{
+    char *mountinfo = read_small("/proc/self/mountinfo", NULL);
+    for (char *line = mountinfo, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        else
+            next = line + strlen(line);
+        /* id parent major:minor root mount-point options ... - type source ... */
+        char point[PATH_MAX], type[64], source[64];
+        const char *sep = strstr(line, " - ");
+        if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", point) != 1 ||
+            sscanf(sep + 3, "%63s %63s", type, source) != 2)
+            continue;
+        if (strcmp(type, "tmpfs") == 0 && strcmp(source, "bulkhead-vchan") == 0 && below_dir(point) &&
+            umount2(point, MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
+            printf("bh-test-reaper: unmounted %s\n", point);
+    }
+    free(mountinfo);
+}
+
 static void reap(void)
 {
     stop_daemons();
     reap_groups();
     reap_links();
+    unmount_vchan();
     fflush(stdout);
 }
 
