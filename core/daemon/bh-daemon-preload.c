@@ -102,7 +102,7 @@ static void bh_preload_drop(BhDaemon *self, const char *why)
     if (bh_power_is_down(state))
         bh_daemon_discard_disposable(self, name);
     else if (self->backend && !bh_backend_kill(self->backend, name, &error))
-        g_warning("[%s] cannot kill the preloaded disposable: %s", name, error->message);
+        g_message("[%s] cannot kill the preloaded disposable: %s", name, error->message);
     /* Killed, it is removed once down (auto_cleanup), as any disposable. */
 }
 
