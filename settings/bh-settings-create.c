@@ -17,6 +17,7 @@ struct _BhSettingsCreate {
     char *apps_of;               /* whose list is shown (or asked for) */
     char *default_template, *default_dispvm, *default_netvm;
     guint generation; /* the newest check asked for; older answers are dropped */
+    guint answered;   /* the newest check answered (== generation: none in flight) */
     guint checks;
     gboolean creating;
 };
@@ -246,6 +247,7 @@ static void on_checked(GObject *source, GAsyncResult *result, gpointer data)
     bh_clear_errors(self);
     if (reply == NULL)
         bh_show_error(self, error);
+    self->answered = check->generation;
     self->checks++;
     gtk_widget_set_sensitive(self->create, reply != NULL && !self->creating);
 }
@@ -261,6 +263,7 @@ static void bh_create_check(BhSettingsCreate *self)
     if (*gtk_editable_get_text(GTK_EDITABLE(self->name)) == '\0') {
         /* Nothing typed yet is not an error to shout about; Create waits. */
         bh_clear_errors(self);
+        self->answered = self->generation;
         self->checks++;
         return;
     }
@@ -570,4 +573,9 @@ BhSettingsCreate *bh_settings_create_new(BhSettingsContext *context)
 guint bh_settings_create_get_checks(BhSettingsCreate *self)
 {
     return self->checks;
+}
+
+gboolean bh_settings_create_is_checked(BhSettingsCreate *self)
+{
+    return self->answered == self->generation;
 }

@@ -23,5 +23,9 @@ BhSettingsCreate *bh_settings_create_new(BhSettingsContext *context);
 
 /* How many CheckCreate answers have been applied (tests wait on it). */
 guint bh_settings_create_get_checks(BhSettingsCreate *self);
+/* Whether the newest check asked for has its answer applied: one edit may
+ * ask more than one (setting an entry's text empties it first, and an empty
+ * name is answered at once), so a count alone can be ahead of the last. */
+gboolean bh_settings_create_is_checked(BhSettingsCreate *self);
 
 G_END_DECLS

@@ -19,6 +19,7 @@ struct _BhShellDomains {
     GHashTable *figures;       /* qube name -> the row's figures label */
     GHashTable *shutdowns;     /* qube name -> monotonic µs of its Shutdown click */
     GHashTable *starting;      /* qube names the user started here: a failure says why */
+    GHashTable *start_failed;  /* qube names whose failed start was told: their way down is not news */
     guint kill_offer_id;
 };
 
@@ -390,20 +391,39 @@ static void on_state_changed(BhShellQubes *qubes, const char *qube, const char *
                              const char *new_state, BhShellDomains *self)
 {
     g_autofree char *notice = bh_shell_domains_state_notice(qube, old_state, new_state);
-    gboolean failed_start = g_str_equal(old_state, "Transient") &&
-                            (g_str_equal(new_state, "Halted") || g_str_equal(new_state, "Crashed"));
+    gboolean down = g_str_equal(new_state, "Halted") || g_str_equal(new_state, "Crashed");
+    gboolean failed_start = g_str_equal(old_state, "Transient") && down;
+    /* A failed start that left something to kill goes down through Dying:
+     * not "has shut down" after "failed to start". */
+    gboolean told =
+        (down || g_str_equal(new_state, "Running")) && g_hash_table_remove(self->start_failed, qube);
 
-    if (g_str_equal(new_state, "Halted") || g_str_equal(new_state, "Crashed"))
+    if (down)
         g_hash_table_remove(self->shutdowns, qube);
     /* A start the user asked for here fails with the daemon's reason: that
      * notice (on_action_failed) says why; this one would only say that. */
     if (failed_start && g_hash_table_contains(self->starting, qube))
         return;
-    if (g_str_equal(new_state, "Running") || g_str_equal(new_state, "Halted") ||
-        g_str_equal(new_state, "Crashed"))
+    if (down || g_str_equal(new_state, "Running"))
         g_hash_table_remove(self->starting, qube);
+    /* Any other start: the daemon's StartFailed says why (on_start_failed),
+     * before or after this change as the backend reports it. */
+    if (failed_start || (told && down))
+        return;
     if (notice != NULL)
         bh_shell_notify_send("Qubes", notice);
+}
+
+/* A start the shell did not ask for (autostart, a call from a qube, the
+ * command line) failed: the daemon's reason. One the user asked for here is
+ * told by on_action_failed, with the same reason. */
+static void on_start_failed(BhShellQubes *qubes, const char *qube, const char *reason, BhShellDomains *self)
+{
+    g_hash_table_add(self->start_failed, g_strdup(qube));
+    if (g_hash_table_contains(self->starting, qube))
+        return;
+    g_autofree char *notice = g_strdup_printf("Qube %s failed to start: %s", qube, reason);
+    bh_shell_notify_send("Qubes", notice);
 }
 
 static void on_action_failed(BhShellQubes *qubes, const char *qube, const char *action, const char *message,
@@ -433,6 +453,7 @@ static void bh_shell_domains_dispose(GObject *object)
     g_clear_pointer(&self->figures, g_hash_table_unref);
     g_clear_pointer(&self->shutdowns, g_hash_table_unref);
     g_clear_pointer(&self->starting, g_hash_table_unref);
+    g_clear_pointer(&self->start_failed, g_hash_table_unref);
     if (self->qubes != NULL)
         g_signal_handlers_disconnect_by_data(self->qubes, self);
     g_clear_object(&self->qubes);
@@ -458,6 +479,7 @@ static void bh_shell_domains_init(BhShellDomains *self)
     self->figures = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     self->shutdowns = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     self->starting = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    self->start_failed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     gtk_box_set_spacing(GTK_BOX(self), 8);
     gtk_menu_button_set_label(GTK_MENU_BUTTON(button), "Qubes");
     gtk_widget_add_css_class(button, "bh-domains-button");
@@ -486,6 +508,7 @@ GtkWidget *bh_shell_domains_new(BhShellQubes *qubes)
     g_signal_connect(qubes, "action-failed", G_CALLBACK(on_action_failed), self);
     g_signal_connect(qubes, "action-started", G_CALLBACK(on_action_started), self);
     g_signal_connect(qubes, "state-changed", G_CALLBACK(on_state_changed), self);
+    g_signal_connect(qubes, "start-failed", G_CALLBACK(on_start_failed), self);
     g_signal_connect(qubes, "stats-changed", G_CALLBACK(on_stats_changed), self);
     rebuild(self);
     return GTK_WIDGET(self);

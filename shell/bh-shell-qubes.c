@@ -45,6 +45,7 @@ enum {
     SIGNAL_ACTION_STARTED,
     SIGNAL_STATE_CHANGED,
     SIGNAL_STATS_CHANGED,
+    SIGNAL_START_FAILED,
     N_SIGNALS
 };
 static guint bh_signals[N_SIGNALS];
@@ -215,6 +216,14 @@ static void on_state_changed(BhDbusAdmin1 *admin, const char *qube_name, const c
     }
 }
 
+/* Whoever asked for the start (autostart, a call from a qube, the command
+ * line): the daemon says why it failed. */
+static void on_start_failed(BhDbusAdmin1 *admin, const char *qube_name, const char *reason,
+                            BhShellQubes *self)
+{
+    g_signal_emit(self, bh_signals[SIGNAL_START_FAILED], 0, qube_name, reason);
+}
+
 /* ---- memory and CPU ----------------------------------------------------- */
 
 static void on_stats(GObject *source, GAsyncResult *result, gpointer data)
@@ -369,6 +378,9 @@ static void bh_shell_qubes_class_init(BhShellQubesClass *klass)
                      G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
     bh_signals[SIGNAL_STATS_CHANGED] = g_signal_new("stats-changed", G_TYPE_FROM_CLASS(klass),
                                                     G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+    bh_signals[SIGNAL_START_FAILED] =
+        g_signal_new("start-failed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                     G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
 }
 
 static void bh_shell_qubes_init(BhShellQubes *self)
@@ -384,6 +396,7 @@ BhShellQubes *bh_shell_qubes_new(BhDbusAdmin1 *admin)
 
     self->admin = g_object_ref(admin);
     g_signal_connect(admin, "state-changed", G_CALLBACK(on_state_changed), self);
+    g_signal_connect(admin, "start-failed", G_CALLBACK(on_start_failed), self);
     g_signal_connect(admin, "qube-added", G_CALLBACK(on_set_changed), self);
     g_signal_connect(admin, "qube-removed", G_CALLBACK(on_set_changed), self);
     g_signal_connect(admin, "property-changed", G_CALLBACK(on_property_changed), self);

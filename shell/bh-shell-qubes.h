@@ -27,6 +27,7 @@ G_DECLARE_FINAL_TYPE(BhShellQubes, bh_shell_qubes, BH, SHELL_QUBES, GObject)
  *   "action-started" (qube, action)    a call the user asked for was sent
  *   "state-changed" (qube, old, new)   a StateChanged of a known qube
  *   "stats-changed" ()                 new memory and CPU figures
+ *   "start-failed" (qube, reason)      the daemon's StartFailed, whoever started it
  */
 
 BhShellQubes *bh_shell_qubes_new(BhDbusAdmin1 *admin);

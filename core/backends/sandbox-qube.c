@@ -24,10 +24,21 @@ BhSandboxQube *bh_qube_ref(BhSandboxQube *q)
     return q;
 }
 
+/* The failed start's answer, once its qube is gone. */
+void bh_sandbox_answer_failed_start(BhSandboxQube *q)
+{
+    GTask *task = g_steal_pointer(&q->failed_start);
+    if (task == NULL)
+        return;
+    g_task_return_error(task, g_steal_pointer(&q->start_error));
+    g_object_unref(task);
+}
+
 void bh_qube_unref(BhSandboxQube *q)
 {
     if (--q->refs > 0)
         return;
+    bh_sandbox_answer_failed_start(q); /* never left unanswered */
     g_free(q->name);
     g_free(q->netvm);
     g_free(q->linked_to);

@@ -68,6 +68,8 @@ typedef struct {
     GInputStream *info;
     GString *info_text;
     GTask *start_task;
+    GTask *failed_start; /* a start that failed, answered once the qube is gone */
+    GError *start_error; /* why it failed */
     GPtrArray *shutdown_tasks;
     guint timer; /* start timeout, then the forced-shutdown timer */
     gboolean stop_requested;
@@ -121,6 +123,7 @@ struct BhSandbox {
 /* ---- sandbox-qube.c ---- */
 BhSandboxQube *bh_qube_ref(BhSandboxQube *q);
 void bh_qube_unref(BhSandboxQube *q);
+void bh_sandbox_answer_failed_start(BhSandboxQube *q);
 BhSandboxQube *bh_sandbox_lookup(BhSandbox *sb, const char *name);
 void bh_sandbox_set_state(BhSandboxQube *q, BhPowerState state, const char *reason);
 void bh_sandbox_signal_init(BhSandboxQube *q, int sig);

@@ -41,15 +41,20 @@
 
 /* ---- starting ------------------------------------------------------------------- */
 
+/* The starter hears of the failure once the qube is gone, in
+ * bh_sandbox_finish_exit (every failure here is followed by a stop): as
+ * backend.h promises, nothing of a failed start runs on when its error
+ * comes, so neither a half-started qube nor a start of it again at once
+ * ("already running") is left to trip on. */
 void bh_sandbox_start_fail(BhSandboxQube *q, GError *error)
 {
     GTask *task = g_steal_pointer(&q->start_task);
-    if (task) {
-        g_task_return_error(task, error);
-        g_object_unref(task);
-    } else {
+    if (task == NULL) {
         g_error_free(error);
+        return;
     }
+    q->failed_start = task;
+    q->start_error = error;
 }
 
 /* Last resort when killing the init did not end bubblewrap: everything in
@@ -682,6 +687,9 @@ static void bh_sandbox_exited(GObject *source, GAsyncResult *result, gpointer da
 
 void bh_sandbox_finish_exit(BhSandboxQube *q, BhPowerState state, const char *reason)
 {
+    /* Its error before its state: the daemon tells why (StartFailed) before
+     * the qube shows as down. */
+    bh_sandbox_answer_failed_start(q);
     bh_sandbox_set_state(q, state, reason);
     g_autoptr(GPtrArray) tasks = g_steal_pointer(&q->shutdown_tasks);
     q->shutdown_tasks = g_ptr_array_new();

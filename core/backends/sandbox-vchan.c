@@ -110,5 +110,5 @@ void bh_sandbox_vchan_release(const char *qube, const char *dir)
     if (bh_vchan_unmount(dir) < 0)
         g_warning("[%s] cannot unmount the vchan directory %s: %s", qube, dir, g_strerror(errno));
     if (!bh_vchan_empty(dir, &error))
-        g_warning("[%s] cannot empty the vchan directory %s: %s", qube, dir, error->message);
+        g_message("[%s] cannot empty the vchan directory %s: %s", qube, dir, error->message);
 }

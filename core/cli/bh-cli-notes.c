@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "bh-cli.h"
-#include "bh-escape-filter.h"
+#include "bulkhead/escape-filter.h"
 #include "bulkhead/qubes.h"
 
 /* stdin is read up to here: past the model's limit, so its own sentence

@@ -4,7 +4,7 @@
  * to the daemon as file descriptors (GUnixFDList), so nothing is copied
  * through D-Bus. An output stream that is to be filtered (by default: one that
  * is a terminal) is never handed over: the daemon gets a pipe instead, and a
- * thread here copies what arrives through bh-escape-filter.c to our own fd, so
+ * thread here copies what arrives through the escape filter (core/wire) to our own fd, so
  * a qube's bytes reach a dom0 terminal only as harmless text.
  * It must never give the daemon (or through it, a qube) a terminal to write
  * to unfiltered, unless the user asked for raw output.
@@ -18,9 +18,9 @@
 #include <unistd.h>
 
 #include <bulkhead/error.h>
+#include <bulkhead/escape-filter.h>
 
 #include "bh-cli.h"
-#include "bh-escape-filter.h"
 
 typedef struct {
     gboolean dispvm;

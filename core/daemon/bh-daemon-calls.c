@@ -863,7 +863,9 @@ void bh_calls_power_changed(BhCalls *calls, const char *qube, BhPowerState state
     g_autoptr(GError) error = NULL;
     if (!g_socket_listener_add_address(G_SOCKET_LISTENER(l->service), addr, G_SOCKET_TYPE_STREAM,
                                        G_SOCKET_PROTOCOL_DEFAULT, NULL, NULL, &error)) {
-        g_warning("[%s] no call socket: %s", qube, error->message);
+        /* The directory is the qube's: what it put there may be in the
+         * way. Its calls are what it loses; not a fault of the daemon's. */
+        g_message("[%s] no call socket: %s", qube, error->message);
         g_object_unref(l->service);
         g_free(l->path);
         g_free(l->qube);

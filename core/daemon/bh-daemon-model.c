@@ -395,7 +395,7 @@ static gboolean bh_daemon_handle_remove(BhDbusAdmin1 *skeleton, GDBusMethodInvoc
     if (self->backend && !bh_backend_remove_volumes(self->backend, name, &error)) {
         /* The qube is gone from the model either way; leftover files are
          * reported, not fatal. */
-        g_warning("[%s] removed, but its volumes were not: %s", name, error->message);
+        g_message("[%s] removed, but its volumes were not: %s", name, error->message);
     }
     g_hash_table_remove(self->runtime, name);
     g_info("[%s] removed", name);

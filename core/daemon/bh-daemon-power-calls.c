@@ -89,11 +89,12 @@ static void bh_daemon_shutdown_done(GObject *source, GAsyncResult *result, gpoin
     BhCallContext *ctx = user_data;
     g_autoptr(GError) error = NULL;
     if (!bh_backend_shutdown_finish(ctx->self->backend, result, &error)) {
-        /* Nobody hears of it when the caller did not wait: warn then. */
+        /* Nobody hears of it when the caller did not wait: logged then (a
+         * backend's failure, not the daemon's). */
         if (ctx->invocation)
             bh_daemon_return_error(ctx->invocation, error);
         else
-            g_warning("[%s] shutdown failed: %s", ctx->name, error->message);
+            g_message("[%s] shutdown failed: %s", ctx->name, error->message);
     } else {
         /* The backend may report Halted only through this completion. */
         bh_daemon_set_state(ctx->self, ctx->name, BH_POWER_HALTED, NULL);
@@ -285,7 +286,7 @@ void bh_daemon_end_disposable(BhDaemon *self, const char *name)
     if (state == BH_POWER_DYING || self->backend == NULL)
         return;
     if (!bh_backend_kill(self->backend, name, &error)) {
-        g_warning("[%s] cannot kill the disposable: %s", name, error->message);
+        g_message("[%s] cannot kill the disposable: %s", name, error->message);
         return;
     }
     /* The backend may already have reported the change, or a later one. */

@@ -98,7 +98,7 @@ void bh_daemon_discard_disposable(BhDaemon *self, const char *name)
     if (info == NULL || info->klass != BH_CLASS_DISP_VM)
         return;
     if (self->backend && !bh_backend_remove_volumes(self->backend, name, &error)) {
-        g_warning("[%s] cannot remove the disposable's volumes: %s", name, error->message);
+        g_message("[%s] cannot remove the disposable's volumes: %s", name, error->message);
         g_clear_error(&error);
     }
     if (!bh_store_remove_qube(self->store, name, &error)) {
@@ -183,7 +183,7 @@ static gboolean bh_daemon_gui_gone_check(gpointer data)
     BhQubeRuntime *rt = bh_daemon_runtime(g->self, g->name);
     rt->gui_gone_timer = 0;
     if (rt->state == BH_POWER_RUNNING) {
-        g_warning("[%s] its GUI agent went away %d s ago and the qube still runs", g->name,
+        g_message("[%s] its GUI agent went away %d s ago and the qube still runs", g->name,
                   BH_DAEMON_GUI_GONE_GRACE_S);
         bh_daemon_mark_gui_error(g->self, g->name,
                                  "its GUI agent went away while the qube kept running: its windows were "
@@ -240,7 +240,7 @@ static void bh_daemon_start_guid(BhDaemon *self, const char *name)
         address = (BhBackendAgentAddress){.domid = (int)info->qid};
     if (!bh_guid_set_start(self->guids, name, info->label ? info->label->name : "black", (guint)address.domid,
                            address.ready_timeout_ms / 1000, g_str_equal(fullscreen, "True"), &error)) {
-        g_warning("[%s] %s", name, error->message);
+        g_message("[%s] %s", name, error->message);
         bh_daemon_mark_gui_error(self, name, error->message);
     }
 }
@@ -431,10 +431,29 @@ gboolean bh_daemon_start_finish(BhDaemon *self, GAsyncResult *result, GError **e
     return g_task_propagate_boolean(G_TASK(result), error);
 }
 
+/* A failed start is an event of the qube's (its backend could not start it,
+ * its netvm did not start, its agent stayed silent), never a fault of the
+ * daemon's: logged as a message, and told to whoever listens (StartFailed:
+ * the shell's notice) with the reason, whoever asked for the start. Nothing
+ * of it may run on (backend.h: a backend answers a failed start once the
+ * qube is gone); what a backend still holds of it is killed, and the qube
+ * is Dying until the backend reports it gone, never Halted while it runs. */
 static void bh_daemon_start_failed(BhDaemon *self, const char *name, const GError *error)
 {
     g_message("[%s] start failed: %s", name, error->message);
+    bh_dbus_admin1_emit_start_failed(self->skeleton, name, error->message);
     BhQubeRuntime *rt = bh_daemon_runtime(self, name);
+    BhPowerState held = self->backend ? bh_backend_get_state(self->backend, name) : BH_POWER_HALTED;
+    if (rt->state == BH_POWER_TRANSIENT &&
+        (held == BH_POWER_TRANSIENT || held == BH_POWER_RUNNING || held == BH_POWER_PAUSED)) {
+        g_autoptr(GError) kill_error = NULL;
+        g_message("[%s] its backend still holds it (%s) after the failed start: killing it", name,
+                  bh_power_state_name(held));
+        if (!bh_backend_kill(self->backend, name, &kill_error))
+            g_message("[%s] cannot kill it: %s", name, kill_error->message);
+        else if (rt->state == BH_POWER_TRANSIENT)
+            bh_daemon_set_state(self, name, BH_POWER_DYING, error->message);
+    }
     if (rt->state == BH_POWER_TRANSIENT)
         bh_daemon_set_state(self, name, BH_POWER_HALTED, error->message);
     bh_daemon_complete_start_waiters(self, name, error);
@@ -458,7 +477,7 @@ static void bh_daemon_agent_ready(GObject *source, GAsyncResult *result, gpointe
         g_autoptr(GError) kill_error = NULL;
         if (self->backend && !bh_power_is_down(bh_daemon_runtime(self, ctx->name)->state) &&
             !bh_backend_kill(self->backend, ctx->name, &kill_error))
-            g_warning("[%s] cannot kill it: %s", ctx->name, kill_error->message);
+            g_message("[%s] cannot kill it: %s", ctx->name, kill_error->message);
         bh_daemon_start_failed(self, ctx->name, failed);
     }
     bh_name_context_free(ctx);
@@ -574,8 +593,8 @@ static void bh_daemon_autostarted(GObject *source, GAsyncResult *result, gpointe
         g_info("[%s] autostarted", name);
     else if (self->backend == NULL) /* bh_daemon_stop came first: not a failure of the qube */
         g_info("[%s] autostart ended: bulkheadd is stopping (%s)", name, error->message);
-    else
-        g_warning("[%s] autostart failed: %s", name, error->message);
+    else /* bh_daemon_start_failed said why, and told the user */
+        g_message("[%s] autostart failed: %s", name, error->message);
 }
 
 guint bh_daemon_adopt(BhDaemon *self)

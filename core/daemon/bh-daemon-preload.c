@@ -74,8 +74,9 @@ static gboolean bh_preload_record_remove(BhDaemon *self)
     return TRUE;
 }
 
-/* The template a preloaded disposable should be made of now, or NULL. */
-static char *bh_preload_wanted(BhDaemon *self)
+/* The template a preloaded disposable should be made of now, or NULL
+ * (*busy then names a template that would be wanted but runs). */
+static char *bh_preload_wanted(BhDaemon *self, char **busy)
 {
     g_autofree char *on = NULL;
     g_autofree char *tmpl = NULL;
@@ -84,8 +85,10 @@ static char *bh_preload_wanted(BhDaemon *self)
         !bh_store_get_global(self->store, "default_dispvm", &tmpl, NULL, NULL) || *tmpl == '\0')
         return NULL;
     /* Its home is copied at creation: not while it may be changing. */
-    if (bh_daemon_get_power_state(self, tmpl) != BH_POWER_HALTED)
+    if (bh_daemon_get_power_state(self, tmpl) != BH_POWER_HALTED) {
+        *busy = g_steal_pointer(&tmpl);
         return NULL;
+    }
     return g_steal_pointer(&tmpl);
 }
 
@@ -102,7 +105,7 @@ static void bh_preload_drop(BhDaemon *self, const char *why)
     if (bh_power_is_down(state))
         bh_daemon_discard_disposable(self, name);
     else if (self->backend && !bh_backend_kill(self->backend, name, &error))
-        g_warning("[%s] cannot kill the preloaded disposable: %s", name, error->message);
+        g_message("[%s] cannot kill the preloaded disposable: %s", name, error->message);
     /* Killed, it is removed once down (auto_cleanup), as any disposable. */
 }
 
@@ -133,11 +136,16 @@ static void bh_preload_started(GObject *source, GAsyncResult *result, gpointer u
 /* Makes the preloaded disposable what bh_preload_wanted says. */
 static void bh_preload_review(BhDaemon *self)
 {
-    g_autofree char *tmpl = bh_preload_wanted(self);
+    g_autofree char *busy = NULL;
+    g_autofree char *tmpl = bh_preload_wanted(self, &busy);
     if (self->preload_name && g_strcmp0(tmpl, self->preload_template) != 0)
         bh_preload_drop(self, tmpl ? "default_dispvm changed"
                                    : "not wanted now (preload_dispvm, default_dispvm or "
                                      "its template started)");
+    /* Said, so that a refill that decided to wait can be seen to have
+     * decided (daemon-preload waits for this line, not for a time). */
+    if (busy && self->preload_name == NULL)
+        g_info("no disposable preloaded now: its template %s runs (one is made once it halts)", busy);
     if (self->preload_name || tmpl == NULL)
         return;
 
@@ -286,7 +294,8 @@ void bh_daemon_preload_adopt(BhDaemon *self)
     }
     self->preload_name = g_steal_pointer(&name);
     self->preload_template = g_steal_pointer(&tmpl);
-    g_autofree char *wanted = bh_preload_wanted(self);
+    g_autofree char *busy = NULL;
+    g_autofree char *wanted = bh_preload_wanted(self, &busy);
     BhPowerState state = bh_daemon_get_power_state(self, self->preload_name);
     if (state != BH_POWER_RUNNING)
         bh_preload_drop(self, "it did not survive the daemon's restart");

@@ -136,7 +136,7 @@ static void bh_guid_line_read(GObject *source, GAsyncResult *result, gpointer us
         if (error && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
             return;
         if (error)
-            g_warning("[%s] guid's log is unreadable: %s", p->qube, error->message);
+            g_message("[%s] guid's log is unreadable: %s", p->qube, error->message);
         p->log_closed = TRUE;
         bh_guid_maybe_report(p);
         return;

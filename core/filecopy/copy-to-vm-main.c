@@ -159,6 +159,8 @@ int main(int argc, char **argv)
     int sender_status = -1, service_status = -1;
     bool cancelled = false;
     size_t unused = 0; /* output after the sender took its status */
+    BhEscapeFilter err;
+    bh_escape_filter_init(&err);
     for (;;) {
         int st;
         if (sender_status < 0 && waitpid(pid, &st, WNOHANG) == pid) {
@@ -197,7 +199,7 @@ int main(int argc, char **argv)
             continue;
         static uint8_t buf[FC_CALL_MAX_CHUNK];
         uint32_t hdr = 0, status = 0;
-        int got = fc_call_read_chunk(sock, buf, &hdr, &status);
+        int got = fc_call_read_chunk(sock, &err, buf, &hdr, &status);
         if (got == 2)
             continue; /* the service's stderr, printed */
         if (got <= 0) {

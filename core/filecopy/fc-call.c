@@ -99,22 +99,35 @@ int fc_call_open(const char *prog, const char *service, const char *target)
     return -1;
 }
 
-int fc_call_read_chunk(int sock, uint8_t *buf, uint32_t *len, uint32_t *status)
+/* The end of the service's stderr: what the filter still holds was cut
+ * short. */
+static int fc_call_err_end(BhEscapeFilter *err, int rc)
+{
+    uint8_t out[BH_ESCAPE_FILTER_SLACK];
+    fc_write_all(STDERR_FILENO, out, bh_escape_filter_finish(err, out));
+    return rc;
+}
+
+int fc_call_read_chunk(int sock, BhEscapeFilter *err, uint8_t *buf, uint32_t *len, uint32_t *status)
 {
     uint32_t hdr;
     if (fc_read_exact(sock, &hdr, sizeof hdr) < 0)
-        return -1;
+        return fc_call_err_end(err, -1);
     if (hdr == 0)
-        return fc_read_exact(sock, status, sizeof *status) < 0 ? -1 : 0;
+        return fc_call_err_end(err, fc_read_exact(sock, status, sizeof *status) < 0 ? -1 : 0);
     if ((hdr & FC_CALL_STDERR_FRAME) != 0) {
-        /* The service's stderr (another qube's words): to ours, with no
-         * control characters but newlines and tabs, C1 ones included (a
-         * terminal takes U+009B as CSI and U+009D as OSC), and no bidi or
-         * invisible characters. */
+        /* The service's stderr (another qube's words): to ours through the
+         * terminal filter (escape-filter.h), as dom0's qvm-run shows a
+         * qube's output. */
         uint32_t elen = hdr & ~FC_CALL_STDERR_FRAME;
         if (elen == 0 || elen > FC_CALL_MAX_CHUNK || fc_read_exact(sock, buf, elen) < 0)
-            return -1;
-        fc_write_all(STDERR_FILENO, buf, bh_fc_clean_lines(buf, elen));
+            return fc_call_err_end(err, -1);
+        uint8_t out[4096 + BH_ESCAPE_FILTER_SLACK];
+        for (uint32_t off = 0; off < elen;) {
+            size_t n = elen - off < 4096 ? elen - off : 4096;
+            fc_write_all(STDERR_FILENO, out, bh_escape_filter_feed(err, buf + off, n, out));
+            off += (uint32_t)n;
+        }
         return 2;
     }
     if (hdr > FC_CALL_MAX_CHUNK || fc_read_exact(sock, buf, hdr) < 0)

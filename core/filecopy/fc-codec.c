@@ -175,26 +175,6 @@ void bh_fc_quote(char *out, size_t cap, const char *s)
     quote(out, cap, s, strlen(s));
 }
 
-size_t bh_fc_clean_lines(uint8_t *buf, size_t len)
-{
-    size_t w = 0;
-    for (size_t i = 0; i < len;) {
-        size_t left = len - i < 4 ? len - i : 4;
-        uint32_t cp = 0;
-        /* A whole valid character at i (the check stops before a broken
-         * one), else one stray byte. */
-        size_t n = bh_gui_utf8_check(buf + i, left) > 0 ? utf8_decode(buf + i, &cp) : 0;
-        if (n > 0 && (cp == '\n' || cp == '\t' || !bh_gui_text_char_dropped(cp))) {
-            memmove(buf + w, buf + i, n);
-            w += n;
-        } else {
-            buf[w++] = '?';
-        }
-        i += n > 0 ? n : 1;
-    }
-    return w;
-}
-
 /* The text rules shared by names and targets: valid UTF-8, no NUL, no
  * character a title would lose (controls, line breaks, bidi overrides and
  * isolates, invisible formatting): in a file manager or a shell such a

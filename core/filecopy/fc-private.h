@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "bulkhead/escape-filter.h"
 #include "bulkhead/filecopy.h"
 
 /* Receives one stream from in_fd into the empty folder stage_fd, and when
@@ -56,9 +57,11 @@ int bh_fc_send(int out_fd, int in_fd, char *const *paths, size_t n, const struct
 int fc_call_open(const char *prog, const char *service, const char *target);
 /* One piece of dom0's framed answer: 1 with *len bytes of the service's
  * stdout in buf (FC_CALL_MAX_CHUNK), 2 when it was a piece of the service's
- * stderr (printed on ours, controls replaced), 0 with the service's exit
- * status, -1 when the answer broke off or is no frame. */
-int fc_call_read_chunk(int sock, uint8_t *buf, uint32_t *len, uint32_t *status);
+ * stderr (printed on ours through err, the escape filter of the whole call:
+ * initialised once before the first piece, so a character split between
+ * two pieces is judged whole), 0 with the service's exit status, -1 when
+ * the answer broke off or is no frame (both end err's stream). */
+int fc_call_read_chunk(int sock, BhEscapeFilter *err, uint8_t *buf, uint32_t *len, uint32_t *status);
 /* Says what statuses 126 and 127 of bulkhead-service mean, if status is one. */
 void fc_call_say_status(const char *prog, const char *target, const char *service, int status);
 /* Blocking whole reads and writes: 0 / true when done. */

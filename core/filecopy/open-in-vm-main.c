@@ -89,9 +89,11 @@ static int open_url(const char *target, const char *url)
         goto out;
     }
     static uint8_t buf[FC_CALL_MAX_CHUNK];
+    BhEscapeFilter err;
+    bh_escape_filter_init(&err);
     for (;;) {
         uint32_t len = 0, exit_status = 0;
-        int got = fc_call_read_chunk(sock, buf, &len, &exit_status);
+        int got = fc_call_read_chunk(sock, &err, buf, &len, &exit_status);
         if (got == 0)
             service_status = (int)exit_status;
         if (got <= 0)
@@ -199,9 +201,11 @@ int main(int argc, char **argv)
      * a little is the rest of a stream cut short, more is a target sending
      * without end through dom0, and the call is ended. */
     size_t unused = 0;
+    BhEscapeFilter err;
+    bh_escape_filter_init(&err);
     for (;;) {
         uint32_t len = 0, exit_status = 0;
-        int got = fc_call_read_chunk(sock, buf, &len, &exit_status);
+        int got = fc_call_read_chunk(sock, &err, buf, &len, &exit_status);
         if (got == 2)
             continue; /* the service's stderr, printed */
         if (got <= 0) {

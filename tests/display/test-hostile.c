@@ -39,8 +39,48 @@ typedef struct {
     const char *reason; /* in guid's log for a violation; NULL: not a violation */
 } Attack;
 
+/* Pixels of the calm window's frame that are neither its label colour nor
+ * black: drawn by someone else (black is what X shows of a part of a window
+ * just uncovered or moved into view until its client repaints it). */
+static guint calm_frame_foreign(const BhShot *shot)
+{
+    int x, y;
+    guint32 rgb;
+    guint total = (guint)((env.calm.width + 2 * BH_GUID_FRAME_PX) * (env.calm.height + 2 * BH_GUID_FRAME_PX) -
+                          env.calm.width * env.calm.height);
+    guint not_label = bh_shot_ring_mismatches(shot, &env.calm, BH_GUID_FRAME_PX,
+                                              bh_label_lookup("green")->rgb, &x, &y, &rgb);
+    guint not_black = bh_shot_ring_mismatches(shot, &env.calm, BH_GUID_FRAME_PX, 0x000000, &x, &y, &rgb);
+    return not_label + not_black - total;
+}
+
+/* The calm window's frame is whole: at once, or, where X shows part of it
+ * black (uncovered by a hostile window that went, or moved into view, and
+ * not yet repainted by its guid: seen under load, 2 runs in 6 at load 12),
+ * once guid has repainted it, which must not take long. Anything but the
+ * label colour and that black fails at once. */
+static void assert_calm_frame(const BhShot *first, const char *when)
+{
+    guint32 green = bh_label_lookup("green")->rgb;
+    if (bh_frame_mismatches(first, &env.calm, BH_GUID_FRAME_PX, green) == 0)
+        return;
+    g_assert_cmpuint(calm_frame_foreign(first), ==, 0);
+    gint64 t0 = g_get_monotonic_time();
+    for (int i = 0; i < 200; i++) {
+        g_usleep(25000);
+        g_autoptr(BhShot) s = bh_shot_take(env.dpy);
+        g_assert_cmpuint(calm_frame_foreign(s), ==, 0);
+        if (bh_frame_mismatches(s, &env.calm, BH_GUID_FRAME_PX, green) == 0) {
+            g_test_message("%s: the calm frame was black in part; repainted within %" G_GINT64_FORMAT " ms",
+                           when, (g_get_monotonic_time() - t0) / 1000);
+            return;
+        }
+    }
+    g_error("%s: the calm qube's frame stayed black in part for 5 s", when);
+}
+
 /* The calm qube's window animates: two shots some time apart differ inside
- * its content, and its frame is whole in both. */
+ * its content, and its frame is whole. */
 static void assert_calm_drawing(const char *when)
 {
     g_autoptr(BhShot) a = bh_shot_take(env.dpy);
@@ -50,8 +90,7 @@ static void assert_calm_drawing(const char *when)
         g_autoptr(BhShot) b = bh_shot_take(env.dpy);
         changed = bh_shot_diff(a, b, &env.calm);
         if (changed != 0)
-            g_assert_cmpuint(
-                bh_frame_mismatches(b, &env.calm, BH_GUID_FRAME_PX, bh_label_lookup("green")->rgb), ==, 0);
+            assert_calm_frame(b, when);
     }
     if (changed == 0)
         g_error("%s: the calm qube's window stopped changing", when);

@@ -121,10 +121,15 @@ typedef struct {
     guint checks;
 } CheckWait;
 
+/* A check answered since, and it is the newest one's answer: setting an
+ * entry's text empties it first (a check answered at once) and then asks
+ * the daemon, so a count alone can pass before the answer that matters
+ * (Create seen insensitive after a valid name, once in a loaded run). */
 static gboolean checked(gpointer data)
 {
     CheckWait *wait = data;
-    return bh_settings_create_get_checks(wait->create) > wait->checks;
+    return bh_settings_create_get_checks(wait->create) > wait->checks &&
+           bh_settings_create_is_checked(wait->create);
 }
 
 static void wait_check(BhSettingsCreate *create, guint before)
@@ -224,6 +229,12 @@ static void test_create_invalid_name(void)
 
     before = bh_settings_create_get_checks(create);
     type(need(window, "name"), "work");
+    /* Why wait_check looks at the newest answer, not only the count: the
+     * text was emptied first, an empty name is answered at once, so the
+     * count is already ahead while the daemon's answer for "work" is still
+     * to come (the loaded run's "Create not sensitive" after "lives9"). */
+    g_assert_cmpuint(bh_settings_create_get_checks(create), >, before);
+    g_assert_false(bh_settings_create_is_checked(create));
     wait_check(create, before);
     g_test_message("name-error: %s", error_text(window, "name-error"));
     g_assert_nonnull(strstr(error_text(window, "name-error"), "work"));

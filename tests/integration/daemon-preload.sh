@@ -100,7 +100,13 @@ bh_expect "the template starts" qvm-start default-dvm
 bh_wait_grep "$bh_log" "\[$pre4\] preloaded disposable thrown away" 100 "$from"
 bh_result "its start throws $pre4 away" $?
 gone "$pre4"
-sleep 3 # longer than the refill's wait: nothing may come back meanwhile
+# The refill after pre4 went down decides after its wait: that decision is
+# logged either way (a new one made, or none while the template runs), so
+# nothing can come back after the check below without the log saying so.
+bh_wait_grep "$bh_log" "preloading a disposable of default-dvm\|no disposable preloaded now: its template default-dvm runs" 200 "$from"
+bh_result "the refill decided: none while default-dvm runs" \
+  $(tail -n +"$from" "$bh_log" | grep -q "no disposable preloaded now: its template default-dvm runs" &&
+    ! tail -n +"$from" "$bh_log" | grep -q "preloading a disposable of default-dvm"; echo $?)
 bh_same "no disposable is preloaded while the template runs" "" "$(running_disps)"
 from=$(lines)
 bh_expect "the template shuts down" qvm-shutdown --wait default-dvm

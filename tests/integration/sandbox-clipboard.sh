@@ -52,12 +52,6 @@ state() {
     --method org.bulkhead.Clipboard1.GetState 2>&1
 }
 
-# wait_for DESC-less: up to 15 s for a command to succeed.
-wait_for() {
-  local i
-  for i in $(seq 75); do "$@" && return 0; sleep 0.2; done
-  return 1
-}
 holds() { state | grep -q "'source': <'$1'>.*'size': <uint64 $2>"; }
 empty() { [ "$(state)" = "(@a{sv} {},)" ]; }
 noted() { grep -qF -- "$1" "$notes"; }
@@ -76,12 +70,12 @@ sleep 1
 
 # Copy: the app takes the clipboard (F5), the user presses Ctrl+Shift+C.
 press "$src" F5
-wait_for in_qube work 'test -e /home/user/clip/copied'
+bh_until 150 in_qube work 'test -e /home/user/clip/copied'
 t0=$(date +%s%N)
 press "$src" ctrl+shift+c
-wait_for holds work 64000
+bh_until 150 holds work 64000
 bh_result "Ctrl+Shift+C in work's window: the global clipboard holds 64000 bytes from work ($(state))" $?
-wait_for noted "Global clipboard|Copied 64000 bytes of text from work"
+bh_until 150 noted "Global clipboard|Copied 64000 bytes of text from work"
 bh_result "the user is told through org.freedesktop.Notifications" $?
 
 # Only personal's guid may paste into personal: a dom0 client is refused
@@ -98,10 +92,10 @@ bh_result "a dom0 client calling Copy for work is refused (Permission)" \
 
 # Paste: Ctrl+Shift+V in personal's window, then the app's own paste (F6).
 press "$dst" ctrl+shift+v
-wait_for empty
+bh_until 150 empty
 bh_result "Ctrl+Shift+V in personal's window: one copy, one paste, the global clipboard is empty" $?
 press "$dst" F6
-wait_for in_qube personal 'test -e /home/user/clip/pasted'
+bh_until 150 in_qube personal 'test -e /home/user/clip/pasted'
 t1=$(date +%s%N)
 in_qube personal 'cat /home/user/clip/pasted' >"$bh_tmp/pasted"
 "$py" "$here/clip-app.py" gen 64000 >"$bh_tmp/expected"
@@ -113,7 +107,7 @@ if command -v import >/dev/null; then
   import -window root "$BH_BUILD_ROOT/tests/integration/shots/clipboard-pasted.png" 2>/dev/null &&
     echo "# screenshot: $BH_BUILD_ROOT/tests/integration/shots/clipboard-pasted.png"
 fi
-wait_for noted "Pasted 64000 bytes from work into personal. The global clipboard is now empty."
+bh_until 150 noted "Pasted 64000 bytes from work into personal. The global clipboard is now empty."
 bh_result "the paste is notified" $?
 
 in_qube work 'cat /home/user/clip/keys-copy' >"$bh_tmp/keys-copy"
@@ -126,18 +120,18 @@ bh_result "the apps saw their own keys (F5, F6: the control) and never C or V" \
 # agent decodes the PNG inside work and sends pixels; personal's agent encodes
 # a PNG inside personal, which its app reads back as a texture.
 press "$src" F8
-wait_for in_qube work 'grep -q "^257x131 " /home/user/clip/copied'
+bh_until 150 in_qube work 'grep -q "^257x131 " /home/user/clip/copied'
 n=$(in_qube work 'cat /home/user/clip/copied' | sed 's/.* //')
 press "$src" ctrl+shift+c
-wait_for holds work $((257 * 131 * 4))
+bh_until 150 holds work $((257 * 131 * 4))
 bh_result "Ctrl+Shift+C on an image in work: the global clipboard holds it as an image ($(state))" \
   $(state | grep -q "'type': <'image 257x131'>"; echo $?)
-wait_for noted "Copied an image of 257×131 pixels from work."
+bh_until 150 noted "Copied an image of 257×131 pixels from work."
 bh_result "the image copy is notified with its size" $?
 press "$dst" ctrl+shift+v
-wait_for empty
+bh_until 150 empty
 press "$dst" F10
-wait_for in_qube personal 'test -e /home/user/clip/pasted-image'
+bh_until 150 in_qube personal 'test -e /home/user/clip/pasted-image'
 in_qube personal 'cat /home/user/clip/pasted-image' >"$bh_tmp/pasted-image"
 { printf '257 131\n'; "$py" "$here/clip-app.py" genimg 257 131 "$n"; } >"$bh_tmp/expected-image"
 bh_result "personal's app reads an image with exactly work's pixels, alpha included ($(head -n 1 "$bh_tmp/pasted-image"), $(wc -c <"$bh_tmp/pasted-image") bytes)" \
@@ -148,7 +142,7 @@ if command -v import >/dev/null; then
   import -window root "$BH_BUILD_ROOT/tests/integration/shots/clipboard-image.png" 2>/dev/null &&
     echo "# screenshot: $BH_BUILD_ROOT/tests/integration/shots/clipboard-image.png"
 fi
-wait_for noted "Pasted an image of 257×131 pixels from work into personal. The global clipboard is now empty."
+bh_until 150 noted "Pasted an image of 257×131 pixels from work into personal. The global clipboard is now empty."
 bh_result "the image paste is notified" $?
 bh_result "no PNG was decoded in dom0: work's agent sent pixels, personal's encoded the PNG (guid's log)" \
   $(grep -q "guid\[work\]: clipboard: took a 257x131 image from the agent" "$bh_log" &&
@@ -156,9 +150,9 @@ bh_result "no PNG was decoded in dom0: work's agent sent pixels, personal's enco
 
 # Neither text nor an image: nothing copied, and the user is told why.
 press "$src" F4
-wait_for in_qube work 'grep -q "^other" /home/user/clip/copied'
+bh_until 150 in_qube work 'grep -q "^other" /home/user/clip/copied'
 press "$src" ctrl+shift+c
-wait_for noted "Nothing was copied from work: its clipboard holds neither text nor an image"
+bh_until 150 noted "Nothing was copied from work: its clipboard holds neither text nor an image"
 bh_result "a type that is neither text nor an image is refused with a notification" \
   $(noted "Nothing was copied from work: its clipboard holds neither text nor an image" && empty; echo $?)
 
@@ -170,9 +164,9 @@ printf 'bulkhead.ClipboardPaste * work personal deny\n' \
 bh_wait_grep "$bh_log" "policy loaded: [0-9]* rules" 150 "$from"
 press "$src" F5
 press "$src" ctrl+shift+c
-wait_for holds work 64000
+bh_until 150 holds work 64000
 press "$dst" ctrl+shift+v
-wait_for noted "Pasting from work to personal is denied by policy."
+bh_until 150 noted "Pasting from work to personal is denied by policy."
 bh_result "with a deny rule, Ctrl+Shift+V is refused and the user told" $?
 bh_result "nothing was handed out: the global clipboard still holds work's text" \
   $(holds work 64000 && grep -q "nothing pasted: Pasting from work to personal is denied" "$bh_log"; echo $?)
@@ -183,7 +177,7 @@ printf 'bulkhead.ClipboardPaste * work\n' >"$XDG_CONFIG_HOME/bulkhead/policy.d/1
 bh_wait_grep "$bh_log" "every call is denied until it is fixed" 150 "$from"
 : >"$notes"
 press "$dst" ctrl+shift+v
-wait_for noted "Pasting from work to personal is denied by policy."
+bh_until 150 noted "Pasting from work to personal is denied by policy."
 bh_result "with a policy file that does not parse, the paste is denied too" \
   $(noted "Pasting from work to personal is denied by policy." && holds work 64000; echo $?)
 
@@ -196,9 +190,9 @@ bh_wait_grep "$bh_log" "policy loaded: [0-9]* rules" 150 "$from"
 
 # Over the limit (the default 64000): refused, the user told to copy a file.
 press "$src" F7
-wait_for in_qube work 'grep -qx 64001 /home/user/clip/copied'
+bh_until 150 in_qube work 'grep -qx 64001 /home/user/clip/copied'
 press "$src" ctrl+shift+c
-wait_for noted "its 64001 bytes are over the limit of 64000 bytes"
+bh_until 150 noted "its 64001 bytes are over the limit of 64000 bytes"
 bh_result "64001 bytes are refused over the limit, with a notification suggesting qvm-copy" \
   $(empty && grep -q "qvm-copy" "$notes"; echo $?)
 bh_result "guid kept them: only their size went to bulkheadd (guid's log)" \
@@ -209,7 +203,7 @@ qubes-prefs clipboard_max_bytes 256000 >/dev/null 2>&1
 max=$(gdbus call --session --dest org.bulkhead.Admin1 --object-path /org/bulkhead/Admin1 \
   --method org.freedesktop.DBus.Properties.Get org.bulkhead.Clipboard1 MaxBytes 2>&1)
 press "$src" ctrl+shift+c
-wait_for holds work 64001
+bh_until 150 holds work 64001
 bh_result "with clipboard_max_bytes 256000 (MaxBytes: $max) the 64001 bytes are copied" $?
 bh_run gdbus call --session --dest org.bulkhead.Admin1 --object-path /org/bulkhead/Admin1 \
   --method org.bulkhead.Clipboard1.Clear

@@ -204,13 +204,6 @@ int bh_fc_status_decode(const uint8_t *buf, size_t len, size_t *used, struct bh_
  * every other byte as \\xNN (so a name cannot break or reorder a line). */
 void bh_fc_quote(char *out, size_t cap, const char *s);
 
-/* Another qube's lines for a terminal, in place: valid visible characters,
- * newlines and tabs kept; every control (C0, DEL and C1, which terminals
- * take as escape sequences even when UTF-8 encoded), bidi or invisible
- * character and every byte of invalid UTF-8 becomes one '?'. Returns the
- * new length (never more than len). */
-size_t bh_fc_clean_lines(uint8_t *buf, size_t len);
-
 /* CRC-32C (Castagnoli), continued from crc (start with 0). */
 uint32_t bh_fc_crc32c(uint32_t crc, const void *buf, size_t len);
 const char *bh_fc_reason_name(enum bh_fc_reason r);

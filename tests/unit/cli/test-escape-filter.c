@@ -1,12 +1,13 @@
-/* test-escape-filter.c — qvm-run's output filter (core/cli/bh-escape-filter.c)
- * on what a hostile qube prints: terminal title and clipboard escapes, screen
- * clearing, a fake prompt drawn over the line, C1 controls raw and in UTF-8,
- * malformed UTF-8; and that real text (UTF-8, CR LF, tabs) passes, whatever
- * the chunking. */
+/* test-escape-filter.c — the filter for another qube's text on a terminal
+ * (core/wire/escape-filter.c: qvm-run's output, a call's stderr in the
+ * caller's qube) on what a hostile qube prints: terminal title and clipboard
+ * escapes, screen clearing, a fake prompt drawn over the line, C1 controls
+ * raw and in UTF-8, bidi controls and invisible characters, malformed UTF-8;
+ * and that real text (UTF-8, CR LF, tabs) passes, whatever the chunking. */
 #include <glib.h>
 #include <string.h>
 
-#include "bh-escape-filter.h"
+#include "bulkhead/escape-filter.h"
 
 /* The whole input in chunks of `chunk` bytes (0: at once). */
 static char *filter_chunked(const char *in, gsize n, gsize chunk)
@@ -30,7 +31,8 @@ static char *filter_chunked(const char *in, gsize n, gsize chunk)
 }
 
 /* What may reach the terminal: no control byte but tab, newline and CR
- * before LF; valid UTF-8 without C1; never longer than the input. */
+ * before LF; valid UTF-8 without C1, bidi controls or invisible characters;
+ * never longer than the input. */
 static void assert_safe(const char *out, gsize in_len)
 {
     gsize n = strlen(out);
@@ -44,6 +46,9 @@ static void assert_safe(const char *out, gsize in_len)
     for (const char *p = out; *p; p = g_utf8_next_char(p)) {
         gunichar u = g_utf8_get_char(p);
         g_assert_false(u >= 0x80 && u <= 0x9f);
+        g_assert_false((u >= 0x202a && u <= 0x202e) || (u >= 0x2066 && u <= 0x2069));
+        g_assert_false(u == 0x200e || u == 0x200f || u == 0x061c || u == 0x200b || u == 0xfeff ||
+                       u == 0x2028 || u == 0x2029);
     }
 }
 
@@ -99,6 +104,27 @@ static const Case cases[] = {
     {"truncated sequence then ESC", "\xe2\x82\033[0m", 0, "___[0m"},
     {"truncated at the end", "ok\xf0\x9f\x98", 0, "ok___"},
     {"lone continuation bytes", "\x80\xbf", 0, "__"},
+    /* What reorders or hides text on the line: one mark per character. */
+    {"bidi override",
+     "txt.\xe2\x80\xae"
+     "exe",
+     0, "txt._exe"},
+    {"bidi isolates",
+     "\xe2\x81\xa6"
+     "isolate\xe2\x81\xa9",
+     0, "_isolate_"},
+    {"bidi marks",
+     "\xe2\x80\x8f"
+     "x\xd8\x9c",
+     0, "_x_"},
+    {"zero-width space and BOM",
+     "a\xe2\x80\x8b"
+     "b\xef\xbb\xbf",
+     0, "a_b_"},
+    {"line separator", "a\xe2\x80\xa8", 0, "a_"},
+    {"emoji with a joiner passes", "\xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x92\xbb", 0,
+     "\xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x92\xbb"},
+    {"combining accent passes", "e\xcc\x81", 0, "e\xcc\x81"},
 };
 
 static void test_case(gconstpointer data)
@@ -107,6 +133,9 @@ static void test_case(gconstpointer data)
     gsize n = c->len ? c->len : strlen(c->in);
     g_autofree char *out = filter(c->in, n);
     g_assert_cmpstr(out, ==, c->want);
+    /* What it lets through it lets through again. */
+    g_autofree char *again = filter(out, strlen(out));
+    g_assert_cmpstr(again, ==, out);
 }
 
 /* Every split of a mixed input into two feeds gives the whole's output. */

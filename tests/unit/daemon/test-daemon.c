@@ -34,6 +34,7 @@ typedef struct {
     GHashTable *states; /* name -> GINT_TO_POINTER(BhPowerState) */
     GString *log;       /* "start:work;" ... in call order */
     char *fail_start;   /* qubes whose name starts so fail to start */
+    char *stuck_start;  /* ... so fail to start but stay Transient (breaking backend.h) */
     GHashTable *agents; /* name -> TbAgent*: the real bulkhead-agent of a running qube */
     char *mute_agent;   /* qubes whose name starts so run no agent (a silent one) */
     int next_domid;
@@ -169,7 +170,10 @@ static void tb_op_free(TbOp *op)
 static gboolean tb_start_idle(gpointer data)
 {
     TbOp *op = data;
-    if (op->tb->fail_start && g_str_has_prefix(op->name, op->tb->fail_start)) {
+    if (op->tb->stuck_start && g_str_has_prefix(op->name, op->tb->stuck_start)) {
+        g_task_return_new_error(op->task, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED,
+                                "the test backend leaves %s half-started", op->name);
+    } else if (op->tb->fail_start && g_str_has_prefix(op->name, op->tb->fail_start)) {
         tb_set(op->tb, op->name, BH_POWER_HALTED);
         g_task_return_new_error(op->task, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED,
                                 "the test backend refuses to start %s", op->name);
@@ -275,6 +279,7 @@ static void tb_free(BhBackend *backend)
     g_hash_table_unref(tb->states);
     g_string_free(tb->log, TRUE);
     g_free(tb->fail_start);
+    g_free(tb->stuck_start);
     g_free(tb->mute_agent);
     tb_forget_last(tb);
     bh_backend_clear(backend);
@@ -645,6 +650,8 @@ static void test_start_failure(Fixture *f, gconstpointer data)
     call_fails(f, "Start", g_variant_new("(s)", "vault"), BH_DBUS_ERROR_BACKEND,
                "the test backend refuses to start vault");
     assert_state(f, "vault", "Halted");
+    /* Told to every client, with the reason (the shell's notice). */
+    g_assert_nonnull(strstr(f->signals->str, "StartFailed vault the test backend refuses to start vault;"));
 
     /* A netvm that fails takes its dependant down with a message naming it. */
     g_free(f->tb->fail_start);
@@ -652,6 +659,10 @@ static void test_start_failure(Fixture *f, gconstpointer data)
     call_fails(f, "Start", g_variant_new("(s)", "work"), BH_DBUS_ERROR_BACKEND,
                "its netvm sys-firewall did not start");
     assert_state(f, "work", "Halted");
+    g_assert_nonnull(
+        strstr(f->signals->str, "StartFailed sys-net the test backend refuses to start sys-net;"));
+    g_assert_nonnull(strstr(f->signals->str, "StartFailed work cannot start work: its netvm sys-firewall did "
+                                             "not start: "));
 
     /* A disposable that fails to start is not left behind. */
     g_free(f->tb->fail_start);
@@ -662,6 +673,16 @@ static void test_start_failure(Fixture *f, gconstpointer data)
     g_autofree char *after = qube_names(f);
     g_assert_cmpstr(before, ==, after);
     g_assert_nonnull(strstr(f->signals->str, "QubeRemoved disp"));
+
+    /* A backend that answers a failed start while it still holds the qube:
+     * the daemon kills what is left; the qube is Dying until the backend
+     * reports it gone, never Halted while it runs. */
+    f->tb->stuck_start = g_strdup("vault");
+    call_fails(f, "Start", g_variant_new("(s)", "vault"), BH_DBUS_ERROR_BACKEND, "leaves vault half-started");
+    g_assert_nonnull(strstr(f->tb->log->str, "kill:vault;"));
+    g_assert_nonnull(strstr(f->signals->str, "StartFailed vault the test backend leaves vault half-started;"
+                                             "StateChanged vault Dying;"));
+    wait_for_state(f, "vault", "Halted");
 }
 
 /* A started qube whose agent never answers is of no use and may be hostile:
@@ -884,6 +905,29 @@ static void test_autostart(Fixture *f, gconstpointer data)
     g_assert_null(strstr(strstr(f->tb->log->str, "start:sys-net;") + 1, "start:sys-net;"));
     g_assert_cmpint(strstr(f->tb->log->str, "start:sys-net;") - f->tb->log->str, <,
                     strstr(f->tb->log->str, "start:sys-firewall;") - f->tb->log->str);
+}
+
+/* An autostart that fails is the qube's failure, not the daemon's: under the
+ * tests' fatal warnings (g_test_init) a warning about it would abort the
+ * daemon here, as it did bulkheadd once when sys-net died during its start.
+ * The daemon lives, the qube is Halted, the others start, and every client
+ * hears why (StartFailed: the shell's notice). */
+static void test_autostart_failed(Fixture *f, gconstpointer data)
+{
+    const char *told = "StartFailed vault the test backend refuses to start vault;";
+    f->tb->fail_start = g_strdup("vault");
+    call_ok(f, "SetProperty", g_variant_new("(sss)", "vault", "autostart", "True"));
+    g_assert_cmpuint(bh_daemon_autostart(f->daemon), ==, 3);
+    gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    while (!strstr(f->signals->str, told) && g_get_monotonic_time() < deadline)
+        g_main_context_iteration(NULL, TRUE);
+    g_assert_nonnull(strstr(f->signals->str, told));
+    assert_state(f, "vault", "Halted");
+    wait_for_state(f, "sys-net", "Running");
+    wait_for_state(f, "sys-firewall", "Running");
+    /* And it can be asked again, with the same answer. */
+    call_fails(f, "Start", g_variant_new("(s)", "vault"), BH_DBUS_ERROR_BACKEND,
+               "the test backend refuses to start vault");
 }
 
 static void test_backend_qube(Fixture *f, gconstpointer data)
@@ -1166,6 +1210,7 @@ int main(int argc, char **argv)
     ADD("/daemon/crash-report", test_crash_report);
     ADD("/daemon/property-signals", test_property_signals);
     ADD("/daemon/autostart", test_autostart);
+    ADD("/daemon/autostart-failed", test_autostart_failed);
     ADD("/daemon/backend-qube", test_backend_qube);
     ADD("/daemon/cli-power", test_cli_power);
     ADD("/daemon/lock", test_lock);

@@ -10,6 +10,8 @@
  *    nothing half-written stays, sources stay;
  *  - 100 000 tiny files over the default limit (refused) and under a raised
  *    one (received, the receiver's peak memory printed).
+ *  - the real qvm-open-in-vm shows its target's stderr through the terminal
+ *    filter, a character split between two frames judged whole.
  * Other modes: --write-corpus DIR (the corpus files), --stream NAME (one
  * case's bytes on stdout), --status (a status on stdin, printed as
  * "CODE reason"): the integration test uses the last two. */
@@ -21,13 +23,18 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "bulkhead/filecopy.h"
 #include "cases.h"
 
+#ifndef BH_FC_OPEN_IN_VM
+#error BH_FC_OPEN_IN_VM must name the built qvm-open-in-vm
+#endif
 #ifndef BH_FC_SENDER
 #error BH_FC_SENDER must name the built bulkhead-file-sender
 #endif
@@ -688,48 +695,80 @@ static int print_status(void)
     return 0;
 }
 
-/* A target's stderr for the caller's terminal (bh_fc_clean_lines): escape
- * sequences in every encoding a terminal takes (ESC, 8-bit CSI as invalid
- * UTF-8, U+009B CSI and U+009D OSC as UTF-8), bidi overrides and invisible
- * characters each become one '?'; text, newlines and tabs stay. */
-static void test_clean_lines(void)
+/* Reads from fd up to and with the next newline (at most cap - 1 bytes). */
+static void read_line(int fd, char *line, size_t cap)
 {
-    static const struct {
-        const char *in, *out;
-    } cases[] = {
-        {"plain words\n\tindented\n", "plain words\n\tindented\n"},
-        {"\x1b]52;c;cGF3bmVk\x07set", "?]52;c;cGF3bmVk?set"},
-        {"\xc2\x9d"
-         "52;c;eA==\xc2\x9c",
-         "?52;c;eA==?"},
-        {"\xc2\x9b"
-         "2J cleared",
-         "?2J cleared"},
-        {"\x9b"
-         "2J raw C1",
-         "?2J raw C1"},
-        {"txt.\xe2\x80\xae"
-         "exe",
-         "txt.?exe"},
-        {"\xe2\x81\xa6"
-         "isolate\xe2\x81\xa9",
-         "?isolate?"},
-        {"r\xc3\xa9sum\xc3\xa9 \xf0\x9f\x98\x80", "r\xc3\xa9sum\xc3\xa9 \xf0\x9f\x98\x80"},
-        {"cut \xe2\x80", "cut ??"},
-        {"a\rb\x7f", "a?b?"},
-    };
-    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
-        gsize len = strlen(cases[i].in);
-        g_autofree guint8 *buf = (guint8 *)g_strdup(cases[i].in);
-        gsize n = bh_fc_clean_lines(buf, len);
-        g_assert_cmpuint(n, <=, len);
-        g_autofree char *got = g_strndup((const char *)buf, n);
-        g_assert_cmpstr(got, ==, cases[i].out);
+    size_t n = 0;
+    while (n + 1 < cap && read(fd, line + n, 1) == 1 && line[n++] != '\n')
+        ;
+    line[n] = '\0';
+}
+
+/* A target's stderr on the caller's terminal goes through the one terminal
+ * filter (core/wire/escape-filter.c) across the frames of the call, so a
+ * character split between two reads is judged whole: the real
+ * qvm-open-in-vm, its call answered by this test on the socket a qube's
+ * agent would give it, with its service's stderr in three frames (dom0
+ * sends one today; the caller must not depend on that). "é" and a C1 CSI
+ * are each cut in two; the per-frame cleaning this replaced showed
+ * "caf?? ??2J". */
+static void test_call_stderr_split(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("bh-call-XXXXXX", NULL);
+    g_autofree char *domain = g_build_filename(dir, "7", NULL);
+    g_autofree char *path = g_build_filename(domain, "call.sock", NULL);
+    g_assert_cmpint(g_mkdir(domain, 0700), ==, 0);
+    int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    g_strlcpy(addr.sun_path, path, sizeof addr.sun_path);
+    g_assert_cmpint(bind(listener, (struct sockaddr *)&addr, sizeof addr), ==, 0);
+    g_assert_cmpint(listen(listener, 1), ==, 0);
+
+    g_auto(GStrv) env = g_environ_setenv(g_get_environ(), "BH_VCHAN_DIR", dir, TRUE);
+    env = g_environ_setenv(env, "BH_VCHAN_DOMID", "7", TRUE);
+    const char *argv[] = {BH_FC_OPEN_IN_VM, "personal", "https://example.org/", NULL};
+    GPid pid = 0;
+    int err_fd = -1;
+    g_autoptr(GError) error = NULL;
+    g_spawn_async_with_pipes(NULL, (char **)argv, env, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid, NULL,
+                             NULL, &err_fd, &error);
+    g_assert_no_error(error);
+
+    int sock = accept(listener, NULL, NULL);
+    g_assert_cmpint(sock, >=, 0);
+    char line[256];
+    read_line(sock, line, sizeof line);
+    g_assert_cmpstr(line, ==, "bulkhead.OpenURL personal\n");
+    g_assert_true(write(sock, "ok\n", 3) == 3);
+    read_line(sock, line, sizeof line);
+    g_assert_cmpstr(line, ==, "https://example.org/\n");
+    static const char *const pieces[] = {"caf\xc3", "\xa9 \xc2",
+                                         "\x9b"
+                                         "2J\n"};
+    for (gsize i = 0; i < G_N_ELEMENTS(pieces); i++) {
+        guint32 hdr = 0x80000000u | (guint32)strlen(pieces[i]);
+        g_assert_true(write(sock, &hdr, 4) == 4);
+        g_assert_true(write(sock, pieces[i], strlen(pieces[i])) == (ssize_t)strlen(pieces[i]));
     }
-    /* A NUL is a control too. */
-    guint8 nul[] = {'a', 0, 'b'};
-    g_assert_cmpuint(bh_fc_clean_lines(nul, 3), ==, 3);
-    g_assert_cmpmem(nul, 3, "a?b", 3);
+    guint32 end[2] = {0, 0};
+    g_assert_true(write(sock, end, sizeof end) == sizeof end);
+
+    GString *got = g_string_new(NULL);
+    char buf[512];
+    ssize_t n;
+    while ((n = read(err_fd, buf, sizeof buf)) > 0)
+        g_string_append_len(got, buf, n);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    close(err_fd);
+    close(sock);
+    close(listener);
+    g_unlink(path);
+    g_rmdir(domain);
+    g_rmdir(dir);
+    g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    g_autofree char *text = g_string_free(got, FALSE);
+    g_assert_cmpstr(text, ==, "caf\xc3\xa9 _2J\n");
 }
 
 int main(int argc, char **argv)
@@ -750,7 +789,7 @@ int main(int argc, char **argv)
     g_test_add_func("/filecopy/crc32c", test_crc);
     g_test_add_func("/filecopy/rules", test_rules);
     g_test_add_func("/filecopy/status", test_status);
-    g_test_add_func("/filecopy/clean-lines", test_clean_lines);
+    g_test_add_func("/filecopy/call-stderr-split", test_call_stderr_split);
     g_test_add_func("/filecopy/corpus-is-cases", test_corpus);
     for (size_t i = 0; i < fc_case_count; i++) {
         g_autofree char *path = g_strdup_printf("/filecopy/receiver/%s", fc_cases[i].name);

@@ -1,5 +1,8 @@
-/* bh-escape-filter.c — see bh-escape-filter.h. Pure: no I/O, no allocation. */
-#include "bh-escape-filter.h"
+/* escape-filter.c — see bulkhead/escape-filter.h. Pure: no I/O, no
+ * allocation. */
+#include "bulkhead/escape-filter.h"
+
+#include "bulkhead/text.h"
 
 #define BH_REPLACEMENT '_'
 
@@ -25,6 +28,15 @@ static int bh_second_ok(uint8_t lead, uint8_t c)
     default:
         return c >= 0x80 && c <= 0xbf;
     }
+}
+
+/* The code point of a complete, valid sequence held. */
+static uint32_t bh_decode_held(const BhEscapeFilter *f)
+{
+    uint32_t cp = f->held[0] & (0x7f >> f->need);
+    for (uint8_t k = 1; k < f->need; k++)
+        cp = (cp << 6) | (f->held[k] & 0x3f);
+    return cp;
 }
 
 static uint8_t bh_sequence_length(uint8_t lead)
@@ -70,8 +82,9 @@ size_t bh_escape_filter_feed(BhEscapeFilter *f, const uint8_t *in, size_t n, uin
                 f->held[f->n_held++] = c;
                 if (f->n_held < f->need)
                     continue;
-                /* U+0080..U+009F are the C1 controls (CSI, OSC, ...). */
-                if (f->need == 2 && f->held[0] == 0xc2 && f->held[1] <= 0x9f) {
+                /* The C1 controls U+0080..U+009F (CSI, OSC, ...), bidi
+                 * controls and invisible characters: one mark each. */
+                if (bh_gui_text_char_dropped(bh_decode_held(f))) {
                     out[o++] = BH_REPLACEMENT;
                 } else {
                     for (uint8_t k = 0; k < f->need; k++)
