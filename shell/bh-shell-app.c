@@ -31,7 +31,7 @@ static void on_menu(GSimpleAction *action, GVariant *parameter, gpointer data)
 
     g_application_activate(G_APPLICATION(self));
     if (self->panel != NULL)
-        bh_shell_panel_open_menu(self->panel, GDK_CURRENT_TIME);
+        bh_shell_panel_toggle_menu(self->panel, GDK_CURRENT_TIME);
 }
 
 /* The menu key, grabbed here: the same as the `menu` action, without a
@@ -41,7 +41,7 @@ static void on_hotkey(guint32 time, gpointer data)
     BhShellApp *self = data;
 
     if (self->panel != NULL)
-        bh_shell_panel_open_menu(self->panel, time);
+        bh_shell_panel_toggle_menu(self->panel, time);
 }
 
 static void bh_shell_app_startup(GApplication *app)
@@ -135,7 +135,8 @@ static void bh_shell_app_init(BhShellApp *self)
 {
     static const GOptionEntry entries[] = {
         {"menu", 0, 0, G_OPTION_ARG_NONE, NULL,
-         "Open the app menu of the running shell (for a window manager's key binding)", NULL},
+         "Open the app menu of the running shell, or close it when open (for a window manager's key binding)",
+         NULL},
         {NULL},
     };
     g_application_add_main_option_entries(G_APPLICATION(self), entries);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bh-shell-apps.h"
+#include "bh-shell-hotkey.h"
 
 #define BH_ICON_SIZE 20
 /* The rows are a GtkListView over a filtered model: only the rows on screen
@@ -454,6 +455,12 @@ static gboolean on_search_key(GtkEventControllerKey *controller, guint keyval, g
 {
     guint selected = gtk_single_selection_get_selected(self->pane->selection), next;
 
+    /* The key that opened the menu closes it, as Escape does (and types no
+     * space into the search). */
+    if (bh_shell_hotkey_is_menu_key(keyval, state)) {
+        gtk_popover_popdown(GTK_POPOVER(self));
+        return TRUE;
+    }
     if ((state & GDK_CONTROL_MASK) != 0 && (keyval == GDK_KEY_d || keyval == GDK_KEY_D)) {
         toggle_favourite(self, selected_item(self));
         return TRUE;

@@ -154,6 +154,14 @@ void bh_shell_panel_open_menu(BhShellPanel *self, guint32 time)
     gtk_menu_button_popup(GTK_MENU_BUTTON(self->menu_button));
 }
 
+void bh_shell_panel_toggle_menu(BhShellPanel *self, guint32 time)
+{
+    if (gtk_widget_get_visible(self->menu))
+        gtk_popover_popdown(GTK_POPOVER(self->menu));
+    else
+        bh_shell_panel_open_menu(self, time);
+}
+
 gboolean bh_shell_panel_is_docked(BhShellPanel *self)
 {
     return self->docked;
