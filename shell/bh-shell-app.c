@@ -44,6 +44,16 @@ static void on_hotkey(guint32 time, gpointer data)
         bh_shell_panel_toggle_menu(self->panel, time);
 }
 
+/* The notification cards hang under the panel, on its monitor. */
+static void on_panel_area(BhShellPanel *panel, BhShellApp *self)
+{
+    GdkRectangle area;
+
+    bh_shell_panel_get_area(panel, &area);
+    if (self->notify != NULL)
+        bh_shell_notify_set_area(self->notify, &area);
+}
+
 static void bh_shell_app_startup(GApplication *app)
 {
     BhShellApp *self = BH_SHELL_APP(app);
@@ -89,6 +99,8 @@ static void bh_shell_app_activate(GApplication *app)
         return; /* startup said why */
     if (self->panel == NULL) {
         self->panel = bh_shell_panel_new(GTK_APPLICATION(app), self->qubes);
+        g_signal_connect(self->panel, "area-changed", G_CALLBACK(on_panel_area), self);
+        on_panel_area(self->panel, self);
         self->hotkey = bh_shell_hotkey_new(gtk_widget_get_display(GTK_WIDGET(self->panel)), on_hotkey, self);
     }
     gtk_window_present(GTK_WINDOW(self->panel));
