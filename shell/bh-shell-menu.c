@@ -80,6 +80,12 @@ static gboolean item_is_launcher(BhMenuItem *item)
  * Slots past the rows shown stay, empty and hidden, so that a longer list
  * later reuses their widgets too; new slots (and widgets) come only when a
  * list is longer than any before. */
+/* Empty slots are kept only within the first rows: GTK 4.8's list view makes
+ * widgets for at most 200 rows around its anchor and gives the others an
+ * estimated height, which for a hidden row would be blank space under the
+ * last row shown. */
+#define BH_MENU_SLOTS_KEPT 192
+
 #define BH_TYPE_MENU_SLOT (bh_menu_slot_get_type())
 G_DECLARE_FINAL_TYPE(BhMenuSlot, bh_menu_slot, BH, MENU_SLOT, GObject)
 
@@ -279,6 +285,9 @@ static void pane_show(BhShellMenu *self, BhMenuPane *pane, GPtrArray *rows)
             g_ptr_array_add(more, slot);
         }
         g_list_store_splice(pane->slots, have, 0, more->pdata, more->len);
+    } else if (have > BH_MENU_SLOTS_KEPT && have > rows->len) {
+        guint keep = MAX(rows->len, BH_MENU_SLOTS_KEPT);
+        g_list_store_splice(pane->slots, keep, have - keep, NULL, 0);
     }
     pane->n_shown = rows->len;
 }
