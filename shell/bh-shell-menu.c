@@ -92,6 +92,7 @@ G_DECLARE_FINAL_TYPE(BhMenuSlot, bh_menu_slot, BH, MENU_SLOT, GObject)
 struct _BhMenuSlot {
     GObject parent_instance;
     BhMenuItem *item;       /* NULL: an empty slot, its row hidden */
+    gboolean hits;          /* a search's list: a qube's heading there only says whose a hit is */
     GtkListItem *list_item; /* its row while one is bound (the list view's), else NULL */
 };
 
@@ -255,7 +256,7 @@ static BhMenuItem *shown_at(BhShellMenu *self, guint i)
     return i < self->pane->n_shown ? slot_at(self->pane, i)->item : NULL;
 }
 
-static void bind_row(BhShellMenu *self, GtkListItem *list_item, BhMenuItem *item);
+static void bind_row(BhShellMenu *self, GtkListItem *list_item, BhMenuSlot *slot);
 
 static void slot_set(BhShellMenu *self, BhMenuSlot *slot, BhMenuItem *item)
 {
@@ -263,7 +264,7 @@ static void slot_set(BhShellMenu *self, BhMenuSlot *slot, BhMenuItem *item)
         return;
     g_set_object(&slot->item, item);
     if (slot->list_item != NULL)
-        bind_row(self, slot->list_item, item);
+        bind_row(self, slot->list_item, slot);
 }
 
 /* The rows into the pane's slots, in order: a slot that holds its row
@@ -282,6 +283,7 @@ static void pane_show(BhShellMenu *self, BhMenuPane *pane, GPtrArray *rows)
         for (guint i = have; i < rows->len; i++) {
             BhMenuSlot *slot = g_object_new(BH_TYPE_MENU_SLOT, NULL);
             slot->item = g_object_ref(g_ptr_array_index(rows, i));
+            slot->hits = pane == &self->panes[1];
             g_ptr_array_add(more, slot);
         }
         g_list_store_splice(pane->slots, have, 0, more->pdata, more->len);
@@ -302,7 +304,7 @@ static guint pane_redraw(BhShellMenu *self, BhMenuPane *pane, BhMenuItem *item)
         if (slot->item != item)
             continue;
         if (slot->list_item != NULL)
-            bind_row(self, slot->list_item, item);
+            bind_row(self, slot->list_item, slot);
         return i;
     }
     return GTK_INVALID_LIST_POSITION;
@@ -540,8 +542,12 @@ static void set_class(GtkWidget *widget, const char *key, const char *css_class)
 /* The row of item into list_item's widget; NULL: an empty slot, hidden
  * whole (the list view's row widget around the box too, or its padding
  * would show as a blank row). */
-static void bind_row(BhShellMenu *self, GtkListItem *list_item, BhMenuItem *item)
+static void bind_row(BhShellMenu *self, GtkListItem *list_item, BhMenuSlot *slot)
 {
+    BhMenuItem *item = slot->item;
+    /* A heading opens and closes its qube's rows without a search; in a
+     * search it shows all of them already, so it has no arrow and no click. */
+    gboolean toggles = item != NULL && item->kind == BH_SHELL_MENU_QUBE && !slot->hits;
     GtkWidget *box = gtk_list_item_get_child(list_item);
     GtkWidget *row = gtk_widget_get_parent(box) != NULL ? gtk_widget_get_parent(box) : box;
     GtkWidget *swatch = g_object_get_data(G_OBJECT(box), "bh-swatch");
@@ -585,12 +591,12 @@ static void bind_row(BhShellMenu *self, GtkListItem *list_item, BhMenuItem *item
     gtk_widget_set_visible(kind, item->kind_icon != NULL);
     gtk_image_set_from_paintable(GTK_IMAGE(icon), item->icon != NULL ? GDK_PAINTABLE(item->icon) : NULL);
     gtk_widget_set_visible(icon, item->icon != NULL);
-    gtk_widget_set_visible(arrow, item->kind == BH_SHELL_MENU_QUBE);
-    if (item->kind == BH_SHELL_MENU_QUBE)
+    gtk_widget_set_visible(arrow, toggles);
+    if (toggles)
         gtk_label_set_text(GTK_LABEL(arrow), qube_expanded(self, item->qube) ? "\u25BE" : "\u25B8");
     gtk_widget_set_tooltip_text(box, item->tooltip);
-    gtk_list_item_set_activatable(list_item, item_is_launcher(item) || item->kind == BH_SHELL_MENU_QUBE);
-    gtk_list_item_set_selectable(list_item, item_is_launcher(item) || item->kind == BH_SHELL_MENU_QUBE);
+    gtk_list_item_set_activatable(list_item, item_is_launcher(item) || toggles);
+    gtk_list_item_set_selectable(list_item, item_is_launcher(item) || toggles);
 }
 
 static void on_bind(GtkSignalListItemFactory *factory, GtkListItem *list_item, BhShellMenu *self)
@@ -599,7 +605,7 @@ static void on_bind(GtkSignalListItemFactory *factory, GtkListItem *list_item, B
 
     slot->list_item = list_item;
     g_object_set_data(G_OBJECT(gtk_list_item_get_child(list_item)), "bh-slot", slot);
-    bind_row(self, list_item, slot->item);
+    bind_row(self, list_item, slot);
 }
 
 static void on_unbind(GtkSignalListItemFactory *factory, GtkListItem *list_item, BhShellMenu *self)
