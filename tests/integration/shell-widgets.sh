@@ -172,6 +172,40 @@ done
 bh_result "Restart beside work (at ${rx:-?},${ry:-?}): 'has shut down', then 'has started' again, $(bh_state_of work)" \
   $([ $down -eq 0 ] && [ $restarted -eq 0 ]; echo $?)
 
+# Pause, Unpause and Terminal beside work (its verbs from the right: Shutdown,
+# Restart, Pause, Terminal, Settings; paused: Shutdown, Unpause, Settings).
+bh_same "control: work runs before Pause is clicked" Running "$(bh_state_of work)"
+open_qubes pause "$blue" 2
+row_y=$vy
+click_at "${vx:-0}" "${vy:-0}"
+xdotool key Escape 2>/dev/null
+bh_wait_state work Paused 100
+paused=$(bh_state_of work)
+# The paused row is greyed (45 %): its Unpause is found on the same row.
+verb_at() { # SHOT Y K
+  shot "$1"
+  read -r vx vy < <("$py" "$find_py" "$shots/shell-widgets-$1.png" verbat "$2" "$3")
+  [ -n "$vx" ]
+}
+read -r qx qy < <("$py" "$find_py" "$shots/shell-widgets-start.png" button 1)
+click_at "$qx" "$qy"
+vx="" vy=""
+bh_until 50 verb_at unpause "${row_y:-0}" 1
+click_at "${vx:-0}" "${vy:-0}"
+xdotool key Escape 2>/dev/null
+bh_wait_state work Running 100
+bh_result "Pause beside work makes it $paused, then Unpause beside it (at ${vx:-?},${vy:-?}) $(bh_state_of work)" \
+  $([ "$paused" = Paused ] && [ "$(bh_state_of work)" = Running ]; echo $?)
+work_windows() { xdotool search --name '^\[work\] ' 2>/dev/null | wc -l; }
+before=$(work_windows)
+open_qubes terminal "$blue" 3
+click_at "${vx:-0}" "${vy:-0}"
+xdotool key Escape 2>/dev/null
+bh_until 300 eval '[ "$(work_windows)" -gt "$before" ]'
+rc=$?
+bh_result "Terminal beside work opens a window of work ($before before, $(work_windows) after: '$(xdotool search --name '^\[work\] ' getwindowname 2>/dev/null | head -n1)')" $rc
+qvm-run work 'pkill -x foot' >/dev/null 2>&1 # its window is not needed below
+
 open_qubes settings "$yellow" 1
 tx=$vx ty=$vy
 bh_result "no bulkhead-settings ran before the click" $([ ! -e "$bh_tmp/settings-args" ]; echo $?)
