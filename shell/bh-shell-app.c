@@ -31,7 +31,7 @@ static void on_menu(GSimpleAction *action, GVariant *parameter, gpointer data)
 
     g_application_activate(G_APPLICATION(self));
     if (self->panel != NULL)
-        bh_shell_panel_open_menu(self->panel, GDK_CURRENT_TIME);
+        bh_shell_panel_toggle_menu(self->panel, GDK_CURRENT_TIME);
 }
 
 /* The menu key, grabbed here: the same as the `menu` action, without a
@@ -41,7 +41,17 @@ static void on_hotkey(guint32 time, gpointer data)
     BhShellApp *self = data;
 
     if (self->panel != NULL)
-        bh_shell_panel_open_menu(self->panel, time);
+        bh_shell_panel_toggle_menu(self->panel, time);
+}
+
+/* The notification cards hang under the panel, on its monitor. */
+static void on_panel_area(BhShellPanel *panel, BhShellApp *self)
+{
+    GdkRectangle area;
+
+    bh_shell_panel_get_area(panel, &area);
+    if (self->notify != NULL)
+        bh_shell_notify_set_area(self->notify, &area);
 }
 
 static void bh_shell_app_startup(GApplication *app)
@@ -89,6 +99,8 @@ static void bh_shell_app_activate(GApplication *app)
         return; /* startup said why */
     if (self->panel == NULL) {
         self->panel = bh_shell_panel_new(GTK_APPLICATION(app), self->qubes);
+        g_signal_connect(self->panel, "area-changed", G_CALLBACK(on_panel_area), self);
+        on_panel_area(self->panel, self);
         self->hotkey = bh_shell_hotkey_new(gtk_widget_get_display(GTK_WIDGET(self->panel)), on_hotkey, self);
     }
     gtk_window_present(GTK_WINDOW(self->panel));
@@ -135,7 +147,8 @@ static void bh_shell_app_init(BhShellApp *self)
 {
     static const GOptionEntry entries[] = {
         {"menu", 0, 0, G_OPTION_ARG_NONE, NULL,
-         "Open the app menu of the running shell (for a window manager's key binding)", NULL},
+         "Open the app menu of the running shell, or close it when open (for a window manager's key binding)",
+         NULL},
         {NULL},
     };
     g_application_add_main_option_entries(G_APPLICATION(self), entries);

@@ -123,6 +123,20 @@ BhShellHotkey *bh_shell_hotkey_new(GdkDisplay *display, BhShellHotkeyFunc func, 
 #endif
 }
 
+gboolean bh_shell_hotkey_is_menu_key(guint keyval, GdkModifierType state)
+{
+    /* Super and Alt alone: GDK may add Hyper or Meta beside Super where the
+     * keymap puts them on the same X modifier, but Ctrl+Super+Space or
+     * Shift+Alt+F1 are other keys. */
+    if ((state & (GDK_CONTROL_MASK | GDK_SHIFT_MASK)) != 0)
+        return FALSE;
+    if (keyval == GDK_KEY_space || keyval == GDK_KEY_KP_Space)
+        return (state & GDK_SUPER_MASK) != 0 && (state & GDK_ALT_MASK) == 0;
+    if (keyval == GDK_KEY_F1)
+        return (state & GDK_ALT_MASK) != 0 && (state & GDK_SUPER_MASK) == 0;
+    return FALSE;
+}
+
 guint bh_shell_hotkey_count(BhShellHotkey *self)
 {
     return self != NULL ? self->count : 0;

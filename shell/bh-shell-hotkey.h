@@ -23,6 +23,11 @@ typedef void (*BhShellHotkeyFunc)(guint32 time, gpointer data);
 /* The grabs on display's default screen; NULL when display is not X11 or
  * no key could be grabbed (both logged). */
 BhShellHotkey *bh_shell_hotkey_new(GdkDisplay *display, BhShellHotkeyFunc func, gpointer data);
+/* Whether a key event in one of the shell's own windows is a menu key
+ * (Super+Space or Alt+F1, Caps Lock and Num Lock either way): while the
+ * menu's popover holds the keyboard the root's grab never fires, so the
+ * popover sees the key and closes the menu with it. Pure: the unit test's. */
+gboolean bh_shell_hotkey_is_menu_key(guint keyval, GdkModifierType state);
 /* How many of the two keys are held by this process. */
 guint bh_shell_hotkey_count(BhShellHotkey *self);
 /* Ungrabs and frees; NULL is fine. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bh-shell-apps.h"
+#include "bh-shell-hotkey.h"
 
 #define BH_ICON_SIZE 20
 /* The rows are a GtkListView over a filtered model: only the rows on screen
@@ -68,10 +69,55 @@ static gboolean item_is_launcher(BhMenuItem *item)
     return item->kind >= BH_SHELL_MENU_TERMINAL;
 }
 
+/* ---- a place for a row on screen ------------------------------------------- */
+
+/* GTK 4.8's list view makes a new row widget (the factory's setup, then
+ * bind) for every item new to its model, and reuses one only for the same
+ * item: a model of the hits themselves cost 34-72 new widgets per search
+ * (bench/RESULTS.md, "bench/shell"). The list views show slots instead,
+ * objects that stay in their model while the row in them changes: a search
+ * puts its rows into the slots and binds the widgets already there again.
+ * Slots past the rows shown stay, empty and hidden, so that a longer list
+ * later reuses their widgets too; new slots (and widgets) come only when a
+ * list is longer than any before. */
+/* Empty slots are kept only within the first rows: GTK 4.8's list view makes
+ * widgets for at most 200 rows around its anchor and gives the others an
+ * estimated height, which for a hidden row would be blank space under the
+ * last row shown. */
+#define BH_MENU_SLOTS_KEPT 192
+
+#define BH_TYPE_MENU_SLOT (bh_menu_slot_get_type())
+G_DECLARE_FINAL_TYPE(BhMenuSlot, bh_menu_slot, BH, MENU_SLOT, GObject)
+
+struct _BhMenuSlot {
+    GObject parent_instance;
+    BhMenuItem *item;       /* NULL: an empty slot, its row hidden */
+    gboolean hits;          /* a search's list: a qube's heading there only says whose a hit is */
+    GtkListItem *list_item; /* its row while one is bound (the list view's), else NULL */
+};
+
+G_DEFINE_FINAL_TYPE(BhMenuSlot, bh_menu_slot, G_TYPE_OBJECT)
+
+static void bh_menu_slot_finalize(GObject *object)
+{
+    g_clear_object(&BH_MENU_SLOT(object)->item);
+    G_OBJECT_CLASS(bh_menu_slot_parent_class)->finalize(object);
+}
+
+static void bh_menu_slot_class_init(BhMenuSlotClass *klass)
+{
+    G_OBJECT_CLASS(klass)->finalize = bh_menu_slot_finalize;
+}
+
+static void bh_menu_slot_init(BhMenuSlot *slot)
+{
+}
+
 /* ---- the menu ---------------------------------------------------------------- */
 
 typedef struct {
-    GListStore *store;
+    GListStore *slots; /* BhMenuSlot: what the list view shows */
+    guint n_shown;     /* the first n_shown slots hold the rows shown; the rest are empty */
     GtkSingleSelection *selection;
     GtkWidget *view;
     GtkWidget *scroller;
@@ -89,10 +135,8 @@ struct _BhShellMenu {
      * its rows again (bench/shell: 18-21 ms of the open's CPU). */
     BhMenuPane panes[2];
     GtkWidget *stack;
-    /* The pane shown now (one of panes[]). */
-    GtkWidget *view;
-    GListStore *shown; /* the rows shown now, in order */
-    GtkSingleSelection *selection;
+    BhMenuPane *pane; /* the one shown now */
+    guint made;       /* row widgets made so far (logged: bench/shell, shell-apps) */
     char *query;
     char **words;        /* the query's words, casefolded; NULL: no query */
     gboolean stale;      /* the qubes or their apps changed while it was open */
@@ -199,19 +243,71 @@ static void compute_visible(BhShellMenu *self)
         item_at(model, i)->visible = visible[i];
 }
 
-/* The shown rows are their own store, replaced in one splice: a filter model
- * over all 3 800 rows made the list view walk them all on every key
- * (30-120 ms; bench/shell), a splice costs the rows shown before and after. */
-static gboolean store_holds(GListStore *store, GPtrArray *rows)
+static BhMenuSlot *slot_at(BhMenuPane *pane, guint i)
 {
-    GListModel *model = G_LIST_MODEL(store);
+    BhMenuSlot *slot = g_list_model_get_item(G_LIST_MODEL(pane->slots), i);
+    g_object_unref(slot); /* the store keeps it */
+    return slot;
+}
 
-    if (g_list_model_get_n_items(model) != rows->len)
-        return FALSE;
-    for (guint i = 0; i < rows->len; i++)
-        if (item_at(model, i) != g_ptr_array_index(rows, i))
-            return FALSE;
-    return TRUE;
+/* The row shown at position i of the pane shown; NULL past its rows. */
+static BhMenuItem *shown_at(BhShellMenu *self, guint i)
+{
+    return i < self->pane->n_shown ? slot_at(self->pane, i)->item : NULL;
+}
+
+static void bind_row(BhShellMenu *self, GtkListItem *list_item, BhMenuSlot *slot);
+
+static void slot_set(BhShellMenu *self, BhMenuSlot *slot, BhMenuItem *item)
+{
+    if (slot->item == item)
+        return;
+    g_set_object(&slot->item, item);
+    if (slot->list_item != NULL)
+        bind_row(self, slot->list_item, slot);
+}
+
+/* The rows into the pane's slots, in order: a slot that holds its row
+ * already is left alone (a search cleared brings back the same rows: nothing
+ * to bind), one that changes binds its widget again, and slots are added
+ * (one splice at the end) only when there are more rows than slots. */
+static void pane_show(BhShellMenu *self, BhMenuPane *pane, GPtrArray *rows)
+{
+    guint have = g_list_model_get_n_items(G_LIST_MODEL(pane->slots));
+
+    for (guint i = 0; i < have; i++)
+        slot_set(self, slot_at(pane, i), i < rows->len ? g_ptr_array_index(rows, i) : NULL);
+    if (rows->len > have) {
+        g_autoptr(GPtrArray) more = g_ptr_array_new_with_free_func(g_object_unref);
+
+        for (guint i = have; i < rows->len; i++) {
+            BhMenuSlot *slot = g_object_new(BH_TYPE_MENU_SLOT, NULL);
+            slot->item = g_object_ref(g_ptr_array_index(rows, i));
+            slot->hits = pane == &self->panes[1];
+            g_ptr_array_add(more, slot);
+        }
+        g_list_store_splice(pane->slots, have, 0, more->pdata, more->len);
+    } else if (have > BH_MENU_SLOTS_KEPT && have > rows->len) {
+        guint keep = MAX(rows->len, BH_MENU_SLOTS_KEPT);
+        g_list_store_splice(pane->slots, keep, have - keep, NULL, 0);
+    }
+    pane->n_shown = rows->len;
+}
+
+/* The row of item drawn again where a slot of the pane shows it (a
+ * heading's arrow after a toggle: its slot keeps the same row); returns its
+ * position. */
+static guint pane_redraw(BhShellMenu *self, BhMenuPane *pane, BhMenuItem *item)
+{
+    for (guint i = 0; i < pane->n_shown; i++) {
+        BhMenuSlot *slot = slot_at(pane, i);
+        if (slot->item != item)
+            continue;
+        if (slot->list_item != NULL)
+            bind_row(self, slot->list_item, slot);
+        return i;
+    }
+    return GTK_INVALID_LIST_POSITION;
 }
 
 static void refilter(BhShellMenu *self)
@@ -220,7 +316,6 @@ static void refilter(BhShellMenu *self)
     guint n = g_list_model_get_n_items(model);
     g_autoptr(GPtrArray) shown = g_ptr_array_new();
     BhMenuPane *pane = &self->panes[self->words != NULL ? 1 : 0];
-    BhMenuPane *other = &self->panes[self->words != NULL ? 0 : 1];
 
     compute_visible(self);
     for (guint i = 0; i < n; i++) {
@@ -228,18 +323,12 @@ static void refilter(BhShellMenu *self)
         if (item->visible)
             g_ptr_array_add(shown, item);
     }
-    /* The same rows as before (a search cleared): nothing to bind again. */
-    if (!store_holds(pane->store, shown))
-        g_list_store_splice(pane->store, 0, g_list_model_get_n_items(G_LIST_MODEL(pane->store)), shown->pdata,
-                            shown->len);
-    if (self->shown != pane->store) {
-        self->shown = pane->store;
-        self->selection = pane->selection;
-        self->view = pane->view;
+    pane_show(self, pane, shown);
+    if (self->pane != pane) {
+        self->pane = pane;
+        /* The hits' slots stay bound while hidden: the next search binds
+         * their widgets again instead of making new ones. */
         gtk_stack_set_visible_child(GTK_STACK(self->stack), pane->scroller);
-        /* The hits are not kept once the search is gone. */
-        if (pane == &self->panes[0])
-            g_list_store_remove_all(other->store);
     }
 }
 
@@ -271,13 +360,16 @@ static void launch(BhShellMenu *self, BhMenuItem *item)
     gtk_popover_popdown(GTK_POPOVER(self));
 }
 
-/* A qube's heading opens or closes its launchers. */
+static void select_position(BhShellMenu *self, guint position);
+
+/* A qube's heading opens or closes its launchers; the selection stays on it
+ * (a slot's selection stays at its place while the rows under it change). */
 static void toggle_qube(BhShellMenu *self, BhMenuItem *item)
 {
     if (!g_hash_table_remove(self->toggled, item->qube))
         g_hash_table_add(self->toggled, g_strdup(item->qube));
-    /* Every shown row is bound again, its arrow with it. */
     refilter(self);
+    select_position(self, pane_redraw(self, self->pane, item)); /* its arrow */
 }
 
 static void activate_item(BhShellMenu *self, BhMenuItem *item)
@@ -292,17 +384,16 @@ static void activate_item(BhShellMenu *self, BhMenuItem *item)
 
 static BhMenuItem *selected_item(BhShellMenu *self)
 {
-    return gtk_single_selection_get_selected_item(self->selection);
+    return shown_at(self, gtk_single_selection_get_selected(self->pane->selection));
 }
 
 /* The position of the first launcher at or after from, going by step. */
 static guint find_launcher(BhShellMenu *self, guint from, int step)
 {
-    GListModel *shown = G_LIST_MODEL(self->selection);
-    guint n = g_list_model_get_n_items(shown);
+    guint n = self->pane->n_shown;
 
     for (gint64 i = from; i >= 0 && i < n; i += step) {
-        BhMenuItem *item = item_at(shown, (guint)i);
+        BhMenuItem *item = shown_at(self, (guint)i);
         if (item_is_launcher(item) || item->kind == BH_SHELL_MENU_QUBE)
             if (item_is_launcher(item) || self->words == NULL)
                 return (guint)i;
@@ -312,20 +403,17 @@ static guint find_launcher(BhShellMenu *self, guint from, int step)
 
 static void select_position(BhShellMenu *self, guint position)
 {
-    gtk_single_selection_set_selected(self->selection, position);
+    gtk_single_selection_set_selected(self->pane->selection, position);
     if (position != GTK_INVALID_LIST_POSITION)
-        gtk_widget_activate_action(self->view, "list.scroll-to-item", "u", position);
+        gtk_widget_activate_action(self->pane->view, "list.scroll-to-item", "u", position);
 }
 
 /* The row Enter will run is the selected one: the user sees it. With a
  * search it is the first hit; without one, the first launcher. */
 static void select_first(BhShellMenu *self)
 {
-    GListModel *shown = G_LIST_MODEL(self->selection);
-    guint n = g_list_model_get_n_items(shown);
-
-    for (guint i = 0; i < n; i++)
-        if (item_is_launcher(item_at(shown, i))) {
+    for (guint i = 0; i < self->pane->n_shown; i++)
+        if (item_is_launcher(shown_at(self, i))) {
             select_position(self, i);
             return;
         }
@@ -334,13 +422,13 @@ static void select_first(BhShellMenu *self)
 
 static void on_view_activate(GtkListView *view, guint position, BhShellMenu *self)
 {
-    GListModel *shown = G_LIST_MODEL(self->selection);
-    if (position < g_list_model_get_n_items(shown))
-        activate_item(self, item_at(shown, position));
+    activate_item(self, shown_at(self, position));
 }
 
 static void on_search_changed(GtkSearchEntry *entry, BhShellMenu *self)
 {
+    guint made = self->made;
+
     g_free(self->query);
     self->query = g_strdup(gtk_editable_get_text(GTK_EDITABLE(entry)));
     g_strfreev(self->words);
@@ -349,7 +437,8 @@ static void on_search_changed(GtkSearchEntry *entry, BhShellMenu *self)
     select_first(self);
     /* For the display tests: the event to wait for before Enter or a
      * screenshot, instead of a guessed time (G_MESSAGES_DEBUG=bh-shell). */
-    g_debug("menu: search '%s': %u rows", self->query, g_list_model_get_n_items(G_LIST_MODEL(self->shown)));
+    g_debug("menu: search '%s': %u rows, %u row widgets made", self->query, self->pane->n_shown,
+            self->made - made);
 }
 
 static void on_search_activate(GtkSearchEntry *entry, BhShellMenu *self)
@@ -375,8 +464,14 @@ static void toggle_favourite(BhShellMenu *self, BhMenuItem *item)
 static gboolean on_search_key(GtkEventControllerKey *controller, guint keyval, guint keycode,
                               GdkModifierType state, BhShellMenu *self)
 {
-    guint selected = gtk_single_selection_get_selected(self->selection), next;
+    guint selected = gtk_single_selection_get_selected(self->pane->selection), next;
 
+    /* The key that opened the menu closes it, as Escape does (and types no
+     * space into the search). */
+    if (bh_shell_hotkey_is_menu_key(keyval, state)) {
+        gtk_popover_popdown(GTK_POPOVER(self));
+        return TRUE;
+    }
     if ((state & GDK_CONTROL_MASK) != 0 && (keyval == GDK_KEY_d || keyval == GDK_KEY_D)) {
         toggle_favourite(self, selected_item(self));
         return TRUE;
@@ -431,6 +526,7 @@ static void on_setup(GtkSignalListItemFactory *factory, GtkListItem *list_item, 
     g_object_set_data(G_OBJECT(box), "bh-text", text);
     g_object_set_data(G_OBJECT(box), "bh-arrow", arrow);
     gtk_list_item_set_child(list_item, box);
+    self->made++;
 }
 
 static void set_class(GtkWidget *widget, const char *key, const char *css_class)
@@ -443,10 +539,17 @@ static void set_class(GtkWidget *widget, const char *key, const char *css_class)
     g_object_set_data_full(G_OBJECT(widget), key, g_strdup(css_class), g_free);
 }
 
-static void on_bind(GtkSignalListItemFactory *factory, GtkListItem *list_item, BhShellMenu *self)
+/* The row of item into list_item's widget; NULL: an empty slot, hidden
+ * whole (the list view's row widget around the box too, or its padding
+ * would show as a blank row). */
+static void bind_row(BhShellMenu *self, GtkListItem *list_item, BhMenuSlot *slot)
 {
-    BhMenuItem *item = gtk_list_item_get_item(list_item);
+    BhMenuItem *item = slot->item;
+    /* A heading opens and closes its qube's rows without a search; in a
+     * search it shows all of them already, so it has no arrow and no click. */
+    gboolean toggles = item != NULL && item->kind == BH_SHELL_MENU_QUBE && !slot->hits;
     GtkWidget *box = gtk_list_item_get_child(list_item);
+    GtkWidget *row = gtk_widget_get_parent(box) != NULL ? gtk_widget_get_parent(box) : box;
     GtkWidget *swatch = g_object_get_data(G_OBJECT(box), "bh-swatch");
     GtkWidget *kind = g_object_get_data(G_OBJECT(box), "bh-kind");
     GtkWidget *icon = g_object_get_data(G_OBJECT(box), "bh-icon");
@@ -463,6 +566,16 @@ static void on_bind(GtkSignalListItemFactory *factory, GtkListItem *list_item, B
         [BH_SHELL_MENU_SETTINGS] = "bh-menu-launcher",
     };
 
+    gtk_widget_set_visible(row, item != NULL);
+    if (item == NULL) {
+        gtk_list_item_set_activatable(list_item, FALSE);
+        gtk_list_item_set_selectable(list_item, FALSE);
+        /* Nothing of the old row is kept alive by a hidden one. */
+        gtk_image_set_from_paintable(GTK_IMAGE(icon), NULL);
+        gtk_widget_set_tooltip_text(box, NULL);
+        return;
+    }
+
     gtk_label_set_text(GTK_LABEL(text), item->text);
     gtk_label_set_wrap(GTK_LABEL(text), item->kind == BH_SHELL_MENU_NOTE);
     gtk_label_set_ellipsize(GTK_LABEL(text),
@@ -478,19 +591,39 @@ static void on_bind(GtkSignalListItemFactory *factory, GtkListItem *list_item, B
     gtk_widget_set_visible(kind, item->kind_icon != NULL);
     gtk_image_set_from_paintable(GTK_IMAGE(icon), item->icon != NULL ? GDK_PAINTABLE(item->icon) : NULL);
     gtk_widget_set_visible(icon, item->icon != NULL);
-    gtk_widget_set_visible(arrow, item->kind == BH_SHELL_MENU_QUBE);
-    if (item->kind == BH_SHELL_MENU_QUBE)
+    gtk_widget_set_visible(arrow, toggles);
+    if (toggles)
         gtk_label_set_text(GTK_LABEL(arrow), qube_expanded(self, item->qube) ? "\u25BE" : "\u25B8");
     gtk_widget_set_tooltip_text(box, item->tooltip);
-    gtk_list_item_set_activatable(list_item, item_is_launcher(item) || item->kind == BH_SHELL_MENU_QUBE);
-    gtk_list_item_set_selectable(list_item, item_is_launcher(item) || item->kind == BH_SHELL_MENU_QUBE);
-    g_object_set_data(G_OBJECT(box), "bh-item", item);
+    gtk_list_item_set_activatable(list_item, item_is_launcher(item) || toggles);
+    gtk_list_item_set_selectable(list_item, item_is_launcher(item) || toggles);
+}
+
+static void on_bind(GtkSignalListItemFactory *factory, GtkListItem *list_item, BhShellMenu *self)
+{
+    BhMenuSlot *slot = gtk_list_item_get_item(list_item);
+
+    slot->list_item = list_item;
+    g_object_set_data(G_OBJECT(gtk_list_item_get_child(list_item)), "bh-slot", slot);
+    bind_row(self, list_item, slot);
+}
+
+static void on_unbind(GtkSignalListItemFactory *factory, GtkListItem *list_item, BhShellMenu *self)
+{
+    BhMenuSlot *slot = gtk_list_item_get_item(list_item);
+
+    if (slot != NULL && slot->list_item == list_item)
+        slot->list_item = NULL;
+    g_object_set_data(G_OBJECT(gtk_list_item_get_child(list_item)), "bh-slot", NULL);
 }
 
 static void on_right_click(GtkGestureClick *gesture, int n_press, double x, double y, BhShellMenu *self)
 {
     GtkWidget *box = gtk_event_controller_get_widget(GTK_EVENT_CONTROLLER(gesture));
-    toggle_favourite(self, g_object_get_data(G_OBJECT(box), "bh-item"));
+    BhMenuSlot *slot = g_object_get_data(G_OBJECT(box), "bh-slot");
+
+    if (slot != NULL)
+        toggle_favourite(self, slot->item);
 }
 
 static void on_setup_click(GtkSignalListItemFactory *factory, GtkListItem *list_item, BhShellMenu *self)
@@ -713,10 +846,8 @@ static void bh_shell_menu_dispose(GObject *object)
     g_clear_pointer(&self->toggled, g_hash_table_unref);
     for (guint i = 0; i < G_N_ELEMENTS(self->panes); i++) {
         g_clear_object(&self->panes[i].selection);
-        g_clear_object(&self->panes[i].store);
+        g_clear_object(&self->panes[i].slots);
     }
-    self->shown = NULL;
-    self->selection = NULL;
     g_clear_object(&self->items);
     G_OBJECT_CLASS(bh_shell_menu_parent_class)->dispose(object);
 }
@@ -750,13 +881,14 @@ static void bh_shell_menu_init(BhShellMenu *self)
     g_signal_connect(factory, "setup", G_CALLBACK(on_setup), self);
     g_signal_connect(factory, "setup", G_CALLBACK(on_setup_click), self);
     g_signal_connect(factory, "bind", G_CALLBACK(on_bind), self);
+    g_signal_connect(factory, "unbind", G_CALLBACK(on_unbind), self);
     self->stack = gtk_stack_new();
     gtk_stack_set_vhomogeneous(GTK_STACK(self->stack), FALSE);
     for (guint i = 0; i < G_N_ELEMENTS(self->panes); i++) {
         BhMenuPane *pane = &self->panes[i];
 
-        pane->store = g_list_store_new(BH_TYPE_MENU_ITEM);
-        pane->selection = gtk_single_selection_new(G_LIST_MODEL(g_object_ref(pane->store)));
+        pane->slots = g_list_store_new(BH_TYPE_MENU_SLOT);
+        pane->selection = gtk_single_selection_new(G_LIST_MODEL(g_object_ref(pane->slots)));
         gtk_single_selection_set_autoselect(pane->selection, FALSE);
         gtk_single_selection_set_can_unselect(pane->selection, TRUE);
         pane->view = gtk_list_view_new(GTK_SELECTION_MODEL(g_object_ref(pane->selection)),
@@ -774,9 +906,7 @@ static void bh_shell_menu_init(BhShellMenu *self)
         gtk_widget_set_size_request(pane->scroller, 320, -1);
         gtk_stack_add_child(GTK_STACK(self->stack), pane->scroller);
     }
-    self->shown = self->panes[0].store;
-    self->selection = self->panes[0].selection;
-    self->view = self->panes[0].view;
+    self->pane = &self->panes[0];
 
     gtk_box_append(GTK_BOX(box), self->search);
     gtk_box_append(GTK_BOX(box), self->stack);

@@ -64,6 +64,7 @@ struct _BhShellNotify {
     guint next_id;
     GtkWidget *window;
     GtkWidget *column;
+    GdkRectangle area; /* the panel's monitor: the cards hang in its top-right corner */
 };
 
 G_DEFINE_FINAL_TYPE(BhShellNotify, bh_shell_notify, G_TYPE_OBJECT)
@@ -123,14 +124,11 @@ guint bh_shell_notify_expiry_ms(gint32 expire_timeout)
  * the top-right corner under the panel, and one that never takes the focus
  * (WM_HINTS input False): a card appearing must not steal keys from the
  * window the user types in. */
-static void place_x11(GtkWidget *window)
+static void place_x11(GtkWidget *window, const GdkRectangle *area)
 {
     GdkSurface *surface = gtk_native_get_surface(GTK_NATIVE(window));
     Display *dpy;
     Window xid;
-    GListModel *monitors;
-    g_autoptr(GdkMonitor) monitor = NULL;
-    GdkRectangle area = {0, 0, 1024, 768};
     Atom type, state[4];
     XWMHints *hints;
     XSizeHints size = {0};
@@ -140,16 +138,6 @@ static void place_x11(GtkWidget *window)
         return;
     dpy = gdk_x11_display_get_xdisplay(gdk_surface_get_display(surface));
     xid = gdk_x11_surface_get_xid(surface);
-    /* The panel's monitor (RandR's primary), as the cards hang under it. */
-    monitor = gdk_x11_display_get_primary_monitor(gdk_surface_get_display(surface));
-    if (monitor != NULL) {
-        g_object_ref(monitor);
-    } else {
-        monitors = gdk_display_get_monitors(gdk_surface_get_display(surface));
-        monitor = g_list_model_get_item(monitors, 0);
-    }
-    if (monitor != NULL)
-        gdk_monitor_get_geometry(monitor, &area);
     type = XInternAtom(dpy, "_NET_WM_WINDOW_TYPE_NOTIFICATION", False);
     XChangeProperty(dpy, xid, XInternAtom(dpy, "_NET_WM_WINDOW_TYPE", False), XA_ATOM, 32, PropModeReplace,
                     (unsigned char *)&type, 1);
@@ -171,24 +159,38 @@ static void place_x11(GtkWidget *window)
         XFree(hints);
     }
     size.flags = USPosition | PPosition;
-    size.x = area.x + area.width - BH_NOTIFY_WIDTH - 8;
-    size.y = area.y + BH_SHELL_PANEL_HEIGHT + 8;
+    size.x = area->x + area->width - BH_NOTIFY_WIDTH - 8;
+    size.y = area->y + BH_SHELL_PANEL_HEIGHT + 8;
     XSetWMNormalHints(dpy, xid, &size);
     XMoveWindow(dpy, xid, size.x, size.y);
 }
 #endif
 
-static void on_window_map(GtkWidget *window, gpointer data)
+static void on_window_map(GtkWidget *window, BhShellNotify *self)
 {
 #ifdef GDK_WINDOWING_X11
-    place_x11(window);
+    place_x11(window, &self->area);
 #endif
 }
 
-static void on_window_realize(GtkWidget *window, gpointer data)
+static void on_window_realize(GtkWidget *window, BhShellNotify *self)
 {
 #ifdef GDK_WINDOWING_X11
-    place_x11(window);
+    place_x11(window, &self->area);
+#endif
+}
+
+void bh_shell_notify_set_area(BhShellNotify *self, const GdkRectangle *area)
+{
+    if (gdk_rectangle_equal(&self->area, area))
+        return;
+    self->area = *area;
+    /* Cards already shown move with the panel, not only the next ones. */
+#ifdef GDK_WINDOWING_X11
+    if (self->window != NULL && gtk_widget_get_realized(self->window)) {
+        place_x11(self->window, &self->area);
+        g_info("notifications: moved to %dx%d+%d+%d", area->width, area->height, area->x, area->y);
+    }
 #endif
 }
 
@@ -205,8 +207,8 @@ static void ensure_window(BhShellNotify *self)
     self->column = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
     gtk_widget_set_size_request(self->column, BH_NOTIFY_WIDTH, -1);
     gtk_window_set_child(GTK_WINDOW(self->window), self->column);
-    g_signal_connect(self->window, "realize", G_CALLBACK(on_window_realize), NULL);
-    g_signal_connect(self->window, "map", G_CALLBACK(on_window_map), NULL);
+    g_signal_connect(self->window, "realize", G_CALLBACK(on_window_realize), self);
+    g_signal_connect(self->window, "map", G_CALLBACK(on_window_map), self);
 }
 
 /* ---- notes ---------------------------------------------------------------- */
@@ -547,6 +549,7 @@ static void bh_shell_notify_class_init(BhShellNotifyClass *klass)
 static void bh_shell_notify_init(BhShellNotify *self)
 {
     g_queue_init(&self->notes);
+    self->area = (GdkRectangle){0, 0, 1024, 768}; /* until the panel says */
     self->rates = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     self->info = g_dbus_node_info_new_for_xml(bh_notify_xml, NULL);
 }

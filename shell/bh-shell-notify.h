@@ -37,6 +37,9 @@ G_DECLARE_FINAL_TYPE(BhShellNotify, bh_shell_notify, BH, SHELL_NOTIFY, GObject)
 /* Starts asking for the name on the session bus; shows nothing until a
  * notification arrives. */
 BhShellNotify *bh_shell_notify_new(void);
+/* The panel's monitor (the panel follows RandR's primary): the cards hang
+ * in its top-right corner under the panel, those shown already too. */
+void bh_shell_notify_set_area(BhShellNotify *self, const GdkRectangle *area);
 /* Whether this process owns org.freedesktop.Notifications now. */
 gboolean bh_shell_notify_is_server(BhShellNotify *self);
 

@@ -34,6 +34,9 @@ struct _BhShellPanel {
 
 G_DEFINE_FINAL_TYPE(BhShellPanel, bh_shell_panel, GTK_TYPE_APPLICATION_WINDOW)
 
+enum { BH_PANEL_AREA_CHANGED, BH_PANEL_N_SIGNALS };
+static guint bh_panel_signals[BH_PANEL_N_SIGNALS];
+
 static void on_monitor_geometry(GdkMonitor *monitor, GParamSpec *pspec, BhShellPanel *self);
 static void on_monitors_changed(GListModel *monitors, guint position, guint removed, guint added,
                                 BhShellPanel *self);
@@ -154,6 +157,19 @@ void bh_shell_panel_open_menu(BhShellPanel *self, guint32 time)
     gtk_menu_button_popup(GTK_MENU_BUTTON(self->menu_button));
 }
 
+void bh_shell_panel_toggle_menu(BhShellPanel *self, guint32 time)
+{
+    if (gtk_widget_get_visible(self->menu))
+        gtk_popover_popdown(GTK_POPOVER(self->menu));
+    else
+        bh_shell_panel_open_menu(self, time);
+}
+
+void bh_shell_panel_get_area(BhShellPanel *self, GdkRectangle *area)
+{
+    *area = self->area;
+}
+
 gboolean bh_shell_panel_is_docked(BhShellPanel *self)
 {
     return self->docked;
@@ -183,6 +199,8 @@ static void bh_shell_panel_class_init(BhShellPanelClass *klass)
     GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
 
     G_OBJECT_CLASS(klass)->dispose = bh_shell_panel_dispose;
+    bh_panel_signals[BH_PANEL_AREA_CHANGED] = g_signal_new(
+        "area-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
     gtk_widget_class_set_template_from_resource(widget_class, "/org/bulkhead/shell/bh-shell-panel.ui");
     gtk_widget_class_bind_template_child(widget_class, BhShellPanel, menu_button);
     gtk_widget_class_bind_template_child(widget_class, BhShellPanel, domains_slot);
@@ -241,6 +259,7 @@ static void follow_area(BhShellPanel *self)
     if (gdk_rectangle_equal(&was, &self->area))
         return;
     g_info("the panel spans %dx%d+%d+%d", self->area.width, self->area.height, self->area.x, self->area.y);
+    g_signal_emit(self, bh_panel_signals[BH_PANEL_AREA_CHANGED], 0);
     gtk_window_set_default_size(GTK_WINDOW(self), self->area.width, BH_SHELL_PANEL_HEIGHT);
 #ifdef GDK_WINDOWING_X11
     if (self->docked)

@@ -24,6 +24,12 @@ BhShellPanel *bh_shell_panel_new(GtkApplication *app, BhShellQubes *qubes);
 /* Opens the app menu with its search field focused (the menu key); time is
  * the key press's X timestamp, or GDK_CURRENT_TIME when GDK saw the event. */
 void bh_shell_panel_open_menu(BhShellPanel *self, guint32 time);
+/* The menu key: opens the menu, or closes it when it is open (a window
+ * manager's binding to `bulkhead-shell --menu` fires while it is). */
+void bh_shell_panel_toggle_menu(BhShellPanel *self, guint32 time);
+/* The monitor the panel spans now; "area-changed" (no arguments) says when
+ * it changes. */
+void bh_shell_panel_get_area(BhShellPanel *self, GdkRectangle *area);
 /* Whether it is docked (X11, with a strut). */
 gboolean bh_shell_panel_is_docked(BhShellPanel *self);
 

@@ -10,6 +10,8 @@
  * connection, grabbed by the shell's own hotkey code (bh-shell-hotkey.c) in
  * this process: the path from the X server to the drawn menu, measured in the
  * same run as the action, so their ratio holds on a loaded machine.
+ * "Row widgets made" counts the list views' row widgets that were not there
+ * before a search (each marked when first seen), whatever the menu's code.
  * Must never: change the shell's code paths or the daemon's state.
  *
  *   bench-shell-menu [--reps N]   prints a Markdown table on stdout */
@@ -41,6 +43,7 @@ typedef struct {
     GArray *search_ms;
     GArray *open_cpu_ms; /* the main thread's CPU time over the same span */
     GArray *search_cpu_ms;
+    GArray *search_made; /* row widgets new after each search */
     gint64 t0;
     double cpu0;
     gboolean measuring_open;
@@ -82,6 +85,25 @@ static void report(const char *what, GArray *ms)
 
 static void next_step(Bench *b);
 
+/* Row widgets under root not seen before (and marks them seen): GTK 4.8's
+ * list view makes one per item new to its model. */
+static guint count_new_rows(GtkWidget *root)
+{
+    static GQuark seen;
+    guint n = 0;
+
+    if (seen == 0)
+        seen = g_quark_from_static_string("bench-seen");
+    if (g_str_equal(G_OBJECT_TYPE_NAME(root), "GtkListItemWidget") &&
+        g_object_get_qdata(G_OBJECT(root), seen) == NULL) {
+        g_object_set_qdata(G_OBJECT(root), seen, GINT_TO_POINTER(1));
+        n++;
+    }
+    for (GtkWidget *c = gtk_widget_get_first_child(root); c != NULL; c = gtk_widget_get_next_sibling(c))
+        n += count_new_rows(c);
+    return n;
+}
+
 /* The main thread's CPU time (GTK lays out and draws there with the cairo
  * renderer): unlike the wall time, it does not grow when other processes
  * take the machine's two cores. */
@@ -113,6 +135,10 @@ static void on_after_paint(GdkFrameClock *clock, Bench *b)
         g_array_append_val(b->measuring_open ? b->open_ms : b->search_ms, ms);
         g_array_append_val(b->measuring_open ? b->open_cpu_ms : b->search_cpu_ms, cpu);
     }
+    /* After the times: the walk is the bench's, not the menu's. */
+    double made = count_new_rows(b->menu);
+    if (!b->measuring_open)
+        g_array_append_val(b->search_made, made);
     b->t0 = 0;
     g_signal_handlers_disconnect_by_func(clock, on_after_paint, b);
     /* Let the frame finish before the next change. */
@@ -177,6 +203,7 @@ static void next_step(Bench *b)
         if (b->key_cpu_ms->len > 0)
             report("Super+Space: the shell's main-thread CPU time", b->key_cpu_ms);
         report("search: the shell's main-thread CPU time", b->search_cpu_ms);
+        report("search: row widgets made (count, not ms)", b->search_made);
         printf("\nthe panel's is-active changed %u times while the action opened the menu, %u times while "
                "the key did (%d each)\n",
                b->active_flips[0], b->active_flips[1], b->reps);
@@ -217,11 +244,16 @@ static void next_step(Bench *b)
     }
 }
 
-/* The rows the menu's list view shows: with 30 apps per qube, they stop
- * growing once every qube's list arrived. */
+/* The rows the menu's list view shows (its visible row widgets: a menu may
+ * keep hidden ones to bind again later): with 30 apps per qube, they stop
+ * changing once every qube's list arrived. */
 static guint count_rows(GtkWidget *view)
 {
-    return g_list_model_get_n_items(G_LIST_MODEL(gtk_list_view_get_model(GTK_LIST_VIEW(view))));
+    guint n = 0;
+
+    for (GtkWidget *c = gtk_widget_get_first_child(view); c != NULL; c = gtk_widget_get_next_sibling(c))
+        n += gtk_widget_get_visible(c);
+    return n;
 }
 
 static gboolean start(gpointer data)
@@ -328,6 +360,7 @@ int main(int argc, char **argv)
     b.search_ms = g_array_new(FALSE, FALSE, sizeof(double));
     b.open_cpu_ms = g_array_new(FALSE, FALSE, sizeof(double));
     b.search_cpu_ms = g_array_new(FALSE, FALSE, sizeof(double));
+    b.search_made = g_array_new(FALSE, FALSE, sizeof(double));
     /* Not the shell's id: the real shell may run beside it (bench-shell.sh). */
     b.app = gtk_application_new("org.bulkhead.BenchShellMenu", G_APPLICATION_NON_UNIQUE);
     g_signal_connect(b.app, "activate", G_CALLBACK(on_activate), &b);
@@ -344,5 +377,6 @@ int main(int argc, char **argv)
     g_array_unref(b.search_ms);
     g_array_unref(b.open_cpu_ms);
     g_array_unref(b.search_cpu_ms);
+    g_array_unref(b.search_made);
     return status != 0 || !done;
 }

@@ -390,7 +390,7 @@ bh_menu_type() {
 }
 
 # bh_menu_search PANEL TEXT: the menu opened (it must be closed: the menu key
-# does not close it), then bh_menu_type TEXT.
+# with the menu open closes it), then bh_menu_type TEXT.
 bh_menu_search() {
   bh_menu_open "$1" && bh_menu_type "$2"
 }

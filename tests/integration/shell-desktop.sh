@@ -184,6 +184,19 @@ bh_result "it is framed in personal's yellow ($frame) below the panel (y $Y)" \
 wait_panel personal-running app yellow yes
 bh_result "the panel shows personal's app icon in yellow" $?
 
+# The menu key with the menu open closes it, as Escape does, and types no
+# space into the search (the popover holds the keyboard, so the root's grab
+# never sees the key: the popover's own key handler must).
+bh_menu_search "$panel" 'per'
+from=$(bh_log_from "$bh_shell_log")
+xdotool key super+space 2>/dev/null
+bh_wait_grep "$bh_shell_log" 'menu: closed' 100 "$from"
+rc=$?
+spaced=$(tail -n +"$from" "$bh_shell_log" | grep -c "menu: search 'per '")
+shot menu-key-closed
+bh_result "Super+Space with the menu open closes it (logged: $([ $rc -eq 0 ] && echo closed || echo 'not closed')) and types no space into the search ($spaced searches for 'per ')" \
+  $([ $rc -eq 0 ] && [ "$spaced" -eq 0 ]; echo $?)
+
 # A disposable from the menu: "disp" leaves only default-dvm's "New disposable:
 # Terminal"; it opens [dispN] foot in red, and typing exit in it ends the
 # command, after which the shell kills the disposable and the daemon removes it.

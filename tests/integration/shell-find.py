@@ -7,6 +7,7 @@ Prints "X Y"; exit 1 when nothing is found. Owns nothing; decides no result.
   lastbutton     the right-most such run
   verb #rrggbb [K]  the Kth button from the right (0: the right-most) on the row of
                  that colour below the panel
+  verbat Y [K]   the same on the row at height Y (a greyed row has no exact colour)
   last #rrggbb   the centre of the right-most square of that colour on the panel
   swatches #rrggbb  the centre of each solid square of that colour (12 to 16 px)
                  on a light button of the panel: one "X Y" line each"""
@@ -32,14 +33,17 @@ if mode in ("button", "lastbutton"):
     if n < 0 or len(runs) <= n: sys.exit(1)
     a, b = runs[n]
     print((a + b) // 2, 16)
-elif mode == "verb":          # the Kth button from the right (default 0) on the row of colour C
-    c = bytes.fromhex(sys.argv[3][1:])
+elif mode in ("verb", "verbat"):  # the Kth button from the right (default 0) on the row of colour C / at Y
     k = int(sys.argv[4]) if len(sys.argv) > 4 else 0
-    pts = [(x, y) for y in range(40, 1024) for x in range(0, 60) if px(x, y) == c]
-    if not pts: sys.exit(1)
-    ys = [p[1] for p in pts]
-    y = (min(ys) + max(ys)) // 2
-    x0 = max(p[0] for p in pts)                                           # the row's colour mark
+    if mode == "verb":
+        c = bytes.fromhex(sys.argv[3][1:])
+        pts = [(x, y) for y in range(40, 1024) for x in range(0, 60) if px(x, y) == c]
+        if not pts: sys.exit(1)
+        ys = [p[1] for p in pts]
+        y = (min(ys) + max(ys)) // 2
+        x0 = max(p[0] for p in pts)                                       # the row's colour mark
+    else:                                                                 # a greyed row: no exact colour
+        y, x0 = int(sys.argv[3]), 60
     white = b"\xff\xff\xff"
     edge = max(x for x in range(x0, W) if px(x, y) == white)              # the popover's right edge
     x = edge

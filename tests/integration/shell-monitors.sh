@@ -19,6 +19,9 @@
 #   the primary made DUMMY1: the panel moves to x 1024, 1280 px wide, strut
 #   from 1024 to 2303, pixels moved with it; the menu opens there; the next
 #   window is placed inside one monitor (openbox's choice which)
+#   a card of the shell's own notification server (the test's server gone),
+#   shown before the primary changed, is in the left monitor's top-right
+#   corner under the panel, and moves to the right monitor's with the panel
 # Screenshots in $BH_BUILD_ROOT/tests/display/shots/monitors-*.png. Prints TAP.
 set -u
 . "$(dirname "$0")/daemon-lib.sh"
@@ -50,7 +53,8 @@ bh_until 150 wm_ready # openbox manages the screen
 # A notification server of the test's own (a session that has one): no card
 # of "personal has started" comes and goes between two compared shots.
 /usr/bin/python3 "$(dirname "$0")/notify-server.py" "$bh_tmp/notifications" >"$bh_tmp/notify.out" 2>&1 &
-bh_bg_pids+=($!)
+notify_pid=$!
+bh_bg_pids+=($notify_pid)
 bh_wait_grep "$bh_tmp/notify.out" READY 100
 bh_start_daemon --backend sandbox
 bh_result "bulkheadd runs with the sandbox backend" $?
@@ -159,11 +163,35 @@ bh_result "maximised on the right monitor it is $right_geo(no strut there), on t
 maximise remove "$win"
 xdotool windowminimize "$win" 2>/dev/null
 
+# ---- a notification card on the panel's monitor ---------------------------------
+# The test's server gone, the shell serves the name and shows a card that
+# stays until closed (timeout 0) in the top-right corner of the left
+# monitor, under the panel: x 1024 - 360 - 8.
+notify() { gdbus call --session --dest org.freedesktop.Notifications --object-path /org/freedesktop/Notifications --method "org.freedesktop.Notifications.$1" "${@:2}" 2>/dev/null; }
+kill "$notify_pid" 2>/dev/null
+bh_until 150 eval '[ "$(notify GetServerInformation | cut -d"'"'"'" -f2)" = bulkhead-shell ]'
+note_id=$(notify Notify test 0 '' 'A card' 'it stays until closed' '[]' '{}' 0 | grep -o '[0-9][0-9]*' | head -n1)
+card=$(bh_find_window '^Bulkhead notifications$' 100)
+card_at() { read -r cx cy _ <<<"$(geometry "$card")"; [ "$cx" = "$1" ] && [ "$cy" = "$2" ]; }
+card_drawn() { # SHOT X: the card's background under the panel at X, none at the other place
+  shot "$1"
+  [ "$(bh_px_count "$(png "$1")" "$dark" "360x16+$2+44")" -ge 1500 ] && [ "$(bh_px_count "$(png "$1")" "$dark" "360x16+$3+44")" -eq 0 ]
+}
+bh_until 100 card_at 656 40 && bh_until 30 card_drawn card-left 656 1936
+rc=$?
+bh_result "the shell's card (id ${note_id:-none}) is at $(geometry "$card")on the left monitor, top right under the panel" \
+  $([ -n "$card" ] && [ $rc -eq 0 ]; echo $?)
+
 # ---- another primary monitor ------------------------------------------------------
 xrandr --output DUMMY1 --primary 2>/dev/null
 bh_until 200 panel_at "1024 0 1280 32" "0, 0, 32, 0, 0, 0, 0, 0, 1024, 2303, 0, 0"
 rc=$?
 bh_result "DUMMY1 made primary: the panel moves to it, $(geometry "$panel")(x y w h), strut $(strut)" $rc
+# The card already shown moves with it: 1024 + 1280 - 360 - 8.
+bh_until 100 card_at 1936 40 && bh_until 30 card_drawn card-right 1936 656
+rc=$?
+bh_result "the card on screen moves to the new primary's top right: $(geometry "$card")(drawn: $(bh_px_count "$(png card-right)" "$dark" 360x16+1936+44) px there, $(bh_px_count "$(png card-right)" "$dark" 360x16+656+44) on the left)" $rc
+notify CloseNotification "${note_id:-0}" >/dev/null
 bh_until 30 panel_drawn moved $right_top 1100 $left_top
 rc=$?
 bh_result "in the screenshot the panel's colour is along the right monitor's top ($(bh_px_count "$(png moved)" "$dark" $right_top) px), gone from the left ($(bh_px_count "$(png moved)" "$dark" $left_top))" $rc

@@ -49,11 +49,6 @@ for _ in $(seq 100); do grep -q READY "$bh_tmp/notify.out" && break; sleep 0.1; 
 bh_start_daemon --backend sandbox
 bh_result "bulkheadd runs with the sandbox backend" $?
 
-wait_for() { # up to 15 s for a command to succeed
-  local i
-  for i in $(seq 75); do "$@" && return 0; sleep 0.2; done
-  return 1
-}
 noted() { grep -qF -- "$1" "$notes"; }
 server_name() {
   gdbus call --session --dest org.freedesktop.Notifications --object-path /org/freedesktop/Notifications \
@@ -93,13 +88,25 @@ blue='#3465a4' black='#000000' yellow='#edd400'
 # The clipboard widget sits at the panel's right end, before the clock.
 right=400x32+880+0
 
+# open_qubes SHOT #rrggbb [K]: a click on "Qubes", then shots until the
+# popover's row of that colour shows its Kth verb from the right (5 s);
+# sets vx vy to where it is.
+verb_in() { # SHOT #rrggbb [K]
+  shot "$1"
+  read -r vx vy < <("$py" "$find_py" "$shots/shell-widgets-$1.png" verb "$2" ${3:+"$3"})
+  [ -n "$vx" ]
+}
+open_qubes() {
+  read -r qx qy < <("$py" "$find_py" "$shots/shell-widgets-start.png" button 1)
+  click_at "$qx" "$qy"
+  vx="" vy=""
+  bh_until 50 verb_in "$@"
+}
+
 # ---- Start by a click, and its notice -------------------------------------------
 shot start
-read -r qx qy < <("$py" "$find_py" "$shots/shell-widgets-start.png" button 1)
-click_at "$qx" "$qy"
-sleep 1
-shot popover
-read -r sx sy < <("$py" "$find_py" "$shots/shell-widgets-popover.png" verb "$blue")
+open_qubes popover "$blue"
+sx=$vx sy=$vy
 # The rows' kind icons (shell-icon.py: shape and colour), the panel's chips too.
 icons() { # SHOT REGION KIND LABEL
   "$py" "$here/shell-icon.py" "$shots/shell-widgets-$1.png" "$2" "$BH_BUILD_ROOT/icons" "$3" "$4"
@@ -112,7 +119,7 @@ bh_wait_state work Running 900
 rc=$?
 bh_result "clicking Start beside halted work (at ${sx:-?},${sy:-?}) makes it Running in qvm-ls ($(bh_state_of work))" $rc
 xdotool key Escape 2>/dev/null
-wait_for noted "Qubes|Qube work has started"
+bh_until 150 noted "Qubes|Qube work has started"
 bh_result "the test's notification server receives 'Qube work has started' from the shell" $?
 
 # ---- GetStats -------------------------------------------------------------------
@@ -147,24 +154,15 @@ bh_result "a busy loop in work: its CPU time grows ($cpu_before -> $cpu_busy µs
   $([ $((${cpu_busy:-0} - ${cpu_before:-0})) -ge 300000 ]; echo $?)
 # The figures in the Qubes popover, for the eye (shell-widgets-figures.png).
 sleep 3
-read -r qx qy < <("$py" "$find_py" "$shots/shell-widgets-start.png" button 1)
-click_at "$qx" "$qy"
-sleep 1
-shot figures
+open_qubes figures "$blue"
 xdotool key Escape 2>/dev/null
 
 # ---- Restart and Settings from the Qubes popover ----------------------------------
-open_qubes() { # SHOT: the popover open, its screenshot taken
-  read -r qx qy < <("$py" "$find_py" "$shots/shell-widgets-start.png" button 1)
-  click_at "$qx" "$qy"
-  sleep 1
-  shot "$1"
-}
-open_qubes restart
-read -r rx ry < <("$py" "$find_py" "$shots/shell-widgets-restart.png" verb "$blue" 1)
+open_qubes restart "$blue" 1
+rx=$vx ry=$vy
 click_at "${rx:-0}" "${ry:-0}"
 xdotool key Escape 2>/dev/null
-wait_for noted "Qubes|Qube work has shut down"
+bh_until 150 noted "Qubes|Qube work has shut down"
 down=$?
 restarted=1
 for _ in $(seq 300); do
@@ -174,12 +172,46 @@ done
 bh_result "Restart beside work (at ${rx:-?},${ry:-?}): 'has shut down', then 'has started' again, $(bh_state_of work)" \
   $([ $down -eq 0 ] && [ $restarted -eq 0 ]; echo $?)
 
-open_qubes settings
+# Pause, Unpause and Terminal beside work (its verbs from the right: Shutdown,
+# Restart, Pause, Terminal, Settings; paused: Shutdown, Unpause, Settings).
+bh_same "control: work runs before Pause is clicked" Running "$(bh_state_of work)"
+open_qubes pause "$blue" 2
+row_y=$vy
+click_at "${vx:-0}" "${vy:-0}"
+xdotool key Escape 2>/dev/null
+bh_wait_state work Paused 100
+paused=$(bh_state_of work)
+# The paused row is greyed (45 %): its Unpause is found on the same row.
+verb_at() { # SHOT Y K
+  shot "$1"
+  read -r vx vy < <("$py" "$find_py" "$shots/shell-widgets-$1.png" verbat "$2" "$3")
+  [ -n "$vx" ]
+}
+read -r qx qy < <("$py" "$find_py" "$shots/shell-widgets-start.png" button 1)
+click_at "$qx" "$qy"
+vx="" vy=""
+bh_until 50 verb_at unpause "${row_y:-0}" 1
+click_at "${vx:-0}" "${vy:-0}"
+xdotool key Escape 2>/dev/null
+bh_wait_state work Running 100
+bh_result "Pause beside work makes it $paused, then Unpause beside it (at ${vx:-?},${vy:-?}) $(bh_state_of work)" \
+  $([ "$paused" = Paused ] && [ "$(bh_state_of work)" = Running ]; echo $?)
+work_windows() { xdotool search --name '^\[work\] ' 2>/dev/null | wc -l; }
+before=$(work_windows)
+open_qubes terminal "$blue" 3
+click_at "${vx:-0}" "${vy:-0}"
+xdotool key Escape 2>/dev/null
+bh_until 300 eval '[ "$(work_windows)" -gt "$before" ]'
+rc=$?
+bh_result "Terminal beside work opens a window of work ($before before, $(work_windows) after: '$(xdotool search --name '^\[work\] ' getwindowname 2>/dev/null | head -n1)')" $rc
+qvm-run work 'pkill -x foot' >/dev/null 2>&1 # its window is not needed below
+
+open_qubes settings "$yellow" 1
+tx=$vx ty=$vy
 bh_result "no bulkhead-settings ran before the click" $([ ! -e "$bh_tmp/settings-args" ]; echo $?)
-read -r tx ty < <("$py" "$find_py" "$shots/shell-widgets-settings.png" verb "$yellow" 1)
 click_at "${tx:-0}" "${ty:-0}"
 xdotool key Escape 2>/dev/null
-wait_for test -s "$bh_tmp/settings-args"
+bh_until 150 test -s "$bh_tmp/settings-args"
 bh_same "Settings beside personal (at ${tx:-?},${ty:-?}) runs bulkhead-settings --qube=personal" \
   "--qube=personal" "$(cat "$bh_tmp/settings-args" 2>/dev/null)"
 
@@ -188,13 +220,13 @@ bh_same "Settings beside personal (at ${tx:-?},${ty:-?}) runs bulkhead-settings 
 purple='#75507b'
 qvm-create -C TemplateVM -l purple broken >/dev/null 2>&1 &&
   qvm-prefs broken root_path /nonexistent-root >/dev/null 2>&1
-sleep 1
-open_qubes broken
+# The popover follows QubeAdded: shots until broken's purple row is in it.
+open_qubes broken "$purple"
+bx=$vx by=$vy
 bh_result "no notice about broken before its Start" $(! noted "Qube broken"; echo $?)
-read -r bx by < <("$py" "$find_py" "$shots/shell-widgets-broken.png" verb "$purple")
 click_at "${bx:-0}" "${by:-0}"
 xdotool key Escape 2>/dev/null
-wait_for noted "Qubes|Qube broken failed to start: "
+bh_until 150 noted "Qubes|Qube broken failed to start: "
 rc=$?
 bh_result "Start on it (at ${bx:-?},${by:-?}): '$(grep -o 'Qube broken failed to start: .*' "$notes" | head -n1 | cut -c1-90)'" $rc
 bh_result "and only that one notice about it (no reasonless 'failed to start' as well)" \
@@ -211,9 +243,9 @@ blue_before=$(count before-copy "$blue" "$right")
 xdotool windowfocus --sync "$src" 2>/dev/null
 sleep 0.3
 xdotool key --window "$src" F5 2>/dev/null
-wait_for qvm-run -p work 'test -e /home/user/clip/copied' 2>/dev/null
+bh_until 150 qvm-run -p work 'test -e /home/user/clip/copied' 2>/dev/null
 xdotool key --window "$src" ctrl+shift+c 2>/dev/null
-wait_for sh -c "gdbus call --session --dest org.bulkhead.Admin1 --object-path /org/bulkhead/Admin1 \
+bh_until 150 sh -c "gdbus call --session --dest org.bulkhead.Admin1 --object-path /org/bulkhead/Admin1 \
   --method org.bulkhead.Clipboard1.GetState | grep -q \"'source': <'work'>\""
 held=$?
 blue_after=0
@@ -237,13 +269,13 @@ bh_result "work's init found ($init) and not yet noted as crashed" \
   $([ -n "$init" ] && ! noted "Qube work crashed"; echo $?)
 [ -n "$init" ] && kill -KILL "$init"
 bh_wait_state work Crashed 150
-wait_for noted "Qubes|Qube work crashed"
+bh_until 150 noted "Qubes|Qube work crashed"
 rc=$?
 bh_result "work's init killed from outside: $(bh_state_of work), 'Qube work crashed' reaches the test's server" $rc
 
 # ---- the shell's own server -----------------------------------------------------
 kill "$notify_pid" 2>/dev/null
-wait_for sh -c '[ "$(gdbus call --session --dest org.freedesktop.Notifications --object-path /org/freedesktop/Notifications --method org.freedesktop.Notifications.GetServerInformation 2>/dev/null | cut -d"'"'"'" -f2)" = bulkhead-shell ]'
+bh_until 150 eval '[ "$(server_name)" = bulkhead-shell ]'
 rc=$?
 bh_result "the test's server gone, the shell serves org.freedesktop.Notifications ($(server_name))" $rc
 bh_result "before any card, no notification window is shown" \
@@ -281,7 +313,7 @@ click_at "${cx:-0}" "${cy:-0}"
 sleep 0.8
 shot clipboard-popover
 xdotool key Return 2>/dev/null
-wait_for sh -c "gdbus call --session --dest org.bulkhead.Admin1 --object-path /org/bulkhead/Admin1 \
+bh_until 150 sh -c "gdbus call --session --dest org.bulkhead.Admin1 --object-path /org/bulkhead/Admin1 \
   --method org.bulkhead.Clipboard1.GetState | grep -qF '(@a{sv} {},)'"
 bh_result "Clear in the clipboard widget's popover (button at ${cx:-?},${cy:-?}) empties the global clipboard" $?
 xdotool key Escape 2>/dev/null
@@ -347,16 +379,16 @@ bh_result "a 1 MB body is taken ($ok) and its card stays within the screen (colu
 qvm-run work 'trap "" TERM; while :; do sleep 1; done' >/dev/null 2>&1
 bh_wait_state work Running 900
 sleep 1
-open_qubes shutdown
-read -r kx ky < <("$py" "$find_py" "$shots/shell-widgets-shutdown.png" verb "$blue")
+open_qubes shutdown "$blue"
+kx=$vx ky=$vy
 click_at "${kx:-0}" "${ky:-0}"
 xdotool key Escape 2>/dev/null
 bh_wait_state work Halting 50
 halting=$?
 sleep $((10 + 1))
 still=$(bh_state_of work)
-open_qubes kill-offered
-read -r kx ky < <("$py" "$find_py" "$shots/shell-widgets-kill-offered.png" verb "$blue")
+open_qubes kill-offered "$blue"
+kx=$vx ky=$vy
 t0=$(date +%s)
 click_at "${kx:-0}" "${ky:-0}"
 xdotool key Escape 2>/dev/null

@@ -5,6 +5,7 @@
  * Must never: open a display or a bus. */
 #include "bh-shell-app.h"
 #include "bh-shell-apps.h"
+#include "bh-shell-hotkey.h"
 #include "bh-shell-menu.h"
 #include "bh-shell-qube.h"
 #include "bh-shell-title.h"
@@ -286,6 +287,23 @@ static void test_menu_visible(void)
 
 /* Only guid's exact "[qube]" or "[qube] title" names a qube; a guest's text
  * that follows cannot move the boundary (qube names hold no ']'). */
+/* The keys that close the open menu are the ones that open it, and only
+ * those: a space typed with Shift, Ctrl or nothing is still a search's. */
+static void test_menu_key(void)
+{
+    g_assert_true(bh_shell_hotkey_is_menu_key(GDK_KEY_space, GDK_SUPER_MASK));
+    g_assert_true(bh_shell_hotkey_is_menu_key(GDK_KEY_space, GDK_SUPER_MASK | GDK_HYPER_MASK));
+    g_assert_true(bh_shell_hotkey_is_menu_key(GDK_KEY_space, GDK_SUPER_MASK | GDK_LOCK_MASK));
+    g_assert_true(bh_shell_hotkey_is_menu_key(GDK_KEY_F1, GDK_ALT_MASK));
+    g_assert_false(bh_shell_hotkey_is_menu_key(GDK_KEY_space, 0));
+    g_assert_false(bh_shell_hotkey_is_menu_key(GDK_KEY_space, GDK_SHIFT_MASK));
+    g_assert_false(bh_shell_hotkey_is_menu_key(GDK_KEY_space, GDK_SUPER_MASK | GDK_CONTROL_MASK));
+    g_assert_false(bh_shell_hotkey_is_menu_key(GDK_KEY_space, GDK_ALT_MASK));
+    g_assert_false(bh_shell_hotkey_is_menu_key(GDK_KEY_F1, 0));
+    g_assert_false(bh_shell_hotkey_is_menu_key(GDK_KEY_F1, GDK_ALT_MASK | GDK_SHIFT_MASK));
+    g_assert_false(bh_shell_hotkey_is_menu_key(GDK_KEY_a, GDK_SUPER_MASK));
+}
+
 static void test_title_qube(void)
 {
     static const struct {
@@ -322,5 +340,6 @@ int main(int argc, char **argv)
     g_test_add_func("/shell/title-qube", test_title_qube);
     g_test_add_func("/shell/app-icon", test_app_icon);
     g_test_add_func("/shell/menu-visible", test_menu_visible);
+    g_test_add_func("/shell/menu-key", test_menu_key);
     return g_test_run();
 }
