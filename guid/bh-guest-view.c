@@ -38,6 +38,10 @@ struct _BhGuestView {
     guint32 src_stride, src_h;
     guint32 xid; /* the X window last checked, and its depth if it takes our pixels */
     guint8 xid_depth;
+    /* The last answer to our puts (bh_guest_view_finish_puts): when it
+     * came, and whether a put was refused since the session last asked. */
+    gint64 answered_ns;
+    gboolean refused;
     /* What GTK drew on our surface since its last after-paint (surface
      * coordinates; the "render" emission hook fills it), put over again
      * from the buffer once GTK is done: GTK draws the view from its tiles,
@@ -276,6 +280,33 @@ static gboolean view_put(BhGuestView *self, const BhGuidXshmTarget *t, const str
     return TRUE;
 }
 
+/* The server's answer to our last puts, waited for if it has not come.
+ * A refusal (the window went away) moves the view to GTK, which draws the
+ * marked tiles. */
+static void view_answer(BhGuestView *self)
+{
+    if (!bh_guid_xshm_pending(self->seg))
+        return;
+    if (bh_guid_xshm_wait(self->xshm, self->seg, &self->answered_ns))
+        return;
+    g_debug("guest view: X window 0x%x refused a put; drawing through GTK", self->xid);
+    self->xid_depth = 0;
+    self->refused = TRUE;
+    if (bh_guid_tiles_flush(&self->tiles, self->src, self->src_size, self->src_stride) > 0)
+        gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
+gboolean bh_guest_view_finish_puts(BhGuestView *self, gint64 *answered_ns)
+{
+    g_return_val_if_fail(BH_IS_GUEST_VIEW(self), FALSE);
+    view_answer(self);
+    gboolean ok = !self->refused;
+    self->refused = FALSE;
+    if (answered_ns != NULL)
+        *answered_ns = self->answered_ns;
+    return ok;
+}
+
 /* Up to BH_MAX_DAMAGE_RECTS rectangles of a region, else its bounding box. */
 static guint32 region_rects(const cairo_region_t *region, gint dx, gint dy,
                             struct bh_gui_rect rects[BH_MAX_DAMAGE_RECTS])
@@ -295,8 +326,9 @@ static guint32 region_rects(const cairo_region_t *region, gint dx, gint dy,
 }
 
 /* The end of a frame of our surface's clock. If GTK drew over (part of) our
- * content from its tiles, put the buffer back over what it drew, after it,
- * in the same request stream; then tell the session ("painted"). */
+ * content from its tiles, put the buffer back over what it drew, once the
+ * server has done GTK's drawing (our puts go on another connection); then
+ * tell the session ("painted"). */
 static void on_after_paint(GdkFrameClock *clock, BhGuestView *self)
 {
     cairo_region_t *drew = g_steal_pointer(&self->gtk_drew);
@@ -306,8 +338,10 @@ static void on_after_paint(GdkFrameClock *clock, BhGuestView *self)
         cairo_region_intersect_rectangle(drew, &content);
         struct bh_gui_rect rects[BH_MAX_DAMAGE_RECTS];
         guint32 n = region_rects(drew, t.ox, t.oy, rects);
-        if (n > 0)
+        if (n > 0) {
+            bh_guid_xshm_sync_gdk(self->xshm);
             view_put(self, &t, rects, n, FALSE);
+        }
     }
     g_clear_pointer(&drew, cairo_region_destroy);
     g_signal_emit(self, signals[SIG_PAINTED], 0);
@@ -323,6 +357,10 @@ static gboolean on_render_emission(GSignalInvocationHint *hint, guint n_params, 
     BhGuestView *self = surface != NULL ? g_object_get_data(surface, "bh-guest-view") : NULL;
     if (self == NULL || self->seg == NULL || region == NULL)
         return TRUE;
+    /* Our puts go on another connection: they must be done before GTK's
+     * drawing goes out, or a put made for the old layout could land over
+     * the frame GTK draws for a new one. */
+    view_answer(self);
     if (self->gtk_drew == NULL)
         self->gtk_drew = cairo_region_copy(region);
     else

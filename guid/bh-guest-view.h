@@ -66,11 +66,18 @@ void bh_guest_view_set_source(BhGuestView *self, BhGuidXshm *xshm, BhGuidShmSeg 
 
 /* Show the damaged rectangles of the mapped buffer: straight to X when the
  * buffer is the view's source with a segment and the view is on an X11
- * window that takes it (returns TRUE: on screen now, the buffer may go
- * back), otherwise copied into tiles with a redraw queued (FALSE: on screen
- * after GTK's next paint). */
+ * window that takes it (returns TRUE: sent to the server, the buffer may go
+ * back after bh_guest_view_finish_puts), otherwise copied into tiles with a
+ * redraw queued (FALSE: on screen after GTK's next paint). */
 gboolean bh_guest_view_damage(BhGuestView *self, const guint8 *map, gsize map_size, guint32 stride,
                               const struct bh_gui_rect *rects, guint32 n_rects);
+
+/* Before the buffer goes back: the server's answer to the view's puts,
+ * waited for if it has not come (a refresh after the put it has). FALSE
+ * when it refused one since the last call: the view now draws through GTK
+ * and has queued the redraw, so the buffer goes back after that paint.
+ * *answered_ns (may be NULL): when the answer came (bh_guid_xshm_wait). */
+gboolean bh_guest_view_finish_puts(BhGuestView *self, gint64 *answered_ns);
 
 /* Damage that arrived before the previous frame was released: marked, and
  * put by bh_guest_view_put_later (at most one put per release, whatever a

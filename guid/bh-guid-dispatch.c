@@ -160,7 +160,7 @@ static void handle_message(BhGuidSession *self, const struct bh_gui_msg *m, int 
         } else if (bh_guest_view_damage(w->view, w->buf.map, w->buf.size, w->buf_stride, m->u.damage.rects,
                                         m->u.damage.n_rects)) {
             if (w->trace_pending)
-                bh_guid_win_trace_painted(w);
+                bh_guid_win_trace_put(w);
             bh_guid_win_pace_release(w, m->u.damage.serial, arrived);
         } else {
             if (w->trace_pending)

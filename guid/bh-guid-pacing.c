@@ -19,14 +19,30 @@
 
 static void win_send_release(BhGuidWin *w);
 
-/* Writes the trace line of the frame just painted (BH_GUID_TRACE_FRAMES). */
+static void trace_write(BhGuidWin *w, gint64 ns)
+{
+    if (ns <= 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ns = (gint64)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+    }
+    fprintf(w->session->trace, "%u %u %08x %08x %lld\n", w->id, w->trace_serial, w->trace_px[0],
+            w->trace_px[1], (long long)ns);
+}
+
+/* Writes the trace line of the frame GTK just painted (BH_GUID_TRACE_FRAMES). */
 void bh_guid_win_trace_painted(BhGuidWin *w)
 {
-    struct timespec ts;
     w->trace_pending = FALSE;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    fprintf(w->session->trace, "%u %u %08x %08x %lld\n", w->id, w->trace_serial, w->trace_px[0],
-            w->trace_px[1], (long long)ts.tv_sec * 1000000000ll + ts.tv_nsec);
+    trace_write(w, 0);
+}
+
+/* The noted frame was put straight to X: its line is written when the
+ * server's answer is read, with the time the answer came. */
+void bh_guid_win_trace_put(BhGuidWin *w)
+{
+    w->trace_pending = FALSE;
+    w->trace_put = TRUE;
 }
 
 /* GTK has painted a frame, with what the window's last DAMAGE brought: hand
@@ -85,6 +101,25 @@ void bh_guid_win_queue_release(BhGuidWin *w, guint32 serial)
 static void win_send_release(BhGuidWin *w)
 {
     struct bh_gui_buffer_release r = {w->release_serial};
+    gint64 answered = 0;
+    /* Never before the server has done our puts from this buffer: the guest
+     * draws into it as soon as it is back. A refresh after the put the
+     * answer is in the socket already, so this costs a read, not a sleep. */
+    if (!bh_guest_view_finish_puts(w->view, &answered)) {
+        /* Refused (the window went away under us): GTK draws the frame now,
+         * and the buffer goes back after that paint. */
+        if (w->trace_put) {
+            w->trace_put = FALSE;
+            w->trace_pending = TRUE;
+        }
+        w->release_pending = FALSE;
+        bh_guid_win_queue_release(w, w->release_serial);
+        return;
+    }
+    if (w->trace_put) {
+        w->trace_put = FALSE;
+        trace_write(w, answered);
+    }
     w->release_pending = FALSE;
     w->release_sent_us = g_get_monotonic_time();
     w->last_release_us = w->release_sent_us;
@@ -96,7 +131,7 @@ static gboolean on_release_timer(gpointer data)
     BhGuidWin *w = data;
     w->release_timer = 0;
     if (bh_guest_view_put_later(w->view) && w->trace_pending)
-        bh_guid_win_trace_painted(w);
+        bh_guid_win_trace_put(w);
     if (w->release_pending)
         win_send_release(w);
     return G_SOURCE_REMOVE;
@@ -180,7 +215,7 @@ static gboolean on_pace_timer(gpointer data)
         w->paced = FALSE;
         if (bh_guest_view_put_later(w->view)) {
             if (w->trace_pending)
-                bh_guid_win_trace_painted(w);
+                bh_guid_win_trace_put(w);
             win_send_release(w);
         } else {
             bh_guid_win_queue_release(w, w->release_serial); /* GTK draws it */

@@ -76,8 +76,9 @@ struct _BhGuidWin {
     gint64 answer_us[8];
     guint answer_i;
     guint release_timer;
-    /* BH_GUID_TRACE_FRAMES: the last DAMAGE not yet painted. */
-    gboolean trace_pending;
+    /* BH_GUID_TRACE_FRAMES: the last DAMAGE not yet painted, or put and
+     * waiting for the server's answer (its line is written then). */
+    gboolean trace_pending, trace_put;
     guint32 trace_serial, trace_px[2];
 };
 
@@ -175,6 +176,7 @@ void bh_guid_win_pace_wait(BhGuidWin *w, guint32 serial, guint64 px, const struc
 /* BH_GUID_TRACE_FRAMES: note a DAMAGE; log the frame once painted. */
 void bh_guid_win_trace_damage(BhGuidWin *w, guint32 serial, const struct bh_gui_rect *rects, guint32 n);
 void bh_guid_win_trace_painted(BhGuidWin *w);
+void bh_guid_win_trace_put(BhGuidWin *w);
 /* Memory budget: charge what the window would hold (TRUE and applied if
  * it fits); a new buffer (refused: fd closed); the window shown. */
 gboolean bh_guid_win_charge(BhGuidWin *w, guint64 px_window, guint64 px_buf, guint64 px_next);

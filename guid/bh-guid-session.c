@@ -107,6 +107,8 @@ gboolean bh_guid_session_start(BhGuidSession *self, GError **error)
     }
     const char *why = NULL;
     self->xshm = bh_guid_xshm_new(display, self->xshm_mode, &why);
+    if (self->xshm != NULL && self->trace != NULL)
+        bh_guid_xshm_trace_answers(self->xshm);
     GListModel *monitors = gdk_display_get_monitors(display);
     g_autoptr(GdkMonitor) monitor = g_list_model_get_item(monitors, 0);
     int mhz = monitor != NULL ? gdk_monitor_get_refresh_rate(monitor) : 0;

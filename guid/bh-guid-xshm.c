@@ -1,6 +1,20 @@
 /* bh-guid-xshm.c — MIT-SHM presenter (see bh-guid-xshm.h).
+ *
+ * Why a connection of its own: at 5 % damage a frame's cost is its
+ * wake-ups (bench/RESULTS.md, "The 5 % frame"). Waiting for the server's
+ * answer right after the puts was one sleep per frame; not waiting is no
+ * better on GDK's connection, whose event source wakes the main loop when
+ * the answer arrives. On a connection nobody polls the answer just waits
+ * in the socket until the buffer goes back a refresh later, and reading it
+ * then costs one read, no sleep.
+ *
+ * What one connection gave for free, two must keep by waiting: our puts
+ * are done before GTK draws over their target (bh-guest-view.c waits in
+ * the render hook), and GTK's drawing is done before a put-back lands over
+ * it (bh_guid_xshm_sync_gdk).
+ *
  * Must never: attach a segment writable, or block except on the X server's
- * answer to a request just made. */
+ * answer to requests already made. */
 #define G_LOG_DOMAIN "bh-guid"
 
 #include "bh-guid-xshm.h"
@@ -9,6 +23,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "bulkhead/winbuf.h"
@@ -34,9 +49,26 @@ BhGuidXshmMode bh_guid_xshm_mode_from_env(void)
 
 #ifdef GDK_WINDOWING_X11
 
+/* Under BH_GUID_TRACE_FRAMES: a thread that waits for the server's
+ * ShmCompletion events (asked for on the last put of a frame, only under
+ * the trace) and notes when the last one came. It reads the socket while
+ * the main thread sleeps, so the main thread's work is the same as without
+ * the trace: no extra system call, no wake-up. */
+typedef struct {
+    GThread *thread;
+    GMutex lock;
+    guint32 done_seq; /* the put the last completion was for, and when */
+    gint64 done_ns;
+    gboolean any;
+} TraceAnswers;
+
 struct _BhGuidXshm {
-    xcb_connection_t *conn; /* GDK's, borrowed */
+    xcb_connection_t *conn; /* ours (own), else GDK's */
+    xcb_connection_t *gdk;  /* GDK's, borrowed */
+    gboolean own;
     BhGuidXshmMode mode;
+    TraceAnswers *trace;
+    guint8 completion; /* the ShmCompletion event's code (under the trace) */
     /* One GC per depth (a GC only draws on drawables of its depth): 24-bit
      * windows take the whole pixel; on 32-bit (ARGB) windows, which GTK 4
      * uses whenever the server offers them, the plane mask keeps the alpha
@@ -47,10 +79,17 @@ struct _BhGuidXshm {
 };
 
 struct _BhGuidShmSeg {
-    xcb_connection_t *conn; /* the presenter's */
+    BhGuidXshm *x; /* the presenter, which outlives its segments */
     xcb_shm_seg_t seg;
     guint8 *stage; /* staging copy (read-write, ours), or NULL: the guest's memfd */
     gsize size;
+    /* The last puts, not yet answered: each is checked (an error comes back
+     * to us, never to GDK), then the fence whose answer says all are done. */
+    guint32 n_pending;
+    xcb_void_cookie_t pending[BH_MAX_DAMAGE_RECTS];
+    gboolean fenced;
+    xcb_get_input_focus_cookie_t fence;
+    guint32 last_put; /* its sequence: the trace's completion event names it */
 };
 
 /* Pixels of `depth` lie in memory as the guest's XRGB8888 does: little-
@@ -113,20 +152,78 @@ BhGuidXshm *bh_guid_xshm_new(GdkDisplay *display, BhGuidXshmMode mode, const cha
         return NULL;
     }
     BhGuidXshm *x = g_new0(BhGuidXshm, 1);
+    x->gdk = conn;
     x->conn = conn;
     x->mode = mode;
+    /* The same server, so the same extension and formats. */
+    xcb_connection_t *own = xcb_connect(gdk_display_get_name(display), NULL);
+    const xcb_query_extension_reply_t *own_ext =
+        xcb_connection_has_error(own) ? NULL : xcb_get_extension_data(own, &xcb_shm_id);
+    if (own_ext != NULL && own_ext->present) {
+        x->conn = own;
+        x->own = TRUE;
+    } else {
+        g_message("xshm: no X connection of its own (%s); frames' answers go through GDK's",
+                  xcb_connection_has_error(own) ? "the server refused it" : "no MIT-SHM on it");
+        xcb_disconnect(own);
+    }
     return x;
+}
+
+static gpointer trace_thread(gpointer data)
+{
+    BhGuidXshm *x = data;
+    TraceAnswers *t = x->trace;
+    xcb_generic_event_t *ev;
+    /* xcb is thread-safe: this thread waits for events while the main
+     * thread makes requests and reads their replies. NULL: the connection
+     * was shut down (bh_guid_xshm_free) or broke. */
+    while ((ev = xcb_wait_for_event(x->conn)) != NULL) {
+        if ((ev->response_type & 0x7f) == x->completion) {
+            gint64 now = g_get_monotonic_time() * 1000;
+            g_mutex_lock(&t->lock);
+            t->done_seq = ev->full_sequence;
+            t->done_ns = now;
+            t->any = TRUE;
+            g_mutex_unlock(&t->lock);
+        }
+        free(ev);
+    }
+    return NULL;
+}
+
+void bh_guid_xshm_trace_answers(BhGuidXshm *x)
+{
+    /* Not on GDK's connection: Xlib there is not ours to share with a thread. */
+    if (x->trace != NULL || !x->own)
+        return;
+    const xcb_query_extension_reply_t *ext = xcb_get_extension_data(x->conn, &xcb_shm_id);
+    x->completion = ext->first_event + XCB_SHM_COMPLETION;
+    x->trace = g_new0(TraceAnswers, 1);
+    g_mutex_init(&x->trace->lock);
+    x->trace->thread = g_thread_new("bh-guid-trace", trace_thread, x);
 }
 
 void bh_guid_xshm_free(BhGuidXshm *x)
 {
     if (x == NULL)
         return;
-    if (x->gc24 != 0)
-        xcb_free_gc(x->conn, x->gc24);
-    if (x->gc32 != 0)
-        xcb_free_gc(x->conn, x->gc32);
-    xcb_flush(x->conn);
+    if (x->trace != NULL) {
+        /* Ends the thread's wait (xcb then reports the connection broken). */
+        shutdown(xcb_get_file_descriptor(x->conn), SHUT_RDWR);
+        g_thread_join(x->trace->thread);
+        g_mutex_clear(&x->trace->lock);
+        g_free(x->trace);
+    }
+    if (x->own) {
+        xcb_disconnect(x->conn); /* the server frees its GCs */
+    } else {
+        if (x->gc24 != 0)
+            xcb_free_gc(x->conn, x->gc24);
+        if (x->gc32 != 0)
+            xcb_free_gc(x->conn, x->gc32);
+        xcb_flush(x->conn);
+    }
     g_free(x);
 }
 
@@ -182,7 +279,7 @@ BhGuidShmSeg *bh_guid_xshm_seg_new(BhGuidXshm *x, int fd, gsize size)
         goto out;
     }
     seg = g_new0(BhGuidShmSeg, 1);
-    seg->conn = x->conn;
+    seg->x = x;
     seg->seg = id;
     seg->size = size;
     if (stage != MAP_FAILED)
@@ -201,8 +298,10 @@ void bh_guid_xshm_seg_free(BhGuidShmSeg *seg)
 {
     if (seg == NULL)
         return;
-    xcb_shm_detach(seg->conn, seg->seg);
-    xcb_flush(seg->conn);
+    /* Every put checked, so no error is left behind in xcb. */
+    bh_guid_xshm_wait(seg->x, seg, NULL);
+    xcb_shm_detach(seg->x->conn, seg->seg);
+    xcb_flush(seg->x->conn);
     if (seg->stage != NULL)
         munmap(seg->stage, seg->size);
     g_free(seg);
@@ -245,6 +344,58 @@ static void stage_rows(void *data)
     }
 }
 
+gboolean bh_guid_xshm_pending(const BhGuidShmSeg *seg)
+{
+    return seg != NULL && seg->fenced;
+}
+
+gboolean bh_guid_xshm_wait(BhGuidXshm *x, BhGuidShmSeg *seg, gint64 *answered_ns)
+{
+    gboolean refused = FALSE;
+    gint64 at = 0;
+    if (seg == NULL || !seg->fenced) {
+        if (answered_ns != NULL)
+            *answered_ns = 0;
+        return TRUE;
+    }
+    /* A refresh after the put the answer is in the socket already: one
+     * read, no sleep. */
+    free(xcb_get_input_focus_reply(x->conn, seg->fence, NULL));
+    at = g_get_monotonic_time() * 1000;
+    if (x->trace != NULL) {
+        /* The completion of the last put comes before the fence's answer. */
+        g_mutex_lock(&x->trace->lock);
+        if (x->trace->any && (gint32)(x->trace->done_seq - seg->last_put) >= 0)
+            at = x->trace->done_ns;
+        g_mutex_unlock(&x->trace->lock);
+    }
+    /* All answered by now (the server answers in order): these read
+     * nothing, they only collect an error that came. */
+    for (guint32 i = 0; i < seg->n_pending; i++) {
+        xcb_generic_error_t *err = xcb_request_check(x->conn, seg->pending[i]);
+        if (err != NULL) {
+            if (!refused)
+                g_debug("xshm: put refused (X error %u)", err->error_code);
+            refused = TRUE;
+            free(err);
+        }
+    }
+    seg->n_pending = 0;
+    seg->fenced = FALSE;
+    if (answered_ns != NULL)
+        *answered_ns = at;
+    /* A connection that broke answers nothing and reports no error. */
+    return !refused && xcb_connection_has_error(x->conn) == 0;
+}
+
+void bh_guid_xshm_sync_gdk(BhGuidXshm *x)
+{
+    /* Through xcb, Xlib's buffered requests go out first (libX11 hands the
+     * socket over only after flushing them). */
+    if (x->own)
+        free(xcb_get_input_focus_reply(x->gdk, xcb_get_input_focus(x->gdk), NULL));
+}
+
 gint64 bh_guid_xshm_put(BhGuidXshm *x, BhGuidShmSeg *seg, const guint8 *map, gsize size, guint32 stride,
                         guint32 buf_h, const BhGuidXshmTarget *t, const struct bh_gui_rect *rects,
                         guint32 n_rects)
@@ -254,11 +405,13 @@ gint64 bh_guid_xshm_put(BhGuidXshm *x, BhGuidShmSeg *seg, const guint8 *map, gsi
     if (stride % 4 != 0 || stride / 4 > G_MAXUINT16 || buf_h > G_MAXUINT16 ||
         (gsize)stride * buf_h > MIN(size, seg->size) || (seg->stage != NULL && map == NULL))
         return -1;
+    /* One batch in flight per segment: a staged copy must not change rows
+     * the server is still reading, and each batch's errors are its own. */
+    if (seg->fenced && !bh_guid_xshm_wait(x, seg, NULL))
+        return -1;
     gint64 cw = MIN((gint64)t->w, (gint64)stride / 4), ch = MIN((gint64)t->h, (gint64)buf_h);
     gint64 put = 0;
-    xcb_void_cookie_t sent[BH_MAX_DAMAGE_RECTS];
-    guint32 n_sent = 0;
-    gboolean refused = FALSE;
+    gboolean faulted = FALSE;
 
     for (guint32 i = 0; i < MIN(n_rects, BH_MAX_DAMAGE_RECTS); i++) {
         gint64 x0 = MAX(rects[i].x, 0), y0 = MAX(rects[i].y, 0);
@@ -273,32 +426,29 @@ gint64 bh_guid_xshm_put(BhGuidXshm *x, BhGuidShmSeg *seg, const guint8 *map, gsi
             StageRows job = {seg->stage, map, stride, x0, x1, y0, y1};
             if (bh_winbuf_guard_run(map, size, stage_rows, &job) < 0) {
                 g_debug("xshm: the guest's memory faulted while staging");
-                refused = TRUE;
+                faulted = TRUE;
                 break;
             }
         }
-        /* Checked: an error (the window destroyed under us) comes back here
-         * instead of to GDK, which would abort. */
-        sent[n_sent++] = xcb_shm_put_image_checked(
+        /* Checked: an error (the window destroyed under us) comes back to
+         * bh_guid_xshm_wait instead of to GDK, which would abort. Under the
+         * trace each put also sends a completion event, to the trace's
+         * thread. */
+        xcb_void_cookie_t c = xcb_shm_put_image_checked(
             x->conn, t->xid, t->depth == 32 ? x->gc32 : x->gc24, (guint16)(stride / 4), (guint16)buf_h,
             (guint16)x0, (guint16)y0, (guint16)(x1 - x0), (guint16)(y1 - y0), (gint16)dx, (gint16)dy,
-            t->depth, XCB_IMAGE_FORMAT_Z_PIXMAP, 0, seg->seg, 0);
+            t->depth, XCB_IMAGE_FORMAT_Z_PIXMAP, x->trace != NULL, seg->seg, 0);
+        seg->pending[seg->n_pending++] = c;
+        seg->last_put = c.sequence;
         put += (x1 - x0) * (y1 - y0);
     }
-    /* One round trip (the first check; the server answers in order, so the
-     * rest are already in): when it returns every put is done and the
-     * buffer can go back to the guest. Each is checked so that no error is
-     * left for GDK. */
-    for (guint32 i = 0; i < n_sent; i++) {
-        xcb_generic_error_t *err = xcb_request_check(x->conn, sent[i]);
-        if (err != NULL) {
-            if (!refused)
-                g_debug("xshm: put refused (X error %u)", err->error_code);
-            refused = TRUE;
-            free(err);
-        }
+    if (seg->n_pending > 0) {
+        /* The fence: its answer comes after the puts are done. */
+        seg->fence = xcb_get_input_focus(x->conn);
+        seg->fenced = TRUE;
+        xcb_flush(x->conn);
     }
-    return refused ? -1 : put;
+    return faulted ? -1 : put;
 }
 
 #else /* no X11 in this GTK */
@@ -327,6 +477,22 @@ gint64 bh_guid_xshm_put(BhGuidXshm *x, BhGuidShmSeg *seg, const guint8 *map, gsi
                         guint32 n_rects)
 {
     return -1;
+}
+void bh_guid_xshm_trace_answers(BhGuidXshm *x)
+{
+}
+gboolean bh_guid_xshm_pending(const BhGuidShmSeg *seg)
+{
+    return FALSE;
+}
+gboolean bh_guid_xshm_wait(BhGuidXshm *x, BhGuidShmSeg *seg, gint64 *answered_ns)
+{
+    if (answered_ns != NULL)
+        *answered_ns = 0;
+    return TRUE;
+}
+void bh_guid_xshm_sync_gdk(BhGuidXshm *x)
+{
 }
 
 #endif

@@ -9,11 +9,13 @@
  * copy, at once. Grant-mapped (Xen) buffers have no file to hand over; they
  * go through a staging memfd owned by guid (one copy of the damaged rows).
  *
- * Owns: the X connection's MIT-SHM state (checked once), one GC, and the
- * segments it attached. Must never: write to a guest buffer (segments are
+ * Owns: its own X connection for the puts (or GDK's, borrowed, when that
+ * cannot be opened), one GC per depth, the segments it attached and their
+ * unanswered puts. Must never: write to a guest buffer (segments are
  * attached read-only), let an X error reach GDK's handler (every request is
- * checked here; an error just ends the direct path for that drawable), or
- * put pixels outside the destination rectangle it was given. */
+ * checked here; an error just ends the direct path for that drawable), put
+ * pixels outside the destination rectangle it was given, or say a put is
+ * done before the server answered it. */
 #ifndef BH_GUID_XSHM_H
 #define BH_GUID_XSHM_H
 
@@ -37,8 +39,19 @@ BhGuidXshmMode bh_guid_xshm_mode_from_env(void);
 
 /* The presenter for `display`, or NULL with *why set when there is none: not
  * X11, no MIT-SHM 1.2, or a server whose pixels are not XRGB8888
- * little-endian in 32 bits (guest buffers would need converting). */
+ * little-endian in 32 bits (guest buffers would need converting). Puts go
+ * on an X connection of the presenter's own, which GDK never polls, so the
+ * server's answer to a frame wakes nobody: it is read when the buffer goes
+ * back (bh_guid_xshm_wait). When that connection cannot be opened, GDK's
+ * is used, as before (its event source then wakes once more per frame). */
 BhGuidXshm *bh_guid_xshm_new(GdkDisplay *display, BhGuidXshmMode mode, const char **why);
+/* BH_GUID_TRACE_FRAMES only: each put also asks for the server's
+ * completion event, and a thread ("bh-guid-trace") waits for those and notes
+ * when they come, so the trace says when a frame was on screen, not when
+ * guid next looked. The main thread's work stays what it is without the
+ * trace; bench/frames does not count that thread, which exists only under
+ * the trace. */
+void bh_guid_xshm_trace_answers(BhGuidXshm *x);
 void bh_guid_xshm_free(BhGuidXshm *x);
 
 /* A segment for one guest buffer of `size` bytes: the memfd itself (fd >= 0,
@@ -64,13 +77,27 @@ guint8 bh_guid_xshm_window_depth(BhGuidXshm *x, guint32 xid);
 
 /* Put the damaged rectangles of the buffer (`map` of `size` bytes, `stride`
  * bytes per row, `buf_h` rows) into the target, clipped to its rectangle,
- * and wait until the server has done it (the guest may reuse the buffer
- * after our release). Staged segments copy the rows from `map` first.
- * Returns the number of pixels put, or -1 when the server refused (the
- * window went away): the caller falls back to GTK. */
+ * and ask the server to answer once it has done them; returns at once.
+ * Staged segments copy the rows from `map` first. Puts of this segment
+ * still unanswered are waited for first. Returns the number of pixels
+ * put, or -1 when nothing could be put (the guest's memory faulted while
+ * staging): the caller falls back to GTK. */
 gint64 bh_guid_xshm_put(BhGuidXshm *x, BhGuidShmSeg *seg, const guint8 *map, gsize size, guint32 stride,
                         guint32 buf_h, const BhGuidXshmTarget *t, const struct bh_gui_rect *rects,
                         guint32 n_rects);
+/* TRUE while the segment's last puts are unanswered: the guest's buffer
+ * must not go back, and GDK must not draw over their target, before
+ * bh_guid_xshm_wait. */
+gboolean bh_guid_xshm_pending(const BhGuidShmSeg *seg);
+/* Until the server has done the segment's last puts (no wait when it has
+ * answered already, which is the rule a refresh after the put). FALSE when
+ * it refused one (the window went away): the caller falls back to GTK.
+ * *answered_ns (may be NULL): CLOCK_MONOTONIC in ns when the answer came,
+ * known only under bh_guid_xshm_trace_answers; else when this returned. */
+gboolean bh_guid_xshm_wait(BhGuidXshm *x, BhGuidShmSeg *seg, gint64 *answered_ns);
+/* After GDK drew on its own connection: until the server has done that,
+ * so that a put which follows lands over it, not under it. */
+void bh_guid_xshm_sync_gdk(BhGuidXshm *x);
 
 G_END_DECLS
 
