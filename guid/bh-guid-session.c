@@ -135,6 +135,11 @@ gboolean bh_guid_session_start(BhGuidSession *self, GError **error)
     return TRUE;
 }
 
+void bh_guid_session_warm_up(BhGuidSession *self)
+{
+    bh_guid_wins_warm_up(self);
+}
+
 gboolean bh_guid_session_is_finished(BhGuidSession *self)
 {
     return self->finished;
