@@ -126,6 +126,7 @@ struct _BhGuidSession {
     BhGuidPace pace;
     GQueue paced; /* BhGuidWin* waiting for the pace budget, oldest first */
     guint pace_timer;
+    guint warm_source; /* the pending warm-up (bh_guid_wins_warm_up), or 0 */
     guint64 refused_buffers, paced_frames;
 };
 

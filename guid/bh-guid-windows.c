@@ -476,6 +476,7 @@ void bh_guid_win_map(BhGuidSession *self, BhGuidWin *w, const struct bh_gui_map 
 static gboolean win_warm_up(gpointer data)
 {
     BhGuidSession *self = data;
+    self->warm_source = 0;
     static const char *const icons[] = {"window-close-symbolic", "window-minimize-symbolic",
                                         "window-maximize-symbolic"};
     if (self->finished)
@@ -515,5 +516,9 @@ static gboolean win_warm_up(gpointer data)
 
 void bh_guid_wins_warm_up(BhGuidSession *self)
 {
-    g_idle_add_full(G_PRIORITY_LOW, win_warm_up, g_object_ref(self), g_object_unref);
+    /* Not a reference: the session's dispose removes the source, so a guid
+     * that ends before it ran still disposes its session (and writes its
+     * frame trace). */
+    if (self->warm_source == 0)
+        self->warm_source = g_idle_add_full(G_PRIORITY_LOW, win_warm_up, self, NULL);
 }
