@@ -7,13 +7,15 @@ gboolean bh_guid_args_parse(BhGuidArgs *args, int *argc, char ***argv, GError **
 {
     g_autofree char *qube = NULL, *label = NULL;
     int domid = -1, timeout_s = 60;
-    gboolean allow_fullscreen = FALSE;
+    gboolean allow_fullscreen = FALSE, warm_up = FALSE;
     GOptionEntry entries[] = {
         {"qube", 0, 0, G_OPTION_ARG_STRING, &qube, "The qube whose windows to show", "NAME"},
         {"label", 0, 0, G_OPTION_ARG_STRING, &label, "Its label colour", "COLOUR"},
         {"domid", 0, 0, G_OPTION_ARG_INT, &domid, "Its domain id (vchan peer)", "N"},
         {"allow-fullscreen", 0, 0, G_OPTION_ARG_NONE, &allow_fullscreen,
          "Let it go full screen (otherwise full screen becomes maximised)", NULL},
+        {"warm-up", 0, 0, G_OPTION_ARG_NONE, &warm_up,
+         "Once connected, prepare the first window ahead (for a qube started before it is used)", NULL},
         {"connect-timeout", 0, 0, G_OPTION_ARG_INT, &timeout_s,
          "Seconds to wait for the agent to listen (default 60)", "S"},
         {NULL},
@@ -57,6 +59,7 @@ gboolean bh_guid_args_parse(BhGuidArgs *args, int *argc, char ***argv, GError **
     args->label = l;
     args->domid = domid;
     args->allow_fullscreen = allow_fullscreen;
+    args->warm_up = warm_up;
     args->connect_timeout_ms = (guint)timeout_s * 1000u;
     return TRUE;
 }

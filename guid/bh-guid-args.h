@@ -17,6 +17,7 @@ typedef struct {
     const BhLabel *label;
     int domid;
     gboolean allow_fullscreen;
+    gboolean warm_up;
     guint connect_timeout_ms;
 } BhGuidArgs;
 

@@ -126,6 +126,7 @@ struct _BhGuidSession {
     BhGuidPace pace;
     GQueue paced; /* BhGuidWin* waiting for the pace budget, oldest first */
     guint pace_timer;
+    guint warm_source; /* the pending warm-up (bh_guid_wins_warm_up), or 0 */
     guint64 refused_buffers, paced_frames;
 };
 
@@ -208,6 +209,10 @@ void bh_guid_win_charge_resized(BhGuidWin *w);
 void bh_guid_win_set_flags(BhGuidSession *self, BhGuidWin *w, const struct bh_gui_flags *f);
 /* The first DAMAGE on a new buffer makes it the window's image. */
 void bh_guid_win_switch_buffer(BhGuidWin *w);
+/* Builds and lays out one window that is never shown, so that the first
+ * real one finds GTK's styles, fonts and icons loaded (bench/RESULTS.md,
+ * "Start at scale V"). */
+void bh_guid_wins_warm_up(BhGuidSession *self);
 
 /* ---- bh-guid-dispatch.c: the read loop and the agent's messages -------------- */
 

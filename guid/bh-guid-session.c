@@ -43,6 +43,7 @@ void bh_guid_session_stop(BhGuidSession *self, BhGuidExit status, const char *re
     bh_guid_wins_close_all(self);
     bh_guid_dispatch_stop(self);
     g_clear_handle_id(&self->pace_timer, g_source_remove);
+    g_clear_handle_id(&self->warm_source, g_source_remove);
     bh_guid_wire_close(self);
     LOG(self,
         "budgets: %" G_GUINT64_FORMAT " buffers or windows refused (memory), %" G_GUINT64_FORMAT
@@ -133,6 +134,11 @@ gboolean bh_guid_session_start(BhGuidSession *self, GError **error)
 #endif
     bh_guid_dispatch_start(self);
     return TRUE;
+}
+
+void bh_guid_session_warm_up(BhGuidSession *self)
+{
+    bh_guid_wins_warm_up(self);
 }
 
 gboolean bh_guid_session_is_finished(BhGuidSession *self)

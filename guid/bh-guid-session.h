@@ -47,6 +47,11 @@ gboolean bh_guid_session_connect(BhGuidSession *self, int domid, guint timeout_m
 /* Send HELLO, SCREEN and KEYMAP and start reading. "finished" is emitted
  * (once) when the session ends. */
 gboolean bh_guid_session_start(BhGuidSession *self, GError **error);
+/* Once the main loop is idle: build and draw one window that is never
+ * shown, so the qube's first real window finds GTK's styles, fonts and
+ * icons loaded (--warm-up; bulkheadd asks for it for a preloaded
+ * disposable, whose first window is what its user waits for). */
+void bh_guid_session_warm_up(BhGuidSession *self);
 
 /* End the session: close every window and the connection. Idempotent. */
 void bh_guid_session_stop(BhGuidSession *self, BhGuidExit status, const char *reason);

@@ -73,6 +73,8 @@ int main(int argc, char **argv)
         return BH_GUID_EXIT_FAILURE;
     }
 
+    if (args.warm_up)
+        bh_guid_session_warm_up(session);
     g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
     g_signal_connect(session, "finished", G_CALLBACK(on_finished), loop);
     g_unix_signal_add(SIGTERM, on_signal, session);

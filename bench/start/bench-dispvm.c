@@ -19,6 +19,7 @@
  */
 #include <gio/gio.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <X11/Xutil.h>
@@ -73,9 +74,10 @@ static void run_cli(const char *const *argv)
 
 /* Until qvm-ls lists a running disposable (the preloaded one), and then
  * until bulkheadd's log (BH_BENCH_DAEMON_LOG, set by bench-dispvm.sh) says
- * its guid connected: 60 s. A preloaded disposable is used seconds or
- * minutes after it was made; timing one whose guid is still starting (GTK's
- * start, about 40 ms of CPU) would count a start the user never waits for. */
+ * its guid connected, and warmed its first window up when it was asked to
+ * (--warm-up): 60 s. A preloaded disposable is used seconds or minutes
+ * after it was made; timing one whose guid is still starting (GTK's start,
+ * about 40 ms of CPU) would count a start the user never waits for. */
 static void wait_preloaded(void)
 {
     gint64 t0 = g_get_monotonic_time();
@@ -99,12 +101,25 @@ static void wait_preloaded(void)
     if (log == NULL)
         return;
     g_autofree char *line = g_strdup_printf("[%s] guid[%s]: connected to domain", name, name);
+    g_autofree char *warm_line = g_strdup_printf("[%s] guid[%s]: warm-up:", name, name);
+    g_autofree char *started = g_strdup_printf("[%s] started ", name);
+    gboolean warm = FALSE;
     for (;;) {
         g_autofree char *text = NULL;
-        if (g_file_get_contents(log, &text, NULL, NULL) && strstr(text, line) != NULL)
-            return;
+        if (g_file_get_contents(log, &text, NULL, NULL) && strstr(text, line) != NULL) {
+            /* Asked to warm its first window up (--warm-up, on its command
+             * line): that too is done before a user comes. */
+            const char *pid = strstr(text, started) ? strstr(strstr(text, started), "(pid ") : NULL;
+            g_autofree char *cmdline_path = pid ? g_strdup_printf("/proc/%d/cmdline", atoi(pid + 5)) : NULL;
+            g_autofree char *cmdline = NULL;
+            gsize len = 0;
+            if (cmdline_path && g_file_get_contents(cmdline_path, &cmdline, &len, NULL))
+                warm = memmem(cmdline, len, "--warm-up", sizeof "--warm-up") != NULL;
+            if (!warm || strstr(text, warm_line) != NULL)
+                return;
+        }
         if (g_get_monotonic_time() - t0 > 60 * G_USEC_PER_SEC)
-            g_error("the guid of %s did not connect within 60 s", name);
+            g_error("the guid of %s did not connect (and warm up) within 60 s", name);
         g_usleep(20000);
     }
 }

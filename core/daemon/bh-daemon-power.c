@@ -238,8 +238,13 @@ static void bh_daemon_start_guid(BhDaemon *self, const char *name)
     BhBackendAgentAddress address = {.domid = (int)info->qid};
     if (self->backend && !bh_backend_agent_address(self->backend, name, &address, NULL))
         address = (BhBackendAgentAddress){.domid = (int)info->qid};
+    BhGuidStartFlags flags = g_str_equal(fullscreen, "True") ? BH_GUID_START_ALLOW_FULLSCREEN : 0;
+    /* Not yet handed out: its first window comes when a user asks for it,
+     * seconds or minutes from now, so guid prepares it meanwhile. */
+    if (g_strcmp0(self->preload_name, name) == 0)
+        flags |= BH_GUID_START_WARM_UP;
     if (!bh_guid_set_start(self->guids, name, info->label ? info->label->name : "black", (guint)address.domid,
-                           address.ready_timeout_ms / 1000, g_str_equal(fullscreen, "True"), &error)) {
+                           address.ready_timeout_ms / 1000, flags, &error)) {
         g_message("[%s] %s", name, error->message);
         bh_daemon_mark_gui_error(self, name, error->message);
     }

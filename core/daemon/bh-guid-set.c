@@ -222,23 +222,19 @@ static void bh_guid_child_setup(gpointer user_data)
 }
 
 gboolean bh_guid_set_start(BhGuidSet *set, const char *qube, const char *label, guint domid_n,
-                           guint connect_timeout_s, gboolean allow_fullscreen, GError **error)
+                           guint connect_timeout_s, BhGuidStartFlags flags, GError **error)
 {
     bh_guid_set_stop(set, qube);
 
     g_autofree char *domid = g_strdup_printf("%u", domid_n);
     g_autofree char *timeout = g_strdup_printf("%u", MAX(connect_timeout_s, BH_GUID_CONNECT_TIMEOUT_S));
-    const char *argv[] = {bh_guid_path(),
-                          "--qube",
-                          qube,
-                          "--label",
-                          label,
-                          "--domid",
-                          domid,
-                          "--connect-timeout",
-                          timeout,
-                          allow_fullscreen ? "--allow-fullscreen" : NULL,
-                          NULL};
+    const char *argv[12] = {bh_guid_path(),      "--qube", qube, "--label", label, "--domid", domid,
+                            "--connect-timeout", timeout};
+    int argc = 9;
+    if (flags & BH_GUID_START_ALLOW_FULLSCREEN)
+        argv[argc++] = "--allow-fullscreen";
+    if (flags & BH_GUID_START_WARM_UP)
+        argv[argc++] = "--warm-up";
     /* stdin is /dev/null: guid reads a hostile qube's data and has no use for
      * the terminal bulkheadd was started from. */
     g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_PIPE);

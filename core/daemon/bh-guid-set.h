@@ -38,8 +38,14 @@ gboolean bh_guid_display_available(void);
  * Xen domain id on xen, which changes at every boot). connect_timeout_s: how
  * long the backend gives the qube's agents to come up (guid waits at least
  * 60 s for its GUI agent, this long if longer; 0: 60 s). */
+typedef enum {
+    BH_GUID_START_ALLOW_FULLSCREEN = 1 << 0, /* --allow-fullscreen */
+    /* --warm-up: its first window prepared ahead (a preloaded disposable,
+     * whose first window is what its user waits for) */
+    BH_GUID_START_WARM_UP = 1 << 1,
+} BhGuidStartFlags;
 gboolean bh_guid_set_start(BhGuidSet *set, const char *qube, const char *label, guint domid,
-                           guint connect_timeout_s, gboolean allow_fullscreen, GError **error);
+                           guint connect_timeout_s, BhGuidStartFlags flags, GError **error);
 /* Stops the qube's guid, if any, without reporting its end. */
 void bh_guid_set_stop(BhGuidSet *set, const char *qube);
 gboolean bh_guid_set_is_running(BhGuidSet *set, const char *qube);

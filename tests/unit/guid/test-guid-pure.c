@@ -80,12 +80,14 @@ static void test_args(void)
     g_assert_cmpstr(a.label->name, ==, "blue");
     g_assert_cmpint(a.domid, ==, 3);
     g_assert_false(a.allow_fullscreen);
+    g_assert_false(a.warm_up);
     g_assert_cmpuint(a.connect_timeout_ms, ==, 60000);
     bh_guid_args_clear(&a);
     g_assert_null(parse("guid --qube v --label black --domid 9 --allow-fullscreen "
-                        "--connect-timeout 2",
+                        "--connect-timeout 2 --warm-up",
                         &a));
     g_assert_true(a.allow_fullscreen);
+    g_assert_true(a.warm_up);
     g_assert_cmpuint(a.connect_timeout_ms, ==, 2000);
     bh_guid_args_clear(&a);
 
