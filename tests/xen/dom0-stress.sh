@@ -49,6 +49,9 @@ EOF
 echo "# stress: Xen $(xl info 2>/dev/null | sed -n 's/^xen_commandline *: //p')"
 echo "# stress: dom0 $(cat /proc/cmdline); $(grep -c ^processor /proc/cpuinfo) vCPUs"
 echo "# stress: dom0 CPU $(grep -m 1 '^model name' /proc/cpuinfo | cut -d: -f2-)"
+# How dom0's kernel saves a task's FPU state (XSAVE or FXSAVE), then a
+# clean kernel log for the crashes.
+dmesg | grep -E 'x86/fpu: (Enabled|Supporting)' | head -n 2 | sed 's/^/# stress: kernel: /'
 dmesg -c >/dev/null
 loop 1 &
 l1=$!
