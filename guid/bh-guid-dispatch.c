@@ -8,13 +8,14 @@
  * violation goes through bh_guid_drop_agent(), which logs, closes all
  * windows and ends the session.
  *
- * Owns: io_source and more_source, the window table's updates. Must never:
+ * Owns: io_source, more_source and sweep_source, the window table's updates. Must never:
  * act on a message the decoder did not accept, keep a descriptor a message
  * should not have brought, or read more than READ_BUDGET messages before
  * GTK gets to draw and take input. */
 #define G_LOG_DOMAIN "bh-guid"
 
 #include <glib-unix.h>
+#include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -270,6 +271,17 @@ static gboolean on_more(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
+/* The end of a reading source's callback: it stays while the session runs;
+ * *id is forgotten when it goes. Drops the callback's reference. */
+static gboolean source_done(BhGuidSession *self, guint *id)
+{
+    gboolean keep = !self->finished;
+    if (!keep)
+        *id = 0;
+    g_object_unref(self);
+    return keep ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
 static gboolean on_readable(gint fd, GIOCondition cond, gpointer data)
 {
     BhGuidSession *self = data;
@@ -281,11 +293,32 @@ static gboolean on_readable(gint fd, GIOCondition cond, gpointer data)
         if (read_messages(self))
             schedule_more(self);
     }
-    gboolean keep = !self->finished;
-    if (!keep)
-        self->io_source = 0;
-    g_object_unref(self);
-    return keep ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+    return source_done(self, &self->io_source);
+}
+
+/* Xen: once a second, bytes in the ring that no event announced are read,
+ * and queued output is offered to ring space the agent freed. libxenvchan's
+ * notifications are requests written in the shared ring; a missed one would
+ * leave the agent's messages (a new window, a frame) unread until it writes
+ * again, which it may never do. The agent has the same read
+ * (gui-agent/link.c, sweep_cb). Bytes whose event is still pending are left
+ * to on_readable, so what is logged is an event that never came. */
+static gboolean on_sweep(gpointer data)
+{
+    BhGuidSession *self = data;
+    g_object_ref(self);
+    struct pollfd p = {.fd = bh_vchan_fd_for_select(self->vchan), .events = POLLIN};
+    gboolean pending = poll(&p, 1, 0) == 1;
+    gsize ready = !pending && self->more_source == 0 ? bh_vchan_data_ready(self->vchan) : 0;
+    if (ready > 0) {
+        LOG(self, "%" G_GSIZE_FORMAT " bytes from the agent were in the ring without an event; reading them",
+            ready);
+        if (read_messages(self))
+            schedule_more(self);
+    }
+    if (!self->finished)
+        bh_guid_wire_flush(self);
+    return source_done(self, &self->sweep_source);
 }
 
 /* ---- Starting and stopping the reading ------------------------------------------ */
@@ -306,6 +339,8 @@ void bh_guid_dispatch_start(BhGuidSession *self)
     g_source_set_callback(src, G_SOURCE_FUNC(on_readable), self, NULL);
     self->io_source = g_source_attach(src, NULL);
     g_source_unref(src);
+    if (bh_vchan_transport(self->vchan) == BH_VCHAN_XEN)
+        self->sweep_source = g_timeout_add_seconds(1, on_sweep, self);
 }
 
 void bh_guid_dispatch_stop(BhGuidSession *self)
@@ -314,5 +349,7 @@ void bh_guid_dispatch_stop(BhGuidSession *self)
         g_source_remove(self->io_source);
     if (self->more_source != 0)
         g_source_remove(self->more_source);
-    self->io_source = self->more_source = 0;
+    if (self->sweep_source != 0)
+        g_source_remove(self->sweep_source);
+    self->io_source = self->more_source = self->sweep_source = 0;
 }

@@ -99,7 +99,8 @@ struct _BhGuidSession {
     struct bh_vchan *vchan;
     guint io_source;
     guint out_source;
-    guint more_source; /* reading resumes here when the budget ran out */
+    guint more_source;  /* reading resumes here when the budget ran out */
+    guint sweep_source; /* xen: the safety read (bh-guid-dispatch.c) */
     gboolean finished;
     BhGuidExit exit_status;
 
