@@ -79,7 +79,7 @@ fi
 
 backend=${BH_BACKEND:-sandbox}
 state_dir=${BH_STATE_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/bulkhead}
-"$daemon" --backend "$backend" --state-dir "$state_dir" &
+"$daemon" --backend "$backend" --state-dir "$state_dir" --read-app-lists &
 daemon_pid=$!
 pids+=($daemon_pid)
 

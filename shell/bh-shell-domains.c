@@ -142,6 +142,8 @@ static GtkWidget *chip_new(BhShellDomains *self, BhShellQube *qube)
             GtkWidget *spinner = gtk_spinner_new();
             gtk_spinner_start(GTK_SPINNER(spinner));
             gtk_box_append(GTK_BOX(chip), spinner);
+            /* For the tests, which wait for it rather than for a time. */
+            g_debug("domains: chip %s: starting, with a spinner", bh_shell_qube_get_name(qube));
         } else {
             GtkWidget *word = gtk_label_new(state_word(state));
             gtk_widget_add_css_class(word, "bh-state");
@@ -149,6 +151,7 @@ static GtkWidget *chip_new(BhShellDomains *self, BhShellQube *qube)
         }
     }
     gtk_widget_set_tooltip_text(chip, tooltip);
+    g_debug("domains: chip %s: %s", bh_shell_qube_get_name(qube), state);
     g_hash_table_insert(self->chips_by_name, g_strdup(bh_shell_qube_get_name(qube)), chip);
     return chip;
 }

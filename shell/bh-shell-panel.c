@@ -51,6 +51,7 @@ static gboolean tick(gpointer data)
     g_autofree char *text = g_date_time_format(now, "%a %e %b  %H:%M");
 
     gtk_label_set_text(GTK_LABEL(self->clock), text);
+    g_debug("clock: %s", text);
     /* Wake at the next minute, not every second: an idle desktop stays idle. */
     self->clock_id = g_timeout_add_seconds(60 - g_date_time_get_second(now), tick, self);
     return G_SOURCE_REMOVE;

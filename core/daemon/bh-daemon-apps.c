@@ -157,6 +157,7 @@ typedef struct {
 } BhAppsFetch;
 
 static void bh_apps_pump(BhDaemon *self);
+static void bh_apps_first_pump(BhDaemon *self);
 
 static void bh_apps_fetch_done(GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -222,7 +223,15 @@ static void bh_apps_fetch_done(GObject *source, GAsyncResult *result, gpointer u
     }
     if (f->at_start) {
         self->apps_start_busy = FALSE;
+        /* Started only for its first list: read (or not), so down again. */
+        if (g_strcmp0(f->name, self->apps_first_current) == 0 &&
+            bh_daemon_get_power_state(self, f->name) == BH_POWER_RUNNING) {
+            g_info("[%s] shutting down: it was started only to read its app list", f->name);
+            bh_daemon_shutdown_quietly(self, f->name);
+        }
         bh_apps_pump(self);
+        /* The last read after a start may be what the first lists wait for. */
+        bh_apps_first_pump(self);
     }
     g_object_unref(f->self);
     g_free(f->name);
@@ -308,14 +317,81 @@ static void bh_apps_on_state_changed(BhDbusAdmin1 *skeleton, const char *name, c
             !g_queue_find_custom(self->apps_start_queue, name, (GCompareFunc)g_strcmp0))
             g_queue_push_tail(self->apps_start_queue, g_strdup(name));
     }
+    if (g_strcmp0(name, self->apps_first_current) == 0 &&
+        bh_power_is_down(bh_daemon_get_power_state(self, name))) {
+        g_info("[%s] done with its first app list", name);
+        g_clear_pointer(&self->apps_first_current, g_free);
+    }
     /* Any change may be the last start ending. */
     bh_apps_pump(self);
+    bh_apps_first_pump(self);
+}
+
+/* ---- first lists (--read-app-lists) ------------------------------------------------ */
+
+static void bh_apps_first_started(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    g_autofree char *name = user_data;
+    g_autoptr(GError) error = NULL;
+    /* Its state going down again ends its turn (bh_apps_on_state_changed). */
+    if (!bh_daemon_start_finish(BH_DAEMON(source), result, &error))
+        g_message("[%s] not started to read its app list: %s", name, error->message);
+}
+
+/* A qube for which a first list is wanted: it has none (nor a refusal), it
+ * is down, and its list is its own (a template's, or a standalone's). */
+static gboolean bh_apps_first_wanted(BhDaemon *self, const BhQubeInfo *info)
+{
+    g_autoptr(GBytes) stored = NULL;
+    if (info->klass != BH_CLASS_TEMPLATE_VM && info->klass != BH_CLASS_STANDALONE_VM)
+        return FALSE;
+    if (g_hash_table_contains(self->apps_problems, info->name) ||
+        !bh_power_is_down(bh_daemon_get_power_state(self, info->name)))
+        return FALSE;
+    stored = bh_store_get_apps(self->store, info->name, NULL);
+    return stored == NULL;
+}
+
+/* After every other start and read: these qubes are not what the user is
+ * waiting for, and each one started is a whole qube's CPU for a while. */
+static void bh_apps_first_pump(BhDaemon *self)
+{
+    while (self->apps_first_current == NULL && self->backend != NULL &&
+           !g_queue_is_empty(self->apps_first_queue) && !self->apps_start_busy &&
+           g_queue_is_empty(self->apps_start_queue) && !bh_apps_any_starting(self)) {
+        g_autofree char *name = g_queue_pop_head(self->apps_first_queue);
+        g_autoptr(BhQubeInfo) info = bh_store_get_qube(self->store, name, NULL);
+        /* Started, removed or read meanwhile. */
+        if (info == NULL || !bh_apps_first_wanted(self, info))
+            continue;
+        g_message("[%s] starting it to read its app list (it has none yet); it shuts down after", name);
+        self->apps_first_current = g_strdup(name);
+        bh_daemon_start_async(self, name, bh_apps_first_started, g_strdup(name));
+    }
+}
+
+guint bh_daemon_apps_read_missing(BhDaemon *self)
+{
+    g_autoptr(GPtrArray) qubes = bh_store_list_qubes(self->store, NULL);
+    guint n = 0;
+    if (self->backend == NULL)
+        return 0;
+    for (guint i = 0; qubes != NULL && i < qubes->len; i++) {
+        BhQubeInfo *info = g_ptr_array_index(qubes, i);
+        if (bh_apps_first_wanted(self, info)) {
+            g_queue_push_tail(self->apps_first_queue, g_strdup(info->name));
+            n++;
+        }
+    }
+    bh_apps_first_pump(self);
+    return n;
 }
 
 void bh_daemon_apps_init(BhDaemon *self)
 {
     self->apps_problems = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     self->apps_start_queue = g_queue_new();
+    self->apps_first_queue = g_queue_new();
     g_signal_connect(self->skeleton, "state-changed", G_CALLBACK(bh_apps_on_state_changed), self);
 }
 

@@ -110,6 +110,14 @@ static void bh_daemon_shutdown_now(BhCallContext *ctx)
     bh_backend_shutdown(ctx->self->backend, ctx->name, ctx->timeout_s, NULL, bh_daemon_shutdown_done, ctx);
 }
 
+void bh_daemon_shutdown_quietly(BhDaemon *self, const char *name)
+{
+    BhCallContext *ctx = bh_call_context_new(self, NULL, name);
+    ctx->timeout_s =
+        MIN(bh_daemon_get_uint(self, name, "shutdown_timeout", 60), BH_DAEMON_MAX_SHUTDOWN_TIMEOUT_S);
+    bh_daemon_shutdown_now(ctx);
+}
+
 static void bh_daemon_shutdown_after_apps(GObject *source, GAsyncResult *result, gpointer user_data)
 {
     BhCallContext *ctx = user_data;

@@ -58,10 +58,13 @@ struct _BhDaemon {
     GHashTable *apps_problems; /* qube name -> why its last app list was refused (until it is read again) */
     GQueue *apps_start_queue;  /* qubes whose list is to be read after their start (bh-daemon-apps.c) */
     gboolean apps_start_busy;  /* one of those reads is running */
-    char *preload_name;     /* the preloaded disposable not handed out yet, or NULL (bh-daemon-preload.c) */
-    char *preload_template; /* what it was made of */
-    guint preload_timer;    /* the next look at whether one is wanted */
-    guint preload_failures; /* starts that failed in a row */
+    GQueue
+        *apps_first_queue; /* templates and standalones to start once for a first list (--read-app-lists) */
+    char *apps_first_current; /* the one started for that now, or NULL */
+    char *preload_name;       /* the preloaded disposable not handed out yet, or NULL (bh-daemon-preload.c) */
+    char *preload_template;   /* what it was made of */
+    guint preload_timer;      /* the next look at whether one is wanted */
+    guint preload_failures;   /* starts that failed in a row */
 };
 
 /* ---- bh-daemon-power.c: power state, guids, starts (netvm first), adoption */
@@ -164,6 +167,9 @@ const BhDaemonHandler *bh_daemon_apps_handlers(gsize *n);
 void bh_daemon_apps_init(BhDaemon *self);
 /* Whether other qubes show info's list when they have none: a template, or
  * any qube some qube names as its template. */
+/* Shuts a running qube down with its shutdown_timeout, for no caller and
+ * without reading its app list first (bh-daemon-power-calls.c). */
+void bh_daemon_shutdown_quietly(BhDaemon *self, const char *name);
 gboolean bh_daemon_apps_inherited(BhDaemon *self, const BhQubeInfo *info);
 /* Reads the running qube's list as at start (the capture's bounds, the same
  * decoder, kept and signalled the same way) and completes whatever came of

@@ -55,6 +55,9 @@ static void bh_daemon_finalize(GObject *object)
     g_clear_pointer(&self->apps_problems, g_hash_table_unref);
     if (self->apps_start_queue)
         g_queue_free_full(g_steal_pointer(&self->apps_start_queue), g_free);
+    if (self->apps_first_queue)
+        g_queue_free_full(g_steal_pointer(&self->apps_first_queue), g_free);
+    g_clear_pointer(&self->apps_first_current, g_free);
     g_clear_pointer(&self->agents, bh_agent_set_free);
     g_clear_pointer(&self->backend, bh_backend_free);
     g_clear_pointer(&self->store, bh_store_close);

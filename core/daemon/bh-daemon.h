@@ -52,6 +52,12 @@ guint bh_daemon_adopt(BhDaemon *self);
  * returns how many starts began. Without a backend it starts none and says
  * so in the log. */
 guint bh_daemon_autostart(BhDaemon *self);
+/* Starts, one at a time and after any other start, each halted template and
+ * standalone with no stored app list, reads its list as after any start and
+ * shuts it down again, so a fresh store's menu shows apps (what Qubes'
+ * qvm-sync-appmenus does when a template is installed); returns how many it
+ * will start. */
+guint bh_daemon_apps_read_missing(BhDaemon *self);
 /* Preloads a disposable of default_dispvm (when the global preload_dispvm
  * is on) after delay_ms; docs/sandbox.md, "Preloaded disposable". */
 void bh_daemon_preload_soon(BhDaemon *self, guint delay_ms);

@@ -24,6 +24,7 @@ typedef struct {
     const char *state_dir;
     gboolean autostarted;
     gboolean no_autostart;
+    gboolean read_app_lists;
     int exit_code;
 } BhMain;
 
@@ -55,6 +56,9 @@ static void bh_main_name_acquired(GDBusConnection *connection, const char *name,
             g_message("not starting the qubes marked autostart (--no-autostart)");
         else
             bh_daemon_autostart(m->daemon);
+        /* Queued behind autostart's starts and their lists. */
+        if (m->read_app_lists)
+            bh_daemon_apps_read_missing(m->daemon);
         /* After autostart's qubes had their turn at the CPU. */
         bh_daemon_preload_soon(m->daemon, 3000);
     }
@@ -87,7 +91,7 @@ int main(int argc, char **argv)
     g_autofree char *state_dir = NULL;
     g_autofree char *backend = NULL;
     g_autofree char *uplink_resolv_conf = NULL;
-    gboolean no_guid = FALSE, no_autostart = FALSE;
+    gboolean no_guid = FALSE, no_autostart = FALSE, read_app_lists = FALSE;
     gboolean verbose = FALSE, version = FALSE;
     g_autoptr(GError) error = NULL;
     g_autofree char *choices = bh_backend_describe_choices();
@@ -103,6 +107,10 @@ int main(int argc, char **argv)
          "Do not show the windows of running qubes (no bulkhead-guid)", NULL},
         {"no-autostart", 0, 0, G_OPTION_ARG_NONE, &no_autostart,
          "Do not start the qubes whose autostart is True (running ones are still adopted)", NULL},
+        {"read-app-lists", 0, 0, G_OPTION_ARG_NONE, &read_app_lists,
+         "Start each halted template and standalone that has no app list yet, one at a time, to read "
+         "its list for the menu, and shut it down again",
+         NULL},
         {"uplink-resolv-conf", 0, 0, G_OPTION_ARG_FILENAME, &uplink_resolv_conf,
          "The qubes' DNS (10.139.1.1) asks the first nameserver FILE names; 127.0.0.1 is the host's "
          "(default: the uplink's forwarder to the host's /etc/resolv.conf)",
@@ -163,7 +171,8 @@ int main(int argc, char **argv)
     BhMain m = {.loop = g_main_loop_new(NULL, FALSE),
                 .daemon = daemon,
                 .state_dir = state_dir,
-                .no_autostart = no_autostart};
+                .no_autostart = no_autostart,
+                .read_app_lists = read_app_lists};
     guint owner = g_bus_own_name(G_BUS_TYPE_SESSION, BH_DBUS_NAME, G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE,
                                  bh_main_bus_acquired, bh_main_name_acquired, bh_main_name_lost, &m, NULL);
     guint sigterm = g_unix_signal_add(SIGTERM, bh_main_quit_on_signal, &m);

@@ -179,6 +179,13 @@ bh_px_count() {
   convert "$1" -crop "$3" +repage -depth 8 txt:- 2>/dev/null | grep -ci -- "$2"
 }
 
+# bh_admin METHOD ARGS…: gdbus call of org.bulkhead.Admin1's METHOD, its answer or error.
+bh_admin() {
+  local method=$1; shift
+  gdbus call --session --dest org.bulkhead.Admin1 --object-path /org/bulkhead/Admin1 \
+    --method "org.bulkhead.Admin1.$method" "$@" 2>&1
+}
+
 # bh_state_of QUBE: its power state as qvm-ls shows it.
 bh_wait_grep() { # FILE REGEX [TENTHS] [FROM_LINE]: until FILE (from line FROM_LINE on) has REGEX
   local i

@@ -21,6 +21,8 @@
 #   a 1 MB body leaves the card column within the screen
 #   a shutdown that hangs (a process ignoring SIGTERM): Kill is offered after
 #   10 s and halts the qube long before the daemon's 60 s timeout
+#   a qube whose start is held (a bwrap that waits): its chip shows a turning
+#   spinner while Transient, none once Running; the clock shows this minute
 # Screenshots: $BH_BUILD_ROOT/tests/display/shots/shell-widgets-*.png.
 # Prints TAP. Reuses daemon-lib.sh for the private bus, XDG dirs and clean-up.
 set -u
@@ -46,7 +48,19 @@ notify_pid=$!
 bh_bg_pids+=($notify_pid)
 for _ in $(seq 100); do grep -q READY "$bh_tmp/notify.out" && break; sleep 0.1; done
 
-bh_start_daemon --backend sandbox
+# A bwrap that waits while $hold/hold-start exists, before the real one: a
+# qube whose start takes as long as the test wants (the spinner below). Not in
+# $bh_tmp, which only root may enter: the sandbox backend runs bwrap as the
+# qubes' own user.
+hold="$BH_BUILD_ROOT/tests/hold-$$"
+mkdir -p "$hold"
+cat >"$hold/bwrap" <<SH
+#!/bin/sh
+while [ -e "$hold/hold-start" ]; do sleep 0.1; done
+exec $(command -v bwrap) "\$@"
+SH
+chmod 755 "$hold" "$hold/bwrap"
+PATH="$hold:$PATH" bh_start_daemon --backend sandbox
 bh_result "bulkheadd runs with the sandbox backend" $?
 
 noted() { grep -qF -- "$1" "$notes"; }
@@ -70,7 +84,7 @@ cat >"$bh_tmp/bin/bulkhead-settings" <<SH
 echo "\$@" >>"$bh_tmp/settings-args"
 SH
 chmod +x "$bh_tmp/bin/bulkhead-settings"
-PATH="$bh_tmp/bin:$PATH" "$SHELL_BIN" >"$bh_tmp/shell.log" 2>&1 &
+PATH="$bh_tmp/bin:$PATH" G_MESSAGES_DEBUG=bh-shell "$SHELL_BIN" >"$bh_tmp/shell.log" 2>&1 &
 shell_pid=$!
 bh_bg_pids+=($shell_pid)
 panel=$(bh_find_window '^Bulkhead panel$' 150)
@@ -397,8 +411,42 @@ killed=$?
 bh_result "a shutdown that hangs: work still $still 11 s after Shutdown, Kill offered (at ${kx:-?},${ky:-?}) halts it in $(($(date +%s) - t0)) s" \
   $([ $halting -eq 0 ] && [ "$still" = Halting ] && [ $killed -eq 0 ]; echo $?)
 
+# ---- the starting spinner, the clock ---------------------------------------------
+# personal's bwrap waits (hold-start) so it stays Transient; its chip turns a
+# spinner (two shots of the panel's left part differ) until it runs, and then
+# the same part stands still.
+xdotool mousemove 640 600 2>/dev/null # no tooltip over a chip
+strip() { shot "$1" && convert "$shots/shell-widgets-$1.png" -crop 860x32+0+0 +repage "$bh_tmp/strip-$1.png"; }
+differ() { compare -metric AE "$bh_tmp/strip-$1.png" "$bh_tmp/strip-$2.png" null: 2>&1 | cut -d' ' -f1; }
+moves() { strip "$1-a" && sleep 0.2 && strip "$1-b" && [ "$(differ "$1-a" "$1-b")" != 0 ]; } # NAME
+touch "$hold/hold-start"
+from=$(bh_log_from "$bh_tmp/shell.log")
+qvm-start personal >/dev/null 2>&1 &
+bh_bg_pids+=($!)
+bh_wait_grep "$bh_tmp/shell.log" 'domains: chip personal: starting, with a spinner' 300 "$from"
+shown=$?
+bh_until 20 moves spin
+turning=$?
+bh_result "personal starting (held: $(bh_state_of personal)): its chip shows a turning spinner ($(differ spin-a spin-b) px changed in 0.2 s)" \
+  $([ $shown -eq 0 ] && [ $turning -eq 0 ] && [ "$(bh_state_of personal)" = Transient ]; echo $?)
+rm -f "$hold/hold-start"
+bh_wait_state personal Running 900
+bh_wait_grep "$bh_tmp/shell.log" 'domains: chip personal: Running' 300 "$from"
+running=$?
+! moves still
+bh_result "once personal runs the spinner is gone: the panel stands still ($(differ still-a still-b) px changed in 0.2 s)" \
+  $([ $running -eq 0 ] && [ "$(differ still-a still-b)" = 0 ]; echo $?)
+# The clock: the text the panel's label got last is this minute (or the one
+# before, when the minute turned since). GLib pads the day with a figure
+# space (U+2007) where date pads with a space.
+shown=$(grep -o 'clock: .*' "$bh_tmp/shell.log" | tail -n1 | cut -c8- | sed 's/\xe2\x80\x87/ /g')
+bh_result "the clock shows the current minute ('$shown')" \
+  $([ -n "$shown" ] && { [ "$shown" = "$(date +'%a %e %b  %H:%M')" ] || [ "$shown" = "$(date -d '-1 min' +'%a %e %b  %H:%M')" ]; }; echo $?)
+
 kill -0 "$shell_pid" 2>/dev/null
 bh_result "the shell is still running" $?
+bh_stop_daemon
+rm -rf "$hold"
 if [ "$bh_failed" -gt 0 ]; then
   echo "# shell log:"; bh_diag <"$bh_tmp/shell.log"
 fi
