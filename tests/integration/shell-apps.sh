@@ -17,7 +17,8 @@
 #   ends (stopped after 30 s) are refused with the
 #   reason shown under the qube's heading; control and bidi characters are
 #   stripped, and a name imitating a dom0 tool appears only as
-#   "[untrusted] Bulkhead Settings" under untrusted's red heading
+#   "[untrusted] Bulkhead Settings" under untrusted's red heading; with
+#   GTK_THEME=Adwaita:dark the refused note is still dark red on a light ground
 # Screenshots are kept in $BH_BUILD_ROOT/tests/display/shots/apps-*.png.
 # Prints TAP. Reuses daemon-lib.sh for the private bus, XDG dirs and clean-up.
 set -u
@@ -391,4 +392,30 @@ read -r searches made later longest bad <<<"$reuse"
 bh_result "row widgets are reused: $searches searches made $made ($later after the first), the longest list $longest rows; $bad made more than their rows beyond it" \
   $([ "${searches:-0}" -ge 20 ] && [ "${bad:-1}" -eq 0 ]; echo $?)
 bh_result "the shell is still running" $(kill -0 "${bh_bg_pids[-1]}" 2>/dev/null; echo $?)
+
+# The same note in GTK's dark variant (shell-theme.sh checks the rest of the
+# label classes there): the note's own light background keeps its dark red
+# readable on Adwaita:dark's grey; without it the note's row is as dark as
+# the menu, and dark red on it cannot be read.
+kill "${bh_bg_pids[-1]}" 2>/dev/null
+wait "${bh_bg_pids[-1]}" 2>/dev/null
+GTK_THEME=Adwaita:dark PATH="$bh_tmp/bin:$PATH" G_MESSAGES_DEBUG=bh-shell "$SHELL_BIN" >"$bh_shell_log" 2>&1 &
+bh_bg_pids+=($!)
+panel=$(bh_find_window '^Bulkhead panel$' 150)
+bh_wait_grep "$bh_shell_log" 'app list of personal: ' 300
+bh_menu_search "$panel" 'personal'
+bh_until 30 shows hostile-dark '#a40000' 500x200+0+34 20
+# The note's box: where its red pixels are, in the menu's region.
+box=$(convert "$shots/apps-hostile-dark.png" -crop 500x200+0+34 +repage -depth 8 txt:- 2>/dev/null |
+  grep -i '#a40000' | awk -F'[,:]' 'NR == 1 {x0 = x1 = $1; y0 = y1 = $2}
+    {if ($1 < x0) x0 = $1; if ($1 > x1) x1 = $1; if ($2 < y0) y0 = $2; if ($2 > y1) y1 = $2}
+    END {if (NR) printf "%dx%d+%d+%d", x1 - x0 + 1, y1 - y0 + 1, x0, y0 + 34}')
+mean() { # SHOT REGION: mean brightness 0-100
+  convert "$shots/apps-$1.png" -crop "$2" +repage -colorspace Gray -format '%[fx:int(100*mean)]' info: 2>/dev/null
+}
+menu_dark=$(mean hostile-dark 300x60+0+34)
+note_bg=$(mean hostile-dark "${box:-1x1+0+0}")
+bh_result "with Adwaita:dark (the menu's brightness $menu_dark of 100) the refused note's dark red is on a light background (brightness $note_bg in its box $box)" \
+  $([ -n "$box" ] && [ "$menu_dark" -le 35 ] && [ "$note_bg" -ge 60 ]; echo $?)
+xdotool key Escape 2>/dev/null
 bh_done
