@@ -368,7 +368,7 @@ static void unmount_vchan(void)
             continue;
         if (strcmp(type, "tmpfs") == 0 && strcmp(source, "bulkhead-vchan") == 0 && below_dir(point) &&
             umount2(point, MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
-            printf("bh-test-reaper: unmounted %s\n", point);
+            printf("# bh-test-reaper: unmounted %s\n", point);
     }
     free(mountinfo);
 }
