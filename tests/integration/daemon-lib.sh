@@ -105,6 +105,13 @@ bh_start_xvfb() {
   export DISPLAY=":$(tr -d '\n' <"$bh_tmp/display")"
 }
 
+# bh_start_openbox: openbox with the product's configuration on $DISPLAY
+# (stopped on exit), as ./run starts it on a display without a window manager.
+bh_start_openbox() {
+  "$BH_SOURCE_ROOT/shell/bh-openbox.sh" >"$bh_tmp/openbox.log" 2>&1 &
+  bh_bg_pids+=($!)
+}
+
 # bh_start_xorg_dummy: a private Xorg with the dummy video driver as DISPLAY
 # (stopped on exit), GTK set up as bh_start_xvfb does. Unlike Xvfb and Xephyr
 # (one RandR output each, and GDK 4 skips RandR monitors without an output)

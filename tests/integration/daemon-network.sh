@@ -150,25 +150,23 @@ action=drop
 action=accept proto=icmp" "$bh_out"
 # AddFirewallRule, as the settings app or any client calls it: bulkheadd
 # places the rule (before the final catch-all), canonical, and says where.
-admin() { gdbus call --session --dest org.bulkhead.Admin1 --object-path /org/bulkhead/Admin1 \
-  --method "org.bulkhead.Admin1.$@" 2>&1; }
 bh_expect "reset for AddFirewallRule" qvm-firewall work reset
-out=$(admin AddFirewallRule work 'proto=udp  action=drop dstports=53' 'int32 -1')
+out=$(bh_admin AddFirewallRule work 'proto=udp  action=drop dstports=53' 'int32 -1')
 bh_same "AddFirewallRule, placed by bulkheadd: before the final accept" "(uint32 0, @as [])" "$out"
-out=$(admin AddFirewallRule work 'action=drop' 'int32 -1')
+out=$(bh_admin AddFirewallRule work 'action=drop' 'int32 -1')
 printf '%s\n' "$out" | grep -q "^(uint32 2, \[.rule 2 never matches: rule 1 before it ('action=accept') matches everything.\])$"
 bh_result "a catch-all: at the end, with a warning ($out)" $?
-out=$(admin AddFirewallRule work 'action=accept proto=icmp' 1)
+out=$(bh_admin AddFirewallRule work 'action=accept proto=icmp' 1)
 bh_same "at a chosen position" "(uint32 1, @as [])" "$out"
 bh_run qvm-firewall work list --raw
 bh_same "the rules AddFirewallRule made, canonical" "action=drop proto=udp dstports=53
 action=accept proto=icmp
 action=accept
 action=drop" "$bh_out"
-out=$(admin AddFirewallRule work 'action=accept' 9)
+out=$(bh_admin AddFirewallRule work 'action=accept' 9)
 printf '%s\n' "$out" | grep -q "position 9: -1 (placed by bulkheadd) or a rule number from 0 to 4"
 bh_result "a position past the end is refused ($out)" $?
-out=$(admin AddFirewallRule work 'action=accept port=1' 'int32 -1')
+out=$(bh_admin AddFirewallRule work 'action=accept port=1' 'int32 -1')
 printf '%s\n' "$out" | grep -q "unknown field 'port'"
 bh_result "a bad rule is refused, naming the field ($out)" $?
 bh_same "nothing changed after the refusals" "4" "$(qvm-firewall work list --raw | wc -l)"

@@ -31,14 +31,8 @@ mkdir -p "$shots"
 
 # Xvfb has XTEST (xdotool's keys) unless told otherwise.
 bh_start_xvfb
-"$BH_SOURCE_ROOT/shell/bh-openbox.sh" >"$bh_tmp/openbox.log" 2>&1 &
-bh_bg_pids+=($!)
+bh_start_openbox
 
-admin() { # METHOD ARGS…: gdbus call on the daemon
-  local method=$1; shift
-  gdbus call --session --dest org.bulkhead.Admin1 --object-path /org/bulkhead/Admin1 \
-    --method "org.bulkhead.Admin1.$method" "$@" 2>&1
-}
 state_of() { qvm-ls 2>/dev/null | awk -v q="$1" '$1 == q {print $2}'; }
 wait_state() { # QUBE STATE [TENTHS]
   local i
@@ -64,28 +58,28 @@ yellow='#edd400' red='#cc0000'
 # ---- a real list, read at start, kept ------------------------------------------
 bh_start_daemon --backend sandbox
 bh_result "bulkheadd runs with the sandbox backend" $?
-list=$(admin ListApps personal)
+list=$(bh_admin ListApps personal)
 bh_result "before personal ever ran it has no list (${list:0:40})" \
   $(printf '%s' "$list" | grep -q "^(@a(sssssbuuay) \[\], ''" ; echo $?)
 qvm-start personal >/dev/null 2>&1
 wait_log '\[personal\] app list: [0-9]* apps'
 bh_result "personal's list is read when it starts ($(grep -o '\[personal\] app list: [0-9]* apps, [0-9]* bytes' "$bh_log" | head -n1))" $?
-list=$(admin ListApps personal)
+list=$(bh_admin ListApps personal)
 bh_result "ListApps personal has foot.desktop (name Foot, a 32x32 icon) from personal itself" \
   $(printf '%s' "$list" | grep -q "('foot.desktop', 'Foot', '[^']*', '[^']*', '[^']*', true, 32, 32" &&
     printf '%s' "$list" | grep -q "'personal', ''"; echo $?)
-r=$(admin RunApp personal nosuch.desktop)
+r=$(bh_admin RunApp personal nosuch.desktop)
 bh_result "RunApp refuses an id the list does not have: ${r#*Error.}" $(printf '%s' "$r" | grep -q "InvalidArgument: personal offers no app nosuch.desktop"; echo $?)
-r=$(admin RunApp personal "foot; rm -rf ~")
+r=$(bh_admin RunApp personal "foot; rm -rf ~")
 bh_result "RunApp refuses what is not an id (a command line): ${r#*Error.}" $(printf '%s' "$r" | grep -q "InvalidArgument: .*foot; rm -rf ~.* is not an app id"; echo $?)
 qvm-shutdown --wait personal >/dev/null 2>&1
 bh_stop_daemon
 bh_start_daemon --backend sandbox
-list=$(admin ListApps personal)
+list=$(bh_admin ListApps personal)
 bh_result "halted, after a daemon restart, its list is still there (kept in the store)" \
   $([ "$(state_of personal)" = Halted ] && printf '%s' "$list" | grep -q "'foot.desktop', 'Foot'"; echo $?)
 qvm-prefs personal menu_items "foot.desktop org.gtk.Demo4.desktop" >/dev/null 2>&1
-in_menu=$(admin ListApps personal | grep -o "'[A-Za-z0-9.-]*\.desktop', '[^']*', '[^']*', '[^']*', '[^']*', true" | cut -d"'" -f2 | sort | tr '\n' ' ')
+in_menu=$(bh_admin ListApps personal | grep -o "'[A-Za-z0-9.-]*\.desktop', '[^']*', '[^']*', '[^']*', '[^']*', true" | cut -d"'" -f2 | sort | tr '\n' ' ')
 bh_same "menu_items chooses which apps are in the menu" "foot.desktop org.gtk.Demo4.desktop " "$in_menu"
 bh_expect_fail "menu_items refuses what is not an app id" 1 "menu_items must be" qvm-prefs personal menu_items "foot.desktop;reboot"
 
@@ -204,11 +198,11 @@ qvm-run -p debian-12 'mkdir -p ~/.local/share/applications && printf "[Desktop E
 installed=$(qvm-run -p debian-12 'bulkhead-applist' 2>&1 | grep -c 'Fresh Tool')
 bh_result "control: bh-fresh-tool.desktop is installed in debian-12 (its bulkhead-applist names Fresh Tool: $installed; $(head -c 200 "$bh_tmp/install.log"))" \
   $([ "$installed" -ge 1 ]; echo $?)
-list=$(admin ListApps fresh)
+list=$(bh_admin ListApps fresh)
 bh_result "control: installed while the template runs, fresh does not show it yet (from its template's list read at start)" \
   $(printf '%s' "$list" | grep -q "'debian-12', ''" && ! printf '%s' "$list" | grep -q "bh-fresh-tool.desktop"; echo $?)
 qvm-shutdown --wait debian-12 >/dev/null 2>&1
-list=$(admin ListApps fresh)
+list=$(bh_admin ListApps fresh)
 bh_result "after debian-12 shut down ($(state_of debian-12)), fresh shows [fresh] Fresh Tool from debian-12's list ($(grep -o '\[debian-12\] reading its app list before.*' "$bh_log" | head -n1 | cut -c1-40))" \
   $([ "$(state_of debian-12)" = Halted ] && printf '%s' "$list" | grep -q "('bh-fresh-tool.desktop', 'Fresh Tool'" &&
     printf '%s' "$list" | grep -q "'debian-12', ''"; echo $?)
@@ -227,31 +221,31 @@ desktop() { # NAME: a desktop entry that runs foot
 qvm-start fresh >/dev/null 2>&1
 wait_log '\[fresh\] app list: [0-9]* apps'
 qvm-run -p fresh "$(desktop 'Own Tool')" >"$bh_tmp/own.log" 2>&1
-admin RefreshApps fresh >/dev/null
-list=$(admin ListApps fresh)
+bh_admin RefreshApps fresh >/dev/null
+list=$(bh_admin ListApps fresh)
 bh_result "control: fresh has a list of its own now, with Own Tool from its home ($(head -c 200 "$bh_tmp/own.log"))" \
   $(printf '%s' "$list" | grep -q "'fresh', ''" && printf '%s' "$list" | grep -q "('bh-own-tool.desktop', 'Own Tool'"; echo $?)
 qvm-start debian-12 >/dev/null 2>&1
 wait_state debian-12 Running
 qvm-run -p debian-12 "$(desktop 'Later Tool')" >/dev/null 2>&1
-list=$(admin ListApps fresh)
+list=$(bh_admin ListApps fresh)
 in_fresh=$(qvm-run -p fresh 'bulkhead-applist' 2>&1 | grep -c 'Later Tool')
 bh_result "control: Later Tool, installed in debian-12's home, is not in fresh's menu yet nor in fresh itself ($in_fresh)" \
   $(! printf '%s' "$list" | grep -q "bh-later-tool.desktop" && [ "$in_fresh" = 0 ]; echo $?)
 qvm-shutdown --wait debian-12 >/dev/null 2>&1
-list=$(admin ListApps fresh)
+list=$(bh_admin ListApps fresh)
 bh_result "after debian-12 shut down, fresh (with a list of its own, still running) shows its template's Later Tool and its own Own Tool" \
   $(printf '%s' "$list" | grep -q "('bh-later-tool.desktop', 'Later Tool'" &&
     printf '%s' "$list" | grep -q "('bh-own-tool.desktop', 'Own Tool'" &&
     printf '%s' "$list" | grep -q "'fresh', ''"; echo $?)
-list=$(admin ListApps personal)
+list=$(bh_admin ListApps personal)
 bh_result "personal, on the same template, shows Later Tool but not fresh's Own Tool (an own list stays its qube's)" \
   $(printf '%s' "$list" | grep -q "('bh-later-tool.desktop', 'Later Tool'" &&
     ! printf '%s' "$list" | grep -q "bh-own-tool.desktop"; echo $?)
 # RunApp takes the template's id and runs it in fresh, never in debian-12.
 # (The entry was written to debian-12's home, which fresh does not share, so
 # fresh's program reports it missing; one in the template's root would run.)
-r=$(admin RunApp fresh bh-later-tool.desktop)
+r=$(bh_admin RunApp fresh bh-later-tool.desktop)
 bh_result "RunApp fresh takes the template's id and runs it in fresh, debian-12 stays $(state_of debian-12) (${r##*: })" \
   $(grep -q '\[fresh\] run app bh-later-tool.desktop' "$bh_log" && [ "$(state_of debian-12)" = Halted ] &&
     ! printf '%s' "$r" | grep -q "offers no app"; echo $?)
@@ -312,7 +306,7 @@ put() { # QUBE FILE: into the qube's home as hostile-apps.bin
 for q in personal:many work:huge vault:longname sys-firewall:icon untrusted:honest; do
   put "${q%%:*}" "${q#*:}.bin"
 done
-refresh() { admin RefreshApps "$1"; }
+refresh() { bh_admin RefreshApps "$1"; }
 # sys-net's program never ends: the refresh runs meanwhile (30 s).
 qvm-run -p sys-net 'touch "$HOME/hostile-stall"' >/dev/null 2>&1
 t_stall=$(date +%s)
@@ -331,10 +325,10 @@ r=$(refresh sys-firewall)
 bh_result "an icon whose size lies is refused: $r" $(printf '%s' "$r" | grep -q "remain"; echo $?)
 r=$(refresh untrusted)
 bh_same "the honest-looking list is accepted" "(uint32 2,)" "$r"
-list=$(admin ListApps untrusted)
+list=$(bh_admin ListApps untrusted)
 bh_result "its names lose controls and bidi characters: $(printf '%s' "$list" | grep -o "'evil.desktop', '[^']*'")" \
   $(printf '%s' "$list" | grep -q "'evil.desktop', 'Term\[2Jinal Admin'"; echo $?)
-list=$(admin ListApps personal)
+list=$(bh_admin ListApps personal)
 # (What it shows is its template's list, read when debian-12 shut down above.)
 bh_result "a refused list leaves nothing of the qube's, with the reason ($(printf '%s' "$list" | grep -o "\], '[^']*', '[^']*'" | cut -c1-60))" \
   $(printf '%s' "$list" | grep -q "\], 'debian-12', 'the list announces 10000"; echo $?)

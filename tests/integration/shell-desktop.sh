@@ -34,8 +34,7 @@ bh_bg_pids+=($!)
 for _ in $(seq 300); do [ -s "$bh_tmp/display" ] && break; sleep 0.1; done
 export DISPLAY=":$(tr -d '\n' <"$bh_tmp/display")"
 
-"$BH_SOURCE_ROOT/shell/bh-openbox.sh" >"$bh_tmp/openbox.log" 2>&1 &
-bh_bg_pids+=($!)
+bh_start_openbox
 # The control for the strut: without the panel the work area is the screen
 # (openbox sets it once it manages the screen).
 workarea_before=""

@@ -18,8 +18,7 @@ shots="$BH_BUILD_ROOT/tests/display/shots"
 mkdir -p "$shots"
 
 bh_start_xvfb
-"$BH_SOURCE_ROOT/shell/bh-openbox.sh" >"$bh_tmp/openbox.log" 2>&1 &
-bh_bg_pids+=($!)
+bh_start_openbox
 
 shot() { import -window root "$shots/first-apps-$1.png" 2>/dev/null; }
 count() { # SHOT COLOUR REGION: pixels of that colour

@@ -33,8 +33,7 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 export DISPLAY=$nested
-"$BH_SOURCE_ROOT/shell/bh-openbox.sh" >"$bh_tmp/openbox.log" 2>&1 &
-bh_bg_pids+=($!)
+bh_start_openbox
 bh_start_daemon
 bh_result "bulkheadd runs; Xephyr is $nested on $host (its window $xephyr_win)" \
   $([ -n "$xephyr_win" ]; echo $?)

@@ -46,8 +46,7 @@ heads=$(xdpyinfo -ext XINERAMA 2>/dev/null | grep -c 'head #')
 bh_result "control: two monitors on $DISPLAY ($monitors), $heads Xinerama heads" \
   $([ "$monitors" = "1024/271x768/203+0+0 DUMMY0;1280/339x1024/271+1024+0 DUMMY1;" ] && [ "$heads" = 2 ]; echo $?)
 
-"$BH_SOURCE_ROOT/shell/bh-openbox.sh" >"$bh_tmp/openbox.log" 2>&1 &
-bh_bg_pids+=($!)
+bh_start_openbox
 wm_ready() { xprop -root _NET_SUPPORTING_WM_CHECK 2>/dev/null | grep -q 'window id'; }
 bh_until 150 wm_ready # openbox manages the screen
 # A notification server of the test's own (a session that has one): no card

@@ -22,8 +22,7 @@ mkdir -p "$shots"
 icon_py="$(dirname "$0")/shell-icon.py"
 
 bh_start_xvfb +extension XTEST
-"$BH_SOURCE_ROOT/shell/bh-openbox.sh" >"$bh_tmp/openbox.log" 2>&1 &
-bh_bg_pids+=($!)
+bh_start_openbox
 bh_start_daemon
 bh_result "bulkheadd runs" $?
 

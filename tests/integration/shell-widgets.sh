@@ -37,8 +37,7 @@ mkdir -p "$shots"
 find_py="$here/shell-find.py"
 
 bh_start_xvfb +extension XTEST
-"$BH_SOURCE_ROOT/shell/bh-openbox.sh" >"$bh_tmp/openbox.log" 2>&1 &
-bh_bg_pids+=($!)
+bh_start_openbox
 
 # The test's own notification server first: a session that has one.
 notes="$bh_tmp/notifications"
