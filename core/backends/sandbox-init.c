@@ -115,6 +115,26 @@ static pid_t spawn(const char *file)
     return pid;
 }
 
+/* The GUI agent's Wayland socket, once it exists: bulkheadd calls the qube
+ * Running when the RPC agent answers and may run an app at once, so the
+ * display must be served by then, or the app (foot) finds no compositor and
+ * exits. Bounded: an agent that never serves delays the start by 2 s only. */
+static void wait_for_display(void)
+{
+    const char *dir = getenv("XDG_RUNTIME_DIR"), *name = getenv("WAYLAND_DISPLAY");
+    char path[4096];
+    if (!dir || !name || snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
+        return;
+    struct timespec tick = {0, 5000000L};
+    for (int i = 0; i < 400; i++) {
+        struct stat st;
+        if (stat(path, &st) == 0)
+            return;
+        nanosleep(&tick, NULL);
+    }
+    say("%s did not appear in 2 s; starting the other services anyway", path);
+}
+
 static void start_services(struct init *in)
 {
     const char *list = getenv("BH_SANDBOX_SERVICES");
@@ -132,6 +152,8 @@ static void start_services(struct init *in)
                 say("%s is not in this build; the qube runs without it", s->name);
             } else if ((s->pid = spawn(file)) > 0) {
                 in->n_services++;
+                if (strcmp(s->name, "bulkhead-gui-agent") == 0)
+                    wait_for_display();
             }
         }
         list += len + (end ? 1 : 0);
