@@ -42,6 +42,7 @@ struct bh_agent *bh_agent_new(const struct bh_agent_options *opts)
     wl_list_init(&a->held_releases);
     wl_list_init(&a->grabs);
     wl_signal_init(&a->events.window_gone);
+    wl_signal_init(&a->events.window_committed);
     wl_signal_init(&a->events.focus_changed);
     wl_signal_init(&a->events.selection_changed);
     a->next_window_id = 1;

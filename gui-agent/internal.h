@@ -400,11 +400,13 @@ struct bh_seat {
     struct wl_listener ptr_focus_destroy;
     struct bh_window *ptr_window; /* window under dom0's pointer */
     int32_t ptr_x, ptr_y;         /* last position sent, surface-local */
+    int32_t ptr_wx, ptr_wy;       /* dom0's last position in ptr_window */
     uint32_t buttons_down;        /* bitmask of BTN_LEFT.. */
     uint32_t last_serial;         /* last input serial sent (grabs, selection) */
 
-    struct wl_listener window_gone;   /* agent->events.window_gone */
-    struct wl_listener focus_changed; /* agent->events.focus_changed */
+    struct wl_listener window_gone;      /* agent->events.window_gone */
+    struct wl_listener window_committed; /* agent->events.window_committed */
+    struct wl_listener focus_changed;    /* agent->events.focus_changed */
 
     /* dom0's KEY and FOCUS held, in order, while an X focus change is not
      * yet confirmed by Xwayland (bh_seat_hold_keys). */
@@ -597,6 +599,7 @@ struct bh_agent {
     /* Told by lower floors to upper ones without calling them by name. */
     struct {
         struct wl_signal window_gone;       /* data: the bh_window about to go */
+        struct wl_signal window_committed;  /* data: the bh_window whose tree a commit changed */
         struct wl_signal focus_changed;     /* a window or grabbing popup (un)mapped */
         struct wl_signal selection_changed; /* data: the new bh_data_source, or NULL */
     } events;

@@ -532,6 +532,8 @@ static struct bh_surface *pointer_move(struct bh_agent *a, struct bh_window *w, 
         target = bh_surface_at(root, (int32_t)rx, (int32_t)ry, &sx, &sy);
     }
     seat->ptr_window = w;
+    seat->ptr_wx = x;
+    seat->ptr_wy = y;
     if (target != seat->ptr_focus) {
         set_ptr_focus(a, target, sx, sy);
         seat->ptr_x = sx;
@@ -623,6 +625,20 @@ void bh_seat_axis(struct bh_agent *a, struct bh_window *w, const struct bh_gui_a
             wl_pointer_send_axis_stop(r, time, axis);
         pointer_frame(r);
     }
+}
+
+/* A commit moved, restacked, resized or unmapped surfaces of the window
+ * under a still pointer: the surface under it, or its place in that
+ * surface, may have changed, and dom0 sends nothing until the pointer
+ * moves. Look again at dom0's last position (enter/leave or motion), as
+ * a compositor does when its scene changes under the cursor (found by
+ * wlcs: a subsurface moved or restacked under the pointer kept it). */
+static void window_committed(struct wl_listener *l, void *data)
+{
+    struct bh_seat *seat = wl_container_of(l, seat, window_committed);
+    struct bh_window *w = data;
+    if (seat->ptr_window == w)
+        pointer_move(seat->agent, w, seat->ptr_wx, seat->ptr_wy, true);
 }
 
 /* A window goes away: drop focus pointing into it. */
@@ -746,6 +762,8 @@ bool bh_seat_init(struct bh_agent *a)
     seat->ptr_focus_destroy.notify = ptr_focus_gone;
     seat->window_gone.notify = window_gone;
     wl_signal_add(&a->events.window_gone, &seat->window_gone);
+    seat->window_committed.notify = window_committed;
+    wl_signal_add(&a->events.window_committed, &seat->window_committed);
     seat->focus_changed.notify = focus_changed;
     wl_signal_add(&a->events.focus_changed, &seat->focus_changed);
 
@@ -772,6 +790,7 @@ void bh_seat_fini(struct bh_agent *a)
 {
     struct bh_seat *seat = &a->seat;
     wl_list_remove(&seat->window_gone.link);
+    wl_list_remove(&seat->window_committed.link);
     wl_list_remove(&seat->focus_changed.link);
     wl_list_remove(&seat->kb_focus_destroy.link);
     wl_list_init(&seat->kb_focus_destroy.link);

@@ -281,6 +281,17 @@ static bool surface_apply(struct bh_surface *s, struct bh_surface_state *st)
                                        BH_MAX_WINDOW_HEIGHT);
                 return false;
             }
+            /* libwayland's wl_shm checks a stride only against the width in
+             * bytes, not pixels: rows shorter than the width would have the
+             * composition read past the pool (found by wlcs; both offered
+             * formats have 4 bytes a pixel). */
+            int32_t stride = wl_shm_buffer_get_stride(shm);
+            if ((int64_t)stride < (int64_t)bw * BH_BYTES_PER_PIXEL) {
+                wl_resource_post_error(s->resource, WL_SURFACE_ERROR_INVALID_SIZE,
+                                       "buffer %dx%d with a stride of %d bytes: rows shorter than its width",
+                                       bw, bh, stride);
+                return false;
+            }
             if (bw % s->scale || bh % s->scale) {
                 wl_resource_post_error(s->resource, WL_SURFACE_ERROR_INVALID_SIZE,
                                        "buffer %dx%d not a multiple of scale %d", bw, bh, s->scale);

@@ -11,11 +11,12 @@
  * (every rectangle is clipped to it and to the client buffer), send a
  * rectangle outside the current buffer, or call role, seat or surface code:
  * what a window shows comes as its role's bh_window_content and its root
- * surface's tree; the seat hears of a window going through the agent's
- * window_gone signal. */
+ * surface's tree; the seat hears of a window going and of its commits
+ * through the agent's window_gone and window_committed signals. */
 #include "internal.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,13 +53,54 @@ static uint32_t alloc_id(struct bh_agent *a)
     }
 }
 
-/* The window is the xdg window geometry (or the root surface), clamped to
- * what the protocol allows. */
-static void content_size(struct bh_window *w, uint32_t *width, uint32_t *height)
+/* Grow b (x1, y1, x2, y2) by the mapped surfaces of the tree at s, which
+ * is at (ox, oy). 64-bit: a client's subsurface positions add up. */
+static void tree_bounds(struct bh_surface *s, int64_t ox, int64_t oy, int64_t b[4])
+{
+    struct bh_stack_node *n;
+    if (s->width <= 0)
+        return;
+    b[0] = ox < b[0] ? ox : b[0];
+    b[1] = oy < b[1] ? oy : b[1];
+    b[2] = ox + s->width > b[2] ? ox + s->width : b[2];
+    b[3] = oy + s->height > b[3] ? oy + s->height : b[3];
+    wl_list_for_each(n, &s->stack, cur)
+    {
+        if (n == &s->self)
+            continue;
+        struct bh_subsurface *sub = n->surface->role_data;
+        tree_bounds(n->surface, ox + sub->x, oy + sub->y, b);
+    }
+}
+
+/* What the window shows, in root-surface coordinates: the xdg window
+ * geometry or, without one, "the full bounds of the surface, including
+ * any subsurfaces" (xdg-shell; the root surface alone cut off a
+ * subsurface reaching past it, found by wlcs). */
+static void content_box(const struct bh_window *w, int64_t b[4])
 {
     const struct bh_window_content *c = w->content;
-    int64_t cw = c->has_geometry ? (int64_t)c->geometry.x2 - c->geometry.x1 : w->root->width;
-    int64_t ch = c->has_geometry ? (int64_t)c->geometry.y2 - c->geometry.y1 : w->root->height;
+    if (c->has_geometry) {
+        b[0] = c->geometry.x1;
+        b[1] = c->geometry.y1;
+        b[2] = c->geometry.x2;
+        b[3] = c->geometry.y2;
+        return;
+    }
+    b[0] = b[1] = INT64_MAX;
+    b[2] = b[3] = INT64_MIN;
+    tree_bounds(w->root, 0, 0, b);
+    if (b[0] > b[2]) /* nothing mapped: the empty root */
+        b[0] = b[1] = b[2] = b[3] = 0;
+}
+
+/* The window's size: its content box clamped to what the protocol allows. */
+static void content_size(struct bh_window *w, uint32_t *width, uint32_t *height)
+{
+    int64_t b[4];
+    content_box(w, b);
+    int64_t cw = b[2] - b[0];
+    int64_t ch = b[3] - b[1];
     if (cw < 1)
         cw = 1;
     if (ch < 1)
@@ -280,8 +322,10 @@ void bh_window_compose(struct bh_window *w, const struct bh_box *rect)
 
 void bh_window_content_origin(const struct bh_window *w, int32_t *gx, int32_t *gy)
 {
-    *gx = w->content->has_geometry ? w->content->geometry.x1 : 0;
-    *gy = w->content->has_geometry ? w->content->geometry.y1 : 0;
+    int64_t b[4];
+    content_box(w, b);
+    *gx = b[0] < INT32_MIN ? INT32_MIN : b[0] > INT32_MAX ? INT32_MAX : (int32_t)b[0];
+    *gy = b[1] < INT32_MIN ? INT32_MIN : b[1] > INT32_MAX ? INT32_MAX : (int32_t)b[1];
 }
 
 /* ---- messages ------------------------------------------------------------------ */
@@ -530,6 +574,8 @@ void bh_window_commit(struct bh_window *w)
     collect_damage(w, w->root, -w->origin_x, -w->origin_y);
     bh_frames_take_tree(w->root, &w->waiting);
     flush(w);
+    /* The seat looks again at what is under a still pointer. */
+    wl_signal_emit(&w->agent->events.window_committed, w);
 }
 
 void bh_window_release(struct bh_window *w, uint32_t serial)

@@ -17,7 +17,7 @@
 #include "bh-test-dom0.h"
 
 #define BH_TAGENT_DOMID        7
-#define BH_TAGENT_MAX_CHILDREN 8
+#define BH_TAGENT_MAX_CHILDREN 12
 
 struct bh_tagent {
     char dir[256]; /* XDG_RUNTIME_DIR of everything here */

@@ -163,6 +163,7 @@ struct scene {
     struct wl_keyboard *keyboard;
     struct wl_surface *ptr_focus;
     struct toplevel dialog;
+    struct wl_surface *dialog_sub;
     bool dialog_mapped;
     uint32_t last_serial;
     bool quit;
@@ -308,6 +309,15 @@ static void dialog_configure(void *data, struct xdg_surface *x, uint32_t serial)
     if (sc->dialog_mapped)
         return;
     sc->dialog_mapped = true;
+    /* No window geometry, and a subsurface reaching past its left and
+     * bottom edges: the window is the bounds of both (xdg-shell). */
+    sc->dialog_sub = wl_compositor_create_surface(sc->a->compositor);
+    struct wl_subsurface *ss =
+        wl_subcompositor_get_subsurface(sc->a->subcompositor, sc->dialog_sub, sc->dialog.surface);
+    wl_subsurface_set_position(ss, -10, 30);
+    wl_surface_attach(sc->dialog_sub, make_buffer(sc->a, 20, 20, 0xff00ffff), 0, 0);
+    wl_surface_damage_buffer(sc->dialog_sub, 0, 0, 20, 20);
+    wl_surface_commit(sc->dialog_sub);
     wl_surface_attach(sc->dialog.surface, make_buffer(sc->a, 60, 40, 0xff0000ff), 0, 0);
     wl_surface_damage_buffer(sc->dialog.surface, 0, 0, 60, 40);
     wl_surface_commit(sc->dialog.surface);
@@ -553,6 +563,37 @@ int main(int argc, char **argv)
         wl_surface_attach(t.surface, make_buffer(&a, 10, 10, 0), 0, 0);
         wl_surface_commit(t.surface);
         return expect_error(&a, &xdg_surface_interface, XDG_SURFACE_ERROR_UNCONFIGURED_BUFFER);
+    }
+    if (strcmp(mode, "unacked") == 0) {
+        /* wlcs 1.5's window helper: the initial commit, then a buffer at
+         * once, the configure never acked. Only tests/wlcs's build of the
+         * agent lets it wait; the shipped one must refuse it. */
+        struct toplevel t = toplevel_new(&a, "hasty");
+        wl_surface_commit(t.surface);
+        wl_surface_attach(t.surface, make_buffer(&a, 10, 10, 0), 0, 0);
+        wl_surface_commit(t.surface);
+        return expect_error(&a, &xdg_surface_interface, XDG_SURFACE_ERROR_UNCONFIGURED_BUFFER);
+    }
+    if (strcmp(mode, "short-stride") == 0) {
+        /* A stride of the width in bytes, not pixels, and a pool of just
+         * stride x height: libwayland takes it; composing it would read
+         * rows past the pool's end. 1024x64 fills whole pages. */
+        struct toplevel t = toplevel_new(&a, "short");
+        wl_surface_commit(t.surface);
+        while (!a.configured && wl_display_dispatch(a.display) >= 0)
+            ;
+        xdg_surface_ack_configure(t.xdg, a.last_configure);
+        int fd = memfd_create("bh-test-wlclient", MFD_CLOEXEC);
+        if (fd < 0 || ftruncate(fd, 1024 * 64) < 0)
+            return 2;
+        struct wl_shm_pool *pool = wl_shm_create_pool(a.shm, fd, 1024 * 64);
+        struct wl_buffer *b = wl_shm_pool_create_buffer(pool, 0, 1024, 64, 1024, WL_SHM_FORMAT_ARGB8888);
+        wl_shm_pool_destroy(pool);
+        close(fd);
+        wl_surface_attach(t.surface, b, 0, 0);
+        wl_surface_damage_buffer(t.surface, 0, 0, 1024, 64);
+        wl_surface_commit(t.surface);
+        return expect_error(&a, &wl_surface_interface, WL_SURFACE_ERROR_INVALID_SIZE);
     }
     if (strcmp(mode, "bad-ack") == 0) {
         struct toplevel t = toplevel_new(&a, "liar");

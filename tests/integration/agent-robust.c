@@ -59,7 +59,8 @@ static void assert_frames_flow(struct bh_tagent *t, struct bh_tdom0_win *w)
 
 static void test_protocol_errors(void)
 {
-    static const char *const modes[] = {"huge-buffer",     "unconfigured", "bad-ack",      "bad-positioner",
+    static const char *const modes[] = {"huge-buffer",     "short-stride", "unconfigured",
+                                        "unacked",         "bad-ack",      "bad-positioner",
                                         "subsurface-loop", "region-flood", "min-above-max"};
     struct bh_tagent t;
     bh_tagent_start(&t, true);

@@ -5,10 +5,12 @@
  * Proves: subsurfaces are composed into their window in stacking order
  * (above, below, premultiplied translucency) and move with their parent's
  * commit; pointer events from dom0 reach the surface under the pointer with
- * surface-local coordinates; keyboard focus follows FOCUS and moves to a
- * grabbing popup; the popup becomes a protocol window placed by its
- * positioner relative to its parent, and a click outside it dismisses it;
- * a dialog with set_parent is created and mapped transient for it. */
+ * surface-local coordinates, also when a subsurface moves under a still
+ * pointer; keyboard focus follows FOCUS and moves to a grabbing popup; the
+ * popup becomes a protocol window placed by its positioner relative to its
+ * parent, and a click outside it dismisses it; a dialog with set_parent is
+ * created and mapped transient for it, as large as its surface and a
+ * subsurface reaching past it (no window geometry). */
 #include <glib.h>
 #include <stdio.h>
 #include <string.h>
@@ -165,10 +167,15 @@ static void test_scene(void)
     if (!bh_tagent_wait(&s.t, bh_tdom0_no_popup, NULL))
         g_error("the popup window was not destroyed");
 
-    /* Moving a subsurface takes effect with the parent's commit. */
+    /* Moving a subsurface takes effect with the parent's commit; one moved
+     * under a still pointer gets it (dom0 sends nothing: the agent looks
+     * again at dom0's last position when the tree changes). */
+    send_pointer(&s, BH_GUI_MOTION, s.id, 70, 22);
+    expect_line(&s, "motion 70 22");
     g_assert_true(bh_tdom0_type(s.t.dom0, s.id, "m"));
     expect_pixel(&s, w, 65, 15, 0xff00ff00);
     expect_pixel(&s, w, 15, 15, 0xffff0000);
+    expect_line(&s, "enter A 10 12");
 
     /* A desynchronized subsurface unmapping itself disappears at once. */
     g_assert_true(bh_tdom0_type(s.t.dom0, s.id, "h"));
@@ -181,8 +188,14 @@ static void test_scene(void)
     struct bh_tdom0_win *dlg = bh_tdom0_find_shown(s.t.dom0, "scene dialog");
     g_assert_cmpuint(dlg->parent, ==, s.id);
     g_assert_cmpuint(dlg->transient_for, ==, s.id);
-    g_assert_cmpuint(dlg->width, ==, 60);
-    expect_pixel(&s, dlg, 30, 20, 0xff0000ff);
+    /* Without a window geometry the window is the bounds of the surface
+     * and its subsurface at (-10,30) 20x20: 70x50, the surface 10 in. */
+    g_assert_cmpuint(dlg->width, ==, 70);
+    g_assert_cmpuint(dlg->height, ==, 50);
+    expect_pixel(&s, dlg, 40, 20, 0xff0000ff);
+    expect_pixel(&s, dlg, 5, 45, 0xff00ffff);
+    expect_pixel(&s, dlg, 5, 5, 0);
+    expect_pixel(&s, dlg, 65, 45, 0);
 
     g_assert_true(bh_tdom0_type(s.t.dom0, s.id, "q"));
     expect_line(&s, "bye");
