@@ -52,6 +52,7 @@ static void bh_daemon_finalize(GObject *object)
     g_clear_object(&self->policy);
     g_clear_pointer(&self->guids, bh_guid_set_free);
     g_clear_pointer(&self->runtime, g_hash_table_unref);
+    g_clear_pointer(&self->cloning, g_hash_table_unref);
     g_clear_pointer(&self->apps_problems, g_hash_table_unref);
     if (self->apps_start_queue)
         g_queue_free_full(g_steal_pointer(&self->apps_start_queue), g_free);
@@ -75,6 +76,7 @@ static void bh_daemon_class_init(BhDaemonClass *klass)
 static void bh_daemon_init(BhDaemon *self)
 {
     self->runtime = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, bh_qube_runtime_free);
+    self->cloning = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     self->skeleton = bh_dbus_admin1_skeleton_new();
 
     /* Each part's Admin1 handlers, with the object as their user data. */
