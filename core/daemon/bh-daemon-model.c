@@ -183,14 +183,45 @@ static gboolean bh_daemon_handle_list_labels(BhDbusAdmin1 *skeleton, GDBusMethod
 
 /* ---- D-Bus: changing the model ------------------------------------------- */
 
+/* A clone whose volumes a backend copies: the call is answered once they
+ * are there (or the clone undone). */
+typedef struct {
+    BhDaemon *self;                    /* a reference */
+    GDBusMethodInvocation *invocation; /* answered once, in bh_daemon_clone_done */
+    char *source, *name;
+    int qid;
+} BhCloneCall;
+
 gboolean bh_daemon_require_not_cloning(BhDaemon *self, const char *name, const char *what, GError **error)
 {
-    const char *why = g_hash_table_lookup(self->cloning, name);
-    if (why == NULL)
+    const BhCloneCall *call = g_hash_table_lookup(self->cloning, name);
+    if (call == NULL)
         return TRUE;
+    gboolean made = g_str_equal(name, call->name);
     g_set_error(error, BH_DBUS_ERROR, BH_DBUS_ERROR_BUSY,
-                "cannot %s %s while %s; try again once the clone is done", what, name, why);
+                "cannot %s %s while it is %s %s; try again once the clone is done", what, name,
+                made ? "being made as a clone of" : "being cloned to", made ? call->source : call->name);
     return FALSE;
+}
+
+void bh_daemon_abandon_clones(BhDaemon *self)
+{
+    GHashTableIter iter;
+    gpointer key, value;
+    g_hash_table_iter_init(&iter, self->cloning);
+    while (g_hash_table_iter_next(&iter, &key, &value)) {
+        const BhCloneCall *call = value;
+        g_autoptr(GError) error = NULL;
+        if (!g_str_equal(key, call->name))
+            continue;
+        /* Its copy is not done and never will be: a qube listed without it
+         * would start on empty volumes, looking like a clone. */
+        if (bh_store_remove_qube(self->store, call->name, &error))
+            g_message("[%s] bulkheadd stopped before its copy of %s was done: removed; clone it again",
+                      call->name, call->source);
+        else
+            g_warning("[%s] cannot remove the unfinished clone: %s", call->name, error->message);
+    }
 }
 
 static gboolean bh_daemon_require_halted(BhDaemon *self, const char *name, const char *what, GError **error)
@@ -380,15 +411,6 @@ static gboolean bh_daemon_handle_check_create(BhDbusAdmin1 *skeleton, GDBusMetho
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-/* A clone whose volumes a backend copies: the call is answered once they
- * are there (or the clone undone). */
-typedef struct {
-    BhDaemon *self;                    /* a reference */
-    GDBusMethodInvocation *invocation; /* answered once, in bh_daemon_clone_done */
-    char *source, *name;
-    int qid;
-} BhCloneCall;
-
 static void bh_clone_call_free(BhCloneCall *call)
 {
     g_hash_table_remove(call->self->cloning, call->source);
@@ -406,8 +428,7 @@ static void bh_daemon_clone_done(GObject *unused, GAsyncResult *result, gpointer
     g_autoptr(GError) error = NULL;
 
     if (self->backend == NULL) {
-        /* bh_daemon_stop came first: the store keeps a qube whose volumes the
-         * next start makes (as for any qube missing them). */
+        /* bh_daemon_stop came first and removed the clone from the store. */
         g_set_error(&error, BH_DBUS_ERROR, BH_DBUS_ERROR_FAILED, "bulkheadd stopped while %s was cloned",
                     call->name);
     } else if (!bh_backend_clone_volumes_finish(self->backend, result, &error)) {
@@ -455,9 +476,8 @@ static gboolean bh_daemon_handle_clone(BhDbusAdmin1 *skeleton, GDBusMethodInvoca
     call->source = g_strdup(source);
     call->name = g_strdup(name);
     call->qid = qid;
-    g_hash_table_insert(self->cloning, g_strdup(source), g_strdup_printf("it is being cloned to %s", name));
-    g_hash_table_insert(self->cloning, g_strdup(name),
-                        g_strdup_printf("it is being made as a clone of %s", source));
+    g_hash_table_insert(self->cloning, g_strdup(source), call);
+    g_hash_table_insert(self->cloning, g_strdup(name), call);
     bh_backend_clone_volumes_async(self->backend, source, &holder->qube, bh_daemon_clone_done, call);
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }

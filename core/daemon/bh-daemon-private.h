@@ -51,7 +51,7 @@ struct _BhDaemon {
     const char *backend_isolation;
     BhDbusAdmin1 *skeleton;
     GHashTable *runtime;       /* qube name -> BhQubeRuntime* */
-    GHashTable *cloning;       /* qube name -> why it is busy, while a clone copies from or to it */
+    GHashTable *cloning;       /* source and clone -> their clone call, while its copy runs */
     BhGuidSet *guids;          /* NULL: --no-guid */
     BhPolicyStore *policy;     /* loaded at start, reloaded on change; the clipboard asks it */
     BhCalls *calls;            /* the qubes' call sockets (qvm-copy-to-vm); NULL without a backend */
@@ -131,6 +131,8 @@ gboolean bh_daemon_add_volumes(BhDaemon *self, const char *name, GError **error)
 /* FALSE with org.bulkhead.Error.Busy while a clone copies from or to the
  * qube: nothing may start it, remove, rename or clone it meanwhile. */
 gboolean bh_daemon_require_not_cloning(BhDaemon *self, const char *name, const char *what, GError **error);
+/* At a stop: clones whose copy is not done leave the store. */
+void bh_daemon_abandon_clones(BhDaemon *self);
 
 /* ---- bh-daemon-power-calls.c: Start, Shutdown, Kill, Pause, Unpause, CreateDisposable, GetStats */
 

@@ -9,7 +9,9 @@
 #     is done; then the clone holds every file and starts;
 #   - a /var nested deeper than dom0 copies (130 levels): the clone fails
 #     with the reason, and nothing of it is left (not listed, no volumes, no
-#     half copy on dom0's disk).
+#     half copy on dom0's disk);
+#   - bulkheadd stopped during a copy: the next one does not list the
+#     unfinished clone (it would start on empty volumes).
 # Every wait waits for an event (a file, a state). Prints TAP.
 set -u
 . "$(dirname "$0")/daemon-lib.sh"
@@ -68,5 +70,23 @@ bh_result "sa4 is not listed" $(printf '%s\n' "$bh_out" | grep -q '^sa4 '; [ $? 
 left=$(find "$bh_state/qubes" -maxdepth 1 -name 'sa4*' | tr '\n' ' ')
 bh_result "nothing of sa4 is left on dom0's disk (${left:-none})" $([ -z "$left" ]; echo $?)
 bh_expect "qvm-run -p sa still works after the failed clone" qvm-run -p sa true
+
+# --- bulkheadd stopped during a copy ----------------------------------------------
+qvm-clone sa2 sa5 >"$bh_tmp/clone5.out" 2>&1 &
+clone_pid=$!
+bh_bg_pids+=($clone_pid)
+bh_until 600 test -d "$bh_state/qubes/sa5.clone"
+bh_result "a clone of sa2 (200 000 files) is under way" $?
+bh_stop_daemon
+bh_result "bulkheadd stops during the copy (SIGTERM)" $?
+wait "$clone_pid"
+rc=$?
+bh_result "that qvm-clone fails ($(tr '\n' ' ' <"$bh_tmp/clone5.out"))" $([ "$rc" -ne 0 ]; echo $?)
+bh_start_daemon --backend sandbox || { bh_not_ok "bulkheadd starts again"; bh_done; }
+bh_run qvm-ls
+bh_result "the next bulkheadd does not list the unfinished clone sa5 (it would start on empty volumes)" \
+  $([ "$bh_rc" -eq 0 ] && ! printf '%s\n' "$bh_out" | grep -q '^sa5 ' && printf '%s\n' "$bh_out" | grep -q '^sa2 '; echo $?)
+grep -q "sa5.*stopped before its copy of sa2 was done" "$bh_log"
+bh_result "the log says why" $?
 
 bh_done
