@@ -167,6 +167,30 @@ gboolean bh_backend_remove_volumes(BhBackend *backend, const char *qube, GError 
     return bh_backend_result(backend->ops->remove_volumes(backend, qube, error), error);
 }
 
+void bh_backend_clone_volumes_async(BhBackend *backend, const char *source, const BhBackendQube *qube,
+                                    GAsyncReadyCallback callback, gpointer user_data)
+{
+    if (backend->ops->clone_volumes_async == NULL) {
+        /* A backend without a worker copies here and now. */
+        g_autoptr(GTask) task = g_task_new(NULL, NULL, callback, user_data);
+        g_autoptr(GError) error = NULL;
+        g_task_set_source_tag(task, bh_backend_clone_volumes_async);
+        if (bh_backend_clone_volumes(backend, source, qube, &error))
+            g_task_return_boolean(task, TRUE);
+        else
+            g_task_return_error(task, g_steal_pointer(&error));
+        return;
+    }
+    backend->ops->clone_volumes_async(backend, source, qube, callback, user_data);
+}
+
+gboolean bh_backend_clone_volumes_finish(BhBackend *backend, GAsyncResult *result, GError **error)
+{
+    if (g_async_result_is_tagged(result, bh_backend_clone_volumes_async))
+        return g_task_propagate_boolean(G_TASK(result), error);
+    return bh_backend_result(backend->ops->clone_volumes_finish(backend, result, error), error);
+}
+
 /* An asynchronous operation the backend lacks completes with an error
  * tagged with the wrapper, so the matching _finish can recognise it. */
 static void bh_backend_report_unsupported(BhBackend *backend, const char *what, const char *qube,

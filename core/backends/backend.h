@@ -130,6 +130,14 @@ typedef struct {
     gboolean (*clone_volumes)(BhBackend *backend, const char *source, const BhBackendQube *qube,
                               GError **error);
     gboolean (*remove_volumes)(BhBackend *backend, const char *qube, GError **error);
+    /* clone_volumes off the caller's main loop (a clone copies all that the
+     * source stored: minutes of a daemon answering nothing otherwise).
+     * Completes once the copy is made, or failed leaving nothing of dst;
+     * until then neither source nor dst starts or loses its volumes.
+     * Optional: without it, clone_volumes runs at once. */
+    void (*clone_volumes_async)(BhBackend *backend, const char *source, const BhBackendQube *qube,
+                                GAsyncReadyCallback callback, gpointer user_data);
+    gboolean (*clone_volumes_finish)(BhBackend *backend, GAsyncResult *result, GError **error);
 
     /* Completes when the qube is Running (state callbacks: Transient, Running)
      * or failed to start (Halted or Crashed, with the error). */
@@ -250,6 +258,9 @@ gboolean bh_backend_create_volumes(BhBackend *backend, const BhBackendQube *qube
 gboolean bh_backend_clone_volumes(BhBackend *backend, const char *source, const BhBackendQube *qube,
                                   GError **error);
 gboolean bh_backend_remove_volumes(BhBackend *backend, const char *qube, GError **error);
+void bh_backend_clone_volumes_async(BhBackend *backend, const char *source, const BhBackendQube *qube,
+                                    GAsyncReadyCallback callback, gpointer user_data);
+gboolean bh_backend_clone_volumes_finish(BhBackend *backend, GAsyncResult *result, GError **error);
 void bh_backend_start(BhBackend *backend, const BhBackendQube *qube, GCancellable *cancellable,
                       GAsyncReadyCallback callback, gpointer user_data);
 gboolean bh_backend_start_finish(BhBackend *backend, GAsyncResult *result, GError **error);

@@ -51,15 +51,15 @@ static const char *bh_start_copy_keep(BhStartCopy *c, const char *s)
     return copy;
 }
 
-static void bh_start_copy_mark(BhSandbox *sb, const char *name, int delta)
+void bh_sandbox_copying_mark(GHashTable *copying, const char *name, int delta)
 {
-    guint n = GPOINTER_TO_UINT(g_hash_table_lookup(sb->copying, name));
+    guint n = GPOINTER_TO_UINT(g_hash_table_lookup(copying, name));
     if (delta > 0)
-        g_hash_table_insert(sb->copying, g_strdup(name), GUINT_TO_POINTER(n + 1));
+        g_hash_table_insert(copying, g_strdup(name), GUINT_TO_POINTER(n + 1));
     else if (n > 1)
-        g_hash_table_insert(sb->copying, g_strdup(name), GUINT_TO_POINTER(n - 1));
+        g_hash_table_insert(copying, g_strdup(name), GUINT_TO_POINTER(n - 1));
     else
-        g_hash_table_remove(sb->copying, name);
+        g_hash_table_remove(copying, name);
 }
 
 static void bh_start_copy_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
@@ -79,8 +79,8 @@ static void bh_start_copy_done(GObject *source, GAsyncResult *result, gpointer d
     gboolean ok = g_task_propagate_boolean(G_TASK(result), &error);
     if (c->frozen >= 0)
         bh_sandbox_private_thaw(c->qube.template_name, c->frozen);
-    bh_start_copy_mark(c->sb, c->qube.name, -1);
-    bh_start_copy_mark(c->sb, c->qube.template_name, -1);
+    bh_sandbox_copying_mark(c->sb->copying, c->qube.name, -1);
+    bh_sandbox_copying_mark(c->sb->copying, c->qube.template_name, -1);
     g_hash_table_remove(c->sb->copies, c->qube.name);
     if (c->killed) {
         g_task_return_new_error(c->start, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED,
@@ -126,8 +126,8 @@ gboolean bh_sandbox_start_copy(BhSandbox *sb, const BhBackendQube *qube, GTask *
     c->source = g_steal_pointer(&source);
     c->image = g_steal_pointer(&image);
     c->frozen = frozen;
-    bh_start_copy_mark(sb, c->qube.name, +1);
-    bh_start_copy_mark(sb, c->qube.template_name, +1);
+    bh_sandbox_copying_mark(sb->copying, c->qube.name, +1);
+    bh_sandbox_copying_mark(sb->copying, c->qube.template_name, +1);
     g_hash_table_insert(sb->copies, (gpointer)c->qube.name, c);
     GTask *copy = g_task_new(NULL, NULL, bh_start_copy_done, c);
     g_task_set_task_data(copy, c, NULL);

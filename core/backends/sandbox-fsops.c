@@ -634,7 +634,7 @@ static gboolean bh_fs_copy_entry(BhFsCopyRun *run, int src_dir, int dst_dir, con
         if (depth >= BH_FS_COPY_MAX_DEPTH)
             return bh_fs_copy_fail(
                 run, error, ELOOP,
-                "directories nested too deep (over " G_STRINGIFY(BH_FS_COPY_MAX_DEPTH) " levels) at");
+                "directories nested too deep (over " G_STRINGIFY(BH_FS_COPY_MAX_DEPTH) " levels)");
         if ((in = bh_fs_open_entry(run, src_dir, name, O_DIRECTORY, &st, &skipped, error)) < 0)
             return skipped;
         if (mkdirat(dst_dir, name, 0700) < 0 ||

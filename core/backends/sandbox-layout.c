@@ -625,6 +625,9 @@ gboolean bh_sandbox_volumes_clone(const char *source_dir, const char *qube_dir, 
     }
     ok = TRUE;
 out:
+    /* Half a copy is no clone: it goes now, not at the next try. */
+    if (!ok && tmp != NULL && parent >= 0 && !bh_fs_remove_at(parent, tmp, NULL))
+        g_message("cannot remove the half-made clone %s.clone", qube_dir);
     bh_close_fd(&src);
     bh_close_fd(&parent);
     bh_close_fd(&clone);

@@ -113,9 +113,9 @@ struct BhSandbox {
     char *guest_resolv_conf; /* <stage_base>/resolv.conf: the qubes' (virtual DNS); NULL: none */
     /* This kernel cannot idmap a tmpfs: vchan directories stay unbounded. */
     gboolean vchan_unbounded;
-    /* Qubes whose private volume a worker thread copies now (a disposable
-     * and its template, sandbox-start.c) -> count: neither starts nor loses
-     * its volumes until the copy is done. */
+    /* Qubes whose volumes a worker thread copies now (a disposable and its
+     * template, sandbox-dispcopy.c; a clone and its source, sandbox-clone.c)
+     * -> count: neither starts nor loses its volumes until the copy is done. */
     GHashTable *copying;
     GHashTable *copies; /* disposable -> its copy (BhStartCopy, not owned), for a kill meanwhile */
 };
@@ -162,13 +162,22 @@ gboolean bh_sandbox_kill_copying(BhSandbox *sb, const char *name);
  * volume: starts it in a worker thread and TRUE (the start goes on, or
  * fails, through task once it is done); else FALSE and nothing done. */
 gboolean bh_sandbox_start_copy(BhSandbox *sb, const BhBackendQube *qube, GTask *task);
+/* Counts a copy from or to name in copying (sb->copying; delta +1 or -1). */
+void bh_sandbox_copying_mark(GHashTable *copying, const char *name, int delta);
+
+/* ---- sandbox-clone.c ---- */
+/* Clones source's volumes for qube: here and now, or in a worker thread
+ * (the backend's clone_volumes_async; sb->copying holds both meanwhile). */
+gboolean bh_sandbox_clone_volumes(BhBackend *backend, const char *source, const BhBackendQube *qube,
+                                  GError **error);
+void bh_sandbox_clone_volumes_async(BhBackend *backend, const char *source, const BhBackendQube *qube,
+                                    GAsyncReadyCallback callback, gpointer user_data);
+gboolean bh_sandbox_clone_volumes_finish(BhBackend *backend, GAsyncResult *result, GError **error);
 
 /* ---- sandbox-start.c ---- */
 /* The rest of a start once the checks are done and the volumes in place (a
  * disposable's private copy made). Takes task. */
 void bh_sandbox_start_now(BhSandbox *sb, const BhBackendQube *qube, GTask *task);
-gboolean bh_sandbox_clone_volumes(BhBackend *backend, const char *source, const BhBackendQube *qube,
-                                  GError **error);
 gboolean bh_sandbox_remove_volumes(BhBackend *backend, const char *name, GError **error);
 void bh_sandbox_volume_usage(BhBackend *backend, const char *const *qubes, GCancellable *cancellable,
                              GAsyncReadyCallback callback, gpointer user_data);

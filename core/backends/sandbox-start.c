@@ -905,7 +905,7 @@ void bh_sandbox_start(BhBackend *backend, const BhBackendQube *qube, GCancellabl
     if (g_hash_table_contains(sb->copying, qube->name)) {
         g_task_return_new_error(
             task, BH_BACKEND_ERROR, BH_BACKEND_ERROR_WRONG_STATE,
-            "%s cannot start while a disposable's private volume is copied from or to it; "
+            "%s cannot start while its volumes are copied from or to it (a disposable's home, a clone); "
             "start it again in a moment",
             qube->name);
         return;

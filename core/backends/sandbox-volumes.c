@@ -111,32 +111,6 @@ gboolean bh_sandbox_create_volumes_now(BhBackend *backend, const BhBackendQube *
     return bh_sandbox_volumes_for(backend, qube, FALSE, error);
 }
 
-/* The source's host uid is only needed to re-own its template layer; its qid
- * is not passed, so it is read from the layer's top directory. */
-static uid_t bh_sandbox_layer_owner(const char *qube_dir)
-{
-    g_autofree char *usr = g_build_filename(qube_dir, "root", "usr", NULL);
-    struct stat st;
-    return stat(usr, &st) == 0 ? st.st_uid : (uid_t)-1;
-}
-
-gboolean bh_sandbox_clone_volumes(BhBackend *backend, const char *source, const BhBackendQube *qube,
-                                  GError **error)
-{
-    BhSandbox *sb = (BhSandbox *)backend;
-    if (!bh_sandbox_valid_name(qube->name, error) || !bh_sandbox_valid_name(source, error))
-        return FALSE;
-    g_autofree char *src = bh_sandbox_qube_dir(sb, source);
-    g_autofree char *dst = bh_sandbox_qube_dir(sb, qube->name);
-    if (!bh_sandbox_volumes_clone(src, dst, bh_sandbox_layer_owner(src), bh_sandbox_host_uid(sb, qube->qid),
-                                  error)) {
-        g_prefix_error(error, "cannot clone the volumes of %s for %s: ", source, qube->name);
-        return FALSE;
-    }
-    /* A clone of an AppVM as a template (or the reverse) gets what it lacks. */
-    return bh_sandbox_create_volumes(backend, qube, error);
-}
-
 gboolean bh_sandbox_remove_volumes(BhBackend *backend, const char *name, GError **error)
 {
     BhSandbox *sb = (BhSandbox *)backend;
@@ -149,7 +123,7 @@ gboolean bh_sandbox_remove_volumes(BhBackend *backend, const char *name, GError 
     }
     if (g_hash_table_contains(sb->copying, name)) {
         g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_WRONG_STATE,
-                    "cannot remove the volumes of %s while a private volume is copied from or to it", name);
+                    "cannot remove the volumes of %s while its volumes are copied from or to it", name);
         return FALSE;
     }
     g_autofree char *dir = bh_sandbox_qube_dir(sb, name);

@@ -140,6 +140,8 @@ static char *bh_sandbox_stage_base(const char *runtime_dir, gboolean privileged,
 static const BhBackendOps bh_sandbox_ops = {
     .create_volumes = bh_sandbox_create_volumes,
     .clone_volumes = bh_sandbox_clone_volumes,
+    .clone_volumes_async = bh_sandbox_clone_volumes_async,
+    .clone_volumes_finish = bh_sandbox_clone_volumes_finish,
     .remove_volumes = bh_sandbox_remove_volumes,
     .volume_usage = bh_sandbox_volume_usage,
     .volume_usage_finish = bh_sandbox_volume_usage_finish,

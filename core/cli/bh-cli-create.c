@@ -89,7 +89,12 @@ int bh_cli_clone(BhCli *cli, int argc, char **argv)
 
     g_autoptr(GError) error = NULL;
     BhDbusAdmin1 *admin = bh_cli_admin(cli, &error);
-    if (admin == NULL || !bh_dbus_admin1_call_clone_sync(admin, argv[1], argv[2], NULL, &error))
+    if (admin == NULL)
+        return bh_cli_fail(cli, error);
+    /* Clone is answered once the volumes are copied, which takes as long as
+     * what the source stored (bulkheadd answers others meanwhile). */
+    g_dbus_proxy_set_default_timeout(G_DBUS_PROXY(admin), G_MAXINT);
+    if (!bh_dbus_admin1_call_clone_sync(admin, argv[1], argv[2], NULL, &error))
         return bh_cli_fail(cli, error);
     return BH_CLI_OK;
 }

@@ -183,8 +183,51 @@ static gboolean bh_daemon_handle_list_labels(BhDbusAdmin1 *skeleton, GDBusMethod
 
 /* ---- D-Bus: changing the model ------------------------------------------- */
 
+/* A clone whose volumes a backend copies: the call is answered once they
+ * are there (or the clone undone). */
+typedef struct {
+    BhDaemon *self;                    /* a reference */
+    GDBusMethodInvocation *invocation; /* answered once, in bh_daemon_clone_done */
+    char *source, *name;
+    int qid;
+} BhCloneCall;
+
+gboolean bh_daemon_require_not_cloning(BhDaemon *self, const char *name, const char *what, GError **error)
+{
+    const BhCloneCall *call = g_hash_table_lookup(self->cloning, name);
+    if (call == NULL)
+        return TRUE;
+    gboolean made = g_str_equal(name, call->name);
+    g_set_error(error, BH_DBUS_ERROR, BH_DBUS_ERROR_BUSY,
+                "cannot %s %s while it is %s %s; try again once the clone is done", what, name,
+                made ? "being made as a clone of" : "being cloned to", made ? call->source : call->name);
+    return FALSE;
+}
+
+void bh_daemon_abandon_clones(BhDaemon *self)
+{
+    GHashTableIter iter;
+    gpointer key, value;
+    g_hash_table_iter_init(&iter, self->cloning);
+    while (g_hash_table_iter_next(&iter, &key, &value)) {
+        const BhCloneCall *call = value;
+        g_autoptr(GError) error = NULL;
+        if (!g_str_equal(key, call->name))
+            continue;
+        /* Its copy is not done and never will be: a qube listed without it
+         * would start on empty volumes, looking like a clone. */
+        if (bh_store_remove_qube(self->store, call->name, &error))
+            g_message("[%s] bulkheadd stopped before its copy of %s was done: removed; clone it again",
+                      call->name, call->source);
+        else
+            g_warning("[%s] cannot remove the unfinished clone: %s", call->name, error->message);
+    }
+}
+
 static gboolean bh_daemon_require_halted(BhDaemon *self, const char *name, const char *what, GError **error)
 {
+    if (!bh_daemon_require_not_cloning(self, name, what, error))
+        return FALSE;
     BhPowerState state = bh_daemon_runtime(self, name)->state;
     if (bh_power_is_down(state))
         return TRUE;
@@ -280,22 +323,26 @@ static gboolean bh_daemon_handle_reset_global(BhDbusAdmin1 *skeleton, GDBusMetho
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-/* With a backend, a new qube gets its volumes; if that fails the qube is
- * removed again so the store never lists a qube that cannot start. */
-gboolean bh_daemon_add_volumes(BhDaemon *self, const char *name, const char *clone_source, GError **error)
+/* A new qube whose volumes could not be made leaves the store again, so
+ * that the store never lists a qube that cannot start. */
+static void bh_daemon_undo_add(BhDaemon *self, const char *name)
 {
-    if (self->backend == NULL)
-        return TRUE;
-    g_autoptr(BhBackendQubeHolder) holder = bh_daemon_describe_qube(self, name, error);
-    gboolean ok = holder != NULL &&
-                  (clone_source ? bh_backend_clone_volumes(self->backend, clone_source, &holder->qube, error)
-                                : bh_backend_create_volumes(self->backend, &holder->qube, error));
-    if (ok)
-        return TRUE;
     g_autoptr(GError) undo_error = NULL;
     bh_backend_remove_volumes(self->backend, name, NULL);
     if (!bh_store_remove_qube(self->store, name, &undo_error))
         g_warning("[%s] cannot undo the creation: %s", name, undo_error->message);
+}
+
+/* With a backend, a new qube gets its volumes; if that fails the qube is
+ * removed again. */
+gboolean bh_daemon_add_volumes(BhDaemon *self, const char *name, GError **error)
+{
+    if (self->backend == NULL)
+        return TRUE;
+    g_autoptr(BhBackendQubeHolder) holder = bh_daemon_describe_qube(self, name, error);
+    if (holder != NULL && bh_backend_create_volumes(self->backend, &holder->qube, error))
+        return TRUE;
+    bh_daemon_undo_add(self, name);
     return FALSE;
 }
 
@@ -337,7 +384,7 @@ static gboolean bh_daemon_handle_create(BhDbusAdmin1 *skeleton, GDBusMethodInvoc
 
     int qid = bh_store_create_qube(self->store, klass, name, *label ? label : NULL,
                                    *template_name ? template_name : NULL, (const char *const *)props, &error);
-    if (qid < 0 || !bh_daemon_add_volumes(self, name, NULL, &error))
+    if (qid < 0 || !bh_daemon_add_volumes(self, name, &error))
         return bh_daemon_return_error(invocation, error);
     g_info("[%s] created (%s, qid %d)", name, bh_class_name(klass), qid);
     bh_dbus_admin1_emit_qube_added(skeleton, name);
@@ -364,6 +411,40 @@ static gboolean bh_daemon_handle_check_create(BhDbusAdmin1 *skeleton, GDBusMetho
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+static void bh_clone_call_free(BhCloneCall *call)
+{
+    g_hash_table_remove(call->self->cloning, call->source);
+    g_hash_table_remove(call->self->cloning, call->name);
+    g_object_unref(call->self);
+    g_free(call->source);
+    g_free(call->name);
+    g_free(call);
+}
+
+static void bh_daemon_clone_done(GObject *unused, GAsyncResult *result, gpointer data)
+{
+    BhCloneCall *call = data;
+    BhDaemon *self = call->self;
+    g_autoptr(GError) error = NULL;
+
+    if (self->backend == NULL) {
+        /* bh_daemon_stop came first and removed the clone from the store. */
+        g_set_error(&error, BH_DBUS_ERROR, BH_DBUS_ERROR_FAILED, "bulkheadd stopped while %s was cloned",
+                    call->name);
+    } else if (!bh_backend_clone_volumes_finish(self->backend, result, &error)) {
+        bh_daemon_undo_add(self, call->name);
+    } else {
+        g_info("[%s] cloned from %s (qid %d)", call->name, call->source, call->qid);
+        bh_dbus_admin1_emit_qube_added(self->skeleton, call->name);
+        bh_dbus_admin1_complete_clone(self->skeleton, call->invocation);
+    }
+    if (error != NULL) {
+        g_message("[%s] clone of %s failed: %s", call->name, call->source, error->message);
+        bh_daemon_return_error(call->invocation, error);
+    }
+    bh_clone_call_free(call);
+}
+
 static gboolean bh_daemon_handle_clone(BhDbusAdmin1 *skeleton, GDBusMethodInvocation *invocation,
                                        const char *source, const char *name, BhDaemon *self)
 {
@@ -373,11 +454,31 @@ static gboolean bh_daemon_handle_clone(BhDbusAdmin1 *skeleton, GDBusMethodInvoca
     if (info && !bh_daemon_require_halted(self, source, "clone", &error))
         return bh_daemon_return_error(invocation, error);
     int qid = bh_store_clone_qube(self->store, source, name, &error);
-    if (qid < 0 || !bh_daemon_add_volumes(self, name, source, &error))
+    if (qid < 0)
         return bh_daemon_return_error(invocation, error);
-    g_info("[%s] cloned from %s (qid %d)", name, source, qid);
-    bh_dbus_admin1_emit_qube_added(skeleton, name);
-    bh_dbus_admin1_complete_clone(skeleton, invocation);
+    g_autoptr(BhBackendQubeHolder) holder =
+        self->backend ? bh_daemon_describe_qube(self, name, &error) : NULL;
+    if (self->backend == NULL) {
+        g_info("[%s] cloned from %s (qid %d)", name, source, qid);
+        bh_dbus_admin1_emit_qube_added(skeleton, name);
+        bh_dbus_admin1_complete_clone(skeleton, invocation);
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+    if (holder == NULL) {
+        bh_daemon_undo_add(self, name);
+        return bh_daemon_return_error(invocation, error);
+    }
+    /* The copy takes as long as what the source stored: the backend makes
+     * it off the main loop, and both qubes stay locked until it is done. */
+    BhCloneCall *call = g_new0(BhCloneCall, 1);
+    call->self = g_object_ref(self);
+    call->invocation = invocation;
+    call->source = g_strdup(source);
+    call->name = g_strdup(name);
+    call->qid = qid;
+    g_hash_table_insert(self->cloning, g_strdup(source), call);
+    g_hash_table_insert(self->cloning, g_strdup(name), call);
+    bh_backend_clone_volumes_async(self->backend, source, &holder->qube, bh_daemon_clone_done, call);
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 

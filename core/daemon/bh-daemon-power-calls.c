@@ -251,7 +251,7 @@ char *bh_daemon_new_disposable(BhDaemon *self, const char *dvm_template, GError 
     if (!bh_daemon_require_backend(self, error))
         return NULL;
     g_autofree char *name = bh_store_create_disposable(self->store, dvm_template, &qid, error);
-    if (name == NULL || !bh_daemon_add_volumes(self, name, NULL, error))
+    if (name == NULL || !bh_daemon_add_volumes(self, name, error))
         return NULL;
     g_info("[%s] disposable created (qid %d)", name, qid);
     bh_dbus_admin1_emit_qube_added(self->skeleton, name);

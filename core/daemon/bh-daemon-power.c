@@ -579,6 +579,10 @@ void bh_daemon_start_async(BhDaemon *self, const char *name, GAsyncReadyCallback
     case BH_POWER_CRASHED:
         break;
     }
+    if (!bh_daemon_require_not_cloning(self, name, "start", &error)) {
+        g_task_return_error(task, g_steal_pointer(&error));
+        return;
+    }
 
     g_ptr_array_add(rt->start_waiters, g_steal_pointer(&task));
     bh_daemon_set_state(self, name, BH_POWER_TRANSIENT, NULL);

@@ -152,7 +152,7 @@ static void bh_preload_review(BhDaemon *self)
     g_autoptr(GError) error = NULL;
     int qid = -1;
     g_autofree char *name = bh_store_create_disposable(self->store, tmpl, &qid, &error);
-    if (name == NULL || !bh_daemon_add_volumes(self, name, NULL, &error)) {
+    if (name == NULL || !bh_daemon_add_volumes(self, name, &error)) {
         self->preload_failures++;
         g_message("cannot preload a disposable of %s: %s", tmpl, error->message);
         return;

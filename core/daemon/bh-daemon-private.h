@@ -51,6 +51,7 @@ struct _BhDaemon {
     const char *backend_isolation;
     BhDbusAdmin1 *skeleton;
     GHashTable *runtime;       /* qube name -> BhQubeRuntime* */
+    GHashTable *cloning;       /* source and clone -> their clone call, while its copy runs */
     BhGuidSet *guids;          /* NULL: --no-guid */
     BhPolicyStore *policy;     /* loaded at start, reloaded on change; the clipboard asks it */
     BhCalls *calls;            /* the qubes' call sockets (qvm-copy-to-vm); NULL without a backend */
@@ -125,9 +126,13 @@ typedef struct {
 /* ---- bh-daemon-model.c: reading and changing the model over D-Bus */
 
 const BhDaemonHandler *bh_daemon_model_handlers(gsize *n);
-/* A new qube's volumes (copied from clone_source if not NULL); on failure
- * the qube is removed from the store again. */
-gboolean bh_daemon_add_volumes(BhDaemon *self, const char *name, const char *clone_source, GError **error);
+/* A new qube's volumes; on failure the qube is removed from the store again. */
+gboolean bh_daemon_add_volumes(BhDaemon *self, const char *name, GError **error);
+/* FALSE with org.bulkhead.Error.Busy while a clone copies from or to the
+ * qube: nothing may start it, remove, rename or clone it meanwhile. */
+gboolean bh_daemon_require_not_cloning(BhDaemon *self, const char *name, const char *what, GError **error);
+/* At a stop: clones whose copy is not done leave the store. */
+void bh_daemon_abandon_clones(BhDaemon *self);
 
 /* ---- bh-daemon-power-calls.c: Start, Shutdown, Kill, Pause, Unpause, CreateDisposable, GetStats */
 

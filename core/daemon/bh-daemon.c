@@ -38,6 +38,8 @@ void bh_daemon_stop(BhDaemon *self)
     g_clear_pointer(&self->calls, bh_calls_free);
     g_clear_pointer(&self->guids, bh_guid_set_free);
     g_clear_pointer(&self->agents, bh_agent_set_free);
+    if (self->backend)
+        bh_daemon_abandon_clones(self);
     g_clear_pointer(&self->backend, bh_backend_free);
 }
 
@@ -52,6 +54,7 @@ static void bh_daemon_finalize(GObject *object)
     g_clear_object(&self->policy);
     g_clear_pointer(&self->guids, bh_guid_set_free);
     g_clear_pointer(&self->runtime, g_hash_table_unref);
+    g_clear_pointer(&self->cloning, g_hash_table_unref);
     g_clear_pointer(&self->apps_problems, g_hash_table_unref);
     if (self->apps_start_queue)
         g_queue_free_full(g_steal_pointer(&self->apps_start_queue), g_free);
@@ -75,6 +78,7 @@ static void bh_daemon_class_init(BhDaemonClass *klass)
 static void bh_daemon_init(BhDaemon *self)
 {
     self->runtime = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, bh_qube_runtime_free);
+    self->cloning = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     self->skeleton = bh_dbus_admin1_skeleton_new();
 
     /* Each part's Admin1 handlers, with the object as their user data. */
