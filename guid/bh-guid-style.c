@@ -7,10 +7,34 @@
 /* Above GTK_STYLE_PROVIDER_PRIORITY_USER (~/.config/gtk-4.0/gtk.css). */
 #define BH_GUID_STYLE_PRIORITY (GTK_STYLE_PROVIDER_PRIORITY_USER + 10)
 
+/* The name guid's theme has in its GResource (bh-guid.gresource.xml). */
+#define BH_GUID_THEME "BulkheadGuid"
+
+static void register_resources(void)
+{
+    /* Once per process (main selects the theme before GTK starts, then
+     * installs the style; tests only install). Referencing the resource
+     * keeps it linked in from the static library. */
+    static gsize done = 0;
+    if (g_once_init_enter(&done)) {
+        g_resources_register(bh_guid_get_resource());
+        g_once_init_leave(&done, 1);
+    }
+}
+
+void bh_guid_style_select_theme(void)
+{
+    register_resources();
+    /* The environment, not GtkSettings: GTK reads its theme's name when it
+     * first styles anything, and GTK_THEME wins over the X settings (the
+     * desktop's theme name, dark or light). A theme GTK cannot find makes
+     * it fall back to its default: slower, the same look (guid.css). */
+    g_setenv("GTK_THEME", BH_GUID_THEME, TRUE);
+}
+
 void bh_guid_style_install(GdkDisplay *display, const BhLabel *label)
 {
-    /* Referencing the resource keeps it linked in from the static library. */
-    g_resources_register(bh_guid_get_resource());
+    register_resources();
 
     /* The label icons made at build time (icons/): bh-label-<label>. */
     bh_labels_register_resource();

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "bh-guid-input.h"
+#include "bh-guid-label.h"
 #include "bh-guid-session-private.h"
 
 /* ---- The window, its size and the user's input ------------------------------ */
@@ -465,14 +466,21 @@ void bh_guid_win_map(BhGuidSession *self, BhGuidWin *w, const struct bh_gui_map 
 /* ---- Warm-up ------------------------------------------------------------------ */
 
 /* One throwaway window, built and laid out like a guest toplevel but never
- * realized or shown, then the title bar's text and the title buttons' icons
- * drawn once to memory: GTK's first window in a process pays for its style
- * cascade, the title bar's fonts (fontconfig matching, the face, its
- * glyphs) and the icons, which all stay cached in the process afterwards.
- * A surface and an X window are per window: nothing to gain there. Only
- * for a qube whose first window the user waits for after guid is up (a
- * preloaded disposable, --warm-up); elsewhere it would take CPU from the
- * qube's own start (bench/RESULTS.md, "Start at scale V"). */
+ * realized or shown, then the title bar's text, the title buttons' icons
+ * and the qube's label icon drawn once to memory: GTK's first window in a
+ * process pays for its style cascade, the title bar's fonts (fontconfig
+ * matching, the face, its glyphs) and the icons, which all stay cached in
+ * the process afterwards. The label icon is an SVG (icons/): its first
+ * load brings up gdk-pixbuf's SVG loader, which cost the first window's
+ * realize 17-27 ms of CPU (the window's own icon, at 48 px) and its title
+ * bar's image another load at 16 px (bench/RESULTS.md, "Start at scale
+ * VI"). A surface and an X window are per window: a window realized here
+ * and destroyed unshown makes GTK touch it after its end, and one kept for
+ * the first toplevel is shown at its own stale size by GDK's X11 backend
+ * (both tried, "Start at scale VI"). Only for a qube whose first window the
+ * user waits for after guid is up (a preloaded disposable, --warm-up);
+ * elsewhere it would take CPU from the qube's own start ("Start at scale
+ * V"). */
 static gboolean win_warm_up(gpointer data)
 {
     BhGuidSession *self = data;
@@ -496,6 +504,15 @@ static gboolean win_warm_up(gpointer data)
             gtk_icon_theme_lookup_icon(theme, icons[i], NULL, 16, 1, GTK_TEXT_DIR_NONE, 0);
         gdk_paintable_snapshot(GDK_PAINTABLE(icon), snapshot, 16, 16);
     }
+    /* The window's icon (GTK asks for 48 px of a scalable icon) and the
+     * title bar's. */
+    g_autofree char *label_icon = bh_guid_label_icon_name(self->label);
+    static const int label_sizes[] = {16, 48};
+    for (gsize i = 0; i < G_N_ELEMENTS(label_sizes); i++) {
+        g_autoptr(GtkIconPaintable) icon =
+            gtk_icon_theme_lookup_icon(theme, label_icon, NULL, label_sizes[i], 1, GTK_TEXT_DIR_NONE, 0);
+        gdk_paintable_snapshot(GDK_PAINTABLE(icon), snapshot, label_sizes[i], label_sizes[i]);
+    }
     g_autofree char *text = g_strdup_printf("[%s] 0123456789 abcdefghijklmnopqrstuvwxyz", self->qube);
     g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout(window, text);
     gtk_snapshot_append_layout(snapshot, layout, &self->frame);
@@ -509,7 +526,7 @@ static gboolean win_warm_up(gpointer data)
 
     gtk_window_destroy(GTK_WINDOW(window));
     g_object_unref(view);
-    DEBUG(self, "warm-up: a window built and its title bar drawn in %.1f ms",
+    DEBUG(self, "warm-up: a window built and its title bar and icons drawn in %.1f ms",
           (g_get_monotonic_time() - t0) / 1000.0);
     return G_SOURCE_REMOVE;
 }

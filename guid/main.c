@@ -56,6 +56,7 @@ int main(int argc, char **argv)
                                                                  : g_strdup("gl-disable");
         g_setenv("GDK_DEBUG", flags, TRUE);
     }
+    bh_guid_style_select_theme();
     if (!gtk_init_check()) {
         g_printerr("bulkhead-guid: cannot open the display (DISPLAY=%s, WAYLAND_DISPLAY=%s)\n",
                    g_getenv("DISPLAY") ?: "", g_getenv("WAYLAND_DISPLAY") ?: "");

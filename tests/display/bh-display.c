@@ -6,6 +6,7 @@
 #include <X11/Xutil.h>
 #include <cairo.h>
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -622,6 +623,32 @@ BhProc *bh_start_guid(const BhPrograms *p, const char *qube, const char *label, 
     /* guid's own messages are what the tests read; debug adds the combo lines. */
     const char *env[] = {"G_MESSAGES_DEBUG=bh-guid", NULL};
     return bh_proc_spawn(name, (const char *const *)argv->pdata, env);
+}
+
+BhProc *bh_start_guid_warmed(const BhPrograms *p, const char *qube, const char *label, int domid,
+                             const char *scenario, const char *const *agent_extra, BhProc **agent,
+                             Display *dpy)
+{
+    g_autofree char *go = g_strdup_printf("%s/warm-%d.go", g_get_user_runtime_dir(), domid);
+    g_unlink(go);
+    g_autoptr(GPtrArray) args = g_ptr_array_new();
+    g_ptr_array_add(args, (gpointer) "--wait-file");
+    g_ptr_array_add(args, go);
+    for (gsize i = 0; agent_extra != NULL && agent_extra[i] != NULL; i++)
+        g_ptr_array_add(args, (gpointer)agent_extra[i]);
+    g_ptr_array_add(args, NULL);
+    *agent = bh_start_agent(p, domid, scenario, (const char *const *)args->pdata);
+    const char *guid_args[] = {"--warm-up", NULL};
+    BhProc *guid = bh_start_guid(p, qube, label, domid, guid_args);
+    if (!bh_proc_wait_output(guid, TRUE, "warm-up: a window built", 60000)) {
+        g_autofree char *log = bh_proc_stderr(guid);
+        g_error("guid of %s did not finish its warm-up within 60 s:\n%s", qube, log);
+    }
+    g_autofree char *prefix = g_strdup_printf("[%s]", qube);
+    g_assert_cmpuint(bh_x_count_windows(dpy, prefix), ==, 0);
+    if (!g_file_set_contents(go, "", 0, NULL))
+        g_error("cannot write %s", go);
+    return guid;
 }
 
 void bh_agent_leaves(BhProc **agent, BhProc *guid)

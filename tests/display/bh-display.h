@@ -140,6 +140,16 @@ BhProc *bh_start_agent(const BhPrograms *p, int domid, const char *scenario, con
 BhProc *bh_start_guid(const BhPrograms *p, const char *qube, const char *label, int domid,
                       const char *const *extra);
 
+/* A preloaded disposable's guid: bulkhead-guid with --warm-up for qube
+ * `qube`, whose fake agent (scenario, extra arguments) connects at once but
+ * starts its scenario only once guid's log says the warm-up is done (so
+ * its first toplevel takes the window prepared ahead); asserts that no
+ * window of the qube was on screen meanwhile. The agent is stored in
+ * *agent. */
+BhProc *bh_start_guid_warmed(const BhPrograms *p, const char *qube, const char *label, int domid,
+                             const char *scenario, const char *const *agent_extra, BhProc **agent,
+                             Display *dpy);
+
 /* Stops the agent (*agent becomes NULL): guid must close the qube's windows
  * and exit 0 on its own (it is still the caller's to free). */
 void bh_agent_leaves(BhProc **agent, BhProc *guid);

@@ -42,7 +42,7 @@ typedef struct {
 } Agent;
 
 static char *opt_scenario = NULL, *opt_title = NULL;
-static char *opt_phase = NULL;
+static char *opt_phase = NULL, *opt_wait_file = NULL;
 static int opt_width = 320, opt_height = 200, opt_seed = 1, opt_frames = 120;
 static int opt_windows = 64, opt_seconds = 10;
 
@@ -834,6 +834,8 @@ int main(int argc, char **argv)
         {"phase", 0, 0, G_OPTION_ARG_STRING, &opt_phase, "Bench only this phase", "full|five"},
         {"windows", 0, 0, G_OPTION_ARG_INT, &opt_windows, "Windows (memory-hog, flood-windows)", "N"},
         {"seconds", 0, 0, G_OPTION_ARG_INT, &opt_seconds, "How long (flood-windows)", "S"},
+        {"wait-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_wait_file,
+         "Once connected, wait until PATH exists before the scenario (a guid's warm-up first)", "PATH"},
         {NULL},
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("- scripted GUI agent for tests");
@@ -858,6 +860,11 @@ int main(int argc, char **argv)
             die("accept: %s", g_strerror(errno));
     }
     printf("CONNECTED\n");
+    for (int waited = 0; opt_wait_file != NULL && !g_file_test(opt_wait_file, G_FILE_TEST_EXISTS); waited++) {
+        if (waited == 6000)
+            die("%s did not appear within 60 s", opt_wait_file);
+        g_usleep(10000);
+    }
 
     const char *s = opt_scenario;
     const char *title = opt_title != NULL ? opt_title : "test window";

@@ -104,6 +104,48 @@ static void test_frames(void)
     }
 }
 
+/* A preloaded disposable's guid (--warm-up) builds a throwaway window and
+ * draws its title bar and icons while it waits, showing nothing
+ * (bh_start_guid_warmed checks that no window of the qube is on screen
+ * meanwhile); the first real window is then like any other: a frame of
+ * exactly the label colour around exactly the agent's pixels, "[qube]
+ * title", and the same size as a guid without the warm-up gives the same
+ * content. */
+static void test_warm_up(void)
+{
+    const char *args[] = {"--seed", "31", "--title", "warm", NULL};
+    Pair p = {0};
+    p.guid =
+        bh_start_guid_warmed(&env.prog, "q-warm", "blue", next_domid(), "window", args, &p.agent, env.dpy);
+    if (!bh_wait_pattern(env.dpy, 320, 200, 31, FALSE, &p.content, 30000)) {
+        g_autofree char *log = bh_proc_stderr(p.guid);
+        g_error("q-warm: the test image never appeared; guid said:\n%s", log);
+    }
+    p.xw = bh_x_wait_window(env.dpy, "[q-warm]", 30000);
+    g_autoptr(BhShot) shot = bh_shot_take(env.dpy);
+    g_free(bh_shot_save(shot, "process-warm-up"));
+    g_assert_cmpuint(bh_frame_mismatches(shot, &p.content, BH_GUID_FRAME_PX, bh_label_lookup("blue")->rgb),
+                     ==, 0);
+    g_assert_cmpuint(bh_pattern_mismatches(shot, p.content.x, p.content.y, 320, 200, 31), ==, 0);
+    g_autofree char *title = NULL;
+    bh_x_find_window(env.dpy, "[q-warm]", &title);
+    g_assert_cmpstr(title, ==, "[q-warm] warm");
+    BhRect warm;
+    g_assert_true(bh_x_window_rect(env.dpy, p.xw, &warm));
+    pair_finish(&p, "q-warm");
+
+    Pair cold;
+    const char *cold_args[] = {"--seed", "32", "--title", "warm", NULL};
+    pair_start(&cold, "q-cold", "blue", "window", cold_args, NULL, 320, 200, 32);
+    BhRect rect;
+    g_assert_true(bh_x_window_rect(env.dpy, cold.xw, &rect));
+    g_test_message("window of 320x200 content: %dx%d with the warm-up, %dx%d without", warm.width,
+                   warm.height, rect.width, rect.height);
+    g_assert_cmpint(warm.width, ==, rect.width);
+    g_assert_cmpint(warm.height, ==, rect.height);
+    pair_finish(&cold, "q-cold");
+}
+
 static void expect(BhProc *p, gboolean from_stderr, const char *text);
 
 /* The pattern of `seed` exactly on screen within the timeout. */
@@ -374,6 +416,7 @@ int main(int argc, char **argv)
     env.domid = 10;
 
     g_test_add_func("/guid/process/frames", test_frames);
+    g_test_add_func("/guid/process/warm-up", test_warm_up);
     g_test_add_func("/guid/process/paths", test_paths);
     g_test_add_func("/guid/process/input", test_input);
     g_test_add_func("/guid/process/popup", test_popup);
