@@ -25,11 +25,13 @@ struct _BhShellPanel {
     GtkWidget *menu;
     guint clock_id;
     gboolean docked;
-    GdkRectangle area;    /* the monitor the panel spans */
-    GdkMonitor *monitor;  /* that monitor, followed (its geometry); NULL: none */
-    GListModel *monitors; /* the display's, followed (monitors come and go) */
-    int randr_event_base; /* X11: RandR's first event code; -1: no RandR */
-    guint primary_id;     /* idle: read the primary monitor again */
+    GdkRectangle area;           /* the monitor the panel spans */
+    GdkMonitor *monitor;         /* that monitor, followed (its geometry); NULL: none */
+    GListModel *monitors;        /* the display's, followed (monitors come and go) */
+    int randr_event_base;        /* X11: RandR's first event code; -1: no RandR */
+    guint primary_id;            /* idle: read the primary monitor again */
+    unsigned long workarea_atom; /* X11: _NET_WORKAREA; 0: not followed */
+    guint refit_id;              /* idle: lay out again for a new work area */
 };
 
 G_DEFINE_FINAL_TYPE(BhShellPanel, bh_shell_panel, GTK_TYPE_APPLICATION_WINDOW)
@@ -188,6 +190,7 @@ static void bh_shell_panel_dispose(GObject *object)
         g_signal_handlers_disconnect_by_func(self->monitors, on_monitors_changed, self);
     g_clear_object(&self->monitors);
     g_clear_handle_id(&self->primary_id, g_source_remove);
+    g_clear_handle_id(&self->refit_id, g_source_remove);
 #ifdef GDK_WINDOWING_X11
     g_signal_handlers_disconnect_by_func(gtk_widget_get_display(GTK_WIDGET(self)), on_xevent, self);
 #endif
@@ -280,6 +283,28 @@ static void on_monitors_changed(GListModel *monitors, guint position, guint remo
 }
 
 #ifdef GDK_WINDOWING_X11
+/* GDK bounds a window's size by the work area the window manager publishes
+ * (_NET_WORKAREA). When the screen grows, the panel asks for the new width
+ * at once, and that can come before the window manager has read the new
+ * monitor and written a wider work area: GTK then lays the panel out at the
+ * old width, and nothing asks again (in CI under load: the panel stayed
+ * 1024 px wide on a 1280 px screen, its strut right). So a new work area
+ * lays out a panel that is not as wide as its monitor again, with the bound
+ * read anew. */
+static gboolean refit(gpointer data)
+{
+    BhShellPanel *self = data;
+    GdkSurface *surface = gtk_native_get_surface(GTK_NATIVE(self));
+
+    self->refit_id = 0;
+    if (!self->docked || surface == NULL || gdk_surface_get_width(surface) == self->area.width)
+        return G_SOURCE_REMOVE;
+    g_info("the panel is %d px wide, its monitor %d px: asking again for the new work area",
+           gdk_surface_get_width(surface), self->area.width);
+    gtk_window_set_default_size(GTK_WINDOW(self), self->area.width, BH_SHELL_PANEL_HEIGHT);
+    return G_SOURCE_REMOVE;
+}
+
 static gboolean primary_again(gpointer data)
 {
     BhShellPanel *self = data;
@@ -297,7 +322,23 @@ static gboolean on_xevent(GdkX11Display *display, const XEvent *event, BhShellPa
     if (self->randr_event_base >= 0 && event->type == self->randr_event_base /* RRScreenChangeNotify */ &&
         self->primary_id == 0)
         self->primary_id = g_idle_add(primary_again, self);
+    if (event->type == PropertyNotify && event->xproperty.atom == self->workarea_atom &&
+        event->xproperty.window == DefaultRootWindow(event->xproperty.display) && self->refit_id == 0)
+        self->refit_id = g_idle_add(refit, self);
     return GDK_EVENT_PROPAGATE;
+}
+
+/* A change of _NET_WORKAREA is a PropertyNotify on the root: select those
+ * without dropping what GDK selected there. */
+static void follow_workarea(BhShellPanel *self, Display *dpy)
+{
+    Window root = DefaultRootWindow(dpy);
+    XWindowAttributes attrs;
+
+    if (!XGetWindowAttributes(dpy, root, &attrs))
+        return;
+    self->workarea_atom = XInternAtom(dpy, "_NET_WORKAREA", False);
+    XSelectInput(dpy, root, attrs.your_event_mask | PropertyChangeMask);
 }
 #endif
 
@@ -312,9 +353,12 @@ BhShellPanel *bh_shell_panel_new(GtkApplication *app, BhShellQubes *qubes)
     GdkDisplay *display = gtk_widget_get_display(GTK_WIDGET(self));
     int opcode, event_base, error_base;
 
-    if (GDK_IS_X11_DISPLAY(display) &&
-        XQueryExtension(gdk_x11_display_get_xdisplay(display), "RANDR", &opcode, &event_base, &error_base)) {
-        self->randr_event_base = event_base;
+    if (GDK_IS_X11_DISPLAY(display)) {
+        Display *dpy = gdk_x11_display_get_xdisplay(display);
+
+        if (XQueryExtension(dpy, "RANDR", &opcode, &event_base, &error_base))
+            self->randr_event_base = event_base;
+        follow_workarea(self, dpy);
         g_signal_connect(display, "xevent", G_CALLBACK(on_xevent), self);
     }
 #endif

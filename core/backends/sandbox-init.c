@@ -31,7 +31,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -115,24 +117,38 @@ static pid_t spawn(const char *file)
     return pid;
 }
 
-/* The GUI agent's Wayland socket, once it exists: bulkheadd calls the qube
- * Running when the RPC agent answers and may run an app at once, so the
- * display must be served by then, or the app (foot) finds no compositor and
- * exits. Bounded: an agent that never serves delays the start by 2 s only. */
+/* Whether a compositor listens at addr: a connection is taken (and dropped
+ * at once) only after its listen(2). The socket file exists from its bind(2)
+ * on, a moment earlier, when a client would still be refused. */
+static bool display_serves(const struct sockaddr_un *addr)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    bool ok = connect(fd, (const struct sockaddr *)addr, sizeof *addr) == 0;
+    close(fd);
+    return ok;
+}
+
+/* Until the GUI agent serves Wayland: bulkheadd calls the qube Running when
+ * the RPC agent answers and may run an app at once, so the display must be
+ * served by then, or the app (foot) finds no compositor and exits. Bounded:
+ * an agent that never serves delays the start by 2 s only. */
 static void wait_for_display(void)
 {
     const char *dir = getenv("XDG_RUNTIME_DIR"), *name = getenv("WAYLAND_DISPLAY");
-    char path[4096];
-    if (!dir || !name || snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    /* A path longer than sun_path is one no compositor can listen on. */
+    if (!dir || !name ||
+        snprintf(addr.sun_path, sizeof addr.sun_path, "%s/%s", dir, name) >= (int)sizeof addr.sun_path)
         return;
     struct timespec tick = {0, 5000000L};
     for (int i = 0; i < 400; i++) {
-        struct stat st;
-        if (stat(path, &st) == 0)
+        if (display_serves(&addr))
             return;
         nanosleep(&tick, NULL);
     }
-    say("%s did not appear in 2 s; starting the other services anyway", path);
+    say("no compositor listens on %s after 2 s; starting the other services anyway", addr.sun_path);
 }
 
 static void start_services(struct init *in)

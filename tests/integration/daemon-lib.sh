@@ -41,6 +41,10 @@ bh_daemon_pid=""
 bh_bg_pids=()
 bh_n=0
 bh_failed=0
+# 1: a failure keeps every log of the run (the daemon's has guid's and the
+# qubes' lines) in $BH_BUILD_ROOT/tests/logs/ and prints the daemon's whole,
+# for failures too rare to reproduce on demand (set by the test).
+bh_keep_logs=0
 
 bh_diag() { sed 's/^/# /'; }
 
@@ -61,11 +65,27 @@ bh_cleanup() {
     kill -KILL "$bh_daemon_pid" 2>/dev/null
   fi
   [ -x "$bh_reaper" ] && "$bh_reaper" "$bh_tmp"
-  if [ "$bh_failed" -gt 0 ] && [ -s "$bh_log" ]; then
+  if [ "$bh_failed" -gt 0 ] && [ "$bh_keep_logs" = 1 ]; then
+    bh_keep_run_logs
+  elif [ "$bh_failed" -gt 0 ] && [ -s "$bh_log" ]; then
     echo "# daemon log (last 40 lines):"
     tail -n 40 "$bh_log" | bh_diag
   fi
   rm -rf "$bh_tmp"
+}
+
+# bh_keep_run_logs: every *.log under $bh_tmp (the daemon's, the shell's,
+# openbox's, the X server's, the qubes' own) copied with its folders to
+# $BH_BUILD_ROOT/tests/logs/TEST-TIME-PID/, and the daemon's printed whole.
+bh_keep_run_logs() {
+  local kept
+  kept="$BH_BUILD_ROOT/tests/logs/$(basename "$0" .sh)-$(date -u +%Y%m%dT%H%M%S)-$$"
+  mkdir -p "$kept" && (cd "$bh_tmp" && find . -name '*.log' -type f -exec cp --parents {} "$kept" \;)
+  echo "# this run's logs are kept in $kept"
+  if [ -s "$bh_log" ]; then
+    echo "# daemon log (whole: guid's and the qubes' lines are in it):"
+    bh_diag <"$bh_log"
+  fi
 }
 trap bh_cleanup EXIT
 

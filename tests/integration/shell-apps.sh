@@ -23,6 +23,9 @@
 # Prints TAP. Reuses daemon-lib.sh for the private bus, XDG dirs and clean-up.
 set -u
 . "$(dirname "$0")/daemon-lib.sh"
+# A launch from the menu once started its qube and showed no window, too
+# rarely to reproduce on demand: a failure keeps the run's whole logs.
+bh_keep_logs=1
 
 bh_skip_without Xvfb xdotool import convert foot openbox python3
 SHELL_BIN="$BH_BUILD_ROOT/shell/bulkhead-shell"
@@ -103,14 +106,15 @@ bh_wait_grep "$bh_shell_log" 'app list of personal: [1-9]' 300
 bh_menu_open "$panel"
 shot menu-open
 bh_menu_type 'personal foot'
+typed=$? # 1: the shell never filtered for all of it (keys lost: seen once, none logged)
 shows() { # SHOT COLOUR REGION MIN: a new shot has at least MIN px of that colour there
   shot "$1"
   [ "$(count "$1" "$2" "$3")" -ge "$4" ]
 }
 bh_until 30 shows menu-foot "$yellow" 500x300+0+34 30
 yellow_in_menu=$(count menu-foot "$yellow" 500x300+0+34)
-bh_result "the search 'personal foot' leaves personal's Foot under its yellow bar ($yellow_in_menu px)" \
-  $([ "$yellow_in_menu" -ge 30 ]; echo $?)
+bh_result "the search 'personal foot' (the shell filtered for it: $([ $typed -eq 0 ] && echo yes || echo no)) leaves personal's Foot under its yellow bar ($yellow_in_menu px)" \
+  $([ $typed -eq 0 ] && [ "$yellow_in_menu" -ge 30 ]; echo $?)
 t0=$(date +%s%N)
 xdotool key Return 2>/dev/null
 win=$(bh_find_window '^\[personal\] ' 450)

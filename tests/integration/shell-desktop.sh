@@ -20,6 +20,9 @@
 # Prints TAP. Reuses daemon-lib.sh for the private bus, XDG dirs and clean-up.
 set -u
 . "$(dirname "$0")/daemon-lib.sh"
+# A launch from the menu once started its qube and showed no window, too
+# rarely to reproduce on demand: a failure keeps the run's whole logs.
+bh_keep_logs=1
 
 bh_skip_without Xvfb xdotool xprop import convert foot openbox python3
 SHELL_BIN="$BH_BUILD_ROOT/shell/bulkhead-shell"
@@ -156,12 +159,13 @@ bh_until 30 popover_gone
 
 # ---- the menu, by keyboard ------------------------------------------------------
 bh_menu_search "$panel" personal
+typed=$? # 1: the shell never filtered for all of it (keys lost)
 menu_shows() { shot "$1"; [ "$(count "$1" "$2" 400x300+0+34)" -ge 30 ]; } # SHOT #rrggbb
 bh_until 30 menu_shows menu "$yellow"
 # Only personal's entry is left, its yellow bar beside it, below the panel.
 yellow_in_menu=$(count menu "$yellow" 400x300+0+34)
-bh_result "the menu opened by Super+Space filters to personal's entry (yellow bar: $yellow_in_menu px)" \
-  $([ "$yellow_in_menu" -ge 30 ]; echo $?)
+bh_result "the menu opened by Super+Space filters to personal's entry (the shell filtered for it: $([ $typed -eq 0 ] && echo yes || echo no); yellow bar: $yellow_in_menu px)" \
+  $([ $typed -eq 0 ] && [ "$yellow_in_menu" -ge 30 ]; echo $?)
 heading=$(/usr/bin/python3 "$icon_py" "$shots/shell-menu.png" 400x300+0+34 "$BH_BUILD_ROOT/icons" app yellow)
 bh_result "personal's heading in the menu has the yellow app qube icon ($heading)" $?
 xdotool key Return 2>/dev/null
