@@ -1156,13 +1156,14 @@ static gboolean apps_listed(gpointer data)
 }
 
 /* With the sandbox backend: personal started once, its list read; the
- * Applications page ticks what its menu shows; one app unticked and Applied
- * makes menu_items the other ids (qvm-prefs), and the search narrows the
- * rows. */
+ * Applications page ticks what its menu shows, by default every app but the
+ * variants (Foot Server unticked, Foot ticked); Foot Server ticked and the
+ * first app unticked, Applied, makes menu_items the ticked ids (qvm-prefs),
+ * and the search narrows the rows. */
 static void test_qube_applications(void)
 {
     g_autoptr(GString) want = g_string_new(NULL);
-    GtkWidget *list, *first, *row;
+    GtkWidget *list, *first, *row, *server;
     guint shown = 0, total = 0;
 
     if (g_strcmp0(g_getenv("BH_SETTINGS_BACKEND"), "sandbox") != 0) {
@@ -1176,16 +1177,23 @@ static void test_qube_applications(void)
     g_assert_true(bh_wait_until(apps_listed, list, 60000));
     settle(300);
     first = gtk_list_box_row_get_child(GTK_LIST_BOX_ROW(gtk_widget_get_first_child(list)));
-    g_assert_true(gtk_check_button_get_active(GTK_CHECK_BUTTON(first))); /* menu_items all */
+    server = need(GTK_WINDOW(window), "app-foot-server.desktop");
+    /* menu_items default: a variant is left out, the rest is in. */
+    g_assert_true(gtk_check_button_get_active(GTK_CHECK_BUTTON(first)));
+    g_assert_true(
+        gtk_check_button_get_active(GTK_CHECK_BUTTON(need(GTK_WINDOW(window), "app-foot.desktop"))));
+    g_assert_false(gtk_check_button_get_active(GTK_CHECK_BUTTON(server)));
     /* Copied: Apply reloads the list, and the rows are new ones then. */
     g_autofree char *label = g_strdup(gtk_check_button_get_label(GTK_CHECK_BUTTON(first)));
     gtk_check_button_set_active(GTK_CHECK_BUTTON(first), FALSE);
-    for (row = gtk_widget_get_next_sibling(gtk_widget_get_first_child(list)); row != NULL;
-         row = gtk_widget_get_next_sibling(row)) {
+    gtk_check_button_set_active(GTK_CHECK_BUTTON(server), TRUE);
+    for (row = gtk_widget_get_first_child(list); row != NULL; row = gtk_widget_get_next_sibling(row)) {
         GtkWidget *check = gtk_list_box_row_get_child(GTK_LIST_BOX_ROW(row));
-        g_string_append_printf(want, "%s%s", want->len ? " " : "",
-                               (const char *)g_object_get_data(G_OBJECT(check), "bh-id"));
+        if (gtk_check_button_get_active(GTK_CHECK_BUTTON(check)))
+            g_string_append_printf(want, "%s%s", want->len ? " " : "",
+                                   (const char *)g_object_get_data(G_OBJECT(check), "bh-id"));
     }
+    g_assert_nonnull(strstr(want->str, "foot-server.desktop"));
     shot("qube-applications");
     LoadWait wait = {window, bh_settings_qube_get_loads(window)};
     click(need(GTK_WINDOW(window), "apply"));
@@ -1193,10 +1201,12 @@ static void test_qube_applications(void)
     g_autofree char *items = qvm("qvm-prefs personal menu_items");
     g_test_message("menu_items: %s", items);
     g_assert_cmpstr(items, ==, want->str);
+    list = need(GTK_WINDOW(window), "apps-list");
+    g_assert_true(
+        gtk_check_button_get_active(GTK_CHECK_BUTTON(need(GTK_WINDOW(window), "app-foot-server.desktop"))));
 
     /* The search narrows the rows to the matching names; the list read again
      * after Apply shows the unticked app unticked. */
-    list = need(GTK_WINDOW(window), "apps-list");
     g_assert_false(gtk_check_button_get_active(
         GTK_CHECK_BUTTON(gtk_list_box_row_get_child(GTK_LIST_BOX_ROW(gtk_widget_get_first_child(list))))));
     gtk_editable_set_text(GTK_EDITABLE(need(GTK_WINDOW(window), "apps-search")), strchr(label, ']') + 2);
@@ -1434,9 +1444,10 @@ static void test_qube_firewall(void)
 }
 
 /* With the sandbox backend: debian-12 started once so its list is read; the
- * Create window lists its apps (all ticked: control, a new qube shows
- * all); the first unticked, "project-apps" created → qvm-prefs menu_items
- * is the other ids; a qube created with every app ticked keeps "all". */
+ * Create window lists its apps, ticked as debian-12's menu shows them (every
+ * app but the variants, Foot Server and Foot Client unticked); the first
+ * unticked, "project-apps" created → qvm-prefs menu_items is the other
+ * ticked ids; a qube created with the ticks untouched keeps "default". */
 static gboolean template_has_apps(gpointer data)
 {
     g_autoptr(GVariant) apps = NULL;
@@ -1475,10 +1486,16 @@ static void test_create_apps(void)
     g_assert_true(bh_wait_until(create_apps_listed, list, 10000));
     settle(300);
     first = gtk_list_box_row_get_child(GTK_LIST_BOX_ROW(gtk_widget_get_first_child(list)));
-    for (row = gtk_widget_get_first_child(list); row != NULL; row = gtk_widget_get_next_sibling(row)) {
+    /* Ticked as debian-12's menu shows them, which a new qube follows while
+     * its menu_items is default: every app but the variants. */
+    g_assert_true(gtk_check_button_get_active(GTK_CHECK_BUTTON(first)));
+    g_assert_true(gtk_check_button_get_active(GTK_CHECK_BUTTON(need(window, "app-foot.desktop"))));
+    g_assert_false(gtk_check_button_get_active(GTK_CHECK_BUTTON(need(window, "app-foot-server.desktop"))));
+    g_assert_false(gtk_check_button_get_active(GTK_CHECK_BUTTON(need(window, "app-footclient.desktop"))));
+    for (row = gtk_widget_get_next_sibling(gtk_widget_get_first_child(list)); row != NULL;
+         row = gtk_widget_get_next_sibling(row)) {
         GtkWidget *check = gtk_list_box_row_get_child(GTK_LIST_BOX_ROW(row));
-        g_assert_true(gtk_check_button_get_active(GTK_CHECK_BUTTON(check))); /* all, as a new qube */
-        if (check != first)
+        if (gtk_check_button_get_active(GTK_CHECK_BUTTON(check)))
             g_string_append_printf(want, "%s%s", want->len ? " " : "",
                                    (const char *)g_object_get_data(G_OBJECT(check), "bh-id"));
     }
@@ -1500,7 +1517,7 @@ static void test_create_apps(void)
     g_test_message("menu_items: %s", items);
     g_assert_cmpstr(items, ==, want->str);
 
-    /* The control: nothing unticked leaves the default, all. */
+    /* The control: nothing changed leaves menu_items at default. */
     window = bh_settings_open(context, "create", NULL, NULL);
     create = BH_SETTINGS_CREATE(window);
     gtk_expander_set_expanded(GTK_EXPANDER(need(window, "apps")), TRUE);
@@ -1512,7 +1529,7 @@ static void test_create_apps(void)
     g_assert_true(bh_wait_until(listed_cond, "project-all", 20000));
     settle(300);
     g_autofree char *all = qvm("qvm-prefs project-all menu_items");
-    g_assert_cmpstr(all, ==, "all");
+    g_assert_cmpstr(all, ==, "default");
     g_free(qvm("qvm-remove -f project-apps"));
     g_free(qvm("qvm-remove -f project-all"));
 }
