@@ -132,14 +132,17 @@ static void on_template_apps(GObject *source, GAsyncResult *result, gpointer dat
     }
     if (g_strcmp0(of, self->apps_of) != 0)
         return; /* the user chose another template since */
-    /* Every app ticked: a new qube's menu shows all, unless unticked here. */
-    n = bh_settings_apps_fill(self->apps, apps, self->apps_of != NULL ? self->apps_of : "", TRUE, NULL);
+    /* Ticked as the template's menu shows them (its in_menu): a new qube
+     * whose menu_items is left at default shows the same, unless changed here. */
+    n = bh_settings_apps_fill(self->apps, apps, self->apps_of != NULL ? self->apps_of : "", FALSE,
+                              G_CALLBACK(bh_settings_apps_touch));
+    g_object_set_data(G_OBJECT(self->apps), "bh-touched", GINT_TO_POINTER(FALSE));
     if (*problem != '\0')
         note = g_strdup_printf("The last list of %s was refused: %s", self->apps_of, problem);
     else if (n == 0)
         note = g_strdup_printf("%s has no list yet (a qube's list is read each time it starts): the menu "
-                               "will show all its applications.",
-                               self->apps_of);
+                               "will show what the menu of %s shows.",
+                               self->apps_of, self->apps_of);
     else
         note = g_strdup_printf("The applications of %s; the new qube's menu shows the ticked ones:",
                                self->apps_of);
@@ -316,8 +319,10 @@ static void on_created(GObject *source, GAsyncResult *result, gpointer data)
     }
     g_info("created %s", gtk_editable_get_text(GTK_EDITABLE(self->name)));
     {
-        g_autofree char *items = bh_settings_apps_value(self->apps);
-        if (items != NULL && !g_str_equal(items, "all")) {
+        g_autofree char *items = g_object_get_data(G_OBJECT(self->apps), "bh-touched") != NULL
+                                     ? bh_settings_apps_value(self->apps)
+                                     : NULL;
+        if (items != NULL) {
             /* The qube exists now: its menu choice is a property like any. */
             self->creating = TRUE;
             bh_dbus_admin1_call_set_property(bh_settings_context_get_admin(self->context),

@@ -17,6 +17,7 @@ struct _BhSettingsManager {
     GtkSortListModel *sorted;
     GtkMultiSelection *selection;
     GtkWidget *view, *search, *status;
+    char *failed; /* the last action's refusal, until the next action */
     GCancellable *cancellable;
     guint usage_timer, usage_soon;
     guint usage_loads;
@@ -199,6 +200,18 @@ GStrv bh_settings_manager_get_selected(BhSettingsManager *self)
 /* The whole list again: a qube's facts change in place in BhShellQubes, and
  * only items-changed makes the table bind them again. The selection is kept
  * by name. */
+/* "216 qubes", and the last action's refusal after it: a refill (any
+ * qube's change, which can come just after the refusal) must not wipe the
+ * daemon's words before the user read them. */
+static void bh_show_status(BhSettingsManager *self)
+{
+    guint n = g_list_model_get_n_items(G_LIST_MODEL(self->rows));
+    g_autofree char *text = self->failed != NULL ? g_strdup_printf("%u qubes · %s", n, self->failed)
+                                                 : g_strdup_printf("%u qubes", n);
+
+    gtk_label_set_text(GTK_LABEL(self->status), text);
+}
+
 static void bh_refill(BhSettingsManager *self)
 {
     GListModel *qubes = bh_shell_qubes_get_model(bh_settings_context_get_qubes(self->context));
@@ -206,7 +219,6 @@ static void bh_refill(BhSettingsManager *self)
     guint n = g_list_model_get_n_items(qubes);
     g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func(g_object_unref);
     GListModel *shown = G_LIST_MODEL(self->selection);
-    g_autofree char *status = NULL;
 
     for (guint i = 0; i < n; i++) {
         g_autoptr(BhShellQube) qube = g_list_model_get_item(qubes, i);
@@ -220,8 +232,7 @@ static void bh_refill(BhSettingsManager *self)
         if (g_strv_contains((const char *const *)selected, bh_shell_qube_get_name(qube)))
             gtk_selection_model_select_item(GTK_SELECTION_MODEL(self->selection), i, FALSE);
     }
-    status = g_strdup_printf("%u qubes", items->len);
-    gtk_label_set_text(GTK_LABEL(self->status), status);
+    bh_show_status(self);
 }
 
 static void on_search_changed(GtkSearchEntry *entry, BhSettingsManager *self)
@@ -234,9 +245,10 @@ static void on_search_changed(GtkSearchEntry *entry, BhSettingsManager *self)
 static void on_action_failed(BhShellQubes *qubes, const char *qube, const char *action, const char *message,
                              BhSettingsManager *self)
 {
-    g_autofree char *text = g_strdup_printf("%s %s: %s", action, qube, message);
+    g_free(self->failed);
+    self->failed = g_strdup_printf("%s %s: %s", action, qube, message);
     bh_settings_error_set(self->status, NULL);
-    gtk_label_set_text(GTK_LABEL(self->status), text);
+    bh_show_status(self);
     gtk_widget_set_visible(self->status, TRUE);
 }
 
@@ -244,6 +256,8 @@ static void bh_each_selected(BhSettingsManager *self, void (*verb)(BhShellQubes 
 {
     g_auto(GStrv) names = bh_settings_manager_get_selected(self);
 
+    g_clear_pointer(&self->failed, g_free);
+    bh_show_status(self);
     for (guint i = 0; names[i] != NULL; i++)
         verb(bh_settings_context_get_qubes(self->context), names[i]);
 }
@@ -470,6 +484,7 @@ static void bh_settings_manager_dispose(GObject *object)
     g_clear_handle_id(&self->usage_soon, g_source_remove);
     bh_settings_context_release(&self->context, self);
     g_clear_object(&self->rows);
+    g_clear_pointer(&self->failed, g_free);
     G_OBJECT_CLASS(bh_settings_manager_parent_class)->dispose(object);
 }
 

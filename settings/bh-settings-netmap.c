@@ -404,6 +404,15 @@ static void bh_menu_item(BhSettingsNetmap *self, GtkWidget *box, const char *tex
     gtk_box_append(GTK_BOX(box), button);
 }
 
+/* On the button's release, not its press: the menu is an autohide popover,
+ * which grabs the pointer when it opens. Opened while the button was still
+ * down, that grab cut the press's implicit grab short, and GTK 4.8 counts
+ * the widgets' :active state by the events that follow: a quick
+ * right-click left the map and its window :active for good
+ * (/settings/map/menu-release), and one run of settings-desktop ended in
+ * GTK's "Broken accounting of active state for widget (GtkPopover)", a
+ * release counted on a popover its press never reached. Opened after the
+ * release, the menu's grab cuts nothing short. */
 static void on_secondary(GtkGestureClick *gesture, int n_press, double x, double y, BhSettingsNetmap *self)
 {
     BhNode *node = bh_hit(self, x, y);
@@ -471,7 +480,7 @@ static void bh_settings_netmap_init(BhSettingsNetmap *self)
     g_signal_connect(drag, "drag-end", G_CALLBACK(on_drag_end), self);
     gtk_widget_add_controller(GTK_WIDGET(self), GTK_EVENT_CONTROLLER(drag));
     gtk_gesture_single_set_button(GTK_GESTURE_SINGLE(click), GDK_BUTTON_SECONDARY);
-    g_signal_connect(click, "pressed", G_CALLBACK(on_secondary), self);
+    g_signal_connect(click, "released", G_CALLBACK(on_secondary), self);
     gtk_widget_add_controller(GTK_WIDGET(self), GTK_EVENT_CONTROLLER(click));
 
     self->bubble = gtk_popover_new();

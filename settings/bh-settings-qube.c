@@ -335,11 +335,6 @@ static void bh_load(BhSettingsQube *self)
 
 /* ---- Applications ------------------------------------------------------------ */
 
-static void on_app_toggled(GtkCheckButton *check, GtkWidget *list)
-{
-    g_object_set_data(G_OBJECT(list), "bh-touched", GINT_TO_POINTER(TRUE));
-}
-
 static void on_apps(GObject *source, GAsyncResult *result, gpointer data)
 {
     g_autoptr(BhSettingsQube) self = data;
@@ -359,7 +354,7 @@ static void on_apps(GObject *source, GAsyncResult *result, gpointer data)
         }
         return;
     }
-    n = bh_settings_apps_fill(list, apps, self->qube, FALSE, G_CALLBACK(on_app_toggled));
+    n = bh_settings_apps_fill(list, apps, self->qube, FALSE, G_CALLBACK(bh_settings_apps_touch));
     g_object_set_data(G_OBJECT(list), "bh-touched", GINT_TO_POINTER(FALSE));
     if (*problem != '\0')
         note = g_strdup_printf("The qube's last list was refused: %s", problem);

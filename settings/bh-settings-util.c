@@ -478,6 +478,11 @@ guint bh_settings_apps_fill(GtkWidget *list, GVariant *apps, const char *qube, g
     return n;
 }
 
+void bh_settings_apps_touch(GtkCheckButton *check, GtkWidget *list)
+{
+    g_object_set_data(G_OBJECT(list), "bh-touched", GINT_TO_POINTER(TRUE));
+}
+
 char *bh_settings_apps_value(GtkWidget *list)
 {
     g_autoptr(GString) ids = g_string_new(NULL);

@@ -126,6 +126,9 @@ G_BEGIN_DECLS
 #define BH_SETTINGS_MAX_APPS 2000
 guint bh_settings_apps_fill(GtkWidget *list, GVariant *apps, const char *qube, gboolean tick_all,
                             GCallback toggled);
+/* A toggled handler for bh_settings_apps_fill: marks the list touched by
+ * the user ("bh-touched" on list; set_active before connecting never is). */
+void bh_settings_apps_touch(GtkCheckButton *check, GtkWidget *list);
 /* menu_items from the ticks: "all" when every row is ticked, else the
  * ticked ids separated by spaces; NULL when the list has no rows. */
 char *bh_settings_apps_value(GtkWidget *list);

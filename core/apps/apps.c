@@ -37,6 +37,40 @@ gboolean bh_apps_id_ok(const char *s, gsize len)
     return memcmp(s + len - (sizeof suffix - 1), suffix, sizeof suffix - 1) == 0;
 }
 
+GHashTable *bh_apps_variants(const GPtrArray *apps)
+{
+    static const char suffix[] = ".desktop";
+    g_autoptr(GHashTable) stems = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    GHashTable *variants = g_hash_table_new(g_str_hash, g_str_equal);
+
+    for (guint i = 0; i < apps->len; i++) {
+        const char *id = ((const BhApp *)g_ptr_array_index(apps, i))->id;
+        if (g_str_has_suffix(id, suffix))
+            g_hash_table_add(stems, g_strndup(id, strlen(id) - (sizeof suffix - 1)));
+    }
+    /* Every shorter prefix of each stem looked up: at most 255 lookups an
+     * app (the id bound), not a comparison with every other app. */
+    for (guint i = 0; i < apps->len; i++) {
+        const char *id = ((const BhApp *)g_ptr_array_index(apps, i))->id;
+        char prefix[BH_APPS_MAX_ID_BYTES + 1];
+        gsize len = strlen(id);
+
+        /* A stem of one byte has no shorter stem to be a variant of. */
+        if (!g_str_has_suffix(id, suffix) || len > BH_APPS_MAX_ID_BYTES || len < sizeof suffix + 1)
+            continue;
+        len -= sizeof suffix - 1;
+        memcpy(prefix, id, len);
+        for (gsize k = len - 1; k >= 1; k--) {
+            prefix[k] = '\0';
+            if (g_hash_table_contains(stems, prefix)) {
+                g_hash_table_add(variants, (gpointer)id);
+                break;
+            }
+        }
+    }
+    return variants;
+}
+
 /* A text field: UTF-8 without NUL, then what dom0 may show of it. NULL
  * (with a reason) when it is not text; "" is allowed here. */
 static char *take_text(const guint8 *untrusted, gsize len, const char *what, guint index, char *reason,

@@ -397,11 +397,37 @@ void bh_daemon_apps_init(BhDaemon *self)
 
 /* ---- D-Bus ---------------------------------------------------------------------- */
 
-/* The menu_items property: "all", or the ids to show separated by spaces. */
-static gboolean bh_apps_in_menu(const char *menu_items, const char *id)
+/* The menu_items that chooses a qube's menu: its own, unless it is
+ * "default" (unset); then its template's, followed as the list is (a
+ * disposable: its disposable template's, then that one's template). NULL
+ * when none in the chain chose: the menu leaves out the variants. */
+static char *bh_apps_menu_items(BhDaemon *self, const char *name)
+{
+    g_autofree char *at = g_strdup(name);
+
+    for (guint depth = 0; at != NULL && depth < BH_APPS_MAX_DEPTH; depth++) {
+        g_autofree char *value = NULL;
+        g_autoptr(BhQubeInfo) info = NULL;
+
+        if (bh_store_get_property(self->store, at, "menu_items", &value, NULL, NULL) &&
+            !g_str_equal(value, "default"))
+            return g_steal_pointer(&value);
+        info = bh_store_get_qube(self->store, at, NULL);
+        g_free(at);
+        at = info != NULL ? g_strdup(info->template_name) : NULL;
+    }
+    return NULL;
+}
+
+/* Whether the menu shows an app: "all", the ids separated by spaces, or,
+ * when no menu_items chose (NULL), every app but the variants. */
+static gboolean bh_apps_in_menu(const char *menu_items, GHashTable *variants, const char *id)
 {
     g_auto(GStrv) words = NULL;
-    if (menu_items == NULL || g_str_equal(menu_items, "all"))
+
+    if (menu_items == NULL)
+        return !g_hash_table_contains(variants, id);
+    if (g_str_equal(menu_items, "all"))
         return TRUE;
     words = g_strsplit(menu_items, " ", -1);
     return g_strv_contains((const char *const *)words, id);
@@ -414,20 +440,22 @@ static gboolean bh_daemon_handle_list_apps(BhDbusAdmin1 *skeleton, GDBusMethodIn
     g_autofree char *source = NULL;
     g_autofree char *menu_items = NULL;
     g_autoptr(GPtrArray) apps = bh_apps_effective(self, name, &source, &error);
+    g_autoptr(GHashTable) variants = NULL; /* after apps, so freed first: it borrows their ids */
     GVariantBuilder builder;
     const char *problem;
 
     if (apps == NULL)
         return bh_daemon_return_error(invocation, error);
-    bh_store_get_property(self->store, name, "menu_items", &menu_items, NULL, NULL);
+    menu_items = bh_apps_menu_items(self, name);
+    variants = bh_apps_variants(apps);
     g_variant_builder_init(&builder, G_VARIANT_TYPE("a(sssssbuuay)"));
     for (guint i = 0; i < apps->len; i++) {
         BhApp *app = g_ptr_array_index(apps, i);
         gsize n = 0;
         gconstpointer pixels = app->icon != NULL ? g_bytes_get_data(app->icon, &n) : NULL;
         g_variant_builder_add(&builder, "(sssssbuu@ay)", app->id, app->name, app->generic, app->categories,
-                              app->keywords, bh_apps_in_menu(menu_items, app->id), app->icon_w, app->icon_h,
-                              g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, pixels, n, 1));
+                              app->keywords, bh_apps_in_menu(menu_items, variants, app->id), app->icon_w,
+                              app->icon_h, g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, pixels, n, 1));
     }
     problem = g_hash_table_lookup(self->apps_problems, name);
     bh_dbus_admin1_complete_list_apps(skeleton, invocation, g_variant_builder_end(&builder), source,

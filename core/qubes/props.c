@@ -72,20 +72,21 @@ bad:
     return FALSE;
 }
 
-/* "all" (the default), or the ids of the qube's apps to show in the menu,
- * separated by single spaces (each as bulkhead/apps.h accepts it). */
+/* "default" (its template's choice, else every app but variants), "all",
+ * or the ids of the qube's apps to show in the menu, separated by single
+ * spaces (each as bulkhead/apps.h accepts it). */
 static gboolean validate_menu_items(const char *value, GError **error)
 {
     g_auto(GStrv) ids = NULL;
 
-    if (strcmp(value, "all") == 0 || value[0] == '\0')
+    if (strcmp(value, "default") == 0 || strcmp(value, "all") == 0 || value[0] == '\0')
         return TRUE;
     ids = g_strsplit(value, " ", -1);
     for (guint i = 0; ids[i] != NULL; i++) {
         if (!bh_apps_id_ok(ids[i], strlen(ids[i]))) {
             g_set_error(error, BH_QUBES_ERROR, BH_QUBES_ERROR_INVALID_VALUE,
-                        "menu_items must be 'all' or app ids separated by single spaces (desktop file ids "
-                        "such as org.gnome.Calculator.desktop; see ListApps)");
+                        "menu_items must be 'default', 'all' or app ids separated by single spaces "
+                        "(desktop file ids such as org.gnome.Calculator.desktop; see ListApps)");
             return FALSE;
         }
     }
@@ -193,10 +194,10 @@ static const BhPropDef props[BH_PROPS_N] = {
         "Size in MiB of the qube's private volume (its home), enforced by the kernel: writes past it "
         "fail with ENOSPC inside the qube. A larger size applies at the next start; a smaller one "
         "than the volume has is ignored (a volume never shrinks: nothing stored is lost)."},
-    [BH_P_MENU_ITEMS] = {"menu_items", BH_PROP_STRING, DOMU, 0, "all", 0, 0, NULL, validate_menu_items,
-        "all",
-        "Which of the qube's apps the menu shows: all, or their ids separated by spaces (an empty "
-        "value shows none). The ids are those of ListApps (docs/apps.md)."},
+    [BH_P_MENU_ITEMS] = {"menu_items", BH_PROP_STRING, DOMU, 0, "default", 0, 0, NULL, validate_menu_items,
+        "default: its template's menu_items, else every app but variants (docs/apps.md)",
+        "Which of the qube's apps the menu shows: default, all, or their ids separated by spaces (an "
+        "empty value shows none). The ids are those of ListApps (docs/apps.md)."},
     [BH_P_NOTES] = {"notes", BH_PROP_STRING, DOMU, BH_PROPF_TEXT, "", 0, BH_NOTES_MAX, NULL, NULL,
         "empty",
         "The user's own notes about the qube, free text of several lines (UTF-8, at most 16384 "

@@ -81,8 +81,26 @@ bh_start_daemon --backend sandbox
 list=$(bh_admin ListApps personal)
 bh_result "halted, after a daemon restart, its list is still there (kept in the store)" \
   $([ "$(state_of personal)" = Halted ] && printf '%s' "$list" | grep -q "'foot.desktop', 'Foot'"; echo $?)
+menu_ids() { # QUBE true|false: the ids ListApps marks in_menu (or not), sorted, space-separated
+  bh_admin ListApps "$1" | grep -o "'[A-Za-z0-9.-]*\.desktop', '[^']*', '[^']*', '[^']*', '[^']*', $2" |
+    cut -d"'" -f2 | sort | tr '\n' ' '
+}
+# Nobody chose (menu_items default in personal and debian-12): every app but
+# the variants, other modes of a program the list also has (docs/apps.md).
+out=$(menu_ids personal false)
+bh_same "menu_items default: the menu leaves out the variants (foot's and thunar's modes)" \
+  "foot-server.desktop footclient.desktop thunar-bulk-rename.desktop thunar-settings.desktop " "$out"
+bh_result "menu_items default: Foot, XTerm and Vim are in the menu ($(menu_ids personal true | wc -w) apps)" \
+  $(menu_ids personal true | grep -q "debian-xterm.desktop .*foot.desktop .*vim.desktop"; echo $?)
+# The template chose: its app qubes show its choice while theirs is default.
+qvm-prefs debian-12 menu_items "foot-server.desktop vim.desktop" >/dev/null 2>&1
+bh_same "menu_items default follows the template's (debian-12 chose Foot Server and Vim)" \
+  "foot-server.desktop vim.desktop " "$(menu_ids personal true)"
+qvm-prefs personal menu_items all >/dev/null 2>&1
+bh_same "menu_items all in personal: every app, its template's choice aside" "" "$(menu_ids personal false)"
+qvm-prefs -D debian-12 menu_items >/dev/null 2>&1
 qvm-prefs personal menu_items "foot.desktop org.gtk.Demo4.desktop" >/dev/null 2>&1
-in_menu=$(bh_admin ListApps personal | grep -o "'[A-Za-z0-9.-]*\.desktop', '[^']*', '[^']*', '[^']*', '[^']*', true" | cut -d"'" -f2 | sort | tr '\n' ' ')
+in_menu=$(menu_ids personal true)
 bh_same "menu_items chooses which apps are in the menu" "foot.desktop org.gtk.Demo4.desktop " "$in_menu"
 bh_expect_fail "menu_items refuses what is not an app id" 1 "menu_items must be" qvm-prefs personal menu_items "foot.desktop;reboot"
 

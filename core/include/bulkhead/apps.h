@@ -72,6 +72,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhApp, bh_app_free)
 /* Whether s is an id the decoder accepts (and RunApp takes). */
 gboolean bh_apps_id_ok(const char *s, gsize len);
 
+/* The apps a menu leaves out when nobody chose its apps (docs/apps.md,
+ * "Which apps the menu shows"): the variants, other modes of a program the
+ * list also has. A variant is an app whose id without ".desktop" begins
+ * with another app's id without ".desktop" and is longer: foot-server and
+ * footclient beside foot, thunar-settings beside thunar. Returns a set of
+ * the variants' ids (borrowed from apps: free it first). */
+GHashTable *bh_apps_variants(const GPtrArray *apps);
+
 /* Decodes a whole list. Returns the apps (BhApp*, in the order sent), or
  * NULL with *reason (at most 160 bytes, for a log line) on any violation:
  * bad header or version, more than BH_APPS_MAX_ENTRIES, a length past the

@@ -269,6 +269,51 @@ static void test_ids(void)
     g_assert_false(bh_apps_id_ok("\0.desktop", 9));
 }
 
+/* The variants the menu leaves out by default (docs/apps.md): the ids of
+ * Debian 12's desktop entries beside made-up edge cases. */
+static void test_variants(void)
+{
+    const char *ids[] = {"foot.desktop",
+                         "footclient.desktop",
+                         "foot-server.desktop",
+                         "thunar.desktop",
+                         "thunar-settings.desktop",
+                         "thunar-bulk-rename.desktop",
+                         "debian-xterm.desktop",
+                         "debian-uxterm.desktop",
+                         "org.gtk.Demo4.desktop",
+                         "org.gtk.gtk4.NodeEditor.desktop",
+                         "vim.desktop",
+                         "a.desktop",
+                         "ab.desktop"};
+    const char *variants[] = {"footclient.desktop", "foot-server.desktop", "thunar-settings.desktop",
+                              "thunar-bulk-rename.desktop", "ab.desktop"};
+    g_autoptr(GPtrArray) apps = g_ptr_array_new_with_free_func((GDestroyNotify)bh_app_free);
+    g_autoptr(GHashTable) found = NULL;
+    g_autoptr(GPtrArray) alone = g_ptr_array_new_with_free_func((GDestroyNotify)bh_app_free);
+    g_autoptr(GHashTable) none = NULL;
+
+    for (gsize i = 0; i < G_N_ELEMENTS(ids); i++) {
+        BhApp *app = g_new0(BhApp, 1);
+        app->id = g_strdup(ids[i]);
+        g_ptr_array_add(apps, app);
+    }
+    found = bh_apps_variants(apps);
+    for (gsize i = 0; i < G_N_ELEMENTS(variants); i++)
+        g_assert_true(g_hash_table_contains(found, variants[i]));
+    /* foot, thunar, both xterms, the GTK demos, vim and a are not. */
+    g_assert_cmpuint(g_hash_table_size(found), ==, G_N_ELEMENTS(variants));
+
+    /* Without foot.desktop in the list, its modes are nobody's variants. */
+    for (gsize i = 1; i < 3; i++) {
+        BhApp *app = g_new0(BhApp, 1);
+        app->id = g_strdup(ids[i]);
+        g_ptr_array_add(alone, app);
+    }
+    none = bh_apps_variants(alone);
+    g_assert_cmpuint(g_hash_table_size(none), ==, 0);
+}
+
 static int write_corpus(const char *dir)
 {
     g_autoptr(GPtrArray) cases = cases_new();
@@ -303,5 +348,6 @@ int main(int argc, char **argv)
     g_test_add_func("/apps/limits", test_limits);
     g_test_add_func("/apps/encoder-refuses", test_encoder_refuses);
     g_test_add_func("/apps/ids", test_ids);
+    g_test_add_func("/apps/variants", test_variants);
     return g_test_run();
 }
