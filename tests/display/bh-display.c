@@ -354,8 +354,15 @@ gboolean bh_wait_until(gboolean (*cond)(gpointer), gpointer data, guint timeout_
 {
     gboolean timed_out = FALSE;
     guint id = g_timeout_add(timeout_ms, on_timeout, &timed_out);
-    /* Conditions may depend on other processes: look again every 50 ms. */
-    guint tick = g_timeout_add(50, on_tick, NULL);
+    /* Conditions may depend on other processes: look again every 50 ms.
+     * The tick only wakes the loop, so it runs below everything else: one
+     * iteration dispatches only the highest priority that is ready, and a
+     * condition slower than the tick (a full-screen XGetImage on a loaded
+     * machine) would otherwise find the tick ready on every iteration, at
+     * the default priority, above GTK's layout and paint
+     * (GDK_PRIORITY_REDRAW): this process's own windows would never be
+     * drawn and the wait would time out on a black screen. */
+    guint tick = g_timeout_add_full(G_PRIORITY_LOW, 50, on_tick, NULL, NULL);
     gboolean ok = TRUE;
     while (!cond(data)) {
         if (timed_out) {
