@@ -136,7 +136,9 @@ cat >"$stage/etc/initramfs-tools/hooks/bulkhead" <<'EOF'
 # The overlay's tools and modules in the initramfs.
 [ "$1" = prereqs ] && exit 0
 . /usr/share/initramfs-tools/hook-functions
-copy_exec /sbin/mke2fs /sbin
+# Under a name of its own: with busybox in the initramfs, "mke2fs" is
+# busybox's (ext2 only, no -t or -E: the first boot of an AppVM failed so).
+copy_exec /sbin/mke2fs /sbin/bh-mke2fs
 manual_add_modules overlay ext4 xen-blkfront
 EOF
 cat >"$stage/etc/initramfs-tools/scripts/local-bottom/bulkhead-overlay" <<'EOF'
@@ -149,7 +151,7 @@ grep -qw ro /proc/cmdline || exit 0
 modprobe overlay
 # Lazy: xvdc is a new sparse file (zeros) at every start, so neither the
 # inode tables nor the journal need writing now.
-mke2fs -q -t ext4 -F -E lazy_itable_init=1,lazy_journal_init=1 /dev/xvdc || exit 1
+/sbin/bh-mke2fs -q -t ext4 -F -E lazy_itable_init=1,lazy_journal_init=1 /dev/xvdc || exit 1
 mkdir -p /run/bh-volatile /run/bh-lower
 mount -t ext4 /dev/xvdc /run/bh-volatile
 mkdir -p /run/bh-volatile/upper /run/bh-volatile/work

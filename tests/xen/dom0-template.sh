@@ -29,13 +29,16 @@ export BH_XEN_AGENT_TIMEOUT_S=900
 kver=$(cat "$tpl/kver")
 
 # The template where bulkheadd looks for it (dom0-init.sh made a stand-in
-# root.img), and its kernel. Room in the state's tmpfs for the private and
+# root.img), read by its loop device over 9p. Its kernel and initramfs are
+# copied into the state's tmpfs: libxl maps them, and a mapping of a 9p
+# file without a cache is read a page per request (the domain was still
+# not built after 8 minutes). Room there for them and for the private and
 # volatile file systems.
 mount -o remount,size=768m "$state"
 ln -sf "$tpl/root.img" "$state/qubes/debian-12/root.img"
 mkdir -p "$state/vm-kernels/$kver"
-ln -sf "$tpl/vmlinux" "$state/vm-kernels/$kver/vmlinuz"
-ln -sf "$tpl/initramfs" "$state/vm-kernels/$kver/initramfs"
+cp "$tpl/vmlinux" "$state/vm-kernels/$kver/vmlinuz"
+cp "$tpl/initramfs" "$state/vm-kernels/$kver/initramfs"
 
 dbus-daemon --config-file=/etc/bh-bus.conf --fork --nopidfile
 result "a private D-Bus runs in dom0" $?
@@ -47,9 +50,28 @@ qvm-create -t debian-12 -l red --prop netvm= --prop memory=512 --prop maxmem=512
   --prop vcpus=1 --prop "kernel=$kver" --prop shutdown_timeout=600 app >/dev/null 2>&1
 result "qvm-create app (AppVM of debian-12, PV, kernel $kver)" $?
 
-t=$(now)
-start app
-result "qvm-start app: Debian's kernel and systemd from the template, its agent answered after $(since "$t") s" $?
+# qvm-start waits for bulkheadd's answer at most 120 s (the CLI's D-Bus
+# bound), less than this boot takes: the start is asked for and the state
+# waited for (Running), unless bulkheadd logs that the start failed; then
+# it is asked once more (libxl's fixed 40 s and 10 s for the disks can be
+# missed under a busy emulation, as run-xen-qemu.sh says).
+start_failed() { [ "$(grep -c "\[$1\] start failed" "$log")" -gt "$2" ]; }
+running_or_failed() { state_is "$1" Running || start_failed "$1" "$2"; }
+boot() { # QUBE
+  t=$(now)
+  for try in 1 2; do
+    failures=$(grep -c "\[$1\] start failed" "$log")
+    qvm-start "$1" >/tmp/start.out 2>&1 &
+    until_ok 1200 running_or_failed "$1" "$failures"
+    state_is "$1" Running && return 0
+    echo "# $1 not Running (try $try): $(grep "\[$1\] start failed" "$log" | tail -n 1 | cut -c1-300)"
+    wait
+  done
+  echo "# xl list: $(xl list 2>&1 | tr '\n' '|'); loop devices: $(/usr/sbin/losetup -a | tr '\n' '|')"
+  return 1
+}
+boot app
+result "qvm-start app: Debian's kernel and systemd from the template, Running after $(since "$t") s" $?
 t=$(now)
 got=$(qvm-run -p app 'id -un; . /etc/os-release; echo $ID; exit 5' 2>&1)
 rc=$?
@@ -81,9 +103,8 @@ t=$(now)
 qvm-shutdown app >/dev/null 2>&1
 until_ok 600 state_is app Halted
 result "qvm-shutdown app: Halted after $(since "$t") s" $?
-t=$(now)
-start app
-result "qvm-start app again in $(since "$t") s" $?
+boot app
+result "qvm-start app again: Running after $(since "$t") s" $?
 got=$(qvm-run -p app 'cat ~/kept; test -e /usr/bh-volatile-probe && echo /usr-kept || echo /usr-reset' 2>&1)
 got=$(echo $got)
 result "after the restart, /home kept its file (private), /usr did not (volatile): '$got'" \

@@ -38,14 +38,7 @@ bh_template_prepare() { # DIR RPC_AGENT GUI_AGENT
       exit 1
     }
     kver=$(ls -1 "$tpl_img/state/vm-kernels" | head -n 1)
-    python3 - "$tpl_img/state/vm-kernels/$kver/vmlinuz" "$tpl_img/vmlinux" <<'PY' || exit 1
-import lzma, sys
-data = open(sys.argv[1], 'rb').read()
-start = data.find(b'\xfd7zXZ\x00')
-if start < 0:
-    sys.exit('no xz stream in ' + sys.argv[1])
-open(sys.argv[2], 'wb').write(lzma.LZMADecompressor().decompress(data[start:]))
-PY
+    python3 "$src/tests/xen/kernel-elf.py" "$tpl_img/state/vm-kernels/$kver/vmlinuz" "$tpl_img/vmlinux" || exit 1
     mv "$tpl_img/state/qubes/debian-12/root.img" "$tpl_img/root.img"
     cp "$tpl_img/state/vm-kernels/$kver/initramfs" "$tpl_img/initramfs"
     echo "$kver" >"$tpl_img/kver"
