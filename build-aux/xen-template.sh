@@ -115,13 +115,16 @@ cat >"$stage/etc/systemd/system/bulkhead-private.service" <<'EOF'
 [Unit]
 Description=Bulkhead private volume (xvdb) as /home, formatted at its first start
 DefaultDependencies=no
-After=local-fs.target dev-xvdb.device
-Requires=dev-xvdb.device
+After=local-fs.target
 
+# Not Requires=dev-xvdb.device: under emulation udev's first trigger took
+# minutes and the device unit's 90 s ran out ("Dependency failed"), while
+# the kernel's devtmpfs has had /dev/xvdb since blkfront attached it in the
+# initramfs; the node is waited for here instead ($$: systemd's own $).
 [Service]
 Type=oneshot
 RemainAfterExit=yes
-ExecStart=/bin/sh -c 'blkid /dev/xvdb >/dev/null || mkfs.ext4 -q -E lazy_itable_init=1,lazy_journal_init=1 -L private /dev/xvdb; mount /dev/xvdb /home; mkdir -p /home/user; chown user:user /home/user'
+ExecStart=/bin/sh -c 'i=0; while [ ! -b /dev/xvdb ] && [ $$i -lt 600 ]; do sleep 1; i=$$((i + 1)); done; blkid /dev/xvdb >/dev/null || mkfs.ext4 -q -E lazy_itable_init=1,lazy_journal_init=1 -L private /dev/xvdb; mount /dev/xvdb /home; mkdir -p /home/user; chown user:user /home/user'
 
 [Install]
 WantedBy=multi-user.target

@@ -207,14 +207,7 @@ if [ -n "$stress" ]; then
 fi
 # The domU boots an uncompressed kernel: xl create is ~5x faster than with
 # the xz-compressed bzImage under emulation (NOTES.md).
-python3 - "$kernel" "$dom0/test/vm-kernels/default/vmlinuz" <<'PY' || exit 1
-import lzma, sys
-data = open(sys.argv[1], 'rb').read()
-start = data.find(b'\xfd7zXZ\x00')
-if start < 0:
-    sys.exit('no xz stream in ' + sys.argv[1])
-open(sys.argv[2], 'wb').write(lzma.LZMADecompressor().decompress(data[start:]))
-PY
+python3 "$src/tests/xen/kernel-elf.py" "$kernel" "$dom0/test/vm-kernels/default/vmlinuz" || exit 1
 cp "$work/domu.cpio.gz" "$dom0/test/vm-kernels/default/initramfs"
 pack "$dom0" "$work/dom0.cpio.gz"
 zcat /boot/xen-4.17-amd64.gz > "$work/xen"
