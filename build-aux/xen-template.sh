@@ -26,6 +26,12 @@
 # (default: foot weston, a terminal and weston-simple-shm).
 # Needs: root (mmdebstrap's root mode), mmdebstrap, e2fsprogs, and the
 # archive (APT's sources of this machine). Takes minutes.
+#
+# BH_TEMPLATE_CACHE=DIR keeps mmdebstrap's result (everything but this
+# build's agents, which are added to it afterwards) in DIR as
+# base-KEY.tar, KEY being a hash of this script, the suite and the package
+# list: a later build with other agents takes about a minute instead of
+# mmdebstrap's many (the QEMU test's template part, tests/xen).
 set -euo pipefail
 
 if [ $# -lt 2 ] || [ $# -gt 4 ]; then
@@ -61,16 +67,21 @@ root=$work/root
 libs=$(for f in "$agent" "$gui_agent"; do ldd "$f" | awk '/=> \//{print $3}'; done | sort -u)
 pkgs=$(for l in $libs; do dpkg -S "$l" 2>/dev/null || dpkg -S "$(readlink -f "$l")" 2>/dev/null || true; done |
   cut -d: -f1 | sort -u | tr '\n' ',')
-include="${pkgs}systemd-sysv,udev,linux-image-amd64,initramfs-tools,e2fsprogs,kmod,procps"
+# busybox: initramfs-tools' shell tools (the overlay script's grep and
+# mount -o move); without it the initramfs has klibc's few.
+include="${pkgs}systemd-sysv,udev,linux-image-amd64,initramfs-tools,busybox,e2fsprogs,kmod,procps"
 for a in $apps; do include="$include,$a"; done
 
 # Files the image gets, staged here and copied in by a hook (mmdebstrap's
 # hooks run on the host with the root's path as $1).
+# The agents themselves are added after mmdebstrap (below), so that its
+# result does not depend on them and can be kept (BH_TEMPLATE_CACHE).
 stage=$work/stage
-install -D -m 0755 "$agent" "$stage/usr/lib/bulkhead/bulkhead-agent"
-install -D -m 0755 "$gui_agent" "$stage/usr/lib/bulkhead/bulkhead-gui-agent"
 mkdir -p "$stage/etc/systemd/system" "$stage/etc/udev/rules.d" "$stage/etc/initramfs-tools/scripts/local-bottom" \
-  "$stage/etc/initramfs-tools/hooks"
+  "$stage/etc/initramfs-tools/hooks" "$stage/etc/modules-load.d"
+# The agents' Xen devices: these drivers are modules in Debian's kernel and
+# nothing else loads them in a domU (no xen-utils there).
+printf 'xen-evtchn\nxen-gntdev\nxen-gntalloc\n' >"$stage/etc/modules-load.d/bulkhead-xen.conf"
 cat >"$stage/etc/systemd/system/bulkhead-agent.service" <<'EOF'
 [Unit]
 Description=Bulkhead RPC agent (qvm-run's other end, vchan port 512)
@@ -104,13 +115,16 @@ cat >"$stage/etc/systemd/system/bulkhead-private.service" <<'EOF'
 [Unit]
 Description=Bulkhead private volume (xvdb) as /home, formatted at its first start
 DefaultDependencies=no
-After=local-fs.target dev-xvdb.device
-Requires=dev-xvdb.device
+After=local-fs.target
 
+# Not Requires=dev-xvdb.device: under emulation udev's first trigger took
+# minutes and the device unit's 90 s ran out ("Dependency failed"), while
+# the kernel's devtmpfs has had /dev/xvdb since blkfront attached it in the
+# initramfs; the node is waited for here instead ($$: systemd's own $).
 [Service]
 Type=oneshot
 RemainAfterExit=yes
-ExecStart=/bin/sh -c 'blkid /dev/xvdb >/dev/null || mkfs.ext4 -q -L private /dev/xvdb; mount /dev/xvdb /home; mkdir -p /home/user; chown user:user /home/user'
+ExecStart=/bin/sh -c 'i=0; while [ ! -b /dev/xvdb ] && [ $$i -lt 600 ]; do sleep 1; i=$$((i + 1)); done; blkid /dev/xvdb >/dev/null || mkfs.ext4 -q -E lazy_itable_init=1,lazy_journal_init=1 -L private /dev/xvdb; mount /dev/xvdb /home; mkdir -p /home/user; chown user:user /home/user'
 
 [Install]
 WantedBy=multi-user.target
@@ -125,7 +139,9 @@ cat >"$stage/etc/initramfs-tools/hooks/bulkhead" <<'EOF'
 # The overlay's tools and modules in the initramfs.
 [ "$1" = prereqs ] && exit 0
 . /usr/share/initramfs-tools/hook-functions
-copy_exec /sbin/mke2fs /sbin
+# Under a name of its own: with busybox in the initramfs, "mke2fs" is
+# busybox's (ext2 only, no -t or -E: the first boot of an AppVM failed so).
+copy_exec /sbin/mke2fs /sbin/bh-mke2fs
 manual_add_modules overlay ext4 xen-blkfront
 EOF
 cat >"$stage/etc/initramfs-tools/scripts/local-bottom/bulkhead-overlay" <<'EOF'
@@ -136,7 +152,9 @@ cat >"$stage/etc/initramfs-tools/scripts/local-bottom/bulkhead-overlay" <<'EOF'
 grep -qw ro /proc/cmdline || exit 0
 [ -b /dev/xvdc ] || exit 0
 modprobe overlay
-mke2fs -q -t ext4 -F /dev/xvdc || exit 1
+# Lazy: xvdc is a new sparse file (zeros) at every start, so neither the
+# inode tables nor the journal need writing now.
+/sbin/bh-mke2fs -q -t ext4 -F -E lazy_itable_init=1,lazy_journal_init=1 /dev/xvdc || exit 1
 mkdir -p /run/bh-volatile /run/bh-lower
 mount -t ext4 /dev/xvdc /run/bh-volatile
 mkdir -p /run/bh-volatile/upper /run/bh-volatile/work
@@ -146,14 +164,34 @@ mount -t overlay -o lowerdir=/run/bh-lower,upperdir=/run/bh-volatile/upper,workd
 EOF
 chmod 0755 "$stage/etc/initramfs-tools/hooks/bulkhead" "$stage/etc/initramfs-tools/scripts/local-bottom/bulkhead-overlay"
 
-echo "xen-template: building $template ($suite) with: $include"
-mmdebstrap --variant=minbase --include="$include" \
-  --customize-hook="cp -a '$stage/.' \"\$1/\"" \
-  --customize-hook='chroot "$1" useradd -m -u 1000 -s /bin/bash user' \
-  --customize-hook='chroot "$1" systemctl enable bulkhead-agent bulkhead-gui-agent bulkhead-private' \
-  --customize-hook='echo "hvc0" >>"$1/etc/securetty"; : >"$1/etc/fstab"' \
-  --customize-hook='chroot "$1" update-initramfs -u -k all' \
-  "$suite" "$root"
+# mmdebstrap's result as a tarball (kept with BH_TEMPLATE_CACHE, keyed by
+# what goes into it: the suite, the packages, the staged files and the
+# hooks), unpacked here with its owners, then the agents added.
+hooks=(
+  --customize-hook="cp -a '$stage/.' \"\$1/\""
+  --customize-hook='chroot "$1" useradd -m -u 1000 -s /bin/bash user'
+  --customize-hook='chroot "$1" systemctl enable bulkhead-agent bulkhead-gui-agent bulkhead-private'
+  --customize-hook='echo "hvc0" >>"$1/etc/securetty"; : >"$1/etc/fstab"'
+  --customize-hook='chroot "$1" update-initramfs -u -k all'
+)
+key=$( (echo "$suite $include"; printf '%s\n' "${hooks[@]}" | sed "s|$stage|STAGE|"
+  cd "$stage" && find . -type f | LC_ALL=C sort | xargs sha256sum) | sha256sum | cut -c1-16)
+cache=${BH_TEMPLATE_CACHE:-}
+base=$work/base.tar
+[ -n "$cache" ] && base=$cache/base-$key.tar
+if [ -s "$base" ]; then
+  echo "xen-template: $template ($suite) from $base"
+else
+  echo "xen-template: building $template ($suite) with: $include"
+  [ -n "$cache" ] && mkdir -p "$cache"
+  mmdebstrap --variant=minbase --format=tar --include="$include" "${hooks[@]}" "$suite" "$base.part"
+  mv "$base.part" "$base"
+fi
+mkdir -p "$root"
+# Without /dev's nodes: the domain's kernel mounts devtmpfs there.
+tar -C "$root" --numeric-owner --exclude='./dev/*' -xpf "$base"
+install -D -m 0755 "$agent" "$root/usr/lib/bulkhead/bulkhead-agent"
+install -D -m 0755 "$gui_agent" "$root/usr/lib/bulkhead/bulkhead-gui-agent"
 
 kver=$(basename "$(ls -1 "$root"/boot/vmlinuz-* | sort -V | tail -n 1)")
 kver=${kver#vmlinuz-}

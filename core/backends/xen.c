@@ -25,6 +25,7 @@
 
 #include "xen-config.h"
 #include "xen-loop.h"
+#include "xen-stale-loops.h"
 #include "xen-volumes.h"
 
 /* libxl's INVALID_DOMID is an int; domids are uint32_t. */
@@ -396,6 +397,11 @@ static gboolean bh_xen_remove_volumes(BhBackend *backend, const char *qube, GErr
                     "qube %s runs as domain %u; stop it before removing its volumes", qube, domid);
         return FALSE;
     }
+    /* A loop device left on its images would keep them (their space too)
+     * after they are deleted. */
+    g_autofree char *dir = bh_xen_qube_dir(backend->state_dir, qube);
+    g_autofree char *why = g_strdup_printf("for the removal of %s", qube);
+    bh_xen_stale_loops_detach(dir, FALSE, why);
     return bh_xen_volumes_remove(backend->state_dir, qube, error);
 }
 
@@ -714,8 +720,25 @@ static void bh_xen_free(BhBackend *backend)
 
 /* How long a started domain's agent may take to answer: its kernel boots
  * first (Qubes gives qrexec 60 s; a guest emulated without hardware
- * virtualisation, as in tests/xen, needs more on a busy machine). */
+ * virtualisation, as in tests/xen, needs more on a busy machine). A
+ * template's systemd under that emulation takes minutes: dom0's
+ * environment may say BH_XEN_AGENT_TIMEOUT_S (1..3600; tests/xen's
+ * template part). */
 #define BH_XEN_AGENT_TIMEOUT_MS 120000
+
+static guint bh_xen_agent_timeout_ms(void)
+{
+    const char *env = g_getenv("BH_XEN_AGENT_TIMEOUT_S");
+    guint64 v = 0;
+    if (!env)
+        return BH_XEN_AGENT_TIMEOUT_MS;
+    if (!g_ascii_string_to_unsigned(env, 10, 1, 3600, &v, NULL)) {
+        g_warning("BH_XEN_AGENT_TIMEOUT_S='%s' is not a number of seconds from 1 to 3600: using %d s", env,
+                  BH_XEN_AGENT_TIMEOUT_MS / 1000);
+        return BH_XEN_AGENT_TIMEOUT_MS;
+    }
+    return (guint)v * 1000;
+}
 
 /* The agent of a domU serves the RPC port over libxenvchan, found by its
  * domain id; connecting is the daemon's (core/daemon/bh-agent-set.c). */
@@ -731,7 +754,7 @@ static gboolean bh_xen_agent_address(BhBackend *backend, const char *qube, BhBac
     }
     out->transport = BH_VCHAN_XEN;
     out->domid = (int)domid;
-    out->ready_timeout_ms = BH_XEN_AGENT_TIMEOUT_MS;
+    out->ready_timeout_ms = bh_xen_agent_timeout_ms();
     return TRUE;
 }
 
@@ -775,5 +798,10 @@ BhBackend *bh_xen_backend_new(const BhBackendConfig *config, GError **error)
     libxl_event_register_callbacks(ctx, &bh_xen_event_hooks, xen);
     xen->kernels_dir = g_build_filename(config->state_dir, "vm-kernels", NULL);
     xen->domains = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)bh_xen_domain_free);
+    /* A start that libxl abandoned before bulkheadd last stopped may have
+     * left a loop device on a qube's image that no later start of that qube
+     * detached (bulkhead-xen-block does at its next start). */
+    g_autofree char *qubes = g_build_filename(config->state_dir, "qubes", NULL);
+    bh_xen_stale_loops_detach(qubes, TRUE, "at start-up");
     return &xen->parent;
 }

@@ -36,22 +36,7 @@ export DISPLAY=:0 BH_VCHAN_TRANSPORT=xen BH_GUID_PATH=/opt/bh/bin/bulkhead-guid
 # settings daemon, no accessibility bus.
 export GDK_BACKEND=x11 GSK_RENDERER=cairo GSETTINGS_BACKEND=memory NO_AT_BRIDGE=1 GTK_A11Y=none
 
-result() { # TEXT STATUS; returns STATUS
-  if [ "$2" -eq 0 ]; then echo "ok - $1"; else echo "not ok - $1"; failed=$((failed + 1)); fi
-  return "$2"
-}
-now() { cut -d' ' -f1 /proc/uptime; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.1f", b - a}'; }
-# until_ok SECONDS CMD...: CMD succeeds within SECONDS (by the clock: one
-# try of CMD can take long under emulation).
-until_ok() {
-  end=$(awk -v a="$(now)" -v s="$1" 'BEGIN{print a + s}')
-  shift
-  while ! "$@" >/dev/null 2>&1; do
-    awk -v a="$(now)" -v e="$end" 'BEGIN{exit !(a > e)}' && return 1
-    sleep 0.2
-  done
-}
+. /opt/bh/bin/bh-xen-lib
 # window REGEX: the id of a viewable top-level window whose name matches
 # (xwininfo: xdotool search crashed under this emulation, twice).
 window() {
@@ -70,19 +55,11 @@ geometry() {
   xwininfo -id "$1" | awk '/Absolute upper-left X:/{x=$NF} /Absolute upper-left Y:/{y=$NF}
     /^ *Width:/{w=$NF} /^ *Height:/{h=$NF} END{printf "X=%d Y=%d WIDTH=%d HEIGHT=%d\n", x, y, w, h}'
 }
-state_is() { qvm-ls --raw-data 2>/dev/null | grep -q "^$1|$2|"; }
 guid_runs() { pgrep -f "bulkhead-guid --qube $1" >/dev/null; }
 no_guid() { ! guid_runs "$1"; }
 log_has() { grep -q "$1" "$log"; }
 keys_arrived() { [ "$(qvm-run -p desk 'cat /tmp/keys' 2>/dev/null)" = "typed over xen" ]; }
 domid_of() { xl domid "$1" 2>/dev/null; }
-# Started once more if libxl's block hotplug script missed its 40 s under a
-# busy emulation (the same reason run-xen-qemu.sh boots again).
-start() {
-  qvm-start "$1" >/dev/null 2>&1 && return 0
-  echo "# qvm-start $1 failed once: $(tail -n 3 "$log" | tr '\n' '|')"
-  qvm-start "$1" >/dev/null 2>&1
-}
 
 dbus-daemon --config-file=/etc/bh-bus.conf --fork --nopidfile
 result "a private D-Bus runs in dom0" $?
@@ -98,10 +75,13 @@ if [ -n "$display" ]; then
   guid=
 fi
 
+. /opt/bh/bin/bh-xen-loops
+loops_before_start "$state"
 bulkheadd --backend=xen --no-autostart $guid --verbose --state-dir="$state" >"$log" 2>&1 &
 daemon=$!
 until_ok 30 qvm-ls --raw-data
 result "bulkheadd --backend=xen${guid:+ $guid}${display:+ with guid} answers on the bus" $?
+loops_after_start "$state"
 qvm-create -l blue --prop netvm= --prop memory=256 --prop maxmem=256 --prop virt_mode=pv --prop vcpus=1 desk \
   >/dev/null 2>&1
 result "qvm-create desk (blue, PV)" $?
@@ -231,6 +211,7 @@ qvm-kill desk >/dev/null 2>&1
 until_ok 120 state_is desk Halted
 result "qvm-kill desk: Halted once libxl's destroy finished, after $(since "$t") s" $?
 fi
+loops_at_removal "$state" desk
 t=$(now)
 kill "$daemon" 2>/dev/null
 until_ok 120 sh -c "! kill -0 $daemon"

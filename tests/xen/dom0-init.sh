@@ -70,21 +70,34 @@ truncate -s 64M /var/lib/bulkhead/qubes/debian-12/root.img
 echo "BH-XEN-QEMU-BEGIN"
 mkdir -p /root /run/user0 && chmod 700 /run/user0
 rc=0
+tests=yes desktop=yes
+[ -e /test/desktop-only ] && tests=
 if [ -e /test/stress ]; then
   # The reproducer of the emulation's crashes (BH_XEN_QEMU_STRESS): nothing else.
   bh-xen-stress $(cat /test/stress)
   echo "BH-XEN-QEMU-END $?"
   bh_exit 0
 fi
-if [ ! -e /test/desktop-only ]; then
+if [ -e /test/template ]; then
+  # The template part (run-xen-qemu.sh --template) instead of the others:
+  # the host's template image over 9p, writable (the host checks it).
+  mkdir -p /tpl
+  mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 tpl /tpl || echo "dom0-init: cannot mount the template"
+  HOME=/root XDG_RUNTIME_DIR=/run/user0 bh-xen-template /var/lib/bulkhead /out /tpl
+  rc=$?
+  tests= desktop=
+fi
+if [ -n "$tests" ]; then
   HOME=/root XDG_RUNTIME_DIR=/run/user0 BH_VCHAN_TRANSPORT=xen bh-xen-dom0-test /var/lib/bulkhead /test/golden \
     $([ -e /test/long ] && echo --pvh)
   rc=$?
 fi
+if [ -n "$desktop" ]; then
 echo "BH-XEN-QEMU-DESKTOP"
 HOME=/root XDG_RUNTIME_DIR=/run/user0 bh-xen-desktop /var/lib/bulkhead /out $([ -e /test/desktop ] && echo --display)
 drc=$?
 [ $rc -eq 0 ] && rc=$drc
+fi
 echo "BH-XEN-QEMU-END $rc"
 # On failure, what the hypervisor, the toolstack and the guests said; the
 # guests' consoles (the gui-agent's --verbose log) last, because a CI excerpt

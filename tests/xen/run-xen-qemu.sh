@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# run-xen-qemu.sh DOM0_TEST GUEST_CLIENT GUI_AGENT RPC_AGENT BULKHEADD CLI GUID [--long] [--desktop] — boots
+# run-xen-qemu.sh DOM0_TEST GUEST_CLIENT GUI_AGENT RPC_AGENT BULKHEADD CLI GUID [--long] [--desktop]
+#   [--template=DIR] — boots
 # Debian's Xen 4.17 with a Linux dom0 under qemu-system-x86_64 (TCG), dom0 and
 # domU from initramfs images built here with the project's programs and their
 # libraries, runs bh-xen-dom0-test and then bulkheadd (dom0-desktop.sh) in dom0
 # and relays their TAP. One boot does every check. --long adds a PVH boot
 # (meson's xen-qemu-long), --desktop the desktop: Xvfb, guid, windows, a
 # screenshot checked here, keys, failure cases (xen-qemu-desktop).
+# --template=DIR runs only the template part instead (xen-qemu-template:
+# tests/xen/template-host.sh builds the image, cached in DIR, and checks
+# it afterwards; dom0-template.sh boots an AppVM of it).
 # How to run it and what it proves: docs/xen.md.
 #
 # Skips (TAP "1..0 # SKIP") when the packages are missing, naming them.
@@ -25,11 +29,12 @@ rpc_agent=$4
 bulkheadd=$5
 cli=$6
 guid=$7
-long= desktop=
+long= desktop= template=
 for opt in "${@:8}"; do
   case $opt in
     --long) long=--long ;;
     --desktop) desktop=--desktop ;;
+    --template=*) template=${opt#--template=} ;;
     *) echo "run-xen-qemu.sh: unknown option $opt" >&2; exit 2 ;;
   esac
 done
@@ -60,6 +65,11 @@ fi
 work=$(mktemp -d /tmp/bh-xen-qemu.XXXXXX)
 if [ -z "${BH_XEN_QEMU_KEEP:-}" ]; then trap 'rm -rf "$work"' EXIT; else echo "# work directory: $work"; fi
 t_start=$(date +%s.%N)
+qemu_extra=() # more QEMU arguments (the template part's share)
+if [ -n "$template" ]; then
+  . "$src/tests/xen/template-host.sh"
+  bh_template_prepare "$template" "$rpc_agent" "$gui_agent"
+fi
 
 # add_prog ROOT FILE [DEST]: a program with the shared libraries it needs.
 add_prog() {
@@ -154,10 +164,13 @@ add_own "$dom0_test" bh-xen-dom0-test
 add_own "$bulkheadd" bulkheadd
 add_own "$guid" bulkhead-guid
 add_own "$cli" bulkhead
-for n in qvm-ls qvm-create qvm-run qvm-start qvm-kill qvm-prefs; do ln -sf bulkhead "$dom0/opt/bh/bin/$n"; done
+for n in qvm-ls qvm-create qvm-run qvm-start qvm-shutdown qvm-kill qvm-prefs qvm-remove; do ln -sf bulkhead "$dom0/opt/bh/bin/$n"; done
 install -m 0644 "$src/tests/xen/bh-bus.conf" "$dom0/etc/bh-bus.conf"
 install -m 0755 "$src/tests/xen/dom0-desktop.sh" "$dom0/opt/bh/bin/bh-xen-desktop"
 install -m 0755 "$src/tests/xen/dom0-stress.sh" "$dom0/opt/bh/bin/bh-xen-stress"
+install -m 0755 "$src/tests/xen/dom0-template.sh" "$dom0/opt/bh/bin/bh-xen-template"
+install -m 0644 "$src/tests/xen/dom0-lib.sh" "$dom0/opt/bh/bin/bh-xen-lib"
+install -m 0644 "$src/tests/xen/dom0-loops.sh" "$dom0/opt/bh/bin/bh-xen-loops"
 install -m 0755 "$src/core/backends/bulkhead-xen-block" "$dom0/opt/bh/bin/bulkhead-xen-block"
 printf 'root:x:0:0:root:/root:/bin/sh\nmessagebus:x:100:101::/:/bin/false\n' > "$dom0/etc/passwd"
 printf 'root:x:0:\nmessagebus:x:101:\n' > "$dom0/etc/group"
@@ -180,6 +193,7 @@ mkdir -p "$dom0/test/golden" "$dom0/test/vm-kernels/default"
 cp "$src"/tests/data/xen/*.json "$dom0/test/golden/"
 [ "$long" = --long ] && touch "$dom0/test/long"
 [ -n "$desktop" ] && touch "$dom0/test/desktop"
+[ -n "$template" ] && touch "$dom0/test/template"
 # BH_XEN_QEMU_ONLY=desktop: skip bh-xen-dom0-test (while working on the desktop part).
 [ "${BH_XEN_QEMU_ONLY:-}" = desktop ] && touch "$dom0/test/desktop-only"
 stress=${BH_XEN_QEMU_STRESS:-}
@@ -193,14 +207,7 @@ if [ -n "$stress" ]; then
 fi
 # The domU boots an uncompressed kernel: xl create is ~5x faster than with
 # the xz-compressed bzImage under emulation (NOTES.md).
-python3 - "$kernel" "$dom0/test/vm-kernels/default/vmlinuz" <<'PY' || exit 1
-import lzma, sys
-data = open(sys.argv[1], 'rb').read()
-start = data.find(b'\xfd7zXZ\x00')
-if start < 0:
-    sys.exit('no xz stream in ' + sys.argv[1])
-open(sys.argv[2], 'wb').write(lzma.LZMADecompressor().decompress(data[start:]))
-PY
+python3 "$src/tests/xen/kernel-elf.py" "$kernel" "$dom0/test/vm-kernels/default/vmlinuz" || exit 1
 cp "$work/domu.cpio.gz" "$dom0/test/vm-kernels/default/initramfs"
 pack "$dom0" "$work/dom0.cpio.gz"
 zcat /boot/xen-4.17-amd64.gz > "$work/xen"
@@ -237,7 +244,7 @@ boot_once() { # SECONDS: QEMU's bound
     -append "console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M dom0_max_vcpus=2 smap=0 smep=0 spec-ctrl=eager-fpu $xen_args" \
     -initrd "$kernel console=hvc0 quiet loglevel=3 $dom0_args,$work/dom0.cpio.gz" \
     -virtfs "local,path=/usr,mount_tag=hostusr,security_model=none,readonly=on" \
-    -virtfs "local,path=$work/out,mount_tag=out,security_model=none" \
+    -virtfs "local,path=$work/out,mount_tag=out,security_model=none" "${qemu_extra[@]}" \
     </dev/null >"$work/qemu.out" 2>&1 &
   qemu_pid=$!
   trap 'kill "$qemu_pid" 2>/dev/null; wait "$qemu_pid"; exit 1' TERM INT HUP
@@ -252,6 +259,8 @@ boot_once() { # SECONDS: QEMU's bound
 # desktop and PVH parts longer. Two boots must fit meson's 1200 s.
 bound=600
 [ -n "$desktop$long" ] && bound=900
+# The template part: Debian's kernel and systemd boot twice.
+[ -n "$template" ] && bound=1800
 t_first=$(date +%s)
 boot_once "$bound"
 if [ -n "$stress" ]; then
@@ -293,7 +302,7 @@ fi
 # plan, then bh-xen-desktop's unnumbered lines; numbered again here, with
 # the host's checks of the desktop's screenshot after them.
 sed -n '/^BH-XEN-QEMU-BEGIN$/,/^BH-XEN-QEMU-END/p' "$work/serial.txt" \
-  | grep -E '^(ok|not ok)( [0-9]+)? |^1\.\.[0-9]+|^# |^desktop: done$' > "$work/tap.txt"
+  | grep -E '^(ok|not ok)( [0-9]+)? |^1\.\.[0-9]+|^# |^(desktop|template): done$' > "$work/tap.txt"
 echo "# boot to exit: $(awk "BEGIN{printf \"%.1f\", $t_end - $t_boot}") s, QEMU status $qemu_rc"
 n=0
 ok() { # STATUS TEXT
@@ -310,10 +319,14 @@ while IFS= read -r line; do
     '#'*) echo "$line" ;;
   esac
 done < "$work/tap.txt"
+if [ -n "$template" ]; then
+  bh_template_checks
+else
 grep -q '^1\.\.' "$work/tap.txt" || [ "${BH_XEN_QEMU_ONLY:-}" = desktop ]
 ok $? "dom0's test ran to its end (QEMU status $qemu_rc)"
 grep -q '^desktop: done$' "$work/tap.txt"
 ok $? "bulkheadd's part${desktop:+ (the desktop)} ran to its end"
+fi
 
 # The screenshot from inside dom0, checked here by its pixels. guid's window
 # for simple-shm (250x250) is its title bar, a 4 px frame and the content:

@@ -1,7 +1,8 @@
 /* test-xen-config.c — the xen backend without a hypervisor: libxl domain
  * configurations for every class and virt mode against golden JSON printed
  * by libxl itself, the error paths, volumes on a real filesystem, dom0
- * detection, and the backend refusing to open where there is no Xen.
+ * detection, the backend refusing to open where there is no Xen, and which
+ * loop devices it would detach as stale.
  *
  * Golden files: tests/data/xen/<case>.json, with the test's temporary state
  * directory written as @STATE@. After a deliberate change, a human runs
@@ -15,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "xen-config.h"
+#include "xen-stale-loops.h"
 #include "xen-volumes.h"
 #include "xen.h"
 
@@ -477,6 +479,69 @@ static int regenerate_goldens(void)
     return 0;
 }
 
+static void add_device(const char *sys, const char *name, const char *backing)
+{
+    g_autofree char *dir = g_build_filename(sys, name, "loop", NULL);
+    g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+    if (backing == NULL)
+        return;
+    g_autofree char *file = g_build_filename(dir, "backing_file", NULL);
+    g_autofree char *text = g_strconcat(backing, "\n", NULL);
+    g_assert_true(g_file_set_contents(file, text, -1, NULL));
+}
+
+static int by_device(gconstpointer a, gconstpointer b)
+{
+    const BhXenStaleLoop *x = *(BhXenStaleLoop *const *)a, *y = *(BhXenStaleLoop *const *)b;
+    return g_strcmp0(x->device, y->device);
+}
+
+/* Which loop devices are stale (xen-stale-loops.c), on a sysfs tree written
+ * here: a device on an image below the directory that no back-end names,
+ * also when its file was deleted since; not one a back-end names, one on a
+ * file elsewhere (also below a directory whose name only starts the same),
+ * an unattached one, nor devices that are not loop devices. Detaching needs
+ * loop devices and xenstore: tests/xen does it in dom0. */
+static void test_stale_loops(Fixture *f, gconstpointer data)
+{
+    g_autofree char *sys = g_build_filename(f->tmp, "block", NULL);
+    add_device(sys, "loop0", "/state/qubes/a/private.img");
+    add_device(sys, "loop1", "/state/qubes/b/root.img (deleted)");
+    add_device(sys, "loop2", "/state/qubes/a/volatile.img");
+    add_device(sys, "loop3", "/other/qubes/a/private.img");
+    add_device(sys, "loop4", NULL);
+    add_device(sys, "loop5", "/state/qubesX/a/private.img");
+    add_device(sys, "loop6p1", "/state/qubes/c/private.img");
+    add_device(sys, "sda", "/state/qubes/c/private.img");
+    add_device(sys, "loop", "/state/qubes/c/private.img");
+    g_autoptr(GHashTable) named = g_hash_table_new(g_str_hash, g_str_equal);
+    g_hash_table_add(named, "/dev/loop2");
+
+    g_autoptr(GPtrArray) found = bh_xen_stale_loops_find(sys, "/state/qubes", named);
+    g_ptr_array_sort(found, by_device);
+    g_assert_cmpuint(found->len, ==, 2);
+    BhXenStaleLoop *l0 = g_ptr_array_index(found, 0), *l1 = g_ptr_array_index(found, 1);
+    g_assert_cmpstr(l0->device, ==, "/dev/loop0");
+    g_assert_cmpstr(l0->file, ==, "/state/qubes/a/private.img");
+    g_assert_cmpstr(l1->device, ==, "/dev/loop1");
+    g_assert_cmpstr(l1->file, ==, "/state/qubes/b/root.img");
+
+    /* One qube's directory (a removal): only its own images. */
+    g_autoptr(GPtrArray) one = bh_xen_stale_loops_find(sys, "/state/qubes/b/", named);
+    g_assert_cmpuint(one->len, ==, 1);
+    g_assert_cmpstr(((BhXenStaleLoop *)g_ptr_array_index(one, 0))->device, ==, "/dev/loop1");
+
+    /* Once a back-end names it, the same device is in use. */
+    g_hash_table_add(named, "/dev/loop0");
+    g_autoptr(GPtrArray) again = bh_xen_stale_loops_find(sys, "/state/qubes", named);
+    g_assert_cmpuint(again->len, ==, 1);
+
+    /* No sysfs (not Linux, or not mounted): nothing. */
+    g_autofree char *none = g_build_filename(f->tmp, "none", NULL);
+    g_autoptr(GPtrArray) empty = bh_xen_stale_loops_find(none, "/state/qubes", named);
+    g_assert_cmpuint(empty->len, ==, 0);
+}
+
 int main(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
@@ -499,5 +564,6 @@ int main(int argc, char **argv)
     g_test_add("/xen/volumes", Fixture, NULL, fixture_set_up, test_volumes, fixture_tear_down);
     g_test_add("/xen/detect-dom0", Fixture, NULL, fixture_set_up, test_detect, fixture_tear_down);
     g_test_add("/xen/unavailable", Fixture, NULL, fixture_set_up, test_unavailable, fixture_tear_down);
+    g_test_add("/xen/stale-loops", Fixture, NULL, fixture_set_up, test_stale_loops, fixture_tear_down);
     return g_test_run();
 }

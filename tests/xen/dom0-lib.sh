@@ -1,0 +1,28 @@
+# dom0-lib.sh — shell helpers of the QEMU test's dom0 scripts
+# (dom0-desktop.sh, dom0-template.sh), sourced; installed as
+# /opt/bh/bin/bh-xen-lib. They use $failed and $log of the script.
+
+result() { # TEXT STATUS; returns STATUS
+  if [ "$2" -eq 0 ]; then echo "ok - $1"; else echo "not ok - $1"; failed=$((failed + 1)); fi
+  return "$2"
+}
+now() { cut -d' ' -f1 /proc/uptime; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.1f", b - a}'; }
+# until_ok SECONDS CMD...: CMD succeeds within SECONDS (by the clock: one
+# try of CMD can take long under emulation).
+until_ok() {
+  end=$(awk -v a="$(now)" -v s="$1" 'BEGIN{print a + s}')
+  shift
+  while ! "$@" >/dev/null 2>&1; do
+    awk -v a="$(now)" -v e="$end" 'BEGIN{exit !(a > e)}' && return 1
+    sleep 0.2
+  done
+}
+state_is() { qvm-ls --raw-data 2>/dev/null | grep -q "^$1|$2|"; }
+# Started once more if libxl's block hotplug script missed its 40 s under a
+# busy emulation (the same reason run-xen-qemu.sh boots again).
+start() {
+  qvm-start "$1" >/dev/null 2>&1 && return 0
+  echo "# qvm-start $1 failed once: $(tail -n 3 "$log" | tr '\n' '|')"
+  qvm-start "$1" >/dev/null 2>&1
+}
