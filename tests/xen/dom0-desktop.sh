@@ -40,18 +40,8 @@ result() { # TEXT STATUS; returns STATUS
   if [ "$2" -eq 0 ]; then echo "ok - $1"; else echo "not ok - $1"; failed=$((failed + 1)); fi
   return "$2"
 }
-now() { cut -d' ' -f1 /proc/uptime; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.1f", b - a}'; }
-# until_ok SECONDS CMD...: CMD succeeds within SECONDS (by the clock: one
-# try of CMD can take long under emulation).
-until_ok() {
-  end=$(awk -v a="$(now)" -v s="$1" 'BEGIN{print a + s}')
-  shift
-  while ! "$@" >/dev/null 2>&1; do
-    awk -v a="$(now)" -v e="$end" 'BEGIN{exit !(a > e)}' && return 1
-    sleep 0.2
-  done
-}
+# now, since, until_ok, start, stop_daemon.
+. /opt/bh/bin/bh-xen-lib
 # window REGEX: the id of a viewable top-level window whose name matches
 # (xwininfo: xdotool search crashed under this emulation, twice).
 window() {
@@ -76,13 +66,6 @@ no_guid() { ! guid_runs "$1"; }
 log_has() { grep -q "$1" "$log"; }
 keys_arrived() { [ "$(qvm-run -p desk 'cat /tmp/keys' 2>/dev/null)" = "typed over xen" ]; }
 domid_of() { xl domid "$1" 2>/dev/null; }
-# Started once more if libxl's block hotplug script missed its 40 s under a
-# busy emulation (the same reason run-xen-qemu.sh boots again).
-start() {
-  qvm-start "$1" >/dev/null 2>&1 && return 0
-  echo "# qvm-start $1 failed once: $(tail -n 3 "$log" | tr '\n' '|')"
-  qvm-start "$1" >/dev/null 2>&1
-}
 
 dbus-daemon --config-file=/etc/bh-bus.conf --fork --nopidfile
 result "a private D-Bus runs in dom0" $?
@@ -231,12 +214,7 @@ qvm-kill desk >/dev/null 2>&1
 until_ok 120 state_is desk Halted
 result "qvm-kill desk: Halted once libxl's destroy finished, after $(since "$t") s" $?
 fi
-t=$(now)
-kill "$daemon" 2>/dev/null
-until_ok 120 sh -c "! kill -0 $daemon"
-wait "$daemon"
-rc=$?
-result "bulkheadd stops cleanly on SIGTERM in $(since "$t") s (status $rc)" $rc
+stop_daemon "$daemon"
 [ -n "$xvfb" ] && kill "$xvfb" 2>/dev/null
 if [ $failed -gt 0 ]; then
   echo "# ---- bulkheadd's log (last 60 lines)"

@@ -82,7 +82,15 @@ if [ ! -e /test/desktop-only ]; then
   rc=$?
 fi
 echo "BH-XEN-QEMU-DESKTOP"
-HOME=/root XDG_RUNTIME_DIR=/run/user0 bh-xen-desktop /var/lib/bulkhead /out $([ -e /test/desktop ] && echo --display)
+if [ -e /test/net-only ]; then
+  dbus-daemon --config-file=/etc/bh-bus.conf --fork --nopidfile
+else
+  HOME=/root XDG_RUNTIME_DIR=/run/user0 bh-xen-desktop /var/lib/bulkhead /out $([ -e /test/desktop ] && echo --display)
+  drc=$?
+  [ $rc -eq 0 ] && rc=$drc
+fi
+# A netvm on Xen and its clients (dom0-net.sh), on the desktop's D-Bus.
+HOME=/root XDG_RUNTIME_DIR=/run/user0 bh-xen-net /var/lib/bulkhead /out
 drc=$?
 [ $rc -eq 0 ] && rc=$drc
 echo "BH-XEN-QEMU-END $rc"

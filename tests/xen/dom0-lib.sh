@@ -1,0 +1,32 @@
+# dom0-lib.sh — sourced by the QEMU test's dom0 scripts (dom0-desktop.sh,
+# dom0-net.sh; installed as /opt/bh/bin/bh-xen-lib): waiting by the clock
+# and starting a qube through bulkheadd, whose log is $log.
+now() { cut -d' ' -f1 /proc/uptime; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.1f", b - a}'; }
+# until_ok SECONDS CMD...: CMD succeeds within SECONDS (by the clock: one
+# try of CMD can take long under emulation).
+until_ok() {
+  end=$(awk -v a="$(now)" -v s="$1" 'BEGIN{print a + s}')
+  shift
+  while ! "$@" >/dev/null 2>&1; do
+    awk -v a="$(now)" -v e="$end" 'BEGIN{exit !(a > e)}' && return 1
+    sleep 0.2
+  done
+}
+# Started once more if libxl's block hotplug script missed its 40 s under a
+# busy emulation (the same reason run-xen-qemu.sh boots again).
+start() {
+  err=$(qvm-start "$1" 2>&1 >/dev/null) && return 0
+  echo "# qvm-start $1 failed once ($(echo $err)): $(tail -n 3 "$log" | tr '\n' '|')"
+  qvm-start "$1" >/dev/null 2>&1
+}
+# stop_daemon PID: bulkheadd ends on SIGTERM, reported with the caller's
+# result TEXT STATUS.
+stop_daemon() {
+  t=$(now)
+  kill "$1" 2>/dev/null
+  until_ok 120 sh -c "! kill -0 $1"
+  wait "$1"
+  rc=$?
+  result "bulkheadd stops cleanly on SIGTERM in $(since "$t") s (status $rc)" $rc
+}
