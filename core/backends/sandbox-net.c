@@ -29,62 +29,6 @@
 #include "sandbox-seccomp.h"
 #include "sandbox-spawn.h"
 
-/* Qubes behind a netvm never reach each other (vif to vif is dropped) nor
- * the netvm's own services (input from a vif: replies and ping only; with
- * IPv6 also neighbour discovery, which is ICMPv6); they reach whatever the
- * netvm forwards to upstream (its eth0 or the uplink), masqueraded so that
- * the upstream needs no route back. The second virtual DNS server is sent
- * to the first: the netvm uses BH_NET_DNS1 itself (through its own netvm,
- * or for the last one, the uplink's DNS target); DNS stays IPv4 with IPv6
- * on, as in Qubes. The chain "firewall" is where the per-qube rules go
- * (jump from each vif; they are written for both families).
- * Without IPv6 (the netvm's ipv6 off, the default), none passes the netvm
- * (forward) or reaches it from a vif (input), whatever a qube or a netvm
- * configures in its own namespace (the links also come up with IPv6 off:
- * bh_sandbox_net_link_cmds). With it, a client whose own link has IPv6
- * off still cannot send any: the kernel drops IPv6 on such a vif. */
-static char *bh_netvm_rules(gboolean ipv6)
-{
-    const char *v6_drop = ipv6 ? "" : "    meta nfproto ipv6 drop\n";
-    return g_strdup_printf("table inet bulkhead\n"
-                           "delete table inet bulkhead\n"
-                           "table inet bulkhead {\n"
-                           "  chain input {\n"
-                           "    type filter hook input priority filter; policy accept;\n"
-                           "    iifname != \"vif*\" accept\n"
-                           "%s"
-                           "    ct state established,related accept\n"
-                           "    meta l4proto %s accept\n"
-                           "    drop\n"
-                           "  }\n"
-                           "  chain firewall {\n"
-                           "  }\n"
-                           "  chain forward {\n"
-                           "    type filter hook forward priority filter; policy drop;\n"
-                           "%s"
-                           "    iifname \"vif*\" oifname \"vif*\" drop\n"
-                           "    ct state invalid drop\n"
-                           "    iifname \"vif*\" jump firewall\n"
-                           "    ct state established,related accept\n"
-                           "    iifname \"vif*\" accept\n"
-                           "  }\n"
-                           "  chain dns {\n"
-                           "    type nat hook prerouting priority dstnat; policy accept;\n"
-                           "    iifname \"vif*\" ip daddr " BH_NET_DNS2
-                           " meta l4proto { tcp, udp } th dport 53 dnat ip to " BH_NET_DNS1 "\n"
-                           "  }\n"
-                           "  chain postrouting {\n"
-                           "    type nat hook postrouting priority srcnat; policy accept;\n"
-                           "    oifname != \"vif*\" ip saddr { 10.137.0.0/16, 10.138.0.0/16 } masquerade\n"
-                           "%s"
-                           "  }\n"
-                           "}\n",
-                           v6_drop, ipv6 ? "{ icmp, ipv6-icmp }" : "icmp", v6_drop,
-                           ipv6 ? "    oifname != \"vif*\" ip6 saddr " BH_NET_PREFIX6
-                                  "/" G_STRINGIFY(BH_NET_PREFIX6_LEN) " masquerade\n"
-                                : "");
-}
-
 /* Runs argv inside pid's network namespace with input on stdin. */
 static gboolean bh_net_run(pid_t pid, const char *const *argv, const char *input, GError **error)
 {
@@ -125,7 +69,7 @@ gboolean bh_sandbox_net_provide(pid_t pid, gboolean ipv6, GError **error)
      * ignore router advertisements, so the netvm's own routes stay ours. */
     static const char *const forward6[] = {"sysctl", "-q", "-w", "net.ipv6.conf.all.forwarding=1", NULL};
     static const char *const nft[] = {"nft", "-f", "-", NULL};
-    g_autofree char *rules = bh_netvm_rules(ipv6);
+    g_autofree char *rules = bh_net_rules_netvm(ipv6);
     /* The conntrack sysctls exist once the rules brought conntrack in. */
     return bh_net_run(pid, sysctl, NULL, error) && (!ipv6 || bh_net_run(pid, forward6, NULL, error)) &&
            bh_net_run(pid, nft, rules, error) && bh_net_run(pid, liberal, NULL, error);
@@ -197,7 +141,7 @@ void bh_sandbox_net_link_cmds(GPtrArray *cmds, pid_t netvm_pid, const char *gate
     /* Set before the link is up, so that it holds from the first packet.
      * Without IPv6: none on the link, so that no link-local address is
      * ever made and the two ends do not even find each other (the netvm's
-     * rules drop IPv6 anyway: bh_netvm_rules). With it: no duplicate
+     * rules drop IPv6 anyway: bh_net_rules_netvm). With it: no duplicate
      * detection (the link has two ends, both ours; the addresses are
      * usable at once) and no router advertisements taken (the routes are
      * the ones set here). A kernel without IPv6 has no such settings. */
@@ -256,23 +200,8 @@ void bh_sandbox_net_unlink_cmds(GPtrArray *cmds, pid_t netvm_pid, pid_t pid, gui
 void bh_sandbox_net_firewall_cmds(GPtrArray *cmds, pid_t netvm_pid, const BhNetClient *clients,
                                   gsize n_clients, const char *flush_address)
 {
-    /* Each packet a client sends goes through its chain (the forward
-     * chain jumps here before it accepts established connections), so a
-     * rule takes effect on open connections too. */
-    GString *nft = g_string_new("flush chain inet bulkhead firewall\n");
-    for (gsize i = 0; i < n_clients; i++) {
-        guint32 qid = clients[i].qid;
-        g_string_append_printf(nft, "add chain inet bulkhead fw-%u\nflush chain inet bulkhead fw-%u\n", qid,
-                               qid);
-        g_auto(GStrv) lines = g_strsplit(clients[i].rules ? clients[i].rules : "accept", "\n", -1);
-        for (char **l = lines; *l; l++) {
-            if (**l)
-                g_string_append_printf(nft, "add rule inet bulkhead fw-%u %s\n", qid, *l);
-        }
-        g_string_append_printf(nft, "add rule inet bulkhead firewall iifname \"vif%u\" goto fw-%u\n", qid,
-                               qid);
-    }
-    bh_net_add(cmds, netvm_pid, FALSE, g_string_free(nft, FALSE), "nft", "-f", "-", NULL);
+    bh_net_add(cmds, netvm_pid, FALSE, bh_net_rules_firewall(clients, n_clients, FALSE), "nft", "-f", "-",
+               NULL);
     /* conntrack exits 1 when there was nothing to forget. */
     if (flush_address)
         bh_net_add(cmds, netvm_pid, TRUE, NULL, "conntrack", "-D", "-s", flush_address, NULL);

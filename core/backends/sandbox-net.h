@@ -7,7 +7,7 @@
  * gateway being the netvm's own address, DNS the virtual 10.139.1.1/.2), the
  * netvm's forwarding, NAT and isolation in nftables inside its own namespace
  * (qubes reach their netvm's upstream, never each other nor the netvm's own
- * services), and the uplink of a netvm without a netvm: slirp4netns(1),
+ * services; the rules' text is net-rules.h's), and the uplink of a netvm without a netvm: slirp4netns(1),
  * user-mode networking, run as the qube's own host uid and attached to its
  * namespace.
  *
@@ -21,6 +21,7 @@
 #include <gio/gio.h>
 #include <sys/types.h>
 
+#include "net-rules.h"
 #include "sandbox-spawn.h"
 
 G_BEGIN_DECLS
@@ -69,13 +70,6 @@ void bh_sandbox_net_link_cmds(GPtrArray *cmds, pid_t netvm_pid, const char *gate
 /* Removes qube qid's link from its netvm (netvm_pid; 0: gone) and the qube's
  * end (pid; 0: gone). A link already gone is not an error. */
 void bh_sandbox_net_unlink_cmds(GPtrArray *cmds, pid_t netvm_pid, pid_t pid, guint32 qid);
-
-/* One client of a netvm for its firewall: the rules of its chain (nft
- * statements, one a line, ending in its own verdict; NULL: accept all). */
-typedef struct {
-    guint32 qid;
-    const char *rules;
-} BhNetClient;
 
 /* Replaces the whole per-qube firewall of the netvm (netvm_pid) with one
  * chain per linked client, in one nft transaction; then forgets the tracked

@@ -10,6 +10,9 @@
 
 #include <libxl_utils.h>
 
+#include "bulkhead/qubes.h"
+#include "net-rules.h"
+
 char *bh_xen_qube_dir(const char *state_dir, const char *qube)
 {
     return g_build_filename(state_dir, "qubes", qube, NULL);
@@ -154,6 +157,12 @@ static gboolean bh_xen_nic(const BhBackendQube *qube, const BhXenEnv *env, libxl
                            "qube %s: its netvm %s is not running; start %s first, or set the netvm "
                            "of %s to none",
                            qube->name, qube->netvm, qube->netvm, qube->name);
+    if (env->gateway == NULL)
+        return bh_xen_fail(error,
+                           "qube %s: the address of its netvm %s is not known (its xenstore has no "
+                           "bulkhead/net/ip: was it started by bulkheadd as a qube that provides "
+                           "network?); restart %s",
+                           qube->name, qube->netvm, qube->netvm);
     config->nics = g_new0(libxl_device_nic, 1);
     config->num_nics = 1;
     libxl_device_nic *nic = &config->nics[0];
@@ -162,6 +171,14 @@ static gboolean bh_xen_nic(const BhBackendQube *qube, const BhXenEnv *env, libxl
     /* By name, so the configuration does not depend on the netvm's domid of
      * the day; libxl resolves it when it creates the device. */
     nic->backend_domname = g_strdup(qube->netvm);
+    /* In the netvm: the interface's name, the one its firewall chain is
+     * jumped to from (net-rules.h), and the client's address, for the
+     * route to it (libxl writes both in the vif's backend directory, where
+     * the netvm's bulkhead-xen-net reads them). */
+    nic->ifname = g_strdup_printf("vif%u", qube->qid);
+    nic->ip = bh_net_address(qube->qid, qube->disposable);
+    if (nic->ip == NULL)
+        return bh_xen_fail(error, "qube %s: qid %u has no network address", qube->name, qube->qid);
     /* Xen's OUI, then a fixed byte and the 12-bit qid: stable across restarts. */
     const guint8 mac[6] = {0x00, 0x16, 0x3e, 0x5e, (qube->qid >> 8) & 0xff, qube->qid & 0xff};
     memcpy(nic->mac, mac, sizeof mac);
@@ -170,7 +187,7 @@ static gboolean bh_xen_nic(const BhBackendQube *qube, const BhXenEnv *env, libxl
 
 /* The guest's view of itself: /local/domain/<domid>/bulkhead/..., written by
  * libxl when it makes the domain, readable by the guest, owned by dom0. */
-static void bh_xen_xsdata(const BhBackendQube *qube, libxl_domain_create_info *c)
+static void bh_xen_xsdata(const BhBackendQube *qube, const BhXenEnv *env, libxl_domain_create_info *c)
 {
     GPtrArray *kv = g_ptr_array_new();
 #define BH_KV(k, v)                                                                                          \
@@ -186,6 +203,21 @@ static void bh_xen_xsdata(const BhBackendQube *qube, libxl_domain_create_info *c
     if (qube->netvm)
         BH_KV("bulkhead/netvm", g_strdup(qube->netvm));
     BH_KV("bulkhead/provides-network", g_strdup(qube->provides_network ? "1" : "0"));
+    /* Networking, as Qubes' qubesdb gives it (/qubes-ip, /qubes-gateway,
+     * ...): the qube's own address (also a netvm's gateway address on its
+     * vifs), its gateway and the virtual DNS servers; a netvm's rules,
+     * applied by its bulkhead-xen-net before it serves a vif. IPv6 is not
+     * given on Xen yet (docs/xen.md). */
+    char *address =
+        qube->netvm || qube->provides_network ? bh_net_address(qube->qid, qube->disposable) : NULL;
+    if (address) /* NULL for a qid out of range: bh_xen_nic refuses it */
+        BH_KV("bulkhead/net/ip", address);
+    if (qube->netvm && env->gateway) {
+        BH_KV("bulkhead/net/gateway", g_strdup(env->gateway));
+        BH_KV("bulkhead/net/dns", g_strdup(BH_NET_DNS1 " " BH_NET_DNS2));
+    }
+    if (qube->provides_network)
+        BH_KV("bulkhead/net/rules", bh_net_rules_netvm(FALSE));
     BH_KV("bulkhead/vchan/gui", g_strdup_printf("%d", BH_XEN_GUI_PORT));
     BH_KV("bulkhead/vchan/rpc", g_strdup_printf("%d", BH_XEN_RPC_PORT));
 #undef BH_KV
@@ -209,7 +241,7 @@ gboolean bh_xen_config_build(const BhBackendQube *qube, const BhXenEnv *env, lib
      * it the xenstore access a backend needs. */
     if (qube->provides_network)
         libxl_defbool_set(&c->driver_domain, true);
-    bh_xen_xsdata(qube, c);
+    bh_xen_xsdata(qube, env, c);
 
     libxl_domain_build_info *b = &config->b_info;
     libxl_domain_build_info_init_type(b, type);

@@ -2,8 +2,10 @@
  *
  * Owns the mapping of the Qubes-like model onto libxl: virtualisation mode,
  * memory, vcpus, kernel/initramfs/command line, the disks (template root
- * read-only, private, volatile), the vif served by the netvm, the xenstore
- * metadata the guest reads (name, label, vchan ports), and where every file
+ * read-only, private, volatile), the vif served by the netvm (named vif<qid>
+ * in the netvm, with the client's address), the xenstore metadata the guest
+ * reads (name, label, vchan ports, its addresses; a netvm's nftables rules),
+ * and where every file
  * of a qube lives on disk. It runs without a hypervisor (the configuration is
  * plain data and libxl prints it as JSON without a context), which is what
  * lets the tests compare it with golden files.
@@ -27,6 +29,9 @@ typedef struct {
      * nothing runs. */
     gboolean (*is_running)(const char *qube, gpointer user_data);
     gpointer user_data;
+    /* For a qube with a netvm: the netvm's own address, its gateway (what
+     * dom0 wrote as the netvm's bulkhead/net/ip); NULL: not known. */
+    const char *gateway;
 } BhXenEnv;
 
 /* Limits the backend enforces on top of the model's (memory in MiB). */
@@ -41,7 +46,8 @@ typedef struct {
 /* Fills *config (initialised by the caller with libxl_domain_config_init)
  * for qube. Fails with BH_BACKEND_ERROR_FAILED and a message that says what
  * to fix: unknown virt_mode, memory/maxmem/vcpus out of range, the kernel or
- * the template's root image missing, the netvm not running. On failure
+ * the template's root image missing, the netvm not running or its address
+ * unknown (env->gateway). On failure
  * *config holds partial data: dispose it as usual. */
 gboolean bh_xen_config_build(const BhBackendQube *qube, const BhXenEnv *env, libxl_domain_config *config,
                              GError **error);

@@ -3,7 +3,8 @@
  * Owns the libxl context, the domains this daemon started or adopted, their
  * power state (from libxl's domain shutdown/death events and
  * libxl_domain_info), the translation of libxl failures into messages, and
- * the address of a domain's RPC agent (its domid on the xen vchan).
+ * the address of a domain's RPC agent (its domid on the xen vchan), and
+ * which netvm serves each domain's vif (its rules there: xen-net.c).
  * All libxl callbacks arrive on the daemon's main context (xen-loop.c);
  * nothing here runs in another thread. libxl may not be re-entered from its
  * own callbacks, so every reaction to one is deferred to an idle.
@@ -25,6 +26,7 @@
 
 #include "xen-config.h"
 #include "xen-loop.h"
+#include "xen-net.h"
 #include "xen-stale-loops.h"
 #include "xen-volumes.h"
 
@@ -54,6 +56,8 @@ typedef struct {
     guint force_timer;           /* shutdown timeout */
     guint destroying;            /* our libxl_domain_destroy calls still running */
     gboolean dead;               /* libxl reported its death */
+    guint32 qid;                 /* its vif<qid> in its netvm */
+    char *netvm;                 /* the netvm whose firewall has its rules; NULL: none */
 } BhXenDomain;
 
 struct BhXenBackend {
@@ -62,8 +66,9 @@ struct BhXenBackend {
     libxl_ctx *ctx;
     BhXenLoop *loop;
     char *kernels_dir;
-    GHashTable *domains; /* name -> BhXenDomain */
-    guint pending;       /* asynchronous libxl operations not yet done */
+    GHashTable *domains;  /* name -> BhXenDomain */
+    guint pending;        /* asynchronous libxl operations not yet done */
+    struct xs_handle *xs; /* the netvms' firewalls (xen-net.h); NULL: none */
 };
 
 /* ---- logging --------------------------------------------------------------- */
@@ -129,6 +134,7 @@ static void bh_xen_domain_free(BhXenDomain *dom)
         g_free(dom->config);
     }
     g_assert(dom->start == NULL && dom->shutdowns == NULL);
+    g_free(dom->netvm);
     g_free(dom->name);
     g_free(dom);
 }
@@ -194,6 +200,19 @@ static gboolean bh_xen_watch(BhXenDomain *dom, GError **error)
     return TRUE;
 }
 
+/* The domain's rules leave its netvm's firewall (the vif is gone with
+ * it); a netvm that stopped took them along. */
+static void bh_xen_net_forget(BhXenDomain *dom)
+{
+    g_autofree char *netvm = g_steal_pointer(&dom->netvm);
+    g_autoptr(GError) error = NULL;
+    uint32_t netvm_domid;
+    if (netvm == NULL || !bh_xen_lookup(dom->xen, netvm, &netvm_domid, NULL))
+        return;
+    if (!bh_xen_net_set_client(dom->xen->xs, netvm_domid, dom->qid, NULL, FALSE, &error))
+        g_message("[%s] its rules stay in %s: %s", dom->name, netvm, error->message);
+}
+
 /* The domain is gone: Halted (or Crashed), waiters done, entry dropped. */
 static void bh_xen_domain_gone(BhXenDomain *dom)
 {
@@ -203,6 +222,7 @@ static void bh_xen_domain_gone(BhXenDomain *dom)
     g_autofree char *name = g_strdup(dom->name);
 
     g_info("[%s] domain %u is gone%s", name, dom->domid, crashed ? " (it crashed)" : "");
+    bh_xen_net_forget(dom);
     g_clear_handle_id(&dom->force_timer, g_source_remove);
     if (dom->start) {
         GTask *start = g_steal_pointer(&dom->start);
@@ -428,6 +448,7 @@ static gboolean bh_xen_start_idle(gpointer data)
     if (rc) {
         bh_xen_set_libxl_error(ref->xen, &error, rc, "cannot create the domain of qube %s", dom->name);
         /* libxl has already destroyed what it had made of the domain. */
+        bh_xen_net_forget(dom);
         bh_xen_set_state(dom, BH_POWER_HALTED, error->message);
         g_hash_table_remove(ref->xen->domains, dom->name);
         g_task_return_error(task, g_steal_pointer(&error));
@@ -473,16 +494,30 @@ static void bh_xen_start(BhBackend *backend, const BhBackendQube *qube, GCancell
         .is_running = bh_xen_is_running,
         .user_data = xen,
     };
+    /* Its netvm's address is its gateway; its rules go into that netvm's
+     * firewall before the vif exists (the netvm drops a vif it has no
+     * rules for). A netvm that is not running: the configuration says so. */
+    uint32_t netvm_domid = BH_XEN_NO_DOMID;
+    g_autofree char *gateway = NULL;
+    if (qube->netvm && bh_xen_lookup(xen, qube->netvm, &netvm_domid, NULL) &&
+        (gateway = bh_xen_net_address(xen->xs, netvm_domid, &error)) == NULL)
+        g_message("[%s] %s", qube->name, error->message);
+    g_clear_error(&error);
+    env.gateway = gateway;
     libxl_domain_config *config = g_new0(libxl_domain_config, 1);
     libxl_domain_config_init(config);
     if (!bh_xen_config_build(qube, &env, config, &error) ||
-        !bh_xen_volumes_prepare(backend->state_dir, qube, &error)) {
+        !bh_xen_volumes_prepare(backend->state_dir, qube, &error) ||
+        (qube->netvm &&
+         !bh_xen_net_set_client(xen->xs, netvm_domid, qube->qid, qube->firewall, TRUE, &error))) {
         libxl_domain_config_dispose(config);
         g_free(config);
         g_task_return_error(task, g_steal_pointer(&error));
         return;
     }
     BhXenDomain *dom = bh_xen_domain_new(xen, qube->name, BH_XEN_NO_DOMID);
+    dom->qid = qube->qid;
+    dom->netvm = g_strdup(qube->netvm);
     dom->config = config;
     dom->start = g_object_ref(task);
     bh_xen_set_state(dom, BH_POWER_TRANSIENT, NULL);
@@ -523,6 +558,9 @@ static BhXenDomain *bh_xen_find(BhXenBackend *xen, const char *qube, GError **er
     }
     dom = bh_xen_domain_new(xen, qube, domid);
     dom->state = info.paused ? BH_POWER_PAUSED : BH_POWER_RUNNING;
+    /* Started by an earlier daemon: its netvm and qid are what that one
+     * wrote in its xenstore (bulkhead/netvm, bulkhead/qid), for its rules. */
+    bh_xen_net_client_of(xen->xs, domid, &dom->netvm, &dom->qid);
     libxl_dominfo_dispose(&info);
     if (!bh_xen_watch(dom, error)) {
         g_hash_table_remove(xen->domains, qube);
@@ -674,6 +712,40 @@ static BhPowerState bh_xen_get_state(BhBackend *backend, const char *qube)
     return state;
 }
 
+/* ---- network ----------------------------------------------------------------- */
+
+/* Its rules in its netvm's firewall, in force once the netvm's
+ * bulkhead-xen-net has applied the text (it does at every change). Connections
+ * that the new rules forbid are not cut yet on Xen (docs/xen.md). */
+static void bh_xen_set_firewall(BhBackend *backend, const char *qube, const char *rules,
+                                GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+    BhXenBackend *xen = (BhXenBackend *)backend;
+    g_autoptr(GTask) task = g_task_new(NULL, cancellable, callback, user_data);
+    g_autoptr(GError) error = NULL;
+    uint32_t domid, netvm_domid;
+
+    BhXenDomain *dom = g_hash_table_lookup(xen->domains, qube);
+    if (dom == NULL && bh_xen_lookup(xen, qube, &domid, NULL))
+        dom = bh_xen_find(xen, qube, NULL);
+    /* Halted, or no netvm, or its netvm stopped: its next start writes them. */
+    if (dom == NULL || dom->netvm == NULL || !bh_xen_lookup(xen, dom->netvm, &netvm_domid, NULL)) {
+        g_task_return_boolean(task, TRUE);
+        return;
+    }
+    if (!bh_xen_net_set_client(xen->xs, netvm_domid, dom->qid, rules, TRUE, &error)) {
+        g_prefix_error(&error, "cannot apply the firewall of %s: ", qube);
+        g_task_return_error(task, g_steal_pointer(&error));
+        return;
+    }
+    g_task_return_boolean(task, TRUE);
+}
+
+static gboolean bh_xen_set_firewall_finish(BhBackend *backend, GAsyncResult *result, GError **error)
+{
+    return g_task_propagate_boolean(G_TASK(result), error);
+}
+
 /* ---- life ------------------------------------------------------------------ */
 
 static void bh_xen_free(BhBackend *backend)
@@ -710,6 +782,7 @@ static void bh_xen_free(BhBackend *backend)
     if (xen->pending > 0)
         g_message("%u libxl operations still running at exit", xen->pending);
     g_hash_table_destroy(xen->domains);
+    xs_close(xen->xs);
     libxl_ctx_free(xen->ctx);
     bh_xen_loop_free(xen->loop);
     xtl_logger_destroy(&xen->logger->vtable);
@@ -772,6 +845,8 @@ static const BhBackendOps bh_xen_ops = {
     .get_state = bh_xen_get_state,
     .get_stats = bh_xen_get_stats,
     .agent_address = bh_xen_agent_address,
+    .set_firewall = bh_xen_set_firewall,
+    .set_firewall_finish = bh_xen_set_firewall_finish,
     .free = bh_xen_free,
 };
 
@@ -803,5 +878,9 @@ BhBackend *bh_xen_backend_new(const BhBackendConfig *config, GError **error)
      * detached (bulkhead-xen-block does at its next start). */
     g_autofree char *qubes = g_build_filename(config->state_dir, "qubes", NULL);
     bh_xen_stale_loops_detach(qubes, TRUE, "at start-up");
+    /* libxl keeps its own connection; this one writes the netvms' firewalls. */
+    xen->xs = xs_open(0);
+    if (xen->xs == NULL)
+        g_message("cannot open xenstore (%s): qubes with a netvm cannot start", g_strerror(errno));
     return &xen->parent;
 }

@@ -212,12 +212,7 @@ until_ok 120 state_is desk Halted
 result "qvm-kill desk: Halted once libxl's destroy finished, after $(since "$t") s" $?
 fi
 loops_at_removal "$state" desk
-t=$(now)
-kill "$daemon" 2>/dev/null
-until_ok 120 sh -c "! kill -0 $daemon"
-wait "$daemon"
-rc=$?
-result "bulkheadd stops cleanly on SIGTERM in $(since "$t") s (status $rc)" $rc
+stop_daemon "$daemon"
 [ -n "$xvfb" ] && kill "$xvfb" 2>/dev/null
 if [ $failed -gt 0 ]; then
   echo "# ---- bulkheadd's log (last 60 lines)"

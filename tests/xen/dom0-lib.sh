@@ -1,5 +1,6 @@
 # dom0-lib.sh — shell helpers of the QEMU test's dom0 scripts
-# (dom0-desktop.sh, dom0-template.sh), sourced; installed as
+# (dom0-desktop.sh, dom0-template.sh,
+# dom0-net.sh), sourced; installed as
 # /opt/bh/bin/bh-xen-lib. They use $failed and $log of the script.
 
 result() { # TEXT STATUS; returns STATUS
@@ -22,7 +23,17 @@ state_is() { qvm-ls --raw-data 2>/dev/null | grep -q "^$1|$2|"; }
 # Started once more if libxl's block hotplug script missed its 40 s under a
 # busy emulation (the same reason run-xen-qemu.sh boots again).
 start() {
-  qvm-start "$1" >/dev/null 2>&1 && return 0
-  echo "# qvm-start $1 failed once: $(tail -n 3 "$log" | tr '\n' '|')"
+  err=$(qvm-start "$1" 2>&1 >/dev/null) && return 0
+  echo "# qvm-start $1 failed once ($(echo $err)): $(tail -n 3 "$log" | tr '\n' '|')"
   qvm-start "$1" >/dev/null 2>&1
+}
+# stop_daemon PID: bulkheadd ends on SIGTERM, reported with the caller's
+# result TEXT STATUS.
+stop_daemon() {
+  t=$(now)
+  kill "$1" 2>/dev/null
+  until_ok 120 sh -c "! kill -0 $1"
+  wait "$1"
+  rc=$?
+  result "bulkheadd stops cleanly on SIGTERM in $(since "$t") s (status $rc)" $rc
 }

@@ -30,6 +30,8 @@ echo "domu-init: disks$facts"
 # The RPC agent first, in the background: bulkheadd's qvm-run reaches the
 # domU through it (vchan port 512), whatever the rest of this init does.
 BH_VCHAN_TRANSPORT=xen /usr/bin/bulkhead-agent &
+# Networking, for a qube with a netvm or one that provides network (dom0-net.sh).
+/usr/lib/bulkhead/domu-net &
 # The backend test's qube ("work") runs the stand-in client first; a qube
 # that bulkheadd starts has guid (or nobody) at the other end and gets the
 # agent at once.
@@ -47,7 +49,11 @@ fi
 # never came: no pty (devpts is mounted now). Without the desktop, a qube of
 # bulkheadd (started --no-guid) runs its RPC agent only.
 mkdir -p /run/user /root && chmod 700 /run/user
-if [ -e /etc/bh-desktop ]; then
+# The network part's qubes (dom0-net.sh, started --no-guid) run no GUI:
+# under emulation it would only take their CPU.
+if [ -n "$(/usr/bin/xenstore-read bulkhead/net/ip 2>/dev/null)" ]; then
+  :
+elif [ -e /etc/bh-desktop ]; then
   XDG_RUNTIME_DIR=/run/user BH_VCHAN_TRANSPORT=xen HOME=/root LANG=C.UTF-8 SHELL=/bin/sh ENV= PS1='$ ' \
     /usr/bin/bulkhead-gui-agent --verbose --exec /usr/bin/weston-simple-shm --exec '/usr/bin/foot 2>/tmp/foot.log' &
 elif [ "$name" = work ]; then

@@ -15,6 +15,7 @@
 #include <glib/gstdio.h>
 #include <sys/stat.h>
 
+#include "net-rules.h"
 #include "xen-config.h"
 #include "xen-stale-loops.h"
 #include "xen-volumes.h"
@@ -25,6 +26,8 @@ typedef struct {
     char *state;
     char *kernels;
     const char *const *running; /* domains the netvm check finds */
+    const char *gateway;        /* sys-firewall's address (its xenstore's, in the daemon); sys-net's
+                                   is 10.137.0.1 */
 } Fixture;
 
 static gboolean regenerate;
@@ -53,6 +56,7 @@ static void fixture_set_up(Fixture *f, gconstpointer data)
     write_file(root, "root");
     static const char *const running[] = {"sys-net", "sys-firewall", NULL};
     f->running = running;
+    f->gateway = "10.137.0.2";
 }
 
 static void rm_rf(const char *path)
@@ -85,14 +89,20 @@ static gboolean fixture_is_running(const char *qube, gpointer user_data)
     return f->running && g_strv_contains(f->running, qube);
 }
 
-static BhXenEnv fixture_env(Fixture *f)
+static BhXenEnv fixture_env_for(Fixture *f, const BhBackendQube *q)
 {
     return (BhXenEnv){
         .state_dir = f->state,
         .kernels_dir = f->kernels,
         .is_running = fixture_is_running,
         .user_data = f,
+        .gateway = q && g_strcmp0(q->netvm, "sys-net") == 0 ? "10.137.0.1" : f->gateway,
     };
+}
+
+static BhXenEnv fixture_env(Fixture *f)
+{
+    return fixture_env_for(f, NULL);
 }
 
 /* ---- qubes of every kind ---------------------------------------------------- */
@@ -166,7 +176,7 @@ static GPtrArray *golden_cases(void)
 static char *config_json(Fixture *f, const BhBackendQube *qube)
 {
     g_autoptr(GError) error = NULL;
-    BhXenEnv env = fixture_env(f);
+    BhXenEnv env = fixture_env_for(f, qube);
     libxl_domain_config config;
     libxl_domain_config_init(&config);
     gboolean ok = bh_xen_config_build(qube, &env, &config, &error);
@@ -233,11 +243,48 @@ static void test_mapping(Fixture *f, gconstpointer data)
     g_assert_cmpint(config.num_nics, ==, 1);
     g_assert_cmpstr(config.nics[0].backend_domname, ==, "sys-firewall");
     g_assert_cmpuint(config.nics[0].mac[5], ==, 3);
-    gboolean found_port = FALSE;
+    /* The vif's name in the netvm (its firewall chain's) and its address. */
+    g_assert_cmpstr(config.nics[0].ifname, ==, "vif3");
+    g_assert_cmpstr(config.nics[0].ip, ==, "10.137.0.3");
+    g_autoptr(GHashTable) xs = g_hash_table_new(g_str_hash, g_str_equal);
     for (char **kv = config.c_info.xsdata; kv && kv[0]; kv += 2)
-        if (g_str_equal(kv[0], "bulkhead/vchan/gui"))
-            found_port = g_str_equal(kv[1], "6000");
-    g_assert_true(found_port);
+        g_hash_table_insert(xs, kv[0], kv[1]);
+    g_assert_cmpstr(g_hash_table_lookup(xs, "bulkhead/vchan/gui"), ==, "6000");
+    /* Its addresses as Qubes gives them; no netvm's rules in a client. */
+    g_assert_cmpstr(g_hash_table_lookup(xs, "bulkhead/net/ip"), ==, "10.137.0.3");
+    g_assert_cmpstr(g_hash_table_lookup(xs, "bulkhead/net/gateway"), ==, "10.137.0.2");
+    g_assert_cmpstr(g_hash_table_lookup(xs, "bulkhead/net/dns"), ==, "10.139.1.1 10.139.1.2");
+    g_assert_null(g_hash_table_lookup(xs, "bulkhead/net/rules"));
+    g_clear_pointer(&xs, g_hash_table_unref);
+    libxl_domain_config_dispose(&config);
+
+    /* A netvm gets the table net-rules.h makes, its own address, and no
+     * gateway when it has no netvm; a disposable client its 10.138 address. */
+    BhBackendQube net = appvm();
+    net.name = "sys-net";
+    net.qid = 1;
+    net.netvm = NULL;
+    net.provides_network = TRUE;
+    libxl_domain_config_init(&config);
+    g_assert_true(bh_xen_config_build(&net, &env, &config, &error));
+    g_assert_cmpint(config.num_nics, ==, 0);
+    xs = g_hash_table_new(g_str_hash, g_str_equal);
+    for (char **kv = config.c_info.xsdata; kv && kv[0]; kv += 2)
+        g_hash_table_insert(xs, kv[0], kv[1]);
+    g_assert_cmpstr(g_hash_table_lookup(xs, "bulkhead/net/ip"), ==, "10.137.0.1");
+    g_assert_null(g_hash_table_lookup(xs, "bulkhead/net/gateway"));
+    g_autofree char *rules = bh_net_rules_netvm(FALSE);
+    g_assert_cmpstr(g_hash_table_lookup(xs, "bulkhead/net/rules"), ==, rules);
+    g_assert_nonnull(strstr(rules, "iifname \"vif*\" oifname \"vif*\" drop"));
+    g_clear_pointer(&xs, g_hash_table_unref);
+    libxl_domain_config_dispose(&config);
+    BhBackendQube disp = appvm();
+    disp.qid = 7;
+    disp.disposable = TRUE;
+    libxl_domain_config_init(&config);
+    g_assert_true(bh_xen_config_build(&disp, &env, &config, &error));
+    g_assert_cmpstr(config.nics[0].ip, ==, "10.138.0.7");
+    g_assert_cmpstr(config.nics[0].ifname, ==, "vif7");
     libxl_domain_config_dispose(&config);
 
     /* A template's own root is writable, its kernel line says so. */
@@ -319,6 +366,12 @@ static void test_errors(Fixture *f, gconstpointer data)
     f->running = only_net;
     EXPECT(q, "its netvm sys-firewall is not running", "start sys-firewall first");
     f->running = NULL;
+    /* Running, but without the address dom0 gives a netvm at its start. */
+    f->running = (const char *const[]){"sys-firewall", NULL};
+    f->gateway = NULL;
+    EXPECT(q, "the address of its netvm sys-firewall is not known", "restart sys-firewall");
+    f->running = NULL;
+    f->gateway = "10.137.0.2";
     q.netvm = NULL;
     g_autofree char *json = config_json(f, &q);
     g_assert_null(strstr(json, "\"nics\""));

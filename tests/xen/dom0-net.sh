@@ -1,0 +1,162 @@
+#!/bin/sh
+# dom0-net.sh STATE_DIR OUT_DIR — a netvm on Xen, run in the QEMU test's dom0
+# after dom0-desktop.sh (whose private D-Bus it reuses): the real bulkheadd
+# --backend=xen starts sys-net (provides_network, no netvm) as a driver
+# domain and two clients, mail and chat, whose vifs sys-net serves. The
+# guests run the product's bulkhead-xen-net (tests/xen/domu-net.sh): sys-net
+# loads net-rules.h's table from its xenstore, serves each vif (renamed
+# vif<qid>, its address, the route to the client, hotplug-status) and applies
+# the firewall dom0 writes; a client configures eth0 from its xenstore.
+# Checks, over qvm-run into the guests:
+#   - each client's eth0 has its Qubes address /32 (qvm-prefs ip), its
+#     default route through sys-net's address (qvm-prefs gateway) and the
+#     virtual DNS servers; sys-net has vif<qid> for each, with its address;
+#   - a client reaches a TCP server beyond sys-net (in a network namespace
+#     that the test makes inside sys-net, 198.51.100.0/24), masqueraded to
+#     sys-net's upstream address;
+#   - a client does not reach sys-net's own service (control: sys-net
+#     reaches it), nor the other client's (control: the client reaches its
+#     own);
+#   - qvm-firewall mail add drop tcp dstports=7001: 7001 is then blocked and
+#     7000 is not (control: 7001 answered before the rule), enforced in
+#     sys-net (its nft chain fw-<qid> has the rule);
+#   - a stopped client's chain leaves sys-net's firewall.
+# Prints TAP lines without numbers and, last, "net: done"; exits 1 if a
+# check failed. Every wait is for an event, bounded.
+set -u
+state=$1
+out=$2
+failed=0
+log=$out/bulkheadd-net.log
+export DBUS_SESSION_BUS_ADDRESS=unix:path=/run/bh-bus BH_VCHAN_TRANSPORT=xen
+
+result() { # TEXT STATUS; returns STATUS
+  if [ "$2" -eq 0 ]; then echo "ok - net: $1"; else echo "not ok - net: $1"; failed=$((failed + 1)); fi
+  return "$2"
+}
+# now, since, until_ok, start, stop_daemon.
+. /opt/bh/bin/bh-xen-lib
+prefs() { qvm-prefs "$1" "$2" 2>/dev/null; }
+in_qube() { # QUBE CMD: as root, output only
+  qvm-run -p -u root "$1" "$2" 2>/dev/null
+}
+# fetch QUBE ADDR PORT: what a TCP server answers (empty: no connection).
+fetch() { qvm-run -p "$1" "nc -w 4 $2 $3 </dev/null" 2>/dev/null; }
+
+bulkheadd --backend=xen --no-autostart --no-guid --verbose --state-dir="$state" >"$log" 2>&1 &
+daemon=$!
+until_ok 30 qvm-ls --raw-data
+result "bulkheadd --backend=xen answers on the bus" $?
+
+# sys-net is the store's own (provides_network, netvm none); two clients.
+for p in "memory 192" "maxmem 192" "virt_mode pv" "vcpus 1"; do
+  qvm-prefs sys-net $p >/dev/null 2>&1 || echo "# qvm-prefs sys-net $p failed"
+done
+ok=0
+for q in mail chat; do
+  qvm-create -l green --prop netvm=sys-net --prop memory=192 --prop maxmem=192 --prop virt_mode=pv \
+    --prop vcpus=1 $q >/dev/null 2>&1 || ok=1
+done
+result "qvm-create mail and chat with netvm sys-net" $ok
+
+t=$(now)
+start sys-net
+result "qvm-start sys-net (a driver domain) in $(since "$t") s" $?
+# One after the other: started side by side, their six disk hotplug scripts
+# missed libxl's 40 s under emulation at load 11 (both starts failed once).
+for q in mail chat; do
+  t=$(now)
+  start $q
+  result "qvm-start $q, whose vif sys-net serves, in $(since "$t") s" $?
+done
+
+net_ip=$(prefs sys-net ip)
+eth0_ok() { # QUBE IP
+  got=$(in_qube "$1" '/usr/sbin/ip -4 -o addr show dev eth0; /usr/sbin/ip -4 route; cat /etc/resolv.conf')
+  echo "$got" | grep -q "inet $2/32 " && echo "$got" | grep -q "^default via $net_ip dev eth0" &&
+    echo "$got" | grep -q "^$net_ip dev eth0" && echo "$got" | grep -q '^nameserver 10.139.1.1$' &&
+    echo "$got" | grep -q '^nameserver 10.139.1.2$'
+}
+for q in mail chat; do
+  ip=$(prefs $q ip)
+  gw=$(prefs $q gateway)
+  until_ok 90 eth0_ok $q "$ip"
+  rc=$?
+  result "$q's eth0 is $ip/32 (qvm-prefs ip), default via $gw (qvm-prefs gateway; sys-net's ip $net_ip), \
+DNS 10.139.1.1 and .2: $(echo $(in_qube $q '/usr/sbin/ip -4 -o addr show dev eth0 | cut -d" " -f2,7; /usr/sbin/ip -4 route | head -n 1'))" \
+    $([ $rc -eq 0 ] && [ "$gw" = "$net_ip" ]; echo $?)
+done
+mail_qid=$(prefs mail qid)
+chat_qid=$(prefs chat qid)
+vifs=$(in_qube sys-net '/usr/sbin/ip -4 -o addr show' | awk '$2 ~ /^vif/ {print $2 ":" $4}' | sort | tr '\n' ' ')
+result "sys-net serves vif$mail_qid and vif$chat_qid with its own address: $vifs" \
+  $(echo "$vifs" | grep -q "vif$mail_qid:$net_ip/32" && echo "$vifs" | grep -q "vif$chat_qid:$net_ip/32"; echo $?)
+
+# The test's "upstream" inside sys-net: a network namespace behind a veth
+# pair (198.51.100.0/24, documentation addresses, only there), with TCP
+# servers on 7000 and 7001 that say their port and who connected; sys-net's
+# own service on its own address (7002) and mail's (7003).
+serve() { # PORT: a persistent busybox nc server saying "hello PORT", in its own session
+  echo "setsid nc -ll -p $1 -e sh -c 'echo hello $1' </dev/null >/dev/null 2>&1 &"
+}
+# iproute2's ip by its path (the domU's busybox sh runs its own applet first).
+in_qube sys-net "ip=/usr/sbin/ip; \$ip netns add up && \$ip link add up0 type veth peer name up1 netns up &&
+  \$ip addr add 198.51.100.1/24 dev up0 && \$ip link set up0 up &&
+  \$ip -n up addr add 198.51.100.2/24 dev up1 && \$ip -n up link set up1 up && \$ip -n up link set lo up &&
+  \$ip -n up route add default via 198.51.100.1
+  \$ip netns exec up sh -c \"$(serve 7000) $(serve 7001)\"
+  $(serve 7002)" >/dev/null
+in_qube mail "$(serve 7003)" >/dev/null
+upstream() { [ "$(in_qube sys-net 'nc -w 4 198.51.100.2 7000 </dev/null')" = "hello 7000" ]; }
+until_ok 30 upstream
+result "control: sys-net reaches the test's upstream server (198.51.100.2:7000)" $?
+
+got=$(fetch mail 198.51.100.2 7000)
+result "mail reaches the server beyond sys-net: '$got'" $([ "$got" = "hello 7000" ]; echo $?)
+got=$(fetch chat 198.51.100.2 7001)
+result "chat reaches it too, on 7001: '$got'" $([ "$got" = "hello 7001" ]; echo $?)
+got=$(in_qube sys-net "nc -w 4 $net_ip 7002 </dev/null")
+result "control: sys-net reaches its own service on $net_ip:7002: '$got'" $([ "$got" = "hello 7002" ]; echo $?)
+got=$(fetch mail "$net_ip" 7002)
+result "mail does not reach sys-net's own service: '$got'" $([ -z "$got" ]; echo $?)
+mail_ip=$(prefs mail ip)
+got=$(in_qube mail "nc -w 4 $mail_ip 7003 </dev/null")
+result "control: mail reaches its own service on $mail_ip:7003: '$got'" $([ "$got" = "hello 7003" ]; echo $?)
+got=$(fetch chat "$mail_ip" 7003)
+result "chat does not reach mail's service: '$got'" $([ -z "$got" ]; echo $?)
+
+# mail's firewall, enforced in sys-net: a drop rule for 7001 only.
+got=$(fetch mail 198.51.100.2 7001)
+result "control: mail reaches 7001 before its rule: '$got'" $([ "$got" = "hello 7001" ]; echo $?)
+qvm-firewall mail add --before 0 action=drop proto=tcp dstports=7001 >/dev/null 2>&1
+result "qvm-firewall mail add drop tcp 7001" $?
+chain_has_7001() { in_qube sys-net "nft list chain inet bulkhead fw-$mail_qid" | grep -q 'dport 7001 drop'; }
+until_ok 30 chain_has_7001
+result "sys-net's chain fw-$mail_qid has the rule" $?
+got=$(fetch mail 198.51.100.2 7001)
+result "mail no longer reaches 7001: '$got'" $([ -z "$got" ]; echo $?)
+got=$(fetch mail 198.51.100.2 7000)
+result "mail still reaches 7000: '$got'" $([ "$got" = "hello 7000" ]; echo $?)
+got=$(fetch chat 198.51.100.2 7001)
+result "chat still reaches 7001 (the rule is mail's): '$got'" $([ "$got" = "hello 7001" ]; echo $?)
+
+# A stopped client leaves sys-net's firewall.
+t=$(now)
+qvm-kill chat >/dev/null 2>&1
+no_chat_chain() { ! in_qube sys-net 'nft list chain inet bulkhead firewall' | grep -q "\"vif$chat_qid\""; }
+until_ok 120 no_chat_chain
+result "qvm-kill chat: its jump leaves sys-net's firewall ($(since "$t") s)" $?
+
+for q in mail sys-net; do qvm-kill $q >/dev/null 2>&1; done
+stop_daemon "$daemon"
+if [ $failed -gt 0 ]; then
+  echo "# ---- bulkheadd's log (last 40 lines)"
+  tail -n 40 "$log" | sed 's/^/# /'
+  for q in sys-net mail chat; do
+    for f in /out/console/*$q*.log; do
+      [ -f "$f" ] && { echo "# ---- $f"; grep -E 'bulkhead-xen-net|domu-net' "$f" | tail -n 20 | sed 's/^/# /'; }
+    done
+  done
+fi
+echo "net: done"
+[ $failed -eq 0 ]
