@@ -184,8 +184,20 @@ static void check_syscalls(const char *where, const char *inside_out, GHashTable
         const char *u = g_hash_table_lookup(user, name);
         g_test_message("%-22s %s: %-10s host root: %-10s host uid: %s", name, where, in, r, u);
         g_assert_nonnull(in);
-        g_assert_cmpstr(in, ==, expected[i].inside);
-        if (expected[i].no_control || g_str_equal(expected[i].inside, "ok"))
+        const char *want = expected[i].inside;
+        gboolean no_control = expected[i].no_control;
+        /* A kernel without IA32 emulation (CONFIG_IA32_EMULATION off, or
+         * ia32_emulation=0) faults int 0x80 with SIGSEGV for every caller
+         * before any seccomp filter sees it: the 32-bit ABI is out of reach
+         * either way, and the filter's own rule for it cannot be shown here. */
+        if (g_str_equal(name, "i386") && g_strcmp0(r, "signal 11") == 0 && g_strcmp0(u, "signal 11") == 0) {
+            g_test_message("i386: this kernel has no 32-bit entry (int 0x80 faults on the host too); "
+                           "the filter's rule for it is not testable on this machine");
+            want = "signal 11";
+            no_control = TRUE;
+        }
+        g_assert_cmpstr(in, ==, want);
+        if (no_control || g_str_equal(want, "ok"))
             continue;
         /* Calls the kernel refuses every unprivileged caller have their
          * control only when the tests run as root. */
