@@ -123,6 +123,16 @@ static BhCloneJob *bh_clone_job_new(BhSandbox *sb, const char *source, const BhB
                     "the volumes of %s are being copied already", qube->name);
         return NULL;
     }
+    /* The clone's own name: what an earlier qube of it left is set aside
+     * here, so that the copy's final rename never meets it (and a failed
+     * copy's cleanup never removes it). */
+    if (bh_sandbox_lookup(sb, qube->name)) {
+        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_WRONG_STATE, "cannot clone to %s while it runs",
+                    qube->name);
+        return NULL;
+    }
+    if (!bh_sandbox_set_aside_leftover(sb, qube->name, error))
+        return NULL;
     BhCloneJob *job = g_new0(BhCloneJob, 1);
     job->source = g_strdup(source);
     job->name = g_strdup(qube->name);

@@ -142,6 +142,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhSandboxQube, bh_qube_unref)
 
 /* ---- sandbox-volumes.c ---- */
 guint bh_sandbox_private_mib(const BhBackendQube *qube);
+/* Renames what an earlier qube of name left in its volumes' place aside
+ * (sandbox-layout.h), with a logged line: for a qube being added only. */
+gboolean bh_sandbox_set_aside_leftover(BhSandbox *sb, const char *name, GError **error);
 gboolean bh_sandbox_create_volumes(BhBackend *backend, const BhBackendQube *qube, GError **error);
 /* As create_volumes, with a disposable's copy of its template's private
  * volume made here and now (create_volumes leaves it to the start, which

@@ -101,9 +101,35 @@ static gboolean bh_sandbox_volumes_for(BhBackend *backend, const BhBackendQube *
     return ok;
 }
 
+gboolean bh_sandbox_set_aside_leftover(BhSandbox *sb, const char *name, GError **error)
+{
+    if (!bh_sandbox_valid_name(name, error))
+        return FALSE;
+    g_autofree char *dir = bh_sandbox_qube_dir(sb, name);
+    g_autofree char *moved_to = NULL;
+    if (!bh_sandbox_volumes_set_aside(dir, &moved_to, error)) {
+        g_prefix_error(error, "cannot create the volumes of %s: ", name);
+        return FALSE;
+    }
+    if (moved_to != NULL)
+        g_message("[%s] the volumes an earlier qube of this name left were moved aside to %s, not reused",
+                  name, moved_to);
+    return TRUE;
+}
+
+/* The backend's create_volumes: only ever for a qube the store has just
+ * added (a start makes what is missing with create_volumes_now). */
 gboolean bh_sandbox_create_volumes(BhBackend *backend, const BhBackendQube *qube, GError **error)
 {
-    return bh_sandbox_volumes_for(backend, qube, TRUE, error);
+    BhSandbox *sb = (BhSandbox *)backend;
+    if (bh_sandbox_lookup(sb, qube->name) || g_hash_table_contains(sb->copying, qube->name)) {
+        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_WRONG_STATE,
+                    "cannot create the volumes of %s: a qube of this name still runs or is copied",
+                    qube->name);
+        return FALSE;
+    }
+    return bh_sandbox_set_aside_leftover(sb, qube->name, error) &&
+           bh_sandbox_volumes_for(backend, qube, TRUE, error);
 }
 
 gboolean bh_sandbox_create_volumes_now(BhBackend *backend, const BhBackendQube *qube, GError **error)

@@ -253,6 +253,69 @@ static void test_clone(void)
     bh_harness_teardown(&h);
 }
 
+/* Plants what a dead qube of name left (a crash between a clone's rename
+ * and its completion): a home with a file holding marker. */
+static void plant_leftover(BhHarness *h, const char *name, const char *marker)
+{
+    g_autofree char *home = g_build_filename(h->state, "qubes", name, "private", NULL);
+    g_assert_cmpint(g_mkdir_with_parents(home, 0700), ==, 0);
+    g_autofree char *file = g_build_filename(home, "leftover", NULL);
+    g_assert_true(g_file_set_contents(file, marker, -1, NULL));
+}
+
+/* The leftover of name, moved aside whole: its file still holds marker. */
+static void assert_set_aside(BhHarness *h, const char *name, const char *marker)
+{
+    g_autofree char *qubes = g_build_filename(h->state, "qubes", NULL);
+    g_autofree char *prefix = g_strdup_printf(".orphan-%s-", name);
+    g_autoptr(GDir) dir = g_dir_open(qubes, 0, NULL);
+    g_assert_nonnull(dir);
+    int found = 0;
+    for (const char *e; (e = g_dir_read_name(dir)) != NULL;) {
+        if (!g_str_has_prefix(e, prefix))
+            continue;
+        g_autofree char *file = g_build_filename(qubes, e, "private", "leftover", NULL);
+        g_autofree char *kept = NULL;
+        g_assert_true(g_file_get_contents(file, &kept, NULL, NULL));
+        g_assert_cmpstr(kept, ==, marker);
+        found++;
+    }
+    g_assert_cmpint(found, ==, 1);
+}
+
+/* A new qube (created or cloned) never gets the volumes a dead qube of its
+ * name left: they are moved aside, kept, and its home starts without them. */
+static void test_leftover(void)
+{
+    BhHarness h;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *marker = g_strdup_printf("bh-dead-%08x", g_random_int());
+    if (!setup(&h))
+        return;
+    plant_leftover(&h, "fresh", marker);
+    BhTestQube fresh = small_qube("fresh", 7, 0);
+    g_assert_true(bh_harness_create(&h, &fresh, &error));
+    g_assert_no_error(error);
+    assert_set_aside(&h, "fresh", marker);
+    g_assert_true(bh_harness_start(&h, &fresh, &error));
+    g_assert_no_error(error);
+    g_autofree char *seen = run_out(&h, "fresh", "cat ~/leftover 2>/dev/null || echo absent", NULL);
+    g_assert_cmpstr(seen, ==, "absent");
+    g_assert_true(bh_harness_shutdown(&h, "fresh", 20, &error));
+
+    plant_leftover(&h, "copy", marker);
+    BhTestQube copy = small_qube("copy", 8, 0);
+    BhBackendQube b = bh_harness_qube(&copy);
+    g_assert_true(bh_backend_clone_volumes(h.backend, "fresh", &b, &error));
+    g_assert_no_error(error);
+    assert_set_aside(&h, "copy", marker);
+    g_assert_true(bh_harness_start(&h, &copy, &error));
+    g_assert_no_error(error);
+    g_autofree char *seen_copy = run_out(&h, "copy", "cat ~/leftover 2>/dev/null || echo absent", NULL);
+    g_assert_cmpstr(seen_copy, ==, "absent");
+    bh_harness_teardown(&h);
+}
+
 /* A disposable of a disposable template that runs and keeps writing: the
  * copy is made with the template's volume frozen, so it mounts and has what
  * was written; the template writes on after the thaw. */
@@ -299,6 +362,7 @@ int main(int argc, char **argv)
     g_test_add_func("/sandbox/storage/resize", test_resize);
     g_test_add_func("/sandbox/storage/migrate", test_migrate);
     g_test_add_func("/sandbox/storage/clone", test_clone);
+    g_test_add_func("/sandbox/storage/leftover", test_leftover);
     g_test_add_func("/sandbox/storage/disposable-of-running", test_disposable_of_running);
     return g_test_run();
 }
