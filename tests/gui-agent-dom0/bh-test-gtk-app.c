@@ -5,7 +5,7 @@
  * printing the last size GTK allocated so the test can compare.
  *
  * With the argument "menu" (popup grabs, agent-gtk): the window
- * "bulkhead gtk menu", 320x240, has the menu button in its top 80 pixels
+ * "bulkhead gtk menu", 320x240, has the menu button (80 pixels tall) under its title bar
  * and a button "below" filling the rest, and a second window "bulkhead gtk
  * other" is one button; each click that reaches a button prints "clicked
  * NAME", and the popover prints "popover shown" / "popover hidden". */
@@ -69,7 +69,7 @@ static void run_menu(GMainLoop *loop)
 
     GtkWidget *other = gtk_window_new();
     gtk_window_set_title(GTK_WINDOW(other), "bulkhead gtk other");
-    gtk_window_set_default_size(GTK_WINDOW(other), 200, 100);
+    gtk_window_set_default_size(GTK_WINDOW(other), 300, 150);
     gtk_window_set_child(GTK_WINDOW(other), named_button("other"));
     gtk_window_present(GTK_WINDOW(other));
 }

@@ -166,7 +166,7 @@ static void enter(struct menu_test *m, struct bh_tdom0_win *w)
 /* Open the menu (its n-th time) with a click on the menu button. */
 static void open_menu(struct menu_test *m, unsigned n)
 {
-    click_at(m, m->menu, 160, 40);
+    click_at(m, m->menu, 160, 80);
     expect_lines(m, "popover shown", n);
     if (!bh_tagent_wait(&m->t, bh_tdom0_has_popup, NULL))
         g_error("no popover popup");
@@ -230,11 +230,11 @@ static void test_menu(void)
     bh_tdom0_focus(m.t.dom0, m.menu->id, false);
     bh_tdom0_focus(m.t.dom0, m.other->id, true);
     enter(&m, m.other);
-    click_at(&m, m.other, 100, 50);
+    click_at(&m, m.other, 150, 100);
     menu_closed(&m, 2, "a click on another window");
     settle(&m);
     g_assert_cmpuint(bh_tagent_count_lines(m.log, "clicked other"), ==, 0);
-    click_at(&m, m.other, 100, 50);
+    click_at(&m, m.other, 150, 100);
     expect_lines(&m, "clicked other", 1);
 
     /* The user goes to another qube's window: FOCUS out only. */
