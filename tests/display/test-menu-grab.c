@@ -1,7 +1,8 @@
 /* test-menu-grab.c — issue 22: a GTK 4 menu in a qube as a user meets it.
  * The real bulkhead-gui-agent runs a real GTK 4 program (bh-test-gtk-app
  * "menu": a window with a menu button above a button "below", and a second
- * window, one button "other"), bulkhead-guid shows it on Xvfb under
+ * window, one button "other", and a third whose menu is large),
+ * bulkhead-guid shows it on Xvfb under
  * openbox, and the pointer is xdotool's.
  *
  * Proves, with the menu (a grabbing popup) open each time:
@@ -11,9 +12,13 @@
  *   then lets the press through) closes the menu and does not press that
  *   window's button; the next click does;
  * - a click on a window of dom0 (the focus leaves the qube; no press reaches
- *   it) closes the menu too.
+ *   it) closes the menu too;
+ * - a menu too large for a popup, which guid shows as a window of its own
+ *   and openbox focuses, stays open while it has the focus, and a click in
+ *   another window of the qube closes it without pressing what is there.
  * What the program saw is its output ("popover shown/hidden", "clicked
- * NAME"); screenshots "menu-grab-open" and "menu-grab-closed" are saved. */
+ * NAME"); screenshots "menu-grab-open", "menu-grab-closed" and
+ * "menu-grab-large" are saved. */
 #include <X11/Xlib.h>
 #include <X11/Xutil.h>
 #include <string.h>
@@ -84,16 +89,20 @@ static void open_menu(guint n)
     expect_lines("popover shown", n, "the menu did not open");
 }
 
-/* A dom0 window (no qube's): where the user goes to leave the qube. */
-static Window dom0_window(void)
+/* A dom0 window (no qube's): where the user goes to leave the qube. Its
+ * rectangle on screen goes to *r. */
+static Window dom0_window(BhRect *r)
 {
-    Window w = XCreateSimpleWindow(env.dpy, DefaultRootWindow(env.dpy), 900, 100, 200, 150, 0, 0, 0x888888);
+    Window w = XCreateSimpleWindow(env.dpy, DefaultRootWindow(env.dpy), 0, 0, 200, 150, 0, 0, 0x888888);
     XStoreName(env.dpy, w, "dom0 window");
     XWMHints hints = {.flags = InputHint, .input = True};
     XSetWMHints(env.dpy, w, &hints);
     XMapWindow(env.dpy, w);
     XSync(env.dpy, False);
     bh_x_wait_window(env.dpy, "dom0 window", 30000);
+    g_autofree char *id = g_strdup_printf("%lu", (unsigned long)w);
+    g_assert_true(bh_run((const char *[]){"xdotool", "windowmove", "--sync", id, "900", "100", NULL}));
+    g_assert_true(bh_x_window_rect(env.dpy, w, r));
     return w;
 }
 
@@ -152,13 +161,40 @@ static void test_menu_grab(void)
     expect_lines("clicked other", 1, "the second click on the other window");
 
     /* A click on dom0's window: the focus leaves the qube. */
-    Window d0 = dom0_window();
+    BhRect d0r;
+    Window d0 = dom0_window(&d0r);
     open_menu(3);
-    click(910, 110);
+    click(d0r.x + d0r.width / 2, d0r.y + d0r.height / 2);
     expect_lines("popover hidden", 3, "a click on a dom0 window");
     settle();
     g_assert_cmpuint(count_lines("clicked below"), ==, 1);
     g_assert_cmpuint(count_lines("clicked other"), ==, 1);
+
+    /* A menu too large for a popup is a window of its own, which openbox
+     * focuses when it maps (a FOCUS out of its parent, in of it): that
+     * keeps the grab. A click in the menu window then ends it. */
+    Window big = bh_x_wait_window(env.dpy, "[menu] bulkhead gtk big", 30000);
+    g_autofree char *bid = g_strdup_printf("%lu", (unsigned long)big);
+    g_assert_true(bh_run((const char *[]){"xdotool", "windowmove", "--sync", bid, "500", "750", NULL}));
+    BhRect br, big_content;
+    g_assert_true(bh_x_window_rect(env.dpy, big, &br));
+    g_autoptr(BhShot) s3 =
+        bh_shot_wait_framed(env.dpy, &br, OTHER_W, OTHER_H, BH_GUID_FRAME_PX, purple->rgb, &big_content);
+    click(big_content.x + OTHER_W / 2, big_content.y + 80);
+    expect_lines("big popover shown", 1, "the large menu did not open");
+    for (int i = 0; i < 400 && (bh_x_count_windows(env.dpy, "[menu]") < 4 || bh_x_focus_in(env.dpy, big));
+         i++)
+        g_usleep(50000);
+    g_assert_cmpuint(bh_x_count_windows(env.dpy, "[menu]"), ==, 4);
+    g_assert_false(bh_x_focus_in(env.dpy, big));
+    settle();
+    g_autoptr(BhShot) large = bh_shot_take(env.dpy);
+    g_free(bh_shot_save(large, "menu-grab-large"));
+    g_assert_cmpuint(count_lines("big popover hidden"), ==, 0);
+    click(env.menu.x + 20, env.menu.y + MENU_H - 20);
+    expect_lines("big popover hidden", 1, "a click in another window with the large menu open");
+    settle();
+    g_assert_cmpuint(count_lines("clicked below"), ==, 1);
 
     XDestroyWindow(env.dpy, d0);
     XSync(env.dpy, False);
