@@ -337,13 +337,16 @@ static void grab_focus_in(struct bh_agent *a, struct bh_window *w)
 static bool grab_press(struct bh_agent *a, struct bh_window *w)
 {
     struct bh_seat *seat = &a->seat;
-    bool focus_click =
-        seat->focus_click_window == w->id && bh_now_ms() - seat->focus_click_at < BH_SEAT_FOCUS_CLICK_MS;
+    uint32_t since = bh_now_ms() - seat->focus_click_at;
+    bool focus_click = seat->focus_click_window == w->id && since < BH_SEAT_FOCUS_CLICK_MS;
     seat->focus_click_window = 0;
     unsigned n = bh_xdg_dismiss_grabs_outside(a, w->xdg, false);
     if (n)
         BH_DBG(a, MOD, "a press on window %u: %u popup grab(s) dismissed, the press kept from the client",
                w->id, n);
+    else if (focus_click)
+        BH_DBG(a, MOD, "a press on window %u %u ms after its focus ended a grab: kept from the client", w->id,
+               since);
     return n > 0 || focus_click;
 }
 
