@@ -283,9 +283,12 @@ void bh_xdg_decoration_init(struct bh_agent *a);
 void bh_xdg_request_configure(struct bh_xdg_surface *x, int32_t w, int32_t h, uint32_t states);
 void bh_xdg_request_close(struct bh_xdg_surface *x);
 void bh_xdg_set_activated(struct bh_xdg_surface *x, bool on);
-/* Dismiss (popup_done) every grabbing popup except those in the chain above
- * `keep` (the window clicked); keep NULL dismisses all. */
-void bh_xdg_dismiss_grabs(struct bh_agent *a, struct bh_xdg_surface *keep);
+/* Dismiss (popup_done, topmost first) every grabbing popup whose chain does
+ * not hold `at`: the grab itself, a popup it hangs from or one hanging from
+ * it, and with `toplevel` also the toplevel the chain starts from (a press
+ * there dismisses, keyboard focus there does not). NULL (an X window,
+ * nothing) dismisses all. Returns how many grabs went. */
+unsigned bh_xdg_dismiss_grabs_outside(struct bh_agent *a, struct bh_xdg_surface *at, bool toplevel);
 void bh_xdg_popup_dismiss(struct bh_xdg_surface *x);
 /* Position a popup (xdg-positioner.c): pure, unit-tested. Result relative to the parent's
  * window geometry. */
@@ -402,7 +405,12 @@ struct bh_seat {
     int32_t ptr_x, ptr_y;         /* last position sent, surface-local */
     int32_t ptr_wx, ptr_wy;       /* dom0's last position in ptr_window */
     uint32_t buttons_down;        /* bitmask of BTN_LEFT.. */
-    uint32_t last_serial;         /* last input serial sent (grabs, selection) */
+    /* Grabs and dom0's input (seat.c, "popup grabs"). */
+    uint32_t swallowed;                 /* buttons whose press ended a grab: their release is dropped */
+    struct wl_event_source *grab_timer; /* dom0's focus left the qube while a grab was up */
+    uint32_t focus_click_window;        /* took the focus from a grab: its next press is swallowed */
+    uint32_t focus_click_at;            /* bh_now_ms() of that focus change */
+    uint32_t last_serial;               /* last input serial sent (grabs, selection) */
 
     struct wl_listener window_gone;      /* agent->events.window_gone */
     struct wl_listener window_committed; /* agent->events.window_committed */
@@ -440,6 +448,12 @@ void bh_seat_focus(struct bh_agent *a, struct bh_window *w, bool focused);
  * replays what was held. BH_SEAT_HOLD_MS bounds a hold (an X client may
  * grab the server). */
 #define BH_SEAT_HOLD_MS 3000
+/* Popup grabs and focus (seat.c, "popup grabs"): how long a FOCUS out
+ * waits for the FOCUS in that may follow it before the grabs end, and how
+ * soon after a FOCUS in that ended a grab a press on that window counts as
+ * the click that moved the focus. */
+#define BH_SEAT_GRAB_SETTLE_MS 300
+#define BH_SEAT_FOCUS_CLICK_MS 500
 void bh_seat_hold_keys(struct bh_agent *a);
 void bh_seat_release_keys(struct bh_agent *a);
 /* Keyboard focus moves to s (NULL: nobody); selection offers follow. */

@@ -279,6 +279,79 @@ static void set_activated(struct bh_window *w, bool on)
         w->owner->activate(w->owner_data, on);
 }
 
+/* ---- popup grabs ------------------------------------------------------------------- */
+
+/* An xdg_popup grab ends when the user works elsewhere: a press outside its
+ * chain of popups, or keyboard focus going to a window that shows none of
+ * the chain. dom0 tells a focus move as a FOCUS out of the old window and
+ * a FOCUS in of the new one (two messages, perhaps read apart), and only
+ * the FOCUS out when the user went to another qube or to dom0; and guid
+ * shows a popup too large for a popover as a window of its own, which the
+ * window manager focuses: a FOCUS out of its parent, then in of it. So a
+ * FOCUS out only starts a short wait, and a FOCUS in decides at once. A
+ * window manager focuses a window on the press and then passes the press
+ * on, so that press comes after the FOCUS in that already ended the grab:
+ * it is swallowed as if the grab had still been up. */
+
+static int grab_focus_settled(void *data)
+{
+    struct bh_agent *a = data;
+    if (a->seat.focused_window)
+        return 0;
+    unsigned n = bh_xdg_dismiss_grabs_outside(a, NULL, true);
+    if (n)
+        BH_DBG(a, MOD, "focus left the qube's windows: %u popup grab(s) dismissed", n);
+    return 0;
+}
+
+static void grab_focus_out(struct bh_agent *a)
+{
+    struct bh_seat *seat = &a->seat;
+    if (wl_list_empty(&a->grabs))
+        return;
+    if (!seat->grab_timer)
+        seat->grab_timer = wl_event_loop_add_timer(a->loop, grab_focus_settled, a);
+    if (!seat->grab_timer) {
+        grab_focus_settled(a); /* cannot wait: decide now */
+        return;
+    }
+    wl_event_source_timer_update(seat->grab_timer, BH_SEAT_GRAB_SETTLE_MS);
+}
+
+static void grab_focus_in(struct bh_agent *a, struct bh_window *w)
+{
+    struct bh_seat *seat = &a->seat;
+    if (seat->grab_timer)
+        wl_event_source_timer_update(seat->grab_timer, 0);
+    unsigned n = bh_xdg_dismiss_grabs_outside(a, w->xdg, true);
+    if (!n)
+        return;
+    BH_DBG(a, MOD, "focus went to window %u: %u popup grab(s) dismissed", w->id, n);
+    seat->focus_click_window = w->id;
+    seat->focus_click_at = bh_now_ms();
+}
+
+/* A press on w: true when it ends a grab (or is the click that moved the
+ * focus and ended one), and so must not reach the client; its release is
+ * dropped with it. */
+static bool grab_press(struct bh_agent *a, struct bh_window *w)
+{
+    struct bh_seat *seat = &a->seat;
+    uint32_t since = bh_now_ms() - seat->focus_click_at;
+    bool focus_click = seat->focus_click_window == w->id && since < BH_SEAT_FOCUS_CLICK_MS;
+    seat->focus_click_window = 0;
+    unsigned n = bh_xdg_dismiss_grabs_outside(a, w->xdg, false);
+    if (n)
+        BH_DBG(a, MOD, "a press on window %u: %u popup grab(s) dismissed, the press kept from the client",
+               w->id, n);
+    else if (focus_click)
+        BH_DBG(a, MOD, "a press on window %u %u ms after its focus ended a grab: kept from the client", w->id,
+               since);
+    return n > 0 || focus_click;
+}
+
+/* ---- dom0's FOCUS ----------------------------------------------------------------------- */
+
 static void focus_now(struct bh_agent *a, struct bh_window *w, bool focused)
 {
     struct bh_seat *seat = &a->seat;
@@ -290,12 +363,14 @@ static void focus_now(struct bh_agent *a, struct bh_window *w, bool focused)
         seat->focused_window = w;
         reset_keys(a);
         set_activated(w, true);
+        grab_focus_in(a, w);
     } else {
         if (seat->focused_window != w)
             return;
         set_activated(w, false);
         seat->focused_window = NULL;
         reset_keys(a);
+        grab_focus_out(a);
     }
     bh_seat_refocus(a);
     send_modifiers(a, false);
@@ -576,10 +651,20 @@ void bh_seat_leave(struct bh_agent *a, struct bh_window *w)
 void bh_seat_button(struct bh_agent *a, struct bh_window *w, const struct bh_gui_button *b)
 {
     struct bh_seat *seat = &a->seat;
-    if (b->pressed)
-        bh_xdg_dismiss_grabs(a, w->xdg);
-    struct bh_surface *s = pointer_move(a, w, b->x, b->y, true);
     uint32_t bit = 1u << (b->button - BH_GUI_BUTTON_MIN);
+    if (b->pressed) {
+        seat->swallowed &= ~bit; /* a release lost with its window */
+        if (grab_press(a, w))
+            seat->swallowed |= bit;
+    }
+    /* The pointer moves to the press in any case: after a dismissal the
+     * surface under it (enter/leave) is the parent's or another one. */
+    struct bh_surface *s = pointer_move(a, w, b->x, b->y, true);
+    if (seat->swallowed & bit) {
+        if (!b->pressed)
+            seat->swallowed &= ~bit;
+        return;
+    }
     if (b->pressed)
         seat->buttons_down |= bit;
     else
@@ -807,6 +892,9 @@ void bh_seat_fini(struct bh_agent *a)
     if (seat->hold_timer)
         wl_event_source_remove(seat->hold_timer);
     seat->hold_timer = NULL;
+    if (seat->grab_timer)
+        wl_event_source_remove(seat->grab_timer);
+    seat->grab_timer = NULL;
     seat->holding = false;
     seat->n_held = 0;
     seat->state = NULL;

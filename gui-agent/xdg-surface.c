@@ -155,25 +155,32 @@ void bh_xdg_popup_dismiss(struct bh_xdg_surface *x)
         xdg_popup_send_popup_done(x->role_resource);
 }
 
-static bool chain_contains(struct bh_xdg_surface *top, struct bh_xdg_surface *x)
+/* Is x one of the surfaces of grab's chain: grab itself, a popup it hangs
+ * from, or (when `toplevel`) the toplevel the chain starts from? */
+static bool in_chain(struct bh_xdg_surface *grab, struct bh_xdg_surface *x, bool toplevel)
 {
-    /* Is x `top` or one of its popup ancestors? */
-    for (struct bh_xdg_surface *p = top; p; p = p->kind == BH_XDG_POPUP ? p->popup.parent : NULL)
+    for (struct bh_xdg_surface *p = grab; p; p = p->kind == BH_XDG_POPUP ? p->popup.parent : NULL)
         if (p == x)
-            return true;
+            return p->kind == BH_XDG_POPUP || toplevel;
     return false;
 }
 
-void bh_xdg_dismiss_grabs(struct bh_agent *a, struct bh_xdg_surface *keep)
+unsigned bh_xdg_dismiss_grabs_outside(struct bh_agent *a, struct bh_xdg_surface *at, bool toplevel)
 {
-    /* Newest first: children go before their parents. */
+    /* Newest first: children go before their parents (and a popup's own
+     * children before it, in bh_xdg_popup_dismiss), so the client hears
+     * popup_done topmost first. A grab is kept when `at` is in its chain
+     * or is a popup hanging from it (a tooltip of a menu). */
+    unsigned n = 0;
     struct bh_xdg_surface *x, *tmp;
     wl_list_for_each_reverse_safe(x, tmp, &a->grabs, grab_link)
     {
-        if (keep && chain_contains(keep, x))
+        if (at && (in_chain(x, at, toplevel) || (at->kind == BH_XDG_POPUP && in_chain(at, x, false))))
             continue;
         bh_xdg_popup_dismiss(x);
+        n++;
     }
+    return n;
 }
 
 static void map(struct bh_xdg_surface *x)

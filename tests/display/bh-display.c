@@ -725,6 +725,22 @@ gboolean bh_shot_find_framed(const BhShot *shot, const BhRect *area, int width, 
     return n == 1;
 }
 
+BhShot *bh_shot_wait_framed(Display *dpy, const BhRect *area, int width, int height, int frame, guint32 rgb,
+                            BhRect *content)
+{
+    for (int i = 0; i < 400; i++) {
+        BhShot *shot = bh_shot_take(dpy);
+        if (bh_shot_find_framed(shot, area, width, height, frame, rgb, content))
+            return shot;
+        bh_shot_free(shot);
+        g_usleep(50000);
+    }
+    g_autoptr(BhShot) shot = bh_shot_take(dpy);
+    g_free(bh_shot_save(shot, "failed-frame"));
+    g_error("no %dx%d content framed in #%06x in %dx%d+%d+%d", width, height, rgb, area->width, area->height,
+            area->x, area->y);
+}
+
 gboolean bh_run(const char *const *argv)
 {
     g_autoptr(GError) error = NULL;

@@ -166,6 +166,11 @@ BhProc *bh_start_gui_agent(const BhPrograms *p, int domid, const char *const *cl
 gboolean bh_shot_find_framed(const BhShot *shot, const BhRect *area, int width, int height, int frame,
                              guint32 rgb, BhRect *found);
 
+/* A screenshot once bh_shot_find_framed finds it (up to 20 s); fails the
+ * test (and saves "failed-frame") if it never does. */
+BhShot *bh_shot_wait_framed(Display *dpy, const BhRect *area, int width, int height, int frame, guint32 rgb,
+                            BhRect *content);
+
 /* Run a command (xdotool ...) to completion; TRUE if it exited 0. */
 gboolean bh_run(const char *const *argv);
 

@@ -61,17 +61,7 @@ static Window wait_window(const char *title, BhRect *rect)
 /* The content of a w x h client inside its framed window, once drawn. */
 static BhShot *wait_framed(const BhRect *area, int w, int h, guint32 rgb, BhRect *content)
 {
-    for (int i = 0; i < 400; i++) {
-        BhShot *shot = bh_shot_take(env.dpy);
-        if (bh_shot_find_framed(shot, area, w, h, BH_GUID_FRAME_PX, rgb, content))
-            return shot;
-        bh_shot_free(shot);
-        g_usleep(50000);
-    }
-    g_autoptr(BhShot) shot = bh_shot_take(env.dpy);
-    g_free(bh_shot_save(shot, "failed-e2e-frame"));
-    g_error("no %dx%d content framed in #%06x in %dx%d+%d+%d", w, h, rgb, area->width, area->height, area->x,
-            area->y);
+    return bh_shot_wait_framed(env.dpy, area, w, h, BH_GUID_FRAME_PX, rgb, content);
 }
 
 static void test_simple_shm(void)

@@ -151,6 +151,35 @@ bool bh_tagent_wait(struct bh_tagent *t, bh_tdom0_pred pred, void *ctx)
     return bh_tdom0_wait(t->dom0, pred, ctx, bh_tagent_timeout_ms(30000));
 }
 
+unsigned bh_tagent_count_lines(const char *path, const char *line)
+{
+    g_autofree char *text = NULL;
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return 0;
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    unsigned n = 0;
+    for (size_t i = 0; lines[i]; i++)
+        n += strcmp(lines[i], line) == 0;
+    return n;
+}
+
+struct lines_wait {
+    const char *path, *line;
+    unsigned n;
+};
+
+static bool lines_reached(struct bh_tdom0 *d, void *ctx)
+{
+    struct lines_wait *l = ctx;
+    return bh_tagent_count_lines(l->path, l->line) >= l->n;
+}
+
+bool bh_tagent_wait_lines(struct bh_tagent *t, const char *path, const char *line, unsigned n)
+{
+    struct lines_wait l = {path, line, n};
+    return bh_tagent_wait(t, lines_reached, &l);
+}
+
 void bh_tagent_connect(struct bh_tagent *t)
 {
     char err[256];

@@ -57,6 +57,10 @@ void bh_tagent_dump(const char *path);
 /* Pump dom0 until pred or timeout (30 s scaled by BH_TEST_TIMEOUT_SCALE). */
 bool bh_tagent_wait(struct bh_tagent *t, bh_tdom0_pred pred, void *ctx);
 int bh_tagent_timeout_ms(int base_ms);
+/* How many lines of the file at path are exactly `line` (0 if unreadable). */
+unsigned bh_tagent_count_lines(const char *path, const char *line);
+/* Pump dom0 until that file has at least n such lines (bh_tagent_wait). */
+bool bh_tagent_wait_lines(struct bh_tagent *t, const char *path, const char *line, unsigned n);
 /* $env if set, else $BH_BUILD_ROOT/rel (g_free the result). */
 char *bh_tagent_build_path(const char *env, const char *rel);
 

@@ -8,7 +8,9 @@
  * surface-local coordinates, also when a subsurface moves under a still
  * pointer; keyboard focus follows FOCUS and moves to a grabbing popup; the
  * popup becomes a protocol window placed by its positioner relative to its
- * parent, and a click outside it dismisses it; a dialog with set_parent is
+ * parent, and a click outside it dismisses it without reaching the parent;
+ * focus moving to the popup's own window keeps the grab, focus leaving
+ * the qube ends it; a dialog with set_parent is
  * created and mapped transient for it, as large as its surface and a
  * subsurface reaching past it (no window geometry). */
 #include <glib.h>
@@ -19,6 +21,9 @@
 #include "bh-test-agent.h"
 
 #define BTN_LEFT 0x110
+/* How long the agent waits after a FOCUS out for a FOCUS in before it ends
+ * a grab (BH_SEAT_GRAB_SETTLE_MS, gui-agent/internal.h). */
+#define GRAB_SETTLE_MS 300
 
 struct scene {
     struct bh_tagent t;
@@ -31,28 +36,9 @@ static bool scene_shown(struct bh_tdom0 *d, void *ctx)
     return bh_tdom0_find_shown(d, "scene") != NULL;
 }
 
-struct line_wait {
-    const char *log, *line;
-};
-
-/* The client's output has this exact line. */
-static bool has_line(struct bh_tdom0 *d, void *ctx)
-{
-    struct line_wait *l = ctx;
-    g_autofree char *text = NULL;
-    if (!g_file_get_contents(l->log, &text, NULL, NULL))
-        return false;
-    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-    for (size_t i = 0; lines[i]; i++)
-        if (strcmp(lines[i], l->line) == 0)
-            return true;
-    return false;
-}
-
 static void expect_line(struct scene *s, const char *line)
 {
-    struct line_wait l = {s->log, line};
-    if (!bh_tagent_wait(&s->t, has_line, &l)) {
+    if (!bh_tagent_wait_lines(&s->t, s->log, line, 1)) {
         bh_tagent_dump(s->log);
         bh_tagent_dump(s->t.agent_log);
         g_error("the client never printed '%s'", line);
@@ -166,6 +152,33 @@ static void test_scene(void)
     expect_line(&s, "popup-done");
     if (!bh_tagent_wait(&s.t, bh_tdom0_no_popup, NULL))
         g_error("the popup window was not destroyed");
+    /* That click was the grab's: neither its press nor its release reached
+     * the parent (no button after popup_done). The next one does. */
+    click(&s, s.id, 5, 5, true);
+    click(&s, s.id, 5, 5, false);
+    expect_line(&s, "button parent 272 0");
+    g_assert_cmpuint(bh_tagent_count_lines(s.log, "button parent 272 1"), ==, 1);
+    g_assert_cmpuint(bh_tagent_count_lines(s.log, "button parent 272 0"), ==, 1);
+
+    /* Keyboard focus moving to the popup's own window (guid shows a large
+     * popup as a window, which the window manager focuses) keeps the grab;
+     * focus leaving for another qube (FOCUS out, nothing in) ends it. */
+    g_assert_true(bh_tdom0_type(s.t.dom0, s.id, "p"));
+    if (!bh_tagent_wait(&s.t, bh_tdom0_has_popup, NULL))
+        g_error("no second popup window");
+    uint32_t popup_id = bh_tdom0_find_popup(s.t.dom0)->id;
+    bh_tdom0_focus(s.t.dom0, s.id, false);
+    bh_tdom0_focus(s.t.dom0, popup_id, true);
+    for (int i = 0; i < 4; i++)
+        bh_tdom0_pump(s.t.dom0, GRAB_SETTLE_MS / 2);
+    g_assert_true(bh_tdom0_has_popup(s.t.dom0, NULL));
+    g_assert_cmpuint(bh_tagent_count_lines(s.log, "popup-done"), ==, 1);
+    bh_tdom0_focus(s.t.dom0, popup_id, false);
+    if (!bh_tagent_wait_lines(&s.t, s.log, "popup-done", 2))
+        g_error("focus left the qube and the popup stayed");
+    if (!bh_tagent_wait(&s.t, bh_tdom0_no_popup, NULL))
+        g_error("the second popup window was not destroyed");
+    bh_tdom0_focus(s.t.dom0, s.id, true);
 
     /* Moving a subsurface takes effect with the parent's commit; one moved
      * under a still pointer gets it (dom0 sends nothing: the agent looks
