@@ -59,7 +59,8 @@ typedef struct {
     BhPowerState state;
     GSubprocess *proc;
     pid_t init_pid;
-    dev_t private_dev; /* the loop device of its private volume, 0: none */
+    dev_t private_dev;    /* the loop device of its private volume, 0: none */
+    gboolean root_volume; /* its root layers are a volume (root.img) */
     BhSandboxCgroup *cgroup;
     char *vchan_dir;
     char *stage_dir;
@@ -96,6 +97,7 @@ struct BhSandbox {
     char *stage_base; /* where each qube's staging tmpfs is mounted (privately) */
     gboolean privileged;
     gboolean private_images; /* homes are sized volumes (sandbox-private.h), not directories */
+    gboolean root_images;    /* StandaloneVMs' roots are sized volumes too */
     gboolean verbose;
     BhSandboxCgroups *cgroups;
     GPtrArray *programs;
@@ -142,6 +144,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhSandboxQube, bh_qube_unref)
 
 /* ---- sandbox-volumes.c ---- */
 guint bh_sandbox_private_mib(const BhBackendQube *qube);
+guint bh_sandbox_root_mib(const BhBackendQube *qube);
+/* Whether the qube's root layers are (or, at its next start, become) a
+ * volume: a StandaloneVM's, and any whose root.img exists. */
+gboolean bh_sandbox_root_volume(BhSandbox *sb, const BhBackendQube *qube);
+/* Logs which of a running qube's volumes are full (at a stop: why its
+ * programs met ENOSPC is then in dom0's log). */
+void bh_sandbox_report_full_volumes(BhSandboxQube *q);
 /* Renames what an earlier qube of name left in its volumes' place aside
  * (sandbox-layout.h), with a logged line: for a qube being added only. */
 gboolean bh_sandbox_set_aside_leftover(BhSandbox *sb, const char *name, GError **error);

@@ -734,7 +734,7 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
     g_autofree char *root_dir = g_build_filename(root_owner, "root", NULL);
     g_autoptr(GPtrArray) root_links = bh_sandbox_root_links(bh_sandbox_base_root(qube));
     int info[2] = {-1, -1}, block[2] = {-1, -1}, ready[2] = {-1, -1}, console[2] = {-1, -1};
-    int idmap = -1, filter = -1, private_vol = -1;
+    int idmap = -1, filter = -1, private_vol = -1, root_vol = -1;
     GSubprocess *proc = NULL;
     g_autoptr(GArray) cg_fds = NULL;
     g_autoptr(GSubprocessLauncher) launcher = NULL;
@@ -786,6 +786,7 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
         .disposable = q->disposable,
         .seccomp = TRUE,
         .private_image = sb->private_images,
+        .root_image = bh_sandbox_root_volume(sb, qube),
         .bwrap = sb->bwrap,
         .resolv_conf = sb->guest_resolv_conf,
         .services = qube->services,
@@ -824,6 +825,9 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
     if (plan.private_image &&
         (private_vol = bh_sandbox_private_attach(qube_dir, q->name, bh_sandbox_private_mib(qube), error)) < 0)
         goto out;
+    if (plan.root_image &&
+        (root_vol = bh_sandbox_root_attach(qube_dir, q->name, bh_sandbox_root_mib(qube), error)) < 0)
+        goto out;
     if (q->cgroup && (cg_fds = bh_sandbox_cgroup_procs_fds(q->cgroup, error)) == NULL)
         goto out;
 
@@ -846,6 +850,10 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
         if (fstat(private_vol, &st) == 0)
             q->private_dev = st.st_rdev;
         g_subprocess_launcher_take_fd(launcher, g_steal_fd(&private_vol), BH_SANDBOX_FD_PRIVATE);
+    }
+    if (root_vol >= 0) {
+        q->root_volume = TRUE;
+        g_subprocess_launcher_take_fd(launcher, g_steal_fd(&root_vol), BH_SANDBOX_FD_ROOT);
     }
     for (guint i = 0; cg_fds && i < cg_fds->len; i++) {
         g_subprocess_launcher_take_fd(launcher, g_array_index(cg_fds, int, i), BH_SANDBOX_FD_CGROUP + (int)i);
@@ -880,6 +888,8 @@ out:
         close(filter);
     if (private_vol >= 0)
         close(private_vol);
+    if (root_vol >= 0)
+        close(root_vol);
     for (guint i = 0; cg_fds && i < cg_fds->len; i++)
         close(g_array_index(cg_fds, int, i));
     return proc;
