@@ -11,6 +11,10 @@
  *   /opt   idmap(R/opt), writable, kept             overlay: lower idmap(R/opt), upper S (tmpfs)
  *   /home/user  idmap(<qube>/private), kept
  *
+ * A StandaloneVM's R is its root volume (root.img) instead, mounted here and
+ * shown through one idmapped mount: then its usr upper is idmapped too, and
+ * that overlay is mounted with the qube's fs ids (sandbox-spawn.c).
+ *
  * "idmap" shows files owned by host root as owned by the qube's user, so the
  * qube may change its own root (like root in a Qubes VM) while the host's
  * files stay untouched: writes land in the upper layer. An overlay's upper

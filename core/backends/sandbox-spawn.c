@@ -454,8 +454,10 @@ char *bh_sandbox_setup_describe(const BhSandboxSetup *s)
                            (unsigned)s->uid);
     for (guint i = 0; i < s->steps->len; i++) {
         const BhStep *st = &g_array_index(s->steps, BhStep, i);
-        if (st->type == BH_STEP_IDMAP || st->type == BH_STEP_BIND_RO || st->type == BH_STEP_BIND ||
-            st->type == BH_STEP_SYMLINK)
+        if (st->type == BH_STEP_OVERLAY && st->mode)
+            g_string_append_printf(out, "overlay-as-qube %s %s", st->a, st->b);
+        else if (st->type == BH_STEP_IDMAP || st->type == BH_STEP_BIND_RO || st->type == BH_STEP_BIND ||
+                 st->type == BH_STEP_SYMLINK)
             g_string_append_printf(out, "%s %s -> %s", names[st->type], st->b, st->a);
         else if (st->b)
             g_string_append_printf(out, "%s %s %s", names[st->type], st->a, st->b);
