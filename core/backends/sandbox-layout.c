@@ -102,7 +102,7 @@ BhSandboxSetup *bh_sandbox_layout_setup(const BhSandboxPlan *plan)
     BhSandboxSetup *s = bh_sandbox_setup_new(plan->privileged, plan->host_uid, plan->host_gid);
     const char *S = plan->stage_dir;
     gboolean kept = bh_sandbox_layout_writes_kept(plan);
-    gboolean root_image = plan->root_image && plan->own_root;
+    gboolean root_image = plan->root_image;
     g_autofree char *rvol = bh_path(S, "rvol");
     g_autofree char *rimg = bh_path(S, "rimg");
     /* A root volume is mounted in this namespace only and shown whole through

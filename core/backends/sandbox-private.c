@@ -205,10 +205,39 @@ static gboolean bh_private_grow(int img, const char *image, off_t want, GError *
     return bh_private_tool("resize2fs", resize, 0, error);
 }
 
+/* The loop device img (open) is attached to now, open read-write, or -1:
+ * a template's root volume is one filesystem for the template and every
+ * AppVM on it (a second loop device on the file would be a second ext4 over
+ * the same blocks). Found by the backing file's device and inode, so it
+ * survives a daemon that died. */
+static int bh_volume_attached(const struct stat *img)
+{
+    g_autoptr(GDir) dir = g_dir_open("/sys/block", 0, NULL);
+    const char *name;
+    while (dir && (name = g_dir_read_name(dir))) {
+        if (!g_str_has_prefix(name, "loop"))
+            continue;
+        g_autofree char *backing = g_strdup_printf("/sys/block/%s/loop", name);
+        if (!g_file_test(backing, G_FILE_TEST_IS_DIR))
+            continue; /* not attached */
+        g_autofree char *dev = g_strdup_printf("/dev/%s", name);
+        int fd = open(dev, O_RDWR | O_CLOEXEC);
+        struct loop_info64 info;
+        if (fd < 0)
+            continue;
+        if (ioctl(fd, LOOP_GET_STATUS64, &info) == 0 && info.lo_device == img->st_dev &&
+            info.lo_inode == img->st_ino)
+            return fd;
+        close(fd);
+    }
+    return -1;
+}
+
 /* Attaches qube_dir/file (the volume called what: "private", "root") to a
- * free loop device, grown to size_mib first when smaller. */
+ * free loop device, grown to size_mib first when smaller (0: as it is).
+ * shared: the device it is attached to already, if any, is the one. */
 static int bh_volume_attach(const char *qube_dir, const char *file, const char *what, const char *qube,
-                            guint size_mib, GError **error)
+                            guint size_mib, gboolean shared, GError **error)
 {
     g_autofree char *image = g_build_filename(qube_dir, file, NULL);
     g_autofree char *open_what = g_strdup_printf("cannot open the %s volume", what);
@@ -225,8 +254,17 @@ static int bh_volume_attach(const char *qube_dir, const char *file, const char *
         bh_private_fail(error, EPERM, not_ours, image);
         goto out;
     }
+    if (shared && (loop = bh_volume_attached(&st)) >= 0) {
+        if (size_mib && st.st_size < ((off_t)size_mib << 20))
+            g_message("[%s] %s volume kept at %lld MiB while a qube uses it; it grows to %u MiB at a start "
+                      "when none does",
+                      qube, what, (long long)(st.st_size >> 20), size_mib);
+        goto out;
+    }
     off_t want = (off_t)size_mib << 20;
-    if (st.st_size < want) {
+    if (size_mib == 0) {
+        /* An AppVM on its template's volume: never its size to change. */
+    } else if (st.st_size < want) {
         g_autoptr(GError) local = NULL;
         if (bh_private_grow(img, image, want, &local))
             g_message("[%s] %s volume grown from %lld to %u MiB", qube, what, (long long)(st.st_size >> 20),
@@ -284,12 +322,12 @@ out:
 
 int bh_sandbox_private_attach(const char *qube_dir, const char *qube, guint size_mib, GError **error)
 {
-    return bh_volume_attach(qube_dir, BH_SANDBOX_PRIVATE_IMAGE, "private", qube, size_mib, error);
+    return bh_volume_attach(qube_dir, BH_SANDBOX_PRIVATE_IMAGE, "private", qube, size_mib, FALSE, error);
 }
 
 int bh_sandbox_root_attach(const char *qube_dir, const char *qube, guint size_mib, GError **error)
 {
-    return bh_volume_attach(qube_dir, BH_SANDBOX_ROOT_IMAGE, "root", qube, size_mib, error);
+    return bh_volume_attach(qube_dir, BH_SANDBOX_ROOT_IMAGE, "root", qube, size_mib, TRUE, error);
 }
 
 /* ---- a StandaloneVM's root volume ------------------------------------------ */

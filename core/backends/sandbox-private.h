@@ -44,6 +44,9 @@ int bh_sandbox_private_attach(const char *qube_dir, const char *qube, guint size
  * once the image is in place. If they do not fit or anything fails, root/
  * stays as it was and the error says so. */
 gboolean bh_sandbox_root_prepare(const char *qube_dir, const char *qube_name, guint size_mib, GError **error);
+/* The loop device of qube_dir's root volume: the one it is attached to
+ * already (a template's, used by its AppVMs too), else a new one, grown to
+ * size_mib first (0: as it is, for an AppVM). */
 int bh_sandbox_root_attach(const char *qube_dir, const char *qube, guint size_mib, GError **error);
 
 /* Freezes the filesystem of a running qube's private volume (FIFREEZE), so

@@ -61,6 +61,7 @@ typedef struct {
     pid_t init_pid;
     dev_t private_dev;    /* the loop device of its private volume, 0: none */
     gboolean root_volume; /* its root layers are a volume (root.img) */
+    char *root_template;  /* the TemplateVM whose layers it runs on; NULL: its own (or adopted) */
     BhSandboxCgroup *cgroup;
     char *vchan_dir;
     char *stage_dir;
@@ -96,8 +97,9 @@ struct BhSandbox {
     BhBackend parent;
     char *stage_base; /* where each qube's staging tmpfs is mounted (privately) */
     gboolean privileged;
-    gboolean private_images; /* homes are sized volumes (sandbox-private.h), not directories */
-    gboolean root_images;    /* StandaloneVMs' roots are sized volumes too */
+    gboolean private_images;       /* homes are sized volumes (sandbox-private.h), not directories */
+    gboolean root_images;          /* StandaloneVMs' roots are sized volumes too */
+    gboolean template_root_images; /* and TemplateVMs' (BH_SANDBOX_TEMPLATE_ROOT=volume) */
     gboolean verbose;
     BhSandboxCgroups *cgroups;
     GPtrArray *programs;
@@ -145,9 +147,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhSandboxQube, bh_qube_unref)
 /* ---- sandbox-volumes.c ---- */
 guint bh_sandbox_private_mib(const BhBackendQube *qube);
 guint bh_sandbox_root_mib(const BhBackendQube *qube);
-/* Whether the qube's root layers are (or, at its next start, become) a
- * volume: a StandaloneVM's, and any whose root.img exists. */
+/* Whether the qube's own root layers are (or, at its next start, become) a
+ * volume: a StandaloneVM's (a TemplateVM's with template_root_images), and
+ * any whose root.img exists. */
 gboolean bh_sandbox_root_volume(BhSandbox *sb, const BhBackendQube *qube);
+/* Whether the layers a qube runs on (its own, or its template's) are a
+ * root volume now: <root_owner>/root.img exists. */
+gboolean bh_sandbox_runs_on_root_volume(BhSandbox *sb, const char *root_owner_dir);
 /* Logs which of a running qube's volumes are full (at a stop: why its
  * programs met ENOSPC is then in dom0's log). */
 void bh_sandbox_report_full_volumes(BhSandboxQube *q);

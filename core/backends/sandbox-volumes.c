@@ -46,10 +46,33 @@ gboolean bh_sandbox_root_volume(BhSandbox *sb, const BhBackendQube *qube)
         return FALSE;
     if (sb->root_images && g_strcmp0(qube->klass, "StandaloneVM") == 0)
         return TRUE;
+    if (sb->template_root_images && g_strcmp0(qube->klass, "TemplateVM") == 0)
+        return TRUE;
     /* Made once, it is the only copy of the layers: always used. */
     g_autofree char *dir = bh_sandbox_qube_dir(sb, qube->name);
-    g_autofree char *image = g_build_filename(dir, BH_SANDBOX_ROOT_IMAGE, NULL);
-    return g_file_test(image, G_FILE_TEST_EXISTS);
+    return bh_sandbox_runs_on_root_volume(sb, dir);
+}
+
+gboolean bh_sandbox_runs_on_root_volume(BhSandbox *sb, const char *root_owner_dir)
+{
+    g_autofree char *image = g_build_filename(root_owner_dir, BH_SANDBOX_ROOT_IMAGE, NULL);
+    return sb->private_images && g_file_test(image, G_FILE_TEST_EXISTS);
+}
+
+/* A running qube that may run on name's layers as they are now: its AppVMs
+ * and disposables, and any qube taken over from an earlier daemon (what it
+ * runs on is not recorded). */
+static const char *bh_root_user(BhSandbox *sb, const char *name)
+{
+    GHashTableIter it;
+    gpointer key, value;
+    g_hash_table_iter_init(&it, sb->qubes);
+    while (g_hash_table_iter_next(&it, &key, &value)) {
+        BhSandboxQube *q = value;
+        if (!g_str_equal(q->name, name) && (q->adopted || g_strcmp0(q->root_template, name) == 0))
+            return q->name;
+    }
+    return NULL;
 }
 
 gboolean bh_sandbox_private_copy_due(BhSandbox *sb, const BhBackendQube *qube, char **source, char **image)
@@ -162,6 +185,15 @@ gboolean bh_sandbox_create_volumes_now(BhBackend *backend, const BhBackendQube *
     if (!bh_sandbox_root_volume(sb, qube))
         return TRUE;
     g_autofree char *dir = bh_sandbox_qube_dir(sb, qube->name);
+    /* A template's layers cannot move while an AppVM runs on them (its
+     * overlays hold the directories): they move at a start when none does. */
+    const char *user = bh_sandbox_runs_on_root_volume(sb, dir) ? NULL : bh_root_user(sb, qube->name);
+    if (user != NULL) {
+        g_message("[%s] its root layers stay directories while %s runs on them; they move into a volume at a "
+                  "start when none does",
+                  qube->name, user);
+        return TRUE;
+    }
     if (!bh_sandbox_root_prepare(dir, qube->name, bh_sandbox_root_mib(qube), error)) {
         g_prefix_error(error, "cannot create the root volume of %s: ", qube->name);
         return FALSE;

@@ -433,14 +433,20 @@ static void test_plan_root_volume(void)
     g_assert_true(strstr(steps, mount) < strstr(steps, idmap) && strstr(steps, idmap) < strstr(steps, usr));
     g_assert_null(strstr(steps, "/state/qubes/tpl/root"));
     g_assert_null(strstr(steps, "chown "));
-    /* Only for a qube with its own root: an AppVM's plan is unchanged. */
+    /* An AppVM on a template's root volume: the same mount (the template's
+     * loop device), its layers as lowers, writes to the staging tmpfs. */
     BhSandboxPlan app = plan_for(programs, links, FALSE, FALSE, "/");
     app.root_image = TRUE;
     g_autoptr(BhSandboxSetup) app_setup = bh_sandbox_layout_setup(&app);
     g_autofree char *app_steps = bh_sandbox_setup_describe(app_setup);
-    g_assert_null(strstr(app_steps, "rvol"));
-    g_assert_nonnull(
-        strstr(app_steps, "idmap /state/qubes/tpl/root/etc -> /run/bulkhead-sandbox/1/work/lower/etc\n"));
+    g_assert_nonnull(strstr(app_steps, mount));
+    g_assert_nonnull(strstr(app_steps, idmap));
+    g_assert_nonnull(strstr(app_steps, "bind /run/bulkhead-sandbox/1/work/rimg/root/etc -> "
+                                       "/run/bulkhead-sandbox/1/work/lower/etc\n"));
+    g_assert_nonnull(strstr(app_steps, "lowerdir=/run/bulkhead-sandbox/1/work/rimg/root/usr:/run/"
+                                       "bulkhead-sandbox/1/work/lower/usr,upperdir=/run/bulkhead-sandbox/1/"
+                                       "work/upper/usr,"));
+    g_assert_null(strstr(app_steps, "/state/qubes/tpl/root"));
 }
 
 static void test_plan_root_path(Tmp *t, gconstpointer data)
