@@ -391,13 +391,24 @@ gboolean bh_sandbox_root_prepare(const char *qube_dir, const char *qube_name, gu
     if ((qube = bh_fs_open_dir_path(qube_dir, error)) < 0)
         return FALSE;
     if (fstatat(qube, BH_SANDBOX_ROOT_IMAGE, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-        /* A move that stopped after the image was in place: the layers left
-         * beside it are in it. */
-        if (fstatat(qube, "root", &st, AT_SYMLINK_NOFOLLOW) == 0)
-            g_message("[%s] the root layers left beside its root volume go (the volume holds them)",
-                      qube_name);
-        ok = bh_root_drop(qube, ".root.migrate", error) && bh_root_drop(qube, "root", error) &&
-             bh_root_drop(qube, "root-work", error);
+        /* Layers beside the volume: a move that stopped after the image was
+         * in place (they are in it), or an older bulkheadd that ran since
+         * and made new ones (they may be the only copy of what it kept).
+         * Set aside, never removed; the volume is what the qube runs on. */
+        if (fstatat(qube, "root", &st, AT_SYMLINK_NOFOLLOW) == 0) {
+            g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+            g_autofree char *stamp = g_date_time_format(now, "%Y%m%dT%H%M%SZ");
+            g_autofree char *aside = g_strdup_printf(".root-beside-volume-%s", stamp);
+            if (renameat2(qube, "root", qube, aside, RENAME_NOREPLACE) < 0) {
+                bh_private_fail(error, errno, "cannot set aside the root layers beside the volume in",
+                                qube_dir);
+                goto out;
+            }
+            g_message("[%s] root layers were beside its root volume (it runs on the volume): kept as %s/%s; "
+                      "remove them once nothing in them is needed",
+                      qube_name, qube_dir, aside);
+        }
+        ok = bh_root_drop(qube, "root-work", error);
         goto out;
     }
     /* An earlier try that stopped half-way: root/ is still the data. */

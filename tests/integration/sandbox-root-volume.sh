@@ -16,7 +16,8 @@
 #     1 GiB whole; at its first start after the upgrade a root_size it does
 #     not fit in fails the start with a sentence and leaves the layers as
 #     they were, and one it fits in moves them into the volume with every
-#     file, its /usr files its user's and writable.
+#     file, its /usr files its user's and writable; layers found beside a
+#     volume later (an older bulkheadd ran) are set aside, never removed.
 # Every wait waits for an event (a state, a log line). Prints TAP.
 set -u
 . "$(dirname "$0")/daemon-lib.sh"
@@ -135,5 +136,18 @@ bh_result "old's root is now a 2048 MiB volume (df: $size) and its layers left d
 bh_wait_grep "$bh_log" '\[old\] its root layers are now a volume of 2048 MiB' 10 "$from"
 bh_result "bulkheadd logged the move" $?
 bh_expect "old shuts down" qvm-shutdown --wait old
+
+# Layers beside a volume (an older bulkheadd ran after the move and made new
+# ones): set aside, never removed, and the qube runs on its volume.
+mkdir -p "$old_dir/root/etc" && echo only-copy >"$old_dir/root/etc/marker"
+from=$(bh_log_from "$bh_log")
+bh_run qvm-run -p old 'cat /etc/old.conf; test -e /etc/marker || echo no-marker'
+bh_same "old starts on its volume with layers beside it" "conf
+no-marker" "$bh_out"
+aside=$(ls -d "$old_dir"/.root-beside-volume-* 2>/dev/null | head -n1)
+bh_result "the layers beside it were kept aside ($aside), not removed, and logged" \
+  $([ -n "$aside" ] && [ "$(cat "$aside/etc/marker")" = only-copy ] && [ ! -e "$old_dir/root" ] &&
+    bh_wait_grep "$bh_log" '\[old\] root layers were beside its root volume.*kept as' 10 "$from"; echo $?)
+bh_expect "old shuts down again" qvm-shutdown --wait old
 
 bh_done
