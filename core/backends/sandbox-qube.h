@@ -168,6 +168,10 @@ gboolean bh_sandbox_create_volumes_now(BhBackend *backend, const BhBackendQube *
 /* The private volume a disposable still has to copy: TRUE with the paths
  * (newly allocated) when it has none yet and its template has one. */
 gboolean bh_sandbox_private_copy_due(BhSandbox *sb, const BhBackendQube *qube, char **source, char **image);
+/* The move of a qube's root layers into its root volume still to be made
+ * (they are directories, and no other qube runs on them): TRUE with its
+ * directory (newly allocated). */
+gboolean bh_sandbox_root_move_due(BhSandbox *sb, const BhBackendQube *qube, char **qube_dir);
 /* Freezes the running template's private volume for a copy of it: *frozen
  * is the descriptor to thaw, or -1 when the template is not running. */
 gboolean bh_sandbox_freeze_template(BhSandbox *sb, const char *template_name, int *frozen, GError **error);
@@ -177,8 +181,9 @@ gboolean bh_sandbox_kill_copying(BhSandbox *sb, const char *name);
 
 /* ---- sandbox-dispcopy.c ---- */
 /* When the disposable qube still needs its copy of its template's private
- * volume: starts it in a worker thread and TRUE (the start goes on, or
- * fails, through task once it is done); else FALSE and nothing done. */
+ * volume, or a qube its root layers moved into its root volume: starts that
+ * in a worker thread and TRUE (the start goes on, or fails, through task
+ * once it is done); else FALSE and nothing done. */
 gboolean bh_sandbox_start_copy(BhSandbox *sb, const BhBackendQube *qube, GTask *task);
 /* Counts a copy from or to name in copying (sb->copying; delta +1 or -1). */
 void bh_sandbox_copying_mark(GHashTable *copying, const char *name, int delta);

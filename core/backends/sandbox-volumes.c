@@ -175,6 +175,19 @@ gboolean bh_sandbox_create_volumes(BhBackend *backend, const BhBackendQube *qube
            bh_sandbox_volumes_for(backend, qube, TRUE, error);
 }
 
+gboolean bh_sandbox_root_move_due(BhSandbox *sb, const BhBackendQube *qube, char **qube_dir)
+{
+    if (!bh_sandbox_root_volume(sb, qube))
+        return FALSE;
+    g_autofree char *dir = bh_sandbox_qube_dir(sb, qube->name);
+    g_autofree char *root = g_build_filename(dir, "root", NULL);
+    if (bh_sandbox_runs_on_root_volume(sb, dir) || !g_file_test(root, G_FILE_TEST_IS_DIR) ||
+        bh_root_user(sb, qube->name) != NULL)
+        return FALSE;
+    *qube_dir = g_steal_pointer(&dir);
+    return TRUE;
+}
+
 gboolean bh_sandbox_create_volumes_now(BhBackend *backend, const BhBackendQube *qube, GError **error)
 {
     BhSandbox *sb = (BhSandbox *)backend;

@@ -15,9 +15,10 @@
 #     directories on dom0's disk, BH_SANDBOX_ROOT=directory) takes the same
 #     1 GiB whole; at its first start after the upgrade a root_size it does
 #     not fit in fails the start with a sentence and leaves the layers as
-#     they were, and one it fits in moves them into the volume with every
-#     file, its /usr files its user's and writable; layers found beside a
-#     volume later (an older bulkheadd ran) are set aside, never removed.
+#     they were, and one it fits in moves them into the volume (off
+#     bulkheadd's main loop: it answers qvm-ls meanwhile) with every file,
+#     its /usr files its user's and writable; layers found beside a volume
+#     later (an older bulkheadd ran) are set aside, never removed.
 # Every wait waits for an event (a state, a log line). Prints TAP.
 set -u
 . "$(dirname "$0")/daemon-lib.sh"
@@ -121,6 +122,21 @@ bh_result "old's layers stay as they were (no root.img, the 1 GiB file in root/v
     [ ! -e "$old_dir/.root.migrate" ] && [ ! -e "$old_dir/.root.img.new" ]; echo $?)
 bh_expect "qvm-prefs old root_size 2048" qvm-prefs old root_size 2048
 from=$(bh_log_from "$bh_log")
+# The move copies and formats as much as the qube stored: off bulkheadd's
+# main loop, which answers meanwhile.
+qvm-start old >"$bh_tmp/start-old.out" 2>&1 &
+start_pid=$!
+bh_bg_pids+=($start_pid)
+bh_until 600 test -d "$old_dir/.root.migrate"
+bh_result "old's layers are moving into a volume ($old_dir/.root.migrate)" $?
+t0=$(date +%s%N)
+bh_run qvm-ls
+ms=$((($(date +%s%N) - t0) / 1000000))
+bh_result "bulkheadd answers qvm-ls in $ms ms while the move goes on" \
+  $([ "$bh_rc" -eq 0 ] && printf '%s\n' "$bh_out" | grep -q '^old ' && test -d "$old_dir/.root.migrate"; echo $?)
+bh_expect_fail "old cannot be removed meanwhile" 1 "old" qvm-remove -f old
+wait "$start_pid"
+bh_result "qvm-start old succeeds once the move is done ($(tr '\n' ' ' <"$bh_tmp/start-old.out"))" $?
 bh_run qvm-run -p old 'cat /etc/old.conf /usr/local/bin/tool; stat -c %s /var/tmp/fill; stat -c %U /usr/local/bin/tool;
   echo two >> /usr/local/bin/tool && tail -n1 /usr/local/bin/tool; df -m --output=size /etc | tail -n1 | tr -d " "'
 size=$(echo "$bh_out" | tail -n1)
