@@ -101,9 +101,10 @@ typedef struct {
     gboolean disposable;
     gboolean seccomp;       /* the filter is on BH_SANDBOX_FD_SECCOMP */
     gboolean private_image; /* the home is the image on BH_SANDBOX_FD_PRIVATE, not qube_dir/private */
-    /* With own_root: the layers (root/, root-work/) are inside the image on
+    /* The layers (root/, root-work/) are inside the root volume on
      * BH_SANDBOX_FD_ROOT, all owned by root on disk and shown through one
-     * idmapped mount (upper layers included), not root_dir on dom0's disk. */
+     * idmapped mount (upper layers included), not root_dir on dom0's disk:
+     * the qube's own (own_root) or its template's (then only lower layers). */
     gboolean root_image;
     const char *bwrap; /* the bubblewrap binary */
     /* A host file bound read-only on /etc/resolv.conf (the virtual DNS
