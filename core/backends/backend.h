@@ -86,6 +86,7 @@ typedef struct {
     guint maxmem_mib;
     guint vcpus;
     guint private_mib;     /* size of the private volume; 0: the backend's default */
+    guint root_mib;        /* size of a StandaloneVM's root volume (sandbox); 0: the default */
     const char *kernel;    /* xen: kernel version, "" for the default */
     const char *virt_mode; /* xen: "pvh", "hvm" or "pv" */
     /* Its services (qvm-service), "NAME=1" on or "NAME=0" off, names checked

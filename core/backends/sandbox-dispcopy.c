@@ -9,8 +9,11 @@
  * description is the caller's only for the call, so it is copied here; the
  * template and the disposable neither start nor lose their volumes meanwhile
  * (sb->copying), and a running template stays frozen for the copy.
+ * The same for the move of a StandaloneVM's (or template's) root layers into
+ * its root volume at its first start (a copy of them and mkfs.ext4 -d: as
+ * long as what it stored), which holds the qube alone.
  * Must never: touch the backend's tables from the worker thread (it gets
- * two paths and nothing else), or start a disposable that was killed while
+ * paths and sizes, nothing else), or start a qube that was killed while
  * its copy ran.
  */
 #define G_LOG_DOMAIN "bh-sandbox"
@@ -28,7 +31,9 @@ typedef struct {
     BhBackendQube qube;
     GPtrArray *strings; /* what qube's strings point to */
     char **services;
-    char *source, *image;
+    char *source, *image; /* a disposable's home: copied from, to */
+    char *root_dir;       /* or a root to move into its volume: the qube's directory */
+    guint root_mib;
     int frozen;
     gboolean killed; /* while copying: the start fails once the copy is done */
 } BhStartCopy;
@@ -40,6 +45,7 @@ static void bh_start_copy_free(BhStartCopy *c)
     g_strfreev(c->services);
     g_free(c->source);
     g_free(c->image);
+    g_free(c->root_dir);
     g_free(c);
 }
 
@@ -66,7 +72,8 @@ static void bh_start_copy_thread(GTask *task, gpointer source, gpointer data, GC
 {
     BhStartCopy *c = data;
     GError *error = NULL;
-    if (bh_volume_copy_sparse(c->source, c->image, &error))
+    if (c->root_dir ? bh_sandbox_root_prepare(c->root_dir, c->qube.name, c->root_mib, &error)
+                    : bh_volume_copy_sparse(c->source, c->image, &error))
         g_task_return_boolean(task, TRUE);
     else
         g_task_return_error(task, error);
@@ -80,7 +87,8 @@ static void bh_start_copy_done(GObject *source, GAsyncResult *result, gpointer d
     if (c->frozen >= 0)
         bh_sandbox_private_thaw(c->qube.template_name, c->frozen);
     bh_sandbox_copying_mark(c->sb->copying, c->qube.name, -1);
-    bh_sandbox_copying_mark(c->sb->copying, c->qube.template_name, -1);
+    if (c->source)
+        bh_sandbox_copying_mark(c->sb->copying, c->qube.template_name, -1);
     g_hash_table_remove(c->sb->copies, c->qube.name);
     if (c->killed) {
         g_task_return_new_error(c->start, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED,
@@ -88,7 +96,8 @@ static void bh_start_copy_done(GObject *source, GAsyncResult *result, gpointer d
     } else if (ok) {
         bh_sandbox_start_now(c->sb, &c->qube, g_steal_pointer(&c->start));
     } else {
-        g_prefix_error(&error, "cannot create the private volume of %s: ", c->qube.name);
+        g_prefix_error(&error, "cannot create the %s volume of %s: ", c->root_dir ? "root" : "private",
+                       c->qube.name);
         g_task_return_error(c->start, g_steal_pointer(&error));
     }
     bh_start_copy_free(c);
@@ -96,12 +105,13 @@ static void bh_start_copy_done(GObject *source, GAsyncResult *result, gpointer d
 
 gboolean bh_sandbox_start_copy(BhSandbox *sb, const BhBackendQube *qube, GTask *task)
 {
-    g_autofree char *source = NULL, *image = NULL;
+    g_autofree char *source = NULL, *image = NULL, *root_dir = NULL;
     g_autoptr(GError) error = NULL;
     int frozen = -1;
-    if (!bh_sandbox_private_copy_due(sb, qube, &source, &image))
+    gboolean home = bh_sandbox_private_copy_due(sb, qube, &source, &image);
+    if (!home && !bh_sandbox_root_move_due(sb, qube, &root_dir))
         return FALSE;
-    if (!bh_sandbox_freeze_template(sb, qube->template_name, &frozen, &error)) {
+    if (home && !bh_sandbox_freeze_template(sb, qube->template_name, &frozen, &error)) {
         g_prefix_error(&error, "cannot create the private volume of %s: ", qube->name);
         g_task_return_error(task, g_steal_pointer(&error));
         return TRUE;
@@ -125,9 +135,12 @@ gboolean bh_sandbox_start_copy(BhSandbox *sb, const BhBackendQube *qube, GTask *
     c->qube.services = (const char *const *)c->services;
     c->source = g_steal_pointer(&source);
     c->image = g_steal_pointer(&image);
+    c->root_dir = g_steal_pointer(&root_dir);
+    c->root_mib = bh_sandbox_root_mib(qube);
     c->frozen = frozen;
     bh_sandbox_copying_mark(sb->copying, c->qube.name, +1);
-    bh_sandbox_copying_mark(sb->copying, c->qube.template_name, +1);
+    if (c->source)
+        bh_sandbox_copying_mark(sb->copying, c->qube.template_name, +1);
     g_hash_table_insert(sb->copies, (gpointer)c->qube.name, c);
     GTask *copy = g_task_new(NULL, NULL, bh_start_copy_done, c);
     g_task_set_task_data(copy, c, NULL);

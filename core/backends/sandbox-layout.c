@@ -11,6 +11,10 @@
  *   /opt   idmap(R/opt), writable, kept             overlay: lower idmap(R/opt), upper S (tmpfs)
  *   /home/user  idmap(<qube>/private), kept
  *
+ * A StandaloneVM's R is its root volume (root.img) instead, mounted here and
+ * shown through one idmapped mount: then its usr upper is idmapped too, and
+ * that overlay is mounted with the qube's fs ids (sandbox-spawn.c).
+ *
  * "idmap" shows files owned by host root as owned by the qube's user, so the
  * qube may change its own root (like root in a Qubes VM) while the host's
  * files stay untouched: writes land in the upper layer. An overlay's upper
@@ -34,6 +38,7 @@
 
 #include "config.h"
 #include "sandbox-fsops.h"
+#include "sandbox-private.h"
 
 static const char *const bh_layer_names[BH_LAYER_N] = {"usr", "etc", "var", "opt"};
 
@@ -81,12 +86,31 @@ gboolean bh_sandbox_layout_writes_kept(const BhSandboxPlan *plan)
     return plan->own_root && !plan->root_readonly;
 }
 
+/* A layer of the qube's own shown at target with the qube's ownership: an
+ * idmapped bind, or a plain one of what is already idmapped (a root
+ * volume's mount: an idmapped mount cannot be idmapped again). */
+static void bh_show_layer(BhSandboxSetup *s, gboolean root_image, const char *own, const char *target)
+{
+    if (root_image)
+        bh_sandbox_setup_bind(s, own, target);
+    else
+        bh_sandbox_setup_idmap(s, own, target);
+}
+
 BhSandboxSetup *bh_sandbox_layout_setup(const BhSandboxPlan *plan)
 {
     BhSandboxSetup *s = bh_sandbox_setup_new(plan->privileged, plan->host_uid, plan->host_gid);
     const char *S = plan->stage_dir;
     gboolean kept = bh_sandbox_layout_writes_kept(plan);
-    g_autofree char *work_dir = g_strconcat(plan->root_dir, "-work", NULL);
+    gboolean root_image = plan->root_image;
+    g_autofree char *rvol = bh_path(S, "rvol");
+    g_autofree char *rimg = bh_path(S, "rimg");
+    /* A root volume is mounted in this namespace only and shown whole through
+     * one idmapped mount, so that an overlay's upper layer and its work
+     * directory (which must share a mount) are both idmapped: everything in
+     * the image stays root's on disk, and a clone is a copy of the file. */
+    g_autofree char *root_dir = root_image ? bh_path(rimg, "root") : g_strdup(plan->root_dir);
+    g_autofree char *work_dir = g_strconcat(root_dir, "-work", NULL);
     g_autofree char *upper = bh_path(S, "upper");
     g_autofree char *work = bh_path(S, "work");
     g_autofree char *lower = bh_path(S, "lower");
@@ -95,6 +119,12 @@ BhSandboxSetup *bh_sandbox_layout_setup(const BhSandboxPlan *plan)
         bh_sandbox_setup_set_idmap_fd(s, BH_SANDBOX_FD_IDMAP);
     bh_sandbox_setup_tmpfs(s, S, "mode=0755");
     bh_sandbox_setup_mkdir(s, lower, 0755);
+    if (root_image) {
+        bh_sandbox_setup_mkdir(s, rvol, 0700);
+        bh_sandbox_setup_private(s, rvol, BH_SANDBOX_FD_ROOT);
+        bh_sandbox_setup_mkdir(s, rimg, 0700);
+        bh_sandbox_setup_idmap(s, rvol, rimg);
+    }
     if (!kept) {
         bh_sandbox_setup_mkdir(s, upper, 0755);
         bh_sandbox_setup_mkdir(s, work, 0700);
@@ -102,7 +132,7 @@ BhSandboxSetup *bh_sandbox_layout_setup(const BhSandboxPlan *plan)
     for (int l = 0; l < BH_LAYER_N; l++) {
         const char *name = bh_layer_names[l];
         g_autofree char *target = bh_path(S, name);
-        g_autofree char *own = bh_path(plan->root_dir, name);
+        g_autofree char *own = bh_path(root_dir, name);
         g_autofree char *low = bh_path(lower, name);
         gboolean from_base = bh_base_has(plan, (BhSandboxLayer)l);
         /* An own layer is an overlay upper (files of the template's uid) when
@@ -119,10 +149,16 @@ BhSandboxSetup *bh_sandbox_layout_setup(const BhSandboxPlan *plan)
             /* The template itself: its layer is where writes land and stay. */
             if (own_is_upper) {
                 g_autofree char *w = bh_path(work_dir, name);
-                bh_sandbox_setup_chown(s, own);
-                bh_sandbox_setup_overlay(s, target, low, own, w);
+                /* On dom0's disk the upper is not idmapped: its top must be
+                 * the qube's. In a root volume it is (root's = the qube's). */
+                if (root_image) {
+                    bh_sandbox_setup_overlay_idmapped(s, target, low, own, w);
+                } else {
+                    bh_sandbox_setup_chown(s, own);
+                    bh_sandbox_setup_overlay(s, target, low, own, w);
+                }
             } else {
-                bh_sandbox_setup_idmap(s, own, target);
+                bh_show_layer(s, root_image, own, target);
             }
             continue;
         }
@@ -135,7 +171,7 @@ BhSandboxSetup *bh_sandbox_layout_setup(const BhSandboxPlan *plan)
             lowers = g_strconcat(own, ":", low, NULL);
         } else {
             bh_sandbox_setup_mkdir(s, low, 0755);
-            bh_sandbox_setup_idmap(s, own, low);
+            bh_show_layer(s, root_image, own, low);
             lowers = g_strdup(low);
         }
         bh_sandbox_setup_mkdir(s, up, 0755);
@@ -569,7 +605,9 @@ gboolean bh_sandbox_volumes_create(const char *qube_dir, gboolean own_root, cons
                             : !bh_make_dir(qube, "private", 0700, TRUE, error))
             goto out;
     }
-    if (own_root && !bh_create_root(qube, name, base_root, error))
+    /* A root volume holds the layers: none are made beside it. */
+    if (own_root && fstatat(qube, BH_SANDBOX_ROOT_IMAGE, &st, AT_SYMLINK_NOFOLLOW) < 0 &&
+        !bh_create_root(qube, name, base_root, error))
         goto out;
     ok = TRUE;
 out:

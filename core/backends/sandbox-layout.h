@@ -3,7 +3,8 @@
  *
  * Owns the on-disk volumes (<state_dir>/qubes/<name>/: private/, and for a
  * TemplateVM or StandaloneVM its root layers root/{usr,etc,var,opt} and
- * root-work/), the guest programs this build offers inside every qube, and
+ * root-work/, which a StandaloneVM's first start moves into root.img,
+ * sandbox-private.h), the guest programs this build offers inside every qube, and
  * the translation of one qube into a BhSandboxSetup (layers, staging) plus a
  * bubblewrap command line. Pure data in, data out: it starts nothing.
  *
@@ -50,6 +51,7 @@ enum {
     BH_SANDBOX_FD_CGROUP = 7,   /* 7..9: cgroup.procs to join */
     BH_SANDBOX_FD_SECCOMP = 10, /* bwrap --seccomp: the filter (sandbox-seccomp.h) */
     BH_SANDBOX_FD_PRIVATE = 12, /* the loop device of the private volume (sandbox-private.h) */
+    BH_SANDBOX_FD_ROOT = 13,    /* the loop device of a StandaloneVM's root volume (sandbox-private.h) */
 };
 
 /* Ptys one qube may hold at once (its own devpts instance's max=): with the
@@ -59,6 +61,8 @@ enum {
 
 /* A qube's private volume when its private_size is not given (MiB). */
 #define BH_SANDBOX_PRIVATE_MIB 2048u
+/* A StandaloneVM's root volume when its root_size is not given (MiB). */
+#define BH_SANDBOX_ROOT_MIB 10240u
 
 /* The layers of a qube's root (besides /usr, which is always a layer). */
 typedef enum {
@@ -97,7 +101,12 @@ typedef struct {
     gboolean disposable;
     gboolean seccomp;       /* the filter is on BH_SANDBOX_FD_SECCOMP */
     gboolean private_image; /* the home is the image on BH_SANDBOX_FD_PRIVATE, not qube_dir/private */
-    const char *bwrap;      /* the bubblewrap binary */
+    /* The layers (root/, root-work/) are inside the root volume on
+     * BH_SANDBOX_FD_ROOT, all owned by root on disk and shown through one
+     * idmapped mount (upper layers included), not root_dir on dom0's disk:
+     * the qube's own (own_root) or its template's (then only lower layers). */
+    gboolean root_image;
+    const char *bwrap; /* the bubblewrap binary */
     /* A host file bound read-only on /etc/resolv.conf (the virtual DNS
      * servers of the netvm model); NULL: the root's own. */
     const char *resolv_conf;
@@ -119,7 +128,8 @@ GPtrArray *bh_sandbox_layout_env(const char *name, guint32 qid);
 
 /* ---- volumes ----------------------------------------------------------------- */
 
-/* <state>/qubes/<name>: private/ always, root layers when own_root. A
+/* <state>/qubes/<name>: private/ always, root layers when own_root (unless
+ * the qube has a root volume, root.img, which holds them). A
  * disposable copies disp_source's private/ (a missing one gives an empty
  * home; a running source is copied live, never following what it changes).
  * Existing parts are kept, and whatever the qube made of the inside of its

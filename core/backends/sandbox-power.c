@@ -114,6 +114,7 @@ void bh_sandbox_shutdown(BhBackend *backend, const char *name, guint timeout_s, 
             g_message("[%s] %s; killing it instead", name, error->message);
     }
     q->stop_requested = TRUE;
+    bh_sandbox_report_full_volumes(q);
     if (q->start_task) {
         bh_sandbox_start_fail(q, g_error_new(BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED,
                                              "%s was shut down while starting", name));
@@ -149,6 +150,7 @@ gboolean bh_sandbox_kill(BhBackend *backend, const char *name, GError **error)
         bh_sandbox_start_fail(
             q, g_error_new(BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED, "%s was killed while starting", name));
     bh_sandbox_set_state(q, BH_POWER_DYING, NULL);
+    bh_sandbox_report_full_volumes(q);
     bh_sandbox_force_stop(q);
     return TRUE;
 }

@@ -27,6 +27,7 @@
 #include <bulkhead/error.h>
 
 #include "backend.h"
+#include "sandbox-fsops.h"
 #include "sandbox-layout.h"
 #include "volume-copy.h"
 
@@ -57,7 +58,8 @@ static void bh_private_drop_empty(const char *path)
 
 /* A fresh ext4 image of size_mib at image, holding the tree below source
  * (owners, modes, xattrs kept). Only dom0's own mkfs writes it. */
-static gboolean bh_private_make(const char *image, const char *source, guint size_mib, GError **error)
+static gboolean bh_private_make(const char *image, const char *source, guint size_mib, const char *label,
+                                GError **error)
 {
     g_autofree char *mkfs = bh_private_tool_path("mkfs.ext4");
     g_autofree char *size = g_strdup_printf("%uM", size_mib);
@@ -76,14 +78,14 @@ static gboolean bh_private_make(const char *image, const char *source, guint siz
     close(fd);
     /* No reserved blocks (the qube is the only user); nodiscard: punching the
      * holes of a new sparse file is wasted time. */
-    const char *argv[] = {mkfs, "-q",   "-F",  "-m", "0", "-L", "private", "-E", "root_owner=0:0,nodiscard",
+    const char *argv[] = {mkfs, "-q",   "-F",  "-m", "0", "-L", label, "-E", "root_owner=0:0,nodiscard",
                           "-d", source, image, size, NULL};
     if (!g_spawn_sync(NULL, (char **)argv, (char *[]){"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL},
                       G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &out, &status, &local) ||
         !g_spawn_check_wait_status(status, NULL)) {
         unlink(image);
         g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED,
-                    "cannot make the private volume %s (%u MiB): %s", image, size_mib,
+                    "cannot make the %s volume %s (%u MiB): %s", label, image, size_mib,
                     local ? local->message : (out && *out ? g_strstrip(out) : "mkfs.ext4 failed"));
         return FALSE;
     }
@@ -112,7 +114,7 @@ static gboolean bh_private_migrate(const char *qube_dir, const char *image, guin
         if (rename(private_dir, home) < 0)
             return bh_private_fail(error, errno, "cannot move the home of", qube_dir);
     }
-    if (!bh_private_make(tmp, stage, size_mib, error)) {
+    if (!bh_private_make(tmp, stage, size_mib, "private", error)) {
         /* Put the data back where it was. */
         if (rename(home, private_dir) == 0)
             rmdir(stage);
@@ -203,34 +205,77 @@ static gboolean bh_private_grow(int img, const char *image, off_t want, GError *
     return bh_private_tool("resize2fs", resize, 0, error);
 }
 
-int bh_sandbox_private_attach(const char *qube_dir, const char *qube, guint size_mib, GError **error)
+/* The loop device img (open) is attached to now, open read-write, or -1:
+ * a template's root volume is one filesystem for the template and every
+ * AppVM on it (a second loop device on the file would be a second ext4 over
+ * the same blocks). Found by the backing file's device and inode, so it
+ * survives a daemon that died. */
+static int bh_volume_attached(const struct stat *img)
 {
-    g_autofree char *image = g_build_filename(qube_dir, BH_SANDBOX_PRIVATE_IMAGE, NULL);
+    g_autoptr(GDir) dir = g_dir_open("/sys/block", 0, NULL);
+    const char *name;
+    while (dir && (name = g_dir_read_name(dir))) {
+        if (!g_str_has_prefix(name, "loop"))
+            continue;
+        g_autofree char *backing = g_strdup_printf("/sys/block/%s/loop", name);
+        if (!g_file_test(backing, G_FILE_TEST_IS_DIR))
+            continue; /* not attached */
+        g_autofree char *dev = g_strdup_printf("/dev/%s", name);
+        int fd = open(dev, O_RDWR | O_CLOEXEC);
+        struct loop_info64 info;
+        if (fd < 0)
+            continue;
+        if (ioctl(fd, LOOP_GET_STATUS64, &info) == 0 && info.lo_device == img->st_dev &&
+            info.lo_inode == img->st_ino)
+            return fd;
+        close(fd);
+    }
+    return -1;
+}
+
+/* Attaches qube_dir/file (the volume called what: "private", "root") to a
+ * free loop device, grown to size_mib first when smaller (0: as it is).
+ * shared: the device it is attached to already, if any, is the one. */
+static int bh_volume_attach(const char *qube_dir, const char *file, const char *what, const char *qube,
+                            guint size_mib, gboolean shared, GError **error)
+{
+    g_autofree char *image = g_build_filename(qube_dir, file, NULL);
+    g_autofree char *open_what = g_strdup_printf("cannot open the %s volume", what);
+    g_autofree char *not_ours = g_strdup_printf("not a %s volume made by bulkheadd:", what);
     int img = -1, ctl = -1, loop = -1;
     struct stat st;
 
     img = open(image, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
     if (img < 0 || fstat(img, &st) < 0) {
-        bh_private_fail(error, errno, "cannot open the private volume", image);
+        bh_private_fail(error, errno, open_what, image);
         goto out;
     }
     if (!S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
-        bh_private_fail(error, EPERM, "not a private volume made by bulkheadd:", image);
+        bh_private_fail(error, EPERM, not_ours, image);
+        goto out;
+    }
+    if (shared && (loop = bh_volume_attached(&st)) >= 0) {
+        if (size_mib && st.st_size < ((off_t)size_mib << 20))
+            g_message("[%s] %s volume kept at %lld MiB while a qube uses it; it grows to %u MiB at a start "
+                      "when none does",
+                      qube, what, (long long)(st.st_size >> 20), size_mib);
         goto out;
     }
     off_t want = (off_t)size_mib << 20;
-    if (st.st_size < want) {
+    if (size_mib == 0) {
+        /* An AppVM on its template's volume: never its size to change. */
+    } else if (st.st_size < want) {
         g_autoptr(GError) local = NULL;
         if (bh_private_grow(img, image, want, &local))
-            g_message("[%s] private volume grown from %lld to %u MiB", qube, (long long)(st.st_size >> 20),
+            g_message("[%s] %s volume grown from %lld to %u MiB", qube, what, (long long)(st.st_size >> 20),
                       size_mib);
         else
-            g_message("[%s] private volume kept at %lld MiB: %s", qube, (long long)(st.st_size >> 20),
+            g_message("[%s] %s volume kept at %lld MiB: %s", qube, what, (long long)(st.st_size >> 20),
                       local->message);
     } else if (st.st_size > want) {
-        g_message("[%s] private_size %u MiB is smaller than its volume (%lld MiB): the volume keeps its size "
+        g_message("[%s] %s_size %u MiB is smaller than its volume (%lld MiB): the volume keeps its size "
                   "(volumes never shrink)",
-                  qube, size_mib, (long long)(st.st_size >> 20));
+                  qube, what, size_mib, (long long)(st.st_size >> 20));
     }
 
     ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
@@ -255,7 +300,7 @@ int bh_sandbox_private_attach(const char *qube_dir, const char *qube, guint size
         }
         struct loop_config cfg = {.fd = (guint32)img};
         cfg.info.lo_flags = LO_FLAGS_AUTOCLEAR;
-        g_snprintf((char *)cfg.info.lo_file_name, sizeof cfg.info.lo_file_name, "bulkhead:%s:private", qube);
+        g_snprintf((char *)cfg.info.lo_file_name, sizeof cfg.info.lo_file_name, "bulkhead:%s:%s", qube, what);
         if (ioctl(loop, LOOP_CONFIGURE, &cfg) == 0)
             goto out;
         int e = errno;
@@ -273,6 +318,126 @@ out:
     if (ctl >= 0)
         close(ctl);
     return loop;
+}
+
+int bh_sandbox_private_attach(const char *qube_dir, const char *qube, guint size_mib, GError **error)
+{
+    return bh_volume_attach(qube_dir, BH_SANDBOX_PRIVATE_IMAGE, "private", qube, size_mib, FALSE, error);
+}
+
+int bh_sandbox_root_attach(const char *qube_dir, const char *qube, guint size_mib, GError **error)
+{
+    return bh_volume_attach(qube_dir, BH_SANDBOX_ROOT_IMAGE, "root", qube, size_mib, TRUE, error);
+}
+
+/* ---- a StandaloneVM's root volume ------------------------------------------ */
+
+/* Removes name in qube if it is there; FALSE (error set) when it cannot. */
+static gboolean bh_root_drop(int qube, const char *name, GError **error)
+{
+    struct stat st;
+    return fstatat(qube, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || bh_fs_remove_at(qube, name, error);
+}
+
+/* Stages the layers for mkfs: a copy of root/ in stage/root, in which what
+ * the qube's host uid owned (its usr layer, an overlay upper on dom0's disk)
+ * becomes root's, as everything is in a root volume (it is shown idmapped),
+ * and an empty overlay scratch stage/root-work/. The old root/ stays as it is
+ * until the image holds it. */
+static gboolean bh_root_stage(int qube, int stage, GError **error)
+{
+    static const char *const layers[] = {"usr", "etc", "var", "opt"};
+    int src = -1, work = -1;
+    gboolean ok = FALSE;
+    struct stat st;
+
+    if ((src = bh_fs_open_beneath(qube, "root", error)) < 0)
+        goto out;
+    /* The top of the usr layer is given to the qube at each start. */
+    uid_t owner = fstatat(src, "usr", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) ? st.st_uid : 0;
+    BhFsCopy copy = {
+        .flags = BH_FS_COPY_OWNERS | BH_FS_COPY_XATTRS | BH_FS_COPY_WHITEOUTS,
+        .reown_from = owner != 0 ? owner : (uid_t)-1,
+        .reown_to = owner != 0 ? 0 : (uid_t)-1,
+        .what = "the root layers",
+    };
+    if (!bh_fs_copy_tree(src, stage, "root", &copy, error) ||
+        (work = bh_fs_mkdir_at(stage, "root-work", 0700, TRUE, error)) < 0)
+        goto out;
+    for (gsize i = 0; i < G_N_ELEMENTS(layers); i++) {
+        int fd = bh_fs_mkdir_at(work, layers[i], 0700, TRUE, error);
+        if (fd < 0)
+            goto out;
+        close(fd);
+    }
+    ok = TRUE;
+out:
+    if (src >= 0)
+        close(src);
+    if (work >= 0)
+        close(work);
+    return ok;
+}
+
+gboolean bh_sandbox_root_prepare(const char *qube_dir, const char *qube_name, guint size_mib, GError **error)
+{
+    g_autofree char *image = g_build_filename(qube_dir, BH_SANDBOX_ROOT_IMAGE, NULL);
+    g_autofree char *stage_path = g_build_filename(qube_dir, ".root.migrate", NULL);
+    g_autofree char *tmp = g_build_filename(qube_dir, ".root.img.new", NULL);
+    int qube = -1, stage = -1;
+    gboolean ok = FALSE;
+    struct stat st;
+
+    if ((qube = bh_fs_open_dir_path(qube_dir, error)) < 0)
+        return FALSE;
+    if (fstatat(qube, BH_SANDBOX_ROOT_IMAGE, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        /* Layers beside the volume: a move that stopped after the image was
+         * in place (they are in it), or an older bulkheadd that ran since
+         * and made new ones (they may be the only copy of what it kept).
+         * Set aside, never removed; the volume is what the qube runs on. */
+        if (fstatat(qube, "root", &st, AT_SYMLINK_NOFOLLOW) == 0) {
+            g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+            g_autofree char *stamp = g_date_time_format(now, "%Y%m%dT%H%M%SZ");
+            g_autofree char *aside = g_strdup_printf(".root-beside-volume-%s", stamp);
+            if (renameat2(qube, "root", qube, aside, RENAME_NOREPLACE) < 0) {
+                bh_private_fail(error, errno, "cannot set aside the root layers beside the volume in",
+                                qube_dir);
+                goto out;
+            }
+            g_message("[%s] root layers were beside its root volume (it runs on the volume): kept as %s/%s; "
+                      "remove them once nothing in them is needed",
+                      qube_name, qube_dir, aside);
+        }
+        ok = bh_root_drop(qube, "root-work", error);
+        goto out;
+    }
+    /* An earlier try that stopped half-way: root/ is still the data. */
+    if (!bh_root_drop(qube, ".root.migrate", error) || !bh_root_drop(qube, ".root.img.new", error) ||
+        (stage = bh_fs_mkdir_at(qube, ".root.migrate", 0700, TRUE, error)) < 0)
+        goto out;
+    if (!bh_root_stage(qube, stage, error) || !bh_private_make(tmp, stage_path, size_mib, "root", error)) {
+        g_prefix_error(error,
+                       "the root of %s stays in %s/root (if it does not fit, raise root_size): ", qube_name,
+                       qube_dir);
+        goto out;
+    }
+    if (renameat(qube, ".root.img.new", qube, BH_SANDBOX_ROOT_IMAGE) < 0) {
+        bh_private_fail(error, errno, "cannot create", image);
+        goto out;
+    }
+    g_message("[%s] its root layers are now a volume of %u MiB (root_size)", qube_name, size_mib);
+    /* The image holds the layers now; the directories go. */
+    ok = bh_root_drop(qube, "root", error) && bh_root_drop(qube, "root-work", error);
+out:
+    if (stage >= 0)
+        close(stage);
+    if (qube >= 0) {
+        g_autoptr(GError) local = NULL;
+        if (!bh_root_drop(qube, ".root.migrate", &local) || !bh_root_drop(qube, ".root.img.new", &local))
+            g_message("[%s] cannot remove what staging its root volume left: %s", qube_name, local->message);
+        close(qube);
+    }
+    return ok;
 }
 
 int bh_sandbox_private_freeze(const char *qube, pid_t init_pid, dev_t volume, GError **error)

@@ -1,7 +1,8 @@
-/* sandbox-private.h — a sandbox qube's private volume: its home, with a size
- * the kernel enforces.
+/* sandbox-private.h — a sandbox qube's sized volumes: its home (the private
+ * volume) and a StandaloneVM's root, each with a size the kernel enforces.
  *
- * Owns <qube_dir>/private.img: a sparse ext4 image that dom0 makes itself
+ * Owns <qube_dir>/private.img (and a StandaloneVM's root.img, made the same
+ * way from its layers): a sparse ext4 image that dom0 makes itself
  * (mkfs.ext4, from a directory dom0 staged), attaches to a loop device when
  * the qube starts, and grows (never shrinks) to the qube's private_size. The
  * image is mounted only inside the qube's own set-up mount namespace
@@ -21,6 +22,8 @@
 G_BEGIN_DECLS
 
 #define BH_SANDBOX_PRIVATE_IMAGE "private.img"
+/* A StandaloneVM's root volume: its layers root/ and root-work/. */
+#define BH_SANDBOX_ROOT_IMAGE "root.img"
 
 /* Makes sure qube_dir has its image, the qube halted: a disposable's is a
  * sparse copy of its disposable template's (disp_source_dir) when that one
@@ -33,6 +36,18 @@ gboolean bh_sandbox_private_prepare(const char *qube_dir, const char *disp_sourc
  * device that goes away with its last user (LO_FLAGS_AUTOCLEAR). Returns the
  * loop device, open read-write, or -1. */
 int bh_sandbox_private_attach(const char *qube_dir, const char *qube, guint size_mib, GError **error);
+
+/* A StandaloneVM's root volume, the qube halted: when qube_dir has no
+ * root.img yet (a new qube, or one of an older version), its layers root/
+ * are moved into a new image of size_mib (files of the qube's host uid
+ * become root's: the image is shown idmapped), and root/ and root-work/ go
+ * once the image is in place. If they do not fit or anything fails, root/
+ * stays as it was and the error says so. */
+gboolean bh_sandbox_root_prepare(const char *qube_dir, const char *qube_name, guint size_mib, GError **error);
+/* The loop device of qube_dir's root volume: the one it is attached to
+ * already (a template's, used by its AppVMs too), else a new one, grown to
+ * size_mib first (0: as it is, for an AppVM). */
+int bh_sandbox_root_attach(const char *qube_dir, const char *qube, guint size_mib, GError **error);
 
 /* Freezes the filesystem of a running qube's private volume (FIFREEZE), so
  * that a copy of its image is consistent: volume is the loop device it was

@@ -43,6 +43,7 @@ void bh_qube_unref(BhSandboxQube *q)
     g_free(q->netvm);
     g_free(q->linked_to);
     g_free(q->firewall);
+    g_free(q->root_template);
     g_free(q->vchan_dir);
     g_free(q->stage_dir);
     g_clear_object(&q->proc);

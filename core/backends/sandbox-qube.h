@@ -59,7 +59,9 @@ typedef struct {
     BhPowerState state;
     GSubprocess *proc;
     pid_t init_pid;
-    dev_t private_dev; /* the loop device of its private volume, 0: none */
+    dev_t private_dev;    /* the loop device of its private volume, 0: none */
+    gboolean root_volume; /* its root layers are a volume (root.img) */
+    char *root_template;  /* the TemplateVM whose layers it runs on; NULL: its own (or adopted) */
     BhSandboxCgroup *cgroup;
     char *vchan_dir;
     char *stage_dir;
@@ -95,7 +97,9 @@ struct BhSandbox {
     BhBackend parent;
     char *stage_base; /* where each qube's staging tmpfs is mounted (privately) */
     gboolean privileged;
-    gboolean private_images; /* homes are sized volumes (sandbox-private.h), not directories */
+    gboolean private_images;       /* homes are sized volumes (sandbox-private.h), not directories */
+    gboolean root_images;          /* StandaloneVMs' roots are sized volumes too */
+    gboolean template_root_images; /* and TemplateVMs' (BH_SANDBOX_TEMPLATE_ROOT=volume) */
     gboolean verbose;
     BhSandboxCgroups *cgroups;
     GPtrArray *programs;
@@ -142,6 +146,17 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhSandboxQube, bh_qube_unref)
 
 /* ---- sandbox-volumes.c ---- */
 guint bh_sandbox_private_mib(const BhBackendQube *qube);
+guint bh_sandbox_root_mib(const BhBackendQube *qube);
+/* Whether the qube's own root layers are (or, at its next start, become) a
+ * volume: a StandaloneVM's (a TemplateVM's with template_root_images), and
+ * any whose root.img exists. */
+gboolean bh_sandbox_root_volume(BhSandbox *sb, const BhBackendQube *qube);
+/* Whether the layers a qube runs on (its own, or its template's) are a
+ * root volume now: <root_owner>/root.img exists. */
+gboolean bh_sandbox_runs_on_root_volume(BhSandbox *sb, const char *root_owner_dir);
+/* Logs which of a running qube's volumes are full (at a stop: why its
+ * programs met ENOSPC is then in dom0's log). */
+void bh_sandbox_report_full_volumes(BhSandboxQube *q);
 /* Renames what an earlier qube of name left in its volumes' place aside
  * (sandbox-layout.h), with a logged line: for a qube being added only. */
 gboolean bh_sandbox_set_aside_leftover(BhSandbox *sb, const char *name, GError **error);
@@ -153,6 +168,10 @@ gboolean bh_sandbox_create_volumes_now(BhBackend *backend, const BhBackendQube *
 /* The private volume a disposable still has to copy: TRUE with the paths
  * (newly allocated) when it has none yet and its template has one. */
 gboolean bh_sandbox_private_copy_due(BhSandbox *sb, const BhBackendQube *qube, char **source, char **image);
+/* The move of a qube's root layers into its root volume still to be made
+ * (they are directories, and no other qube runs on them): TRUE with its
+ * directory (newly allocated). */
+gboolean bh_sandbox_root_move_due(BhSandbox *sb, const BhBackendQube *qube, char **qube_dir);
 /* Freezes the running template's private volume for a copy of it: *frozen
  * is the descriptor to thaw, or -1 when the template is not running. */
 gboolean bh_sandbox_freeze_template(BhSandbox *sb, const char *template_name, int *frozen, GError **error);
@@ -162,8 +181,9 @@ gboolean bh_sandbox_kill_copying(BhSandbox *sb, const char *name);
 
 /* ---- sandbox-dispcopy.c ---- */
 /* When the disposable qube still needs its copy of its template's private
- * volume: starts it in a worker thread and TRUE (the start goes on, or
- * fails, through task once it is done); else FALSE and nothing done. */
+ * volume, or a qube its root layers moved into its root volume: starts that
+ * in a worker thread and TRUE (the start goes on, or fails, through task
+ * once it is done); else FALSE and nothing done. */
 gboolean bh_sandbox_start_copy(BhSandbox *sb, const BhBackendQube *qube, GTask *task);
 /* Counts a copy from or to name in copying (sb->copying; delta +1 or -1). */
 void bh_sandbox_copying_mark(GHashTable *copying, const char *name, int delta);

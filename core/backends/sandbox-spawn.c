@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <linux/keyctl.h>
 #include <linux/filter.h>
 #include <linux/mount.h>
@@ -148,13 +149,38 @@ static void bh_child_idmap(const char *source, const char *target, int userns)
     close(fd);
 }
 
-/* The private volume (sandbox-private.h): the loop device the parent
+/* A volume (sandbox-private.h: the home, a StandaloneVM's root): the loop device the parent
  * attached (and grew), mounted here only. */
 static void bh_child_private(const BhStep *st)
 {
     if (mount(st->b, st->a, "ext4", MS_NOSUID | MS_NODEV, NULL) < 0)
-        bh_child_die("cannot mount the private volume on", st->a, errno);
+        bh_child_die("cannot mount the volume (ext4) on", st->a, errno);
     close(st->fd);
+}
+
+/* An overlay whose upper layer is idmapped (a root volume's): overlayfs
+ * makes its work directory, whiteouts and copies up with its mounter's
+ * credentials, and root's ids have no place in the idmapping (EOVERFLOW,
+ * and the overlay falls back to read-only). Mounted with the qube's fs ids
+ * they land as root's on disk, like everything else in the volume. The fs
+ * capabilities the kernel drops with a non-zero fsuid are raised again for
+ * the mount (they are still permitted), and root's fs ids come back after. */
+static void bh_child_overlay_as_qube(const BhSandboxSetup *s, const BhStep *st)
+{
+    struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+    struct __user_cap_data_struct caps[2];
+    syscall(SYS_setfsgid, s->gid);
+    syscall(SYS_setfsuid, s->uid);
+    if (syscall(SYS_capget, &hdr, caps) < 0)
+        bh_child_die("cannot read the capabilities for", st->a, errno);
+    caps[0].effective = caps[0].permitted;
+    caps[1].effective = caps[1].permitted;
+    if (syscall(SYS_capset, &hdr, caps) < 0)
+        bh_child_die("cannot keep the capabilities for", st->a, errno);
+    if (mount("overlay", st->a, "overlay", MS_NOSUID | MS_NODEV, st->b) < 0)
+        bh_child_die("cannot mount the overlay on", st->a, errno);
+    syscall(SYS_setfsuid, 0);
+    syscall(SYS_setfsgid, 0);
 }
 
 static void bh_child_step(const BhSandboxSetup *s, const BhStep *st)
@@ -193,7 +219,9 @@ static void bh_child_step(const BhSandboxSetup *s, const BhStep *st)
             bh_child_die("cannot make read-only", st->a, errno);
         break;
     case BH_STEP_OVERLAY:
-        if (mount("overlay", st->a, "overlay", MS_NOSUID | MS_NODEV, st->b) < 0)
+        if (st->mode && s->privileged)
+            bh_child_overlay_as_qube(s, st);
+        else if (mount("overlay", st->a, "overlay", MS_NOSUID | MS_NODEV, st->b) < 0)
             bh_child_die("cannot mount the overlay on", st->a, errno);
         break;
     case BH_STEP_DEVPTS:
@@ -376,8 +404,8 @@ void bh_sandbox_setup_private(BhSandboxSetup *s, const char *target, int child_f
     bh_setup_add(s, BH_STEP_PRIVATE, target, source, 0, child_fd);
 }
 
-void bh_sandbox_setup_overlay(BhSandboxSetup *s, const char *target, const char *lowerdirs, const char *upper,
-                              const char *work)
+static void bh_setup_overlay(BhSandboxSetup *s, const char *target, const char *lowerdirs, const char *upper,
+                             const char *work, gboolean as_qube)
 {
     GString *data = g_string_new(NULL);
     g_string_append_printf(data, "lowerdir=%s", lowerdirs);
@@ -386,8 +414,20 @@ void bh_sandbox_setup_overlay(BhSandboxSetup *s, const char *target, const char 
     /* Inside a user namespace the kernel refuses trusted.* xattrs. */
     if (!s->privileged)
         g_string_append(data, ",userxattr");
-    bh_setup_add(s, BH_STEP_OVERLAY, target, data->str, 0, -1);
+    bh_setup_add(s, BH_STEP_OVERLAY, target, data->str, as_qube ? 1 : 0, -1);
     g_string_free(data, TRUE);
+}
+
+void bh_sandbox_setup_overlay(BhSandboxSetup *s, const char *target, const char *lowerdirs, const char *upper,
+                              const char *work)
+{
+    bh_setup_overlay(s, target, lowerdirs, upper, work, FALSE);
+}
+
+void bh_sandbox_setup_overlay_idmapped(BhSandboxSetup *s, const char *target, const char *lowerdirs,
+                                       const char *upper, const char *work)
+{
+    bh_setup_overlay(s, target, lowerdirs, upper, work, TRUE);
 }
 
 void bh_sandbox_setup_symlink(BhSandboxSetup *s, const char *target, const char *path)
@@ -414,8 +454,10 @@ char *bh_sandbox_setup_describe(const BhSandboxSetup *s)
                            (unsigned)s->uid);
     for (guint i = 0; i < s->steps->len; i++) {
         const BhStep *st = &g_array_index(s->steps, BhStep, i);
-        if (st->type == BH_STEP_IDMAP || st->type == BH_STEP_BIND_RO || st->type == BH_STEP_BIND ||
-            st->type == BH_STEP_SYMLINK)
+        if (st->type == BH_STEP_OVERLAY && st->mode)
+            g_string_append_printf(out, "overlay-as-qube %s %s", st->a, st->b);
+        else if (st->type == BH_STEP_IDMAP || st->type == BH_STEP_BIND_RO || st->type == BH_STEP_BIND ||
+                 st->type == BH_STEP_SYMLINK)
             g_string_append_printf(out, "%s %s -> %s", names[st->type], st->b, st->a);
         else if (st->b)
             g_string_append_printf(out, "%s %s %s", names[st->type], st->a, st->b);

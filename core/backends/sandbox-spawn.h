@@ -56,12 +56,18 @@ void bh_sandbox_setup_idmap(BhSandboxSetup *s, const char *source, const char *t
 void bh_sandbox_setup_bind_ro(BhSandboxSetup *s, const char *source, const char *target);
 /* A devpts instance of its own at target, with at most max ptys. */
 void bh_sandbox_setup_devpts(BhSandboxSetup *s, const char *target, unsigned max);
-/* The private volume: mounts the (ext4) loop device on child_fd at target. */
+/* A volume (the private one, a root): mounts the (ext4) loop device on child_fd at target. */
 void bh_sandbox_setup_private(BhSandboxSetup *s, const char *target, int child_fd);
 /* lowerdirs: colon-separated, top first; upper/work NULL for a read-only
  * overlay. */
 void bh_sandbox_setup_overlay(BhSandboxSetup *s, const char *target, const char *lowerdirs, const char *upper,
                               const char *work);
+
+/* The same with upper and work on an idmapped mount (a root volume's):
+ * mounted with the qube's fs ids, so that what overlayfs itself makes there
+ * is root's on disk. */
+void bh_sandbox_setup_overlay_idmapped(BhSandboxSetup *s, const char *target, const char *lowerdirs,
+                                       const char *upper, const char *work);
 
 /* A symbolic link at path pointing to target. */
 void bh_sandbox_setup_symlink(BhSandboxSetup *s, const char *target, const char *path);

@@ -734,14 +734,14 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
     g_autofree char *root_dir = g_build_filename(root_owner, "root", NULL);
     g_autoptr(GPtrArray) root_links = bh_sandbox_root_links(bh_sandbox_base_root(qube));
     int info[2] = {-1, -1}, block[2] = {-1, -1}, ready[2] = {-1, -1}, console[2] = {-1, -1};
-    int idmap = -1, filter = -1, private_vol = -1;
+    int idmap = -1, filter = -1, private_vol = -1, root_vol = -1;
     GSubprocess *proc = NULL;
     g_autoptr(GArray) cg_fds = NULL;
     g_autoptr(GSubprocessLauncher) launcher = NULL;
 
     /* Qubes the store made without us (the first-run set) get their
      * template's layers on first use, as their own volumes. */
-    if (!g_file_test(root_dir, G_FILE_TEST_IS_DIR) &&
+    if (!g_file_test(root_dir, G_FILE_TEST_IS_DIR) && !bh_sandbox_runs_on_root_volume(sb, root_owner) &&
         !bh_sandbox_volumes_create(root_owner, TRUE, NULL, bh_sandbox_base_root(qube), error)) {
         g_prefix_error(error, "cannot create the root layers of %s for %s: ",
                        qube->root_template ? qube->root_template : q->name, q->name);
@@ -786,6 +786,7 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
         .disposable = q->disposable,
         .seccomp = TRUE,
         .private_image = sb->private_images,
+        .root_image = bh_sandbox_runs_on_root_volume(sb, root_owner),
         .bwrap = sb->bwrap,
         .resolv_conf = sb->guest_resolv_conf,
         .services = qube->services,
@@ -824,6 +825,10 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
     if (plan.private_image &&
         (private_vol = bh_sandbox_private_attach(qube_dir, q->name, bh_sandbox_private_mib(qube), error)) < 0)
         goto out;
+    if (plan.root_image &&
+        (root_vol = bh_sandbox_root_attach(root_owner, q->name, plan.own_root ? bh_sandbox_root_mib(qube) : 0,
+                                           error)) < 0)
+        goto out;
     if (q->cgroup && (cg_fds = bh_sandbox_cgroup_procs_fds(q->cgroup, error)) == NULL)
         goto out;
 
@@ -846,6 +851,10 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
         if (fstat(private_vol, &st) == 0)
             q->private_dev = st.st_rdev;
         g_subprocess_launcher_take_fd(launcher, g_steal_fd(&private_vol), BH_SANDBOX_FD_PRIVATE);
+    }
+    if (root_vol >= 0) {
+        q->root_volume = plan.own_root;
+        g_subprocess_launcher_take_fd(launcher, g_steal_fd(&root_vol), BH_SANDBOX_FD_ROOT);
     }
     for (guint i = 0; cg_fds && i < cg_fds->len; i++) {
         g_subprocess_launcher_take_fd(launcher, g_array_index(cg_fds, int, i), BH_SANDBOX_FD_CGROUP + (int)i);
@@ -880,6 +889,8 @@ out:
         close(filter);
     if (private_vol >= 0)
         close(private_vol);
+    if (root_vol >= 0)
+        close(root_vol);
     for (guint i = 0; cg_fds && i < cg_fds->len; i++)
         close(g_array_index(cg_fds, int, i));
     return proc;
@@ -938,6 +949,7 @@ void bh_sandbox_start_now(BhSandbox *sb, const BhBackendQube *qube, GTask *start
     q->uplink_host_loopback = qube->uplink_host_loopback;
     q->ipv6 = qube->ipv6;
     q->firewall = g_strdup(qube->firewall);
+    q->root_template = g_strdup(qube->root_template);
     q->disposable = qube->disposable;
     q->state = BH_POWER_HALTED;
     q->bwrap_pidfd = q->init_pidfd = q->uplink_pidfd = -1;

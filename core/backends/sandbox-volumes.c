@@ -13,9 +13,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,6 +33,46 @@
 guint bh_sandbox_private_mib(const BhBackendQube *qube)
 {
     return qube->private_mib ? qube->private_mib : BH_SANDBOX_PRIVATE_MIB;
+}
+
+guint bh_sandbox_root_mib(const BhBackendQube *qube)
+{
+    return qube->root_mib ? qube->root_mib : BH_SANDBOX_ROOT_MIB;
+}
+
+gboolean bh_sandbox_root_volume(BhSandbox *sb, const BhBackendQube *qube)
+{
+    if (!sb->private_images || !bh_sandbox_own_root(qube) || !bh_sandbox_valid_name(qube->name, NULL))
+        return FALSE;
+    if (sb->root_images && g_strcmp0(qube->klass, "StandaloneVM") == 0)
+        return TRUE;
+    if (sb->template_root_images && g_strcmp0(qube->klass, "TemplateVM") == 0)
+        return TRUE;
+    /* Made once, it is the only copy of the layers: always used. */
+    g_autofree char *dir = bh_sandbox_qube_dir(sb, qube->name);
+    return bh_sandbox_runs_on_root_volume(sb, dir);
+}
+
+gboolean bh_sandbox_runs_on_root_volume(BhSandbox *sb, const char *root_owner_dir)
+{
+    g_autofree char *image = g_build_filename(root_owner_dir, BH_SANDBOX_ROOT_IMAGE, NULL);
+    return sb->private_images && g_file_test(image, G_FILE_TEST_EXISTS);
+}
+
+/* A running qube that may run on name's layers as they are now: its AppVMs
+ * and disposables, and any qube taken over from an earlier daemon (what it
+ * runs on is not recorded). */
+static const char *bh_root_user(BhSandbox *sb, const char *name)
+{
+    GHashTableIter it;
+    gpointer key, value;
+    g_hash_table_iter_init(&it, sb->qubes);
+    while (g_hash_table_iter_next(&it, &key, &value)) {
+        BhSandboxQube *q = value;
+        if (!g_str_equal(q->name, name) && (q->adopted || g_strcmp0(q->root_template, name) == 0))
+            return q->name;
+    }
+    return NULL;
 }
 
 gboolean bh_sandbox_private_copy_due(BhSandbox *sb, const BhBackendQube *qube, char **source, char **image)
@@ -132,9 +175,79 @@ gboolean bh_sandbox_create_volumes(BhBackend *backend, const BhBackendQube *qube
            bh_sandbox_volumes_for(backend, qube, TRUE, error);
 }
 
+gboolean bh_sandbox_root_move_due(BhSandbox *sb, const BhBackendQube *qube, char **qube_dir)
+{
+    if (!bh_sandbox_root_volume(sb, qube))
+        return FALSE;
+    g_autofree char *dir = bh_sandbox_qube_dir(sb, qube->name);
+    g_autofree char *root = g_build_filename(dir, "root", NULL);
+    if (bh_sandbox_runs_on_root_volume(sb, dir) || !g_file_test(root, G_FILE_TEST_IS_DIR) ||
+        bh_root_user(sb, qube->name) != NULL)
+        return FALSE;
+    *qube_dir = g_steal_pointer(&dir);
+    return TRUE;
+}
+
 gboolean bh_sandbox_create_volumes_now(BhBackend *backend, const BhBackendQube *qube, GError **error)
 {
-    return bh_sandbox_volumes_for(backend, qube, FALSE, error);
+    BhSandbox *sb = (BhSandbox *)backend;
+    if (!bh_sandbox_volumes_for(backend, qube, FALSE, error))
+        return FALSE;
+    /* At the start, not at creation: the size is the one the start asks
+     * for, and a qube of an older version moves its layers in here. */
+    if (!bh_sandbox_root_volume(sb, qube))
+        return TRUE;
+    g_autofree char *dir = bh_sandbox_qube_dir(sb, qube->name);
+    /* A template's layers cannot move while an AppVM runs on them (its
+     * overlays hold the directories): they move at a start when none does. */
+    const char *user = bh_sandbox_runs_on_root_volume(sb, dir) ? NULL : bh_root_user(sb, qube->name);
+    if (user != NULL) {
+        g_message("[%s] its root layers stay directories while %s runs on them; they move into a volume at a "
+                  "start when none does",
+                  qube->name, user);
+        return TRUE;
+    }
+    if (!bh_sandbox_root_prepare(dir, qube->name, bh_sandbox_root_mib(qube), error)) {
+        g_prefix_error(error, "cannot create the root volume of %s: ", qube->name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* ---- full volumes ---------------------------------------------------------- */
+
+/* inside: a directory of the qube (its home, its /etc: on its volume),
+ * reached from its init's root without following anything it made. */
+static void bh_report_full(BhSandboxQube *q, const char *inside, const char *what, const char *prop)
+{
+    struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                           .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+    g_autofree char *path = g_strdup_printf("/proc/%d/root", (int)q->init_pid);
+    struct statfs sf;
+    int root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    int fd = root >= 0 ? (int)syscall(SYS_openat2, root, inside, &how, sizeof how) : -1;
+    /* Full: under 1 % left (the volumes have no reserved blocks). */
+    if (fd >= 0 && fstatfs(fd, &sf) == 0 && sf.f_blocks > 0 && sf.f_bavail * 100 < sf.f_blocks) {
+        guint64 mib = (guint64)sf.f_bsize * sf.f_blocks >> 20;
+        guint64 used = (guint64)sf.f_bsize * (sf.f_blocks - sf.f_bavail) >> 20;
+        g_message("[%s] its %s volume is full (%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
+                  " MiB used): writes to it fail inside the qube; raise %s to give it more",
+                  q->name, what, used, mib, prop);
+    }
+    if (fd >= 0)
+        close(fd);
+    if (root >= 0)
+        close(root);
+}
+
+void bh_sandbox_report_full_volumes(BhSandboxQube *q)
+{
+    if (q->init_pid <= 0)
+        return;
+    if (q->private_dev)
+        bh_report_full(q, BH_SANDBOX_HOME + 1, "private", "private_size");
+    if (q->root_volume)
+        bh_report_full(q, "etc", "root", "root_size");
 }
 
 gboolean bh_sandbox_remove_volumes(BhBackend *backend, const char *name, GError **error)

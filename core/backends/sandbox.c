@@ -207,6 +207,13 @@ BhBackend *bh_sandbox_backend_new(const BhBackendConfig *config, GError **error)
     /* BH_SANDBOX_PRIVATE=directory keeps homes as directories, as without
      * root (tests of the directory code use it). */
     sb->private_images = privileged && g_strcmp0(g_getenv("BH_SANDBOX_PRIVATE"), "directory") != 0;
+    /* A StandaloneVM's root as a volume too (docs/sandbox.md, "Storage");
+     * "directory" keeps new ones on dom0's disk (tests' control). */
+    sb->root_images = sb->private_images && g_strcmp0(g_getenv("BH_SANDBOX_ROOT"), "directory") != 0;
+    /* A TemplateVM's too, with its AppVMs on the same loop device: not
+     * the default until the template tests run on it. */
+    sb->template_root_images =
+        sb->root_images && g_strcmp0(g_getenv("BH_SANDBOX_TEMPLATE_ROOT"), "volume") == 0;
     sb->verbose = config->verbose;
     sb->resolv_conf = g_strdup(config->resolv_conf);
     /* What qubes ask for names: the virtual servers their netvm redirects

@@ -426,6 +426,9 @@ BhBackendQubeHolder *bh_daemon_describe_qube(BhDaemon *self, const char *name, G
     h->qube.maxmem_mib = bh_daemon_get_uint(self, name, "maxmem", 4000);
     h->qube.vcpus = bh_daemon_get_uint(self, name, "vcpus", 2);
     h->qube.private_mib = bh_daemon_get_uint(self, name, "private_size", 2048);
+    h->qube.root_mib = info->klass == BH_CLASS_STANDALONE_VM || info->klass == BH_CLASS_TEMPLATE_VM
+                           ? bh_daemon_get_uint(self, name, "root_size", 10240)
+                           : 0;
     h->services = bh_daemon_services_for_start(self, info);
     h->qube.services = (const char *const *)h->services;
     return g_steal_pointer(&h);

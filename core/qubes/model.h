@@ -38,6 +38,7 @@ enum {
     BH_P_ROOT_READONLY,
     BH_P_AUTO_CLEANUP,
     BH_P_PRIVATE_SIZE,
+    BH_P_ROOT_SIZE,
     BH_P_MENU_ITEMS,
     BH_P_NOTES,
     BH_P_IPV6,

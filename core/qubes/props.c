@@ -194,6 +194,13 @@ static const BhPropDef props[BH_PROPS_N] = {
         "Size in MiB of the qube's private volume (its home), enforced by the kernel: writes past it "
         "fail with ENOSPC inside the qube. A larger size applies at the next start; a smaller one "
         "than the volume has is ignored (a volume never shrinks: nothing stored is lost)."},
+    [BH_P_ROOT_SIZE] = {"root_size", BH_PROP_INT, ROOTED, 0, "10240", 256, 1048576, NULL, NULL,
+        "10240",
+        "Sandbox backend: size in MiB of the qube's root volume (its /usr, /etc, /var and /opt "
+        "layers), enforced by the kernel: writes past it fail with ENOSPC inside the qube. Applies at "
+        "the next start (the first one after an upgrade moves the layers into the volume); a larger "
+        "size grows it, a smaller one than the volume has is ignored (a volume never shrinks). A "
+        "TemplateVM has a root volume only with BH_SANDBOX_TEMPLATE_ROOT=volume for now."},
     [BH_P_MENU_ITEMS] = {"menu_items", BH_PROP_STRING, DOMU, 0, "default", 0, 0, NULL, validate_menu_items,
         "default: its template's menu_items, else every app but variants (docs/apps.md)",
         "Which of the qube's apps the menu shows: default, all, or their ids separated by spaces (an "

@@ -17,6 +17,10 @@ set -u
 . "$(dirname "$0")/daemon-lib.sh"
 
 bh_require_sandbox
+# What is cloned here is a tree dom0 walks: a StandaloneVM's root layers as
+# directories (a template's still are). In a root volume, the default, a
+# clone copies one file (sandbox-root-volume).
+export BH_SANDBOX_ROOT=directory
 
 bh_start_daemon --backend sandbox || { bh_not_ok "bulkheadd starts"; bh_done; }
 bh_ok "bulkheadd runs with the sandbox backend"

@@ -123,6 +123,10 @@ static void test_var_links(void)
     BhHarness h;
     HostTarget t;
     g_autoptr(GError) error = NULL;
+    /* The root layers as directories on dom0's disk, which dom0 walks (a
+     * template's still are): in a root volume, the default for a
+     * StandaloneVM, dom0 never walks them (sandbox-root-volume). */
+    g_setenv("BH_SANDBOX_ROOT", "directory", TRUE);
     if (!bh_harness_setup(&h))
         return;
     host_target_init(&h, &t);
@@ -167,6 +171,7 @@ static void test_var_links(void)
     host_target_check(&t);
     host_target_clear(&t);
     bh_harness_teardown(&h);
+    g_unsetenv("BH_SANDBOX_ROOT");
 }
 
 static const char swap_py[] =

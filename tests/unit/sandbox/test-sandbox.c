@@ -406,6 +406,49 @@ static void test_plan_template(void)
     g_assert_true(argv_has(ro_argv, "--bind", "/run/bulkhead-sandbox/1/work/var", "/var"));
 }
 
+/* A StandaloneVM's root volume: mounted in the set-up namespace, shown
+ * through one idmapped mount, the usr overlay's upper and work both on it
+ * and mounted with the qube's fs ids; nothing of the layers on dom0's disk. */
+static void test_plan_root_volume(void)
+{
+    g_autoptr(GPtrArray) programs = g_ptr_array_new();
+    g_autoptr(GPtrArray) links = g_ptr_array_new();
+    BhSandboxPlan plan = plan_for(programs, links, TRUE, FALSE, "/");
+    plan.root_image = TRUE;
+    g_autoptr(BhSandboxSetup) setup = bh_sandbox_layout_setup(&plan);
+    g_autofree char *steps = bh_sandbox_setup_describe(setup);
+    g_test_message("%s", steps);
+    const char *mount = "private /run/bulkhead-sandbox/1/work/rvol /proc/self/fd/13\n";
+    const char *idmap = "idmap /run/bulkhead-sandbox/1/work/rvol -> /run/bulkhead-sandbox/1/work/rimg\n";
+    const char *usr =
+        "overlay-as-qube /run/bulkhead-sandbox/1/work/usr lowerdir=/run/bulkhead-sandbox/1/work/"
+        "lower/usr,upperdir=/run/bulkhead-sandbox/1/work/rimg/root/usr,workdir=/run/"
+        "bulkhead-sandbox/1/work/rimg/root-work/usr\n";
+    g_assert_nonnull(strstr(steps, mount));
+    g_assert_nonnull(strstr(steps, idmap));
+    g_assert_nonnull(strstr(steps, usr));
+    /* Already idmapped: a plain bind (an idmapped mount is not mapped again). */
+    g_assert_nonnull(strstr(
+        steps, "bind /run/bulkhead-sandbox/1/work/rimg/root/etc -> /run/bulkhead-sandbox/1/work/etc\n"));
+    g_assert_true(strstr(steps, mount) < strstr(steps, idmap) && strstr(steps, idmap) < strstr(steps, usr));
+    g_assert_null(strstr(steps, "/state/qubes/tpl/root"));
+    g_assert_null(strstr(steps, "chown "));
+    /* An AppVM on a template's root volume: the same mount (the template's
+     * loop device), its layers as lowers, writes to the staging tmpfs. */
+    BhSandboxPlan app = plan_for(programs, links, FALSE, FALSE, "/");
+    app.root_image = TRUE;
+    g_autoptr(BhSandboxSetup) app_setup = bh_sandbox_layout_setup(&app);
+    g_autofree char *app_steps = bh_sandbox_setup_describe(app_setup);
+    g_assert_nonnull(strstr(app_steps, mount));
+    g_assert_nonnull(strstr(app_steps, idmap));
+    g_assert_nonnull(strstr(app_steps, "bind /run/bulkhead-sandbox/1/work/rimg/root/etc -> "
+                                       "/run/bulkhead-sandbox/1/work/lower/etc\n"));
+    g_assert_nonnull(strstr(app_steps, "lowerdir=/run/bulkhead-sandbox/1/work/rimg/root/usr:/run/"
+                                       "bulkhead-sandbox/1/work/lower/usr,upperdir=/run/bulkhead-sandbox/1/"
+                                       "work/upper/usr,"));
+    g_assert_null(strstr(app_steps, "/state/qubes/tpl/root"));
+}
+
 static void test_plan_root_path(Tmp *t, gconstpointer data)
 {
     g_autofree char *usr = mk(t->tmp, "usr");
@@ -626,6 +669,7 @@ int main(int argc, char **argv)
     ADD("cgroup/mount-root", test_cgroup_mount_root);
     g_test_add_func("/sandbox/plan/appvm", test_plan_appvm);
     g_test_add_func("/sandbox/plan/template", test_plan_template);
+    g_test_add_func("/sandbox/plan/root-volume", test_plan_root_volume);
     ADD("plan/root-path", test_plan_root_path);
     ADD("volumes/copy-filtered", test_copy_filtered);
     ADD("volumes/create-clone-remove", test_volumes);
