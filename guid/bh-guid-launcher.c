@@ -60,24 +60,7 @@ static void launcher_reply(int sock, enum bh_guid_launch_kind kind, uint32_t ser
 {
     struct bh_guid_launch_reply reply;
     bh_guid_launch_encode_reply(&reply, kind, serial, pid, value);
-    struct iovec iov = {.iov_base = &reply, .iov_len = sizeof reply};
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } ctl;
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-    if (fd >= 0) {
-        memset(&ctl, 0, sizeof ctl);
-        msg.msg_control = ctl.buf;
-        msg.msg_controllen = sizeof ctl.buf;
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &fd, sizeof fd);
-    }
-    while (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 && errno == EINTR)
-        ;
+    bh_guid_launch_send(sock, &reply, sizeof reply, &fd, fd >= 0 ? 1 : 0);
 }
 
 /* The child's command line, written over the launcher's: what ps, pgrep -f
@@ -135,31 +118,17 @@ static gboolean launcher_serve(int sock, int sfd, BhLaunched *kids, size_t *n_ki
                                size_t title_len)
 {
     uint8_t buf[BH_GUID_LAUNCH_MAX_BYTES + 1];
-    union {
-        char buf[CMSG_SPACE(sizeof(int) * 4)];
-        struct cmsghdr align;
-    } ctl;
-    struct iovec iov = {.iov_base = buf, .iov_len = sizeof buf};
-    struct msghdr msg = {
-        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
-    ssize_t len = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+    int fds[2], n_fds = 0, cut = 0;
+    long len = bh_guid_launch_recv(sock, buf, sizeof buf, fds, 2, &n_fds, &cut, 0);
     if (len == 0 || (len < 0 && errno != EINTR && errno != EAGAIN))
         return FALSE;
     if (len < 0)
         return TRUE;
-    int fds[4], n_fds = 0;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-            continue;
-        size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        for (size_t i = 0; i < n && n_fds < 4; i++)
-            memcpy(&fds[n_fds++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-    }
     uint32_t serial = 0;
     const char *argv[BH_GUID_LAUNCH_MAX_ARGS + 1];
     const char *why = NULL;
     int argc = -1;
-    if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+    if (cut)
         why = "request or its descriptors cut short";
     else if ((argc = bh_guid_launch_decode_request(buf, (size_t)len, &serial, argv, &why)) < 0)
         ;

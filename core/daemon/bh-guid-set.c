@@ -269,18 +269,16 @@ static void bh_guid_child_setup(gpointer user_data)
 
 /* ---- the launcher --------------------------------------------------------------- */
 
+static gboolean bh_guid_proc_has_serial(gpointer key, gpointer value, gpointer user_data)
+{
+    BhGuidProc *p = value;
+    return p->proc == NULL && (guint32)p->serial == *(const guint32 *)user_data;
+}
+
 /* The entry a launcher reply is about: forked by the launcher, same serial. */
 static BhGuidProc *bh_guid_set_find_serial(BhGuidSet *set, guint32 serial)
 {
-    GHashTableIter it;
-    gpointer value;
-    g_hash_table_iter_init(&it, set->procs);
-    while (g_hash_table_iter_next(&it, NULL, &value)) {
-        BhGuidProc *p = value;
-        if (p->proc == NULL && (guint32)p->serial == serial)
-            return p;
-    }
-    return NULL;
+    return g_hash_table_find(set->procs, bh_guid_proc_has_serial, &serial);
 }
 
 /* The launcher is gone: its guids went with it (their parent-death signal).
@@ -354,14 +352,8 @@ static gboolean bh_guid_launcher_readable(int sock, GIOCondition cond, gpointer 
     BhGuidSet *set = user_data;
     for (;;) {
         guint8 buf[sizeof(struct bh_guid_launch_reply) + 1];
-        union {
-            char buf[CMSG_SPACE(sizeof(int) * 2)];
-            struct cmsghdr align;
-        } ctl;
-        struct iovec iov = {.iov_base = buf, .iov_len = sizeof buf};
-        struct msghdr msg = {
-            .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
-        ssize_t len = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        int fds[1], n_fds = 0, cut = 0;
+        long len = bh_guid_launch_recv(sock, buf, sizeof buf, fds, 1, &n_fds, &cut, MSG_DONTWAIT);
         if (len < 0 && (errno == EAGAIN || errno == EINTR))
             break;
         if (len <= 0) {
@@ -369,16 +361,9 @@ static gboolean bh_guid_launcher_readable(int sock, GIOCondition cond, gpointer 
             bh_guid_launcher_lost(set, len == 0 ? "hung up" : g_strerror(errno));
             return G_SOURCE_REMOVE;
         }
-        int fds[2], n_fds = 0;
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
-            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-                continue;
-            for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int) && n_fds < 2; i++)
-                memcpy(&fds[n_fds++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-        }
         struct bh_guid_launch_reply reply;
         const char *why = NULL;
-        if (bh_guid_launch_decode_reply(buf, (size_t)len, &reply, &why) < 0 || n_fds > 1 ||
+        if (bh_guid_launch_decode_reply(buf, (size_t)len, &reply, &why) < 0 || cut ||
             (n_fds == 1 && reply.kind != BH_GUID_LAUNCH_STARTED)) {
             g_message("guid's launcher sent a bad reply (%s); ignored", why ? why : "descriptors");
             for (int i = 0; i < n_fds; i++)
@@ -448,22 +433,7 @@ static gboolean bh_guid_launcher_request(BhGuidSet *set, BhGuidProc *p, const ch
     int pipefd[2];
     if (len < 0 || g_unix_open_pipe(pipefd, FD_CLOEXEC, NULL) == FALSE)
         return FALSE;
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } ctl;
-    memset(&ctl, 0, sizeof ctl);
-    struct iovec iov = {.iov_base = buf, .iov_len = (size_t)len};
-    struct msghdr msg = {
-        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &pipefd[1], sizeof(int));
-    ssize_t sent;
-    while ((sent = sendmsg(set->launcher->sock, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR)
-        ;
+    long sent = bh_guid_launch_send(set->launcher->sock, buf, (size_t)len, &pipefd[1], 1);
     close(pipefd[1]);
     if (sent != len) {
         close(pipefd[0]);

@@ -264,22 +264,13 @@ static void test_launcher_death_reported(void)
 static struct bh_guid_launch_reply read_reply(int sock)
 {
     guint8 buf[64];
-    union {
-        char buf[CMSG_SPACE(sizeof(int) * 2)];
-        struct cmsghdr align;
-    } ctl;
-    struct iovec iov = {.iov_base = buf, .iov_len = sizeof buf};
-    struct msghdr msg = {
-        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
+    int fds[2], n_fds = 0, cut = 0;
     struct timeval tv = {10, 0};
     setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ssize_t len = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+    long len = bh_guid_launch_recv(sock, buf, sizeof buf, fds, 2, &n_fds, &cut, 0);
     g_assert_cmpint(len, >, 0);
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
-        int fd;
-        memcpy(&fd, CMSG_DATA(c), sizeof fd);
-        close(fd);
-    }
+    for (int i = 0; i < n_fds; i++)
+        close(fds[i]);
     struct bh_guid_launch_reply r;
     const char *why = NULL;
     g_assert_cmpint(bh_guid_launch_decode_reply(buf, (size_t)len, &r, &why), ==, 0);
@@ -289,24 +280,8 @@ static struct bh_guid_launch_reply read_reply(int sock)
 /* Sends bytes with n_fds copies of fd attached. */
 static void send_raw(int sock, const void *bytes, size_t len, int fd, int n_fds)
 {
-    union {
-        char buf[CMSG_SPACE(sizeof(int) * 2)];
-        struct cmsghdr align;
-    } ctl;
-    memset(&ctl, 0, sizeof ctl);
-    struct iovec iov = {.iov_base = (void *)bytes, .iov_len = len};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-    if (n_fds > 0) {
-        int fds[2] = {fd, fd};
-        msg.msg_control = ctl.buf;
-        msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)n_fds);
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)n_fds);
-        memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)n_fds);
-    }
-    g_assert_cmpint(sendmsg(sock, &msg, MSG_NOSIGNAL), ==, (ssize_t)len);
+    int fds[2] = {fd, fd};
+    g_assert_cmpint(bh_guid_launch_send(sock, bytes, len, fds, n_fds), ==, (long)len);
 }
 
 static void test_launcher_refuses_bad_requests(void)

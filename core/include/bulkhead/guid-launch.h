@@ -10,7 +10,9 @@
  * Replies say that a guid was forked (its pid, and a pidfd for signalling
  * it without a pid-reuse race), could not be, or ended (its wait status).
  *
- * Owns: the layout, the limits, and pure encoders and decoders.
+ * Owns: the layout, the limits, pure encoders and decoders
+ * (guid-launch.c), and sending or receiving one message with its
+ * descriptors (guid-launch-io.c).
  * Must never: depend on anything but libc, allocate, or read outside the
  * bytes it was given. Nothing here comes from a qube: argv holds names and
  * labels bulkheadd took from its store; the decoder still checks all of it. */
@@ -65,5 +67,16 @@ void bh_guid_launch_encode_reply(struct bh_guid_launch_reply *reply, enum bh_gui
 /* 0 and *reply filled, or -1 and *why. */
 int bh_guid_launch_decode_reply(const uint8_t *buf, size_t len, struct bh_guid_launch_reply *reply,
                                 const char **why);
+
+/* Sends one message of len bytes with n_fds (0..4) descriptors attached;
+ * sendmsg's result (EINTR retried, no SIGPIPE). */
+long bh_guid_launch_send(int sock, const void *buf, size_t len, const int *fds, int n_fds);
+
+/* Receives one message into buf (cap bytes) and up to max_fds descriptors
+ * (close-on-exec; any beyond max_fds are closed), *n_fds of them. *cut is
+ * set when the message or its descriptors were cut short. flags: recvmsg's
+ * (MSG_DONTWAIT). recvmsg's result: 0 when the peer closed its end. */
+long bh_guid_launch_recv(int sock, void *buf, size_t cap, int *fds, int max_fds, int *n_fds, int *cut,
+                         int flags);
 
 #endif /* BULKHEAD_GUID_LAUNCH_H */
