@@ -54,6 +54,7 @@ typedef struct {
     int wait_status;   /* the launcher's child: its wait status once exited */
     GDataInputStream *err;
     GCancellable *cancel;
+    char **argv; /* its command line, kept to start it on its own if the launcher never forked it */
     char *last_line;
     char *violation; /* guid's "violated the protocol" line, if any */
     gboolean stopping;
@@ -66,12 +67,14 @@ typedef struct {
     GSubprocess *proc;
     int sock; /* our end of the SOCK_SEQPACKET pair */
     guint watch;
+    gboolean forked; /* it has forked a guid (said STARTED) */
 } BhGuidLauncher;
 
 struct _BhGuidSet {
     GHashTable *procs; /* qube -> BhGuidProc* (owned) */
     BhGuidLauncher *launcher;
-    GCancellable *cancel; /* cancels the waits once the set is gone */
+    gboolean launcher_broken; /* one ended before it forked anything: not tried again */
+    GCancellable *cancel;     /* cancels the waits once the set is gone */
     guint64 next_serial;
     BhGuidEndedFunc ended;
     gpointer ended_data;
@@ -86,6 +89,7 @@ static void bh_guid_proc_free(gpointer data)
     if (p->pidfd >= 0)
         close(p->pidfd);
     g_clear_object(&p->cancel);
+    g_strfreev(p->argv);
     g_free(p->last_line);
     g_free(p->violation);
     g_free(p->qube);
@@ -284,9 +288,23 @@ static BhGuidProc *bh_guid_set_find_serial(BhGuidSet *set, guint32 serial)
 /* The launcher is gone: its guids went with it (their parent-death signal).
  * Each is reported as ended, with that reason; the next start makes a new
  * launcher. */
+static gboolean bh_guid_proc_spawn(BhGuidSet *set, BhGuidProc *p, GError **error);
+
+/* The launcher is gone: the guids it forked went with it (their
+ * parent-death signal) and are reported as ended, with that reason; those
+ * it had not forked yet start on their own. A launcher that ended before
+ * it forked anything (a guid binary without --launcher, say) is not tried
+ * again; otherwise the next start makes a new one. */
 static void bh_guid_launcher_lost(BhGuidSet *set, const char *why)
 {
-    g_message("guid's launcher ended (%s); its guids ended with it", why);
+    if (!set->launcher->forked) {
+        set->launcher_broken = TRUE;
+        g_message(
+            "guid's launcher ended (%s) before it forked any guid; guids start on their own from now on",
+            why);
+    } else {
+        g_message("guid's launcher ended (%s); its guids ended with it", why);
+    }
     bh_guid_launcher_free(set->launcher);
     set->launcher = NULL;
     g_autoptr(GPtrArray) ended = g_ptr_array_new();
@@ -300,10 +318,25 @@ static void bh_guid_launcher_lost(BhGuidSet *set, const char *why)
     }
     for (guint i = 0; i < ended->len; i++) {
         BhGuidProc *p = ended->pdata[i];
+        g_autoptr(GError) error = NULL;
+        if (p->pid == 0) {
+            /* Never forked: its log pipe is the launcher's; a new process
+             * gets a new one. */
+            g_cancellable_cancel(p->cancel);
+            g_object_unref(p->cancel);
+            p->cancel = g_cancellable_new();
+            g_clear_object(&p->err);
+            if (bh_guid_proc_spawn(set, p, &error)) {
+                bh_guid_read_line(p);
+                continue;
+            }
+            p->log_closed = TRUE;
+        }
         p->exited = TRUE;
         p->wait_status = 1 << 8; /* exit status 1 */
         g_free(p->last_line);
-        p->last_line = g_strdup("guid's launcher ended, and this guid with it");
+        p->last_line =
+            error ? g_strdup(error->message) : g_strdup("guid's launcher ended, and this guid with it");
         bh_guid_maybe_report(p);
     }
 }
@@ -321,6 +354,7 @@ static void bh_guid_launcher_handle(BhGuidSet *set, const struct bh_guid_launch_
                 kill(r->pid, SIGTERM);
             break;
         }
+        set->launcher->forked = TRUE;
         p->pid = r->pid;
         p->pidfd = fd;
         fd = -1;
@@ -416,7 +450,7 @@ static BhGuidLauncher *bh_guid_launcher_start(BhGuidSet *set, GError **error)
 
 void bh_guid_set_prepare(BhGuidSet *set)
 {
-    if (set->launcher != NULL || !bh_guid_launcher_wanted())
+    if (set->launcher != NULL || set->launcher_broken || !bh_guid_launcher_wanted())
         return;
     g_autoptr(GError) error = NULL;
     set->launcher = bh_guid_launcher_start(set, &error);
@@ -443,6 +477,29 @@ static gboolean bh_guid_launcher_request(BhGuidSet *set, BhGuidProc *p, const ch
     return TRUE;
 }
 
+/* Starts p's guid as a process of its own, as before the launcher. */
+static gboolean bh_guid_proc_spawn(BhGuidSet *set, BhGuidProc *p, GError **error)
+{
+    /* stdin is /dev/null: guid reads a hostile qube's data and has no use
+     * for the terminal bulkheadd was started from. */
+    g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_PIPE);
+    g_subprocess_launcher_set_child_setup(launcher, bh_guid_child_setup, GINT_TO_POINTER((int)getpid()),
+                                          NULL);
+    p->proc = g_subprocess_launcher_spawnv(launcher, (const char *const *)p->argv, error);
+    if (p->proc == NULL)
+        return FALSE;
+    p->err = g_data_input_stream_new(g_subprocess_get_stderr_pipe(p->proc));
+    BhGuidWait *w = g_new0(BhGuidWait, 1);
+    w->set = set;
+    w->serial = p->serial;
+    w->qube = g_strdup(p->qube);
+    /* Not cancelled with p: after a stop the wait still ends, finds p gone
+     * and stays quiet; only freeing the set cancels it. */
+    g_subprocess_wait_async(p->proc, set->cancel, bh_guid_exited, w);
+    g_info("[%s] started %s (pid %s)", p->qube, p->argv[0], g_subprocess_get_identifier(p->proc));
+    return TRUE;
+}
+
 /* ---- starting and stopping ---------------------------------------------------------- */
 
 gboolean bh_guid_set_start(BhGuidSet *set, const char *qube, const char *label, guint domid_n,
@@ -466,39 +523,20 @@ gboolean bh_guid_set_start(BhGuidSet *set, const char *qube, const char *label, 
     p->serial = ++set->next_serial;
     p->pidfd = -1;
     p->cancel = g_cancellable_new();
+    p->argv = g_strdupv((char **)argv);
 
     bh_guid_set_prepare(set);
     if (set->launcher != NULL && !bh_guid_launcher_request(set, p, argv)) {
         g_message("[%s] guid's launcher did not take the request; starting guid on its own", qube);
         bh_guid_launcher_lost(set, "it took no request");
     }
-    if (p->err == NULL) {
-        /* stdin is /dev/null: guid reads a hostile qube's data and has no use
-         * for the terminal bulkheadd was started from. */
-        g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_PIPE);
-        g_subprocess_launcher_set_child_setup(launcher, bh_guid_child_setup, GINT_TO_POINTER((int)getpid()),
-                                              NULL);
-        p->proc = g_subprocess_launcher_spawnv(launcher, argv, error);
-        if (p->proc == NULL) {
-            g_prefix_error(error, "cannot start the window manager of '%s' (%s): ", qube, argv[0]);
-            bh_guid_proc_free(p);
-            return FALSE;
-        }
-        p->err = g_data_input_stream_new(g_subprocess_get_stderr_pipe(p->proc));
+    if (p->err == NULL && !bh_guid_proc_spawn(set, p, error)) {
+        g_prefix_error(error, "cannot start the window manager of '%s' (%s): ", qube, argv[0]);
+        bh_guid_proc_free(p);
+        return FALSE;
     }
     g_hash_table_insert(set->procs, p->qube, p);
     bh_guid_read_line(p);
-    if (p->proc == NULL)
-        return TRUE; /* its end comes from the launcher (EXITED) */
-
-    BhGuidWait *w = g_new0(BhGuidWait, 1);
-    w->set = set;
-    w->serial = p->serial;
-    w->qube = g_strdup(qube);
-    /* Not cancelled with p: after a stop the wait still ends, finds p gone
-     * and stays quiet; only freeing the set cancels it. */
-    g_subprocess_wait_async(p->proc, set->cancel, bh_guid_exited, w);
-    g_info("[%s] started %s (pid %s)", qube, argv[0], g_subprocess_get_identifier(p->proc));
     return TRUE;
 }
 

@@ -6,7 +6,7 @@
  * guid a fork of it): one guid crashing costs neither the launcher nor the
  * other guids; the launcher's death is reported for each of its guids and
  * the next start makes a new one; the launcher refuses malformed requests
- * and keeps serving.
+ * and keeps serving; a guid binary without a launcher mode still works.
  * Usage (meson): with-xvfb.sh test-guid-set --guid PATH --agent PATH */
 #include <gio/gio.h>
 #include <fcntl.h>
@@ -358,6 +358,43 @@ static void test_launcher_refuses_bad_requests(void)
     g_assert_cmpint(g_subprocess_get_exit_status(launcher), ==, 0);
 }
 
+/* A guid binary that does not know --launcher (BH_GUID_PATH to an older
+ * one): its "launcher" exits (after the request is sent); the guid asked for starts on its own
+ * and works, and the launcher is not tried again. */
+static void test_launcher_unsupported_falls_back(void)
+{
+    Ended e = {.loop = g_main_loop_new(NULL, FALSE)};
+    g_autofree char *dir = g_dir_make_tmp("bh-old-guid-XXXXXX", NULL);
+    g_autofree char *wrapper = g_build_filename(dir, "bulkhead-guid", NULL);
+    g_autofree char *script = g_strdup_printf(
+        "#!/bin/sh\n[ \"$1\" = --launcher ] && sleep 0.3 && exit 1\nexec '%s' \"$@\"\n", opt_guid);
+    g_assert_true(g_file_set_contents(wrapper, script, -1, NULL));
+    g_chmod(wrapper, 0755);
+    g_setenv("BH_GUID_PATH", wrapper, TRUE);
+
+    BhGuidSet *set = bh_guid_set_new(on_ended, &e);
+    g_autoptr(GSubprocess) agent = spawn_agent(49, "disconnect");
+    g_autoptr(GError) error = NULL;
+    g_assert_true(bh_guid_set_start(set, "older", "purple", 49, 0, 0, &error));
+    pid_t g = wait_pid(set, "older");
+    g_assert_cmpint(parent_of(g), ==, getpid());
+    run_until_ended(&e, 60);
+    g_assert_cmpint(e.calls, ==, 1);
+    g_assert_cmpstr(e.qube, ==, "older");
+    g_assert_cmpint(e.status, ==, 0);
+    /* No new launcher: the next guid is ours directly too. */
+    g_assert_true(bh_guid_set_start(set, "older2", "purple", 50, 0, 0, &error));
+    g_assert_cmpint(parent_of(wait_pid(set, "older2")), ==, getpid());
+
+    bh_guid_set_free(set);
+    g_setenv("BH_GUID_PATH", opt_guid, TRUE);
+    g_unlink(wrapper);
+    g_rmdir(dir);
+    g_main_loop_unref(e.loop);
+    g_free(e.qube);
+    g_free(e.reason);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -385,6 +422,7 @@ int main(int argc, char **argv)
     g_test_add_func("/guid-set/launcher/crash-stays-alone", test_launcher_crash_stays_alone);
     g_test_add_func("/guid-set/launcher/death-reported", test_launcher_death_reported);
     g_test_add_func("/guid-set/launcher/refuses-bad-requests", test_launcher_refuses_bad_requests);
+    g_test_add_func("/guid-set/launcher/unsupported-falls-back", test_launcher_unsupported_falls_back);
     int rc = g_test_run();
     g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", dir);
     (void)!system(cmd);
