@@ -346,6 +346,7 @@ static void bh_guid_launcher_handle(BhGuidSet *set, const struct bh_guid_launch_
     BhGuidProc *p = bh_guid_set_find_serial(set, r->serial);
     switch (r->kind) {
     case BH_GUID_LAUNCH_STARTED:
+        set->launcher->forked = TRUE;
         if (p == NULL || p->pid != 0) {
             /* Stopped before it was forked: stop it now. */
             if (fd >= 0)
@@ -354,11 +355,10 @@ static void bh_guid_launcher_handle(BhGuidSet *set, const struct bh_guid_launch_
                 kill(r->pid, SIGTERM);
             break;
         }
-        set->launcher->forked = TRUE;
         p->pid = r->pid;
         p->pidfd = fd;
         fd = -1;
-        g_info("[%s] started %s (pid %d, forked by guid's launcher)", p->qube, bh_guid_path(), (int)r->pid);
+        g_info("[%s] started %s (pid %d, forked by guid's launcher)", p->qube, p->argv[0], (int)r->pid);
         break;
     case BH_GUID_LAUNCH_FAILED:
         if (p != NULL && !p->exited) {
