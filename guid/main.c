@@ -1,89 +1,25 @@
-/* main.c — bulkhead-guid: one process per running qube with a GUI.
- * Parses the command line, opens the display, connects to the qube's
- * gui-agent and runs until the agent goes away (exit 0), cannot be reached
- * (exit 1) or breaks the protocol (exit 2; docs/guid.md).
- * Owns: the process (signals, exit status). Must never: hold state other
- * modules need: everything lives in BhGuidSession. */
-#define G_LOG_DOMAIN "bh-guid"
+/* main.c — bulkhead-guid: one process per running qube with a GUI
+ * (bh-guid-main.c), or with `--launcher FD` the launcher bulkheadd forks
+ * each guid from (bh-guid-launcher.c; docs/guid.md "The launcher").
+ * Owns: choosing between the two. Must never: do anything else. */
+#include <stdlib.h>
+#include <string.h>
 
-#include <errno.h>
-#include <glib-unix.h>
-#include <gtk/gtk.h>
-
-#include "bh-guid-args.h"
-#include "bh-guid-session.h"
-#include "bh-guid-style.h"
-#include "bulkhead/winbuf.h"
-#include "bh-guid-xguard.h"
-
-static gboolean on_signal(gpointer data)
-{
-    bh_guid_session_stop(BH_GUID_SESSION(data), BH_GUID_EXIT_DISCONNECTED, "stopped by a signal");
-    return G_SOURCE_CONTINUE;
-}
-
-static void on_finished(BhGuidSession *session, int status, gpointer data)
-{
-    g_main_loop_quit(data);
-}
+#include "bh-guid-launcher.h"
+#include "bh-guid-main.h"
 
 int main(int argc, char **argv)
 {
-    BhGuidArgs args = {0};
-    g_autoptr(GError) error = NULL;
-
-    /* All of guid's log on stderr, where bulkheadd collects it. */
-    g_log_writer_default_set_use_stderr(TRUE);
-
-    /* Before any guest memory is mapped: a SIGBUS while guid reads a
-     * qube's buffer costs that window, never the process. */
-    if (bh_winbuf_guard_install() < 0) {
-        g_printerr("bulkhead-guid: cannot install the SIGBUS guard: %s\n", g_strerror(errno));
-        return BH_GUID_EXIT_FAILURE;
+    /* `bulkhead-guid --launcher FD [ROOM]`: FD is bulkheadd's end of the
+     * socket; ROOM, ignored, is command-line space the children write their
+     * own arguments over. */
+    if (argc >= 3 && strcmp(argv[1], "--launcher") == 0) {
+        char *end = NULL;
+        long fd = strtol(argv[2], &end, 10);
+        if (end == argv[2] || *end != '\0' || fd < 3 || fd > 1023)
+            return 1;
+        char *last = argv[argc - 1];
+        return bh_guid_launcher_run((int)fd, argv[0], (size_t)(last + strlen(last) + 1 - argv[0]));
     }
-    if (!bh_guid_args_parse(&args, &argc, &argv, &error)) {
-        g_printerr("bulkhead-guid: %s\n", error->message);
-        return BH_GUID_EXIT_FAILURE;
-    }
-    /* No OpenGL unless asked for (BH_GUID_GL=1): GTK's GL set-up loads the
-     * Mesa driver (with LLVM for software GL) into every guid, one per
-     * running qube: measured 37 MiB PSS per idle guid with it, 11 MiB
-     * without (bench/RESULTS.md). guid then draws with GTK's cairo renderer,
-     * the path bench/frames measures. */
-    if (g_strcmp0(g_getenv("BH_GUID_GL"), "1") != 0) {
-        const char *debug = g_getenv("GDK_DEBUG");
-        g_autofree char *flags = debug != NULL && *debug != '\0' ? g_strconcat(debug, ",gl-disable", NULL)
-                                                                 : g_strdup("gl-disable");
-        g_setenv("GDK_DEBUG", flags, TRUE);
-    }
-    bh_guid_style_select_theme();
-    if (!gtk_init_check()) {
-        g_printerr("bulkhead-guid: cannot open the display (DISPLAY=%s, WAYLAND_DISPLAY=%s)\n",
-                   g_getenv("DISPLAY") ?: "", g_getenv("WAYLAND_DISPLAY") ?: "");
-        bh_guid_args_clear(&args);
-        return BH_GUID_EXIT_FAILURE;
-    }
-    bh_guid_style_install(gdk_display_get_default(), args.label);
-    bh_guid_xguard_install(gdk_display_get_default());
-
-    g_autoptr(BhGuidSession) session = bh_guid_session_new(args.qube, args.label, args.allow_fullscreen);
-    if (!bh_guid_session_connect(session, args.domid, args.connect_timeout_ms, &error) ||
-        !bh_guid_session_start(session, &error)) {
-        g_printerr("bulkhead-guid: %s\n", error->message);
-        bh_guid_args_clear(&args);
-        return BH_GUID_EXIT_FAILURE;
-    }
-
-    if (args.warm_up)
-        bh_guid_session_warm_up(session);
-    g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
-    g_signal_connect(session, "finished", G_CALLBACK(on_finished), loop);
-    g_unix_signal_add(SIGTERM, on_signal, session);
-    g_unix_signal_add(SIGINT, on_signal, session);
-    if (!bh_guid_session_is_finished(session))
-        g_main_loop_run(loop);
-
-    int status = (int)bh_guid_session_get_exit_status(session);
-    bh_guid_args_clear(&args);
-    return status;
+    return bh_guid_main(argc, argv);
 }

@@ -242,12 +242,9 @@ static double dom0_total(const struct mem *m)
     return m->daemon + m->guid + m->bwrap + m->other;
 }
 
-/* PSS of bulkheadd and its descendants, by kind. */
-static void measure_memory(struct env *e, struct mem *m)
+/* root and every process below it (pids). */
+static GArray *descendants(pid_t root)
 {
-    char self_ns[64] = "";
-    ssize_t n = readlink("/proc/self/ns/pid", self_ns, sizeof(self_ns) - 1);
-    self_ns[n > 0 ? n : 0] = '\0';
     g_autoptr(GHashTable) parent = g_hash_table_new(NULL, NULL);
     g_autoptr(GDir) d = g_dir_open("/proc", 0, NULL);
     const char *name;
@@ -262,16 +259,41 @@ static void measure_memory(struct env *e, struct mem *m)
             sscanf(close + 2, "%*c %d", &ppid) == 1)
             g_hash_table_insert(parent, GINT_TO_POINTER(atoi(name)), GINT_TO_POINTER(ppid));
     }
-    memset(m, 0, sizeof(*m));
+    GArray *out = g_array_new(FALSE, FALSE, sizeof(int));
     GHashTableIter it;
-    gpointer k, v;
+    gpointer k;
     g_hash_table_iter_init(&it, parent);
-    while (g_hash_table_iter_next(&it, &k, &v)) {
+    while (g_hash_table_iter_next(&it, &k, NULL)) {
         int pid = GPOINTER_TO_INT(k), p = pid;
-        for (int depth = 0; p > 1 && p != e->daemon && depth < 64; depth++)
+        for (int depth = 0; p > 1 && p != root && depth < 64; depth++)
             p = GPOINTER_TO_INT(g_hash_table_lookup(parent, GINT_TO_POINTER(p)));
-        if (p != e->daemon)
-            continue;
+        if (p == root)
+            g_array_append_val(out, pid);
+    }
+    return out;
+}
+
+/* guid's launcher (`bulkhead-guid --launcher`) is counted with "other": it
+ * is one process whatever the number of qubes. */
+static gboolean is_guid_launcher(int pid)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/cmdline", pid);
+    g_autofree char *cmdline = NULL;
+    gsize len = 0;
+    return g_file_get_contents(path, &cmdline, &len, NULL) &&
+           memmem(cmdline, len, "--launcher", sizeof "--launcher") != NULL;
+}
+
+/* PSS of bulkheadd and its descendants, by kind. */
+static void measure_memory(struct env *e, struct mem *m)
+{
+    char self_ns[64] = "";
+    ssize_t n = readlink("/proc/self/ns/pid", self_ns, sizeof(self_ns) - 1);
+    self_ns[n > 0 ? n : 0] = '\0';
+    memset(m, 0, sizeof(*m));
+    g_autoptr(GArray) pids = descendants(e->daemon);
+    for (guint i = 0; i < pids->len; i++) {
+        int pid = g_array_index(pids, int, i);
         double mib = (double)bench_proc_pss(pid) / (1024.0 * 1024.0);
         if (mib < 0)
             continue; /* just ended */
@@ -289,7 +311,7 @@ static void measure_memory(struct env *e, struct mem *m)
             m->n_inqube++;
         } else if (pid == e->daemon) {
             m->daemon += mib;
-        } else if (comm && strcmp(comm, "bulkhead-guid") == 0) {
+        } else if (comm && strcmp(comm, "bulkhead-guid") == 0 && !is_guid_launcher(pid)) {
             m->guid += mib;
             m->n_guid++;
         } else if (comm && strcmp(comm, "bwrap") == 0) {
@@ -406,6 +428,13 @@ static char *cpuacct_join(pid_t pid)
         rmdir(dir);
         g_free(dir);
         return NULL;
+    }
+    /* What bulkheadd started before the burst comes too: guid's launcher,
+     * which forks every guid (they are born in its group). */
+    g_autoptr(GArray) pids = descendants(pid);
+    for (guint i = 0; i < pids->len; i++) {
+        g_autofree char *one = g_strdup_printf("%d\n", g_array_index(pids, int, i));
+        write_in_place(procs, one);
     }
     return dir;
 }

@@ -180,8 +180,13 @@ BhDaemon *bh_daemon_new(const BhDaemonConfig *config, GError **error)
         bh_backend_set_state_func(self->backend, bh_daemon_backend_state_changed, self);
         self->agents = bh_agent_set_new(self->backend);
     }
-    if (!config->no_guid)
+    if (!config->no_guid) {
         self->guids = bh_guid_set_new(bh_daemon_guid_ended, self);
+        /* guid's launcher starts now, not with the first qube: a burst of
+         * qubes at boot then forks every guid from it. */
+        if (bh_guid_display_available())
+            bh_guid_set_prepare(self->guids);
+    }
     /* Problems in the files are logged here; they deny, they do not stop us. */
     self->policy = bh_policy_store_new(NULL);
     self->clipboard = bh_clipboard_new(self->store, self->policy, self->guids);

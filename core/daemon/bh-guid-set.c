@@ -1,6 +1,9 @@
 /* bh-guid-set.c — BhGuidSet; see bh-guid-set.h.
  *
- * Each guid is a GSubprocess whose stderr we read line by line: the lines go
+ * Each guid is forked by guid's launcher (`bulkhead-guid --launcher`, one
+ * per set, started at the first need; bulkhead/guid-launch.h) or, when there
+ * is none (BH_GUID_LAUNCHER=0, or it cannot start), is a GSubprocess of its
+ * own. Either way we read its stderr line by line from a pipe: the lines go
  * to our log with the qube's name. guid states a protocol violation in a line
  * "guid[QUBE]: agent violated the protocol: …" before exiting 2; that line
  * (else the last one) is the reason reported.
@@ -14,11 +17,19 @@
 
 #include "bh-guid-set.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gunixinputstream.h>
+#include <glib-unix.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <bulkhead/guid-launch.h>
 #include <bulkhead/program-path.h>
 
 #include "config.h"
@@ -29,14 +40,21 @@
 #define BH_GUID_CONNECT_TIMEOUT_S 60
 /* Log lines from guid longer than this are cut: guid's own lines are short. */
 #define BH_GUID_MAX_LINE 1024
+/* Command-line room the launcher's children write their own arguments over
+ * (ps and /proc/PID/cmdline show each guid's qube); guid's are ~200 bytes. */
+#define BH_GUID_TITLE_ROOM 512
 
 typedef struct {
     BhGuidSet *set;
     char *qube;
     guint64 serial;
-    GSubprocess *proc;
+    GSubprocess *proc; /* started on its own; NULL when the launcher forked it */
+    pid_t pid;         /* the launcher's child: 0 until the launcher said STARTED */
+    int pidfd;         /* the launcher's child, for signals without a pid-reuse race; -1 if none */
+    int wait_status;   /* the launcher's child: its wait status once exited */
     GDataInputStream *err;
     GCancellable *cancel;
+    char **argv; /* its command line, kept to start it on its own if the launcher never forked it */
     char *last_line;
     char *violation; /* guid's "violated the protocol" line, if any */
     gboolean stopping;
@@ -45,9 +63,18 @@ typedef struct {
     gboolean exited, log_closed;
 } BhGuidProc;
 
+typedef struct {
+    GSubprocess *proc;
+    int sock; /* our end of the SOCK_SEQPACKET pair */
+    guint watch;
+    gboolean forked; /* it has forked a guid (said STARTED) */
+} BhGuidLauncher;
+
 struct _BhGuidSet {
-    GHashTable *procs;    /* qube -> BhGuidProc* (owned) */
-    GCancellable *cancel; /* cancels the waits once the set is gone */
+    GHashTable *procs; /* qube -> BhGuidProc* (owned) */
+    BhGuidLauncher *launcher;
+    gboolean launcher_broken; /* one ended before it forked anything: not tried again */
+    GCancellable *cancel;     /* cancels the waits once the set is gone */
     guint64 next_serial;
     BhGuidEndedFunc ended;
     gpointer ended_data;
@@ -59,7 +86,10 @@ static void bh_guid_proc_free(gpointer data)
     g_cancellable_cancel(p->cancel);
     g_clear_object(&p->err);
     g_clear_object(&p->proc);
+    if (p->pidfd >= 0)
+        close(p->pidfd);
     g_clear_object(&p->cancel);
+    g_strfreev(p->argv);
     g_free(p->last_line);
     g_free(p->violation);
     g_free(p->qube);
@@ -96,7 +126,25 @@ BhGuidSet *bh_guid_set_new(BhGuidEndedFunc ended, gpointer user_data)
 static void bh_guid_proc_terminate(BhGuidProc *p)
 {
     p->stopping = TRUE;
-    g_subprocess_send_signal(p->proc, SIGTERM);
+    if (p->proc != NULL)
+        g_subprocess_send_signal(p->proc, SIGTERM);
+    else if (p->pidfd >= 0)
+        syscall(SYS_pidfd_send_signal, p->pidfd, SIGTERM, NULL, 0);
+    else if (p->pid > 0 && !p->exited)
+        kill(p->pid, SIGTERM);
+    /* Not forked yet: the launcher's STARTED finds no entry and stops it. */
+}
+
+static void bh_guid_launcher_free(BhGuidLauncher *l)
+{
+    if (l == NULL)
+        return;
+    g_clear_handle_id(&l->watch, g_source_remove);
+    /* The launcher sees the hang-up and ends; its guids end with it (their
+     * parent-death signal). GSubprocess reaps it. */
+    close(l->sock);
+    g_clear_object(&l->proc);
+    g_free(l);
 }
 
 void bh_guid_set_free(BhGuidSet *set)
@@ -112,6 +160,7 @@ void bh_guid_set_free(BhGuidSet *set)
     g_cancellable_cancel(set->cancel);
     g_object_unref(set->cancel);
     g_hash_table_unref(set->procs);
+    bh_guid_launcher_free(set->launcher);
     g_free(set);
 }
 
@@ -171,12 +220,13 @@ static void bh_guid_report_end(BhGuidSet *set, BhGuidProc *p)
 {
     int status;
     g_autofree char *reason = NULL;
-    if (g_subprocess_get_if_signaled(p->proc)) {
-        int sig = g_subprocess_get_term_sig(p->proc);
+    gboolean signaled = p->proc ? g_subprocess_get_if_signaled(p->proc) : WIFSIGNALED(p->wait_status);
+    if (signaled) {
+        int sig = p->proc ? g_subprocess_get_term_sig(p->proc) : WTERMSIG(p->wait_status);
         status = 128 + sig;
         reason = g_strdup_printf("guid was killed by signal %d (%s)", sig, g_strsignal(sig));
     } else {
-        status = g_subprocess_get_exit_status(p->proc);
+        status = p->proc ? g_subprocess_get_exit_status(p->proc) : WEXITSTATUS(p->wait_status);
         reason = g_strdup(p->violation ? p->violation : p->last_line ? p->last_line : "guid said nothing");
     }
     gboolean stopping = p->stopping;
@@ -221,6 +271,237 @@ static void bh_guid_child_setup(gpointer user_data)
         raise(SIGTERM);
 }
 
+/* ---- the launcher --------------------------------------------------------------- */
+
+static gboolean bh_guid_proc_has_serial(gpointer key, gpointer value, gpointer user_data)
+{
+    BhGuidProc *p = value;
+    return p->proc == NULL && (guint32)p->serial == *(const guint32 *)user_data;
+}
+
+/* The entry a launcher reply is about: forked by the launcher, same serial. */
+static BhGuidProc *bh_guid_set_find_serial(BhGuidSet *set, guint32 serial)
+{
+    return g_hash_table_find(set->procs, bh_guid_proc_has_serial, &serial);
+}
+
+/* The launcher is gone: its guids went with it (their parent-death signal).
+ * Each is reported as ended, with that reason; the next start makes a new
+ * launcher. */
+static gboolean bh_guid_proc_spawn(BhGuidSet *set, BhGuidProc *p, GError **error);
+
+/* The launcher is gone: the guids it forked went with it (their
+ * parent-death signal) and are reported as ended, with that reason; those
+ * it had not forked yet start on their own. A launcher that ended before
+ * it forked anything (a guid binary without --launcher, say) is not tried
+ * again; otherwise the next start makes a new one. */
+static void bh_guid_launcher_lost(BhGuidSet *set, const char *why)
+{
+    if (!set->launcher->forked) {
+        set->launcher_broken = TRUE;
+        g_message(
+            "guid's launcher ended (%s) before it forked any guid; guids start on their own from now on",
+            why);
+    } else {
+        g_message("guid's launcher ended (%s); its guids ended with it", why);
+    }
+    bh_guid_launcher_free(set->launcher);
+    set->launcher = NULL;
+    g_autoptr(GPtrArray) ended = g_ptr_array_new();
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, set->procs);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        BhGuidProc *p = value;
+        if (p->proc == NULL && !p->exited)
+            g_ptr_array_add(ended, p);
+    }
+    for (guint i = 0; i < ended->len; i++) {
+        BhGuidProc *p = ended->pdata[i];
+        g_autoptr(GError) error = NULL;
+        if (p->pid == 0) {
+            /* Never forked: its log pipe is the launcher's; a new process
+             * gets a new one. */
+            g_cancellable_cancel(p->cancel);
+            g_object_unref(p->cancel);
+            p->cancel = g_cancellable_new();
+            g_clear_object(&p->err);
+            if (bh_guid_proc_spawn(set, p, &error)) {
+                bh_guid_read_line(p);
+                continue;
+            }
+            p->log_closed = TRUE;
+        }
+        p->exited = TRUE;
+        p->wait_status = 1 << 8; /* exit status 1 */
+        g_free(p->last_line);
+        p->last_line =
+            error ? g_strdup(error->message) : g_strdup("guid's launcher ended, and this guid with it");
+        bh_guid_maybe_report(p);
+    }
+}
+
+static void bh_guid_launcher_handle(BhGuidSet *set, const struct bh_guid_launch_reply *r, int fd)
+{
+    BhGuidProc *p = bh_guid_set_find_serial(set, r->serial);
+    switch (r->kind) {
+    case BH_GUID_LAUNCH_STARTED:
+        set->launcher->forked = TRUE;
+        if (p == NULL || p->pid != 0) {
+            /* Stopped before it was forked: stop it now. */
+            if (fd >= 0)
+                syscall(SYS_pidfd_send_signal, fd, SIGTERM, NULL, 0);
+            else
+                kill(r->pid, SIGTERM);
+            break;
+        }
+        p->pid = r->pid;
+        p->pidfd = fd;
+        fd = -1;
+        g_info("[%s] started %s (pid %d, forked by guid's launcher)", p->qube, p->argv[0], (int)r->pid);
+        break;
+    case BH_GUID_LAUNCH_FAILED:
+        if (p != NULL && !p->exited) {
+            p->exited = TRUE;
+            p->wait_status = 1 << 8;
+            g_free(p->last_line);
+            p->last_line = g_strdup_printf("guid's launcher could not start it: %s", g_strerror(r->value));
+            bh_guid_maybe_report(p);
+        }
+        break;
+    case BH_GUID_LAUNCH_EXITED:
+        if (p != NULL && p->pid == r->pid && !p->exited) {
+            p->exited = TRUE;
+            p->wait_status = r->value;
+            bh_guid_maybe_report(p);
+        }
+        break;
+    }
+    if (fd >= 0)
+        close(fd);
+}
+
+static gboolean bh_guid_launcher_readable(int sock, GIOCondition cond, gpointer user_data)
+{
+    BhGuidSet *set = user_data;
+    for (;;) {
+        guint8 buf[sizeof(struct bh_guid_launch_reply) + 1];
+        int fds[1], n_fds = 0, cut = 0;
+        long len = bh_guid_launch_recv(sock, buf, sizeof buf, fds, 1, &n_fds, &cut, MSG_DONTWAIT);
+        if (len < 0 && (errno == EAGAIN || errno == EINTR))
+            break;
+        if (len <= 0) {
+            set->launcher->watch = 0;
+            bh_guid_launcher_lost(set, len == 0 ? "hung up" : g_strerror(errno));
+            return G_SOURCE_REMOVE;
+        }
+        struct bh_guid_launch_reply reply;
+        const char *why = NULL;
+        if (bh_guid_launch_decode_reply(buf, (size_t)len, &reply, &why) < 0 || cut ||
+            (n_fds == 1 && reply.kind != BH_GUID_LAUNCH_STARTED)) {
+            g_message("guid's launcher sent a bad reply (%s); ignored", why ? why : "descriptors");
+            for (int i = 0; i < n_fds; i++)
+                close(fds[i]);
+            continue;
+        }
+        bh_guid_launcher_handle(set, &reply, n_fds ? fds[0] : -1);
+        if (set->launcher == NULL)
+            return G_SOURCE_REMOVE;
+    }
+    if (cond & (G_IO_HUP | G_IO_ERR)) {
+        set->launcher->watch = 0;
+        bh_guid_launcher_lost(set, "hung up");
+        return G_SOURCE_REMOVE;
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+/* BH_GUID_LAUNCHER=0 starts every guid on its own, as before the launcher. */
+static gboolean bh_guid_launcher_wanted(void)
+{
+    return g_strcmp0(g_getenv("BH_GUID_LAUNCHER"), "0") != 0;
+}
+
+static BhGuidLauncher *bh_guid_launcher_start(BhGuidSet *set, GError **error)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "socketpair: %s", g_strerror(errno));
+        return NULL;
+    }
+    g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+    g_subprocess_launcher_take_fd(launcher, sv[1], 3);
+    g_subprocess_launcher_set_child_setup(launcher, bh_guid_child_setup, GINT_TO_POINTER((int)getpid()),
+                                          NULL);
+    g_autofree char *room = g_strnfill(BH_GUID_TITLE_ROOM, ' ');
+    const char *argv[] = {bh_guid_path(), "--launcher", "3", room, NULL};
+    GSubprocess *proc = g_subprocess_launcher_spawnv(launcher, argv, error);
+    if (proc == NULL) {
+        close(sv[0]);
+        return NULL;
+    }
+    BhGuidLauncher *l = g_new0(BhGuidLauncher, 1);
+    l->proc = proc;
+    l->sock = sv[0];
+    l->watch = g_unix_fd_add(l->sock, G_IO_IN | G_IO_HUP | G_IO_ERR, bh_guid_launcher_readable, set);
+    g_info("started guid's launcher %s (pid %s)", argv[0], g_subprocess_get_identifier(proc));
+    return l;
+}
+
+void bh_guid_set_prepare(BhGuidSet *set)
+{
+    if (set->launcher != NULL || set->launcher_broken || !bh_guid_launcher_wanted())
+        return;
+    g_autoptr(GError) error = NULL;
+    set->launcher = bh_guid_launcher_start(set, &error);
+    if (set->launcher == NULL)
+        g_message("no guid launcher (%s): each guid starts on its own", error->message);
+}
+
+/* Asks the launcher for p's guid; its stderr is a pipe we read. FALSE
+ * (nothing sent) if the launcher cannot take the request. */
+static gboolean bh_guid_launcher_request(BhGuidSet *set, BhGuidProc *p, const char *const *argv)
+{
+    guint8 buf[BH_GUID_LAUNCH_MAX_BYTES];
+    long len = bh_guid_launch_encode_request(buf, sizeof buf, (guint32)p->serial, argv);
+    int pipefd[2];
+    if (len < 0 || g_unix_open_pipe(pipefd, FD_CLOEXEC, NULL) == FALSE)
+        return FALSE;
+    long sent = bh_guid_launch_send(set->launcher->sock, buf, (size_t)len, &pipefd[1], 1);
+    close(pipefd[1]);
+    if (sent != len) {
+        close(pipefd[0]);
+        return FALSE;
+    }
+    p->err = g_data_input_stream_new(g_unix_input_stream_new(pipefd[0], TRUE));
+    return TRUE;
+}
+
+/* Starts p's guid as a process of its own, as before the launcher. */
+static gboolean bh_guid_proc_spawn(BhGuidSet *set, BhGuidProc *p, GError **error)
+{
+    /* stdin is /dev/null: guid reads a hostile qube's data and has no use
+     * for the terminal bulkheadd was started from. */
+    g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_PIPE);
+    g_subprocess_launcher_set_child_setup(launcher, bh_guid_child_setup, GINT_TO_POINTER((int)getpid()),
+                                          NULL);
+    p->proc = g_subprocess_launcher_spawnv(launcher, (const char *const *)p->argv, error);
+    if (p->proc == NULL)
+        return FALSE;
+    p->err = g_data_input_stream_new(g_subprocess_get_stderr_pipe(p->proc));
+    BhGuidWait *w = g_new0(BhGuidWait, 1);
+    w->set = set;
+    w->serial = p->serial;
+    w->qube = g_strdup(p->qube);
+    /* Not cancelled with p: after a stop the wait still ends, finds p gone
+     * and stays quiet; only freeing the set cancels it. */
+    g_subprocess_wait_async(p->proc, set->cancel, bh_guid_exited, w);
+    g_info("[%s] started %s (pid %s)", p->qube, p->argv[0], g_subprocess_get_identifier(p->proc));
+    return TRUE;
+}
+
+/* ---- starting and stopping ---------------------------------------------------------- */
+
 gboolean bh_guid_set_start(BhGuidSet *set, const char *qube, const char *label, guint domid_n,
                            guint connect_timeout_s, BhGuidStartFlags flags, GError **error)
 {
@@ -235,35 +516,27 @@ gboolean bh_guid_set_start(BhGuidSet *set, const char *qube, const char *label, 
         argv[argc++] = "--allow-fullscreen";
     if (flags & BH_GUID_START_WARM_UP)
         argv[argc++] = "--warm-up";
-    /* stdin is /dev/null: guid reads a hostile qube's data and has no use for
-     * the terminal bulkheadd was started from. */
-    g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_PIPE);
-    g_subprocess_launcher_set_child_setup(launcher, bh_guid_child_setup, GINT_TO_POINTER((int)getpid()),
-                                          NULL);
-    g_autoptr(GSubprocess) proc = g_subprocess_launcher_spawnv(launcher, argv, error);
-    if (proc == NULL) {
-        g_prefix_error(error, "cannot start the window manager of '%s' (%s): ", qube, argv[0]);
-        return FALSE;
-    }
 
     BhGuidProc *p = g_new0(BhGuidProc, 1);
     p->set = set;
     p->qube = g_strdup(qube);
     p->serial = ++set->next_serial;
-    p->proc = g_steal_pointer(&proc);
+    p->pidfd = -1;
     p->cancel = g_cancellable_new();
-    p->err = g_data_input_stream_new(g_subprocess_get_stderr_pipe(p->proc));
+    p->argv = g_strdupv((char **)argv);
+
+    bh_guid_set_prepare(set);
+    if (set->launcher != NULL && !bh_guid_launcher_request(set, p, argv)) {
+        g_message("[%s] guid's launcher did not take the request; starting guid on its own", qube);
+        bh_guid_launcher_lost(set, "it took no request");
+    }
+    if (p->err == NULL && !bh_guid_proc_spawn(set, p, error)) {
+        g_prefix_error(error, "cannot start the window manager of '%s' (%s): ", qube, argv[0]);
+        bh_guid_proc_free(p);
+        return FALSE;
+    }
     g_hash_table_insert(set->procs, p->qube, p);
     bh_guid_read_line(p);
-
-    BhGuidWait *w = g_new0(BhGuidWait, 1);
-    w->set = set;
-    w->serial = p->serial;
-    w->qube = g_strdup(qube);
-    /* Not cancelled with p: after a stop the wait still ends, finds p gone
-     * and stays quiet; only freeing the set cancels it. */
-    g_subprocess_wait_async(p->proc, set->cancel, bh_guid_exited, w);
-    g_info("[%s] started %s (pid %s)", qube, argv[0], g_subprocess_get_identifier(p->proc));
     return TRUE;
 }
 
@@ -284,6 +557,10 @@ gboolean bh_guid_set_is_running(BhGuidSet *set, const char *qube)
 pid_t bh_guid_set_get_pid(BhGuidSet *set, const char *qube)
 {
     BhGuidProc *p = g_hash_table_lookup(set->procs, qube);
-    const char *id = p && !p->exited ? g_subprocess_get_identifier(p->proc) : NULL;
+    if (p == NULL || p->exited)
+        return 0;
+    if (p->proc == NULL)
+        return p->pid;
+    const char *id = g_subprocess_get_identifier(p->proc);
     return id ? (pid_t)g_ascii_strtoll(id, NULL, 10) : 0;
 }

@@ -23,6 +23,11 @@ typedef struct _BhGuidSet BhGuidSet;
 typedef void (*BhGuidEndedFunc)(const char *qube, int status, const char *reason, gpointer user_data);
 
 BhGuidSet *bh_guid_set_new(BhGuidEndedFunc ended, gpointer user_data);
+/* Starts guid's launcher ahead of the first guid (no-op if it runs, or if
+ * BH_GUID_LAUNCHER=0): bulkhead-guid --launcher, which has loaded guid's
+ * libraries and fontconfig's configuration and forks each guid
+ * (docs/guid.md "The launcher"). Without one, each guid starts on its own. */
+void bh_guid_set_prepare(BhGuidSet *set);
 /* Stops every guid (SIGTERM) and frees the set. NULL-safe. */
 void bh_guid_set_free(BhGuidSet *set);
 

@@ -222,6 +222,15 @@ bh_wait_grep() { # FILE REGEX [TENTHS] [FROM_LINE]: until FILE (from line FROM_L
   done
   return 1
 }
+# The pids of QUBE's guid that our bulkheadd runs: forked by its guid
+# launcher (a child of bulkheadd), or bulkheadd's own child when there is
+# none (BH_GUID_LAUNCHER=0). Other tests may run guids for a qube of the
+# same name.
+bh_guid_pids() { # QUBE
+  local parents="$bh_daemon_pid" l
+  for l in $(pgrep -P "$bh_daemon_pid" -f -- "bulkhead-guid --launcher"); do parents="$parents,$l"; done
+  pgrep -P "$parents" -f -- "bulkhead-guid --qube $1 "
+}
 bh_state_of() { qvm-ls 2>/dev/null | awk -v q="$1" '$1 == q {print $2}'; }
 # bh_wait_state QUBE STATE [TENTHS]: until the qube is in that state (60 s).
 bh_wait_state() {

@@ -71,7 +71,7 @@ if [ $display -eq 1 ]; then
   win=$(bh_find_window '^\[work\] ')
   bh_result "work's foot window is shown (got: $(xdotool getwindowname "$win" 2>/dev/null))" \
     $([ -n "$win" ]; echo $?)
-  old_guid=$(pgrep -P "$bh_daemon_pid" -f -- "bulkhead-guid --qube work " | head -n1) # ours only: other tests run guids for a work too
+  old_guid=$(bh_guid_pids work | head -n1) # ours only: other tests run guids for a work too
 fi
 
 work_init=$(field work init_pid)
@@ -192,7 +192,7 @@ bh_result "the stale record is gone" $([ ! -e "$bh_state/sandbox-running/persona
 
 if [ $display -eq 1 ]; then
   win=$(bh_find_window '^\[work\] ' 150)
-  new_guid=$(pgrep -P "$bh_daemon_pid" -f -- "bulkhead-guid --qube work " | head -n1)
+  new_guid=$(bh_guid_pids work | head -n1)
   bh_result "a new guid (pid $new_guid) shows work's foot window again: $(xdotool getwindowname "$win" 2>/dev/null)" \
     $([ -n "$win" ] && [ -n "$new_guid" ] && [ "$new_guid" != "$old_guid" ]; echo $?)
   import -window root "${BH_SHOT_DIR:-$bh_tmp}/readopt-after-restart.png" 2>/dev/null

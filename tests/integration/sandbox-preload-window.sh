@@ -16,9 +16,9 @@ bh_require_sandbox
 bh_skip_without Xvfb xdotool import foot
 
 bh_start_xvfb
-guid_args() { # QUBE: the command line of its guid (a child of our bulkheadd)
+guid_args() { # QUBE: the command line of its guid (run by our bulkheadd)
   local p
-  for p in $(pgrep -P "$bh_daemon_pid" -f "bulkhead-guid --qube $1 "); do tr '\0' ' ' <"/proc/$p/cmdline"; done
+  for p in $(bh_guid_pids "$1"); do tr '\0' ' ' <"/proc/$p/cmdline"; done
 }
 bh_start_daemon --backend sandbox || { echo "1..0 # SKIP bulkheadd did not start"; exit 0; }
 # One disposable first, so that default-dvm's template layers exist.

@@ -103,7 +103,7 @@ qvm-run work 'pkill -f x11-tk-app.py' >/dev/null 2>&1
 # Wayland client is: at most 256 of its windows reach dom0, their titles are
 # clean, the agent and guid live, and an ordinary X window still shows.
 qvm-run -p work 'cat > /tmp/x11-hostile; chmod +x /tmp/x11-hostile' <"$BH_BUILD_ROOT/tests/integration/x11-hostile"
-guid_before=$(pgrep -P "$bh_daemon_pid" -f "bulkhead-guid --qube work " | head -n1) # ours: other tests run a work too
+guid_before=$(bh_guid_pids work | head -n1) # ours: other tests run a work too
 # 40 windows: each reaches dom0 with a clean, bounded title.
 qvm-run -p work '/tmp/x11-hostile flood 40' >"$bh_tmp/hostile40.log" 2>&1 &
 h40=$!
@@ -158,7 +158,7 @@ bh_result "1000 X windows at once: $max shown in dom0 beside $base others (at mo
   $([ "$max" -ge 200 ] && [ $((max + base)) -le 256 ] && [ "$ended_after" -eq "$ended" ]; echo $?)
 qvm-run work 'pkill -x x11-hostile' >/dev/null 2>&1
 alive=$(qvm-run -p work 'ps -eo comm' 2>/dev/null | grep -c 'bulkhead-gui-ag')
-guid_after=$(pgrep -P "$bh_daemon_pid" -f "bulkhead-guid --qube work " | head -n1)
+guid_after=$(bh_guid_pids work | head -n1)
 qvm-run work "xterm -fa Monospace -T calm-after-flood" >/dev/null 2>&1 &
 bh_bg_pids+=($!)
 calm=$(bh_find_window '^\[work\] calm-after-flood')
