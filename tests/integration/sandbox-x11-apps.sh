@@ -14,6 +14,10 @@
 #   a Java Swing program  -> its File menu (a window of its own, taller than
 #                            the main window) is a popup next to its parent;
 #                            its dialog is transient for it
+#   a Tk window           -> clicks at their place (to the pixel), the wheel
+#                            as buttons 4/5, its minimum size kept by dom0,
+#                            WM_DELETE_WINDOW when closed in dom0; full screen
+#                            it asks for is maximise (work may not go full)
 # Screenshots in $BH_SHOTS (default: the build's shots/). Prints TAP.
 set -u
 . "$(dirname "$0")/daemon-lib.sh"
@@ -168,6 +172,61 @@ else
   bh_result "the dialog's contents are drawn (darkest grey in its middle: $dark)" $?
   qvm-run work 'pkill -f x11-swing-app.java' >/dev/null 2>&1
 fi
+
+# ---- 4. an X app's pointer, wheel, minimum size, close and full screen ---------
+# A Tk window logs, in work, each button with its place in the window and a
+# WM_DELETE_WINDOW (x11-tk-app.py "input"; minimum size 360x240).
+qvm-run -p work 'cat > /tmp/x11-tk-app.py' <"$here/x11-tk-app.py"
+qvm-run work 'python3 /tmp/x11-tk-app.py input' >"$bh_tmp/tk-input.log" 2>&1 &
+bh_bg_pids+=($!)
+tkin=$(bh_find_window '^\[work\] tk-input' 300)
+tk_log() { qvm-run -p work 'cat /tmp/tk-input.log' 2>/dev/null; }
+xdotool windowactivate --sync "$tkin" 2>/dev/null
+sleep 0.5
+# Two clicks 100,50 apart in dom0 (under guid's title bar, inside the Tk
+# window's content), then the wheel up and down: X's buttons 4 and 5.
+xdotool mousemove --window "$tkin" 60 150 click 1 2>/dev/null
+xdotool mousemove --window "$tkin" 160 200 click 1 2>/dev/null
+xdotool click 4 2>/dev/null
+xdotool click 5 2>/dev/null
+bh_until 150 eval '[ "$(tk_log | grep -c "^press")" -ge 4 ]'
+presses=$(tk_log | grep '^press' | head -n4 | tr '\n' ' ')
+read -r _ b1 x1 y1 _ b2 x2 y2 _ b3 _ _ _ b4 _ _ <<<"$presses"
+bh_result "two clicks 100,50 apart in dom0 reach the Tk window as button 1 100,50 apart, inside it; the wheel as buttons 4 then 5 (got: $presses)" \
+  $([ "$b1" = 1 ] && [ "$b2" = 1 ] && [ $((x2 - x1)) -eq 100 ] && [ $((y2 - y1)) -eq 50 ] && [ "$x1" -ge 0 ] &&
+    [ "$y1" -ge 0 ] && [ "$x2" -lt 420 ] && [ "$y2" -lt 300 ] && [ "$b3" = 4 ] && [ "$b4" = 5 ]; echo $?)
+import -window root "$shots/x11-tk-input.png" 2>/dev/null
+# Its minimum size reaches dom0's window (guid's frame added to it), and a
+# resize below it is refused by dom0's window manager.
+min=$(xprop -id "$tkin" WM_NORMAL_HINTS 2>/dev/null | sed -n 's/.*program specified minimum size: \([0-9]*\) by \([0-9]*\).*/\1 \2/p')
+read -r minw minh <<<"$min"
+xdotool windowsize --sync "$tkin" 100 100 2>/dev/null
+sleep 1
+eval "$(xdotool getwindowgeometry --shell "$tkin" 2>/dev/null)"
+bh_result "its minimum size 360x240 is dom0's window's (${minw:-?}x${minh:-?}); resized to 100x100 it stays ${WIDTH}x${HEIGHT}" \
+  $([ "${minw:-0}" -ge 360 ] && [ "${minh:-0}" -ge 240 ] && [ "$WIDTH" -ge 360 ] && [ "$HEIGHT" -ge 240 ]; echo $?)
+# Closed in dom0 (openbox's close: WM_DELETE_WINDOW to guid's window): the
+# Tk program gets its WM_DELETE_WINDOW, not a KillClient.
+wmctrl -i -c "$tkin" 2>/dev/null
+bh_until 150 eval 'tk_log | grep -qx delete'
+deleted=$?
+gone=1
+for _ in $(seq 100); do xdotool search --name '^\[work\] tk-input' >/dev/null 2>&1 || { gone=0; break; }; sleep 0.2; done
+bh_result "closed in dom0, the Tk program got WM_DELETE_WINDOW ($deleted) and its window went ($gone)" \
+  $([ "$deleted" -eq 0 ] && [ "$gone" -eq 0 ]; echo $?)
+# Full screen asked by the X app (_NET_WM_STATE): work may not show full
+# screen (allow_fullscreen unset), so guid maximises it, frame kept.
+qvm-run work 'python3 /tmp/x11-tk-app.py fullscreen' >"$bh_tmp/tk-full.log" 2>&1 &
+bh_bg_pids+=($!)
+tkfull=$(bh_find_window '^\[work\] tk-full' 300)
+state() { xprop -id "$tkfull" _NET_WM_STATE 2>/dev/null; }
+bh_until 150 eval 'state | grep -q MAXIMIZED_HORZ'
+st=$(state)
+import -window root "$shots/x11-tk-fullscreen.png" 2>/dev/null
+bh_result "full screen asked by the Tk program is maximise in dom0, frame kept (${st#*= })" \
+  $(echo "$st" | grep -q _NET_WM_STATE_MAXIMIZED_VERT && echo "$st" | grep -q _NET_WM_STATE_MAXIMIZED_HORZ &&
+    ! echo "$st" | grep -q _NET_WM_STATE_FULLSCREEN && xdotool getwindowname "$tkfull" | grep -q '^\[work\] '; echo $?)
+qvm-run work 'pkill -f x11-tk-app.py' >/dev/null 2>&1
 
 if [ "$bh_failed" -gt 0 ]; then
   echo "# work's xev:"; qvm-run -p work 'grep -A2 ^KeyPress /tmp/xev.log | tail -n 40' 2>&1 | bh_diag
