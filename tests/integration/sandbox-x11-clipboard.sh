@@ -7,6 +7,7 @@
 #   the GTK app copies 64 000 bytes
 #                         -> xclip in work reads the exact bytes (the agent
 #                            answers by INCR past 32 KiB)
+#   an X owner's text     -> foot in work pastes it
 #   Ctrl+Shift+C in work on an X app's text, Ctrl+Shift+V into personal's foot
 #                         -> foot receives it
 #   Ctrl+Shift+V into work -> xclip in work reads dom0's text
@@ -157,6 +158,17 @@ qvm-run work 'pkill -f "clip-app.py copy"' >/dev/null 2>&1
 word="from-x11-$$-$RANDOM"
 printf %s "$word" | in_qube work 'cat > /tmp/word'
 own own2.log own /tmp/word 0
+# In the same qube, foot (a Wayland app) pastes the X owner's text with
+# its own paste (Ctrl+Y here), through the agent's selection.
+qvm-run work "foot -o key-bindings.clipboard-paste=Control+y -T foot-work sh -c 'cat > /tmp/foot-pasted'" \
+  >"$bh_tmp/foot-work.log" 2>&1 &
+bh_bg_pids+=($!)
+fwork=$(bh_find_window '^\[work\] foot-work')
+sleep 1
+press "$fwork" ctrl+y Return
+bh_until 300 in_qube work "grep -q '$word' /tmp/foot-pasted"
+bh_result "an X owner's text is pasted in foot in work ('$(in_qube work 'cat /tmp/foot-pasted')')" $?
+import -window root "$shots/x11-clip-foot-work.png" 2>/dev/null
 qvm-run personal "foot -o key-bindings.clipboard-paste=Control+y -T foot-paste sh -c 'cat > /tmp/foot-pasted'" \
   >"$bh_tmp/foot.log" 2>&1 &
 bh_bg_pids+=($!)

@@ -6,6 +6,8 @@
 #                              server (this Xvfb) is not reachable from the qube
 #   a Tk menu               -> a popup window of work next to its parent
 #   a Tk dialog             -> transient for its parent
+#   a screen-sized override-redirect window (a fake desktop)
+#                           -> a framed [work] window, never a popup
 #   a hostile X client      -> 1 000 windows, absurd hints, control characters
 #                              in its title: bounded, the agent and guid live
 # Checked by titles (xdotool, xprop), geometry and screenshots saved in
@@ -97,6 +99,26 @@ bh_result "its dialog is framed and transient for the main window (WM_TRANSIENT_
   $([ -n "$dlg" ] && [ -n "$tf" ] && [ $((tf)) -eq $((main)) ]; echo $?)
 import -window root "$shots/x11-tk-dialog.png" 2>/dev/null
 qvm-run work 'pkill -f x11-tk-app.py' >/dev/null 2>&1
+
+# An override-redirect window as large as the screen (a fake desktop) is
+# not shown as a popup: guid's rule makes it a framed [work] window
+# transient for the main one, and no popup of dom0 grows past the bound
+# (half the screen's width, three quarters of its height).
+qvm-run work 'python3 /tmp/x11-tk-app.py cover' >"$bh_tmp/tk3.log" 2>&1 &
+bh_bg_pids+=($!)
+cmain=$(bh_find_window '^\[work\] tk-cover')
+# The cover has no title of its own: guid's is the bare "[work]".
+cover=$(bh_find_window '^\[work\] *$')
+sleep 1
+tf=$(xprop -id "$cover" WM_TRANSIENT_FOR 2>/dev/null | grep -o '0x[0-9a-f]*')
+big=$(bh_or_windows | awk '$4 > 640 || $5 > 768' | tr '\n' ' ')
+eval "$(xdotool getwindowgeometry --shell "$cover" 2>/dev/null)"
+import -window root "$shots/x11-tk-cover.png" 2>/dev/null
+bh_result "a screen-sized override-redirect X window is a framed window '$(xdotool getwindowname "$cover" 2>/dev/null)' (${WIDTH:-?}x${HEIGHT:-?}) transient for its main one ($tf, main $(printf '0x%x' "${cmain:-0}")), no popup past the bound (${big:-none})" \
+  $([ -n "$cmain" ] && [ -n "$cover" ] && [ -n "$tf" ] && [ $((tf)) -eq $((cmain)) ] && [ -z "$big" ] &&
+    ! xwininfo -id "$cover" 2>/dev/null | grep -q 'Override Redirect State: yes'; echo $?)
+qvm-run work 'pkill -f x11-tk-app.py' >/dev/null 2>&1
+for _ in $(seq 50); do xdotool search --name '^\[work\] tk-' >/dev/null 2>&1 || break; sleep 0.2; done
 
 # A hostile X client: 1 000 windows at once, 4 KiB titles of control
 # characters and escapes with a fake [dom0], absurd size hints. Bounded as a

@@ -7,7 +7,9 @@
 # one line each: "press B X Y" for a button (Button-4/5 are X11's wheel),
 # "delete" when its WM_DELETE_WINDOW arrives (then it exits); its minimum
 # size is 360x240. "fullscreen" asks for full screen once mapped
-# (_NET_WM_STATE) and logs its size to /tmp/tk-fullscreen.log.
+# (_NET_WM_STATE) and logs its size to /tmp/tk-fullscreen.log. "cover"
+# opens, next to its main window "tk-cover", an override-redirect window
+# as large as the screen at 0,0 (a fake desktop: no frame of its own).
 import sys
 import tkinter as tk
 
@@ -61,4 +63,15 @@ elif mode == "fullscreen":
     root.title("tk-full")
     root.after(1500, lambda: root.attributes("-fullscreen", True))
     root.bind("<Configure>", lambda e: e.widget is root and log("/tmp/tk-fullscreen.log", "size %d %d" % (e.width, e.height)))
+elif mode == "cover":
+    root.title("tk-cover")
+
+    def cover():
+        c = tk.Toplevel(root)
+        c.overrideredirect(True)
+        c.geometry("%dx%d+0+0" % (root.winfo_screenwidth(), root.winfo_screenheight()))
+        c.configure(background="#204a87")
+        tk.Label(c, text="[dom0] Enter your password", font=("Monospace", 20)).pack(expand=True)
+
+    root.after(1500, cover)
 root.mainloop()
