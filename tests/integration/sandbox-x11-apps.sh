@@ -222,10 +222,16 @@ tkfull=$(bh_find_window '^\[work\] tk-full' 300)
 state() { xprop -id "$tkfull" _NET_WM_STATE 2>/dev/null; }
 bh_until 150 eval 'state | grep -q MAXIMIZED_HORZ'
 st=$(state)
+# And the X window is resized to fill it (Tk logs its sizes): wider than
+# half the screen.
+full_w() { qvm-run -p work 'tail -n1 /tmp/tk-fullscreen.log' 2>/dev/null | awk '{print $2}'; }
+bh_until 150 eval '[ "$(full_w)" -gt 640 ]'
+fw=$(full_w)
 import -window root "$shots/x11-tk-fullscreen.png" 2>/dev/null
-bh_result "full screen asked by the Tk program is maximise in dom0, frame kept (${st#*= })" \
+bh_result "full screen asked by the Tk program is maximise in dom0, frame kept (${st#*= }), the X window filling it (${fw:-?} wide)" \
   $(echo "$st" | grep -q _NET_WM_STATE_MAXIMIZED_VERT && echo "$st" | grep -q _NET_WM_STATE_MAXIMIZED_HORZ &&
-    ! echo "$st" | grep -q _NET_WM_STATE_FULLSCREEN && xdotool getwindowname "$tkfull" | grep -q '^\[work\] '; echo $?)
+    ! echo "$st" | grep -q _NET_WM_STATE_FULLSCREEN && xdotool getwindowname "$tkfull" | grep -q '^\[work\] ' &&
+    [ "${fw:-0}" -gt 640 ]; echo $?)
 qvm-run work 'pkill -f x11-tk-app.py' >/dev/null 2>&1
 
 if [ "$bh_failed" -gt 0 ]; then
