@@ -48,6 +48,7 @@ for _ in $(seq 50); do
   sleep 0.2
 done
 bh_result "a command typed in xterm ran in work (file says '$got')" $([ "$got" = "typed-in-x" ]; echo $?)
+size0=$(xdotool getwindowgeometry "$win" 2>/dev/null | sed -n 's/.*Geometry: //p')
 import -window root "$shots/x11-xterm-typed.png" 2>/dev/null
 
 # A plain xterm (no -fa) draws with X core fonts: xfonts-base's 'fixed'
@@ -119,6 +120,14 @@ bh_result "a screen-sized override-redirect X window is a framed window '$(xdoto
     ! xwininfo -id "$cover" 2>/dev/null | grep -q 'Override Redirect State: yes'; echo $?)
 qvm-run work 'pkill -f x11-tk-app.py' >/dev/null 2>&1
 for _ in $(seq 50); do xdotool search --name '^\[work\] tk-' >/dev/null 2>&1 || break; sleep 0.2; done
+
+# The focus moved between xterm and the Tk windows above, and each move
+# makes guid ask for the window's size again: xterm kept its size (with
+# an X border, the window grew by twice the border at each of them).
+size1=$(xdotool getwindowgeometry "$win" 2>/dev/null | sed -n 's/.*Geometry: //p')
+xbw=$(qvm-run -p work "xwininfo -name 'hello x11'" 2>/dev/null | sed -n 's/.*Border width: //p')
+bh_result "xterm kept its size through the focus changes ($size0 -> $size1), its X border width is ${xbw:-?}" \
+  $([ -n "$size0" ] && [ "$size0" = "$size1" ] && [ "$xbw" = 0 ]; echo $?)
 
 # A hostile X client: 1 000 windows at once, 4 KiB titles of control
 # characters and escapes with a fake [dom0], absurd size hints. Bounded as a
