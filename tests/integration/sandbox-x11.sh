@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # sandbox-x11.sh — X11 apps in a real qube through the qube's own Xwayland
 # (issue 22), on a private Xvfb with openbox as dom0's window manager:
+#   before any X client     -> the X socket, no Xwayland yet (started on demand)
 #   qvm-run work xterm      -> "[work] <xterm's title>" framed; typed commands run
 #   DISPLAY in the qube     -> :0, a socket in the qube's /tmp only; dom0's X
 #                              server (this Xvfb) is not reachable from the qube
@@ -26,6 +27,13 @@ sleep 0.5
 
 bh_start_daemon --backend sandbox
 bh_result "bulkheadd runs with the sandbox backend" $?
+
+# Xwayland starts at the first X client, not with the qube (its cost is
+# paid only by qubes that run X apps): before it, work has the agent's X
+# socket and no Xwayland.
+early=$(qvm-run -p work 'ls /tmp/.X11-unix/; pgrep -x Xwayland || echo no-xwayland' 2>&1 | tr '\n' ' ')
+bh_result "before any X client, work has its X socket and no Xwayland ($early)" \
+  $(echo "$early" | grep -q 'X0' && echo "$early" | grep -q 'no-xwayland'; echo $?)
 
 qvm-run work "xterm -T 'hello x11'" >"$bh_tmp/xterm.log" 2>&1 &
 bh_bg_pids+=($!)
