@@ -72,7 +72,8 @@ bh_result "under us, dom0's y z reach xev as y z on keycodes 29 and 52 (got: $us
 from=$(($(wc -l <"$bh_log") + 1))
 setxkbmap -layout de
 bh_wait_grep "$bh_log" 'guid\[work\]: keymap changed to evdev/pc105/de/' 300 "$from"
-bh_result "setxkbmap de in dom0: guid tells work's agent ($(tail -n +"$from" "$bh_log" | grep -o 'keymap changed to [^ ]*' | head -n1))" $?
+st=$? # before the result line: its $(...) would reset $?
+bh_result "setxkbmap de in dom0: guid tells work's agent ($(tail -n +"$from" "$bh_log" | grep -o 'keymap changed to [^ ]*' | head -n1))" $st
 de=$(type_keys y z odiaeresis)
 bh_result "under de, dom0's y z ö reach xev as y z ö, now on keycodes 52, 29, 47 (got: $de)" \
   $([ "$de" = "52:y 29:z 47:odiaeresis " ]; echo $?)

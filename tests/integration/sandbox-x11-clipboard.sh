@@ -167,7 +167,8 @@ fwork=$(bh_find_window '^\[work\] foot-work')
 sleep 1
 press "$fwork" ctrl+y Return
 bh_until 300 in_qube work "grep -q '$word' /tmp/foot-pasted"
-bh_result "an X owner's text is pasted in foot in work ('$(in_qube work 'cat /tmp/foot-pasted')')" $?
+st=$? # before the result line: its $(...) would reset $?
+bh_result "an X owner's text is pasted in foot in work ('$(in_qube work 'cat /tmp/foot-pasted')')" $st
 import -window root "$shots/x11-clip-foot-work.png" 2>/dev/null
 qvm-run personal "foot -o key-bindings.clipboard-paste=Control+y -T foot-paste sh -c 'cat > /tmp/foot-pasted'" \
   >"$bh_tmp/foot.log" 2>&1 &
@@ -176,12 +177,14 @@ foot=$(bh_find_window '^\[personal\] foot-paste')
 sleep 1
 press "$term" ctrl+shift+c
 bh_until 300 holds work ${#word}
-bh_result "Ctrl+Shift+C in work's xterm: the global clipboard holds the X owner's ${#word} bytes ($(state))" $?
+st=$? # before the result line: its $(...) would reset $?
+bh_result "Ctrl+Shift+C in work's xterm: the global clipboard holds the X owner's ${#word} bytes ($(state))" $st
 press "$foot" ctrl+shift+v
 bh_until 300 empty
 press "$foot" ctrl+y Return
 bh_until 300 in_qube personal "grep -q '$word' /tmp/foot-pasted"
-bh_result "Ctrl+Shift+V into personal's foot: foot received it ('$(in_qube personal 'cat /tmp/foot-pasted')')" $?
+st=$? # before the result line: its $(...) would reset $?
+bh_result "Ctrl+Shift+V into personal's foot: foot received it ('$(in_qube personal 'cat /tmp/foot-pasted')')" $st
 import -window root "$shots/x11-clip-foot.png" 2>/dev/null
 
 # 4. Global, into X: personal's GTK app copies, Ctrl+Shift+C there,
@@ -226,7 +229,8 @@ logged '\[work\].*lists over 256 targets'
 bh_result "an X owner listing 4000 TARGETS: the agent reads 256 and says so" $?
 press "$term" ctrl+shift+c
 bh_until 300 holds work ${#word}
-bh_result "its text is still copied ($(state))" $?
+st=$? # before the result line: its $(...) would reset $?
+bh_result "its text is still copied ($(state))" $st
 # A silent owner: its TARGETS are given up after 3 s (the selection before
 # it goes), and so is a read; nothing is copied.
 qvm-run -p work "/tmp/x11-hostile own-silent" >"$bh_tmp/own5.log" 2>&1 &
