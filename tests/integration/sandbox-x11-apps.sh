@@ -17,7 +17,8 @@
 #   a Tk window           -> clicks at their place (to the pixel), the wheel
 #                            as buttons 4/5, its minimum size kept by dom0,
 #                            WM_DELETE_WINDOW when closed in dom0; full screen
-#                            it asks for is maximise (work may not go full)
+#                            it asks for is maximise (work may not go full),
+#                            full screen filled to the frame in personal (may)
 # Screenshots in $BH_SHOTS (default: the build's shots/). Prints TAP.
 set -u
 . "$(dirname "$0")/daemon-lib.sh"
@@ -234,6 +235,30 @@ bh_result "full screen asked by the Tk program is maximise in dom0, frame kept (
     ! echo "$st" | grep -q _NET_WM_STATE_FULLSCREEN && xdotool getwindowname "$tkfull" | grep -q '^\[work\] ' &&
     [ "${fw:-0}" -gt 640 ]; echo $?)
 qvm-run work 'pkill -f x11-tk-app.py' >/dev/null 2>&1
+# personal may (allow_fullscreen True, set before it starts): the same
+# request is full screen in dom0, without guid's title bar.
+qvm-prefs personal allow_fullscreen True >/dev/null 2>&1
+qvm-run -p personal 'cat > /tmp/x11-tk-app.py' <"$here/x11-tk-app.py"
+qvm-run personal 'python3 /tmp/x11-tk-app.py fullscreen' >"$bh_tmp/tk-full2.log" 2>&1 &
+bh_bg_pids+=($!)
+tkfull=$(bh_find_window '^\[personal\] tk-full' 300)
+bh_until 150 eval 'state | grep -q _NET_WM_STATE_FULLSCREEN'
+st=$(state)
+eval "$(xdotool getwindowgeometry --shell "$tkfull" 2>/dev/null)"
+# The X window fills it (Tk logs its sizes): more than 960 px high.
+full_h() { qvm-run -p personal 'tail -n1 /tmp/tk-fullscreen.log' 2>/dev/null | awk '{print $3}'; }
+bh_until 150 eval '[ "$(full_h)" -gt 960 ]'
+fs=$(qvm-run -p personal 'cat /tmp/tk-fullscreen.log' 2>/dev/null | tr '\n' ' ')
+# And dom0 shows it so: 10 px above the screen's bottom is Tk's grey, not
+# the frame's yellow (the new buffer may trail Tk's log by a few frames).
+low() { import -window root "$shots/x11-tk-fullscreen-allowed.png" 2>/dev/null
+  convert "$shots/x11-tk-fullscreen-allowed.png" -format '%[pixel:p{640,1013}]' info: 2>/dev/null; }
+bh_until 50 eval 'low | grep -qv "srgb(23[0-9],2[0-9][0-9],0)\|yellow\|gold"'
+px=$(low)
+bh_result "in personal (allow_fullscreen True) it is full screen in dom0 (${st#*= }; ${WIDTH:-?}x${HEIGHT:-?}), the X window filling it (Tk's sizes: $fs; dom0 at 640,1013: $px)" \
+  $(echo "$st" | grep -q _NET_WM_STATE_FULLSCREEN && [ "${WIDTH:-0}" -eq 1280 ] && [ "${HEIGHT:-0}" -eq 1024 ] &&
+    [ "$(full_h)" -gt 960 ] && [ "$px" = "srgb(217,217,217)" ]; echo $?)
+qvm-run personal 'pkill -f x11-tk-app.py' >/dev/null 2>&1
 
 if [ "$bh_failed" -gt 0 ]; then
   echo "# work's xev:"; qvm-run -p work 'grep -A2 ^KeyPress /tmp/xev.log | tail -n 40' 2>&1 | bh_diag
