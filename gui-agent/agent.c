@@ -64,8 +64,7 @@ struct bh_agent *bh_agent_new(const struct bh_agent_options *opts)
     bh_data_init(a);
     if (!bh_seat_init(a))
         goto fail;
-    /* ARGB8888 and XRGB8888, the two formats the GUI protocol carries. */
-    if (wl_display_init_shm(a->display) < 0) {
+    if (!bh_shm_init(a)) {
         BH_ERR(a, MOD, "cannot set up wl_shm");
         goto fail;
     }
@@ -109,6 +108,7 @@ void bh_agent_free(struct bh_agent *a)
     /* Clients go first: their resources' destructors unmap windows and
      * release everything that points into the agent's state. */
     wl_display_destroy_clients(a->display);
+    bh_shm_fini(a);
     bh_data_fini(a);
     bh_seat_fini(a);
     if (a->deferred_timer)

@@ -478,6 +478,13 @@ void bh_output_set_screen(struct bh_agent *a, const struct bh_gui_screen *s);
 /* wl_surface.enter for every wl_output the surface's client bound. */
 void bh_output_enter_surface(struct bh_agent *a, struct bh_surface *s);
 
+/* ---- wl_shm (shm.c) ------------------------------------------------------ */
+
+/* libwayland's wl_shm global, and the check of a new buffer's stride in
+ * bytes at wl_shm_pool.create_buffer (shm-layout.h). false on failure. */
+bool bh_shm_init(struct bh_agent *a);
+void bh_shm_fini(struct bh_agent *a);
+
 /* ---- data device / clipboard (data.c) ------------------------------------ */
 
 struct bh_data_source; /* a client's wl_data_source, or dom0's clipboard */
@@ -606,6 +613,7 @@ struct bh_agent {
     struct wl_list grabs; /* bh_xdg_surface.grab_link of mapped grabbing popups, oldest first */
 
     struct wl_listener client_created;
+    struct wl_protocol_logger *shm_check; /* shm.c: buffers checked at creation */
 
     /* X11 through Xwayland (xwayland.c, xwm.c); NULL when not served. */
     struct bh_xwayland *xwayland;

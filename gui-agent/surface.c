@@ -19,6 +19,8 @@
 
 #include <wayland-server-protocol.h>
 
+#include "shm-layout.h"
+
 #define MOD "surface"
 
 static const struct wl_surface_interface surface_impl;
@@ -281,15 +283,15 @@ static bool surface_apply(struct bh_surface *s, struct bh_surface_state *st)
                                        BH_MAX_WINDOW_HEIGHT);
                 return false;
             }
-            /* libwayland's wl_shm checks a stride only against the width in
-             * bytes, not pixels: rows shorter than the width would have the
-             * composition read past the pool (found by wlcs; both offered
-             * formats have 4 bytes a pixel). */
+            /* shm.c refuses a short stride at create_buffer already; checked
+             * again here, since composing such rows would read past the
+             * client's pool (found by wlcs), should a buffer ever get by. */
             int32_t stride = wl_shm_buffer_get_stride(shm);
-            if ((int64_t)stride < (int64_t)bw * BH_BYTES_PER_PIXEL) {
+            enum bh_shm_verdict v = bh_shm_layout_check(bw, bh, stride, wl_shm_buffer_get_format(shm));
+            if (v != BH_SHM_OK) {
                 wl_resource_post_error(s->resource, WL_SURFACE_ERROR_INVALID_SIZE,
-                                       "buffer %dx%d with a stride of %d bytes: rows shorter than its width",
-                                       bw, bh, stride);
+                                       "buffer %dx%d with a stride of %d bytes: %s", bw, bh, stride,
+                                       bh_shm_verdict_reason(v));
                 return false;
             }
             if (bw % s->scale || bh % s->scale) {

@@ -596,6 +596,13 @@ static void on_map_request(struct bh_xwm *wm, xcb_map_request_event_t *e)
     uint32_t state[2] = {XCB_ICCCM_WM_STATE_NORMAL, XCB_WINDOW_NONE};
     xcb_change_property(wm->conn, XCB_PROP_MODE_REPLACE, w->id, wm->atoms[A_WM_STATE], wm->atoms[A_WM_STATE],
                         32, 2, state);
+    /* No X border: rootless Xwayland makes it part of the window's
+     * surface, so the content dom0 sizes would be the window plus twice
+     * the border, and each size dom0 asks for (focus changes send one)
+     * grew the window by that much (xterm's 1 px border: 2 px a time). A
+     * framing manager sets it to 0 too (dom0 draws the frame). */
+    uint32_t no_border = 0;
+    xcb_configure_window(wm->conn, w->id, XCB_CONFIG_WINDOW_BORDER_WIDTH, &no_border);
     xcb_map_window(wm->conn, w->id);
     /* ICCCM 4.1.5: the manager tells a client where its window is with a
      * synthetic ConfigureNotify (a reparenting one does it after framing
@@ -648,7 +655,7 @@ static void on_unmap(struct bh_xwm *wm, xcb_window_t id)
 static void on_configure_request(struct bh_xwm *wm, xcb_configure_request_event_t *e)
 {
     struct bh_xwin *w = find(wm, e->window);
-    uint32_t v[4], n = 0;
+    uint32_t v[5], n = 0;
     uint16_t mask = 0;
     /* Position and size as asked, sizes capped: dom0 places toplevels, the
      * X position only matters for where menus open relative to them. */
@@ -662,6 +669,9 @@ static void on_configure_request(struct bh_xwm *wm, xcb_configure_request_event_
     if (e->value_mask & XCB_CONFIG_WINDOW_HEIGHT)
         mask |= XCB_CONFIG_WINDOW_HEIGHT,
             v[n++] = e->height > BH_MAX_WINDOW_HEIGHT ? BH_MAX_WINDOW_HEIGHT : (e->height ? e->height : 1);
+    /* A border asked for stays 0 (on_map_request says why). */
+    if (e->value_mask & XCB_CONFIG_WINDOW_BORDER_WIDTH)
+        mask |= XCB_CONFIG_WINDOW_BORDER_WIDTH, v[n++] = 0;
     if (!w || !mask)
         return;
     xcb_configure_window(wm->conn, e->window, mask, v);

@@ -59,11 +59,19 @@ G_DEFINE_FINAL_TYPE(BhGuestView, bh_guest_view, GTK_TYPE_WIDGET)
 enum { SIG_MOTION, SIG_CROSSING, SIG_BUTTON, SIG_AXIS, SIG_CONTENT_RESIZED, SIG_PAINTED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
+/* GTK translates event positions through float (graphene) transforms: a
+ * pointer on a whole pixel arrives as e.g. 106.999992 (seen below a 47 px
+ * title bar), and a bare floor() made the guest see it a pixel off. The
+ * slack takes back such errors (a float's step is 1/128 px even at 16 384)
+ * and moves a truly fractional position by no more than 1/64 px. */
+#define TO_PIXEL_SLACK (1.0 / 64.0)
+
 /* Guest coordinates: content origin is inside the frame. Positions on the
  * frame itself are clamped to the content edge. */
 static void to_content(BhGuestView *self, double wx, double wy, gint *x, gint *y)
 {
-    double cx = floor(wx) - BH_GUID_FRAME_PX, cy = floor(wy) - BH_GUID_FRAME_PX;
+    double cx = floor(wx + TO_PIXEL_SLACK) - BH_GUID_FRAME_PX,
+           cy = floor(wy + TO_PIXEL_SLACK) - BH_GUID_FRAME_PX;
     double mx = MAX(self->alloc_w, 1) - 1, my = MAX(self->alloc_h, 1) - 1;
     *x = (gint)CLAMP(cx, 0, mx);
     *y = (gint)CLAMP(cy, 0, my);

@@ -405,10 +405,19 @@ void bh_guid_win_set_flags(BhGuidSession *self, BhGuidWin *w, const struct bh_gu
     if (changed & BH_GUI_FLAG_FULLSCREEN) {
         gboolean on = (now & BH_GUI_FLAG_FULLSCREEN) != 0;
         if (self->allow_fullscreen) {
-            if (on)
+            /* Full screen hides the title bar: the content may then have the
+             * screen less the frame, which is as wide at top and bottom as
+             * at the sides. Under the windowed cap the bottom 40 px of a
+             * full-screen X app stayed frame colour (sandbox-x11-apps). */
+            guint32 ow = self->overhead_w > 0 ? (guint32)self->overhead_w : 0;
+            if (on) {
+                bh_guest_view_set_cap(w->view, self->screen_w > ow ? self->screen_w - ow : 1,
+                                      self->screen_h > ow ? self->screen_h - ow : 1);
                 gtk_window_fullscreen(gw);
-            else
+            } else {
+                bh_guest_view_set_cap(w->view, self->cap_w, self->cap_h);
                 gtk_window_unfullscreen(gw);
+            }
         } else if (on) {
             /* Not allowed for this qube: a full-screen window could draw a
              * fake desktop without guid's frame. Maximise instead. */

@@ -59,9 +59,9 @@ static void assert_frames_flow(struct bh_tagent *t, struct bh_tdom0_win *w)
 
 static void test_protocol_errors(void)
 {
-    static const char *const modes[] = {"huge-buffer",     "short-stride", "unconfigured",
-                                        "unacked",         "bad-ack",      "bad-positioner",
-                                        "subsurface-loop", "region-flood", "min-above-max"};
+    static const char *const modes[] = {
+        "huge-buffer", "short-stride-argb8888", "short-stride-xrgb8888", "unconfigured", "unacked",
+        "bad-ack",     "bad-positioner",        "subsurface-loop",       "region-flood", "min-above-max"};
     struct bh_tagent t;
     bh_tagent_start(&t, true);
     struct bh_tdom0_win *w = start_shm(&t);
@@ -87,6 +87,17 @@ static void test_protocol_errors(void)
         assert_frames_flow(&t, w);
     }
     g_assert_false(t.dom0->violation);
+    /* The two short strides were refused at creation, each with its reason
+     * in the agent's log. */
+    g_autofree char *log = NULL;
+    g_assert_true(g_file_get_contents(t.agent_log, &log, NULL, NULL));
+    g_auto(GStrv) lines = g_strsplit(log, "\n", -1);
+    unsigned n_stride = 0;
+    for (char **l = lines; *l; l++)
+        if (strstr(*l, "1024x64, stride 4095") &&
+            strstr(*l, "refused: a stride shorter than the width in bytes"))
+            n_stride++;
+    g_assert_cmpuint(n_stride, ==, 2);
     int st = bh_tagent_stop(&t);
     g_assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }

@@ -138,7 +138,8 @@ bh_result "bulkheadd stops cleanly (status 0)" $?
 # Control: the same state, slirp4netns back on PATH.
 bh_start_daemon --backend sandbox --no-guid
 bh_wait_state sys-net Running 1200
-bh_result "control: with slirp4netns on PATH, sys-net autostarts ($(bh_state_of sys-net))" $?
+st=$? # before the result line: its $(...) would reset $?
+bh_result "control: with slirp4netns on PATH, sys-net autostarts ($(bh_state_of sys-net))" $st
 bh_stop_daemon
 
 bh_done

@@ -74,7 +74,8 @@ bh_until 150 in_qube work 'test -e /home/user/clip/copied'
 t0=$(date +%s%N)
 press "$src" ctrl+shift+c
 bh_until 150 holds work 64000
-bh_result "Ctrl+Shift+C in work's window: the global clipboard holds 64000 bytes from work ($(state))" $?
+st=$? # before the result line: its $(...) would reset $?
+bh_result "Ctrl+Shift+C in work's window: the global clipboard holds 64000 bytes from work ($(state))" $st
 bh_until 150 noted "Global clipboard|Copied 64000 bytes of text from work"
 bh_result "the user is told through org.freedesktop.Notifications" $?
 
@@ -100,7 +101,8 @@ t1=$(date +%s%N)
 in_qube personal 'cat /home/user/clip/pasted' >"$bh_tmp/pasted"
 "$py" "$here/clip-app.py" gen 64000 >"$bh_tmp/expected"
 [ "$(wc -c <"$bh_tmp/expected")" -eq 64000 ] && cmp -s "$bh_tmp/expected" "$bh_tmp/pasted"
-bh_result "personal's app reads exactly the 64000 bytes (UTF-8, emoji, tabs, newlines) (got $(wc -c <"$bh_tmp/pasted"))" $?
+st=$? # before the result line: its $(...) would reset $?
+bh_result "personal's app reads exactly the 64000 bytes (UTF-8, emoji, tabs, newlines) (got $(wc -c <"$bh_tmp/pasted"))" $st
 echo "# Ctrl+Shift+C to the text in personal's app, with the test's key presses and polls: $(((t1 - t0) / 1000000)) ms"
 if command -v import >/dev/null; then
   mkdir -p "$BH_BUILD_ROOT/tests/integration/shots"

@@ -55,7 +55,8 @@ bh_expect_fail "sa cannot be cloned again meanwhile" 1 "cannot clone sa while it
 test -d "$half"
 bh_result "all of that was refused while the copy still ran" $?
 wait "$clone_pid"
-bh_result "qvm-clone sa sa2 succeeds once the copy is done ($(tr '\n' ' ' <"$bh_tmp/clone.out"))" $?
+st=$? # before the result line: its $(...) would reset $?
+bh_result "qvm-clone sa sa2 succeeds once the copy is done ($(tr '\n' ' ' <"$bh_tmp/clone.out"))" $st
 bh_result "no half copy is left" $([ ! -e "$half" ]; echo $?)
 bh_run qvm-run -p sa2 'find /var/many -type f | wc -l; stat -c %U /var/many/1/1'
 bh_same "sa2 starts with all 200 000 files, its own" "200000

@@ -14,6 +14,11 @@
 #   a Java Swing program  -> its File menu (a window of its own, taller than
 #                            the main window) is a popup next to its parent;
 #                            its dialog is transient for it
+#   a Tk window           -> clicks at their place (to the pixel), the wheel
+#                            as buttons 4/5, its minimum size kept by dom0,
+#                            WM_DELETE_WINDOW when closed in dom0; full screen
+#                            it asks for is maximise (work may not go full),
+#                            full screen filled to the frame in personal (may)
 # Screenshots in $BH_SHOTS (default: the build's shots/). Prints TAP.
 set -u
 . "$(dirname "$0")/daemon-lib.sh"
@@ -68,7 +73,8 @@ bh_result "under us, dom0's y z reach xev as y z on keycodes 29 and 52 (got: $us
 from=$(($(wc -l <"$bh_log") + 1))
 setxkbmap -layout de
 bh_wait_grep "$bh_log" 'guid\[work\]: keymap changed to evdev/pc105/de/' 300 "$from"
-bh_result "setxkbmap de in dom0: guid tells work's agent ($(tail -n +"$from" "$bh_log" | grep -o 'keymap changed to [^ ]*' | head -n1))" $?
+st=$? # before the result line: its $(...) would reset $?
+bh_result "setxkbmap de in dom0: guid tells work's agent ($(tail -n +"$from" "$bh_log" | grep -o 'keymap changed to [^ ]*' | head -n1))" $st
 de=$(type_keys y z odiaeresis)
 bh_result "under de, dom0's y z ö reach xev as y z ö, now on keycodes 52, 29, 47 (got: $de)" \
   $([ "$de" = "52:y 29:z 47:odiaeresis " ]; echo $?)
@@ -168,6 +174,91 @@ else
   bh_result "the dialog's contents are drawn (darkest grey in its middle: $dark)" $?
   qvm-run work 'pkill -f x11-swing-app.java' >/dev/null 2>&1
 fi
+
+# ---- 4. an X app's pointer, wheel, minimum size, close and full screen ---------
+# A Tk window logs, in work, each button with its place in the window and a
+# WM_DELETE_WINDOW (x11-tk-app.py "input"; minimum size 360x240).
+qvm-run -p work 'cat > /tmp/x11-tk-app.py' <"$here/x11-tk-app.py"
+qvm-run work 'python3 /tmp/x11-tk-app.py input' >"$bh_tmp/tk-input.log" 2>&1 &
+bh_bg_pids+=($!)
+tkin=$(bh_find_window '^\[work\] tk-input' 300)
+tk_log() { qvm-run -p work 'cat /tmp/tk-input.log' 2>/dev/null; }
+xdotool windowactivate --sync "$tkin" 2>/dev/null
+sleep 0.5
+# Two clicks 100,50 apart in dom0 (under guid's title bar, inside the Tk
+# window's content), then the wheel up and down: X's buttons 4 and 5.
+xdotool mousemove --window "$tkin" 60 150 click 1 2>/dev/null
+xdotool mousemove --window "$tkin" 160 200 click 1 2>/dev/null
+xdotool click 4 2>/dev/null
+xdotool click 5 2>/dev/null
+bh_until 150 eval '[ "$(tk_log | grep -c "^press")" -ge 4 ]'
+presses=$(tk_log | grep '^press' | head -n4 | tr '\n' ' ')
+read -r _ b1 x1 y1 _ b2 x2 y2 _ b3 _ _ _ b4 _ _ <<<"$presses"
+bh_result "two clicks 100,50 apart in dom0 reach the Tk window as button 1 100,50 apart, inside it; the wheel as buttons 4 then 5 (got: $presses)" \
+  $([ "$b1" = 1 ] && [ "$b2" = 1 ] && [ $((x2 - x1)) -eq 100 ] && [ $((y2 - y1)) -eq 50 ] && [ "$x1" -ge 0 ] &&
+    [ "$y1" -ge 0 ] && [ "$x2" -lt 420 ] && [ "$y2" -lt 300 ] && [ "$b3" = 4 ] && [ "$b4" = 5 ]; echo $?)
+import -window root "$shots/x11-tk-input.png" 2>/dev/null
+# Its minimum size reaches dom0's window (guid's frame added to it), and a
+# resize below it is refused by dom0's window manager.
+min=$(xprop -id "$tkin" WM_NORMAL_HINTS 2>/dev/null | sed -n 's/.*program specified minimum size: \([0-9]*\) by \([0-9]*\).*/\1 \2/p')
+read -r minw minh <<<"$min"
+xdotool windowsize --sync "$tkin" 100 100 2>/dev/null
+sleep 1
+eval "$(xdotool getwindowgeometry --shell "$tkin" 2>/dev/null)"
+bh_result "its minimum size 360x240 is dom0's window's (${minw:-?}x${minh:-?}); resized to 100x100 it stays ${WIDTH}x${HEIGHT}" \
+  $([ "${minw:-0}" -ge 360 ] && [ "${minh:-0}" -ge 240 ] && [ "$WIDTH" -ge 360 ] && [ "$HEIGHT" -ge 240 ]; echo $?)
+# Closed in dom0 (openbox's close: WM_DELETE_WINDOW to guid's window): the
+# Tk program gets its WM_DELETE_WINDOW, not a KillClient.
+wmctrl -i -c "$tkin" 2>/dev/null
+bh_until 150 eval 'tk_log | grep -qx delete'
+deleted=$?
+gone=1
+for _ in $(seq 100); do xdotool search --name '^\[work\] tk-input' >/dev/null 2>&1 || { gone=0; break; }; sleep 0.2; done
+bh_result "closed in dom0, the Tk program got WM_DELETE_WINDOW ($deleted) and its window went ($gone)" \
+  $([ "$deleted" -eq 0 ] && [ "$gone" -eq 0 ]; echo $?)
+# Full screen asked by the X app (_NET_WM_STATE): work may not show full
+# screen (allow_fullscreen unset), so guid maximises it, frame kept.
+qvm-run work 'python3 /tmp/x11-tk-app.py fullscreen' >"$bh_tmp/tk-full.log" 2>&1 &
+bh_bg_pids+=($!)
+tkfull=$(bh_find_window '^\[work\] tk-full' 300)
+state() { xprop -id "$tkfull" _NET_WM_STATE 2>/dev/null; }
+bh_until 150 eval 'state | grep -q MAXIMIZED_HORZ'
+st=$(state)
+# And the X window is resized to fill it (Tk logs its sizes): wider than
+# half the screen.
+full_w() { qvm-run -p work 'tail -n1 /tmp/tk-fullscreen.log' 2>/dev/null | awk '{print $2}'; }
+bh_until 150 eval '[ "$(full_w)" -gt 640 ]'
+fw=$(full_w)
+import -window root "$shots/x11-tk-fullscreen.png" 2>/dev/null
+bh_result "full screen asked by the Tk program is maximise in dom0, frame kept (${st#*= }), the X window filling it (${fw:-?} wide)" \
+  $(echo "$st" | grep -q _NET_WM_STATE_MAXIMIZED_VERT && echo "$st" | grep -q _NET_WM_STATE_MAXIMIZED_HORZ &&
+    ! echo "$st" | grep -q _NET_WM_STATE_FULLSCREEN && xdotool getwindowname "$tkfull" | grep -q '^\[work\] ' &&
+    [ "${fw:-0}" -gt 640 ]; echo $?)
+qvm-run work 'pkill -f x11-tk-app.py' >/dev/null 2>&1
+# personal may (allow_fullscreen True, set before it starts): the same
+# request is full screen in dom0, without guid's title bar.
+qvm-prefs personal allow_fullscreen True >/dev/null 2>&1
+qvm-run -p personal 'cat > /tmp/x11-tk-app.py' <"$here/x11-tk-app.py"
+qvm-run personal 'python3 /tmp/x11-tk-app.py fullscreen' >"$bh_tmp/tk-full2.log" 2>&1 &
+bh_bg_pids+=($!)
+tkfull=$(bh_find_window '^\[personal\] tk-full' 300)
+bh_until 150 eval 'state | grep -q _NET_WM_STATE_FULLSCREEN'
+st=$(state)
+eval "$(xdotool getwindowgeometry --shell "$tkfull" 2>/dev/null)"
+# The X window fills it (Tk logs its sizes): more than 960 px high.
+full_h() { qvm-run -p personal 'tail -n1 /tmp/tk-fullscreen.log' 2>/dev/null | awk '{print $3}'; }
+bh_until 150 eval '[ "$(full_h)" -gt 960 ]'
+fs=$(qvm-run -p personal 'cat /tmp/tk-fullscreen.log' 2>/dev/null | tr '\n' ' ')
+# And dom0 shows it so: 10 px above the screen's bottom is Tk's grey, not
+# the frame's yellow (the new buffer may trail Tk's log by a few frames).
+low() { import -window root "$shots/x11-tk-fullscreen-allowed.png" 2>/dev/null
+  convert "$shots/x11-tk-fullscreen-allowed.png" -format '%[pixel:p{640,1013}]' info: 2>/dev/null; }
+bh_until 50 eval 'low | grep -qv "srgb(23[0-9],2[0-9][0-9],0)\|yellow\|gold"'
+px=$(low)
+bh_result "in personal (allow_fullscreen True) it is full screen in dom0 (${st#*= }; ${WIDTH:-?}x${HEIGHT:-?}), the X window filling it (Tk's sizes: $fs; dom0 at 640,1013: $px)" \
+  $(echo "$st" | grep -q _NET_WM_STATE_FULLSCREEN && [ "${WIDTH:-0}" -eq 1280 ] && [ "${HEIGHT:-0}" -eq 1024 ] &&
+    [ "$(full_h)" -gt 960 ] && [ "$px" = "srgb(217,217,217)" ]; echo $?)
+qvm-run personal 'pkill -f x11-tk-app.py' >/dev/null 2>&1
 
 if [ "$bh_failed" -gt 0 ]; then
   echo "# work's xev:"; qvm-run -p work 'grep -A2 ^KeyPress /tmp/xev.log | tail -n 40' 2>&1 | bh_diag

@@ -7,6 +7,7 @@
 #   the GTK app copies 64 000 bytes
 #                         -> xclip in work reads the exact bytes (the agent
 #                            answers by INCR past 32 KiB)
+#   an X owner's text     -> foot in work pastes it
 #   Ctrl+Shift+C in work on an X app's text, Ctrl+Shift+V into personal's foot
 #                         -> foot receives it
 #   Ctrl+Shift+V into work -> xclip in work reads dom0's text
@@ -157,6 +158,18 @@ qvm-run work 'pkill -f "clip-app.py copy"' >/dev/null 2>&1
 word="from-x11-$$-$RANDOM"
 printf %s "$word" | in_qube work 'cat > /tmp/word'
 own own2.log own /tmp/word 0
+# In the same qube, foot (a Wayland app) pastes the X owner's text with
+# its own paste (Ctrl+Y here), through the agent's selection.
+qvm-run work "foot -o key-bindings.clipboard-paste=Control+y -T foot-work sh -c 'cat > /tmp/foot-pasted'" \
+  >"$bh_tmp/foot-work.log" 2>&1 &
+bh_bg_pids+=($!)
+fwork=$(bh_find_window '^\[work\] foot-work')
+sleep 1
+press "$fwork" ctrl+y Return
+bh_until 300 in_qube work "grep -q '$word' /tmp/foot-pasted"
+st=$? # before the result line: its $(...) would reset $?
+bh_result "an X owner's text is pasted in foot in work ('$(in_qube work 'cat /tmp/foot-pasted')')" $st
+import -window root "$shots/x11-clip-foot-work.png" 2>/dev/null
 qvm-run personal "foot -o key-bindings.clipboard-paste=Control+y -T foot-paste sh -c 'cat > /tmp/foot-pasted'" \
   >"$bh_tmp/foot.log" 2>&1 &
 bh_bg_pids+=($!)
@@ -164,12 +177,14 @@ foot=$(bh_find_window '^\[personal\] foot-paste')
 sleep 1
 press "$term" ctrl+shift+c
 bh_until 300 holds work ${#word}
-bh_result "Ctrl+Shift+C in work's xterm: the global clipboard holds the X owner's ${#word} bytes ($(state))" $?
+st=$? # before the result line: its $(...) would reset $?
+bh_result "Ctrl+Shift+C in work's xterm: the global clipboard holds the X owner's ${#word} bytes ($(state))" $st
 press "$foot" ctrl+shift+v
 bh_until 300 empty
 press "$foot" ctrl+y Return
 bh_until 300 in_qube personal "grep -q '$word' /tmp/foot-pasted"
-bh_result "Ctrl+Shift+V into personal's foot: foot received it ('$(in_qube personal 'cat /tmp/foot-pasted')')" $?
+st=$? # before the result line: its $(...) would reset $?
+bh_result "Ctrl+Shift+V into personal's foot: foot received it ('$(in_qube personal 'cat /tmp/foot-pasted')')" $st
 import -window root "$shots/x11-clip-foot.png" 2>/dev/null
 
 # 4. Global, into X: personal's GTK app copies, Ctrl+Shift+C there,
@@ -214,7 +229,8 @@ logged '\[work\].*lists over 256 targets'
 bh_result "an X owner listing 4000 TARGETS: the agent reads 256 and says so" $?
 press "$term" ctrl+shift+c
 bh_until 300 holds work ${#word}
-bh_result "its text is still copied ($(state))" $?
+st=$? # before the result line: its $(...) would reset $?
+bh_result "its text is still copied ($(state))" $st
 # A silent owner: its TARGETS are given up after 3 s (the selection before
 # it goes), and so is a read; nothing is copied.
 qvm-run -p work "/tmp/x11-hostile own-silent" >"$bh_tmp/own5.log" 2>&1 &

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # sandbox-x11.sh — X11 apps in a real qube through the qube's own Xwayland
 # (issue 22), on a private Xvfb with openbox as dom0's window manager:
+#   before any X client     -> the X socket, no Xwayland yet (started on demand)
 #   qvm-run work xterm      -> "[work] <xterm's title>" framed; typed commands run
 #   DISPLAY in the qube     -> :0, a socket in the qube's /tmp only; dom0's X
 #                              server (this Xvfb) is not reachable from the qube
 #   a Tk menu               -> a popup window of work next to its parent
 #   a Tk dialog             -> transient for its parent
+#   a screen-sized override-redirect window (a fake desktop)
+#                           -> a framed [work] window, never a popup
 #   a hostile X client      -> 1 000 windows, absurd hints, control characters
 #                              in its title: bounded, the agent and guid live
 # Checked by titles (xdotool, xprop), geometry and screenshots saved in
@@ -24,6 +27,13 @@ sleep 0.5
 
 bh_start_daemon --backend sandbox
 bh_result "bulkheadd runs with the sandbox backend" $?
+
+# Xwayland starts at the first X client, not with the qube (its cost is
+# paid only by qubes that run X apps): before it, work has the agent's X
+# socket and no Xwayland.
+early=$(qvm-run -p work 'ls /tmp/.X11-unix/; pgrep -x Xwayland || echo no-xwayland' 2>&1 | tr '\n' ' ')
+bh_result "before any X client, work has its X socket and no Xwayland ($early)" \
+  $(echo "$early" | grep -q 'X0' && echo "$early" | grep -q 'no-xwayland'; echo $?)
 
 qvm-run work "xterm -T 'hello x11'" >"$bh_tmp/xterm.log" 2>&1 &
 bh_bg_pids+=($!)
@@ -46,6 +56,7 @@ for _ in $(seq 50); do
   sleep 0.2
 done
 bh_result "a command typed in xterm ran in work (file says '$got')" $([ "$got" = "typed-in-x" ]; echo $?)
+size0=$(xdotool getwindowgeometry "$win" 2>/dev/null | sed -n 's/.*Geometry: //p')
 import -window root "$shots/x11-xterm-typed.png" 2>/dev/null
 
 # A plain xterm (no -fa) draws with X core fonts: xfonts-base's 'fixed'
@@ -97,6 +108,34 @@ bh_result "its dialog is framed and transient for the main window (WM_TRANSIENT_
   $([ -n "$dlg" ] && [ -n "$tf" ] && [ $((tf)) -eq $((main)) ]; echo $?)
 import -window root "$shots/x11-tk-dialog.png" 2>/dev/null
 qvm-run work 'pkill -f x11-tk-app.py' >/dev/null 2>&1
+
+# An override-redirect window as large as the screen (a fake desktop) is
+# not shown as a popup: guid's rule makes it a framed [work] window
+# transient for the main one, and no popup of dom0 grows past the bound
+# (half the screen's width, three quarters of its height).
+qvm-run work 'python3 /tmp/x11-tk-app.py cover' >"$bh_tmp/tk3.log" 2>&1 &
+bh_bg_pids+=($!)
+cmain=$(bh_find_window '^\[work\] tk-cover')
+# The cover has no title of its own: guid's is the bare "[work]".
+cover=$(bh_find_window '^\[work\] *$')
+sleep 1
+tf=$(xprop -id "$cover" WM_TRANSIENT_FOR 2>/dev/null | grep -o '0x[0-9a-f]*')
+big=$(bh_or_windows | awk '$4 > 640 || $5 > 768' | tr '\n' ' ')
+eval "$(xdotool getwindowgeometry --shell "$cover" 2>/dev/null)"
+import -window root "$shots/x11-tk-cover.png" 2>/dev/null
+bh_result "a screen-sized override-redirect X window is a framed window '$(xdotool getwindowname "$cover" 2>/dev/null)' (${WIDTH:-?}x${HEIGHT:-?}) transient for its main one ($tf, main $(printf '0x%x' "${cmain:-0}")), no popup past the bound (${big:-none})" \
+  $([ -n "$cmain" ] && [ -n "$cover" ] && [ -n "$tf" ] && [ $((tf)) -eq $((cmain)) ] && [ -z "$big" ] &&
+    ! xwininfo -id "$cover" 2>/dev/null | grep -q 'Override Redirect State: yes'; echo $?)
+qvm-run work 'pkill -f x11-tk-app.py' >/dev/null 2>&1
+for _ in $(seq 50); do xdotool search --name '^\[work\] tk-' >/dev/null 2>&1 || break; sleep 0.2; done
+
+# The focus moved between xterm and the Tk windows above, and each move
+# makes guid ask for the window's size again: xterm kept its size (with
+# an X border, the window grew by twice the border at each of them).
+size1=$(xdotool getwindowgeometry "$win" 2>/dev/null | sed -n 's/.*Geometry: //p')
+xbw=$(qvm-run -p work "xwininfo -name 'hello x11'" 2>/dev/null | sed -n 's/.*Border width: //p')
+bh_result "xterm kept its size through the focus changes ($size0 -> $size1), its X border width is ${xbw:-?}" \
+  $([ -n "$size0" ] && [ "$size0" = "$size1" ] && [ "$xbw" = 0 ]; echo $?)
 
 # A hostile X client: 1 000 windows at once, 4 KiB titles of control
 # characters and escapes with a fake [dom0], absurd size hints. Bounded as a

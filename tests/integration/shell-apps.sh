@@ -66,7 +66,8 @@ bh_result "before personal ever ran it has no list (${list:0:40})" \
   $(printf '%s' "$list" | grep -q "^(@a(sssssbuuay) \[\], ''" ; echo $?)
 qvm-start personal >/dev/null 2>&1
 wait_log '\[personal\] app list: [0-9]* apps'
-bh_result "personal's list is read when it starts ($(grep -o '\[personal\] app list: [0-9]* apps, [0-9]* bytes' "$bh_log" | head -n1))" $?
+st=$? # before the result line: its $(...) would reset $?
+bh_result "personal's list is read when it starts ($(grep -o '\[personal\] app list: [0-9]* apps, [0-9]* bytes' "$bh_log" | head -n1))" $st
 list=$(bh_admin ListApps personal)
 bh_result "ListApps personal has foot.desktop (name Foot, a 32x32 icon) from personal itself" \
   $(printf '%s' "$list" | grep -q "('foot.desktop', 'Foot', '[^']*', '[^']*', '[^']*', true, 32, 32" &&

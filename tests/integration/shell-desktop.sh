@@ -264,7 +264,8 @@ bh_result "qvm-unpause personal brings its colour back" $?
 
 qvm-kill work >/dev/null 2>&1
 wait_panel work-killed app blue no
-bh_result "qvm-kill work takes it off the panel (state $(bh_state_of work))" $?
+st=$? # before the result line: its $(...) would reset $?
+bh_result "qvm-kill work takes it off the panel (state $(bh_state_of work))" $st
 
 # personal's init killed from outside, as sandbox-desktop does to work.
 init=""

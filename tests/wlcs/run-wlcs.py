@@ -49,9 +49,6 @@ REASONS = {
              "dom0 keeps the window's place (a qube does not move its windows), so the main surface "
              "shifts on screen where wlcs expects it to stay",
     "contradiction": "wlcs 1.5: its second check forbids the surface its first check leaves on top",
-    "stride": "open: a stride shorter than the width is refused at the commit (WL_SURFACE invalid_size); "
-              "wlcs wants wl_shm_pool invalid_stride at create_buffer, which libwayland's wl_shm does not "
-              "check",
 }
 KNOWN = {
     "XdgToplevelStableConfigurationTest.defaults": "defaults",
@@ -86,7 +83,6 @@ KNOWN = {
     "XdgShellStableSubsurfaces/SubsurfaceTest.subsurface_moves_under_input_device_twice/0": "grows",
     "XdgShellStableSubsurfaces/SubsurfaceTest.place_below_simple/0": "contradiction",
     "XdgShellStableSubsurfaces/SubsurfaceTest.place_above_simple/0": "contradiction",
-    "BadBufferTest.client_lies_about_buffer_size": "stride",
 }
 
 
