@@ -99,6 +99,10 @@ BhLeftover *bh_leftover_parse(const char *name)
     if (stamp - 1 <= qube || stamp[-1] != '-' || !bh_all_digits(stamp, 8) || stamp[8] != 'T' ||
         !bh_all_digits(stamp + 9, 6) || stamp[15] != 'Z')
         return NULL;
+    /* A qube name's characters only: the list reaches terminals. */
+    for (const char *c = qube; c < stamp - 1; c++)
+        if (!g_ascii_isalnum(*c) && *c != '-' && *c != '_' && *c != '.')
+            return NULL;
     BhLeftover *leftover = g_new0(BhLeftover, 1);
     leftover->name = g_strdup(name);
     leftover->qube = g_strndup(qube, (gsize)(stamp - 1 - qube));

@@ -121,6 +121,8 @@ static void test_parse(void)
         ".orphan-work-20261207T230102Z-",
         ".orphan-work-20261207T230102Z-123",
         ".orphan-work-20261207T230102Zx",
+        ".orphan-\033]0;x\007-20261207T230102Z",
+        ".orphan-w rk-20261207T230102Z",
         "..",
         ".orphan-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-20261207T230102Z",
     };
