@@ -22,6 +22,10 @@ G_DECLARE_FINAL_TYPE(BhSettingsContext, bh_settings_context, BH, SETTINGS_CONTEX
 
 /* Calls that start a qube wait for its netvm chain: longer than D-Bus' 25 s. */
 #define BH_SETTINGS_LONG_CALL_MS (180 * 1000)
+/* Clone is answered once the clone's files are copied, which takes as long
+ * as what the source stored (minutes for a big one): no timeout. The dialog
+ * stays responsive meanwhile and says so; closing it only stops waiting. */
+#define BH_SETTINGS_COPY_CALL_MS G_MAXINT
 
 /* Connects to the session bus and reads the labels (one call, at start,
  * before any window exists). NULL with the reason when the bus or bulkheadd

@@ -678,6 +678,7 @@ static void on_apply(GtkButton *button, BhSettingsQube *self)
 typedef struct {
     BhSettingsQube *self; /* strong */
     GtkWidget *dialog, *entry, *error, *confirm;
+    GtkWidget *status; /* Clone only: what a long copy is doing */
 } BhConfirm;
 
 static void bh_confirm_free(BhConfirm *confirm)
@@ -698,6 +699,10 @@ static void on_confirm_reply(GObject *source, GAsyncResult *result, gpointer dat
         g_autofree char *text = bh_settings_error_text(error);
         bh_settings_error_set(confirm->error, text);
         gtk_widget_set_sensitive(confirm->confirm, TRUE);
+        if (confirm->entry != NULL) {
+            gtk_widget_set_sensitive(confirm->entry, TRUE);
+            gtk_widget_set_visible(confirm->status, FALSE);
+        }
         return;
     }
     if (confirm->entry != NULL) {
@@ -718,13 +723,19 @@ static void on_confirm(GtkButton *button, BhConfirm *confirm)
 
     gtk_widget_set_sensitive(confirm->confirm, FALSE);
     bh_settings_error_set(confirm->error, NULL);
-    if (confirm->entry != NULL)
-        g_dbus_proxy_call(
-            proxy, "Clone",
-            g_variant_new("(ss)", confirm->self->qube, gtk_editable_get_text(GTK_EDITABLE(confirm->entry))),
-            G_DBUS_CALL_FLAGS_NO_AUTO_START, BH_SETTINGS_LONG_CALL_MS,
-            bh_settings_confirm_cancellable(confirm->dialog), on_confirm_reply, confirm);
-    else
+    if (confirm->entry != NULL) {
+        const char *to = gtk_editable_get_text(GTK_EDITABLE(confirm->entry));
+        g_autofree char *status = g_strdup_printf(
+            "Copying the files of %s to %s: this takes as long as what %s stored. Closing this "
+            "window does not stop the copy; %s appears in the qube list once it is done.",
+            confirm->self->qube, to, confirm->self->qube, to);
+        gtk_label_set_text(GTK_LABEL(confirm->status), status);
+        gtk_widget_set_visible(confirm->status, TRUE);
+        gtk_widget_set_sensitive(confirm->entry, FALSE);
+        g_dbus_proxy_call(proxy, "Clone", g_variant_new("(ss)", confirm->self->qube, to),
+                          G_DBUS_CALL_FLAGS_NO_AUTO_START, BH_SETTINGS_COPY_CALL_MS,
+                          bh_settings_confirm_cancellable(confirm->dialog), on_confirm_reply, confirm);
+    } else
         g_dbus_proxy_call(proxy, "Remove", g_variant_new("(s)", confirm->self->qube),
                           G_DBUS_CALL_FLAGS_NO_AUTO_START, BH_SETTINGS_LONG_CALL_MS,
                           bh_settings_confirm_cancellable(confirm->dialog), on_confirm_reply, confirm);
@@ -738,17 +749,27 @@ static void bh_open_confirm(BhSettingsQube *self, gboolean clone)
     g_autofree char *name = bh_settings_qube_markup(self->qube, color != NULL ? color : "");
     g_autofree char *text = NULL;
 
+    GtkWidget *extra = NULL;
     confirm->self = g_object_ref(self);
     if (clone) {
         g_autofree char *suggestion = g_strdup_printf("%s-clone", self->qube);
         confirm->entry = gtk_entry_new();
         gtk_widget_set_name(confirm->entry, "clone-name");
         gtk_editable_set_text(GTK_EDITABLE(confirm->entry), suggestion);
+        confirm->status = gtk_label_new(NULL);
+        gtk_widget_set_name(confirm->status, "clone-status");
+        gtk_label_set_wrap(GTK_LABEL(confirm->status), TRUE);
+        gtk_label_set_max_width_chars(GTK_LABEL(confirm->status), 60);
+        gtk_label_set_xalign(GTK_LABEL(confirm->status), 0);
+        gtk_widget_set_visible(confirm->status, FALSE);
+        extra = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
+        gtk_box_append(GTK_BOX(extra), confirm->entry);
+        gtk_box_append(GTK_BOX(extra), confirm->status);
     }
     text = clone ? g_strdup_printf("Clone %s: a new qube with its settings and files, named:", name)
                  : g_strdup_printf("Delete %s and all its files? This cannot be undone.", name);
     confirm->dialog = bh_settings_confirm_new(GTK_WINDOW(self), clone ? "clone-dialog" : "delete-dialog",
-                                              clone ? "Clone a qube" : "Delete a qube", text, confirm->entry,
+                                              clone ? "Clone a qube" : "Delete a qube", text, extra,
                                               clone ? "Clone" : "Delete", !clone, &confirm->error,
                                               &confirm->confirm, confirm, (GDestroyNotify)bh_confirm_free);
     g_signal_connect(confirm->confirm, "clicked", G_CALLBACK(on_confirm), confirm);

@@ -166,6 +166,16 @@ static void place_x11(GtkWidget *window, const GdkRectangle *area)
 }
 #endif
 
+/* GDK writes WM_HINTS (input True), _NET_WM_STATE and _NET_WM_DESKTOP anew
+ * when it maps a window (GTK 4.8, seen at its XMapWindow: what realize set is
+ * gone), and "map" runs after that XMapWindow. So a window manager handling
+ * the map request before the shell's "map" writes arrived managed a normal
+ * window that takes the focus, with the time of the user's last key as its
+ * user time: a card mapping while the user typed in the menu could take the
+ * keys. What GDK itself keeps through its map is set at realize: user time
+ * 0 (EWMH: not to be focused when mapped) and the taskbar and pager hints;
+ * the rest is written again at "map" while the shell holds the server
+ * (show_window), so the window manager reads only the final hints. */
 static void on_window_map(GtkWidget *window, BhShellNotify *self)
 {
 #ifdef GDK_WINDOWING_X11
@@ -176,8 +186,36 @@ static void on_window_map(GtkWidget *window, BhShellNotify *self)
 static void on_window_realize(GtkWidget *window, BhShellNotify *self)
 {
 #ifdef GDK_WINDOWING_X11
+    GdkSurface *surface = gtk_native_get_surface(GTK_NATIVE(window));
+    if (GDK_IS_X11_SURFACE(surface)) {
+        gdk_x11_surface_set_user_time(surface, 0);
+        gdk_x11_surface_set_skip_taskbar_hint(surface, TRUE);
+        gdk_x11_surface_set_skip_pager_hint(surface, TRUE);
+    }
     place_x11(window, &self->area);
 #endif
+}
+
+/* Shows the window (realize, GDK's map, "map"), with the server held on X11
+ * so that no window manager reads the card's hints between GDK's map and
+ * on_window_map's rewrite of them; GDK waits for no other client in it.
+ * Shown, never presented: gtk_window_present also asks the window manager
+ * to activate the window (_NET_ACTIVE_WINDOW), which openbox grants whatever
+ * the hints say (seen: the card took the focus from the window typed in). */
+static void show_window(BhShellNotify *self)
+{
+#ifdef GDK_WINDOWING_X11
+    GdkDisplay *display = gtk_widget_get_display(self->window);
+    if (GDK_IS_X11_DISPLAY(display)) {
+        Display *dpy = gdk_x11_display_get_xdisplay(display);
+        XGrabServer(dpy);
+        gtk_widget_set_visible(self->window, TRUE);
+        XUngrabServer(dpy);
+        XFlush(dpy);
+        return;
+    }
+#endif
+    gtk_widget_set_visible(self->window, TRUE);
 }
 
 void bh_shell_notify_set_area(BhShellNotify *self, const GdkRectangle *area)
@@ -366,7 +404,7 @@ static guint show_note(BhShellNotify *self, const char *sender, guint replaces, 
     /* Shown once; a card added later only grows it (presenting a mapped
      * window again would also ask the window manager to raise and focus it). */
     if (!gtk_widget_get_visible(self->window))
-        gtk_window_present(GTK_WINDOW(self->window));
+        show_window(self);
     return note->id;
 }
 

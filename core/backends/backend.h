@@ -124,9 +124,12 @@ typedef void (*BhBackendStateFunc)(BhBackend *backend, const char *qube, BhPower
                                    const char *reason, gpointer user_data);
 
 typedef struct {
-    /* Volumes. create: a new qube's private storage (idempotent: start also
-     * creates what is missing). clone: copy src's volumes for dst. remove:
-     * delete everything stored for the qube; a missing volume is not an error. */
+    /* Volumes. create: a new qube's private storage; what a dead qube of its
+     * name left is set aside, never adopted (volume-leftovers.h). clone:
+     * copy src's volumes for dst, with the same set-aside. Both, when they
+     * fail, leave nothing they made and never remove what was there before
+     * (the caller's undo only forgets the qube). remove: delete everything
+     * stored for the qube; a missing volume is not an error. */
     gboolean (*create_volumes)(BhBackend *backend, const BhBackendQube *qube, GError **error);
     gboolean (*clone_volumes)(BhBackend *backend, const char *source, const BhBackendQube *qube,
                               GError **error);

@@ -73,20 +73,27 @@ static gboolean bh_clone_copy(const BhCloneJob *job, GError **error)
     return TRUE;
 }
 
+/* The copy, or nothing: half a clone is no clone, so what was made of it
+ * goes (its own directory only: whatever was in its place before was set
+ * aside; a failure to remove it is said, not fatal). */
+static gboolean bh_clone_copy_whole(const BhCloneJob *job, GError **error)
+{
+    if (bh_clone_copy(job, error))
+        return TRUE;
+    g_autoptr(GError) undo = NULL;
+    if (!bh_sandbox_volumes_remove(job->dst_dir, &undo))
+        g_message("[%s] what a failed clone left stays: %s", job->name, undo->message);
+    return FALSE;
+}
+
 static void bh_clone_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
     BhCloneJob *job = data;
     GError *error = NULL;
-    if (bh_clone_copy(job, &error)) {
+    if (bh_clone_copy_whole(job, &error))
         g_task_return_boolean(task, TRUE);
-        return;
-    }
-    /* Half a clone is no clone: what was made of it goes (its own
-     * directory only; a failure to remove it is said, not fatal). */
-    g_autoptr(GError) undo = NULL;
-    if (!bh_sandbox_volumes_remove(job->dst_dir, &undo))
-        g_message("[%s] what a failed clone left stays: %s", job->name, undo->message);
-    g_task_return_error(task, error);
+    else
+        g_task_return_error(task, error);
 }
 
 /* Back in the main loop: the lock goes, then the caller hears. */
@@ -152,7 +159,7 @@ gboolean bh_sandbox_clone_volumes(BhBackend *backend, const char *source, const 
     BhCloneJob *job = bh_clone_job_new((BhSandbox *)backend, source, qube, error);
     if (job == NULL)
         return FALSE;
-    gboolean ok = bh_clone_copy(job, error);
+    gboolean ok = bh_clone_copy_whole(job, error);
     bh_clone_job_free(job);
     return ok;
 }

@@ -685,45 +685,6 @@ static int bh_open_existing_parent(const char *qube_dir, char **name, gboolean *
     return parent;
 }
 
-gboolean bh_sandbox_volumes_set_aside(const char *qube_dir, char **moved_to, GError **error)
-{
-    g_autofree char *name = NULL;
-    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
-    g_autofree char *stamp = g_date_time_format(now, "%Y%m%dT%H%M%SZ");
-    struct stat st;
-    gboolean ok = FALSE;
-    *moved_to = NULL;
-    gboolean gone = FALSE;
-    int parent = bh_open_existing_parent(qube_dir, &name, &gone, error);
-    if (parent < 0)
-        return gone;
-    if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-        ok = errno == ENOENT;
-        if (!ok)
-            bh_error_errno(error, errno, "cannot look at %s", qube_dir);
-        goto out;
-    }
-    /* Two leftovers of one name within a second get a counter; a hundred
-     * is not a crash's leftover any more. */
-    for (int i = 0; i < 100 && !ok; i++) {
-        g_autofree char *aside = i == 0 ? g_strdup_printf(".orphan-%s-%s", name, stamp)
-                                        : g_strdup_printf(".orphan-%s-%s-%d", name, stamp, i);
-        if (renameat2(parent, name, parent, aside, RENAME_NOREPLACE) == 0) {
-            *moved_to = g_steal_pointer(&aside);
-            ok = TRUE;
-        } else if (errno != EEXIST) {
-            bh_error_errno(error, errno, "cannot move %s aside", qube_dir);
-            goto out;
-        }
-    }
-    if (!ok)
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS,
-                    "%s is left from an earlier qube and cannot be moved aside: move or remove it", qube_dir);
-out:
-    bh_close_fd(&parent);
-    return ok;
-}
-
 gboolean bh_sandbox_volumes_remove(const char *qube_dir, GError **error)
 {
     g_autofree char *name = NULL;

@@ -147,13 +147,6 @@ gboolean bh_sandbox_volumes_clone(const char *source_dir, const char *qube_dir, 
                                   uid_t dest_uid, GError **error);
 gboolean bh_sandbox_volumes_remove(const char *qube_dir, GError **error);
 
-/* A new qube never gets what an earlier one of its name left (a crash between
- * a clone's rename and its completion, a remove that failed): qube_dir, if
- * it exists, is renamed to .orphan-<name>-<UTC time> beside it, kept rather
- * than removed since it may hold the only copy of a user's files. moved_to
- * gets that name (NULL when there was nothing). */
-gboolean bh_sandbox_volumes_set_aside(const char *qube_dir, char **moved_to, GError **error);
-
 /* Copies a tree to dest (which must not exist): regular files, directories
  * and symbolic links (as links) only, without set-id bits; with
  * world_readable_only, what others could not read on the host stays out

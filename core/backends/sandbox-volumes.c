@@ -27,6 +27,7 @@
 #include "sandbox-fsops.h"
 #include "sandbox-layout.h"
 #include "sandbox-private.h"
+#include "volume-leftovers.h"
 
 /* ---- volumes ------------------------------------------------------------------ */
 
@@ -150,13 +151,10 @@ gboolean bh_sandbox_set_aside_leftover(BhSandbox *sb, const char *name, GError *
         return FALSE;
     g_autofree char *dir = bh_sandbox_qube_dir(sb, name);
     g_autofree char *moved_to = NULL;
-    if (!bh_sandbox_volumes_set_aside(dir, &moved_to, error)) {
+    if (!bh_volume_set_aside(dir, &moved_to, error)) {
         g_prefix_error(error, "cannot create the volumes of %s: ", name);
         return FALSE;
     }
-    if (moved_to != NULL)
-        g_message("[%s] the volumes an earlier qube of this name left were moved aside to %s, not reused",
-                  name, moved_to);
     return TRUE;
 }
 
@@ -171,8 +169,17 @@ gboolean bh_sandbox_create_volumes(BhBackend *backend, const BhBackendQube *qube
                     qube->name);
         return FALSE;
     }
-    return bh_sandbox_set_aside_leftover(sb, qube->name, error) &&
-           bh_sandbox_volumes_for(backend, qube, TRUE, error);
+    if (!bh_sandbox_set_aside_leftover(sb, qube->name, error))
+        return FALSE;
+    if (bh_sandbox_volumes_for(backend, qube, TRUE, error))
+        return TRUE;
+    /* After the set-aside, all that is in the qube's place is this
+     * create's: it goes, and nothing that was there before does. */
+    g_autofree char *dir = bh_sandbox_qube_dir(sb, qube->name);
+    g_autoptr(GError) undo = NULL;
+    if (!bh_sandbox_volumes_remove(dir, &undo))
+        g_message("[%s] what a failed create left stays: %s", qube->name, undo->message);
+    return FALSE;
 }
 
 gboolean bh_sandbox_root_move_due(BhSandbox *sb, const BhBackendQube *qube, char **qube_dir)

@@ -17,6 +17,7 @@
 #include <bulkhead/error.h>
 
 #include "volume-copy.h"
+#include "volume-leftovers.h"
 #include "xen-config.h"
 
 static const char *const bh_xen_volume_names[] = {"root", "private", "volatile"};
@@ -62,6 +63,37 @@ gboolean bh_xen_volumes_create(const char *state_dir, const BhBackendQube *qube,
     return TRUE;
 }
 
+/* What is in a new qube's place is set aside (volume-leftovers.h): a dead
+ * qube's images would otherwise be adopted, since create keeps what exists
+ * and a clone's copy would replace only some of them. */
+static gboolean bh_xen_set_aside(const char *state_dir, const char *qube, GError **error)
+{
+    g_autofree char *dir = bh_xen_qube_dir(state_dir, qube);
+    g_autofree char *moved_to = NULL;
+    if (!bh_volume_set_aside(dir, &moved_to, error)) {
+        g_prefix_error(error, "cannot create the volumes of %s: ", qube);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* A failed create or clone leaves nothing it made; what was in its place
+ * before was set aside, so all there is its own. */
+static gboolean bh_xen_undo_new(const char *state_dir, const char *qube)
+{
+    g_autoptr(GError) undo = NULL;
+    if (!bh_xen_volumes_remove(state_dir, qube, &undo))
+        g_message("[%s] what a failed create left stays: %s", qube, undo->message);
+    return FALSE;
+}
+
+gboolean bh_xen_volumes_add(const char *state_dir, const BhBackendQube *qube, GError **error)
+{
+    if (!bh_xen_set_aside(state_dir, qube->name, error))
+        return FALSE;
+    return bh_xen_volumes_create(state_dir, qube, error) || bh_xen_undo_new(state_dir, qube->name);
+}
+
 gboolean bh_xen_volumes_prepare(const char *state_dir, const BhBackendQube *qube, GError **error)
 {
     if (qube->disposable) {
@@ -80,8 +112,8 @@ gboolean bh_xen_volumes_prepare(const char *state_dir, const BhBackendQube *qube
            bh_xen_sparse(volatile_img, BH_XEN_VOLATILE_SIZE, TRUE, error);
 }
 
-gboolean bh_xen_volumes_clone(const char *state_dir, const char *source, const BhBackendQube *dst,
-                              GError **error)
+static gboolean bh_xen_copy_images(const char *state_dir, const char *source, const BhBackendQube *dst,
+                                   GError **error)
 {
     if (!bh_xen_make_dir(state_dir, dst->name, error))
         return FALSE;
@@ -99,6 +131,14 @@ gboolean bh_xen_volumes_clone(const char *state_dir, const char *source, const B
             return FALSE;
     }
     return bh_xen_volumes_create(state_dir, dst, error);
+}
+
+gboolean bh_xen_volumes_clone(const char *state_dir, const char *source, const BhBackendQube *dst,
+                              GError **error)
+{
+    if (!bh_xen_set_aside(state_dir, dst->name, error))
+        return FALSE;
+    return bh_xen_copy_images(state_dir, source, dst, error) || bh_xen_undo_new(state_dir, dst->name);
 }
 
 gboolean bh_xen_volumes_remove(const char *state_dir, const char *qube, GError **error)

@@ -15,12 +15,18 @@ G_BEGIN_DECLS
  * Idempotent: existing images are kept. */
 gboolean bh_xen_volumes_create(const char *state_dir, const BhBackendQube *qube, GError **error);
 
+/* Create for a qube the model has just added: what a dead qube of its name
+ * left is set aside first (volume-leftovers.h), and a failure leaves
+ * nothing it made. */
+gboolean bh_xen_volumes_add(const char *state_dir, const BhBackendQube *qube, GError **error);
+
 /* Before each start: what create makes, plus a new empty volatile.img, and
  * for a disposable a fresh copy of its disposable template's private.img. */
 gboolean bh_xen_volumes_prepare(const char *state_dir, const BhBackendQube *qube, GError **error);
 
 /* dst gets copies of source's private.img and (when dst has its own root)
- * root.img; holes stay holes. */
+ * root.img; holes stay holes. What a dead qube of dst's name left is set
+ * aside first, and a failure leaves nothing of dst. */
 gboolean bh_xen_volumes_clone(const char *state_dir, const char *source, const BhBackendQube *dst,
                               GError **error);
 

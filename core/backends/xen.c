@@ -399,7 +399,7 @@ static const libxl_event_hooks bh_xen_event_hooks = {
 
 static gboolean bh_xen_create_volumes(BhBackend *backend, const BhBackendQube *qube, GError **error)
 {
-    return bh_xen_volumes_create(backend->state_dir, qube, error);
+    return bh_xen_volumes_add(backend->state_dir, qube, error);
 }
 
 static gboolean bh_xen_clone_volumes(BhBackend *backend, const char *source, const BhBackendQube *qube,

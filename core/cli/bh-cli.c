@@ -25,6 +25,7 @@ static const BhCliCommand bh_cli_command_table[] = {
     {"qvm-service", "service", "show or change a qube's services", bh_cli_service},
     /* No Qubes name: Qubes has no command for this. */
     {NULL, "policy", "check the policy files, or evaluate one call", bh_cli_policy},
+    {NULL, "leftovers", "list or delete what dead qubes left", bh_cli_leftovers},
 };
 
 const BhCliCommand *bh_cli_commands(gsize *n_commands)

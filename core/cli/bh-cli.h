@@ -77,6 +77,7 @@ int bh_cli_run(BhCli *cli, int argc, char **argv);
 int bh_cli_firewall(BhCli *cli, int argc, char **argv);
 int bh_cli_notes(BhCli *cli, int argc, char **argv);
 int bh_cli_service(BhCli *cli, int argc, char **argv);
+int bh_cli_leftovers(BhCli *cli, int argc, char **argv);
 int bh_cli_policy(BhCli *cli, int argc, char **argv);
 
 G_END_DECLS

@@ -324,11 +324,13 @@ static gboolean bh_daemon_handle_reset_global(BhDbusAdmin1 *skeleton, GDBusMetho
 }
 
 /* A new qube whose volumes could not be made leaves the store again, so
- * that the store never lists a qube that cannot start. */
+ * that the store never lists a qube that cannot start. Its volumes are the
+ * backend's to undo: a failed create or clone removed what it made, and
+ * what it found in the qube's place (a dead qube's leftover that could not
+ * be set aside) may be the only copy of a user's files. */
 static void bh_daemon_undo_add(BhDaemon *self, const char *name)
 {
     g_autoptr(GError) undo_error = NULL;
-    bh_backend_remove_volumes(self->backend, name, NULL);
     if (!bh_store_remove_qube(self->store, name, &undo_error))
         g_warning("[%s] cannot undo the creation: %s", name, undo_error->message);
 }

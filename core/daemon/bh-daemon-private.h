@@ -123,6 +123,12 @@ typedef struct {
     GCallback handler;
 } BhDaemonHandler;
 
+/* ---- bh-daemon-leftovers.c: what dead qubes left (volume-leftovers.h) */
+
+const BhDaemonHandler *bh_daemon_leftovers_handlers(gsize *n);
+/* One logged line naming every leftover kept, if any (at the start). */
+void bh_daemon_leftovers_report(BhDaemon *self);
+
 /* ---- bh-daemon-model.c: reading and changing the model over D-Bus */
 
 const BhDaemonHandler *bh_daemon_model_handlers(gsize *n);

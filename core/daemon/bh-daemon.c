@@ -84,7 +84,7 @@ static void bh_daemon_init(BhDaemon *self)
     /* Each part's Admin1 handlers, with the object as their user data. */
     const BhDaemonHandler *(*const parts[])(gsize * n) = {
         bh_daemon_model_handlers, bh_daemon_power_calls_handlers, bh_daemon_run_handlers,
-        bh_daemon_apps_handlers,  bh_daemon_net_handlers,
+        bh_daemon_apps_handlers,  bh_daemon_net_handlers,         bh_daemon_leftovers_handlers,
     };
     for (gsize i = 0; i < G_N_ELEMENTS(parts); i++) {
         gsize n = 0;
@@ -200,6 +200,7 @@ BhDaemon *bh_daemon_new(const BhDaemonConfig *config, GError **error)
                               .bus = bh_daemon_calls_bus};
         self->calls = bh_calls_new(self->backend, self->agents, self->policy, self->store, &hooks);
     }
+    bh_daemon_leftovers_report(self);
     bh_dbus_admin1_set_backend(self->skeleton, self->backend_name);
     bh_dbus_admin1_set_backend_description(self->skeleton, self->backend_isolation);
     return g_steal_pointer(&self);

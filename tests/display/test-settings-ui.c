@@ -617,8 +617,18 @@ static void test_qube_clone_rename_delete(void)
     dialog = toplevel("clone-dialog");
     g_assert_nonnull(strstr(gtk_label_get_label(GTK_LABEL(need(dialog, "question"))), "#75507b"));
     type(need(dialog, "clone-name"), "project-y");
+    g_assert_false(gtk_widget_get_visible(need(dialog, "clone-status")));
     shot("qube-clone-dialog");
     click(need(dialog, "clone-confirm"));
+    /* While the copy runs (answered only once it is done, with no time
+     * limit): the dialog says what it waits for and that closing it does
+     * not stop the copy. */
+    GtkWidget *status = need(dialog, "clone-status");
+    g_assert_true(gtk_widget_get_visible(status));
+    g_assert_nonnull(
+        strstr(gtk_label_get_text(GTK_LABEL(status)), "Copying the files of project-x to project-y"));
+    g_assert_nonnull(strstr(gtk_label_get_text(GTK_LABEL(status)), "does not stop the copy"));
+    g_assert_false(gtk_widget_get_sensitive(need(dialog, "clone-name")));
     g_assert_true(bh_wait_until(listed_cond, "project-y", 20000));
     settle(300);
 

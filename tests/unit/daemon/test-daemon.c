@@ -142,6 +142,11 @@ static gboolean tb_clone_volumes(BhBackend *backend, const char *source, const B
                                  GError **error)
 {
     TestBackend *tb = (TestBackend *)backend;
+    if (g_str_has_prefix(qube->name, "noclone")) {
+        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED,
+                    "%s is left from an earlier qube and cannot be moved aside", qube->name);
+        return FALSE;
+    }
     g_string_append_printf(tb->log, "clone:%s>%s;", source, qube->name);
     return TRUE;
 }
@@ -745,6 +750,14 @@ static void test_volume_rollback(Fixture *f, gconstpointer data)
                BH_DBUS_ERROR_BACKEND, "disk full for novol1");
     g_assert_false(qube_listed(f, "novol1"));
     g_assert_null(strstr(f->signals->str, "QubeAdded novol1"));
+    /* The undo forgets the qube and leaves its volumes to the backend: what
+     * is in its place may be a dead qube's leftover the backend could not
+     * set aside, the only copy of a user's files. */
+    g_assert_null(strstr(f->tb->log->str, "remove:novol1;"));
+    call_fails(f, "Clone", g_variant_new("(ss)", "work", "noclone1"), BH_DBUS_ERROR_BACKEND,
+               "cannot be moved aside");
+    g_assert_false(qube_listed(f, "noclone1"));
+    g_assert_null(strstr(f->tb->log->str, "remove:noclone1;"));
 
     call_ok(f, "Clone", g_variant_new("(ss)", "work", "work2"));
     g_assert_nonnull(strstr(f->tb->log->str, "clone:work>work2;"));

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "net-rules.h"
+#include "volume-leftovers.h"
 #include "xen-config.h"
 #include "xen-stale-loops.h"
 #include "xen-volumes.h"
@@ -488,6 +489,90 @@ static void test_volumes(Fixture *f, gconstpointer data)
     g_assert_nonnull(strstr(error->message, "qubes/nothing-here/private.img"));
 }
 
+/* The one .orphan- directory of qube in state's qubes/: its path. */
+static char *the_leftover(Fixture *f, const char *qube)
+{
+    g_autofree char *qubes = g_build_filename(f->state, "qubes", NULL);
+    g_autoptr(GPtrArray) list = bh_volume_leftovers(qubes, NULL);
+    g_assert_nonnull(list);
+    char *found = NULL;
+    for (guint i = 0; i < list->len; i++) {
+        BhLeftover *l = list->pdata[i];
+        if (!g_str_equal(l->qube, qube))
+            continue;
+        g_assert_null(found);
+        found = g_build_filename(qubes, l->name, NULL);
+    }
+    g_assert_nonnull(found);
+    return found;
+}
+
+/* The images a dead qube of the name left (its private data at 1 MiB). */
+static void plant_dead(Fixture *f, const char *qube)
+{
+    g_autofree char *priv = bh_xen_volume_path(f->state, qube, "private");
+    write_file(priv, "");
+    int fd = open(priv, O_WRONLY);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(pwrite(fd, "private-data", 12, 1 << 20), ==, 12);
+    close(fd);
+}
+
+/* A new qube (created or cloned) never adopts the images a dead qube of its
+ * name left: they are set aside whole, and the new qube's are its own. */
+static void test_volumes_leftover(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    BhBackendQube work = appvm();
+    plant_dead(f, "work");
+    g_assert_true(bh_xen_volumes_add(f->state, &work, &error));
+    g_assert_no_error(error);
+    g_autofree char *priv = bh_xen_volume_path(f->state, "work", "private");
+    g_assert_cmpuint(apparent(priv), ==, BH_XEN_PRIVATE_SIZE);
+    g_assert_cmpuint(allocated(priv), ==, 0);
+    g_autofree char *kept_dir = the_leftover(f, "work");
+    g_autofree char *kept = g_build_filename(kept_dir, "private.img", NULL);
+    assert_marker(kept);
+    /* A start still keeps what the qube has. */
+    g_assert_true(bh_xen_volumes_prepare(f->state, &work, &error));
+    g_assert_no_error(error);
+
+    BhBackendQube tpl = appvm();
+    tpl.name = "debian-12";
+    tpl.root_template = NULL;
+    BhBackendQube clone = tpl;
+    clone.name = "copy";
+    plant_dead(f, "copy");
+    g_autofree char *dead_notes = g_build_filename(f->state, "qubes", "copy", "notes.txt", NULL);
+    write_file(dead_notes, "dead");
+    g_assert_true(bh_xen_volumes_clone(f->state, "debian-12", &clone, &error));
+    g_assert_no_error(error);
+    g_autofree char *cpriv = bh_xen_volume_path(f->state, "copy", "private");
+    g_assert_cmpuint(allocated(cpriv), ==, 0);
+    g_autofree char *notes = g_build_filename(f->state, "qubes", "copy", "notes.txt", NULL);
+    g_assert_false(g_file_test(notes, G_FILE_TEST_EXISTS));
+    g_autofree char *ckept_dir = the_leftover(f, "copy");
+    g_autofree char *ckept = g_build_filename(ckept_dir, "private.img", NULL);
+    assert_marker(ckept);
+
+    /* A clone that fails leaves nothing of itself, and the leftover it set
+     * aside stays. */
+    BhBackendQube bad = tpl;
+    bad.name = "copy2";
+    plant_dead(f, "copy2");
+    g_autofree char *src_root = bh_xen_volume_path(f->state, "debian-12", "root");
+    g_assert_cmpint(g_unlink(src_root), ==, 0);
+    g_assert_cmpint(g_mkdir(src_root, 0700), ==, 0); /* not a regular file: the copy fails */
+    g_assert_false(bh_xen_volumes_clone(f->state, "debian-12", &bad, &error));
+    g_assert_nonnull(error);
+    g_clear_error(&error);
+    g_autofree char *bad_dir = bh_xen_qube_dir(f->state, "copy2");
+    g_assert_false(g_file_test(bad_dir, G_FILE_TEST_EXISTS));
+    g_autofree char *bkept_dir = the_leftover(f, "copy2");
+    g_autofree char *bkept = g_build_filename(bkept_dir, "private.img", NULL);
+    assert_marker(bkept);
+}
+
 /* ---- detection and availability -------------------------------------------- */
 
 static void test_detect(Fixture *f, gconstpointer data)
@@ -615,6 +700,8 @@ int main(int argc, char **argv)
     g_test_add("/xen/config/mapping", Fixture, NULL, fixture_set_up, test_mapping, fixture_tear_down);
     g_test_add("/xen/config/errors", Fixture, NULL, fixture_set_up, test_errors, fixture_tear_down);
     g_test_add("/xen/volumes", Fixture, NULL, fixture_set_up, test_volumes, fixture_tear_down);
+    g_test_add("/xen/volumes/leftover", Fixture, NULL, fixture_set_up, test_volumes_leftover,
+               fixture_tear_down);
     g_test_add("/xen/detect-dom0", Fixture, NULL, fixture_set_up, test_detect, fixture_tear_down);
     g_test_add("/xen/unavailable", Fixture, NULL, fixture_set_up, test_unavailable, fixture_tear_down);
     g_test_add("/xen/stale-loops", Fixture, NULL, fixture_set_up, test_stale_loops, fixture_tear_down);
