@@ -38,7 +38,20 @@ void bh_guid_style_install(GdkDisplay *display, const BhLabel *label)
 
     /* The label icons made at build time (icons/): bh-label-<label>. */
     bh_labels_register_resource();
-    gtk_icon_theme_add_resource_path(gtk_icon_theme_get_for_display(display), "/org/bulkhead/icons");
+    GtkIconTheme *icons = gtk_icon_theme_get_for_display(display);
+    /* guid draws only compiled-in icons: its label icons and the title
+     * buttons' window-{close,minimize,maximize}-symbolic, which GTK carries
+     * in its own resources (the same bytes as Adwaita's). No search path
+     * keeps GTK from reading the system's icon themes (hicolor's
+     * index.theme alone is 3,000 lines) at every guid's start, and the
+     * desktop's icon theme from guid's title bar. GTK queued that read in
+     * a pool thread just now; it takes the theme's lock, as this call
+     * does: set first (the usual case), the thread reads only GTK's
+     * built-in index; set second, it replaces a finished read before any
+     * window exists (bench/RESULTS.md, "Start at scale VII"). */
+    static const char *const no_dirs[] = {NULL};
+    gtk_icon_theme_set_search_path(icons, no_dirs);
+    gtk_icon_theme_add_resource_path(icons, "/org/bulkhead/icons");
 
     /* The palette as themes/labels.css has it (compiled in: nothing a qube
      * can reach), then this qube's label named from it, in one provider so

@@ -7,7 +7,8 @@
  * "[qube] title", the bar text contrasts with the label colour, partial
  * damage changes only its rectangle, and a popup gets the frame and the
  * "[work]" band too and stays on screen when asked to open past the screen
- * edge. */
+ * edge. guid's icons (title buttons, label icon) come from compiled-in
+ * resources only. */
 #include <gtk/gtk.h>
 #include <string.h>
 
@@ -143,6 +144,34 @@ static void test_frame_title_content(void)
     g_free(im2.buf);
 }
 
+/* Where each icon guid draws comes from: only compiled-in resources, never
+ * an icon theme on disk. Reading the system's themes at every guid's start
+ * was a tenth of a 20-qube burst's CPU (bench/RESULTS.md, "Start at scale
+ * VII"), and the desktop's icon theme has no place in guid's title bar. */
+static void test_icons_compiled_in(void)
+{
+    GtkIconTheme *theme = gtk_icon_theme_get_for_display(gdk_display_get_default());
+    g_auto(GStrv) dirs = gtk_icon_theme_get_search_path(theme);
+    g_assert_nonnull(dirs);
+    g_assert_cmpuint(g_strv_length(dirs), ==, 0);
+
+    g_autofree char *label_icon = bh_guid_label_icon_name(env.label);
+    const char *const names[] = {"window-close-symbolic", "window-minimize-symbolic",
+                                 "window-maximize-symbolic", label_icon};
+    const char *const from[] = {"resource:///org/gtk/libgtk/icons/", "resource:///org/gtk/libgtk/icons/",
+                                "resource:///org/gtk/libgtk/icons/", "resource:///org/bulkhead/icons/"};
+    static const int sizes[] = {16, 48};
+    for (gsize i = 0; i < G_N_ELEMENTS(names); i++)
+        for (gsize j = 0; j < G_N_ELEMENTS(sizes); j++) {
+            g_autoptr(GtkIconPaintable) icon =
+                gtk_icon_theme_lookup_icon(theme, names[i], NULL, sizes[j], 1, GTK_TEXT_DIR_NONE, 0);
+            g_autoptr(GFile) file = gtk_icon_paintable_get_file(icon);
+            g_autofree char *uri = file != NULL ? g_file_get_uri(file) : g_strdup("(none)");
+            if (!g_str_has_prefix(uri, from[i]))
+                g_error("%s at %d px comes from %s, not from %s", names[i], sizes[j], uri, from[i]);
+        }
+}
+
 static void test_popup(void)
 {
     BhGuestView *view;
@@ -214,6 +243,7 @@ int main(int argc, char **argv)
 
     g_test_add_func("/guid/window/frame-title-content", test_frame_title_content);
     g_test_add_func("/guid/window/popup", test_popup);
+    g_test_add_func("/guid/window/icons-compiled-in", test_icons_compiled_in);
     int rc = g_test_run();
     XCloseDisplay(env.dpy);
     return rc;
