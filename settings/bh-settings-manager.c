@@ -429,11 +429,12 @@ static void on_disk_usage(GObject *source, GAsyncResult *result, gpointer data)
     qubes = bh_shell_qubes_get_model(bh_settings_context_get_qubes(self->context));
     for (guint i = 0; i < g_list_model_get_n_items(qubes); i++) {
         g_autoptr(BhShellQube) qube = g_list_model_get_item(qubes, i);
-        guint64 bytes = 0;
+        guint64 bytes = 0, root = 0;
         gboolean exact = TRUE;
 
-        if (g_variant_lookup(usage, bh_shell_qube_get_name(qube), "(tb)", &bytes, &exact))
-            g_object_set_data_full(G_OBJECT(qube), "bh-disk-used", bh_settings_disk_cell(bytes, exact),
+        /* Its private volume and its own root volume together. */
+        if (g_variant_lookup(usage, bh_shell_qube_get_name(qube), "(tbt)", &bytes, &exact, &root))
+            g_object_set_data_full(G_OBJECT(qube), "bh-disk-used", bh_settings_disk_cell(bytes + root, exact),
                                    g_free);
         else
             g_object_set_data(G_OBJECT(qube), "bh-disk-used", NULL);

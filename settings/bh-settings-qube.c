@@ -46,7 +46,9 @@ struct _BhSettingsQube {
     GtkWidget *services_list, *services_name, *services_error;
     GPtrArray *service_changes; /* BhServiceChange* */
     GtkWidget *private_used;    /* GetDiskUsage beside private_size */
-    GtkWidget *notes_count;     /* "N of 16384 bytes" under the notes */
+    GtkWidget *root_used;       /* ... and beside root_size (its row: only with root_size) */
+    GtkWidget *root_used_caption;
+    GtkWidget *notes_count; /* "N of 16384 bytes" under the notes */
     gboolean services_touched;
     guint services_loads;
     guint loads;
@@ -261,27 +263,38 @@ static void bh_update_title(BhSettingsQube *self)
 static void bh_load_apps(BhSettingsQube *self);
 static void bh_load_services(BhSettingsQube *self);
 
-/* What the private volume takes on dom0's disk, beside its limit. */
+/* What the private volume (and the qube's own root volume) takes on dom0's
+ * disk, each beside its limit. */
 static void on_disk_usage(GObject *source, GAsyncResult *result, gpointer data)
 {
     g_autoptr(BhSettingsQube) self = data;
     g_autoptr(GError) error = NULL;
     g_autoptr(GVariant) usage = NULL;
     BhField *size = bh_field(self, "private_size");
-    guint64 bytes = 0;
+    BhField *root_size = bh_field(self, "root_size");
+    guint64 bytes = 0, root = 0;
     gboolean exact = TRUE;
-    g_autofree char *text = NULL;
+    g_autofree char *text = NULL, *root_text = NULL;
 
     if (!bh_dbus_admin1_call_get_disk_usage_finish(BH_DBUS_ADMIN1(source), &usage, result, &error)) {
         if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
             return;
         text = bh_settings_error_text(error);
-    } else if (!g_variant_lookup(usage, self->qube, "(tb)", &bytes, &exact)) {
+        root_text = g_strdup(text);
+    } else if (!g_variant_lookup(usage, self->qube, "(tbt)", &bytes, &exact, &root)) {
         text = g_strdup("not known (no volume yet, or no backend to ask)");
+        root_text = g_strdup(text);
     } else {
         text = bh_settings_disk_text(bytes, exact, size != NULL ? size->loaded : NULL);
+        root_text =
+            root > 0
+                ? bh_settings_disk_text(root, TRUE, root_size != NULL ? root_size->loaded : NULL)
+                : g_strdup(
+                      "no root volume yet (a StandaloneVM's is made at its next start; a TemplateVM has one "
+                      "only with template root volumes on)");
     }
     gtk_label_set_text(GTK_LABEL(self->private_used), text);
+    gtk_label_set_text(GTK_LABEL(self->root_used), root_text);
 }
 
 static void on_properties(GObject *source, GAsyncResult *result, gpointer data)
@@ -317,6 +330,8 @@ static void on_properties(GObject *source, GAsyncResult *result, gpointer data)
     }
     for (guint i = 0; i < self->fields->len; i++)
         bh_field_show(self, self->fields->pdata[i]);
+    gtk_widget_set_visible(self->root_used, bh_field(self, "root_size")->loaded != NULL);
+    gtk_widget_set_visible(self->root_used_caption, bh_field(self, "root_size")->loaded != NULL);
     bh_fill_choices(self);
     bh_update_title(self);
     bh_load_apps(self);
@@ -643,12 +658,44 @@ static void bh_apply_field(BhSettingsQube *self, BhSettingsApply *apply, BhField
                               field->error, field);
 }
 
+/* A volume never shrinks (docs/model.md: a smaller size than the volume has
+ * is ignored): a size below the one loaded is refused here, with why, rather
+ * than sent to be ignored. */
+static gboolean bh_size_shrinks(BhField *field)
+{
+    g_autofree char *now = NULL, *text = NULL;
+    gint64 loaded, wanted;
+
+    if (field->kind != BH_FIELD_SPIN || field->loaded == NULL ||
+        (!g_str_equal(field->prop, "private_size") && !g_str_equal(field->prop, "root_size")))
+        return FALSE;
+    now = bh_field_value(field);
+    loaded = g_ascii_strtoll(field->loaded, NULL, 10);
+    wanted = g_ascii_strtoll(now, NULL, 10);
+    if (wanted >= loaded)
+        return FALSE;
+    text = g_strdup_printf("A volume only grows: %" G_GINT64_FORMAT " MiB is less than its %" G_GINT64_FORMAT
+                           " MiB (nothing was changed; a larger size applies at its next start)",
+                           wanted, loaded);
+    bh_settings_error_set(field->error, text);
+    return TRUE;
+}
+
 static void on_apply(GtkButton *button, BhSettingsQube *self)
 {
     BhSettingsApply *apply;
     BhField *rename = NULL;
+    gboolean refused = FALSE;
 
     if (self->busy)
+        return;
+    for (guint i = 0; i < self->fields->len; i++) {
+        BhField *field = self->fields->pdata[i];
+
+        bh_settings_error_set(field->error, NULL);
+        refused |= bh_size_shrinks(field);
+    }
+    if (refused)
         return;
     apply =
         bh_settings_apply_new(G_DBUS_PROXY(bh_settings_context_get_admin(self->context)), self->cancellable,
@@ -656,7 +703,6 @@ static void on_apply(GtkButton *button, BhSettingsQube *self)
     for (guint i = 0; i < self->fields->len; i++) {
         BhField *field = self->fields->pdata[i];
 
-        bh_settings_error_set(field->error, NULL);
         if (!bh_field_changed(field))
             continue;
         if (g_str_equal(field->prop, "name"))
@@ -946,6 +992,15 @@ BhSettingsQube *bh_settings_qube_new(BhSettingsContext *context, const char *qub
     gtk_widget_set_name(self->private_used, "private-used");
     gtk_label_set_xalign(GTK_LABEL(self->private_used), 0);
     bh_settings_grid_row(GTK_GRID(grid), &row, "Disk used", self->private_used, NULL);
+    /* A TemplateVM's and a StandaloneVM's own root (the model has root_size
+     * only for them: other classes hide both rows). */
+    bh_add_field(self, GTK_GRID(grid), &row, "Root storage (MiB)", "root_size", BH_FIELD_SPIN,
+                 bh_spin(256, 1048576));
+    self->root_used = gtk_label_new("");
+    gtk_widget_set_name(self->root_used, "root-used");
+    gtk_label_set_xalign(GTK_LABEL(self->root_used), 0);
+    bh_settings_grid_row(GTK_GRID(grid), &row, "Root disk used", self->root_used, NULL);
+    self->root_used_caption = gtk_grid_get_child_at(GTK_GRID(grid), 0, row - 1);
 
     row = 0;
     bh_page(self->stack, "advanced", "Advanced", &grid);

@@ -203,8 +203,8 @@ void bh_settings_grid_row(GtkGrid *grid, int *row, const char *caption, GtkWidge
 
 const char *bh_settings_error_field(const GError *error)
 {
-    static const char *const named[] = {"memory", "vcpus", "provides_network", "label", "template",
-                                        "netvm",  NULL};
+    static const char *const named[] = {"memory", "vcpus",        "provides_network", "label", "template",
+                                        "netvm",  "private_size", "root_size",        NULL};
 
     if (error->domain != BH_DBUS_ERROR)
         return NULL;

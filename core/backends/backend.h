@@ -110,10 +110,11 @@ typedef struct {
     guint ready_timeout_ms; /* how long after Running its agent may take to answer */
 } BhBackendAgentAddress;
 
-/* What a qube's private volume takes on dom0's disk (volume_usage). */
+/* What a qube's volumes take on dom0's disk (volume_usage). */
 typedef struct {
-    guint64 bytes;  /* what du says: allocated blocks, not the size limit */
-    gboolean exact; /* FALSE: a walk stopped at its bound; bytes is at least that */
+    guint64 bytes;      /* its private volume, what du says: allocated blocks, not the size limit */
+    gboolean exact;     /* FALSE: a walk stopped at its bound; bytes is at least that */
+    guint64 root_bytes; /* its own root volume, the same way; 0: it has none */
 } BhBackendUsage;
 
 typedef struct BhBackend BhBackend;
@@ -187,9 +188,9 @@ typedef struct {
     gboolean (*set_firewall_finish)(BhBackend *backend, GAsyncResult *result, GError **error);
 
     /* Optional (NULL: cannot say). The disk space each named qube's private
-     * volume takes, measured off the main context (a walk of a tree the qube
-     * shapes is bounded); completes with a table name → BhBackendUsage*
-     * (g_free'd), without the qubes that have no volume. */
+     * volume (and its own root volume, if it has one) takes, measured off the main context (a walk of a tree
+     * the qube shapes is bounded); completes with a table name → BhBackendUsage* (g_free'd), without the
+     * qubes that have no volume. */
     void (*volume_usage)(BhBackend *backend, const char *const *qubes, GCancellable *cancellable,
                          GAsyncReadyCallback callback, gpointer user_data);
     GHashTable *(*volume_usage_finish)(BhBackend *backend, GAsyncResult *result, GError **error);

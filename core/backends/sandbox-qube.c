@@ -60,6 +60,7 @@ void bh_qube_unref(BhSandboxQube *q)
         close(q->uplink_pidfd);
     if (q->init_pidfd >= 0)
         close(q->init_pidfd);
+    bh_sandbox_release_volumes(q);
     bh_sandbox_record_free(q->record);
     g_free(q->record_dir);
     if (q->shutdown_tasks)

@@ -61,7 +61,11 @@ typedef struct {
     pid_t init_pid;
     dev_t private_dev;    /* the loop device of its private volume, 0: none */
     gboolean root_volume; /* its root layers are a volume (root.img) */
-    char *root_template;  /* the TemplateVM whose layers it runs on; NULL: its own (or adopted) */
+    /* O_PATH on its home and its /etc (so on its private and root volumes),
+     * taken when it runs, so that a volume is still looked at after the qube
+     * stopped by itself (its init's root gone); -1: none. */
+    int home_fd, etc_fd;
+    char *root_template; /* the TemplateVM whose layers it runs on; NULL: its own (or adopted) */
     BhSandboxCgroup *cgroup;
     char *vchan_dir;
     char *stage_dir;
@@ -157,6 +161,11 @@ gboolean bh_sandbox_runs_on_root_volume(BhSandbox *sb, const char *root_owner_di
 /* Logs which of a running qube's volumes are full (at a stop: why its
  * programs met ENOSPC is then in dom0's log). */
 void bh_sandbox_report_full_volumes(BhSandboxQube *q);
+/* Once it runs: keeps hold of its volumes' filesystems (home_fd, etc_fd) for
+ * bh_sandbox_report_full_volumes after it stopped; released at its cleanup
+ * (the volume's filesystem then goes, as before). */
+void bh_sandbox_hold_volumes(BhSandboxQube *q);
+void bh_sandbox_release_volumes(BhSandboxQube *q);
 /* Renames what an earlier qube of name left in its volumes' place aside
  * (sandbox-layout.h), with a logged line: for a qube being added only. */
 gboolean bh_sandbox_set_aside_leftover(BhSandbox *sb, const char *name, GError **error);

@@ -146,6 +146,7 @@ static void bh_sandbox_became_ready(BhSandboxQube *q)
         q->timer = 0;
     }
     bh_sandbox_keep_record(q);
+    bh_sandbox_hold_volumes(q);
     bh_sandbox_set_state(q, BH_POWER_RUNNING, NULL);
     GTask *task = g_steal_pointer(&q->start_task);
     if (task) {
@@ -648,6 +649,7 @@ void bh_sandbox_cleanup(BhSandboxQube *q)
         g_source_remove(q->exit_watch);
         q->exit_watch = 0;
     }
+    bh_sandbox_release_volumes(q);
     /* An adopted qube leaves its daemon's directories: the last one out
      * removes them (rmdir fails while others are there). */
     if (q->adopted && q->stage_dir) {
@@ -675,6 +677,10 @@ static void bh_sandbox_exited(GObject *source, GAsyncResult *result, gpointer da
     } else {
         state = BH_POWER_CRASHED;
     }
+    /* Shutdown and Kill looked already; a qube that stopped by itself (or
+     * crashed) is looked at now, through what bh_sandbox_hold_volumes kept. */
+    if (!q->stop_requested && q->state != BH_POWER_DYING)
+        bh_sandbox_report_full_volumes(q);
     if (q->sb)
         g_hash_table_remove(q->sb->qubes, q->name);
     bh_sandbox_cleanup(q);
@@ -953,6 +959,7 @@ void bh_sandbox_start_now(BhSandbox *sb, const BhBackendQube *qube, GTask *start
     q->disposable = qube->disposable;
     q->state = BH_POWER_HALTED;
     q->bwrap_pidfd = q->init_pidfd = q->uplink_pidfd = -1;
+    q->home_fd = q->etc_fd = -1;
     q->cancellable = g_cancellable_new();
     q->info_text = g_string_new(NULL);
     q->shutdown_tasks = g_ptr_array_new();

@@ -135,6 +135,7 @@ static void bh_sandbox_take_over(BhSandbox *sb, BhSandboxRecord *r, BhSandboxPro
      * slirp4netns is not our child: it is found and stopped with it (pidfd). */
     q->net_ready = sb->privileged && r->provides_network;
     q->linked_to = sb->privileged ? g_strdup(r->netvm) : NULL;
+    q->home_fd = q->etc_fd = -1; /* private_dev and root_volume not known: not looked at */
     q->uplink_pidfd = sb->privileged && r->provides_network && r->netvm == NULL
                           ? bh_sandbox_find_uplink(r->uid, r->init_pid)
                           : -1;

@@ -225,14 +225,42 @@ gboolean bh_sandbox_create_volumes_now(BhBackend *backend, const BhBackendQube *
 
 /* inside: a directory of the qube (its home, its /etc: on its volume),
  * reached from its init's root without following anything it made. */
-static void bh_report_full(BhSandboxQube *q, const char *inside, const char *what, const char *prop)
+static int bh_open_inside(BhSandboxQube *q, const char *inside)
 {
     struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
                            .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
     g_autofree char *path = g_strdup_printf("/proc/%d/root", (int)q->init_pid);
-    struct statfs sf;
-    int root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    int root = q->init_pid > 0 ? open(path, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
     int fd = root >= 0 ? (int)syscall(SYS_openat2, root, inside, &how, sizeof how) : -1;
+
+    if (root >= 0)
+        close(root);
+    return fd;
+}
+
+void bh_sandbox_hold_volumes(BhSandboxQube *q)
+{
+    bh_sandbox_release_volumes(q);
+    if (q->private_dev)
+        q->home_fd = bh_open_inside(q, BH_SANDBOX_HOME + 1);
+    if (q->root_volume)
+        q->etc_fd = bh_open_inside(q, "etc");
+}
+
+void bh_sandbox_release_volumes(BhSandboxQube *q)
+{
+    if (q->home_fd >= 0)
+        close(q->home_fd);
+    if (q->etc_fd >= 0)
+        close(q->etc_fd);
+    q->home_fd = q->etc_fd = -1;
+}
+
+/* held: what bh_sandbox_hold_volumes kept (-1: look now, from its init). */
+static void bh_report_full(BhSandboxQube *q, int held, const char *inside, const char *what, const char *prop)
+{
+    struct statfs sf;
+    int fd = held >= 0 ? held : bh_open_inside(q, inside);
     /* Full: under 1 % left (the volumes have no reserved blocks). */
     if (fd >= 0 && fstatfs(fd, &sf) == 0 && sf.f_blocks > 0 && sf.f_bavail * 100 < sf.f_blocks) {
         guint64 mib = (guint64)sf.f_bsize * sf.f_blocks >> 20;
@@ -241,20 +269,16 @@ static void bh_report_full(BhSandboxQube *q, const char *inside, const char *wha
                   " MiB used): writes to it fail inside the qube; raise %s to give it more",
                   q->name, what, used, mib, prop);
     }
-    if (fd >= 0)
+    if (fd >= 0 && fd != held)
         close(fd);
-    if (root >= 0)
-        close(root);
 }
 
 void bh_sandbox_report_full_volumes(BhSandboxQube *q)
 {
-    if (q->init_pid <= 0)
-        return;
     if (q->private_dev)
-        bh_report_full(q, BH_SANDBOX_HOME + 1, "private", "private_size");
+        bh_report_full(q, q->home_fd, BH_SANDBOX_HOME + 1, "private", "private_size");
     if (q->root_volume)
-        bh_report_full(q, "etc", "root", "root_size");
+        bh_report_full(q, q->etc_fd, "etc", "root", "root_size");
 }
 
 gboolean bh_sandbox_remove_volumes(BhBackend *backend, const char *name, GError **error)
@@ -353,7 +377,9 @@ static void bh_usage_job_free(BhUsageJob *job)
 }
 
 /* Off the main context: each qube's private.img (one fstatat: its blocks),
- * or its private/ directory (a bounded walk, sandbox-fsops.h). */
+ * or its private/ directory (a bounded walk, sandbox-fsops.h); and its
+ * root.img if it has one (a StandaloneVM's, a template's with volumes).
+ * Root layers kept as directories are not walked: no size bounds them. */
 static void bh_usage_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
     GPtrArray *jobs = data;
@@ -379,6 +405,9 @@ static void bh_usage_thread(GTask *task, gpointer source, gpointer data, GCancel
             g_free(u);
             u = NULL;
         }
+        if (u != NULL && fstatat(fd, BH_SANDBOX_ROOT_IMAGE, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISREG(st.st_mode))
+            u->root_bytes = (guint64)st.st_blocks * 512;
         close(fd);
         if (u != NULL)
             g_hash_table_insert(usage, g_strdup(job->name), u);

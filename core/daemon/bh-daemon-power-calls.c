@@ -346,14 +346,14 @@ static void bh_daemon_usage_done(GObject *source, GAsyncResult *result, gpointer
     GHashTableIter iter;
     gpointer key, value;
 
-    g_variant_builder_init(&b, G_VARIANT_TYPE("a{s(tb)}"));
+    g_variant_builder_init(&b, G_VARIANT_TYPE("a{s(tbt)}"));
     if (usage == NULL) {
         g_debug("disk usage: %s", error->message);
     } else {
         g_hash_table_iter_init(&iter, usage);
         while (g_hash_table_iter_next(&iter, &key, &value)) {
             const BhBackendUsage *u = value;
-            g_variant_builder_add(&b, "{s(tb)}", (const char *)key, u->bytes, u->exact);
+            g_variant_builder_add(&b, "{s(tbt)}", (const char *)key, u->bytes, u->exact, u->root_bytes);
         }
     }
     bh_dbus_admin1_complete_get_disk_usage(call->self->skeleton, call->invocation, g_variant_builder_end(&b));
@@ -380,7 +380,7 @@ static gboolean bh_daemon_handle_get_disk_usage(BhDbusAdmin1 *skeleton, GDBusMet
     g_ptr_array_add(wanted, NULL);
     if (self->backend == NULL) {
         bh_dbus_admin1_complete_get_disk_usage(skeleton, invocation,
-                                               g_variant_new_array(G_VARIANT_TYPE("{s(tb)}"), NULL, 0));
+                                               g_variant_new_array(G_VARIANT_TYPE("{s(tbt)}"), NULL, 0));
         return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
     call = g_new0(BhUsageCall, 1);

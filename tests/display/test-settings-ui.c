@@ -364,6 +364,61 @@ static void test_qube_netvm_loop(void)
     gtk_window_destroy(GTK_WINDOW(window));
 }
 
+/* Root storage on Basic: shown for a StandaloneVM (its root_size, and the
+ * root disk row), hidden for an AppVM (the model has no root_size for it);
+ * a smaller size is refused under the field with why and nothing sent (the
+ * stored size unchanged; so is a smaller private size), a larger one is
+ * stored. The control for the refusal: the larger size goes through. */
+static void test_qube_root_size(void)
+{
+    BhSettingsQube *window;
+    GtkWindow *w;
+    g_autofree char *created = qvm("qvm-create --standalone -l red sa-size");
+    g_autofree char *kept = NULL, *kept_private = NULL, *grown = NULL;
+
+    g_autofree char *app = qvm("qvm-create -l green app-size");
+
+    g_assert_nonnull(created);
+    g_assert_nonnull(app);
+    window = open_qube("app-size");
+    g_assert_false(gtk_widget_get_visible(need(GTK_WINDOW(window), "root_size")));
+    g_assert_false(gtk_widget_get_visible(need(GTK_WINDOW(window), "root-used")));
+    gtk_window_destroy(GTK_WINDOW(window));
+
+    window = open_qube("sa-size");
+    w = GTK_WINDOW(window);
+    g_assert_true(gtk_widget_get_visible(need(w, "root_size")));
+    g_assert_true(gtk_widget_get_visible(need(w, "root-used")));
+    g_assert_cmpint(gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(need(w, "root_size"))), ==, 10240);
+
+    gtk_spin_button_set_value(GTK_SPIN_BUTTON(need(w, "root_size")), 8192);
+    gtk_spin_button_set_value(GTK_SPIN_BUTTON(need(w, "private_size")), 1024);
+    click(need(w, "apply"));
+    g_assert_true(bh_wait_until(idle, window, 10000));
+    settle(300);
+    g_test_message("root_size-error: %s", error_text(w, "root_size-error"));
+    g_assert_nonnull(
+        strstr(error_text(w, "root_size-error"), "A volume only grows: 8192 MiB is less than its 10240"));
+    g_assert_nonnull(strstr(error_text(w, "private_size-error"), "1024 MiB is less than its 2048"));
+    shot("qube-root-size-shrink");
+    kept = qvm("qvm-prefs sa-size root_size");
+    kept_private = qvm("qvm-prefs sa-size private_size");
+    g_assert_cmpstr(kept, ==, "10240");
+    g_assert_cmpstr(kept_private, ==, "2048");
+
+    gtk_spin_button_set_value(GTK_SPIN_BUTTON(need(w, "private_size")), 2048);
+    gtk_spin_button_set_value(GTK_SPIN_BUTTON(need(w, "root_size")), 20480);
+    LoadWait wait = {window, bh_settings_qube_get_loads(window)};
+    click(need(w, "apply"));
+    g_assert_true(bh_wait_until(loaded, &wait, 10000));
+    grown = qvm("qvm-prefs sa-size root_size");
+    g_assert_cmpstr(grown, ==, "20480");
+    g_assert_cmpstr(error_text(w, "root_size-error"), ==, "");
+    gtk_window_destroy(w);
+    g_free(qvm("qvm-remove -f sa-size"));
+    g_free(qvm("qvm-remove -f app-size"));
+}
+
 static void set_text_view(GtkWidget *view, const char *text)
 {
     gtk_text_buffer_set_text(gtk_text_view_get_buffer(GTK_TEXT_VIEW(view)), text, -1);
@@ -531,20 +586,28 @@ static void test_qube_services_in_qube(void)
     g_free(qvm("qvm-shutdown --wait svc-probe"));
 }
 
-/* The daemon's figure for one qube: bytes on dom0's disk. */
-static guint64 disk_used(const char *qube)
+/* The daemon's figures for one qube: bytes of its private volume on dom0's
+ * disk, and of its own root volume (0: none) in *root if given. */
+static guint64 disk_used_both(const char *qube, guint64 *root)
 {
     g_autoptr(GVariant) usage = NULL;
     g_autoptr(GError) error = NULL;
-    guint64 bytes = 0;
+    guint64 bytes = 0, root_bytes = 0;
     gboolean exact = FALSE;
 
     g_assert_true(bh_dbus_admin1_call_get_disk_usage_sync(
         bh_settings_context_get_admin(context), (const char *const[]){qube, NULL}, &usage, NULL, &error));
     g_assert_no_error(error);
-    g_assert_true(g_variant_lookup(usage, qube, "(tb)", &bytes, &exact));
+    g_assert_true(g_variant_lookup(usage, qube, "(tbt)", &bytes, &exact, &root_bytes));
     g_assert_true(exact);
+    if (root != NULL)
+        *root = root_bytes;
     return bytes;
+}
+
+static guint64 disk_used(const char *qube)
+{
+    return disk_used_both(qube, NULL);
 }
 
 static gboolean label_has(gpointer data)
@@ -557,6 +620,30 @@ static gboolean label_has(gpointer data)
 static gboolean usage_loaded(gpointer data)
 {
     return bh_settings_manager_get_usage_loads(data) > 0;
+}
+
+/* What the qube's Basic page says in label (want) and the manager's Disk
+ * used cell for it (cell); a screenshot of each (qube-<shot>, manager-<shot>). */
+static void shown_usage(const char *name, const char *label, const char *want, const char *shot_name,
+                        const char *cell)
+{
+    BhSettingsQube *window = open_qube(name);
+    const char *probe[] = {label, want, (const char *)window};
+    g_autofree char *qube_shot = g_strconcat("qube-", shot_name, NULL);
+    g_autofree char *manager_shot = g_strconcat("manager-", shot_name, NULL);
+
+    g_assert_true(bh_wait_until(label_has, probe, 10000));
+    g_test_message("Basic: %s", gtk_label_get_text(GTK_LABEL(need(GTK_WINDOW(window), label))));
+    shot(qube_shot);
+    gtk_window_destroy(GTK_WINDOW(window));
+
+    BhSettingsManager *manager = BH_SETTINGS_MANAGER(bh_settings_open(context, "manager", NULL, NULL));
+    g_assert_true(bh_wait_until(usage_loaded, manager, 10000));
+    settle(200);
+    BhShellQube *qube = bh_shell_qubes_find(bh_settings_context_get_qubes(context), name);
+    g_assert_cmpstr(g_object_get_data(G_OBJECT(qube), "bh-disk-used"), ==, cell);
+    shot(manager_shot);
+    gtk_window_destroy(GTK_WINDOW(manager));
 }
 
 /* Disk use beside the limit: 64 MiB written in a qube and the qube shut
@@ -582,22 +669,57 @@ static void test_disk_usage(void)
                    after);
     g_assert_cmpuint(after, >=, before + (64u << 20));
 
-    BhSettingsQube *window = open_qube("du-probe");
     want = bh_settings_disk_text(after, TRUE, "2048");
-    const char *probe[] = {"private-used", want, (const char *)window};
-    g_assert_true(bh_wait_until(label_has, probe, 10000));
-    g_test_message("Basic: %s", gtk_label_get_text(GTK_LABEL(need(GTK_WINDOW(window), "private-used"))));
-    shot("qube-disk-used");
-    gtk_window_destroy(GTK_WINDOW(window));
-
-    BhSettingsManager *manager = BH_SETTINGS_MANAGER(bh_settings_open(context, "manager", NULL, NULL));
-    g_assert_true(bh_wait_until(usage_loaded, manager, 10000));
-    settle(200);
-    BhShellQube *qube = bh_shell_qubes_find(bh_settings_context_get_qubes(context), "du-probe");
     cell = bh_settings_disk_cell(after, TRUE);
-    g_assert_cmpstr(g_object_get_data(G_OBJECT(qube), "bh-disk-used"), ==, cell);
-    shot("manager-disk-used");
-    gtk_window_destroy(GTK_WINDOW(manager));
+    shown_usage("du-probe", "private-used", want, "disk-used", cell);
+}
+
+/* A StandaloneVM's root volume in GetDiskUsage: none before its first start
+ * (an AppVM never has one: its control), its image's blocks after it, and
+ * 32 MiB written into its /var (the root volume) grow that figure by at
+ * least as much while its home's stays; Basic shows it beside root_size and
+ * the manager's Disk used column is home and root together. */
+static void test_root_disk_usage(void)
+{
+    guint64 root0 = 1, root1 = 0, root2 = 0, home1, home2, app_root = 1;
+    g_autofree char *wrote = NULL, *want = NULL, *cell = NULL;
+    char *made;
+
+    if (g_strcmp0(g_getenv("BH_SETTINGS_BACKEND"), "sandbox") != 0) {
+        g_test_skip("needs the sandbox backend (settings-desktop-sandbox)");
+        return;
+    }
+    g_assert_nonnull(made =
+                         qvm("qvm-create --standalone -l red --prop netvm=none --prop root_size=512 sa-du"));
+    g_free(made);
+    g_assert_nonnull(made = qvm("qvm-create -l orange --prop netvm=none du-app"));
+    g_free(made);
+    disk_used_both("sa-du", &root0);
+    g_assert_cmpuint(root0, ==, 0);
+    g_free(qvm("qvm-start du-app"));
+    g_free(qvm("qvm-shutdown --wait du-app"));
+    disk_used_both("du-app", &app_root);
+    g_assert_cmpuint(app_root, ==, 0);
+
+    g_free(qvm("qvm-start sa-du"));
+    g_free(qvm("qvm-shutdown --wait sa-du"));
+    home1 = disk_used_both("sa-du", &root1);
+    g_assert_cmpuint(root1, >, 0);
+    wrote = qvm("qvm-run -p sa-du 'head -c 33554432 /dev/urandom > /var/big && sync && echo done'");
+    g_assert_cmpstr(wrote, ==, "done");
+    g_free(qvm("qvm-shutdown --wait sa-du"));
+    home2 = disk_used_both("sa-du", &root2);
+    g_test_message("sa-du: root %" G_GUINT64_FORMAT " bytes, %" G_GUINT64_FORMAT
+                   " after 32 MiB into /var; home %" G_GUINT64_FORMAT " then %" G_GUINT64_FORMAT,
+                   root1, root2, home1, home2);
+    g_assert_cmpuint(root2, >=, root1 + (32u << 20));
+    g_assert_cmpuint(home2, <, home1 + (16u << 20));
+
+    want = bh_settings_disk_text(root2, TRUE, "512");
+    cell = bh_settings_disk_cell(home2 + root2, TRUE);
+    shown_usage("sa-du", "root-used", want, "root-disk-used", cell);
+    g_free(qvm("qvm-remove -f sa-du"));
+    g_free(qvm("qvm-remove -f du-app"));
 }
 
 static gboolean gone_cond(gpointer data)
@@ -1905,9 +2027,11 @@ int main(int argc, char **argv)
     g_test_add_func("/settings/qube/clone-rename-delete", test_qube_clone_rename_delete);
     g_test_add_func("/settings/qube/dialog-closed-midway", test_qube_dialog_closed_midway);
     g_test_add_func("/settings/qube/notes", test_qube_notes);
+    g_test_add_func("/settings/qube/root-size", test_qube_root_size);
     g_test_add_func("/settings/qube/services", test_qube_services);
     g_test_add_func("/settings/sandbox/services", test_qube_services_in_qube);
     g_test_add_func("/settings/sandbox/disk-usage", test_disk_usage);
+    g_test_add_func("/settings/sandbox/root-disk-usage", test_root_disk_usage);
     g_test_add_func("/settings/sandbox/applications", test_qube_applications);
     g_test_add_func("/settings/sandbox/firewall", test_qube_firewall);
     g_test_add_func("/settings/sandbox/create-apps", test_create_apps);

@@ -7,10 +7,12 @@
 #     /var until it fails: ENOSPC at the bound, the files at most the bound,
 #     and on dom0's disk the qube's directory takes at most the bound (plus
 #     its home); it still shuts down cleanly, and bulkheadd logs that the
-#     root volume is full;
+#     root volume is full; GetDiskUsage counts the volume's blocks;
 #   - what dom0 does for it with that full volume: a clone has every file,
 #     starts, and its user owns and can change what the source's user made
-#     in /usr; a larger root_size grows the volume at the next start;
+#     in /usr; the same log line when the qube stops by itself (no Shutdown:
+#     its init asked from inside); a larger root_size grows the volume at
+#     the next start;
 #   - control and upgrade: a StandaloneVM of the old layout (its layers as
 #     directories on dom0's disk, BH_SANDBOX_ROOT=directory) takes the same
 #     1 GiB whole; at its first start after the upgrade a root_size it does
@@ -92,6 +94,15 @@ bh_result "sa is Halted and was not killed" \
   $([ "$(bh_state_of sa)" = Halted ] && ! tail -n +"$from" "$bh_log" | grep -q '\[sa\] did not shut down'; echo $?)
 bh_wait_grep "$bh_log" '\[sa\] its root volume is full ([0-9]* of [0-9]* MiB used).*raise root_size' 10 "$from"
 bh_result "bulkheadd logged that sa's root volume is full" $?
+# GetDiskUsage: (home bytes, exact, root bytes) — sa's root is its root.img's
+# blocks (what du says of it), old's layers, directories, are no volume: 0.
+usage=$(bh_admin GetDiskUsage "['sa', 'old']")
+root_of() { echo "$usage" | grep -o "'$1': ([^)]*)" | sed 's/uint64 //g; s/.*, \([0-9]*\))$/\1/'; }
+sa_root=$(root_of sa)
+old_root=$(root_of old)
+img_bytes=$(du -s --block-size=1 "$sa_dir/root.img" | cut -f1)
+bh_result "GetDiskUsage counts sa's root volume ($sa_root bytes; du: $img_bytes) and no root for old ($old_root): $usage" \
+  $([ -n "$sa_root" ] && [ "$sa_root" = "$img_bytes" ] && [ "$sa_root" -gt 209715200 ] && [ "$old_root" = 0 ]; echo $?)
 
 # --- what dom0 does for it ---------------------------------------------------------
 bh_expect "qvm-clone sa sa2 (of the full root)" qvm-clone sa sa2
@@ -105,6 +116,14 @@ img2=$(mib_of "$bh_state/qubes/sa2/root.img")
 bh_result "sa2's root is a volume too ($img2 MiB on dom0's disk)" \
   $([ -f "$bh_state/qubes/sa2/root.img" ] && [ "$img2" -le 300 ] && [ ! -e "$bh_state/qubes/sa2/root" ]; echo $?)
 bh_expect "sa2 shuts down" qvm-shutdown --wait sa2
+# A qube that stops by itself (its own init asked from inside, no Shutdown
+# or Kill from dom0), its root still full: looked at too.
+from=$(bh_log_from "$bh_log")
+bh_run qvm-run -p sa 'kill -TERM 1'
+bh_wait_state sa Halted
+bh_result "sa, its root full, stops by itself (kill -TERM 1 inside): $(bh_state_of sa)" $?
+bh_wait_grep "$bh_log" '\[sa\] its root volume is full ([0-9]* of [0-9]* MiB used).*raise root_size' 10 "$from"
+bh_result "bulkheadd logged that sa's root volume is full after it stopped by itself" $?
 bh_expect "qvm-prefs sa root_size 600" qvm-prefs sa root_size 600
 bh_run qvm-run -p sa 'df -m --output=size /etc | tail -n1 | tr -d " "; cat /etc/kept.conf;
   rm /var/tmp/fill && fallocate -l 400M /var/tmp/big && echo room'

@@ -958,7 +958,7 @@ static void test_backend_qube(Fixture *f, gconstpointer data)
     g_autoptr(GVariant) usage =
         call(f, "GetDiskUsage", g_variant_new("(^as)", (const char *const[]){NULL}), NULL);
     g_assert_nonnull(usage);
-    g_assert_cmpstr(g_variant_get_type_string(usage), ==, "(a{s(tb)})");
+    g_assert_cmpstr(g_variant_get_type_string(usage), ==, "(a{s(tbt)})");
     g_autoptr(GVariant) none = g_variant_get_child_value(usage, 0);
     g_assert_cmpuint(g_variant_n_children(none), ==, 0);
     /* The first-run template is the host's root, read-only. */
