@@ -73,6 +73,13 @@ struct bh_agent *bh_agent_new(const struct bh_agent_options *opts)
         BH_ERR(a, MOD, "cannot create the Wayland globals");
         goto fail;
     }
+    /* The X socket before the Wayland one: the sandbox starts the qube's
+     * commands once the Wayland socket answers, and an X client started
+     * at once found none (sandbox-x11 check 2, under load). Without X11
+     * the Wayland apps still work: a failure here is logged and the agent
+     * goes on. */
+    if (opts->x11)
+        a->xwayland = bh_xwayland_new(a, opts->x11_display);
     if (wl_display_add_socket(a->display, a->socket_name) < 0) {
         const char *dir = getenv("XDG_RUNTIME_DIR");
         BH_ERR(a, MOD, "cannot listen on %s/%s: is XDG_RUNTIME_DIR set and the name free?",
@@ -85,10 +92,6 @@ struct bh_agent *bh_agent_new(const struct bh_agent_options *opts)
             goto fail;
     }
     BH_INFO(a, MOD, "serving Wayland on %s", a->socket_name);
-    /* Without X11 the Wayland apps still work: a failure here is logged
-     * and the agent goes on. */
-    if (opts->x11)
-        a->xwayland = bh_xwayland_new(a, opts->x11_display);
     return a;
 fail:
     bh_agent_free(a);

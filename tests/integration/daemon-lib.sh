@@ -114,14 +114,21 @@ bh_start_daemon() {
 }
 
 # bh_start_xvfb [Xvfb options…]: a private Xvfb (stopped on exit) as DISPLAY,
-# and GTK set up for it as guid runs in the display tests.
+# and GTK set up for it as guid runs in the display tests. Status 1 when it
+# ended first (a display number given in the options and already taken).
 bh_start_xvfb() {
   export GDK_BACKEND=x11 GSK_RENDERER=cairo GTK_A11Y=none NO_AT_BRIDGE=1
   unset WAYLAND_DISPLAY
+  : >"$bh_tmp/display"
   Xvfb -displayfd 3 -screen 0 1280x1024x24 -nolisten tcp -noreset "$@" 3>"$bh_tmp/display" \
     >"$bh_tmp/xvfb.log" 2>&1 &
-  bh_bg_pids+=($!)
-  for _ in $(seq 300); do [ -s "$bh_tmp/display" ] && break; sleep 0.1; done
+  local xvfb=$!
+  bh_bg_pids+=($xvfb)
+  for _ in $(seq 300); do
+    [ -s "$bh_tmp/display" ] && break
+    kill -0 "$xvfb" 2>/dev/null || return 1
+    sleep 0.1
+  done
   export DISPLAY=":$(tr -d '\n' <"$bh_tmp/display")"
 }
 
