@@ -64,10 +64,13 @@ boot() { # QUBE
   for try in 1 2; do
     failures=$(grep -c "\[$1\] start failed" "$log")
     qvm-start "$1" >/tmp/start.out 2>&1 &
+    starter=$!
     until_ok 1200 running_or_failed "$1" "$failures"
     state_is "$1" Running && return 0
     echo "# $1 not Running (try $try): $(grep "\[$1\] start failed" "$log" | tail -n 1 | cut -c1-300)"
-    wait
+    # This qvm-start only: a bare wait would wait for bulkheadd too (the
+    # second try never came).
+    wait "$starter"
   done
   echo "# xl list: $(xl list 2>&1 | tr '\n' '|'); loop devices: $(/usr/sbin/losetup -a | tr '\n' '|')"
   return 1
