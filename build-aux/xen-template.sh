@@ -136,12 +136,13 @@ EOF
 # "Networking"): a client's eth0, or a netvm's rules and vifs (its
 # watchers stay in the unit's cgroup after the script's own exit). A netvm
 # needs netback loaded (nothing in a domU asks for it); a qube without
-# network has neither key and the script does nothing.
+# network has neither key and the script does nothing. Not ordered before
+# the agent: under emulation this unit ran for 6 to over 8 minutes (xenstore
+# reads), and qvm-run waited for it.
 cat >"$stage/etc/systemd/system/bulkhead-xen-net.service" <<'EOF'
 [Unit]
 Description=Bulkhead networking from xenstore (a client's eth0, a netvm's vifs)
 After=systemd-modules-load.service
-Before=bulkhead-agent.service
 
 [Service]
 Type=oneshot
