@@ -45,6 +45,7 @@ suite=${4:-$(. /etc/os-release && echo "$VERSION_CODENAME")}
 apps=${BH_TEMPLATE_APPS-foot weston}
 agent=$build/core/rpc/bulkhead-agent
 gui_agent=$build/gui-agent/bulkhead-gui-agent
+net_script=$(dirname "$0")/../core/backends/bulkhead-xen-net
 
 for f in "$agent" "$gui_agent"; do
   [ -x "$f" ] || { echo "$0: $f is not built (meson compile -C $build)" >&2; exit 1; }
@@ -70,15 +71,17 @@ pkgs=$(for l in $libs; do dpkg -S "$l" 2>/dev/null || dpkg -S "$(readlink -f "$l
 # busybox: initramfs-tools' shell tools (the overlay script's grep and
 # mount -o move); without it the initramfs has klibc's few.
 include="${pkgs}systemd-sysv,udev,linux-image-amd64,initramfs-tools,busybox,e2fsprogs,kmod,procps"
+# The network helper's tools (bulkhead-xen-net: ip, nft, xenstore-read).
+include="$include,iproute2,nftables,xenstore-utils"
 for a in $apps; do include="$include,$a"; done
 
-# Files the image gets, staged here and copied in by a hook (mmdebstrap's
-# hooks run on the host with the root's path as $1).
-# The agents themselves are added after mmdebstrap (below), so that its
-# result does not depend on them and can be kept (BH_TEMPLATE_CACHE).
+# Files the image gets, staged here and copied in after mmdebstrap (below),
+# with the agents: mmdebstrap's result (the packages) does not depend on
+# them and can be kept (BH_TEMPLATE_CACHE), and the initramfs is made once,
+# with them, from that result.
 stage=$work/stage
-mkdir -p "$stage/etc/systemd/system" "$stage/etc/udev/rules.d" "$stage/etc/initramfs-tools/scripts/local-bottom" \
-  "$stage/etc/initramfs-tools/hooks" "$stage/etc/modules-load.d"
+mkdir -p "$stage/etc/systemd/system/multi-user.target.wants" "$stage/etc/udev/rules.d" \
+  "$stage/etc/initramfs-tools/scripts/local-bottom" "$stage/etc/initramfs-tools/hooks" "$stage/etc/modules-load.d"
 # The agents' Xen devices: these drivers are modules in Debian's kernel and
 # nothing else loads them in a domU (no xen-utils there).
 printf 'xen-evtchn\nxen-gntdev\nxen-gntalloc\n' >"$stage/etc/modules-load.d/bulkhead-xen.conf"
@@ -129,6 +132,32 @@ ExecStart=/bin/sh -c 'i=0; while [ ! -b /dev/xvdb ] && [ $$i -lt 600 ]; do sleep
 [Install]
 WantedBy=multi-user.target
 EOF
+# The qube's networking as dom0 wrote it in xenstore (docs/xen.md,
+# "Networking"): a client's eth0, or a netvm's rules and vifs (its
+# watchers stay in the unit's cgroup after the script's own exit). A netvm
+# needs netback loaded (nothing in a domU asks for it); a qube without
+# network has neither key and the script does nothing. Not ordered before
+# the agent: under emulation this unit ran for 6 to over 8 minutes (xenstore
+# reads), and qvm-run waited for it.
+cat >"$stage/etc/systemd/system/bulkhead-xen-net.service" <<'EOF'
+[Unit]
+Description=Bulkhead networking from xenstore (a client's eth0, a netvm's vifs)
+After=systemd-modules-load.service
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStartPre=/bin/sh -c '[ "$$(xenstore-read bulkhead/provides-network 2>/dev/null)" != 1 ] || modprobe xen-netback'
+ExecStart=/usr/lib/bulkhead/bulkhead-xen-net
+
+[Install]
+WantedBy=multi-user.target
+EOF
+# Enabled as systemctl enable does from their [Install] sections, without
+# running anything of the image.
+for u in bulkhead-agent bulkhead-gui-agent bulkhead-private bulkhead-xen-net; do
+  ln -s "/etc/systemd/system/$u.service" "$stage/etc/systemd/system/multi-user.target.wants/$u.service"
+done
 # The GUI agent (user 1000) allocates grants and event channels and
 # publishes its ring in xenstore.
 cat >"$stage/etc/udev/rules.d/60-bulkhead-xen.rules" <<'EOF'
@@ -136,13 +165,15 @@ KERNEL=="evtchn|gntalloc|gntdev|xenbus|xen/evtchn|xen/gntalloc|xen/gntdev|xen/xe
 EOF
 cat >"$stage/etc/initramfs-tools/hooks/bulkhead" <<'EOF'
 #!/bin/sh
-# The overlay's tools and modules in the initramfs.
+# The overlay's tool and the modules a PV domU's initramfs needs
+# (MODULES=list: nothing else): the disks, the root's ext4 (and the crc32c
+# its checksums load), the overlay.
 [ "$1" = prereqs ] && exit 0
 . /usr/share/initramfs-tools/hook-functions
 # Under a name of its own: with busybox in the initramfs, "mke2fs" is
 # busybox's (ext2 only, no -t or -E: the first boot of an AppVM failed so).
 copy_exec /sbin/mke2fs /sbin/bh-mke2fs
-manual_add_modules overlay ext4 xen-blkfront
+manual_add_modules xen-blkfront ext4 crc32c_generic crc32c-intel overlay
 EOF
 cat >"$stage/etc/initramfs-tools/scripts/local-bottom/bulkhead-overlay" <<'EOF'
 #!/bin/sh
@@ -150,32 +181,57 @@ cat >"$stage/etc/initramfs-tools/scripts/local-bottom/bulkhead-overlay" <<'EOF'
 # volume xvdc, new and empty at each start, as its writable layer.
 [ "$1" = prereqs ] && exit 0
 grep -qw ro /proc/cmdline || exit 0
-[ -b /dev/xvdc ] || exit 0
+say() { echo "bulkhead-overlay: $*" >/dev/kmsg 2>/dev/null || echo "bulkhead-overlay: $*"; }
+# blkfront may attach xvdc after xvda (slowly, under emulation).
+i=0
+while [ ! -b /dev/xvdc ] && [ $i -lt 120 ]; do
+  sleep 1
+  i=$((i + 1))
+done
+if [ ! -b /dev/xvdc ]; then
+  say "no /dev/xvdc after ${i} s: the root stays read-only, with no writable layer"
+  exit 0
+fi
 modprobe overlay
 # Lazy: xvdc is a new sparse file (zeros) at every start, so neither the
 # inode tables nor the journal need writing now.
-/sbin/bh-mke2fs -q -t ext4 -F -E lazy_itable_init=1,lazy_journal_init=1 /dev/xvdc || exit 1
+/sbin/bh-mke2fs -q -t ext4 -F -E lazy_itable_init=1,lazy_journal_init=1 /dev/xvdc || {
+  say "mke2fs on xvdc failed: the root stays read-only"
+  exit 0
+}
 mkdir -p /run/bh-volatile /run/bh-lower
-mount -t ext4 /dev/xvdc /run/bh-volatile
+mount -t ext4 /dev/xvdc /run/bh-volatile || {
+  say "mounting xvdc failed: the root stays read-only"
+  exit 0
+}
 mkdir -p /run/bh-volatile/upper /run/bh-volatile/work
-mount -n -o move "$rootmnt" /run/bh-lower
-mount -t overlay -o lowerdir=/run/bh-lower,upperdir=/run/bh-volatile/upper,workdir=/run/bh-volatile/work \
-  overlay "$rootmnt"
+mount -n -o move "$rootmnt" /run/bh-lower || {
+  say "moving the root failed"
+  exit 0
+}
+if ! mount -t overlay -o lowerdir=/run/bh-lower,upperdir=/run/bh-volatile/upper,workdir=/run/bh-volatile/work \
+  overlay "$rootmnt"; then
+  say "the overlay failed: the root stays read-only"
+  mount -n -o move /run/bh-lower "$rootmnt"
+  exit 0
+fi
+say "root: the template's xvda read-only below, the volatile xvdc above"
 EOF
 chmod 0755 "$stage/etc/initramfs-tools/hooks/bulkhead" "$stage/etc/initramfs-tools/scripts/local-bottom/bulkhead-overlay"
 
 # mmdebstrap's result as a tarball (kept with BH_TEMPLATE_CACHE, keyed by
-# what goes into it: the suite, the packages, the staged files and the
-# hooks), unpacked here with its owners, then the agents added.
+# what goes into it: the suite, the packages and the hooks), unpacked here
+# with its owners, then the staged files and the agents added.
+# MODULES=list before the packages come: the kernel's and the package
+# trigger's initramfs runs are then quick (Debian's default, most, took
+# about 8 minutes a run under load); the initramfs the image boots is made
+# once below, with the staged hook.
 hooks=(
-  --customize-hook="cp -a '$stage/.' \"\$1/\""
+  --essential-hook='mkdir -p "$1/etc/initramfs-tools/conf.d"; echo MODULES=list >"$1/etc/initramfs-tools/conf.d/bulkhead"'
   --customize-hook='chroot "$1" useradd -m -u 1000 -s /bin/bash user'
-  --customize-hook='chroot "$1" systemctl enable bulkhead-agent bulkhead-gui-agent bulkhead-private'
   --customize-hook='echo "hvc0" >>"$1/etc/securetty"; : >"$1/etc/fstab"'
-  --customize-hook='chroot "$1" update-initramfs -u -k all'
 )
-key=$( (echo "$suite $include"; printf '%s\n' "${hooks[@]}" | sed "s|$stage|STAGE|"
-  cd "$stage" && find . -type f | LC_ALL=C sort | xargs sha256sum) | sha256sum | cut -c1-16)
+key=$( (echo "$suite $include"; printf '%s\n' "${hooks[@]}") | sha256sum | cut -c1-16)
 cache=${BH_TEMPLATE_CACHE:-}
 base=$work/base.tar
 [ -n "$cache" ] && base=$cache/base-$key.tar
@@ -184,17 +240,37 @@ if [ -s "$base" ]; then
 else
   echo "xen-template: building $template ($suite) with: $include"
   [ -n "$cache" ] && mkdir -p "$cache"
+  t0=$(date +%s)
   mmdebstrap --variant=minbase --format=tar --include="$include" "${hooks[@]}" "$suite" "$base.part"
   mv "$base.part" "$base"
+  echo "xen-template: mmdebstrap took $(($(date +%s) - t0)) s"
 fi
 mkdir -p "$root"
 # Without /dev's nodes: the domain's kernel mounts devtmpfs there.
 tar -C "$root" --numeric-owner --exclude='./dev/*' -xpf "$base"
+cp -a "$stage/." "$root/"
 install -D -m 0755 "$agent" "$root/usr/lib/bulkhead/bulkhead-agent"
 install -D -m 0755 "$gui_agent" "$root/usr/lib/bulkhead/bulkhead-gui-agent"
+install -D -m 0755 "$net_script" "$root/usr/lib/bulkhead/bulkhead-xen-net"
 
 kver=$(basename "$(ls -1 "$root"/boot/vmlinuz-* | sort -V | tail -n 1)")
 kver=${kver#vmlinuz-}
+# The initramfs, once, with the staged hook and overlay script: the image's
+# own mkinitramfs chrooted, in a mount namespace of its own (its /proc and
+# /dev go with it; nothing is mounted on the host's tree).
+t0=$(date +%s)
+unshare --mount --propagation private sh -c 'mount -t proc proc "$1/proc" && mount --bind /dev "$1/dev" &&
+  chroot "$1" mkinitramfs -o "/boot/initrd.img-$2" "$2"' sh "$root" "$kver"
+echo "xen-template: mkinitramfs took $(($(date +%s) - t0)) s"
+# The overlay needs all of these in it: a hook that failed quietly would
+# leave an AppVM on its read-only root alone.
+listing=$(chroot "$root" lsinitramfs "/boot/initrd.img-$kver")
+for f in sbin/bh-mke2fs scripts/local-bottom/bulkhead-overlay /overlay.ko /xen-blkfront.ko /ext4.ko; do
+  grep -q -- "$f" <<<"$listing" || {
+    echo "$0: the initramfs has no $f" >&2
+    exit 1
+  }
+done
 mkdir -p "$state/vm-kernels/$kver" "$state/qubes/$template"
 cp "$root/boot/vmlinuz-$kver" "$state/vm-kernels/$kver/vmlinuz"
 cp "$root/boot/initrd.img-$kver" "$state/vm-kernels/$kver/initramfs"
