@@ -88,9 +88,10 @@ result "sys-net loaded its table and serves vifs (its console) $(since "$t") s a
 for q in mail chat; do
   t=$(now)
   start $q
-  result "qvm-start $q, whose vif sys-net serves, in $(since "$t") s" $?
+  started=$?
+  result "qvm-start $q, whose vif sys-net serves, in $(since "$t") s" $started
   t=$(now)
-  console $q 'bulkhead-xen-net: eth0:' 240
+  [ $started -eq 0 ] && console $q 'bulkhead-xen-net: eth0:' 240
   result "$q configured its eth0 (its console) $(since "$t") s after its start" $?
 done
 
