@@ -32,10 +32,22 @@ static int bh_power_simple(BhCli *cli, int argc, char **argv, const char *summar
     return rc;
 }
 
+/* Start completes once the qube runs and its agent answered, which bulkheadd
+ * bounds itself (its backend's start, then the agent's timeout: 120 s on xen
+ * after the kernel booted, per qube of a netvm chain). The CLI's usual 120 s
+ * D-Bus limit was shorter than that: under load a Xen qube's start outlived
+ * it and qvm-start failed while the start went on and succeeded. */
+static gboolean bh_cli_start_call(BhDbusAdmin1 *admin, const char *qube, GCancellable *cancellable,
+                                  GError **error)
+{
+    g_dbus_proxy_set_default_timeout(G_DBUS_PROXY(admin), G_MAXINT);
+    return bh_dbus_admin1_call_start_sync(admin, qube, cancellable, error);
+}
+
 int bh_cli_start(BhCli *cli, int argc, char **argv)
 {
     return bh_power_simple(cli, argc, argv, "Start qubes (and the qubes providing their network).",
-                           bh_dbus_admin1_call_start_sync);
+                           bh_cli_start_call);
 }
 
 int bh_cli_kill(BhCli *cli, int argc, char **argv)

@@ -43,7 +43,10 @@ in_qube() { # QUBE CMD: as root, output only
 # fetch QUBE ADDR PORT: what a TCP server answers (empty: no connection).
 fetch() { qvm-run -p "$1" "nc -w 4 $2 $3 </dev/null" 2>/dev/null; }
 
-bulkheadd --backend=xen --no-autostart --no-guid --verbose --state-dir="$state" >"$log" 2>&1 &
+# 300 s for an agent to answer (bulkheadd's default is 120 s): a domU's
+# kernel and init took 91 s of it under this emulation at load 11-13.
+BH_XEN_AGENT_TIMEOUT_S=300 bulkheadd --backend=xen --no-autostart --no-guid --verbose --state-dir="$state" \
+  >"$log" 2>&1 &
 daemon=$!
 until_ok 30 qvm-ls --raw-data
 result "bulkheadd --backend=xen answers on the bus" $?
@@ -62,12 +65,34 @@ result "qvm-create mail and chat with netvm sys-net" $ok
 t=$(now)
 start sys-net
 result "qvm-start sys-net (a driver domain) in $(since "$t") s" $?
-# One after the other: started side by side, their six disk hotplug scripts
+# Its Start completes once its agent answered; it then loads nftables'
+# modules and its table (domu-net.sh), minutes of its vCPU under emulation.
+# A client started meanwhile had its disk hotplug scripts starved past
+# libxl's 40 s (load 10-13): the clients wait until sys-net says it serves.
+# console QUBE TEXT SECONDS: the qube's console has a line with TEXT within
+# SECONDS (a look a second: until_ok's five a second cost dom0's CPU).
+console() {
+  i=0
+  until grep -q "$2" "$out/console/guest-$1.log" 2>/dev/null; do
+    [ $i -ge "$3" ] && return 1
+    sleep 1
+    i=$((i + 1))
+  done
+}
+t=$(now)
+console sys-net 'bulkhead-xen-net: serving vifs' 240
+result "sys-net loaded its table and serves vifs (its console) $(since "$t") s after its start" $?
+# One after the other, each once its eth0 is up: started side by side, or
+# while the other still set up its network, their disk hotplug scripts
 # missed libxl's 40 s under emulation at load 11 (both starts failed once).
 for q in mail chat; do
   t=$(now)
   start $q
-  result "qvm-start $q, whose vif sys-net serves, in $(since "$t") s" $?
+  started=$?
+  result "qvm-start $q, whose vif sys-net serves, in $(since "$t") s" $started
+  t=$(now)
+  [ $started -eq 0 ] && console $q 'bulkhead-xen-net: eth0:' 240
+  result "$q configured its eth0 (its console) $(since "$t") s after its start" $?
 done
 
 net_ip=$(prefs sys-net ip)

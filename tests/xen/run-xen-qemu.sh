@@ -268,6 +268,8 @@ boot_once() { # SECONDS: QEMU's bound
 # desktop and PVH parts longer. Two boots must fit meson's 1200 s.
 bound=600
 [ -n "$desktop$long" ] && bound=900
+# The network part (dom0-net.sh) boots three more domains one after the other.
+[ -e "$dom0/test/net" ] && bound=$((bound + 600))
 # The template part: Debian's kernel and systemd boot twice (each up to
 # 15 minutes under load).
 [ -n "$template" ] && bound=3000
