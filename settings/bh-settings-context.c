@@ -24,7 +24,8 @@ struct _BhSettingsContext {
     BhDbusAdmin1 *admin;
     BhShellQubes *qubes;
     GPtrArray *labels;
-    GHashTable *windows; /* "kind" or "qube:NAME" -> GtkWindow (weak: removed on destroy) */
+    GHashTable *windows; /* "kind" or "qube:NAME" -> GtkWindow (weak: removed on
+                          * destroy, and when found off GTK's list) */
 };
 
 G_DEFINE_FINAL_TYPE(BhSettingsContext, bh_settings_context, G_TYPE_OBJECT)
@@ -173,12 +174,33 @@ static void bh_window_key_free(gpointer data, GClosure *closure)
     g_free(key);
 }
 
+/* Whether GTK still lists the window: gtk_window_destroy() takes it off the
+ * list at once, but "destroy" (which removes it from the table) comes only
+ * with the last reference, and a call on the way (a load, an Apply) holds
+ * one. Such a window must not be handed out again: it is freed when that
+ * call ends. */
+static gboolean bh_window_listed(GtkWindow *window)
+{
+    GListModel *all = gtk_window_get_toplevels();
+
+    for (guint i = 0; i < g_list_model_get_n_items(all); i++) {
+        g_autoptr(GtkWindow) listed = g_list_model_get_item(all, i);
+        if (listed == window)
+            return TRUE;
+    }
+    return FALSE;
+}
+
 GtkWindow *bh_settings_open(BhSettingsContext *self, const char *kind, const char *qube, const char *page)
 {
     g_autofree char *key = g_str_equal(kind, "qube") ? g_strconcat("qube:", qube, NULL) : g_strdup(kind);
     GtkWindow *window = g_hash_table_lookup(self->windows, key);
     BhWindowKey *closure_key;
 
+    if (window != NULL && !bh_window_listed(window)) {
+        g_hash_table_remove(self->windows, key);
+        window = NULL;
+    }
     if (window != NULL && !g_str_equal(kind, "create")) {
         if (page != NULL && BH_IS_SETTINGS_QUBE(window))
             bh_settings_qube_show_page(BH_SETTINGS_QUBE(window), page);

@@ -480,6 +480,41 @@ static void test_qube_notes(void)
     gtk_window_destroy(w);
 }
 
+static gboolean gone(gpointer data)
+{
+    return *(gpointer *)data == NULL;
+}
+
+/* A qube's window closed while its Apply is on the way (the call holds the
+ * window until its reply) and opened again: a new window, on GTK's list,
+ * not the closed one, which is freed when the call ends (handed out again,
+ * it was used after that: "invalid unclassed pointer in cast to
+ * 'GtkWindow'"). The note is still stored. */
+static void test_qube_reopen(void)
+{
+    BhSettingsQube *window = open_qube("vault");
+    gpointer old = window;
+    g_autofree char *stored = NULL;
+
+    bh_settings_qube_show_page(window, "notes");
+    set_text_view(need(GTK_WINDOW(window), "notes"), "closed midway");
+    click(need(GTK_WINDOW(window), "apply"));
+    g_assert_true(bh_settings_qube_is_busy(window));
+    g_object_add_weak_pointer(G_OBJECT(window), &old);
+    gtk_window_destroy(GTK_WINDOW(window));
+    g_assert_nonnull(old); /* the Apply holds it */
+
+    window = BH_SETTINGS_QUBE(bh_settings_open(context, "qube", "vault", NULL));
+    g_assert_true(window != old);
+    g_assert_true(bh_wait_until(gone, &old, 10000));
+    LoadWait wait = {window, 0};
+    g_assert_true(bh_wait_until(loaded, &wait, 10000));
+    g_assert_true(gtk_widget_get_visible(GTK_WIDGET(window)));
+    stored = qvm("qvm-notes vault");
+    g_assert_cmpstr(stored, ==, "closed midway");
+    gtk_window_destroy(GTK_WINDOW(window));
+}
+
 typedef struct {
     GtkWindow *window;
     const char *name;
@@ -2027,6 +2062,7 @@ int main(int argc, char **argv)
     g_test_add_func("/settings/qube/clone-rename-delete", test_qube_clone_rename_delete);
     g_test_add_func("/settings/qube/dialog-closed-midway", test_qube_dialog_closed_midway);
     g_test_add_func("/settings/qube/notes", test_qube_notes);
+    g_test_add_func("/settings/qube/reopen", test_qube_reopen);
     g_test_add_func("/settings/qube/root-size", test_qube_root_size);
     g_test_add_func("/settings/qube/services", test_qube_services);
     g_test_add_func("/settings/sandbox/services", test_qube_services_in_qube);
