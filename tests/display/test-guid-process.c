@@ -15,6 +15,7 @@
  * starts without touching the session bus (GTK's gtk_init would). */
 #include <X11/Xlib.h>
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
