@@ -32,6 +32,7 @@
 
 struct _BhGuidClipboard {
     char *qube;
+    char *bus_address; /* bulkheadd's bus; NULL: none */
     BhGuidClipboardSend send;
     gpointer send_data;
     GCancellable *cancel;    /* cancelled when freed: callbacks then touch nothing */
@@ -43,10 +44,12 @@ struct _BhGuidClipboard {
     BhGuidClipboardStats stats;
 };
 
-BhGuidClipboard *bh_guid_clipboard_new(const char *qube, BhGuidClipboardSend send, gpointer user_data)
+BhGuidClipboard *bh_guid_clipboard_new(const char *qube, const char *bus_address, BhGuidClipboardSend send,
+                                       gpointer user_data)
 {
     BhGuidClipboard *clip = g_new0(BhGuidClipboard, 1);
     clip->qube = g_strdup(qube);
+    clip->bus_address = g_strdup(bus_address);
     clip->send = send;
     clip->send_data = user_data;
     clip->cancel = g_cancellable_new();
@@ -61,6 +64,7 @@ void bh_guid_clipboard_free(BhGuidClipboard *clip)
     g_clear_handle_id(&clip->answer_timer, g_source_remove);
     g_clear_object(&clip->proxy);
     g_clear_object(&clip->cancel);
+    g_free(clip->bus_address);
     g_free(clip->qube);
     g_free(clip);
 }
@@ -71,21 +75,38 @@ const BhGuidClipboardStats *bh_guid_clipboard_get_stats(BhGuidClipboard *clip)
 }
 
 /* The daemon, on the session bus bulkheadd shares with the guids it starts.
- * Without DBUS_SESSION_BUS_ADDRESS there is no daemon to ask (a guid started
- * by hand or by a test): GLib would otherwise try to launch a bus. */
+ * guid's environment no longer names that bus (bh_guid_main hides it from
+ * GTK and, GTK's threads running, never sets it back), so the address comes
+ * from guid's start and this is a connection of guid's own, not GLib's
+ * shared one. Without an address there is no daemon to ask (a guid started
+ * by hand or by a test). A connection that closed (bulkheadd's bus went
+ * away) is replaced at the next use. */
 static BhDbusClipboard1 *daemon_proxy(BhGuidClipboard *clip)
 {
-    if (clip->proxy != NULL)
+    if (clip->proxy != NULL &&
+        !g_dbus_connection_is_closed(g_dbus_proxy_get_connection(G_DBUS_PROXY(clip->proxy))))
         return clip->proxy;
-    if (g_getenv("DBUS_SESSION_BUS_ADDRESS") == NULL) {
+    g_clear_object(&clip->proxy);
+    if (clip->bus_address == NULL) {
         LOG(clip, "no session bus (DBUS_SESSION_BUS_ADDRESS): the global clipboard needs bulkheadd");
         return NULL;
     }
     g_autoptr(GError) error = NULL;
-    clip->proxy = bh_dbus_clipboard1_proxy_new_for_bus_sync(
-        G_BUS_TYPE_SESSION, G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START, BH_DBUS_NAME, BH_DBUS_PATH, NULL, &error);
-    if (clip->proxy == NULL)
+    g_autoptr(GDBusConnection) bus = g_dbus_connection_new_for_address_sync(
+        clip->bus_address,
+        G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL,
+        clip->cancel, &error);
+    if (bus != NULL)
+        clip->proxy = bh_dbus_clipboard1_proxy_new_sync(bus, G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START,
+                                                        BH_DBUS_NAME, BH_DBUS_PATH, clip->cancel, &error);
+    if (clip->proxy == NULL) {
         LOG(clip, "cannot reach bulkheadd: %s", error->message);
+        return NULL;
+    }
+    /* What GTK's threads may read stays as it was at gtk_init: the test of
+     * the clipboard (sandbox-clipboard) checks this line. */
+    LOG(clip, "connected to bulkheadd's bus (guid's environment: DBUS_SESSION_BUS_ADDRESS=%s)",
+        g_getenv("DBUS_SESSION_BUS_ADDRESS") ?: "(unset)");
     return clip->proxy;
 }
 

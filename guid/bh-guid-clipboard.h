@@ -33,7 +33,11 @@ typedef struct _BhGuidClipboard BhGuidClipboard;
 typedef gboolean (*BhGuidClipboardSend)(guint32 type, const void *body, gsize len, int fd,
                                         gpointer user_data);
 
-BhGuidClipboard *bh_guid_clipboard_new(const char *qube, BhGuidClipboardSend send, gpointer user_data);
+/* `bus_address`: bulkheadd's session bus, as guid found it in its
+ * environment before GTK started (bh_guid_main); NULL when there was none,
+ * and the keys then only say that the clipboard needs bulkheadd. */
+BhGuidClipboard *bh_guid_clipboard_new(const char *qube, const char *bus_address, BhGuidClipboardSend send,
+                                       gpointer user_data);
 /* Cancels what is in flight; nothing is sent after this. NULL-safe. */
 void bh_guid_clipboard_free(BhGuidClipboard *clip);
 

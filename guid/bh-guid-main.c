@@ -65,15 +65,17 @@ int bh_guid_main(int argc, char **argv)
      * file transfer, synchronous round trips to dbus-daemon) for drag and
      * drop of files, which guid never does. In a burst of starts that bus
      * is busy and those round trips were on every guid's way to its agent
-     * (bench/RESULTS.md "Start at scale VII"). The bus is hidden from GTK
-     * for that call only; guid's own use of it (the global clipboard)
-     * connects later, when a user copies or pastes. Still one thread here. */
+     * (bench/RESULTS.md "Start at scale VII"). So GTK never sees the bus:
+     * the variable says "disabled:" for the rest of guid's life, because
+     * once gtk_init has run GTK's threads (fontconfig, the icon theme's
+     * pool) may call getenv, and a setenv beside them is a data race in
+     * glibc. guid's own use of the bus (the global clipboard) gets the
+     * address from here and connects itself, when a user copies or pastes.
+     * Still one thread here. */
     g_autofree char *bus = g_strdup(g_getenv("DBUS_SESSION_BUS_ADDRESS"));
     if (bus != NULL)
         g_setenv("DBUS_SESSION_BUS_ADDRESS", "disabled:", TRUE);
     gboolean opened = gtk_init_check();
-    if (bus != NULL)
-        g_setenv("DBUS_SESSION_BUS_ADDRESS", bus, TRUE);
     if (!opened) {
         g_printerr("bulkhead-guid: cannot open the display (DISPLAY=%s, WAYLAND_DISPLAY=%s)\n",
                    g_getenv("DISPLAY") ?: "", g_getenv("WAYLAND_DISPLAY") ?: "");
@@ -83,7 +85,7 @@ int bh_guid_main(int argc, char **argv)
     bh_guid_style_install(gdk_display_get_default(), args.label);
     bh_guid_xguard_install(gdk_display_get_default());
 
-    g_autoptr(BhGuidSession) session = bh_guid_session_new(args.qube, args.label, args.allow_fullscreen);
+    g_autoptr(BhGuidSession) session = bh_guid_session_new(args.qube, args.label, args.allow_fullscreen, bus);
     if (!bh_guid_session_connect(session, args.domid, args.connect_timeout_ms, &error) ||
         !bh_guid_session_start(session, &error)) {
         g_printerr("bulkhead-guid: %s\n", error->message);

@@ -223,7 +223,8 @@ static void bh_guid_session_init(BhGuidSession *self)
     bh_gui_windows_init(&self->table);
 }
 
-BhGuidSession *bh_guid_session_new(const char *qube, const BhLabel *label, gboolean allow_fullscreen)
+BhGuidSession *bh_guid_session_new(const char *qube, const BhLabel *label, gboolean allow_fullscreen,
+                                   const char *bus_address)
 {
     BhGuidSession *self = g_object_new(BH_TYPE_GUID_SESSION, NULL);
     self->qube = g_strdup(qube);
@@ -231,7 +232,7 @@ BhGuidSession *bh_guid_session_new(const char *qube, const BhLabel *label, gbool
     self->allow_fullscreen = allow_fullscreen;
     self->xshm_mode = bh_guid_xshm_mode_from_env();
     self->frame_us = 1000000 / 60;
-    self->clip = bh_guid_clipboard_new(qube, clip_send, self);
+    self->clip = bh_guid_clipboard_new(qube, bus_address, clip_send, self);
     bh_guid_style_label_rgba(label, &self->frame);
     /* A benchmark's timing log (bench/), never on otherwise: one line per
      * painted frame, written out when guid exits. A directory gets one file

@@ -38,7 +38,10 @@ typedef enum {
 #define BH_TYPE_GUID_SESSION (bh_guid_session_get_type())
 G_DECLARE_FINAL_TYPE(BhGuidSession, bh_guid_session, BH, GUID_SESSION, GObject)
 
-BhGuidSession *bh_guid_session_new(const char *qube, const BhLabel *label, gboolean allow_fullscreen);
+/* `bus_address`: where the global clipboard finds bulkheadd (NULL: nowhere;
+ * see bh_guid_clipboard_new). */
+BhGuidSession *bh_guid_session_new(const char *qube, const BhLabel *label, gboolean allow_fullscreen,
+                                   const char *bus_address);
 
 /* Connect to the agent of domain `domid` on the GUI port, retrying every
  * 100 ms while nobody listens yet, for at most timeout_ms. */

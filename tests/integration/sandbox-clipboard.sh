@@ -78,6 +78,11 @@ st=$? # before the result line: its $(...) would reset $?
 bh_result "Ctrl+Shift+C in work's window: the global clipboard holds 64000 bytes from work ($(state))" $st
 bh_until 150 noted "Global clipboard|Copied 64000 bytes of text from work"
 bh_result "the user is told through org.freedesktop.Notifications" $?
+# guid reached bulkheadd at the address it was started with, while its own
+# environment (what GTK's threads read) still hides the bus as at gtk_init:
+# guid never sets a variable once GTK runs (bh-guid-main.c).
+bh_result "work's guid connected with the address it was given; its environment still says disabled: (guid's log)" \
+  $(grep -q "guid\[work\]: clipboard: connected to bulkheadd's bus (guid's environment: DBUS_SESSION_BUS_ADDRESS=disabled:)" "$bh_log"; echo $?)
 
 # Only personal's guid may paste into personal: a dom0 client is refused
 # and the contents stay where they are.
