@@ -964,11 +964,13 @@ gboolean bh_store_set_apps_problem(BhStore *s, const char *qube, const char *rea
     return apps_change(s, qube, reason != NULL ? keep : forget, NULL, reason, error);
 }
 
-char *bh_store_get_apps_problem(BhStore *s, const char *qube, GError **error)
+/* The first column of the one row sql (?1: the qube's name) finds, as
+ * take makes it; NULL when there is none, or on an error (while doing). */
+static gpointer apps_select(BhStore *s, const char *sql, const char *qube, gpointer (*take)(sqlite3_stmt *st),
+                            const char *doing, GError **error)
 {
-    sqlite3_stmt *st = stmt(
-        s, "SELECT p.reason FROM apps_problems p JOIN qubes q ON q.qid = p.qid WHERE q.name = ?1", error);
-    char *out = NULL;
+    sqlite3_stmt *st = stmt(s, sql, error);
+    gpointer out = NULL;
     int rc;
 
     if (st == NULL)
@@ -976,28 +978,32 @@ char *bh_store_get_apps_problem(BhStore *s, const char *qube, GError **error)
     sqlite3_bind_text(st, 1, qube, -1, SQLITE_TRANSIENT);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
-        out = g_strdup((const char *)sqlite3_column_text(st, 0));
+        out = take(st);
     else if (rc != SQLITE_DONE)
-        store_error(s, rc, "reading an app-list problem", error);
+        store_error(s, rc, doing, error);
     sqlite3_reset(st);
     return out;
 }
 
+static gpointer take_text(sqlite3_stmt *st)
+{
+    return g_strdup((const char *)sqlite3_column_text(st, 0));
+}
+
+static gpointer take_blob(sqlite3_stmt *st)
+{
+    return g_bytes_new(sqlite3_column_blob(st, 0), (gsize)sqlite3_column_bytes(st, 0));
+}
+
+char *bh_store_get_apps_problem(BhStore *s, const char *qube, GError **error)
+{
+    return apps_select(s,
+                       "SELECT p.reason FROM apps_problems p JOIN qubes q ON q.qid = p.qid WHERE q.name = ?1",
+                       qube, take_text, "reading an app-list problem", error);
+}
+
 GBytes *bh_store_get_apps(BhStore *s, const char *qube, GError **error)
 {
-    sqlite3_stmt *st =
-        stmt(s, "SELECT a.data FROM apps a JOIN qubes q ON q.qid = a.qid WHERE q.name = ?1", error);
-    GBytes *out = NULL;
-    int rc;
-
-    if (st == NULL)
-        return NULL;
-    sqlite3_bind_text(st, 1, qube, -1, SQLITE_TRANSIENT);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        out = g_bytes_new(sqlite3_column_blob(st, 0), (gsize)sqlite3_column_bytes(st, 0));
-    else if (rc != SQLITE_DONE)
-        store_error(s, rc, "reading an app list", error);
-    sqlite3_reset(st);
-    return out;
+    return apps_select(s, "SELECT a.data FROM apps a JOIN qubes q ON q.qid = a.qid WHERE q.name = ?1", qube,
+                       take_blob, "reading an app list", error);
 }

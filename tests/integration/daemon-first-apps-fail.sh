@@ -18,11 +18,7 @@ set -u
 bh_require_sandbox
 
 guest="$bh_tmp/guest"
-mkdir -p "$guest"
-for p in bulkhead-sandbox-init bulkhead-agent bulkhead-gui-agent; do
-  found=$(find "$BH_BUILD_ROOT" -name "$p" -type f -perm -u+x -not -path '*.p/*' | head -n1)
-  ln -s "$found" "$guest/$p"
-done
+bh_guest_programs "$guest" bulkhead-sandbox-init bulkhead-agent bulkhead-gui-agent
 # The qube's name is its host name (its own uts namespace).
 cat >"$guest/bulkhead-applist" <<'SH'
 #!/bin/sh
