@@ -404,6 +404,26 @@ static void bh_menu_item(BhSettingsNetmap *self, GtkWidget *box, const char *tex
     gtk_box_append(GTK_BOX(box), button);
 }
 
+/* The menu's most height: half its monitor, less room for the popover's
+ * arrow, frame and a panel. One side of the pointer always has that much,
+ * so GTK flips the menu there; past it the entries scroll. Taller, with
+ * many providers, the menu ran past the screen's bottom and GTK 4.8 could
+ * not fit it ("attempt to allocate GtkBox … height -1"). */
+static int bh_menu_max_height(BhSettingsNetmap *self)
+{
+    GtkNative *native = gtk_widget_get_native(GTK_WIDGET(self));
+    GdkSurface *surface = native != NULL ? gtk_native_get_surface(native) : NULL;
+    GdkMonitor *monitor =
+        surface != NULL
+            ? gdk_display_get_monitor_at_surface(gtk_widget_get_display(GTK_WIDGET(self)), surface)
+            : NULL;
+    GdkRectangle geometry = {0, 0, 0, 800};
+
+    if (monitor != NULL)
+        gdk_monitor_get_geometry(monitor, &geometry);
+    return MAX(geometry.height / 2 - 64, 120);
+}
+
 /* On the button's release, not its press: the menu is an autohide popover,
  * which grabs the pointer when it opens. Opened while the button was still
  * down, that grab cut the press's implicit grab short, and GTK 4.8 counts
@@ -416,7 +436,7 @@ static void bh_menu_item(BhSettingsNetmap *self, GtkWidget *box, const char *tex
 static void on_secondary(GtkGestureClick *gesture, int n_press, double x, double y, BhSettingsNetmap *self)
 {
     BhNode *node = bh_hit(self, x, y);
-    GtkWidget *box;
+    GtkWidget *box, *scroller;
     GdkRectangle at;
 
     if (node == NULL)
@@ -433,7 +453,16 @@ static void on_secondary(GtkGestureClick *gesture, int n_press, double x, double
         text = g_strdup_printf("Network: %s", other->name);
         bh_menu_item(self, box, text, node->name, other->name);
     }
-    gtk_popover_set_child(GTK_POPOVER(self->menu), box);
+    scroller = gtk_scrolled_window_new();
+    gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroller), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+    /* A scroll bar always shown when it scrolls: the entries past the
+     * bottom are not hidden from a user who never hovers it. */
+    gtk_scrolled_window_set_overlay_scrolling(GTK_SCROLLED_WINDOW(scroller), FALSE);
+    gtk_scrolled_window_set_propagate_natural_width(GTK_SCROLLED_WINDOW(scroller), TRUE);
+    gtk_scrolled_window_set_propagate_natural_height(GTK_SCROLLED_WINDOW(scroller), TRUE);
+    gtk_scrolled_window_set_max_content_height(GTK_SCROLLED_WINDOW(scroller), bh_menu_max_height(self));
+    gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroller), box);
+    gtk_popover_set_child(GTK_POPOVER(self->menu), scroller);
     at = (GdkRectangle){(int)x, (int)y, 1, 1};
     gtk_popover_set_pointing_to(GTK_POPOVER(self->menu), &at);
     gtk_popover_popup(GTK_POPOVER(self->menu));

@@ -20,8 +20,30 @@ struct _BhShellDomains {
     GHashTable *shutdowns;     /* qube name -> monotonic µs of its Shutdown click */
     GHashTable *starting;      /* qube names the user started here: a failure says why */
     GHashTable *start_failed;  /* qube names whose failed start was told: their way down is not news */
+    GHashTable *fail_cards;  /* qube name -> BhFailCard: its failed start, waiting for those of its clients */
+    GHashTable *fail_joined; /* a client's name -> the qube whose card tells its failed start too */
     guint kill_offer_id;
 };
+
+/* One failed start and the qubes that failed because of it (their netvm
+ * chain goes through it), told together: the daemon sends a StartFailed for
+ * each, the clients' repeating the netvm's reason. */
+typedef struct {
+    BhShellDomains *self;
+    char *qube;
+    char *reason;
+    GPtrArray *dependents; /* names, in the order they failed */
+    guint timer;
+} BhFailCard;
+
+static void fail_card_free(BhFailCard *card)
+{
+    g_clear_handle_id(&card->timer, g_source_remove);
+    g_free(card->qube);
+    g_free(card->reason);
+    g_ptr_array_unref(card->dependents);
+    g_free(card);
+}
 
 G_DEFINE_FINAL_TYPE(BhShellDomains, bh_shell_domains, GTK_TYPE_BOX)
 
@@ -79,6 +101,21 @@ char *bh_shell_domains_state_notice(const char *qube, const char *old_state, con
     if (g_str_equal(new_state, "Halted") && was_up)
         return g_strdup_printf("Qube %s has shut down", qube);
     return NULL;
+}
+
+char *bh_shell_domains_start_failed_notice(const char *qube, const char *reason,
+                                           const char *const *dependents)
+{
+    GString *text = g_string_new(NULL);
+
+    g_string_append_printf(text, "Qube %s failed to start: %s", qube, reason);
+    if (dependents != NULL && dependents[0] != NULL) {
+        g_autofree char *names = g_strjoinv(", ", (char **)dependents);
+        g_string_append_printf(
+            text, "\nNot started either, as their network goes through %s: %s. Start %s again once %s runs.",
+            qube, names, dependents[1] != NULL ? "them" : "it", qube);
+    }
+    return g_string_free(text, FALSE);
 }
 
 char *bh_shell_domains_figures(guint64 memory, double cpu_percent)
@@ -417,6 +454,56 @@ static void on_state_changed(BhShellQubes *qubes, const char *qube, const char *
         bh_shell_notify_send("Qubes", notice);
 }
 
+static gboolean on_fail_card_due(gpointer data)
+{
+    BhFailCard *card = data;
+    BhShellDomains *self = card->self;
+    GHashTableIter iter;
+    gpointer owner;
+
+    card->timer = 0;
+    g_ptr_array_add(card->dependents, NULL);
+    g_autofree char *notice = bh_shell_domains_start_failed_notice(
+        card->qube, card->reason, (const char *const *)card->dependents->pdata);
+    bh_shell_notify_send("Qubes", notice);
+    g_hash_table_iter_init(&iter, self->fail_joined);
+    while (g_hash_table_iter_next(&iter, NULL, &owner))
+        if (g_str_equal(owner, card->qube))
+            g_hash_table_iter_remove(&iter);
+    g_hash_table_remove(self->fail_cards, card->qube);
+    return G_SOURCE_REMOVE;
+}
+
+/* A failed start, told once: joined to the card of its netvm (or of the
+ * qube that one joined) when that one's start failed a moment ago, else a
+ * card of its own that waits BH_SHELL_START_FAILED_MS for its clients. */
+static void tell_start_failed(BhShellDomains *self, const char *qube, const char *reason)
+{
+    BhShellQube *known = bh_shell_qubes_find(self->qubes, qube);
+    const char *netvm = known != NULL ? bh_shell_qube_get_netvm(known) : "";
+    const char *owner = g_hash_table_contains(self->fail_cards, netvm)
+                            ? netvm
+                            : g_hash_table_lookup(self->fail_joined, netvm);
+    BhFailCard *card;
+
+    if (*netvm != '\0' && owner != NULL && !g_hash_table_contains(self->fail_cards, qube)) {
+        card = g_hash_table_lookup(self->fail_cards, owner);
+        if (!g_ptr_array_find_with_equal_func(card->dependents, qube, g_str_equal, NULL))
+            g_ptr_array_add(card->dependents, g_strdup(qube));
+        g_hash_table_replace(self->fail_joined, g_strdup(qube), g_strdup(owner));
+        return;
+    }
+    if (g_hash_table_contains(self->fail_cards, qube))
+        return; /* told already: its StartFailed and the failed call's answer */
+    card = g_new0(BhFailCard, 1);
+    card->self = self;
+    card->qube = g_strdup(qube);
+    card->reason = g_strdup(reason);
+    card->dependents = g_ptr_array_new_with_free_func(g_free);
+    card->timer = g_timeout_add(BH_SHELL_START_FAILED_MS, on_fail_card_due, card);
+    g_hash_table_replace(self->fail_cards, g_strdup(qube), card);
+}
+
 /* A start the shell did not ask for (autostart, a call from a qube, the
  * command line) failed: the daemon's reason. One the user asked for here is
  * told by on_action_failed, with the same reason. */
@@ -425,8 +512,7 @@ static void on_start_failed(BhShellQubes *qubes, const char *qube, const char *r
     g_hash_table_add(self->start_failed, g_strdup(qube));
     if (g_hash_table_contains(self->starting, qube))
         return;
-    g_autofree char *notice = g_strdup_printf("Qube %s failed to start: %s", qube, reason);
-    bh_shell_notify_send("Qubes", notice);
+    tell_start_failed(self, qube, reason);
 }
 
 static void on_action_failed(BhShellQubes *qubes, const char *qube, const char *action, const char *message,
@@ -434,10 +520,8 @@ static void on_action_failed(BhShellQubes *qubes, const char *qube, const char *
 {
     g_autofree char *text = g_strdup_printf("%s %s: %s", action, qube, message);
 
-    if (g_hash_table_remove(self->starting, qube)) {
-        g_autofree char *notice = g_strdup_printf("Qube %s failed to start: %s", qube, message);
-        bh_shell_notify_send("Qubes", notice);
-    }
+    if (g_hash_table_remove(self->starting, qube))
+        tell_start_failed(self, qube, message);
 
     if (g_str_equal(action, "Start") || g_str_equal(action, "Run"))
         g_hash_table_insert(self->failed, g_strdup(qube), g_strdup(message));
@@ -457,6 +541,8 @@ static void bh_shell_domains_dispose(GObject *object)
     g_clear_pointer(&self->shutdowns, g_hash_table_unref);
     g_clear_pointer(&self->starting, g_hash_table_unref);
     g_clear_pointer(&self->start_failed, g_hash_table_unref);
+    g_clear_pointer(&self->fail_cards, g_hash_table_unref);
+    g_clear_pointer(&self->fail_joined, g_hash_table_unref);
     if (self->qubes != NULL)
         g_signal_handlers_disconnect_by_data(self->qubes, self);
     g_clear_object(&self->qubes);
@@ -483,6 +569,8 @@ static void bh_shell_domains_init(BhShellDomains *self)
     self->shutdowns = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     self->starting = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     self->start_failed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    self->fail_cards = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)fail_card_free);
+    self->fail_joined = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     gtk_box_set_spacing(GTK_BOX(self), 8);
     gtk_menu_button_set_label(GTK_MENU_BUTTON(button), "Qubes");
     gtk_widget_add_css_class(button, "bh-domains-button");

@@ -32,6 +32,13 @@ GtkWidget *bh_shell_domains_new(BhShellQubes *qubes);
  * when the change is not worth one ("Qube work has started", "… has shut
  * down", "… failed to start", "… crashed"). */
 char *bh_shell_domains_state_notice(const char *qube, const char *old_state, const char *new_state);
+/* How long a failed start's card waits for the qubes whose start failed
+ * with it (their netvm was that qube, or one of those): one card for all. */
+#define BH_SHELL_START_FAILED_MS 500
+/* Pure: the card for a failed start, naming the qubes (NULL-terminated, may
+ * be NULL) that did not start because their network goes through it. */
+char *bh_shell_domains_start_failed_notice(const char *qube, const char *reason,
+                                           const char *const *dependents);
 /* Pure: "312 MiB · 4 %" (CPU left out while cpu_percent < 0). */
 char *bh_shell_domains_figures(guint64 memory, double cpu_percent);
 

@@ -402,6 +402,14 @@ static gboolean bh_cgroup_set_limits(BhSandboxCgroup *cg, const BhCgroupLimits *
     if (mem && limits->memory_max &&
         !bh_cgroup_write(mem, v2mem ? "memory.max" : "memory.limit_in_bytes", max, error))
         return FALSE;
+    /* tmpfs pages a qube writes are charged to it: without this they could
+     * go on to the host's swap past maxmem (docs/sandbox.md, "What a qube
+     * can write"). v1 bounds memory plus swap, so the same number is none. */
+    const char *swap = v2mem ? "memory.swap.max" : "memory.memsw.limit_in_bytes";
+    g_autofree char *swap_file = mem ? g_build_filename(mem, swap, NULL) : NULL;
+    if (mem && limits->memory_max && access(swap_file, F_OK) == 0 &&
+        !bh_cgroup_write(mem, swap, v2mem ? "0" : max, error))
+        return FALSE;
     if (mem && !v2mem && limits->memory_soft &&
         !bh_cgroup_write(mem, "memory.soft_limit_in_bytes", soft, error))
         return FALSE;

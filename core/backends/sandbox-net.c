@@ -519,6 +519,13 @@ GSubprocess *bh_sandbox_net_uplink(pid_t pid, uid_t uid, gid_t gid, const char *
     if (p == NULL) {
         close(ready[0]);
         g_prefix_error(error, "cannot start the uplink (slirp4netns): ");
+        /* The user's next step, in the card that tells the failure. */
+        if (error != NULL && g_error_matches(*error, G_SPAWN_ERROR, G_SPAWN_ERROR_NOENT)) {
+            char *told =
+                g_strdup_printf("%s; install slirp4netns, then start the qube again", (*error)->message);
+            g_free((*error)->message);
+            (*error)->message = told;
+        }
         return NULL;
     }
     /* It configures the interface (address, default route) before it

@@ -168,6 +168,8 @@ static void bh_apps_fetch_done(GObject *source, GAsyncResult *result, gpointer u
     g_autoptr(GPtrArray) apps = NULL;
     char reason[160] = "";
     gboolean refused = FALSE;
+    /* Started by the first lists only for this read (bh_apps_first_pump). */
+    gboolean first = f->at_start && g_strcmp0(f->name, self->apps_first_current) == 0;
 
     if (bytes == NULL) {
         /* An overflow or a stall is the qube misbehaving; a program that
@@ -184,8 +186,7 @@ static void bh_apps_fetch_done(GObject *source, GAsyncResult *result, gpointer u
         g_autoptr(GBytes) stored = bh_store_get_apps(self->store, f->name, NULL);
         /* Most starts find the list they found last time: no write (the
          * store syncs each one) and no signal for an unchanged list. */
-        gboolean same = stored != NULL && g_bytes_equal(stored, bytes) &&
-                        !g_hash_table_contains(self->apps_problems, f->name);
+        gboolean same = stored != NULL && g_bytes_equal(stored, bytes);
         if (same) {
             g_info("[%s] app list: %u apps, unchanged", f->name, apps->len);
         } else if (!bh_store_set_apps(self->store, f->name, bytes, &store_error)) {
@@ -193,18 +194,26 @@ static void bh_apps_fetch_done(GObject *source, GAsyncResult *result, gpointer u
             g_clear_pointer(&apps, g_ptr_array_unref);
             g_strlcpy(reason, store_error->message, sizeof reason);
         } else {
-            g_hash_table_remove(self->apps_problems, f->name);
             g_info("[%s] app list: %u apps, %" G_GSIZE_FORMAT " bytes", f->name, apps->len,
                    g_bytes_get_size(bytes));
             bh_apps_emit_changed(self, f->name);
         }
-    } else if (refused) {
+    } else if (refused || first) {
         /* The stricter path: nothing of a list that broke the rules is
-         * shown, not even the list it sent before. */
-        g_message("[%s] app list refused: %s", f->name, reason);
-        bh_store_set_apps(self->store, f->name, NULL, NULL);
-        g_hash_table_replace(self->apps_problems, g_strdup(f->name), g_strdup(reason));
-        bh_apps_emit_changed(self, f->name);
+         * shown, not even the list it sent before. The reason is kept in
+         * the store: it is still said after a restart, and a first list is
+         * not tried again at every daemon start (only at the qube's next
+         * start, as for any qube). */
+        g_autofree char *was = bh_store_get_apps_problem(self->store, f->name, NULL);
+        g_autoptr(GError) store_error = NULL;
+        g_message("[%s] app list %s: %s", f->name, refused ? "refused" : "not read", reason);
+        if (g_strcmp0(was, reason) == 0) {
+            /* Said already; its list went then. */
+        } else if (!bh_store_set_apps_problem(self->store, f->name, reason, &store_error)) {
+            g_warning("[%s] cannot keep why its app list was not kept: %s", f->name, store_error->message);
+        } else {
+            bh_apps_emit_changed(self, f->name);
+        }
     } else {
         g_info("[%s] no app list: %s", f->name, reason);
     }
@@ -223,9 +232,13 @@ static void bh_apps_fetch_done(GObject *source, GAsyncResult *result, gpointer u
     }
     if (f->at_start) {
         self->apps_start_busy = FALSE;
-        /* Started only for its first list: read (or not), so down again. */
-        if (g_strcmp0(f->name, self->apps_first_current) == 0 &&
-            bh_daemon_get_power_state(self, f->name) == BH_POWER_RUNNING) {
+        /* Started only for its first list: read (or not), so down again,
+         * unless someone asked for it meanwhile (a start, a command, an
+         * app): then it is theirs and stays as they left it. */
+        if (first && bh_daemon_runtime(self, f->name)->wanted != self->apps_first_wanted) {
+            g_message("[%s] stays up: it was asked for while its app list was read", f->name);
+            g_clear_pointer(&self->apps_first_current, g_free);
+        } else if (first && bh_daemon_get_power_state(self, f->name) == BH_POWER_RUNNING) {
             g_info("[%s] shutting down: it was started only to read its app list", f->name);
             bh_daemon_shutdown_quietly(self, f->name);
         }
@@ -338,18 +351,20 @@ static void bh_apps_first_started(GObject *source, GAsyncResult *result, gpointe
         g_message("[%s] not started to read its app list: %s", name, error->message);
 }
 
-/* A qube for which a first list is wanted: it has none (nor a refusal), it
- * is down, and its list is its own (a template's, or a standalone's). */
+/* A qube for which a first list is wanted: it has none (nor a reason it
+ * has none: a refused or failed read, kept in the store), it is down, and
+ * its list is its own (a template's, or a standalone's). */
 static gboolean bh_apps_first_wanted(BhDaemon *self, const BhQubeInfo *info)
 {
     g_autoptr(GBytes) stored = NULL;
+    g_autofree char *problem = NULL;
     if (info->klass != BH_CLASS_TEMPLATE_VM && info->klass != BH_CLASS_STANDALONE_VM)
         return FALSE;
-    if (g_hash_table_contains(self->apps_problems, info->name) ||
-        !bh_power_is_down(bh_daemon_get_power_state(self, info->name)))
+    if (!bh_power_is_down(bh_daemon_get_power_state(self, info->name)))
         return FALSE;
     stored = bh_store_get_apps(self->store, info->name, NULL);
-    return stored == NULL;
+    problem = stored == NULL ? bh_store_get_apps_problem(self->store, info->name, NULL) : NULL;
+    return stored == NULL && problem == NULL;
 }
 
 /* After every other start and read: these qubes are not what the user is
@@ -367,6 +382,7 @@ static void bh_apps_first_pump(BhDaemon *self)
         g_message("[%s] starting it to read its app list (it has none yet); it shuts down after", name);
         self->apps_first_current = g_strdup(name);
         bh_daemon_start_async(self, name, bh_apps_first_started, g_strdup(name));
+        self->apps_first_wanted = bh_daemon_runtime(self, name)->wanted;
     }
 }
 
@@ -389,7 +405,6 @@ guint bh_daemon_apps_read_missing(BhDaemon *self)
 
 void bh_daemon_apps_init(BhDaemon *self)
 {
-    self->apps_problems = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     self->apps_start_queue = g_queue_new();
     self->apps_first_queue = g_queue_new();
     g_signal_connect(self->skeleton, "state-changed", G_CALLBACK(bh_apps_on_state_changed), self);
@@ -442,7 +457,7 @@ static gboolean bh_daemon_handle_list_apps(BhDbusAdmin1 *skeleton, GDBusMethodIn
     g_autoptr(GPtrArray) apps = bh_apps_effective(self, name, &source, &error);
     g_autoptr(GHashTable) variants = NULL; /* after apps, so freed first: it borrows their ids */
     GVariantBuilder builder;
-    const char *problem;
+    g_autofree char *problem = NULL;
 
     if (apps == NULL)
         return bh_daemon_return_error(invocation, error);
@@ -457,7 +472,7 @@ static gboolean bh_daemon_handle_list_apps(BhDbusAdmin1 *skeleton, GDBusMethodIn
                               app->keywords, bh_apps_in_menu(menu_items, variants, app->id), app->icon_w,
                               app->icon_h, g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, pixels, n, 1));
     }
-    problem = g_hash_table_lookup(self->apps_problems, name);
+    problem = bh_store_get_apps_problem(self->store, name, NULL);
     bh_dbus_admin1_complete_list_apps(skeleton, invocation, g_variant_builder_end(&builder), source,
                                       problem != NULL ? problem : "");
     return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -543,6 +558,7 @@ static gboolean bh_daemon_handle_run_app(BhDbusAdmin1 *skeleton, GDBusMethodInvo
     info = bh_daemon_power_target(self, name, "run apps in", &error);
     if (info == NULL)
         return bh_daemon_return_error(invocation, error);
+    bh_daemon_runtime(self, name)->wanted++;
     if (!bh_apps_id_ok(id, strlen(id))) {
         g_autofree char *quoted = bh_qubes_quote(id);
         g_set_error(&error, BH_DBUS_ERROR, BH_DBUS_ERROR_INVALID_ARGUMENT,

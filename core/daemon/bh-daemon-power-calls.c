@@ -75,6 +75,7 @@ static gboolean bh_daemon_handle_start(BhDbusAdmin1 *skeleton, GDBusMethodInvoca
     g_autoptr(BhQubeInfo) info = bh_daemon_power_target(self, name, "start", &error);
     if (info == NULL)
         return bh_daemon_return_error(invocation, error);
+    bh_daemon_runtime(self, name)->wanted++; /* even when it runs: wanted up (first app lists) */
     if (bh_daemon_runtime(self, name)->state == BH_POWER_RUNNING) {
         g_dbus_method_invocation_return_error(invocation, BH_DBUS_ERROR, BH_DBUS_ERROR_NOT_HALTED,
                                               "qube %s is already running", name);

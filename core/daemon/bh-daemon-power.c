@@ -562,6 +562,7 @@ void bh_daemon_start_async(BhDaemon *self, const char *name, GAsyncReadyCallback
         return;
     }
     BhQubeRuntime *rt = bh_daemon_runtime(self, name);
+    rt->wanted++;
     switch (rt->state) {
     case BH_POWER_RUNNING:
         g_task_return_boolean(task, TRUE);

@@ -36,6 +36,7 @@ typedef struct {
     char *netvm;              /* the netvm the backend has for it while it runs ("": none) */
     guint firewall_timer;     /* the next expiry of one of its firewall rules */
     gboolean reading_apps;    /* a Shutdown reads its app list first (still Running meanwhile) */
+    guint wanted;             /* starts and commands asked of it, in any state (first app lists) */
     guint gui_gone_timer;     /* its guid saw the GUI agent go while it ran: reported unless it stops */
 } BhQubeRuntime;
 
@@ -50,18 +51,18 @@ struct _BhDaemon {
     const char *backend_name;
     const char *backend_isolation;
     BhDbusAdmin1 *skeleton;
-    GHashTable *runtime;       /* qube name -> BhQubeRuntime* */
-    GHashTable *cloning;       /* source and clone -> their clone call, while its copy runs */
-    BhGuidSet *guids;          /* NULL: --no-guid */
-    BhPolicyStore *policy;     /* loaded at start, reloaded on change; the clipboard asks it */
-    BhCalls *calls;            /* the qubes' call sockets (qvm-copy-to-vm); NULL without a backend */
-    BhClipboard *clipboard;    /* org.bulkhead.Clipboard1, beside Admin1 */
-    GHashTable *apps_problems; /* qube name -> why its last app list was refused (until it is read again) */
-    GQueue *apps_start_queue;  /* qubes whose list is to be read after their start (bh-daemon-apps.c) */
-    gboolean apps_start_busy;  /* one of those reads is running */
+    GHashTable *runtime;      /* qube name -> BhQubeRuntime* */
+    GHashTable *cloning;      /* source and clone -> their clone call, while its copy runs */
+    BhGuidSet *guids;         /* NULL: --no-guid */
+    BhPolicyStore *policy;    /* loaded at start, reloaded on change; the clipboard asks it */
+    BhCalls *calls;           /* the qubes' call sockets (qvm-copy-to-vm); NULL without a backend */
+    BhClipboard *clipboard;   /* org.bulkhead.Clipboard1, beside Admin1 */
+    GQueue *apps_start_queue; /* qubes whose list is to be read after their start (bh-daemon-apps.c) */
+    gboolean apps_start_busy; /* one of those reads is running */
     GQueue
         *apps_first_queue; /* templates and standalones to start once for a first list (--read-app-lists) */
     char *apps_first_current; /* the one started for that now, or NULL */
+    guint apps_first_wanted;  /* its runtime's wanted after that start: more means someone else wants it */
     char *preload_name;       /* the preloaded disposable not handed out yet, or NULL (bh-daemon-preload.c) */
     char *preload_template;   /* what it was made of */
     guint preload_timer;      /* the next look at whether one is wanted */

@@ -156,6 +156,7 @@ static gboolean bh_daemon_handle_run(BhDbusAdmin1 *skeleton, GDBusMethodInvocati
     info = bh_daemon_power_target(self, name, "run commands in", &error);
     if (info == NULL)
         goto fail;
+    bh_daemon_runtime(self, name)->wanted++;
     if (*commandline == '\0') {
         g_set_error(&error, BH_DBUS_ERROR, BH_DBUS_ERROR_INVALID_ARGUMENT, "the command is empty");
         goto fail;

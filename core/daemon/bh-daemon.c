@@ -55,7 +55,6 @@ static void bh_daemon_finalize(GObject *object)
     g_clear_pointer(&self->guids, bh_guid_set_free);
     g_clear_pointer(&self->runtime, g_hash_table_unref);
     g_clear_pointer(&self->cloning, g_hash_table_unref);
-    g_clear_pointer(&self->apps_problems, g_hash_table_unref);
     if (self->apps_start_queue)
         g_queue_free_full(g_steal_pointer(&self->apps_start_queue), g_free);
     if (self->apps_first_queue)

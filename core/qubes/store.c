@@ -102,6 +102,14 @@ static const char *const migrations[] = {
     "  enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)),\n"
     "  PRIMARY KEY (qid, name)\n"
     ") WITHOUT ROWID;\n",
+
+    /* 5 → 6: why a qube's last app list was not kept, so that it is still
+     * said after a restart and bulkheadd --read-app-lists does not start
+     * the qube again for a list it cannot give (docs/apps.md). */
+    "CREATE TABLE apps_problems (\n"
+    "  qid INTEGER PRIMARY KEY REFERENCES qubes(qid) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,\n"
+    "  reason TEXT NOT NULL\n"
+    ") WITHOUT ROWID;\n",
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == BH_STORE_SCHEMA_VERSION);
@@ -894,31 +902,37 @@ const char *bh_store_get_path(BhStore *store)
 
 /* ---- app lists (outside the model: bytes the daemon checked) --------------------------- */
 
-gboolean bh_store_set_apps(BhStore *s, const char *qube, GBytes *list, GError **error)
-{
-    const char *sql = list != NULL
-                          ? "INSERT OR REPLACE INTO apps(qid, data) SELECT qid, ?2 FROM qubes WHERE name = ?1"
-                          : "DELETE FROM apps WHERE qid = (SELECT qid FROM qubes WHERE name = ?1)";
-    sqlite3_stmt *st;
-    int rc;
+#define BH_APPS_QID "(SELECT qid FROM qubes WHERE name = ?1)"
 
+/* One change of a qube's app-list rows: each statement gets the qube's name
+ * as ?1 and, when it has a ?2, blob (or text). */
+static gboolean apps_change(BhStore *s, const char *qube, const char *const sqls[2], GBytes *blob,
+                            const char *text, GError **error)
+{
     if (!exec(s, "BEGIN IMMEDIATE", "starting a change", error))
         return FALSE;
     if (!refresh(s, error) || bh_model_find(s->cache, qube, error) == NULL)
         goto fail;
-    if ((st = stmt(s, sql, error)) == NULL)
-        goto fail;
-    sqlite3_bind_text(st, 1, qube, -1, SQLITE_TRANSIENT);
-    if (list != NULL) {
-        gsize len;
-        const void *data = g_bytes_get_data(list, &len);
-        sqlite3_bind_blob64(st, 2, data != NULL ? data : "", len, SQLITE_TRANSIENT);
-    }
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
-        store_error(s, rc, "writing an app list", error);
-        goto fail;
+    for (int i = 0; i < 2 && sqls[i] != NULL; i++) {
+        sqlite3_stmt *st = stmt(s, sqls[i], error);
+        int rc;
+
+        if (st == NULL)
+            goto fail;
+        sqlite3_bind_text(st, 1, qube, -1, SQLITE_TRANSIENT);
+        if (blob != NULL) {
+            gsize len;
+            const void *data = g_bytes_get_data(blob, &len);
+            sqlite3_bind_blob64(st, 2, data != NULL ? data : "", len, SQLITE_TRANSIENT);
+        } else if (text != NULL) {
+            sqlite3_bind_text(st, 2, text, -1, SQLITE_TRANSIENT);
+        }
+        rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE) {
+            store_error(s, rc, "writing an app list", error);
+            goto fail;
+        }
     }
     if (!commit(s, error))
         goto fail;
@@ -928,11 +942,35 @@ fail:
     return FALSE;
 }
 
-GBytes *bh_store_get_apps(BhStore *s, const char *qube, GError **error)
+gboolean bh_store_set_apps(BhStore *s, const char *qube, GBytes *list, GError **error)
 {
-    sqlite3_stmt *st =
-        stmt(s, "SELECT a.data FROM apps a JOIN qubes q ON q.qid = a.qid WHERE q.name = ?1", error);
-    GBytes *out = NULL;
+    static const char *const keep[2] = {
+        "INSERT OR REPLACE INTO apps(qid, data) SELECT qid, ?2 FROM qubes WHERE name = ?1",
+        "DELETE FROM apps_problems WHERE qid = " BH_APPS_QID,
+    };
+    static const char *const forget[2] = {"DELETE FROM apps WHERE qid = " BH_APPS_QID, NULL};
+
+    return apps_change(s, qube, list != NULL ? keep : forget, list, NULL, error);
+}
+
+gboolean bh_store_set_apps_problem(BhStore *s, const char *qube, const char *reason, GError **error)
+{
+    static const char *const keep[2] = {
+        "INSERT OR REPLACE INTO apps_problems(qid, reason) SELECT qid, ?2 FROM qubes WHERE name = ?1",
+        "DELETE FROM apps WHERE qid = " BH_APPS_QID,
+    };
+    static const char *const forget[2] = {"DELETE FROM apps_problems WHERE qid = " BH_APPS_QID, NULL};
+
+    return apps_change(s, qube, reason != NULL ? keep : forget, NULL, reason, error);
+}
+
+/* The first column of the one row sql (?1: the qube's name) finds, as
+ * take makes it; NULL when there is none, or on an error (while doing). */
+static gpointer apps_select(BhStore *s, const char *sql, const char *qube, gpointer (*take)(sqlite3_stmt *st),
+                            const char *doing, GError **error)
+{
+    sqlite3_stmt *st = stmt(s, sql, error);
+    gpointer out = NULL;
     int rc;
 
     if (st == NULL)
@@ -940,9 +978,32 @@ GBytes *bh_store_get_apps(BhStore *s, const char *qube, GError **error)
     sqlite3_bind_text(st, 1, qube, -1, SQLITE_TRANSIENT);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
-        out = g_bytes_new(sqlite3_column_blob(st, 0), (gsize)sqlite3_column_bytes(st, 0));
+        out = take(st);
     else if (rc != SQLITE_DONE)
-        store_error(s, rc, "reading an app list", error);
+        store_error(s, rc, doing, error);
     sqlite3_reset(st);
     return out;
+}
+
+static gpointer take_text(sqlite3_stmt *st)
+{
+    return g_strdup((const char *)sqlite3_column_text(st, 0));
+}
+
+static gpointer take_blob(sqlite3_stmt *st)
+{
+    return g_bytes_new(sqlite3_column_blob(st, 0), (gsize)sqlite3_column_bytes(st, 0));
+}
+
+char *bh_store_get_apps_problem(BhStore *s, const char *qube, GError **error)
+{
+    return apps_select(s,
+                       "SELECT p.reason FROM apps_problems p JOIN qubes q ON q.qid = p.qid WHERE q.name = ?1",
+                       qube, take_text, "reading an app-list problem", error);
+}
+
+GBytes *bh_store_get_apps(BhStore *s, const char *qube, GError **error)
+{
+    return apps_select(s, "SELECT a.data FROM apps a JOIN qubes q ON q.qid = a.qid WHERE q.name = ?1", qube,
+                       take_blob, "reading an app list", error);
 }

@@ -31,7 +31,8 @@ export GDK_BACKEND=x11 GSK_RENDERER=cairo GTK_A11Y=none NO_AT_BRIDGE=1
 # settings code itself stays on.
 export GDK_DEBUG=gl-disable
 unset WAYLAND_DISPLAY
-Xvfb -displayfd 3 -screen 0 1280x1024x24 -nolisten tcp -noreset +extension XTEST \
+# BH_TEST_SCREEN: another size (settings-small-screen: 1024x600x24).
+Xvfb -displayfd 3 -screen 0 "${BH_TEST_SCREEN:-1280x1024x24}" -nolisten tcp -noreset +extension XTEST \
   3>"$bh_tmp/display" >"$bh_tmp/xvfb.log" 2>&1 &
 bh_bg_pids+=($!)
 for _ in $(seq 300); do [ -s "$bh_tmp/display" ] && break; sleep 0.1; done

@@ -21,6 +21,7 @@
 #include "bh-dbus-error.h"
 
 #include <gtk/gtk.h>
+#include <gdk/x11/gdkx.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -1267,6 +1268,108 @@ static void test_map_menu_release(void)
     gtk_window_destroy(window);
 }
 
+static gboolean qube_known(gpointer data)
+{
+    return bh_shell_qubes_find(bh_settings_context_get_qubes(context), data) != NULL;
+}
+
+#define BH_TEST_PROVIDERS 30
+
+/* Many providers on a small screen (settings-small-screen: Xvfb 1024x600,
+ * openbox): the right-click menu of the lowest qube on the screen lists
+ * every one of them and stays on the monitor, and its last entry can be
+ * scrolled to and clicked with the pointer. Before, the menu ran past the
+ * bottom of the screen and its last entries could not be reached. */
+static void test_map_menu_many(void)
+{
+    const char *qubes[] = {"sys-net", "sys-firewall", "untrusted", "work", "personal", "vault"};
+    int screen_h = DisplayHeight(dpy, DefaultScreen(dpy));
+    int screen_w = DisplayWidth(dpy, DefaultScreen(dpy));
+    char last_name[64], xs[16], ys[16];
+    g_autofree char *target = NULL;
+    int x, y, best_y = -1;
+
+    for (int i = 1; i <= BH_TEST_PROVIDERS; i++) {
+        g_autofree char *cmd =
+            g_strdup_printf("qvm-create -l gray --prop provides_network=True --prop netvm= prov-%02d", i);
+        g_free(qvm(cmd));
+    }
+    g_snprintf(last_name, sizeof last_name, "prov-%02d", BH_TEST_PROVIDERS);
+    g_assert_true(bh_wait_until(qube_known, last_name, 20000));
+
+    GtkWindow *window = bh_settings_open(context, "map", NULL, NULL);
+    BhSettingsNetmap *map = BH_SETTINGS_NETMAP(need(window, "map"));
+    g_assert_true(bh_wait_until(window_shown, "Network map", 20000));
+    settle(800);
+    /* The lowest box shown (in the window, on the screen): its menu has
+     * the least room below it. */
+    BhRect win;
+    g_assert_true(bh_x_window_rect(dpy, bh_x_find_window_exact(dpy, "Network map"), &win));
+    g_test_message("window at %d,%d %dx%d", win.x, win.y, win.width, win.height);
+    for (int i = 0; i < BH_TEST_PROVIDERS + (int)G_N_ELEMENTS(qubes); i++) {
+        g_autofree char *name = i < BH_TEST_PROVIDERS ? g_strdup_printf("prov-%02d", i + 1)
+                                                      : g_strdup(qubes[i - BH_TEST_PROVIDERS]);
+        box_centre(window, map, name, &x, &y);
+        if (y > best_y && y < MIN(screen_h, win.y + win.height) - 10 &&
+            x < MIN(screen_w, win.x + win.width)) {
+            best_y = y;
+            g_free(target);
+            target = g_steal_pointer(&name);
+        }
+    }
+    g_assert_nonnull(target);
+    box_centre(window, map, target, &x, &y);
+    g_test_message("screen %dx%d; right-click on %s at %d,%d", screen_w, screen_h, target, x, y);
+    g_snprintf(xs, sizeof xs, "%d", x);
+    g_snprintf(ys, sizeof ys, "%d", y);
+    xdotool_run((const char *[]){"xdotool", "mousemove", xs, ys, "click", "3", NULL});
+    g_assert_true(bh_wait_until(menu_open, window, 10000));
+    settle(500);
+    shot("map-menu-many");
+
+    GtkWidget *popover = gtk_widget_get_ancestor(need(window, "menu-settings"), GTK_TYPE_POPOVER);
+    g_autofree char *item_name = g_strconcat("menu-netvm-", last_name, NULL);
+    GtkWidget *last = need(window, item_name);
+    GdkSurface *surface = gtk_native_get_surface(GTK_NATIVE(popover));
+    BhRect menu;
+    g_assert_true(bh_x_window_rect(dpy, gdk_x11_surface_get_xid(surface), &menu));
+    g_test_message("menu at %d,%d %dx%d", menu.x, menu.y, menu.width, menu.height);
+    g_assert_cmpint(menu.y, >=, 0);
+    g_assert_cmpint(menu.y + menu.height, <=, screen_h);
+
+    /* Its last entry: scrolled to where the menu scrolls, then on the
+     * screen, inside the menu, and it works under the pointer. */
+    GtkWidget *scroller = gtk_widget_get_ancestor(last, GTK_TYPE_SCROLLED_WINDOW);
+    if (scroller != NULL) {
+        GtkAdjustment *v = gtk_scrolled_window_get_vadjustment(GTK_SCROLLED_WINDOW(scroller));
+        gtk_adjustment_set_value(v, gtk_adjustment_get_upper(v) - gtk_adjustment_get_page_size(v));
+        settle(300);
+    }
+    graphene_point_t zero = GRAPHENE_POINT_INIT(0, 0), at;
+    double sx = 0, sy = 0;
+    g_assert_true(gtk_widget_compute_point(last, popover, &zero, &at));
+    gtk_native_get_surface_transform(GTK_NATIVE(popover), &sx, &sy);
+    int top = menu.y + (int)(sy + at.y), bottom = top + gtk_widget_get_height(last);
+    g_test_message("%s at y %d..%d", item_name, top, bottom);
+    g_assert_cmpint(top, >=, menu.y);
+    g_assert_cmpint(bottom, <=, menu.y + menu.height);
+    g_assert_cmpint(bottom, <=, screen_h);
+    shot("map-menu-many-end");
+    g_snprintf(xs, sizeof xs, "%d", menu.x + (int)(sx + at.x) + 20);
+    g_snprintf(ys, sizeof ys, "%d", (top + bottom) / 2);
+    xdotool_run((const char *[]){"xdotool", "mousemove", xs, ys, "click", "1", NULL});
+    NetvmWait wait = {NULL, target, last_name};
+    g_assert_true(bh_wait_until(netvm_is, &wait, 10000));
+
+    gtk_window_destroy(window);
+    g_autofree char *reset = g_strdup_printf("qvm-prefs -D %s netvm", target);
+    g_free(qvm(reset));
+    for (int i = 1; i <= BH_TEST_PROVIDERS; i++) {
+        g_autofree char *cmd = g_strdup_printf("qvm-remove -f prov-%02d", i);
+        g_free(qvm(cmd));
+    }
+}
+
 typedef struct {
     const char *qube, *state;
 } StateWait;
@@ -2074,6 +2177,7 @@ int main(int argc, char **argv)
     /* Before chain, which moves qubes and leaves a qube's settings window
      * over the map. */
     g_test_add_func("/settings/map/menu-release", test_map_menu_release);
+    g_test_add_func("/settings/small/map-menu-many", test_map_menu_many);
     g_test_add_func("/settings/map/chain", test_map_chain);
     g_test_add_func("/settings/sandbox/map-running", test_map_running);
     g_test_add_func("/settings/global", test_global);

@@ -12,7 +12,8 @@
 #   - bulkheadd lives on and says why as a message, not a warning;
 #   - StartFailed carries the reason, and sys-firewall's says its netvm did
 #     not start; the real shell (on Xvfb, with a notification server of the
-#     test's own) shows "Qube sys-net failed to start: <reason>", once;
+#     test's own) shows "Qube sys-net failed to start: <reason>", once, in
+#     one card that also names sys-firewall as not started because of it;
 #   - sys-net is Halted with nothing of it left: no process in its control
 #     group, no record for a later daemon to adopt, no uplink; its sandbox
 #     was gone when the backend answered the start (bulkheadd had nothing
@@ -106,7 +107,20 @@ bh_result "and sys-firewall's that its netvm did not start: '${fw:0:120}'" \
 bh_until 150 grep -qF "Qube sys-net failed to start: " "$notes"
 notice=$(grep -o "Qube sys-net failed to start: .*" "$notes" | head -n1)
 bh_result "the shell's notice says why: '${notice:0:120}'" $([[ $notice == *slirp4netns* ]]; echo $?)
+bh_result "and what to do: '${notice: -60}'" \
+  $([[ $notice == *"install slirp4netns, then start the qube again"* ]]; echo $?)
 bh_result "and only that one notice about sys-net" $([ "$(grep -c "Qube sys-net" "$notes")" = 1 ]; echo $?)
+# sys-firewall did not start because sys-net did not: one card says both
+# (before: a second card repeating sys-net's reason). Its card waits
+# BH_SHELL_START_FAILED_MS for the clients' failures; a moment more for any
+# other card to come.
+bh_until 100 grep -q "Not started either, as their network goes through sys-net: sys-firewall" "$notes"
+bh_result "that card also says sys-firewall did not start because of it, and what to do" \
+  $(grep -q "Not started either, as their network goes through sys-net: sys-firewall. Start it again once sys-net runs." "$notes"; echo $?)
+sleep 2
+cards=$(grep -c "^Qubes|" "$notes")
+bh_result "one card in all for the failure ($cards: $(grep "^Qubes|" "$notes" | cut -c1-60 | tr '\n' ' '))" \
+  $([ "$cards" = 1 ]; echo $?)
 
 alive() { [ -n "$bh_daemon_pid" ] && kill -0 "$bh_daemon_pid" 2>/dev/null; }
 # A moment for an abort to show: the log's autostart lines come after it.

@@ -335,6 +335,32 @@ bh_run() {
   rm -f "$o" "$e"
 }
 
+# bh_guest_programs DIR PROGRAM…: links to the build's guest programs of
+# those names in DIR, for a BH_SANDBOX_GUEST_DIRS of the build's programs
+# beside a test's own (a hostile bulkhead-applist, extra services).
+bh_guest_programs() {
+  local dir=$1 p found
+  shift
+  mkdir -p "$dir"
+  for p in "$@"; do
+    found=$(find "$BH_BUILD_ROOT" -name "$p" -type f -perm -u+x -not -path '*.p/*' | head -n1)
+    ln -s "$found" "$dir/$p"
+  done
+}
+
+# bh_qvm_ls_during DIR QUBE WHAT: while a long job keeps DIR (its work in
+# progress) on dom0's disk, bulkheadd answers qvm-ls and lists QUBE; one
+# result line with how long the answer took. It fails when DIR was gone by
+# the answer: the job had ended, so the answer proves nothing.
+bh_qvm_ls_during() {
+  local dir=$1 qube=$2 what=$3 t0 ms
+  t0=$(date +%s%N)
+  bh_run qvm-ls
+  ms=$((($(date +%s%N) - t0) / 1000000))
+  bh_result "bulkheadd answers qvm-ls in $ms ms while $what" \
+    $([ "$bh_rc" -eq 0 ] && printf '%s\n' "$bh_out" | grep -q "^$qube " && test -d "$dir"; echo $?)
+}
+
 # bh_expect DESC CMD…: must succeed.
 bh_expect() {
   local desc=$1; shift

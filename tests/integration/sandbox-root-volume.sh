@@ -148,11 +148,7 @@ start_pid=$!
 bh_bg_pids+=($start_pid)
 bh_until 600 test -d "$old_dir/.root.migrate"
 bh_result "old's layers are moving into a volume ($old_dir/.root.migrate)" $?
-t0=$(date +%s%N)
-bh_run qvm-ls
-ms=$((($(date +%s%N) - t0) / 1000000))
-bh_result "bulkheadd answers qvm-ls in $ms ms while the move goes on" \
-  $([ "$bh_rc" -eq 0 ] && printf '%s\n' "$bh_out" | grep -q '^old ' && test -d "$old_dir/.root.migrate"; echo $?)
+bh_qvm_ls_during "$old_dir/.root.migrate" old "the move goes on"
 bh_expect_fail "old cannot be removed meanwhile" 1 "old" qvm-remove -f old
 wait "$start_pid"
 bh_result "qvm-start old succeeds once the move is done ($(tr '\n' ' ' <"$bh_tmp/start-old.out"))" $?

@@ -28,11 +28,8 @@ bh_require_sandbox
 # see at /run/bulkhead/rpc-services).
 guest="$bh_tmp/guest"
 mkdir -p "$guest/rpc-services"
-for p in bulkhead-sandbox-init bulkhead-agent bulkhead-gui-agent bulkhead-service bulkhead-file-sender \
-  bulkhead-file-receiver qvm-copy-to-vm; do
-  found=$(find "$BH_BUILD_ROOT" -name "$p" -type f -perm -u+x -not -path '*.p/*' | head -n1)
-  ln -s "$found" "$guest/$p"
-done
+bh_guest_programs "$guest" bulkhead-sandbox-init bulkhead-agent bulkhead-gui-agent bulkhead-service \
+  bulkhead-file-sender bulkhead-file-receiver qvm-copy-to-vm
 cp -p "$BH_BUILD_ROOT"/core/services/rpc-services/* "$guest/rpc-services/"
 svc="$guest/rpc-services"
 cat >"$svc/test.Echo" <<'SH'

@@ -281,11 +281,7 @@ qvm-shutdown --wait fresh >/dev/null 2>&1
 qvm-shutdown --wait --all >/dev/null 2>&1
 bh_stop_daemon
 guest="$bh_tmp/guest"
-mkdir -p "$guest"
-for p in bulkhead-sandbox-init bulkhead-agent bulkhead-gui-agent; do
-  found=$(find "$BH_BUILD_ROOT" -name "$p" -type f -perm -u+x -not -path '*.p/*' | head -n1)
-  ln -s "$found" "$guest/$p"
-done
+bh_guest_programs "$guest" bulkhead-sandbox-init bulkhead-agent bulkhead-gui-agent
 cat >"$guest/bulkhead-applist" <<'SH'
 #!/bin/sh
 if [ -f "$HOME/hostile-stall" ]; then exec sleep 600; fi

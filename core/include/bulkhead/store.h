@@ -23,7 +23,7 @@
 
 G_BEGIN_DECLS
 
-#define BH_STORE_SCHEMA_VERSION 5
+#define BH_STORE_SCHEMA_VERSION 6
 #define BH_STORE_BUSY_MS        10000
 
 typedef struct BhStore BhStore;
@@ -152,11 +152,20 @@ gboolean bh_store_set_service(BhStore *store, const char *qube, const char *serv
 
 /* A qube's last accepted app list, as bytes the store keeps and never reads
  * (the daemon decodes them again with bulkhead/apps.h when it loads them).
- * set: list NULL forgets it; removing the qube forgets it too; a rename keeps
- * it. get: NULL without an error when the qube has none. Errors: NO_SUCH_QUBE
+ * set: a list also forgets the qube's app-list problem (below); list NULL
+ * forgets the list; removing the qube forgets it too; a rename keeps it.
+ * get: NULL without an error when the qube has none. Errors: NO_SUCH_QUBE
  * (set), STORE. */
 gboolean bh_store_set_apps(BhStore *store, const char *qube, GBytes *list, GError **error);
 GBytes *bh_store_get_apps(BhStore *store, const char *qube, GError **error);
+
+/* Why the qube's last app list was not kept (dom0's words: the decoder's
+ * reason, or how its program failed), kept across daemon restarts until a
+ * list is kept again. set: a reason also forgets the list, in the same
+ * change; reason NULL forgets the problem. get: NULL without an error when
+ * there is none. Errors as for the list. */
+gboolean bh_store_set_apps_problem(BhStore *store, const char *qube, const char *reason, GError **error);
+char *bh_store_get_apps_problem(BhStore *store, const char *qube, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhStore, bh_store_close)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhQubeInfo, bh_qube_info_free)

@@ -200,6 +200,32 @@ static void test_migrate(void)
         g_auto(GStrv) services = bh_store_list_services(s, "my-app", &error);
         g_assert_cmpstrv(services, ((const char *const[]){"crond=1", NULL}));
     }
+    /* What version 6 added works: an app-list problem replaces the list and
+     * a kept list replaces the problem, each in one change. */
+    {
+        g_autoptr(GBytes) list = g_bytes_new_static("list", 4);
+        g_autoptr(GBytes) back = NULL;
+        g_autofree char *problem = NULL;
+        g_assert_null(bh_store_get_apps_problem(s, "my-app", &error));
+        g_assert_no_error(error);
+        g_assert_true(bh_store_set_apps(s, "my-app", list, &error));
+        g_assert_true(bh_store_set_apps_problem(s, "my-app", "the list has 3 bytes", &error));
+        g_assert_no_error(error);
+        problem = bh_store_get_apps_problem(s, "my-app", &error);
+        g_assert_cmpstr(problem, ==, "the list has 3 bytes");
+        g_assert_null(bh_store_get_apps(s, "my-app", &error));
+        g_assert_false(bh_store_set_apps_problem(s, "no-such-qube", "x", NULL));
+        g_assert_true(bh_store_set_apps(s, "my-app", list, &error));
+        g_clear_pointer(&problem, g_free);
+        g_assert_null(bh_store_get_apps_problem(s, "my-app", &error));
+        back = bh_store_get_apps(s, "my-app", &error);
+        g_assert_true(g_bytes_equal(back, list));
+        g_assert_true(bh_store_set_apps_problem(s, "my-app", "again", &error));
+        g_assert_true(bh_store_set_apps_problem(s, "my-app", NULL, &error));
+        g_assert_null(bh_store_get_apps_problem(s, "my-app", &error));
+        g_assert_null(bh_store_get_apps(s, "my-app", &error));
+        g_assert_no_error(error);
+    }
     /* The old rules still hold on migrated data. */
     g_assert_false(bh_store_remove_qube(s, "fedora-40", NULL));
     bh_store_close(g_steal_pointer(&s));
@@ -207,7 +233,7 @@ static void test_migrate(void)
     integrity = bh_test_integrity(path);
     g_assert_cmpstr(integrity, ==, "ok");
     migrated_dump = bh_test_dump(path);
-    g_assert_true(g_str_has_prefix(migrated_dump, "5\n"));
+    g_assert_true(g_str_has_prefix(migrated_dump, "6\n"));
 
     /* Same schema as a store created new; reopening changes nothing. */
     s = bh_test_open(fresh_path);

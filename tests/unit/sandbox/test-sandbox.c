@@ -104,6 +104,7 @@ static void test_cgroup_hybrid(Tmp *t, gconstpointer data)
     g_assert_cmpint(g_mkdir_with_parents(qpids, 0755), ==, 0);
     touch(qmem, "memory.limit_in_bytes", "");
     touch(qmem, "memory.soft_limit_in_bytes", "");
+    touch(qmem, "memory.memsw.limit_in_bytes", "");
     touch(qpids, "pids.max", "");
     BhCgroupLimits limits = {.memory_max = 128 << 20, .memory_soft = 100 << 20, .pids_max = 400};
     g_autoptr(GError) error = NULL;
@@ -116,6 +117,9 @@ static void test_cgroup_hybrid(Tmp *t, gconstpointer data)
     g_assert_cmpstr(max, ==, "134217728");
     g_assert_cmpstr(soft, ==, "104857600");
     g_assert_cmpstr(pmax, ==, "400");
+    /* No swap past maxmem: v1 bounds memory plus swap by the same number. */
+    g_autofree char *memsw = slurp(qmem, "memory.memsw.limit_in_bytes");
+    g_assert_cmpstr(memsw, ==, "134217728");
     g_assert_cmpstr(bh_sandbox_cgroup_path(cg, BH_CG_MEMORY), ==, qmem);
     /* Without the kernel's freezer.state, freezing fails with a reason. */
     g_assert_false(bh_sandbox_cgroup_freeze(cg, TRUE, &error));

@@ -84,6 +84,25 @@ static void test_state_notices(void)
     }
 }
 
+static void test_start_failed_notice(void)
+{
+    static const char *const one[] = {"sys-firewall", NULL};
+    static const char *const two[] = {"sys-firewall", "work", NULL};
+    g_autofree char *alone = bh_shell_domains_start_failed_notice("work", "no room", NULL);
+    g_autofree char *with_one = bh_shell_domains_start_failed_notice("sys-net", "no uplink", one);
+    g_autofree char *with_two = bh_shell_domains_start_failed_notice("sys-net", "no uplink", two);
+
+    g_assert_cmpstr(alone, ==, "Qube work failed to start: no room");
+    g_assert_cmpstr(
+        with_one, ==,
+        "Qube sys-net failed to start: no uplink\nNot started either, as their network goes through "
+        "sys-net: sys-firewall. Start it again once sys-net runs.");
+    g_assert_cmpstr(
+        with_two, ==,
+        "Qube sys-net failed to start: no uplink\nNot started either, as their network goes through "
+        "sys-net: sys-firewall, work. Start them again once sys-net runs.");
+}
+
 static void test_figures(void)
 {
     g_autofree char *a = bh_shell_domains_figures(300 * 1024 * 1024 + 1, 12.4);
@@ -168,6 +187,7 @@ int main(int argc, char **argv)
     g_test_add_func("/shell/notify/clean-text", test_clean_text);
     g_test_add_func("/shell/notify/expiry", test_expiry);
     g_test_add_func("/shell/domains/state-notices", test_state_notices);
+    g_test_add_func("/shell/domains/start-failed-notice", test_start_failed_notice);
     g_test_add_func("/shell/domains/figures", test_figures);
     g_test_add_func("/shell/clipboard/words", test_clipboard_words);
     g_test_add_func("/shell/qube/tooltip-facts", test_tooltip_facts);
