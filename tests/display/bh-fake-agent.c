@@ -917,6 +917,24 @@ int main(int argc, char **argv)
         printf("SECOND shown\n");
         fflush(stdout);
         serve(a, NULL);
+    } else if (g_str_equal(s, "grow")) {
+        /* The test image; then the guest grows its window (a new buffer,
+         * 80x60 larger, the next seed); then, once guid has laid the
+         * window out at the new size, the seed after that: a frame put
+         * where the content now is, not where it was. */
+        send_hello(a);
+        show_window(a, 1, title);
+        wait_release(a, a->serial);
+        g_usleep(300 * 1000);
+        new_buffer(a, 1, opt_width + 80, opt_height + 60);
+        draw_full(a, 1, (guint)opt_seed + 1);
+        wait_release(a, a->serial);
+        g_usleep(500 * 1000);
+        draw_full(a, 1, (guint)opt_seed + 2);
+        wait_release(a, a->serial);
+        printf("GROWN shown\n");
+        fflush(stdout);
+        serve(a, NULL);
     } else if (g_str_equal(s, "urgent")) {
         send_hello(a);
         show_window(a, 1, title);
