@@ -75,7 +75,10 @@ struct _BhGuidWin {
     gint64 last_release_us; /* never reset: hidden windows' pacing */
     gint64 answer_us[8];
     guint answer_i;
-    guint release_timer;
+    /* The release timer: due at release_at (0: not armed), one source for
+     * the window's life (bh-guid-pacing.c). */
+    gint64 release_at;
+    GSource *release_src;
     /* BH_GUID_TRACE_FRAMES: the last DAMAGE not yet painted, or put and
      * waiting for the server's answer (its line is written then). */
     gboolean trace_pending, trace_put;
@@ -186,6 +189,8 @@ void bh_guid_win_pace_wait(BhGuidWin *w, guint32 serial, guint64 px, const struc
 void bh_guid_win_trace_damage(BhGuidWin *w, guint32 serial, const struct bh_gui_rect *rects, guint32 n);
 void bh_guid_win_trace_painted(BhGuidWin *w);
 void bh_guid_win_trace_put(BhGuidWin *w);
+/* The window goes away: its release timer with it. */
+void bh_guid_win_release_timer_free(BhGuidWin *w);
 /* Writes the trace's lines kept so far to its file. */
 void bh_guid_trace_write_out(BhGuidSession *self);
 /* Memory budget: charge what the window would hold (TRUE and applied if
