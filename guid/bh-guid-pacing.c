@@ -122,6 +122,7 @@ static gboolean release_dispatch(GSource *source, GSourceFunc callback, gpointer
     return G_SOURCE_CONTINUE;
 }
 
+/* Never written; GLib's API takes it non-const. */
 static GSourceFuncs release_funcs = {release_prepare, release_check, release_dispatch, NULL, NULL, NULL};
 
 /* Due in `ms` milliseconds from now, as g_timeout_add would be. */
