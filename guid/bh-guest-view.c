@@ -38,6 +38,14 @@ struct _BhGuestView {
     guint32 src_stride, src_h;
     guint32 xid; /* the X window last checked, and its depth if it takes our pixels */
     guint8 xid_depth;
+    /* Where the content lies in that window (view_target), kept between
+     * frames: finding it walks GTK's widget tree and transforms, about a
+     * tenth of guid's CPU per 5 % frame (bench/RESULTS.md, "The 5 % frame
+     * IV"). Forgotten (view_forget_target) by everything that can move or
+     * clip the content: a layout of the surface, a paint of it, our
+     * allocation, the buffer's or the band's size, realize and unrealize. */
+    gboolean target_ok;
+    BhGuidXshmTarget target;
     /* The last answer to our puts (bh_guest_view_finish_puts): when it
      * came, and whether a put was refused since the session last asked. */
     gint64 answered_ns;
@@ -51,13 +59,18 @@ struct _BhGuestView {
      * coordinates): put when the pacing releases, not on arrival. */
     cairo_region_t *unput;
     GdkFrameClock *clock; /* weak */
-    gulong after_paint;
+    gulong after_paint, layout;
 };
 
 G_DEFINE_FINAL_TYPE(BhGuestView, bh_guest_view, GTK_TYPE_WIDGET)
 
 enum { SIG_MOTION, SIG_CROSSING, SIG_BUTTON, SIG_AXIS, SIG_CONTENT_RESIZED, SIG_PAINTED, N_SIGNALS };
 static guint signals[N_SIGNALS];
+
+static void view_forget_target(BhGuestView *self)
+{
+    self->target_ok = FALSE;
+}
 
 /* GTK translates event positions through float (graphene) transforms: a
  * pointer on a whole pixel arrives as e.g. 106.999992 (seen below a 47 px
@@ -166,6 +179,7 @@ static void bh_guest_view_size_allocate(GtkWidget *widget, int width, int height
     guint32 ch = (guint32)MAX(height - BH_GUID_FRAME_PX - self->bottom_px, 1);
 
     gboolean changed = cw != self->alloc_w || ch != self->alloc_h;
+    view_forget_target(self);
     self->alloc_w = cw;
     self->alloc_h = ch;
     /* Popups are anchored against this allocation: place them again. */
@@ -223,14 +237,12 @@ static void bh_guest_view_snapshot(GtkWidget *widget, GtkSnapshot *snapshot)
 
 /* ---- Direct presentation ----------------------------------------------------------- */
 
-/* Where the content is in the view's X window, if it can go there directly:
- * a mapped view on an X11 surface at scale 1 that takes our pixels. */
-static gboolean view_target(BhGuestView *self, BhGuidXshmTarget *t)
+/* Where the content is in the view's X window, worked out afresh: on an X11
+ * surface at scale 1 that takes our pixels. */
+static gboolean view_find_target(BhGuestView *self, BhGuidXshmTarget *t)
 {
 #ifdef GDK_WINDOWING_X11
     GtkWidget *widget = GTK_WIDGET(self);
-    if (self->xshm == NULL || self->seg == NULL || self->src == NULL || !gtk_widget_get_mapped(widget))
-        return FALSE;
     GtkNative *native = gtk_widget_get_native(widget);
     GdkSurface *surface = native != NULL ? gtk_native_get_surface(native) : NULL;
     if (surface == NULL || !GDK_IS_X11_SURFACE(surface) || gdk_surface_get_scale_factor(surface) != 1)
@@ -265,6 +277,24 @@ static gboolean view_target(BhGuestView *self, BhGuidXshmTarget *t)
 #else
     return FALSE;
 #endif
+}
+
+/* Where the content is in the view's X window, if it can go there directly:
+ * a mapped view whose window takes our pixels. Until something forgets it,
+ * the last answer stands: the content cannot move or change its clip on
+ * screen without a layout or a paint of its surface, which forget it. */
+static gboolean view_target(BhGuestView *self, BhGuidXshmTarget *t)
+{
+    if (self->xshm == NULL || self->seg == NULL || self->src == NULL ||
+        !gtk_widget_get_mapped(GTK_WIDGET(self)))
+        return FALSE;
+    if (!self->target_ok)
+        self->target_ok = view_find_target(self, &self->target);
+    /* A refused put turns the window's depth off (view_put). */
+    if (!self->target_ok || self->xid_depth == 0)
+        return FALSE;
+    *t = self->target;
+    return TRUE;
 }
 
 static gboolean view_put(BhGuestView *self, const BhGuidXshmTarget *t, const struct bh_gui_rect *rects,
@@ -369,6 +399,9 @@ static gboolean on_render_emission(GSignalInvocationHint *hint, guint n_params, 
      * drawing goes out, or a put made for the old layout could land over
      * the frame GTK draws for a new one. */
     view_answer(self);
+    /* Whatever GTK paints may be a new layout: the content's place is
+     * found again for the next put. */
+    view_forget_target(self);
     if (self->gtk_drew == NULL)
         self->gtk_drew = cairo_region_copy(region);
     else
@@ -380,10 +413,12 @@ static void view_unwatch(BhGuestView *self)
 {
     if (self->clock != NULL) {
         g_signal_handler_disconnect(self->clock, self->after_paint);
+        g_signal_handler_disconnect(self->clock, self->layout);
         g_object_remove_weak_pointer(G_OBJECT(self->clock), (gpointer *)&self->clock);
         self->clock = NULL;
-        self->after_paint = 0;
+        self->after_paint = self->layout = 0;
     }
+    view_forget_target(self);
     g_clear_pointer(&self->gtk_drew, cairo_region_destroy);
 }
 
@@ -397,6 +432,9 @@ static void bh_guest_view_realize(GtkWidget *widget)
     self->clock = gdk_surface_get_frame_clock(surface);
     g_object_add_weak_pointer(G_OBJECT(self->clock), (gpointer *)&self->clock);
     self->after_paint = g_signal_connect(self->clock, "after-paint", G_CALLBACK(on_after_paint), self);
+    /* Every allocation of the surface's widgets happens in its layout phase. */
+    self->layout = g_signal_connect_swapped(self->clock, "layout", G_CALLBACK(view_forget_target), self);
+    view_forget_target(self);
 }
 
 static void bh_guest_view_unrealize(GtkWidget *widget)
@@ -515,6 +553,7 @@ void bh_guest_view_set_cap(BhGuestView *self, guint32 max_w, guint32 max_h)
     self->max_w = MAX(max_w, 1);
     self->max_h = MAX(max_h, 1);
     bh_guid_tiles_resize(&self->tiles, MIN(self->buf_w, self->max_w), MIN(self->buf_h, self->max_h));
+    view_forget_target(self);
     gtk_widget_queue_resize(GTK_WIDGET(self));
 }
 
@@ -533,6 +572,7 @@ static void view_show_owner(BhGuestView *self)
     int th = 0;
     pango_layout_get_pixel_size(self->tag, NULL, &th);
     self->bottom_px = MAX(BH_GUID_POPUP_TAG_PX, th + 2 * BH_GUID_FRAME_PX);
+    view_forget_target(self);
     gtk_widget_queue_resize(GTK_WIDGET(self));
 }
 
@@ -543,6 +583,7 @@ void bh_guest_view_set_buffer_size(BhGuestView *self, guint32 width, guint32 hei
     self->buf_h = height;
     /* Only what can ever be on screen is kept: a huge buffer costs no more. */
     bh_guid_tiles_resize(&self->tiles, MIN(width, self->max_w), MIN(height, self->max_h));
+    view_forget_target(self);
     gtk_widget_queue_resize(GTK_WIDGET(self));
 }
 

@@ -148,7 +148,7 @@ static void handle_message(BhGuidSession *self, const struct bh_gui_msg *m, int 
             bh_guid_win_trace_damage(w, m->u.damage.serial, m->u.damage.rects, m->u.damage.n_rects);
         guint64 px =
             bh_guid_damage_px(&self->budget, w->buf_w, w->buf_h, m->u.damage.rects, m->u.damage.n_rects);
-        if (w->release_timer != 0 || w->paced) {
+        if (w->release_at != 0 || w->paced) {
             /* A frame before we released the last one (a conforming agent
              * keeps one in flight): shown when the pacing releases, so a
              * flooding guest costs the shared X server one put per refresh. */

@@ -19,6 +19,22 @@
 
 static void win_send_release(BhGuidWin *w);
 
+/* Lines are kept as numbers and formatted when written out (at exit, or
+ * every TRACE_ROWS_MAX frames): formatting one per frame was 2-3 % of
+ * guid's CPU per 5 % frame in bench/frames, which counts it as guid's. */
+#define TRACE_ROWS_MAX 65536
+void bh_guid_trace_write_out(BhGuidSession *self)
+{
+    if (self->trace == NULL || self->trace_rows == NULL)
+        return;
+    for (guint i = 0; i < self->trace_rows->len; i++) {
+        const BhGuidTraceRow *r = &g_array_index(self->trace_rows, BhGuidTraceRow, i);
+        fprintf(self->trace, "%u %u %08x %08x %lld\n", r->window, r->serial, r->px[0], r->px[1],
+                (long long)r->ns);
+    }
+    g_array_set_size(self->trace_rows, 0);
+}
+
 static void trace_write(BhGuidWin *w, gint64 ns)
 {
     if (ns <= 0) {
@@ -26,8 +42,10 @@ static void trace_write(BhGuidWin *w, gint64 ns)
         clock_gettime(CLOCK_MONOTONIC, &ts);
         ns = (gint64)ts.tv_sec * 1000000000ll + ts.tv_nsec;
     }
-    fprintf(w->session->trace, "%u %u %08x %08x %lld\n", w->id, w->trace_serial, w->trace_px[0],
-            w->trace_px[1], (long long)ns);
+    BhGuidTraceRow row = {w->id, w->trace_serial, {w->trace_px[0], w->trace_px[1]}, ns};
+    g_array_append_val(w->session->trace_rows, row);
+    if (w->session->trace_rows->len >= TRACE_ROWS_MAX)
+        bh_guid_trace_write_out(w->session);
 }
 
 /* Writes the trace line of the frame GTK just painted (BH_GUID_TRACE_FRAMES). */
@@ -55,11 +73,79 @@ void bh_guid_win_on_painted(BhGuestView *view, BhGuidWin *w)
 {
     if (w->trace_pending)
         bh_guid_win_trace_painted(w);
-    if (w->release_pending && w->release_timer == 0)
+    if (w->release_pending && w->release_at == 0)
         win_send_release(w);
 }
 
-static gboolean on_release_timer(gpointer data);
+static void on_release_timer(BhGuidWin *w);
+
+/* ---- The release timer -------------------------------------------------------- */
+
+/* One source per window for its life, armed by its deadline: adding and
+ * removing a timeout source for every frame (GLib allocates, hashes and
+ * links each) was 3-4 % of guid's CPU per 5 % frame (bench/RESULTS.md, "The
+ * 5 % frame IV"). Not g_source_set_ready_time: GLib 2.74 wakes the loop's
+ * own poll through its eventfd at every call, one more system call and
+ * loop turn per frame; this source's prepare reads the deadline instead,
+ * and it is only ever armed from the loop's own thread. */
+typedef struct {
+    GSource source;
+    BhGuidWin *w;
+} ReleaseSource;
+
+static gboolean release_prepare(GSource *source, gint *timeout)
+{
+    const BhGuidWin *w = ((ReleaseSource *)source)->w;
+    *timeout = -1;
+    if (w->release_at == 0)
+        return FALSE;
+    gint64 left = w->release_at - g_source_get_time(source);
+    if (left <= 0) {
+        *timeout = 0;
+        return TRUE;
+    }
+    *timeout = (gint)MIN((left + 999) / 1000, G_MAXINT);
+    return FALSE;
+}
+
+static gboolean release_check(GSource *source)
+{
+    const BhGuidWin *w = ((ReleaseSource *)source)->w;
+    return w->release_at != 0 && g_source_get_time(source) >= w->release_at;
+}
+
+static gboolean release_dispatch(GSource *source, GSourceFunc callback, gpointer data)
+{
+    BhGuidWin *w = ((ReleaseSource *)source)->w;
+    w->release_at = 0;
+    on_release_timer(w);
+    return G_SOURCE_CONTINUE;
+}
+
+/* Never written; GLib's API takes it non-const. */
+static GSourceFuncs release_funcs = {release_prepare, release_check, release_dispatch, NULL, NULL, NULL};
+
+/* Due in `ms` milliseconds from now, as g_timeout_add would be. */
+static void release_arm(BhGuidWin *w, guint ms)
+{
+    if (w->release_src == NULL) {
+        w->release_src = g_source_new(&release_funcs, sizeof(ReleaseSource));
+        ((ReleaseSource *)w->release_src)->w = w;
+        g_source_set_priority(w->release_src, G_PRIORITY_HIGH);
+        g_source_set_name(w->release_src, "bh-guid release");
+        g_source_attach(w->release_src, NULL);
+    }
+    w->release_at = g_get_monotonic_time() + (gint64)ms * 1000;
+}
+
+void bh_guid_win_release_timer_free(BhGuidWin *w)
+{
+    w->release_at = 0;
+    if (w->release_src != NULL) {
+        g_source_destroy(w->release_src);
+        g_clear_pointer(&w->release_src, g_source_unref);
+    }
+}
 
 /* Not on screen: nothing paints it, but a guest released at once redraws at
  * once, and a qube with many hidden windows (say, those the memory budget
@@ -70,7 +156,7 @@ static gboolean on_release_timer(gpointer data);
 static void win_release_hidden(BhGuidWin *w)
 {
     gint64 now = g_get_monotonic_time(), due = w->last_release_us + w->session->frame_us;
-    if (w->release_timer != 0) {
+    if (w->release_at != 0) {
         w->release_pending = TRUE;
         return;
     }
@@ -79,8 +165,7 @@ static void win_release_hidden(BhGuidWin *w)
         return;
     }
     w->release_pending = TRUE;
-    w->release_timer =
-        g_timeout_add_full(G_PRIORITY_HIGH, (guint)((due - now + 999) / 1000), on_release_timer, w, NULL);
+    release_arm(w, (guint)((due - now + 999) / 1000));
 }
 
 /* The damage is already copied out; hand the buffer back once the frame that
@@ -126,15 +211,12 @@ static void win_send_release(BhGuidWin *w)
     bh_guid_wire_send(w->session, BH_GUI_BUFFER_RELEASE, w->id, &r, sizeof r);
 }
 
-static gboolean on_release_timer(gpointer data)
+static void on_release_timer(BhGuidWin *w)
 {
-    BhGuidWin *w = data;
-    w->release_timer = 0;
     if (bh_guest_view_put_later(w->view) && w->trace_pending)
         bh_guid_win_trace_put(w);
     if (w->release_pending)
         win_send_release(w);
-    return G_SOURCE_REMOVE;
 }
 
 /* A frame is on screen the moment its DAMAGE is handled, so nothing waits
@@ -176,12 +258,11 @@ void bh_guid_win_pace_release(BhGuidWin *w, guint32 serial, gint64 arrived)
 
     w->release_serial = serial;
     w->release_pending = TRUE;
-    g_clear_handle_id(&w->release_timer, g_source_remove);
+    w->release_at = 0;
     if (at <= now + 500)
         win_send_release(w);
     else
-        w->release_timer =
-            g_timeout_add_full(G_PRIORITY_HIGH, (guint)((at - now + 999) / 1000), on_release_timer, w, NULL);
+        release_arm(w, (guint)((at - now + 999) / 1000));
 }
 
 /* ---- Per-qube X-time budget ------------------------------------------------------- */

@@ -75,7 +75,10 @@ struct _BhGuidWin {
     gint64 last_release_us; /* never reset: hidden windows' pacing */
     gint64 answer_us[8];
     guint answer_i;
-    guint release_timer;
+    /* The release timer: due at release_at (0: not armed), one source for
+     * the window's life (bh-guid-pacing.c). */
+    gint64 release_at;
+    GSource *release_src;
     /* BH_GUID_TRACE_FRAMES: the last DAMAGE not yet painted, or put and
      * waiting for the server's answer (its line is written then). */
     gboolean trace_pending, trace_put;
@@ -118,6 +121,7 @@ struct _BhGuidSession {
     gint overhead_w, overhead_h; /* window size minus content size */
     BhGuidTileStats retired;     /* stats of windows already gone */
     FILE *trace;                 /* BH_GUID_TRACE_FRAMES, or NULL */
+    GArray *trace_rows;          /* its lines not written yet (bh_guid_trace_write_out) */
     BhGuidClipboard *clip;       /* Ctrl+Shift+C/V */
     BhGuidXshmMode xshm_mode;    /* BH_GUID_XSHM */
     BhGuidXshm *xshm;            /* direct presentation, or NULL */
@@ -163,6 +167,12 @@ void bh_guid_wire_close(BhGuidSession *self);
 
 /* ---- bh-guid-pacing.c: releases, budgets, trace ------------------------------ */
 
+/* One line of the frame trace, kept as numbers until written out. */
+typedef struct {
+    guint32 window, serial, px[2];
+    gint64 ns;
+} BhGuidTraceRow;
+
 /* The view painted a frame ("painted"): trace it, release its buffer. */
 void bh_guid_win_on_painted(BhGuestView *view, BhGuidWin *w);
 /* Hand the buffer back once the frame that shows it is painted, or paced
@@ -179,6 +189,10 @@ void bh_guid_win_pace_wait(BhGuidWin *w, guint32 serial, guint64 px, const struc
 void bh_guid_win_trace_damage(BhGuidWin *w, guint32 serial, const struct bh_gui_rect *rects, guint32 n);
 void bh_guid_win_trace_painted(BhGuidWin *w);
 void bh_guid_win_trace_put(BhGuidWin *w);
+/* The window goes away: its release timer with it. */
+void bh_guid_win_release_timer_free(BhGuidWin *w);
+/* Writes the trace's lines kept so far to its file. */
+void bh_guid_trace_write_out(BhGuidSession *self);
 /* Memory budget: charge what the window would hold (TRUE and applied if
  * it fits); a new buffer (refused: fd closed); the window shown. */
 gboolean bh_guid_win_charge(BhGuidWin *w, guint64 px_window, guint64 px_buf, guint64 px_next);

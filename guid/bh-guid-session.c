@@ -57,6 +57,7 @@ void bh_guid_session_stop(BhGuidSession *self, BhGuidExit status, const char *re
         " tiles replaced, %" G_GUINT64_FORMAT " bytes copied; %" G_GUINT64_FORMAT
         " put straight to X, %" G_GUINT64_FORMAT " pixels, %" G_GUINT64_FORMAT " put again over GTK's paints",
         s.updates, s.rects, s.tiles_replaced, s.bytes_copied, s.puts, s.px_put, s.reputs);
+    bh_guid_trace_write_out(self);
     g_signal_emit(self, signals[SIG_FINISHED], 0, (int)status);
 }
 
@@ -189,8 +190,11 @@ static void bh_guid_session_finalize(GObject *object)
     g_byte_array_unref(self->outq);
     g_free(self->rx);
     g_free(self->qube);
-    if (self->trace != NULL)
+    if (self->trace != NULL) {
+        bh_guid_trace_write_out(self);
         fclose(self->trace);
+    }
+    g_clear_pointer(&self->trace_rows, g_array_unref);
     G_OBJECT_CLASS(bh_guid_session_parent_class)->finalize(object);
 }
 
@@ -251,6 +255,7 @@ BhGuidSession *bh_guid_session_new(const char *qube, const BhLabel *label, gbool
             g_warning("guid[%s]: BH_GUID_TRACE_FRAMES: %s: %s", qube, path, g_strerror(errno));
         else
             setvbuf(self->trace, NULL, _IOFBF, 1 << 16);
+        self->trace_rows = g_array_new(FALSE, FALSE, sizeof(BhGuidTraceRow));
     }
     return self;
 }

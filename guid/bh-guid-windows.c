@@ -274,7 +274,7 @@ void bh_guid_win_free(gpointer data)
         gtk_window_destroy(GTK_WINDOW(w->window));
         w->window = NULL;
     }
-    g_clear_handle_id(&w->release_timer, g_source_remove);
+    bh_guid_win_release_timer_free(w);
     bh_guid_win_charge(w, 0, 0, 0);
     if (w->paced)
         g_queue_remove(&w->session->paced, w);

@@ -297,6 +297,22 @@ static void wait_release(Agent *a, guint32 serial)
     }
 }
 
+/* After `ms`, window 1 drawn whole with `seed`; returns once guid released it. */
+static void redraw_shown(Agent *a, guint ms, guint seed)
+{
+    g_usleep(ms * 1000);
+    draw_full(a, 1, seed);
+    wait_release(a, a->serial);
+}
+
+/* Tell the test how far the scenario got, then answer guid until it goes. */
+static void say_and_serve(Agent *a, const char *line)
+{
+    printf("%s\n", line);
+    fflush(stdout);
+    serve(a, NULL);
+}
+
 /* ---- benign scenarios ------------------------------------------------------- */
 
 static void next_frame(Agent *a, guint32 id)
@@ -911,12 +927,22 @@ int main(int argc, char **argv)
         send_hello(a);
         show_window(a, 1, title);
         wait_release(a, a->serial);
-        g_usleep(500 * 1000);
+        redraw_shown(a, 500, (guint)opt_seed + 1);
+        say_and_serve(a, "SECOND shown");
+    } else if (g_str_equal(s, "grow")) {
+        /* The test image; then the guest grows its window (a new buffer,
+         * 80x60 larger, the next seed); then, once guid has laid the
+         * window out at the new size, the seed after that: a frame put
+         * where the content now is, not where it was. */
+        send_hello(a);
+        show_window(a, 1, title);
+        wait_release(a, a->serial);
+        g_usleep(300 * 1000);
+        new_buffer(a, 1, opt_width + 80, opt_height + 60);
         draw_full(a, 1, (guint)opt_seed + 1);
         wait_release(a, a->serial);
-        printf("SECOND shown\n");
-        fflush(stdout);
-        serve(a, NULL);
+        redraw_shown(a, 500, (guint)opt_seed + 2);
+        say_and_serve(a, "GROWN shown");
     } else if (g_str_equal(s, "urgent")) {
         send_hello(a);
         show_window(a, 1, title);

@@ -9,7 +9,8 @@
  * never do; clicks and scrolls arrive in content coordinates; closing the
  * window asks the agent, which decides; a resize becomes CONFIGURE_REQ;
  * popups sit at their offset with the frame; fullscreen becomes maximise
- * unless allowed; urgency marks the window and takes no focus; an agent that
+ * unless allowed; a frame after the guest grows its window fills the new
+ * size exactly, straight to X; urgency marks the window and takes no focus; an agent that
  * goes away closes the windows and guid exits 0; an agent of another protocol
  * version or no agent at all makes guid say what to do and exit 1; guid
  * starts without touching the session bus (GTK's gtk_init would). */
@@ -228,6 +229,44 @@ static void test_paths(void)
             g_assert_cmpuint(puts, >=, 1); /* the second frame at least */
         else
             g_assert_cmpuint(puts, ==, 0);
+        bh_proc_stop(p.guid);
+    }
+    g_unsetenv("BH_GUID_XSHM");
+}
+
+/* guid keeps where the content lies in its X window between frames
+ * (bh-guest-view.c, view_target). When the guest grows its window, the
+ * next frame must fill the new size exactly, inside an exact frame: a
+ * place kept from before the resize would clip it to the old size (or put
+ * it where the frame now is). Straight to X from the memfd and through the
+ * staging copy. */
+static void test_grow(void)
+{
+    static const char *const modes[] = {"auto", "copy"};
+    for (gsize i = 0; i < G_N_ELEMENTS(modes); i++) {
+        g_setenv("BH_GUID_XSHM", modes[i], TRUE);
+        g_autofree char *qube = g_strdup_printf("grow-%s", modes[i]);
+        const char *args[] = {"--seed", "50", "--width", "300", "--height", "180", NULL};
+        Pair p;
+        pair_start(&p, qube, "green", "grow", args, NULL, 300, 180, 50);
+        expect(p.agent, FALSE, "GROWN shown");
+        BhRect grown;
+        if (!bh_wait_pattern(env.dpy, 380, 240, 52, FALSE, &grown, 15000)) {
+            g_autoptr(BhShot) shot = bh_shot_take(env.dpy);
+            g_free(bh_shot_save(shot, "failed-grow"));
+            g_error("%s: the frame after the resize never showed exactly at 380x240", modes[i]);
+        }
+        g_autoptr(BhShot) shot = bh_shot_take(env.dpy);
+        g_autofree char *name = g_strdup_printf("process-grow-%s", modes[i]);
+        g_free(bh_shot_save(shot, name));
+        g_assert_cmpint(grown.x, ==, p.content.x);
+        g_assert_cmpint(grown.y, ==, p.content.y);
+        g_assert_cmpuint(bh_pattern_mismatches(shot, grown.x, grown.y, 380, 240, 52), ==, 0);
+        g_assert_cmpuint(bh_frame_mismatches(shot, &grown, BH_GUID_FRAME_PX, bh_label_lookup("green")->rgb),
+                         ==, 0);
+        pair_finish_keep(&p, qube);
+        g_autofree char *log = bh_proc_stderr(p.guid);
+        g_assert_nonnull(strstr(log, "frames go straight to the X server"));
         bh_proc_stop(p.guid);
     }
     g_unsetenv("BH_GUID_XSHM");
@@ -465,6 +504,7 @@ int main(int argc, char **argv)
     g_test_add_func("/guid/process/frames", test_frames);
     g_test_add_func("/guid/process/warm-up", test_warm_up);
     g_test_add_func("/guid/process/paths", test_paths);
+    g_test_add_func("/guid/process/grow", test_grow);
     g_test_add_func("/guid/process/input", test_input);
     g_test_add_func("/guid/process/popup", test_popup);
     g_test_add_func("/guid/process/fullscreen", test_fullscreen);
