@@ -255,6 +255,16 @@ BhSandboxSetup *bh_sandbox_layout_setup(const BhSandboxPlan *plan)
     g_autofree char *bin = bh_path(S, "bin");
     bh_sandbox_setup_mkdir(s, bin, 0755);
     bh_sandbox_setup_bind_ro(s, plan->bin_dir, bin);
+
+    /* Last: of the host's mounts only what bubblewrap still reads (its
+     * binary and libraries, /proc, the devices its --dev binds, the
+     * resolv.conf beside the staging directories) and the staged parts stay
+     * in this namespace (sandbox-spawn.h). */
+    if (plan->privileged) {
+        g_autofree char *resolv_dir = plan->resolv_conf ? g_path_get_dirname(plan->resolv_conf) : NULL;
+        const char *keep[] = {S, plan->bwrap, "/usr", "/etc", "/proc", "/dev", resolv_dir, NULL};
+        bh_sandbox_setup_detach_others(s, keep);
+    }
     return s;
 }
 

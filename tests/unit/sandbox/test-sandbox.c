@@ -11,7 +11,9 @@
 #include <linux/filter.h>
 #include <linux/keyctl.h>
 #include <linux/seccomp.h>
+#include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -286,6 +288,11 @@ static void test_plan_appvm(void)
     /* The guest programs: one directory, one read-only mount. */
     g_assert_nonnull(
         strstr(steps, "bind-ro /run/bulkhead-sandbox/1/.bin -> /run/bulkhead-sandbox/1/work/bin\n"));
+
+    /* Last, the host's other mounts leave the set-up's namespace. */
+    g_assert_true(g_str_has_suffix(steps,
+                                   "detach-all-but /run/bulkhead-sandbox/1/work /usr/bin/bwrap /usr /etc "
+                                   "/proc /dev\n"));
 
     /* The qube's own ptys, bounded, over bubblewrap's unbounded devpts. */
     g_assert_nonnull(strstr(steps, "devpts /run/bulkhead-sandbox/1/work/pts "
@@ -656,6 +663,63 @@ static void test_guest_bin(Tmp *t, gconstpointer data)
     g_string_free(big, TRUE);
 }
 
+/* The detach step, for real (root: a private mount namespace in a child):
+ * a mount beside the kept ones goes, the kept one, what is above it and
+ * what is below it stay. */
+static gboolean mounted(const char *point)
+{
+    g_autofree char *table = NULL;
+    g_autofree char *needle = g_strdup_printf(" %s ", point);
+    return g_file_get_contents("/proc/self/mountinfo", &table, NULL, NULL) && strstr(table, needle) != NULL;
+}
+
+static void test_detach_others(Tmp *t, gconstpointer data)
+{
+    if (geteuid() != 0) {
+        g_test_skip("needs root (mount namespaces)");
+        return;
+    }
+    g_autofree char *kept = g_build_filename(t->tmp, "kept", NULL);
+    g_autofree char *below = g_build_filename(kept, "below", NULL);
+    g_autofree char *other = g_build_filename(t->tmp, "other", NULL);
+    g_autofree char *spaced = g_build_filename(t->tmp, "with space", NULL);
+    g_assert_cmpint(g_mkdir(kept, 0755), ==, 0);
+    g_assert_cmpint(g_mkdir(other, 0755), ==, 0);
+    g_assert_cmpint(g_mkdir(spaced, 0755), ==, 0);
+
+    pid_t pid = fork();
+    g_assert_cmpint(pid, >=, 0);
+    if (pid == 0) {
+        /* The host's table must not change: a namespace of our own first. */
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+            mount("tmpfs", kept, "tmpfs", 0, NULL) < 0 || mkdir(below, 0755) < 0 ||
+            mount("tmpfs", below, "tmpfs", 0, NULL) < 0 || mount("tmpfs", other, "tmpfs", 0, NULL) < 0 ||
+            mount("tmpfs", spaced, "tmpfs", 0, NULL) < 0)
+            _exit(10);
+        BhSandboxSetup *s = bh_sandbox_setup_new(TRUE, 0, 0);
+        const char *keep[] = {kept, "/proc", NULL};
+        bh_sandbox_setup_detach_others(s, keep);
+        bh_sandbox_setup_child(s);
+        int rc = 0;
+        if (!mounted(kept) || !mounted(below))
+            rc |= 1; /* what was kept is gone */
+        if (mounted(other))
+            rc |= 2; /* what was not kept stayed */
+        if (!mounted("/proc") || !mounted("/"))
+            rc |= 4;
+        g_autofree char *escaped = g_strdup_printf("%s/with\\040space", t->tmp);
+        if (mounted(escaped))
+            rc |= 8; /* a name with an escape in the table */
+        _exit(rc);
+    }
+    int status = 0;
+    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+    g_assert_true(WIFEXITED(status));
+    g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+    /* Nothing of it reached this namespace. */
+    g_assert_false(mounted(kept));
+}
+
 /* The filter itself, loaded in a child: what it refuses, how, and that it
  * lets ordinary calls through. (Inside real qubes: sandbox-confine.) */
 static int seccomp_child(GBytes *program)
@@ -734,6 +798,7 @@ int main(int argc, char **argv)
     ADD("root-links", test_root_links);
     ADD("guest-programs", test_guest_programs);
     ADD("guest-bin", test_guest_bin);
+    ADD("detach-others", test_detach_others);
     g_test_add_func("/sandbox/seccomp/program", test_seccomp_program);
 #undef ADD
     return g_test_run();
