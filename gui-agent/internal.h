@@ -390,6 +390,7 @@ struct bh_seat {
     struct xkb_state *state;
     int keymap_fd;
     uint32_t keymap_size;
+    bool default_failed; /* the default keymap did not compile (said once) */
     uint32_t mods_depressed, mods_latched, mods_locked, group;
 #define BH_MAX_PRESSED_KEYS 32
     uint32_t keys[BH_MAX_PRESSED_KEYS];

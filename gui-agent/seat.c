@@ -90,6 +90,8 @@ static void send_modifiers(struct bh_agent *a, bool force)
 {
     struct bh_seat *seat = &a->seat;
     uint32_t dep, lat, lock, group;
+    if (!seat->state)
+        return; /* no keymap yet: nothing pressed, nothing locked */
     read_mods(seat, &dep, &lat, &lock, &group);
     if (!force && dep == seat->mods_depressed && lat == seat->mods_latched && lock == seat->mods_locked &&
         group == seat->group)
@@ -112,6 +114,8 @@ static void send_modifiers(struct bh_agent *a, bool force)
 static void reset_keys(struct bh_agent *a)
 {
     struct bh_seat *seat = &a->seat;
+    if (!seat->keymap)
+        return; /* no key was ever taken in: nothing held */
     struct xkb_state *st = xkb_state_new(seat->keymap);
     if (!st)
         return;
@@ -166,6 +170,31 @@ out:
         xkb_state_unref(st);
     if (fd >= 0)
         close(fd);
+    return ok;
+}
+
+/* Until dom0's KEYMAP comes the keymap is US, the xkb default, compiled only
+ * when something needs one (a client's wl_keyboard, a key): dom0 sends its
+ * layout right after it connects, and a qube whose first keyboard comes
+ * after that never compiles this one. A compile is about 3 ms of CPU, an
+ * eighth of what a qube's start costs inside it (bench/RESULTS.md, "Start at
+ * scale VIII"). */
+static bool keymap_ready(struct bh_agent *a)
+{
+    struct bh_seat *seat = &a->seat;
+    if (seat->keymap)
+        return true;
+    struct xkb_rule_names names = {.layout = "us"};
+    struct xkb_keymap *map = xkb_keymap_new_from_names(seat->xkb, &names, XKB_KEYMAP_COMPILE_NO_FLAGS);
+    bool ok = map && install_keymap(a, map);
+    if (map)
+        xkb_keymap_unref(map);
+    if (!ok && !seat->default_failed) {
+        seat->default_failed = true;
+        BH_ERR(a, MOD, "cannot compile the default 'us' keymap (is xkb-data installed?): keys are dropped");
+    }
+    if (ok)
+        BH_INFO(a, MOD, "keyboard layout 'us' (the default: dom0's layout has not come yet)");
     return ok;
 }
 
@@ -411,6 +440,8 @@ static void key_now(struct bh_agent *a, const struct bh_gui_key *k)
     struct bh_seat *seat = &a->seat;
     uint32_t dep, lat, lock, group;
 
+    if (!keymap_ready(a))
+        return;
     /* Depressed and latched modifiers follow the keys we saw; locks and
      * the layout group are dom0's (it may have toggled them elsewhere). */
     read_mods(seat, &dep, &lat, &lock, &group);
@@ -801,7 +832,9 @@ static void seat_get_keyboard(struct wl_client *client, struct wl_resource *reso
     if (!r)
         return;
     wl_list_insert(&seat->keyboards, wl_resource_get_link(r));
-    send_keymap(seat, r);
+    /* Compiling the default sends it to every keyboard, this one included. */
+    if (seat->keymap || !keymap_ready(a))
+        send_keymap(seat, r);
     if (wl_resource_get_version(r) >= WL_KEYBOARD_REPEAT_INFO_SINCE_VERSION)
         wl_keyboard_send_repeat_info(r, 0, 0);
     if (seat->kb_focus && client_of(seat->kb_focus) == client)
@@ -857,16 +890,7 @@ bool bh_seat_init(struct bh_agent *a)
         BH_ERR(a, MOD, "cannot create an xkb context");
         return false;
     }
-    /* Until dom0 announces its layout: US, the xkb default. */
-    struct xkb_rule_names names = {.layout = "us"};
-    struct xkb_keymap *map = xkb_keymap_new_from_names(seat->xkb, &names, XKB_KEYMAP_COMPILE_NO_FLAGS);
-    if (!map || !install_keymap(a, map)) {
-        BH_ERR(a, MOD, "cannot compile the default 'us' keymap (is xkb-data installed?)");
-        if (map)
-            xkb_keymap_unref(map);
-        return false;
-    }
-    xkb_keymap_unref(map);
+    /* No keymap yet: dom0's comes with its connection (keymap_ready). */
     seat->global = wl_global_create(a->display, &wl_seat_interface, SEAT_VERSION, a, seat_bind);
     return seat->global != NULL;
 }

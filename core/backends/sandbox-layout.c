@@ -30,6 +30,7 @@
 #include <gio/gio.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -250,14 +251,19 @@ BhSandboxSetup *bh_sandbox_layout_setup(const BhSandboxPlan *plan)
         bh_sandbox_setup_touch(s, file);
     }
 
+    /* One mount for all the guest programs (bh_sandbox_guest_bin_make). */
     g_autofree char *bin = bh_path(S, "bin");
     bh_sandbox_setup_mkdir(s, bin, 0755);
-    for (guint i = 0; i < plan->programs->len; i++) {
-        const char *prog = plan->programs->pdata[i];
-        g_autofree char *base = g_path_get_basename(prog);
-        g_autofree char *dest = bh_path(bin, base);
-        bh_sandbox_setup_touch(s, dest);
-        bh_sandbox_setup_bind_ro(s, prog, dest);
+    bh_sandbox_setup_bind_ro(s, plan->bin_dir, bin);
+
+    /* Last: of the host's mounts only what bubblewrap still reads (its
+     * binary and libraries, /proc, the devices its --dev binds, the
+     * resolv.conf beside the staging directories) and the staged parts stay
+     * in this namespace (sandbox-spawn.h). */
+    if (plan->privileged) {
+        g_autofree char *resolv_dir = plan->resolv_conf ? g_path_get_dirname(plan->resolv_conf) : NULL;
+        const char *keep[] = {S, plan->bwrap, "/usr", "/etc", "/proc", "/dev", resolv_dir, NULL};
+        bh_sandbox_setup_detach_others(s, keep);
     }
     return s;
 }
@@ -793,6 +799,101 @@ GPtrArray *bh_sandbox_find_guest_programs(GError **error)
             g_ptr_array_add(programs, g_strdup(path));
     }
     return programs;
+}
+
+/* One regular file, program to <dir_fd>/name with mode 0555: written under
+ * a temporary name and renamed over the old copy, so that a qube still
+ * running from an earlier copy (adopted after a crash) never sees half a
+ * program. */
+static gboolean bh_copy_program(int dir_fd, const char *program, const char *name, GError **error)
+{
+    g_autofree char *tmp = g_strconcat(".", name, ".new", NULL);
+    int src = -1, dst = -1;
+    gboolean ok = FALSE;
+    struct stat st;
+
+    src = open(program, O_RDONLY | O_CLOEXEC);
+    if (src < 0 || fstat(src, &st) < 0 || !S_ISREG(st.st_mode)) {
+        bh_error_errno(error, src < 0 || !S_ISREG(st.st_mode) ? errno : EINVAL, "cannot read %s", program);
+        goto out;
+    }
+    unlinkat(dir_fd, tmp, 0);
+    dst = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0700);
+    if (dst < 0) {
+        bh_error_errno(error, errno, "cannot create a copy of %s", program);
+        goto out;
+    }
+    for (off_t done = 0; done < st.st_size;) {
+        ssize_t n = sendfile(dst, src, NULL, (size_t)MIN(st.st_size - done, (off_t)1 << 30));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            bh_error_errno(error, n < 0 ? errno : EIO, "cannot copy %s", program);
+            goto out;
+        }
+        done += n;
+    }
+    if (fchmod(dst, 0555) < 0 || close(dst) < 0) {
+        dst = -1;
+        bh_error_errno(error, errno, "cannot finish the copy of %s", program);
+        goto out;
+    }
+    dst = -1;
+    if (renameat(dir_fd, tmp, dir_fd, name) < 0) {
+        bh_error_errno(error, errno, "cannot put the copy of %s in place", program);
+        goto out;
+    }
+    ok = TRUE;
+out:
+    if (src >= 0)
+        close(src);
+    if (dst >= 0)
+        close(dst);
+    if (!ok)
+        unlinkat(dir_fd, tmp, 0);
+    return ok;
+}
+
+char *bh_sandbox_guest_bin_make(const char *stage_base, GPtrArray *programs, GError **error)
+{
+    g_autofree char *dir = g_build_filename(stage_base, BH_SANDBOX_GUEST_BIN_DIR, NULL);
+    int fd = -1;
+    if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+        bh_error_errno(error, errno, "cannot create %s", dir);
+        return NULL;
+    }
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 || fchmod(fd, 0755) < 0) {
+        bh_error_errno(error, errno, "cannot open %s", dir);
+        goto fail;
+    }
+    for (guint i = 0; i < programs->len; i++) {
+        g_autofree char *name = g_path_get_basename(programs->pdata[i]);
+        if (!bh_copy_program(fd, programs->pdata[i], name, error)) {
+            g_prefix_error(error, "cannot make the qubes' programs in %s: ", dir);
+            goto fail;
+        }
+    }
+    close(fd);
+    return g_steal_pointer(&dir);
+fail:
+    if (fd >= 0)
+        close(fd);
+    return NULL;
+}
+
+void bh_sandbox_guest_bin_remove(const char *stage_base)
+{
+    g_autofree char *dir = g_build_filename(stage_base, BH_SANDBOX_GUEST_BIN_DIR, NULL);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *name;
+    while (d && (name = g_dir_read_name(d)))
+        unlinkat(fd, name, 0);
+    close(fd);
+    rmdir(dir);
 }
 
 char *bh_sandbox_find_services_dir(void)

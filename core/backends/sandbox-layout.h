@@ -91,7 +91,7 @@ typedef struct {
     const char *stage_dir;  /* an empty host directory to mount the staging tmpfs on; its
                                path must be traversable by host_uid */
     const char *vchan_dir;  /* the qube's vchan directory on the host */
-    GPtrArray *programs;    /* absolute host paths of guest programs (basename = name inside) */
+    const char *bin_dir;    /* the guest programs, one directory (bh_sandbox_guest_bin_make) */
     /* This build's call services, shown read-only at BH_RPC_SERVICES_RUN, or NULL. */
     const char *services_dir;
     /* core/filecopy/guest-share (file-manager actions), shown read-only at
@@ -163,6 +163,17 @@ gboolean bh_sandbox_copy_tree(const char *source, const char *dest, gboolean wor
 GPtrArray *bh_sandbox_find_guest_programs(GError **error);
 /* The names looked for, NULL-terminated. */
 const char *const *bh_sandbox_guest_program_names(void);
+/* In each daemon's staging directory (a '.' first, as its other files,
+ * sandbox-qube.h): the copies of the guest programs every qube binds. */
+#define BH_SANDBOX_GUEST_BIN_DIR ".bin"
+/* Copies the programs (absolute host paths; basename = name inside) into
+ * <stage_base>/BH_SANDBOX_GUEST_BIN_DIR, root's, mode 0555, and returns that
+ * directory: every qube binds it whole at /run/bulkhead/bin, one mount where
+ * a bind per program took sixteen (bench/RESULTS.md, "Start at scale VIII").
+ * Copies of an earlier daemon of the same pid are replaced, each by a rename. */
+char *bh_sandbox_guest_bin_make(const char *stage_base, GPtrArray *programs, GError **error);
+/* Removes that directory and what is in it (no qube of its daemon runs). */
+void bh_sandbox_guest_bin_remove(const char *stage_base);
 /* The folder of Bulkhead's own call services (docs/rpc.md, "Services in the
  * target") found the same way: rpc-services/ in a BH_SANDBOX_GUEST_DIRS
  * directory, the build tree's, or the installed one; NULL when none. */

@@ -107,6 +107,7 @@ struct BhSandbox {
     gboolean verbose;
     BhSandboxCgroups *cgroups;
     GPtrArray *programs;
+    char *bin_dir;      /* their copies, bound whole into every qube */
     char *services_dir; /* Bulkhead's own call services, or NULL */
     char *share_dir;    /* desktop data shown to qubes (guest-share), or NULL */
     gboolean has_agent; /* bulkhead-agent is among the programs */

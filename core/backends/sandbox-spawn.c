@@ -39,6 +39,7 @@ typedef enum {
     BH_STEP_SYMLINK,
     BH_STEP_BIND,
     BH_STEP_PIVOT,
+    BH_STEP_DETACH,
 } BhStepType;
 
 typedef struct {
@@ -65,6 +66,11 @@ struct BhSandboxSetup {
     GBytes *filter;
     const struct sock_filter *filter_code;
     unsigned short filter_len;
+    /* BH_STEP_DETACH: the mount points kept (NULL-terminated) and room for
+     * the mount table, both from the parent. */
+    char **keep;
+    char *table;
+    gsize table_size;
 };
 
 /* ---- async-signal-safe helpers ---------------------------------------------- */
@@ -183,6 +189,89 @@ static void bh_child_overlay_as_qube(const BhSandboxSetup *s, const BhStep *st)
     syscall(SYS_setfsgid, 0);
 }
 
+/* Whether the mount point m (n bytes) stays for bubblewrap: a kept path, one
+ * above it (its filesystem) or one below it (what was staged there). */
+static gboolean bh_child_kept(const BhSandboxSetup *s, const char *m, size_t n)
+{
+    if (n == 1 && m[0] == '/')
+        return TRUE;
+    for (char **k = s->keep; *k; k++) {
+        size_t kn = strlen(*k);
+        size_t c = n < kn ? n : kn;
+        if (memcmp(m, *k, c) != 0)
+            continue;
+        if (n == kn || (n < kn && (*k)[n] == '/') || (n > kn && m[kn] == '/'))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* The 5th field of a mountinfo line, its octal escapes (\040 and the
+ * like) undone, into out (size out_size); FALSE if it does not fit. */
+static gboolean bh_child_mount_point(const char *line, const char *end, char *out, size_t out_size,
+                                     size_t *len)
+{
+    const char *p = line;
+    for (int field = 0; field < 4; field++) {
+        while (p < end && *p != ' ')
+            p++;
+        if (p == end)
+            return FALSE;
+        p++;
+    }
+    size_t n = 0;
+    while (p < end && *p != ' ') {
+        char c = *p++;
+        if (c == '\\' && end - p >= 3 && p[0] >= '0' && p[0] <= '3' && p[1] >= '0' && p[1] <= '7' &&
+            p[2] >= '0' && p[2] <= '7') {
+            c = (char)((p[0] - '0') * 64 + (p[1] - '0') * 8 + (p[2] - '0'));
+            p += 3;
+        }
+        if (n + 1 >= out_size)
+            return FALSE;
+        out[n++] = c;
+    }
+    out[n] = '\0';
+    *len = n;
+    return n > 0;
+}
+
+/* Everything of the host's mount table that bubblewrap does not need leaves
+ * this namespace: bubblewrap copies what is left into the qube's namespace
+ * and reads the whole table at each of its twenty binds, so every mount
+ * here (other qubes' vchan directories, /sys and its cgroups, whatever the
+ * host has mounted) was printed and parsed twenty times per start
+ * (bench/RESULTS.md, "Start at scale VIII"). The mounts are private by now:
+ * nothing of this reaches the host. A table larger than the room is taken as
+ * far as it goes; a mount that will not go is left (it only costs time). */
+static void bh_child_detach_others(const BhSandboxSetup *s)
+{
+    int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    size_t len = 0;
+    while (len < s->table_size) {
+        ssize_t n = read(fd, s->table + len, s->table_size - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    close(fd);
+    char point[4096];
+    const char *end = s->table + len;
+    for (const char *line = s->table; line < end;) {
+        const char *nl = memchr(line, '\n', (size_t)(end - line));
+        if (nl == NULL)
+            break; /* cut off by the room: not a whole line */
+        size_t n = 0;
+        if (bh_child_mount_point(line, nl, point, sizeof point, &n) && !bh_child_kept(s, point, n))
+            (void)umount2(point, MNT_DETACH);
+        line = nl + 1;
+    }
+}
+
 static void bh_child_step(const BhSandboxSetup *s, const BhStep *st)
 {
     switch (st->type) {
@@ -239,6 +328,9 @@ static void bh_child_step(const BhSandboxSetup *s, const BhStep *st)
         /* A file as it is (a device node, a namespace): no flags of ours. */
         if (mount(st->b, st->a, NULL, MS_BIND, NULL) < 0)
             bh_child_die("cannot bind", st->b, errno);
+        break;
+    case BH_STEP_DETACH:
+        bh_child_detach_others(s);
         break;
     case BH_STEP_PIVOT:
         /* pivot_root(".", ".") stacks the old root on the new one, and the
@@ -332,6 +424,8 @@ void bh_sandbox_setup_free(BhSandboxSetup *s)
         return;
     g_clear_pointer(&s->filter, g_bytes_unref);
     g_array_unref(s->steps);
+    g_strfreev(s->keep);
+    g_free(s->table);
     g_free(s);
 }
 
@@ -445,10 +539,21 @@ void bh_sandbox_setup_pivot(BhSandboxSetup *s, const char *root)
     bh_setup_add(s, BH_STEP_PIVOT, root, NULL, 0, -1);
 }
 
+void bh_sandbox_setup_detach_others(BhSandboxSetup *s, const char *const *keep)
+{
+    g_return_if_fail(s->keep == NULL);
+    s->keep = g_strdupv((char **)keep);
+    s->table_size = BH_SANDBOX_MOUNT_TABLE_MAX;
+    s->table = g_malloc(s->table_size);
+    g_autofree char *kept = g_strjoinv(" ", s->keep);
+    bh_setup_add(s, BH_STEP_DETACH, kept, NULL, 0, -1);
+}
+
 char *bh_sandbox_setup_describe(const BhSandboxSetup *s)
 {
-    static const char *const names[] = {"tmpfs",   "mkdir",  "chown",   "touch",   "idmap", "bind-ro",
-                                        "overlay", "devpts", "private", "symlink", "bind",  "pivot"};
+    static const char *const names[] = {"tmpfs",   "mkdir",   "chown",         "touch",   "idmap",
+                                        "bind-ro", "overlay", "devpts",        "private", "symlink",
+                                        "bind",    "pivot",   "detach-all-but"};
     GString *out = g_string_new(NULL);
     g_string_append_printf(out, "%s uid %u\n", s->privileged ? "privileged" : "user-namespace",
                            (unsigned)s->uid);

@@ -76,6 +76,14 @@ void bh_sandbox_setup_bind(BhSandboxSetup *s, const char *source, const char *ta
 /* root becomes the child's root, read-only, and everything else of the
  * host's mount tree goes. */
 void bh_sandbox_setup_pivot(BhSandboxSetup *s, const char *root);
+/* Detaches every mount of the namespace except "/" and the mount points at,
+ * above or below one of keep (NULL-terminated absolute paths): what is
+ * needed after this step (bubblewrap's binary, its /proc and /dev, the
+ * staged parts). At most BH_SANDBOX_MOUNT_TABLE_MAX bytes of the mount table
+ * are looked at. Privileged set-ups only (a user namespace's inherited
+ * mounts are locked). */
+#define BH_SANDBOX_MOUNT_TABLE_MAX (256 * 1024)
+void bh_sandbox_setup_detach_others(BhSandboxSetup *s, const char *const *keep);
 
 /* GSpawnChildSetupFunc; user_data is the BhSandboxSetup. */
 void bh_sandbox_setup_child(gpointer user_data);

@@ -785,7 +785,7 @@ static GSubprocess *bh_sandbox_spawn(BhSandbox *sb, BhSandboxQube *q, const BhBa
         .base_root = base_root,
         .stage_dir = q->stage_dir,
         .vchan_dir = q->vchan_dir,
-        .programs = sb->programs,
+        .bin_dir = sb->bin_dir,
         .services_dir = sb->services_dir,
         .share_dir = sb->share_dir,
         .root_links = root_links,

@@ -19,6 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sandbox-layout.h"
+
 /* ---- taking over after a daemon restart ---------------------------------------------- */
 
 /* An adopted bubblewrap is not our child: its end shows on its pidfd, and
@@ -226,6 +228,10 @@ static guint bh_sandbox_sweep_stages(BhSandbox *sb, GHashTable *kept)
             if (g_str_equal(qn, BH_SANDBOX_STATE_MARKER) &&
                 !bh_sandbox_cgroups_has_group(sb->cgroups, name, NULL))
                 unlink(path);
+            /* Its programs' copies: bound by its qubes while any runs. */
+            if (g_str_equal(qn, BH_SANDBOX_GUEST_BIN_DIR) &&
+                !bh_sandbox_cgroups_has_group(sb->cgroups, name, NULL))
+                bh_sandbox_guest_bin_remove(stale);
             /* The dead daemon's resolv.conf (a qube's staging point is a
              * directory): left, it kept the directory, one per crash. */
             if ((g_str_equal(qn, BH_SANDBOX_GUEST_RESOLV) || g_str_equal(qn, BH_SANDBOX_GUEST_RESOLV_OLD)) &&

@@ -71,6 +71,10 @@ static void bh_sandbox_free(BhBackend *backend)
     g_hash_table_unref(sb->copies);
     bh_sandbox_cgroups_free(sb->cgroups);
     g_clear_pointer(&sb->programs, g_ptr_array_unref);
+    /* Every qube is gone: nothing binds the programs' copies any more. */
+    if (sb->bin_dir)
+        bh_sandbox_guest_bin_remove(sb->stage_base);
+    g_free(sb->bin_dir);
     g_free(sb->services_dir);
     g_free(sb->share_dir);
     g_free(sb->bwrap);
@@ -236,6 +240,12 @@ BhBackend *bh_sandbox_backend_new(const BhBackendConfig *config, GError **error)
     sb->copying = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     sb->copies = g_hash_table_new(g_str_hash, g_str_equal);
     sb->cgroups = bh_sandbox_cgroups_new(NULL);
+    sb->bin_dir = bh_sandbox_guest_bin_make(sb->stage_base, sb->programs, error);
+    if (sb->bin_dir == NULL) {
+        bh_sandbox_guest_bin_remove(sb->stage_base);
+        bh_sandbox_free(&sb->parent);
+        return NULL;
+    }
 
     g_autofree char *what = bh_sandbox_describe(&sb->parent);
     g_info("sandbox backend: %s", what);

@@ -428,6 +428,67 @@ static void kb_repeat(void *data, struct wl_keyboard *k, int32_t rate, int32_t d
 static const struct wl_keyboard_listener kb_listener = {kb_keymap, kb_enter,     kb_leave,
                                                         kb_key,    kb_modifiers, kb_repeat};
 
+/* "keyboard": a wl_keyboard and its keymap, nothing else; prints the keymap's
+ * size and whether it is an xkb text keymap, then exits 0 if it was. */
+struct kb_only {
+    bool got;
+    bool ok;
+};
+
+static void kbo_keymap(void *data, struct wl_keyboard *k, uint32_t format, int32_t fd, uint32_t size)
+{
+    struct kb_only *ko = data;
+    ko->got = true;
+    char *p = size ? mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
+    ko->ok = format == WL_KEYBOARD_KEYMAP_FORMAT_XKB_V1 && p != MAP_FAILED && size > 11 &&
+             strncmp(p, "xkb_keymap", 10) == 0;
+    say("keymap %u bytes%s", size, ko->ok ? ", an xkb keymap" : ", not a keymap");
+    if (p != MAP_FAILED)
+        munmap(p, size);
+    close(fd);
+}
+
+static void kbo_enter(void *data, struct wl_keyboard *k, uint32_t serial, struct wl_surface *s,
+                      struct wl_array *keys)
+{
+}
+
+static void kbo_leave(void *data, struct wl_keyboard *k, uint32_t serial, struct wl_surface *s)
+{
+}
+
+static void kbo_key(void *data, struct wl_keyboard *k, uint32_t serial, uint32_t time, uint32_t key,
+                    uint32_t state)
+{
+}
+
+static void kbo_modifiers(void *data, struct wl_keyboard *k, uint32_t serial, uint32_t dep, uint32_t lat,
+                          uint32_t lock, uint32_t group)
+{
+}
+
+static void kbo_repeat(void *data, struct wl_keyboard *k, int32_t rate, int32_t delay)
+{
+}
+
+static const struct wl_keyboard_listener kbo_listener = {kbo_keymap, kbo_enter,     kbo_leave,
+                                                         kbo_key,    kbo_modifiers, kbo_repeat};
+
+static int run_keyboard(struct app *a)
+{
+    struct kb_only ko = {0};
+    if (!a->seat) {
+        fprintf(stderr, "no wl_seat\n");
+        return 2;
+    }
+    struct wl_keyboard *kb = wl_seat_get_keyboard(a->seat);
+    wl_keyboard_add_listener(kb, &kbo_listener, &ko);
+    wl_display_roundtrip(a->display);
+    if (!ko.got)
+        say("no keymap");
+    return ko.ok ? 0 : 1;
+}
+
 static int run_scene(struct app *a)
 {
     struct scene sc = {.a = a};
@@ -578,6 +639,8 @@ int main(int argc, char **argv)
 
     if (strcmp(mode, "scene") == 0)
         return run_scene(&a);
+    if (strcmp(mode, "keyboard") == 0)
+        return run_keyboard(&a);
     if (strcmp(mode, "huge-buffer") == 0) {
         /* Wider than BH_MAX_WINDOW_WIDTH: refused before anything is copied. */
         struct toplevel t = toplevel_new(&a, "huge");

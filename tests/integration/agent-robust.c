@@ -11,7 +11,8 @@
  * a dom0 that stops reading is dropped once the bounded queue is full, never
  * waited for; a replaced buffer's release waits for the frame callback the
  * client asked for and goes out with it (never alone, never held without
- * one). */
+ * one); the keymap is compiled only when a keyboard needs one, dom0's
+ * alone when dom0 sent it first. */
 #include <glib.h>
 #include <signal.h>
 #include <stdio.h>
@@ -289,6 +290,71 @@ static void test_dom0_not_reading(void)
     g_assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
+/* The keyboard's keymap is compiled when something needs it, never at the
+ * agent's start: a client that asks before dom0 connected gets the US
+ * default, and an agent whose dom0 sent its layout first compiles only that
+ * one (a compile is about 3 ms of CPU, bench/RESULTS.md "Start at scale
+ * VIII"). */
+#define DEFAULT_COMPILED "keyboard layout 'us' (the default"
+#define DOM0_COMPILED    "keyboard layout 'us' variant ''"
+
+static int keyboard_client(struct bh_tagent *t, const char *client)
+{
+    const char *argv[] = {client, "keyboard", NULL};
+    int slot = t->n_children;
+    pid_t pid = bh_tagent_client(t, argv, NULL);
+    int st = -1;
+    for (int k = 0; k < 300 && (st = bh_tproc_wait(pid, 1)) == -1; k++) {
+        if (t->dom0)
+            bh_tdom0_pump(t->dom0, 50);
+        else
+            g_usleep(50 * 1000);
+    }
+    t->children[slot] = -1;
+    g_autofree char *out = NULL;
+    g_file_get_contents(t->child_logs[slot], &out, NULL, NULL);
+    g_test_message("keyboard client: %s", out ? g_strstrip(out) : "(no output)");
+    return st;
+}
+
+static void test_keymap_on_demand(void)
+{
+    g_autofree char *client =
+        bh_tagent_build_path("BH_TEST_WLCLIENT", "tests/gui-agent-dom0/bh-test-wlclient");
+
+    /* dom0 first: its layout is the one compiled, once. */
+    struct bh_tagent t;
+    bh_tagent_start(&t, true);
+    struct log_wait l = {t.agent_log, DOM0_COMPILED};
+    if (!bh_tagent_wait(&t, log_ready, &l)) {
+        bh_tagent_dump(t.agent_log);
+        g_error("dom0's keymap was not compiled: %s", t.dom0->error);
+    }
+    int st = keyboard_client(&t, client);
+    g_assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    if (log_has(t.agent_log, DEFAULT_COMPILED)) {
+        bh_tagent_dump(t.agent_log);
+        g_error("the default keymap was compiled although dom0's came first");
+    }
+    st = bh_tagent_stop(&t);
+    g_assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+
+    /* A client before dom0: the default, then dom0's when it comes. */
+    bh_tagent_start(&t, false);
+    g_assert_false(log_has(t.agent_log, DEFAULT_COMPILED));
+    st = keyboard_client(&t, client);
+    g_assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    g_assert_true(log_has(t.agent_log, DEFAULT_COMPILED));
+    bh_tagent_connect(&t);
+    if (!bh_tagent_wait(&t, log_ready, &l)) {
+        bh_tagent_dump(t.agent_log);
+        g_error("dom0's keymap was not compiled after the default: %s", t.dom0->error);
+    }
+    g_assert_true(bh_tproc_alive(t.agent));
+    st = bh_tagent_stop(&t);
+    g_assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 /* A replaced buffer's release rides with the frame callback the client
  * waits for (one wakeup per frame, not two), and is never held for a commit
  * without one. dom0 releases at once here, so frames flow. */
@@ -344,5 +410,6 @@ int main(int argc, char **argv)
     g_test_add_func("/gui-agent/robust/dom0-not-reading", test_dom0_not_reading);
     g_test_add_func("/gui-agent/robust/release-pacing", test_release_pacing);
     g_test_add_func("/gui-agent/robust/exec", test_exec);
+    g_test_add_func("/gui-agent/robust/keymap-on-demand", test_keymap_on_demand);
     return g_test_run();
 }

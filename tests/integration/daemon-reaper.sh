@@ -29,7 +29,11 @@ cat >"$inner" <<'EOF'
 bh_start_daemon --backend sandbox || exit 1
 qvm-prefs work netvm '' && qvm-start work || exit 1
 bh_kill_daemon
-{ echo "shell $$"; echo "init $(sed -n 's/^init_pid=//p' "$bh_state/sandbox-running/work")"; } >"$BH_INNER_OUT"
+{
+  echo "shell $$"
+  echo "tag $(sed -n 's/^tag=//p' "$bh_state/sandbox-running/work")"
+  echo "init $(sed -n 's/^init_pid=//p' "$bh_state/sandbox-running/work")"
+} >"$BH_INNER_OUT"
 [ "$1" = return ] && bh_done
 # Killed as it is: no clean-up of any kind.
 exec sleep 100000
@@ -95,4 +99,11 @@ for _ in $(seq 300); do
   sleep 0.1
 done
 bh_same "no staging directory names a state below this test" "" "$left"
+# ... and none of the three daemons' staging directories is left at all
+# (its guest programs' copies, .bin, included).
+for name in control returned killed; do
+  tag=$(sed -n 's/^tag //p' "$bh_tmp/$name.out" 2>/dev/null)
+  [ -n "$tag" ] && [ ! -e "/run/bulkhead-sandbox/$tag" ]
+  bh_result "the $name test's staging directory (/run/bulkhead-sandbox/$tag) is gone" $?
+done
 bh_done

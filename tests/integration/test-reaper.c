@@ -254,6 +254,22 @@ static void kill_group(const char *group, const char *what)
     }
 }
 
+/* The daemon's copies of the guest programs (<stage>/.bin): files only. */
+static void empty_dir(const char *path)
+{
+    DIR *d = opendir(path);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        char p[PATH_MAX + 600];
+        if (e->d_type == DT_DIR)
+            continue;
+        snprintf(p, sizeof p, "%s/%s", path, e->d_name);
+        unlink(p);
+    }
+    if (d)
+        closedir(d);
+}
+
 static void reap_groups(void)
 {
     static char own[MAX_GROUPS][PATH_MAX];
@@ -278,7 +294,7 @@ static void reap_groups(void)
                 kill_group(group, "(all of the daemon's)");
         }
         /* What bulkheadd would sweep once it starts again: the marker, its
-         * resolv.conf and empty staging points. Nothing is mounted here on
+         * resolv.conf, its programs' copies and empty staging points. Nothing is mounted here on
          * the host (the mounts live in the qubes' namespaces). */
         char stage[PATH_MAX];
         snprintf(stage, sizeof stage, STAGE_TOP "/%s", e->d_name);
@@ -289,6 +305,8 @@ static void reap_groups(void)
             if (strcmp(se->d_name, ".") == 0 || strcmp(se->d_name, "..") == 0)
                 continue;
             snprintf(p, sizeof p, "%s/%s", stage, se->d_name);
+            if (se->d_type == DT_DIR && strcmp(se->d_name, ".bin") == 0)
+                empty_dir(p);
             if (se->d_type == DT_DIR)
                 rmdir(p);
             else if (strcmp(se->d_name, ".state") != 0)

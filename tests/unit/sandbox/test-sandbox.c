@@ -7,10 +7,13 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/keyctl.h>
 #include <linux/seccomp.h>
+#include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -231,8 +234,7 @@ static void test_cgroup_mount_root(Tmp *t, gconstpointer data)
 
 /* ---- the root and the command line ------------------------------------------------ */
 
-static BhSandboxPlan plan_for(GPtrArray *programs, GPtrArray *links, gboolean own, gboolean readonly,
-                              const char *base)
+static BhSandboxPlan plan_for(GPtrArray *links, gboolean own, gboolean readonly, const char *base)
 {
     BhSandboxPlan p = {
         .name = "work",
@@ -247,7 +249,7 @@ static BhSandboxPlan plan_for(GPtrArray *programs, GPtrArray *links, gboolean ow
         .base_root = base,
         .stage_dir = "/run/bulkhead-sandbox/1/work",
         .vchan_dir = "/rt/bulkhead/vchan/3",
-        .programs = programs,
+        .bin_dir = "/run/bulkhead-sandbox/1/.bin",
         .root_links = links,
         .seccomp = TRUE,
         .bwrap = "/usr/bin/bwrap",
@@ -266,11 +268,9 @@ static gboolean argv_has(GPtrArray *argv, const char *a, const char *b, const ch
 
 static void test_plan_appvm(void)
 {
-    g_autoptr(GPtrArray) programs = g_ptr_array_new();
-    g_ptr_array_add(programs, "/build/core/backends/bulkhead-sandbox-init");
     g_autoptr(GPtrArray) links = g_ptr_array_new();
     g_ptr_array_add(links, "bin=usr/bin");
-    BhSandboxPlan plan = plan_for(programs, links, FALSE, FALSE, "/");
+    BhSandboxPlan plan = plan_for(links, FALSE, FALSE, "/");
     g_autoptr(BhSandboxSetup) setup = bh_sandbox_layout_setup(&plan);
     g_autofree char *steps = bh_sandbox_setup_describe(setup);
     g_test_message("%s", steps);
@@ -289,8 +289,14 @@ static void test_plan_appvm(void)
     g_assert_null(strstr(steps, "idmap /etc "));
     g_assert_nonnull(strstr(steps, "idmap /state/qubes/work/private -> /run/bulkhead-sandbox/1/work/home\n"));
     g_assert_nonnull(strstr(steps, "idmap /rt/bulkhead/vchan/3 -> /run/bulkhead-sandbox/1/work/vchan\n"));
-    g_assert_nonnull(strstr(steps, "bind-ro /build/core/backends/bulkhead-sandbox-init -> "
-                                   "/run/bulkhead-sandbox/1/work/bin/bulkhead-sandbox-init\n"));
+    /* The guest programs: one directory, one read-only mount. */
+    g_assert_nonnull(
+        strstr(steps, "bind-ro /run/bulkhead-sandbox/1/.bin -> /run/bulkhead-sandbox/1/work/bin\n"));
+
+    /* Last, the host's other mounts leave the set-up's namespace. */
+    g_assert_true(g_str_has_suffix(steps,
+                                   "detach-all-but /run/bulkhead-sandbox/1/work /usr/bin/bwrap /usr /etc "
+                                   "/proc /dev\n"));
 
     /* The qube's own ptys, bounded, over bubblewrap's unbounded devpts. */
     g_assert_nonnull(strstr(steps, "devpts /run/bulkhead-sandbox/1/work/pts "
@@ -385,9 +391,8 @@ static void test_plan_appvm(void)
 
 static void test_plan_template(void)
 {
-    g_autoptr(GPtrArray) programs = g_ptr_array_new();
     g_autoptr(GPtrArray) links = g_ptr_array_new();
-    BhSandboxPlan plan = plan_for(programs, links, TRUE, FALSE, "/");
+    BhSandboxPlan plan = plan_for(links, TRUE, FALSE, "/");
     g_assert_true(bh_sandbox_layout_writes_kept(&plan));
     g_autoptr(BhSandboxSetup) setup = bh_sandbox_layout_setup(&plan);
     g_autofree char *steps = bh_sandbox_setup_describe(setup);
@@ -402,7 +407,7 @@ static void test_plan_template(void)
     g_assert_true(argv_has(argv, "--bind", "/run/bulkhead-sandbox/1/work/usr", "/usr"));
 
     /* Read-only: like an AppVM below, and bound read-only (but /var). */
-    BhSandboxPlan ro = plan_for(programs, links, TRUE, TRUE, "/");
+    BhSandboxPlan ro = plan_for(links, TRUE, TRUE, "/");
     g_assert_false(bh_sandbox_layout_writes_kept(&ro));
     g_autoptr(GPtrArray) ro_argv = bh_sandbox_layout_bwrap_argv(&ro);
     g_assert_true(argv_has(ro_argv, "--ro-bind", "/run/bulkhead-sandbox/1/work/usr", "/usr"));
@@ -415,9 +420,8 @@ static void test_plan_template(void)
  * and mounted with the qube's fs ids; nothing of the layers on dom0's disk. */
 static void test_plan_root_volume(void)
 {
-    g_autoptr(GPtrArray) programs = g_ptr_array_new();
     g_autoptr(GPtrArray) links = g_ptr_array_new();
-    BhSandboxPlan plan = plan_for(programs, links, TRUE, FALSE, "/");
+    BhSandboxPlan plan = plan_for(links, TRUE, FALSE, "/");
     plan.root_image = TRUE;
     g_autoptr(BhSandboxSetup) setup = bh_sandbox_layout_setup(&plan);
     g_autofree char *steps = bh_sandbox_setup_describe(setup);
@@ -439,7 +443,7 @@ static void test_plan_root_volume(void)
     g_assert_null(strstr(steps, "chown "));
     /* An AppVM on a template's root volume: the same mount (the template's
      * loop device), its layers as lowers, writes to the staging tmpfs. */
-    BhSandboxPlan app = plan_for(programs, links, FALSE, FALSE, "/");
+    BhSandboxPlan app = plan_for(links, FALSE, FALSE, "/");
     app.root_image = TRUE;
     g_autoptr(BhSandboxSetup) app_setup = bh_sandbox_layout_setup(&app);
     g_autofree char *app_steps = bh_sandbox_setup_describe(app_setup);
@@ -457,9 +461,8 @@ static void test_plan_root_path(Tmp *t, gconstpointer data)
 {
     g_autofree char *usr = mk(t->tmp, "usr");
     g_autofree char *etc = mk(t->tmp, "etc");
-    g_autoptr(GPtrArray) programs = g_ptr_array_new();
     g_autoptr(GPtrArray) links = g_ptr_array_new();
-    BhSandboxPlan plan = plan_for(programs, links, TRUE, FALSE, t->tmp);
+    BhSandboxPlan plan = plan_for(links, TRUE, FALSE, t->tmp);
     g_autoptr(BhSandboxSetup) setup = bh_sandbox_layout_setup(&plan);
     g_autofree char *steps = bh_sandbox_setup_describe(setup);
     /* The tree's /usr and /etc are lower layers; the template's are uppers;
@@ -602,6 +605,125 @@ static void test_guest_programs(Tmp *t, gconstpointer data)
     g_unsetenv("BH_SANDBOX_GUEST_DIRS");
 }
 
+/* The guest programs' copies: one directory per daemon, every program in it
+ * whole and read-only, replaced in place by a later daemon of the same pid,
+ * gone with remove. */
+static void test_guest_bin(Tmp *t, gconstpointer data)
+{
+    g_autofree char *src = g_build_filename(t->tmp, "src", NULL);
+    g_autofree char *stage = g_build_filename(t->tmp, "stage", NULL);
+    g_assert_cmpint(g_mkdir(src, 0755), ==, 0);
+    g_assert_cmpint(g_mkdir(stage, 0711), ==, 0);
+    GString *big = g_string_new(NULL);
+    for (int i = 0; i < 100000; i++)
+        g_string_append_printf(big, "%d\n", i);
+    touch(src, "bulkhead-sandbox-init", big->str);
+    touch(src, "bulkhead-agent", "#!/bin/sh\n");
+    g_autoptr(GPtrArray) programs = g_ptr_array_new_with_free_func(g_free);
+    g_ptr_array_add(programs, g_build_filename(src, "bulkhead-sandbox-init", NULL));
+    g_ptr_array_add(programs, g_build_filename(src, "bulkhead-agent", NULL));
+
+    g_autoptr(GError) error = NULL;
+    g_autofree char *bin = bh_sandbox_guest_bin_make(stage, programs, &error);
+    g_assert_no_error(error);
+    g_autofree char *want = g_build_filename(stage, BH_SANDBOX_GUEST_BIN_DIR, NULL);
+    g_assert_cmpstr(bin, ==, want);
+    struct stat st;
+    g_assert_cmpint(g_stat(bin, &st), ==, 0);
+    g_assert_cmpuint(st.st_mode & 07777, ==, 0755);
+    g_autofree char *init = g_build_filename(bin, "bulkhead-sandbox-init", NULL);
+    g_autofree char *text = NULL;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(init, &text, &len, NULL));
+    g_assert_cmpuint(len, ==, big->len);
+    g_assert_cmpstr(text, ==, big->str);
+    g_assert_cmpint(g_stat(init, &st), ==, 0);
+    g_assert_cmpuint(st.st_mode & 07777, ==, 0555);
+
+    /* Again (a daemon of the same pid): the copy is replaced, not written
+     * into (a qube running the old one keeps its file). */
+    int old = open(init, O_RDONLY | O_CLOEXEC);
+    g_assert_cmpint(old, >=, 0);
+    touch(src, "bulkhead-sandbox-init", "new\n");
+    g_autofree char *again = bh_sandbox_guest_bin_make(stage, programs, &error);
+    g_assert_no_error(error);
+    g_free(text);
+    text = NULL;
+    g_assert_true(g_file_get_contents(init, &text, NULL, NULL));
+    g_assert_cmpstr(text, ==, "new\n");
+    char head[8] = {0};
+    g_assert_cmpint(pread(old, head, 2, 0), ==, 2);
+    g_assert_cmpstr(head, ==, "0\n");
+    close(old);
+
+    /* A program that cannot be read: an error naming it. */
+    g_ptr_array_add(programs, g_build_filename(src, "missing", NULL));
+    g_autofree char *none = bh_sandbox_guest_bin_make(stage, programs, &error);
+    g_assert_null(none);
+    g_assert_nonnull(strstr(error->message, "missing"));
+
+    bh_sandbox_guest_bin_remove(stage);
+    g_assert_false(g_file_test(bin, G_FILE_TEST_EXISTS));
+    g_string_free(big, TRUE);
+}
+
+/* The detach step, for real (root: a private mount namespace in a child):
+ * a mount beside the kept ones goes, the kept one, what is above it and
+ * what is below it stay. */
+static gboolean mounted(const char *point)
+{
+    g_autofree char *table = NULL;
+    g_autofree char *needle = g_strdup_printf(" %s ", point);
+    return g_file_get_contents("/proc/self/mountinfo", &table, NULL, NULL) && strstr(table, needle) != NULL;
+}
+
+static void test_detach_others(Tmp *t, gconstpointer data)
+{
+    if (geteuid() != 0) {
+        g_test_skip("needs root (mount namespaces)");
+        return;
+    }
+    g_autofree char *kept = g_build_filename(t->tmp, "kept", NULL);
+    g_autofree char *below = g_build_filename(kept, "below", NULL);
+    g_autofree char *other = g_build_filename(t->tmp, "other", NULL);
+    g_autofree char *spaced = g_build_filename(t->tmp, "with space", NULL);
+    g_assert_cmpint(g_mkdir(kept, 0755), ==, 0);
+    g_assert_cmpint(g_mkdir(other, 0755), ==, 0);
+    g_assert_cmpint(g_mkdir(spaced, 0755), ==, 0);
+
+    pid_t pid = fork();
+    g_assert_cmpint(pid, >=, 0);
+    if (pid == 0) {
+        /* The host's table must not change: a namespace of our own first. */
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+            mount("tmpfs", kept, "tmpfs", 0, NULL) < 0 || mkdir(below, 0755) < 0 ||
+            mount("tmpfs", below, "tmpfs", 0, NULL) < 0 || mount("tmpfs", other, "tmpfs", 0, NULL) < 0 ||
+            mount("tmpfs", spaced, "tmpfs", 0, NULL) < 0)
+            _exit(10);
+        BhSandboxSetup *s = bh_sandbox_setup_new(TRUE, 0, 0);
+        const char *keep[] = {kept, "/proc", NULL};
+        bh_sandbox_setup_detach_others(s, keep);
+        bh_sandbox_setup_child(s);
+        int rc = 0;
+        if (!mounted(kept) || !mounted(below))
+            rc |= 1; /* what was kept is gone */
+        if (mounted(other))
+            rc |= 2; /* what was not kept stayed */
+        if (!mounted("/proc") || !mounted("/"))
+            rc |= 4;
+        g_autofree char *escaped = g_strdup_printf("%s/with\\040space", t->tmp);
+        if (mounted(escaped))
+            rc |= 8; /* a name with an escape in the table */
+        _exit(rc);
+    }
+    int status = 0;
+    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+    g_assert_true(WIFEXITED(status));
+    g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+    /* Nothing of it reached this namespace. */
+    g_assert_false(mounted(kept));
+}
+
 /* The filter itself, loaded in a child: what it refuses, how, and that it
  * lets ordinary calls through. (Inside real qubes: sandbox-confine.) */
 static int seccomp_child(GBytes *program)
@@ -679,6 +801,8 @@ int main(int argc, char **argv)
     ADD("volumes/create-clone-remove", test_volumes);
     ADD("root-links", test_root_links);
     ADD("guest-programs", test_guest_programs);
+    ADD("guest-bin", test_guest_bin);
+    ADD("detach-others", test_detach_others);
     g_test_add_func("/sandbox/seccomp/program", test_seccomp_program);
 #undef ADD
     return g_test_run();
