@@ -317,6 +317,46 @@ static void test_copy_depth(Tmp *t, gconstpointer data)
     g_assert_nonnull(error);
     g_test_message("%s", error->message);
     g_assert_nonnull(strstr(error->message, "nested too deep"));
+    g_assert_null(strstr(error->message, "symbolic links")); /* no errno's words for a bound */
+    close(s);
+    close(d);
+}
+
+/* n empty files of 200-byte names in dir. */
+static void make_wide(const char *dir, guint n)
+{
+    for (guint i = 0; i < n; i++) {
+        g_autofree char *name = g_strdup_printf("%0200u", i);
+        put(dir, name, "", 0644);
+    }
+}
+
+/* The names a copy holds at once are bounded over all the directories it is
+ * inside of: each of two nested directories fits the bound alone (the
+ * control: both copy), the two together do not, and the copy is refused with
+ * a sentence instead of taking dom0's memory. */
+static void test_copy_listed(Tmp *t, gconstpointer data)
+{
+    g_autofree char *outer = mk(t->tmp, "outer");
+    g_autofree char *inner = mk(outer, "inner");
+    make_wide(outer, 300);
+    make_wide(inner, 300);
+    BhFsCopy bounded = home_copy;
+    bounded.max_listed = 100 << 10; /* one listing: 300 × (201 + 3 pointers) bytes, about 66 KiB */
+    g_autoptr(GError) error = NULL;
+    int d = open_dir(t->tmp);
+    int s = open_dir(inner);
+    g_assert_true(bh_fs_copy_tree(s, d, "inner-copy", &bounded, &error));
+    g_assert_no_error(error);
+    close(s);
+    s = open_dir(outer);
+    g_assert_true(bh_fs_copy_tree(s, d, "outer-copy", &home_copy, &error));
+    g_assert_no_error(error);
+    g_assert_false(bh_fs_copy_tree(s, d, "outer-bounded", &bounded, &error));
+    g_assert_nonnull(error);
+    g_test_message("%s", error->message);
+    g_assert_nonnull(strstr(error->message, "too many names in the directories down to here"));
+    g_assert_nonnull(strstr(error->message, "'inner'"));
     close(s);
     close(d);
 }
@@ -519,6 +559,8 @@ int main(int argc, char **argv)
                tmp_teardown);
     g_test_add("/sandbox/fsops/copy-keeps-holes", Tmp, NULL, tmp_setup, test_copy_sparse, tmp_teardown);
     g_test_add("/sandbox/fsops/copy-depth-bounded", Tmp, NULL, tmp_setup, test_copy_depth, tmp_teardown);
+    g_test_add("/sandbox/fsops/copy-names-held-bounded", Tmp, NULL, tmp_setup, test_copy_listed,
+               tmp_teardown);
     g_test_add("/sandbox/fsops/copy-race-with-swapped-links", Tmp, NULL, tmp_setup, test_copy_race,
                tmp_teardown);
     return g_test_run();
