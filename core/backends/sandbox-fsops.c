@@ -909,6 +909,7 @@ typedef struct {
     gboolean exact;
 } BhFsUsage;
 
+/* st: the entry's, or NULL for one that was listed but not measured. */
 static gboolean bh_fs_count(BhFsUsage *u, const struct stat *st)
 {
     if (u->entries >= u->max_entries) {
@@ -916,6 +917,8 @@ static gboolean bh_fs_count(BhFsUsage *u, const struct stat *st)
         return FALSE;
     }
     u->entries++;
+    if (st == NULL)
+        return TRUE;
     if (!S_ISDIR(st->st_mode) && st->st_nlink > 1) {
         guint64 key = ((guint64)st->st_dev << 40) ^ (guint64)st->st_ino;
         if (!g_hash_table_add(u->seen, g_memdup2(&key, sizeof key)))
@@ -942,10 +945,21 @@ static void bh_fs_usage_dir(BhFsUsage *u, int fd, guint depth)
 
         if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
             continue;
-        if (fstatat(dirfd(dir), d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-            continue; /* gone since the listing: a live tree */
-        if (st.st_dev != u->dev)
-            continue; /* a mount inside: not this volume's */
+        /* Every entry listed counts toward the bound, measured or not: a
+         * directory the walk may list but not look into (no search
+         * permission, for a daemon without root) must not keep it listing. */
+        if (fstatat(dirfd(dir), d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            if (errno != ENOENT) /* not gone (a live tree) but not measured: a lower bound */
+                u->exact = FALSE;
+            if (!bh_fs_count(u, NULL))
+                break;
+            continue;
+        }
+        if (st.st_dev != u->dev) { /* a mount inside: not this volume's */
+            if (!bh_fs_count(u, NULL))
+                break;
+            continue;
+        }
         if (!bh_fs_count(u, &st))
             break;
         if (!S_ISDIR(st.st_mode))
@@ -955,8 +969,10 @@ static void bh_fs_usage_dir(BhFsUsage *u, int fd, guint depth)
             continue;
         }
         int sub = openat(dirfd(dir), d->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (sub < 0)
+        if (sub < 0) {
+            u->exact = FALSE; /* what it holds is not measured */
             continue;
+        }
         bh_fs_usage_dir(u, sub, depth + 1);
         if (u->entries >= u->max_entries)
             break;

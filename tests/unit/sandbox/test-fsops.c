@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -432,6 +433,62 @@ static void test_usage(Tmp *t, gconstpointer data)
     close(top);
 }
 
+/* A daemon without root walks a home its qube (the same uid) shaped: a
+ * directory it may list but not search (0444) holds 500 names none of which
+ * it can measure. They count toward the bound all the same (before, the walk
+ * counted only what it measured: a qube could keep it listing without end),
+ * and the figure is a lower bound. Run as nobody in a child: root can
+ * search anything. */
+static int usage_unsearchable_child(const char *dir)
+{
+    g_autofree char *locked = g_build_filename(dir, "home", "locked", NULL);
+    guint64 bytes = 0;
+    gboolean exact = TRUE;
+    if (setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0)
+        return 10;
+    if (g_mkdir_with_parents(locked, 0755) < 0)
+        return 11;
+    for (int i = 0; i < 500; i++) {
+        g_autofree char *name = g_strdup_printf("%s/f%d", locked, i);
+        if (!g_file_set_contents(name, "x", 1, NULL))
+            return 12;
+    }
+    if (chmod(locked, 0444) < 0)
+        return 13;
+    int top = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    /* The bound is reached (500 names > 100) and the walk stops there. */
+    if (top < 0 || !bh_fs_usage_at(top, "home", 100, &bytes, &exact, NULL))
+        return 14;
+    if (exact)
+        return 1;
+    /* Within the bound, still not exact: 500 names were not measured. */
+    exact = TRUE;
+    if (!bh_fs_usage_at(top, "home", 100000, &bytes, &exact, NULL))
+        return 15;
+    chmod(locked, 0755);
+    return exact ? 2 : 0;
+}
+
+static void test_usage_unsearchable(Tmp *t, gconstpointer data)
+{
+    if (geteuid() != 0) {
+        g_test_skip("needs root to run the walk as another user");
+        return;
+    }
+    g_autofree char *dir = mk(t->tmp, "nobody");
+    g_assert_cmpint(chown(dir, 65534, 65534), ==, 0);
+    g_assert_cmpint(chmod(t->tmp, 0755), ==, 0);
+    pid_t pid = fork();
+    g_assert_cmpint(pid, >=, 0);
+    if (pid == 0)
+        _exit(usage_unsearchable_child(dir));
+    int status = 0;
+    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+    g_assert_true(WIFEXITED(status));
+    g_test_message("child exit %d (1: the bound not reached, 2: the figure said exact)", WEXITSTATUS(status));
+    g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+}
+
 static void test_copy_sparse(Tmp *t, gconstpointer data)
 {
     g_autofree char *src = mk(t->tmp, "src");
@@ -554,6 +611,8 @@ int main(int argc, char **argv)
     g_test_add("/sandbox/fsops/mkdir-refuses-links", Tmp, NULL, tmp_setup, test_mkdir_links, tmp_teardown);
     g_test_add("/sandbox/fsops/open-beneath", Tmp, NULL, tmp_setup, test_open_beneath, tmp_teardown);
     g_test_add("/sandbox/fsops/usage-bounded", Tmp, NULL, tmp_setup, test_usage, tmp_teardown);
+    g_test_add("/sandbox/fsops/usage-unsearchable-bounded", Tmp, NULL, tmp_setup, test_usage_unsearchable,
+               tmp_teardown);
     g_test_add("/sandbox/fsops/remove-never-follows", Tmp, NULL, tmp_setup, test_remove, tmp_teardown);
     g_test_add("/sandbox/fsops/copy-keeps-hard-links", Tmp, NULL, tmp_setup, test_copy_hardlinks,
                tmp_teardown);
