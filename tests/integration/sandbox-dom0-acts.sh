@@ -22,6 +22,10 @@
 # terminal) and leaves nothing of the copy, the layers as they were;
 # bulkheadd answers meanwhile; a leftover's name is dom0's own and its
 # removal takes the whole 10 000-deep tree and nothing outside it.
+# Then a home kept as a directory (BH_SANDBOX_PRIVATE=directory): 20
+# GetDiskUsage walks while walker swaps one of its directories with a link to
+# 64 MiB of dom0's never count them; at the next start (images) that home
+# moves into private.img (mkfs.ext4 -d) with its links as links.
 # Every wait waits for an event (a state, a command's end). Prints TAP.
 set -u
 . "$(dirname "$0")/daemon-lib.sh"
@@ -40,6 +44,8 @@ mkdir -p "$canary/dir"
 printf 'dom0 secret\n' >"$canary/file"
 chmod 0600 "$canary/file"
 printf 'keep\n' >"$canary/dir/keep"
+# 64 MiB of blocks: a walk that followed a link to it could not hide it
+fallocate -l 64M "$canary/dir/big" 2>/dev/null || head -c 64M /dev/zero >"$canary/dir/big"
 canary_state() {
   (cd "$canary" && find . -printf '%p %m %U %G %s %i\n' | sort && cat file dir/keep) 2>&1
   stat -c '%n %m %U %i' "$bh_state/qubes/other" "$bh_state/qubes/other/private.img" 2>&1
@@ -226,5 +232,54 @@ bh_result "bulkhead leftovers --remove $left: the leftover, 10 000 levels deep, 
   $([ "$rm_rc" -eq 0 ] && [ ! -e "$bh_state/qubes/$left" ]; echo $?)
 bh_diag <"$bh_tmp/remove.out"
 bh_same "dom0's files and other's directory are as they were after the leftover's removal" "$before" "$(canary_state)"
+bh_stop_daemon
+
+# --- a home kept as a directory: measured while its qube swaps it ------------------
+unset BH_SANDBOX_TEMPLATE_ROOT
+BH_SANDBOX_PRIVATE=directory bh_start_daemon --backend sandbox || { bh_not_ok "bulkheadd starts a fourth time"; bh_done; }
+bh_ok "bulkheadd runs again, homes as directories (BH_SANDBOX_PRIVATE=directory)"
+bh_expect "qvm-create walker" qvm-create -l red --prop netvm= walker
+bh_expect "walker starts" qvm-start walker
+# walker swaps a directory of its home with a link to dom0's 64 MiB until told
+qvm-run -p walker "python3 - <<'PY'
+import os, time
+os.chdir('/home/user')
+os.makedirs('swap/sub', exist_ok=True)
+open('swap/sub/f', 'w').write('x' * 4096)
+os.symlink('$canary/dir', 'link')
+os.symlink('$canary/dir', 'still')
+n, end = 0, time.time() + 120
+while time.time() < end and not os.path.exists('stop'):
+    os.rename('swap', 'tmp'); os.rename('link', 'swap'); os.rename('swap', 'link'); os.rename('tmp', 'swap')
+    n += 1
+print(n)
+PY" >"$bh_tmp/swaps" 2>&1 &
+swapper=$!
+bh_until 100 test -L "$bh_state/qubes/walker/private/still"
+max=0 answers=0
+for _ in $(seq 20); do
+  b=$(bh_admin GetDiskUsage "['walker']" | sed -n "s/.*'walker': (uint64 \([0-9]*\),.*/\1/p")
+  [ -n "$b" ] && answers=$((answers + 1)) && [ "$b" -gt "$max" ] && max=$b
+done
+bh_run qvm-run -p walker 'touch ~/stop'
+wait "$swapper"
+swaps=$(tail -n1 "$bh_tmp/swaps")
+bh_result "20 GetDiskUsage walks of walker's home during $swaps swaps of a directory for a link to dom0's 64 MiB: $answers answers, at most $max bytes (never the 64 MiB)" \
+  $([ "$answers" = 20 ] && [ "${swaps:-0}" -gt 0 ] && [ "$max" -lt $((32 << 20)) ]; echo $?)
+bh_same "dom0's files and other's directory are as they were after the walks" "$before" "$(canary_state)"
+bh_expect "walker shuts down" qvm-shutdown --wait walker
+bh_stop_daemon
+
+# --- that home moves into a private volume (mkfs.ext4 -d on it) --------------------
+bh_start_daemon --backend sandbox || { bh_not_ok "bulkheadd starts a fifth time"; bh_done; }
+bh_expect "walker starts: its home moves into private.img" qvm-start walker
+bh_run qvm-run -p walker 'readlink ~/link ~/still; cat ~/swap/sub/f | wc -c'
+bh_same "inside, its links are links with their text, its directory whole" "$canary/dir
+$canary/dir
+4096" "$bh_out"
+bh_result "walker's home is private.img, no directory" \
+  $([ -f "$bh_state/qubes/walker/private.img" ] && [ ! -e "$bh_state/qubes/walker/private" ]; echo $?)
+bh_same "dom0's files and other's directory are as they were after the home's move" "$before" "$(canary_state)"
+bh_expect "walker shuts down again" qvm-shutdown --wait walker
 
 bh_done
