@@ -32,10 +32,7 @@ set -u
 
 bh_require_sandbox
 bh_keep_logs=1
-command -v mkfs.ext4 >/dev/null || [ -x /usr/sbin/mkfs.ext4 ] || [ -x /sbin/mkfs.ext4 ] || {
-  echo "1..0 # SKIP root volumes need mkfs.ext4 (e2fsprogs)"
-  exit 0
-}
+bh_require_mkfs_ext4
 bh_skip_without python3
 
 # dom0's own files, named by the qubes' links.
