@@ -68,6 +68,8 @@ bh_ok "bulkheadd runs with the sandbox backend (templates' roots are directories
 bh_expect "qvm-create other (the qube whose directory the links name)" qvm-create -l green --prop netvm= other
 bh_expect "qvm-create -C TemplateVM tpl" qvm-create -C TemplateVM -l black --prop netvm= tpl
 bh_expect "qvm-create -C TemplateVM abyss" qvm-create -C TemplateVM -l black --prop netvm= abyss
+bh_expect "qvm-create -C TemplateVM filler" qvm-create -C TemplateVM -l black --prop netvm= filler
+bh_expect "qvm-prefs filler root_size 256" qvm-prefs filler root_size 256
 bh_expect "other starts (its private.img exists)" qvm-start other
 bh_expect "other shuts down" qvm-shutdown --wait other
 before=$(canary_state)
@@ -108,8 +110,13 @@ cd /var/h && find . -depth | wc -l"
 bh_result "abyss's user made links and directories 10 000 deep in /var/h (exit $bh_rc, $bh_out entries, $(($(date +%s) - t0)) s)" \
   $([ "$bh_rc" -eq 0 ] && [ "${bh_out:-0}" -ge 10006 ]; echo $?)
 [ "$bh_rc" -eq 0 ] || echo "$bh_err" | bh_diag
+# filler: 300 MiB of data (no holes) under a name with escapes, for a
+# root_size of 256 MiB: mkfs.ext4 -d names it when it runs out of blocks.
+bh_run qvm-run -p filler "head -c 300M /dev/urandom > \"/var/\$(printf 'fill\033]0;owned\007\033[2J\nFAKE')\" && echo done"
+bh_same "filler's user wrote 300 MiB into /var under a name with escapes" done "$bh_out"
 bh_expect "tpl shuts down" qvm-shutdown --wait tpl
 bh_expect "abyss shuts down" qvm-shutdown --wait abyss
+bh_expect "filler shuts down" qvm-shutdown --wait filler
 bh_same "dom0's files and other's directory are as they were after the qubes wrote" "$before" "$(canary_state)"
 
 # in_copy QUBE: what a copy of tpl's /var/h holds, seen from inside QUBE.
@@ -195,6 +202,16 @@ bh_result "abyss's layers stay directories, whole; nothing of the move is left" 
   $([ ! -e "$bh_state/qubes/abyss/root.img" ] && [ ! -e "$bh_state/qubes/abyss/.root.migrate" ] &&
     [ "$(find "$bh_state/qubes/abyss/root/var/h" -name bottom -printf x | wc -c)" = 1 ]; echo $?)
 bh_same "dom0's files and other's directory are as they were after the failed move" "$before" "$(canary_state)"
+
+from=$(bh_log_from "$bh_log")
+bh_expect_fail "filler does not start: its 300 MiB do not fit its root_size of 256" 1 'raise root_size' qvm-start filler
+echo "$bh_err" | head -c 600 | cat -v | bh_diag
+bh_result "mkfs.ext4's words in the sentence name filler's file escaped (\\033, \\007), nothing raw, nor in the log" \
+  $([ "$(raw_controls "$bh_err")" = 0 ] && [ "$(raw_controls "$(tail -n +"$from" "$bh_log")")" = 0 ] &&
+    printf '%s' "$bh_err" | grep -qF 'fill\033]0;owned\007'; echo $?)
+bh_result "filler's layers stay directories, its file whole" \
+  $([ ! -e "$bh_state/qubes/filler/root.img" ] &&
+    [ "$(find "$bh_state/qubes/filler/root/var" -maxdepth 1 -name 'fill*' -size 300M -printf x | wc -c)" = 1 ]; echo $?)
 
 bh_expect "tpl starts: its layers move into a root volume" qvm-start tpl
 bh_result "tpl runs on root.img, its layers are no directories" \
