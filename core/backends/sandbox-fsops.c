@@ -373,7 +373,7 @@ typedef struct {
     char *xnames;       /* XATTR_LIST_MAX, once a copy meets its first xattr */
     char *xvalue;       /* XATTR_SIZE_MAX */
     int dst_top;        /* the copy's top: dom0's own, new tree */
-    gsize listed;       /* bytes of the names the listings held now take (bh_fs_name_cost) */
+    gsize listed;       /* bytes the held listings (bh_fs_name_cost) and the linked paths take */
     GHashTable *linked; /* "dev:ino" of a source file with more links -> its copy's rel path */
 } BhFsCopyRun;
 
@@ -386,6 +386,11 @@ static gboolean bh_fs_copy_fail(BhFsCopyRun *run, GError **error, int e, const c
 {
     g_autofree char *where = g_strdup_printf("in %s:", bh_fs_what(run));
     return bh_fs_fail(error, e, what, where, run->rel->str);
+}
+
+static gsize bh_fs_max_listed(const BhFsCopyRun *run)
+{
+    return run->opt->max_listed ? run->opt->max_listed : BH_FS_COPY_MAX_LISTED;
 }
 
 /* A bound of the copy's own was reached: the sentence is the reason (no
@@ -682,14 +687,27 @@ static gboolean bh_fs_copy_entry(BhFsCopyRun *run, int src_dir, int dst_dir, con
                 ok = TRUE;
             goto out;
         }
+        /* That path is kept to the end of the copy, and a qube chooses how
+         * long it is (a hundred levels of long names): it counts toward the
+         * names the copy holds. */
+        gsize kept = key ? strlen(key) + run->rel->len + 2 + 4 * sizeof(gpointer) : 0;
+        if (key && run->listed + kept > bh_fs_max_listed(run)) {
+            g_autofree char *what = g_strdup_printf("too many hard-linked files (their paths would take over "
+                                                    "%" G_GSIZE_FORMAT " KiB of dom0's memory)",
+                                                    bh_fs_max_listed(run) >> 10);
+            bh_fs_copy_refuse(run, error, G_IO_ERROR_NO_SPACE, what);
+            goto out;
+        }
         out = openat(dst_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (out < 0) {
             bh_fs_copy_fail(run, error, errno, "cannot create");
             goto out;
         }
         ok = bh_fs_copy_data(run, in, out, st.st_size, error) && bh_fs_finish(run, in, out, &st, error);
-        if (ok && key)
+        if (ok && key) {
             g_hash_table_insert(run->linked, g_steal_pointer(&key), g_strdup(run->rel->str));
+            run->listed += kept;
+        }
         goto out;
     }
 
@@ -726,7 +744,7 @@ static gsize bh_fs_name_cost(const char *name)
  * run->listed, bounded with the listings of the directories above. */
 static GPtrArray *bh_fs_list(BhFsCopyRun *run, int dirfd, GError **error)
 {
-    gsize max_listed = run->opt->max_listed ? run->opt->max_listed : BH_FS_COPY_MAX_LISTED;
+    gsize max_listed = bh_fs_max_listed(run);
     int dup_fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
     DIR *dir = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
     struct dirent *de;

@@ -362,6 +362,45 @@ static void test_copy_listed(Tmp *t, gconstpointer data)
     close(d);
 }
 
+/* A hard-linked file's path is kept to the end of a copy, and a qube
+ * chooses its length: 200 files linked twice, five levels of 200-byte names
+ * down, take about 200 KiB of paths. They count toward the names a copy
+ * holds: refused under 100 KiB (before, kept whatever they took: a hundred
+ * levels of long names made each 25 KiB), copied with their links under the
+ * default bound (the control). */
+static void test_copy_linked_paths(Tmp *t, gconstpointer data)
+{
+    g_autofree char *src = mk(t->tmp, "linked");
+    GString *deep = g_string_new(src);
+    for (int i = 0; i < 5; i++)
+        g_string_append_printf(deep, "/%0200d", i);
+    g_assert_cmpint(g_mkdir_with_parents(deep->str, 0755), ==, 0);
+    for (int i = 0; i < 200; i++) {
+        g_autofree char *name = g_strdup_printf("%s/f%d", deep->str, i);
+        g_autofree char *again = g_strdup_printf("%s/g%d", deep->str, i);
+        put(deep->str, strrchr(name, '/') + 1, "x", 0644);
+        g_assert_cmpint(link(name, again), ==, 0);
+    }
+    BhFsCopy bounded = home_copy;
+    bounded.max_listed = 100 << 10;
+    g_autoptr(GError) error = NULL;
+    int d = open_dir(t->tmp);
+    int s = open_dir(src);
+    g_assert_true(bh_fs_copy_tree(s, d, "linked-copy", &home_copy, &error));
+    g_assert_no_error(error);
+    g_autofree char *copied = g_strdup_printf("%s/linked-copy%s/f7", t->tmp, deep->str + strlen(src));
+    struct stat st;
+    g_assert_cmpint(stat(copied, &st), ==, 0);
+    g_assert_cmpuint(st.st_nlink, ==, 2);
+    g_assert_false(bh_fs_copy_tree(s, d, "linked-bounded", &bounded, &error));
+    g_assert_nonnull(error);
+    g_test_message("%s", error->message);
+    g_assert_nonnull(strstr(error->message, "too many hard-linked files"));
+    g_string_free(deep, TRUE);
+    close(s);
+    close(d);
+}
+
 /* A qube's sparse file (64 GiB of holes, a few bytes of data) costs its
  * copy what it costs the qube. */
 static void write_bytes(const char *path, gsize n)
@@ -619,6 +658,8 @@ int main(int argc, char **argv)
     g_test_add("/sandbox/fsops/copy-keeps-holes", Tmp, NULL, tmp_setup, test_copy_sparse, tmp_teardown);
     g_test_add("/sandbox/fsops/copy-depth-bounded", Tmp, NULL, tmp_setup, test_copy_depth, tmp_teardown);
     g_test_add("/sandbox/fsops/copy-names-held-bounded", Tmp, NULL, tmp_setup, test_copy_listed,
+               tmp_teardown);
+    g_test_add("/sandbox/fsops/copy-linked-paths-bounded", Tmp, NULL, tmp_setup, test_copy_linked_paths,
                tmp_teardown);
     g_test_add("/sandbox/fsops/copy-race-with-swapped-links", Tmp, NULL, tmp_setup, test_copy_race,
                tmp_teardown);
