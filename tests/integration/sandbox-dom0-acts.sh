@@ -7,7 +7,9 @@
 #   - tpl: links (absolute and relative) to dom0's files and to another
 #     qube's directory, a fifo, a socket, set-uid and set-gid files, a hard
 #     link, a user xattr, a sparse file of 1 TiB, names with a newline, a
-#     terminal escape and invalid UTF-8;
+#     terminal escape and invalid UTF-8; hard links to host files it cannot
+#     make (another mount: EXDEV);
+#   - filler: 300 MiB under a name with escapes, for a root_size of 256;
 #   - abyss: the same links, and directories 10 000 deep whose last name
 #     holds a terminal escape.
 # What dom0 does with them: a clone (a copy in a worker thread), the move
@@ -87,10 +89,17 @@ printf 'b\n' > \"\$(printf 'esc\033[31mRED')\"
 printf 'c\n' > \"\$(printf 'bad\377\376utf8')\"
 mkdir -p d1/d2/d3 && printf 'deep\n' > d1/d2/d3/f
 mkdir -p /usr/local/bin && printf 'mine\n' > /usr/local/bin/h-tool
+mkdir -p /var/hl && for f in /usr/bin/true /etc/passwd /usr/local/bin/h-tool; do
+  ln \$f /var/hl/\$(basename \$f) 2>/dev/null && echo linked \$f >&2; done
 find . | wc -l"
 bh_result "tpl's user made its hostile tree in /var/h (exit $bh_rc, $bh_out entries)" \
   $([ "$bh_rc" -eq 0 ] && [ "${bh_out:-0}" -ge 15 ]; echo $?)
 [ "$bh_rc" -eq 0 ] || echo "$bh_err" | bh_diag
+same=$(find "$bh_state/qubes/tpl/root" \( -samefile /usr/bin/true -o -samefile /etc/passwd \) -printf '%p ' 2>/dev/null)
+# (ln itself works inside: "one" and "two" above are one inode)
+made=$(echo "$bh_err" | grep -c '^linked')
+bh_result "tpl cannot hard-link the host's /usr/bin/true and /etc/passwd or its own /usr file into /var ($made of 3 made), and nothing in its layers shares an inode with dom0's${same:+: $same}" \
+  $([ "$made" = 0 ] && [ -z "$same" ]; echo $?)
 bh_result "on dom0's disk: tpl's links are links in its root layers" \
   $([ -L "$bh_state/qubes/tpl/root/var/h/abs-file" ] && [ -p "$bh_state/qubes/tpl/root/var/h/fifo" ]; echo $?)
 
