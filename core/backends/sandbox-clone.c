@@ -19,9 +19,11 @@
 #include "sandbox-qube.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <bulkhead/error.h>
 
+#include "sandbox-fsops.h"
 #include "sandbox-layout.h"
 #include "sandbox-private.h"
 
@@ -48,12 +50,19 @@ static void bh_clone_job_free(BhCloneJob *job)
 }
 
 /* The source's host uid is only needed to re-own its template layer; its qid
- * is not passed, so it is read from the layer's top directory. */
+ * is not passed, so it is read from the layer's top directory, reached
+ * without following a link (sandbox-fsops.h). */
 static uid_t bh_clone_layer_owner(const char *qube_dir)
 {
-    g_autofree char *usr = g_build_filename(qube_dir, "root", "usr", NULL);
+    int dir = bh_fs_open_dir_path(qube_dir, NULL);
+    int usr = dir >= 0 ? bh_fs_open_beneath(dir, "root/usr", NULL) : -1;
     struct stat st;
-    return stat(usr, &st) == 0 ? st.st_uid : (uid_t)-1;
+    uid_t owner = usr >= 0 && fstat(usr, &st) == 0 ? st.st_uid : (uid_t)-1;
+    if (usr >= 0)
+        close(usr);
+    if (dir >= 0)
+        close(dir);
+    return owner;
 }
 
 /* What bh_sandbox_clone_volumes does, from plain data. */

@@ -373,6 +373,7 @@ typedef struct {
     char *xnames;       /* XATTR_LIST_MAX, once a copy meets its first xattr */
     char *xvalue;       /* XATTR_SIZE_MAX */
     int dst_top;        /* the copy's top: dom0's own, new tree */
+    gsize listed;       /* bytes the held listings (bh_fs_name_cost) and the linked paths take */
     GHashTable *linked; /* "dev:ino" of a source file with more links -> its copy's rel path */
 } BhFsCopyRun;
 
@@ -385,6 +386,20 @@ static gboolean bh_fs_copy_fail(BhFsCopyRun *run, GError **error, int e, const c
 {
     g_autofree char *where = g_strdup_printf("in %s:", bh_fs_what(run));
     return bh_fs_fail(error, e, what, where, run->rel->str);
+}
+
+static gsize bh_fs_max_listed(const BhFsCopyRun *run)
+{
+    return run->opt->max_listed ? run->opt->max_listed : BH_FS_COPY_MAX_LISTED;
+}
+
+/* A bound of the copy's own was reached: the sentence is the reason (no
+ * errno's words, which would name a cause that is not one). */
+static gboolean bh_fs_copy_refuse(BhFsCopyRun *run, GError **error, GIOErrorEnum code, const char *what)
+{
+    g_autofree char *q = bh_fs_quote(run->rel->str);
+    g_set_error(error, G_IO_ERROR, code, "%s in %s: %s", what, bh_fs_what(run), q);
+    return FALSE;
 }
 
 /* Whether a failure to reach an entry is the source changing under a live
@@ -632,8 +647,8 @@ static gboolean bh_fs_copy_entry(BhFsCopyRun *run, int src_dir, int dst_dir, con
 
     if (S_ISDIR(st.st_mode)) {
         if (depth >= BH_FS_COPY_MAX_DEPTH)
-            return bh_fs_copy_fail(
-                run, error, ELOOP,
+            return bh_fs_copy_refuse(
+                run, error, G_IO_ERROR_TOO_MANY_LINKS,
                 "directories nested too deep (over " G_STRINGIFY(BH_FS_COPY_MAX_DEPTH) " levels)");
         if ((in = bh_fs_open_entry(run, src_dir, name, O_DIRECTORY, &st, &skipped, error)) < 0)
             return skipped;
@@ -672,14 +687,27 @@ static gboolean bh_fs_copy_entry(BhFsCopyRun *run, int src_dir, int dst_dir, con
                 ok = TRUE;
             goto out;
         }
+        /* That path is kept to the end of the copy, and a qube chooses how
+         * long it is (a hundred levels of long names): it counts toward the
+         * names the copy holds. */
+        gsize kept = key ? strlen(key) + run->rel->len + 2 + 4 * sizeof(gpointer) : 0;
+        if (key && run->listed + kept > bh_fs_max_listed(run)) {
+            g_autofree char *what = g_strdup_printf("too many hard-linked files (their paths would take over "
+                                                    "%" G_GSIZE_FORMAT " KiB of dom0's memory)",
+                                                    bh_fs_max_listed(run) >> 10);
+            bh_fs_copy_refuse(run, error, G_IO_ERROR_NO_SPACE, what);
+            goto out;
+        }
         out = openat(dst_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (out < 0) {
             bh_fs_copy_fail(run, error, errno, "cannot create");
             goto out;
         }
         ok = bh_fs_copy_data(run, in, out, st.st_size, error) && bh_fs_finish(run, in, out, &st, error);
-        if (ok && key)
+        if (ok && key) {
             g_hash_table_insert(run->linked, g_steal_pointer(&key), g_strdup(run->rel->str));
+            run->listed += kept;
+        }
         goto out;
     }
 
@@ -704,10 +732,19 @@ out:
     return ok;
 }
 
+/* What holding one listed name costs: its bytes, the array's pointer and
+ * the allocator's header. */
+static gsize bh_fs_name_cost(const char *name)
+{
+    return strlen(name) + 1 + 3 * sizeof(gpointer);
+}
+
 /* The names of a directory, read before anything is copied: the listing's
- * descriptor is closed again before descending. */
+ * descriptor is closed again before descending. What they take is added to
+ * run->listed, bounded with the listings of the directories above. */
 static GPtrArray *bh_fs_list(BhFsCopyRun *run, int dirfd, GError **error)
 {
+    gsize max_listed = bh_fs_max_listed(run);
     int dup_fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
     DIR *dir = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
     struct dirent *de;
@@ -718,31 +755,44 @@ static GPtrArray *bh_fs_list(BhFsCopyRun *run, int dirfd, GError **error)
     }
     rewinddir(dir); /* the dup shares the caller's offset */
     GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+    gsize cost = 0;
+    gboolean too_many = FALSE, too_long = FALSE;
     while ((errno = 0, de = readdir(dir)) != NULL) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
-        if (names->len >= BH_FS_COPY_MAX_ENTRIES) {
-            errno = EFBIG;
+        too_many = names->len >= BH_FS_COPY_MAX_ENTRIES;
+        too_long = run->listed + cost + bh_fs_name_cost(de->d_name) > max_listed;
+        if (too_many || too_long)
             break;
-        }
+        cost += bh_fs_name_cost(de->d_name);
         g_ptr_array_add(names, g_strdup(de->d_name));
     }
     int e = errno;
     closedir(dir);
-    if (e != 0) {
-        bh_fs_copy_fail(run, error, e, e == EFBIG ? "too many entries (over a million) in" : "cannot list");
+    if (too_many || too_long || e != 0) {
+        if (too_many)
+            bh_fs_copy_refuse(run, error, G_IO_ERROR_NO_SPACE,
+                              "too many entries (over a million) in a directory");
+        else if (too_long) {
+            g_autofree char *what =
+                g_strdup_printf("too many names in the directories down to here (their "
+                                "list would take over %" G_GSIZE_FORMAT " KiB of dom0's memory)",
+                                max_listed >> 10);
+            bh_fs_copy_refuse(run, error, G_IO_ERROR_NO_SPACE, what);
+        } else
+            bh_fs_copy_fail(run, error, e, "cannot list");
         g_ptr_array_unref(names);
         return NULL;
     }
+    run->listed += cost;
     return names;
 }
 
 static gboolean bh_fs_copy_dir(BhFsCopyRun *run, int src_fd, int dst_fd, int depth, GError **error)
 {
     g_autoptr(GPtrArray) names = bh_fs_list(run, src_fd, error);
-    if (names == NULL)
-        return FALSE;
-    for (guint i = 0; i < names->len; i++) {
+    gboolean ok = names != NULL;
+    for (guint i = 0; ok && i < names->len; i++) {
         const char *name = names->pdata[i];
         gsize len = run->rel->len;
         if (depth == 0 && run->opt->exclude_top && g_strv_contains(run->opt->exclude_top, name))
@@ -750,12 +800,12 @@ static gboolean bh_fs_copy_dir(BhFsCopyRun *run, int src_fd, int dst_fd, int dep
         if (len)
             g_string_append_c(run->rel, '/');
         g_string_append(run->rel, name);
-        gboolean ok = bh_fs_copy_entry(run, src_fd, dst_fd, name, depth, error);
+        ok = bh_fs_copy_entry(run, src_fd, dst_fd, name, depth, error);
         g_string_truncate(run->rel, len);
-        if (!ok)
-            return FALSE;
     }
-    return TRUE;
+    for (guint i = 0; names != NULL && i < names->len; i++)
+        run->listed -= bh_fs_name_cost(names->pdata[i]);
+    return ok;
 }
 
 gboolean bh_fs_copy_tree(int src_fd, int dst_dirfd, const char *dst_name, const BhFsCopy *copy,
@@ -877,6 +927,7 @@ typedef struct {
     gboolean exact;
 } BhFsUsage;
 
+/* st: the entry's, or NULL for one that was listed but not measured. */
 static gboolean bh_fs_count(BhFsUsage *u, const struct stat *st)
 {
     if (u->entries >= u->max_entries) {
@@ -884,6 +935,8 @@ static gboolean bh_fs_count(BhFsUsage *u, const struct stat *st)
         return FALSE;
     }
     u->entries++;
+    if (st == NULL)
+        return TRUE;
     if (!S_ISDIR(st->st_mode) && st->st_nlink > 1) {
         guint64 key = ((guint64)st->st_dev << 40) ^ (guint64)st->st_ino;
         if (!g_hash_table_add(u->seen, g_memdup2(&key, sizeof key)))
@@ -910,10 +963,21 @@ static void bh_fs_usage_dir(BhFsUsage *u, int fd, guint depth)
 
         if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
             continue;
-        if (fstatat(dirfd(dir), d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-            continue; /* gone since the listing: a live tree */
-        if (st.st_dev != u->dev)
-            continue; /* a mount inside: not this volume's */
+        /* Every entry listed counts toward the bound, measured or not: a
+         * directory the walk may list but not look into (no search
+         * permission, for a daemon without root) must not keep it listing. */
+        if (fstatat(dirfd(dir), d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            if (errno != ENOENT) /* not gone (a live tree) but not measured: a lower bound */
+                u->exact = FALSE;
+            if (!bh_fs_count(u, NULL))
+                break;
+            continue;
+        }
+        if (st.st_dev != u->dev) { /* a mount inside: not this volume's */
+            if (!bh_fs_count(u, NULL))
+                break;
+            continue;
+        }
         if (!bh_fs_count(u, &st))
             break;
         if (!S_ISDIR(st.st_mode))
@@ -923,8 +987,10 @@ static void bh_fs_usage_dir(BhFsUsage *u, int fd, guint depth)
             continue;
         }
         int sub = openat(dirfd(dir), d->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (sub < 0)
+        if (sub < 0) {
+            u->exact = FALSE; /* what it holds is not measured */
             continue;
+        }
         bh_fs_usage_dir(u, sub, depth + 1);
         if (u->entries >= u->max_entries)
             break;

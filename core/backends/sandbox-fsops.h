@@ -28,6 +28,14 @@ G_BEGIN_DECLS
 /* Entries read from one directory of a copy before it is refused: a qube
  * creating files as fast as dom0 lists them must not keep it listing. */
 #define BH_FS_COPY_MAX_ENTRIES 1000000
+/* Bytes of names a copy holds at once: the listing of each directory it is
+ * inside of, all the way down, and the path of each hard-linked file it
+ * copied (kept to link the others to it). Each directory alone is bounded by
+ * BH_FS_COPY_MAX_ENTRIES, but a million names of 255 bytes are 270 MiB,
+ * a qube could nest such directories, and a linked file's path may be 100
+ * levels of long names: this bounds their sum. A million names of 40 bytes
+ * fit. */
+#define BH_FS_COPY_MAX_LISTED ((gsize)64 << 20)
 
 /* Opens a directory dom0 itself names (its state directory, a qube's
  * directory below it): the last component must not be a link. */
@@ -78,6 +86,8 @@ typedef struct {
     /* Names at the top of the source that are not copied (NULL-terminated,
      * or NULL). */
     const char *const *exclude_top;
+    /* Bytes of names and linked paths held at once (0: BH_FS_COPY_MAX_LISTED). */
+    gsize max_listed;
 } BhFsCopy;
 
 /* Copies everything of the directory src_fd to a new directory dst_name in

@@ -18,6 +18,7 @@
 #include <linux/loop.h>
 #include <linux/openat2.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -47,6 +48,25 @@ static char *bh_private_tool_path(const char *tool)
             path = g_steal_pointer(&p);
     }
     return path;
+}
+
+/* What an e2fsprogs tool printed, for a message the user reads: it names the
+ * qube's files (mkfs.ext4 -d reads its layers or its home, e2fsck checks its
+ * volume), so it is escaped and bounded as any name from a qube is: a file
+ * named with a terminal escape must not reach the user's terminal through
+ * "cannot make the root volume" (sandbox-fsops.c does the same for its own
+ * messages). Lines are joined with "; ". */
+static char *bh_private_tool_said(const char *out, const char *fallback)
+{
+    g_autofree char *text = g_strstrip(g_strdup(out ? out : ""));
+    if (*text == '\0')
+        return g_strdup(fallback);
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    g_autofree char *joined = g_strjoinv("; ", lines);
+    g_autofree char *esc = g_strescape(joined, "\""); /* its quotes stay as they are, for reading */
+    if (strlen(esc) > 400)
+        return g_strdup_printf("%.400s…", esc);
+    return g_steal_pointer(&esc);
 }
 
 /* An empty directory at path (one that a start made for a qube with an
@@ -83,10 +103,11 @@ static gboolean bh_private_make(const char *image, const char *source, guint siz
     if (!g_spawn_sync(NULL, (char **)argv, (char *[]){"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL},
                       G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &out, &status, &local) ||
         !g_spawn_check_wait_status(status, NULL)) {
+        g_autofree char *said = bh_private_tool_said(out, "mkfs.ext4 failed");
         unlink(image);
         g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED,
                     "cannot make the %s volume %s (%u MiB): %s", label, image, size_mib,
-                    local ? local->message : (out && *out ? g_strstrip(out) : "mkfs.ext4 failed"));
+                    local ? local->message : said);
         return FALSE;
     }
     return TRUE;
@@ -177,8 +198,8 @@ static gboolean bh_private_tool(const char *tool, const char *const *args, int o
                       G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &out, &status, error))
         return FALSE;
     if (!WIFEXITED(status) || WEXITSTATUS(status) > ok_max) {
-        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED, "%s failed: %s", tool,
-                    out && *out ? g_strstrip(out) : "no message");
+        g_autofree char *said = bh_private_tool_said(out, "no message");
+        g_set_error(error, BH_BACKEND_ERROR, BH_BACKEND_ERROR_FAILED, "%s failed: %s", tool, said);
         return FALSE;
     }
     return TRUE;

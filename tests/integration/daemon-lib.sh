@@ -307,6 +307,15 @@ bh_require_sandbox() {
   fi
 }
 
+# bh_require_mkfs_ext4: skip the test (TAP) without e2fsprogs' mkfs.ext4,
+# which volumes are made with (it may be in sbin, off PATH).
+bh_require_mkfs_ext4() {
+  command -v mkfs.ext4 >/dev/null || [ -x /usr/sbin/mkfs.ext4 ] || [ -x /sbin/mkfs.ext4 ] || {
+    echo "1..0 # SKIP volumes need mkfs.ext4 (e2fsprogs)"
+    exit 0
+  }
+}
+
 bh_stop_daemon() {
   [ -n "$bh_daemon_pid" ] || return 0
   kill -TERM "$bh_daemon_pid" 2>/dev/null

@@ -27,10 +27,7 @@ set -u
 
 bh_require_sandbox
 bh_keep_logs=1
-command -v mkfs.ext4 >/dev/null || [ -x /usr/sbin/mkfs.ext4 ] || [ -x /sbin/mkfs.ext4 ] || {
-  echo "1..0 # SKIP root volumes need mkfs.ext4 (e2fsprogs)"
-  exit 0
-}
+bh_require_mkfs_ext4
 
 mib_of() { echo $(($(du -s --block-size=1 "$1" 2>/dev/null | cut -f1) >> 20)); }
 free_mib() { df --block-size=1M --output=avail "$bh_state" | tail -n1 | tr -d ' '; }

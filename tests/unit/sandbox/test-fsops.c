@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -317,6 +318,85 @@ static void test_copy_depth(Tmp *t, gconstpointer data)
     g_assert_nonnull(error);
     g_test_message("%s", error->message);
     g_assert_nonnull(strstr(error->message, "nested too deep"));
+    g_assert_null(strstr(error->message, "symbolic links")); /* no errno's words for a bound */
+    close(s);
+    close(d);
+}
+
+/* n empty files of 200-byte names in dir. */
+static void make_wide(const char *dir, guint n)
+{
+    for (guint i = 0; i < n; i++) {
+        g_autofree char *name = g_strdup_printf("%0200u", i);
+        put(dir, name, "", 0644);
+    }
+}
+
+/* The names a copy holds at once are bounded over all the directories it is
+ * inside of: each of two nested directories fits the bound alone (the
+ * control: both copy), the two together do not, and the copy is refused with
+ * a sentence instead of taking dom0's memory. */
+static void test_copy_listed(Tmp *t, gconstpointer data)
+{
+    g_autofree char *outer = mk(t->tmp, "outer");
+    g_autofree char *inner = mk(outer, "inner");
+    make_wide(outer, 300);
+    make_wide(inner, 300);
+    BhFsCopy bounded = home_copy;
+    bounded.max_listed = 100 << 10; /* one listing: 300 × (201 + 3 pointers) bytes, about 66 KiB */
+    g_autoptr(GError) error = NULL;
+    int d = open_dir(t->tmp);
+    int s = open_dir(inner);
+    g_assert_true(bh_fs_copy_tree(s, d, "inner-copy", &bounded, &error));
+    g_assert_no_error(error);
+    close(s);
+    s = open_dir(outer);
+    g_assert_true(bh_fs_copy_tree(s, d, "outer-copy", &home_copy, &error));
+    g_assert_no_error(error);
+    g_assert_false(bh_fs_copy_tree(s, d, "outer-bounded", &bounded, &error));
+    g_assert_nonnull(error);
+    g_test_message("%s", error->message);
+    g_assert_nonnull(strstr(error->message, "too many names in the directories down to here"));
+    g_assert_nonnull(strstr(error->message, "'inner'"));
+    close(s);
+    close(d);
+}
+
+/* A hard-linked file's path is kept to the end of a copy, and a qube
+ * chooses its length: 200 files linked twice, five levels of 200-byte names
+ * down, take about 200 KiB of paths. They count toward the names a copy
+ * holds: refused under 100 KiB (before, kept whatever they took: a hundred
+ * levels of long names made each 25 KiB), copied with their links under the
+ * default bound (the control). */
+static void test_copy_linked_paths(Tmp *t, gconstpointer data)
+{
+    g_autofree char *src = mk(t->tmp, "linked");
+    GString *deep = g_string_new(src);
+    for (int i = 0; i < 5; i++)
+        g_string_append_printf(deep, "/%0200d", i);
+    g_assert_cmpint(g_mkdir_with_parents(deep->str, 0755), ==, 0);
+    for (int i = 0; i < 200; i++) {
+        g_autofree char *name = g_strdup_printf("%s/f%d", deep->str, i);
+        g_autofree char *again = g_strdup_printf("%s/g%d", deep->str, i);
+        put(deep->str, strrchr(name, '/') + 1, "x", 0644);
+        g_assert_cmpint(link(name, again), ==, 0);
+    }
+    BhFsCopy bounded = home_copy;
+    bounded.max_listed = 100 << 10;
+    g_autoptr(GError) error = NULL;
+    int d = open_dir(t->tmp);
+    int s = open_dir(src);
+    g_assert_true(bh_fs_copy_tree(s, d, "linked-copy", &home_copy, &error));
+    g_assert_no_error(error);
+    g_autofree char *copied = g_strdup_printf("%s/linked-copy%s/f7", t->tmp, deep->str + strlen(src));
+    struct stat st;
+    g_assert_cmpint(stat(copied, &st), ==, 0);
+    g_assert_cmpuint(st.st_nlink, ==, 2);
+    g_assert_false(bh_fs_copy_tree(s, d, "linked-bounded", &bounded, &error));
+    g_assert_nonnull(error);
+    g_test_message("%s", error->message);
+    g_assert_nonnull(strstr(error->message, "too many hard-linked files"));
+    g_string_free(deep, TRUE);
     close(s);
     close(d);
 }
@@ -390,6 +470,62 @@ static void test_usage(Tmp *t, gconstpointer data)
     g_assert_true(bh_fs_usage_at(top, "deep", 100000, &bytes, &exact, NULL));
     g_assert_false(exact);
     close(top);
+}
+
+/* A daemon without root walks a home its qube (the same uid) shaped: a
+ * directory it may list but not search (0444) holds 500 names none of which
+ * it can measure. They count toward the bound all the same (before, the walk
+ * counted only what it measured: a qube could keep it listing without end),
+ * and the figure is a lower bound. Run as nobody in a child: root can
+ * search anything. */
+static int usage_unsearchable_child(const char *dir)
+{
+    g_autofree char *locked = g_build_filename(dir, "home", "locked", NULL);
+    guint64 bytes = 0;
+    gboolean exact = TRUE;
+    if (setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0)
+        return 10;
+    if (g_mkdir_with_parents(locked, 0755) < 0)
+        return 11;
+    for (int i = 0; i < 500; i++) {
+        g_autofree char *name = g_strdup_printf("%s/f%d", locked, i);
+        if (!g_file_set_contents(name, "x", 1, NULL))
+            return 12;
+    }
+    if (chmod(locked, 0444) < 0)
+        return 13;
+    int top = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    /* The bound is reached (500 names > 100) and the walk stops there. */
+    if (top < 0 || !bh_fs_usage_at(top, "home", 100, &bytes, &exact, NULL))
+        return 14;
+    if (exact)
+        return 1;
+    /* Within the bound, still not exact: 500 names were not measured. */
+    exact = TRUE;
+    if (!bh_fs_usage_at(top, "home", 100000, &bytes, &exact, NULL))
+        return 15;
+    chmod(locked, 0755);
+    return exact ? 2 : 0;
+}
+
+static void test_usage_unsearchable(Tmp *t, gconstpointer data)
+{
+    if (geteuid() != 0) {
+        g_test_skip("needs root to run the walk as another user");
+        return;
+    }
+    g_autofree char *dir = mk(t->tmp, "nobody");
+    g_assert_cmpint(chown(dir, 65534, 65534), ==, 0);
+    g_assert_cmpint(chmod(t->tmp, 0755), ==, 0);
+    pid_t pid = fork();
+    g_assert_cmpint(pid, >=, 0);
+    if (pid == 0)
+        _exit(usage_unsearchable_child(dir));
+    int status = 0;
+    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+    g_assert_true(WIFEXITED(status));
+    g_test_message("child exit %d (1: the bound not reached, 2: the figure said exact)", WEXITSTATUS(status));
+    g_assert_cmpint(WEXITSTATUS(status), ==, 0);
 }
 
 static void test_copy_sparse(Tmp *t, gconstpointer data)
@@ -514,11 +650,17 @@ int main(int argc, char **argv)
     g_test_add("/sandbox/fsops/mkdir-refuses-links", Tmp, NULL, tmp_setup, test_mkdir_links, tmp_teardown);
     g_test_add("/sandbox/fsops/open-beneath", Tmp, NULL, tmp_setup, test_open_beneath, tmp_teardown);
     g_test_add("/sandbox/fsops/usage-bounded", Tmp, NULL, tmp_setup, test_usage, tmp_teardown);
+    g_test_add("/sandbox/fsops/usage-unsearchable-bounded", Tmp, NULL, tmp_setup, test_usage_unsearchable,
+               tmp_teardown);
     g_test_add("/sandbox/fsops/remove-never-follows", Tmp, NULL, tmp_setup, test_remove, tmp_teardown);
     g_test_add("/sandbox/fsops/copy-keeps-hard-links", Tmp, NULL, tmp_setup, test_copy_hardlinks,
                tmp_teardown);
     g_test_add("/sandbox/fsops/copy-keeps-holes", Tmp, NULL, tmp_setup, test_copy_sparse, tmp_teardown);
     g_test_add("/sandbox/fsops/copy-depth-bounded", Tmp, NULL, tmp_setup, test_copy_depth, tmp_teardown);
+    g_test_add("/sandbox/fsops/copy-names-held-bounded", Tmp, NULL, tmp_setup, test_copy_listed,
+               tmp_teardown);
+    g_test_add("/sandbox/fsops/copy-linked-paths-bounded", Tmp, NULL, tmp_setup, test_copy_linked_paths,
+               tmp_teardown);
     g_test_add("/sandbox/fsops/copy-race-with-swapped-links", Tmp, NULL, tmp_setup, test_copy_race,
                tmp_teardown);
     return g_test_run();
