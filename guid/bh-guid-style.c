@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <string.h>
 
 #include "bh-guid-resources.h"
 #include "bh-labels-resources.h"
@@ -101,8 +102,14 @@ gboolean bh_guid_style_write_icon_index(const char *dir, GError **error)
         return FALSE;
     }
     g_autofree char *file = g_build_filename(theme_dir, "index.theme", NULL);
-    gsize len = 0;
+    gsize len = 0, old_len = 0;
     const char *data = g_bytes_get_data(index, &len);
+    /* Left as it is when it is already this: a new file would change the
+     * directory's time, and every running guid's GTK would reload its
+     * icon theme at its next lookup. */
+    g_autofree char *old = NULL;
+    if (g_file_get_contents(file, &old, &old_len, NULL) && old_len == len && memcmp(old, data, len) == 0)
+        return TRUE;
     return g_file_set_contents_full(file, data, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
 }
 
