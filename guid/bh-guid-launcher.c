@@ -222,7 +222,7 @@ static int launcher_loop(int sock, char *title, size_t title_len)
 
 /* What every guid's start does the same way and needs no display, done
  * once here and shared copy-on-write (bench/RESULTS.md "Start at scale
- * VIII": with the icon index, 1.5-2.5 ms of CPU less per guid). None of it starts a thread or
+ * VIII": with the icon index, 0.3-2.6 ms of CPU less per guid). None of it starts a thread or
  * opens a connection: a child must share neither with the launcher or a
  * sibling (bh-guid-launcher.h); test-guid-set checks the launcher keeps
  * one thread. */
