@@ -11,7 +11,7 @@
  * fork, exactly as in a guid started on its own. Some of GTK's start needs
  * neither and is done here too (launcher_warm_up: the locale, type
  * classes, GTK's CSS properties, the pixbuf loaders' list, an icon index;
- * "Start at scale VIII").
+ * "Start at scale IX").
  *
  * The loop uses plain system calls: no GLib main context or thread exists
  * in this process before a fork. Only bulkheadd talks to it; its requests
@@ -222,7 +222,7 @@ static int launcher_loop(int sock, char *title, size_t title_len)
 
 /* What every guid's start does the same way and needs no display, done
  * once here and shared copy-on-write (bench/RESULTS.md "Start at scale
- * VIII": with the icon index, 0.3-2.6 ms of CPU less per guid). None of it starts a thread or
+ * IX": with the icon index, 0.3-2.6 ms of CPU less per guid). None of it starts a thread or
  * opens a connection: a child must share neither with the launcher or a
  * sibling (bh-guid-launcher.h); test-guid-set checks the launcher keeps
  * one thread. */

@@ -55,7 +55,7 @@ void bh_guid_style_install(GdkDisplay *display, const BhLabel *label)
      * window exists (bench/RESULTS.md, "Start at scale VII"). With the
      * launcher's index (bh_guid_style_write_icon_index) the search path is
      * that one directory: GTK then reads a 20-directory hicolor index
-     * instead of its built-in 649-directory one ("Start at scale VIII"). */
+     * instead of its built-in 649-directory one ("Start at scale IX"). */
     const char *index_dir = g_getenv(BH_GUID_ICON_INDEX_ENV);
     const char *const dirs[] = {index_dir != NULL && *index_dir != '\0' ? index_dir : NULL, NULL};
     gtk_icon_theme_set_search_path(icons, dirs);
