@@ -4,10 +4,12 @@
  *
  * Owns: the launcher's loop, the fork, and the reset of each child (its
  * stderr, signals, parent-death signal, command line) before the child runs
- * bh_guid_main. Must never: open the X display, a D-Bus connection, GTK,
- * a GLib main context or a thread before a fork: a child must not share
- * a connection, a lock or a wake-up descriptor with the launcher or with
- * another qube's guid. */
+ * bh_guid_main; what every guid's start does alike without a display
+ * (fontconfig, the locale, type classes, an icon index), done once before
+ * the first fork. Must never: open the X display, a D-Bus connection, GTK
+ * (gtk_init), a GLib main context or a thread before a fork: a child must
+ * not share a connection, a lock or a wake-up descriptor with the launcher
+ * or with another qube's guid. */
 #ifndef BH_GUID_LAUNCHER_H
 #define BH_GUID_LAUNCHER_H
 

@@ -21,6 +21,19 @@ void bh_guid_style_select_theme(void);
 
 void bh_guid_style_install(GdkDisplay *display, const BhLabel *label);
 
+/* The environment variable naming a directory made by
+ * bh_guid_style_write_icon_index: guid's icon search path when set. */
+#define BH_GUID_ICON_INDEX_ENV "BH_GUID_ICON_INDEX"
+
+/* Writes DIR/hicolor/index.theme: GTK's built-in hicolor index cut to the
+ * directories GTK's and guid's icon resources have (themes/guid-icon-index.theme;
+ * every icon guid can draw is in one). Without an index on disk GTK parses
+ * its built-in one, 649 directories, in every guid. Needs no display. */
+gboolean bh_guid_style_write_icon_index(const char *dir, GError **error);
+
+/* Removes what bh_guid_style_write_icon_index wrote, and DIR if empty. */
+void bh_guid_style_remove_icon_index(const char *dir);
+
 /* The label colour as a GdkRGBA (for the frame BhGuestView draws). */
 void bh_guid_style_label_rgba(const BhLabel *label, GdkRGBA *out);
 

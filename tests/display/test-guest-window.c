@@ -172,6 +172,76 @@ static void test_icons_compiled_in(void)
         }
 }
 
+/* Every icon name in a resource directory tree (files of GTK's icon
+ * suffixes), into names. */
+static void collect_icon_names(const char *path, GHashTable *names)
+{
+    g_auto(GStrv) children = g_resources_enumerate_children(path, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+    for (gsize i = 0; children != NULL && children[i] != NULL; i++) {
+        g_autofree char *child = g_build_path("/", path, children[i], NULL);
+        if (g_str_has_suffix(children[i], "/")) {
+            collect_icon_names(child, names);
+            continue;
+        }
+        static const char *const suffixes[] = {".symbolic.png", ".png", ".svg", ".xpm"};
+        for (gsize j = 0; j < G_N_ELEMENTS(suffixes); j++)
+            if (g_str_has_suffix(children[i], suffixes[j])) {
+                g_hash_table_add(names, g_strndup(children[i], strlen(children[i]) - strlen(suffixes[j])));
+                break;
+            }
+    }
+}
+
+static char *icon_uri(GtkIconTheme *theme, const char *name, int size)
+{
+    g_autoptr(GtkIconPaintable) icon =
+        gtk_icon_theme_lookup_icon(theme, name, NULL, size, 1, GTK_TEXT_DIR_NONE, 0);
+    g_autoptr(GFile) file = gtk_icon_paintable_get_file(icon);
+    return file != NULL ? g_file_get_uri(file) : g_strdup("(none)");
+}
+
+/* guid's launcher writes themes/guid-icon-index.theme for its guids
+ * (bh_guid_style_write_icon_index): with it, every icon in GTK's and guid's
+ * resources, at every size, is the same file as with GTK's built-in index. */
+static void test_icon_index_same_icons(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("bh-icon-index-XXXXXX", NULL);
+    g_assert_nonnull(dir);
+    g_autoptr(GError) error = NULL;
+    g_assert_true(bh_guid_style_write_icon_index(dir, &error));
+    g_assert_no_error(error);
+
+    g_autoptr(GtkIconTheme) builtin = gtk_icon_theme_new();
+    g_autoptr(GtkIconTheme) indexed = gtk_icon_theme_new();
+    const char *const none[] = {NULL}, *const ours[] = {dir, NULL};
+    gtk_icon_theme_set_search_path(builtin, none);
+    gtk_icon_theme_set_search_path(indexed, ours);
+    gtk_icon_theme_add_resource_path(builtin, "/org/bulkhead/icons");
+    gtk_icon_theme_add_resource_path(indexed, "/org/bulkhead/icons");
+
+    g_autoptr(GHashTable) names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    collect_icon_names("/org/gtk/libgtk/icons/", names);
+    collect_icon_names("/org/bulkhead/icons/", names);
+    g_assert_cmpuint(g_hash_table_size(names), >, 150);
+    static const int sizes[] = {8, 16, 22, 24, 32, 48, 64, 96, 128, 256};
+    GHashTableIter it;
+    gpointer name;
+    guint compared = 0;
+    g_hash_table_iter_init(&it, names);
+    while (g_hash_table_iter_next(&it, &name, NULL))
+        for (gsize j = 0; j < G_N_ELEMENTS(sizes); j++) {
+            g_autofree char *want = icon_uri(builtin, name, sizes[j]);
+            g_autofree char *got = icon_uri(indexed, name, sizes[j]);
+            if (g_strcmp0(want, got) != 0)
+                g_error("%s at %d px: %s with the index, %s with GTK's own", (const char *)name, sizes[j],
+                        got, want);
+            compared++;
+        }
+    g_test_message("%u lookups compared", compared);
+    bh_guid_style_remove_icon_index(dir);
+    g_assert_false(g_file_test(dir, G_FILE_TEST_EXISTS));
+}
+
 static void test_popup(void)
 {
     BhGuestView *view;
@@ -244,6 +314,7 @@ int main(int argc, char **argv)
     g_test_add_func("/guid/window/frame-title-content", test_frame_title_content);
     g_test_add_func("/guid/window/popup", test_popup);
     g_test_add_func("/guid/window/icons-compiled-in", test_icons_compiled_in);
+    g_test_add_func("/guid/window/icon-index-same-icons", test_icon_index_same_icons);
     int rc = g_test_run();
     XCloseDisplay(env.dpy);
     return rc;

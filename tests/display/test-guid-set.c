@@ -6,12 +6,15 @@
  * guid a fork of it): one guid crashing costs neither the launcher nor the
  * other guids; the launcher's death is reported for each of its guids and
  * the next start makes a new one; the launcher refuses malformed requests
- * and keeps serving; a guid binary without a launcher mode still works.
+ * and keeps serving; a guid binary without a launcher mode still works; what
+ * the launcher prepares for its guids (one thread, an icon index its guids
+ * use) and removes when it ends.
  * Usage (meson): with-xvfb.sh test-guid-set --guid PATH --agent PATH */
 #include <gio/gio.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -229,6 +232,54 @@ static void test_launcher_crash_stays_alone(void)
     g_free(e.reason);
 }
 
+static guint threads_of(pid_t pid)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/task", (int)pid);
+    g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+    guint n = 0;
+    while (dir != NULL && g_dir_read_name(dir) != NULL)
+        n++;
+    return n;
+}
+
+/* The launcher's warm-up (bh-guid-launcher.c) starts no thread: a fork
+ * copies only the calling thread, and a lock another thread held would stay
+ * held in every guid. It leaves guid's icon index (themes/guid-icon-index.theme)
+ * in the runtime directory, where guids look for it, and its guid draws its
+ * window. */
+static void test_launcher_warm_up(void)
+{
+    Ended e = {.loop = g_main_loop_new(NULL, FALSE)};
+    Display *dpy = XOpenDisplay(NULL);
+    g_assert_nonnull(dpy);
+    g_autofree char *dir = g_build_filename(g_get_user_runtime_dir(), "bulkhead-guid-icons", NULL);
+    g_autofree char *index = g_build_filename(dir, "hicolor", "index.theme", NULL);
+    g_unlink(index);
+    BhGuidSet *set = bh_guid_set_new(on_ended, &e);
+    g_autoptr(GSubprocess) agent = spawn_agent(48, "window");
+    g_autoptr(GError) error = NULL;
+    g_assert_true(bh_guid_set_start(set, "indexed", "purple", 48, 0, 0, &error));
+    pid_t g = wait_pid(set, "indexed");
+    pid_t launcher = parent_of(g);
+    g_assert_cmpint(parent_of(launcher), ==, getpid());
+    bh_x_wait_window(dpy, "[indexed]", 60000);
+    g_assert_cmpuint(threads_of(launcher), ==, 1);
+
+    g_autofree char *text = NULL;
+    g_assert_true(g_file_get_contents(index, &text, NULL, NULL));
+    g_assert_nonnull(strstr(text, "\nDirectories=16x16/actions,"));
+    GStatBuf st;
+    g_assert_cmpint(g_stat(dir, &st), ==, 0);
+    g_assert_cmpuint(st.st_mode & 0777, ==, 0700);
+
+    bh_guid_set_free(set);
+    g_subprocess_force_exit(agent);
+    XCloseDisplay(dpy);
+    g_main_loop_unref(e.loop);
+    g_free(e.qube);
+    g_free(e.reason);
+}
+
 static void test_launcher_death_reported(void)
 {
     Ended e = {.loop = g_main_loop_new(NULL, FALSE)};
@@ -421,6 +472,7 @@ int main(int argc, char **argv)
     g_test_add_func("/guid-set/stop-is-silent", test_stop_is_silent);
     g_test_add_func("/guid-set/launcher/crash-stays-alone", test_launcher_crash_stays_alone);
     g_test_add_func("/guid-set/launcher/death-reported", test_launcher_death_reported);
+    g_test_add_func("/guid-set/launcher/warm-up", test_launcher_warm_up);
     g_test_add_func("/guid-set/launcher/refuses-bad-requests", test_launcher_refuses_bad_requests);
     g_test_add_func("/guid-set/launcher/unsupported-falls-back", test_launcher_unsupported_falls_back);
     int rc = g_test_run();
