@@ -271,6 +271,17 @@ static void bh_capture_read(GTask *task)
     g_input_stream_read_bytes_async(c->out, 65536, G_PRIORITY_DEFAULT, NULL, bh_capture_read_done, task);
 }
 
+/* The command ended (or never started): our end of the pipe closes, so the
+ * read sees the end once the qube's copies are gone. */
+static void bh_capture_run_ended(GTask *task)
+{
+    BhCapture *c = g_task_get_task_data(task);
+    close(c->write_fd);
+    c->write_fd = -1;
+    c->run_done = TRUE;
+    bh_capture_maybe_done(task);
+}
+
 static void bh_capture_run_done(GObject *source, GAsyncResult *result, gpointer user_data)
 {
     GTask *task = user_data;
@@ -282,11 +293,7 @@ static void bh_capture_run_done(GObject *source, GAsyncResult *result, gpointer 
     else if (c->status != 0)
         bh_capture_fail(c, g_error_new(BH_DBUS_ERROR, BH_DBUS_ERROR_FAILED,
                                        "the program in qube %s ended with status %d", c->name, c->status));
-    /* Our end closed: the read sees the end once the qube's copies are gone. */
-    close(c->write_fd);
-    c->write_fd = -1;
-    c->run_done = TRUE;
-    bh_capture_maybe_done(task);
+    bh_capture_run_ended(task);
 }
 
 static gboolean bh_capture_timeout(gpointer user_data)
@@ -312,10 +319,7 @@ static void bh_capture_agent_ready(GObject *source, GAsyncResult *result, gpoint
 
     if (!bh_agent_set_wait_ready_finish(c->self->agents, result, &error)) {
         bh_capture_fail(c, error);
-        close(c->write_fd);
-        c->write_fd = -1;
-        c->run_done = TRUE;
-        bh_capture_maybe_done(task);
+        bh_capture_run_ended(task);
         return;
     }
     BhAgentRun run = {
