@@ -205,8 +205,8 @@ wait "$up"
 xdotool type --delay 40 'cho typed over xen > /tmp/keys' && xdotool key Return
 typed=$?
 took=$(since "$t")
-# xdotool itself took 24-100 s at load 11-14 (its round trips with a busy
-# Xvfb); from its end, the file came within a few seconds.
+# xdotool itself took 22-100 s at load 11-18 (its round trips with a busy
+# Xvfb); from its end, the file came within 5 s.
 t=$(now)
 until_ok 120 keys_arrived
 result "keys typed with xdotool into [desk] foot, the first held across a 1 s stall of the X server, \
