@@ -45,9 +45,10 @@ suite=${4:-$(. /etc/os-release && echo "$VERSION_CODENAME")}
 apps=${BH_TEMPLATE_APPS-foot weston}
 agent=$build/core/rpc/bulkhead-agent
 gui_agent=$build/gui-agent/bulkhead-gui-agent
+applist=$build/core/apps/bulkhead-applist
 net_script=$(dirname "$0")/../core/backends/bulkhead-xen-net
 
-for f in "$agent" "$gui_agent"; do
+for f in "$agent" "$gui_agent" "$applist"; do
   [ -x "$f" ] || { echo "$0: $f is not built (meson compile -C $build)" >&2; exit 1; }
 done
 command -v mmdebstrap >/dev/null || { echo "$0: needs mmdebstrap: apt-get install mmdebstrap" >&2; exit 1; }
@@ -65,7 +66,7 @@ trap 'rm -rf "$work"' EXIT
 root=$work/root
 
 # The Debian packages that hold the agents' libraries on this machine.
-libs=$(for f in "$agent" "$gui_agent"; do ldd "$f" | awk '/=> \//{print $3}'; done | sort -u)
+libs=$(for f in "$agent" "$gui_agent" "$applist"; do ldd "$f" | awk '/=> \//{print $3}'; done | sort -u)
 pkgs=$(for l in $libs; do dpkg -S "$l" 2>/dev/null || dpkg -S "$(readlink -f "$l")" 2>/dev/null || true; done |
   cut -d: -f1 | sort -u | tr '\n' ',')
 # busybox: initramfs-tools' shell tools (the overlay script's grep and
@@ -251,6 +252,10 @@ tar -C "$root" --numeric-owner --exclude='./dev/*' -xpf "$base"
 cp -a "$stage/." "$root/"
 install -D -m 0755 "$agent" "$root/usr/lib/bulkhead/bulkhead-agent"
 install -D -m 0755 "$gui_agent" "$root/usr/lib/bulkhead/bulkhead-gui-agent"
+# The app list dom0's menu shows (docs/apps.md): bulkheadd runs it by name
+# through the agent, whose programs find it on systemd's default PATH.
+install -D -m 0755 "$applist" "$root/usr/lib/bulkhead/bulkhead-applist"
+ln -sf ../lib/bulkhead/bulkhead-applist "$root/usr/bin/bulkhead-applist"
 install -D -m 0755 "$net_script" "$root/usr/lib/bulkhead/bulkhead-xen-net"
 
 kver=$(basename "$(ls -1 "$root"/boot/vmlinuz-* | sort -V | tail -n 1)")

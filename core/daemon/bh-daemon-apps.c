@@ -22,8 +22,14 @@
 
 #define BH_APPLIST_COMMAND "bulkhead-applist"
 /* A list of 2 000 entries takes well under a second to write; a qube that
- * needs longer is stalling. */
+ * needs longer is stalling. Counted from when the qube's agent takes the
+ * command (bh_daemon_run_capture_async), not from the start. */
 #define BH_APPLIST_TIMEOUT_S 30
+
+static guint bh_apps_timeout_s(BhDaemon *self)
+{
+    return self->applist_timeout_s > 0 ? self->applist_timeout_s : BH_APPLIST_TIMEOUT_S;
+}
 
 /* How far a list is inherited: a disposable's template (an app qube), its
  * template (a TemplateVM). More is a chain the model does not make. */
@@ -259,7 +265,7 @@ static void bh_apps_fetch(BhDaemon *self, const char *name, GDBusMethodInvocatio
     f->name = g_strdup(name);
     f->invocation = invocation;
     f->at_start = at_start;
-    bh_daemon_run_capture_async(self, name, BH_APPLIST_COMMAND, BH_APPS_MAX_BYTES, BH_APPLIST_TIMEOUT_S,
+    bh_daemon_run_capture_async(self, name, BH_APPLIST_COMMAND, BH_APPS_MAX_BYTES, bh_apps_timeout_s(self),
                                 bh_apps_fetch_done, f);
 }
 
@@ -284,7 +290,7 @@ void bh_daemon_apps_read_before_shutdown_async(BhDaemon *self, const char *name,
     f->name = g_strdup(name);
     f->before_shutdown = g_task_new(self, NULL, callback, user_data);
     g_info("[%s] reading its app list before it shuts down (app qubes show it)", name);
-    bh_daemon_run_capture_async(self, name, BH_APPLIST_COMMAND, BH_APPS_MAX_BYTES, BH_APPLIST_TIMEOUT_S,
+    bh_daemon_run_capture_async(self, name, BH_APPLIST_COMMAND, BH_APPS_MAX_BYTES, bh_apps_timeout_s(self),
                                 bh_apps_fetch_done, f);
 }
 
@@ -529,8 +535,8 @@ static void bh_run_app_done(GObject *source, GAsyncResult *result, gpointer user
 static void bh_run_app_now(BhRunApp *r)
 {
     /* The launcher forks the app and exits: a short run, no output kept. */
-    bh_daemon_run_capture_async(r->self, r->name, r->commandline, 4096, BH_APPLIST_TIMEOUT_S, bh_run_app_done,
-                                r);
+    bh_daemon_run_capture_async(r->self, r->name, r->commandline, 4096, bh_apps_timeout_s(r->self),
+                                bh_run_app_done, r);
 }
 
 static void bh_run_app_started(GObject *source, GAsyncResult *result, gpointer user_data)

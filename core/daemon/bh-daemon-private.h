@@ -58,6 +58,7 @@ struct _BhDaemon {
     BhCalls *calls;           /* the qubes' call sockets (qvm-copy-to-vm); NULL without a backend */
     BhClipboard *clipboard;   /* org.bulkhead.Clipboard1, beside Admin1 */
     GQueue *apps_start_queue; /* qubes whose list is to be read after their start (bh-daemon-apps.c) */
+    guint applist_timeout_s;  /* BhDaemonConfig's, 0 replaced by the default */
     gboolean apps_start_busy; /* one of those reads is running */
     GQueue
         *apps_first_queue; /* templates and standalones to start once for a first list (--read-app-lists) */
@@ -165,7 +166,10 @@ void bh_daemon_preload_stop(BhDaemon *self);
 const BhDaemonHandler *bh_daemon_run_handlers(gsize *n);
 /* Runs commandline (dom0's own, fixed) in the running qube as its default
  * user and completes with its stdout: the whole of it, at most max_bytes,
- * within timeout_s seconds. Past either bound, or on a non-zero exit, the
+ * within timeout_s seconds from when its agent takes the command (a qube
+ * that has just started may still be booting: the wait for its agent is
+ * the start's, bounded by the backend's agent time, not timeout_s). Past
+ * either bound, or on a non-zero exit, the
  * command is killed and the call fails (BH_DBUS_ERROR_FAILED, or the
  * backend's / g_spawn_check_wait_status's error). */
 void bh_daemon_run_capture_async(BhDaemon *self, const char *name, const char *commandline, gsize max_bytes,

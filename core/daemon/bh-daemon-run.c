@@ -191,6 +191,9 @@ typedef struct {
     GInputStream *out;
     GByteArray *bytes;
     GCancellable *run_cancel; /* cancels the command (SIGKILL) on overflow or timeout */
+    char *user;
+    char *commandline;
+    guint timeout_s;
     guint timeout_id;
     gboolean run_done, read_done;
     int status;
@@ -205,6 +208,8 @@ static void bh_capture_free(BhCapture *c)
         g_source_remove(c->timeout_id);
     g_clear_object(&c->out);
     g_clear_object(&c->run_cancel);
+    g_free(c->user);
+    g_free(c->commandline);
     g_byte_array_unref(c->bytes);
     g_clear_error(&c->error);
     g_object_unref(c->self);
@@ -267,6 +272,17 @@ static void bh_capture_read(GTask *task)
     g_input_stream_read_bytes_async(c->out, 65536, G_PRIORITY_DEFAULT, NULL, bh_capture_read_done, task);
 }
 
+/* The command ended (or never started): our end of the pipe closes, so the
+ * read sees the end once the qube's copies are gone. */
+static void bh_capture_run_ended(GTask *task)
+{
+    BhCapture *c = g_task_get_task_data(task);
+    close(c->write_fd);
+    c->write_fd = -1;
+    c->run_done = TRUE;
+    bh_capture_maybe_done(task);
+}
+
 static void bh_capture_run_done(GObject *source, GAsyncResult *result, gpointer user_data)
 {
     GTask *task = user_data;
@@ -278,11 +294,7 @@ static void bh_capture_run_done(GObject *source, GAsyncResult *result, gpointer 
     else if (c->status != 0)
         bh_capture_fail(c, g_error_new(BH_DBUS_ERROR, BH_DBUS_ERROR_FAILED,
                                        "the program in qube %s ended with status %d", c->name, c->status));
-    /* Our end closed: the read sees the end once the qube's copies are gone. */
-    close(c->write_fd);
-    c->write_fd = -1;
-    c->run_done = TRUE;
-    bh_capture_maybe_done(task);
+    bh_capture_run_ended(task);
 }
 
 static gboolean bh_capture_timeout(gpointer user_data)
@@ -293,6 +305,36 @@ static gboolean bh_capture_timeout(gpointer user_data)
                     g_error_new(BH_DBUS_ERROR, BH_DBUS_ERROR_FAILED,
                                 "qube %s did not finish within the time allowed; it was stopped", c->name));
     return G_SOURCE_REMOVE;
+}
+
+/* The qube's agent answered: the command starts now, and so does its time.
+ * The time until then is the start's (the backend's bound for an agent to
+ * answer, past which the qube is killed): under Xen a domU's kernel boots
+ * first, which took longer than a list's whole time under emulation, and a
+ * slow boot is not the qube's program stalling. */
+static void bh_capture_agent_ready(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    GTask *task = user_data;
+    BhCapture *c = g_task_get_task_data(task);
+    GError *error = NULL;
+
+    if (!bh_agent_set_wait_ready_finish(c->self->agents, result, &error)) {
+        bh_capture_fail(c, error);
+        bh_capture_run_ended(task);
+        return;
+    }
+    BhAgentRun run = {
+        .user = c->user,
+        .commandline = c->commandline,
+        .stdin_fd = -1,
+        .stdout_fd = c->write_fd,
+        .stderr_fd = -1,
+        .wait = TRUE,
+    };
+    g_info("[%s] run as %s, output kept up to %" G_GSIZE_FORMAT " bytes: %s", c->name, c->user, c->max_bytes,
+           c->commandline);
+    c->timeout_id = g_timeout_add_seconds(c->timeout_s, bh_capture_timeout, task);
+    bh_agent_set_run_async(c->self->agents, c->name, &run, c->run_cancel, bh_capture_run_done, task);
 }
 
 void bh_daemon_run_capture_async(BhDaemon *self, const char *name, const char *commandline, gsize max_bytes,
@@ -308,6 +350,8 @@ void bh_daemon_run_capture_async(BhDaemon *self, const char *name, const char *c
     c->write_fd = -1;
     c->bytes = g_byte_array_new();
     c->run_cancel = g_cancellable_new();
+    c->commandline = g_strdup(commandline);
+    c->timeout_s = timeout_s;
 
     GError *error = NULL;
     if (!bh_daemon_require_backend(self, &error) || !g_unix_open_pipe(fds, FD_CLOEXEC, &error)) {
@@ -317,20 +361,9 @@ void bh_daemon_run_capture_async(BhDaemon *self, const char *name, const char *c
     }
     c->write_fd = fds[1];
     c->out = g_unix_input_stream_new(fds[0], TRUE);
-    g_autofree char *user = bh_daemon_get_string(self, name, "default_user");
-    BhAgentRun run = {
-        .user = user,
-        .commandline = commandline,
-        .stdin_fd = -1,
-        .stdout_fd = c->write_fd,
-        .stderr_fd = -1,
-        .wait = TRUE,
-    };
-    g_info("[%s] run as %s, output kept up to %" G_GSIZE_FORMAT " bytes: %s", name, user, max_bytes,
-           commandline);
-    c->timeout_id = g_timeout_add_seconds(timeout_s, bh_capture_timeout, task);
+    c->user = bh_daemon_get_string(self, name, "default_user");
     bh_capture_read(task);
-    bh_agent_set_run_async(self->agents, name, &run, c->run_cancel, bh_capture_run_done, task);
+    bh_agent_set_wait_ready_async(self->agents, name, NULL, bh_capture_agent_ready, task);
 }
 
 GBytes *bh_daemon_run_capture_finish(BhDaemon *self, GAsyncResult *result, GError **error)

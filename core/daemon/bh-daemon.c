@@ -138,6 +138,7 @@ BhDaemon *bh_daemon_new(const BhDaemonConfig *config, GError **error)
     /* Registers org.bulkhead.Error.* before the first reply. */
     (void)bh_dbus_error_quark();
     self->state_dir = g_strdup(config->state_dir);
+    self->applist_timeout_s = config->applist_timeout_s;
     self->lock = bh_state_lock_acquire(self->state_dir, error);
     if (self->lock == NULL)
         return NULL;

@@ -30,6 +30,9 @@ typedef struct {
     /* The resolv.conf whose first nameserver the uplink's DNS asks (the
      * backend's resolv_conf); NULL: the user-mode uplink's own forwarder. */
     const char *uplink_resolv_conf;
+    /* The time a qube's bulkhead-applist gets once its agent took the
+     * command (docs/apps.md); 0: 30 s. Tests shorten it. */
+    guint applist_timeout_s;
 } BhDaemonConfig;
 
 /* $XDG_DATA_HOME/bulkhead. */

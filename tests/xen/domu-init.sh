@@ -3,7 +3,9 @@
 # drivers, notes what it sees of its disks, starts bulkhead-agent, runs bh-xen-guest-client (in qube
 # work only), then bulkhead-gui-agent with weston-simple-shm and foot, and idles until dom0 asks it to power off (the kernel runs /sbin/poweroff).
 /bin/busybox --install -s /bin
-export PATH=/bin:/sbin
+# /usr/bin after busybox's: bulkhead-applist, which bulkheadd runs by name
+# through the agent (the agent's programs get its PATH).
+export PATH=/bin:/sbin:/usr/bin
 # Sanitizer builds: libxl, xenstore and libxenvchan keep allocations until
 # exit, which LeakSanitizer would turn into a failing status after every check
 # passed; our own code's leaks are checked by the unit tests. Inert otherwise.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # run-xen-qemu.sh DOM0_TEST GUEST_CLIENT GUI_AGENT RPC_AGENT BULKHEADD CLI GUID [--long] [--desktop]
-#   [--template=DIR] — boots
+#   [--template=DIR] [--applist=BULKHEAD_APPLIST] — boots
 # Debian's Xen 4.17 with a Linux dom0 under qemu-system-x86_64 (TCG), dom0 and
 # domU from initramfs images built here with the project's programs and their
 # libraries, runs bh-xen-dom0-test and then bulkheadd (dom0-desktop.sh) in dom0
@@ -29,9 +29,10 @@ rpc_agent=$4
 bulkheadd=$5
 cli=$6
 guid=$7
-long= desktop= template=
+long= desktop= template= applist=
 for opt in "${@:8}"; do
   case $opt in
+    --applist=*) applist=${opt#--applist=} ;;
     --long) long=--long ;;
     --desktop) desktop=--desktop ;;
     --template=*) template=${opt#--template=} ;;
@@ -40,7 +41,7 @@ for opt in "${@:8}"; do
 done
 src=${BH_SOURCE_ROOT:?BH_SOURCE_ROOT must name the source tree}
 xenbin=/usr/lib/xen-4.17/bin
-packages="dbus-daemon weston qemu-system-x86 xen-hypervisor-4.17-amd64 xen-utils-4.17 linux-image-amd64 busybox-static cpio"
+packages="dbus-daemon libglib2.0-bin weston qemu-system-x86 xen-hypervisor-4.17-amd64 xen-utils-4.17 linux-image-amd64 busybox-static cpio"
 [ -n "$desktop" ] && packages="$packages foot xvfb xdotool x11-apps x11-utils imagemagick"
 
 kernel=$(ls -1 /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1)
@@ -54,8 +55,10 @@ busybox --list 2>/dev/null | grep -x insmod >/dev/null || missing+=("busybox wit
 command -v cpio >/dev/null || missing+=(cpio)
 [ -x /usr/bin/weston-simple-shm ] || missing+=(weston-simple-shm)
 command -v dbus-daemon >/dev/null || missing+=(dbus-daemon)
+command -v gdbus >/dev/null || missing+=(gdbus)
 if [ -n "$desktop" ]; then
   for p in foot Xvfb xdotool xwd xwininfo convert fc-match; do command -v $p >/dev/null || missing+=($p); done
+  [ -f /usr/share/applications/foot.desktop ] || missing+=(/usr/share/applications/foot.desktop)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "1..0 # SKIP Xen under QEMU needs ${missing[*]}: apt-get install $packages"
@@ -111,6 +114,10 @@ add_prog "$domu" "$gui_agent" /usr/bin/bulkhead-gui-agent
 add_prog "$domu" /usr/bin/weston-simple-shm
 # The RPC agent (qvm-run's other end) and the users it may run programs as.
 add_prog "$domu" "$rpc_agent" /usr/bin/bulkhead-agent
+# The qube's app list for dom0's menu (docs/apps.md), which bulkheadd reads
+# through the agent after each start: the guest program, found on the
+# agent's PATH as in a template (and its desktop entries, below).
+[ -n "$applist" ] && add_prog "$domu" "$applist" /usr/bin/bulkhead-applist
 printf 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\n' > "$domu/etc/passwd"
 printf 'root:x:0:\nuser:x:1000:\n' > "$domu/etc/group"
 mkdir -p "$domu/usr/share/X11"
@@ -122,8 +129,11 @@ ln -sf xenstore "$domu/usr/bin/xenstore-read"
 # shell that writes them to a file) with one font, fontconfig's
 # configuration and the C.UTF-8 locale foot asks for. /etc/bh-desktop tells
 # the init to run them (without it, bulkheadd's qube runs its RPC agent only).
+# foot's desktop entry (only that one of foot's three) is the app the qube's
+# list must name in dom0 (dom0-desktop.sh, ListApps).
 if [ -n "$desktop" ]; then
   add_prog "$domu" /usr/bin/foot
+  install -D -m 0644 /usr/share/applications/foot.desktop "$domu/usr/share/applications/foot.desktop"
   font=$(fc-match -f '%{file}' monospace)
   install -D -m 0644 "$font" "$domu$font"
   cp -a /etc/fonts "$domu/etc/"

@@ -24,7 +24,7 @@ bh_template_prepare() { # DIR RPC_AGENT GUI_AGENT
     exit 0
   fi
   build=${rpc%/core/rpc/bulkhead-agent}
-  key=$(cat "$src/build-aux/xen-template.sh" "$rpc" "$gui" | sha256sum | cut -c1-16)
+  key=$(cat "$src/build-aux/xen-template.sh" "$rpc" "$gui" "$build/core/apps/bulkhead-applist" | sha256sum | cut -c1-16)
   tpl_img=$dir/img-$key
   t0=$(date +%s)
   if [ ! -s "$tpl_img/root.img.sha256" ]; then

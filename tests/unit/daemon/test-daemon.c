@@ -37,6 +37,8 @@ typedef struct {
     char *stuck_start;  /* ... so fail to start but stay Transient (breaking backend.h) */
     GHashTable *agents; /* name -> TbAgent*: the real bulkhead-agent of a running qube */
     char *mute_agent;   /* qubes whose name starts so run no agent (a silent one) */
+    char *late_agent;   /* ... so get theirs late_ms after Running (a Xen domU boots first) */
+    guint late_ms;
     int next_domid;
     struct { /* copy of what the last start was told */
         char *name, *klass, *template_name, *root_template, *netvm, *root_path;
@@ -75,11 +77,13 @@ static void tb_remember(TestBackend *tb, const BhBackendQube *q)
 typedef struct {
     GPid pid;
     int domid;
+    guint late_id; /* the late agent's start, pending */
 } TbAgent;
 
 static void tb_agent_free(gpointer data)
 {
     TbAgent *a = data;
+    g_clear_handle_id(&a->late_id, g_source_remove);
     if (a->pid > 0) {
         kill(a->pid, SIGKILL);
         waitpid(a->pid, NULL, 0);
@@ -93,28 +97,43 @@ static void tb_agent_setup(gpointer data)
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 }
 
+static void tb_agent_spawn(TbAgent *a)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *domid = g_strdup_printf("%d", a->domid);
+    g_auto(GStrv) envp = g_environ_setenv(g_get_environ(), "BH_VCHAN_DOMID", domid, TRUE);
+    const char *argv[] = {BH_RPC_AGENT, NULL};
+    g_spawn_async(NULL, (char **)argv, envp, G_SPAWN_DO_NOT_REAP_CHILD, tb_agent_setup, NULL, &a->pid,
+                  &error);
+    g_assert_no_error(error);
+}
+
+static gboolean tb_agent_late(gpointer data)
+{
+    TbAgent *a = data;
+    a->late_id = 0;
+    tb_agent_spawn(a);
+    return G_SOURCE_REMOVE;
+}
+
 /* A running qube has its real agent, serving its own domain id; a stopped
  * one has none, as in a real qube. */
 static void tb_set(TestBackend *tb, const char *name, BhPowerState state)
 {
     g_hash_table_insert(tb->states, g_strdup(name), GINT_TO_POINTER(state));
     if (state == BH_POWER_RUNNING && !g_hash_table_contains(tb->agents, name)) {
-        g_autoptr(GError) error = NULL;
         TbAgent *a = g_new0(TbAgent, 1);
         a->domid = tb->next_domid++;
         a->pid = 0;
+        g_hash_table_insert(tb->agents, g_strdup(name), a);
         if (tb->mute_agent && g_str_has_prefix(name, tb->mute_agent)) {
-            g_hash_table_insert(tb->agents, g_strdup(name), a);
             bh_backend_notify_state(&tb->base, name, state, NULL);
             return;
         }
-        g_autofree char *domid = g_strdup_printf("%d", a->domid);
-        g_auto(GStrv) envp = g_environ_setenv(g_get_environ(), "BH_VCHAN_DOMID", domid, TRUE);
-        const char *argv[] = {BH_RPC_AGENT, NULL};
-        g_spawn_async(NULL, (char **)argv, envp, G_SPAWN_DO_NOT_REAP_CHILD, tb_agent_setup, NULL, &a->pid,
-                      &error);
-        g_assert_no_error(error);
-        g_hash_table_insert(tb->agents, g_strdup(name), a);
+        if (tb->late_agent && g_str_has_prefix(name, tb->late_agent))
+            a->late_id = g_timeout_add(tb->late_ms, tb_agent_late, a);
+        else
+            tb_agent_spawn(a);
     } else if (state != BH_POWER_RUNNING && state != BH_POWER_PAUSED) {
         g_hash_table_remove(tb->agents, name);
     }
@@ -273,7 +292,7 @@ static gboolean tb_agent_address(BhBackend *backend, const char *qube, BhBackend
     g_assert_nonnull(a);
     out->transport = BH_VCHAN_SOCKET;
     out->domid = a->domid;
-    out->ready_timeout_ms = a->pid > 0 ? 30000 : 800;
+    out->ready_timeout_ms = a->pid > 0 || a->late_id != 0 ? 30000 : 800;
     return TRUE;
 }
 
@@ -286,6 +305,7 @@ static void tb_free(BhBackend *backend)
     g_free(tb->fail_start);
     g_free(tb->stuck_start);
     g_free(tb->mute_agent);
+    g_free(tb->late_agent);
     tb_forget_last(tb);
     bh_backend_clear(backend);
     g_free(tb);
@@ -358,7 +378,10 @@ static void fixture_set_up(Fixture *f, gconstpointer data)
     f->state_dir = g_dir_make_tmp("bh-test-daemon-XXXXXX", &error);
     g_assert_no_error(error);
     f->tb = tb_new(f->state_dir);
-    BhDaemonConfig config = {.state_dir = f->state_dir, .backend_instance = &f->tb->base};
+    /* data: the app list's time, when the test shortens it. */
+    BhDaemonConfig config = {.state_dir = f->state_dir,
+                             .backend_instance = &f->tb->base,
+                             .applist_timeout_s = GPOINTER_TO_UINT(data)};
     f->daemon = bh_daemon_new(&config, &error);
     g_assert_no_error(error);
 
@@ -713,6 +736,83 @@ static void test_agent_silent(Fixture *f, gconstpointer data)
     gint32 status = -1;
     g_variant_get(reply, "(i)", &status);
     g_assert_cmpint(status, ==, 5);
+}
+
+/* A qube whose agent answers only after its app list's whole time has
+ * passed since Running (a Xen domU boots its kernel first; under emulation
+ * that took longer than the 30 s): the list's time starts when the agent
+ * takes the command, so the real bulkhead-applist in it is read and
+ * ListApps (the shell's call) names its one app, with no problem. Before,
+ * the time ran from Running and the list was refused as a stall ("did not
+ * finish within the time allowed"). The fixture gives the list 3 s; the
+ * agent comes 7 s after Running. */
+#define LATE_APPLIST_S 3
+static void test_apps_late_agent(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *applications = g_build_filename(f->state_dir, "share", "applications", NULL);
+    g_autofree char *share = g_build_filename(f->state_dir, "share", NULL);
+    g_autofree char *user_share = g_build_filename(f->state_dir, "user-share", NULL);
+    g_autofree char *entry = g_build_filename(applications, "bh-late-one.desktop", NULL);
+    g_autofree char *applist_dir = g_path_get_dirname(BH_APPLIST);
+    g_autofree char *old_path = g_strdup(g_getenv("PATH"));
+    g_autofree char *old_dirs = g_strdup(g_getenv("XDG_DATA_DIRS"));
+    g_autofree char *old_home = g_strdup(g_getenv("XDG_DATA_HOME"));
+    g_autofree char *path = g_strdup_printf("%s:%s", applist_dir, old_path ? old_path : "/usr/bin:/bin");
+
+    g_assert_cmpint(g_mkdir_with_parents(applications, 0700), ==, 0);
+    g_assert_cmpint(g_mkdir_with_parents(user_share, 0700), ==, 0);
+    g_file_set_contents(entry, "[Desktop Entry]\nType=Application\nName=Late Qube Tool\nExec=true\n", -1,
+                        &error);
+    g_assert_no_error(error);
+    /* What the qube's agent (and so its bulkhead-applist) is started with. */
+    g_setenv("PATH", path, TRUE);
+    g_setenv("XDG_DATA_DIRS", share, TRUE);
+    g_setenv("XDG_DATA_HOME", user_share, TRUE);
+
+    f->tb->late_agent = g_strdup("work");
+    f->tb->late_ms = (LATE_APPLIST_S + 4) * 1000;
+    call_ok(f, "SetProperty", g_variant_new("(sss)", "work", "default_user", g_get_user_name()));
+    gint64 t0 = g_get_monotonic_time();
+    call_ok(f, "Start", g_variant_new("(s)", "work"));
+    g_assert_cmpint(g_get_monotonic_time() - t0, >=, (gint64)(LATE_APPLIST_S + 4) * 1000 * 900);
+
+    /* The read after the start ends with a list or a problem. */
+    g_autofree char *problem = NULL;
+    g_autofree char *source = NULL;
+    g_autoptr(GVariant) apps = NULL;
+    gint64 deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+    for (;;) {
+        g_autoptr(GVariant) reply = call(f, "ListApps", g_variant_new("(s)", "work"), &error);
+        g_assert_no_error(error);
+        g_clear_pointer(&apps, g_variant_unref);
+        g_clear_pointer(&source, g_free);
+        g_clear_pointer(&problem, g_free);
+        g_variant_get(reply, "(@a(sssssbuuay)ss)", &apps, &source, &problem);
+        if (g_variant_n_children(apps) > 0 || *problem != '\0')
+            break;
+        if (g_get_monotonic_time() > deadline)
+            g_error("work's app list was neither read nor refused within 60 s");
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(20000);
+    }
+    g_setenv("PATH", old_path, TRUE);
+    if (old_dirs != NULL)
+        g_setenv("XDG_DATA_DIRS", old_dirs, TRUE);
+    else
+        g_unsetenv("XDG_DATA_DIRS");
+    if (old_home != NULL)
+        g_setenv("XDG_DATA_HOME", old_home, TRUE);
+    else
+        g_unsetenv("XDG_DATA_HOME");
+
+    g_assert_cmpstr(problem, ==, "");
+    g_assert_cmpstr(source, ==, "work");
+    g_assert_cmpuint(g_variant_n_children(apps), ==, 1);
+    const char *id = NULL, *name = NULL;
+    g_variant_get_child(apps, 0, "(&s&ssssbuu@ay)", &id, &name, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+    g_assert_cmpstr(id, ==, "bh-late-one.desktop");
+    g_assert_cmpstr(name, ==, "Late Qube Tool");
 }
 
 /* A qube the backend already runs when the daemon first looks at it (a xen
@@ -1229,5 +1329,7 @@ int main(int argc, char **argv)
     ADD("/daemon/lock", test_lock);
     ADD("/daemon/clipboard", test_clipboard);
 #undef ADD
+    g_test_add("/daemon/apps-late-agent", Fixture, GUINT_TO_POINTER(LATE_APPLIST_S), fixture_set_up,
+               test_apps_late_agent, fixture_tear_down);
     return g_test_run();
 }
