@@ -1428,6 +1428,12 @@ static void test_map_running(void)
     g_test_message("sys-net (running) 0x%06x, untrusted (halted, also red) 0x%06x", running, halted);
     g_assert_cmphex(running, ==, 0xcc0000);
     g_assert_cmphex(halted, !=, 0xcc0000);
+    /* Found on a user's walk: at 140 px the box read "sys-firewall · Run…". */
+    graphene_rect_t fw_box;
+    g_assert_true(bh_settings_netmap_get_box(map, "sys-firewall", &fw_box));
+    g_test_message("sys-firewall's box: %.0f px wide", fw_box.size.width);
+    g_assert_true(bh_settings_netmap_text_fits(map, "sys-firewall"));
+    g_assert_true(bh_settings_netmap_text_fits(map, "sys-net"));
     gtk_window_destroy(window);
 }
 
