@@ -250,6 +250,18 @@ static void test_create_invalid_name(void)
     g_assert_true(gtk_widget_get_sensitive(create_button));
     /* What was typed stays. */
     g_assert_cmpstr(gtk_editable_get_text(GTK_EDITABLE(need(window, "name"))), ==, "lives9");
+
+    /* Too little memory: the error goes under Memory, not under the row
+     * below it (found on a user's walk: it sat under Virtual CPUs). */
+    gtk_expander_set_expanded(GTK_EXPANDER(need(window, "advanced")), TRUE);
+    before = bh_settings_create_get_checks(create);
+    gtk_spin_button_set_value(GTK_SPIN_BUTTON(need(window, "memory")), 5);
+    wait_check(create, before);
+    g_test_message("memory-error: %s", error_text(window, "memory-error"));
+    g_assert_nonnull(strstr(error_text(window, "memory-error"), "memory"));
+    g_assert_cmpstr(error_text(window, "advanced-error"), ==, "");
+    g_assert_false(gtk_widget_get_sensitive(create_button));
+    shot("create-memory-error");
     gtk_window_destroy(window);
     g_assert_false(qube_listed("lives9"));
 }
