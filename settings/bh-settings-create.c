@@ -11,7 +11,8 @@ struct _BhSettingsCreate {
     BhSettingsContext *context;
     GCancellable *cancellable;
     GtkWidget *type, *name, *label, *template_choice, *netvm, *provides_network, *memory, *vcpus, *open_after;
-    GtkWidget *name_error, *label_error, *template_error, *netvm_error, *advanced_error, *create_error;
+    GtkWidget *name_error, *label_error, *template_error, *netvm_error, *memory_error, *advanced_error,
+        *create_error;
     GtkWidget *create;
     GtkWidget *apps, *apps_note; /* the template's apps: which the menu shows */
     char *apps_of;               /* whose list is shown (or asked for) */
@@ -205,8 +206,8 @@ static GVariant *bh_create_args(BhSettingsCreate *self)
 
 static void bh_clear_errors(BhSettingsCreate *self)
 {
-    GtkWidget *errors[] = {self->name_error,  self->label_error,    self->template_error,
-                           self->netvm_error, self->advanced_error, self->create_error};
+    GtkWidget *errors[] = {self->name_error,   self->label_error,    self->template_error, self->netvm_error,
+                           self->memory_error, self->advanced_error, self->create_error};
 
     for (gsize i = 0; i < G_N_ELEMENTS(errors); i++)
         bh_settings_error_set(errors[i], NULL);
@@ -228,6 +229,8 @@ static void bh_show_error(BhSettingsCreate *self, const GError *error)
         where = self->template_error;
     else if (g_strcmp0(field, "netvm") == 0)
         where = self->netvm_error;
+    else if (g_strcmp0(field, "memory") == 0)
+        where = self->memory_error;
     else if (field != NULL)
         where = self->advanced_error;
     bh_settings_error_set(where, text);
@@ -506,7 +509,8 @@ BhSettingsCreate *bh_settings_create_new(BhSettingsContext *context)
     gtk_widget_set_name(self->provides_network, "provides-network");
     gtk_grid_attach(GTK_GRID(advanced_grid), self->provides_network, 1, arow++, 1, 1);
     self->memory = bh_spin("memory", 1048576);
-    bh_settings_grid_row(GTK_GRID(advanced_grid), &arow, "Memory (MiB)", self->memory, NULL);
+    self->memory_error = bh_settings_error_new("memory-error");
+    bh_settings_grid_row(GTK_GRID(advanced_grid), &arow, "Memory (MiB)", self->memory, self->memory_error);
     self->vcpus = bh_spin("vcpus", 512);
     self->advanced_error = bh_settings_error_new("advanced-error");
     bh_settings_grid_row(GTK_GRID(advanced_grid), &arow, "Virtual CPUs", self->vcpus, self->advanced_error);

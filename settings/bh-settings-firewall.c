@@ -343,18 +343,57 @@ static char *bh_row_text(BhFwRow *row)
     return g_string_free(s, FALSE);
 }
 
-/* "rule N: …" from SetFirewall: the row it concerns gets the error style. */
-static void bh_mark_rule(BhSettingsFirewall *self, const char *message)
+/* "rule N: …" from SetFirewall: the row it concerns (its place in the
+ * table, from 0), or -1 when it is no row of the table. */
+static int bh_rule_row(BhSettingsFirewall *self, const char *message, const char **rest)
 {
     char *end = NULL;
     guint64 n;
+    guint at;
 
     if (!g_str_has_prefix(message, "rule ") || self->sent == NULL)
-        return;
+        return -1;
     n = g_ascii_strtoull(message + 5, &end, 10);
-    if (end == message + 5 || *end != ':' || n >= self->sent->len || self->sent->pdata[n] == NULL)
-        return;
-    bh_row_mark(self->sent->pdata[n], TRUE);
+    if (end == message + 5 || *end != ':' || n >= self->sent->len || self->sent->pdata[n] == NULL ||
+        !g_ptr_array_find(self->rows, self->sent->pdata[n], &at))
+        return -1;
+    *rest = end + 1;
+    return (int)at;
+}
+
+/* The daemon's sentence in the page's words: the row as the user counts
+ * it and the column's name for a field ("rule 0: dsthost=999.1.1.1 is
+ * neither…" read as the rule language, counted from 0; seen on a user's
+ * walk), else as the daemon said it. */
+static char *bh_user_text(BhSettingsFirewall *self, const char *message)
+{
+    static const struct {
+        const char *key, *column;
+    } fields[] = {{"dsthost=", "the address or host "},
+                  {"dstports=", "the port or range "},
+                  {"proto=", "the protocol "}};
+    const char *rest = NULL;
+    int row = bh_rule_row(self, message, &rest);
+
+    if (row < 0)
+        return g_strdup(message);
+    while (*rest == ' ')
+        rest++;
+    for (gsize i = 0; i < G_N_ELEMENTS(fields); i++) {
+        if (g_str_has_prefix(rest, fields[i].key))
+            return g_strdup_printf("Row %d: %s%s", row + 1, fields[i].column, rest + strlen(fields[i].key));
+    }
+    return g_strdup_printf("Row %d: %s", row + 1, rest);
+}
+
+/* The row a refusal concerns gets the error style. */
+static void bh_mark_rule(BhSettingsFirewall *self, const char *message)
+{
+    const char *rest = NULL;
+    int row = bh_rule_row(self, message, &rest);
+
+    if (row >= 0)
+        bh_row_mark(self->rows->pdata[row], TRUE);
 }
 
 static void on_set(GObject *source, GAsyncResult *result, gpointer data)
@@ -369,8 +408,9 @@ static void on_set(GObject *source, GAsyncResult *result, gpointer data)
     gtk_widget_set_sensitive(self->apply, TRUE);
     if (!bh_dbus_admin1_call_set_firewall_finish(BH_DBUS_ADMIN1(source), &warnings, result, &error)) {
         g_autofree char *text = bh_settings_error_text(error);
+        g_autofree char *shown = bh_user_text(self, text);
         /* Nothing changed: the page keeps every field as typed. */
-        bh_settings_error_set(self->error, text);
+        bh_settings_error_set(self->error, shown);
         bh_mark_rule(self, text);
         return;
     }

@@ -8,11 +8,16 @@
 
 #include <math.h>
 
-#define BH_BOX_W  140.0
-#define BH_BOX_H  30.0
-#define BH_GAP_X  48.0
-#define BH_GAP_Y  10.0
-#define BH_MARGIN 16.0
+/* A box is as wide as its widest text (name and state), within these. */
+#define BH_BOX_W_MIN 140.0
+#define BH_BOX_W_MAX 260.0
+/* The text's room in a box: 8 px before it, 10 after (a running box's
+ * inner line is 3 px in). */
+#define BH_BOX_PAD 18.0
+#define BH_BOX_H   30.0
+#define BH_GAP_X   48.0
+#define BH_GAP_Y   10.0
+#define BH_MARGIN  16.0
 /* A netvm chain is bounded by the model (no loops); this caps the columns a
  * corrupt list could ask for. */
 #define BH_MAX_DEPTH 32
@@ -32,6 +37,7 @@ struct _BhSettingsNetmap {
     GPtrArray *nodes; /* BhNode*, in drawing order */
     GHashTable *by_name;
     double width, height;
+    double box_w; /* every box's width, from the widest text (bh_layout) */
     guint layouts;
     /* the drag */
     BhNode *dragged;
@@ -79,15 +85,54 @@ static int bh_root_order(gconstpointer a, gconstpointer b)
     return g_strcmp0(x->name, y->name);
 }
 
+/* What a box says: its name, and its state unless halted (faded says so). */
+static char *bh_node_text(const BhNode *node)
+{
+    return g_str_equal(node->state, "Halted") ? g_strdup(node->name)
+                                              : g_strdup_printf("%s · %s", node->name, node->state);
+}
+
+static double bh_pixel_width(BhSettingsNetmap *self, const char *text)
+{
+    g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout(GTK_WIDGET(self), text);
+    int w = 0;
+
+    pango_layout_get_pixel_size(layout, &w, NULL);
+    return w;
+}
+
+static double bh_text_width(BhSettingsNetmap *self, const BhNode *node)
+{
+    g_autofree char *text = bh_node_text(node);
+    return bh_pixel_width(self, text);
+}
+
+/* Boxes wide enough for the widest name with the widest state, so a state
+ * change never changes the layout; a longer text is cut at the widest box.
+ * (At a fixed 140 px the map read "sys-firewall · Run…".) */
+static double bh_box_width(BhSettingsNetmap *self)
+{
+    static const char *const states[] = {"Transient", "Running", "Paused", "Halting", "Dying", "Crashed"};
+    double name = 0, state = 0;
+
+    for (guint i = 0; i < self->nodes->len; i++)
+        name = MAX(name, bh_pixel_width(self, ((BhNode *)self->nodes->pdata[i])->name));
+    for (gsize i = 0; i < G_N_ELEMENTS(states); i++) {
+        g_autofree char *suffix = g_strdup_printf(" · %s", states[i]);
+        state = MAX(state, bh_pixel_width(self, suffix));
+    }
+    return CLAMP(ceil(name + state + BH_BOX_PAD), BH_BOX_W_MIN, BH_BOX_W_MAX);
+}
+
 /* Each qube under the one it reaches the network through, one row each. */
 static void bh_place(BhSettingsNetmap *self, BhNode *node, GHashTable *children, double *row)
 {
     GPtrArray *kids = g_hash_table_lookup(children, node->name);
 
-    node->x = BH_MARGIN + node->depth * (BH_BOX_W + BH_GAP_X);
+    node->x = BH_MARGIN + node->depth * (self->box_w + BH_GAP_X);
     node->y = BH_MARGIN + *row * (BH_BOX_H + BH_GAP_Y);
     *row += 1;
-    self->width = MAX(self->width, node->x + BH_BOX_W + BH_MARGIN);
+    self->width = MAX(self->width, node->x + self->box_w + BH_MARGIN);
     self->height = MAX(self->height, node->y + BH_BOX_H + BH_MARGIN);
     if (kids == NULL)
         return;
@@ -141,6 +186,7 @@ static void bh_layout(BhSettingsNetmap *self)
         g_ptr_array_add(kids, node);
     }
     g_ptr_array_sort(roots, bh_root_order);
+    self->box_w = bh_box_width(self);
     self->width = self->height = 0;
     for (guint i = 0; i < roots->len; i++)
         bh_place(self, roots->pdata[i], children, &row);
@@ -163,9 +209,9 @@ static void bh_draw_box(BhSettingsNetmap *self, cairo_t *cr, PangoLayout *layout
 {
     gboolean running = g_str_equal(node->state, "Running");
     gboolean halted = g_str_equal(node->state, "Halted");
-    g_autofree char *text = NULL;
+    g_autofree char *text = bh_node_text(node);
 
-    cairo_rectangle(cr, x, y, BH_BOX_W, BH_BOX_H);
+    cairo_rectangle(cr, x, y, self->box_w, BH_BOX_H);
     bh_rgb(node->color, ghost ? 0.5 : halted ? 0.55 : 1.0, cr);
     cairo_fill_preserve(cr);
     /* Running: a thick dark-and-light border that reads on every label. */
@@ -173,12 +219,11 @@ static void bh_draw_box(BhSettingsNetmap *self, cairo_t *cr, PangoLayout *layout
     cairo_set_source_rgb(cr, running ? 0.1 : 0.3, running ? 0.1 : 0.3, running ? 0.1 : 0.3);
     cairo_stroke(cr);
     if (running) {
-        cairo_rectangle(cr, x + 3, y + 3, BH_BOX_W - 6, BH_BOX_H - 6);
+        cairo_rectangle(cr, x + 3, y + 3, self->box_w - 6, BH_BOX_H - 6);
         cairo_set_line_width(cr, 1);
         cairo_set_source_rgb(cr, 1, 1, 1);
         cairo_stroke(cr);
     }
-    text = halted ? g_strdup(node->name) : g_strdup_printf("%s · %s", node->name, node->state);
     pango_layout_set_text(layout, text, -1);
     bh_rgb(bh_settings_text_on(node->color), 1.0, cr);
     cairo_move_to(cr, x + 8, y + 7);
@@ -205,7 +250,7 @@ static BhNode *bh_hit(BhSettingsNetmap *self, double x, double y)
 {
     for (guint i = 0; i < self->nodes->len; i++) {
         BhNode *node = self->nodes->pdata[i];
-        if (x >= node->x && x < node->x + BH_BOX_W && y >= node->y && y < node->y + BH_BOX_H)
+        if (x >= node->x && x < node->x + self->box_w && y >= node->y && y < node->y + BH_BOX_H)
             return node;
     }
     return NULL;
@@ -219,7 +264,7 @@ static void bh_settings_netmap_snapshot(GtkWidget *widget, GtkSnapshot *snapshot
     PangoLayout *layout = gtk_widget_create_pango_layout(widget, NULL);
     BhNode *target = NULL;
 
-    pango_layout_set_width(layout, (int)((BH_BOX_W - 14) * PANGO_SCALE));
+    pango_layout_set_width(layout, (int)((self->box_w - BH_BOX_PAD) * PANGO_SCALE));
     pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_END);
     cairo_set_source_rgb(cr, 0.98, 0.98, 0.97);
     cairo_paint(cr);
@@ -230,7 +275,7 @@ static void bh_settings_netmap_snapshot(GtkWidget *widget, GtkSnapshot *snapshot
         BhNode *node = self->nodes->pdata[i];
         BhNode *up = *node->netvm ? g_hash_table_lookup(self->by_name, node->netvm) : NULL;
         if (up != NULL && up != node)
-            bh_draw_arrow(cr, node->x, node->y + BH_BOX_H / 2, up->x + BH_BOX_W, up->y + BH_BOX_H / 2);
+            bh_draw_arrow(cr, node->x, node->y + BH_BOX_H / 2, up->x + self->box_w, up->y + BH_BOX_H / 2);
     }
     if (self->dragging)
         target = bh_hit(self, self->drag_x + self->drag_dx, self->drag_y + self->drag_dy);
@@ -239,7 +284,7 @@ static void bh_settings_netmap_snapshot(GtkWidget *widget, GtkSnapshot *snapshot
 
         bh_draw_box(self, cr, layout, node, node->x, node->y, FALSE);
         if (node == target && node != self->dragged) {
-            cairo_rectangle(cr, node->x - 4, node->y - 4, BH_BOX_W + 8, BH_BOX_H + 8);
+            cairo_rectangle(cr, node->x - 4, node->y - 4, self->box_w + 8, BH_BOX_H + 8);
             cairo_set_source_rgb(cr, 0.2, 0.4, 0.9);
             cairo_set_line_width(cr, 3);
             cairo_stroke(cr);
@@ -566,7 +611,7 @@ gboolean bh_settings_netmap_get_box(BhSettingsNetmap *self, const char *qube, gr
 
     if (node == NULL)
         return FALSE;
-    graphene_rect_init(box, node->x, node->y, BH_BOX_W, BH_BOX_H);
+    graphene_rect_init(box, node->x, node->y, self->box_w, BH_BOX_H);
     return TRUE;
 }
 
@@ -578,4 +623,11 @@ const char *bh_settings_netmap_get_error(BhSettingsNetmap *self)
 guint bh_settings_netmap_get_layouts(BhSettingsNetmap *self)
 {
     return self->layouts;
+}
+
+gboolean bh_settings_netmap_text_fits(BhSettingsNetmap *self, const char *qube)
+{
+    BhNode *node = qube != NULL ? g_hash_table_lookup(self->by_name, qube) : NULL;
+
+    return node != NULL && bh_text_width(self, node) <= self->box_w - BH_BOX_PAD;
 }

@@ -26,6 +26,8 @@ GtkWindow *bh_settings_netmap_window_new(BhSettingsContext *context);
 
 /* The box of a qube in the map's coordinates; FALSE when it has none. */
 gboolean bh_settings_netmap_get_box(BhSettingsNetmap *self, const char *qube, graphene_rect_t *box);
+/* Whether a qube's box shows its whole text (name and state), uncut. */
+gboolean bh_settings_netmap_text_fits(BhSettingsNetmap *self, const char *qube);
 /* What dropping qube on netvm does (netvm "" = the default, "none"). */
 void bh_settings_netmap_relink(BhSettingsNetmap *self, const char *qube, const char *netvm);
 /* The refusal shown now, or NULL. */

@@ -330,7 +330,11 @@ static GtkWidget *card_new(BhNote *note, const char *app, const char *summary, c
         gtk_label_set_xalign(GTK_LABEL(w), 0);
         gtk_label_set_wrap(GTK_LABEL(w), TRUE);
         gtk_label_set_wrap_mode(GTK_LABEL(w), PANGO_WRAP_WORD_CHAR);
-        gtk_label_set_max_width_chars(GTK_LABEL(w), 44);
+        /* As narrow as a wrapped label can be: the column's width
+         * (BH_NOTIFY_WIDTH) decides where lines break, so a card is never
+         * wider than the width the window is placed for (at 44 characters
+         * the cards were 9 px wider, flush with the screen's edge). */
+        gtk_label_set_max_width_chars(GTK_LABEL(w), 1);
         gtk_box_append(GTK_BOX(card), w);
     }
     /* Eight lines at most: a long body never covers the screen. */

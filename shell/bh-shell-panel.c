@@ -32,6 +32,7 @@ struct _BhShellPanel {
     guint primary_id;            /* idle: read the primary monitor again */
     unsigned long workarea_atom; /* X11: _NET_WORKAREA; 0: not followed */
     guint refit_id;              /* idle: lay out again for a new work area */
+    guint drop_focus_id;         /* idle: no focus widget once the menu closed */
 };
 
 G_DEFINE_FINAL_TYPE(BhShellPanel, bh_shell_panel, GTK_TYPE_APPLICATION_WINDOW)
@@ -150,6 +151,32 @@ static void on_map(GtkWidget *widget, gpointer data)
 }
 #endif
 
+/* GTK puts the keyboard back on the menu button when the menu closes. A
+ * qube's window started from the menu does not get the focus (guid lets a
+ * qube's window take it only while the user works in that qube), so the
+ * keys typed next for it came here, and the first Space or Return pressed
+ * the button: the menu opened again and took the rest of the line into its
+ * search. With no focus widget such keys do nothing; the menu key, a click
+ * on the new window or on its button in the window list still work. */
+static gboolean drop_focus(gpointer data)
+{
+    BhShellPanel *self = data;
+
+    self->drop_focus_id = 0;
+    if (!gtk_widget_get_visible(self->menu))
+        gtk_window_set_focus(GTK_WINDOW(self), NULL);
+    return G_SOURCE_REMOVE;
+}
+
+static void on_menu_closed(GtkPopover *menu, BhShellPanel *self)
+{
+    gtk_window_set_focus(GTK_WINDOW(self), NULL);
+    /* And again once GTK has finished closing (it may focus the button
+     * after "closed"). */
+    if (self->drop_focus_id == 0)
+        self->drop_focus_id = g_idle_add(drop_focus, self);
+}
+
 void bh_shell_panel_open_menu(BhShellPanel *self, guint32 time)
 {
     /* The key's own time: the window manager gives the focus to a window
@@ -191,6 +218,7 @@ static void bh_shell_panel_dispose(GObject *object)
     g_clear_object(&self->monitors);
     g_clear_handle_id(&self->primary_id, g_source_remove);
     g_clear_handle_id(&self->refit_id, g_source_remove);
+    g_clear_handle_id(&self->drop_focus_id, g_source_remove);
 #ifdef GDK_WINDOWING_X11
     g_signal_handlers_disconnect_by_func(gtk_widget_get_display(GTK_WIDGET(self)), on_xevent, self);
 #endif
@@ -369,6 +397,7 @@ BhShellPanel *bh_shell_panel_new(GtkApplication *app, BhShellQubes *qubes)
     gtk_box_append(GTK_BOX(self->clipboard_slot), bh_shell_clipboard_new(qubes));
     self->menu = bh_shell_menu_new(qubes);
     gtk_menu_button_set_popover(GTK_MENU_BUTTON(self->menu_button), self->menu);
+    g_signal_connect_after(self->menu, "closed", G_CALLBACK(on_menu_closed), self);
     tick(self);
     return self;
 }

@@ -27,6 +27,7 @@
 
 #include "bh-display.h"
 #include "bh-shell-notify.h"
+#include "bh-shell-resources.h"
 
 /* What the window manager could read of the card when it first could. */
 typedef struct {
@@ -209,6 +210,18 @@ static Window find_card(void)
     return found;
 }
 
+/* Kept to the end: a notification server going away mid-test would only
+ * add noise. */
+static BhShellNotify *notify;
+
+static void ensure_notify(void)
+{
+    if (notify != NULL)
+        return;
+    notify = bh_shell_notify_new();
+    g_assert_true(bh_wait_until(is_server, notify, 10000));
+}
+
 static void test_card_takes_no_keys(void)
 {
     /* The window the user types in, focused by openbox as a click would. */
@@ -229,11 +242,7 @@ static void test_card_takes_no_keys(void)
     g_assert_true(bh_run((const char *[]){"xdotool", "key", "shift", NULL}));
     settle(200);
 
-    /* Kept to the end: a notification server going away mid-test would
-     * only add noise. */
-    static BhShellNotify *notify;
-    notify = bh_shell_notify_new();
-    g_assert_true(bh_wait_until(is_server, notify, 10000));
+    ensure_notify();
     bh_shell_notify_send("Qube sys-firewall has started", "while you type");
     g_assert_true(bh_wait_until(seen_cond, NULL, 10000));
 
@@ -269,12 +278,54 @@ static void test_card_takes_no_keys(void)
     gtk_window_destroy(GTK_WINDOW(window));
 }
 
+static gboolean card_shown(gpointer data)
+{
+    BhRect *r = data;
+    Window card = find_card();
+    return card != 0 && bh_x_frame_rect(dpy, card, r) && r->width > 1;
+}
+
+/* The column keeps the margin it is placed with: 8 px from the monitor's
+ * right edge, however long the text (found on a user's walk: the cards were
+ * 9 px wider than the width they were placed for, flush with the screen's
+ * edge and one pixel past it). Control: labels 44 characters wide, as
+ * before: the card is 369 px wide and ends at the screen's edge. */
+static void test_card_inside_monitor(void)
+{
+    ensure_notify();
+    int screen_w = DisplayWidth(dpy, DefaultScreen(dpy)), screen_h = DisplayHeight(dpy, DefaultScreen(dpy));
+    bh_shell_notify_set_area(notify, &(GdkRectangle){0, 0, screen_w, screen_h});
+    bh_shell_notify_send("Global clipboard",
+                         "Copied 19 bytes of text from work. Press Ctrl+Shift+V in another "
+                         "qube's window to paste it there (once: the global clipboard is "
+                         "emptied by the paste).");
+    bh_shell_notify_send("A summary long enough to be wrapped over more than one line of the card, "
+                         "with_a_word_that_has_no_place_to_break_at_all_for_quite_a_while",
+                         "and a short body");
+    BhRect r = {0};
+    g_assert_true(bh_wait_until(card_shown, &r, 10000));
+    settle(500); /* both cards laid out */
+    g_assert_true(card_shown(&r));
+    g_test_message("the cards: %dx%d+%d+%d on a %dx%d screen", r.width, r.height, r.x, r.y, screen_w,
+                   screen_h);
+    g_assert_cmpint(r.y, ==, 32 + 8);
+    g_assert_cmpint(r.x + r.width, ==, screen_w - 8);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     gtk_init();
     dpy = bh_display_open();
+    /* The shell's own CSS, as bh-shell-app.c loads it: the cards' padding
+     * and border count in their width. */
+    g_resources_register(bh_shell_get_resource());
+    g_autoptr(GtkCssProvider) css = gtk_css_provider_new();
+    gtk_css_provider_load_from_resource(css, "/org/bulkhead/shell/shell.css");
+    gtk_style_context_add_provider_for_display(gdk_display_get_default(), GTK_STYLE_PROVIDER(css),
+                                               GTK_STYLE_PROVIDER_PRIORITY_USER + 10);
     g_autoptr(BhProc) wm = bh_start_wm(dpy, "openbox");
     g_test_add_func("/shell/notify/card-takes-no-keys", test_card_takes_no_keys);
+    g_test_add_func("/shell/notify/card-inside-monitor", test_card_inside_monitor);
     return g_test_run();
 }
