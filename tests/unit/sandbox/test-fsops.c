@@ -327,14 +327,25 @@ static void test_open_beneath(Tmp *t, gconstpointer data)
     close(fd);
 }
 
-/* A chain of n nested directories "d" below dir, made by descriptor (the
- * path is longer than PATH_MAX); the deepest holds a file. */
-static void make_deep(const char *dir, int n)
+/* A chain of n nested directories named chain below dir, made by
+ * descriptor (the path may be longer than PATH_MAX); the deepest holds a
+ * file. Beside each link of the chain, wide directories of 150-byte names,
+ * each holding an empty one (to be entered, not only removed). */
+static void make_levels(const char *dir, int n, guint wide, const char *chain)
 {
     int cur = open_dir(dir);
-    for (int i = 0; i < n; i++) {
-        g_assert_cmpint(mkdirat(cur, "d", 0755), ==, 0);
-        int next = openat(cur, "d", O_RDONLY | O_DIRECTORY);
+    for (int l = 0; l < n; l++) {
+        for (guint i = 0; i < wide; i++) {
+            char name[160];
+            g_snprintf(name, sizeof name, "%0150u", i);
+            g_assert_cmpint(mkdirat(cur, name, 0755), ==, 0);
+            int sub = openat(cur, name, O_RDONLY | O_DIRECTORY);
+            g_assert_cmpint(sub, >=, 0);
+            g_assert_cmpint(mkdirat(sub, "e", 0755), ==, 0);
+            close(sub);
+        }
+        g_assert_cmpint(mkdirat(cur, chain, 0755), ==, 0);
+        int next = openat(cur, chain, O_RDONLY | O_DIRECTORY);
         g_assert_cmpint(next, >=, 0);
         close(cur);
         cur = next;
@@ -343,6 +354,11 @@ static void make_deep(const char *dir, int n)
     g_assert_cmpint(f, >=, 0);
     close(f);
     close(cur);
+}
+
+static void make_deep(const char *dir, int n)
+{
+    make_levels(dir, n, 0, "d");
 }
 
 static void test_remove(Tmp *t, gconstpointer data)
@@ -385,33 +401,6 @@ static void test_remove(Tmp *t, gconstpointer data)
     assert_secret_intact(t);
 }
 
-/* level directories, each in the last: n directories of 150-byte names,
- * each holding an empty one (to be entered, not only removed), and "next". */
-static void make_wide_levels(const char *dir, int levels, guint n)
-{
-    int cur = open_dir(dir);
-    for (int l = 0; l < levels; l++) {
-        for (guint i = 0; i < n; i++) {
-            char name[160];
-            g_snprintf(name, sizeof name, "%0150u", i);
-            g_assert_cmpint(mkdirat(cur, name, 0755), ==, 0);
-            int sub = openat(cur, name, O_RDONLY | O_DIRECTORY);
-            g_assert_cmpint(sub, >=, 0);
-            g_assert_cmpint(mkdirat(sub, "e", 0755), ==, 0);
-            close(sub);
-        }
-        g_assert_cmpint(mkdirat(cur, "next", 0755), ==, 0);
-        int next = openat(cur, "next", O_RDONLY | O_DIRECTORY);
-        g_assert_cmpint(next, >=, 0);
-        close(cur);
-        cur = next;
-    }
-    int f = openat(cur, "f", O_WRONLY | O_CREAT, 0644);
-    g_assert_cmpint(f, >=, 0);
-    close(f);
-    close(cur);
-}
-
 /* A removal holds at most BH_FS_REMOVE_MAX_HELD of a tree's names, however
  * many directories each level has and however deep it goes: measured by
  * counting every byte this program allocates during the removal. Six levels
@@ -422,7 +411,7 @@ static void test_remove_bounded(Tmp *t, gconstpointer data)
 {
 #if COUNT_MALLOC
     g_autofree char *victim = mk(t->tmp, "wide");
-    make_wide_levels(victim, 6, 800);
+    make_levels(victim, 6, 800, "next");
     g_autoptr(GError) error = NULL;
     int d = open_dir(t->tmp);
     long long base = atomic_load(&heap_in_use);
