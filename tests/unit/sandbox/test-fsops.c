@@ -1,8 +1,10 @@
 /* test-fsops.c — sandbox-fsops.c against trees shaped like a hostile qube
  * shapes its home: links to host paths where directories were, set-id files,
- * capability xattrs, deep nesting, and a directory swapped for a link while
- * the copy runs. Each attack has its control: the host target exists and a
- * path-based operation would have reached it. Real qubes doing the same:
+ * capability xattrs, deep and wide nesting (what a removal holds is counted
+ * by this program's own malloc), an entry no removal can remove, and a
+ * directory swapped for a link while the copy runs. Each attack has its
+ * control: the host target exists and a path-based operation would have
+ * reached it. Real qubes doing the same:
  * tests/integration/sandbox-dom0files.c.
  */
 #include <errno.h>
