@@ -7,7 +7,8 @@
  * fails the open (or is copied as a link) instead of being followed. A
  * removal walks down and back up ("..", checked against the parent it left)
  * holding one descriptor at a time, so no nesting a qube makes can exhaust
- * the daemon's descriptors or stack.
+ * the daemon's descriptors or stack, and at most BH_FS_REMOVE_MAX_HELD of
+ * names, so no breadth can take its memory; it never refuses a tree.
  */
 #define G_LOG_DOMAIN "bh-sandbox"
 
@@ -200,67 +201,149 @@ static int bh_fs_open_for_removal(int dirfd, const char *name)
     return fd;
 }
 
-/* Unlinks everything in dirfd that is not a directory; returns the names of
- * the directories (to descend into), or NULL on error. */
-static GPtrArray *bh_fs_sweep_level(int dirfd, GError **error)
+/* What holding one listed name costs: its bytes, the array's pointer and
+ * the allocator's header. */
+static gsize bh_fs_name_cost(const char *name)
 {
-    int dup_fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
-    DIR *dir = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
-    GPtrArray *subdirs = NULL;
-    struct dirent *de;
-
-    if (dir == NULL) {
-        bh_fs_fail(error, errno, "cannot list", NULL, ".");
-        bh_fs_close(&dup_fd);
-        return NULL;
-    }
-    /* A dup shares the offset of the caller's descriptor: start over. */
-    rewinddir(dir);
-    subdirs = g_ptr_array_new_with_free_func(g_free);
-    while ((errno = 0, de = readdir(dir)) != NULL) {
-        struct stat st;
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-            if (errno == ENOENT)
-                continue;
-            bh_fs_fail(error, errno, "cannot remove", NULL, de->d_name);
-            goto fail;
-        }
-        if (S_ISDIR(st.st_mode)) {
-            g_ptr_array_add(subdirs, g_strdup(de->d_name));
-            continue;
-        }
-        if (unlinkat(dirfd, de->d_name, 0) < 0 && errno != ENOENT) {
-            bh_fs_fail(error, errno, "cannot remove", NULL, de->d_name);
-            goto fail;
-        }
-    }
-    if (errno != 0) {
-        bh_fs_fail(error, errno, "cannot list", NULL, ".");
-        goto fail;
-    }
-    closedir(dir);
-    return subdirs;
-fail:
-    closedir(dir);
-    g_ptr_array_unref(subdirs);
-    return NULL;
+    return strlen(name) + 1 + 3 * sizeof(gpointer);
 }
 
+/* A removal goes down one directory at a time and back up, with one
+ * descriptor open. What it holds of a qube's tree is bounded: the names of
+ * directories still to empty, of every level it is inside of, at most
+ * BH_FS_REMOVE_MAX_HELD bytes of them (and one more, freed as it is
+ * entered); past that a pass over a directory stops early, and its next
+ * pass starts over and meets only what is still there. Per level only its
+ * device, inode and two counters are kept, no name: a directory emptied
+ * below is removed by its parent's next pass. */
 typedef struct {
     dev_t dev;
     ino_t ino;
-    GPtrArray *pending; /* subdirectories still to remove */
-    char *current;      /* the one being removed now */
+    guint base;      /* this level's names in the run's pending start here */
+    guint64 mark;    /* the run's removals when this level's last pass began */
+    gboolean passed; /* a pass over it began */
 } BhFsLevel;
 
-static void bh_fs_level_clear(gpointer data)
+typedef struct {
+    GPtrArray *pending; /* directories found not empty, still to empty: every level's, deepest last */
+    gsize held;         /* bytes they take (bh_fs_name_cost) */
+    guint64 removed;    /* entries removed so far */
+    char *left;         /* the first entry left since the last removal, and why */
+    int left_errno;
+    guint64 left_at;
+} BhFsRemoveRun;
+
+/* An entry a pass could not remove: named if the next pass removes nothing
+ * either. */
+static void bh_fs_leave(BhFsRemoveRun *run, const char *name, int e)
 {
-    BhFsLevel *l = data;
-    if (l->pending)
-        g_ptr_array_unref(l->pending);
-    g_free(l->current);
+    if (run->left != NULL && run->left_at == run->removed)
+        return;
+    g_free(run->left);
+    run->left = g_strdup(name);
+    run->left_errno = e;
+    run->left_at = run->removed;
+}
+
+/* One pass over dirfd from its start: unlinks what is not a directory,
+ * removes the empty directories, keeps the names of the others to empty
+ * (until the run holds its bound: then the pass stops). An entry that
+ * cannot be removed is noted and the pass goes on. *more: whether anything
+ * is left (else the directory was empty when the pass ended; what a qube
+ * adds after that fails its parent's rmdir, which comes back for it). */
+static gboolean bh_fs_remove_pass(BhFsRemoveRun *run, int dirfd, gboolean *more, GError **error)
+{
+    int dup_fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+    DIR *dir = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+    guint base = run->pending->len;
+    struct dirent *de;
+    int e = 0;
+
+    *more = FALSE;
+    if (dir == NULL) {
+        bh_fs_fail(error, errno, "cannot list", NULL, ".");
+        bh_fs_close(&dup_fd);
+        return FALSE;
+    }
+    /* A dup shares the offset of the caller's descriptor: start over. */
+    rewinddir(dir);
+    while ((errno = 0, de = readdir(dir)) != NULL) {
+        const char *name = de->d_name;
+        struct stat st;
+        if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+            continue;
+        if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            *more = TRUE;
+            bh_fs_leave(run, name, errno); /* listed but not found: gone, or stuck */
+            continue;
+        }
+        if (unlinkat(dirfd, name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) == 0) {
+            run->removed++;
+            continue;
+        }
+        *more = TRUE;
+        if (!S_ISDIR(st.st_mode) || (errno != ENOTEMPTY && errno != EEXIST)) {
+            bh_fs_leave(run, name, errno);
+            continue;
+        }
+        gsize cost = bh_fs_name_cost(name);
+        if (run->pending->len > base && run->held + cost > BH_FS_REMOVE_MAX_HELD)
+            break;
+        g_ptr_array_add(run->pending, g_strdup(name));
+        run->held += cost;
+    }
+    if (de == NULL)
+        e = errno;
+    closedir(dir);
+    return e == 0 || bh_fs_fail(error, e, "cannot list", NULL, ".");
+}
+
+/* Opens name, found not empty in dirfd's last pass, to empty it. -1 when
+ * it cannot be entered: gone, removed as the file or link it became, or
+ * left (noted). */
+static int bh_fs_enter(BhFsRemoveRun *run, int dirfd, const char *name, struct stat *st)
+{
+    int child = bh_fs_open_for_removal(dirfd, name);
+    if (child < 0 && (errno == ELOOP || errno == ENOTDIR)) {
+        if (unlinkat(dirfd, name, 0) == 0)
+            run->removed++;
+        else if (errno != ENOENT)
+            bh_fs_leave(run, name, errno);
+        return -1;
+    }
+    if (child >= 0 && fstat(child, st) < 0)
+        bh_fs_close(&child);
+    if (child < 0 && errno != ENOENT)
+        bh_fs_leave(run, name, errno);
+    return child;
+}
+
+/* Back from an emptied directory to the parent it was entered from, and
+ * only that one (a directory moved meanwhile is not followed). */
+static gboolean bh_fs_climb(int *cur, const BhFsLevel *parent, GError **error)
+{
+    struct stat st;
+    int up = openat(*cur, "..", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (up < 0 || fstat(up, &st) < 0 || st.st_dev != parent->dev || st.st_ino != parent->ino) {
+        int e = up < 0 ? errno : ESTALE;
+        bh_fs_close(&up);
+        return bh_error_errno(error, e, "cannot remove: the tree changed while it was removed");
+    }
+    bh_fs_close(cur);
+    *cur = up;
+    return TRUE;
+}
+
+/* A pass over a directory, and all below it since, removed nothing: what
+ * it lists stays (a mount point, a name the file system lists but cannot
+ * find). Said once instead of passing over it forever. */
+static gboolean bh_fs_stuck(const BhFsRemoveRun *run, GError **error)
+{
+    if (run->left != NULL && run->left_at == run->removed)
+        return bh_fs_fail(error, run->left_errno, "cannot remove", NULL, run->left);
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                "cannot remove what a directory holds: a pass over it removed nothing");
+    return FALSE;
 }
 
 gboolean bh_fs_empty_dir(int dirfd, GError **error)
@@ -268,8 +351,8 @@ gboolean bh_fs_empty_dir(int dirfd, GError **error)
     gboolean ok = FALSE;
     int cur = -1;
     struct stat st;
-    g_autoptr(GArray) stack = g_array_new(FALSE, TRUE, sizeof(BhFsLevel));
-    g_array_set_clear_func(stack, bh_fs_level_clear);
+    g_autoptr(GArray) levels = g_array_new(FALSE, TRUE, sizeof(BhFsLevel));
+    BhFsRemoveRun run = {.pending = g_ptr_array_new_with_free_func(g_free)};
 
     cur = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
     if (cur < 0 || fstat(cur, &st) < 0) {
@@ -278,63 +361,47 @@ gboolean bh_fs_empty_dir(int dirfd, GError **error)
     }
     if (geteuid() != 0)
         (void)fchmod(cur, 0700);
-    BhFsLevel top = {.dev = st.st_dev, .ino = st.st_ino, .pending = bh_fs_sweep_level(cur, error)};
-    if (top.pending == NULL)
-        goto out;
-    g_array_append_val(stack, top);
+    BhFsLevel top = {.dev = st.st_dev, .ino = st.st_ino};
+    g_array_append_val(levels, top);
 
     for (;;) {
-        BhFsLevel *l = &g_array_index(stack, BhFsLevel, stack->len - 1);
-        if (l->pending->len > 0) {
-            char *name = g_ptr_array_steal_index(l->pending, l->pending->len - 1);
-            g_free(l->current);
-            l->current = name;
-            int child = bh_fs_open_for_removal(cur, name);
-            if (child < 0) {
-                /* Gone, or no longer a directory: as a file, then. */
-                if (errno == ENOENT)
-                    continue;
-                if ((errno == ELOOP || errno == ENOTDIR) && (unlinkat(cur, name, 0) == 0 || errno == ENOENT))
-                    continue;
-                bh_fs_fail(error, errno, "cannot remove", NULL, name);
-                goto out;
+        BhFsLevel *l = &g_array_index(levels, BhFsLevel, levels->len - 1);
+        if (run.pending->len > l->base) {
+            char *name = g_ptr_array_steal_index(run.pending, run.pending->len - 1);
+            run.held -= bh_fs_name_cost(name);
+            int child = bh_fs_enter(&run, cur, name, &st);
+            g_free(name);
+            if (child >= 0) {
+                bh_fs_close(&cur);
+                cur = child;
+                BhFsLevel next = {.dev = st.st_dev, .ino = st.st_ino, .base = run.pending->len};
+                g_array_append_val(levels, next);
             }
-            bh_fs_close(&cur);
-            cur = child;
-            if (fstat(cur, &st) < 0) {
-                bh_fs_fail(error, errno, "cannot remove", NULL, name);
-                goto out;
-            }
-            BhFsLevel next = {.dev = st.st_dev, .ino = st.st_ino, .pending = bh_fs_sweep_level(cur, error)};
-            if (next.pending == NULL)
-                goto out;
-            g_array_append_val(stack, next);
             continue;
         }
-        if (stack->len == 1)
+        if (l->passed && l->mark == run.removed) {
+            bh_fs_stuck(&run, error);
+            goto out;
+        }
+        l->passed = TRUE;
+        l->mark = run.removed;
+        gboolean more = FALSE;
+        if (!bh_fs_remove_pass(&run, cur, &more, error))
+            goto out;
+        if (more)
+            continue;
+        if (levels->len == 1)
             break;
-        /* This level is empty: back to the parent it was entered from, and
-         * only that one (a directory moved meanwhile is not followed). */
-        g_array_set_size(stack, stack->len - 1);
-        BhFsLevel *parent = &g_array_index(stack, BhFsLevel, stack->len - 1);
-        int up = openat(cur, "..", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (up < 0 || fstat(up, &st) < 0 || st.st_dev != parent->dev || st.st_ino != parent->ino) {
-            int e = up < 0 ? errno : ESTALE;
-            bh_fs_close(&up);
-            bh_fs_fail(error, e, "cannot remove (the tree changed while it was removed)", NULL,
-                       parent->current);
+        /* Empty: its parent's next pass removes it. */
+        g_array_set_size(levels, levels->len - 1);
+        if (!bh_fs_climb(&cur, &g_array_index(levels, BhFsLevel, levels->len - 1), error))
             goto out;
-        }
-        bh_fs_close(&cur);
-        cur = up;
-        if (unlinkat(cur, parent->current, AT_REMOVEDIR) < 0 && errno != ENOENT) {
-            bh_fs_fail(error, errno, "cannot remove", NULL, parent->current);
-            goto out;
-        }
     }
     ok = TRUE;
 out:
     bh_fs_close(&cur);
+    g_ptr_array_unref(run.pending);
+    g_free(run.left);
     return ok;
 }
 
@@ -730,13 +797,6 @@ out:
     bh_fs_close(&in);
     bh_fs_close(&out);
     return ok;
-}
-
-/* What holding one listed name costs: its bytes, the array's pointer and
- * the allocator's header. */
-static gsize bh_fs_name_cost(const char *name)
-{
-    return strlen(name) + 1 + 3 * sizeof(gpointer);
 }
 
 /* The names of a directory, read before anything is copied: the listing's

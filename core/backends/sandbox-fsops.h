@@ -36,6 +36,13 @@ G_BEGIN_DECLS
  * levels of long names: this bounds their sum. A million names of 40 bytes
  * fit. */
 #define BH_FS_COPY_MAX_LISTED ((gsize)64 << 20)
+/* Bytes of names a removal holds at once: those of the directories it found
+ * not empty and will empty next, over all the levels it is inside of. Not a
+ * refusal (a user must be able to remove any tree a qube made): past it, a
+ * pass over a directory stops and the next one goes on from its start,
+ * where what it removed was. 1 600 names of 16 bytes: an ordinary tree is
+ * removed in two passes per directory. */
+#define BH_FS_REMOVE_MAX_HELD ((gsize)64 << 10)
 
 /* Opens a directory dom0 itself names (its state directory, a qube's
  * directory below it): the last component must not be a link. */
@@ -55,9 +62,13 @@ int bh_fs_mkdir_at(int dirfd, const char *name, mode_t mode, gboolean set_mode, 
 int bh_fs_mkdir_p(int dirfd, const char *relpath, mode_t mode, gboolean set_mode, GError **error);
 
 /* Removes name in dirfd: a file, a link (not what it points to) or a whole
- * directory tree, however deep. A missing name is not an error. */
+ * directory tree, however deep, holding at most BH_FS_REMOVE_MAX_HELD bytes
+ * of its names (and a few dozen bytes per level). An entry that cannot be
+ * removed does not stop the others in its directory; once a pass over that
+ * directory removes nothing, the removal fails naming one (escaped). A
+ * missing name is not an error. */
 gboolean bh_fs_remove_at(int dirfd, const char *name, GError **error);
-/* Removes everything inside the directory dirfd, keeping it. */
+/* Removes everything inside the directory dirfd, keeping it; the same way. */
 gboolean bh_fs_empty_dir(int dirfd, GError **error);
 
 typedef enum {

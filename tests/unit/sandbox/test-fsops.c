@@ -1,22 +1,109 @@
 /* test-fsops.c — sandbox-fsops.c against trees shaped like a hostile qube
  * shapes its home: links to host paths where directories were, set-id files,
- * capability xattrs, deep nesting, and a directory swapped for a link while
- * the copy runs. Each attack has its control: the host target exists and a
- * path-based operation would have reached it. Real qubes doing the same:
+ * capability xattrs, deep and wide nesting (what a removal holds is counted
+ * by this program's own malloc), an entry no removal can remove, and a
+ * directory swapped for a link while the copy runs. Each attack has its
+ * control: the host target exists and a path-based operation would have
+ * reached it. Real qubes doing the same:
  * tests/integration/sandbox-dom0files.c.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <malloc.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #include "sandbox-fsops.h"
+
+/* What a removal holds, measured from outside it: this program's malloc
+ * counts the bytes in use (glibc's allocator underneath, as glibc allows a
+ * program to replace it) and their peak. Not under a sanitizer, which
+ * brings its own allocator. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define COUNT_MALLOC 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer) || __has_feature(thread_sanitizer)
+#define COUNT_MALLOC 0
+#endif
+#endif
+#ifndef COUNT_MALLOC
+#define COUNT_MALLOC 1
+#endif
+
+#if COUNT_MALLOC
+extern void *__libc_malloc(size_t n);
+extern void *__libc_calloc(size_t n, size_t size);
+extern void *__libc_realloc(void *p, size_t n);
+extern void *__libc_memalign(size_t align, size_t n);
+extern void __libc_free(void *p);
+
+static atomic_llong heap_in_use, heap_peak;
+
+static void *heap_count(void *p, long long before)
+{
+    long long now = atomic_fetch_add(&heap_in_use, (long long)(p ? malloc_usable_size(p) : 0) - before);
+    now += (long long)(p ? malloc_usable_size(p) : 0) - before;
+    long long peak = atomic_load(&heap_peak);
+    while (now > peak && !atomic_compare_exchange_weak(&heap_peak, &peak, now))
+        ;
+    return p;
+}
+
+void *malloc(size_t n)
+{
+    return heap_count(__libc_malloc(n), 0);
+}
+
+void *calloc(size_t n, size_t size)
+{
+    return heap_count(__libc_calloc(n, size), 0);
+}
+
+void *realloc(void *p, size_t n)
+{
+    long long before = p ? (long long)malloc_usable_size(p) : 0;
+    void *q = __libc_realloc(p, n);
+    if (q == NULL && n != 0) /* p is untouched */
+        return NULL;
+    return heap_count(q, before);
+}
+
+void *memalign(size_t align, size_t n)
+{
+    return heap_count(__libc_memalign(align, n), 0);
+}
+
+void *aligned_alloc(size_t align, size_t n)
+{
+    return memalign(align, n);
+}
+
+int posix_memalign(void **out, size_t align, size_t n)
+{
+    void *p = memalign(align, n);
+    if (p == NULL)
+        return ENOMEM;
+    *out = p;
+    return 0;
+}
+
+void free(void *p)
+{
+    if (p != NULL)
+        heap_count(NULL, (long long)malloc_usable_size(p));
+    __libc_free(p);
+}
+#endif
 
 typedef struct {
     char *tmp;
@@ -242,14 +329,25 @@ static void test_open_beneath(Tmp *t, gconstpointer data)
     close(fd);
 }
 
-/* A chain of n nested directories "d" below dir, made by descriptor (the
- * path is longer than PATH_MAX); the deepest holds a file. */
-static void make_deep(const char *dir, int n)
+/* A chain of n nested directories named chain below dir, made by
+ * descriptor (the path may be longer than PATH_MAX); the deepest holds a
+ * file. Beside each link of the chain, wide directories of 150-byte names,
+ * each holding an empty one (to be entered, not only removed). */
+static void make_levels(const char *dir, int n, guint wide, const char *chain)
 {
     int cur = open_dir(dir);
-    for (int i = 0; i < n; i++) {
-        g_assert_cmpint(mkdirat(cur, "d", 0755), ==, 0);
-        int next = openat(cur, "d", O_RDONLY | O_DIRECTORY);
+    for (int l = 0; l < n; l++) {
+        for (guint i = 0; i < wide; i++) {
+            char name[160];
+            g_snprintf(name, sizeof name, "%0150u", i);
+            g_assert_cmpint(mkdirat(cur, name, 0755), ==, 0);
+            int sub = openat(cur, name, O_RDONLY | O_DIRECTORY);
+            g_assert_cmpint(sub, >=, 0);
+            g_assert_cmpint(mkdirat(sub, "e", 0755), ==, 0);
+            close(sub);
+        }
+        g_assert_cmpint(mkdirat(cur, chain, 0755), ==, 0);
+        int next = openat(cur, chain, O_RDONLY | O_DIRECTORY);
         g_assert_cmpint(next, >=, 0);
         close(cur);
         cur = next;
@@ -258,6 +356,11 @@ static void make_deep(const char *dir, int n)
     g_assert_cmpint(f, >=, 0);
     close(f);
     close(cur);
+}
+
+static void make_deep(const char *dir, int n)
+{
+    make_levels(dir, n, 0, "d");
 }
 
 static void test_remove(Tmp *t, gconstpointer data)
@@ -298,6 +401,103 @@ static void test_remove(Tmp *t, gconstpointer data)
     g_assert_nonnull(left);
     g_assert_null(g_dir_read_name(left));
     assert_secret_intact(t);
+}
+
+/* A removal holds at most BH_FS_REMOVE_MAX_HELD of a tree's names, however
+ * many directories each level has and however deep it goes: measured by
+ * counting every byte this program allocates during the removal. Six levels
+ * of 800 directories of 150-byte names are 840 KiB of names; before, a
+ * removal held every directory's name of each level it was inside of (one
+ * level alone: 140 KiB). The removal still removes it all. */
+static void test_remove_bounded(Tmp *t, gconstpointer data)
+{
+#if COUNT_MALLOC
+    g_autofree char *victim = mk(t->tmp, "wide");
+    make_levels(victim, 6, 800, "next");
+    g_autoptr(GError) error = NULL;
+    int d = open_dir(t->tmp);
+    long long base = atomic_load(&heap_in_use);
+    atomic_store(&heap_peak, base);
+    gint64 t0 = g_get_monotonic_time();
+    gboolean ok = bh_fs_remove_at(d, "wide", &error);
+    gint64 t1 = g_get_monotonic_time();
+    long long held = atomic_load(&heap_peak) - base;
+    close(d);
+    g_assert_no_error(error);
+    g_assert_true(ok);
+    g_test_message("removing 9 607 entries held at most %lld KiB (bound on names %" G_GSIZE_FORMAT
+                   " KiB), %.2f s",
+                   held >> 10, BH_FS_REMOVE_MAX_HELD >> 10, (t1 - t0) / 1e6);
+    g_assert_false(g_file_test(victim, G_FILE_TEST_EXISTS));
+    /* The names, their array, and one listing's buffer (glibc: 32 KiB). */
+    g_assert_cmpint(held, <=, (long long)BH_FS_REMOVE_MAX_HELD + (64 << 10));
+#else
+    g_test_skip("a sanitizer replaces malloc: what the removal holds is not counted");
+#endif
+}
+
+/* In a mount namespace of its own: a file bind-mounted over an entry (named
+ * with a newline and an escape sequence) deep in a tree cannot be removed
+ * (EBUSY). The removal removes everything else of its directory, then
+ * stops with a sentence naming it, escaped, instead of passing over it
+ * forever (SIGALRM: it looped); once unmounted, all goes. */
+#define BUSY "busy\n\033[31m"
+
+static int remove_stuck_child(const char *tmp)
+{
+    g_autofree char *dir = g_build_filename(tmp, "stuck", "a", "b", NULL);
+    g_autofree char *target = g_build_filename(dir, BUSY, NULL);
+    g_autofree char *source = g_build_filename(tmp, "outside", "shadow", NULL);
+    int flags = CLONE_NEWNS | (geteuid() != 0 ? CLONE_NEWUSER : 0);
+    if (unshare(flags) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+        mount(source, target, NULL, MS_BIND, NULL) < 0)
+        return 77;
+    alarm(30);
+    int top = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    GError *error = NULL;
+    if (bh_fs_remove_at(top, "stuck", &error))
+        return 1;
+    fprintf(stderr, "%s\n", error->message);
+    if (strstr(error->message, "cannot remove 'busy\\n\\033[31m': Device or resource busy") == NULL ||
+        strchr(error->message, '\033') != NULL || strchr(error->message, '\n') != NULL)
+        return 2;
+    g_clear_error(&error);
+    g_autoptr(GDir) left = g_dir_open(dir, 0, NULL);
+    const char *name = left ? g_dir_read_name(left) : NULL;
+    if (name == NULL || strcmp(name, BUSY) != 0 || g_dir_read_name(left) != NULL)
+        return 3; /* the others of its directory were not removed */
+    if (umount2(target, MNT_DETACH) < 0)
+        return 4;
+    if (!bh_fs_remove_at(top, "stuck", &error))
+        return 5;
+    return 0;
+}
+
+static void test_remove_stuck(Tmp *t, gconstpointer data)
+{
+    g_autofree char *dir = mk(t->tmp, "stuck/a/b");
+    g_autofree char *sub = mk(dir, "sub/deeper");
+    g_autofree char *other = mk(t->tmp, "stuck/c/d");
+    put(dir, BUSY, "", 0644);
+    put(dir, "x", "x", 0644);
+    put(sub, "y", "y", 0644);
+    put(other, "z", "z", 0644);
+    pid_t pid = fork();
+    g_assert_cmpint(pid, >=, 0);
+    if (pid == 0)
+        _exit(remove_stuck_child(t->tmp));
+    int status = 0;
+    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
+        g_test_skip("no mount namespace here");
+        return;
+    }
+    g_assert_false(WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM); /* it looped */
+    g_assert_true(WIFEXITED(status));
+    g_test_message("child exit %d (1: removed, 2: the sentence, 3: the rest left, 4-5: after umount)",
+                   WEXITSTATUS(status));
+    g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+    g_assert_false(g_file_test(dir, G_FILE_TEST_EXISTS));
 }
 
 static void test_copy_depth(Tmp *t, gconstpointer data)
@@ -653,6 +853,10 @@ int main(int argc, char **argv)
     g_test_add("/sandbox/fsops/usage-unsearchable-bounded", Tmp, NULL, tmp_setup, test_usage_unsearchable,
                tmp_teardown);
     g_test_add("/sandbox/fsops/remove-never-follows", Tmp, NULL, tmp_setup, test_remove, tmp_teardown);
+    g_test_add("/sandbox/fsops/remove-holds-bounded", Tmp, NULL, tmp_setup, test_remove_bounded,
+               tmp_teardown);
+    g_test_add("/sandbox/fsops/remove-stuck-entry-ends", Tmp, NULL, tmp_setup, test_remove_stuck,
+               tmp_teardown);
     g_test_add("/sandbox/fsops/copy-keeps-hard-links", Tmp, NULL, tmp_setup, test_copy_hardlinks,
                tmp_teardown);
     g_test_add("/sandbox/fsops/copy-keeps-holes", Tmp, NULL, tmp_setup, test_copy_sparse, tmp_teardown);
