@@ -15,6 +15,8 @@ void bh_ask_request_free(BhAskRequest *r)
     g_free(r->default_target);
     if (r->targets)
         g_ptr_array_unref(r->targets);
+    if (r->target_labels)
+        g_ptr_array_unref(r->target_labels);
     g_free(r);
 }
 
@@ -42,6 +44,7 @@ BhAskRequest *bh_ask_request_parse(int argc, char **argv, GError **error)
     g_autoptr(GError) local = NULL;
     const char *label = NULL;
     r->targets = g_ptr_array_new_with_free_func(g_free);
+    r->target_labels = g_ptr_array_new();
     r->timeout_s = BH_ASK_DEFAULT_TIMEOUT;
     r->focus_ms = BH_ASK_FOCUS_MS;
 
@@ -65,6 +68,18 @@ BhAskRequest *bh_ask_request_parse(int argc, char **argv, GError **error)
                 return NULL;
             }
             g_ptr_array_add(r->targets, g_strdup(val));
+            g_ptr_array_add(r->target_labels, NULL);
+        } else if (g_str_equal(opt, "--target-label")) {
+            guint n = r->targets->len;
+            const BhLabel *l = bh_label_lookup(val);
+            if (n == 0 || r->target_labels->pdata[n - 1] != NULL || l == NULL) {
+                g_set_error(
+                    error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--target-label '%s' must be a label (red, orange, … black), once, after its --target",
+                    val);
+                return NULL;
+            }
+            r->target_labels->pdata[n - 1] = (gpointer)l;
         } else if (g_str_equal(opt, "--default") && !r->default_target) {
             r->default_target = g_strdup(val);
         } else if (g_str_equal(opt, "--timeout")) {
@@ -144,6 +159,15 @@ BhAskRequest *bh_ask_request_parse(int argc, char **argv, GError **error)
         }
     }
     return g_steal_pointer(&r);
+}
+
+char *bh_ask_target_words(const char *target)
+{
+    if (g_str_equal(target, "@dispvm"))
+        return g_strdup("New disposable");
+    if (g_str_has_prefix(target, "@dispvm:"))
+        return g_strdup_printf("New disposable (from %s)", target + strlen("@dispvm:"));
+    return g_strdup(target);
 }
 
 gboolean bh_ask_matches(const char *name, const char *typed)

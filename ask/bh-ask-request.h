@@ -21,19 +21,26 @@ typedef struct {
     char *source;
     const BhLabel *source_label;
     char *service;
-    GPtrArray *targets;   /* char *, in the order given */
-    char *default_target; /* NULL: none preselected */
+    GPtrArray *targets;       /* char *, in the order given */
+    GPtrArray *target_labels; /* const BhLabel * or NULL, one per target */
+    char *default_target;     /* NULL: none preselected */
     guint timeout_s;
     guint focus_ms;
 } BhAskRequest;
 
 /* Parses argv (without argv[0]):
- *   --source QUBE --label LABEL --service WORDS --target QUBE... [--default QUBE]
- *   [--timeout SECONDS] [--focus-ms MS]
- * A target is a qube name or @dispvm / @dispvm:QUBE. */
+ *   --source QUBE --label LABEL --service WORDS --target QUBE [--target-label LABEL]...
+ *   [--default QUBE] [--timeout SECONDS] [--focus-ms MS]
+ * A target is a qube name or @dispvm / @dispvm:QUBE; --target-label gives
+ * the label of the target before it (its colour in the list). */
 BhAskRequest *bh_ask_request_parse(int argc, char **argv, GError **error);
 void bh_ask_request_free(BhAskRequest *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhAskRequest, bh_ask_request_free)
+
+/* A target in the user's words: "New disposable (from default-dvm)" for
+ * "@dispvm:default-dvm", "New disposable" for "@dispvm", else the name.
+ * Only the words change: the dialog still prints the target itself. */
+char *bh_ask_target_words(const char *target);
 
 /* Whether a target row named name is shown for what the user typed:
  * a case-insensitive substring (type-ahead). */

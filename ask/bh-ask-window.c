@@ -214,7 +214,9 @@ static gboolean tick(gpointer data)
 static gboolean filter_row(GtkListBoxRow *row, gpointer data)
 {
     BhAskWindow *self = data;
-    return bh_ask_matches(row_target(row), gtk_editable_get_text(GTK_EDITABLE(self->search)));
+    const char *typed = gtk_editable_get_text(GTK_EDITABLE(self->search));
+    g_autofree char *words = bh_ask_target_words(row_target(row));
+    return bh_ask_matches(row_target(row), typed) || bh_ask_matches(words, typed);
 }
 
 /* Typing keeps a visible row chosen: the first one when the chosen one is
@@ -303,6 +305,37 @@ static void style_badge(GtkWidget *badge, const BhLabel *label, const char *name
     gtk_label_set_text(GTK_LABEL(badge), name);
 }
 
+/* One target's row: a swatch in its label's colour (when bulkheadd gave
+ * one) and the target in the user's words. The colour comes only from the
+ * label table, the words from a checked target. */
+static GtkWidget *target_row(const char *target, const BhLabel *label)
+{
+    GtkWidget *box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 8);
+    gtk_widget_set_margin_start(box, 6);
+    gtk_widget_set_margin_top(box, 4);
+    gtk_widget_set_margin_bottom(box, 4);
+    GtkWidget *swatch = gtk_label_new(NULL);
+    gtk_widget_set_size_request(swatch, 14, 14);
+    gtk_widget_set_valign(swatch, GTK_ALIGN_CENTER);
+    if (label) {
+        g_autofree char *cls = g_strdup_printf("bh-ask-target-%s", label->name);
+        g_autofree char *css =
+            g_strdup_printf(".%s { background: %s; border-radius: 3px; }", cls, label->hex);
+        g_autoptr(GtkCssProvider) provider = gtk_css_provider_new();
+        gtk_css_provider_load_from_data(provider, css, -1);
+        gtk_style_context_add_provider_for_display(gdk_display_get_default(), GTK_STYLE_PROVIDER(provider),
+                                                   GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+        gtk_widget_add_css_class(swatch, cls);
+        gtk_widget_set_tooltip_text(swatch, label->name);
+    }
+    gtk_box_append(GTK_BOX(box), swatch);
+    g_autofree char *words = bh_ask_target_words(target);
+    GtkWidget *text = gtk_label_new(words);
+    gtk_label_set_xalign(GTK_LABEL(text), 0);
+    gtk_box_append(GTK_BOX(box), text);
+    return box;
+}
+
 static void bh_ask_window_dispose(GObject *object)
 {
     BhAskWindow *self = BH_ASK_WINDOW(object);
@@ -355,12 +388,7 @@ BhAskWindow *bh_ask_window_new(BhAskRequest *request)
     GtkListBoxRow *preselect = NULL;
     for (guint i = 0; i < request->targets->len; i++) {
         const char *t = request->targets->pdata[i];
-        GtkWidget *label = gtk_label_new(t);
-        gtk_label_set_xalign(GTK_LABEL(label), 0);
-        gtk_widget_set_margin_start(label, 6);
-        gtk_widget_set_margin_top(label, 4);
-        gtk_widget_set_margin_bottom(label, 4);
-        gtk_list_box_append(GTK_LIST_BOX(self->list), label);
+        gtk_list_box_append(GTK_LIST_BOX(self->list), target_row(t, request->target_labels->pdata[i]));
         GtkListBoxRow *row = gtk_list_box_get_row_at_index(GTK_LIST_BOX(self->list), (int)i);
         g_object_set_data_full(G_OBJECT(row), "bh-target", g_strdup(t), g_free);
         if (request->default_target && g_str_equal(t, request->default_target))

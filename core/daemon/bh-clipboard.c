@@ -234,7 +234,12 @@ static gboolean bh_clipboard_handle_copy(BhDbusClipboard1 *skeleton, GDBusMethod
             return bh_daemon_return_error(invocation, error);
         }
         if (size == 0) {
-            body = g_strdup_printf("Nothing was copied: the clipboard of %s is empty.", qube);
+            /* Terminals bind Ctrl+Shift+C to their own copy, which guid takes: say how to
+             * copy there instead. */
+            body = g_strdup_printf("Nothing was copied: the clipboard of %s is empty. Copy in the "
+                                   "app first (in a terminal: select the text, then its Copy "
+                                   "menu or Copy key), then press Ctrl+Shift+C.",
+                                   qube);
             bh_clipboard_notify(clip, body);
             bh_dbus_clipboard1_complete_copy(skeleton, invocation);
             return G_DBUS_METHOD_INVOCATION_HANDLED;

@@ -687,6 +687,14 @@ static void bh_call_ask(BhCall *call, const BhPolicyDecision *d)
     for (char **t = d->targets; t && *t; t++) {
         g_ptr_array_add(argv, "--target");
         g_ptr_array_add(argv, *t);
+        /* Its colour in the list: the qube's label, a new disposable's
+         * that of its template (labels are static table entries). */
+        const char *qube = g_str_has_prefix(*t, "@dispvm:") ? *t + strlen("@dispvm:") : *t;
+        g_autoptr(BhQubeInfo) target = qube[0] == '@' ? NULL : bh_store_get_qube(calls->store, qube, NULL);
+        if (target && target->label) {
+            g_ptr_array_add(argv, "--target-label");
+            g_ptr_array_add(argv, (gpointer)target->label->name);
+        }
     }
     if (d->default_target) {
         g_ptr_array_add(argv, "--default");

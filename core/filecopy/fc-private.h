@@ -16,11 +16,13 @@
 
 /* Receives one stream from in_fd into the empty folder stage_fd, and when
  * it is whole moves its entries into final_fd ("where" names that in words,
- * e.g. "QubesIncoming/work"); writes the status to out_fd (and closes it).
+ * e.g. "QubesIncoming/work"; qube, when not NULL, the name of the qube
+ * receiving, so that the sender's user reads where the files went); writes
+ * the status to out_fd (and closes it).
  * 0 when everything arrived, 1 when nothing was kept (stage_fd is empty
  * again). Stops (and rolls back) when *stop becomes non-zero. The outcome
  * goes to log (may be NULL). */
-int bh_fc_receive(int in_fd, int out_fd, int stage_fd, int final_fd, const char *where,
+int bh_fc_receive(int in_fd, int out_fd, int stage_fd, int final_fd, const char *where, const char *qube,
                   const struct bh_fc_limits *limits, const volatile sig_atomic_t *stop, FILE *log);
 /* The folder name in parent, made (0700) if missing, opened only if it is
  * a real folder (O_NOFOLLOW); -1 with errno otherwise. */

@@ -326,7 +326,23 @@ static bool on_event(struct receiver *r, enum bh_fc_event ev, const struct bh_fc
     }
 }
 
-int bh_fc_receive(int in_fd, int out_fd, int stage_fd, int final_fd, const char *where,
+/* The words the sender's user reads (the receiver's stderr reaches the
+ * caller): how many, to which qube, into which folder there. Folders and
+ * links only when there are any. */
+static void say_copied(FILE *log, const struct receiver *r, const char *qube, const char *where)
+{
+    char also[128] = "";
+    if (r->folders || r->links)
+        snprintf(also, sizeof also, ", %" PRIu64 " folder%s, %" PRIu64 " symbolic link%s", r->folders,
+                 r->folders == 1 ? "" : "s", r->links, r->links == 1 ? "" : "s");
+    fprintf(log,
+            "bulkhead-file-receiver: copied %" PRIu64 " file%s (%" PRIu64
+            " byte%s)%s to %s (into ~/%s there)\n",
+            r->files, r->files == 1 ? "" : "s", r->bytes, r->bytes == 1 ? "" : "s", also,
+            qube ? qube : "the receiving qube", where);
+}
+
+int bh_fc_receive(int in_fd, int out_fd, int stage_fd, int final_fd, const char *where, const char *qube,
                   const struct bh_fc_limits *limits, const volatile sig_atomic_t *stop, FILE *log)
 {
     struct bh_fc_decoder *dec = NULL;
@@ -392,10 +408,7 @@ answer:;
     if (r.reason == BH_FC_OK) {
         slen = bh_fc_status_encode(status, sizeof status, BH_FC_OK, sum, NULL, NULL);
         if (log)
-            fprintf(log,
-                    "bulkhead-file-receiver: received %" PRIu64 " files (%" PRIu64 " bytes), %" PRIu64
-                    " folders, %" PRIu64 " symbolic links into ~/%s\n",
-                    r.files, r.bytes, r.folders, r.links, where);
+            say_copied(log, &r, qube, where);
     } else {
         roll_back(&r);
         bh_fc_quote(current, sizeof current, dec ? bh_fc_decoder_current(dec) : "");

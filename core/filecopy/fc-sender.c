@@ -90,8 +90,8 @@ static void progress(struct sender *s, bool last)
     human(a, sizeof a, s->done_bytes);
     human(b, sizeof b, s->total_bytes);
     unsigned pct = s->total_bytes ? (unsigned)(s->done_bytes * 100 / s->total_bytes) : 100;
-    fprintf(s->log, "\rsending %s of %s (%u%%), %" PRIu64 " of %" PRIu64 " entries%s", a, b, pct,
-            s->done_entries, s->total_entries, last ? "\n" : "");
+    fprintf(s->log, "\rsending %s of %s (%u%%), %" PRIu64 " of %" PRIu64 " entr%s%s", a, b, pct,
+            s->done_entries, s->total_entries, s->total_entries == 1 ? "y" : "ies", last ? "\n" : "");
     fflush(s->log);
 }
 
@@ -522,8 +522,8 @@ int bh_fc_send(int out_fd, int in_fd, char *const *paths, size_t n, const struct
         if (log)
             fprintf(log,
                     "bulkhead-file-sender: the receiver confirmed %" PRIu64
-                    " entries (%s), checksum %08" PRIx32 "\n",
-                    s->done_entries, a, s->crc);
+                    " entr%s (%s), checksum %08" PRIx32 "\n",
+                    s->done_entries, s->done_entries == 1 ? "y" : "ies", a, s->crc);
         rc = 0;
         if (opts->move) {
             unsigned kept = 0;

@@ -72,7 +72,7 @@ int main(int argc, char **argv)
 
     char name[BH_FC_MAX_PATH + 1];
     const struct bh_fc_limits one = {1, BH_FC_DEFAULT_MAX_BYTES, true};
-    if (bh_fc_receive(STDIN_FILENO, dup(STDOUT_FILENO), stage, final, "a temporary folder", &one, NULL,
+    if (bh_fc_receive(STDIN_FILENO, dup(STDOUT_FILENO), stage, final, "a temporary folder", NULL, &one, NULL,
                       stderr) != 0 ||
         fc_single_file(final, name, sizeof name) != 0)
         goto out;

@@ -253,8 +253,8 @@ int main(int argc, char **argv)
             if (receiver == 0) {
                 close(to_receiver[1]);
                 const struct bh_fc_limits one = {1, BH_FC_DEFAULT_MAX_BYTES, false};
-                _exit(bh_fc_receive(to_receiver[0], sock, stage, final, "the folder of the file", &one, NULL,
-                                    NULL));
+                _exit(bh_fc_receive(to_receiver[0], sock, stage, final, "the folder of the file", NULL, &one,
+                                    NULL, NULL));
             }
             close(to_receiver[0]);
         }

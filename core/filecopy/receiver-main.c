@@ -112,10 +112,15 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* This qube's name as its environment says (BH_QUBE, set by the
+     * backend): only for the words, and only a valid qube name. */
+    const char *here = getenv("BH_QUBE");
+    if (here && !fc_qube_name_ok(here))
+        here = NULL;
     char where[64];
     snprintf(where, sizeof where, "QubesIncoming/%s", source);
-    int rc =
-        bh_fc_receive(STDIN_FILENO, STDOUT_FILENO, stage, final, where, &limits, &stop_requested, stderr);
+    int rc = bh_fc_receive(STDIN_FILENO, STDOUT_FILENO, stage, final, where, here, &limits, &stop_requested,
+                           stderr);
     close(stage);
     unlinkat(partial, stage_name, AT_REMOVEDIR); /* empty now, whatever happened */
     close(partial);

@@ -120,6 +120,24 @@ wait_exit "$pid" 10
 result "after a second, 'unt' + Enter chooses untrusted (exit $rc, printed '$(cat "$tmp/a.out")')" \
   $([ "$rc" -eq 0 ] && [ "$(cat "$tmp/a.out")" = "untrusted" ]; echo $?)
 
+# --- targets in words and colours: a disposable by name, its template's label ----
+# purple (#75507b) is nowhere else on the screen: the swatch of the target's label.
+start d "${base[@]}" --target personal --target @dispvm:default-dvm --target-label purple --timeout 60
+xdotool windowactivate --sync "$wid" 2>/dev/null
+sleep 0.5
+import -window "$wid" "$tmp/d.png" 2>/dev/null
+import -window root "$shots/ask-target-words.png" 2>/dev/null && echo "# screenshot: $shots/ask-target-words.png"
+purple=$(convert "$tmp/d.png" -fill black +opaque "#75507b" -fill white -opaque "#75507b" -format "%[fx:round(mean*w*h)]" info: 2>/dev/null)
+result "the disposable's row shows its template's label colour (purple pixels: ${purple:-none})" \
+  $([ "${purple:-0}" -ge 100 ]; echo $?)
+sleep 1
+xdotool type --delay 60 'new disp'
+sleep 0.5
+xdotool key --clearmodifiers Return
+wait_exit "$pid" 10
+result "'new disp' finds 'New disposable (from default-dvm)'; Enter prints the target itself (exit $rc, printed '$(cat "$tmp/d.out")')" \
+  $([ "$rc" -eq 0 ] && [ "$(cat "$tmp/d.out")" = "@dispvm:default-dvm" ]; echo $?)
+
 # --- losing the focus starts the second again; the default is preselected -----
 start b "${base[@]}" --target personal --target untrusted --default personal --timeout 60
 xdotool windowactivate --sync "$wid" 2>/dev/null

@@ -112,6 +112,12 @@ bh_result "which is a disposable, personal, untrusted, vault and sys-firewall, n
   $([ "$offered" = "@dispvm:default-dvm personal sys-firewall untrusted vault " ]; echo $?)
 bh_result "with the source's label and personal preselected" \
   $(tail -n1 "$bh_tmp/ask-argv" | grep -q -- '--source work --label blue .*--default personal'; echo $?)
+# Each target's colour from the model: personal's own label, the disposable's its template's.
+labels_of() { qvm-prefs "$1" label 2>/dev/null; }
+want="--target personal --target-label $(labels_of personal)"
+want_dvm="--target @dispvm:default-dvm --target-label $(labels_of default-dvm)"
+bh_result "bulkheadd gives each target's label ($want; $want_dvm)" \
+  $(tail -n1 "$bh_tmp/ask-argv" | grep -qF -- "$want" && tail -n1 "$bh_tmp/ask-argv" | grep -qF -- "$want_dvm"; echo $?)
 answer_after_focus "$wid" xdotool type --delay 80 untr
 sleep 0.3
 xdotool key --clearmodifiers Return
@@ -119,8 +125,9 @@ wait "$call_pid"
 rc=$?
 bh_result "typing 'untr' + Enter sends the file to untrusted: the caller exits 0 ($rc: $(cat "$bh_tmp/pick.err"))" "$rc"
 bh_same "untrusted was started for the call" "Running" "$(bh_state_of untrusted)"
-bh_result "the receiver's stderr in untrusted reached the caller's stderr" \
-  $(grep -q '^bulkhead-file-receiver: received 1 files' "$bh_tmp/pick.err"; echo $?)
+bh_result "the receiver's stderr in untrusted reached the caller's stderr, naming untrusted and the folder there" \
+  $(grep -qxF 'bulkhead-file-receiver: copied 1 file (10 bytes) to untrusted (into ~/QubesIncoming/work there)' \
+    "$bh_tmp/pick.err"; echo $?)
 bh_run qvm-run -p untrusted 'cat ~/QubesIncoming/work/a.txt'
 bh_same "the file arrived in untrusted's ~/QubesIncoming/work/" "from work" "$bh_out"
 grep -E '\[work\] call .*(asking|chose|starting|allowed)' "$bh_log" | bh_diag

@@ -68,6 +68,13 @@ bh_result "a GTK 4 app in work and one in personal show their windows ($src, $ds
   $([ -n "$src" ] && [ -n "$dst" ]; echo $?)
 sleep 1
 
+# Nothing on work's clipboard yet: Ctrl+Shift+C says how to copy first (a terminal's own
+# Ctrl+Shift+C never reaches it: guid takes that key).
+press "$src" ctrl+shift+c
+bh_until 150 noted "Nothing was copied: the clipboard of work is empty. Copy in the app first"
+bh_result "Ctrl+Shift+C on an empty clipboard says how to copy first" \
+  $(noted "(in a terminal: select the text, then its Copy menu or Copy key)" && empty; echo $?)
+
 # Copy: the app takes the clipboard (F5), the user presses Ctrl+Shift+C.
 press "$src" F5
 bh_until 150 in_qube work 'test -e /home/user/clip/copied'

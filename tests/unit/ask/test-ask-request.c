@@ -56,6 +56,45 @@ static void test_refused(void)
     }
 }
 
+/* Targets in the user's words and with their colours; what is printed
+ * (the target itself) does not change. */
+static void test_target_words(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(BhAskRequest) r =
+        parse("--source work --label blue --service 'copy files' --target personal --target-label yellow "
+              "--target @dispvm:default-dvm --target-label red --target vault",
+              &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(r->target_labels->len, ==, 3);
+    g_assert_cmpstr(((const BhLabel *)r->target_labels->pdata[0])->name, ==, "yellow");
+    g_assert_cmpstr(((const BhLabel *)r->target_labels->pdata[1])->hex, ==, "#cc0000");
+    g_assert_null(r->target_labels->pdata[2]);
+    g_assert_cmpstr(r->targets->pdata[1], ==, "@dispvm:default-dvm");
+    static const struct {
+        const char *target, *words;
+    } words[] = {
+        {"@dispvm:default-dvm", "New disposable (from default-dvm)"},
+        {"@dispvm", "New disposable"},
+        {"personal", "personal"},
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(words); i++) {
+        g_autofree char *w = bh_ask_target_words(words[i].target);
+        g_assert_cmpstr(w, ==, words[i].words);
+    }
+    static const char *const bad[] = {
+        "--source work --label blue --service s --target-label red --target personal",  /* before */
+        "--source work --label blue --service s --target personal --target-label pink", /* no label */
+        "--source work --label blue --service s --target personal --target-label red --target-label red",
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autoptr(GError) e = NULL;
+        g_autoptr(BhAskRequest) no = parse(bad[i], &e);
+        g_assert_null(no);
+        g_assert_error(e, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE);
+    }
+}
+
 static void test_matches(void)
 {
     g_assert_true(bh_ask_matches("untrusted", ""));
@@ -71,5 +110,6 @@ int main(int argc, char **argv)
     g_test_add_func("/ask/request/good", test_good);
     g_test_add_func("/ask/request/refused", test_refused);
     g_test_add_func("/ask/request/matches", test_matches);
+    g_test_add_func("/ask/request/target-words", test_target_words);
     return g_test_run();
 }

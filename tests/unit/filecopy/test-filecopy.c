@@ -771,6 +771,40 @@ static void test_call_stderr_split(void)
     g_assert_cmpstr(text, ==, "caf\xc3\xa9 _2J\n");
 }
 
+/* The receiver's last line reaches the sender's user: it names the qube the
+ * files went to (BH_QUBE, only when it is a qube name) and the folder there,
+ * with the plural right. */
+static void test_says_where(void)
+{
+    g_autofree char *home = tmp_home();
+    g_autofree char *root = g_path_get_dirname(home);
+    g_autofree char *file = g_build_filename(root, "one.txt", NULL);
+    g_assert_true(g_file_set_contents(file, "notes\n", -1, NULL));
+    g_autofree char *long_name = g_strnfill(1000, 'q');
+    static const char *const names[] = {"personal", "per\u202esonal", "per\nsonal", NULL, ""};
+    static const char *const said[] = {
+        "copied 1 file (6 bytes) to personal (into ~/QubesIncoming/work there)\n",
+        "copied 1 file (6 bytes) to the receiving qube (into ~/QubesIncoming/work there)\n",
+        "copied 1 file (6 bytes) to the receiving qube (into ~/QubesIncoming/work there)\n",
+        "copied 1 file (6 bytes) to the receiving qube (into ~/QubesIncoming/work there)\n",
+        "copied 1 file (6 bytes) to the receiving qube (into ~/QubesIncoming/work there)\n",
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
+        const char *name = names[i] ? names[i] : long_name;
+        g_auto(GStrv) env = g_environ_setenv(g_get_environ(), "HOME", home, TRUE);
+        env = g_environ_setenv(env, "BH_QUBE", name, TRUE);
+        g_autofree char *cmd = g_strdup_printf("'%s' --no-progress '%s' </dev/null 2>/dev/null | '%s' work",
+                                               BH_FC_SENDER, file, BH_FC_RECEIVER);
+        gchar *argv[] = {"sh", "-c", cmd, NULL};
+        g_autofree char *err = NULL;
+        g_assert_true(g_spawn_sync(NULL, argv, env, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
+                                   NULL, NULL, &err, NULL, NULL));
+        g_test_message("BH_QUBE %.20s: %s", name, err);
+        g_assert_true(g_str_has_prefix(err, "bulkhead-file-receiver: "));
+        g_assert_cmpstr(err + strlen("bulkhead-file-receiver: "), ==, said[i]);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && g_str_equal(argv[1], "--write-corpus"))
@@ -787,6 +821,7 @@ int main(int argc, char **argv)
         g_setenv("TMPDIR", "/dev/shm", TRUE);
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/filecopy/crc32c", test_crc);
+    g_test_add_func("/filecopy/says-where", test_says_where);
     g_test_add_func("/filecopy/rules", test_rules);
     g_test_add_func("/filecopy/status", test_status);
     g_test_add_func("/filecopy/call-stderr-split", test_call_stderr_split);
