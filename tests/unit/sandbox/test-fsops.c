@@ -443,14 +443,40 @@ static void test_remove_bounded(Tmp *t, gconstpointer data)
  * forever (SIGALRM: it looped); once unmounted, all goes. */
 #define BUSY "busy\n\033[31m"
 
+/* A mount namespace of the child's own, its mounts private. */
+static gboolean private_mounts(void)
+{
+    int flags = CLONE_NEWNS | (geteuid() != 0 ? CLONE_NEWUSER : 0);
+    return unshare(flags) == 0 && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0;
+}
+
+/* Runs child(tmp) in a process of its own: FALSE (skipped) when it could
+ * not mount (77), else its exit must be 0 (codes: what the others mean). */
+static gboolean run_mount_child(int (*child)(const char *), const char *tmp, const char *codes)
+{
+    pid_t pid = fork();
+    g_assert_cmpint(pid, >=, 0);
+    if (pid == 0)
+        _exit(child(tmp));
+    int status = 0;
+    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
+        g_test_skip("no mount namespace here");
+        return FALSE;
+    }
+    g_assert_false(WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM); /* it looped */
+    g_assert_true(WIFEXITED(status));
+    g_test_message("child exit %d (%s)", WEXITSTATUS(status), codes);
+    g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+    return TRUE;
+}
+
 static int remove_stuck_child(const char *tmp)
 {
     g_autofree char *dir = g_build_filename(tmp, "stuck", "a", "b", NULL);
     g_autofree char *target = g_build_filename(dir, BUSY, NULL);
     g_autofree char *source = g_build_filename(tmp, "outside", "shadow", NULL);
-    int flags = CLONE_NEWNS | (geteuid() != 0 ? CLONE_NEWUSER : 0);
-    if (unshare(flags) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-        mount(source, target, NULL, MS_BIND, NULL) < 0)
+    if (!private_mounts() || mount(source, target, NULL, MS_BIND, NULL) < 0)
         return 77;
     alarm(30);
     int top = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -482,21 +508,9 @@ static void test_remove_stuck(Tmp *t, gconstpointer data)
     put(dir, "x", "x", 0644);
     put(sub, "y", "y", 0644);
     put(other, "z", "z", 0644);
-    pid_t pid = fork();
-    g_assert_cmpint(pid, >=, 0);
-    if (pid == 0)
-        _exit(remove_stuck_child(t->tmp));
-    int status = 0;
-    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
-        g_test_skip("no mount namespace here");
+    if (!run_mount_child(remove_stuck_child, t->tmp,
+                         "1: removed, 2: the sentence, 3: the rest left, 4-5: after umount"))
         return;
-    }
-    g_assert_false(WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM); /* it looped */
-    g_assert_true(WIFEXITED(status));
-    g_test_message("child exit %d (1: removed, 2: the sentence, 3: the rest left, 4-5: after umount)",
-                   WEXITSTATUS(status));
-    g_assert_cmpint(WEXITSTATUS(status), ==, 0);
     g_assert_false(g_file_test(dir, G_FILE_TEST_EXISTS));
 }
 
@@ -519,9 +533,8 @@ static int remove_mount_child(const char *tmp)
     g_autofree char *whole = g_build_filename(tmp, "whole", NULL);
     g_autofree char *host = g_build_filename(tmp, "host", NULL);
     g_autofree char *host2 = g_build_filename(tmp, "host2", NULL);
-    int flags = CLONE_NEWNS | (geteuid() != 0 ? CLONE_NEWUSER : 0);
-    if (unshare(flags) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-        mount(host, inner, NULL, MS_BIND, NULL) < 0 || mount(host2, whole, NULL, MS_BIND, NULL) < 0)
+    if (!private_mounts() || mount(host, inner, NULL, MS_BIND, NULL) < 0 ||
+        mount(host2, whole, NULL, MS_BIND, NULL) < 0)
         return 77;
     alarm(30);
     int top = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -564,21 +577,9 @@ static void test_remove_mount(Tmp *t, gconstpointer data)
     put(inner, "under", "under", 0644); /* hidden by the mount */
     put(host, "canary", "dom0's", 0644);
     put(host2, "canary", "dom0's", 0644);
-    pid_t pid = fork();
-    g_assert_cmpint(pid, >=, 0);
-    if (pid == 0)
-        _exit(remove_mount_child(t->tmp));
-    int status = 0;
-    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
-        g_test_skip("no mount namespace here");
+    if (!run_mount_child(remove_mount_child, t->tmp,
+                         "1/3: a canary deleted, 8: no refusal, 2/4: the sentence, 5-7: after umount"))
         return;
-    }
-    g_assert_true(WIFEXITED(status));
-    g_test_message(
-        "child exit %d (1/3: a canary deleted, 8: no refusal, 2/4: the sentence, 5-7: after umount)",
-        WEXITSTATUS(status));
-    g_assert_cmpint(WEXITSTATUS(status), ==, 0);
     g_assert_false(g_file_test(a, G_FILE_TEST_EXISTS));
     g_assert_false(g_file_test(whole, G_FILE_TEST_EXISTS));
 }
