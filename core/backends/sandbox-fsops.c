@@ -8,7 +8,10 @@
  * removal walks down and back up ("..", checked against the parent it left)
  * holding one descriptor at a time, so no nesting a qube makes can exhaust
  * the daemon's descriptors or stack, and at most BH_FS_REMOVE_MAX_HELD of
- * names, so no breadth can take its memory; it never refuses a tree.
+ * names, so no breadth can take its memory; it never refuses a tree. It
+ * never enters a mount (by mount id, so a bind mount of the same file system
+ * too; by device before Linux 5.8): what is mounted inside a qube's tree may
+ * be dom0's own files. It is left, and named.
  */
 #define G_LOG_DOMAIN "bh-sandbox"
 
@@ -201,6 +204,52 @@ static int bh_fs_open_for_removal(int dirfd, const char *name)
     return fd;
 }
 
+/* Where a removal may go: the file system and mount its tree starts on. */
+typedef struct {
+    dev_t dev;
+    guint64 mnt; /* 0: the kernel does not say (before 5.8) */
+} BhFsMount;
+
+static void bh_fs_mount_of(int dirfd, const char *name, BhFsMount *m, gboolean *root)
+{
+    struct statx stx;
+    *root = FALSE;
+    m->mnt = 0;
+    if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | (*name ? 0 : AT_EMPTY_PATH), STATX_MNT_ID,
+              &stx) < 0)
+        return;
+    if (stx.stx_mask & STATX_MNT_ID)
+        m->mnt = stx.stx_mnt_id;
+    *root = (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
+/* Whether name in dirfd (st: its fstatat, or "" for dirfd itself) is on
+ * another mount than the tree's, or the root of one. By mount id: a btrfs
+ * subvolume a qube made has a device of its own but is no mount, and must
+ * not make the qube impossible to remove. By device only on a kernel that
+ * gives no mount id (before 5.8). */
+static gboolean bh_fs_other_mount(int dirfd, const char *name, const struct stat *st, const BhFsMount *tree)
+{
+    BhFsMount m;
+    gboolean root;
+    bh_fs_mount_of(dirfd, name, &m, &root);
+    if (root)
+        return TRUE;
+    if (m.mnt != 0 && tree->mnt != 0)
+        return m.mnt != tree->mnt;
+    return st->st_dev != tree->dev;
+}
+
+static gboolean bh_fs_mount_fail(GError **error, const char *name, const char *where)
+{
+    g_autofree char *q = bh_fs_quote(name);
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY,
+                "%s is a mount point (another file system, or a bind mount, %s): it was not entered, and "
+                "what is mounted there is left as it is; unmount it first, then remove again",
+                q, where);
+    return FALSE;
+}
+
 /* What holding one listed name costs: its bytes, the array's pointer and
  * the allocator's header. */
 static gsize bh_fs_name_cost(const char *name)
@@ -225,6 +274,8 @@ typedef struct {
 } BhFsLevel;
 
 typedef struct {
+    BhFsMount tree;     /* never left: a mount inside is not entered */
+    char *mount;        /* the first mount point met, left as it is */
     GPtrArray *pending; /* directories found not empty, still to empty: every level's, deepest last */
     gsize held;         /* bytes they take (bh_fs_name_cost) */
     guint64 removed;    /* entries removed so far */
@@ -282,8 +333,17 @@ static gboolean bh_fs_remove_pass(BhFsRemoveRun *run, int dirfd, gboolean *more,
             continue;
         }
         *more = TRUE;
+        if (errno == EBUSY && run->mount == NULL && bh_fs_other_mount(dirfd, name, &st, &run->tree))
+            run->mount = g_strdup(name);
         if (!S_ISDIR(st.st_mode) || (errno != ENOTEMPTY && errno != EEXIST)) {
             bh_fs_leave(run, name, errno);
+            continue;
+        }
+        /* Not empty, and mounted since the rmdir: not entered. */
+        if (bh_fs_other_mount(dirfd, name, &st, &run->tree)) {
+            if (run->mount == NULL)
+                run->mount = g_strdup(name);
+            bh_fs_leave(run, name, EBUSY);
             continue;
         }
         gsize cost = bh_fs_name_cost(name);
@@ -315,6 +375,13 @@ static int bh_fs_enter(BhFsRemoveRun *run, int dirfd, const char *name, struct s
         bh_fs_close(&child);
     if (child < 0 && errno != ENOENT)
         bh_fs_leave(run, name, errno);
+    /* Mounted between the look and the open: left. */
+    if (child >= 0 && bh_fs_other_mount(child, "", st, &run->tree)) {
+        bh_fs_close(&child);
+        if (run->mount == NULL)
+            run->mount = g_strdup(name);
+        bh_fs_leave(run, name, EBUSY);
+    }
     return child;
 }
 
@@ -339,6 +406,8 @@ static gboolean bh_fs_climb(int *cur, const BhFsLevel *parent, GError **error)
  * find). Said once instead of passing over it forever. */
 static gboolean bh_fs_stuck(const BhFsRemoveRun *run, GError **error)
 {
+    if (run->mount != NULL)
+        return bh_fs_mount_fail(error, run->mount, "inside the tree");
     if (run->left != NULL && run->left_at == run->removed)
         return bh_fs_fail(error, run->left_errno, "cannot remove", NULL, run->left);
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
@@ -361,6 +430,9 @@ gboolean bh_fs_empty_dir(int dirfd, GError **error)
     }
     if (geteuid() != 0)
         (void)fchmod(cur, 0700);
+    gboolean root;
+    run.tree.dev = st.st_dev;
+    bh_fs_mount_of(cur, "", &run.tree, &root);
     BhFsLevel top = {.dev = st.st_dev, .ino = st.st_ino};
     g_array_append_val(levels, top);
 
@@ -402,6 +474,7 @@ out:
     bh_fs_close(&cur);
     g_ptr_array_unref(run.pending);
     g_free(run.left);
+    g_free(run.mount);
     return ok;
 }
 
@@ -416,6 +489,16 @@ gboolean bh_fs_remove_at(int dirfd, const char *name, GError **error)
             return bh_fs_fail(error, errno, "cannot remove", NULL, name);
         return TRUE;
     }
+    /* The tree itself mounted over: its parent's mount is the one to stay on. */
+    BhFsMount parent = {0};
+    struct stat pst;
+    gboolean root;
+    if (fstat(dirfd, &pst) < 0)
+        return bh_fs_fail(error, errno, "cannot remove", NULL, name);
+    parent.dev = pst.st_dev;
+    bh_fs_mount_of(dirfd, "", &parent, &root);
+    if (bh_fs_other_mount(dirfd, name, &st, &parent))
+        return bh_fs_mount_fail(error, name, "over the tree itself");
     int fd = bh_fs_open_for_removal(dirfd, name);
     if (fd < 0)
         return bh_fs_fail(error, errno, "cannot remove", NULL, name);

@@ -439,18 +439,44 @@ static void test_remove_bounded(Tmp *t, gconstpointer data)
 /* In a mount namespace of its own: a file bind-mounted over an entry (named
  * with a newline and an escape sequence) deep in a tree cannot be removed
  * (EBUSY). The removal removes everything else of its directory, then
- * stops with a sentence naming it, escaped, instead of passing over it
+ * stops with a sentence naming it (a mount point), escaped, instead of passing over it
  * forever (SIGALRM: it looped); once unmounted, all goes. */
 #define BUSY "busy\n\033[31m"
+
+/* A mount namespace of the child's own, its mounts private. */
+static gboolean private_mounts(void)
+{
+    int flags = CLONE_NEWNS | (geteuid() != 0 ? CLONE_NEWUSER : 0);
+    return unshare(flags) == 0 && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0;
+}
+
+/* Runs child(tmp) in a process of its own: FALSE (skipped) when it could
+ * not mount (77), else its exit must be 0 (codes: what the others mean). */
+static gboolean run_mount_child(int (*child)(const char *), const char *tmp, const char *codes)
+{
+    pid_t pid = fork();
+    g_assert_cmpint(pid, >=, 0);
+    if (pid == 0)
+        _exit(child(tmp));
+    int status = 0;
+    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
+        g_test_skip("no mount namespace here");
+        return FALSE;
+    }
+    g_assert_false(WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM); /* it looped */
+    g_assert_true(WIFEXITED(status));
+    g_test_message("child exit %d (%s)", WEXITSTATUS(status), codes);
+    g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+    return TRUE;
+}
 
 static int remove_stuck_child(const char *tmp)
 {
     g_autofree char *dir = g_build_filename(tmp, "stuck", "a", "b", NULL);
     g_autofree char *target = g_build_filename(dir, BUSY, NULL);
     g_autofree char *source = g_build_filename(tmp, "outside", "shadow", NULL);
-    int flags = CLONE_NEWNS | (geteuid() != 0 ? CLONE_NEWUSER : 0);
-    if (unshare(flags) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-        mount(source, target, NULL, MS_BIND, NULL) < 0)
+    if (!private_mounts() || mount(source, target, NULL, MS_BIND, NULL) < 0)
         return 77;
     alarm(30);
     int top = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -458,7 +484,7 @@ static int remove_stuck_child(const char *tmp)
     if (bh_fs_remove_at(top, "stuck", &error))
         return 1;
     fprintf(stderr, "%s\n", error->message);
-    if (strstr(error->message, "cannot remove 'busy\\n\\033[31m': Device or resource busy") == NULL ||
+    if (strstr(error->message, "'busy\\n\\033[31m' is a mount point") == NULL ||
         strchr(error->message, '\033') != NULL || strchr(error->message, '\n') != NULL)
         return 2;
     g_clear_error(&error);
@@ -482,22 +508,80 @@ static void test_remove_stuck(Tmp *t, gconstpointer data)
     put(dir, "x", "x", 0644);
     put(sub, "y", "y", 0644);
     put(other, "z", "z", 0644);
-    pid_t pid = fork();
-    g_assert_cmpint(pid, >=, 0);
-    if (pid == 0)
-        _exit(remove_stuck_child(t->tmp));
-    int status = 0;
-    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
-        g_test_skip("no mount namespace here");
+    if (!run_mount_child(remove_stuck_child, t->tmp,
+                         "1: removed, 2: the sentence, 3: the rest left, 4-5: after umount"))
         return;
-    }
-    g_assert_false(WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM); /* it looped */
-    g_assert_true(WIFEXITED(status));
-    g_test_message("child exit %d (1: removed, 2: the sentence, 3: the rest left, 4-5: after umount)",
-                   WEXITSTATUS(status));
-    g_assert_cmpint(WEXITSTATUS(status), ==, 0);
     g_assert_false(g_file_test(dir, G_FILE_TEST_EXISTS));
+}
+
+/* In a mount namespace of its own: a host directory holding a canary is
+ * bind-mounted inside a tree (a stale staging bind), and over a whole tree
+ * (the qube's directory itself). A removal never enters a mount: it stops
+ * with a sentence naming the mount point, escaped, and what to do; the
+ * canaries survive. Once unmounted, the trees go. */
+#define MNT "mnt\n\033[31m"
+
+static gboolean canary_alive(const char *tmp, const char *dir)
+{
+    g_autofree char *canary = g_build_filename(tmp, dir, "canary", NULL);
+    return g_file_test(canary, G_FILE_TEST_IS_REGULAR);
+}
+
+static int remove_mount_child(const char *tmp)
+{
+    g_autofree char *inner = g_build_filename(tmp, "tree", "a", MNT, NULL);
+    g_autofree char *whole = g_build_filename(tmp, "whole", NULL);
+    g_autofree char *host = g_build_filename(tmp, "host", NULL);
+    g_autofree char *host2 = g_build_filename(tmp, "host2", NULL);
+    if (!private_mounts() || mount(host, inner, NULL, MS_BIND, NULL) < 0 ||
+        mount(host2, whole, NULL, MS_BIND, NULL) < 0)
+        return 77;
+    alarm(30);
+    int top = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    GError *error = NULL;
+    gboolean removed = bh_fs_remove_at(top, "tree", &error);
+    if (!canary_alive(tmp, "host"))
+        return 1;
+    if (removed)
+        return 8;
+    fprintf(stderr, "%s\n", error->message);
+    if (strstr(error->message, "'mnt\\n\\033[31m' is a mount point") == NULL ||
+        strstr(error->message, "unmount it first") == NULL || strchr(error->message, '\033') != NULL ||
+        strchr(error->message, '\n') != NULL)
+        return 2;
+    g_clear_error(&error);
+    removed = bh_fs_remove_at(top, "whole", &error);
+    if (!canary_alive(tmp, "host2"))
+        return 3;
+    if (removed)
+        return 8;
+    fprintf(stderr, "%s\n", error->message);
+    if (strstr(error->message, "'whole' is a mount point") == NULL)
+        return 4;
+    g_clear_error(&error);
+    if (umount2(inner, MNT_DETACH) < 0 || umount2(whole, MNT_DETACH) < 0)
+        return 5;
+    if (!bh_fs_remove_at(top, "tree", &error) || !bh_fs_remove_at(top, "whole", &error))
+        return 6;
+    return canary_alive(tmp, "host") && canary_alive(tmp, "host2") ? 0 : 7;
+}
+
+static void test_remove_mount(Tmp *t, gconstpointer data)
+{
+    g_autofree char *a = mk(t->tmp, "tree/a");
+    g_autofree char *inner = mk(a, MNT);
+    g_autofree char *whole = mk(t->tmp, "whole");
+    g_autofree char *host = mk(t->tmp, "host");
+    g_autofree char *host2 = mk(t->tmp, "host2");
+    put(a, "x", "x", 0644);
+    put(inner, "under", "under", 0644); /* hidden by the mount */
+    put(host, "canary", "dom0's", 0644);
+    put(host2, "canary", "dom0's", 0644);
+    if (!run_mount_child(remove_mount_child, t->tmp,
+                         "1/3: a canary deleted, 8: no refusal, 2/4: the sentence, 5-7: after umount"))
+        return;
+    g_assert_false(g_file_test(a, G_FILE_TEST_EXISTS));
+    g_assert_false(g_file_test(whole, G_FILE_TEST_EXISTS));
 }
 
 static void test_copy_depth(Tmp *t, gconstpointer data)
@@ -856,6 +940,8 @@ int main(int argc, char **argv)
     g_test_add("/sandbox/fsops/remove-holds-bounded", Tmp, NULL, tmp_setup, test_remove_bounded,
                tmp_teardown);
     g_test_add("/sandbox/fsops/remove-stuck-entry-ends", Tmp, NULL, tmp_setup, test_remove_stuck,
+               tmp_teardown);
+    g_test_add("/sandbox/fsops/remove-stops-at-mounts", Tmp, NULL, tmp_setup, test_remove_mount,
                tmp_teardown);
     g_test_add("/sandbox/fsops/copy-keeps-hard-links", Tmp, NULL, tmp_setup, test_copy_hardlinks,
                tmp_teardown);
