@@ -78,6 +78,8 @@ struct _BhGuidSet {
     guint64 next_serial;
     BhGuidEndedFunc ended;
     gpointer ended_data;
+    char *a11y;       /* the AT-SPI bus address guids get; NULL: none (yet) */
+    guint a11y_watch; /* org.a11y.Bus on the session bus */
 };
 
 static void bh_guid_proc_free(gpointer data)
@@ -157,10 +159,12 @@ void bh_guid_set_free(BhGuidSet *set)
     while (g_hash_table_iter_next(&it, NULL, &value))
         bh_guid_proc_terminate(value);
     /* GSubprocess reaps its child whether or not anyone waits. */
+    g_clear_handle_id(&set->a11y_watch, g_bus_unwatch_name);
     g_cancellable_cancel(set->cancel);
     g_object_unref(set->cancel);
     g_hash_table_unref(set->procs);
     bh_guid_launcher_free(set->launcher);
+    g_free(set->a11y);
     g_free(set);
 }
 
@@ -463,7 +467,7 @@ void bh_guid_set_prepare(BhGuidSet *set)
 static gboolean bh_guid_launcher_request(BhGuidSet *set, BhGuidProc *p, const char *const *argv)
 {
     guint8 buf[BH_GUID_LAUNCH_MAX_BYTES];
-    long len = bh_guid_launch_encode_request(buf, sizeof buf, (guint32)p->serial, argv);
+    long len = bh_guid_launch_encode_request(buf, sizeof buf, (guint32)p->serial, argv, set->a11y);
     int pipefd[2];
     if (len < 0 || g_unix_open_pipe(pipefd, FD_CLOEXEC, NULL) == FALSE)
         return FALSE;
@@ -485,6 +489,10 @@ static gboolean bh_guid_proc_spawn(BhGuidSet *set, BhGuidProc *p, GError **error
     g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_PIPE);
     g_subprocess_launcher_set_child_setup(launcher, bh_guid_child_setup, GINT_TO_POINTER((int)getpid()),
                                           NULL);
+    if (set->a11y != NULL)
+        g_subprocess_launcher_setenv(launcher, "AT_SPI_BUS_ADDRESS", set->a11y, TRUE);
+    else
+        g_subprocess_launcher_unsetenv(launcher, "AT_SPI_BUS_ADDRESS");
     p->proc = g_subprocess_launcher_spawnv(launcher, (const char *const *)p->argv, error);
     if (p->proc == NULL)
         return FALSE;
@@ -498,6 +506,92 @@ static gboolean bh_guid_proc_spawn(BhGuidSet *set, BhGuidProc *p, GError **error
     g_subprocess_wait_async(p->proc, set->cancel, bh_guid_exited, w);
     g_info("[%s] started %s (pid %s)", p->qube, p->argv[0], g_subprocess_get_identifier(p->proc));
     return TRUE;
+}
+
+/* ---- the accessibility bus ------------------------------------------------------------ */
+
+/* guid hides the session bus from GTK (bh-guid-main.c), and GTK finds the
+ * AT-SPI bus through it unless AT_SPI_BUS_ADDRESS names it: we ask once for
+ * every guid, on our own connection, and never wait for the answer. An
+ * activation (at-spi-bus-launcher starting its dbus-daemon) takes well
+ * under a second; past this the desktop has none that works. */
+#define BH_GUID_A11Y_TIMEOUT_MS 10000
+
+static void bh_guid_set_a11y_take(BhGuidSet *set, const char *address, const char *why)
+{
+    if (address != NULL && g_strcmp0(set->a11y, address) == 0)
+        return;
+    g_free(set->a11y);
+    set->a11y = g_strdup(address);
+    if (address != NULL)
+        g_info("accessibility bus at %s: guids started from now on use it", address);
+    else
+        g_message("no accessibility bus (%s): guids start with GTK's accessibility off", why);
+}
+
+static void bh_guid_set_a11y_answered(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
+    if (reply == NULL && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return; /* the set is gone */
+    BhGuidSet *set = user_data;
+    if (reply == NULL) {
+        bh_guid_set_a11y_take(set, NULL, error->message);
+        return;
+    }
+    const char *untrusted_address = NULL;
+    g_variant_get(reply, "(&s)", &untrusted_address);
+    /* Whoever owns org.a11y.Bus said it: it reaches every guid's
+     * environment, so it must be one D-Bus address of sane length. */
+    if (strlen(untrusted_address) >= BH_GUID_LAUNCH_MAX_A11Y || !g_dbus_is_address(untrusted_address)) {
+        bh_guid_set_a11y_take(set, NULL, "org.a11y.Bus gave no valid D-Bus address");
+        return;
+    }
+    bh_guid_set_a11y_take(set, untrusted_address, NULL);
+}
+
+static void bh_guid_set_a11y_ask(BhGuidSet *set, GDBusConnection *connection)
+{
+    g_dbus_connection_call(connection, "org.a11y.Bus", "/org/a11y/bus", "org.a11y.Bus", "GetAddress", NULL,
+                           G_VARIANT_TYPE("(s)"), G_DBUS_CALL_FLAGS_NONE, BH_GUID_A11Y_TIMEOUT_MS,
+                           set->cancel, bh_guid_set_a11y_answered, set);
+}
+
+static void bh_guid_set_a11y_appeared(GDBusConnection *connection, const char *name, const char *owner,
+                                      gpointer user_data)
+{
+    bh_guid_set_a11y_ask(user_data, connection);
+}
+
+static void bh_guid_set_a11y_vanished(GDBusConnection *connection, const char *name, gpointer user_data)
+{
+    BhGuidSet *set = user_data;
+    /* Not at the watch's start, while the first question activates it. */
+    if (set->a11y != NULL)
+        bh_guid_set_a11y_take(set, NULL, "org.a11y.Bus left the session bus");
+}
+
+void bh_guid_set_watch_a11y(BhGuidSet *set, GDBusConnection *connection)
+{
+    const char *env = g_getenv("AT_SPI_BUS_ADDRESS");
+    if (env != NULL && *env != '\0') {
+        bh_guid_set_a11y_take(set, env, NULL);
+        return;
+    }
+    if (set->a11y_watch != 0)
+        return;
+    set->a11y_watch =
+        g_bus_watch_name_on_connection(connection, "org.a11y.Bus", G_BUS_NAME_WATCHER_FLAGS_NONE,
+                                       bh_guid_set_a11y_appeared, bh_guid_set_a11y_vanished, set, NULL);
+    /* Activates it when nothing runs it yet, as GTK did at a guid's first
+     * window before guid hid the session bus. */
+    bh_guid_set_a11y_ask(set, connection);
+}
+
+const char *bh_guid_set_get_a11y(BhGuidSet *set)
+{
+    return set->a11y;
 }
 
 /* ---- starting and stopping ---------------------------------------------------------- */

@@ -350,7 +350,7 @@ static void test_launcher_refuses_bad_requests(void)
 
     const char *good_argv[] = {opt_guid, "--qube", "BAD NAME", "--label", "red", "--domid", "48", NULL};
     guint8 good[BH_GUID_LAUNCH_MAX_BYTES];
-    long good_len = bh_guid_launch_encode_request(good, sizeof good, 7, good_argv);
+    long good_len = bh_guid_launch_encode_request(good, sizeof good, 7, good_argv, NULL);
     g_assert_cmpint(good_len, >, 0);
 
     struct {
@@ -360,21 +360,32 @@ static void test_launcher_refuses_bad_requests(void)
         int n_fds;
     } bad[] = {
         {"garbage", "not a request at all", 20, 1},
-        {"header only, no argument", {0x42, 0x48, 0x47, 0x4c, 1, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0}, 16, 1},
+        {"header only, no argument", {0x42, 0x48, 0x47, 0x4c, 2, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0}, 16, 1},
         {"argument without its NUL",
-         {0x42, 0x48, 0x47, 0x4c, 1, 0, 0, 0, 9, 0, 0, 0, 1, 0, 0, 0, 'x', 'y'},
+         {0x42, 0x48, 0x47, 0x4c, 2, 0, 0, 0, 9, 0, 0, 0, 1, 0, 0, 0, 'x', 'y'},
          18,
          1},
-        {"bytes after the last argument",
-         {0x42, 0x48, 0x47, 0x4c, 1, 0, 0, 0, 9, 0, 0, 0, 1, 0, 0, 0, 'x', 0, 'y'},
+        {"a11y bus address without its NUL",
+         {0x42, 0x48, 0x47, 0x4c, 2, 0, 0, 0, 9, 0, 0, 0, 1, 0, 0, 0, 'x', 0, 'y'},
          19,
          1},
-        {"17 arguments", {0x42, 0x48, 0x47, 0x4c, 1, 0, 0, 0, 9, 0, 0, 0, 17, 0, 0, 0}, 16 + 17 * 2, 1},
+        {"bytes after the a11y bus address",
+         {0x42, 0x48, 0x47, 0x4c, 2, 0, 0, 0, 9, 0, 0, 0, 1, 0, 0, 0, 'x', 0, 'y', 0, 'z', 0},
+         22,
+         1},
+        {"empty a11y bus address",
+         {0x42, 0x48, 0x47, 0x4c, 2, 0, 0, 0, 9, 0, 0, 0, 1, 0, 0, 0, 'x', 0, 0},
+         19,
+         1},
+        {"version 1", {0x42, 0x48, 0x47, 0x4c, 1, 0, 0, 0, 9, 0, 0, 0, 1, 0, 0, 0, 'x', 0}, 18, 1},
+        {"17 arguments", {0x42, 0x48, 0x47, 0x4c, 2, 0, 0, 0, 9, 0, 0, 0, 17, 0, 0, 0}, 16 + 17 * 2, 1},
     };
     /* 17 one-letter arguments. */
+    gsize many = G_N_ELEMENTS(bad) - 1;
+    g_assert_cmpuint(bad[many].len, ==, 16 + 17 * 2);
     for (int i = 0; i < 17; i++) {
-        bad[4].bytes[16 + 2 * i] = 'a';
-        bad[4].bytes[17 + 2 * i] = 0;
+        bad[many].bytes[16 + 2 * i] = 'a';
+        bad[many].bytes[17 + 2 * i] = 0;
     }
     for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
         send_raw(sock, bad[i].bytes, bad[i].len, devnull, bad[i].n_fds);

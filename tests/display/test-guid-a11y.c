@@ -1,0 +1,254 @@
+/* test-guid-a11y.c — guid's windows reach screen readers although guid hides
+ * the session bus from GTK (docs/guid.md "Accessibility").
+ *
+ * Proves, with bulkheadd's own guid set (core/daemon/bh-guid-set.c) and real
+ * guids showing a fake agent's window on Xvfb:
+ * - /guid/a11y/launcher, /guid/a11y/exec (run under dbus-run-session, where
+ *   org.a11y.Bus is the real at-spi-bus-launcher, activated by the set's
+ *   question): the set learns the a11y bus's address, and a guid forked by
+ *   the launcher, then one started on its own, each owns a connection on
+ *   that bus (its pid, asked of the a11y bus's daemon) once its window is
+ *   shown; no "Unable to acquire session bus" among guid's log lines.
+ * - /guid/a11y/none (a private bus without org.a11y.Bus): the set says there
+ *   is none and keeps no address; a guid still shows its window and logs no
+ *   such warning (its GTK's accessibility is off). */
+#include <gio/gio.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bh-guid-set.h"
+
+static char *opt_guid, *opt_agent;
+/* What the guid set relayed of guid's log, and said itself (our writer). */
+static gboolean saw_session_warning, saw_no_a11y;
+
+static GLogWriterOutput record(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer data)
+{
+    for (gsize i = 0; i < n_fields; i++) {
+        if (g_strcmp0(fields[i].key, "MESSAGE") != 0 || fields[i].length >= 0)
+            continue;
+        const char *text = fields[i].value;
+        if (strstr(text, "Unable to acquire session bus") != NULL)
+            saw_session_warning = TRUE;
+        if (strstr(text, "no accessibility bus") != NULL)
+            saw_no_a11y = TRUE;
+    }
+    return g_log_writer_default(level, fields, n_fields, data);
+}
+
+/* Runs the default main context until cond holds or timeout_s passed. */
+static gboolean spin_until(gboolean (*cond)(gpointer), gpointer data, guint timeout_s)
+{
+    gint64 end = g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC;
+    while (!cond(data)) {
+        if (g_get_monotonic_time() > end)
+            return FALSE;
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(20 * 1000);
+    }
+    return TRUE;
+}
+
+static gboolean a11y_known(gpointer set)
+{
+    return bh_guid_set_get_a11y(set) != NULL;
+}
+
+static gboolean no_a11y_said(gpointer unused)
+{
+    return saw_no_a11y;
+}
+
+typedef struct {
+    GDBusConnection *bus;
+    pid_t pid;
+} Owner;
+
+/* TRUE when o->pid owns a connection on o->bus. */
+static gboolean pid_on_bus(gpointer data)
+{
+    Owner *o = data;
+    g_autoptr(GVariant) names = g_dbus_connection_call_sync(
+        o->bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "ListNames", NULL,
+        G_VARIANT_TYPE("(as)"), 0, 5000, NULL, NULL);
+    g_assert_nonnull(names);
+    g_autoptr(GVariantIter) it = NULL;
+    const char *name;
+    g_variant_get(names, "(as)", &it);
+    while (g_variant_iter_next(it, "&s", &name)) {
+        if (name[0] != ':')
+            continue;
+        g_autoptr(GVariant) pid = g_dbus_connection_call_sync(
+            o->bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+            "GetConnectionUnixProcessID", g_variant_new("(s)", name), G_VARIANT_TYPE("(u)"), 0, 5000, NULL,
+            NULL);
+        guint32 p = 0;
+        if (pid != NULL)
+            g_variant_get(pid, "(u)", &p);
+        if (p == (guint32)o->pid)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static pid_t parent_of(pid_t pid)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int)pid);
+    g_autofree char *stat = NULL;
+    g_assert_true(g_file_get_contents(path, &stat, NULL, NULL));
+    const char *p = strrchr(stat, ')');
+    g_assert_nonnull(p);
+    int ppid = 0;
+    g_assert_cmpint(sscanf(p + 1, " %*c %d", &ppid), ==, 1);
+    return (pid_t)ppid;
+}
+
+typedef struct {
+    BhGuidSet *set;
+    const char *qube;
+} Started;
+
+/* The launcher's STARTED reply comes through the main loop; a guid that
+ * ended at once has no pid, only its log. */
+static gboolean guid_started(gpointer data)
+{
+    Started *st = data;
+    return bh_guid_set_get_pid(st->set, st->qube) > 0 || saw_session_warning;
+}
+
+/* Starts qube's guid for a fake agent in domain domid and returns once the
+ * agent saw its window shown (a frame drawn after the first was released). */
+static GSubprocess *start_shown(BhGuidSet *set, const char *qube, guint domid, pid_t *pid)
+{
+    g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+    g_autofree char *dom = g_strdup_printf("%u", domid);
+    g_subprocess_launcher_setenv(l, "BH_VCHAN_DOMID", dom, TRUE);
+    g_autoptr(GError) error = NULL;
+    GSubprocess *agent =
+        g_subprocess_launcher_spawn(l, &error, opt_agent, "--scenario", "second-frame", NULL);
+    g_assert_no_error(error);
+    g_assert_true(bh_guid_set_start(set, qube, "blue", domid, 0, 0, &error));
+    g_assert_no_error(error);
+    Started st = {set, qube};
+    g_assert_true(spin_until(guid_started, &st, 60));
+    *pid = bh_guid_set_get_pid(set, qube);
+    g_autoptr(GDataInputStream) out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(agent));
+    gboolean shown = FALSE;
+    while (!shown) {
+        g_autofree char *line = g_data_input_stream_read_line_utf8(out, NULL, NULL, &error);
+        g_assert_no_error(error);
+        if (line == NULL)
+            break; /* the agent ended: its guid did */
+        shown = strstr(line, "SECOND shown") != NULL;
+    }
+    /* guid's log so far (G_DEBUG=fatal-warnings: GTK's warning ends guid). */
+    g_usleep(300 * 1000);
+    while (g_main_context_iteration(NULL, FALSE))
+        ;
+    g_assert_false(saw_session_warning);
+    g_assert_true(shown);
+    return agent;
+}
+
+static void check_registers(gboolean launcher, const char *qube, guint domid)
+{
+    g_setenv("BH_GUID_LAUNCHER", launcher ? "1" : "0", TRUE);
+    saw_session_warning = FALSE;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GDBusConnection) session = g_bus_get_sync(G_BUS_TYPE_SESSION, NULL, &error);
+    g_assert_no_error(error);
+    BhGuidSet *set = bh_guid_set_new(NULL, NULL);
+    bh_guid_set_watch_a11y(set, session);
+    g_assert_true(spin_until(a11y_known, set, 60));
+    g_test_message("a11y bus: %s", bh_guid_set_get_a11y(set));
+
+    g_autoptr(GDBusConnection) a11y = g_dbus_connection_new_for_address_sync(
+        bh_guid_set_get_a11y(set),
+        G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL,
+        NULL, &error);
+    g_assert_no_error(error);
+
+    Owner o = {.bus = a11y};
+    g_autoptr(GSubprocess) agent = start_shown(set, qube, domid, &o.pid);
+    /* Which way it started: forked by the launcher (our child), or ours. */
+    if (launcher)
+        g_assert_cmpint(parent_of(parent_of(o.pid)), ==, getpid());
+    else
+        g_assert_cmpint(parent_of(o.pid), ==, getpid());
+    g_assert_true(spin_until(pid_on_bus, &o, 60));
+    /* Its log reached us through the set (the lines are read in order). */
+    spin_until(no_a11y_said, NULL, 1);
+    g_assert_false(saw_session_warning);
+
+    bh_guid_set_free(set);
+    g_subprocess_force_exit(agent);
+    g_subprocess_wait(agent, NULL, NULL);
+}
+
+static void test_launcher(void)
+{
+    check_registers(TRUE, "reader", 61);
+}
+
+static void test_exec(void)
+{
+    check_registers(FALSE, "reader2", 62);
+}
+
+static void test_none(void)
+{
+    saw_session_warning = saw_no_a11y = FALSE;
+    /* GTestDBus's bus has only the services it is given: none. Its start
+     * clears the display and the runtime directory (the vchan's). */
+    g_autofree char *display = g_strdup(g_getenv("DISPLAY"));
+    g_autofree char *runtime = g_strdup(g_getenv("XDG_RUNTIME_DIR"));
+    g_autoptr(GTestDBus) bus = g_test_dbus_new(G_TEST_DBUS_NONE);
+    g_test_dbus_up(bus);
+    g_setenv("DISPLAY", display, TRUE);
+    g_setenv("XDG_RUNTIME_DIR", runtime, TRUE);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GDBusConnection) session = g_dbus_connection_new_for_address_sync(
+        g_test_dbus_get_bus_address(bus),
+        G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL,
+        NULL, &error);
+    g_assert_no_error(error);
+    BhGuidSet *set = bh_guid_set_new(NULL, NULL);
+    bh_guid_set_watch_a11y(set, session);
+    g_assert_true(spin_until(no_a11y_said, NULL, 60));
+    g_assert_null(bh_guid_set_get_a11y(set));
+
+    pid_t pid = 0;
+    g_autoptr(GSubprocess) agent = start_shown(set, "quiet", 63, &pid);
+
+    bh_guid_set_free(set);
+    g_subprocess_force_exit(agent);
+    g_subprocess_wait(agent, NULL, NULL);
+    g_dbus_connection_close_sync(session, NULL, NULL);
+    g_test_dbus_down(bus);
+}
+
+int main(int argc, char **argv)
+{
+    g_log_writer_default_set_use_stderr(TRUE);
+    g_log_set_writer_func(record, NULL, NULL);
+    g_test_init(&argc, &argv, NULL);
+    const GOptionEntry entries[] = {
+        {"guid", 0, 0, G_OPTION_ARG_FILENAME, &opt_guid, "bulkhead-guid", "PATH"},
+        {"agent", 0, 0, G_OPTION_ARG_FILENAME, &opt_agent, "bh-fake-agent", "PATH"},
+        {NULL},
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    if (!g_option_context_parse(ctx, &argc, &argv, NULL) || !opt_guid || !opt_agent)
+        return 2;
+    g_setenv("BH_GUID_PATH", opt_guid, TRUE);
+    /* The display tests' wrapper turns accessibility off for every GTK. */
+    g_unsetenv("GTK_A11Y");
+    g_unsetenv("NO_AT_BRIDGE");
+    g_unsetenv("AT_SPI_BUS_ADDRESS");
+    g_test_add_func("/guid/a11y/launcher", test_launcher);
+    g_test_add_func("/guid/a11y/exec", test_exec);
+    g_test_add_func("/guid/a11y/none", test_none);
+    return g_test_run();
+}
