@@ -13,13 +13,13 @@
  *   is none and keeps no address; a guid still shows its window and logs no
  *   such warning (its GTK's accessibility is off). */
 #include <gio/gio.h>
-#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "bh-display.h"
 #include "bh-guid-set.h"
 
-static char *opt_guid, *opt_agent;
+static const char *opt_guid, *opt_agent;
 /* What the guid set relayed of guid's log, and said itself (our writer). */
 static gboolean saw_session_warning, saw_no_a11y;
 
@@ -35,19 +35,6 @@ static GLogWriterOutput record(GLogLevelFlags level, const GLogField *fields, gs
             saw_no_a11y = TRUE;
     }
     return g_log_writer_default(level, fields, n_fields, data);
-}
-
-/* Runs the default main context until cond holds or timeout_s passed. */
-static gboolean spin_until(gboolean (*cond)(gpointer), gpointer data, guint timeout_s)
-{
-    gint64 end = g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC;
-    while (!cond(data)) {
-        if (g_get_monotonic_time() > end)
-            return FALSE;
-        g_main_context_iteration(NULL, FALSE);
-        g_usleep(20 * 1000);
-    }
-    return TRUE;
 }
 
 static gboolean a11y_known(gpointer set)
@@ -92,29 +79,14 @@ static gboolean pid_on_bus(gpointer data)
     return FALSE;
 }
 
-static pid_t parent_of(pid_t pid)
-{
-    g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int)pid);
-    g_autofree char *stat = NULL;
-    g_assert_true(g_file_get_contents(path, &stat, NULL, NULL));
-    const char *p = strrchr(stat, ')');
-    g_assert_nonnull(p);
-    int ppid = 0;
-    g_assert_cmpint(sscanf(p + 1, " %*c %d", &ppid), ==, 1);
-    return (pid_t)ppid;
-}
-
-typedef struct {
-    BhGuidSet *set;
-    const char *qube;
-} Started;
+/* The qube start_shown waits for. */
+static const char *starting;
 
 /* The launcher's STARTED reply comes through the main loop; a guid that
  * ended at once has no pid, only its log. */
-static gboolean guid_started(gpointer data)
+static gboolean guid_started(gpointer set)
 {
-    Started *st = data;
-    return bh_guid_set_get_pid(st->set, st->qube) > 0 || saw_session_warning;
+    return bh_guid_set_get_pid(set, starting) > 0 || saw_session_warning;
 }
 
 /* Starts qube's guid for a fake agent in domain domid and returns once the
@@ -130,8 +102,8 @@ static GSubprocess *start_shown(BhGuidSet *set, const char *qube, guint domid, p
     g_assert_no_error(error);
     g_assert_true(bh_guid_set_start(set, qube, "blue", domid, 0, 0, &error));
     g_assert_no_error(error);
-    Started st = {set, qube};
-    g_assert_true(spin_until(guid_started, &st, 60));
+    starting = qube;
+    g_assert_true(bh_wait_until(guid_started, set, 60000));
     *pid = bh_guid_set_get_pid(set, qube);
     g_autoptr(GDataInputStream) out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(agent));
     gboolean shown = FALSE;
@@ -160,7 +132,7 @@ static void check_registers(gboolean launcher, const char *qube, guint domid)
     g_assert_no_error(error);
     BhGuidSet *set = bh_guid_set_new(NULL, NULL);
     bh_guid_set_watch_a11y(set, session);
-    g_assert_true(spin_until(a11y_known, set, 60));
+    g_assert_true(bh_wait_until(a11y_known, set, 60000));
     g_test_message("a11y bus: %s", bh_guid_set_get_a11y(set));
 
     g_autoptr(GDBusConnection) a11y = g_dbus_connection_new_for_address_sync(
@@ -173,12 +145,12 @@ static void check_registers(gboolean launcher, const char *qube, guint domid)
     g_autoptr(GSubprocess) agent = start_shown(set, qube, domid, &o.pid);
     /* Which way it started: forked by the launcher (our child), or ours. */
     if (launcher)
-        g_assert_cmpint(parent_of(parent_of(o.pid)), ==, getpid());
+        g_assert_cmpint(bh_pid_parent(bh_pid_parent(o.pid)), ==, getpid());
     else
-        g_assert_cmpint(parent_of(o.pid), ==, getpid());
-    g_assert_true(spin_until(pid_on_bus, &o, 60));
+        g_assert_cmpint(bh_pid_parent(o.pid), ==, getpid());
+    g_assert_true(bh_wait_until(pid_on_bus, &o, 60000));
     /* Its log reached us through the set (the lines are read in order). */
-    spin_until(no_a11y_said, NULL, 1);
+    bh_wait_until(no_a11y_said, NULL, 1000);
     g_assert_false(saw_session_warning);
 
     bh_guid_set_free(set);
@@ -215,7 +187,7 @@ static void test_none(void)
     g_assert_no_error(error);
     BhGuidSet *set = bh_guid_set_new(NULL, NULL);
     bh_guid_set_watch_a11y(set, session);
-    g_assert_true(spin_until(no_a11y_said, NULL, 60));
+    g_assert_true(bh_wait_until(no_a11y_said, NULL, 60000));
     g_assert_null(bh_guid_set_get_a11y(set));
 
     pid_t pid = 0;
@@ -233,15 +205,10 @@ int main(int argc, char **argv)
     g_log_writer_default_set_use_stderr(TRUE);
     g_log_set_writer_func(record, NULL, NULL);
     g_test_init(&argc, &argv, NULL);
-    const GOptionEntry entries[] = {
-        {"guid", 0, 0, G_OPTION_ARG_FILENAME, &opt_guid, "bulkhead-guid", "PATH"},
-        {"agent", 0, 0, G_OPTION_ARG_FILENAME, &opt_agent, "bh-fake-agent", "PATH"},
-        {NULL},
-    };
-    g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
-    g_option_context_add_main_entries(ctx, entries, NULL);
-    if (!g_option_context_parse(ctx, &argc, &argv, NULL) || !opt_guid || !opt_agent)
-        return 2;
+    BhPrograms prog;
+    bh_programs_parse(&prog, argc, argv);
+    opt_guid = prog.guid;
+    opt_agent = prog.agent;
     g_setenv("BH_GUID_PATH", opt_guid, TRUE);
     /* The display tests' wrapper turns accessibility off for every GTK. */
     g_unsetenv("GTK_A11Y");
