@@ -9,6 +9,9 @@
  * (else the last one) is the reason reported.
  * A guid dies with the daemon (PR_SET_PDEATHSIG); the next daemon starts a
  * new one for each qube it adopts.
+ * Each guid gets the desktop's accessibility bus address, which we ask of
+ * the session bus because guid hides that bus from GTK (docs/guid.md
+ * "Accessibility").
  * An entry is looked up by qube and compared by a serial number when the
  * process ends, so the end of a guid that was replaced is never reported as
  * the end of its successor.
@@ -58,6 +61,7 @@ typedef struct {
     char *last_line;
     char *violation; /* guid's "violated the protocol" line, if any */
     gboolean stopping;
+    gboolean deferred; /* not started yet: waits for the a11y bus's address */
     /* Reported once both happened: guid writes its reason and exits, and the
      * exit may be seen before the last line has been read. */
     gboolean exited, log_closed;
@@ -78,8 +82,10 @@ struct _BhGuidSet {
     guint64 next_serial;
     BhGuidEndedFunc ended;
     gpointer ended_data;
-    char *a11y;       /* the AT-SPI bus address guids get; NULL: none (yet) */
-    guint a11y_watch; /* org.a11y.Bus on the session bus */
+    char *a11y;           /* the AT-SPI bus address guids get; NULL: none (yet) */
+    guint a11y_watch;     /* org.a11y.Bus on the session bus */
+    gboolean a11y_asking; /* the first question is out: guid starts wait for it */
+    guint a11y_wait;      /* how long they wait */
 };
 
 static void bh_guid_proc_free(gpointer data)
@@ -160,6 +166,7 @@ void bh_guid_set_free(BhGuidSet *set)
         bh_guid_proc_terminate(value);
     /* GSubprocess reaps its child whether or not anyone waits. */
     g_clear_handle_id(&set->a11y_watch, g_bus_unwatch_name);
+    g_clear_handle_id(&set->a11y_wait, g_source_remove);
     g_cancellable_cancel(set->cancel);
     g_object_unref(set->cancel);
     g_hash_table_unref(set->procs);
@@ -317,7 +324,7 @@ static void bh_guid_launcher_lost(BhGuidSet *set, const char *why)
     g_hash_table_iter_init(&it, set->procs);
     while (g_hash_table_iter_next(&it, NULL, &value)) {
         BhGuidProc *p = value;
-        if (p->proc == NULL && !p->exited)
+        if (p->proc == NULL && !p->exited && !p->deferred)
             g_ptr_array_add(ended, p);
     }
     for (guint i = 0; i < ended->len; i++) {
@@ -508,6 +515,21 @@ static gboolean bh_guid_proc_spawn(BhGuidSet *set, BhGuidProc *p, GError **error
     return TRUE;
 }
 
+/* Asks the launcher for p's guid, else starts it on its own, and reads its
+ * log. */
+static gboolean bh_guid_proc_launch(BhGuidSet *set, BhGuidProc *p, GError **error)
+{
+    bh_guid_set_prepare(set);
+    if (set->launcher != NULL && !bh_guid_launcher_request(set, p, (const char *const *)p->argv)) {
+        g_message("[%s] guid's launcher did not take the request; starting guid on its own", p->qube);
+        bh_guid_launcher_lost(set, "it took no request");
+    }
+    if (p->err == NULL && !bh_guid_proc_spawn(set, p, error))
+        return FALSE;
+    bh_guid_read_line(p);
+    return TRUE;
+}
+
 /* ---- the accessibility bus ------------------------------------------------------------ */
 
 /* guid hides the session bus from GTK (bh-guid-main.c), and GTK finds the
@@ -516,6 +538,55 @@ static gboolean bh_guid_proc_spawn(BhGuidSet *set, BhGuidProc *p, GError **error
  * activation (at-spi-bus-launcher starting its dbus-daemon) takes well
  * under a second; past this the desktop has none that works. */
 #define BH_GUID_A11Y_TIMEOUT_MS 10000
+/* A guid started while the first question is out (adoption and autostart
+ * come right after bulkheadd gets on the bus) waits for the answer this
+ * long at most, then starts without it: its accessibility is fixed at its
+ * start. The qube itself never waits. */
+#define BH_GUID_A11Y_WAIT_MS 1000
+
+/* The first answer came, or the wait is over: the guids that waited start. */
+static void bh_guid_set_a11y_settled(BhGuidSet *set)
+{
+    g_clear_handle_id(&set->a11y_wait, g_source_remove);
+    if (!set->a11y_asking)
+        return;
+    set->a11y_asking = FALSE;
+    g_autoptr(GPtrArray) waiting = g_ptr_array_new_with_free_func(g_free);
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, set->procs);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        if (((BhGuidProc *)value)->deferred)
+            g_ptr_array_add(waiting, g_strdup(((BhGuidProc *)value)->qube));
+    /* By name: a failed start reports its end, which removes its entry. */
+    for (guint i = 0; i < waiting->len; i++) {
+        BhGuidProc *p = g_hash_table_lookup(set->procs, waiting->pdata[i]);
+        if (p == NULL || !p->deferred)
+            continue;
+        g_autoptr(GError) error = NULL;
+        gboolean started =
+            bh_guid_proc_launch(set, p, &error); /* p->deferred keeps it from a lost launcher's list */
+        p->deferred = FALSE;
+        if (!started) {
+            p->exited = p->log_closed = TRUE;
+            p->wait_status = 1 << 8; /* exit status 1 */
+            g_free(p->last_line);
+            p->last_line =
+                g_strdup_printf("cannot start the window manager of '%s': %s", p->qube, error->message);
+            bh_guid_maybe_report(p);
+        }
+    }
+}
+
+static gboolean bh_guid_set_a11y_waited(gpointer user_data)
+{
+    BhGuidSet *set = user_data;
+    set->a11y_wait = 0;
+    g_message("no answer from org.a11y.Bus within %d ms: the guids waiting for it start without it",
+              BH_GUID_A11Y_WAIT_MS);
+    bh_guid_set_a11y_settled(set);
+    return G_SOURCE_REMOVE;
+}
 
 static void bh_guid_set_a11y_take(BhGuidSet *set, const char *address, const char *why)
 {
@@ -538,6 +609,7 @@ static void bh_guid_set_a11y_answered(GObject *source, GAsyncResult *result, gpo
     BhGuidSet *set = user_data;
     if (reply == NULL) {
         bh_guid_set_a11y_take(set, NULL, error->message);
+        bh_guid_set_a11y_settled(set);
         return;
     }
     const char *untrusted_address = NULL;
@@ -546,9 +618,11 @@ static void bh_guid_set_a11y_answered(GObject *source, GAsyncResult *result, gpo
      * environment, so it must be one D-Bus address of sane length. */
     if (strlen(untrusted_address) >= BH_GUID_LAUNCH_MAX_A11Y || !g_dbus_is_address(untrusted_address)) {
         bh_guid_set_a11y_take(set, NULL, "org.a11y.Bus gave no valid D-Bus address");
+        bh_guid_set_a11y_settled(set);
         return;
     }
     bh_guid_set_a11y_take(set, untrusted_address, NULL);
+    bh_guid_set_a11y_settled(set);
 }
 
 static void bh_guid_set_a11y_ask(BhGuidSet *set, GDBusConnection *connection)
@@ -586,6 +660,8 @@ void bh_guid_set_watch_a11y(BhGuidSet *set, GDBusConnection *connection)
                                        bh_guid_set_a11y_appeared, bh_guid_set_a11y_vanished, set, NULL);
     /* Activates it when nothing runs it yet, as GTK did at a guid's first
      * window before guid hid the session bus. */
+    set->a11y_asking = TRUE;
+    set->a11y_wait = g_timeout_add(BH_GUID_A11Y_WAIT_MS, bh_guid_set_a11y_waited, set);
     bh_guid_set_a11y_ask(set, connection);
 }
 
@@ -619,18 +695,16 @@ gboolean bh_guid_set_start(BhGuidSet *set, const char *qube, const char *label, 
     p->cancel = g_cancellable_new();
     p->argv = g_strdupv((char **)argv);
 
-    bh_guid_set_prepare(set);
-    if (set->launcher != NULL && !bh_guid_launcher_request(set, p, argv)) {
-        g_message("[%s] guid's launcher did not take the request; starting guid on its own", qube);
-        bh_guid_launcher_lost(set, "it took no request");
-    }
-    if (p->err == NULL && !bh_guid_proc_spawn(set, p, error)) {
+    if (set->a11y_asking) {
+        /* Started by bh_guid_set_a11y_settled, within BH_GUID_A11Y_WAIT_MS. */
+        p->deferred = TRUE;
+        g_info("[%s] guid starts once the accessibility bus's address is known", qube);
+    } else if (!bh_guid_proc_launch(set, p, error)) {
         g_prefix_error(error, "cannot start the window manager of '%s' (%s): ", qube, argv[0]);
         bh_guid_proc_free(p);
         return FALSE;
     }
     g_hash_table_insert(set->procs, p->qube, p);
-    bh_guid_read_line(p);
     return TRUE;
 }
 

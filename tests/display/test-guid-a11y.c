@@ -5,13 +5,17 @@
  * guids showing a fake agent's window on Xvfb:
  * - /guid/a11y/launcher, /guid/a11y/exec (run under dbus-run-session, where
  *   org.a11y.Bus is the real at-spi-bus-launcher, activated by the set's
- *   question): the set learns the a11y bus's address, and a guid forked by
- *   the launcher, then one started on its own, each owns a connection on
- *   that bus (its pid, asked of the a11y bus's daemon) once its window is
- *   shown; no "Unable to acquire session bus" among guid's log lines.
+ *   question): a guid started right after the set asked (before the answer)
+ *   waits for it; a guid forked by the launcher, then one started on its
+ *   own, each owns a connection on that bus (its pid, asked of the a11y
+ *   bus's daemon) once its window is shown; no "Unable to acquire session
+ *   bus" among guid's log lines.
  * - /guid/a11y/none (a private bus without org.a11y.Bus): the set says there
  *   is none and keeps no address; a guid still shows its window and logs no
- *   such warning (its GTK's accessibility is off). */
+ *   such warning (its GTK's accessibility is off).
+ * - /guid/a11y/silent (an org.a11y.Bus that never answers): a guid started
+ *   while the question is out waits for it at most 1 s, then shows its
+ *   window without the address and without the warning. */
 #include <gio/gio.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,7 +25,7 @@
 
 static const char *opt_guid, *opt_agent;
 /* What the guid set relayed of guid's log, and said itself (our writer). */
-static gboolean saw_session_warning, saw_no_a11y;
+static gboolean saw_session_warning, saw_no_a11y, saw_waited;
 
 static GLogWriterOutput record(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer data)
 {
@@ -33,6 +37,8 @@ static GLogWriterOutput record(GLogLevelFlags level, const GLogField *fields, gs
             saw_session_warning = TRUE;
         if (strstr(text, "no accessibility bus") != NULL)
             saw_no_a11y = TRUE;
+        if (strstr(text, "no answer from org.a11y.Bus") != NULL)
+            saw_waited = TRUE;
     }
     return g_log_writer_default(level, fields, n_fields, data);
 }
@@ -132,7 +138,12 @@ static void check_registers(gboolean launcher, const char *qube, guint domid)
     g_assert_no_error(error);
     BhGuidSet *set = bh_guid_set_new(NULL, NULL);
     bh_guid_set_watch_a11y(set, session);
-    g_assert_true(bh_wait_until(a11y_known, set, 60000));
+    /* At once, as adoption and autostart do: the answer is not there yet,
+     * and the guid waits for it. */
+    g_assert_null(bh_guid_set_get_a11y(set));
+    pid_t pid = 0;
+    g_autoptr(GSubprocess) agent = start_shown(set, qube, domid, &pid);
+    g_assert_true(a11y_known(set));
     g_test_message("a11y bus: %s", bh_guid_set_get_a11y(set));
 
     g_autoptr(GDBusConnection) a11y = g_dbus_connection_new_for_address_sync(
@@ -140,9 +151,7 @@ static void check_registers(gboolean launcher, const char *qube, guint domid)
         G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL,
         NULL, &error);
     g_assert_no_error(error);
-
-    Owner o = {.bus = a11y};
-    g_autoptr(GSubprocess) agent = start_shown(set, qube, domid, &o.pid);
+    Owner o = {.bus = a11y, .pid = pid};
     /* Which way it started: forked by the launcher (our child), or ours. */
     if (launcher)
         g_assert_cmpint(bh_pid_parent(bh_pid_parent(o.pid)), ==, getpid());
@@ -168,17 +177,31 @@ static void test_exec(void)
     check_registers(FALSE, "reader2", 62);
 }
 
+static char *saved_display, *saved_runtime; /* set in main */
+
+/* A bus of the test's own (GTestDBus: only the services it is given, so no
+ * org.a11y.Bus). GTestDBus clears the display and the runtime directory
+ * (the vchan's) as it starts and stops: they are put back. */
+static GTestDBus *private_bus_up(void)
+{
+    GTestDBus *bus = g_test_dbus_new(G_TEST_DBUS_NONE);
+    g_test_dbus_up(bus);
+    g_setenv("DISPLAY", saved_display, TRUE);
+    g_setenv("XDG_RUNTIME_DIR", saved_runtime, TRUE);
+    return bus;
+}
+
+static void private_bus_down(GTestDBus *bus)
+{
+    g_test_dbus_down(bus);
+    g_setenv("DISPLAY", saved_display, TRUE);
+    g_setenv("XDG_RUNTIME_DIR", saved_runtime, TRUE);
+}
+
 static void test_none(void)
 {
     saw_session_warning = saw_no_a11y = FALSE;
-    /* GTestDBus's bus has only the services it is given: none. Its start
-     * clears the display and the runtime directory (the vchan's). */
-    g_autofree char *display = g_strdup(g_getenv("DISPLAY"));
-    g_autofree char *runtime = g_strdup(g_getenv("XDG_RUNTIME_DIR"));
-    g_autoptr(GTestDBus) bus = g_test_dbus_new(G_TEST_DBUS_NONE);
-    g_test_dbus_up(bus);
-    g_setenv("DISPLAY", display, TRUE);
-    g_setenv("XDG_RUNTIME_DIR", runtime, TRUE);
+    g_autoptr(GTestDBus) bus = private_bus_up();
     g_autoptr(GError) error = NULL;
     g_autoptr(GDBusConnection) session = g_dbus_connection_new_for_address_sync(
         g_test_dbus_get_bus_address(bus),
@@ -197,7 +220,64 @@ static void test_none(void)
     g_subprocess_force_exit(agent);
     g_subprocess_wait(agent, NULL, NULL);
     g_dbus_connection_close_sync(session, NULL, NULL);
-    g_test_dbus_down(bus);
+    private_bus_down(bus);
+}
+
+/* An org.a11y.Bus that takes GetAddress and never answers. */
+static void hold_call(GDBusConnection *c, const char *sender, const char *path, const char *iface,
+                      const char *method, GVariant *params, GDBusMethodInvocation *inv, gpointer held)
+{
+    g_ptr_array_add(held, g_object_ref(inv));
+}
+
+static gboolean waited_said(gpointer unused)
+{
+    return saw_waited;
+}
+
+static void test_silent(void)
+{
+    saw_session_warning = saw_waited = FALSE;
+    g_autoptr(GTestDBus) bus = private_bus_up();
+    g_autoptr(GError) error = NULL;
+    const GDBusConnectionFlags flags =
+        G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION;
+    g_autoptr(GDBusConnection) fake =
+        g_dbus_connection_new_for_address_sync(g_test_dbus_get_bus_address(bus), flags, NULL, NULL, &error);
+    g_assert_no_error(error);
+    g_autoptr(GDBusNodeInfo) node =
+        g_dbus_node_info_new_for_xml("<node><interface name='org.a11y.Bus'><method name='GetAddress'>"
+                                     "<arg type='s' direction='out'/></method></interface></node>",
+                                     &error);
+    g_assert_no_error(error);
+    g_autoptr(GPtrArray) held = g_ptr_array_new_with_free_func(g_object_unref);
+    const GDBusInterfaceVTable vtable = {hold_call};
+    g_assert_cmpuint(g_dbus_connection_register_object(fake, "/org/a11y/bus", node->interfaces[0], &vtable,
+                                                       held, NULL, &error),
+                     >, 0);
+    g_autoptr(GVariant) owned = g_dbus_connection_call_sync(
+        fake, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "RequestName",
+        g_variant_new("(su)", "org.a11y.Bus", 0u), G_VARIANT_TYPE("(u)"), 0, 5000, NULL, &error);
+    g_assert_no_error(error);
+
+    g_autoptr(GDBusConnection) session =
+        g_dbus_connection_new_for_address_sync(g_test_dbus_get_bus_address(bus), flags, NULL, NULL, &error);
+    g_assert_no_error(error);
+    BhGuidSet *set = bh_guid_set_new(NULL, NULL);
+    bh_guid_set_watch_a11y(set, session);
+    /* Started while the question is out: it waits, then starts without. */
+    pid_t pid = 0;
+    g_autoptr(GSubprocess) agent = start_shown(set, "patient", 64, &pid);
+    g_assert_true(bh_wait_until(waited_said, NULL, 5000));
+    g_assert_cmpuint(held->len, >=, 1); /* and the watch's own, once it saw the name */
+    g_assert_null(bh_guid_set_get_a11y(set));
+
+    bh_guid_set_free(set);
+    g_subprocess_force_exit(agent);
+    g_subprocess_wait(agent, NULL, NULL);
+    g_dbus_connection_close_sync(session, NULL, NULL);
+    g_dbus_connection_close_sync(fake, NULL, NULL);
+    private_bus_down(bus);
 }
 
 int main(int argc, char **argv)
@@ -210,6 +290,8 @@ int main(int argc, char **argv)
     opt_guid = prog.guid;
     opt_agent = prog.agent;
     g_setenv("BH_GUID_PATH", opt_guid, TRUE);
+    saved_display = g_strdup(g_getenv("DISPLAY"));
+    saved_runtime = g_strdup(g_getenv("XDG_RUNTIME_DIR"));
     /* The display tests' wrapper turns accessibility off for every GTK. */
     g_unsetenv("GTK_A11Y");
     g_unsetenv("NO_AT_BRIDGE");
@@ -217,5 +299,6 @@ int main(int argc, char **argv)
     g_test_add_func("/guid/a11y/launcher", test_launcher);
     g_test_add_func("/guid/a11y/exec", test_exec);
     g_test_add_func("/guid/a11y/none", test_none);
+    g_test_add_func("/guid/a11y/silent", test_silent);
     return g_test_run();
 }
