@@ -26,6 +26,10 @@ bh_until 300 a11y_owned
 bh_result "at-spi-bus-launcher owns org.a11y.Bus" $?
 addr=$(gdbus call --session --dest org.a11y.Bus --object-path /org/a11y/bus --method org.a11y.Bus.GetAddress |
   sed -n "s/^('\(.*\)',)\$/\1/p")
+# Its bus's dbus-daemon outlives a launcher that is SIGKILLed (bh_cleanup):
+# ended with it.
+a11y_daemon=$(pgrep -f -- "--address=unix:path=$XDG_RUNTIME_DIR/at-spi/" | head -n1)
+[ -n "$a11y_daemon" ] && bh_bg_pids+=($a11y_daemon)
 
 bh_start_daemon --backend sandbox || { echo "1..0 # SKIP bulkheadd did not start"; exit 0; }
 bh_wait_grep "$bh_log" "accessibility bus at $addr" 300
