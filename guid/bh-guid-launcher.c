@@ -94,7 +94,8 @@ static void child_set_title(char *title, size_t title_len, const char *const *ar
 
 /* In the child: becomes the guid of argv. Never returns. */
 G_GNUC_NORETURN static void child_run(int sock, int sfd, int errfd, pid_t launcher, int argc,
-                                      const char *const *argv, char *title, size_t title_len)
+                                      const char *const *argv, const char *a11y, char *title,
+                                      size_t title_len)
 {
     close(sock);
     close(sfd);
@@ -116,6 +117,13 @@ G_GNUC_NORETURN static void child_run(int sock, int sfd, int errfd, pid_t launch
     for (int i = 0; i < argc; i++)
         own[i] = g_strdup(argv[i]);
     child_set_title(title, title_len, argv);
+    /* The accessibility bus bulkheadd found for this guid (bh_guid_main
+     * reads it). Still one thread: nothing of GTK's runs yet, so the
+     * environment may change here and nowhere later. */
+    if (a11y != NULL)
+        setenv("AT_SPI_BUS_ADDRESS", a11y, 1);
+    else
+        unsetenv("AT_SPI_BUS_ADDRESS");
     exit(bh_guid_main(argc, own));
 }
 
@@ -133,11 +141,11 @@ static gboolean launcher_serve(int sock, int sfd, BhLaunched *kids, size_t *n_ki
         return TRUE;
     uint32_t serial = 0;
     const char *argv[BH_GUID_LAUNCH_MAX_ARGS + 1];
-    const char *why = NULL;
+    const char *why = NULL, *a11y = NULL;
     int argc = -1;
     if (cut)
         why = "request or its descriptors cut short";
-    else if ((argc = bh_guid_launch_decode_request(buf, (size_t)len, &serial, argv, &why)) < 0)
+    else if ((argc = bh_guid_launch_decode_request(buf, (size_t)len, &serial, argv, &a11y, &why)) < 0)
         ;
     else if (n_fds != 1)
         why = "a request carries exactly one descriptor (the guid's stderr)";
@@ -153,7 +161,7 @@ static gboolean launcher_serve(int sock, int sfd, BhLaunched *kids, size_t *n_ki
     pid_t launcher = getpid();
     pid_t pid = fork();
     if (pid == 0)
-        child_run(sock, sfd, fds[0], launcher, argc, argv, title, title_len);
+        child_run(sock, sfd, fds[0], launcher, argc, argv, a11y, title, title_len);
     int err = errno;
     close(fds[0]);
     if (pid < 0) {

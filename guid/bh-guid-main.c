@@ -75,6 +75,17 @@ int bh_guid_main(int argc, char **argv)
     g_autofree char *bus = g_strdup(g_getenv("DBUS_SESSION_BUS_ADDRESS"));
     if (bus != NULL)
         g_setenv("DBUS_SESSION_BUS_ADDRESS", "disabled:", TRUE);
+    /* Accessibility (AT-SPI) finds its bus through the session bus when
+     * AT_SPI_BUS_ADDRESS does not name it, and that bus is hidden: GTK would
+     * warn at the first window ("Unable to acquire session bus") and screen
+     * readers would not see guid's windows. bulkheadd asks the session bus
+     * for the address and gives it to each guid in AT_SPI_BUS_ADDRESS (the
+     * launcher's children get it in their request); without one there is no
+     * accessibility bus on this desktop (or it was not known yet), and GTK's
+     * accessibility is off, quietly. A GTK_A11Y the user set stays. */
+    const char *a11y = g_getenv("AT_SPI_BUS_ADDRESS");
+    if ((a11y == NULL || *a11y == '\0') && g_getenv("GTK_A11Y") == NULL)
+        g_setenv("GTK_A11Y", "none", TRUE);
     gboolean opened = gtk_init_check();
     if (!opened) {
         g_printerr("bulkhead-guid: cannot open the display (DISPLAY=%s, WAYLAND_DISPLAY=%s)\n",

@@ -208,6 +208,10 @@ BhDaemon *bh_daemon_new(const BhDaemonConfig *config, GError **error)
 
 gboolean bh_daemon_export(BhDaemon *self, GDBusConnection *connection, GError **error)
 {
+    /* Before the first qube starts (adoption and autostart come once the
+     * name is ours): its guid then has the answer, if it came in time. */
+    if (self->guids != NULL)
+        bh_guid_set_watch_a11y(self->guids, connection);
     return g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(self->skeleton), connection,
                                             BH_DBUS_PATH, error) &&
            bh_clipboard_export(self->clipboard, connection, BH_DBUS_PATH, error);

@@ -9,6 +9,9 @@
  * (else the last one) is the reason reported.
  * A guid dies with the daemon (PR_SET_PDEATHSIG); the next daemon starts a
  * new one for each qube it adopts.
+ * Each guid gets the desktop's accessibility bus address, which we ask of
+ * the session bus because guid hides that bus from GTK (docs/guid.md
+ * "Accessibility").
  * An entry is looked up by qube and compared by a serial number when the
  * process ends, so the end of a guid that was replaced is never reported as
  * the end of its successor.
@@ -58,6 +61,7 @@ typedef struct {
     char *last_line;
     char *violation; /* guid's "violated the protocol" line, if any */
     gboolean stopping;
+    gboolean deferred; /* not started yet: waits for the a11y bus's address */
     /* Reported once both happened: guid writes its reason and exits, and the
      * exit may be seen before the last line has been read. */
     gboolean exited, log_closed;
@@ -78,6 +82,10 @@ struct _BhGuidSet {
     guint64 next_serial;
     BhGuidEndedFunc ended;
     gpointer ended_data;
+    char *a11y;           /* the AT-SPI bus address guids get; NULL: none (yet) */
+    guint a11y_watch;     /* org.a11y.Bus on the session bus */
+    gboolean a11y_asking; /* the first question is out: guid starts wait for it */
+    guint a11y_wait;      /* how long they wait */
 };
 
 static void bh_guid_proc_free(gpointer data)
@@ -157,10 +165,13 @@ void bh_guid_set_free(BhGuidSet *set)
     while (g_hash_table_iter_next(&it, NULL, &value))
         bh_guid_proc_terminate(value);
     /* GSubprocess reaps its child whether or not anyone waits. */
+    g_clear_handle_id(&set->a11y_watch, g_bus_unwatch_name);
+    g_clear_handle_id(&set->a11y_wait, g_source_remove);
     g_cancellable_cancel(set->cancel);
     g_object_unref(set->cancel);
     g_hash_table_unref(set->procs);
     bh_guid_launcher_free(set->launcher);
+    g_free(set->a11y);
     g_free(set);
 }
 
@@ -313,7 +324,7 @@ static void bh_guid_launcher_lost(BhGuidSet *set, const char *why)
     g_hash_table_iter_init(&it, set->procs);
     while (g_hash_table_iter_next(&it, NULL, &value)) {
         BhGuidProc *p = value;
-        if (p->proc == NULL && !p->exited)
+        if (p->proc == NULL && !p->exited && !p->deferred)
             g_ptr_array_add(ended, p);
     }
     for (guint i = 0; i < ended->len; i++) {
@@ -463,7 +474,7 @@ void bh_guid_set_prepare(BhGuidSet *set)
 static gboolean bh_guid_launcher_request(BhGuidSet *set, BhGuidProc *p, const char *const *argv)
 {
     guint8 buf[BH_GUID_LAUNCH_MAX_BYTES];
-    long len = bh_guid_launch_encode_request(buf, sizeof buf, (guint32)p->serial, argv);
+    long len = bh_guid_launch_encode_request(buf, sizeof buf, (guint32)p->serial, argv, set->a11y);
     int pipefd[2];
     if (len < 0 || g_unix_open_pipe(pipefd, FD_CLOEXEC, NULL) == FALSE)
         return FALSE;
@@ -485,6 +496,10 @@ static gboolean bh_guid_proc_spawn(BhGuidSet *set, BhGuidProc *p, GError **error
     g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_PIPE);
     g_subprocess_launcher_set_child_setup(launcher, bh_guid_child_setup, GINT_TO_POINTER((int)getpid()),
                                           NULL);
+    if (set->a11y != NULL)
+        g_subprocess_launcher_setenv(launcher, "AT_SPI_BUS_ADDRESS", set->a11y, TRUE);
+    else
+        g_subprocess_launcher_unsetenv(launcher, "AT_SPI_BUS_ADDRESS");
     p->proc = g_subprocess_launcher_spawnv(launcher, (const char *const *)p->argv, error);
     if (p->proc == NULL)
         return FALSE;
@@ -498,6 +513,168 @@ static gboolean bh_guid_proc_spawn(BhGuidSet *set, BhGuidProc *p, GError **error
     g_subprocess_wait_async(p->proc, set->cancel, bh_guid_exited, w);
     g_info("[%s] started %s (pid %s)", p->qube, p->argv[0], g_subprocess_get_identifier(p->proc));
     return TRUE;
+}
+
+/* Asks the launcher for p's guid, else starts it on its own, and reads its
+ * log. */
+static gboolean bh_guid_proc_launch(BhGuidSet *set, BhGuidProc *p, GError **error)
+{
+    bh_guid_set_prepare(set);
+    if (set->launcher != NULL && !bh_guid_launcher_request(set, p, (const char *const *)p->argv)) {
+        g_message("[%s] guid's launcher did not take the request; starting guid on its own", p->qube);
+        bh_guid_launcher_lost(set, "it took no request");
+    }
+    if (p->err == NULL && !bh_guid_proc_spawn(set, p, error))
+        return FALSE;
+    bh_guid_read_line(p);
+    return TRUE;
+}
+
+/* ---- the accessibility bus ------------------------------------------------------------ */
+
+/* guid hides the session bus from GTK (bh-guid-main.c), and GTK finds the
+ * AT-SPI bus through it unless AT_SPI_BUS_ADDRESS names it: we ask once for
+ * every guid, on our own connection, and never wait for the answer. An
+ * activation (at-spi-bus-launcher starting its dbus-daemon) takes well
+ * under a second; past this the desktop has none that works. */
+#define BH_GUID_A11Y_TIMEOUT_MS 10000
+/* A guid started while the first question is out (adoption and autostart
+ * come right after bulkheadd gets on the bus) waits for the answer this
+ * long at most, then starts without it: its accessibility is fixed at its
+ * start. The qube itself never waits. */
+#define BH_GUID_A11Y_WAIT_MS 1000
+
+/* The first answer came, or the wait is over: the guids that waited start. */
+static void bh_guid_set_a11y_settled(BhGuidSet *set)
+{
+    g_clear_handle_id(&set->a11y_wait, g_source_remove);
+    if (!set->a11y_asking)
+        return;
+    set->a11y_asking = FALSE;
+    g_autoptr(GPtrArray) waiting = g_ptr_array_new_with_free_func(g_free);
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, set->procs);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        if (((BhGuidProc *)value)->deferred)
+            g_ptr_array_add(waiting, g_strdup(((BhGuidProc *)value)->qube));
+    /* By name: a failed start reports its end, which removes its entry. */
+    for (guint i = 0; i < waiting->len; i++) {
+        BhGuidProc *p = g_hash_table_lookup(set->procs, waiting->pdata[i]);
+        if (p == NULL || !p->deferred)
+            continue;
+        g_autoptr(GError) error = NULL;
+        gboolean started =
+            bh_guid_proc_launch(set, p, &error); /* p->deferred keeps it from a lost launcher's list */
+        p->deferred = FALSE;
+        if (!started) {
+            p->exited = p->log_closed = TRUE;
+            p->wait_status = 1 << 8; /* exit status 1 */
+            g_free(p->last_line);
+            p->last_line =
+                g_strdup_printf("cannot start the window manager of '%s': %s", p->qube, error->message);
+            bh_guid_maybe_report(p);
+        }
+    }
+}
+
+static gboolean bh_guid_set_a11y_waited(gpointer user_data)
+{
+    BhGuidSet *set = user_data;
+    set->a11y_wait = 0;
+    g_message("no answer from org.a11y.Bus within %d ms: the guids waiting for it start without it",
+              BH_GUID_A11Y_WAIT_MS);
+    bh_guid_set_a11y_settled(set);
+    return G_SOURCE_REMOVE;
+}
+
+static void bh_guid_set_a11y_take(BhGuidSet *set, const char *address, const char *why)
+{
+    if (address != NULL && g_strcmp0(set->a11y, address) == 0)
+        return;
+    g_free(set->a11y);
+    set->a11y = g_strdup(address);
+    if (address != NULL)
+        g_info("accessibility bus at %s: guids started from now on use it", address);
+    else
+        g_message("no accessibility bus (%s): guids start with GTK's accessibility off", why);
+}
+
+static void bh_guid_set_a11y_answered(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
+    if (reply == NULL && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return; /* the set is gone */
+    BhGuidSet *set = user_data;
+    if (reply == NULL) {
+        bh_guid_set_a11y_take(set, NULL, error->message);
+        bh_guid_set_a11y_settled(set);
+        return;
+    }
+    const char *untrusted_address = NULL;
+    g_variant_get(reply, "(&s)", &untrusted_address);
+    /* Whoever owns org.a11y.Bus said it: it reaches every guid's
+     * environment, so it must be one D-Bus address of sane length. */
+    if (strlen(untrusted_address) >= BH_GUID_LAUNCH_MAX_A11Y || !g_dbus_is_address(untrusted_address)) {
+        bh_guid_set_a11y_take(set, NULL, "org.a11y.Bus gave no valid D-Bus address");
+        bh_guid_set_a11y_settled(set);
+        return;
+    }
+    bh_guid_set_a11y_take(set, untrusted_address, NULL);
+    bh_guid_set_a11y_settled(set);
+}
+
+static void bh_guid_set_a11y_ask(BhGuidSet *set, GDBusConnection *connection)
+{
+    g_dbus_connection_call(connection, "org.a11y.Bus", "/org/a11y/bus", "org.a11y.Bus", "GetAddress", NULL,
+                           G_VARIANT_TYPE("(s)"), G_DBUS_CALL_FLAGS_NONE, BH_GUID_A11Y_TIMEOUT_MS,
+                           set->cancel, bh_guid_set_a11y_answered, set);
+}
+
+static void bh_guid_set_a11y_appeared(GDBusConnection *connection, const char *name, const char *owner,
+                                      gpointer user_data)
+{
+    bh_guid_set_a11y_ask(user_data, connection);
+}
+
+static void bh_guid_set_a11y_vanished(GDBusConnection *connection, const char *name, gpointer user_data)
+{
+    BhGuidSet *set = user_data;
+    /* Not at the watch's start, while the first question activates it. */
+    if (set->a11y != NULL)
+        bh_guid_set_a11y_take(set, NULL, "org.a11y.Bus left the session bus");
+}
+
+void bh_guid_set_watch_a11y(BhGuidSet *set, GDBusConnection *connection)
+{
+    const char *env = g_getenv("AT_SPI_BUS_ADDRESS");
+    if (env != NULL && *env != '\0') {
+        bh_guid_set_a11y_take(set, env, NULL);
+        return;
+    }
+    /* Accessibility turned off for every GTK (the tests do): guids keep
+     * that, so nothing to ask, and no a11y bus started for nothing. */
+    if (g_strcmp0(g_getenv("GTK_A11Y"), "none") == 0) {
+        g_info("GTK_A11Y=none: guids start with GTK's accessibility off; the accessibility bus is not asked "
+               "for");
+        return;
+    }
+    if (set->a11y_watch != 0)
+        return;
+    set->a11y_watch =
+        g_bus_watch_name_on_connection(connection, "org.a11y.Bus", G_BUS_NAME_WATCHER_FLAGS_NONE,
+                                       bh_guid_set_a11y_appeared, bh_guid_set_a11y_vanished, set, NULL);
+    /* Activates it when nothing runs it yet, as GTK did at a guid's first
+     * window before guid hid the session bus. */
+    set->a11y_asking = TRUE;
+    set->a11y_wait = g_timeout_add(BH_GUID_A11Y_WAIT_MS, bh_guid_set_a11y_waited, set);
+    bh_guid_set_a11y_ask(set, connection);
+}
+
+const char *bh_guid_set_get_a11y(BhGuidSet *set)
+{
+    return set->a11y;
 }
 
 /* ---- starting and stopping ---------------------------------------------------------- */
@@ -525,18 +702,16 @@ gboolean bh_guid_set_start(BhGuidSet *set, const char *qube, const char *label, 
     p->cancel = g_cancellable_new();
     p->argv = g_strdupv((char **)argv);
 
-    bh_guid_set_prepare(set);
-    if (set->launcher != NULL && !bh_guid_launcher_request(set, p, argv)) {
-        g_message("[%s] guid's launcher did not take the request; starting guid on its own", qube);
-        bh_guid_launcher_lost(set, "it took no request");
-    }
-    if (p->err == NULL && !bh_guid_proc_spawn(set, p, error)) {
+    if (set->a11y_asking) {
+        /* Started by bh_guid_set_a11y_settled, within BH_GUID_A11Y_WAIT_MS. */
+        p->deferred = TRUE;
+        g_info("[%s] guid starts once the accessibility bus's address is known", qube);
+    } else if (!bh_guid_proc_launch(set, p, error)) {
         g_prefix_error(error, "cannot start the window manager of '%s' (%s): ", qube, argv[0]);
         bh_guid_proc_free(p);
         return FALSE;
     }
     g_hash_table_insert(set->procs, p->qube, p);
-    bh_guid_read_line(p);
     return TRUE;
 }
 

@@ -28,6 +28,16 @@ BhGuidSet *bh_guid_set_new(BhGuidEndedFunc ended, gpointer user_data);
  * libraries and fontconfig's configuration and forks each guid
  * (docs/guid.md "The launcher"). Without one, each guid starts on its own. */
 void bh_guid_set_prepare(BhGuidSet *set);
+/* Finds the accessibility (AT-SPI) bus on the session bus connection
+ * (org.a11y.Bus GetAddress, activating it; asynchronous, bounded) and hands
+ * its address to every guid started from then on; follows the bus going
+ * and coming back. Until the answer, and without an a11y bus, guids start
+ * with GTK's accessibility off (docs/guid.md "Accessibility").
+ * $AT_SPI_BUS_ADDRESS, when set, is the address and nothing is asked;
+ * with GTK_A11Y=none (which guids inherit) nothing is asked either. */
+void bh_guid_set_watch_a11y(BhGuidSet *set, GDBusConnection *connection);
+/* The a11y bus address guids are given (NULL: none). */
+const char *bh_guid_set_get_a11y(BhGuidSet *set);
 /* Stops every guid (SIGTERM) and frees the set. NULL-safe. */
 void bh_guid_set_free(BhGuidSet *set);
 

@@ -4,7 +4,8 @@
 
 #include <string.h>
 
-long bh_guid_launch_encode_request(uint8_t *buf, size_t cap, uint32_t serial, const char *const *argv)
+long bh_guid_launch_encode_request(uint8_t *buf, size_t cap, uint32_t serial, const char *const *argv,
+                                   const char *a11y)
 {
     struct bh_guid_launch_request hdr = {
         .magic = BH_GUID_LAUNCH_MAGIC, .version = BH_GUID_LAUNCH_VERSION, .serial = serial};
@@ -22,12 +23,19 @@ long bh_guid_launch_encode_request(uint8_t *buf, size_t cap, uint32_t serial, co
     }
     if (hdr.argc == 0)
         return -1;
+    if (a11y != NULL) {
+        size_t n = strlen(a11y) + 1;
+        if (n == 1 || n > BH_GUID_LAUNCH_MAX_A11Y || n > cap - off)
+            return -1;
+        memcpy(buf + off, a11y, n);
+        off += n;
+    }
     memcpy(buf, &hdr, sizeof hdr);
     return (long)off;
 }
 
 int bh_guid_launch_decode_request(const uint8_t *buf, size_t len, uint32_t *serial, const char **argv,
-                                  const char **why)
+                                  const char **a11y, const char **why)
 {
     struct bh_guid_launch_request hdr;
     if (len < sizeof hdr || len > BH_GUID_LAUNCH_MAX_BYTES) {
@@ -53,9 +61,18 @@ int bh_guid_launch_decode_request(const uint8_t *buf, size_t len, uint32_t *seri
         argv[i] = (const char *)p;
         p = nul + 1;
     }
+    *a11y = NULL;
     if (p != end) {
-        *why = "bytes after the last argument";
-        return -1;
+        const uint8_t *nul = memchr(p, '\0', (size_t)(end - p));
+        if (nul == NULL || nul + 1 != end) {
+            *why = "bytes after the a11y bus address";
+            return -1;
+        }
+        if (nul == p || (size_t)(end - p) > BH_GUID_LAUNCH_MAX_A11Y) {
+            *why = "a11y bus address empty or too long";
+            return -1;
+        }
+        *a11y = (const char *)p;
     }
     argv[hdr.argc] = NULL;
     *serial = hdr.serial;

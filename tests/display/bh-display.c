@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -569,6 +570,17 @@ double bh_pid_cpu_seconds(const char *pid)
         return 0;
     double ticks = (double)g_ascii_strtoull(f[11], NULL, 10) + g_ascii_strtoull(f[12], NULL, 10);
     return ticks / (double)sysconf(_SC_CLK_TCK);
+}
+
+pid_t bh_pid_parent(pid_t pid)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int)pid);
+    g_autofree char *text = NULL;
+    const char *close;
+    int ppid = 0;
+    if (g_file_get_contents(path, &text, NULL, NULL) && (close = strrchr(text, ')')))
+        sscanf(close + 2, "%*c %d", &ppid);
+    return ppid;
 }
 
 double bh_proc_cpu_seconds(BhProc *p)

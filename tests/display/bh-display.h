@@ -9,6 +9,7 @@
 #include <X11/Xlib.h>
 #include <gio/gio.h>
 #include <glib.h>
+#include <sys/types.h>
 
 G_BEGIN_DECLS
 
@@ -129,6 +130,8 @@ char *bh_proc_stderr(BhProc *p);
 double bh_proc_cpu_seconds(BhProc *p);
 /* The same for any process id (one the test did not start: the X server). */
 double bh_pid_cpu_seconds(const char *pid);
+/* The parent of process pid (from /proc), 0 when it is gone. */
+pid_t bh_pid_parent(pid_t pid);
 /* SIGTERM (then SIGKILL after 5 s), reap, free. NULL-safe. */
 void bh_proc_stop(BhProc *p);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhProc, bh_proc_stop)

@@ -145,17 +145,6 @@ static gboolean alive(pid_t pid)
     return close[2] != 'Z' && close[2] != 'X';
 }
 
-static pid_t parent_of(pid_t pid)
-{
-    g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int)pid);
-    g_autofree char *text = NULL;
-    const char *close;
-    int ppid = 0;
-    if (g_file_get_contents(path, &text, NULL, NULL) && (close = strrchr(text, ')')))
-        sscanf(close + 2, "%*c %d", &ppid);
-    return ppid;
-}
-
 typedef struct {
     BhGuidSet *set;
     const char *qube;
@@ -186,10 +175,10 @@ static void test_launcher_crash_stays_alone(void)
     g_assert_true(bh_guid_set_start(set, "crashy", "red", 44, 0, 0, &error));
     g_assert_true(bh_guid_set_start(set, "steady", "green", 45, 0, 0, &error));
     pid_t a = wait_pid(set, "crashy"), b = wait_pid(set, "steady");
-    pid_t launcher = parent_of(a);
+    pid_t launcher = bh_pid_parent(a);
     /* Both forked by one launcher, a child of ours. */
-    g_assert_cmpint(parent_of(b), ==, launcher);
-    g_assert_cmpint(parent_of(launcher), ==, getpid());
+    g_assert_cmpint(bh_pid_parent(b), ==, launcher);
+    g_assert_cmpint(bh_pid_parent(launcher), ==, getpid());
     bh_x_wait_window(dpy, "[crashy]", 60000);
     bh_x_wait_window(dpy, "[steady]", 60000);
 
@@ -216,7 +205,7 @@ static void test_launcher_crash_stays_alone(void)
     g_autoptr(GSubprocess) agent_c = spawn_agent(46, "disconnect");
     g_assert_true(bh_guid_set_start(set, "third", "blue", 46, 0, 0, &error));
     pid_t c = wait_pid(set, "third");
-    g_assert_cmpint(parent_of(c), ==, launcher);
+    g_assert_cmpint(bh_pid_parent(c), ==, launcher);
     run_until_ended(&e, 60);
     g_assert_cmpint(e.calls, ==, 2);
     g_assert_cmpstr(e.qube, ==, "third");
@@ -260,8 +249,8 @@ static void test_launcher_warm_up(void)
     g_autoptr(GError) error = NULL;
     g_assert_true(bh_guid_set_start(set, "indexed", "purple", 48, 0, 0, &error));
     pid_t g = wait_pid(set, "indexed");
-    pid_t launcher = parent_of(g);
-    g_assert_cmpint(parent_of(launcher), ==, getpid());
+    pid_t launcher = bh_pid_parent(g);
+    g_assert_cmpint(bh_pid_parent(launcher), ==, getpid());
     bh_x_wait_window(dpy, "[indexed]", 60000);
     g_assert_cmpuint(threads_of(launcher), ==, 1);
 
@@ -288,8 +277,8 @@ static void test_launcher_death_reported(void)
     /* No agent at domain 47: guid waits for one. */
     g_assert_true(bh_guid_set_start(set, "orphan", "orange", 47, 0, 0, &error));
     pid_t g = wait_pid(set, "orphan");
-    pid_t launcher = parent_of(g);
-    g_assert_cmpint(parent_of(launcher), ==, getpid());
+    pid_t launcher = bh_pid_parent(g);
+    g_assert_cmpint(bh_pid_parent(launcher), ==, getpid());
     g_assert_cmpint(kill(launcher, SIGKILL), ==, 0);
     run_until_ended(&e, 30);
     g_assert_cmpint(e.calls, ==, 1);
@@ -303,8 +292,8 @@ static void test_launcher_death_reported(void)
     /* The next start makes a new launcher. */
     g_assert_true(bh_guid_set_start(set, "orphan", "orange", 47, 0, 0, &error));
     pid_t g2 = wait_pid(set, "orphan");
-    g_assert_cmpint(parent_of(g2), !=, launcher);
-    g_assert_cmpint(parent_of(parent_of(g2)), ==, getpid());
+    g_assert_cmpint(bh_pid_parent(g2), !=, launcher);
+    g_assert_cmpint(bh_pid_parent(bh_pid_parent(g2)), ==, getpid());
     bh_guid_set_free(set);
     g_main_loop_unref(e.loop);
     g_free(e.qube);
@@ -350,7 +339,7 @@ static void test_launcher_refuses_bad_requests(void)
 
     const char *good_argv[] = {opt_guid, "--qube", "BAD NAME", "--label", "red", "--domid", "48", NULL};
     guint8 good[BH_GUID_LAUNCH_MAX_BYTES];
-    long good_len = bh_guid_launch_encode_request(good, sizeof good, 7, good_argv);
+    long good_len = bh_guid_launch_encode_request(good, sizeof good, 7, good_argv, NULL);
     g_assert_cmpint(good_len, >, 0);
 
     struct {
@@ -360,21 +349,32 @@ static void test_launcher_refuses_bad_requests(void)
         int n_fds;
     } bad[] = {
         {"garbage", "not a request at all", 20, 1},
-        {"header only, no argument", {0x42, 0x48, 0x47, 0x4c, 1, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0}, 16, 1},
+        {"header only, no argument", {0x42, 0x48, 0x47, 0x4c, 2, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0}, 16, 1},
         {"argument without its NUL",
-         {0x42, 0x48, 0x47, 0x4c, 1, 0, 0, 0, 9, 0, 0, 0, 1, 0, 0, 0, 'x', 'y'},
+         {0x42, 0x48, 0x47, 0x4c, 2, 0, 0, 0, 9, 0, 0, 0, 1, 0, 0, 0, 'x', 'y'},
          18,
          1},
-        {"bytes after the last argument",
-         {0x42, 0x48, 0x47, 0x4c, 1, 0, 0, 0, 9, 0, 0, 0, 1, 0, 0, 0, 'x', 0, 'y'},
+        {"a11y bus address without its NUL",
+         {0x42, 0x48, 0x47, 0x4c, 2, 0, 0, 0, 9, 0, 0, 0, 1, 0, 0, 0, 'x', 0, 'y'},
          19,
          1},
-        {"17 arguments", {0x42, 0x48, 0x47, 0x4c, 1, 0, 0, 0, 9, 0, 0, 0, 17, 0, 0, 0}, 16 + 17 * 2, 1},
+        {"bytes after the a11y bus address",
+         {0x42, 0x48, 0x47, 0x4c, 2, 0, 0, 0, 9, 0, 0, 0, 1, 0, 0, 0, 'x', 0, 'y', 0, 'z', 0},
+         22,
+         1},
+        {"empty a11y bus address",
+         {0x42, 0x48, 0x47, 0x4c, 2, 0, 0, 0, 9, 0, 0, 0, 1, 0, 0, 0, 'x', 0, 0},
+         19,
+         1},
+        {"version 1", {0x42, 0x48, 0x47, 0x4c, 1, 0, 0, 0, 9, 0, 0, 0, 1, 0, 0, 0, 'x', 0}, 18, 1},
+        {"17 arguments", {0x42, 0x48, 0x47, 0x4c, 2, 0, 0, 0, 9, 0, 0, 0, 17, 0, 0, 0}, 16 + 17 * 2, 1},
     };
     /* 17 one-letter arguments. */
+    gsize many = G_N_ELEMENTS(bad) - 1;
+    g_assert_cmpuint(bad[many].len, ==, 16 + 17 * 2);
     for (int i = 0; i < 17; i++) {
-        bad[4].bytes[16 + 2 * i] = 'a';
-        bad[4].bytes[17 + 2 * i] = 0;
+        bad[many].bytes[16 + 2 * i] = 'a';
+        bad[many].bytes[17 + 2 * i] = 0;
     }
     for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
         send_raw(sock, bad[i].bytes, bad[i].len, devnull, bad[i].n_fds);
@@ -428,14 +428,14 @@ static void test_launcher_unsupported_falls_back(void)
     g_autoptr(GError) error = NULL;
     g_assert_true(bh_guid_set_start(set, "older", "purple", 49, 0, 0, &error));
     pid_t g = wait_pid(set, "older");
-    g_assert_cmpint(parent_of(g), ==, getpid());
+    g_assert_cmpint(bh_pid_parent(g), ==, getpid());
     run_until_ended(&e, 60);
     g_assert_cmpint(e.calls, ==, 1);
     g_assert_cmpstr(e.qube, ==, "older");
     g_assert_cmpint(e.status, ==, 0);
     /* No new launcher: the next guid is ours directly too. */
     g_assert_true(bh_guid_set_start(set, "older2", "purple", 50, 0, 0, &error));
-    g_assert_cmpint(parent_of(wait_pid(set, "older2")), ==, getpid());
+    g_assert_cmpint(bh_pid_parent(wait_pid(set, "older2")), ==, getpid());
 
     bh_guid_set_free(set);
     g_setenv("BH_GUID_PATH", opt_guid, TRUE);

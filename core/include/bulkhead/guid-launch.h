@@ -5,7 +5,9 @@
  * fontconfig's configuration and forks one guid per qube on bulkheadd's
  * request. Only bulkheadd talks to it, over a SOCK_SEQPACKET pair: one
  * message per datagram. A request is a header and the guid's argv, NUL
- * terminated strings that fill the rest exactly, with one descriptor
+ * terminated strings, then at most one more string, the address of the
+ * accessibility bus (AT-SPI) the guid is to use, filling the rest exactly,
+ * with one descriptor
  * (SCM_RIGHTS): the write end of the pipe that becomes the guid's stderr.
  * Replies say that a guid was forked (its pid, and a pidfd for signalling
  * it without a pid-reuse race), could not be, or ended (its wait status).
@@ -24,16 +26,18 @@
 #include <sys/types.h>
 
 #define BH_GUID_LAUNCH_MAGIC     0x4c474842u /* "BHGL" */
-#define BH_GUID_LAUNCH_VERSION   1u
+#define BH_GUID_LAUNCH_VERSION   2u
 #define BH_GUID_LAUNCH_MAX_ARGS  16u   /* guid takes 12 at most */
 #define BH_GUID_LAUNCH_MAX_BYTES 4096u /* a whole request */
+#define BH_GUID_LAUNCH_MAX_A11Y  1024u /* the a11y bus address, its NUL included */
 
 struct bh_guid_launch_request {
     uint32_t magic;
     uint32_t version;
     uint32_t serial; /* bulkheadd's, echoed in every reply about this guid */
     uint32_t argc;
-    /* argc NUL-terminated strings follow, nothing after the last NUL */
+    /* argc NUL-terminated strings follow, then optionally the a11y bus
+     * address (one non-empty NUL-terminated string), nothing after it */
 };
 _Static_assert(sizeof(struct bh_guid_launch_request) == 16, "request header is 16 bytes");
 
@@ -52,14 +56,17 @@ struct bh_guid_launch_reply {
 };
 _Static_assert(sizeof(struct bh_guid_launch_reply) == 20, "reply is 20 bytes");
 
-/* Writes a request for argv (NULL-terminated) into buf: its length, or -1
- * when it does not fit in cap or breaks a limit. */
-long bh_guid_launch_encode_request(uint8_t *buf, size_t cap, uint32_t serial, const char *const *argv);
+/* Writes a request for argv (NULL-terminated) and the a11y bus address
+ * (NULL: none) into buf: its length, or -1 when it does not fit in cap or
+ * breaks a limit. */
+long bh_guid_launch_encode_request(uint8_t *buf, size_t cap, uint32_t serial, const char *const *argv,
+                                   const char *a11y);
 
 /* Checks a request of len bytes: argc (1..MAX_ARGS) and argv pointing into
- * buf, NULL-terminated (argv has room for MAX_ARGS + 1), or -1 and *why. */
+ * buf, NULL-terminated (argv has room for MAX_ARGS + 1), *a11y the address
+ * (NULL when the request has none), or -1 and *why. */
 int bh_guid_launch_decode_request(const uint8_t *buf, size_t len, uint32_t *serial, const char **argv,
-                                  const char **why);
+                                  const char **a11y, const char **why);
 
 void bh_guid_launch_encode_reply(struct bh_guid_launch_reply *reply, enum bh_guid_launch_kind kind,
                                  uint32_t serial, pid_t pid, int value);
