@@ -39,17 +39,6 @@ void bh_xen_disk_loop_free(BhXenDiskLoop *loop)
     g_free(loop);
 }
 
-/* "loop" and digits only: a name of sysfs, but a path is built from it. */
-static gboolean bh_xen_loop_name_ok(const char *name)
-{
-    if (!g_str_has_prefix(name, "loop") || name[4] == '\0')
-        return FALSE;
-    for (const char *p = name + 4; *p; p++)
-        if (!g_ascii_isdigit(*p))
-            return FALSE;
-    return TRUE;
-}
-
 GPtrArray *bh_xen_loops_on_file(const char *sys_block, const struct stat *st)
 {
     GPtrArray *found = g_ptr_array_new_with_free_func((GDestroyNotify)bh_xen_loop_on_file_free);
@@ -58,14 +47,10 @@ GPtrArray *bh_xen_loops_on_file(const char *sys_block, const struct stat *st)
         return found;
     const char *name;
     while ((name = g_dir_read_name(d)) != NULL) {
-        if (!bh_xen_loop_name_ok(name))
-            continue;
-        g_autofree char *path = g_build_filename(sys_block, name, "loop", "backing_file", NULL);
-        g_autofree char *file = NULL;
+        g_autofree char *file = bh_xen_loop_backing_file(sys_block, name);
         struct stat bst;
-        if (!g_file_get_contents(path, &file, NULL, NULL))
-            continue; /* not attached */
-        g_strchomp(file);
+        if (file == NULL)
+            continue;
         /* By inode: the kernel shows the path the file was attached by. A
          * deleted file (" (deleted)") is no longer the one being attached. */
         if (stat(file, &bst) != 0 || bst.st_dev != st->st_dev || bst.st_ino != st->st_ino)
