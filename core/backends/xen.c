@@ -795,9 +795,15 @@ static void bh_xen_free(BhBackend *backend)
             g_object_unref(l->data);
         }
         g_clear_pointer(&dom->shutdowns, g_list_free);
-        if (dom->domid != BH_XEN_NO_DOMID && !dom->dead) {
+        /* Asynchronously, with the loop below: a synchronous libxl call
+         * runs libxl's own poll, where no GLib child watch reaps the disk
+         * hotplug scripts it forks (xen-loop.c), so each one ran into
+         * libxl's 40 s and was killed (seen in tests/xen's network part). */
+        if (dom->domid != BH_XEN_NO_DOMID && !dom->dead && dom->destroying == 0) {
             g_info("[%s] destroying domain %u", dom->name, dom->domid);
-            libxl_domain_destroy(xen->ctx, dom->domid, NULL);
+            int rc = bh_xen_destroy(dom);
+            if (rc)
+                g_message("[%s] cannot destroy domain %u (libxl error %d)", dom->name, dom->domid, rc);
         }
     }
     /* libxl must not be freed under its own running operations (a create, or
