@@ -156,8 +156,12 @@ static gboolean bh_xen_disk_attach(libxl_device_disk *disk, GHashTable *in_use, 
     g_autofree char *device = NULL;
     struct stat st;
 
-    /* O_NOFOLLOW: the image itself, never what a link in its place names. */
-    int file_fd = open(file, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOFOLLOW);
+    /* By path, links followed: the images are dom0's own files under its
+     * state directory, which no guest can write a link into (a guest
+     * reaches only the blocks of its disks); an administrator may link a
+     * template's root.img to where it is kept (tests/xen's template part
+     * does, to its 9p share), as Xen's block script allows. */
+    int file_fd = open(file, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
     if (file_fd < 0)
         return bh_error_errno(error, errno, "cannot open the disk image %s", file);
     if (fstat(file_fd, &st) != 0 || !S_ISREG(st.st_mode)) {

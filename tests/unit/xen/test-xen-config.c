@@ -785,7 +785,7 @@ static char *sys_read(const char *device, const char *attr)
 
 /* Real loop devices (root with /dev/loop-control; skipped elsewhere): a
  * read-only and a writable disk become phy disks on devices of their own,
- * read-only and autoclear as asked, on the images; a second start's
+ * read-only and autoclear as asked, on the images (a link followed); a second start's
  * writable use of the writable image is refused while the first holds it
  * (no xenstore here, so every device counts as in use), its read-only use
  * of the read-only one is not; released, the devices are detached. */
@@ -797,7 +797,10 @@ static void test_disks_attach(Fixture *f, gconstpointer data)
         return;
     }
     close(ctl);
-    g_autofree char *ro_img = g_build_filename(f->tmp, "root.img", NULL);
+    /* The read-only image is a link to where it is kept, as tests/xen's
+     * template part links its root.img: attached is the file it names. */
+    g_autofree char *ro_img = g_build_filename(f->tmp, "kept-root.img", NULL);
+    g_autofree char *ro_link = g_build_filename(f->tmp, "root.img", NULL);
     g_autofree char *rw_img = g_build_filename(f->tmp, "private.img", NULL);
     for (int i = 0; i < 2; i++) {
         int fd = open(i ? rw_img : ro_img, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
@@ -805,12 +808,13 @@ static void test_disks_attach(Fixture *f, gconstpointer data)
         g_assert_cmpint(ftruncate(fd, 1 << 20), ==, 0);
         close(fd);
     }
+    g_assert_cmpint(symlink(ro_img, ro_link), ==, 0);
     libxl_device_disk disks[2], again[2];
     for (int i = 0; i < 2; i++) {
         libxl_device_disk_init(&disks[i]);
         libxl_device_disk_init(&again[i]);
-        disks[i].pdev_path = g_strdup(i ? rw_img : ro_img);
-        again[i].pdev_path = g_strdup(i ? rw_img : ro_img);
+        disks[i].pdev_path = g_strdup(i ? rw_img : ro_link);
+        again[i].pdev_path = g_strdup(i ? rw_img : ro_link);
         disks[i].readwrite = again[i].readwrite = i;
     }
     g_autoptr(GHashTable) held = g_hash_table_new(g_str_hash, g_str_equal);
@@ -843,7 +847,7 @@ static void test_disks_attach(Fixture *f, gconstpointer data)
     g_clear_error(&error);
     /* A failed attach leaves the configuration to be disposed of: anew. */
     g_free(again[0].pdev_path);
-    again[0].pdev_path = g_strdup(ro_img);
+    again[0].pdev_path = g_strdup(ro_link);
     g_assert_true(bh_xen_disks_attach(again, 1, held, second, &error));
     g_assert_no_error(error);
     g_assert_cmpuint(second->len, ==, 1);
