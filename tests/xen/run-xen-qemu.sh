@@ -273,7 +273,8 @@ boot_once() { # SECONDS: QEMU's bound
 bound=600
 [ -n "$desktop$long" ] && bound=900
 # The network part (dom0-net.sh) boots three more domains one after the
-# other: 19-22 minutes to its last check at load 9-21 (session 10, alone).
+# other: 4 minutes at load 2-5, 10-16 at load 9-15, over 20 at load 12-21
+# (session 10, alone).
 [ -e "$dom0/test/net" ] && bound=$((bound + 1200))
 # The template part: Debian's kernel and systemd boot twice (each up to
 # 15 minutes under load).
