@@ -116,6 +116,9 @@ static void bh_xen_disk(libxl_device_disk *disk, char *path, const char *vdev, g
     disk->script = g_strdup(script);
     disk->vdev = g_strdup(vdev);
     disk->format = LIBXL_DISK_FORMAT_RAW;
+    /* A phy disk: xen.c puts the image on a loop device of its own and
+     * makes pdev_path that device before libxl sees it (xen-disks.h). */
+    disk->backend = LIBXL_DISK_BACKEND_PHY;
     disk->readwrite = writable ? 1 : 0;
 }
 

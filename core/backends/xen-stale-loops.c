@@ -44,6 +44,17 @@ static gboolean bh_xen_is_loop_name(const char *name)
     return TRUE;
 }
 
+char *bh_xen_loop_backing_file(const char *sys_block, const char *name)
+{
+    if (!bh_xen_is_loop_name(name))
+        return NULL;
+    g_autofree char *path = g_build_filename(sys_block, name, "loop", "backing_file", NULL);
+    char *file = NULL;
+    if (!g_file_get_contents(path, &file, NULL, NULL))
+        return NULL; /* not attached */
+    return g_strchomp(file);
+}
+
 GPtrArray *bh_xen_stale_loops_find(const char *sys_block, const char *dir, GHashTable *named)
 {
     GPtrArray *found = g_ptr_array_new_with_free_func((GDestroyNotify)bh_xen_stale_loop_free);
@@ -53,13 +64,9 @@ GPtrArray *bh_xen_stale_loops_find(const char *sys_block, const char *dir, GHash
     g_autofree char *prefix = g_str_has_suffix(dir, "/") ? g_strdup(dir) : g_strconcat(dir, "/", NULL);
     const char *name;
     while ((name = g_dir_read_name(d)) != NULL) {
-        if (!bh_xen_is_loop_name(name))
+        g_autofree char *file = bh_xen_loop_backing_file(sys_block, name);
+        if (file == NULL)
             continue;
-        g_autofree char *path = g_build_filename(sys_block, name, "loop", "backing_file", NULL);
-        g_autofree char *file = NULL;
-        if (!g_file_get_contents(path, &file, NULL, NULL))
-            continue; /* not attached */
-        g_strchomp(file);
         if (g_str_has_suffix(file, " (deleted)"))
             file[strlen(file) - strlen(" (deleted)")] = '\0';
         if (!g_str_has_prefix(file, prefix))

@@ -1,11 +1,13 @@
 /* xen-stale-loops.h — loop devices left on the xen backend's images.
  *
- * libxl kills a disk hotplug script (bulkhead-xen-block) that overruns its
- * fixed 40 s; one killed after losetup and before it wrote the back-end's
- * "node" leaves a loop device that no back-end names and libxl's remove
- * never detaches. The script itself detaches such a device at the next
- * start of that qube; these functions do it when no start follows: when
- * bulkheadd starts and when a qube's volumes are removed.
+ * Until session 10 the disk hotplug script (bulkhead-xen-block) attached
+ * the images itself, and libxl killed one that overran its fixed 40 s;
+ * one killed after losetup and before it wrote the back-end's "node" left
+ * a loop device that no back-end names and libxl's remove never detaches
+ * (bulkheadd's own devices, xen-disks.h, are autoclear and cannot be left
+ * so). A start of that qube detaches such a device (xen-disks.c); these
+ * functions do it when no start follows: when bulkheadd starts and when a
+ * qube's volumes are removed.
  *
  * Owns: finding loop devices whose backing file lies below one directory
  * of the state directory and detaching those no disk back-end names. Must
@@ -25,6 +27,11 @@ typedef struct {
 
 void bh_xen_stale_loop_free(BhXenStaleLoop *loop);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BhXenStaleLoop, bh_xen_stale_loop_free)
+
+/* The backing file of the device called name under sys_block (chomped,
+ * as the kernel shows it), or NULL when name is not loopN or the device
+ * is not attached. */
+char *bh_xen_loop_backing_file(const char *sys_block, const char *name);
 
 /* The loop devices under sys_block (/sys/block) whose backing file is dir
  * or below it (dir as realpath gives it; a file deleted since, which the

@@ -25,6 +25,7 @@
 #include <bulkhead/vchan.h>
 
 #include "xen-config.h"
+#include "xen-disks.h"
 #include "xen-loop.h"
 #include "xen-net.h"
 #include "xen-stale-loops.h"
@@ -58,6 +59,7 @@ typedef struct {
     gboolean dead;               /* libxl reported its death */
     guint32 qid;                 /* its vif<qid> in its netvm */
     char *netvm;                 /* the netvm whose firewall has its rules; NULL: none */
+    GPtrArray *loops;            /* BhXenDiskLoop: its disks' loop devices, held until it is gone */
 } BhXenDomain;
 
 struct BhXenBackend {
@@ -134,6 +136,8 @@ static void bh_xen_domain_free(BhXenDomain *dom)
         g_free(dom->config);
     }
     g_assert(dom->start == NULL && dom->shutdowns == NULL);
+    /* Its loop devices go once blkback has closed them too (autoclear). */
+    g_clear_pointer(&dom->loops, g_ptr_array_unref);
     g_free(dom->netvm);
     g_free(dom->name);
     g_free(dom);
@@ -470,6 +474,21 @@ static gboolean bh_xen_start_idle(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
+/* The loop devices this backend holds for its domains' disks. */
+static GHashTable *bh_xen_held_loops(BhXenBackend *xen)
+{
+    GHashTable *held = g_hash_table_new(g_str_hash, g_str_equal);
+    GHashTableIter iter;
+    gpointer value;
+    g_hash_table_iter_init(&iter, xen->domains);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        BhXenDomain *dom = value;
+        for (guint i = 0; dom->loops && i < dom->loops->len; i++)
+            g_hash_table_add(held, ((BhXenDiskLoop *)g_ptr_array_index(dom->loops, i))->device);
+    }
+    return held;
+}
+
 static void bh_xen_start(BhBackend *backend, const BhBackendQube *qube, GCancellable *cancellable,
                          GAsyncReadyCallback callback, gpointer user_data)
 {
@@ -506,8 +525,14 @@ static void bh_xen_start(BhBackend *backend, const BhBackendQube *qube, GCancell
     env.gateway = gateway;
     libxl_domain_config *config = g_new0(libxl_domain_config, 1);
     libxl_domain_config_init(config);
+    /* Its images on loop devices of its own before libxl sees them: the
+     * disks are phy disks, whose hotplug script has little left to do
+     * (xen-disks.h says why). */
+    g_autoptr(GPtrArray) loops = g_ptr_array_new_with_free_func((GDestroyNotify)bh_xen_disk_loop_free);
+    g_autoptr(GHashTable) held = bh_xen_held_loops(xen);
     if (!bh_xen_config_build(qube, &env, config, &error) ||
         !bh_xen_volumes_prepare(backend->state_dir, qube, &error) ||
+        !bh_xen_disks_attach(config->disks, config->num_disks, held, loops, &error) ||
         (qube->netvm &&
          !bh_xen_net_set_client(xen->xs, netvm_domid, qube->qid, qube->firewall, TRUE, &error))) {
         libxl_domain_config_dispose(config);
@@ -516,6 +541,7 @@ static void bh_xen_start(BhBackend *backend, const BhBackendQube *qube, GCancell
         return;
     }
     BhXenDomain *dom = bh_xen_domain_new(xen, qube->name, BH_XEN_NO_DOMID);
+    dom->loops = g_steal_pointer(&loops);
     dom->qid = qube->qid;
     dom->netvm = g_strdup(qube->netvm);
     dom->config = config;
@@ -769,9 +795,15 @@ static void bh_xen_free(BhBackend *backend)
             g_object_unref(l->data);
         }
         g_clear_pointer(&dom->shutdowns, g_list_free);
-        if (dom->domid != BH_XEN_NO_DOMID && !dom->dead) {
+        /* Asynchronously, with the loop below: a synchronous libxl call
+         * runs libxl's own poll, where no GLib child watch reaps the disk
+         * hotplug scripts it forks (xen-loop.c), so each one ran into
+         * libxl's 40 s and was killed (seen in tests/xen's network part). */
+        if (dom->domid != BH_XEN_NO_DOMID && !dom->dead && dom->destroying == 0) {
             g_info("[%s] destroying domain %u", dom->name, dom->domid);
-            libxl_domain_destroy(xen->ctx, dom->domid, NULL);
+            int rc = bh_xen_destroy(dom);
+            if (rc)
+                g_message("[%s] cannot destroy domain %u (libxl error %d)", dom->name, dom->domid, rc);
         }
     }
     /* libxl must not be freed under its own running operations (a create, or

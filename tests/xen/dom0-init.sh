@@ -61,11 +61,13 @@ mkdir -p /var/lib/bulkhead/qubes/debian-12 /var/lib/bulkhead/vm-kernels
 cp -a /test/vm-kernels/default /var/lib/bulkhead/vm-kernels/
 truncate -s 64M /var/lib/bulkhead/qubes/debian-12/root.img
 
-# The disk hotplug script's programs run once before any qube starts, so
-# that its first run reads nothing over 9p: under emulation on a busy machine
-# a first add that also loaded bash, losetup, flock and xenstore's tools and
-# their libraries from the host missed libxl's fixed 40 s (load 12).
-/usr/bin/bash -c 'PATH=/usr/sbin:/usr/bin; losetup --version; flock --version; stat --version
+# The disk hotplug script's programs (xenstore's tools; losetup for the
+# tests' own loop devices) run once before any qube starts, so that its
+# first run reads nothing over 9p: under emulation on a busy machine a first
+# add that also loaded bash, losetup, flock and xenstore's tools and their
+# libraries from the host missed libxl's fixed 40 s (load 12), when the
+# script still attached the images itself.
+/usr/bin/bash -c 'PATH=/usr/sbin:/usr/bin; losetup --version; stat --version
   cat /dev/null; xenstore-read domid; xenstore-ls /local/domain/0' >/dev/null 2>&1
 echo "BH-XEN-QEMU-BEGIN"
 mkdir -p /root /run/user0 && chmod 700 /run/user0

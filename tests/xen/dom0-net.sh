@@ -119,61 +119,101 @@ result "sys-net serves vif$mail_qid and vif$chat_qid with its own address: $vifs
 
 # The test's "upstream" inside sys-net: a network namespace behind a veth
 # pair (198.51.100.0/24, documentation addresses, only there), with TCP
-# servers on 7000 and 7001 that say their port and who connected; sys-net's
-# own service on its own address (7002) and mail's (7003).
-serve() { # PORT: a persistent busybox nc server saying "hello PORT", in its own session
-  echo "setsid nc -ll -p $1 -e sh -c 'echo hello $1' </dev/null >/dev/null 2>&1 &"
-}
-# iproute2's ip by its path (the domU's busybox sh runs its own applet first).
-in_qube sys-net "ip=/usr/sbin/ip; \$ip netns add up && \$ip link add up0 type veth peer name up1 netns up &&
+# servers on 7000 and 7001 that say "hello PORT"; sys-net's
+# own service on its own address (7002) and mail's (7003): domu-serve.sh
+# (in the image), which returns once its port listens, so that no check
+# runs before its server is up.
+serve=/usr/lib/bulkhead/domu-serve
+# iproute2's ip and nft by their paths: the agent's commands run with the
+# domU init's PATH (/bin:/sbin, busybox), whose ip applet knows no netns.
+ip=/usr/sbin/ip nft=/usr/sbin/nft
+t=$(now)
+got=$(in_qube sys-net "exec 2>&1; ip=$ip; \$ip netns add up && \$ip link add up0 type veth peer name up1 netns up &&
   \$ip addr add 198.51.100.1/24 dev up0 && \$ip link set up0 up &&
   \$ip -n up addr add 198.51.100.2/24 dev up1 && \$ip -n up link set up1 up && \$ip -n up link set lo up &&
-  \$ip -n up route add default via 198.51.100.1
-  \$ip netns exec up sh -c \"$(serve 7000) $(serve 7001)\"
-  $(serve 7002)" >/dev/null
-in_qube mail "$(serve 7003)" >/dev/null
+  \$ip -n up route add default via 198.51.100.1 &&
+  \$ip netns exec up $serve 7000 && \$ip netns exec up $serve 7001 && $serve 7002 && echo upstream-ready")
+result "sys-net made the upstream namespace and its servers listen (7000, 7001 there; 7002 in sys-net) \
+in $(since "$t") s" $(echo "$got" | grep -q '^upstream-ready$'; echo $?) ||
+  echo "# $(echo "$got" | tr '\n' '|')"
+t=$(now)
+got=$(in_qube mail "exec 2>&1; $serve 7003 && echo served")
+result "mail's server listens on 7003 ($(since "$t") s)" $([ "$got" = served ]; echo $?) || echo "# $(echo "$got" | tr '\n' '|')"
 upstream() { [ "$(in_qube sys-net 'nc -w 4 198.51.100.2 7000 </dev/null')" = "hello 7000" ]; }
 until_ok 30 upstream
 result "control: sys-net reaches the test's upstream server (198.51.100.2:7000)" $?
 
-got=$(fetch mail 198.51.100.2 7000)
-result "mail reaches the server beyond sys-net: '$got'" $([ "$got" = "hello 7000" ]; echo $?)
-got=$(fetch chat 198.51.100.2 7001)
-result "chat reaches it too, on 7001: '$got'" $([ "$got" = "hello 7001" ]; echo $?)
-got=$(in_qube sys-net "nc -w 4 $net_ip 7002 </dev/null")
-result "control: sys-net reaches its own service on $net_ip:7002: '$got'" $([ "$got" = "hello 7002" ]; echo $?)
+# reaches QUBE ADDR PORT [root]: the server's answer, tried for 40 s (a
+# first connection waits for ARP on both links and each program's start,
+# seconds under this emulation). Sets $got.
+reaches() {
+  end=$(awk -v a="$(now)" 'BEGIN{print a + 40}')
+  while :; do
+    if [ -n "${4:-}" ]; then got=$(in_qube "$1" "nc -w 4 $2 $3 </dev/null"); else got=$(fetch "$1" "$2" "$3"); fi
+    [ "$got" = "hello $3" ] && return 0
+    awk -v a="$(now)" -v e="$end" 'BEGIN{exit !(a > e)}' && return 1
+    sleep 1
+  done
+}
+# A check that a qube does not reach a server is one try, after a control
+# that shows the server answers the one who may reach it.
+reaches mail 198.51.100.2 7000
+result "mail reaches the server beyond sys-net: '$got'" $?
+reaches chat 198.51.100.2 7001
+result "chat reaches it too, on 7001: '$got'" $?
+reaches sys-net "$net_ip" 7002 root
+result "control: sys-net reaches its own service on $net_ip:7002: '$got'" $?
 got=$(fetch mail "$net_ip" 7002)
 result "mail does not reach sys-net's own service: '$got'" $([ -z "$got" ]; echo $?)
 mail_ip=$(prefs mail ip)
-got=$(in_qube mail "nc -w 4 $mail_ip 7003 </dev/null")
-result "control: mail reaches its own service on $mail_ip:7003: '$got'" $([ "$got" = "hello 7003" ]; echo $?)
+reaches mail "$mail_ip" 7003 root
+result "control: mail reaches its own service on $mail_ip:7003: '$got'" $?
 got=$(fetch chat "$mail_ip" 7003)
 result "chat does not reach mail's service: '$got'" $([ -z "$got" ]; echo $?)
 
 # mail's firewall, enforced in sys-net: a drop rule for 7001 only.
-got=$(fetch mail 198.51.100.2 7001)
-result "control: mail reaches 7001 before its rule: '$got'" $([ "$got" = "hello 7001" ]; echo $?)
+reaches mail 198.51.100.2 7001
+result "control: mail reaches 7001 before its rule: '$got'" $?
 qvm-firewall mail add --before 0 action=drop proto=tcp dstports=7001 >/dev/null 2>&1
 result "qvm-firewall mail add drop tcp 7001" $?
-chain_has_7001() { in_qube sys-net "nft list chain inet bulkhead fw-$mail_qid" | grep -q 'dport 7001 drop'; }
+chain_has_7001() { in_qube sys-net "$nft list chain inet bulkhead fw-$mail_qid" | grep -q 'dport 7001 drop'; }
 until_ok 30 chain_has_7001
-result "sys-net's chain fw-$mail_qid has the rule" $?
+result "sys-net's chain fw-$mail_qid has the rule: $(in_qube sys-net "$nft list chain inet bulkhead fw-$mail_qid" |
+  grep -o 'tcp dport 7001 drop')" $?
 got=$(fetch mail 198.51.100.2 7001)
 result "mail no longer reaches 7001: '$got'" $([ -z "$got" ]; echo $?)
-got=$(fetch mail 198.51.100.2 7000)
-result "mail still reaches 7000: '$got'" $([ "$got" = "hello 7000" ]; echo $?)
-got=$(fetch chat 198.51.100.2 7001)
-result "chat still reaches 7001 (the rule is mail's): '$got'" $([ "$got" = "hello 7001" ]; echo $?)
+reaches mail 198.51.100.2 7000
+result "mail still reaches 7000: '$got'" $?
+reaches chat 198.51.100.2 7001
+result "chat still reaches 7001 (the rule is mail's): '$got'" $?
 
-# A stopped client leaves sys-net's firewall.
+# A stopped client leaves sys-net's firewall (control: its jump is there,
+# in a listing that nft made).
+jumps() { in_qube sys-net "$nft list chain inet bulkhead firewall"; }
+listing=$(jumps)
+result "control: sys-net's firewall jumps to fw-$chat_qid for vif$chat_qid" \
+  $(echo "$listing" | grep -q "\"vif$chat_qid\" goto fw-$chat_qid"; echo $?)
 t=$(now)
 qvm-kill chat >/dev/null 2>&1
-no_chat_chain() { ! in_qube sys-net 'nft list chain inet bulkhead firewall' | grep -q "\"vif$chat_qid\""; }
+no_chat_chain() { listing=$(jumps) && echo "$listing" | grep -q 'chain firewall' && ! echo "$listing" | grep -q "\"vif$chat_qid\""; }
 until_ok 120 no_chat_chain
-result "qvm-kill chat: its jump leaves sys-net's firewall ($(since "$t") s)" $?
+result "qvm-kill chat: its jump leaves sys-net's firewall ($(since "$t") s); mail's stays" \
+  $([ $? -eq 0 ] && echo "$listing" | grep -q "\"vif$mail_qid\" goto fw-$mail_qid"; echo $?)
 
-for q in mail sys-net; do qvm-kill $q >/dev/null 2>&1; done
+# The client killed first (killed together with its netvm, the client's
+# vif back-end in the dying netvm is never removed, and libxl waits for it:
+# 10 s, then an error); sys-net is left running for bulkheadd's stop, which
+# destroys it: asynchronously, so that libxl's hotplug scripts are reaped
+# (a synchronous destroy had each one killed at libxl's 40 s).
+t=$(now)
+qvm-kill mail >/dev/null 2>&1
+until_ok 120 state_is mail Halted
+result "qvm-kill mail: Halted in $(since "$t") s" $?
 stop_daemon "$daemon"
+killed=$(grep -c 'because of timeout' "$log")
+result "bulkheadd's stop destroyed sys-net without a hotplug script killed at libxl's timeout \
+($killed killed; xl: $(xl list 2>/dev/null | awk 'NR > 1 {print $1}' | tr '\n' ' '))" \
+  $([ "$killed" -eq 0 ] && ! xl list 2>/dev/null | grep -q '^sys-net '; echo $?)
 if [ $failed -gt 0 ]; then
   echo "# ---- bulkheadd's log (last 40 lines)"
   tail -n 40 "$log" | sed 's/^/# /'

@@ -13,6 +13,9 @@ export ASAN_OPTIONS=detect_leaks=0
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
+# The loopback, as every init brings it up: without it a qube's programs
+# cannot reach its own addresses (dom0-net.sh's services on them).
+ip link set lo up
 # foot opens a pty for its shell.
 mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
 for m in xen-evtchn xen-gntdev xen-gntalloc xen-blkfront; do

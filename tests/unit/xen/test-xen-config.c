@@ -1,8 +1,10 @@
 /* test-xen-config.c — the xen backend without a hypervisor: libxl domain
  * configurations for every class and virt mode against golden JSON printed
  * by libxl itself, the error paths, volumes on a real filesystem, dom0
- * detection, the backend refusing to open where there is no Xen, and which
- * loop devices it would detach as stale.
+ * detection, the backend refusing to open where there is no Xen, which
+ * loop devices it would detach as stale, and the loop devices it attaches
+ * under a domain's disks (xen-disks.c: the sharing rule on a sysfs tree of
+ * its own; real loop devices where this test may make them).
  *
  * Golden files: tests/data/xen/<case>.json, with the test's temporary state
  * directory written as @STATE@. After a deliberate change, a human runs
@@ -18,6 +20,7 @@
 #include "net-rules.h"
 #include "volume-leftovers.h"
 #include "xen-config.h"
+#include "xen-disks.h"
 #include "xen-stale-loops.h"
 #include "xen-volumes.h"
 #include "xen.h"
@@ -295,14 +298,19 @@ static void test_mapping(Fixture *f, gconstpointer data)
     g_assert_true(bh_xen_config_build(&q, &env, &config, &error));
     g_assert_cmpint(config.disks[0].readwrite, ==, 1);
     g_assert_nonnull(strstr(config.b_info.cmdline, "root=/dev/xvda rw"));
-    /* Every disk gets the backend's block script; without one, libxl's. */
+    /* Every disk gets the backend's block script; without one, libxl's.
+     * Each is a phy disk: the start puts the image on a loop device first
+     * (xen-disks.h), and the image stays pdev_path until then. */
     g_assert_null(config.disks[0].script);
     libxl_domain_config_dispose(&config);
     env.block_script = "/usr/libexec/bulkhead/bulkhead-xen-block";
     libxl_domain_config_init(&config);
     g_assert_true(bh_xen_config_build(&q, &env, &config, &error));
-    for (int i = 0; i < config.num_disks; i++)
+    for (int i = 0; i < config.num_disks; i++) {
         g_assert_cmpstr(config.disks[i].script, ==, env.block_script);
+        g_assert_cmpint(config.disks[i].backend, ==, LIBXL_DISK_BACKEND_PHY);
+        g_assert_true(g_str_has_suffix(config.disks[i].pdev_path, ".img"));
+    }
     libxl_domain_config_dispose(&config);
     env.block_script = NULL;
 
@@ -680,6 +688,186 @@ static void test_stale_loops(Fixture *f, gconstpointer data)
     g_assert_cmpuint(empty->len, ==, 0);
 }
 
+static void add_loop(const char *sys, const char *name, const char *backing, const char *ro)
+{
+    add_device(sys, name, backing);
+    g_autofree char *path = g_build_filename(sys, name, "ro", NULL);
+    g_assert_true(g_file_set_contents(path, ro, -1, NULL));
+}
+
+static BhXenLoopOnFile *loop_named(GPtrArray *loops, const char *device)
+{
+    for (guint i = 0; i < loops->len; i++) {
+        BhXenLoopOnFile *l = g_ptr_array_index(loops, i);
+        if (g_str_equal(l->device, device))
+            return l;
+    }
+    return NULL;
+}
+
+/* The loop devices on an image and the sharing rule (xen-disks.c), on a
+ * sysfs tree written here: a device is on the image by inode (also through
+ * another path to it), never when its file was deleted, is another file,
+ * or the device is no loop device. The rule: read-only beside read-only
+ * devices in use; nothing beside a writable one; no writable use beside
+ * any; devices no back-end names and the backend does not hold are stale;
+ * without xenstore every device counts as in use. */
+static void test_disks_sharing(Fixture *f, gconstpointer data)
+{
+    g_autofree char *sys = g_build_filename(f->tmp, "block", NULL);
+    g_autofree char *a = g_build_filename(f->tmp, "a.img", NULL);
+    g_autofree char *a_link = g_build_filename(f->tmp, "a-link.img", NULL);
+    g_autofree char *b = g_build_filename(f->tmp, "b.img", NULL);
+    write_file(a, "a");
+    write_file(b, "b");
+    g_assert_cmpint(link(a, a_link), ==, 0);
+    g_autofree char *a_deleted = g_strconcat(a, " (deleted)", NULL);
+    add_loop(sys, "loop0", a, "1\n");
+    add_loop(sys, "loop1", b, "0\n");
+    add_loop(sys, "loop2", a_link, "1\n");
+    add_loop(sys, "loop3", a_deleted, "0\n");
+    add_loop(sys, "loop4p1", a, "0\n");
+    add_loop(sys, "sda", a, "0\n");
+    add_device(sys, "loop5", NULL);
+    struct stat st;
+    g_assert_cmpint(stat(a, &st), ==, 0);
+
+    g_autoptr(GPtrArray) on_a = bh_xen_loops_on_file(sys, &st);
+    g_assert_cmpuint(on_a->len, ==, 2);
+    g_assert_nonnull(loop_named(on_a, "/dev/loop0"));
+    g_assert_true(loop_named(on_a, "/dev/loop0")->read_only);
+    g_assert_nonnull(loop_named(on_a, "/dev/loop2"));
+
+    g_autoptr(GHashTable) in_use = g_hash_table_new(g_str_hash, g_str_equal);
+    g_hash_table_add(in_use, "/dev/loop0");
+    g_autoptr(GPtrArray) stale = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GError) error = NULL;
+    /* Read-only beside a read-only device in use; loop2 is nobody's. */
+    g_assert_true(bh_xen_loops_check_sharing(a, on_a, in_use, FALSE, stale, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(stale->len, ==, 1);
+    g_assert_cmpstr(g_ptr_array_index(stale, 0), ==, "/dev/loop2");
+    /* A writable use beside it: refused, naming the device. */
+    g_ptr_array_set_size(stale, 0);
+    g_assert_false(bh_xen_loops_check_sharing(a, on_a, in_use, TRUE, stale, &error));
+    g_assert_error(error, G_IO_ERROR, G_IO_ERROR_BUSY);
+    g_assert_nonnull(strstr(error->message, "in use by /dev/loop0 (read-only)"));
+    g_clear_error(&error);
+    /* Nothing beside a writable device in use. */
+    g_autofree char *ro0 = g_build_filename(sys, "loop0", "ro", NULL);
+    g_assert_true(g_file_set_contents(ro0, "0\n", -1, NULL));
+    g_autoptr(GPtrArray) on_a_rw = bh_xen_loops_on_file(sys, &st);
+    g_assert_false(bh_xen_loops_check_sharing(a, on_a_rw, in_use, FALSE, stale, &error));
+    g_assert_nonnull(strstr(error->message, "in use by /dev/loop0 (writable)"));
+    g_clear_error(&error);
+    /* Without xenstore nothing is stale: loop2 refuses a writable use. */
+    g_ptr_array_set_size(stale, 0);
+    g_assert_true(bh_xen_loops_check_sharing(a, on_a, NULL, FALSE, stale, &error));
+    g_assert_cmpuint(stale->len, ==, 0);
+    g_hash_table_remove(in_use, "/dev/loop0");
+    g_assert_false(bh_xen_loops_check_sharing(a, on_a, NULL, TRUE, stale, &error));
+    g_assert_nonnull(strstr(error->message, "xenstore could not be read"));
+    g_clear_error(&error);
+    /* No device on it: any use, nothing stale. */
+    g_autoptr(GPtrArray) none = g_ptr_array_new();
+    g_assert_true(bh_xen_loops_check_sharing(b, none, in_use, TRUE, stale, &error));
+    g_assert_cmpuint(stale->len, ==, 0);
+}
+
+static char *sys_read(const char *device, const char *attr)
+{
+    g_autofree char *path = g_build_filename("/sys/block", device + strlen("/dev/"), attr, NULL);
+    char *text = NULL;
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return NULL;
+    return g_strchomp(text);
+}
+
+/* Real loop devices (root with /dev/loop-control; skipped elsewhere): a
+ * read-only and a writable disk become phy disks on devices of their own,
+ * read-only and autoclear as asked, on the images (a link followed); a second start's
+ * writable use of the writable image is refused while the first holds it
+ * (no xenstore here, so every device counts as in use), its read-only use
+ * of the read-only one is not; released, the devices are detached. */
+static void test_disks_attach(Fixture *f, gconstpointer data)
+{
+    int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+    if (ctl < 0) {
+        g_test_skip("no /dev/loop-control to open (needs root and the loop module)");
+        return;
+    }
+    close(ctl);
+    /* The read-only image is a link to where it is kept, as tests/xen's
+     * template part links its root.img: attached is the file it names. */
+    g_autofree char *ro_img = g_build_filename(f->tmp, "kept-root.img", NULL);
+    g_autofree char *ro_link = g_build_filename(f->tmp, "root.img", NULL);
+    g_autofree char *rw_img = g_build_filename(f->tmp, "private.img", NULL);
+    for (int i = 0; i < 2; i++) {
+        int fd = open(i ? rw_img : ro_img, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        g_assert_cmpint(fd, >=, 0);
+        g_assert_cmpint(ftruncate(fd, 1 << 20), ==, 0);
+        close(fd);
+    }
+    g_assert_cmpint(symlink(ro_img, ro_link), ==, 0);
+    libxl_device_disk disks[2], again[2];
+    for (int i = 0; i < 2; i++) {
+        libxl_device_disk_init(&disks[i]);
+        libxl_device_disk_init(&again[i]);
+        disks[i].pdev_path = g_strdup(i ? rw_img : ro_link);
+        again[i].pdev_path = g_strdup(i ? rw_img : ro_link);
+        disks[i].readwrite = again[i].readwrite = i;
+    }
+    g_autoptr(GHashTable) held = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GPtrArray) loops = g_ptr_array_new_with_free_func((GDestroyNotify)bh_xen_disk_loop_free);
+    g_autoptr(GError) error = NULL;
+    g_assert_true(bh_xen_disks_attach(disks, 2, held, loops, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(loops->len, ==, 2);
+    g_autofree char *devices[2] = {0};
+    for (int i = 0; i < 2; i++) {
+        BhXenDiskLoop *l = g_ptr_array_index(loops, i);
+        devices[i] = g_strdup(l->device);
+        g_assert_cmpstr(disks[i].pdev_path, ==, l->device);
+        g_assert_true(g_str_has_prefix(l->device, "/dev/loop"));
+        g_autofree char *backing = sys_read(l->device, "loop/backing_file");
+        g_autofree char *ro = sys_read(l->device, "ro");
+        g_autofree char *autoclear = sys_read(l->device, "loop/autoclear");
+        g_assert_cmpstr(backing, ==, i ? rw_img : ro_img);
+        g_assert_cmpstr(ro, ==, i ? "0" : "1");
+        g_assert_cmpstr(autoclear, ==, "1");
+        g_hash_table_add(held, l->device);
+    }
+    g_assert_cmpstr(devices[0], !=, devices[1]);
+
+    g_autoptr(GPtrArray) second = g_ptr_array_new_with_free_func((GDestroyNotify)bh_xen_disk_loop_free);
+    g_assert_false(bh_xen_disks_attach(again, 2, held, second, &error));
+    g_assert_error(error, G_IO_ERROR, G_IO_ERROR_BUSY);
+    g_assert_nonnull(strstr(error->message, devices[1]));
+    g_assert_cmpuint(second->len, ==, 0);
+    g_clear_error(&error);
+    /* A failed attach leaves the configuration to be disposed of: anew. */
+    g_free(again[0].pdev_path);
+    again[0].pdev_path = g_strdup(ro_link);
+    g_assert_true(bh_xen_disks_attach(again, 1, held, second, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(second->len, ==, 1);
+    g_autofree char *shared = g_strdup(again[0].pdev_path);
+    g_assert_cmpstr(shared, !=, devices[0]);
+
+    g_hash_table_remove_all(held);
+    g_ptr_array_set_size(loops, 0);
+    g_ptr_array_set_size(second, 0);
+    for (int i = 0; i < 3; i++) {
+        const char *device = i < 2 ? devices[i] : shared;
+        g_autofree char *backing = sys_read(device, "loop/backing_file");
+        g_assert_null(backing);
+    }
+    for (int i = 0; i < 2; i++) {
+        libxl_device_disk_dispose(&disks[i]);
+        libxl_device_disk_dispose(&again[i]);
+    }
+}
+
 int main(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
@@ -705,5 +893,7 @@ int main(int argc, char **argv)
     g_test_add("/xen/detect-dom0", Fixture, NULL, fixture_set_up, test_detect, fixture_tear_down);
     g_test_add("/xen/unavailable", Fixture, NULL, fixture_set_up, test_unavailable, fixture_tear_down);
     g_test_add("/xen/stale-loops", Fixture, NULL, fixture_set_up, test_stale_loops, fixture_tear_down);
+    g_test_add("/xen/disks/sharing", Fixture, NULL, fixture_set_up, test_disks_sharing, fixture_tear_down);
+    g_test_add("/xen/disks/attach", Fixture, NULL, fixture_set_up, test_disks_attach, fixture_tear_down);
     return g_test_run();
 }
