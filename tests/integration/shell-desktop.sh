@@ -172,6 +172,14 @@ xdotool key Return 2>/dev/null
 win=$(bh_find_window '^\[personal\] ' 300)
 bh_result "Enter launches foot in personal (window '$(xdotool getwindowname "$win" 2>/dev/null)')" \
   $([ -n "$win" ]; echo $?)
+# The launched window gets the focus: the launch is the user's request (guid
+# alone gives a qube's new window the focus only while the user works in that
+# qube, and personal had no window; the keys typed for it stayed on the panel).
+# The shell activates it as a pager does, since no other window was activated.
+launched_active() { [ $(($(xprop -root _NET_ACTIVE_WINDOW 2>/dev/null | grep -o '0x[0-9a-f]*' | head -n1))) -eq $((win)) ]; }
+bh_until 100 launched_active
+rc=$?
+bh_result "the launched [personal] foot is the active window (active $(xprop -root _NET_ACTIVE_WINDOW 2>/dev/null | grep -o '0x[0-9a-f]*' | head -n1), window $win)" $rc
 frame_of() { # WINDOW SHOT: the colour of its left frame half-way down, in a new shot
   eval "$(xdotool getwindowgeometry --shell "$1" 2>/dev/null)"
   shot "$2"
@@ -250,6 +258,28 @@ for _ in $(seq 150); do
   sleep 0.2
 done
 bh_result "exit in it ends the command and $disp is removed" $gone
+
+# A launch never takes the focus from a window the user activated meanwhile:
+# untrusted's Terminal from the menu (untrusted is halted: its start leaves
+# seconds to act), then [personal] foot activated by the user before
+# untrusted's window comes. It comes unfocused, personal keeps the focus, and
+# the shell says why. The control is the check above: with nothing activated
+# meanwhile, the launched window is focused.
+from=$(bh_log_from "$bh_shell_log")
+bh_menu_search "$panel" untrusted
+sleep 0.5 # the first hit selected (the personal case above takes a screenshot here)
+from=$(bh_log_from "$bh_shell_log")
+xdotool key Return 2>/dev/null
+bh_wait_grep "$bh_shell_log" 'menu: closed' 100 "$from" # launched: Return closes the menu
+xdotool windowactivate --sync "$win" 2>/dev/null
+uwin=$(bh_find_window '^\[untrusted\] ' 300)
+bh_wait_grep "$bh_shell_log" "untrusted's new window .* left unfocused" 100 "$from"
+said=$?
+sleep 1
+act=$(xprop -root _NET_ACTIVE_WINDOW 2>/dev/null | grep -o '0x[0-9a-f]*' | head -n1)
+bh_result "a launch after which the user activated [personal] foot leaves untrusted's new window ($uwin) unfocused (active $act, personal $win; the shell said so: $([ $said -eq 0 ] && echo yes || echo no))" \
+  $([ -n "$uwin" ] && [ $said -eq 0 ] && [ $((act)) -eq $((win)) ]; echo $?)
+qvm-kill untrusted >/dev/null 2>&1
 
 # ---- live states ----------------------------------------------------------------
 qvm-pause personal >/dev/null 2>&1
