@@ -208,6 +208,33 @@ shot menu-key-closed
 bh_result "Super+Space with the menu open closes it (logged: $([ $rc -eq 0 ] && echo closed || echo 'not closed')) and types no space into the search ($spaced searches for 'per ')" \
   $([ $rc -eq 0 ] && [ "$spaced" -eq 0 ]; echo $?)
 
+# A launch never takes the focus from a window the user activated meanwhile:
+# untrusted's Terminal from the menu (untrusted is halted: its start leaves
+# seconds to act), then [personal] foot activated by the user before
+# untrusted's window comes. It comes unfocused, personal keeps the focus, and
+# the shell says why. The control is the check above: with nothing activated
+# meanwhile, the launched window is focused.
+bh_menu_search "$panel" untrusted
+# Here, before the disposable: after its foot ended (exit typed there), a
+# Return sent to the menu never reached the shell (6 of 6 runs, with or
+# without waits: neither the popover's nor the search's capture-phase key
+# handler saw it, while the letters before it arrived and the search kept
+# GTK's focus and the panel X's). Open: docs/shell.md.
+from=$(bh_log_from "$bh_shell_log")
+xdotool key Return 2>/dev/null
+bh_wait_grep "$bh_shell_log" 'menu: closed' 100 "$from" # launched: Return closes the menu
+xdotool windowactivate --sync "$win" 2>/dev/null
+uwin=$(bh_find_window '^\[untrusted\] ' 300)
+bh_wait_grep "$bh_shell_log" "untrusted's new window .* left unfocused" 100 "$from"
+said=$?
+sleep 1 # a late activation by the shell would show here
+act=$(xprop -root _NET_ACTIVE_WINDOW 2>/dev/null | grep -o '0x[0-9a-f]*' | head -n1)
+bh_result "a launch after which the user activated [personal] foot leaves untrusted's new window ($uwin) unfocused (active $act, personal $win; the shell said so: $([ $said -eq 0 ] && echo yes || echo no))" \
+  $([ -n "$uwin" ] && [ $said -eq 0 ] && [ $((act)) -eq $((win)) ]; echo $?)
+qvm-kill untrusted >/dev/null 2>&1
+untrusted_gone() { [ -z "$(xdotool search --name '^\[untrusted\] ' 2>/dev/null)" ]; }
+bh_until 100 untrusted_gone
+
 # A disposable from the menu: "disp" leaves only default-dvm's "New disposable:
 # Terminal"; it opens [dispN] foot in red, and typing exit in it ends the
 # command, after which the shell kills the disposable and the daemon removes it.
@@ -258,28 +285,6 @@ for _ in $(seq 150); do
   sleep 0.2
 done
 bh_result "exit in it ends the command and $disp is removed" $gone
-
-# A launch never takes the focus from a window the user activated meanwhile:
-# untrusted's Terminal from the menu (untrusted is halted: its start leaves
-# seconds to act), then [personal] foot activated by the user before
-# untrusted's window comes. It comes unfocused, personal keeps the focus, and
-# the shell says why. The control is the check above: with nothing activated
-# meanwhile, the launched window is focused.
-from=$(bh_log_from "$bh_shell_log")
-bh_menu_search "$panel" untrusted
-sleep 0.5 # the first hit selected (the personal case above takes a screenshot here)
-from=$(bh_log_from "$bh_shell_log")
-xdotool key Return 2>/dev/null
-bh_wait_grep "$bh_shell_log" 'menu: closed' 100 "$from" # launched: Return closes the menu
-xdotool windowactivate --sync "$win" 2>/dev/null
-uwin=$(bh_find_window '^\[untrusted\] ' 300)
-bh_wait_grep "$bh_shell_log" "untrusted's new window .* left unfocused" 100 "$from"
-said=$?
-sleep 1
-act=$(xprop -root _NET_ACTIVE_WINDOW 2>/dev/null | grep -o '0x[0-9a-f]*' | head -n1)
-bh_result "a launch after which the user activated [personal] foot leaves untrusted's new window ($uwin) unfocused (active $act, personal $win; the shell said so: $([ $said -eq 0 ] && echo yes || echo no))" \
-  $([ -n "$uwin" ] && [ $said -eq 0 ] && [ $((act)) -eq $((win)) ]; echo $?)
-qvm-kill untrusted >/dev/null 2>&1
 
 # ---- live states ----------------------------------------------------------------
 qvm-pause personal >/dev/null 2>&1
