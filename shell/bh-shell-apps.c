@@ -199,6 +199,7 @@ static void on_run_done(GObject *source, GAsyncResult *result, gpointer data)
 void bh_shell_apps_run(BhShellApps *self, const char *qube, const char *id)
 {
     g_signal_emit_by_name(self->qubes, "action-started", qube, "RunApp");
+    g_signal_emit_by_name(self->qubes, "launched", qube);
     g_dbus_proxy_call(G_DBUS_PROXY(self->admin), "RunApp", g_variant_new("(ss)", qube, id),
                       G_DBUS_CALL_FLAGS_NO_AUTO_START, BH_SHELL_RUN_APP_MS, self->cancellable, on_run_done,
                       bh_call_new(self, qube));

@@ -46,6 +46,7 @@ enum {
     SIGNAL_STATE_CHANGED,
     SIGNAL_STATS_CHANGED,
     SIGNAL_START_FAILED,
+    SIGNAL_LAUNCHED,
     N_SIGNALS
 };
 static guint bh_signals[N_SIGNALS];
@@ -381,6 +382,8 @@ static void bh_shell_qubes_class_init(BhShellQubesClass *klass)
     bh_signals[SIGNAL_START_FAILED] =
         g_signal_new("start-failed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                      G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+    bh_signals[SIGNAL_LAUNCHED] = g_signal_new("launched", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
+                                               NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 static void bh_shell_qubes_init(BhShellQubes *self)
@@ -521,6 +524,7 @@ void bh_shell_qubes_run(BhShellQubes *self, const char *qube, const char *comman
     BhCall *call = bh_call_new(self, qube, "Run", commandline);
 
     g_signal_emit(self, bh_signals[SIGNAL_ACTION_STARTED], 0, qube, "Run");
+    g_signal_emit(self, bh_signals[SIGNAL_LAUNCHED], 0, qube);
     /* Run with autostart replies once the command started, which includes
      * starting the qube: Start's timeout. */
     bh_run_send(self, call, FALSE, BH_SHELL_START_TIMEOUT_MS, self->cancellable, on_run_done);
@@ -562,6 +566,7 @@ static void on_disposable_created(GObject *source, GAsyncResult *result, gpointe
         return;
     }
     BhCall *run = bh_call_new(call->self, name, "Run", call->commandline);
+    g_signal_emit(call->self, bh_signals[SIGNAL_LAUNCHED], 0, name);
     /* wait: the reply is the command's end, hours later perhaps. */
     bh_run_send(call->self, run, TRUE, G_MAXINT, NULL, on_disposable_command_ended);
 }

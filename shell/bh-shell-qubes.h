@@ -28,6 +28,9 @@ G_DECLARE_FINAL_TYPE(BhShellQubes, bh_shell_qubes, BH, SHELL_QUBES, GObject)
  *   "state-changed" (qube, old, new)   a StateChanged of a known qube
  *   "stats-changed" ()                 new memory and CPU figures
  *   "start-failed" (qube, reason)      the daemon's StartFailed, whoever started it
+ *   "launched" (qube)                  the user asked for a program in that qube (a
+ *                                      disposable: once it has its name); its window may
+ *                                      take the focus (bh-shell-windows.c)
  */
 
 BhShellQubes *bh_shell_qubes_new(BhDbusAdmin1 *admin);

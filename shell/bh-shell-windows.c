@@ -18,6 +18,9 @@
 #define BH_WINDOWS_MAX 48
 /* Titles are read up to this many bytes (guid caps them lower anyway). */
 #define BH_WINDOWS_TITLE_MAX 512
+/* How long after a launch the qube's first new window may take the focus:
+ * a start of the qube and its netvm chain, on a loaded machine. */
+#define BH_WINDOWS_LAUNCH_FOCUS_S 30
 
 struct _BhShellWindows {
     GtkBox parent_instance;
@@ -25,6 +28,13 @@ struct _BhShellWindows {
     GdkDisplay *display;
     guint refresh_id;
     GHashTable *watched; /* X window ids whose PropertyNotify we selected */
+    /* The last launch the user asked for (BhShellQubes "launched"): its
+     * qube's first new window gets the focus if it comes in time and the
+     * user has not activated another window meanwhile. */
+    char *launch_qube;       /* NULL: none pending */
+    gint64 launch_until;     /* monotonic µs */
+    gulong launch_active;    /* _NET_ACTIVE_WINDOW when it was asked */
+    GHashTable *launch_seen; /* that qube's windows then (X ids) */
 };
 
 G_DEFINE_FINAL_TYPE(BhShellWindows, bh_shell_windows, GTK_TYPE_BOX)
@@ -182,10 +192,9 @@ static GPtrArray *read_windows(BhShellWindows *self, Display *dpy, guint *total)
 
 /* What a pager does (EWMH, source indication 2): ask the manager to
  * activate the window; openbox raises it and gives it focus. */
-static void on_window_clicked(GtkButton *button, BhShellWindows *self)
+static void activate_window(BhShellWindows *self, Window xid)
 {
     Display *dpy = gdk_x11_display_get_xdisplay(self->display);
-    Window xid = (Window)GPOINTER_TO_SIZE(g_object_get_data(G_OBJECT(button), "bh-xid"));
     XEvent event = {0};
 
     event.xclient.type = ClientMessage;
@@ -198,6 +207,86 @@ static void on_window_clicked(GtkButton *button, BhShellWindows *self)
     XSendEvent(dpy, DefaultRootWindow(dpy), False, SubstructureRedirectMask | SubstructureNotifyMask, &event);
     XFlush(dpy);
     gdk_x11_display_error_trap_pop_ignored(self->display);
+}
+
+static void on_window_clicked(GtkButton *button, BhShellWindows *self)
+{
+    activate_window(self, (Window)GPOINTER_TO_SIZE(g_object_get_data(G_OBJECT(button), "bh-xid")));
+}
+
+static gulong active_window(BhShellWindows *self, Display *dpy)
+{
+    gulong n = 0, active = 0;
+    Window *data;
+
+    gdk_x11_display_error_trap_push(self->display);
+    data = (Window *)get_property(dpy, DefaultRootWindow(dpy), XInternAtom(dpy, "_NET_ACTIVE_WINDOW", False),
+                                  XA_WINDOW, 1, 32, &n);
+    gdk_x11_display_error_trap_pop_ignored(self->display);
+    if (data != NULL && n == 1)
+        active = data[0];
+    if (data != NULL)
+        XFree(data);
+    return active;
+}
+
+static void launch_clear(BhShellWindows *self)
+{
+    g_clear_pointer(&self->launch_qube, g_free);
+    g_clear_pointer(&self->launch_seen, g_hash_table_unref);
+}
+
+/* guid lets a qube's new window take the focus only while the user works in
+ * that qube, so a window the user just launched from the menu appeared
+ * unfocused and the keys typed for it went elsewhere. The launch is the
+ * user's request: its qube's first new window (guid's, with the qube's
+ * [name], as for the list) is activated, once, within
+ * BH_WINDOWS_LAUNCH_FOCUS_S, and only if the active window is still the one
+ * of the moment of the launch: a user who moved on keeps the focus. */
+static void launch_check(BhShellWindows *self, Display *dpy, GPtrArray *wins)
+{
+    if (self->launch_qube == NULL)
+        return;
+    if (g_get_monotonic_time() > self->launch_until) {
+        g_debug("windows: no window of %s came after its launch", self->launch_qube);
+        launch_clear(self);
+        return;
+    }
+    for (guint i = 0; i < wins->len; i++) {
+        BhWin *win = wins->pdata[i];
+        if (g_strcmp0(win->qube, self->launch_qube) != 0 ||
+            g_hash_table_contains(self->launch_seen, GSIZE_TO_POINTER(win->xid)))
+            continue;
+        if (active_window(self, dpy) == self->launch_active) {
+            g_info("windows: focusing %s's new window 0x%lx, launched from the shell", self->launch_qube,
+                   (unsigned long)win->xid);
+            activate_window(self, win->xid);
+        } else {
+            g_info("windows: %s's new window 0x%lx left unfocused: another window was activated since the "
+                   "launch",
+                   self->launch_qube, (unsigned long)win->xid);
+        }
+        launch_clear(self);
+        return;
+    }
+}
+
+static void on_launched(BhShellQubes *qubes, const char *qube, BhShellWindows *self)
+{
+    Display *dpy = gdk_x11_display_get_xdisplay(self->display);
+    guint total = 0;
+    g_autoptr(GPtrArray) wins = read_windows(self, dpy, &total);
+
+    launch_clear(self);
+    self->launch_qube = g_strdup(qube);
+    self->launch_until = g_get_monotonic_time() + BH_WINDOWS_LAUNCH_FOCUS_S * G_USEC_PER_SEC;
+    self->launch_active = active_window(self, dpy);
+    self->launch_seen = g_hash_table_new(g_direct_hash, g_direct_equal);
+    for (guint i = 0; i < wins->len; i++) {
+        BhWin *win = wins->pdata[i];
+        if (g_strcmp0(win->qube, qube) == 0)
+            g_hash_table_add(self->launch_seen, GSIZE_TO_POINTER(win->xid));
+    }
 }
 
 static GtkWidget *window_button_new(BhShellWindows *self, BhWin *win)
@@ -239,6 +328,7 @@ static gboolean refresh(gpointer data)
     const char *group = "";
 
     self->refresh_id = 0;
+    launch_check(self, dpy, wins);
     while ((child = gtk_widget_get_first_child(GTK_WIDGET(self))) != NULL)
         gtk_box_remove(GTK_BOX(self), child);
     for (guint i = 0; i < wins->len; i++) {
@@ -297,6 +387,7 @@ static void start_x11(BhShellWindows *self)
         XSelectInput(dpy, root, attrs.your_event_mask | PropertyChangeMask);
     g_signal_connect(self->display, "xevent", G_CALLBACK(on_xevent), self);
     g_signal_connect(self->qubes, "changed", G_CALLBACK(on_qubes_changed), self);
+    g_signal_connect(self->qubes, "launched", G_CALLBACK(on_launched), self);
     queue_refresh(self);
 }
 #endif
@@ -312,6 +403,9 @@ static void bh_shell_windows_dispose(GObject *object)
         g_signal_handlers_disconnect_by_data(self->qubes, self);
     g_clear_object(&self->qubes);
     g_clear_pointer(&self->watched, g_hash_table_unref);
+#ifdef GDK_WINDOWING_X11
+    launch_clear(self);
+#endif
     self->display = NULL;
     G_OBJECT_CLASS(bh_shell_windows_parent_class)->dispose(object);
 }

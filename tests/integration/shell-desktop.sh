@@ -172,6 +172,14 @@ xdotool key Return 2>/dev/null
 win=$(bh_find_window '^\[personal\] ' 300)
 bh_result "Enter launches foot in personal (window '$(xdotool getwindowname "$win" 2>/dev/null)')" \
   $([ -n "$win" ]; echo $?)
+# The launched window gets the focus: the launch is the user's request (guid
+# alone gives a qube's new window the focus only while the user works in that
+# qube, and personal had no window; the keys typed for it stayed on the panel).
+# The shell activates it as a pager does, since no other window was activated.
+launched_active() { [ $(($(xprop -root _NET_ACTIVE_WINDOW 2>/dev/null | grep -o '0x[0-9a-f]*' | head -n1))) -eq $((win)) ]; }
+bh_until 100 launched_active
+rc=$?
+bh_result "the launched [personal] foot is the active window (active $(xprop -root _NET_ACTIVE_WINDOW 2>/dev/null | grep -o '0x[0-9a-f]*' | head -n1), window $win)" $rc
 frame_of() { # WINDOW SHOT: the colour of its left frame half-way down, in a new shot
   eval "$(xdotool getwindowgeometry --shell "$1" 2>/dev/null)"
   shot "$2"
@@ -199,6 +207,33 @@ spaced=$(tail -n +"$from" "$bh_shell_log" | grep -c "menu: search 'per '")
 shot menu-key-closed
 bh_result "Super+Space with the menu open closes it (logged: $([ $rc -eq 0 ] && echo closed || echo 'not closed')) and types no space into the search ($spaced searches for 'per ')" \
   $([ $rc -eq 0 ] && [ "$spaced" -eq 0 ]; echo $?)
+
+# A launch never takes the focus from a window the user activated meanwhile:
+# untrusted's Terminal from the menu (untrusted is halted: its start leaves
+# seconds to act), then [personal] foot activated by the user before
+# untrusted's window comes. It comes unfocused, personal keeps the focus, and
+# the shell says why. The control is the check above: with nothing activated
+# meanwhile, the launched window is focused.
+bh_menu_search "$panel" untrusted
+# Here, before the disposable: after its foot ended (exit typed there), a
+# Return sent to the menu never reached the shell (6 of 6 runs, with or
+# without waits: neither the popover's nor the search's capture-phase key
+# handler saw it, while the letters before it arrived and the search kept
+# GTK's focus and the panel X's). Open: docs/shell.md.
+from=$(bh_log_from "$bh_shell_log")
+xdotool key Return 2>/dev/null
+bh_wait_grep "$bh_shell_log" 'menu: closed' 100 "$from" # launched: Return closes the menu
+xdotool windowactivate --sync "$win" 2>/dev/null
+uwin=$(bh_find_window '^\[untrusted\] ' 300)
+bh_wait_grep "$bh_shell_log" "untrusted's new window .* left unfocused" 100 "$from"
+said=$?
+sleep 1 # a late activation by the shell would show here
+act=$(xprop -root _NET_ACTIVE_WINDOW 2>/dev/null | grep -o '0x[0-9a-f]*' | head -n1)
+bh_result "a launch after which the user activated [personal] foot leaves untrusted's new window ($uwin) unfocused (active $act, personal $win; the shell said so: $([ $said -eq 0 ] && echo yes || echo no))" \
+  $([ -n "$uwin" ] && [ $said -eq 0 ] && [ $((act)) -eq $((win)) ]; echo $?)
+qvm-kill untrusted >/dev/null 2>&1
+untrusted_gone() { [ -z "$(xdotool search --name '^\[untrusted\] ' 2>/dev/null)" ]; }
+bh_until 100 untrusted_gone
 
 # A disposable from the menu: "disp" leaves only default-dvm's "New disposable:
 # Terminal"; it opens [dispN] foot in red, and typing exit in it ends the
