@@ -607,21 +607,19 @@ static void bh_guid_set_a11y_answered(GObject *source, GAsyncResult *result, gpo
     if (reply == NULL && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         return; /* the set is gone */
     BhGuidSet *set = user_data;
-    if (reply == NULL) {
-        bh_guid_set_a11y_take(set, NULL, error->message);
-        bh_guid_set_a11y_settled(set);
-        return;
+    const char *address = NULL;
+    const char *why = error != NULL ? error->message : NULL;
+    if (reply != NULL) {
+        const char *untrusted_address = NULL;
+        g_variant_get(reply, "(&s)", &untrusted_address);
+        /* Whoever owns org.a11y.Bus said it: it reaches every guid's
+         * environment, so it must be one D-Bus address of sane length. */
+        if (strlen(untrusted_address) >= BH_GUID_LAUNCH_MAX_A11Y || !g_dbus_is_address(untrusted_address))
+            why = "org.a11y.Bus gave no valid D-Bus address";
+        else
+            address = untrusted_address;
     }
-    const char *untrusted_address = NULL;
-    g_variant_get(reply, "(&s)", &untrusted_address);
-    /* Whoever owns org.a11y.Bus said it: it reaches every guid's
-     * environment, so it must be one D-Bus address of sane length. */
-    if (strlen(untrusted_address) >= BH_GUID_LAUNCH_MAX_A11Y || !g_dbus_is_address(untrusted_address)) {
-        bh_guid_set_a11y_take(set, NULL, "org.a11y.Bus gave no valid D-Bus address");
-        bh_guid_set_a11y_settled(set);
-        return;
-    }
-    bh_guid_set_a11y_take(set, untrusted_address, NULL);
+    bh_guid_set_a11y_take(set, address, why);
     bh_guid_set_a11y_settled(set);
 }
 
@@ -635,7 +633,12 @@ static void bh_guid_set_a11y_ask(BhGuidSet *set, GDBusConnection *connection)
 static void bh_guid_set_a11y_appeared(GDBusConnection *connection, const char *name, const char *owner,
                                       gpointer user_data)
 {
-    bh_guid_set_a11y_ask(user_data, connection);
+    BhGuidSet *set = user_data;
+    /* At the watch's start the first question is out already
+     * (bh_guid_set_watch_a11y asks at once, to activate the bus): asking
+     * again would only repeat it. Later appearances are a new bus. */
+    if (!set->a11y_asking)
+        bh_guid_set_a11y_ask(set, connection);
 }
 
 static void bh_guid_set_a11y_vanished(GDBusConnection *connection, const char *name, gpointer user_data)
